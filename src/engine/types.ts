@@ -1,0 +1,259 @@
+// The decision core's vocabulary. Everything here is plain data: the policy and state
+// after validation, what was observed, and what decide() wants done.
+
+export type Comparator = '<' | '<=' | '>' | '>=' | '=='
+
+/** A condition on one number, e.g. "< 0.01" or "> 0.95". `source` is the text as written. */
+export interface Threshold {
+  op: Comparator
+  value: number
+  source: string
+}
+
+export type MonitoringLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export interface MetricsThresholdGate {
+  type: 'metrics_threshold'
+  name: string
+  /** metric name -> condition the metric must meet to pass */
+  thresholds: Record<string, Threshold>
+  /** Read the metric for this experiment group instead of the whole rollout. */
+  group?: string
+  /** Readings with fewer samples than this are pending, not passing. */
+  minSamples?: number
+}
+
+export interface ManualApprovalGate {
+  type: 'manual_approval'
+  name: string
+  required: number
+  /** Users ("alice") and teams ("@org/team"). Empty: anyone but the author and bots. */
+  approvers: string[]
+}
+
+export interface AutomatedTestGate {
+  type: 'automated_test'
+  name: string
+  /** Check runs or workflow runs that must have concluded success. */
+  checks: string[]
+}
+
+export interface TimeBasedGate {
+  type: 'time_based'
+  name: string
+  /** Minimum time in the phase, in milliseconds. */
+  durationMs: number
+  source: string
+}
+
+export type Gate = MetricsThresholdGate | ManualApprovalGate | AutomatedTestGate | TimeBasedGate
+export type GateType = Gate['type']
+
+export interface Phase {
+  name: string
+  enabled: boolean
+  userPercentage: number
+  featureFlags: string[]
+  monitoringLevel: MonitoringLevel
+  /** metric -> value above which this phase rolls back (seed's PhaseConfig.rollback_threshold) */
+  rollbackThreshold: Record<string, number>
+  /** The seed's success_criteria, as written; also turned into a metrics_threshold gate. */
+  successCriteria: Record<string, Threshold>
+  /** Minimum time in phase in ms (seed's `duration`), null when unbounded. */
+  durationMs: number | null
+  /** Gates that must all pass to leave this phase for the next one. */
+  gates: Gate[]
+  approvers: string[]
+}
+
+export interface AlertRule {
+  metric: string
+  warning: number
+  critical: number
+  /** Breach must hold this long (range data) before it counts; 0 = latest value. */
+  forMs: number
+}
+
+export interface MetricTrigger {
+  kind: 'metric'
+  metric: string
+  threshold: Threshold
+  forMs: number
+  source: string
+}
+
+export interface SystemFailureTrigger {
+  kind: 'system_failure'
+  source: string
+}
+
+export type Trigger = MetricTrigger | SystemFailureTrigger
+
+export interface ExperimentGroup {
+  name: string
+  weight: number
+  configuration: Record<string, unknown>
+}
+
+export interface Experiment {
+  name: string
+  enabled: boolean
+  groups: ExperimentGroup[]
+  successMetrics: string[]
+  durationMs: number | null
+  minimumSampleSize: number
+  seed: string
+  hashVersion: 1 | 2
+}
+
+export interface EmergencyContact {
+  team?: string
+  user?: string
+  oncall: boolean
+}
+
+export interface MetricsConfig {
+  provider: string
+  /** metric name -> provider-specific query (PromQL, JSON path, ...) */
+  queries: Record<string, string>
+  /** Provider-specific settings (path, url, headers, timeout ...), validated by the provider. */
+  options: Record<string, unknown>
+}
+
+export interface Policy {
+  feature: string
+  /** Phases in ladder order. */
+  phases: Phase[]
+  experiments: Experiment[]
+  alerts: AlertRule[]
+  dashboards: string[]
+  triggers: Trigger[]
+  rollback: {
+    manualApprovalRequired: boolean
+    emergencyContacts: EmergencyContact[]
+    operators: string[]
+  }
+  metrics: MetricsConfig
+  /** Where the state file lives, relative to the repository root. */
+  statePath: string
+}
+
+export type ExperimentStatus = 'pending' | 'running' | 'stopped' | 'concluded'
+
+export type TransitionKind = 'advance' | 'rollback' | 'emergency' | 'resume'
+
+export type GateOutcome = 'pass' | 'fail' | 'pending'
+
+/** One fact behind a transition: which gate or trigger, what was seen, against what. */
+export interface Evidence {
+  gate: string
+  metric?: string
+  value?: number | string | null
+  threshold?: string
+  result: GateOutcome | 'fired'
+}
+
+export interface Transition {
+  kind: TransitionKind
+  from: string
+  to: string
+  at: string
+  reason: string
+  approvers: string[]
+  operator?: string
+  evidence: Evidence[]
+  /** The advance commit a rollback reverted. */
+  reverts?: string
+}
+
+export interface State {
+  feature: string
+  phase: string
+  /** ISO-8601 instant the current phase was entered. */
+  enteredAt: string
+  /** The kill switch: false turns the feature off everywhere, whatever the phase. */
+  enabled: boolean
+  experiments: Record<string, { status: ExperimentStatus; startedAt?: string }>
+  lastTransition?: Transition
+}
+
+/** One number read from a metrics source, or the reason there is none. */
+export interface MetricReading {
+  metric: string
+  group?: string
+  /** A finite number, or null when there is no usable data (see `reason`). */
+  value: number | null
+  reason?: string
+  samples?: number
+  /** Range data, oldest first, [epoch seconds, value]: used for `for:` windows and trends. */
+  series?: Array<[number, number]>
+}
+
+export interface Approval {
+  user: string
+  /** Teams the user belongs to, as "@org/team". */
+  teams?: string[]
+  bot?: boolean
+  /** The approver wrote the change being approved. */
+  author?: boolean
+  /** The approval was given on an older commit than the one to be merged. */
+  stale?: boolean
+}
+
+export interface CheckObservation {
+  name: string
+  /** success, failure, cancelled, ... ; null while still running */
+  conclusion: string | null
+}
+
+export interface Observations {
+  readings: MetricReading[]
+  approvals: Approval[]
+  checks: CheckObservation[]
+  /** The metrics source itself failed this many consecutive times (system_failure). */
+  sourceFailures?: { consecutive: number; limit: number; reason: string }
+}
+
+export interface GateResult {
+  gate: string
+  type: GateType
+  outcome: GateOutcome
+  reason: string
+  evidence: Evidence[]
+}
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical'
+
+export interface Alert {
+  metric: string
+  value: number
+  severity: Severity
+  warning: number
+  critical: number
+  message: string
+}
+
+export interface TriggerResult {
+  trigger: string
+  fired: boolean
+  reason: string
+  evidence: Evidence[]
+}
+
+export type DecisionAction = 'advance' | 'rollback' | 'hold'
+
+export interface Decision {
+  action: DecisionAction
+  feature: string
+  phase: string
+  /** The phase the rollout moves to (advance or rollback). */
+  target?: string
+  reason: string
+  gates: GateResult[]
+  alerts: Alert[]
+  triggers: TriggerResult[]
+  /** Every gate but manual approval passes: the advance only waits for people. */
+  awaitingApproval: boolean
+  /** Set when action is advance or rollback: what the commit records. */
+  transition?: Transition
+}
