@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   chiSquareGoodnessOfFit,
+  compareGroups,
+  type GroupStatistic,
   holmBonferroni,
   sequentialComparison,
   twoProportionZTest,
@@ -20,6 +22,15 @@ function expectClose(actual: number, expected: number, relative = 1e-6): void {
 
 function expectRounded(actual: number, expected: number, decimals: number): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(0.5 * 10 ** -decimals + 1e-12)
+}
+
+function statistic(
+  kind: 'rate' | 'mean',
+  s: { count: number; successes?: number; sum?: number; sumSquares?: number }
+): GroupStatistic {
+  return kind === 'rate'
+    ? { kind, count: s.count, successes: s.successes! }
+    : { kind, count: s.count, sum: s.sum!, sumSquares: s.sumSquares! }
 }
 
 interface WelchCase {
@@ -131,19 +142,31 @@ describe("GrowthBook's published vectors", () => {
     expectRounded(result.relativeStandardError, c.relativeStandardError, c.decimals)
   })
 
-  it.each(growthbook.sequential.cases)('sequential confidence sequence: $name', c => {
-    const control = { kind: c.kind, ...c.control }
-    const treatment = { kind: c.kind, ...c.treatment }
-    const fixed =
-      c.kind === 'rate' ? twoProportionZTest(control, treatment) : welchTTest(control, treatment)
-    const sequential = sequentialComparison(fixed, c.control.count + c.treatment.count, c.tuning)
-    const decimals = growthbook.sequential.decimals
-    expectRounded(fixed.relativeDifference, c.relativeDifference, decimals)
-    expectRounded(fixed.relativeStandardError, c.relativeStandardError, decimals)
-    expectRounded(sequential.relativeInterval[0], c.relativeInterval[0], decimals)
-    expectRounded(sequential.relativeInterval[1], c.relativeInterval[1], decimals)
-    expectRounded(sequential.pValue, c.pValue, decimals)
-  })
+  interface SequentialCase {
+    name: string
+    kind: 'rate' | 'mean'
+    tuning: number
+    control: { count: number; successes?: number; sum?: number; sumSquares?: number }
+    treatment: { count: number; successes?: number; sum?: number; sumSquares?: number }
+    relativeDifference: number
+    relativeStandardError: number
+    relativeInterval: [number, number]
+    pValue: number
+  }
+
+  it.each(growthbook.sequential.cases as SequentialCase[])(
+    'sequential confidence sequence: $name',
+    c => {
+      const fixed = compareGroups(statistic(c.kind, c.control), statistic(c.kind, c.treatment))
+      const sequential = sequentialComparison(fixed, c.control.count + c.treatment.count, c.tuning)
+      const decimals = growthbook.sequential.decimals
+      expectRounded(fixed.relativeDifference, c.relativeDifference, decimals)
+      expectRounded(fixed.relativeStandardError, c.relativeStandardError, decimals)
+      expectRounded(sequential.relativeInterval[0], c.relativeInterval[0], decimals)
+      expectRounded(sequential.relativeInterval[1], c.relativeInterval[1], decimals)
+      expectRounded(sequential.pValue, c.pValue, decimals)
+    }
+  )
 })
 
 describe('Holm–Bonferroni against statsmodels multipletests(method="holm")', () => {

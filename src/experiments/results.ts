@@ -1,0 +1,375 @@
+import { createReadStream } from 'node:fs'
+import { StringDecoder } from 'node:string_decoder'
+import { PhasegateError } from '../errors.js'
+import type { GroupStatistic } from '../stats/tests.js'
+
+/** Per-group sufficient statistics for an experiment: all analysis needs, whatever the traffic. */
+export interface ExperimentData {
+  /** group -> users seen (rows of a per-user file; largest metric count of an aggregate file) */
+  users: Record<string, number>
+  /** metric -> group -> statistic; groups with no observation of a metric are absent */
+  metrics: Record<string, Record<string, GroupStatistic>>
+}
+
+export interface ResultsShape {
+  groups: string[]
+  metrics: string[]
+}
+
+/**
+ * Streams a results file into per-group sufficient statistics, in constant memory. Two layouts,
+ * as CSV (with a header line) or NDJSON (one object per line), told apart by the file name:
+ *
+ * - per user: `user_id`, `group`, and one column per success metric. A metric whose values are
+ *   all 0/1 (or true/false) is a rate, any other a mean; an empty cell or `null` means the user
+ *   has no value for that metric.
+ * - aggregate: `group`, `metric`, `count`, and `successes` (a rate) or `sum` and `sum_squares`
+ *   (a mean): one row per group and metric, e.g. straight from a warehouse query.
+ *
+ * Any bad line stops the whole read with a PhasegateError naming the file and line, so no
+ * report is ever built from part of a file.
+ */
+export async function readResults(path: string, shape: ResultsShape): Promise<ExperimentData> {
+  const format = /\.(nd)?jsonl?$/i.test(path) ? 'ndjson' : 'csv'
+  const sink = new Accumulator(path, shape)
+  let parseLine: (line: string, lineNumber: number) => void = (line, lineNumber) => {
+    parseLine =
+      format === 'csv' ? sink.csvHeader(line, lineNumber) : sink.ndjsonFirst(line, lineNumber)
+  }
+  let lineNumber = 0
+  let pending = ''
+  const decoder = new StringDecoder('utf8')
+  const visit = (text: string): void => {
+    let start = 0
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      lineNumber++
+      const line =
+        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end)
+      if (line.length > 0) parseLine(line, lineNumber)
+      start = end + 1
+    }
+    pending = text.slice(start)
+  }
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      visit(pending + decoder.write(chunk as Buffer))
+    }
+  } catch (error) {
+    if (error instanceof PhasegateError) throw error
+    throw new PhasegateError(`cannot read results file: ${(error as Error).message}`, {
+      location: { file: path },
+      hint: 'check the --results path'
+    })
+  }
+  visit(pending + decoder.end() + '\n')
+  if (lineNumber === 0 || !sink.sawHeader) {
+    throw new PhasegateError('the results file is empty', {
+      location: { file: path },
+      hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
+    })
+  }
+  return sink.result()
+}
+
+const PER_USER_COLUMNS = ['user_id', 'group']
+const AGGREGATE_COLUMNS = ['group', 'metric', 'count']
+
+/** Accumulates rows into flat arrays indexed by metric and group, to stay fast at 10M rows. */
+class Accumulator {
+  sawHeader = false
+  private readonly groupIndex: Map<string, number>
+  private readonly metricIndex: Map<string, number>
+  private readonly users: Float64Array
+  private readonly count: Float64Array
+  private readonly sum: Float64Array
+  private readonly sumSquares: Float64Array
+  /** 1 once a metric/group cell holds a value other than 0 or 1 */
+  private readonly nonBinary: Uint8Array
+  /** aggregate rows say outright whether a metric is a rate */
+  private readonly declaredRate: Int8Array
+  private aggregate = false
+
+  constructor(
+    private readonly file: string,
+    private readonly shape: ResultsShape
+  ) {
+    this.groupIndex = new Map(shape.groups.map((g, i) => [g, i]))
+    this.metricIndex = new Map(shape.metrics.map((m, i) => [m, i]))
+    const cells = shape.groups.length * shape.metrics.length
+    this.users = new Float64Array(shape.groups.length)
+    this.count = new Float64Array(cells)
+    this.sum = new Float64Array(cells)
+    this.sumSquares = new Float64Array(cells)
+    this.nonBinary = new Uint8Array(cells)
+    this.declaredRate = new Int8Array(shape.metrics.length).fill(-1)
+  }
+
+  private fail(lineNumber: number, message: string, hint?: string): never {
+    throw new PhasegateError(message, { location: { file: this.file, line: lineNumber }, hint })
+  }
+
+  private group(name: string, lineNumber: number): number {
+    const index = this.groupIndex.get(name)
+    if (index === undefined) {
+      this.fail(
+        lineNumber,
+        `unknown group '${name}'`,
+        `the experiment's groups are ${this.shape.groups.join(', ')}`
+      )
+    }
+    return index
+  }
+
+  private requireColumns(
+    columns: string[],
+    present: (c: string) => boolean,
+    lineNumber: number
+  ): void {
+    const missing = columns.filter(c => !present(c))
+    if (missing.length > 0) {
+      this.fail(
+        lineNumber,
+        `missing column${missing.length > 1 ? 's' : ''} ${missing.map(c => `'${c}'`).join(', ')}`,
+        this.aggregate
+          ? 'aggregate rows need group, metric, count and either successes or sum and sum_squares'
+          : `per-user rows need user_id, group and the success metrics (${this.shape.metrics.join(', ')})`
+      )
+    }
+  }
+
+  /** Adds one user's value of metric m in group g. */
+  private observe(m: number, g: number, value: number): void {
+    const cell = m * this.shape.groups.length + g
+    this.count[cell]! += 1
+    this.sum[cell]! += value
+    this.sumSquares[cell]! += value * value
+    if (value !== 0 && value !== 1) this.nonBinary[cell] = 1
+  }
+
+  csvHeader(line: string, lineNumber: number): (line: string, lineNumber: number) => void {
+    this.sawHeader = true
+    const names = splitCsv(line).map(n => n.trim())
+    const column = (name: string): number => names.indexOf(name)
+    this.aggregate = !names.includes('user_id') && names.includes('metric')
+    if (this.aggregate) {
+      this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, lineNumber)
+      return (row, n) => {
+        const cells = splitCsv(row)
+        const field = (name: string): string | undefined => {
+          const i = column(name)
+          return i >= 0 ? cells[i] : undefined
+        }
+        this.aggregateRow(
+          {
+            group: field('group'),
+            metric: field('metric'),
+            count: field('count'),
+            successes: field('successes'),
+            sum: field('sum'),
+            sum_squares: field('sum_squares')
+          },
+          n
+        )
+      }
+    }
+    this.requireColumns(
+      [...PER_USER_COLUMNS, ...this.shape.metrics],
+      c => column(c) >= 0,
+      lineNumber
+    )
+    const groupColumn = column('group')
+    const userColumn = column('user_id')
+    const metricColumns = this.shape.metrics.map(m => column(m))
+    const width = names.length
+    return (row, n) => {
+      const cells = row.includes('"') ? splitCsv(row) : row.split(',')
+      if (cells.length !== width) {
+        this.fail(n, `expected ${width} fields as in the header, found ${cells.length}`)
+      }
+      if (cells[userColumn] === '') this.fail(n, 'empty user_id')
+      const g = this.group(cells[groupColumn]!, n)
+      this.users[g]! += 1
+      for (let m = 0; m < metricColumns.length; m++) {
+        const text = cells[metricColumns[m]!]!
+        if (text === '') continue
+        this.observe(
+          m,
+          g,
+          parseNumber(text, () => this.notANumber(n, m, text))
+        )
+      }
+    }
+  }
+
+  private notANumber(lineNumber: number, m: number, text: string): never {
+    return this.fail(
+      lineNumber,
+      `${this.shape.metrics[m]}: '${text}' is not a number`,
+      'metric values are numbers, true/false, or empty for no value'
+    )
+  }
+
+  ndjsonFirst(line: string, lineNumber: number): (line: string, lineNumber: number) => void {
+    this.sawHeader = true
+    const first = this.parseObject(line, lineNumber)
+    this.aggregate = !('user_id' in first) && 'metric' in first
+    const handle = (row: Record<string, unknown>, n: number): void => {
+      if (this.aggregate) {
+        this.requireColumns(AGGREGATE_COLUMNS, c => c in row, n)
+        this.aggregateRow(row, n)
+        return
+      }
+      this.requireColumns([...PER_USER_COLUMNS, ...this.shape.metrics], c => c in row, n)
+      if (row.user_id === '' || row.user_id === null) this.fail(n, 'empty user_id')
+      const g = this.group(String(row.group), n)
+      this.users[g]! += 1
+      this.shape.metrics.forEach((metric, m) => {
+        const value = row[metric]
+        if (value === null || value === '') return
+        if (typeof value === 'boolean') this.observe(m, g, value ? 1 : 0)
+        else if (typeof value === 'number' && Number.isFinite(value)) this.observe(m, g, value)
+        else if (typeof value === 'string')
+          this.observe(
+            m,
+            g,
+            parseNumber(value, () => this.notANumber(n, m, value))
+          )
+        else this.notANumber(n, m, JSON.stringify(value))
+      })
+    }
+    handle(first, lineNumber)
+    return (row, n) => handle(this.parseObject(row, n), n)
+  }
+
+  private parseObject(line: string, lineNumber: number): Record<string, unknown> {
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch (error) {
+      this.fail(
+        lineNumber,
+        `not valid JSON: ${(error as Error).message}`,
+        'write one JSON object per line'
+      )
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.fail(lineNumber, 'expected a JSON object', 'write one JSON object per line')
+    }
+    return value as Record<string, unknown>
+  }
+
+  private aggregateRow(row: Record<string, unknown>, n: number): void {
+    const g = this.group(String(row.group), n)
+    const metric = String(row.metric)
+    const m = this.metricIndex.get(metric)
+    if (m === undefined) return
+    const number = (name: string): number | undefined => {
+      const value = row[name]
+      if (value === undefined || value === null || value === '') return undefined
+      const parsed = typeof value === 'number' ? value : Number(value)
+      if (!Number.isFinite(parsed)) this.fail(n, `${name}: '${String(value)}' is not a number`)
+      return parsed
+    }
+    const count = number('count')
+    if (count === undefined || !Number.isInteger(count) || count < 0) {
+      this.fail(n, `count must be a whole number of 0 or more, not '${String(row.count)}'`)
+    }
+    const successes = number('successes')
+    const sum = number('sum')
+    const sumSquares = number('sum_squares')
+    const isRate = successes !== undefined
+    if (isRate) {
+      if (successes < 0 || successes > count || !Number.isInteger(successes)) {
+        this.fail(
+          n,
+          `successes must be a whole number from 0 to count (${count}), not ${successes}`
+        )
+      }
+    } else if (sum === undefined || sumSquares === undefined || sumSquares < 0) {
+      this.fail(
+        n,
+        `${metric}: give either successes, or sum and a non-negative sum_squares`,
+        'rates need successes; means need sum and sum_squares'
+      )
+    }
+    if (this.declaredRate[m] !== -1 && this.declaredRate[m] !== (isRate ? 1 : 0)) {
+      this.fail(n, `${metric} is a rate in one row and a mean in another`)
+    }
+    this.declaredRate[m] = isRate ? 1 : 0
+    const cell = m * this.shape.groups.length + g
+    this.count[cell]! += count
+    this.sum[cell]! += isRate ? successes : sum!
+    this.sumSquares[cell]! += isRate ? successes : sumSquares!
+    this.users[g] = Math.max(this.users[g]!, count)
+  }
+
+  result(): ExperimentData {
+    const groups = this.shape.groups
+    const users: Record<string, number> = {}
+    groups.forEach((g, i) => (users[g] = this.users[i]!))
+    const metrics: Record<string, Record<string, GroupStatistic>> = {}
+    this.shape.metrics.forEach((metric, m) => {
+      const cells = groups.map((_, g) => m * groups.length + g)
+      const isRate =
+        this.declaredRate[m] === 1 ||
+        (this.declaredRate[m] === -1 && cells.every(c => this.nonBinary[c] === 0))
+      const byGroup: Record<string, GroupStatistic> = {}
+      groups.forEach((group, g) => {
+        const c = cells[g]!
+        if (this.count[c] === 0) return
+        byGroup[group] = isRate
+          ? { kind: 'rate', count: this.count[c]!, successes: this.sum[c]! }
+          : {
+              kind: 'mean',
+              count: this.count[c]!,
+              sum: this.sum[c]!,
+              sumSquares: this.sumSquares[c]!
+            }
+      })
+      metrics[metric] = byGroup
+    })
+    return { users, metrics }
+  }
+}
+
+/** Whole numbers (most metric values: 0/1 outcomes, milliseconds) by hand, the rest by Number(). */
+function parseNumber(text: string, onError: () => never): number {
+  let value = 0
+  let i = text.charCodeAt(0) === 45 ? 1 : 0
+  if (i < text.length && text.length - i <= 15) {
+    for (; i < text.length; i++) {
+      const digit = text.charCodeAt(i) - 48
+      if (digit < 0 || digit > 9) break
+      value = value * 10 + digit
+    }
+    if (i === text.length) return text.charCodeAt(0) === 45 ? -value : value
+  }
+  if (text === 'true') return 1
+  if (text === 'false') return 0
+  const parsed = Number(text)
+  if (!Number.isFinite(parsed) || text.trim() === '') onError()
+  return parsed
+}
+
+/** One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it. */
+function splitCsv(line: string): string[] {
+  const cells: string[] = []
+  let cell = ''
+  let quoted = false
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cell += '"'
+        i++
+      } else if (ch === '"') quoted = false
+      else cell += ch
+    } else if (ch === '"') quoted = true
+    else if (ch === ',') {
+      cells.push(cell)
+      cell = ''
+    } else cell += ch
+  }
+  cells.push(cell)
+  return cells
+}
