@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs'
-import { StringDecoder } from 'node:string_decoder'
 import { PhasegateError } from '../errors.js'
 import type { GroupStatistic } from '../stats/tests.js'
+import { forEachLine } from './lines.js'
 
 /** Per-group sufficient statistics for an experiment: all analysis needs, whatever the traffic. */
 export interface ExperimentData {
@@ -36,33 +35,8 @@ export async function readResults(path: string, shape: ResultsShape): Promise<Ex
     parseLine =
       format === 'csv' ? sink.csvHeader(line, lineNumber) : sink.ndjsonFirst(line, lineNumber)
   }
-  let lineNumber = 0
-  let pending = ''
-  const decoder = new StringDecoder('utf8')
-  const visit = (text: string): void => {
-    let start = 0
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      lineNumber++
-      const line =
-        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end)
-      if (line.length > 0) parseLine(line, lineNumber)
-      start = end + 1
-    }
-    pending = text.slice(start)
-  }
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      visit(pending + decoder.write(chunk as Buffer))
-    }
-  } catch (error) {
-    if (error instanceof PhasegateError) throw error
-    throw new PhasegateError(`cannot read results file: ${(error as Error).message}`, {
-      location: { file: path },
-      hint: 'check the --results path'
-    })
-  }
-  visit(pending + decoder.end() + '\n')
-  if (lineNumber === 0 || !sink.sawHeader) {
+  const lines = await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber))
+  if (lines === 0 || !sink.sawHeader) {
     throw new PhasegateError('the results file is empty', {
       location: { file: path },
       hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
