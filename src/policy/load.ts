@@ -2,14 +2,22 @@ import { basename, extname } from 'node:path'
 import type { Policy } from '../engine/types.js'
 import { normalizePolicy, PolicyIssues } from './normalize.js'
 import { policySchema } from './schema.js'
-import { errorAt, readYamlFile, toPlain, validate } from './yaml.js'
+import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 
 /** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
 export function loadPolicy(path: string, file = path): Policy {
-  const source = readYamlFile(path, 'policy file', file)
+  return fromSource(readYamlFile(path, 'policy file', file), basename(path, extname(path)))
+}
+
+/** The same for policy text already in memory (e.g. a file at another commit). */
+export function parsePolicyText(text: string, file: string): Policy {
+  return fromSource(parseYaml(text, file, 'policy file'), basename(file, extname(file)))
+}
+
+function fromSource(source: YamlSource, fileStem: string): Policy {
   const raw = validate(policySchema, source, toPlain(source))
   try {
-    return normalizePolicy(raw, basename(path, extname(path)))
+    return normalizePolicy(raw, fileStem)
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
     const issue = error.issues[0]!
