@@ -35,7 +35,8 @@ export async function analyze(
   )
   const { policy } = rollout
   const state = currentState(rollout, options.now)
-  const startedAt = state.experiments[experiment.name]?.startedAt
+  // Only a real state file knows when the experiment started; a fresh one would say "now".
+  const startedAt = rollout.state?.experiments[experiment.name]?.startedAt
   const data = options.results
     ? await readResults(resolve(options.cwd, options.results), {
         groups: experiment.groups.map(g => g.name),

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
 import { once } from 'node:events'
+import { resolve } from 'node:path'
 import { createAssigner } from '../experiments/assignment.js'
 import { forEachLine } from '../experiments/lines.js'
 import { findExperiment } from './experiment.js'
@@ -38,7 +39,7 @@ export async function assign(options: AssignOptions, output: Writable): Promise<
       const id = text.trim()
       if (id) buffered += line(id)
     }
-    await forEachLine(options.usersFile, addUser, flush)
+    await forEachLine(resolve(options.cwd, options.usersFile), addUser, flush)
     await flush()
   }
 }

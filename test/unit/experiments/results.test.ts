@@ -152,7 +152,5 @@ describe('aggregate results', () => {
 
 it('says so when the results file does not exist', async () => {
   const error = await failure(join(dir, 'nope.csv'))
-  expect(error.format()).toMatch(
-    /nope.csv: cannot read .*nope.csv: ENOENT/
-  )
+  expect(error.format()).toMatch(/nope.csv: cannot read .*nope.csv: ENOENT/)
 })
