@@ -46,6 +46,10 @@ export async function readResults(path: string, shape: ResultsShape): Promise<Ex
 }
 
 const PER_USER_COLUMNS = ['user_id', 'group']
+// Roles of per-user CSV columns; metric columns use their metric's index (0, 1, ...).
+const USER = -1
+const GROUP = -2
+const IGNORED = -3
 const AGGREGATE_COLUMNS = ['group', 'metric', 'count']
 
 /** Accumulates rows into flat arrays indexed by metric and group, to stay fast at 10M rows. */
@@ -151,27 +155,72 @@ class Accumulator {
       c => column(c) >= 0,
       lineNumber
     )
-    const groupColumn = column('group')
-    const userColumn = column('user_id')
-    const metricColumns = this.shape.metrics.map(m => column(m))
+    const roles = names.map(name =>
+      name === 'user_id' ? USER : name === 'group' ? GROUP : (this.metricIndex.get(name) ?? IGNORED)
+    )
     const width = names.length
+    const groups = this.shape.groups
+    const values = new Float64Array(this.shape.metrics.length)
+    const quoted = (cells: string[], n: number): void => {
+      if (cells.length !== width) this.wrongWidth(n, width, cells.length)
+      this.userRow(
+        n,
+        cells.map((cell, c) => [roles[c]!, cell])
+      )
+    }
+    // The hot loop of a 10-million-row file: fields are found with indexOf and numbers read in
+    // place, so a row allocates nothing but its line. Quoted rows take the general path.
     return (row, n) => {
-      const cells = row.includes('"') ? splitCsv(row) : row.split(',')
-      if (cells.length !== width) {
-        this.fail(n, `expected ${width} fields as in the header, found ${cells.length}`)
+      let g = -1
+      let start = 0
+      values.fill(NaN)
+      for (let c = 0; c < width; c++) {
+        if (row.charCodeAt(start) === 34) return quoted(splitCsv(row), n)
+        let end = row.indexOf(',', start)
+        if (c === width - 1) {
+          if (end !== -1) this.wrongWidth(n, width, row.split(',').length)
+          end = row.length
+        } else if (end === -1) this.wrongWidth(n, width, c + 1)
+        const role = roles[c]!
+        if (role === GROUP) {
+          for (let i = 0; i < groups.length; i++) {
+            const name = groups[i]!
+            if (name.length === end - start && row.startsWith(name, start)) g = i
+          }
+          if (g === -1) this.group(row.slice(start, end), n)
+        } else if (role === USER) {
+          if (end === start) this.fail(n, 'empty user_id')
+        } else if (role >= 0 && end > start) {
+          const value = parseNumberAt(row, start, end)
+          if (Number.isNaN(value)) this.notANumber(n, role, row.slice(start, end))
+          values[role] = value
+        }
+        start = end + 1
       }
-      if (cells[userColumn] === '') this.fail(n, 'empty user_id')
-      const g = this.group(cells[groupColumn]!, n)
       this.users[g]! += 1
-      for (let m = 0; m < metricColumns.length; m++) {
-        const text = cells[metricColumns[m]!]!
-        if (text === '') continue
-        this.observe(
-          m,
-          g,
-          parseNumber(text, () => this.notANumber(n, m, text))
-        )
+      for (let m = 0; m < values.length; m++) {
+        if (!Number.isNaN(values[m]!)) this.observe(m, g, values[m]!)
       }
+    }
+  }
+
+  private wrongWidth(lineNumber: number, expected: number, found: number): never {
+    return this.fail(lineNumber, `expected ${expected} fields as in the header, found ${found}`)
+  }
+
+  /** A per-user row as (column role, text) pairs: the general path, for quoted CSV rows. */
+  private userRow(lineNumber: number, cells: Array<[number, string]>): void {
+    let g = -1
+    for (const [role, text] of cells) {
+      if (role === GROUP) g = this.group(text, lineNumber)
+      if (role === USER && text === '') this.fail(lineNumber, 'empty user_id')
+    }
+    this.users[g]! += 1
+    for (const [role, text] of cells) {
+      if (role < 0 || text === '') continue
+      const value = parseNumberAt(text, 0, text.length)
+      if (Number.isNaN(value)) this.notANumber(lineNumber, role, text)
+      this.observe(role, g, value)
     }
   }
 
@@ -202,13 +251,11 @@ class Accumulator {
         if (value === null || value === '') return
         if (typeof value === 'boolean') this.observe(m, g, value ? 1 : 0)
         else if (typeof value === 'number' && Number.isFinite(value)) this.observe(m, g, value)
-        else if (typeof value === 'string')
-          this.observe(
-            m,
-            g,
-            parseNumber(value, () => this.notANumber(n, m, value))
-          )
-        else this.notANumber(n, m, JSON.stringify(value))
+        else if (typeof value === 'string') {
+          const parsed = parseNumberAt(value, 0, value.length)
+          if (Number.isNaN(parsed)) this.notANumber(n, m, value)
+          this.observe(m, g, parsed)
+        } else this.notANumber(n, m, JSON.stringify(value))
       })
     }
     handle(first, lineNumber)
@@ -306,24 +353,40 @@ class Accumulator {
   }
 }
 
-/** Whole numbers (most metric values: 0/1 outcomes, milliseconds) by hand, the rest by Number(). */
-function parseNumber(text: string, onError: () => never): number {
-  let value = 0
-  let i = text.charCodeAt(0) === 45 ? 1 : 0
-  if (i < text.length && text.length - i <= 15) {
-    for (; i < text.length; i++) {
-      const digit = text.charCodeAt(i) - 48
-      if (digit < 0 || digit > 9) break
-      value = value * 10 + digit
+/**
+ * The number in text[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
+ * exactly as Number() would (digits / 10^k is one correctly rounded division); anything else
+ * (exponents, longer numbers, true/false) goes through Number().
+ */
+function parseNumberAt(text: string, start: number, end: number): number {
+  const negative = text.charCodeAt(start) === 45
+  let mantissa = 0
+  let digits = 0
+  let fraction = -1
+  for (let i = negative ? start + 1 : start; i < end; i++) {
+    const code = text.charCodeAt(i)
+    if (code === 46 && fraction === -1) fraction = 0
+    else if (code >= 48 && code <= 57) {
+      mantissa = mantissa * 10 + (code - 48)
+      digits++
+      if (fraction !== -1) fraction++
+    } else {
+      digits = 16
+      break
     }
-    if (i === text.length) return text.charCodeAt(0) === 45 ? -value : value
   }
-  if (text === 'true') return 1
-  if (text === 'false') return 0
-  const parsed = Number(text)
-  if (!Number.isFinite(parsed) || text.trim() === '') onError()
-  return parsed
+  if (digits > 0 && digits <= 15) {
+    const value = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction]! : mantissa
+    return negative ? -value : value
+  }
+  const field = text.slice(start, end)
+  if (field === 'true') return 1
+  if (field === 'false') return 0
+  const parsed = field.trim() === '' ? NaN : Number(field)
+  return Number.isFinite(parsed) ? parsed : NaN
 }
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k)
 
 /** One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it. */
 function splitCsv(line: string): string[] {
