@@ -45,11 +45,17 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const baseline = best['crypto.hash baseline']
-console.log(`assignment of ${USERS.toLocaleString('en')} users, best of ${ROUNDS} (node ${process.version})`)
+console.log(
+  `assignment of ${USERS.toLocaleString('en')} users, best of ${ROUNDS} (node ${process.version})`
+)
 for (const [name, seconds] of Object.entries(best)) {
   const perSecond = Math.round(USERS / seconds).toLocaleString('en')
-  console.log(`  ${name.padEnd(22)} ${perSecond.padStart(12)} /s   ratio ${(baseline / seconds).toFixed(2)}`)
+  console.log(
+    `  ${name.padEnd(22)} ${perSecond.padStart(12)} /s   ratio ${(baseline / seconds).toFixed(2)}`
+  )
 }
 const ratio = baseline / best['hash_version 2']
-console.log(`hash_version 2 / crypto.hash throughput: ${ratio.toFixed(2)} (goal >= 0.5) ${ratio >= 0.5 ? 'MET' : 'NOT MET'}`)
+console.log(
+  `hash_version 2 / crypto.hash throughput: ${ratio.toFixed(2)} (goal >= 0.5) ${ratio >= 0.5 ? 'MET' : 'NOT MET'}`
+)
 if (sink === 0.5) console.log('unreachable: keeps the loops from being optimised away')

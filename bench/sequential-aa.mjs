@@ -3,7 +3,14 @@
 // p-values (for contrast). Run: npm run bench:sequential-aa
 import { simulateAATests } from '../lib/stats/simulation.js'
 
-const options = { runs: 2000, looks: 100, usersPerLook: 20, tuning: 1000, alpha: 0.05, seed: 20261127 }
+const options = {
+  runs: 2000,
+  looks: 100,
+  usersPerLook: 20,
+  tuning: 1000,
+  alpha: 0.05,
+  seed: 20261127
+}
 console.log(
   `A/A: ${options.runs} runs x ${options.looks} looks, ${options.usersPerLook} users per group per look, ` +
     `N* = ${options.tuning}, alpha = ${options.alpha}, seed ${options.seed}`

@@ -161,6 +161,9 @@ class Accumulator {
     const width = names.length
     const groups = this.shape.groups
     const values = new Float64Array(this.shape.metrics.length)
+    // seenOn[m] === line number: metric m has a value on this line (no per-row reset needed).
+    const seenOn = new Float64Array(this.shape.metrics.length)
+    const { count, sum, sumSquares, nonBinary, users } = this
     const quoted = (cells: string[], n: number): void => {
       if (cells.length !== width) this.wrongWidth(n, width, cells.length)
       this.userRow(
@@ -173,7 +176,6 @@ class Accumulator {
     return (row, n) => {
       let g = -1
       let start = 0
-      values.fill(NaN)
       for (let c = 0; c < width; c++) {
         if (row.charCodeAt(start) === 34) return quoted(splitCsv(row), n)
         let end = row.indexOf(',', start)
@@ -194,12 +196,19 @@ class Accumulator {
           const value = parseNumberAt(row, start, end)
           if (Number.isNaN(value)) this.notANumber(n, role, row.slice(start, end))
           values[role] = value
+          seenOn[role] = n
         }
         start = end + 1
       }
-      this.users[g]! += 1
+      users[g]! += 1
       for (let m = 0; m < values.length; m++) {
-        if (!Number.isNaN(values[m]!)) this.observe(m, g, values[m]!)
+        if (seenOn[m] !== n) continue
+        const value = values[m]!
+        const cell = m * groups.length + g
+        count[cell]! += 1
+        sum[cell]! += value
+        sumSquares[cell]! += value * value
+        if (value !== 0 && value !== 1) nonBinary[cell] = 1
       }
     }
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Experiment, Policy } from '../../../src/engine/types.js'
 import { analyzeExperiment, metricDirection } from '../../../src/experiments/analysis.js'
+import { renderAnalysisMarkdown } from '../../../src/experiments/render.js'
 import type { ExperimentData } from '../../../src/experiments/results.js'
 import type { GroupStatistic } from '../../../src/stats/tests.js'
 
@@ -167,5 +168,22 @@ describe('metric direction', () => {
     expect(metricDirection('queue_depth', policy)).toBe('decrease')
     expect(metricDirection('cost_per_request')).toBe('decrease')
     expect(metricDirection('accuracy')).toBe('increase')
+  })
+})
+
+describe('the markdown report for the job summary and the advance PR', () => {
+  it('states the verdict, its reasons and one row per metric and treatment', () => {
+    const result = analyzeExperiment(
+      experiment,
+      data([20000, 20000], [0.8, 0.85], [900, 850]),
+      after
+    )
+    const markdown = renderAnalysisMarkdown(result)
+    expect(markdown).toMatch(/^### Experiment `dspy_vs_traditional`: TREATMENT BETTER\n/)
+    expect(markdown).toContain('- better: accuracy: treatment +6.25% vs control')
+    expect(markdown).toMatch(
+      /\| accuracy \| treatment \| \+6\.25% \| \[\+\d\.\d\d%, \+\d\.\d\d%\] \| p = [\d.e-]+, better \|/
+    )
+    expect(markdown).toMatch(/\| response_time \| treatment \| -5\.56% \|/)
   })
 })

@@ -154,3 +154,25 @@ it('says so when the results file does not exist', async () => {
   const error = await failure(join(dir, 'nope.csv'))
   expect(error.format()).toMatch(/nope.csv: cannot read .*nope.csv: ENOENT/)
 })
+
+it('reads every number exactly as Number() does', async () => {
+  const texts = [
+    '0.1',
+    '-12.345',
+    '1e-3',
+    '007',
+    '123456789012345',
+    '1234567890123456789',
+    '.5',
+    '+2',
+    '0.00001234'
+  ]
+  const rows = texts.map((t, i) => `u${i},control,${t},1`)
+  const path = file('numbers.csv', ['user_id,group,accuracy,response_time', ...rows].join('\n'))
+  const data = await readResults(path, shape)
+  const stat = data.metrics.accuracy!.control!
+  expect(stat.kind).toBe('mean')
+  if (stat.kind !== 'mean') return
+  expect(stat.sum).toBe(texts.reduce((sum, t) => sum + Number(t), 0))
+  expect(stat.sumSquares).toBe(texts.reduce((sum, t) => sum + Number(t) * Number(t), 0))
+})
