@@ -1,11 +1,12 @@
 import { resolve } from 'node:path'
+import type { Experiment } from '../engine/types.js'
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiments/analysis.js'
 import { experimentWindow, readGroupStatistics } from '../experiments/observe.js'
+import { renderAnalysis } from '../experiments/render.js'
 import { readResults } from '../experiments/results.js'
 import { createProvider } from '../metrics/index.js'
-import { renderAnalysis } from '../experiments/render.js'
 import { findExperiment } from './experiment.js'
-import { currentState } from './workspace.js'
+import { currentState, type Rollout } from './workspace.js'
 
 export interface AnalyzeOptions {
   cwd: string
@@ -33,44 +34,56 @@ export async function analyze(
     options.policies,
     options.experiment
   )
-  const { policy } = rollout
-  const state = currentState(rollout, options.now)
-  // Only a real state file knows when the experiment started; a fresh one would say "now".
-  const startedAt = rollout.state?.experiments[experiment.name]?.startedAt
-  const data = options.results
-    ? await readResults(resolve(options.cwd, options.results), {
-        groups: experiment.groups.map(g => g.name),
-        metrics: experiment.successMetrics
-      })
-    : await readGroupStatistics(
-        createProvider(
-          options.metricsFile
-            ? {
-                ...policy.metrics,
-                provider: 'file',
-                options: { path: resolve(options.cwd, options.metricsFile) }
-              }
-            : policy.metrics
-        ),
-        experiment,
-        {
-          feature: policy.feature,
-          phase: state.phase,
-          now: options.now,
-          baseDir: rollout.root,
-          window: experimentWindow(experiment, options.now, startedAt),
-          env: process.env
-        }
-      )
-  const analysis = analyzeExperiment(experiment, data, {
-    policy,
-    sequential: !options.fixedHorizon,
-    now: options.now,
-    ...(startedAt ? { startedAt: new Date(startedAt) } : {})
+  const analysis = await analyzeRolloutExperiment(rollout, experiment, {
+    ...options,
+    results: options.results && resolve(options.cwd, options.results),
+    metricsFile: options.metricsFile && resolve(options.cwd, options.metricsFile)
   })
   return {
     output: options.json ? JSON.stringify(analysis, null, 2) : renderAnalysis(analysis),
     exitCode: 0,
     analysis
   }
+}
+
+/**
+ * One experiment of a loaded rollout, from a results file or the policy's metrics provider:
+ * what `status`, the job summary and the advance PR show (render with renderAnalysis or
+ * renderAnalysisMarkdown from src/experiments/render.ts).
+ */
+export async function analyzeRolloutExperiment(
+  rollout: Rollout,
+  experiment: Experiment,
+  options: { now: Date; results?: string; metricsFile?: string; fixedHorizon?: boolean }
+): Promise<ExperimentAnalysis> {
+  const { policy } = rollout
+  // Only a real state file knows when the experiment started; a fresh one would say "now".
+  const startedAt = rollout.state?.experiments[experiment.name]?.startedAt
+  const data = options.results
+    ? await readResults(options.results, {
+        groups: experiment.groups.map(g => g.name),
+        metrics: experiment.successMetrics
+      })
+    : await readGroupStatistics(
+        createProvider(
+          options.metricsFile
+            ? { ...policy.metrics, provider: 'file', options: { path: options.metricsFile } }
+            : policy.metrics
+        ),
+        experiment,
+        {
+          feature: policy.feature,
+          phase: currentState(rollout, options.now).phase,
+          now: options.now,
+          baseDir: rollout.root,
+          window: experimentWindow(experiment, options.now, startedAt),
+          env: process.env
+        }
+      )
+  return analyzeExperiment(experiment, data, {
+    policy,
+    sequential: !options.fixedHorizon,
+    now: options.now,
+    ...(startedAt ? { startedAt: new Date(startedAt) } : {})
+  })
 }

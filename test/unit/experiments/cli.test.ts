@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { SEED_POLICY_PATH } from '../../support/policies.js'
 import { cli, tempRepo, writeMetrics } from '../../support/repo.js'
 
 const NOW = '2026-11-27T09:00:00Z'
@@ -45,6 +46,28 @@ describe('phasegate assign', () => {
       { user_id: 'user-2', group: 'treatment' },
       { user_id: '42', group: 'treatment' }
     ])
+  })
+
+  it('follows the seed’s algorithm for an experiment with hash_version: 1', async () => {
+    const seedPolicy = readFileSync(SEED_POLICY_PATH, 'utf8')
+    const dir = tempRepo({
+      'policies/production_deployment.yaml': seedPolicy.replace(
+        '    enabled: true\n    groups:',
+        '    enabled: true\n    hash_version: 1\n    groups:'
+      )
+    })
+    const run = await cli(
+      dir,
+      'assign',
+      '--experiment',
+      'dspy_vs_traditional',
+      'user-1',
+      'user-2',
+      '42'
+    )
+    expect(run.err).toBe('')
+    // python: int.from_bytes(sha256(b"user-1dspy_vs_traditional").digest(), "big") % 100 == 62, ...
+    expect(run.out).toBe('user-1,treatment\nuser-2,control\n42,treatment\n')
   })
 
   it('names the experiments there are when asked for one that is not', async () => {
