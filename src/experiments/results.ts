@@ -245,13 +245,15 @@ class Accumulator {
     this.sawHeader = true
     const first = this.parseObject(line, lineNumber)
     this.aggregate = !('user_id' in first) && 'metric' in first
+    const required = this.aggregate
+      ? AGGREGATE_COLUMNS
+      : [...PER_USER_COLUMNS, ...this.shape.metrics]
     const handle = (row: Record<string, unknown>, n: number): void => {
+      this.requireColumns(required, c => c in row, n)
       if (this.aggregate) {
-        this.requireColumns(AGGREGATE_COLUMNS, c => c in row, n)
         this.aggregateRow(row, n)
         return
       }
-      this.requireColumns([...PER_USER_COLUMNS, ...this.shape.metrics], c => c in row, n)
       if (row.user_id === '' || row.user_id === null) this.fail(n, 'empty user_id')
       const g = this.group(String(row.group), n)
       this.users[g]! += 1

@@ -176,3 +176,10 @@ it('reads every number exactly as Number() does', async () => {
   expect(stat.sum).toBe(texts.reduce((sum, t) => sum + Number(t), 0))
   expect(stat.sumSquares).toBe(texts.reduce((sum, t) => sum + Number(t) * Number(t), 0))
 })
+
+it('calls a file with nothing but blank lines empty', async () => {
+  const error = await failure(file('blank.csv', '\n\r\n\n'))
+  expect(error.format()).toMatch(
+    /blank\.csv: the results file is empty \(hint: write a header line/
+  )
+})
