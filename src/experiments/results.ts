@@ -1,6 +1,6 @@
 import { PhasegateError } from '../errors.js'
 import type { GroupStatistic } from '../stats/tests.js'
-import { forEachLine } from './lines.js'
+import { forEachLine, forEachLineRun, lineEnd } from './lines.js'
 
 /** Per-group sufficient statistics for an experiment: all analysis needs, whatever the traffic. */
 export interface ExperimentData {
@@ -29,14 +29,16 @@ export interface ResultsShape {
  * report is ever built from part of a file.
  */
 export async function readResults(path: string, shape: ResultsShape): Promise<ExperimentData> {
-  const format = /\.(nd)?jsonl?$/i.test(path) ? 'ndjson' : 'csv'
   const sink = new Accumulator(path, shape)
-  let parseLine: (line: string, lineNumber: number) => void = (line, lineNumber) => {
-    parseLine =
-      format === 'csv' ? sink.csvHeader(line, lineNumber) : sink.ndjsonFirst(line, lineNumber)
+  if (/\.(nd)?jsonl?$/i.test(path)) {
+    let parseLine = (line: string, lineNumber: number): void => {
+      parseLine = sink.ndjsonFirst(line, lineNumber)
+    }
+    await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber))
+  } else {
+    await forEachLineRun(path, (bytes, start, end) => sink.csvLines(bytes, start, end))
   }
-  const lines = await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber))
-  if (lines === 0 || !sink.sawHeader) {
+  if (!sink.sawHeader) {
     throw new PhasegateError('the results file is empty', {
       location: { file: path },
       hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
@@ -124,92 +126,177 @@ class Accumulator {
     if (value !== 0 && value !== 1) this.nonBinary[cell] = 1
   }
 
-  csvHeader(line: string, lineNumber: number): (line: string, lineNumber: number) => void {
+  /** Lines read so far, for CSV (NDJSON numbers its lines in forEachLine). */
+  private lineNumber = 0
+  /** How CSV rows after the header are read. */
+  private csvRows?: (bytes: Buffer, start: number, end: number) => void
+
+  /** A run of whole CSV lines (see forEachLineRun): the header first, then rows. */
+  csvLines(bytes: Buffer, start: number, end: number): void {
+    while (!this.csvRows && start < end) {
+      const eol = bytes.indexOf(10, start)
+      this.lineNumber++
+      const header = bytes.toString('utf8', start, lineEnd(bytes, start, eol))
+      start = eol + 1
+      if (header.length > 0) this.csvRows = this.csvHeader(header)
+    }
+    if (this.csvRows && start < end) this.csvRows(bytes, start, end)
+  }
+
+  private csvHeader(line: string): (bytes: Buffer, start: number, end: number) => void {
     this.sawHeader = true
+    const headerLine = this.lineNumber
     const names = splitCsv(line).map(n => n.trim())
     const column = (name: string): number => names.indexOf(name)
     this.aggregate = !names.includes('user_id') && names.includes('metric')
     if (this.aggregate) {
-      this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, lineNumber)
-      return (row, n) => {
+      this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, headerLine)
+      const field = (cells: string[], name: string): string | undefined => {
+        const i = column(name)
+        return i >= 0 ? cells[i] : undefined
+      }
+      return this.textRows(row => {
         const cells = splitCsv(row)
-        const field = (name: string): string | undefined => {
-          const i = column(name)
-          return i >= 0 ? cells[i] : undefined
-        }
         this.aggregateRow(
           {
-            group: field('group'),
-            metric: field('metric'),
-            count: field('count'),
-            successes: field('successes'),
-            sum: field('sum'),
-            sum_squares: field('sum_squares')
+            group: field(cells, 'group'),
+            metric: field(cells, 'metric'),
+            count: field(cells, 'count'),
+            successes: field(cells, 'successes'),
+            sum: field(cells, 'sum'),
+            sum_squares: field(cells, 'sum_squares')
           },
-          n
+          this.lineNumber
         )
-      }
+      })
     }
     this.requireColumns(
       [...PER_USER_COLUMNS, ...this.shape.metrics],
       c => column(c) >= 0,
-      lineNumber
+      headerLine
     )
     const roles = names.map(name =>
       name === 'user_id' ? USER : name === 'group' ? GROUP : (this.metricIndex.get(name) ?? IGNORED)
     )
-    const width = names.length
-    const groups = this.shape.groups
-    const values = new Float64Array(this.shape.metrics.length)
+    return this.perUserRows(roles)
+  }
+
+  /** Rows decoded to text one at a time: for the few rows of an aggregate file. */
+  private textRows(
+    onRow: (row: string) => void
+  ): (bytes: Buffer, start: number, end: number) => void {
+    return (bytes, start, end) => {
+      while (start < end) {
+        const eol = bytes.indexOf(10, start)
+        this.lineNumber++
+        const row = bytes.toString('utf8', start, lineEnd(bytes, start, eol))
+        if (row.length > 0) onRow(row)
+        start = eol + 1
+      }
+    }
+  }
+
+  /**
+   * The hot loop of a 10-million-row file: each byte is looked at once, numbers are read while
+   * their field is scanned, and a row allocates nothing. Unusual rows (quoted fields, numbers
+   * with exponents, bad values) take the general path: decoded and split as RFC 4180 text.
+   */
+  private perUserRows(roles: number[]): (bytes: Buffer, start: number, end: number) => void {
+    const width = roles.length
+    const groupBytes = this.shape.groups.map(g => Buffer.from(g))
+    const groupCount = groupBytes.length
+    const metricCount = this.shape.metrics.length
+    const values = new Float64Array(metricCount)
     // seenOn[m] === line number: metric m has a value on this line (no per-row reset needed).
-    const seenOn = new Float64Array(this.shape.metrics.length)
+    const seenOn = new Float64Array(metricCount)
     const { count, sum, sumSquares, nonBinary, users } = this
-    const quoted = (cells: string[], n: number): void => {
+    const general = (bytes: Buffer, lineStart: number, n: number): number => {
+      const eol = bytes.indexOf(10, lineStart)
+      const cells = splitCsv(bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol)))
       if (cells.length !== width) this.wrongWidth(n, width, cells.length)
       this.userRow(
         n,
         cells.map((cell, c) => [roles[c]!, cell])
       )
+      return eol + 1
     }
-    // The hot loop of a 10-million-row file: fields are found with indexOf and numbers read in
-    // place, so a row allocates nothing but its line. Quoted rows take the general path.
-    return (row, n) => {
-      let g = -1
-      let start = 0
-      for (let c = 0; c < width; c++) {
-        if (row.charCodeAt(start) === 34) return quoted(splitCsv(row), n)
-        let end = row.indexOf(',', start)
-        if (c === width - 1) {
-          if (end !== -1) this.wrongWidth(n, width, row.split(',').length)
-          end = row.length
-        } else if (end === -1) this.wrongWidth(n, width, c + 1)
-        const role = roles[c]!
-        if (role === GROUP) {
-          for (let i = 0; i < groups.length; i++) {
-            const name = groups[i]!
-            if (name.length === end - start && row.startsWith(name, start)) g = i
-          }
-          if (g === -1) this.group(row.slice(start, end), n)
-        } else if (role === USER) {
-          if (end === start) this.fail(n, 'empty user_id')
-        } else if (role >= 0 && end > start) {
-          const value = parseNumberAt(row, start, end)
-          if (Number.isNaN(value)) this.notANumber(n, role, row.slice(start, end))
-          values[role] = value
-          seenOn[role] = n
+    return (bytes, start, end) => {
+      let i = start
+      let n = this.lineNumber
+      rows: while (i < end) {
+        n++
+        const lineStart = i
+        if (bytes[i] === 10 || (bytes[i] === 13 && bytes[i + 1] === 10)) {
+          i = bytes.indexOf(10, i) + 1
+          continue
         }
-        start = end + 1
+        let g = -1
+        for (let field = 0; ; field++) {
+          if (field === width || bytes[i] === 34) {
+            i = general(bytes, lineStart, n)
+            continue rows
+          }
+          const role = roles[field]!
+          let byte = bytes[i]!
+          if (role >= 0) {
+            const fieldStart = i
+            const negative = byte === 45
+            if (negative) byte = bytes[++i]!
+            let mantissa = 0
+            let digits = 0
+            let fraction = -1
+            for (;;) {
+              if (byte >= 48 && byte <= 57) {
+                mantissa = mantissa * 10 + (byte - 48)
+                digits++
+                if (fraction !== -1) fraction++
+              } else if (byte === 46 && fraction === -1) fraction = 0
+              else break
+              byte = bytes[++i]!
+            }
+            if (byte === 13 && bytes[i + 1] === 10) byte = bytes[++i]!
+            if ((byte !== 44 && byte !== 10) || digits > 15 || (digits === 0 && i > fieldStart)) {
+              i = general(bytes, lineStart, n)
+              continue rows
+            }
+            if (digits > 0) {
+              const magnitude = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction]! : mantissa
+              values[role] = negative ? -magnitude : magnitude
+              seenOn[role] = n
+            }
+          } else if (role === GROUP) {
+            g = groupAt(groupBytes, bytes, i)
+            if (g === -1) {
+              i = general(bytes, lineStart, n)
+              continue rows
+            }
+            i += groupBytes[g]!.length
+            byte = bytes[i]!
+            if (byte === 13) byte = bytes[++i]!
+          } else {
+            if (role === USER && (byte === 44 || byte === 10 || byte === 13)) {
+              this.fail(n, 'empty user_id')
+            }
+            while (byte !== 44 && byte !== 10) byte = bytes[++i]!
+          }
+          i++
+          if (byte === 10) {
+            if (field !== width - 1) this.wrongWidth(n, width, field + 1)
+            break
+          }
+        }
+        users[g]! += 1
+        for (let m = 0; m < metricCount; m++) {
+          if (seenOn[m] !== n) continue
+          const value = values[m]!
+          const cell = m * groupCount + g
+          count[cell]! += 1
+          sum[cell]! += value
+          sumSquares[cell]! += value * value
+          if (value !== 0 && value !== 1) nonBinary[cell] = 1
+        }
       }
-      users[g]! += 1
-      for (let m = 0; m < values.length; m++) {
-        if (seenOn[m] !== n) continue
-        const value = values[m]!
-        const cell = m * groups.length + g
-        count[cell]! += 1
-        sum[cell]! += value
-        sumSquares[cell]! += value * value
-        if (value !== 0 && value !== 1) nonBinary[cell] = 1
-      }
+      this.lineNumber = n
     }
   }
 
@@ -227,7 +314,7 @@ class Accumulator {
     this.users[g]! += 1
     for (const [role, text] of cells) {
       if (role < 0 || text === '') continue
-      const value = parseNumberAt(text, 0, text.length)
+      const value = parseNumber(text)
       if (Number.isNaN(value)) this.notANumber(lineNumber, role, text)
       this.observe(role, g, value)
     }
@@ -263,7 +350,7 @@ class Accumulator {
         if (typeof value === 'boolean') this.observe(m, g, value ? 1 : 0)
         else if (typeof value === 'number' && Number.isFinite(value)) this.observe(m, g, value)
         else if (typeof value === 'string') {
-          const parsed = parseNumberAt(value, 0, value.length)
+          const parsed = parseNumber(value)
           if (Number.isNaN(parsed)) this.notANumber(n, m, value)
           this.observe(m, g, parsed)
         } else this.notANumber(n, m, JSON.stringify(value))
@@ -365,17 +452,17 @@ class Accumulator {
 }
 
 /**
- * The number in text[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
+ * The number in bytes[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
  * exactly as Number() would (digits / 10^k is one correctly rounded division); anything else
  * (exponents, longer numbers, true/false) goes through Number().
  */
-function parseNumberAt(text: string, start: number, end: number): number {
-  const negative = text.charCodeAt(start) === 45
+function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
+  const negative = bytes[start] === 45
   let mantissa = 0
   let digits = 0
   let fraction = -1
   for (let i = negative ? start + 1 : start; i < end; i++) {
-    const code = text.charCodeAt(i)
+    const code = bytes[i]!
     if (code === 46 && fraction === -1) fraction = 0
     else if (code >= 48 && code <= 57) {
       mantissa = mantissa * 10 + (code - 48)
@@ -390,11 +477,27 @@ function parseNumberAt(text: string, start: number, end: number): number {
     const value = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction]! : mantissa
     return negative ? -value : value
   }
-  const field = text.slice(start, end)
+  const field = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8')
   if (field === 'true') return 1
   if (field === 'false') return 0
   const parsed = field.trim() === '' ? NaN : Number(field)
   return Number.isFinite(parsed) ? parsed : NaN
+}
+
+function parseNumber(text: string): number {
+  return parseNumberBytes(Buffer.from(text), 0, Buffer.byteLength(text))
+}
+
+/** Which group name starts at bytes[at] and is followed by a comma or a line end, or -1. */
+function groupAt(names: Buffer[], bytes: Buffer, at: number): number {
+  for (let c = 0; c < names.length; c++) {
+    const name = names[c]!
+    let i = 0
+    while (i < name.length && name[i] === bytes[at + i]) i++
+    const next = bytes[at + i]
+    if (i === name.length && (next === 44 || next === 10 || next === 13)) return c
+  }
+  return -1
 }
 
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k)

@@ -183,3 +183,20 @@ it('calls a file with nothing but blank lines empty', async () => {
     /blank\.csv: the results file is empty \(hint: write a header line/
   )
 })
+
+it('counts lines across read chunks, CRLF or not', async () => {
+  const rows = Array.from(
+    { length: 60_000 },
+    (_, i) =>
+      `user-${i},${i % 2 ? 'treatment' : 'control'},${i % 3 === 0 ? 1 : 0},${100 + (i % 50)}`
+  )
+  const good = ['user_id,group,accuracy,response_time', ...rows].join('\r\n')
+  const data = await readResults(file('big.csv', good), shape)
+  expect(data.users).toEqual({ control: 30_000, treatment: 30_000 })
+  expect(data.metrics.accuracy!.control).toEqual({ kind: 'rate', count: 30_000, successes: 10_000 })
+  rows[50_000] = 'user-x,treatmnt,1,100'
+  const error = await failure(
+    file('late.csv', ['user_id,group,accuracy,response_time', ...rows].join('\n'))
+  )
+  expect(error.location?.line).toBe(50_002)
+})
