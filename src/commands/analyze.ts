@@ -58,7 +58,8 @@ export async function analyzeRolloutExperiment(
 ): Promise<ExperimentAnalysis> {
   const { policy } = rollout
   // Only a real state file knows when the experiment started; a fresh one would say "now".
-  const startedAt = rollout.state?.experiments[experiment.name]?.startedAt
+  const recorded = rollout.state?.experiments[experiment.name]
+  const startedAt = recorded?.startedAt
   const data = options.results
     ? await readResults(options.results, {
         groups: experiment.groups.map(g => g.name),
@@ -84,6 +85,7 @@ export async function analyzeRolloutExperiment(
     policy,
     sequential: !options.fixedHorizon,
     now: options.now,
-    ...(startedAt ? { startedAt: new Date(startedAt) } : {})
+    ...(startedAt ? { startedAt: new Date(startedAt) } : {}),
+    ...(recorded ? { status: recorded.status } : {})
   })
 }

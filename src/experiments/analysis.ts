@@ -1,4 +1,4 @@
-import type { Experiment, Policy } from '../engine/types.js'
+import type { Experiment, ExperimentStatus, Policy } from '../engine/types.js'
 import {
   chiSquareGoodnessOfFit,
   compareGroups,
@@ -25,6 +25,8 @@ export interface AnalysisOptions {
   tuning?: number
   /** When the experiment started (from the state file); with `now`, checks `duration`. */
   startedAt?: Date
+  /** The experiment's status in the state file, reported as is. */
+  status?: ExperimentStatus
   now?: Date
   /** The policy the experiment is in: its thresholds tell which way each metric should move. */
   policy?: Policy
@@ -76,6 +78,9 @@ export interface MetricAnalysis {
 
 export interface ExperimentAnalysis {
   experiment: string
+  /** From the state file; null before the rollout has one. */
+  status: ExperimentStatus | null
+  startedAt: string | null
   control: string
   alpha: number
   sequential: boolean
@@ -222,6 +227,8 @@ export function analyzeExperiment(
   })
   return {
     experiment: experiment.name,
+    status: options.status ?? null,
+    startedAt: options.startedAt?.toISOString() ?? null,
     control,
     alpha,
     sequential,

@@ -24,6 +24,11 @@ function pValue(p: number): string {
   return p < 1e-4 ? p.toExponential(2) : p.toFixed(4)
 }
 
+function status(analysis: ExperimentAnalysis): string {
+  if (!analysis.status) return ''
+  return ` (${analysis.status}${analysis.startedAt ? ` since ${analysis.startedAt}` : ''})`
+}
+
 /** The interval and p-value the verdict used: the confidence sequence when sequential is on. */
 function used(c: MetricComparison) {
   return c.sequential ?? c.fixedHorizon
@@ -33,7 +38,7 @@ function used(c: MetricComparison) {
 export function renderAnalysis(analysis: ExperimentAnalysis): string {
   const level = `${Math.round((1 - analysis.alpha) * 100)}%`
   const lines = [
-    `experiment ${analysis.experiment}: ${VERDICT[analysis.verdict]}`,
+    `experiment ${analysis.experiment}${status(analysis)}: ${VERDICT[analysis.verdict]}`,
     ...analysis.reasons.map(r => `  ${r}`),
     `  groups: ${analysis.groups
       .map(
@@ -80,7 +85,7 @@ export function renderAnalysisMarkdown(analysis: ExperimentAnalysis): string {
         })
   )
   return [
-    `### Experiment \`${analysis.experiment}\`: ${VERDICT[analysis.verdict]}`,
+    `### Experiment \`${analysis.experiment}\`${status(analysis)}: ${VERDICT[analysis.verdict]}`,
     '',
     ...analysis.reasons.map(r => `- ${r}`),
     '',

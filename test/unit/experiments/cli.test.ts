@@ -202,6 +202,39 @@ describe('phasegate analyze', () => {
     expect(missing.out + negative.out).toBe('')
   })
 
+  it('keeps running until the duration has passed since the state file’s start', async () => {
+    const dir = tempRepo()
+    writeFileSync(join(dir, 'results.csv'), resultsCsv(8000))
+    await cli(dir, 'init', '--now', '2026-11-01T00:00:00Z')
+    const early = await cli(
+      dir,
+      'analyze',
+      '--experiment',
+      'dspy_vs_traditional',
+      '--results',
+      'results.csv',
+      '--now',
+      '2026-11-11T00:00:00Z'
+    )
+    expect(early.err).toBe('')
+    expect(early.out).toMatch(
+      /^experiment dspy_vs_traditional \(running since 2026-11-01T00:00:00.000Z\): keep running\n {2}running 240\.0h of its 720\.0h duration/
+    )
+    const later = await cli(
+      dir,
+      'analyze',
+      '--experiment',
+      'dspy_vs_traditional',
+      '--results',
+      'results.csv',
+      '--now',
+      '2026-12-15T00:00:00Z'
+    )
+    expect(later.out).toMatch(
+      /^experiment dspy_vs_traditional \(running since .*\): CONTROL BETTER/
+    )
+  })
+
   it('reads per-group statistics from the policy’s metrics provider', async () => {
     const dir = tempRepo()
     const group = (accuracy: number, time: number) => ({
