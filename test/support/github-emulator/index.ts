@@ -54,6 +54,11 @@ export interface Fault {
   times?: number
   /** Seconds, sent as the retry-after header (403 and 429 answer GitHub's secondary rate limit). */
   retryAfter?: number
+  /**
+   * The request takes effect but the client still sees the fault, like a gateway timing out
+   * after GitHub did the work: the case that duplicates pull requests and issues on retry.
+   */
+  afterHandling?: boolean
 }
 
 export interface AddWorkflowRunOptions {
@@ -279,16 +284,17 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
 
     let result: HandlerResult
     const fault = faults.find((candidate) => candidate.remaining > 0 && (!candidate.method || candidate.method.toUpperCase() === method) && candidate.path.test(url.pathname))
-    if (fault) {
-      fault.remaining -= 1
+    if (fault) fault.remaining -= 1
+    if (fault && !fault.afterHandling) {
       result = faultResult(fault, body)
     } else {
       try {
-        result = handlers[operation.operationId]!({ params, query, body: body as Record<string, unknown>, user, requestUrl: new URL(url.toString().replace(/^http:\/\/[^/]+/, site.api)) })
+        result = handlers[operation.operationId]!({ params, query, body: body as Record<string, unknown>, user, requestUrl: new URL(url.pathname + url.search, site.api) })
       } catch (error) {
         if (!(error instanceof HttpError)) throw error
         result = { status: error.status, body: { message: error.message, ...error.extra } }
       }
+      if (fault) result = faultResult(fault, body)
     }
     const responseProblems = operation.validateResponse(result.status, result.body)
     if (responseProblems.length > 0) {
