@@ -138,11 +138,13 @@ export function loadContract(): {
       names.push(name)
       return name === 'ref' ? '(.+?)' : '([^/]+)'
     })
+    let operation: Operation | undefined
     return {
       method: spec.method,
       regex: new RegExp(`^${pattern}$`),
       names,
-      operation: compileOperation(ajv, coercing, spec, basicError)
+      // Compiling all schemas up front takes seconds; a test uses a handful of operations.
+      operation: () => (operation ??= compileOperation(ajv, coercing, spec, basicError))
     }
   })
   return {
@@ -154,7 +156,7 @@ export function loadContract(): {
         const params = Object.fromEntries(
           route.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')])
         )
-        return { operation: route.operation, params }
+        return { operation: route.operation(), params }
       }
       return undefined
     }

@@ -127,8 +127,9 @@ export function createHandlers(world: World): Record<string, Handler> {
   function refreshPull(record: IssueRecord): void {
     const pr = record.pull
     if (!pr || record.state !== 'open') return
-    pr.headSha = git.branchSha(pr.head) ?? pr.headSha
-    pr.baseSha = git.branchSha(pr.base) ?? pr.baseSha
+    const refs = git.refs()
+    pr.headSha = refs.get(`refs/heads/${pr.head}`) ?? pr.headSha
+    pr.baseSha = refs.get(`refs/heads/${pr.base}`) ?? pr.baseSha
   }
 
   function labelsOf(record: IssueRecord): LabelRecord[] {
