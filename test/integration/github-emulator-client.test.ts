@@ -140,9 +140,9 @@ describe('the standing pull request', () => {
     expect(warnings[0]).toMatch(/secondary rate limit on POST .*retrying after 1s \(retry 1 of 3\)/)
 
     gh.inject({ method: 'GET', path: /\/pulls$/, status: 429, retryAfter: 1, times: 10 })
-    await expect(findOpenPullRequest(clientFor(gh, BOT, warnings), repo, HEAD)).rejects.toMatchObject(
-      { status: 429 }
-    )
+    await expect(
+      findOpenPullRequest(clientFor(gh, BOT, warnings), repo, HEAD)
+    ).rejects.toMatchObject({ status: 429 })
     expect(operations(gh).filter(op => op === 'pulls/list:429')).toHaveLength(4)
     expect(warnings.at(-1)).toMatch(/giving up/)
   })
@@ -152,9 +152,9 @@ describe('the standing pull request', () => {
     const client = clientFor(gh)
     gh.commitFiles(HEAD, { 'state.yaml': 'phase: canary\n' }, 'advance')
     const first = await upsertStandingPullRequest(client, repo, advance)
-    expect(await closeStandingPullRequest(client, repo, HEAD, 'Rolled back: error_rate > 0.02')).toBe(
-      first.number
-    )
+    expect(
+      await closeStandingPullRequest(client, repo, HEAD, 'Rolled back: error_rate > 0.02')
+    ).toBe(first.number)
     expect(gh.state.issues.get(first.number)?.state).toBe('closed')
     expect(gh.state.comments.map(c => c.body)).toEqual(['Rolled back: error_rate > 0.02'])
     expect(await closeStandingPullRequest(client, repo, HEAD, 'again')).toBeUndefined()
@@ -170,7 +170,13 @@ describe('approvals', () => {
     return upsertStandingPullRequest(clientFor(gh), repo, { ...advance, reviewers: [] })
   }
 
-  async function review(gh: GitHubEmulator, login: string, number: number, event: string, body = '') {
+  async function review(
+    gh: GitHubEmulator,
+    login: string,
+    number: number,
+    event: string,
+    body = ''
+  ) {
     await clientFor(gh, login).rest.pulls.createReview({
       ...repo,
       pull_number: number,
@@ -179,7 +185,7 @@ describe('approvals', () => {
     })
   }
 
-  test('each reviewer\'s latest verdict counts; comments do not change it', async () => {
+  test("each reviewer's latest verdict counts; comments do not change it", async () => {
     const gh = await emulator()
     const pull = await standingPull(gh)
     await review(gh, 'alice', pull.number, 'APPROVE')
@@ -283,16 +289,33 @@ describe('alert issues', () => {
   test('other features, other alerts and pull requests with the same labels are not confused', async () => {
     const gh = await emulator()
     const client = clientFor(gh)
-    await raiseAlertIssue(client, repo, { feature: 'search', alert: 'error_rate' }, { severity: 'low', body: 'x' })
-    await raiseAlertIssue(client, repo, { feature: 'checkout', alert: 'response_time' }, { severity: 'low', body: 'x' })
+    await raiseAlertIssue(
+      client,
+      repo,
+      { feature: 'search', alert: 'error_rate' },
+      { severity: 'low', body: 'x' }
+    )
+    await raiseAlertIssue(
+      client,
+      repo,
+      { feature: 'checkout', alert: 'response_time' },
+      { severity: 'low', body: 'x' }
+    )
     gh.commitFiles('labelled', { a: 'a' }, 'a')
-    const { data: pull } = await client.rest.pulls.create({ ...repo, head: 'labelled', base: 'main', title: 'p' })
+    const { data: pull } = await client.rest.pulls.create({
+      ...repo,
+      head: 'labelled',
+      base: 'main',
+      title: 'p'
+    })
     await client.rest.issues.addLabels({
       ...repo,
       issue_number: pull.number,
       labels: ['phasegate', 'phasegate:checkout', 'alert:error_rate', 'severity:low']
     })
-    expect((await raiseAlertIssue(client, repo, key, { severity: 'low', body: 'x' })).action).toBe('opened')
+    expect((await raiseAlertIssue(client, repo, key, { severity: 'low', body: 'x' })).action).toBe(
+      'opened'
+    )
   })
 
   test('a create that GitHub carried out but answered 502 opens exactly one issue', async () => {
@@ -317,7 +340,7 @@ describe('alert issues', () => {
 })
 
 describe('commit statuses', () => {
-  test('the policy check\'s status lands on the commit, its description cut to GitHub\'s limit', async () => {
+  test("the policy check's status lands on the commit, its description cut to GitHub's limit", async () => {
     const gh = await emulator()
     const client = clientFor(gh)
     const sha = gh.git.branchSha('main')!

@@ -91,7 +91,7 @@ export class GitRepository {
       out
         .split('\n')
         .filter(Boolean)
-        .map((line) => line.split(' ') as [string, string])
+        .map(line => line.split(' ') as [string, string])
     )
   }
 
@@ -193,7 +193,9 @@ export class GitRepository {
     if (!baseSha) return undefined
     let tree: string
     try {
-      tree = this.git(['merge-tree', '--write-tree', '--no-messages', baseSha, head]).split('\n')[0]!
+      tree = this.git(['merge-tree', '--write-tree', '--no-messages', baseSha, head]).split(
+        '\n'
+      )[0]!
     } catch {
       return undefined
     }
@@ -249,7 +251,7 @@ export class GitRepository {
         }
       }
       const patchOf = new Map(
-        patches.map((patch) => {
+        patches.map(patch => {
           const filename = patch.slice(0, patch.indexOf('\n')).replace(/^a\/(.*) b\/.*$/, '$1')
           return [filename, patch.slice(patch.indexOf('\n@@') + 1)]
         })
@@ -347,7 +349,7 @@ export class GitRepository {
       response.writeHead(status)
       response.write(buffered.subarray(end + 4))
     })
-    backend.on('close', (code) => {
+    backend.on('close', code => {
       if (!headersDone) {
         response.writeHead(500, { 'content-type': 'text/plain' })
         response.write(`git http-backend exited ${code}: ${Buffer.concat(stderr).toString()}`)
