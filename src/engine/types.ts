@@ -132,6 +132,8 @@ export interface Policy {
     manualApprovalRequired: boolean
     emergencyContacts: EmergencyContact[]
     operators: string[]
+    /** Consecutive failed reads of the metrics source that count as a system failure. */
+    sourceFailureLimit: number
   }
   metrics: MetricsConfig
   /** Where the state file lives, relative to the repository root. */
@@ -210,8 +212,11 @@ export interface Observations {
   readings: MetricReading[]
   approvals: Approval[]
   checks: CheckObservation[]
-  /** The metrics source itself failed this many consecutive times (system_failure). */
-  sourceFailures?: { consecutive: number; limit: number; reason: string }
+  /**
+   * The metrics source itself could not be reached on this many consecutive attempts; at the
+   * policy's rollback.source_failure_limit this is a system_failure.
+   */
+  sourceFailures?: { consecutive: number; reason: string }
 }
 
 export interface GateResult {

@@ -1,0 +1,234 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { CheckObservation } from './engine/types.js'
+import { PhasegateError } from './errors.js'
+import { repoRoot } from './git/git.js'
+import { readHistory } from './git/transitions.js'
+import { runDemo } from './commands/demo.js'
+import { init } from './commands/init.js'
+import { resume } from './commands/resume.js'
+import { rollback } from './commands/rollback.js'
+import { status } from './commands/status.js'
+import { tick } from './commands/tick.js'
+import { loadRollouts, relativeTo } from './commands/workspace.js'
+import { renderDecision, renderHistory } from './report/text.js'
+
+const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
+
+usage: phasegate <command> [options]
+
+commands:
+  validate                 check policy and state files
+  status                   phase, gates, alerts and what tick would do now
+  tick                     observe, decide, and commit an advance or a rollback
+  rollback --reason TEXT   step back one phase now (--emergency also turns the kill switch off)
+  resume --reason TEXT     turn the kill switch back on after an emergency
+  init                     write the state file: the rollout starts at its first phase
+  history                  the audit trail, read from git commit trailers
+  demo                     a complete rollout in a scratch repository, narrated
+
+options:
+  --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
+  --json                   machine-readable output (status, tick, history, validate)
+  --dry-run                decide and report, but commit nothing (tick)
+  --approved-by U1,U2      manual approvals in local mode (tick, status)
+  --check NAME=RESULT      an automated test's conclusion, e.g. smoke=success (repeatable)
+  --metrics FILE           read metrics from this snapshot file (file provider)
+  --now TIME               evaluate at this ISO-8601 time instead of the clock
+  --operator NAME          who is rolling back (default: git user.name)
+  -C DIR                   run as if started in DIR
+`
+
+const OPTIONS = {
+  policy: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'approved-by': { type: 'string', multiple: true },
+  check: { type: 'string', multiple: true },
+  metrics: { type: 'string' },
+  now: { type: 'string' },
+  reason: { type: 'string' },
+  emergency: { type: 'boolean' },
+  operator: { type: 'string' },
+  dir: { type: 'string', short: 'C' },
+  help: { type: 'boolean', short: 'h' },
+  keep: { type: 'string' }
+} satisfies ParseArgsConfig['options']
+
+export interface Io {
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+const processIo: Io = {
+  out: text => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+  err: text => process.stderr.write(text.endsWith('\n') ? text : text + '\n')
+}
+
+/** Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    io.err(`phasegate: ${(error as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  const command = positionals[0]
+  if (values.help || !command) {
+    io.out(USAGE)
+    return command || values.help ? 0 : 2
+  }
+  try {
+    const cwd = values.dir ?? process.cwd()
+    const now = parseNow(values.now)
+    const policies = values.policy ?? []
+    const common = {
+      cwd,
+      policies,
+      now,
+      approvedBy: (values['approved-by'] ?? [])
+        .flatMap(v => v.split(','))
+        .map(s => s.trim())
+        .filter(Boolean),
+      checks: (values.check ?? []).map(parseCheck),
+      ...(values.metrics ? { metricsFile: values.metrics } : {})
+    }
+    switch (command) {
+      case 'validate': {
+        const rollouts = await loadRollouts(cwd, policies)
+        if (values.json)
+          io.out(
+            JSON.stringify(
+              rollouts.map(r => ({
+                policy: relativeTo(cwd, r.policyFile),
+                feature: r.policy.feature,
+                phases: r.policy.phases.map(p => p.name),
+                phase: r.state?.phase ?? null
+              })),
+              null,
+              2
+            )
+          )
+        else
+          for (const r of rollouts)
+            io.out(
+              `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
+            )
+        return 0
+      }
+      case 'status': {
+        const results = await status(common)
+        if (values.json)
+          io.out(
+            JSON.stringify(
+              results.map(r => r.report),
+              null,
+              2
+            )
+          )
+        else
+          io.out(
+            results.map(r => renderDecision(r.policy, r.state, r.report.decision, now)).join('\n\n')
+          )
+        return 0
+      }
+      case 'tick': {
+        const outcomes = await tick({ ...common, dryRun: values['dry-run'] ?? false })
+        if (values.json) {
+          io.out(
+            JSON.stringify(
+              outcomes.map(o => ({
+                feature: o.rollout.policy.feature,
+                decision: o.decision,
+                commit: o.sha ?? null
+              })),
+              null,
+              2
+            )
+          )
+        } else {
+          for (const o of outcomes) {
+            io.out(renderDecision(o.rollout.policy, o.state, o.decision, now))
+            if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
+            else if (o.decision.transition) io.out('  (dry run: nothing committed)')
+          }
+        }
+        return 0
+      }
+      case 'rollback': {
+        const result = await rollback({
+          cwd,
+          policies,
+          reason: values.reason ?? '',
+          emergency: values.emergency ?? false,
+          operator: values.operator,
+          now
+        })
+        io.out(
+          `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
+        )
+        return 0
+      }
+      case 'resume': {
+        const result = await resume({
+          cwd,
+          policies,
+          reason: values.reason ?? '',
+          operator: values.operator,
+          now
+        })
+        io.out(
+          `resumed ${result.rollout.policy.feature} at ${result.transition.to}, kill switch on; committed ${result.sha.slice(0, 10)}`
+        )
+        return 0
+      }
+      case 'init': {
+        for (const s of await init({ cwd, policies, now }))
+          io.out(
+            `started ${s.rollout.policy.feature} at ${s.rollout.policy.phases[0]!.name}; committed ${s.sha.slice(0, 10)}`
+          )
+        return 0
+      }
+      case 'history': {
+        const root = await repoRoot(cwd)
+        const features = policies.length
+          ? (await loadRollouts(cwd, policies)).map(r => r.policy.feature)
+          : [undefined]
+        const entries = (await Promise.all(features.map(f => readHistory(root, f)))).flat()
+        io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
+        return 0
+      }
+      case 'demo':
+        return await runDemo({ io, keep: values.keep })
+      default:
+        io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)
+        return 2
+    }
+  } catch (error) {
+    if (error instanceof PhasegateError) {
+      io.err(`phasegate: ${error.format()}`)
+      return 1
+    }
+    throw error
+  }
+}
+
+function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date()
+  const date = new Date(text)
+  if (Number.isNaN(date.getTime()))
+    throw new PhasegateError(`--now "${text}" is not a time`, {
+      hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z'
+    })
+  return date
+}
+
+function parseCheck(text: string): CheckObservation {
+  const match = /^([^=]+)=(.*)$/.exec(text)
+  if (!match)
+    throw new PhasegateError(`--check "${text}" is not NAME=RESULT`, {
+      hint: 'e.g. --check smoke-tests=success'
+    })
+  return { name: match[1]!.trim(), conclusion: match[2]!.trim() || null }
+}

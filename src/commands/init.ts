@@ -1,0 +1,40 @@
+import { PhasegateError } from '../errors.js'
+import { commitTransition } from '../git/transitions.js'
+import { initialState } from '../state/file.js'
+import { loadRollouts, type Rollout } from './workspace.js'
+
+/** Writes and commits the state file of every policy that has none: the rollout starts at its first phase. */
+export async function init(options: {
+  cwd: string
+  policies: string[]
+  now: Date
+}): Promise<Array<{ rollout: Rollout; sha: string }>> {
+  const rollouts = await loadRollouts(options.cwd, options.policies)
+  const fresh = rollouts.filter(r => !r.state)
+  if (fresh.length === 0) {
+    throw new PhasegateError(
+      `every rollout has started already (${rollouts.map(r => `${r.policy.feature} at ${r.state!.phase}`).join(', ')})`
+    )
+  }
+  const started: Array<{ rollout: Rollout; sha: string }> = []
+  for (const rollout of fresh) {
+    const next = initialState(rollout.policy, options.now)
+    const sha = await commitTransition({
+      root: rollout.root,
+      policy: rollout.policy,
+      next,
+      transition: {
+        feature: rollout.policy.feature,
+        kind: 'init',
+        from: next.phase,
+        to: next.phase,
+        reason: `rollout of ${rollout.policy.feature} starts at ${next.phase}`,
+        approvers: [],
+        evidence: []
+      },
+      now: options.now
+    })
+    started.push({ rollout, sha })
+  }
+  return started
+}

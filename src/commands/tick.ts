@@ -1,0 +1,66 @@
+import { decide } from '../engine/decide.js'
+import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
+import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
+import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
+
+export interface TickOptions {
+  cwd: string
+  policies: string[]
+  now: Date
+  dryRun: boolean
+  /** Local mode's manual approvals (on GitHub they come from PR reviews). */
+  approvedBy: string[]
+  checks: CheckObservation[]
+  metricsFile?: string
+}
+
+export interface TickOutcome {
+  rollout: Rollout
+  state: State
+  decision: Decision
+  /** The commit made, when the decision was acted on. */
+  sha?: string
+}
+
+/** Observe, decide and act for every policy: the scheduled job's whole work. */
+export async function tick(options: TickOptions): Promise<TickOutcome[]> {
+  const rollouts = await loadRollouts(options.cwd, options.policies)
+  const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
+  const outcomes: TickOutcome[] = []
+  for (const rollout of rollouts) {
+    const state = currentState(rollout, options.now)
+    const observations = await observe(rollout, state, {
+      now: options.now,
+      approvals,
+      checks: options.checks,
+      metricsFile: options.metricsFile
+    })
+    const decision = decide(rollout.policy, state, observations, options.now)
+    const outcome: TickOutcome = { rollout, state, decision }
+    if (!options.dryRun && decision.transition)
+      outcome.sha = await applyDecision(rollout, state, decision, options.now)
+    outcomes.push(outcome)
+  }
+  return outcomes
+}
+
+/** Commits an advance, or reverts the advance being undone for a rollback. */
+export async function applyDecision(
+  rollout: Rollout,
+  state: State,
+  decision: Decision,
+  now: Date
+): Promise<string> {
+  const transition = { ...decision.transition! }
+  if (transition.kind === 'rollback' || transition.kind === 'emergency') {
+    const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase)
+    if (undo) transition.reverts = undo.sha
+  }
+  const next: State = {
+    ...state,
+    phase: transition.to,
+    enteredAt: now.toISOString(),
+    lastTransition: transition
+  }
+  return commitTransition({ root: rollout.root, policy: rollout.policy, next, transition, now })
+}

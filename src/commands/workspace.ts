@@ -1,0 +1,102 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import type { Approval, CheckObservation, Observations, Policy, State } from '../engine/types.js'
+import { requiredReadings } from '../engine/requests.js'
+import { PhasegateError } from '../errors.js'
+import { repoRoot } from '../git/git.js'
+import { createProvider } from '../metrics/index.js'
+import { loadPolicy } from '../policy/load.js'
+import { initialState, readState } from '../state/file.js'
+
+/** One rollout: its policy, where it lives, and its state (null before `phasegate init`). */
+export interface Rollout {
+  root: string
+  policyFile: string
+  policy: Policy
+  state: State | null
+}
+
+export const DEFAULT_POLICY_DIR = 'policies'
+
+/** The policy files named, or every *.yaml / *.yml in policies/ at the repository root. */
+export function findPolicyFiles(root: string, cwd: string, named: string[]): string[] {
+  if (named.length > 0) return named.map(p => (isAbsolute(p) ? p : resolve(cwd, p)))
+  const dir = join(root, DEFAULT_POLICY_DIR)
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter(f => /\.ya?ml$/.test(f))
+        .sort()
+    : []
+  if (files.length === 0) {
+    throw new PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
+      hint: 'pass --policy FILE, or add a policy under policies/'
+    })
+  }
+  return files.map(f => join(dir, f))
+}
+
+export async function loadRollouts(cwd: string, named: string[]): Promise<Rollout[]> {
+  const root = await repoRoot(cwd)
+  const rollouts = findPolicyFiles(root, cwd, named).map(policyFile => {
+    const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile))
+    const stateFile = join(root, policy.statePath)
+    const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
+    return { root, policyFile, policy, state }
+  })
+  const byFeature = new Map<string, string>()
+  for (const r of rollouts) {
+    const other = byFeature.get(r.policy.feature)
+    if (other) {
+      throw new PhasegateError(
+        `two policies roll out feature "${r.policy.feature}": ${other} and ${relativeTo(cwd, r.policyFile)}`,
+        {
+          location: { file: relativeTo(cwd, r.policyFile) },
+          hint: 'give each policy its own feature name'
+        }
+      )
+    }
+    byFeature.set(r.policy.feature, relativeTo(cwd, r.policyFile))
+  }
+  return rollouts
+}
+
+/** Paths in messages are shown relative to where the user stands. */
+export function relativeTo(cwd: string, file: string): string {
+  const rel = relative(cwd, file)
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel
+}
+
+/** The state to decide from: the file's, or the first phase entered now when there is none. */
+export function currentState(rollout: Rollout, now: Date): State {
+  return rollout.state ?? initialState(rollout.policy, now)
+}
+
+export interface ObserveOptions {
+  now: Date
+  approvals: Approval[]
+  checks: CheckObservation[]
+  /** Overrides the policy's metrics file (file provider only). */
+  metricsFile?: string
+  env?: Record<string, string | undefined>
+}
+
+export async function observe(
+  rollout: Rollout,
+  state: State,
+  options: ObserveOptions
+): Promise<Observations> {
+  const { policy } = rollout
+  const config = options.metricsFile
+    ? { ...policy.metrics, provider: 'file', options: { path: resolve(options.metricsFile) } }
+    : policy.metrics
+  const provider = createProvider(config)
+  const readings = await provider.read(requiredReadings(policy, state), {
+    feature: policy.feature,
+    phase: state.phase,
+    now: options.now,
+    baseDir: rollout.root,
+    window: '5m',
+    env: options.env ?? process.env
+  })
+  return { readings, approvals: options.approvals, checks: options.checks }
+}

@@ -1,0 +1,52 @@
+import { findReading, heldFor, usableValue } from './readings.js'
+import type { Alert, AlertRule, MetricReading, Severity } from './types.js'
+
+// Severity follows the seed's four levels from how far past the thresholds a value is
+// (higher is worse when critical > warning, lower is worse when critical < warning):
+//   low       past warning, less than half way to critical
+//   medium    at least half way from warning to critical
+//   high      past critical
+//   critical  past critical by at least the warning-to-critical gap again
+// Only high and critical let a metric trigger roll back (the seed's should_trigger_rollback?).
+
+export function severityOf(
+  rule: Pick<AlertRule, 'warning' | 'critical'>,
+  value: number
+): Severity | undefined {
+  const sign = rule.critical >= rule.warning ? 1 : -1
+  const past = (limit: number) => sign * (value - limit) >= 0
+  const gap = Math.abs(rule.critical - rule.warning)
+  if (past(rule.critical + sign * gap)) return 'critical'
+  if (past(rule.critical)) return 'high'
+  if (past(rule.warning + (sign * gap) / 2)) return 'medium'
+  if (past(rule.warning)) return 'low'
+  return undefined
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 }
+
+export function evaluateAlerts(rules: AlertRule[], readings: MetricReading[], now: Date): Alert[] {
+  const alerts: Alert[] = []
+  for (const rule of rules) {
+    const reading = findReading(readings, rule.metric)
+    const usable = usableValue(reading, rule.metric)
+    if (!('value' in usable)) continue
+    const severity = severityOf(rule, usable.value)
+    if (!severity) continue
+    if (
+      rule.forMs > 0 &&
+      !heldFor(reading!, rule.forMs, now, v => severityOf(rule, v) !== undefined).held
+    )
+      continue
+    const direction = rule.critical >= rule.warning ? 'above' : 'below'
+    alerts.push({
+      metric: rule.metric,
+      value: usable.value,
+      severity,
+      warning: rule.warning,
+      critical: rule.critical,
+      message: `${rule.metric} is ${usable.value}, ${direction} its ${SEVERITY_RANK[severity] >= 3 ? `critical threshold ${rule.critical}` : `warning threshold ${rule.warning}`} (${severity})`
+    })
+  }
+  return alerts
+}

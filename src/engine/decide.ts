@@ -1,0 +1,121 @@
+import { evaluateAlerts } from './alerts.js'
+import { evaluateGate, validApprovers } from './gates.js'
+import { nextPhase, phaseIndex, phaseNamed, previousPhase } from './ladder.js'
+import { evaluateTriggers } from './triggers.js'
+import type { Decision, Evidence, Observations, Policy, State, Transition } from './types.js'
+
+/**
+ * The whole decision: pure, so the same inputs always give the same answer.
+ * Order of precedence: kill switch off -> hold; a fired trigger -> roll back one phase; final
+ * phase -> hold; every gate passes -> advance one phase; otherwise hold and say why.
+ */
+export function decide(
+  policy: Policy,
+  state: State,
+  observations: Observations,
+  now: Date
+): Decision {
+  const phase = phaseNamed(policy, state.phase)
+  const alerts = evaluateAlerts(policy.alerts, observations.readings, now)
+  const triggers = evaluateTriggers(policy, phase, observations, alerts, now)
+  const gates = phase.gates.map(gate => evaluateGate(gate, state, observations, now))
+  const base = { feature: policy.feature, phase: phase.name, gates, alerts, triggers }
+  const next = nextPhase(policy, phase.name)
+  const awaitingApproval =
+    next !== undefined &&
+    gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
+    gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass')
+  const hold = (reason: string): Decision => ({
+    ...base,
+    action: 'hold',
+    reason,
+    awaitingApproval: state.enabled && awaitingApproval
+  })
+
+  if (!state.enabled) {
+    return hold(
+      `the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``
+    )
+  }
+
+  const fired = triggers.filter(t => t.fired)
+  if (fired.length > 0) {
+    const previous = previousPhase(policy, phase.name)
+    const why = fired.map(t => t.reason).join('; ')
+    if (!previous) {
+      return hold(
+        `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
+          'use `phasegate rollback --emergency` to turn the feature off'
+      )
+    }
+    const reason = `automatic rollback: ${why}`
+    const evidence: Evidence[] = fired.flatMap(t => t.evidence)
+    return {
+      ...base,
+      action: 'rollback',
+      target: previous.name,
+      reason,
+      awaitingApproval: false,
+      transition: transition('rollback', phase.name, previous.name, now, reason, [], evidence)
+    }
+  }
+
+  if (!next) {
+    return hold(`${phase.name} is the final phase: the rollout is complete and cannot advance`)
+  }
+
+  const notPassing = gates.filter(g => g.outcome !== 'pass')
+  if (notPassing.length > 0) {
+    return hold(
+      `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`
+    )
+  }
+
+  const approvers = approversOf(policy, phase.name, observations)
+  const reason = gates.length
+    ? `all ${gates.length} gates of ${phase.name} passed`
+    : `${phase.name} has no gates`
+  return {
+    ...base,
+    action: 'advance',
+    target: next.name,
+    reason,
+    awaitingApproval: false,
+    transition: transition(
+      'advance',
+      phase.name,
+      next.name,
+      now,
+      reason,
+      approvers,
+      gates.flatMap(g => g.evidence)
+    )
+  }
+}
+
+function approversOf(policy: Policy, phaseName: string, observations: Observations): string[] {
+  const users = new Set<string>()
+  for (const gate of phaseNamed(policy, phaseName).gates) {
+    if (gate.type === 'manual_approval')
+      validApprovers(gate, observations.approvals).forEach(u => users.add(u))
+  }
+  return [...users]
+}
+
+function transition(
+  kind: Transition['kind'],
+  from: string,
+  to: string,
+  now: Date,
+  reason: string,
+  approvers: string[],
+  evidence: Evidence[]
+): Transition {
+  return { kind, from, to, at: now.toISOString(), reason, approvers, evidence }
+}
+
+/** True when `decision` moves the rollout at most one rung, as every transition must. */
+export function isOneStep(policy: Policy, decision: Pick<Decision, 'phase' | 'target'>): boolean {
+  if (decision.target === undefined) return true
+  return Math.abs(phaseIndex(policy, decision.target) - phaseIndex(policy, decision.phase)) === 1
+}

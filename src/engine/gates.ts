@@ -1,0 +1,187 @@
+import { formatSpan } from './time.js'
+import { findReading, meets, usableValue } from './readings.js'
+import type {
+  Approval,
+  AutomatedTestGate,
+  Evidence,
+  Gate,
+  GateOutcome,
+  GateResult,
+  ManualApprovalGate,
+  MetricsThresholdGate,
+  Observations,
+  State,
+  TimeBasedGate
+} from './types.js'
+
+export function evaluateGate(
+  gate: Gate,
+  state: State,
+  observations: Observations,
+  now: Date
+): GateResult {
+  switch (gate.type) {
+    case 'metrics_threshold':
+      return metricsThreshold(gate, observations)
+    case 'manual_approval':
+      return manualApproval(gate, observations.approvals)
+    case 'automated_test':
+      return automatedTest(gate, observations)
+    case 'time_based':
+      return timeBased(gate, state, now)
+  }
+}
+
+/** fail if anything failed, else pending if anything is pending, else pass. */
+function combine(outcomes: GateOutcome[]): GateOutcome {
+  if (outcomes.includes('fail')) return 'fail'
+  if (outcomes.includes('pending') || outcomes.length === 0) return 'pending'
+  return 'pass'
+}
+
+function metricsThreshold(gate: MetricsThresholdGate, observations: Observations): GateResult {
+  const evidence: Evidence[] = []
+  const reasons: string[] = []
+  for (const [metric, threshold] of Object.entries(gate.thresholds)) {
+    const reading = findReading(observations.readings, metric, gate.group)
+    const label = gate.group ? `${metric}[${gate.group}]` : metric
+    const usable = usableValue(reading, label)
+    let result: GateOutcome
+    if ('reason' in usable) {
+      result = 'pending'
+      reasons.push(usable.reason)
+    } else if (gate.minSamples !== undefined && (reading!.samples ?? 0) < gate.minSamples) {
+      result = 'pending'
+      reasons.push(
+        `${label} has ${reading!.samples ?? 0} samples, fewer than the ${gate.minSamples} required`
+      )
+    } else if (meets(threshold, usable.value)) {
+      result = 'pass'
+      reasons.push(`${label} ${usable.value} ${threshold.source}`)
+    } else {
+      result = 'fail'
+      reasons.push(`${label} ${usable.value} is not ${threshold.source}`)
+    }
+    evidence.push({
+      gate: gate.name,
+      metric: label,
+      value: 'value' in usable ? usable.value : null,
+      threshold: threshold.source,
+      result
+    })
+  }
+  const outcome = combine(evidence.map(e => e.result as GateOutcome))
+  const shown =
+    outcome === 'pass' ? reasons : reasons.filter((_, i) => evidence[i]!.result !== 'pass')
+  return { gate: gate.name, type: gate.type, outcome, reason: shown.join('; '), evidence }
+}
+
+/** Why an approval does not count, or undefined when it does. */
+export function approvalRejection(approval: Approval, approvers: string[]): string | undefined {
+  if (approval.bot) return 'a bot'
+  if (approval.author) return 'the author of the change'
+  if (approval.stale) return 'approved an older commit'
+  if (approvers.length === 0) return undefined
+  const user = approval.user.toLowerCase()
+  const listed = approvers.some(a => {
+    const entry = a.toLowerCase()
+    return entry.startsWith('@')
+      ? (approval.teams ?? []).some(t => t.toLowerCase() === entry)
+      : entry === user
+  })
+  return listed ? undefined : 'not a listed approver'
+}
+
+export function validApprovers(gate: ManualApprovalGate, approvals: Approval[]): string[] {
+  const users = new Map<string, string>()
+  for (const approval of approvals) {
+    if (!approvalRejection(approval, gate.approvers))
+      users.set(approval.user.toLowerCase(), approval.user)
+  }
+  return [...users.values()]
+}
+
+function manualApproval(gate: ManualApprovalGate, approvals: Approval[]): GateResult {
+  const valid = validApprovers(gate, approvals)
+  const ignored = approvals
+    .map(a => ({ user: a.user, why: approvalRejection(a, gate.approvers) }))
+    .filter(a => a.why)
+    .map(a => `${a.user} (${a.why})`)
+  const outcome: GateOutcome = valid.length >= gate.required ? 'pass' : 'pending'
+  const from = gate.approvers.length ? ` from ${gate.approvers.join(', ')}` : ''
+  const parts = [
+    outcome === 'pass'
+      ? `approved by ${valid.join(', ')}`
+      : `${valid.length} of ${gate.required} required approval${gate.required > 1 ? 's' : ''}${from}${valid.length ? ` (${valid.join(', ')})` : ''}`
+  ]
+  if (ignored.length) parts.push(`not counted: ${ignored.join(', ')}`)
+  return {
+    gate: gate.name,
+    type: gate.type,
+    outcome,
+    reason: parts.join('; '),
+    evidence: [
+      {
+        gate: gate.name,
+        value: valid.join(',') || null,
+        threshold: `>= ${gate.required} approvals`,
+        result: outcome
+      }
+    ]
+  }
+}
+
+function automatedTest(gate: AutomatedTestGate, observations: Observations): GateResult {
+  const evidence: Evidence[] = gate.checks.map(name => {
+    const check = observations.checks.find(c => c.name === name)
+    const result: GateOutcome =
+      !check || check.conclusion === null
+        ? 'pending'
+        : check.conclusion === 'success'
+          ? 'pass'
+          : 'fail'
+    return {
+      gate: gate.name,
+      metric: name,
+      value: check ? (check.conclusion ?? 'in progress') : 'not run',
+      threshold: 'success',
+      result
+    }
+  })
+  const outcome = combine(evidence.map(e => e.result as GateOutcome))
+  const reason = evidence
+    .filter(e => outcome === 'pass' || e.result !== 'pass')
+    .map(e =>
+      e.result === 'pass'
+        ? `${e.metric} succeeded`
+        : e.value === 'not run'
+          ? `${e.metric} has not run`
+          : `${e.metric}: ${e.value}`
+    )
+    .join('; ')
+  return { gate: gate.name, type: gate.type, outcome, reason, evidence }
+}
+
+function timeBased(gate: TimeBasedGate, state: State, now: Date): GateResult {
+  const elapsed = now.getTime() - Date.parse(state.enteredAt)
+  const outcome: GateOutcome = elapsed >= gate.durationMs ? 'pass' : 'pending'
+  const reason =
+    outcome === 'pass'
+      ? `in ${state.phase} for ${formatSpan(elapsed)}, at least ${gate.source}`
+      : `in ${state.phase} for ${formatSpan(Math.max(elapsed, 0))} of ${gate.source}; ${formatSpan(gate.durationMs - elapsed)} to go`
+  return {
+    gate: gate.name,
+    type: gate.type,
+    outcome,
+    reason,
+    evidence: [
+      {
+        gate: gate.name,
+        metric: 'time_in_phase',
+        value: formatSpan(Math.max(elapsed, 0)),
+        threshold: `>= ${gate.source}`,
+        result: outcome
+      }
+    ]
+  }
+}

@@ -1,0 +1,7 @@
+export { decide, isOneStep } from './decide.js'
+export { evaluateAlerts, severityOf } from './alerts.js'
+export { evaluateGate, approvalRejection } from './gates.js'
+export { evaluateTriggers, metricTriggers } from './triggers.js'
+export { nextPhase, previousPhase, phaseIndex, phaseNamed } from './ladder.js'
+export { requiredReadings, type ReadingRequest } from './requests.js'
+export type * from './types.js'

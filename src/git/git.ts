@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process'
+import { PhasegateError } from '../errors.js'
+
+export interface GitResult {
+  stdout: string
+  stderr: string
+  code: number
+}
+
+/** Runs git in `cwd`. Shelling out keeps git's own behaviour (hooks, config, credentials). */
+export function runGit(
+  cwd: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; allowFailure?: boolean } = {}
+): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      args,
+      {
+        cwd,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
+        maxBuffer: 64 * 1024 * 1024
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        if (code !== 0 && !options.allowFailure) {
+          reject(
+            new PhasegateError(
+              `git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`,
+              { hint: `ran: git ${args.join(' ')} in ${cwd}` }
+            )
+          )
+          return
+        }
+        resolve({ stdout, stderr, code })
+      }
+    )
+    if (options.input !== undefined) child.stdin?.end(options.input)
+  })
+}
+
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await runGit(cwd, args)).stdout.trimEnd()
+}
+
+export async function repoRoot(cwd: string): Promise<string> {
+  const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true })
+  if (result.code !== 0) {
+    throw new PhasegateError(`${cwd} is not inside a git repository`, {
+      hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
+    })
+  }
+  return result.stdout.trim()
+}
+
+/** Paths with uncommitted changes (staged or not), relative to the root. */
+export async function changedPaths(root: string, paths: string[] = []): Promise<string[]> {
+  const out = await git(root, 'status', '--porcelain', '--untracked-files=all', '--', ...paths)
+  return out ? out.split('\n').map(line => line.slice(3)) : []
+}
+
+export async function headSha(root: string): Promise<string | undefined> {
+  const result = await runGit(root, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true })
+  return result.code === 0 ? result.stdout.trim() : undefined
+}

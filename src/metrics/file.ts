@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
+import { z } from 'zod'
+import type { MetricReading, MetricsConfig } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
+import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
+import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
+
+// The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
+// default, used by the quick start, tests and teams that export metrics from elsewhere.
+//
+//   error_rate: 0.004                  # a value for the whole rollout
+//   response_time: { value: 820, samples: 1500 }
+//   error_rate_history: ...            # (any other metric name)
+//   groups:                            # per experiment group
+//     control: { response_time: 800 }
+//     treatment: { response_time: 840 }
+//
+// A metric may carry `series: [[time, value], ...]` (time as ISO-8601 or epoch seconds) for
+// `for:` windows. A metric the file does not list is "no data", never zero.
+
+const optionsSchema = z.strictObject({ path: z.string().min(1).optional() })
+
+const seriesPoint = z.tuple([z.union([z.string(), z.number()]), z.number()])
+const metricValue = z.union([
+  z.number(),
+  z.null(),
+  z.strictObject({
+    value: z.number().nullable(),
+    samples: z.number().int().nonnegative().optional(),
+    series: z.array(seriesPoint).optional()
+  })
+])
+const metricMap = z.record(z.string(), metricValue)
+const snapshotSchema = z.looseObject({ groups: z.record(z.string(), metricMap).optional() })
+
+export function defaultMetricsPath(feature: string): string {
+  return `.phasegate/metrics/${feature}.yaml`
+}
+
+export function createFileProvider(config: MetricsConfig): MetricsProvider {
+  const parsed = optionsSchema.safeParse(config.options)
+  if (!parsed.success) {
+    throw new PhasegateError(
+      `metrics: ${parsed.error.issues[0]!.message} in the file provider's options`,
+      {
+        hint: 'the file provider takes one option, path'
+      }
+    )
+  }
+  const configuredPath = parsed.data.path
+  return {
+    name: 'file',
+    async read(requests: MetricRequest[], context: ReadContext): Promise<MetricReading[]> {
+      const relative = configuredPath ?? defaultMetricsPath(context.feature)
+      const path = isAbsolute(relative) ? relative : join(context.baseDir, relative)
+      if (!existsSync(path)) {
+        return requests.map(r => ({
+          ...key(r),
+          value: null,
+          reason: `metrics file ${relative} not found`
+        }))
+      }
+      const source = readYamlFile(path, 'metrics file')
+      const snapshot = validate(snapshotSchema, source, toPlain(source))
+      const top: Record<string, unknown> = { ...snapshot }
+      delete top.groups
+      const topMetrics = validate(metricMap, source, top)
+      return requests.map(request => {
+        const table = request.group ? snapshot.groups?.[request.group] : topMetrics
+        const entry = table?.[request.metric]
+        const label = request.group
+          ? `${request.metric} for group ${request.group}`
+          : request.metric
+        if (entry === undefined)
+          return { ...key(request), value: null, reason: `${label} is not in ${relative}` }
+        if (entry === null || typeof entry === 'number') {
+          return entry === null
+            ? { ...key(request), value: null, reason: `${label} is null in ${relative}` }
+            : { ...key(request), value: entry }
+        }
+        return {
+          ...key(request),
+          value: entry.value,
+          ...(entry.value === null ? { reason: `${label} is null in ${relative}` } : {}),
+          ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
+          ...(entry.series
+            ? {
+                series: entry.series.map(
+                  ([t, v]) =>
+                    [typeof t === 'number' ? t : Date.parse(t) / 1000, v] as [number, number]
+                )
+              }
+            : {})
+        }
+      })
+    }
+  }
+}
+
+function key(request: MetricRequest): Pick<MetricReading, 'metric' | 'group'> {
+  return request.group
+    ? { metric: request.metric, group: request.group }
+    : { metric: request.metric }
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod'
+import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
+
+// The policy file as people write it: a superset of the seed's production_deployment.yaml.
+// This schema checks shape; quantities are checked by the parsers in quantities.ts (so that
+// the JSON Schema for editors stays plain) and turned into numbers by normalize.ts.
+
+function checked(parse: (input: unknown) => Parsed<unknown>) {
+  return (value: unknown, ctx: z.core.$RefinementCtx<unknown>) => {
+    const parsed = parse(value)
+    if (!parsed.ok)
+      ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } })
+  }
+}
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+  message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
+})
+
+export const thresholdSchema = z
+  .union([z.string(), z.number()])
+  .superRefine(checked(parseThreshold))
+  .meta({
+    description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
+  })
+
+export const durationSchema = z
+  .string()
+  .superRefine(checked(parseDuration))
+  .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' })
+
+export const quantitySchema = z
+  .union([z.number(), z.string()])
+  .superRefine(checked(parseQuantity))
+  .meta({ description: 'A number, or a time with a unit such as 5000ms' })
+
+const approvers = z
+  .array(z.string().min(1))
+  .meta({ description: 'GitHub users ("alice") and teams ("@org/team")' })
+
+const gateName = z.string().min(1).optional()
+
+export const gateSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('metrics_threshold'),
+    name: gateName,
+    thresholds: z.record(z.string(), thresholdSchema).refine(t => Object.keys(t).length > 0, {
+      message: 'a metrics_threshold gate needs at least one threshold'
+    }),
+    group: z.string().optional(),
+    min_samples: z.number().int().nonnegative().optional()
+  }),
+  z.strictObject({
+    type: z.literal('manual_approval'),
+    name: gateName,
+    required: z.number().int().min(1).optional(),
+    approvers: approvers.optional()
+  }),
+  z.strictObject({
+    type: z.literal('automated_test'),
+    name: gateName,
+    checks: z.array(z.string().min(1)).min(1)
+  }),
+  z.strictObject({
+    type: z.literal('time_based'),
+    name: gateName,
+    duration: durationSchema
+  })
+])
+
+export const phaseSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  user_percentage: z.number().min(0).max(100).optional(),
+  feature_flags: z.array(z.string()).optional(),
+  monitoring_level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+  rollback_threshold: z.record(z.string(), quantitySchema).optional(),
+  success_criteria: z.record(z.string(), thresholdSchema).optional(),
+  duration: durationSchema.nullable().optional(),
+  approvers: approvers.optional(),
+  gates: z.array(gateSchema).optional()
+})
+
+export const experimentSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  seed: z.string().min(1).optional(),
+  hash_version: z.union([z.literal(1), z.literal(2)]).optional(),
+  groups: z
+    .record(
+      name,
+      z.strictObject({
+        weight: z.number().positive(),
+        configuration: z.record(z.string(), z.unknown()).optional()
+      })
+    )
+    .refine(groups => Object.keys(groups).length >= 2, {
+      message: 'an experiment needs at least two groups'
+    }),
+  success_metrics: z.array(z.string()).optional(),
+  duration: durationSchema.nullable().optional(),
+  minimum_sample_size: z.number().int().nonnegative().optional()
+})
+
+export const alertSchema = z.strictObject({
+  warning: quantitySchema,
+  critical: quantitySchema,
+  for: durationSchema.optional()
+})
+
+export const triggerSchema = z.union([
+  z.string().meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
+  z.strictObject({ when: z.string(), for: durationSchema.optional() })
+])
+
+export const policySchema = z
+  .strictObject({
+    feature: name
+      .optional()
+      .meta({ description: 'The rolled-out feature; defaults to the file name' }),
+    state: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),
+    deployment: z.strictObject({
+      order: z
+        .array(name)
+        .min(2)
+        .optional()
+        .meta({ description: 'Your own phase ladder, first to last' }),
+      phases: z.record(name, phaseSchema.nullable()).optional()
+    }),
+    experiments: z.record(name, experimentSchema).optional(),
+    monitoring: z
+      .strictObject({
+        alerts: z.record(z.string(), alertSchema).optional(),
+        dashboards: z.array(z.string()).optional()
+      })
+      .optional(),
+    rollback: z
+      .strictObject({
+        automatic_triggers: z.array(triggerSchema).optional(),
+        manual_approval_required: z.boolean().optional(),
+        emergency_contacts: z
+          .array(
+            z.strictObject({
+              team: z.string().optional(),
+              user: z.string().optional(),
+              oncall: z.boolean().optional()
+            })
+          )
+          .optional(),
+        operators: approvers
+          .optional()
+          .meta({ description: 'Who may dispatch a rollback; empty: anyone with write access' }),
+        source_failure_limit: z.number().int().min(1).optional()
+      })
+      .optional(),
+    metrics: z
+      .looseObject({
+        provider: z.string().min(1).optional(),
+        queries: z.record(z.string(), z.string()).optional()
+      })
+      .optional()
+      .meta({ description: "Where metric values come from; other keys are the provider's options" })
+  })
+  .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' })
+
+export type RawPolicy = z.infer<typeof policySchema>
+export type RawGate = z.infer<typeof gateSchema>

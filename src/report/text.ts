@@ -1,0 +1,80 @@
+import type { Decision, GateOutcome, Policy, State } from '../engine/types.js'
+import { phaseIndex, phaseNamed } from '../engine/ladder.js'
+import { formatSpan } from '../engine/time.js'
+import type { HistoryEntry } from '../git/transitions.js'
+
+const MARK: Record<GateOutcome | 'fired', string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  pending: 'wait',
+  fired: 'FIRED'
+}
+
+/** The decision as a person reads it in a terminal. */
+export function renderDecision(
+  policy: Policy,
+  state: State,
+  decision: Decision,
+  now: Date
+): string {
+  const phase = phaseNamed(policy, state.phase)
+  const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
+  const since = formatSpan(Math.max(0, now.getTime() - Date.parse(state.enteredAt)))
+  const lines = [
+    `${policy.feature}: ${phase.name} (${position}), ${phase.userPercentage}% of users, ` +
+      `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, in phase ${since}`
+  ]
+  const next = policy.phases[phaseIndex(policy, phase.name) + 1]
+  if (decision.gates.length > 0) {
+    lines.push(
+      next ? `  gates to advance to ${next.name}:` : '  gates (final phase, nothing to advance to):'
+    )
+    const width = Math.max(...decision.gates.map(g => g.gate.length))
+    for (const g of decision.gates)
+      lines.push(`    [${MARK[g.outcome]}] ${g.gate.padEnd(width)}  ${g.reason}`)
+  }
+  lines.push(decision.alerts.length ? '  alerts:' : '  alerts: none')
+  for (const a of decision.alerts) lines.push(`    [${a.severity}] ${a.message}`)
+  const fired = decision.triggers.filter(t => t.fired)
+  if (fired.length) {
+    lines.push('  rollback triggers:')
+    for (const t of fired) lines.push(`    [${MARK.fired}] ${t.reason}`)
+  }
+  lines.push(`  decision: ${verb(decision)}`)
+  return lines.join('\n')
+}
+
+function verb(decision: Decision): string {
+  switch (decision.action) {
+    case 'advance':
+      return `ADVANCE ${decision.phase} -> ${decision.target}: ${decision.reason}`
+    case 'rollback':
+      return `ROLL BACK ${decision.phase} -> ${decision.target}: ${decision.reason}`
+    case 'hold':
+      return `hold at ${decision.phase}: ${decision.reason}`
+  }
+}
+
+export function renderHistory(entries: HistoryEntry[]): string {
+  if (entries.length === 0) return 'no transitions yet'
+  const lines: string[] = []
+  for (const e of [...entries].reverse()) {
+    const who = [
+      e.approvers.length ? `approved by ${e.approvers.join(', ')}` : '',
+      e.operator ? `by ${e.operator}` : ''
+    ]
+      .filter(Boolean)
+      .join('; ')
+    lines.push(
+      `${e.at}  ${e.sha.slice(0, 10)}  ${e.feature}  ${e.kind.padEnd(9)} ${e.from} -> ${e.to}${who ? `  (${who})` : ''}`
+    )
+    lines.push(`    ${e.reason}${e.reverts ? ` [reverts ${e.reverts.slice(0, 10)}]` : ''}`)
+    for (const ev of e.evidence) {
+      const what = ev.metric ? `${ev.metric} = ${ev.value ?? 'no data'}` : `${ev.value ?? ''}`
+      lines.push(
+        `      ${MARK[ev.result].padEnd(5)} ${ev.gate}: ${what}${ev.threshold ? ` (${ev.threshold})` : ''}`
+      )
+    }
+  }
+  return lines.join('\n')
+}

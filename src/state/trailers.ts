@@ -1,0 +1,169 @@
+import type { Evidence, Transition, TransitionKind } from '../engine/types.js'
+
+// Every transition is one commit whose message ends in git trailers; `phasegate history` reads
+// them back. Evidence trailers are logfmt (key=value, quoted when needed) so that people can read
+// them in `git log` and phasegate can parse them without ambiguity.
+
+export const TRAILER = {
+  feature: 'Phasegate-Feature',
+  kind: 'Phasegate-Kind',
+  from: 'Phasegate-From',
+  to: 'Phasegate-To',
+  reason: 'Phasegate-Reason',
+  approvedBy: 'Phasegate-Approved-By',
+  operator: 'Phasegate-Operator',
+  reverts: 'Phasegate-Reverts',
+  evidence: 'Phasegate-Evidence'
+} as const
+
+export type RecordKind = TransitionKind | 'init'
+
+export interface TransitionRecord {
+  feature: string
+  kind: RecordKind
+  from: string
+  to: string
+  reason: string
+  approvers: string[]
+  operator?: string
+  reverts?: string
+  evidence: Evidence[]
+}
+
+const ARROW = '->'
+
+export function commitSubject(
+  feature: string,
+  t: Pick<TransitionRecord, 'kind' | 'from' | 'to'>
+): string {
+  if (t.kind === 'init') return `phasegate(${feature}): start rollout at ${t.to}`
+  if (t.kind === 'resume') return `phasegate(${feature}): resume at ${t.to} (kill switch on)`
+  if (t.kind === 'emergency')
+    return `phasegate(${feature}): EMERGENCY rollback ${t.from} ${ARROW} ${t.to} (kill switch off)`
+  return `phasegate(${feature}): ${t.kind} ${t.from} ${ARROW} ${t.to}`
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+function logfmtValue(value: string): string {
+  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)
+}
+
+export function formatEvidence(e: Evidence): string {
+  const parts: Array<[string, string | undefined]> = [
+    ['gate', e.gate],
+    ['metric', e.metric],
+    ['value', e.value === undefined ? undefined : e.value === null ? 'none' : String(e.value)],
+    ['threshold', e.threshold],
+    ['result', e.result]
+  ]
+  return parts
+    .filter((p): p is [string, string] => p[1] !== undefined)
+    .map(([k, v]) => `${k}=${logfmtValue(v)}`)
+    .join(' ')
+}
+
+export function parseEvidence(text: string): Evidence | undefined {
+  const fields: Record<string, string> = {}
+  const re = /(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g
+  for (const match of text.matchAll(re)) {
+    fields[match[1]!] = match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!
+  }
+  const result = fields.result
+  if (!fields.gate || !result || !['pass', 'fail', 'pending', 'fired'].includes(result))
+    return undefined
+  const raw = fields.value
+  const value =
+    raw === undefined
+      ? undefined
+      : raw === 'none'
+        ? null
+        : Number.isFinite(Number(raw)) && raw.trim() !== ''
+          ? Number(raw)
+          : raw
+  return {
+    gate: fields.gate,
+    ...(fields.metric ? { metric: fields.metric } : {}),
+    ...(value !== undefined ? { value } : {}),
+    ...(fields.threshold ? { threshold: fields.threshold } : {}),
+    result: result as Evidence['result']
+  }
+}
+
+/** The full commit message: subject, a readable body, then trailers. */
+export function commitMessage(record: TransitionRecord, body: string[] = []): string {
+  const trailers: Array<[string, string]> = [
+    [TRAILER.feature, record.feature],
+    [TRAILER.kind, record.kind],
+    [TRAILER.from, record.from],
+    [TRAILER.to, record.to],
+    [TRAILER.reason, oneLine(record.reason)]
+  ]
+  for (const user of record.approvers) trailers.push([TRAILER.approvedBy, user])
+  if (record.operator) trailers.push([TRAILER.operator, oneLine(record.operator)])
+  if (record.reverts) trailers.push([TRAILER.reverts, record.reverts])
+  for (const e of record.evidence) trailers.push([TRAILER.evidence, formatEvidence(e)])
+  const subject = record.reverts
+    ? `Revert "${commitSubject(record.feature, { kind: 'advance', from: record.to, to: record.from })}"`
+    : commitSubject(record.feature, record)
+  const paragraphs = [subject]
+  if (record.reverts) paragraphs.push(`This reverts commit ${record.reverts}.`)
+  if (record.reverts || record.kind === 'emergency')
+    paragraphs.push(`${commitSubject(record.feature, record)}: ${oneLine(record.reason)}`)
+  else paragraphs.push(oneLine(record.reason))
+  if (body.length) paragraphs.push(body.join('\n'))
+  paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join('\n'))
+  return paragraphs.join('\n\n') + '\n'
+}
+
+/** Reads trailers back from a commit message; undefined when it is not a phasegate transition. */
+export function parseTransitionMessage(message: string): TransitionRecord | undefined {
+  const paragraphs = message.trimEnd().split(/\n\s*\n/)
+  const last = paragraphs[paragraphs.length - 1] ?? ''
+  const values = new Map<string, string[]>()
+  for (const line of last.split('\n')) {
+    const match = /^(Phasegate-[A-Za-z-]+):\s?(.*)$/.exec(line)
+    if (!match) continue
+    const list = values.get(match[1]!) ?? []
+    list.push(match[2]!)
+    values.set(match[1]!, list)
+  }
+  const one = (key: string) => values.get(key)?.[0]
+  const feature = one(TRAILER.feature)
+  const kind = one(TRAILER.kind)
+  const from = one(TRAILER.from)
+  const to = one(TRAILER.to)
+  if (!feature || !kind || !from || !to) return undefined
+  if (!['advance', 'rollback', 'emergency', 'resume', 'init'].includes(kind)) return undefined
+  const operator = one(TRAILER.operator)
+  const reverts = one(TRAILER.reverts)
+  return {
+    feature,
+    kind: kind as RecordKind,
+    from,
+    to,
+    reason: one(TRAILER.reason) ?? '',
+    approvers: values.get(TRAILER.approvedBy) ?? [],
+    ...(operator ? { operator } : {}),
+    ...(reverts ? { reverts } : {}),
+    evidence: (values.get(TRAILER.evidence) ?? [])
+      .map(parseEvidence)
+      .filter((e): e is Evidence => e !== undefined)
+  }
+}
+
+export function recordOf(feature: string, t: Transition): TransitionRecord {
+  return {
+    feature,
+    kind: t.kind,
+    from: t.from,
+    to: t.to,
+    reason: t.reason,
+    approvers: t.approvers,
+    ...(t.operator ? { operator: t.operator } : {}),
+    ...(t.reverts ? { reverts: t.reverts } : {}),
+    evidence: t.evidence
+  }
+}
