@@ -2,6 +2,8 @@
 // throttling plugins included), with injected faults.
 
 import { afterEach, describe, expect, test } from 'vitest'
+import { evaluateGate } from '../../src/engine/index.js'
+import type { ManualApprovalGate } from '../../src/engine/types.js'
 import { observeChecks } from '../../src/github/checks.js'
 import { createGitHubClient, type GitHubClient } from '../../src/github/client.js'
 import { raiseAlertIssue, resolveAlertIssue } from '../../src/github/issues.js'
@@ -229,6 +231,62 @@ describe('approvals', () => {
       'teams/get-membership-for-user-in-org:404',
       'teams/get-membership-for-user-in-org:200'
     ])
+  })
+})
+
+describe("approvals through the engine's manual approval gate", () => {
+  const gate: ManualApprovalGate = {
+    type: 'manual_approval',
+    name: 'sre sign-off',
+    required: 1,
+    approvers: ['alice', 'bob', 'renovate[bot]', BOT]
+  }
+
+  async function gateOutcome(gh: GitHubEmulator) {
+    const pull = (await findOpenPullRequest(clientFor(gh), repo, HEAD))!
+    const approvals = await collectApprovals(clientFor(gh), repo, pull, gate.approvers)
+    const state = {
+      feature: 'checkout',
+      phase: 'canary',
+      enteredAt: '2026-01-01T00:00:00Z',
+      enabled: true,
+      experiments: {}
+    }
+    return evaluateGate(gate, state, { readings: [], approvals, checks: [] }, new Date()).outcome
+  }
+
+  test.each([
+    [
+      'self-approval by the PR author',
+      (gh: GitHubEmulator, n: number) => gh.plantReview({ pull: n, user: BOT })
+    ],
+    [
+      'approval by a bot',
+      (gh: GitHubEmulator, n: number) => gh.plantReview({ pull: n, user: 'renovate[bot]' })
+    ],
+    [
+      'approval by a user not listed',
+      (gh: GitHubEmulator, n: number) => gh.plantReview({ pull: n, user: 'mallory' })
+    ],
+    [
+      'approval of an older commit than the head',
+      (gh: GitHubEmulator, n: number) => {
+        gh.plantReview({ pull: n, user: 'alice' })
+        gh.commitFiles(HEAD, { 'state.yaml': 'phase: full_production\n' }, 'sneaky edit')
+      }
+    ]
+  ])('%s does not pass the gate', async (_case, approve) => {
+    const gh = await emulator()
+    gh.commitFiles(HEAD, { 'state.yaml': 'phase: canary\n' }, 'advance')
+    const pull = await upsertStandingPullRequest(clientFor(gh), repo, { ...advance, reviewers: [] })
+    approve(gh, pull.number)
+    expect(await gateOutcome(gh)).toBe('pending')
+    await clientFor(gh, 'bob').rest.pulls.createReview({
+      ...repo,
+      pull_number: pull.number,
+      event: 'APPROVE'
+    })
+    expect(await gateOutcome(gh)).toBe('pass')
   })
 })
 
