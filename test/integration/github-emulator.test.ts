@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
+import { createGitHubClient } from '../../src/github/client.js'
 import { cloneEmulated, runGit } from '../support/github-emulator/git-client.js'
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator/index.js'
 
@@ -193,6 +194,28 @@ describe('git over smart HTTP and the API see one repository', () => {
     expect(gh.readFile('main', 'a.txt')).toBe('b\n')
   })
 
+  test('a PR that conflicts with the default branch is unmergeable and merging it is refused', async () => {
+    const gh = await emulator()
+    gh.commitFiles('first', { 'state.yaml': 'phase: staging\n' }, 'first')
+    gh.commitFiles('second', { 'state.yaml': 'phase: canary\n' }, 'second')
+    const first = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: '1', head: 'first', base: 'main' }
+    })
+    const second = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: '2', head: 'second', base: 'main' }
+    })
+    expect(second.body.mergeable).toBe(true)
+    await api(gh, 'PUT', `/repos/acme/shop/pulls/${first.body.number}/merge`)
+    const stale = await api(gh, 'GET', `/repos/acme/shop/pulls/${second.body.number}`)
+    expect(stale.body).toMatchObject({ mergeable: false, mergeable_state: 'dirty' })
+    const refused = await api(gh, 'PUT', `/repos/acme/shop/pulls/${second.body.number}/merge`)
+    expect(refused).toMatchObject({
+      status: 405,
+      body: { message: 'Pull Request is not mergeable' }
+    })
+    expect(gh.readFile('main', 'state.yaml')).toBe('phase: staging\n')
+  })
+
   test("branch protection refuses direct pushes to the default branch with GitHub's words", async () => {
     const gh = await emulator({ protectDefaultBranch: true })
     const dir = await clone(gh)
@@ -307,6 +330,32 @@ describe('pull requests', () => {
         (r: { user: { login: string; type: string } }) => `${r.user.login}:${r.user.type}`
       )
     ).toEqual(['alice:User', 'phasegate-app[bot]:Bot'])
+  })
+})
+
+describe('pagination', () => {
+  test("list operations page with GitHub's Link header, which octokit follows", async () => {
+    const gh = await emulator()
+    for (const title of ['a', 'b', 'c', 'd', 'e']) {
+      await api(gh, 'POST', '/repos/acme/shop/issues', { body: { title } })
+    }
+    const page = await api(gh, 'GET', '/repos/acme/shop/issues?per_page=2&page=2')
+    expect(page.body.map((issue: { title: string }) => issue.title)).toEqual(['c', 'b'])
+    expect(page.headers.get('link')).toBe(
+      [
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=3>; rel="next"`,
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=3>; rel="last"`,
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=1>; rel="first"`,
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=1>; rel="prev"`
+      ].join(', ')
+    )
+    const client = createGitHubClient({ token: gh.token, baseUrl: gh.apiUrl })
+    const all = await client.paginate(client.rest.issues.listForRepo, {
+      owner: 'acme',
+      repo: 'shop',
+      per_page: 2
+    })
+    expect(all.map(issue => issue.title)).toEqual(['e', 'd', 'c', 'b', 'a'])
   })
 })
 

@@ -179,8 +179,8 @@ export class GitRepository {
   }
 
   /**
-   * Merges `head` into `base` the way GitHub's merge button does, moving `base` only if it has
-   * not moved meanwhile. Returns the new commit, or undefined when the two conflict.
+   * Merges `head` into `base` the way GitHub's merge button does, moving `base` only if no push
+   * moved it meanwhile. Returns the new commit, or why there is none.
    */
   merge(
     base: string,
@@ -188,23 +188,26 @@ export class GitRepository {
     method: 'merge' | 'squash',
     message: string,
     author: CommitIdentity
-  ): string | undefined {
+  ): { sha: string } | { refused: 'conflict' | 'base moved' } {
     const baseSha = this.branchSha(base)
-    if (!baseSha) return undefined
-    let tree: string
-    try {
-      tree = this.git(['merge-tree', '--write-tree', '--no-messages', baseSha, head]).split(
-        '\n'
-      )[0]!
-    } catch {
-      return undefined
-    }
+    if (!baseSha || !this.mergeable(baseSha, head)) return { refused: 'conflict' }
+    const [tree = ''] = this.git([
+      'merge-tree',
+      '--write-tree',
+      '--no-messages',
+      baseSha,
+      head
+    ]).split('\n')
     const parents = method === 'merge' ? ['-p', baseSha, '-p', head] : ['-p', baseSha]
     const commit = this.git(['commit-tree', tree, ...parents, '-m', message], {
       env: identityEnv(author, { name: 'GitHub', email: 'noreply@github.com' })
     })
-    this.updateRef(`refs/heads/${base}`, commit, baseSha)
-    return commit
+    try {
+      this.updateRef(`refs/heads/${base}`, commit, baseSha)
+    } catch {
+      return { refused: 'base moved' }
+    }
+    return { sha: commit }
   }
 
   /** Whether `head` merges into `base` without conflicts (both commit SHAs). */

@@ -393,15 +393,18 @@ export function createHandlers(world: World): Record<string, Handler> {
         (method === 'squash' ? (record.body ?? '') : record.title)
       const message = detail ? `${title}\n\n${detail}` : title
       const author = context.user
-      const sha = git.merge(pr.base, pr.headSha, method, message, {
+      const merged = git.merge(pr.base, pr.headSha, method, message, {
         name: author.name ?? author.login,
         email: `${author.id}+${author.login}@users.noreply.github.com`
       })
-      if (!sha)
-        throw new HttpError(405, 'Pull Request is not mergeable', {
-          documentation_url: DOCS,
-          status: '405'
-        })
+      if ('refused' in merged) {
+        const refusal =
+          merged.refused === 'conflict'
+            ? 'Pull Request is not mergeable'
+            : 'Base branch was modified. Review and try the merge again.'
+        throw new HttpError(405, refusal, { documentation_url: DOCS, status: '405' })
+      }
+      const { sha } = merged
       const at = now()
       pr.baseSha = git.resolve(`${sha}^1`) ?? pr.baseSha
       pr.mergedAt = at
