@@ -7,9 +7,11 @@ import type { ManualApprovalGate } from '../../src/engine/types.js'
 import { observeChecks } from '../../src/github/checks.js'
 import { createGitHubClient, type GitHubClient } from '../../src/github/client.js'
 import { raiseAlertIssue, resolveAlertIssue } from '../../src/github/issues.js'
+import { operatorStanding } from '../../src/github/operators.js'
 import {
   closeStandingPullRequest,
   findOpenPullRequest,
+  listChangedFiles,
   upsertStandingPullRequest
 } from '../../src/github/pulls.js'
 import { collectApprovals } from '../../src/github/reviews.js'
@@ -164,6 +166,35 @@ describe('the standing pull request', () => {
     expect(second.created).toBe(true)
     expect(second.number).not.toBe(first.number)
   })
+
+  test('lists the files a pull request changes', async () => {
+    const gh = await emulator()
+    gh.commitFiles(
+      'main',
+      { 'rollouts/checkout.state.yaml': 'phase: staging\n', 'old.txt': 'x' },
+      'seed'
+    )
+    gh.commitFiles(
+      'hand-edit',
+      {
+        'rollouts/checkout.state.yaml': 'phase: limited_production\n',
+        'old.txt': null,
+        'notes.md': 'skip canary\n'
+      },
+      'skip a phase'
+    )
+    const { data } = await clientFor(gh, 'alice').rest.pulls.create({
+      ...repo,
+      head: 'hand-edit',
+      base: 'main',
+      title: 'Skip canary'
+    })
+    expect(await listChangedFiles(clientFor(gh), repo, data.number)).toEqual([
+      { path: 'notes.md', status: 'added' },
+      { path: 'old.txt', status: 'removed' },
+      { path: 'rollouts/checkout.state.yaml', status: 'modified' }
+    ])
+  })
 })
 
 describe('approvals', () => {
@@ -287,6 +318,45 @@ describe("approvals through the engine's manual approval gate", () => {
       event: 'APPROVE'
     })
     expect(await gateOutcome(gh)).toBe('pass')
+  })
+})
+
+describe('operators', () => {
+  test('listed users and members of listed teams may dispatch; others are refused with a reason', async () => {
+    const gh = await emulator()
+    const client = clientFor(gh)
+    const operators = ['alice', '@acme/sre']
+    expect(await operatorStanding(client, repo, 'alice', operators)).toEqual({
+      allowed: true,
+      reason: 'alice is listed as an operator'
+    })
+    expect(await operatorStanding(client, repo, 'carol', operators)).toEqual({
+      allowed: true,
+      reason: 'carol is a member of @acme/sre'
+    })
+    expect(await operatorStanding(client, repo, 'mallory', operators)).toEqual({
+      allowed: false,
+      reason: "mallory is not among the policy's operators (alice, @acme/sre)"
+    })
+  })
+
+  test('without operators in the policy, write permission on the repository is required', async () => {
+    const gh = await startGitHubEmulator({
+      ...repo,
+      users: [
+        { login: 'dev', permission: 'write' },
+        { login: 'viewer', permission: 'read' }
+      ]
+    })
+    open.push(gh)
+    const client = clientFor(gh, 'dev')
+    expect(await operatorStanding(client, repo, 'dev', [])).toMatchObject({ allowed: true })
+    expect(await operatorStanding(client, repo, 'viewer', [])).toEqual({
+      allowed: false,
+      reason:
+        'viewer has read permission; without operators in the policy, rollbacks need write permission'
+    })
+    expect(await operatorStanding(client, repo, 'ghost', [])).toMatchObject({ allowed: false })
   })
 })
 

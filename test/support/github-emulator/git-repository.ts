@@ -158,14 +158,13 @@ export class GitRepository {
     const env = { GIT_INDEX_FILE: index }
     try {
       if (parent) this.git(['read-tree', parent], { env })
-      for (const [path, content] of Object.entries(files)) {
-        if (content === null) {
-          this.git(['update-index', '--force-remove', '--', path], { env })
-        } else {
-          const blob = this.git(['hash-object', '-w', '--stdin'], { input: content })
-          this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env })
-        }
-      }
+      // --index-info works without a work tree; mode 0 removes the path.
+      const entries = Object.entries(files).map(([path, content]) =>
+        content === null
+          ? `0 ${ZERO_SHA}\t${path}`
+          : `100644 ${this.git(['hash-object', '-w', '--stdin'], { input: content })}\t${path}`
+      )
+      this.git(['update-index', '--index-info'], { env, input: entries.join('\n') + '\n' })
       const tree = this.git(['write-tree'], { env })
       const commit = this.git(
         ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', message],
