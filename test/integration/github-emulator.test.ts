@@ -216,6 +216,32 @@ describe('git over smart HTTP and the API see one repository', () => {
     expect(gh.readFile('main', 'state.yaml')).toBe('phase: staging\n')
   })
 
+  test("pushes move an open PR's head; deleting its branch closes it", async () => {
+    const gh = await emulator()
+    const dir = await clone(gh)
+    const first = await pushBranch(gh, 'feature', 'a.txt', 'a\n')
+    const pull = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: 'A', head: 'feature', base: 'main' }
+    })
+    expect(pull.body.head.sha).toBe(first)
+    await runGit(dir, ['fetch', '-q', 'origin', 'feature'], gh.gitAuthHeader())
+    await runGit(dir, ['checkout', '-q', 'FETCH_HEAD'])
+    await runGit(dir, ['commit', '-q', '--allow-empty', '-m', 'second'])
+    await runGit(dir, ['push', '-q', 'origin', 'HEAD:feature'], gh.gitAuthHeader())
+    const second = (await runGit(dir, ['rev-parse', 'HEAD'])).stdout
+    expect((await api(gh, 'GET', `/repos/acme/shop/pulls/${pull.body.number}`)).body.head.sha).toBe(
+      second
+    )
+    await runGit(dir, ['push', '-q', 'origin', ':feature'], gh.gitAuthHeader())
+    expect((await api(gh, 'GET', `/repos/acme/shop/pulls/${pull.body.number}`)).body).toMatchObject(
+      {
+        state: 'closed',
+        merged: false,
+        head: { sha: second }
+      }
+    )
+  })
+
   test("branch protection refuses direct pushes to the default branch with GitHub's words", async () => {
     const gh = await emulator({ protectDefaultBranch: true })
     const dir = await clone(gh)

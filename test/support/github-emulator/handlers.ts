@@ -123,13 +123,23 @@ export function createHandlers(world: World): Record<string, Handler> {
     return found
   }
 
-  /** GitHub tracks the branches of an open pull request: its SHAs follow the real refs. */
+  /**
+   * GitHub tracks the branches of an open pull request: its SHAs follow the real refs, and
+   * deleting its head branch closes it.
+   */
   function refreshPull(record: IssueRecord): void {
     const pr = record.pull
     if (!pr || record.state !== 'open') return
     const refs = git.refs()
-    pr.headSha = refs.get(`refs/heads/${pr.head}`) ?? pr.headSha
+    const head = refs.get(`refs/heads/${pr.head}`)
     pr.baseSha = refs.get(`refs/heads/${pr.base}`) ?? pr.baseSha
+    if (head) {
+      pr.headSha = head
+      return
+    }
+    record.state = 'closed'
+    record.closedAt = now()
+    record.updatedAt = record.closedAt
   }
 
   function labelsOf(record: IssueRecord): LabelRecord[] {
