@@ -467,6 +467,46 @@ describe('alert issues', () => {
   })
 })
 
+describe('observations under transient faults', () => {
+  test('approvals, checks and statuses come through 5xx and rate limits unchanged', async () => {
+    const gh = await emulator()
+    const client = clientFor(gh)
+    gh.commitFiles(HEAD, { 'state.yaml': 'phase: canary\n' }, 'advance')
+    const pull = await upsertStandingPullRequest(client, repo, { ...advance, reviewers: [] })
+    await clientFor(gh, 'carol').rest.pulls.createReview({
+      ...repo,
+      pull_number: pull.number,
+      event: 'APPROVE'
+    })
+    gh.addWorkflowRun({ name: 'e2e', headSha: pull.headSha })
+    gh.inject({ path: /\/reviews$/, status: 502 })
+    gh.inject({ path: /\/memberships\//, status: 429, retryAfter: 1 })
+    gh.inject({ path: /\/check-runs$/, status: 500 })
+    gh.inject({ path: /\/actions\/runs$/, status: 403, retryAfter: 1 })
+    gh.inject({ path: /\/statuses\//, status: 503 })
+    expect(await collectApprovals(client, repo, pull, ['@acme/sre'])).toEqual([
+      { user: 'carol', teams: ['@acme/sre'], bot: false, author: false, stale: false }
+    ])
+    expect(await observeChecks(client, repo, pull.headSha, ['e2e'])).toEqual([
+      { name: 'e2e', conclusion: 'success' }
+    ])
+    await setCommitStatus(client, repo, pull.headSha, { state: 'success', description: 'ok' })
+    expect(gh.state.statuses).toHaveLength(1)
+    // Check runs and workflow runs are fetched concurrently: compare without order.
+    expect(
+      operations(gh)
+        .filter(op => /:(5|4)\d\d$/.test(op))
+        .sort()
+    ).toEqual([
+      'actions/list-workflow-runs-for-repo:403',
+      'checks/list-for-ref:500',
+      'pulls/list-reviews:502',
+      'repos/create-commit-status:503',
+      'teams/get-membership-for-user-in-org:429'
+    ])
+  })
+})
+
 describe('commit statuses', () => {
   test("the policy check's status lands on the commit, its description cut to GitHub's limit", async () => {
     const gh = await emulator()
