@@ -381,6 +381,18 @@ describe('automated test observations', () => {
     ])
   })
 
+  test('workflow runs are only asked for when check runs leave a name unanswered', async () => {
+    const gh = await emulator()
+    const client = clientFor(gh)
+    const sha = gh.git.branchSha('main')!
+    await client.rest.checks.create({ ...repo, name: 'unit', head_sha: sha, conclusion: 'success' })
+    gh.state.requests.length = 0
+    expect(await observeChecks(client, repo, sha, ['unit'])).toEqual([
+      { name: 'unit', conclusion: 'success' }
+    ])
+    expect(operations(gh)).toEqual(['checks/list-for-ref:200'])
+  })
+
   test('no named checks costs no requests', async () => {
     const gh = await emulator()
     expect(await observeChecks(clientFor(gh), repo, gh.git.branchSha('main')!, [])).toEqual([])
