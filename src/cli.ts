@@ -35,7 +35,7 @@ commands:
 
 options:
   --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
-  --json                   machine-readable output (status, tick, history, validate)
+  --json                   machine-readable output (status, tick, history, validate, assign, analyze)
   --dry-run                decide and report, but commit nothing (tick)
   --approved-by U1,U2      manual approvals in local mode (tick, status)
   --check NAME=RESULT      an automated test's conclusion, e.g. smoke=success (repeatable)
