@@ -242,25 +242,34 @@ class Accumulator {
             const fieldStart = i
             const negative = byte === 45
             if (negative) byte = bytes[++i]!
+            // Digits accumulate into an integer; after the point each one also multiplies the
+            // divisor by 10. While both stay exact (< 2^53 and <= 1e22) one division gives
+            // exactly what Number() would.
             let mantissa = 0
-            let digits = 0
-            let fraction = -1
+            let divisor = 1
+            let step = 1
             for (;;) {
-              if (byte >= 48 && byte <= 57) {
-                mantissa = mantissa * 10 + (byte - 48)
-                digits++
-                if (fraction !== -1) fraction++
-              } else if (byte === 46 && fraction === -1) fraction = 0
+              const digit = byte - 48
+              if (digit >>> 0 <= 9) {
+                mantissa = mantissa * 10 + digit
+                divisor *= step
+              } else if (byte === 46 && step === 1) step = 10
               else break
               byte = bytes[++i]!
             }
+            const digits = i - fieldStart - (negative ? 1 : 0) - (step === 10 ? 1 : 0)
             if (byte === 13 && bytes[i + 1] === 10) byte = bytes[++i]!
-            if ((byte !== 44 && byte !== 10) || digits > 15 || (digits === 0 && i > fieldStart)) {
+            if (
+              (byte !== 44 && byte !== 10) ||
+              (digits === 0 && i > fieldStart) ||
+              mantissa > Number.MAX_SAFE_INTEGER ||
+              divisor > 1e22
+            ) {
               i = general(bytes, lineStart, n)
               continue rows
             }
             if (digits > 0) {
-              const magnitude = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction]! : mantissa
+              const magnitude = mantissa / divisor
               values[role] = negative ? -magnitude : magnitude
               seenOn[role] = n
             }
