@@ -1,26 +1,33 @@
-import { createReadStream } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import { PhasegateError } from '../errors.js'
 
 const NEWLINE = 10
 const CARRIAGE_RETURN = 13
 
 /**
- * Reads a file 1 MiB at a time, so memory stays flat however long it is, and hands over its
- * bytes in runs of whole lines: `onLines(bytes, start, end)` where every line in [start, end)
- * ends with "\n" (one is added after a last line without it). No bytes are decoded here, so
- * hot parsers can read fields straight from them. `afterChunk` runs between chunks: the place
- * to wait for a slow consumer. Errors thrown by `onLines` stop the read.
+ * Reads a file 1 MiB at a time into one reused buffer, so memory stays flat however long the
+ * file is, and hands over its bytes in runs of whole lines: `onLines(bytes, start, end)` where
+ * every line in [start, end) ends with "\n" (one is added after a last line without it). No
+ * bytes are decoded here, so hot parsers can read fields straight from them; `bytes` is only
+ * valid during the call. `afterChunk` runs between chunks: the place to wait for a slow
+ * consumer. Errors thrown by `onLines` stop the read.
  */
 export async function forEachLineRun(
   path: string,
   onLines: (bytes: Buffer, start: number, end: number) => void,
   afterChunk?: () => Promise<void>
 ): Promise<void> {
-  // The start of a line the previous chunk cut off.
+  // One buffer, refilled for every chunk: reading allocates nothing, whatever the file's size.
+  const buffer = Buffer.allocUnsafe(1 << 20)
+  // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled).
   let carry: Buffer | undefined
+  let file: FileHandle | undefined
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      const bytes = chunk as Buffer
+    file = await open(path, 'r')
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      const bytes = buffer.subarray(0, bytesRead)
       let from = 0
       if (carry) {
         const first = bytes.indexOf(NEWLINE)
@@ -38,7 +45,7 @@ export async function forEachLineRun(
         onLines(bytes, from, last + 1)
         from = last + 1
       }
-      if (from < bytes.length) carry = bytes.subarray(from)
+      if (from < bytes.length) carry = Buffer.from(bytes.subarray(from))
       if (afterChunk) await afterChunk()
     }
   } catch (error) {
@@ -47,6 +54,8 @@ export async function forEachLineRun(
       location: { file: path },
       hint: 'check the file name'
     })
+  } finally {
+    await file?.close()
   }
   if (carry) {
     const line = Buffer.concat([carry, Buffer.of(NEWLINE)])
