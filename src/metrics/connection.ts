@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { PhasegateError } from '../errors.js'
 import { limiterFor, type Limiter } from './limit.js'
+import type { MetricsProvider } from './provider.js'
 
 // How the prometheus and http providers talk to a metrics server: the URL, headers and auth
 // (secrets come from environment variables only, so they never sit in a policy), a timeout per
@@ -31,8 +32,7 @@ export const connectionShape = {
   concurrency: z.number().int().positive().max(256).default(8)
 }
 
-const connectionSchema = z.object(connectionShape)
-export type ConnectionOptions = z.infer<typeof connectionSchema>
+export type ConnectionOptions = z.infer<z.ZodObject<typeof connectionShape>>
 
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 export function parseOptions<T>(schema: z.ZodType<T>, options: unknown, provider: string): T {
@@ -108,6 +108,20 @@ export class SourceHealth {
   failures(): { consecutive: number; reason: string } | undefined {
     return this.consecutive > 0 ? { consecutive: this.consecutive, reason: this.reason } : undefined
   }
+}
+
+/** A provider that can also say whether its source has been unreachable (system_failure). */
+export interface SourceAwareProvider extends MetricsProvider {
+  sourceFailures(): { consecutive: number; reason: string } | undefined
+}
+
+/** For Observations.sourceFailures: how often in a row the provider's source could not be reached. */
+export function sourceFailuresOf(
+  provider: MetricsProvider
+): { consecutive: number; reason: string } | undefined {
+  return 'sourceFailures' in provider
+    ? (provider as SourceAwareProvider).sourceFailures()
+    : undefined
 }
 
 export interface Connection {

@@ -6,10 +6,11 @@ import {
   connectionShape,
   parseOptions,
   requestHeaders,
-  type Connection
+  type Connection,
+  type SourceAwareProvider
 } from './connection.js'
 import { degradationSchema, durationMs, readWithDerived } from './derived.js'
-import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
+import type { MetricRequest, ReadContext } from './provider.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import { checkPlaceholders, renderPromQL } from './template.js'
 import { finiteNumber } from './value.js'
@@ -32,11 +33,6 @@ const optionsSchema = z.strictObject({
   group_queries: z.record(z.string(), z.string()).default({}),
   performance_degradation: degradationSchema.optional()
 })
-
-/** A provider that can also say whether its source has been unreachable (system_failure). */
-export interface SourceAwareProvider extends MetricsProvider {
-  sourceFailures(): { consecutive: number; reason: string } | undefined
-}
 
 export function createPrometheusProvider(config: MetricsConfig): SourceAwareProvider {
   const options = parseOptions(optionsSchema, config.options, 'prometheus')

@@ -48,6 +48,11 @@ export function render(
 
 class RefusedValue extends Error {}
 
+/** Called from an escaper: the value cannot be placed, for this reason; render() returns it. */
+export function refuse(reason: string): never {
+  throw new RefusedValue(reason)
+}
+
 // PromQL: where a placeholder stands decides how its value is written.
 //  - inside "..." or '...': escaped as a string literal, so no value can close the string; after
 //    =~ or !~ also regex-quoted, so a group named "a|b" matches only "a|b";
