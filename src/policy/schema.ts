@@ -44,11 +44,9 @@ export const gateSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('metrics_threshold'),
     name: gateName,
-    thresholds: z
-      .record(z.string(), thresholdSchema)
-      .refine(t => Object.keys(t).length > 0, {
-        message: 'a metrics_threshold gate needs at least one threshold'
-      }),
+    thresholds: z.record(z.string(), thresholdSchema).refine(t => Object.keys(t).length > 0, {
+      message: 'a metrics_threshold gate needs at least one threshold'
+    }),
     group: z.string().optional(),
     min_samples: z.number().int().nonnegative().optional()
   }),

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import { decide } from '../../../src/engine/decide.js'
+import { at, HEALTHY, observations, seedPolicy, state } from '../../support/policies.js'
+
+const seed = seedPolicy()
+const approved = (values: Record<string, number | null> = HEALTHY) =>
+  observations(values, { approvals: [{ user: 'alice' }] })
+
+describe('decide()', () => {
+  it('advances one phase when every gate passes, recording approvers and evidence', () => {
+    const d = decide(seed, state(seed, 'canary'), approved(), at(25))
+    expect(d.action).toBe('advance')
+    expect(d.target).toBe('limited_production')
+    expect(d.transition).toMatchObject({
+      kind: 'advance',
+      from: 'canary',
+      to: 'limited_production',
+      approvers: ['alice'],
+      at: at(25).toISOString()
+    })
+    expect(d.transition!.evidence).toContainEqual({
+      gate: 'success_criteria',
+      metric: 'error_rate',
+      value: 0.0005,
+      threshold: '< 0.01',
+      result: 'pass'
+    })
+  })
+
+  it('holds, naming every gate that is not passing', () => {
+    const d = decide(seed, state(seed, 'canary'), observations(HEALTHY), at(2))
+    expect(d.action).toBe('hold')
+    expect(d.reason).toContain('duration pending')
+    expect(d.reason).toContain('approval pending')
+    expect(d.transition).toBeUndefined()
+  })
+
+  it('says when only people are missing (the advance PR can be opened)', () => {
+    expect(
+      decide(seed, state(seed, 'canary'), observations(HEALTHY), at(25)).awaitingApproval
+    ).toBe(true)
+    expect(decide(seed, state(seed, 'canary'), observations(HEALTHY), at(2)).awaitingApproval).toBe(
+      false
+    )
+  })
+
+  it('rolls back one phase on a fired trigger, even when gates would pass', () => {
+    const d = decide(
+      seed,
+      state(seed, 'limited_production'),
+      approved({ ...HEALTHY, error_rate: 0.05 }),
+      at(100)
+    )
+    expect(d.action).toBe('rollback')
+    expect(d.target).toBe('canary')
+    expect(d.transition).toMatchObject({
+      kind: 'rollback',
+      from: 'limited_production',
+      to: 'canary'
+    })
+    expect(d.transition!.evidence).toEqual([
+      expect.objectContaining({ metric: 'error_rate', value: 0.05, result: 'fired' })
+    ])
+  })
+
+  it('the final phase cannot advance, and says so', () => {
+    const d = decide(seed, state(seed, 'full_production'), approved(), at(1000))
+    expect(d.action).toBe('hold')
+    expect(d.reason).toBe(
+      'full_production is the final phase: the rollout is complete and cannot advance'
+    )
+  })
+
+  it('the first phase cannot roll back, and says so', () => {
+    const d = decide(
+      seed,
+      state(seed, 'development'),
+      approved({ ...HEALTHY, system_failure: 1 }),
+      at(1)
+    )
+    expect(d.action).toBe('hold')
+    expect(d.reason).toContain('development is the first phase: there is nothing to roll back to')
+  })
+
+  it('with the kill switch off, nothing moves', () => {
+    const d = decide(
+      seed,
+      state(seed, 'canary', { enabled: false }),
+      approved({ ...HEALTHY, error_rate: 0.05 }),
+      at(30)
+    )
+    expect(d.action).toBe('hold')
+    expect(d.reason).toContain('kill switch is off')
+  })
+
+  it('missing metrics hold the advance instead of passing it', () => {
+    const d = decide(seed, state(seed, 'canary'), approved({ error_rate: 0.001 }), at(30))
+    expect(d.action).toBe('hold')
+    expect(d.gates.find(g => g.gate === 'success_criteria')!.outcome).toBe('pending')
+  })
+
+  it('is deterministic and does not read the clock', () => {
+    const a = decide(seed, state(seed, 'canary'), approved(), at(25))
+    const b = decide(seed, state(seed, 'canary'), approved(), at(25))
+    expect(a).toEqual(b)
+  })
+})

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { policyJsonSchema } from '../../../src/policy/json-schema.js'
+
+describe('schema/policy.schema.json', () => {
+  it('is what the zod schema generates (run `npm run schema` after changing the schema)', () => {
+    const committed = readFileSync(
+      new URL('../../../schema/policy.schema.json', import.meta.url),
+      'utf8'
+    )
+    expect(committed).toBe(policyJsonSchema())
+  })
+
+  it('describes the seed policy keys editors complete', () => {
+    const schema = JSON.parse(policyJsonSchema())
+    expect(Object.keys(schema.properties)).toEqual([
+      'feature',
+      'state',
+      'deployment',
+      'experiments',
+      'monitoring',
+      'rollback',
+      'metrics'
+    ])
+    expect(schema.required).toEqual(['deployment'])
+  })
+})
