@@ -8,6 +8,8 @@ import { PhasegateError } from '../errors.js'
 export type TemplateValues = Record<string, string | undefined>
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g
+// The same, matching only where lastIndex points (its own object: lastIndex is shared state).
+const PLACEHOLDER_HERE = new RegExp(PLACEHOLDER.source, 'y')
 
 /** The placeholder names a template uses, in order of appearance, without repeats. */
 export function placeholders(template: string): string[] {
@@ -69,9 +71,9 @@ export function renderPromQL(template: string, values: TemplateValues): Rendered
   let context: Context = 'code'
   let regexString = false
   for (let i = 0; i < template.length;) {
-    PLACEHOLDER.lastIndex = i
-    const match = template.startsWith('{{', i) ? PLACEHOLDER.exec(template) : null
-    if (match && match.index === i) {
+    PLACEHOLDER_HERE.lastIndex = i
+    const match = PLACEHOLDER_HERE.exec(template)
+    if (match) {
       const name = match[1]!
       const value = values[name]
       if (value === undefined) return { ok: false, reason: `{{${name}}} has no value here` }

@@ -17,7 +17,7 @@ export interface PrometheusServer {
 }
 
 const INSTALL_HINT =
-  'install it with `apt-get install -y prometheus` (Debian\'s package also brings promtool)'
+  "install it with `apt-get install -y prometheus` (Debian's package also brings promtool)"
 
 function requireTool(tool: string) {
   const found = spawnSync(tool, ['--version'], { encoding: 'utf8' })
@@ -31,7 +31,9 @@ export async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port'))
       )
     })
   })

@@ -111,15 +111,14 @@ export function openMetrics(): string {
   const bySeries = GROUPS.map(group => ({ group, samples: samples(group) }))
   const labels = (group: string, extra = '') =>
     `{feature="${FEATURE}",group="${group}"${extra ? `,${extra}` : ''}}`
-  const family = (
-    name: string,
-    type: string,
-    write: (group: string, s: Sample) => string[]
-  ) => {
+  const family = (name: string, type: string, write: (group: string, s: Sample) => string[]) => {
     lines.push(`# TYPE ${name} ${type}`)
-    for (const { group, samples } of bySeries) for (const s of samples) lines.push(...write(group, s))
+    for (const { group, samples } of bySeries)
+      for (const s of samples) lines.push(...write(group, s))
   }
-  family('app_requests', 'counter', (g, s) => [`app_requests_total${labels(g)} ${s.requests} ${s.t}`])
+  family('app_requests', 'counter', (g, s) => [
+    `app_requests_total${labels(g)} ${s.requests} ${s.t}`
+  ])
   family('app_request_errors', 'counter', (g, s) => [
     `app_request_errors_total${labels(g)} ${s.errors} ${s.t}`
   ])
@@ -172,7 +171,8 @@ export const expected = {
     1000 * ratio(scope(group), 'latencySum', 'requests', t, windowS),
   costPerRequest: (t: number, windowS: number, group?: Group) =>
     ratio(scope(group), 'cost', 'requests', t, windowS),
-  userSatisfaction: (t: number, group?: Group) => mean(scope(group).map(g => behaviour(g, t).satisfaction)),
+  userSatisfaction: (t: number, group?: Group) =>
+    mean(scope(group).map(g => behaviour(g, t).satisfaction)),
   accuracy: (t: number, group?: Group) => mean(scope(group).map(g => behaviour(g, t).accuracy))
 }
 
