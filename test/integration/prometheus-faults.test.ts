@@ -201,6 +201,40 @@ describe('prometheus provider faults', () => {
   })
 })
 
+describe('prometheus provider authentication', () => {
+  const read = async (options: Record<string, unknown>, env: Record<string, string>) => {
+    const provider = createProvider({
+      provider: 'prometheus',
+      queries: { error_rate: 'good' },
+      options: { url: fake.url, ...options }
+    })
+    const [reading] = await provider.read([{ metric: 'error_rate' }], {
+      feature: 'checkout',
+      phase: 'canary',
+      now: NOW,
+      baseDir: '.',
+      window: '5m',
+      env
+    })
+    expect(reading).toEqual({ metric: 'error_rate', value: 0.004 })
+    return fake.received.at(-1)!.headers
+  }
+
+  it('sends a bearer token, basic auth and custom headers taken from the environment', async () => {
+    const bearer = await read(
+      { bearer_token_env: 'PROM_TOKEN', headers: { 'X-Scope-OrgID': 'tenant-1' } },
+      { PROM_TOKEN: 's3cret' }
+    )
+    expect(bearer.authorization).toBe('Bearer s3cret')
+    expect(bearer['x-scope-orgid']).toBe('tenant-1')
+    const basic = await read(
+      { basic_auth: { username: 'grafana', password_env: 'PROM_PASSWORD' } },
+      { PROM_PASSWORD: 'pw' }
+    )
+    expect(basic.authorization).toBe(`Basic ${Buffer.from('grafana:pw').toString('base64')}`)
+  })
+})
+
 describe('Prometheus stopped in the middle of a run', () => {
   it('reads what it could, gives the rest no data, and fires system_failure', async () => {
     const prometheus = await startPrometheus(openMetrics())
