@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseDocument } from 'yaml'
 import type { Policy } from '../../src/engine/types.js'
 import { loadPolicy } from '../../src/policy/load.js'
+import { tempRepo } from './repo.js'
 
 // The seed's production_deployment.yaml, pointed at a Prometheus server holding the scenario,
 // with the error-rate trigger made to wait for a sustained breach.
@@ -56,26 +55,7 @@ export function scenarioPolicyText(
 }
 
 /** A git repository holding the scenario policy under policies/, for tick(). */
-export function scenarioRepo(url: string): { root: string; policyFile: string; policy: Policy } {
-  const root = mkdtempSync(join(tmpdir(), 'phasegate-repo-'))
-  const policyFile = join(root, 'policies', 'production_deployment.yaml')
-  mkdirSync(dirname(policyFile), { recursive: true })
-  writeFileSync(policyFile, scenarioPolicyText(url))
-  const git = (...args: string[]) => {
-    const run = spawnSync('git', args, { cwd: root, encoding: 'utf8' })
-    if (run.status !== 0) throw new Error(`git ${args.join(' ')}: ${run.stderr}`)
-  }
-  git('init', '-q', '-b', 'main')
-  git(
-    '-c',
-    'user.name=t',
-    '-c',
-    'user.email=t@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'init'
-  )
-  return { root, policyFile, policy: loadPolicy(policyFile) }
+export function scenarioRepo(url: string): { root: string; policy: Policy } {
+  const root = tempRepo({ 'policies/production_deployment.yaml': scenarioPolicyText(url) })
+  return { root, policy: loadPolicy(join(root, 'policies/production_deployment.yaml')) }
 }
