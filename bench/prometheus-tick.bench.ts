@@ -110,7 +110,8 @@ it(`prints the wall time of a tick over ${POLICIES} policies against one over a 
       () => concurrentTick(one),
       () => concurrentTick(many)
     ],
-    ['metrics reads only (policies preloaded)', readOne, readMany]
+    ['metrics reads only (policies preloaded)', readOne, readMany],
+    ['loading policies and state only', () => loadRollouts(one, []), () => loadRollouts(many, [])]
   ]
   for (const [name, single, all] of stages) {
     const oneMs = await medianMs(single, 1)
