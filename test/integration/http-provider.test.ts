@@ -84,7 +84,7 @@ function newRelic(): MetricsConfig {
       value_path: '$.data.actor.account.nrql.results[0].value',
       group_queries: {
         response_time:
-          "SELECT average(duration) * 1000 AS value FROM Transaction WHERE appName = '{{feature}}' AND variant = '{{group}}' SINCE {{window}} AGO"
+          "SELECT average(duration) * 1000 AS value FROM Transaction WHERE appName = '{{feature}}' AND variant = '{{group}}' SINCE 5 minutes AGO"
       }
     }
   }
@@ -137,7 +137,7 @@ describe('http provider', () => {
     expect(sent.method).toBe('POST')
     expect(sent.headers['api-key']).toBe('nr-key')
     expect(JSON.parse(sent.body).variables.nrql).toBe(
-      "SELECT average(duration) * 1000 AS value FROM Transaction WHERE appName = 'checkout' AND variant = 'treatment' SINCE 5m AGO"
+      "SELECT average(duration) * 1000 AS value FROM Transaction WHERE appName = 'checkout' AND variant = 'treatment' SINCE 5 minutes AGO"
     )
   })
 
