@@ -19,6 +19,8 @@ export interface TestServer {
     headers: IncomingMessage['headers']
   }>
   close(): Promise<void>
+  /** Refuses new connections from now on; open ones live until they end. */
+  stopListening(): void
 }
 
 export type Handler = (
@@ -50,8 +52,12 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     close: () =>
       new Promise<void>(resolve => {
         server.closeAllConnections()
-        server.close(() => resolve())
-      })
+        if (server.listening) server.close(() => resolve())
+        else resolve()
+      }),
+    stopListening: () => {
+      server.close()
+    }
   }
 }
 
@@ -61,8 +67,9 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 /**
- * Forwards to `target`; once `answers` responses have gone back, calls `pullPlug` (which stops the
- * real server) and stops listening, so every later attempt finds nothing at the address.
+ * Forwards to `target`; on the `answers`-th response, first calls `pullPlug` (which stops the real
+ * server) and stops listening, then answers with `Connection: close`, so every later attempt finds
+ * nothing at the address.
  */
 export async function startCutoffProxy(
   target: string,
@@ -70,7 +77,6 @@ export async function startCutoffProxy(
   pullPlug: () => Promise<void>
 ): Promise<TestServer> {
   let forwarded = 0
-  let unplugged: Promise<void> | undefined
   const proxy: TestServer = await startServer(async ({ method, url, body, headers }, response) => {
     const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
       const out = forward(new URL(url.pathname + url.search, target), { method, headers }, resolve)
@@ -80,12 +86,15 @@ export async function startCutoffProxy(
     const chunks: Buffer[] = []
     for await (const chunk of upstream) chunks.push(chunk as Buffer)
     forwarded++
-    if (forwarded === answers) {
-      response.on('finish', () => {
-        unplugged ??= pullPlug().then(() => proxy.close())
-      })
+    const last = forwarded === answers
+    if (last) {
+      await pullPlug()
+      proxy.stopListening()
     }
-    response.writeHead(upstream.statusCode ?? 502, upstream.headers)
+    response.writeHead(upstream.statusCode ?? 502, {
+      ...upstream.headers,
+      ...(last ? { connection: 'close' } : {})
+    })
     response.end(Buffer.concat(chunks))
   })
   return proxy
