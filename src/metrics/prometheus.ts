@@ -31,6 +31,9 @@ const optionsSchema = z.strictObject({
     .refine(s => parseDuration(s).ok, { message: 'step must be a duration such as 1m' })
     .default('1m'),
   group_queries: z.record(z.string(), z.string()).default({}),
+  // How many observations a metric's value rests on, for gates with min_samples.
+  sample_queries: z.record(z.string(), z.string()).default({}),
+  group_sample_queries: z.record(z.string(), z.string()).default({}),
   performance_degradation: degradationSchema.optional()
 })
 
@@ -38,25 +41,30 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
   const options = parseOptions(optionsSchema, config.options, 'prometheus')
   const queries = config.queries
   const groupQueries = options.group_queries
-  for (const [metric, template] of Object.entries(queries))
-    checkPlaceholders(template, PROMETHEUS_PLACEHOLDERS, `metrics.queries.${metric}`)
-  for (const [metric, template] of Object.entries(groupQueries))
-    checkPlaceholders(template, PROMETHEUS_PLACEHOLDERS, `metrics.group_queries.${metric}`)
+  const templates = {
+    queries,
+    group_queries: groupQueries,
+    sample_queries: options.sample_queries,
+    group_sample_queries: options.group_sample_queries
+  }
+  for (const [option, map] of Object.entries(templates)) {
+    for (const [metric, template] of Object.entries(map))
+      checkPlaceholders(template, PROMETHEUS_PLACEHOLDERS, `metrics.${option}.${metric}`)
+  }
   const stepS = durationMs(options.step) / 1000
   const base = options.url.replace(/\/+$/, '')
   const server = `Prometheus at ${base}`
   let connection: Connection | undefined
 
-  const readOne = async (
+  const evaluate = async (
+    template: string,
+    label: string,
     request: MetricRequest,
     context: ReadContext,
     headers: Record<string, string>
   ): Promise<MetricReading> => {
-    const label = request.group ? `${request.metric} for group ${request.group}` : request.metric
     const fail = (reason: string) => noData(request, `${label}: ${reason}`)
-    const chosen = templateFor(request, queries, groupQueries)
-    if (!('template' in chosen)) return noData(request, chosen.reason)
-    const query = renderPromQL(chosen.template, {
+    const query = renderPromQL(template, {
       feature: context.feature,
       phase: context.phase,
       group: request.group,
@@ -94,6 +102,35 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
     if (parsed.data.status !== 'success' || !data)
       return fail(`${server} answered status ${parsed.data.status}${prometheusError(answer.json)}`)
     return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail)
+  }
+
+  const readOne = async (
+    request: MetricRequest,
+    context: ReadContext,
+    headers: Record<string, string>
+  ): Promise<MetricReading> => {
+    const label = request.group ? `${request.metric} for group ${request.group}` : request.metric
+    const chosen = templateFor(request, queries, groupQueries)
+    if (!('template' in chosen)) return noData(request, chosen.reason)
+    const sampleRequest = {
+      metric: request.metric,
+      ...(request.group ? { group: request.group } : {})
+    }
+    const samplesTemplate = templateFor(
+      sampleRequest,
+      options.sample_queries,
+      options.group_sample_queries
+    )
+    const [reading, samples] = await Promise.all([
+      evaluate(chosen.template, label, request, context, headers),
+      'template' in samplesTemplate
+        ? evaluate(samplesTemplate.template, `${label} samples`, sampleRequest, context, headers)
+        : undefined
+    ])
+    if (!samples || reading.value === null) return reading
+    return samples.value === null
+      ? { ...reading, reason: samples.reason }
+      : { ...reading, samples: Math.max(0, Math.round(samples.value)) }
   }
 
   return {

@@ -191,6 +191,37 @@ describe('the prometheus provider against a real Prometheus', () => {
     }
   })
 
+  it('reports how many requests a value rests on, from the sample queries', async () => {
+    const requests = (group: boolean) =>
+      `sum(increase(app_requests_total{feature="{{feature}}"${group ? ',group="{{group}}"' : ''}}[{{window}}]))`
+    const counted = parsePolicyText(
+      scenarioPolicyText(prometheus.url, {
+        sample_queries: { error_rate: requests(false) },
+        group_sample_queries: { error_rate: requests(true) }
+      }),
+      'production_deployment.yaml'
+    )
+    const readings = await createProvider(counted.metrics).read(
+      [
+        { metric: 'error_rate' },
+        { metric: 'error_rate', group: 'treatment' },
+        { metric: 'accuracy' }
+      ],
+      {
+        feature: FEATURE,
+        phase: 'canary',
+        now: new Date(STEADY * 1000),
+        baseDir: '.',
+        window: WINDOW,
+        env: {}
+      }
+    )
+    expect(readings[0]!.samples).toBe(expected.requests(WINDOW_S))
+    expect(readings[1]!.samples).toBe(expected.requests(WINDOW_S, 'treatment'))
+    expect(readings[1]!.samples).toBe(6000)
+    expect(readings[2]).toEqual({ metric: 'accuracy', value: expect.closeTo(0.925, 12) })
+  })
+
   it('reads system_failure from its query: the scenario system is up', async () => {
     const [reading] = await read([{ metric: 'system_failure' }], STEADY)
     expect(reading).toEqual({ metric: 'system_failure', value: 0 })

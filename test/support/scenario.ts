@@ -173,7 +173,10 @@ export const expected = {
     ratio(scope(group), 'cost', 'requests', t, windowS),
   userSatisfaction: (t: number, group?: Group) =>
     mean(scope(group).map(g => behaviour(g, t).satisfaction)),
-  accuracy: (t: number, group?: Group) => mean(scope(group).map(g => behaviour(g, t).accuracy))
+  accuracy: (t: number, group?: Group) => mean(scope(group).map(g => behaviour(g, t).accuracy)),
+  /** Requests served in a window: every group serves at a constant rate. */
+  requests: (windowS: number, group?: Group) =>
+    (scope(group).length * REQUESTS_PER_SCRAPE * windowS) / SCRAPE_S
 }
 
 function mean(values: number[]): number {
