@@ -1,5 +1,7 @@
 import { formatSpan } from './time.js'
-import type { MetricReading } from './types.js'
+import type { MetricReading, TrendAlert, TrendRule } from './types.js'
+
+export type { TrendAlert, TrendRule }
 
 // Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
 // its mean over the window just before, both taken from one range reading, so no state is kept
@@ -13,26 +15,6 @@ import type { MetricReading } from './types.js'
 // 0.006 over 0.004 is 0.49999999999999994 in floating point; a rise of exactly the rule's share
 // must still alert.
 const EPSILON = 1e-9
-
-export interface TrendRule {
-  metric: string
-  windowMs: number
-  /** Relative rise over the previous window that alerts (0.5 = +50%). */
-  increase?: number
-  /** Relative fall below the previous window that alerts (0.02 = -2%). */
-  decrease?: number
-}
-
-export interface TrendAlert {
-  metric: string
-  direction: 'increase' | 'decrease'
-  /** Mean over the latest window, and over the one before it. */
-  current: number
-  previous: number
-  /** (current - previous) / previous; ±Infinity when previous is 0. */
-  change: number
-  message: string
-}
 
 export type TrendOutcome = { alert: TrendAlert } | { alert?: undefined; reason: string }
 
