@@ -128,8 +128,8 @@ describe('trend alerts in decide()', () => {
       expect.objectContaining({
         metric: 'error_rate',
         direction: 'increase',
-        current: 0.004,
-        previous: 0.002,
+        current: expect.closeTo(0.004, 12),
+        previous: expect.closeTo(0.002, 12),
         change: 1
       })
     ])
