@@ -30,12 +30,8 @@ export async function observeChecks(
   ])
   const observations: CheckObservation[] = []
   for (const name of names) {
-    const check = checkRuns
-      .filter(run => run.name === name)
-      .sort((a, b) => b.id - a.id)[0]
-    const workflow = workflowRuns
-      .filter(run => run.name === name)
-      .sort((a, b) => b.id - a.id)[0]
+    const check = checkRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0]
+    const workflow = workflowRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0]
     const run = check ?? workflow
     if (!run) continue
     observations.push({

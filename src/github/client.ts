@@ -40,11 +40,18 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const paced = (minTime: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime })
   const onLimit =
     (kind: string) =>
-    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+    (
+      retryAfter: number,
+      request: { method: string; url: string },
+      _octokit: unknown,
+      retryCount: number
+    ) => {
       const retrying = retryCount < retries && retryAfter <= LONGEST_RATE_LIMIT_WAIT_S
       warn(
         `GitHub ${kind} rate limit on ${request.method} ${request.url}: ` +
-          (retrying ? `retrying after ${retryAfter}s (retry ${retryCount + 1} of ${retries})` : 'giving up')
+          (retrying
+            ? `retrying after ${retryAfter}s (retry ${retryCount + 1} of ${retries})`
+            : 'giving up')
       )
       return retrying
     }

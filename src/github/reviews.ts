@@ -38,8 +38,7 @@ export async function collectApprovals(
     const bot = review.user.type === 'Bot'
     const author = user.toLowerCase() === pull.author.toLowerCase()
     const listedByName = approvers.some(entry => entry.toLowerCase() === user.toLowerCase())
-    const memberOf =
-      bot || author || listedByName ? [] : await teamsOf(client, user, teams)
+    const memberOf = bot || author || listedByName ? [] : await teamsOf(client, user, teams)
     approvals.push({
       user,
       ...(memberOf.length > 0 ? { teams: memberOf } : {}),
