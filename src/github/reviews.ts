@@ -4,7 +4,7 @@
 
 import type { Approval } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from './client.js'
-import { isRequestError } from './errors.js'
+import { isActiveMember } from './teams.js'
 import type { PullRequestRef } from './pulls.js'
 
 /** Reviews that set a reviewer's verdict; COMMENTED and PENDING leave the verdict as it was. */
@@ -52,19 +52,6 @@ export async function collectApprovals(
 
 async function teamsOf(client: GitHubClient, user: string, teams: string[]): Promise<string[]> {
   const member: string[] = []
-  for (const team of teams) {
-    const [org = '', slug = ''] = team.slice(1).split('/', 2)
-    try {
-      const { data } = await client.rest.teams.getMembershipForUserInOrg({
-        org,
-        team_slug: slug,
-        username: user
-      })
-      // An invitation not yet accepted is "pending": not a member yet.
-      if (data.state === 'active') member.push(team)
-    } catch (error) {
-      if (!isRequestError(error) || error.status !== 404) throw error
-    }
-  }
+  for (const team of teams) if (await isActiveMember(client, team, user)) member.push(team)
   return member
 }
