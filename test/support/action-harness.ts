@@ -218,3 +218,71 @@ export function openPulls(gh: GitHubEmulator) {
 export function stateOnMain(gh: GitHubEmulator, path = STATE_PATH): string {
   return gh.readFile(gh.defaultBranch, path) ?? ''
 }
+
+export const CHECKOUT_POLICY = `feature: checkout
+deployment:
+  order: [canary, full]
+  phases:
+    canary:
+      user_percentage: 5
+      approvers: [alice, "@acme/sre"]
+      success_criteria:
+        error_rate: "< 0.01"
+    full:
+      user_percentage: 100
+rollback:
+  operators: [alice]
+  automatic_triggers:
+    - error_rate > 0.05
+`
+
+/** A REST call as `login`, answered exactly as the emulator answers (no client retries). */
+export async function api(
+  gh: GitHubEmulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  login = 'bob'
+): Promise<any> {
+  const response = await fetch(`${gh.apiUrl}/repos/${gh.owner}/${gh.repo}${path}`, {
+    method,
+    headers: {
+      accept: 'application/vnd.github+json',
+      authorization: `Bearer ${gh.tokenFor(login)}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' })
+    },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const text = await response.text()
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`)
+  return text ? JSON.parse(text) : undefined
+}
+
+/** The pull_request event payload GitHub sends for pull request `number`. */
+export function pullRequestEvent(gh: GitHubEmulator, number: number) {
+  const pull = gh.state.issues.get(number)!
+  return {
+    action: 'synchronize',
+    pull_request: {
+      number,
+      html_url: `${gh.apiUrl}/${gh.owner}/${gh.repo}/pull/${number}`,
+      user: { login: pull.user },
+      head: {
+        sha: gh.git.branchSha(pull.pull!.head),
+        ref: pull.pull!.head,
+        repo: { full_name: `${gh.owner}/${gh.repo}` }
+      },
+      base: { ref: pull.pull!.base }
+    },
+    sender: { login: pull.user }
+  }
+}
+
+/** The commit statuses set on `sha`, newest last. */
+export async function statusesOf(
+  gh: GitHubEmulator,
+  sha: string
+): Promise<Array<{ state: string; description: string; context: string }>> {
+  const combined = await api(gh, 'GET', `/commits/${sha}/status`)
+  return combined.statuses
+}
