@@ -6,9 +6,10 @@
 // schema whose $id is SUBSET_ID, every $ref points there, OpenAPI 3.0's `nullable` is turned into
 // type unions, and OpenAPI-only annotations (`example`, `x-*`, ...) are dropped.
 //
-// Usage: node scripts/extract-openapi.mjs   (rerun after upgrading @octokit/openapi)
+// Usage: node scripts/extract-openapi.mjs           rewrite the subset (after upgrading @octokit/openapi)
+//        node scripts/extract-openapi.mjs --check   exit 1 when the checked-in subset is out of date
 
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 export const SUBSET_ID = 'github-subset'
 
 /** method + OpenAPI path of every operation the emulator serves. */
-const OPERATIONS = [
+export const OPERATIONS = [
   ['get', '/repos/{owner}/{repo}'],
   ['get', '/repos/{owner}/{repo}/pulls'],
   ['post', '/repos/{owner}/{repo}/pulls'],
@@ -65,7 +66,7 @@ function deref(document, node) {
 }
 
 function convertSchema(schema, usedSchemas) {
-  if (Array.isArray(schema)) return schema.map((item) => convertSchema(item, usedSchemas))
+  if (Array.isArray(schema)) return schema.map(item => convertSchema(item, usedSchemas))
   if (schema === null || typeof schema !== 'object') return schema
   const out = {}
   for (const [key, value] of Object.entries(schema)) {
@@ -105,9 +106,9 @@ export function extractSubset(document) {
     const operation = pathItem?.[method]
     if (!operation) throw new Error(`${method.toUpperCase()} ${path} is not in the description`)
     const parameters = [...(pathItem.parameters ?? []), ...(operation.parameters ?? [])]
-      .map((parameter) => deref(document, parameter))
-      .filter((parameter) => parameter.in === 'path' || parameter.in === 'query')
-      .map((parameter) => ({
+      .map(parameter => deref(document, parameter))
+      .filter(parameter => parameter.in === 'path' || parameter.in === 'query')
+      .map(parameter => ({
         name: parameter.name,
         in: parameter.in,
         required: parameter.required === true,
@@ -156,9 +157,22 @@ function main() {
   const subset = extractSubset(JSON.parse(readFileSync(source, 'utf8')))
   const root = join(dirname(fileURLToPath(import.meta.url)), '..')
   const target = join(root, 'test', 'support', 'openapi', 'github-subset.json')
+  const withSource = {
+    source: `@octokit/openapi@${version} generated/api.github.com.json`,
+    ...subset
+  }
+  const text = JSON.stringify(withSource, null, 1) + '\n'
+  if (process.argv.includes('--check')) {
+    const current = existsSync(target) ? readFileSync(target, 'utf8') : ''
+    if (current !== text) {
+      console.error(`${target} is out of date: run node scripts/extract-openapi.mjs and commit it`)
+      process.exit(1)
+    }
+    console.log(`${target} is up to date with @octokit/openapi@${version}`)
+    return
+  }
   mkdirSync(dirname(target), { recursive: true })
-  const withSource = { source: `@octokit/openapi@${version} generated/api.github.com.json`, ...subset }
-  writeFileSync(target, JSON.stringify(withSource, null, 1) + '\n')
+  writeFileSync(target, text)
   console.log(
     `wrote ${target}: ${subset.operations.length} operations, ${Object.keys(subset.$defs).length} schemas`
   )

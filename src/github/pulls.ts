@@ -144,3 +144,22 @@ export async function closeStandingPullRequest(
   await client.rest.pulls.update({ ...repo, pull_number: open.number, state: 'closed' })
   return open.number
 }
+
+export interface ChangedFile {
+  path: string
+  status: string
+}
+
+/** The files a pull request changes, for the policy check's "does it touch a state file". */
+export async function listChangedFiles(
+  client: GitHubClient,
+  repo: RepoRef,
+  pullNumber: number
+): Promise<ChangedFile[]> {
+  const files = await client.paginate(client.rest.pulls.listFiles, {
+    ...repo,
+    pull_number: pullNumber,
+    per_page: 100
+  })
+  return files.map(file => ({ path: file.filename, status: file.status }))
+}

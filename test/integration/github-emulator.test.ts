@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
+import { createGitHubClient } from '../../src/github/client.js'
 import { cloneEmulated, runGit } from '../support/github-emulator/git-client.js'
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator/index.js'
 
@@ -15,11 +16,7 @@ async function emulator(
   const gh = await startGitHubEmulator({
     owner: 'acme',
     repo: 'shop',
-    users: [
-      { login: 'phasegate-app[bot]', type: 'Bot' },
-      { login: 'alice' },
-      { login: 'bob' }
-    ],
+    users: [{ login: 'phasegate-app[bot]', type: 'Bot' }, { login: 'alice' }, { login: 'bob' }],
     teams: { sre: ['alice'] },
     ...options
   })
@@ -39,6 +36,7 @@ async function api(
   method: string,
   path: string,
   options: { body?: unknown; token?: string | null } = {}
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- GitHub's JSON, asserted field by field
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const token = options.token === undefined ? gh.token : options.token
   const response = await fetch(`${gh.apiUrl}${path}`, {
@@ -51,7 +49,11 @@ async function api(
     body: options.body === undefined ? undefined : JSON.stringify(options.body)
   })
   const text = await response.text()
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined }
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : undefined
+  }
 }
 
 async function pushBranch(gh: GitHubEmulator, branch: string, file: string, content: string) {
@@ -67,14 +69,22 @@ async function pushBranch(gh: GitHubEmulator, branch: string, file: string, cont
 describe('GitHub contract', () => {
   test('a request GitHub would reject is answered 500 with the violation and fails close()', async () => {
     const gh = await startGitHubEmulator({ owner: 'acme', repo: 'shop' })
-    const answer = await api(gh, 'POST', '/repos/acme/shop/pulls', { body: { title: 7, base: 'main' } })
+    const answer = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: 7, base: 'main' }
+    })
     expect(answer.status).toBe(500)
     expect(answer.body.message).toMatch(/pulls\/create\) request: .*body\/title must be string/)
-    await expect(gh.close()).rejects.toThrow(/contract violations:\n- POST \/repos\/acme\/shop\/pulls/)
+    await expect(gh.close()).rejects.toThrow(
+      /contract violations:\n- POST \/repos\/acme\/shop\/pulls/
+    )
   })
 
   test('a response that drifts from the published schema is caught', async () => {
-    const gh = await startGitHubEmulator({ owner: 'acme', repo: 'shop', users: [{ login: 'alice' }] })
+    const gh = await startGitHubEmulator({
+      owner: 'acme',
+      repo: 'shop',
+      users: [{ login: 'alice' }]
+    })
     const head = gh.commitFiles('feature', { 'a.txt': 'a\n' }, 'a')
     const pull = await api(gh, 'POST', '/repos/acme/shop/pulls', {
       body: { title: 'A', head: 'feature', base: 'main' }
@@ -93,7 +103,9 @@ describe('GitHub contract', () => {
     const gh = await startGitHubEmulator({ owner: 'acme', repo: 'shop' })
     const answer = await api(gh, 'GET', '/repos/acme/shop/releases')
     expect(answer.status).toBe(404)
-    await expect(gh.close()).rejects.toThrow(/GET \/repos\/acme\/shop\/releases: no emulated operation/)
+    await expect(gh.close()).rejects.toThrow(
+      /GET \/repos\/acme\/shop\/releases: no emulated operation/
+    )
   })
 
   test('query parameters outside the operation are violations', async () => {
@@ -116,7 +128,10 @@ describe('authentication', () => {
       token: gh.tokenFor('phasegate-app[bot]')
     })
     expect(issue.body.user).toMatchObject({ login: 'phasegate-app[bot]', type: 'Bot' })
-    expect((await api(gh, 'GET', '/users/alice')).body).toMatchObject({ login: 'alice', type: 'User' })
+    expect((await api(gh, 'GET', '/users/alice')).body).toMatchObject({
+      login: 'alice',
+      type: 'User'
+    })
   })
 })
 
@@ -124,7 +139,10 @@ describe('git over smart HTTP and the API see one repository', () => {
   test('a pushed branch is a ref the API reads, and a merged PR is a real merge commit', async () => {
     const gh = await emulator()
     const head = await pushBranch(gh, 'phasegate/checkout/advance', 'state.yaml', 'phase: canary\n')
-    expect((await api(gh, 'GET', '/repos/acme/shop/git/ref/heads/phasegate/checkout/advance')).body.object.sha).toBe(head)
+    expect(
+      (await api(gh, 'GET', '/repos/acme/shop/git/ref/heads/phasegate/checkout/advance')).body
+        .object.sha
+    ).toBe(head)
 
     const pull = await api(gh, 'POST', '/repos/acme/shop/pulls', {
       body: { title: 'Advance checkout', head: 'phasegate/checkout/advance', base: 'main' }
@@ -139,16 +157,20 @@ describe('git over smart HTTP and the API see one repository', () => {
     })
     expect(merged.body.merged).toBe(true)
     const dir = await clone(gh)
-    const parents = (await runGit(dir, ['log', '-1', '--format=%P', 'origin/main'])).stdout.split(' ')
+    const parents = (await runGit(dir, ['log', '-1', '--format=%P', 'origin/main'])).stdout.split(
+      ' '
+    )
     expect(parents).toHaveLength(2)
     expect(parents[1]).toBe(head)
     expect((await runGit(dir, ['show', 'origin/main:state.yaml'])).stdout).toBe('phase: canary')
-    expect((await api(gh, 'GET', `/repos/acme/shop/pulls/${pull.body.number}`)).body).toMatchObject({
-      state: 'closed',
-      merged: true,
-      merge_commit_sha: merged.body.sha,
-      merged_by: { login: 'alice' }
-    })
+    expect((await api(gh, 'GET', `/repos/acme/shop/pulls/${pull.body.number}`)).body).toMatchObject(
+      {
+        state: 'closed',
+        merged: true,
+        merge_commit_sha: merged.body.sha,
+        merged_by: { login: 'alice' }
+      }
+    )
   })
 
   test('a squash merge is one commit on the default branch; a stale sha is refused with 409', async () => {
@@ -172,14 +194,64 @@ describe('git over smart HTTP and the API see one repository', () => {
     expect(gh.readFile('main', 'a.txt')).toBe('b\n')
   })
 
-  test('branch protection refuses direct pushes to the default branch with GitHub\'s words', async () => {
+  test('a PR that conflicts with the default branch is unmergeable and merging it is refused', async () => {
+    const gh = await emulator()
+    gh.commitFiles('first', { 'state.yaml': 'phase: staging\n' }, 'first')
+    gh.commitFiles('second', { 'state.yaml': 'phase: canary\n' }, 'second')
+    const first = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: '1', head: 'first', base: 'main' }
+    })
+    const second = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: '2', head: 'second', base: 'main' }
+    })
+    expect(second.body.mergeable).toBe(true)
+    await api(gh, 'PUT', `/repos/acme/shop/pulls/${first.body.number}/merge`)
+    const stale = await api(gh, 'GET', `/repos/acme/shop/pulls/${second.body.number}`)
+    expect(stale.body).toMatchObject({ mergeable: false, mergeable_state: 'dirty' })
+    const refused = await api(gh, 'PUT', `/repos/acme/shop/pulls/${second.body.number}/merge`)
+    expect(refused).toMatchObject({
+      status: 405,
+      body: { message: 'Pull Request is not mergeable' }
+    })
+    expect(gh.readFile('main', 'state.yaml')).toBe('phase: staging\n')
+  })
+
+  test("pushes move an open PR's head; deleting its branch closes it", async () => {
+    const gh = await emulator()
+    const dir = await clone(gh)
+    const first = await pushBranch(gh, 'feature', 'a.txt', 'a\n')
+    const pull = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: 'A', head: 'feature', base: 'main' }
+    })
+    expect(pull.body.head.sha).toBe(first)
+    await runGit(dir, ['fetch', '-q', 'origin', 'feature'], gh.gitAuthHeader())
+    await runGit(dir, ['checkout', '-q', 'FETCH_HEAD'])
+    await runGit(dir, ['commit', '-q', '--allow-empty', '-m', 'second'])
+    await runGit(dir, ['push', '-q', 'origin', 'HEAD:feature'], gh.gitAuthHeader())
+    const second = (await runGit(dir, ['rev-parse', 'HEAD'])).stdout
+    expect((await api(gh, 'GET', `/repos/acme/shop/pulls/${pull.body.number}`)).body.head.sha).toBe(
+      second
+    )
+    await runGit(dir, ['push', '-q', 'origin', ':feature'], gh.gitAuthHeader())
+    expect((await api(gh, 'GET', `/repos/acme/shop/pulls/${pull.body.number}`)).body).toMatchObject(
+      {
+        state: 'closed',
+        merged: false,
+        head: { sha: second }
+      }
+    )
+  })
+
+  test("branch protection refuses direct pushes to the default branch with GitHub's words", async () => {
     const gh = await emulator({ protectDefaultBranch: true })
     const dir = await clone(gh)
     writeFileSync(join(dir, 'state.yaml'), 'phase: staging\n')
     await runGit(dir, ['add', 'state.yaml'])
     await runGit(dir, ['commit', '-q', '-m', 'direct change'])
     const refused = runGit(dir, ['push', 'origin', 'HEAD:main'], gh.gitAuthHeader())
-    await expect(refused).rejects.toThrow(/GH006: Protected branch update failed for refs\/heads\/main/)
+    await expect(refused).rejects.toThrow(
+      /GH006: Protected branch update failed for refs\/heads\/main/
+    )
     await expect(refused).rejects.toThrow(/Changes must be made through a pull request/)
     await runGit(dir, ['push', '-q', 'origin', 'HEAD:refs/heads/rollback'], gh.gitAuthHeader())
     expect(gh.git.branchSha('rollback')).toBe((await runGit(dir, ['rev-parse', 'HEAD'])).stdout)
@@ -196,7 +268,9 @@ describe('git over smart HTTP and the API see one repository', () => {
   test('git without credentials is refused instead of prompting', async () => {
     const gh = await emulator()
     const dir = await clone(gh)
-    await expect(runGit(dir, ['ls-remote', gh.gitUrl])).rejects.toThrow(/Authentication failed|could not read Username|terminal prompts disabled/)
+    await expect(runGit(dir, ['ls-remote', gh.gitUrl])).rejects.toThrow(
+      /Authentication failed|could not read Username|terminal prompts disabled/
+    )
   })
 
   test('a push that lost a race is rejected as non-fast-forward', async () => {
@@ -213,7 +287,7 @@ describe('git over smart HTTP and the API see one repository', () => {
 })
 
 describe('pull requests', () => {
-  test('a second PR for the same head is refused with GitHub\'s 422 message', async () => {
+  test("a second PR for the same head is refused with GitHub's 422 message", async () => {
     const gh = await emulator()
     gh.commitFiles('phasegate/checkout/advance', { 'a.txt': 'a\n' }, 'a')
     const body = { title: 'A', head: 'phasegate/checkout/advance', base: 'main' }
@@ -229,11 +303,19 @@ describe('pull requests', () => {
     const gh = await emulator()
     gh.commitFiles('one', { 'a.txt': 'a\n' }, 'a')
     gh.commitFiles('two', { 'b.txt': 'b\n' }, 'b')
-    const one = await api(gh, 'POST', '/repos/acme/shop/pulls', { body: { title: '1', head: 'one', base: 'main' } })
-    await api(gh, 'POST', '/repos/acme/shop/pulls', { body: { title: '2', head: 'two', base: 'main' } })
-    await api(gh, 'PATCH', `/repos/acme/shop/pulls/${one.body.number}`, { body: { state: 'closed' } })
+    const one = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: '1', head: 'one', base: 'main' }
+    })
+    await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: '2', head: 'two', base: 'main' }
+    })
+    await api(gh, 'PATCH', `/repos/acme/shop/pulls/${one.body.number}`, {
+      body: { state: 'closed' }
+    })
     const titles = async (query: string) =>
-      (await api(gh, 'GET', `/repos/acme/shop/pulls?${query}`)).body.map((p: { title: string }) => p.title)
+      (await api(gh, 'GET', `/repos/acme/shop/pulls?${query}`)).body.map(
+        (p: { title: string }) => p.title
+      )
     expect(await titles('head=acme:one')).toEqual([])
     expect(await titles('head=acme:one&state=closed')).toEqual(['1'])
     expect(await titles('head=acme:two&base=main')).toEqual(['2'])
@@ -249,22 +331,62 @@ describe('pull requests', () => {
       token: gh.tokenFor('bob')
     })
     const path = `/repos/acme/shop/pulls/${pull.body.number}/reviews`
-    const own = await api(gh, 'POST', path, { body: { event: 'APPROVE' }, token: gh.tokenFor('bob') })
+    const own = await api(gh, 'POST', path, {
+      body: { event: 'APPROVE' },
+      token: gh.tokenFor('bob')
+    })
     expect(own.status).toBe(422)
     expect(own.body.errors).toEqual(['Can not approve your own pull request'])
-    const approval = await api(gh, 'POST', path, { body: { event: 'APPROVE' }, token: gh.tokenFor('alice') })
-    expect(approval.body).toMatchObject({ state: 'APPROVED', commit_id: head, user: { login: 'alice' } })
-    await api(gh, 'POST', path, { body: { event: 'APPROVE' }, token: gh.tokenFor('phasegate-app[bot]') })
+    const approval = await api(gh, 'POST', path, {
+      body: { event: 'APPROVE' },
+      token: gh.tokenFor('alice')
+    })
+    expect(approval.body).toMatchObject({
+      state: 'APPROVED',
+      commit_id: head,
+      user: { login: 'alice' }
+    })
+    await api(gh, 'POST', path, {
+      body: { event: 'APPROVE' },
+      token: gh.tokenFor('phasegate-app[bot]')
+    })
     const reviews = (await api(gh, 'GET', path)).body
-    expect(reviews.map((r: { user: { login: string; type: string } }) => `${r.user.login}:${r.user.type}`)).toEqual([
-      'alice:User',
-      'phasegate-app[bot]:Bot'
-    ])
+    expect(
+      reviews.map(
+        (r: { user: { login: string; type: string } }) => `${r.user.login}:${r.user.type}`
+      )
+    ).toEqual(['alice:User', 'phasegate-app[bot]:Bot'])
+  })
+})
+
+describe('pagination', () => {
+  test("list operations page with GitHub's Link header, which octokit follows", async () => {
+    const gh = await emulator()
+    for (const title of ['a', 'b', 'c', 'd', 'e']) {
+      await api(gh, 'POST', '/repos/acme/shop/issues', { body: { title } })
+    }
+    const page = await api(gh, 'GET', '/repos/acme/shop/issues?per_page=2&page=2')
+    expect(page.body.map((issue: { title: string }) => issue.title)).toEqual(['c', 'b'])
+    expect(page.headers.get('link')).toBe(
+      [
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=3>; rel="next"`,
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=3>; rel="last"`,
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=1>; rel="first"`,
+        `<${gh.apiUrl}/repos/acme/shop/issues?per_page=2&page=1>; rel="prev"`
+      ].join(', ')
+    )
+    const client = createGitHubClient({ token: gh.token, baseUrl: gh.apiUrl })
+    const all = await client.paginate(client.rest.issues.listForRepo, {
+      owner: 'acme',
+      repo: 'shop',
+      per_page: 2
+    })
+    expect(all.map(issue => issue.title)).toEqual(['e', 'd', 'c', 'b', 'a'])
   })
 })
 
 describe('statuses, checks, workflow runs, teams', () => {
-  test('the combined status takes each context\'s latest state', async () => {
+  test("the combined status takes each context's latest state", async () => {
     const gh = await emulator()
     const sha = gh.git.branchSha('main')!
     const post = (state: string, context: string) =>
@@ -276,15 +398,27 @@ describe('statuses, checks, workflow runs, teams', () => {
       total_count: 2
     })
     await post('success', 'phasegate/policy')
-    expect((await api(gh, 'GET', `/repos/acme/shop/commits/${sha}/status`)).body.state).toBe('success')
-    expect((await api(gh, 'POST', `/repos/acme/shop/statuses/${'0'.repeat(40)}`, { body: { state: 'success' } })).status).toBe(422)
+    expect((await api(gh, 'GET', `/repos/acme/shop/commits/${sha}/status`)).body.state).toBe(
+      'success'
+    )
+    expect(
+      (
+        await api(gh, 'POST', `/repos/acme/shop/statuses/${'0'.repeat(40)}`, {
+          body: { state: 'success' }
+        })
+      ).status
+    ).toBe(422)
   })
 
   test('check runs filter to the latest per name; workflow runs filter by head_sha', async () => {
     const gh = await emulator()
     const sha = gh.git.branchSha('main')!
-    await api(gh, 'POST', '/repos/acme/shop/check-runs', { body: { name: 'e2e', head_sha: sha, conclusion: 'failure' } })
-    await api(gh, 'POST', '/repos/acme/shop/check-runs', { body: { name: 'e2e', head_sha: sha, conclusion: 'success' } })
+    await api(gh, 'POST', '/repos/acme/shop/check-runs', {
+      body: { name: 'e2e', head_sha: sha, conclusion: 'failure' }
+    })
+    await api(gh, 'POST', '/repos/acme/shop/check-runs', {
+      body: { name: 'e2e', head_sha: sha, conclusion: 'success' }
+    })
     const latest = (await api(gh, 'GET', `/repos/acme/shop/commits/${sha}/check-runs`)).body
     expect(latest.check_runs.map((c: { conclusion: string }) => c.conclusion)).toEqual(['success'])
     const all = (await api(gh, 'GET', `/repos/acme/shop/commits/${sha}/check-runs?filter=all`)).body
@@ -292,14 +426,20 @@ describe('statuses, checks, workflow runs, teams', () => {
     gh.addWorkflowRun({ name: 'Load test', headSha: sha, conclusion: null })
     gh.addWorkflowRun({ name: 'Load test', headSha: 'f'.repeat(40) })
     const runs = (await api(gh, 'GET', `/repos/acme/shop/actions/runs?head_sha=${sha}`)).body
-    expect(runs.workflow_runs).toMatchObject([{ name: 'Load test', status: 'in_progress', conclusion: null }])
+    expect(runs.workflow_runs).toMatchObject([
+      { name: 'Load test', status: 'in_progress', conclusion: null }
+    ])
   })
 
   test('team membership answers 200 for members and 404 otherwise', async () => {
     const gh = await emulator()
-    expect((await api(gh, 'GET', '/orgs/acme/teams/sre/memberships/alice')).body).toMatchObject({ state: 'active' })
+    expect((await api(gh, 'GET', '/orgs/acme/teams/sre/memberships/alice')).body).toMatchObject({
+      state: 'active'
+    })
     expect((await api(gh, 'GET', '/orgs/acme/teams/sre/memberships/bob')).status).toBe(404)
-    expect((await api(gh, 'GET', '/repos/acme/shop/collaborators/acme/permission')).body.permission).toBe('admin')
+    expect(
+      (await api(gh, 'GET', '/repos/acme/shop/collaborators/acme/permission')).body.permission
+    ).toBe('admin')
   })
 })
 
@@ -312,7 +452,7 @@ describe('fault injection', () => {
     expect((await api(gh, 'GET', '/repos/acme/shop')).status).toBe(200)
   })
 
-  test('403 and 429 carry GitHub\'s secondary rate limit message and retry-after', async () => {
+  test("403 and 429 carry GitHub's secondary rate limit message and retry-after", async () => {
     const gh = await emulator()
     gh.inject({ path: /\/issues$/, status: 429, retryAfter: 1 })
     gh.inject({ path: /\/issues$/, status: 403, retryAfter: 0 })

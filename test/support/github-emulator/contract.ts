@@ -46,7 +46,7 @@ const subsetUrl = new URL('../openapi/github-subset.json', import.meta.url)
 
 function describe(errors: ErrorObject[] | null | undefined, where: string): string[] {
   return (errors ?? []).map(
-    (error) =>
+    error =>
       `${where}${error.instancePath || ''} ${error.message ?? 'is invalid'}` +
       (error.params && Object.keys(error.params).length > 0
         ? ` ${JSON.stringify(error.params)}`
@@ -54,20 +54,25 @@ function describe(errors: ErrorObject[] | null | undefined, where: string): stri
   )
 }
 
-function compileOperation(ajv: Ajv, coercing: Ajv, spec: SubsetOperation, basicError: ValidateFunction): Operation {
+function compileOperation(
+  ajv: Ajv,
+  coercing: Ajv,
+  spec: SubsetOperation,
+  basicError: ValidateFunction
+): Operation {
   const paramsSchema = {
     type: 'object',
     properties: Object.fromEntries(
-      spec.parameters.filter((p) => p.in === 'path').map((p) => [p.name, p.schema])
+      spec.parameters.filter(p => p.in === 'path').map(p => [p.name, p.schema])
     ),
-    required: spec.parameters.filter((p) => p.in === 'path' && p.required).map((p) => p.name)
+    required: spec.parameters.filter(p => p.in === 'path' && p.required).map(p => p.name)
   }
   const querySchema = {
     type: 'object',
     properties: Object.fromEntries(
-      spec.parameters.filter((p) => p.in === 'query').map((p) => [p.name, p.schema])
+      spec.parameters.filter(p => p.in === 'query').map(p => [p.name, p.schema])
     ),
-    required: spec.parameters.filter((p) => p.in === 'query' && p.required).map((p) => p.name)
+    required: spec.parameters.filter(p => p.in === 'query' && p.required).map(p => p.name)
   }
   const validatePath = coercing.compile(paramsSchema)
   const validateQuery = coercing.compile(querySchema)
@@ -78,7 +83,7 @@ function compileOperation(ajv: Ajv, coercing: Ajv, spec: SubsetOperation, basicE
       schema ? ajv.compile(schema) : null
     ])
   )
-  const knownQuery = new Set(spec.parameters.filter((p) => p.in === 'query').map((p) => p.name))
+  const knownQuery = new Set(spec.parameters.filter(p => p.in === 'query').map(p => p.name))
 
   return {
     operationId: spec.operationId,
@@ -131,18 +136,20 @@ export function loadContract(): {
     instance.addSchema({ $id: subset.$id, $defs: subset.$defs })
   }
   const basicError = ajv.compile({ $ref: `${subset.$id}#/$defs/basic-error` })
-  const routes = subset.operations.map((spec) => {
+  const routes = subset.operations.map(spec => {
     const names: string[] = []
     // `ref` may hold slashes ("heads/feature/x") whether or not the client encoded them.
     const pattern = spec.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       names.push(name)
       return name === 'ref' ? '(.+?)' : '([^/]+)'
     })
+    let operation: Operation | undefined
     return {
       method: spec.method,
       regex: new RegExp(`^${pattern}$`),
       names,
-      operation: compileOperation(ajv, coercing, spec, basicError)
+      // Compiling all schemas up front takes seconds; a test uses a handful of operations.
+      operation: () => (operation ??= compileOperation(ajv, coercing, spec, basicError))
     }
   })
   return {
@@ -154,7 +161,7 @@ export function loadContract(): {
         const params = Object.fromEntries(
           route.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')])
         )
-        return { operation: route.operation, params }
+        return { operation: route.operation(), params }
       }
       return undefined
     }

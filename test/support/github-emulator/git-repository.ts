@@ -43,6 +43,8 @@ export class GitRepository {
   readonly projectRoot: string
   readonly gitDir: string
   private readonly root: string
+  /** Answers about commit SHAs never change, and each git process costs tens of milliseconds. */
+  private readonly memo = new Map<string, unknown>()
 
   constructor(
     owner: string,
@@ -89,7 +91,7 @@ export class GitRepository {
       out
         .split('\n')
         .filter(Boolean)
-        .map((line) => line.split(' ') as [string, string])
+        .map(line => line.split(' ') as [string, string])
     )
   }
 
@@ -111,9 +113,16 @@ export class GitRepository {
     }
   }
 
+  private remember<T>(key: string, compute: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, compute())
+    return this.memo.get(key) as T
+  }
+
   objectExists(sha: string): boolean {
+    if (this.memo.get(`exists ${sha}`)) return true
     try {
       this.git(['cat-file', '-e', `${sha}^{commit}`])
+      this.memo.set(`exists ${sha}`, true)
       return true
     } catch {
       return false
@@ -149,14 +158,13 @@ export class GitRepository {
     const env = { GIT_INDEX_FILE: index }
     try {
       if (parent) this.git(['read-tree', parent], { env })
-      for (const [path, content] of Object.entries(files)) {
-        if (content === null) {
-          this.git(['update-index', '--force-remove', '--', path], { env })
-        } else {
-          const blob = this.git(['hash-object', '-w', '--stdin'], { input: content })
-          this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env })
-        }
-      }
+      // --index-info works without a work tree; mode 0 removes the path.
+      const entries = Object.entries(files).map(([path, content]) =>
+        content === null
+          ? `0 ${ZERO_SHA}\t${path}`
+          : `100644 ${this.git(['hash-object', '-w', '--stdin'], { input: content })}\t${path}`
+      )
+      this.git(['update-index', '--index-info'], { env, input: entries.join('\n') + '\n' })
       const tree = this.git(['write-tree'], { env })
       const commit = this.git(
         ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', message],
@@ -170,8 +178,8 @@ export class GitRepository {
   }
 
   /**
-   * Merges `head` into `base` the way GitHub's merge button does, moving `base` only if it has
-   * not moved meanwhile. Returns the new commit, or undefined when the two conflict.
+   * Merges `head` into `base` the way GitHub's merge button does, moving `base` only if no push
+   * moved it meanwhile. Returns the new commit, or why there is none.
    */
   merge(
     base: string,
@@ -179,73 +187,95 @@ export class GitRepository {
     method: 'merge' | 'squash',
     message: string,
     author: CommitIdentity
-  ): string | undefined {
+  ): { sha: string } | { refused: 'conflict' | 'base moved' } {
     const baseSha = this.branchSha(base)
-    if (!baseSha) return undefined
-    let tree: string
-    try {
-      tree = this.git(['merge-tree', '--write-tree', '--no-messages', baseSha, head]).split('\n')[0]!
-    } catch {
-      return undefined
-    }
+    if (!baseSha || !this.mergeable(baseSha, head)) return { refused: 'conflict' }
+    const [tree = ''] = this.git([
+      'merge-tree',
+      '--write-tree',
+      '--no-messages',
+      baseSha,
+      head
+    ]).split('\n')
     const parents = method === 'merge' ? ['-p', baseSha, '-p', head] : ['-p', baseSha]
     const commit = this.git(['commit-tree', tree, ...parents, '-m', message], {
       env: identityEnv(author, { name: 'GitHub', email: 'noreply@github.com' })
     })
-    this.updateRef(`refs/heads/${base}`, commit, baseSha)
-    return commit
-  }
-
-  /** Whether `head` merges into `base` without conflicts. */
-  mergeable(base: string, head: string): boolean {
     try {
-      this.git(['merge-tree', '--write-tree', '--no-messages', base, head])
-      return true
+      this.updateRef(`refs/heads/${base}`, commit, baseSha)
     } catch {
-      return false
+      return { refused: 'base moved' }
     }
+    return { sha: commit }
   }
 
-  /** Files a pull request changes: the diff from the merge base of `base` and `head` to `head`. */
+  /** Whether `head` merges into `base` without conflicts (both commit SHAs). */
+  mergeable(base: string, head: string): boolean {
+    return this.remember(`mergeable ${base} ${head}`, () => {
+      try {
+        this.git(['merge-tree', '--write-tree', '--no-messages', base, head])
+        return true
+      } catch {
+        return false
+      }
+    })
+  }
+
+  /**
+   * Files a pull request changes: the diff from the merge base of `base` and `head` (both
+   * commit SHAs) to `head`.
+   */
   changedFiles(base: string, head: string): FileChange[] {
-    const mergeBase = this.git(['merge-base', base, head])
-    const numstat = this.git(['diff', '--numstat', '--no-renames', mergeBase, head])
-    const statuses = this.git(['diff', '--name-status', '--no-renames', mergeBase, head])
-    const statusOf = new Map(
-      statuses
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [code, filename] = line.split('\t') as [string, string]
-          return [filename, code]
+    return this.remember(`files ${base} ${head}`, () => {
+      const mergeBase = this.git(['merge-base', base, head])
+      // --raw gives status and blob per file, --numstat the line counts, -p the patches.
+      const out = this.git([
+        'diff',
+        '--no-renames',
+        '--no-abbrev',
+        '--raw',
+        '--numstat',
+        '-p',
+        mergeBase,
+        head
+      ])
+      const [summary = '', ...patches] = out.split(/^diff --git /m)
+      const raw = new Map<string, { code: string; blob: string }>()
+      const counts = new Map<string, [number, number]>()
+      for (const line of summary.split('\n').filter(Boolean)) {
+        const [meta = '', filename = ''] = line.split('\t')
+        if (line.startsWith(':')) {
+          const fields = meta.split(' ')
+          raw.set(filename, { code: fields[4] ?? 'M', blob: fields[3] ?? ZERO_SHA })
+        } else {
+          const [added, deleted, name = ''] = line.split('\t')
+          counts.set(name, [Number(added) || 0, Number(deleted) || 0])
+        }
+      }
+      const patchOf = new Map(
+        patches.map(patch => {
+          const filename = patch.slice(0, patch.indexOf('\n')).replace(/^a\/(.*) b\/.*$/, '$1')
+          return [filename, patch.slice(patch.indexOf('\n@@') + 1)]
         })
-    )
-    return numstat
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [added, deleted, filename] = line.split('\t') as [string, string, string]
-        const code = statusOf.get(filename)
-        const status = code === 'A' ? 'added' : code === 'D' ? 'removed' : 'modified'
-        const blobSha =
-          status === 'removed' ? ZERO_SHA : this.git(['rev-parse', `${head}:${filename}`])
-        const patch = this.git(['diff', '--no-renames', mergeBase, head, '--', filename])
-          .split('\n')
-          .slice(4)
-          .join('\n')
+      )
+      return [...raw.entries()].map(([filename, { code, blob }]) => {
+        const [additions, deletions] = counts.get(filename) ?? [0, 0]
         return {
           filename,
-          status,
-          additions: Number(added) || 0,
-          deletions: Number(deleted) || 0,
-          blobSha,
-          patch
+          status: code === 'A' ? 'added' : code === 'D' ? 'removed' : 'modified',
+          additions,
+          deletions,
+          blobSha: code === 'D' ? ZERO_SHA : blob,
+          patch: patchOf.get(filename) ?? ''
         }
       })
+    })
   }
 
   commitCount(base: string, head: string): number {
-    return Number(this.git(['rev-list', '--count', `${base}..${head}`]))
+    return this.remember(`count ${base} ${head}`, () =>
+      Number(this.git(['rev-list', '--count', `${base}..${head}`]))
+    )
   }
 
   /**
@@ -321,7 +351,7 @@ export class GitRepository {
       response.writeHead(status)
       response.write(buffered.subarray(end + 4))
     })
-    backend.on('close', (code) => {
+    backend.on('close', code => {
       if (!headersDone) {
         response.writeHead(500, { 'content-type': 'text/plain' })
         response.write(`git http-backend exited ${code}: ${Buffer.concat(stderr).toString()}`)

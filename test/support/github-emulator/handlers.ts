@@ -123,16 +123,27 @@ export function createHandlers(world: World): Record<string, Handler> {
     return found
   }
 
-  /** GitHub tracks the branches of an open pull request: its SHAs follow the real refs. */
+  /**
+   * GitHub tracks the branches of an open pull request: its SHAs follow the real refs, and
+   * deleting its head branch closes it.
+   */
   function refreshPull(record: IssueRecord): void {
     const pr = record.pull
     if (!pr || record.state !== 'open') return
-    pr.headSha = git.branchSha(pr.head) ?? pr.headSha
-    pr.baseSha = git.branchSha(pr.base) ?? pr.baseSha
+    const refs = git.refs()
+    const head = refs.get(`refs/heads/${pr.head}`)
+    pr.baseSha = refs.get(`refs/heads/${pr.base}`) ?? pr.baseSha
+    if (head) {
+      pr.headSha = head
+      return
+    }
+    record.state = 'closed'
+    record.closedAt = now()
+    record.updatedAt = record.closedAt
   }
 
   function labelsOf(record: IssueRecord): LabelRecord[] {
-    return record.labels.flatMap((name) => {
+    return record.labels.flatMap(name => {
       const label = state.labels.get(name)
       return label ? [label] : []
     })
@@ -144,7 +155,7 @@ export function createHandlers(world: World): Record<string, Handler> {
   }
 
   function commentCount(number: number): number {
-    return state.comments.filter((comment) => comment.issue === number).length
+    return state.comments.filter(comment => comment.issue === number).length
   }
 
   function renderFullPull(record: IssueRecord): Record<string, unknown> {
@@ -172,13 +183,14 @@ export function createHandlers(world: World): Record<string, Handler> {
   function branchOf(head: string): string {
     const colon = head.indexOf(':')
     if (colon === -1) return head
-    if (head.slice(0, colon) !== site.owner) throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }])
+    if (head.slice(0, colon) !== site.owner)
+      throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }])
     return head.slice(colon + 1)
   }
 
   function labelNames(value: unknown): string[] {
     if (!Array.isArray(value)) return []
-    return value.flatMap((item) =>
+    return value.flatMap(item =>
       typeof item === 'string'
         ? [item]
         : item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string'
@@ -197,7 +209,11 @@ export function createHandlers(world: World): Record<string, Handler> {
       git.resolve(`refs/heads/${ref}`) ??
       git.resolve(`refs/tags/${ref}`) ??
       git.resolve(ref)
-    if (!sha) throw new HttpError(404, `No commit found for SHA: ${ref}`, { documentation_url: DOCS, status: '404' })
+    if (!sha)
+      throw new HttpError(404, `No commit found for SHA: ${ref}`, {
+        documentation_url: DOCS,
+        status: '404'
+      })
     return sha
   }
 
@@ -212,7 +228,7 @@ export function createHandlers(world: World): Record<string, Handler> {
   return {
     'repos/get': () => ({ status: 200, body: renderRepository(site) }),
 
-    'pulls/list': (context) => {
+    'pulls/list': context => {
       const stateFilter = context.query.state ?? 'open'
       const head = context.query.head
       // GitHub ignores a head filter without the "owner:" prefix instead of applying it.
@@ -220,24 +236,35 @@ export function createHandlers(world: World): Record<string, Handler> {
       const headOwner = head?.includes(':') ? head.slice(0, head.indexOf(':')) : undefined
       const pulls = state
         .pulls()
-        .filter((record) => stateFilter === 'all' || record.state === stateFilter)
-        .filter((record) => headBranch === undefined || (headOwner === site.owner && record.pull!.head === headBranch))
-        .filter((record) => !context.query.base || record.pull!.base === context.query.base)
-        .sort((a, b) => (context.query.direction === 'asc' ? a.number - b.number : b.number - a.number))
+        .filter(record => stateFilter === 'all' || record.state === stateFilter)
+        .filter(
+          record =>
+            headBranch === undefined ||
+            (headOwner === site.owner && record.pull!.head === headBranch)
+        )
+        .filter(record => !context.query.base || record.pull!.base === context.query.base)
+        .sort((a, b) =>
+          context.query.direction === 'asc' ? a.number - b.number : b.number - a.number
+        )
       pulls.forEach(refreshPull)
       return paginate(context, pulls.map(renderListedPull))
     },
 
-    'pulls/create': (context) => {
+    'pulls/create': context => {
       const head = branchOf(string(context.body, 'head') ?? '')
       const base = string(context.body, 'base') ?? ''
       const headSha = git.branchSha(head)
       const baseSha = git.branchSha(base)
-      if (!headSha) throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }])
-      if (!baseSha) throw validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }])
+      if (!headSha)
+        throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }])
+      if (!baseSha)
+        throw validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }])
       const existing = state
         .pulls()
-        .find((record) => record.state === 'open' && record.pull!.head === head && record.pull!.base === base)
+        .find(
+          record =>
+            record.state === 'open' && record.pull!.head === head && record.pull!.base === base
+        )
       if (existing) {
         throw validationFailed([
           {
@@ -249,11 +276,16 @@ export function createHandlers(world: World): Record<string, Handler> {
       }
       if (git.commitCount(baseSha, headSha) === 0) {
         throw validationFailed([
-          { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }
+          {
+            resource: 'PullRequest',
+            code: 'custom',
+            message: `No commits between ${base} and ${head}`
+          }
         ])
       }
       const title = string(context.body, 'title')
-      if (!title) throw validationFailed([{ resource: 'PullRequest', field: 'title', code: 'missing_field' }])
+      if (!title)
+        throw validationFailed([{ resource: 'PullRequest', field: 'title', code: 'missing_field' }])
       const at = now()
       const record: IssueRecord = {
         number: state.nextNumber(),
@@ -279,31 +311,57 @@ export function createHandlers(world: World): Record<string, Handler> {
           mergeCommitSha: null,
           requestedReviewers: [],
           requestedTeams: [],
-          maintainerCanModify: (context.body as { maintainer_can_modify?: boolean }).maintainer_can_modify !== false
+          maintainerCanModify:
+            (context.body as { maintainer_can_modify?: boolean }).maintainer_can_modify !== false
         }
       }
       state.issues.set(record.number, record)
       return { status: 201, body: renderFullPull(record) }
     },
 
-    'pulls/get': (context) => ({ status: 200, body: renderFullPull(pull(context.params.pull_number)) }),
+    'pulls/get': context => ({
+      status: 200,
+      body: renderFullPull(pull(context.params.pull_number))
+    }),
 
-    'pulls/update': (context) => {
+    'pulls/update': context => {
       const record = pull(context.params.pull_number)
       const body = (context.body ?? {}) as Record<string, unknown>
       if (typeof body.title === 'string') record.title = body.title
       if (typeof body.body === 'string') record.body = body.body
       if (typeof body.base === 'string') {
-        if (!git.branchSha(body.base)) throw validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }])
+        if (!git.branchSha(body.base))
+          throw validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }])
         record.pull!.base = body.base
       }
       if (body.state === 'closed' && record.state === 'open') {
         record.state = 'closed'
         record.closedAt = now()
       } else if (body.state === 'open' && record.state === 'closed') {
-        if (record.pull!.mergedAt) throw validationFailed([{ resource: 'PullRequest', code: 'custom', message: 'Cannot reopen a merged pull request' }])
-        const clash = state.pulls().find((other) => other.state === 'open' && other.pull!.head === record.pull!.head && other.pull!.base === record.pull!.base)
-        if (clash) throw validationFailed([{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${site.owner}:${record.pull!.head}.` }])
+        if (record.pull!.mergedAt)
+          throw validationFailed([
+            {
+              resource: 'PullRequest',
+              code: 'custom',
+              message: 'Cannot reopen a merged pull request'
+            }
+          ])
+        const clash = state
+          .pulls()
+          .find(
+            other =>
+              other.state === 'open' &&
+              other.pull!.head === record.pull!.head &&
+              other.pull!.base === record.pull!.base
+          )
+        if (clash)
+          throw validationFailed([
+            {
+              resource: 'PullRequest',
+              code: 'custom',
+              message: `A pull request already exists for ${site.owner}:${record.pull!.head}.`
+            }
+          ])
         record.state = 'open'
         record.closedAt = null
       }
@@ -312,31 +370,51 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 200, body: renderFullPull(record) }
     },
 
-    'pulls/merge': (context) => {
+    'pulls/merge': context => {
       const record = pull(context.params.pull_number)
       const pr = record.pull!
       const body = (context.body ?? {}) as Record<string, unknown>
       if (record.state !== 'open') {
-        throw new HttpError(405, 'Pull Request is not mergeable', { documentation_url: DOCS, status: '405' })
+        throw new HttpError(405, 'Pull Request is not mergeable', {
+          documentation_url: DOCS,
+          status: '405'
+        })
       }
       if (typeof body.sha === 'string' && body.sha !== pr.headSha) {
-        throw new HttpError(409, 'Head branch was modified. Review and try the merge again.', { documentation_url: DOCS, status: '409' })
+        throw new HttpError(409, 'Head branch was modified. Review and try the merge again.', {
+          documentation_url: DOCS,
+          status: '409'
+        })
       }
       const method = (body.merge_method as string | undefined) ?? 'merge'
       if (method !== 'merge' && method !== 'squash') {
-        throw new HttpError(405, 'Rebase merges are not allowed on this repository.', { documentation_url: DOCS, status: '405' })
+        throw new HttpError(405, 'Rebase merges are not allowed on this repository.', {
+          documentation_url: DOCS,
+          status: '405'
+        })
       }
       const title =
         (body.commit_title as string | undefined) ??
-        (method === 'squash' ? `${record.title} (#${record.number})` : `Merge pull request #${record.number} from ${site.owner}/${pr.head}`)
-      const detail = (body.commit_message as string | undefined) ?? (method === 'squash' ? (record.body ?? '') : record.title)
+        (method === 'squash'
+          ? `${record.title} (#${record.number})`
+          : `Merge pull request #${record.number} from ${site.owner}/${pr.head}`)
+      const detail =
+        (body.commit_message as string | undefined) ??
+        (method === 'squash' ? (record.body ?? '') : record.title)
       const message = detail ? `${title}\n\n${detail}` : title
       const author = context.user
-      const sha = git.merge(pr.base, pr.headSha, method, message, {
+      const merged = git.merge(pr.base, pr.headSha, method, message, {
         name: author.name ?? author.login,
         email: `${author.id}+${author.login}@users.noreply.github.com`
       })
-      if (!sha) throw new HttpError(405, 'Pull Request is not mergeable', { documentation_url: DOCS, status: '405' })
+      if ('refused' in merged) {
+        const refusal =
+          merged.refused === 'conflict'
+            ? 'Pull Request is not mergeable'
+            : 'Base branch was modified. Review and try the merge again.'
+        throw new HttpError(405, refusal, { documentation_url: DOCS, status: '405' })
+      }
+      const { sha } = merged
       const at = now()
       pr.baseSha = git.resolve(`${sha}^1`) ?? pr.baseSha
       pr.mergedAt = at
@@ -345,14 +423,18 @@ export function createHandlers(world: World): Record<string, Handler> {
       record.state = 'closed'
       record.closedAt = at
       record.updatedAt = at
-      return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } }
+      return {
+        status: 200,
+        body: { sha, merged: true, message: 'Pull Request successfully merged' }
+      }
     },
 
-    'pulls/list-files': (context) => {
+    'pulls/list-files': context => {
       const record = pull(context.params.pull_number)
       const pr = record.pull!
-      const blob = (sha: string, path: string) => `${site.web}/${site.owner}/${site.repo}/blob/${sha}/${path}`
-      const files = git.changedFiles(pr.baseSha, pr.headSha).map((file) => ({
+      const blob = (sha: string, path: string) =>
+        `${site.web}/${site.owner}/${site.repo}/blob/${sha}/${path}`
+      const files = git.changedFiles(pr.baseSha, pr.headSha).map(file => ({
         sha: file.blobSha,
         filename: file.filename,
         status: file.status,
@@ -367,7 +449,7 @@ export function createHandlers(world: World): Record<string, Handler> {
       return paginate(context, files)
     },
 
-    'pulls/request-reviewers': (context) => {
+    'pulls/request-reviewers': context => {
       const record = pull(context.params.pull_number)
       const body = (context.body ?? {}) as { reviewers?: string[]; team_reviewers?: string[] }
       for (const login of body.reviewers ?? []) {
@@ -375,7 +457,11 @@ export function createHandlers(world: World): Record<string, Handler> {
           throw validationFailed([], 'Review cannot be requested from pull request author.')
         }
         if (!userExists(login)) {
-          throw validationFailed([], 'Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ' + `${site.owner}/${site.repo} repository.`)
+          throw validationFailed(
+            [],
+            'Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ' +
+              `${site.owner}/${site.repo} repository.`
+          )
         }
       }
       for (const slug of body.team_reviewers ?? []) {
@@ -389,15 +475,20 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 201, body: renderListedPull(record) }
     },
 
-    'pulls/list-reviews': (context) => {
+    'pulls/list-reviews': context => {
       const record = pull(context.params.pull_number)
       const reviews = state.reviews.filter(
-        (review) => review.pull === record.number && (review.state !== 'PENDING' || review.user === context.user.login)
+        review =>
+          review.pull === record.number &&
+          (review.state !== 'PENDING' || review.user === context.user.login)
       )
-      return paginate(context, reviews.map((review) => renderReview(site, review)))
+      return paginate(
+        context,
+        reviews.map(review => renderReview(site, review))
+      )
     },
 
-    'pulls/create-review': (context) => {
+    'pulls/create-review': context => {
       const record = pull(context.params.pull_number)
       const body = (context.body ?? {}) as { commit_id?: string; body?: string; event?: string }
       const states: Record<string, ReviewState> = {
@@ -406,18 +497,26 @@ export function createHandlers(world: World): Record<string, Handler> {
         COMMENT: 'COMMENTED'
       }
       const reviewState = body.event ? states[body.event] : 'PENDING'
-      if (!reviewState) throw validationFailed([`Unknown review event ${body.event}`], 'Unprocessable Entity')
+      if (!reviewState)
+        throw validationFailed([`Unknown review event ${body.event}`], 'Unprocessable Entity')
       if (record.user === context.user.login && reviewState === 'APPROVED') {
         throw validationFailed(['Can not approve your own pull request'], 'Unprocessable Entity')
       }
       if (record.user === context.user.login && reviewState === 'CHANGES_REQUESTED') {
-        throw validationFailed(['Can not request changes on your own pull request'], 'Unprocessable Entity')
+        throw validationFailed(
+          ['Can not request changes on your own pull request'],
+          'Unprocessable Entity'
+        )
       }
       if ((reviewState === 'CHANGES_REQUESTED' || reviewState === 'COMMENTED') && !body.body) {
-        throw validationFailed([`Body is required when using ${body.event}`], 'Unprocessable Entity')
+        throw validationFailed(
+          [`Body is required when using ${body.event}`],
+          'Unprocessable Entity'
+        )
       }
       const commitId = body.commit_id ?? record.pull!.headSha
-      if (!git.objectExists(commitId)) throw validationFailed(['Commit not found'], 'Unprocessable Entity')
+      if (!git.objectExists(commitId))
+        throw validationFailed(['Commit not found'], 'Unprocessable Entity')
       const review = {
         id: state.nextId('review') + 80_000,
         pull: record.number,
@@ -431,18 +530,22 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 200, body: renderReview(site, review) }
     },
 
-    'issues/list-for-repo': (context) => {
+    'issues/list-for-repo': context => {
       const stateFilter = context.query.state ?? 'open'
-      const wanted = context.query.labels ? context.query.labels.split(',').map((name) => name.trim()) : []
+      const wanted = context.query.labels
+        ? context.query.labels.split(',').map(name => name.trim())
+        : []
       const issues = [...state.issues.values()]
-        .filter((record) => stateFilter === 'all' || record.state === stateFilter)
-        .filter((record) => wanted.every((name) => record.labels.includes(name)))
-        .filter((record) => !context.query.creator || record.user === context.query.creator)
-        .sort((a, b) => (context.query.direction === 'asc' ? a.number - b.number : b.number - a.number))
+        .filter(record => stateFilter === 'all' || record.state === stateFilter)
+        .filter(record => wanted.every(name => record.labels.includes(name)))
+        .filter(record => !context.query.creator || record.user === context.query.creator)
+        .sort((a, b) =>
+          context.query.direction === 'asc' ? a.number - b.number : b.number - a.number
+        )
       return paginate(context, issues.map(renderIssueRecord))
     },
 
-    'issues/create': (context) => {
+    'issues/create': context => {
       const body = (context.body ?? {}) as Record<string, unknown>
       const at = now()
       const labels = labelNames(body.labels)
@@ -462,18 +565,25 @@ export function createHandlers(world: World): Record<string, Handler> {
         closedAt: null
       }
       for (const login of record.assignees) {
-        if (!userExists(login)) throw validationFailed([{ resource: 'Issue', field: 'assignees', code: 'invalid', value: login }])
+        if (!userExists(login))
+          throw validationFailed([
+            { resource: 'Issue', field: 'assignees', code: 'invalid', value: login }
+          ])
       }
       state.issues.set(record.number, record)
       return { status: 201, body: renderIssueRecord(record) }
     },
 
-    'issues/get': (context) => ({ status: 200, body: renderIssueRecord(issue(context.params.issue_number)) }),
+    'issues/get': context => ({
+      status: 200,
+      body: renderIssueRecord(issue(context.params.issue_number))
+    }),
 
-    'issues/update': (context) => {
+    'issues/update': context => {
       const record = issue(context.params.issue_number)
       const body = (context.body ?? {}) as Record<string, unknown>
-      if (typeof body.title === 'string' || typeof body.title === 'number') record.title = String(body.title)
+      if (typeof body.title === 'string' || typeof body.title === 'number')
+        record.title = String(body.title)
       if (body.body !== undefined) record.body = typeof body.body === 'string' ? body.body : null
       if (body.labels !== undefined) {
         record.labels = labelNames(body.labels)
@@ -493,13 +603,16 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 200, body: renderIssueRecord(record) }
     },
 
-    'issues/list-comments': (context) => {
+    'issues/list-comments': context => {
       const record = issue(context.params.issue_number)
-      const comments = state.comments.filter((comment) => comment.issue === record.number)
-      return paginate(context, comments.map((comment) => renderComment(site, comment)))
+      const comments = state.comments.filter(comment => comment.issue === record.number)
+      return paginate(
+        context,
+        comments.map(comment => renderComment(site, comment))
+      )
     },
 
-    'issues/create-comment': (context) => {
+    'issues/create-comment': context => {
       const record = issue(context.params.issue_number)
       const at = now()
       const comment = {
@@ -515,7 +628,7 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 201, body: renderComment(site, comment) }
     },
 
-    'issues/add-labels': (context) => {
+    'issues/add-labels': context => {
       const record = issue(context.params.issue_number)
       const names = Array.isArray(context.body)
         ? labelNames(context.body)
@@ -523,10 +636,10 @@ export function createHandlers(world: World): Record<string, Handler> {
       names.forEach(ensureLabel)
       record.labels = [...new Set([...record.labels, ...names])]
       record.updatedAt = now()
-      return { status: 200, body: labelsOf(record).map((label) => renderLabel(site, label)) }
+      return { status: 200, body: labelsOf(record).map(label => renderLabel(site, label)) }
     },
 
-    'repos/create-commit-status': (context) => {
+    'repos/create-commit-status': context => {
       const sha = context.params.sha ?? ''
       if (!git.objectExists(sha)) {
         throw validationFailed([], `No commit found for SHA: ${sha}`)
@@ -545,33 +658,38 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 201, body: renderStatus(site, status) }
     },
 
-    'repos/get-combined-status-for-ref': (context) => {
+    'repos/get-combined-status-for-ref': context => {
       const sha = shaOf(context.params.ref ?? '')
       const latest = new Map<string, (typeof state.statuses)[number]>()
-      for (const status of state.statuses) if (status.sha === sha) latest.set(status.context, status)
+      for (const status of state.statuses)
+        if (status.sha === sha) latest.set(status.context, status)
       const statuses = [...latest.values()].sort((a, b) => b.id - a.id)
       return { status: 200, body: renderCombinedStatus(site, sha, statuses) }
     },
 
-    'checks/list-for-ref': (context) => {
+    'checks/list-for-ref': context => {
       const sha = shaOf(context.params.ref ?? '')
       let runs = state.checkRuns
-        .filter((run) => run.headSha === sha)
-        .filter((run) => !context.query.check_name || run.name === context.query.check_name)
-        .filter((run) => !context.query.status || run.status === context.query.status)
+        .filter(run => run.headSha === sha)
+        .filter(run => !context.query.check_name || run.name === context.query.check_name)
+        .filter(run => !context.query.status || run.status === context.query.status)
         .sort((a, b) => b.id - a.id)
       if ((context.query.filter ?? 'latest') === 'latest') {
         const seen = new Set<string>()
-        runs = runs.filter((run) => !seen.has(run.name) && seen.add(run.name))
+        runs = runs.filter(run => !seen.has(run.name) && seen.add(run.name))
       }
-      const page = paginate(context, runs.map((run) => renderCheckRun(site, run)))
+      const page = paginate(
+        context,
+        runs.map(run => renderCheckRun(site, run))
+      )
       return { ...page, body: { total_count: runs.length, check_runs: page.body } }
     },
 
-    'checks/create': (context) => {
+    'checks/create': context => {
       const body = (context.body ?? {}) as Record<string, unknown>
       const headSha = String(body.head_sha)
-      if (!git.objectExists(headSha)) throw validationFailed([], 'No commit found for SHA: ' + headSha)
+      if (!git.objectExists(headSha))
+        throw validationFailed([], 'No commit found for SHA: ' + headSha)
       const conclusion = typeof body.conclusion === 'string' ? body.conclusion : null
       const status = conclusion ? 'completed' : ((body.status as string | undefined) ?? 'queued')
       const at = now()
@@ -583,7 +701,12 @@ export function createHandlers(world: World): Record<string, Handler> {
         status: status as 'completed',
         conclusion,
         startedAt: typeof body.started_at === 'string' ? body.started_at : at,
-        completedAt: status === 'completed' ? (typeof body.completed_at === 'string' ? body.completed_at : at) : null,
+        completedAt:
+          status === 'completed'
+            ? typeof body.completed_at === 'string'
+              ? body.completed_at
+              : at
+            : null,
         externalId: typeof body.external_id === 'string' ? body.external_id : '',
         detailsUrl: typeof body.details_url === 'string' ? body.details_url : null,
         title: output.title ?? null,
@@ -593,38 +716,44 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 201, body: renderCheckRun(site, run) }
     },
 
-    'actions/list-workflow-runs-for-repo': (context) => {
+    'actions/list-workflow-runs-for-repo': context => {
       const runs = state.workflowRuns
-        .filter((run) => !context.query.head_sha || run.headSha === context.query.head_sha)
-        .filter((run) => !context.query.branch || run.headBranch === context.query.branch)
-        .filter((run) => !context.query.event || run.event === context.query.event)
+        .filter(run => !context.query.head_sha || run.headSha === context.query.head_sha)
+        .filter(run => !context.query.branch || run.headBranch === context.query.branch)
+        .filter(run => !context.query.event || run.event === context.query.event)
         .filter(
-          (run) =>
-            !context.query.status || run.status === context.query.status || run.conclusion === context.query.status
+          run =>
+            !context.query.status ||
+            run.status === context.query.status ||
+            run.conclusion === context.query.status
         )
         .sort((a, b) => b.id - a.id)
-      const page = paginate(context, runs.map((run) => renderWorkflowRun(site, run)))
+      const page = paginate(
+        context,
+        runs.map(run => renderWorkflowRun(site, run))
+      )
       return { ...page, body: { total_count: runs.length, workflow_runs: page.body } }
     },
 
-    'git/get-ref': (context) => {
+    'git/get-ref': context => {
       const ref = fullRef(context.params.ref ?? '')
       const sha = git.refs().get(ref)
       if (!sha) throw notFound()
       return { status: 200, body: renderGitRef(site, ref, sha) }
     },
 
-    'git/create-ref': (context) => {
+    'git/create-ref': context => {
       const ref = string(context.body, 'ref') ?? ''
       const sha = string(context.body, 'sha') ?? ''
-      if (!/^refs\/[^/]+\/.+/.test(ref)) throw validationFailed([], `${ref} is not a valid ref name.`)
+      if (!/^refs\/[^/]+\/.+/.test(ref))
+        throw validationFailed([], `${ref} is not a valid ref name.`)
       if (git.refs().has(ref)) throw validationFailed([], 'Reference already exists')
       if (!git.objectExists(sha)) throw validationFailed([], 'Object does not exist')
       git.updateRef(ref, sha, undefined)
       return { status: 201, body: renderGitRef(site, ref, sha) }
     },
 
-    'git/update-ref': (context) => {
+    'git/update-ref': context => {
       const ref = fullRef(context.params.ref ?? '')
       const sha = string(context.body, 'sha') ?? ''
       const current = git.refs().get(ref)
@@ -634,12 +763,13 @@ export function createHandlers(world: World): Record<string, Handler> {
         throw validationFailed([], `Protected branch update failed for ${ref}.`)
       }
       const force = (context.body as { force?: boolean }).force === true
-      if (!force && !git.isAncestor(current, sha)) throw validationFailed([], 'Update is not a fast forward')
+      if (!force && !git.isAncestor(current, sha))
+        throw validationFailed([], 'Update is not a fast forward')
       git.updateRef(ref, sha, current)
       return { status: 200, body: renderGitRef(site, ref, sha) }
     },
 
-    'git/delete-ref': (context) => {
+    'git/delete-ref': context => {
       const ref = fullRef(context.params.ref ?? '')
       if (!git.refs().has(ref)) throw validationFailed([], 'Reference does not exist')
       if (ref === defaultBranchRef() && world.branchProtected()) {
@@ -649,7 +779,7 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 204 }
     },
 
-    'teams/get-membership-for-user-in-org': (context) => {
+    'teams/get-membership-for-user-in-org': context => {
       const team = state.teams.get(`${context.params.org}/${context.params.team_slug}`)
       const role = team?.get(context.params.username ?? '')
       if (!role) throw notFound()
@@ -663,18 +793,20 @@ export function createHandlers(world: World): Record<string, Handler> {
       }
     },
 
-    'users/get-by-username': (context) => {
+    'users/get-by-username': context => {
       const user = state.users.get(context.params.username ?? '')
       if (!user) throw notFound()
       return { status: 200, body: renderPublicUser(site, user) }
     },
 
-    'repos/get-collaborator-permission-level': (context) => {
+    'repos/get-collaborator-permission-level': context => {
       const user = state.users.get(context.params.username ?? '')
       if (!user) throw notFound()
-      const permission = state.permissions.get(user.login) ?? (user.login === site.owner ? 'admin' : 'read')
+      const permission =
+        state.permissions.get(user.login) ?? (user.login === site.owner ? 'admin' : 'read')
       // The legacy `permission` field only knows admin, write, read and none.
-      const legacy = permission === 'maintain' ? 'write' : permission === 'triage' ? 'read' : permission
+      const legacy =
+        permission === 'maintain' ? 'write' : permission === 'triage' ? 'read' : permission
       const flags = {
         admin: permission === 'admin',
         maintain: ['admin', 'maintain'].includes(permission),

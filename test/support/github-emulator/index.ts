@@ -103,7 +103,12 @@ export interface GitHubEmulator {
    */
   plantReview(options: PlantReviewOptions): void
   /** Commits files on a branch directly in the repository, as a push from elsewhere would. */
-  commitFiles(branch: string, files: Record<string, string | null>, message: string, author?: CommitIdentity): string
+  commitFiles(
+    branch: string,
+    files: Record<string, string | null>,
+    message: string,
+    author?: CommitIdentity
+  ): string
   readFile(ref: string, path: string): string | undefined
   /** API requests answered so far (excluding git traffic). */
   requestCount(): number
@@ -133,7 +138,10 @@ function sendJson(response: ServerResponse, result: HandlerResult): void {
     response.end()
     return
   }
-  response.writeHead(result.status, { ...headers, 'content-type': 'application/json; charset=utf-8' })
+  response.writeHead(result.status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8'
+  })
   response.end(JSON.stringify(result.body))
 }
 
@@ -151,7 +159,13 @@ function faultResult(fault: Fault, body: unknown): HandlerResult {
       status: 422,
       body: {
         message: 'Validation Failed',
-        errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${head.includes(':') ? head : `owner:${head}`}.` }],
+        errors: [
+          {
+            resource: 'PullRequest',
+            code: 'custom',
+            message: `A pull request already exists for ${head.includes(':') ? head : `owner:${head}`}.`
+          }
+        ],
         documentation_url: `${docs}/pulls/pulls#create-a-pull-request`,
         status: '422'
       }
@@ -172,7 +186,10 @@ function faultResult(fault: Fault, body: unknown): HandlerResult {
   }
   return {
     status: fault.status,
-    body: { message: fault.status === 500 ? 'Server Error' : 'Server Error: Bad Gateway', status: String(fault.status) }
+    body: {
+      message: fault.status === 500 ? 'Server Error' : 'Server Error: Bad Gateway',
+      status: String(fault.status)
+    }
   }
 }
 
@@ -201,9 +218,12 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
   addUser({ login: owner, permission: 'admin' })
   for (const user of options.users ?? []) addUser(user)
   for (const [slug, members] of Object.entries(options.teams ?? {})) {
-    state.teams.set(`${owner}/${slug}`, new Map(members.map((login): [string, TeamRole] => [login, 'member'])))
+    state.teams.set(
+      `${owner}/${slug}`,
+      new Map(members.map((login): [string, TeamRole] => [login, 'member']))
+    )
   }
-  const userByToken = new Map([...state.users.values()].map((user) => [user.token, user]))
+  const userByToken = new Map([...state.users.values()].map(user => [user.token, user]))
   const faults: ActiveFault[] = []
 
   let port = 0
@@ -238,11 +258,21 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     return undefined
   }
 
-  async function handleApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  async function handleApi(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL
+  ): Promise<void> {
     const method = request.method ?? 'GET'
     const user = authenticate(request.headers.authorization)
     const matched = served.match(method, url.pathname)
-    const record = { method, path: url.pathname + url.search, operationId: matched?.operation.operationId, status: 0, user: user?.login }
+    const record = {
+      method,
+      path: url.pathname + url.search,
+      operationId: matched?.operation.operationId,
+      status: 0,
+      user: user?.login
+    }
     state.requests.push(record)
     const reply = (result: HandlerResult) => {
       record.status = result.status
@@ -261,7 +291,14 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     }
     if (!matched) {
       state.violations.push(`${method} ${url.pathname}: no emulated operation serves this request`)
-      reply({ status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' } })
+      reply({
+        status: 404,
+        body: {
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '404'
+        }
+      })
       return
     }
     const { operation, params } = matched
@@ -270,11 +307,21 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     try {
       body = raw.length > 0 ? JSON.parse(raw) : undefined
     } catch {
-      reply({ status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest', status: '400' } })
+      reply({
+        status: 400,
+        body: {
+          message: 'Problems parsing JSON',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '400'
+        }
+      })
       return
     }
     const query = Object.fromEntries(url.searchParams)
-    const requestProblems = [...operation.validateParams(params, query), ...operation.validateBody(body)]
+    const requestProblems = [
+      ...operation.validateParams(params, query),
+      ...operation.validateBody(body)
+    ]
     if (requestProblems.length > 0) {
       const violation = `${method} ${url.pathname} (${operation.operationId}) request: ${requestProblems.join('; ')}`
       state.violations.push(violation)
@@ -283,13 +330,24 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     }
 
     let result: HandlerResult
-    const fault = faults.find((candidate) => candidate.remaining > 0 && (!candidate.method || candidate.method.toUpperCase() === method) && candidate.path.test(url.pathname))
+    const fault = faults.find(
+      candidate =>
+        candidate.remaining > 0 &&
+        (!candidate.method || candidate.method.toUpperCase() === method) &&
+        candidate.path.test(url.pathname)
+    )
     if (fault) fault.remaining -= 1
     if (fault && !fault.afterHandling) {
       result = faultResult(fault, body)
     } else {
       try {
-        result = handlers[operation.operationId]!({ params, query, body: body as Record<string, unknown>, user, requestUrl: new URL(url.pathname + url.search, site.api) })
+        result = handlers[operation.operationId]!({
+          params,
+          query,
+          body: body as Record<string, unknown>,
+          user,
+          requestUrl: new URL(url.pathname + url.search, site.api)
+        })
       } catch (error) {
         if (!(error instanceof HttpError)) throw error
         result = { status: error.status, body: { message: error.message, ...error.extra } }
@@ -326,7 +384,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       else response.end()
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   port = (server.address() as AddressInfo).port
 
   const firstUser = options.users?.[0]?.login ?? owner
@@ -367,9 +425,14 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         event: run.event ?? 'push',
         status: run.status ?? (run.conclusion === null ? 'in_progress' : 'completed'),
         conclusion: run.conclusion === undefined ? 'success' : run.conclusion,
-        runNumber: state.workflowRuns.filter((other) => other.name === run.name).length + 1,
-        workflowId: 100 + [...new Set([...state.workflowRuns.map((other) => other.name), run.name])].indexOf(run.name),
-        path: run.path ?? `.github/workflows/${run.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.yml`,
+        runNumber: state.workflowRuns.filter(other => other.name === run.name).length + 1,
+        workflowId:
+          100 +
+          [...new Set([...state.workflowRuns.map(other => other.name), run.name])].indexOf(
+            run.name
+          ),
+        path:
+          run.path ?? `.github/workflows/${run.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.yml`,
         createdAt: at,
         updatedAt: at
       }
@@ -390,15 +453,18 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         submittedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
       })
     },
-    commitFiles: (branch, files, message, author) => git.commitFiles(branch, files, message, author),
+    commitFiles: (branch, files, message, author) =>
+      git.commitFiles(branch, files, message, author),
     readFile: (ref, path) => git.readFile(ref, path),
     requestCount: () => state.requests.length,
     async close() {
       server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await new Promise<void>(resolve => server.close(() => resolve()))
       git.remove()
       if (state.violations.length > 0) {
-        throw new Error(`the GitHub emulator saw contract violations:\n- ${state.violations.join('\n- ')}`)
+        throw new Error(
+          `the GitHub emulator saw contract violations:\n- ${state.violations.join('\n- ')}`
+        )
       }
     }
   }

@@ -191,7 +191,7 @@ export function renderIssue(
   const repoUrl = `${site.api}/repos/${site.owner}/${site.repo}`
   const url = `${repoUrl}/issues/${issue.number}`
   const html = `${site.web}/${site.owner}/${site.repo}/${issue.pull ? 'pull' : 'issues'}/${issue.number}`
-  const assignees = issue.assignees.map((login) => userByLogin(site, login))
+  const assignees = issue.assignees.map(login => userByLogin(site, login))
   return {
     id: issue.id,
     node_id: nodeId(issue.pull ? 'PullRequest' : 'Issue', issue.id),
@@ -207,7 +207,7 @@ export function renderIssue(
     title: issue.title,
     body: issue.body,
     user: userByLogin(site, issue.user),
-    labels: labels.map((label) => renderLabel(site, label)),
+    labels: labels.map(label => renderLabel(site, label)),
     assignee: assignees[0] ?? null,
     assignees,
     milestone: null,
@@ -276,7 +276,7 @@ export function renderPull(
   const html = `${site.web}/${site.owner}/${site.repo}/pull/${issue.number}`
   const repository = renderRepository(site)
   const owner = userByLogin(site, site.owner)
-  const assignees = issue.assignees.map((login) => userByLogin(site, login))
+  const assignees = issue.assignees.map(login => userByLogin(site, login))
   const branch = (ref: string, sha: string) => ({
     label: `${site.owner}:${ref}`,
     ref,
@@ -303,7 +303,7 @@ export function renderPull(
     title: issue.title,
     user: userByLogin(site, issue.user),
     body: issue.body,
-    labels: (extras?.labels ?? []).map((label) => renderLabel(site, label)),
+    labels: (extras?.labels ?? []).map(label => renderLabel(site, label)),
     milestone: null,
     active_lock_reason: null,
     created_at: issue.createdAt,
@@ -313,7 +313,7 @@ export function renderPull(
     merge_commit_sha: pull.mergeCommitSha,
     assignee: assignees[0] ?? null,
     assignees,
-    requested_reviewers: pull.requestedReviewers.map((login) => userByLogin(site, login)),
+    requested_reviewers: pull.requestedReviewers.map(login => userByLogin(site, login)),
     requested_teams: pull.requestedTeams.map((slug, index) => renderTeam(site, slug, index + 1)),
     head: branch(pull.head, pull.headSha),
     base: branch(pull.base, pull.baseSha),
@@ -404,7 +404,8 @@ export function renderReview(site: Site, review: ReviewRecord): Record<string, u
   }
 }
 
-export function renderStatus(site: Site, status: StatusRecord): Record<string, unknown> {
+/** The status as the combined status lists it (GitHub's simple-commit-status: no creator). */
+function renderSimpleStatus(site: Site, status: StatusRecord): Record<string, unknown> {
   return {
     url: `${site.api}/repos/${site.owner}/${site.repo}/statuses/${status.sha}`,
     avatar_url: null,
@@ -415,9 +416,12 @@ export function renderStatus(site: Site, status: StatusRecord): Record<string, u
     target_url: status.targetUrl,
     context: status.context,
     created_at: status.createdAt,
-    updated_at: status.createdAt,
-    creator: userByLogin(site, status.creator)
+    updated_at: status.createdAt
   }
+}
+
+export function renderStatus(site: Site, status: StatusRecord): Record<string, unknown> {
+  return { ...renderSimpleStatus(site, status), creator: userByLogin(site, status.creator) }
 }
 
 export function renderCombinedStatus(
@@ -425,7 +429,7 @@ export function renderCombinedStatus(
   sha: string,
   latest: StatusRecord[]
 ): Record<string, unknown> {
-  const states = latest.map((status) => status.state)
+  const states = latest.map(status => status.state)
   const state =
     states.includes('error') || states.includes('failure')
       ? 'failure'
@@ -435,10 +439,7 @@ export function renderCombinedStatus(
   const repoUrl = `${site.api}/repos/${site.owner}/${site.repo}`
   return {
     state,
-    statuses: latest.map((status) => {
-      const { creator: _creator, ...simple } = renderStatus(site, status)
-      return simple
-    }),
+    statuses: latest.map(status => renderSimpleStatus(site, status)),
     sha,
     total_count: latest.length,
     repository: renderRepository(site),

@@ -155,6 +155,6 @@ export class EmulatorState {
   }
 
   pulls(): IssueRecord[] {
-    return [...this.issues.values()].filter((issue) => issue.pull !== undefined)
+    return [...this.issues.values()].filter(issue => issue.pull !== undefined)
   }
 }
