@@ -39522,7 +39522,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2985);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6651);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39531,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2985:
+/***/ 6651:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42713,7 +42713,7 @@ function manualApproval(gate, approvals) {
     const parts = [
         outcome === 'pass'
             ? `approved by ${valid.join(', ')}`
-            : `${valid.length} of ${gate.required} approval${gate.required > 1 ? 's' : ''}${from}${valid.length ? ` (${valid.join(', ')})` : ''}`
+            : `${valid.length} of ${gate.required} required approval${gate.required > 1 ? 's' : ''}${from}${valid.length ? ` (${valid.join(', ')})` : ''}`
     ];
     if (ignored.length)
         parts.push(`not counted: ${ignored.join(', ')}`);
@@ -43076,12 +43076,8 @@ async function observeChecks(client, repo, sha, names) {
     ]);
     const observations = [];
     for (const name of names) {
-        const check = checkRuns
-            .filter(run => run.name === name)
-            .sort((a, b) => b.id - a.id)[0];
-        const workflow = workflowRuns
-            .filter(run => run.name === name)
-            .sort((a, b) => b.id - a.id)[0];
+        const check = checkRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
+        const workflow = workflowRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
         const run = check ?? workflow;
         if (!run)
             continue;
@@ -43099,6 +43095,27 @@ function isRequestError(error) {
     return (error instanceof Error &&
         error.name === 'HttpError' &&
         typeof error.status === 'number');
+}
+
+;// CONCATENATED MODULE: ./lib/github/teams.js
+// Team approvers and operators are written "@org/team-slug" in policies.
+
+/** Whether `login` is an active member of "@org/team" (a pending invitation is not). */
+async function isActiveMember(client, team, login) {
+    const [org = '', slug = ''] = team.slice(1).split('/', 2);
+    try {
+        const { data } = await client.rest.teams.getMembershipForUserInOrg({
+            org,
+            team_slug: slug,
+            username: login
+        });
+        return data.state === 'active';
+    }
+    catch (error) {
+        if (isRequestError(error) && error.status === 404)
+            return false;
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/github/reviews.js
@@ -43146,23 +43163,9 @@ async function collectApprovals(client, repo, pull, approvers) {
 }
 async function teamsOf(client, user, teams) {
     const member = [];
-    for (const team of teams) {
-        const [org = '', slug = ''] = team.slice(1).split('/', 2);
-        try {
-            const { data } = await client.rest.teams.getMembershipForUserInOrg({
-                org,
-                team_slug: slug,
-                username: user
-            });
-            // An invitation not yet accepted is "pending": not a member yet.
-            if (data.state === 'active')
-                member.push(team);
-        }
-        catch (error) {
-            if (!isRequestError(error) || error.status !== 404)
-                throw error;
-        }
-    }
+    for (const team of teams)
+        if (await isActiveMember(client, team, user))
+            member.push(team);
     return member;
 }
 
@@ -53669,6 +53672,8 @@ const policySchema = strictObject({
 
 
 
+
+
 /** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
 function loadPolicy(path, file = path) {
     return fromSource(readYamlFile(path, 'policy file', file), (0,external_node_path_namespaceObject.basename)(path, (0,external_node_path_namespaceObject.extname)(path)));
@@ -53679,8 +53684,9 @@ function parsePolicyText(text, file) {
 }
 function fromSource(source, fileStem) {
     const raw = yaml_validate(policySchema, source, toPlain(source));
+    let policy;
     try {
-        return normalizePolicy(raw, fileStem);
+        policy = normalizePolicy(raw, fileStem);
     }
     catch (error) {
         if (!(error instanceof PolicyIssues))
@@ -53688,6 +53694,16 @@ function fromSource(source, fileStem) {
         const issue = error.issues[0];
         throw errorAt(source, issue.path, issue.message, issue.hint);
     }
+    // The provider checks its own options; a mistake there is still a mistake in this file.
+    try {
+        createProvider(policy.metrics);
+    }
+    catch (error) {
+        if (!(error instanceof PhasegateError))
+            throw error;
+        throw errorAt(source, raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'], error.message, error.hint);
+    }
+    return policy;
 }
 
 ;// CONCATENATED MODULE: ./lib/state/file.js
@@ -54213,6 +54229,15 @@ async function closeStandingPullRequest(client, repo, head, comment) {
     await client.rest.pulls.update({ ...repo, pull_number: open.number, state: 'closed' });
     return open.number;
 }
+/** The files a pull request changes, for the policy check's "does it touch a state file". */
+async function listChangedFiles(client, repo, pullNumber) {
+    const files = await client.paginate(client.rest.pulls.listFiles, {
+        ...repo,
+        pull_number: pullNumber,
+        per_page: 100
+    });
+    return files.map(file => ({ path: file.filename, status: file.status }));
+}
 
 ;// CONCATENATED MODULE: ./lib/state/trailers.js
 // Every transition is one commit whose message ends in git trailers; `phasegate history` reads
@@ -54475,8 +54500,8 @@ async function commitTransition(options) {
 
 
 
-/** Observe, decide and act for every policy: the scheduled job's whole work. */
-async function tick(options) {
+/** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
+async function evaluateAll(options) {
     const rollouts = await loadRollouts(options.cwd, options.policies);
     const approvals = options.approvedBy.map(user => ({ user }));
     const outcomes = [];
@@ -54488,11 +54513,26 @@ async function tick(options) {
             checks: options.checks,
             metricsFile: options.metricsFile
         });
-        const decision = decide(rollout.policy, state, observations, options.now);
-        const outcome = { rollout, state, decision };
-        if (!options.dryRun && decision.transition)
-            outcome.sha = await applyDecision(rollout, state, decision, options.now);
-        outcomes.push(outcome);
+        outcomes.push({
+            rollout,
+            state,
+            decision: decide(rollout.policy, state, observations, options.now)
+        });
+    }
+    return outcomes;
+}
+/**
+ * Observe, decide and act for every policy: the scheduled job's whole work. Every policy is
+ * observed and decided before anything is committed, so bad input anywhere commits nothing.
+ */
+async function tick(options) {
+    const outcomes = await evaluateAll(options);
+    if (options.dryRun)
+        return outcomes;
+    for (const outcome of outcomes) {
+        if (outcome.decision.transition) {
+            outcome.sha = await applyDecision(outcome.rollout, outcome.state, outcome.decision, options.now);
+        }
     }
     return outcomes;
 }
@@ -55024,6 +55064,10 @@ async function tickFeature(ctx, gh, base, rollout) {
         actions: [],
         ...(pr ? { prNumber: pr.number } : {})
     };
+    if (!rollout.state) {
+        outcome.actions.push(`${policy.feature} has not started: run \`phasegate init\` and push its commit; phasegate does not start rollouts on its own`);
+        return outcome;
+    }
     if (ctx.dryRun) {
         outcome.actions.push('dry run: nothing committed, no pull request or issue touched');
         return outcome;
@@ -55080,7 +55124,7 @@ async function publishTransition(root, base, rollout, decision, now) {
                 status: 'stale',
                 reason: `another run moved ${rollout.policy.feature} to ${current.state?.phase} while this one was pushing; the next tick decides from there`
             };
-        const state = current.state ?? deployedState(current, now, undefined);
+        const state = current.state;
         return { status: 'committed', sha: await applyDecision(current, state, decision, now) };
     });
 }
@@ -55219,7 +55263,7 @@ async function keepAdvancePullRequest(ctx, gh, base, rollout, state, pr, branchF
         // Rewriting the branch makes earlier approvals stale, so it happens only when the change
         // itself must differ: no PR yet, or the default branch's state moved under it.
         const transition = proposedAdvance(state, decision, target, ctx.now);
-        const fileState = rollout.state ?? state;
+        const fileState = rollout.state;
         await commitTransition({
             root: ctx.workspace,
             policy,
@@ -55414,6 +55458,53 @@ function readContext(env = process.env) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/github/operators.js
+// Who may dispatch a rollback: the policy's operators (users, or members of teams), or, when
+// the policy names none, anyone GitHub lets push to the repository.
+
+
+const PUSH_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
+async function operatorStanding(client, repo, login, operators) {
+    if (operators.length === 0) {
+        const permission = await permissionOf(client, repo, login);
+        return PUSH_PERMISSIONS.has(permission)
+            ? {
+                allowed: true,
+                reason: `${login} has ${permission} permission and the policy lists no operators`
+            }
+            : {
+                allowed: false,
+                reason: `${login} has ${permission} permission; without operators in the policy, rollbacks need write permission`
+            };
+    }
+    if (operators.some(entry => entry.toLowerCase() === login.toLowerCase())) {
+        return { allowed: true, reason: `${login} is listed as an operator` };
+    }
+    for (const team of operators.filter(entry => entry.startsWith('@') && entry.includes('/'))) {
+        if (await isActiveMember(client, team, login)) {
+            return { allowed: true, reason: `${login} is a member of ${team}` };
+        }
+    }
+    return {
+        allowed: false,
+        reason: `${login} is not among the policy's operators (${operators.join(', ')})`
+    };
+}
+async function permissionOf(client, repo, login) {
+    try {
+        const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
+            ...repo,
+            username: login
+        });
+        return data.role_name || data.permission;
+    }
+    catch (error) {
+        if (isRequestError(error) && error.status === 404)
+            return 'none';
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/commands/rollback.js
 
 
@@ -55519,6 +55610,7 @@ async function rollback(options) {
 
 
 
+
 /**
  * A person's rollback from workflow_dispatch. Emergency: kill switch off and one phase back in a
  * single commit pushed at once, then the on-call contacts are called in an alert issue. Graceful:
@@ -55542,6 +55634,11 @@ async function dispatchRollback(ctx, gh) {
         throw new PhasegateError(`a rollback acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
     const rollout = rollouts[0];
     const { policy } = rollout;
+    const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
+    if (!standing.allowed)
+        throw new PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
+            hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
+        });
     const emergency = ctx.mode === 'emergency';
     const run = () => rollback({
         cwd: root,
@@ -61014,7 +61111,9 @@ function createGitHubClient(options) {
     const onLimit = (kind) => (retryAfter, request, _octokit, retryCount) => {
         const retrying = retryCount < retries && retryAfter <= LONGEST_RATE_LIMIT_WAIT_S;
         warn(`GitHub ${kind} rate limit on ${request.method} ${request.url}: ` +
-            (retrying ? `retrying after ${retryAfter}s (retry ${retryCount + 1} of ${retries})` : 'giving up'));
+            (retrying
+                ? `retrying after ${retryAfter}s (retry ${retryCount + 1} of ${retries})`
+                : 'giving up'));
         return retrying;
     };
     return getOctokit(options.token, {

@@ -1,6 +1,7 @@
 import { phaseNamed } from '../engine/ladder.js'
 import { PhasegateError } from '../errors.js'
 import { raiseAlertIssue } from '../github/issues.js'
+import { operatorStanding } from '../github/operators.js'
 import { closeStandingPullRequest, upsertStandingPullRequest } from '../github/pulls.js'
 import { rollback, type RollbackOutcome } from '../commands/rollback.js'
 import { commitSubject } from '../state/trailers.js'
@@ -42,6 +43,14 @@ export async function dispatchRollback(
     )
   const rollout = rollouts[0]!
   const { policy } = rollout
+  const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators)
+  if (!standing.allowed)
+    throw new PhasegateError(
+      `${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`,
+      {
+        hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
+      }
+    )
   const emergency = ctx.mode === 'emergency'
   const run = () =>
     rollback({

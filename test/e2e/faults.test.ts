@@ -5,7 +5,7 @@ import {
   HEALTHY,
   hoursAfter,
   openPulls,
-  runAction,
+  runPhasegate,
   seedFiles,
   startRepo,
   writeMetrics,
@@ -28,16 +28,18 @@ describe('faults', () => {
     gh.inject({ method: 'POST', path: /\/pulls$/, status: 502, afterHandling: true })
     gh.inject({ method: 'POST', path: /\/issues$/, status: 500, afterHandling: true })
     gh.inject({ method: 'PATCH', path: /\/pulls\/\d+$/, status: 503 })
-    const first = await runAction(gh, workspace, { now: hoursAfter(1) })
-    expect(first.code, first.stdout).toBe(0)
+    const first = await runPhasegate(gh, workspace, { now: hoursAfter(1) })
+    expect(first.exitCode, first.stdout).toBe(0)
     expect(first.stdout).toMatch(/rate limit on GET .*retrying after 1s/)
-    const second = await runAction(gh, workspace, { now: hoursAfter(2) })
-    expect(second.code, second.stdout).toBe(0)
+    const second = await runPhasegate(gh, workspace, { now: hoursAfter(2) })
+    expect(second.exitCode, second.stdout).toBe(0)
     expect(gh.state.pulls()).toHaveLength(1)
     const issues = [...gh.state.issues.values()].filter(i => !i.pull)
     expect(issues).toHaveLength(1)
     expect(issues[0]!.labels).toContain('alert:error_rate')
-    const failed = gh.state.requests.filter(r => r.status >= 429).map(r => `${r.method} ${r.status}`)
+    const failed = gh.state.requests
+      .filter(r => r.status >= 429)
+      .map(r => `${r.method} ${r.status}`)
     expect(failed.sort()).toEqual(['GET 429', 'PATCH 503', 'POST 500', 'POST 502'])
   })
 
@@ -45,8 +47,8 @@ describe('faults', () => {
     repo = await startRepo({ files: seedFiles(CHECKOUT_POLICY) })
     const { gh } = repo
     const workspace = await checkout(gh)
-    const run = await runAction(gh, workspace, { now: hoursAfter(30) })
-    expect(run.code, run.stdout).toBe(0)
+    const run = await runPhasegate(gh, workspace, { now: hoursAfter(30) })
+    expect(run.exitCode, run.stdout).toBe(0)
     expect(run.outputs.decision).toBe('hold')
     expect(run.outputs.phase).toBe('canary')
     expect(run.summary).toContain('metrics file .phasegate/metrics/checkout.yaml not found')

@@ -11,7 +11,7 @@ import {
   hoursAfter,
   openPulls,
   pullRequestEvent,
-  runAction,
+  runPhasegate,
   seedFiles,
   startRepo,
   stateOnMain,
@@ -33,26 +33,26 @@ async function withAdvancePullRequest(token?: string) {
   const { gh } = repo
   const workspace = await checkout(gh, token)
   writeMetrics(workspace, { error_rate: 0.001 }, 'checkout')
-  const run = await runAction(gh, workspace, {
+  const run = await runPhasegate(gh, workspace, {
     now: hoursAfter(1),
     ...(token ? { token: gh.tokenFor(token) } : {})
   })
-  expect(run.code, run.stdout).toBe(0)
+  expect(run.exitCode, run.stdout).toBe(0)
   const pull = openPulls(gh)[0]!
   return { gh, workspace, pull: pull.number, head: gh.git.branchSha(pull.pull!.head)! }
 }
 
 async function tick(gh: Repo['gh'], workspace: string, hours = 2, token?: string) {
-  const run = await runAction(gh, workspace, {
+  const run = await runPhasegate(gh, workspace, {
     now: hoursAfter(hours),
     ...(token ? { token: gh.tokenFor(token) } : {})
   })
-  expect(run.code, run.stdout).toBe(0)
+  expect(run.exitCode, run.stdout).toBe(0)
   return run
 }
 
 async function check(gh: Repo['gh'], workspace: string, pull: number) {
-  return runAction(gh, workspace, {
+  return runPhasegate(gh, workspace, {
     now: hoursAfter(3),
     event: 'pull_request',
     inputs: { command: 'check' },
@@ -79,7 +79,7 @@ describe('approvals that must not count', () => {
     expect(run.summary).toContain('alice (the author of the change)')
     expect(stateOnMain(gh, STATE)).toContain('phase: canary')
     const refused = await check(gh, workspace, pull)
-    expect(refused.code).toBe(1)
+    expect(refused.exitCode).toBe(1)
     expect(refused.outputs.decision).toBe('failure')
   })
 
@@ -161,7 +161,7 @@ describe('the policy check on hand-written state changes', () => {
     })
     await approve(gh, created.number, 'alice')
     const refused = await check(gh, workspace, created.number)
-    expect(refused.code).toBe(1)
+    expect(refused.exitCode).toBe(1)
     expect(refused.stdout).toContain(
       'skips from development to canary: an advance moves one phase, to staging'
     )
@@ -181,7 +181,7 @@ describe('the policy check on hand-written state changes', () => {
     const pull = openPulls(gh)[0]!.number
     await approve(gh, pull, 'alice')
     const refused = await check(gh, workspace, pull)
-    expect(refused.code).toBe(1)
+    expect(refused.exitCode).toBe(1)
     expect(refused.stdout).toContain("differs from the transition commit's trailers: it was edited")
   })
 
@@ -212,7 +212,7 @@ describe('the policy check on hand-written state changes', () => {
     await runGit(dir, ['push', '-q', 'origin', 'docs'], gh.gitAuthHeader('bob'))
     const created = await api(gh, 'POST', '/pulls', { title: 'docs', head: 'docs', base: 'main' })
     const passed = await check(gh, workspace, created.number)
-    expect(passed.code, passed.stdout).toBe(0)
+    expect(passed.exitCode, passed.stdout).toBe(0)
     expect(passed.summary).toContain('no state file changes')
   })
 })
@@ -223,7 +223,7 @@ describe('dispatch rollback', () => {
     const { gh } = repo
     const workspace = await checkout(gh)
     const before = stateOnMain(gh, STATE)
-    const run = await runAction(gh, workspace, {
+    const run = await runPhasegate(gh, workspace, {
       event: 'workflow_dispatch',
       inputs: { command: 'rollback' },
       payload: {
@@ -231,8 +231,23 @@ describe('dispatch rollback', () => {
         sender: { login: 'mallory' }
       }
     })
-    expect(run.code).toBe(1)
-    expect(run.stdout).toContain("mallory is not one of this policy's rollback operators (alice)")
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain("mallory is not among the policy's operators (alice)")
     expect(stateOnMain(gh, STATE)).toBe(before)
+  })
+
+  test('without operators in the policy, a dispatch by a user who cannot push is refused', async () => {
+    repo = await startRepo()
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    const before = stateOnMain(gh)
+    const run = await runPhasegate(gh, workspace, {
+      event: 'workflow_dispatch',
+      inputs: { command: 'rollback' },
+      payload: { inputs: { reason: 'looks bad', mode: 'emergency' }, sender: { login: 'mallory' } }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('mallory has read permission')
+    expect(stateOnMain(gh)).toBe(before)
   })
 })

@@ -8,7 +8,7 @@ import {
   HEALTHY,
   hoursAfter,
   openPulls,
-  runAction,
+  runPhasegate,
   SPIKE,
   startRepo,
   stateOnMain,
@@ -33,8 +33,8 @@ describe('the seed story, run as the GitHub runner runs the bundled action', () 
     const approvers = ['alice', 'bob', 'carol', 'alice']
     let hours = 1
     for (let step = 0; step < 4; step++) {
-      const opened = await runAction(gh, workspace, { now: hoursAfter(hours) })
-      expect(opened.code, opened.stdout).toBe(0)
+      const opened = await runPhasegate(gh, workspace, { now: hoursAfter(hours) })
+      expect(opened.exitCode, opened.stdout).toBe(0)
       expect(opened.outputs.decision).toBe('hold')
       expect(opened.outputs.phase).toBe(ladder[step])
       expect(opened.summary).toContain('Waiting for approval')
@@ -45,21 +45,21 @@ describe('the seed story, run as the GitHub runner runs the bundled action', () 
       expect(pull.pull!.head).toBe(`phasegate/${FEATURE}/advance`)
       expect(pull.body).toContain('| Gate | Measure | Value | Threshold | Result |')
 
-      const again = await runAction(gh, workspace, { now: hoursAfter(hours + 1) })
-      expect(again.code, again.stdout).toBe(0)
+      const again = await runPhasegate(gh, workspace, { now: hoursAfter(hours + 1) })
+      expect(again.exitCode, again.stdout).toBe(0)
       expect(gh.state.pulls()).toHaveLength(step + 1)
 
       await approve(gh, pull.number, approvers[step]!)
       hours += 100
-      const merged = await runAction(gh, workspace, { now: hoursAfter(hours) })
-      expect(merged.code, merged.stdout).toBe(0)
+      const merged = await runPhasegate(gh, workspace, { now: hoursAfter(hours) })
+      expect(merged.exitCode, merged.stdout).toBe(0)
       expect(merged.outputs.decision).toBe('advance')
       expect(merged.outputs.phase).toBe(ladder[step + 1])
       expect(gh.state.issues.get(pull.number)!.pull!.mergedAt).not.toBeNull()
       expect(stateOnMain(gh)).toContain(`phase: ${ladder[step + 1]}`)
       hours += 100
     }
-    const final = await runAction(gh, workspace, { now: hoursAfter(hours) })
+    const final = await runPhasegate(gh, workspace, { now: hoursAfter(hours) })
     expect(final.outputs.phase).toBe('full_production')
     expect(final.outputs['user-percentage']).toBe('100')
     expect(JSON.parse(final.outputs['flags-json']!)).toMatchObject({
@@ -69,8 +69,8 @@ describe('the seed story, run as the GitHub runner runs the bundled action', () 
     expect(openPulls(gh)).toHaveLength(0)
 
     writeMetrics(workspace, SPIKE)
-    const breach = await runAction(gh, workspace, { now: hoursAfter(hours + 1) })
-    expect(breach.code, breach.stdout).toBe(0)
+    const breach = await runPhasegate(gh, workspace, { now: hoursAfter(hours + 1) })
+    expect(breach.exitCode, breach.stdout).toBe(0)
     expect(breach.outputs.decision).toBe('rollback')
     expect(breach.outputs.phase).toBe('limited_production')
     const revert = breach.outputs['rollback-sha']!
@@ -84,7 +84,7 @@ describe('the seed story, run as the GitHub runner runs the bundled action', () 
     )
     expect(alertIssue?.state).toBe('open')
 
-    const emergency = await runAction(gh, workspace, {
+    const emergency = await runPhasegate(gh, workspace, {
       now: hoursAfter(hours + 2),
       event: 'workflow_dispatch',
       inputs: { command: 'rollback' },
@@ -93,7 +93,7 @@ describe('the seed story, run as the GitHub runner runs the bundled action', () 
         sender: { login: 'alice' }
       }
     })
-    expect(emergency.code, emergency.stdout).toBe(0)
+    expect(emergency.exitCode, emergency.stdout).toBe(0)
     expect(emergency.outputs.enabled).toBe('false')
     expect(emergency.outputs['user-percentage']).toBe('0')
     expect(emergency.outputs.phase).toBe('canary')

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
-import { cloneEmulated, runGit } from './github-emulator/git-client.js'
+import { checkoutWorkspace, runAction, type ActionRun } from './github-emulator/run-action.js'
 import {
   startGitHubEmulator,
   type GitHubEmulator,
@@ -13,10 +11,8 @@ import { seedPolicy, SEED_POLICY_TEXT } from './policies.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import { parsePolicyText } from '../../src/policy/load.js'
 
-// Runs the bundled action the way the GitHub runner does: `node dist/index.js` in a child process
-// with INPUT_* (hyphens kept) and GITHUB_* variables, an event payload file, GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY files, and GITHUB_WORKSPACE a real clone of the emulated repository whose
-// credentials are kept in its git config, as actions/checkout keeps them.
+// phasegate's end-to-end fixtures: the seed repository on the emulator, a runner's checkout, and
+// the bundled action run by the emulator's runner (run-action.ts) with phasegate's inputs.
 
 export const DIST = new URL('../../dist/index.js', import.meta.url).pathname
 export const BOT = 'github-actions[bot]'
@@ -56,32 +52,23 @@ export async function startRepo(options: Partial<GitHubEmulatorOptions> = {}): P
     owner: 'acme',
     repo: 'shop',
     users: [
-      { login: BOT, type: 'Bot' },
-      { login: 'alice' },
-      { login: 'bob' },
-      { login: 'carol' },
-      { login: 'mallory' },
+      { login: BOT, type: 'Bot', permission: 'write' },
+      { login: 'alice', permission: 'write' },
+      { login: 'bob', permission: 'write' },
+      { login: 'carol', permission: 'write' },
+      { login: 'mallory', permission: 'read' },
       { login: 'dependabot[bot]', type: 'Bot' }
     ],
     teams: { engineering: ['alice', 'bob'], sre: ['carol'] },
     files: seedFiles(),
     ...options
   })
-  const dirs: string[] = []
-  return {
-    gh,
-    cleanup: async () => {
-      for (const d of dirs) rmSync(d, { recursive: true, force: true })
-      await gh.close()
-    }
-  }
+  return { gh, cleanup: () => gh.close() }
 }
 
 /** A runner's checkout: a clone whose git config carries the token, like actions/checkout. */
-export async function checkout(gh: GitHubEmulator, login = BOT): Promise<string> {
-  const dir = await cloneEmulated(gh, login)
-  await runGit(dir, ['config', 'http.extraHeader', gh.gitAuthHeader(login)])
-  return dir
+export function checkout(gh: GitHubEmulator, login = BOT): Promise<string> {
+  return checkoutWorkspace(gh, login)
 }
 
 export function writeMetrics(
@@ -98,11 +85,7 @@ export function writeMetrics(
   writeFileSync(file, stringify(values))
 }
 
-export interface ActionRun {
-  code: number
-  stdout: string
-  outputs: Record<string, string>
-  summary: string
+export interface PhasegateRun extends ActionRun {
   /** API requests the run made. */
   requests: number
 }
@@ -110,90 +93,43 @@ export interface ActionRun {
 export interface RunOptions {
   inputs?: Record<string, string>
   event?: string
-  payload?: unknown
+  payload?: Record<string, unknown>
   actor?: string
   now?: Date
   token?: string
 }
 
-export async function runAction(
+/** `node dist/index.js` with phasegate's inputs, as a workflow step `uses: phasegate@v1` runs it. */
+export async function runPhasegate(
   gh: GitHubEmulator,
   workspace: string,
   options: RunOptions = {}
-): Promise<ActionRun> {
+): Promise<PhasegateRun> {
   if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run npm run bundle`)
-  const scratch = mkdtempSync(join(tmpdir(), 'phasegate-runner-'))
-  const eventPath = join(scratch, 'event.json')
-  const outputPath = join(scratch, 'output')
-  const summaryPath = join(scratch, 'summary.md')
-  writeFileSync(eventPath, JSON.stringify(options.payload ?? {}))
-  writeFileSync(outputPath, '')
-  writeFileSync(summaryPath, '')
-  const inputs: Record<string, string> = {
-    command: 'tick',
-    policies: '',
-    feature: '',
-    'github-token': options.token ?? gh.tokenFor(BOT),
-    'github-api-url': '',
-    'dry-run': 'false',
-    reason: '',
-    mode: 'emergency',
-    now: (options.now ?? new Date()).toISOString(),
-    ...options.inputs
-  }
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: options.event ?? 'schedule',
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`,
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: outputPath,
-    GITHUB_STEP_SUMMARY: summaryPath,
-    GITHUB_API_URL: gh.apiUrl,
-    GITHUB_SERVER_URL: gh.apiUrl,
-    GITHUB_RUN_ID: '1',
-    GITHUB_ACTOR: options.actor ?? 'alice',
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]))
-  }
   const before = gh.requestCount()
-  const { code, stdout } = await new Promise<{ code: number; stdout: string }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [DIST], { cwd: workspace, env })
-      let out = ''
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()))
-      child.on('error', reject)
-      child.on('close', c => resolve({ code: c ?? 1, stdout: out }))
+  const run = await runAction({
+    entry: DIST,
+    gh,
+    workspace,
+    event: {
+      name: options.event ?? 'schedule',
+      ...(options.payload ? { payload: options.payload } : {})
+    },
+    actor: options.actor ?? 'alice',
+    inputs: {
+      command: 'tick',
+      policies: '',
+      feature: '',
+      'github-token': options.token ?? gh.tokenFor(BOT),
+      'github-api-url': '',
+      'dry-run': 'false',
+      reason: '',
+      mode: 'emergency',
+      now: (options.now ?? new Date()).toISOString(),
+      ...options.inputs
     }
-  )
-  const result: ActionRun = {
-    code,
-    stdout,
-    outputs: parseOutputs(readFileSync(outputPath, 'utf8')),
-    summary: readFileSync(summaryPath, 'utf8'),
-    requests: gh.requestCount() - before
-  }
-  rmSync(scratch, { recursive: true, force: true })
-  return result
-}
-
-/** GITHUB_OUTPUT's heredoc format: name<<DELIMITER, value lines, DELIMITER. */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!)
-    if (!match) continue
-    const value: string[] = []
-    for (i++; i < lines.length && lines[i] !== match[2]; i++) value.push(lines[i]!)
-    outputs[match[1]!] = value.join('\n')
-  }
-  return outputs
+  })
+  return { ...run, stdout: run.stdout + run.stderr, requests: gh.requestCount() - before }
 }
 
 /** A review through the API, as the reviewer would submit it in GitHub's UI. */
