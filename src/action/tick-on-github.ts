@@ -232,7 +232,7 @@ async function rollBack(
   outcome.rollbackSha = result.sha
   if (result.status === 'pushed') {
     outcome.actions.push(
-      `pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})`
+      `pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
     )
   } else {
     const branch = rollbackBranch(policy.feature)
@@ -258,6 +258,9 @@ async function rollBack(
   )
   if (closed !== undefined) outcome.actions.push(`closed advance PR #${closed}`)
 }
+
+const retried = (attempts: number) =>
+  attempts > 1 ? ` on attempt ${attempts}, after other pushes landed first` : ''
 
 function firstLine(text: string): string {
   return (
@@ -287,7 +290,7 @@ async function advanceDirectly(
   }
   if (result.status === 'pushed') {
     outcome.actions.push(
-      `pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})`
+      `pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
     )
     return
   }

@@ -48,6 +48,7 @@ afterEach(async () => {
 
 describe('concurrent runs and a human push', () => {
   test('20 randomized races: the rollback lands exactly once and no push is lost', async () => {
+    const seen = { stale: 0, retried: 0 }
     for (let race = 1; race <= 20; race++) {
       const next = random(race)
       const full = { ...initialState(policy, hoursAfter(0)), phase: 'full' }
@@ -94,6 +95,8 @@ describe('concurrent runs and a human push', () => {
         human(Math.floor(next() * 400))
       ])
       const actions = [...a![0]!.actions, ...b![0]!.actions].join('\n')
+      if (actions.includes('another run moved')) seen.stale++
+      if (actions.includes('on attempt')) seen.retried++
       const inspect = await checkout(gh)
       const history = await readHistory(inspect, 'search')
       const rollbacks = history.filter(h => h.kind === 'rollback')
@@ -110,5 +113,8 @@ describe('concurrent runs and a human push', () => {
       await repo.cleanup()
       repo = undefined
     }
+    // The interleavings must actually collide: some runs lost to another run, some to the human.
+    expect(seen.stale).toBeGreaterThan(0)
+    expect(seen.retried).toBeGreaterThan(0)
   }, 300_000)
 })
