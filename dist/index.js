@@ -55136,8 +55136,9 @@ async function rollBack(ctx, gh, base, rollout, decision, outcome, report) {
         return;
     }
     outcome.rollbackSha = result.sha;
+    delete outcome.prNumber;
     if (result.status === 'pushed') {
-        outcome.actions.push(`pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})`);
+        outcome.actions.push(`pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`);
     }
     else {
         const branch = rollbackBranch(policy.feature);
@@ -55150,6 +55151,7 @@ async function rollBack(ctx, gh, base, rollout, decision, outcome, report) {
             body: `${note}\n\n${report()}`,
             reviewers: rollouts_approversOf(phaseNamed(policy, decision.phase))
         });
+        outcome.prNumber = pull.number;
         outcome.actions.push(`${base} is protected: opened rollback PR #${pull.number} (${pull.htmlUrl})`);
         await syncWithRemote(ctx.workspace, base);
     }
@@ -55157,6 +55159,7 @@ async function rollBack(ctx, gh, base, rollout, decision, outcome, report) {
     if (closed !== undefined)
         outcome.actions.push(`closed advance PR #${closed}`);
 }
+const retried = (attempts) => attempts > 1 ? ` on attempt ${attempts}, after other pushes landed first` : '';
 function firstLine(text) {
     return (text
         .split('\n')
@@ -55173,7 +55176,7 @@ async function advanceDirectly(ctx, gh, base, rollout, decision, outcome, report
         return;
     }
     if (result.status === 'pushed') {
-        outcome.actions.push(`pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})`);
+        outcome.actions.push(`pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`);
         return;
     }
     await pushHead(ctx.workspace, advanceBranch(rollout.policy.feature), { force: true });

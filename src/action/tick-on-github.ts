@@ -230,6 +230,7 @@ async function rollBack(
     return
   }
   outcome.rollbackSha = result.sha
+  delete outcome.prNumber
   if (result.status === 'pushed') {
     outcome.actions.push(
       `pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
@@ -245,6 +246,7 @@ async function rollBack(
       body: `${note}\n\n${report()}`,
       reviewers: approversOf(phaseNamed(policy, decision.phase))
     })
+    outcome.prNumber = pull.number
     outcome.actions.push(
       `${base} is protected: opened rollback PR #${pull.number} (${pull.htmlUrl})`
     )

@@ -222,3 +222,27 @@ export async function statusesOf(
   const combined = await api(gh, 'GET', `/commits/${sha}/status`)
   return combined.statuses
 }
+
+export const SEARCH_POLICY = `feature: search
+deployment:
+  order: [canary, limited, full]
+  phases:
+    canary: { user_percentage: 5 }
+    limited:
+      user_percentage: 25
+      success_criteria: { error_rate: "< 0.01" }
+    full: { user_percentage: 100 }
+rollback:
+  automatic_triggers:
+    - error_rate > 0.05
+`
+
+/** The search policy's repository with the rollout already in `phase`. */
+export function searchFiles(phase = 'limited'): Record<string, string> {
+  const policy = parsePolicyText(SEARCH_POLICY, 'search.yaml')
+  return {
+    '.gitignore': '.phasegate/metrics/\n',
+    'policies/search.yaml': SEARCH_POLICY,
+    [policy.statePath]: renderState({ ...initialState(policy, T0), phase })
+  }
+}

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, test } from 'vitest'
+import {
+  api,
+  approve,
+  checkout,
+  hoursAfter,
+  openPulls,
+  runPhasegate,
+  searchFiles,
+  startRepo,
+  stateOnMain,
+  writeMetrics,
+  type Repo
+} from '../support/action-harness.js'
+
+const STATE = '.phasegate/state/search.yaml'
+let repo: Repo | undefined
+afterEach(async () => {
+  await repo?.cleanup()
+  repo = undefined
+})
+
+async function searchRepo(options: { protectDefaultBranch?: boolean } = {}) {
+  repo = await startRepo({ files: searchFiles(), ...options })
+  const { gh } = repo
+  const workspace = await checkout(gh)
+  writeMetrics(workspace, { error_rate: 0.001 }, 'search')
+  const opened = await runPhasegate(gh, workspace, { now: hoursAfter(1) })
+  expect(opened.exitCode, opened.stdout).toBe(0)
+  expect(openPulls(gh)).toHaveLength(1)
+  return { gh, workspace, advance: openPulls(gh)[0]!.number }
+}
+
+describe('advance PR and rollback flows', () => {
+  test('when the gates fail again the open advance PR says so and is not merged, even approved', async () => {
+    const { gh, workspace, advance } = await searchRepo()
+    await approve(gh, advance, 'alice')
+    writeMetrics(workspace, { error_rate: 0.02 }, 'search')
+    const run = await runPhasegate(gh, workspace, { now: hoursAfter(2) })
+    expect(run.outputs.decision).toBe('hold')
+    expect(gh.state.issues.get(advance)!.body).toContain('The gates no longer pass')
+    expect(gh.state.issues.get(advance)!.state).toBe('open')
+    expect(stateOnMain(gh, STATE)).toMatch(/^phase: limited$/m)
+    const quiet = await runPhasegate(gh, workspace, { now: hoursAfter(3) })
+    expect(quiet.requests).toBeLessThanOrEqual(3)
+  })
+
+  test('on a protected default branch a rollback opens a rollback PR, and the advance PR is closed', async () => {
+    const { gh, workspace, advance } = await searchRepo({ protectDefaultBranch: true })
+    const before = stateOnMain(gh, STATE)
+    writeMetrics(workspace, { error_rate: 0.2 }, 'search')
+    const run = await runPhasegate(gh, workspace, { now: hoursAfter(2) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.outputs.decision).toBe('rollback')
+    expect(run.summary).toMatch(/main is protected: opened rollback PR #\d+/)
+    expect(stateOnMain(gh, STATE)).toBe(before)
+    const rollbackPull = openPulls(gh).find(p => p.pull!.head === 'phasegate/search/rollback')!
+    expect(run.outputs['pr-number']).toBe(String(rollbackPull.number))
+    expect(gh.readFile('phasegate/search/rollback', STATE)).toMatch(/^phase: canary$/m)
+    expect(gh.state.issues.get(advance)!.state).toBe('closed')
+    expect(gh.state.comments.find(c => c.issue === advance)?.body).toContain(
+      'rolling back limited -> canary'
+    )
+  })
+
+  test('a phasegate-alert repository_dispatch ticks the named feature at once', async () => {
+    const { gh, workspace } = await searchRepo()
+    writeMetrics(workspace, { error_rate: 0.2 }, 'search')
+    const ignored = await runPhasegate(gh, workspace, {
+      event: 'repository_dispatch',
+      payload: { action: 'deploy', client_payload: {} }
+    })
+    expect(ignored.exitCode).toBe(0)
+    expect(stateOnMain(gh, STATE)).toMatch(/^phase: limited$/m)
+    const run = await runPhasegate(gh, workspace, {
+      now: hoursAfter(2),
+      event: 'repository_dispatch',
+      payload: {
+        action: 'phasegate-alert',
+        client_payload: {
+          status: 'firing',
+          commonLabels: { alertname: 'HighErrorRate', feature: 'search' },
+          alerts: [{ status: 'firing', labels: { alertname: 'HighErrorRate', feature: 'search' } }]
+        }
+      }
+    })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.outputs.decision).toBe('rollback')
+    expect(stateOnMain(gh, STATE)).toMatch(/^phase: canary$/m)
+  })
+
+  test('a graceful dispatch rollback opens a PR for review and leaves the default branch alone', async () => {
+    const { gh, workspace } = await searchRepo()
+    const before = stateOnMain(gh, STATE)
+    const run = await runPhasegate(gh, workspace, {
+      event: 'workflow_dispatch',
+      inputs: { command: 'rollback' },
+      payload: {
+        inputs: { reason: 'latency creeping up', mode: 'graceful' },
+        sender: { login: 'bob' }
+      }
+    })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(stateOnMain(gh, STATE)).toBe(before)
+    const pull = openPulls(gh).find(p => p.pull!.head === 'phasegate/search/rollback')!
+    expect(pull.body).toContain('latency creeping up')
+    expect(gh.readFile('phasegate/search/rollback', STATE)).toMatch(/enabled: true/)
+    const checked = await runPhasegate(gh, workspace, {
+      event: 'pull_request',
+      inputs: { command: 'check' },
+      payload: {
+        pull_request: {
+          number: pull.number,
+          user: { login: pull.user },
+          head: { sha: gh.git.branchSha(pull.pull!.head), ref: pull.pull!.head },
+          base: { ref: 'main' }
+        }
+      }
+    })
+    expect(checked.outputs.decision, checked.stdout).toBe('success')
+    const status = await api(gh, 'GET', `/commits/${gh.git.branchSha(pull.pull!.head)}/status`)
+    expect(status.state).toBe('success')
+  })
+})
