@@ -5,6 +5,7 @@ import type {
   Decision,
   Evidence,
   GateOutcome,
+  GateType,
   MetricReading,
   Policy,
   State
@@ -18,6 +19,13 @@ const RESULT: Record<GateOutcome | 'fired', string> = {
   fail: '❌ fail',
   pending: '⏳ pending',
   fired: '🔥 fired'
+}
+
+const MEASURE: Record<GateType, string> = {
+  metrics_threshold: 'metric',
+  manual_approval: 'approvals',
+  automated_test: 'checks',
+  time_based: 'time in phase'
 }
 
 /** Text safe inside a Markdown table cell. */
@@ -36,7 +44,7 @@ export function gateTable(decision: Decision): string {
   for (const gate of decision.gates) {
     for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
       rows.push(
-        `| ${cell(gate.gate)} | ${cell(e?.metric ?? gate.type)} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
+        `| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
       )
     }
   }
