@@ -54566,6 +54566,12 @@ const RESULT = {
     pending: '⏳ pending',
     fired: '🔥 fired'
 };
+const MEASURE = {
+    metrics_threshold: 'metric',
+    manual_approval: 'approvals',
+    automated_test: 'checks',
+    time_based: 'time in phase'
+};
 /** Text safe inside a Markdown table cell. */
 function cell(text) {
     return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -54581,7 +54587,7 @@ function gateTable(decision) {
     const rows = ['| Gate | Measure | Value | Threshold | Result |', '|---|---|---|---|---|'];
     for (const gate of decision.gates) {
         for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
-            rows.push(`| ${cell(gate.gate)} | ${cell(e?.metric ?? gate.type)} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
+            rows.push(`| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
         }
     }
     const reasons = decision.gates

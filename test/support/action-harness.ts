@@ -31,14 +31,14 @@ export const HEALTHY = {
 export const SPIKE = { ...HEALTHY, error_rate: 0.05 }
 
 /** The seed policy's repository with its rollout started at T0 (the `phasegate init` commit). */
-export function seedFiles(policyText = SEED_POLICY_TEXT): Record<string, string> {
+export function seedFiles(policyText = SEED_POLICY_TEXT, phase?: string): Record<string, string> {
   const policy =
     policyText === SEED_POLICY_TEXT ? seedPolicy() : parsePolicyText(policyText, 'p.yaml')
   return {
     'README.md': '# shop\n',
     '.gitignore': '.phasegate/metrics/\n',
     [`policies/${policy.feature}.yaml`]: policyText,
-    [policy.statePath]: renderState(initialState(policy, T0))
+    [policy.statePath]: renderState({ ...initialState(policy, T0), ...(phase ? { phase } : {}) })
   }
 }
 
@@ -173,13 +173,13 @@ rollback:
 `
 
 /** A REST call as `login`, answered exactly as the emulator answers (no client retries). */
-export async function api(
+export async function api<T = { number: number; state: string }>(
   gh: GitHubEmulator,
   method: string,
   path: string,
   body?: unknown,
   login = 'bob'
-): Promise<any> {
+): Promise<T> {
   const response = await fetch(`${gh.apiUrl}/repos/${gh.owner}/${gh.repo}${path}`, {
     method,
     headers: {
@@ -191,7 +191,7 @@ export async function api(
   })
   const text = await response.text()
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`)
-  return text ? JSON.parse(text) : undefined
+  return (text ? JSON.parse(text) : undefined) as T
 }
 
 /** The pull_request event payload GitHub sends for pull request `number`. */
@@ -219,7 +219,9 @@ export async function statusesOf(
   gh: GitHubEmulator,
   sha: string
 ): Promise<Array<{ state: string; description: string; context: string }>> {
-  const combined = await api(gh, 'GET', `/commits/${sha}/status`)
+  const combined = await api<{
+    statuses: Array<{ state: string; description: string; context: string }>
+  }>(gh, 'GET', `/commits/${sha}/status`)
   return combined.statuses
 }
 
