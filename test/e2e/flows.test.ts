@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest'
+import { parsePolicyText } from '../../src/policy/load.js'
+import { initialState, renderState } from '../../src/state/file.js'
 import {
   api,
   approve,
@@ -120,5 +122,49 @@ describe('advance PR and rollback flows', () => {
     expect(checked.outputs.decision, checked.stdout).toBe('success')
     const status = await api(gh, 'GET', `/commits/${gh.git.branchSha(pull.pull!.head)}/status`)
     expect(status.state).toBe('success')
+  })
+
+  test('an automated_test gate waits for the named runs to succeed on the commit that deployed the phase', async () => {
+    const text = `feature: search
+deployment:
+  order: [canary, full]
+  phases:
+    canary:
+      user_percentage: 5
+      gates:
+        - type: automated_test
+          name: smoke
+          checks: [smoke-tests, e2e]
+    full: { user_percentage: 100 }
+`
+    const policy = parsePolicyText(text, 'search.yaml')
+    repo = await startRepo({
+      files: {
+        'policies/search.yaml': text,
+        [policy.statePath]: renderState(initialState(policy, hoursAfter(0)))
+      }
+    })
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    const deployed = gh.git.branchSha('main')!
+    const unrelated = gh.commitFiles(
+      'main',
+      { 'app.txt': 'v2\n' },
+      'Unrelated change after the deploy'
+    )
+    gh.addWorkflowRun({ name: 'smoke-tests', headSha: unrelated, conclusion: 'success' })
+    const waiting = await runPhasegate(gh, workspace, { now: hoursAfter(1) })
+    expect(waiting.outputs.decision).toBe('hold')
+    expect(waiting.summary).toContain('smoke-tests has not run; e2e has not run')
+
+    gh.addWorkflowRun({ name: 'smoke-tests', headSha: deployed, conclusion: 'success' })
+    await api(gh, 'POST', '/check-runs', { name: 'e2e', head_sha: deployed, status: 'in_progress' })
+    const running = await runPhasegate(gh, workspace, { now: hoursAfter(2) })
+    expect(running.summary).toContain('e2e: in progress')
+
+    await api(gh, 'POST', '/check-runs', { name: 'e2e', head_sha: deployed, conclusion: 'success' })
+    const passed = await runPhasegate(gh, workspace, { now: hoursAfter(3) })
+    expect(passed.outputs.decision).toBe('advance')
+    expect(passed.outputs.phase).toBe('full')
   })
 })
