@@ -53982,11 +53982,12 @@ async function remoteDefaultBranch(root) {
         });
     return match[1];
 }
-/** Fetches `branch` and resets the work tree to it, with full history (reverts need it). */
+/** Fetches `branch` and checks out its tip, with full history (reverts need it). */
 async function syncWithRemote(root, branch) {
     const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true';
     await git(root, 'fetch', '-q', ...(shallow ? ['--unshallow'] : []), 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`);
-    await git(root, 'checkout', '-q', '-f', '-B', branch, `refs/remotes/origin/${branch}`);
+    // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
+    await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`);
     return git(root, 'rev-parse', 'HEAD');
 }
 /** Fetches a branch if the remote has it; returns its tip or undefined. */
@@ -55095,7 +55096,7 @@ async function tickFeature(ctx, gh, base, rollout) {
         await reportHoldOnPullRequest(gh, rollout, pr, decision, outcome, report);
     }
     outcome.actions.push(...(await syncAlertIssues(client, repo, policy, decision, runUrl())));
-    if (outcome.actions.some(a => a.startsWith('pushed') || a.startsWith('merged'))) {
+    if (outcome.landed) {
         await syncWithRemote(root, base);
         const after = await reloadRollout(root, rollout);
         if (after.state)
@@ -55144,6 +55145,7 @@ async function rollBack(ctx, gh, base, rollout, decision, outcome, report) {
     outcome.rollbackSha = result.sha;
     delete outcome.prNumber;
     if (result.status === 'pushed') {
+        outcome.landed = result.sha;
         outcome.actions.push(`pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`);
     }
     else {
@@ -55182,6 +55184,7 @@ async function advanceDirectly(ctx, gh, base, rollout, decision, outcome, report
         return;
     }
     if (result.status === 'pushed') {
+        outcome.landed = result.sha;
         outcome.actions.push(`pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`);
         return;
     }
@@ -55221,6 +55224,7 @@ async function mergeAdvance(ctx, gh, base, rollout, pr, decision, outcome) {
             commit_title: `${title} (#${pr.number})`,
             commit_message: rest.join('\n').trim()
         });
+        outcome.landed = data.sha;
         outcome.actions.push(`merged advance PR #${pr.number} as ${data.sha.slice(0, 10)} (${decision.phase} -> ${decision.target})`);
     }
     catch (error) {
@@ -55467,53 +55471,6 @@ function readContext(env = process.env) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/github/operators.js
-// Who may dispatch a rollback: the policy's operators (users, or members of teams), or, when
-// the policy names none, anyone GitHub lets push to the repository.
-
-
-const PUSH_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
-async function operatorStanding(client, repo, login, operators) {
-    if (operators.length === 0) {
-        const permission = await permissionOf(client, repo, login);
-        return PUSH_PERMISSIONS.has(permission)
-            ? {
-                allowed: true,
-                reason: `${login} has ${permission} permission and the policy lists no operators`
-            }
-            : {
-                allowed: false,
-                reason: `${login} has ${permission} permission; without operators in the policy, rollbacks need write permission`
-            };
-    }
-    if (operators.some(entry => entry.toLowerCase() === login.toLowerCase())) {
-        return { allowed: true, reason: `${login} is listed as an operator` };
-    }
-    for (const team of operators.filter(entry => entry.startsWith('@') && entry.includes('/'))) {
-        if (await isActiveMember(client, team, login)) {
-            return { allowed: true, reason: `${login} is a member of ${team}` };
-        }
-    }
-    return {
-        allowed: false,
-        reason: `${login} is not among the policy's operators (${operators.join(', ')})`
-    };
-}
-async function permissionOf(client, repo, login) {
-    try {
-        const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
-            ...repo,
-            username: login
-        });
-        return data.role_name || data.permission;
-    }
-    catch (error) {
-        if (isRequestError(error) && error.status === 404)
-            return 'none';
-        throw error;
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/commands/rollback.js
 
 
@@ -55606,7 +55563,55 @@ async function rollback(options) {
     return { rollout, transition, sha };
 }
 
+;// CONCATENATED MODULE: ./lib/github/operators.js
+// Who may dispatch a rollback: the policy's operators (users, or members of teams), or, when
+// the policy names none, anyone GitHub lets push to the repository.
+
+
+const PUSH_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
+async function operatorStanding(client, repo, login, operators) {
+    if (operators.length === 0) {
+        const permission = await permissionOf(client, repo, login);
+        return PUSH_PERMISSIONS.has(permission)
+            ? {
+                allowed: true,
+                reason: `${login} has ${permission} permission and the policy lists no operators`
+            }
+            : {
+                allowed: false,
+                reason: `${login} has ${permission} permission; without operators in the policy, rollbacks need write permission`
+            };
+    }
+    if (operators.some(entry => entry.toLowerCase() === login.toLowerCase())) {
+        return { allowed: true, reason: `${login} is listed as an operator` };
+    }
+    for (const team of operators.filter(entry => entry.startsWith('@') && entry.includes('/'))) {
+        if (await isActiveMember(client, team, login)) {
+            return { allowed: true, reason: `${login} is a member of ${team}` };
+        }
+    }
+    return {
+        allowed: false,
+        reason: `${login} is not among the policy's operators (${operators.join(', ')})`
+    };
+}
+async function permissionOf(client, repo, login) {
+    try {
+        const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
+            ...repo,
+            username: login
+        });
+        return data.role_name || data.permission;
+    }
+    catch (error) {
+        if (isRequestError(error) && error.status === 404)
+            return 'none';
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/action/dispatch-rollback.js
+
 
 
 
@@ -55719,7 +55724,13 @@ async function dispatchRollback(ctx, gh) {
     await syncWithRemote(root, base);
     const after = await reloadRollout(root, rollout);
     const state = after.state ?? rollout.state;
-    const held = decide_decide(policy, rollout.state, { readings: [], approvals: [], checks: [] }, ctx.now);
+    // The report shows the gates and alerts as they stood when the operator pulled the lever.
+    const observations = await workspace_observe(rollout, rollout.state, {
+        now: ctx.now,
+        approvals: [],
+        checks: []
+    });
+    const held = decide_decide(policy, rollout.state, observations, ctx.now);
     return {
         policy,
         state,
@@ -55733,7 +55744,7 @@ async function dispatchRollback(ctx, gh) {
                 transition: done.transition
             }
             : held,
-        readings: [],
+        readings: observations.readings,
         actions,
         ...(prNumber !== undefined ? { prNumber } : {}),
         ...(rollbackSha ? { rollbackSha } : {})

@@ -1,18 +1,19 @@
+import { rollback, type RollbackOutcome } from '../commands/rollback.js'
+import { observe } from '../commands/workspace.js'
+import { decide } from '../engine/decide.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { PhasegateError } from '../errors.js'
+import { git } from '../git/git.js'
 import { raiseAlertIssue } from '../github/issues.js'
 import { operatorStanding } from '../github/operators.js'
 import { closeStandingPullRequest, upsertStandingPullRequest } from '../github/pulls.js'
-import { rollback, type RollbackOutcome } from '../commands/rollback.js'
 import { commitSubject } from '../state/trailers.js'
-import { git } from '../git/git.js'
 import { oncallMentions } from './alerts.js'
 import type { ActionContext } from './context.js'
 import { commitAndPush, pushHead, remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { approversOf, reloadRollout, selectRollouts } from './rollouts.js'
 import { advanceBranch, rollbackBranch } from './standing-pr.js'
 import type { FeatureOutcome, GitHubSide } from './tick-on-github.js'
-import { decide } from '../engine/decide.js'
 
 /**
  * A person's rollback from workflow_dispatch. Emergency: kill switch off and one phase back in a
@@ -145,7 +146,13 @@ export async function dispatchRollback(
   await syncWithRemote(root, base)
   const after = await reloadRollout(root, rollout)
   const state = after.state ?? rollout.state!
-  const held = decide(policy, rollout.state!, { readings: [], approvals: [], checks: [] }, ctx.now)
+  // The report shows the gates and alerts as they stood when the operator pulled the lever.
+  const observations = await observe(rollout, rollout.state!, {
+    now: ctx.now,
+    approvals: [],
+    checks: []
+  })
+  const held = decide(policy, rollout.state!, observations, ctx.now)
   return {
     policy,
     state,
@@ -159,7 +166,7 @@ export async function dispatchRollback(
           transition: done.transition
         }
       : held,
-    readings: [],
+    readings: observations.readings,
     actions,
     ...(prNumber !== undefined ? { prNumber } : {}),
     ...(rollbackSha ? { rollbackSha } : {})

@@ -17,7 +17,7 @@ export async function remoteDefaultBranch(root: string): Promise<string> {
   return match[1]!
 }
 
-/** Fetches `branch` and resets the work tree to it, with full history (reverts need it). */
+/** Fetches `branch` and checks out its tip, with full history (reverts need it). */
 export async function syncWithRemote(root: string, branch: string): Promise<string> {
   const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true'
   await git(
@@ -28,7 +28,8 @@ export async function syncWithRemote(root: string, branch: string): Promise<stri
     'origin',
     `+refs/heads/${branch}:refs/remotes/origin/${branch}`
   )
-  await git(root, 'checkout', '-q', '-f', '-B', branch, `refs/remotes/origin/${branch}`)
+  // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
+  await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`)
   return git(root, 'rev-parse', 'HEAD')
 }
 

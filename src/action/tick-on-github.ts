@@ -57,6 +57,8 @@ export interface FeatureOutcome {
   actions: string[]
   prNumber?: number
   rollbackSha?: string
+  /** The commit this run put on the default branch, if any. */
+  landed?: string
 }
 
 export interface GitHubSide {
@@ -166,7 +168,7 @@ async function tickFeature(
     await reportHoldOnPullRequest(gh, rollout, pr, decision, outcome, report)
   }
   outcome.actions.push(...(await syncAlertIssues(client, repo, policy, decision, runUrl())))
-  if (outcome.actions.some(a => a.startsWith('pushed') || a.startsWith('merged'))) {
+  if (outcome.landed) {
     await syncWithRemote(root, base)
     const after = await reloadRollout(root, rollout)
     if (after.state) outcome.state = after.state
@@ -232,6 +234,7 @@ async function rollBack(
   outcome.rollbackSha = result.sha
   delete outcome.prNumber
   if (result.status === 'pushed') {
+    outcome.landed = result.sha
     outcome.actions.push(
       `pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
     )
@@ -291,6 +294,7 @@ async function advanceDirectly(
     return
   }
   if (result.status === 'pushed') {
+    outcome.landed = result.sha
     outcome.actions.push(
       `pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
     )
@@ -344,6 +348,7 @@ async function mergeAdvance(
       commit_title: `${title} (#${pr.number})`,
       commit_message: rest.join('\n').trim()
     })
+    outcome.landed = data.sha
     outcome.actions.push(
       `merged advance PR #${pr.number} as ${data.sha.slice(0, 10)} (${decision.phase} -> ${decision.target})`
     )
