@@ -3,10 +3,23 @@
 import type { CheckObservation } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from './client.js'
 
+interface Run {
+  id: number
+  name?: string | null
+  status: string | null
+  conclusion: string | null
+}
+
+function latestNamed(runs: Run[], name: string): Run | undefined {
+  return runs.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0]
+}
+
 /**
  * The latest check run or workflow run of each name on `sha`. A run still in progress has a
  * null conclusion; a name with neither is left out, so the gate reports it as missing.
- * Check runs win over workflow runs of the same name: they are the finer-grained record.
+ * Check runs win over workflow runs of the same name: they are the finer-grained record. Every
+ * workflow job is also a check run, so workflow runs are only asked for when check runs leave
+ * a name unanswered: a scheduled tick should cost as few requests as it can.
  */
 export async function observeChecks(
   client: GitHubClient,
@@ -15,29 +28,23 @@ export async function observeChecks(
   names: string[]
 ): Promise<CheckObservation[]> {
   if (names.length === 0) return []
-  const [checkRuns, workflowRuns] = await Promise.all([
-    client.paginate(client.rest.checks.listForRef, {
-      ...repo,
-      ref: sha,
-      filter: 'latest',
-      per_page: 100
-    }),
-    client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
-      ...repo,
-      head_sha: sha,
-      per_page: 100
-    })
-  ])
-  const observations: CheckObservation[] = []
-  for (const name of names) {
-    const check = checkRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0]
-    const workflow = workflowRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0]
-    const run = check ?? workflow
-    if (!run) continue
-    observations.push({
-      name,
-      conclusion: run.status === 'completed' ? (run.conclusion ?? null) : null
-    })
-  }
-  return observations
+  const checkRuns: Run[] = await client.paginate(client.rest.checks.listForRef, {
+    ...repo,
+    ref: sha,
+    filter: 'latest',
+    per_page: 100
+  })
+  const unanswered = names.some(name => !latestNamed(checkRuns, name))
+  const workflowRuns: Run[] = unanswered
+    ? await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
+        ...repo,
+        head_sha: sha,
+        per_page: 100
+      })
+    : []
+  return names.flatMap(name => {
+    const run = latestNamed(checkRuns, name) ?? latestNamed(workflowRuns, name)
+    if (!run) return []
+    return [{ name, conclusion: run.status === 'completed' ? run.conclusion : null }]
+  })
 }

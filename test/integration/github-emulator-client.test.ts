@@ -381,6 +381,18 @@ describe('automated test observations', () => {
     ])
   })
 
+  test('workflow runs are only asked for when check runs leave a name unanswered', async () => {
+    const gh = await emulator()
+    const client = clientFor(gh)
+    const sha = gh.git.branchSha('main')!
+    await client.rest.checks.create({ ...repo, name: 'unit', head_sha: sha, conclusion: 'success' })
+    gh.state.requests.length = 0
+    expect(await observeChecks(client, repo, sha, ['unit'])).toEqual([
+      { name: 'unit', conclusion: 'success' }
+    ])
+    expect(operations(gh)).toEqual(['checks/list-for-ref:200'])
+  })
+
   test('no named checks costs no requests', async () => {
     const gh = await emulator()
     expect(await observeChecks(clientFor(gh), repo, gh.git.branchSha('main')!, [])).toEqual([])
@@ -464,6 +476,46 @@ describe('alert issues', () => {
     gh.inject({ method: 'POST', path: /\/issues$/, status: 500 })
     await raiseAlertIssue(clientFor(gh), repo, key, { severity: 'high', body: 'x' })
     expect(gh.state.issues.size).toBe(1)
+  })
+})
+
+describe('observations under transient faults', () => {
+  test('approvals, checks and statuses come through 5xx and rate limits unchanged', async () => {
+    const gh = await emulator()
+    const client = clientFor(gh)
+    gh.commitFiles(HEAD, { 'state.yaml': 'phase: canary\n' }, 'advance')
+    const pull = await upsertStandingPullRequest(client, repo, { ...advance, reviewers: [] })
+    await clientFor(gh, 'carol').rest.pulls.createReview({
+      ...repo,
+      pull_number: pull.number,
+      event: 'APPROVE'
+    })
+    gh.addWorkflowRun({ name: 'e2e', headSha: pull.headSha })
+    gh.inject({ path: /\/reviews$/, status: 502 })
+    gh.inject({ path: /\/memberships\//, status: 429, retryAfter: 1 })
+    gh.inject({ path: /\/check-runs$/, status: 500 })
+    gh.inject({ path: /\/actions\/runs$/, status: 403, retryAfter: 1 })
+    gh.inject({ path: /\/statuses\//, status: 503 })
+    expect(await collectApprovals(client, repo, pull, ['@acme/sre'])).toEqual([
+      { user: 'carol', teams: ['@acme/sre'], bot: false, author: false, stale: false }
+    ])
+    expect(await observeChecks(client, repo, pull.headSha, ['e2e'])).toEqual([
+      { name: 'e2e', conclusion: 'success' }
+    ])
+    await setCommitStatus(client, repo, pull.headSha, { state: 'success', description: 'ok' })
+    expect(gh.state.statuses).toHaveLength(1)
+    // Check runs and workflow runs are fetched concurrently: compare without order.
+    expect(
+      operations(gh)
+        .filter(op => /:(5|4)\d\d$/.test(op))
+        .sort()
+    ).toEqual([
+      'actions/list-workflow-runs-for-repo:403',
+      'checks/list-for-ref:500',
+      'pulls/list-reviews:502',
+      'repos/create-commit-status:503',
+      'teams/get-membership-for-user-in-org:429'
+    ])
   })
 })
 

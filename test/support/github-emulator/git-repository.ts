@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export const ZERO_SHA = '0000000000000000000000000000000000000000'
+const ZERO_SHA = '0000000000000000000000000000000000000000'
 
 export interface CommitIdentity {
   name: string

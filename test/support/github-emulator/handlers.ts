@@ -75,7 +75,7 @@ interface World {
 
 type Handler = (context: HandlerContext) => HandlerResult
 
-function string(body: HandlerContext['body'], key: string): string | undefined {
+function stringField(body: HandlerContext['body'], key: string): string | undefined {
   if (!body || Array.isArray(body)) return undefined
   const value = body[key]
   return typeof value === 'string' ? value : undefined
@@ -251,8 +251,8 @@ export function createHandlers(world: World): Record<string, Handler> {
     },
 
     'pulls/create': context => {
-      const head = branchOf(string(context.body, 'head') ?? '')
-      const base = string(context.body, 'base') ?? ''
+      const head = branchOf(stringField(context.body, 'head') ?? '')
+      const base = stringField(context.body, 'base') ?? ''
       const headSha = git.branchSha(head)
       const baseSha = git.branchSha(base)
       if (!headSha)
@@ -283,7 +283,7 @@ export function createHandlers(world: World): Record<string, Handler> {
           }
         ])
       }
-      const title = string(context.body, 'title')
+      const title = stringField(context.body, 'title')
       if (!title)
         throw validationFailed([{ resource: 'PullRequest', field: 'title', code: 'missing_field' }])
       const at = now()
@@ -291,7 +291,7 @@ export function createHandlers(world: World): Record<string, Handler> {
         number: state.nextNumber(),
         id: state.nextId('issue') + 1000,
         title,
-        body: string(context.body, 'body') ?? null,
+        body: stringField(context.body, 'body') ?? null,
         state: 'open',
         stateReason: null,
         user: context.user.login,
@@ -619,7 +619,7 @@ export function createHandlers(world: World): Record<string, Handler> {
         id: state.nextId('comment') + 500_000,
         issue: record.number,
         user: context.user.login,
-        body: string(context.body, 'body') ?? '',
+        body: stringField(context.body, 'body') ?? '',
         createdAt: at,
         updatedAt: at
       }
@@ -647,10 +647,10 @@ export function createHandlers(world: World): Record<string, Handler> {
       const status = {
         id: state.nextId('status') + 9000,
         sha,
-        state: string(context.body, 'state') as CommitState,
-        context: string(context.body, 'context') ?? 'default',
-        description: string(context.body, 'description') ?? null,
-        targetUrl: string(context.body, 'target_url') ?? null,
+        state: stringField(context.body, 'state') as CommitState,
+        context: stringField(context.body, 'context') ?? 'default',
+        description: stringField(context.body, 'description') ?? null,
+        targetUrl: stringField(context.body, 'target_url') ?? null,
         creator: context.user.login,
         createdAt: now()
       }
@@ -743,8 +743,8 @@ export function createHandlers(world: World): Record<string, Handler> {
     },
 
     'git/create-ref': context => {
-      const ref = string(context.body, 'ref') ?? ''
-      const sha = string(context.body, 'sha') ?? ''
+      const ref = stringField(context.body, 'ref') ?? ''
+      const sha = stringField(context.body, 'sha') ?? ''
       if (!/^refs\/[^/]+\/.+/.test(ref))
         throw validationFailed([], `${ref} is not a valid ref name.`)
       if (git.refs().has(ref)) throw validationFailed([], 'Reference already exists')
@@ -755,7 +755,7 @@ export function createHandlers(world: World): Record<string, Handler> {
 
     'git/update-ref': context => {
       const ref = fullRef(context.params.ref ?? '')
-      const sha = string(context.body, 'sha') ?? ''
+      const sha = stringField(context.body, 'sha') ?? ''
       const current = git.refs().get(ref)
       if (!current) throw validationFailed([], 'Reference does not exist')
       if (!git.objectExists(sha)) throw validationFailed([], 'Object does not exist')

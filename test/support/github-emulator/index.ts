@@ -20,8 +20,7 @@ import {
   type WorkflowRunRecord
 } from './state.js'
 
-export type { EmulatedUser, RecordedRequest } from './state.js'
-export { EmulatorState } from './state.js'
+export type { EmulatedUser, EmulatorState, RecordedRequest } from './state.js'
 
 export interface UserOptions {
   login: string
@@ -92,7 +91,7 @@ export interface GitHubEmulator {
   state: EmulatorState
   git: GitRepository
   tokenFor(login: string): string
-  /** Headers that authenticate git over HTTP, for `git -c http.extraHeader=...`. */
+  /** The header that authenticates git over HTTP as `login`, for `git -c http.extraHeader=...`. */
   gitAuthHeader(login?: string): string
   inject(fault: Fault): void
   setBranchProtection(enabled: boolean): void
@@ -151,7 +150,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-function faultResult(fault: Fault, body: unknown): HandlerResult {
+function faultResult(fault: Fault, body: unknown, owner: string): HandlerResult {
   const docs = 'https://docs.github.com/rest'
   if (fault.status === 422) {
     const head = (body as { head?: string } | undefined)?.head ?? 'branch'
@@ -163,7 +162,7 @@ function faultResult(fault: Fault, body: unknown): HandlerResult {
           {
             resource: 'PullRequest',
             code: 'custom',
-            message: `A pull request already exists for ${head.includes(':') ? head : `owner:${head}`}.`
+            message: `A pull request already exists for ${head.includes(':') ? head : `${owner}:${head}`}.`
           }
         ],
         documentation_url: `${docs}/pulls/pulls#create-a-pull-request`,
@@ -187,7 +186,9 @@ function faultResult(fault: Fault, body: unknown): HandlerResult {
   return {
     status: fault.status,
     body: {
-      message: fault.status === 500 ? 'Server Error' : 'Server Error: Bad Gateway',
+      message: { 500: 'Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' }[
+        fault.status
+      ],
       status: String(fault.status)
     }
   }
@@ -338,7 +339,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     )
     if (fault) fault.remaining -= 1
     if (fault && !fault.afterHandling) {
-      result = faultResult(fault, body)
+      result = faultResult(fault, body, owner)
     } else {
       try {
         result = handlers[operation.operationId]!({
@@ -352,7 +353,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         if (!(error instanceof HttpError)) throw error
         result = { status: error.status, body: { message: error.message, ...error.extra } }
       }
-      if (fault) result = faultResult(fault, body)
+      if (fault) result = faultResult(fault, body, owner)
     }
     const responseProblems = operation.validateResponse(result.status, result.body)
     if (responseProblems.length > 0) {
