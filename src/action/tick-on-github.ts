@@ -77,7 +77,10 @@ export async function tickOnGitHub(ctx: ActionContext, gh: GitHubSide): Promise<
   return outcomes
 }
 
-/** The advance branch as phasegate built it, or why it no longer fits the rollout. */
+/**
+ * Whether the advance branch still proposes this rollout's next step from the default branch's
+ * current state: its approvals count only then.
+ */
 async function advanceBranchFits(
   root: string,
   base: string,
