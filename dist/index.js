@@ -43053,40 +43053,39 @@ class PhasegateError extends Error {
 
 ;// CONCATENATED MODULE: ./lib/github/checks.js
 // The automated test gate's observations: the named check runs and workflow runs on a commit.
+function latestNamed(runs, name) {
+    return runs.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
+}
 /**
  * The latest check run or workflow run of each name on `sha`. A run still in progress has a
  * null conclusion; a name with neither is left out, so the gate reports it as missing.
- * Check runs win over workflow runs of the same name: they are the finer-grained record.
+ * Check runs win over workflow runs of the same name: they are the finer-grained record. Every
+ * workflow job is also a check run, so workflow runs are only asked for when check runs leave
+ * a name unanswered: a scheduled tick should cost as few requests as it can.
  */
 async function observeChecks(client, repo, sha, names) {
     if (names.length === 0)
         return [];
-    const [checkRuns, workflowRuns] = await Promise.all([
-        client.paginate(client.rest.checks.listForRef, {
-            ...repo,
-            ref: sha,
-            filter: 'latest',
-            per_page: 100
-        }),
-        client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
+    const checkRuns = await client.paginate(client.rest.checks.listForRef, {
+        ...repo,
+        ref: sha,
+        filter: 'latest',
+        per_page: 100
+    });
+    const unanswered = names.some(name => !latestNamed(checkRuns, name));
+    const workflowRuns = unanswered
+        ? await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
             ...repo,
             head_sha: sha,
             per_page: 100
         })
-    ]);
-    const observations = [];
-    for (const name of names) {
-        const check = checkRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
-        const workflow = workflowRuns.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
-        const run = check ?? workflow;
+        : [];
+    return names.flatMap(name => {
+        const run = latestNamed(checkRuns, name) ?? latestNamed(workflowRuns, name);
         if (!run)
-            continue;
-        observations.push({
-            name,
-            conclusion: run.status === 'completed' ? (run.conclusion ?? null) : null
-        });
-    }
-    return observations;
+            return [];
+        return [{ name, conclusion: run.status === 'completed' ? run.conclusion : null }];
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/github/errors.js
@@ -55028,7 +55027,10 @@ async function tickOnGitHub(ctx, gh) {
         outcomes.push(await tickFeature(ctx, gh, base, rollout));
     return outcomes;
 }
-/** The advance branch as phasegate built it, or why it no longer fits the rollout. */
+/**
+ * Whether the advance branch still proposes this rollout's next step from the default branch's
+ * current state: its approvals count only then.
+ */
 async function advanceBranchFits(root, base, rollout, state) {
     const branch = advanceBranch(rollout.policy.feature);
     const tip = await fetchBranch(root, branch);

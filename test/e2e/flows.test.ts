@@ -167,4 +167,43 @@ deployment:
     expect(passed.outputs.decision).toBe('advance')
     expect(passed.outputs.phase).toBe('full')
   })
+
+  test('a person merging the advance PR by hand is an advance in history, and a breach reverts it', async () => {
+    const { gh, workspace, advance } = await searchRepo()
+    await approve(gh, advance, 'alice')
+    await api(gh, 'PUT', `/pulls/${advance}/merge`, { merge_method: 'merge' }, 'alice')
+    const after = await runPhasegate(gh, workspace, { now: hoursAfter(2) })
+    expect(after.outputs.phase).toBe('full')
+    writeMetrics(workspace, { error_rate: 0.2 }, 'search')
+    const breach = await runPhasegate(gh, workspace, { now: hoursAfter(3) })
+    expect(breach.exitCode, breach.stdout).toBe(0)
+    expect(breach.outputs.phase).toBe('limited')
+    const body = gh.git.git(['log', '-1', '--format=%B', 'main'])
+    const branchCommit = gh.git.git([
+      'log',
+      '-1',
+      '--format=%H',
+      '--grep=^Phasegate-Kind: advance',
+      'main'
+    ])
+    expect(body).toContain(`Phasegate-Reverts: ${branchCommit}`)
+  })
+
+  test('status decides without acting and validate lists the policies', async () => {
+    repo = await startRepo({ files: searchFiles() })
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, { error_rate: 0.001 }, 'search')
+    const status = await runPhasegate(gh, workspace, { inputs: { command: 'status' } })
+    expect(status.exitCode, status.stdout).toBe(0)
+    expect(status.summary).toContain('Waiting for approval')
+    expect(openPulls(gh)).toHaveLength(0)
+    const validate = await runPhasegate(gh, workspace, { inputs: { command: 'validate' } })
+    expect(validate.summary).toContain(
+      '- ok `policies/search.yaml`: feature search, 3 phases, at limited'
+    )
+    const wrong = await runPhasegate(gh, workspace, { inputs: { command: 'deploy' } })
+    expect(wrong.exitCode).toBe(1)
+    expect(wrong.stdout).toContain('unknown command "deploy"')
+  })
 })

@@ -63,6 +63,10 @@ async function check(gh: Repo['gh'], workspace: string, pull: number) {
 describe('approvals that must not count', () => {
   test('an approval by a listed member of an approver team counts: the PR is merged (control)', async () => {
     const { gh, workspace, pull } = await withAdvancePullRequest()
+    expect(gh.state.issues.get(pull)!.pull).toMatchObject({
+      requestedReviewers: ['alice'],
+      requestedTeams: ['sre']
+    })
     await approve(gh, pull, 'carol')
     const passed = await check(gh, workspace, pull)
     expect(passed.outputs.decision, passed.stdout).toBe('success')
