@@ -61206,8 +61206,9 @@ async function run() {
             return publish([await dispatchRollback(ctx, gh)]);
         if (ctx.eventName === 'repository_dispatch') {
             if (ctx.payload.action !== ALERT_EVENT_TYPE) {
-                info(`repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`);
-                return;
+                const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`;
+                info(note);
+                return await main_summary(`## phasegate\n\n${note}`);
             }
             const outcomes = [];
             for (const feature of featuresFromAlert(ctx.payload.client_payload))
@@ -61217,11 +61218,14 @@ async function run() {
         return publish(await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh));
     }
     catch (error) {
-        setFailed(error instanceof PhasegateError
+        const message = error instanceof PhasegateError
             ? error.format()
             : error instanceof Error
                 ? error.message
-                : String(error));
+                : String(error);
+        setFailed(message);
+        // The step has failed already; a summary that cannot be written must not replace the reason.
+        await main_summary(`## phasegate failed\n\n${message}`).catch(() => undefined);
     }
 }
 async function main_validate(ctx) {

@@ -48,10 +48,9 @@ export async function run(): Promise<void> {
     if (command === 'rollback') return publish([await dispatchRollback(ctx, gh)])
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
-        core.info(
-          `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`
-        )
-        return
+        const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`
+        core.info(note)
+        return await summary(`## phasegate\n\n${note}`)
       }
       const outcomes: FeatureOutcome[] = []
       for (const feature of featuresFromAlert(ctx.payload.client_payload))
@@ -60,13 +59,15 @@ export async function run(): Promise<void> {
     }
     return publish(await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh))
   } catch (error) {
-    core.setFailed(
+    const message =
       error instanceof PhasegateError
         ? error.format()
         : error instanceof Error
           ? error.message
           : String(error)
-    )
+    core.setFailed(message)
+    // The step has failed already; a summary that cannot be written must not replace the reason.
+    await summary(`## phasegate failed\n\n${message}`).catch(() => undefined)
   }
 }
 

@@ -73,6 +73,7 @@ describe('advance PR and rollback flows', () => {
       payload: { action: 'deploy', client_payload: {} }
     })
     expect(ignored.exitCode).toBe(0)
+    expect(ignored.summary).toContain('repository_dispatch of type "deploy" is not phasegate-alert')
     expect(stateOnMain(gh, STATE)).toMatch(/^phase: limited$/m)
     const run = await runPhasegate(gh, workspace, {
       now: hoursAfter(2),

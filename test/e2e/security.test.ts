@@ -237,6 +237,9 @@ describe('dispatch rollback', () => {
     })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain("mallory is not among the policy's operators (alice)")
+    expect(run.summary).toContain(
+      "## phasegate failed\n\nmallory is not among the policy's operators (alice)"
+    )
     expect(stateOnMain(gh, STATE)).toBe(before)
   })
 
