@@ -5,6 +5,7 @@ import {
   api,
   approve,
   checkout,
+  HEALTHY,
   hoursAfter,
   openPulls,
   runPhasegate,
@@ -206,5 +207,28 @@ deployment:
     const wrong = await runPhasegate(gh, workspace, { inputs: { command: 'deploy' } })
     expect(wrong.exitCode).toBe(1)
     expect(wrong.stdout).toContain('unknown command "deploy"')
+  })
+
+  test('an alert opens one issue, comments only when its severity changes, and closes on recovery', async () => {
+    repo = await startRepo()
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    const issue = () => [...gh.state.issues.values()].filter(i => !i.pull)
+    const comments = () => gh.state.comments.filter(c => c.issue === issue()[0]!.number)
+    writeMetrics(workspace, { ...HEALTHY, error_rate: 0.012 })
+    await runPhasegate(gh, workspace, { now: hoursAfter(1) })
+    expect(issue()).toHaveLength(1)
+    expect(issue()[0]!.labels).toEqual(expect.arrayContaining(['alert:error_rate', 'severity:low']))
+    await runPhasegate(gh, workspace, { now: hoursAfter(2) })
+    expect(comments()).toHaveLength(0)
+    writeMetrics(workspace, { ...HEALTHY, error_rate: 0.016 })
+    await runPhasegate(gh, workspace, { now: hoursAfter(3) })
+    expect(comments()).toHaveLength(1)
+    expect(comments()[0]!.body).toContain('**medium**')
+    writeMetrics(workspace, HEALTHY)
+    const recovered = await runPhasegate(gh, workspace, { now: hoursAfter(4) })
+    expect(issue()).toHaveLength(1)
+    expect(issue()[0]!.state).toBe('closed')
+    expect(recovered.summary).toContain('closed: error_rate recovered')
   })
 })

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { oncallMentions } from '../../../src/action/alerts.js'
 import { featuresFromAlert } from '../../../src/action/repository-dispatch.js'
-import { expandPolicyGlobs } from '../../../src/action/rollouts.js'
+import { deployedState, expandPolicyGlobs } from '../../../src/action/rollouts.js'
+import { at, seedPolicy, state } from '../../support/policies.js'
 
 describe('the features a phasegate-alert payload names', () => {
   it('reads Alertmanager labels and a plain feature, once each', () => {
@@ -68,5 +69,24 @@ describe('the policies input', () => {
     expect(() => expandPolicyGlobs(root, ['rollouts/*.yaml'])).toThrow(
       'the policies pattern "rollouts/*.yaml" matches no file'
     )
+  })
+})
+
+describe('when a phase was entered', () => {
+  const policy = seedPolicy()
+  const written = state(policy, 'canary', { enteredAt: at(0).toISOString() })
+  const rollout = { root: '/', policyFile: 'p.yaml', policy, state: written }
+
+  it('is when its change landed on the default branch, for an advance PR merged after it was written', () => {
+    expect(deployedState(rollout, at(10), { at: at(5).toISOString() }).enteredAt).toBe(
+      at(5).toISOString()
+    )
+  })
+
+  it("is the state file's time when the change landed at once", () => {
+    expect(deployedState(rollout, at(10), { at: at(0).toISOString() }).enteredAt).toBe(
+      at(0).toISOString()
+    )
+    expect(deployedState(rollout, at(10), undefined).enteredAt).toBe(at(0).toISOString())
   })
 })
