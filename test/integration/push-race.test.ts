@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { tickOnGitHub } from '../../src/action/tick-on-github.js'
 import type { ActionContext } from '../../src/action/context.js'
@@ -5,7 +7,7 @@ import { readHistory } from '../../src/git/transitions.js'
 import { createGitHubClient } from '../../src/github/client.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import { parsePolicyText } from '../../src/policy/load.js'
-import { runGit } from '../support/github-emulator/git-client.js'
+import { cloneEmulated, runGit } from '../support/github-emulator/git-client.js'
 import {
   BOT,
   checkout,
@@ -15,7 +17,7 @@ import {
   type Repo
 } from '../support/action-harness.js'
 
-// Two scheduled runs and a human's push race for the default branch. Whatever the interleaving,
+// Two scheduled runs and a person's push race for the default branch. Whatever the interleaving,
 // the breach is rolled back exactly once and nobody's commit is lost.
 
 const RACE_POLICY = `feature: search
@@ -85,9 +87,24 @@ describe('concurrent runs and a human push', () => {
         }
         return tickOnGitHub(ctx, { client, repo: ctx.repo })
       }
+      // A person pushing a change of their own: rejected when a run pushed first, they rebase and
+      // push again, as anyone would.
       const human = async (delay: number) => {
+        const dir = await cloneEmulated(gh, 'alice')
+        const auth = gh.gitAuthHeader('alice')
+        writeFileSync(join(dir, `notes-${race}.md`), `race ${race}\n`)
+        await runGit(dir, ['add', '-A'])
+        await runGit(dir, ['commit', '-q', '-m', `Human change ${race}`])
         await sleep(delay)
-        gh.commitFiles('main', { [`notes/${race}.md`]: `race ${race}\n` }, `Human change ${race}`)
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await runGit(dir, ['push', '-q', 'origin', 'HEAD:main'], auth)
+            return
+          } catch (error) {
+            if (attempt >= 5) throw error
+            await runGit(dir, ['pull', '-q', '--rebase', 'origin', 'main'], auth)
+          }
+        }
       }
       const [a, b] = await Promise.all([
         run(Math.floor(next() * 150)),
@@ -104,7 +121,7 @@ describe('concurrent runs and a human push', () => {
       expect(rollbacks[0]).toMatchObject({ from: 'full', to: 'canary' })
       expect(gh.readFile('main', policy.statePath)).toMatch(/^phase: canary$/m)
       expect(
-        gh.readFile('main', `notes/${race}.md`),
+        gh.readFile('main', `notes-${race}.md`),
         `race ${race}: the human's push was lost`
       ).toBe(`race ${race}\n`)
       expect(
