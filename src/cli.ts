@@ -13,6 +13,7 @@ import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
 import { tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './commands/workspace.js'
+import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
 
 const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
@@ -148,7 +149,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           )
         else
           io.out(
-            results.map(r => renderDecision(r.policy, r.state, r.report.decision, now)).join('\n\n')
+            results
+              .map(r =>
+                [
+                  renderDecision(r.policy, r.state, r.report.decision, now),
+                  // The headline and reasons; `phasegate analyze` prints the whole analysis.
+                  ...r.report.experiments.map(a =>
+                    renderAnalysis(a)
+                      .split('\n')
+                      .slice(0, 1 + a.reasons.length)
+                      .join('\n')
+                  )
+                ].join('\n')
+              )
+              .join('\n\n')
           )
         return 0
       }

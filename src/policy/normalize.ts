@@ -7,6 +7,7 @@ import type {
   Phase,
   Policy,
   Threshold,
+  TrendRule,
   Trigger
 } from '../engine/types.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
@@ -188,6 +189,15 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     }
   })
 
+  const trends: TrendRule[] = Object.entries(raw.monitoring?.trends ?? {}).map(
+    ([metric, rule]) => ({
+      metric,
+      windowMs: value(parseDuration(rule.window), ['monitoring', 'trends', metric, 'window'], 0),
+      ...(rule.increase !== undefined ? { increase: rule.increase } : {}),
+      ...(rule.decrease !== undefined ? { decrease: rule.decrease } : {})
+    })
+  )
+
   const triggers: Trigger[] = (raw.rollback?.automatic_triggers ?? []).map((entry, i) => {
     const path = ['rollback', 'automatic_triggers', i]
     const when = typeof entry === 'string' ? entry : entry.when
@@ -238,6 +248,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     phases,
     experiments,
     alerts,
+    trends,
     dashboards: raw.monitoring?.dashboards ?? [],
     triggers,
     rollback: {
