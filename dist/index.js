@@ -39522,7 +39522,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6651);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6158);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39531,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6651:
+/***/ 6158:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42802,6 +42802,82 @@ function previousPhase(policy, name) {
     return i > 0 ? policy.phases[i - 1] : undefined;
 }
 
+;// CONCATENATED MODULE: ./lib/engine/trends.js
+
+// Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
+// its mean over the window just before, both taken from one range reading, so no state is kept
+// between runs. Proposed policy syntax:
+//
+//   monitoring:
+//     trends:
+//       error_rate: { window: 10m, increase: 0.5 }          # alert when it rises by 50% or more
+//       user_satisfaction: { window: 1h, decrease: 0.02 }   # alert when it falls by 2% or more
+// 0.006 over 0.004 is 0.49999999999999994 in floating point; a rise of exactly the rule's share
+// must still alert.
+const EPSILON = 1e-9;
+/** The range a trend rule needs its reading to cover: two windows. */
+function trendRangeMs(rule) {
+    return 2 * rule.windowMs;
+}
+function evaluateTrend(rule, reading, now) {
+    const span = formatSpan(rule.windowMs);
+    const series = reading?.series;
+    if (!series || series.length === 0)
+        return { reason: `no range data for ${rule.metric} to compare two ${span} windows` };
+    const end = now.getTime() / 1000;
+    const split = end - rule.windowMs / 1000;
+    const start = split - rule.windowMs / 1000;
+    const current = mean(series.filter(([t]) => t > split && t <= end));
+    const previous = mean(series.filter(([t]) => t > start && t <= split));
+    if (current === undefined || previous === undefined) {
+        return {
+            reason: `${rule.metric} has no usable samples in the ${current === undefined ? 'latest' : 'previous'} ${span} window`
+        };
+    }
+    const change = previous === 0
+        ? current === 0
+            ? 0
+            : Math.sign(current) * Infinity
+        : (current - previous) / Math.abs(previous);
+    const percent = (x) => (Number.isFinite(x) ? `${+(x * 100).toFixed(2)}%` : 'from 0');
+    const said = `${rule.metric} averaged ${readable(current)} over the last ${span}, against ${readable(previous)} over the ${span} before`;
+    if (rule.increase !== undefined && change >= rule.increase - EPSILON) {
+        return {
+            alert: {
+                metric: rule.metric,
+                direction: 'increase',
+                current,
+                previous,
+                change,
+                message: `${said}: up ${percent(change)} (alerts at +${percent(rule.increase)})`
+            }
+        };
+    }
+    if (rule.decrease !== undefined && -change >= rule.decrease - EPSILON) {
+        return {
+            alert: {
+                metric: rule.metric,
+                direction: 'decrease',
+                current,
+                previous,
+                change,
+                message: `${said}: down ${percent(-change)} (alerts at -${percent(rule.decrease)})`
+            }
+        };
+    }
+    return {
+        reason: `${said}: ${change >= 0 ? 'up' : 'down'} ${percent(Math.abs(change))}, within bounds`
+    };
+}
+function mean(points) {
+    const values = points.map(([, v]) => v).filter(v => Number.isFinite(v));
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+/** Six significant digits: a mean of 0.006s is shown as 0.006, not 0.005999999999999999. */
+function readable(x) {
+    return Number(x.toPrecision(6));
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/triggers.js
 
 
@@ -42945,6 +43021,8 @@ function systemFailure(observations, limit) {
 
 
 
+
+
 /**
  * The whole decision: pure, so the same inputs always give the same answer.
  * Order of precedence: kill switch off -> hold; a fired trigger -> roll back one phase; final
@@ -42955,7 +43033,11 @@ function decide_decide(policy, state, observations, now) {
     const alerts = evaluateAlerts(policy.alerts, observations.readings, now);
     const triggers = evaluateTriggers(policy, phase, observations, alerts, now);
     const gates = phase.gates.map(gate => evaluateGate(gate, state, observations, now));
-    const base = { feature: policy.feature, phase: phase.name, gates, alerts, triggers };
+    const trends = policy.trends.flatMap(rule => {
+        const outcome = evaluateTrend(rule, findReading(observations.readings, rule.metric), now);
+        return outcome.alert ? [outcome.alert] : [];
+    });
+    const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers };
     const next = nextPhase(policy, phase.name);
     const awaitingApproval = next !== undefined &&
         gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
@@ -43241,6 +43323,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 ;// CONCATENATED MODULE: ./lib/engine/requests.js
 
 
+
 /** Every reading decide() will look at for this policy in this state. */
 function requiredReadings(policy, state) {
     const phase = phaseNamed(policy, state.phase);
@@ -43261,6 +43344,8 @@ function requiredReadings(policy, state) {
     }
     for (const rule of policy.alerts)
         add(rule.metric, undefined, rule.forMs);
+    for (const rule of policy.trends)
+        add(rule.metric, undefined, trendRangeMs(rule));
     for (const check of metricTriggers(policy, phase))
         add(check.metric, undefined, check.forMs);
     if (policy.triggers.some(t => t.kind === 'system_failure'))
@@ -51672,7 +51757,7 @@ const ZodURL = /*@__PURE__*/ $constructor("ZodURL", (inst, def) => {
     ZodStringFormat.init(inst, def);
 });
 function url(params) {
-    return core._url(ZodURL, params);
+    return _url(ZodURL, params);
 }
 function httpUrl(params) {
     return core._url(ZodURL, {
@@ -52177,7 +52262,7 @@ function object(shape, params) {
     const def = {
         type: "object",
         shape: shape ?? {},
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     };
     return new ZodObject(def);
 }
@@ -53050,6 +53135,12 @@ function normalizePolicy(raw, fileStem) {
             forMs: rule.for ? value(parseDuration(rule.for), [...path, 'for'], 0) : 0
         };
     });
+    const trends = Object.entries(raw.monitoring?.trends ?? {}).map(([metric, rule]) => ({
+        metric,
+        windowMs: value(parseDuration(rule.window), ['monitoring', 'trends', metric, 'window'], 0),
+        ...(rule.increase !== undefined ? { increase: rule.increase } : {}),
+        ...(rule.decrease !== undefined ? { decrease: rule.decrease } : {})
+    }));
     const triggers = (raw.rollback?.automatic_triggers ?? []).map((entry, i) => {
         const path = ['rollback', 'automatic_triggers', i];
         const when = typeof entry === 'string' ? entry : entry.when;
@@ -53090,6 +53181,7 @@ function normalizePolicy(raw, fileStem) {
         phases,
         experiments,
         alerts,
+        trends,
         dashboards: raw.monitoring?.dashboards ?? [],
         triggers,
         rollback: {
@@ -53513,11 +53605,1035 @@ function key(request) {
         : { metric: request.metric };
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./lib/metrics/limit.js
+function createLimiter(max) {
+    if (!Number.isInteger(max) || max < 1)
+        throw new RangeError('limit must be a positive integer');
+    let running = 0;
+    const waiting = [];
+    return async (task) => {
+        // A finishing task hands its slot straight to the next waiter, so a caller arriving in
+        // between cannot take it too and push the count past `max`.
+        if (running >= max)
+            await new Promise(resolve => waiting.push(resolve));
+        else
+            running++;
+        try {
+            return await task();
+        }
+        finally {
+            const next = waiting.shift();
+            if (next)
+                next();
+            else
+                running--;
+        }
+    };
+}
+// One limiter per metrics server, shared by every policy read in this process, so that a
+// repository with many policies still sends a server at most `max` queries at once.
+const shared = new Map();
+function limiterFor(server, max) {
+    const key = `${max} ${server}`;
+    let limiter = shared.get(key);
+    if (!limiter) {
+        limiter = createLimiter(max);
+        shared.set(key, limiter);
+    }
+    return limiter;
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/connection.js
+
+
+
+
+
+// How the prometheus and http providers talk to a metrics server: the URL, headers and auth
+// (secrets come from environment variables only, so they never sit in a policy), a timeout per
+// attempt, bounded retries, and a shared limit on queries in flight.
+const envName = schemas_string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' });
+const headerValue = union([schemas_string(), strictObject({ env: envName })]);
+const connectionShape = {
+    url: url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
+    headers: record(schemas_string().min(1), headerValue).optional(),
+    bearer_token_env: envName.optional(),
+    basic_auth: strictObject({
+        username: schemas_string().optional(),
+        username_env: envName.optional(),
+        password_env: envName
+    })
+        .refine(b => (b.username === undefined) !== (b.username_env === undefined), {
+        message: 'basic_auth needs exactly one of username or username_env'
+    })
+        .optional(),
+    timeout_ms: schemas_number().int().positive().max(300_000).default(10_000),
+    retries: schemas_number().int().min(0).max(10).default(2),
+    concurrency: schemas_number().int().positive().max(256).default(8)
+};
+/** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
+function parseOptions(schema, options, provider) {
+    const parsed = schema.safeParse(options);
+    if (parsed.success)
+        return parsed.data;
+    const issue = parsed.error.issues[0];
+    const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics';
+    throw new PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
+        hint: `see docs/metrics.md for the ${provider} provider's options`
+    });
+}
+/** The headers to send, with secrets read from the environment; a missing variable is an error. */
+function requestHeaders(options, env) {
+    const fromEnv = (name, option) => {
+        const value = env[name];
+        if (value === undefined || value === '') {
+            throw new PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
+        }
+        return value;
+    };
+    const headers = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+        headers[name] = typeof value === 'string' ? value : fromEnv(value.env, `headers.${name}.env`);
+    }
+    if (options.bearer_token_env) {
+        headers.Authorization = `Bearer ${fromEnv(options.bearer_token_env, 'bearer_token_env')}`;
+    }
+    if (options.basic_auth) {
+        const { username, username_env, password_env } = options.basic_auth;
+        const user = username ?? fromEnv(username_env, 'basic_auth.username_env');
+        const password = fromEnv(password_env, 'basic_auth.password_env');
+        headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    }
+    return headers;
+}
+/**
+ * Counts consecutive attempts on which the server could not be reached (no connection, no answer
+ * in time, 5xx), for the system_failure trigger. Any answer from the server resets the count.
+ */
+class SourceHealth {
+    consecutive = 0;
+    reason = '';
+    reached() {
+        this.consecutive = 0;
+        this.reason = '';
+    }
+    unreachable(reason) {
+        this.consecutive++;
+        this.reason = reason;
+    }
+    failures() {
+        return this.consecutive > 0 ? { consecutive: this.consecutive, reason: this.reason } : undefined;
+    }
+}
+/** For Observations.sourceFailures: how often in a row the provider's source could not be reached. */
+function sourceFailuresOf(provider) {
+    return 'sourceFailures' in provider
+        ? provider.sourceFailures()
+        : undefined;
+}
+const RETRY_BASE_MS = 100;
+function connect(options) {
+    const limit = limiterFor(new URL(options.url).origin, options.concurrency);
+    const health = new SourceHealth();
+    const attempts = options.retries + 1;
+    async function once(request, what) {
+        let response;
+        try {
+            response = await exchange(request, options.timeout_ms);
+        }
+        catch (error) {
+            const reason = error instanceof AnswerTimeout
+                ? `did not answer within ${options.timeout_ms} ms`
+                : `could not be reached (${error.code ?? error.message})`;
+            health.unreachable(`${what} ${reason}`);
+            return { ok: false, reason, retry: true };
+        }
+        const { text } = response;
+        if (response.status >= 500 || response.status === 429) {
+            const reason = `answered HTTP ${response.status}${excerpt(text)}`;
+            if (response.status >= 500)
+                health.unreachable(`${what} ${reason}`);
+            else
+                health.reached();
+            return { ok: false, status: response.status, reason, retry: true };
+        }
+        health.reached();
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            return {
+                ok: false,
+                status: response.status,
+                reason: `answered HTTP ${response.status} with malformed JSON (${error.message})${excerpt(text)}`,
+                retry: false
+            };
+        }
+        if (response.status < 200 || response.status > 299) {
+            return {
+                ok: false,
+                status: response.status,
+                json,
+                reason: `answered HTTP ${response.status}${excerpt(text)}`,
+                retry: false
+            };
+        }
+        return { ok: true, status: response.status, json, retry: false };
+    }
+    return {
+        health,
+        send: (request, what) => limit(async () => {
+            for (let attempt = 1;; attempt++) {
+                const { retry, ...answer } = await once(request, what);
+                if (answer.ok || !retry || attempt >= attempts) {
+                    if (!answer.ok && attempt > 1)
+                        answer.reason += ` (after ${attempt} attempts)`;
+                    return answer;
+                }
+                await new Promise(resolve => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)));
+            }
+        })
+    };
+}
+class AnswerTimeout extends Error {
+}
+// Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
+// hundreds of small queries, and fetch spends several times more CPU on each (measured by
+// bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
+// process open.
+const agents = {
+    'http:': new external_node_http_.Agent({ keepAlive: true }),
+    'https:': new external_node_https_namespaceObject.Agent({ keepAlive: true })
+};
+/** One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs. */
+function exchange(request, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const url = new URL(request.url);
+        const client = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+        const outgoing = client.request(url, {
+            method: request.method,
+            headers: {
+                Accept: 'application/json',
+                ...request.headers,
+                ...(request.body !== undefined
+                    ? { 'Content-Length': String(Buffer.byteLength(request.body)) }
+                    : {})
+            },
+            agent: agents[url.protocol]
+        }, incoming => {
+            const chunks = [];
+            incoming.on('data', (chunk) => chunks.push(chunk));
+            incoming.on('error', fail);
+            incoming.on('end', () => {
+                clearTimeout(timer);
+                resolve({
+                    status: incoming.statusCode ?? 0,
+                    text: Buffer.concat(chunks).toString('utf8')
+                });
+            });
+        });
+        const timer = setTimeout(() => fail(new AnswerTimeout()), timeoutMs);
+        function fail(error) {
+            clearTimeout(timer);
+            outgoing.destroy();
+            reject(error);
+        }
+        outgoing.on('error', fail);
+        outgoing.end(request.body);
+    });
+}
+function excerpt(text) {
+    const trimmed = text.trim().replace(/\s+/g, ' ');
+    if (!trimmed)
+        return '';
+    return `: ${trimmed.length > 200 ? `${trimmed.slice(0, 200)}...` : trimmed}`;
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/derived.js
+
+
+// performance_degradation is the relative increase of a latency metric over a baseline:
+//   per experiment group: latency(group) / latency(control group) - 1
+//   for the whole rollout: latency(now) / latency(baseline_offset earlier) - 1
+// unless the policy gives performance_degradation a query of its own, which then wins.
+const PERFORMANCE_DEGRADATION = 'performance_degradation';
+const degradationSchema = strictObject({
+    latency: schemas_string().min(1),
+    control_group: schemas_string().min(1).default('control'),
+    baseline_offset: schemas_string()
+        .refine(s => parseDuration(s).ok, { message: 'baseline_offset must be a duration such as 1d' })
+        .optional()
+});
+/** The relative change of `current` over `baseline`, or why there is none. */
+function relativeChange(current, baseline) {
+    if (!(baseline > 0))
+        return { reason: `the baseline latency is ${baseline}, not above 0` };
+    return { value: current / baseline - 1 };
+}
+/** The pointwise relative change of two series, matching points `shiftS` seconds apart. */
+function relativeSeries(current, baseline, shiftS = 0) {
+    const byTime = new Map(baseline.map(([t, v]) => [Math.round((t + shiftS) * 1000), v]));
+    const out = [];
+    for (const [t, v] of current) {
+        const base = byTime.get(Math.round(t * 1000));
+        if (base === undefined)
+            continue;
+        const change = relativeChange(v, base);
+        out.push([t, 'value' in change ? change.value : NaN]);
+    }
+    return out;
+}
+/** A duration the options schema has already checked, in ms (0 when absent). */
+function durationMs(text) {
+    const parsed = text === undefined ? undefined : parseDuration(text);
+    return parsed?.ok ? parsed.value : 0;
+}
+const keyOf = (r) => `${r.metric}\u0000${r.group ?? ''}`;
+/**
+ * Reads `requests` through `read`, computing performance_degradation from latency readings where
+ * the policy has no query for it (`hasQuery` false) and `options` says how.
+ */
+async function readWithDerived(requests, context, options, hasQuery, read) {
+    const derived = (r) => options !== undefined && r.metric === PERFORMANCE_DEGRADATION && !hasQuery(r);
+    const wanted = new Map();
+    const want = (request) => {
+        const existing = wanted.get(keyOf(request));
+        const rangeMs = Math.max(request.rangeMs ?? 0, existing?.rangeMs ?? 0);
+        wanted.set(keyOf(request), {
+            metric: request.metric,
+            ...(request.group !== undefined ? { group: request.group } : {}),
+            ...(rangeMs > 0 ? { rangeMs } : {})
+        });
+    };
+    const baselineWanted = [];
+    for (const request of requests) {
+        if (!derived(request)) {
+            want(request);
+            continue;
+        }
+        const latency = { ...request, metric: options.latency };
+        want(latency);
+        if (request.group !== undefined)
+            want({ ...latency, group: options.control_group });
+        else if (options.baseline_offset)
+            baselineWanted.push(latency);
+    }
+    const offsetMs = durationMs(options?.baseline_offset);
+    const [now, before] = await Promise.all([
+        read([...wanted.values()], context),
+        baselineWanted.length
+            ? read(baselineWanted, { ...context, now: new Date(context.now.getTime() - offsetMs) })
+            : Promise.resolve([])
+    ]);
+    const found = new Map(now.map(r => [keyOf(r), r]));
+    const foundBefore = new Map(before.map(r => [keyOf(r), r]));
+    return requests.map(request => {
+        if (!derived(request))
+            return found.get(keyOf(request));
+        const { latency, control_group: control, baseline_offset: offset } = options;
+        const current = found.get(keyOf({ metric: latency, group: request.group }));
+        const baseline = request.group !== undefined
+            ? found.get(keyOf({ metric: latency, group: control }))
+            : foundBefore.get(keyOf({ metric: latency }));
+        const label = request.group !== undefined ? ` for group ${request.group}` : '';
+        const noData = (reason) => ({
+            metric: request.metric,
+            ...(request.group !== undefined ? { group: request.group } : {}),
+            value: null,
+            reason: `${PERFORMANCE_DEGRADATION}${label}: ${reason}`
+        });
+        if (!baseline) {
+            return noData(`the policy has no query for it and no baseline_offset to compare ${latency} with`);
+        }
+        const baselineName = request.group !== undefined
+            ? `${latency} of group ${control}`
+            : `${latency} ${offset} earlier`;
+        if (current.value === null)
+            return noData(`${latency}${label} has no data: ${current.reason}`);
+        if (baseline.value === null)
+            return noData(`${baselineName} has no data: ${baseline.reason}`);
+        const change = relativeChange(current.value, baseline.value);
+        if (!('value' in change))
+            return noData(`${baselineName}: ${change.reason}`);
+        const series = current.series && baseline.series
+            ? relativeSeries(current.series, baseline.series, request.group ? 0 : offsetMs / 1000)
+            : undefined;
+        return {
+            metric: request.metric,
+            ...(request.group !== undefined ? { group: request.group } : {}),
+            value: change.value,
+            ...(series ? { series } : {})
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/json-path.js
+// A small JSON path: `$`, then `.name`, `['any name']` or `[index]` steps, where a negative index
+// counts from the end (`[-1]` is the last point of a time series). Enough to pick one number out of
+// Datadog's, New Relic's or any JSON answer, without a query language of its own.
+const STEP = /^(?:\.([A-Za-z_$][\w$-]*)|\[(-?\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\])/;
+/** Parses a path, or returns why it is not one. */
+function parseJsonPath(path) {
+    if (!path.startsWith('$'))
+        return { error: `JSON path "${path}" must start with $` };
+    const steps = [];
+    let rest = path.slice(1);
+    while (rest.length > 0) {
+        const match = STEP.exec(rest);
+        if (!match)
+            return { error: `JSON path "${path}" is not understood at "${rest}"` };
+        if (match[1] !== undefined)
+            steps.push(match[1]);
+        else if (match[2] !== undefined)
+            steps.push(Number(match[2]));
+        else
+            steps.push((match[3] ?? match[4]).replace(/\\(.)/g, '$1'));
+        rest = rest.slice(match[0].length);
+    }
+    return { steps };
+}
+/** Follows the steps; `found: false` says which step found nothing. */
+function followJsonPath(json, steps) {
+    let current = json;
+    let walked = '$';
+    for (const step of steps) {
+        if (typeof step === 'number') {
+            if (!Array.isArray(current))
+                return { found: false, reason: `${walked} is ${kind(current)}, not a list` };
+            const index = step < 0 ? current.length + step : step;
+            if (index < 0 || index >= current.length)
+                return { found: false, reason: `${walked} has ${current.length} items, no [${step}]` };
+            current = current[index];
+            walked += `[${step}]`;
+        }
+        else {
+            if (current === null || typeof current !== 'object' || Array.isArray(current))
+                return { found: false, reason: `${walked} is ${kind(current)}, not an object` };
+            if (!Object.hasOwn(current, step))
+                return { found: false, reason: `${walked} has no "${step}"` };
+            current = current[step];
+            walked += `.${step}`;
+        }
+    }
+    return { found: true, value: current };
+}
+function kind(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/template.js
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+// The same, matching only where lastIndex points (its own object: lastIndex is shared state).
+const PLACEHOLDER_HERE = new RegExp(PLACEHOLDER.source, 'y');
+/** The placeholder names a template uses, in order of appearance, without repeats. */
+function placeholders(template) {
+    return [...new Set([...template.matchAll(PLACEHOLDER)].map(m => m[1]))];
+}
+/** Throws a PhasegateError naming the query when a template uses a placeholder that does not exist. */
+function checkPlaceholders(template, allowed, where) {
+    for (const name of placeholders(template)) {
+        if (!allowed.includes(name)) {
+            throw new PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
+                hint: `the placeholders are ${allowed.map(a => `{{${a}}}`).join(', ')}`
+            });
+        }
+    }
+}
+/** Substitutes every placeholder with `escape(value)`; a missing value or a refused one is a reason. */
+function render(template, values, escape) {
+    try {
+        const text = template.replace(PLACEHOLDER, (_, name) => {
+            const value = values[name];
+            if (value === undefined)
+                throw new RefusedValue(`{{${name}}} has no value here`);
+            return escape(value, name);
+        });
+        return { ok: true, text };
+    }
+    catch (error) {
+        if (error instanceof RefusedValue)
+            return { ok: false, reason: error.message };
+        throw error;
+    }
+}
+class RefusedValue extends Error {
+}
+/** Called from an escaper: the value cannot be placed, for this reason; render() returns it. */
+function refuse(reason) {
+    throw new RefusedValue(reason);
+}
+const IDENTIFIER = /^[A-Za-z0-9_:]+$/;
+const PROM_DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+/** Renders a PromQL template with every value escaped for the place it stands in. */
+function renderPromQL(template, values) {
+    let out = '';
+    let context = 'code';
+    let regexString = false;
+    for (let i = 0; i < template.length;) {
+        PLACEHOLDER_HERE.lastIndex = i;
+        const match = PLACEHOLDER_HERE.exec(template);
+        if (match) {
+            const name = match[1];
+            const value = values[name];
+            if (value === undefined)
+                return { ok: false, reason: `{{${name}}} has no value here` };
+            const written = promValue(value, name, context, regexString);
+            if (!written.ok)
+                return written;
+            out += written.text;
+            i += match[0].length;
+            continue;
+        }
+        const char = template[i];
+        out += char;
+        if (context === 'code') {
+            if (char === '"' || char === "'") {
+                context = char === '"' ? 'double' : 'single';
+                regexString = /[=!]~\s*$/.test(out.slice(0, -1));
+            }
+            else if (char === '`')
+                context = 'raw';
+            else if (char === '#')
+                context = 'comment';
+        }
+        else if ((context === 'double' || context === 'single') && char === '\\') {
+            out += template[i + 1] ?? '';
+            i++;
+        }
+        else if ((context === 'double' && char === '"') ||
+            (context === 'single' && char === "'") ||
+            (context === 'raw' && char === '`') ||
+            (context === 'comment' && char === '\n')) {
+            context = 'code';
+        }
+        i++;
+    }
+    return { ok: true, text: out };
+}
+function promValue(value, name, context, regex) {
+    switch (context) {
+        case 'double':
+        case 'single': {
+            const quote = context === 'double' ? '"' : "'";
+            const literal = regex ? quoteRegex(value) : value;
+            return { ok: true, text: escapeStringLiteral(literal, quote) };
+        }
+        case 'raw':
+            return value.includes('`')
+                ? { ok: false, reason: `{{${name}}} value ${JSON.stringify(value)} contains a backtick` }
+                : { ok: true, text: value };
+        case 'comment':
+            return { ok: true, text: value.replace(/[\r\n]/g, ' ') };
+        case 'code': {
+            const pattern = name === 'window' ? PROM_DURATION : IDENTIFIER;
+            return pattern.test(value)
+                ? { ok: true, text: value }
+                : {
+                    ok: false,
+                    reason: `{{${name}}} value ${JSON.stringify(value)} cannot stand outside quotes in PromQL; ` +
+                        `write it inside a label matcher's quotes, e.g. group="{{${name}}}"`
+                };
+        }
+    }
+}
+function escapeStringLiteral(value, quote) {
+    let out = '';
+    for (const char of value) {
+        if (char === '\\' || char === quote)
+            out += `\\${char}`;
+        else if (char === '\n')
+            out += '\\n';
+        else if (char === '\r')
+            out += '\\r';
+        else if (char === '\t')
+            out += '\\t';
+        else if (char < ' ' || char === '\u007f') {
+            out += `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+        }
+        else
+            out += char;
+    }
+    return out;
+}
+/** RE2 (Prometheus's regex engine) metacharacters quoted, as Go's regexp.QuoteMeta does. */
+function quoteRegex(value) {
+    return value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/queries.js
+
+// Which template answers a request. One metric is often wanted both for the whole rollout (a gate)
+// and per experiment group (the experiment's success metrics), so a policy may give a per-group
+// template under `group_queries`; otherwise a `queries` template serves per-group requests only when
+// it uses {{group}}, and rollout-wide requests only when it does not.
+function templateFor(request, queries, groupQueries) {
+    const plain = queries[request.metric];
+    if (request.group !== undefined) {
+        const template = groupQueries[request.metric] ?? plain;
+        if (template === undefined)
+            return { reason: `the policy has no query for ${request.metric} (metrics.queries)` };
+        if (!placeholders(template).includes('group')) {
+            return {
+                reason: `the query for ${request.metric} has no {{group}}, so it cannot be read per group; add one under metrics.group_queries`
+            };
+        }
+        return { template };
+    }
+    if (plain === undefined)
+        return { reason: `the policy has no query for ${request.metric} (metrics.queries)` };
+    if (placeholders(plain).includes('group')) {
+        return {
+            reason: `the query for ${request.metric} uses {{group}}, so it cannot be read for the whole rollout; give it a query without {{group}}`
+        };
+    }
+    return { template: plain };
+}
+function hasTemplate(request, queries, groupQueries) {
+    return 'template' in templateFor(request, queries, groupQueries);
+}
+function noData(request, reason) {
+    return {
+        metric: request.metric,
+        ...(request.group !== undefined ? { group: request.group } : {}),
+        value: null,
+        reason
+    };
+}
+function reading(request, value) {
+    return {
+        metric: request.metric,
+        ...(request.group !== undefined ? { group: request.group } : {}),
+        value
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/value.js
+/**
+ * Exactly one finite number, or why the answer is not one. Prometheus writes sample values as
+ * strings ("0.004", "NaN", "+Inf"), JSON APIs as numbers; both are accepted.
+ */
+function finiteNumber(raw) {
+    if (Array.isArray(raw))
+        return { reason: `several values (${raw.length}) where one is expected` };
+    if (raw === null || raw === undefined)
+        return { reason: 'the value is null' };
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumber(raw) : undefined;
+    if (value === undefined)
+        return { reason: `the value ${JSON.stringify(raw)} is not a number` };
+    if (Number.isNaN(value))
+        return { reason: 'the value is NaN' };
+    if (!Number.isFinite(value))
+        return { reason: `the value is ${value > 0 ? '+Inf' : '-Inf'}` };
+    return { value };
+}
+function parseNumber(text) {
+    const trimmed = text.trim();
+    if (/^[+-]?nan$/i.test(trimmed))
+        return NaN;
+    if (/^[+-]?inf(inity)?$/i.test(trimmed))
+        return trimmed.startsWith('-') ? -Infinity : Infinity;
+    const value = trimmed === '' ? NaN : Number(trimmed);
+    return Number.isNaN(value) ? undefined : value;
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/http.js
+
+
+
+
+
+
+
+
+// The `http` provider reads any JSON endpoint: each metric's query is substituted into the URL
+// ({{query}}, URL-encoded) or into the string values of a JSON body, and a JSON path picks the
+// number out of the answer. Datadog and New Relic examples are in docs/metrics.md.
+/** Placeholders in a metric's query. */
+const HTTP_QUERY_PLACEHOLDERS = ['feature', 'phase', 'group', 'window'];
+/** Placeholders in the url and body: the query's, the rendered query, and the time range. */
+const HTTP_REQUEST_PLACEHOLDERS = [
+    ...HTTP_QUERY_PLACEHOLDERS,
+    'query',
+    'metric',
+    'from',
+    'to',
+    'from_ms',
+    'to_ms'
+];
+const jsonPath = schemas_string().refine(p => 'steps' in parseJsonPath(p), {
+    message: 'not a JSON path such as $.series[0].pointlist[-1][1]'
+});
+const http_optionsSchema = strictObject({
+    ...connectionShape,
+    method: schemas_enum(['GET', 'POST']).default('GET'),
+    body: unknown().optional(),
+    value_path: jsonPath,
+    value_paths: record(schemas_string(), jsonPath).default({}),
+    series_path: jsonPath.optional(),
+    series_time_unit: schemas_enum(['s', 'ms']).default('s'),
+    group_queries: record(schemas_string(), schemas_string()).default({}),
+    performance_degradation: degradationSchema.optional()
+})
+    .refine(o => o.body === undefined || o.method === 'POST', {
+    message: 'a body is sent only with method: POST',
+    path: ['body']
+});
+// Values substituted into a query must be names (as the policy's own names are) or a duration: the
+// query language behind an HTTP API is unknown here, so nothing that could quote or operate passes.
+const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+function createHttpProvider(config) {
+    const options = parseOptions(http_optionsSchema, config.options, 'http');
+    const queries = config.queries;
+    const groupQueries = options.group_queries;
+    for (const [metric, template] of Object.entries(queries))
+        checkPlaceholders(template, HTTP_QUERY_PLACEHOLDERS, `metrics.queries.${metric}`);
+    for (const [metric, template] of Object.entries(groupQueries))
+        checkPlaceholders(template, HTTP_QUERY_PLACEHOLDERS, `metrics.group_queries.${metric}`);
+    checkPlaceholders(options.url, HTTP_REQUEST_PLACEHOLDERS, 'metrics.url');
+    for (const text of stringsIn(options.body))
+        checkPlaceholders(text, HTTP_REQUEST_PLACEHOLDERS, 'metrics.body');
+    const steps = (path) => parseJsonPath(path).steps;
+    const valueSteps = (metric) => steps(options.value_paths[metric] ?? options.value_path);
+    const seriesSteps = options.series_path ? steps(options.series_path) : undefined;
+    const server = `the metrics endpoint ${new URL(options.url).origin}`;
+    let connection;
+    const readOne = async (request, context, headers) => {
+        const label = request.group ? `${request.metric} for group ${request.group}` : request.metric;
+        const fail = (reason) => noData(request, `${label}: ${reason}`);
+        const chosen = templateFor(request, queries, groupQueries);
+        if (!('template' in chosen))
+            return noData(request, chosen.reason);
+        const names = {
+            feature: context.feature,
+            phase: context.phase,
+            group: request.group,
+            window: context.window
+        };
+        const query = render(chosen.template, names, (value, name) => {
+            if (!SAFE_VALUE.test(value))
+                refuse(`{{${name}}} value ${JSON.stringify(value)} is not a plain name`);
+            return value;
+        });
+        if (!query.ok)
+            return fail(query.reason);
+        const toMs = context.now.getTime();
+        const spanMs = Math.max(windowMs(context.window), request.rangeMs ?? 0);
+        const values = {
+            ...names,
+            query: query.text,
+            metric: request.metric,
+            from: String(Math.floor((toMs - spanMs) / 1000)),
+            to: String(Math.floor(toMs / 1000)),
+            from_ms: String(toMs - spanMs),
+            to_ms: String(toMs)
+        };
+        const url = render(options.url, values, encodeURIComponent);
+        if (!url.ok)
+            return fail(url.reason);
+        let body;
+        if (options.body !== undefined) {
+            const rendered = renderJson(options.body, values);
+            if (!rendered.ok)
+                return fail(rendered.reason);
+            body = rendered.value;
+        }
+        const answer = await connection.send({
+            method: options.method,
+            url: url.text,
+            headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        }, server);
+        if (!answer.ok)
+            return fail(`${server} ${answer.reason}`);
+        const found = followJsonPath(answer.json, valueSteps(request.metric));
+        if (!found.found)
+            return fail(`no value in the answer: ${found.reason}`);
+        const number = finiteNumber(found.value);
+        if (!('value' in number))
+            return fail(number.reason);
+        if (!request.rangeMs || !seriesSteps)
+            return reading(request, number.value);
+        const points = followJsonPath(answer.json, seriesSteps);
+        const series = points.found ? toSeries(points.value, options.series_time_unit) : undefined;
+        return series
+            ? { ...reading(request, number.value), series }
+            : {
+                ...reading(request, number.value),
+                reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
+            };
+    };
+    return {
+        name: 'http',
+        sourceFailures: () => connection?.health.failures(),
+        async read(requests, context) {
+            const headers = requestHeaders(options, context.env);
+            connection ??= connect(options);
+            return readWithDerived(requests, context, options.performance_degradation, r => hasTemplate(r, queries, groupQueries), (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers))));
+        }
+    };
+}
+function windowMs(window) {
+    const parsed = parseDuration(window);
+    return parsed.ok ? parsed.value : 0;
+}
+/** Every string in a JSON value, where placeholders may stand. */
+function stringsIn(value) {
+    if (typeof value === 'string')
+        return [value];
+    if (Array.isArray(value))
+        return value.flatMap(stringsIn);
+    if (value !== null && typeof value === 'object')
+        return Object.values(value).flatMap(stringsIn);
+    return [];
+}
+// Substituting into the parsed body's strings, never into its text, so no value can change the
+// body's structure; JSON.stringify quotes whatever the value holds.
+function renderJson(value, values) {
+    let failed;
+    const walk = (node) => {
+        if (typeof node === 'string') {
+            const rendered = render(node, values, v => v);
+            if (!rendered.ok)
+                failed ??= rendered;
+            return rendered.ok ? rendered.text : node;
+        }
+        if (Array.isArray(node))
+            return node.map(walk);
+        if (node !== null && typeof node === 'object')
+            return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
+        return node;
+    };
+    const out = walk(value);
+    return failed && !failed.ok ? { ok: false, reason: failed.reason } : { ok: true, value: out };
+}
+function toSeries(raw, unit) {
+    if (!Array.isArray(raw))
+        return undefined;
+    const out = [];
+    for (const point of raw) {
+        if (!Array.isArray(point) || typeof point[0] !== 'number')
+            return undefined;
+        const number = finiteNumber(point[1]);
+        out.push([unit === 'ms' ? point[0] / 1000 : point[0], 'value' in number ? number.value : NaN]);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/prometheus.js
+
+
+
+
+
+
+
+// The `prometheus` provider reads the Prometheus HTTP API (/api/v1/query at the evaluation time,
+// /api/v1/query_range for `for:` windows and trends), so it also works with Thanos, Mimir,
+// VictoriaMetrics and Grafana Cloud. Each query must come back as exactly one finite number.
+const PROMETHEUS_PLACEHOLDERS = ['feature', 'phase', 'group', 'window'];
+// Prometheus refuses range queries of more than 11,000 points; stay well below.
+const MAX_POINTS = 10_000;
+const prometheus_optionsSchema = strictObject({
+    ...connectionShape,
+    step: schemas_string()
+        .refine(s => parseDuration(s).ok, { message: 'step must be a duration such as 1m' })
+        .default('1m'),
+    group_queries: record(schemas_string(), schemas_string()).default({}),
+    // How many observations a metric's value rests on, for gates with min_samples.
+    sample_queries: record(schemas_string(), schemas_string()).default({}),
+    group_sample_queries: record(schemas_string(), schemas_string()).default({}),
+    performance_degradation: degradationSchema.optional()
+});
+function createPrometheusProvider(config) {
+    const options = parseOptions(prometheus_optionsSchema, config.options, 'prometheus');
+    const queries = config.queries;
+    const groupQueries = options.group_queries;
+    const templates = {
+        queries,
+        group_queries: groupQueries,
+        sample_queries: options.sample_queries,
+        group_sample_queries: options.group_sample_queries
+    };
+    for (const [option, map] of Object.entries(templates)) {
+        for (const [metric, template] of Object.entries(map))
+            checkPlaceholders(template, PROMETHEUS_PLACEHOLDERS, `metrics.${option}.${metric}`);
+    }
+    const stepS = durationMs(options.step) / 1000;
+    const base = options.url.replace(/\/+$/, '');
+    const server = `Prometheus at ${base}`;
+    let connection;
+    const evaluate = async (template, label, request, context, headers) => {
+        const fail = (reason) => noData(request, `${label}: ${reason}`);
+        const query = renderPromQL(template, {
+            feature: context.feature,
+            phase: context.phase,
+            group: request.group,
+            window: context.window
+        });
+        if (!query.ok)
+            return fail(query.reason);
+        const endS = context.now.getTime() / 1000;
+        const form = new URLSearchParams({ query: query.text });
+        const rangeS = (request.rangeMs ?? 0) / 1000;
+        let path = '/api/v1/query';
+        if (rangeS > 0) {
+            // The range ends at the evaluation time exactly, so its last point is the current value.
+            const step = Math.max(stepS, Math.ceil(rangeS / MAX_POINTS));
+            path = '/api/v1/query_range';
+            form.set('start', String(endS - Math.ceil(rangeS / step) * step));
+            form.set('end', String(endS));
+            form.set('step', String(step));
+        }
+        else {
+            form.set('time', String(endS));
+        }
+        const answer = await connection.send({
+            method: 'POST',
+            url: base + path,
+            headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: form.toString()
+        }, server);
+        if (!answer.ok)
+            return fail(`${server} ${answer.reason}${prometheusError(answer.json)}`);
+        const parsed = answerSchema.safeParse(answer.json);
+        if (!parsed.success)
+            return fail(`${server} answered with JSON that is not a Prometheus query result`);
+        const { data } = parsed.data;
+        if (parsed.data.status !== 'success' || !data)
+            return fail(`${server} answered status ${parsed.data.status}${prometheusError(answer.json)}`);
+        return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail);
+    };
+    const readOne = async (request, context, headers) => {
+        const label = request.group ? `${request.metric} for group ${request.group}` : request.metric;
+        const chosen = templateFor(request, queries, groupQueries);
+        if (!('template' in chosen))
+            return noData(request, chosen.reason);
+        const sampleRequest = {
+            metric: request.metric,
+            ...(request.group ? { group: request.group } : {})
+        };
+        const samplesTemplate = templateFor(sampleRequest, options.sample_queries, options.group_sample_queries);
+        const [reading, samples] = await Promise.all([
+            evaluate(chosen.template, label, request, context, headers),
+            'template' in samplesTemplate
+                ? evaluate(samplesTemplate.template, `${label} samples`, sampleRequest, context, headers)
+                : undefined
+        ]);
+        if (!samples || reading.value === null)
+            return reading;
+        return samples.value === null
+            ? { ...reading, reason: samples.reason }
+            : { ...reading, samples: Math.max(0, Math.round(samples.value)) };
+    };
+    return {
+        name: 'prometheus',
+        sourceFailures: () => connection?.health.failures(),
+        async read(requests, context) {
+            const headers = requestHeaders(options, context.env);
+            connection ??= connect(options);
+            return readWithDerived(requests, context, options.performance_degradation, r => hasTemplate(r, queries, groupQueries), (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers))));
+        }
+    };
+}
+const sampleSchema = tuple([schemas_number(), schemas_string()]);
+const seriesSchema = object({
+    metric: record(schemas_string(), schemas_string()).default({}),
+    value: sampleSchema.optional(),
+    values: array(sampleSchema).optional()
+});
+const answerSchema = object({
+    status: schemas_string(),
+    data: object({
+        resultType: schemas_string(),
+        result: union([sampleSchema, array(seriesSchema)])
+    })
+        .optional()
+});
+function prometheusError(json) {
+    if (json === null || typeof json !== 'object')
+        return '';
+    const { errorType, error } = json;
+    return typeof error === 'string'
+        ? ` (${typeof errorType === 'string' ? `${errorType}: ` : ''}${error})`
+        : '';
+}
+function oneSeries(result) {
+    if (result.length === 0)
+        return { reason: 'the query returned no series (empty result)' };
+    if (result.length > 1) {
+        const shown = result.slice(0, 3).map(s => `{${Object.entries(s.metric)
+            .map(([k, v]) => `${k}="${v}"`)
+            .join(', ')}}`);
+        return {
+            reason: `the query returned ${result.length} series where one is expected (${shown.join(', ')}${result.length > 3 ? ', ...' : ''}); aggregate them, e.g. with sum()`
+        };
+    }
+    return { series: result[0] };
+}
+function fromInstant(request, data, fail) {
+    let raw;
+    if (data.resultType === 'scalar' && !isSeriesList(data.result))
+        raw = data.result[1];
+    else if (data.resultType === 'vector' && isSeriesList(data.result)) {
+        const one = oneSeries(data.result);
+        if (!('series' in one))
+            return fail(one.reason);
+        raw = one.series.value?.[1];
+    }
+    else {
+        return fail(`the query returns a ${data.resultType}, not one number; use an instant vector or scalar expression`);
+    }
+    const number = finiteNumber(raw);
+    if (!('value' in number))
+        return fail(number.reason);
+    return reading(request, number.value);
+}
+function fromMatrix(request, data, endS, fail) {
+    if (data.resultType !== 'matrix' || !isSeriesList(data.result))
+        return fail(`the range query returned a ${data.resultType}, not a range of one series`);
+    const one = oneSeries(data.result);
+    if (!('series' in one))
+        return { ...fail(one.reason), ...(data.result.length ? {} : { series: [] }) };
+    const series = (one.series.values ?? []).map(([t, v]) => {
+        const number = finiteNumber(v);
+        return [t, 'value' in number ? number.value : NaN];
+    });
+    const last = series[series.length - 1];
+    if (!last || Math.abs(last[0] - endS) > 1e-3) {
+        return {
+            ...fail(`no sample at the evaluation time${last ? ` (the last is at ${new Date(last[0] * 1000).toISOString()})` : ''}`),
+            series
+        };
+    }
+    const number = finiteNumber(one.series.values[one.series.values.length - 1][1]);
+    if (!('value' in number))
+        return { ...fail(number.reason), series };
+    return { ...reading(request, number.value), series };
+}
+function isSeriesList(result) {
+    return result.length === 0 || typeof result[0] === 'object';
+}
+
 ;// CONCATENATED MODULE: ./lib/metrics/index.js
 
 
+
+
 const PROVIDERS = {
-    file: createFileProvider
+    file: createFileProvider,
+    prometheus: createPrometheusProvider,
+    http: createHttpProvider
 };
 function createProvider(config) {
     const factory = PROVIDERS[config.provider];
@@ -53528,6 +54644,7 @@ function createProvider(config) {
     }
     return factory(config);
 }
+
 
 ;// CONCATENATED MODULE: ./lib/policy/schema.js
 
@@ -53639,6 +54756,19 @@ const policySchema = strictObject({
     experiments: record(schema_name, experimentSchema).optional(),
     monitoring: strictObject({
         alerts: record(schemas_string(), alertSchema).optional(),
+        trends: record(schemas_string(), strictObject({
+            window: durationSchema,
+            increase: schemas_number().positive().optional(),
+            decrease: schemas_number().positive().optional()
+        })
+            .refine(t => t.increase !== undefined || t.decrease !== undefined, {
+            message: 'a trend needs increase or decrease',
+            params: { hint: 'e.g. { window: 10m, increase: 0.5 } alerts on a 50% rise' }
+        }))
+            .optional()
+            .meta({
+            description: "Trend alerts: compare the latest window with the one before (the seed's check_trend_alerts)"
+        }),
         dashboards: array(schemas_string()).optional()
     })
         .optional(),
@@ -53962,7 +55092,13 @@ async function workspace_observe(rollout, state, options) {
         window: '5m',
         env: options.env ?? process.env
     });
-    return { readings, approvals: options.approvals, checks: options.checks };
+    const failures = sourceFailuresOf(provider);
+    return {
+        readings,
+        approvals: options.approvals,
+        checks: options.checks,
+        ...(failures ? { sourceFailures: failures } : {})
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/action/remote.js
@@ -54504,8 +55640,8 @@ async function commitTransition(options) {
 async function evaluateAll(options) {
     const rollouts = await loadRollouts(options.cwd, options.policies);
     const approvals = options.approvedBy.map(user => ({ user }));
-    const outcomes = [];
-    for (const rollout of rollouts) {
+    // Every policy's reads go out at once; the providers bound the load per metrics server.
+    return Promise.all(rollouts.map(async (rollout) => {
         const state = currentState(rollout, options.now);
         const observations = await observe(rollout, state, {
             now: options.now,
@@ -54513,13 +55649,8 @@ async function evaluateAll(options) {
             checks: options.checks,
             metricsFile: options.metricsFile
         });
-        outcomes.push({
-            rollout,
-            state,
-            decision: decide(rollout.policy, state, observations, options.now)
-        });
-    }
-    return outcomes;
+        return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) };
+    }));
 }
 /**
  * Observe, decide and act for every policy: the scheduled job's whole work. Every policy is
@@ -54886,13 +56017,13 @@ async function findOpenPullRequestWithBody(client, repo, head) {
 
 
 
-const refuse = (reason) => ({ ok: false, reason });
+const state_change_refuse = (reason) => ({ ok: false, reason });
 function judgeStateChange(change) {
     const { policy, baseState, decision, statePath } = change;
     if (!baseState)
-        return refuse(`${statePath}: the rollout has not started; start it with \`phasegate init\``);
+        return state_change_refuse(`${statePath}: the rollout has not started; start it with \`phasegate init\``);
     if (change.headText === undefined)
-        return refuse(`${statePath} is deleted`);
+        return state_change_refuse(`${statePath} is deleted`);
     let head;
     try {
         head = parseStateText(change.headText, statePath, policy);
@@ -54900,28 +56031,28 @@ function judgeStateChange(change) {
     catch (error) {
         if (!(error instanceof PhasegateError))
             throw error;
-        return refuse(`${statePath} is not a valid state file: ${error.format()}`);
+        return state_change_refuse(`${statePath} is not a valid state file: ${error.format()}`);
     }
     const t = head.lastTransition;
     const before = baseState.lastTransition;
     if (!t || (before && t.at === before.at && t.kind === before.kind && t.to === before.to))
-        return refuse(`${statePath} is edited outside a phasegate transition (the last transition is unchanged)`);
+        return state_change_refuse(`${statePath} is edited outside a phasegate transition (the last transition is unchanged)`);
     if (t.from !== baseState.phase)
-        return refuse(`the transition starts from ${t.from} but the rollout is in ${baseState.phase}`);
+        return state_change_refuse(`the transition starts from ${t.from} but the rollout is in ${baseState.phase}`);
     const next = nextPhase(policy, baseState.phase);
     const previous = previousPhase(policy, baseState.phase);
     if (t.kind === 'advance') {
         if (t.to !== next?.name)
-            return refuse(next
+            return state_change_refuse(next
                 ? `skips from ${t.from} to ${t.to}: an advance moves one phase, to ${next.name}`
                 : `${t.from} is the final phase: there is nothing to advance to`);
     }
     else if (t.kind === 'rollback' || t.kind === 'emergency') {
         if (t.to !== (previous?.name ?? baseState.phase))
-            return refuse(`rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`);
+            return state_change_refuse(`rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`);
     }
     else {
-        return refuse(`a ${t.kind} transition is not made through a pull request`);
+        return state_change_refuse(`a ${t.kind} transition is not made through a pull request`);
     }
     const expected = {
         ...baseState,
@@ -54931,19 +56062,19 @@ function judgeStateChange(change) {
         lastTransition: t
     };
     if (renderState(expected, change.baseText) !== change.headText)
-        return refuse(`${statePath} changes more than the ${t.kind} transition writes (${differingKeys(expected, head).join(', ') || 'formatting'})`);
+        return state_change_refuse(`${statePath} changes more than the ${t.kind} transition writes (${differingKeys(expected, head).join(', ') || 'formatting'})`);
     const record = change.headRecord;
     if (!record || record.kind !== t.kind || record.from !== t.from || record.to !== t.to)
-        return refuse(`${statePath} changes without a phasegate transition commit (no matching Phasegate-* trailers)`);
+        return state_change_refuse(`${statePath} changes without a phasegate transition commit (no matching Phasegate-* trailers)`);
     if (!sameEvidence(record.evidence, t.evidence))
-        return refuse(`the evidence in ${statePath} differs from the transition commit's trailers: it was edited`);
+        return state_change_refuse(`the evidence in ${statePath} differs from the transition commit's trailers: it was edited`);
     if (t.kind !== 'advance')
         return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` };
     const broken = inconsistentEvidence(policy, t.from, t.evidence);
     if (broken)
-        return refuse(broken);
+        return state_change_refuse(broken);
     if (decision.action !== 'advance' || decision.target !== t.to)
-        return refuse(`the gates to advance to ${t.to} do not pass now: ${decision.reason}`);
+        return state_change_refuse(`the gates to advance to ${t.to} do not pass now: ${decision.reason}`);
     return {
         ok: true,
         summary: `advance ${t.from} -> ${t.to}: ${decision.reason}, ${decision.transition?.approvers.length ? `approved by ${decision.transition.approvers.join(', ')}` : 'no approval needed'}`
@@ -55557,6 +56688,7 @@ async function rollback(options) {
         reason: transition.reason,
         gates: [],
         alerts: [],
+        trends: [],
         triggers: [],
         awaitingApproval: false,
         transition
