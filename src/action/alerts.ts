@@ -1,0 +1,72 @@
+import type { Decision, EmergencyContact, Policy } from '../engine/types.js'
+import type { GitHubClient, RepoRef } from '../github/client.js'
+import { raiseAlertIssue, resolveAlertIssue } from '../github/issues.js'
+
+// Alerts as issues: one per feature and alert type. The open issues of a feature are listed once
+// per tick, so a tick in which no alert changes costs one request however many rules there are.
+
+/** Opens, comments on or closes each alert rule's issue; returns what it did, for the report. */
+export async function syncAlertIssues(
+  client: GitHubClient,
+  repo: RepoRef,
+  policy: Policy,
+  decision: Decision,
+  runUrl: string | undefined
+): Promise<string[]> {
+  if (policy.alerts.length === 0) return []
+  const { data } = await client.rest.issues.listForRepo({
+    ...repo,
+    state: 'open',
+    labels: `phasegate,phasegate:${policy.feature}`,
+    per_page: 100
+  })
+  const open = data
+    .filter(issue => !issue.pull_request)
+    .map(issue => ({
+      number: issue.number,
+      labels: issue.labels.map(l => (typeof l === 'string' ? l : (l.name ?? '')))
+    }))
+  const done: string[] = []
+  for (const rule of policy.alerts) {
+    const key = { feature: policy.feature, alert: rule.metric }
+    const issue = open.find(i => i.labels.includes(`alert:${rule.metric}`))
+    const alert = decision.alerts.find(a => a.metric === rule.metric)
+    if (alert) {
+      if (issue?.labels.includes(`severity:${alert.severity}`)) continue
+      const body = [
+        `**${alert.severity}**: ${alert.message}.`,
+        '',
+        `Phase ${decision.phase}; warning at ${alert.warning}, critical at ${alert.critical}.`,
+        `Decision: ${decision.action} (${decision.reason})`,
+        ...(runUrl ? ['', `Run: ${runUrl}`] : [])
+      ].join('\n')
+      const result = await raiseAlertIssue(client, repo, key, { severity: alert.severity, body })
+      done.push(
+        `alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`
+      )
+    } else if (issue) {
+      const number = await resolveAlertIssue(
+        client,
+        repo,
+        key,
+        `Recovered: ${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}.`
+      )
+      if (number !== undefined) done.push(`alert issue #${number} closed: ${rule.metric} recovered`)
+    }
+  }
+  return done
+}
+
+/** The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when none is given). */
+export function oncallMentions(contacts: EmergencyContact[], owner: string): string[] {
+  return contacts
+    .filter(c => c.oncall)
+    .flatMap(c => [
+      ...(c.team
+        ? [
+            `@${c.team.replace(/^@/, '').includes('/') ? c.team.replace(/^@/, '') : `${owner}/${c.team}`}`
+          ]
+        : []),
+      ...(c.user ? [`@${c.user.replace(/^@/, '')}`] : [])
+    ])
+}

@@ -1,0 +1,98 @@
+import { decide } from '../engine/decide.js'
+import { phaseNamed } from '../engine/ladder.js'
+import { PhasegateError } from '../errors.js'
+import { observeChecks } from '../github/checks.js'
+import { collectApprovals } from '../github/reviews.js'
+import { setCommitStatus } from '../github/statuses.js'
+import { git, runGit } from '../git/git.js'
+import { observe } from '../commands/workspace.js'
+import type { ActionContext } from './context.js'
+import { syncWithRemote } from './remote.js'
+import { approversOf, deployedState, landingCommit, selectRollouts, testsOf } from './rollouts.js'
+import { judgeBranch, type GitHubSide } from './tick-on-github.js'
+
+export interface CheckResult {
+  state: 'success' | 'failure'
+  description: string
+  /** One line per state file the pull request changes. */
+  details: string[]
+  sha: string
+  prNumber: number
+}
+
+const PR_HEAD = 'refs/remotes/phasegate/pr-head'
+
+/**
+ * The policy check on pull_request and pull_request_review: commit status phasegate/policy on the
+ * PR's head. A PR that changes a state file passes only as phasegate's own legal one-step
+ * transition whose gates, approvals on this PR included, pass now.
+ */
+export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Promise<CheckResult> {
+  const pull = ctx.payload.pull_request
+  if (!pull)
+    throw new PhasegateError(
+      `command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`,
+      {
+        hint: 'run it with on: pull_request and pull_request_review'
+      }
+    )
+  const root = ctx.workspace
+  const base = pull.base.ref
+  await syncWithRemote(root, base)
+  const fromFork =
+    pull.head.repo?.full_name && pull.head.repo.full_name !== `${ctx.repo.owner}/${ctx.repo.repo}`
+  const source = fromFork ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head.ref}`
+  await git(root, 'fetch', '-q', 'origin', `+${source}:${PR_HEAD}`)
+  const tip = await git(root, 'rev-parse', PR_HEAD)
+  const changed = (await git(root, 'diff', '--name-only', `refs/remotes/origin/${base}...${tip}`))
+    .split('\n')
+    .filter(Boolean)
+  const rollouts = await selectRollouts(root, ctx.policies)
+  const touched = rollouts.filter(r => changed.includes(r.policy.statePath))
+  const details: string[] = []
+  const failures: string[] = []
+  for (const rollout of touched) {
+    const landed = await landingCommit(root, rollout.policy.statePath)
+    const state = deployedState(rollout, ctx.now, landed)
+    const phase = phaseNamed(rollout.policy, state.phase)
+    const approvals = await collectApprovals(
+      gh.client,
+      gh.repo,
+      {
+        number: pull.number,
+        htmlUrl: pull.html_url ?? '',
+        headSha: tip,
+        author: pull.user?.login ?? ''
+      },
+      approversOf(phase)
+    )
+    const tests = testsOf(rollout, state)
+    const checks =
+      tests.length && landed ? await observeChecks(gh.client, gh.repo, landed.sha, tests) : []
+    const observations = await observe(rollout, state, { now: ctx.now, approvals, checks })
+    const decision = decide(rollout.policy, state, observations, ctx.now)
+    const verdict = await judgeBranch(root, base, rollout, tip, decision)
+    const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`
+    details.push(line)
+    if (!verdict.ok) failures.push(line)
+  }
+  const stray = changed.filter(
+    path => /^\.phasegate\/state\//.test(path) && !touched.some(r => r.policy.statePath === path)
+  )
+  for (const path of stray) {
+    details.push(`${path}: a state file no policy owns`)
+    failures.push(details[details.length - 1]!)
+  }
+  const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes')
+  const result: CheckResult = {
+    state: failures.length ? 'failure' : 'success',
+    description,
+    details,
+    sha: tip,
+    prNumber: pull.number
+  }
+  if (!ctx.dryRun)
+    await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description })
+  await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true })
+  return result
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs'
+import * as core from '@actions/core'
+import type { RepoRef } from '../github/client.js'
+import { PhasegateError } from '../errors.js'
+
+/** Everything a flow needs from the runner: inputs, the event, and where the repository is. */
+export interface ActionContext {
+  workspace: string
+  repo: RepoRef
+  eventName: string
+  payload: EventPayload
+  /** Who triggered the run: the dispatching user for workflow_dispatch. */
+  actor: string
+  apiUrl: string
+  token: string
+  now: Date
+  dryRun: boolean
+  policies: string[]
+  /** Act on this feature only (input `feature`, or named by a repository_dispatch payload). */
+  feature?: string
+  reason: string
+  mode: 'emergency' | 'graceful'
+}
+
+export interface EventPayload {
+  sender?: { login?: string }
+  repository?: { default_branch?: string }
+  action?: string
+  inputs?: Record<string, unknown>
+  client_payload?: unknown
+  pull_request?: {
+    number: number
+    html_url?: string
+    user?: { login?: string } | null
+    head: { sha: string; ref: string; repo?: { full_name?: string } | null }
+    base: { ref: string }
+  }
+}
+
+function readPayload(path: string | undefined): EventPayload {
+  if (!path) return {}
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as EventPayload
+  } catch (error) {
+    throw new PhasegateError(`cannot read the event payload ${path}: ${(error as Error).message}`)
+  }
+}
+
+function parseNow(text: string): Date {
+  if (!text) return new Date()
+  const date = new Date(text)
+  if (Number.isNaN(date.getTime()))
+    throw new PhasegateError(`input now "${text}" is not a time`, {
+      hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z, or leave it empty for the current time'
+    })
+  return date
+}
+
+/** A workflow_dispatch input wins over the action input of the same name. */
+function dispatchInput(payload: EventPayload, name: string): string | undefined {
+  const value = payload.inputs?.[name]
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined
+}
+
+export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext {
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  const [owner, repo] = repository.split('/')
+  if (!owner || !repo)
+    throw new PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
+      hint: 'phasegate runs as a step of a GitHub Actions workflow'
+    })
+  const token = core.getInput('github-token')
+  if (!token)
+    throw new PhasegateError('the github-token input is empty', {
+      hint: 'pass github-token: ${{ secrets.GITHUB_TOKEN }} or a GitHub App token'
+    })
+  const payload = readPayload(env.GITHUB_EVENT_PATH)
+  const mode = dispatchInput(payload, 'mode') ?? (core.getInput('mode') || 'emergency')
+  if (mode !== 'emergency' && mode !== 'graceful')
+    throw new PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
+      hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
+    })
+  const feature = dispatchInput(payload, 'feature') ?? core.getInput('feature')
+  return {
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    repo: { owner, repo },
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    payload,
+    actor: payload.sender?.login ?? env.GITHUB_ACTOR ?? '',
+    apiUrl: core.getInput('github-api-url') || env.GITHUB_API_URL || 'https://api.github.com',
+    token,
+    now: parseNow(core.getInput('now')),
+    dryRun: core.getBooleanInput('dry-run'),
+    policies: core
+      .getMultilineInput('policies')
+      .flatMap(line => line.split(','))
+      .map(p => p.trim())
+      .filter(Boolean),
+    ...(feature ? { feature } : {}),
+    reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
+    mode
+  }
+}

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto'
+import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
+import type {
+  Alert,
+  Decision,
+  Evidence,
+  GateOutcome,
+  GateType,
+  MetricReading,
+  Policy,
+  State
+} from '../engine/types.js'
+
+// Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
+// pieces, so a person sees the same table wherever the decision shows up.
+
+const RESULT: Record<GateOutcome | 'fired', string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  pending: '⏳ pending',
+  fired: '🔥 fired'
+}
+
+const MEASURE: Record<GateType, string> = {
+  metrics_threshold: 'metric',
+  manual_approval: 'approvals',
+  automated_test: 'checks',
+  time_based: 'time in phase'
+}
+
+/** Text safe inside a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+}
+
+function shown(value: Evidence['value']): string {
+  if (value === undefined || value === null || value === '') return '—'
+  return String(value)
+}
+
+export function gateTable(decision: Decision): string {
+  if (decision.gates.length === 0) return '_This phase has no gates._'
+  const rows = ['| Gate | Measure | Value | Threshold | Result |', '|---|---|---|---|---|']
+  for (const gate of decision.gates) {
+    for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
+      rows.push(
+        `| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
+      )
+    }
+  }
+  const reasons = decision.gates
+    .filter(g => g.outcome !== 'pass')
+    .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`)
+  return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n')
+}
+
+export function alertList(alerts: Alert[]): string {
+  if (alerts.length === 0) return '_No alerts._'
+  return alerts.map(a => `- **${a.severity}** ${a.message}`).join('\n')
+}
+
+/**
+ * A Mermaid bar chart of each metric that drove the decision as a percentage of its threshold,
+ * so metrics in different units share one axis: at or under 100 is inside a "<" threshold.
+ */
+export function metricsChart(decision: Decision, readings: MetricReading[] = []): string {
+  const points = new Map<string, number>()
+  const thresholdOf = new Map<string, number>()
+  for (const e of decision.gates.flatMap(g => g.evidence)) {
+    const limit = e.threshold ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(e.threshold)?.[0]) : NaN
+    if (e.metric && typeof e.value === 'number' && Number.isFinite(limit) && limit !== 0) {
+      points.set(e.metric, (100 * e.value) / limit)
+      thresholdOf.set(e.metric, limit)
+    }
+  }
+  for (const a of decision.alerts) {
+    if (!points.has(a.metric) && a.critical !== 0)
+      points.set(a.metric, (100 * a.value) / a.critical)
+  }
+  for (const r of readings) {
+    if (points.has(r.metric) || r.group || r.value === null) continue
+    const alert = decision.alerts.find(a => a.metric === r.metric)
+    if (alert) points.set(r.metric, (100 * r.value) / alert.critical)
+  }
+  if (points.size === 0) return ''
+  const names = [...points.keys()]
+  const values = names.map(n => Math.round(points.get(n)! * 10) / 10)
+  const top = Math.max(120, ...values.map(v => Math.ceil(v / 10) * 10))
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "Metrics as % of their threshold (${decision.phase})"`,
+    `  x-axis [${names.map(n => `"${n.replace(/"/g, "'")}"`).join(', ')}]`,
+    `  y-axis "% of threshold" 0 --> ${top}`,
+    `  bar [${values.join(', ')}]`,
+    `  line [${names.map(() => 100).join(', ')}]`,
+    '```'
+  ].join('\n')
+}
+
+function headline(decision: Decision): string {
+  switch (decision.action) {
+    case 'advance':
+      return `**Advance** ${decision.phase} → ${decision.target}: ${decision.reason}`
+    case 'rollback':
+      return `**Roll back** ${decision.phase} → ${decision.target}: ${decision.reason}`
+    case 'hold':
+      return decision.awaitingApproval
+        ? `**Waiting for approval** to advance ${decision.phase} → ${decision.target ?? 'the next phase'}: every other gate passes`
+        : `**Hold** at ${decision.phase}: ${decision.reason}`
+  }
+}
+
+export interface ReportInput {
+  policy: Policy
+  state: State
+  decision: Decision
+  readings?: MetricReading[]
+  /** Lines about what the run did (commit, pull request, issue), shown under the decision. */
+  actions?: string[]
+}
+
+/** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
+export function renderReport(input: ReportInput): string {
+  const { policy, state, decision } = input
+  const phase = phaseNamed(policy, state.phase)
+  const next = nextPhase(policy, state.phase)
+  const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
+  const parts = [
+    `### ${policy.feature}: ${phase.name} (${position})`,
+    `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+    '',
+    headline({ ...decision, target: decision.target ?? next?.name }),
+    ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
+    '',
+    next ? `#### Gates to advance to ${next.name}` : '#### Gates (final phase)',
+    gateTable(decision),
+    '',
+    '#### Alerts',
+    alertList(decision.alerts)
+  ]
+  const fired = decision.triggers.filter(t => t.fired)
+  if (fired.length) parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`))
+  const chart = metricsChart(decision, input.readings)
+  if (chart) parts.push('', chart)
+  return parts.join('\n')
+}
+
+/**
+ * What a pull request body's content depends on, as a short hash: the body is rewritten only
+ * when an outcome changes, not because "time in phase" ticked on.
+ */
+export function reportDigest(decision: Decision): string {
+  const basis = JSON.stringify([
+    decision.action,
+    decision.phase,
+    decision.target,
+    decision.awaitingApproval,
+    decision.gates.map(g => [g.gate, g.outcome, g.type === 'manual_approval' ? g.reason : '']),
+    decision.alerts.map(a => [a.metric, a.severity]),
+    decision.triggers.filter(t => t.fired).map(t => t.trigger)
+  ])
+  return createHash('sha256').update(basis).digest('hex').slice(0, 16)
+}
+
+const DIGEST_RE = /<!-- phasegate:digest=([0-9a-f]+) -->/
+
+export function digestOf(body: string | null | undefined): string | undefined {
+  return DIGEST_RE.exec(body ?? '')?.[1]
+}
+
+export function withDigest(body: string, decision: Decision): string {
+  return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision)} -->\n`
+}
