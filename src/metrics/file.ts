@@ -61,7 +61,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           reason: `metrics file ${relative} not found`
         }))
       }
-      const source = readYamlFile(path, 'metrics file')
+      const source = readYamlFile(path, 'metrics file', relative)
       const snapshot = validate(snapshotSchema, source, toPlain(source))
       const top: Record<string, unknown> = { ...snapshot }
       delete top.groups

@@ -100,7 +100,8 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     if (seen.has(phase))
       issues.push({
         path: ['deployment', 'order', i],
-        message: `phase "${phase}" is listed twice in deployment.order`
+        message: `phase "${phase}" is listed twice in deployment.order`,
+        hint: 'each phase is one rung of the ladder; remove the repeat'
       })
     seen.add(phase)
   })
@@ -143,7 +144,12 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
       ? rawPhase.gates.map((gate, i) =>
           gateFrom(gate, phaseApprovers, [...path, 'gates', i], value)
         )
-      : defaultGates(successCriteria, durationMs, phaseApprovers, rawPhase.duration ?? undefined)
+      : defaultGates(
+          successCriteria,
+          durationMs,
+          phaseApprovers,
+          rawPhase.duration == null ? undefined : String(rawPhase.duration)
+        )
     const names = new Set<string>()
     gates.forEach((gate, i) => {
       if (names.has(gate.name)) {
@@ -320,7 +326,7 @@ function gateFrom(
         type: gate.type,
         name: gate.name ?? gate.type,
         durationMs: value(parseDuration(gate.duration), [...path, 'duration'], 0),
-        source: gate.duration
+        source: String(gate.duration)
       }
   }
 }
@@ -349,18 +355,23 @@ export function parseTrigger(source: string, forMs = 0): Parsed<Trigger> {
   }
 }
 
-/** The candidate within edit distance 2, for "did you mean". */
+/**
+ * The candidate within edit distance 2 of `word`, or else one that `word` abbreviates
+ * ("user_percent" for "user_percentage"), for "did you mean". Never `word` itself.
+ */
 export function closest(word: string, candidates: string[]): string | undefined {
   let best: string | undefined
   let bestDistance = 3
   for (const candidate of candidates) {
+    if (candidate === word) continue
     const d = editDistance(word, candidate)
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
     }
   }
-  return best
+  if (best || word.length < 4) return best
+  return candidates.find(c => c !== word && c.startsWith(word))
 }
 
 function editDistance(a: string, b: string): number {
