@@ -67,6 +67,11 @@ export function parseYaml(text: string, file: string, what: string): YamlSource 
       hint: yamlHint(problem.code, sourceLine)
     })
   }
+  const odd = unusualNode(doc)
+  if (odd) {
+    const [line, col] = position(lines, odd.offset)
+    throw new PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint })
+  }
   if (doc.contents === null || !isMap(doc.contents)) {
     const [line, col] = position(lines, doc.contents?.range?.[0] ?? 0)
     throw new PhasegateError(`${what} must be a YAML mapping`, {
@@ -100,6 +105,40 @@ export function toPlain(source: YamlSource): unknown {
       }
     )
   }
+}
+
+/**
+ * YAML features phasegate files have no use for, and which would otherwise turn into confusing
+ * messages later: explicit tags (!!binary becomes a byte array) and keys that are lists or mappings.
+ */
+function unusualNode(
+  doc: Document.Parsed
+): { offset: number; message: string; hint: string } | undefined {
+  let found: { offset: number; message: string; hint: string } | undefined
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        found = {
+          offset: (pair.key as Node).range?.[0] ?? 0,
+          message: 'a mapping key here is a list or mapping',
+          hint: 'keys are plain names; check for a stray "?" or brackets before the colon'
+        }
+        return visit.BREAK
+      }
+    },
+    Node(_, node) {
+      if (node.tag) {
+        const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!')
+        found = {
+          offset: node.range?.[0] ?? 0,
+          message: `YAML tag ${tag} is not used in phasegate files`,
+          hint: 'remove the tag and write the value plainly'
+        }
+        return visit.BREAK
+      }
+    }
+  })
+  return found
 }
 
 function keyAt(doc: Document.Parsed, offset: number): string | undefined {
@@ -222,6 +261,7 @@ function position(lines: LineCounter, offset: number): [number, number] {
 
 function yamlMessage(problem: YAMLError, doc: Document.Parsed): string {
   const first = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+  if (/Maximum call stack/.test(first)) return 'YAML nests too deeply to read'
   if (problem.code === 'MULTIPLE_DOCS')
     return 'YAML syntax error: a second YAML document starts here'
   if (problem.code === 'DUPLICATE_KEY') {

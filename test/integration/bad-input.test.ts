@@ -267,6 +267,43 @@ const CASES: BadInput[] = [
     line: 2,
     message: /must be a YAML mapping/
   },
+  {
+    name: 'brackets nested thousands deep',
+    kind: 'policy',
+    text:
+      '# a runaway generator\ndeployment:\n  phases:\n    canary:\n      feature_flags: ' +
+      '['.repeat(5000) +
+      ']'.repeat(5000) +
+      '\n',
+    line: 5,
+    message: /nests too deeply/
+  },
+  {
+    name: 'a list used as a key',
+    kind: 'policy',
+    text: yaml`
+      # "? [a, b]" makes a key out of a list
+      deployment:
+        phases:
+          ? [canary, staging]
+          : user_percentage: 1
+    `,
+    line: 4,
+    col: 7,
+    message: /key.*list or mapping/
+  },
+  {
+    name: 'a YAML tag',
+    kind: 'policy',
+    text: yaml`
+      # !!binary turns the value into bytes
+      feature: !!binary Y2hlY2tvdXQ=
+      deployment: {}
+    `,
+    line: 2,
+    message: /YAML tag !!binary/,
+    hint: /remove the tag/
+  },
 
   // --- YAML that parses into the wrong shape ---
   {
@@ -493,6 +530,13 @@ const CASES: BadInput[] = [
     line: 13,
     col: 24,
     message: /user_percentage/
+  },
+  {
+    name: 'a user percentage that is not a number',
+    kind: 'policy',
+    text: seedWith('user_percentage: 1\n', 'user_percentage: .nan\n'),
+    line: 6,
+    message: /user_percentage: expected a number, got NaN/
   },
   {
     name: 'a user percentage written with %',
