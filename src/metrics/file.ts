@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { z } from 'zod'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
-import { PhasegateError } from '../errors.js'
+import { PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 
@@ -41,12 +41,19 @@ export function defaultMetricsPath(feature: string): string {
 export function createFileProvider(config: MetricsConfig): MetricsProvider {
   const parsed = optionsSchema.safeParse(config.options)
   if (!parsed.success) {
-    throw new PhasegateError(
-      `metrics: ${parsed.error.issues[0]!.message} in the file provider's options`,
+    const issue = parsed.error.issues[0]!
+    const option = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(issue.path[0])
+    throw new PolicyIssues([
       {
-        hint: 'the file provider takes one option, path'
+        path: ['metrics', option],
+        atKey: issue.code === 'unrecognized_keys',
+        message:
+          issue.code === 'unrecognized_keys'
+            ? `the file provider has no option "${option}"`
+            : `the file provider's ${option} must be a non-empty path`,
+        hint: 'the file provider takes one option, path: the snapshot file, relative to the repository root'
       }
-    )
+    ])
   }
   const configuredPath = parsed.data.path
   return {

@@ -1,5 +1,7 @@
 import { basename, extname } from 'node:path'
 import type { Policy } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
+import { createProvider } from '../metrics/index.js'
 import { normalizePolicy, PolicyIssues } from './normalize.js'
 import { policySchema } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
@@ -17,10 +19,27 @@ export function parsePolicyText(text: string, file: string): Policy {
 function fromSource(source: YamlSource, fileStem: string): Policy {
   const raw = validate(policySchema, source, toPlain(source))
   try {
-    return normalizePolicy(raw, fileStem)
+    const policy = normalizePolicy(raw, fileStem)
+    checkMetricsProvider(source, policy)
+    return policy
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
     const issue = error.issues[0]!
-    throw errorAt(source, issue.path, issue.message, issue.hint)
+    if (!issue.atKey) throw errorAt(source, issue.path, issue.message, issue.hint)
+    const key = String(issue.path[issue.path.length - 1])
+    throw errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key)
+  }
+}
+
+/**
+ * Builds the policy's metrics provider once, so that an unknown provider or a bad provider option
+ * is reported by `validate` at its line rather than by the first `tick` without one.
+ */
+function checkMetricsProvider(source: YamlSource, policy: Policy): void {
+  try {
+    createProvider(policy.metrics)
+  } catch (error) {
+    if (error instanceof PolicyIssues || !(error instanceof PhasegateError)) throw error
+    throw errorAt(source, ['metrics', 'provider'], error.message, error.hint)
   }
 }

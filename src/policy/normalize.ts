@@ -9,6 +9,7 @@ import type {
   Threshold,
   Trigger
 } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
 import type { RawGate, RawPolicy } from './schema.js'
 
@@ -17,11 +18,17 @@ export interface PolicyIssue {
   path: (string | number)[]
   message: string
   hint?: string
+  /** Point at the last path element's key rather than its value (e.g. an unknown option). */
+  atKey?: boolean
 }
 
-export class PolicyIssues extends Error {
+/**
+ * Problems the loader turns into a file:line:col error. A PhasegateError itself so that, should
+ * one ever escape the loader, it is still printed as one line and not as a stack trace.
+ */
+export class PolicyIssues extends PhasegateError {
   constructor(readonly issues: PolicyIssue[]) {
-    super(issues.map(i => i.message).join('; '))
+    super(issues.map(i => i.message).join('; '), { hint: issues[0]?.hint })
   }
 }
 

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
 
@@ -123,6 +124,12 @@ export const policySchema = z
     state: z
       .string()
       .min(1)
+      .refine(path => !isAbsolute(path) && !path.split(/[\\/]/).includes('..'), {
+        message: 'the state file must be inside the repository',
+        params: {
+          hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
+        }
+      })
       .optional()
       .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),
     deployment: z.strictObject({

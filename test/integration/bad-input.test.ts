@@ -763,6 +763,54 @@ const CASES: BadInput[] = [
     line: 9,
     message: /named "soak"/
   },
+  {
+    name: 'a state file outside the repository',
+    kind: 'policy',
+    text: yaml`
+      # phasegate commits the state file, so it must live in the repository
+      feature: checkout
+      state: ../shared/checkout.yaml
+      deployment: {}
+    `,
+    line: 3,
+    col: 8,
+    message: /state: the state file must be inside the repository/,
+    hint: /relative to the repository root/,
+    tick: true
+  },
+  {
+    name: 'an unknown metrics provider',
+    kind: 'policy',
+    text: yaml`
+      # there is no "datadog" provider
+      deployment: {}
+      metrics:
+        provider: datadog
+        queries:
+          error_rate: avg:errors{*}
+    `,
+    line: 4,
+    col: 13,
+    message: /unknown metrics provider "datadog"/,
+    hint: /file/,
+    tick: true
+  },
+  {
+    name: 'a misspelt file provider option',
+    kind: 'policy',
+    text: yaml`
+      # the file provider's option is "path"
+      deployment: {}
+      metrics:
+        provider: file
+        paht: metrics/checkout.yaml
+    `,
+    line: 5,
+    col: 3,
+    message: /file provider has no option "paht"/,
+    hint: /path/,
+    tick: true
+  },
 
   // --- state files (written by phasegate, so damage means someone edited or truncated one) ---
   {
