@@ -1,8 +1,6 @@
-import { decide } from '../engine/decide.js'
 import { phaseNamed } from '../engine/ladder.js'
 import type { Decision, Policy, State } from '../engine/types.js'
-import { currentState, loadRollouts, observe } from './workspace.js'
-import type { TickOptions } from './tick.js'
+import { evaluateAll, type TickOptions } from './tick.js'
 
 export interface StatusReport {
   feature: string
@@ -21,19 +19,9 @@ export interface StatusReport {
 export async function status(
   options: Omit<TickOptions, 'dryRun'>
 ): Promise<Array<{ report: StatusReport; policy: Policy; state: State }>> {
-  const rollouts = await loadRollouts(options.cwd, options.policies)
-  const results = []
-  for (const rollout of rollouts) {
-    const state = currentState(rollout, options.now)
-    const observations = await observe(rollout, state, {
-      now: options.now,
-      approvals: options.approvedBy.map(user => ({ user })),
-      checks: options.checks,
-      metricsFile: options.metricsFile
-    })
-    const decision = decide(rollout.policy, state, observations, options.now)
+  return (await evaluateAll(options)).map(({ rollout, state, decision }) => {
     const phase = phaseNamed(rollout.policy, state.phase)
-    results.push({
+    return {
       policy: rollout.policy,
       state,
       report: {
@@ -48,7 +36,6 @@ export async function status(
         lastTransition: state.lastTransition ?? null,
         decision
       }
-    })
-  }
-  return results
+    }
+  })
 }

@@ -22,8 +22,8 @@ export interface TickOutcome {
   sha?: string
 }
 
-/** Observe, decide and act for every policy: the scheduled job's whole work. */
-export async function tick(options: TickOptions): Promise<TickOutcome[]> {
+/** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
+export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
   const rollouts = await loadRollouts(options.cwd, options.policies)
   const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
   const outcomes: TickOutcome[] = []
@@ -35,11 +35,31 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
       checks: options.checks,
       metricsFile: options.metricsFile
     })
-    const decision = decide(rollout.policy, state, observations, options.now)
-    const outcome: TickOutcome = { rollout, state, decision }
-    if (!options.dryRun && decision.transition)
-      outcome.sha = await applyDecision(rollout, state, decision, options.now)
-    outcomes.push(outcome)
+    outcomes.push({
+      rollout,
+      state,
+      decision: decide(rollout.policy, state, observations, options.now)
+    })
+  }
+  return outcomes
+}
+
+/**
+ * Observe, decide and act for every policy: the scheduled job's whole work. Every policy is
+ * observed and decided before anything is committed, so bad input anywhere commits nothing.
+ */
+export async function tick(options: TickOptions): Promise<TickOutcome[]> {
+  const outcomes = await evaluateAll(options)
+  if (options.dryRun) return outcomes
+  for (const outcome of outcomes) {
+    if (outcome.decision.transition) {
+      outcome.sha = await applyDecision(
+        outcome.rollout,
+        outcome.state,
+        outcome.decision,
+        options.now
+      )
+    }
   }
   return outcomes
 }

@@ -112,7 +112,7 @@ function manualApproval(gate: ManualApprovalGate, approvals: Approval[]): GateRe
   const parts = [
     outcome === 'pass'
       ? `approved by ${valid.join(', ')}`
-      : `${valid.length} of ${gate.required} approval${gate.required > 1 ? 's' : ''}${from}${valid.length ? ` (${valid.join(', ')})` : ''}`
+      : `${valid.length} of ${gate.required} required approval${gate.required > 1 ? 's' : ''}${from}${valid.length ? ` (${valid.join(', ')})` : ''}`
   ]
   if (ignored.length) parts.push(`not counted: ${ignored.join(', ')}`)
   return {

@@ -3,7 +3,7 @@ import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { createProvider } from '../metrics/index.js'
 import { normalizePolicy, PolicyIssues } from './normalize.js'
-import { policySchema } from './schema.js'
+import { policySchema, type RawPolicy } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 
 /** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
@@ -20,7 +20,7 @@ function fromSource(source: YamlSource, fileStem: string): Policy {
   const raw = validate(policySchema, source, toPlain(source))
   try {
     const policy = normalizePolicy(raw, fileStem)
-    checkMetricsProvider(source, policy)
+    checkMetricsProvider(source, raw, policy)
     return policy
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
@@ -33,13 +33,15 @@ function fromSource(source: YamlSource, fileStem: string): Policy {
 
 /**
  * Builds the policy's metrics provider once, so that an unknown provider or a bad provider option
- * is reported by `validate` at its line rather than by the first `tick` without one.
+ * is reported by `validate` at its line rather than by the first `tick` without one. Providers
+ * that know which option is wrong throw PolicyIssues with its path.
  */
-function checkMetricsProvider(source: YamlSource, policy: Policy): void {
+function checkMetricsProvider(source: YamlSource, raw: RawPolicy, policy: Policy): void {
   try {
     createProvider(policy.metrics)
   } catch (error) {
     if (error instanceof PolicyIssues || !(error instanceof PhasegateError)) throw error
-    throw errorAt(source, ['metrics', 'provider'], error.message, error.hint)
+    const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics']
+    throw errorAt(source, where, error.message, error.hint)
   }
 }

@@ -94,7 +94,7 @@ describe('manual_approval', () => {
       observations({}, { approvals: [{ user: 'alice' }, { user: 'Alice' }] })
     )
     expect(result.outcome).toBe('pending')
-    expect(result.reason).toContain('1 of 2 approvals')
+    expect(result.reason).toContain('1 of 2 required approvals')
   })
 
   it('never counts the author, a bot, a stale approval or someone not listed', () => {
@@ -106,7 +106,7 @@ describe('manual_approval', () => {
     ]
     const result = run(gate, observations({}, { approvals }))
     expect(result.outcome).toBe('pending')
-    expect(result.reason).toContain('0 of 2 approvals')
+    expect(result.reason).toContain('0 of 2 required approvals')
     expect(result.reason).toContain('alice (the author of the change)')
     expect(result.reason).toContain('bob (approved an older commit)')
     expect(result.reason).toContain('deploy-bot (a bot)')

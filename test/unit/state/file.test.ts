@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { parseStateText, renderState } from '../../../src/state/file.js'
+import { seedPolicy, state } from '../../support/policies.js'
+
+const policy = seedPolicy()
+
+describe('state files', () => {
+  it('a new file says who writes it and reads back to the same state', () => {
+    const s = state(policy, 'canary', {
+      lastTransition: {
+        kind: 'advance',
+        from: 'staging',
+        to: 'canary',
+        at: '2026-03-02T11:00:00.000Z',
+        reason: 'ok',
+        approvers: ['bob'],
+        evidence: [{ gate: 'approval', value: 'bob', result: 'pass' }]
+      }
+    })
+    const text = renderState(s)
+    expect(text).toMatch(
+      /^# phasegate state for "production_deployment"\. Written only by phasegate/
+    )
+    expect(parseStateText(text, 'state.yaml', policy)).toEqual(s)
+  })
+
+  it('rewrites only what changed, keeping comments and key order', () => {
+    const before =
+      '# keep me\nfeature: production_deployment\nphase: staging # where we are\nentered_at: 2026-03-02T09:00:00.000Z\nenabled: true\n'
+    const after = renderState(
+      { ...state(policy, 'canary'), enteredAt: '2026-03-02T09:00:00.000Z' },
+      before
+    )
+    expect(after).toBe(before.replace('phase: staging', 'phase: canary'))
+  })
+
+  it('rejects a phase the policy does not have, pointing at the line', () => {
+    const text =
+      'feature: production_deployment\nphase: canery\nentered_at: 2026-03-02T09:00:00.000Z\nenabled: true\n'
+    expect(() => parseStateText(text, 'state.yaml', policy)).toThrow(
+      /unknown phase "canery" \(did you mean "canary"\?\)/
+    )
+    try {
+      parseStateText(text, 'state.yaml', policy)
+    } catch (error) {
+      expect((error as { format(): string }).format()).toMatch(/^state\.yaml:2:8: /)
+    }
+  })
+})
