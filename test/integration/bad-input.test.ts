@@ -1039,6 +1039,32 @@ describe.concurrent('bad input is refused with one line saying where and what to
     })
   }
 
+  it('a bad policy beside a good one stops tick before it commits anything', async () => {
+    const bad = CASES.find(c => c.name === 'an unknown gate type')!
+    const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, 'policies/zz_checkout.yaml': bad.text })
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    const result = await phasegate(dir, 'tick', '--approved-by', 'alice', '--now', NOW)
+    expectRefusal(bad, 'policies/zz_checkout.yaml', result)
+    expectUntouched(dir, head)
+  })
+
+  it("a bad metrics snapshot for the second policy stops tick before the first one's advance", async () => {
+    const bad = CASES.find(c => c.name === 'a metrics value in words')!
+    const second = SEED_POLICY_TEXT.replace(
+      'deployment:',
+      'feature: checkout\nmetrics:\n  path: metrics/checkout.yaml\ndeployment:'
+    )
+    const dir = tempRepo({
+      [POLICY]: SEED_POLICY_TEXT,
+      'policies/zz_checkout.yaml': second,
+      'metrics/checkout.yaml': bad.text
+    })
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    const result = await phasegate(dir, 'tick', '--approved-by', 'alice', '--now', NOW)
+    expectRefusal(bad, 'metrics/checkout.yaml', result)
+    expectUntouched(dir, head)
+  })
+
   // Without this, every refusal above could be the harness failing for some other reason.
   it('the same harness commits an advance when the input is good', async () => {
     const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, [STATE]: VALID_STATE })
