@@ -366,6 +366,23 @@ const CASES: BadInput[] = [
     hint: /deployment\.order/
   },
   {
+    name: 'a misspelt phase in deployment.order',
+    kind: 'policy',
+    text: yaml`
+      # the ladder says "stagng", the settings say "staging"
+      deployment:
+        order: [dev, stagng, prod]
+        phases:
+          staging:
+            user_percentage: 50
+    `,
+    line: 5,
+    col: 5,
+    message: /unknown phase "staging" \(did you mean "stagng"\?\)/,
+    hint: /deployment\.order/,
+    tick: true
+  },
+  {
     name: 'a phase listed twice in deployment.order',
     kind: 'policy',
     text: yaml`
