@@ -354,8 +354,16 @@ export function parseTrigger(source: string, forMs = 0): Parsed<Trigger> {
     }
   }
   const threshold = parseThreshold(`${match[2]} ${match[3]}`)
-  if (!threshold.ok)
-    return { ok: false, error: `"${source}": ${threshold.error}`, hint: threshold.hint }
+  if (!threshold.ok) {
+    const sustained = /\s+for\s+(\S+)$/.exec(match[3]!)
+    return {
+      ok: false,
+      error: `"${source}": ${threshold.error}`,
+      hint: sustained
+        ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3]!.slice(0, sustained.index)}", for: ${sustained[1]} }`
+        : threshold.hint
+    }
+  }
   return {
     ok: true,
     value: { kind: 'metric', metric: match[1]!, threshold: threshold.value, forMs, source: text }

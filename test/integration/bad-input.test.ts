@@ -683,6 +683,14 @@ const CASES: BadInput[] = [
     message: /trigger|threshold/
   },
   {
+    name: 'a rollback trigger with its window written inline',
+    kind: 'policy',
+    text: seedWith('- error_rate > 0.02', '- error_rate > 0.02 for 10m'),
+    line: 63,
+    message: /not a threshold/,
+    hint: /\{ when: "error_rate > 0\.02", for: 10m \}/
+  },
+  {
     name: 'a rollback trigger with an unknown option',
     kind: 'policy',
     text: seedWith('- system_failure', '- when: error_rate > 0.05\n      fro: 10m'),
@@ -706,6 +714,14 @@ const CASES: BadInput[] = [
     text: seedWith('warning: 5000ms', 'warning: five seconds'),
     line: 54,
     message: /not a number/
+  },
+  {
+    name: 'a threshold too large for a number',
+    kind: 'policy',
+    text: seedWith('error_rate: < 0.01', 'error_rate: < 1e999'),
+    line: 9,
+    col: 21,
+    message: /too large/
   },
   {
     name: 'an alert without a critical threshold',
