@@ -30,8 +30,16 @@ export interface YamlSource {
 export function readYamlFile(path: string, what: string, file = path): YamlSource {
   let size: number
   try {
-    size = statSync(path).size
-  } catch {
+    const stats = statSync(path)
+    if (!stats.isFile()) {
+      throw new PhasegateError(`${what} is a directory, not a file`, {
+        location: { file },
+        hint: 'point at the YAML file itself'
+      })
+    }
+    size = stats.size
+  } catch (error) {
+    if (error instanceof PhasegateError) throw error
     throw new PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' })
   }
   if (size > MAX_FILE_BYTES) {
@@ -40,7 +48,16 @@ export function readYamlFile(path: string, what: string, file = path): YamlSourc
       hint: 'policy and state files are small; check that this is the right file'
     })
   }
-  return parseYaml(readFileSync(path, 'utf8'), file, what)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new PhasegateError(`${what} cannot be read: ${(error as Error).message}`, {
+      location: { file },
+      hint: 'check its permissions'
+    })
+  }
+  return parseYaml(text, file, what)
 }
 
 export function parseYaml(text: string, file: string, what: string): YamlSource {

@@ -1098,6 +1098,19 @@ describe.concurrent('bad input is refused with one line saying where and what to
     expectUntouched(dir, head)
   })
 
+  it('a directory where the state file should be is refused in one line, without a commit', async () => {
+    const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, [`${STATE}/README`]: 'oops\n' })
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    for (const command of ['validate', 'tick']) {
+      const result = await phasegate(dir, command, '--approved-by', 'alice', '--now', NOW)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        `phasegate: ${STATE}: state file is a directory, not a file (hint: point at the YAML file itself)\n`
+      )
+      expectUntouched(dir, head)
+    }
+  })
+
   // Without this, every refusal above could be the harness failing for some other reason.
   it('the same harness commits an advance when the input is good', async () => {
     const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, [STATE]: VALID_STATE })
