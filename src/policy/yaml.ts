@@ -79,6 +79,21 @@ export function parseYaml(text: string, file: string, what: string): YamlSource 
         hint: `close it with "${unclosed.close}" on this line, or write it as indented lines`
       })
     }
+    const folded = UNQUOTED_GREATER_THAN.exec(sourceLine)
+    if (folded) {
+      const [, key, threshold] = folded
+      throw new PhasegateError(
+        `YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`,
+        {
+          location: {
+            file,
+            line,
+            col: sourceLine.indexOf(threshold!, sourceLine.indexOf(':')) + 1
+          },
+          hint: `quote the threshold: ${key}: "${threshold}"`
+        }
+      )
+    }
     throw new PhasegateError(yamlMessage(problem, doc), {
       location: { file, line, col },
       hint: yamlHint(problem.code, sourceLine)
@@ -288,10 +303,11 @@ function yamlMessage(problem: YAMLError, doc: Document.Parsed): string {
   return `YAML syntax error: ${first}`
 }
 
+// `user_satisfaction: > 0.95` as the seed wrote it: ">" followed by anything but a block header.
+const UNQUOTED_GREATER_THAN =
+  /^\s*(?:-\s+)?([^\s:#][^:#]*?):\s+(>=?\s*[^\s|>#+-][^#]*?)\s*(?:#.*)?$/
+
 function yamlHint(code: string, sourceLine: string): string {
-  if (/:\s*>\s*[^\s|>-]/.test(sourceLine) || /:\s*>\s*\d/.test(sourceLine)) {
-    return 'an unquoted ">" starts a YAML folded scalar; quote the threshold, e.g. "> 0.95"'
-  }
   if (code === 'DUPLICATE_KEY')
     return 'each key may appear once in a mapping; remove or merge the repeated one'
   if (code === 'TAB_AS_INDENT' || /\t/.test(sourceLine)) return 'indent with spaces, not tabs'

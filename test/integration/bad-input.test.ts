@@ -64,8 +64,9 @@ const CASES: BadInput[] = [
     kind: 'policy',
     text: seedWith('user_satisfaction: "> 0.95"', 'user_satisfaction: > 0.95'),
     line: 11,
-    message: /YAML/,
-    hint: /quote.*"> 0\.95"/,
+    col: 28,
+    message: /unquoted ">" starts a folded block, so > 0\.95 is not read as a threshold/,
+    hint: /^quote the threshold: user_satisfaction: "> 0\.95"$/,
     tick: true
   },
   {
@@ -73,8 +74,25 @@ const CASES: BadInput[] = [
     kind: 'policy',
     text: seedWith('user_satisfaction: "> 0.99"', 'user_satisfaction: > 0.99'),
     line: 25,
-    message: /YAML/,
-    hint: /quote/
+    col: 28,
+    message: /unquoted ">"/,
+    hint: /user_satisfaction: "> 0\.99"/
+  },
+  {
+    name: 'an unquoted >= threshold with a comment after it',
+    kind: 'policy',
+    text: yaml`
+      # the same mistake, written differently
+      deployment:
+        phases:
+          canary:
+            success_criteria:
+              user_satisfaction: >=0.9 # the floor
+    `,
+    line: 6,
+    col: 28,
+    message: /unquoted ">"/,
+    hint: /user_satisfaction: ">=0\.9"/
   },
   {
     name: 'an unclosed double quote',
