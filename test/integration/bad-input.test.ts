@@ -1116,6 +1116,15 @@ describe.concurrent('bad input is refused with one line saying where and what to
     expectUntouched(dir, head)
   })
 
+  it('a malformed snapshot given with --metrics is named from the repository root', async () => {
+    const bad = CASES.find(c => c.name === 'a metrics value in words')!
+    const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, 'snapshots/now.yaml': bad.text })
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    const args = ['tick', '--metrics', 'snapshots/now.yaml', '--approved-by', 'alice', '--now', NOW]
+    expectRefusal(bad, 'snapshots/now.yaml', await phasegate(dir, ...args))
+    expectUntouched(dir, head)
+  })
+
   it('a directory where the state file should be is refused in one line, without a commit', async () => {
     const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, [`${STATE}/README`]: 'oops\n' })
     const head = sh(dir, 'git', 'rev-parse', 'HEAD')
