@@ -11,7 +11,7 @@ import type {
 } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
-import type { RawGate, RawPolicy } from './schema.js'
+import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 
 /** A problem found after the shape checks, with the YAML path it is about. */
 export interface PolicyIssue {
@@ -99,6 +99,14 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
   }
 
   const feature = raw.feature ?? fileStem
+  if (!NAME_PATTERN.test(feature)) {
+    const suggestion = feature.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '')
+    issues.push({
+      path: [],
+      message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit)`,
+      hint: `add "feature: ${suggestion || 'my_feature'}" at the top, or rename the file`
+    })
+  }
   const ladder = raw.deployment.order ?? SEED_LADDER
   const rawPhases = raw.deployment.phases ?? {}
 

@@ -14,7 +14,10 @@ function checked(parse: (input: unknown) => Parsed<unknown>) {
   }
 }
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+/** Feature, phase, experiment and group names: they end up in branch names and commit trailers. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+
+const name = z.string().regex(NAME_PATTERN, {
   message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
 })
 

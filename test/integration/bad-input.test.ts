@@ -19,6 +19,8 @@ interface BadInput {
   name: string
   /** Which file is broken; the others are the seed policy and no state. */
   kind: 'policy' | 'state' | 'metrics'
+  /** Where a policy is written, when its name matters; otherwise policies/<case name>.yaml. */
+  path?: string
   text: string
   line: number
   col?: number
@@ -335,6 +337,17 @@ const CASES: BadInput[] = [
     `,
     line: 2,
     message: /deployment/,
+    tick: true
+  },
+  {
+    name: 'a file name that cannot be a feature name',
+    kind: 'policy',
+    path: 'policies/new checkout.yaml',
+    text: SEED_POLICY_TEXT,
+    line: 3,
+    col: 1,
+    message: /feature is named after the file, "new checkout", which is not a valid name/,
+    hint: /add "feature: new_checkout" at the top, or rename the file/,
     tick: true
   },
   {
@@ -1041,7 +1054,7 @@ async function phasegate(dir: string, ...args: string[]): Promise<Run> {
 function repoFor(c: BadInput): { dir: string; file: string; policyArg: string } {
   const slug = c.name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()
   if (c.kind === 'policy') {
-    const file = `policies/${slug}.yaml`
+    const file = c.path ?? `policies/${slug}.yaml`
     return { dir: tempRepo({ [file]: c.text }), file, policyArg: file }
   }
   const file = c.kind === 'state' ? STATE : METRICS
