@@ -33,7 +33,12 @@ last_transition:
       result: pass
 `
 
-const YAMLISH = [...':-[]{}#&*!|>\'"%@`,? \t\n0123456789.eE+-<=', 'null', 'true', '~', '---', '...']
+// Single characters YAML gives meaning to, plus its rarer constructs (aliases, anchors, tags,
+// complex keys, merge keys) that random characters alone would seldom spell.
+const YAMLISH = [
+  ...':-[]{}#&*!|>\'"%@`,? \t\n0123456789.eE+-<=',
+  ...['null', 'true', '~', '---', '...', '*a', '&a ', '!!binary ', '!x ', '? ', '<<: ']
+]
 
 /** One edit to a line-based text: what hand edits, bad merges and truncation do to files. */
 function garble(text: string): fc.Arbitrary<string> {
@@ -43,6 +48,11 @@ function garble(text: string): fc.Arbitrary<string> {
     .array(fc.constantFrom(...YAMLISH), { minLength: 1, maxLength: 4 })
     .map(p => p.join(''))
   return fc.oneof(
+    fc
+      .tuple(line, piece)
+      .map(([i, p]) =>
+        lines.map((l, j) => (j === i ? l.replace(/:( .*)?$/, `: ${p}`) : l)).join('\n')
+      ),
     line.map(i => lines.filter((_, j) => j !== i).join('\n')),
     line.map(i => [...lines.slice(0, i + 1), lines[i]!, ...lines.slice(i + 1)].join('\n')),
     fc
