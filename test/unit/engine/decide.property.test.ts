@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { SEVERITY_RANK, severityOf } from '../../../src/engine/alerts.js'
 import { decide } from '../../../src/engine/decide.js'
 import type { Comparator, Gate, Observations, State } from '../../../src/engine/types.js'
 import { inputsArb, type DecideInputs } from '../../support/arbitraries.js'
@@ -54,6 +55,12 @@ function gatePasses(gate: Gate, state: State, obs: Observations, now: Date): boo
   }
 }
 
+/** 0 below warning, then low 1 .. critical 4. */
+function rank(rule: { warning: number; critical: number }, value: number): number {
+  const severity = severityOf(rule, value)
+  return severity ? SEVERITY_RANK[severity] : 0
+}
+
 function indexOf({ policy }: DecideInputs, phase: string | undefined): number {
   return policy.phases.findIndex(p => p.name === phase)
 }
@@ -61,6 +68,27 @@ function indexOf({ policy }: DecideInputs, phase: string | undefined): number {
 function run(inputs: DecideInputs) {
   return decide(inputs.policy, inputs.state, inputs.observations, inputs.now)
 }
+
+describe('alert severity', () => {
+  // "Severity from how far past the threshold the value is": further past is never less severe.
+  it('never falls as a value moves further past the thresholds', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        fc.double({ min: 1e-6, max: 10, noNaN: true }),
+        fc.boolean(),
+        fc.double({ min: -20, max: 20, noNaN: true }),
+        fc.double({ min: 0, max: 20, noNaN: true }),
+        (warning, gap, higherIsWorse, value, further) => {
+          const rule = { warning, critical: higherIsWorse ? warning + gap : warning - gap }
+          const worse = higherIsWorse ? value + further : value - further
+          expect(rank(rule, worse)).toBeGreaterThanOrEqual(rank(rule, value))
+        }
+      ),
+      RUNS
+    )
+  })
+})
 
 describe('decide() over random policies, states and observations', () => {
   it('never advances while any gate is not passing', () => {
@@ -174,6 +202,23 @@ describe('decide() over random policies, states and observations', () => {
         expect(inputs).toEqual(copy)
         expect(run(copy)).toEqual(first)
         expect(run(inputs)).toEqual(first)
+      }),
+      RUNS
+    )
+  })
+
+  it('rolls back on a metric only when its alert severity is high or critical', () => {
+    fc.assert(
+      fc.property(inputsArb({ enabled: true }), inputs => {
+        const decision = run(inputs)
+        if (decision.action !== 'rollback') return
+        for (const fired of decision.triggers.filter(t => t.fired)) {
+          const metric = fired.evidence[0]?.metric
+          const rule = inputs.policy.alerts.find(a => a.metric === metric)
+          const value = fired.evidence[0]?.value
+          if (metric === 'system_failure' || !rule || typeof value !== 'number') continue
+          expect(rank(rule, value)).toBeGreaterThanOrEqual(SEVERITY_RANK.high)
+        }
       }),
       RUNS
     )
