@@ -444,10 +444,10 @@ function issueHint(issue: z.core.$ZodIssue): string {
     return typeof key === 'string' ? `add "${key}: ..." here` : 'add the missing value'
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const key = issue.keys[0]!
-      if (KNOWN_KEYS.includes(key))
-        return `"${key}" is not a setting here; check its indentation and what the mapping is`
-      const guess = closest(key, KNOWN_KEYS)
+      const unknown = issue.keys[0]!
+      if (KNOWN_KEYS.includes(unknown))
+        return `"${unknown}" is not a setting here; check its indentation and what the mapping is`
+      const guess = closest(unknown, KNOWN_KEYS)
       return guess ? `did you mean "${guess}"?` : 'remove it, or check its indentation'
     }
     case 'invalid_union':
