@@ -388,7 +388,8 @@ export function closest(word: string, candidates: string[]): string | undefined 
   for (const candidate of candidates) {
     if (candidate === word) continue
     const d = editDistance(word, candidate)
-    if (d < bestDistance) {
+    // A one- or two-letter word is within distance 2 of every short key: no guess from nothing.
+    if (d < bestDistance && d < word.length) {
       best = candidate
       bestDistance = d
     }

@@ -221,11 +221,66 @@ function unclosedFlowCollection(
 export function validate<T>(schema: z.ZodType<T>, source: YamlSource, value: unknown): T {
   const result = schema.safeParse(value, { reportInput: true })
   if (result.success) return result.data
-  const issue = innermost(result.error.issues[0]!)
+  const issue = innermost(mostTelling(result.error.issues))
   const path = issue.path as (string | number)[]
-  // An unknown key is pointed at itself, not at the mapping that holds it.
-  const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined
-  throw errorAt(source, path, issueMessage(issue), issueHint(issue), key)
+  if (issue.code === 'unrecognized_keys') {
+    // An unknown key is pointed at itself, not at the mapping that holds it.
+    const key = issue.keys[0]!
+    throw errorAt(source, path, issueMessage(issue), unknownKeyHint(key, keysAt(schema, path)), key)
+  }
+  throw errorAt(source, path, issueMessage(issue), issueHint(issue))
+}
+
+/** The keys a mapping at `path` may have, from the schema (all options' keys for a union). */
+function keysAt(schema: z.core.$ZodType, path: (string | number)[]): string[] {
+  const def = schema._zod.def as z.core.$ZodTypeDef & {
+    innerType?: z.core.$ZodType
+    options?: z.core.$ZodType[]
+    shape?: Record<string, z.core.$ZodType>
+    valueType?: z.core.$ZodType
+    element?: z.core.$ZodType
+  }
+  const [head, ...rest] = path
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+      return keysAt(def.innerType!, path)
+    case 'union':
+      return [...new Set(def.options!.flatMap(option => keysAt(option, path)))]
+    case 'object': {
+      if (head === undefined) return Object.keys(def.shape!)
+      const child = def.shape![head]
+      return child ? keysAt(child, rest) : []
+    }
+    case 'record':
+      return head === undefined ? [] : keysAt(def.valueType!, rest)
+    case 'array':
+      return head === undefined ? [] : keysAt(def.element!, rest)
+    default:
+      return []
+  }
+}
+
+function unknownKeyHint(key: string, allowed: string[]): string {
+  if (allowed.includes(key))
+    return `"${key}" is not a setting for this kind of entry; check its indentation and type`
+  const guess = closest(key, allowed)
+  if (guess) return `did you mean "${guess}"?`
+  return allowed.length
+    ? `the keys here are ${allowed.join(', ')}`
+    : 'remove it, or check its indentation'
+}
+
+/** A misspelt key is both a missing key and an unknown one; the unknown one says more. */
+function mostTelling(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
+  const first = issues[0]!
+  const missing =
+    (first.code === 'invalid_type' || first.code === 'invalid_union') && first.input === undefined
+  const parent = first.path.slice(0, -1).join('\u0000')
+  const unknown = issues.find(
+    i => i.code === 'unrecognized_keys' && i.path.join('\u0000') === parent
+  )
+  return missing && unknown ? unknown : first
 }
 
 /**
@@ -377,62 +432,6 @@ function describe(input: unknown): string {
   return String(input)
 }
 
-const KNOWN_KEYS = [
-  'feature',
-  'state',
-  'deployment',
-  'experiments',
-  'monitoring',
-  'rollback',
-  'metrics',
-  'phases',
-  'order',
-  'enabled',
-  'user_percentage',
-  'feature_flags',
-  'monitoring_level',
-  'rollback_threshold',
-  'success_criteria',
-  'duration',
-  'approvers',
-  'gates',
-  'groups',
-  'weight',
-  'configuration',
-  'success_metrics',
-  'minimum_sample_size',
-  'seed',
-  'hash_version',
-  'alerts',
-  'dashboards',
-  'warning',
-  'critical',
-  'for',
-  'automatic_triggers',
-  'manual_approval_required',
-  'emergency_contacts',
-  'operators',
-  'team',
-  'user',
-  'oncall',
-  'thresholds',
-  'required',
-  'checks',
-  'min_samples',
-  'group',
-  'name',
-  'type',
-  'when',
-  'provider',
-  'queries',
-  'phase',
-  'entered_at',
-  'kill_switch',
-  'last_transition',
-  'status',
-  'started_at'
-]
-
 function issueHint(issue: z.core.$ZodIssue): string {
   const custom = (issue as { params?: { hint?: string } }).params?.hint
   if (custom) return custom
@@ -443,13 +442,6 @@ function issueHint(issue: z.core.$ZodIssue): string {
   )
     return typeof key === 'string' ? `add "${key}: ..." here` : 'add the missing value'
   switch (issue.code) {
-    case 'unrecognized_keys': {
-      const unknown = issue.keys[0]!
-      if (KNOWN_KEYS.includes(unknown))
-        return `"${unknown}" is not a setting here; check its indentation and what the mapping is`
-      const guess = closest(unknown, KNOWN_KEYS)
-      return guess ? `did you mean "${guess}"?` : 'remove it, or check its indentation'
-    }
     case 'invalid_union':
       if ('discriminator' in issue && issue.discriminator === 'type')
         return 'use metrics_threshold, manual_approval, automated_test or time_based'

@@ -370,6 +370,15 @@ const CASES: BadInput[] = [
     hint: /did you mean "user_percentage"\?/
   },
   {
+    name: 'a phase setting phasegate does not have',
+    kind: 'policy',
+    text: seedWith('      duration: 72h\n', '      duration: 72h\n      owner: payments\n'),
+    line: 15,
+    col: 7,
+    message: /unknown key "owner"/,
+    hint: /the keys here are enabled, user_percentage, .*gates/
+  },
+  {
     name: "a phase that is not on the seed's ladder",
     kind: 'policy',
     text: seedWith('    canary:\n', '    canery:\n'),
@@ -488,7 +497,7 @@ const CASES: BadInput[] = [
     line: 8,
     col: 11,
     message: /unknown key "required"/,
-    hint: /not a setting here/
+    hint: /"required" is not a setting for this kind of entry/
   },
   {
     name: 'a threshold in words',
@@ -954,6 +963,24 @@ const CASES: BadInput[] = [
     text: VALID_STATE + 'last_transition:\n  kind: advance\n  from: development\n',
     line: 6,
     message: /last_transition/
+  },
+  {
+    name: 'a state file with a misspelt transition key',
+    kind: 'state',
+    text:
+      VALID_STATE +
+      yaml`
+        last_transition:
+          kind: advance
+          from: development
+          to: staging
+          at: 2026-03-02T09:00:00.000Z
+          reasn: approved
+      `,
+    line: 11,
+    col: 3,
+    message: /last_transition: unknown key "reasn"/,
+    hint: /did you mean "reason"\?/
   },
   {
     name: 'a state file with an unknown transition kind',
