@@ -1,8 +1,11 @@
+import { Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { CheckObservation } from './engine/types.js'
 import { PhasegateError } from './errors.js'
 import { repoRoot } from './git/git.js'
 import { readHistory } from './git/transitions.js'
+import { analyze } from './commands/analyze.js'
+import { assign } from './commands/assign.js'
 import { runDemo } from './commands/demo.js'
 import { init } from './commands/init.js'
 import { resume } from './commands/resume.js'
@@ -10,6 +13,7 @@ import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
 import { tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './commands/workspace.js'
+import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
 
 const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
@@ -25,16 +29,25 @@ commands:
   init                     write the state file: the rollout starts at its first phase
   history                  the audit trail, read from git commit trailers
   demo                     a complete rollout in a scratch repository, narrated
+  assign --experiment NAME [USER_ID ...] [--users FILE]
+                           each user's experiment group, as user_id,group lines
+  analyze --experiment NAME [--results FILE]
+                           estimates, intervals, p-values, sample ratio check and verdict
 
 options:
   --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
-  --json                   machine-readable output (status, tick, history, validate)
+  --json                   machine-readable output (status, tick, history, validate, assign, analyze)
   --dry-run                decide and report, but commit nothing (tick)
   --approved-by U1,U2      manual approvals in local mode (tick, status)
   --check NAME=RESULT      an automated test's conclusion, e.g. smoke=success (repeatable)
   --metrics FILE           read metrics from this snapshot file (file provider)
   --now TIME               evaluate at this ISO-8601 time instead of the clock
   --operator NAME          who is rolling back (default: git user.name)
+  --experiment NAME        the experiment (assign, analyze)
+  --users FILE             user ids, one per line (assign)
+  --results FILE           per-user or aggregate results, CSV or NDJSON (analyze; default:
+                           the policy's metrics provider)
+  --fixed-horizon          analyze without sequential testing (only for a single look)
   -C DIR                   run as if started in DIR
 `
 
@@ -51,15 +64,22 @@ const OPTIONS = {
   operator: { type: 'string' },
   dir: { type: 'string', short: 'C' },
   help: { type: 'boolean', short: 'h' },
-  keep: { type: 'string' }
+  keep: { type: 'string' },
+  experiment: { type: 'string' },
+  users: { type: 'string' },
+  results: { type: 'string' },
+  'fixed-horizon': { type: 'boolean' }
 } satisfies ParseArgsConfig['options']
 
 export interface Io {
   out: (text: string) => void
   err: (text: string) => void
+  /** Where long streamed output (assign) goes, with backpressure; defaults to `out`. */
+  stream?: Writable
 }
 
 const processIo: Io = {
+  stream: process.stdout,
   out: text => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
   err: text => process.stderr.write(text.endsWith('\n') ? text : text + '\n')
 }
@@ -129,7 +149,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           )
         else
           io.out(
-            results.map(r => renderDecision(r.policy, r.state, r.report.decision, now)).join('\n\n')
+            results
+              .map(r =>
+                [
+                  renderDecision(r.policy, r.state, r.report.decision, now),
+                  // The headline and reasons; `phasegate analyze` prints the whole analysis.
+                  ...r.report.experiments.map(a =>
+                    renderAnalysis(a)
+                      .split('\n')
+                      .slice(0, 1 + a.reasons.length)
+                      .join('\n')
+                  )
+                ].join('\n')
+              )
+              .join('\n\n')
           )
         return 0
       }
@@ -201,6 +234,34 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       }
       case 'demo':
         return await runDemo({ io, keep: values.keep })
+      case 'assign': {
+        await assign(
+          {
+            cwd,
+            policies,
+            experiment: values.experiment,
+            userIds: positionals.slice(1),
+            usersFile: values.users,
+            json: values.json ?? false
+          },
+          io.stream ?? writableFrom(io.out)
+        )
+        return 0
+      }
+      case 'analyze': {
+        const result = await analyze({
+          cwd,
+          policies,
+          experiment: values.experiment,
+          results: values.results,
+          metricsFile: values.metrics,
+          json: values.json ?? false,
+          fixedHorizon: values['fixed-horizon'] ?? false,
+          now
+        })
+        io.out(result.output)
+        return result.exitCode
+      }
       default:
         io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)
         return 2
@@ -212,6 +273,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     throw error
   }
+}
+
+function writableFrom(out: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      out(chunk.toString())
+      done()
+    }
+  })
 }
 
 function parseNow(text: string | undefined): Date {

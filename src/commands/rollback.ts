@@ -123,6 +123,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackOutcom
     reason: transition.reason,
     gates: [],
     alerts: [],
+    trends: [],
     triggers: [],
     awaitingApproval: false,
     transition

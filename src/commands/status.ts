@@ -1,5 +1,7 @@
 import { phaseNamed } from '../engine/ladder.js'
 import type { Decision, Policy, State } from '../engine/types.js'
+import type { ExperimentAnalysis } from '../experiments/analysis.js'
+import { analyzeRolloutExperiment } from './analyze.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
 export interface StatusReport {
@@ -13,15 +15,27 @@ export interface StatusReport {
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
   decision: Decision
+  /** Each enabled experiment's status and verdict, from the policy's metrics provider. */
+  experiments: ExperimentAnalysis[]
 }
 
 /** What `tick` would do now, without doing it. */
 export async function status(
   options: Omit<TickOptions, 'dryRun'>
 ): Promise<Array<{ report: StatusReport; policy: Policy; state: State }>> {
-  return (await evaluateAll(options)).map(({ rollout, state, decision }) => {
+  const results = []
+  for (const { rollout, state, decision } of await evaluateAll(options)) {
     const phase = phaseNamed(rollout.policy, state.phase)
-    return {
+    const experiments = []
+    for (const experiment of rollout.policy.experiments.filter(e => e.enabled)) {
+      experiments.push(
+        await analyzeRolloutExperiment(rollout, experiment, {
+          now: options.now,
+          ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+        })
+      )
+    }
+    results.push({
       policy: rollout.policy,
       state,
       report: {
@@ -34,8 +48,10 @@ export async function status(
         userPercentage: state.enabled ? phase.userPercentage : 0,
         featureFlags: state.enabled ? phase.featureFlags : [],
         lastTransition: state.lastTransition ?? null,
-        decision
+        decision,
+        experiments
       }
-    }
-  })
+    })
+  }
+  return results
 }

@@ -26,22 +26,19 @@ export interface TickOutcome {
 export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
   const rollouts = await loadRollouts(options.cwd, options.policies)
   const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
-  const outcomes: TickOutcome[] = []
-  for (const rollout of rollouts) {
-    const state = currentState(rollout, options.now)
-    const observations = await observe(rollout, state, {
-      now: options.now,
-      approvals,
-      checks: options.checks,
-      metricsFile: options.metricsFile
+  // Every policy's reads go out at once; the providers bound the load per metrics server.
+  return Promise.all(
+    rollouts.map(async rollout => {
+      const state = currentState(rollout, options.now)
+      const observations = await observe(rollout, state, {
+        now: options.now,
+        approvals,
+        checks: options.checks,
+        metricsFile: options.metricsFile
+      })
+      return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) }
     })
-    outcomes.push({
-      rollout,
-      state,
-      decision: decide(rollout.policy, state, observations, options.now)
-    })
-  }
-  return outcomes
+  )
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Approval, CheckObservation, Observations, Policy, State } from '..
 import { requiredReadings } from '../engine/requests.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
-import { createProvider } from '../metrics/index.js'
+import { createProvider, sourceFailuresOf } from '../metrics/index.js'
 import { loadPolicy } from '../policy/load.js'
 import { initialState, readState } from '../state/file.js'
 
@@ -98,5 +98,11 @@ export async function observe(
     window: '5m',
     env: options.env ?? process.env
   })
-  return { readings, approvals: options.approvals, checks: options.checks }
+  const failures = sourceFailuresOf(provider)
+  return {
+    readings,
+    approvals: options.approvals,
+    checks: options.checks,
+    ...(failures ? { sourceFailures: failures } : {})
+  }
 }

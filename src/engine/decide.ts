@@ -1,6 +1,8 @@
 import { evaluateAlerts } from './alerts.js'
 import { evaluateGate, validApprovers } from './gates.js'
 import { nextPhase, phaseIndex, phaseNamed, previousPhase } from './ladder.js'
+import { findReading } from './readings.js'
+import { evaluateTrend } from './trends.js'
 import { evaluateTriggers } from './triggers.js'
 import type { Decision, Evidence, Observations, Policy, State, Transition } from './types.js'
 
@@ -19,7 +21,11 @@ export function decide(
   const alerts = evaluateAlerts(policy.alerts, observations.readings, now)
   const triggers = evaluateTriggers(policy, phase, observations, alerts, now)
   const gates = phase.gates.map(gate => evaluateGate(gate, state, observations, now))
-  const base = { feature: policy.feature, phase: phase.name, gates, alerts, triggers }
+  const trends = policy.trends.flatMap(rule => {
+    const outcome = evaluateTrend(rule, findReading(observations.readings, rule.metric), now)
+    return outcome.alert ? [outcome.alert] : []
+  })
+  const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers }
   const next = nextPhase(policy, phase.name)
   const awaitingApproval =
     next !== undefined &&

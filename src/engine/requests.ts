@@ -1,4 +1,5 @@
 import { phaseNamed } from './ladder.js'
+import { trendRangeMs } from './trends.js'
 import { metricTriggers } from './triggers.js'
 import type { Policy, State } from './types.js'
 
@@ -28,6 +29,7 @@ export function requiredReadings(policy: Policy, state: State): ReadingRequest[]
       Object.keys(gate.thresholds).forEach(m => add(m, gate.group))
   }
   for (const rule of policy.alerts) add(rule.metric, undefined, rule.forMs)
+  for (const rule of policy.trends) add(rule.metric, undefined, trendRangeMs(rule))
   for (const check of metricTriggers(policy, phase)) add(check.metric, undefined, check.forMs)
   if (policy.triggers.some(t => t.kind === 'system_failure')) add('system_failure')
   for (const experiment of policy.experiments) {

@@ -74,6 +74,16 @@ export interface AlertRule {
   forMs: number
 }
 
+/** The seed's check_trend_alerts: the latest window against the one before it. */
+export interface TrendRule {
+  metric: string
+  windowMs: number
+  /** Relative rise over the previous window that alerts (0.5 = +50%). */
+  increase?: number
+  /** Relative fall below the previous window that alerts (0.02 = -2%). */
+  decrease?: number
+}
+
 export interface MetricTrigger {
   kind: 'metric'
   metric: string
@@ -126,6 +136,7 @@ export interface Policy {
   phases: Phase[]
   experiments: Experiment[]
   alerts: AlertRule[]
+  trends: TrendRule[]
   dashboards: string[]
   triggers: Trigger[]
   rollback: {
@@ -238,6 +249,17 @@ export interface Alert {
   message: string
 }
 
+export interface TrendAlert {
+  metric: string
+  direction: 'increase' | 'decrease'
+  /** Mean over the latest window, and over the one before it. */
+  current: number
+  previous: number
+  /** (current - previous) / previous; ±Infinity when previous is 0. */
+  change: number
+  message: string
+}
+
 export interface TriggerResult {
   trigger: string
   fired: boolean
@@ -256,6 +278,8 @@ export interface Decision {
   reason: string
   gates: GateResult[]
   alerts: Alert[]
+  /** Trend alerts: warnings for people; they never roll back by themselves. */
+  trends: TrendAlert[]
   triggers: TriggerResult[]
   /** Every gate but manual approval passes: the advance only waits for people. */
   awaitingApproval: boolean

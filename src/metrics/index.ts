@@ -1,10 +1,14 @@
 import type { MetricsConfig } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { createFileProvider } from './file.js'
+import { createHttpProvider } from './http.js'
+import { createPrometheusProvider } from './prometheus.js'
 import type { MetricsProvider, ProviderFactory } from './provider.js'
 
 const PROVIDERS: Record<string, ProviderFactory> = {
-  file: createFileProvider
+  file: createFileProvider,
+  prometheus: createPrometheusProvider,
+  http: createHttpProvider
 }
 
 export function createProvider(config: MetricsConfig): MetricsProvider {
@@ -18,3 +22,4 @@ export function createProvider(config: MetricsConfig): MetricsProvider {
 }
 
 export type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
+export { sourceFailuresOf } from './connection.js'

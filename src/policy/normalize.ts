@@ -7,6 +7,7 @@ import type {
   Phase,
   Policy,
   Threshold,
+  TrendRule,
   Trigger
 } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
@@ -209,6 +210,15 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     }
   })
 
+  const trends: TrendRule[] = Object.entries(raw.monitoring?.trends ?? {}).map(
+    ([metric, rule]) => ({
+      metric,
+      windowMs: value(parseDuration(rule.window), ['monitoring', 'trends', metric, 'window'], 0),
+      ...(rule.increase !== undefined ? { increase: rule.increase } : {}),
+      ...(rule.decrease !== undefined ? { decrease: rule.decrease } : {})
+    })
+  )
+
   const triggers: Trigger[] = (raw.rollback?.automatic_triggers ?? []).map((entry, i) => {
     const path = ['rollback', 'automatic_triggers', i]
     const when = typeof entry === 'string' ? entry : entry.when
@@ -259,6 +269,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     phases,
     experiments,
     alerts,
+    trends,
     dashboards: raw.monitoring?.dashboards ?? [],
     triggers,
     rollback: {

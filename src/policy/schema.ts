@@ -147,6 +147,25 @@ export const policySchema = z
     monitoring: z
       .strictObject({
         alerts: z.record(z.string(), alertSchema).optional(),
+        trends: z
+          .record(
+            z.string(),
+            z
+              .strictObject({
+                window: durationSchema,
+                increase: z.number().positive().optional(),
+                decrease: z.number().positive().optional()
+              })
+              .refine(t => t.increase !== undefined || t.decrease !== undefined, {
+                message: 'a trend needs increase or decrease',
+                params: { hint: 'e.g. { window: 10m, increase: 0.5 } alerts on a 50% rise' }
+              })
+          )
+          .optional()
+          .meta({
+            description:
+              "Trend alerts: compare the latest window with the one before (the seed's check_trend_alerts)"
+          }),
         dashboards: z.array(z.string()).optional()
       })
       .optional(),

@@ -35,6 +35,7 @@ export function renderDecision(
   }
   lines.push(decision.alerts.length ? '  alerts:' : '  alerts: none')
   for (const a of decision.alerts) lines.push(`    [${a.severity}] ${a.message}`)
+  for (const t of decision.trends) lines.push(`    [trend] ${t.message}`)
   const fired = decision.triggers.filter(t => t.fired)
   if (fired.length) {
     lines.push('  rollback triggers:')

@@ -105,3 +105,34 @@ describe('decide()', () => {
     expect(a).toEqual(b)
   })
 })
+
+describe('trend alerts in decide()', () => {
+  it('reports a rise of the latest window over the one before, without rolling back', async () => {
+    const { policy: parse } = await import('../../support/policies.js')
+    const p = parse(
+      'deployment:\n  order: [a, b]\nmonitoring:\n  trends:\n    error_rate: { window: 10m, increase: 0.5 }\n'
+    )
+    const now = new Date('2026-03-02T10:00:00Z')
+    const end = now.getTime() / 1000
+    const series = Array.from(
+      { length: 21 },
+      (_, i) => [end - (20 - i) * 60, i > 10 ? 0.004 : 0.002] as [number, number]
+    )
+    const d = decide(
+      p,
+      state(p, 'b'),
+      { readings: [{ metric: 'error_rate', value: 0.004, series }], approvals: [], checks: [] },
+      now
+    )
+    expect(d.trends).toEqual([
+      expect.objectContaining({
+        metric: 'error_rate',
+        direction: 'increase',
+        current: expect.closeTo(0.004, 12),
+        previous: expect.closeTo(0.002, 12),
+        change: 1
+      })
+    ])
+    expect(d.action).toBe('hold')
+  })
+})

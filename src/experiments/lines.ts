@@ -1,0 +1,95 @@
+import { open, type FileHandle } from 'node:fs/promises'
+import { PhasegateError } from '../errors.js'
+
+const NEWLINE = 10
+const CARRIAGE_RETURN = 13
+
+/**
+ * Reads a file 1 MiB at a time into one reused buffer, so memory stays flat however long the
+ * file is, and hands over its bytes in runs of whole lines: `onLines(bytes, start, end)` where
+ * every line in [start, end) ends with "\n" (one is added after a last line without it). No
+ * bytes are decoded here, so hot parsers can read fields straight from them; `bytes` is only
+ * valid during the call. `afterChunk` runs between chunks: the place to wait for a slow
+ * consumer. Errors thrown by `onLines` stop the read.
+ */
+export async function forEachLineRun(
+  path: string,
+  onLines: (bytes: Buffer, start: number, end: number) => void,
+  afterChunk?: () => Promise<void>
+): Promise<void> {
+  // One buffer, refilled for every chunk: reading allocates nothing, whatever the file's size.
+  const buffer = Buffer.allocUnsafe(1 << 20)
+  // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled).
+  let carry: Buffer | undefined
+  let file: FileHandle | undefined
+  try {
+    file = await open(path, 'r')
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      const bytes = buffer.subarray(0, bytesRead)
+      let from = 0
+      if (carry) {
+        const first = bytes.indexOf(NEWLINE)
+        if (first === -1) {
+          carry = Buffer.concat([carry, bytes])
+          continue
+        }
+        const line = Buffer.concat([carry, bytes.subarray(0, first + 1)])
+        carry = undefined
+        onLines(line, 0, line.length)
+        from = first + 1
+      }
+      const last = bytes.lastIndexOf(NEWLINE)
+      if (last >= from) {
+        onLines(bytes, from, last + 1)
+        from = last + 1
+      }
+      if (from < bytes.length) carry = Buffer.from(bytes.subarray(from))
+      if (afterChunk) await afterChunk()
+    }
+  } catch (error) {
+    if (error instanceof PhasegateError) throw error
+    throw new PhasegateError(`cannot read ${path}: ${(error as Error).message}`, {
+      location: { file: path },
+      hint: 'check the file name'
+    })
+  } finally {
+    await file?.close()
+  }
+  if (carry) {
+    const line = Buffer.concat([carry, Buffer.of(NEWLINE)])
+    onLines(line, 0, line.length)
+  }
+}
+
+/**
+ * Calls `onLine` for each non-empty line of a UTF-8 file (LF or CRLF), streamed as by
+ * forEachLineRun. Returns the number of lines, counting empty ones.
+ */
+export async function forEachLine(
+  path: string,
+  onLine: (line: string, lineNumber: number) => void,
+  afterChunk?: () => Promise<void>
+): Promise<number> {
+  let lineNumber = 0
+  await forEachLineRun(
+    path,
+    (bytes, start, end) => {
+      for (let eol = bytes.indexOf(NEWLINE, start); eol !== -1 && eol < end;) {
+        lineNumber++
+        const text = bytes.toString('utf8', start, lineEnd(bytes, start, eol))
+        if (text.length > 0) onLine(text, lineNumber)
+        start = eol + 1
+        eol = bytes.indexOf(NEWLINE, start)
+      }
+    },
+    afterChunk
+  )
+  return lineNumber
+}
+
+/** Where the line ending at the "\n" at `eol` ends without its "\r". */
+export function lineEnd(bytes: Buffer, start: number, eol: number): number {
+  return eol > start && bytes[eol - 1] === CARRIAGE_RETURN ? eol - 1 : eol
+}

@@ -1,0 +1,78 @@
+import type { Experiment } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
+import type { MetricsProvider, ReadContext } from '../metrics/provider.js'
+import type { GroupStatistic } from '../stats/tests.js'
+import type { ExperimentData } from './results.js'
+
+/** The companion metric that carries a mean metric's per-user standard deviation. */
+export function stddevMetric(metric: string): string {
+  return `${metric}_stddev`
+}
+
+/**
+ * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
+ * cost does not depend on traffic. A reading's `value` is the group's rate or mean and `samples`
+ * its number of users. A metric is a mean when the provider also answers `<metric>_stddev` for
+ * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1].
+ * Readings without a value or samples leave the metric out for that group (the analysis then
+ * says to keep running).
+ */
+export async function readGroupStatistics(
+  provider: MetricsProvider,
+  experiment: Experiment,
+  context: ReadContext
+): Promise<ExperimentData> {
+  const requests = experiment.successMetrics.flatMap(metric =>
+    experiment.groups.flatMap(g => [
+      { metric, group: g.name },
+      { metric: stddevMetric(metric), group: g.name }
+    ])
+  )
+  const readings = await provider.read(requests, context)
+  const find = (metric: string, group: string) =>
+    readings.find(r => r.metric === metric && r.group === group)
+  const users: Record<string, number> = {}
+  const metrics: Record<string, Record<string, GroupStatistic>> = {}
+  for (const metric of experiment.successMetrics) {
+    const byGroup: Record<string, GroupStatistic> = {}
+    for (const { name } of experiment.groups) {
+      const reading = find(metric, name)
+      const count = reading?.samples
+      if (reading?.value == null || count === undefined || count === 0) continue
+      users[name] = Math.max(users[name] ?? 0, count)
+      const stddev = find(stddevMetric(metric), name)?.value
+      if (stddev != null) {
+        const sum = reading.value * count
+        byGroup[name] = {
+          kind: 'mean',
+          count,
+          sum,
+          sumSquares: stddev * stddev * (count - 1) + (sum * sum) / count
+        }
+      } else if (reading.value >= 0 && reading.value <= 1) {
+        byGroup[name] = { kind: 'rate', count, successes: Math.round(reading.value * count) }
+      } else {
+        throw new PhasegateError(
+          `experiment '${experiment.name}': ${metric} for group ${name} is ${reading.value}, not a rate, and there is no ${stddevMetric(metric)}`,
+          {
+            hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation) so it can be analysed as a mean`
+          }
+        )
+      }
+    }
+    metrics[metric] = byGroup
+  }
+  for (const { name } of experiment.groups) users[name] ??= 0
+  return { users, metrics }
+}
+
+/**
+ * The {{window}} an experiment's queries cover: everything since it started, or its whole
+ * configured duration while the start is unknown.
+ */
+export function experimentWindow(experiment: Experiment, now: Date, startedAt?: string): string {
+  const span = startedAt
+    ? now.getTime() - Date.parse(startedAt)
+    : (experiment.durationMs ?? 30 * 24 * 3_600_000)
+  return `${Math.max(1, Math.round(span / 1000))}s`
+}

@@ -1,0 +1,96 @@
+import type { ExperimentAnalysis, MetricComparison, Verdict } from './analysis.js'
+
+const VERDICT: Record<Verdict, string> = {
+  treatment_better: 'TREATMENT BETTER',
+  control_better: 'CONTROL BETTER',
+  no_detectable_difference: 'no detectable difference',
+  keep_running: 'keep running',
+  invalid: 'INVALID'
+}
+
+function number(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  const magnitude = Math.abs(value)
+  return magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)
+    ? value.toExponential(3)
+    : value.toPrecision(4).replace(/\.?0+$/, '')
+}
+
+function percent(value: number): string {
+  return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)}%` : 'n/a'
+}
+
+function pValue(p: number): string {
+  return p < 1e-4 ? p.toExponential(2) : p.toFixed(4)
+}
+
+function status(analysis: ExperimentAnalysis): string {
+  if (!analysis.status) return ''
+  return ` (${analysis.status}${analysis.startedAt ? ` since ${analysis.startedAt}` : ''})`
+}
+
+/** The interval and p-value the verdict used: the confidence sequence when sequential is on. */
+function used(c: MetricComparison) {
+  return c.sequential ?? c.fixedHorizon
+}
+
+/** The analysis as a person reads it in a terminal. */
+export function renderAnalysis(analysis: ExperimentAnalysis): string {
+  const level = `${Math.round((1 - analysis.alpha) * 100)}%`
+  const lines = [
+    `experiment ${analysis.experiment}${status(analysis)}: ${VERDICT[analysis.verdict]}`,
+    ...analysis.reasons.map(r => `  ${r}`),
+    `  groups: ${analysis.groups
+      .map(
+        g =>
+          `${g.name} ${g.users} users (${(g.observedShare * 100).toFixed(1)}%, expected ${(g.expectedShare * 100).toFixed(1)}%)`
+      )
+      .join(', ')}`,
+    `  sample ratio: chi-square p = ${pValue(analysis.sampleRatio.pValue)}${
+      analysis.sampleRatio.mismatch
+        ? ' MISMATCH'
+        : analysis.sampleRatio.checked
+          ? ' ok'
+          : ' (not checked until every group has 8 users)'
+    }`,
+    `  ${analysis.sequential ? `sequential testing on (confidence sequences, N* = ${analysis.tuning})` : 'fixed-horizon tests (valid for a single look only)'}; p-values Holm-adjusted`
+  ]
+  for (const m of analysis.metrics) {
+    const means = m.groups.map(g => `${g.name} ${number(g.mean)} (n=${g.count})`).join(', ')
+    lines.push(
+      `  ${m.metric} [${m.kind ?? 'no data'}, ${m.direction === 'increase' ? 'higher' : 'lower'} is better]: ${means || 'no data'}`
+    )
+    if (m.missing) lines.push(`    ${m.missing}`)
+    for (const c of m.comparisons) {
+      const { interval, relativeInterval } = used(c)
+      lines.push(
+        `    ${c.treatment} vs ${analysis.control}: ${number(c.difference)} (${percent(c.relativeDifference)}), ` +
+          `${level} CI [${number(interval[0])}, ${number(interval[1])}] ` +
+          `([${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}]), ` +
+          `p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replace('_', ' ')}`
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
+/** A short markdown section for the job summary and the advance PR's report. */
+export function renderAnalysisMarkdown(analysis: ExperimentAnalysis): string {
+  const rows = analysis.metrics.flatMap(m =>
+    m.comparisons.length === 0
+      ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
+      : m.comparisons.map(c => {
+          const { relativeInterval } = used(c)
+          return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replace('_', ' ')} |`
+        })
+  )
+  return [
+    `### Experiment \`${analysis.experiment}\`${status(analysis)}: ${VERDICT[analysis.verdict]}`,
+    '',
+    ...analysis.reasons.map(r => `- ${r}`),
+    '',
+    `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
+    '| --- | --- | --- | --- | --- |',
+    ...rows
+  ].join('\n')
+}

@@ -1,0 +1,264 @@
+import http from 'node:http'
+import https from 'node:https'
+import { z } from 'zod'
+import { PhasegateError } from '../errors.js'
+import { limiterFor, type Limiter } from './limit.js'
+import type { MetricsProvider } from './provider.js'
+
+// How the prometheus and http providers talk to a metrics server: the URL, headers and auth
+// (secrets come from environment variables only, so they never sit in a policy), a timeout per
+// attempt, bounded retries, and a shared limit on queries in flight.
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' })
+
+const headerValue = z.union([z.string(), z.strictObject({ env: envName })])
+
+export const connectionShape = {
+  url: z.url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
+  headers: z.record(z.string().min(1), headerValue).optional(),
+  bearer_token_env: envName.optional(),
+  basic_auth: z
+    .strictObject({
+      username: z.string().optional(),
+      username_env: envName.optional(),
+      password_env: envName
+    })
+    .refine(b => (b.username === undefined) !== (b.username_env === undefined), {
+      message: 'basic_auth needs exactly one of username or username_env'
+    })
+    .optional(),
+  timeout_ms: z.number().int().positive().max(300_000).default(10_000),
+  retries: z.number().int().min(0).max(10).default(2),
+  concurrency: z.number().int().positive().max(256).default(8)
+}
+
+export type ConnectionOptions = z.infer<z.ZodObject<typeof connectionShape>>
+
+/** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
+export function parseOptions<T>(schema: z.ZodType<T>, options: unknown, provider: string): T {
+  const parsed = schema.safeParse(options)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics'
+  throw new PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
+    hint: `see docs/metrics.md for the ${provider} provider's options`
+  })
+}
+
+/** The headers to send, with secrets read from the environment; a missing variable is an error. */
+export function requestHeaders(
+  options: ConnectionOptions,
+  env: Record<string, string | undefined>
+): Record<string, string> {
+  const fromEnv = (name: string, option: string) => {
+    const value = env[name]
+    if (value === undefined || value === '') {
+      throw new PhasegateError(
+        `metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`,
+        { hint: `set ${name} in the workflow's env (from a secret)` }
+      )
+    }
+    return value
+  }
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    headers[name] = typeof value === 'string' ? value : fromEnv(value.env, `headers.${name}.env`)
+  }
+  if (options.bearer_token_env) {
+    headers.Authorization = `Bearer ${fromEnv(options.bearer_token_env, 'bearer_token_env')}`
+  }
+  if (options.basic_auth) {
+    const { username, username_env, password_env } = options.basic_auth
+    const user = username ?? fromEnv(username_env!, 'basic_auth.username_env')
+    const password = fromEnv(password_env, 'basic_auth.password_env')
+    headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+  }
+  return headers
+}
+
+export interface JsonRequest {
+  method: 'GET' | 'POST'
+  url: string
+  headers: Record<string, string>
+  body?: string
+}
+
+export type JsonAnswer =
+  | { ok: true; status: number; json: unknown }
+  | { ok: false; reason: string; status?: number; json?: unknown }
+
+/**
+ * Counts consecutive attempts on which the server could not be reached (no connection, no answer
+ * in time, 5xx), for the system_failure trigger. Any answer from the server resets the count.
+ */
+export class SourceHealth {
+  consecutive = 0
+  reason = ''
+
+  reached() {
+    this.consecutive = 0
+    this.reason = ''
+  }
+
+  unreachable(reason: string) {
+    this.consecutive++
+    this.reason = reason
+  }
+
+  failures(): { consecutive: number; reason: string } | undefined {
+    return this.consecutive > 0 ? { consecutive: this.consecutive, reason: this.reason } : undefined
+  }
+}
+
+/** A provider that can also say whether its source has been unreachable (system_failure). */
+export interface SourceAwareProvider extends MetricsProvider {
+  sourceFailures(): { consecutive: number; reason: string } | undefined
+}
+
+/** For Observations.sourceFailures: how often in a row the provider's source could not be reached. */
+export function sourceFailuresOf(
+  provider: MetricsProvider
+): { consecutive: number; reason: string } | undefined {
+  return 'sourceFailures' in provider
+    ? (provider as SourceAwareProvider).sourceFailures()
+    : undefined
+}
+
+export interface Connection {
+  /** `what` names the server in reasons, e.g. "Prometheus at http://host:9090". */
+  send(request: JsonRequest, what: string): Promise<JsonAnswer>
+  readonly health: SourceHealth
+}
+
+const RETRY_BASE_MS = 100
+
+export function connect(options: ConnectionOptions): Connection {
+  const limit: Limiter = limiterFor(new URL(options.url).origin, options.concurrency)
+  const health = new SourceHealth()
+  const attempts = options.retries + 1
+
+  async function once(
+    request: JsonRequest,
+    what: string
+  ): Promise<JsonAnswer & { retry: boolean }> {
+    let response: { status: number; text: string }
+    try {
+      response = await exchange(request, options.timeout_ms)
+    } catch (error) {
+      const reason =
+        error instanceof AnswerTimeout
+          ? `did not answer within ${options.timeout_ms} ms`
+          : `could not be reached (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
+      health.unreachable(`${what} ${reason}`)
+      return { ok: false, reason, retry: true }
+    }
+    const { text } = response
+    if (response.status >= 500 || response.status === 429) {
+      const reason = `answered HTTP ${response.status}${excerpt(text)}`
+      if (response.status >= 500) health.unreachable(`${what} ${reason}`)
+      else health.reached()
+      return { ok: false, status: response.status, reason, retry: true }
+    }
+    health.reached()
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      return {
+        ok: false,
+        status: response.status,
+        reason: `answered HTTP ${response.status} with malformed JSON (${(error as Error).message})${excerpt(text)}`,
+        retry: false
+      }
+    }
+    if (response.status < 200 || response.status > 299) {
+      return {
+        ok: false,
+        status: response.status,
+        json,
+        reason: `answered HTTP ${response.status}${excerpt(text)}`,
+        retry: false
+      }
+    }
+    return { ok: true, status: response.status, json, retry: false }
+  }
+
+  return {
+    health,
+    send: (request, what) =>
+      limit(async () => {
+        for (let attempt = 1; ; attempt++) {
+          const { retry, ...answer } = await once(request, what)
+          if (answer.ok || !retry || attempt >= attempts) {
+            if (!answer.ok && attempt > 1) answer.reason += ` (after ${attempt} attempts)`
+            return answer
+          }
+          await new Promise(resolve => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)))
+        }
+      })
+  }
+}
+
+class AnswerTimeout extends Error {}
+
+// Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
+// hundreds of small queries, and fetch spends several times more CPU on each (measured by
+// bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
+// process open.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true })
+}
+
+/** One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs. */
+function exchange(
+  request: JsonRequest,
+  timeoutMs: number
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(request.url)
+    const client = url.protocol === 'https:' ? https : http
+    const outgoing = client.request(
+      url,
+      {
+        method: request.method,
+        headers: {
+          Accept: 'application/json',
+          ...request.headers,
+          ...(request.body !== undefined
+            ? { 'Content-Length': String(Buffer.byteLength(request.body)) }
+            : {})
+        },
+        agent: agents[url.protocol as keyof typeof agents]
+      },
+      incoming => {
+        const chunks: Buffer[] = []
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+        incoming.on('error', fail)
+        incoming.on('end', () => {
+          clearTimeout(timer)
+          resolve({
+            status: incoming.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8')
+          })
+        })
+      }
+    )
+    const timer = setTimeout(() => fail(new AnswerTimeout()), timeoutMs)
+    function fail(error: Error) {
+      clearTimeout(timer)
+      outgoing.destroy()
+      reject(error)
+    }
+    outgoing.on('error', fail)
+    outgoing.end(request.body)
+  })
+}
+
+function excerpt(text: string): string {
+  const trimmed = text.trim().replace(/\s+/g, ' ')
+  if (!trimmed) return ''
+  return `: ${trimmed.length > 200 ? `${trimmed.slice(0, 200)}...` : trimmed}`
+}

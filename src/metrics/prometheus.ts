@@ -1,0 +1,247 @@
+import { z } from 'zod'
+import type { MetricReading, MetricsConfig } from '../engine/types.js'
+import { parseDuration } from '../policy/quantities.js'
+import {
+  connect,
+  connectionShape,
+  parseOptions,
+  requestHeaders,
+  type Connection,
+  type SourceAwareProvider
+} from './connection.js'
+import { degradationSchema, durationMs, readWithDerived } from './derived.js'
+import type { MetricRequest, ReadContext } from './provider.js'
+import { hasTemplate, noData, reading, templateFor } from './queries.js'
+import { checkPlaceholders, renderPromQL } from './template.js'
+import { finiteNumber } from './value.js'
+
+// The `prometheus` provider reads the Prometheus HTTP API (/api/v1/query at the evaluation time,
+// /api/v1/query_range for `for:` windows and trends), so it also works with Thanos, Mimir,
+// VictoriaMetrics and Grafana Cloud. Each query must come back as exactly one finite number.
+
+export const PROMETHEUS_PLACEHOLDERS = ['feature', 'phase', 'group', 'window'] as const
+
+// Prometheus refuses range queries of more than 11,000 points; stay well below.
+const MAX_POINTS = 10_000
+
+const optionsSchema = z.strictObject({
+  ...connectionShape,
+  step: z
+    .string()
+    .refine(s => parseDuration(s).ok, { message: 'step must be a duration such as 1m' })
+    .default('1m'),
+  group_queries: z.record(z.string(), z.string()).default({}),
+  // How many observations a metric's value rests on, for gates with min_samples.
+  sample_queries: z.record(z.string(), z.string()).default({}),
+  group_sample_queries: z.record(z.string(), z.string()).default({}),
+  performance_degradation: degradationSchema.optional()
+})
+
+export function createPrometheusProvider(config: MetricsConfig): SourceAwareProvider {
+  const options = parseOptions(optionsSchema, config.options, 'prometheus')
+  const queries = config.queries
+  const groupQueries = options.group_queries
+  const templates = {
+    queries,
+    group_queries: groupQueries,
+    sample_queries: options.sample_queries,
+    group_sample_queries: options.group_sample_queries
+  }
+  for (const [option, map] of Object.entries(templates)) {
+    for (const [metric, template] of Object.entries(map))
+      checkPlaceholders(template, PROMETHEUS_PLACEHOLDERS, `metrics.${option}.${metric}`)
+  }
+  const stepS = durationMs(options.step) / 1000
+  const base = options.url.replace(/\/+$/, '')
+  const server = `Prometheus at ${base}`
+  let connection: Connection | undefined
+
+  const evaluate = async (
+    template: string,
+    label: string,
+    request: MetricRequest,
+    context: ReadContext,
+    headers: Record<string, string>
+  ): Promise<MetricReading> => {
+    const fail = (reason: string) => noData(request, `${label}: ${reason}`)
+    const query = renderPromQL(template, {
+      feature: context.feature,
+      phase: context.phase,
+      group: request.group,
+      window: context.window
+    })
+    if (!query.ok) return fail(query.reason)
+    const endS = context.now.getTime() / 1000
+    const form = new URLSearchParams({ query: query.text })
+    const rangeS = (request.rangeMs ?? 0) / 1000
+    let path = '/api/v1/query'
+    if (rangeS > 0) {
+      // The range ends at the evaluation time exactly, so its last point is the current value.
+      const step = Math.max(stepS, Math.ceil(rangeS / MAX_POINTS))
+      path = '/api/v1/query_range'
+      form.set('start', String(endS - Math.ceil(rangeS / step) * step))
+      form.set('end', String(endS))
+      form.set('step', String(step))
+    } else {
+      form.set('time', String(endS))
+    }
+    const answer = await connection!.send(
+      {
+        method: 'POST',
+        url: base + path,
+        headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: form.toString()
+      },
+      server
+    )
+    if (!answer.ok) return fail(`${server} ${answer.reason}${prometheusError(answer.json)}`)
+    const parsed = answerSchema.safeParse(answer.json)
+    if (!parsed.success)
+      return fail(`${server} answered with JSON that is not a Prometheus query result`)
+    const { data } = parsed.data
+    if (parsed.data.status !== 'success' || !data)
+      return fail(`${server} answered status ${parsed.data.status}${prometheusError(answer.json)}`)
+    return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail)
+  }
+
+  const readOne = async (
+    request: MetricRequest,
+    context: ReadContext,
+    headers: Record<string, string>
+  ): Promise<MetricReading> => {
+    const label = request.group ? `${request.metric} for group ${request.group}` : request.metric
+    const chosen = templateFor(request, queries, groupQueries)
+    if (!('template' in chosen)) return noData(request, chosen.reason)
+    const sampleRequest = {
+      metric: request.metric,
+      ...(request.group ? { group: request.group } : {})
+    }
+    const samplesTemplate = templateFor(
+      sampleRequest,
+      options.sample_queries,
+      options.group_sample_queries
+    )
+    const [reading, samples] = await Promise.all([
+      evaluate(chosen.template, label, request, context, headers),
+      'template' in samplesTemplate
+        ? evaluate(samplesTemplate.template, `${label} samples`, sampleRequest, context, headers)
+        : undefined
+    ])
+    if (!samples || reading.value === null) return reading
+    return samples.value === null
+      ? { ...reading, reason: samples.reason }
+      : { ...reading, samples: Math.max(0, Math.round(samples.value)) }
+  }
+
+  return {
+    name: 'prometheus',
+    sourceFailures: () => connection?.health.failures(),
+    async read(requests, context) {
+      const headers = requestHeaders(options, context.env)
+      connection ??= connect(options)
+      return readWithDerived(
+        requests,
+        context,
+        options.performance_degradation,
+        r => hasTemplate(r, queries, groupQueries),
+        (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers)))
+      )
+    }
+  }
+}
+
+const sampleSchema = z.tuple([z.number(), z.string()])
+const seriesSchema = z.object({
+  metric: z.record(z.string(), z.string()).default({}),
+  value: sampleSchema.optional(),
+  values: z.array(sampleSchema).optional()
+})
+const answerSchema = z.object({
+  status: z.string(),
+  data: z
+    .object({
+      resultType: z.string(),
+      result: z.union([sampleSchema, z.array(seriesSchema)])
+    })
+    .optional()
+})
+type QueryData = NonNullable<z.infer<typeof answerSchema>['data']>
+type Series = z.infer<typeof seriesSchema>
+
+function prometheusError(json: unknown): string {
+  if (json === null || typeof json !== 'object') return ''
+  const { errorType, error } = json as { errorType?: unknown; error?: unknown }
+  return typeof error === 'string'
+    ? ` (${typeof errorType === 'string' ? `${errorType}: ` : ''}${error})`
+    : ''
+}
+
+function oneSeries(result: Series[]): { series: Series } | { reason: string } {
+  if (result.length === 0) return { reason: 'the query returned no series (empty result)' }
+  if (result.length > 1) {
+    const shown = result.slice(0, 3).map(
+      s =>
+        `{${Object.entries(s.metric)
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(', ')}}`
+    )
+    return {
+      reason: `the query returned ${result.length} series where one is expected (${shown.join(', ')}${result.length > 3 ? ', ...' : ''}); aggregate them, e.g. with sum()`
+    }
+  }
+  return { series: result[0]! }
+}
+
+function fromInstant(
+  request: MetricRequest,
+  data: QueryData,
+  fail: (reason: string) => MetricReading
+): MetricReading {
+  let raw: unknown
+  if (data.resultType === 'scalar' && !isSeriesList(data.result)) raw = data.result[1]
+  else if (data.resultType === 'vector' && isSeriesList(data.result)) {
+    const one = oneSeries(data.result)
+    if (!('series' in one)) return fail(one.reason)
+    raw = one.series.value?.[1]
+  } else {
+    return fail(
+      `the query returns a ${data.resultType}, not one number; use an instant vector or scalar expression`
+    )
+  }
+  const number = finiteNumber(raw)
+  if (!('value' in number)) return fail(number.reason)
+  return reading(request, number.value)
+}
+
+function fromMatrix(
+  request: MetricRequest,
+  data: QueryData,
+  endS: number,
+  fail: (reason: string) => MetricReading
+): MetricReading {
+  if (data.resultType !== 'matrix' || !isSeriesList(data.result))
+    return fail(`the range query returned a ${data.resultType}, not a range of one series`)
+  const one = oneSeries(data.result)
+  if (!('series' in one))
+    return { ...fail(one.reason), ...(data.result.length ? {} : { series: [] }) }
+  const series: Array<[number, number]> = (one.series.values ?? []).map(([t, v]) => {
+    const number = finiteNumber(v)
+    return [t, 'value' in number ? number.value : NaN]
+  })
+  const last = series[series.length - 1]
+  if (!last || Math.abs(last[0] - endS) > 1e-3) {
+    return {
+      ...fail(
+        `no sample at the evaluation time${last ? ` (the last is at ${new Date(last[0] * 1000).toISOString()})` : ''}`
+      ),
+      series
+    }
+  }
+  const number = finiteNumber(one.series.values![one.series.values!.length - 1]![1])
+  if (!('value' in number)) return { ...fail(number.reason), series }
+  return { ...reading(request, number.value), series }
+}
+
+function isSeriesList(result: QueryData['result']): result is Series[] {
+  return result.length === 0 || typeof result[0] === 'object'
+}
