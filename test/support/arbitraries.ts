@@ -10,6 +10,7 @@ import type {
   Phase,
   Policy,
   State,
+  TrendRule,
   Trigger
 } from '../../src/engine/types.js'
 
@@ -100,6 +101,16 @@ const alert: fc.Arbitrary<AlertRule> = fc
     forMs
   }))
 
+const trend: fc.Arbitrary<TrendRule> = fc.record(
+  {
+    metric: fc.constantFrom(...METRICS),
+    windowMs: fc.constantFrom(5 * 60_000, 60 * 60_000),
+    increase: fc.constantFrom(0.1, 0.5),
+    decrease: fc.constantFrom(0.02, 0.2)
+  },
+  { requiredKeys: ['metric', 'windowMs'] }
+)
+
 const trigger: fc.Arbitrary<Trigger> = fc.oneof(
   fc.constant({ kind: 'system_failure' as const, source: 'system_failure' }),
   fc
@@ -125,6 +136,7 @@ export const policyArb: fc.Arbitrary<Policy> = fc
       phases: fc.tuple(...names.map(phase)).map(ps => [...ps]),
       experiments: fc.constant([]),
       alerts: fc.uniqueArray(alert, { selector: a => a.metric, maxLength: 3 }),
+      trends: fc.uniqueArray(trend, { selector: t => t.metric, maxLength: 2 }),
       dashboards: fc.constant([]),
       triggers: fc.array(trigger, { maxLength: 3 }),
       rollback: fc.record({
