@@ -772,6 +772,17 @@ const CASES: BadInput[] = [
     hint: /add "critical: \.\.\."/
   },
   {
+    name: 'a trend that watches for nothing',
+    kind: 'policy',
+    text: seedWith(
+      '  dashboards:\n',
+      '  trends:\n    response_time:\n      window: 10m\n  dashboards:\n'
+    ),
+    line: 57,
+    message: /a trend needs increase or decrease/,
+    hint: /increase: 0\.5/
+  },
+  {
     name: 'a manual approval requiring nobody',
     kind: 'policy',
     text: yaml`
