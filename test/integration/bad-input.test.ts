@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { SEED_POLICY_TEXT } from '../support/policies.js'
-import { sh, tempRepo } from '../support/repo.js'
+import { sh, tempRepo as committedRepo } from '../support/repo.js'
 
 // A corpus of malformed policy, state and metrics files. Each one is committed into a fresh git
 // repository and handed to the built CLI, which must refuse it the way a person can act on: exit 1,
@@ -1070,6 +1071,17 @@ const CASES: BadInput[] = [
     message: /metrics file must be a YAML mapping/
   }
 ]
+
+const repos: string[] = []
+
+/** A committed repository holding `files`, removed after the run. */
+function tempRepo(files: Record<string, string>): string {
+  const dir = committedRepo(files)
+  repos.push(dir)
+  return dir
+}
+
+afterAll(() => repos.forEach(dir => rmSync(dir, { recursive: true, force: true })))
 
 interface Run {
   code: number | null
