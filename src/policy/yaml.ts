@@ -412,15 +412,25 @@ const KINDS: Record<string, string> = {
   null: 'null'
 }
 
+/** How to write a list or a mapping, for people who expected YAML to guess. */
+const FORMS: Record<string, string> = {
+  array: 'a list ("- item" lines, or [a, b])',
+  object: 'a mapping (indented "key: value" lines)',
+  record: 'a mapping (indented "key: value" lines)'
+}
+
 function kind(expected: string): string {
   return KINDS[expected] ?? expected
 }
 
-/** "a number or text", from the branches of a union that all failed on type. */
+/** "a number or text" (or "1 or 2"), from the branches of a union that all failed. */
 function unionKinds(issue: z.core.$ZodIssueInvalidUnion): string {
-  const kinds = issue.errors.flatMap(branch =>
-    branch[0]?.code === 'invalid_type' ? [kind(branch[0].expected)] : []
-  )
+  const kinds = issue.errors.flatMap(branch => {
+    const first = branch[0]
+    if (first?.code === 'invalid_type') return [kind(first.expected)]
+    if (first?.code === 'invalid_value') return first.values.map(v => JSON.stringify(v))
+    return []
+  })
   return kinds.length ? [...new Set(kinds)].join(' or ') : 'a different value'
 }
 
@@ -454,7 +464,7 @@ function issueHint(issue: z.core.$ZodIssue): string {
         Number.isFinite(Number(issue.input))
       )
         return 'remove the quotes: a quoted number is text'
-      return `write ${kind(issue.expected)} here`
+      return `write ${FORMS[issue.expected] ?? kind(issue.expected)} here`
     case 'invalid_value':
       return `use one of ${issue.values.map(v => String(v)).join(', ')}`
     case 'too_small':

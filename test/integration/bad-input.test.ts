@@ -424,6 +424,30 @@ const CASES: BadInput[] = [
     tick: true
   },
   {
+    name: 'a ladder written as one line of text',
+    kind: 'policy',
+    text: yaml`
+      # "dev, prod" is one string, not a list
+      deployment:
+        order: dev, prod
+    `,
+    line: 3,
+    col: 10,
+    message: /deployment\.order: expected a list, got text "dev, prod"/,
+    hint: /\[a, b\]/
+  },
+  {
+    name: 'an unknown hash version',
+    kind: 'policy',
+    text: seedWith(
+      '    enabled: true\n    groups:',
+      '    enabled: true\n    hash_version: 3\n    groups:'
+    ),
+    line: 29,
+    col: 19,
+    message: /hash_version: expected 1 or 2, got 3/
+  },
+  {
     name: 'a phase listed twice in deployment.order',
     kind: 'policy',
     text: yaml`
