@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute, join, relative } from 'node:path'
 import { z } from 'zod'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
-import { PhasegateError } from '../errors.js'
+import { PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 
@@ -41,27 +41,37 @@ export function defaultMetricsPath(feature: string): string {
 export function createFileProvider(config: MetricsConfig): MetricsProvider {
   const parsed = optionsSchema.safeParse(config.options)
   if (!parsed.success) {
-    throw new PhasegateError(
-      `metrics: ${parsed.error.issues[0]!.message} in the file provider's options`,
+    const issue = parsed.error.issues[0]!
+    const option = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(issue.path[0])
+    throw new PolicyIssues([
       {
-        hint: 'the file provider takes one option, path'
+        path: ['metrics', option],
+        atKey: issue.code === 'unrecognized_keys',
+        message:
+          issue.code === 'unrecognized_keys'
+            ? `the file provider has no option "${option}"`
+            : `the file provider's ${option} must be a non-empty path`,
+        hint: 'the file provider takes one option, path: the snapshot file, relative to the repository root'
       }
-    )
+    ])
   }
   const configuredPath = parsed.data.path
   return {
     name: 'file',
     async read(requests: MetricRequest[], context: ReadContext): Promise<MetricReading[]> {
-      const relative = configuredPath ?? defaultMetricsPath(context.feature)
-      const path = isAbsolute(relative) ? relative : join(context.baseDir, relative)
+      const configured = configuredPath ?? defaultMetricsPath(context.feature)
+      const path = isAbsolute(configured) ? configured : join(context.baseDir, configured)
+      // Shown from the repository root, as policies write it, even when given as an absolute path.
+      const fromRoot = relative(context.baseDir, path)
+      const shown = fromRoot.startsWith('..') || isAbsolute(fromRoot) ? path : fromRoot
       if (!existsSync(path)) {
         return requests.map(r => ({
           ...key(r),
           value: null,
-          reason: `metrics file ${relative} not found`
+          reason: `metrics file ${shown} not found`
         }))
       }
-      const source = readYamlFile(path, 'metrics file')
+      const source = readYamlFile(path, 'metrics file', shown)
       const snapshot = validate(snapshotSchema, source, toPlain(source))
       const top: Record<string, unknown> = { ...snapshot }
       delete top.groups
@@ -73,16 +83,16 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           ? `${request.metric} for group ${request.group}`
           : request.metric
         if (entry === undefined)
-          return { ...key(request), value: null, reason: `${label} is not in ${relative}` }
+          return { ...key(request), value: null, reason: `${label} is not in ${shown}` }
         if (entry === null || typeof entry === 'number') {
           return entry === null
-            ? { ...key(request), value: null, reason: `${label} is null in ${relative}` }
+            ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }
             : { ...key(request), value: entry }
         }
         return {
           ...key(request),
           value: entry.value,
-          ...(entry.value === null ? { reason: `${label} is null in ${relative}` } : {}),
+          ...(entry.value === null ? { reason: `${label} is null in ${shown}` } : {}),
           ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
           ...(entry.series
             ? {

@@ -3,7 +3,7 @@ import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { createProvider } from '../metrics/index.js'
 import { normalizePolicy, PolicyIssues } from './normalize.js'
-import { policySchema } from './schema.js'
+import { policySchema, type RawPolicy } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 
 /** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
@@ -18,25 +18,30 @@ export function parsePolicyText(text: string, file: string): Policy {
 
 function fromSource(source: YamlSource, fileStem: string): Policy {
   const raw = validate(policySchema, source, toPlain(source))
-  let policy: Policy
   try {
-    policy = normalizePolicy(raw, fileStem)
+    const policy = normalizePolicy(raw, fileStem)
+    checkMetricsProvider(source, raw, policy)
+    return policy
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
     const issue = error.issues[0]!
-    throw errorAt(source, issue.path, issue.message, issue.hint)
+    if (!issue.atKey) throw errorAt(source, issue.path, issue.message, issue.hint)
+    const key = String(issue.path[issue.path.length - 1])
+    throw errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key)
   }
-  // The provider checks its own options; a mistake there is still a mistake in this file.
+}
+
+/**
+ * Builds the policy's metrics provider once, so that an unknown provider or a bad provider option
+ * is reported by `validate` at its line rather than by the first `tick` without one. Providers
+ * that know which option is wrong throw PolicyIssues with its path.
+ */
+function checkMetricsProvider(source: YamlSource, raw: RawPolicy, policy: Policy): void {
   try {
     createProvider(policy.metrics)
   } catch (error) {
-    if (!(error instanceof PhasegateError)) throw error
-    throw errorAt(
-      source,
-      raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'],
-      error.message,
-      error.hint
-    )
+    if (error instanceof PolicyIssues || !(error instanceof PhasegateError)) throw error
+    const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics']
+    throw errorAt(source, where, error.message, error.hint)
   }
-  return policy
 }

@@ -10,19 +10,26 @@ import type {
   TrendRule,
   Trigger
 } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
-import type { RawGate, RawPolicy } from './schema.js'
+import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 
 /** A problem found after the shape checks, with the YAML path it is about. */
 export interface PolicyIssue {
   path: (string | number)[]
   message: string
   hint?: string
+  /** Point at the last path element's key rather than its value (e.g. an unknown option). */
+  atKey?: boolean
 }
 
-export class PolicyIssues extends Error {
+/**
+ * Problems the loader turns into a file:line:col error. A PhasegateError itself so that, should
+ * one ever escape the loader, it is still printed as one line and not as a stack trace.
+ */
+export class PolicyIssues extends PhasegateError {
   constructor(readonly issues: PolicyIssue[]) {
-    super(issues.map(i => i.message).join('; '))
+    super(issues.map(i => i.message).join('; '), { hint: issues[0]?.hint })
   }
 }
 
@@ -93,6 +100,14 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
   }
 
   const feature = raw.feature ?? fileStem
+  if (!NAME_PATTERN.test(feature)) {
+    const suggestion = feature.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '')
+    issues.push({
+      path: [],
+      message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit)`,
+      hint: `add "feature: ${suggestion || 'my_feature'}" at the top, or rename the file`
+    })
+  }
   const ladder = raw.deployment.order ?? SEED_LADDER
   const rawPhases = raw.deployment.phases ?? {}
 
@@ -101,7 +116,8 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     if (seen.has(phase))
       issues.push({
         path: ['deployment', 'order', i],
-        message: `phase "${phase}" is listed twice in deployment.order`
+        message: `phase "${phase}" is listed twice in deployment.order`,
+        hint: 'each phase is one rung of the ladder; remove the repeat'
       })
     seen.add(phase)
   })
@@ -144,7 +160,12 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
       ? rawPhase.gates.map((gate, i) =>
           gateFrom(gate, phaseApprovers, [...path, 'gates', i], value)
         )
-      : defaultGates(successCriteria, durationMs, phaseApprovers, rawPhase.duration ?? undefined)
+      : defaultGates(
+          successCriteria,
+          durationMs,
+          phaseApprovers,
+          rawPhase.duration == null ? undefined : String(rawPhase.duration)
+        )
     const names = new Set<string>()
     gates.forEach((gate, i) => {
       if (names.has(gate.name)) {
@@ -331,7 +352,7 @@ function gateFrom(
         type: gate.type,
         name: gate.name ?? gate.type,
         durationMs: value(parseDuration(gate.duration), [...path, 'duration'], 0),
-        source: gate.duration
+        source: String(gate.duration)
       }
   }
 }
@@ -352,26 +373,40 @@ export function parseTrigger(source: string, forMs = 0): Parsed<Trigger> {
     }
   }
   const threshold = parseThreshold(`${match[2]} ${match[3]}`)
-  if (!threshold.ok)
-    return { ok: false, error: `"${source}": ${threshold.error}`, hint: threshold.hint }
+  if (!threshold.ok) {
+    const sustained = /\s+for\s+(\S+)$/.exec(match[3]!)
+    return {
+      ok: false,
+      error: `"${source}": ${threshold.error}`,
+      hint: sustained
+        ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3]!.slice(0, sustained.index)}", for: ${sustained[1]} }`
+        : threshold.hint
+    }
+  }
   return {
     ok: true,
     value: { kind: 'metric', metric: match[1]!, threshold: threshold.value, forMs, source: text }
   }
 }
 
-/** The candidate within edit distance 2, for "did you mean". */
+/**
+ * The candidate within edit distance 2 of `word`, or else one that `word` abbreviates
+ * ("user_percent" for "user_percentage"), for "did you mean". Never `word` itself.
+ */
 export function closest(word: string, candidates: string[]): string | undefined {
   let best: string | undefined
   let bestDistance = 3
   for (const candidate of candidates) {
+    if (candidate === word) continue
     const d = editDistance(word, candidate)
-    if (d < bestDistance) {
+    // A one- or two-letter word is within distance 2 of every short key: no guess from nothing.
+    if (d < bestDistance && d < word.length) {
       best = candidate
       bestDistance = d
     }
   }
-  return best
+  if (best || word.length < 4) return best
+  return candidates.find(c => c !== word && c.startsWith(word))
 }
 
 function editDistance(a: string, b: string): number {

@@ -36,8 +36,12 @@ export function parseQuantity(input: unknown): Parsed<number> {
   }
   if (typeof input === 'string') {
     const trimmed = input.trim()
-    if (/^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i.test(trimmed))
-      return { ok: true, value: Number(trimmed) }
+    if (/^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i.test(trimmed)) {
+      const value = Number(trimmed)
+      return Number.isFinite(value)
+        ? { ok: true, value }
+        : { ok: false, error: `"${input}" is too large to be a number`, hint }
+    }
     const duration = parseDuration(trimmed)
     if (duration.ok) return duration
     return { ok: false, error: `"${input}" is not a number`, hint }

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
 
@@ -13,7 +14,10 @@ function checked(parse: (input: unknown) => Parsed<unknown>) {
   }
 }
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+/** Feature, phase, experiment and group names: they end up in branch names and commit trailers. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+
+const name = z.string().regex(NAME_PATTERN, {
   message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
 })
 
@@ -24,8 +28,10 @@ export const thresholdSchema = z
     description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
   })
 
+// Numbers are let through the shape check so that `duration: 24` gets parseDuration's message
+// (a unit is missing) rather than a bare "expected text".
 export const durationSchema = z
-  .string()
+  .union([z.string(), z.number()])
   .superRefine(checked(parseDuration))
   .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' })
 
@@ -45,7 +51,8 @@ export const gateSchema = z.discriminatedUnion('type', [
     type: z.literal('metrics_threshold'),
     name: gateName,
     thresholds: z.record(z.string(), thresholdSchema).refine(t => Object.keys(t).length > 0, {
-      message: 'a metrics_threshold gate needs at least one threshold'
+      message: 'a metrics_threshold gate needs at least one threshold',
+      params: { hint: 'add "metric: condition" lines, e.g. error_rate: < 0.01' }
     }),
     group: z.string().optional(),
     min_samples: z.number().int().nonnegative().optional()
@@ -93,7 +100,8 @@ export const experimentSchema = z.strictObject({
       })
     )
     .refine(groups => Object.keys(groups).length >= 2, {
-      message: 'an experiment needs at least two groups'
+      message: 'an experiment needs at least two groups',
+      params: { hint: 'add a control group and a treatment group, each with a weight' }
     }),
   success_metrics: z.array(z.string()).optional(),
   duration: durationSchema.nullable().optional(),
@@ -119,6 +127,12 @@ export const policySchema = z
     state: z
       .string()
       .min(1)
+      .refine(path => !isAbsolute(path) && !path.split(/[\\/]/).includes('..'), {
+        message: 'the state file must be inside the repository',
+        params: {
+          hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
+        }
+      })
       .optional()
       .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),
     deployment: z.strictObject({
