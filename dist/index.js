@@ -33585,7 +33585,7 @@ __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
-__webpack_unused_export__ = identity.isCollection;
+exports.P3 = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
@@ -33604,7 +33604,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 
@@ -52895,8 +52895,6 @@ function preprocess(fn, schema) {
     });
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./lib/policy/quantities.js
 const DURATION_UNITS = {
     ms: 1,
@@ -52927,8 +52925,12 @@ function parseQuantity(input) {
     }
     if (typeof input === 'string') {
         const trimmed = input.trim();
-        if (/^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i.test(trimmed))
-            return { ok: true, value: Number(trimmed) };
+        if (/^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i.test(trimmed)) {
+            const value = Number(trimmed);
+            return Number.isFinite(value)
+                ? { ok: true, value }
+                : { ok: false, error: `"${input}" is too large to be a number`, hint };
+        }
         const duration = parseDuration(trimmed);
         if (duration.ok)
             return duration;
@@ -52988,12 +52990,181 @@ function quantities_describe(input) {
     return `${typeof input} ${JSON.stringify(input)}`;
 }
 
+;// CONCATENATED MODULE: ./lib/policy/schema.js
+
+
+
+// The policy file as people write it: a superset of the seed's production_deployment.yaml.
+// This schema checks shape; quantities are checked by the parsers in quantities.ts (so that
+// the JSON Schema for editors stays plain) and turned into numbers by normalize.ts.
+function checked(parse) {
+    return (value, ctx) => {
+        const parsed = parse(value);
+        if (!parsed.ok)
+            ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } });
+    };
+}
+/** Feature, phase, experiment and group names: they end up in branch names and commit trailers. */
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const schema_name = schemas_string().regex(NAME_PATTERN, {
+    message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
+});
+const thresholdSchema = union([schemas_string(), schemas_number()])
+    .superRefine(checked(parseThreshold))
+    .meta({
+    description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
+});
+// Numbers are let through the shape check so that `duration: 24` gets parseDuration's message
+// (a unit is missing) rather than a bare "expected text".
+const durationSchema = union([schemas_string(), schemas_number()])
+    .superRefine(checked(parseDuration))
+    .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' });
+const quantitySchema = union([schemas_number(), schemas_string()])
+    .superRefine(checked(parseQuantity))
+    .meta({ description: 'A number, or a time with a unit such as 5000ms' });
+const approvers = array(schemas_string().min(1))
+    .meta({ description: 'GitHub users ("alice") and teams ("@org/team")' });
+const gateName = schemas_string().min(1).optional();
+const gateSchema = discriminatedUnion('type', [
+    strictObject({
+        type: literal('metrics_threshold'),
+        name: gateName,
+        thresholds: record(schemas_string(), thresholdSchema).refine(t => Object.keys(t).length > 0, {
+            message: 'a metrics_threshold gate needs at least one threshold',
+            params: { hint: 'add "metric: condition" lines, e.g. error_rate: < 0.01' }
+        }),
+        group: schemas_string().optional(),
+        min_samples: schemas_number().int().nonnegative().optional()
+    }),
+    strictObject({
+        type: literal('manual_approval'),
+        name: gateName,
+        required: schemas_number().int().min(1).optional(),
+        approvers: approvers.optional()
+    }),
+    strictObject({
+        type: literal('automated_test'),
+        name: gateName,
+        checks: array(schemas_string().min(1)).min(1)
+    }),
+    strictObject({
+        type: literal('time_based'),
+        name: gateName,
+        duration: durationSchema
+    })
+]);
+const phaseSchema = strictObject({
+    enabled: schemas_boolean().optional(),
+    user_percentage: schemas_number().min(0).max(100).optional(),
+    feature_flags: array(schemas_string()).optional(),
+    monitoring_level: schemas_enum(['debug', 'info', 'warn', 'error']).optional(),
+    rollback_threshold: record(schemas_string(), quantitySchema).optional(),
+    success_criteria: record(schemas_string(), thresholdSchema).optional(),
+    duration: durationSchema.nullable().optional(),
+    approvers: approvers.optional(),
+    gates: array(gateSchema).optional()
+});
+const experimentSchema = strictObject({
+    enabled: schemas_boolean().optional(),
+    seed: schemas_string().min(1).optional(),
+    hash_version: union([literal(1), literal(2)]).optional(),
+    groups: record(schema_name, strictObject({
+        weight: schemas_number().positive(),
+        configuration: record(schemas_string(), unknown()).optional()
+    }))
+        .refine(groups => Object.keys(groups).length >= 2, {
+        message: 'an experiment needs at least two groups',
+        params: { hint: 'add a control group and a treatment group, each with a weight' }
+    }),
+    success_metrics: array(schemas_string()).optional(),
+    duration: durationSchema.nullable().optional(),
+    minimum_sample_size: schemas_number().int().nonnegative().optional()
+});
+const alertSchema = strictObject({
+    warning: quantitySchema,
+    critical: quantitySchema,
+    for: durationSchema.optional()
+});
+const triggerSchema = union([
+    schemas_string().meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
+    strictObject({ when: schemas_string(), for: durationSchema.optional() })
+]);
+const policySchema = strictObject({
+    feature: schema_name
+        .optional()
+        .meta({ description: 'The rolled-out feature; defaults to the file name' }),
+    state: schemas_string()
+        .min(1)
+        .refine(path => !(0,external_node_path_namespaceObject.isAbsolute)(path) && !path.split(/[\\/]/).includes('..'), {
+        message: 'the state file must be inside the repository',
+        params: {
+            hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
+        }
+    })
+        .optional()
+        .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),
+    deployment: strictObject({
+        order: array(schema_name)
+            .min(2)
+            .optional()
+            .meta({ description: 'Your own phase ladder, first to last' }),
+        phases: record(schema_name, phaseSchema.nullable()).optional()
+    }),
+    experiments: record(schema_name, experimentSchema).optional(),
+    monitoring: strictObject({
+        alerts: record(schemas_string(), alertSchema).optional(),
+        trends: record(schemas_string(), strictObject({
+            window: durationSchema,
+            increase: schemas_number().positive().optional(),
+            decrease: schemas_number().positive().optional()
+        })
+            .refine(t => t.increase !== undefined || t.decrease !== undefined, {
+            message: 'a trend needs increase or decrease',
+            params: { hint: 'e.g. { window: 10m, increase: 0.5 } alerts on a 50% rise' }
+        }))
+            .optional()
+            .meta({
+            description: "Trend alerts: compare the latest window with the one before (the seed's check_trend_alerts)"
+        }),
+        dashboards: array(schemas_string()).optional()
+    })
+        .optional(),
+    rollback: strictObject({
+        automatic_triggers: array(triggerSchema).optional(),
+        manual_approval_required: schemas_boolean().optional(),
+        emergency_contacts: array(strictObject({
+            team: schemas_string().optional(),
+            user: schemas_string().optional(),
+            oncall: schemas_boolean().optional()
+        }))
+            .optional(),
+        operators: approvers
+            .optional()
+            .meta({ description: 'Who may dispatch a rollback; empty: anyone with write access' }),
+        source_failure_limit: schemas_number().int().min(1).optional()
+    })
+        .optional(),
+    metrics: looseObject({
+        provider: schemas_string().min(1).optional(),
+        queries: record(schemas_string(), schemas_string()).optional()
+    })
+        .optional()
+        .meta({ description: "Where metric values come from; other keys are the provider's options" })
+})
+    .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' });
+
 ;// CONCATENATED MODULE: ./lib/policy/normalize.js
 
-class PolicyIssues extends Error {
+
+
+/**
+ * Problems the loader turns into a file:line:col error. A PhasegateError itself so that, should
+ * one ever escape the loader, it is still printed as one line and not as a stack trace.
+ */
+class PolicyIssues extends PhasegateError {
     issues;
     constructor(issues) {
-        super(issues.map(i => i.message).join('; '));
+        super(issues.map(i => i.message).join('; '), { hint: issues[0]?.hint });
         this.issues = issues;
     }
 }
@@ -53054,6 +53225,14 @@ function normalizePolicy(raw, fileStem) {
         return fallback;
     };
     const feature = raw.feature ?? fileStem;
+    if (!NAME_PATTERN.test(feature)) {
+        const suggestion = feature.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+        issues.push({
+            path: [],
+            message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit)`,
+            hint: `add "feature: ${suggestion || 'my_feature'}" at the top, or rename the file`
+        });
+    }
     const ladder = raw.deployment.order ?? SEED_LADDER;
     const rawPhases = raw.deployment.phases ?? {};
     const seen = new Set();
@@ -53061,7 +53240,8 @@ function normalizePolicy(raw, fileStem) {
         if (seen.has(phase))
             issues.push({
                 path: ['deployment', 'order', i],
-                message: `phase "${phase}" is listed twice in deployment.order`
+                message: `phase "${phase}" is listed twice in deployment.order`,
+                hint: 'each phase is one rung of the ladder; remove the repeat'
             });
         seen.add(phase);
     });
@@ -53092,7 +53272,7 @@ function normalizePolicy(raw, fileStem) {
         const phaseApprovers = rawPhase.approvers ?? [];
         const gates = rawPhase.gates
             ? rawPhase.gates.map((gate, i) => gateFrom(gate, phaseApprovers, [...path, 'gates', i], value))
-            : defaultGates(successCriteria, durationMs, phaseApprovers, rawPhase.duration ?? undefined);
+            : defaultGates(successCriteria, durationMs, phaseApprovers, rawPhase.duration == null ? undefined : String(rawPhase.duration));
         const names = new Set();
         gates.forEach((gate, i) => {
             if (names.has(gate.name)) {
@@ -53245,7 +53425,7 @@ function gateFrom(gate, phaseApprovers, path, value) {
                 type: gate.type,
                 name: gate.name ?? gate.type,
                 durationMs: value(parseDuration(gate.duration), [...path, 'duration'], 0),
-                source: gate.duration
+                source: String(gate.duration)
             };
     }
 }
@@ -53264,25 +53444,41 @@ function parseTrigger(source, forMs = 0) {
         };
     }
     const threshold = parseThreshold(`${match[2]} ${match[3]}`);
-    if (!threshold.ok)
-        return { ok: false, error: `"${source}": ${threshold.error}`, hint: threshold.hint };
+    if (!threshold.ok) {
+        const sustained = /\s+for\s+(\S+)$/.exec(match[3]);
+        return {
+            ok: false,
+            error: `"${source}": ${threshold.error}`,
+            hint: sustained
+                ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3].slice(0, sustained.index)}", for: ${sustained[1]} }`
+                : threshold.hint
+        };
+    }
     return {
         ok: true,
         value: { kind: 'metric', metric: match[1], threshold: threshold.value, forMs, source: text }
     };
 }
-/** The candidate within edit distance 2, for "did you mean". */
+/**
+ * The candidate within edit distance 2 of `word`, or else one that `word` abbreviates
+ * ("user_percent" for "user_percentage"), for "did you mean". Never `word` itself.
+ */
 function closest(word, candidates) {
     let best;
     let bestDistance = 3;
     for (const candidate of candidates) {
+        if (candidate === word)
+            continue;
         const d = editDistance(word, candidate);
-        if (d < bestDistance) {
+        // A one- or two-letter word is within distance 2 of every short key: no guess from nothing.
+        if (d < bestDistance && d < word.length) {
             best = candidate;
             bestDistance = d;
         }
     }
-    return best;
+    if (best || word.length < 4)
+        return best;
+    return candidates.find(c => c !== word && c.startsWith(word));
 }
 function editDistance(a, b) {
     const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -53298,6 +53494,8 @@ function editDistance(a, b) {
     return row[b.length];
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./lib/policy/yaml.js
 
 
@@ -53309,9 +53507,18 @@ const MAX_FILE_BYTES = 256 * 1024;
 function readYamlFile(path, what, file = path) {
     let size;
     try {
-        size = (0,external_node_fs_namespaceObject.statSync)(path).size;
+        const stats = (0,external_node_fs_namespaceObject.statSync)(path);
+        if (!stats.isFile()) {
+            throw new PhasegateError(`${what} is a directory, not a file`, {
+                location: { file },
+                hint: 'point at the YAML file itself'
+            });
+        }
+        size = stats.size;
     }
-    catch {
+    catch (error) {
+        if (error instanceof PhasegateError)
+            throw error;
         throw new PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
     }
     if (size > MAX_FILE_BYTES) {
@@ -53320,7 +53527,17 @@ function readYamlFile(path, what, file = path) {
             hint: 'policy and state files are small; check that this is the right file'
         });
     }
-    return yaml_parseYaml((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), file, what);
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new PhasegateError(`${what} cannot be read: ${error.message}`, {
+            location: { file },
+            hint: 'check its permissions'
+        });
+    }
+    return yaml_parseYaml(text, file, what);
 }
 function yaml_parseYaml(text, file, what) {
     const lines = new dist/* LineCounter */.HN();
@@ -53332,16 +53549,41 @@ function yaml_parseYaml(text, file, what) {
     });
     const problem = doc.errors[0];
     if (problem) {
-        const [line, col] = position(lines, problem.pos[0]);
+        const unclosed = unclosedFlowCollection(doc, problem);
+        const [line, col] = position(lines, unclosed?.offset ?? problem.pos[0]);
         const sourceLine = text.split(/\r?\n/)[line - 1] ?? '';
-        throw new PhasegateError(yamlMessage(problem.code, problem.message), {
+        if (unclosed) {
+            throw new PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
+                location: { file, line, col },
+                hint: `close it with "${unclosed.close}" on this line, or write it as indented lines`
+            });
+        }
+        const folded = UNQUOTED_GREATER_THAN.exec(sourceLine);
+        if (folded) {
+            const [, key, threshold] = folded;
+            throw new PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
+                location: {
+                    file,
+                    line,
+                    col: sourceLine.indexOf(threshold, sourceLine.indexOf(':')) + 1
+                },
+                hint: `quote the threshold: ${key}: "${threshold}"`
+            });
+        }
+        throw new PhasegateError(yamlMessage(problem, doc), {
             location: { file, line, col },
             hint: yamlHint(problem.code, sourceLine)
         });
     }
+    const odd = unusualNode(doc);
+    if (odd) {
+        const [line, col] = position(lines, odd.offset);
+        throw new PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
+    }
     if (doc.contents === null || !(0,dist/* isMap */.jh)(doc.contents)) {
+        const [line, col] = position(lines, doc.contents?.range?.[0] ?? 0);
         throw new PhasegateError(`${what} must be a YAML mapping`, {
-            location: { file, line: 1, col: 1 },
+            location: { file, line, col },
             hint: doc.contents === null ? 'the file is empty' : 'the top level should be "key: value" lines'
         });
     }
@@ -53353,39 +53595,182 @@ function toPlain(source) {
         return source.doc.toJS({ maxAliasCount: 100 });
     }
     catch (error) {
-        throw new PhasegateError(`YAML aliases expand too far: ${error.message}`, {
-            location: { file: source.file, line: 1, col: 1 },
-            hint: 'remove the alias chain (&anchor / *alias); phasegate files need no aliases'
+        // The yaml library reports these two without a position; find the alias to point at.
+        const message = error.message;
+        const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(message);
+        const alias = firstAlias(source.doc, unresolved?.[1]);
+        const [line, col] = position(source.lines, alias?.range?.[0] ?? 0);
+        throw new PhasegateError(unresolved
+            ? `YAML alias *${unresolved[1]} refers to no &${unresolved[1]} anchor before it`
+            : `YAML aliases expand too far: ${message}`, {
+            location: { file: source.file, line, col },
+            hint: unresolved
+                ? 'define the &anchor before using the *alias, or write the value out'
+                : 'remove the alias chain (&anchor / *alias); phasegate files need no aliases'
         });
     }
 }
+/**
+ * YAML features phasegate files have no use for, and which would otherwise turn into confusing
+ * messages later: explicit tags (!!binary becomes a byte array) and keys that are lists or mappings.
+ */
+function unusualNode(doc) {
+    let found;
+    (0,dist/* visit */.YR)(doc, {
+        Pair(_, pair) {
+            if (pair.key !== null && !(0,dist/* isScalar */.jn)(pair.key)) {
+                found = {
+                    offset: pair.key.range?.[0] ?? 0,
+                    message: 'a mapping key here is a list or mapping',
+                    hint: 'keys are plain names; check for a stray "?" or brackets before the colon'
+                };
+                return dist/* visit */.YR.BREAK;
+            }
+        },
+        Node(_, node) {
+            if (node.tag) {
+                const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+                found = {
+                    offset: node.range?.[0] ?? 0,
+                    message: `YAML tag ${tag} is not used in phasegate files`,
+                    hint: 'remove the tag and write the value plainly'
+                };
+                return dist/* visit */.YR.BREAK;
+            }
+        }
+    });
+    return found;
+}
+function keyAt(doc, offset) {
+    let key;
+    (0,dist/* visit */.YR)(doc, {
+        Pair(_, pair) {
+            if ((0,dist/* isScalar */.jn)(pair.key) && pair.key.range?.[0] === offset) {
+                key = String(pair.key.value);
+                return dist/* visit */.YR.BREAK;
+            }
+        }
+    });
+    return key;
+}
+function firstAlias(doc, name) {
+    let found;
+    (0,dist/* visit */.YR)(doc, {
+        Alias(_, node) {
+            if (name === undefined || node.source === name) {
+                found = node;
+                return dist/* visit */.YR.BREAK;
+            }
+        }
+    });
+    return found;
+}
+/**
+ * The yaml library reports an unclosed "{" or "[" where it gave up, often the next line; the
+ * mistake is where the collection was opened.
+ */
+function unclosedFlowCollection(doc, problem) {
+    const close = /^Flow (?:map|sequence) .*end with a ([}\]])/.exec(problem.message)?.[1];
+    if (!close)
+        return undefined;
+    let offset;
+    (0,dist/* visit */.YR)(doc, (_, node) => {
+        if ((0,dist/* isCollection */.P3)(node) && node.flow && node.range?.[1] === problem.pos[0])
+            offset = node.range[0];
+    });
+    return offset === undefined ? undefined : { offset, open: close === '}' ? '{' : '[', close };
+}
 /** Validates with zod; the first issue becomes an error at its YAML position. */
 function yaml_validate(schema, source, value) {
-    const result = schema.safeParse(value);
+    const result = schema.safeParse(value, { reportInput: true });
     if (result.success)
         return result.data;
-    const issue = result.error.issues[0];
-    throw errorAt(source, issue.path, issueMessage(issue), issueHint(issue));
+    const issue = innermost(mostTelling(result.error.issues));
+    const path = issue.path;
+    if (issue.code === 'unrecognized_keys') {
+        // An unknown key is pointed at itself, not at the mapping that holds it.
+        const key = issue.keys[0];
+        throw errorAt(source, path, issueMessage(issue), unknownKeyHint(key, keysAt(schema, path)), key);
+    }
+    throw errorAt(source, path, issueMessage(issue), issueHint(issue));
 }
-/** An error pointing at the YAML node for `path`, or its nearest existing parent. */
-function errorAt(source, path, message, hint) {
+/** The keys a mapping at `path` may have, from the schema (all options' keys for a union). */
+function keysAt(schema, path) {
+    const def = schema._zod.def;
+    const [head, ...rest] = path;
+    switch (def.type) {
+        case 'optional':
+        case 'nullable':
+            return keysAt(def.innerType, path);
+        case 'union':
+            return [...new Set(def.options.flatMap(option => keysAt(option, path)))];
+        case 'object': {
+            if (head === undefined)
+                return Object.keys(def.shape);
+            const child = def.shape[head];
+            return child ? keysAt(child, rest) : [];
+        }
+        case 'record':
+            return head === undefined ? [] : keysAt(def.valueType, rest);
+        case 'array':
+            return head === undefined ? [] : keysAt(def.element, rest);
+        default:
+            return [];
+    }
+}
+function unknownKeyHint(key, allowed) {
+    if (allowed.includes(key))
+        return `"${key}" is not a setting for this kind of entry; check its indentation and type`;
+    const guess = closest(key, allowed);
+    if (guess)
+        return `did you mean "${guess}"?`;
+    return allowed.length
+        ? `the keys here are ${allowed.join(', ')}`
+        : 'remove it, or check its indentation';
+}
+/** A misspelt key is both a missing key and an unknown one; the unknown one says more. */
+function mostTelling(issues) {
+    const first = issues[0];
+    const missing = (first.code === 'invalid_type' || first.code === 'invalid_union') && first.input === undefined;
+    const parent = first.path.slice(0, -1).join('\u0000');
+    const unknown = issues.find(i => i.code === 'unrecognized_keys' && i.path.join('\u0000') === parent);
+    return missing && unknown ? unknown : first;
+}
+/**
+ * When all but one branch of a union failed on type alone, the value was meant for that branch:
+ * its own issue, deeper in the value, says what is wrong.
+ */
+function innermost(issue) {
+    if (issue.code !== 'invalid_union' || ('discriminator' in issue && issue.discriminator))
+        return issue;
+    const meant = issue.errors.filter(branch => !(branch[0]?.code === 'invalid_type' && branch[0].path.length === 0));
+    const inner = meant.length === 1 ? meant[0][0] : undefined;
+    return inner ? innermost({ ...inner, path: [...issue.path, ...inner.path] }) : issue;
+}
+/**
+ * An error pointing at the YAML node for `path` (or at the key `key` inside it), or at its nearest
+ * existing parent.
+ */
+function errorAt(source, path, message, hint, key) {
     const where = path.length ? `${path.join('.')}: ` : '';
-    const offset = nodeOffset(source.doc, path);
+    const offset = nodeOffset(source.doc, key === undefined ? path : [...path, key], key);
     const [line, col] = position(source.lines, offset);
     return new PhasegateError(`${where}${message}`, {
         location: { file: source.file, line, col },
         hint
     });
 }
-function nodeOffset(doc, path) {
+function nodeOffset(doc, path, atKey) {
     let node = doc.contents;
     let offset = doc.contents?.range?.[0] ?? 0;
-    for (const key of path) {
+    for (const [i, key] of path.entries()) {
         if ((0,dist/* isMap */.jh)(node)) {
             const pair = node.items.find(p => (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(key));
             if (!pair)
                 break;
             offset = pair.key.range?.[0] ?? offset;
+            if (atKey !== undefined && i === path.length - 1)
+                break;
             node = pair.value;
             if (node && node.range && !(0,dist/* isMap */.jh)(node) && !(0,dist/* isSeq */.oP)(node))
                 offset = node.range[0];
@@ -53407,16 +53792,21 @@ function position(lines, offset) {
     const { line, col } = lines.linePos(offset);
     return [line, col];
 }
-function yamlMessage(code, message) {
-    const first = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    if (code === 'DUPLICATE_KEY')
-        return `duplicate key: ${first}`;
+function yamlMessage(problem, doc) {
+    const first = problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    if (/Maximum call stack/.test(first))
+        return 'YAML nests too deeply to read';
+    if (problem.code === 'MULTIPLE_DOCS')
+        return 'YAML syntax error: a second YAML document starts here';
+    if (problem.code === 'DUPLICATE_KEY') {
+        const key = keyAt(doc, problem.pos[0]);
+        return key === undefined ? `duplicate key: ${first}` : `duplicate key "${key}"`;
+    }
     return `YAML syntax error: ${first}`;
 }
+// `user_satisfaction: > 0.95` as the seed wrote it: ">" followed by anything but a block header.
+const UNQUOTED_GREATER_THAN = /^\s*(?:-\s+)?([^\s:#][^:#]*?):\s+(>=?\s*[^\s|>#+-][^#]*?)\s*(?:#.*)?$/;
 function yamlHint(code, sourceLine) {
-    if (/:\s*>\s*[^\s|>-]/.test(sourceLine) || /:\s*>\s*\d/.test(sourceLine)) {
-        return 'an unquoted ">" starts a YAML folded scalar; quote the threshold, e.g. "> 0.95"';
-    }
     if (code === 'DUPLICATE_KEY')
         return 'each key may appear once in a mapping; remove or merge the repeated one';
     if (code === 'TAB_AS_INDENT' || /\t/.test(sourceLine))
@@ -53429,87 +53819,113 @@ function issueMessage(issue) {
     switch (issue.code) {
         case 'unrecognized_keys':
             return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(k => `"${k}"`).join(', ')}`;
-        case 'invalid_union':
+        case 'invalid_union': {
             if ('discriminator' in issue && issue.discriminator === 'type') {
-                return `unknown gate type; expected one of ${issue.options.join(', ')}`;
+                const given = issue.input?.type;
+                const options = issue.options.join(', ');
+                return given === undefined
+                    ? `a gate needs a type: one of ${options}`
+                    : `unknown gate type ${JSON.stringify(given)}; expected one of ${options}`;
             }
-            return issue.message;
+            if (issue.input === undefined)
+                return `missing; expected ${unionKinds(issue)}`;
+            return `expected ${unionKinds(issue)}, got ${yaml_describe(issue.input)}`;
+        }
         case 'invalid_type':
-            return `expected ${issue.expected}${issue.input === undefined ? ' (missing)' : ''}`;
+            if (issue.input === undefined)
+                return `missing; expected ${kind(issue.expected)}`;
+            return `expected ${kind(issue.expected)}, got ${yaml_describe(issue.input)}`;
+        case 'invalid_value':
+            return `expected one of ${issue.values.map(v => JSON.stringify(v)).join(', ')}, got ${yaml_describe(issue.input)}`;
+        case 'too_small':
+            if (issue.origin === 'array')
+                return `needs at least ${issue.minimum} item(s)`;
+            if (issue.origin === 'string')
+                return 'must not be empty';
+            return `${yaml_describe(issue.input)} is too small: the minimum is ${issue.minimum}${issue.inclusive ? '' : ' (exclusive)'}`;
+        case 'too_big':
+            return `${yaml_describe(issue.input)} is too big: the maximum is ${issue.maximum}${issue.inclusive ? '' : ' (exclusive)'}`;
         default:
             return issue.message;
     }
 }
-const KNOWN_KEYS = [
-    'feature',
-    'state',
-    'deployment',
-    'experiments',
-    'monitoring',
-    'rollback',
-    'metrics',
-    'phases',
-    'order',
-    'enabled',
-    'user_percentage',
-    'feature_flags',
-    'monitoring_level',
-    'rollback_threshold',
-    'success_criteria',
-    'duration',
-    'approvers',
-    'gates',
-    'groups',
-    'weight',
-    'configuration',
-    'success_metrics',
-    'minimum_sample_size',
-    'seed',
-    'hash_version',
-    'alerts',
-    'dashboards',
-    'warning',
-    'critical',
-    'for',
-    'automatic_triggers',
-    'manual_approval_required',
-    'emergency_contacts',
-    'operators',
-    'team',
-    'user',
-    'oncall',
-    'thresholds',
-    'required',
-    'checks',
-    'min_samples',
-    'group',
-    'name',
-    'type',
-    'when',
-    'provider',
-    'queries',
-    'phase',
-    'entered_at',
-    'kill_switch',
-    'last_transition',
-    'status',
-    'started_at'
-];
+const KINDS = {
+    int: 'a whole number',
+    number: 'a number',
+    boolean: 'true or false',
+    string: 'text',
+    array: 'a list',
+    object: 'a mapping',
+    record: 'a mapping',
+    null: 'null'
+};
+/** How to write a list or a mapping, for people who expected YAML to guess. */
+const FORMS = {
+    array: 'a list ("- item" lines, or [a, b])',
+    object: 'a mapping (indented "key: value" lines)',
+    record: 'a mapping (indented "key: value" lines)'
+};
+function kind(expected) {
+    return KINDS[expected] ?? expected;
+}
+/** "a number or text" (or "1 or 2"), from the branches of a union that all failed. */
+function unionKinds(issue) {
+    const kinds = issue.errors.flatMap(branch => {
+        const first = branch[0];
+        if (first?.code === 'invalid_type')
+            return [kind(first.expected)];
+        if (first?.code === 'invalid_value')
+            return first.values.map(v => JSON.stringify(v));
+        return [];
+    });
+    return kinds.length ? [...new Set(kinds)].join(' or ') : 'a different value';
+}
+function yaml_describe(input) {
+    if (input === null)
+        return 'null';
+    if (Array.isArray(input))
+        return 'a list';
+    if (typeof input === 'object')
+        return 'a mapping';
+    if (typeof input === 'string')
+        return `text ${JSON.stringify(input)}`;
+    return String(input);
+}
 function issueHint(issue) {
     const custom = issue.params?.hint;
     if (custom)
         return custom;
-    if (issue.code === 'unrecognized_keys') {
-        const guess = closest(issue.keys[0], KNOWN_KEYS);
-        return guess ? `did you mean "${guess}"?` : 'remove it, or check its indentation';
+    const key = issue.path[issue.path.length - 1];
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') &&
+        issue.input === undefined)
+        return typeof key === 'string' ? `add "${key}: ..." here` : 'add the missing value';
+    switch (issue.code) {
+        case 'invalid_union':
+            if ('discriminator' in issue && issue.discriminator === 'type')
+                return 'use metrics_threshold, manual_approval, automated_test or time_based';
+            return `write ${unionKinds(issue)} here`;
+        case 'invalid_type':
+            if ((issue.expected === 'number' || issue.expected === 'int') &&
+                typeof issue.input === 'string' &&
+                issue.input.trim() !== '' &&
+                Number.isFinite(Number(issue.input)))
+                return 'remove the quotes: a quoted number is text';
+            return `write ${FORMS[issue.expected] ?? kind(issue.expected)} here`;
+        case 'invalid_value':
+            return `use one of ${issue.values.map(v => String(v)).join(', ')}`;
+        case 'too_small':
+            if (issue.origin === 'array')
+                return 'add an item, or remove the key';
+            if (issue.origin === 'string')
+                return 'write a value, or remove the key';
+            return `use a value ${issue.inclusive ? 'of at least' : 'above'} ${issue.minimum}`;
+        case 'too_big':
+            return `use a value ${issue.inclusive ? 'of at most' : 'below'} ${issue.maximum}`;
+        case 'invalid_format':
+            return 'rename it: letters, digits, "_", "." and "-", e.g. new_checkout';
+        default:
+            return 'see schema/policy.schema.json';
     }
-    if (issue.code === 'invalid_union')
-        return 'use metrics_threshold, manual_approval, automated_test or time_based';
-    if (issue.code === 'too_small' || issue.code === 'too_big')
-        return 'see the allowed range in schema/policy.schema.json';
-    if (issue.code === 'invalid_type')
-        return `write a ${issue.expected} here`;
-    return 'see schema/policy.schema.json';
 }
 
 ;// CONCATENATED MODULE: ./lib/metrics/file.js
@@ -53549,24 +53965,36 @@ function defaultMetricsPath(feature) {
 function createFileProvider(config) {
     const parsed = optionsSchema.safeParse(config.options);
     if (!parsed.success) {
-        throw new PhasegateError(`metrics: ${parsed.error.issues[0].message} in the file provider's options`, {
-            hint: 'the file provider takes one option, path'
-        });
+        const issue = parsed.error.issues[0];
+        const option = issue.code === 'unrecognized_keys' ? issue.keys[0] : String(issue.path[0]);
+        throw new PolicyIssues([
+            {
+                path: ['metrics', option],
+                atKey: issue.code === 'unrecognized_keys',
+                message: issue.code === 'unrecognized_keys'
+                    ? `the file provider has no option "${option}"`
+                    : `the file provider's ${option} must be a non-empty path`,
+                hint: 'the file provider takes one option, path: the snapshot file, relative to the repository root'
+            }
+        ]);
     }
     const configuredPath = parsed.data.path;
     return {
         name: 'file',
         async read(requests, context) {
-            const relative = configuredPath ?? defaultMetricsPath(context.feature);
-            const path = (0,external_node_path_namespaceObject.isAbsolute)(relative) ? relative : (0,external_node_path_namespaceObject.join)(context.baseDir, relative);
+            const configured = configuredPath ?? defaultMetricsPath(context.feature);
+            const path = (0,external_node_path_namespaceObject.isAbsolute)(configured) ? configured : (0,external_node_path_namespaceObject.join)(context.baseDir, configured);
+            // Shown from the repository root, as policies write it, even when given as an absolute path.
+            const fromRoot = (0,external_node_path_namespaceObject.relative)(context.baseDir, path);
+            const shown = fromRoot.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(fromRoot) ? path : fromRoot;
             if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
                 return requests.map(r => ({
                     ...key(r),
                     value: null,
-                    reason: `metrics file ${relative} not found`
+                    reason: `metrics file ${shown} not found`
                 }));
             }
-            const source = readYamlFile(path, 'metrics file');
+            const source = readYamlFile(path, 'metrics file', shown);
             const snapshot = yaml_validate(snapshotSchema, source, toPlain(source));
             const top = { ...snapshot };
             delete top.groups;
@@ -53578,16 +54006,16 @@ function createFileProvider(config) {
                     ? `${request.metric} for group ${request.group}`
                     : request.metric;
                 if (entry === undefined)
-                    return { ...key(request), value: null, reason: `${label} is not in ${relative}` };
+                    return { ...key(request), value: null, reason: `${label} is not in ${shown}` };
                 if (entry === null || typeof entry === 'number') {
                     return entry === null
-                        ? { ...key(request), value: null, reason: `${label} is null in ${relative}` }
+                        ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }
                         : { ...key(request), value: entry };
                 }
                 return {
                     ...key(request),
                     value: entry.value,
-                    ...(entry.value === null ? { reason: `${label} is null in ${relative}` } : {}),
+                    ...(entry.value === null ? { reason: `${label} is null in ${shown}` } : {}),
                     ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
                     ...(entry.series
                         ? {
@@ -54005,7 +54433,7 @@ function followJsonPath(json, steps) {
     for (const step of steps) {
         if (typeof step === 'number') {
             if (!Array.isArray(current))
-                return { found: false, reason: `${walked} is ${kind(current)}, not a list` };
+                return { found: false, reason: `${walked} is ${json_path_kind(current)}, not a list` };
             const index = step < 0 ? current.length + step : step;
             if (index < 0 || index >= current.length)
                 return { found: false, reason: `${walked} has ${current.length} items, no [${step}]` };
@@ -54014,7 +54442,7 @@ function followJsonPath(json, steps) {
         }
         else {
             if (current === null || typeof current !== 'object' || Array.isArray(current))
-                return { found: false, reason: `${walked} is ${kind(current)}, not an object` };
+                return { found: false, reason: `${walked} is ${json_path_kind(current)}, not an object` };
             if (!Object.hasOwn(current, step))
                 return { found: false, reason: `${walked} has no "${step}"` };
             current = current[step];
@@ -54023,7 +54451,7 @@ function followJsonPath(json, steps) {
     }
     return { found: true, value: current };
 }
-function kind(value) {
+function json_path_kind(value) {
     if (value === null)
         return 'null';
     if (Array.isArray(value))
@@ -54646,156 +55074,6 @@ function createProvider(config) {
 }
 
 
-;// CONCATENATED MODULE: ./lib/policy/schema.js
-
-
-// The policy file as people write it: a superset of the seed's production_deployment.yaml.
-// This schema checks shape; quantities are checked by the parsers in quantities.ts (so that
-// the JSON Schema for editors stays plain) and turned into numbers by normalize.ts.
-function checked(parse) {
-    return (value, ctx) => {
-        const parsed = parse(value);
-        if (!parsed.ok)
-            ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } });
-    };
-}
-const schema_name = schemas_string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-    message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
-});
-const thresholdSchema = union([schemas_string(), schemas_number()])
-    .superRefine(checked(parseThreshold))
-    .meta({
-    description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
-});
-const durationSchema = schemas_string()
-    .superRefine(checked(parseDuration))
-    .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' });
-const quantitySchema = union([schemas_number(), schemas_string()])
-    .superRefine(checked(parseQuantity))
-    .meta({ description: 'A number, or a time with a unit such as 5000ms' });
-const approvers = array(schemas_string().min(1))
-    .meta({ description: 'GitHub users ("alice") and teams ("@org/team")' });
-const gateName = schemas_string().min(1).optional();
-const gateSchema = discriminatedUnion('type', [
-    strictObject({
-        type: literal('metrics_threshold'),
-        name: gateName,
-        thresholds: record(schemas_string(), thresholdSchema).refine(t => Object.keys(t).length > 0, {
-            message: 'a metrics_threshold gate needs at least one threshold'
-        }),
-        group: schemas_string().optional(),
-        min_samples: schemas_number().int().nonnegative().optional()
-    }),
-    strictObject({
-        type: literal('manual_approval'),
-        name: gateName,
-        required: schemas_number().int().min(1).optional(),
-        approvers: approvers.optional()
-    }),
-    strictObject({
-        type: literal('automated_test'),
-        name: gateName,
-        checks: array(schemas_string().min(1)).min(1)
-    }),
-    strictObject({
-        type: literal('time_based'),
-        name: gateName,
-        duration: durationSchema
-    })
-]);
-const phaseSchema = strictObject({
-    enabled: schemas_boolean().optional(),
-    user_percentage: schemas_number().min(0).max(100).optional(),
-    feature_flags: array(schemas_string()).optional(),
-    monitoring_level: schemas_enum(['debug', 'info', 'warn', 'error']).optional(),
-    rollback_threshold: record(schemas_string(), quantitySchema).optional(),
-    success_criteria: record(schemas_string(), thresholdSchema).optional(),
-    duration: durationSchema.nullable().optional(),
-    approvers: approvers.optional(),
-    gates: array(gateSchema).optional()
-});
-const experimentSchema = strictObject({
-    enabled: schemas_boolean().optional(),
-    seed: schemas_string().min(1).optional(),
-    hash_version: union([literal(1), literal(2)]).optional(),
-    groups: record(schema_name, strictObject({
-        weight: schemas_number().positive(),
-        configuration: record(schemas_string(), unknown()).optional()
-    }))
-        .refine(groups => Object.keys(groups).length >= 2, {
-        message: 'an experiment needs at least two groups'
-    }),
-    success_metrics: array(schemas_string()).optional(),
-    duration: durationSchema.nullable().optional(),
-    minimum_sample_size: schemas_number().int().nonnegative().optional()
-});
-const alertSchema = strictObject({
-    warning: quantitySchema,
-    critical: quantitySchema,
-    for: durationSchema.optional()
-});
-const triggerSchema = union([
-    schemas_string().meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
-    strictObject({ when: schemas_string(), for: durationSchema.optional() })
-]);
-const policySchema = strictObject({
-    feature: schema_name
-        .optional()
-        .meta({ description: 'The rolled-out feature; defaults to the file name' }),
-    state: schemas_string()
-        .min(1)
-        .optional()
-        .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),
-    deployment: strictObject({
-        order: array(schema_name)
-            .min(2)
-            .optional()
-            .meta({ description: 'Your own phase ladder, first to last' }),
-        phases: record(schema_name, phaseSchema.nullable()).optional()
-    }),
-    experiments: record(schema_name, experimentSchema).optional(),
-    monitoring: strictObject({
-        alerts: record(schemas_string(), alertSchema).optional(),
-        trends: record(schemas_string(), strictObject({
-            window: durationSchema,
-            increase: schemas_number().positive().optional(),
-            decrease: schemas_number().positive().optional()
-        })
-            .refine(t => t.increase !== undefined || t.decrease !== undefined, {
-            message: 'a trend needs increase or decrease',
-            params: { hint: 'e.g. { window: 10m, increase: 0.5 } alerts on a 50% rise' }
-        }))
-            .optional()
-            .meta({
-            description: "Trend alerts: compare the latest window with the one before (the seed's check_trend_alerts)"
-        }),
-        dashboards: array(schemas_string()).optional()
-    })
-        .optional(),
-    rollback: strictObject({
-        automatic_triggers: array(triggerSchema).optional(),
-        manual_approval_required: schemas_boolean().optional(),
-        emergency_contacts: array(strictObject({
-            team: schemas_string().optional(),
-            user: schemas_string().optional(),
-            oncall: schemas_boolean().optional()
-        }))
-            .optional(),
-        operators: approvers
-            .optional()
-            .meta({ description: 'Who may dispatch a rollback; empty: anyone with write access' }),
-        source_failure_limit: schemas_number().int().min(1).optional()
-    })
-        .optional(),
-    metrics: looseObject({
-        provider: schemas_string().min(1).optional(),
-        queries: record(schemas_string(), schemas_string()).optional()
-    })
-        .optional()
-        .meta({ description: "Where metric values come from; other keys are the provider's options" })
-})
-    .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' });
-
 ;// CONCATENATED MODULE: ./lib/policy/load.js
 
 
@@ -54813,26 +55091,36 @@ function parsePolicyText(text, file) {
 }
 function fromSource(source, fileStem) {
     const raw = yaml_validate(policySchema, source, toPlain(source));
-    let policy;
     try {
-        policy = normalizePolicy(raw, fileStem);
+        const policy = normalizePolicy(raw, fileStem);
+        checkMetricsProvider(source, raw, policy);
+        return policy;
     }
     catch (error) {
         if (!(error instanceof PolicyIssues))
             throw error;
         const issue = error.issues[0];
-        throw errorAt(source, issue.path, issue.message, issue.hint);
+        if (!issue.atKey)
+            throw errorAt(source, issue.path, issue.message, issue.hint);
+        const key = String(issue.path[issue.path.length - 1]);
+        throw errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key);
     }
-    // The provider checks its own options; a mistake there is still a mistake in this file.
+}
+/**
+ * Builds the policy's metrics provider once, so that an unknown provider or a bad provider option
+ * is reported by `validate` at its line rather than by the first `tick` without one. Providers
+ * that know which option is wrong throw PolicyIssues with its path.
+ */
+function checkMetricsProvider(source, raw, policy) {
     try {
         createProvider(policy.metrics);
     }
     catch (error) {
-        if (!(error instanceof PhasegateError))
+        if (error instanceof PolicyIssues || !(error instanceof PhasegateError))
             throw error;
-        throw errorAt(source, raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'], error.message, error.hint);
+        const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'];
+        throw errorAt(source, where, error.message, error.hint);
     }
-    return policy;
 }
 
 ;// CONCATENATED MODULE: ./lib/state/file.js
@@ -56627,13 +56915,20 @@ async function singleRollout(cwd, policies, command) {
     }
     return rollout;
 }
-async function resolveOperator(rollout, operator) {
+/**
+ * Who is rolling back, checked against the policy's operators by name. `verified` says the caller
+ * has already checked the operator's standing with more than names (the action resolves
+ * "@org/team" entries through GitHub), which a local repository cannot do.
+ */
+async function resolveOperator(rollout, operator, verified = false) {
     const who = operator ??
         ((await git(rollout.root, 'config', '--default', '', 'user.name')) ||
             process.env.USER ||
             'unknown');
     const operators = rollout.policy.rollback.operators;
-    if (operators.length > 0 && !operators.some(o => o.toLowerCase() === who.toLowerCase())) {
+    if (!verified &&
+        operators.length > 0 &&
+        !operators.some(o => o.toLowerCase() === who.toLowerCase())) {
         throw new PhasegateError(`${who} is not one of this policy's rollback operators (${operators.join(', ')})`, {
             hint: 'ask an operator, or add the user to rollback.operators in the policy'
         });
@@ -56648,7 +56943,7 @@ async function rollback(options) {
         });
     const rollout = await singleRollout(options.cwd, options.policies, 'rollback');
     const { policy, state } = rollout;
-    const operator = await resolveOperator(rollout, options.operator);
+    const operator = await resolveOperator(rollout, options.operator, options.operatorVerified);
     const previous = previousPhase(policy, state.phase);
     if (!options.emergency && !previous) {
         throw new PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
@@ -56794,6 +57089,7 @@ async function dispatchRollback(ctx, gh) {
         reason,
         emergency,
         operator: ctx.actor,
+        operatorVerified: true,
         now: ctx.now
     });
     const actions = [];

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { CheckObservation } from './engine/types.js'
@@ -103,6 +105,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     const cwd = values.dir ?? process.cwd()
     const now = parseNow(values.now)
     const policies = values.policy ?? []
+    const metricsFile =
+      values.metrics === undefined ? undefined : existingFile(cwd, values.metrics, '--metrics')
     const common = {
       cwd,
       policies,
@@ -112,7 +116,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         .map(s => s.trim())
         .filter(Boolean),
       checks: (values.check ?? []).map(parseCheck),
-      ...(values.metrics ? { metricsFile: values.metrics } : {})
+      ...(metricsFile ? { metricsFile } : {})
     }
     switch (command) {
       case 'validate': {
@@ -254,7 +258,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           policies,
           experiment: values.experiment,
           results: values.results,
-          metricsFile: values.metrics,
+          metricsFile,
           json: values.json ?? false,
           fixedHorizon: values['fixed-horizon'] ?? false,
           now
@@ -282,6 +286,17 @@ function writableFrom(out: (text: string) => void): Writable {
       done()
     }
   })
+}
+
+/** A file named on the command line, relative to -C; missing is an error, not "no data". */
+function existingFile(cwd: string, file: string, option: string): string {
+  const path = resolve(cwd, file)
+  if (!existsSync(path)) {
+    throw new PhasegateError(`${option} ${file}: no such file`, {
+      hint: `paths are relative to ${cwd}`
+    })
+  }
+  return path
 }
 
 function parseNow(text: string | undefined): Date {

@@ -60,6 +60,7 @@ export async function dispatchRollback(
       reason,
       emergency,
       operator: ctx.actor,
+      operatorVerified: true,
       now: ctx.now
     })
   const actions: string[] = []

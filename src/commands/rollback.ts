@@ -13,6 +13,8 @@ export interface RollbackOptions {
   /** Emergency: the kill switch goes off in the same commit as the step back. */
   emergency: boolean
   operator?: string
+  /** The caller already checked the operator's standing (teams included). */
+  operatorVerified?: boolean
   now: Date
 }
 
@@ -49,9 +51,15 @@ export async function singleRollout(
   return rollout as Rollout & { state: State }
 }
 
+/**
+ * Who is rolling back, checked against the policy's operators by name. `verified` says the caller
+ * has already checked the operator's standing with more than names (the action resolves
+ * "@org/team" entries through GitHub), which a local repository cannot do.
+ */
 export async function resolveOperator(
   rollout: Rollout,
-  operator: string | undefined
+  operator: string | undefined,
+  verified = false
 ): Promise<string> {
   const who =
     operator ??
@@ -59,7 +67,11 @@ export async function resolveOperator(
       process.env.USER ||
       'unknown')
   const operators = rollout.policy.rollback.operators
-  if (operators.length > 0 && !operators.some(o => o.toLowerCase() === who.toLowerCase())) {
+  if (
+    !verified &&
+    operators.length > 0 &&
+    !operators.some(o => o.toLowerCase() === who.toLowerCase())
+  ) {
     throw new PhasegateError(
       `${who} is not one of this policy's rollback operators (${operators.join(', ')})`,
       {
@@ -78,7 +90,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackOutcom
     })
   const rollout = await singleRollout(options.cwd, options.policies, 'rollback')
   const { policy, state } = rollout
-  const operator = await resolveOperator(rollout, options.operator)
+  const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)
   const previous = previousPhase(policy, state.phase)
   if (!options.emergency && !previous) {
     throw new PhasegateError(

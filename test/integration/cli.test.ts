@@ -182,3 +182,27 @@ describe('the bin', () => {
     expect(usage.status).toBe(2)
   })
 })
+
+describe('--metrics', () => {
+  it('is read relative to -C, and a missing file is an error rather than silent no data', async () => {
+    const dir = tempRepo()
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    writeFileSync(join(dir, 'snapshot.yaml'), 'error_rate: 0.05\n')
+    const run = await cli(
+      dir,
+      'status',
+      '--json',
+      '--metrics',
+      'snapshot.yaml',
+      '--now',
+      at(1).toISOString()
+    )
+    expect(run.code, run.err).toBe(0)
+    expect(JSON.parse(run.out)[0].decision.alerts).toEqual([
+      expect.objectContaining({ metric: 'error_rate', value: 0.05 })
+    ])
+    const missing = await cli(dir, 'tick', '--metrics', 'nope.yaml')
+    expect(missing.code).toBe(1)
+    expect(missing.err).toContain('--metrics nope.yaml: no such file')
+  })
+})
