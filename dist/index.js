@@ -43078,9 +43078,11 @@ function decide_decide(policy, state, observations, now) {
         return hold(`waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`);
     }
     const approvers = approversOf(policy, phase.name, observations);
-    const reason = gates.length
-        ? `all ${gates.length} gates of ${phase.name} passed`
-        : `${phase.name} has no gates`;
+    const reason = gates.length === 0
+        ? `${phase.name} has no gates`
+        : gates.length === 1
+            ? `the only gate of ${phase.name} passed (${gates[0].gate})`
+            : `all ${gates.length} gates of ${phase.name} passed`;
     return {
         ...base,
         action: 'advance',
@@ -56683,7 +56685,7 @@ function proposedAdvance(state, decision, target, now) {
         from: state.phase,
         to: target,
         at: now.toISOString(),
-        reason: `all ${others.length} gates of ${state.phase} but approval passed; merging this pull request advances to ${target}`,
+        reason: `${others.length === 0 ? `approval is the only gate of ${state.phase}` : `${others.length === 1 ? 'the gate' : `all ${others.length} gates`} of ${state.phase} but approval passed`}; merging this pull request advances to ${target}`,
         approvers: [],
         evidence: others.flatMap(g => g.evidence)
     };

@@ -397,7 +397,7 @@ function proposedAdvance(state: State, decision: Decision, target: string, now: 
     from: state.phase,
     to: target,
     at: now.toISOString(),
-    reason: `all ${others.length} gates of ${state.phase} but approval passed; merging this pull request advances to ${target}`,
+    reason: `${others.length === 0 ? `approval is the only gate of ${state.phase}` : `${others.length === 1 ? 'the gate' : `all ${others.length} gates`} of ${state.phase} but approval passed`}; merging this pull request advances to ${target}`,
     approvers: [],
     evidence: others.flatMap(g => g.evidence)
   }

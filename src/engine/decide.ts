@@ -78,9 +78,12 @@ export function decide(
   }
 
   const approvers = approversOf(policy, phase.name, observations)
-  const reason = gates.length
-    ? `all ${gates.length} gates of ${phase.name} passed`
-    : `${phase.name} has no gates`
+  const reason =
+    gates.length === 0
+      ? `${phase.name} has no gates`
+      : gates.length === 1
+        ? `the only gate of ${phase.name} passed (${gates[0]!.gate})`
+        : `all ${gates.length} gates of ${phase.name} passed`
   return {
     ...base,
     action: 'advance',
