@@ -39522,7 +39522,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6158);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7174);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39531,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6158:
+/***/ 7174:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43115,7 +43115,7 @@ function isOneStep(policy, decision) {
  * A mistake the user can fix: bad input, a refused transition, a missing file. The CLI and the
  * action print it as one line (`file:line:col: message (hint)`) with no stack trace.
  */
-class PhasegateError extends Error {
+class errors_PhasegateError extends Error {
     location;
     hint;
     constructor(message, options = {}) {
@@ -43287,7 +43287,7 @@ function runGit(cwd, args, options = {}) {
         }, (error, stdout, stderr) => {
             const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
             if (code !== 0 && !options.allowFailure) {
-                reject(new PhasegateError(`git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
+                reject(new errors_PhasegateError(`git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
                 return;
             }
             resolve({ stdout, stderr, code });
@@ -43302,7 +43302,7 @@ async function git(cwd, ...args) {
 async function repoRoot(cwd) {
     const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true });
     if (result.code !== 0) {
-        throw new PhasegateError(`${cwd} is not inside a git repository`, {
+        throw new errors_PhasegateError(`${cwd} is not inside a git repository`, {
             hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
         });
     }
@@ -53163,7 +53163,7 @@ const policySchema = strictObject({
  * Problems the loader turns into a file:line:col error. A PhasegateError itself so that, should
  * one ever escape the loader, it is still printed as one line and not as a stack trace.
  */
-class PolicyIssues extends PhasegateError {
+class PolicyIssues extends errors_PhasegateError {
     issues;
     constructor(issues) {
         super(issues.map(i => i.message).join('; '), { hint: issues[0]?.hint });
@@ -53511,7 +53511,7 @@ function readYamlFile(path, what, file = path) {
     try {
         const stats = (0,external_node_fs_namespaceObject.statSync)(path);
         if (!stats.isFile()) {
-            throw new PhasegateError(`${what} is a directory, not a file`, {
+            throw new errors_PhasegateError(`${what} is a directory, not a file`, {
                 location: { file },
                 hint: 'point at the YAML file itself'
             });
@@ -53519,12 +53519,12 @@ function readYamlFile(path, what, file = path) {
         size = stats.size;
     }
     catch (error) {
-        if (error instanceof PhasegateError)
+        if (error instanceof errors_PhasegateError)
             throw error;
-        throw new PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
+        throw new errors_PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
     }
     if (size > MAX_FILE_BYTES) {
-        throw new PhasegateError(`${what} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, {
+        throw new errors_PhasegateError(`${what} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, {
             location: { file, line: 1, col: 1 },
             hint: 'policy and state files are small; check that this is the right file'
         });
@@ -53534,7 +53534,7 @@ function readYamlFile(path, what, file = path) {
         text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new PhasegateError(`${what} cannot be read: ${error.message}`, {
+        throw new errors_PhasegateError(`${what} cannot be read: ${error.message}`, {
             location: { file },
             hint: 'check its permissions'
         });
@@ -53555,7 +53555,7 @@ function yaml_parseYaml(text, file, what) {
         const [line, col] = position(lines, unclosed?.offset ?? problem.pos[0]);
         const sourceLine = text.split(/\r?\n/)[line - 1] ?? '';
         if (unclosed) {
-            throw new PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
+            throw new errors_PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
                 location: { file, line, col },
                 hint: `close it with "${unclosed.close}" on this line, or write it as indented lines`
             });
@@ -53563,7 +53563,7 @@ function yaml_parseYaml(text, file, what) {
         const folded = UNQUOTED_GREATER_THAN.exec(sourceLine);
         if (folded) {
             const [, key, threshold] = folded;
-            throw new PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
+            throw new errors_PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
                 location: {
                     file,
                     line,
@@ -53572,7 +53572,7 @@ function yaml_parseYaml(text, file, what) {
                 hint: `quote the threshold: ${key}: "${threshold}"`
             });
         }
-        throw new PhasegateError(yamlMessage(problem, doc), {
+        throw new errors_PhasegateError(yamlMessage(problem, doc), {
             location: { file, line, col },
             hint: yamlHint(problem.code, sourceLine)
         });
@@ -53580,11 +53580,11 @@ function yaml_parseYaml(text, file, what) {
     const odd = unusualNode(doc);
     if (odd) {
         const [line, col] = position(lines, odd.offset);
-        throw new PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
+        throw new errors_PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
     }
     if (doc.contents === null || !(0,dist/* isMap */.jh)(doc.contents)) {
         const [line, col] = position(lines, doc.contents?.range?.[0] ?? 0);
-        throw new PhasegateError(`${what} must be a YAML mapping`, {
+        throw new errors_PhasegateError(`${what} must be a YAML mapping`, {
             location: { file, line, col },
             hint: doc.contents === null ? 'the file is empty' : 'the top level should be "key: value" lines'
         });
@@ -53602,7 +53602,7 @@ function toPlain(source) {
         const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(message);
         const alias = firstAlias(source.doc, unresolved?.[1]);
         const [line, col] = position(source.lines, alias?.range?.[0] ?? 0);
-        throw new PhasegateError(unresolved
+        throw new errors_PhasegateError(unresolved
             ? `YAML alias *${unresolved[1]} refers to no &${unresolved[1]} anchor before it`
             : `YAML aliases expand too far: ${message}`, {
             location: { file: source.file, line, col },
@@ -53757,7 +53757,7 @@ function errorAt(source, path, message, hint, key) {
     const where = path.length ? `${path.join('.')}: ` : '';
     const offset = nodeOffset(source.doc, key === undefined ? path : [...path, key], key);
     const [line, col] = position(source.lines, offset);
-    return new PhasegateError(`${where}${message}`, {
+    return new errors_PhasegateError(`${where}${message}`, {
         location: { file: source.file, line, col },
         hint
     });
@@ -54113,7 +54113,7 @@ function parseOptions(schema, options, provider) {
         return parsed.data;
     const issue = parsed.error.issues[0];
     const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics';
-    throw new PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
+    throw new errors_PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
         hint: `see docs/metrics.md for the ${provider} provider's options`
     });
 }
@@ -54122,7 +54122,7 @@ function requestHeaders(options, env) {
     const fromEnv = (name, option) => {
         const value = env[name];
         if (value === undefined || value === '') {
-            throw new PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
+            throw new errors_PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
         }
         return value;
     };
@@ -54474,7 +54474,7 @@ function placeholders(template) {
 function checkPlaceholders(template, allowed, where) {
     for (const name of placeholders(template)) {
         if (!allowed.includes(name)) {
-            throw new PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
+            throw new errors_PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
                 hint: `the placeholders are ${allowed.map(a => `{{${a}}}`).join(', ')}`
             });
         }
@@ -55068,7 +55068,7 @@ const PROVIDERS = {
 function createProvider(config) {
     const factory = PROVIDERS[config.provider];
     if (!factory) {
-        throw new PhasegateError(`unknown metrics provider "${config.provider}"`, {
+        throw new errors_PhasegateError(`unknown metrics provider "${config.provider}"`, {
             hint: `use one of ${Object.keys(PROVIDERS).join(', ')}`
         });
     }
@@ -55118,7 +55118,7 @@ function checkMetricsProvider(source, raw, policy) {
         createProvider(policy.metrics);
     }
     catch (error) {
-        if (error instanceof PolicyIssues || !(error instanceof PhasegateError))
+        if (error instanceof PolicyIssues || !(error instanceof errors_PhasegateError))
             throw error;
         const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'];
         throw errorAt(source, where, error.message, error.hint);
@@ -55332,7 +55332,7 @@ function findPolicyFiles(root, cwd, named) {
             .sort()
         : [];
     if (files.length === 0) {
-        throw new PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
+        throw new errors_PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
             hint: 'pass --policy FILE, or add a policy under policies/'
         });
     }
@@ -55350,7 +55350,7 @@ async function workspace_loadRollouts(cwd, named) {
     for (const r of rollouts) {
         const other = byFeature.get(r.policy.feature);
         if (other) {
-            throw new PhasegateError(`two policies roll out feature "${r.policy.feature}": ${other} and ${relativeTo(cwd, r.policyFile)}`, {
+            throw new errors_PhasegateError(`two policies roll out feature "${r.policy.feature}": ${other} and ${relativeTo(cwd, r.policyFile)}`, {
                 location: { file: relativeTo(cwd, r.policyFile) },
                 hint: 'give each policy its own feature name'
             });
@@ -55402,7 +55402,7 @@ async function remoteDefaultBranch(root) {
     const out = await git(root, 'ls-remote', '--symref', 'origin', 'HEAD');
     const match = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(out);
     if (!match)
-        throw new PhasegateError('cannot tell the default branch of the origin remote', {
+        throw new errors_PhasegateError('cannot tell the default branch of the origin remote', {
             hint: 'check out the repository with actions/checkout before running phasegate'
         });
     return match[1];
@@ -55435,7 +55435,7 @@ async function pushHead(root, branch, options = {}) {
         return { status: 'protected', message };
     if (/non-fast-forward|fetch first|\[rejected\]|failed to update ref|cannot lock ref/i.test(message))
         return { status: 'rejected', message };
-    throw new PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
+    throw new errors_PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
         hint: 'the token needs contents: write permission, and actions/checkout must keep its credentials'
     });
 }
@@ -55458,7 +55458,7 @@ async function commitAndPush(root, branch, attempt) {
             return { status: 'protected', sha: made.sha, message: pushed.message };
         lastRejection = pushed.message;
     }
-    throw new PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
+    throw new errors_PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
         hint: 'use a concurrency: group for phasegate workflows; the next run picks up where this one stopped'
     });
 }
@@ -55483,7 +55483,7 @@ function expandPolicyGlobs(root, patterns) {
         const re = globToRegExp(pattern.replace(/^\.\//, ''));
         const matched = all.filter(f => re.test(f));
         if (matched.length === 0)
-            throw new PhasegateError(`the policies pattern "${pattern}" matches no file`, {
+            throw new errors_PhasegateError(`the policies pattern "${pattern}" matches no file`, {
                 hint: 'patterns are relative to the repository root, e.g. policies/*.yaml'
             });
         files.push(...matched.map(f => (0,external_node_path_namespaceObject.join)(root, f)));
@@ -55522,7 +55522,7 @@ async function selectRollouts(root, patterns, feature) {
         return rollouts;
     const found = rollouts.filter(r => r.policy.feature === feature);
     if (found.length === 0)
-        throw new PhasegateError(`no policy rolls out feature "${feature}"`, {
+        throw new errors_PhasegateError(`no policy rolls out feature "${feature}"`, {
             hint: `the policies found roll out ${rollouts.map(r => r.policy.feature).join(', ')}`
         });
     return found;
@@ -55556,6 +55556,1486 @@ function rollouts_approversOf(phase) {
 }
 function testsOf(rollout, state) {
     return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test' ? g.checks : []);
+}
+
+;// CONCATENATED MODULE: ./lib/stats/special.js
+/**
+ * Special functions behind the tests' p-values and intervals, written for accuracy in the far
+ * tails because a scheduled workflow with large samples routinely sees p-values below 1e-8.
+ *
+ * Why not jstat: it has no Welch test at all, and its `normal.cdf` is `0.5 * (1 + erf(x / √2))`,
+ * so `1 - cdf` for a z of 6 or more is computed by cancellation and returns 0 (or noise) where
+ * the true tail is 1e-9 and smaller. Here the tails are computed directly: erfc by a series and a
+ * continued fraction, Student's t through the regularized incomplete beta (Lentz's continued
+ * fraction, Numerical Recipes §6.4), chi-square through the regularized incomplete gamma (§6.2).
+ */
+const SQRT_PI = Math.sqrt(Math.PI);
+const special_EPSILON = 1e-16;
+const TINY = 1e-300;
+const MAX_ITERATIONS = 100_000;
+/**
+ * e^(-x²) without the rounding error of squaring x first: at x = 30 that error alone would cost
+ * about nine digits. Splits x into a short head (exactly squarable) and a tail (W. J. Cody's trick).
+ */
+function expMinusSquare(x) {
+    const head = Math.trunc(x * 16) / 16;
+    const tail = (x - head) * (x + head);
+    return Math.exp(-head * head) * Math.exp(-tail);
+}
+/** Complementary error function, accurate to ~1e-15 relative everywhere, including erfc(30) ≈ 2.6e-393 → 0. */
+function erfc(x) {
+    if (Number.isNaN(x))
+        return NaN;
+    if (x < 0)
+        return 2 - erfc(-x);
+    if (x < 1.5) {
+        // erf(x) = 2x/√π · e^(-x²) · Σ (2x²)^n / (1·3·…·(2n+1)): all terms positive, no cancellation.
+        const twoXSquared = 2 * x * x;
+        let term = 1;
+        let sum = 1;
+        for (let n = 1; n < MAX_ITERATIONS && term > special_EPSILON * sum; n++) {
+            term *= twoXSquared / (2 * n + 1);
+            sum += term;
+        }
+        return 1 - ((2 * x) / SQRT_PI) * expMinusSquare(x) * sum;
+    }
+    // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), by modified Lentz.
+    let f = x;
+    let c = x;
+    let d = 0;
+    for (let n = 1; n < MAX_ITERATIONS; n++) {
+        const a = n / 2;
+        d = x + a * d;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = x + a / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        const delta = c * d;
+        f *= delta;
+        if (Math.abs(delta - 1) < special_EPSILON)
+            break;
+    }
+    return expMinusSquare(x) / SQRT_PI / f;
+}
+/** P(Z > z) for a standard normal Z, without cancellation in either tail. */
+function normalSf(z) {
+    return 0.5 * erfc(z / Math.SQRT2);
+}
+function normalCdf(z) {
+    return 0.5 * erfc(-z / Math.SQRT2);
+}
+function normalPdf(z) {
+    return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+}
+/**
+ * The z with P(Z > z) = p. Starts from Abramowitz & Stegun 26.2.23 (error < 4.5e-4) and polishes
+ * with Halley steps on the accurate tail, which triple the correct digits each time.
+ */
+function normalQuantileUpper(p) {
+    if (!(p > 0 && p < 1)) {
+        if (p === 0)
+            return Infinity;
+        if (p === 1)
+            return -Infinity;
+        return NaN;
+    }
+    if (p > 0.5)
+        return -normalQuantileUpper(1 - p);
+    const t = Math.sqrt(-2 * Math.log(p));
+    let z = t -
+        (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+            (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+    for (let i = 0; i < 4; i++) {
+        const error = normalSf(z) - p;
+        const slope = -normalPdf(z);
+        const step = error / slope;
+        z -= step / (1 + (step * z) / 2);
+    }
+    return z;
+}
+// Lanczos approximation (g = 7, n = 9): ~15 significant digits for Γ on the positive reals.
+const LANCZOS = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+    1.5056327351493116e-7
+];
+function logGamma(x) {
+    if (x < 0.5) {
+        return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+    }
+    const y = x - 1;
+    let sum = LANCZOS[0];
+    for (let i = 1; i < LANCZOS.length; i++)
+        sum += LANCZOS[i] / (y + i);
+    const t = y + 7.5;
+    return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(sum);
+}
+/**
+ * ln Γ(a) - ln Γ(a + b) for a ≥ 20 by Stirling's series, because subtracting two log-gammas of
+ * ~1e7 (a t-test with millions of users) would leave only nine correct digits.
+ */
+function logGammaRatio(a, b) {
+    const correction = (z) => {
+        const z2 = z * z;
+        return (1 / 12 - (1 / 360 - (1 / 1260 - 1 / (1680 * z2)) / z2) / z2) / z;
+    };
+    return (-(a - 0.5) * Math.log1p(b / a) - b * Math.log(a + b) + b + correction(a) - correction(a + b));
+}
+function logBeta(a, b) {
+    const large = Math.max(a, b);
+    const small = Math.min(a, b);
+    if (large >= 20)
+        return logGamma(small) + logGammaRatio(large, small);
+    return logGamma(a) + logGamma(b) - logGamma(a + b);
+}
+/** Continued fraction for I_x(a, b), by modified Lentz (Numerical Recipes' betacf). */
+function betaContinuedFraction(a, b, x) {
+    const qab = a + b;
+    const qap = a + 1;
+    const qam = a - 1;
+    let c = 1;
+    let d = 1 - (qab * x) / qap;
+    d = Math.abs(d) < TINY ? TINY : d;
+    d = 1 / d;
+    let h = d;
+    for (let m = 1; m < MAX_ITERATIONS; m++) {
+        const m2 = 2 * m;
+        let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+        d = 1 + aa * d;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = 1 + aa / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        h *= d * c;
+        aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+        d = 1 + aa * d;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = 1 + aa / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        const delta = d * c;
+        h *= delta;
+        if (Math.abs(delta - 1) < special_EPSILON)
+            break;
+    }
+    return h;
+}
+/**
+ * Regularized incomplete beta I_x(a, b). `y` is 1 - x, passed separately so callers that know it
+ * exactly (t-tests with huge degrees of freedom) do not lose it to cancellation.
+ */
+function incompleteBeta(a, b, x, y = 1 - x) {
+    if (x <= 0)
+        return 0;
+    if (y <= 0)
+        return 1;
+    const logFront = a * Math.log(x) + b * Math.log(y) - logBeta(a, b);
+    if (x < (a + 1) / (a + b + 2)) {
+        return (Math.exp(logFront) * betaContinuedFraction(a, b, x)) / a;
+    }
+    return 1 - (Math.exp(logFront) * betaContinuedFraction(b, a, y)) / b;
+}
+/** P(T > t) for Student's t with `df` degrees of freedom (df may be fractional, as in Welch). */
+function studentTSf(t, df) {
+    if (Number.isNaN(t) || !(df > 0))
+        return NaN;
+    if (!Number.isFinite(df))
+        return normalSf(t);
+    const t2 = t * t;
+    const tail = 0.5 * incompleteBeta(df / 2, 0.5, df / (df + t2), t2 / (df + t2));
+    return t > 0 ? tail : 1 - tail;
+}
+function studentTPdf(t, df) {
+    return Math.exp(-logBeta(df / 2, 0.5) - 0.5 * Math.log(df) - ((df + 1) / 2) * Math.log1p((t * t) / df));
+}
+/** The t with P(T > t) = p, for 0 < p < 0.5: Newton from the normal quantile inside a bracket. */
+function studentTQuantileUpper(p, df) {
+    if (!Number.isFinite(df))
+        return normalQuantileUpper(p);
+    let low = normalQuantileUpper(p);
+    let high = low;
+    while (studentTSf(high, df) > p)
+        high *= 2;
+    let t = low;
+    for (let i = 0; i < 200; i++) {
+        const error = studentTSf(t, df) - p;
+        if (error > 0)
+            low = t;
+        else
+            high = t;
+        let next = t + error / studentTPdf(t, df);
+        if (!(next > low && next < high))
+            next = (low + high) / 2;
+        if (Math.abs(next - t) <= 1e-15 * Math.abs(t))
+            return next;
+        t = next;
+    }
+    return t;
+}
+/** Regularized upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a). */
+function incompleteGammaUpper(a, x) {
+    if (x <= 0)
+        return 1;
+    const logFront = a * Math.log(x) - x - logGamma(a);
+    if (x < a + 1) {
+        let term = 1 / a;
+        let sum = term;
+        for (let n = 1; n < MAX_ITERATIONS; n++) {
+            term *= x / (a + n);
+            sum += term;
+            if (term < sum * special_EPSILON)
+                break;
+        }
+        return 1 - sum * Math.exp(logFront);
+    }
+    let b = x + 1 - a;
+    let c = 1 / TINY;
+    let d = 1 / b;
+    let h = d;
+    for (let i = 1; i < MAX_ITERATIONS; i++) {
+        const an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = b + an / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        const delta = d * c;
+        h *= delta;
+        if (Math.abs(delta - 1) < special_EPSILON)
+            break;
+    }
+    return Math.exp(logFront) * h;
+}
+/** P(X > x) for chi-square X with k degrees of freedom. */
+function chiSquareSf(x, k) {
+    return incompleteGammaUpper(k / 2, x / 2);
+}
+
+;// CONCATENATED MODULE: ./lib/stats/tests.js
+
+function tests_mean(stat) {
+    return stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count;
+}
+/** Per-observation variance: p(1-p) for a rate, the unbiased sample variance for a mean. */
+function variance(stat) {
+    if (stat.kind === 'rate') {
+        const p = stat.successes / stat.count;
+        return p * (1 - p);
+    }
+    const n = stat.count;
+    // Rounding can push a constant metric's variance a hair below zero.
+    return Math.max(0, (stat.sumSquares - (stat.sum * stat.sum) / n) / (n - 1));
+}
+/** Delta-method variance of treatmentMean / controlMean - 1, from each mean's variance. */
+function relativeVariance(controlMean, controlVariance, treatmentMean, treatmentVariance) {
+    const c2 = controlMean * controlMean;
+    return treatmentVariance / c2 + (controlVariance * treatmentMean * treatmentMean) / (c2 * c2);
+}
+function around(center, halfWidth) {
+    return [center - halfWidth, center + halfWidth];
+}
+/**
+ * Two-sided two-proportion z-test. The p-value uses the pooled standard error (the null says both
+ * rates are equal); the interval for the difference uses the unpooled one (it need not be zero).
+ */
+function twoProportionZTest(control, treatment, alpha = 0.05) {
+    const p1 = control.successes / control.count;
+    const p2 = treatment.successes / treatment.count;
+    const pooled = (control.successes + treatment.successes) / (control.count + treatment.count);
+    const pooledSe = Math.sqrt(pooled * (1 - pooled) * (1 / control.count + 1 / treatment.count));
+    const v1 = (p1 * (1 - p1)) / control.count;
+    const v2 = (p2 * (1 - p2)) / treatment.count;
+    const difference = p2 - p1;
+    const z = difference / pooledSe;
+    const standardError = Math.sqrt(v1 + v2);
+    const relativeStandardError = Math.sqrt(relativeVariance(p1, v1, p2, v2));
+    const critical = normalQuantileUpper(alpha / 2);
+    return {
+        test: 'two-proportion z',
+        controlMean: p1,
+        treatmentMean: p2,
+        difference,
+        relativeDifference: difference / p1,
+        standardError,
+        relativeStandardError,
+        statistic: z,
+        degreesOfFreedom: Infinity,
+        // Identical all-or-nothing groups have no spread and no evidence of a difference.
+        pValue: pooledSe > 0 ? 2 * normalSf(Math.abs(z)) : 1,
+        interval: around(difference, critical * standardError),
+        relativeInterval: around(difference / p1, critical * relativeStandardError)
+    };
+}
+/** Two-sided Welch's t-test with Welch–Satterthwaite degrees of freedom. */
+function welchTTest(control, treatment, alpha = 0.05) {
+    const m1 = tests_mean(control);
+    const m2 = tests_mean(treatment);
+    const v1 = variance(control) / control.count;
+    const v2 = variance(treatment) / treatment.count;
+    const standardError = Math.sqrt(v1 + v2);
+    const degreesOfFreedom = ((v1 + v2) * (v1 + v2)) / ((v1 * v1) / (control.count - 1) + (v2 * v2) / (treatment.count - 1));
+    const difference = m2 - m1;
+    const t = difference / standardError;
+    const relativeStandardError = Math.sqrt(relativeVariance(m1, v1, m2, v2));
+    const critical = studentTQuantileUpper(alpha / 2, degreesOfFreedom);
+    return {
+        test: 'welch t',
+        controlMean: m1,
+        treatmentMean: m2,
+        difference,
+        relativeDifference: difference / m1,
+        standardError,
+        relativeStandardError,
+        statistic: t,
+        degreesOfFreedom,
+        pValue: standardError > 0 ? 2 * studentTSf(Math.abs(t), degreesOfFreedom) : 1,
+        interval: around(difference, critical * standardError),
+        relativeInterval: around(difference / m1, critical * relativeStandardError)
+    };
+}
+/** The fixed-horizon test that fits the metric's kind. */
+function compareGroups(control, treatment, alpha = 0.05) {
+    if (control.kind === 'rate' && treatment.kind === 'rate') {
+        return twoProportionZTest(control, treatment, alpha);
+    }
+    if (control.kind === 'mean' && treatment.kind === 'mean') {
+        return welchTTest(control, treatment, alpha);
+    }
+    throw new Error('compareGroups: control and treatment must be the same kind of statistic');
+}
+/**
+ * Pearson's chi-square goodness of fit of group counts against configured weights. Groups with
+ * zero weight are left out (as GrowthBook does); fewer than two weighted groups, or no users at
+ * all, leave nothing to test and give p = 1.
+ */
+function chiSquareGoodnessOfFit(counts, weights) {
+    const kept = [];
+    counts.forEach((count, i) => {
+        const weight = weights[i] ?? 0;
+        if (weight > 0)
+            kept.push({ count, weight });
+    });
+    const total = kept.reduce((sum, g) => sum + g.count, 0);
+    const totalWeight = kept.reduce((sum, g) => sum + g.weight, 0);
+    if (kept.length < 2 || total === 0)
+        return { statistic: 0, degreesOfFreedom: 0, pValue: 1 };
+    let statistic = 0;
+    for (const { count, weight } of kept) {
+        const expected = (total * weight) / totalWeight;
+        statistic += ((count - expected) * (count - expected)) / expected;
+    }
+    const degreesOfFreedom = kept.length - 1;
+    return { statistic, degreesOfFreedom, pValue: chiSquareSf(statistic, degreesOfFreedom) };
+}
+/**
+ * ρ of the asymptotic confidence sequence, tuned so the sequence is narrowest when the combined
+ * sample size reaches `tuning` (Waudby-Smith et al. 2023, eq. 161, as GrowthBook uses it).
+ */
+function sequentialRho(alpha, tuning) {
+    const logAlpha = Math.log(alpha);
+    return Math.sqrt((-2 * logAlpha + Math.log(-2 * logAlpha + 1)) / tuning);
+}
+/** Half-width of the two-sided confidence sequence (eq. 9) for an estimator with this standard error. */
+function sequenceHalfWidth(standardError, n, rho, alpha) {
+    const perObservationVariance = standardError * standardError * n;
+    const nRho2 = n * rho * rho;
+    return Math.sqrt((perObservationVariance * 2 * (nRho2 + 1) * Math.log(Math.sqrt(nRho2 + 1) / alpha)) /
+        (n * n * rho * rho));
+}
+/**
+ * Always-valid p-value: 1 / e-value of the same mixture (eq. 155), so it may be checked after every
+ * new observation without inflating false positives. Computed in log space because strong
+ * evidence gives e-values far beyond the largest double.
+ */
+function sequentialPValue(estimate, standardError, n, rho) {
+    const tSquared = (estimate * estimate * n) / (standardError * standardError);
+    const nRho2 = n * rho * rho;
+    const logEvidence = (rho * rho * tSquared) / (2 * (nRho2 + 1)) - 0.5 * Math.log(nRho2 + 1);
+    return logEvidence <= 0 ? 1 : Math.exp(-logEvidence);
+}
+/**
+ * The peeking-safe version of a comparison: asymptotic confidence sequences (Waudby-Smith et al.
+ * 2023, "Time-uniform central limit theory and asymptotic confidence sequences", as implemented in
+ * GrowthBook's SequentialTwoSidedTTest). `n` is both groups' observations together; `tuning` is
+ * the N* at which the sequence is tightest.
+ */
+function sequentialComparison(comparison, n, tuning, alpha = 0.05) {
+    const rho = sequentialRho(alpha, tuning);
+    if (!(comparison.standardError > 0)) {
+        return {
+            pValue: 1,
+            interval: [comparison.difference, comparison.difference],
+            relativeInterval: [comparison.relativeDifference, comparison.relativeDifference]
+        };
+    }
+    return {
+        pValue: sequentialPValue(comparison.difference, comparison.standardError, n, rho),
+        interval: around(comparison.difference, sequenceHalfWidth(comparison.standardError, n, rho, alpha)),
+        relativeInterval: around(comparison.relativeDifference, sequenceHalfWidth(comparison.relativeStandardError, n, rho, alpha))
+    };
+}
+/**
+ * Holm–Bonferroni step-down adjusted p-values, in the order given: reject the i-th hypothesis at
+ * level α exactly when its adjusted p-value is below α.
+ */
+function holmBonferroni(pValues) {
+    const m = pValues.length;
+    const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
+    const adjusted = new Array(m);
+    let running = 0;
+    order.forEach(({ p, i }, rank) => {
+        running = Math.max(running, Math.min(1, (m - rank) * p));
+        adjusted[i] = running;
+    });
+    return adjusted;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/analysis.js
+
+const SRM_THRESHOLD = 0.001;
+const SRM_MINIMUM_USERS = 8;
+const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i;
+/**
+ * Which way a metric should move. The policy says it where it has thresholds: a success
+ * criterion "< x" or an alert or rollback trigger on the metric means lower is better, "> x"
+ * higher. Otherwise the name decides: times, costs and errors should fall, anything else rise.
+ */
+function metricDirection(metric, policy) {
+    for (const phase of policy?.phases ?? []) {
+        const criterion = phase.successCriteria[metric];
+        if (criterion)
+            return criterion.op.startsWith('<') ? 'decrease' : 'increase';
+    }
+    if (policy?.alerts.some(a => a.metric === metric))
+        return 'decrease';
+    for (const trigger of policy?.triggers ?? []) {
+        if (trigger.kind === 'metric' && trigger.metric === metric) {
+            return trigger.threshold.op.startsWith('>') ? 'decrease' : 'increase';
+        }
+    }
+    return LOWER_IS_BETTER.test(metric) ? 'decrease' : 'increase';
+}
+/** The control group: the one named "control", else the first listed. */
+function controlGroup(experiment) {
+    const named = experiment.groups.find(g => g.name === 'control');
+    return (named ?? experiment.groups[0]).name;
+}
+function analyzeExperiment(experiment, data, options = {}) {
+    const alpha = options.alpha ?? 0.05;
+    const sequential = options.sequential ?? true;
+    const tuning = options.tuning ?? (experiment.minimumSampleSize > 0 ? experiment.minimumSampleSize : 5000);
+    const control = controlGroup(experiment);
+    const treatments = experiment.groups.filter(g => g.name !== control && g.weight > 0);
+    const totalWeight = experiment.groups.reduce((sum, g) => sum + g.weight, 0);
+    const totalUsers = experiment.groups.reduce((sum, g) => sum + (data.users[g.name] ?? 0), 0);
+    const groups = experiment.groups.map(g => ({
+        name: g.name,
+        weight: g.weight,
+        users: data.users[g.name] ?? 0,
+        expectedShare: g.weight / totalWeight,
+        observedShare: totalUsers > 0 ? (data.users[g.name] ?? 0) / totalUsers : 0
+    }));
+    const fit = chiSquareGoodnessOfFit(groups.map(g => g.users), groups.map(g => g.weight));
+    const checked = groups.filter(g => g.weight > 0).every(g => g.users >= SRM_MINIMUM_USERS);
+    const sampleRatio = {
+        statistic: fit.statistic,
+        pValue: fit.pValue,
+        checked,
+        mismatch: checked && fit.pValue < SRM_THRESHOLD
+    };
+    const metrics = experiment.successMetrics.map(metric => {
+        const byGroup = data.metrics[metric] ?? {};
+        const direction = metricDirection(metric, options.policy);
+        const present = experiment.groups.filter(g => byGroup[g.name] !== undefined);
+        const summary = present.map(g => {
+            const stat = byGroup[g.name];
+            return {
+                name: g.name,
+                count: stat.count,
+                mean: stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count
+            };
+        });
+        const kind = present.length > 0 ? byGroup[present[0].name].kind : null;
+        const controlStat = byGroup[control];
+        const missingGroup = [control, ...treatments.map(t => t.name)].find(name => {
+            const stat = byGroup[name];
+            return stat === undefined || stat.count < 2;
+        });
+        if (!controlStat || missingGroup !== undefined) {
+            return {
+                metric,
+                kind,
+                direction,
+                groups: summary,
+                comparisons: [],
+                missing: `fewer than 2 observations in group '${missingGroup}'`
+            };
+        }
+        const comparisons = treatments.map(t => {
+            const fixed = compareGroups(controlStat, byGroup[t.name], alpha);
+            const n = controlStat.count + byGroup[t.name].count;
+            const always = sequential ? sequentialComparison(fixed, n, tuning, alpha) : undefined;
+            return {
+                treatment: t.name,
+                test: fixed.test,
+                difference: fixed.difference,
+                relativeDifference: fixed.relativeDifference,
+                fixedHorizon: {
+                    pValue: fixed.pValue,
+                    interval: fixed.interval,
+                    relativeInterval: fixed.relativeInterval
+                },
+                sequential: always,
+                adjustedPValue: (always ?? fixed).pValue,
+                degreesOfFreedom: Number.isFinite(fixed.degreesOfFreedom) ? fixed.degreesOfFreedom : null,
+                outcome: 'no_difference'
+            };
+        });
+        return { metric, kind, direction, groups: summary, comparisons };
+    });
+    const all = metrics.flatMap(m => m.comparisons.map(c => ({ metric: m, comparison: c })));
+    const adjusted = holmBonferroni(all.map(a => a.comparison.adjustedPValue));
+    all.forEach(({ metric, comparison }, i) => {
+        comparison.adjustedPValue = adjusted[i];
+        if (adjusted[i] < alpha) {
+            const rose = comparison.difference > 0;
+            comparison.outcome = rose === (metric.direction === 'increase') ? 'better' : 'worse';
+        }
+    });
+    const { verdict, reasons } = decideVerdict(experiment, {
+        control,
+        groups,
+        sampleRatio,
+        metrics,
+        alpha,
+        startedAt: options.startedAt,
+        now: options.now
+    });
+    return {
+        experiment: experiment.name,
+        status: options.status ?? null,
+        startedAt: options.startedAt?.toISOString() ?? null,
+        control,
+        alpha,
+        sequential,
+        tuning,
+        groups,
+        sampleRatio,
+        metrics,
+        verdict,
+        reasons
+    };
+}
+function decideVerdict(experiment, facts) {
+    const { sampleRatio, groups, metrics } = facts;
+    if (sampleRatio.mismatch) {
+        const split = groups
+            .map(g => `${g.name} ${pct(g.observedShare)} (expected ${pct(g.expectedShare)})`)
+            .join(', ');
+        return {
+            verdict: 'invalid',
+            reasons: [
+                `sample ratio mismatch: ${split}; chi-square p = ${sampleRatio.pValue.toPrecision(3)} < ${SRM_THRESHOLD}`,
+                'assignment or logging is broken somewhere; fix it before trusting any metric'
+            ]
+        };
+    }
+    const waiting = [];
+    const small = groups.filter(g => g.weight > 0 && g.users < experiment.minimumSampleSize);
+    if (small.length > 0) {
+        waiting.push(`below minimum_sample_size ${experiment.minimumSampleSize}: ${small.map(g => `${g.name} has ${g.users}`).join(', ')}`);
+    }
+    if (experiment.durationMs !== null && facts.startedAt && facts.now) {
+        const elapsed = facts.now.getTime() - facts.startedAt.getTime();
+        if (elapsed < experiment.durationMs) {
+            waiting.push(`running ${hours(elapsed)} of its ${hours(experiment.durationMs)} duration (started ${facts.startedAt.toISOString()})`);
+        }
+    }
+    for (const m of metrics.filter(m => m.missing))
+        waiting.push(`${m.metric}: ${m.missing}`);
+    if (waiting.length > 0)
+        return { verdict: 'keep_running', reasons: waiting };
+    const reasons = [];
+    if (experiment.durationMs !== null && !facts.startedAt) {
+        reasons.push('duration not checked: the state file has no start time for this experiment');
+    }
+    const better = [];
+    const worse = [];
+    for (const m of metrics) {
+        for (const c of m.comparisons) {
+            const line = `${m.metric}: ${c.treatment} ${signed(c.relativeDifference)} vs ${facts.control} (adjusted p = ${c.adjustedPValue.toPrecision(3)})`;
+            if (c.outcome === 'better')
+                better.push(line);
+            if (c.outcome === 'worse')
+                worse.push(line);
+        }
+    }
+    if (worse.length > 0) {
+        return {
+            verdict: 'control_better',
+            reasons: [...reasons, ...worse.map(w => `worse: ${w}`), ...better.map(b => `better: ${b}`)]
+        };
+    }
+    if (better.length > 0) {
+        return {
+            verdict: 'treatment_better',
+            reasons: [...reasons, ...better.map(b => `better: ${b}`)]
+        };
+    }
+    return {
+        verdict: 'no_detectable_difference',
+        reasons: [
+            ...reasons,
+            `no success metric differs at α = ${facts.alpha} after Holm–Bonferroni across ${metrics.length} metric(s)`
+        ]
+    };
+}
+function pct(share) {
+    return `${(share * 100).toFixed(2)}%`;
+}
+function signed(relative) {
+    return `${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(2)}%`;
+}
+function hours(ms) {
+    return `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/observe.js
+
+/** The companion metric that carries a mean metric's per-user standard deviation. */
+function stddevMetric(metric) {
+    return `${metric}_stddev`;
+}
+/**
+ * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
+ * cost does not depend on traffic. A reading's `value` is the group's rate or mean and `samples`
+ * its number of users. A metric is a mean when the provider also answers `<metric>_stddev` for
+ * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1].
+ * Readings without a value or samples leave the metric out for that group (the analysis then
+ * says to keep running).
+ */
+async function readGroupStatistics(provider, experiment, context) {
+    const requests = experiment.successMetrics.flatMap(metric => experiment.groups.flatMap(g => [
+        { metric, group: g.name },
+        { metric: stddevMetric(metric), group: g.name }
+    ]));
+    const readings = await provider.read(requests, context);
+    const find = (metric, group) => readings.find(r => r.metric === metric && r.group === group);
+    const users = {};
+    const metrics = {};
+    for (const metric of experiment.successMetrics) {
+        const byGroup = {};
+        for (const { name } of experiment.groups) {
+            const reading = find(metric, name);
+            const count = reading?.samples;
+            if (reading?.value == null || count === undefined || count === 0)
+                continue;
+            users[name] = Math.max(users[name] ?? 0, count);
+            const stddev = find(stddevMetric(metric), name)?.value;
+            if (stddev != null) {
+                const sum = reading.value * count;
+                byGroup[name] = {
+                    kind: 'mean',
+                    count,
+                    sum,
+                    sumSquares: stddev * stddev * (count - 1) + (sum * sum) / count
+                };
+            }
+            else if (reading.value >= 0 && reading.value <= 1) {
+                byGroup[name] = { kind: 'rate', count, successes: Math.round(reading.value * count) };
+            }
+            else {
+                throw new errors_PhasegateError(`experiment '${experiment.name}': ${metric} for group ${name} is ${reading.value}, not a rate, and there is no ${stddevMetric(metric)}`, {
+                    hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation) so it can be analysed as a mean`
+                });
+            }
+        }
+        metrics[metric] = byGroup;
+    }
+    for (const { name } of experiment.groups)
+        users[name] ??= 0;
+    return { users, metrics };
+}
+/**
+ * The {{window}} an experiment's queries cover: everything since it started, or its whole
+ * configured duration while the start is unknown.
+ */
+function experimentWindow(experiment, now, startedAt) {
+    const span = startedAt
+        ? now.getTime() - Date.parse(startedAt)
+        : (experiment.durationMs ?? 30 * 24 * 3_600_000);
+    return `${Math.max(1, Math.round(span / 1000))}s`;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/render.js
+const VERDICT = {
+    treatment_better: 'TREATMENT BETTER',
+    control_better: 'CONTROL BETTER',
+    no_detectable_difference: 'no detectable difference',
+    keep_running: 'keep running',
+    invalid: 'INVALID'
+};
+function render_number(value) {
+    if (!Number.isFinite(value))
+        return String(value);
+    const magnitude = Math.abs(value);
+    return magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)
+        ? value.toExponential(3)
+        : value.toPrecision(4).replace(/\.?0+$/, '');
+}
+function percent(value) {
+    return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)}%` : 'n/a';
+}
+function pValue(p) {
+    return p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
+}
+function render_status(analysis) {
+    if (!analysis.status)
+        return '';
+    return ` (${analysis.status}${analysis.startedAt ? ` since ${analysis.startedAt}` : ''})`;
+}
+/** The interval and p-value the verdict used: the confidence sequence when sequential is on. */
+function used(c) {
+    return c.sequential ?? c.fixedHorizon;
+}
+/** The analysis as a person reads it in a terminal. */
+function render_renderAnalysis(analysis) {
+    const level = `${Math.round((1 - analysis.alpha) * 100)}%`;
+    const lines = [
+        `experiment ${analysis.experiment}${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
+        ...analysis.reasons.map(r => `  ${r}`),
+        `  groups: ${analysis.groups
+            .map(g => `${g.name} ${g.users} users (${(g.observedShare * 100).toFixed(1)}%, expected ${(g.expectedShare * 100).toFixed(1)}%)`)
+            .join(', ')}`,
+        `  sample ratio: chi-square p = ${pValue(analysis.sampleRatio.pValue)}${analysis.sampleRatio.mismatch
+            ? ' MISMATCH'
+            : analysis.sampleRatio.checked
+                ? ' ok'
+                : ' (not checked until every group has 8 users)'}`,
+        `  ${analysis.sequential ? `sequential testing on (confidence sequences, N* = ${analysis.tuning})` : 'fixed-horizon tests (valid for a single look only)'}; p-values Holm-adjusted`
+    ];
+    for (const m of analysis.metrics) {
+        const means = m.groups.map(g => `${g.name} ${render_number(g.mean)} (n=${g.count})`).join(', ');
+        lines.push(`  ${m.metric} [${m.kind ?? 'no data'}, ${m.direction === 'increase' ? 'higher' : 'lower'} is better]: ${means || 'no data'}`);
+        if (m.missing)
+            lines.push(`    ${m.missing}`);
+        for (const c of m.comparisons) {
+            const { interval, relativeInterval } = used(c);
+            lines.push(`    ${c.treatment} vs ${analysis.control}: ${render_number(c.difference)} (${percent(c.relativeDifference)}), ` +
+                `${level} CI [${render_number(interval[0])}, ${render_number(interval[1])}] ` +
+                `([${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}]), ` +
+                `p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replace('_', ' ')}`);
+        }
+    }
+    return lines.join('\n');
+}
+/** A short markdown section for the job summary and the advance PR's report. */
+function renderAnalysisMarkdown(analysis) {
+    const rows = analysis.metrics.flatMap(m => m.comparisons.length === 0
+        ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
+        : m.comparisons.map(c => {
+            const { relativeInterval } = used(c);
+            return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replace('_', ' ')} |`;
+        }));
+    return [
+        `### Experiment \`${analysis.experiment}\`${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
+        '',
+        ...analysis.reasons.map(r => `- ${r}`),
+        '',
+        `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
+        '| --- | --- | --- | --- | --- |',
+        ...rows
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./lib/experiments/lines.js
+
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+/**
+ * Reads a file 1 MiB at a time into one reused buffer, so memory stays flat however long the
+ * file is, and hands over its bytes in runs of whole lines: `onLines(bytes, start, end)` where
+ * every line in [start, end) ends with "\n" (one is added after a last line without it). No
+ * bytes are decoded here, so hot parsers can read fields straight from them; `bytes` is only
+ * valid during the call. `afterChunk` runs between chunks: the place to wait for a slow
+ * consumer. Errors thrown by `onLines` stop the read.
+ */
+async function forEachLineRun(path, onLines, afterChunk) {
+    // One buffer, refilled for every chunk: reading allocates nothing, whatever the file's size.
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled).
+    let carry;
+    let file;
+    try {
+        file = await (0,promises_namespaceObject.open)(path, 'r');
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            const bytes = buffer.subarray(0, bytesRead);
+            let from = 0;
+            if (carry) {
+                const first = bytes.indexOf(NEWLINE);
+                if (first === -1) {
+                    carry = Buffer.concat([carry, bytes]);
+                    continue;
+                }
+                const line = Buffer.concat([carry, bytes.subarray(0, first + 1)]);
+                carry = undefined;
+                onLines(line, 0, line.length);
+                from = first + 1;
+            }
+            const last = bytes.lastIndexOf(NEWLINE);
+            if (last >= from) {
+                onLines(bytes, from, last + 1);
+                from = last + 1;
+            }
+            if (from < bytes.length)
+                carry = Buffer.from(bytes.subarray(from));
+            if (afterChunk)
+                await afterChunk();
+        }
+    }
+    catch (error) {
+        if (error instanceof errors_PhasegateError)
+            throw error;
+        throw new errors_PhasegateError(`cannot read ${path}: ${error.message}`, {
+            location: { file: path },
+            hint: 'check the file name'
+        });
+    }
+    finally {
+        await file?.close();
+    }
+    if (carry) {
+        const line = Buffer.concat([carry, Buffer.of(NEWLINE)]);
+        onLines(line, 0, line.length);
+    }
+}
+/**
+ * Calls `onLine` for each non-empty line of a UTF-8 file (LF or CRLF), streamed as by
+ * forEachLineRun. Returns the number of lines, counting empty ones.
+ */
+async function forEachLine(path, onLine, afterChunk) {
+    let lineNumber = 0;
+    await forEachLineRun(path, (bytes, start, end) => {
+        for (let eol = bytes.indexOf(NEWLINE, start); eol !== -1 && eol < end;) {
+            lineNumber++;
+            const text = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
+            if (text.length > 0)
+                onLine(text, lineNumber);
+            start = eol + 1;
+            eol = bytes.indexOf(NEWLINE, start);
+        }
+    }, afterChunk);
+    return lineNumber;
+}
+/** Where the line ending at the "\n" at `eol` ends without its "\r". */
+function lineEnd(bytes, start, eol) {
+    return eol > start && bytes[eol - 1] === CARRIAGE_RETURN ? eol - 1 : eol;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/results.js
+
+
+/**
+ * Streams a results file into per-group sufficient statistics, in constant memory. Two layouts,
+ * as CSV (with a header line) or NDJSON (one object per line), told apart by the file name:
+ *
+ * - per user: `user_id`, `group`, and one column per success metric. A metric whose values are
+ *   all 0/1 (or true/false) is a rate, any other a mean; an empty cell or `null` means the user
+ *   has no value for that metric.
+ * - aggregate: `group`, `metric`, `count`, and `successes` (a rate) or `sum` and `sum_squares`
+ *   (a mean): one row per group and metric, e.g. straight from a warehouse query.
+ *
+ * Any bad line stops the whole read with a PhasegateError naming the file and line, so no
+ * report is ever built from part of a file.
+ */
+async function readResults(path, shape) {
+    const sink = new Accumulator(path, shape);
+    if (/\.(nd)?jsonl?$/i.test(path)) {
+        let parseLine = (line, lineNumber) => {
+            parseLine = sink.ndjsonFirst(line, lineNumber);
+        };
+        await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber));
+    }
+    else {
+        await forEachLineRun(path, (bytes, start, end) => sink.csvLines(bytes, start, end));
+    }
+    if (!sink.sawHeader) {
+        throw new errors_PhasegateError('the results file is empty', {
+            location: { file: path },
+            hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
+        });
+    }
+    return sink.result();
+}
+const PER_USER_COLUMNS = ['user_id', 'group'];
+// Roles of per-user CSV columns; metric columns use their metric's index (0, 1, ...).
+const USER = -1;
+const GROUP = -2;
+const IGNORED = -3;
+const AGGREGATE_COLUMNS = ['group', 'metric', 'count'];
+/** Accumulates rows into flat arrays indexed by metric and group, to stay fast at 10M rows. */
+class Accumulator {
+    file;
+    shape;
+    sawHeader = false;
+    groupIndex;
+    metricIndex;
+    users;
+    count;
+    sum;
+    sumSquares;
+    /** 1 once a metric/group cell holds a value other than 0 or 1 */
+    nonBinary;
+    /** aggregate rows say outright whether a metric is a rate */
+    declaredRate;
+    aggregate = false;
+    constructor(file, shape) {
+        this.file = file;
+        this.shape = shape;
+        this.groupIndex = new Map(shape.groups.map((g, i) => [g, i]));
+        this.metricIndex = new Map(shape.metrics.map((m, i) => [m, i]));
+        const cells = shape.groups.length * shape.metrics.length;
+        this.users = new Float64Array(shape.groups.length);
+        this.count = new Float64Array(cells);
+        this.sum = new Float64Array(cells);
+        this.sumSquares = new Float64Array(cells);
+        this.nonBinary = new Uint8Array(cells);
+        this.declaredRate = new Int8Array(shape.metrics.length).fill(-1);
+    }
+    fail(lineNumber, message, hint) {
+        throw new errors_PhasegateError(message, { location: { file: this.file, line: lineNumber }, hint });
+    }
+    group(name, lineNumber) {
+        const index = this.groupIndex.get(name);
+        if (index === undefined) {
+            this.fail(lineNumber, `unknown group '${name}'`, `the experiment's groups are ${this.shape.groups.join(', ')}`);
+        }
+        return index;
+    }
+    requireColumns(columns, present, lineNumber) {
+        const missing = columns.filter(c => !present(c));
+        if (missing.length > 0) {
+            this.fail(lineNumber, `missing column${missing.length > 1 ? 's' : ''} ${missing.map(c => `'${c}'`).join(', ')}`, this.aggregate
+                ? 'aggregate rows need group, metric, count and either successes or sum and sum_squares'
+                : `per-user rows need user_id, group and the success metrics (${this.shape.metrics.join(', ')})`);
+        }
+    }
+    /** Adds one user's value of metric m in group g. */
+    observe(m, g, value) {
+        const cell = m * this.shape.groups.length + g;
+        this.count[cell] += 1;
+        this.sum[cell] += value;
+        this.sumSquares[cell] += value * value;
+        if (value !== 0 && value !== 1)
+            this.nonBinary[cell] = 1;
+    }
+    /** Lines read so far, for CSV (NDJSON numbers its lines in forEachLine). */
+    lineNumber = 0;
+    /** How CSV rows after the header are read. */
+    csvRows;
+    /** A run of whole CSV lines (see forEachLineRun): the header first, then rows. */
+    csvLines(bytes, start, end) {
+        while (!this.csvRows && start < end) {
+            const eol = bytes.indexOf(10, start);
+            this.lineNumber++;
+            const header = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
+            start = eol + 1;
+            if (header.length > 0)
+                this.csvRows = this.csvHeader(header);
+        }
+        if (this.csvRows && start < end)
+            this.csvRows(bytes, start, end);
+    }
+    csvHeader(line) {
+        this.sawHeader = true;
+        const headerLine = this.lineNumber;
+        const names = splitCsv(line).map(n => n.trim());
+        const column = (name) => names.indexOf(name);
+        this.aggregate = !names.includes('user_id') && names.includes('metric');
+        if (this.aggregate) {
+            this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, headerLine);
+            const field = (cells, name) => {
+                const i = column(name);
+                return i >= 0 ? cells[i] : undefined;
+            };
+            return this.textRows(row => {
+                const cells = splitCsv(row);
+                this.aggregateRow({
+                    group: field(cells, 'group'),
+                    metric: field(cells, 'metric'),
+                    count: field(cells, 'count'),
+                    successes: field(cells, 'successes'),
+                    sum: field(cells, 'sum'),
+                    sum_squares: field(cells, 'sum_squares')
+                }, this.lineNumber);
+            });
+        }
+        this.requireColumns([...PER_USER_COLUMNS, ...this.shape.metrics], c => column(c) >= 0, headerLine);
+        const roles = names.map(name => name === 'user_id' ? USER : name === 'group' ? GROUP : (this.metricIndex.get(name) ?? IGNORED));
+        return this.perUserRows(roles);
+    }
+    /** Rows decoded to text one at a time: for the few rows of an aggregate file. */
+    textRows(onRow) {
+        return (bytes, start, end) => {
+            while (start < end) {
+                const eol = bytes.indexOf(10, start);
+                this.lineNumber++;
+                const row = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
+                if (row.length > 0)
+                    onRow(row);
+                start = eol + 1;
+            }
+        };
+    }
+    /**
+     * The hot loop of a 10-million-row file: each byte is looked at once, numbers are read while
+     * their field is scanned, and a row allocates nothing. Unusual rows (quoted fields, numbers
+     * with exponents, bad values) take the general path: decoded and split as RFC 4180 text.
+     */
+    perUserRows(roles) {
+        const width = roles.length;
+        const groupBytes = this.shape.groups.map(g => Buffer.from(g));
+        const groupCount = groupBytes.length;
+        const metricCount = this.shape.metrics.length;
+        const values = new Float64Array(metricCount);
+        // seenOn[m] === line number: metric m has a value on this line (no per-row reset needed).
+        const seenOn = new Float64Array(metricCount);
+        const { count, sum, sumSquares, nonBinary, users } = this;
+        const general = (bytes, lineStart, n) => {
+            const eol = bytes.indexOf(10, lineStart);
+            const cells = splitCsv(bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol)));
+            if (cells.length !== width)
+                this.wrongWidth(n, width, cells.length);
+            this.userRow(n, cells.map((cell, c) => [roles[c], cell]));
+            return eol + 1;
+        };
+        return (bytes, start, end) => {
+            let i = start;
+            let n = this.lineNumber;
+            rows: while (i < end) {
+                n++;
+                const lineStart = i;
+                if (bytes[i] === 10 || (bytes[i] === 13 && bytes[i + 1] === 10)) {
+                    i = bytes.indexOf(10, i) + 1;
+                    continue;
+                }
+                let g = -1;
+                for (let field = 0;; field++) {
+                    if (field === width || bytes[i] === 34) {
+                        i = general(bytes, lineStart, n);
+                        continue rows;
+                    }
+                    const role = roles[field];
+                    let byte = bytes[i];
+                    if (role >= 0) {
+                        const fieldStart = i;
+                        const negative = byte === 45;
+                        if (negative)
+                            byte = bytes[++i];
+                        // Digits accumulate into an integer; after the point each one also multiplies the
+                        // divisor by 10. While both stay exact (< 2^53 and <= 1e22) one division gives
+                        // exactly what Number() would.
+                        let mantissa = 0;
+                        let divisor = 1;
+                        let step = 1;
+                        for (;;) {
+                            const digit = byte - 48;
+                            if (digit >>> 0 <= 9) {
+                                mantissa = mantissa * 10 + digit;
+                                divisor *= step;
+                            }
+                            else if (byte === 46 && step === 1)
+                                step = 10;
+                            else
+                                break;
+                            byte = bytes[++i];
+                        }
+                        const digits = i - fieldStart - (negative ? 1 : 0) - (step === 10 ? 1 : 0);
+                        if (byte === 13 && bytes[i + 1] === 10)
+                            byte = bytes[++i];
+                        if ((byte !== 44 && byte !== 10) ||
+                            (digits === 0 && i > fieldStart) ||
+                            mantissa > Number.MAX_SAFE_INTEGER ||
+                            divisor > 1e22) {
+                            i = general(bytes, lineStart, n);
+                            continue rows;
+                        }
+                        if (digits > 0) {
+                            const magnitude = mantissa / divisor;
+                            values[role] = negative ? -magnitude : magnitude;
+                            seenOn[role] = n;
+                        }
+                    }
+                    else if (role === GROUP) {
+                        g = groupAt(groupBytes, bytes, i);
+                        if (g === -1) {
+                            i = general(bytes, lineStart, n);
+                            continue rows;
+                        }
+                        i += groupBytes[g].length;
+                        byte = bytes[i];
+                        if (byte === 13)
+                            byte = bytes[++i];
+                    }
+                    else {
+                        if (role === USER && (byte === 44 || byte === 10 || byte === 13)) {
+                            this.fail(n, 'empty user_id');
+                        }
+                        while (byte !== 44 && byte !== 10)
+                            byte = bytes[++i];
+                    }
+                    i++;
+                    if (byte === 10) {
+                        if (field !== width - 1)
+                            this.wrongWidth(n, width, field + 1);
+                        break;
+                    }
+                }
+                users[g] += 1;
+                for (let m = 0; m < metricCount; m++) {
+                    if (seenOn[m] !== n)
+                        continue;
+                    const value = values[m];
+                    const cell = m * groupCount + g;
+                    count[cell] += 1;
+                    sum[cell] += value;
+                    sumSquares[cell] += value * value;
+                    if (value !== 0 && value !== 1)
+                        nonBinary[cell] = 1;
+                }
+            }
+            this.lineNumber = n;
+        };
+    }
+    wrongWidth(lineNumber, expected, found) {
+        return this.fail(lineNumber, `expected ${expected} fields as in the header, found ${found}`);
+    }
+    /** A per-user row as (column role, text) pairs: the general path, for quoted CSV rows. */
+    userRow(lineNumber, cells) {
+        let g = -1;
+        for (const [role, text] of cells) {
+            if (role === GROUP)
+                g = this.group(text, lineNumber);
+            if (role === USER && text === '')
+                this.fail(lineNumber, 'empty user_id');
+        }
+        this.users[g] += 1;
+        for (const [role, text] of cells) {
+            if (role < 0 || text === '')
+                continue;
+            const value = results_parseNumber(text);
+            if (Number.isNaN(value))
+                this.notANumber(lineNumber, role, text);
+            this.observe(role, g, value);
+        }
+    }
+    notANumber(lineNumber, m, text) {
+        return this.fail(lineNumber, `${this.shape.metrics[m]}: '${text}' is not a number`, 'metric values are numbers, true/false, or empty for no value');
+    }
+    ndjsonFirst(line, lineNumber) {
+        this.sawHeader = true;
+        const first = this.parseObject(line, lineNumber);
+        this.aggregate = !('user_id' in first) && 'metric' in first;
+        const required = this.aggregate
+            ? AGGREGATE_COLUMNS
+            : [...PER_USER_COLUMNS, ...this.shape.metrics];
+        const handle = (row, n) => {
+            this.requireColumns(required, c => c in row, n);
+            if (this.aggregate) {
+                this.aggregateRow(row, n);
+                return;
+            }
+            if (row.user_id === '' || row.user_id === null)
+                this.fail(n, 'empty user_id');
+            const g = this.group(String(row.group), n);
+            this.users[g] += 1;
+            this.shape.metrics.forEach((metric, m) => {
+                const value = row[metric];
+                if (value === null || value === '')
+                    return;
+                if (typeof value === 'boolean')
+                    this.observe(m, g, value ? 1 : 0);
+                else if (typeof value === 'number' && Number.isFinite(value))
+                    this.observe(m, g, value);
+                else if (typeof value === 'string') {
+                    const parsed = results_parseNumber(value);
+                    if (Number.isNaN(parsed))
+                        this.notANumber(n, m, value);
+                    this.observe(m, g, parsed);
+                }
+                else
+                    this.notANumber(n, m, JSON.stringify(value));
+            });
+        };
+        handle(first, lineNumber);
+        return (row, n) => handle(this.parseObject(row, n), n);
+    }
+    parseObject(line, lineNumber) {
+        let value;
+        try {
+            value = JSON.parse(line);
+        }
+        catch (error) {
+            this.fail(lineNumber, `not valid JSON: ${error.message}`, 'write one JSON object per line');
+        }
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+            this.fail(lineNumber, 'expected a JSON object', 'write one JSON object per line');
+        }
+        return value;
+    }
+    aggregateRow(row, n) {
+        const g = this.group(String(row.group), n);
+        const metric = String(row.metric);
+        const m = this.metricIndex.get(metric);
+        if (m === undefined)
+            return;
+        const number = (name) => {
+            const value = row[name];
+            if (value === undefined || value === null || value === '')
+                return undefined;
+            const parsed = typeof value === 'number' ? value : Number(value);
+            if (!Number.isFinite(parsed))
+                this.fail(n, `${name}: '${String(value)}' is not a number`);
+            return parsed;
+        };
+        const count = number('count');
+        if (count === undefined || !Number.isInteger(count) || count < 0) {
+            this.fail(n, `count must be a whole number of 0 or more, not '${String(row.count)}'`);
+        }
+        const successes = number('successes');
+        const sum = number('sum');
+        const sumSquares = number('sum_squares');
+        const isRate = successes !== undefined;
+        if (isRate) {
+            if (successes < 0 || successes > count || !Number.isInteger(successes)) {
+                this.fail(n, `successes must be a whole number from 0 to count (${count}), not ${successes}`);
+            }
+        }
+        else if (sum === undefined || sumSquares === undefined || sumSquares < 0) {
+            this.fail(n, `${metric}: give either successes, or sum and a non-negative sum_squares`, 'rates need successes; means need sum and sum_squares');
+        }
+        if (this.declaredRate[m] !== -1 && this.declaredRate[m] !== (isRate ? 1 : 0)) {
+            this.fail(n, `${metric} is a rate in one row and a mean in another`);
+        }
+        this.declaredRate[m] = isRate ? 1 : 0;
+        const cell = m * this.shape.groups.length + g;
+        this.count[cell] += count;
+        this.sum[cell] += isRate ? successes : sum;
+        this.sumSquares[cell] += isRate ? successes : sumSquares;
+        this.users[g] = Math.max(this.users[g], count);
+    }
+    result() {
+        const groups = this.shape.groups;
+        const users = {};
+        groups.forEach((g, i) => (users[g] = this.users[i]));
+        const metrics = {};
+        this.shape.metrics.forEach((metric, m) => {
+            const cells = groups.map((_, g) => m * groups.length + g);
+            const isRate = this.declaredRate[m] === 1 ||
+                (this.declaredRate[m] === -1 && cells.every(c => this.nonBinary[c] === 0));
+            const byGroup = {};
+            groups.forEach((group, g) => {
+                const c = cells[g];
+                if (this.count[c] === 0)
+                    return;
+                byGroup[group] = isRate
+                    ? { kind: 'rate', count: this.count[c], successes: this.sum[c] }
+                    : {
+                        kind: 'mean',
+                        count: this.count[c],
+                        sum: this.sum[c],
+                        sumSquares: this.sumSquares[c]
+                    };
+            });
+            metrics[metric] = byGroup;
+        });
+        return { users, metrics };
+    }
+}
+/**
+ * The number in bytes[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
+ * exactly as Number() would (digits / 10^k is one correctly rounded division); anything else
+ * (exponents, longer numbers, true/false) goes through Number().
+ */
+function parseNumberBytes(bytes, start, end) {
+    const negative = bytes[start] === 45;
+    let mantissa = 0;
+    let digits = 0;
+    let fraction = -1;
+    for (let i = negative ? start + 1 : start; i < end; i++) {
+        const code = bytes[i];
+        if (code === 46 && fraction === -1)
+            fraction = 0;
+        else if (code >= 48 && code <= 57) {
+            mantissa = mantissa * 10 + (code - 48);
+            digits++;
+            if (fraction !== -1)
+                fraction++;
+        }
+        else {
+            digits = 16;
+            break;
+        }
+    }
+    if (digits > 0 && digits <= 15) {
+        const value = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction] : mantissa;
+        return negative ? -value : value;
+    }
+    const field = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    if (field === 'true')
+        return 1;
+    if (field === 'false')
+        return 0;
+    const parsed = field.trim() === '' ? NaN : Number(field);
+    return Number.isFinite(parsed) ? parsed : NaN;
+}
+function results_parseNumber(text) {
+    return parseNumberBytes(Buffer.from(text), 0, Buffer.byteLength(text));
+}
+/** Which group name starts at bytes[at] and is followed by a comma or a line end, or -1. */
+function groupAt(names, bytes, at) {
+    for (let c = 0; c < names.length; c++) {
+        const name = names[c];
+        let i = 0;
+        while (i < name.length && name[i] === bytes[at + i])
+            i++;
+        const next = bytes[at + i];
+        if (i === name.length && (next === 44 || next === 10 || next === 13))
+            return c;
+    }
+    return -1;
+}
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+/** One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it. */
+function splitCsv(line) {
+    const cells = [];
+    let cell = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+        const ch = line[i];
+        if (quoted) {
+            if (ch === '"' && line[i + 1] === '"') {
+                cell += '"';
+                i++;
+            }
+            else if (ch === '"')
+                quoted = false;
+            else
+                cell += ch;
+        }
+        else if (ch === '"')
+            quoted = true;
+        else if (ch === ',') {
+            cells.push(cell);
+            cell = '';
+        }
+        else
+            cell += ch;
+    }
+    cells.push(cell);
+    return cells;
+}
+
+;// CONCATENATED MODULE: ./lib/commands/experiment.js
+
+
+/** The rollout whose policy defines the named experiment; exactly one must. */
+async function experiment_findExperiment(cwd, policies, name) {
+    const rollouts = await loadRollouts(cwd, policies);
+    const all = rollouts.flatMap(rollout => rollout.policy.experiments.map(experiment => ({ rollout, experiment })));
+    const known = all.map(a => a.experiment.name).join(', ') || 'none';
+    if (!name) {
+        throw new PhasegateError('which experiment? --experiment is missing', {
+            hint: `experiments in these policies: ${known}`
+        });
+    }
+    const matches = all.filter(a => a.experiment.name === name);
+    if (matches.length === 0) {
+        throw new PhasegateError(`no experiment named '${name}'`, {
+            hint: `experiments in these policies: ${known}`
+        });
+    }
+    if (matches.length > 1) {
+        throw new PhasegateError(`${matches.length} policies define an experiment named '${name}'`, {
+            hint: 'pick one with --policy FILE'
+        });
+    }
+    return matches[0];
+}
+
+;// CONCATENATED MODULE: ./lib/commands/analyze.js
+
+
+
+
+
+
+
+
+/**
+ * Estimates, intervals, p-values, the sample ratio check and the verdict for one experiment.
+ * Reads everything before printing anything, so bad input yields an error and no report.
+ */
+async function analyze(options) {
+    const { rollout, experiment } = await findExperiment(options.cwd, options.policies, options.experiment);
+    const analysis = await analyzeRolloutExperiment(rollout, experiment, {
+        ...options,
+        results: options.results && resolve(options.cwd, options.results),
+        metricsFile: options.metricsFile && resolve(options.cwd, options.metricsFile)
+    });
+    return {
+        output: options.json ? JSON.stringify(analysis, null, 2) : renderAnalysis(analysis),
+        exitCode: 0,
+        analysis
+    };
+}
+/**
+ * One experiment of a loaded rollout, from a results file or the policy's metrics provider:
+ * what `status`, the job summary and the advance PR show (render with renderAnalysis or
+ * renderAnalysisMarkdown from src/experiments/render.ts).
+ */
+async function analyzeRolloutExperiment(rollout, experiment, options) {
+    const { policy } = rollout;
+    // Only a real state file knows when the experiment started; a fresh one would say "now".
+    const recorded = rollout.state?.experiments[experiment.name];
+    const startedAt = recorded?.startedAt;
+    const data = options.results
+        ? await readResults(options.results, {
+            groups: experiment.groups.map(g => g.name),
+            metrics: experiment.successMetrics
+        })
+        : await readGroupStatistics(createProvider(options.metricsFile
+            ? { ...policy.metrics, provider: 'file', options: { path: options.metricsFile } }
+            : policy.metrics), experiment, {
+            feature: policy.feature,
+            phase: workspace_currentState(rollout, options.now).phase,
+            now: options.now,
+            baseDir: rollout.root,
+            window: experimentWindow(experiment, options.now, startedAt),
+            env: process.env
+        });
+    return analyzeExperiment(experiment, data, {
+        policy,
+        sequential: !options.fixedHorizon,
+        now: options.now,
+        ...(startedAt ? { startedAt: new Date(startedAt) } : {}),
+        ...(recorded ? { status: recorded.status } : {})
+    });
+}
+/** Every enabled experiment of a rollout, as status, the job summary and the advance PR show them. */
+async function analyzeEnabledExperiments(rollout, options) {
+    const analyses = [];
+    for (const experiment of rollout.policy.experiments.filter(e => e.enabled)) {
+        analyses.push(await analyzeRolloutExperiment(rollout, experiment, options));
+    }
+    return analyses;
 }
 
 ;// CONCATENATED MODULE: ./lib/github/pulls.js
@@ -55865,7 +57345,7 @@ function commitEnv(now) {
 async function assertStateClean(root, statePath) {
     const dirty = await changedPaths(root, [statePath]);
     if (dirty.length > 0) {
-        throw new PhasegateError(`the state file has uncommitted changes`, {
+        throw new errors_PhasegateError(`the state file has uncommitted changes`, {
             location: { file: statePath },
             hint: 'state files are written only by phasegate: `git checkout -- ' +
                 statePath +
@@ -55899,7 +57379,7 @@ async function commitTransition(options) {
                 .filter(Boolean);
             if (conflicted.some(path => path !== statePath)) {
                 await runGit(root, ['revert', '--abort'], { allowFailure: true });
-                throw new PhasegateError(`reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`, {
+                throw new errors_PhasegateError(`reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`, {
                     hint: 'resolve by hand: the advance commit touched files that changed since'
                 });
             }
@@ -55907,7 +57387,7 @@ async function commitTransition(options) {
     }
     writeState(file, next, previousText);
     if (previousText !== undefined && renderState(next, previousText) === previousText) {
-        throw new PhasegateError('the transition does not change the state file', {
+        throw new errors_PhasegateError('the transition does not change the state file', {
             location: { file: statePath }
         });
     }
@@ -55977,6 +57457,7 @@ async function applyDecision(rollout, state, decision, now) {
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/report/markdown.js
+
 
 
 // Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
@@ -56099,6 +57580,9 @@ function renderReport(input) {
     const chart = metricsChart(decision, input.readings);
     if (chart)
         parts.push('', chart);
+    if (input.experiments?.length) {
+        parts.push('', '#### Experiments', ...input.experiments.map(renderAnalysisMarkdown));
+    }
     return parts.join('\n');
 }
 /**
@@ -56319,7 +57803,7 @@ function judgeStateChange(change) {
         head = parseStateText(change.headText, statePath, policy);
     }
     catch (error) {
-        if (!(error instanceof PhasegateError))
+        if (!(error instanceof errors_PhasegateError))
             throw error;
         return state_change_refuse(`${statePath} is not a valid state file: ${error.format()}`);
     }
@@ -56438,6 +57922,7 @@ function inconsistentEvidence(policy, from, evidence) {
 
 
 
+
 /** The scheduled job: observe, decide and act for every policy (or the one feature asked for). */
 async function tickOnGitHub(ctx, gh) {
     const root = ctx.workspace;
@@ -56485,6 +57970,7 @@ async function tickFeature(ctx, gh, base, rollout) {
     const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : [];
     const observations = await workspace_observe(rollout, state, { now: ctx.now, approvals, checks });
     const decision = decide_decide(policy, state, observations, ctx.now);
+    const experiments = await analyzeEnabledExperiments(rollout, { now: ctx.now });
     const outcome = {
         policy,
         state,
@@ -56492,6 +57978,7 @@ async function tickFeature(ctx, gh, base, rollout) {
         decision,
         readings: observations.readings,
         actions: [],
+        experiments,
         ...(pr ? { prNumber: pr.number } : {})
     };
     if (!rollout.state) {
@@ -56502,7 +57989,7 @@ async function tickFeature(ctx, gh, base, rollout) {
         outcome.actions.push('dry run: nothing committed, no pull request or issue touched');
         return outcome;
     }
-    const report = (actions = []) => renderReport({ policy, state, decision, readings: observations.readings, actions });
+    const report = (actions = []) => renderReport({ policy, state, decision, readings: observations.readings, actions, experiments });
     if (decision.action === 'rollback') {
         await rollBack(ctx, gh, base, rollout, decision, outcome, report);
     }
@@ -56770,7 +58257,7 @@ const PR_HEAD = 'refs/remotes/phasegate/pr-head';
 async function checkPullRequest(ctx, gh) {
     const pull = ctx.payload.pull_request;
     if (!pull)
-        throw new PhasegateError(`command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`, {
+        throw new errors_PhasegateError(`command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`, {
             hint: 'run it with on: pull_request and pull_request_review'
         });
     const root = ctx.workspace;
@@ -56837,7 +58324,7 @@ function readPayload(path) {
         return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
     }
     catch (error) {
-        throw new PhasegateError(`cannot read the event payload ${path}: ${error.message}`);
+        throw new errors_PhasegateError(`cannot read the event payload ${path}: ${error.message}`);
     }
 }
 function parseNow(text) {
@@ -56845,7 +58332,7 @@ function parseNow(text) {
         return new Date();
     const date = new Date(text);
     if (Number.isNaN(date.getTime()))
-        throw new PhasegateError(`input now "${text}" is not a time`, {
+        throw new errors_PhasegateError(`input now "${text}" is not a time`, {
             hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z, or leave it empty for the current time'
         });
     return date;
@@ -56859,18 +58346,18 @@ function readContext(env = process.env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
     const [owner, repo] = repository.split('/');
     if (!owner || !repo)
-        throw new PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
+        throw new errors_PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
             hint: 'phasegate runs as a step of a GitHub Actions workflow'
         });
     const token = getInput('github-token');
     if (!token)
-        throw new PhasegateError('the github-token input is empty', {
+        throw new errors_PhasegateError('the github-token input is empty', {
             hint: 'pass github-token: ${{ secrets.GITHUB_TOKEN }} or a GitHub App token'
         });
     const payload = readPayload(env.GITHUB_EVENT_PATH);
     const mode = dispatchInput(payload, 'mode') ?? (getInput('mode') || 'emergency');
     if (mode !== 'emergency' && mode !== 'graceful')
-        throw new PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
+        throw new errors_PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
             hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
         });
     const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
@@ -56905,13 +58392,13 @@ function readContext(env = process.env) {
 async function singleRollout(cwd, policies, command) {
     const rollouts = await workspace_loadRollouts(cwd, policies);
     if (rollouts.length > 1) {
-        throw new PhasegateError(`${command} acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, {
+        throw new errors_PhasegateError(`${command} acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, {
             hint: 'name one with --policy FILE'
         });
     }
     const rollout = rollouts[0];
     if (!rollout.state) {
-        throw new PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
+        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
             hint: 'run `phasegate init` first'
         });
     }
@@ -56931,7 +58418,7 @@ async function resolveOperator(rollout, operator, verified = false) {
     if (!verified &&
         operators.length > 0 &&
         !operators.some(o => o.toLowerCase() === who.toLowerCase())) {
-        throw new PhasegateError(`${who} is not one of this policy's rollback operators (${operators.join(', ')})`, {
+        throw new errors_PhasegateError(`${who} is not one of this policy's rollback operators (${operators.join(', ')})`, {
             hint: 'ask an operator, or add the user to rollback.operators in the policy'
         });
     }
@@ -56940,7 +58427,7 @@ async function resolveOperator(rollout, operator, verified = false) {
 async function rollback(options) {
     const reason = options.reason.trim();
     if (!reason)
-        throw new PhasegateError('a rollback needs a reason', {
+        throw new errors_PhasegateError('a rollback needs a reason', {
             hint: 'pass --reason "what went wrong"'
         });
     const rollout = await singleRollout(options.cwd, options.policies, 'rollback');
@@ -56948,12 +58435,12 @@ async function rollback(options) {
     const operator = await resolveOperator(rollout, options.operator, options.operatorVerified);
     const previous = previousPhase(policy, state.phase);
     if (!options.emergency && !previous) {
-        throw new PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
+        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
             hint: 'use --emergency to turn the feature off with the kill switch'
         });
     }
     if (options.emergency && !previous && !state.enabled) {
-        throw new PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
+        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
     }
     const kind = options.emergency ? 'emergency' : 'rollback';
     const transition = {
@@ -57065,23 +58552,23 @@ async function dispatchRollback(ctx, gh) {
     const root = ctx.workspace;
     const reason = ctx.reason.trim();
     if (!reason)
-        throw new PhasegateError('a rollback needs a reason', {
+        throw new errors_PhasegateError('a rollback needs a reason', {
             hint: 'fill in the workflow_dispatch input "reason" (what went wrong)'
         });
     if (!ctx.actor)
-        throw new PhasegateError('cannot tell who dispatched this rollback', {
+        throw new errors_PhasegateError('cannot tell who dispatched this rollback', {
             hint: 'run it from workflow_dispatch, where GitHub names the sender'
         });
     const base = await remoteDefaultBranch(root);
     await syncWithRemote(root, base);
     const rollouts = await selectRollouts(root, ctx.policies, ctx.feature);
     if (rollouts.length !== 1)
-        throw new PhasegateError(`a rollback acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
+        throw new errors_PhasegateError(`a rollback acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
     const rollout = rollouts[0];
     const { policy } = rollout;
     const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
     if (!standing.allowed)
-        throw new PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
+        throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
             hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
         });
     const emergency = ctx.mode === 'emergency';
@@ -57113,7 +58600,7 @@ async function dispatchRollback(ctx, gh) {
             return { status: 'committed', sha: done.sha };
         });
         if (result.status === 'stale')
-            throw new PhasegateError(result.reason);
+            throw new errors_PhasegateError(result.reason);
         rollbackSha = result.sha;
         if (result.status === 'pushed') {
             actions.push(`pushed emergency rollback ${result.sha.slice(0, 10)} to ${base}: kill switch OFF`);
@@ -57213,7 +58700,7 @@ function featuresFromAlert(clientPayload) {
     ].filter((f) => typeof f === 'string' && f.length > 0);
     const features = [...new Set(named)];
     if (features.length === 0)
-        throw new PhasegateError('the phasegate-alert payload names no feature', {
+        throw new errors_PhasegateError('the phasegate-alert payload names no feature', {
             hint: 'send client_payload {"feature": "..."} or Alertmanager alerts labelled feature=...'
         });
     return features;
@@ -62606,7 +64093,7 @@ async function run() {
     try {
         const command = (getInput('command') || 'tick');
         if (!COMMANDS.includes(command))
-            throw new PhasegateError(`unknown command "${command}"`, {
+            throw new errors_PhasegateError(`unknown command "${command}"`, {
                 hint: `use one of ${COMMANDS.join(', ')}`
             });
         const ctx = readContext();
@@ -62648,7 +64135,7 @@ async function run() {
         return publish(await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh));
     }
     catch (error) {
-        const message = error instanceof PhasegateError
+        const message = error instanceof errors_PhasegateError
             ? error.format()
             : error instanceof Error
                 ? error.message
@@ -62695,7 +64182,8 @@ async function publish(outcomes) {
             state: o.state,
             decision: o.decision,
             readings: o.readings,
-            actions: o.actions
+            actions: o.actions,
+            experiments: o.experiments
         }))
     ].join('\n\n'));
 }

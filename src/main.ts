@@ -116,7 +116,8 @@ async function publish(outcomes: FeatureOutcome[]): Promise<void> {
           state: o.state,
           decision: o.decision,
           readings: o.readings,
-          actions: o.actions
+          actions: o.actions,
+          experiments: o.experiments
         })
       )
     ].join('\n\n')

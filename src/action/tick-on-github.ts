@@ -1,3 +1,5 @@
+import { analyzeEnabledExperiments } from '../commands/analyze.js'
+import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { decide } from '../engine/decide.js'
@@ -55,6 +57,8 @@ export interface FeatureOutcome {
   decision: Decision
   readings: MetricReading[]
   actions: string[]
+  /** Enabled experiments' status and verdict (ticks only). */
+  experiments?: ExperimentAnalysis[]
   prNumber?: number
   rollbackSha?: string
   /** The commit this run put on the default branch, if any. */
@@ -127,6 +131,7 @@ async function tickFeature(
   const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : []
   const observations = await observe(rollout, state, { now: ctx.now, approvals, checks })
   const decision = decide(policy, state, observations, ctx.now)
+  const experiments = await analyzeEnabledExperiments(rollout, { now: ctx.now })
   const outcome: FeatureOutcome = {
     policy,
     state,
@@ -134,6 +139,7 @@ async function tickFeature(
     decision,
     readings: observations.readings,
     actions: [],
+    experiments,
     ...(pr ? { prNumber: pr.number } : {})
   }
   if (!rollout.state) {
@@ -147,7 +153,7 @@ async function tickFeature(
     return outcome
   }
   const report = (actions: string[] = []) =>
-    renderReport({ policy, state, decision, readings: observations.readings, actions })
+    renderReport({ policy, state, decision, readings: observations.readings, actions, experiments })
 
   if (decision.action === 'rollback') {
     await rollBack(ctx, gh, base, rollout, decision, outcome, report)

@@ -89,3 +89,15 @@ export async function analyzeRolloutExperiment(
     ...(recorded ? { status: recorded.status } : {})
   })
 }
+
+/** Every enabled experiment of a rollout, as status, the job summary and the advance PR show them. */
+export async function analyzeEnabledExperiments(
+  rollout: Rollout,
+  options: { now: Date; metricsFile?: string }
+): Promise<ExperimentAnalysis[]> {
+  const analyses: ExperimentAnalysis[] = []
+  for (const experiment of rollout.policy.experiments.filter(e => e.enabled)) {
+    analyses.push(await analyzeRolloutExperiment(rollout, experiment, options))
+  }
+  return analyses
+}

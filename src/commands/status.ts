@@ -1,7 +1,7 @@
 import { phaseNamed } from '../engine/ladder.js'
 import type { Decision, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
-import { analyzeRolloutExperiment } from './analyze.js'
+import { analyzeEnabledExperiments } from './analyze.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
 export interface StatusReport {
@@ -26,15 +26,10 @@ export async function status(
   const results = []
   for (const { rollout, state, decision } of await evaluateAll(options)) {
     const phase = phaseNamed(rollout.policy, state.phase)
-    const experiments = []
-    for (const experiment of rollout.policy.experiments.filter(e => e.enabled)) {
-      experiments.push(
-        await analyzeRolloutExperiment(rollout, experiment, {
-          now: options.now,
-          ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
-        })
-      )
-    }
+    const experiments = await analyzeEnabledExperiments(rollout, {
+      now: options.now,
+      ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+    })
     results.push({
       policy: rollout.policy,
       state,

@@ -1,3 +1,5 @@
+import type { ExperimentAnalysis } from '../experiments/analysis.js'
+import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import type {
@@ -118,6 +120,8 @@ export interface ReportInput {
   readings?: MetricReading[]
   /** Lines about what the run did (commit, pull request, issue), shown under the decision. */
   actions?: string[]
+  /** Each enabled experiment's status and verdict. */
+  experiments?: ExperimentAnalysis[]
 }
 
 /** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
@@ -143,6 +147,9 @@ export function renderReport(input: ReportInput): string {
   if (fired.length) parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`))
   const chart = metricsChart(decision, input.readings)
   if (chart) parts.push('', chart)
+  if (input.experiments?.length) {
+    parts.push('', '#### Experiments', ...input.experiments.map(renderAnalysisMarkdown))
+  }
   return parts.join('\n')
 }
 

@@ -39,3 +39,18 @@ describe('the markdown report', () => {
     expect(digestOf(withDigest('body', early))).toBe(reportDigest(early))
   })
 })
+
+describe('experiments in the report', () => {
+  it('show each enabled experiment with its verdict (job summary and advance PR body)', async () => {
+    const { analyzeExperiment } = await import('../../../src/experiments/analysis.js')
+    const analysis = analyzeExperiment(policy.experiments[0]!, {
+      users: { control: 10, treatment: 12 },
+      metrics: {}
+    })
+    const decision = decide(policy, canary, observations(HEALTHY), at(30))
+    const report = renderReport({ policy, state: canary, decision, experiments: [analysis] })
+    expect(report).toContain('#### Experiments')
+    expect(report).toContain('dspy_vs_traditional')
+    expect(report).toMatch(/keep running/i)
+  })
+})
