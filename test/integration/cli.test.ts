@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { at, HEALTHY } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 
@@ -11,7 +11,9 @@ const STATE = '.phasegate/state/production_deployment.yaml'
 
 describe('the quick start (phasegate demo)', () => {
   it('runs a whole rollout, and history --json lists every transition with its evidence', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'phasegate-demo-test-')), 'repo')
+    const scratch = mkdtempSync(join(tmpdir(), 'phasegate-demo-test-'))
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }))
+    const dir = join(scratch, 'repo')
     const out = execFileSync('node', [BIN, 'demo', '--keep', dir], { encoding: 'utf8' })
     expect(out).toContain('ADVANCE development -> staging')
     expect(out).toContain('ROLL BACK canary -> staging')

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
@@ -14,9 +14,17 @@ export function sh(cwd: string, cmd: string, ...args: string[]): string {
   }).trim()
 }
 
+const created: string[] = []
+
+/** Removes the repositories tempRepo made (vitest's setup file calls it after each test file). */
+export function removeTempRepos(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
 /** A real git repository holding the seed policy (or `files`), committed. */
 export function tempRepo(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'phasegate-test-'))
+  created.push(dir)
   sh(dir, 'git', 'init', '-q', '-b', 'main')
   sh(dir, 'git', 'config', 'user.name', 'Test User')
   sh(dir, 'git', 'config', 'user.email', 'test@example.com')
