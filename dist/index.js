@@ -57589,8 +57589,9 @@ function renderReport(input) {
  * What a pull request body's content depends on, as a short hash: the body is rewritten only
  * when an outcome changes, not because "time in phase" ticked on.
  */
-function reportDigest(decision) {
+function reportDigest(decision, experiments = []) {
     const basis = JSON.stringify([
+        experiments.map(e => [e.experiment, e.verdict]),
         decision.action,
         decision.phase,
         decision.target,
@@ -57605,8 +57606,8 @@ const DIGEST_RE = /<!-- phasegate:digest=([0-9a-f]+) -->/;
 function digestOf(body) {
     return DIGEST_RE.exec(body ?? '')?.[1];
 }
-function withDigest(body, decision) {
-    return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision)} -->\n`;
+function withDigest(body, decision, experiments = []) {
+    return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision, experiments)} -->\n`;
 }
 
 ;// CONCATENATED MODULE: ./lib/github/issues.js
@@ -58103,7 +58104,7 @@ async function advanceDirectly(ctx, gh, base, rollout, decision, outcome, report
         head: advanceBranch(rollout.policy.feature),
         base,
         title: commitSubject(rollout.policy.feature, decision.transition),
-        body: withDigest(`${base} is protected: merging this pull request is the advance.\n\n${report()}`, decision)
+        body: withDigest(`${base} is protected: merging this pull request is the advance.\n\n${report()}`, decision, outcome.experiments)
     });
     outcome.prNumber = pull.number;
     outcome.actions.push(`${base} is protected: advance PR #${pull.number} (${pull.htmlUrl})`);
@@ -58203,7 +58204,7 @@ async function keepAdvancePullRequest(ctx, gh, base, rollout, state, pr, branchF
         await syncWithRemote(ctx.workspace, base);
         outcome.actions.push(`pushed ${branch} (${state.phase} -> ${target}, waiting for approval)`);
     }
-    if (!rebuild && digestOf(pr?.body) === reportDigest(decision))
+    if (!rebuild && digestOf(pr?.body) === reportDigest(decision, outcome.experiments))
         return;
     const approvers = rollouts_approversOf(phaseNamed(policy, state.phase));
     const body = withDigest([
@@ -58211,7 +58212,7 @@ async function keepAdvancePullRequest(ctx, gh, base, rollout, state, pr, branchF
         `It needs approval${approvers.length ? ` from ${approvers.join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
         '',
         report()
-    ].join('\n'), decision);
+    ].join('\n'), decision, outcome.experiments);
     const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
         head: branch,
         base,
@@ -58229,9 +58230,9 @@ async function reportHoldOnPullRequest(gh, rollout, pr, decision, outcome, repor
         outcome.actions.push(`closed advance PR #${pr.number}: ${decision.reason}`);
         return;
     }
-    if (digestOf(pr.body) === reportDigest(decision))
+    if (digestOf(pr.body) === reportDigest(decision, outcome.experiments))
         return;
-    const body = withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report()}`, decision);
+    const body = withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report()}`, decision, outcome.experiments);
     await gh.client.rest.pulls.update({ ...gh.repo, pull_number: pr.number, body });
     outcome.actions.push(`updated advance PR #${pr.number}: gates no longer pass`);
 }

@@ -316,7 +316,8 @@ async function advanceDirectly(
     title: commitSubject(rollout.policy.feature, decision.transition!),
     body: withDigest(
       `${base} is protected: merging this pull request is the advance.\n\n${report()}`,
-      decision
+      decision,
+      outcome.experiments
     )
   })
   outcome.prNumber = pull.number
@@ -446,7 +447,7 @@ async function keepAdvancePullRequest(
     await syncWithRemote(ctx.workspace, base)
     outcome.actions.push(`pushed ${branch} (${state.phase} -> ${target}, waiting for approval)`)
   }
-  if (!rebuild && digestOf(pr?.body) === reportDigest(decision)) return
+  if (!rebuild && digestOf(pr?.body) === reportDigest(decision, outcome.experiments)) return
   const approvers = approversOf(phaseNamed(policy, state.phase))
   const body = withDigest(
     [
@@ -455,7 +456,8 @@ async function keepAdvancePullRequest(
       '',
       report()
     ].join('\n'),
-    decision
+    decision,
+    outcome.experiments
   )
   const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
     head: branch,
@@ -489,10 +491,11 @@ async function reportHoldOnPullRequest(
     outcome.actions.push(`closed advance PR #${pr.number}: ${decision.reason}`)
     return
   }
-  if (digestOf(pr.body) === reportDigest(decision)) return
+  if (digestOf(pr.body) === reportDigest(decision, outcome.experiments)) return
   const body = withDigest(
     `⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report()}`,
-    decision
+    decision,
+    outcome.experiments
   )
   await gh.client.rest.pulls.update({ ...gh.repo, pull_number: pr.number, body })
   outcome.actions.push(`updated advance PR #${pr.number}: gates no longer pass`)

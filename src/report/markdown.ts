@@ -157,8 +157,9 @@ export function renderReport(input: ReportInput): string {
  * What a pull request body's content depends on, as a short hash: the body is rewritten only
  * when an outcome changes, not because "time in phase" ticked on.
  */
-export function reportDigest(decision: Decision): string {
+export function reportDigest(decision: Decision, experiments: ExperimentAnalysis[] = []): string {
   const basis = JSON.stringify([
+    experiments.map(e => [e.experiment, e.verdict]),
     decision.action,
     decision.phase,
     decision.target,
@@ -176,6 +177,10 @@ export function digestOf(body: string | null | undefined): string | undefined {
   return DIGEST_RE.exec(body ?? '')?.[1]
 }
 
-export function withDigest(body: string, decision: Decision): string {
-  return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision)} -->\n`
+export function withDigest(
+  body: string,
+  decision: Decision,
+  experiments: ExperimentAnalysis[] = []
+): string {
+  return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision, experiments)} -->\n`
 }

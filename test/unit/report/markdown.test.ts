@@ -54,3 +54,17 @@ describe('experiments in the report', () => {
     expect(report).toMatch(/keep running/i)
   })
 })
+
+describe('the PR body digest', () => {
+  it('changes when an experiment verdict changes, so the advance PR shows it', async () => {
+    const { analyzeExperiment } = await import('../../../src/experiments/analysis.js')
+    const decision = decide(policy, canary, observations(HEALTHY), at(30))
+    const running = analyzeExperiment(policy.experiments[0]!, {
+      users: { control: 10, treatment: 12 },
+      metrics: {}
+    })
+    const invalid = { ...running, verdict: 'invalid' as const }
+    expect(reportDigest(decision, [running])).toBe(reportDigest(decision, [running]))
+    expect(reportDigest(decision, [invalid])).not.toBe(reportDigest(decision, [running]))
+  })
+})
