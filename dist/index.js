@@ -43326,7 +43326,10 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 
-/** Every reading decide() will look at for this policy in this state. */
+/**
+ * Every reading decide() will look at for this policy in this state, and no more: experiments'
+ * per-group statistics are read by their analysis (src/experiments), not by every decision.
+ */
 function requiredReadings(policy, state) {
     const phase = phaseNamed(policy, state.phase);
     const wanted = new Map();
@@ -43352,13 +43355,6 @@ function requiredReadings(policy, state) {
         add(check.metric, undefined, check.forMs);
     if (policy.triggers.some(t => t.kind === 'system_failure'))
         add('system_failure');
-    for (const experiment of policy.experiments) {
-        if (!experiment.enabled)
-            continue;
-        for (const metric of experiment.successMetrics)
-            for (const group of experiment.groups)
-                add(metric, group.name);
-    }
     return [...wanted.values()];
 }
 

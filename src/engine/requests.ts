@@ -10,7 +10,10 @@ export interface ReadingRequest {
   rangeMs?: number
 }
 
-/** Every reading decide() will look at for this policy in this state. */
+/**
+ * Every reading decide() will look at for this policy in this state, and no more: experiments'
+ * per-group statistics are read by their analysis (src/experiments), not by every decision.
+ */
 export function requiredReadings(policy: Policy, state: State): ReadingRequest[] {
   const phase = phaseNamed(policy, state.phase)
   const wanted = new Map<string, ReadingRequest>()
@@ -32,10 +35,5 @@ export function requiredReadings(policy: Policy, state: State): ReadingRequest[]
   for (const rule of policy.trends) add(rule.metric, undefined, trendRangeMs(rule))
   for (const check of metricTriggers(policy, phase)) add(check.metric, undefined, check.forMs)
   if (policy.triggers.some(t => t.kind === 'system_failure')) add('system_failure')
-  for (const experiment of policy.experiments) {
-    if (!experiment.enabled) continue
-    for (const metric of experiment.successMetrics)
-      for (const group of experiment.groups) add(metric, group.name)
-  }
   return [...wanted.values()]
 }
