@@ -55292,7 +55292,12 @@ function file_merge(doc, map, value) {
             file_merge(doc, current, next);
         }
         else if ((0,dist/* isScalar */.jn)(current) && !file_isPlainObject(next) && !Array.isArray(next)) {
-            current.value = next;
+            // Keep the node (and its comments), but let the new value choose its own style: a block
+            // scalar written for a multi-line value cannot hold every single-line one faithfully.
+            if (current.value !== next) {
+                current.value = next;
+                delete current.type;
+            }
         }
         else {
             map.set(key, doc.createNode(next));

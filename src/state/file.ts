@@ -216,7 +216,12 @@ function merge(doc: Document, map: YAMLMap, value: Record<string, unknown>): voi
     if (isPlainObject(next) && isMap(current)) {
       merge(doc, current, next)
     } else if (isScalar(current) && !isPlainObject(next) && !Array.isArray(next)) {
-      current.value = next
+      // Keep the node (and its comments), but let the new value choose its own style: a block
+      // scalar written for a multi-line value cannot hold every single-line one faithfully.
+      if (current.value !== next) {
+        current.value = next
+        delete current.type
+      }
     } else {
       map.set(key, doc.createNode(next))
     }

@@ -47,3 +47,24 @@ describe('state files', () => {
     }
   })
 })
+
+describe('rewriting a multi-line value', () => {
+  it('a block scalar replaced by a blank single-line value reads back exactly (found by the round-trip property)', () => {
+    const first = state(policy, 'development', {
+      enabled: false,
+      lastTransition: {
+        kind: 'advance',
+        from: 'development',
+        to: 'development',
+        at: '2020-01-01T00:00:00.000Z',
+        reason: '1.0',
+        approvers: [],
+        operator: 'line one\nline two',
+        evidence: []
+      }
+    })
+    const second = { ...first, lastTransition: { ...first.lastTransition!, operator: ' ' } }
+    const text = renderState(second, renderState(first))
+    expect(parseStateText(text, 'state.yaml', policy)).toEqual(second)
+  })
+})
