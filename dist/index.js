@@ -39522,7 +39522,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7174);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9949);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39531,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7174:
+/***/ 9949:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54399,6 +54399,27 @@ async function readWithDerived(requests, context, options, hasQuery, read) {
     });
 }
 
+;// CONCATENATED MODULE: ./lib/metrics/server.js
+
+
+/**
+ * A provider backed by a metrics server: one connection, opened on the first read (validating a
+ * policy opens none), whose health answers system_failure, and performance_degradation derived
+ * around `readOne` where the policy gives no query for it.
+ */
+function serverProvider(name, options, hasQuery, readOne) {
+    let connection;
+    return {
+        name,
+        sourceFailures: () => connection?.health.failures(),
+        async read(requests, context) {
+            const headers = requestHeaders(options, context.env);
+            const open = (connection ??= connect(options));
+            return readWithDerived(requests, context, options.performance_degradation, hasQuery, (wanted, at) => Promise.all(wanted.map(r => readOne(open, r, at, headers))));
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/metrics/json-path.js
 // A small JSON path: `$`, then `.name`, `['any name']` or `[index]` steps, where a negative index
 // counts from the end (`[-1]` is the last point of a time series). Enough to pick one number out of
@@ -54682,6 +54703,7 @@ function parseNumber(text) {
 
 
 
+
 // The `http` provider reads any JSON endpoint: each metric's query is substituted into the URL
 // ({{query}}, URL-encoded) or into the string values of a JSON body, and a JSON path picks the
 // number out of the answer. Datadog and New Relic examples are in docs/metrics.md.
@@ -54733,8 +54755,7 @@ function createHttpProvider(config) {
     const valueSteps = (metric) => steps(options.value_paths[metric] ?? options.value_path);
     const seriesSteps = options.series_path ? steps(options.series_path) : undefined;
     const server = `the metrics endpoint ${new URL(options.url).origin}`;
-    let connection;
-    const readOne = async (request, context, headers) => {
+    const readOne = async (connection, request, context, headers) => {
         const label = request.group ? `${request.metric} for group ${request.group}` : request.metric;
         const fail = (reason) => noData(request, `${label}: ${reason}`);
         const chosen = templateFor(request, queries, groupQueries);
@@ -54799,15 +54820,7 @@ function createHttpProvider(config) {
                 reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
             };
     };
-    return {
-        name: 'http',
-        sourceFailures: () => connection?.health.failures(),
-        async read(requests, context) {
-            const headers = requestHeaders(options, context.env);
-            connection ??= connect(options);
-            return readWithDerived(requests, context, options.performance_degradation, r => hasTemplate(r, queries, groupQueries), (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers))));
-        }
-    };
+    return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne);
 }
 function windowMs(window) {
     const parsed = parseDuration(window);
@@ -54864,6 +54877,7 @@ function toSeries(raw, unit) {
 
 
 
+
 // The `prometheus` provider reads the Prometheus HTTP API (/api/v1/query at the evaluation time,
 // /api/v1/query_range for `for:` windows and trends), so it also works with Thanos, Mimir,
 // VictoriaMetrics and Grafana Cloud. Each query must come back as exactly one finite number.
@@ -54898,8 +54912,7 @@ function createPrometheusProvider(config) {
     const stepS = durationMs(options.step) / 1000;
     const base = options.url.replace(/\/+$/, '');
     const server = `Prometheus at ${base}`;
-    let connection;
-    const evaluate = async (template, label, request, context, headers) => {
+    const evaluate = async (connection, template, label, request, context, headers) => {
         const fail = (reason) => noData(request, `${label}: ${reason}`);
         const query = renderPromQL(template, {
             feature: context.feature,
@@ -54940,7 +54953,7 @@ function createPrometheusProvider(config) {
             return fail(`${server} answered status ${parsed.data.status}${prometheusError(answer.json)}`);
         return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail);
     };
-    const readOne = async (request, context, headers) => {
+    const readOne = async (connection, request, context, headers) => {
         const label = request.group ? `${request.metric} for group ${request.group}` : request.metric;
         const chosen = templateFor(request, queries, groupQueries);
         if (!('template' in chosen))
@@ -54951,9 +54964,9 @@ function createPrometheusProvider(config) {
         };
         const samplesTemplate = templateFor(sampleRequest, options.sample_queries, options.group_sample_queries);
         const [reading, samples] = await Promise.all([
-            evaluate(chosen.template, label, request, context, headers),
+            evaluate(connection, chosen.template, label, request, context, headers),
             'template' in samplesTemplate
-                ? evaluate(samplesTemplate.template, `${label} samples`, sampleRequest, context, headers)
+                ? evaluate(connection, samplesTemplate.template, `${label} samples`, sampleRequest, context, headers)
                 : undefined
         ]);
         if (!samples || reading.value === null)
@@ -54962,15 +54975,7 @@ function createPrometheusProvider(config) {
             ? { ...reading, reason: samples.reason }
             : { ...reading, samples: Math.max(0, Math.round(samples.value)) };
     };
-    return {
-        name: 'prometheus',
-        sourceFailures: () => connection?.health.failures(),
-        async read(requests, context) {
-            const headers = requestHeaders(options, context.env);
-            connection ??= connect(options);
-            return readWithDerived(requests, context, options.performance_degradation, r => hasTemplate(r, queries, groupQueries), (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers))));
-        }
-    };
+    return serverProvider('prometheus', options, r => hasTemplate(r, queries, groupQueries), readOne);
 }
 const sampleSchema = tuple([schemas_number(), schemas_string()]);
 const seriesSchema = object({

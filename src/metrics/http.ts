@@ -1,17 +1,10 @@
 import { z } from 'zod'
-import type { MetricReading, MetricsConfig } from '../engine/types.js'
+import { serverProvider, type ReadOne } from './server.js'
+import type { MetricsConfig } from '../engine/types.js'
 import { parseDuration } from '../policy/quantities.js'
-import {
-  connect,
-  connectionShape,
-  parseOptions,
-  requestHeaders,
-  type Connection,
-  type SourceAwareProvider
-} from './connection.js'
-import { degradationSchema, readWithDerived } from './derived.js'
+import { connectionShape, parseOptions, type SourceAwareProvider } from './connection.js'
+import { degradationSchema } from './derived.js'
 import { followJsonPath, parseJsonPath, type PathStep } from './json-path.js'
-import type { MetricRequest, ReadContext } from './provider.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import {
   checkPlaceholders,
@@ -79,13 +72,7 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
   const valueSteps = (metric: string) => steps(options.value_paths[metric] ?? options.value_path)
   const seriesSteps = options.series_path ? steps(options.series_path) : undefined
   const server = `the metrics endpoint ${new URL(options.url).origin}`
-  let connection: Connection | undefined
-
-  const readOne = async (
-    request: MetricRequest,
-    context: ReadContext,
-    headers: Record<string, string>
-  ): Promise<MetricReading> => {
+  const readOne: ReadOne = async (connection, request, context, headers) => {
     const label = request.group ? `${request.metric} for group ${request.group}` : request.metric
     const fail = (reason: string) => noData(request, `${label}: ${reason}`)
     const chosen = templateFor(request, queries, groupQueries)
@@ -121,7 +108,7 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
       if (!rendered.ok) return fail(rendered.reason)
       body = rendered.value
     }
-    const answer = await connection!.send(
+    const answer = await connection.send(
       {
         method: options.method,
         url: url.text,
@@ -146,21 +133,7 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
         }
   }
 
-  return {
-    name: 'http',
-    sourceFailures: () => connection?.health.failures(),
-    async read(requests, context) {
-      const headers = requestHeaders(options, context.env)
-      connection ??= connect(options)
-      return readWithDerived(
-        requests,
-        context,
-        options.performance_degradation,
-        r => hasTemplate(r, queries, groupQueries),
-        (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers)))
-      )
-    }
-  }
+  return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne)
 }
 
 function windowMs(window: string): number {

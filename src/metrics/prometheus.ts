@@ -1,15 +1,14 @@
 import { z } from 'zod'
+import { serverProvider, type ReadOne } from './server.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { parseDuration } from '../policy/quantities.js'
 import {
-  connect,
   connectionShape,
   parseOptions,
-  requestHeaders,
   type Connection,
   type SourceAwareProvider
 } from './connection.js'
-import { degradationSchema, durationMs, readWithDerived } from './derived.js'
+import { degradationSchema, durationMs } from './derived.js'
 import type { MetricRequest, ReadContext } from './provider.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import { checkPlaceholders, renderPromQL } from './template.js'
@@ -54,9 +53,8 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
   const stepS = durationMs(options.step) / 1000
   const base = options.url.replace(/\/+$/, '')
   const server = `Prometheus at ${base}`
-  let connection: Connection | undefined
-
   const evaluate = async (
+    connection: Connection,
     template: string,
     label: string,
     request: MetricRequest,
@@ -85,7 +83,7 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
     } else {
       form.set('time', String(endS))
     }
-    const answer = await connection!.send(
+    const answer = await connection.send(
       {
         method: 'POST',
         url: base + path,
@@ -104,11 +102,7 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
     return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail)
   }
 
-  const readOne = async (
-    request: MetricRequest,
-    context: ReadContext,
-    headers: Record<string, string>
-  ): Promise<MetricReading> => {
+  const readOne: ReadOne = async (connection, request, context, headers) => {
     const label = request.group ? `${request.metric} for group ${request.group}` : request.metric
     const chosen = templateFor(request, queries, groupQueries)
     if (!('template' in chosen)) return noData(request, chosen.reason)
@@ -122,9 +116,16 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
       options.group_sample_queries
     )
     const [reading, samples] = await Promise.all([
-      evaluate(chosen.template, label, request, context, headers),
+      evaluate(connection, chosen.template, label, request, context, headers),
       'template' in samplesTemplate
-        ? evaluate(samplesTemplate.template, `${label} samples`, sampleRequest, context, headers)
+        ? evaluate(
+            connection,
+            samplesTemplate.template,
+            `${label} samples`,
+            sampleRequest,
+            context,
+            headers
+          )
         : undefined
     ])
     if (!samples || reading.value === null) return reading
@@ -133,21 +134,7 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
       : { ...reading, samples: Math.max(0, Math.round(samples.value)) }
   }
 
-  return {
-    name: 'prometheus',
-    sourceFailures: () => connection?.health.failures(),
-    async read(requests, context) {
-      const headers = requestHeaders(options, context.env)
-      connection ??= connect(options)
-      return readWithDerived(
-        requests,
-        context,
-        options.performance_degradation,
-        r => hasTemplate(r, queries, groupQueries),
-        (wanted, at) => Promise.all(wanted.map(r => readOne(r, at, headers)))
-      )
-    }
-  }
+  return serverProvider('prometheus', options, r => hasTemplate(r, queries, groupQueries), readOne)
 }
 
 const sampleSchema = z.tuple([z.number(), z.string()])
