@@ -2666,7 +2666,7 @@ const Agent = __nccwpck_require__(7405)
 const ProxyAgent = __nccwpck_require__(6672)
 const EnvHttpProxyAgent = __nccwpck_require__(3137)
 const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
+const errors = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
@@ -2833,7 +2833,7 @@ module.exports.EventSource = EventSource
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { RequestAbortedError } = __nccwpck_require__(1088)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -2900,7 +2900,7 @@ module.exports = {
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
@@ -3022,7 +3022,7 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
@@ -3273,7 +3273,7 @@ module.exports = pipeline
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
@@ -3494,7 +3494,7 @@ module.exports.RequestHandler = RequestHandler
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
@@ -3719,7 +3719,7 @@ module.exports = stream
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(1088)
 const { AsyncResource } = __nccwpck_require__(6698)
 const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
@@ -3852,7 +3852,7 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
@@ -4241,7 +4241,7 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 
 const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
@@ -4343,7 +4343,7 @@ module.exports = {
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(1088)
 const timers = __nccwpck_require__(6603)
 
 function noop () {}
@@ -4916,7 +4916,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 1088:
 /***/ ((module) => {
 
 
@@ -5356,7 +5356,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -6084,7 +6084,7 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 const { tree } = __nccwpck_require__(7752)
 
@@ -6801,7 +6801,7 @@ module.exports = {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const DispatcherBase = __nccwpck_require__(1841)
 const Pool = __nccwpck_require__(628)
@@ -6944,7 +6944,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const {
   PoolBase,
   kClients,
@@ -7175,7 +7175,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const {
   kUrl,
   kReset,
@@ -8686,7 +8686,7 @@ const {
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const {
   kUrl,
   kReset,
@@ -9489,7 +9489,7 @@ const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
@@ -10113,7 +10113,7 @@ const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
@@ -10937,7 +10937,7 @@ const {
 const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1088)
 const util = __nccwpck_require__(3440)
 const { kUrl, kInterceptors } = __nccwpck_require__(6443)
 const buildConnector = __nccwpck_require__(9136)
@@ -11046,7 +11046,7 @@ const { URL } = __nccwpck_require__(3136)
 const Agent = __nccwpck_require__(7405)
 const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(1088)
 const buildConnector = __nccwpck_require__(9136)
 const Client = __nccwpck_require__(3701)
 
@@ -11367,7 +11367,7 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
@@ -11457,7 +11457,7 @@ module.exports = class DecoratorHandler {
 const util = __nccwpck_require__(3440)
 const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -11695,7 +11695,7 @@ module.exports = RedirectHandler
 const assert = __nccwpck_require__(4589)
 
 const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { RequestRetryError } = __nccwpck_require__(1088)
 const {
   isDisturbed,
   parseHeaders,
@@ -12139,7 +12139,7 @@ module.exports = RetryHandler
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
 const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(1088)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -12520,7 +12520,7 @@ module.exports = interceptorOpts => {
 
 
 const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1088)
 const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
@@ -13079,7 +13079,7 @@ const {
 const MockClient = __nccwpck_require__(7365)
 const MockPool = __nccwpck_require__(4004)
 const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1088)
 const Dispatcher = __nccwpck_require__(883)
 const Pluralizer = __nccwpck_require__(1529)
 const PendingInterceptorsFormatter = __nccwpck_require__(6142)
@@ -13244,7 +13244,7 @@ const {
 } = __nccwpck_require__(1117)
 const { MockInterceptor } = __nccwpck_require__(1511)
 const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -13296,7 +13296,7 @@ module.exports = MockClient
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(1088)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -13340,7 +13340,7 @@ const {
   kContentLength,
   kMockDispatch
 } = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 const { buildURL } = __nccwpck_require__(3440)
 
 /**
@@ -13559,7 +13559,7 @@ const {
 } = __nccwpck_require__(1117)
 const { MockInterceptor } = __nccwpck_require__(1511)
 const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1088)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -29041,7 +29041,7 @@ module.exports = {
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
 const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { MessageSizeExceededError } = __nccwpck_require__(1088)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -29169,7 +29169,7 @@ const {
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const { closeWebSocketConnection } = __nccwpck_require__(6897)
 const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { MessageSizeExceededError } = __nccwpck_require__(1088)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -39522,7 +39522,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9949);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8707);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39531,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9949:
+/***/ 8707:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54167,28 +54167,31 @@ function connect(options) {
     const limit = limiterFor(new URL(options.url).origin, options.concurrency);
     const health = new SourceHealth();
     const attempts = options.retries + 1;
-    async function once(request, what) {
+    async function once(request, what, healths) {
+        const reached = () => healths.forEach(h => h.reached());
+        const unreachable = (reason) => healths.forEach(h => h.unreachable(reason));
         let response;
         try {
             response = await exchange(request, options.timeout_ms);
         }
         catch (error) {
-            const reason = error instanceof AnswerTimeout
+            const timedOut = error instanceof AnswerTimeout;
+            const reason = timedOut
                 ? `did not answer within ${options.timeout_ms} ms`
                 : `could not be reached (${error.code ?? error.message})`;
-            health.unreachable(`${what} ${reason}`);
-            return { ok: false, reason, retry: true };
+            unreachable(`${what} ${reason}`);
+            return { ok: false, reason, retry: true, ...(timedOut ? { timedOut } : {}) };
         }
         const { text } = response;
         if (response.status >= 500 || response.status === 429) {
             const reason = `answered HTTP ${response.status}${excerpt(text)}`;
             if (response.status >= 500)
-                health.unreachable(`${what} ${reason}`);
+                unreachable(`${what} ${reason}`);
             else
-                health.reached();
+                reached();
             return { ok: false, status: response.status, reason, retry: true };
         }
-        health.reached();
+        reached();
         let json;
         try {
             json = JSON.parse(text);
@@ -54214,10 +54217,14 @@ function connect(options) {
     }
     return {
         health,
-        send: (request, what) => limit(async () => {
+        key: JSON.stringify([options.url, options.timeout_ms, options.retries, options.concurrency]),
+        send: (request, what, { alsoFor = [], retrySlowOrFailing = true } = {}) => limit(async () => {
+            const healths = [health, ...new Set(alsoFor.filter(h => h !== health))];
             for (let attempt = 1;; attempt++) {
-                const { retry, ...answer } = await once(request, what);
-                if (answer.ok || !retry || attempt >= attempts) {
+                const { retry, ...answer } = await once(request, what, healths);
+                const slowOrFailing = !answer.ok && (answer.timedOut || (answer.status ?? 0) >= 500);
+                const again = retry && (retrySlowOrFailing || !slowOrFailing);
+                if (answer.ok || !again || attempt >= attempts) {
                     if (!answer.ok && attempt > 1)
                         answer.reason += ` (after ${attempt} attempts)`;
                     return answer;
@@ -54869,7 +54876,190 @@ function toSeries(raw, unit) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./lib/metrics/batch.js
+// Every PromQL query of a run that goes to the same server, at the same evaluation time (or over
+// the same range), with the same headers, is collected for one turn of the event loop and sent as
+// few requests as possible:
+//
+//   - identical queries (two policies reading the same series) are sent once;
+//   - different queries are combined, up to `batch_size` in one request, as
+//       label_replace(q0, "phasegate_query", "0", "", "") or label_replace(q1, ...) or ...
+//     and each query gets back the series carrying its own marker, with the marker removed.
+//
+// So a repository with fifty policies makes a few dozen requests per tick instead of hundreds,
+// which is what keeps its tick near the time of its slowest query when the server is far away and
+// the per-server concurrency limit would otherwise queue the queries.
+//
+// A combined request that fails (a scalar query cannot be given a label, one query may not parse,
+// the answer may be too slow or too large, the server may answer 5xx) is never a lost reading: its
+// queries are then sent one by one, each with its own retries, so each gets exactly the answer and
+// the reason it would get alone. Only a server that cannot be reached at all, or that answers 429
+// (slow down) after the retries, fails the whole batch, as it would have failed each query.
+const BATCH_LABEL = 'phasegate_query';
+const pending = new Map();
+/** Answers one query as if sent alone, combining it with the run's other queries where it can. */
+function queryPrometheus(query) {
+    const key = JSON.stringify([
+        query.connection.key,
+        query.base,
+        query.path,
+        Object.entries(query.params).sort(),
+        Object.entries(query.headers).sort(),
+        query.batchSize
+    ]);
+    return new Promise(resolve => {
+        let waiters = pending.get(key);
+        if (!waiters) {
+            waiters = [];
+            pending.set(key, waiters);
+            setImmediate(() => {
+                pending.delete(key);
+                void flush(waiters);
+            });
+        }
+        waiters.push({ query, resolve });
+    });
+}
+async function flush(waiters) {
+    const byText = new Map();
+    for (const waiter of waiters) {
+        const same = byText.get(waiter.query.query);
+        if (same)
+            same.push(waiter);
+        else
+            byText.set(waiter.query.query, [waiter]);
+    }
+    const alone = [];
+    const combinable = [];
+    for (const group of byText.values()) {
+        ;
+        (canCombine(group[0].query.query) ? combinable : alone).push(group);
+    }
+    const size = Math.max(1, waiters[0].query.batchSize);
+    const chunks = alone.map(group => [group]);
+    for (let i = 0; i < combinable.length; i += size)
+        chunks.push(combinable.slice(i, i + size));
+    await Promise.all(chunks.map(chunk => (chunk.length === 1 ? sendAlone(chunk[0]) : sendCombined(chunk))));
+}
+function healthsOf(waiters) {
+    return waiters.map(w => w.query.connection.health);
+}
+function post(first, query, waiters, retrySlowOrFailing = true) {
+    const form = new URLSearchParams({ query, ...first.params });
+    return first.connection.send({
+        method: 'POST',
+        url: first.base + first.path,
+        headers: { ...first.headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: form.toString()
+    }, first.server, { alsoFor: healthsOf(waiters), retrySlowOrFailing });
+}
+/** One query (asked for by one or more policies), sent on its own. */
+async function sendAlone(group) {
+    const first = group[0].query;
+    const answer = await post(first, first.query, group);
+    for (const waiter of group)
+        waiter.resolve(answer);
+}
+async function sendCombined(groups) {
+    const all = groups.flat();
+    const first = all[0].query;
+    const text = groups
+        .map((group, i) => `label_replace(\n${group[0].query.query}\n, "${BATCH_LABEL}", "${i}", "", "")`)
+        .join(' or ');
+    // A combined query that is too slow or fails is retried as single queries, not as itself.
+    const answer = await post(first, text, all, false);
+    const split = splitAnswer(answer, groups.length);
+    if (split) {
+        groups.forEach((group, i) => group.forEach(w => w.resolve(split[i])));
+        return;
+    }
+    if (!answer.ok && unreachable(answer)) {
+        for (const waiter of all)
+            waiter.resolve(answer);
+        return;
+    }
+    await Promise.all(groups.map(sendAlone));
+}
+/** No connection at all, or 429 after the retries: single queries would fare no better. */
+function unreachable(answer) {
+    return (answer.status === undefined && !answer.timedOut) || answer.status === 429;
+}
+/** Each query's share of a combined answer, shaped as the answer to that query alone. */
+function splitAnswer(answer, count) {
+    if (!answer.ok || answer.json === null || typeof answer.json !== 'object')
+        return undefined;
+    const json = answer.json;
+    const type = json.data?.resultType;
+    const result = json.data?.result;
+    if (json.status !== 'success' || (type !== 'vector' && type !== 'matrix'))
+        return undefined;
+    if (!Array.isArray(result))
+        return undefined;
+    const shares = Array.from({ length: count }, () => []);
+    for (const series of result) {
+        const index = Number(series?.metric?.[BATCH_LABEL]);
+        if (!Number.isInteger(index) || index < 0 || index >= count)
+            return undefined;
+        const metric = { ...series.metric };
+        delete metric[BATCH_LABEL];
+        shares[index].push({ ...series, metric });
+    }
+    return shares.map(share => ({
+        ok: true,
+        status: answer.status,
+        json: { status: 'success', data: { resultType: type, result: share } }
+    }));
+}
+/**
+ * Whether a query can sit inside label_replace( … ) without changing what the combined query
+ * means: its brackets balance outside string literals and comments, and it has no comma at the
+ * top level. (The query is also put on lines of its own, so a trailing # comment ends with it.)
+ * One that cannot is sent alone, where Prometheus reports its error as usual.
+ */
+function canCombine(query) {
+    const closing = [];
+    const pairs = { '(': ')', '[': ']', '{': '}' };
+    for (let i = 0; i < query.length; i++) {
+        const c = query[i];
+        if (c === '"' || c === "'" || c === '`') {
+            const end = stringEnd(query, i);
+            if (end < 0)
+                return false;
+            i = end;
+        }
+        else if (c === '#') {
+            const newline = query.indexOf('\n', i);
+            if (newline < 0)
+                break;
+            i = newline;
+        }
+        else if (c in pairs) {
+            closing.push(pairs[c]);
+        }
+        else if (c === ')' || c === ']' || c === '}') {
+            if (closing.pop() !== c)
+                return false;
+        }
+        else if (c === ',' && closing.length === 0) {
+            return false;
+        }
+    }
+    return closing.length === 0;
+}
+/** The index of the quote closing the string literal opened at `start`, or -1. */
+function stringEnd(query, start) {
+    const quote = query[start];
+    for (let i = start + 1; i < query.length; i++) {
+        if (quote !== '`' && query[i] === '\\')
+            i++;
+        else if (query[i] === quote)
+            return i;
+    }
+    return -1;
+}
+
 ;// CONCATENATED MODULE: ./lib/metrics/prometheus.js
+
 
 
 
@@ -54893,7 +55083,9 @@ const prometheus_optionsSchema = strictObject({
     // How many observations a metric's value rests on, for gates with min_samples.
     sample_queries: record(schemas_string(), schemas_string()).default({}),
     group_sample_queries: record(schemas_string(), schemas_string()).default({}),
-    performance_degradation: degradationSchema.optional()
+    performance_degradation: degradationSchema.optional(),
+    // Queries combined into one request (src/metrics/batch.ts); 1 sends each query on its own.
+    batch_size: schemas_number().int().min(1).max(200).default(20)
 });
 function createPrometheusProvider(config) {
     const options = parseOptions(prometheus_optionsSchema, config.options, 'prometheus');
@@ -54923,26 +55115,27 @@ function createPrometheusProvider(config) {
         if (!query.ok)
             return fail(query.reason);
         const endS = context.now.getTime() / 1000;
-        const form = new URLSearchParams({ query: query.text });
         const rangeS = (request.rangeMs ?? 0) / 1000;
-        let path = '/api/v1/query';
-        if (rangeS > 0) {
-            // The range ends at the evaluation time exactly, so its last point is the current value.
-            const step = Math.max(stepS, Math.ceil(rangeS / MAX_POINTS));
-            path = '/api/v1/query_range';
-            form.set('start', String(endS - Math.ceil(rangeS / step) * step));
-            form.set('end', String(endS));
-            form.set('step', String(step));
-        }
-        else {
-            form.set('time', String(endS));
-        }
-        const answer = await connection.send({
-            method: 'POST',
-            url: base + path,
-            headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
-            body: form.toString()
-        }, server);
+        // The range ends at the evaluation time exactly, so its last point is the current value.
+        const step = Math.max(stepS, Math.ceil(rangeS / MAX_POINTS));
+        const answer = await queryPrometheus({
+            connection,
+            base,
+            server,
+            headers,
+            query: query.text,
+            batchSize: options.batch_size,
+            ...(rangeS > 0
+                ? {
+                    path: '/api/v1/query_range',
+                    params: {
+                        start: String(endS - Math.ceil(rangeS / step) * step),
+                        end: String(endS),
+                        step: String(step)
+                    }
+                }
+                : { path: '/api/v1/query', params: { time: String(endS) } })
+        });
         if (!answer.ok)
             return fail(`${server} ${answer.reason}${prometheusError(answer.json)}`);
         const parsed = answerSchema.safeParse(answer.json);

@@ -87,7 +87,17 @@ export interface JsonRequest {
 
 export type JsonAnswer =
   | { ok: true; status: number; json: unknown }
-  | { ok: false; reason: string; status?: number; json?: unknown }
+  | { ok: false; reason: string; status?: number; json?: unknown; timedOut?: boolean }
+
+export interface SendOptions {
+  /** Other connections' health to count each attempt in too (queries that rode along in a batch). */
+  alsoFor?: SourceHealth[]
+  /**
+   * Retry an attempt that got no answer in time or a 5xx (default true). A combined query does
+   * not: its queries are then sent singly instead, each with its own retries.
+   */
+  retrySlowOrFailing?: boolean
+}
 
 /**
  * Counts consecutive attempts on which the server could not be reached (no connection, no answer
@@ -127,9 +137,14 @@ export function sourceFailuresOf(
 }
 
 export interface Connection {
-  /** `what` names the server in reasons, e.g. "Prometheus at http://host:9090". */
-  send(request: JsonRequest, what: string): Promise<JsonAnswer>
+  /**
+   * `what` names the server in reasons, e.g. "Prometheus at http://host:9090". Each attempt's
+   * outcome is counted in this connection's health (and in `options.alsoFor`'s).
+   */
+  send(request: JsonRequest, what: string, options?: SendOptions): Promise<JsonAnswer>
   readonly health: SourceHealth
+  /** Requests through connections with equal keys may be combined: same server, same limits. */
+  readonly key: string
 }
 
 const RETRY_BASE_MS = 100
@@ -141,27 +156,30 @@ export function connect(options: ConnectionOptions): Connection {
 
   async function once(
     request: JsonRequest,
-    what: string
+    what: string,
+    healths: SourceHealth[]
   ): Promise<JsonAnswer & { retry: boolean }> {
+    const reached = () => healths.forEach(h => h.reached())
+    const unreachable = (reason: string) => healths.forEach(h => h.unreachable(reason))
     let response: { status: number; text: string }
     try {
       response = await exchange(request, options.timeout_ms)
     } catch (error) {
-      const reason =
-        error instanceof AnswerTimeout
-          ? `did not answer within ${options.timeout_ms} ms`
-          : `could not be reached (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
-      health.unreachable(`${what} ${reason}`)
-      return { ok: false, reason, retry: true }
+      const timedOut = error instanceof AnswerTimeout
+      const reason = timedOut
+        ? `did not answer within ${options.timeout_ms} ms`
+        : `could not be reached (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
+      unreachable(`${what} ${reason}`)
+      return { ok: false, reason, retry: true, ...(timedOut ? { timedOut } : {}) }
     }
     const { text } = response
     if (response.status >= 500 || response.status === 429) {
       const reason = `answered HTTP ${response.status}${excerpt(text)}`
-      if (response.status >= 500) health.unreachable(`${what} ${reason}`)
-      else health.reached()
+      if (response.status >= 500) unreachable(`${what} ${reason}`)
+      else reached()
       return { ok: false, status: response.status, reason, retry: true }
     }
-    health.reached()
+    reached()
     let json: unknown
     try {
       json = JSON.parse(text)
@@ -187,11 +205,15 @@ export function connect(options: ConnectionOptions): Connection {
 
   return {
     health,
-    send: (request, what) =>
+    key: JSON.stringify([options.url, options.timeout_ms, options.retries, options.concurrency]),
+    send: (request, what, { alsoFor = [], retrySlowOrFailing = true } = {}) =>
       limit(async () => {
+        const healths = [health, ...new Set(alsoFor.filter(h => h !== health))]
         for (let attempt = 1; ; attempt++) {
-          const { retry, ...answer } = await once(request, what)
-          if (answer.ok || !retry || attempt >= attempts) {
+          const { retry, ...answer } = await once(request, what, healths)
+          const slowOrFailing = !answer.ok && (answer.timedOut || (answer.status ?? 0) >= 500)
+          const again = retry && (retrySlowOrFailing || !slowOrFailing)
+          if (answer.ok || !again || attempt >= attempts) {
             if (!answer.ok && attempt > 1) answer.reason += ` (after ${attempt} attempts)`
             return answer
           }

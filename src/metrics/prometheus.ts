@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryPrometheus } from './batch.js'
 import { serverProvider, type ReadOne } from './server.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { parseDuration } from '../policy/quantities.js'
@@ -33,7 +34,9 @@ const optionsSchema = z.strictObject({
   // How many observations a metric's value rests on, for gates with min_samples.
   sample_queries: z.record(z.string(), z.string()).default({}),
   group_sample_queries: z.record(z.string(), z.string()).default({}),
-  performance_degradation: degradationSchema.optional()
+  performance_degradation: degradationSchema.optional(),
+  // Queries combined into one request (src/metrics/batch.ts); 1 sends each query on its own.
+  batch_size: z.number().int().min(1).max(200).default(20)
 })
 
 export function createPrometheusProvider(config: MetricsConfig): SourceAwareProvider {
@@ -70,28 +73,27 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
     })
     if (!query.ok) return fail(query.reason)
     const endS = context.now.getTime() / 1000
-    const form = new URLSearchParams({ query: query.text })
     const rangeS = (request.rangeMs ?? 0) / 1000
-    let path = '/api/v1/query'
-    if (rangeS > 0) {
-      // The range ends at the evaluation time exactly, so its last point is the current value.
-      const step = Math.max(stepS, Math.ceil(rangeS / MAX_POINTS))
-      path = '/api/v1/query_range'
-      form.set('start', String(endS - Math.ceil(rangeS / step) * step))
-      form.set('end', String(endS))
-      form.set('step', String(step))
-    } else {
-      form.set('time', String(endS))
-    }
-    const answer = await connection.send(
-      {
-        method: 'POST',
-        url: base + path,
-        headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: form.toString()
-      },
-      server
-    )
+    // The range ends at the evaluation time exactly, so its last point is the current value.
+    const step = Math.max(stepS, Math.ceil(rangeS / MAX_POINTS))
+    const answer = await queryPrometheus({
+      connection,
+      base,
+      server,
+      headers,
+      query: query.text,
+      batchSize: options.batch_size,
+      ...(rangeS > 0
+        ? {
+            path: '/api/v1/query_range',
+            params: {
+              start: String(endS - Math.ceil(rangeS / step) * step),
+              end: String(endS),
+              step: String(step)
+            }
+          }
+        : { path: '/api/v1/query', params: { time: String(endS) } })
+    })
     if (!answer.ok) return fail(`${server} ${answer.reason}${prometheusError(answer.json)}`)
     const parsed = answerSchema.safeParse(answer.json)
     if (!parsed.success)

@@ -246,14 +246,19 @@ describe('Prometheus stopped in the middle of a run', () => {
         'sum(rate(app_request_errors_total[{{window}}])) / sum(rate(app_requests_total[{{window}}]))',
         'rollback:\n  automatic_triggers: [system_failure]\n'
       )
-      const config = { ...policy.metrics, options: { ...policy.metrics.options, concurrency: 1 } }
+      // One query per request, one request at a time, so the cutoff falls between queries.
+      const config = {
+        ...policy.metrics,
+        options: { ...policy.metrics.options, concurrency: 1, batch_size: 1 }
+      }
       const metrics = ['error_rate', 'system_failure', 'error_rate_again', 'system_failure_again']
+      // Copies written differently, since a run sends a query asked for twice only once.
       const withCopies = {
         ...config,
         queries: {
           ...config.queries,
-          error_rate_again: config.queries.error_rate!,
-          system_failure_again: config.queries.system_failure!
+          error_rate_again: `(${config.queries.error_rate!}) * 1`,
+          system_failure_again: `(${config.queries.system_failure!}) * 1`
         }
       }
       const observations = await observe(createProvider(withCopies), metrics)

@@ -105,16 +105,30 @@ export function samples(group: Group): Sample[] {
   return out
 }
 
+export interface ScenarioOptions {
+  /** Features whose traffic is this scenario, each with series of its own (default: FEATURE). */
+  features?: string[]
+  /** Write the latency histogram's buckets (default true; the queries here read only _sum and _count). */
+  buckets?: boolean
+}
+
 /** The scenario as an OpenMetrics exposition with timestamps, for promtool. */
-export function openMetrics(): string {
+export function openMetrics({
+  features = [FEATURE],
+  buckets = true
+}: ScenarioOptions = {}): string {
   const lines: string[] = []
-  const bySeries = GROUPS.map(group => ({ group, samples: samples(group) }))
-  const labels = (group: string, extra = '') =>
-    `{feature="${FEATURE}",group="${group}"${extra ? `,${extra}` : ''}}`
-  const family = (name: string, type: string, write: (group: string, s: Sample) => string[]) => {
+  const bySeries = features.flatMap(feature =>
+    GROUPS.map(group => ({
+      labels: `feature="${feature}",group="${group}"`,
+      samples: samples(group)
+    }))
+  )
+  const labels = (series: string, extra = '') => `{${series}${extra ? `,${extra}` : ''}}`
+  const family = (name: string, type: string, write: (series: string, s: Sample) => string[]) => {
     lines.push(`# TYPE ${name} ${type}`)
-    for (const { group, samples } of bySeries)
-      for (const s of samples) lines.push(...write(group, s))
+    for (const { labels, samples } of bySeries)
+      for (const s of samples) lines.push(...write(labels, s))
   }
   family('app_requests', 'counter', (g, s) => [
     `app_requests_total${labels(g)} ${s.requests} ${s.t}`
@@ -126,7 +140,7 @@ export function openMetrics(): string {
     `app_cost_dollars_total${labels(g)} ${s.cost} ${s.t}`
   ])
   family('app_request_duration_seconds', 'histogram', (g, s) => [
-    ...BUCKETS.map(
+    ...(buckets ? BUCKETS : []).map(
       ([le, share]) =>
         `app_request_duration_seconds_bucket${labels(g, `le="${le}"`)} ${Math.round(s.requests * share)} ${s.t}`
     ),
