@@ -164,7 +164,10 @@ describe('combined queries against a server that refuses them', () => {
       if (query === 'storage') return sendJson(response, 500, 'storage unavailable')
       return sendJson(response, 200, {
         status: 'success',
-        data: { resultType: 'vector', result: [{ metric: {}, value: [STEADY, String(query.length)] }] }
+        data: {
+          resultType: 'vector',
+          result: [{ metric: {}, value: [STEADY, String(query.length)] }]
+        }
       })
     })
   })
