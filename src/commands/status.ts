@@ -1,6 +1,7 @@
 import { phaseNamed } from '../engine/ladder.js'
 import type { Decision, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
+import { readHistory } from '../git/transitions.js'
 import { analyzeEnabledExperiments } from './analyze.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
@@ -42,11 +43,33 @@ export async function status(
         enabled: state.enabled,
         userPercentage: state.enabled ? phase.userPercentage : 0,
         featureFlags: state.enabled ? phase.featureFlags : [],
-        lastTransition: state.lastTransition ?? null,
+        lastTransition: await withRecordedApprovers(
+          rollout.root,
+          rollout.policy.feature,
+          state.lastTransition
+        ),
         decision,
         experiments
       }
     })
   }
   return results
+}
+
+/**
+ * The state's last transition, with the approvers from its commit's trailers where the state file
+ * has none. The action squash-merges an approved advance PR and records the approvals in that
+ * commit's trailers; writing them into the state file too would change the PR's head after the
+ * approvals, which would make them stale.
+ */
+async function withRecordedApprovers(
+  root: string,
+  feature: string,
+  last: State['lastTransition']
+): Promise<State['lastTransition'] | null> {
+  if (!last || last.kind !== 'advance' || last.approvers.length > 0) return last ?? null
+  const [latest] = await readHistory(root, feature)
+  const same =
+    latest && latest.kind === last.kind && latest.from === last.from && latest.to === last.to
+  return same && latest.approvers.length > 0 ? { ...last, approvers: latest.approvers } : last
 }

@@ -208,3 +208,27 @@ describe('--metrics', () => {
     expect(missing.err).toContain('--metrics nope.yaml: no such file')
   })
 })
+
+describe('status', () => {
+  it('shows the approvers of a squash-merged advance, recorded only in its commit trailers', async () => {
+    const dir = tempRepo()
+    writeMetrics(dir, HEALTHY)
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    const ticked = await cli(dir, 'tick', '--approved-by', 'alice', '--now', at(1).toISOString())
+    expect(ticked.code, ticked.err).toBe(0)
+    // What the action's squash merge leaves: the PR's state file (written before anyone
+    // approved, so it names no approvers) under a message whose trailers name them.
+    const file = join(dir, STATE)
+    const text = readFileSync(file, 'utf8')
+    expect(text).toMatch(/approvers:\n\s+- alice\n/)
+    writeFileSync(file, text.replace(/approvers:\n\s+- alice\n/, 'approvers: []\n'))
+    sh(dir, 'git', 'commit', '-q', '-a', '--amend', '--no-edit')
+    expect(sh(dir, 'git', 'log', '-1', '--format=%B')).toContain('Phasegate-Approved-By: alice')
+    const run = await cli(dir, 'status', '--json', '--now', at(2).toISOString())
+    expect(run.code, run.err).toBe(0)
+    const [report] = JSON.parse(run.out)
+    expect(report.lastTransition).toEqual(
+      expect.objectContaining({ kind: 'advance', to: 'staging', approvers: ['alice'] })
+    )
+  })
+})
