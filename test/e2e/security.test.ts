@@ -173,6 +173,36 @@ describe('the policy check on hand-written state changes', () => {
     expect(status).toMatchObject({ context: 'phasegate/policy', state: 'failure' })
   })
 
+  test('a skipped phase from a fork fails too: the check reads refs/pull/N/head', async () => {
+    repo = await startRepo()
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, HEALTHY)
+    const at = hoursAfter(1).toISOString()
+    await handWrittenPullRequest(
+      gh,
+      'pushed-to-the-fork',
+      text =>
+        text.replace('phase: development', 'phase: canary') +
+        `last_transition:\n  kind: advance\n  from: development\n  to: canary\n  at: ${at}\n  reason: faster\n  evidence: []\n`,
+      () => 'skip ahead',
+      'main',
+      '.phasegate/state/production_deployment.yaml'
+    )
+    // The commit lives in mallory's fork: this repository has it only at refs/pull/N/head.
+    const sha = gh.git.branchSha('pushed-to-the-fork')!
+    gh.git.deleteRef('refs/heads/pushed-to-the-fork')
+    const number = gh.openForkPullRequest({ user: 'mallory', branch: 'main', sha })
+    await approve(gh, number, 'alice')
+    const refused = await check(gh, workspace, number)
+    expect(refused.exitCode, refused.stdout).toBe(1)
+    expect(refused.stdout).toContain(
+      'skips from development to canary: an advance moves one phase, to staging'
+    )
+    const [status] = await statusesOf(gh, sha)
+    expect(status).toMatchObject({ context: 'phasegate/policy', state: 'failure' })
+  })
+
   test('edited evidence fails, even with the trailers copied', async () => {
     const { gh, workspace } = await withAdvancePullRequest()
     await handWrittenPullRequest(

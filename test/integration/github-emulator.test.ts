@@ -273,6 +273,34 @@ describe('git over smart HTTP and the API see one repository', () => {
     )
   })
 
+  test('every PR head is served at refs/pull/N/head; a fork PR has its head only there', async () => {
+    const gh = await emulator({ users: [{ login: 'alice' }, { login: 'mallory' }] })
+    const sha = await pushBranch(gh, 'feature', 'a.txt', 'a\n')
+    const created = await api(gh, 'POST', '/repos/acme/shop/pulls', {
+      body: { title: 'same repository', head: 'feature', base: 'main' }
+    })
+    expect(gh.git.resolve(`refs/pull/${created.body.number}/head`)).toBe(sha)
+    const forked = await pushBranch(gh, 'from-fork', 'b.txt', 'b\n')
+    gh.git.deleteRef('refs/heads/from-fork')
+    const number = gh.openForkPullRequest({ user: 'mallory', branch: 'main', sha: forked })
+    const pull = await api(gh, 'GET', `/repos/acme/shop/pulls/${number}`)
+    expect(pull.status).toBe(200)
+    expect(pull.body.state).toBe('open')
+    expect(pull.body.head).toMatchObject({
+      label: 'mallory:main',
+      ref: 'main',
+      sha: forked,
+      repo: { full_name: 'mallory/shop', fork: true }
+    })
+    const dir = await clone(gh)
+    await runGit(
+      dir,
+      ['fetch', '-q', 'origin', `refs/pull/${number}/head:refs/remotes/pr`],
+      gh.gitAuthHeader()
+    )
+    expect((await runGit(dir, ['rev-parse', 'refs/remotes/pr'])).stdout).toBe(forked)
+  })
+
   test('a push that lost a race is rejected as non-fast-forward', async () => {
     const gh = await emulator()
     const dir = await clone(gh)

@@ -204,9 +204,9 @@ export function pullRequestEvent(gh: GitHubEmulator, number: number) {
       html_url: `${gh.apiUrl}/${gh.owner}/${gh.repo}/pull/${number}`,
       user: { login: pull.user },
       head: {
-        sha: gh.git.branchSha(pull.pull!.head),
+        sha: pull.pull!.headOwner ? pull.pull!.headSha : gh.git.branchSha(pull.pull!.head),
         ref: pull.pull!.head,
-        repo: { full_name: `${gh.owner}/${gh.repo}` }
+        repo: { full_name: `${pull.pull!.headOwner ?? gh.owner}/${gh.repo}` }
       },
       base: { ref: pull.pull!.base }
     },

@@ -131,10 +131,13 @@ export function createHandlers(world: World): Record<string, Handler> {
     const pr = record.pull
     if (!pr || record.state !== 'open') return
     const refs = git.refs()
-    const head = refs.get(`refs/heads/${pr.head}`)
+    const pullRef = `refs/pull/${record.number}/head`
+    // A fork's pushes reach this repository only as refs/pull/N/head.
+    const head = pr.headOwner ? refs.get(pullRef) : refs.get(`refs/heads/${pr.head}`)
     pr.baseSha = refs.get(`refs/heads/${pr.base}`) ?? pr.baseSha
     if (head) {
       pr.headSha = head
+      if (refs.get(pullRef) !== head) git.updateRef(pullRef, head, refs.get(pullRef))
       return
     }
     record.state = 'closed'
@@ -316,6 +319,7 @@ export function createHandlers(world: World): Record<string, Handler> {
         }
       }
       state.issues.set(record.number, record)
+      git.updateRef(`refs/pull/${record.number}/head`, headSha, undefined)
       return { status: 201, body: renderFullPull(record) }
     },
 

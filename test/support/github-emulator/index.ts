@@ -78,6 +78,17 @@ export interface PlantReviewOptions {
   body?: string
 }
 
+export interface ForkPullRequestOptions {
+  /** The fork's owner, who opens the pull request. */
+  user: string
+  /** The branch in the fork. */
+  branch: string
+  /** The head commit; it must already be in this repository (it is kept at refs/pull/N/head). */
+  sha: string
+  base?: string
+  title?: string
+}
+
 export interface GitHubEmulator {
   /** REST API base URL (octokit's baseUrl). */
   apiUrl: string
@@ -101,6 +112,8 @@ export interface GitHubEmulator {
    * for testing that consumers still defend against it.
    */
   plantReview(options: PlantReviewOptions): void
+  /** Opens a pull request from `user`'s fork; returns its number. */
+  openForkPullRequest(options: ForkPullRequestOptions): number
   /** Commits files on a branch directly in the repository, as a push from elsewhere would. */
   commitFiles(
     branch: string,
@@ -440,6 +453,43 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       state.workflowRuns.push(record)
       return record
     },
+    openForkPullRequest({ user, branch, sha, base = defaultBranch, title = branch }) {
+      site.user(user)
+      const baseSha = git.branchSha(base)
+      if (!baseSha) throw new Error(`no branch ${base} in the emulator`)
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+      const number = state.nextNumber()
+      git.updateRef(`refs/pull/${number}/head`, sha, undefined)
+      state.issues.set(number, {
+        number,
+        id: state.nextId('issue') + 1000,
+        title,
+        body: null,
+        state: 'open',
+        stateReason: null,
+        user,
+        labels: [],
+        assignees: [],
+        createdAt: at,
+        updatedAt: at,
+        closedAt: null,
+        pull: {
+          head: branch,
+          headOwner: user,
+          base,
+          headSha: sha,
+          baseSha,
+          draft: false,
+          mergedAt: null,
+          mergedBy: null,
+          mergeCommitSha: null,
+          requestedReviewers: [],
+          requestedTeams: [],
+          maintainerCanModify: false
+        }
+      })
+      return number
+    },
     plantReview(review) {
       const pull = state.issues.get(review.pull)?.pull
       if (!pull) throw new Error(`#${review.pull} is not a pull request in the emulator`)
@@ -450,7 +500,10 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         user: review.user,
         state: review.state ?? 'APPROVED',
         body: review.body ?? '',
-        commitId: review.commitId ?? git.branchSha(pull.head) ?? pull.headSha,
+        commitId:
+          review.commitId ??
+          (pull.headOwner ? pull.headSha : git.branchSha(pull.head)) ??
+          pull.headSha,
         submittedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
       })
     },

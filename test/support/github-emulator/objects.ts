@@ -81,20 +81,22 @@ export function renderPublicUser(site: Site, user: EmulatedUser): Record<string,
   }
 }
 
-export function renderRepository(site: Site): Record<string, unknown> {
-  const fullName = `${site.owner}/${site.repo}`
+/** The repository, or (with `forkOwner`) that owner's fork of it. */
+export function renderRepository(site: Site, forkOwner?: string): Record<string, unknown> {
+  const owner = forkOwner ?? site.owner
+  const fullName = `${owner}/${site.repo}`
   const url = `${site.api}/repos/${fullName}`
   const html = `${site.web}/${fullName}`
   return {
-    id: site.repoId,
-    node_id: nodeId('Repository', site.repoId),
+    id: forkOwner ? site.repoId + 1 : site.repoId,
+    node_id: nodeId('Repository', forkOwner ? site.repoId + 1 : site.repoId),
     name: site.repo,
     full_name: fullName,
-    owner: userByLogin(site, site.owner),
+    owner: userByLogin(site, owner),
     private: false,
     html_url: html,
     description: null,
-    fork: false,
+    fork: forkOwner !== undefined,
     url,
     archive_url: `${url}/{archive_format}{/ref}`,
     assignees_url: `${url}/assignees{/user}`,
@@ -277,12 +279,12 @@ export function renderPull(
   const repository = renderRepository(site)
   const owner = userByLogin(site, site.owner)
   const assignees = issue.assignees.map(login => userByLogin(site, login))
-  const branch = (ref: string, sha: string) => ({
-    label: `${site.owner}:${ref}`,
+  const branch = (ref: string, sha: string, forkOwner?: string) => ({
+    label: `${forkOwner ?? site.owner}:${ref}`,
     ref,
     sha,
-    user: owner,
-    repo: repository
+    user: forkOwner ? userByLogin(site, forkOwner) : owner,
+    repo: forkOwner ? renderRepository(site, forkOwner) : repository
   })
   const rendered: Record<string, unknown> = {
     url,
@@ -315,7 +317,7 @@ export function renderPull(
     assignees,
     requested_reviewers: pull.requestedReviewers.map(login => userByLogin(site, login)),
     requested_teams: pull.requestedTeams.map((slug, index) => renderTeam(site, slug, index + 1)),
-    head: branch(pull.head, pull.headSha),
+    head: branch(pull.head, pull.headSha, pull.headOwner),
     base: branch(pull.base, pull.baseSha),
     _links: {
       self: { href: url },

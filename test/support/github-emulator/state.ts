@@ -13,6 +13,11 @@ export interface EmulatedUser {
 
 export interface PullRecord {
   head: string
+  /**
+   * The login of the fork's owner when the head branch lives in a fork. Its commits are then in
+   * this repository only at refs/pull/N/head, as on GitHub.
+   */
+  headOwner?: string
   base: string
   /** Last known head commit; refreshed from the real ref whenever the branch still exists. */
   headSha: string
