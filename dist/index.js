@@ -58448,6 +58448,7 @@ async function reportHoldOnPullRequest(gh, rollout, pr, decision, outcome, repor
 
 
 
+
 const PR_HEAD = 'refs/remotes/phasegate/pr-head';
 /**
  * The policy check on pull_request and pull_request_review: commit status phasegate/policy on the
@@ -58507,8 +58508,18 @@ async function checkPullRequest(ctx, gh) {
         sha: tip,
         prNumber: pull.number
     };
-    if (!ctx.dryRun)
-        await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description });
+    if (!ctx.dryRun) {
+        try {
+            await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description });
+        }
+        catch (error) {
+            // A pull_request run from a fork gets a read-only token. The verdict still stands: the
+            // job fails when the check fails, so make the job the required check.
+            if (!fromFork || !isRequestError(error) || error.status !== 403)
+                throw error;
+            result.statusNotSet = `the phasegate/policy status could not be set (${error.message}): a pull request from a fork runs with a read-only token, so this job's result is the check`;
+        }
+    }
     await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true });
     return result;
 }
@@ -64312,7 +64323,9 @@ async function run() {
             const lines = result.details.length
                 ? result.details.map(d => `- ${d}`)
                 : ['- no state file changes'];
-            await main_summary(`## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}`);
+            if (result.statusNotSet)
+                warning(result.statusNotSet);
+            await main_summary(`## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`);
             setOutput('decision', result.state);
             setOutput('pr-number', String(result.prNumber));
             if (result.state === 'failure')

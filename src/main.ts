@@ -37,8 +37,9 @@ export async function run(): Promise<void> {
       const lines = result.details.length
         ? result.details.map(d => `- ${d}`)
         : ['- no state file changes']
+      if (result.statusNotSet) core.warning(result.statusNotSet)
       await summary(
-        `## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}`
+        `## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`
       )
       core.setOutput('decision', result.state)
       core.setOutput('pr-number', String(result.prNumber))

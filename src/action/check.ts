@@ -2,6 +2,7 @@ import { decide } from '../engine/decide.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { PhasegateError } from '../errors.js'
 import { observeChecks } from '../github/checks.js'
+import { isRequestError } from '../github/errors.js'
 import { collectApprovals } from '../github/reviews.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
@@ -18,6 +19,8 @@ export interface CheckResult {
   details: string[]
   sha: string
   prNumber: number
+  /** Why the phasegate/policy status could not be set, when it could not (a fork's read-only token). */
+  statusNotSet?: string
 }
 
 const PR_HEAD = 'refs/remotes/phasegate/pr-head'
@@ -91,8 +94,16 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     sha: tip,
     prNumber: pull.number
   }
-  if (!ctx.dryRun)
-    await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description })
+  if (!ctx.dryRun) {
+    try {
+      await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description })
+    } catch (error) {
+      // A pull_request run from a fork gets a read-only token. The verdict still stands: the
+      // job fails when the check fails, so make the job the required check.
+      if (!fromFork || !isRequestError(error) || error.status !== 403) throw error
+      result.statusNotSet = `the phasegate/policy status could not be set (${error.message}): a pull request from a fork runs with a read-only token, so this job's result is the check`
+    }
+  }
   await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true })
   return result
 }

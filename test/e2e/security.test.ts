@@ -5,6 +5,7 @@ import { cloneEmulated, runGit } from '../support/github-emulator/git-client.js'
 import {
   api,
   approve,
+  BOT,
   checkout,
   CHECKOUT_POLICY,
   HEALTHY,
@@ -51,12 +52,13 @@ async function tick(gh: Repo['gh'], workspace: string, hours = 2, token?: string
   return run
 }
 
-async function check(gh: Repo['gh'], workspace: string, pull: number) {
+async function check(gh: Repo['gh'], workspace: string, pull: number, token?: string) {
   return runPhasegate(gh, workspace, {
     now: hoursAfter(3),
     event: 'pull_request',
     inputs: { command: 'check' },
-    payload: pullRequestEvent(gh, pull)
+    payload: pullRequestEvent(gh, pull),
+    ...(token ? { token } : {})
   })
 }
 
@@ -201,6 +203,30 @@ describe('the policy check on hand-written state changes', () => {
     )
     const [status] = await statusesOf(gh, sha)
     expect(status).toMatchObject({ context: 'phasegate/policy', state: 'failure' })
+    // With the read-only token a pull_request run from a fork gets, no status can be set: the
+    // job's failure is the verdict.
+    const readOnly = await check(gh, workspace, number, gh.readOnlyTokenFor(BOT))
+    expect(readOnly.exitCode, readOnly.stdout).toBe(1)
+    expect(readOnly.summary).toContain('a pull request from a fork runs with a read-only token')
+    expect(await statusesOf(gh, sha)).toHaveLength(1)
+  })
+
+  test('a fork PR that leaves state files alone passes with a read-only token', async () => {
+    repo = await startRepo()
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    const dir = await cloneEmulated(gh, 'bob')
+    writeFileSync(join(dir, 'README.md'), '# shop\n\nfrom a fork\n')
+    await runGit(dir, ['commit', '-q', '-am', 'docs'])
+    await runGit(dir, ['push', '-q', 'origin', 'HEAD:refs/heads/tmp-fork'], gh.gitAuthHeader('bob'))
+    const sha = gh.git.branchSha('tmp-fork')!
+    gh.git.deleteRef('refs/heads/tmp-fork')
+    const number = gh.openForkPullRequest({ user: 'mallory', branch: 'docs', sha })
+    const passed = await check(gh, workspace, number, gh.readOnlyTokenFor(BOT))
+    expect(passed.exitCode, passed.stdout).toBe(0)
+    expect(passed.outputs.decision).toBe('success')
+    expect(passed.summary).toContain('no state file changes')
+    expect(passed.stdout).toContain('::warning::the phasegate/policy status could not be set')
   })
 
   test('edited evidence fails, even with the trailers copied', async () => {

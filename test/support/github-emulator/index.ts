@@ -102,6 +102,8 @@ export interface GitHubEmulator {
   state: EmulatorState
   git: GitRepository
   tokenFor(login: string): string
+  /** A token of `login`'s that can only read (403 on writes), like a fork PR's GITHUB_TOKEN. */
+  readOnlyTokenFor(login: string): string
   /** The header that authenticates git over HTTP as `login`, for `git -c http.extraHeader=...`. */
   gitAuthHeader(login?: string): string
   inject(fault: Fault): void
@@ -132,6 +134,8 @@ interface ActiveFault extends Fault {
 }
 
 let contract: ReturnType<typeof loadContract> | undefined
+
+const READ_ONLY_SUFFIX = '_readonly'
 
 function defaultToken(login: string): string {
   return `ghs_${Buffer.from(login).toString('hex')}`
@@ -261,15 +265,23 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
   }
   const handlers = createHandlers({ site, state, git, branchProtected: () => branchProtected })
 
-  function authenticate(header: string | undefined): EmulatedUser | undefined {
-    if (!header) return undefined
+  // Read-only tokens, like the GITHUB_TOKEN of a pull_request run from a fork.
+  const readOnly = new Set<string>()
+  const tokenOf = (header: string): string | undefined => {
     const [scheme, credentials = ''] = header.split(' ', 2)
     if (/^basic$/i.test(scheme ?? '')) {
       const decoded = Buffer.from(credentials, 'base64').toString('utf8')
-      return userByToken.get(decoded.slice(decoded.indexOf(':') + 1))
+      return decoded.slice(decoded.indexOf(':') + 1)
     }
-    if (/^(token|bearer)$/i.test(scheme ?? '')) return userByToken.get(credentials)
+    if (/^(token|bearer)$/i.test(scheme ?? '')) return credentials
     return undefined
+  }
+
+  function authenticate(header: string | undefined): EmulatedUser | undefined {
+    if (!header) return undefined
+    const token = tokenOf(header)
+    const base = token && readOnly.has(token) ? token.slice(0, -READ_ONLY_SUFFIX.length) : token
+    return base === undefined ? undefined : userByToken.get(base)
   }
 
   async function handleApi(
@@ -299,6 +311,18 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
           message: request.headers.authorization ? 'Bad credentials' : 'Requires authentication',
           documentation_url: 'https://docs.github.com/rest',
           status: '401'
+        }
+      })
+      return
+    }
+    const token = tokenOf(request.headers.authorization ?? '')
+    if (token && readOnly.has(token) && method !== 'GET' && method !== 'HEAD') {
+      reply({
+        status: 403,
+        body: {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '403'
         }
       })
       return
@@ -417,6 +441,11 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     state,
     git,
     tokenFor,
+    readOnlyTokenFor(login) {
+      const token = tokenFor(login) + READ_ONLY_SUFFIX
+      readOnly.add(token)
+      return token
+    },
     gitAuthHeader(login = firstUser) {
       const basic = Buffer.from(`x-access-token:${tokenFor(login)}`).toString('base64')
       return `Authorization: Basic ${basic}`
