@@ -53144,7 +53144,16 @@ const policySchema = strictObject({
         .optional(),
     metrics: looseObject({
         provider: schemas_string().min(1).optional(),
-        queries: record(schemas_string(), schemas_string()).optional()
+        queries: record(schemas_string(), schemas_string()).optional(),
+        window: durationSchema
+            .refine(w => !parseDuration(w).ok || /^\d+(ms|s|m|h|d|w)$/.test(String(w)), {
+            message: 'the window goes into queries as written: use a whole number and a unit',
+            params: { hint: 'e.g. 5m, 90s or 1h: PromQL reads no spaces or fractions there' }
+        })
+            .optional()
+            .meta({
+            description: 'The evaluation window, substituted for {{window}} in queries (default 5m): 500ms, 30s, 10m, 24h, 30d, 2w'
+        })
     })
         .optional()
         .meta({ description: "Where metric values come from; other keys are the provider's options" })
@@ -53167,6 +53176,8 @@ class PolicyIssues extends errors_PhasegateError {
     }
 }
 /** The seed's ladder, used unless the policy lists its own under deployment.order. */
+/** The evaluation window ({{window}} in queries) when a policy gives none. */
+const DEFAULT_WINDOW = '5m';
 const SEED_LADDER = [
     'development',
     'staging',
@@ -53346,7 +53357,7 @@ function normalizePolicy(raw, fileStem) {
         seed: rawExperiment.seed ?? experimentName,
         hashVersion: rawExperiment.hash_version ?? 2
     }));
-    const { provider, queries, ...options } = raw.metrics ?? {};
+    const { provider, queries, window, ...options } = raw.metrics ?? {};
     const emergencyContacts = (raw.rollback?.emergency_contacts ?? []).map(c => ({
         ...(c.team ? { team: c.team } : {}),
         ...(c.user ? { user: c.user } : {}),
@@ -53368,7 +53379,12 @@ function normalizePolicy(raw, fileStem) {
             operators: raw.rollback?.operators ?? [],
             sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
         },
-        metrics: { provider: provider ?? 'file', queries: queries ?? {}, options },
+        metrics: {
+            provider: provider ?? 'file',
+            queries: queries ?? {},
+            window: window === undefined ? DEFAULT_WINDOW : String(window),
+            options
+        },
         statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
     };
 }
@@ -55519,6 +55535,7 @@ function writeState(file, state, previousText) {
 
 
 
+
 const DEFAULT_POLICY_DIR = 'policies';
 /** The policy files named, or every *.yaml / *.yml in policies/ at the repository root. */
 function findPolicyFiles(root, cwd, named) {
@@ -55578,7 +55595,7 @@ async function workspace_observe(rollout, state, options) {
         phase: state.phase,
         now: options.now,
         baseDir: rollout.root,
-        window: '5m',
+        window: policy.metrics.window ?? DEFAULT_WINDOW,
         env: options.env ?? process.env
     });
     const failures = sourceFailuresOf(provider);

@@ -6,6 +6,7 @@ import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
 import { createProvider, sourceFailuresOf } from '../metrics/index.js'
 import { loadPolicy } from '../policy/load.js'
+import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { initialState, readState } from '../state/file.js'
 
 /** One rollout: its policy, where it lives, and its state (null before `phasegate init`). */
@@ -95,7 +96,7 @@ export async function observe(
     phase: state.phase,
     now: options.now,
     baseDir: rollout.root,
-    window: '5m',
+    window: policy.metrics.window ?? DEFAULT_WINDOW,
     env: options.env ?? process.env
   })
   const failures = sourceFailuresOf(provider)

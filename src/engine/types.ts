@@ -126,6 +126,8 @@ export interface MetricsConfig {
   provider: string
   /** metric name -> provider-specific query (PromQL, JSON path, ...) */
   queries: Record<string, string>
+  /** The evaluation window, a duration such as "5m": {{window}} in queries (default 5m). */
+  window?: string
   /** Provider-specific settings (path, url, headers, timeout ...), validated by the provider. */
   options: Record<string, unknown>
 }

@@ -34,6 +34,9 @@ export class PolicyIssues extends PhasegateError {
 }
 
 /** The seed's ladder, used unless the policy lists its own under deployment.order. */
+/** The evaluation window ({{window}} in queries) when a policy gives none. */
+export const DEFAULT_WINDOW = '5m'
+
 export const SEED_LADDER = [
   'development',
   'staging',
@@ -256,7 +259,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     })
   )
 
-  const { provider, queries, ...options } = raw.metrics ?? {}
+  const { provider, queries, window, ...options } = raw.metrics ?? {}
   const emergencyContacts: EmergencyContact[] = (raw.rollback?.emergency_contacts ?? []).map(c => ({
     ...(c.team ? { team: c.team } : {}),
     ...(c.user ? { user: c.user } : {}),
@@ -278,7 +281,12 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
       operators: raw.rollback?.operators ?? [],
       sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
     },
-    metrics: { provider: provider ?? 'file', queries: queries ?? {}, options },
+    metrics: {
+      provider: provider ?? 'file',
+      queries: queries ?? {},
+      window: window === undefined ? DEFAULT_WINDOW : String(window),
+      options
+    },
     statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
   }
 }

@@ -191,7 +191,17 @@ export const policySchema = z
     metrics: z
       .looseObject({
         provider: z.string().min(1).optional(),
-        queries: z.record(z.string(), z.string()).optional()
+        queries: z.record(z.string(), z.string()).optional(),
+        window: durationSchema
+          .refine(w => !parseDuration(w).ok || /^\d+(ms|s|m|h|d|w)$/.test(String(w)), {
+            message: 'the window goes into queries as written: use a whole number and a unit',
+            params: { hint: 'e.g. 5m, 90s or 1h: PromQL reads no spaces or fractions there' }
+          })
+          .optional()
+          .meta({
+            description:
+              'The evaluation window, substituted for {{window}} in queries (default 5m): 500ms, 30s, 10m, 24h, 30d, 2w'
+          })
       })
       .optional()
       .meta({ description: "Where metric values come from; other keys are the provider's options" })

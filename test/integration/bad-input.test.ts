@@ -920,6 +920,37 @@ const CASES: BadInput[] = [
     hint: /path/,
     tick: true
   },
+  {
+    name: 'an evaluation window with a fraction',
+    kind: 'policy',
+    text: yaml`
+      # {{window}} goes into PromQL as written, which takes no fractions
+      deployment: {}
+      metrics:
+        provider: file
+        window: 1.5h
+    `,
+    line: 5,
+    col: 11,
+    message: /metrics.window: the window goes into queries as written/,
+    hint: /5m, 90s or 1h/,
+    tick: true
+  },
+  {
+    name: 'an evaluation window that is not a duration',
+    kind: 'policy',
+    text: yaml`
+      # a number alone has no unit
+      deployment: {}
+      metrics:
+        window: 300
+    `,
+    line: 4,
+    col: 11,
+    message: /metrics.window: expected a duration, got number 300/,
+    hint: /500ms, 30s, 10m/,
+    tick: true
+  },
 
   // --- state files (written by phasegate, so damage means someone edited or truncated one) ---
   {

@@ -191,6 +191,30 @@ describe('the prometheus provider against a real Prometheus', () => {
     }
   })
 
+  it("reads over the policy's metrics.window: 10m instead of the default 5m", async () => {
+    const text = scenarioPolicyText(prometheus.url, { window: '10m' })
+    const repo = scenarioRepo(prometheus.url, text)
+    try {
+      writeState(join(repo.root, repo.policy.statePath), canary(SPIKE_START))
+      // Three minutes into the spike, a 10m window holds more of the calm before it than 5m does.
+      const t = SPIKE_START + 3 * MINUTE
+      const [outcome] = await tick({
+        cwd: repo.root,
+        policies: [],
+        now: new Date(t * 1000),
+        dryRun: true,
+        approvedBy: [],
+        checks: []
+      })
+      const alert = outcome!.decision.alerts.find(a => a.metric === 'error_rate')
+      const tenMinutes = expected.errorRate(t, 600)
+      expect(tenMinutes).not.toBeCloseTo(expected.errorRate(t, WINDOW_S), 3)
+      expect(alert?.value).toBeCloseTo(tenMinutes, 12)
+    } finally {
+      rmSync(repo.root, { recursive: true, force: true })
+    }
+  })
+
   it('reports how many requests a value rests on, from the sample queries', async () => {
     const requests = (group: boolean) =>
       `sum(increase(app_requests_total{feature="{{feature}}"${group ? ',group="{{group}}"' : ''}}[{{window}}]))`

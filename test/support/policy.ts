@@ -55,7 +55,10 @@ export function scenarioPolicyText(
 }
 
 /** A git repository holding the scenario policy under policies/, for tick(). */
-export function scenarioRepo(url: string): { root: string; policy: Policy } {
-  const root = tempRepo({ 'policies/production_deployment.yaml': scenarioPolicyText(url) })
+export function scenarioRepo(
+  url: string,
+  text = scenarioPolicyText(url)
+): { root: string; policy: Policy } {
+  const root = tempRepo({ 'policies/production_deployment.yaml': text })
   return { root, policy: loadPolicy(join(root, 'policies/production_deployment.yaml')) }
 }
