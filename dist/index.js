@@ -42245,7 +42245,7 @@ function exportVariable(name, val) {
  * ```
  */
 function core_setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -57235,7 +57235,7 @@ async function analyzeRolloutExperiment(rollout, experiment, options) {
             now: options.now,
             baseDir: rollout.root,
             window: experimentWindow(experiment, options.now, startedAt),
-            env: process.env
+            env: options.env ?? process.env
         });
     return analyzeExperiment(experiment, data, {
         policy,
@@ -58185,9 +58185,17 @@ async function tickFeature(ctx, gh, base, rollout) {
     const approvals = pr && branchFits ? await collectApprovals(client, repo, pr, rollouts_approversOf(phase)) : [];
     const tests = testsOf(rollout, state);
     const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : [];
-    const observations = await workspace_observe(rollout, state, { now: ctx.now, approvals, checks });
+    const observations = await workspace_observe(rollout, state, {
+        now: ctx.now,
+        approvals,
+        checks,
+        env: ctx.metricsEnv
+    });
     const decision = decide_decide(policy, state, observations, ctx.now);
-    const experiments = await analyzeEnabledExperiments(rollout, { now: ctx.now });
+    const experiments = await analyzeEnabledExperiments(rollout, {
+        now: ctx.now,
+        env: ctx.metricsEnv
+    });
     const outcome = {
         policy,
         state,
@@ -58504,7 +58512,12 @@ async function checkPullRequest(ctx, gh) {
         }, rollouts_approversOf(phase));
         const tests = testsOf(rollout, state);
         const checks = tests.length && landed ? await observeChecks(gh.client, gh.repo, landed.sha, tests) : [];
-        const observations = await workspace_observe(rollout, state, { now: ctx.now, approvals, checks });
+        const observations = await workspace_observe(rollout, state, {
+            now: ctx.now,
+            approvals,
+            checks,
+            env: ctx.metricsEnv
+        });
         const decision = decide_decide(rollout.policy, state, observations, ctx.now);
         const verdict = await judgeBranch(root, base, rollout, tip, decision);
         const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`;
@@ -58570,6 +58583,32 @@ function dispatchInput(payload, name) {
     const value = payload.inputs?.[name];
     return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
+/**
+ * The `metrics-secrets` input: NAME=value lines that a policy's bearer_token_env, basic_auth and
+ * headers refer to by NAME, as they would to the step's `env:`. Values are masked in the log and
+ * never repeated in a message. An empty value (a secret that is not set, as in runs from forks)
+ * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
+ */
+function parseMetricsSecrets(text) {
+    const secrets = {};
+    for (const [index, raw] of text.split(/\r?\n/).entries()) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new errors_PhasegateError(`input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
+                hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
+            });
+        const value = line.slice(eq + 1).trim();
+        if (!value)
+            continue;
+        core_setSecret(value);
+        secrets[name] = value;
+    }
+    return secrets;
+}
 function readContext(env = process.env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
     const [owner, repo] = repository.split('/');
@@ -58605,7 +58644,8 @@ function readContext(env = process.env) {
             .filter(Boolean),
         ...(feature ? { feature } : {}),
         reason: dispatchInput(payload, 'reason') ?? getInput('reason'),
-        mode
+        mode,
+        metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) }
     };
 }
 
@@ -58875,7 +58915,8 @@ async function dispatchRollback(ctx, gh) {
     const observations = await workspace_observe(rollout, rollout.state, {
         now: ctx.now,
         approvals: [],
-        checks: []
+        checks: [],
+        env: ctx.metricsEnv
     });
     const held = decide_decide(policy, rollout.state, observations, ctx.now);
     return {

@@ -72,7 +72,12 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     const tests = testsOf(rollout, state)
     const checks =
       tests.length && landed ? await observeChecks(gh.client, gh.repo, landed.sha, tests) : []
-    const observations = await observe(rollout, state, { now: ctx.now, approvals, checks })
+    const observations = await observe(rollout, state, {
+      now: ctx.now,
+      approvals,
+      checks,
+      env: ctx.metricsEnv
+    })
     const decision = decide(rollout.policy, state, observations, ctx.now)
     const verdict = await judgeBranch(root, base, rollout, tip, decision)
     const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`

@@ -20,6 +20,11 @@ export interface ActionContext {
   feature?: string
   reason: string
   mode: 'emergency' | 'graceful'
+  /**
+   * The environment metrics providers read credentials from: the process's, plus the
+   * `metrics-secrets` input's NAME=value lines (masked in the log).
+   */
+  metricsEnv: Record<string, string | undefined>
 }
 
 export interface EventPayload {
@@ -62,6 +67,34 @@ function dispatchInput(payload: EventPayload, name: string): string | undefined 
   return typeof value === 'string' && value.trim() ? value.trim() : undefined
 }
 
+/**
+ * The `metrics-secrets` input: NAME=value lines that a policy's bearer_token_env, basic_auth and
+ * headers refer to by NAME, as they would to the step's `env:`. Values are masked in the log and
+ * never repeated in a message. An empty value (a secret that is not set, as in runs from forks)
+ * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
+ */
+export function parseMetricsSecrets(text: string): Record<string, string> {
+  const secrets: Record<string, string> = {}
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    const eq = line.indexOf('=')
+    const name = eq > 0 ? line.slice(0, eq).trim() : ''
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new PhasegateError(
+        `input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`,
+        {
+          hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
+        }
+      )
+    const value = line.slice(eq + 1).trim()
+    if (!value) continue
+    core.setSecret(value)
+    secrets[name] = value
+  }
+  return secrets
+}
+
 export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext {
   const repository = env.GITHUB_REPOSITORY ?? ''
   const [owner, repo] = repository.split('/')
@@ -98,6 +131,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
       .filter(Boolean),
     ...(feature ? { feature } : {}),
     reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
-    mode
+    mode,
+    metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) }
   }
 }

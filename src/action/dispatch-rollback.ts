@@ -151,7 +151,8 @@ export async function dispatchRollback(
   const observations = await observe(rollout, rollout.state!, {
     now: ctx.now,
     approvals: [],
-    checks: []
+    checks: [],
+    env: ctx.metricsEnv
   })
   const held = decide(policy, rollout.state!, observations, ctx.now)
   return {

@@ -129,9 +129,17 @@ async function tickFeature(
     pr && branchFits ? await collectApprovals(client, repo, pr, approversOf(phase)) : []
   const tests = testsOf(rollout, state)
   const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : []
-  const observations = await observe(rollout, state, { now: ctx.now, approvals, checks })
+  const observations = await observe(rollout, state, {
+    now: ctx.now,
+    approvals,
+    checks,
+    env: ctx.metricsEnv
+  })
   const decision = decide(policy, state, observations, ctx.now)
-  const experiments = await analyzeEnabledExperiments(rollout, { now: ctx.now })
+  const experiments = await analyzeEnabledExperiments(rollout, {
+    now: ctx.now,
+    env: ctx.metricsEnv
+  })
   const outcome: FeatureOutcome = {
     policy,
     state,

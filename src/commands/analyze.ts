@@ -54,7 +54,14 @@ export async function analyze(
 export async function analyzeRolloutExperiment(
   rollout: Rollout,
   experiment: Experiment,
-  options: { now: Date; results?: string; metricsFile?: string; fixedHorizon?: boolean }
+  options: {
+    now: Date
+    results?: string
+    metricsFile?: string
+    fixedHorizon?: boolean
+    /** Where metrics credentials are read from (default: the process environment). */
+    env?: Record<string, string | undefined>
+  }
 ): Promise<ExperimentAnalysis> {
   const { policy } = rollout
   // Only a real state file knows when the experiment started; a fresh one would say "now".
@@ -78,7 +85,7 @@ export async function analyzeRolloutExperiment(
           now: options.now,
           baseDir: rollout.root,
           window: experimentWindow(experiment, options.now, startedAt),
-          env: process.env
+          env: options.env ?? process.env
         }
       )
   return analyzeExperiment(experiment, data, {
@@ -93,7 +100,7 @@ export async function analyzeRolloutExperiment(
 /** Every enabled experiment of a rollout, as status, the job summary and the advance PR show them. */
 export async function analyzeEnabledExperiments(
   rollout: Rollout,
-  options: { now: Date; metricsFile?: string }
+  options: { now: Date; metricsFile?: string; env?: Record<string, string | undefined> }
 ): Promise<ExperimentAnalysis[]> {
   const analyses: ExperimentAnalysis[] = []
   for (const experiment of rollout.policy.experiments.filter(e => e.enabled)) {

@@ -1,15 +1,18 @@
 import { afterEach, describe, expect, test } from 'vitest'
+import { sendJson, startServer } from '../support/http-server.js'
 import { parsePolicyText } from '../../src/policy/load.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import {
   api,
   approve,
   checkout,
+  CHECKOUT_POLICY,
   HEALTHY,
   hoursAfter,
   openPulls,
   runPhasegate,
   searchFiles,
+  seedFiles,
   startRepo,
   stateOnMain,
   writeMetrics,
@@ -230,5 +233,47 @@ deployment:
     expect(issue()).toHaveLength(1)
     expect(issue()[0]!.state).toBe('closed')
     expect(recovered.summary).toContain('closed: error_rate recovered')
+  })
+})
+
+describe('metrics credentials', () => {
+  test('the metrics-secrets input gives the policy its bearer token, masked in the log', async () => {
+    const token = 's3cret-prom-token'
+    const prometheus = await startServer(({ headers }, response) =>
+      headers.authorization === `Bearer ${token}`
+        ? sendJson(response, 200, {
+            status: 'success',
+            data: { resultType: 'vector', result: [{ metric: {}, value: [0, '0.001'] }] }
+          })
+        : sendJson(response, 401, { status: 'error', error: 'unauthorized' })
+    )
+    try {
+      const policy = CHECKOUT_POLICY.replace(
+        'rollback:',
+        `metrics:\n  provider: prometheus\n  url: ${prometheus.url}\n  bearer_token_env: PROM_TOKEN\n  queries:\n    error_rate: sum(rate(errors_total[{{window}}]))\nrollback:`
+      )
+      repo = await startRepo({ files: seedFiles(policy) })
+      const { gh } = repo
+      const workspace = await checkout(gh)
+      const missing = await runPhasegate(gh, workspace, { now: hoursAfter(1) })
+      expect(missing.exitCode).toBe(1)
+      expect(missing.stdout).toContain('environment variable PROM_TOKEN is not set')
+      expect(openPulls(gh)).toHaveLength(0)
+      const run = await runPhasegate(gh, workspace, {
+        now: hoursAfter(1),
+        inputs: { 'metrics-secrets': `# the Prometheus token\nPROM_TOKEN=${token}\n` }
+      })
+      expect(run.exitCode, run.stdout).toBe(0)
+      expect(run.stdout).toContain(`::add-mask::${token}`)
+      expect(run.outputs.decision).toBe('hold')
+      expect(openPulls(gh)).toHaveLength(1)
+      expect(run.summary).toContain('error_rate')
+      expect(run.summary).not.toContain(token)
+      expect(prometheus.received.every(r => r.headers.authorization === `Bearer ${token}`)).toBe(
+        true
+      )
+    } finally {
+      await prometheus.close()
+    }
   })
 })

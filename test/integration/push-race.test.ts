@@ -83,7 +83,8 @@ describe('concurrent runs and a human push', () => {
           dryRun: false,
           policies: [],
           reason: '',
-          mode: 'emergency'
+          mode: 'emergency',
+          metricsEnv: {}
         }
         return tickOnGitHub(ctx, { client, repo: ctx.repo })
       }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { oncallMentions } from '../../../src/action/alerts.js'
+import { parseMetricsSecrets } from '../../../src/action/context.js'
 import { featuresFromAlert } from '../../../src/action/repository-dispatch.js'
 import { deployedState, expandPolicyGlobs } from '../../../src/action/rollouts.js'
 import { at, seedPolicy, state } from '../../support/policies.js'
@@ -88,5 +89,29 @@ describe('when a phase was entered', () => {
       at(0).toISOString()
     )
     expect(deployedState(rollout, at(10), undefined).enteredAt).toBe(at(0).toISOString())
+  })
+})
+
+describe('the metrics-secrets input', () => {
+  it('reads NAME=value lines, skipping comments, blank lines and unset (empty) secrets', () => {
+    expect(
+      parseMetricsSecrets(
+        '# Prometheus\nPROM_TOKEN=abc=def\n\n  GRAFANA_USER = 12345 \nFROM_A_FORK=\n'
+      )
+    ).toEqual({ PROM_TOKEN: 'abc=def', GRAFANA_USER: '12345' })
+    expect(parseMetricsSecrets('')).toEqual({})
+  })
+
+  it('refuses a line that is not NAME=value, without repeating the line (it may hold a secret)', () => {
+    for (const bad of ['just-a-token-value', '=s3cret', '9LIVES=s3cret', 'MY-TOKEN=s3cret']) {
+      let message = ''
+      try {
+        parseMetricsSecrets(`OK=1\n${bad}`)
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toMatch(/^input metrics-secrets, line 2: expected NAME=value/)
+      expect(message).not.toContain(bad)
+    }
   })
 })
