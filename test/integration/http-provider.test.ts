@@ -1,12 +1,14 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PhasegateError } from '../../src/errors.js'
 import type { MetricsConfig } from '../../src/engine/types.js'
 import { createProvider } from '../../src/metrics/index.js'
 import type { MetricRequest, ReadContext } from '../../src/metrics/provider.js'
+import { parsePolicyText } from '../../src/policy/load.js'
 import { sendJson, startServer, type TestServer } from '../support/http-server.js'
 
 // The http provider against a JSON server on 127.0.0.1 that answers in the shapes of Datadog's
-// metrics query API and New Relic's NerdGraph, configured as docs/metrics.md shows.
+// metrics query API and New Relic's NerdGraph, configured exactly as the README shows.
 
 const NOW = new Date('2026-01-05T03:00:00Z')
 const NOW_S = NOW.getTime() / 1000
@@ -47,52 +49,36 @@ afterAll(async () => {
   await server?.close()
 })
 
-function datadog(): MetricsConfig {
-  return {
-    provider: 'http',
-    queries: {
-      error_rate:
-        'sum:trace.http.request.errors{service:{{feature}}}.as_count() / sum:trace.http.request.hits{service:{{feature}}}.as_count()'
-    },
-    options: {
-      url: `${server.url}/api/v1/query?from={{from}}&to={{to}}&query={{query}}`,
-      headers: { 'DD-API-KEY': { env: 'DD_API_KEY' }, 'DD-APPLICATION-KEY': { env: 'DD_APP_KEY' } },
-      value_path: '$.series[0].pointlist[-1][1]',
-      series_path: '$.series[0].pointlist',
-      series_time_unit: 'ms',
-      group_queries: {
-        error_rate:
-          'sum:trace.http.request.errors{service:{{feature}},version:{{group}}}.as_count() / sum:trace.http.request.hits{service:{{feature}},version:{{group}}}.as_count()'
-      }
-    }
-  }
+// The README's examples, as written there, pointed at this test server instead of the vendors'.
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+const DOCS = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8')
+
+/** The first yaml block after the heading. */
+function yamlBlock(markdown: string, heading: string): string {
+  const at = markdown.indexOf(`### ${heading}`)
+  const block = at < 0 ? null : /```yaml\n([\s\S]*?)```/.exec(markdown.slice(at))
+  if (!block) throw new Error(`no yaml block under "### ${heading}"`)
+  return block[1]!
 }
 
-function newRelic(): MetricsConfig {
-  return {
-    provider: 'http',
-    queries: {},
-    options: {
-      url: `${server.url}/graphql`,
-      method: 'POST',
-      headers: { 'API-Key': { env: 'NEW_RELIC_API_KEY' } },
-      body: {
-        query:
-          'query($nrql: Nrql!) { actor { account(id: 1234567) { nrql(query: $nrql) { results } } } }',
-        variables: { nrql: '{{query}}' }
-      },
-      value_path: '$.data.actor.account.nrql.results[0].value',
-      group_queries: {
-        response_time:
-          "SELECT average(duration) * 1000 AS value FROM Transaction WHERE appName = '{{feature}}' AND variant = '{{group}}' SINCE 5 minutes AGO"
-      }
-    }
-  }
+function readmeExample(heading: string, host: string): MetricsConfig {
+  const block = yamlBlock(README, heading)
+  const text = `feature: checkout\ndeployment: {}\n${block.replaceAll(host, server.url)}`
+  return parsePolicyText(text, 'checkout.yaml').metrics
 }
+
+const datadog = () => readmeExample('Datadog (http provider)', 'https://api.datadoghq.com')
+const newRelic = () => readmeExample('New Relic (http provider)', 'https://api.newrelic.com')
 
 const ddEnv = { DD_API_KEY: 'dd-key', DD_APP_KEY: 'dd-app' }
 
 describe('http provider', () => {
+  it('is documented in docs/metrics.md with the same examples as the README', () => {
+    expect(yamlBlock(DOCS, 'Datadog')).toBe(yamlBlock(README, 'Datadog (http provider)'))
+    expect(yamlBlock(DOCS, 'New Relic')).toBe(yamlBlock(README, 'New Relic (http provider)'))
+  })
+
   it('reads a Datadog-style answer: query in the URL, keys from the environment, last point', async () => {
     const provider = createProvider(datadog())
     const readings = await provider.read(
