@@ -54955,7 +54955,17 @@ async function flush(waiters) {
     const chunks = alone.map(group => [group]);
     for (let i = 0; i < combinable.length; i += size)
         chunks.push(combinable.slice(i, i + size));
-    await Promise.all(chunks.map(chunk => (chunk.length === 1 ? sendAlone(chunk[0]) : sendCombined(chunk))));
+    await Promise.all(chunks.map(async (chunk) => {
+        try {
+            await (chunk.length === 1 ? sendAlone(chunk[0]) : sendCombined(chunk));
+        }
+        catch (error) {
+            // Never leave a reading waiting: a bug here is no data with its reason, not a hang.
+            const reason = `failed unexpectedly (${error.message})`;
+            for (const waiter of chunk.flat())
+                waiter.resolve({ ok: false, reason });
+        }
+    }));
 }
 function healthsOf(waiters) {
     return waiters.map(w => w.query.connection.health);

@@ -83,7 +83,15 @@ async function flush(waiters: Waiter[]): Promise<void> {
   const chunks: Waiter[][][] = alone.map(group => [group])
   for (let i = 0; i < combinable.length; i += size) chunks.push(combinable.slice(i, i + size))
   await Promise.all(
-    chunks.map(chunk => (chunk.length === 1 ? sendAlone(chunk[0]!) : sendCombined(chunk)))
+    chunks.map(async chunk => {
+      try {
+        await (chunk.length === 1 ? sendAlone(chunk[0]!) : sendCombined(chunk))
+      } catch (error) {
+        // Never leave a reading waiting: a bug here is no data with its reason, not a hang.
+        const reason = `failed unexpectedly (${(error as Error).message})`
+        for (const waiter of chunk.flat()) waiter.resolve({ ok: false, reason })
+      }
+    })
   )
 }
 
