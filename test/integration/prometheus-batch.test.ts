@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requiredReadings } from '../../src/engine/requests.js'
 import type { MetricReading, MetricsConfig, Policy } from '../../src/engine/types.js'
@@ -144,6 +145,57 @@ describe('combined Prometheus queries', () => {
       expect(readings[0]!.reason).toMatch(/empty result/)
       expect(readings[1]!.value).toBe(0)
     }
+  })
+})
+
+describe('combining never changes a reading (property)', () => {
+  // Queries of every kind a policy may hold: values, scalars, errors, empty and multi-series
+  // results, range-only metrics, comments, brackets and commas inside strings, and ones that cannot
+  // be combined at all.
+  const POOL: Record<string, string> = {
+    rate: 'sum(rate(app_requests_total[{{window}}]))',
+    ratio:
+      'sum(rate(app_request_errors_total{feature="{{feature}}"}[{{window}}])) / sum(rate(app_requests_total{feature="{{feature}}"}[{{window}}]))',
+    by_group: 'sum by (group) (rate(app_requests_total[{{window}}]))',
+    scalar: 'scalar(sum(app_up))',
+    literal: '42',
+    wrong_type: 'sum(rate(app_requests_total))',
+    parse_error: 'sum(app_up',
+    comma: 'app_up, "x"',
+    empty: 'sum(app_no_such_metric)',
+    nan: 'sum(app_up) * (0/0)',
+    inf: 'sum(app_up) / 0',
+    commented: 'avg(app_accuracy_ratio) # a ) , " comment',
+    in_string: 'count(label_replace(app_up, "x", "),(", "", ""))',
+    regex: 'sum(app_up{group=~"contr.*|treat(ment)"})'
+  }
+  const names = Object.keys(POOL)
+  const config = (batchSize: number): MetricsConfig => ({
+    provider: 'prometheus',
+    queries: POOL,
+    options: { url: proxy.url, batch_size: batchSize }
+  })
+  const request = fc.record({
+    metric: fc.constantFrom(...names),
+    range: fc.boolean()
+  })
+
+  it('reads any mix of queries, repeated or not, in any batch size as it reads each alone', async () => {
+    const at = SPIKE_START + 5 * 60
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(request, { minLength: 1, maxLength: 24 }),
+        fc.integer({ min: 2, max: 8 }),
+        async (picked, batchSize) => {
+          const requests = picked.map(({ metric, range }) =>
+            range ? { metric, rangeMs: 10 * 60_000 } : { metric }
+          )
+          const alone = await read(config(1), requests, at)
+          expect(await read(config(batchSize), requests, at)).toEqual(alone)
+        }
+      ),
+      { numRuns: 40 }
+    )
   })
 })
 
