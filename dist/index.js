@@ -58155,9 +58155,16 @@ async function tickOnGitHub(ctx, gh) {
     const root = ctx.workspace;
     const base = await remoteDefaultBranch(root);
     await syncWithRemote(root, base);
-    const outcomes = [];
+    // What each feature stands on comes from git and GitHub, one feature at a time (they share the
+    // checkout). Then every feature's metrics are read at once, so all the run's queries go out
+    // together and are combined per metrics server; then each feature is acted on in turn.
+    const prepared = [];
     for (const rollout of await selectRollouts(root, ctx.policies, ctx.feature))
-        outcomes.push(await tickFeature(ctx, gh, base, rollout));
+        prepared.push(await prepareFeature(ctx, gh, base, rollout));
+    const observed = await Promise.all(prepared.map(feature => observeFeature(ctx, feature)));
+    const outcomes = [];
+    for (const feature of observed)
+        outcomes.push(await actOnFeature(ctx, gh, base, feature));
     return outcomes;
 }
 /**
@@ -58183,7 +58190,7 @@ async function advanceBranchFits(root, base, rollout, state) {
     });
     return atParent.code === 0 && onBase.code === 0 && atParent.stdout === onBase.stdout;
 }
-async function tickFeature(ctx, gh, base, rollout) {
+async function prepareFeature(ctx, gh, base, rollout) {
     const { client, repo } = gh;
     const root = ctx.workspace;
     const { policy } = rollout;
@@ -58195,17 +58202,22 @@ async function tickFeature(ctx, gh, base, rollout) {
     const approvals = pr && branchFits ? await collectApprovals(client, repo, pr, rollouts_approversOf(phase)) : [];
     const tests = testsOf(rollout, state);
     const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : [];
-    const observations = await workspace_observe(rollout, state, {
-        now: ctx.now,
-        approvals,
-        checks,
-        env: ctx.metricsEnv
-    });
-    const decision = decide_decide(policy, state, observations, ctx.now);
-    const experiments = await analyzeEnabledExperiments(rollout, {
-        now: ctx.now,
-        env: ctx.metricsEnv
-    });
+    return { rollout, state, pr, branchFits, approvals, checks };
+}
+async function observeFeature(ctx, feature) {
+    const { rollout, state, approvals, checks } = feature;
+    const [observations, experiments] = await Promise.all([
+        workspace_observe(rollout, state, { now: ctx.now, approvals, checks, env: ctx.metricsEnv }),
+        analyzeEnabledExperiments(rollout, { now: ctx.now, env: ctx.metricsEnv })
+    ]);
+    const decision = decide_decide(rollout.policy, state, observations, ctx.now);
+    return { ...feature, observations, decision, experiments };
+}
+async function actOnFeature(ctx, gh, base, feature) {
+    const { client, repo } = gh;
+    const root = ctx.workspace;
+    const { rollout, state, pr, branchFits, observations, decision, experiments } = feature;
+    const { policy } = rollout;
     const outcome = {
         policy,
         state,

@@ -4,7 +4,16 @@ import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { decide } from '../engine/decide.js'
 import { nextPhase, phaseNamed } from '../engine/ladder.js'
-import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
+import type {
+  Approval,
+  CheckObservation,
+  Decision,
+  MetricReading,
+  Observations,
+  Policy,
+  State,
+  Transition
+} from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { observeChecks } from '../github/checks.js'
 import { isRequestError } from '../github/errors.js'
@@ -75,9 +84,15 @@ export async function tickOnGitHub(ctx: ActionContext, gh: GitHubSide): Promise<
   const root = ctx.workspace
   const base = await remoteDefaultBranch(root)
   await syncWithRemote(root, base)
-  const outcomes: FeatureOutcome[] = []
+  // What each feature stands on comes from git and GitHub, one feature at a time (they share the
+  // checkout). Then every feature's metrics are read at once, so all the run's queries go out
+  // together and are combined per metrics server; then each feature is acted on in turn.
+  const prepared: PreparedFeature[] = []
   for (const rollout of await selectRollouts(root, ctx.policies, ctx.feature))
-    outcomes.push(await tickFeature(ctx, gh, base, rollout))
+    prepared.push(await prepareFeature(ctx, gh, base, rollout))
+  const observed = await Promise.all(prepared.map(feature => observeFeature(ctx, feature)))
+  const outcomes: FeatureOutcome[] = []
+  for (const feature of observed) outcomes.push(await actOnFeature(ctx, gh, base, feature))
   return outcomes
 }
 
@@ -111,12 +126,22 @@ async function advanceBranchFits(
   return atParent.code === 0 && onBase.code === 0 && atParent.stdout === onBase.stdout
 }
 
-async function tickFeature(
+/** A feature's standing before its metrics are read: state, advance PR, approvals, checks. */
+interface PreparedFeature {
+  rollout: Rollout
+  state: State
+  pr: OpenPullRequest | undefined
+  branchFits: boolean
+  approvals: Approval[]
+  checks: CheckObservation[]
+}
+
+async function prepareFeature(
   ctx: ActionContext,
   gh: GitHubSide,
   base: string,
   rollout: Rollout
-): Promise<FeatureOutcome> {
+): Promise<PreparedFeature> {
   const { client, repo } = gh
   const root = ctx.workspace
   const { policy } = rollout
@@ -129,17 +154,38 @@ async function tickFeature(
     pr && branchFits ? await collectApprovals(client, repo, pr, approversOf(phase)) : []
   const tests = testsOf(rollout, state)
   const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : []
-  const observations = await observe(rollout, state, {
-    now: ctx.now,
-    approvals,
-    checks,
-    env: ctx.metricsEnv
-  })
-  const decision = decide(policy, state, observations, ctx.now)
-  const experiments = await analyzeEnabledExperiments(rollout, {
-    now: ctx.now,
-    env: ctx.metricsEnv
-  })
+  return { rollout, state, pr, branchFits, approvals, checks }
+}
+
+type ObservedFeature = PreparedFeature & {
+  observations: Observations
+  decision: Decision
+  experiments: ExperimentAnalysis[]
+}
+
+async function observeFeature(
+  ctx: ActionContext,
+  feature: PreparedFeature
+): Promise<ObservedFeature> {
+  const { rollout, state, approvals, checks } = feature
+  const [observations, experiments] = await Promise.all([
+    observe(rollout, state, { now: ctx.now, approvals, checks, env: ctx.metricsEnv }),
+    analyzeEnabledExperiments(rollout, { now: ctx.now, env: ctx.metricsEnv })
+  ])
+  const decision = decide(rollout.policy, state, observations, ctx.now)
+  return { ...feature, observations, decision, experiments }
+}
+
+async function actOnFeature(
+  ctx: ActionContext,
+  gh: GitHubSide,
+  base: string,
+  feature: ObservedFeature
+): Promise<FeatureOutcome> {
+  const { client, repo } = gh
+  const root = ctx.workspace
+  const { rollout, state, pr, branchFits, observations, decision, experiments } = feature
+  const { policy } = rollout
   const outcome: FeatureOutcome = {
     policy,
     state,

@@ -24,13 +24,20 @@ export interface StatusReport {
 export async function status(
   options: Omit<TickOptions, 'dryRun'>
 ): Promise<Array<{ report: StatusReport; policy: Policy; state: State }>> {
+  const outcomes = await evaluateAll(options)
+  // Every experiment's reads go out at once, as the tick's do.
+  const analyses = await Promise.all(
+    outcomes.map(({ rollout }) =>
+      analyzeEnabledExperiments(rollout, {
+        now: options.now,
+        ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+      })
+    )
+  )
   const results = []
-  for (const { rollout, state, decision } of await evaluateAll(options)) {
+  for (const [index, { rollout, state, decision }] of outcomes.entries()) {
     const phase = phaseNamed(rollout.policy, state.phase)
-    const experiments = await analyzeEnabledExperiments(rollout, {
-      now: options.now,
-      ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
-    })
+    const experiments = analyses[index]!
     results.push({
       policy: rollout.policy,
       state,

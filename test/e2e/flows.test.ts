@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest'
-import { sendJson, startServer } from '../support/http-server.js'
+import { sendJson, startCutoffProxy, startServer } from '../support/http-server.js'
+import { startPrometheus } from '../support/prometheus.js'
+import { openMetrics } from '../support/scenario.js'
 import { parsePolicyText } from '../../src/policy/load.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import {
@@ -274,6 +276,39 @@ describe('metrics credentials', () => {
       )
     } finally {
       await prometheus.close()
+    }
+  })
+})
+
+describe('one tick, many policies', () => {
+  test("reads every policy's metrics together: one combined request to Prometheus", async () => {
+    const prometheus = await startPrometheus(openMetrics())
+    // A transparent proxy, to count what reaches Prometheus.
+    const proxy = await startCutoffProxy(prometheus.url, Infinity, async () => {})
+    try {
+      const files: Record<string, string> = {}
+      for (const [i, feature] of ['alpha', 'beta', 'gamma'].entries()) {
+        const policy = CHECKOUT_POLICY.replace('feature: checkout', `feature: ${feature}`).replace(
+          'rollback:',
+          `metrics:\n  provider: prometheus\n  url: ${proxy.url}\n  queries:\n    error_rate: vector(0.00${i + 1})\nrollback:`
+        )
+        Object.assign(files, seedFiles(policy))
+      }
+      repo = await startRepo({ files })
+      const { gh } = repo
+      const workspace = await checkout(gh)
+      const run = await runPhasegate(gh, workspace, { now: hoursAfter(1) })
+      expect(run.exitCode, run.stdout).toBe(0)
+      // Each feature is held for approval with its own advance PR, its error rate read...
+      expect(openPulls(gh)).toHaveLength(3)
+      for (const value of ['0.001', '0.002', '0.003']) expect(run.summary).toContain(value)
+      // ... and the three queries went to Prometheus as one request.
+      const queries = proxy.received.filter(r => r.url.startsWith('/api/v1/query'))
+      expect(queries).toHaveLength(1)
+      expect(new URLSearchParams(queries[0]!.body).get('query')).toContain('phasegate_query')
+    } finally {
+      await proxy.close()
+      await prometheus.remove()
     }
   })
 })
