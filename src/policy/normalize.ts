@@ -33,10 +33,10 @@ export class PolicyIssues extends PhasegateError {
   }
 }
 
-/** The seed's ladder, used unless the policy lists its own under deployment.order. */
 /** The evaluation window ({{window}} in queries) when a policy gives none. */
 export const DEFAULT_WINDOW = '5m'
 
+/** The seed's ladder, used unless the policy lists its own under deployment.order. */
 export const SEED_LADDER = [
   'development',
   'staging',
