@@ -1,6 +1,6 @@
 import { evaluateAlerts } from './alerts.js'
 import { evaluateGate, validApprovers } from './gates.js'
-import { nextPhase, phaseIndex, phaseNamed, previousPhase } from './ladder.js'
+import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
 import { findReading } from './readings.js'
 import { evaluateTrend } from './trends.js'
 import { evaluateTriggers } from './triggers.js'
@@ -121,10 +121,4 @@ function transition(
   evidence: Evidence[]
 ): Transition {
   return { kind, from, to, at: now.toISOString(), reason, approvers, evidence }
-}
-
-/** True when `decision` moves the rollout at most one rung, as every transition must. */
-export function isOneStep(policy: Policy, decision: Pick<Decision, 'phase' | 'target'>): boolean {
-  if (decision.target === undefined) return true
-  return Math.abs(phaseIndex(policy, decision.target) - phaseIndex(policy, decision.phase)) === 1
 }

@@ -1,4 +1,4 @@
-export { decide, isOneStep } from './decide.js'
+export { decide } from './decide.js'
 export { evaluateAlerts, severityOf } from './alerts.js'
 export { evaluateGate, approvalRejection } from './gates.js'
 export { evaluateTriggers, metricTriggers } from './triggers.js'

@@ -53,12 +53,11 @@ export function heldFor(
     return { held: false, reason: `no range data covering the last ${forMs / 60000}m` }
   const step = series.length > 1 ? series[1]![0] - series[0]![0] : 0
   const covered = inWindow[0]![0] <= start + Math.max(step, 1)
-  const allBreach = inWindow.every(([, v]) => Number.isFinite(v) && breaches(v))
-  if (!allBreach) {
-    const firstOk = inWindow.filter(([, v]) => !(Number.isFinite(v) && breaches(v))).pop()!
+  const lastOk = inWindow.findLast(([, v]) => !(Number.isFinite(v) && breaches(v)))
+  if (lastOk) {
     return {
       held: false,
-      reason: `not sustained: within the window it was ${firstOk[1]} at ${new Date(firstOk[0] * 1000).toISOString()}`
+      reason: `not sustained: within the window it was ${lastOk[1]} at ${new Date(lastOk[0] * 1000).toISOString()}`
     }
   }
   if (!covered)

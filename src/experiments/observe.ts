@@ -1,4 +1,5 @@
 import type { Experiment } from '../engine/types.js'
+import { findReading } from '../engine/readings.js'
 import { PhasegateError } from '../errors.js'
 import type { MetricsProvider, ReadContext } from '../metrics/provider.js'
 import type { GroupStatistic } from '../stats/tests.js'
@@ -29,18 +30,16 @@ export async function readGroupStatistics(
     ])
   )
   const readings = await provider.read(requests, context)
-  const find = (metric: string, group: string) =>
-    readings.find(r => r.metric === metric && r.group === group)
   const users: Record<string, number> = {}
   const metrics: Record<string, Record<string, GroupStatistic>> = {}
   for (const metric of experiment.successMetrics) {
     const byGroup: Record<string, GroupStatistic> = {}
     for (const { name } of experiment.groups) {
-      const reading = find(metric, name)
+      const reading = findReading(readings, metric, name)
       const count = reading?.samples
       if (reading?.value == null || count === undefined || count === 0) continue
       users[name] = Math.max(users[name] ?? 0, count)
-      const stddev = find(stddevMetric(metric), name)?.value
+      const stddev = findReading(readings, stddevMetric(metric), name)?.value
       if (stddev != null) {
         const sum = reading.value * count
         byGroup[name] = {

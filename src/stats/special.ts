@@ -62,10 +62,6 @@ export function normalSf(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2)
 }
 
-export function normalCdf(z: number): number {
-  return 0.5 * erfc(-z / Math.SQRT2)
-}
-
 function normalPdf(z: number): number {
   return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI)
 }
