@@ -229,10 +229,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       }
       case 'history': {
         const root = await repoRoot(cwd)
-        const features = policies.length
-          ? (await loadRollouts(cwd, policies)).map(r => r.policy.feature)
-          : [undefined]
-        const entries = (await Promise.all(features.map(f => readHistory(root, f)))).flat()
+        const all = await readHistory(root)
+        const entries = policies.length
+          ? (await loadRollouts(cwd, policies)).flatMap(r =>
+              all.filter(e => e.feature === r.policy.feature)
+            )
+          : all
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0
       }

@@ -2,14 +2,14 @@ import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { renderState, writeState } from '../state/file.js'
+import { writeState } from '../state/file.js'
 import {
   commitMessage,
   parseTransitionMessage,
   recordOf,
   type TransitionRecord
 } from '../state/trailers.js'
-import { changedPaths, git, runGit } from './git.js'
+import { changedPaths, git, headSha, runGit } from './git.js'
 
 export interface HistoryEntry extends TransitionRecord {
   sha: string
@@ -21,18 +21,12 @@ const FIELD = '\u001f'
 const RECORD = '\u001e'
 
 /** The audit trail: every phasegate commit for `feature`, newest first, read from trailers. */
-export async function readHistory(
-  root: string,
-  feature?: string,
-  ref = 'HEAD'
-): Promise<HistoryEntry[]> {
-  const hasHead =
-    (await runGit(root, ['rev-parse', '--verify', '-q', ref], { allowFailure: true })).code === 0
-  if (!hasHead) return []
+export async function readHistory(root: string, feature?: string): Promise<HistoryEntry[]> {
+  if (!(await headSha(root))) return []
   const out = await git(
     root,
     'log',
-    ref,
+    'HEAD',
     `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`,
     '--grep=^Phasegate-Feature: '
   )
@@ -101,9 +95,9 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
   await assertStateClean(root, statePath)
   const previousText = existsSync(file) ? readFileSync(file, 'utf8') : undefined
   const record =
-    'evidence' in options.transition && 'feature' in options.transition
+    'feature' in options.transition
       ? options.transition
-      : recordOf(policy.feature, options.transition as Transition)
+      : recordOf(policy.feature, options.transition)
   const env = commitEnv(now)
   if (record.reverts) {
     const revert = await runGit(root, ['revert', '--no-commit', record.reverts], {
@@ -125,8 +119,8 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
       }
     }
   }
-  writeState(file, next, previousText)
-  if (previousText !== undefined && renderState(next, previousText) === previousText) {
+  const written = writeState(file, next, previousText)
+  if (previousText !== undefined && written === previousText) {
     throw new PhasegateError('the transition does not change the state file', {
       location: { file: statePath }
     })

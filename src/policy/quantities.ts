@@ -81,14 +81,6 @@ export function parseThreshold(input: unknown): Parsed<Threshold> {
   return { ok: true, value: { op: match[1] as Comparator, value: value.value, source: trimmed } }
 }
 
-export function formatDuration(ms: number): string {
-  if (ms % DURATION_UNITS.d! === 0) return `${ms / DURATION_UNITS.d!}d`
-  if (ms % DURATION_UNITS.h! === 0) return `${ms / DURATION_UNITS.h!}h`
-  if (ms % DURATION_UNITS.m! === 0) return `${ms / DURATION_UNITS.m!}m`
-  if (ms % DURATION_UNITS.s! === 0) return `${ms / DURATION_UNITS.s!}s`
-  return `${ms}ms`
-}
-
 function describe(input: unknown): string {
   if (input === null) return 'null'
   if (Array.isArray(input)) return 'a list'

@@ -1,5 +1,5 @@
 import type { Decision, GateOutcome, Policy, State } from '../engine/types.js'
-import { phaseIndex, phaseNamed } from '../engine/ladder.js'
+import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
 import type { HistoryEntry } from '../git/transitions.js'
 
@@ -24,7 +24,7 @@ export function renderDecision(
     `${policy.feature}: ${phase.name} (${position}), ${phase.userPercentage}% of users, ` +
       `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, in phase ${since}`
   ]
-  const next = policy.phases[phaseIndex(policy, phase.name) + 1]
+  const next = nextPhase(policy, phase.name)
   if (decision.gates.length > 0) {
     lines.push(
       next ? `  gates to advance to ${next.name}:` : '  gates (final phase, nothing to advance to):'

@@ -232,7 +232,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-export function writeState(file: string, state: State, previousText?: string): void {
+/** Writes the state file, keeping `previousText`'s comments and layout; returns the text written. */
+export function writeState(file: string, state: State, previousText?: string): string {
+  const text = renderState(state, previousText)
   mkdirSync(dirname(file), { recursive: true })
-  writeFileSync(file, renderState(state, previousText))
+  writeFileSync(file, text)
+  return text
 }
