@@ -6,7 +6,7 @@ import { renderAnalysis } from '../experiments/render.js'
 import { readResults } from '../experiments/results.js'
 import { createProvider } from '../metrics/index.js'
 import { findExperiment } from './experiment.js'
-import { currentState, type Rollout } from './workspace.js'
+import { currentState, metricsConfigFor, type Rollout } from './workspace.js'
 
 export interface AnalyzeOptions {
   cwd: string
@@ -73,11 +73,7 @@ export async function analyzeRolloutExperiment(
         metrics: experiment.successMetrics
       })
     : await readGroupStatistics(
-        createProvider(
-          options.metricsFile
-            ? { ...policy.metrics, provider: 'file', options: { path: options.metricsFile } }
-            : policy.metrics
-        ),
+        createProvider(metricsConfigFor(policy, options.metricsFile)),
         experiment,
         {
           feature: policy.feature,

@@ -25,41 +25,36 @@ export async function status(
   options: Omit<TickOptions, 'dryRun'>
 ): Promise<Array<{ report: StatusReport; policy: Policy; state: State }>> {
   const outcomes = await evaluateAll(options)
-  // Every experiment's reads go out at once, as the tick's do.
-  const analyses = await Promise.all(
-    outcomes.map(({ rollout }) =>
-      analyzeEnabledExperiments(rollout, {
-        now: options.now,
-        ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
-      })
-    )
-  )
-  const results = []
-  for (const [index, { rollout, state, decision }] of outcomes.entries()) {
-    const phase = phaseNamed(rollout.policy, state.phase)
-    const experiments = analyses[index]!
-    results.push({
-      policy: rollout.policy,
-      state,
-      report: {
-        feature: rollout.policy.feature,
-        policyFile: rollout.policyFile,
-        started: rollout.state !== null,
-        phase: state.phase,
-        enteredAt: state.enteredAt,
-        enabled: state.enabled,
-        userPercentage: state.enabled ? phase.userPercentage : 0,
-        featureFlags: state.enabled ? phase.featureFlags : [],
-        lastTransition: await withRecordedApprovers(
-          rollout.root,
-          rollout.policy.feature,
-          state.lastTransition
-        ),
-        decision,
-        experiments
+  // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
+  const results = await Promise.all(
+    outcomes.map(async ({ rollout, state, decision }) => {
+      const phase = phaseNamed(rollout.policy, state.phase)
+      const [experiments, lastTransition] = await Promise.all([
+        analyzeEnabledExperiments(rollout, {
+          now: options.now,
+          ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+        }),
+        withRecordedApprovers(rollout.root, rollout.policy.feature, state.lastTransition)
+      ])
+      return {
+        policy: rollout.policy,
+        state,
+        report: {
+          feature: rollout.policy.feature,
+          policyFile: rollout.policyFile,
+          started: rollout.state !== null,
+          phase: state.phase,
+          enteredAt: state.enteredAt,
+          enabled: state.enabled,
+          userPercentage: state.enabled ? phase.userPercentage : 0,
+          featureFlags: state.enabled ? phase.featureFlags : [],
+          lastTransition,
+          decision,
+          experiments
+        }
       }
     })
-  }
+  )
   return results
 }
 

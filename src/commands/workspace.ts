@@ -1,6 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
-import type { Approval, CheckObservation, Observations, Policy, State } from '../engine/types.js'
+import type {
+  Approval,
+  CheckObservation,
+  MetricsConfig,
+  Observations,
+  Policy,
+  State
+} from '../engine/types.js'
 import { requiredReadings } from '../engine/requests.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
@@ -72,6 +79,13 @@ export function currentState(rollout: Rollout, now: Date): State {
   return rollout.state ?? initialState(rollout.policy, now)
 }
 
+/** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
+export function metricsConfigFor(policy: Policy, metricsFile?: string): MetricsConfig {
+  return metricsFile
+    ? { ...policy.metrics, provider: 'file', options: { path: metricsFile } }
+    : policy.metrics
+}
+
 export interface ObserveOptions {
   now: Date
   approvals: Approval[]
@@ -87,10 +101,9 @@ export async function observe(
   options: ObserveOptions
 ): Promise<Observations> {
   const { policy } = rollout
-  const config = options.metricsFile
-    ? { ...policy.metrics, provider: 'file', options: { path: resolve(options.metricsFile) } }
-    : policy.metrics
-  const provider = createProvider(config)
+  const provider = createProvider(
+    metricsConfigFor(policy, options.metricsFile && resolve(options.metricsFile))
+  )
   const readings = await provider.read(requiredReadings(policy, state), {
     feature: policy.feature,
     phase: state.phase,

@@ -1,9 +1,8 @@
 import { z } from 'zod'
 import { serverProvider, type ReadOne } from './server.js'
 import type { MetricsConfig } from '../engine/types.js'
-import { parseDuration } from '../policy/quantities.js'
 import { connectionShape, parseOptions, type SourceAwareProvider } from './connection.js'
-import { degradationSchema } from './derived.js'
+import { degradationSchema, durationMs } from './derived.js'
 import { followJsonPath, parseJsonPath, type PathStep } from './json-path.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import {
@@ -90,7 +89,7 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
     })
     if (!query.ok) return fail(query.reason)
     const toMs = context.now.getTime()
-    const spanMs = Math.max(windowMs(context.window), request.rangeMs ?? 0)
+    const spanMs = Math.max(durationMs(context.window), request.rangeMs ?? 0)
     const values: TemplateValues = {
       ...names,
       query: query.text,
@@ -134,11 +133,6 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
   }
 
   return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne)
-}
-
-function windowMs(window: string): number {
-  const parsed = parseDuration(window)
-  return parsed.ok ? parsed.value : 0
 }
 
 /** Every string in a JSON value, where placeholders may stand. */
