@@ -42525,12 +42525,11 @@ function heldFor(reading, forMs, now, breaches) {
         return { held: false, reason: `no range data covering the last ${forMs / 60000}m` };
     const step = series.length > 1 ? series[1][0] - series[0][0] : 0;
     const covered = inWindow[0][0] <= start + Math.max(step, 1);
-    const allBreach = inWindow.every(([, v]) => Number.isFinite(v) && breaches(v));
-    if (!allBreach) {
-        const firstOk = inWindow.filter(([, v]) => !(Number.isFinite(v) && breaches(v))).pop();
+    const lastOk = inWindow.findLast(([, v]) => !(Number.isFinite(v) && breaches(v)));
+    if (lastOk) {
         return {
             held: false,
-            reason: `not sustained: within the window it was ${firstOk[1]} at ${new Date(firstOk[0] * 1000).toISOString()}`
+            reason: `not sustained: within the window it was ${lastOk[1]} at ${new Date(lastOk[0] * 1000).toISOString()}`
         };
     }
     if (!covered)
@@ -42783,7 +42782,7 @@ function timeBased(gate, state, now) {
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/ladder.js
-function ladder_phaseIndex(policy, name) {
+function phaseIndex(policy, name) {
     return policy.phases.findIndex(p => p.name === name);
 }
 function phaseNamed(policy, name) {
@@ -42794,11 +42793,11 @@ function phaseNamed(policy, name) {
 }
 /** The next phase up the ladder, or undefined at the final phase. */
 function nextPhase(policy, name) {
-    return policy.phases[ladder_phaseIndex(policy, name) + 1];
+    return policy.phases[phaseIndex(policy, name) + 1];
 }
 /** The phase below, or undefined at the first phase. */
 function previousPhase(policy, name) {
-    const i = ladder_phaseIndex(policy, name);
+    const i = phaseIndex(policy, name);
     return i > 0 ? policy.phases[i - 1] : undefined;
 }
 
@@ -43102,12 +43101,6 @@ function approversOf(policy, phaseName, observations) {
 }
 function transition(kind, from, to, now, reason, approvers, evidence) {
     return { kind, from, to, at: now.toISOString(), reason, approvers, evidence };
-}
-/** True when `decision` moves the rollout at most one rung, as every transition must. */
-function isOneStep(policy, decision) {
-    if (decision.target === undefined)
-        return true;
-    return Math.abs(phaseIndex(policy, decision.target) - phaseIndex(policy, decision.phase)) === 1;
 }
 
 ;// CONCATENATED MODULE: ./lib/errors.js
@@ -52967,17 +52960,6 @@ function parseThreshold(input) {
         return { ok: false, error: `"${input}" is not a threshold: ${value.error}`, hint };
     return { ok: true, value: { op: match[1], value: value.value, source: trimmed } };
 }
-function formatDuration(ms) {
-    if (ms % DURATION_UNITS.d === 0)
-        return `${ms / DURATION_UNITS.d}d`;
-    if (ms % DURATION_UNITS.h === 0)
-        return `${ms / DURATION_UNITS.h}h`;
-    if (ms % DURATION_UNITS.m === 0)
-        return `${ms / DURATION_UNITS.m}m`;
-    if (ms % DURATION_UNITS.s === 0)
-        return `${ms / DURATION_UNITS.s}s`;
-    return `${ms}ms`;
-}
 function quantities_describe(input) {
     if (input === null)
         return 'null';
@@ -53175,9 +53157,9 @@ class PolicyIssues extends errors_PhasegateError {
         this.issues = issues;
     }
 }
-/** The seed's ladder, used unless the policy lists its own under deployment.order. */
 /** The evaluation window ({{window}} in queries) when a policy gives none. */
 const DEFAULT_WINDOW = '5m';
+/** The seed's ladder, used unless the policy lists its own under deployment.order. */
 const SEED_LADDER = [
     'development',
     'staging',
@@ -54726,7 +54708,6 @@ function parseNumber(text) {
 
 
 
-
 // The `http` provider reads any JSON endpoint: each metric's query is substituted into the URL
 // ({{query}}, URL-encoded) or into the string values of a JSON body, and a JSON path picks the
 // number out of the answer. Datadog and New Relic examples are in docs/metrics.md.
@@ -54798,7 +54779,7 @@ function createHttpProvider(config) {
         if (!query.ok)
             return fail(query.reason);
         const toMs = context.now.getTime();
-        const spanMs = Math.max(windowMs(context.window), request.rangeMs ?? 0);
+        const spanMs = Math.max(durationMs(context.window), request.rangeMs ?? 0);
         const values = {
             ...names,
             query: query.text,
@@ -54844,10 +54825,6 @@ function createHttpProvider(config) {
             };
     };
     return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne);
-}
-function windowMs(window) {
-    const parsed = parseDuration(window);
-    return parsed.ok ? parsed.value : 0;
 }
 /** Every string in a JSON value, where placeholders may stand. */
 function stringsIn(value) {
@@ -55531,9 +55508,12 @@ function file_merge(doc, map, value) {
 function file_isPlainObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+/** Writes the state file, keeping `previousText`'s comments and layout; returns the text written. */
 function writeState(file, state, previousText) {
+    const text = renderState(state, previousText);
     (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    (0,external_node_fs_namespaceObject.writeFileSync)(file, renderState(state, previousText));
+    (0,external_node_fs_namespaceObject.writeFileSync)(file, text);
+    return text;
 }
 
 ;// CONCATENATED MODULE: ./lib/commands/workspace.js
@@ -55594,12 +55574,15 @@ function relativeTo(cwd, file) {
 function workspace_currentState(rollout, now) {
     return rollout.state ?? initialState(rollout.policy, now);
 }
+/** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
+function metricsConfigFor(policy, metricsFile) {
+    return metricsFile
+        ? { ...policy.metrics, provider: 'file', options: { path: metricsFile } }
+        : policy.metrics;
+}
 async function workspace_observe(rollout, state, options) {
     const { policy } = rollout;
-    const config = options.metricsFile
-        ? { ...policy.metrics, provider: 'file', options: { path: (0,external_node_path_namespaceObject.resolve)(options.metricsFile) } }
-        : policy.metrics;
-    const provider = createProvider(config);
+    const provider = createProvider(metricsConfigFor(policy, options.metricsFile && (0,external_node_path_namespaceObject.resolve)(options.metricsFile)));
     const readings = await provider.read(requiredReadings(policy, state), {
         feature: policy.feature,
         phase: state.phase,
@@ -55639,7 +55622,6 @@ async function syncWithRemote(root, branch) {
     await git(root, 'fetch', '-q', ...(shallow ? ['--unshallow'] : []), 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`);
     // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
     await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`);
-    return git(root, 'rev-parse', 'HEAD');
 }
 /** Fetches a branch if the remote has it; returns its tip or undefined. */
 async function fetchBranch(root, branch) {
@@ -55846,9 +55828,6 @@ function erfc(x) {
 /** P(Z > z) for a standard normal Z, without cancellation in either tail. */
 function normalSf(z) {
     return 0.5 * erfc(z / Math.SQRT2);
-}
-function normalCdf(z) {
-    return 0.5 * erfc(-z / Math.SQRT2);
 }
 function normalPdf(z) {
     return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
@@ -56429,6 +56408,7 @@ function hours(ms) {
 
 ;// CONCATENATED MODULE: ./lib/experiments/observe.js
 
+
 /** The companion metric that carries a mean metric's per-user standard deviation. */
 function stddevMetric(metric) {
     return `${metric}_stddev`;
@@ -56447,18 +56427,17 @@ async function readGroupStatistics(provider, experiment, context) {
         { metric: stddevMetric(metric), group: g.name }
     ]));
     const readings = await provider.read(requests, context);
-    const find = (metric, group) => readings.find(r => r.metric === metric && r.group === group);
     const users = {};
     const metrics = {};
     for (const metric of experiment.successMetrics) {
         const byGroup = {};
         for (const { name } of experiment.groups) {
-            const reading = find(metric, name);
+            const reading = findReading(readings, metric, name);
             const count = reading?.samples;
             if (reading?.value == null || count === undefined || count === 0)
                 continue;
             users[name] = Math.max(users[name] ?? 0, count);
-            const stddev = find(stddevMetric(metric), name)?.value;
+            const stddev = findReading(readings, stddevMetric(metric), name)?.value;
             if (stddev != null) {
                 const sum = reading.value * count;
                 byGroup[name] = {
@@ -57237,9 +57216,7 @@ async function analyzeRolloutExperiment(rollout, experiment, options) {
             groups: experiment.groups.map(g => g.name),
             metrics: experiment.successMetrics
         })
-        : await readGroupStatistics(createProvider(options.metricsFile
-            ? { ...policy.metrics, provider: 'file', options: { path: options.metricsFile } }
-            : policy.metrics), experiment, {
+        : await readGroupStatistics(createProvider(metricsConfigFor(policy, options.metricsFile)), experiment, {
             feature: policy.feature,
             phase: workspace_currentState(rollout, options.now).phase,
             now: options.now,
@@ -57534,11 +57511,10 @@ function recordOf(feature, t) {
 const FIELD = '\u001f';
 const RECORD = '\u001e';
 /** The audit trail: every phasegate commit for `feature`, newest first, read from trailers. */
-async function readHistory(root, feature, ref = 'HEAD') {
-    const hasHead = (await runGit(root, ['rev-parse', '--verify', '-q', ref], { allowFailure: true })).code === 0;
-    if (!hasHead)
+async function readHistory(root, feature) {
+    if (!(await headSha(root)))
         return [];
-    const out = await git(root, 'log', ref, `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`, '--grep=^Phasegate-Feature: ');
+    const out = await git(root, 'log', 'HEAD', `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`, '--grep=^Phasegate-Feature: ');
     const entries = [];
     for (const chunk of out.split(RECORD)) {
         const [sha, at, author, message] = chunk.replace(/^\n/, '').split(FIELD);
@@ -57590,7 +57566,7 @@ async function commitTransition(options) {
     const file = (0,external_node_path_namespaceObject.join)(root, statePath);
     await assertStateClean(root, statePath);
     const previousText = (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : undefined;
-    const record = 'evidence' in options.transition && 'feature' in options.transition
+    const record = 'feature' in options.transition
         ? options.transition
         : recordOf(policy.feature, options.transition);
     const env = commitEnv(now);
@@ -57611,8 +57587,8 @@ async function commitTransition(options) {
             }
         }
     }
-    writeState(file, next, previousText);
-    if (previousText !== undefined && renderState(next, previousText) === previousText) {
+    const written = writeState(file, next, previousText);
+    if (previousText !== undefined && written === previousText) {
         throw new errors_PhasegateError('the transition does not change the state file', {
             location: { file: statePath }
         });
@@ -57786,7 +57762,7 @@ function renderReport(input) {
     const { policy, state, decision } = input;
     const phase = phaseNamed(policy, state.phase);
     const next = nextPhase(policy, state.phase);
-    const position = `${ladder_phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
+    const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const parts = [
         `### ${policy.feature}: ${phase.name} (${position})`,
         `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
@@ -58920,7 +58896,6 @@ async function dispatchRollback(ctx, gh) {
         const branch = rollbackBranch(policy.feature);
         await git(root, 'checkout', '-q', '-B', branch);
         done = await run();
-        await pushHead(root, branch, { force: true });
         rollbackSha = done.sha;
         prNumber = await openRollbackPullRequest(ctx, gh, base, done, `A graceful rollback requested by @${ctx.actor}: merging this pull request steps ${policy.feature} back.`);
         actions.push(`opened rollback PR #${prNumber} for review`);

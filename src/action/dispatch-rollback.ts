@@ -124,7 +124,6 @@ export async function dispatchRollback(
     const branch = rollbackBranch(policy.feature)
     await git(root, 'checkout', '-q', '-B', branch)
     done = await run()
-    await pushHead(root, branch, { force: true })
     rollbackSha = done.sha
     prNumber = await openRollbackPullRequest(
       ctx,

@@ -18,7 +18,7 @@ export async function remoteDefaultBranch(root: string): Promise<string> {
 }
 
 /** Fetches `branch` and checks out its tip, with full history (reverts need it). */
-export async function syncWithRemote(root: string, branch: string): Promise<string> {
+export async function syncWithRemote(root: string, branch: string): Promise<void> {
   const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true'
   await git(
     root,
@@ -30,7 +30,6 @@ export async function syncWithRemote(root: string, branch: string): Promise<stri
   )
   // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
   await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`)
-  return git(root, 'rev-parse', 'HEAD')
 }
 
 /** Fetches a branch if the remote has it; returns its tip or undefined. */
