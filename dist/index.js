@@ -57254,7 +57254,10 @@ function toRef(pull) {
         author: pull.user?.login ?? ''
     };
 }
-/** The open pull request from `head` into `base`, if any. */
+/**
+ * The open pull request from `head` into `base`, if any, with its body, in one request: a tick
+ * that changes nothing must not spend more.
+ */
 async function findOpenPullRequest(client, repo, head, base) {
     // GitHub silently ignores a head filter without the "owner:" prefix and lists every PR.
     const { data } = await client.rest.pulls.list({
@@ -57265,7 +57268,7 @@ async function findOpenPullRequest(client, repo, head, base) {
         per_page: 10
     });
     const found = data.find(pull => pull.head.ref === head);
-    return found ? toRef(found) : undefined;
+    return found ? { ...toRef(found), body: found.body ?? '' } : undefined;
 }
 function alreadyExists(error) {
     return (isRequestError(error) &&
@@ -57965,28 +57968,6 @@ function oncallMentions(contacts, owner) {
 // Phasegate's branches: one standing advance PR and one rollback PR per feature at most.
 const advanceBranch = (feature) => `phasegate/${feature}/advance`;
 const rollbackBranch = (feature) => `phasegate/${feature}/rollback`;
-/**
- * The open PR from `head`, with its body, in one request: a tick that changes nothing must not
- * spend more (the body's digest tells whether it needs rewriting).
- */
-async function findOpenPullRequestWithBody(client, repo, head) {
-    const { data } = await client.rest.pulls.list({
-        ...repo,
-        state: 'open',
-        head: `${repo.owner}:${head}`,
-        per_page: 10
-    });
-    const pull = data.find(p => p.head.ref === head);
-    if (!pull)
-        return undefined;
-    return {
-        number: pull.number,
-        htmlUrl: pull.html_url,
-        headSha: pull.head.sha,
-        author: pull.user?.login ?? '',
-        body: pull.body ?? ''
-    };
-}
 
 ;// CONCATENATED MODULE: ./lib/action/state-change.js
 
@@ -58173,7 +58154,7 @@ async function prepareFeature(ctx, gh, base, rollout) {
     const landed = await landingCommit(root, policy.statePath);
     const state = deployedState(rollout, ctx.now, landed);
     const phase = phaseNamed(policy, state.phase);
-    const pr = await findOpenPullRequestWithBody(client, repo, advanceBranch(policy.feature));
+    const pr = await findOpenPullRequest(client, repo, advanceBranch(policy.feature));
     const branchFits = pr ? await advanceBranchFits(root, base, rollout, state) : false;
     const approvals = pr && branchFits ? await collectApprovals(client, repo, pr, rollouts_approversOf(phase)) : [];
     const tests = testsOf(rollout, state);

@@ -17,7 +17,12 @@ import type {
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { observeChecks } from '../github/checks.js'
 import { isRequestError } from '../github/errors.js'
-import { closeStandingPullRequest, upsertStandingPullRequest } from '../github/pulls.js'
+import {
+  closeStandingPullRequest,
+  findOpenPullRequest,
+  upsertStandingPullRequest,
+  type OpenPullRequest
+} from '../github/pulls.js'
 import { collectApprovals } from '../github/reviews.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
@@ -48,12 +53,7 @@ import {
   selectRollouts,
   testsOf
 } from './rollouts.js'
-import {
-  advanceBranch,
-  findOpenPullRequestWithBody,
-  rollbackBranch,
-  type OpenPullRequest
-} from './standing-pr.js'
+import { advanceBranch, rollbackBranch } from './standing-pr.js'
 import { judgeStateChange } from './state-change.js'
 
 /** What one tick did for one feature: the outputs and the job summary are made from this. */
@@ -148,7 +148,7 @@ async function prepareFeature(
   const landed = await landingCommit(root, policy.statePath)
   const state = deployedState(rollout, ctx.now, landed)
   const phase = phaseNamed(policy, state.phase)
-  const pr = await findOpenPullRequestWithBody(client, repo, advanceBranch(policy.feature))
+  const pr = await findOpenPullRequest(client, repo, advanceBranch(policy.feature))
   const branchFits = pr ? await advanceBranchFits(root, base, rollout, state) : false
   const approvals =
     pr && branchFits ? await collectApprovals(client, repo, pr, approversOf(phase)) : []

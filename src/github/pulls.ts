@@ -13,6 +13,11 @@ export interface PullRequestRef {
   author: string
 }
 
+/** An open pull request with its body (the report's digest tells whether it needs rewriting). */
+export interface OpenPullRequest extends PullRequestRef {
+  body: string
+}
+
 export interface StandingPullRequest extends PullRequestRef {
   created: boolean
   /** Why some reviewers could not be requested, if so: the PR stands anyway. */
@@ -42,13 +47,16 @@ function toRef(pull: {
   }
 }
 
-/** The open pull request from `head` into `base`, if any. */
+/**
+ * The open pull request from `head` into `base`, if any, with its body, in one request: a tick
+ * that changes nothing must not spend more.
+ */
 export async function findOpenPullRequest(
   client: GitHubClient,
   repo: RepoRef,
   head: string,
   base?: string
-): Promise<PullRequestRef | undefined> {
+): Promise<OpenPullRequest | undefined> {
   // GitHub silently ignores a head filter without the "owner:" prefix and lists every PR.
   const { data } = await client.rest.pulls.list({
     ...repo,
@@ -58,7 +66,7 @@ export async function findOpenPullRequest(
     per_page: 10
   })
   const found = data.find(pull => pull.head.ref === head)
-  return found ? toRef(found) : undefined
+  return found ? { ...toRef(found), body: found.body ?? '' } : undefined
 }
 
 function alreadyExists(error: unknown): boolean {
@@ -79,7 +87,7 @@ export async function upsertStandingPullRequest(
   content: StandingPullRequestContent
 ): Promise<StandingPullRequest> {
   const { head, base, title, body } = content
-  let existing = await findOpenPullRequest(client, repo, head, base)
+  let existing: PullRequestRef | undefined = await findOpenPullRequest(client, repo, head, base)
   let created = false
   if (!existing) {
     try {
