@@ -56258,7 +56258,7 @@ function analyzeExperiment(experiment, data, options = {}) {
             return {
                 name: g.name,
                 count: stat.count,
-                mean: stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count
+                mean: tests_mean(stat)
             };
         });
         const kind = present.length > 0 ? byGroup[present[0].name].kind : null;

@@ -3,6 +3,7 @@ import {
   chiSquareGoodnessOfFit,
   compareGroups,
   holmBonferroni,
+  mean,
   sequentialComparison,
   type Comparison,
   type GroupStatistic,
@@ -164,7 +165,7 @@ export function analyzeExperiment(
       return {
         name: g.name,
         count: stat.count,
-        mean: stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count
+        mean: mean(stat)
       }
     })
     const kind = present.length > 0 ? byGroup[present[0]!.name]!.kind : null
