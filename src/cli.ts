@@ -14,7 +14,7 @@ import { resume } from './commands/resume.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
 import { tick } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './commands/workspace.js'
+import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
 
