@@ -8,6 +8,7 @@ import { repoRoot } from './git/git.js'
 import { readHistory } from './git/transitions.js'
 import { analyze } from './commands/analyze.js'
 import { assign } from './commands/assign.js'
+import { exportRollouts } from './commands/export.js'
 import { runDemo } from './commands/demo.js'
 import { init } from './commands/init.js'
 import { resume } from './commands/resume.js'
@@ -35,6 +36,8 @@ commands:
                            each user's experiment group, as user_id,group lines
   analyze --experiment NAME [--results FILE]
                            estimates, intervals, p-values, sample ratio check and verdict
+  export [--format datafile|flagd] [--out FILE]
+                           every feature's datafile as one document, or flagd flag definitions
 
 options:
   --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
@@ -50,6 +53,8 @@ options:
   --results FILE           per-user or aggregate results, CSV or NDJSON (analyze; default:
                            the policy's metrics provider)
   --fixed-horizon          analyze without sequential testing (only for a single look)
+  --format FORMAT          export format: datafile (default) or flagd
+  --out FILE               write the export to FILE instead of standard output
   -C DIR                   run as if started in DIR
 `
 
@@ -70,7 +75,9 @@ const OPTIONS = {
   experiment: { type: 'string' },
   users: { type: 'string' },
   results: { type: 'string' },
-  'fixed-horizon': { type: 'boolean' }
+  'fixed-horizon': { type: 'boolean' },
+  format: { type: 'string' },
+  out: { type: 'string' }
 } satisfies ParseArgsConfig['options']
 
 export interface Io {
@@ -267,6 +274,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         })
         io.out(result.output)
         return result.exitCode
+      }
+      case 'export': {
+        const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
+        if (text !== null) io.out(text)
+        return 0
       }
       default:
         io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)

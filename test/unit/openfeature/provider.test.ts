@@ -171,7 +171,9 @@ describe('the OpenFeature provider never throws at the application', () => {
   })
 
   it('unreachable URL: the default with an error code, no exception', async () => {
-    const gone = await startServer((_, res) => res.end())
+    const gone = await startServer((_, res) => {
+      res.end()
+    })
     const url = gone.url
     await gone.close()
     const client = await clientFor(
