@@ -7,6 +7,15 @@ import { DATAFILE_VERSION, type FeatureDatafile } from './datafile-schema.js'
 export * from './datafile-schema.js'
 
 /**
+ * Where a feature's datafile lives: beside its state file, same name with `.datafile.json` for
+ * `.yaml` (`.phasegate/state/pay.yaml` -> `.phasegate/state/pay.datafile.json`), relative to the
+ * repository root. Per feature, so one feature's transition never touches another's files.
+ */
+export function datafilePathOf(policy: Pick<Policy, 'statePath'>): string {
+  return `${policy.statePath.replace(/\.ya?ml$/i, '')}.datafile.json`
+}
+
+/**
  * A feature's datafile from its policy and state (null state: not started, exposed as off).
  * `madeOn` is the commit the transition is written on top of (HEAD before it), when known.
  */
