@@ -290,7 +290,7 @@ async function settle<T>(resolve: () => ResolutionDetails<T>): Promise<Resolutio
 
 function targetingKey(context: EvaluationContext): string {
   const key = context.targetingKey
-  if (typeof key !== 'string' || key === '')
+  if (typeof key !== 'string')
     throw new TargetingKeyMissingError('phasegate needs the user id as the targeting key')
   return key
 }

@@ -58,8 +58,8 @@ describe('from a transition commit to the application', () => {
     try {
       const ready = await next()
       expect(ready.event).toBe('ready')
-      const canary = new Feature(policy, readState(join(dir, policy.statePath), policy))
-      expect(ready.on).toEqual(ids.map(id => canary.isOn(id)))
+      const started = new Feature(policy, readState(join(dir, policy.statePath), policy))
+      expect(ready.on).toEqual(ids.map(id => started.isOn(id)))
       expect(ready.on.filter(Boolean).length).toBeGreaterThan(0)
 
       const rollback = await cli(
