@@ -4,7 +4,7 @@ import { PhasegateError } from '../errors.js'
 import { runGit } from '../git/git.js'
 import { combineDatafiles, featureDatafile, renderDatafile } from '../export/datafile.js'
 import { flagdDocument } from '../export/flagd.js'
-import { loadRollouts } from './workspace.js'
+import { loadRollouts } from '../rollout/load.js'
 
 export const EXPORT_FORMATS = ['datafile', 'flagd'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]

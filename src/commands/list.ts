@@ -1,5 +1,5 @@
 import { currentPhase } from '../sdk/index.js'
-import { loadRollouts, relativeTo } from './workspace.js'
+import { loadRollouts, relativeTo } from '../rollout/load.js'
 
 export interface ListOptions {
   cwd: string
