@@ -7,7 +7,7 @@ import { DATAFILE_VERSION, type FeatureDatafile } from './datafile-schema.js'
 export * from './datafile-schema.js'
 
 /**
- * Where a feature's datafile lives: beside its state file, same name with `.datafile.json` for
+ * Where a feature's datafile lives (one of phasegate's own files, rollout/write.ts ownFilesOf): beside its state file, same name with `.datafile.json` for
  * `.yaml` (`.phasegate/state/pay.yaml` -> `.phasegate/state/pay.datafile.json`), relative to the
  * repository root. Per feature, so one feature's transition never touches another's files.
  */
