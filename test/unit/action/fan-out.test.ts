@@ -54,6 +54,7 @@ describe('the action fans out every feature', () => {
     writeMetrics(workspace, { error_rate: 0.001 }, 'moves')
     writeMetrics(workspace, { error_rate: 0.001 }, 'waits')
     const run = await runPhasegateFromSource(repo.gh, workspace, { now: hoursAfter(1) })
+    expect(run.outputs, run.stdout).toHaveProperty('features-json')
     const features = JSON.parse(run.outputs['features-json']!) as Array<Record<string, unknown>>
     expect(features.map(f => f.feature)).toEqual(['moves', 'waits', null])
     expect(features[0]).toMatchObject({
@@ -83,5 +84,41 @@ describe('the action fans out every feature', () => {
       user_percentage: 50
     })
     expect(datafile.transition).toMatchObject({ kind: 'advance', from: 'a', to: 'b' })
+  })
+})
+
+describe('GitHub Deployments (input deployments: true)', () => {
+  test('a landed transition becomes a deployment to phasegate/<feature> carrying the datafile; a hold makes none', async () => {
+    const repo = await startRepo({ files: files() })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    writeMetrics(workspace, { error_rate: 0.001 }, 'moves')
+    writeMetrics(workspace, { error_rate: 0.001 }, 'waits')
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      now: hoursAfter(1),
+      inputs: { deployments: 'true' }
+    })
+    const deployments = repo.gh.state.deployments
+    expect(deployments.map(d => d.environment)).toEqual(['phasegate/moves'])
+    const [d] = deployments
+    expect(d!.sha).toBe(repo.gh.git.branchSha('main'))
+    expect(d!.payload).toMatchObject({ feature: 'moves', phase: 'b', user_percentage: 50 })
+    expect(d!.statuses.map(s => s.state)).toEqual(['success'])
+    expect(run.summary).toContain('deployment')
+  })
+
+  test('a refused deployment is reported and the transition still lands', async () => {
+    const repo = await startRepo({ files: files() })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    writeMetrics(workspace, { error_rate: 0.001 }, 'moves')
+    writeMetrics(workspace, { error_rate: 0.001 }, 'waits')
+    repo.gh.inject({ method: 'POST', path: /\/deployments$/, status: 500, times: 10 })
+    await runPhasegateFromSource(repo.gh, workspace, {
+      now: hoursAfter(1),
+      inputs: { deployments: 'true' }
+    })
+    expect(repo.gh.readFile('main', '.phasegate/state/moves.yaml')).toContain('phase: b')
+    expect(repo.gh.state.deployments).toHaveLength(0)
   })
 })
