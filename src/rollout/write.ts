@@ -1,18 +1,10 @@
 import { nextState } from '../engine/next-state.js'
+import { datafilePathOf } from '../export/datafile.js'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
 import type { Rollout } from './load.js'
 
 // Writing a transition: the one place a state file is written from a state and a transition.
-
-/**
- * The per-feature datafile's path: beside the state file, named after it, with `.yaml` / `.yml`
- * replaced by (or, without one, followed by) `.datafile.json` (`.phasegate/state/checkout.yaml` ->
- * `.phasegate/state/checkout.datafile.json`).
- */
-export function datafilePathOf(statePath: string): string {
-  return `${statePath.replace(/\.ya?ml$/i, '')}.datafile.json`
-}
 
 /**
  * phasegate's own files in a transition commit of this rollout, relative to the repository root:
@@ -21,7 +13,7 @@ export function datafilePathOf(statePath: string): string {
  */
 export function ownFilesOf(rollout: { policy: Pick<Policy, 'statePath'> }): string[] {
   const statePath = rollout.policy.statePath
-  return [statePath, datafilePathOf(statePath)]
+  return [statePath, datafilePathOf(rollout.policy)]
 }
 
 /**
