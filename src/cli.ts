@@ -15,7 +15,7 @@ import { list } from './commands/list.js'
 import { resume } from './commands/resume.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
-import { tick } from './commands/tick.js'
+import { PartialTickError, tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
@@ -308,6 +308,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 2
     }
   } catch (error) {
+    if (error instanceof PartialTickError) {
+      // The rollbacks that went ahead beside the broken policies, then every broken policy.
+      for (const o of error.outcomes)
+        io.out(
+          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
+        )
+      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      return 1
+    }
     if (error instanceof PhasegateError) {
       io.err(`phasegate: ${error.format()}`)
       return 1

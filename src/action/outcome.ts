@@ -171,6 +171,7 @@ function failureLine(workspace: string, failure: FailedFeature): string {
   const message = failure.error.format()
   if (failure.error.location) return message
   const where = relativeTo(workspace, failure.policyFile)
+  if (!where) return message
   return `${failure.feature ? `${failure.feature} (${where})` : where}: ${message}`
 }
 
