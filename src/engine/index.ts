@@ -1,5 +1,6 @@
 export { decide } from './decide.js'
 export { evaluateAlerts, severityOf } from './alerts.js'
+export { metricSpec, knownMetric, type MetricSpec } from './metric-spec.js'
 export { evaluateGate, approvalRejection } from './gates.js'
 export { evaluateTriggers, metricTriggers } from './triggers.js'
 export { nextPhase, previousPhase, phaseIndex, phaseNamed } from './ladder.js'

@@ -2,7 +2,7 @@ import { basename, extname } from 'node:path'
 import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { createProvider } from '../metrics/index.js'
-import { normalizePolicy, PolicyIssues } from './normalize.js'
+import { normalizePolicy, PolicyIssues, type PolicyIssue } from './normalize.js'
 import { policySchema, type RawPolicy } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 
@@ -19,16 +19,20 @@ export function parsePolicyText(text: string, file: string): Policy {
 function fromSource(source: YamlSource, fileStem: string): Policy {
   const raw = validate(policySchema, source, toPlain(source))
   try {
-    const policy = normalizePolicy(raw, fileStem)
+    const { policy, notices } = normalizePolicy(raw, fileStem)
     checkMetricsProvider(source, raw, policy)
-    return policy
+    if (notices.length === 0) return policy
+    return { ...policy, notices: notices.map(n => located(source, n).format()) }
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
-    const issue = error.issues[0]!
-    if (!issue.atKey) throw errorAt(source, issue.path, issue.message, issue.hint)
-    const key = String(issue.path[issue.path.length - 1])
-    throw errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key)
+    throw located(source, error.issues[0]!)
   }
+}
+
+function located(source: YamlSource, issue: PolicyIssue): PhasegateError {
+  if (!issue.atKey) return errorAt(source, issue.path, issue.message, issue.hint)
+  const key = String(issue.path[issue.path.length - 1])
+  return errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key)
 }
 
 /**

@@ -56,7 +56,7 @@ function gatePasses(gate: Gate, state: State, obs: Observations, now: Date): boo
 }
 
 /** 0 below warning, then low 1 .. critical 4. */
-function rank(rule: { warning: number; critical: number }, value: number): number {
+function rank(rule: Parameters<typeof severityOf>[0], value: number): number {
   const severity = severityOf(rule, value)
   return severity ? SEVERITY_RANK[severity] : 0
 }
@@ -80,7 +80,11 @@ describe('alert severity', () => {
         fc.double({ min: -20, max: 20, noNaN: true }),
         fc.double({ min: 0, max: 20, noNaN: true }),
         (warning, gap, higherIsWorse, value, further) => {
-          const rule = { warning, critical: higherIsWorse ? warning + gap : warning - gap }
+          const rule = {
+            warning,
+            critical: higherIsWorse ? warning + gap : warning - gap,
+            direction: higherIsWorse ? ('higher_is_worse' as const) : ('lower_is_worse' as const)
+          }
           const worse = higherIsWorse ? value + further : value - further
           expect(rank(rule, worse)).toBeGreaterThanOrEqual(rank(rule, value))
         }
