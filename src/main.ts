@@ -5,7 +5,8 @@ import { dispatchRollback } from './action/dispatch-rollback.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
 import { selectRollouts } from './action/rollouts.js'
 import { tickOnGitHub, type FeatureOutcome, type GitHubSide } from './action/tick-on-github.js'
-import { phaseNamed } from './engine/ladder.js'
+import { exposureOf } from './engine/exposure.js'
+import type { Policy, State } from './engine/types.js'
 import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { renderReport } from './report/markdown.js'
@@ -79,6 +80,7 @@ async function validate(ctx: ActionContext): Promise<void> {
       `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
   )
   lines.forEach(l => core.info(l.slice(2)))
+  for (const r of rollouts) for (const notice of r.policy.notices ?? []) core.notice(notice)
   await summary(`## phasegate validate\n\n${lines.join('\n')}`)
 }
 
@@ -89,24 +91,13 @@ async function publish(outcomes: FeatureOutcome[]): Promise<void> {
       `${o.policy.feature}: ${o.decision.action} (${o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`
     )
   const first = outcomes[0]
+  if (first)
+    for (const [name, value] of Object.entries(actionOutputs(first.policy, first.state)))
+      core.setOutput(name, value)
   if (first) {
-    const phase = phaseNamed(first.policy, first.state.phase)
-    const flags = {
-      feature: first.policy.feature,
-      phase: phase.name,
-      enabled: first.state.enabled,
-      user_percentage: first.state.enabled ? phase.userPercentage : 0,
-      feature_flags: first.state.enabled ? phase.featureFlags : [],
-      monitoring_level: phase.monitoringLevel,
-      rollback_threshold: phase.rollbackThreshold
-    }
-    core.setOutput('phase', phase.name)
-    core.setOutput('enabled', String(first.state.enabled))
-    core.setOutput('user-percentage', String(flags.user_percentage))
     core.setOutput('decision', first.decision.action)
     core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
     core.setOutput('rollback-sha', first.rollbackSha ?? '')
-    core.setOutput('flags-json', JSON.stringify(flags))
   }
   await summary(
     [
@@ -123,6 +114,29 @@ async function publish(outcomes: FeatureOutcome[]): Promise<void> {
       )
     ].join('\n\n')
   )
+}
+
+/** The outputs that say what a feature exposes after the run (exposureOf, as every surface). */
+export function actionOutputs(
+  policy: Policy,
+  state: State
+): Record<'phase' | 'enabled' | 'user-percentage' | 'flags-json', string> {
+  const exposure = exposureOf(policy, state)
+  const flags = {
+    feature: exposure.feature,
+    phase: exposure.phase,
+    enabled: exposure.enabled,
+    user_percentage: exposure.userPercentage,
+    feature_flags: exposure.featureFlags,
+    monitoring_level: exposure.monitoringLevel,
+    rollback_threshold: exposure.rollbackThreshold
+  }
+  return {
+    phase: exposure.phase,
+    enabled: String(exposure.enabled),
+    'user-percentage': String(exposure.userPercentage),
+    'flags-json': JSON.stringify(flags)
+  }
 }
 
 async function summary(markdown: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { phaseNamed } from '../engine/ladder.js'
+import { exposureOf, type Exposure } from '../engine/exposure.js'
 import type { Decision, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory } from '../git/transitions.js'
@@ -12,6 +12,8 @@ export interface StatusReport {
   phase: string
   enteredAt: string
   enabled: boolean
+  /** What the feature exposes now (exposureOf); userPercentage and featureFlags repeat it. */
+  exposure: Exposure
   userPercentage: number
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
@@ -28,7 +30,7 @@ export async function status(
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
     outcomes.map(async ({ rollout, state, decision }) => {
-      const phase = phaseNamed(rollout.policy, state.phase)
+      const exposure = exposureOf(rollout.policy, rollout.state && state)
       const [experiments, lastTransition] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
           now: options.now,
@@ -46,8 +48,9 @@ export async function status(
           phase: state.phase,
           enteredAt: state.enteredAt,
           enabled: state.enabled,
-          userPercentage: state.enabled ? phase.userPercentage : 0,
-          featureFlags: state.enabled ? phase.featureFlags : [],
+          exposure,
+          userPercentage: exposure.userPercentage,
+          featureFlags: exposure.featureFlags,
           lastTransition,
           decision,
           experiments

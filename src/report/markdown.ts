@@ -1,3 +1,4 @@
+import { describeExposure, exposureOf } from '../engine/exposure.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
@@ -132,7 +133,7 @@ export function renderReport(input: ReportInput): string {
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const parts = [
     `### ${policy.feature}: ${phase.name} (${position})`,
-    `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+    `${describeExposure(exposureOf(policy, state))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
     '',
     headline({ ...decision, target: decision.target ?? next?.name }),
     ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
