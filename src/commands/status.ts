@@ -1,5 +1,7 @@
 import { exposureOf, type Exposure } from '../engine/exposure.js'
-import type { Decision, Policy, State } from '../engine/types.js'
+import { phaseNamed } from '../engine/ladder.js'
+import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
+import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory } from '../git/transitions.js'
 import { analyzeEnabledExperiments } from './analyze.js'
@@ -14,6 +16,10 @@ export interface StatusReport {
   enabled: boolean
   /** What the feature exposes now (exposureOf); userPercentage and featureFlags repeat it. */
   exposure: Exposure
+  /** Where the phase's settings came from: the policy, the seed's defaults or phasegate's. */
+  settingOrigins: Phase['origins']
+  /** Every threshold in force in this phase, with the policy path it is written at. */
+  thresholds: ThresholdInForce[]
   userPercentage: number
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
@@ -31,6 +37,7 @@ export async function status(
   const results = await Promise.all(
     outcomes.map(async ({ rollout, state, decision }) => {
       const exposure = exposureOf(rollout.policy, rollout.state && state)
+      const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
           now: options.now,
@@ -49,6 +56,8 @@ export async function status(
           enteredAt: state.enteredAt,
           enabled: state.enabled,
           exposure,
+          settingOrigins: phase.origins,
+          thresholds: thresholdsInForce(rollout.policy, phase),
           userPercentage: exposure.userPercentage,
           featureFlags: exposure.featureFlags,
           lastTransition,

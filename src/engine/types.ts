@@ -40,6 +40,8 @@ export interface MetricsThresholdGate {
   group?: string
   /** Readings with fewer samples than this are pending, not passing. */
   minSamples?: number
+  /** Where the policy writes these thresholds, e.g. deployment.phases.canary.success_criteria. */
+  from?: string
 }
 
 export interface ManualApprovalGate {

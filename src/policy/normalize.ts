@@ -148,8 +148,10 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     const durationSource = rawPhase.duration ?? null
     const phaseApprovers = rawPhase.approvers ?? []
     const gates = rawPhase.gates
-      ? rawPhase.gates.map(gate => gateFrom(gate, phaseApprovers))
-      : defaultGates(successCriteria, durationSource, phaseApprovers)
+      ? rawPhase.gates.map((gate, i) =>
+          gateFrom(gate, phaseApprovers, `deployment.phases.${phaseName}.gates[${i}].thresholds`)
+        )
+      : defaultGates(successCriteria, durationSource, phaseApprovers, phaseName)
     const names = new Set<string>()
     gates.forEach((gate, i) => {
       if (names.has(gate.name)) {
@@ -263,7 +265,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       path: ['monitoring', 'dashboards'],
       atKey: true,
       message:
-        'monitoring.dashboards is accepted but not read yet: `phasegate dashboard` will read it (and check the names)',
+        'dashboards are accepted but not read yet: `phasegate dashboard` will read them (and check their names)',
       hint: 'nothing to do now; the key is kept so that the seed file stays valid'
     })
   }
@@ -298,11 +300,17 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
 function defaultGates(
   successCriteria: Record<string, Threshold>,
   duration: Duration | null,
-  approvers: string[]
+  approvers: string[],
+  phaseName: string
 ): Gate[] {
   const gates: Gate[] = []
   if (Object.keys(successCriteria).length > 0) {
-    gates.push({ type: 'metrics_threshold', name: 'success_criteria', thresholds: successCriteria })
+    gates.push({
+      type: 'metrics_threshold',
+      name: 'success_criteria',
+      thresholds: successCriteria,
+      from: `deployment.phases.${phaseName}.success_criteria`
+    })
   }
   if (duration !== null) {
     gates.push({
@@ -316,13 +324,14 @@ function defaultGates(
   return gates
 }
 
-function gateFrom(gate: RawGate, phaseApprovers: string[]): Gate {
+function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {
   switch (gate.type) {
     case 'metrics_threshold':
       return {
         type: gate.type,
         name: gate.name ?? gate.type,
         thresholds: gate.thresholds,
+        from,
         ...(gate.group ? { group: gate.group } : {}),
         ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {})
       }

@@ -2,6 +2,7 @@ import type { Decision, GateOutcome, Policy, State } from '../engine/types.js'
 import { describeExposure, exposureOf } from '../engine/exposure.js'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
+import { thresholdsInForce } from '../engine/triggers.js'
 import type { HistoryEntry } from '../git/transitions.js'
 
 const MARK: Record<GateOutcome | 'fired', string> = {
@@ -40,6 +41,13 @@ export function renderDecision(
   if (fired.length) {
     lines.push('  rollback triggers:')
     for (const t of fired) lines.push(`    [${MARK.fired}] ${t.reason}`)
+  }
+  const thresholds = thresholdsInForce(policy, phase)
+  if (thresholds.length) {
+    lines.push('  thresholds, and where the policy writes them:')
+    const width = Math.max(...thresholds.map(t => t.use.length + t.metric.length + 1))
+    for (const t of thresholds)
+      lines.push(`    ${`${t.use} ${t.metric}`.padEnd(width)}  ${t.threshold}  (${t.from})`)
   }
   lines.push(`  decision: ${verb(decision)}`)
   return lines.join('\n')
