@@ -4,6 +4,7 @@ import type {
   EmergencyContact,
   Experiment,
   Gate,
+  MetricsConfig,
   MonitoringLevel,
   Phase,
   Policy,
@@ -250,10 +251,6 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
   )
 
-  // Definitions describe metrics whatever the provider; they are not the provider's options.
-  const { provider, queries, window, ...rest } = raw.metrics ?? {}
-  const options: Record<string, unknown> = { ...rest }
-  delete options.definitions
   const emergencyContacts: EmergencyContact[] = (raw.rollback?.emergency_contacts ?? []).map(c => ({
     ...(c.team ? { team: c.team } : {}),
     ...(c.user ? { user: c.user } : {}),
@@ -285,16 +282,25 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       operators: raw.rollback?.operators ?? [],
       sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
     },
-    metrics: {
-      provider: provider ?? 'file',
-      queries: queries ?? {},
-      window: window?.source ?? DEFAULT_WINDOW,
-      options
-    },
+    metrics: metricsConfigOf(raw),
     metricDefinitions: definitions,
     statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
   }
   return { policy, notices }
+}
+
+/** Where metric values come from, as the provider reads it. */
+export function metricsConfigOf(raw: RawPolicy): MetricsConfig {
+  const { provider, queries, window, ...rest } = raw.metrics ?? {}
+  // Definitions describe metrics whatever the provider; they are not the provider's options.
+  const options: Record<string, unknown> = { ...rest }
+  delete options.definitions
+  return {
+    provider: provider ?? 'file',
+    queries: queries ?? {},
+    window: window?.source ?? DEFAULT_WINDOW,
+    options
+  }
 }
 
 function defaultGates(

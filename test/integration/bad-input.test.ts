@@ -1025,6 +1025,29 @@ const CASES: BadInput[] = [
     tick: true
   },
 
+  {
+    name: 'a rollback trigger on a metric no query produces',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        phases:
+          canary: { user_percentage: 1 }
+      rollback:
+        automatic_triggers:
+          - eror_rate > 0.02
+      metrics:
+        provider: prometheus
+        url: http://127.0.0.1:9
+        queries:
+          error_rate: sum(rate(errors_total[5m]))
+    `,
+    line: 6,
+    col: 7,
+    message: /eror_rate has no query in metrics\.queries \(did you mean "error_rate"\?\)/,
+    hint: /add "eror_rate: <query>" under metrics\.queries/,
+    tick: true
+  },
+
   // --- state files (written by phasegate, so damage means someone edited or truncated one) ---
   {
     name: 'a state file with a time that is not a time',

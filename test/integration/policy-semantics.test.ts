@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { at, HEALTHY } from '../support/policies.js'
+import { at, HEALTHY, SEED_POLICY_PATH } from '../support/policies.js'
 import { cli, removeTempRepos, tempRepo, writeMetrics } from '../support/repo.js'
 
 // Issue 12 through the CLI: what a policy says is what `validate` and `status` report.
@@ -66,5 +67,24 @@ describe('status shows where each threshold came from', () => {
     const run = await cli(dir, 'status', '--now', at(1).toISOString())
     expect(run.out).toContain('thresholds, and where the policy writes them:')
     expect(run.out).toMatch(/trigger error_rate\s+> 0\.02 {2}\(rollback\.automatic_triggers\[0\]\)/)
+  })
+})
+
+describe('a metric the file provider cannot know in advance (kind 6)', () => {
+  it('a misspelt trigger metric is a visible "no data" with a did-you-mean, not silence', async () => {
+    const text = readFileSync(SEED_POLICY_PATH, 'utf8').replace(
+      '- error_rate > 0.02',
+      '- eror_rate > 0.02'
+    )
+    const dir = tempRepo({ 'policies/production_deployment.yaml': text })
+    writeMetrics(dir, HEALTHY)
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    const run = await cli(dir, 'status', '--json', '--now', at(1).toISOString())
+    const [report] = JSON.parse(run.out)
+    const trigger = report.decision.triggers.find((t: { trigger: string }) =>
+      t.trigger.startsWith('eror_rate')
+    )
+    expect(trigger.fired).toBe(false)
+    expect(trigger.reason).toMatch(/eror_rate is not in .* \(did you mean "error_rate"\?/)
   })
 })

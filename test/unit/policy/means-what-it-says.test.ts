@@ -186,3 +186,56 @@ describe("defaults apply to the seed's own ladder only", () => {
     ])
   })
 })
+
+describe('metrics no query can produce (kind 6)', () => {
+  const prometheus = (body: string) =>
+    [
+      'deployment:',
+      '  phases:',
+      '    canary:',
+      '      user_percentage: 1',
+      body,
+      'metrics:',
+      '  provider: prometheus',
+      '  url: http://127.0.0.1:9',
+      '  queries:',
+      '    error_rate: sum(rate(errors[5m]))',
+      '    response_time: avg(latency)',
+      ''
+    ].join('\n')
+
+  it.each([
+    ['a success criterion', '      success_criteria:\n        eror_rate: "< 0.01"', 'eror_rate:'],
+    [
+      'a rollback trigger',
+      'rollback:\n  automatic_triggers:\n    - eror_rate > 0.02\n    - system_failure',
+      'eror_rate > 0.02'
+    ],
+    [
+      'an alert',
+      'monitoring:\n  alerts:\n    eror_rate: { warning: 0.01, critical: 0.02 }',
+      'eror_rate:'
+    ],
+    [
+      'a gate',
+      '      gates:\n        - type: metrics_threshold\n          thresholds: { respone_time: "< 500" }',
+      'respone_time'
+    ]
+  ])('%s on a misspelt metric is refused at its line, with a did-you-mean', (_, body, needle) => {
+    const text = prometheus(body)
+    const error = refusal(text)
+    expect(error.location?.line).toBe(lineOf(text, needle))
+    expect(error.message).toMatch(/no query in metrics\.queries/)
+    expect(error.message).toMatch(/did you mean "(error_rate|response_time)"\?/)
+  })
+
+  it('a derived performance_degradation and a system_failure trigger need no query', () => {
+    const text = prometheus(
+      'rollback:\n  automatic_triggers:\n    - performance_degradation > 0.3\n    - system_failure'
+    ).replace(
+      '  queries:',
+      '  performance_degradation: { latency: response_time, baseline_offset: 1d }\n  queries:'
+    )
+    expect(() => parsePolicyText(text, 'policies/checkout.yaml')).not.toThrow()
+  })
+})
