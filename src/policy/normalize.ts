@@ -267,6 +267,24 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
   }
 
+  if ((raw.metrics?.provider ?? 'file') === 'file') {
+    // The snapshot holds history only where it lists series: points; say so where a window is
+    // asked for, rather than let a trigger wait silently for data that never comes.
+    const windows: Array<[string, (string | number)[]]> = []
+    raw.rollback?.automatic_triggers?.forEach((trigger, i) => {
+      if (trigger.kind === 'metric' && trigger.forMs > 0)
+        windows.push([trigger.metric, ['rollback', 'automatic_triggers', i, 'for']])
+    })
+    for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {}))
+      if (rule.for) windows.push([metric, ['monitoring', 'alerts', metric, 'for']])
+    for (const [metric, path] of windows)
+      notices.push({
+        path,
+        message: `the file provider can judge this window only from timestamped points: give ${metric} a series: [[time, value], ...] in the snapshot covering it; a plain value never holds for a window`,
+        hint: 'see "Sustained breaches" in docs/metrics.md'
+      })
+  }
+
   if (issues.length > 0) throw new PolicyIssues(issues)
   const policy: Policy = {
     feature,

@@ -146,3 +146,55 @@ rollback:
     expect(fired(p, 'dev', observations({ error_rate: 0.03 }))).toEqual(['error_rate > 0.01'])
   })
 })
+
+describe('a for: window counts as held only where the data covers it (kind 5)', () => {
+  const p = policy(`
+deployment:
+  order: [a, b]
+  phases:
+    a: { user_percentage: 10 }
+    b: { user_percentage: 100 }
+rollback:
+  automatic_triggers:
+    - when: error_rate > 0.02
+      for: 30m
+`)
+  const now = new Date('2026-03-02T10:00:00Z')
+  const minute = (m: number) => now.getTime() / 1000 - m * 60
+  const reading = (minutes: number[]) => ({
+    metric: 'error_rate',
+    value: 0.05,
+    series: minutes.map(m => [minute(m), 0.05] as [number, number])
+  })
+  const obs = (r: ReturnType<typeof reading>) => ({ readings: [r], approvals: [], checks: [] })
+
+  it('fires when every minute of the 30 breaches', () => {
+    const all = Array.from({ length: 31 }, (_, i) => 30 - i)
+    expect(fired(p, 'b', obs(reading(all)), now)).toEqual(['error_rate > 0.02'])
+  })
+
+  it('does not fire with no samples for twenty of the thirty minutes', () => {
+    // Samples from 30 to 25 minutes ago and in the last 5: 20 minutes unseen in between.
+    const gappy = [30, 29, 28, 27, 26, 25, 4, 3, 2, 1, 0]
+    expect(fired(p, 'b', obs(reading(gappy)), now)).toEqual([])
+    const [result] = evaluateTriggers(p, p.phases[1]!, obs(reading(gappy)), [], now)
+    expect(result!.reason).toMatch(/no data between .* \(21m\)/)
+  })
+
+  it('does not fire when the samples stop before now', () => {
+    const stale = Array.from({ length: 16 }, (_, i) => 30 - i) // 30 .. 15 minutes ago
+    expect(fired(p, 'b', obs(reading(stale)), now)).toEqual([])
+  })
+
+  it('says a latest value without range data cannot show a sustained breach', () => {
+    const [result] = evaluateTriggers(
+      p,
+      p.phases[1]!,
+      { readings: [{ metric: 'error_rate', value: 0.05 }], approvals: [], checks: [] },
+      [],
+      now
+    )
+    expect(result!.fired).toBe(false)
+    expect(result!.reason).toMatch(/no range data covering the last 30m/)
+  })
+})

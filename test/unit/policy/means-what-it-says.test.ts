@@ -239,3 +239,24 @@ describe('metrics no query can produce (kind 6)', () => {
     expect(() => parsePolicyText(text, 'policies/checkout.yaml')).not.toThrow()
   })
 })
+
+describe('for: on the file provider (kind 5)', () => {
+  it('is accepted with a notice at the window saying the snapshot needs timestamped points', () => {
+    const text = [
+      'deployment:',
+      '  phases:',
+      '    canary: { user_percentage: 1 }',
+      'rollback:',
+      '  automatic_triggers:',
+      '    - when: error_rate > 0.02',
+      '      for: 10m',
+      ''
+    ].join('\n')
+    const policy = parsePolicyText(text, 'policies/checkout.yaml')
+    expect(policy.notices).toEqual([
+      expect.stringMatching(
+        /^policies\/checkout\.yaml:7:12: rollback\.automatic_triggers\.0\.for: the file provider can judge this window only from timestamped points: give error_rate a series:/
+      )
+    ])
+  })
+})
