@@ -4,7 +4,7 @@ import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory } from '../git/transitions.js'
-import { analyzeEnabledExperiments } from './analyze.js'
+import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
 export interface StatusReport {

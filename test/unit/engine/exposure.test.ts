@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decide } from '../../../src/engine/decide.js'
 import { exposureOf } from '../../../src/engine/exposure.js'
-import { actionOutputs } from '../../../src/main.js'
+import { actionOutputs } from '../../../src/action/outcome.js'
 import { renderReport } from '../../../src/report/markdown.js'
 import { renderDecision } from '../../../src/report/text.js'
 import { Feature } from '../../../src/sdk/index.js'
