@@ -139,17 +139,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 policy: relativeTo(cwd, r.policyFile),
                 feature: r.policy.feature,
                 phases: r.policy.phases.map(p => p.name),
-                phase: r.state?.phase ?? null
+                phase: r.state?.phase ?? null,
+                notices: r.policy.notices ?? []
               })),
               null,
               2
             )
           )
         else
-          for (const r of rollouts)
+          for (const r of rollouts) {
             io.out(
               `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
             )
+            for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+          }
         return 0
       }
       case 'status': {

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { phaseNamed } from '../engine/ladder.js'
+import { exposureOf } from '../engine/exposure.js'
 import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderReport } from '../report/markdown.js'
@@ -65,6 +65,29 @@ function decisionOutput(outcome: FeatureOutcome): string {
   return outcome.manual ? 'rollback' : outcome.decision.action
 }
 
+/** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
+export function actionOutputs(
+  policy: Policy,
+  state: State
+): Record<'phase' | 'enabled' | 'user-percentage' | 'flags-json', string> {
+  const exposure = exposureOf(policy, state)
+  const flags = {
+    feature: exposure.feature,
+    phase: exposure.phase,
+    enabled: exposure.enabled,
+    user_percentage: exposure.userPercentage,
+    feature_flags: exposure.featureFlags,
+    monitoring_level: exposure.monitoringLevel,
+    rollback_threshold: exposure.rollbackThreshold
+  }
+  return {
+    phase: exposure.phase,
+    enabled: String(exposure.enabled),
+    'user-percentage': String(exposure.userPercentage),
+    'flags-json': JSON.stringify(flags)
+  }
+}
+
 /**
  * Sets the outputs (of the first feature: a deploy step reads one) and writes the job summary
  * (every feature, and every feature that could not be evaluated). Failures fail the step at the
@@ -81,24 +104,11 @@ export async function publishOutcomes(
     )
   const first = outcomes[0]
   if (first) {
-    const phase = phaseNamed(first.policy, first.after.phase)
-    const enabled = first.after.enabled
-    const flags = {
-      feature: first.policy.feature,
-      phase: phase.name,
-      enabled,
-      user_percentage: enabled ? phase.userPercentage : 0,
-      feature_flags: enabled ? phase.featureFlags : [],
-      monitoring_level: phase.monitoringLevel,
-      rollback_threshold: phase.rollbackThreshold
-    }
-    core.setOutput('phase', phase.name)
-    core.setOutput('enabled', String(enabled))
-    core.setOutput('user-percentage', String(flags.user_percentage))
+    for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
+      core.setOutput(name, value)
     core.setOutput('decision', decisionOutput(first))
     core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
     core.setOutput('rollback-sha', first.rollbackSha ?? '')
-    core.setOutput('flags-json', JSON.stringify(flags))
   }
   const failed = failures.map(f => failureLine(workspace, f))
   core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
