@@ -1,5 +1,7 @@
 import { decide } from '../engine/decide.js'
-import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
+import { vouchedApprovals } from '../engine/gates.js'
+import type { CheckObservation, Decision, State } from '../engine/types.js'
+import { runnerIdentities } from '../git/identity.js'
 import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
 import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
 
@@ -8,7 +10,10 @@ export interface TickOptions {
   policies: string[]
   now: Date
   dryRun: boolean
-  /** Local mode's manual approvals (on GitHub they come from PR reviews). */
+  /**
+   * Local mode's manual approvals (on GitHub they come from PR reviews); bots and the person
+   * running phasegate never count.
+   */
   approvedBy: string[]
   checks: CheckObservation[]
   metricsFile?: string
@@ -25,7 +30,7 @@ export interface TickOutcome {
 /** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
 export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
   const rollouts = await loadRollouts(options.cwd, options.policies)
-  const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
+  const approvals = vouchedApprovals(options.approvedBy, await runnerIdentities(options.cwd))
   // Every policy's reads go out at once; the providers bound the load per metrics server.
   return Promise.all(
     rollouts.map(async rollout => {

@@ -27,7 +27,10 @@ export interface ManualApprovalGate {
   type: 'manual_approval'
   name: string
   required: number
-  /** Users ("alice") and teams ("@org/team"). Empty: anyone but the author and bots. */
+  /**
+   * Users ("alice", who also need write access) and teams ("@org/team", by membership). Empty:
+   * anyone with write, maintain or admin permission but the author and bots.
+   */
   approvers: string[]
 }
 
@@ -204,6 +207,9 @@ export interface MetricReading {
   series?: Array<[number, number]>
 }
 
+/** A user's role on the repository, as GitHub's collaborator permission endpoint names it. */
+export type RepositoryPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'
+
 export interface Approval {
   user: string
   /** Teams the user belongs to, as "@org/team". */
@@ -211,8 +217,17 @@ export interface Approval {
   bot?: boolean
   /** The approver wrote the change being approved. */
   author?: boolean
+  /** The approver is the person running phasegate locally (`--approved-by` cannot self-approve). */
+  runner?: boolean
   /** The approval was given on an older commit than the one to be merged. */
   stale?: boolean
+  /**
+   * The approver's role on the repository, as GitHub reports it. Undefined only for local mode's
+   * `--approved-by`, where the person running phasegate vouches for the approvers.
+   */
+  permission?: RepositoryPermission
+  /** Why GitHub could not confirm the approver's standing (a refused lookup): never counts. */
+  unverified?: string
 }
 
 export interface CheckObservation {
