@@ -75,7 +75,7 @@ export async function applyDecision(
 ): Promise<string> {
   const transition = { ...decision.transition! }
   if (transition.kind === 'rollback' || transition.kind === 'emergency') {
-    const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase)
+    const undo = advanceToUndo(await readHistory(rollout.root, [rollout.policy]), state.phase)
     if (undo) transition.reverts = undo.sha
   }
   const next: State = {
