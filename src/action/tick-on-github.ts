@@ -21,12 +21,13 @@ import {
   closeStandingPullRequest,
   findOpenPullRequest,
   upsertStandingPullRequest,
+  warnOnPullRequest,
   type OpenPullRequest
 } from '../github/pulls.js'
 import { collectApprovals } from '../github/reviews.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
-import { commitTransition } from '../git/transitions.js'
+import { commitTransition, foreignChanges } from '../git/transitions.js'
 import { applyDecision } from '../commands/tick.js'
 import { observe, type Rollout } from '../commands/workspace.js'
 import { digestOf, renderReport, reportDigest, withDigest } from '../report/markdown.js'
@@ -400,6 +401,12 @@ async function mergeAdvance(
   })
   if (!verdict.ok) {
     outcome.actions.push(`advance PR #${pr.number} not merged: ${verdict.reason}`)
+    await warnOnPullRequest(
+      gh.client,
+      gh.repo,
+      pr,
+      `phasegate will not merge this: ${verdict.reason}`
+    )
     return
   }
   const [title, ...rest] = commitMessage(recordOf(policy.feature, decision.transition!)).split('\n')
@@ -437,6 +444,12 @@ export async function judgeBranch(
   }
   const baseRef = `refs/remotes/origin/${base}`
   const mergeBase = await git(root, 'merge-base', baseRef, tip)
+  const foreign = await foreignChanges(root, mergeBase, tip, rollout.policy)
+  if (foreign.length > 0)
+    return {
+      ok: false as const,
+      reason: `the branch changes more than phasegate's own files: ${foreign.join(', ')}`
+    }
   const message = await git(root, 'log', '-1', '--format=%B', `${mergeBase}..${tip}`, '--', path)
   const file = join(root, path)
   return judgeStateChange({

@@ -51,6 +51,22 @@ export function ownFiles(policy: Pick<Policy, 'statePath'>): string[] {
   return [policy.statePath]
 }
 
+/**
+ * The paths a branch changes from `base` (a commit: the merge base) to `tip` that are not
+ * `policy`'s own files, with renames split into delete + add so a moved file cannot hide. Empty
+ * when the change is phasegate's alone.
+ */
+export async function foreignChanges(
+  root: string,
+  base: string,
+  tip: string,
+  policy: Pick<Policy, 'statePath'>
+): Promise<string[]> {
+  const own = ownFiles(policy)
+  const changed = await git(root, 'diff', '--name-only', '--no-renames', base, tip)
+  return changed.split('\n').filter(path => path && !own.includes(path))
+}
+
 /** The few state fields a transition must agree with, read leniently: old commits predate today's policy. */
 function stateFacts(
   text: string | undefined
