@@ -4,6 +4,7 @@ import { phaseNamed } from '../engine/ladder.js'
 import type { Phase, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { runGit } from '../git/git.js'
+import type { WantedCheck } from '../github/checks.js'
 import { currentState, loadRollouts, type Rollout } from '../commands/workspace.js'
 
 /** Expands the `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */
@@ -106,8 +107,9 @@ export function approversOf(phase: Phase): string[] {
   return [...new Set(phase.gates.flatMap(g => (g.type === 'manual_approval' ? g.approvers : [])))]
 }
 
-export function testsOf(rollout: Rollout, state: State): string[] {
+/** The checks the phase's automated_test gates wait for, each with the app it trusts. */
+export function testsOf(rollout: Rollout, state: State): WantedCheck[] {
   return phaseNamed(rollout.policy, state.phase).gates.flatMap(g =>
-    g.type === 'automated_test' ? g.checks : []
+    g.type === 'automated_test' ? g.checks.map(name => ({ name, app: g.app })) : []
   )
 }

@@ -155,7 +155,9 @@ function manualApproval(gate: ManualApprovalGate, approvals: Approval[]): GateRe
 
 function automatedTest(gate: AutomatedTestGate, observations: Observations): GateResult {
   const evidence: Evidence[] = gate.checks.map(name => {
-    const check = observations.checks.find(c => c.name === name)
+    const check = observations.checks.find(
+      c => c.name === name && (c.app === undefined || c.app === gate.app)
+    )
     const result: GateOutcome =
       !check || check.conclusion === null
         ? 'pending'

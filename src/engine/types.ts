@@ -39,6 +39,11 @@ export interface AutomatedTestGate {
   name: string
   /** Check runs or workflow runs that must have concluded success. */
   checks: string[]
+  /**
+   * The app whose check runs count (its slug; "github-actions" by default, which also covers
+   * workflow runs). Runs by any other producer are ignored, never allowed to override.
+   */
+  app: string
 }
 
 export interface TimeBasedGate {
@@ -232,6 +237,8 @@ export interface Approval {
 
 export interface CheckObservation {
   name: string
+  /** The producer's app slug; undefined for local mode's `--check`, vouched by its runner. */
+  app?: string
   /** success, failure, cancelled, ... ; null while still running */
   conclusion: string | null
 }

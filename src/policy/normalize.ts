@@ -14,6 +14,9 @@ import { PhasegateError } from '../errors.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
 import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 
+/** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
+const ACTIONS_APP = 'github-actions'
+
 /** A problem found after the shape checks, with the YAML path it is about. */
 export interface PolicyIssue {
   path: (string | number)[]
@@ -354,7 +357,12 @@ function gateFrom(
         approvers: gate.approvers ?? phaseApprovers
       }
     case 'automated_test':
-      return { type: gate.type, name: gate.name ?? gate.type, checks: gate.checks }
+      return {
+        type: gate.type,
+        name: gate.name ?? gate.type,
+        checks: gate.checks,
+        app: gate.app ?? ACTIONS_APP
+      }
     case 'time_based':
       return {
         type: gate.type,

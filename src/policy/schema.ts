@@ -66,7 +66,15 @@ export const gateSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('automated_test'),
     name: gateName,
-    checks: z.array(z.string().min(1)).min(1)
+    checks: z.array(z.string().min(1)).min(1),
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'an app slug: lower-case letters, digits and dashes')
+      .optional()
+      .meta({
+        description:
+          'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
+      })
   }),
   z.strictObject({
     type: z.literal('time_based'),

@@ -380,13 +380,21 @@ describe('automated test observations', () => {
     gh.addWorkflowRun({ name: 'Load test', headSha: sha, conclusion: 'failure' })
     gh.addWorkflowRun({ name: 'Smoke', headSha: sha, conclusion: 'success' })
     gh.addWorkflowRun({ name: 'Smoke', headSha: gh.commitFiles('main', { x: 'y' }, 'later') })
+    const app = 'phasegate-app'
+    const actions = 'github-actions'
     expect(
-      await observeChecks(client, repo, sha, ['unit', 'e2e', 'Load test', 'Smoke', 'security scan'])
+      await observeChecks(client, repo, sha, [
+        { name: 'unit', app },
+        { name: 'e2e', app },
+        { name: 'Load test', app: actions },
+        { name: 'Smoke', app: actions },
+        { name: 'security scan', app: actions }
+      ])
     ).toEqual([
-      { name: 'unit', conclusion: 'success' },
-      { name: 'e2e', conclusion: null },
-      { name: 'Load test', conclusion: 'failure' },
-      { name: 'Smoke', conclusion: 'success' }
+      { name: 'unit', app, conclusion: 'success' },
+      { name: 'e2e', app, conclusion: null },
+      { name: 'Load test', app: actions, conclusion: 'failure' },
+      { name: 'Smoke', app: actions, conclusion: 'success' }
     ])
   })
 
@@ -396,9 +404,9 @@ describe('automated test observations', () => {
     const sha = gh.git.branchSha('main')!
     await client.rest.checks.create({ ...repo, name: 'unit', head_sha: sha, conclusion: 'success' })
     gh.state.requests.length = 0
-    expect(await observeChecks(client, repo, sha, ['unit'])).toEqual([
-      { name: 'unit', conclusion: 'success' }
-    ])
+    expect(
+      await observeChecks(client, repo, sha, [{ name: 'unit', app: 'phasegate-app' }])
+    ).toEqual([{ name: 'unit', app: 'phasegate-app', conclusion: 'success' }])
     expect(operations(gh)).toEqual(['checks/list-for-ref:200'])
   })
 
@@ -508,9 +516,9 @@ describe('observations under transient faults', () => {
     expect(await collectApprovals(client, repo, pull, ['@acme/sre'])).toEqual([
       { user: 'carol', teams: ['@acme/sre'], bot: false, author: false, stale: false }
     ])
-    expect(await observeChecks(client, repo, pull.headSha, ['e2e'])).toEqual([
-      { name: 'e2e', conclusion: 'success' }
-    ])
+    expect(
+      await observeChecks(client, repo, pull.headSha, [{ name: 'e2e', app: 'github-actions' }])
+    ).toEqual([{ name: 'e2e', app: 'github-actions', conclusion: 'success' }])
     await setCommitStatus(client, repo, pull.headSha, { state: 'success', description: 'ok' })
     expect(gh.state.statuses).toHaveLength(1)
     // Check runs and workflow runs are fetched concurrently: compare without order.

@@ -123,7 +123,12 @@ describe('manual_approval', () => {
 })
 
 describe('automated_test', () => {
-  const gate: Gate = { type: 'automated_test', name: 'tests', checks: ['e2e', 'smoke'] }
+  const gate: Gate = {
+    type: 'automated_test',
+    name: 'tests',
+    checks: ['e2e', 'smoke'],
+    app: 'github-actions'
+  }
 
   it('passes when every named check succeeded', () => {
     const obs = observations(
