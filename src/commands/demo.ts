@@ -8,7 +8,7 @@ import { renderDecision, renderHistory } from '../report/text.js'
 import { init } from './init.js'
 import { status } from './status.js'
 import { tick } from './tick.js'
-import { loadRollouts } from './workspace.js'
+import { loadRollouts } from '../rollout/load.js'
 
 interface DemoOptions {
   io: { out: (text: string) => void }

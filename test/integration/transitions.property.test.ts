@@ -6,11 +6,11 @@ import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
-import type { Decision, Transition } from '../../src/engine/types.js'
+import type { Transition } from '../../src/engine/types.js'
 import { advanceToUndo, readHistory, transitionsOf } from '../../src/git/transitions.js'
-import { applyDecision } from '../../src/commands/tick.js'
 import { init } from '../../src/commands/init.js'
-import { loadRollouts } from '../../src/commands/workspace.js'
+import { loadRollouts } from '../../src/rollout/load.js'
+import { commitTransitionFrom } from '../../src/rollout/write.js'
 import { at } from '../support/policies.js'
 import { sh, tempRepo } from '../support/repo.js'
 
@@ -62,7 +62,7 @@ test('history lists exactly the real transitions; rollback undoes the latest rea
             approvers: [],
             evidence: []
           }
-          const sha = await applyDecision(rollout!, state, { transition } as Decision, now)
+          const { sha } = await commitTransitionFrom(rollout!, state, transition, now)
           if (s.type === 'advance') advances.push(sha)
           else advances.pop()
           real.push(sha)
