@@ -1,5 +1,4 @@
 import { nextState } from '../engine/next-state.js'
-import { datafilePathOf } from '../export/datafile.js'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { advanceToUndo, commitTransition, ownFiles, readHistory } from '../git/transitions.js'
 import type { Rollout } from './load.js'
