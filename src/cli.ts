@@ -243,11 +243,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       }
       case 'history': {
         const root = await repoRoot(cwd)
-        const all = await readHistory(root)
+        const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
+        const all = await readHistory(root, sources)
+        // Asked for some policies, show theirs; otherwise every commit with trailers, so that
+        // one naming a feature no policy rolls out shows as skipped too.
         const entries = policies.length
-          ? (await loadRollouts(cwd, policies)).flatMap(r =>
-              all.filter(e => e.feature === r.policy.feature)
-            )
+          ? all.filter(e => sources.some(s => s.feature === e.feature))
           : all
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0

@@ -1,5 +1,7 @@
-import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
+import { vouchedApprovals } from '../engine/gates.js'
+import type { CheckObservation, Decision, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { runnerIdentities } from '../git/identity.js'
 import { evaluate } from '../rollout/evaluate.js'
 import {
   currentState,
@@ -51,7 +53,7 @@ async function evaluateSettled(
   options: Omit<TickOptions, 'dryRun'>
 ): Promise<{ outcomes: TickOutcome[]; failures: RolloutFailure[] }> {
   const { rollouts, failures } = await loadRolloutsSettled(options.cwd, options.policies)
-  const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
+  const approvals = vouchedApprovals(options.approvedBy, await runnerIdentities(options.cwd))
   // Every policy's reads go out at once; the providers bound the load per metrics server.
   const settled = await Promise.all(
     rollouts.map(async rollout => {

@@ -19,6 +19,9 @@ import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 // The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
 // defaults and checks what involves more than one field.
 
+/** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
+const ACTIONS_APP = 'github-actions'
+
 /** A problem found after the shape checks, with the YAML path it is about. */
 export interface PolicyIssue {
   path: (string | number)[]
@@ -367,7 +370,12 @@ function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {
         approvers: gate.approvers ?? phaseApprovers
       }
     case 'automated_test':
-      return { type: gate.type, name: gate.name ?? gate.type, checks: gate.checks }
+      return {
+        type: gate.type,
+        name: gate.name ?? gate.type,
+        checks: gate.checks,
+        app: gate.app ?? ACTIONS_APP
+      }
     case 'time_based':
       return {
         type: gate.type,

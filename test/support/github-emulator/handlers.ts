@@ -754,6 +754,9 @@ export function createHandlers(world: World): Record<string, Handler> {
     },
 
     'checks/create': context => {
+      // Only GitHub Apps create check runs; the run carries the app it came from.
+      if (context.user.type !== 'Bot')
+        throw new HttpError(403, 'You must authenticate via a GitHub App.')
       const body = (context.body ?? {}) as Record<string, unknown>
       const headSha = String(body.head_sha)
       if (!git.objectExists(headSha))
@@ -766,6 +769,7 @@ export function createHandlers(world: World): Record<string, Handler> {
         id: state.nextId('check') + 4_000_000,
         headSha,
         name: String(body.name),
+        app: context.user.login.replace(/\[bot\]$/, ''),
         status: status as 'completed',
         conclusion,
         startedAt: typeof body.started_at === 'string' ? body.started_at : at,

@@ -500,16 +500,21 @@ export function renderCombinedStatus(
 
 const ACTIONS_APP_ID = 15368
 
-function renderActionsApp(site: Site): Record<string, unknown> {
+/** An app as GitHub renders it; `slug` "github-actions" is GitHub Actions itself. */
+function renderApp(site: Site, slug = 'github-actions'): Record<string, unknown> {
+  const actions = slug === 'github-actions'
+  const id = actions
+    ? ACTIONS_APP_ID
+    : 20000 + [...slug].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100000, 0)
   return {
-    id: ACTIONS_APP_ID,
-    slug: 'github-actions',
-    node_id: nodeId('Integration', ACTIONS_APP_ID),
+    id,
+    slug,
+    node_id: nodeId('Integration', id),
     owner: userByLogin(site, site.owner),
-    name: 'GitHub Actions',
-    description: 'Automate your workflow from idea to production',
-    external_url: 'https://help.github.com/en/actions',
-    html_url: `${site.web}/apps/github-actions`,
+    name: actions ? 'GitHub Actions' : slug,
+    description: actions ? 'Automate your workflow from idea to production' : null,
+    external_url: actions ? 'https://help.github.com/en/actions' : `${site.web}/apps/${slug}`,
+    html_url: `${site.web}/apps/${slug}`,
     created_at: EPOCH,
     updated_at: EPOCH,
     permissions: { checks: 'write', statuses: 'write' },
@@ -540,7 +545,7 @@ export function renderCheckRun(site: Site, run: CheckRunRecord): Record<string, 
     },
     name: run.name,
     check_suite: { id: run.id },
-    app: renderActionsApp(site),
+    app: renderApp(site, run.app),
     pull_requests: []
   }
 }

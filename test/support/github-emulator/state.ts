@@ -118,6 +118,8 @@ export interface CheckRunRecord {
   id: number
   headSha: string
   name: string
+  /** The slug of the GitHub App that created it: the creating bot's login without "[bot]". */
+  app: string
   status: RunStatus
   conclusion: string | null
   startedAt: string
