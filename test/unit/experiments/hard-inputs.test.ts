@@ -193,7 +193,9 @@ describe('kind 4: tiny groups', () => {
       }
     }
     for (const sequential of [true, false]) {
-      const analysis = analyzeExperiment(experimentOf(['conversion'], 0, [50, 50]), data, {
+      // Weights as the counts, so the sample ratio is no objection.
+      const weights = [c.control.count, c.treatment.count]
+      const analysis = analyzeExperiment(experimentOf(['conversion'], 0, weights), data, {
         sequential
       })
       const comparison = analysis.metrics[0]!.comparisons[0]!
@@ -219,7 +221,11 @@ describe('kind 5: starved groups', () => {
       users: { control: c.counts[0], treatment: c.counts[1] },
       metrics: {
         conversion: {
-          control: { kind: 'rate' as const, count: c.counts[0], successes: Math.round(c.counts[0] / 2) },
+          control: {
+            kind: 'rate' as const,
+            count: c.counts[0],
+            successes: Math.round(c.counts[0] / 2)
+          },
           treatment: { kind: 'rate' as const, count: c.counts[1], successes: c.counts[1] }
         }
       }

@@ -60,7 +60,8 @@ describe('a declared metric kind', () => {
 
   it('undeclared, one stray value reads the metric as a mean and says so', async () => {
     const lines = ['user_id,group,accuracy']
-    for (let i = 0; i < 50; i++) lines.push(`u${i},${i % 2 ? 'control' : 'treatment'},${i % 3 ? 1 : 0}`)
+    for (let i = 0; i < 50; i++)
+      lines.push(`u${i},${i % 2 ? 'control' : 'treatment'},${i % 3 ? 1 : 0}`)
     lines.push('stray,control,2')
     const data = await readResults(file('guess.csv', lines), shape)
     expect(data.metrics.accuracy!.control!.kind).toBe('mean')
@@ -72,7 +73,12 @@ describe('a declared metric kind', () => {
 
 describe('users', () => {
   it('a duplicate user id is an error naming both lines', async () => {
-    const path = file('dup.csv', ['user_id,group,accuracy', 'u1,control,1', 'u2,control,0', 'u1,control,1'])
+    const path = file('dup.csv', [
+      'user_id,group,accuracy',
+      'u1,control,1',
+      'u2,control,0',
+      'u1,control,1'
+    ])
     const error = await failure(path)
     expect(error.location).toEqual({ file: path, line: 4, col: 1 })
     expect(error.message).toMatch(/user 'u1' appears again \(first on line 2\)/)
@@ -86,7 +92,11 @@ describe('users', () => {
   })
 
   it('duplicates are found on the quoted (general) path and in NDJSON too', async () => {
-    const csv = file('dup-quoted.csv', ['user_id,group,accuracy', '"a,b",control,1', '"a,b",control,1'])
+    const csv = file('dup-quoted.csv', [
+      'user_id,group,accuracy',
+      '"a,b",control,1',
+      '"a,b",control,1'
+    ])
     expect((await failure(csv)).message).toMatch(/user 'a,b' appears again/)
     const ndjson = file('dup.ndjson', [
       '{"user_id":"u1","group":"control","accuracy":1}',
@@ -131,7 +141,10 @@ describe('impossible aggregates', () => {
   })
 
   it('a mean row with no users but a sum is an error', async () => {
-    const path = file('empty.csv', ['group,metric,count,sum,sum_squares', 'control,accuracy,0,5,25'])
+    const path = file('empty.csv', [
+      'group,metric,count,sum,sum_squares',
+      'control,accuracy,0,5,25'
+    ])
     expect((await failure(path)).message).toMatch(/count 0/)
   })
 })
