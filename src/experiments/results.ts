@@ -192,7 +192,7 @@ class Accumulator {
 
   /** Records a user (its id hashed as UTF-8 bytes) in group g: -1, or the group it was already in. */
   private seeUser(hash: UserHash, g: number): number {
-    return this.seenUsers.add(hash.a >>> 0, hash.b >>> 0, g)
+    return this.seenUsers.add(hash.a, hash.b, g)
   }
 
   private repeatedUser(
@@ -746,7 +746,7 @@ function hashString(id: string): UserHash {
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-  return (h ^ (h >>> 16)) >>> 0
+  return h ^ (h >>> 16)
 }
 
 /**
@@ -756,45 +756,49 @@ function mix(h: number): number {
  * share a fingerprint with probability about users² / 2^65 (3e-6 at 10 million).
  */
 class UserSet {
-  private a = new Uint32Array(1 << 10)
-  private b = new Uint32Array(1 << 10)
+  /** Slot i's fingerprint at 2i and 2i + 1 (one cache line per probe); 0 at 2i + 1: empty. */
+  private keys = new Int32Array(2 << 10)
   private groups = new Uint8Array(1 << 10)
+  private mask = (1 << 10) - 1
   private size = 0
 
   /** Adds a user of group g; returns -1, or the group it was already seen in. */
   add(a: number, b: number, g: number): number {
     const keyA = mix(a)
     // The low bit marks a used slot.
-    const keyB = (mix(b ^ 0x5f3759df) | 1) >>> 0
-    const mask = this.a.length - 1
+    const keyB = mix(b ^ 0x5f3759df) | 1
+    const { keys, mask } = this
     for (let slot = keyA & mask; ; slot = (slot + 1) & mask) {
-      const stored = this.b[slot]!
+      const stored = keys[2 * slot + 1]!
       if (stored === 0) {
-        this.a[slot] = keyA
-        this.b[slot] = keyB
+        keys[2 * slot] = keyA
+        keys[2 * slot + 1] = keyB
         this.groups[slot] = g
-        if (++this.size * 4 > this.a.length * 3) this.grow()
+        if (++this.size * 4 > mask * 3) this.grow()
         return -1
       }
-      if (stored === keyB && this.a[slot] === keyA) return this.groups[slot]!
+      if (stored === keyB && keys[2 * slot] === keyA) return this.groups[slot]!
     }
   }
 
   private grow(): void {
-    const { a, b, groups } = this
-    const capacity = a.length * 2
-    this.a = new Uint32Array(capacity)
-    this.b = new Uint32Array(capacity)
-    this.groups = new Uint8Array(capacity)
+    const { keys, groups } = this
+    const capacity = (this.mask + 1) * 2
     const mask = capacity - 1
-    for (let i = 0; i < a.length; i++) {
-      if (b[i] === 0) continue
-      let slot = a[i]! & mask
-      while (this.b[slot] !== 0) slot = (slot + 1) & mask
-      this.a[slot] = a[i]!
-      this.b[slot] = b[i]!
-      this.groups[slot] = groups[i]!
+    const next = new Int32Array(2 * capacity)
+    const nextGroups = new Uint8Array(capacity)
+    for (let i = 0; i <= this.mask; i++) {
+      const keyB = keys[2 * i + 1]!
+      if (keyB === 0) continue
+      let slot = keys[2 * i]! & mask
+      while (next[2 * slot + 1] !== 0) slot = (slot + 1) & mask
+      next[2 * slot] = keys[2 * i]!
+      next[2 * slot + 1] = keyB
+      nextGroups[slot] = groups[i]!
     }
+    this.keys = next
+    this.groups = nextGroups
+    this.mask = mask
   }
 }
 
