@@ -81,3 +81,23 @@ describe("the rollout's own exposure as the experiment", () => {
     expect(exposureShares(100)).toBeNull()
   })
 })
+
+describe('exposure groups by the rollout hashing', () => {
+  it('treatment exactly inside user_percentage (as isInRollout), nobody at 0% or 100%', async () => {
+    const { exposureGroup, isInRollout } = await import('../../../src/experiments/assignment.js')
+    const ids = Array.from({ length: 2000 }, (_, i) => `user-${i}`)
+    const groups = ids.map(id => exposureGroup('dspy', id, 10))
+    ids.forEach((id, i) =>
+      expect(groups[i]).toBe(isInRollout('dspy', id, 10) ? 'treatment' : 'control')
+    )
+    const share = groups.filter(g => g === 'treatment').length / ids.length
+    expect(share).toBeGreaterThan(0.08)
+    expect(share).toBeLessThan(0.12)
+    // A ramp only moves users from control to treatment.
+    ids.forEach((id, i) => {
+      if (groups[i] === 'treatment') expect(exposureGroup('dspy', id, 50)).toBe('treatment')
+    })
+    expect(ids.map(id => exposureGroup('dspy', id, 0)).every(g => g === null)).toBe(true)
+    expect(ids.map(id => exposureGroup('dspy', id, 100)).every(g => g === null)).toBe(true)
+  })
+})
