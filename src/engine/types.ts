@@ -147,6 +147,12 @@ export interface Experiment {
   enabled: boolean
   groups: ExperimentGroup[]
   successMetrics: string[]
+  /**
+   * Declared kinds of success metrics (metric_kinds): results and readings that contradict one
+   * are errors; an undeclared metric's kind is read from its values. `count`: whole numbers,
+   * analysed as a mean.
+   */
+  metricKinds?: Record<string, 'rate' | 'mean' | 'count'>
   durationMs: number | null
   minimumSampleSize: number
   seed: string

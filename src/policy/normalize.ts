@@ -237,6 +237,18 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
   )
 
+  for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {})) {
+    for (const metric of Object.keys(rawExperiment.metric_kinds ?? {})) {
+      if (!(rawExperiment.success_metrics ?? []).includes(metric)) {
+        issues.push({
+          path: ['experiments', experimentName, 'metric_kinds', metric],
+          message: `metric_kinds names "${metric}", which is not one of the experiment's success_metrics`,
+          hint: 'declare kinds only for success metrics (a typo?)',
+          atKey: true
+        })
+      }
+    }
+  }
   const experiments: Experiment[] = Object.entries(raw.experiments ?? {}).map(
     ([experimentName, rawExperiment]) => ({
       name: experimentName,
@@ -247,6 +259,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
         configuration: group.configuration ?? {}
       })),
       successMetrics: rawExperiment.success_metrics ?? [],
+      ...(rawExperiment.metric_kinds ? { metricKinds: rawExperiment.metric_kinds } : {}),
       durationMs: rawExperiment.duration?.ms ?? null,
       minimumSampleSize: rawExperiment.minimum_sample_size ?? 0,
       seed: rawExperiment.seed ?? experimentName,

@@ -144,6 +144,8 @@ export const experimentSchema = z.strictObject({
       params: { hint: 'add a control group and a treatment group, each with a weight' }
     }),
   success_metrics: z.array(z.string()).optional(),
+  // What each success metric is, so stray values are errors rather than a silent change of test.
+  metric_kinds: z.record(z.string(), z.enum(['rate', 'mean', 'count'])).optional(),
   duration: durationSchema.nullable().optional(),
   minimum_sample_size: z.number().int().nonnegative().optional()
 })
