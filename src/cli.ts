@@ -4,19 +4,9 @@ import { Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { CheckObservation } from './engine/types.js'
 import { PhasegateError } from './errors.js'
-import { repoRoot } from './git/git.js'
-import { readHistory } from './git/transitions.js'
-import { analyze } from './commands/analyze.js'
-import { assign } from './commands/assign.js'
-import { runDemo } from './commands/demo.js'
-import { init } from './commands/init.js'
-import { resume } from './commands/resume.js'
-import { rollback } from './commands/rollback.js'
-import { status } from './commands/status.js'
-import { tick } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './commands/workspace.js'
-import { renderAnalysis } from './experiments/render.js'
-import { renderDecision, renderHistory } from './report/text.js'
+
+// Each command imports its modules when it runs (below), so that a command loads only what it
+// uses: start-up is most of a no-op command's time (bench/startup.bench.ts).
 
 const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
 
@@ -120,6 +110,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     switch (command) {
       case 'validate': {
+        const { loadRollouts, relativeTo } = await import('./commands/workspace.js')
         const rollouts = await loadRollouts(cwd, policies)
         if (values.json)
           io.out(
@@ -142,6 +133,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'status': {
+        const { status } = await import('./commands/status.js')
+        const { renderDecision } = await import('./report/text.js')
+        const { renderAnalysis } = await import('./experiments/render.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -171,6 +165,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'tick': {
+        const { tick } = await import('./commands/tick.js')
+        const { renderDecision } = await import('./report/text.js')
         const outcomes = await tick({ ...common, dryRun: values['dry-run'] ?? false })
         if (values.json) {
           io.out(
@@ -194,6 +190,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'rollback': {
+        const { rollback } = await import('./commands/rollback.js')
         const result = await rollback({
           cwd,
           policies,
@@ -208,6 +205,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'resume': {
+        const { resume } = await import('./commands/resume.js')
         const result = await resume({
           cwd,
           policies,
@@ -221,6 +219,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'init': {
+        const { init } = await import('./commands/init.js')
         for (const s of await init({ cwd, policies, now }))
           io.out(
             `started ${s.rollout.policy.feature} at ${s.rollout.policy.phases[0]!.name}; committed ${s.sha.slice(0, 10)}`
@@ -228,6 +227,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'history': {
+        const { repoRoot } = await import('./git/git.js')
+        const { readHistory } = await import('./git/transitions.js')
+        const { loadRollouts } = await import('./commands/workspace.js')
+        const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
         const all = await readHistory(root)
         const entries = policies.length
@@ -238,9 +241,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0
       }
-      case 'demo':
+      case 'demo': {
+        const { runDemo } = await import('./commands/demo.js')
         return await runDemo({ io, keep: values.keep })
+      }
       case 'assign': {
+        const { assign } = await import('./commands/assign.js')
         await assign(
           {
             cwd,
@@ -255,6 +261,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'analyze': {
+        const { analyze } = await import('./commands/analyze.js')
         const result = await analyze({
           cwd,
           policies,
