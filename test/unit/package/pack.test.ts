@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { builtinModules } from 'node:module'
+import semver from 'semver'
 import { describe, expect, it } from 'vitest'
 
 // What `npm publish` would upload: what a user of the CLI, the library or the SDK needs, and
@@ -60,5 +62,44 @@ describe('npm pack', () => {
     }
     expect(missing).toEqual([])
     expect(files.filter(f => /^lib\/(action|github)\/|^lib\/(index|main)\./.test(f))).toEqual([])
+  })
+
+  it('needs no package outside its dependencies (the action bundles its own in dist/)', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      name: string
+      dependencies: Record<string, string>
+    }
+    const allowed = new Set([
+      manifest.name,
+      ...Object.keys(manifest.dependencies),
+      ...builtinModules
+    ])
+    const outside: string[] = []
+    for (const file of files.filter(f => f.endsWith('.js') && !f.startsWith('lib/bundle/'))) {
+      const text = readFileSync(join(root, file), 'utf8')
+      for (const [, specifier] of text.matchAll(/(?:from |import\()['"]([^'".][^'"]*)['"]/g)) {
+        const name = specifier!.startsWith('@')
+          ? specifier!.split('/').slice(0, 2).join('/')
+          : specifier!.replace(/^node:/, '').split('/')[0]!
+        if (!allowed.has(name)) outside.push(`${file} imports ${specifier}`)
+      }
+    }
+    expect(outside).toEqual([])
+  })
+})
+
+// `npm ci` warns (EBADENGINE) for every installed package whose engines.node excludes the running
+// Node. Development is supported from Node 20.19 (vite's floor), 22.13 and 24; the package
+// itself (engines in package.json) from Node 20.
+describe('package-lock.json', () => {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { engines?: { node?: string }; optional?: boolean; os?: string[] }>
+  }
+  it.each(['20.19.0', '22.13.0', '24.0.0'])('installs on Node %s without engine warnings', node => {
+    const refusing = Object.entries(lock.packages)
+      .filter(([, pkg]) => pkg.engines?.node && !pkg.optional)
+      .filter(([, pkg]) => !semver.satisfies(node, pkg.engines!.node!))
+      .map(([path, pkg]) => `${path} wants node ${pkg.engines!.node}`)
+    expect(refusing).toEqual([])
   })
 })
