@@ -25,6 +25,9 @@ commands:
                            each user's experiment group, as user_id,group lines
   analyze --experiment NAME [--results FILE]
                            estimates, intervals, p-values, sample ratio check and verdict
+  list [--shards N]         every feature and where it stands; --json prints a job matrix
+  export [--format datafile|flagd] [--out FILE]
+                           every feature's datafile as one document, or flagd flag definitions
 
 options:
   --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
@@ -40,6 +43,9 @@ options:
   --results FILE           per-user or aggregate results, CSV or NDJSON (analyze; default:
                            the policy's metrics provider)
   --fixed-horizon          analyze without sequential testing (only for a single look)
+  --format FORMAT          export format: datafile (default) or flagd
+  --out FILE               write the export to FILE instead of standard output
+  --shards N               list --json: deal the features into N matrix jobs (max 256)
   -C DIR                   run as if started in DIR
 `
 
@@ -60,7 +66,10 @@ const OPTIONS = {
   experiment: { type: 'string' },
   users: { type: 'string' },
   results: { type: 'string' },
-  'fixed-horizon': { type: 'boolean' }
+  'fixed-horizon': { type: 'boolean' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  shards: { type: 'string' }
 } satisfies ParseArgsConfig['options']
 
 export interface Io {
@@ -110,7 +119,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     switch (command) {
       case 'validate': {
-        const { loadRollouts, relativeTo } = await import('./commands/workspace.js')
+        const { loadRollouts, relativeTo } = await import('./rollout/load.js')
         const rollouts = await loadRollouts(cwd, policies)
         if (values.json)
           io.out(
@@ -229,7 +238,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'history': {
         const { repoRoot } = await import('./git/git.js')
         const { readHistory } = await import('./git/transitions.js')
-        const { loadRollouts } = await import('./commands/workspace.js')
+        const { loadRollouts } = await import('./rollout/load.js')
         const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
         const all = await readHistory(root)
@@ -274,6 +283,32 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         })
         io.out(result.output)
         return result.exitCode
+      }
+      case 'list': {
+        const { list } = await import('./commands/list.js')
+        const shards = values.shards === undefined ? undefined : Number(values.shards)
+        if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) {
+          io.err(`phasegate: --shards ${values.shards}: a whole number from 1 to 256`)
+          return 2
+        }
+        const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
+        io.out(
+          values.json
+            ? JSON.stringify(listed.matrix)
+            : listed.features
+                .map(
+                  f =>
+                    `${f.feature}  ${f.phase ?? 'not started'}  ${f.enabled ? `${f.user_percentage}%` : 'off'}  ${f.policy}`
+                )
+                .join('\n')
+        )
+        return 0
+      }
+      case 'export': {
+        const { exportRollouts } = await import('./commands/export.js')
+        const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
+        if (text !== null) io.out(text)
+        return 0
       }
       default:
         io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)
