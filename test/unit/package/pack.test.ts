@@ -16,6 +16,15 @@ const root = fileURLToPath(new URL('../../../', import.meta.url))
 const FOLDERS = ['bin/', 'lib/', 'schema/', 'docs/', 'examples/', 'policies/']
 const ROOT_FILES = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']
 
+/** The modules a compiled file imports: `import ... from 'x'`, `export ... from 'x'`, `import('x')`. */
+function importsOf(text: string): string[] {
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)
+  ].map(match => match[1]!)
+}
+
 describe('npm pack', () => {
   const [pack] = JSON.parse(
     execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
@@ -55,8 +64,8 @@ describe('npm pack', () => {
     const missing: string[] = []
     for (const file of files.filter(f => f.endsWith('.js'))) {
       const text = readFileSync(join(root, file), 'utf8')
-      for (const [, specifier] of text.matchAll(/(?:from |import\()['"](\.{1,2}\/[^'"]+)['"]/g)) {
-        const target = normalize(join(dirname(file), specifier!))
+      for (const specifier of importsOf(text).filter(s => s.startsWith('.'))) {
+        const target = normalize(join(dirname(file), specifier))
         if (!packed.has(target)) missing.push(`${file} imports ${specifier}`)
       }
     }
@@ -68,19 +77,22 @@ describe('npm pack', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       name: string
       dependencies: Record<string, string>
+      peerDependencies?: Record<string, string>
     }
+    // A peer dependency (the OpenFeature SDK) is one the user's application brings.
     const allowed = new Set([
       manifest.name,
       ...Object.keys(manifest.dependencies),
+      ...Object.keys(manifest.peerDependencies ?? {}),
       ...builtinModules
     ])
     const outside: string[] = []
     for (const file of files.filter(f => f.endsWith('.js') && !f.startsWith('lib/bundle/'))) {
       const text = readFileSync(join(root, file), 'utf8')
-      for (const [, specifier] of text.matchAll(/(?:from |import\()['"]([^'".][^'"]*)['"]/g)) {
-        const name = specifier!.startsWith('@')
-          ? specifier!.split('/').slice(0, 2).join('/')
-          : specifier!.replace(/^node:/, '').split('/')[0]!
+      for (const specifier of importsOf(text).filter(s => !s.startsWith('.'))) {
+        const name = specifier.startsWith('@')
+          ? specifier.split('/').slice(0, 2).join('/')
+          : specifier.replace(/^node:/, '').split('/')[0]!
         if (!allowed.has(name)) outside.push(`${file} imports ${specifier}`)
       }
     }
