@@ -96,7 +96,8 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const evaluated = await Promise.all(
     loaded.map(rollout =>
       evaluateFeature(rollout, byFeature.get(rollout.policy.feature) ?? [], options, env).catch(
-        (error: unknown) => failureOf(relative(root, rollout.policyFile), error, rollout.policy.feature)
+        (error: unknown) =>
+          failureOf(relative(root, rollout.policyFile), error, rollout.policy.feature)
       )
     )
   )

@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 import { chromium, type Browser } from 'playwright-core'
 
 /** Debian's chromium; the test command installs it (apt-get install chromium). */
 export const CHROMIUM = process.env.PHASEGATE_CHROMIUM ?? '/usr/bin/chromium'
 
 /**
- * A headless Chromium with a fresh profile and nothing that phones home. Throws, never skips,
+ * A headless Chromium with a fresh profile (Playwright's launch() gives every browser a new
+ * temporary user data directory, and refuses --user-data-dir) and nothing that phones home. Throws, never skips,
  * when the browser is missing: a dashboard test that did not run must not look like a pass.
  */
 export async function launchBrowser(): Promise<Browser> {
@@ -27,8 +26,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
       '--disable-background-networking',
       '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'phasegate-chromium-'))}`
+      '--disable-sync'
     ]
   })
 }

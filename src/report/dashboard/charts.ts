@@ -25,7 +25,11 @@ export interface TimelinePoint {
  * The rollout's phase and exposure over time, one point per transition (oldest first) and a last
  * one at `now` so the final step reaches the present. Empty before the rollout starts.
  */
-export function timelinePoints(policy: Policy, history: HistoryEntry[], now: Date): TimelinePoint[] {
+export function timelinePoints(
+  policy: Policy,
+  history: HistoryEntry[],
+  now: Date
+): TimelinePoint[] {
   const points: TimelinePoint[] = []
   let enabled = true
   for (const entry of history) {
@@ -34,7 +38,8 @@ export function timelinePoints(policy: Policy, history: HistoryEntry[], now: Dat
     points.push({ ...stepOf(policy, entry.to, enabled, Date.parse(entry.at)), entry })
   }
   const last = points.at(-1)
-  if (last && now.getTime() > last.at) points.push(stepOf(policy, last.phase, last.enabled, now.getTime()))
+  if (last && now.getTime() > last.at)
+    points.push(stepOf(policy, last.phase, last.enabled, now.getTime()))
   return points
 }
 

@@ -51,7 +51,10 @@ export interface DashboardModel {
 }
 
 /** The web page of a commit, or undefined when the repository's address is unknown. */
-export function commitUrl(model: Pick<DashboardModel, 'repositoryUrl'>, sha: string): string | undefined {
+export function commitUrl(
+  model: Pick<DashboardModel, 'repositoryUrl'>,
+  sha: string
+): string | undefined {
   return model.repositoryUrl ? `${model.repositoryUrl}/commit/${sha}` : undefined
 }
 
@@ -68,7 +71,10 @@ export function repositoryUrlFrom(
     return `${env.GITHUB_SERVER_URL.replace(/\/+$/, '')}/${env.GITHUB_REPOSITORY}`
   }
   if (!originUrl) return undefined
-  const url = originUrl.trim().replace(/\.git$/, '').replace(/\/+$/, '')
+  const url = originUrl
+    .trim()
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '')
   const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(url)
   if (!url.includes('://')) return scp ? `https://${scp[1]}/${scp[2]}` : undefined
   try {

@@ -188,7 +188,9 @@ ${rows.join('\n')}
   const body = [
     '<h1>Rollouts</h1>',
     table,
-    model.failures.length ? `<h2>Could not evaluate</h2>\n${model.failures.map(errorCard).join('\n')}` : '',
+    model.failures.length
+      ? `<h2>Could not evaluate</h2>\n${model.failures.map(errorCard).join('\n')}`
+      : '',
     footer(model)
   ].join('\n')
   return layout('phasegate: rollouts', 0, body, [])
@@ -271,14 +273,23 @@ ${stat('users', 'Users exposed', `${num(feature.state.enabled ? (phase?.userPerc
 
 /** The seed's three comparisons: which success metric stands for each. */
 const COMPARISONS: Array<{ name: string; label: string; pattern: RegExp }> = [
-  { name: 'performance_improvement', label: 'Performance improvement', pattern: /response_time|latency/ },
+  {
+    name: 'performance_improvement',
+    label: 'Performance improvement',
+    pattern: /response_time|latency/
+  },
   { name: 'cost_comparison', label: 'Cost comparison', pattern: /cost/ },
-  { name: 'quality_improvement', label: 'Quality improvement', pattern: /accuracy|satisfaction|quality/ }
+  {
+    name: 'quality_improvement',
+    label: 'Quality improvement',
+    pattern: /accuracy|satisfaction|quality/
+  }
 ]
 
 function performancePanel(_model: DashboardModel, feature: FeatureView): string {
   const analysis = mainAnalysis(feature)
-  if (!analysis) return '<p>No experiment results: nothing compares the new path with the traditional one yet.</p>'
+  if (!analysis)
+    return '<p>No experiment results: nothing compares the new path with the traditional one yet.</p>'
   const improvement = (metric: string) => {
     const m = analysis.metrics.find(x => x.metric === metric)
     const c = m?.comparisons[0]
@@ -289,7 +300,13 @@ function performancePanel(_model: DashboardModel, feature: FeatureView): string 
   const tiles = COMPARISONS.map(({ name, label, pattern }) => {
     const metric = analysis.metrics.find(m => pattern.test(m.metric))?.metric
     const value = metric === undefined ? undefined : improvement(metric)
-    return stat(name, label, value === undefined ? '—' : `${value >= 0 ? '+' : ''}${pct(value, 1)}<small> (${esc(metric!)})</small>`)
+    return stat(
+      name,
+      label,
+      value === undefined
+        ? '—'
+        : `${value >= 0 ? '+' : ''}${pct(value, 1)}<small> (${esc(metric!)})</small>`
+    )
   })
   const rows = analysis.metrics.map(m => {
     const c = m.comparisons[0]
@@ -306,7 +323,11 @@ function performancePanel(_model: DashboardModel, feature: FeatureView): string 
 </table>`
 }
 
-function experimentsPanel(_model: DashboardModel, feature: FeatureView, charts: ChartSpec[]): string {
+function experimentsPanel(
+  _model: DashboardModel,
+  feature: FeatureView,
+  charts: ChartSpec[]
+): string {
   if (feature.experiments.length === 0) return '<p>No enabled experiments.</p>'
   return feature.experiments
     .map((view, i) => {
@@ -315,7 +336,10 @@ function experimentsPanel(_model: DashboardModel, feature: FeatureView, charts: 
       const a = view.analysis
       const participants = a.groups.reduce((s, g) => s + g.users, 0)
       const groups = a.groups
-        .map(g => `<tr><th scope="row">${esc(g.name)}</th><td class="num">${num(g.weight)}</td><td class="num" data-cell="users">${num(g.users)}</td><td class="num">${pct(g.observedShare, 1)}</td><td class="num">${pct(g.expectedShare, 1)}</td></tr>`)
+        .map(
+          g =>
+            `<tr><th scope="row">${esc(g.name)}</th><td class="num">${num(g.weight)}</td><td class="num" data-cell="users">${num(g.users)}</td><td class="num">${pct(g.observedShare, 1)}</td><td class="num">${pct(g.expectedShare, 1)}</td></tr>`
+        )
         .join('\n')
       const significance = a.metrics
         .flatMap(m =>
@@ -358,7 +382,10 @@ function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
     .map((l, i) => `${l}: ${chart.estimate[i]}% (${chart.lower[i]}% to ${chart.upper[i]}%)`)
     .join('; ')
   const rows = chart.labels
-    .map((l, i) => `<tr><th scope="row">${esc(l)}</th><td class="num">${chart.estimate[i]}%</td><td class="num">${chart.lower[i]}%</td><td class="num">${chart.upper[i]}%</td></tr>`)
+    .map(
+      (l, i) =>
+        `<tr><th scope="row">${esc(l)}</th><td class="num">${chart.estimate[i]}%</td><td class="num">${chart.lower[i]}%</td><td class="num">${chart.upper[i]}%</td></tr>`
+    )
     .join('')
   return figure(
     chart.id,
@@ -371,14 +398,23 @@ function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
 function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartSpec[]): string {
   const { decision } = feature
   const active = [
-    ...decision.alerts.map(a => `<tr data-alert="${esc(a.metric)}"><th scope="row">${esc(a.metric)}</th><td><span class="sev ${a.severity}">${a.severity}</span></td><td class="num">${num(a.value)}</td><td class="num">${num(a.warning)} / ${num(a.critical)}</td><td>${esc(a.message)}</td></tr>`),
-    ...decision.trends.map(t => `<tr data-alert="${esc(t.metric)}"><th scope="row">${esc(t.metric)}</th><td><span class="sev trend">trend</span></td><td class="num">${num(t.current)}</td><td class="num">was ${num(t.previous)}</td><td>${esc(t.message)}</td></tr>`)
+    ...decision.alerts.map(
+      a =>
+        `<tr data-alert="${esc(a.metric)}"><th scope="row">${esc(a.metric)}</th><td><span class="sev ${a.severity}">${a.severity}</span></td><td class="num">${num(a.value)}</td><td class="num">${num(a.warning)} / ${num(a.critical)}</td><td>${esc(a.message)}</td></tr>`
+    ),
+    ...decision.trends.map(
+      t =>
+        `<tr data-alert="${esc(t.metric)}"><th scope="row">${esc(t.metric)}</th><td><span class="sev trend">trend</span></td><td class="num">${num(t.current)}</td><td class="num">was ${num(t.previous)}</td><td>${esc(t.message)}</td></tr>`
+    )
   ]
   const recent = feature.history
     .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
     .slice(-10)
     .reverse()
-    .map(h => `<tr><td>${esc(time(h.at))}</td><td>${esc(h.kind)}</td><td>${esc(h.from)} → ${esc(h.to)}</td><td>${esc(h.reason)}</td><td>${commitLink(model, h.sha)}</td></tr>`)
+    .map(
+      h =>
+        `<tr><td>${esc(time(h.at))}</td><td>${esc(h.kind)}</td><td>${esc(h.from)} → ${esc(h.to)}</td><td>${esc(h.reason)}</td><td>${commitLink(model, h.sha)}</td></tr>`
+    )
   const trends = feature.policy.alerts
     .map(rule => {
       const chart = alertTrendChart(`alerts-${rule.metric}`, rule, readingOf(feature, rule.metric))
@@ -403,7 +439,10 @@ function alertTrendFigure(chart: AlertTrendChart): string {
   const rows = chart.x
     .map((x, i) => ({ x, w: chart.warning[i]!, c: chart.critical[i]! }))
     .filter(r => r.w + r.c > 0)
-    .map(r => `<tr><td>${esc(time(new Date(r.x * 1000).toISOString()))}</td><td class="num">${r.w}</td><td class="num">${r.c}</td></tr>`)
+    .map(
+      r =>
+        `<tr><td>${esc(time(new Date(r.x * 1000).toISOString()))}</td><td class="num">${r.w}</td><td class="num">${r.c}</td></tr>`
+    )
     .join('')
   return figure(
     chart.id,
@@ -417,7 +456,10 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
   const { policy, state, decision } = feature
   const phase = policy.phases.find(p => p.name === state.phase)
   const ladder = policy.phases
-    .map(p => `<li${p.name === state.phase ? ' aria-current="step" class="current"' : ''}>${esc(p.name)} <small>${num(p.userPercentage)}%</small></li>`)
+    .map(
+      p =>
+        `<li${p.name === state.phase ? ' aria-current="step" class="current"' : ''}>${esc(p.name)} <small>${num(p.userPercentage)}%</small></li>`
+    )
     .join('')
   const points = timelinePoints(policy, feature.history, new Date(model.generatedAt))
   const timeline = points.length
@@ -477,7 +519,8 @@ function metricFigure(
 ): string {
   const lines = thresholdLines(feature.policy, reading.metric)
   const limits = lines.map(l => `${l.label}`).join(', ')
-  const current = reading.value === null ? `no data (${reading.reason ?? 'unknown'})` : num(reading.value)
+  const current =
+    reading.value === null ? `no data (${reading.reason ?? 'unknown'})` : num(reading.value)
   const head = `<h4>${esc(reading.metric)}</h4>`
   const series = reading.series ?? []
   if (series.length < 2) {
@@ -492,7 +535,10 @@ function metricFigure(
   const over = past ? values.filter(v => sign * (v - past.value) >= 0).length : 0
   const summary = `${reading.metric}: ${values.length} readings from ${time(new Date(chart.x[0]! * 1000).toISOString())} to ${time(new Date(chart.x.at(-1)! * 1000).toISOString())}; latest ${num(values.at(-1))}, min ${num(Math.min(...values))}, max ${num(Math.max(...values))}${limits ? `; ${limits}` : ''}${past ? `; ${over} readings past warning` : ''}`
   const rows = chart.x
-    .map((x, j) => `<tr><td>${esc(time(new Date(x * 1000).toISOString()))}</td><td class="num">${num(values[j])}</td></tr>`)
+    .map(
+      (x, j) =>
+        `<tr><td>${esc(time(new Date(x * 1000).toISOString()))}</td><td class="num">${num(values[j])}</td></tr>`
+    )
     .join('')
   return `<div class="metric" data-metric="${esc(reading.metric)}">${head}<p>Current: <strong data-cell="current">${esc(current)}</strong></p>
 ${figure(chart.id, summary, `<table><thead><tr><th scope="col">Time</th><th scope="col">Value</th></tr></thead><tbody>${rows}</tbody></table>`, `${reading.metric} over time with its thresholds`)}</div>`
@@ -504,7 +550,8 @@ function gateTable(decision: Decision): string {
   if (decision.gates.length === 0) return '<p>This phase has no gates (it is the last one).</p>'
   const rows = decision.gates.flatMap(g =>
     (g.evidence.length ? g.evidence : [undefined]).map(
-      e => `<tr data-gate="${esc(g.gate)}"><th scope="row">${esc(g.gate)}</th><td>${esc(e?.metric ?? g.type.replace('_', ' '))}</td><td class="num">${esc(e?.value === undefined || e.value === null ? '—' : typeof e.value === 'number' ? num(e.value) : e.value)}</td><td>${esc(e?.threshold ?? '—')}</td><td><span class="result ${e?.result ?? g.outcome}">${RESULT_TEXT[e?.result ?? g.outcome]}</span></td></tr>`
+      e =>
+        `<tr data-gate="${esc(g.gate)}"><th scope="row">${esc(g.gate)}</th><td>${esc(e?.metric ?? g.type.replace('_', ' '))}</td><td class="num">${esc(e?.value === undefined || e.value === null ? '—' : typeof e.value === 'number' ? num(e.value) : e.value)}</td><td>${esc(e?.threshold ?? '—')}</td><td><span class="result ${e?.result ?? g.outcome}">${RESULT_TEXT[e?.result ?? g.outcome]}</span></td></tr>`
     )
   )
   return `<table class="gates"><thead><tr><th scope="col">Gate</th><th scope="col">Measure</th><th scope="col">Value</th><th scope="col">Threshold</th><th scope="col">Result</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
@@ -513,8 +560,8 @@ function gateTable(decision: Decision): string {
 function triggerTable(decision: Decision): string {
   if (decision.triggers.length === 0) return '<p>No rollback triggers.</p>'
   const rows = decision.triggers.map(
-    t => `<tr data-trigger="${esc(t.trigger)}"><th scope="row">${esc(t.trigger)}</th><td><span class="result ${t.fired ? 'fired' : 'pass'}">${t.fired ? 'fired' : 'quiet'}</span></td><td>${esc(t.reason)}</td></tr>`
+    t =>
+      `<tr data-trigger="${esc(t.trigger)}"><th scope="row">${esc(t.trigger)}</th><td><span class="result ${t.fired ? 'fired' : 'pass'}">${t.fired ? 'fired' : 'quiet'}</span></td><td>${esc(t.reason)}</td></tr>`
   )
   return `<table class="triggers"><thead><tr><th scope="col">Trigger</th><th scope="col">State</th><th scope="col">Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
-
