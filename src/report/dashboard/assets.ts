@@ -126,7 +126,7 @@ export const DASHBOARD_JS = `(function () {
       return new uPlot({
         width: width(el), height: 60 + 50 * s.labels.length,
         scales: { x: { time: false, range: [-0.5, s.labels.length - 0.5] }, y: { range: [lo - pad, hi + pad] } },
-        axes: [axis({ splits: function () { return xs; }, values: function (u, t) { return t.map(function (v) { return s.labels[v] || ''; }); }, size: 50 }),
+        axes: [axis({ splits: function () { return xs; }, values: function (u, t) { return t.map(function (v) { return s.ticks[v] || ''; }); }, size: 50 }),
           axis({ size: 70, values: function (u, t) { return t.map(function (v) { return v + '%'; }); } })],
         series: [{}, { label: 'relative change', stroke: c('accent'), paths: function () { return null; }, points: { show: true, size: 10, fill: c('accent') },
           value: function (u, v) { return v == null ? '-' : v + '%'; } }],
@@ -148,13 +148,16 @@ export const DASHBOARD_JS = `(function () {
       }, [xs, s.estimate], el);
     },
     alerts: function (s, el) {
+      // Pad by a bucket each side so the first and last bars are inside the plot.
+      var step = s.bucket === 'day' ? 86400 : 3600;
+      var top = Math.max(1, Math.max.apply(null, s.warning.concat(s.critical)));
       return new uPlot({
         width: width(el), height: 200,
-        scales: { x: { time: true } },
-        axes: [axis({}), axis({ size: 50 })],
+        scales: { x: { time: true, range: [s.x[0] - step, s.x[s.x.length - 1] + step] }, y: { range: [0, top * 1.15] } },
+        axes: [axis({}), axis({ size: 50, values: function (u, t) { return t.map(function (v) { return v % 1 ? '' : v; }); } })],
         series: [{},
-          { label: 'warning', stroke: c('warn'), fill: c('warn'), paths: uPlot.paths.bars({ size: [0.4, 30], align: -1 }), points: { show: false } },
-          { label: 'critical', stroke: c('bad'), fill: c('bad'), paths: uPlot.paths.bars({ size: [0.4, 30], align: 1 }), points: { show: false } }],
+          { label: 'warning', stroke: c('warn'), fill: c('warn'), paths: uPlot.paths.bars({ size: [0.4, 40], align: -1 }), points: { show: false } },
+          { label: 'critical', stroke: c('bad'), fill: c('bad'), paths: uPlot.paths.bars({ size: [0.4, 40], align: 1 }), points: { show: false } }],
       }, [s.x, s.warning, s.critical], el);
     }
   };

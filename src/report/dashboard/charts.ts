@@ -78,6 +78,8 @@ export interface IntervalChart {
   id: string
   /** "metric (treatment vs control)" per row. */
   labels: string[]
+  /** The axis's shorter labels: the metric, and the treatment when there are several. */
+  ticks: string[]
   /** Relative differences in percent. */
   estimate: number[]
   lower: number[]
@@ -155,6 +157,7 @@ export function intervalChart(id: string, analysis: ExperimentAnalysis): Interva
       const interval = (c.sequential ?? c.fixedHorizon).relativeInterval
       return {
         label: `${m.metric} (${c.treatment} vs ${analysis.control})`,
+        tick: m.comparisons.length > 1 ? `${m.metric} (${c.treatment})` : m.metric,
         estimate: percent(c.relativeDifference),
         lower: percent(interval[0]),
         upper: percent(interval[1])
@@ -167,6 +170,7 @@ export function intervalChart(id: string, analysis: ExperimentAnalysis): Interva
     type: 'intervals',
     id,
     labels: finite.map(r => r.label),
+    ticks: finite.map(r => r.tick),
     estimate: finite.map(r => r.estimate),
     lower: finite.map(r => r.lower),
     upper: finite.map(r => r.upper)

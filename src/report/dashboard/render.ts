@@ -66,7 +66,11 @@ const pct = (ratio: number | null | undefined, digits = 2) =>
     ? '—'
     : `${(ratio * 100).toFixed(digits)}%`
 
-const time = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')
+/** An instant as people read it, in UTC whatever offset git wrote it with. */
+const time = (iso: string) => {
+  const ms = Date.parse(iso)
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+}
 
 export type Health = 'rollback' | 'critical' | 'warning' | 'off' | 'healthy' | 'not-started'
 
