@@ -152,7 +152,7 @@ function drawnPixels(page: Page, id: string): Promise<number> {
   }, id)
 }
 
-describe('the dashboard in Chromium', () => {
+describe('the dashboard in Chromium', { timeout: 180_000 }, () => {
   it('index: every feature with phase, users, kill switch, last transition, alerts, health; broken policy as an error card', async () => {
     const { page, problems, requests, close } = await open('index.html')
     const emergency = shas[0]!
@@ -242,6 +242,16 @@ describe('the dashboard in Chromium', () => {
       expect(await rows.nth(i).getAttribute('data-sha')).toBe(sha)
       expect(await rows.nth(i).locator('a.sha').getAttribute('href')).toBe(`${REPO}/commit/${sha}`)
     }
+    const csvLink = page.locator('#deployment a[download]')
+    expect(await csvLink.getAttribute('href')).toBe('production_deployment.history.csv')
+    const csv = readFileSync(join(site, 'features', 'production_deployment.history.csv'), 'utf8')
+    expect(
+      csv
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map(line => line.split(',').at(-2))
+    ).toEqual(shas.map(s => s.sha).reverse())
     expect(await rows.nth(0).innerText()).toContain('emergency')
     expect(await rows.nth(1).innerText()).toContain('rollback')
 

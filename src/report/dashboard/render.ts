@@ -46,12 +46,22 @@ export function featurePath(feature: string): string {
   return `features/${encodeURIComponent(feature)}.html`
 }
 
+/** The feature's whole audit trail as CSV, beside its page. */
+export function historyPath(feature: string): string {
+  return `features/${encodeURIComponent(feature)}.history.csv`
+}
+
+/**
+ * Transitions listed in the page's audit-trail table, newest first; older ones are in the CSV.
+ * The timeline chart draws them all. A page of thousands of rows is read by nobody and would make
+ * the site's build time grow with every feature's age.
+ */
+export const TRAIL_ROWS = 100
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }
+
 export function esc(text: string | number): string {
-  return String(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
+  return String(text).replace(/[&<>"]/g, c => ENTITIES[c]!)
 }
 
 /** A number for people: at most 4 significant digits, no exponent for everyday magnitudes. */
@@ -104,7 +114,10 @@ interface Page {
 export function renderPages(model: DashboardModel): Page[] {
   return [
     { path: 'index.html', html: renderIndex(model) },
-    ...model.features.map(f => ({ path: featurePath(f.feature), html: renderFeature(model, f) }))
+    ...model.features.flatMap(f => [
+      { path: featurePath(f.feature), html: renderFeature(model, f) },
+      { path: historyPath(f.feature), html: historyCsv(model, f) }
+    ])
   ]
 }
 
@@ -470,7 +483,7 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
     ? (() => {
         const chart = timelineChart('timeline', policy, points, sha => commitUrl(model, sha))
         charts.push(chart)
-        return timelineFigure(model, points)
+        return timelineFigure(model, feature, points)
       })()
     : '<p>No transitions yet: run <code>phasegate init</code> to start the rollout.</p>'
   const metrics = feature.readings
@@ -494,11 +507,16 @@ ${triggerTable(decision)}
 ${metrics.join('\n') || '<p>The policy names no metrics.</p>'}`
 }
 
-function timelineFigure(model: DashboardModel, points: TimelinePoint[]): string {
+function timelineFigure(
+  model: DashboardModel,
+  feature: FeatureView,
+  points: TimelinePoint[]
+): string {
   const transitions = points.filter(p => p.entry)
   const counts = (kind: string) => transitions.filter(p => p.entry!.kind === kind).length
   const summary = `${transitions.length} transitions: ${counts('advance')} advances, ${counts('rollback')} rollbacks, ${counts('emergency')} emergencies; now in ${points.at(-1)!.phase} at ${points.at(-1)!.percent}% of users`
-  const rows = [...transitions]
+  const rows = transitions
+    .slice(-TRAIL_ROWS)
     .reverse()
     .map(p => {
       const e = p.entry!
@@ -512,7 +530,36 @@ function timelineFigure(model: DashboardModel, points: TimelinePoint[]): string 
 </figure>
 <table class="transitions"><caption>Audit trail (newest first)</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Phases</th><th scope="col">Users</th><th scope="col">Reason</th><th scope="col">Commit</th></tr></thead>
-<tbody>${rows}</tbody></table>`
+<tbody>${rows}</tbody></table>
+<p class="note">${transitions.length > TRAIL_ROWS ? `The newest ${TRAIL_ROWS} of ${transitions.length} transitions. ` : ''}The whole audit trail: <a href="${esc(historyPath(feature.feature).slice('features/'.length))}" download>CSV</a>, or <code>phasegate history</code>.</p>`
+}
+
+/** Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). */
+export function historyCsv(model: DashboardModel, feature: FeatureView): string {
+  const quote = (v: string | number) =>
+    /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v)
+  const lines = ['at,kind,from,to,users_percent,reason,approvers,operator,commit,commit_url']
+  for (const p of timelinePoints(feature.policy, feature.history, new Date(model.generatedAt))) {
+    const e = p.entry
+    if (!e) continue
+    lines.push(
+      [
+        e.at,
+        e.kind,
+        e.from,
+        e.to,
+        p.percent,
+        e.reason,
+        e.approvers.join(' '),
+        e.operator ?? '',
+        e.sha,
+        commitUrl(model, e.sha) ?? ''
+      ]
+        .map(quote)
+        .join(',')
+    )
+  }
+  return lines.join('\n') + '\n'
 }
 
 function metricFigure(
