@@ -1,4 +1,3 @@
-import { join, relative } from 'node:path'
 import { decide } from '../engine/decide.js'
 import { requiredReadings } from '../engine/requests.js'
 import type { MetricReading, Policy, State } from '../engine/types.js'
@@ -6,7 +5,6 @@ import { PhasegateError } from '../errors.js'
 import { headSha, repoRoot, runGit } from '../git/git.js'
 import { readHistory, type HistoryEntry } from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
-import { loadPolicy } from '../policy/load.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
 import {
@@ -16,16 +14,8 @@ import {
   type FeatureFailure,
   type FeatureView
 } from '../report/dashboard/model.js'
-import { readState } from '../state/file.js'
-import { analyzeRolloutExperiment } from './analyze.js'
-import {
-  currentState,
-  findPolicyFiles,
-  metricsConfigFor,
-  observe,
-  relativeTo,
-  type Rollout
-} from './workspace.js'
+import { currentState, loadRolloutsSettled, relativeTo, type Rollout } from '../rollout/load.js'
+import { analyzeRolloutExperiment, metricsConfigFor, observe } from '../rollout/observe.js'
 
 export interface DashboardOptions {
   cwd: string
@@ -62,31 +52,9 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true })
   ])
-  const failures: FeatureFailure[] = []
-  const loaded: Rollout[] = []
-  const seen = new Map<string, string>()
-  for (const policyFile of findPolicyFiles(root, options.cwd, options.policies)) {
-    const shown = relativeTo(root, policyFile)
-    try {
-      const policy = loadPolicy(policyFile, relativeTo(options.cwd, policyFile))
-      const other = seen.get(policy.feature)
-      if (other) {
-        failures.push({
-          policyFile: shown,
-          feature: policy.feature,
-          message: `two policies roll out feature "${policy.feature}": ${other} and ${shown}`,
-          hint: 'give each policy its own feature name'
-        })
-        continue
-      }
-      seen.set(policy.feature, shown)
-      const stateFile = join(root, policy.statePath)
-      const state = readState(stateFile, policy, relativeTo(options.cwd, stateFile))
-      loaded.push({ root, policyFile, policy, state })
-    } catch (error) {
-      failures.push(failureOf(shown, error))
-    }
-  }
+  const settled = await loadRolloutsSettled(options.cwd, options.policies)
+  const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
+  const loaded = settled.rollouts
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of history) {
     const list = byFeature.get(entry.feature) ?? []
@@ -97,7 +65,7 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     loaded.map(rollout =>
       evaluateFeature(rollout, byFeature.get(rollout.policy.feature) ?? [], options, env).catch(
         (error: unknown) =>
-          failureOf(relative(root, rollout.policyFile), error, rollout.policy.feature)
+          failureOf(relativeTo(root, rollout.policyFile), error, rollout.policy.feature)
       )
     )
   )

@@ -1,7 +1,7 @@
-import { decide } from '../engine/decide.js'
 import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
-import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
-import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
+import { evaluate } from '../rollout/evaluate.js'
+import { currentState, loadRollouts, type Rollout } from '../rollout/load.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 
 export interface TickOptions {
   cwd: string
@@ -30,13 +30,13 @@ export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise
   return Promise.all(
     rollouts.map(async rollout => {
       const state = currentState(rollout, options.now)
-      const observations = await observe(rollout, state, {
+      const { decision } = await evaluate(rollout, state, {
         now: options.now,
         approvals,
         checks: options.checks,
-        metricsFile: options.metricsFile
+        ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
       })
-      return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) }
+      return { rollout, state, decision }
     })
   )
 }
@@ -50,34 +50,14 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   if (options.dryRun) return outcomes
   for (const outcome of outcomes) {
     if (outcome.decision.transition) {
-      outcome.sha = await applyDecision(
+      const { sha } = await commitTransitionFrom(
         outcome.rollout,
         outcome.state,
-        outcome.decision,
+        outcome.decision.transition,
         options.now
       )
+      outcome.sha = sha
     }
   }
   return outcomes
-}
-
-/** Commits an advance, or reverts the advance being undone for a rollback. */
-export async function applyDecision(
-  rollout: Rollout,
-  state: State,
-  decision: Decision,
-  now: Date
-): Promise<string> {
-  const transition = { ...decision.transition! }
-  if (transition.kind === 'rollback' || transition.kind === 'emergency') {
-    const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase)
-    if (undo) transition.reverts = undo.sha
-  }
-  const next: State = {
-    ...state,
-    phase: transition.to,
-    enteredAt: now.toISOString(),
-    lastTransition: transition
-  }
-  return commitTransition({ root: rollout.root, policy: rollout.policy, next, transition, now })
 }
