@@ -271,6 +271,9 @@ describe('the dashboard in Chromium', { timeout: 180_000 }, () => {
 
     await page.screenshot({ path: join(SHOTS, 'feature.png'), fullPage: true })
     await page.locator('#deployment').screenshot({ path: join(SHOTS, 'deployment.png') })
+    // The README's picture (docs/dashboard.png is a copy): the deployment panel's top, one screen.
+    await page.evaluate(() => document.getElementById('deployment')!.scrollIntoView())
+    await page.screenshot({ path: join(SHOTS, 'readme.png') })
     expect(requests.every(u => u.startsWith('file://'))).toBe(true)
     expect(problems).toEqual([])
     await close()
