@@ -2,6 +2,7 @@ import { SEVERITY_RANK } from '../../engine/alerts.js'
 import { formatSpan } from '../../engine/time.js'
 import type { Alert, Decision, MetricReading } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
+import type { HistoryEntry } from '../../git/transitions.js'
 import {
   alertTrendChart,
   intervalChart,
@@ -164,6 +165,11 @@ function commitLink(model: DashboardModel, sha: string): string {
     : `<code class="sha" title="${esc(sha)}" data-sha="${esc(sha)}">${short}</code>`
 }
 
+/** "from → to" for a transition; just the phase for the rollout's start. */
+function phases(e: Pick<HistoryEntry, 'kind' | 'from' | 'to'>): string {
+  return e.kind === 'init' || !e.from ? esc(e.to) : `${esc(e.from)} → ${esc(e.to)}`
+}
+
 function badge(health: Health): string {
   return `<span class="badge ${health}">${HEALTH_TEXT[health]}</span>`
 }
@@ -188,7 +194,7 @@ export function renderIndex(model: DashboardModel): string {
 <td data-cell="phase">${esc(f.state.phase)}</td>
 <td data-cell="users" class="num">${num(users)}%</td>
 <td data-cell="kill-switch">${f.state.enabled ? 'on' : '<strong>OFF</strong>'}</td>
-<td data-cell="last-transition">${last ? `${esc(last.kind)} ${last.from ? `${esc(last.from)} → ` : ''}${esc(last.to)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : '—'}</td>
+<td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : '—'}</td>
 <td data-cell="alerts" class="num">${openAlerts(f.decision)}</td>
 <td data-cell="health">${badge(healthOf(f))}</td>
 </tr>`
@@ -520,7 +526,7 @@ function timelineFigure(
     .reverse()
     .map(p => {
       const e = p.entry!
-      return `<tr class="kind-${esc(e.kind)}" data-sha="${esc(e.sha)}"><td>${esc(time(e.at))}</td><td>${esc(e.kind)}</td><td>${e.from ? `${esc(e.from)} → ` : ''}${esc(e.to)}</td><td class="num">${p.percent}%</td><td>${esc(e.reason)}${e.approvers.length ? ` <small>(approved by ${esc(e.approvers.join(', '))})</small>` : ''}${e.operator ? ` <small>(by ${esc(e.operator)})</small>` : ''}</td><td>${commitLink(model, e.sha)}</td></tr>`
+      return `<tr class="kind-${esc(e.kind)}" data-sha="${esc(e.sha)}"><td>${esc(time(e.at))}</td><td>${esc(e.kind)}</td><td>${phases(e)}</td><td class="num">${p.percent}%</td><td>${esc(e.reason)}${e.approvers.length ? ` <small>(approved by ${esc(e.approvers.join(', '))})</small>` : ''}${e.operator ? ` <small>(by ${esc(e.operator)})</small>` : ''}</td><td>${commitLink(model, e.sha)}</td></tr>`
     })
     .join('\n')
   return `<figure class="chart-figure">
