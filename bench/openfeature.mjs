@@ -4,15 +4,16 @@
 // - phasegate's in-process SDK (Feature.isOn), and a bare Map lookup, for scale.
 // Goal: the provider costs at most 2x the SDK's no-op floor. Also prints the combined datafile's
 // size for 100 features. Run: npm run bench:openfeature
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { Buffer } from 'node:buffer'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { URL } from 'node:url'
 import { NOOP_PROVIDER, OpenFeature } from '@openfeature/server-sdk'
 import { combineDatafiles, featureDatafile, renderDatafile } from '../lib/export/datafile.js'
 import { PhasegateProvider } from '../lib/openfeature/index.js'
 import { parsePolicyText } from '../lib/policy/load.js'
 import { Feature } from '../lib/sdk/index.js'
-import { readFileSync } from 'node:fs'
 
 const EVALUATIONS = 200_000
 const ROUNDS = 5

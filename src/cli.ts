@@ -20,6 +20,7 @@ commands:
   resume --reason TEXT     turn the kill switch back on after an emergency
   init                     write the state file: the rollout starts at its first phase
   history                  the audit trail, read from git commit trailers
+  dashboard --out DIR      a static site: every feature's phase, timeline, metrics, alerts, experiments
   demo                     a complete rollout in a scratch repository, narrated
   assign --experiment NAME [USER_ID ...] [--users FILE]
                            each user's experiment group, as user_id,group lines
@@ -253,6 +254,27 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           : all
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0
+      }
+      case 'dashboard': {
+        if (!values.out) {
+          io.err(`phasegate: dashboard needs --out DIR\n\n${USAGE}`)
+          return 2
+        }
+        const { dashboard } = await import('./commands/dashboard.js')
+        const built = await dashboard({
+          cwd,
+          policies,
+          out: resolve(cwd, values.out),
+          now,
+          ...(metricsFile ? { metricsFile } : {})
+        })
+        for (const f of built.model.failures)
+          io.err(`phasegate: ${f.policyFile}: could not be evaluated: ${f.message}`)
+        io.out(
+          `dashboard: ${built.model.features.length} features${built.model.failures.length ? `, ${built.model.failures.length} with errors` : ''}; open ${built.files.index}`
+        )
+        // The site is written either way (error cards show what failed); the exit code tells CI.
+        return built.model.failures.length ? 1 : 0
       }
       case 'demo': {
         const { runDemo } = await import('./commands/demo.js')

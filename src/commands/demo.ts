@@ -5,6 +5,7 @@ import { stringify } from 'yaml'
 import { git } from '../git/git.js'
 import { readHistory } from '../git/transitions.js'
 import { renderDecision, renderHistory } from '../report/text.js'
+import { dashboard } from './dashboard.js'
 import { init } from './init.js'
 import { status } from './status.js'
 import { tick } from './tick.js'
@@ -35,6 +36,30 @@ const SPIKE = {
   system_failure: 0
 }
 
+/** The demo's metrics with their history (healthy, then the spike at hour 10) and experiment data. */
+function demoSnapshot(): Record<string, unknown> {
+  const times = Array.from({ length: 43 }, (_, i) => i * 0.25)
+  const series = (metric: keyof typeof HEALTHY) =>
+    times.map(h => [hours(h).toISOString(), (h >= 10 ? SPIKE : HEALTHY)[metric]])
+  const group = (responseTime: number, accuracy: number, satisfaction: number) => ({
+    accuracy: { value: accuracy, samples: 2400 },
+    response_time: { value: responseTime, samples: 2400 },
+    response_time_stddev: 310,
+    cost_per_request: { value: 0.0021, samples: 2400 },
+    cost_per_request_stddev: 0.0009,
+    user_satisfaction: { value: satisfaction, samples: 2400 }
+  })
+  return {
+    ...Object.fromEntries(
+      (Object.keys(SPIKE) as Array<keyof typeof SPIKE>).map(m => [
+        m,
+        { value: SPIKE[m], series: series(m) }
+      ])
+    ),
+    groups: { control: group(910, 0.88, 0.95), treatment: group(850, 0.91, 0.97) }
+  }
+}
+
 /**
  * The quick start: a whole rollout of the seed's policy in a scratch git repository, driven by a
  * scripted timeline of metric snapshots, narrated for someone who has never seen phasegate.
@@ -44,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const dir = options.keep ? resolve(options.keep) : mkdtempSync(join(tmpdir(), 'phasegate-demo-'))
   mkdirSync(join(dir, 'policies'), { recursive: true })
   copyFileSync(POLICY, join(dir, 'policies', 'production_deployment.yaml'))
-  writeFileSync(join(dir, '.gitignore'), '.phasegate/metrics/\n')
+  writeFileSync(join(dir, '.gitignore'), '.phasegate/metrics/\n.phasegate/dashboard/\n')
   await git(dir, 'init', '-q', '-b', 'main')
   await git(dir, 'config', 'user.name', 'Demo User')
   await git(dir, 'config', 'user.email', 'demo@example.com')
@@ -153,6 +178,23 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     )
   )
   io.out(`\n$ git log --oneline\n${await git(dir, 'log', '--oneline')}`)
+
+  step(
+    8,
+    'The dashboard',
+    'A static site from the policy, the state, the audit trail, the metrics and the experiment:',
+    'publish it to GitHub Pages (examples/workflows/dashboard.yml) or open it from disk.'
+  )
+  // A metrics source with range data gives the dashboard series to draw; the snapshot carries
+  // the story's readings every 15 minutes and the experiment's per-group statistics.
+  writeFileSync(
+    join(dir, '.phasegate', 'metrics', 'production_deployment.yaml'),
+    stringify(demoSnapshot())
+  )
+  const out = join(dir, '.phasegate', 'dashboard')
+  io.out(`\n$ phasegate dashboard --out .phasegate/dashboard --now ${hours(10.5).toISOString()}`)
+  const built = await dashboard({ cwd: dir, policies: [], out, now: hours(10.5) })
+  io.out(`dashboard: open ${built.files.index}`)
   io.out(
     `\nDone. Explore the scratch repository at ${dir} (try: git log, phasegate status -C ${dir}).`
   )

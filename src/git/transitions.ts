@@ -266,7 +266,9 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
       const conflicted = (await git(root, 'diff', '--name-only', '--diff-filter=U'))
         .split('\n')
         .filter(Boolean)
-      if (conflicted.some(path => path !== statePath)) {
+      // Both of phasegate's own files are written afresh below, so conflicts in them are moot.
+      const own = [statePath, datafilePathOf(policy)]
+      if (conflicted.some(path => !own.includes(path))) {
         await runGit(root, ['revert', '--abort'], { allowFailure: true })
         throw new PhasegateError(
           `reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`,

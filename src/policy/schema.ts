@@ -32,6 +32,18 @@ const name = z.string().regex(NAME_PATTERN, {
   message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
 })
 
+/**
+ * The dashboard's panels, as the seed's monitoring.dashboards names them, plus `deployment` (the
+ * seed's fifth part: phase, percentage, timeline). Any other name is a validation error.
+ */
+export const DASHBOARD_PANELS = [
+  'production_overview',
+  'performance_comparison',
+  'experiment_results',
+  'alert_summary',
+  'deployment'
+] as const
+
 export const thresholdSchema = z
   .union([z.string(), z.number()])
   .transform(parsedBy(parseThreshold))
@@ -241,7 +253,10 @@ export const policySchema = z
             description:
               "Trend alerts: compare the latest window with the one before (the seed's check_trend_alerts)"
           }),
-        dashboards: z.array(z.string()).optional()
+        dashboards: z
+          .array(z.enum(DASHBOARD_PANELS))
+          .optional()
+          .meta({ description: 'Panels the dashboard shows for this feature (default: all)' })
       })
       .optional(),
     rollback: z

@@ -20,6 +20,8 @@ const PINNED: Record<string, string> = {
   'actions/checkout': 'v6',
   'actions/create-github-app-token': 'v3',
   'actions/setup-node': 'v6',
+  'actions/upload-pages-artifact': 'v4',
+  'actions/deploy-pages': 'v4',
   'your-org/phasegate': 'v1'
 }
 
@@ -226,4 +228,21 @@ describe('no run can cancel a pending rollback', () => {
       }
     }
   )
+})
+
+describe('phasegate-dashboard.yml', () => {
+  it('publishes to Pages after transitions and on a schedule off the hour', () => {
+    const text = readFileSync(new URL('phasegate-dashboard.yml', dir), 'utf8')
+    const workflow = parse(text) as {
+      on: { push: { paths: string[] }; schedule: Array<{ cron: string }> }
+      jobs: Record<string, { steps: Array<{ uses?: string; run?: string }> }>
+    }
+    expect(workflow.on.push.paths).toContain('.phasegate/state/**')
+    for (const { cron } of workflow.on.schedule) expect(cron.split(' ')[0]).not.toMatch(/^0$|\*/)
+    const steps = Object.values(workflow.jobs).flatMap(job => job.steps)
+    expect(steps.map(s => s.uses?.split('@')[0])).toEqual(
+      expect.arrayContaining(['actions/upload-pages-artifact', 'actions/deploy-pages'])
+    )
+    expect(steps.some(s => /phasegate@\S* dashboard --out _site/.test(s.run ?? ''))).toBe(true)
+  })
 })

@@ -1,0 +1,140 @@
+// Dashboard build time for 1 feature and for 100 features, each with 1,000 transitions in its
+// history, side by side, as a ratio (goal: 100 features in under 10x the time of one), and the
+// size of the site written. Histories are generated with `git fast-import`, not commit by commit.
+// Run: npm run bench:dashboard [-- TRANSITIONS]
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath, URL } from 'node:url'
+import { Buffer } from 'node:buffer'
+import { dashboard } from '../lib/commands/dashboard.js'
+import { renderState } from '../lib/state/file.js'
+import { commitMessage } from '../lib/state/trailers.js'
+
+const TRANSITIONS = Number(process.argv[2] ?? 1000)
+const SEED = readFileSync(
+  fileURLToPath(new URL('../policies/production_deployment.yaml', import.meta.url)),
+  'utf8'
+)
+const LADDER = ['development', 'staging', 'canary', 'limited_production', 'full_production']
+const START = Date.parse('2026-01-01T00:00:00Z')
+
+/** One feature's next transition: mostly advances, a rollback every 7th, an emergency every 50th. */
+function nextTransition(state, k) {
+  const p = LADDER.indexOf(state.phase)
+  if (!state.enabled) return { kind: 'resume', from: state.phase, to: state.phase, enabled: true }
+  if (k % 50 === 49 && p > 0)
+    return { kind: 'emergency', from: state.phase, to: LADDER[p - 1], enabled: false }
+  if ((k % 7 === 6 || p === LADDER.length - 1) && p > 0)
+    return { kind: 'rollback', from: state.phase, to: LADDER[p - 1], enabled: true }
+  return { kind: 'advance', from: state.phase, to: LADDER[p + 1], enabled: true }
+}
+
+function data(text) {
+  return `data ${Buffer.byteLength(text)}\n${text}\n`
+}
+
+/** A repository whose history holds `features` x `transitions` phasegate commits. */
+function generateRepo(features, transitions) {
+  const dir = mkdtempSync(join(tmpdir(), `phasegate-bench-dashboard-${features}-`))
+  execFileSync('git', ['init', '-q', '-b', 'main', dir])
+  const names = Array.from({ length: features }, (_, i) => `feature_${String(i).padStart(3, '0')}`)
+  const chunks = []
+  let mark = 0
+  let time = START / 1000
+  const commit = (message, files) => {
+    mark++
+    time += 60
+    chunks.push(
+      `commit refs/heads/main\nmark :${mark}\ncommitter phasegate <phasegate@example.com> ${time} +0000\n${data(message)}${mark > 1 ? `from :${mark - 1}\n` : ''}${files.map(([path, text]) => `M 100644 inline ${path}\n${data(text)}`).join('')}\n`
+    )
+  }
+  commit(
+    'Add the rollout policies',
+    names.map(n => [`policies/${n}.yaml`, SEED])
+  )
+  const states = new Map(names.map(n => [n, null]))
+  for (let k = 0; k < transitions; k++) {
+    for (const feature of names) {
+      const at = new Date((time + 60) * 1000).toISOString()
+      const state = states.get(feature)
+      const t = state
+        ? nextTransition(state, k)
+        : { kind: 'init', from: '', to: LADDER[0], enabled: true }
+      const next = {
+        feature,
+        phase: t.to,
+        enteredAt: at,
+        enabled: t.enabled,
+        experiments: {},
+        ...(t.kind === 'init'
+          ? {}
+          : {
+              lastTransition: {
+                kind: t.kind,
+                from: t.from,
+                to: t.to,
+                at,
+                reason: `${t.kind} in the benchmark`,
+                approvers: t.kind === 'advance' ? ['alice'] : [],
+                evidence: []
+              }
+            })
+      }
+      states.set(feature, next)
+      const record = {
+        feature,
+        kind: t.kind,
+        from: t.from,
+        to: t.to,
+        reason: `${t.kind} in the benchmark`,
+        approvers: t.kind === 'advance' ? ['alice'] : [],
+        evidence: []
+      }
+      commit(commitMessage(record, []), [[`.phasegate/state/${feature}.yaml`, renderState(next)]])
+    }
+  }
+  execFileSync('git', ['fast-import', '--quiet'], {
+    cwd: dir,
+    input: chunks.join(''),
+    maxBuffer: 1 << 30
+  })
+  execFileSync('git', ['checkout', '-q', 'main'], { cwd: dir })
+  return { dir, end: new Date((time + 3600) * 1000) }
+}
+
+function sizeOf(dir) {
+  let bytes = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) bytes += statSync(join(entry.parentPath, entry.name)).size
+  return bytes
+}
+
+async function build({ dir, end }) {
+  const out = join(dir, 'site')
+  const started = performance.now()
+  const { model } = await dashboard({ cwd: dir, policies: [], out, now: end, env: {} })
+  const ms = performance.now() - started
+  if (model.failures.length) throw new Error(JSON.stringify(model.failures))
+  return { ms, bytes: sizeOf(out), features: model.features.length }
+}
+
+const one = generateRepo(1, TRANSITIONS)
+const hundred = generateRepo(100, TRANSITIONS)
+// A warm-up build so both timed builds run on loaded modules.
+await build(one)
+const a = await build(one)
+const b = await build(hundred)
+const mb = bytes => `${(bytes / 1e6).toFixed(1)} MB`
+console.log(`dashboard build, ${TRANSITIONS} transitions per feature`)
+console.log(`features   build time   site size`)
+console.log(
+  `${String(a.features).padStart(8)}   ${a.ms.toFixed(0).padStart(7)} ms   ${mb(a.bytes).padStart(9)}`
+)
+console.log(
+  `${String(b.features).padStart(8)}   ${b.ms.toFixed(0).padStart(7)} ms   ${mb(b.bytes).padStart(9)}`
+)
+const ratio = b.ms / a.ms
+console.log(`ratio 100/1: ${ratio.toFixed(2)}x (goal: under 10x) ${ratio < 10 ? 'ok' : 'MISSED'}`)

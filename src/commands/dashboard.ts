@@ -1,0 +1,180 @@
+import { decide } from '../engine/decide.js'
+import { requiredReadings } from '../engine/requests.js'
+import type { MetricReading, Policy, State } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
+import { headSha, repoRoot, runGit } from '../git/git.js'
+import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
+import { createProvider } from '../metrics/index.js'
+import { DEFAULT_WINDOW } from '../policy/normalize.js'
+import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
+import {
+  repositoryUrlFrom,
+  type DashboardModel,
+  type ExperimentView,
+  type FeatureFailure,
+  type FeatureView
+} from '../report/dashboard/model.js'
+import { currentState, loadRolloutsSettled, relativeTo, type Rollout } from '../rollout/load.js'
+import { analyzeRolloutExperiment, metricsConfigFor, observe } from '../rollout/observe.js'
+
+export interface DashboardOptions {
+  cwd: string
+  policies: string[]
+  /** Directory to write the site into (created; files phasegate writes there are replaced). */
+  out: string
+  now: Date
+  metricsFile?: string
+  env?: Record<string, string | undefined>
+}
+
+/** How far back metric series reach: the rollout's whole history, within these bounds. */
+const MIN_SERIES_MS = 24 * 3_600_000
+const MAX_SERIES_MS = 30 * 24 * 3_600_000
+
+/**
+ * Builds the static dashboard: every policy's feature, its history, current metrics (and series
+ * where the provider has range data), the decision `tick` would make now, and its experiments.
+ * A policy that cannot be loaded or evaluated becomes an error card; the others still build.
+ */
+export async function dashboard(
+  options: DashboardOptions
+): Promise<{ model: DashboardModel; files: DashboardFiles }> {
+  const model = await collectDashboard(options)
+  const files = writeDashboard(model, options.out)
+  return { model, files }
+}
+
+export async function collectDashboard(options: DashboardOptions): Promise<DashboardModel> {
+  const env = options.env ?? process.env
+  const root = await repoRoot(options.cwd)
+  const settled = await loadRolloutsSettled(options.cwd, options.policies)
+  // Only the real transitions of the loaded policies (a commit with copied trailers is not one).
+  const [history, head, origin] = await Promise.all([
+    readHistory(
+      root,
+      settled.rollouts.map(r => r.policy)
+    ).then(transitionsOf),
+    headSha(root),
+    runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true })
+  ])
+  const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
+  const loaded = settled.rollouts
+  const byFeature = new Map<string, HistoryEntry[]>()
+  for (const entry of history) {
+    const list = byFeature.get(entry.feature) ?? []
+    if (list.length === 0) byFeature.set(entry.feature, list)
+    list.push(entry)
+  }
+  const evaluated = await Promise.all(
+    loaded.map(rollout =>
+      evaluateFeature(rollout, byFeature.get(rollout.policy.feature) ?? [], options, env).catch(
+        (error: unknown) =>
+          failureOf(relativeTo(root, rollout.policyFile), error, rollout.policy.feature)
+      )
+    )
+  )
+  return {
+    generatedAt: options.now.toISOString(),
+    repositoryUrl: repositoryUrlFrom(env, origin.code === 0 ? origin.stdout : undefined),
+    ...(head ? { head } : {}),
+    features: evaluated.filter((f): f is FeatureView => 'decision' in f),
+    failures: [...failures, ...evaluated.filter((f): f is FeatureFailure => 'message' in f)]
+  }
+}
+
+function failureOf(policyFile: string, error: unknown, feature?: string): FeatureFailure {
+  if (error instanceof PhasegateError) {
+    const where = error.location
+      ? [error.location.file, error.location.line, error.location.col].filter(Boolean).join(':')
+      : ''
+    return {
+      policyFile,
+      ...(feature ? { feature } : {}),
+      message: where ? `${where}: ${error.message}` : error.message,
+      ...(error.hint ? { hint: error.hint } : {})
+    }
+  }
+  throw error
+}
+
+async function evaluateFeature(
+  rollout: Rollout,
+  newestFirst: HistoryEntry[],
+  options: DashboardOptions,
+  env: Record<string, string | undefined>
+): Promise<FeatureView> {
+  const { policy } = rollout
+  const state = currentState(rollout, options.now)
+  const history = [...newestFirst].reverse()
+  const since = history[0] ? options.now.getTime() - Date.parse(history[0].at) : 0
+  const rangeMs = Math.min(MAX_SERIES_MS, Math.max(MIN_SERIES_MS, since))
+  const [observations, readings, experiments] = await Promise.all([
+    observe(rollout, state, {
+      now: options.now,
+      approvals: [],
+      checks: [],
+      env,
+      ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+    }),
+    readSeries(rollout, state, rangeMs, options, env),
+    Promise.all(
+      policy.experiments
+        .filter(e => e.enabled)
+        .map(async (experiment): Promise<ExperimentView> => {
+          try {
+            const analysis = await analyzeRolloutExperiment(rollout, experiment, {
+              now: options.now,
+              env,
+              ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+            })
+            return { name: experiment.name, analysis }
+          } catch (error) {
+            return { name: experiment.name, error: failureOf('', error).message }
+          }
+        })
+    )
+  ])
+  return {
+    feature: policy.feature,
+    policyFile: relativeTo(rollout.root, rollout.policyFile),
+    policy,
+    state,
+    started: rollout.state !== null,
+    history,
+    decision: decide(policy, state, observations, options.now),
+    readings,
+    experiments
+  }
+}
+
+/** Every metric the policy names: gates, alerts, triggers, trends, all phases' criteria. */
+export function dashboardMetrics(policy: Policy, state: State): string[] {
+  const names = new Set(requiredReadings(policy, state).map(r => r.metric))
+  for (const phase of policy.phases) Object.keys(phase.successCriteria).forEach(m => names.add(m))
+  for (const rule of policy.alerts) names.add(rule.metric)
+  for (const t of policy.triggers) if (t.kind === 'metric') names.add(t.metric)
+  names.delete('system_failure')
+  return [...names]
+}
+
+async function readSeries(
+  rollout: Rollout,
+  state: State,
+  rangeMs: number,
+  options: DashboardOptions,
+  env: Record<string, string | undefined>
+): Promise<MetricReading[]> {
+  const { policy } = rollout
+  const provider = createProvider(metricsConfigFor(policy, options.metricsFile))
+  return provider.read(
+    dashboardMetrics(policy, state).map(metric => ({ metric, rangeMs })),
+    {
+      feature: policy.feature,
+      phase: state.phase,
+      now: options.now,
+      baseDir: rollout.root,
+      window: policy.metrics.window ?? DEFAULT_WINDOW,
+      env
+    }
+  )
+}

@@ -1,0 +1,91 @@
+import type { Decision, MetricReading, Policy, State } from '../../engine/types.js'
+import type { ExperimentAnalysis } from '../../experiments/analysis.js'
+import type { HistoryEntry } from '../../git/transitions.js'
+
+// What the dashboard shows, gathered once (src/commands/dashboard.ts) and rendered by pure
+// functions (render.ts), so the pages can be tested from data without git or a metrics source.
+
+/** One experiment's analysis, or why there is none (its results could not be read). */
+export interface ExperimentView {
+  name: string
+  analysis?: ExperimentAnalysis
+  error?: string
+}
+
+/** A feature that could be evaluated: everything its page shows. */
+export interface FeatureView {
+  feature: string
+  /** The policy file, relative to the repository root. */
+  policyFile: string
+  policy: Policy
+  /** The state as written, or the first phase when the rollout has not started. */
+  state: State
+  started: boolean
+  /** This feature's transitions, oldest first. */
+  history: HistoryEntry[]
+  /** What `tick` would decide now (gates, alerts, triggers). */
+  decision: Decision
+  /** Current values of every metric the policy names, with range data where the provider has it. */
+  readings: MetricReading[]
+  experiments: ExperimentView[]
+}
+
+/** A policy that could not be loaded or evaluated: shown as an error card, the rest builds. */
+export interface FeatureFailure {
+  policyFile: string
+  /** Known when the policy itself loaded and a later step failed. */
+  feature?: string
+  message: string
+  hint?: string
+}
+
+export interface DashboardModel {
+  /** ISO-8601 instant the metrics and decisions were evaluated at. */
+  generatedAt: string
+  /** The repository's web address (https://github.com/owner/name), when it could be derived. */
+  repositoryUrl?: string
+  /** The commit the dashboard was built from. */
+  head?: string
+  features: FeatureView[]
+  failures: FeatureFailure[]
+}
+
+/** The web page of a commit, or undefined when the repository's address is unknown. */
+export function commitUrl(
+  model: Pick<DashboardModel, 'repositoryUrl'>,
+  sha: string
+): string | undefined {
+  return model.repositoryUrl ? `${model.repositoryUrl}/commit/${sha}` : undefined
+}
+
+/**
+ * The repository's web address from the Actions environment (GITHUB_SERVER_URL + GITHUB_REPOSITORY)
+ * or from the origin remote's URL (https, ssh or scp-like); undefined when neither says.
+ * Credentials in a remote URL are dropped.
+ */
+export function repositoryUrlFrom(
+  env: Record<string, string | undefined>,
+  originUrl: string | undefined
+): string | undefined {
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+    return `${env.GITHUB_SERVER_URL.replace(/\/+$/, '')}/${env.GITHUB_REPOSITORY}`
+  }
+  if (!originUrl) return undefined
+  const url = originUrl
+    .trim()
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '')
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(url)
+  if (!url.includes('://')) return scp ? `https://${scp[1]}/${scp[2]}` : undefined
+  try {
+    const parsed = new URL(url)
+    if (!['https:', 'http:', 'ssh:', 'git:'].includes(parsed.protocol)) return undefined
+    const path = parsed.pathname.replace(/^\/+/, '')
+    if (!path.includes('/')) return undefined
+    // An ssh remote's port is sshd's, not the web server's.
+    const host = parsed.protocol.startsWith('http') ? parsed.host : parsed.hostname
+    return `${parsed.protocol === 'http:' ? 'http' : 'https'}://${host}/${path}`
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest'
+import type { HistoryEntry } from '../../../src/git/transitions.js'
+import { parsePolicyText } from '../../../src/policy/load.js'
+import { timelinePoints } from '../../../src/report/dashboard/charts.js'
+import { repositoryUrlFrom } from '../../../src/report/dashboard/model.js'
+import { esc, panelsFor } from '../../../src/report/dashboard/render.js'
+
+describe('repositoryUrlFrom', () => {
+  it('prefers the Actions environment', () => {
+    expect(
+      repositoryUrlFrom(
+        { GITHUB_SERVER_URL: 'https://ghe.example.com/', GITHUB_REPOSITORY: 'acme/shop' },
+        'git@github.com:other/repo.git'
+      )
+    ).toBe('https://ghe.example.com/acme/shop')
+  })
+
+  it.each([
+    ['git@github.com:acme/shop.git', 'https://github.com/acme/shop'],
+    ['https://github.com/acme/shop.git', 'https://github.com/acme/shop'],
+    ['https://x-access-token:secret@github.com/acme/shop', 'https://github.com/acme/shop'],
+    ['ssh://git@github.com:2222/acme/shop.git', 'https://github.com/acme/shop'],
+    ['http://git.local:8080/acme/shop', 'http://git.local:8080/acme/shop']
+  ])('reads the origin remote %s', (remote, url) => {
+    expect(repositoryUrlFrom({}, remote)).toBe(url)
+  })
+
+  it.each([[undefined], ['/srv/git/shop.git'], ['file:///srv/git/shop.git'], ['../shop']])(
+    'has no address for %s, so pages show the sha alone',
+    remote => {
+      expect(repositoryUrlFrom({}, remote)).toBeUndefined()
+    }
+  )
+})
+
+describe('timelinePoints', () => {
+  const policy = parsePolicyText(
+    'deployment:\n  phases:\n    canary:\n      user_percentage: 5\n',
+    'p.yaml'
+  )
+  const entry = (
+    kind: HistoryEntry['kind'],
+    from: string,
+    to: string,
+    at: string
+  ): HistoryEntry => ({
+    feature: 'p',
+    kind,
+    from,
+    to,
+    reason: '',
+    approvers: [],
+    evidence: [],
+    sha: `${kind}${at}`,
+    at,
+    author: 'a'
+  })
+
+  it('steps through phases, drops to 0% while the kill switch is off, and reaches now', () => {
+    const points = timelinePoints(
+      policy,
+      [
+        entry('init', '', 'development', '2026-01-01T00:00:00Z'),
+        entry('advance', 'development', 'staging', '2026-01-01T01:00:00Z'),
+        entry('advance', 'staging', 'canary', '2026-01-01T02:00:00Z'),
+        entry('emergency', 'canary', 'staging', '2026-01-01T03:00:00Z'),
+        entry('resume', 'staging', 'staging', '2026-01-01T04:00:00Z')
+      ],
+      new Date('2026-01-01T05:00:00Z')
+    )
+    expect(points.map(p => [p.phase, p.percent, p.entry?.kind ?? 'now'])).toEqual([
+      ['development', 100, 'init'],
+      ['staging', 100, 'advance'],
+      ['canary', 5, 'advance'],
+      ['staging', 0, 'emergency'],
+      ['staging', 100, 'resume'],
+      ['staging', 100, 'now']
+    ])
+  })
+
+  it('is empty before the rollout starts', () => {
+    expect(timelinePoints(policy, [], new Date())).toEqual([])
+  })
+})
+
+describe('panels', () => {
+  it('shows every panel when the policy lists none, and always the deployment panel', () => {
+    expect(panelsFor([])).toHaveLength(5)
+    expect(panelsFor(['alert_summary'])).toEqual(['alert_summary', 'deployment'])
+  })
+
+  it('escapes text placed in HTML', () => {
+    expect(esc('<script>"&')).toBe('&lt;script&gt;&quot;&amp;')
+  })
+})
