@@ -10,6 +10,7 @@ import {
   type TransitionRecord
 } from '../state/trailers.js'
 import { changedPaths, git, headSha, runGit } from './git.js'
+import { ownedPaths, undoAdvance } from './undo.js'
 
 export interface HistoryEntry extends TransitionRecord {
   sha: string
@@ -84,9 +85,10 @@ async function assertStateClean(root: string, statePath: string): Promise<void> 
 }
 
 /**
- * Writes the new state and commits only the state file. A rollback reverts `transition.reverts`
- * (git revert --no-commit) and then writes the rollback's own state and evidence on top, so the
- * commit both undoes the advance and records why.
+ * Writes the new state and commits only the state file. A rollback undoes `transition.reverts`:
+ * by `git revert --no-commit` when that advance touched only phasegate's files and reverts
+ * cleanly, otherwise by writing the state alone (undoAdvance); either way the rollback's own
+ * state and evidence are written on top, and application files are never changed.
  */
 export async function commitTransition(options: CommitOptions): Promise<string> {
   const { root, policy, next, now } = options
@@ -94,29 +96,17 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
   const file = join(root, statePath)
   await assertStateClean(root, statePath)
   const previousText = existsSync(file) ? readFileSync(file, 'utf8') : undefined
-  const record =
+  let record =
     'feature' in options.transition
       ? options.transition
       : recordOf(policy.feature, options.transition)
+  const body = [...(options.body ?? [])]
   const env = commitEnv(now)
   if (record.reverts) {
-    const revert = await runGit(root, ['revert', '--no-commit', record.reverts], {
-      allowFailure: true,
-      env
-    })
-    if (revert.code !== 0) {
-      const conflicted = (await git(root, 'diff', '--name-only', '--diff-filter=U'))
-        .split('\n')
-        .filter(Boolean)
-      if (conflicted.some(path => path !== statePath)) {
-        await runGit(root, ['revert', '--abort'], { allowFailure: true })
-        throw new PhasegateError(
-          `reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`,
-          {
-            hint: 'resolve by hand: the advance commit touched files that changed since'
-          }
-        )
-      }
+    const undo = await undoAdvance(root, record.reverts, ownedPaths(policy), env)
+    if (undo.by === 'write-back') {
+      record = { ...record, leftAlone: undo.leftAlone }
+      body.unshift(`Not reverted with git: ${undo.why}.`)
     }
   }
   const written = writeState(file, next, previousText)
@@ -126,11 +116,10 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
     })
   }
   await git(root, 'add', '--', statePath)
-  // A revert commits what it staged; any other transition commits the state file alone, leaving
-  // unrelated work in the tree untouched.
-  const only = record.reverts ? [] : ['--', statePath]
-  await runGit(root, ['commit', '-q', '-F', '-', ...only], {
-    input: commitMessage(record, options.body ?? []),
+  // Only the state file is committed (a revert staged nothing else), leaving unrelated work in
+  // the tree and index untouched.
+  await runGit(root, ['commit', '-q', '-F', '-', '--', statePath], {
+    input: commitMessage(record, body),
     env
   })
   return git(root, 'rev-parse', 'HEAD')
