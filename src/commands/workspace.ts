@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import type {
   Approval,
   CheckObservation,
+  MetricReading,
   MetricsConfig,
   Observations,
   Policy,
@@ -12,6 +13,7 @@ import { requiredReadings } from '../engine/requests.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
 import { createProvider, sourceFailuresOf } from '../metrics/index.js'
+import { durationMs } from '../metrics/derived.js'
 import { loadPolicy } from '../policy/load.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { initialState, readState } from '../state/file.js'
@@ -95,6 +97,16 @@ export interface ObserveOptions {
   env?: Record<string, string | undefined>
 }
 
+/**
+ * Readings without a window start cover the policy's window ending `now` (what an instant query
+ * at `now` of `rate(x[{{window}}])` reads), so triggers can tell them from evidence older than
+ * the last transition.
+ */
+function stampWindows(readings: MetricReading[], now: Date, window: string): MetricReading[] {
+  const start = (now.getTime() - durationMs(window)) / 1000
+  return readings.map(r => (r.windowStart === undefined ? { ...r, windowStart: start } : r))
+}
+
 export async function observe(
   rollout: Rollout,
   state: State,
@@ -104,17 +116,18 @@ export async function observe(
   const provider = createProvider(
     metricsConfigFor(policy, options.metricsFile && resolve(options.metricsFile))
   )
+  const window = policy.metrics.window ?? DEFAULT_WINDOW
   const readings = await provider.read(requiredReadings(policy, state), {
     feature: policy.feature,
     phase: state.phase,
     now: options.now,
     baseDir: rollout.root,
-    window: policy.metrics.window ?? DEFAULT_WINDOW,
+    window,
     env: options.env ?? process.env
   })
   const failures = sourceFailuresOf(provider)
   return {
-    readings,
+    readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
     ...(failures ? { sourceFailures: failures } : {})

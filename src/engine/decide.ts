@@ -19,7 +19,14 @@ export function decide(
 ): Decision {
   const phase = phaseNamed(policy, state.phase)
   const alerts = evaluateAlerts(policy.alerts, observations.readings, now)
-  const triggers = evaluateTriggers(policy, phase, observations, alerts, now)
+  const triggers = evaluateTriggers(
+    policy,
+    phase,
+    observations,
+    alerts,
+    now,
+    new Date(state.enteredAt)
+  )
   const gates = phase.gates.map(gate => evaluateGate(gate, state, observations, now))
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observations.readings, rule.metric), now)

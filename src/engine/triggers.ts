@@ -1,6 +1,14 @@
 import { SEVERITY_RANK, severityOf } from './alerts.js'
-import { findReading, heldFor, meets, usableValue } from './readings.js'
-import type { Alert, Observations, Phase, Policy, Threshold, TriggerResult } from './types.js'
+import { findReading, heldFor, meets, olderThan, usableValue } from './readings.js'
+import type {
+  Alert,
+  MetricReading,
+  Observations,
+  Phase,
+  Policy,
+  Threshold,
+  TriggerResult
+} from './types.js'
 
 interface MetricCheck {
   metric: string
@@ -45,13 +53,25 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
   return checks
 }
 
+/**
+ * Every trigger of `phase`, fired or not with the reason. `since` is when the phase was entered:
+ * a metric trigger fires only on evidence whose window starts at or after it.
+ */
 export function evaluateTriggers(
   policy: Policy,
   phase: Phase,
   observations: Observations,
   alerts: Alert[],
-  now: Date
+  now: Date,
+  since?: Date
 ): TriggerResult[] {
+  const stale = (reading: MetricReading, forMs: number) => {
+    const why = olderThan(reading, forMs, now, since)
+    return (
+      why &&
+      `${why} ${phase.name} was entered at ${since!.toISOString()}: waiting for a reading taken after it`
+    )
+  }
   const results: TriggerResult[] = metricTriggers(policy, phase).map(check => {
     const reading = findReading(observations.readings, check.metric)
     const usable = usableValue(reading, check.metric)
@@ -80,6 +100,15 @@ export function evaluateTriggers(
         evidence: evidence(value, false)
       }
     }
+    const old = stale(reading!, check.forMs)
+    if (old)
+      return {
+        trigger: check.source,
+        fired: false,
+        reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
+        evidence: evidence(value, false),
+        awaitingFreshEvidence: true
+      }
     const rule = policy.alerts.find(a => a.metric === check.metric)
     const severity = rule ? severityOf(rule, value) : 'high'
     if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
@@ -108,12 +137,16 @@ export function evaluateTriggers(
   })
   for (const trigger of policy.triggers) {
     if (trigger.kind === 'system_failure')
-      results.push(systemFailure(observations, policy.rollback.sourceFailureLimit))
+      results.push(systemFailure(observations, policy.rollback.sourceFailureLimit, stale))
   }
   return results
 }
 
-function systemFailure(observations: Observations, limit: number): TriggerResult {
+function systemFailure(
+  observations: Observations,
+  limit: number,
+  stale: (reading: MetricReading, forMs: number) => string | undefined
+): TriggerResult {
   const evidence = (value: number | string | null, fired: boolean) => [
     {
       gate: 'trigger: system_failure',
@@ -140,6 +173,15 @@ function systemFailure(observations: Observations, limit: number): TriggerResult
       fired: false,
       reason: usable.reason,
       evidence: evidence(null, false)
+    }
+  const old = usable.value > 0 ? stale(reading!, 0) : undefined
+  if (old)
+    return {
+      trigger: 'system_failure',
+      fired: false,
+      reason: `system_failure reports the system down (${usable.value}), but ${old}`,
+      evidence: evidence(usable.value, false),
+      awaitingFreshEvidence: true
     }
   const fired = usable.value > 0
   return {

@@ -202,6 +202,12 @@ export interface MetricReading {
   samples?: number
   /** Range data, oldest first, [epoch seconds, value]: used for `for:` windows and trends. */
   series?: Array<[number, number]>
+  /**
+   * Epoch seconds: where the window the value summarises starts (an instant query of
+   * `rate(x[5m])` at t covers t-5m..t). Triggers ignore readings whose window starts before the
+   * phase was entered. Unset: the reading is taken to be fresh.
+   */
+  windowStart?: number
 }
 
 export interface Approval {
@@ -267,6 +273,8 @@ export interface TriggerResult {
   fired: boolean
   reason: string
   evidence: Evidence[]
+  /** Breached, but on evidence from before the phase was entered: waits for a newer reading. */
+  awaitingFreshEvidence?: boolean
 }
 
 export type DecisionAction = 'advance' | 'rollback' | 'hold'
