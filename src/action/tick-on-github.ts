@@ -23,7 +23,9 @@ import {
   upsertStandingPullRequest,
   type OpenPullRequest
 } from '../github/pulls.js'
+import { issueLedger } from '../github/failed-runs-issue.js'
 import { collectApprovals } from '../github/reviews.js'
+import type { FailedRunsLedger } from '../state/source-failures.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
 import { commitTransition } from '../git/transitions.js'
@@ -90,7 +92,8 @@ export async function tickOnGitHub(ctx: ActionContext, gh: GitHubSide): Promise<
   const prepared: PreparedFeature[] = []
   for (const rollout of await selectRollouts(root, ctx.policies, ctx.feature))
     prepared.push(await prepareFeature(ctx, gh, base, rollout))
-  const observed = await Promise.all(prepared.map(feature => observeFeature(ctx, feature)))
+  const ledger = issueLedger(gh.client, gh.repo)
+  const observed = await Promise.all(prepared.map(feature => observeFeature(ctx, feature, ledger)))
   const outcomes: FeatureOutcome[] = []
   for (const feature of observed) outcomes.push(await actOnFeature(ctx, gh, base, feature))
   return outcomes
@@ -165,11 +168,19 @@ type ObservedFeature = PreparedFeature & {
 
 async function observeFeature(
   ctx: ActionContext,
-  feature: PreparedFeature
+  feature: PreparedFeature,
+  ledger: FailedRunsLedger
 ): Promise<ObservedFeature> {
   const { rollout, state, approvals, checks } = feature
   const [observations, experiments] = await Promise.all([
-    observe(rollout, state, { now: ctx.now, approvals, checks, env: ctx.metricsEnv }),
+    observe(rollout, state, {
+      now: ctx.now,
+      approvals,
+      checks,
+      env: ctx.metricsEnv,
+      ledger,
+      recordRun: !ctx.dryRun
+    }),
     analyzeEnabledExperiments(rollout, { now: ctx.now, env: ctx.metricsEnv })
   ])
   const decision = decide(rollout.policy, state, observations, ctx.now)

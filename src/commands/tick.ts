@@ -1,6 +1,8 @@
 import { decide } from '../engine/decide.js'
 import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
+import { git } from '../git/git.js'
 import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
+import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
 import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
 
 export interface TickOptions {
@@ -14,6 +16,11 @@ export interface TickOptions {
   metricsFile?: string
 }
 
+/** The CLI's count of runs that could not read a metrics source, kept in git's directory. */
+async function ledgerFor(cwd: string): Promise<FailedRunsLedger> {
+  return gitDirLedger(await git(cwd, 'rev-parse', '--absolute-git-dir'))
+}
+
 export interface TickOutcome {
   rollout: Rollout
   state: State
@@ -23,8 +30,11 @@ export interface TickOutcome {
 }
 
 /** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
-export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
+export async function evaluateAll(
+  options: Omit<TickOptions, 'dryRun'> & { recordRun?: boolean }
+): Promise<TickOutcome[]> {
   const rollouts = await loadRollouts(options.cwd, options.policies)
+  const ledger = await ledgerFor(options.cwd)
   const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
   // Every policy's reads go out at once; the providers bound the load per metrics server.
   return Promise.all(
@@ -34,7 +44,9 @@ export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise
         now: options.now,
         approvals,
         checks: options.checks,
-        metricsFile: options.metricsFile
+        metricsFile: options.metricsFile,
+        ledger,
+        recordRun: options.recordRun ?? false
       })
       return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) }
     })
@@ -46,7 +58,7 @@ export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise
  * observed and decided before anything is committed, so bad input anywhere commits nothing.
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
-  const outcomes = await evaluateAll(options)
+  const outcomes = await evaluateAll({ ...options, recordRun: !options.dryRun })
   if (options.dryRun) return outcomes
   for (const outcome of outcomes) {
     if (outcome.decision.transition) {

@@ -17,6 +17,7 @@ import { durationMs } from '../metrics/derived.js'
 import { loadPolicy } from '../policy/load.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { initialState, readState } from '../state/file.js'
+import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 
 /** One rollout: its policy, where it lives, and its state (null before `phasegate init`). */
 export interface Rollout {
@@ -95,6 +96,13 @@ export interface ObserveOptions {
   /** Overrides the policy's metrics file (file provider only). */
   metricsFile?: string
   env?: Record<string, string | undefined>
+  /**
+   * Where runs that could not read the metrics source are counted between runs; without one,
+   * only this run counts.
+   */
+  ledger?: FailedRunsLedger
+  /** This run counts in the ledger (a tick that acts; not status or a dry run). */
+  recordRun?: boolean
 }
 
 /**
@@ -125,7 +133,15 @@ export async function observe(
     window,
     env: options.env ?? process.env
   })
-  const failures = sourceFailuresOf(provider)
+  // The provider counts attempts; a run could not read the source when its last one failed.
+  const failure = sourceFailuresOf(provider)
+  // Only a metrics server can be unreachable: other sources never touch the ledger.
+  const ledger = 'sourceFailures' in provider ? options.ledger : undefined
+  const previous = await ledger?.read(policy.feature)
+  const failed = nextFailedRuns(previous, failure, options.now)
+  if (ledger && options.recordRun && (failed || previous))
+    await ledger.write(policy.feature, failed)
+  const failures = countFailedRuns(failed, new Date(state.enteredAt))
   return {
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,

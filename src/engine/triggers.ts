@@ -107,7 +107,7 @@ export function evaluateTriggers(
         fired: false,
         reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
         evidence: evidence(value, false),
-        awaitingFreshEvidence: true
+        waiting: true
       }
     const rule = policy.alerts.find(a => a.metric === check.metric)
     const severity = rule ? severityOf(rule, value) : 'high'
@@ -157,12 +157,15 @@ function systemFailure(
     }
   ]
   const failures = observations.sourceFailures
-  if (failures && failures.consecutive >= limit) {
+  if (failures && failures.consecutive > 0) {
+    const runs = `${failures.consecutive} consecutive run${failures.consecutive === 1 ? '' : 's'}`
+    const fired = failures.consecutive >= limit
     return {
       trigger: 'system_failure',
-      fired: true,
-      reason: `the metrics source failed ${failures.consecutive} consecutive times (limit ${limit}): ${failures.reason}`,
-      evidence: evidence(`unreachable x${failures.consecutive}`, true)
+      fired,
+      reason: `the metrics source could not be read on ${runs}${failures.since ? ` since ${failures.since}` : ''} (limit ${limit}): ${failures.reason}`,
+      evidence: evidence(`unreachable x${failures.consecutive}`, fired),
+      ...(fired ? {} : { waiting: true })
     }
   }
   const reading = findReading(observations.readings, 'system_failure')
@@ -181,7 +184,7 @@ function systemFailure(
       fired: false,
       reason: `system_failure reports the system down (${usable.value}), but ${old}`,
       evidence: evidence(usable.value, false),
-      awaitingFreshEvidence: true
+      waiting: true
     }
   const fired = usable.value > 0
   return {

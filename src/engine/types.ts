@@ -232,10 +232,11 @@ export interface Observations {
   approvals: Approval[]
   checks: CheckObservation[]
   /**
-   * The metrics source itself could not be reached on this many consecutive attempts; at the
+   * The metrics source could not be read on `consecutive` consecutive runs (this one included)
+   * since the phase was entered, the first of them at `since` (ISO-8601); at the
    * policy's rollback.source_failure_limit this is a system_failure.
    */
-  sourceFailures?: { consecutive: number; reason: string }
+  sourceFailures?: { consecutive: number; since?: string; reason: string }
 }
 
 export interface GateResult {
@@ -273,8 +274,11 @@ export interface TriggerResult {
   fired: boolean
   reason: string
   evidence: Evidence[]
-  /** Breached, but on evidence from before the phase was entered: waits for a newer reading. */
-  awaitingFreshEvidence?: boolean
+  /**
+   * Breached, but not enough to roll back yet: the evidence predates the phase, or the metrics
+   * source failed on fewer runs than the limit. Reports list these next to the fired ones.
+   */
+  waiting?: boolean
 }
 
 export type DecisionAction = 'advance' | 'rollback' | 'hold'

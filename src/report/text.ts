@@ -41,9 +41,9 @@ export function renderDecision(
     lines.push('  rollback triggers:')
     for (const t of fired) lines.push(`    [${MARK.fired}] ${t.reason}`)
   }
-  const waiting = decision.triggers.filter(t => t.awaitingFreshEvidence)
+  const waiting = decision.triggers.filter(t => t.waiting)
   if (waiting.length) {
-    lines.push('  rollback triggers waiting for a reading newer than the last transition:')
+    lines.push('  rollback triggers waiting:')
     for (const t of waiting) lines.push(`    [wait] ${t.reason}`)
   }
   lines.push(`  decision: ${verb(decision)}`)

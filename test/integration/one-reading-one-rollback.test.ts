@@ -104,7 +104,7 @@ rollback:
     expect(first.out, first.err).toContain('ROLL BACK full -> canary')
     const inCanary = await cli(dir, 'tick', '--now', minutes(at(10), 1).toISOString())
     expect(inCanary.out, inCanary.err).toContain('hold at canary')
-    expect(inCanary.out).toContain('waiting for a reading newer than the last transition')
+    expect(inCanary.out).toContain('waiting for a reading taken after it')
     // Once the window lies wholly after the rollback, a still-bad rate is news: canary is the
     // first phase, so the decision says there is nothing left to roll back to.
     const later = await cli(dir, 'tick', '--now', minutes(at(10), 6).toISOString())
