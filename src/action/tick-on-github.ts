@@ -30,7 +30,7 @@ import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
 import { commitTransition } from '../git/transitions.js'
 import { applyDecision } from '../commands/tick.js'
-import { observe, type Rollout } from '../commands/workspace.js'
+import { lostStateError, observe, type Rollout } from '../commands/workspace.js'
 import { digestOf, renderReport, reportDigest, withDigest } from '../report/markdown.js'
 import {
   commitMessage,
@@ -206,6 +206,10 @@ async function actOnFeature(
     actions: [],
     experiments,
     ...(pr ? { prNumber: pr.number } : {})
+  }
+  if (rollout.lost) {
+    outcome.actions.push(lostStateError(rollout).format())
+    return outcome
   }
   if (!rollout.state) {
     outcome.actions.push(

@@ -4,7 +4,7 @@ import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
 import { commitTransition } from '../git/transitions.js'
 import { applyDecision } from './tick.js'
-import { loadRollouts, type Rollout } from './workspace.js'
+import { loadRollouts, lostStateError, type Rollout } from './workspace.js'
 
 export interface RollbackOptions {
   cwd: string
@@ -40,6 +40,7 @@ export async function singleRollout(
     )
   }
   const rollout = rollouts[0]!
+  if (rollout.lost) throw lostStateError(rollout)
   if (!rollout.state) {
     throw new PhasegateError(
       `the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`,

@@ -3,7 +3,7 @@ import type { Approval, CheckObservation, Decision, State } from '../engine/type
 import { git } from '../git/git.js'
 import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
 import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
-import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
+import { currentState, loadRollouts, lostStateError, observe, type Rollout } from './workspace.js'
 
 export interface TickOptions {
   cwd: string
@@ -59,6 +59,8 @@ export async function evaluateAll(
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   const outcomes = await evaluateAll({ ...options, recordRun: !options.dryRun })
+  const lost = outcomes.find(o => o.rollout.lost)
+  if (lost) throw lostStateError(lost.rollout)
   if (options.dryRun) return outcomes
   for (const outcome of outcomes) {
     if (outcome.decision.transition) {

@@ -12,6 +12,7 @@ import type {
 import { requiredReadings } from '../engine/requests.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
+import { readHistory } from '../git/transitions.js'
 import { createProvider, sourceFailuresOf } from '../metrics/index.js'
 import { durationMs } from '../metrics/derived.js'
 import { loadPolicy } from '../policy/load.js'
@@ -25,6 +26,12 @@ export interface Rollout {
   policyFile: string
   policy: Policy
   state: State | null
+  /**
+   * Set when the state file is missing but the history has transitions of this feature (the
+   * newest of them): the rollout is lost, not unstarted. It counts as off until a person restores
+   * the file or runs `phasegate init` on purpose.
+   */
+  lost?: { sha: string; phase: string }
 }
 
 export const DEFAULT_POLICY_DIR = 'policies'
@@ -68,7 +75,32 @@ export async function loadRollouts(cwd: string, named: string[]): Promise<Rollou
     }
     byFeature.set(r.policy.feature, relativeTo(cwd, r.policyFile))
   }
+  if (rollouts.some(r => !r.state)) {
+    const history = await readHistory(root)
+    for (const rollout of rollouts) {
+      const last = rollout.state
+        ? undefined
+        : history.find(h => h.feature === rollout.policy.feature)
+      if (last) (rollout as Rollout).lost = { sha: last.sha, phase: last.to }
+    }
+  }
   return rollouts
+}
+
+/**
+ * The error for a lost rollout (see Rollout.lost): where its state file was last seen and the two
+ * deliberate ways out.
+ */
+export function lostStateError(rollout: Rollout): PhasegateError {
+  const { statePath, feature } = rollout.policy
+  const sha = rollout.lost!.sha
+  return new PhasegateError(
+    `the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost!.phase}); phasegate treats the feature as off and commits nothing for it`,
+    {
+      location: { file: statePath },
+      hint: `restore it: \`git checkout ${sha} -- ${statePath}\` and commit; or start over on purpose with \`phasegate init\``
+    }
+  )
 }
 
 /** Paths in messages are shown relative to where the user stands. */
@@ -77,9 +109,17 @@ export function relativeTo(cwd: string, file: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel
 }
 
-/** The state to decide from: the file's, or the first phase entered now when there is none. */
+/**
+ * The state to decide from: the file's, or the first phase entered now when there is none. A lost
+ * rollout (its state file deleted after transitions) is off: the kill switch never turns back on
+ * because a file went missing.
+ */
 export function currentState(rollout: Rollout, now: Date): State {
-  return rollout.state ?? initialState(rollout.policy, now)
+  if (rollout.state) return rollout.state
+  const fresh = initialState(rollout.policy, now)
+  if (!rollout.lost) return fresh
+  const known = rollout.policy.phases.some(p => p.name === rollout.lost!.phase)
+  return { ...fresh, phase: known ? rollout.lost.phase : fresh.phase, enabled: false }
 }
 
 /** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
