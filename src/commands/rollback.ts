@@ -1,7 +1,8 @@
 import { previousPhase } from '../engine/ladder.js'
 import type { Decision, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { git } from '../git/git.js'
+import { git, repoRoot } from '../git/git.js'
+import { withCheckoutLock } from '../git/lock.js'
 import { commitTransition } from '../git/transitions.js'
 import { applyDecision } from './tick.js'
 import { loadRollouts, lostStateError, type Rollout } from './workspace.js'
@@ -83,7 +84,17 @@ export async function resolveOperator(
   return who
 }
 
+/** How long an emergency waits for a live run holding the checkout to finish. */
+const EMERGENCY_LOCK_WAIT_MS = 60_000
+
+/** Steps one rollout back (and, for an emergency, turns it off) in one commit, under the checkout's lock. */
 export async function rollback(options: RollbackOptions): Promise<RollbackOutcome> {
+  return withCheckoutLock(await repoRoot(options.cwd), 'rollback', () => rollbackLocked(options), {
+    waitMs: options.emergency ? EMERGENCY_LOCK_WAIT_MS : 0
+  })
+}
+
+async function rollbackLocked(options: RollbackOptions): Promise<RollbackOutcome> {
   const reason = options.reason.trim()
   if (!reason)
     throw new PhasegateError('a rollback needs a reason', {

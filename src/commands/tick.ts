@@ -1,6 +1,7 @@
 import { decide } from '../engine/decide.js'
 import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
-import { git } from '../git/git.js'
+import { git, headSha, repoRoot } from '../git/git.js'
+import { withCheckoutLock } from '../git/lock.js'
 import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
 import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
 import { currentState, loadRollouts, lostStateError, observe, type Rollout } from './workspace.js'
@@ -58,20 +59,34 @@ export async function evaluateAll(
  * observed and decided before anything is committed, so bad input anywhere commits nothing.
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
-  const outcomes = await evaluateAll({ ...options, recordRun: !options.dryRun })
+  if (options.dryRun) return evaluateAndCheck({ ...options, recordRun: false })
+  const root = await repoRoot(options.cwd)
+  // Read, decide and commit under the checkout's lock, and commit only on the HEAD that was read.
+  return withCheckoutLock(root, 'tick', async () => {
+    let head = await headSha(root)
+    const outcomes = await evaluateAndCheck({ ...options, recordRun: true })
+    for (const outcome of outcomes) {
+      if (outcome.decision.transition) {
+        outcome.sha = await applyDecision(
+          outcome.rollout,
+          outcome.state,
+          outcome.decision,
+          options.now,
+          head
+        )
+        head = outcome.sha
+      }
+    }
+    return outcomes
+  })
+}
+
+async function evaluateAndCheck(
+  options: Omit<TickOptions, 'dryRun'> & { recordRun: boolean }
+): Promise<TickOutcome[]> {
+  const outcomes = await evaluateAll(options)
   const lost = outcomes.find(o => o.rollout.lost)
   if (lost) throw lostStateError(lost.rollout)
-  if (options.dryRun) return outcomes
-  for (const outcome of outcomes) {
-    if (outcome.decision.transition) {
-      outcome.sha = await applyDecision(
-        outcome.rollout,
-        outcome.state,
-        outcome.decision,
-        options.now
-      )
-    }
-  }
   return outcomes
 }
 
@@ -80,7 +95,8 @@ export async function applyDecision(
   rollout: Rollout,
   state: State,
   decision: Decision,
-  now: Date
+  now: Date,
+  expectedHead?: string
 ): Promise<string> {
   const transition = { ...decision.transition! }
   if (transition.kind === 'rollback' || transition.kind === 'emergency') {
@@ -93,5 +109,12 @@ export async function applyDecision(
     enteredAt: now.toISOString(),
     lastTransition: transition
   }
-  return commitTransition({ root: rollout.root, policy: rollout.policy, next, transition, now })
+  return commitTransition({
+    root: rollout.root,
+    policy: rollout.policy,
+    next,
+    transition,
+    now,
+    ...(expectedHead !== undefined ? { expectedHead } : {})
+  })
 }

@@ -56,6 +56,11 @@ export interface CommitOptions {
   body?: string[]
   /** Commit timestamp (the decision's `now`), so history lines up with the evidence. */
   now: Date
+  /**
+   * Compare-and-swap: the HEAD the decision was made on. When HEAD has moved since, nothing is
+   * written or committed and a PhasegateError says so.
+   */
+  expectedHead?: string
 }
 
 function commitEnv(now: Date): Record<string, string> {
@@ -94,6 +99,14 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
   const { root, policy, next, now } = options
   const statePath = policy.statePath
   const file = join(root, statePath)
+  if (options.expectedHead !== undefined) {
+    const head = await headSha(root)
+    if (head !== options.expectedHead)
+      throw new PhasegateError(
+        `HEAD moved from ${options.expectedHead.slice(0, 12)} to ${head?.slice(0, 12)} while this run decided; nothing was committed`,
+        { hint: 'someone committed meanwhile: run it again to decide from the new HEAD' }
+      )
+  }
   await assertStateClean(root, statePath)
   const previousText = existsSync(file) ? readFileSync(file, 'utf8') : undefined
   let record =
