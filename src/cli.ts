@@ -8,13 +8,15 @@ import { repoRoot } from './git/git.js'
 import { readHistory } from './git/transitions.js'
 import { analyze } from './commands/analyze.js'
 import { assign } from './commands/assign.js'
+import { exportRollouts } from './commands/export.js'
 import { runDemo } from './commands/demo.js'
 import { init } from './commands/init.js'
+import { list } from './commands/list.js'
 import { resume } from './commands/resume.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
 import { tick } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './commands/workspace.js'
+import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
 
@@ -35,6 +37,9 @@ commands:
                            each user's experiment group, as user_id,group lines
   analyze --experiment NAME [--results FILE]
                            estimates, intervals, p-values, sample ratio check and verdict
+  list [--shards N]         every feature and where it stands; --json prints a job matrix
+  export [--format datafile|flagd] [--out FILE]
+                           every feature's datafile as one document, or flagd flag definitions
 
 options:
   --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
@@ -50,6 +55,9 @@ options:
   --results FILE           per-user or aggregate results, CSV or NDJSON (analyze; default:
                            the policy's metrics provider)
   --fixed-horizon          analyze without sequential testing (only for a single look)
+  --format FORMAT          export format: datafile (default) or flagd
+  --out FILE               write the export to FILE instead of standard output
+  --shards N               list --json: deal the features into N matrix jobs (max 256)
   -C DIR                   run as if started in DIR
 `
 
@@ -70,7 +78,10 @@ const OPTIONS = {
   experiment: { type: 'string' },
   users: { type: 'string' },
   results: { type: 'string' },
-  'fixed-horizon': { type: 'boolean' }
+  'fixed-horizon': { type: 'boolean' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  shards: { type: 'string' }
 } satisfies ParseArgsConfig['options']
 
 export interface Io {
@@ -267,6 +278,30 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         })
         io.out(result.output)
         return result.exitCode
+      }
+      case 'list': {
+        const shards = values.shards === undefined ? undefined : Number(values.shards)
+        if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) {
+          io.err(`phasegate: --shards ${values.shards}: a whole number from 1 to 256`)
+          return 2
+        }
+        const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
+        io.out(
+          values.json
+            ? JSON.stringify(listed.matrix)
+            : listed.features
+                .map(
+                  f =>
+                    `${f.feature}  ${f.phase ?? 'not started'}  ${f.enabled ? `${f.user_percentage}%` : 'off'}  ${f.policy}`
+                )
+                .join('\n')
+        )
+        return 0
+      }
+      case 'export': {
+        const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
+        if (text !== null) io.out(text)
+        return 0
       }
       default:
         io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)

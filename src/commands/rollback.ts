@@ -1,11 +1,10 @@
-import { previousPhase } from '../engine/ladder.js'
-import type { Decision, State, Transition } from '../engine/types.js'
+import type { State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git, repoRoot } from '../git/git.js'
 import { withCheckoutLock } from '../git/lock.js'
-import { commitTransition } from '../git/transitions.js'
-import { applyDecision } from './tick.js'
-import { loadRollouts, lostStateError, type Rollout } from './workspace.js'
+import { loadRollouts, lostStateError, type Rollout } from '../rollout/load.js'
+import { manualRollback, startedRollout } from '../rollout/manual.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 
 export interface RollbackOptions {
   cwd: string
@@ -40,17 +39,8 @@ export async function singleRollout(
       }
     )
   }
-  const rollout = rollouts[0]!
-  if (rollout.lost) throw lostStateError(rollout)
-  if (!rollout.state) {
-    throw new PhasegateError(
-      `the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`,
-      {
-        hint: 'run `phasegate init` first'
-      }
-    )
-  }
-  return rollout as Rollout & { state: State }
+  if (rollouts[0]!.lost) throw lostStateError(rollouts[0]!)
+  return startedRollout(rollouts[0]!)
 }
 
 /**
@@ -87,7 +77,7 @@ export async function resolveOperator(
 /** How long an emergency waits for a live run holding the checkout to finish. */
 const EMERGENCY_LOCK_WAIT_MS = 60_000
 
-/** Steps one rollout back (and, for an emergency, turns it off) in one commit, under the checkout's lock. */
+/** Steps one rollout back (an emergency also turns it off) in one commit, under the checkout's lock. */
 export async function rollback(options: RollbackOptions): Promise<RollbackOutcome> {
   return withCheckoutLock(await repoRoot(options.cwd), 'rollback', () => rollbackLocked(options), {
     waitMs: options.emergency ? EMERGENCY_LOCK_WAIT_MS : 0
@@ -101,62 +91,8 @@ async function rollbackLocked(options: RollbackOptions): Promise<RollbackOutcome
       hint: 'pass --reason "what went wrong"'
     })
   const rollout = await singleRollout(options.cwd, options.policies, 'rollback')
-  const { policy, state } = rollout
   const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)
-  const previous = previousPhase(policy, state.phase)
-  if (!options.emergency && !previous) {
-    throw new PhasegateError(
-      `${state.phase} is the first phase: there is nothing to roll back to`,
-      {
-        hint: 'use --emergency to turn the feature off with the kill switch'
-      }
-    )
-  }
-  if (options.emergency && !previous && !state.enabled) {
-    throw new PhasegateError(
-      `the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`
-    )
-  }
-  const kind = options.emergency ? 'emergency' : 'rollback'
-  const transition: Transition = {
-    kind,
-    from: state.phase,
-    to: previous?.name ?? state.phase,
-    at: options.now.toISOString(),
-    reason: `${options.emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
-    approvers: [],
-    operator,
-    evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
-  }
-  if (!previous) {
-    const next: State = { ...state, enabled: false, lastTransition: transition }
-    const sha = await commitTransition({
-      root: rollout.root,
-      policy,
-      next,
-      transition,
-      now: options.now
-    })
-    return { rollout, transition, sha }
-  }
-  const decision: Decision = {
-    action: 'rollback',
-    feature: policy.feature,
-    phase: state.phase,
-    target: previous.name,
-    reason: transition.reason,
-    gates: [],
-    alerts: [],
-    trends: [],
-    triggers: [],
-    awaitingApproval: false,
-    transition
-  }
-  const sha = await applyDecision(
-    rollout,
-    { ...state, enabled: state.enabled && !options.emergency },
-    decision,
-    options.now
-  )
-  return { rollout, transition, sha }
+  const transition = manualRollback(rollout, { ...options, reason, operator })
+  const made = await commitTransitionFrom(rollout, rollout.state, transition, options.now)
+  return { rollout, ...made }
 }

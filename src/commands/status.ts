@@ -2,7 +2,7 @@ import { phaseNamed } from '../engine/ladder.js'
 import type { Decision, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory } from '../git/transitions.js'
-import { analyzeEnabledExperiments } from './analyze.js'
+import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
 export interface StatusReport {

@@ -1,10 +1,10 @@
-import { decide } from '../engine/decide.js'
 import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
+import { evaluate } from '../rollout/evaluate.js'
 import { git, headSha, repoRoot } from '../git/git.js'
 import { withCheckoutLock } from '../git/lock.js'
-import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
+import { currentState, loadRollouts, lostStateError, type Rollout } from '../rollout/load.js'
 import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
-import { currentState, loadRollouts, lostStateError, observe, type Rollout } from './workspace.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 
 export interface TickOptions {
   cwd: string
@@ -17,17 +17,17 @@ export interface TickOptions {
   metricsFile?: string
 }
 
-/** The CLI's count of runs that could not read a metrics source, kept in git's directory. */
-async function ledgerFor(cwd: string): Promise<FailedRunsLedger> {
-  return gitDirLedger(await git(cwd, 'rev-parse', '--absolute-git-dir'))
-}
-
 export interface TickOutcome {
   rollout: Rollout
   state: State
   decision: Decision
   /** The commit made, when the decision was acted on. */
   sha?: string
+}
+
+/** The CLI's count of runs that could not read a metrics source, kept in git's directory. */
+async function ledgerFor(cwd: string): Promise<FailedRunsLedger> {
+  return gitDirLedger(await git(cwd, 'rev-parse', '--absolute-git-dir'))
 }
 
 /** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
@@ -41,15 +41,15 @@ export async function evaluateAll(
   return Promise.all(
     rollouts.map(async rollout => {
       const state = currentState(rollout, options.now)
-      const observations = await observe(rollout, state, {
+      const { decision } = await evaluate(rollout, state, {
         now: options.now,
         approvals,
         checks: options.checks,
-        metricsFile: options.metricsFile,
         ledger,
-        recordRun: options.recordRun ?? false
+        recordRun: options.recordRun ?? false,
+        ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
       })
-      return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) }
+      return { rollout, state, decision }
     })
   )
 }
@@ -67,14 +67,15 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
     const outcomes = await evaluateAndCheck({ ...options, recordRun: true })
     for (const outcome of outcomes) {
       if (outcome.decision.transition) {
-        outcome.sha = await applyDecision(
+        const { sha } = await commitTransitionFrom(
           outcome.rollout,
           outcome.state,
-          outcome.decision,
+          outcome.decision.transition,
           options.now,
           head
         )
-        head = outcome.sha
+        outcome.sha = sha
+        head = sha
       }
     }
     return outcomes
@@ -88,33 +89,4 @@ async function evaluateAndCheck(
   const lost = outcomes.find(o => o.rollout.lost)
   if (lost) throw lostStateError(lost.rollout)
   return outcomes
-}
-
-/** Commits an advance, or reverts the advance being undone for a rollback. */
-export async function applyDecision(
-  rollout: Rollout,
-  state: State,
-  decision: Decision,
-  now: Date,
-  expectedHead?: string
-): Promise<string> {
-  const transition = { ...decision.transition! }
-  if (transition.kind === 'rollback' || transition.kind === 'emergency') {
-    const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase)
-    if (undo) transition.reverts = undo.sha
-  }
-  const next: State = {
-    ...state,
-    phase: transition.to,
-    enteredAt: now.toISOString(),
-    lastTransition: transition
-  }
-  return commitTransition({
-    root: rollout.root,
-    policy: rollout.policy,
-    next,
-    transition,
-    now,
-    ...(expectedHead !== undefined ? { expectedHead } : {})
-  })
 }

@@ -4,7 +4,15 @@ import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
 import { findReading } from './readings.js'
 import { evaluateTrend } from './trends.js'
 import { evaluateTriggers } from './triggers.js'
-import type { Decision, Evidence, Observations, Policy, State, Transition } from './types.js'
+import type {
+  Decision,
+  Evidence,
+  HoldCause,
+  Observations,
+  Policy,
+  State,
+  Transition
+} from './types.js'
 
 /**
  * The whole decision: pure, so the same inputs always give the same answer.
@@ -38,15 +46,17 @@ export function decide(
     next !== undefined &&
     gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
     gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass')
-  const hold = (reason: string): Decision => ({
+  const hold = (holdCause: HoldCause, reason: string): Decision => ({
     ...base,
     action: 'hold',
+    holdCause,
     reason,
     awaitingApproval: state.enabled && awaitingApproval
   })
 
   if (!state.enabled) {
     return hold(
+      'kill_switch',
       `the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``
     )
   }
@@ -57,6 +67,7 @@ export function decide(
     const why = fired.map(t => t.reason).join('; ')
     if (!previous) {
       return hold(
+        'first_phase_trigger',
         `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
           'use `phasegate rollback --emergency` to turn the feature off'
       )
@@ -74,17 +85,21 @@ export function decide(
   }
 
   if (!next) {
-    return hold(`${phase.name} is the final phase: the rollout is complete and cannot advance`)
+    return hold(
+      'final_phase',
+      `${phase.name} is the final phase: the rollout is complete and cannot advance`
+    )
   }
 
   const notPassing = gates.filter(g => g.outcome !== 'pass')
   if (notPassing.length > 0) {
     return hold(
+      'gates',
       `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`
     )
   }
 
-  const approvers = approversOf(policy, phase.name, observations)
+  const approvers = approvedBy(policy, phase.name, observations)
   const reason =
     gates.length === 0
       ? `${phase.name} has no gates`
@@ -109,7 +124,8 @@ export function decide(
   }
 }
 
-function approversOf(policy: Policy, phaseName: string, observations: Observations): string[] {
+/** Who approved the advance: the valid approvals of the phase's manual approval gates. */
+function approvedBy(policy: Policy, phaseName: string, observations: Observations): string[] {
   const users = new Set<string>()
   for (const gate of phaseNamed(policy, phaseName).gates) {
     if (gate.type === 'manual_approval')

@@ -283,6 +283,15 @@ export interface TriggerResult {
 
 export type DecisionAction = 'advance' | 'rollback' | 'hold'
 
+/**
+ * Why a decision holds, as a value the flows branch on (the reason is for people):
+ * - kill_switch: the kill switch is off; nothing moves until a resume;
+ * - first_phase_trigger: a trigger fired in the first phase, where there is nothing to roll back to;
+ * - final_phase: the rollout is complete;
+ * - gates: a gate of the phase does not pass (see awaitingApproval for approval being the only one).
+ */
+export type HoldCause = 'kill_switch' | 'first_phase_trigger' | 'final_phase' | 'gates'
+
 export interface Decision {
   action: DecisionAction
   feature: string
@@ -295,6 +304,8 @@ export interface Decision {
   /** Trend alerts: warnings for people; they never roll back by themselves. */
   trends: TrendAlert[]
   triggers: TriggerResult[]
+  /** Set when action is hold: why, as a value to branch on. */
+  holdCause?: HoldCause
   /** Every gate but manual approval passes: the advance only waits for people. */
   awaitingApproval: boolean
   /** Set when action is advance or rollback: what the commit records. */

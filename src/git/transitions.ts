@@ -1,7 +1,8 @@
-import { readFileSync, existsSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { datafilePathOf, featureDatafile, renderDatafile } from '../export/datafile.js'
 import { writeState } from '../state/file.js'
 import {
   commitMessage,
@@ -10,7 +11,7 @@ import {
   type TransitionRecord
 } from '../state/trailers.js'
 import { changedPaths, git, headSha, runGit } from './git.js'
-import { ownedPaths, undoAdvance } from './undo.js'
+import { undoAdvance } from './undo.js'
 
 export interface HistoryEntry extends TransitionRecord {
   sha: string
@@ -116,7 +117,8 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
   const body = [...(options.body ?? [])]
   const env = commitEnv(now)
   if (record.reverts) {
-    const undo = await undoAdvance(root, record.reverts, ownedPaths(policy), env)
+    const own = [statePath, datafilePathOf(policy)]
+    const undo = await undoAdvance(root, record.reverts, own, env)
     if (undo.by === 'write-back') {
       record = { ...record, leftAlone: undo.leftAlone }
       body.unshift(`Not reverted with git: ${undo.why}.`)
@@ -128,10 +130,16 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
       location: { file: statePath }
     })
   }
-  await git(root, 'add', '--', statePath)
-  // Only the state file is committed (a revert staged nothing else), leaving unrelated work in
-  // the tree and index untouched.
-  await runGit(root, ['commit', '-q', '-F', '-', '--', statePath], {
+  // The datafile travels in the same commit as the state it reflects, made on today's HEAD.
+  const datafilePath = datafilePathOf(policy)
+  writeFileSync(
+    join(root, datafilePath),
+    renderDatafile(featureDatafile(policy, next, (await headSha(root)) ?? null))
+  )
+  await git(root, 'add', '--', statePath, datafilePath)
+  // Only phasegate's own files are committed (a revert staged nothing else), leaving unrelated
+  // work in the tree and index untouched.
+  await runGit(root, ['commit', '-q', '-F', '-', '--', statePath, datafilePath], {
     input: commitMessage(record, body),
     env
   })

@@ -1,4 +1,3 @@
-import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { runGit } from './git.js'
 
@@ -16,11 +15,6 @@ export type Undo =
    * other files (repository-relative), which the rollback does not touch.
    */
   | { by: 'write-back'; leftAlone: string[]; why: string }
-
-/** The files phasegate owns for a rollout: its state file (the datafile joins it once it exists). */
-export function ownedPaths(policy: Policy): string[] {
-  return [policy.statePath]
-}
 
 /** Paths `sha` changed against its first parent (every path, for a root commit). */
 async function touchedBy(root: string, sha: string): Promise<string[]> {

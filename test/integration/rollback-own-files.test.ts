@@ -28,6 +28,7 @@ import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 // rollback writes the state file back instead, and says in its trailers what it left alone.
 
 const STATE = '.phasegate/state/production_deployment.yaml'
+const DATAFILE = '.phasegate/state/production_deployment.datafile.json'
 
 /**
  * A repository at staging whose advance commit also changed app.txt, and app.txt changed again
@@ -64,7 +65,10 @@ describe('a rollback whose revert would conflict in an application file', () => 
     expect(run.out).toContain('ROLL BACK staging -> development')
     expect(readFileSync(join(dir, STATE), 'utf8')).toContain('phase: development')
     expect(readFileSync(join(dir, 'app.txt'), 'utf8')).toBe('v3\n')
-    expect(sh(dir, 'git', 'show', '--name-only', '--format=', 'HEAD')).toBe(STATE)
+    expect(sh(dir, 'git', 'show', '--name-only', '--format=', 'HEAD').split('\n')).toEqual([
+      DATAFILE,
+      STATE
+    ])
     expect(sh(dir, 'git', 'status', '--porcelain')).toBe('')
     const trailers = headTrailers(dir)
     expect(trailers).toContain(`Phasegate-Reverts: ${advance}`)
@@ -91,7 +95,10 @@ describe('a rollback whose revert would conflict in an application file', () => 
     expect(state).toContain('phase: development')
     expect(state).toContain('enabled: false')
     expect(readFileSync(join(dir, 'app.txt'), 'utf8')).toBe('v3\n')
-    expect(sh(dir, 'git', 'show', '--name-only', '--format=', 'HEAD')).toBe(STATE)
+    expect(sh(dir, 'git', 'show', '--name-only', '--format=', 'HEAD').split('\n')).toEqual([
+      DATAFILE,
+      STATE
+    ])
     expect(headTrailers(dir)).toContain(`Phasegate-Reverts: ${advance}`)
   })
 

@@ -160,7 +160,9 @@ describe('the action', () => {
         mode: 'emergency',
         metricsEnv: {}
       }
-      const [outcome] = await tickOnGitHub(ctx, { client, repo: ctx.repo })
+      const {
+        outcomes: [outcome]
+      } = await tickOnGitHub(ctx, { client, repo: ctx.repo })
       return outcome!
     }
     const first = await tick(hoursAfter(1))

@@ -75,7 +75,7 @@ afterEach(async () => {
 })
 
 describe('the action', () => {
-  it('outputs the feature off (enabled=false, 0%) and commits nothing', async () => {
+  it('reports the feature as failed and commits nothing', async () => {
     repo = await startRepo()
     const { gh } = repo
     const human = await cloneEmulated(gh, 'alice')
@@ -112,9 +112,9 @@ describe('the action', () => {
       metricsEnv: {}
     }
     const client = createGitHubClient({ token: gh.tokenFor(BOT), baseUrl: gh.apiUrl })
-    const [outcome] = await tickOnGitHub(ctx, { client, repo: ctx.repo })
-    expect(outcome!.state.enabled).toBe(false)
-    expect(outcome!.actions.join('\n')).toMatch(/state file .* is missing/)
+    const { outcomes, failures } = await tickOnGitHub(ctx, { client, repo: ctx.repo })
+    expect(outcomes).toHaveLength(0)
+    expect(failures.map(f => f.error.message).join('\n')).toMatch(/state file .* is missing/)
     expect(gh.state.pulls()).toHaveLength(0)
     const after = await checkout(gh)
     expect((await runGit(after, ['rev-parse', 'HEAD'])).stdout).toBe(before)
