@@ -4,10 +4,17 @@ import { PhasegateError } from '../errors.js'
 import { observeChecks } from '../github/checks.js'
 import { listOpenAlertIssues, type OpenAlertIssue } from '../github/issues.js'
 import { listOpenPullRequests, type OpenPullRequest } from '../github/pulls.js'
+import { issueLedger } from '../github/failed-runs-issue.js'
 import { collectApprovals } from '../github/reviews.js'
 import { git, runGit } from '../git/git.js'
 import { evaluate } from '../rollout/evaluate.js'
-import { reloadRollout, selectRollouts, unknownFeatures, type Rollout } from '../rollout/load.js'
+import {
+  lostStateError,
+  reloadRollout,
+  selectRollouts,
+  unknownFeatures,
+  type Rollout
+} from '../rollout/load.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
@@ -66,6 +73,7 @@ export async function tickOnGitHub(
     )
     if (done) prepared.push(done)
   }
+  const ledger = issueLedger(run.gh.client, run.gh.repo)
   const evaluated = await Promise.all(
     prepared.map(feature =>
       isolated(feature.rollout, failures, async (): Promise<EvaluatedFeature> => ({
@@ -75,7 +83,9 @@ export async function tickOnGitHub(
           approvals: feature.approvals,
           checks: feature.checks,
           env: ctx.metricsEnv,
-          experiments: true
+          experiments: true,
+          ledger,
+          recordRun: !ctx.dryRun
         })
       }))
     )
@@ -119,6 +129,8 @@ async function prepareFeature(
   const { client, repo } = run.gh
   const root = run.ctx.workspace
   const { policy } = rollout
+  // A lost rollout is that feature's error: it is off, and nothing is committed for it.
+  if (rollout.lost) throw lostStateError(rollout)
   return group(`${policy.feature}: prepare`, async () => {
     const landed = await landingCommit(root, policy.statePath)
     const deployed = deployedState(rollout, run.ctx.now, landed)

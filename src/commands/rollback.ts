@@ -1,7 +1,8 @@
 import type { State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { git } from '../git/git.js'
-import { loadRollouts, type Rollout } from '../rollout/load.js'
+import { git, repoRoot } from '../git/git.js'
+import { withCheckoutLock } from '../git/lock.js'
+import { loadRollouts, lostStateError, type Rollout } from '../rollout/load.js'
 import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 
@@ -38,6 +39,7 @@ export async function singleRollout(
       }
     )
   }
+  if (rollouts[0]!.lost) throw lostStateError(rollouts[0]!)
   return startedRollout(rollouts[0]!)
 }
 
@@ -76,7 +78,17 @@ export async function resolveOperator(
   return who
 }
 
+/** How long an emergency waits for a live run holding the checkout to finish. */
+const EMERGENCY_LOCK_WAIT_MS = 60_000
+
+/** Steps one rollout back (an emergency also turns it off) in one commit, under the checkout's lock. */
 export async function rollback(options: RollbackOptions): Promise<RollbackOutcome> {
+  return withCheckoutLock(await repoRoot(options.cwd), 'rollback', () => rollbackLocked(options), {
+    waitMs: options.emergency ? EMERGENCY_LOCK_WAIT_MS : 0
+  })
+}
+
+async function rollbackLocked(options: RollbackOptions): Promise<RollbackOutcome> {
   const reason = options.reason.trim()
   if (!reason)
     throw new PhasegateError('a rollback needs a reason', {

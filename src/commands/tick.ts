@@ -1,15 +1,19 @@
 import { vouchedApprovals } from '../engine/gates.js'
 import type { CheckObservation, Decision, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { git, headSha, repoRoot } from '../git/git.js'
 import { runnerIdentities } from '../git/identity.js'
+import { withCheckoutLock } from '../git/lock.js'
 import { evaluate } from '../rollout/evaluate.js'
 import {
   currentState,
   loadRolloutsSettled,
+  lostStateError,
   type Rollout,
   type RolloutFailure
 } from '../rollout/load.js'
 import { commitTransitionFrom } from '../rollout/write.js'
+import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
 
 export interface TickOptions {
   cwd: string
@@ -48,21 +52,36 @@ export class PartialTickError extends PhasegateError {
   }
 }
 
-/** Every policy observed and decided (acting on none), and the policies that could not be. */
+/** The CLI's count of runs that could not read a metrics source, kept in git's directory. */
+async function ledgerFor(cwd: string): Promise<FailedRunsLedger> {
+  return gitDirLedger(await git(cwd, 'rev-parse', '--absolute-git-dir'))
+}
+
+/**
+ * Every policy observed and decided (acting on none), and the policies that could not be: a
+ * broken file, a missing secret, or a state file lost while history shows transitions.
+ */
 async function evaluateSettled(
-  options: Omit<TickOptions, 'dryRun'>
+  options: Omit<TickOptions, 'dryRun'> & { recordRun: boolean }
 ): Promise<{ outcomes: TickOutcome[]; failures: RolloutFailure[] }> {
   const { rollouts, failures } = await loadRolloutsSettled(options.cwd, options.policies)
+  const ledger = await ledgerFor(options.cwd)
   const approvals = vouchedApprovals(options.approvedBy, await runnerIdentities(options.cwd))
   // Every policy's reads go out at once; the providers bound the load per metrics server.
   const settled = await Promise.all(
     rollouts.map(async rollout => {
+      if (rollout.lost) {
+        failures.push({ policyFile: rollout.policyFile, error: lostStateError(rollout) })
+        return undefined
+      }
       const state = currentState(rollout, options.now)
       try {
         const { decision } = await evaluate(rollout, state, {
           now: options.now,
           approvals,
           checks: options.checks,
+          ledger,
+          recordRun: options.recordRun,
           ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
         })
         return { rollout, state, decision }
@@ -77,35 +96,45 @@ async function evaluateSettled(
 }
 
 /** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
-export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
-  const { outcomes, failures } = await evaluateSettled(options)
+export async function evaluateAll(
+  options: Omit<TickOptions, 'dryRun'> & { recordRun?: boolean }
+): Promise<TickOutcome[]> {
+  const { outcomes, failures } = await evaluateSettled({
+    ...options,
+    recordRun: options.recordRun ?? false
+  })
   if (failures[0]) throw failures[0].error
   return outcomes
 }
 
 /**
- * Observe, decide and act for every policy: the scheduled job's whole work. Every policy is
- * observed and decided before anything is committed. When some policy cannot be evaluated (bad
- * input), no advance is committed, but the others' rollbacks are, and PartialTickError says both.
+ * Observe, decide and act for every policy: the scheduled job's whole work, under the checkout's
+ * lock and committing only on the HEAD that was read. When some policy cannot be evaluated, no
+ * advance is committed, but the others' rollbacks are, and PartialTickError says both.
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
-  const { outcomes, failures } = await evaluateSettled(options)
-  if (options.dryRun) {
-    if (failures[0]) throw failures[0].error
-    return outcomes
-  }
-  const acting = failures.length ? outcomes.filter(o => o.decision.action === 'rollback') : outcomes
-  for (const outcome of acting) {
-    if (outcome.decision.transition) {
-      const { sha } = await commitTransitionFrom(
-        outcome.rollout,
-        outcome.state,
-        outcome.decision.transition,
-        options.now
-      )
-      outcome.sha = sha
+  if (options.dryRun) return evaluateAll({ ...options, recordRun: false })
+  const root = await repoRoot(options.cwd)
+  return withCheckoutLock(root, 'tick', async () => {
+    let head = await headSha(root)
+    const { outcomes, failures } = await evaluateSettled({ ...options, recordRun: true })
+    const acting = failures.length
+      ? outcomes.filter(o => o.decision.action === 'rollback')
+      : outcomes
+    for (const outcome of acting) {
+      if (outcome.decision.transition) {
+        const { sha } = await commitTransitionFrom(
+          outcome.rollout,
+          outcome.state,
+          outcome.decision.transition,
+          options.now,
+          head
+        )
+        outcome.sha = sha
+        head = sha
+      }
     }
-  }
-  if (failures.length) throw new PartialTickError(acting, failures)
-  return outcomes
+    if (failures.length) throw new PartialTickError(acting, failures)
+    return outcomes
+  })
 }

@@ -28,7 +28,14 @@ export function decide(
   const phase = phaseNamed(policy, state.phase)
   const next = nextPhase(policy, phase.name)
   const alerts = evaluateAlerts(policy.alerts, observations.readings, now)
-  const triggers = evaluateTriggers(policy, phase, observations, alerts, now)
+  const triggers = evaluateTriggers(
+    policy,
+    phase,
+    observations,
+    alerts,
+    now,
+    new Date(state.enteredAt)
+  )
   // Gates guard the step to the next phase; the final phase has none to take.
   const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observations, now)) : []
   const trends = policy.trends.flatMap(rule => {

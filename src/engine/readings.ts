@@ -35,6 +35,29 @@ export function usableValue(
 }
 
 /**
+ * Why a trigger's evidence predates `since` (when the phase was entered), or undefined when it
+ * does not: the reading's window, and a `for:` window of `forMs` before `now`, must both start at
+ * or after it, so one bad reading costs one phase, not one phase per tick.
+ */
+export function olderThan(
+  reading: MetricReading,
+  forMs: number,
+  now: Date,
+  since: Date | undefined
+): string | undefined {
+  if (!since) return undefined
+  const sinceS = since.getTime() / 1000
+  const starts = [
+    ...(reading.windowStart !== undefined ? [reading.windowStart] : []),
+    ...(forMs > 0 ? [(now.getTime() - forMs) / 1000] : [])
+  ]
+  if (starts.length === 0) return undefined
+  const start = Math.min(...starts)
+  if (start >= sinceS) return undefined
+  return `its evidence window starts at ${new Date(start * 1000).toISOString()}, before`
+}
+
+/**
  * Whether `breaches` has held for `forMs` up to `now`, judged from range data alone so that no
  * state is kept between runs: every sample in the window breaches, and the samples cover the
  * window: from its start to `now` no stretch is longer than the series' own step (its shortest

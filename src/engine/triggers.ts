@@ -1,6 +1,14 @@
 import { SEVERITY_RANK, severityOf } from './alerts.js'
-import { findReading, heldFor, meets, usableValue } from './readings.js'
-import type { Alert, Observations, Phase, Policy, Threshold, TriggerResult } from './types.js'
+import { findReading, heldFor, meets, olderThan, usableValue } from './readings.js'
+import type {
+  Alert,
+  MetricReading,
+  Observations,
+  Phase,
+  Policy,
+  Threshold,
+  TriggerResult
+} from './types.js'
 
 export interface MetricCheck {
   metric: string
@@ -105,13 +113,25 @@ export function thresholdsInForce(policy: Policy, phase: Phase): ThresholdInForc
   return out
 }
 
+/**
+ * Every trigger of `phase`, fired or not with the reason. `since` is when the phase was entered:
+ * a metric trigger fires only on evidence whose window starts at or after it.
+ */
 export function evaluateTriggers(
   policy: Policy,
   phase: Phase,
   observations: Observations,
   alerts: Alert[],
-  now: Date
+  now: Date,
+  since?: Date
 ): TriggerResult[] {
+  const stale = (reading: MetricReading, forMs: number) => {
+    const why = olderThan(reading, forMs, now, since)
+    return (
+      why &&
+      `${why} ${phase.name} was entered at ${since!.toISOString()}: waiting for a reading taken after it`
+    )
+  }
   const results: TriggerResult[] = metricTriggers(policy, phase).map(check => {
     const reading = findReading(observations.readings, check.metric)
     const usable = usableValue(reading, check.metric)
@@ -140,6 +160,15 @@ export function evaluateTriggers(
         evidence: evidence(value, false)
       }
     }
+    const old = stale(reading!, check.forMs)
+    if (old)
+      return {
+        trigger: check.source,
+        fired: false,
+        reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
+        evidence: evidence(value, false),
+        waiting: true
+      }
     const rule = policy.alerts.find(a => a.metric === check.metric)
     const severity = rule ? severityOf(rule, value) : 'high'
     if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
@@ -168,12 +197,16 @@ export function evaluateTriggers(
   })
   for (const trigger of policy.triggers) {
     if (trigger.kind === 'system_failure')
-      results.push(systemFailure(observations, policy.rollback.sourceFailureLimit))
+      results.push(systemFailure(observations, policy.rollback.sourceFailureLimit, stale))
   }
   return results
 }
 
-function systemFailure(observations: Observations, limit: number): TriggerResult {
+function systemFailure(
+  observations: Observations,
+  limit: number,
+  stale: (reading: MetricReading, forMs: number) => string | undefined
+): TriggerResult {
   const evidence = (value: number | string | null, fired: boolean) => [
     {
       gate: 'trigger: system_failure',
@@ -184,12 +217,15 @@ function systemFailure(observations: Observations, limit: number): TriggerResult
     }
   ]
   const failures = observations.sourceFailures
-  if (failures && failures.consecutive >= limit) {
+  if (failures && failures.consecutive > 0) {
+    const runs = `${failures.consecutive} consecutive run${failures.consecutive === 1 ? '' : 's'}`
+    const fired = failures.consecutive >= limit
     return {
       trigger: 'system_failure',
-      fired: true,
-      reason: `the metrics source failed ${failures.consecutive} consecutive times (limit ${limit}): ${failures.reason}`,
-      evidence: evidence(`unreachable x${failures.consecutive}`, true)
+      fired,
+      reason: `the metrics source could not be read on ${runs}${failures.since ? ` since ${failures.since}` : ''} (limit ${limit}): ${failures.reason}`,
+      evidence: evidence(`unreachable x${failures.consecutive}`, fired),
+      ...(fired ? {} : { waiting: true })
     }
   }
   const reading = findReading(observations.readings, 'system_failure')
@@ -200,6 +236,15 @@ function systemFailure(observations: Observations, limit: number): TriggerResult
       fired: false,
       reason: usable.reason,
       evidence: evidence(null, false)
+    }
+  const old = usable.value > 0 ? stale(reading!, 0) : undefined
+  if (old)
+    return {
+      trigger: 'system_failure',
+      fired: false,
+      reason: `system_failure reports the system down (${usable.value}), but ${old}`,
+      evidence: evidence(usable.value, false),
+      waiting: true
     }
   const fired = usable.value > 0
   return {

@@ -252,6 +252,12 @@ export interface MetricReading {
   samples?: number
   /** Range data, oldest first, [epoch seconds, value]: used for `for:` windows and trends. */
   series?: Array<[number, number]>
+  /**
+   * Epoch seconds: where the window the value summarises starts (an instant query of
+   * `rate(x[5m])` at t covers t-5m..t). Triggers ignore readings whose window starts before the
+   * phase was entered. Unset: the reading is taken to be fresh.
+   */
+  windowStart?: number
 }
 
 /** A user's role on the repository, as GitHub's collaborator permission endpoint names it. */
@@ -290,10 +296,11 @@ export interface Observations {
   approvals: Approval[]
   checks: CheckObservation[]
   /**
-   * The metrics source itself could not be reached on this many consecutive attempts; at the
+   * The metrics source could not be read on `consecutive` consecutive runs (this one included)
+   * since the phase was entered, the first of them at `since` (ISO-8601); at the
    * policy's rollback.source_failure_limit this is a system_failure.
    */
-  sourceFailures?: { consecutive: number; reason: string }
+  sourceFailures?: { consecutive: number; since?: string; reason: string }
 }
 
 export interface GateResult {
@@ -331,6 +338,11 @@ export interface TriggerResult {
   fired: boolean
   reason: string
   evidence: Evidence[]
+  /**
+   * Breached, but not enough to roll back yet: the evidence predates the phase, or the metrics
+   * source failed on fewer runs than the limit. Reports list these next to the fired ones.
+   */
+  waiting?: boolean
 }
 
 export type DecisionAction = 'advance' | 'rollback' | 'hold'

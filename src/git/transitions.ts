@@ -12,6 +12,7 @@ import {
 } from '../state/trailers.js'
 import { parse } from 'yaml'
 import { changedPaths, git, headSha, readObjects, runGit } from './git.js'
+import { undoAdvance } from './undo.js'
 
 export interface HistoryEntry extends TransitionRecord {
   sha: string
@@ -204,6 +205,11 @@ export interface CommitOptions {
   body?: string[]
   /** Commit timestamp (the decision's `now`), so history lines up with the evidence. */
   now: Date
+  /**
+   * Compare-and-swap: the HEAD the decision was made on. When HEAD has moved since, nothing is
+   * written or committed and a PhasegateError says so.
+   */
+  expectedHead?: string
 }
 
 function commitEnv(now: Date): Record<string, string> {
@@ -232,51 +238,38 @@ async function assertStateClean(root: string, statePath: string): Promise<void> 
   }
 }
 
-/** Whether commit `sha` changes nothing but `policy`'s own files (renames count as two paths). */
-async function onlyOwnFiles(root: string, sha: string, policy: Policy): Promise<boolean> {
-  const own = ownFiles(policy)
-  const changed = await git(root, 'diff', '--name-only', '--no-renames', `${sha}^`, sha)
-  return changed.split('\n').every(path => !path || own.includes(path))
-}
-
 /**
- * Writes the new state and commits only the state file. A rollback reverts `transition.reverts`
- * (git revert --no-commit) when that commit changed only phasegate's own files, and then writes
- * the rollback's own state and evidence on top, so the commit both undoes the advance and
- * records why; an advance that carried anything else is undone by the state write alone, so a
- * rollback never reverts other people's work.
+ * Writes the new state and commits only the state file. A rollback undoes `transition.reverts`:
+ * by `git revert --no-commit` when that advance touched only phasegate's files and reverts
+ * cleanly, otherwise by writing the state alone (undoAdvance); either way the rollback's own
+ * state and evidence are written on top, and application files are never changed.
  */
 export async function commitTransition(options: CommitOptions): Promise<string> {
   const { root, policy, next, now } = options
   const statePath = policy.statePath
   const file = join(root, statePath)
+  if (options.expectedHead !== undefined) {
+    const head = await headSha(root)
+    if (head !== options.expectedHead)
+      throw new PhasegateError(
+        `HEAD moved from ${options.expectedHead.slice(0, 12)} to ${head?.slice(0, 12)} while this run decided; nothing was committed`,
+        { hint: 'someone committed meanwhile: run it again to decide from the new HEAD' }
+      )
+  }
   await assertStateClean(root, statePath)
   const previousText = existsSync(file) ? readFileSync(file, 'utf8') : undefined
-  const record =
+  let record =
     'feature' in options.transition
       ? options.transition
       : recordOf(policy.feature, options.transition)
+  const body = [...(options.body ?? [])]
   const env = commitEnv(now)
-  if (record.reverts && (await onlyOwnFiles(root, record.reverts, policy))) {
-    const revert = await runGit(root, ['revert', '--no-commit', record.reverts], {
-      allowFailure: true,
-      env
-    })
-    if (revert.code !== 0) {
-      const conflicted = (await git(root, 'diff', '--name-only', '--diff-filter=U'))
-        .split('\n')
-        .filter(Boolean)
-      // Both of phasegate's own files are written afresh below, so conflicts in them are moot.
-      const own = [statePath, datafilePathOf(policy)]
-      if (conflicted.some(path => !own.includes(path))) {
-        await runGit(root, ['revert', '--abort'], { allowFailure: true })
-        throw new PhasegateError(
-          `reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`,
-          {
-            hint: 'resolve by hand: the advance commit touched files that changed since'
-          }
-        )
-      }
+  if (record.reverts) {
+    const own = [statePath, datafilePathOf(policy)]
+    const undo = await undoAdvance(root, record.reverts, own, env)
+    if (undo.by === 'write-back') {
+      record = { ...record, leftAlone: undo.leftAlone }
+      body.unshift(`Not reverted with git: ${undo.why}.`)
     }
   }
   const written = writeState(file, next, previousText)
@@ -292,11 +285,10 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
     renderDatafile(featureDatafile(policy, next, (await headSha(root)) ?? null))
   )
   await git(root, 'add', '--', statePath, datafilePath)
-  // A revert commits what it staged; any other transition commits the state file alone, leaving
-  // unrelated work in the tree untouched.
-  const only = record.reverts ? [] : ['--', statePath, datafilePath]
-  await runGit(root, ['commit', '-q', '-F', '-', ...only], {
-    input: commitMessage(record, options.body ?? []),
+  // Only phasegate's own files are committed (a revert staged nothing else), leaving unrelated
+  // work in the tree and index untouched.
+  await runGit(root, ['commit', '-q', '-F', '-', '--', statePath, datafilePath], {
+    input: commitMessage(record, body),
     env
   })
   return git(root, 'rev-parse', 'HEAD')

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { closest, PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
+import { durationMs } from './derived.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 
 // The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
@@ -18,6 +19,12 @@ import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 //
 // A metric may carry `series: [[time, value], ...]` (time as ISO-8601 or epoch seconds) for
 // `for:` windows. A metric the file does not list is "no data", never zero.
+//
+//   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
+//                                      # policy's window ending then); without it, the tick's time
+//
+// After a transition, triggers fire only on values whose window starts after it, so a snapshot
+// that says when it was taken is never mistaken for news.
 
 const optionsSchema = z.strictObject({ path: z.string().min(1).optional() })
 
@@ -32,7 +39,15 @@ const metricValue = z.union([
   })
 ])
 const metricMap = z.record(z.string(), metricValue)
-const snapshotSchema = z.looseObject({ groups: z.record(z.string(), metricMap).optional() })
+const snapshotSchema = z.looseObject({
+  groups: z.record(z.string(), metricMap).optional(),
+  as_of: z
+    .union([z.string(), z.date()])
+    .refine(t => !Number.isNaN(new Date(t).getTime()), {
+      message: 'as_of must be an ISO-8601 time, e.g. 2026-03-02T10:00:00Z'
+    })
+    .optional()
+})
 
 export function defaultMetricsPath(feature: string): string {
   return `.phasegate/metrics/${feature}.yaml`
@@ -75,6 +90,12 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
       const snapshot = validate(snapshotSchema, source, toPlain(source))
       const top: Record<string, unknown> = { ...snapshot }
       delete top.groups
+      delete top.as_of
+      const windowStart =
+        snapshot.as_of === undefined
+          ? undefined
+          : (new Date(snapshot.as_of).getTime() - durationMs(context.window)) / 1000
+      const stamp = windowStart === undefined ? {} : { windowStart }
       const topMetrics = validate(metricMap, source, top)
       return requests.map(request => {
         const table = request.group ? snapshot.groups?.[request.group] : topMetrics
@@ -95,11 +116,12 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
         if (entry === null || typeof entry === 'number') {
           return entry === null
             ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }
-            : { ...key(request), value: entry }
+            : { ...key(request), value: entry, ...stamp }
         }
         return {
           ...key(request),
           value: entry.value,
+          ...stamp,
           ...(entry.value === null ? { reason: `${label} is null in ${shown}` } : {}),
           ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
           ...(entry.series

@@ -103,7 +103,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     const suggestion = feature.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '')
     issues.push({
       path: [],
-      message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit)`,
+      message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit, usable in a git branch name)`,
       hint: `add "feature: ${suggestion || 'my_feature'}" at the top, or rename the file`
     })
   }

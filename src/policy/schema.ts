@@ -25,11 +25,16 @@ function parsedBy<T>(parse: (input: unknown) => Parsed<T>) {
   }
 }
 
-/** Feature, phase, experiment and group names: they end up in branch names and commit trailers. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+/**
+ * Feature, phase, experiment and group names: they end up in branch names (phasegate/<feature>/…)
+ * and commit trailers, so they must be usable in a git ref (git check-ref-format): no "..", and
+ * not ending in "." or ".lock".
+ */
+export const NAME_PATTERN = /^(?!.*\.\.)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9_.-]*(?<!\.)$/
 
 const name = z.string().regex(NAME_PATTERN, {
-  message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
+  message:
+    'names use letters, digits, "_", "." and "-", start with a letter or digit, and must be usable in a git branch name (no "..", not ending in "." or ".lock")'
 })
 
 /**

@@ -166,6 +166,9 @@ export function renderReport(input: ReportInput): string {
   ]
   const fired = decision.triggers.filter(t => t.fired)
   if (fired.length) parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`))
+  const waiting = decision.triggers.filter(t => t.waiting)
+  if (waiting.length)
+    parts.push('', '#### Rollback triggers waiting', ...waiting.map(t => `- ⏳ ${t.reason}`))
   const chart = metricsChart(decision, input.readings)
   if (chart) parts.push('', chart)
   if (input.experiments?.length) {

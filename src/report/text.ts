@@ -49,6 +49,11 @@ export function renderDecision(
     for (const t of thresholds)
       lines.push(`    ${`${t.use} ${t.metric}`.padEnd(width)}  ${t.threshold}  (${t.from})`)
   }
+  const waiting = decision.triggers.filter(t => t.waiting)
+  if (waiting.length) {
+    lines.push('  rollback triggers waiting:')
+    for (const t of waiting) lines.push(`    [wait] ${t.reason}`)
+  }
   lines.push(`  decision: ${verb(decision)}`)
   return lines.join('\n')
 }

@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
+import { readHistory, transitionsOf } from '../git/transitions.js'
 import { loadPolicy } from '../policy/load.js'
 import { initialState, readState } from '../state/file.js'
 
@@ -15,6 +16,12 @@ export interface Rollout {
   policyFile: string
   policy: Policy
   state: State | null
+  /**
+   * Set when the state file is missing but the history has transitions of this feature (the
+   * newest of them): the rollout is lost, not unstarted. It counts as off until a person restores
+   * the file or runs `phasegate init` on purpose.
+   */
+  lost?: { sha: string; phase: string }
 }
 
 /** A policy file that could not be loaded: the rest of the run goes on without it. */
@@ -92,7 +99,37 @@ export async function loadRolloutsSettled(cwd: string, named: string[]): Promise
       failures.push({ policyFile: other.policyFile, error })
   }
   const failed = new Set(failures.map(f => f.policyFile))
+  if (rollouts.some(r => !r.state)) {
+    const history = transitionsOf(
+      await readHistory(
+        root,
+        rollouts.map(r => r.policy)
+      )
+    )
+    for (const rollout of rollouts) {
+      const last = rollout.state
+        ? undefined
+        : history.find(h => h.feature === rollout.policy.feature)
+      if (last) rollout.lost = { sha: last.sha, phase: last.to }
+    }
+  }
   return { rollouts: rollouts.filter(r => !failed.has(r.policyFile)), failures }
+}
+
+/**
+ * The error for a lost rollout (see Rollout.lost): where its state file was last seen and the two
+ * deliberate ways out.
+ */
+export function lostStateError(rollout: Rollout): PhasegateError {
+  const { statePath, feature } = rollout.policy
+  const sha = rollout.lost!.sha
+  return new PhasegateError(
+    `the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost!.phase}); phasegate treats the feature as off and commits nothing for it`,
+    {
+      location: { file: statePath },
+      hint: `restore it: \`git checkout ${sha} -- ${statePath}\` and commit; or start over on purpose with \`phasegate init\``
+    }
+  )
 }
 
 function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
@@ -114,9 +151,17 @@ export function relativeTo(cwd: string, file: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel
 }
 
-/** The state to decide from: the file's, or the first phase entered now when there is none. */
+/**
+ * The state to decide from: the file's, or the first phase entered now when there is none. A lost
+ * rollout (its state file deleted after transitions) is off: the kill switch never turns back on
+ * because a file went missing.
+ */
 export function currentState(rollout: Rollout, now: Date): State {
-  return rollout.state ?? initialState(rollout.policy, now)
+  if (rollout.state) return rollout.state
+  const fresh = initialState(rollout.policy, now)
+  if (!rollout.lost) return fresh
+  const known = rollout.policy.phases.some(p => p.name === rollout.lost!.phase)
+  return { ...fresh, phase: known ? rollout.lost.phase : fresh.phase, enabled: false }
 }
 
 /** Expands the action's `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */

@@ -3,6 +3,7 @@ import type {
   Approval,
   CheckObservation,
   Experiment,
+  MetricReading,
   MetricsConfig,
   Observations,
   Policy,
@@ -13,6 +14,8 @@ import { analyzeExperiment, type ExperimentAnalysis } from '../experiments/analy
 import { experimentWindow, readGroupStatistics } from '../experiments/observe.js'
 import { readResults } from '../experiments/results.js'
 import { createProvider, sourceFailuresOf } from '../metrics/index.js'
+import { durationMs } from '../metrics/derived.js'
+import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { currentState, type Rollout } from './load.js'
 
@@ -32,6 +35,23 @@ export interface ObserveOptions {
   /** Overrides the policy's metrics file (file provider only). */
   metricsFile?: string
   env?: Record<string, string | undefined>
+  /**
+   * Where runs that could not read the metrics source are counted between runs; without one,
+   * only this run counts.
+   */
+  ledger?: FailedRunsLedger
+  /** This run counts in the ledger (a tick that acts; not status or a dry run). */
+  recordRun?: boolean
+}
+
+/**
+ * Readings without a window start cover the policy's window ending `now` (what an instant query
+ * at `now` of `rate(x[{{window}}])` reads), so triggers can tell them from evidence older than
+ * the last transition.
+ */
+function stampWindows(readings: MetricReading[], now: Date, window: string): MetricReading[] {
+  const start = (now.getTime() - durationMs(window)) / 1000
+  return readings.map(r => (r.windowStart === undefined ? { ...r, windowStart: start } : r))
 }
 
 /** The readings `state`'s phase needs, with the approvals and checks gathered elsewhere. */
@@ -44,17 +64,26 @@ export async function observe(
   const provider = createProvider(
     metricsConfigFor(policy, options.metricsFile && resolve(options.metricsFile))
   )
+  const window = policy.metrics.window ?? DEFAULT_WINDOW
   const readings = await provider.read(requiredReadings(policy, state), {
     feature: policy.feature,
     phase: state.phase,
     now: options.now,
     baseDir: rollout.root,
-    window: policy.metrics.window ?? DEFAULT_WINDOW,
+    window,
     env: options.env ?? process.env
   })
-  const failures = sourceFailuresOf(provider)
+  // The provider counts attempts; a run could not read the source when its last one failed.
+  const failure = sourceFailuresOf(provider)
+  // Only a metrics server can be unreachable: other sources never touch the ledger.
+  const ledger = 'sourceFailures' in provider ? options.ledger : undefined
+  const previous = await ledger?.read(policy.feature)
+  const failed = nextFailedRuns(previous, failure, options.now)
+  if (ledger && options.recordRun && (failed || previous))
+    await ledger.write(policy.feature, failed)
+  const failures = countFailedRuns(failed, new Date(state.enteredAt))
   return {
-    readings,
+    readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
     ...(failures ? { sourceFailures: failures } : {})

@@ -23,7 +23,9 @@ export async function commitTransitionFrom(
   rollout: Rollout,
   state: State,
   transition: Transition,
-  now: Date
+  now: Date,
+  /** Compare-and-swap: commit only while HEAD is still this commit (see commitTransition). */
+  expectedHead?: string
 ): Promise<{ sha: string; transition: Transition }> {
   const recorded = { ...transition }
   if (recorded.kind === 'rollback' || recorded.kind === 'emergency') {
@@ -35,7 +37,8 @@ export async function commitTransitionFrom(
     policy: rollout.policy,
     next: nextState(state, recorded),
     transition: recorded,
-    now
+    now,
+    ...(expectedHead !== undefined ? { expectedHead } : {})
   })
   return { sha, transition: recorded }
 }

@@ -13,6 +13,7 @@ export const TRAILER = {
   approvedBy: 'Phasegate-Approved-By',
   operator: 'Phasegate-Operator',
   reverts: 'Phasegate-Reverts',
+  leftAlone: 'Phasegate-Left-Alone',
   evidence: 'Phasegate-Evidence'
 } as const
 
@@ -27,6 +28,11 @@ export interface TransitionRecord {
   approvers: string[]
   operator?: string
   reverts?: string
+  /**
+   * Set when the rollback undid `reverts` by writing phasegate's files back rather than by
+   * `git revert`: the advance's other files (repository-relative), which it left as they are.
+   */
+  leftAlone?: string[]
   evidence: Evidence[]
 }
 
@@ -104,13 +110,20 @@ export function commitMessage(record: TransitionRecord, body: string[] = []): st
   for (const user of record.approvers) trailers.push([TRAILER.approvedBy, user])
   if (record.operator) trailers.push([TRAILER.operator, oneLine(record.operator)])
   if (record.reverts) trailers.push([TRAILER.reverts, record.reverts])
+  for (const path of record.leftAlone ?? []) trailers.push([TRAILER.leftAlone, oneLine(path)])
   for (const e of record.evidence) trailers.push([TRAILER.evidence, formatEvidence(e)])
-  const subject = record.reverts
+  const reverted = record.reverts !== undefined && record.leftAlone === undefined
+  const subject = reverted
     ? `Revert "${commitSubject(record.feature, { kind: 'advance', from: record.to, to: record.from })}"`
     : commitSubject(record.feature, record)
   const paragraphs = [subject]
-  if (record.reverts) paragraphs.push(`This reverts commit ${record.reverts}.`)
-  if (record.reverts || record.kind === 'emergency')
+  if (reverted) paragraphs.push(`This reverts commit ${record.reverts}.`)
+  if (record.reverts && record.leftAlone)
+    paragraphs.push(
+      `Undoes commit ${record.reverts} by writing phasegate's files back, not by git revert: a rollback never changes application files.` +
+        (record.leftAlone.length ? ` Left alone: ${record.leftAlone.join(', ')}.` : '')
+    )
+  if (reverted || record.kind === 'emergency')
     paragraphs.push(`${commitSubject(record.feature, record)}: ${oneLine(record.reason)}`)
   else paragraphs.push(oneLine(record.reason))
   if (body.length) paragraphs.push(body.join('\n'))
@@ -139,6 +152,7 @@ export function parseTransitionMessage(message: string): TransitionRecord | unde
   if (!['advance', 'rollback', 'emergency', 'resume', 'init'].includes(kind)) return undefined
   const operator = one(TRAILER.operator)
   const reverts = one(TRAILER.reverts)
+  const leftAlone = values.get(TRAILER.leftAlone)
   return {
     feature,
     kind: kind as RecordKind,
@@ -148,6 +162,7 @@ export function parseTransitionMessage(message: string): TransitionRecord | unde
     approvers: values.get(TRAILER.approvedBy) ?? [],
     ...(operator ? { operator } : {}),
     ...(reverts ? { reverts } : {}),
+    ...(leftAlone ? { leftAlone } : {}),
     evidence: (values.get(TRAILER.evidence) ?? [])
       .map(parseEvidence)
       .filter((e): e is Evidence => e !== undefined)

@@ -352,6 +352,24 @@ const CASES: BadInput[] = [
     tick: true
   },
   {
+    name: 'a feature name git cannot use in a branch name ("..")',
+    kind: 'policy',
+    text: SEED_POLICY_TEXT.replace('deployment:\n', 'feature: pay..v2\ndeployment:\n'),
+    line: 3,
+    col: 10,
+    message: /usable in a git branch name/,
+    tick: true
+  },
+  {
+    name: 'a feature name git cannot use in a branch name (".lock")',
+    kind: 'policy',
+    text: SEED_POLICY_TEXT.replace('deployment:\n', 'feature: x.lock\ndeployment:\n'),
+    line: 3,
+    col: 10,
+    message: /usable in a git branch name/,
+    tick: true
+  },
+  {
     name: 'a misspelt top-level key',
     kind: 'policy',
     text: seedWith('monitoring:\n', 'monitorin:\n'),

@@ -53,8 +53,14 @@ async function observe(provider: MetricsProvider, metrics: string[]): Promise<Ob
     metrics.map(metric => ({ metric })),
     { feature: 'checkout', phase: 'canary', now: NOW, baseDir: '.', window: '5m', env: {} }
   )
+  // One run: however many attempts failed, it is one run that could not read the source.
   const failures = sourceFailuresOf(provider)
-  return { readings, approvals: [], checks: [], ...(failures ? { sourceFailures: failures } : {}) }
+  return {
+    readings,
+    approvals: [],
+    checks: [],
+    ...(failures ? { sourceFailures: { consecutive: 1, reason: failures.reason } } : {})
+  }
 }
 
 // A stand-in Prometheus whose answer depends on the query text.
@@ -196,8 +202,8 @@ describe('prometheus provider faults', () => {
       'rollback:\n  automatic_triggers: [system_failure]\n'
     )
     const provider = createProvider(policy.metrics)
-    const observations = await observe(provider, ['error_rate'])
-    expect(observations.sourceFailures).toEqual({
+    await observe(provider, ['error_rate'])
+    expect(sourceFailuresOf(provider)).toEqual({
       consecutive: 3,
       reason: expect.stringMatching(/did not answer within 300 ms/)
     })
@@ -239,7 +245,7 @@ describe('prometheus provider authentication', () => {
 })
 
 describe('Prometheus stopped in the middle of a run', () => {
-  it('reads what it could, gives the rest no data, and fires system_failure', async () => {
+  it('reads what it could, gives the rest no data, and counts one failed run toward system_failure', async () => {
     const prometheus = await startPrometheus(openMetrics())
     // The first two answers pass; then Prometheus is stopped and its address goes dead.
     const proxy = await startCutoffProxy(prometheus.url, 2, prometheus.stop)
@@ -272,12 +278,20 @@ describe('Prometheus stopped in the middle of a run', () => {
         expect(lost.value).toBeNull()
         expect(lost.reason).toMatch(/could not be reached \(ECONNREFUSED\) \(after 3 attempts\)$/)
       }
-      expect(observations.sourceFailures?.consecutive).toBeGreaterThanOrEqual(3)
+      expect(observations.sourceFailures?.consecutive).toBe(1)
+      // One run is a blip: system_failure waits for source_failure_limit runs in a row.
       const decision = decide(policy, state, observations, NOW)
-      expect(decision.action).toBe('rollback')
-      expect(decision.reason).toMatch(
-        /system_failure|the metrics source failed \d+ consecutive times \(limit 3\)/
+      expect(decision.action).not.toBe('rollback')
+      const trigger = decision.triggers.find(t => t.trigger === 'system_failure')!
+      expect(trigger).toMatchObject({ fired: false, waiting: true })
+      expect(trigger.reason).toMatch(/could not be read on 1 consecutive run \(limit 3\)/)
+      const thirdRun = decide(
+        policy,
+        state,
+        { ...observations, sourceFailures: { ...observations.sourceFailures!, consecutive: 3 } },
+        NOW
       )
+      expect(thirdRun.action).toBe('rollback')
     } finally {
       await proxy.close().catch(() => {})
       await prometheus.remove()

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
 import { main } from '../../src/cli.js'
+import { readHistory, transitionsOf, type HistoryEntry } from '../../src/git/transitions.js'
 import { SEED_POLICY_PATH } from './policies.js'
 
 export function sh(cwd: string, cmd: string, ...args: string[]): string {
@@ -66,4 +67,13 @@ export async function cli(dir: string, ...args: string[]): Promise<CliRun> {
     err: t => (err += t.endsWith('\n') ? t : t + '\n')
   })
   return { code, out, err }
+}
+
+/** The real transitions of one feature (default state path), newest first. */
+export async function transitionsIn(
+  dir: string,
+  feature: string,
+  statePath = `.phasegate/state/${feature}.yaml`
+): Promise<HistoryEntry[]> {
+  return transitionsOf(await readHistory(dir, [{ feature, statePath }]))
 }
