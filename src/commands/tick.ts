@@ -49,7 +49,8 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   const outcomes = await evaluateAll(options)
   if (options.dryRun) return outcomes
   for (const outcome of outcomes) {
-    if (outcome.decision.transition) {
+    // A rollback the policy wants approved is not committed by a tick: a person rolls back.
+    if (outcome.decision.transition && !outcome.decision.rollbackNeedsApproval) {
       const { sha } = await commitTransitionFrom(
         outcome.rollout,
         outcome.state,
