@@ -3,6 +3,7 @@ import { exposureOf } from '../engine/exposure.js'
 import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderReport } from '../report/markdown.js'
+import { currentPhase } from '../sdk/index.js'
 import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
 
@@ -110,6 +111,7 @@ export async function publishOutcomes(
     core.setOutput('rollback-sha', first.rollbackSha ?? '')
   }
   const failed = failures.map(f => failureLine(workspace, f))
+  core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
   for (const line of failed) core.error(line)
   await writeSummary(
     [
@@ -139,11 +141,47 @@ export async function publishOutcomes(
     )
 }
 
+/**
+ * The `features-json` output: every feature of the run, in policy order, as a deploy matrix or
+ * fan-out step reads it. A feature that could not be evaluated is listed with its error and
+ * reported off (`enabled: false`, 0%): nothing can say it is on.
+ */
+function featuresJson(outcomes: FeatureOutcome[], failures: FailedFeature[], failed: string[]) {
+  return [
+    ...outcomes.map(o => {
+      const exposed = currentPhase(o.policy, o.after)
+      return {
+        feature: o.policy.feature,
+        phase: exposed.name,
+        enabled: exposed.enabled,
+        user_percentage: exposed.enabled ? exposed.userPercentage : 0,
+        feature_flags: exposed.enabled ? exposed.featureFlags : [],
+        decision: decisionOutput(o),
+        pr_number: o.prNumber ?? null,
+        rollback_sha: o.rollbackSha ?? null,
+        error: null
+      }
+    }),
+    ...failures.map((f, i) => ({
+      feature: f.feature ?? null,
+      phase: null,
+      enabled: false,
+      user_percentage: 0,
+      feature_flags: [],
+      decision: 'error',
+      pr_number: null,
+      rollback_sha: null,
+      error: failed[i]!
+    }))
+  ]
+}
+
 function failureLine(workspace: string, failure: FailedFeature): string {
   // A located error names its file already; otherwise say which policy it is about.
   const message = failure.error.format()
   if (failure.error.location) return message
   const where = relativeTo(workspace, failure.policyFile)
+  if (!where) return message
   return `${failure.feature ? `${failure.feature} (${where})` : where}: ${message}`
 }
 

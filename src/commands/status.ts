@@ -3,7 +3,7 @@ import { phaseNamed } from '../engine/ladder.js'
 import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
-import { readHistory } from '../git/transitions.js'
+import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
 import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
@@ -43,7 +43,7 @@ export async function status(
           now: options.now,
           ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
         }),
-        withRecordedApprovers(rollout.root, rollout.policy.feature, state.lastTransition)
+        withRecordedApprovers(rollout.root, rollout.policy, state.lastTransition)
       ])
       return {
         policy: rollout.policy,
@@ -78,11 +78,11 @@ export async function status(
  */
 async function withRecordedApprovers(
   root: string,
-  feature: string,
+  source: TransitionSource,
   last: State['lastTransition']
 ): Promise<State['lastTransition'] | null> {
   if (!last || last.kind !== 'advance' || last.approvers.length > 0) return last ?? null
-  const [latest] = await readHistory(root, feature)
+  const [latest] = transitionsOf(await readHistory(root, [source]))
   const same =
     latest && latest.kind === last.kind && latest.from === last.from && latest.to === last.to
   return same && latest.approvers.length > 0 ? { ...last, approvers: latest.approvers } : last

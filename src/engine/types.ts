@@ -48,7 +48,10 @@ export interface ManualApprovalGate {
   type: 'manual_approval'
   name: string
   required: number
-  /** Users ("alice") and teams ("@org/team"). Empty: anyone but the author and bots. */
+  /**
+   * Users ("alice", who also need write access) and teams ("@org/team", by membership). Empty:
+   * anyone with write, maintain or admin permission but the author and bots.
+   */
   approvers: string[]
 }
 
@@ -57,6 +60,11 @@ export interface AutomatedTestGate {
   name: string
   /** Check runs or workflow runs that must have concluded success. */
   checks: string[]
+  /**
+   * The app whose check runs count (its slug; "github-actions" by default, which also covers
+   * workflow runs). Runs by any other producer are ignored, never allowed to override.
+   */
+  app: string
 }
 
 export interface TimeBasedGate {
@@ -139,6 +147,12 @@ export interface Experiment {
   enabled: boolean
   groups: ExperimentGroup[]
   successMetrics: string[]
+  /**
+   * Declared kinds of success metrics (metric_kinds): results and readings that contradict one
+   * are errors; an undeclared metric's kind is read from its values. `count`: whole numbers,
+   * analysed as a mean.
+   */
+  metricKinds?: Record<string, 'rate' | 'mean' | 'count'>
   durationMs: number | null
   minimumSampleSize: number
   seed: string
@@ -240,6 +254,9 @@ export interface MetricReading {
   series?: Array<[number, number]>
 }
 
+/** A user's role on the repository, as GitHub's collaborator permission endpoint names it. */
+export type RepositoryPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'
+
 export interface Approval {
   user: string
   /** Teams the user belongs to, as "@org/team". */
@@ -247,12 +264,23 @@ export interface Approval {
   bot?: boolean
   /** The approver wrote the change being approved. */
   author?: boolean
+  /** The approver is the person running phasegate locally (`--approved-by` cannot self-approve). */
+  runner?: boolean
   /** The approval was given on an older commit than the one to be merged. */
   stale?: boolean
+  /**
+   * The approver's role on the repository, as GitHub reports it. Undefined only for local mode's
+   * `--approved-by`, where the person running phasegate vouches for the approvers.
+   */
+  permission?: RepositoryPermission
+  /** Why GitHub could not confirm the approver's standing (a refused lookup): never counts. */
+  unverified?: string
 }
 
 export interface CheckObservation {
   name: string
+  /** The producer's app slug; undefined for local mode's `--check`, vouched by its runner. */
+  app?: string
   /** success, failure, cancelled, ... ; null while still running */
   conclusion: string | null
 }

@@ -19,6 +19,9 @@ import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 // The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
 // defaults and checks what involves more than one field.
 
+/** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
+const ACTIONS_APP = 'github-actions'
+
 /** A problem found after the shape checks, with the YAML path it is about. */
 export interface PolicyIssue {
   path: (string | number)[]
@@ -234,6 +237,18 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
   )
 
+  for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {})) {
+    for (const metric of Object.keys(rawExperiment.metric_kinds ?? {})) {
+      if (!(rawExperiment.success_metrics ?? []).includes(metric)) {
+        issues.push({
+          path: ['experiments', experimentName, 'metric_kinds', metric],
+          message: `metric_kinds names "${metric}", which is not one of the experiment's success_metrics`,
+          hint: 'declare kinds only for success metrics (a typo?)',
+          atKey: true
+        })
+      }
+    }
+  }
   const experiments: Experiment[] = Object.entries(raw.experiments ?? {}).map(
     ([experimentName, rawExperiment]) => ({
       name: experimentName,
@@ -244,6 +259,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
         configuration: group.configuration ?? {}
       })),
       successMetrics: rawExperiment.success_metrics ?? [],
+      ...(rawExperiment.metric_kinds ? { metricKinds: rawExperiment.metric_kinds } : {}),
       durationMs: rawExperiment.duration?.ms ?? null,
       minimumSampleSize: rawExperiment.minimum_sample_size ?? 0,
       seed: rawExperiment.seed ?? experimentName,
@@ -367,7 +383,12 @@ function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {
         approvers: gate.approvers ?? phaseApprovers
       }
     case 'automated_test':
-      return { type: gate.type, name: gate.name ?? gate.type, checks: gate.checks }
+      return {
+        type: gate.type,
+        name: gate.name ?? gate.type,
+        checks: gate.checks,
+        app: gate.app ?? ACTIONS_APP
+      }
     case 'time_based':
       return {
         type: gate.type,

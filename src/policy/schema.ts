@@ -51,8 +51,29 @@ export const quantitySchema = z
   .transform(parsedBy(parseQuantity))
   .meta({ description: 'A number, or a time with a unit such as 5000ms' })
 
+/**
+ * A GitHub login ("alice": letters, digits and single inner dashes, at most 39) or a team as
+ * "@org/team-slug". Anything else ("@sre", "@alice") would match nobody, and an operators list
+ * that matches nobody fails only when someone pulls the emergency lever.
+ */
+const identity = z.string().superRefine((entry, ctx) => {
+  const login = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/
+  const team = /^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-Za-z0-9_.-]*$/
+  if (login.test(entry) || team.test(entry)) return
+  const bare = entry.startsWith('@') && !entry.includes('/')
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${entry}" is neither a GitHub login nor a team written "@org/team"`,
+    params: {
+      hint: bare
+        ? `write a user without the @ ("${entry.slice(1)}") or a team as @org/team ("@your-org/${entry.slice(1)}")`
+        : 'write a login such as alice, or a team as @org/team'
+    }
+  })
+})
+
 const approvers = z
-  .array(z.string().min(1))
+  .array(identity)
   .meta({ description: 'GitHub users ("alice") and teams ("@org/team")' })
 
 const gateName = z.string().min(1).optional()
@@ -77,7 +98,15 @@ export const gateSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('automated_test'),
     name: gateName,
-    checks: z.array(z.string().min(1)).min(1)
+    checks: z.array(z.string().min(1)).min(1),
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'an app slug: lower-case letters, digits and dashes')
+      .optional()
+      .meta({
+        description:
+          'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
+      })
   }),
   z.strictObject({
     type: z.literal('time_based'),
@@ -115,6 +144,8 @@ export const experimentSchema = z.strictObject({
       params: { hint: 'add a control group and a treatment group, each with a weight' }
     }),
   success_metrics: z.array(z.string()).optional(),
+  // What each success metric is, so stray values are errors rather than a silent change of test.
+  metric_kinds: z.record(z.string(), z.enum(['rate', 'mean', 'count'])).optional(),
   duration: durationSchema.nullable().optional(),
   minimum_sample_size: z.number().int().nonnegative().optional()
 })

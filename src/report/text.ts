@@ -3,7 +3,7 @@ import { describeExposure, exposureOf } from '../engine/exposure.js'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
 import { thresholdsInForce } from '../engine/triggers.js'
-import type { HistoryEntry } from '../git/transitions.js'
+import type { History } from '../git/transitions.js'
 
 const MARK: Record<GateOutcome | 'fired', string> = {
   pass: 'pass',
@@ -64,10 +64,17 @@ function verb(decision: Decision): string {
   }
 }
 
-export function renderHistory(entries: HistoryEntry[]): string {
+export function renderHistory(entries: History): string {
   if (entries.length === 0) return 'no transitions yet'
   const lines: string[] = []
   for (const e of [...entries].reverse()) {
+    if ('skipped' in e) {
+      // Marked, not dropped: someone put phasegate's trailers on a commit that is no transition.
+      lines.push(
+        `${e.at}  skipped  ${e.sha.slice(0, 10)}  ${e.feature}  claims ${e.kind} ${e.from} -> ${e.to}: ${e.skipped}`
+      )
+      continue
+    }
     const who = [
       e.approvers.length ? `approved by ${e.approvers.join(', ')}` : '',
       e.operator ? `by ${e.operator}` : ''
