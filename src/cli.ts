@@ -180,6 +180,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'tick': {
         const { tick } = await import('./commands/tick.js')
         const { renderDecision } = await import('./report/text.js')
+        const { relativeTo } = await import('./rollout/load.js')
         const outcomes = await tick({ ...common, dryRun: values['dry-run'] ?? false })
         if (values.json) {
           io.out(
@@ -196,7 +197,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         } else {
           for (const o of outcomes) {
             io.out(renderDecision(o.rollout.policy, o.state, o.decision, now))
-            if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
+            if (o.decision.rollbackNeedsApproval)
+              io.out(
+                `  ROLLBACK NEEDS APPROVAL (rollback.manual_approval_required): nothing committed; to roll back, run \`phasegate rollback --policy ${relativeTo(cwd, o.rollout.policyFile)} --reason "..."\``
+              )
+            else if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
           }
         }

@@ -73,6 +73,9 @@ const retried = (attempts: number) =>
   attempts > 1 ? ` on attempt ${attempts}, after other pushes landed first` : ''
 
 /** The report lines of a landing, for an advance or a rollback. */
+/** Why an automatic rollback is proposed rather than pushed: the policy's opt-in. */
+const ROLLBACK_NEEDS_APPROVAL = 'rollback.manual_approval_required'
+
 function landedLines(run: ActionRun, decision: Decision, result: LandResult): string[] {
   const what = decision.action === 'rollback' ? 'rollback' : 'advance'
   switch (result.kind) {
@@ -83,6 +86,10 @@ function landedLines(run: ActionRun, decision: Decision, result: LandResult): st
         `pushed ${what} ${result.sha.slice(0, 10)} to ${run.base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
       ]
     case 'proposed':
+      if (result.refusal === ROLLBACK_NEEDS_APPROVAL)
+        return [
+          `ROLLBACK NEEDS APPROVAL (${ROLLBACK_NEEDS_APPROVAL}): opened rollback PR #${result.pr.number} (${result.pr.htmlUrl}); merge it to roll back`
+        ]
       return what === 'rollback'
         ? [
             `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl})`
@@ -103,13 +110,21 @@ function landedResult(result: LandResult): Omit<FeatureResult, 'actions'> {
 async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<FeatureResult> {
   const { policy } = feature.rollout
   const { decision } = feature.evaluation
-  const result = await land(run, feature.rollout, decision.transition!, refusal => ({
-    head: rollbackBranch(policy.feature),
-    base: run.base,
-    title: commitSubject(policy.feature, decision.transition!),
-    body: `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
-    reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
-  }))
+  const result = await land(
+    run,
+    feature.rollout,
+    decision.transition!,
+    refusal => ({
+      head: rollbackBranch(policy.feature),
+      base: run.base,
+      title: commitSubject(policy.feature, decision.transition!),
+      body: decision.rollbackNeedsApproval
+        ? `**This rollback needs an approval** (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`
+        : `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
+      reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
+    }),
+    decision.rollbackNeedsApproval ? ROLLBACK_NEEDS_APPROVAL : undefined
+  )
   const actions = landedLines(run, decision, result)
   if (result.kind === 'stale') return { actions }
   const closed = await closeStandingPullRequest(

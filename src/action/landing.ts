@@ -62,9 +62,22 @@ export async function land(
   run: ActionRun,
   rollout: Rollout,
   transition: Transition,
-  proposal: (refusal: string) => StandingPullRequestContent
+  proposal: (refusal: string) => StandingPullRequestContent,
+  /** Propose instead of pushing, for this reason (a rollback the policy wants approved). */
+  approvalRequired?: string
 ): Promise<LandResult> {
   const root = run.ctx.workspace
+  if (approvalRequired) {
+    const made = await commitTransitionFrom(rollout, rollout.state!, transition, run.ctx.now)
+    const { pr } = await propose(run, proposal(approvalRequired))
+    return {
+      kind: 'proposed',
+      sha: made.sha,
+      transition: made.transition,
+      refusal: approvalRequired,
+      pr
+    }
+  }
   const seen = stateKey(rollout.state)
   let landed: Transition = transition
   const result = await commitAndPush(root, run.base, async n => {

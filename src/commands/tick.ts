@@ -122,7 +122,8 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
       ? outcomes.filter(o => o.decision.action === 'rollback')
       : outcomes
     for (const outcome of acting) {
-      if (outcome.decision.transition) {
+      // A rollback the policy wants approved is not committed by a tick: a person rolls back.
+      if (outcome.decision.transition && !outcome.decision.rollbackNeedsApproval) {
         const { sha } = await commitTransitionFrom(
           outcome.rollout,
           outcome.state,

@@ -73,7 +73,13 @@ export function decide(
           'use `phasegate rollback --emergency` to turn the feature off'
       )
     }
-    const reason = `automatic rollback: ${why}`
+    // The seed's manual_approval_required is the one opt-in wait on a metric rollback; a system
+    // failure never waits.
+    const needsApproval =
+      policy.rollback.manualApprovalRequired && !fired.some(t => t.trigger === 'system_failure')
+    const reason = needsApproval
+      ? `automatic rollback NEEDS APPROVAL (rollback.manual_approval_required): ${why}`
+      : `automatic rollback: ${why}`
     const evidence: Evidence[] = fired.flatMap(t => t.evidence)
     return {
       ...base,
@@ -81,6 +87,7 @@ export function decide(
       target: previous.name,
       reason,
       awaitingApproval: false,
+      ...(needsApproval ? { rollbackNeedsApproval: true } : {}),
       transition: transition('rollback', phase.name, previous.name, now, reason, [], evidence)
     }
   }

@@ -372,6 +372,12 @@ export interface Decision {
   holdCause?: HoldCause
   /** Every gate but manual approval passes: the advance only waits for people. */
   awaitingApproval: boolean
+  /**
+   * Set on an automatic rollback when the policy says rollback.manual_approval_required: the
+   * rollback is proposed for approval, not pushed. Never set when system_failure fired (or for an
+   * emergency dispatch, which is not a decision): those always act at once.
+   */
+  rollbackNeedsApproval?: boolean
   /** Set when action is advance or rollback: what the commit records. */
   transition?: Transition
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { at, HEALTHY, SEED_POLICY_PATH } from '../support/policies.js'
-import { cli, removeTempRepos, tempRepo, writeMetrics } from '../support/repo.js'
+import { cli, removeTempRepos, sh, tempRepo, writeMetrics } from '../support/repo.js'
 
 // Issue 12 through the CLI: what a policy says is what `validate` and `status` report.
 
@@ -86,5 +86,24 @@ describe('a metric the file provider cannot know in advance (kind 6)', () => {
     )
     expect(trigger.fired).toBe(false)
     expect(trigger.reason).toMatch(/eror_rate is not in .* \(did you mean "error_rate"\?/)
+  })
+})
+
+describe('tick with rollback.manual_approval_required (kind 4)', () => {
+  it('commits no automatic metric rollback and says it needs approval', async () => {
+    const text = readFileSync(SEED_POLICY_PATH, 'utf8').replace(
+      'manual_approval_required: false',
+      'manual_approval_required: true'
+    )
+    const dir = tempRepo({ 'policies/production_deployment.yaml': text })
+    writeMetrics(dir, HEALTHY)
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    await cli(dir, 'tick', '--approved-by', 'alice', '--now', at(1).toISOString())
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    writeMetrics(dir, { ...HEALTHY, error_rate: 0.05 })
+    const run = await cli(dir, 'tick', '--now', at(2).toISOString())
+    expect(run.code).toBe(0)
+    expect(run.out).toContain('ROLLBACK NEEDS APPROVAL (rollback.manual_approval_required)')
+    expect(sh(dir, 'git', 'rev-parse', 'HEAD')).toBe(head)
   })
 })

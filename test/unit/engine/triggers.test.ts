@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { evaluateAlerts } from '../../../src/engine/alerts.js'
+import { decide } from '../../../src/engine/decide.js'
 import { evaluateTriggers } from '../../../src/engine/triggers.js'
 import type { Observations, Policy } from '../../../src/engine/types.js'
 import { observations, policy, SEED_POLICY_TEXT, seedPolicy, T0 } from '../../support/policies.js'
@@ -196,5 +197,39 @@ rollback:
     )
     expect(result!.fired).toBe(false)
     expect(result!.reason).toMatch(/no range data covering the last 30m/)
+  })
+})
+
+describe('rollback.manual_approval_required (kind 4)', () => {
+  const gated = policy(
+    SEED_POLICY_TEXT.replace('manual_approval_required: false', 'manual_approval_required: true')
+  )
+  const canary = {
+    feature: gated.feature,
+    phase: 'canary',
+    enteredAt: T0.toISOString(),
+    enabled: true,
+    experiments: {}
+  }
+
+  it('turns an automatic metric rollback into one that needs approval, and says so loudly', () => {
+    const d = decide(gated, canary, observations({ error_rate: 0.05 }), T0)
+    expect(d.action).toBe('rollback')
+    expect(d.rollbackNeedsApproval).toBe(true)
+    expect(d.reason).toMatch(
+      /^automatic rollback NEEDS APPROVAL \(rollback\.manual_approval_required\)/
+    )
+  })
+
+  it('never holds back a system_failure rollback', () => {
+    const d = decide(gated, canary, observations({ error_rate: 0.05, system_failure: 1 }), T0)
+    expect(d.action).toBe('rollback')
+    expect(d.rollbackNeedsApproval).toBeUndefined()
+  })
+
+  it('is off by default: the seed rolls back at once', () => {
+    const d = decide(seedPolicy(), canary, observations({ error_rate: 0.05 }), T0)
+    expect(d.rollbackNeedsApproval).toBeUndefined()
+    expect(d.reason).toMatch(/^automatic rollback: /)
   })
 })

@@ -12,7 +12,8 @@ deployment:
   phases:
     canary:
       approvers: ${approvers}
-    full: {}
+      user_percentage: 5
+    full: { user_percentage: 100 }
 rollback:
   operators: ${operators}
 `
@@ -38,7 +39,7 @@ describe('rollback.operators', () => {
     '"@acme/sre/x"'
   ])('%s is refused where it is written, with a hint', entry => {
     const error = errorOf(policyWith(`[bob, ${entry}]`))
-    expect(error.location).toMatchObject({ file: 'policies/checkout.yaml', line: 9 })
+    expect(error.location).toMatchObject({ file: 'policies/checkout.yaml', line: 10 })
     expect(error.format()).toContain('a GitHub login')
     expect(error.hint).toMatch(/@org\/team/)
   })
