@@ -5,6 +5,7 @@ import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
+import { finiteNumber } from './value.js'
 
 // The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
 // default, used by the quick start, tests and teams that export metrics from elsewhere.
@@ -21,12 +22,15 @@ import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 
 const optionsSchema = z.strictObject({ path: z.string().min(1).optional() })
 
-const seriesPoint = z.tuple([z.union([z.string(), z.number()]), z.number()])
+// Any number, NaN and infinities included (YAML's .nan, .inf): a value that cannot be true is
+// "no data" for that metric alone, not a malformed file that stops every feature's tick.
+const anyNumber = z.custom<number>(v => typeof v === 'number', { message: 'expected a number' })
+const seriesPoint = z.tuple([z.union([z.string(), z.number()]), anyNumber])
 const metricValue = z.union([
-  z.number(),
+  anyNumber,
   z.null(),
   z.strictObject({
-    value: z.number().nullable(),
+    value: anyNumber.nullable(),
     samples: z.number().int().nonnegative().optional(),
     series: z.array(seriesPoint).optional()
   })
@@ -84,15 +88,20 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           : request.metric
         if (entry === undefined)
           return { ...key(request), value: null, reason: `${label} is not in ${shown}` }
-        if (entry === null || typeof entry === 'number') {
-          return entry === null
-            ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }
-            : { ...key(request), value: entry }
-        }
+        const raw = entry === null || typeof entry === 'number' ? entry : entry.value
+        const number = finiteNumber(raw)
+        const value =
+          'value' in number
+            ? { value: number.value }
+            : {
+                value: null,
+                reason:
+                  raw === null ? `${label} is null in ${shown}` : `${number.reason} in ${shown}`
+              }
+        if (entry === null || typeof entry === 'number') return { ...key(request), ...value }
         return {
           ...key(request),
-          value: entry.value,
-          ...(entry.value === null ? { reason: `${label} is null in ${shown}` } : {}),
+          ...value,
           ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
           ...(entry.series
             ? {
