@@ -1,6 +1,14 @@
 import { SEVERITY_RANK, severityOf } from './alerts.js'
 import { findReading, heldFor, meets, usableValue } from './readings.js'
-import type { Alert, Observations, Phase, Policy, Threshold, TriggerResult } from './types.js'
+import type {
+  Alert,
+  Observations,
+  Phase,
+  Policy,
+  Threshold,
+  TriggerResult,
+  TriggerStatus
+} from './types.js'
 
 interface MetricCheck {
   metric: string
@@ -55,29 +63,31 @@ export function evaluateTriggers(
   const results: TriggerResult[] = metricTriggers(policy, phase).map(check => {
     const reading = findReading(observations.readings, check.metric)
     const usable = usableValue(reading, check.metric)
-    const evidence = (value: number | null, fired: boolean) => [
+    const evidence = (value: number | null, status: TriggerStatus) => [
       {
         gate: `trigger: ${check.source}`,
         metric: check.metric,
         value,
         threshold: check.threshold.source,
-        result: fired ? ('fired' as const) : ('pass' as const)
+        result: status
       }
     ]
     if (!('value' in usable))
       return {
         trigger: check.source,
+        status: 'no_data',
         fired: false,
         reason: usable.reason,
-        evidence: evidence(null, false)
+        evidence: evidence(null, 'no_data')
       }
     const value = usable.value
     if (!meets(check.threshold, value)) {
       return {
         trigger: check.source,
+        status: 'ok',
         fired: false,
         reason: `${check.metric} ${value} is within ${check.threshold.source}`,
-        evidence: evidence(value, false)
+        evidence: evidence(value, 'ok')
       }
     }
     const rule = policy.alerts.find(a => a.metric === check.metric)
@@ -85,25 +95,28 @@ export function evaluateTriggers(
     if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
       return {
         trigger: check.source,
+        status: 'breached',
         fired: false,
         reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
-        evidence: evidence(value, false)
+        evidence: evidence(value, 'breached')
       }
     }
     const sustained = heldFor(reading!, check.forMs, now, v => meets(check.threshold, v))
     if (!sustained.held)
       return {
         trigger: check.source,
+        status: 'breached',
         fired: false,
         reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
-        evidence: evidence(value, false)
+        evidence: evidence(value, 'breached')
       }
     const alert = alerts.find(a => a.metric === check.metric)
     return {
       trigger: check.source,
+      status: 'fired',
       fired: true,
       reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
-      evidence: evidence(value, true)
+      evidence: evidence(value, 'fired')
     }
   })
   for (const trigger of policy.triggers) {
@@ -114,22 +127,23 @@ export function evaluateTriggers(
 }
 
 function systemFailure(observations: Observations, limit: number): TriggerResult {
-  const evidence = (value: number | string | null, fired: boolean) => [
+  const evidence = (value: number | string | null, status: TriggerStatus) => [
     {
       gate: 'trigger: system_failure',
       metric: 'system_failure',
       value,
       threshold: '> 0',
-      result: fired ? ('fired' as const) : ('pass' as const)
+      result: status
     }
   ]
   const failures = observations.sourceFailures
   if (failures && failures.consecutive >= limit) {
     return {
       trigger: 'system_failure',
+      status: 'fired',
       fired: true,
       reason: `the metrics source failed ${failures.consecutive} consecutive times (limit ${limit}): ${failures.reason}`,
-      evidence: evidence(`unreachable x${failures.consecutive}`, true)
+      evidence: evidence(`unreachable x${failures.consecutive}`, 'fired')
     }
   }
   const reading = findReading(observations.readings, 'system_failure')
@@ -137,17 +151,19 @@ function systemFailure(observations: Observations, limit: number): TriggerResult
   if (!('value' in usable))
     return {
       trigger: 'system_failure',
+      status: 'no_data',
       fired: false,
       reason: usable.reason,
-      evidence: evidence(null, false)
+      evidence: evidence(null, 'no_data')
     }
   const fired = usable.value > 0
   return {
     trigger: 'system_failure',
+    status: fired ? 'fired' : 'ok',
     fired,
     reason: fired
       ? `system_failure reports the system down (${usable.value})`
       : 'system_failure reports the system up',
-    evidence: evidence(usable.value, fired)
+    evidence: evidence(usable.value, fired ? 'fired' : 'ok')
   }
 }

@@ -25,7 +25,7 @@ const evidenceSchema = z.strictObject({
   metric: z.string().optional(),
   value: z.union([z.number(), z.string(), z.null()]).optional(),
   threshold: z.string().optional(),
-  result: z.enum(['pass', 'fail', 'pending', 'fired'])
+  result: z.enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'])
 })
 
 const transitionSchema = z.strictObject({
