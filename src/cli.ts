@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { CheckObservation } from './engine/types.js'
-import { PhasegateError } from './errors.js'
+import { helpText, parseCommandLine, version } from './cli/usage.js'
+import { INSTANT_FORM, parseInstant } from './engine/time.js'
+import { PhasegateError, UsageError } from './errors.js'
 import { repoRoot } from './git/git.js'
 import { readHistory } from './git/transitions.js'
 import { analyze } from './commands/analyze.js'
@@ -17,61 +18,6 @@ import { tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './commands/workspace.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
-
-const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
-
-usage: phasegate <command> [options]
-
-commands:
-  validate                 check policy and state files
-  status                   phase, gates, alerts and what tick would do now
-  tick                     observe, decide, and commit an advance or a rollback
-  rollback --reason TEXT   step back one phase now (--emergency also turns the kill switch off)
-  resume --reason TEXT     turn the kill switch back on after an emergency
-  init                     write the state file: the rollout starts at its first phase
-  history                  the audit trail, read from git commit trailers
-  demo                     a complete rollout in a scratch repository, narrated
-  assign --experiment NAME [USER_ID ...] [--users FILE]
-                           each user's experiment group, as user_id,group lines
-  analyze --experiment NAME [--results FILE]
-                           estimates, intervals, p-values, sample ratio check and verdict
-
-options:
-  --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
-  --json                   machine-readable output (status, tick, history, validate, assign, analyze)
-  --dry-run                decide and report, but commit nothing (tick)
-  --approved-by U1,U2      manual approvals in local mode (tick, status)
-  --check NAME=RESULT      an automated test's conclusion, e.g. smoke=success (repeatable)
-  --metrics FILE           read metrics from this snapshot file (file provider)
-  --now TIME               evaluate at this ISO-8601 time instead of the clock
-  --operator NAME          who is rolling back (default: git user.name)
-  --experiment NAME        the experiment (assign, analyze)
-  --users FILE             user ids, one per line (assign)
-  --results FILE           per-user or aggregate results, CSV or NDJSON (analyze; default:
-                           the policy's metrics provider)
-  --fixed-horizon          analyze without sequential testing (only for a single look)
-  -C DIR                   run as if started in DIR
-`
-
-const OPTIONS = {
-  policy: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  'approved-by': { type: 'string', multiple: true },
-  check: { type: 'string', multiple: true },
-  metrics: { type: 'string' },
-  now: { type: 'string' },
-  reason: { type: 'string' },
-  emergency: { type: 'boolean' },
-  operator: { type: 'string' },
-  dir: { type: 'string', short: 'C' },
-  help: { type: 'boolean', short: 'h' },
-  keep: { type: 'string' },
-  experiment: { type: 'string' },
-  users: { type: 'string' },
-  results: { type: 'string' },
-  'fixed-horizon': { type: 'boolean' }
-} satisfies ParseArgsConfig['options']
 
 export interface Io {
   out: (text: string) => void
@@ -88,21 +34,34 @@ const processIo: Io = {
 
 /** Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  let parsed
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    return await run(argv, io)
   } catch (error) {
-    io.err(`phasegate: ${(error as Error).message}\n\n${USAGE}`)
-    return 2
+    if (error instanceof UsageError) {
+      io.err(`phasegate: ${error.format()}`)
+      return 2
+    }
+    if (error instanceof PhasegateError) {
+      io.err(`phasegate: ${error.format()}`)
+      return 1
+    }
+    throw error
   }
-  const { values, positionals } = parsed
-  const command = positionals[0]
-  if (values.help || !command) {
-    io.out(USAGE)
-    return command || values.help ? 0 : 2
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const line = parseCommandLine(argv)
+  if (line.kind === 'version') {
+    io.out(`phasegate ${version()}`)
+    return 0
   }
-  try {
-    const cwd = values.dir ?? process.cwd()
+  if (line.kind === 'help') {
+    io.out(helpText(line.command))
+    return 0
+  }
+  const { command, values, args } = line
+  {
+    const cwd = values.dir === undefined ? process.cwd() : existingDirectory(values.dir)
     const now = parseNow(values.now)
     const policies = values.policy ?? []
     const metricsFile =
@@ -246,7 +205,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             cwd,
             policies,
             experiment: values.experiment,
-            userIds: positionals.slice(1),
+            userIds: args,
             usersFile: values.users,
             json: values.json ?? false
           },
@@ -268,17 +227,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.out(result.output)
         return result.exitCode
       }
-      default:
-        io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)
-        return 2
     }
-  } catch (error) {
-    if (error instanceof PhasegateError) {
-      io.err(`phasegate: ${error.format()}`)
-      return 1
-    }
-    throw error
   }
+  throw new UsageError(`unknown command "${command}"`)
 }
 
 function writableFrom(out: (text: string) => void): Writable {
@@ -288,6 +239,15 @@ function writableFrom(out: (text: string) => void): Writable {
       done()
     }
   })
+}
+
+/** -C's directory, which must exist: "not inside a git repository" would send a person astray. */
+function existingDirectory(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`-C ${dir}: no such directory`, {
+      hint: `paths are relative to ${process.cwd()}`
+    })
+  return dir
 }
 
 /** A file named on the command line, relative to -C; missing is an error, not "no data". */
@@ -303,18 +263,18 @@ function existingFile(cwd: string, file: string, option: string): string {
 
 function parseNow(text: string | undefined): Date {
   if (text === undefined) return new Date()
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime()))
-    throw new PhasegateError(`--now "${text}" is not a time`, {
-      hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z'
+  const parsed = parseInstant(text)
+  if ('reason' in parsed)
+    throw new UsageError(`--now "${text}" is not a time: ${parsed.reason}`, {
+      hint: `use ${INSTANT_FORM}`
     })
-  return date
+  return parsed.date
 }
 
 function parseCheck(text: string): CheckObservation {
   const match = /^([^=]+)=(.*)$/.exec(text)
   if (!match)
-    throw new PhasegateError(`--check "${text}" is not NAME=RESULT`, {
+    throw new UsageError(`--check "${text}" is not NAME=RESULT`, {
       hint: 'e.g. --check smoke-tests=success'
     })
   return { name: match[1]!.trim(), conclusion: match[2]!.trim() || null }

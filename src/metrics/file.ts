@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
 import { z } from 'zod'
+import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
@@ -25,7 +26,15 @@ const optionsSchema = z.strictObject({ path: z.string().min(1).optional() })
 // Any number, NaN and infinities included (YAML's .nan, .inf): a value that cannot be true is
 // "no data" for that metric alone, not a malformed file that stops every feature's tick.
 const anyNumber = z.custom<number>(v => typeof v === 'number', { message: 'expected a number' })
-const seriesPoint = z.tuple([z.union([z.string(), z.number()]), anyNumber])
+// A point's time means one instant: epoch seconds, or RFC 3339 with an explicit offset.
+const pointTime = z.union([
+  z.number(),
+  z.string().refine(t => 'date' in parseInstant(t), {
+    message: `a series time must be epoch seconds or ${INSTANT_FORM}`,
+    params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
+  })
+])
+const seriesPoint = z.tuple([pointTime, anyNumber])
 const metricValue = z.union([
   anyNumber,
   z.null(),
@@ -106,8 +115,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           ...(entry.series
             ? {
                 series: entry.series.map(
-                  ([t, v]) =>
-                    [typeof t === 'number' ? t : Date.parse(t) / 1000, v] as [number, number]
+                  ([t, v]) => [typeof t === 'number' ? t : instantSeconds(t), v] as [number, number]
                 )
               }
             : {})
@@ -115,6 +123,12 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
       })
     }
   }
+}
+
+/** Epoch seconds of a time the schema has already accepted. */
+function instantSeconds(text: string): number {
+  const parsed = parseInstant(text)
+  return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN
 }
 
 function key(request: MetricRequest): Pick<MetricReading, 'metric' | 'group'> {
