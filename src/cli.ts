@@ -17,7 +17,7 @@ import { status } from './commands/status.js'
 import { tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './commands/workspace.js'
 import { renderAnalysis } from './experiments/render.js'
-import { renderDecision, renderHistory } from './report/text.js'
+import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
 
 export interface Io {
   out: (text: string) => void
@@ -115,7 +115,9 @@ async function run(argv: string[], io: Io): Promise<number> {
             results
               .map(r =>
                 [
-                  renderDecision(r.policy, r.state, r.report.decision, now),
+                  r.report.decision
+                    ? renderDecision(r.policy, r.state, r.report.decision, now)
+                    : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
                   // The headline and reasons; `phasegate analyze` prints the whole analysis.
                   ...r.report.experiments.map(a =>
                     renderAnalysis(a)
@@ -130,13 +132,18 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'tick': {
-        const outcomes = await tick({ ...common, dryRun: values['dry-run'] ?? false })
+        const outcomes = await tick({
+          ...common,
+          dryRun: values['dry-run'] ?? false,
+          nowGiven: values.now !== undefined
+        })
         if (values.json) {
           io.out(
             JSON.stringify(
               outcomes.map(o => ({
                 feature: o.rollout.policy.feature,
-                decision: o.decision,
+                started: o.started,
+                decision: o.started ? o.decision : null,
                 commit: o.sha ?? null
               })),
               null,
@@ -145,6 +152,10 @@ async function run(argv: string[], io: Io): Promise<number> {
           )
         } else {
           for (const o of outcomes) {
+            if (!o.started) {
+              io.out(renderNotStarted(o.rollout.policy, relativeTo(cwd, o.rollout.policyFile)))
+              continue
+            }
             io.out(renderDecision(o.rollout.policy, o.state, o.decision, now))
             if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
@@ -159,7 +170,8 @@ async function run(argv: string[], io: Io): Promise<number> {
           reason: values.reason ?? '',
           emergency: values.emergency ?? false,
           operator: values.operator,
-          now
+          now,
+          nowGiven: values.now !== undefined
         })
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
@@ -172,7 +184,8 @@ async function run(argv: string[], io: Io): Promise<number> {
           policies,
           reason: values.reason ?? '',
           operator: values.operator,
-          now
+          now,
+          nowGiven: values.now !== undefined
         })
         io.out(
           `resumed ${result.rollout.policy.feature} at ${result.transition.to}, kill switch on; committed ${result.sha.slice(0, 10)}`

@@ -3,6 +3,7 @@ import type { Decision, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
 import { commitTransition } from '../git/transitions.js'
+import { assertCommittable } from './committable.js'
 import { applyDecision } from './tick.js'
 import { loadRollouts, type Rollout } from './workspace.js'
 
@@ -16,6 +17,8 @@ export interface RollbackOptions {
   /** The caller already checked the operator's standing (teams included). */
   operatorVerified?: boolean
   now: Date
+  /** `now` was written on the command line: a commit before the phase's entry is refused. */
+  nowGiven?: boolean
 }
 
 export interface RollbackOutcome {
@@ -90,6 +93,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackOutcom
     })
   const rollout = await singleRollout(options.cwd, options.policies, 'rollback')
   const { policy, state } = rollout
+  await assertCommittable(rollout, state, options)
   const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)
   const previous = previousPhase(policy, state.phase)
   if (!options.emergency && !previous) {

@@ -15,7 +15,8 @@ export interface StatusReport {
   userPercentage: number
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
-  decision: Decision
+  /** What tick would do now; null before `phasegate init`, when tick does nothing. */
+  decision: Decision | null
   /** Each enabled experiment's status and verdict, from the policy's metrics provider. */
   experiments: ExperimentAnalysis[]
 }
@@ -27,7 +28,7 @@ export async function status(
   const outcomes = await evaluateAll(options)
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
-    outcomes.map(async ({ rollout, state, decision }) => {
+    outcomes.map(async ({ rollout, started, state, decision }) => {
       const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
@@ -42,14 +43,15 @@ export async function status(
         report: {
           feature: rollout.policy.feature,
           policyFile: rollout.policyFile,
-          started: rollout.state !== null,
+          started,
           phase: state.phase,
           enteredAt: state.enteredAt,
-          enabled: state.enabled,
-          userPercentage: state.enabled ? phase.userPercentage : 0,
-          featureFlags: state.enabled ? phase.featureFlags : [],
+          // Before init nothing is exposed: the feature is off, not at the first phase's share.
+          enabled: started && state.enabled,
+          userPercentage: started && state.enabled ? phase.userPercentage : 0,
+          featureFlags: started && state.enabled ? phase.featureFlags : [],
           lastTransition,
-          decision,
+          decision: started ? decision : null,
           experiments
         }
       }

@@ -1,6 +1,7 @@
 import { decide } from '../engine/decide.js'
 import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
 import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
+import { assertCommittable } from './committable.js'
 import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
 
 export interface TickOptions {
@@ -12,10 +13,14 @@ export interface TickOptions {
   approvedBy: string[]
   checks: CheckObservation[]
   metricsFile?: string
+  /** `now` was written on the command line: a commit before the phase's entry is refused. */
+  nowGiven?: boolean
 }
 
 export interface TickOutcome {
   rollout: Rollout
+  /** The rollout has a state file (`phasegate init` ran); tick never commits for one that has not. */
+  started: boolean
   state: State
   decision: Decision
   /** The commit made, when the decision was acted on. */
@@ -36,7 +41,12 @@ export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise
         checks: options.checks,
         metricsFile: options.metricsFile
       })
-      return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) }
+      return {
+        rollout,
+        started: rollout.state !== null,
+        state,
+        decision: decide(rollout.policy, state, observations, options.now)
+      }
     })
   )
 }
@@ -48,16 +58,11 @@ export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   const outcomes = await evaluateAll(options)
   if (options.dryRun) return outcomes
-  for (const outcome of outcomes) {
-    if (outcome.decision.transition) {
-      outcome.sha = await applyDecision(
-        outcome.rollout,
-        outcome.state,
-        outcome.decision,
-        options.now
-      )
-    }
-  }
+  // A rollout that was never started is reported, not moved; every commit is checked before the
+  // first one is made, so a refusal anywhere commits nothing.
+  const moving = outcomes.filter(o => o.started && o.decision.transition)
+  for (const o of moving) await assertCommittable(o.rollout, o.state, options)
+  for (const o of moving) o.sha = await applyDecision(o.rollout, o.state, o.decision, options.now)
   return outcomes
 }
 

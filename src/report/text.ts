@@ -14,6 +14,14 @@ const MARK: Record<Evidence['result'], string> = {
   no_data: 'NO DATA'
 }
 
+/** A rollout that was never started: it says so, and how to start it, instead of a live-looking header. */
+export function renderNotStarted(policy: Policy, policyFile: string): string {
+  return (
+    `${policy.feature}: not started (no state file at ${policy.statePath}); nothing moves until ` +
+    `\`phasegate init --policy ${policyFile}\` starts it at ${policy.phases[0]!.name}`
+  )
+}
+
 /** The decision as a person reads it in a terminal. */
 export function renderDecision(
   policy: Policy,
