@@ -24,8 +24,17 @@ import { finiteNumber } from './value.js'
 const optionsSchema = z.strictObject({ path: z.string().min(1).optional() })
 
 // Any number, NaN and infinities included (YAML's .nan, .inf): a value that cannot be true is
-// "no data" for that metric alone, not a malformed file that stops every feature's tick.
-const anyNumber = z.custom<number>(v => typeof v === 'number', { message: 'expected a number' })
+// "no data" for that metric alone, not a malformed file that stops every feature's tick. They are
+// spelled as words before validation (see spelledNonFinite) so that every other mistake is still
+// reported at its own line.
+const NON_FINITE: readonly string[] = ['NaN', '+Inf', '-Inf']
+// A string schema (not an enum), so that a mapping or a list fails it on type alone and the error
+// points inside the branch that was meant.
+const nonFinite = z.string().refine(t => NON_FINITE.includes(t), {
+  error: issue => `expected a number, got text ${JSON.stringify(issue.input)}`,
+  params: { hint: 'write a number, e.g. 0.004' }
+})
+const anyNumber = z.union([z.number(), nonFinite])
 // A point's time means one instant: epoch seconds, or RFC 3339 with an explicit offset.
 const pointTime = z.union([
   z.number(),
@@ -35,8 +44,10 @@ const pointTime = z.union([
   })
 ])
 const seriesPoint = z.tuple([pointTime, anyNumber])
+// One flat union: a nested one would hide a mistake inside the mapping form behind "expected null".
 const metricValue = z.union([
-  anyNumber,
+  z.number(),
+  nonFinite,
   z.null(),
   z.strictObject({
     value: anyNumber.nullable(),
@@ -85,7 +96,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
         }))
       }
       const source = readYamlFile(path, 'metrics file', shown)
-      const snapshot = validate(snapshotSchema, source, toPlain(source))
+      const snapshot = validate(snapshotSchema, source, spelledNonFinite(toPlain(source)))
       const top: Record<string, unknown> = { ...snapshot }
       delete top.groups
       const topMetrics = validate(metricMap, source, top)
@@ -97,7 +108,8 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           : request.metric
         if (entry === undefined)
           return { ...key(request), value: null, reason: `${label} is not in ${shown}` }
-        const raw = entry === null || typeof entry === 'number' ? entry : entry.value
+        const plain = entry === null || typeof entry !== 'object'
+        const raw = plain ? entry : entry.value
         const number = finiteNumber(raw)
         const value =
           'value' in number
@@ -107,7 +119,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
                 reason:
                   raw === null ? `${label} is null in ${shown}` : `${number.reason} in ${shown}`
               }
-        if (entry === null || typeof entry === 'number') return { ...key(request), ...value }
+        if (plain) return { ...key(request), ...value }
         return {
           ...key(request),
           ...value,
@@ -115,7 +127,8 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           ...(entry.series
             ? {
                 series: entry.series.map(
-                  ([t, v]) => [typeof t === 'number' ? t : instantSeconds(t), v] as [number, number]
+                  ([t, v]) =>
+                    [typeof t === 'number' ? t : instantSeconds(t), Number(v)] as [number, number]
                 )
               }
             : {})
@@ -123,6 +136,16 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
       })
     }
   }
+}
+
+/** The snapshot with NaN and infinities written as the words Prometheus uses for them. */
+function spelledNonFinite(value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf'
+  if (Array.isArray(value)) return value.map(spelledNonFinite)
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, spelledNonFinite(v)]))
+  return value
 }
 
 /** Epoch seconds of a time the schema has already accepted. */
