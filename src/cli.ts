@@ -9,13 +9,15 @@ import { repoRoot } from './git/git.js'
 import { readHistory } from './git/transitions.js'
 import { analyze } from './commands/analyze.js'
 import { assign } from './commands/assign.js'
+import { exportRollouts } from './commands/export.js'
 import { runDemo } from './commands/demo.js'
 import { init } from './commands/init.js'
+import { list } from './commands/list.js'
 import { resume } from './commands/resume.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
-import { tick } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './commands/workspace.js'
+import { PartialTickError, tick } from './commands/tick.js'
+import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
 
@@ -40,6 +42,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (error instanceof UsageError) {
       io.err(`phasegate: ${error.format()}`)
       return 2
+    }
+    if (error instanceof PartialTickError) {
+      // The rollbacks that went ahead beside the broken policies, then every broken policy.
+      for (const o of error.outcomes)
+        io.out(
+          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
+        )
+      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      return 1
     }
     if (error instanceof PhasegateError) {
       io.err(`phasegate: ${error.format()}`)
@@ -87,17 +98,20 @@ async function run(argv: string[], io: Io): Promise<number> {
                 policy: relativeTo(cwd, r.policyFile),
                 feature: r.policy.feature,
                 phases: r.policy.phases.map(p => p.name),
-                phase: r.state?.phase ?? null
+                phase: r.state?.phase ?? null,
+                notices: r.policy.notices ?? []
               })),
               null,
               2
             )
           )
         else
-          for (const r of rollouts)
+          for (const r of rollouts) {
             io.out(
               `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
             )
+            for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+          }
         return 0
       }
       case 'status': {
@@ -239,6 +253,28 @@ async function run(argv: string[], io: Io): Promise<number> {
         })
         io.out(result.output)
         return result.exitCode
+      }
+      case 'list': {
+        const shards = values.shards === undefined ? undefined : Number(values.shards)
+        if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
+          throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
+        const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
+        io.out(
+          values.json
+            ? JSON.stringify(listed.matrix)
+            : listed.features
+                .map(
+                  f =>
+                    `${f.feature}  ${f.phase ?? 'not started'}  ${f.enabled ? `${f.user_percentage}%` : 'off'}  ${f.policy}`
+                )
+                .join('\n')
+        )
+        return 0
+      }
+      case 'export': {
+        const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
+        if (text !== null) io.out(text)
+        return 0
       }
     }
   }

@@ -2,14 +2,13 @@ import * as core from '@actions/core'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
+import type { GitHubSide } from './action/landing.js'
+import { publishOutcomes, writeSummary } from './action/outcome.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
-import { selectRollouts } from './action/rollouts.js'
-import { tickOnGitHub, type FeatureOutcome, type GitHubSide } from './action/tick-on-github.js'
-import { phaseNamed } from './engine/ladder.js'
+import { tickOnGitHub } from './action/tick-on-github.js'
 import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
-import { renderReport } from './report/markdown.js'
-import { relativeTo } from './commands/workspace.js'
+import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
 
 const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'] as const
 type Command = (typeof COMMANDS)[number]
@@ -32,33 +31,21 @@ export async function run(): Promise<void> {
         warn: m => core.warning(m)
       })
     }
-    if (command === 'check') {
-      const result = await checkPullRequest(ctx, gh)
-      const lines = result.details.length
-        ? result.details.map(d => `- ${d}`)
-        : ['- no state file changes']
-      if (result.statusNotSet) core.warning(result.statusNotSet)
-      await summary(
-        `## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`
-      )
-      core.setOutput('decision', result.state)
-      core.setOutput('pr-number', String(result.prNumber))
-      if (result.state === 'failure') core.setFailed(`phasegate/policy: ${result.description}`)
-      return
-    }
-    if (command === 'rollback') return publish([await dispatchRollback(ctx, gh)])
+    if (command === 'check') return await check(ctx, gh)
+    if (command === 'rollback')
+      return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)])
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`
         core.info(note)
-        return await summary(`## phasegate\n\n${note}`)
+        return await writeSummary(`## phasegate\n\n${note}`)
       }
-      const outcomes: FeatureOutcome[] = []
-      for (const feature of featuresFromAlert(ctx.payload.client_payload))
-        outcomes.push(...(await tickOnGitHub({ ...ctx, feature }, gh)))
-      return publish(outcomes)
+      // One tick for every feature the alert names: one sync, one load, their queries combined.
+      const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload))
+      return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
     }
-    return publish(await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh))
+    const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh)
+    return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
   } catch (error) {
     const message =
       error instanceof PhasegateError
@@ -68,64 +55,37 @@ export async function run(): Promise<void> {
           : String(error)
     core.setFailed(message)
     // The step has failed already; a summary that cannot be written must not replace the reason.
-    await summary(`## phasegate failed\n\n${message}`).catch(() => undefined)
+    await writeSummary(`## phasegate failed\n\n${message}`).catch(() => undefined)
   }
 }
 
 async function validate(ctx: ActionContext): Promise<void> {
-  const rollouts = await selectRollouts(ctx.workspace, ctx.policies, ctx.feature)
+  const { rollouts, failures, unknown } = await selectRollouts(
+    ctx.workspace,
+    ctx.policies,
+    ctx.feature ? [ctx.feature] : []
+  )
+  if (failures[0]) throw failures[0].error
+  if (unknown.length) throw unknownFeatures(unknown, rollouts)
   const lines = rollouts.map(
     r =>
       `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
   )
   lines.forEach(l => core.info(l.slice(2)))
-  await summary(`## phasegate validate\n\n${lines.join('\n')}`)
+  for (const r of rollouts) for (const notice of r.policy.notices ?? []) core.notice(notice)
+  await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`)
 }
 
-/** Outputs (of the first rollout: a deploy step reads one feature) and the job summary (all). */
-async function publish(outcomes: FeatureOutcome[]): Promise<void> {
-  for (const o of outcomes)
-    core.info(
-      `${o.policy.feature}: ${o.decision.action} (${o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`
-    )
-  const first = outcomes[0]
-  if (first) {
-    const phase = phaseNamed(first.policy, first.state.phase)
-    const flags = {
-      feature: first.policy.feature,
-      phase: phase.name,
-      enabled: first.state.enabled,
-      user_percentage: first.state.enabled ? phase.userPercentage : 0,
-      feature_flags: first.state.enabled ? phase.featureFlags : [],
-      monitoring_level: phase.monitoringLevel,
-      rollback_threshold: phase.rollbackThreshold
-    }
-    core.setOutput('phase', phase.name)
-    core.setOutput('enabled', String(first.state.enabled))
-    core.setOutput('user-percentage', String(flags.user_percentage))
-    core.setOutput('decision', first.decision.action)
-    core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
-    core.setOutput('rollback-sha', first.rollbackSha ?? '')
-    core.setOutput('flags-json', JSON.stringify(flags))
-  }
-  await summary(
-    [
-      '## phasegate',
-      ...outcomes.map(o =>
-        renderReport({
-          policy: o.policy,
-          state: o.state,
-          decision: o.decision,
-          readings: o.readings,
-          actions: o.actions,
-          experiments: o.experiments
-        })
-      )
-    ].join('\n\n')
+async function check(ctx: ActionContext, gh: GitHubSide): Promise<void> {
+  const result = await checkPullRequest(ctx, gh)
+  const lines = result.details.length
+    ? result.details.map(d => `- ${d}`)
+    : ['- no state file changes']
+  if (result.statusNotSet) core.warning(result.statusNotSet)
+  await writeSummary(
+    `## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`
   )
-}
-
-async function summary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary.addRaw(markdown, true).write()
+  core.setOutput('decision', result.state)
+  core.setOutput('pr-number', String(result.prNumber))
+  if (result.state === 'failure') core.setFailed(`phasegate/policy: ${result.description}`)
 }

@@ -1,31 +1,25 @@
 import type { Decision, EmergencyContact, Policy } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
-import { raiseAlertIssue, resolveAlertIssue } from '../github/issues.js'
+import { raiseAlertIssue, resolveAlertIssue, type OpenAlertIssue } from '../github/issues.js'
 
-// Alerts as issues: one per feature and alert type. The open issues of a feature are listed once
-// per tick, so a tick in which no alert changes costs one request however many rules there are.
+// Alerts as issues: one per feature and alert type. The open alert issues of every feature are
+// listed once per run (listOpenAlertIssues), so a tick in which no alert changes costs one
+// request however many features and rules there are.
 
-/** Opens, comments on or closes each alert rule's issue; returns what it did, for the report. */
+/**
+ * Opens, comments on or closes each alert rule's issue, given the run's open alert issues;
+ * returns what it did, for the report.
+ */
 export async function syncAlertIssues(
   client: GitHubClient,
   repo: RepoRef,
   policy: Policy,
   decision: Decision,
-  runUrl: string | undefined
+  runUrl: string | undefined,
+  openIssues: OpenAlertIssue[]
 ): Promise<string[]> {
   if (policy.alerts.length === 0) return []
-  const { data } = await client.rest.issues.listForRepo({
-    ...repo,
-    state: 'open',
-    labels: `phasegate,phasegate:${policy.feature}`,
-    per_page: 100
-  })
-  const open = data
-    .filter(issue => !issue.pull_request)
-    .map(issue => ({
-      number: issue.number,
-      labels: issue.labels.map(l => (typeof l === 'string' ? l : (l.name ?? '')))
-    }))
+  const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`))
   const done: string[] = []
   for (const rule of policy.alerts) {
     const key = { feature: policy.feature, alert: rule.metric }

@@ -1,4 +1,3 @@
-import { decide } from '../engine/decide.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { PhasegateError } from '../errors.js'
 import { observeChecks } from '../github/checks.js'
@@ -6,11 +5,13 @@ import { isRequestError } from '../github/errors.js'
 import { collectApprovals } from '../github/reviews.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
-import { observe } from '../commands/workspace.js'
+import { evaluate } from '../rollout/evaluate.js'
+import { selectRollouts } from '../rollout/load.js'
+import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import type { ActionContext } from './context.js'
+import { judgeBranch } from './effects.js'
+import type { GitHubSide } from './landing.js'
 import { syncWithRemote } from './remote.js'
-import { approversOf, deployedState, landingCommit, selectRollouts, testsOf } from './rollouts.js'
-import { judgeBranch, type GitHubSide } from './tick-on-github.js'
 
 export interface CheckResult {
   state: 'success' | 'failure'
@@ -50,7 +51,8 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   const changed = (await git(root, 'diff', '--name-only', `refs/remotes/origin/${base}...${tip}`))
     .split('\n')
     .filter(Boolean)
-  const rollouts = await selectRollouts(root, ctx.policies)
+  const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies)
+  if (broken[0]) throw broken[0].error
   const touched = rollouts.filter(r => changed.includes(r.policy.statePath))
   const details: string[] = []
   const failures: string[] = []
@@ -67,19 +69,18 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
         headSha: tip,
         author: pull.user?.login ?? ''
       },
-      approversOf(phase)
+      listedApproversOf(phase)
     )
     const tests = testsOf(rollout, state)
     const checks =
       tests.length && landed ? await observeChecks(gh.client, gh.repo, landed.sha, tests) : []
-    const observations = await observe(rollout, state, {
+    const { decision } = await evaluate(rollout, state, {
       now: ctx.now,
       approvals,
       checks,
       env: ctx.metricsEnv
     })
-    const decision = decide(rollout.policy, state, observations, ctx.now)
-    const verdict = await judgeBranch(root, base, rollout, tip, decision)
+    const verdict = await judgeBranch({ ctx, base }, rollout, tip, decision)
     const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`
     details.push(line)
     if (!verdict.ok) failures.push(line)

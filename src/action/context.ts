@@ -26,6 +26,8 @@ export interface ActionContext {
    * `metrics-secrets` input's NAME=value lines (masked in the log).
    */
   metricsEnv: Record<string, string | undefined>
+  /** Record each landed transition as a GitHub deployment to `phasegate/<feature>` (input `deployments`). */
+  deployments?: boolean
 }
 
 export interface EventPayload {
@@ -133,6 +135,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     ...(feature ? { feature } : {}),
     reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
     mode,
-    metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) }
+    metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
+    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments')
   }
 }

@@ -1,19 +1,24 @@
-import { rollback, type RollbackOutcome } from '../commands/rollback.js'
-import { observe } from '../commands/workspace.js'
-import { decide } from '../engine/decide.js'
+import { recordLandedDeployment } from './deployments.js'
+import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { phaseNamed } from '../engine/ladder.js'
+import type { Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
 import { raiseAlertIssue } from '../github/issues.js'
 import { operatorStanding } from '../github/operators.js'
-import { closeStandingPullRequest, upsertStandingPullRequest } from '../github/pulls.js'
+import { closeStandingPullRequest, type StandingPullRequestContent } from '../github/pulls.js'
+import { evaluate } from '../rollout/evaluate.js'
+import { reloadRollout, selectRollouts, unknownFeatures, type Rollout } from '../rollout/load.js'
+import { listedApproversOf } from '../rollout/standing.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 import { commitSubject } from '../state/trailers.js'
 import { oncallMentions } from './alerts.js'
 import type { ActionContext } from './context.js'
-import { commitAndPush, pushHead, remoteDefaultBranch, syncWithRemote } from './remote.js'
-import { approversOf, reloadRollout, selectRollouts } from './rollouts.js'
+import type { FeatureResult } from './feature.js'
+import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
+import { outcomeOf, type FeatureOutcome } from './outcome.js'
+import { remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch, rollbackBranch } from './standing-pr.js'
-import type { FeatureOutcome, GitHubSide } from './tick-on-github.js'
 
 /**
  * A person's rollback from workflow_dispatch. Emergency: kill switch off and one phase back in a
@@ -36,13 +41,8 @@ export async function dispatchRollback(
     })
   const base = await remoteDefaultBranch(root)
   await syncWithRemote(root, base)
-  const rollouts = await selectRollouts(root, ctx.policies, ctx.feature)
-  if (rollouts.length !== 1)
-    throw new PhasegateError(
-      `a rollback acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
-      { hint: 'name one with the workflow_dispatch input "feature"' }
-    )
-  const rollout = rollouts[0]!
+  const run: ActionRun = { ctx, gh, base }
+  const rollout = await theRollout(ctx)
   const { policy } = rollout
   const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators)
   if (!standing.allowed)
@@ -52,88 +52,19 @@ export async function dispatchRollback(
         hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
       }
     )
+  const from = startedRollout(rollout)
   const emergency = ctx.mode === 'emergency'
-  const run = () =>
-    rollback({
-      cwd: root,
-      policies: [rollout.policyFile],
-      reason,
-      emergency,
-      operator: ctx.actor,
-      operatorVerified: true,
-      now: ctx.now
-    })
-  const actions: string[] = []
-  let done: RollbackOutcome | undefined
-  let rollbackSha: string | undefined
-  let prNumber: number | undefined
+  const transition = manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now })
 
-  if (ctx.dryRun) {
-    actions.push(
-      `dry run: would ${emergency ? 'turn the kill switch off and ' : ''}step ${policy.feature} back`
-    )
-  } else if (emergency) {
-    const seen = JSON.stringify(rollout.state)
-    const result = await commitAndPush(root, base, async n => {
-      if (n > 1 && JSON.stringify((await reloadRollout(root, rollout)).state) !== seen)
-        return {
-          status: 'stale',
-          reason: `${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`
-        }
-      done = await run()
-      return { status: 'committed', sha: done.sha }
-    })
-    if (result.status === 'stale') throw new PhasegateError(result.reason)
-    rollbackSha = result.sha
-    if (result.status === 'pushed') {
-      actions.push(
-        `pushed emergency rollback ${result.sha.slice(0, 10)} to ${base}: kill switch OFF`
-      )
-    } else {
-      prNumber = await openRollbackPullRequest(
-        ctx,
-        gh,
-        base,
-        done!,
-        `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`
-      )
-      actions.push(`${base} is protected: opened emergency rollback PR #${prNumber}`)
-    }
-    const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner)
-    const issue = await raiseAlertIssue(
-      gh.client,
-      gh.repo,
-      { feature: policy.feature, alert: 'emergency_rollback' },
-      {
-        severity: 'critical',
-        body: [
-          `🚨 **Emergency rollback of ${policy.feature}** by @${ctx.actor}: ${done!.transition.from} -> ${done!.transition.to}, kill switch OFF.`,
-          '',
-          `Reason: ${reason}`,
-          '',
-          mentions.length
-            ? `On call: ${mentions.join(' ')}`
-            : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
-          '',
-          prNumber ? `The rollback waits in PR #${prNumber}.` : `Commit: ${rollbackSha}`
-        ].join('\n')
+  const result: FeatureResult = ctx.dryRun
+    ? {
+        actions: [
+          `dry run: would ${emergency ? 'turn the kill switch off and ' : ''}step ${policy.feature} back`
+        ]
       }
-    )
-    actions.push(`alert issue #${issue.number} ${issue.action} for the on-call contacts`)
-  } else {
-    const branch = rollbackBranch(policy.feature)
-    await git(root, 'checkout', '-q', '-B', branch)
-    done = await run()
-    rollbackSha = done.sha
-    prNumber = await openRollbackPullRequest(
-      ctx,
-      gh,
-      base,
-      done,
-      `A graceful rollback requested by @${ctx.actor}: merging this pull request steps ${policy.feature} back.`
-    )
-    actions.push(`opened rollback PR #${prNumber} for review`)
-  }
+    : emergency
+      ? await emergencyRollback(run, from, transition)
+      : await gracefulRollback(run, from, transition)
   if (!ctx.dryRun) {
     const closed = await closeStandingPullRequest(
       gh.client,
@@ -141,55 +72,141 @@ export async function dispatchRollback(
       advanceBranch(policy.feature),
       `Closed: ${ctx.mode} rollback by @${ctx.actor} (${reason}).`
     )
-    if (closed !== undefined) actions.push(`closed advance PR #${closed}`)
+    if (closed !== undefined) result.actions.push(`closed advance PR #${closed}`)
   }
   await syncWithRemote(root, base)
-  const after = await reloadRollout(root, rollout)
-  const state = after.state ?? rollout.state!
+  const after = (await reloadRollout(rollout)).state ?? from.state
+  if (ctx.deployments && result.landed)
+    result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)))
   // The report shows the gates and alerts as they stood when the operator pulled the lever.
-  const observations = await observe(rollout, rollout.state!, {
+  const { decision, observations } = await evaluate(rollout, from.state, {
     now: ctx.now,
     approvals: [],
     checks: [],
     env: ctx.metricsEnv
   })
-  const held = decide(policy, rollout.state!, observations, ctx.now)
-  return {
+  return outcomeOf({
     policy,
-    state,
-    decidedFrom: rollout.state!,
-    decision: done
-      ? {
-          ...held,
-          action: 'rollback',
-          target: done.transition.to,
-          reason: done.transition.reason,
-          transition: done.transition
-        }
-      : held,
+    decidedFrom: from.state,
+    after,
+    decision,
     readings: observations.readings,
-    actions,
-    ...(prNumber !== undefined ? { prNumber } : {}),
-    ...(rollbackSha ? { rollbackSha } : {})
+    result,
+    ...(result.transition ? { manual: result.transition } : {})
+  })
+}
+
+/** The one rollout a dispatched rollback acts on. */
+async function theRollout(ctx: ActionContext): Promise<Rollout> {
+  const { rollouts, failures, unknown } = await selectRollouts(
+    ctx.workspace,
+    ctx.policies,
+    ctx.feature ? [ctx.feature] : []
+  )
+  if (unknown.length) throw unknownFeatures(unknown, rollouts)
+  if (rollouts.length !== 1 || failures.length > 0)
+    throw new PhasegateError(
+      `a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
+      { hint: 'name one with the workflow_dispatch input "feature"' }
+    )
+  return rollouts[0]!
+}
+
+function rollbackProposal(
+  run: ActionRun,
+  rollout: Rollout,
+  transition: Transition,
+  note: string
+): StandingPullRequestContent {
+  const { policy } = rollout
+  return {
+    head: rollbackBranch(policy.feature),
+    base: run.base,
+    title: commitSubject(policy.feature, transition),
+    body: `${note}\n\nReason: ${run.ctx.reason}\nOperator: @${run.ctx.actor}`,
+    reviewers: listedApproversOf(phaseNamed(policy, transition.from)).filter(
+      a => a !== run.ctx.actor
+    )
   }
 }
 
-async function openRollbackPullRequest(
-  ctx: ActionContext,
-  gh: GitHubSide,
-  base: string,
-  done: RollbackOutcome,
-  note: string
-): Promise<number> {
-  const { policy } = done.rollout
-  const branch = rollbackBranch(policy.feature)
-  await pushHead(ctx.workspace, branch, { force: true })
-  const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
-    head: branch,
-    base,
-    title: commitSubject(policy.feature, done.transition),
-    body: `${note}\n\nReason: ${ctx.reason}\nOperator: @${ctx.actor}`,
-    reviewers: approversOf(phaseNamed(policy, done.transition.from)).filter(a => a !== ctx.actor)
-  })
-  return pull.number
+/** Kill switch off and one phase back, pushed at once (a PR when protected), then on-call is called. */
+async function emergencyRollback(
+  run: ActionRun,
+  rollout: Rollout,
+  transition: Transition
+): Promise<FeatureResult> {
+  const { ctx, gh, base } = run
+  const { policy } = rollout
+  const landed = await land(run, rollout, transition, () =>
+    rollbackProposal(
+      run,
+      rollout,
+      transition,
+      `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`
+    )
+  )
+  if (landed.kind === 'stale')
+    throw new PhasegateError(
+      `${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`
+    )
+  const actions =
+    landed.kind === 'pushed'
+      ? [`pushed emergency rollback ${landed.sha.slice(0, 10)} to ${base}: kill switch OFF`]
+      : [`${base} is protected: opened emergency rollback PR #${landed.pr.number}`]
+  const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner)
+  const issue = await raiseAlertIssue(
+    gh.client,
+    gh.repo,
+    { feature: policy.feature, alert: 'emergency_rollback' },
+    {
+      severity: 'critical',
+      body: [
+        `🚨 **Emergency rollback of ${policy.feature}** by @${ctx.actor}: ${transition.from} -> ${transition.to}, kill switch OFF.`,
+        '',
+        `Reason: ${ctx.reason.trim()}`,
+        '',
+        mentions.length
+          ? `On call: ${mentions.join(' ')}`
+          : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
+        '',
+        landed.kind === 'proposed'
+          ? `The rollback waits in PR #${landed.pr.number}.`
+          : `Commit: ${landed.sha}`
+      ].join('\n')
+    }
+  )
+  actions.push(`alert issue #${issue.number} ${issue.action} for the on-call contacts`)
+  return {
+    actions,
+    transition: landed.transition,
+    rollbackSha: landed.sha,
+    ...(landed.kind === 'pushed' ? { landed: landed.sha } : { prNumber: landed.pr.number })
+  }
+}
+
+/** One phase back through a pull request for review. */
+async function gracefulRollback(
+  run: ActionRun,
+  rollout: Rollout & { state: NonNullable<Rollout['state']> },
+  transition: Transition
+): Promise<FeatureResult> {
+  const { ctx } = run
+  await git(ctx.workspace, 'checkout', '-q', '-B', rollbackBranch(rollout.policy.feature))
+  const made = await commitTransitionFrom(rollout, rollout.state, transition, ctx.now)
+  const { pr } = await propose(
+    run,
+    rollbackProposal(
+      run,
+      rollout,
+      transition,
+      `A graceful rollback requested by @${ctx.actor}: merging this pull request steps ${rollout.policy.feature} back.`
+    )
+  )
+  return {
+    actions: [`opened rollback PR #${pr.number} for review`],
+    transition: made.transition,
+    rollbackSha: made.sha,
+    prNumber: pr.number
+  }
 }

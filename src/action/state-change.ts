@@ -1,4 +1,5 @@
 import { nextPhase, phaseNamed, previousPhase } from '../engine/ladder.js'
+import { nextState } from '../engine/next-state.js'
 import { meets } from '../engine/readings.js'
 import type { Decision, Evidence, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
@@ -64,13 +65,7 @@ export function judgeStateChange(change: ProposedChange): Verdict {
   } else {
     return refuse(`a ${t.kind} transition is not made through a pull request`)
   }
-  const expected: State = {
-    ...baseState,
-    phase: t.to,
-    enteredAt: t.at,
-    enabled: t.kind === 'emergency' ? false : baseState.enabled,
-    lastTransition: t
-  }
+  const expected = nextState(baseState, t)
   if (renderState(expected, change.baseText) !== change.headText)
     return refuse(
       `${statePath} changes more than the ${t.kind} transition writes (${differingKeys(expected, head).join(', ') || 'formatting'})`

@@ -58,6 +58,21 @@ const OPTIONS = {
     type: 'boolean',
     help: 'analyze without sequential testing (only for a single look)'
   },
+  format: {
+    type: 'string',
+    value: 'FORMAT',
+    help: 'export format: datafile (default) or flagd'
+  },
+  out: {
+    type: 'string',
+    value: 'FILE',
+    help: 'write the export to FILE instead of standard output'
+  },
+  shards: {
+    type: 'string',
+    value: 'N',
+    help: 'list --json: deal the features into N matrix jobs (max 256)'
+  },
   dir: { type: 'string', short: 'C', value: 'DIR', help: 'run as if started in DIR' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', help: "phasegate's version" }
@@ -115,6 +130,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'estimates, intervals, p-values, sample ratio check and verdict',
     options: ['policy', 'experiment', 'results', 'metrics', 'json', 'fixed-horizon', 'now'],
     required: ['experiment']
+  },
+  list: {
+    summary: 'every feature and where it stands; --json prints a job matrix',
+    options: ['policy', 'json', 'shards']
+  },
+  export: {
+    summary: "every feature's datafile as one document, or flagd flag definitions",
+    options: ['policy', 'format', 'out']
   }
 }
 

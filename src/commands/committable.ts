@@ -2,7 +2,7 @@ import { relative } from 'node:path'
 import type { State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { changedPaths } from '../git/git.js'
-import { relativeTo, type Rollout } from './workspace.js'
+import { relativeTo, type Rollout } from '../rollout/load.js'
 
 // A transition is evidence, and git must hold everything it was decided from: the policy as
 // committed at HEAD (as the state file already must be), and a time that does not put the

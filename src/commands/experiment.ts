@@ -1,6 +1,6 @@
 import type { Experiment } from '../engine/types.js'
 import { PhasegateError, UsageError } from '../errors.js'
-import { loadRollouts, type Rollout } from './workspace.js'
+import { loadRollouts, type Rollout } from '../rollout/load.js'
 
 /** The rollout whose policy defines the named experiment; exactly one must. */
 export async function findExperiment(

@@ -2,7 +2,7 @@ import { PhasegateError } from '../errors.js'
 import { commitTransition } from '../git/transitions.js'
 import { initialState } from '../state/file.js'
 import { assertCommittable } from './committable.js'
-import { loadRollouts, type Rollout } from './workspace.js'
+import { loadRollouts, type Rollout } from '../rollout/load.js'
 
 /** Writes and commits the state file of every policy that has none: the rollout starts at its first phase. */
 export async function init(options: {

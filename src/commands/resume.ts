@@ -1,6 +1,6 @@
-import type { State, Transition } from '../engine/types.js'
+import type { Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { commitTransition } from '../git/transitions.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
 import { resolveOperator, singleRollout, type RollbackOutcome } from './rollback.js'
 
@@ -35,18 +35,6 @@ export async function resume(options: {
     operator,
     evidence: [{ gate: 'resume', metric: 'operator', value: operator, result: 'pass' }]
   }
-  const next: State = {
-    ...state,
-    enabled: true,
-    enteredAt: options.now.toISOString(),
-    lastTransition: transition
-  }
-  const sha = await commitTransition({
-    root: rollout.root,
-    policy,
-    next,
-    transition,
-    now: options.now
-  })
-  return { rollout, transition, sha }
+  const made = await commitTransitionFrom(rollout, state, transition, options.now)
+  return { rollout, ...made }
 }

@@ -1,11 +1,10 @@
-import { previousPhase } from '../engine/ladder.js'
-import type { Decision, State, Transition } from '../engine/types.js'
+import type { State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
-import { commitTransition } from '../git/transitions.js'
+import { loadRollouts, type Rollout } from '../rollout/load.js'
+import { manualRollback, startedRollout } from '../rollout/manual.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
-import { applyDecision } from './tick.js'
-import { loadRollouts, type Rollout } from './workspace.js'
 
 export interface RollbackOptions {
   cwd: string
@@ -42,16 +41,7 @@ export async function singleRollout(
       }
     )
   }
-  const rollout = rollouts[0]!
-  if (!rollout.state) {
-    throw new PhasegateError(
-      `the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`,
-      {
-        hint: 'run `phasegate init` first'
-      }
-    )
-  }
-  return rollout as Rollout & { state: State }
+  return startedRollout(rollouts[0]!)
 }
 
 /**
@@ -92,63 +82,9 @@ export async function rollback(options: RollbackOptions): Promise<RollbackOutcom
       hint: 'pass --reason "what went wrong"'
     })
   const rollout = await singleRollout(options.cwd, options.policies, 'rollback')
-  const { policy, state } = rollout
-  await assertCommittable(rollout, state, options)
+  await assertCommittable(rollout, rollout.state, options)
   const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)
-  const previous = previousPhase(policy, state.phase)
-  if (!options.emergency && !previous) {
-    throw new PhasegateError(
-      `${state.phase} is the first phase: there is nothing to roll back to`,
-      {
-        hint: 'use --emergency to turn the feature off with the kill switch'
-      }
-    )
-  }
-  if (options.emergency && !previous && !state.enabled) {
-    throw new PhasegateError(
-      `the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`
-    )
-  }
-  const kind = options.emergency ? 'emergency' : 'rollback'
-  const transition: Transition = {
-    kind,
-    from: state.phase,
-    to: previous?.name ?? state.phase,
-    at: options.now.toISOString(),
-    reason: `${options.emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
-    approvers: [],
-    operator,
-    evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
-  }
-  if (!previous) {
-    const next: State = { ...state, enabled: false, lastTransition: transition }
-    const sha = await commitTransition({
-      root: rollout.root,
-      policy,
-      next,
-      transition,
-      now: options.now
-    })
-    return { rollout, transition, sha }
-  }
-  const decision: Decision = {
-    action: 'rollback',
-    feature: policy.feature,
-    phase: state.phase,
-    target: previous.name,
-    reason: transition.reason,
-    gates: [],
-    alerts: [],
-    trends: [],
-    triggers: [],
-    awaitingApproval: false,
-    transition
-  }
-  const sha = await applyDecision(
-    rollout,
-    { ...state, enabled: state.enabled && !options.emergency },
-    decision,
-    options.now
-  )
-  return { rollout, transition, sha }
+  const transition = manualRollback(rollout, { ...options, reason, operator })
+  const made = await commitTransitionFrom(rollout, rollout.state, transition, options.now)
+  return { rollout, ...made }
 }

@@ -1,8 +1,10 @@
+import { exposureOf, type Exposure } from '../engine/exposure.js'
 import { phaseNamed } from '../engine/ladder.js'
-import type { Decision, Policy, State } from '../engine/types.js'
+import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
+import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory } from '../git/transitions.js'
-import { analyzeEnabledExperiments } from './analyze.js'
+import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
 export interface StatusReport {
@@ -12,6 +14,12 @@ export interface StatusReport {
   phase: string
   enteredAt: string
   enabled: boolean
+  /** What the feature exposes now (exposureOf); userPercentage and featureFlags repeat it. */
+  exposure: Exposure
+  /** Where the phase's settings came from: the policy, the seed's defaults or phasegate's. */
+  settingOrigins: Phase['origins']
+  /** Every threshold in force in this phase, with the policy path it is written at. */
+  thresholds: ThresholdInForce[]
   userPercentage: number
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
@@ -29,6 +37,7 @@ export async function status(
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
     outcomes.map(async ({ rollout, started, state, decision }) => {
+      const exposure = exposureOf(rollout.policy, rollout.state && state)
       const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
@@ -46,10 +55,13 @@ export async function status(
           started,
           phase: state.phase,
           enteredAt: state.enteredAt,
-          // Before init nothing is exposed: the feature is off, not at the first phase's share.
+          // Before init nothing is exposed: exposureOf says off for a rollout with no state.
           enabled: started && state.enabled,
-          userPercentage: started && state.enabled ? phase.userPercentage : 0,
-          featureFlags: started && state.enabled ? phase.featureFlags : [],
+          exposure,
+          settingOrigins: phase.origins,
+          thresholds: thresholdsInForce(rollout.policy, phase),
+          userPercentage: exposure.userPercentage,
+          featureFlags: exposure.featureFlags,
           lastTransition,
           decision: started ? decision : null,
           experiments

@@ -1,8 +1,14 @@
-import { decide } from '../engine/decide.js'
 import type { Approval, CheckObservation, Decision, State } from '../engine/types.js'
-import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
+import { PhasegateError } from '../errors.js'
+import { evaluate } from '../rollout/evaluate.js'
+import {
+  currentState,
+  loadRolloutsSettled,
+  type Rollout,
+  type RolloutFailure
+} from '../rollout/load.js'
+import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
-import { currentState, loadRollouts, observe, type Rollout } from './workspace.js'
 
 export interface TickOptions {
   cwd: string
@@ -27,62 +33,86 @@ export interface TickOutcome {
   sha?: string
 }
 
-/** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
-export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
-  const rollouts = await loadRollouts(options.cwd, options.policies)
+/**
+ * A tick in which some policies could not be evaluated. The rollbacks of the others were
+ * committed all the same (rolling back may not wait); no advance was. Formats as the first
+ * failure, so a single broken file reads exactly as it would alone.
+ */
+export class PartialTickError extends PhasegateError {
+  constructor(
+    readonly outcomes: TickOutcome[],
+    readonly failures: RolloutFailure[]
+  ) {
+    const first = failures[0]!.error
+    super(first.message, {
+      ...(first.location ? { location: first.location } : {}),
+      ...(first.hint ? { hint: first.hint } : {})
+    })
+  }
+}
+
+/** Every policy observed and decided (acting on none), and the policies that could not be. */
+async function evaluateSettled(
+  options: Omit<TickOptions, 'dryRun'>
+): Promise<{ outcomes: TickOutcome[]; failures: RolloutFailure[] }> {
+  const { rollouts, failures } = await loadRolloutsSettled(options.cwd, options.policies)
   const approvals: Approval[] = options.approvedBy.map(user => ({ user }))
   // Every policy's reads go out at once; the providers bound the load per metrics server.
-  return Promise.all(
+  const settled = await Promise.all(
     rollouts.map(async rollout => {
       const state = currentState(rollout, options.now)
-      const observations = await observe(rollout, state, {
-        now: options.now,
-        approvals,
-        checks: options.checks,
-        metricsFile: options.metricsFile
-      })
-      return {
-        rollout,
-        started: rollout.state !== null,
-        state,
-        decision: decide(rollout.policy, state, observations, options.now)
+      try {
+        const { decision } = await evaluate(rollout, state, {
+          now: options.now,
+          approvals,
+          checks: options.checks,
+          ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
+        })
+        return { rollout, started: rollout.state !== null, state, decision }
+      } catch (error) {
+        if (!(error instanceof PhasegateError)) throw error
+        failures.push({ policyFile: rollout.policyFile, error })
+        return undefined
       }
     })
   )
+  return { outcomes: settled.filter(o => o !== undefined), failures }
+}
+
+/** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
+export async function evaluateAll(options: Omit<TickOptions, 'dryRun'>): Promise<TickOutcome[]> {
+  const { outcomes, failures } = await evaluateSettled(options)
+  if (failures[0]) throw failures[0].error
+  return outcomes
 }
 
 /**
  * Observe, decide and act for every policy: the scheduled job's whole work. Every policy is
- * observed and decided before anything is committed, so bad input anywhere commits nothing.
+ * observed and decided before anything is committed. When some policy cannot be evaluated (bad
+ * input), no advance is committed, but the others' rollbacks are, and PartialTickError says both.
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
-  const outcomes = await evaluateAll(options)
-  if (options.dryRun) return outcomes
+  const { outcomes, failures } = await evaluateSettled(options)
+  if (options.dryRun) {
+    if (failures[0]) throw failures[0].error
+    return outcomes
+  }
   // A rollout that was never started is reported, not moved; every commit is checked before the
   // first one is made, so a refusal anywhere commits nothing.
-  const moving = outcomes.filter(o => o.started && o.decision.transition)
-  for (const o of moving) await assertCommittable(o.rollout, o.state, options)
-  for (const o of moving) o.sha = await applyDecision(o.rollout, o.state, o.decision, options.now)
+  const candidates = failures.length
+    ? outcomes.filter(o => o.decision.action === 'rollback')
+    : outcomes
+  const acting = candidates.filter(o => o.started && o.decision.transition)
+  for (const o of acting) await assertCommittable(o.rollout, o.state, options)
+  for (const outcome of acting) {
+    const { sha } = await commitTransitionFrom(
+      outcome.rollout,
+      outcome.state,
+      outcome.decision.transition!,
+      options.now
+    )
+    outcome.sha = sha
+  }
+  if (failures.length) throw new PartialTickError(acting, failures)
   return outcomes
-}
-
-/** Commits an advance, or reverts the advance being undone for a rollback. */
-export async function applyDecision(
-  rollout: Rollout,
-  state: State,
-  decision: Decision,
-  now: Date
-): Promise<string> {
-  const transition = { ...decision.transition! }
-  if (transition.kind === 'rollback' || transition.kind === 'emergency') {
-    const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase)
-    if (undo) transition.reverts = undo.sha
-  }
-  const next: State = {
-    ...state,
-    phase: transition.to,
-    enteredAt: now.toISOString(),
-    lastTransition: transition
-  }
-  return commitTransition({ root: rollout.root, policy: rollout.policy, next, transition, now })
 }

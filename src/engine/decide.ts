@@ -1,11 +1,19 @@
 import { evaluateAlerts } from './alerts.js'
 import { evaluateGate, validApprovers } from './gates.js'
 import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
-import { screenReadings } from './plausible.js'
+import { rangeOfMetric, screenReadings } from './plausible.js'
 import { findReading } from './readings.js'
 import { evaluateTrend } from './trends.js'
 import { evaluateTriggers } from './triggers.js'
-import type { Decision, Evidence, Observations, Policy, State, Transition } from './types.js'
+import type {
+  Decision,
+  Evidence,
+  HoldCause,
+  Observations,
+  Policy,
+  State,
+  Transition
+} from './types.js'
 
 /**
  * The whole decision: pure, so the same inputs always give the same answer.
@@ -19,30 +27,36 @@ export function decide(
   now: Date
 ): Decision {
   const phase = phaseNamed(policy, state.phase)
+  const next = nextPhase(policy, phase.name)
   // Impossible readings become "no data" here, once, for every gate, trigger, alert and trend.
-  const observed = { ...observations, readings: screenReadings(observations.readings) }
+  const observed = {
+    ...observations,
+    readings: screenReadings(observations.readings, m => rangeOfMetric(policy, m))
+  }
   const alerts = evaluateAlerts(policy.alerts, observed.readings, now)
   const triggers = evaluateTriggers(policy, phase, observed, alerts, now)
-  const gates = phase.gates.map(gate => evaluateGate(gate, state, observed, now))
+  // Gates guard the step to the next phase; the final phase has none to take.
+  const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observed, now)) : []
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []
   })
   const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers }
-  const next = nextPhase(policy, phase.name)
   const awaitingApproval =
     next !== undefined &&
     gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
     gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass')
-  const hold = (reason: string): Decision => ({
+  const hold = (holdCause: HoldCause, reason: string): Decision => ({
     ...base,
     action: 'hold',
+    holdCause,
     reason,
     awaitingApproval: state.enabled && awaitingApproval
   })
 
   if (!state.enabled) {
     return hold(
+      'kill_switch',
       `the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``
     )
   }
@@ -53,6 +67,7 @@ export function decide(
     const why = fired.map(t => t.reason).join('; ')
     if (!previous) {
       return hold(
+        'first_phase_trigger',
         `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
           'use `phasegate rollback --emergency` to turn the feature off'
       )
@@ -70,17 +85,21 @@ export function decide(
   }
 
   if (!next) {
-    return hold(`${phase.name} is the final phase: the rollout is complete and cannot advance`)
+    return hold(
+      'final_phase',
+      `${phase.name} is the final phase: the rollout is complete and cannot advance`
+    )
   }
 
   const notPassing = gates.filter(g => g.outcome !== 'pass')
   if (notPassing.length > 0) {
     return hold(
+      'gates',
       `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`
     )
   }
 
-  const approvers = approversOf(policy, phase.name, observations)
+  const approvers = approvedBy(policy, phase.name, observations)
   const reason =
     gates.length === 0
       ? `${phase.name} has no gates`
@@ -105,7 +124,8 @@ export function decide(
   }
 }
 
-function approversOf(policy: Policy, phaseName: string, observations: Observations): string[] {
+/** Who approved the advance: the valid approvals of the phase's manual approval gates. */
+function approvedBy(policy: Policy, phaseName: string, observations: Observations): string[] {
   const users = new Set<string>()
   for (const gate of phaseNamed(policy, phaseName).gates) {
     if (gate.type === 'manual_approval')

@@ -1,11 +1,8 @@
-import type { MetricReading } from './types.js'
+import type { MetricKind, MetricReading, Policy } from './types.js'
 
 // Readings that cannot be true are "no data" for that metric alone, with the reason: a rate of
 // -0.5 must not pass "< 0.01" and a NaN must not stop the rest of the tick. What is impossible
 // depends on what the metric measures; until a policy declares it, the metric's name says it.
-
-/** What a metric measures, as a policy declares it (kind: rate, mean or count). */
-export type MetricKind = 'rate' | 'count' | 'mean'
 
 /** The values a reading of a metric can take; `of` names the metric's kind for messages. */
 export interface PossibleRange {
@@ -77,6 +74,18 @@ export function screenReading(
   const rest = { ...screened }
   delete rest.samples
   return { ...rest, value: null, reason: `impossible reading: ${why}` }
+}
+
+/**
+ * The range a policy's metric may take: from its declared kind (metrics.definitions) when the
+ * policy declares one, otherwise from its name.
+ */
+export function rangeOfMetric(
+  policy: Pick<Policy, 'metricDefinitions'>,
+  metric: string
+): PossibleRange | undefined {
+  const declared = policy.metricDefinitions[metric]?.kind
+  return declared ? rangeOfKind(declared) : knownRange(metric)
 }
 
 /** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */

@@ -12,6 +12,25 @@ export interface Threshold {
 
 export type MonitoringLevel = 'debug' | 'info' | 'warn' | 'error'
 
+/** Which way a metric is worse. */
+export type MetricDirection = 'higher_is_worse' | 'lower_is_worse'
+
+/** rate: a share between 0 and 1; mean: an average of measurements; count: a number of events. */
+export type MetricKind = 'rate' | 'mean' | 'count'
+
+/** What the policy's metrics.definitions says of one metric; each field optional. */
+export interface MetricDefinition {
+  direction?: MetricDirection
+  kind?: MetricKind
+  unit?: string
+}
+
+/**
+ * Where a per-phase setting came from: written in the policy, the seed's PhaseConfig for a phase
+ * of the seed's own ladder, or phasegate's default for any phase.
+ */
+export type SettingOrigin = 'policy' | 'seed default' | 'default'
+
 export interface MetricsThresholdGate {
   type: 'metrics_threshold'
   name: string
@@ -21,6 +40,8 @@ export interface MetricsThresholdGate {
   group?: string
   /** Readings with fewer samples than this are pending, not passing. */
   minSamples?: number
+  /** Where the policy writes these thresholds, e.g. deployment.phases.canary.success_criteria. */
+  from?: string
 }
 
 export interface ManualApprovalGate {
@@ -55,8 +76,13 @@ export interface Phase {
   userPercentage: number
   featureFlags: string[]
   monitoringLevel: MonitoringLevel
-  /** metric -> value above which this phase rolls back (seed's PhaseConfig.rollback_threshold) */
+  /**
+   * metric -> value above which this phase rolls back (the seed's PhaseConfig.rollback_threshold),
+   * only as the policy writes it for this phase: a threshold nobody wrote never rolls back.
+   */
   rollbackThreshold: Record<string, number>
+  /** Where userPercentage, featureFlags and monitoringLevel came from. */
+  origins: Record<'userPercentage' | 'featureFlags' | 'monitoringLevel', SettingOrigin>
   /** The seed's success_criteria, as written; also turned into a metrics_threshold gate. */
   successCriteria: Record<string, Threshold>
   /** Minimum time in phase in ms (seed's `duration`), null when unbounded. */
@@ -68,6 +94,8 @@ export interface Phase {
 
 export interface AlertRule {
   metric: string
+  /** The metric's direction (declared or known): critical lies past warning in this direction. */
+  direction: MetricDirection
   warning: number
   critical: number
   /** Breach must hold this long (range data) before it counts; 0 = latest value. */
@@ -88,6 +116,7 @@ export interface MetricTrigger {
   kind: 'metric'
   metric: string
   threshold: Threshold
+  /** The breach must have held this long, judged on range data covering the window. */
   forMs: number
   source: string
 }
@@ -149,8 +178,15 @@ export interface Policy {
     sourceFailureLimit: number
   }
   metrics: MetricsConfig
+  /** metric name -> what the policy declares of it (metrics.definitions); read via metricSpec(). */
+  metricDefinitions: Record<string, MetricDefinition>
   /** Where the state file lives, relative to the repository root. */
   statePath: string
+  /**
+   * What validation wants a person to know without refusing the policy, each as
+   * "file:line:col: message (hint: ...)"; absent when there is nothing to say.
+   */
+  notices?: string[]
 }
 
 export type ExperimentStatus = 'pending' | 'running' | 'stopped' | 'concluded'
@@ -280,6 +316,15 @@ export interface TriggerResult {
 
 export type DecisionAction = 'advance' | 'rollback' | 'hold'
 
+/**
+ * Why a decision holds, as a value the flows branch on (the reason is for people):
+ * - kill_switch: the kill switch is off; nothing moves until a resume;
+ * - first_phase_trigger: a trigger fired in the first phase, where there is nothing to roll back to;
+ * - final_phase: the rollout is complete;
+ * - gates: a gate of the phase does not pass (see awaitingApproval for approval being the only one).
+ */
+export type HoldCause = 'kill_switch' | 'first_phase_trigger' | 'final_phase' | 'gates'
+
 export interface Decision {
   action: DecisionAction
   feature: string
@@ -292,6 +337,8 @@ export interface Decision {
   /** Trend alerts: warnings for people; they never roll back by themselves. */
   trends: TrendAlert[]
   triggers: TriggerResult[]
+  /** Set when action is hold: why, as a value to branch on. */
+  holdCause?: HoldCause
   /** Every gate but manual approval passes: the advance only waits for people. */
   awaitingApproval: boolean
   /** Set when action is advance or rollback: what the commit records. */

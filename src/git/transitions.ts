@@ -1,7 +1,8 @@
-import { readFileSync, existsSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { datafilePathOf, featureDatafile, renderDatafile } from '../export/datafile.js'
 import { writeState } from '../state/file.js'
 import {
   commitMessage,
@@ -125,10 +126,16 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
       location: { file: statePath }
     })
   }
-  await git(root, 'add', '--', statePath)
+  // The datafile travels in the same commit as the state it reflects, made on today's HEAD.
+  const datafilePath = datafilePathOf(policy)
+  writeFileSync(
+    join(root, datafilePath),
+    renderDatafile(featureDatafile(policy, next, (await headSha(root)) ?? null))
+  )
+  await git(root, 'add', '--', statePath, datafilePath)
   // A revert commits what it staged; any other transition commits the state file alone, leaving
   // unrelated work in the tree untouched.
-  const only = record.reverts ? [] : ['--', statePath]
+  const only = record.reverts ? [] : ['--', statePath, datafilePath]
   await runGit(root, ['commit', '-q', '-F', '-', ...only], {
     input: commitMessage(record, options.body ?? []),
     env

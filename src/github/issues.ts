@@ -32,9 +32,32 @@ export function alertIssueTitle(key: AlertIssueKey): string {
   return `phasegate: ${key.alert} alert on ${key.feature}`
 }
 
-interface OpenAlertIssue {
+export interface OpenAlertIssue {
   number: number
   labels: string[]
+}
+
+/**
+ * Every open alert issue of the repository (label `phasegate`), in one paginated listing per
+ * run: each feature finds its own by the `phasegate:<feature>` label.
+ */
+export async function listOpenAlertIssues(
+  client: GitHubClient,
+  repo: RepoRef
+): Promise<OpenAlertIssue[]> {
+  const items = await client.paginate(client.rest.issues.listForRepo, {
+    ...repo,
+    state: 'open',
+    labels: MARKER_LABEL,
+    per_page: 100
+  })
+  // The issues API lists pull requests too.
+  return items
+    .filter(item => !item.pull_request)
+    .map(item => ({
+      number: item.number,
+      labels: item.labels.map(label => (typeof label === 'string' ? label : (label.name ?? '')))
+    }))
 }
 
 /** The open issue for this feature and alert type, if any. */

@@ -69,6 +69,29 @@ export async function findOpenPullRequest(
   return found ? { ...toRef(found), body: found.body ?? '' } : undefined
 }
 
+/**
+ * Every open pull request of the repository whose head is a branch of the repository itself
+ * (not a fork), by head branch: one paginated listing per run, matched to features by their
+ * standing branch, instead of one lookup per feature.
+ */
+export async function listOpenPullRequests(
+  client: GitHubClient,
+  repo: RepoRef
+): Promise<Map<string, OpenPullRequest>> {
+  const pulls = await client.paginate(client.rest.pulls.list, {
+    ...repo,
+    state: 'open',
+    per_page: 100
+  })
+  const own = `${repo.owner}/${repo.repo}`.toLowerCase()
+  const byHead = new Map<string, OpenPullRequest>()
+  for (const pull of pulls) {
+    if (pull.head.repo?.full_name?.toLowerCase() !== own) continue
+    byHead.set(pull.head.ref, { ...toRef(pull), body: pull.body ?? '' })
+  }
+  return byHead
+}
+
 function alreadyExists(error: unknown): boolean {
   return (
     isRequestError(error) &&

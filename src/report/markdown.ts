@@ -1,3 +1,4 @@
+import { describeExposure, exposureOf } from '../engine/exposure.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
@@ -10,7 +11,8 @@ import type {
   GateType,
   MetricReading,
   Policy,
-  State
+  State,
+  Transition
 } from '../engine/types.js'
 
 // Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
@@ -136,10 +138,27 @@ function headline(decision: Decision): string {
   }
 }
 
+function manualHeadline(t: Transition): string {
+  return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${t.from} → ${t.to}: ${t.reason}`
+}
+
+/** Where the run left the rollout, beside the state the decision was made from. */
+function leftAt(policy: Policy, before: State, after: State): string {
+  const phase = phaseNamed(policy, after.phase)
+  const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
+  const moved = after.phase !== before.phase || after.enabled !== before.enabled
+  return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${describeExposure(exposureOf(policy, after))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`
+}
+
 export interface ReportInput {
   policy: Policy
+  /** The state the decision was made from: the heading and the gate table are its phase's. */
   state: State
+  /** The state after the run, when the report is of a run that may have moved the rollout. */
+  after?: State
   decision: Decision
+  /** A transition a person made (a dispatched rollback), shown above the decision. */
+  manual?: Transition
   readings?: MetricReading[]
   /** Lines about what the run did (commit, pull request, issue), shown under the decision. */
   actions?: string[]
@@ -155,10 +174,12 @@ export function renderReport(input: ReportInput): string {
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const parts = [
     `### ${policy.feature}: ${phase.name} (${position})`,
-    `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+    `${describeExposure(exposureOf(policy, state))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
     '',
+    ...(input.manual ? [manualHeadline(input.manual), ''] : []),
     headline({ ...decision, target: decision.target ?? next?.name }),
     ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
+    ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
     '',
     next ? `#### Gates to advance to ${next.name}` : '#### Gates (final phase)',
     gateTable(decision),

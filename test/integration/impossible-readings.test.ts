@@ -84,6 +84,7 @@ describe('the http provider', () => {
         error_rate: -0.5,
         performance_degradation: 'NaN',
         user_satisfaction: 0.99,
+        response_time: 800,
         system_failure: 0
       }
       sendJson(response, 200, { value: values[metric ?? ''] ?? null })
@@ -105,6 +106,9 @@ describe('the http provider', () => {
         '    error_rate: error_rate',
         '    performance_degradation: performance_degradation',
         '    user_satisfaction: user_satisfaction',
+        '    response_time: response_time',
+        '    accuracy: accuracy',
+        '    cost_per_request: cost_per_request',
         '    system_failure: system_failure',
         'deployment:'
       ].join('\n')

@@ -112,7 +112,7 @@ describe('concurrent runs and a human push', () => {
         run(Math.floor(next() * 150)),
         human(Math.floor(next() * 400))
       ])
-      const actions = [...a![0]!.actions, ...b![0]!.actions].join('\n')
+      const actions = [...a!.outcomes[0]!.actions, ...b!.outcomes[0]!.actions].join('\n')
       if (actions.includes('another run moved')) seen.stale++
       if (actions.includes('on attempt')) seen.retried++
       const inspect = await checkout(gh)

@@ -6,6 +6,8 @@ import {
   renderCheckRun,
   renderComment,
   renderCombinedStatus,
+  renderDeployment,
+  renderDeploymentStatus,
   renderGitRef,
   renderIssue,
   renderLabel,
@@ -660,6 +662,68 @@ export function createHandlers(world: World): Record<string, Handler> {
       }
       state.statuses.push(status)
       return { status: 201, body: renderStatus(site, status) }
+    },
+
+    'repos/create-deployment': context => {
+      const ref = stringField(context.body, 'ref') ?? ''
+      const sha = shaOf(ref)
+      if (!git.objectExists(sha)) throw validationFailed([], `No ref found for: ${ref}`)
+      const environment = stringField(context.body, 'environment') ?? 'production'
+      const deployment = {
+        id: state.nextId('deployment') + 4000,
+        sha,
+        ref,
+        task: stringField(context.body, 'task') ?? 'deploy',
+        environment,
+        description: stringField(context.body, 'description') ?? null,
+        payload: (context.body as Record<string, unknown>).payload ?? {},
+        productionEnvironment:
+          ((context.body as Record<string, unknown>).production_environment as
+            boolean | undefined) ?? environment === 'production',
+        transientEnvironment:
+          ((context.body as Record<string, unknown>).transient_environment as
+            boolean | undefined) ?? false,
+        creator: context.user.login,
+        createdAt: now(),
+        statuses: []
+      }
+      state.deployments.push(deployment)
+      return { status: 201, body: renderDeployment(site, deployment) }
+    },
+
+    'repos/list-deployments': context => {
+      const environment = context.query.environment
+      const found = state.deployments
+        .filter(d => !environment || d.environment === environment)
+        .sort((a, b) => b.id - a.id)
+      return { status: 200, body: found.map(d => renderDeployment(site, d)) }
+    },
+
+    'repos/create-deployment-status': context => {
+      const deployment = state.deployments.find(d => d.id === Number(context.params.deployment_id))
+      if (!deployment) throw notFound()
+      const status = {
+        id: state.nextId('deployment-status') + 7000,
+        state: stringField(context.body, 'state') ?? 'pending',
+        description: stringField(context.body, 'description') ?? '',
+        environmentUrl: stringField(context.body, 'environment_url') ?? '',
+        logUrl: stringField(context.body, 'log_url') ?? '',
+        creator: context.user.login,
+        createdAt: now()
+      }
+      deployment.statuses.push(status)
+      return { status: 201, body: renderDeploymentStatus(site, deployment, status) }
+    },
+
+    'repos/list-deployment-statuses': context => {
+      const deployment = state.deployments.find(d => d.id === Number(context.params.deployment_id))
+      if (!deployment) throw notFound()
+      return {
+        status: 200,
+        body: [...deployment.statuses]
+          .reverse()
+          .map(s => renderDeploymentStatus(site, deployment, s))
+      }
     },
 
     'repos/get-combined-status-for-ref': context => {

@@ -9,6 +9,7 @@ import type {
   LabelRecord,
   ReviewRecord,
   StatusRecord,
+  DeploymentRecord,
   WorkflowRunRecord
 } from './state.js'
 
@@ -424,6 +425,53 @@ function renderSimpleStatus(site: Site, status: StatusRecord): Record<string, un
 
 export function renderStatus(site: Site, status: StatusRecord): Record<string, unknown> {
   return { ...renderSimpleStatus(site, status), creator: userByLogin(site, status.creator) }
+}
+
+export function renderDeployment(site: Site, d: DeploymentRecord): Record<string, unknown> {
+  const url = `${site.api}/repos/${site.owner}/${site.repo}/deployments/${d.id}`
+  return {
+    url,
+    id: d.id,
+    node_id: `DE_${d.id}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: d.payload,
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: userByLogin(site, d.creator),
+    created_at: d.createdAt,
+    updated_at: d.statuses.at(-1)?.createdAt ?? d.createdAt,
+    statuses_url: `${url}/statuses`,
+    repository_url: `${site.api}/repos/${site.owner}/${site.repo}`,
+    transient_environment: d.transientEnvironment,
+    production_environment: d.productionEnvironment
+  }
+}
+
+export function renderDeploymentStatus(
+  site: Site,
+  d: DeploymentRecord,
+  s: DeploymentRecord['statuses'][number]
+): Record<string, unknown> {
+  const deploymentUrl = `${site.api}/repos/${site.owner}/${site.repo}/deployments/${d.id}`
+  return {
+    url: `${deploymentUrl}/statuses/${s.id}`,
+    id: s.id,
+    node_id: `DES_${s.id}`,
+    state: s.state,
+    creator: userByLogin(site, s.creator),
+    description: s.description,
+    environment: d.environment,
+    target_url: s.logUrl,
+    ...(s.logUrl ? { log_url: s.logUrl } : {}),
+    ...(s.environmentUrl ? { environment_url: s.environmentUrl } : {}),
+    created_at: s.createdAt,
+    updated_at: s.createdAt,
+    deployment_url: deploymentUrl,
+    repository_url: `${site.api}/repos/${site.owner}/${site.repo}`
+  }
 }
 
 export function renderCombinedStatus(

@@ -64,57 +64,75 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
-export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
+/** The runner's files for one step (event payload, outputs, job summary ...), under `runnerTemp`. */
+export function runnerFiles(runnerTemp: string) {
+  return {
+    GITHUB_EVENT_PATH: join(runnerTemp, 'event.json'),
+    GITHUB_OUTPUT: join(runnerTemp, 'output'),
+    GITHUB_STEP_SUMMARY: join(runnerTemp, 'summary.md'),
+    GITHUB_ENV: join(runnerTemp, 'env'),
+    GITHUB_PATH: join(runnerTemp, 'path'),
+    GITHUB_STATE: join(runnerTemp, 'state')
+  }
+}
+
+/**
+ * The environment the runner gives a step: INPUT_* and GITHUB_* variables, with the runner's
+ * files (written empty, the event payload filled in) under `runnerTemp`.
+ */
+export async function runnerEnv(
+  options: Omit<ActionRunOptions, 'entry'>,
+  runnerTemp: string
+): Promise<Record<string, string | undefined>> {
   const { gh, workspace } = options
+  const files = runnerFiles(runnerTemp)
+  writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(options.event.payload ?? {}))
+  for (const file of Object.values(files).slice(1)) writeFileSync(file, '')
+  const sha = (await runGit(workspace, ['rev-parse', 'HEAD'])).stdout
+  const inputs = Object.fromEntries(
+    Object.entries(options.inputs ?? {}).map(([name, value]) => [
+      `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,
+      value
+    ])
+  )
+  const server = new URL(gh.apiUrl).origin
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_API_URL: gh.apiUrl,
+    GITHUB_SERVER_URL: server,
+    GITHUB_GRAPHQL_URL: `${gh.apiUrl}/graphql`,
+    GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`,
+    GITHUB_REPOSITORY_OWNER: gh.owner,
+    GITHUB_EVENT_NAME: options.event.name,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_SHA: sha,
+    GITHUB_REF: `refs/heads/${gh.defaultBranch}`,
+    GITHUB_REF_NAME: gh.defaultBranch,
+    GITHUB_ACTOR: options.actor ?? gh.owner,
+    GITHUB_WORKFLOW: 'phasegate',
+    GITHUB_JOB: 'phasegate',
+    GITHUB_RUN_ID: String(gh.state.nextId('action run') + 9_000_000),
+    GITHUB_RUN_NUMBER: '1',
+    GITHUB_RUN_ATTEMPT: '1',
+    RUNNER_OS: 'Linux',
+    RUNNER_TEMP: runnerTemp,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    ...files,
+    ...inputs,
+    ...options.env
+  }
+}
+
+export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
+  const { workspace } = options
   const runnerTemp = mkdtempSync(join(tmpdir(), 'phasegate-runner-'))
   try {
-    const files = {
-      GITHUB_EVENT_PATH: join(runnerTemp, 'event.json'),
-      GITHUB_OUTPUT: join(runnerTemp, 'output'),
-      GITHUB_STEP_SUMMARY: join(runnerTemp, 'summary.md'),
-      GITHUB_ENV: join(runnerTemp, 'env'),
-      GITHUB_PATH: join(runnerTemp, 'path'),
-      GITHUB_STATE: join(runnerTemp, 'state')
-    }
-    writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(options.event.payload ?? {}))
-    for (const file of Object.values(files).slice(1)) writeFileSync(file, '')
-    const sha = (await runGit(workspace, ['rev-parse', 'HEAD'])).stdout
-    const inputs = Object.fromEntries(
-      Object.entries(options.inputs ?? {}).map(([name, value]) => [
-        `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,
-        value
-      ])
-    )
-    const server = new URL(gh.apiUrl).origin
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      CI: 'true',
-      GITHUB_ACTIONS: 'true',
-      GITHUB_API_URL: gh.apiUrl,
-      GITHUB_SERVER_URL: server,
-      GITHUB_GRAPHQL_URL: `${gh.apiUrl}/graphql`,
-      GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`,
-      GITHUB_REPOSITORY_OWNER: gh.owner,
-      GITHUB_EVENT_NAME: options.event.name,
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_SHA: sha,
-      GITHUB_REF: `refs/heads/${gh.defaultBranch}`,
-      GITHUB_REF_NAME: gh.defaultBranch,
-      GITHUB_ACTOR: options.actor ?? gh.owner,
-      GITHUB_WORKFLOW: 'phasegate',
-      GITHUB_JOB: 'phasegate',
-      GITHUB_RUN_ID: String(gh.state.nextId('action run') + 9_000_000),
-      GITHUB_RUN_NUMBER: '1',
-      GITHUB_RUN_ATTEMPT: '1',
-      RUNNER_OS: 'Linux',
-      RUNNER_TEMP: runnerTemp,
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_NOSYSTEM: '1',
-      ...files,
-      ...inputs,
-      ...options.env
-    }
+    const files = runnerFiles(runnerTemp)
+    const env = await runnerEnv(options, runnerTemp)
     const { exitCode, stdout, stderr } = await new Promise<{
       exitCode: number
       stdout: string

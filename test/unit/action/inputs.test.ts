@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { oncallMentions } from '../../../src/action/alerts.js'
 import { parseMetricsSecrets } from '../../../src/action/context.js'
 import { featuresFromAlert } from '../../../src/action/repository-dispatch.js'
-import { deployedState, expandPolicyGlobs } from '../../../src/action/rollouts.js'
+import { expandPolicyGlobs } from '../../../src/rollout/load.js'
+import { deployedState } from '../../../src/rollout/standing.js'
 import { at, seedPolicy, state } from '../../support/policies.js'
 
 describe('the features a phasegate-alert payload names', () => {

@@ -53,19 +53,19 @@ describe('impossible readings are no data for that metric alone', () => {
     }
   })
 
-  it('a negative latency raises no alert, even where lower is worse would be read', () => {
+  it('a negative rate or latency raises no alert', () => {
     const p = policy(`
 feature: f
 deployment: {}
 monitoring:
   alerts:
-    success_rate: { warning: 0.99, critical: 0.95 }
+    error_rate: { warning: 0.01, critical: 0.02 }
     response_time: { warning: 500ms, critical: 1000ms }
 `)
     const d = decide(
       p,
       state(p, 'development'),
-      observations({ success_rate: -1, response_time: -20 }),
+      observations({ error_rate: -1, response_time: -20 }),
       T0
     )
     expect(d.alerts).toEqual([])

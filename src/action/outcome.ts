@@ -1,0 +1,192 @@
+import * as core from '@actions/core'
+import { exposureOf } from '../engine/exposure.js'
+import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
+import type { ExperimentAnalysis } from '../experiments/analysis.js'
+import { renderReport } from '../report/markdown.js'
+import { currentPhase } from '../sdk/index.js'
+import { relativeTo } from '../rollout/load.js'
+import type { FailedFeature, FeatureResult } from './feature.js'
+
+// What one run did for each feature, and the one place outputs and the job summary are made.
+
+/** What one run did for one feature: the outputs and the job summary are made from this. */
+export interface FeatureOutcome {
+  policy: Policy
+  /** The state the decision was made from (as deployed): the report shows the decision under it. */
+  decidedFrom: State
+  /** The state after the run: the outputs, and the phase the report says the run left it in. */
+  after: State
+  decision: Decision
+  readings: MetricReading[]
+  actions: string[]
+  /** Enabled experiments' status and verdict (ticks only). */
+  experiments?: ExperimentAnalysis[]
+  /** A transition made by a person (a dispatched rollback) rather than by the decision. */
+  manual?: Transition
+  prNumber?: number
+  rollbackSha?: string
+  /** The commit this run put on the default branch, if any. */
+  landed?: string
+}
+
+/** The outcome of one feature: what prepare and evaluate found, and what the effect did. */
+export function outcomeOf(input: {
+  policy: Policy
+  decidedFrom: State
+  after: State
+  decision: Decision
+  readings: MetricReading[]
+  experiments?: ExperimentAnalysis[]
+  /** The advance PR that was open before the run; it stays the feature's PR unless the effect says otherwise. */
+  standingPr?: number
+  result: FeatureResult
+  manual?: Transition
+}): FeatureOutcome {
+  const { result } = input
+  const rolledBack = result.rollbackSha !== undefined
+  const prNumber = result.prNumber ?? (rolledBack ? undefined : input.standingPr)
+  return {
+    policy: input.policy,
+    decidedFrom: input.decidedFrom,
+    after: input.after,
+    decision: input.decision,
+    readings: input.readings,
+    actions: result.actions,
+    ...(input.experiments ? { experiments: input.experiments } : {}),
+    ...(input.manual ? { manual: input.manual } : {}),
+    ...(prNumber !== undefined ? { prNumber } : {}),
+    ...(result.rollbackSha ? { rollbackSha: result.rollbackSha } : {}),
+    ...(result.landed ? { landed: result.landed } : {})
+  }
+}
+
+/** The `decision` output: a person's rollback is a rollback whatever the gates say. */
+function decisionOutput(outcome: FeatureOutcome): string {
+  return outcome.manual ? 'rollback' : outcome.decision.action
+}
+
+/** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
+export function actionOutputs(
+  policy: Policy,
+  state: State
+): Record<'phase' | 'enabled' | 'user-percentage' | 'flags-json', string> {
+  const exposure = exposureOf(policy, state)
+  const flags = {
+    feature: exposure.feature,
+    phase: exposure.phase,
+    enabled: exposure.enabled,
+    user_percentage: exposure.userPercentage,
+    feature_flags: exposure.featureFlags,
+    monitoring_level: exposure.monitoringLevel,
+    rollback_threshold: exposure.rollbackThreshold
+  }
+  return {
+    phase: exposure.phase,
+    enabled: String(exposure.enabled),
+    'user-percentage': String(exposure.userPercentage),
+    'flags-json': JSON.stringify(flags)
+  }
+}
+
+/**
+ * Sets the outputs (of the first feature: a deploy step reads one) and writes the job summary
+ * (every feature, and every feature that could not be evaluated). Failures fail the step at the
+ * end, after every other feature has acted.
+ */
+export async function publishOutcomes(
+  workspace: string,
+  outcomes: FeatureOutcome[],
+  failures: FailedFeature[] = []
+): Promise<void> {
+  for (const o of outcomes)
+    core.info(
+      `${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`
+    )
+  const first = outcomes[0]
+  if (first) {
+    for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
+      core.setOutput(name, value)
+    core.setOutput('decision', decisionOutput(first))
+    core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
+    core.setOutput('rollback-sha', first.rollbackSha ?? '')
+  }
+  const failed = failures.map(f => failureLine(workspace, f))
+  core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
+  for (const line of failed) core.error(line)
+  await writeSummary(
+    [
+      '## phasegate',
+      ...(failed.length
+        ? [
+            `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${l}`).join('\n')}`
+          ]
+        : []),
+      ...outcomes.map(o =>
+        renderReport({
+          policy: o.policy,
+          state: o.decidedFrom,
+          after: o.after,
+          decision: o.decision,
+          readings: o.readings,
+          actions: o.actions,
+          ...(o.experiments ? { experiments: o.experiments } : {}),
+          ...(o.manual ? { manual: o.manual } : {})
+        })
+      )
+    ].join('\n\n')
+  )
+  if (failed.length)
+    core.setFailed(
+      `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
+    )
+}
+
+/**
+ * The `features-json` output: every feature of the run, in policy order, as a deploy matrix or
+ * fan-out step reads it. A feature that could not be evaluated is listed with its error and
+ * reported off (`enabled: false`, 0%): nothing can say it is on.
+ */
+function featuresJson(outcomes: FeatureOutcome[], failures: FailedFeature[], failed: string[]) {
+  return [
+    ...outcomes.map(o => {
+      const exposed = currentPhase(o.policy, o.after)
+      return {
+        feature: o.policy.feature,
+        phase: exposed.name,
+        enabled: exposed.enabled,
+        user_percentage: exposed.enabled ? exposed.userPercentage : 0,
+        feature_flags: exposed.enabled ? exposed.featureFlags : [],
+        decision: decisionOutput(o),
+        pr_number: o.prNumber ?? null,
+        rollback_sha: o.rollbackSha ?? null,
+        error: null
+      }
+    }),
+    ...failures.map((f, i) => ({
+      feature: f.feature ?? null,
+      phase: null,
+      enabled: false,
+      user_percentage: 0,
+      feature_flags: [],
+      decision: 'error',
+      pr_number: null,
+      rollback_sha: null,
+      error: failed[i]!
+    }))
+  ]
+}
+
+function failureLine(workspace: string, failure: FailedFeature): string {
+  // A located error names its file already; otherwise say which policy it is about.
+  const message = failure.error.format()
+  if (failure.error.location) return message
+  const where = relativeTo(workspace, failure.policyFile)
+  if (!where) return message
+  return `${failure.feature ? `${failure.feature} (${where})` : where}: ${message}`
+}
+
+/** Appends markdown to the job summary, when the runner provides one. */
+export async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  await core.summary.addRaw(markdown, true).write()
+}

@@ -1,0 +1,57 @@
+import { currentPhase } from '../sdk/index.js'
+import { loadRollouts, relativeTo } from '../rollout/load.js'
+
+export interface ListOptions {
+  cwd: string
+  policies: string[]
+  /** Group the features into at most this many matrix entries (default: one per feature). */
+  shards?: number
+}
+
+/** One feature as the job matrix needs it, and where it stands. */
+export interface ListedFeature {
+  feature: string
+  policy: string
+  phase: string | null
+  enabled: boolean
+  user_percentage: number
+}
+
+/** A GitHub Actions matrix: `include` entries with the policy files each job ticks. */
+export interface Matrix {
+  include: Array<{ shard: string; features: string; policies: string }>
+}
+
+/**
+ * Every rollout, in policy-file order, and a job matrix over them: with `shards`, features are
+ * dealt round-robin into that many entries (GitHub allows 256 jobs per matrix). Policy paths are
+ * relative to the repository root, one per line as the action's `policies` input takes them.
+ */
+export async function list(
+  options: ListOptions
+): Promise<{ features: ListedFeature[]; matrix: Matrix }> {
+  const rollouts = await loadRollouts(options.cwd, options.policies)
+  const features = rollouts.map(r => {
+    const exposed = currentPhase(r.policy, r.state)
+    return {
+      feature: r.policy.feature,
+      policy: relativeTo(r.root, r.policyFile),
+      phase: r.state?.phase ?? null,
+      enabled: exposed.enabled,
+      user_percentage: exposed.enabled ? exposed.userPercentage : 0
+    }
+  })
+  const shards = Math.max(1, Math.min(options.shards ?? features.length, features.length, 256))
+  const buckets: ListedFeature[][] = Array.from({ length: shards }, () => [])
+  features.forEach((f, i) => buckets[i % shards]!.push(f))
+  return {
+    features,
+    matrix: {
+      include: buckets.map((b, i) => ({
+        shard: `${i + 1}/${shards}`,
+        features: b.map(f => f.feature).join(','),
+        policies: b.map(f => f.policy).join('\n')
+      }))
+    }
+  }
+}

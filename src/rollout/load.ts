@@ -1,0 +1,199 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import type { Policy, State } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
+import { repoRoot } from '../git/git.js'
+import { loadPolicy } from '../policy/load.js'
+import { initialState, readState } from '../state/file.js'
+
+// Finding and loading rollouts: the policy files of a repository, each with its state file.
+// The CLI and the action both start here.
+
+/** One rollout: its policy, where it lives, and its state (null before `phasegate init`). */
+export interface Rollout {
+  root: string
+  policyFile: string
+  policy: Policy
+  state: State | null
+}
+
+/** A policy file that could not be loaded: the rest of the run goes on without it. */
+export interface RolloutFailure {
+  policyFile: string
+  /** The located error (file:line:col and hint) a person reads. */
+  error: PhasegateError
+}
+
+/** Every rollout of a run: those that loaded, and the policy files that did not. */
+export interface LoadedRollouts {
+  rollouts: Rollout[]
+  failures: RolloutFailure[]
+}
+
+export const DEFAULT_POLICY_DIR = 'policies'
+
+/** The policy files named, or every *.yaml / *.yml in policies/ at the repository root. */
+export function findPolicyFiles(root: string, cwd: string, named: string[]): string[] {
+  if (named.length > 0) return named.map(p => (isAbsolute(p) ? p : resolve(cwd, p)))
+  const dir = join(root, DEFAULT_POLICY_DIR)
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter(f => /\.ya?ml$/.test(f))
+        .sort()
+    : []
+  if (files.length === 0) {
+    throw new PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
+      hint: 'pass --policy FILE, or add a policy under policies/'
+    })
+  }
+  return files.map(f => join(dir, f))
+}
+
+/** Loads every policy file; the first one that cannot be loaded is thrown (CLI commands). */
+export async function loadRollouts(cwd: string, named: string[]): Promise<Rollout[]> {
+  const { rollouts, failures } = await loadRolloutsSettled(cwd, named)
+  if (failures[0]) throw failures[0].error
+  return rollouts
+}
+
+/**
+ * Loads every policy file, keeping each one's failure apart (a broken policy or state file, two
+ * policies claiming one feature), so the features that did load can still act.
+ */
+export async function loadRolloutsSettled(cwd: string, named: string[]): Promise<LoadedRollouts> {
+  const root = await repoRoot(cwd)
+  const rollouts: Rollout[] = []
+  const failures: RolloutFailure[] = []
+  for (const policyFile of findPolicyFiles(root, cwd, named)) {
+    try {
+      rollouts.push(loadRolloutAt(root, cwd, policyFile))
+    } catch (error) {
+      if (!(error instanceof PhasegateError)) throw error
+      failures.push({ policyFile, error })
+    }
+  }
+  const byFeature = new Map<string, Rollout>()
+  for (const r of rollouts) {
+    const other = byFeature.get(r.policy.feature)
+    if (!other) {
+      byFeature.set(r.policy.feature, r)
+      continue
+    }
+    // Neither policy can be trusted to be the feature's: both are reported, neither acts.
+    const error = new PhasegateError(
+      `two policies roll out feature "${r.policy.feature}": ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`,
+      {
+        location: { file: relativeTo(cwd, r.policyFile) },
+        hint: 'give each policy its own feature name'
+      }
+    )
+    failures.push({ policyFile: r.policyFile, error })
+    if (!failures.some(f => f.policyFile === other.policyFile))
+      failures.push({ policyFile: other.policyFile, error })
+  }
+  const failed = new Set(failures.map(f => f.policyFile))
+  return { rollouts: rollouts.filter(r => !failed.has(r.policyFile)), failures }
+}
+
+function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
+  const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile))
+  const stateFile = join(root, policy.statePath)
+  const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
+  return { root, policyFile, policy, state }
+}
+
+/** The rollout as its files stand now (after a commit or a sync moved them). */
+export async function reloadRollout(rollout: Rollout): Promise<Rollout> {
+  const [fresh] = await loadRollouts(rollout.root, [rollout.policyFile])
+  return fresh!
+}
+
+/** Paths in messages are shown relative to where the user stands. */
+export function relativeTo(cwd: string, file: string): string {
+  const rel = relative(cwd, file)
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel
+}
+
+/** The state to decide from: the file's, or the first phase entered now when there is none. */
+export function currentState(rollout: Rollout, now: Date): State {
+  return rollout.state ?? initialState(rollout.policy, now)
+}
+
+/** Expands the action's `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */
+export function expandPolicyGlobs(root: string, patterns: string[]): string[] {
+  const files: string[] = []
+  let all: string[] | undefined
+  for (const pattern of patterns) {
+    if (!/[*?]/.test(pattern)) {
+      files.push(join(root, pattern))
+      continue
+    }
+    all ??= listFiles(root, root)
+    const re = globToRegExp(pattern.replace(/^\.\//, ''))
+    const matched = all.filter(f => re.test(f))
+    if (matched.length === 0)
+      throw new PhasegateError(`the policies pattern "${pattern}" matches no file`, {
+        hint: 'patterns are relative to the repository root, e.g. policies/*.yaml'
+      })
+    files.push(...matched.map(f => join(root, f)))
+  }
+  return [...new Set(files)]
+}
+
+function listFiles(root: string, dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    if (entry.name === '.git' || entry.name === 'node_modules') return []
+    const path = join(dir, entry.name)
+    return entry.isDirectory() ? listFiles(root, path) : [relative(root, path)]
+  })
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = ''
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*'
+      i += glob[i + 2] === '/' ? 2 : 1
+    } else if (c === '*') re += '[^/]*'
+    else if (c === '?') re += '[^/]'
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}
+
+/** What a run asked for: the features named and, of those, the ones no policy rolls out. */
+export interface Selection extends LoadedRollouts {
+  /** Features asked for by name that no loaded policy rolls out. */
+  unknown: string[]
+}
+
+/**
+ * The rollouts the action acts on: every policy, or the features asked for. A broken policy
+ * file is a failure of its own; a feature named but not found is reported in `unknown`.
+ */
+export async function selectRollouts(
+  root: string,
+  patterns: string[],
+  features: string[] = []
+): Promise<Selection> {
+  const loaded = await loadRolloutsSettled(root, expandPolicyGlobs(root, patterns))
+  if (features.length === 0) return { ...loaded, unknown: [] }
+  const unknown = features.filter(f => !loaded.rollouts.some(r => r.policy.feature === f))
+  return {
+    rollouts: loaded.rollouts.filter(r => features.includes(r.policy.feature)),
+    // A broken policy file might be the feature asked for: it matters only when one is missing.
+    failures: unknown.length > 0 ? loaded.failures : [],
+    unknown
+  }
+}
+
+/** The error for features no policy rolls out, naming the ones that exist. */
+export function unknownFeatures(unknown: string[], known: Rollout[]): PhasegateError {
+  return new PhasegateError(
+    `no policy rolls out feature${unknown.length > 1 ? 's' : ''} ${unknown.map(f => `"${f}"`).join(', ')}`,
+    {
+      hint: `the policies found roll out ${known.map(r => r.policy.feature).join(', ') || 'nothing'}`
+    }
+  )
+}
