@@ -1,77 +1,25 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { CheckObservation } from './engine/types.js'
-import { PhasegateError } from './errors.js'
-
-// Each command imports its modules when it runs (below), so that a command loads only what it
-// uses: start-up is most of a no-op command's time (bench/startup.bench.ts).
-
-const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
-
-usage: phasegate <command> [options]
-
-commands:
-  validate                 check policy and state files
-  status                   phase, gates, alerts and what tick would do now
-  tick                     observe, decide, and commit an advance or a rollback
-  rollback --reason TEXT   step back one phase now (--emergency also turns the kill switch off)
-  resume --reason TEXT     turn the kill switch back on after an emergency
-  init                     write the state file: the rollout starts at its first phase
-  history                  the audit trail, read from git commit trailers
-  dashboard --out DIR      a static site: every feature's phase, timeline, metrics, alerts, experiments
-  demo                     a complete rollout in a scratch repository, narrated
-  assign --experiment NAME [USER_ID ...] [--users FILE]
-                           each user's experiment group, as user_id,group lines
-  analyze --experiment NAME [--results FILE]
-                           estimates, intervals, p-values, sample ratio check and verdict
-  list [--shards N]         every feature and where it stands; --json prints a job matrix
-  export [--format datafile|flagd] [--out FILE]
-                           every feature's datafile as one document, or flagd flag definitions
-
-options:
-  --policy FILE            a policy file (repeatable; default: every policies/*.yaml)
-  --json                   machine-readable output (status, tick, history, validate, assign, analyze)
-  --dry-run                decide and report, but commit nothing (tick)
-  --approved-by U1,U2      manual approvals in local mode (tick, status)
-  --check NAME=RESULT      an automated test's conclusion, e.g. smoke=success (repeatable)
-  --metrics FILE           read metrics from this snapshot file (file provider)
-  --now TIME               evaluate at this ISO-8601 time instead of the clock
-  --operator NAME          who is rolling back (default: git user.name)
-  --experiment NAME        the experiment (assign, analyze)
-  --users FILE             user ids, one per line (assign)
-  --results FILE           per-user or aggregate results, CSV or NDJSON (analyze; default:
-                           the policy's metrics provider)
-  --fixed-horizon          analyze without sequential testing (only for a single look)
-  --format FORMAT          export format: datafile (default) or flagd
-  --out FILE               write the export to FILE instead of standard output
-  --shards N               list --json: deal the features into N matrix jobs (max 256)
-  -C DIR                   run as if started in DIR
-`
-
-const OPTIONS = {
-  policy: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  'approved-by': { type: 'string', multiple: true },
-  check: { type: 'string', multiple: true },
-  metrics: { type: 'string' },
-  now: { type: 'string' },
-  reason: { type: 'string' },
-  emergency: { type: 'boolean' },
-  operator: { type: 'string' },
-  dir: { type: 'string', short: 'C' },
-  help: { type: 'boolean', short: 'h' },
-  keep: { type: 'string' },
-  experiment: { type: 'string' },
-  users: { type: 'string' },
-  results: { type: 'string' },
-  'fixed-horizon': { type: 'boolean' },
-  format: { type: 'string' },
-  out: { type: 'string' },
-  shards: { type: 'string' }
-} satisfies ParseArgsConfig['options']
+import { helpText, parseCommandLine, version } from './cli/usage.js'
+import { INSTANT_FORM, parseInstant } from './engine/time.js'
+import { PhasegateError, UsageError } from './errors.js'
+import { repoRoot } from './git/git.js'
+import { readHistory } from './git/transitions.js'
+import { analyze } from './commands/analyze.js'
+import { assign } from './commands/assign.js'
+import { exportRollouts } from './commands/export.js'
+import { runDemo } from './commands/demo.js'
+import { init } from './commands/init.js'
+import { list } from './commands/list.js'
+import { resume } from './commands/resume.js'
+import { rollback } from './commands/rollback.js'
+import { status } from './commands/status.js'
+import { PartialTickError, tick } from './commands/tick.js'
+import { loadRollouts, relativeTo } from './rollout/load.js'
+import { renderAnalysis } from './experiments/render.js'
+import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
 
 export interface Io {
   out: (text: string) => void
@@ -88,21 +36,43 @@ const processIo: Io = {
 
 /** Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  let parsed
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    return await run(argv, io)
   } catch (error) {
-    io.err(`phasegate: ${(error as Error).message}\n\n${USAGE}`)
-    return 2
+    if (error instanceof UsageError) {
+      io.err(`phasegate: ${error.format()}`)
+      return 2
+    }
+    if (error instanceof PartialTickError) {
+      // The rollbacks that went ahead beside the broken policies, then every broken policy.
+      for (const o of error.outcomes)
+        io.out(
+          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
+        )
+      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      return 1
+    }
+    if (error instanceof PhasegateError) {
+      io.err(`phasegate: ${error.format()}`)
+      return 1
+    }
+    throw error
   }
-  const { values, positionals } = parsed
-  const command = positionals[0]
-  if (values.help || !command) {
-    io.out(USAGE)
-    return command || values.help ? 0 : 2
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const line = parseCommandLine(argv)
+  if (line.kind === 'version') {
+    io.out(`phasegate ${version()}`)
+    return 0
   }
-  try {
-    const cwd = values.dir ?? process.cwd()
+  if (line.kind === 'help') {
+    io.out(helpText(line.command))
+    return 0
+  }
+  const { command, values, args } = line
+  {
+    const cwd = values.dir === undefined ? process.cwd() : existingDirectory(values.dir)
     const now = parseNow(values.now)
     const policies = values.policy ?? []
     const metricsFile =
@@ -120,7 +90,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     switch (command) {
       case 'validate': {
-        const { loadRollouts, relativeTo } = await import('./rollout/load.js')
         const rollouts = await loadRollouts(cwd, policies)
         if (values.json)
           io.out(
@@ -146,9 +115,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'status': {
-        const { status } = await import('./commands/status.js')
-        const { renderDecision } = await import('./report/text.js')
-        const { renderAnalysis } = await import('./experiments/render.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -163,7 +129,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             results
               .map(r =>
                 [
-                  renderDecision(r.policy, r.state, r.report.decision, now),
+                  r.report.decision
+                    ? renderDecision(r.policy, r.state, r.report.decision, now)
+                    : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
                   // The headline and reasons; `phasegate analyze` prints the whole analysis.
                   ...r.report.experiments.map(a =>
                     renderAnalysis(a)
@@ -178,16 +146,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'tick': {
-        const { tick } = await import('./commands/tick.js')
-        const { renderDecision } = await import('./report/text.js')
-        const { relativeTo } = await import('./rollout/load.js')
-        const outcomes = await tick({ ...common, dryRun: values['dry-run'] ?? false })
+        const outcomes = await tick({
+          ...common,
+          dryRun: values['dry-run'] ?? false,
+          nowGiven: values.now !== undefined
+        })
         if (values.json) {
           io.out(
             JSON.stringify(
               outcomes.map(o => ({
                 feature: o.rollout.policy.feature,
-                decision: o.decision,
+                started: o.started,
+                decision: o.started ? o.decision : null,
                 commit: o.sha ?? null
               })),
               null,
@@ -196,6 +166,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           )
         } else {
           for (const o of outcomes) {
+            if (!o.started) {
+              io.out(renderNotStarted(o.rollout.policy, relativeTo(cwd, o.rollout.policyFile)))
+              continue
+            }
             io.out(renderDecision(o.rollout.policy, o.state, o.decision, now))
             if (o.decision.rollbackNeedsApproval)
               io.out(
@@ -208,14 +182,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'rollback': {
-        const { rollback } = await import('./commands/rollback.js')
         const result = await rollback({
           cwd,
           policies,
           reason: values.reason ?? '',
           emergency: values.emergency ?? false,
           operator: values.operator,
-          now
+          now,
+          nowGiven: values.now !== undefined
         })
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
@@ -223,13 +197,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'resume': {
-        const { resume } = await import('./commands/resume.js')
         const result = await resume({
           cwd,
           policies,
           reason: values.reason ?? '',
           operator: values.operator,
-          now
+          now,
+          nowGiven: values.now !== undefined
         })
         io.out(
           `resumed ${result.rollout.policy.feature} at ${result.transition.to}, kill switch on; committed ${result.sha.slice(0, 10)}`
@@ -237,7 +211,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'init': {
-        const { init } = await import('./commands/init.js')
         for (const s of await init({ cwd, policies, now }))
           io.out(
             `started ${s.rollout.policy.feature} at ${s.rollout.policy.phases[0]!.name}; committed ${s.sha.slice(0, 10)}`
@@ -245,10 +218,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'history': {
-        const { repoRoot } = await import('./git/git.js')
-        const { readHistory } = await import('./git/transitions.js')
-        const { loadRollouts } = await import('./rollout/load.js')
-        const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
         const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
         const all = await readHistory(root, sources)
@@ -261,15 +230,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'dashboard': {
-        if (!values.out) {
-          io.err(`phasegate: dashboard needs --out DIR\n\n${USAGE}`)
-          return 2
-        }
         const { dashboard } = await import('./commands/dashboard.js')
         const built = await dashboard({
           cwd,
           policies,
-          out: resolve(cwd, values.out),
+          out: resolve(cwd, values.out!),
           now,
           ...(metricsFile ? { metricsFile } : {})
         })
@@ -281,18 +246,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         // The site is written either way (error cards show what failed); the exit code tells CI.
         return built.model.failures.length ? 1 : 0
       }
-      case 'demo': {
-        const { runDemo } = await import('./commands/demo.js')
+      case 'demo':
         return await runDemo({ io, keep: values.keep })
-      }
       case 'assign': {
-        const { assign } = await import('./commands/assign.js')
         await assign(
           {
             cwd,
             policies,
             experiment: values.experiment,
-            userIds: positionals.slice(1),
+            userIds: args,
             usersFile: values.users,
             json: values.json ?? false
           },
@@ -301,7 +263,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'analyze': {
-        const { analyze } = await import('./commands/analyze.js')
         const result = await analyze({
           cwd,
           policies,
@@ -316,12 +277,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return result.exitCode
       }
       case 'list': {
-        const { list } = await import('./commands/list.js')
         const shards = values.shards === undefined ? undefined : Number(values.shards)
-        if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) {
-          io.err(`phasegate: --shards ${values.shards}: a whole number from 1 to 256`)
-          return 2
-        }
+        if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
+          throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
         const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
         io.out(
           values.json
@@ -336,33 +294,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'export': {
-        const { exportRollouts } = await import('./commands/export.js')
         const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
         if (text !== null) io.out(text)
         return 0
       }
-      default:
-        io.err(`phasegate: unknown command "${command}"\n\n${USAGE}`)
-        return 2
     }
-  } catch (error) {
-    // Loaded only on this path: tick's module is heavy, and most commands never throw it.
-    const { PartialTickError } = await import('./commands/tick.js')
-    if (error instanceof PartialTickError) {
-      // The rollbacks that went ahead beside the broken policies, then every broken policy.
-      for (const o of error.outcomes)
-        io.out(
-          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
-        )
-      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
-      return 1
-    }
-    if (error instanceof PhasegateError) {
-      io.err(`phasegate: ${error.format()}`)
-      return 1
-    }
-    throw error
   }
+  throw new UsageError(`unknown command "${command}"`)
 }
 
 function writableFrom(out: (text: string) => void): Writable {
@@ -372,6 +310,15 @@ function writableFrom(out: (text: string) => void): Writable {
       done()
     }
   })
+}
+
+/** -C's directory, which must exist: "not inside a git repository" would send a person astray. */
+function existingDirectory(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`-C ${dir}: no such directory`, {
+      hint: `paths are relative to ${process.cwd()}`
+    })
+  return dir
 }
 
 /** A file named on the command line, relative to -C; missing is an error, not "no data". */
@@ -387,18 +334,18 @@ function existingFile(cwd: string, file: string, option: string): string {
 
 function parseNow(text: string | undefined): Date {
   if (text === undefined) return new Date()
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime()))
-    throw new PhasegateError(`--now "${text}" is not a time`, {
-      hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z'
+  const parsed = parseInstant(text)
+  if ('reason' in parsed)
+    throw new UsageError(`--now "${text}" is not a time: ${parsed.reason}`, {
+      hint: `use ${INSTANT_FORM}`
     })
-  return date
+  return parsed.date
 }
 
 function parseCheck(text: string): CheckObservation {
   const match = /^([^=]+)=(.*)$/.exec(text)
   if (!match)
-    throw new PhasegateError(`--check "${text}" is not NAME=RESULT`, {
+    throw new UsageError(`--check "${text}" is not NAME=RESULT`, {
       hint: 'e.g. --check smoke-tests=success'
     })
   return { name: match[1]!.trim(), conclusion: match[2]!.trim() || null }

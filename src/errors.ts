@@ -30,3 +30,14 @@ export class PhasegateError extends Error {
     return `${where}${this.message}${this.hint ? ` (hint: ${this.hint})` : ''}`
   }
 }
+
+/**
+ * A command line that cannot run as written (an unknown option, a missing argument, a value in
+ * the wrong form): the CLI exits 2 instead of 1 and points at the command's help.
+ */
+export class UsageError extends PhasegateError {
+  constructor(message: string, options: { hint?: string } = {}) {
+    super(message, options)
+    this.name = 'UsageError'
+  }
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import type { RepoRef } from '../github/client.js'
 import { PhasegateError } from '../errors.js'
+import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 
 /** Everything a flow needs from the runner: inputs, the event, and where the repository is. */
 export interface ActionContext {
@@ -55,12 +56,12 @@ function readPayload(path: string | undefined): EventPayload {
 
 function parseNow(text: string): Date {
   if (!text) return new Date()
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime()))
-    throw new PhasegateError(`input now "${text}" is not a time`, {
-      hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z, or leave it empty for the current time'
+  const parsed = parseInstant(text)
+  if ('reason' in parsed)
+    throw new PhasegateError(`input now "${text}" is not a time: ${parsed.reason}`, {
+      hint: `use ${INSTANT_FORM}, or leave it empty for the current time`
     })
-  return date
+  return parsed.date
 }
 
 /** A workflow_dispatch input wins over the action input of the same name. */

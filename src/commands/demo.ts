@@ -151,7 +151,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     approvedBy: ['carol'],
     checks: []
   })) {
-    io.out(renderDecision(r.policy, r.state, r.report.decision, hours(8)))
+    io.out(renderDecision(r.policy, r.state, r.report.decision!, hours(8)))
   }
 
   step(

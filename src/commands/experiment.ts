@@ -1,5 +1,5 @@
 import type { Experiment } from '../engine/types.js'
-import { PhasegateError } from '../errors.js'
+import { PhasegateError, UsageError } from '../errors.js'
 import { loadRollouts, type Rollout } from '../rollout/load.js'
 
 /** The rollout whose policy defines the named experiment; exactly one must. */
@@ -14,7 +14,7 @@ export async function findExperiment(
   )
   const known = all.map(a => a.experiment.name).join(', ') || 'none'
   if (!name) {
-    throw new PhasegateError('which experiment? --experiment is missing', {
+    throw new UsageError('which experiment? --experiment is missing', {
       hint: `experiments in these policies: ${known}`
     })
   }

@@ -1,6 +1,7 @@
 import { PhasegateError } from '../errors.js'
 import { commitTransition } from '../git/transitions.js'
 import { initialState } from '../state/file.js'
+import { assertCommittable } from './committable.js'
 import { loadRollouts, type Rollout } from '../rollout/load.js'
 
 /** Writes and commits the state file of every policy that has none: the rollout starts at its first phase. */
@@ -16,6 +17,7 @@ export async function init(options: {
       `every rollout has started already (${rollouts.map(r => `${r.policy.feature} at ${r.state!.phase}`).join(', ')})`
     )
   }
+  for (const rollout of fresh) await assertCommittable(rollout, null, options)
   const started: Array<{ rollout: Rollout; sha: string }> = []
   for (const rollout of fresh) {
     const next = initialState(rollout.policy, options.now)

@@ -1,6 +1,7 @@
 import type { Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { commitTransitionFrom } from '../rollout/write.js'
+import { assertCommittable } from './committable.js'
 import { resolveOperator, singleRollout, type RollbackOutcome } from './rollback.js'
 
 /** Turns the kill switch back on after an emergency, at the phase the rollout is in. */
@@ -10,9 +11,12 @@ export async function resume(options: {
   reason: string
   operator?: string
   now: Date
+  /** `now` was written on the command line: a commit before the phase's entry is refused. */
+  nowGiven?: boolean
 }): Promise<RollbackOutcome> {
   const rollout = await singleRollout(options.cwd, options.policies, 'resume')
   const { policy, state } = rollout
+  await assertCommittable(rollout, state, options)
   if (state.enabled)
     throw new PhasegateError(`the kill switch of "${policy.feature}" is already on`)
   const reason = options.reason.trim()

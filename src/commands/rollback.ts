@@ -5,6 +5,7 @@ import { withCheckoutLock } from '../git/lock.js'
 import { loadRollouts, lostStateError, type Rollout } from '../rollout/load.js'
 import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { commitTransitionFrom } from '../rollout/write.js'
+import { assertCommittable } from './committable.js'
 
 export interface RollbackOptions {
   cwd: string
@@ -16,6 +17,8 @@ export interface RollbackOptions {
   /** The caller already checked the operator's standing (teams included). */
   operatorVerified?: boolean
   now: Date
+  /** `now` was written on the command line: a commit before the phase's entry is refused. */
+  nowGiven?: boolean
 }
 
 export interface RollbackOutcome {
@@ -95,6 +98,7 @@ async function rollbackLocked(options: RollbackOptions): Promise<RollbackOutcome
       hint: 'pass --reason "what went wrong"'
     })
   const rollout = await singleRollout(options.cwd, options.policies, 'rollback')
+  await assertCommittable(rollout, rollout.state, options)
   const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)
   const transition = manualRollback(rollout, { ...options, reason, operator })
   const made = await commitTransitionFrom(rollout, rollout.state, transition, options.now)

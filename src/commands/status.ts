@@ -23,7 +23,8 @@ export interface StatusReport {
   userPercentage: number
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
-  decision: Decision
+  /** What tick would do now; null before `phasegate init`, when tick does nothing. */
+  decision: Decision | null
   /** Each enabled experiment's status and verdict, from the policy's metrics provider. */
   experiments: ExperimentAnalysis[]
 }
@@ -35,7 +36,7 @@ export async function status(
   const outcomes = await evaluateAll(options)
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
-    outcomes.map(async ({ rollout, state, decision }) => {
+    outcomes.map(async ({ rollout, started, state, decision }) => {
       const exposure = exposureOf(rollout.policy, rollout.state && state)
       const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition] = await Promise.all([
@@ -51,17 +52,18 @@ export async function status(
         report: {
           feature: rollout.policy.feature,
           policyFile: rollout.policyFile,
-          started: rollout.state !== null,
+          started,
           phase: state.phase,
           enteredAt: state.enteredAt,
-          enabled: state.enabled,
+          // Before init nothing is exposed: exposureOf says off for a rollout with no state.
+          enabled: started && state.enabled,
           exposure,
           settingOrigins: phase.origins,
           thresholds: thresholdsInForce(rollout.policy, phase),
           userPercentage: exposure.userPercentage,
           featureFlags: exposure.featureFlags,
           lastTransition,
-          decision,
+          decision: started ? decision : null,
           experiments
         }
       }

@@ -13,6 +13,7 @@ import {
   type RolloutFailure
 } from '../rollout/load.js'
 import { commitTransitionFrom } from '../rollout/write.js'
+import { assertCommittable } from './committable.js'
 import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
 
 export interface TickOptions {
@@ -24,10 +25,14 @@ export interface TickOptions {
   approvedBy: string[]
   checks: CheckObservation[]
   metricsFile?: string
+  /** `now` was written on the command line: a commit before the phase's entry is refused. */
+  nowGiven?: boolean
 }
 
 export interface TickOutcome {
   rollout: Rollout
+  /** The rollout has a state file (`phasegate init` ran); tick never commits for one that has not. */
+  started: boolean
   state: State
   decision: Decision
   /** The commit made, when the decision was acted on. */
@@ -84,7 +89,7 @@ async function evaluateSettled(
           recordRun: options.recordRun,
           ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
         })
-        return { rollout, state, decision }
+        return { rollout, started: rollout.state !== null, state, decision }
       } catch (error) {
         if (!(error instanceof PhasegateError)) throw error
         failures.push({ policyFile: rollout.policyFile, error })
@@ -118,22 +123,26 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   return withCheckoutLock(root, 'tick', async () => {
     let head = await headSha(root)
     const { outcomes, failures } = await evaluateSettled({ ...options, recordRun: true })
-    const acting = failures.length
+    // A rollout that was never started is reported, not moved; a rollback the policy wants
+    // approved is not committed by a tick (a person rolls back); every commit is checked before
+    // the first one is made, so a refusal anywhere commits nothing.
+    const candidates = failures.length
       ? outcomes.filter(o => o.decision.action === 'rollback')
       : outcomes
+    const acting = candidates.filter(
+      o => o.started && o.decision.transition && !o.decision.rollbackNeedsApproval
+    )
+    for (const o of acting) await assertCommittable(o.rollout, o.state, options)
     for (const outcome of acting) {
-      // A rollback the policy wants approved is not committed by a tick: a person rolls back.
-      if (outcome.decision.transition && !outcome.decision.rollbackNeedsApproval) {
-        const { sha } = await commitTransitionFrom(
-          outcome.rollout,
-          outcome.state,
-          outcome.decision.transition,
-          options.now,
-          head
-        )
-        outcome.sha = sha
-        head = sha
-      }
+      const { sha } = await commitTransitionFrom(
+        outcome.rollout,
+        outcome.state,
+        outcome.decision.transition!,
+        options.now,
+        head
+      )
+      outcome.sha = sha
+      head = sha
     }
     if (failures.length) throw new PartialTickError(acting, failures)
     return outcomes

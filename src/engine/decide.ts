@@ -1,6 +1,7 @@
 import { evaluateAlerts } from './alerts.js'
 import { evaluateGate, validApprovers } from './gates.js'
 import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
+import { rangeOfMetric, screenReadings } from './plausible.js'
 import { findReading } from './readings.js'
 import { evaluateTrend } from './trends.js'
 import { evaluateTriggers } from './triggers.js'
@@ -27,19 +28,17 @@ export function decide(
 ): Decision {
   const phase = phaseNamed(policy, state.phase)
   const next = nextPhase(policy, phase.name)
-  const alerts = evaluateAlerts(policy.alerts, observations.readings, now)
-  const triggers = evaluateTriggers(
-    policy,
-    phase,
-    observations,
-    alerts,
-    now,
-    new Date(state.enteredAt)
-  )
+  // Impossible readings become "no data" here, once, for every gate, trigger, alert and trend.
+  const observed = {
+    ...observations,
+    readings: screenReadings(observations.readings, m => rangeOfMetric(policy, m))
+  }
+  const alerts = evaluateAlerts(policy.alerts, observed.readings, now)
+  const triggers = evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt))
   // Gates guard the step to the next phase; the final phase has none to take.
-  const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observations, now)) : []
+  const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observed, now)) : []
   const trends = policy.trends.flatMap(rule => {
-    const outcome = evaluateTrend(rule, findReading(observations.readings, rule.metric), now)
+    const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []
   })
   const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers }

@@ -7,7 +7,8 @@ import type {
   Phase,
   Policy,
   Threshold,
-  TriggerResult
+  TriggerResult,
+  TriggerStatus
 } from './types.js'
 
 export interface MetricCheck {
@@ -135,29 +136,31 @@ export function evaluateTriggers(
   const results: TriggerResult[] = metricTriggers(policy, phase).map(check => {
     const reading = findReading(observations.readings, check.metric)
     const usable = usableValue(reading, check.metric)
-    const evidence = (value: number | null, fired: boolean) => [
+    const evidence = (value: number | null, status: TriggerStatus) => [
       {
         gate: `trigger: ${check.source}`,
         metric: check.metric,
         value,
         threshold: check.threshold.source,
-        result: fired ? ('fired' as const) : ('pass' as const)
+        result: status
       }
     ]
     if (!('value' in usable))
       return {
         trigger: check.source,
+        status: 'no_data',
         fired: false,
         reason: usable.reason,
-        evidence: evidence(null, false)
+        evidence: evidence(null, 'no_data')
       }
     const value = usable.value
     if (!meets(check.threshold, value)) {
       return {
         trigger: check.source,
+        status: 'ok',
         fired: false,
         reason: `${check.metric} ${value} is within ${check.threshold.source}`,
-        evidence: evidence(value, false)
+        evidence: evidence(value, 'ok')
       }
     }
     const old = stale(reading!, check.forMs)
@@ -165,8 +168,9 @@ export function evaluateTriggers(
       return {
         trigger: check.source,
         fired: false,
+        status: 'breached',
         reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
-        evidence: evidence(value, false),
+        evidence: evidence(value, 'breached'),
         waiting: true
       }
     const rule = policy.alerts.find(a => a.metric === check.metric)
@@ -174,25 +178,28 @@ export function evaluateTriggers(
     if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
       return {
         trigger: check.source,
+        status: 'breached',
         fired: false,
         reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
-        evidence: evidence(value, false)
+        evidence: evidence(value, 'breached')
       }
     }
     const sustained = heldFor(reading!, check.forMs, now, v => meets(check.threshold, v))
     if (!sustained.held)
       return {
         trigger: check.source,
+        status: 'breached',
         fired: false,
         reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
-        evidence: evidence(value, false)
+        evidence: evidence(value, 'breached')
       }
     const alert = alerts.find(a => a.metric === check.metric)
     return {
       trigger: check.source,
+      status: 'fired',
       fired: true,
       reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
-      evidence: evidence(value, true)
+      evidence: evidence(value, 'fired')
     }
   })
   for (const trigger of policy.triggers) {
@@ -207,13 +214,13 @@ function systemFailure(
   limit: number,
   stale: (reading: MetricReading, forMs: number) => string | undefined
 ): TriggerResult {
-  const evidence = (value: number | string | null, fired: boolean) => [
+  const evidence = (value: number | string | null, status: TriggerStatus) => [
     {
       gate: 'trigger: system_failure',
       metric: 'system_failure',
       value,
       threshold: '> 0',
-      result: fired ? ('fired' as const) : ('pass' as const)
+      result: status
     }
   ]
   const failures = observations.sourceFailures
@@ -222,9 +229,10 @@ function systemFailure(
     const fired = failures.consecutive >= limit
     return {
       trigger: 'system_failure',
+      status: fired ? 'fired' : 'breached',
       fired,
       reason: `the metrics source could not be read on ${runs}${failures.since ? ` since ${failures.since}` : ''} (limit ${limit}): ${failures.reason}`,
-      evidence: evidence(`unreachable x${failures.consecutive}`, fired),
+      evidence: evidence(`unreachable x${failures.consecutive}`, fired ? 'fired' : 'breached'),
       ...(fired ? {} : { waiting: true })
     }
   }
@@ -233,26 +241,29 @@ function systemFailure(
   if (!('value' in usable))
     return {
       trigger: 'system_failure',
+      status: 'no_data',
       fired: false,
       reason: usable.reason,
-      evidence: evidence(null, false)
+      evidence: evidence(null, 'no_data')
     }
   const old = usable.value > 0 ? stale(reading!, 0) : undefined
   if (old)
     return {
       trigger: 'system_failure',
       fired: false,
+      status: 'breached',
       reason: `system_failure reports the system down (${usable.value}), but ${old}`,
-      evidence: evidence(usable.value, false),
+      evidence: evidence(usable.value, 'breached'),
       waiting: true
     }
   const fired = usable.value > 0
   return {
     trigger: 'system_failure',
+    status: fired ? 'fired' : 'ok',
     fired,
     reason: fired
       ? `system_failure reports the system down (${usable.value})`
       : 'system_failure reports the system up',
-    evidence: evidence(usable.value, fired)
+    evidence: evidence(usable.value, fired ? 'fired' : 'ok')
   }
 }

@@ -215,7 +215,8 @@ export interface Evidence {
   metric?: string
   value?: number | string | null
   threshold?: string
-  result: GateOutcome | 'fired'
+  /** A gate's outcome, or a trigger's status (only `fired` is ever recorded in a transition). */
+  result: GateOutcome | TriggerStatus
 }
 
 export interface Transition {
@@ -333,8 +334,16 @@ export interface TrendAlert {
   message: string
 }
 
+/**
+ * What became of a rollback trigger: fired; breached but not fired (too low a severity, not held
+ * for its `for:`); ok (within its threshold); or no data (missing, non-finite or impossible).
+ */
+export type TriggerStatus = 'fired' | 'breached' | 'ok' | 'no_data'
+
 export interface TriggerResult {
   trigger: string
+  status: TriggerStatus
+  /** status === 'fired' */
   fired: boolean
   reason: string
   evidence: Evidence[]

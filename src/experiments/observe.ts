@@ -1,4 +1,10 @@
 import type { Experiment } from '../engine/types.js'
+import {
+  impossibility,
+  knownRange,
+  screenReadings,
+  type PossibleRange
+} from '../engine/plausible.js'
 import { findReading } from '../engine/readings.js'
 import { PhasegateError } from '../errors.js'
 import type { MetricsProvider, ReadContext } from '../metrics/provider.js'
@@ -9,6 +15,8 @@ import type { ExperimentData } from './results.js'
 export function stddevMetric(metric: string): string {
   return `${metric}_stddev`
 }
+
+const STDDEV: PossibleRange = { of: 'a standard deviation', min: 0 }
 
 /**
  * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
@@ -30,7 +38,12 @@ export async function readGroupStatistics(
       { metric: stddevMetric(metric), group: g.name }
     ])
   )
-  const readings = await provider.read(requests, context)
+  const read = await provider.read(requests, context)
+  // Readings that cannot be true (a rate above 1, a negative duration) leave the group out, as a
+  // missing reading does, instead of stopping every feature's run.
+  const readings = screenReadings(read, metric =>
+    experiment.successMetrics.includes(metric) ? knownRange(metric) : STDDEV
+  )
   const users: Record<string, number> = {}
   const metrics: Record<string, Record<string, GroupStatistic>> = {}
   for (const metric of experiment.successMetrics) {
@@ -41,6 +54,9 @@ export async function readGroupStatistics(
       if (reading?.value == null || count === undefined || count === 0) continue
       users[name] = Math.max(users[name] ?? 0, count)
       const declared = experiment.metricKinds?.[metric]
+      const stddevReading = findReading(read, stddevMetric(metric), name)
+      // A standard deviation that was answered but cannot be true is no data, not "a rate".
+      if (stddevReading?.value != null && impossibility(stddevReading.value, STDDEV)) continue
       const stddev =
         declared === 'rate' ? null : findReading(readings, stddevMetric(metric), name)?.value
       if (declared !== undefined && declared !== 'rate' && stddev == null) {

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
 import { z } from 'zod'
+import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { closest, PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
 import { durationMs } from './derived.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
+import { finiteNumber } from './value.js'
 
 // The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
 // default, used by the quick start, tests and teams that export metrics from elsewhere.
@@ -28,12 +30,34 @@ import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 
 const optionsSchema = z.strictObject({ path: z.string().min(1).optional() })
 
-const seriesPoint = z.tuple([z.union([z.string(), z.number()]), z.number()])
+// Any number, NaN and infinities included (YAML's .nan, .inf): a value that cannot be true is
+// "no data" for that metric alone, not a malformed file that stops every feature's tick. They are
+// spelled as words before validation (see spelledNonFinite) so that every other mistake is still
+// reported at its own line.
+const NON_FINITE: readonly string[] = ['NaN', '+Inf', '-Inf']
+// A string schema (not an enum), so that a mapping or a list fails it on type alone and the error
+// points inside the branch that was meant.
+const nonFinite = z.string().refine(t => NON_FINITE.includes(t), {
+  error: issue => `expected a number, got text ${JSON.stringify(issue.input)}`,
+  params: { hint: 'write a number, e.g. 0.004' }
+})
+const anyNumber = z.union([z.number(), nonFinite])
+// A point's time means one instant: epoch seconds, or RFC 3339 with an explicit offset.
+const pointTime = z.union([
+  z.number(),
+  z.string().refine(t => 'date' in parseInstant(t), {
+    message: `a series time must be epoch seconds or ${INSTANT_FORM}`,
+    params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
+  })
+])
+const seriesPoint = z.tuple([pointTime, anyNumber])
+// One flat union: a nested one would hide a mistake inside the mapping form behind "expected null".
 const metricValue = z.union([
   z.number(),
+  nonFinite,
   z.null(),
   z.strictObject({
-    value: z.number().nullable(),
+    value: anyNumber.nullable(),
     samples: z.number().int().nonnegative().optional(),
     series: z.array(seriesPoint).optional()
   })
@@ -87,7 +111,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
         }))
       }
       const source = readYamlFile(path, 'metrics file', shown)
-      const snapshot = validate(snapshotSchema, source, toPlain(source))
+      const snapshot = validate(snapshotSchema, source, spelledNonFinite(toPlain(source)))
       const top: Record<string, unknown> = { ...snapshot }
       delete top.groups
       delete top.as_of
@@ -113,22 +137,28 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
             reason: `${label} is not in ${shown}${guess ? ` (did you mean "${guess}"? the policy and the snapshot must use the same name)` : ''}`
           }
         }
-        if (entry === null || typeof entry === 'number') {
-          return entry === null
-            ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }
-            : { ...key(request), value: entry, ...stamp }
-        }
+        const plain = entry === null || typeof entry !== 'object'
+        const raw = plain ? entry : entry.value
+        const number = finiteNumber(raw)
+        const value =
+          'value' in number
+            ? { value: number.value }
+            : {
+                value: null,
+                reason:
+                  raw === null ? `${label} is null in ${shown}` : `${number.reason} in ${shown}`
+              }
+        if (plain) return { ...key(request), ...value, ...stamp }
         return {
           ...key(request),
-          value: entry.value,
+          ...value,
           ...stamp,
-          ...(entry.value === null ? { reason: `${label} is null in ${shown}` } : {}),
           ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
           ...(entry.series
             ? {
                 series: entry.series.map(
                   ([t, v]) =>
-                    [typeof t === 'number' ? t : Date.parse(t) / 1000, v] as [number, number]
+                    [typeof t === 'number' ? t : instantSeconds(t), Number(v)] as [number, number]
                 )
               }
             : {})
@@ -136,6 +166,22 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
       })
     }
   }
+}
+
+/** The snapshot with NaN and infinities written as the words Prometheus uses for them. */
+function spelledNonFinite(value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf'
+  if (Array.isArray(value)) return value.map(spelledNonFinite)
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, spelledNonFinite(v)]))
+  return value
+}
+
+/** Epoch seconds of a time the schema has already accepted. */
+function instantSeconds(text: string): number {
+  const parsed = parseInstant(text)
+  return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN
 }
 
 function key(request: MetricRequest): Pick<MetricReading, 'metric' | 'group'> {

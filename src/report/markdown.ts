@@ -3,11 +3,11 @@ import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
+import { orderedTriggers } from './triggers.js'
 import type {
   Alert,
   Decision,
   Evidence,
-  GateOutcome,
   GateType,
   MetricReading,
   Policy,
@@ -18,11 +18,14 @@ import type {
 // Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
 // pieces, so a person sees the same table wherever the decision shows up.
 
-const RESULT: Record<GateOutcome | 'fired', string> = {
+const RESULT: Record<Evidence['result'], string> = {
   pass: '✅ pass',
   fail: '❌ fail',
   pending: '⏳ pending',
-  fired: '🔥 fired'
+  fired: '🔥 fired',
+  breached: '⚠️ breached, not fired',
+  ok: '✅ ok',
+  no_data: '❔ no data'
 }
 
 const MEASURE: Record<GateType, string> = {
@@ -55,6 +58,26 @@ export function gateTable(decision: Decision): string {
   const reasons = decision.gates
     .filter(g => g.outcome !== 'pass')
     .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`)
+  return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n')
+}
+
+/**
+ * Every rollback trigger in force, one row each (fired, breached but not fired, no data, ok),
+ * with why each one that is not ok is what it is.
+ */
+export function triggerTable(decision: Decision): string {
+  if (decision.triggers.length === 0) return '_No rollback triggers._'
+  const triggers = orderedTriggers(decision.triggers)
+  const rows = ['| Trigger | Value | Threshold | Result |', '|---|---|---|---|']
+  for (const t of triggers) {
+    const e = t.evidence[0]
+    rows.push(
+      `| ${cell(t.trigger)} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`
+    )
+  }
+  const reasons = triggers
+    .filter(t => t.status !== 'ok')
+    .map(t => `- **${t.trigger}** ${t.status.replace('_', ' ')}: ${t.reason}`)
   return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n')
 }
 
@@ -164,11 +187,7 @@ export function renderReport(input: ReportInput): string {
     '#### Alerts',
     alertList(decision.alerts)
   ]
-  const fired = decision.triggers.filter(t => t.fired)
-  if (fired.length) parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`))
-  const waiting = decision.triggers.filter(t => t.waiting)
-  if (waiting.length)
-    parts.push('', '#### Rollback triggers waiting', ...waiting.map(t => `- ⏳ ${t.reason}`))
+  parts.push('', '#### Rollback triggers', triggerTable(decision))
   const chart = metricsChart(decision, input.readings)
   if (chart) parts.push('', chart)
   if (input.experiments?.length) {
@@ -190,7 +209,7 @@ export function reportDigest(decision: Decision, experiments: ExperimentAnalysis
     decision.awaitingApproval,
     decision.gates.map(g => [g.gate, g.outcome, g.type === 'manual_approval' ? g.reason : '']),
     decision.alerts.map(a => [a.metric, a.severity]),
-    decision.triggers.filter(t => t.fired).map(t => t.trigger)
+    decision.triggers.map(t => [t.trigger, t.status])
   ])
   return createHash('sha256').update(basis).digest('hex').slice(0, 16)
 }

@@ -1,15 +1,27 @@
-import type { Decision, GateOutcome, Policy, State } from '../engine/types.js'
+import type { Decision, Evidence, Policy, State } from '../engine/types.js'
 import { describeExposure, exposureOf } from '../engine/exposure.js'
+import { orderedTriggers } from './triggers.js'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
 import { thresholdsInForce } from '../engine/triggers.js'
 import type { History } from '../git/transitions.js'
 
-const MARK: Record<GateOutcome | 'fired', string> = {
+const MARK: Record<Evidence['result'], string> = {
   pass: 'pass',
   fail: 'FAIL',
   pending: 'wait',
-  fired: 'FIRED'
+  fired: 'FIRED',
+  breached: 'BREACH',
+  ok: 'ok',
+  no_data: 'NO DATA'
+}
+
+/** A rollout that was never started: it says so, and how to start it, instead of a live-looking header. */
+export function renderNotStarted(policy: Policy, policyFile: string): string {
+  return (
+    `${policy.feature}: not started (no state file at ${policy.statePath}); nothing moves until ` +
+    `\`phasegate init --policy ${policyFile}\` starts it at ${policy.phases[0]!.name}`
+  )
 }
 
 /** The decision as a person reads it in a terminal. */
@@ -37,11 +49,7 @@ export function renderDecision(
   lines.push(decision.alerts.length ? '  alerts:' : '  alerts: none')
   for (const a of decision.alerts) lines.push(`    [${a.severity}] ${a.message}`)
   for (const t of decision.trends) lines.push(`    [trend] ${t.message}`)
-  const fired = decision.triggers.filter(t => t.fired)
-  if (fired.length) {
-    lines.push('  rollback triggers:')
-    for (const t of fired) lines.push(`    [${MARK.fired}] ${t.reason}`)
-  }
+  lines.push(...triggerLines(decision))
   const thresholds = thresholdsInForce(policy, phase)
   if (thresholds.length) {
     lines.push('  thresholds, and where the policy writes them:')
@@ -56,6 +64,21 @@ export function renderDecision(
   }
   lines.push(`  decision: ${verb(decision)}`)
   return lines.join('\n')
+}
+
+/**
+ * Every rollback trigger in force, fired first, then breached but not fired, no data, and ok, each
+ * with why: a trigger that could not be judged is never hidden or shown as passing.
+ */
+function triggerLines(decision: Decision): string[] {
+  if (decision.triggers.length === 0) return ['  rollback triggers: none']
+  const width = Math.max(...decision.triggers.map(t => t.trigger.length))
+  return [
+    '  rollback triggers:',
+    ...orderedTriggers(decision.triggers).map(
+      t => `    [${MARK[t.status]}] ${t.trigger.padEnd(width)}  ${t.reason}`
+    )
+  ]
 }
 
 function verb(decision: Decision): string {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml'
 import { z } from 'zod'
+import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { closest } from '../policy/normalize.js'
 import {
@@ -13,19 +14,17 @@ import {
   type YamlSource
 } from '../policy/yaml.js'
 
-const isoInstant = z
-  .string()
-  .refine(s => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'not an ISO-8601 time',
-    params: { hint: 'state files are written by phasegate; restore this file from git history' }
-  })
+const isoInstant = z.string().refine(s => 'date' in parseInstant(s), {
+  message: `not ${INSTANT_FORM}`,
+  params: { hint: 'state files are written by phasegate; restore this file from git history' }
+})
 
 const evidenceSchema = z.strictObject({
   gate: z.string(),
   metric: z.string().optional(),
   value: z.union([z.number(), z.string(), z.null()]).optional(),
   threshold: z.string().optional(),
-  result: z.enum(['pass', 'fail', 'pending', 'fired'])
+  result: z.enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'])
 })
 
 const transitionSchema = z.strictObject({

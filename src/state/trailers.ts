@@ -78,7 +78,11 @@ export function parseEvidence(text: string): Evidence | undefined {
     fields[match[1]!] = match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!
   }
   const result = fields.result
-  if (!fields.gate || !result || !['pass', 'fail', 'pending', 'fired'].includes(result))
+  if (
+    !fields.gate ||
+    !result ||
+    !['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'].includes(result)
+  )
     return undefined
   const raw = fields.value
   const value =

@@ -1073,8 +1073,17 @@ const CASES: BadInput[] = [
     text: VALID_STATE.replace('2026-03-02T09:00:00.000Z', 'yesterday'),
     line: 4,
     col: 13,
-    message: /entered_at.*ISO-8601/,
+    message: /entered_at: not an RFC 3339 time with an offset/,
     hint: /git/,
+    tick: true
+  },
+  {
+    name: 'a state file with a time without an offset',
+    kind: 'state',
+    text: VALID_STATE.replace('2026-03-02T09:00:00.000Z', '2026-03-02T09:00:00'),
+    line: 4,
+    col: 13,
+    message: /entered_at: not an RFC 3339 time with an offset, e\.g\. 2026-11-27T09:00:00Z/,
     tick: true
   },
   {
@@ -1233,6 +1242,14 @@ const CASES: BadInput[] = [
     message: /series/
   },
   {
+    name: 'a metrics series time without an offset',
+    kind: 'metrics',
+    text: 'error_rate:\n  value: 0.001\n  series:\n    - ["2026-03-02T11:59:00", 0.001]\n',
+    line: 4,
+    message: /series time must be epoch seconds or an RFC 3339 time with an offset/,
+    hint: /add the offset/
+  },
+  {
     name: 'a metrics snapshot that is a list',
     kind: 'metrics',
     text: '- error_rate: 0.001\n',
@@ -1360,8 +1377,8 @@ describe.concurrent('bad input is refused with one line saying where and what to
   it('a directory where the state file should be is refused in one line, without a commit', async () => {
     const dir = tempRepo({ [POLICY]: SEED_POLICY_TEXT, [`${STATE}/README`]: 'oops\n' })
     const head = sh(dir, 'git', 'rev-parse', 'HEAD')
-    for (const command of ['validate', 'tick']) {
-      const result = await phasegate(dir, command, '--approved-by', 'alice', '--now', NOW)
+    for (const args of [['validate'], ['tick', '--approved-by', 'alice', '--now', NOW]]) {
+      const result = await phasegate(dir, ...args)
       expect(result.code).toBe(1)
       expect(result.stderr).toBe(
         `phasegate: ${STATE}: state file is a directory, not a file (hint: point at the YAML file itself)\n`

@@ -72,6 +72,8 @@ describe('Monitoring and Alerts', () => {
   it('alerts are triggered when thresholds are exceeded (error rate 0.05)', async () => {
     const dir = tempRepo()
     writeMetrics(dir, { ...HEALTHY, error_rate: 0.05 })
+    // A rollout decides (and alerts) once started; before init, status says it has not started.
+    await cli(dir, 'init', '--now', at(0).toISOString())
     const run = await cli(dir, 'status', '--json', '--now', at(1).toISOString())
     const [report] = JSON.parse(run.out)
     expect(report.decision.alerts.some((a: { metric: string }) => a.metric === 'error_rate')).toBe(

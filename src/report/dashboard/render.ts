@@ -601,7 +601,15 @@ function metricFigure(
 ${figure(chart.id, summary, `<table><thead><tr><th scope="col">Time</th><th scope="col">Value</th></tr></thead><tbody>${rows}</tbody></table>`, `${reading.metric} over time with its thresholds`)}</div>`
 }
 
-const RESULT_TEXT = { pass: 'pass', fail: 'fail', pending: 'pending', fired: 'fired' } as const
+const RESULT_TEXT = {
+  pass: 'pass',
+  fail: 'fail',
+  pending: 'pending',
+  fired: 'fired',
+  breached: 'breached, not fired',
+  ok: 'ok',
+  no_data: 'no data'
+} as const
 
 function gateTable(decision: Decision): string {
   if (decision.gates.length === 0) return '<p>This phase has no gates (it is the last one).</p>'
