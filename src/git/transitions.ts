@@ -109,7 +109,9 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
       const conflicted = (await git(root, 'diff', '--name-only', '--diff-filter=U'))
         .split('\n')
         .filter(Boolean)
-      if (conflicted.some(path => path !== statePath)) {
+      // phasegate's own files (state, datafile) are written afresh below; any other conflict stops.
+      const own = [statePath, datafilePathOf(policy)]
+      if (conflicted.some(path => !own.includes(path))) {
         await runGit(root, ['revert', '--abort'], { allowFailure: true })
         throw new PhasegateError(
           `reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`,
