@@ -8,6 +8,7 @@ import { git, runGit } from '../git/git.js'
 import { evaluate } from '../rollout/evaluate.js'
 import { selectRollouts } from '../rollout/load.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
+import { ownFilesOf } from '../rollout/write.js'
 import type { ActionContext } from './context.js'
 import { judgeBranch } from './effects.js'
 import type { GitHubSide } from './landing.js'
@@ -53,7 +54,9 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     .filter(Boolean)
   const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies)
   if (broken[0]) throw broken[0].error
-  const touched = rollouts.filter(r => changed.includes(r.policy.statePath))
+  // A rollout is touched when any of phasegate's own files of it changes (state, datafile): the
+  // state change is then judged, and a datafile changed without a transition fails there.
+  const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)))
   const details: string[] = []
   const failures: string[] = []
   for (const rollout of touched) {
@@ -86,7 +89,7 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     if (!verdict.ok) failures.push(line)
   }
   const stray = changed.filter(
-    path => /^\.phasegate\/state\//.test(path) && !touched.some(r => r.policy.statePath === path)
+    path => /^\.phasegate\/state\//.test(path) && !rollouts.some(r => ownFilesOf(r).includes(path))
   )
   for (const path of stray) {
     details.push(`${path}: a state file no policy owns`)
