@@ -4,22 +4,9 @@ import { Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { CheckObservation } from './engine/types.js'
 import { PhasegateError } from './errors.js'
-import { repoRoot } from './git/git.js'
-import { readHistory } from './git/transitions.js'
-import { analyze } from './commands/analyze.js'
-import { dashboard } from './commands/dashboard.js'
-import { assign } from './commands/assign.js'
-import { exportRollouts } from './commands/export.js'
-import { runDemo } from './commands/demo.js'
-import { init } from './commands/init.js'
-import { list } from './commands/list.js'
-import { resume } from './commands/resume.js'
-import { rollback } from './commands/rollback.js'
-import { status } from './commands/status.js'
-import { tick } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './rollout/load.js'
-import { renderAnalysis } from './experiments/render.js'
-import { renderDecision, renderHistory } from './report/text.js'
+
+// Each command imports its modules when it runs (below), so that a command loads only what it
+// uses: start-up is most of a no-op command's time (bench/startup.bench.ts).
 
 const USAGE = `phasegate: phased rollouts and A/B experiments as GitOps
 
@@ -133,6 +120,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     switch (command) {
       case 'validate': {
+        const { loadRollouts, relativeTo } = await import('./rollout/load.js')
         const rollouts = await loadRollouts(cwd, policies)
         if (values.json)
           io.out(
@@ -141,20 +129,26 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 policy: relativeTo(cwd, r.policyFile),
                 feature: r.policy.feature,
                 phases: r.policy.phases.map(p => p.name),
-                phase: r.state?.phase ?? null
+                phase: r.state?.phase ?? null,
+                notices: r.policy.notices ?? []
               })),
               null,
               2
             )
           )
         else
-          for (const r of rollouts)
+          for (const r of rollouts) {
             io.out(
               `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
             )
+            for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+          }
         return 0
       }
       case 'status': {
+        const { status } = await import('./commands/status.js')
+        const { renderDecision } = await import('./report/text.js')
+        const { renderAnalysis } = await import('./experiments/render.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -184,6 +178,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'tick': {
+        const { tick } = await import('./commands/tick.js')
+        const { renderDecision } = await import('./report/text.js')
         const outcomes = await tick({ ...common, dryRun: values['dry-run'] ?? false })
         if (values.json) {
           io.out(
@@ -207,6 +203,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'rollback': {
+        const { rollback } = await import('./commands/rollback.js')
         const result = await rollback({
           cwd,
           policies,
@@ -221,6 +218,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'resume': {
+        const { resume } = await import('./commands/resume.js')
         const result = await resume({
           cwd,
           policies,
@@ -234,6 +232,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'init': {
+        const { init } = await import('./commands/init.js')
         for (const s of await init({ cwd, policies, now }))
           io.out(
             `started ${s.rollout.policy.feature} at ${s.rollout.policy.phases[0]!.name}; committed ${s.sha.slice(0, 10)}`
@@ -241,12 +240,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'history': {
+        const { repoRoot } = await import('./git/git.js')
+        const { readHistory } = await import('./git/transitions.js')
+        const { loadRollouts } = await import('./rollout/load.js')
+        const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
-        const all = await readHistory(root)
+        const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
+        const all = await readHistory(root, sources)
+        // Asked for some policies, show theirs; otherwise every commit with trailers, so that
+        // one naming a feature no policy rolls out shows as skipped too.
         const entries = policies.length
-          ? (await loadRollouts(cwd, policies)).flatMap(r =>
-              all.filter(e => e.feature === r.policy.feature)
-            )
+          ? all.filter(e => sources.some(s => s.feature === e.feature))
           : all
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0
@@ -256,6 +260,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           io.err(`phasegate: dashboard needs --out DIR\n\n${USAGE}`)
           return 2
         }
+        const { dashboard } = await import('./commands/dashboard.js')
         const built = await dashboard({
           cwd,
           policies,
@@ -271,9 +276,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         // The site is written either way (error cards show what failed); the exit code tells CI.
         return built.model.failures.length ? 1 : 0
       }
-      case 'demo':
+      case 'demo': {
+        const { runDemo } = await import('./commands/demo.js')
         return await runDemo({ io, keep: values.keep })
+      }
       case 'assign': {
+        const { assign } = await import('./commands/assign.js')
         await assign(
           {
             cwd,
@@ -288,6 +296,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'analyze': {
+        const { analyze } = await import('./commands/analyze.js')
         const result = await analyze({
           cwd,
           policies,
@@ -302,6 +311,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return result.exitCode
       }
       case 'list': {
+        const { list } = await import('./commands/list.js')
         const shards = values.shards === undefined ? undefined : Number(values.shards)
         if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) {
           io.err(`phasegate: --shards ${values.shards}: a whole number from 1 to 256`)
@@ -321,6 +331,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0
       }
       case 'export': {
+        const { exportRollouts } = await import('./commands/export.js')
         const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
         if (text !== null) io.out(text)
         return 0
@@ -330,6 +341,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 2
     }
   } catch (error) {
+    // Loaded only on this path: tick's module is heavy, and most commands never throw it.
+    const { PartialTickError } = await import('./commands/tick.js')
+    if (error instanceof PartialTickError) {
+      // The rollbacks that went ahead beside the broken policies, then every broken policy.
+      for (const o of error.outcomes)
+        io.out(
+          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
+        )
+      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      return 1
+    }
     if (error instanceof PhasegateError) {
       io.err(`phasegate: ${error.format()}`)
       return 1

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { failWith } from './action/annotations.js'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
@@ -47,13 +48,7 @@ export async function run(): Promise<void> {
     const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh)
     return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
   } catch (error) {
-    const message =
-      error instanceof PhasegateError
-        ? error.format()
-        : error instanceof Error
-          ? error.message
-          : String(error)
-    core.setFailed(message)
+    const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd())
     // The step has failed already; a summary that cannot be written must not replace the reason.
     await writeSummary(`## phasegate failed\n\n${message}`).catch(() => undefined)
   }
@@ -72,6 +67,7 @@ async function validate(ctx: ActionContext): Promise<void> {
       `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
   )
   lines.forEach(l => core.info(l.slice(2)))
+  for (const r of rollouts) for (const notice of r.policy.notices ?? []) core.notice(notice)
   await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`)
 }
 

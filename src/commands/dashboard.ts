@@ -3,7 +3,7 @@ import { requiredReadings } from '../engine/requests.js'
 import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { headSha, repoRoot, runGit } from '../git/git.js'
-import { readHistory, type HistoryEntry } from '../git/transitions.js'
+import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
@@ -47,14 +47,17 @@ export async function dashboard(
 export async function collectDashboard(options: DashboardOptions): Promise<DashboardModel> {
   const env = options.env ?? process.env
   const root = await repoRoot(options.cwd)
-  const [history, head, origin] = await Promise.all([
-    readHistory(root),
-    headSha(root),
-    runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true })
-  ])
   const settled = await loadRolloutsSettled(options.cwd, options.policies)
   const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
   const loaded = settled.rollouts
+  const [history, head, origin] = await Promise.all([
+    readHistory(
+      root,
+      loaded.map(r => r.policy)
+    ).then(transitionsOf),
+    headSha(root),
+    runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true })
+  ])
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of history) {
     const list = byFeature.get(entry.feature) ?? []

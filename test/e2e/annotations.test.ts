@@ -1,0 +1,86 @@
+import { afterEach, expect, test } from 'vitest'
+import {
+  checkout,
+  runPhasegate,
+  SEARCH_POLICY,
+  searchFiles,
+  startRepo,
+  writeMetrics,
+  type Repo
+} from '../support/action-harness.js'
+
+// A policy or state error fails the step and is an annotation on its file, line and column, so
+// that GitHub shows it inline on the pull request's Files tab. Read from the runner's command
+// output of `node dist/index.js` (`::error file=...,line=...,col=...,title=...::message`).
+
+let repo: Repo | undefined
+afterEach(async () => {
+  await repo?.cleanup()
+  repo = undefined
+})
+
+/** The runner's `::error k=v,...::message` lines, as properties and message. */
+function errorAnnotations(stdout: string): Array<Record<string, string>> {
+  return [...stdout.matchAll(/^::error(?: ([^:]*))?::(.*)$/gm)].map(([, props = '', message]) => ({
+    ...Object.fromEntries(
+      props
+        .split(',')
+        .filter(Boolean)
+        .map(p => p.split('=') as [string, string])
+    ),
+    message: message!
+  }))
+}
+
+/** 1-based line and column of `needle` in `text`. */
+function positionOf(text: string, needle: string) {
+  const before = text.slice(0, text.indexOf(needle)).split('\n')
+  return { line: before.length, col: before.at(-1)!.length + 1 }
+}
+
+async function runWith(files: Record<string, string>) {
+  repo = await startRepo({ files: { ...searchFiles(), ...files } })
+  const workspace = await checkout(repo.gh)
+  writeMetrics(workspace, { error_rate: 0.001 }, 'search')
+  return runPhasegate(repo.gh, workspace)
+}
+
+test('a policy error is an annotation on the policy file, line and column', async () => {
+  const broken = SEARCH_POLICY.replace('"< 0.01"', '"about 0.01"')
+  const run = await runWith({ 'policies/search.yaml': broken })
+  expect(run.exitCode).toBe(1)
+  const { line } = positionOf(broken, 'error_rate: "about')
+  const [annotation, ...others] = errorAnnotations(run.stdout)
+  expect(annotation, run.stdout).toMatchObject({
+    file: 'policies/search.yaml',
+    line: String(line),
+    title: 'phasegate'
+  })
+  expect(Number(annotation!.col)).toBeGreaterThan(0)
+  expect(annotation!.message).toContain('about 0.01')
+  // One annotation: the failure is this one, not a second copy without a place.
+  expect(others).toEqual([])
+})
+test('a state error is an annotation on the state file', async () => {
+  const state = '.phasegate/state/search.yaml'
+  const text = searchFiles()[state]!.replace('phase: limited', 'phase: nowhere')
+  const run = await runWith({ [state]: text })
+  expect(run.exitCode).toBe(1)
+  const { line, col } = positionOf(text, 'nowhere')
+  expect(errorAnnotations(run.stdout)).toEqual([
+    expect.objectContaining({
+      file: state,
+      line: String(line),
+      col: String(col),
+      title: 'phasegate'
+    })
+  ])
+})
+
+test('an error with no place in a file is a plain failure', async () => {
+  repo = await startRepo({ files: searchFiles() })
+  const workspace = await checkout(repo.gh)
+  const run = await runPhasegate(repo.gh, workspace, { inputs: { command: 'nonsense' } })
+  expect(run.exitCode).toBe(1)
+  expect(run.stdout).toMatch(/^::error::unknown command "nonsense"/m)
+})
