@@ -48,17 +48,16 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const env = options.env ?? process.env
   const root = await repoRoot(options.cwd)
   const settled = await loadRolloutsSettled(options.cwd, options.policies)
-  // Only the real transitions of the loaded policies (a commit with copied trailers is not one).
+  const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
+  const loaded = settled.rollouts
   const [history, head, origin] = await Promise.all([
     readHistory(
       root,
-      settled.rollouts.map(r => r.policy)
+      loaded.map(r => r.policy)
     ).then(transitionsOf),
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true })
   ])
-  const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
-  const loaded = settled.rollouts
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of history) {
     const list = byFeature.get(entry.feature) ?? []
