@@ -5,6 +5,7 @@ import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderReport } from '../report/markdown.js'
 import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
+import { annotationOf } from './annotations.js'
 
 // What one run did for each feature, and the one place outputs and the job summary are made.
 
@@ -100,7 +101,8 @@ export async function publishOutcomes(
     core.setOutput('flags-json', JSON.stringify(flags))
   }
   const failed = failures.map(f => failureLine(workspace, f))
-  for (const line of failed) core.error(line)
+  // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
+  failures.forEach((f, i) => core.error(failed[i]!, annotationOf(f.error, workspace)))
   await writeSummary(
     [
       '## phasegate',
