@@ -128,17 +128,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 policy: relativeTo(cwd, r.policyFile),
                 feature: r.policy.feature,
                 phases: r.policy.phases.map(p => p.name),
-                phase: r.state?.phase ?? null
+                phase: r.state?.phase ?? null,
+                notices: r.policy.notices ?? []
               })),
               null,
               2
             )
           )
         else
-          for (const r of rollouts)
+          for (const r of rollouts) {
             io.out(
               `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
             )
+            for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+          }
         return 0
       }
       case 'status': {
@@ -241,11 +244,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const { loadRollouts } = await import('./rollout/load.js')
         const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
-        const all = await readHistory(root)
+        const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
+        const all = await readHistory(root, sources)
+        // Asked for some policies, show theirs; otherwise every commit with trailers, so that
+        // one naming a feature no policy rolls out shows as skipped too.
         const entries = policies.length
-          ? (await loadRollouts(cwd, policies)).flatMap(r =>
-              all.filter(e => e.feature === r.policy.feature)
-            )
+          ? all.filter(e => sources.some(s => s.feature === e.feature))
           : all
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0
@@ -315,6 +319,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 2
     }
   } catch (error) {
+    // Loaded only on this path: tick's module is heavy, and most commands never throw it.
+    const { PartialTickError } = await import('./commands/tick.js')
+    if (error instanceof PartialTickError) {
+      // The rollbacks that went ahead beside the broken policies, then every broken policy.
+      for (const o of error.outcomes)
+        io.out(
+          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
+        )
+      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      return 1
+    }
     if (error instanceof PhasegateError) {
       io.err(`phasegate: ${error.format()}`)
       return 1

@@ -1,10 +1,14 @@
+import { metricSpec, specFrom } from '../engine/metric-spec.js'
 import type { Experiment, ExperimentStatus, Policy } from '../engine/types.js'
 import {
   chiSquareGoodnessOfFit,
   compareGroups,
+  fisherExactTest,
   holmBonferroni,
   mean,
+  MINIMUM_EXPECTED_COUNT,
   sequentialComparison,
+  smallestExpectedCount,
   type Comparison,
   type GroupStatistic,
   type Interval
@@ -22,7 +26,10 @@ export interface AnalysisOptions {
   alpha?: number
   /** Confidence sequences and always-valid p-values (default true): safe under peeking. */
   sequential?: boolean
-  /** N*, the combined sample size where the confidence sequence is tightest. Default: minimum_sample_size. */
+  /**
+   * N*, the combined sample size of a compared pair (control + one treatment) where the confidence
+   * sequence is tightest. Default: 2 × minimum_sample_size (both groups at their minimum), or 5000.
+   */
   tuning?: number
   /** When the experiment started (from the state file); with `now`, checks `duration`. */
   startedAt?: Date
@@ -44,17 +51,20 @@ export interface GroupSummary {
 export interface SampleRatioCheck {
   statistic: number
   pValue: number
-  /** Every group has at least 8 users, so the check counts. */
+  /** Every weighted group expects at least 5 users (Cochran's rule), so the check counts. */
   checked: boolean
   /** checked and p < 0.001 */
   mismatch: boolean
 }
 
-export type Outcome = 'better' | 'worse' | 'no_difference'
+/** too_little_data: a rate below the minimum expected counts; it gives no verdict. */
+export type Outcome = 'better' | 'worse' | 'no_difference' | 'too_little_data'
 
 export interface MetricComparison {
   treatment: string
   test: Comparison['test']
+  /** Neither group varies: tested exactly (see Comparison.noSpread). */
+  noSpread: boolean
   difference: number
   relativeDifference: number
   /** Fixed-horizon (one look) two-sided p-value and 1-α interval. */
@@ -91,23 +101,28 @@ export interface ExperimentAnalysis {
   metrics: MetricAnalysis[]
   verdict: Verdict
   reasons: string[]
+  /** Doubts about the input that do not stop the analysis (from the results reader, too). */
+  warnings: string[]
 }
 
 const SRM_THRESHOLD = 0.001
-const SRM_MINIMUM_USERS = 8
+/** Cochran's rule for the chi-square test: every expected count at least 5. */
+const SRM_MINIMUM_EXPECTED = 5
 const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i
 
 /**
- * Which way a metric should move. The policy says it where it has thresholds: a success
- * criterion "< x" or an alert or rollback trigger on the metric means lower is better, "> x"
- * higher. Otherwise the name decides: times, costs and errors should fall, anything else rise.
+ * Which way a metric should move. What the policy declares of the metric, or what its known name
+ * says (metricSpec) decides. For any other metric the policy's thresholds say it: a success
+ * criterion "< x" or a rollback trigger "> x" on the metric means lower is better. Otherwise the
+ * name: times, costs and errors should fall, anything else rise.
  */
 export function metricDirection(metric: string, policy?: Policy): Direction {
+  const { direction } = policy ? metricSpec(policy, metric) : specFrom(undefined, metric)
+  if (direction) return direction === 'higher_is_worse' ? 'decrease' : 'increase'
   for (const phase of policy?.phases ?? []) {
     const criterion = phase.successCriteria[metric]
     if (criterion) return criterion.op.startsWith('<') ? 'decrease' : 'increase'
   }
-  if (policy?.alerts.some(a => a.metric === metric)) return 'decrease'
   for (const trigger of policy?.triggers ?? []) {
     if (trigger.kind === 'metric' && trigger.metric === metric) {
       return trigger.threshold.op.startsWith('>') ? 'decrease' : 'increase'
@@ -130,7 +145,7 @@ export function analyzeExperiment(
   const alpha = options.alpha ?? 0.05
   const sequential = options.sequential ?? true
   const tuning =
-    options.tuning ?? (experiment.minimumSampleSize > 0 ? experiment.minimumSampleSize : 5000)
+    options.tuning ?? (experiment.minimumSampleSize > 0 ? 2 * experiment.minimumSampleSize : 5000)
   const control = controlGroup(experiment)
   const treatments = experiment.groups.filter(g => g.name !== control && g.weight > 0)
   const totalWeight = experiment.groups.reduce((sum, g) => sum + g.weight, 0)
@@ -148,7 +163,13 @@ export function analyzeExperiment(
     groups.map(g => g.users),
     groups.map(g => g.weight)
   )
-  const checked = groups.filter(g => g.weight > 0).every(g => g.users >= SRM_MINIMUM_USERS)
+  const weightedUsers = groups.filter(g => g.weight > 0).reduce((sum, g) => sum + g.users, 0)
+  const weighted = groups.filter(g => g.weight > 0).reduce((sum, g) => sum + g.weight, 0)
+  const checked =
+    weightedUsers > 0 &&
+    groups
+      .filter(g => g.weight > 0)
+      .every(g => (weightedUsers * g.weight) / weighted >= SRM_MINIMUM_EXPECTED)
   const sampleRatio: SampleRatioCheck = {
     statistic: fit.statistic,
     pValue: fit.pValue,
@@ -185,12 +206,34 @@ export function analyzeExperiment(
       }
     }
     const comparisons = treatments.map(t => {
-      const fixed = compareGroups(controlStat, byGroup[t.name]!, alpha)
-      const n = controlStat.count + byGroup[t.name]!.count
-      const always = sequential ? sequentialComparison(fixed, n, tuning, alpha) : undefined
+      const treatmentStat = byGroup[t.name]!
+      let fixed = compareGroups(controlStat, treatmentStat, alpha)
+      // Too few expected successes or failures for the normal approximation: Fisher's exact
+      // test, and no verdict from it (sequentially there is no exact counterpart here).
+      const tooLittle =
+        controlStat.kind === 'rate' &&
+        treatmentStat.kind === 'rate' &&
+        !fixed.noSpread &&
+        smallestExpectedCount(controlStat, treatmentStat) < MINIMUM_EXPECTED_COUNT
+      if (tooLittle) {
+        fixed = {
+          ...fixed,
+          test: 'fisher exact',
+          pValue: fisherExactTest(
+            controlStat.successes,
+            controlStat.count,
+            treatmentStat.successes,
+            treatmentStat.count
+          )
+        }
+      }
+      const n = controlStat.count + treatmentStat.count
+      const always =
+        sequential && !tooLittle ? sequentialComparison(fixed, n, tuning, alpha) : undefined
       return {
         treatment: t.name,
         test: fixed.test,
+        noSpread: fixed.noSpread,
         difference: fixed.difference,
         relativeDifference: fixed.relativeDifference,
         fixedHorizon: {
@@ -201,7 +244,7 @@ export function analyzeExperiment(
         sequential: always,
         adjustedPValue: (always ?? fixed).pValue,
         degreesOfFreedom: Number.isFinite(fixed.degreesOfFreedom) ? fixed.degreesOfFreedom : null,
-        outcome: 'no_difference' as Outcome
+        outcome: (tooLittle ? 'too_little_data' : 'no_difference') as Outcome
       }
     })
     return { metric, kind, direction, groups: summary, comparisons }
@@ -211,7 +254,7 @@ export function analyzeExperiment(
   const adjusted = holmBonferroni(all.map(a => a.comparison.adjustedPValue))
   all.forEach(({ metric, comparison }, i) => {
     comparison.adjustedPValue = adjusted[i]!
-    if (adjusted[i]! < alpha) {
+    if (comparison.outcome !== 'too_little_data' && adjusted[i]! < alpha) {
       const rose = comparison.difference > 0
       comparison.outcome = rose === (metric.direction === 'increase') ? 'better' : 'worse'
     }
@@ -238,7 +281,8 @@ export function analyzeExperiment(
     sampleRatio,
     metrics,
     verdict,
-    reasons
+    reasons,
+    warnings: data.warnings ?? []
   }
 }
 
@@ -268,6 +312,14 @@ function decideVerdict(
     }
   }
   const waiting: string[] = []
+  if (!sampleRatio.checked) {
+    waiting.push(
+      `sample ratio not checked: every group needs at least ${SRM_MINIMUM_EXPECTED} expected users (${groups
+        .filter(g => g.weight > 0)
+        .map(g => `${g.name} has ${g.users}`)
+        .join(', ')})`
+    )
+  }
   const small = groups.filter(g => g.weight > 0 && g.users < experiment.minimumSampleSize)
   if (small.length > 0) {
     waiting.push(
@@ -283,9 +335,27 @@ function decideVerdict(
     }
   }
   for (const m of metrics.filter(m => m.missing)) waiting.push(`${m.metric}: ${m.missing}`)
+  for (const m of metrics) {
+    // A metric that never varies and is the same in both groups says nothing: not "no difference".
+    for (const c of m.comparisons.filter(c => c.noSpread && c.difference === 0)) {
+      waiting.push(
+        `${m.metric}: ${noSpread(m, c, facts.control)}: nothing to compare; check that the metric is recorded`
+      )
+    }
+    for (const c of m.comparisons.filter(c => c.outcome === 'too_little_data')) {
+      waiting.push(
+        `${m.metric}: too little data for ${c.treatment} vs ${facts.control}: a rate comparison needs at least ${MINIMUM_EXPECTED_COUNT} expected successes and failures in each group; Fisher's exact p = ${c.fixedHorizon.pValue.toPrecision(3)}`
+      )
+    }
+  }
   if (waiting.length > 0) return { verdict: 'keep_running', reasons: waiting }
 
   const reasons: string[] = []
+  for (const m of metrics) {
+    for (const c of m.comparisons.filter(c => c.noSpread && c.difference !== 0)) {
+      reasons.push(`${m.metric}: ${noSpread(m, c, facts.control)}: tested exactly (Fisher)`)
+    }
+  }
   if (experiment.durationMs !== null && !facts.startedAt) {
     reasons.push('duration not checked: the state file has no start time for this experiment')
   }
@@ -317,6 +387,11 @@ function decideVerdict(
       `no success metric differs at α = ${facts.alpha} after Holm–Bonferroni across ${metrics.length} metric(s)`
     ]
   }
+}
+
+function noSpread(metric: MetricAnalysis, c: MetricComparison, control: string): string {
+  const value = (group: string) => metric.groups.find(g => g.name === group)?.mean
+  return `no spread within either group (${control} always ${value(control)}, ${c.treatment} always ${value(c.treatment)})`
 }
 
 function pct(share: number): string {

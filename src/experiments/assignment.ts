@@ -24,6 +24,20 @@ export function isInRollout(feature: string, userId: string, userPercentage: num
   return bucketOf(`rollout:${feature}`, userId) < userPercentage * 100
 }
 
+/**
+ * The rollout's own exposure as an experiment: users inside the phase's user_percentage are the
+ * treatment, the rest control (the same hashing as isInRollout and assign). At 0% or 100% there
+ * is no control to compare with (or no treatment): null for everyone.
+ */
+export function exposureGroup(
+  feature: string,
+  userId: string,
+  userPercentage: number
+): 'treatment' | 'control' | null {
+  if (!(userPercentage > 0 && userPercentage < 100)) return null
+  return isInRollout(feature, userId, userPercentage) ? 'treatment' : 'control'
+}
+
 export type AssignmentRule = Pick<Experiment, 'name' | 'groups' | 'seed' | 'hashVersion'>
 
 /** Returns the group name for a user id; builds the weight table once for many users. */

@@ -14,9 +14,10 @@ export function stddevMetric(metric: string): string {
  * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
  * cost does not depend on traffic. A reading's `value` is the group's rate or mean and `samples`
  * its number of users. A metric is a mean when the provider also answers `<metric>_stddev` for
- * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1].
- * Readings without a value or samples leave the metric out for that group (the analysis then
- * says to keep running).
+ * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1];
+ * a kind declared in the experiment's metric_kinds decides instead, and a reading that cannot be
+ * of that kind is an error. Readings without a value or samples leave the metric out for that
+ * group (the analysis then says to keep running).
  */
 export async function readGroupStatistics(
   provider: MetricsProvider,
@@ -39,14 +40,26 @@ export async function readGroupStatistics(
       const count = reading?.samples
       if (reading?.value == null || count === undefined || count === 0) continue
       users[name] = Math.max(users[name] ?? 0, count)
-      const stddev = findReading(readings, stddevMetric(metric), name)?.value
+      const declared = experiment.metricKinds?.[metric]
+      const stddev =
+        declared === 'rate' ? null : findReading(readings, stddevMetric(metric), name)?.value
+      if (declared !== undefined && declared !== 'rate' && stddev == null) {
+        throw new PhasegateError(
+          `experiment '${experiment.name}': ${metric} is declared a ${declared}, and there is no ${stddevMetric(metric)} for group ${name}`,
+          { hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation)` }
+        )
+      }
       if (stddev != null) {
         const sum = reading.value * count
+        // The deviations come straight from the standard deviation: rebuilding them from a sum
+        // of squares would cancel away a mean with a large offset.
+        const squaredDeviations = stddev * stddev * (count - 1)
         byGroup[name] = {
           kind: 'mean',
           count,
           sum,
-          sumSquares: stddev * stddev * (count - 1) + (sum * sum) / count
+          sumSquares: squaredDeviations + (sum * sum) / count,
+          squaredDeviations
         }
       } else if (reading.value >= 0 && reading.value <= 1) {
         byGroup[name] = { kind: 'rate', count, successes: Math.round(reading.value * count) }

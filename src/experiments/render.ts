@@ -51,8 +51,9 @@ export function renderAnalysis(analysis: ExperimentAnalysis): string {
         ? ' MISMATCH'
         : analysis.sampleRatio.checked
           ? ' ok'
-          : ' (not checked until every group has 8 users)'
+          : ' (not checked until every group expects 5 users)'
     }`,
+    ...analysis.warnings.map(w => `  warning: ${w}`),
     `  ${analysis.sequential ? `sequential testing on (confidence sequences, N* = ${analysis.tuning})` : 'fixed-horizon tests (valid for a single look only)'}; p-values Holm-adjusted`
   ]
   for (const m of analysis.metrics) {
@@ -67,7 +68,7 @@ export function renderAnalysis(analysis: ExperimentAnalysis): string {
         `    ${c.treatment} vs ${analysis.control}: ${number(c.difference)} (${percent(c.relativeDifference)}), ` +
           `${level} CI [${number(interval[0])}, ${number(interval[1])}] ` +
           `([${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}]), ` +
-          `p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replace('_', ' ')}`
+          `${c.test === 'fisher exact' ? 'Fisher exact ' : ''}p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replaceAll('_', ' ')}`
       )
     }
   }
@@ -81,13 +82,14 @@ export function renderAnalysisMarkdown(analysis: ExperimentAnalysis): string {
       ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
       : m.comparisons.map(c => {
           const { relativeInterval } = used(c)
-          return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replace('_', ' ')} |`
+          return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`
         })
   )
   return [
     `### Experiment \`${analysis.experiment}\`${status(analysis)}: ${VERDICT[analysis.verdict]}`,
     '',
     ...analysis.reasons.map(r => `- ${r}`),
+    ...analysis.warnings.map(w => `- warning: ${w}`),
     '',
     `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
     '| --- | --- | --- | --- | --- |',

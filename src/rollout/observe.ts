@@ -85,7 +85,8 @@ export async function analyzeRolloutExperiment(
   const data = options.results
     ? await readResults(options.results, {
         groups: experiment.groups.map(g => g.name),
-        metrics: experiment.successMetrics
+        metrics: experiment.successMetrics,
+        ...(experiment.metricKinds ? { kinds: experiment.metricKinds } : {})
       })
     : await readGroupStatistics(
         createProvider(metricsConfigFor(policy, options.metricsFile)),

@@ -1,5 +1,6 @@
 import {
   chiSquareSf,
+  logGamma,
   normalQuantileUpper,
   normalSf,
   studentTQuantileUpper,
@@ -19,6 +20,12 @@ export interface MeanStatistic {
   count: number
   sum: number
   sumSquares: number
+  /**
+   * Σ(x − mean)², accumulated stably (shifted sums, merged across rows). When present the variance
+   * uses it: sumSquares − sum²/count cancels catastrophically when values share a large offset
+   * (1e9 + 0..9 leaves nothing of the variance in a double).
+   */
+  squaredDeviations?: number
 }
 
 export type GroupStatistic = RateStatistic | MeanStatistic
@@ -27,7 +34,14 @@ export type Interval = [number, number]
 
 /** Treatment against control on one metric. Differences are treatment minus control. */
 export interface Comparison {
-  test: 'two-proportion z' | 'welch t'
+  test: 'two-proportion z' | 'welch t' | 'fisher exact'
+  /**
+   * Neither group varies (a constant metric, or rates of exactly 0 or 1): there is no spread to
+   * estimate a standard error from, so the p-value is Fisher's exact test of the two values'
+   * table (the exact permutation test) and the standard errors use the variance under the null,
+   * both groups pooled. Never reported as "no difference" for want of a standard error.
+   */
+  noSpread: boolean
   controlMean: number
   treatmentMean: number
   difference: number
@@ -56,9 +70,14 @@ export function variance(stat: GroupStatistic): number {
     const p = stat.successes / stat.count
     return p * (1 - p)
   }
-  const n = stat.count
-  // Rounding can push a constant metric's variance a hair below zero.
-  return Math.max(0, (stat.sumSquares - (stat.sum * stat.sum) / n) / (n - 1))
+  return squaredDeviations(stat) / (stat.count - 1)
+}
+
+/** Σ(x − mean)² of a mean metric: the stable accumulation when there is one. */
+export function squaredDeviations(stat: MeanStatistic): number {
+  if (stat.squaredDeviations !== undefined) return stat.squaredDeviations
+  // Rounding can push a constant metric's value a hair below zero.
+  return Math.max(0, stat.sumSquares - (stat.sum * stat.sum) / stat.count)
 }
 
 /** Delta-method variance of treatmentMean / controlMean - 1, from each mean's variance. */
@@ -98,6 +117,7 @@ export function twoProportionZTest(
   const critical = normalQuantileUpper(alpha / 2)
   return {
     test: 'two-proportion z',
+    noSpread: false,
     controlMean: p1,
     treatmentMean: p2,
     difference,
@@ -132,6 +152,7 @@ export function welchTTest(
   const critical = studentTQuantileUpper(alpha / 2, degreesOfFreedom)
   return {
     test: 'welch t',
+    noSpread: false,
     controlMean: m1,
     treatmentMean: m2,
     difference,
@@ -146,19 +167,114 @@ export function welchTTest(
   }
 }
 
-/** The fixed-horizon test that fits the metric's kind. */
+/**
+ * The fixed-horizon test that fits the metric's kind; when neither group varies, the exact test
+ * (see Comparison.noSpread).
+ */
 export function compareGroups(
   control: GroupStatistic,
   treatment: GroupStatistic,
   alpha = 0.05
 ): Comparison {
+  let comparison: Comparison
   if (control.kind === 'rate' && treatment.kind === 'rate') {
-    return twoProportionZTest(control, treatment, alpha)
+    comparison = twoProportionZTest(control, treatment, alpha)
+  } else if (control.kind === 'mean' && treatment.kind === 'mean') {
+    comparison = welchTTest(control, treatment, alpha)
+  } else {
+    throw new Error('compareGroups: control and treatment must be the same kind of statistic')
   }
-  if (control.kind === 'mean' && treatment.kind === 'mean') {
-    return welchTTest(control, treatment, alpha)
+  return comparison.standardError > 0 ? comparison : noSpreadComparison(control, treatment, alpha)
+}
+
+/**
+ * Two groups without spread. Each holds one value (a rate's 0 or 1, or a constant mean), so the
+ * data are a 2×2 table of value by group and the exact permutation test is Fisher's test of that
+ * table. Standard errors come from the variance under the null (both groups pooled), so that
+ * intervals and the sequential test have a scale; identical groups pool to 0 and give p = 1.
+ */
+function noSpreadComparison(
+  control: GroupStatistic,
+  treatment: GroupStatistic,
+  alpha: number
+): Comparison {
+  const n1 = control.count
+  const n2 = treatment.count
+  const m1 = mean(control)
+  const m2 = mean(treatment)
+  const difference = m2 - m1
+  // The table: how many users hold the treatment's value in each group.
+  const pValue =
+    control.kind === 'rate' && treatment.kind === 'rate'
+      ? fisherExactTest(control.successes, n1, treatment.successes, n2)
+      : difference === 0
+        ? 1
+        : fisherExactTest(0, n1, n2, n2)
+  const pooledVariance =
+    control.kind === 'rate' && treatment.kind === 'rate'
+      ? variance({
+          kind: 'rate',
+          count: n1 + n2,
+          successes: control.successes + treatment.successes
+        })
+      : (((n1 * n2) / (n1 + n2)) * difference * difference) / (n1 + n2 - 1)
+  const v1 = pooledVariance / n1
+  const v2 = pooledVariance / n2
+  const standardError = Math.sqrt(v1 + v2)
+  const relativeStandardError = Math.sqrt(relativeVariance(m1, v1, m2, v2))
+  const critical = normalQuantileUpper(alpha / 2)
+  return {
+    test: 'fisher exact',
+    noSpread: true,
+    controlMean: m1,
+    treatmentMean: m2,
+    difference,
+    relativeDifference: difference / m1,
+    standardError,
+    relativeStandardError,
+    statistic: standardError > 0 ? difference / standardError : 0,
+    degreesOfFreedom: Infinity,
+    pValue,
+    interval: around(difference, critical * standardError),
+    relativeInterval: around(difference / m1, critical * relativeStandardError)
   }
-  throw new Error('compareGroups: control and treatment must be the same kind of statistic')
+}
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1)
+}
+
+/**
+ * Two-sided Fisher exact test of x1 successes in n1 (control) against x2 in n2 (treatment): the
+ * probability, given both margins, of a table no more likely than the observed one (scipy's
+ * convention, with its 1e-7 relative tolerance for ties).
+ */
+export function fisherExactTest(x1: number, n1: number, x2: number, n2: number): number {
+  const successes = x1 + x2
+  const logTotal = logChoose(n1 + n2, successes)
+  const logProbability = (x: number): number =>
+    logChoose(n1, x) + logChoose(n2, successes - x) - logTotal
+  const observed = logProbability(x1) + Math.log1p(1e-7)
+  let p = 0
+  for (let x = Math.max(0, successes - n2); x <= Math.min(successes, n1); x++) {
+    const logP = logProbability(x)
+    if (logP <= observed) p += Math.exp(logP)
+  }
+  return Math.min(1, p)
+}
+
+/** Expected successes and failures under the pooled rate, below which a rate needs Fisher's test. */
+export const MINIMUM_EXPECTED_COUNT = 10
+
+/**
+ * The smallest expected count of successes or failures in either group under the pooled rate:
+ * the normal approximation of the z-test (and of the confidence sequence) needs it at least
+ * MINIMUM_EXPECTED_COUNT.
+ */
+export function smallestExpectedCount(control: RateStatistic, treatment: RateStatistic): number {
+  const pooled = (control.successes + treatment.successes) / (control.count + treatment.count)
+  const smallest = Math.min(control.count, treatment.count)
+  return smallest * Math.min(pooled, 1 - pooled)
 }
 
 export interface GoodnessOfFit {
@@ -240,6 +356,7 @@ export function sequentialComparison(
   alpha = 0.05
 ): SequentialResult {
   const rho = sequentialRho(alpha, tuning)
+  // Identical groups without spread: nothing varies, so nothing can be evidence of a difference.
   if (!(comparison.standardError > 0)) {
     return {
       pValue: 1,

@@ -108,10 +108,13 @@ describe('experiment verdicts', () => {
     expect(result.reasons[0]).toMatch(/sample ratio mismatch: control 51\.55% \(expected 50\.00%\)/)
   })
 
-  it('does not flag a mismatch until every group has 8 users', () => {
-    const tiny = analyzeExperiment(experiment, data([30, 7], [0.5, 0.5], [900, 900]), after)
-    expect(tiny.sampleRatio.pValue).toBeLessThan(0.001)
-    expect(tiny.sampleRatio.mismatch).toBe(false)
+  it('checks the split once every group expects 5 users, and gives no verdict before', () => {
+    const starved = analyzeExperiment(experiment, data([30, 7], [0.5, 0.5], [900, 900]), after)
+    expect(starved.sampleRatio).toMatchObject({ checked: true, mismatch: true })
+    expect(starved.verdict).toBe('invalid')
+    const tiny = analyzeExperiment(experiment, data([7, 1], [0.5, 0.5], [900, 900]), after)
+    expect(tiny.sampleRatio.pValue).toBeLessThan(0.05)
+    expect(tiny.sampleRatio.checked).toBe(false)
     expect(tiny.verdict).toBe('keep_running')
   })
 
@@ -160,8 +163,17 @@ describe('metric direction', () => {
           }
         }
       ],
-      alerts: [{ metric: 'queue_depth', warning: 1, critical: 2, forMs: 0 }],
-      triggers: []
+      alerts: [],
+      triggers: [
+        {
+          kind: 'metric',
+          metric: 'queue_depth',
+          threshold: { op: '>', value: 2, source: '> 2' },
+          forMs: 0,
+          source: 'queue_depth > 2'
+        }
+      ],
+      metricDefinitions: {}
     } as unknown as Policy
     expect(metricDirection('user_satisfaction', policy)).toBe('increase')
     expect(metricDirection('error_rate', policy)).toBe('decrease')

@@ -115,7 +115,7 @@ describe('phasegate analyze', () => {
     expect(run.out).toContain('groups: control 4000 users (50.0%, expected 50.0%)')
     expect(run.out).toMatch(/accuracy \[rate, higher is better\]: control 0\.8\d* \(n=4000\)/)
     expect(run.out).toMatch(/response_time \[mean, lower is better\]/)
-    expect(run.out).toContain('sequential testing on (confidence sequences, N* = 1000)')
+    expect(run.out).toContain('sequential testing on (confidence sequences, N* = 2000)')
 
     const json = await cli(
       dir,
@@ -144,12 +144,12 @@ describe('phasegate analyze', () => {
     [
       'an unknown group',
       'u9,treatmnt,1,900,0.02,1\n',
-      /results\.csv:8002: unknown group 'treatmnt'/
+      /results\.csv:8002:4: unknown group 'treatmnt'/
     ],
     [
       'a non-numeric value',
       'u9,control,1,fast,0.02,1\n',
-      /results\.csv:8002: response_time: 'fast' is not a number/
+      /results\.csv:8002:14: response_time: 'fast' is not a number/
     ]
   ])(
     'stops at %s with the line number, a non-zero exit and no report',
@@ -169,6 +169,39 @@ describe('phasegate analyze', () => {
       expect(run.out).toBe('')
     }
   )
+
+  it('a metric declared a rate in metric_kinds makes a stray value an error at its line and column', async () => {
+    const dir = tempRepo({
+      'policies/production_deployment.yaml': readFileSync(SEED_POLICY_PATH, 'utf8').replace(
+        '    duration: 30d\n',
+        '    metric_kinds: { accuracy: rate, user_satisfaction: rate }\n    duration: 30d\n'
+      )
+    })
+    writeFileSync(join(dir, 'results.csv'), resultsCsv(8000, 'u8000,control,2,900,0.02,1\n'))
+    const run = await cli(
+      dir,
+      'analyze',
+      '--experiment',
+      'dspy_vs_traditional',
+      '--results',
+      'results.csv'
+    )
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/results\.csv:8002:15: accuracy is declared a rate: 2 is not 0 or 1/)
+    expect(run.out).toBe('')
+  })
+
+  it('metric_kinds may only name success metrics', async () => {
+    const dir = tempRepo({
+      'policies/production_deployment.yaml': readFileSync(SEED_POLICY_PATH, 'utf8').replace(
+        '    duration: 30d\n',
+        '    metric_kinds: { acuracy: rate }\n    duration: 30d\n'
+      )
+    })
+    const run = await cli(dir, 'analyze', '--experiment', 'dspy_vs_traditional')
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+: .*metric_kinds names "acuracy"/)
+  })
 
   it('stops at a missing column and at a negative count', async () => {
     const dir = tempRepo()
@@ -198,7 +231,7 @@ describe('phasegate analyze', () => {
       'negative.ndjson'
     )
     expect(negative.code).toBe(1)
-    expect(negative.err).toMatch(/negative\.ndjson:1: count must be a whole number of 0 or more/)
+    expect(negative.err).toMatch(/negative\.ndjson:1:40: count must be a whole number of 0 or more/)
     expect(missing.out + negative.out).toBe('')
   })
 

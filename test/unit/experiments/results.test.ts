@@ -43,8 +43,14 @@ describe('per-user results', () => {
       treatment: { kind: 'rate', count: 2, successes: 2 }
     })
     expect(data.metrics.response_time).toEqual({
-      control: { kind: 'mean', count: 2, sum: 400, sumSquares: 100_000 },
-      treatment: { kind: 'mean', count: 1, sum: 250, sumSquares: 62_500 }
+      control: {
+        kind: 'mean',
+        count: 2,
+        sum: 400,
+        sumSquares: 100_000,
+        squaredDeviations: 20_000
+      },
+      treatment: { kind: 'mean', count: 1, sum: 250, sumSquares: 62_500, squaredDeviations: 0 }
     })
   })
 
@@ -64,7 +70,8 @@ describe('per-user results', () => {
       kind: 'mean',
       count: 1,
       sum: 250,
-      sumSquares: 62_500
+      sumSquares: 62_500,
+      squaredDeviations: 0
     })
   })
 
@@ -72,15 +79,15 @@ describe('per-user results', () => {
     const error = await failure(
       file('unknown.csv', 'user_id,group,accuracy,response_time\nu1,control,1,5\nu2,treatmnt,1,5\n')
     )
-    expect(error.location).toEqual({ file: join(dir, 'unknown.csv'), line: 3 })
-    expect(error.format()).toMatch(/unknown.csv:3: unknown group 'treatmnt'.*control, treatment/)
+    expect(error.location).toEqual({ file: join(dir, 'unknown.csv'), line: 3, col: 4 })
+    expect(error.format()).toMatch(/unknown.csv:3:4: unknown group 'treatmnt'.*control, treatment/)
   })
 
   it('names the line and column of a value that is not a number', async () => {
     const error = await failure(
       file('nan.ndjson', '{"user_id":"u1","group":"control","accuracy":1,"response_time":"fast"}\n')
     )
-    expect(error.format()).toMatch(/nan.ndjson:1: response_time: 'fast' is not a number/)
+    expect(error.format()).toMatch(/nan.ndjson:1:48: response_time: 'fast' is not a number/)
   })
 
   it('reports a missing column in the CSV header', async () => {
@@ -126,7 +133,8 @@ describe('aggregate results', () => {
       kind: 'mean',
       count: 1000,
       sum: 200_000,
-      sumSquares: 41_000_000
+      sumSquares: 41_000_000,
+      squaredDeviations: 1_000_000
     })
   })
 
@@ -137,7 +145,9 @@ describe('aggregate results', () => {
         '{"group":"control","metric":"accuracy","count":10,"successes":5}\n{"group":"treatment","metric":"accuracy","count":-3,"successes":0}\n'
       )
     )
-    expect(error.format()).toMatch(/negative.ndjson:2: count must be a whole number of 0 or more/)
+    expect(error.format()).toMatch(
+      /negative.ndjson:2:42: count must be a whole number of 0 or more/
+    )
   })
 
   it('rejects more successes than users', async () => {
@@ -145,7 +155,7 @@ describe('aggregate results', () => {
       file('successes.csv', 'group,metric,count,successes\ncontrol,accuracy,10,11\n')
     )
     expect(error.format()).toMatch(
-      /successes.csv:2: successes must be a whole number from 0 to count \(10\)/
+      /successes.csv:2:21: successes must be a whole number from 0 to count \(10\)/
     )
   })
 })
@@ -155,7 +165,7 @@ it('says so when the results file does not exist', async () => {
   expect(error.format()).toMatch(/nope.csv: cannot read .*nope.csv: ENOENT/)
 })
 
-it('reads every number exactly as Number() does', async () => {
+it('reads every decimal number exactly as Number() does', async () => {
   const texts = [
     '0.1',
     '-12.345',
@@ -167,14 +177,15 @@ it('reads every number exactly as Number() does', async () => {
     '+2',
     '0.00001234'
   ]
-  const rows = texts.map((t, i) => `u${i},control,${t},1`)
-  const path = file('numbers.csv', ['user_id,group,accuracy,response_time', ...rows].join('\n'))
-  const data = await readResults(path, shape)
-  const stat = data.metrics.accuracy!.control!
-  expect(stat.kind).toBe('mean')
-  if (stat.kind !== 'mean') return
-  expect(stat.sum).toBe(texts.reduce((sum, t) => sum + Number(t), 0))
-  expect(stat.sumSquares).toBe(texts.reduce((sum, t) => sum + Number(t) * Number(t), 0))
+  // One user per file: the mean is then the value itself, bit for bit.
+  for (const [i, text] of texts.entries()) {
+    const path = file(
+      `number-${i}.csv`,
+      `user_id,group,accuracy,response_time\nu1,control,${text},1\n`
+    )
+    const stat = (await readResults(path, shape)).metrics.accuracy!.control!
+    expect(stat.kind === 'mean' ? stat.sum : stat.successes).toBe(Number(text))
+  }
 })
 
 it('calls a file with nothing but blank lines empty', async () => {
