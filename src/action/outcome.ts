@@ -6,6 +6,7 @@ import { renderReport } from '../report/markdown.js'
 import { currentPhase } from '../sdk/index.js'
 import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
+import { annotationOf } from './annotations.js'
 
 // What one run did for each feature, and the one place outputs and the job summary are made.
 
@@ -112,7 +113,8 @@ export async function publishOutcomes(
   }
   const failed = failures.map(f => failureLine(workspace, f))
   core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
-  for (const line of failed) core.error(line)
+  // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
+  failures.forEach((f, i) => core.error(failed[i]!, annotationOf(f.error, workspace)))
   await writeSummary(
     [
       '## phasegate',
