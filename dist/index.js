@@ -2666,7 +2666,7 @@ const Agent = __nccwpck_require__(7405)
 const ProxyAgent = __nccwpck_require__(6672)
 const EnvHttpProxyAgent = __nccwpck_require__(3137)
 const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(1088)
+const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
@@ -2833,7 +2833,7 @@ module.exports.EventSource = EventSource
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(1088)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -2900,7 +2900,7 @@ module.exports = {
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
 
@@ -3022,7 +3022,7 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
@@ -3273,7 +3273,7 @@ module.exports = pipeline
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
@@ -3494,7 +3494,7 @@ module.exports.RequestHandler = RequestHandler
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
@@ -3719,7 +3719,7 @@ module.exports = stream
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
 const util = __nccwpck_require__(3440)
 const { addSignal, removeSignal } = __nccwpck_require__(158)
@@ -3852,7 +3852,7 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(1088)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
@@ -4241,7 +4241,7 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 
 const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
@@ -4343,7 +4343,7 @@ module.exports = {
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
 const timers = __nccwpck_require__(6603)
 
 function noop () {}
@@ -4916,7 +4916,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1088:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -5356,7 +5356,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -6084,7 +6084,7 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 const { tree } = __nccwpck_require__(7752)
 
@@ -6801,7 +6801,7 @@ module.exports = {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const DispatcherBase = __nccwpck_require__(1841)
 const Pool = __nccwpck_require__(628)
@@ -6944,7 +6944,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -7175,7 +7175,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -8686,7 +8686,7 @@ const {
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -9489,7 +9489,7 @@ const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
@@ -10113,7 +10113,7 @@ const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
@@ -10937,7 +10937,7 @@ const {
 const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(1088)
+} = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { kUrl, kInterceptors } = __nccwpck_require__(6443)
 const buildConnector = __nccwpck_require__(9136)
@@ -11046,7 +11046,7 @@ const { URL } = __nccwpck_require__(3136)
 const Agent = __nccwpck_require__(7405)
 const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
 const buildConnector = __nccwpck_require__(9136)
 const Client = __nccwpck_require__(3701)
 
@@ -11367,7 +11367,7 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
@@ -11457,7 +11457,7 @@ module.exports = class DecoratorHandler {
 const util = __nccwpck_require__(3440)
 const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -11695,7 +11695,7 @@ module.exports = RedirectHandler
 const assert = __nccwpck_require__(4589)
 
 const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(1088)
+const { RequestRetryError } = __nccwpck_require__(8707)
 const {
   isDisturbed,
   parseHeaders,
@@ -12139,7 +12139,7 @@ module.exports = RetryHandler
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
 const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -12520,7 +12520,7 @@ module.exports = interceptorOpts => {
 
 
 const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
 const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
@@ -13079,7 +13079,7 @@ const {
 const MockClient = __nccwpck_require__(7365)
 const MockPool = __nccwpck_require__(4004)
 const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1088)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
 const Dispatcher = __nccwpck_require__(883)
 const Pluralizer = __nccwpck_require__(1529)
 const PendingInterceptorsFormatter = __nccwpck_require__(6142)
@@ -13244,7 +13244,7 @@ const {
 } = __nccwpck_require__(1117)
 const { MockInterceptor } = __nccwpck_require__(1511)
 const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -13296,7 +13296,7 @@ module.exports = MockClient
 
 
 
-const { UndiciError } = __nccwpck_require__(1088)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -13340,7 +13340,7 @@ const {
   kContentLength,
   kMockDispatch
 } = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const { buildURL } = __nccwpck_require__(3440)
 
 /**
@@ -13559,7 +13559,7 @@ const {
 } = __nccwpck_require__(1117)
 const { MockInterceptor } = __nccwpck_require__(1511)
 const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(1088)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -29041,7 +29041,7 @@ module.exports = {
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
 const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(1088)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -29169,7 +29169,7 @@ const {
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const { closeWebSocketConnection } = __nccwpck_require__(6897)
 const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(1088)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -39522,7 +39522,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8707);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8454);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39531,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8707:
+/***/ 8454:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42408,13 +42408,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -42485,6 +42485,234 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./lib/engine/ladder.js
+function phaseIndex(policy, name) {
+    return policy.phases.findIndex(p => p.name === name);
+}
+function phaseNamed(policy, name) {
+    const phase = policy.phases.find(p => p.name === name);
+    if (!phase)
+        throw new Error(`policy "${policy.feature}" has no phase "${name}"`);
+    return phase;
+}
+/** The next phase up the ladder, or undefined at the final phase. */
+function nextPhase(policy, name) {
+    return policy.phases[phaseIndex(policy, name) + 1];
+}
+/** The phase below, or undefined at the first phase. */
+function previousPhase(policy, name) {
+    const i = phaseIndex(policy, name);
+    return i > 0 ? policy.phases[i - 1] : undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/errors.js
+/**
+ * A mistake the user can fix: bad input, a refused transition, a missing file. The CLI and the
+ * action print it as one line (`file:line:col: message (hint)`) with no stack trace.
+ */
+class PhasegateError extends Error {
+    location;
+    hint;
+    constructor(message, options = {}) {
+        super(message);
+        this.name = 'PhasegateError';
+        this.location = options.location;
+        this.hint = options.hint;
+    }
+    /** One line for a person: where, what, and what to do. */
+    format() {
+        const where = this.location
+            ? [this.location.file, this.location.line, this.location.col]
+                .filter(v => v !== undefined)
+                .join(':') + ': '
+            : '';
+        return `${where}${this.message}${this.hint ? ` (hint: ${this.hint})` : ''}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/github/checks.js
+// The automated test gate's observations: the named check runs and workflow runs on a commit.
+function latestNamed(runs, name) {
+    return runs.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
+}
+/**
+ * The latest check run or workflow run of each name on `sha`. A run still in progress has a
+ * null conclusion; a name with neither is left out, so the gate reports it as missing.
+ * Check runs win over workflow runs of the same name: they are the finer-grained record. Every
+ * workflow job is also a check run, so workflow runs are only asked for when check runs leave
+ * a name unanswered: a scheduled tick should cost as few requests as it can.
+ */
+async function observeChecks(client, repo, sha, names) {
+    if (names.length === 0)
+        return [];
+    const checkRuns = await client.paginate(client.rest.checks.listForRef, {
+        ...repo,
+        ref: sha,
+        filter: 'latest',
+        per_page: 100
+    });
+    const unanswered = names.some(name => !latestNamed(checkRuns, name));
+    const workflowRuns = unanswered
+        ? await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
+            ...repo,
+            head_sha: sha,
+            per_page: 100
+        })
+        : [];
+    return names.flatMap(name => {
+        const run = latestNamed(checkRuns, name) ?? latestNamed(workflowRuns, name);
+        if (!run)
+            return [];
+        return [{ name, conclusion: run.status === 'completed' ? run.conclusion : null }];
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/github/errors.js
+/** Whether GitHub answered with an error status, as opposed to a network or programming error. */
+function isRequestError(error) {
+    return (error instanceof Error &&
+        error.name === 'HttpError' &&
+        typeof error.status === 'number');
+}
+
+;// CONCATENATED MODULE: ./lib/github/teams.js
+// Team approvers and operators are written "@org/team-slug" in policies.
+
+/** Whether `login` is an active member of "@org/team" (a pending invitation is not). */
+async function isActiveMember(client, team, login) {
+    const [org = '', slug = ''] = team.slice(1).split('/', 2);
+    try {
+        const { data } = await client.rest.teams.getMembershipForUserInOrg({
+            org,
+            team_slug: slug,
+            username: login
+        });
+        return data.state === 'active';
+    }
+    catch (error) {
+        if (isRequestError(error) && error.status === 404)
+            return false;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/github/reviews.js
+// Pull request reviews as the engine's Approval[]: the facts the manual approval gate needs to
+// refuse an approval (author, bot, older commit, not a listed approver). The gate itself, in
+// src/engine, decides what counts; this only observes.
+
+/** Reviews that set a reviewer's verdict; COMMENTED and PENDING leave the verdict as it was. */
+const VERDICTS = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
+/**
+ * Each reviewer's latest verdict on the pull request, kept when it is an approval. Team
+ * approvers ("@org/team") are resolved through team membership, so `teams` lists the approver
+ * entries the user belongs to.
+ */
+async function collectApprovals(client, repo, pull, approvers) {
+    const reviews = await client.paginate(client.rest.pulls.listReviews, {
+        ...repo,
+        pull_number: pull.number,
+        per_page: 100
+    });
+    const latest = new Map();
+    for (const review of reviews) {
+        if (review.user && VERDICTS.has(review.state))
+            latest.set(review.user.login, review);
+    }
+    const teams = approvers.filter(entry => entry.startsWith('@') && entry.includes('/'));
+    const approvals = [];
+    for (const review of latest.values()) {
+        if (review.state !== 'APPROVED' || !review.user)
+            continue;
+        const user = review.user.login;
+        const bot = review.user.type === 'Bot';
+        const author = user.toLowerCase() === pull.author.toLowerCase();
+        const listedByName = approvers.some(entry => entry.toLowerCase() === user.toLowerCase());
+        const memberOf = bot || author || listedByName ? [] : await teamsOf(client, user, teams);
+        approvals.push({
+            user,
+            ...(memberOf.length > 0 ? { teams: memberOf } : {}),
+            bot,
+            author,
+            stale: review.commit_id !== pull.headSha
+        });
+    }
+    return approvals;
+}
+async function teamsOf(client, user, teams) {
+    const member = [];
+    for (const team of teams)
+        if (await isActiveMember(client, team, user))
+            member.push(team);
+    return member;
+}
+
+;// CONCATENATED MODULE: ./lib/github/statuses.js
+// Commit statuses: how the policy check reports on a pull request (context "phasegate/policy",
+// which users make a required status check).
+const POLICY_STATUS_CONTEXT = 'phasegate/policy';
+/** GitHub refuses descriptions longer than this. */
+const MAX_DESCRIPTION = 140;
+async function setCommitStatus(client, repo, sha, status) {
+    const description = status.description.length > MAX_DESCRIPTION
+        ? `${status.description.slice(0, MAX_DESCRIPTION - 1)}…`
+        : status.description;
+    await client.rest.repos.createCommitStatus({
+        ...repo,
+        sha,
+        state: status.state,
+        context: status.context ?? POLICY_STATUS_CONTEXT,
+        description,
+        ...(status.targetUrl ? { target_url: status.targetUrl } : {})
+    });
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./lib/git/git.js
+
+
+/** Runs git in `cwd`. Shelling out keeps git's own behaviour (hooks, config, credentials). */
+function runGit(cwd, args, options = {}) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.execFile)('git', args, {
+            cwd,
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
+            maxBuffer: 64 * 1024 * 1024
+        }, (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+            if (code !== 0 && !options.allowFailure) {
+                reject(new PhasegateError(`git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
+                return;
+            }
+            resolve({ stdout, stderr, code });
+        });
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
+    });
+}
+async function git(cwd, ...args) {
+    return (await runGit(cwd, args)).stdout.trimEnd();
+}
+async function repoRoot(cwd) {
+    const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true });
+    if (result.code !== 0) {
+        throw new PhasegateError(`${cwd} is not inside a git repository`, {
+            hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
+        });
+    }
+    return result.stdout.trim();
+}
+/** Paths with uncommitted changes (staged or not), relative to the root. */
+async function changedPaths(root, paths = []) {
+    const out = await git(root, 'status', '--porcelain', '--untracked-files=all', '--', ...paths);
+    return out ? out.split('\n').map(line => line.slice(3)) : [];
+}
+async function headSha(root) {
+    const result = await runGit(root, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true });
+    return result.code === 0 ? result.stdout.trim() : undefined;
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/readings.js
 function findReading(readings, metric, group) {
     return readings.find(r => r.metric === metric && r.group === group);
@@ -42781,26 +43009,6 @@ function timeBased(gate, state, now) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/engine/ladder.js
-function phaseIndex(policy, name) {
-    return policy.phases.findIndex(p => p.name === name);
-}
-function phaseNamed(policy, name) {
-    const phase = policy.phases.find(p => p.name === name);
-    if (!phase)
-        throw new Error(`policy "${policy.feature}" has no phase "${name}"`);
-    return phase;
-}
-/** The next phase up the ladder, or undefined at the final phase. */
-function nextPhase(policy, name) {
-    return policy.phases[phaseIndex(policy, name) + 1];
-}
-/** The phase below, or undefined at the first phase. */
-function previousPhase(policy, name) {
-    const i = phaseIndex(policy, name);
-    return i > 0 ? policy.phases[i - 1] : undefined;
-}
-
 ;// CONCATENATED MODULE: ./lib/engine/trends.js
 
 // Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
@@ -43027,7 +43235,7 @@ function systemFailure(observations, limit) {
  * Order of precedence: kill switch off -> hold; a fired trigger -> roll back one phase; final
  * phase -> hold; every gate passes -> advance one phase; otherwise hold and say why.
  */
-function decide_decide(policy, state, observations, now) {
+function decide(policy, state, observations, now) {
     const phase = phaseNamed(policy, state.phase);
     const alerts = evaluateAlerts(policy.alerts, observations.readings, now);
     const triggers = evaluateTriggers(policy, phase, observations, alerts, now);
@@ -43041,21 +43249,22 @@ function decide_decide(policy, state, observations, now) {
     const awaitingApproval = next !== undefined &&
         gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
         gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass');
-    const hold = (reason) => ({
+    const hold = (holdCause, reason) => ({
         ...base,
         action: 'hold',
+        holdCause,
         reason,
         awaitingApproval: state.enabled && awaitingApproval
     });
     if (!state.enabled) {
-        return hold(`the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``);
+        return hold('kill_switch', `the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``);
     }
     const fired = triggers.filter(t => t.fired);
     if (fired.length > 0) {
         const previous = previousPhase(policy, phase.name);
         const why = fired.map(t => t.reason).join('; ');
         if (!previous) {
-            return hold(`rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
+            return hold('first_phase_trigger', `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
                 'use `phasegate rollback --emergency` to turn the feature off');
         }
         const reason = `automatic rollback: ${why}`;
@@ -43070,13 +43279,13 @@ function decide_decide(policy, state, observations, now) {
         };
     }
     if (!next) {
-        return hold(`${phase.name} is the final phase: the rollout is complete and cannot advance`);
+        return hold('final_phase', `${phase.name} is the final phase: the rollout is complete and cannot advance`);
     }
     const notPassing = gates.filter(g => g.outcome !== 'pass');
     if (notPassing.length > 0) {
-        return hold(`waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`);
+        return hold('gates', `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`);
     }
-    const approvers = approversOf(policy, phase.name, observations);
+    const approvers = approvedBy(policy, phase.name, observations);
     const reason = gates.length === 0
         ? `${phase.name} has no gates`
         : gates.length === 1
@@ -43091,7 +43300,8 @@ function decide_decide(policy, state, observations, now) {
         transition: transition('advance', phase.name, next.name, now, reason, approvers, gates.flatMap(g => g.evidence))
     };
 }
-function approversOf(policy, phaseName, observations) {
+/** Who approved the advance: the valid approvals of the phase's manual approval gates. */
+function approvedBy(policy, phaseName, observations) {
     const users = new Set();
     for (const gate of phaseNamed(policy, phaseName).gates) {
         if (gate.type === 'manual_approval')
@@ -43103,216 +43313,6 @@ function transition(kind, from, to, now, reason, approvers, evidence) {
     return { kind, from, to, at: now.toISOString(), reason, approvers, evidence };
 }
 
-;// CONCATENATED MODULE: ./lib/errors.js
-/**
- * A mistake the user can fix: bad input, a refused transition, a missing file. The CLI and the
- * action print it as one line (`file:line:col: message (hint)`) with no stack trace.
- */
-class errors_PhasegateError extends Error {
-    location;
-    hint;
-    constructor(message, options = {}) {
-        super(message);
-        this.name = 'PhasegateError';
-        this.location = options.location;
-        this.hint = options.hint;
-    }
-    /** One line for a person: where, what, and what to do. */
-    format() {
-        const where = this.location
-            ? [this.location.file, this.location.line, this.location.col]
-                .filter(v => v !== undefined)
-                .join(':') + ': '
-            : '';
-        return `${where}${this.message}${this.hint ? ` (hint: ${this.hint})` : ''}`;
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/github/checks.js
-// The automated test gate's observations: the named check runs and workflow runs on a commit.
-function latestNamed(runs, name) {
-    return runs.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
-}
-/**
- * The latest check run or workflow run of each name on `sha`. A run still in progress has a
- * null conclusion; a name with neither is left out, so the gate reports it as missing.
- * Check runs win over workflow runs of the same name: they are the finer-grained record. Every
- * workflow job is also a check run, so workflow runs are only asked for when check runs leave
- * a name unanswered: a scheduled tick should cost as few requests as it can.
- */
-async function observeChecks(client, repo, sha, names) {
-    if (names.length === 0)
-        return [];
-    const checkRuns = await client.paginate(client.rest.checks.listForRef, {
-        ...repo,
-        ref: sha,
-        filter: 'latest',
-        per_page: 100
-    });
-    const unanswered = names.some(name => !latestNamed(checkRuns, name));
-    const workflowRuns = unanswered
-        ? await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
-            ...repo,
-            head_sha: sha,
-            per_page: 100
-        })
-        : [];
-    return names.flatMap(name => {
-        const run = latestNamed(checkRuns, name) ?? latestNamed(workflowRuns, name);
-        if (!run)
-            return [];
-        return [{ name, conclusion: run.status === 'completed' ? run.conclusion : null }];
-    });
-}
-
-;// CONCATENATED MODULE: ./lib/github/errors.js
-/** Whether GitHub answered with an error status, as opposed to a network or programming error. */
-function isRequestError(error) {
-    return (error instanceof Error &&
-        error.name === 'HttpError' &&
-        typeof error.status === 'number');
-}
-
-;// CONCATENATED MODULE: ./lib/github/teams.js
-// Team approvers and operators are written "@org/team-slug" in policies.
-
-/** Whether `login` is an active member of "@org/team" (a pending invitation is not). */
-async function isActiveMember(client, team, login) {
-    const [org = '', slug = ''] = team.slice(1).split('/', 2);
-    try {
-        const { data } = await client.rest.teams.getMembershipForUserInOrg({
-            org,
-            team_slug: slug,
-            username: login
-        });
-        return data.state === 'active';
-    }
-    catch (error) {
-        if (isRequestError(error) && error.status === 404)
-            return false;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/github/reviews.js
-// Pull request reviews as the engine's Approval[]: the facts the manual approval gate needs to
-// refuse an approval (author, bot, older commit, not a listed approver). The gate itself, in
-// src/engine, decides what counts; this only observes.
-
-/** Reviews that set a reviewer's verdict; COMMENTED and PENDING leave the verdict as it was. */
-const VERDICTS = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
-/**
- * Each reviewer's latest verdict on the pull request, kept when it is an approval. Team
- * approvers ("@org/team") are resolved through team membership, so `teams` lists the approver
- * entries the user belongs to.
- */
-async function collectApprovals(client, repo, pull, approvers) {
-    const reviews = await client.paginate(client.rest.pulls.listReviews, {
-        ...repo,
-        pull_number: pull.number,
-        per_page: 100
-    });
-    const latest = new Map();
-    for (const review of reviews) {
-        if (review.user && VERDICTS.has(review.state))
-            latest.set(review.user.login, review);
-    }
-    const teams = approvers.filter(entry => entry.startsWith('@') && entry.includes('/'));
-    const approvals = [];
-    for (const review of latest.values()) {
-        if (review.state !== 'APPROVED' || !review.user)
-            continue;
-        const user = review.user.login;
-        const bot = review.user.type === 'Bot';
-        const author = user.toLowerCase() === pull.author.toLowerCase();
-        const listedByName = approvers.some(entry => entry.toLowerCase() === user.toLowerCase());
-        const memberOf = bot || author || listedByName ? [] : await teamsOf(client, user, teams);
-        approvals.push({
-            user,
-            ...(memberOf.length > 0 ? { teams: memberOf } : {}),
-            bot,
-            author,
-            stale: review.commit_id !== pull.headSha
-        });
-    }
-    return approvals;
-}
-async function teamsOf(client, user, teams) {
-    const member = [];
-    for (const team of teams)
-        if (await isActiveMember(client, team, user))
-            member.push(team);
-    return member;
-}
-
-;// CONCATENATED MODULE: ./lib/github/statuses.js
-// Commit statuses: how the policy check reports on a pull request (context "phasegate/policy",
-// which users make a required status check).
-const POLICY_STATUS_CONTEXT = 'phasegate/policy';
-/** GitHub refuses descriptions longer than this. */
-const MAX_DESCRIPTION = 140;
-async function setCommitStatus(client, repo, sha, status) {
-    const description = status.description.length > MAX_DESCRIPTION
-        ? `${status.description.slice(0, MAX_DESCRIPTION - 1)}…`
-        : status.description;
-    await client.rest.repos.createCommitStatus({
-        ...repo,
-        sha,
-        state: status.state,
-        context: status.context ?? POLICY_STATUS_CONTEXT,
-        description,
-        ...(status.targetUrl ? { target_url: status.targetUrl } : {})
-    });
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./lib/git/git.js
-
-
-/** Runs git in `cwd`. Shelling out keeps git's own behaviour (hooks, config, credentials). */
-function runGit(cwd, args, options = {}) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.execFile)('git', args, {
-            cwd,
-            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
-            maxBuffer: 64 * 1024 * 1024
-        }, (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-            if (code !== 0 && !options.allowFailure) {
-                reject(new errors_PhasegateError(`git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
-                return;
-            }
-            resolve({ stdout, stderr, code });
-        });
-        if (options.input !== undefined)
-            child.stdin?.end(options.input);
-    });
-}
-async function git(cwd, ...args) {
-    return (await runGit(cwd, args)).stdout.trimEnd();
-}
-async function repoRoot(cwd) {
-    const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true });
-    if (result.code !== 0) {
-        throw new errors_PhasegateError(`${cwd} is not inside a git repository`, {
-            hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
-        });
-    }
-    return result.stdout.trim();
-}
-/** Paths with uncommitted changes (staged or not), relative to the root. */
-async function changedPaths(root, paths = []) {
-    const out = await git(root, 'status', '--porcelain', '--untracked-files=all', '--', ...paths);
-    return out ? out.split('\n').map(line => line.slice(3)) : [];
-}
-async function headSha(root) {
-    const result = await runGit(root, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true });
-    return result.code === 0 ? result.stdout.trim() : undefined;
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./lib/engine/requests.js
@@ -43351,6 +43351,1309 @@ function requiredReadings(policy, state) {
     return [...wanted.values()];
 }
 
+;// CONCATENATED MODULE: ./lib/stats/special.js
+/**
+ * Special functions behind the tests' p-values and intervals, written for accuracy in the far
+ * tails because a scheduled workflow with large samples routinely sees p-values below 1e-8.
+ *
+ * Why not jstat: it has no Welch test at all, and its `normal.cdf` is `0.5 * (1 + erf(x / √2))`,
+ * so `1 - cdf` for a z of 6 or more is computed by cancellation and returns 0 (or noise) where
+ * the true tail is 1e-9 and smaller. Here the tails are computed directly: erfc by a series and a
+ * continued fraction, Student's t through the regularized incomplete beta (Lentz's continued
+ * fraction, Numerical Recipes §6.4), chi-square through the regularized incomplete gamma (§6.2).
+ */
+const SQRT_PI = Math.sqrt(Math.PI);
+const special_EPSILON = 1e-16;
+const TINY = 1e-300;
+const MAX_ITERATIONS = 100_000;
+/**
+ * e^(-x²) without the rounding error of squaring x first: at x = 30 that error alone would cost
+ * about nine digits. Splits x into a short head (exactly squarable) and a tail (W. J. Cody's trick).
+ */
+function expMinusSquare(x) {
+    const head = Math.trunc(x * 16) / 16;
+    const tail = (x - head) * (x + head);
+    return Math.exp(-head * head) * Math.exp(-tail);
+}
+/** Complementary error function, accurate to ~1e-15 relative everywhere, including erfc(30) ≈ 2.6e-393 → 0. */
+function erfc(x) {
+    if (Number.isNaN(x))
+        return NaN;
+    if (x < 0)
+        return 2 - erfc(-x);
+    if (x < 1.5) {
+        // erf(x) = 2x/√π · e^(-x²) · Σ (2x²)^n / (1·3·…·(2n+1)): all terms positive, no cancellation.
+        const twoXSquared = 2 * x * x;
+        let term = 1;
+        let sum = 1;
+        for (let n = 1; n < MAX_ITERATIONS && term > special_EPSILON * sum; n++) {
+            term *= twoXSquared / (2 * n + 1);
+            sum += term;
+        }
+        return 1 - ((2 * x) / SQRT_PI) * expMinusSquare(x) * sum;
+    }
+    // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), by modified Lentz.
+    let f = x;
+    let c = x;
+    let d = 0;
+    for (let n = 1; n < MAX_ITERATIONS; n++) {
+        const a = n / 2;
+        d = x + a * d;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = x + a / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        const delta = c * d;
+        f *= delta;
+        if (Math.abs(delta - 1) < special_EPSILON)
+            break;
+    }
+    return expMinusSquare(x) / SQRT_PI / f;
+}
+/** P(Z > z) for a standard normal Z, without cancellation in either tail. */
+function normalSf(z) {
+    return 0.5 * erfc(z / Math.SQRT2);
+}
+function normalPdf(z) {
+    return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+}
+/**
+ * The z with P(Z > z) = p. Starts from Abramowitz & Stegun 26.2.23 (error < 4.5e-4) and polishes
+ * with Halley steps on the accurate tail, which triple the correct digits each time.
+ */
+function normalQuantileUpper(p) {
+    if (!(p > 0 && p < 1)) {
+        if (p === 0)
+            return Infinity;
+        if (p === 1)
+            return -Infinity;
+        return NaN;
+    }
+    if (p > 0.5)
+        return -normalQuantileUpper(1 - p);
+    const t = Math.sqrt(-2 * Math.log(p));
+    let z = t -
+        (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+            (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+    for (let i = 0; i < 4; i++) {
+        const error = normalSf(z) - p;
+        const slope = -normalPdf(z);
+        const step = error / slope;
+        z -= step / (1 + (step * z) / 2);
+    }
+    return z;
+}
+// Lanczos approximation (g = 7, n = 9): ~15 significant digits for Γ on the positive reals.
+const LANCZOS = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+    1.5056327351493116e-7
+];
+function logGamma(x) {
+    if (x < 0.5) {
+        return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+    }
+    const y = x - 1;
+    let sum = LANCZOS[0];
+    for (let i = 1; i < LANCZOS.length; i++)
+        sum += LANCZOS[i] / (y + i);
+    const t = y + 7.5;
+    return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(sum);
+}
+/**
+ * ln Γ(a) - ln Γ(a + b) for a ≥ 20 by Stirling's series, because subtracting two log-gammas of
+ * ~1e7 (a t-test with millions of users) would leave only nine correct digits.
+ */
+function logGammaRatio(a, b) {
+    const correction = (z) => {
+        const z2 = z * z;
+        return (1 / 12 - (1 / 360 - (1 / 1260 - 1 / (1680 * z2)) / z2) / z2) / z;
+    };
+    return (-(a - 0.5) * Math.log1p(b / a) - b * Math.log(a + b) + b + correction(a) - correction(a + b));
+}
+function logBeta(a, b) {
+    const large = Math.max(a, b);
+    const small = Math.min(a, b);
+    if (large >= 20)
+        return logGamma(small) + logGammaRatio(large, small);
+    return logGamma(a) + logGamma(b) - logGamma(a + b);
+}
+/** Continued fraction for I_x(a, b), by modified Lentz (Numerical Recipes' betacf). */
+function betaContinuedFraction(a, b, x) {
+    const qab = a + b;
+    const qap = a + 1;
+    const qam = a - 1;
+    let c = 1;
+    let d = 1 - (qab * x) / qap;
+    d = Math.abs(d) < TINY ? TINY : d;
+    d = 1 / d;
+    let h = d;
+    for (let m = 1; m < MAX_ITERATIONS; m++) {
+        const m2 = 2 * m;
+        let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+        d = 1 + aa * d;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = 1 + aa / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        h *= d * c;
+        aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+        d = 1 + aa * d;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = 1 + aa / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        const delta = d * c;
+        h *= delta;
+        if (Math.abs(delta - 1) < special_EPSILON)
+            break;
+    }
+    return h;
+}
+/**
+ * Regularized incomplete beta I_x(a, b). `y` is 1 - x, passed separately so callers that know it
+ * exactly (t-tests with huge degrees of freedom) do not lose it to cancellation.
+ */
+function incompleteBeta(a, b, x, y = 1 - x) {
+    if (x <= 0)
+        return 0;
+    if (y <= 0)
+        return 1;
+    const logFront = a * Math.log(x) + b * Math.log(y) - logBeta(a, b);
+    if (x < (a + 1) / (a + b + 2)) {
+        return (Math.exp(logFront) * betaContinuedFraction(a, b, x)) / a;
+    }
+    return 1 - (Math.exp(logFront) * betaContinuedFraction(b, a, y)) / b;
+}
+/** P(T > t) for Student's t with `df` degrees of freedom (df may be fractional, as in Welch). */
+function studentTSf(t, df) {
+    if (Number.isNaN(t) || !(df > 0))
+        return NaN;
+    if (!Number.isFinite(df))
+        return normalSf(t);
+    const t2 = t * t;
+    const tail = 0.5 * incompleteBeta(df / 2, 0.5, df / (df + t2), t2 / (df + t2));
+    return t > 0 ? tail : 1 - tail;
+}
+function studentTPdf(t, df) {
+    return Math.exp(-logBeta(df / 2, 0.5) - 0.5 * Math.log(df) - ((df + 1) / 2) * Math.log1p((t * t) / df));
+}
+/** The t with P(T > t) = p, for 0 < p < 0.5: Newton from the normal quantile inside a bracket. */
+function studentTQuantileUpper(p, df) {
+    if (!Number.isFinite(df))
+        return normalQuantileUpper(p);
+    let low = normalQuantileUpper(p);
+    let high = low;
+    while (studentTSf(high, df) > p)
+        high *= 2;
+    let t = low;
+    for (let i = 0; i < 200; i++) {
+        const error = studentTSf(t, df) - p;
+        if (error > 0)
+            low = t;
+        else
+            high = t;
+        let next = t + error / studentTPdf(t, df);
+        if (!(next > low && next < high))
+            next = (low + high) / 2;
+        if (Math.abs(next - t) <= 1e-15 * Math.abs(t))
+            return next;
+        t = next;
+    }
+    return t;
+}
+/** Regularized upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a). */
+function incompleteGammaUpper(a, x) {
+    if (x <= 0)
+        return 1;
+    const logFront = a * Math.log(x) - x - logGamma(a);
+    if (x < a + 1) {
+        let term = 1 / a;
+        let sum = term;
+        for (let n = 1; n < MAX_ITERATIONS; n++) {
+            term *= x / (a + n);
+            sum += term;
+            if (term < sum * special_EPSILON)
+                break;
+        }
+        return 1 - sum * Math.exp(logFront);
+    }
+    let b = x + 1 - a;
+    let c = 1 / TINY;
+    let d = 1 / b;
+    let h = d;
+    for (let i = 1; i < MAX_ITERATIONS; i++) {
+        const an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        d = Math.abs(d) < TINY ? TINY : d;
+        c = b + an / c;
+        c = Math.abs(c) < TINY ? TINY : c;
+        d = 1 / d;
+        const delta = d * c;
+        h *= delta;
+        if (Math.abs(delta - 1) < special_EPSILON)
+            break;
+    }
+    return Math.exp(logFront) * h;
+}
+/** P(X > x) for chi-square X with k degrees of freedom. */
+function chiSquareSf(x, k) {
+    return incompleteGammaUpper(k / 2, x / 2);
+}
+
+;// CONCATENATED MODULE: ./lib/stats/tests.js
+
+function tests_mean(stat) {
+    return stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count;
+}
+/** Per-observation variance: p(1-p) for a rate, the unbiased sample variance for a mean. */
+function variance(stat) {
+    if (stat.kind === 'rate') {
+        const p = stat.successes / stat.count;
+        return p * (1 - p);
+    }
+    const n = stat.count;
+    // Rounding can push a constant metric's variance a hair below zero.
+    return Math.max(0, (stat.sumSquares - (stat.sum * stat.sum) / n) / (n - 1));
+}
+/** Delta-method variance of treatmentMean / controlMean - 1, from each mean's variance. */
+function relativeVariance(controlMean, controlVariance, treatmentMean, treatmentVariance) {
+    const c2 = controlMean * controlMean;
+    return treatmentVariance / c2 + (controlVariance * treatmentMean * treatmentMean) / (c2 * c2);
+}
+function around(center, halfWidth) {
+    return [center - halfWidth, center + halfWidth];
+}
+/**
+ * Two-sided two-proportion z-test. The p-value uses the pooled standard error (the null says both
+ * rates are equal); the interval for the difference uses the unpooled one (it need not be zero).
+ */
+function twoProportionZTest(control, treatment, alpha = 0.05) {
+    const p1 = control.successes / control.count;
+    const p2 = treatment.successes / treatment.count;
+    const pooled = (control.successes + treatment.successes) / (control.count + treatment.count);
+    const pooledSe = Math.sqrt(pooled * (1 - pooled) * (1 / control.count + 1 / treatment.count));
+    const v1 = (p1 * (1 - p1)) / control.count;
+    const v2 = (p2 * (1 - p2)) / treatment.count;
+    const difference = p2 - p1;
+    const z = difference / pooledSe;
+    const standardError = Math.sqrt(v1 + v2);
+    const relativeStandardError = Math.sqrt(relativeVariance(p1, v1, p2, v2));
+    const critical = normalQuantileUpper(alpha / 2);
+    return {
+        test: 'two-proportion z',
+        controlMean: p1,
+        treatmentMean: p2,
+        difference,
+        relativeDifference: difference / p1,
+        standardError,
+        relativeStandardError,
+        statistic: z,
+        degreesOfFreedom: Infinity,
+        // Identical all-or-nothing groups have no spread and no evidence of a difference.
+        pValue: pooledSe > 0 ? 2 * normalSf(Math.abs(z)) : 1,
+        interval: around(difference, critical * standardError),
+        relativeInterval: around(difference / p1, critical * relativeStandardError)
+    };
+}
+/** Two-sided Welch's t-test with Welch–Satterthwaite degrees of freedom. */
+function welchTTest(control, treatment, alpha = 0.05) {
+    const m1 = tests_mean(control);
+    const m2 = tests_mean(treatment);
+    const v1 = variance(control) / control.count;
+    const v2 = variance(treatment) / treatment.count;
+    const standardError = Math.sqrt(v1 + v2);
+    const degreesOfFreedom = ((v1 + v2) * (v1 + v2)) / ((v1 * v1) / (control.count - 1) + (v2 * v2) / (treatment.count - 1));
+    const difference = m2 - m1;
+    const t = difference / standardError;
+    const relativeStandardError = Math.sqrt(relativeVariance(m1, v1, m2, v2));
+    const critical = studentTQuantileUpper(alpha / 2, degreesOfFreedom);
+    return {
+        test: 'welch t',
+        controlMean: m1,
+        treatmentMean: m2,
+        difference,
+        relativeDifference: difference / m1,
+        standardError,
+        relativeStandardError,
+        statistic: t,
+        degreesOfFreedom,
+        pValue: standardError > 0 ? 2 * studentTSf(Math.abs(t), degreesOfFreedom) : 1,
+        interval: around(difference, critical * standardError),
+        relativeInterval: around(difference / m1, critical * relativeStandardError)
+    };
+}
+/** The fixed-horizon test that fits the metric's kind. */
+function compareGroups(control, treatment, alpha = 0.05) {
+    if (control.kind === 'rate' && treatment.kind === 'rate') {
+        return twoProportionZTest(control, treatment, alpha);
+    }
+    if (control.kind === 'mean' && treatment.kind === 'mean') {
+        return welchTTest(control, treatment, alpha);
+    }
+    throw new Error('compareGroups: control and treatment must be the same kind of statistic');
+}
+/**
+ * Pearson's chi-square goodness of fit of group counts against configured weights. Groups with
+ * zero weight are left out (as GrowthBook does); fewer than two weighted groups, or no users at
+ * all, leave nothing to test and give p = 1.
+ */
+function chiSquareGoodnessOfFit(counts, weights) {
+    const kept = [];
+    counts.forEach((count, i) => {
+        const weight = weights[i] ?? 0;
+        if (weight > 0)
+            kept.push({ count, weight });
+    });
+    const total = kept.reduce((sum, g) => sum + g.count, 0);
+    const totalWeight = kept.reduce((sum, g) => sum + g.weight, 0);
+    if (kept.length < 2 || total === 0)
+        return { statistic: 0, degreesOfFreedom: 0, pValue: 1 };
+    let statistic = 0;
+    for (const { count, weight } of kept) {
+        const expected = (total * weight) / totalWeight;
+        statistic += ((count - expected) * (count - expected)) / expected;
+    }
+    const degreesOfFreedom = kept.length - 1;
+    return { statistic, degreesOfFreedom, pValue: chiSquareSf(statistic, degreesOfFreedom) };
+}
+/**
+ * ρ of the asymptotic confidence sequence, tuned so the sequence is narrowest when the combined
+ * sample size reaches `tuning` (Waudby-Smith et al. 2023, eq. 161, as GrowthBook uses it).
+ */
+function sequentialRho(alpha, tuning) {
+    const logAlpha = Math.log(alpha);
+    return Math.sqrt((-2 * logAlpha + Math.log(-2 * logAlpha + 1)) / tuning);
+}
+/** Half-width of the two-sided confidence sequence (eq. 9) for an estimator with this standard error. */
+function sequenceHalfWidth(standardError, n, rho, alpha) {
+    const perObservationVariance = standardError * standardError * n;
+    const nRho2 = n * rho * rho;
+    return Math.sqrt((perObservationVariance * 2 * (nRho2 + 1) * Math.log(Math.sqrt(nRho2 + 1) / alpha)) /
+        (n * n * rho * rho));
+}
+/**
+ * Always-valid p-value: 1 / e-value of the same mixture (eq. 155), so it may be checked after every
+ * new observation without inflating false positives. Computed in log space because strong
+ * evidence gives e-values far beyond the largest double.
+ */
+function sequentialPValue(estimate, standardError, n, rho) {
+    const tSquared = (estimate * estimate * n) / (standardError * standardError);
+    const nRho2 = n * rho * rho;
+    const logEvidence = (rho * rho * tSquared) / (2 * (nRho2 + 1)) - 0.5 * Math.log(nRho2 + 1);
+    return logEvidence <= 0 ? 1 : Math.exp(-logEvidence);
+}
+/**
+ * The peeking-safe version of a comparison: asymptotic confidence sequences (Waudby-Smith et al.
+ * 2023, "Time-uniform central limit theory and asymptotic confidence sequences", as implemented in
+ * GrowthBook's SequentialTwoSidedTTest). `n` is both groups' observations together; `tuning` is
+ * the N* at which the sequence is tightest.
+ */
+function sequentialComparison(comparison, n, tuning, alpha = 0.05) {
+    const rho = sequentialRho(alpha, tuning);
+    if (!(comparison.standardError > 0)) {
+        return {
+            pValue: 1,
+            interval: [comparison.difference, comparison.difference],
+            relativeInterval: [comparison.relativeDifference, comparison.relativeDifference]
+        };
+    }
+    return {
+        pValue: sequentialPValue(comparison.difference, comparison.standardError, n, rho),
+        interval: around(comparison.difference, sequenceHalfWidth(comparison.standardError, n, rho, alpha)),
+        relativeInterval: around(comparison.relativeDifference, sequenceHalfWidth(comparison.relativeStandardError, n, rho, alpha))
+    };
+}
+/**
+ * Holm–Bonferroni step-down adjusted p-values, in the order given: reject the i-th hypothesis at
+ * level α exactly when its adjusted p-value is below α.
+ */
+function holmBonferroni(pValues) {
+    const m = pValues.length;
+    const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
+    const adjusted = new Array(m);
+    let running = 0;
+    order.forEach(({ p, i }, rank) => {
+        running = Math.max(running, Math.min(1, (m - rank) * p));
+        adjusted[i] = running;
+    });
+    return adjusted;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/analysis.js
+
+const SRM_THRESHOLD = 0.001;
+const SRM_MINIMUM_USERS = 8;
+const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i;
+/**
+ * Which way a metric should move. The policy says it where it has thresholds: a success
+ * criterion "< x" or an alert or rollback trigger on the metric means lower is better, "> x"
+ * higher. Otherwise the name decides: times, costs and errors should fall, anything else rise.
+ */
+function metricDirection(metric, policy) {
+    for (const phase of policy?.phases ?? []) {
+        const criterion = phase.successCriteria[metric];
+        if (criterion)
+            return criterion.op.startsWith('<') ? 'decrease' : 'increase';
+    }
+    if (policy?.alerts.some(a => a.metric === metric))
+        return 'decrease';
+    for (const trigger of policy?.triggers ?? []) {
+        if (trigger.kind === 'metric' && trigger.metric === metric) {
+            return trigger.threshold.op.startsWith('>') ? 'decrease' : 'increase';
+        }
+    }
+    return LOWER_IS_BETTER.test(metric) ? 'decrease' : 'increase';
+}
+/** The control group: the one named "control", else the first listed. */
+function controlGroup(experiment) {
+    const named = experiment.groups.find(g => g.name === 'control');
+    return (named ?? experiment.groups[0]).name;
+}
+function analyzeExperiment(experiment, data, options = {}) {
+    const alpha = options.alpha ?? 0.05;
+    const sequential = options.sequential ?? true;
+    const tuning = options.tuning ?? (experiment.minimumSampleSize > 0 ? experiment.minimumSampleSize : 5000);
+    const control = controlGroup(experiment);
+    const treatments = experiment.groups.filter(g => g.name !== control && g.weight > 0);
+    const totalWeight = experiment.groups.reduce((sum, g) => sum + g.weight, 0);
+    const totalUsers = experiment.groups.reduce((sum, g) => sum + (data.users[g.name] ?? 0), 0);
+    const groups = experiment.groups.map(g => ({
+        name: g.name,
+        weight: g.weight,
+        users: data.users[g.name] ?? 0,
+        expectedShare: g.weight / totalWeight,
+        observedShare: totalUsers > 0 ? (data.users[g.name] ?? 0) / totalUsers : 0
+    }));
+    const fit = chiSquareGoodnessOfFit(groups.map(g => g.users), groups.map(g => g.weight));
+    const checked = groups.filter(g => g.weight > 0).every(g => g.users >= SRM_MINIMUM_USERS);
+    const sampleRatio = {
+        statistic: fit.statistic,
+        pValue: fit.pValue,
+        checked,
+        mismatch: checked && fit.pValue < SRM_THRESHOLD
+    };
+    const metrics = experiment.successMetrics.map(metric => {
+        const byGroup = data.metrics[metric] ?? {};
+        const direction = metricDirection(metric, options.policy);
+        const present = experiment.groups.filter(g => byGroup[g.name] !== undefined);
+        const summary = present.map(g => {
+            const stat = byGroup[g.name];
+            return {
+                name: g.name,
+                count: stat.count,
+                mean: tests_mean(stat)
+            };
+        });
+        const kind = present.length > 0 ? byGroup[present[0].name].kind : null;
+        const controlStat = byGroup[control];
+        const missingGroup = [control, ...treatments.map(t => t.name)].find(name => {
+            const stat = byGroup[name];
+            return stat === undefined || stat.count < 2;
+        });
+        if (!controlStat || missingGroup !== undefined) {
+            return {
+                metric,
+                kind,
+                direction,
+                groups: summary,
+                comparisons: [],
+                missing: `fewer than 2 observations in group '${missingGroup}'`
+            };
+        }
+        const comparisons = treatments.map(t => {
+            const fixed = compareGroups(controlStat, byGroup[t.name], alpha);
+            const n = controlStat.count + byGroup[t.name].count;
+            const always = sequential ? sequentialComparison(fixed, n, tuning, alpha) : undefined;
+            return {
+                treatment: t.name,
+                test: fixed.test,
+                difference: fixed.difference,
+                relativeDifference: fixed.relativeDifference,
+                fixedHorizon: {
+                    pValue: fixed.pValue,
+                    interval: fixed.interval,
+                    relativeInterval: fixed.relativeInterval
+                },
+                sequential: always,
+                adjustedPValue: (always ?? fixed).pValue,
+                degreesOfFreedom: Number.isFinite(fixed.degreesOfFreedom) ? fixed.degreesOfFreedom : null,
+                outcome: 'no_difference'
+            };
+        });
+        return { metric, kind, direction, groups: summary, comparisons };
+    });
+    const all = metrics.flatMap(m => m.comparisons.map(c => ({ metric: m, comparison: c })));
+    const adjusted = holmBonferroni(all.map(a => a.comparison.adjustedPValue));
+    all.forEach(({ metric, comparison }, i) => {
+        comparison.adjustedPValue = adjusted[i];
+        if (adjusted[i] < alpha) {
+            const rose = comparison.difference > 0;
+            comparison.outcome = rose === (metric.direction === 'increase') ? 'better' : 'worse';
+        }
+    });
+    const { verdict, reasons } = decideVerdict(experiment, {
+        control,
+        groups,
+        sampleRatio,
+        metrics,
+        alpha,
+        startedAt: options.startedAt,
+        now: options.now
+    });
+    return {
+        experiment: experiment.name,
+        status: options.status ?? null,
+        startedAt: options.startedAt?.toISOString() ?? null,
+        control,
+        alpha,
+        sequential,
+        tuning,
+        groups,
+        sampleRatio,
+        metrics,
+        verdict,
+        reasons
+    };
+}
+function decideVerdict(experiment, facts) {
+    const { sampleRatio, groups, metrics } = facts;
+    if (sampleRatio.mismatch) {
+        const split = groups
+            .map(g => `${g.name} ${pct(g.observedShare)} (expected ${pct(g.expectedShare)})`)
+            .join(', ');
+        return {
+            verdict: 'invalid',
+            reasons: [
+                `sample ratio mismatch: ${split}; chi-square p = ${sampleRatio.pValue.toPrecision(3)} < ${SRM_THRESHOLD}`,
+                'assignment or logging is broken somewhere; fix it before trusting any metric'
+            ]
+        };
+    }
+    const waiting = [];
+    const small = groups.filter(g => g.weight > 0 && g.users < experiment.minimumSampleSize);
+    if (small.length > 0) {
+        waiting.push(`below minimum_sample_size ${experiment.minimumSampleSize}: ${small.map(g => `${g.name} has ${g.users}`).join(', ')}`);
+    }
+    if (experiment.durationMs !== null && facts.startedAt && facts.now) {
+        const elapsed = facts.now.getTime() - facts.startedAt.getTime();
+        if (elapsed < experiment.durationMs) {
+            waiting.push(`running ${hours(elapsed)} of its ${hours(experiment.durationMs)} duration (started ${facts.startedAt.toISOString()})`);
+        }
+    }
+    for (const m of metrics.filter(m => m.missing))
+        waiting.push(`${m.metric}: ${m.missing}`);
+    if (waiting.length > 0)
+        return { verdict: 'keep_running', reasons: waiting };
+    const reasons = [];
+    if (experiment.durationMs !== null && !facts.startedAt) {
+        reasons.push('duration not checked: the state file has no start time for this experiment');
+    }
+    const better = [];
+    const worse = [];
+    for (const m of metrics) {
+        for (const c of m.comparisons) {
+            const line = `${m.metric}: ${c.treatment} ${signed(c.relativeDifference)} vs ${facts.control} (adjusted p = ${c.adjustedPValue.toPrecision(3)})`;
+            if (c.outcome === 'better')
+                better.push(line);
+            if (c.outcome === 'worse')
+                worse.push(line);
+        }
+    }
+    if (worse.length > 0) {
+        return {
+            verdict: 'control_better',
+            reasons: [...reasons, ...worse.map(w => `worse: ${w}`), ...better.map(b => `better: ${b}`)]
+        };
+    }
+    if (better.length > 0) {
+        return {
+            verdict: 'treatment_better',
+            reasons: [...reasons, ...better.map(b => `better: ${b}`)]
+        };
+    }
+    return {
+        verdict: 'no_detectable_difference',
+        reasons: [
+            ...reasons,
+            `no success metric differs at α = ${facts.alpha} after Holm–Bonferroni across ${metrics.length} metric(s)`
+        ]
+    };
+}
+function pct(share) {
+    return `${(share * 100).toFixed(2)}%`;
+}
+function signed(relative) {
+    return `${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(2)}%`;
+}
+function hours(ms) {
+    return `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/observe.js
+
+
+/** The companion metric that carries a mean metric's per-user standard deviation. */
+function stddevMetric(metric) {
+    return `${metric}_stddev`;
+}
+/**
+ * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
+ * cost does not depend on traffic. A reading's `value` is the group's rate or mean and `samples`
+ * its number of users. A metric is a mean when the provider also answers `<metric>_stddev` for
+ * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1].
+ * Readings without a value or samples leave the metric out for that group (the analysis then
+ * says to keep running).
+ */
+async function readGroupStatistics(provider, experiment, context) {
+    const requests = experiment.successMetrics.flatMap(metric => experiment.groups.flatMap(g => [
+        { metric, group: g.name },
+        { metric: stddevMetric(metric), group: g.name }
+    ]));
+    const readings = await provider.read(requests, context);
+    const users = {};
+    const metrics = {};
+    for (const metric of experiment.successMetrics) {
+        const byGroup = {};
+        for (const { name } of experiment.groups) {
+            const reading = findReading(readings, metric, name);
+            const count = reading?.samples;
+            if (reading?.value == null || count === undefined || count === 0)
+                continue;
+            users[name] = Math.max(users[name] ?? 0, count);
+            const stddev = findReading(readings, stddevMetric(metric), name)?.value;
+            if (stddev != null) {
+                const sum = reading.value * count;
+                byGroup[name] = {
+                    kind: 'mean',
+                    count,
+                    sum,
+                    sumSquares: stddev * stddev * (count - 1) + (sum * sum) / count
+                };
+            }
+            else if (reading.value >= 0 && reading.value <= 1) {
+                byGroup[name] = { kind: 'rate', count, successes: Math.round(reading.value * count) };
+            }
+            else {
+                throw new PhasegateError(`experiment '${experiment.name}': ${metric} for group ${name} is ${reading.value}, not a rate, and there is no ${stddevMetric(metric)}`, {
+                    hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation) so it can be analysed as a mean`
+                });
+            }
+        }
+        metrics[metric] = byGroup;
+    }
+    for (const { name } of experiment.groups)
+        users[name] ??= 0;
+    return { users, metrics };
+}
+/**
+ * The {{window}} an experiment's queries cover: everything since it started, or its whole
+ * configured duration while the start is unknown.
+ */
+function experimentWindow(experiment, now, startedAt) {
+    const span = startedAt
+        ? now.getTime() - Date.parse(startedAt)
+        : (experiment.durationMs ?? 30 * 24 * 3_600_000);
+    return `${Math.max(1, Math.round(span / 1000))}s`;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./lib/experiments/lines.js
+
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+/**
+ * Reads a file 1 MiB at a time into one reused buffer, so memory stays flat however long the
+ * file is, and hands over its bytes in runs of whole lines: `onLines(bytes, start, end)` where
+ * every line in [start, end) ends with "\n" (one is added after a last line without it). No
+ * bytes are decoded here, so hot parsers can read fields straight from them; `bytes` is only
+ * valid during the call. `afterChunk` runs between chunks: the place to wait for a slow
+ * consumer. Errors thrown by `onLines` stop the read.
+ */
+async function forEachLineRun(path, onLines, afterChunk) {
+    // One buffer, refilled for every chunk: reading allocates nothing, whatever the file's size.
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled).
+    let carry;
+    let file;
+    try {
+        file = await (0,promises_namespaceObject.open)(path, 'r');
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            const bytes = buffer.subarray(0, bytesRead);
+            let from = 0;
+            if (carry) {
+                const first = bytes.indexOf(NEWLINE);
+                if (first === -1) {
+                    carry = Buffer.concat([carry, bytes]);
+                    continue;
+                }
+                const line = Buffer.concat([carry, bytes.subarray(0, first + 1)]);
+                carry = undefined;
+                onLines(line, 0, line.length);
+                from = first + 1;
+            }
+            const last = bytes.lastIndexOf(NEWLINE);
+            if (last >= from) {
+                onLines(bytes, from, last + 1);
+                from = last + 1;
+            }
+            if (from < bytes.length)
+                carry = Buffer.from(bytes.subarray(from));
+            if (afterChunk)
+                await afterChunk();
+        }
+    }
+    catch (error) {
+        if (error instanceof PhasegateError)
+            throw error;
+        throw new PhasegateError(`cannot read ${path}: ${error.message}`, {
+            location: { file: path },
+            hint: 'check the file name'
+        });
+    }
+    finally {
+        await file?.close();
+    }
+    if (carry) {
+        const line = Buffer.concat([carry, Buffer.of(NEWLINE)]);
+        onLines(line, 0, line.length);
+    }
+}
+/**
+ * Calls `onLine` for each non-empty line of a UTF-8 file (LF or CRLF), streamed as by
+ * forEachLineRun. Returns the number of lines, counting empty ones.
+ */
+async function forEachLine(path, onLine, afterChunk) {
+    let lineNumber = 0;
+    await forEachLineRun(path, (bytes, start, end) => {
+        for (let eol = bytes.indexOf(NEWLINE, start); eol !== -1 && eol < end;) {
+            lineNumber++;
+            const text = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
+            if (text.length > 0)
+                onLine(text, lineNumber);
+            start = eol + 1;
+            eol = bytes.indexOf(NEWLINE, start);
+        }
+    }, afterChunk);
+    return lineNumber;
+}
+/** Where the line ending at the "\n" at `eol` ends without its "\r". */
+function lineEnd(bytes, start, eol) {
+    return eol > start && bytes[eol - 1] === CARRIAGE_RETURN ? eol - 1 : eol;
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/results.js
+
+
+/**
+ * Streams a results file into per-group sufficient statistics, in constant memory. Two layouts,
+ * as CSV (with a header line) or NDJSON (one object per line), told apart by the file name:
+ *
+ * - per user: `user_id`, `group`, and one column per success metric. A metric whose values are
+ *   all 0/1 (or true/false) is a rate, any other a mean; an empty cell or `null` means the user
+ *   has no value for that metric.
+ * - aggregate: `group`, `metric`, `count`, and `successes` (a rate) or `sum` and `sum_squares`
+ *   (a mean): one row per group and metric, e.g. straight from a warehouse query.
+ *
+ * Any bad line stops the whole read with a PhasegateError naming the file and line, so no
+ * report is ever built from part of a file.
+ */
+async function readResults(path, shape) {
+    const sink = new Accumulator(path, shape);
+    if (/\.(nd)?jsonl?$/i.test(path)) {
+        let parseLine = (line, lineNumber) => {
+            parseLine = sink.ndjsonFirst(line, lineNumber);
+        };
+        await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber));
+    }
+    else {
+        await forEachLineRun(path, (bytes, start, end) => sink.csvLines(bytes, start, end));
+    }
+    if (!sink.sawHeader) {
+        throw new PhasegateError('the results file is empty', {
+            location: { file: path },
+            hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
+        });
+    }
+    return sink.result();
+}
+const PER_USER_COLUMNS = ['user_id', 'group'];
+// Roles of per-user CSV columns; metric columns use their metric's index (0, 1, ...).
+const USER = -1;
+const GROUP = -2;
+const IGNORED = -3;
+const AGGREGATE_COLUMNS = ['group', 'metric', 'count'];
+/** Accumulates rows into flat arrays indexed by metric and group, to stay fast at 10M rows. */
+class Accumulator {
+    file;
+    shape;
+    sawHeader = false;
+    groupIndex;
+    metricIndex;
+    users;
+    count;
+    sum;
+    sumSquares;
+    /** 1 once a metric/group cell holds a value other than 0 or 1 */
+    nonBinary;
+    /** aggregate rows say outright whether a metric is a rate */
+    declaredRate;
+    aggregate = false;
+    constructor(file, shape) {
+        this.file = file;
+        this.shape = shape;
+        this.groupIndex = new Map(shape.groups.map((g, i) => [g, i]));
+        this.metricIndex = new Map(shape.metrics.map((m, i) => [m, i]));
+        const cells = shape.groups.length * shape.metrics.length;
+        this.users = new Float64Array(shape.groups.length);
+        this.count = new Float64Array(cells);
+        this.sum = new Float64Array(cells);
+        this.sumSquares = new Float64Array(cells);
+        this.nonBinary = new Uint8Array(cells);
+        this.declaredRate = new Int8Array(shape.metrics.length).fill(-1);
+    }
+    fail(lineNumber, message, hint) {
+        throw new PhasegateError(message, { location: { file: this.file, line: lineNumber }, hint });
+    }
+    group(name, lineNumber) {
+        const index = this.groupIndex.get(name);
+        if (index === undefined) {
+            this.fail(lineNumber, `unknown group '${name}'`, `the experiment's groups are ${this.shape.groups.join(', ')}`);
+        }
+        return index;
+    }
+    requireColumns(columns, present, lineNumber) {
+        const missing = columns.filter(c => !present(c));
+        if (missing.length > 0) {
+            this.fail(lineNumber, `missing column${missing.length > 1 ? 's' : ''} ${missing.map(c => `'${c}'`).join(', ')}`, this.aggregate
+                ? 'aggregate rows need group, metric, count and either successes or sum and sum_squares'
+                : `per-user rows need user_id, group and the success metrics (${this.shape.metrics.join(', ')})`);
+        }
+    }
+    /** Adds one user's value of metric m in group g. */
+    observe(m, g, value) {
+        const cell = m * this.shape.groups.length + g;
+        this.count[cell] += 1;
+        this.sum[cell] += value;
+        this.sumSquares[cell] += value * value;
+        if (value !== 0 && value !== 1)
+            this.nonBinary[cell] = 1;
+    }
+    /** Lines read so far, for CSV (NDJSON numbers its lines in forEachLine). */
+    lineNumber = 0;
+    /** How CSV rows after the header are read. */
+    csvRows;
+    /** A run of whole CSV lines (see forEachLineRun): the header first, then rows. */
+    csvLines(bytes, start, end) {
+        while (!this.csvRows && start < end) {
+            const eol = bytes.indexOf(10, start);
+            this.lineNumber++;
+            const header = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
+            start = eol + 1;
+            if (header.length > 0)
+                this.csvRows = this.csvHeader(header);
+        }
+        if (this.csvRows && start < end)
+            this.csvRows(bytes, start, end);
+    }
+    csvHeader(line) {
+        this.sawHeader = true;
+        const headerLine = this.lineNumber;
+        const names = splitCsv(line).map(n => n.trim());
+        const column = (name) => names.indexOf(name);
+        this.aggregate = !names.includes('user_id') && names.includes('metric');
+        if (this.aggregate) {
+            this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, headerLine);
+            const field = (cells, name) => {
+                const i = column(name);
+                return i >= 0 ? cells[i] : undefined;
+            };
+            return this.textRows(row => {
+                const cells = splitCsv(row);
+                this.aggregateRow({
+                    group: field(cells, 'group'),
+                    metric: field(cells, 'metric'),
+                    count: field(cells, 'count'),
+                    successes: field(cells, 'successes'),
+                    sum: field(cells, 'sum'),
+                    sum_squares: field(cells, 'sum_squares')
+                }, this.lineNumber);
+            });
+        }
+        this.requireColumns([...PER_USER_COLUMNS, ...this.shape.metrics], c => column(c) >= 0, headerLine);
+        const roles = names.map(name => name === 'user_id' ? USER : name === 'group' ? GROUP : (this.metricIndex.get(name) ?? IGNORED));
+        return this.perUserRows(roles);
+    }
+    /** Rows decoded to text one at a time: for the few rows of an aggregate file. */
+    textRows(onRow) {
+        return (bytes, start, end) => {
+            while (start < end) {
+                const eol = bytes.indexOf(10, start);
+                this.lineNumber++;
+                const row = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
+                if (row.length > 0)
+                    onRow(row);
+                start = eol + 1;
+            }
+        };
+    }
+    /**
+     * The hot loop of a 10-million-row file: each byte is looked at once, numbers are read while
+     * their field is scanned, and a row allocates nothing. Unusual rows (quoted fields, numbers
+     * with exponents, bad values) take the general path: decoded and split as RFC 4180 text.
+     */
+    perUserRows(roles) {
+        const width = roles.length;
+        const groupBytes = this.shape.groups.map(g => Buffer.from(g));
+        const groupCount = groupBytes.length;
+        const metricCount = this.shape.metrics.length;
+        const values = new Float64Array(metricCount);
+        // seenOn[m] === line number: metric m has a value on this line (no per-row reset needed).
+        const seenOn = new Float64Array(metricCount);
+        const { count, sum, sumSquares, nonBinary, users } = this;
+        const general = (bytes, lineStart, n) => {
+            const eol = bytes.indexOf(10, lineStart);
+            const cells = splitCsv(bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol)));
+            if (cells.length !== width)
+                this.wrongWidth(n, width, cells.length);
+            this.userRow(n, cells.map((cell, c) => [roles[c], cell]));
+            return eol + 1;
+        };
+        return (bytes, start, end) => {
+            let i = start;
+            let n = this.lineNumber;
+            rows: while (i < end) {
+                n++;
+                const lineStart = i;
+                if (bytes[i] === 10 || (bytes[i] === 13 && bytes[i + 1] === 10)) {
+                    i = bytes.indexOf(10, i) + 1;
+                    continue;
+                }
+                let g = -1;
+                for (let field = 0;; field++) {
+                    if (field === width || bytes[i] === 34) {
+                        i = general(bytes, lineStart, n);
+                        continue rows;
+                    }
+                    const role = roles[field];
+                    let byte = bytes[i];
+                    if (role >= 0) {
+                        const fieldStart = i;
+                        const negative = byte === 45;
+                        if (negative)
+                            byte = bytes[++i];
+                        // Digits accumulate into an integer; after the point each one also multiplies the
+                        // divisor by 10. While both stay exact (< 2^53 and <= 1e22) one division gives
+                        // exactly what Number() would.
+                        let mantissa = 0;
+                        let divisor = 1;
+                        let step = 1;
+                        for (;;) {
+                            const digit = byte - 48;
+                            if (digit >>> 0 <= 9) {
+                                mantissa = mantissa * 10 + digit;
+                                divisor *= step;
+                            }
+                            else if (byte === 46 && step === 1)
+                                step = 10;
+                            else
+                                break;
+                            byte = bytes[++i];
+                        }
+                        const digits = i - fieldStart - (negative ? 1 : 0) - (step === 10 ? 1 : 0);
+                        if (byte === 13 && bytes[i + 1] === 10)
+                            byte = bytes[++i];
+                        if ((byte !== 44 && byte !== 10) ||
+                            (digits === 0 && i > fieldStart) ||
+                            mantissa > Number.MAX_SAFE_INTEGER ||
+                            divisor > 1e22) {
+                            i = general(bytes, lineStart, n);
+                            continue rows;
+                        }
+                        if (digits > 0) {
+                            const magnitude = mantissa / divisor;
+                            values[role] = negative ? -magnitude : magnitude;
+                            seenOn[role] = n;
+                        }
+                    }
+                    else if (role === GROUP) {
+                        g = groupAt(groupBytes, bytes, i);
+                        if (g === -1) {
+                            i = general(bytes, lineStart, n);
+                            continue rows;
+                        }
+                        i += groupBytes[g].length;
+                        byte = bytes[i];
+                        if (byte === 13)
+                            byte = bytes[++i];
+                    }
+                    else {
+                        if (role === USER && (byte === 44 || byte === 10 || byte === 13)) {
+                            this.fail(n, 'empty user_id');
+                        }
+                        while (byte !== 44 && byte !== 10)
+                            byte = bytes[++i];
+                    }
+                    i++;
+                    if (byte === 10) {
+                        if (field !== width - 1)
+                            this.wrongWidth(n, width, field + 1);
+                        break;
+                    }
+                }
+                users[g] += 1;
+                for (let m = 0; m < metricCount; m++) {
+                    if (seenOn[m] !== n)
+                        continue;
+                    const value = values[m];
+                    const cell = m * groupCount + g;
+                    count[cell] += 1;
+                    sum[cell] += value;
+                    sumSquares[cell] += value * value;
+                    if (value !== 0 && value !== 1)
+                        nonBinary[cell] = 1;
+                }
+            }
+            this.lineNumber = n;
+        };
+    }
+    wrongWidth(lineNumber, expected, found) {
+        return this.fail(lineNumber, `expected ${expected} fields as in the header, found ${found}`);
+    }
+    /** A per-user row as (column role, text) pairs: the general path, for quoted CSV rows. */
+    userRow(lineNumber, cells) {
+        let g = -1;
+        for (const [role, text] of cells) {
+            if (role === GROUP)
+                g = this.group(text, lineNumber);
+            if (role === USER && text === '')
+                this.fail(lineNumber, 'empty user_id');
+        }
+        this.users[g] += 1;
+        for (const [role, text] of cells) {
+            if (role < 0 || text === '')
+                continue;
+            const value = parseNumber(text);
+            if (Number.isNaN(value))
+                this.notANumber(lineNumber, role, text);
+            this.observe(role, g, value);
+        }
+    }
+    notANumber(lineNumber, m, text) {
+        return this.fail(lineNumber, `${this.shape.metrics[m]}: '${text}' is not a number`, 'metric values are numbers, true/false, or empty for no value');
+    }
+    ndjsonFirst(line, lineNumber) {
+        this.sawHeader = true;
+        const first = this.parseObject(line, lineNumber);
+        this.aggregate = !('user_id' in first) && 'metric' in first;
+        const required = this.aggregate
+            ? AGGREGATE_COLUMNS
+            : [...PER_USER_COLUMNS, ...this.shape.metrics];
+        const handle = (row, n) => {
+            this.requireColumns(required, c => c in row, n);
+            if (this.aggregate) {
+                this.aggregateRow(row, n);
+                return;
+            }
+            if (row.user_id === '' || row.user_id === null)
+                this.fail(n, 'empty user_id');
+            const g = this.group(String(row.group), n);
+            this.users[g] += 1;
+            this.shape.metrics.forEach((metric, m) => {
+                const value = row[metric];
+                if (value === null || value === '')
+                    return;
+                if (typeof value === 'boolean')
+                    this.observe(m, g, value ? 1 : 0);
+                else if (typeof value === 'number' && Number.isFinite(value))
+                    this.observe(m, g, value);
+                else if (typeof value === 'string') {
+                    const parsed = parseNumber(value);
+                    if (Number.isNaN(parsed))
+                        this.notANumber(n, m, value);
+                    this.observe(m, g, parsed);
+                }
+                else
+                    this.notANumber(n, m, JSON.stringify(value));
+            });
+        };
+        handle(first, lineNumber);
+        return (row, n) => handle(this.parseObject(row, n), n);
+    }
+    parseObject(line, lineNumber) {
+        let value;
+        try {
+            value = JSON.parse(line);
+        }
+        catch (error) {
+            this.fail(lineNumber, `not valid JSON: ${error.message}`, 'write one JSON object per line');
+        }
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+            this.fail(lineNumber, 'expected a JSON object', 'write one JSON object per line');
+        }
+        return value;
+    }
+    aggregateRow(row, n) {
+        const g = this.group(String(row.group), n);
+        const metric = String(row.metric);
+        const m = this.metricIndex.get(metric);
+        if (m === undefined)
+            return;
+        const number = (name) => {
+            const value = row[name];
+            if (value === undefined || value === null || value === '')
+                return undefined;
+            const parsed = typeof value === 'number' ? value : Number(value);
+            if (!Number.isFinite(parsed))
+                this.fail(n, `${name}: '${String(value)}' is not a number`);
+            return parsed;
+        };
+        const count = number('count');
+        if (count === undefined || !Number.isInteger(count) || count < 0) {
+            this.fail(n, `count must be a whole number of 0 or more, not '${String(row.count)}'`);
+        }
+        const successes = number('successes');
+        const sum = number('sum');
+        const sumSquares = number('sum_squares');
+        const isRate = successes !== undefined;
+        if (isRate) {
+            if (successes < 0 || successes > count || !Number.isInteger(successes)) {
+                this.fail(n, `successes must be a whole number from 0 to count (${count}), not ${successes}`);
+            }
+        }
+        else if (sum === undefined || sumSquares === undefined || sumSquares < 0) {
+            this.fail(n, `${metric}: give either successes, or sum and a non-negative sum_squares`, 'rates need successes; means need sum and sum_squares');
+        }
+        if (this.declaredRate[m] !== -1 && this.declaredRate[m] !== (isRate ? 1 : 0)) {
+            this.fail(n, `${metric} is a rate in one row and a mean in another`);
+        }
+        this.declaredRate[m] = isRate ? 1 : 0;
+        const cell = m * this.shape.groups.length + g;
+        this.count[cell] += count;
+        this.sum[cell] += isRate ? successes : sum;
+        this.sumSquares[cell] += isRate ? successes : sumSquares;
+        this.users[g] = Math.max(this.users[g], count);
+    }
+    result() {
+        const groups = this.shape.groups;
+        const users = {};
+        groups.forEach((g, i) => (users[g] = this.users[i]));
+        const metrics = {};
+        this.shape.metrics.forEach((metric, m) => {
+            const cells = groups.map((_, g) => m * groups.length + g);
+            const isRate = this.declaredRate[m] === 1 ||
+                (this.declaredRate[m] === -1 && cells.every(c => this.nonBinary[c] === 0));
+            const byGroup = {};
+            groups.forEach((group, g) => {
+                const c = cells[g];
+                if (this.count[c] === 0)
+                    return;
+                byGroup[group] = isRate
+                    ? { kind: 'rate', count: this.count[c], successes: this.sum[c] }
+                    : {
+                        kind: 'mean',
+                        count: this.count[c],
+                        sum: this.sum[c],
+                        sumSquares: this.sumSquares[c]
+                    };
+            });
+            metrics[metric] = byGroup;
+        });
+        return { users, metrics };
+    }
+}
+/**
+ * The number in bytes[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
+ * exactly as Number() would (digits / 10^k is one correctly rounded division); anything else
+ * (exponents, longer numbers, true/false) goes through Number().
+ */
+function parseNumberBytes(bytes, start, end) {
+    const negative = bytes[start] === 45;
+    let mantissa = 0;
+    let digits = 0;
+    let fraction = -1;
+    for (let i = negative ? start + 1 : start; i < end; i++) {
+        const code = bytes[i];
+        if (code === 46 && fraction === -1)
+            fraction = 0;
+        else if (code >= 48 && code <= 57) {
+            mantissa = mantissa * 10 + (code - 48);
+            digits++;
+            if (fraction !== -1)
+                fraction++;
+        }
+        else {
+            digits = 16;
+            break;
+        }
+    }
+    if (digits > 0 && digits <= 15) {
+        const value = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction] : mantissa;
+        return negative ? -value : value;
+    }
+    const field = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    if (field === 'true')
+        return 1;
+    if (field === 'false')
+        return 0;
+    const parsed = field.trim() === '' ? NaN : Number(field);
+    return Number.isFinite(parsed) ? parsed : NaN;
+}
+function parseNumber(text) {
+    return parseNumberBytes(Buffer.from(text), 0, Buffer.byteLength(text));
+}
+/** Which group name starts at bytes[at] and is followed by a comma or a line end, or -1. */
+function groupAt(names, bytes, at) {
+    for (let c = 0; c < names.length; c++) {
+        const name = names[c];
+        let i = 0;
+        while (i < name.length && name[i] === bytes[at + i])
+            i++;
+        const next = bytes[at + i];
+        if (i === name.length && (next === 44 || next === 10 || next === 13))
+            return c;
+    }
+    return -1;
+}
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+/** One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it. */
+function splitCsv(line) {
+    const cells = [];
+    let cell = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+        const ch = line[i];
+        if (quoted) {
+            if (ch === '"' && line[i + 1] === '"') {
+                cell += '"';
+                i++;
+            }
+            else if (ch === '"')
+                quoted = false;
+            else
+                cell += ch;
+        }
+        else if (ch === '"')
+            quoted = true;
+        else if (ch === ',') {
+            cells.push(cell);
+            cell = '';
+        }
+        else
+            cell += ch;
+    }
+    cells.push(cell);
+    return cells;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -53150,7 +54453,7 @@ const policySchema = strictObject({
  * Problems the loader turns into a file:line:col error. A PhasegateError itself so that, should
  * one ever escape the loader, it is still printed as one line and not as a stack trace.
  */
-class PolicyIssues extends errors_PhasegateError {
+class PolicyIssues extends PhasegateError {
     issues;
     constructor(issues) {
         super(issues.map(i => i.message).join('; '), { hint: issues[0]?.hint });
@@ -53505,7 +54808,7 @@ function readYamlFile(path, what, file = path) {
     try {
         const stats = (0,external_node_fs_namespaceObject.statSync)(path);
         if (!stats.isFile()) {
-            throw new errors_PhasegateError(`${what} is a directory, not a file`, {
+            throw new PhasegateError(`${what} is a directory, not a file`, {
                 location: { file },
                 hint: 'point at the YAML file itself'
             });
@@ -53513,12 +54816,12 @@ function readYamlFile(path, what, file = path) {
         size = stats.size;
     }
     catch (error) {
-        if (error instanceof errors_PhasegateError)
+        if (error instanceof PhasegateError)
             throw error;
-        throw new errors_PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
+        throw new PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
     }
     if (size > MAX_FILE_BYTES) {
-        throw new errors_PhasegateError(`${what} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, {
+        throw new PhasegateError(`${what} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, {
             location: { file, line: 1, col: 1 },
             hint: 'policy and state files are small; check that this is the right file'
         });
@@ -53528,7 +54831,7 @@ function readYamlFile(path, what, file = path) {
         text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new errors_PhasegateError(`${what} cannot be read: ${error.message}`, {
+        throw new PhasegateError(`${what} cannot be read: ${error.message}`, {
             location: { file },
             hint: 'check its permissions'
         });
@@ -53549,7 +54852,7 @@ function yaml_parseYaml(text, file, what) {
         const [line, col] = position(lines, unclosed?.offset ?? problem.pos[0]);
         const sourceLine = text.split(/\r?\n/)[line - 1] ?? '';
         if (unclosed) {
-            throw new errors_PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
+            throw new PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
                 location: { file, line, col },
                 hint: `close it with "${unclosed.close}" on this line, or write it as indented lines`
             });
@@ -53557,7 +54860,7 @@ function yaml_parseYaml(text, file, what) {
         const folded = UNQUOTED_GREATER_THAN.exec(sourceLine);
         if (folded) {
             const [, key, threshold] = folded;
-            throw new errors_PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
+            throw new PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
                 location: {
                     file,
                     line,
@@ -53566,7 +54869,7 @@ function yaml_parseYaml(text, file, what) {
                 hint: `quote the threshold: ${key}: "${threshold}"`
             });
         }
-        throw new errors_PhasegateError(yamlMessage(problem, doc), {
+        throw new PhasegateError(yamlMessage(problem, doc), {
             location: { file, line, col },
             hint: yamlHint(problem.code, sourceLine)
         });
@@ -53574,11 +54877,11 @@ function yaml_parseYaml(text, file, what) {
     const odd = unusualNode(doc);
     if (odd) {
         const [line, col] = position(lines, odd.offset);
-        throw new errors_PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
+        throw new PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
     }
     if (doc.contents === null || !(0,dist/* isMap */.jh)(doc.contents)) {
         const [line, col] = position(lines, doc.contents?.range?.[0] ?? 0);
-        throw new errors_PhasegateError(`${what} must be a YAML mapping`, {
+        throw new PhasegateError(`${what} must be a YAML mapping`, {
             location: { file, line, col },
             hint: doc.contents === null ? 'the file is empty' : 'the top level should be "key: value" lines'
         });
@@ -53596,7 +54899,7 @@ function toPlain(source) {
         const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(message);
         const alias = firstAlias(source.doc, unresolved?.[1]);
         const [line, col] = position(source.lines, alias?.range?.[0] ?? 0);
-        throw new errors_PhasegateError(unresolved
+        throw new PhasegateError(unresolved
             ? `YAML alias *${unresolved[1]} refers to no &${unresolved[1]} anchor before it`
             : `YAML aliases expand too far: ${message}`, {
             location: { file: source.file, line, col },
@@ -53751,7 +55054,7 @@ function errorAt(source, path, message, hint, key) {
     const where = path.length ? `${path.join('.')}: ` : '';
     const offset = nodeOffset(source.doc, key === undefined ? path : [...path, key], key);
     const [line, col] = position(source.lines, offset);
-    return new errors_PhasegateError(`${where}${message}`, {
+    return new PhasegateError(`${where}${message}`, {
         location: { file: source.file, line, col },
         hint
     });
@@ -54107,7 +55410,7 @@ function parseOptions(schema, options, provider) {
         return parsed.data;
     const issue = parsed.error.issues[0];
     const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics';
-    throw new errors_PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
+    throw new PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
         hint: `see docs/metrics.md for the ${provider} provider's options`
     });
 }
@@ -54116,7 +55419,7 @@ function requestHeaders(options, env) {
     const fromEnv = (name, option) => {
         const value = env[name];
         if (value === undefined || value === '') {
-            throw new errors_PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
+            throw new PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
         }
         return value;
     };
@@ -54496,7 +55799,7 @@ function placeholders(template) {
 function checkPlaceholders(template, allowed, where) {
     for (const name of placeholders(template)) {
         if (!allowed.includes(name)) {
-            throw new errors_PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
+            throw new PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
                 hint: `the placeholders are ${allowed.map(a => `{{${a}}}`).join(', ')}`
             });
         }
@@ -54680,7 +55983,7 @@ function finiteNumber(raw) {
         return { reason: `several values (${raw.length}) where one is expected` };
     if (raw === null || raw === undefined)
         return { reason: 'the value is null' };
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumber(raw) : undefined;
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? value_parseNumber(raw) : undefined;
     if (value === undefined)
         return { reason: `the value ${JSON.stringify(raw)} is not a number` };
     if (Number.isNaN(value))
@@ -54689,7 +55992,7 @@ function finiteNumber(raw) {
         return { reason: `the value is ${value > 0 ? '+Inf' : '-Inf'}` };
     return { value };
 }
-function parseNumber(text) {
+function value_parseNumber(text) {
     const trimmed = text.trim();
     if (/^[+-]?nan$/i.test(trimmed))
         return NaN;
@@ -55265,7 +56568,7 @@ const PROVIDERS = {
 function createProvider(config) {
     const factory = PROVIDERS[config.provider];
     if (!factory) {
-        throw new errors_PhasegateError(`unknown metrics provider "${config.provider}"`, {
+        throw new PhasegateError(`unknown metrics provider "${config.provider}"`, {
             hint: `use one of ${Object.keys(PROVIDERS).join(', ')}`
         });
     }
@@ -55315,7 +56618,7 @@ function checkMetricsProvider(source, raw, policy) {
         createProvider(policy.metrics);
     }
     catch (error) {
-        if (error instanceof PolicyIssues || !(error instanceof errors_PhasegateError))
+        if (error instanceof PolicyIssues || !(error instanceof PhasegateError))
             throw error;
         const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'];
         throw errorAt(source, where, error.message, error.hint);
@@ -55516,10 +56819,7 @@ function writeState(file, state, previousText) {
     return text;
 }
 
-;// CONCATENATED MODULE: ./lib/commands/workspace.js
-
-
-
+;// CONCATENATED MODULE: ./lib/rollout/load.js
 
 
 
@@ -55538,32 +56838,66 @@ function findPolicyFiles(root, cwd, named) {
             .sort()
         : [];
     if (files.length === 0) {
-        throw new errors_PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
+        throw new PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
             hint: 'pass --policy FILE, or add a policy under policies/'
         });
     }
     return files.map(f => (0,external_node_path_namespaceObject.join)(dir, f));
 }
-async function workspace_loadRollouts(cwd, named) {
+/** Loads every policy file; the first one that cannot be loaded is thrown (CLI commands). */
+async function loadRollouts(cwd, named) {
+    const { rollouts, failures } = await loadRolloutsSettled(cwd, named);
+    if (failures[0])
+        throw failures[0].error;
+    return rollouts;
+}
+/**
+ * Loads every policy file, keeping each one's failure apart (a broken policy or state file, two
+ * policies claiming one feature), so the features that did load can still act.
+ */
+async function loadRolloutsSettled(cwd, named) {
     const root = await repoRoot(cwd);
-    const rollouts = findPolicyFiles(root, cwd, named).map(policyFile => {
-        const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile));
-        const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
-        const state = readState(stateFile, policy, relativeTo(cwd, stateFile));
-        return { root, policyFile, policy, state };
-    });
+    const rollouts = [];
+    const failures = [];
+    for (const policyFile of findPolicyFiles(root, cwd, named)) {
+        try {
+            rollouts.push(loadRolloutAt(root, cwd, policyFile));
+        }
+        catch (error) {
+            if (!(error instanceof PhasegateError))
+                throw error;
+            failures.push({ policyFile, error });
+        }
+    }
     const byFeature = new Map();
     for (const r of rollouts) {
         const other = byFeature.get(r.policy.feature);
-        if (other) {
-            throw new errors_PhasegateError(`two policies roll out feature "${r.policy.feature}": ${other} and ${relativeTo(cwd, r.policyFile)}`, {
-                location: { file: relativeTo(cwd, r.policyFile) },
-                hint: 'give each policy its own feature name'
-            });
+        if (!other) {
+            byFeature.set(r.policy.feature, r);
+            continue;
         }
-        byFeature.set(r.policy.feature, relativeTo(cwd, r.policyFile));
+        // Neither policy can be trusted to be the feature's: both are reported, neither acts.
+        const error = new PhasegateError(`two policies roll out feature "${r.policy.feature}": ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`, {
+            location: { file: relativeTo(cwd, r.policyFile) },
+            hint: 'give each policy its own feature name'
+        });
+        failures.push({ policyFile: r.policyFile, error });
+        if (!failures.some(f => f.policyFile === other.policyFile))
+            failures.push({ policyFile: other.policyFile, error });
     }
-    return rollouts;
+    const failed = new Set(failures.map(f => f.policyFile));
+    return { rollouts: rollouts.filter(r => !failed.has(r.policyFile)), failures };
+}
+function loadRolloutAt(root, cwd, policyFile) {
+    const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile));
+    const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
+    const state = readState(stateFile, policy, relativeTo(cwd, stateFile));
+    return { root, policyFile, policy, state };
+}
+/** The rollout as its files stand now (after a commit or a sync moved them). */
+async function reloadRollout(rollout) {
+    const [fresh] = await loadRollouts(rollout.root, [rollout.policyFile]);
+    return fresh;
 }
 /** Paths in messages are shown relative to where the user stands. */
 function relativeTo(cwd, file) {
@@ -55571,114 +56905,10 @@ function relativeTo(cwd, file) {
     return rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel) ? file : rel;
 }
 /** The state to decide from: the file's, or the first phase entered now when there is none. */
-function workspace_currentState(rollout, now) {
+function currentState(rollout, now) {
     return rollout.state ?? initialState(rollout.policy, now);
 }
-/** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
-function metricsConfigFor(policy, metricsFile) {
-    return metricsFile
-        ? { ...policy.metrics, provider: 'file', options: { path: metricsFile } }
-        : policy.metrics;
-}
-async function workspace_observe(rollout, state, options) {
-    const { policy } = rollout;
-    const provider = createProvider(metricsConfigFor(policy, options.metricsFile && (0,external_node_path_namespaceObject.resolve)(options.metricsFile)));
-    const readings = await provider.read(requiredReadings(policy, state), {
-        feature: policy.feature,
-        phase: state.phase,
-        now: options.now,
-        baseDir: rollout.root,
-        window: policy.metrics.window ?? DEFAULT_WINDOW,
-        env: options.env ?? process.env
-    });
-    const failures = sourceFailuresOf(provider);
-    return {
-        readings,
-        approvals: options.approvals,
-        checks: options.checks,
-        ...(failures ? { sourceFailures: failures } : {})
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/action/remote.js
-
-
-// The default branch is the source of truth: every flow starts from the remote's tip, and a
-// push that lost a race is retried from the new tip, never forced over someone else's work.
-const PUSH_ATTEMPTS = 5;
-/** The remote's default branch (its HEAD), read over git rather than the API. */
-async function remoteDefaultBranch(root) {
-    const out = await git(root, 'ls-remote', '--symref', 'origin', 'HEAD');
-    const match = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(out);
-    if (!match)
-        throw new errors_PhasegateError('cannot tell the default branch of the origin remote', {
-            hint: 'check out the repository with actions/checkout before running phasegate'
-        });
-    return match[1];
-}
-/** Fetches `branch` and checks out its tip, with full history (reverts need it). */
-async function syncWithRemote(root, branch) {
-    const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true';
-    await git(root, 'fetch', '-q', ...(shallow ? ['--unshallow'] : []), 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`);
-    // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
-    await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`);
-}
-/** Fetches a branch if the remote has it; returns its tip or undefined. */
-async function fetchBranch(root, branch) {
-    const result = await runGit(root, ['fetch', '-q', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { allowFailure: true });
-    if (result.code !== 0)
-        return undefined;
-    return git(root, 'rev-parse', `refs/remotes/origin/${branch}`);
-}
-/**
- * Pushes HEAD to `branch`. A lost race (non-fast-forward) and branch protection are answers,
- * not errors: the first means "start over from the new tip", the second "go through a PR".
- */
-async function pushHead(root, branch, options = {}) {
-    const result = await runGit(root, ['push', '-q', ...(options.force ? ['--force'] : []), 'origin', `HEAD:refs/heads/${branch}`], { allowFailure: true });
-    if (result.code === 0)
-        return { status: 'pushed' };
-    const message = (result.stderr || result.stdout).trim();
-    if (/protected branch|GH006|changes must be made through a pull request/i.test(message))
-        return { status: 'protected', message };
-    if (/non-fast-forward|fetch first|\[rejected\]|failed to update ref|cannot lock ref/i.test(message))
-        return { status: 'rejected', message };
-    throw new errors_PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
-        hint: 'the token needs contents: write permission, and actions/checkout must keep its credentials'
-    });
-}
-/**
- * Makes a commit on the default branch's tip and pushes it; when another push won the race,
- * fetches, resets and lets `attempt` re-read the state and commit again, up to PUSH_ATTEMPTS.
- */
-async function commitAndPush(root, branch, attempt) {
-    let lastRejection = '';
-    for (let n = 1; n <= PUSH_ATTEMPTS; n++) {
-        if (n > 1)
-            await syncWithRemote(root, branch);
-        const made = await attempt(n);
-        if (made.status === 'stale')
-            return { ...made, attempts: n };
-        const pushed = await pushHead(root, branch);
-        if (pushed.status === 'pushed')
-            return { status: 'pushed', sha: made.sha, attempts: n };
-        if (pushed.status === 'protected')
-            return { status: 'protected', sha: made.sha, message: pushed.message };
-        lastRejection = pushed.message;
-    }
-    throw new errors_PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
-        hint: 'use a concurrency: group for phasegate workflows; the next run picks up where this one stopped'
-    });
-}
-
-;// CONCATENATED MODULE: ./lib/action/rollouts.js
-
-
-
-
-
-
-/** Expands the `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */
+/** Expands the action's `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */
 function expandPolicyGlobs(root, patterns) {
     const files = [];
     let all;
@@ -55691,7 +56921,7 @@ function expandPolicyGlobs(root, patterns) {
         const re = globToRegExp(pattern.replace(/^\.\//, ''));
         const matched = all.filter(f => re.test(f));
         if (matched.length === 0)
-            throw new errors_PhasegateError(`the policies pattern "${pattern}" matches no file`, {
+            throw new PhasegateError(`the policies pattern "${pattern}" matches no file`, {
                 hint: 'patterns are relative to the repository root, e.g. policies/*.yaml'
             });
         files.push(...matched.map(f => (0,external_node_path_namespaceObject.join)(root, f)));
@@ -55723,1482 +56953,63 @@ function globToRegExp(glob) {
     }
     return new RegExp(`^${re}$`);
 }
-/** The rollouts this run acts on: every policy, or the one feature asked for. */
-async function selectRollouts(root, patterns, feature) {
-    const rollouts = await workspace_loadRollouts(root, expandPolicyGlobs(root, patterns));
-    if (!feature)
-        return rollouts;
-    const found = rollouts.filter(r => r.policy.feature === feature);
-    if (found.length === 0)
-        throw new errors_PhasegateError(`no policy rolls out feature "${feature}"`, {
-            hint: `the policies found roll out ${rollouts.map(r => r.policy.feature).join(', ')}`
-        });
-    return found;
-}
-async function reloadRollout(root, rollout) {
-    const [fresh] = await workspace_loadRollouts(root, [rollout.policyFile]);
-    return fresh;
-}
-/** The commit that last changed the state file on the current branch's first-parent line. */
-async function landingCommit(root, statePath) {
-    const result = await runGit(root, ['log', '-1', '--first-parent', '--format=%H %cI', '--', statePath], { allowFailure: true });
-    const [sha, at] = result.stdout.trim().split(' ');
-    return sha && at ? { sha, at } : undefined;
-}
 /**
- * The state as deployed: a phase counts as entered when its change landed on the default branch.
- * An advance PR is written before it is approved; its entered_at is when the PR was built, but
- * the phase starts, and its duration gate counts, from the merge.
+ * The rollouts the action acts on: every policy, or the features asked for. A broken policy
+ * file is a failure of its own; a feature named but not found is reported in `unknown`.
  */
-function deployedState(rollout, now, landed) {
-    const state = workspace_currentState(rollout, now);
-    if (!rollout.state || !landed)
-        return state;
-    return Date.parse(landed.at) > Date.parse(state.enteredAt)
-        ? { ...state, enteredAt: new Date(landed.at).toISOString() }
-        : state;
-}
-/** Users and teams of the phase's manual approval gates. */
-function rollouts_approversOf(phase) {
-    return [...new Set(phase.gates.flatMap(g => (g.type === 'manual_approval' ? g.approvers : [])))];
-}
-function testsOf(rollout, state) {
-    return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test' ? g.checks : []);
-}
-
-;// CONCATENATED MODULE: ./lib/stats/special.js
-/**
- * Special functions behind the tests' p-values and intervals, written for accuracy in the far
- * tails because a scheduled workflow with large samples routinely sees p-values below 1e-8.
- *
- * Why not jstat: it has no Welch test at all, and its `normal.cdf` is `0.5 * (1 + erf(x / √2))`,
- * so `1 - cdf` for a z of 6 or more is computed by cancellation and returns 0 (or noise) where
- * the true tail is 1e-9 and smaller. Here the tails are computed directly: erfc by a series and a
- * continued fraction, Student's t through the regularized incomplete beta (Lentz's continued
- * fraction, Numerical Recipes §6.4), chi-square through the regularized incomplete gamma (§6.2).
- */
-const SQRT_PI = Math.sqrt(Math.PI);
-const special_EPSILON = 1e-16;
-const TINY = 1e-300;
-const MAX_ITERATIONS = 100_000;
-/**
- * e^(-x²) without the rounding error of squaring x first: at x = 30 that error alone would cost
- * about nine digits. Splits x into a short head (exactly squarable) and a tail (W. J. Cody's trick).
- */
-function expMinusSquare(x) {
-    const head = Math.trunc(x * 16) / 16;
-    const tail = (x - head) * (x + head);
-    return Math.exp(-head * head) * Math.exp(-tail);
-}
-/** Complementary error function, accurate to ~1e-15 relative everywhere, including erfc(30) ≈ 2.6e-393 → 0. */
-function erfc(x) {
-    if (Number.isNaN(x))
-        return NaN;
-    if (x < 0)
-        return 2 - erfc(-x);
-    if (x < 1.5) {
-        // erf(x) = 2x/√π · e^(-x²) · Σ (2x²)^n / (1·3·…·(2n+1)): all terms positive, no cancellation.
-        const twoXSquared = 2 * x * x;
-        let term = 1;
-        let sum = 1;
-        for (let n = 1; n < MAX_ITERATIONS && term > special_EPSILON * sum; n++) {
-            term *= twoXSquared / (2 * n + 1);
-            sum += term;
-        }
-        return 1 - ((2 * x) / SQRT_PI) * expMinusSquare(x) * sum;
-    }
-    // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), by modified Lentz.
-    let f = x;
-    let c = x;
-    let d = 0;
-    for (let n = 1; n < MAX_ITERATIONS; n++) {
-        const a = n / 2;
-        d = x + a * d;
-        d = Math.abs(d) < TINY ? TINY : d;
-        c = x + a / c;
-        c = Math.abs(c) < TINY ? TINY : c;
-        d = 1 / d;
-        const delta = c * d;
-        f *= delta;
-        if (Math.abs(delta - 1) < special_EPSILON)
-            break;
-    }
-    return expMinusSquare(x) / SQRT_PI / f;
-}
-/** P(Z > z) for a standard normal Z, without cancellation in either tail. */
-function normalSf(z) {
-    return 0.5 * erfc(z / Math.SQRT2);
-}
-function normalPdf(z) {
-    return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
-}
-/**
- * The z with P(Z > z) = p. Starts from Abramowitz & Stegun 26.2.23 (error < 4.5e-4) and polishes
- * with Halley steps on the accurate tail, which triple the correct digits each time.
- */
-function normalQuantileUpper(p) {
-    if (!(p > 0 && p < 1)) {
-        if (p === 0)
-            return Infinity;
-        if (p === 1)
-            return -Infinity;
-        return NaN;
-    }
-    if (p > 0.5)
-        return -normalQuantileUpper(1 - p);
-    const t = Math.sqrt(-2 * Math.log(p));
-    let z = t -
-        (2.515517 + 0.802853 * t + 0.010328 * t * t) /
-            (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
-    for (let i = 0; i < 4; i++) {
-        const error = normalSf(z) - p;
-        const slope = -normalPdf(z);
-        const step = error / slope;
-        z -= step / (1 + (step * z) / 2);
-    }
-    return z;
-}
-// Lanczos approximation (g = 7, n = 9): ~15 significant digits for Γ on the positive reals.
-const LANCZOS = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-    1.5056327351493116e-7
-];
-function logGamma(x) {
-    if (x < 0.5) {
-        return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
-    }
-    const y = x - 1;
-    let sum = LANCZOS[0];
-    for (let i = 1; i < LANCZOS.length; i++)
-        sum += LANCZOS[i] / (y + i);
-    const t = y + 7.5;
-    return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(sum);
-}
-/**
- * ln Γ(a) - ln Γ(a + b) for a ≥ 20 by Stirling's series, because subtracting two log-gammas of
- * ~1e7 (a t-test with millions of users) would leave only nine correct digits.
- */
-function logGammaRatio(a, b) {
-    const correction = (z) => {
-        const z2 = z * z;
-        return (1 / 12 - (1 / 360 - (1 / 1260 - 1 / (1680 * z2)) / z2) / z2) / z;
-    };
-    return (-(a - 0.5) * Math.log1p(b / a) - b * Math.log(a + b) + b + correction(a) - correction(a + b));
-}
-function logBeta(a, b) {
-    const large = Math.max(a, b);
-    const small = Math.min(a, b);
-    if (large >= 20)
-        return logGamma(small) + logGammaRatio(large, small);
-    return logGamma(a) + logGamma(b) - logGamma(a + b);
-}
-/** Continued fraction for I_x(a, b), by modified Lentz (Numerical Recipes' betacf). */
-function betaContinuedFraction(a, b, x) {
-    const qab = a + b;
-    const qap = a + 1;
-    const qam = a - 1;
-    let c = 1;
-    let d = 1 - (qab * x) / qap;
-    d = Math.abs(d) < TINY ? TINY : d;
-    d = 1 / d;
-    let h = d;
-    for (let m = 1; m < MAX_ITERATIONS; m++) {
-        const m2 = 2 * m;
-        let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        d = Math.abs(d) < TINY ? TINY : d;
-        c = 1 + aa / c;
-        c = Math.abs(c) < TINY ? TINY : c;
-        d = 1 / d;
-        h *= d * c;
-        aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        d = Math.abs(d) < TINY ? TINY : d;
-        c = 1 + aa / c;
-        c = Math.abs(c) < TINY ? TINY : c;
-        d = 1 / d;
-        const delta = d * c;
-        h *= delta;
-        if (Math.abs(delta - 1) < special_EPSILON)
-            break;
-    }
-    return h;
-}
-/**
- * Regularized incomplete beta I_x(a, b). `y` is 1 - x, passed separately so callers that know it
- * exactly (t-tests with huge degrees of freedom) do not lose it to cancellation.
- */
-function incompleteBeta(a, b, x, y = 1 - x) {
-    if (x <= 0)
-        return 0;
-    if (y <= 0)
-        return 1;
-    const logFront = a * Math.log(x) + b * Math.log(y) - logBeta(a, b);
-    if (x < (a + 1) / (a + b + 2)) {
-        return (Math.exp(logFront) * betaContinuedFraction(a, b, x)) / a;
-    }
-    return 1 - (Math.exp(logFront) * betaContinuedFraction(b, a, y)) / b;
-}
-/** P(T > t) for Student's t with `df` degrees of freedom (df may be fractional, as in Welch). */
-function studentTSf(t, df) {
-    if (Number.isNaN(t) || !(df > 0))
-        return NaN;
-    if (!Number.isFinite(df))
-        return normalSf(t);
-    const t2 = t * t;
-    const tail = 0.5 * incompleteBeta(df / 2, 0.5, df / (df + t2), t2 / (df + t2));
-    return t > 0 ? tail : 1 - tail;
-}
-function studentTPdf(t, df) {
-    return Math.exp(-logBeta(df / 2, 0.5) - 0.5 * Math.log(df) - ((df + 1) / 2) * Math.log1p((t * t) / df));
-}
-/** The t with P(T > t) = p, for 0 < p < 0.5: Newton from the normal quantile inside a bracket. */
-function studentTQuantileUpper(p, df) {
-    if (!Number.isFinite(df))
-        return normalQuantileUpper(p);
-    let low = normalQuantileUpper(p);
-    let high = low;
-    while (studentTSf(high, df) > p)
-        high *= 2;
-    let t = low;
-    for (let i = 0; i < 200; i++) {
-        const error = studentTSf(t, df) - p;
-        if (error > 0)
-            low = t;
-        else
-            high = t;
-        let next = t + error / studentTPdf(t, df);
-        if (!(next > low && next < high))
-            next = (low + high) / 2;
-        if (Math.abs(next - t) <= 1e-15 * Math.abs(t))
-            return next;
-        t = next;
-    }
-    return t;
-}
-/** Regularized upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a). */
-function incompleteGammaUpper(a, x) {
-    if (x <= 0)
-        return 1;
-    const logFront = a * Math.log(x) - x - logGamma(a);
-    if (x < a + 1) {
-        let term = 1 / a;
-        let sum = term;
-        for (let n = 1; n < MAX_ITERATIONS; n++) {
-            term *= x / (a + n);
-            sum += term;
-            if (term < sum * special_EPSILON)
-                break;
-        }
-        return 1 - sum * Math.exp(logFront);
-    }
-    let b = x + 1 - a;
-    let c = 1 / TINY;
-    let d = 1 / b;
-    let h = d;
-    for (let i = 1; i < MAX_ITERATIONS; i++) {
-        const an = -i * (i - a);
-        b += 2;
-        d = an * d + b;
-        d = Math.abs(d) < TINY ? TINY : d;
-        c = b + an / c;
-        c = Math.abs(c) < TINY ? TINY : c;
-        d = 1 / d;
-        const delta = d * c;
-        h *= delta;
-        if (Math.abs(delta - 1) < special_EPSILON)
-            break;
-    }
-    return Math.exp(logFront) * h;
-}
-/** P(X > x) for chi-square X with k degrees of freedom. */
-function chiSquareSf(x, k) {
-    return incompleteGammaUpper(k / 2, x / 2);
-}
-
-;// CONCATENATED MODULE: ./lib/stats/tests.js
-
-function tests_mean(stat) {
-    return stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count;
-}
-/** Per-observation variance: p(1-p) for a rate, the unbiased sample variance for a mean. */
-function variance(stat) {
-    if (stat.kind === 'rate') {
-        const p = stat.successes / stat.count;
-        return p * (1 - p);
-    }
-    const n = stat.count;
-    // Rounding can push a constant metric's variance a hair below zero.
-    return Math.max(0, (stat.sumSquares - (stat.sum * stat.sum) / n) / (n - 1));
-}
-/** Delta-method variance of treatmentMean / controlMean - 1, from each mean's variance. */
-function relativeVariance(controlMean, controlVariance, treatmentMean, treatmentVariance) {
-    const c2 = controlMean * controlMean;
-    return treatmentVariance / c2 + (controlVariance * treatmentMean * treatmentMean) / (c2 * c2);
-}
-function around(center, halfWidth) {
-    return [center - halfWidth, center + halfWidth];
-}
-/**
- * Two-sided two-proportion z-test. The p-value uses the pooled standard error (the null says both
- * rates are equal); the interval for the difference uses the unpooled one (it need not be zero).
- */
-function twoProportionZTest(control, treatment, alpha = 0.05) {
-    const p1 = control.successes / control.count;
-    const p2 = treatment.successes / treatment.count;
-    const pooled = (control.successes + treatment.successes) / (control.count + treatment.count);
-    const pooledSe = Math.sqrt(pooled * (1 - pooled) * (1 / control.count + 1 / treatment.count));
-    const v1 = (p1 * (1 - p1)) / control.count;
-    const v2 = (p2 * (1 - p2)) / treatment.count;
-    const difference = p2 - p1;
-    const z = difference / pooledSe;
-    const standardError = Math.sqrt(v1 + v2);
-    const relativeStandardError = Math.sqrt(relativeVariance(p1, v1, p2, v2));
-    const critical = normalQuantileUpper(alpha / 2);
+async function selectRollouts(root, patterns, features = []) {
+    const loaded = await loadRolloutsSettled(root, expandPolicyGlobs(root, patterns));
+    if (features.length === 0)
+        return { ...loaded, unknown: [] };
+    const unknown = features.filter(f => !loaded.rollouts.some(r => r.policy.feature === f));
     return {
-        test: 'two-proportion z',
-        controlMean: p1,
-        treatmentMean: p2,
-        difference,
-        relativeDifference: difference / p1,
-        standardError,
-        relativeStandardError,
-        statistic: z,
-        degreesOfFreedom: Infinity,
-        // Identical all-or-nothing groups have no spread and no evidence of a difference.
-        pValue: pooledSe > 0 ? 2 * normalSf(Math.abs(z)) : 1,
-        interval: around(difference, critical * standardError),
-        relativeInterval: around(difference / p1, critical * relativeStandardError)
+        rollouts: loaded.rollouts.filter(r => features.includes(r.policy.feature)),
+        // A broken policy file might be the feature asked for: it matters only when one is missing.
+        failures: unknown.length > 0 ? loaded.failures : [],
+        unknown
     };
 }
-/** Two-sided Welch's t-test with Welch–Satterthwaite degrees of freedom. */
-function welchTTest(control, treatment, alpha = 0.05) {
-    const m1 = tests_mean(control);
-    const m2 = tests_mean(treatment);
-    const v1 = variance(control) / control.count;
-    const v2 = variance(treatment) / treatment.count;
-    const standardError = Math.sqrt(v1 + v2);
-    const degreesOfFreedom = ((v1 + v2) * (v1 + v2)) / ((v1 * v1) / (control.count - 1) + (v2 * v2) / (treatment.count - 1));
-    const difference = m2 - m1;
-    const t = difference / standardError;
-    const relativeStandardError = Math.sqrt(relativeVariance(m1, v1, m2, v2));
-    const critical = studentTQuantileUpper(alpha / 2, degreesOfFreedom);
+/** The error for features no policy rolls out, naming the ones that exist. */
+function unknownFeatures(unknown, known) {
+    return new PhasegateError(`no policy rolls out feature${unknown.length > 1 ? 's' : ''} ${unknown.map(f => `"${f}"`).join(', ')}`, {
+        hint: `the policies found roll out ${known.map(r => r.policy.feature).join(', ') || 'nothing'}`
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/rollout/observe.js
+
+
+
+
+
+
+
+
+// Observing a rollout: its metrics through the policy's provider, and its experiments.
+/** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
+function metricsConfigFor(policy, metricsFile) {
+    return metricsFile
+        ? { ...policy.metrics, provider: 'file', options: { path: metricsFile } }
+        : policy.metrics;
+}
+/** The readings `state`'s phase needs, with the approvals and checks gathered elsewhere. */
+async function observe(rollout, state, options) {
+    const { policy } = rollout;
+    const provider = createProvider(metricsConfigFor(policy, options.metricsFile && (0,external_node_path_namespaceObject.resolve)(options.metricsFile)));
+    const readings = await provider.read(requiredReadings(policy, state), {
+        feature: policy.feature,
+        phase: state.phase,
+        now: options.now,
+        baseDir: rollout.root,
+        window: policy.metrics.window ?? DEFAULT_WINDOW,
+        env: options.env ?? process.env
+    });
+    const failures = sourceFailuresOf(provider);
     return {
-        test: 'welch t',
-        controlMean: m1,
-        treatmentMean: m2,
-        difference,
-        relativeDifference: difference / m1,
-        standardError,
-        relativeStandardError,
-        statistic: t,
-        degreesOfFreedom,
-        pValue: standardError > 0 ? 2 * studentTSf(Math.abs(t), degreesOfFreedom) : 1,
-        interval: around(difference, critical * standardError),
-        relativeInterval: around(difference / m1, critical * relativeStandardError)
-    };
-}
-/** The fixed-horizon test that fits the metric's kind. */
-function compareGroups(control, treatment, alpha = 0.05) {
-    if (control.kind === 'rate' && treatment.kind === 'rate') {
-        return twoProportionZTest(control, treatment, alpha);
-    }
-    if (control.kind === 'mean' && treatment.kind === 'mean') {
-        return welchTTest(control, treatment, alpha);
-    }
-    throw new Error('compareGroups: control and treatment must be the same kind of statistic');
-}
-/**
- * Pearson's chi-square goodness of fit of group counts against configured weights. Groups with
- * zero weight are left out (as GrowthBook does); fewer than two weighted groups, or no users at
- * all, leave nothing to test and give p = 1.
- */
-function chiSquareGoodnessOfFit(counts, weights) {
-    const kept = [];
-    counts.forEach((count, i) => {
-        const weight = weights[i] ?? 0;
-        if (weight > 0)
-            kept.push({ count, weight });
-    });
-    const total = kept.reduce((sum, g) => sum + g.count, 0);
-    const totalWeight = kept.reduce((sum, g) => sum + g.weight, 0);
-    if (kept.length < 2 || total === 0)
-        return { statistic: 0, degreesOfFreedom: 0, pValue: 1 };
-    let statistic = 0;
-    for (const { count, weight } of kept) {
-        const expected = (total * weight) / totalWeight;
-        statistic += ((count - expected) * (count - expected)) / expected;
-    }
-    const degreesOfFreedom = kept.length - 1;
-    return { statistic, degreesOfFreedom, pValue: chiSquareSf(statistic, degreesOfFreedom) };
-}
-/**
- * ρ of the asymptotic confidence sequence, tuned so the sequence is narrowest when the combined
- * sample size reaches `tuning` (Waudby-Smith et al. 2023, eq. 161, as GrowthBook uses it).
- */
-function sequentialRho(alpha, tuning) {
-    const logAlpha = Math.log(alpha);
-    return Math.sqrt((-2 * logAlpha + Math.log(-2 * logAlpha + 1)) / tuning);
-}
-/** Half-width of the two-sided confidence sequence (eq. 9) for an estimator with this standard error. */
-function sequenceHalfWidth(standardError, n, rho, alpha) {
-    const perObservationVariance = standardError * standardError * n;
-    const nRho2 = n * rho * rho;
-    return Math.sqrt((perObservationVariance * 2 * (nRho2 + 1) * Math.log(Math.sqrt(nRho2 + 1) / alpha)) /
-        (n * n * rho * rho));
-}
-/**
- * Always-valid p-value: 1 / e-value of the same mixture (eq. 155), so it may be checked after every
- * new observation without inflating false positives. Computed in log space because strong
- * evidence gives e-values far beyond the largest double.
- */
-function sequentialPValue(estimate, standardError, n, rho) {
-    const tSquared = (estimate * estimate * n) / (standardError * standardError);
-    const nRho2 = n * rho * rho;
-    const logEvidence = (rho * rho * tSquared) / (2 * (nRho2 + 1)) - 0.5 * Math.log(nRho2 + 1);
-    return logEvidence <= 0 ? 1 : Math.exp(-logEvidence);
-}
-/**
- * The peeking-safe version of a comparison: asymptotic confidence sequences (Waudby-Smith et al.
- * 2023, "Time-uniform central limit theory and asymptotic confidence sequences", as implemented in
- * GrowthBook's SequentialTwoSidedTTest). `n` is both groups' observations together; `tuning` is
- * the N* at which the sequence is tightest.
- */
-function sequentialComparison(comparison, n, tuning, alpha = 0.05) {
-    const rho = sequentialRho(alpha, tuning);
-    if (!(comparison.standardError > 0)) {
-        return {
-            pValue: 1,
-            interval: [comparison.difference, comparison.difference],
-            relativeInterval: [comparison.relativeDifference, comparison.relativeDifference]
-        };
-    }
-    return {
-        pValue: sequentialPValue(comparison.difference, comparison.standardError, n, rho),
-        interval: around(comparison.difference, sequenceHalfWidth(comparison.standardError, n, rho, alpha)),
-        relativeInterval: around(comparison.relativeDifference, sequenceHalfWidth(comparison.relativeStandardError, n, rho, alpha))
-    };
-}
-/**
- * Holm–Bonferroni step-down adjusted p-values, in the order given: reject the i-th hypothesis at
- * level α exactly when its adjusted p-value is below α.
- */
-function holmBonferroni(pValues) {
-    const m = pValues.length;
-    const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
-    const adjusted = new Array(m);
-    let running = 0;
-    order.forEach(({ p, i }, rank) => {
-        running = Math.max(running, Math.min(1, (m - rank) * p));
-        adjusted[i] = running;
-    });
-    return adjusted;
-}
-
-;// CONCATENATED MODULE: ./lib/experiments/analysis.js
-
-const SRM_THRESHOLD = 0.001;
-const SRM_MINIMUM_USERS = 8;
-const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i;
-/**
- * Which way a metric should move. The policy says it where it has thresholds: a success
- * criterion "< x" or an alert or rollback trigger on the metric means lower is better, "> x"
- * higher. Otherwise the name decides: times, costs and errors should fall, anything else rise.
- */
-function metricDirection(metric, policy) {
-    for (const phase of policy?.phases ?? []) {
-        const criterion = phase.successCriteria[metric];
-        if (criterion)
-            return criterion.op.startsWith('<') ? 'decrease' : 'increase';
-    }
-    if (policy?.alerts.some(a => a.metric === metric))
-        return 'decrease';
-    for (const trigger of policy?.triggers ?? []) {
-        if (trigger.kind === 'metric' && trigger.metric === metric) {
-            return trigger.threshold.op.startsWith('>') ? 'decrease' : 'increase';
-        }
-    }
-    return LOWER_IS_BETTER.test(metric) ? 'decrease' : 'increase';
-}
-/** The control group: the one named "control", else the first listed. */
-function controlGroup(experiment) {
-    const named = experiment.groups.find(g => g.name === 'control');
-    return (named ?? experiment.groups[0]).name;
-}
-function analyzeExperiment(experiment, data, options = {}) {
-    const alpha = options.alpha ?? 0.05;
-    const sequential = options.sequential ?? true;
-    const tuning = options.tuning ?? (experiment.minimumSampleSize > 0 ? experiment.minimumSampleSize : 5000);
-    const control = controlGroup(experiment);
-    const treatments = experiment.groups.filter(g => g.name !== control && g.weight > 0);
-    const totalWeight = experiment.groups.reduce((sum, g) => sum + g.weight, 0);
-    const totalUsers = experiment.groups.reduce((sum, g) => sum + (data.users[g.name] ?? 0), 0);
-    const groups = experiment.groups.map(g => ({
-        name: g.name,
-        weight: g.weight,
-        users: data.users[g.name] ?? 0,
-        expectedShare: g.weight / totalWeight,
-        observedShare: totalUsers > 0 ? (data.users[g.name] ?? 0) / totalUsers : 0
-    }));
-    const fit = chiSquareGoodnessOfFit(groups.map(g => g.users), groups.map(g => g.weight));
-    const checked = groups.filter(g => g.weight > 0).every(g => g.users >= SRM_MINIMUM_USERS);
-    const sampleRatio = {
-        statistic: fit.statistic,
-        pValue: fit.pValue,
-        checked,
-        mismatch: checked && fit.pValue < SRM_THRESHOLD
-    };
-    const metrics = experiment.successMetrics.map(metric => {
-        const byGroup = data.metrics[metric] ?? {};
-        const direction = metricDirection(metric, options.policy);
-        const present = experiment.groups.filter(g => byGroup[g.name] !== undefined);
-        const summary = present.map(g => {
-            const stat = byGroup[g.name];
-            return {
-                name: g.name,
-                count: stat.count,
-                mean: tests_mean(stat)
-            };
-        });
-        const kind = present.length > 0 ? byGroup[present[0].name].kind : null;
-        const controlStat = byGroup[control];
-        const missingGroup = [control, ...treatments.map(t => t.name)].find(name => {
-            const stat = byGroup[name];
-            return stat === undefined || stat.count < 2;
-        });
-        if (!controlStat || missingGroup !== undefined) {
-            return {
-                metric,
-                kind,
-                direction,
-                groups: summary,
-                comparisons: [],
-                missing: `fewer than 2 observations in group '${missingGroup}'`
-            };
-        }
-        const comparisons = treatments.map(t => {
-            const fixed = compareGroups(controlStat, byGroup[t.name], alpha);
-            const n = controlStat.count + byGroup[t.name].count;
-            const always = sequential ? sequentialComparison(fixed, n, tuning, alpha) : undefined;
-            return {
-                treatment: t.name,
-                test: fixed.test,
-                difference: fixed.difference,
-                relativeDifference: fixed.relativeDifference,
-                fixedHorizon: {
-                    pValue: fixed.pValue,
-                    interval: fixed.interval,
-                    relativeInterval: fixed.relativeInterval
-                },
-                sequential: always,
-                adjustedPValue: (always ?? fixed).pValue,
-                degreesOfFreedom: Number.isFinite(fixed.degreesOfFreedom) ? fixed.degreesOfFreedom : null,
-                outcome: 'no_difference'
-            };
-        });
-        return { metric, kind, direction, groups: summary, comparisons };
-    });
-    const all = metrics.flatMap(m => m.comparisons.map(c => ({ metric: m, comparison: c })));
-    const adjusted = holmBonferroni(all.map(a => a.comparison.adjustedPValue));
-    all.forEach(({ metric, comparison }, i) => {
-        comparison.adjustedPValue = adjusted[i];
-        if (adjusted[i] < alpha) {
-            const rose = comparison.difference > 0;
-            comparison.outcome = rose === (metric.direction === 'increase') ? 'better' : 'worse';
-        }
-    });
-    const { verdict, reasons } = decideVerdict(experiment, {
-        control,
-        groups,
-        sampleRatio,
-        metrics,
-        alpha,
-        startedAt: options.startedAt,
-        now: options.now
-    });
-    return {
-        experiment: experiment.name,
-        status: options.status ?? null,
-        startedAt: options.startedAt?.toISOString() ?? null,
-        control,
-        alpha,
-        sequential,
-        tuning,
-        groups,
-        sampleRatio,
-        metrics,
-        verdict,
-        reasons
-    };
-}
-function decideVerdict(experiment, facts) {
-    const { sampleRatio, groups, metrics } = facts;
-    if (sampleRatio.mismatch) {
-        const split = groups
-            .map(g => `${g.name} ${pct(g.observedShare)} (expected ${pct(g.expectedShare)})`)
-            .join(', ');
-        return {
-            verdict: 'invalid',
-            reasons: [
-                `sample ratio mismatch: ${split}; chi-square p = ${sampleRatio.pValue.toPrecision(3)} < ${SRM_THRESHOLD}`,
-                'assignment or logging is broken somewhere; fix it before trusting any metric'
-            ]
-        };
-    }
-    const waiting = [];
-    const small = groups.filter(g => g.weight > 0 && g.users < experiment.minimumSampleSize);
-    if (small.length > 0) {
-        waiting.push(`below minimum_sample_size ${experiment.minimumSampleSize}: ${small.map(g => `${g.name} has ${g.users}`).join(', ')}`);
-    }
-    if (experiment.durationMs !== null && facts.startedAt && facts.now) {
-        const elapsed = facts.now.getTime() - facts.startedAt.getTime();
-        if (elapsed < experiment.durationMs) {
-            waiting.push(`running ${hours(elapsed)} of its ${hours(experiment.durationMs)} duration (started ${facts.startedAt.toISOString()})`);
-        }
-    }
-    for (const m of metrics.filter(m => m.missing))
-        waiting.push(`${m.metric}: ${m.missing}`);
-    if (waiting.length > 0)
-        return { verdict: 'keep_running', reasons: waiting };
-    const reasons = [];
-    if (experiment.durationMs !== null && !facts.startedAt) {
-        reasons.push('duration not checked: the state file has no start time for this experiment');
-    }
-    const better = [];
-    const worse = [];
-    for (const m of metrics) {
-        for (const c of m.comparisons) {
-            const line = `${m.metric}: ${c.treatment} ${signed(c.relativeDifference)} vs ${facts.control} (adjusted p = ${c.adjustedPValue.toPrecision(3)})`;
-            if (c.outcome === 'better')
-                better.push(line);
-            if (c.outcome === 'worse')
-                worse.push(line);
-        }
-    }
-    if (worse.length > 0) {
-        return {
-            verdict: 'control_better',
-            reasons: [...reasons, ...worse.map(w => `worse: ${w}`), ...better.map(b => `better: ${b}`)]
-        };
-    }
-    if (better.length > 0) {
-        return {
-            verdict: 'treatment_better',
-            reasons: [...reasons, ...better.map(b => `better: ${b}`)]
-        };
-    }
-    return {
-        verdict: 'no_detectable_difference',
-        reasons: [
-            ...reasons,
-            `no success metric differs at α = ${facts.alpha} after Holm–Bonferroni across ${metrics.length} metric(s)`
-        ]
-    };
-}
-function pct(share) {
-    return `${(share * 100).toFixed(2)}%`;
-}
-function signed(relative) {
-    return `${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(2)}%`;
-}
-function hours(ms) {
-    return `${(ms / 3_600_000).toFixed(1)}h`;
-}
-
-;// CONCATENATED MODULE: ./lib/experiments/observe.js
-
-
-/** The companion metric that carries a mean metric's per-user standard deviation. */
-function stddevMetric(metric) {
-    return `${metric}_stddev`;
-}
-/**
- * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
- * cost does not depend on traffic. A reading's `value` is the group's rate or mean and `samples`
- * its number of users. A metric is a mean when the provider also answers `<metric>_stddev` for
- * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1].
- * Readings without a value or samples leave the metric out for that group (the analysis then
- * says to keep running).
- */
-async function readGroupStatistics(provider, experiment, context) {
-    const requests = experiment.successMetrics.flatMap(metric => experiment.groups.flatMap(g => [
-        { metric, group: g.name },
-        { metric: stddevMetric(metric), group: g.name }
-    ]));
-    const readings = await provider.read(requests, context);
-    const users = {};
-    const metrics = {};
-    for (const metric of experiment.successMetrics) {
-        const byGroup = {};
-        for (const { name } of experiment.groups) {
-            const reading = findReading(readings, metric, name);
-            const count = reading?.samples;
-            if (reading?.value == null || count === undefined || count === 0)
-                continue;
-            users[name] = Math.max(users[name] ?? 0, count);
-            const stddev = findReading(readings, stddevMetric(metric), name)?.value;
-            if (stddev != null) {
-                const sum = reading.value * count;
-                byGroup[name] = {
-                    kind: 'mean',
-                    count,
-                    sum,
-                    sumSquares: stddev * stddev * (count - 1) + (sum * sum) / count
-                };
-            }
-            else if (reading.value >= 0 && reading.value <= 1) {
-                byGroup[name] = { kind: 'rate', count, successes: Math.round(reading.value * count) };
-            }
-            else {
-                throw new errors_PhasegateError(`experiment '${experiment.name}': ${metric} for group ${name} is ${reading.value}, not a rate, and there is no ${stddevMetric(metric)}`, {
-                    hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation) so it can be analysed as a mean`
-                });
-            }
-        }
-        metrics[metric] = byGroup;
-    }
-    for (const { name } of experiment.groups)
-        users[name] ??= 0;
-    return { users, metrics };
-}
-/**
- * The {{window}} an experiment's queries cover: everything since it started, or its whole
- * configured duration while the start is unknown.
- */
-function experimentWindow(experiment, now, startedAt) {
-    const span = startedAt
-        ? now.getTime() - Date.parse(startedAt)
-        : (experiment.durationMs ?? 30 * 24 * 3_600_000);
-    return `${Math.max(1, Math.round(span / 1000))}s`;
-}
-
-;// CONCATENATED MODULE: ./lib/experiments/render.js
-const VERDICT = {
-    treatment_better: 'TREATMENT BETTER',
-    control_better: 'CONTROL BETTER',
-    no_detectable_difference: 'no detectable difference',
-    keep_running: 'keep running',
-    invalid: 'INVALID'
-};
-function render_number(value) {
-    if (!Number.isFinite(value))
-        return String(value);
-    const magnitude = Math.abs(value);
-    return magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)
-        ? value.toExponential(3)
-        : value.toPrecision(4).replace(/\.?0+$/, '');
-}
-function percent(value) {
-    return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)}%` : 'n/a';
-}
-function pValue(p) {
-    return p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
-}
-function render_status(analysis) {
-    if (!analysis.status)
-        return '';
-    return ` (${analysis.status}${analysis.startedAt ? ` since ${analysis.startedAt}` : ''})`;
-}
-/** The interval and p-value the verdict used: the confidence sequence when sequential is on. */
-function used(c) {
-    return c.sequential ?? c.fixedHorizon;
-}
-/** The analysis as a person reads it in a terminal. */
-function render_renderAnalysis(analysis) {
-    const level = `${Math.round((1 - analysis.alpha) * 100)}%`;
-    const lines = [
-        `experiment ${analysis.experiment}${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
-        ...analysis.reasons.map(r => `  ${r}`),
-        `  groups: ${analysis.groups
-            .map(g => `${g.name} ${g.users} users (${(g.observedShare * 100).toFixed(1)}%, expected ${(g.expectedShare * 100).toFixed(1)}%)`)
-            .join(', ')}`,
-        `  sample ratio: chi-square p = ${pValue(analysis.sampleRatio.pValue)}${analysis.sampleRatio.mismatch
-            ? ' MISMATCH'
-            : analysis.sampleRatio.checked
-                ? ' ok'
-                : ' (not checked until every group has 8 users)'}`,
-        `  ${analysis.sequential ? `sequential testing on (confidence sequences, N* = ${analysis.tuning})` : 'fixed-horizon tests (valid for a single look only)'}; p-values Holm-adjusted`
-    ];
-    for (const m of analysis.metrics) {
-        const means = m.groups.map(g => `${g.name} ${render_number(g.mean)} (n=${g.count})`).join(', ');
-        lines.push(`  ${m.metric} [${m.kind ?? 'no data'}, ${m.direction === 'increase' ? 'higher' : 'lower'} is better]: ${means || 'no data'}`);
-        if (m.missing)
-            lines.push(`    ${m.missing}`);
-        for (const c of m.comparisons) {
-            const { interval, relativeInterval } = used(c);
-            lines.push(`    ${c.treatment} vs ${analysis.control}: ${render_number(c.difference)} (${percent(c.relativeDifference)}), ` +
-                `${level} CI [${render_number(interval[0])}, ${render_number(interval[1])}] ` +
-                `([${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}]), ` +
-                `p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replace('_', ' ')}`);
-        }
-    }
-    return lines.join('\n');
-}
-/** A short markdown section for the job summary and the advance PR's report. */
-function renderAnalysisMarkdown(analysis) {
-    const rows = analysis.metrics.flatMap(m => m.comparisons.length === 0
-        ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
-        : m.comparisons.map(c => {
-            const { relativeInterval } = used(c);
-            return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replace('_', ' ')} |`;
-        }));
-    return [
-        `### Experiment \`${analysis.experiment}\`${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
-        '',
-        ...analysis.reasons.map(r => `- ${r}`),
-        '',
-        `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
-        '| --- | --- | --- | --- | --- |',
-        ...rows
-    ].join('\n');
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./lib/experiments/lines.js
-
-
-const NEWLINE = 10;
-const CARRIAGE_RETURN = 13;
-/**
- * Reads a file 1 MiB at a time into one reused buffer, so memory stays flat however long the
- * file is, and hands over its bytes in runs of whole lines: `onLines(bytes, start, end)` where
- * every line in [start, end) ends with "\n" (one is added after a last line without it). No
- * bytes are decoded here, so hot parsers can read fields straight from them; `bytes` is only
- * valid during the call. `afterChunk` runs between chunks: the place to wait for a slow
- * consumer. Errors thrown by `onLines` stop the read.
- */
-async function forEachLineRun(path, onLines, afterChunk) {
-    // One buffer, refilled for every chunk: reading allocates nothing, whatever the file's size.
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled).
-    let carry;
-    let file;
-    try {
-        file = await (0,promises_namespaceObject.open)(path, 'r');
-        for (;;) {
-            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
-            if (bytesRead === 0)
-                break;
-            const bytes = buffer.subarray(0, bytesRead);
-            let from = 0;
-            if (carry) {
-                const first = bytes.indexOf(NEWLINE);
-                if (first === -1) {
-                    carry = Buffer.concat([carry, bytes]);
-                    continue;
-                }
-                const line = Buffer.concat([carry, bytes.subarray(0, first + 1)]);
-                carry = undefined;
-                onLines(line, 0, line.length);
-                from = first + 1;
-            }
-            const last = bytes.lastIndexOf(NEWLINE);
-            if (last >= from) {
-                onLines(bytes, from, last + 1);
-                from = last + 1;
-            }
-            if (from < bytes.length)
-                carry = Buffer.from(bytes.subarray(from));
-            if (afterChunk)
-                await afterChunk();
-        }
-    }
-    catch (error) {
-        if (error instanceof errors_PhasegateError)
-            throw error;
-        throw new errors_PhasegateError(`cannot read ${path}: ${error.message}`, {
-            location: { file: path },
-            hint: 'check the file name'
-        });
-    }
-    finally {
-        await file?.close();
-    }
-    if (carry) {
-        const line = Buffer.concat([carry, Buffer.of(NEWLINE)]);
-        onLines(line, 0, line.length);
-    }
-}
-/**
- * Calls `onLine` for each non-empty line of a UTF-8 file (LF or CRLF), streamed as by
- * forEachLineRun. Returns the number of lines, counting empty ones.
- */
-async function forEachLine(path, onLine, afterChunk) {
-    let lineNumber = 0;
-    await forEachLineRun(path, (bytes, start, end) => {
-        for (let eol = bytes.indexOf(NEWLINE, start); eol !== -1 && eol < end;) {
-            lineNumber++;
-            const text = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
-            if (text.length > 0)
-                onLine(text, lineNumber);
-            start = eol + 1;
-            eol = bytes.indexOf(NEWLINE, start);
-        }
-    }, afterChunk);
-    return lineNumber;
-}
-/** Where the line ending at the "\n" at `eol` ends without its "\r". */
-function lineEnd(bytes, start, eol) {
-    return eol > start && bytes[eol - 1] === CARRIAGE_RETURN ? eol - 1 : eol;
-}
-
-;// CONCATENATED MODULE: ./lib/experiments/results.js
-
-
-/**
- * Streams a results file into per-group sufficient statistics, in constant memory. Two layouts,
- * as CSV (with a header line) or NDJSON (one object per line), told apart by the file name:
- *
- * - per user: `user_id`, `group`, and one column per success metric. A metric whose values are
- *   all 0/1 (or true/false) is a rate, any other a mean; an empty cell or `null` means the user
- *   has no value for that metric.
- * - aggregate: `group`, `metric`, `count`, and `successes` (a rate) or `sum` and `sum_squares`
- *   (a mean): one row per group and metric, e.g. straight from a warehouse query.
- *
- * Any bad line stops the whole read with a PhasegateError naming the file and line, so no
- * report is ever built from part of a file.
- */
-async function readResults(path, shape) {
-    const sink = new Accumulator(path, shape);
-    if (/\.(nd)?jsonl?$/i.test(path)) {
-        let parseLine = (line, lineNumber) => {
-            parseLine = sink.ndjsonFirst(line, lineNumber);
-        };
-        await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber));
-    }
-    else {
-        await forEachLineRun(path, (bytes, start, end) => sink.csvLines(bytes, start, end));
-    }
-    if (!sink.sawHeader) {
-        throw new errors_PhasegateError('the results file is empty', {
-            location: { file: path },
-            hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
-        });
-    }
-    return sink.result();
-}
-const PER_USER_COLUMNS = ['user_id', 'group'];
-// Roles of per-user CSV columns; metric columns use their metric's index (0, 1, ...).
-const USER = -1;
-const GROUP = -2;
-const IGNORED = -3;
-const AGGREGATE_COLUMNS = ['group', 'metric', 'count'];
-/** Accumulates rows into flat arrays indexed by metric and group, to stay fast at 10M rows. */
-class Accumulator {
-    file;
-    shape;
-    sawHeader = false;
-    groupIndex;
-    metricIndex;
-    users;
-    count;
-    sum;
-    sumSquares;
-    /** 1 once a metric/group cell holds a value other than 0 or 1 */
-    nonBinary;
-    /** aggregate rows say outright whether a metric is a rate */
-    declaredRate;
-    aggregate = false;
-    constructor(file, shape) {
-        this.file = file;
-        this.shape = shape;
-        this.groupIndex = new Map(shape.groups.map((g, i) => [g, i]));
-        this.metricIndex = new Map(shape.metrics.map((m, i) => [m, i]));
-        const cells = shape.groups.length * shape.metrics.length;
-        this.users = new Float64Array(shape.groups.length);
-        this.count = new Float64Array(cells);
-        this.sum = new Float64Array(cells);
-        this.sumSquares = new Float64Array(cells);
-        this.nonBinary = new Uint8Array(cells);
-        this.declaredRate = new Int8Array(shape.metrics.length).fill(-1);
-    }
-    fail(lineNumber, message, hint) {
-        throw new errors_PhasegateError(message, { location: { file: this.file, line: lineNumber }, hint });
-    }
-    group(name, lineNumber) {
-        const index = this.groupIndex.get(name);
-        if (index === undefined) {
-            this.fail(lineNumber, `unknown group '${name}'`, `the experiment's groups are ${this.shape.groups.join(', ')}`);
-        }
-        return index;
-    }
-    requireColumns(columns, present, lineNumber) {
-        const missing = columns.filter(c => !present(c));
-        if (missing.length > 0) {
-            this.fail(lineNumber, `missing column${missing.length > 1 ? 's' : ''} ${missing.map(c => `'${c}'`).join(', ')}`, this.aggregate
-                ? 'aggregate rows need group, metric, count and either successes or sum and sum_squares'
-                : `per-user rows need user_id, group and the success metrics (${this.shape.metrics.join(', ')})`);
-        }
-    }
-    /** Adds one user's value of metric m in group g. */
-    observe(m, g, value) {
-        const cell = m * this.shape.groups.length + g;
-        this.count[cell] += 1;
-        this.sum[cell] += value;
-        this.sumSquares[cell] += value * value;
-        if (value !== 0 && value !== 1)
-            this.nonBinary[cell] = 1;
-    }
-    /** Lines read so far, for CSV (NDJSON numbers its lines in forEachLine). */
-    lineNumber = 0;
-    /** How CSV rows after the header are read. */
-    csvRows;
-    /** A run of whole CSV lines (see forEachLineRun): the header first, then rows. */
-    csvLines(bytes, start, end) {
-        while (!this.csvRows && start < end) {
-            const eol = bytes.indexOf(10, start);
-            this.lineNumber++;
-            const header = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
-            start = eol + 1;
-            if (header.length > 0)
-                this.csvRows = this.csvHeader(header);
-        }
-        if (this.csvRows && start < end)
-            this.csvRows(bytes, start, end);
-    }
-    csvHeader(line) {
-        this.sawHeader = true;
-        const headerLine = this.lineNumber;
-        const names = splitCsv(line).map(n => n.trim());
-        const column = (name) => names.indexOf(name);
-        this.aggregate = !names.includes('user_id') && names.includes('metric');
-        if (this.aggregate) {
-            this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, headerLine);
-            const field = (cells, name) => {
-                const i = column(name);
-                return i >= 0 ? cells[i] : undefined;
-            };
-            return this.textRows(row => {
-                const cells = splitCsv(row);
-                this.aggregateRow({
-                    group: field(cells, 'group'),
-                    metric: field(cells, 'metric'),
-                    count: field(cells, 'count'),
-                    successes: field(cells, 'successes'),
-                    sum: field(cells, 'sum'),
-                    sum_squares: field(cells, 'sum_squares')
-                }, this.lineNumber);
-            });
-        }
-        this.requireColumns([...PER_USER_COLUMNS, ...this.shape.metrics], c => column(c) >= 0, headerLine);
-        const roles = names.map(name => name === 'user_id' ? USER : name === 'group' ? GROUP : (this.metricIndex.get(name) ?? IGNORED));
-        return this.perUserRows(roles);
-    }
-    /** Rows decoded to text one at a time: for the few rows of an aggregate file. */
-    textRows(onRow) {
-        return (bytes, start, end) => {
-            while (start < end) {
-                const eol = bytes.indexOf(10, start);
-                this.lineNumber++;
-                const row = bytes.toString('utf8', start, lineEnd(bytes, start, eol));
-                if (row.length > 0)
-                    onRow(row);
-                start = eol + 1;
-            }
-        };
-    }
-    /**
-     * The hot loop of a 10-million-row file: each byte is looked at once, numbers are read while
-     * their field is scanned, and a row allocates nothing. Unusual rows (quoted fields, numbers
-     * with exponents, bad values) take the general path: decoded and split as RFC 4180 text.
-     */
-    perUserRows(roles) {
-        const width = roles.length;
-        const groupBytes = this.shape.groups.map(g => Buffer.from(g));
-        const groupCount = groupBytes.length;
-        const metricCount = this.shape.metrics.length;
-        const values = new Float64Array(metricCount);
-        // seenOn[m] === line number: metric m has a value on this line (no per-row reset needed).
-        const seenOn = new Float64Array(metricCount);
-        const { count, sum, sumSquares, nonBinary, users } = this;
-        const general = (bytes, lineStart, n) => {
-            const eol = bytes.indexOf(10, lineStart);
-            const cells = splitCsv(bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol)));
-            if (cells.length !== width)
-                this.wrongWidth(n, width, cells.length);
-            this.userRow(n, cells.map((cell, c) => [roles[c], cell]));
-            return eol + 1;
-        };
-        return (bytes, start, end) => {
-            let i = start;
-            let n = this.lineNumber;
-            rows: while (i < end) {
-                n++;
-                const lineStart = i;
-                if (bytes[i] === 10 || (bytes[i] === 13 && bytes[i + 1] === 10)) {
-                    i = bytes.indexOf(10, i) + 1;
-                    continue;
-                }
-                let g = -1;
-                for (let field = 0;; field++) {
-                    if (field === width || bytes[i] === 34) {
-                        i = general(bytes, lineStart, n);
-                        continue rows;
-                    }
-                    const role = roles[field];
-                    let byte = bytes[i];
-                    if (role >= 0) {
-                        const fieldStart = i;
-                        const negative = byte === 45;
-                        if (negative)
-                            byte = bytes[++i];
-                        // Digits accumulate into an integer; after the point each one also multiplies the
-                        // divisor by 10. While both stay exact (< 2^53 and <= 1e22) one division gives
-                        // exactly what Number() would.
-                        let mantissa = 0;
-                        let divisor = 1;
-                        let step = 1;
-                        for (;;) {
-                            const digit = byte - 48;
-                            if (digit >>> 0 <= 9) {
-                                mantissa = mantissa * 10 + digit;
-                                divisor *= step;
-                            }
-                            else if (byte === 46 && step === 1)
-                                step = 10;
-                            else
-                                break;
-                            byte = bytes[++i];
-                        }
-                        const digits = i - fieldStart - (negative ? 1 : 0) - (step === 10 ? 1 : 0);
-                        if (byte === 13 && bytes[i + 1] === 10)
-                            byte = bytes[++i];
-                        if ((byte !== 44 && byte !== 10) ||
-                            (digits === 0 && i > fieldStart) ||
-                            mantissa > Number.MAX_SAFE_INTEGER ||
-                            divisor > 1e22) {
-                            i = general(bytes, lineStart, n);
-                            continue rows;
-                        }
-                        if (digits > 0) {
-                            const magnitude = mantissa / divisor;
-                            values[role] = negative ? -magnitude : magnitude;
-                            seenOn[role] = n;
-                        }
-                    }
-                    else if (role === GROUP) {
-                        g = groupAt(groupBytes, bytes, i);
-                        if (g === -1) {
-                            i = general(bytes, lineStart, n);
-                            continue rows;
-                        }
-                        i += groupBytes[g].length;
-                        byte = bytes[i];
-                        if (byte === 13)
-                            byte = bytes[++i];
-                    }
-                    else {
-                        if (role === USER && (byte === 44 || byte === 10 || byte === 13)) {
-                            this.fail(n, 'empty user_id');
-                        }
-                        while (byte !== 44 && byte !== 10)
-                            byte = bytes[++i];
-                    }
-                    i++;
-                    if (byte === 10) {
-                        if (field !== width - 1)
-                            this.wrongWidth(n, width, field + 1);
-                        break;
-                    }
-                }
-                users[g] += 1;
-                for (let m = 0; m < metricCount; m++) {
-                    if (seenOn[m] !== n)
-                        continue;
-                    const value = values[m];
-                    const cell = m * groupCount + g;
-                    count[cell] += 1;
-                    sum[cell] += value;
-                    sumSquares[cell] += value * value;
-                    if (value !== 0 && value !== 1)
-                        nonBinary[cell] = 1;
-                }
-            }
-            this.lineNumber = n;
-        };
-    }
-    wrongWidth(lineNumber, expected, found) {
-        return this.fail(lineNumber, `expected ${expected} fields as in the header, found ${found}`);
-    }
-    /** A per-user row as (column role, text) pairs: the general path, for quoted CSV rows. */
-    userRow(lineNumber, cells) {
-        let g = -1;
-        for (const [role, text] of cells) {
-            if (role === GROUP)
-                g = this.group(text, lineNumber);
-            if (role === USER && text === '')
-                this.fail(lineNumber, 'empty user_id');
-        }
-        this.users[g] += 1;
-        for (const [role, text] of cells) {
-            if (role < 0 || text === '')
-                continue;
-            const value = results_parseNumber(text);
-            if (Number.isNaN(value))
-                this.notANumber(lineNumber, role, text);
-            this.observe(role, g, value);
-        }
-    }
-    notANumber(lineNumber, m, text) {
-        return this.fail(lineNumber, `${this.shape.metrics[m]}: '${text}' is not a number`, 'metric values are numbers, true/false, or empty for no value');
-    }
-    ndjsonFirst(line, lineNumber) {
-        this.sawHeader = true;
-        const first = this.parseObject(line, lineNumber);
-        this.aggregate = !('user_id' in first) && 'metric' in first;
-        const required = this.aggregate
-            ? AGGREGATE_COLUMNS
-            : [...PER_USER_COLUMNS, ...this.shape.metrics];
-        const handle = (row, n) => {
-            this.requireColumns(required, c => c in row, n);
-            if (this.aggregate) {
-                this.aggregateRow(row, n);
-                return;
-            }
-            if (row.user_id === '' || row.user_id === null)
-                this.fail(n, 'empty user_id');
-            const g = this.group(String(row.group), n);
-            this.users[g] += 1;
-            this.shape.metrics.forEach((metric, m) => {
-                const value = row[metric];
-                if (value === null || value === '')
-                    return;
-                if (typeof value === 'boolean')
-                    this.observe(m, g, value ? 1 : 0);
-                else if (typeof value === 'number' && Number.isFinite(value))
-                    this.observe(m, g, value);
-                else if (typeof value === 'string') {
-                    const parsed = results_parseNumber(value);
-                    if (Number.isNaN(parsed))
-                        this.notANumber(n, m, value);
-                    this.observe(m, g, parsed);
-                }
-                else
-                    this.notANumber(n, m, JSON.stringify(value));
-            });
-        };
-        handle(first, lineNumber);
-        return (row, n) => handle(this.parseObject(row, n), n);
-    }
-    parseObject(line, lineNumber) {
-        let value;
-        try {
-            value = JSON.parse(line);
-        }
-        catch (error) {
-            this.fail(lineNumber, `not valid JSON: ${error.message}`, 'write one JSON object per line');
-        }
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-            this.fail(lineNumber, 'expected a JSON object', 'write one JSON object per line');
-        }
-        return value;
-    }
-    aggregateRow(row, n) {
-        const g = this.group(String(row.group), n);
-        const metric = String(row.metric);
-        const m = this.metricIndex.get(metric);
-        if (m === undefined)
-            return;
-        const number = (name) => {
-            const value = row[name];
-            if (value === undefined || value === null || value === '')
-                return undefined;
-            const parsed = typeof value === 'number' ? value : Number(value);
-            if (!Number.isFinite(parsed))
-                this.fail(n, `${name}: '${String(value)}' is not a number`);
-            return parsed;
-        };
-        const count = number('count');
-        if (count === undefined || !Number.isInteger(count) || count < 0) {
-            this.fail(n, `count must be a whole number of 0 or more, not '${String(row.count)}'`);
-        }
-        const successes = number('successes');
-        const sum = number('sum');
-        const sumSquares = number('sum_squares');
-        const isRate = successes !== undefined;
-        if (isRate) {
-            if (successes < 0 || successes > count || !Number.isInteger(successes)) {
-                this.fail(n, `successes must be a whole number from 0 to count (${count}), not ${successes}`);
-            }
-        }
-        else if (sum === undefined || sumSquares === undefined || sumSquares < 0) {
-            this.fail(n, `${metric}: give either successes, or sum and a non-negative sum_squares`, 'rates need successes; means need sum and sum_squares');
-        }
-        if (this.declaredRate[m] !== -1 && this.declaredRate[m] !== (isRate ? 1 : 0)) {
-            this.fail(n, `${metric} is a rate in one row and a mean in another`);
-        }
-        this.declaredRate[m] = isRate ? 1 : 0;
-        const cell = m * this.shape.groups.length + g;
-        this.count[cell] += count;
-        this.sum[cell] += isRate ? successes : sum;
-        this.sumSquares[cell] += isRate ? successes : sumSquares;
-        this.users[g] = Math.max(this.users[g], count);
-    }
-    result() {
-        const groups = this.shape.groups;
-        const users = {};
-        groups.forEach((g, i) => (users[g] = this.users[i]));
-        const metrics = {};
-        this.shape.metrics.forEach((metric, m) => {
-            const cells = groups.map((_, g) => m * groups.length + g);
-            const isRate = this.declaredRate[m] === 1 ||
-                (this.declaredRate[m] === -1 && cells.every(c => this.nonBinary[c] === 0));
-            const byGroup = {};
-            groups.forEach((group, g) => {
-                const c = cells[g];
-                if (this.count[c] === 0)
-                    return;
-                byGroup[group] = isRate
-                    ? { kind: 'rate', count: this.count[c], successes: this.sum[c] }
-                    : {
-                        kind: 'mean',
-                        count: this.count[c],
-                        sum: this.sum[c],
-                        sumSquares: this.sumSquares[c]
-                    };
-            });
-            metrics[metric] = byGroup;
-        });
-        return { users, metrics };
-    }
-}
-/**
- * The number in bytes[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
- * exactly as Number() would (digits / 10^k is one correctly rounded division); anything else
- * (exponents, longer numbers, true/false) goes through Number().
- */
-function parseNumberBytes(bytes, start, end) {
-    const negative = bytes[start] === 45;
-    let mantissa = 0;
-    let digits = 0;
-    let fraction = -1;
-    for (let i = negative ? start + 1 : start; i < end; i++) {
-        const code = bytes[i];
-        if (code === 46 && fraction === -1)
-            fraction = 0;
-        else if (code >= 48 && code <= 57) {
-            mantissa = mantissa * 10 + (code - 48);
-            digits++;
-            if (fraction !== -1)
-                fraction++;
-        }
-        else {
-            digits = 16;
-            break;
-        }
-    }
-    if (digits > 0 && digits <= 15) {
-        const value = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction] : mantissa;
-        return negative ? -value : value;
-    }
-    const field = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
-    if (field === 'true')
-        return 1;
-    if (field === 'false')
-        return 0;
-    const parsed = field.trim() === '' ? NaN : Number(field);
-    return Number.isFinite(parsed) ? parsed : NaN;
-}
-function results_parseNumber(text) {
-    return parseNumberBytes(Buffer.from(text), 0, Buffer.byteLength(text));
-}
-/** Which group name starts at bytes[at] and is followed by a comma or a line end, or -1. */
-function groupAt(names, bytes, at) {
-    for (let c = 0; c < names.length; c++) {
-        const name = names[c];
-        let i = 0;
-        while (i < name.length && name[i] === bytes[at + i])
-            i++;
-        const next = bytes[at + i];
-        if (i === name.length && (next === 44 || next === 10 || next === 13))
-            return c;
-    }
-    return -1;
-}
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
-/** One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it. */
-function splitCsv(line) {
-    const cells = [];
-    let cell = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-        const ch = line[i];
-        if (quoted) {
-            if (ch === '"' && line[i + 1] === '"') {
-                cell += '"';
-                i++;
-            }
-            else if (ch === '"')
-                quoted = false;
-            else
-                cell += ch;
-        }
-        else if (ch === '"')
-            quoted = true;
-        else if (ch === ',') {
-            cells.push(cell);
-            cell = '';
-        }
-        else
-            cell += ch;
-    }
-    cells.push(cell);
-    return cells;
-}
-
-;// CONCATENATED MODULE: ./lib/commands/experiment.js
-
-
-/** The rollout whose policy defines the named experiment; exactly one must. */
-async function experiment_findExperiment(cwd, policies, name) {
-    const rollouts = await loadRollouts(cwd, policies);
-    const all = rollouts.flatMap(rollout => rollout.policy.experiments.map(experiment => ({ rollout, experiment })));
-    const known = all.map(a => a.experiment.name).join(', ') || 'none';
-    if (!name) {
-        throw new PhasegateError('which experiment? --experiment is missing', {
-            hint: `experiments in these policies: ${known}`
-        });
-    }
-    const matches = all.filter(a => a.experiment.name === name);
-    if (matches.length === 0) {
-        throw new PhasegateError(`no experiment named '${name}'`, {
-            hint: `experiments in these policies: ${known}`
-        });
-    }
-    if (matches.length > 1) {
-        throw new PhasegateError(`${matches.length} policies define an experiment named '${name}'`, {
-            hint: 'pick one with --policy FILE'
-        });
-    }
-    return matches[0];
-}
-
-;// CONCATENATED MODULE: ./lib/commands/analyze.js
-
-
-
-
-
-
-
-
-/**
- * Estimates, intervals, p-values, the sample ratio check and the verdict for one experiment.
- * Reads everything before printing anything, so bad input yields an error and no report.
- */
-async function analyze(options) {
-    const { rollout, experiment } = await findExperiment(options.cwd, options.policies, options.experiment);
-    const analysis = await analyzeRolloutExperiment(rollout, experiment, {
-        ...options,
-        results: options.results && resolve(options.cwd, options.results),
-        metricsFile: options.metricsFile && resolve(options.cwd, options.metricsFile)
-    });
-    return {
-        output: options.json ? JSON.stringify(analysis, null, 2) : renderAnalysis(analysis),
-        exitCode: 0,
-        analysis
+        readings,
+        approvals: options.approvals,
+        checks: options.checks,
+        ...(failures ? { sourceFailures: failures } : {})
     };
 }
 /**
@@ -57218,7 +57029,7 @@ async function analyzeRolloutExperiment(rollout, experiment, options) {
         })
         : await readGroupStatistics(createProvider(metricsConfigFor(policy, options.metricsFile)), experiment, {
             feature: policy.feature,
-            phase: workspace_currentState(rollout, options.now).phase,
+            phase: currentState(rollout, options.now).phase,
             now: options.now,
             baseDir: rollout.root,
             window: experimentWindow(experiment, options.now, startedAt),
@@ -57239,6 +57050,69 @@ async function analyzeEnabledExperiments(rollout, options) {
         analyses.push(await analyzeRolloutExperiment(rollout, experiment, options));
     }
     return analyses;
+}
+
+;// CONCATENATED MODULE: ./lib/rollout/evaluate.js
+
+
+/**
+ * Observes `rollout` in `state` (metrics, and its experiments when `experiments` is set) and
+ * decides: the one path from "where this feature stands" to a decision, for the CLI's tick and
+ * status, the action's tick, its policy check and its dispatched rollback. Errors of the metrics
+ * source's configuration (a missing secret) are thrown as PhasegateError.
+ */
+async function evaluate(rollout, state, options) {
+    const [observations, experiments] = await Promise.all([
+        observe(rollout, state, options),
+        options.experiments
+            ? analyzeEnabledExperiments(rollout, {
+                now: options.now,
+                ...(options.env ? { env: options.env } : {})
+            })
+            : Promise.resolve([])
+    ]);
+    return {
+        observations,
+        decision: decide(rollout.policy, state, observations, options.now),
+        experiments
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/rollout/standing.js
+
+
+
+// Where a rollout stands on the default branch: the commit that landed its state, the state as
+// deployed, and who and what its current phase waits for.
+/** The commit that last changed the state file on the current branch's first-parent line. */
+async function landingCommit(root, statePath) {
+    const result = await runGit(root, ['log', '-1', '--first-parent', '--format=%H %cI', '--', statePath], { allowFailure: true });
+    const [sha, at] = result.stdout.trim().split(' ');
+    return sha && at ? { sha, at } : undefined;
+}
+/**
+ * The state as deployed: a phase counts as entered when its change landed on the default branch.
+ * An advance PR is written before it is approved; its entered_at is when the PR was built, but
+ * the phase starts, and its duration gate counts, from the merge.
+ */
+function deployedState(rollout, now, landed) {
+    const state = currentState(rollout, now);
+    if (!rollout.state || !landed)
+        return state;
+    return Date.parse(landed.at) > Date.parse(state.enteredAt)
+        ? { ...state, enteredAt: new Date(landed.at).toISOString() }
+        : state;
+}
+/**
+ * The users and teams a phase's manual approval gates list: who is asked to review its advance
+ * (not who approved: that is the transition's `approvers`).
+ */
+function listedApproversOf(phase) {
+    return [...new Set(phase.gates.flatMap(g => (g.type === 'manual_approval' ? g.approvers : [])))];
+}
+/** The checks the automated_test gates of the rollout's current phase wait for. */
+function testsOf(rollout, state) {
+    return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test' ? g.checks : []);
 }
 
 ;// CONCATENATED MODULE: ./lib/github/pulls.js
@@ -57269,6 +57143,26 @@ async function findOpenPullRequest(client, repo, head, base) {
     });
     const found = data.find(pull => pull.head.ref === head);
     return found ? { ...toRef(found), body: found.body ?? '' } : undefined;
+}
+/**
+ * Every open pull request of the repository whose head is a branch of the repository itself
+ * (not a fork), by head branch: one paginated listing per run, matched to features by their
+ * standing branch, instead of one lookup per feature.
+ */
+async function listOpenPullRequests(client, repo) {
+    const pulls = await client.paginate(client.rest.pulls.list, {
+        ...repo,
+        state: 'open',
+        per_page: 100
+    });
+    const own = `${repo.owner}/${repo.repo}`.toLowerCase();
+    const byHead = new Map();
+    for (const pull of pulls) {
+        if (pull.head.repo?.full_name?.toLowerCase() !== own)
+            continue;
+        byHead.set(pull.head.ref, { ...toRef(pull), body: pull.body ?? '' });
+    }
+    return byHead;
 }
 function alreadyExists(error) {
     return (isRequestError(error) &&
@@ -57349,6 +57243,278 @@ async function listChangedFiles(client, repo, pullNumber) {
         per_page: 100
     });
     return files.map(file => ({ path: file.filename, status: file.status }));
+}
+
+;// CONCATENATED MODULE: ./lib/experiments/render.js
+const VERDICT = {
+    treatment_better: 'TREATMENT BETTER',
+    control_better: 'CONTROL BETTER',
+    no_detectable_difference: 'no detectable difference',
+    keep_running: 'keep running',
+    invalid: 'INVALID'
+};
+function render_number(value) {
+    if (!Number.isFinite(value))
+        return String(value);
+    const magnitude = Math.abs(value);
+    return magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)
+        ? value.toExponential(3)
+        : value.toPrecision(4).replace(/\.?0+$/, '');
+}
+function percent(value) {
+    return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)}%` : 'n/a';
+}
+function pValue(p) {
+    return p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
+}
+function render_status(analysis) {
+    if (!analysis.status)
+        return '';
+    return ` (${analysis.status}${analysis.startedAt ? ` since ${analysis.startedAt}` : ''})`;
+}
+/** The interval and p-value the verdict used: the confidence sequence when sequential is on. */
+function used(c) {
+    return c.sequential ?? c.fixedHorizon;
+}
+/** The analysis as a person reads it in a terminal. */
+function renderAnalysis(analysis) {
+    const level = `${Math.round((1 - analysis.alpha) * 100)}%`;
+    const lines = [
+        `experiment ${analysis.experiment}${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
+        ...analysis.reasons.map(r => `  ${r}`),
+        `  groups: ${analysis.groups
+            .map(g => `${g.name} ${g.users} users (${(g.observedShare * 100).toFixed(1)}%, expected ${(g.expectedShare * 100).toFixed(1)}%)`)
+            .join(', ')}`,
+        `  sample ratio: chi-square p = ${pValue(analysis.sampleRatio.pValue)}${analysis.sampleRatio.mismatch
+            ? ' MISMATCH'
+            : analysis.sampleRatio.checked
+                ? ' ok'
+                : ' (not checked until every group has 8 users)'}`,
+        `  ${analysis.sequential ? `sequential testing on (confidence sequences, N* = ${analysis.tuning})` : 'fixed-horizon tests (valid for a single look only)'}; p-values Holm-adjusted`
+    ];
+    for (const m of analysis.metrics) {
+        const means = m.groups.map(g => `${g.name} ${render_number(g.mean)} (n=${g.count})`).join(', ');
+        lines.push(`  ${m.metric} [${m.kind ?? 'no data'}, ${m.direction === 'increase' ? 'higher' : 'lower'} is better]: ${means || 'no data'}`);
+        if (m.missing)
+            lines.push(`    ${m.missing}`);
+        for (const c of m.comparisons) {
+            const { interval, relativeInterval } = used(c);
+            lines.push(`    ${c.treatment} vs ${analysis.control}: ${render_number(c.difference)} (${percent(c.relativeDifference)}), ` +
+                `${level} CI [${render_number(interval[0])}, ${render_number(interval[1])}] ` +
+                `([${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}]), ` +
+                `p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replace('_', ' ')}`);
+        }
+    }
+    return lines.join('\n');
+}
+/** A short markdown section for the job summary and the advance PR's report. */
+function renderAnalysisMarkdown(analysis) {
+    const rows = analysis.metrics.flatMap(m => m.comparisons.length === 0
+        ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
+        : m.comparisons.map(c => {
+            const { relativeInterval } = used(c);
+            return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replace('_', ' ')} |`;
+        }));
+    return [
+        `### Experiment \`${analysis.experiment}\`${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
+        '',
+        ...analysis.reasons.map(r => `- ${r}`),
+        '',
+        `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
+        '| --- | --- | --- | --- | --- |',
+        ...rows
+    ].join('\n');
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/report/markdown.js
+
+
+
+// Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
+// pieces, so a person sees the same table wherever the decision shows up.
+const RESULT = {
+    pass: '✅ pass',
+    fail: '❌ fail',
+    pending: '⏳ pending',
+    fired: '🔥 fired'
+};
+const MEASURE = {
+    metrics_threshold: 'metric',
+    manual_approval: 'approvals',
+    automated_test: 'checks',
+    time_based: 'time in phase'
+};
+/** Text safe inside a Markdown table cell. */
+function cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+}
+function shown(value) {
+    if (value === undefined || value === null || value === '')
+        return '—';
+    return String(value);
+}
+function gateTable(decision) {
+    if (decision.gates.length === 0)
+        return '_This phase has no gates._';
+    const rows = ['| Gate | Measure | Value | Threshold | Result |', '|---|---|---|---|---|'];
+    for (const gate of decision.gates) {
+        for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
+            rows.push(`| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
+        }
+    }
+    const reasons = decision.gates
+        .filter(g => g.outcome !== 'pass')
+        .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`);
+    return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n');
+}
+function alertList(alerts) {
+    if (alerts.length === 0)
+        return '_No alerts._';
+    return alerts.map(a => `- **${a.severity}** ${a.message}`).join('\n');
+}
+/**
+ * A Mermaid bar chart of each metric that drove the decision as a percentage of its threshold,
+ * so metrics in different units share one axis: at or under 100 is inside a "<" threshold.
+ */
+function metricsChart(decision, readings = []) {
+    const points = new Map();
+    const thresholdOf = new Map();
+    for (const e of decision.gates.flatMap(g => g.evidence)) {
+        const limit = e.threshold ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(e.threshold)?.[0]) : NaN;
+        if (e.metric && typeof e.value === 'number' && Number.isFinite(limit) && limit !== 0) {
+            points.set(e.metric, (100 * e.value) / limit);
+            thresholdOf.set(e.metric, limit);
+        }
+    }
+    for (const a of decision.alerts) {
+        if (!points.has(a.metric) && a.critical !== 0)
+            points.set(a.metric, (100 * a.value) / a.critical);
+    }
+    for (const r of readings) {
+        if (points.has(r.metric) || r.group || r.value === null)
+            continue;
+        const alert = decision.alerts.find(a => a.metric === r.metric);
+        if (alert)
+            points.set(r.metric, (100 * r.value) / alert.critical);
+    }
+    if (points.size === 0)
+        return '';
+    const names = [...points.keys()];
+    const values = names.map(n => Math.round(points.get(n) * 10) / 10);
+    const top = Math.max(120, ...values.map(v => Math.ceil(v / 10) * 10));
+    return [
+        '```mermaid',
+        'xychart-beta',
+        `  title "Metrics as % of their threshold (${decision.phase})"`,
+        `  x-axis [${names.map(n => `"${n.replace(/"/g, "'")}"`).join(', ')}]`,
+        `  y-axis "% of threshold" 0 --> ${top}`,
+        `  bar [${values.join(', ')}]`,
+        `  line [${names.map(() => 100).join(', ')}]`,
+        '```'
+    ].join('\n');
+}
+function headline(decision) {
+    switch (decision.action) {
+        case 'advance':
+            return `**Advance** ${decision.phase} → ${decision.target}: ${decision.reason}`;
+        case 'rollback':
+            return `**Roll back** ${decision.phase} → ${decision.target}: ${decision.reason}`;
+        case 'hold':
+            return decision.awaitingApproval
+                ? `**Waiting for approval** to advance ${decision.phase} → ${decision.target ?? 'the next phase'}: every other gate passes`
+                : `**Hold** at ${decision.phase}: ${decision.reason}`;
+    }
+}
+function manualHeadline(t) {
+    return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${t.from} → ${t.to}: ${t.reason}`;
+}
+/** Where the run left the rollout, beside the state the decision was made from. */
+function leftAt(policy, before, after) {
+    const phase = phaseNamed(policy, after.phase);
+    const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
+    const moved = after.phase !== before.phase || after.enabled !== before.enabled;
+    return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${after.enabled ? phase.userPercentage : 0}% of users · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
+}
+/** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
+function renderReport(input) {
+    const { policy, state, decision } = input;
+    const phase = phaseNamed(policy, state.phase);
+    const next = nextPhase(policy, state.phase);
+    const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
+    const parts = [
+        `### ${policy.feature}: ${phase.name} (${position})`,
+        `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+        '',
+        ...(input.manual ? [manualHeadline(input.manual), ''] : []),
+        headline({ ...decision, target: decision.target ?? next?.name }),
+        ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
+        ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
+        '',
+        next ? `#### Gates to advance to ${next.name}` : '#### Gates (final phase)',
+        gateTable(decision),
+        '',
+        '#### Alerts',
+        alertList(decision.alerts)
+    ];
+    const fired = decision.triggers.filter(t => t.fired);
+    if (fired.length)
+        parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`));
+    const chart = metricsChart(decision, input.readings);
+    if (chart)
+        parts.push('', chart);
+    if (input.experiments?.length) {
+        parts.push('', '#### Experiments', ...input.experiments.map(renderAnalysisMarkdown));
+    }
+    return parts.join('\n');
+}
+/**
+ * What a pull request body's content depends on, as a short hash: the body is rewritten only
+ * when an outcome changes, not because "time in phase" ticked on.
+ */
+function reportDigest(decision, experiments = []) {
+    const basis = JSON.stringify([
+        experiments.map(e => [e.experiment, e.verdict]),
+        decision.action,
+        decision.phase,
+        decision.target,
+        decision.awaitingApproval,
+        decision.gates.map(g => [g.gate, g.outcome, g.type === 'manual_approval' ? g.reason : '']),
+        decision.alerts.map(a => [a.metric, a.severity]),
+        decision.triggers.filter(t => t.fired).map(t => t.trigger)
+    ]);
+    return (0,external_node_crypto_.createHash)('sha256').update(basis).digest('hex').slice(0, 16);
+}
+const DIGEST_RE = /<!-- phasegate:digest=([0-9a-f]+) -->/;
+function digestOf(body) {
+    return DIGEST_RE.exec(body ?? '')?.[1];
+}
+function withDigest(body, decision, experiments = []) {
+    return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision, experiments)} -->\n`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/next-state.js
+/**
+ * The state a transition leaves behind: the one rule every writer of a state file follows (the
+ * CLI's tick, rollback and resume, the action's advance pull request and rollbacks) and the one
+ * the policy check expects a pull request to carry. Pure.
+ *
+ * - the phase is the transition's target;
+ * - the phase's clock restarts at the transition (`enteredAt` = `transition.at`), also when the
+ *   phase does not change (an emergency in the first phase, a resume);
+ * - an emergency turns the kill switch off, a resume turns it on, anything else leaves it;
+ * - experiments are untouched;
+ * - the transition is recorded as `lastTransition`.
+ */
+function nextState(state, transition) {
+    return {
+        ...state,
+        phase: transition.to,
+        enteredAt: transition.at,
+        enabled: transition.kind === 'emergency' ? false : transition.kind === 'resume' ? true : state.enabled,
+        lastTransition: transition
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/state/trailers.js
@@ -57550,7 +57716,7 @@ function commitEnv(now) {
 async function assertStateClean(root, statePath) {
     const dirty = await changedPaths(root, [statePath]);
     if (dirty.length > 0) {
-        throw new errors_PhasegateError(`the state file has uncommitted changes`, {
+        throw new PhasegateError(`the state file has uncommitted changes`, {
             location: { file: statePath },
             hint: 'state files are written only by phasegate: `git checkout -- ' +
                 statePath +
@@ -57584,7 +57750,7 @@ async function commitTransition(options) {
                 .filter(Boolean);
             if (conflicted.some(path => path !== statePath)) {
                 await runGit(root, ['revert', '--abort'], { allowFailure: true });
-                throw new errors_PhasegateError(`reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`, {
+                throw new PhasegateError(`reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`, {
                     hint: 'resolve by hand: the advance commit touched files that changed since'
                 });
             }
@@ -57592,7 +57758,7 @@ async function commitTransition(options) {
     }
     const written = writeState(file, next, previousText);
     if (previousText !== undefined && written === previousText) {
-        throw new errors_PhasegateError('the transition does not change the state file', {
+        throw new PhasegateError('the transition does not change the state file', {
             location: { file: statePath }
         });
     }
@@ -57607,212 +57773,778 @@ async function commitTransition(options) {
     return git(root, 'rev-parse', 'HEAD');
 }
 
-;// CONCATENATED MODULE: ./lib/commands/tick.js
+;// CONCATENATED MODULE: ./lib/rollout/write.js
 
 
-
-/** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
-async function evaluateAll(options) {
-    const rollouts = await loadRollouts(options.cwd, options.policies);
-    const approvals = options.approvedBy.map(user => ({ user }));
-    // Every policy's reads go out at once; the providers bound the load per metrics server.
-    return Promise.all(rollouts.map(async (rollout) => {
-        const state = currentState(rollout, options.now);
-        const observations = await observe(rollout, state, {
-            now: options.now,
-            approvals,
-            checks: options.checks,
-            metricsFile: options.metricsFile
-        });
-        return { rollout, state, decision: decide(rollout.policy, state, observations, options.now) };
-    }));
+// Writing a transition: the one place a state file is written from a state and a transition.
+/**
+ * The per-feature datafile's path: beside the state file, named after it, with `.yaml` / `.yml`
+ * replaced by (or, without one, followed by) `.datafile.json` (`.phasegate/state/checkout.yaml` ->
+ * `.phasegate/state/checkout.datafile.json`).
+ */
+function datafilePathOf(statePath) {
+    return `${statePath.replace(/\.ya?ml$/i, '')}.datafile.json`;
 }
 /**
- * Observe, decide and act for every policy: the scheduled job's whole work. Every policy is
- * observed and decided before anything is committed, so bad input anywhere commits nothing.
+ * phasegate's own files in a transition commit of this rollout, relative to the repository root:
+ * its state file and its datafile. A transition commit changes these and nothing else; a
+ * rollback restores only these; an advance PR may be merged only if its diff is these.
  */
-async function tick(options) {
-    const outcomes = await evaluateAll(options);
-    if (options.dryRun)
-        return outcomes;
-    for (const outcome of outcomes) {
-        if (outcome.decision.transition) {
-            outcome.sha = await applyDecision(outcome.rollout, outcome.state, outcome.decision, options.now);
-        }
-    }
-    return outcomes;
+function ownFilesOf(rollout) {
+    const statePath = rollout.policy.statePath;
+    return [statePath, datafilePathOf(statePath)];
 }
-/** Commits an advance, or reverts the advance being undone for a rollback. */
-async function applyDecision(rollout, state, decision, now) {
-    const transition = { ...decision.transition };
-    if (transition.kind === 'rollback' || transition.kind === 'emergency') {
+/**
+ * Commits `transition` from `state` on the checked-out branch, writing `nextState(state,
+ * transition)`. A rollback or an emergency reverts the advance that brought the rollout into its
+ * phase (recorded in the transition's `reverts`). Returns the commit's sha.
+ */
+async function commitTransitionFrom(rollout, state, transition, now) {
+    const recorded = { ...transition };
+    if (recorded.kind === 'rollback' || recorded.kind === 'emergency') {
         const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase);
         if (undo)
-            transition.reverts = undo.sha;
+            recorded.reverts = undo.sha;
     }
-    const next = {
-        ...state,
-        phase: transition.to,
-        enteredAt: now.toISOString(),
-        lastTransition: transition
-    };
-    return commitTransition({ root: rollout.root, policy: rollout.policy, next, transition, now });
+    const sha = await commitTransition({
+        root: rollout.root,
+        policy: rollout.policy,
+        next: nextState(state, recorded),
+        transition: recorded,
+        now
+    });
+    return { sha, transition: recorded };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/report/markdown.js
+;// CONCATENATED MODULE: ./lib/action/remote.js
 
 
-
-// Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
-// pieces, so a person sees the same table wherever the decision shows up.
-const RESULT = {
-    pass: '✅ pass',
-    fail: '❌ fail',
-    pending: '⏳ pending',
-    fired: '🔥 fired'
-};
-const MEASURE = {
-    metrics_threshold: 'metric',
-    manual_approval: 'approvals',
-    automated_test: 'checks',
-    time_based: 'time in phase'
-};
-/** Text safe inside a Markdown table cell. */
-function cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+// The default branch is the source of truth: every flow starts from the remote's tip, and a
+// push that lost a race is retried from the new tip, never forced over someone else's work.
+const PUSH_ATTEMPTS = 5;
+/** The remote's default branch (its HEAD), read over git rather than the API. */
+async function remoteDefaultBranch(root) {
+    const out = await git(root, 'ls-remote', '--symref', 'origin', 'HEAD');
+    const match = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(out);
+    if (!match)
+        throw new PhasegateError('cannot tell the default branch of the origin remote', {
+            hint: 'check out the repository with actions/checkout before running phasegate'
+        });
+    return match[1];
 }
-function shown(value) {
-    if (value === undefined || value === null || value === '')
-        return '—';
-    return String(value);
+/** Fetches `branch` and checks out its tip, with full history (reverts need it). */
+async function syncWithRemote(root, branch) {
+    const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true';
+    await git(root, 'fetch', '-q', ...(shallow ? ['--unshallow'] : []), 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`);
+    // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
+    await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`);
 }
-function gateTable(decision) {
-    if (decision.gates.length === 0)
-        return '_This phase has no gates._';
-    const rows = ['| Gate | Measure | Value | Threshold | Result |', '|---|---|---|---|---|'];
-    for (const gate of decision.gates) {
-        for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
-            rows.push(`| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
-        }
-    }
-    const reasons = decision.gates
-        .filter(g => g.outcome !== 'pass')
-        .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`);
-    return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n');
-}
-function alertList(alerts) {
-    if (alerts.length === 0)
-        return '_No alerts._';
-    return alerts.map(a => `- **${a.severity}** ${a.message}`).join('\n');
+/** Fetches a branch if the remote has it; returns its tip or undefined. */
+async function fetchBranch(root, branch) {
+    const result = await runGit(root, ['fetch', '-q', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { allowFailure: true });
+    if (result.code !== 0)
+        return undefined;
+    return git(root, 'rev-parse', `refs/remotes/origin/${branch}`);
 }
 /**
- * A Mermaid bar chart of each metric that drove the decision as a percentage of its threshold,
- * so metrics in different units share one axis: at or under 100 is inside a "<" threshold.
+ * Pushes HEAD to `branch`. A lost race (non-fast-forward) and branch protection are answers,
+ * not errors: the first means "start over from the new tip", the second "go through a PR".
  */
-function metricsChart(decision, readings = []) {
-    const points = new Map();
-    const thresholdOf = new Map();
-    for (const e of decision.gates.flatMap(g => g.evidence)) {
-        const limit = e.threshold ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(e.threshold)?.[0]) : NaN;
-        if (e.metric && typeof e.value === 'number' && Number.isFinite(limit) && limit !== 0) {
-            points.set(e.metric, (100 * e.value) / limit);
-            thresholdOf.set(e.metric, limit);
-        }
-    }
-    for (const a of decision.alerts) {
-        if (!points.has(a.metric) && a.critical !== 0)
-            points.set(a.metric, (100 * a.value) / a.critical);
-    }
-    for (const r of readings) {
-        if (points.has(r.metric) || r.group || r.value === null)
-            continue;
-        const alert = decision.alerts.find(a => a.metric === r.metric);
-        if (alert)
-            points.set(r.metric, (100 * r.value) / alert.critical);
-    }
-    if (points.size === 0)
-        return '';
-    const names = [...points.keys()];
-    const values = names.map(n => Math.round(points.get(n) * 10) / 10);
-    const top = Math.max(120, ...values.map(v => Math.ceil(v / 10) * 10));
-    return [
-        '```mermaid',
-        'xychart-beta',
-        `  title "Metrics as % of their threshold (${decision.phase})"`,
-        `  x-axis [${names.map(n => `"${n.replace(/"/g, "'")}"`).join(', ')}]`,
-        `  y-axis "% of threshold" 0 --> ${top}`,
-        `  bar [${values.join(', ')}]`,
-        `  line [${names.map(() => 100).join(', ')}]`,
-        '```'
-    ].join('\n');
-}
-function headline(decision) {
-    switch (decision.action) {
-        case 'advance':
-            return `**Advance** ${decision.phase} → ${decision.target}: ${decision.reason}`;
-        case 'rollback':
-            return `**Roll back** ${decision.phase} → ${decision.target}: ${decision.reason}`;
-        case 'hold':
-            return decision.awaitingApproval
-                ? `**Waiting for approval** to advance ${decision.phase} → ${decision.target ?? 'the next phase'}: every other gate passes`
-                : `**Hold** at ${decision.phase}: ${decision.reason}`;
-    }
-}
-/** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
-function renderReport(input) {
-    const { policy, state, decision } = input;
-    const phase = phaseNamed(policy, state.phase);
-    const next = nextPhase(policy, state.phase);
-    const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
-    const parts = [
-        `### ${policy.feature}: ${phase.name} (${position})`,
-        `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
-        '',
-        headline({ ...decision, target: decision.target ?? next?.name }),
-        ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
-        '',
-        next ? `#### Gates to advance to ${next.name}` : '#### Gates (final phase)',
-        gateTable(decision),
-        '',
-        '#### Alerts',
-        alertList(decision.alerts)
-    ];
-    const fired = decision.triggers.filter(t => t.fired);
-    if (fired.length)
-        parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`));
-    const chart = metricsChart(decision, input.readings);
-    if (chart)
-        parts.push('', chart);
-    if (input.experiments?.length) {
-        parts.push('', '#### Experiments', ...input.experiments.map(renderAnalysisMarkdown));
-    }
-    return parts.join('\n');
+async function pushHead(root, branch, options = {}) {
+    const result = await runGit(root, ['push', '-q', ...(options.force ? ['--force'] : []), 'origin', `HEAD:refs/heads/${branch}`], { allowFailure: true });
+    if (result.code === 0)
+        return { status: 'pushed' };
+    const message = (result.stderr || result.stdout).trim();
+    if (/protected branch|GH006|changes must be made through a pull request/i.test(message))
+        return { status: 'protected', message };
+    if (/non-fast-forward|fetch first|\[rejected\]|failed to update ref|cannot lock ref/i.test(message))
+        return { status: 'rejected', message };
+    throw new PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
+        hint: 'the token needs contents: write permission, and actions/checkout must keep its credentials'
+    });
 }
 /**
- * What a pull request body's content depends on, as a short hash: the body is rewritten only
- * when an outcome changes, not because "time in phase" ticked on.
+ * Makes a commit on the default branch's tip and pushes it; when another push won the race,
+ * fetches, resets and lets `attempt` re-read the state and commit again, up to PUSH_ATTEMPTS.
  */
-function reportDigest(decision, experiments = []) {
-    const basis = JSON.stringify([
-        experiments.map(e => [e.experiment, e.verdict]),
-        decision.action,
-        decision.phase,
-        decision.target,
-        decision.awaitingApproval,
-        decision.gates.map(g => [g.gate, g.outcome, g.type === 'manual_approval' ? g.reason : '']),
-        decision.alerts.map(a => [a.metric, a.severity]),
-        decision.triggers.filter(t => t.fired).map(t => t.trigger)
+async function commitAndPush(root, branch, attempt) {
+    let lastRejection = '';
+    for (let n = 1; n <= PUSH_ATTEMPTS; n++) {
+        if (n > 1)
+            await syncWithRemote(root, branch);
+        const made = await attempt(n);
+        if (made.status === 'stale')
+            return { ...made, attempts: n };
+        const pushed = await pushHead(root, branch);
+        if (pushed.status === 'pushed')
+            return { status: 'pushed', sha: made.sha, attempts: n };
+        if (pushed.status === 'protected')
+            return { status: 'protected', sha: made.sha, message: pushed.message };
+        lastRejection = pushed.message;
+    }
+    throw new PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
+        hint: 'use a concurrency: group for phasegate workflows; the next run picks up where this one stopped'
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/action/landing.js
+
+
+
+
+/** Identifies a state as read: a retry after a lost push goes on only if nobody moved it. */
+function stateKey(state) {
+    return JSON.stringify([
+        state?.phase,
+        state?.enabled,
+        state?.lastTransition?.at,
+        state?.lastTransition?.kind
     ]);
-    return (0,external_node_crypto_.createHash)('sha256').update(basis).digest('hex').slice(0, 16);
 }
-const DIGEST_RE = /<!-- phasegate:digest=([0-9a-f]+) -->/;
-function digestOf(body) {
-    return DIGEST_RE.exec(body ?? '')?.[1];
+/**
+ * Commits `transition` on the default branch's tip and pushes it, retrying a lost race. A retry
+ * re-reads the state: if another run or a merged PR moved the rollout meanwhile, the result is
+ * `stale` rather than a transition decided from a state that no longer exists. When the branch
+ * is protected, the same commit goes to `propose()` with `proposal(refusal)` as its content.
+ */
+async function land(run, rollout, transition, proposal) {
+    const root = run.ctx.workspace;
+    const seen = stateKey(rollout.state);
+    let landed = transition;
+    const result = await commitAndPush(root, run.base, async (n) => {
+        const current = n === 1 ? rollout : await reloadRollout(rollout);
+        if (stateKey(current.state) !== seen)
+            return {
+                status: 'stale',
+                reason: `another run moved ${rollout.policy.feature} to ${current.state?.phase} while this one was pushing; the next tick decides from there`
+            };
+        const made = await commitTransitionFrom(current, current.state, transition, run.ctx.now);
+        landed = made.transition;
+        return { status: 'committed', sha: made.sha };
+    });
+    if (result.status === 'stale')
+        return { kind: 'stale', reason: result.reason };
+    if (result.status === 'pushed')
+        return { kind: 'pushed', sha: result.sha, transition: landed, attempts: result.attempts };
+    const refusal = protectionRefusal(result.message);
+    const { pr } = await propose(run, proposal(refusal));
+    return { kind: 'proposed', sha: result.sha, transition: landed, refusal, pr };
 }
-function withDigest(body, decision, experiments = []) {
-    return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision, experiments)} -->\n`;
+/**
+ * Force-pushes HEAD to the proposal's standing branch, creates or updates its pull request, and
+ * checks the default branch out again.
+ */
+async function propose(run, content) {
+    await pushHead(run.ctx.workspace, content.head, { force: true });
+    const pr = await upsertStandingPullRequest(run.gh.client, run.gh.repo, content);
+    await syncWithRemote(run.ctx.workspace, run.base);
+    return { kind: 'proposed', pr };
+}
+/** The line of git's refusal that names the protection rule. */
+function protectionRefusal(text) {
+    return (text
+        .split('\n')
+        .find(l => /protected|GH006/i.test(l))
+        ?.replace(/^(remote: )?error: /, '') ??
+        text.split('\n')[0] ??
+        '');
+}
+
+;// CONCATENATED MODULE: ./lib/action/state-change.js
+
+
+
+
+
+
+const state_change_refuse = (reason) => ({ ok: false, reason });
+function judgeStateChange(change) {
+    const { policy, baseState, decision, statePath } = change;
+    if (!baseState)
+        return state_change_refuse(`${statePath}: the rollout has not started; start it with \`phasegate init\``);
+    if (change.headText === undefined)
+        return state_change_refuse(`${statePath} is deleted`);
+    let head;
+    try {
+        head = parseStateText(change.headText, statePath, policy);
+    }
+    catch (error) {
+        if (!(error instanceof PhasegateError))
+            throw error;
+        return state_change_refuse(`${statePath} is not a valid state file: ${error.format()}`);
+    }
+    const t = head.lastTransition;
+    const before = baseState.lastTransition;
+    if (!t || (before && t.at === before.at && t.kind === before.kind && t.to === before.to))
+        return state_change_refuse(`${statePath} is edited outside a phasegate transition (the last transition is unchanged)`);
+    if (t.from !== baseState.phase)
+        return state_change_refuse(`the transition starts from ${t.from} but the rollout is in ${baseState.phase}`);
+    const next = nextPhase(policy, baseState.phase);
+    const previous = previousPhase(policy, baseState.phase);
+    if (t.kind === 'advance') {
+        if (t.to !== next?.name)
+            return state_change_refuse(next
+                ? `skips from ${t.from} to ${t.to}: an advance moves one phase, to ${next.name}`
+                : `${t.from} is the final phase: there is nothing to advance to`);
+    }
+    else if (t.kind === 'rollback' || t.kind === 'emergency') {
+        if (t.to !== (previous?.name ?? baseState.phase))
+            return state_change_refuse(`rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`);
+    }
+    else {
+        return state_change_refuse(`a ${t.kind} transition is not made through a pull request`);
+    }
+    const expected = nextState(baseState, t);
+    if (renderState(expected, change.baseText) !== change.headText)
+        return state_change_refuse(`${statePath} changes more than the ${t.kind} transition writes (${differingKeys(expected, head).join(', ') || 'formatting'})`);
+    const record = change.headRecord;
+    if (!record || record.kind !== t.kind || record.from !== t.from || record.to !== t.to)
+        return state_change_refuse(`${statePath} changes without a phasegate transition commit (no matching Phasegate-* trailers)`);
+    if (!sameEvidence(record.evidence, t.evidence))
+        return state_change_refuse(`the evidence in ${statePath} differs from the transition commit's trailers: it was edited`);
+    if (t.kind !== 'advance')
+        return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` };
+    const broken = inconsistentEvidence(policy, t.from, t.evidence);
+    if (broken)
+        return state_change_refuse(broken);
+    if (decision.action !== 'advance' || decision.target !== t.to)
+        return state_change_refuse(`the gates to advance to ${t.to} do not pass now: ${decision.reason}`);
+    return {
+        ok: true,
+        summary: `advance ${t.from} -> ${t.to}: ${decision.reason}, ${decision.transition?.approvers.length ? `approved by ${decision.transition.approvers.join(', ')}` : 'no approval needed'}`
+    };
+}
+function differingKeys(expected, actual) {
+    const keys = [
+        'feature',
+        'phase',
+        'enteredAt',
+        'enabled',
+        'experiments',
+        'lastTransition'
+    ];
+    return keys.filter(k => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]));
+}
+function evidenceKey(e) {
+    return JSON.stringify([e.gate, e.metric ?? null, e.value ?? null, e.threshold ?? null, e.result]);
+}
+function sameEvidence(a, b) {
+    return a.length === b.length && a.every((e, i) => evidenceKey(e) === evidenceKey(b[i]));
+}
+/**
+ * Evidence of an advance must cover the phase's metric gates against the policy's own thresholds,
+ * every entry passing, with values that meet them: a hand-written "pass" next to a failing value,
+ * or a loosened threshold, is caught.
+ */
+function inconsistentEvidence(policy, from, evidence) {
+    for (const gate of phaseNamed(policy, from).gates) {
+        if (gate.type !== 'metrics_threshold')
+            continue;
+        for (const [metric, threshold] of Object.entries(gate.thresholds)) {
+            const label = gate.group ? `${metric}[${gate.group}]` : metric;
+            const e = evidence.find(x => x.gate === gate.name && x.metric === label);
+            if (!e)
+                return `the evidence has no ${gate.name} reading of ${label}`;
+            if (e.threshold !== threshold.source)
+                return `the evidence holds ${label} to "${e.threshold}" but the policy says "${threshold.source}": it was edited`;
+        }
+    }
+    for (const e of evidence) {
+        if (e.result !== 'pass')
+            return `the evidence records ${e.gate}${e.metric ? ` ${e.metric}` : ''} as ${e.result}: an advance needs every gate to pass`;
+        if (typeof e.value !== 'number' || !e.threshold)
+            continue;
+        const parsed = parseThreshold(e.threshold);
+        if (parsed.ok && !meets(parsed.value, e.value))
+            return `the evidence says ${e.metric} ${e.value} passed "${e.threshold}", which it does not: it was edited`;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/action/standing-pr.js
+// Phasegate's branches: one standing advance PR and one rollback PR per feature at most.
+const advanceBranch = (feature) => `phasegate/${feature}/advance`;
+const rollbackBranch = (feature) => `phasegate/${feature}/rollback`;
+
+;// CONCATENATED MODULE: ./lib/action/effects.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// The effects of a tick, one per step nextStep() picks. Each takes the feature and returns what
+// it did; none writes into a shared record.
+/** Carries out `step` for `feature`. */
+async function takeStep(run, feature, step) {
+    switch (step.kind) {
+        case 'roll_back':
+            return rollBack(run, feature);
+        case 'advance':
+            return advance(run, feature);
+        case 'merge':
+            return mergeAdvance(run, feature, feature.pr);
+        case 'propose':
+            return proposeAdvance(run, feature);
+        case 'refresh':
+            return refreshAdvancePullRequest(run, feature, feature.pr);
+        case 'close':
+            return closeAdvancePullRequest(run, feature, feature.pr);
+        case 'none':
+            return { actions: NO_STEP[step.cause] ? [NO_STEP[step.cause](feature)] : [] };
+    }
+}
+const NO_STEP = {
+    not_started: f => `${f.rollout.policy.feature} has not started: run \`phasegate init\` and push its commit; phasegate does not start rollouts on its own`,
+    dry_run: () => 'dry run: nothing committed, no pull request or issue touched'
+};
+const report = (feature) => renderReport({
+    policy: feature.rollout.policy,
+    state: feature.deployed,
+    decision: feature.evaluation.decision,
+    readings: feature.evaluation.observations.readings,
+    experiments: feature.evaluation.experiments
+});
+const retried = (attempts) => attempts > 1 ? ` on attempt ${attempts}, after other pushes landed first` : '';
+/** The report lines of a landing, for an advance or a rollback. */
+function landedLines(run, decision, result) {
+    const what = decision.action === 'rollback' ? 'rollback' : 'advance';
+    switch (result.kind) {
+        case 'stale':
+            return [result.reason];
+        case 'pushed':
+            return [
+                `pushed ${what} ${result.sha.slice(0, 10)} to ${run.base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
+            ];
+        case 'proposed':
+            return what === 'rollback'
+                ? [
+                    `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl})`
+                ]
+                : [`${run.base} is protected: advance PR #${result.pr.number} (${result.pr.htmlUrl})`];
+    }
+}
+/** What a landing leaves for the outcome: the commit, the PR that carries it. */
+function landedResult(result) {
+    if (result.kind === 'stale')
+        return {};
+    return {
+        transition: result.transition,
+        ...(result.kind === 'pushed' ? { landed: result.sha } : { prNumber: result.pr.number })
+    };
+}
+async function rollBack(run, feature) {
+    const { policy } = feature.rollout;
+    const { decision } = feature.evaluation;
+    const result = await land(run, feature.rollout, decision.transition, refusal => ({
+        head: rollbackBranch(policy.feature),
+        base: run.base,
+        title: commitSubject(policy.feature, decision.transition),
+        body: `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
+        reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
+    }));
+    const actions = landedLines(run, decision, result);
+    if (result.kind === 'stale')
+        return { actions };
+    const closed = await closeStandingPullRequest(run.gh.client, run.gh.repo, advanceBranch(policy.feature), `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`);
+    if (closed !== undefined)
+        actions.push(`closed advance PR #${closed}`);
+    return { actions, ...landedResult(result), rollbackSha: result.sha };
+}
+/** A phase without a manual approval gate advances by itself: the commit goes straight to the default branch. */
+async function advance(run, feature) {
+    const { policy } = feature.rollout;
+    const { decision, experiments } = feature.evaluation;
+    const result = await land(run, feature.rollout, decision.transition, () => ({
+        head: advanceBranch(policy.feature),
+        base: run.base,
+        title: commitSubject(policy.feature, decision.transition),
+        body: withDigest(`${run.base} is protected: merging this pull request is the advance.\n\n${report(feature)}`, decision, experiments)
+    }));
+    return { actions: landedLines(run, decision, result), ...landedResult(result) };
+}
+/**
+ * Every gate passes, approvals included: the action merges its own PR, squashed into one commit
+ * whose message carries the transition's trailers with the approvers and fresh evidence.
+ */
+async function mergeAdvance(run, feature, pr) {
+    const { policy } = feature.rollout;
+    const { decision } = feature.evaluation;
+    const verdict = await judgeBranch(run, feature.rollout, pr.headSha, decision);
+    await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
+        state: verdict.ok ? 'success' : 'failure',
+        description: verdict.ok ? verdict.summary : verdict.reason
+    });
+    if (!verdict.ok)
+        return { actions: [`advance PR #${pr.number} not merged: ${verdict.reason}`] };
+    const [title, ...rest] = commitMessage(recordOf(policy.feature, decision.transition)).split('\n');
+    try {
+        const { data } = await run.gh.client.rest.pulls.merge({
+            ...run.gh.repo,
+            pull_number: pr.number,
+            sha: pr.headSha,
+            merge_method: 'squash',
+            commit_title: `${title} (#${pr.number})`,
+            commit_message: rest.join('\n').trim()
+        });
+        return {
+            actions: [
+                `merged advance PR #${pr.number} as ${data.sha.slice(0, 10)} (${decision.phase} -> ${decision.target})`
+            ],
+            transition: decision.transition,
+            landed: data.sha,
+            prNumber: pr.number
+        };
+    }
+    catch (error) {
+        if (!isRequestError(error) || ![405, 409, 422].includes(error.status))
+            throw error;
+        return {
+            actions: [`advance PR #${pr.number} could not be merged: ${error.message}`],
+            prNumber: pr.number
+        };
+    }
+}
+/** The phasegate/policy verdict on a branch tip that changes the state file. */
+async function judgeBranch(run, rollout, tip, decision) {
+    const root = run.ctx.workspace;
+    const path = rollout.policy.statePath;
+    const show = async (ref) => {
+        const r = await runGit(root, ['show', `${ref}:${path}`], { allowFailure: true });
+        return r.code === 0 ? r.stdout : undefined;
+    };
+    const baseRef = `refs/remotes/origin/${run.base}`;
+    const mergeBase = await git(root, 'merge-base', baseRef, tip);
+    const message = await git(root, 'log', '-1', '--format=%B', `${mergeBase}..${tip}`, '--', path);
+    const file = (0,external_node_path_namespaceObject.join)(root, path);
+    return judgeStateChange({
+        policy: rollout.policy,
+        statePath: path,
+        baseState: rollout.state,
+        baseText: (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : await show(baseRef),
+        headText: await show(tip),
+        headRecord: message ? parseTransitionMessage(message) : undefined,
+        decision
+    });
+}
+/** The transition the advance PR proposes: every gate but approval has passed. */
+function proposedAdvance(state, decision, target, now) {
+    const others = decision.gates.filter(g => g.type !== 'manual_approval');
+    return {
+        kind: 'advance',
+        from: state.phase,
+        to: target,
+        at: now.toISOString(),
+        reason: `${others.length === 0 ? `approval is the only gate of ${state.phase}` : `${others.length === 1 ? 'the gate' : `all ${others.length} gates`} of ${state.phase} but approval passed`}; merging this pull request advances to ${target}`,
+        approvers: [],
+        evidence: others.flatMap(g => g.evidence)
+    };
+}
+/** The advance PR's body while it waits for approval. */
+function awaitingApprovalBody(feature, target) {
+    const { policy } = feature.rollout;
+    const { decision, experiments } = feature.evaluation;
+    const from = feature.deployed.phase;
+    const approvers = listedApproversOf(phaseNamed(policy, from));
+    return withDigest([
+        `Merging this pull request advances **${policy.feature}** from ${from} to ${target}.`,
+        `It needs approval${approvers.length ? ` from ${approvers.join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
+        '',
+        report(feature)
+    ].join('\n'), decision, experiments);
+}
+/**
+ * Only approval is missing and no fitting advance PR stands: (re)build the branch from the
+ * default branch's state and open or update its PR. Rewriting the branch makes earlier approvals
+ * stale, so it happens only when the change itself must differ.
+ */
+async function proposeAdvance(run, feature) {
+    const { rollout, deployed } = feature;
+    const { policy } = rollout;
+    const target = nextPhase(policy, deployed.phase).name;
+    const branch = advanceBranch(policy.feature);
+    const transition = proposedAdvance(deployed, feature.evaluation.decision, target, run.ctx.now);
+    await commitTransitionFrom(rollout, feature.written, transition, run.ctx.now);
+    const { pr } = await propose(run, {
+        head: branch,
+        base: run.base,
+        title: commitSubject(policy.feature, transition),
+        body: awaitingApprovalBody(feature, target),
+        reviewers: listedApproversOf(phaseNamed(policy, deployed.phase))
+    });
+    return {
+        actions: [
+            `pushed ${branch} (${deployed.phase} -> ${target}, waiting for approval)`,
+            `${pr.created ? 'opened' : 'updated'} advance PR #${pr.number} (${pr.htmlUrl})`
+        ],
+        transition,
+        prNumber: pr.number
+    };
+}
+/** The fitting advance PR stays; its report is rewritten only when what it shows changed. */
+async function refreshAdvancePullRequest(run, feature, pr) {
+    const { decision, experiments } = feature.evaluation;
+    if (digestOf(pr.body) === reportDigest(decision, experiments))
+        return { actions: [], prNumber: pr.number };
+    const target = nextPhase(feature.rollout.policy, feature.deployed.phase).name;
+    const body = decision.awaitingApproval
+        ? awaitingApprovalBody(feature, target)
+        : withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report(feature)}`, decision, experiments);
+    await run.gh.client.rest.pulls.update({ ...run.gh.repo, pull_number: pr.number, body });
+    return {
+        actions: [
+            decision.awaitingApproval
+                ? `updated advance PR #${pr.number} (${pr.htmlUrl})`
+                : `updated advance PR #${pr.number}: gates no longer pass`
+        ],
+        prNumber: pr.number
+    };
+}
+/** The rollout cannot advance (final phase, kill switch off): its advance PR is closed. */
+async function closeAdvancePullRequest(run, feature, pr) {
+    const { decision } = feature.evaluation;
+    await closeStandingPullRequest(run.gh.client, run.gh.repo, advanceBranch(feature.rollout.policy.feature), `Closed: ${decision.reason}.`);
+    return { actions: [`closed advance PR #${pr.number}: ${decision.reason}`] };
+}
+
+;// CONCATENATED MODULE: ./lib/action/check.js
+
+
+
+
+
+
+
+
+
+
+
+
+const PR_HEAD = 'refs/remotes/phasegate/pr-head';
+/**
+ * The policy check on pull_request and pull_request_review: commit status phasegate/policy on the
+ * PR's head. A PR that changes a state file passes only as phasegate's own legal one-step
+ * transition whose gates, approvals on this PR included, pass now.
+ */
+async function checkPullRequest(ctx, gh) {
+    const pull = ctx.payload.pull_request;
+    if (!pull)
+        throw new PhasegateError(`command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`, {
+            hint: 'run it with on: pull_request and pull_request_review'
+        });
+    const root = ctx.workspace;
+    const base = pull.base.ref;
+    await syncWithRemote(root, base);
+    const fromFork = pull.head.repo?.full_name && pull.head.repo.full_name !== `${ctx.repo.owner}/${ctx.repo.repo}`;
+    const source = fromFork ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head.ref}`;
+    await git(root, 'fetch', '-q', 'origin', `+${source}:${PR_HEAD}`);
+    const tip = await git(root, 'rev-parse', PR_HEAD);
+    const changed = (await git(root, 'diff', '--name-only', `refs/remotes/origin/${base}...${tip}`))
+        .split('\n')
+        .filter(Boolean);
+    const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies);
+    if (broken[0])
+        throw broken[0].error;
+    const touched = rollouts.filter(r => changed.includes(r.policy.statePath));
+    const details = [];
+    const failures = [];
+    for (const rollout of touched) {
+        const landed = await landingCommit(root, rollout.policy.statePath);
+        const state = deployedState(rollout, ctx.now, landed);
+        const phase = phaseNamed(rollout.policy, state.phase);
+        const approvals = await collectApprovals(gh.client, gh.repo, {
+            number: pull.number,
+            htmlUrl: pull.html_url ?? '',
+            headSha: tip,
+            author: pull.user?.login ?? ''
+        }, listedApproversOf(phase));
+        const tests = testsOf(rollout, state);
+        const checks = tests.length && landed ? await observeChecks(gh.client, gh.repo, landed.sha, tests) : [];
+        const { decision } = await evaluate(rollout, state, {
+            now: ctx.now,
+            approvals,
+            checks,
+            env: ctx.metricsEnv
+        });
+        const verdict = await judgeBranch({ ctx, base }, rollout, tip, decision);
+        const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`;
+        details.push(line);
+        if (!verdict.ok)
+            failures.push(line);
+    }
+    const stray = changed.filter(path => /^\.phasegate\/state\//.test(path) && !touched.some(r => r.policy.statePath === path));
+    for (const path of stray) {
+        details.push(`${path}: a state file no policy owns`);
+        failures.push(details[details.length - 1]);
+    }
+    const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes');
+    const result = {
+        state: failures.length ? 'failure' : 'success',
+        description,
+        details,
+        sha: tip,
+        prNumber: pull.number
+    };
+    if (!ctx.dryRun) {
+        try {
+            await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description });
+        }
+        catch (error) {
+            // A pull_request run from a fork gets a read-only token. The verdict still stands: the
+            // job fails when the check fails, so make the job the required check.
+            if (!fromFork || !isRequestError(error) || error.status !== 403)
+                throw error;
+            result.statusNotSet = `the phasegate/policy status could not be set (${error.message}): a pull request from a fork runs with a read-only token, so this job's result is the check`;
+        }
+    }
+    await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true });
+    return result;
+}
+
+;// CONCATENATED MODULE: ./lib/action/context.js
+
+
+
+function readPayload(path) {
+    if (!path)
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+    }
+    catch (error) {
+        throw new PhasegateError(`cannot read the event payload ${path}: ${error.message}`);
+    }
+}
+function parseNow(text) {
+    if (!text)
+        return new Date();
+    const date = new Date(text);
+    if (Number.isNaN(date.getTime()))
+        throw new PhasegateError(`input now "${text}" is not a time`, {
+            hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z, or leave it empty for the current time'
+        });
+    return date;
+}
+/** A workflow_dispatch input wins over the action input of the same name. */
+function dispatchInput(payload, name) {
+    const value = payload.inputs?.[name];
+    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+/**
+ * The `metrics-secrets` input: NAME=value lines that a policy's bearer_token_env, basic_auth and
+ * headers refer to by NAME, as they would to the step's `env:`. Values are masked in the log and
+ * never repeated in a message. An empty value (a secret that is not set, as in runs from forks)
+ * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
+ */
+function parseMetricsSecrets(text) {
+    const secrets = {};
+    for (const [index, raw] of text.split(/\r?\n/).entries()) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new PhasegateError(`input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
+                hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
+            });
+        const value = line.slice(eq + 1).trim();
+        if (!value)
+            continue;
+        core_setSecret(value);
+        secrets[name] = value;
+    }
+    return secrets;
+}
+function readContext(env = process.env) {
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    const [owner, repo] = repository.split('/');
+    if (!owner || !repo)
+        throw new PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
+            hint: 'phasegate runs as a step of a GitHub Actions workflow'
+        });
+    const token = getInput('github-token');
+    if (!token)
+        throw new PhasegateError('the github-token input is empty', {
+            hint: 'pass github-token: ${{ secrets.GITHUB_TOKEN }} or a GitHub App token'
+        });
+    const payload = readPayload(env.GITHUB_EVENT_PATH);
+    const mode = dispatchInput(payload, 'mode') ?? (getInput('mode') || 'emergency');
+    if (mode !== 'emergency' && mode !== 'graceful')
+        throw new PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
+            hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
+        });
+    const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
+    return {
+        workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+        repo: { owner, repo },
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        payload,
+        actor: payload.sender?.login ?? env.GITHUB_ACTOR ?? '',
+        apiUrl: getInput('github-api-url') || env.GITHUB_API_URL || 'https://api.github.com',
+        token,
+        now: parseNow(getInput('now')),
+        dryRun: getBooleanInput('dry-run'),
+        policies: getMultilineInput('policies')
+            .flatMap(line => line.split(','))
+            .map(p => p.trim())
+            .filter(Boolean),
+        ...(feature ? { feature } : {}),
+        reason: dispatchInput(payload, 'reason') ?? getInput('reason'),
+        mode,
+        metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) }
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/rollout/manual.js
+
+
+// A person's transitions: the CLI's rollback and the action's dispatched rollback build them here.
+/** The rollout, if it has started: a manual transition needs a state to move from. */
+function startedRollout(rollout) {
+    if (!rollout.state) {
+        throw new PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
+            hint: 'run `phasegate init` first'
+        });
+    }
+    return rollout;
+}
+/**
+ * The transition of a person's rollback: one phase back (an emergency in the first phase only
+ * turns the kill switch off). Throws when there is nothing to roll back.
+ */
+function manualRollback(rollout, options) {
+    const { policy, state } = rollout;
+    const { emergency, operator } = options;
+    const reason = options.reason.trim();
+    const previous = previousPhase(policy, state.phase);
+    if (!emergency && !previous) {
+        throw new PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
+            hint: 'use --emergency to turn the feature off with the kill switch'
+        });
+    }
+    if (emergency && !previous && !state.enabled) {
+        throw new PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
+    }
+    const kind = emergency ? 'emergency' : 'rollback';
+    return {
+        kind,
+        from: state.phase,
+        to: previous?.name ?? state.phase,
+        at: options.now.toISOString(),
+        reason: `${emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
+        approvers: [],
+        operator,
+        evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/github/issues.js
@@ -57826,6 +58558,25 @@ function keyLabels(key) {
 }
 function alertIssueTitle(key) {
     return `phasegate: ${key.alert} alert on ${key.feature}`;
+}
+/**
+ * Every open alert issue of the repository (label `phasegate`), in one paginated listing per
+ * run: each feature finds its own by the `phasegate:<feature>` label.
+ */
+async function listOpenAlertIssues(client, repo) {
+    const items = await client.paginate(client.rest.issues.listForRepo, {
+        ...repo,
+        state: 'open',
+        labels: MARKER_LABEL,
+        per_page: 100
+    });
+    // The issues API lists pull requests too.
+    return items
+        .filter(item => !item.pull_request)
+        .map(item => ({
+        number: item.number,
+        labels: item.labels.map(label => (typeof label === 'string' ? label : (label.name ?? '')))
+    }));
 }
 /** The open issue for this feature and alert type, if any. */
 async function findAlertIssue(client, repo, key) {
@@ -57904,830 +58655,6 @@ async function resolveAlertIssue(client, repo, key, comment) {
     return open.number;
 }
 
-;// CONCATENATED MODULE: ./lib/action/alerts.js
-
-// Alerts as issues: one per feature and alert type. The open issues of a feature are listed once
-// per tick, so a tick in which no alert changes costs one request however many rules there are.
-/** Opens, comments on or closes each alert rule's issue; returns what it did, for the report. */
-async function syncAlertIssues(client, repo, policy, decision, runUrl) {
-    if (policy.alerts.length === 0)
-        return [];
-    const { data } = await client.rest.issues.listForRepo({
-        ...repo,
-        state: 'open',
-        labels: `phasegate,phasegate:${policy.feature}`,
-        per_page: 100
-    });
-    const open = data
-        .filter(issue => !issue.pull_request)
-        .map(issue => ({
-        number: issue.number,
-        labels: issue.labels.map(l => (typeof l === 'string' ? l : (l.name ?? '')))
-    }));
-    const done = [];
-    for (const rule of policy.alerts) {
-        const key = { feature: policy.feature, alert: rule.metric };
-        const issue = open.find(i => i.labels.includes(`alert:${rule.metric}`));
-        const alert = decision.alerts.find(a => a.metric === rule.metric);
-        if (alert) {
-            if (issue?.labels.includes(`severity:${alert.severity}`))
-                continue;
-            const body = [
-                `**${alert.severity}**: ${alert.message}.`,
-                '',
-                `Phase ${decision.phase}; warning at ${alert.warning}, critical at ${alert.critical}.`,
-                `Decision: ${decision.action} (${decision.reason})`,
-                ...(runUrl ? ['', `Run: ${runUrl}`] : [])
-            ].join('\n');
-            const result = await raiseAlertIssue(client, repo, key, { severity: alert.severity, body });
-            done.push(`alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`);
-        }
-        else if (issue) {
-            const number = await resolveAlertIssue(client, repo, key, `Recovered: ${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}.`);
-            if (number !== undefined)
-                done.push(`alert issue #${number} closed: ${rule.metric} recovered`);
-        }
-    }
-    return done;
-}
-/** The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when none is given). */
-function oncallMentions(contacts, owner) {
-    return contacts
-        .filter(c => c.oncall)
-        .flatMap(c => [
-        ...(c.team
-            ? [
-                `@${c.team.replace(/^@/, '').includes('/') ? c.team.replace(/^@/, '') : `${owner}/${c.team}`}`
-            ]
-            : []),
-        ...(c.user ? [`@${c.user.replace(/^@/, '')}`] : [])
-    ]);
-}
-
-;// CONCATENATED MODULE: ./lib/action/standing-pr.js
-// Phasegate's branches: one standing advance PR and one rollback PR per feature at most.
-const advanceBranch = (feature) => `phasegate/${feature}/advance`;
-const rollbackBranch = (feature) => `phasegate/${feature}/rollback`;
-
-;// CONCATENATED MODULE: ./lib/action/state-change.js
-
-
-
-
-
-const state_change_refuse = (reason) => ({ ok: false, reason });
-function judgeStateChange(change) {
-    const { policy, baseState, decision, statePath } = change;
-    if (!baseState)
-        return state_change_refuse(`${statePath}: the rollout has not started; start it with \`phasegate init\``);
-    if (change.headText === undefined)
-        return state_change_refuse(`${statePath} is deleted`);
-    let head;
-    try {
-        head = parseStateText(change.headText, statePath, policy);
-    }
-    catch (error) {
-        if (!(error instanceof errors_PhasegateError))
-            throw error;
-        return state_change_refuse(`${statePath} is not a valid state file: ${error.format()}`);
-    }
-    const t = head.lastTransition;
-    const before = baseState.lastTransition;
-    if (!t || (before && t.at === before.at && t.kind === before.kind && t.to === before.to))
-        return state_change_refuse(`${statePath} is edited outside a phasegate transition (the last transition is unchanged)`);
-    if (t.from !== baseState.phase)
-        return state_change_refuse(`the transition starts from ${t.from} but the rollout is in ${baseState.phase}`);
-    const next = nextPhase(policy, baseState.phase);
-    const previous = previousPhase(policy, baseState.phase);
-    if (t.kind === 'advance') {
-        if (t.to !== next?.name)
-            return state_change_refuse(next
-                ? `skips from ${t.from} to ${t.to}: an advance moves one phase, to ${next.name}`
-                : `${t.from} is the final phase: there is nothing to advance to`);
-    }
-    else if (t.kind === 'rollback' || t.kind === 'emergency') {
-        if (t.to !== (previous?.name ?? baseState.phase))
-            return state_change_refuse(`rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`);
-    }
-    else {
-        return state_change_refuse(`a ${t.kind} transition is not made through a pull request`);
-    }
-    const expected = {
-        ...baseState,
-        phase: t.to,
-        enteredAt: t.at,
-        enabled: t.kind === 'emergency' ? false : baseState.enabled,
-        lastTransition: t
-    };
-    if (renderState(expected, change.baseText) !== change.headText)
-        return state_change_refuse(`${statePath} changes more than the ${t.kind} transition writes (${differingKeys(expected, head).join(', ') || 'formatting'})`);
-    const record = change.headRecord;
-    if (!record || record.kind !== t.kind || record.from !== t.from || record.to !== t.to)
-        return state_change_refuse(`${statePath} changes without a phasegate transition commit (no matching Phasegate-* trailers)`);
-    if (!sameEvidence(record.evidence, t.evidence))
-        return state_change_refuse(`the evidence in ${statePath} differs from the transition commit's trailers: it was edited`);
-    if (t.kind !== 'advance')
-        return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` };
-    const broken = inconsistentEvidence(policy, t.from, t.evidence);
-    if (broken)
-        return state_change_refuse(broken);
-    if (decision.action !== 'advance' || decision.target !== t.to)
-        return state_change_refuse(`the gates to advance to ${t.to} do not pass now: ${decision.reason}`);
-    return {
-        ok: true,
-        summary: `advance ${t.from} -> ${t.to}: ${decision.reason}, ${decision.transition?.approvers.length ? `approved by ${decision.transition.approvers.join(', ')}` : 'no approval needed'}`
-    };
-}
-function differingKeys(expected, actual) {
-    const keys = [
-        'feature',
-        'phase',
-        'enteredAt',
-        'enabled',
-        'experiments',
-        'lastTransition'
-    ];
-    return keys.filter(k => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]));
-}
-function evidenceKey(e) {
-    return JSON.stringify([e.gate, e.metric ?? null, e.value ?? null, e.threshold ?? null, e.result]);
-}
-function sameEvidence(a, b) {
-    return a.length === b.length && a.every((e, i) => evidenceKey(e) === evidenceKey(b[i]));
-}
-/**
- * Evidence of an advance must cover the phase's metric gates against the policy's own thresholds,
- * every entry passing, with values that meet them: a hand-written "pass" next to a failing value,
- * or a loosened threshold, is caught.
- */
-function inconsistentEvidence(policy, from, evidence) {
-    for (const gate of phaseNamed(policy, from).gates) {
-        if (gate.type !== 'metrics_threshold')
-            continue;
-        for (const [metric, threshold] of Object.entries(gate.thresholds)) {
-            const label = gate.group ? `${metric}[${gate.group}]` : metric;
-            const e = evidence.find(x => x.gate === gate.name && x.metric === label);
-            if (!e)
-                return `the evidence has no ${gate.name} reading of ${label}`;
-            if (e.threshold !== threshold.source)
-                return `the evidence holds ${label} to "${e.threshold}" but the policy says "${threshold.source}": it was edited`;
-        }
-    }
-    for (const e of evidence) {
-        if (e.result !== 'pass')
-            return `the evidence records ${e.gate}${e.metric ? ` ${e.metric}` : ''} as ${e.result}: an advance needs every gate to pass`;
-        if (typeof e.value !== 'number' || !e.threshold)
-            continue;
-        const parsed = parseThreshold(e.threshold);
-        if (parsed.ok && !meets(parsed.value, e.value))
-            return `the evidence says ${e.metric} ${e.value} passed "${e.threshold}", which it does not: it was edited`;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./lib/action/tick-on-github.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The scheduled job: observe, decide and act for every policy (or the one feature asked for). */
-async function tickOnGitHub(ctx, gh) {
-    const root = ctx.workspace;
-    const base = await remoteDefaultBranch(root);
-    await syncWithRemote(root, base);
-    // What each feature stands on comes from git and GitHub, one feature at a time (they share the
-    // checkout). Then every feature's metrics are read at once, so all the run's queries go out
-    // together and are combined per metrics server; then each feature is acted on in turn.
-    const prepared = [];
-    for (const rollout of await selectRollouts(root, ctx.policies, ctx.feature))
-        prepared.push(await prepareFeature(ctx, gh, base, rollout));
-    const observed = await Promise.all(prepared.map(feature => observeFeature(ctx, feature)));
-    const outcomes = [];
-    for (const feature of observed)
-        outcomes.push(await actOnFeature(ctx, gh, base, feature));
-    return outcomes;
-}
-/**
- * Whether the advance branch still proposes this rollout's next step from the default branch's
- * current state: its approvals count only then.
- */
-async function advanceBranchFits(root, base, rollout, state) {
-    const branch = advanceBranch(rollout.policy.feature);
-    const tip = await fetchBranch(root, branch);
-    if (!tip)
-        return false;
-    const record = parseTransitionMessage(await git(root, 'log', '-1', '--format=%B', tip));
-    const next = nextPhase(rollout.policy, state.phase);
-    if (!record ||
-        record.kind !== 'advance' ||
-        record.from !== state.phase ||
-        record.to !== next?.name)
-        return false;
-    const path = rollout.policy.statePath;
-    const atParent = await runGit(root, ['show', `${tip}^:${path}`], { allowFailure: true });
-    const onBase = await runGit(root, ['show', `refs/remotes/origin/${base}:${path}`], {
-        allowFailure: true
-    });
-    return atParent.code === 0 && onBase.code === 0 && atParent.stdout === onBase.stdout;
-}
-async function prepareFeature(ctx, gh, base, rollout) {
-    const { client, repo } = gh;
-    const root = ctx.workspace;
-    const { policy } = rollout;
-    const landed = await landingCommit(root, policy.statePath);
-    const state = deployedState(rollout, ctx.now, landed);
-    const phase = phaseNamed(policy, state.phase);
-    const pr = await findOpenPullRequest(client, repo, advanceBranch(policy.feature));
-    const branchFits = pr ? await advanceBranchFits(root, base, rollout, state) : false;
-    const approvals = pr && branchFits ? await collectApprovals(client, repo, pr, rollouts_approversOf(phase)) : [];
-    const tests = testsOf(rollout, state);
-    const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : [];
-    return { rollout, state, pr, branchFits, approvals, checks };
-}
-async function observeFeature(ctx, feature) {
-    const { rollout, state, approvals, checks } = feature;
-    const [observations, experiments] = await Promise.all([
-        workspace_observe(rollout, state, { now: ctx.now, approvals, checks, env: ctx.metricsEnv }),
-        analyzeEnabledExperiments(rollout, { now: ctx.now, env: ctx.metricsEnv })
-    ]);
-    const decision = decide_decide(rollout.policy, state, observations, ctx.now);
-    return { ...feature, observations, decision, experiments };
-}
-async function actOnFeature(ctx, gh, base, feature) {
-    const { client, repo } = gh;
-    const root = ctx.workspace;
-    const { rollout, state, pr, branchFits, observations, decision, experiments } = feature;
-    const { policy } = rollout;
-    const outcome = {
-        policy,
-        state,
-        decidedFrom: state,
-        decision,
-        readings: observations.readings,
-        actions: [],
-        experiments,
-        ...(pr ? { prNumber: pr.number } : {})
-    };
-    if (!rollout.state) {
-        outcome.actions.push(`${policy.feature} has not started: run \`phasegate init\` and push its commit; phasegate does not start rollouts on its own`);
-        return outcome;
-    }
-    if (ctx.dryRun) {
-        outcome.actions.push('dry run: nothing committed, no pull request or issue touched');
-        return outcome;
-    }
-    const report = (actions = []) => renderReport({ policy, state, decision, readings: observations.readings, actions, experiments });
-    if (decision.action === 'rollback') {
-        await rollBack(ctx, gh, base, rollout, decision, outcome, report);
-    }
-    else if (decision.action === 'advance') {
-        if (pr && branchFits)
-            await mergeAdvance(ctx, gh, base, rollout, pr, decision, outcome);
-        else
-            await advanceDirectly(ctx, gh, base, rollout, decision, outcome, report);
-    }
-    else if (decision.awaitingApproval) {
-        await keepAdvancePullRequest(ctx, gh, base, rollout, state, pr, branchFits, decision, outcome, report);
-    }
-    else if (pr) {
-        await reportHoldOnPullRequest(gh, rollout, pr, decision, outcome, report);
-    }
-    outcome.actions.push(...(await syncAlertIssues(client, repo, policy, decision, runUrl())));
-    if (outcome.landed) {
-        await syncWithRemote(root, base);
-        const after = await reloadRollout(root, rollout);
-        if (after.state)
-            outcome.state = after.state;
-    }
-    return outcome;
-}
-function runUrl() {
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
-    return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined;
-}
-/** Identifies a state as read: a retry after a lost push goes on only if nobody moved it. */
-function stateKey(state) {
-    return JSON.stringify([
-        state?.phase,
-        state?.enabled,
-        state?.lastTransition?.at,
-        state?.lastTransition?.kind
-    ]);
-}
-/**
- * Commits `decision` on the default branch's tip and pushes it, retrying a lost race. The retry
- * re-reads the state: if another run or a merged PR moved the rollout meanwhile, this run stops
- * rather than apply a transition decided from a state that no longer exists.
- */
-async function publishTransition(root, base, rollout, decision, now) {
-    const seen = stateKey(rollout.state);
-    return commitAndPush(root, base, async (n) => {
-        const current = n === 1 ? rollout : await reloadRollout(root, rollout);
-        if (stateKey(current.state) !== seen)
-            return {
-                status: 'stale',
-                reason: `another run moved ${rollout.policy.feature} to ${current.state?.phase} while this one was pushing; the next tick decides from there`
-            };
-        const state = current.state;
-        return { status: 'committed', sha: await applyDecision(current, state, decision, now) };
-    });
-}
-async function rollBack(ctx, gh, base, rollout, decision, outcome, report) {
-    const { policy } = rollout;
-    const result = await publishTransition(ctx.workspace, base, rollout, decision, ctx.now);
-    if (result.status === 'stale') {
-        outcome.actions.push(result.reason);
-        return;
-    }
-    outcome.rollbackSha = result.sha;
-    delete outcome.prNumber;
-    if (result.status === 'pushed') {
-        outcome.landed = result.sha;
-        outcome.actions.push(`pushed rollback ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`);
-    }
-    else {
-        const branch = rollbackBranch(policy.feature);
-        await pushHead(ctx.workspace, branch, { force: true });
-        const note = `Pushing the rollback to ${base} was refused (${firstLine(result.message)}): **merge this pull request to roll back.**`;
-        const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
-            head: branch,
-            base,
-            title: commitSubject(policy.feature, decision.transition),
-            body: `${note}\n\n${report()}`,
-            reviewers: rollouts_approversOf(phaseNamed(policy, decision.phase))
-        });
-        outcome.prNumber = pull.number;
-        outcome.actions.push(`${base} is protected: opened rollback PR #${pull.number} (${pull.htmlUrl})`);
-        await syncWithRemote(ctx.workspace, base);
-    }
-    const closed = await closeStandingPullRequest(gh.client, gh.repo, advanceBranch(policy.feature), `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`);
-    if (closed !== undefined)
-        outcome.actions.push(`closed advance PR #${closed}`);
-}
-const retried = (attempts) => attempts > 1 ? ` on attempt ${attempts}, after other pushes landed first` : '';
-function firstLine(text) {
-    return (text
-        .split('\n')
-        .find(l => /protected|GH006/i.test(l))
-        ?.replace(/^(remote: )?error: /, '') ??
-        text.split('\n')[0] ??
-        '');
-}
-/** A phase without a manual approval gate advances by itself: the commit goes straight to the default branch. */
-async function advanceDirectly(ctx, gh, base, rollout, decision, outcome, report) {
-    const result = await publishTransition(ctx.workspace, base, rollout, decision, ctx.now);
-    if (result.status === 'stale') {
-        outcome.actions.push(result.reason);
-        return;
-    }
-    if (result.status === 'pushed') {
-        outcome.landed = result.sha;
-        outcome.actions.push(`pushed advance ${result.sha.slice(0, 10)} to ${base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`);
-        return;
-    }
-    await pushHead(ctx.workspace, advanceBranch(rollout.policy.feature), { force: true });
-    const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
-        head: advanceBranch(rollout.policy.feature),
-        base,
-        title: commitSubject(rollout.policy.feature, decision.transition),
-        body: withDigest(`${base} is protected: merging this pull request is the advance.\n\n${report()}`, decision, outcome.experiments)
-    });
-    outcome.prNumber = pull.number;
-    outcome.actions.push(`${base} is protected: advance PR #${pull.number} (${pull.htmlUrl})`);
-    await syncWithRemote(ctx.workspace, base);
-}
-/**
- * Every gate passes, approvals included: the action merges its own PR, squashed into one commit
- * whose message carries the transition's trailers with the approvers and fresh evidence.
- */
-async function mergeAdvance(ctx, gh, base, rollout, pr, decision, outcome) {
-    const { policy } = rollout;
-    const verdict = await judgeBranch(ctx.workspace, base, rollout, pr.headSha, decision);
-    await setCommitStatus(gh.client, gh.repo, pr.headSha, {
-        state: verdict.ok ? 'success' : 'failure',
-        description: verdict.ok ? verdict.summary : verdict.reason
-    });
-    if (!verdict.ok) {
-        outcome.actions.push(`advance PR #${pr.number} not merged: ${verdict.reason}`);
-        return;
-    }
-    const [title, ...rest] = commitMessage(recordOf(policy.feature, decision.transition)).split('\n');
-    try {
-        const { data } = await gh.client.rest.pulls.merge({
-            ...gh.repo,
-            pull_number: pr.number,
-            sha: pr.headSha,
-            merge_method: 'squash',
-            commit_title: `${title} (#${pr.number})`,
-            commit_message: rest.join('\n').trim()
-        });
-        outcome.landed = data.sha;
-        outcome.actions.push(`merged advance PR #${pr.number} as ${data.sha.slice(0, 10)} (${decision.phase} -> ${decision.target})`);
-    }
-    catch (error) {
-        if (!isRequestError(error) || ![405, 409, 422].includes(error.status))
-            throw error;
-        outcome.actions.push(`advance PR #${pr.number} could not be merged: ${error.message}`);
-    }
-}
-/** The phasegate/policy verdict on a branch tip that changes the state file. */
-async function judgeBranch(root, base, rollout, tip, decision) {
-    const path = rollout.policy.statePath;
-    const show = async (ref) => {
-        const r = await runGit(root, ['show', `${ref}:${path}`], { allowFailure: true });
-        return r.code === 0 ? r.stdout : undefined;
-    };
-    const baseRef = `refs/remotes/origin/${base}`;
-    const mergeBase = await git(root, 'merge-base', baseRef, tip);
-    const message = await git(root, 'log', '-1', '--format=%B', `${mergeBase}..${tip}`, '--', path);
-    const file = (0,external_node_path_namespaceObject.join)(root, path);
-    return judgeStateChange({
-        policy: rollout.policy,
-        statePath: path,
-        baseState: rollout.state,
-        baseText: (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : await show(baseRef),
-        headText: await show(tip),
-        headRecord: message ? parseTransitionMessage(message) : undefined,
-        decision
-    });
-}
-/** The transition the advance PR proposes: every gate but approval has passed. */
-function proposedAdvance(state, decision, target, now) {
-    const others = decision.gates.filter(g => g.type !== 'manual_approval');
-    return {
-        kind: 'advance',
-        from: state.phase,
-        to: target,
-        at: now.toISOString(),
-        reason: `${others.length === 0 ? `approval is the only gate of ${state.phase}` : `${others.length === 1 ? 'the gate' : `all ${others.length} gates`} of ${state.phase} but approval passed`}; merging this pull request advances to ${target}`,
-        approvers: [],
-        evidence: others.flatMap(g => g.evidence)
-    };
-}
-async function keepAdvancePullRequest(ctx, gh, base, rollout, state, pr, branchFits, decision, outcome, report) {
-    const { policy } = rollout;
-    const target = nextPhase(policy, state.phase).name;
-    const branch = advanceBranch(policy.feature);
-    const rebuild = !pr || !branchFits;
-    if (rebuild) {
-        // Rewriting the branch makes earlier approvals stale, so it happens only when the change
-        // itself must differ: no PR yet, or the default branch's state moved under it.
-        const transition = proposedAdvance(state, decision, target, ctx.now);
-        const fileState = rollout.state;
-        await commitTransition({
-            root: ctx.workspace,
-            policy,
-            next: {
-                ...fileState,
-                phase: target,
-                enteredAt: ctx.now.toISOString(),
-                lastTransition: transition
-            },
-            transition,
-            now: ctx.now
-        });
-        await pushHead(ctx.workspace, branch, { force: true });
-        await syncWithRemote(ctx.workspace, base);
-        outcome.actions.push(`pushed ${branch} (${state.phase} -> ${target}, waiting for approval)`);
-    }
-    if (!rebuild && digestOf(pr?.body) === reportDigest(decision, outcome.experiments))
-        return;
-    const approvers = rollouts_approversOf(phaseNamed(policy, state.phase));
-    const body = withDigest([
-        `Merging this pull request advances **${policy.feature}** from ${state.phase} to ${target}.`,
-        `It needs approval${approvers.length ? ` from ${approvers.join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
-        '',
-        report()
-    ].join('\n'), decision, outcome.experiments);
-    const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
-        head: branch,
-        base,
-        title: commitSubject(policy.feature, { kind: 'advance', from: state.phase, to: target }),
-        body,
-        reviewers: rebuild ? approvers : []
-    });
-    outcome.prNumber = pull.number;
-    outcome.actions.push(`${pull.created ? 'opened' : 'updated'} advance PR #${pull.number} (${pull.htmlUrl})`);
-}
-async function reportHoldOnPullRequest(gh, rollout, pr, decision, outcome, report) {
-    const { policy } = rollout;
-    if (!nextPhase(policy, decision.phase) || decision.reason.startsWith('the kill switch')) {
-        await closeStandingPullRequest(gh.client, gh.repo, advanceBranch(policy.feature), `Closed: ${decision.reason}.`);
-        outcome.actions.push(`closed advance PR #${pr.number}: ${decision.reason}`);
-        return;
-    }
-    if (digestOf(pr.body) === reportDigest(decision, outcome.experiments))
-        return;
-    const body = withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report()}`, decision, outcome.experiments);
-    await gh.client.rest.pulls.update({ ...gh.repo, pull_number: pr.number, body });
-    outcome.actions.push(`updated advance PR #${pr.number}: gates no longer pass`);
-}
-
-;// CONCATENATED MODULE: ./lib/action/check.js
-
-
-
-
-
-
-
-
-
-
-
-
-const PR_HEAD = 'refs/remotes/phasegate/pr-head';
-/**
- * The policy check on pull_request and pull_request_review: commit status phasegate/policy on the
- * PR's head. A PR that changes a state file passes only as phasegate's own legal one-step
- * transition whose gates, approvals on this PR included, pass now.
- */
-async function checkPullRequest(ctx, gh) {
-    const pull = ctx.payload.pull_request;
-    if (!pull)
-        throw new errors_PhasegateError(`command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`, {
-            hint: 'run it with on: pull_request and pull_request_review'
-        });
-    const root = ctx.workspace;
-    const base = pull.base.ref;
-    await syncWithRemote(root, base);
-    const fromFork = pull.head.repo?.full_name && pull.head.repo.full_name !== `${ctx.repo.owner}/${ctx.repo.repo}`;
-    const source = fromFork ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head.ref}`;
-    await git(root, 'fetch', '-q', 'origin', `+${source}:${PR_HEAD}`);
-    const tip = await git(root, 'rev-parse', PR_HEAD);
-    const changed = (await git(root, 'diff', '--name-only', `refs/remotes/origin/${base}...${tip}`))
-        .split('\n')
-        .filter(Boolean);
-    const rollouts = await selectRollouts(root, ctx.policies);
-    const touched = rollouts.filter(r => changed.includes(r.policy.statePath));
-    const details = [];
-    const failures = [];
-    for (const rollout of touched) {
-        const landed = await landingCommit(root, rollout.policy.statePath);
-        const state = deployedState(rollout, ctx.now, landed);
-        const phase = phaseNamed(rollout.policy, state.phase);
-        const approvals = await collectApprovals(gh.client, gh.repo, {
-            number: pull.number,
-            htmlUrl: pull.html_url ?? '',
-            headSha: tip,
-            author: pull.user?.login ?? ''
-        }, rollouts_approversOf(phase));
-        const tests = testsOf(rollout, state);
-        const checks = tests.length && landed ? await observeChecks(gh.client, gh.repo, landed.sha, tests) : [];
-        const observations = await workspace_observe(rollout, state, {
-            now: ctx.now,
-            approvals,
-            checks,
-            env: ctx.metricsEnv
-        });
-        const decision = decide_decide(rollout.policy, state, observations, ctx.now);
-        const verdict = await judgeBranch(root, base, rollout, tip, decision);
-        const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`;
-        details.push(line);
-        if (!verdict.ok)
-            failures.push(line);
-    }
-    const stray = changed.filter(path => /^\.phasegate\/state\//.test(path) && !touched.some(r => r.policy.statePath === path));
-    for (const path of stray) {
-        details.push(`${path}: a state file no policy owns`);
-        failures.push(details[details.length - 1]);
-    }
-    const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes');
-    const result = {
-        state: failures.length ? 'failure' : 'success',
-        description,
-        details,
-        sha: tip,
-        prNumber: pull.number
-    };
-    if (!ctx.dryRun) {
-        try {
-            await setCommitStatus(gh.client, gh.repo, tip, { state: result.state, description });
-        }
-        catch (error) {
-            // A pull_request run from a fork gets a read-only token. The verdict still stands: the
-            // job fails when the check fails, so make the job the required check.
-            if (!fromFork || !isRequestError(error) || error.status !== 403)
-                throw error;
-            result.statusNotSet = `the phasegate/policy status could not be set (${error.message}): a pull request from a fork runs with a read-only token, so this job's result is the check`;
-        }
-    }
-    await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true });
-    return result;
-}
-
-;// CONCATENATED MODULE: ./lib/action/context.js
-
-
-
-function readPayload(path) {
-    if (!path)
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
-    }
-    catch (error) {
-        throw new errors_PhasegateError(`cannot read the event payload ${path}: ${error.message}`);
-    }
-}
-function parseNow(text) {
-    if (!text)
-        return new Date();
-    const date = new Date(text);
-    if (Number.isNaN(date.getTime()))
-        throw new errors_PhasegateError(`input now "${text}" is not a time`, {
-            hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z, or leave it empty for the current time'
-        });
-    return date;
-}
-/** A workflow_dispatch input wins over the action input of the same name. */
-function dispatchInput(payload, name) {
-    const value = payload.inputs?.[name];
-    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
-}
-/**
- * The `metrics-secrets` input: NAME=value lines that a policy's bearer_token_env, basic_auth and
- * headers refer to by NAME, as they would to the step's `env:`. Values are masked in the log and
- * never repeated in a message. An empty value (a secret that is not set, as in runs from forks)
- * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
- */
-function parseMetricsSecrets(text) {
-    const secrets = {};
-    for (const [index, raw] of text.split(/\r?\n/).entries()) {
-        const line = raw.trim();
-        if (!line || line.startsWith('#'))
-            continue;
-        const eq = line.indexOf('=');
-        const name = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new errors_PhasegateError(`input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
-                hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
-            });
-        const value = line.slice(eq + 1).trim();
-        if (!value)
-            continue;
-        core_setSecret(value);
-        secrets[name] = value;
-    }
-    return secrets;
-}
-function readContext(env = process.env) {
-    const repository = env.GITHUB_REPOSITORY ?? '';
-    const [owner, repo] = repository.split('/');
-    if (!owner || !repo)
-        throw new errors_PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
-            hint: 'phasegate runs as a step of a GitHub Actions workflow'
-        });
-    const token = getInput('github-token');
-    if (!token)
-        throw new errors_PhasegateError('the github-token input is empty', {
-            hint: 'pass github-token: ${{ secrets.GITHUB_TOKEN }} or a GitHub App token'
-        });
-    const payload = readPayload(env.GITHUB_EVENT_PATH);
-    const mode = dispatchInput(payload, 'mode') ?? (getInput('mode') || 'emergency');
-    if (mode !== 'emergency' && mode !== 'graceful')
-        throw new errors_PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
-            hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
-        });
-    const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
-    return {
-        workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
-        repo: { owner, repo },
-        eventName: env.GITHUB_EVENT_NAME ?? '',
-        payload,
-        actor: payload.sender?.login ?? env.GITHUB_ACTOR ?? '',
-        apiUrl: getInput('github-api-url') || env.GITHUB_API_URL || 'https://api.github.com',
-        token,
-        now: parseNow(getInput('now')),
-        dryRun: getBooleanInput('dry-run'),
-        policies: getMultilineInput('policies')
-            .flatMap(line => line.split(','))
-            .map(p => p.trim())
-            .filter(Boolean),
-        ...(feature ? { feature } : {}),
-        reason: dispatchInput(payload, 'reason') ?? getInput('reason'),
-        mode,
-        metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) }
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/commands/rollback.js
-
-
-
-
-
-
-/** Picks the one rollout a manual command is about. */
-async function singleRollout(cwd, policies, command) {
-    const rollouts = await workspace_loadRollouts(cwd, policies);
-    if (rollouts.length > 1) {
-        throw new errors_PhasegateError(`${command} acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, {
-            hint: 'name one with --policy FILE'
-        });
-    }
-    const rollout = rollouts[0];
-    if (!rollout.state) {
-        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
-            hint: 'run `phasegate init` first'
-        });
-    }
-    return rollout;
-}
-/**
- * Who is rolling back, checked against the policy's operators by name. `verified` says the caller
- * has already checked the operator's standing with more than names (the action resolves
- * "@org/team" entries through GitHub), which a local repository cannot do.
- */
-async function resolveOperator(rollout, operator, verified = false) {
-    const who = operator ??
-        ((await git(rollout.root, 'config', '--default', '', 'user.name')) ||
-            process.env.USER ||
-            'unknown');
-    const operators = rollout.policy.rollback.operators;
-    if (!verified &&
-        operators.length > 0 &&
-        !operators.some(o => o.toLowerCase() === who.toLowerCase())) {
-        throw new errors_PhasegateError(`${who} is not one of this policy's rollback operators (${operators.join(', ')})`, {
-            hint: 'ask an operator, or add the user to rollback.operators in the policy'
-        });
-    }
-    return who;
-}
-async function rollback(options) {
-    const reason = options.reason.trim();
-    if (!reason)
-        throw new errors_PhasegateError('a rollback needs a reason', {
-            hint: 'pass --reason "what went wrong"'
-        });
-    const rollout = await singleRollout(options.cwd, options.policies, 'rollback');
-    const { policy, state } = rollout;
-    const operator = await resolveOperator(rollout, options.operator, options.operatorVerified);
-    const previous = previousPhase(policy, state.phase);
-    if (!options.emergency && !previous) {
-        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
-            hint: 'use --emergency to turn the feature off with the kill switch'
-        });
-    }
-    if (options.emergency && !previous && !state.enabled) {
-        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
-    }
-    const kind = options.emergency ? 'emergency' : 'rollback';
-    const transition = {
-        kind,
-        from: state.phase,
-        to: previous?.name ?? state.phase,
-        at: options.now.toISOString(),
-        reason: `${options.emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
-        approvers: [],
-        operator,
-        evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
-    };
-    if (!previous) {
-        const next = { ...state, enabled: false, lastTransition: transition };
-        const sha = await commitTransition({
-            root: rollout.root,
-            policy,
-            next,
-            transition,
-            now: options.now
-        });
-        return { rollout, transition, sha };
-    }
-    const decision = {
-        action: 'rollback',
-        feature: policy.feature,
-        phase: state.phase,
-        target: previous.name,
-        reason: transition.reason,
-        gates: [],
-        alerts: [],
-        trends: [],
-        triggers: [],
-        awaitingApproval: false,
-        transition
-    };
-    const sha = await applyDecision(rollout, { ...state, enabled: state.enabled && !options.emergency }, decision, options.now);
-    return { rollout, transition, sha };
-}
-
 ;// CONCATENATED MODULE: ./lib/github/operators.js
 // Who may dispatch a rollback: the policy's operators (users, or members of teams), or, when
 // the policy names none, anyone GitHub lets push to the repository.
@@ -58775,7 +58702,159 @@ async function permissionOf(client, repo, login) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/action/alerts.js
+
+// Alerts as issues: one per feature and alert type. The open alert issues of every feature are
+// listed once per run (listOpenAlertIssues), so a tick in which no alert changes costs one
+// request however many features and rules there are.
+/**
+ * Opens, comments on or closes each alert rule's issue, given the run's open alert issues;
+ * returns what it did, for the report.
+ */
+async function syncAlertIssues(client, repo, policy, decision, runUrl, openIssues) {
+    if (policy.alerts.length === 0)
+        return [];
+    const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`));
+    const done = [];
+    for (const rule of policy.alerts) {
+        const key = { feature: policy.feature, alert: rule.metric };
+        const issue = open.find(i => i.labels.includes(`alert:${rule.metric}`));
+        const alert = decision.alerts.find(a => a.metric === rule.metric);
+        if (alert) {
+            if (issue?.labels.includes(`severity:${alert.severity}`))
+                continue;
+            const body = [
+                `**${alert.severity}**: ${alert.message}.`,
+                '',
+                `Phase ${decision.phase}; warning at ${alert.warning}, critical at ${alert.critical}.`,
+                `Decision: ${decision.action} (${decision.reason})`,
+                ...(runUrl ? ['', `Run: ${runUrl}`] : [])
+            ].join('\n');
+            const result = await raiseAlertIssue(client, repo, key, { severity: alert.severity, body });
+            done.push(`alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`);
+        }
+        else if (issue) {
+            const number = await resolveAlertIssue(client, repo, key, `Recovered: ${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}.`);
+            if (number !== undefined)
+                done.push(`alert issue #${number} closed: ${rule.metric} recovered`);
+        }
+    }
+    return done;
+}
+/** The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when none is given). */
+function oncallMentions(contacts, owner) {
+    return contacts
+        .filter(c => c.oncall)
+        .flatMap(c => [
+        ...(c.team
+            ? [
+                `@${c.team.replace(/^@/, '').includes('/') ? c.team.replace(/^@/, '') : `${owner}/${c.team}`}`
+            ]
+            : []),
+        ...(c.user ? [`@${c.user.replace(/^@/, '')}`] : [])
+    ]);
+}
+
+;// CONCATENATED MODULE: ./lib/action/outcome.js
+
+
+
+
+/** The outcome of one feature: what prepare and evaluate found, and what the effect did. */
+function outcomeOf(input) {
+    const { result } = input;
+    const rolledBack = result.rollbackSha !== undefined;
+    const prNumber = result.prNumber ?? (rolledBack ? undefined : input.standingPr);
+    return {
+        policy: input.policy,
+        decidedFrom: input.decidedFrom,
+        after: input.after,
+        decision: input.decision,
+        readings: input.readings,
+        actions: result.actions,
+        ...(input.experiments ? { experiments: input.experiments } : {}),
+        ...(input.manual ? { manual: input.manual } : {}),
+        ...(prNumber !== undefined ? { prNumber } : {}),
+        ...(result.rollbackSha ? { rollbackSha: result.rollbackSha } : {}),
+        ...(result.landed ? { landed: result.landed } : {})
+    };
+}
+/** The `decision` output: a person's rollback is a rollback whatever the gates say. */
+function decisionOutput(outcome) {
+    return outcome.manual ? 'rollback' : outcome.decision.action;
+}
+/**
+ * Sets the outputs (of the first feature: a deploy step reads one) and writes the job summary
+ * (every feature, and every feature that could not be evaluated). Failures fail the step at the
+ * end, after every other feature has acted.
+ */
+async function publishOutcomes(workspace, outcomes, failures = []) {
+    for (const o of outcomes)
+        info(`${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`);
+    const first = outcomes[0];
+    if (first) {
+        const phase = phaseNamed(first.policy, first.after.phase);
+        const enabled = first.after.enabled;
+        const flags = {
+            feature: first.policy.feature,
+            phase: phase.name,
+            enabled,
+            user_percentage: enabled ? phase.userPercentage : 0,
+            feature_flags: enabled ? phase.featureFlags : [],
+            monitoring_level: phase.monitoringLevel,
+            rollback_threshold: phase.rollbackThreshold
+        };
+        setOutput('phase', phase.name);
+        setOutput('enabled', String(enabled));
+        setOutput('user-percentage', String(flags.user_percentage));
+        setOutput('decision', decisionOutput(first));
+        setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber));
+        setOutput('rollback-sha', first.rollbackSha ?? '');
+        setOutput('flags-json', JSON.stringify(flags));
+    }
+    const failed = failures.map(f => failureLine(workspace, f));
+    for (const line of failed)
+        error(line);
+    await writeSummary([
+        '## phasegate',
+        ...(failed.length
+            ? [
+                `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${l}`).join('\n')}`
+            ]
+            : []),
+        ...outcomes.map(o => renderReport({
+            policy: o.policy,
+            state: o.decidedFrom,
+            after: o.after,
+            decision: o.decision,
+            readings: o.readings,
+            actions: o.actions,
+            ...(o.experiments ? { experiments: o.experiments } : {}),
+            ...(o.manual ? { manual: o.manual } : {})
+        }))
+    ].join('\n\n'));
+    if (failed.length)
+        setFailed(`${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`);
+}
+function failureLine(workspace, failure) {
+    // A located error names its file already; otherwise say which policy it is about.
+    const message = failure.error.format();
+    if (failure.error.location)
+        return message;
+    const where = relativeTo(workspace, failure.policyFile);
+    return `${failure.feature ? `${failure.feature} (${where})` : where}: ${message}`;
+}
+/** Appends markdown to the job summary, when the runner provides one. */
+async function writeSummary(markdown) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    await summary.addRaw(markdown, true).write();
+}
+
 ;// CONCATENATED MODULE: ./lib/action/dispatch-rollback.js
+
+
+
 
 
 
@@ -58799,135 +58878,125 @@ async function dispatchRollback(ctx, gh) {
     const root = ctx.workspace;
     const reason = ctx.reason.trim();
     if (!reason)
-        throw new errors_PhasegateError('a rollback needs a reason', {
+        throw new PhasegateError('a rollback needs a reason', {
             hint: 'fill in the workflow_dispatch input "reason" (what went wrong)'
         });
     if (!ctx.actor)
-        throw new errors_PhasegateError('cannot tell who dispatched this rollback', {
+        throw new PhasegateError('cannot tell who dispatched this rollback', {
             hint: 'run it from workflow_dispatch, where GitHub names the sender'
         });
     const base = await remoteDefaultBranch(root);
     await syncWithRemote(root, base);
-    const rollouts = await selectRollouts(root, ctx.policies, ctx.feature);
-    if (rollouts.length !== 1)
-        throw new errors_PhasegateError(`a rollback acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
-    const rollout = rollouts[0];
+    const run = { ctx, gh, base };
+    const rollout = await theRollout(ctx);
     const { policy } = rollout;
     const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
     if (!standing.allowed)
-        throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
+        throw new PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
             hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
         });
+    const from = startedRollout(rollout);
     const emergency = ctx.mode === 'emergency';
-    const run = () => rollback({
-        cwd: root,
-        policies: [rollout.policyFile],
-        reason,
-        emergency,
-        operator: ctx.actor,
-        operatorVerified: true,
-        now: ctx.now
-    });
-    const actions = [];
-    let done;
-    let rollbackSha;
-    let prNumber;
-    if (ctx.dryRun) {
-        actions.push(`dry run: would ${emergency ? 'turn the kill switch off and ' : ''}step ${policy.feature} back`);
-    }
-    else if (emergency) {
-        const seen = JSON.stringify(rollout.state);
-        const result = await commitAndPush(root, base, async (n) => {
-            if (n > 1 && JSON.stringify((await reloadRollout(root, rollout)).state) !== seen)
-                return {
-                    status: 'stale',
-                    reason: `${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`
-                };
-            done = await run();
-            return { status: 'committed', sha: done.sha };
-        });
-        if (result.status === 'stale')
-            throw new errors_PhasegateError(result.reason);
-        rollbackSha = result.sha;
-        if (result.status === 'pushed') {
-            actions.push(`pushed emergency rollback ${result.sha.slice(0, 10)} to ${base}: kill switch OFF`);
+    const transition = manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now });
+    const result = ctx.dryRun
+        ? {
+            actions: [
+                `dry run: would ${emergency ? 'turn the kill switch off and ' : ''}step ${policy.feature} back`
+            ]
         }
-        else {
-            prNumber = await openRollbackPullRequest(ctx, gh, base, done, `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`);
-            actions.push(`${base} is protected: opened emergency rollback PR #${prNumber}`);
-        }
-        const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner);
-        const issue = await raiseAlertIssue(gh.client, gh.repo, { feature: policy.feature, alert: 'emergency_rollback' }, {
-            severity: 'critical',
-            body: [
-                `🚨 **Emergency rollback of ${policy.feature}** by @${ctx.actor}: ${done.transition.from} -> ${done.transition.to}, kill switch OFF.`,
-                '',
-                `Reason: ${reason}`,
-                '',
-                mentions.length
-                    ? `On call: ${mentions.join(' ')}`
-                    : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
-                '',
-                prNumber ? `The rollback waits in PR #${prNumber}.` : `Commit: ${rollbackSha}`
-            ].join('\n')
-        });
-        actions.push(`alert issue #${issue.number} ${issue.action} for the on-call contacts`);
-    }
-    else {
-        const branch = rollbackBranch(policy.feature);
-        await git(root, 'checkout', '-q', '-B', branch);
-        done = await run();
-        rollbackSha = done.sha;
-        prNumber = await openRollbackPullRequest(ctx, gh, base, done, `A graceful rollback requested by @${ctx.actor}: merging this pull request steps ${policy.feature} back.`);
-        actions.push(`opened rollback PR #${prNumber} for review`);
-    }
+        : emergency
+            ? await emergencyRollback(run, from, transition)
+            : await gracefulRollback(run, from, transition);
     if (!ctx.dryRun) {
         const closed = await closeStandingPullRequest(gh.client, gh.repo, advanceBranch(policy.feature), `Closed: ${ctx.mode} rollback by @${ctx.actor} (${reason}).`);
         if (closed !== undefined)
-            actions.push(`closed advance PR #${closed}`);
+            result.actions.push(`closed advance PR #${closed}`);
     }
     await syncWithRemote(root, base);
-    const after = await reloadRollout(root, rollout);
-    const state = after.state ?? rollout.state;
+    const after = (await reloadRollout(rollout)).state ?? from.state;
     // The report shows the gates and alerts as they stood when the operator pulled the lever.
-    const observations = await workspace_observe(rollout, rollout.state, {
+    const { decision, observations } = await evaluate(rollout, from.state, {
         now: ctx.now,
         approvals: [],
         checks: [],
         env: ctx.metricsEnv
     });
-    const held = decide_decide(policy, rollout.state, observations, ctx.now);
-    return {
+    return outcomeOf({
         policy,
-        state,
-        decidedFrom: rollout.state,
-        decision: done
-            ? {
-                ...held,
-                action: 'rollback',
-                target: done.transition.to,
-                reason: done.transition.reason,
-                transition: done.transition
-            }
-            : held,
+        decidedFrom: from.state,
+        after,
+        decision,
         readings: observations.readings,
-        actions,
-        ...(prNumber !== undefined ? { prNumber } : {}),
-        ...(rollbackSha ? { rollbackSha } : {})
+        result,
+        ...(result.transition ? { manual: result.transition } : {})
+    });
+}
+/** The one rollout a dispatched rollback acts on. */
+async function theRollout(ctx) {
+    const { rollouts, failures, unknown } = await selectRollouts(ctx.workspace, ctx.policies, ctx.feature ? [ctx.feature] : []);
+    if (unknown.length)
+        throw unknownFeatures(unknown, rollouts);
+    if (rollouts.length !== 1 || failures.length > 0)
+        throw new PhasegateError(`a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
+    return rollouts[0];
+}
+function rollbackProposal(run, rollout, transition, note) {
+    const { policy } = rollout;
+    return {
+        head: rollbackBranch(policy.feature),
+        base: run.base,
+        title: commitSubject(policy.feature, transition),
+        body: `${note}\n\nReason: ${run.ctx.reason}\nOperator: @${run.ctx.actor}`,
+        reviewers: listedApproversOf(phaseNamed(policy, transition.from)).filter(a => a !== run.ctx.actor)
     };
 }
-async function openRollbackPullRequest(ctx, gh, base, done, note) {
-    const { policy } = done.rollout;
-    const branch = rollbackBranch(policy.feature);
-    await pushHead(ctx.workspace, branch, { force: true });
-    const pull = await upsertStandingPullRequest(gh.client, gh.repo, {
-        head: branch,
-        base,
-        title: commitSubject(policy.feature, done.transition),
-        body: `${note}\n\nReason: ${ctx.reason}\nOperator: @${ctx.actor}`,
-        reviewers: rollouts_approversOf(phaseNamed(policy, done.transition.from)).filter(a => a !== ctx.actor)
+/** Kill switch off and one phase back, pushed at once (a PR when protected), then on-call is called. */
+async function emergencyRollback(run, rollout, transition) {
+    const { ctx, gh, base } = run;
+    const { policy } = rollout;
+    const landed = await land(run, rollout, transition, () => rollbackProposal(run, rollout, transition, `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`));
+    if (landed.kind === 'stale')
+        throw new PhasegateError(`${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`);
+    const actions = landed.kind === 'pushed'
+        ? [`pushed emergency rollback ${landed.sha.slice(0, 10)} to ${base}: kill switch OFF`]
+        : [`${base} is protected: opened emergency rollback PR #${landed.pr.number}`];
+    const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner);
+    const issue = await raiseAlertIssue(gh.client, gh.repo, { feature: policy.feature, alert: 'emergency_rollback' }, {
+        severity: 'critical',
+        body: [
+            `🚨 **Emergency rollback of ${policy.feature}** by @${ctx.actor}: ${transition.from} -> ${transition.to}, kill switch OFF.`,
+            '',
+            `Reason: ${ctx.reason.trim()}`,
+            '',
+            mentions.length
+                ? `On call: ${mentions.join(' ')}`
+                : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
+            '',
+            landed.kind === 'proposed'
+                ? `The rollback waits in PR #${landed.pr.number}.`
+                : `Commit: ${landed.sha}`
+        ].join('\n')
     });
-    return pull.number;
+    actions.push(`alert issue #${issue.number} ${issue.action} for the on-call contacts`);
+    return {
+        actions,
+        transition: landed.transition,
+        rollbackSha: landed.sha,
+        ...(landed.kind === 'pushed' ? { landed: landed.sha } : { prNumber: landed.pr.number })
+    };
+}
+/** One phase back through a pull request for review. */
+async function gracefulRollback(run, rollout, transition) {
+    const { ctx } = run;
+    await git(ctx.workspace, 'checkout', '-q', '-B', rollbackBranch(rollout.policy.feature));
+    const made = await commitTransitionFrom(rollout, rollout.state, transition, ctx.now);
+    const { pr } = await propose(run, rollbackProposal(run, rollout, transition, `A graceful rollback requested by @${ctx.actor}: merging this pull request steps ${rollout.policy.feature} back.`));
+    return {
+        actions: [`opened rollback PR #${pr.number} for review`],
+        transition: made.transition,
+        rollbackSha: made.sha,
+        prNumber: pr.number
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/action/repository-dispatch.js
@@ -58947,10 +59016,208 @@ function featuresFromAlert(clientPayload) {
     ].filter((f) => typeof f === 'string' && f.length > 0);
     const features = [...new Set(named)];
     if (features.length === 0)
-        throw new errors_PhasegateError('the phasegate-alert payload names no feature', {
+        throw new PhasegateError('the phasegate-alert payload names no feature', {
             hint: 'send client_payload {"feature": "..."} or Alertmanager alerts labelled feature=...'
         });
     return features;
+}
+
+;// CONCATENATED MODULE: ./lib/action/next-step.js
+/** Picks the one effect a tick has on a feature. Pure. */
+function nextStep(input) {
+    const { written, decision, prOpen, branchFits } = input;
+    // phasegate never starts a rollout on its own: `phasegate init` does, through a reviewed commit.
+    if (!written)
+        return { kind: 'none', cause: 'not_started' };
+    if (input.dryRun)
+        return { kind: 'none', cause: 'dry_run' };
+    if (decision.action === 'rollback')
+        return { kind: 'roll_back' };
+    if (decision.action === 'advance')
+        return { kind: prOpen && branchFits ? 'merge' : 'advance' };
+    if (decision.awaitingApproval)
+        return { kind: prOpen && branchFits ? 'refresh' : 'propose' };
+    if (!prOpen)
+        return { kind: 'none', cause: 'holding' };
+    return decision.holdCause === 'final_phase' || decision.holdCause === 'kill_switch'
+        ? { kind: 'close' }
+        : { kind: 'refresh' };
+}
+
+;// CONCATENATED MODULE: ./lib/action/tick-on-github.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The scheduled job: prepare, evaluate and act for every policy (or the features asked for).
+ * Prepare reads where each feature stands from git and GitHub, sharing one listing of open pull
+ * requests and alert issues; then every feature's metrics are read at once (combined per metrics
+ * server); then each feature is acted on in turn. A feature that cannot be loaded, prepared or
+ * evaluated is a failure of its own: the others still act, and the run fails at the end.
+ */
+async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []) {
+    const root = ctx.workspace;
+    const base = await remoteDefaultBranch(root);
+    await syncWithRemote(root, base);
+    const run = { ctx, gh, base };
+    const selection = await selectRollouts(root, ctx.policies, features);
+    const failures = selection.failures.map(f => ({ ...f }));
+    if (selection.unknown.length)
+        failures.push({
+            policyFile: root,
+            error: unknownFeatures(selection.unknown, selection.rollouts)
+        });
+    const { rollouts } = selection;
+    const [openPulls, openIssues] = await Promise.all([
+        rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map(),
+        rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun
+            ? listOpenAlertIssues(gh.client, gh.repo)
+            : Promise.resolve([])
+    ]);
+    const prepared = [];
+    for (const rollout of rollouts) {
+        const done = await isolated(rollout, failures, () => prepareFeature(run, rollout, openPulls.get(advanceBranch(rollout.policy.feature))));
+        if (done)
+            prepared.push(done);
+    }
+    const evaluated = await Promise.all(prepared.map(feature => isolated(feature.rollout, failures, async () => ({
+        ...feature,
+        evaluation: await evaluate(feature.rollout, feature.deployed, {
+            now: ctx.now,
+            approvals: feature.approvals,
+            checks: feature.checks,
+            env: ctx.metricsEnv,
+            experiments: true
+        })
+    }))));
+    const outcomes = [];
+    for (const feature of evaluated) {
+        if (!feature)
+            continue;
+        const outcome = await isolated(feature.rollout, failures, () => actOnFeature(run, feature, openIssues));
+        if (outcome)
+            outcomes.push(outcome);
+    }
+    return { outcomes, failures };
+}
+/**
+ * Runs one feature's step in its own job log group; a PhasegateError (bad input: a policy, a
+ * state file, a metrics source's configuration) becomes that feature's failure. Anything else is
+ * a defect or an outage and stops the run.
+ */
+async function isolated(rollout, failures, step) {
+    try {
+        return await step();
+    }
+    catch (error) {
+        if (!(error instanceof PhasegateError))
+            throw error;
+        failures.push({ policyFile: rollout.policyFile, feature: rollout.policy.feature, error });
+        return undefined;
+    }
+}
+/** Where a feature stands before its metrics are read: state, advance PR, approvals, checks. */
+async function prepareFeature(run, rollout, pr) {
+    const { client, repo } = run.gh;
+    const root = run.ctx.workspace;
+    const { policy } = rollout;
+    return tick_on_github_group(`${policy.feature}: prepare`, async () => {
+        const landed = await landingCommit(root, policy.statePath);
+        const deployed = deployedState(rollout, run.ctx.now, landed);
+        const phase = phaseNamed(policy, deployed.phase);
+        const branchFits = pr ? await advanceBranchFits(run, rollout, deployed) : false;
+        const approvals = pr && branchFits ? await collectApprovals(client, repo, pr, listedApproversOf(phase)) : [];
+        const tests = testsOf(rollout, deployed);
+        const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : [];
+        info(`${rollout.state ? `at ${deployed.phase}` : 'not started'}; advance PR ${pr ? `#${pr.number}${branchFits ? '' : ' (out of date)'}` : 'none'}; ${approvals.length} approvals; ${checks.length} checks`);
+        return { rollout, written: rollout.state, deployed, pr, branchFits, approvals, checks };
+    });
+}
+/**
+ * Whether the advance branch still proposes this rollout's next step from the default branch's
+ * current state: its approvals count only then.
+ */
+async function advanceBranchFits(run, rollout, deployed) {
+    const root = run.ctx.workspace;
+    const tip = await fetchBranch(root, advanceBranch(rollout.policy.feature));
+    if (!tip)
+        return false;
+    const record = parseTransitionMessage(await git(root, 'log', '-1', '--format=%B', tip));
+    const next = nextPhase(rollout.policy, deployed.phase);
+    if (!record ||
+        record.kind !== 'advance' ||
+        record.from !== deployed.phase ||
+        record.to !== next?.name)
+        return false;
+    const path = rollout.policy.statePath;
+    const atParent = await runGit(root, ['show', `${tip}^:${path}`], { allowFailure: true });
+    const onBase = await runGit(root, ['show', `refs/remotes/origin/${run.base}:${path}`], {
+        allowFailure: true
+    });
+    return atParent.code === 0 && onBase.code === 0 && atParent.stdout === onBase.stdout;
+}
+/** The step nextStep picks, its effect, the alert issues, and the outcome with the state after the run. */
+async function actOnFeature(run, feature, openIssues) {
+    const { rollout, evaluation } = feature;
+    const { policy } = rollout;
+    return tick_on_github_group(`${policy.feature}: act`, async () => {
+        const step = nextStep({
+            written: feature.written,
+            decision: evaluation.decision,
+            prOpen: feature.pr !== undefined,
+            branchFits: feature.branchFits,
+            dryRun: run.ctx.dryRun
+        });
+        info(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`);
+        const result = await takeStep(run, feature, step);
+        if (step.kind !== 'none' || step.cause === 'holding')
+            result.actions.push(...(await syncAlertIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)));
+        let after = feature.deployed;
+        if (result.landed) {
+            await syncWithRemote(run.ctx.workspace, run.base);
+            after = (await reloadRollout(rollout)).state ?? after;
+        }
+        return outcomeOf({
+            policy,
+            decidedFrom: feature.deployed,
+            after,
+            decision: evaluation.decision,
+            readings: evaluation.observations.readings,
+            experiments: evaluation.experiments,
+            ...(feature.pr ? { standingPr: feature.pr.number } : {}),
+            result
+        });
+    });
+}
+/** One group of the job log per feature and stage, as the code is cut. */
+async function tick_on_github_group(name, body) {
+    startGroup(name);
+    try {
+        return await body();
+    }
+    finally {
+        endGroup();
+    }
+}
+function runUrl() {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
+    return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -64332,15 +64599,13 @@ function createGitHubClient(options) {
 
 
 
-
-
 const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'];
 /** The action's entry: inputs -> command -> outputs and job summary. Errors fail the step, without a stack trace. */
 async function run() {
     try {
         const command = (getInput('command') || 'tick');
         if (!COMMANDS.includes(command))
-            throw new errors_PhasegateError(`unknown command "${command}"`, {
+            throw new PhasegateError(`unknown command "${command}"`, {
                 hint: `use one of ${COMMANDS.join(', ')}`
             });
         const ctx = readContext();
@@ -64354,92 +64619,56 @@ async function run() {
                 warn: m => warning(m)
             })
         };
-        if (command === 'check') {
-            const result = await checkPullRequest(ctx, gh);
-            const lines = result.details.length
-                ? result.details.map(d => `- ${d}`)
-                : ['- no state file changes'];
-            if (result.statusNotSet)
-                warning(result.statusNotSet);
-            await main_summary(`## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`);
-            setOutput('decision', result.state);
-            setOutput('pr-number', String(result.prNumber));
-            if (result.state === 'failure')
-                setFailed(`phasegate/policy: ${result.description}`);
-            return;
-        }
+        if (command === 'check')
+            return await main_check(ctx, gh);
         if (command === 'rollback')
-            return publish([await dispatchRollback(ctx, gh)]);
+            return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)]);
         if (ctx.eventName === 'repository_dispatch') {
             if (ctx.payload.action !== ALERT_EVENT_TYPE) {
                 const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`;
                 info(note);
-                return await main_summary(`## phasegate\n\n${note}`);
+                return await writeSummary(`## phasegate\n\n${note}`);
             }
-            const outcomes = [];
-            for (const feature of featuresFromAlert(ctx.payload.client_payload))
-                outcomes.push(...(await tickOnGitHub({ ...ctx, feature }, gh)));
-            return publish(outcomes);
+            // One tick for every feature the alert names: one sync, one load, their queries combined.
+            const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload));
+            return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures);
         }
-        return publish(await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh));
+        const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh);
+        return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures);
     }
     catch (error) {
-        const message = error instanceof errors_PhasegateError
+        const message = error instanceof PhasegateError
             ? error.format()
             : error instanceof Error
                 ? error.message
                 : String(error);
         setFailed(message);
         // The step has failed already; a summary that cannot be written must not replace the reason.
-        await main_summary(`## phasegate failed\n\n${message}`).catch(() => undefined);
+        await writeSummary(`## phasegate failed\n\n${message}`).catch(() => undefined);
     }
 }
 async function main_validate(ctx) {
-    const rollouts = await selectRollouts(ctx.workspace, ctx.policies, ctx.feature);
+    const { rollouts, failures, unknown } = await selectRollouts(ctx.workspace, ctx.policies, ctx.feature ? [ctx.feature] : []);
+    if (failures[0])
+        throw failures[0].error;
+    if (unknown.length)
+        throw unknownFeatures(unknown, rollouts);
     const lines = rollouts.map(r => `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`);
     lines.forEach(l => info(l.slice(2)));
-    await main_summary(`## phasegate validate\n\n${lines.join('\n')}`);
+    await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`);
 }
-/** Outputs (of the first rollout: a deploy step reads one feature) and the job summary (all). */
-async function publish(outcomes) {
-    for (const o of outcomes)
-        info(`${o.policy.feature}: ${o.decision.action} (${o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`);
-    const first = outcomes[0];
-    if (first) {
-        const phase = phaseNamed(first.policy, first.state.phase);
-        const flags = {
-            feature: first.policy.feature,
-            phase: phase.name,
-            enabled: first.state.enabled,
-            user_percentage: first.state.enabled ? phase.userPercentage : 0,
-            feature_flags: first.state.enabled ? phase.featureFlags : [],
-            monitoring_level: phase.monitoringLevel,
-            rollback_threshold: phase.rollbackThreshold
-        };
-        setOutput('phase', phase.name);
-        setOutput('enabled', String(first.state.enabled));
-        setOutput('user-percentage', String(flags.user_percentage));
-        setOutput('decision', first.decision.action);
-        setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber));
-        setOutput('rollback-sha', first.rollbackSha ?? '');
-        setOutput('flags-json', JSON.stringify(flags));
-    }
-    await main_summary([
-        '## phasegate',
-        ...outcomes.map(o => renderReport({
-            policy: o.policy,
-            state: o.state,
-            decision: o.decision,
-            readings: o.readings,
-            actions: o.actions,
-            experiments: o.experiments
-        }))
-    ].join('\n\n'));
-}
-async function main_summary(markdown) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    await summary.addRaw(markdown, true).write();
+async function main_check(ctx, gh) {
+    const result = await checkPullRequest(ctx, gh);
+    const lines = result.details.length
+        ? result.details.map(d => `- ${d}`)
+        : ['- no state file changes'];
+    if (result.statusNotSet)
+        warning(result.statusNotSet);
+    await writeSummary(`## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`);
+    setOutput('decision', result.state);
+    setOutput('pr-number', String(result.prNumber));
+    if (result.state === 'failure')
+        setFailed(`phasegate/policy: ${result.description}`);
 }
 
 

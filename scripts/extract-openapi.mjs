@@ -46,7 +46,11 @@ export const OPERATIONS = [
   ['delete', '/repos/{owner}/{repo}/git/refs/{ref}'],
   ['get', '/orgs/{org}/teams/{team_slug}/memberships/{username}'],
   ['get', '/users/{username}'],
-  ['get', '/repos/{owner}/{repo}/collaborators/{username}/permission']
+  ['get', '/repos/{owner}/{repo}/collaborators/{username}/permission'],
+  ['post', '/repos/{owner}/{repo}/deployments'],
+  ['get', '/repos/{owner}/{repo}/deployments'],
+  ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
+  ['get', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses']
 ]
 
 /** Keywords OpenAPI allows in schemas that JSON Schema draft-07 (and ajv's strict mode) do not. */

@@ -15,7 +15,7 @@ import { list } from './commands/list.js'
 import { resume } from './commands/resume.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
-import { tick } from './commands/tick.js'
+import { PartialTickError, tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory } from './report/text.js'
@@ -139,17 +139,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 policy: relativeTo(cwd, r.policyFile),
                 feature: r.policy.feature,
                 phases: r.policy.phases.map(p => p.name),
-                phase: r.state?.phase ?? null
+                phase: r.state?.phase ?? null,
+                notices: r.policy.notices ?? []
               })),
               null,
               2
             )
           )
         else
-          for (const r of rollouts)
+          for (const r of rollouts) {
             io.out(
               `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
             )
+            for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+          }
         return 0
       }
       case 'status': {
@@ -240,11 +243,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       }
       case 'history': {
         const root = await repoRoot(cwd)
-        const all = await readHistory(root)
+        const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
+        const all = await readHistory(root, sources)
+        // Asked for some policies, show theirs; otherwise every commit with trailers, so that
+        // one naming a feature no policy rolls out shows as skipped too.
         const entries = policies.length
-          ? (await loadRollouts(cwd, policies)).flatMap(r =>
-              all.filter(e => e.feature === r.policy.feature)
-            )
+          ? all.filter(e => sources.some(s => s.feature === e.feature))
           : all
         io.out(values.json ? JSON.stringify(entries, null, 2) : renderHistory(entries))
         return 0
@@ -308,6 +312,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 2
     }
   } catch (error) {
+    if (error instanceof PartialTickError) {
+      // The rollbacks that went ahead beside the broken policies, then every broken policy.
+      for (const o of error.outcomes)
+        io.out(
+          `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
+        )
+      for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      return 1
+    }
     if (error instanceof PhasegateError) {
       io.err(`phasegate: ${error.format()}`)
       return 1

@@ -72,6 +72,7 @@ async function validate(ctx: ActionContext): Promise<void> {
       `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
   )
   lines.forEach(l => core.info(l.slice(2)))
+  for (const r of rollouts) for (const notice of r.policy.notices ?? []) core.notice(notice)
   await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`)
 }
 

@@ -25,6 +25,8 @@ export interface ActionContext {
    * `metrics-secrets` input's NAME=value lines (masked in the log).
    */
   metricsEnv: Record<string, string | undefined>
+  /** Record each landed transition as a GitHub deployment to `phasegate/<feature>` (input `deployments`). */
+  deployments?: boolean
 }
 
 export interface EventPayload {
@@ -132,6 +134,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     ...(feature ? { feature } : {}),
     reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
     mode,
-    metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) }
+    metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
+    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments')
   }
 }

@@ -1,3 +1,4 @@
+import { recordLandedDeployment } from './deployments.js'
 import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { phaseNamed } from '../engine/ladder.js'
 import type { Transition } from '../engine/types.js'
@@ -75,6 +76,8 @@ export async function dispatchRollback(
   }
   await syncWithRemote(root, base)
   const after = (await reloadRollout(rollout)).state ?? from.state
+  if (ctx.deployments && result.landed)
+    result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)))
   // The report shows the gates and alerts as they stood when the operator pulled the lever.
   const { decision, observations } = await evaluate(rollout, from.state, {
     now: ctx.now,

@@ -3,9 +3,14 @@ import { join } from 'node:path'
 import { nextPhase, phaseNamed } from '../engine/ladder.js'
 import type { Decision, State, Transition } from '../engine/types.js'
 import { isRequestError } from '../github/errors.js'
-import { closeStandingPullRequest, type OpenPullRequest } from '../github/pulls.js'
+import {
+  closeStandingPullRequest,
+  warnOnPullRequest,
+  type OpenPullRequest
+} from '../github/pulls.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
+import { foreignChanges } from '../git/transitions.js'
 import { digestOf, renderReport, reportDigest, withDigest } from '../report/markdown.js'
 import type { Rollout } from '../rollout/load.js'
 import { listedApproversOf } from '../rollout/standing.js'
@@ -150,7 +155,15 @@ async function mergeAdvance(
     state: verdict.ok ? 'success' : 'failure',
     description: verdict.ok ? verdict.summary : verdict.reason
   })
-  if (!verdict.ok) return { actions: [`advance PR #${pr.number} not merged: ${verdict.reason}`] }
+  if (!verdict.ok) {
+    await warnOnPullRequest(
+      run.gh.client,
+      run.gh.repo,
+      pr,
+      `phasegate will not merge this: ${verdict.reason}`
+    )
+    return { actions: [`advance PR #${pr.number} not merged: ${verdict.reason}`] }
+  }
   const [title, ...rest] = commitMessage(recordOf(policy.feature, decision.transition!)).split('\n')
   try {
     const { data } = await run.gh.client.rest.pulls.merge({
@@ -193,6 +206,12 @@ export async function judgeBranch(
   }
   const baseRef = `refs/remotes/origin/${run.base}`
   const mergeBase = await git(root, 'merge-base', baseRef, tip)
+  const foreign = await foreignChanges(root, mergeBase, tip, rollout.policy)
+  if (foreign.length > 0)
+    return {
+      ok: false as const,
+      reason: `the branch changes more than phasegate's own files: ${foreign.join(', ')}`
+    }
   const message = await git(root, 'log', '-1', '--format=%B', `${mergeBase}..${tip}`, '--', path)
   const file = join(root, path)
   return judgeStateChange({

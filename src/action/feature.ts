@@ -36,7 +36,7 @@ export interface EvaluatedFeature extends PreparedFeature {
 
 /** A feature whose prepare or evaluate failed: reported, and the run's other features go on. */
 export interface FailedFeature {
-  /** The policy file, and the feature when its policy loaded. */
+  /** The policy file (the repository root for a feature no policy rolls out), and the feature when its policy loaded. */
   policyFile: string
   feature?: string
   error: PhasegateError

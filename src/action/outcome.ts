@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
-import { phaseNamed } from '../engine/ladder.js'
+import { exposureOf } from '../engine/exposure.js'
 import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderReport } from '../report/markdown.js'
+import { currentPhase } from '../sdk/index.js'
 import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
 
@@ -64,6 +65,29 @@ function decisionOutput(outcome: FeatureOutcome): string {
   return outcome.manual ? 'rollback' : outcome.decision.action
 }
 
+/** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
+export function actionOutputs(
+  policy: Policy,
+  state: State
+): Record<'phase' | 'enabled' | 'user-percentage' | 'flags-json', string> {
+  const exposure = exposureOf(policy, state)
+  const flags = {
+    feature: exposure.feature,
+    phase: exposure.phase,
+    enabled: exposure.enabled,
+    user_percentage: exposure.userPercentage,
+    feature_flags: exposure.featureFlags,
+    monitoring_level: exposure.monitoringLevel,
+    rollback_threshold: exposure.rollbackThreshold
+  }
+  return {
+    phase: exposure.phase,
+    enabled: String(exposure.enabled),
+    'user-percentage': String(exposure.userPercentage),
+    'flags-json': JSON.stringify(flags)
+  }
+}
+
 /**
  * Sets the outputs (of the first feature: a deploy step reads one) and writes the job summary
  * (every feature, and every feature that could not be evaluated). Failures fail the step at the
@@ -80,26 +104,14 @@ export async function publishOutcomes(
     )
   const first = outcomes[0]
   if (first) {
-    const phase = phaseNamed(first.policy, first.after.phase)
-    const enabled = first.after.enabled
-    const flags = {
-      feature: first.policy.feature,
-      phase: phase.name,
-      enabled,
-      user_percentage: enabled ? phase.userPercentage : 0,
-      feature_flags: enabled ? phase.featureFlags : [],
-      monitoring_level: phase.monitoringLevel,
-      rollback_threshold: phase.rollbackThreshold
-    }
-    core.setOutput('phase', phase.name)
-    core.setOutput('enabled', String(enabled))
-    core.setOutput('user-percentage', String(flags.user_percentage))
+    for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
+      core.setOutput(name, value)
     core.setOutput('decision', decisionOutput(first))
     core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
     core.setOutput('rollback-sha', first.rollbackSha ?? '')
-    core.setOutput('flags-json', JSON.stringify(flags))
   }
   const failed = failures.map(f => failureLine(workspace, f))
+  core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
   for (const line of failed) core.error(line)
   await writeSummary(
     [
@@ -129,11 +141,47 @@ export async function publishOutcomes(
     )
 }
 
+/**
+ * The `features-json` output: every feature of the run, in policy order, as a deploy matrix or
+ * fan-out step reads it. A feature that could not be evaluated is listed with its error and
+ * reported off (`enabled: false`, 0%): nothing can say it is on.
+ */
+function featuresJson(outcomes: FeatureOutcome[], failures: FailedFeature[], failed: string[]) {
+  return [
+    ...outcomes.map(o => {
+      const exposed = currentPhase(o.policy, o.after)
+      return {
+        feature: o.policy.feature,
+        phase: exposed.name,
+        enabled: exposed.enabled,
+        user_percentage: exposed.enabled ? exposed.userPercentage : 0,
+        feature_flags: exposed.enabled ? exposed.featureFlags : [],
+        decision: decisionOutput(o),
+        pr_number: o.prNumber ?? null,
+        rollback_sha: o.rollbackSha ?? null,
+        error: null
+      }
+    }),
+    ...failures.map((f, i) => ({
+      feature: f.feature ?? null,
+      phase: null,
+      enabled: false,
+      user_percentage: 0,
+      feature_flags: [],
+      decision: 'error',
+      pr_number: null,
+      rollback_sha: null,
+      error: failed[i]!
+    }))
+  ]
+}
+
 function failureLine(workspace: string, failure: FailedFeature): string {
   // A located error names its file already; otherwise say which policy it is about.
   const message = failure.error.format()
   if (failure.error.location) return message
   const where = relativeTo(workspace, failure.policyFile)
+  if (!where) return message
   return `${failure.feature ? `${failure.feature} (${where})` : where}: ${message}`
 }
 

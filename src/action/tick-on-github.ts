@@ -13,6 +13,7 @@ import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
 import { syncAlertIssues } from './alerts.js'
 import type { ActionContext } from './context.js'
+import { recordLandedDeployment } from './deployments.js'
 import { takeStep } from './effects.js'
 import type { EvaluatedFeature, FailedFeature, FeatureResult, PreparedFeature } from './feature.js'
 import type { ActionRun, GitHubSide } from './landing.js'
@@ -197,6 +198,10 @@ async function actOnFeature(
     if (result.landed) {
       await syncWithRemote(run.ctx.workspace, run.base)
       after = (await reloadRollout(rollout)).state ?? after
+      if (run.ctx.deployments)
+        result.actions.push(
+          ...(await recordLandedDeployment(run.gh, rollout, result.landed, runUrl()))
+        )
     }
     return outcomeOf({
       policy,

@@ -8,6 +8,7 @@ import { renderDecision, renderHistory } from '../report/text.js'
 import { init } from './init.js'
 import { status } from './status.js'
 import { tick } from './tick.js'
+import { loadRollouts } from '../rollout/load.js'
 
 interface DemoOptions {
   io: { out: (text: string) => void }
@@ -143,7 +144,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     'Every transition is a commit with trailers; `phasegate history` reads them back from git log.'
   )
   io.out('\n$ phasegate history')
-  io.out(renderHistory(await readHistory(dir, 'production_deployment')))
+  io.out(
+    renderHistory(
+      await readHistory(
+        dir,
+        (await loadRollouts(dir, [])).map(r => r.policy)
+      )
+    )
+  )
   io.out(`\n$ git log --oneline\n${await git(dir, 'log', '--oneline')}`)
   io.out(
     `\nDone. Explore the scratch repository at ${dir} (try: git log, phasegate status -C ${dir}).`

@@ -62,10 +62,14 @@ export async function resolveOperator(
     operators.length > 0 &&
     !operators.some(o => o.toLowerCase() === who.toLowerCase())
   ) {
+    // Locally only names can be matched: whether someone belongs to a team only GitHub knows.
+    const teams = operators.filter(o => o.startsWith('@'))
     throw new PhasegateError(
       `${who} is not one of this policy's rollback operators (${operators.join(', ')})`,
       {
-        hint: 'ask an operator, or add the user to rollback.operators in the policy'
+        hint: teams.length
+          ? `membership of ${teams.join(', ')} can only be checked by GitHub: dispatch the rollback workflow there, or ask a listed operator`
+          : 'ask an operator, or add the user to rollback.operators in the policy'
       }
     )
   }

@@ -1,7 +1,9 @@
+import { exposureOf, type Exposure } from '../engine/exposure.js'
 import { phaseNamed } from '../engine/ladder.js'
-import type { Decision, Policy, State } from '../engine/types.js'
+import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
+import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
-import { readHistory } from '../git/transitions.js'
+import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
 import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
@@ -12,6 +14,12 @@ export interface StatusReport {
   phase: string
   enteredAt: string
   enabled: boolean
+  /** What the feature exposes now (exposureOf); userPercentage and featureFlags repeat it. */
+  exposure: Exposure
+  /** Where the phase's settings came from: the policy, the seed's defaults or phasegate's. */
+  settingOrigins: Phase['origins']
+  /** Every threshold in force in this phase, with the policy path it is written at. */
+  thresholds: ThresholdInForce[]
   userPercentage: number
   featureFlags: string[]
   lastTransition: State['lastTransition'] | null
@@ -28,13 +36,14 @@ export async function status(
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
     outcomes.map(async ({ rollout, state, decision }) => {
+      const exposure = exposureOf(rollout.policy, rollout.state && state)
       const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
           now: options.now,
           ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
         }),
-        withRecordedApprovers(rollout.root, rollout.policy.feature, state.lastTransition)
+        withRecordedApprovers(rollout.root, rollout.policy, state.lastTransition)
       ])
       return {
         policy: rollout.policy,
@@ -46,8 +55,11 @@ export async function status(
           phase: state.phase,
           enteredAt: state.enteredAt,
           enabled: state.enabled,
-          userPercentage: state.enabled ? phase.userPercentage : 0,
-          featureFlags: state.enabled ? phase.featureFlags : [],
+          exposure,
+          settingOrigins: phase.origins,
+          thresholds: thresholdsInForce(rollout.policy, phase),
+          userPercentage: exposure.userPercentage,
+          featureFlags: exposure.featureFlags,
           lastTransition,
           decision,
           experiments
@@ -66,11 +78,11 @@ export async function status(
  */
 async function withRecordedApprovers(
   root: string,
-  feature: string,
+  source: TransitionSource,
   last: State['lastTransition']
 ): Promise<State['lastTransition'] | null> {
   if (!last || last.kind !== 'advance' || last.approvers.length > 0) return last ?? null
-  const [latest] = await readHistory(root, feature)
+  const [latest] = transitionsOf(await readHistory(root, [source]))
   const same =
     latest && latest.kind === last.kind && latest.from === last.from && latest.to === last.to
   return same && latest.approvers.length > 0 ? { ...last, approvers: latest.approvers } : last

@@ -1,8 +1,9 @@
 import { findReading, heldFor, usableValue } from './readings.js'
 import type { Alert, AlertRule, MetricReading, Severity } from './types.js'
 
-// Severity follows the seed's four levels from how far past the thresholds a value is
-// (higher is worse when critical > warning, lower is worse when critical < warning):
+// Severity follows the seed's four levels from how far past the thresholds a value is, in the
+// metric's direction (metricSpec: declared or known, never read from the thresholds' order; the
+// loader refuses thresholds written in the wrong order for it):
 //   low       past warning, less than half way to critical
 //   medium    at least half way from warning to critical
 //   high      past critical
@@ -10,10 +11,10 @@ import type { Alert, AlertRule, MetricReading, Severity } from './types.js'
 // Only high and critical let a metric trigger roll back (the seed's should_trigger_rollback?).
 
 export function severityOf(
-  rule: Pick<AlertRule, 'warning' | 'critical'>,
+  rule: Pick<AlertRule, 'warning' | 'critical' | 'direction'>,
   value: number
 ): Severity | undefined {
-  const sign = rule.critical >= rule.warning ? 1 : -1
+  const sign = rule.direction === 'higher_is_worse' ? 1 : -1
   const past = (limit: number) => sign * (value - limit) >= 0
   const gap = Math.abs(rule.critical - rule.warning)
   if (past(rule.critical + sign * gap)) return 'critical'
@@ -38,7 +39,7 @@ export function evaluateAlerts(rules: AlertRule[], readings: MetricReading[], no
       !heldFor(reading!, rule.forMs, now, v => severityOf(rule, v) !== undefined).held
     )
       continue
-    const direction = rule.critical >= rule.warning ? 'above' : 'below'
+    const direction = rule.direction === 'higher_is_worse' ? 'above' : 'below'
     alerts.push({
       metric: rule.metric,
       value: usable.value,

@@ -26,15 +26,16 @@ export function decide(
   now: Date
 ): Decision {
   const phase = phaseNamed(policy, state.phase)
+  const next = nextPhase(policy, phase.name)
   const alerts = evaluateAlerts(policy.alerts, observations.readings, now)
   const triggers = evaluateTriggers(policy, phase, observations, alerts, now)
-  const gates = phase.gates.map(gate => evaluateGate(gate, state, observations, now))
+  // Gates guard the step to the next phase; the final phase has none to take.
+  const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observations, now)) : []
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observations.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []
   })
   const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers }
-  const next = nextPhase(policy, phase.name)
   const awaitingApproval =
     next !== undefined &&
     gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&

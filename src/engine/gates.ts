@@ -76,20 +76,42 @@ function metricsThreshold(gate: MetricsThresholdGate, observations: Observations
   return { gate: gate.name, type: gate.type, outcome, reason: shown.join('; '), evidence }
 }
 
-/** Why an approval does not count, or undefined when it does. */
+/** Roles that can push, and so approve as in GitHub's own review rules. */
+const WRITE_ACCESS = new Set(['admin', 'maintain', 'write'])
+
+/**
+ * Why an approval does not count, or undefined when it does. A member of a listed team counts by
+ * membership; anyone else needs write access (when GitHub reported it) and, when the phase lists
+ * approvers, to be listed by name.
+ */
 export function approvalRejection(approval: Approval, approvers: string[]): string | undefined {
   if (approval.bot) return 'a bot'
   if (approval.author) return 'the author of the change'
+  if (approval.runner) return 'the person running phasegate'
   if (approval.stale) return 'approved an older commit'
-  if (approvers.length === 0) return undefined
+  if (approval.unverified) return `could not be verified: ${approval.unverified}`
   const user = approval.user.toLowerCase()
-  const listed = approvers.some(a => {
-    const entry = a.toLowerCase()
-    return entry.startsWith('@')
-      ? (approval.teams ?? []).some(t => t.toLowerCase() === entry)
-      : entry === user
-  })
-  return listed ? undefined : 'not a listed approver'
+  const entries = approvers.map(a => a.toLowerCase())
+  const teams = (approval.teams ?? []).map(t => t.toLowerCase())
+  if (entries.some(entry => entry.startsWith('@') && teams.includes(entry))) return undefined
+  if (approval.permission !== undefined && !WRITE_ACCESS.has(approval.permission))
+    return `has ${approval.permission} permission; approvals need write access`
+  if (approvers.length === 0 || entries.includes(user)) return undefined
+  return 'not a listed approver'
+}
+
+/**
+ * Local mode's approvals (`--approved-by`): what the person running phasegate vouches for, under
+ * GitHub's identity rules. Bot logins ("name[bot]") and `runner`'s own identities (compared
+ * case-insensitively) are kept, marked, so that the gate says why they do not count.
+ */
+export function vouchedApprovals(logins: string[], runner: string[]): Approval[] {
+  const self = new Set(runner.map(r => r.toLowerCase()))
+  return logins.map(user => ({
+    user,
+    ...(/\[bot\]$/i.test(user) ? { bot: true } : {}),
+    ...(self.has(user.toLowerCase()) ? { runner: true } : {})
+  }))
 }
 
 export function validApprovers(gate: ManualApprovalGate, approvals: Approval[]): string[] {
@@ -133,7 +155,9 @@ function manualApproval(gate: ManualApprovalGate, approvals: Approval[]): GateRe
 
 function automatedTest(gate: AutomatedTestGate, observations: Observations): GateResult {
   const evidence: Evidence[] = gate.checks.map(name => {
-    const check = observations.checks.find(c => c.name === name)
+    const check = observations.checks.find(
+      c => c.name === name && (c.app === undefined || c.app === gate.app)
+    )
     const result: GateOutcome =
       !check || check.conclusion === null
         ? 'pending'

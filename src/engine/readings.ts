@@ -1,3 +1,4 @@
+import { formatSpan } from './time.js'
 import type { Comparator, MetricReading, Threshold } from './types.js'
 
 export function findReading(
@@ -35,8 +36,9 @@ export function usableValue(
 
 /**
  * Whether `breaches` has held for `forMs` up to `now`, judged from range data alone so that no
- * state is kept between runs: every sample in the window breaches, and the samples reach back to
- * the window's start (within one step), so a gap is never read as a sustained breach.
+ * state is kept between runs: every sample in the window breaches, and the samples cover the
+ * window: from its start to `now` no stretch is longer than the series' own step (its shortest
+ * spacing, with half a step of slack), so a gap is never read as a sustained breach.
  */
 export function heldFor(
   reading: MetricReading,
@@ -45,25 +47,62 @@ export function heldFor(
   breaches: (value: number) => boolean
 ): { held: boolean; reason: string } {
   if (forMs <= 0) return { held: true, reason: '' }
+  const span = formatSpan(forMs)
   const series = reading.series ?? []
   const end = now.getTime() / 1000
   const start = end - forMs / 1000
   const inWindow = series.filter(([t]) => t >= start - 1e-9 && t <= end)
   if (inWindow.length === 0)
-    return { held: false, reason: `no range data covering the last ${forMs / 60000}m` }
-  const step = series.length > 1 ? series[1]![0] - series[0]![0] : 0
-  const covered = inWindow[0]![0] <= start + Math.max(step, 1)
+    return {
+      held: false,
+      reason: `no range data covering the last ${span}: a for: window needs timestamped points`
+    }
   const lastOk = inWindow.findLast(([, v]) => !(Number.isFinite(v) && breaches(v)))
   if (lastOk) {
     return {
       held: false,
-      reason: `not sustained: within the window it was ${lastOk[1]} at ${new Date(lastOk[0] * 1000).toISOString()}`
+      reason: `not sustained: within the window it was ${lastOk[1]} at ${iso(lastOk[0])}`
     }
   }
-  if (!covered)
+  const gap = widestGap(series, inWindow, start, end)
+  if (gap) {
+    if (gap.from === start)
+      return {
+        held: false,
+        reason: `breaching since ${iso(inWindow[0]![0])}, not yet for the full window`
+      }
     return {
       held: false,
-      reason: `breaching since ${new Date(inWindow[0]![0] * 1000).toISOString()}, not yet for the full window`
+      reason: `no data between ${iso(gap.from)} and ${iso(gap.to)} (${formatSpan((gap.to - gap.from) * 1000)}): a gap in the last ${span} is not a sustained breach`
     }
-  return { held: true, reason: `held for ${forMs / 60000}m` }
+  }
+  return { held: true, reason: `held for ${span}` }
+}
+
+/**
+ * The first stretch of the window [start, end] with no sample that is longer than the series'
+ * step allows, or undefined when the samples cover the window.
+ */
+function widestGap(
+  series: Array<[number, number]>,
+  inWindow: Array<[number, number]>,
+  start: number,
+  end: number
+): { from: number; to: number } | undefined {
+  let step = Infinity
+  for (let i = 1; i < series.length; i++) {
+    const spacing = series[i]![0] - series[i - 1]![0]
+    if (spacing > 0) step = Math.min(step, spacing)
+  }
+  // One sample alone covers only its own instant; at least a second of slack for clock rounding.
+  const allowed = Number.isFinite(step) ? Math.max(1.5 * step, 1) : 1
+  const edges = [start, ...inWindow.map(([t]) => t), end]
+  for (let i = 1; i < edges.length; i++) {
+    if (edges[i]! - edges[i - 1]! > allowed) return { from: edges[i - 1]!, to: edges[i]! }
+  }
+  return undefined
+}
+
+function iso(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString()
 }

@@ -2,47 +2,107 @@ import { SEVERITY_RANK, severityOf } from './alerts.js'
 import { findReading, heldFor, meets, usableValue } from './readings.js'
 import type { Alert, Observations, Phase, Policy, Threshold, TriggerResult } from './types.js'
 
-interface MetricCheck {
+export interface MetricCheck {
   metric: string
   threshold: Threshold
   forMs: number
   source: string
+  /** Where the policy writes the threshold, e.g. rollback.automatic_triggers[0]. */
+  from: string
 }
 
 /**
  * The metric triggers in force in a phase: the policy's automatic_triggers, with the phase's
- * rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number for the same
- * metric, plus any rollback_threshold metric the triggers do not name.
+ * written rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number
+ * for the same metric, plus any rollback_threshold metric the triggers do not name. Only what the
+ * policy writes: no built-in value creates or overrides a trigger.
  */
 export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
   const checks: MetricCheck[] = []
-  for (const trigger of policy.triggers) {
-    if (trigger.kind !== 'metric') continue
+  const phaseFrom = (metric: string) =>
+    `deployment.phases.${phase.name}.rollback_threshold.${metric}`
+  policy.triggers.forEach((trigger, i) => {
+    if (trigger.kind !== 'metric') return
     const override = phase.rollbackThreshold[trigger.metric]
-    const threshold =
-      override === undefined
-        ? trigger.threshold
-        : {
-            op: trigger.threshold.op,
-            value: override,
-            source: `${trigger.threshold.op} ${override}`
-          }
-    const source =
-      override === undefined
-        ? trigger.source
-        : `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`
-    checks.push({ metric: trigger.metric, threshold, forMs: trigger.forMs, source })
-  }
+    if (override === undefined) {
+      checks.push({
+        metric: trigger.metric,
+        threshold: trigger.threshold,
+        forMs: trigger.forMs,
+        source: trigger.source,
+        from: `rollback.automatic_triggers[${i}]`
+      })
+      return
+    }
+    const threshold = {
+      op: trigger.threshold.op,
+      value: override,
+      source: `${trigger.threshold.op} ${override}`
+    }
+    checks.push({
+      metric: trigger.metric,
+      threshold,
+      forMs: trigger.forMs,
+      source: `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`,
+      from: `${phaseFrom(trigger.metric)} (in rollback.automatic_triggers[${i}])`
+    })
+  })
   for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
     if (checks.some(c => c.metric === metric)) continue
     checks.push({
       metric,
       threshold: { op: '>', value: limit, source: `> ${limit}` },
       forMs: 0,
-      source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`
+      source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
+      from: phaseFrom(metric)
     })
   }
   return checks
+}
+
+/** One threshold a decision in this phase compares a metric with, and where it is written. */
+export interface ThresholdInForce {
+  use: 'gate' | 'trigger' | 'alert'
+  /** The gate's name, the trigger as shown in reports, or "alert". */
+  name: string
+  metric: string
+  /** "< 0.01"; for an alert "warning 0.01, critical 0.02 (higher is worse)". */
+  threshold: string
+  /** The policy path it comes from; every threshold is written somewhere, none is built in. */
+  from: string
+}
+
+/** Every threshold in force in `phase`: its gates, its triggers and the policy's alerts. */
+export function thresholdsInForce(policy: Policy, phase: Phase): ThresholdInForce[] {
+  const out: ThresholdInForce[] = []
+  phase.gates.forEach((gate, i) => {
+    if (gate.type !== 'metrics_threshold') return
+    for (const [metric, threshold] of Object.entries(gate.thresholds))
+      out.push({
+        use: 'gate',
+        name: gate.name,
+        metric,
+        threshold: threshold.source,
+        from: `${gate.from ?? `deployment.phases.${phase.name}.gates[${i}].thresholds`}.${metric}`
+      })
+  })
+  for (const check of metricTriggers(policy, phase))
+    out.push({
+      use: 'trigger',
+      name: check.source,
+      metric: check.metric,
+      threshold: check.threshold.source,
+      from: check.from
+    })
+  for (const rule of policy.alerts)
+    out.push({
+      use: 'alert',
+      name: 'alert',
+      metric: rule.metric,
+      threshold: `warning ${rule.warning}, critical ${rule.critical} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
+      from: `monitoring.alerts.${rule.metric}`
+    })
+  return out
 }
 
 export function evaluateTriggers(

@@ -12,6 +12,25 @@ export interface Threshold {
 
 export type MonitoringLevel = 'debug' | 'info' | 'warn' | 'error'
 
+/** Which way a metric is worse. */
+export type MetricDirection = 'higher_is_worse' | 'lower_is_worse'
+
+/** rate: a share between 0 and 1; mean: an average of measurements; count: a number of events. */
+export type MetricKind = 'rate' | 'mean' | 'count'
+
+/** What the policy's metrics.definitions says of one metric; each field optional. */
+export interface MetricDefinition {
+  direction?: MetricDirection
+  kind?: MetricKind
+  unit?: string
+}
+
+/**
+ * Where a per-phase setting came from: written in the policy, the seed's PhaseConfig for a phase
+ * of the seed's own ladder, or phasegate's default for any phase.
+ */
+export type SettingOrigin = 'policy' | 'seed default' | 'default'
+
 export interface MetricsThresholdGate {
   type: 'metrics_threshold'
   name: string
@@ -21,13 +40,18 @@ export interface MetricsThresholdGate {
   group?: string
   /** Readings with fewer samples than this are pending, not passing. */
   minSamples?: number
+  /** Where the policy writes these thresholds, e.g. deployment.phases.canary.success_criteria. */
+  from?: string
 }
 
 export interface ManualApprovalGate {
   type: 'manual_approval'
   name: string
   required: number
-  /** Users ("alice") and teams ("@org/team"). Empty: anyone but the author and bots. */
+  /**
+   * Users ("alice", who also need write access) and teams ("@org/team", by membership). Empty:
+   * anyone with write, maintain or admin permission but the author and bots.
+   */
   approvers: string[]
 }
 
@@ -36,6 +60,11 @@ export interface AutomatedTestGate {
   name: string
   /** Check runs or workflow runs that must have concluded success. */
   checks: string[]
+  /**
+   * The app whose check runs count (its slug; "github-actions" by default, which also covers
+   * workflow runs). Runs by any other producer are ignored, never allowed to override.
+   */
+  app: string
 }
 
 export interface TimeBasedGate {
@@ -55,8 +84,13 @@ export interface Phase {
   userPercentage: number
   featureFlags: string[]
   monitoringLevel: MonitoringLevel
-  /** metric -> value above which this phase rolls back (seed's PhaseConfig.rollback_threshold) */
+  /**
+   * metric -> value above which this phase rolls back (the seed's PhaseConfig.rollback_threshold),
+   * only as the policy writes it for this phase: a threshold nobody wrote never rolls back.
+   */
   rollbackThreshold: Record<string, number>
+  /** Where userPercentage, featureFlags and monitoringLevel came from. */
+  origins: Record<'userPercentage' | 'featureFlags' | 'monitoringLevel', SettingOrigin>
   /** The seed's success_criteria, as written; also turned into a metrics_threshold gate. */
   successCriteria: Record<string, Threshold>
   /** Minimum time in phase in ms (seed's `duration`), null when unbounded. */
@@ -68,6 +102,8 @@ export interface Phase {
 
 export interface AlertRule {
   metric: string
+  /** The metric's direction (declared or known): critical lies past warning in this direction. */
+  direction: MetricDirection
   warning: number
   critical: number
   /** Breach must hold this long (range data) before it counts; 0 = latest value. */
@@ -88,6 +124,7 @@ export interface MetricTrigger {
   kind: 'metric'
   metric: string
   threshold: Threshold
+  /** The breach must have held this long, judged on range data covering the window. */
   forMs: number
   source: string
 }
@@ -155,8 +192,15 @@ export interface Policy {
     sourceFailureLimit: number
   }
   metrics: MetricsConfig
+  /** metric name -> what the policy declares of it (metrics.definitions); read via metricSpec(). */
+  metricDefinitions: Record<string, MetricDefinition>
   /** Where the state file lives, relative to the repository root. */
   statePath: string
+  /**
+   * What validation wants a person to know without refusing the policy, each as
+   * "file:line:col: message (hint: ...)"; absent when there is nothing to say.
+   */
+  notices?: string[]
 }
 
 export type ExperimentStatus = 'pending' | 'running' | 'stopped' | 'concluded'
@@ -210,6 +254,9 @@ export interface MetricReading {
   series?: Array<[number, number]>
 }
 
+/** A user's role on the repository, as GitHub's collaborator permission endpoint names it. */
+export type RepositoryPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'
+
 export interface Approval {
   user: string
   /** Teams the user belongs to, as "@org/team". */
@@ -217,12 +264,23 @@ export interface Approval {
   bot?: boolean
   /** The approver wrote the change being approved. */
   author?: boolean
+  /** The approver is the person running phasegate locally (`--approved-by` cannot self-approve). */
+  runner?: boolean
   /** The approval was given on an older commit than the one to be merged. */
   stale?: boolean
+  /**
+   * The approver's role on the repository, as GitHub reports it. Undefined only for local mode's
+   * `--approved-by`, where the person running phasegate vouches for the approvers.
+   */
+  permission?: RepositoryPermission
+  /** Why GitHub could not confirm the approver's standing (a refused lookup): never counts. */
+  unverified?: string
 }
 
 export interface CheckObservation {
   name: string
+  /** The producer's app slug; undefined for local mode's `--check`, vouched by its runner. */
+  app?: string
   /** success, failure, cancelled, ... ; null while still running */
   conclusion: string | null
 }

@@ -1,3 +1,4 @@
+import { metricSpec, specFrom } from '../engine/metric-spec.js'
 import type { Experiment, ExperimentStatus, Policy } from '../engine/types.js'
 import {
   chiSquareGoodnessOfFit,
@@ -110,16 +111,18 @@ const SRM_MINIMUM_EXPECTED = 5
 const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i
 
 /**
- * Which way a metric should move. The policy says it where it has thresholds: a success
- * criterion "< x" or an alert or rollback trigger on the metric means lower is better, "> x"
- * higher. Otherwise the name decides: times, costs and errors should fall, anything else rise.
+ * Which way a metric should move. What the policy declares of the metric, or what its known name
+ * says (metricSpec) decides. For any other metric the policy's thresholds say it: a success
+ * criterion "< x" or a rollback trigger "> x" on the metric means lower is better. Otherwise the
+ * name: times, costs and errors should fall, anything else rise.
  */
 export function metricDirection(metric: string, policy?: Policy): Direction {
+  const { direction } = policy ? metricSpec(policy, metric) : specFrom(undefined, metric)
+  if (direction) return direction === 'higher_is_worse' ? 'decrease' : 'increase'
   for (const phase of policy?.phases ?? []) {
     const criterion = phase.successCriteria[metric]
     if (criterion) return criterion.op.startsWith('<') ? 'decrease' : 'increase'
   }
-  if (policy?.alerts.some(a => a.metric === metric)) return 'decrease'
   for (const trigger of policy?.triggers ?? []) {
     if (trigger.kind === 'metric' && trigger.metric === metric) {
       return trigger.threshold.op.startsWith('>') ? 'decrease' : 'increase'

@@ -64,3 +64,43 @@ export async function headSha(root: string): Promise<string | undefined> {
   const result = await runGit(root, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true })
   return result.code === 0 ? result.stdout.trim() : undefined
 }
+
+/**
+ * The contents of many `rev:path` objects in one `git cat-file --batch` process, in order;
+ * undefined where the object does not exist (a path absent at that commit, a root commit's
+ * parent). Sizes are bytes, so the output is read as a buffer.
+ */
+export function readObjects(root: string, specs: string[]): Promise<Array<string | undefined>> {
+  if (specs.length === 0) return Promise.resolve([])
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      ['cat-file', '--batch'],
+      { cwd: root, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) {
+          reject(new PhasegateError(`git cat-file failed: ${String(error)}`))
+          return
+        }
+        const out: Array<string | undefined> = []
+        let at = 0
+        for (let i = 0; i < specs.length; i++) {
+          const eol = stdout.indexOf(10, at)
+          const header = stdout.subarray(at, eol).toString('utf8')
+          at = eol + 1
+          const size = / (\d+)$/.exec(header)
+          if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !size) {
+            out.push(undefined)
+            continue
+          }
+          const length = Number(size[1])
+          out.push(stdout.subarray(at, at + length).toString('utf8'))
+          at += length + 1
+        }
+        resolve(out)
+      }
+    )
+    // A spec with a newline would desynchronise the batch; paths with one never name a state file.
+    child.stdin?.end(specs.map(s => s.replace(/\n/g, ' ')).join('\n') + '\n')
+  })
+}

@@ -10,7 +10,8 @@ import {
   recordOf,
   type TransitionRecord
 } from '../state/trailers.js'
-import { changedPaths, git, headSha, runGit } from './git.js'
+import { parse } from 'yaml'
+import { changedPaths, git, headSha, readObjects, runGit } from './git.js'
 
 export interface HistoryEntry extends TransitionRecord {
   sha: string
@@ -18,12 +19,124 @@ export interface HistoryEntry extends TransitionRecord {
   author: string
 }
 
+/** A commit whose message carries phasegate's trailers but which is not a transition. */
+export interface SkippedCommit {
+  sha: string
+  at: string
+  author: string
+  /** What its trailers claim. */
+  feature: string
+  kind: string
+  from: string
+  to: string
+  /** Why it is not a transition, in a sentence. */
+  skipped: string
+}
+
+/** The audit trail of some features, newest first: the transitions and the skipped commits. */
+export type History = Array<HistoryEntry | SkippedCommit>
+
+/** The transitions of a history, newest first. */
+export function transitionsOf(history: History): HistoryEntry[] {
+  return history.filter((e): e is HistoryEntry => !('skipped' in e))
+}
+
+/** Where a feature's transitions are recorded. */
+export type TransitionSource = Pick<Policy, 'feature' | 'statePath'>
+
+/**
+ * phasegate's own files for a rollout, relative to the repository root: its state file and its
+ * datafile. All that its transitions may change, so all that an advance PR may change and a
+ * rollback may revert (rollout/write.ts ownFilesOf is this).
+ */
+export function ownFiles(policy: Pick<Policy, 'statePath'>): string[] {
+  return [policy.statePath, datafilePathOf(policy)]
+}
+
+/**
+ * The paths a branch changes from `base` (a commit: the merge base) to `tip` that are not
+ * `policy`'s own files, with renames split into delete + add so a moved file cannot hide. Empty
+ * when the change is phasegate's alone.
+ */
+export async function foreignChanges(
+  root: string,
+  base: string,
+  tip: string,
+  policy: Pick<Policy, 'statePath'>
+): Promise<string[]> {
+  const own = ownFiles(policy)
+  const changed = await git(root, 'diff', '--name-only', '--no-renames', base, tip)
+  return changed.split('\n').filter(path => path && !own.includes(path))
+}
+
+/** The few state fields a transition must agree with, read leniently: old commits predate today's policy. */
+function stateFacts(
+  text: string | undefined
+): { feature?: unknown; phase?: unknown; last?: Record<string, unknown> } | undefined {
+  if (text === undefined) return undefined
+  try {
+    const raw = parse(text) as Record<string, unknown> | null
+    if (!raw || typeof raw !== 'object') return {}
+    const last = raw.last_transition
+    return {
+      feature: raw.feature,
+      phase: raw.phase,
+      ...(last && typeof last === 'object' ? { last: last as Record<string, unknown> } : {})
+    }
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * THE rule for which commits are transitions: a commit counts only when it changes the feature's
+ * state file (`before` at its first parent, `after` at the commit; undefined where absent) and
+ * the change agrees with its trailers: the file names the feature, is now in `to`, was in `from`
+ * (an init creates the file), and its last_transition is the trailers' kind, from and to.
+ * Returns the reason it is not one otherwise. Pure; rollback, history and the action all use it.
+ */
+export function transitionVerdict(
+  record: TransitionRecord,
+  statePath: string,
+  before: string | undefined,
+  after: string | undefined
+): { ok: true } | { ok: false; reason: string } {
+  const no = (reason: string) => ({ ok: false as const, reason })
+  if (after === undefined)
+    return no(before === undefined ? `does not change ${statePath}` : `deletes ${statePath}`)
+  if (before === after) return no(`does not change ${statePath}`)
+  const now = stateFacts(after)!
+  const was = stateFacts(before)
+  const claim = `${record.kind} ${record.from} -> ${record.to}`
+  if (now.feature !== record.feature)
+    return no(`${statePath} is not the state of ${record.feature}`)
+  if (now.phase !== record.to)
+    return no(`its trailers claim ${claim} but ${statePath} is now in ${String(now.phase)}`)
+  if (record.kind === 'init') {
+    return was === undefined ? { ok: true } : no(`an init must create ${statePath}`)
+  }
+  if (was === undefined) return no(`its trailers claim ${claim} but it creates ${statePath}`)
+  if (was.phase !== record.from)
+    return no(`its trailers claim ${claim} but ${statePath} was in ${String(was.phase)}`)
+  const last = now.last
+  if (!last || last.kind !== record.kind || last.from !== record.from || last.to !== record.to)
+    return no(`its trailers claim ${claim} but ${statePath} records a different last transition`)
+  return { ok: true }
+}
+
 const FIELD = '\u001f'
 const RECORD = '\u001e'
 
-/** The audit trail: every phasegate commit for `feature`, newest first, read from trailers. */
-export async function readHistory(root: string, feature?: string): Promise<HistoryEntry[]> {
-  if (!(await headSha(root))) return []
+/**
+ * The audit trail of `sources`' features, newest first, read from the commits that carry
+ * phasegate trailers: each is a transition only as `transitionVerdict` says, judged on the state
+ * file at the commit and at its first parent; every other such commit is a SkippedCommit saying
+ * why.
+ * Commits naming a feature no source rolls out are skipped too.
+ */
+export async function readHistory(root: string, sources: TransitionSource[]): Promise<History> {
+  const history: History = []
+  if (!(await headSha(root))) return history
   const out = await git(
     root,
     'log',
@@ -31,21 +144,56 @@ export async function readHistory(root: string, feature?: string): Promise<Histo
     `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`,
     '--grep=^Phasegate-Feature: '
   )
-  const entries: HistoryEntry[] = []
+  const paths = new Map(sources.map(s => [s.feature, s.statePath]))
+  const candidates: Array<{ entry: HistoryEntry; path: string | undefined }> = []
   for (const chunk of out.split(RECORD)) {
     const [sha, at, author, message] = chunk.replace(/^\n/, '').split(FIELD)
     if (!sha || !message) continue
     const record = parseTransitionMessage(message)
-    if (!record || (feature && record.feature !== feature)) continue
-    entries.push({ ...record, sha, at: at!, author: author! })
+    if (!record) continue
+    candidates.push({
+      entry: { ...record, sha, at: at!, author: author! },
+      path: paths.get(record.feature)
+    })
   }
-  return entries
+  const known = candidates.filter(c => c.path !== undefined)
+  const blobs = await readObjects(
+    root,
+    known.flatMap(c => [`${c.entry.sha}^:${c.path}`, `${c.entry.sha}:${c.path}`])
+  )
+  const contents = new Map(known.map((c, i) => [c, [blobs[2 * i], blobs[2 * i + 1]]]))
+  for (const candidate of candidates) {
+    const { entry, path } = candidate
+    const [before, after] = contents.get(candidate) ?? []
+    const verdict =
+      path === undefined
+        ? { ok: false as const, reason: `no policy here rolls out ${entry.feature}` }
+        : transitionVerdict(entry, path, before, after)
+    if (verdict.ok) history.push(entry)
+    else
+      history.push({
+        sha: entry.sha,
+        at: entry.at,
+        author: entry.author,
+        feature: entry.feature,
+        kind: entry.kind,
+        from: entry.from,
+        to: entry.to,
+        skipped: verdict.reason
+      })
+  }
+  return history
 }
 
-/** The advance commit that brought the rollout into `phase` and has not been reverted since. */
-export function advanceToUndo(history: HistoryEntry[], phase: string): HistoryEntry | undefined {
-  const reverted = new Set(history.flatMap(h => (h.reverts ? [h.reverts] : [])))
-  return history.find(h => h.kind === 'advance' && h.to === phase && !reverted.has(h.sha))
+/**
+ * The advance commit that brought the rollout into `phase` and has not been reverted since, from
+ * the transitions only (readHistory), so a rollback never undoes a commit that merely carries
+ * trailers.
+ */
+export function advanceToUndo(history: History, phase: string): HistoryEntry | undefined {
+  const transitions = transitionsOf(history)
+  const reverted = new Set(transitions.flatMap(h => (h.reverts ? [h.reverts] : [])))
+  return transitions.find(h => h.kind === 'advance' && h.to === phase && !reverted.has(h.sha))
 }
 
 export interface CommitOptions {
@@ -84,10 +232,19 @@ async function assertStateClean(root: string, statePath: string): Promise<void> 
   }
 }
 
+/** Whether commit `sha` changes nothing but `policy`'s own files (renames count as two paths). */
+async function onlyOwnFiles(root: string, sha: string, policy: Policy): Promise<boolean> {
+  const own = ownFiles(policy)
+  const changed = await git(root, 'diff', '--name-only', '--no-renames', `${sha}^`, sha)
+  return changed.split('\n').every(path => !path || own.includes(path))
+}
+
 /**
  * Writes the new state and commits only the state file. A rollback reverts `transition.reverts`
- * (git revert --no-commit) and then writes the rollback's own state and evidence on top, so the
- * commit both undoes the advance and records why.
+ * (git revert --no-commit) when that commit changed only phasegate's own files, and then writes
+ * the rollback's own state and evidence on top, so the commit both undoes the advance and
+ * records why; an advance that carried anything else is undone by the state write alone, so a
+ * rollback never reverts other people's work.
  */
 export async function commitTransition(options: CommitOptions): Promise<string> {
   const { root, policy, next, now } = options
@@ -100,7 +257,7 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
       ? options.transition
       : recordOf(policy.feature, options.transition)
   const env = commitEnv(now)
-  if (record.reverts) {
+  if (record.reverts && (await onlyOwnFiles(root, record.reverts, policy))) {
     const revert = await runGit(root, ['revert', '--no-commit', record.reverts], {
       allowFailure: true,
       env

@@ -2,7 +2,7 @@
 // the policy names none, anyone GitHub lets push to the repository.
 
 import type { GitHubClient, RepoRef } from './client.js'
-import { isRequestError } from './errors.js'
+import { permissionOf, PUSH_PERMISSIONS } from './permissions.js'
 import { isActiveMember } from './teams.js'
 
 export interface OperatorStanding {
@@ -11,8 +11,6 @@ export interface OperatorStanding {
   reason: string
 }
 
-const PUSH_PERMISSIONS = new Set(['admin', 'maintain', 'write'])
-
 export async function operatorStanding(
   client: GitHubClient,
   repo: RepoRef,
@@ -20,7 +18,10 @@ export async function operatorStanding(
   operators: string[]
 ): Promise<OperatorStanding> {
   if (operators.length === 0) {
-    const permission = await permissionOf(client, repo, login)
+    const lookup = await permissionOf(client, repo, login)
+    if ('unverified' in lookup)
+      return { allowed: false, reason: `${login} could not be verified: ${lookup.unverified}` }
+    const { permission } = lookup
     return PUSH_PERMISSIONS.has(permission)
       ? {
           allowed: true,
@@ -42,18 +43,5 @@ export async function operatorStanding(
   return {
     allowed: false,
     reason: `${login} is not among the policy's operators (${operators.join(', ')})`
-  }
-}
-
-async function permissionOf(client: GitHubClient, repo: RepoRef, login: string): Promise<string> {
-  try {
-    const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
-      ...repo,
-      username: login
-    })
-    return data.role_name || data.permission
-  } catch (error) {
-    if (isRequestError(error) && error.status === 404) return 'none'
-    throw error
   }
 }

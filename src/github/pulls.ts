@@ -194,3 +194,20 @@ export async function listChangedFiles(
   })
   return files.map(file => ({ path: file.filename, status: file.status }))
 }
+
+/**
+ * Puts `warning` at the top of the pull request's body, once: the reason phasegate refuses to
+ * merge it, where reviewers look. `body` is the body as read; nothing is sent when it already
+ * starts with the warning.
+ */
+export async function warnOnPullRequest(
+  client: GitHubClient,
+  repo: RepoRef,
+  pull: { number: number; body: string },
+  warning: string
+): Promise<void> {
+  const banner = `> [!WARNING]\n> ${warning.replace(/\s*\n\s*/g, ' ')}\n\n`
+  if (pull.body.startsWith(banner)) return
+  const rest = pull.body.replace(/^> \[!WARNING\]\n> .*\n\n/, '')
+  await client.rest.pulls.update({ ...repo, pull_number: pull.number, body: banner + rest })
+}

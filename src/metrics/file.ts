@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
 import { z } from 'zod'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
-import { PolicyIssues } from '../policy/normalize.js'
+import { closest, PolicyIssues } from '../policy/normalize.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
 
@@ -82,8 +82,16 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
         const label = request.group
           ? `${request.metric} for group ${request.group}`
           : request.metric
-        if (entry === undefined)
-          return { ...key(request), value: null, reason: `${label} is not in ${shown}` }
+        if (entry === undefined) {
+          // The file provider cannot know its metrics before it reads them: a misspelt name in
+          // the policy shows here, on every report, rather than at validation.
+          const guess = closest(request.metric, Object.keys(table ?? {}))
+          return {
+            ...key(request),
+            value: null,
+            reason: `${label} is not in ${shown}${guess ? ` (did you mean "${guess}"? the policy and the snapshot must use the same name)` : ''}`
+          }
+        }
         if (entry === null || typeof entry === 'number') {
           return entry === null
             ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }

@@ -132,7 +132,10 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
         }
   }
 
-  return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne)
+  return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne, [
+    ...Object.keys(queries),
+    ...Object.keys(groupQueries)
+  ])
 }
 
 /** Every string in a JSON value, where placeholders may stand. */

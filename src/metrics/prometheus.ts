@@ -136,7 +136,13 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
       : { ...reading, samples: Math.max(0, Math.round(samples.value)) }
   }
 
-  return serverProvider('prometheus', options, r => hasTemplate(r, queries, groupQueries), readOne)
+  return serverProvider(
+    'prometheus',
+    options,
+    r => hasTemplate(r, queries, groupQueries),
+    readOne,
+    [...Object.keys(queries), ...Object.keys(groupQueries)]
+  )
 }
 
 const sampleSchema = z.tuple([z.number(), z.string()])

@@ -26,6 +26,12 @@ export interface ReadContext {
  */
 export interface MetricsProvider {
   readonly name: string
+  /**
+   * Every metric this provider has a query for (or derives), so that the loader can refuse a
+   * gate, trigger or alert on a metric nothing can produce. Undefined when the provider cannot
+   * know before it reads (the file provider: the snapshot changes between runs).
+   */
+  readonly metricNames?: ReadonlySet<string>
   read(requests: MetricRequest[], context: ReadContext): Promise<MetricReading[]>
 }
 

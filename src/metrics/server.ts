@@ -6,7 +6,7 @@ import {
   type ConnectionOptions,
   type SourceAwareProvider
 } from './connection.js'
-import { readWithDerived, type DegradationOptions } from './derived.js'
+import { PERFORMANCE_DEGRADATION, readWithDerived, type DegradationOptions } from './derived.js'
 import type { MetricRequest, ReadContext } from './provider.js'
 
 export type ReadOne = (
@@ -25,11 +25,14 @@ export function serverProvider(
   name: string,
   options: ConnectionOptions & { performance_degradation?: DegradationOptions },
   hasQuery: (request: MetricRequest) => boolean,
-  readOne: ReadOne
+  readOne: ReadOne,
+  queried: string[]
 ): SourceAwareProvider {
   let connection: Connection | undefined
+  const derived = options.performance_degradation ? [PERFORMANCE_DEGRADATION] : []
   return {
     name,
+    metricNames: new Set([...queried, ...derived]),
     sourceFailures: () => connection?.health.failures(),
     async read(requests, context) {
       const headers = requestHeaders(options, context.env)

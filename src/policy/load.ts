@@ -1,8 +1,15 @@
 import { basename, extname } from 'node:path'
 import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { createProvider } from '../metrics/index.js'
-import { normalizePolicy, PolicyIssues } from './normalize.js'
+import { createProvider, type MetricsProvider } from '../metrics/index.js'
+import { namedMetrics } from './metric-names.js'
+import {
+  closest,
+  metricsConfigOf,
+  normalizePolicy,
+  PolicyIssues,
+  type PolicyIssue
+} from './normalize.js'
 import { policySchema, type RawPolicy } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 
@@ -19,29 +26,47 @@ export function parsePolicyText(text: string, file: string): Policy {
 function fromSource(source: YamlSource, fileStem: string): Policy {
   const raw = validate(policySchema, source, toPlain(source))
   try {
-    const policy = normalizePolicy(raw, fileStem)
-    checkMetricsProvider(source, raw, policy)
-    return policy
+    checkMetricsProvider(source, raw)
+    const { policy, notices } = normalizePolicy(raw, fileStem)
+    if (notices.length === 0) return policy
+    return { ...policy, notices: notices.map(n => located(source, n).format()) }
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
-    const issue = error.issues[0]!
-    if (!issue.atKey) throw errorAt(source, issue.path, issue.message, issue.hint)
-    const key = String(issue.path[issue.path.length - 1])
-    throw errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key)
+    throw located(source, error.issues[0]!)
   }
 }
 
+function located(source: YamlSource, issue: PolicyIssue): PhasegateError {
+  if (!issue.atKey) return errorAt(source, issue.path, issue.message, issue.hint)
+  const key = String(issue.path[issue.path.length - 1])
+  return errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key)
+}
+
 /**
- * Builds the policy's metrics provider once, so that an unknown provider or a bad provider option
- * is reported by `validate` at its line rather than by the first `tick` without one. Providers
- * that know which option is wrong throw PolicyIssues with its path.
+ * Builds the policy's metrics provider once, so that an unknown provider, a bad provider option
+ * or a metric no query can produce is reported by `validate` at its line rather than by the first
+ * `tick` without one. Providers that know which option is wrong throw PolicyIssues with its path.
  */
-function checkMetricsProvider(source: YamlSource, raw: RawPolicy, policy: Policy): void {
+function checkMetricsProvider(source: YamlSource, raw: RawPolicy): void {
+  let provider: MetricsProvider
   try {
-    createProvider(policy.metrics)
+    provider = createProvider(metricsConfigOf(raw))
   } catch (error) {
     if (error instanceof PolicyIssues || !(error instanceof PhasegateError)) throw error
     const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics']
     throw errorAt(source, where, error.message, error.hint)
   }
+  const known = provider.metricNames
+  if (!known) return
+  const unknown = namedMetrics(raw).find(m => !known.has(m.metric) && m.metric !== 'system_failure')
+  if (!unknown) return
+  const guess = closest(unknown.metric, [...known])
+  throw new PolicyIssues([
+    {
+      path: unknown.path,
+      atKey: unknown.atKey,
+      message: `${unknown.metric} has no query in metrics.queries${guess ? ` (did you mean "${guess}"?)` : ''}, so it could never be read`,
+      hint: `fix the name, or add "${unknown.metric}: <query>" under metrics.queries`
+    }
+  ])
 }

@@ -1,18 +1,26 @@
+import { specFrom } from '../engine/metric-spec.js'
 import type {
   AlertRule,
   EmergencyContact,
   Experiment,
   Gate,
+  MetricsConfig,
   MonitoringLevel,
   Phase,
   Policy,
+  SettingOrigin,
   Threshold,
-  TrendRule,
-  Trigger
+  TrendRule
 } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
+import type { Duration } from './quantities.js'
 import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
+
+// The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
+// defaults and checks what involves more than one field.
+
+/** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
+const ACTIONS_APP = 'github-actions'
 
 /** A problem found after the shape checks, with the YAML path it is about. */
 export interface PolicyIssue {
@@ -45,62 +53,50 @@ export const SEED_LADDER = [
   'full_production'
 ]
 
-interface PhaseDefaults {
+export interface PhaseDefaults {
   userPercentage: number
   featureFlags: string[]
   monitoringLevel: MonitoringLevel
-  rollbackThreshold: Record<string, number>
 }
 
-// The seed's Pipeline.DSPy.PhaseConfig, as per-phase defaults.
-const SEED_PHASE_CONFIG: Record<string, PhaseDefaults> = {
-  development: {
-    userPercentage: 100,
-    featureFlags: ['all_features'],
-    monitoringLevel: 'debug',
-    rollbackThreshold: { error_rate: 0.1, performance_degradation: 0.3 }
-  },
-  staging: {
-    userPercentage: 100,
-    featureFlags: ['core_features'],
-    monitoringLevel: 'info',
-    rollbackThreshold: { error_rate: 0.05, performance_degradation: 0.2 }
-  },
-  canary: {
-    userPercentage: 1,
-    featureFlags: ['core_features'],
-    monitoringLevel: 'warn',
-    rollbackThreshold: { error_rate: 0.02, performance_degradation: 0.15 }
-  },
+/**
+ * The seed's Pipeline.DSPy.PhaseConfig, as per-phase defaults of the seed's own ladder (its phase
+ * names, in its order) and of no other. The seed's rollback_threshold values are not defaults: a
+ * threshold nobody wrote must never roll a rollout back, so a phase rolls back on what the policy
+ * writes (docs/defaults.md).
+ */
+export const SEED_PHASE_CONFIG: Record<string, PhaseDefaults> = {
+  development: { userPercentage: 100, featureFlags: ['all_features'], monitoringLevel: 'debug' },
+  staging: { userPercentage: 100, featureFlags: ['core_features'], monitoringLevel: 'info' },
+  canary: { userPercentage: 1, featureFlags: ['core_features'], monitoringLevel: 'warn' },
   limited_production: {
     userPercentage: 10,
     featureFlags: ['core_features'],
-    monitoringLevel: 'warn',
-    rollbackThreshold: { error_rate: 0.01, performance_degradation: 0.1 }
+    monitoringLevel: 'warn'
   },
   full_production: {
     userPercentage: 100,
     featureFlags: ['core_features'],
-    monitoringLevel: 'error',
-    rollbackThreshold: { error_rate: 0.005, performance_degradation: 0.05 }
+    monitoringLevel: 'error'
   }
 }
 
-const CUSTOM_PHASE_DEFAULTS: PhaseDefaults = {
-  userPercentage: 100,
+/** A phase of any other ladder; its user_percentage has no default and must be written. */
+export const CUSTOM_PHASE_DEFAULTS: Omit<PhaseDefaults, 'userPercentage'> = {
   featureFlags: [],
-  monitoringLevel: 'info',
-  rollbackThreshold: {}
+  monitoringLevel: 'info'
 }
 
-/** Turns a shape-checked policy into the engine's Policy, or throws PolicyIssues. */
-export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
+/** A policy, and what validation wants a person to know without refusing it. */
+export interface Normalized {
+  policy: Policy
+  notices: PolicyIssue[]
+}
+
+/** Turns a parsed policy into the engine's Policy, or throws PolicyIssues. */
+export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
   const issues: PolicyIssue[] = []
-  const value = <T>(parsed: Parsed<T>, path: (string | number)[], fallback: T): T => {
-    if (parsed.ok) return parsed.value
-    issues.push({ path, message: parsed.error, hint: parsed.hint })
-    return fallback
-  }
+  const notices: PolicyIssue[] = []
 
   const feature = raw.feature ?? fileStem
   if (!NAME_PATTERN.test(feature)) {
@@ -112,6 +108,8 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     })
   }
   const ladder = raw.deployment.order ?? SEED_LADDER
+  const seedLadder =
+    ladder.length === SEED_LADDER.length && ladder.every((p, i) => p === SEED_LADDER[i])
   const rawPhases = raw.deployment.phases ?? {}
 
   const seen = new Set<string>()
@@ -137,38 +135,27 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     }
   }
 
-  const phases: Phase[] = ladder.map(phaseName => {
+  const phases: Phase[] = ladder.map((phaseName, index) => {
     const rawPhase = rawPhases[phaseName] ?? {}
     const path = ['deployment', 'phases', phaseName]
-    const defaults = SEED_PHASE_CONFIG[phaseName] ?? CUSTOM_PHASE_DEFAULTS
-    const successCriteria = thresholds(
-      rawPhase.success_criteria ?? {},
-      [...path, 'success_criteria'],
-      value
-    )
-    const durationMs =
-      rawPhase.duration == null
-        ? null
-        : value(parseDuration(rawPhase.duration), [...path, 'duration'], null)
-    const rollbackThreshold = { ...defaults.rollbackThreshold }
-    for (const [metric, limit] of Object.entries(rawPhase.rollback_threshold ?? {})) {
-      rollbackThreshold[metric] = value(
-        parseQuantity(limit),
-        [...path, 'rollback_threshold', metric],
-        0
-      )
+    const seedDefaults = seedLadder ? SEED_PHASE_CONFIG[phaseName] : undefined
+    if (rawPhase.user_percentage === undefined && !seedDefaults) {
+      issues.push({
+        path: rawPhases[phaseName] ? path : ['deployment', 'order', index],
+        message: `phase "${phaseName}" has no user_percentage; only the seed's own ladder (${SEED_LADDER.join(', ')}) has default percentages`,
+        hint: `write "user_percentage: <0-100>" under deployment.phases.${phaseName}`
+      })
     }
+    const origin = (written: unknown): SettingOrigin =>
+      written !== undefined ? 'policy' : seedDefaults ? 'seed default' : 'default'
+    const successCriteria = rawPhase.success_criteria ?? {}
+    const durationSource = rawPhase.duration ?? null
     const phaseApprovers = rawPhase.approvers ?? []
     const gates = rawPhase.gates
       ? rawPhase.gates.map((gate, i) =>
-          gateFrom(gate, phaseApprovers, [...path, 'gates', i], value)
+          gateFrom(gate, phaseApprovers, `deployment.phases.${phaseName}.gates[${i}].thresholds`)
         )
-      : defaultGates(
-          successCriteria,
-          durationMs,
-          phaseApprovers,
-          rawPhase.duration == null ? undefined : String(rawPhase.duration)
-        )
+      : defaultGates(successCriteria, durationSource, phaseApprovers, phaseName)
     const names = new Set<string>()
     gates.forEach((gate, i) => {
       if (names.has(gate.name)) {
@@ -183,57 +170,72 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     return {
       name: phaseName,
       enabled: rawPhase.enabled ?? true,
-      userPercentage: rawPhase.user_percentage ?? defaults.userPercentage,
-      featureFlags: rawPhase.feature_flags ?? defaults.featureFlags,
-      monitoringLevel: rawPhase.monitoring_level ?? defaults.monitoringLevel,
-      rollbackThreshold,
+      // Only reached with an issue recorded above when neither is there.
+      userPercentage: rawPhase.user_percentage ?? seedDefaults?.userPercentage ?? 0,
+      featureFlags:
+        rawPhase.feature_flags ?? seedDefaults?.featureFlags ?? CUSTOM_PHASE_DEFAULTS.featureFlags,
+      monitoringLevel:
+        rawPhase.monitoring_level ??
+        seedDefaults?.monitoringLevel ??
+        CUSTOM_PHASE_DEFAULTS.monitoringLevel,
+      origins: {
+        userPercentage: origin(rawPhase.user_percentage),
+        featureFlags: origin(rawPhase.feature_flags),
+        monitoringLevel: origin(rawPhase.monitoring_level)
+      },
+      rollbackThreshold: rawPhase.rollback_threshold ?? {},
       successCriteria,
-      durationMs,
+      durationMs: durationSource?.ms ?? null,
       gates,
       approvers: phaseApprovers
     }
   })
 
-  const alerts: AlertRule[] = Object.entries(raw.monitoring?.alerts ?? {}).map(([metric, rule]) => {
+  const definitions = raw.metrics?.definitions ?? {}
+  const alerts: AlertRule[] = []
+  for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {})) {
     const path = ['monitoring', 'alerts', metric]
-    const warning = value(parseQuantity(rule.warning), [...path, 'warning'], 0)
-    const critical = value(parseQuantity(rule.critical), [...path, 'critical'], 0)
-    if (warning === critical) {
+    const { direction } = specFrom(definitions[metric], metric)
+    if (!direction) {
+      issues.push({
+        path,
+        atKey: true,
+        message: `alert "${metric}": phasegate does not know whether a higher or a lower ${metric} is worse`,
+        hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+      })
+      continue
+    }
+    if (rule.warning === rule.critical) {
       issues.push({
         path: [...path, 'critical'],
         message: `alert "${metric}" has the same warning and critical value`,
         hint: 'critical is the worse one: above warning when higher is worse, below it when lower is worse'
       })
+    } else if (rule.critical > rule.warning !== (direction === 'higher_is_worse')) {
+      const worse = direction === 'higher_is_worse' ? 'higher' : 'lower'
+      issues.push({
+        path: [...path, 'critical'],
+        message: `alert "${metric}": critical ${rule.critical} is ${worse === 'higher' ? 'below' : 'above'} warning ${rule.warning}, but a ${worse} ${metric} is worse`,
+        hint: `swap them, or if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics.definitions.${metric}.direction: ${worse === 'higher' ? 'lower_is_worse' : 'higher_is_worse'}`
+      })
     }
-    return {
+    alerts.push({
       metric,
-      warning,
-      critical,
-      forMs: rule.for ? value(parseDuration(rule.for), [...path, 'for'], 0) : 0
-    }
-  })
+      direction,
+      warning: rule.warning,
+      critical: rule.critical,
+      forMs: rule.for?.ms ?? 0
+    })
+  }
 
   const trends: TrendRule[] = Object.entries(raw.monitoring?.trends ?? {}).map(
     ([metric, rule]) => ({
       metric,
-      windowMs: value(parseDuration(rule.window), ['monitoring', 'trends', metric, 'window'], 0),
+      windowMs: rule.window.ms,
       ...(rule.increase !== undefined ? { increase: rule.increase } : {}),
       ...(rule.decrease !== undefined ? { decrease: rule.decrease } : {})
     })
   )
-
-  const triggers: Trigger[] = (raw.rollback?.automatic_triggers ?? []).map((entry, i) => {
-    const path = ['rollback', 'automatic_triggers', i]
-    const when = typeof entry === 'string' ? entry : entry.when
-    const forMs =
-      typeof entry === 'string' || !entry.for
-        ? 0
-        : value(parseDuration(entry.for), [...path, 'for'], 0)
-    return value(parseTrigger(when, forMs), typeof entry === 'string' ? path : [...path, 'when'], {
-      kind: 'system_failure',
-      source: when
-    })
-  })
 
   for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {})) {
     for (const metric of Object.keys(rawExperiment.metric_kinds ?? {})) {
@@ -258,104 +260,118 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
       })),
       successMetrics: rawExperiment.success_metrics ?? [],
       ...(rawExperiment.metric_kinds ? { metricKinds: rawExperiment.metric_kinds } : {}),
-      durationMs:
-        rawExperiment.duration == null
-          ? null
-          : value(
-              parseDuration(rawExperiment.duration),
-              ['experiments', experimentName, 'duration'],
-              null
-            ),
+      durationMs: rawExperiment.duration?.ms ?? null,
       minimumSampleSize: rawExperiment.minimum_sample_size ?? 0,
       seed: rawExperiment.seed ?? experimentName,
       hashVersion: rawExperiment.hash_version ?? 2
     })
   )
 
-  const { provider, queries, window, ...options } = raw.metrics ?? {}
   const emergencyContacts: EmergencyContact[] = (raw.rollback?.emergency_contacts ?? []).map(c => ({
     ...(c.team ? { team: c.team } : {}),
     ...(c.user ? { user: c.user } : {}),
     oncall: c.oncall ?? false
   }))
 
+  if (raw.monitoring?.dashboards) {
+    notices.push({
+      path: ['monitoring', 'dashboards'],
+      atKey: true,
+      message:
+        'dashboards are accepted but not read yet: `phasegate dashboard` will read them (and check their names)',
+      hint: 'nothing to do now; the key is kept so that the seed file stays valid'
+    })
+  }
+
+  if ((raw.metrics?.provider ?? 'file') === 'file') {
+    // The snapshot holds history only where it lists series: points; say so where a window is
+    // asked for, rather than let a trigger wait silently for data that never comes.
+    const windows: Array<[string, (string | number)[]]> = []
+    raw.rollback?.automatic_triggers?.forEach((trigger, i) => {
+      if (trigger.kind === 'metric' && trigger.forMs > 0)
+        windows.push([trigger.metric, ['rollback', 'automatic_triggers', i, 'for']])
+    })
+    for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {}))
+      if (rule.for) windows.push([metric, ['monitoring', 'alerts', metric, 'for']])
+    for (const [metric, path] of windows)
+      notices.push({
+        path,
+        message: `the file provider can judge this window only from timestamped points: give ${metric} a series: [[time, value], ...] in the snapshot covering it; a plain value never holds for a window`,
+        hint: 'see "Sustained breaches" in docs/metrics.md'
+      })
+  }
+
   if (issues.length > 0) throw new PolicyIssues(issues)
-  return {
+  const policy: Policy = {
     feature,
     phases,
     experiments,
     alerts,
     trends,
     dashboards: raw.monitoring?.dashboards ?? [],
-    triggers,
+    triggers: raw.rollback?.automatic_triggers ?? [],
     rollback: {
       manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,
       emergencyContacts,
       operators: raw.rollback?.operators ?? [],
       sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
     },
-    metrics: {
-      provider: provider ?? 'file',
-      queries: queries ?? {},
-      window: window === undefined ? DEFAULT_WINDOW : String(window),
-      options
-    },
+    metrics: metricsConfigOf(raw),
+    metricDefinitions: definitions,
     statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
   }
+  return { policy, notices }
 }
 
-type ValueFn = <T>(parsed: Parsed<T>, path: (string | number)[], fallback: T) => T
-
-function thresholds(
-  raw: Record<string, string | number>,
-  path: (string | number)[],
-  value: ValueFn
-) {
-  const out: Record<string, Threshold> = {}
-  for (const [metric, condition] of Object.entries(raw)) {
-    out[metric] = value(parseThreshold(condition), [...path, metric], {
-      op: '<=',
-      value: 0,
-      source: ''
-    })
+/** Where metric values come from, as the provider reads it. */
+export function metricsConfigOf(raw: RawPolicy): MetricsConfig {
+  const { provider, queries, window, ...rest } = raw.metrics ?? {}
+  // Definitions describe metrics whatever the provider; they are not the provider's options.
+  const options: Record<string, unknown> = { ...rest }
+  delete options.definitions
+  return {
+    provider: provider ?? 'file',
+    queries: queries ?? {},
+    window: window?.source ?? DEFAULT_WINDOW,
+    options
   }
-  return out
 }
 
 function defaultGates(
   successCriteria: Record<string, Threshold>,
-  durationMs: number | null,
+  duration: Duration | null,
   approvers: string[],
-  durationSource: string | undefined
+  phaseName: string
 ): Gate[] {
   const gates: Gate[] = []
   if (Object.keys(successCriteria).length > 0) {
-    gates.push({ type: 'metrics_threshold', name: 'success_criteria', thresholds: successCriteria })
+    gates.push({
+      type: 'metrics_threshold',
+      name: 'success_criteria',
+      thresholds: successCriteria,
+      from: `deployment.phases.${phaseName}.success_criteria`
+    })
   }
-  if (durationMs !== null) {
+  if (duration !== null) {
     gates.push({
       type: 'time_based',
       name: 'duration',
-      durationMs,
-      source: durationSource ?? `${durationMs}ms`
+      durationMs: duration.ms,
+      source: duration.source
     })
   }
   gates.push({ type: 'manual_approval', name: 'approval', required: 1, approvers })
   return gates
 }
 
-function gateFrom(
-  gate: RawGate,
-  phaseApprovers: string[],
-  path: (string | number)[],
-  value: ValueFn
-): Gate {
+function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {
   switch (gate.type) {
     case 'metrics_threshold':
       return {
         type: gate.type,
         name: gate.name ?? gate.type,
-        thresholds: thresholds(gate.thresholds, [...path, 'thresholds'], value),
+        thresholds: gate.thresholds,
+        from,
         ...(gate.group ? { group: gate.group } : {}),
         ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {})
       }
@@ -367,46 +383,19 @@ function gateFrom(
         approvers: gate.approvers ?? phaseApprovers
       }
     case 'automated_test':
-      return { type: gate.type, name: gate.name ?? gate.type, checks: gate.checks }
+      return {
+        type: gate.type,
+        name: gate.name ?? gate.type,
+        checks: gate.checks,
+        app: gate.app ?? ACTIONS_APP
+      }
     case 'time_based':
       return {
         type: gate.type,
         name: gate.name ?? gate.type,
-        durationMs: value(parseDuration(gate.duration), [...path, 'duration'], 0),
-        source: String(gate.duration)
+        durationMs: gate.duration.ms,
+        source: gate.duration.source
       }
-  }
-}
-
-const TRIGGER_RE = /^([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(.+)$/
-
-/** "error_rate > 0.02" or "system_failure". */
-export function parseTrigger(source: string, forMs = 0): Parsed<Trigger> {
-  const text = source.trim()
-  if (text === 'system_failure')
-    return { ok: true, value: { kind: 'system_failure', source: text } }
-  const match = TRIGGER_RE.exec(text)
-  if (!match) {
-    return {
-      ok: false,
-      error: `"${source}" is not a rollback trigger`,
-      hint: 'write "<metric> > <number>", e.g. "error_rate > 0.02", or "system_failure"'
-    }
-  }
-  const threshold = parseThreshold(`${match[2]} ${match[3]}`)
-  if (!threshold.ok) {
-    const sustained = /\s+for\s+(\S+)$/.exec(match[3]!)
-    return {
-      ok: false,
-      error: `"${source}": ${threshold.error}`,
-      hint: sustained
-        ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3]!.slice(0, sustained.index)}", for: ${sustained[1]} }`
-        : threshold.hint
-    }
-  }
-  return {
-    ok: true,
-    value: { kind: 'metric', metric: match[1]!, threshold: threshold.value, forMs, source: text }
   }
 }
 

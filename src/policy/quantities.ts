@@ -1,4 +1,4 @@
-import type { Comparator, Threshold } from '../engine/types.js'
+import type { Comparator, Threshold, Trigger } from '../engine/types.js'
 
 // The seed writes quantities as short strings: "< 0.01", "> 0.95", 5000ms, 24h, 30d, null.
 // Each parser returns an error message (not an exception) so the loader can attach file:line:col.
@@ -15,6 +15,20 @@ const DURATION_UNITS: Record<string, number> = {
 }
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/
+
+/** A duration as the policy wrote it ("24h") and in milliseconds, for evidence that quotes it. */
+export interface Duration {
+  ms: number
+  source: string
+}
+
+/** "24h" -> { ms: 86400000, source: "24h" }. */
+export function parseDurationText(input: unknown): Parsed<Duration> {
+  const parsed = parseDuration(input)
+  return parsed.ok
+    ? { ok: true, value: { ms: parsed.value, source: String(input).trim() } }
+    : parsed
+}
 
 /** "24h" -> 86400000. A bare number is not accepted: a unit says what was meant. */
 export function parseDuration(input: unknown): Parsed<number> {
@@ -51,14 +65,20 @@ export function parseQuantity(input: unknown): Parsed<number> {
 
 const THRESHOLD_RE = /^(<=|>=|==|<|>)\s*(.+)$/
 
-/** "< 0.01" -> { op: '<', value: 0.01 }. A bare number means "at most" (<=), as a limit usually does. */
+/**
+ * "< 0.01" -> { op: '<', value: 0.01 }. A number without a comparison is refused: `0.95` could be
+ * a floor (satisfaction) or a ceiling (error rate), and guessing either way misreads half of them.
+ */
 export function parseThreshold(input: unknown): Parsed<Threshold> {
   const hint = 'write a comparison such as "< 0.01" or "> 0.95" (quote values that start with ">")'
-  if (typeof input === 'number') {
-    if (!Number.isFinite(input))
-      return { ok: false, error: `${input} is not a finite threshold`, hint }
-    return { ok: true, value: { op: '<=', value: input, source: `<= ${input}` } }
-  }
+  if (typeof input === 'number')
+    return Number.isFinite(input)
+      ? bare(String(input))
+      : {
+          ok: false,
+          error: `${input} is not a finite threshold`,
+          hint
+        }
   if (typeof input !== 'string')
     return { ok: false, error: `expected a threshold, got ${describe(input)}`, hint }
   const trimmed = input.trim()
@@ -71,14 +91,52 @@ export function parseThreshold(input: unknown): Parsed<Threshold> {
   }
   const match = THRESHOLD_RE.exec(trimmed)
   if (!match) {
-    const plain = parseQuantity(trimmed)
-    if (plain.ok)
-      return { ok: true, value: { op: '<=', value: plain.value, source: `<= ${trimmed}` } }
+    if (parseQuantity(trimmed).ok) return bare(trimmed)
     return { ok: false, error: `"${input}" is not a threshold`, hint }
   }
   const value = parseQuantity(match[2])
   if (!value.ok) return { ok: false, error: `"${input}" is not a threshold: ${value.error}`, hint }
   return { ok: true, value: { op: match[1] as Comparator, value: value.value, source: trimmed } }
+}
+
+function bare(text: string): Parsed<never> {
+  return {
+    ok: false,
+    error: `${text} has no comparison: is it the least or the most the metric may be?`,
+    hint: `write "> ${text}" when higher is better, or "< ${text}" when lower is better (quoted: an unquoted ">" starts a YAML block)`
+  }
+}
+
+const TRIGGER_RE = /^([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(.+)$/
+
+/** "error_rate > 0.02" or "system_failure". */
+export function parseTrigger(source: string, forMs = 0): Parsed<Trigger> {
+  const text = source.trim()
+  if (text === 'system_failure')
+    return { ok: true, value: { kind: 'system_failure', source: text } }
+  const match = TRIGGER_RE.exec(text)
+  if (!match) {
+    return {
+      ok: false,
+      error: `"${source}" is not a rollback trigger`,
+      hint: 'write "<metric> > <number>", e.g. "error_rate > 0.02", or "system_failure"'
+    }
+  }
+  const threshold = parseThreshold(`${match[2]} ${match[3]}`)
+  if (!threshold.ok) {
+    const sustained = /\s+for\s+(\S+)$/.exec(match[3]!)
+    return {
+      ok: false,
+      error: `"${source}": ${threshold.error}`,
+      hint: sustained
+        ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3]!.slice(0, sustained.index)}", for: ${sustained[1]} }`
+        : threshold.hint
+    }
+  }
+  return {
+    ok: true,
+    value: { kind: 'metric', metric: match[1]!, threshold: threshold.value, forMs, source: text }
+  }
 }
 
 function describe(input: unknown): string {

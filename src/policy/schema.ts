@@ -1,16 +1,27 @@
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
-import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
+import type { Trigger } from '../engine/types.js'
+import {
+  parseDurationText,
+  parseQuantity,
+  parseThreshold,
+  parseTrigger,
+  type Parsed
+} from './quantities.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
-// This schema checks shape; quantities are checked by the parsers in quantities.ts (so that
-// the JSON Schema for editors stays plain) and turned into numbers by normalize.ts.
+// Parsed once, here: durations, thresholds and quantities leave this schema as values (a
+// Duration keeps its source text for evidence), so normalize.ts only applies defaults and checks
+// across fields. The JSON Schema for editors is generated from the input side (io: 'input'),
+// which stays plain text and numbers.
 
-function checked(parse: (input: unknown) => Parsed<unknown>) {
-  return (value: unknown, ctx: z.core.$RefinementCtx<unknown>) => {
+/** A transform that parses with `parse`, or reports its error (and hint) at the value. */
+function parsedBy<T>(parse: (input: unknown) => Parsed<T>) {
+  return (value: unknown, ctx: z.core.$RefinementCtx<unknown>): T => {
     const parsed = parse(value)
-    if (!parsed.ok)
-      ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } })
+    if (parsed.ok) return parsed.value
+    ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } })
+    return z.NEVER
   }
 }
 
@@ -23,7 +34,7 @@ const name = z.string().regex(NAME_PATTERN, {
 
 export const thresholdSchema = z
   .union([z.string(), z.number()])
-  .superRefine(checked(parseThreshold))
+  .transform(parsedBy(parseThreshold))
   .meta({
     description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
   })
@@ -32,16 +43,37 @@ export const thresholdSchema = z
 // (a unit is missing) rather than a bare "expected text".
 export const durationSchema = z
   .union([z.string(), z.number()])
-  .superRefine(checked(parseDuration))
+  .transform(parsedBy(parseDurationText))
   .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' })
 
 export const quantitySchema = z
   .union([z.number(), z.string()])
-  .superRefine(checked(parseQuantity))
+  .transform(parsedBy(parseQuantity))
   .meta({ description: 'A number, or a time with a unit such as 5000ms' })
 
+/**
+ * A GitHub login ("alice": letters, digits and single inner dashes, at most 39) or a team as
+ * "@org/team-slug". Anything else ("@sre", "@alice") would match nobody, and an operators list
+ * that matches nobody fails only when someone pulls the emergency lever.
+ */
+const identity = z.string().superRefine((entry, ctx) => {
+  const login = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/
+  const team = /^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-Za-z0-9_.-]*$/
+  if (login.test(entry) || team.test(entry)) return
+  const bare = entry.startsWith('@') && !entry.includes('/')
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${entry}" is neither a GitHub login nor a team written "@org/team"`,
+    params: {
+      hint: bare
+        ? `write a user without the @ ("${entry.slice(1)}") or a team as @org/team ("@your-org/${entry.slice(1)}")`
+        : 'write a login such as alice, or a team as @org/team'
+    }
+  })
+})
+
 const approvers = z
-  .array(z.string().min(1))
+  .array(identity)
   .meta({ description: 'GitHub users ("alice") and teams ("@org/team")' })
 
 const gateName = z.string().min(1).optional()
@@ -66,7 +98,15 @@ export const gateSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('automated_test'),
     name: gateName,
-    checks: z.array(z.string().min(1)).min(1)
+    checks: z.array(z.string().min(1)).min(1),
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'an app slug: lower-case letters, digits and dashes')
+      .optional()
+      .meta({
+        description:
+          'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
+      })
   }),
   z.strictObject({
     type: z.literal('time_based'),
@@ -117,9 +157,42 @@ export const alertSchema = z.strictObject({
 })
 
 export const triggerSchema = z.union([
-  z.string().meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
-  z.strictObject({ when: z.string(), for: durationSchema.optional() })
+  z
+    .string()
+    .transform(parsedBy(when => parseTrigger(String(when))))
+    .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
+  z
+    .strictObject({ when: z.string(), for: durationSchema.optional() })
+    .transform((entry, ctx): Trigger => {
+      const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0)
+      if (parsed.ok) return parsed.value
+      ctx.addIssue({
+        code: 'custom',
+        path: ['when'],
+        message: parsed.error,
+        params: { hint: parsed.hint }
+      })
+      return z.NEVER
+    })
 ])
+
+/** What a metric is: which way is worse, what kind of number, in what unit. */
+export const metricDefinitionSchema = z
+  .strictObject({
+    direction: z.enum(['higher_is_worse', 'lower_is_worse']).optional().meta({
+      description: 'Which way is worse; known names (error_rate, latency ...) have a default'
+    }),
+    kind: z.enum(['rate', 'mean', 'count']).optional().meta({
+      description: 'rate: a share between 0 and 1; mean: an average; count: a number of events'
+    }),
+    unit: z.string().min(1).optional().meta({ description: 'e.g. ms, s, USD (shown in reports)' })
+  })
+  .refine(d => d.direction !== undefined || d.kind !== undefined || d.unit !== undefined, {
+    message: 'a metric definition says nothing',
+    params: {
+      hint: 'give direction (higher_is_worse or lower_is_worse), kind or unit, or remove it'
+    }
+  })
 
 export const policySchema = z
   .strictObject({
@@ -194,8 +267,12 @@ export const policySchema = z
       .looseObject({
         provider: z.string().min(1).optional(),
         queries: z.record(z.string(), z.string()).optional(),
+        definitions: z.record(z.string(), metricDefinitionSchema).optional().meta({
+          description:
+            'Per metric: direction (higher_is_worse | lower_is_worse), kind (rate | mean | count), unit'
+        }),
         window: durationSchema
-          .refine(w => !parseDuration(w).ok || /^\d+(ms|s|m|h|d|w)$/.test(String(w)), {
+          .refine(w => /^\d+(ms|s|m|h|d|w)$/.test(w.source), {
             message: 'the window goes into queries as written: use a whole number and a unit',
             params: { hint: 'e.g. 5m, 90s or 1h: PromQL reads no spaces or fractions there' }
           })
@@ -210,5 +287,6 @@ export const policySchema = z
   })
   .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' })
 
-export type RawPolicy = z.infer<typeof policySchema>
-export type RawGate = z.infer<typeof gateSchema>
+/** The policy as parsed: quantities already values. */
+export type RawPolicy = z.output<typeof policySchema>
+export type RawGate = z.output<typeof gateSchema>

@@ -239,12 +239,16 @@ function keysAt(schema: z.core.$ZodType, path: (string | number)[]): string[] {
     shape?: Record<string, z.core.$ZodType>
     valueType?: z.core.$ZodType
     element?: z.core.$ZodType
+    in?: z.core.$ZodType
   }
   const [head, ...rest] = path
   switch (def.type) {
     case 'optional':
     case 'nullable':
       return keysAt(def.innerType!, path)
+    case 'pipe':
+      // A parsed value (schema.ts transforms): its keys are those of what is written.
+      return keysAt(def.in!, path)
     case 'union':
       return [...new Set(def.options!.flatMap(option => keysAt(option, path)))]
     case 'object': {

@@ -1,3 +1,4 @@
+import { describeExposure, exposureOf } from '../engine/exposure.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
@@ -123,7 +124,7 @@ function leftAt(policy: Policy, before: State, after: State): string {
   const phase = phaseNamed(policy, after.phase)
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const moved = after.phase !== before.phase || after.enabled !== before.enabled
-  return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${after.enabled ? phase.userPercentage : 0}% of users · kill switch ${after.enabled ? 'on' : '**OFF**'}`
+  return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${describeExposure(exposureOf(policy, after))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`
 }
 
 export interface ReportInput {
@@ -150,7 +151,7 @@ export function renderReport(input: ReportInput): string {
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const parts = [
     `### ${policy.feature}: ${phase.name} (${position})`,
-    `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+    `${describeExposure(exposureOf(policy, state))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
     '',
     ...(input.manual ? [manualHeadline(input.manual), ''] : []),
     headline({ ...decision, target: decision.target ?? next?.name }),

@@ -1,7 +1,9 @@
 import type { Decision, GateOutcome, Policy, State } from '../engine/types.js'
+import { describeExposure, exposureOf } from '../engine/exposure.js'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
-import type { HistoryEntry } from '../git/transitions.js'
+import { thresholdsInForce } from '../engine/triggers.js'
+import type { History } from '../git/transitions.js'
 
 const MARK: Record<GateOutcome | 'fired', string> = {
   pass: 'pass',
@@ -21,14 +23,13 @@ export function renderDecision(
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const since = formatSpan(Math.max(0, now.getTime() - Date.parse(state.enteredAt)))
   const lines = [
-    `${policy.feature}: ${phase.name} (${position}), ${phase.userPercentage}% of users, ` +
+    `${policy.feature}: ${phase.name} (${position}), ${describeExposure(exposureOf(policy, state))}, ` +
       `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, in phase ${since}`
   ]
   const next = nextPhase(policy, phase.name)
-  if (decision.gates.length > 0) {
-    lines.push(
-      next ? `  gates to advance to ${next.name}:` : '  gates (final phase, nothing to advance to):'
-    )
+  if (!next) lines.push('  final phase: the rollout is complete; no gates to pass')
+  else if (decision.gates.length > 0) {
+    lines.push(`  gates to advance to ${next.name}:`)
     const width = Math.max(...decision.gates.map(g => g.gate.length))
     for (const g of decision.gates)
       lines.push(`    [${MARK[g.outcome]}] ${g.gate.padEnd(width)}  ${g.reason}`)
@@ -40,6 +41,13 @@ export function renderDecision(
   if (fired.length) {
     lines.push('  rollback triggers:')
     for (const t of fired) lines.push(`    [${MARK.fired}] ${t.reason}`)
+  }
+  const thresholds = thresholdsInForce(policy, phase)
+  if (thresholds.length) {
+    lines.push('  thresholds, and where the policy writes them:')
+    const width = Math.max(...thresholds.map(t => t.use.length + t.metric.length + 1))
+    for (const t of thresholds)
+      lines.push(`    ${`${t.use} ${t.metric}`.padEnd(width)}  ${t.threshold}  (${t.from})`)
   }
   lines.push(`  decision: ${verb(decision)}`)
   return lines.join('\n')
@@ -56,10 +64,17 @@ function verb(decision: Decision): string {
   }
 }
 
-export function renderHistory(entries: HistoryEntry[]): string {
+export function renderHistory(entries: History): string {
   if (entries.length === 0) return 'no transitions yet'
   const lines: string[] = []
   for (const e of [...entries].reverse()) {
+    if ('skipped' in e) {
+      // Marked, not dropped: someone put phasegate's trailers on a commit that is no transition.
+      lines.push(
+        `${e.at}  skipped  ${e.sha.slice(0, 10)}  ${e.feature}  claims ${e.kind} ${e.from} -> ${e.to}: ${e.skipped}`
+      )
+      continue
+    }
     const who = [
       e.approvers.length ? `approved by ${e.approvers.join(', ')}` : '',
       e.operator ? `by ${e.operator}` : ''

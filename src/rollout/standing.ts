@@ -1,6 +1,7 @@
 import { phaseNamed } from '../engine/ladder.js'
 import type { Phase, State } from '../engine/types.js'
 import { runGit } from '../git/git.js'
+import type { WantedCheck } from '../github/checks.js'
 import { currentState, type Rollout } from './load.js'
 
 // Where a rollout stands on the default branch: the commit that landed its state, the state as
@@ -45,9 +46,12 @@ export function listedApproversOf(phase: Phase): string[] {
   return [...new Set(phase.gates.flatMap(g => (g.type === 'manual_approval' ? g.approvers : [])))]
 }
 
-/** The checks the automated_test gates of the rollout's current phase wait for. */
-export function testsOf(rollout: Rollout, state: State): string[] {
+/**
+ * The checks the automated_test gates of the rollout's current phase wait for, each with the app
+ * it trusts.
+ */
+export function testsOf(rollout: Rollout, state: State): WantedCheck[] {
   return phaseNamed(rollout.policy, state.phase).gates.flatMap(g =>
-    g.type === 'automated_test' ? g.checks : []
+    g.type === 'automated_test' ? g.checks.map(name => ({ name, app: g.app })) : []
   )
 }

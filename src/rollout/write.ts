@@ -1,7 +1,6 @@
 import { nextState } from '../engine/next-state.js'
-import { datafilePathOf } from '../export/datafile.js'
 import type { Policy, State, Transition } from '../engine/types.js'
-import { advanceToUndo, commitTransition, readHistory } from '../git/transitions.js'
+import { advanceToUndo, commitTransition, ownFiles, readHistory } from '../git/transitions.js'
 import type { Rollout } from './load.js'
 
 // Writing a transition: the one place a state file is written from a state and a transition.
@@ -12,8 +11,7 @@ import type { Rollout } from './load.js'
  * rollback restores only these; an advance PR may be merged only if its diff is these.
  */
 export function ownFilesOf(rollout: { policy: Pick<Policy, 'statePath'> }): string[] {
-  const statePath = rollout.policy.statePath
-  return [statePath, datafilePathOf(rollout.policy)]
+  return ownFiles(rollout.policy)
 }
 
 /**
@@ -29,7 +27,7 @@ export async function commitTransitionFrom(
 ): Promise<{ sha: string; transition: Transition }> {
   const recorded = { ...transition }
   if (recorded.kind === 'rollback' || recorded.kind === 'emergency') {
-    const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase)
+    const undo = advanceToUndo(await readHistory(rollout.root, [rollout.policy]), state.phase)
     if (undo) recorded.reverts = undo.sha
   }
   const sha = await commitTransition({

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path'
 import type { Experiment, MonitoringLevel, Policy, State } from '../engine/types.js'
+import { exposureOf } from '../engine/exposure.js'
 import { PhasegateError } from '../errors.js'
 import { createAssigner, isInRollout } from '../experiments/assignment.js'
 import { loadPolicy } from '../policy/load.js'
@@ -13,37 +14,39 @@ import { readState } from '../state/file.js'
 export { assignGroup, bucketOf, createAssigner, isInRollout } from '../experiments/assignment.js'
 export type { Experiment, Policy, State } from '../engine/types.js'
 
-/** The current phase's settings (the seed's PhaseConfig). */
+/** The current phase's settings (the seed's PhaseConfig), as exposed now. */
 export interface PhaseConfig {
   name: string
   /** False when the phase is disabled, the kill switch is off, or the rollout has not started. */
   enabled: boolean
+  /** Share of users who get the feature: 0 when not enabled. */
   userPercentage: number
+  /** The phase's flags: none when not enabled. */
   featureFlags: string[]
   monitoringLevel: MonitoringLevel
   rollbackThreshold: Record<string, number>
 }
 
 /**
- * The current phase's settings. A rollout without a state file has not started: its first
- * phase, switched off.
+ * The current phase's settings, from exposureOf (the one answer every surface gives). A rollout
+ * without a state file has not started: its first phase, switched off.
  */
 export function currentPhase(policy: Policy, state: State | null): PhaseConfig {
-  const phase = policy.phases.find(p => p.name === state?.phase) ?? policy.phases[0]!
+  const exposure = exposureOf(policy, state)
   return {
-    name: phase.name,
-    enabled: state !== null && state.enabled && phase.enabled,
-    userPercentage: phase.userPercentage,
-    featureFlags: phase.featureFlags,
-    monitoringLevel: phase.monitoringLevel,
-    rollbackThreshold: phase.rollbackThreshold
+    name: exposure.phase,
+    enabled: exposure.enabled,
+    userPercentage: exposure.userPercentage,
+    featureFlags: exposure.featureFlags,
+    monitoringLevel: exposure.monitoringLevel,
+    rollbackThreshold: exposure.rollbackThreshold
   }
 }
 
 /** Is the feature on for this user: kill switch on, phase enabled, and inside its user_percentage. */
 export function isFeatureOn(policy: Policy, state: State | null, userId: string): boolean {
-  const phase = currentPhase(policy, state)
-  return phase.enabled && isInRollout(policy.feature, userId, phase.userPercentage)
+  const exposure = exposureOf(policy, state)
+  return exposure.enabled && isInRollout(policy.feature, userId, exposure.userPercentage)
 }
 
 function experimentNamed(policy: Policy, name: string): Experiment {

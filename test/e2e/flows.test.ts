@@ -5,6 +5,7 @@ import { openMetrics } from '../support/scenario.js'
 import { parsePolicyText } from '../../src/policy/load.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import {
+  BOT,
   api,
   approve,
   checkout,
@@ -165,11 +166,24 @@ deployment:
     expect(waiting.summary).toContain('smoke-tests has not run; e2e has not run')
 
     gh.addWorkflowRun({ name: 'smoke-tests', headSha: deployed, conclusion: 'success' })
-    await api(gh, 'POST', '/check-runs', { name: 'e2e', head_sha: deployed, status: 'in_progress' })
+    // Check runs come from GitHub Actions (the bot's token), the producer the gate trusts.
+    await api(
+      gh,
+      'POST',
+      '/check-runs',
+      { name: 'e2e', head_sha: deployed, status: 'in_progress' },
+      BOT
+    )
     const running = await runPhasegate(gh, workspace, { now: hoursAfter(2) })
     expect(running.summary).toContain('e2e: in progress')
 
-    await api(gh, 'POST', '/check-runs', { name: 'e2e', head_sha: deployed, conclusion: 'success' })
+    await api(
+      gh,
+      'POST',
+      '/check-runs',
+      { name: 'e2e', head_sha: deployed, conclusion: 'success' },
+      BOT
+    )
     const passed = await runPhasegate(gh, workspace, { now: hoursAfter(3) })
     expect(passed.outputs.decision).toBe('advance')
     expect(passed.outputs.phase).toBe('full')

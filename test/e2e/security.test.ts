@@ -314,3 +314,40 @@ describe('dispatch rollback', () => {
     expect(stateOnMain(gh)).toBe(before)
   })
 })
+
+describe('what an approval approves', () => {
+  /** `login` rewrites the tip of phasegate's advance branch to also carry `files`, message kept. */
+  async function smuggle(gh: Repo['gh'], login: string, files: Record<string, string>) {
+    const dir = await cloneEmulated(gh, login)
+    await runGit(dir, ['checkout', '-q', '-B', 'advance', 'origin/phasegate/checkout/advance'])
+    for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text)
+    await runGit(dir, ['add', '-A'])
+    await runGit(dir, ['commit', '-q', '--amend', '--no-edit'])
+    await runGit(
+      dir,
+      ['push', '-q', '--force', 'origin', 'HEAD:refs/heads/phasegate/checkout/advance'],
+      gh.gitAuthHeader(login)
+    )
+  }
+
+  test('an advance PR carrying more than the state change is never merged, and says what is foreign', async () => {
+    const { gh, workspace, pull } = await withAdvancePullRequest()
+    await smuggle(gh, 'bob', {
+      'app.js': 'steal()\n',
+      'policies/checkout.yaml': CHECKOUT_POLICY.replace('error_rate > 0.05', 'error_rate > 0.9')
+    })
+    await approve(gh, pull, 'alice')
+    const run = await tick(gh, workspace)
+    expect(gh.state.issues.get(pull)!.pull!.mergedAt).toBeNull()
+    expect(stateOnMain(gh, STATE)).toContain('phase: canary')
+    expect(gh.readFile('main', 'app.js')).toBeUndefined()
+    expect(run.summary).toContain('app.js, policies/checkout.yaml')
+    const [status] = await statusesOf(gh, gh.state.issues.get(pull)!.pull!.headSha)
+    expect(status).toMatchObject({ context: 'phasegate/policy', state: 'failure' })
+    expect(status!.description).toContain('app.js')
+    expect(gh.state.issues.get(pull)!.body).toContain('app.js, policies/checkout.yaml')
+    const refused = await check(gh, workspace, pull)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stdout).toContain('app.js, policies/checkout.yaml')
+  })
+})

@@ -952,6 +952,102 @@ const CASES: BadInput[] = [
     tick: true
   },
 
+  // --- policies that would not mean what they say (issue 12) ---
+  {
+    name: 'a success criterion without a comparison',
+    kind: 'policy',
+    text: seedWith('user_satisfaction: "> 0.95"', 'user_satisfaction: 0.95'),
+    line: 11,
+    col: 28,
+    message: /0\.95 has no comparison/,
+    hint: /"> 0\.95" when higher is better, or "< 0\.95" when lower is better/,
+    tick: true
+  },
+  {
+    name: 'an error_rate alert with critical below warning',
+    kind: 'policy',
+    text: seedWith(
+      'error_rate:\n      warning: 0.01\n      critical: 0.02',
+      'error_rate:\n      warning: 0.02\n      critical: 0.01'
+    ),
+    line: 49,
+    col: 17,
+    message: /critical 0\.01 is below warning 0\.02, but a higher error_rate is worse/,
+    hint: /swap them/,
+    tick: true
+  },
+  {
+    name: 'an alert on a metric of unknown direction',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        phases:
+          canary: { user_percentage: 1 }
+      monitoring:
+        alerts:
+          queue_depth: { warning: 100, critical: 500 }
+    `,
+    line: 6,
+    col: 5,
+    message: /does not know whether a higher or a lower queue_depth is worse/,
+    hint: /direction: higher_is_worse/
+  },
+  {
+    name: 'a metric definition with an unknown direction',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        phases:
+          canary: { user_percentage: 1 }
+      metrics:
+        definitions:
+          queue_depth: { direction: up }
+    `,
+    line: 6,
+    message: /direction/,
+    hint: /higher_is_worse/
+  },
+  {
+    name: 'a custom ladder phase without user_percentage',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        order: [beta, ga]
+        phases:
+          beta:
+            duration: 24h
+          ga: { user_percentage: 100 }
+    `,
+    line: 4,
+    col: 5,
+    message: /phase "beta" has no user_percentage/,
+    hint: /user_percentage: <0-100>/,
+    tick: true
+  },
+
+  {
+    name: 'a rollback trigger on a metric no query produces',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        phases:
+          canary: { user_percentage: 1 }
+      rollback:
+        automatic_triggers:
+          - eror_rate > 0.02
+      metrics:
+        provider: prometheus
+        url: http://127.0.0.1:9
+        queries:
+          error_rate: sum(rate(errors_total[5m]))
+    `,
+    line: 6,
+    col: 7,
+    message: /eror_rate has no query in metrics\.queries \(did you mean "error_rate"\?\)/,
+    hint: /add "eror_rate: <query>" under metrics\.queries/,
+    tick: true
+  },
+
   // --- state files (written by phasegate, so damage means someone edited or truncated one) ---
   {
     name: 'a state file with a time that is not a time',

@@ -169,6 +169,21 @@ describe('rollback and resume', () => {
     expect(run.code).toBe(1)
     expect(run.err).toContain("mallory is not one of this policy's rollback operators (olga)")
   })
+
+  it('says that team membership is for GitHub to check', async () => {
+    const policy = readFileSync(
+      new URL('../../policies/production_deployment.yaml', import.meta.url),
+      'utf8'
+    ).replace(
+      'manual_approval_required: false',
+      'manual_approval_required: false\n  operators: ["@acme/sre"]'
+    )
+    const dir = tempRepo({ 'policies/production_deployment.yaml': policy })
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    const run = await cli(dir, 'rollback', '--emergency', '--reason', 'test', '--operator', 'carol')
+    expect(run.code).toBe(1)
+    expect(run.err).toContain('membership of @acme/sre can only be checked by GitHub')
+  })
 })
 
 describe('the bin', () => {

@@ -32,10 +32,10 @@ async function emulator(): Promise<GitHubEmulator> {
     ...repo,
     users: [
       { login: BOT, type: 'Bot' },
-      { login: 'alice' },
-      { login: 'bob' },
-      { login: 'carol' },
-      { login: 'mallory' },
+      { login: 'alice', permission: 'write' },
+      { login: 'bob', permission: 'write' },
+      { login: 'carol', permission: 'write' },
+      { login: 'mallory', permission: 'write' },
       { login: 'renovate[bot]', type: 'Bot' }
     ],
     teams: { sre: ['carol'] }
@@ -226,7 +226,9 @@ describe('approvals', () => {
     await review(gh, 'bob', pull.number, 'APPROVE')
     await review(gh, 'bob', pull.number, 'REQUEST_CHANGES', 'error rate is creeping up')
     const approvals = await collectApprovals(clientFor(gh), repo, pull, ['alice', 'bob'])
-    expect(approvals).toEqual([{ user: 'alice', bot: false, author: false, stale: false }])
+    expect(approvals).toEqual([
+      { user: 'alice', bot: false, author: false, stale: false, permission: 'write' }
+    ])
   })
 
   test('marks the author, bots, approvals of an older commit, and resolves team approvers', async () => {
@@ -250,17 +252,24 @@ describe('approvals', () => {
     ])
     const byUser = Object.fromEntries(approvals.map(a => [a.user, a]))
     expect(byUser).toEqual({
-      mallory: { user: 'mallory', bot: false, author: false, stale: true },
+      mallory: { user: 'mallory', bot: false, author: false, stale: true, permission: 'write' },
       'renovate[bot]': { user: 'renovate[bot]', bot: true, author: false, stale: true },
       carol: { user: 'carol', teams: ['@acme/sre'], bot: false, author: false, stale: true },
       [BOT]: { user: BOT, bot: true, author: true, stale: true },
-      alice: { user: 'alice', bot: false, author: false, stale: true },
-      bob: { user: 'bob', bot: false, author: false, stale: false }
+      alice: { user: 'alice', bot: false, author: false, stale: true, permission: 'write' },
+      bob: { user: 'bob', bot: false, author: false, stale: false, permission: 'write' }
     })
-    // Team lookups only for approvers who are neither listed by name, nor author, nor bot.
-    expect(operations(gh).filter(op => op.startsWith('teams/'))).toEqual([
+    // Neither author nor bot is looked up; a member of a listed team needs no permission lookup.
+    expect(
+      operations(gh).filter(op => op.startsWith('teams/') || op.includes('permission'))
+    ).toEqual([
       'teams/get-membership-for-user-in-org:404',
-      'teams/get-membership-for-user-in-org:200'
+      'repos/get-collaborator-permission-level:200',
+      'teams/get-membership-for-user-in-org:200',
+      'teams/get-membership-for-user-in-org:404',
+      'repos/get-collaborator-permission-level:200',
+      'teams/get-membership-for-user-in-org:404',
+      'repos/get-collaborator-permission-level:200'
     ])
   })
 })
@@ -371,13 +380,21 @@ describe('automated test observations', () => {
     gh.addWorkflowRun({ name: 'Load test', headSha: sha, conclusion: 'failure' })
     gh.addWorkflowRun({ name: 'Smoke', headSha: sha, conclusion: 'success' })
     gh.addWorkflowRun({ name: 'Smoke', headSha: gh.commitFiles('main', { x: 'y' }, 'later') })
+    const app = 'phasegate-app'
+    const actions = 'github-actions'
     expect(
-      await observeChecks(client, repo, sha, ['unit', 'e2e', 'Load test', 'Smoke', 'security scan'])
+      await observeChecks(client, repo, sha, [
+        { name: 'unit', app },
+        { name: 'e2e', app },
+        { name: 'Load test', app: actions },
+        { name: 'Smoke', app: actions },
+        { name: 'security scan', app: actions }
+      ])
     ).toEqual([
-      { name: 'unit', conclusion: 'success' },
-      { name: 'e2e', conclusion: null },
-      { name: 'Load test', conclusion: 'failure' },
-      { name: 'Smoke', conclusion: 'success' }
+      { name: 'unit', app, conclusion: 'success' },
+      { name: 'e2e', app, conclusion: null },
+      { name: 'Load test', app: actions, conclusion: 'failure' },
+      { name: 'Smoke', app: actions, conclusion: 'success' }
     ])
   })
 
@@ -387,9 +404,9 @@ describe('automated test observations', () => {
     const sha = gh.git.branchSha('main')!
     await client.rest.checks.create({ ...repo, name: 'unit', head_sha: sha, conclusion: 'success' })
     gh.state.requests.length = 0
-    expect(await observeChecks(client, repo, sha, ['unit'])).toEqual([
-      { name: 'unit', conclusion: 'success' }
-    ])
+    expect(
+      await observeChecks(client, repo, sha, [{ name: 'unit', app: 'phasegate-app' }])
+    ).toEqual([{ name: 'unit', app: 'phasegate-app', conclusion: 'success' }])
     expect(operations(gh)).toEqual(['checks/list-for-ref:200'])
   })
 
@@ -499,9 +516,9 @@ describe('observations under transient faults', () => {
     expect(await collectApprovals(client, repo, pull, ['@acme/sre'])).toEqual([
       { user: 'carol', teams: ['@acme/sre'], bot: false, author: false, stale: false }
     ])
-    expect(await observeChecks(client, repo, pull.headSha, ['e2e'])).toEqual([
-      { name: 'e2e', conclusion: 'success' }
-    ])
+    expect(
+      await observeChecks(client, repo, pull.headSha, [{ name: 'e2e', app: 'github-actions' }])
+    ).toEqual([{ name: 'e2e', app: 'github-actions', conclusion: 'success' }])
     await setCommitStatus(client, repo, pull.headSha, { state: 'success', description: 'ok' })
     expect(gh.state.statuses).toHaveLength(1)
     // Check runs and workflow runs are fetched concurrently: compare without order.

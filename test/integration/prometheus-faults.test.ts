@@ -20,7 +20,10 @@ function policyFor(url: string, query: string, extra = ''): Policy {
 deployment:
   order: [staging, canary, full_production]
   phases:
+    staging: { user_percentage: 100 }
+    full_production: { user_percentage: 100 }
     canary:
+      user_percentage: 1
       gates:
         - type: metrics_threshold
           thresholds: { error_rate: "< 0.01" }

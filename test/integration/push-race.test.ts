@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { tickOnGitHub } from '../../src/action/tick-on-github.js'
 import type { ActionContext } from '../../src/action/context.js'
-import { readHistory } from '../../src/git/transitions.js'
+import { readHistory, transitionsOf } from '../../src/git/transitions.js'
 import { createGitHubClient } from '../../src/github/client.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import { parsePolicyText } from '../../src/policy/load.js'
@@ -116,7 +116,7 @@ describe('concurrent runs and a human push', () => {
       if (actions.includes('another run moved')) seen.stale++
       if (actions.includes('on attempt')) seen.retried++
       const inspect = await checkout(gh)
-      const history = await readHistory(inspect, 'search')
+      const history = transitionsOf(await readHistory(inspect, [policy]))
       const rollbacks = history.filter(h => h.kind === 'rollback')
       expect(rollbacks, `race ${race}:\n${actions}`).toHaveLength(1)
       expect(rollbacks[0]).toMatchObject({ from: 'full', to: 'canary' })

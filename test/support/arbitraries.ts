@@ -84,7 +84,12 @@ const phase = (name: string): fc.Arbitrary<Phase> =>
     successCriteria: fc.constant({}),
     durationMs: fc.constant(null),
     gates,
-    approvers: fc.constant([])
+    approvers: fc.constant([]),
+    origins: fc.constant({
+      userPercentage: 'policy' as const,
+      featureFlags: 'default' as const,
+      monitoringLevel: 'policy' as const
+    })
   })
 
 const alert: fc.Arbitrary<AlertRule> = fc
@@ -96,6 +101,8 @@ const alert: fc.Arbitrary<AlertRule> = fc
   })
   .map(({ metric, warning, gap, forMs }) => ({
     metric,
+    // The direction the thresholds are written for, as the loader insists.
+    direction: gap > 0 ? ('higher_is_worse' as const) : ('lower_is_worse' as const),
     warning,
     critical: warning + gap,
     forMs
@@ -146,6 +153,7 @@ export const policyArb: fc.Arbitrary<Policy> = fc
         sourceFailureLimit: fc.integer({ min: 1, max: 4 })
       }),
       metrics: fc.constant({ provider: 'file', queries: {}, options: {} }),
+      metricDefinitions: fc.constant({}),
       statePath: fc.constant('.phasegate/state/checkout.yaml')
     })
   )

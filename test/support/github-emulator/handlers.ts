@@ -6,6 +6,8 @@ import {
   renderCheckRun,
   renderComment,
   renderCombinedStatus,
+  renderDeployment,
+  renderDeploymentStatus,
   renderGitRef,
   renderIssue,
   renderLabel,
@@ -662,6 +664,68 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { status: 201, body: renderStatus(site, status) }
     },
 
+    'repos/create-deployment': context => {
+      const ref = stringField(context.body, 'ref') ?? ''
+      const sha = shaOf(ref)
+      if (!git.objectExists(sha)) throw validationFailed([], `No ref found for: ${ref}`)
+      const environment = stringField(context.body, 'environment') ?? 'production'
+      const deployment = {
+        id: state.nextId('deployment') + 4000,
+        sha,
+        ref,
+        task: stringField(context.body, 'task') ?? 'deploy',
+        environment,
+        description: stringField(context.body, 'description') ?? null,
+        payload: (context.body as Record<string, unknown>).payload ?? {},
+        productionEnvironment:
+          ((context.body as Record<string, unknown>).production_environment as
+            boolean | undefined) ?? environment === 'production',
+        transientEnvironment:
+          ((context.body as Record<string, unknown>).transient_environment as
+            boolean | undefined) ?? false,
+        creator: context.user.login,
+        createdAt: now(),
+        statuses: []
+      }
+      state.deployments.push(deployment)
+      return { status: 201, body: renderDeployment(site, deployment) }
+    },
+
+    'repos/list-deployments': context => {
+      const environment = context.query.environment
+      const found = state.deployments
+        .filter(d => !environment || d.environment === environment)
+        .sort((a, b) => b.id - a.id)
+      return { status: 200, body: found.map(d => renderDeployment(site, d)) }
+    },
+
+    'repos/create-deployment-status': context => {
+      const deployment = state.deployments.find(d => d.id === Number(context.params.deployment_id))
+      if (!deployment) throw notFound()
+      const status = {
+        id: state.nextId('deployment-status') + 7000,
+        state: stringField(context.body, 'state') ?? 'pending',
+        description: stringField(context.body, 'description') ?? '',
+        environmentUrl: stringField(context.body, 'environment_url') ?? '',
+        logUrl: stringField(context.body, 'log_url') ?? '',
+        creator: context.user.login,
+        createdAt: now()
+      }
+      deployment.statuses.push(status)
+      return { status: 201, body: renderDeploymentStatus(site, deployment, status) }
+    },
+
+    'repos/list-deployment-statuses': context => {
+      const deployment = state.deployments.find(d => d.id === Number(context.params.deployment_id))
+      if (!deployment) throw notFound()
+      return {
+        status: 200,
+        body: [...deployment.statuses]
+          .reverse()
+          .map(s => renderDeploymentStatus(site, deployment, s))
+      }
+    },
+
     'repos/get-combined-status-for-ref': context => {
       const sha = shaOf(context.params.ref ?? '')
       const latest = new Map<string, (typeof state.statuses)[number]>()
@@ -690,6 +754,9 @@ export function createHandlers(world: World): Record<string, Handler> {
     },
 
     'checks/create': context => {
+      // Only GitHub Apps create check runs; the run carries the app it came from.
+      if (context.user.type !== 'Bot')
+        throw new HttpError(403, 'You must authenticate via a GitHub App.')
       const body = (context.body ?? {}) as Record<string, unknown>
       const headSha = String(body.head_sha)
       if (!git.objectExists(headSha))
@@ -702,6 +769,7 @@ export function createHandlers(world: World): Record<string, Handler> {
         id: state.nextId('check') + 4_000_000,
         headSha,
         name: String(body.name),
+        app: context.user.login.replace(/\[bot\]$/, ''),
         status: status as 'completed',
         conclusion,
         startedAt: typeof body.started_at === 'string' ? body.started_at : at,

@@ -54,6 +54,11 @@ export interface Fault {
   /** Seconds, sent as the retry-after header (403 and 429 answer GitHub's secondary rate limit). */
   retryAfter?: number
   /**
+   * A 403's message instead of the secondary rate limit's, e.g. "Resource not accessible by
+   * integration": GitHub refusing the token, which no retry changes.
+   */
+  message?: string
+  /**
    * The request takes effect but the client still sees the fault, like a gateway timing out
    * after GitHub did the work: the case that duplicates pull requests and issues on retry.
    */
@@ -185,6 +190,12 @@ function faultResult(fault: Fault, body: unknown, owner: string): HandlerResult 
         documentation_url: `${docs}/pulls/pulls#create-a-pull-request`,
         status: '422'
       }
+    }
+  }
+  if (fault.status === 403 && fault.message !== undefined) {
+    return {
+      status: 403,
+      body: { message: fault.message, documentation_url: docs, status: '403' }
     }
   }
   if (fault.status === 403 || fault.status === 429) {

@@ -9,6 +9,7 @@ import type {
   LabelRecord,
   ReviewRecord,
   StatusRecord,
+  DeploymentRecord,
   WorkflowRunRecord
 } from './state.js'
 
@@ -426,6 +427,53 @@ export function renderStatus(site: Site, status: StatusRecord): Record<string, u
   return { ...renderSimpleStatus(site, status), creator: userByLogin(site, status.creator) }
 }
 
+export function renderDeployment(site: Site, d: DeploymentRecord): Record<string, unknown> {
+  const url = `${site.api}/repos/${site.owner}/${site.repo}/deployments/${d.id}`
+  return {
+    url,
+    id: d.id,
+    node_id: `DE_${d.id}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: d.payload,
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: userByLogin(site, d.creator),
+    created_at: d.createdAt,
+    updated_at: d.statuses.at(-1)?.createdAt ?? d.createdAt,
+    statuses_url: `${url}/statuses`,
+    repository_url: `${site.api}/repos/${site.owner}/${site.repo}`,
+    transient_environment: d.transientEnvironment,
+    production_environment: d.productionEnvironment
+  }
+}
+
+export function renderDeploymentStatus(
+  site: Site,
+  d: DeploymentRecord,
+  s: DeploymentRecord['statuses'][number]
+): Record<string, unknown> {
+  const deploymentUrl = `${site.api}/repos/${site.owner}/${site.repo}/deployments/${d.id}`
+  return {
+    url: `${deploymentUrl}/statuses/${s.id}`,
+    id: s.id,
+    node_id: `DES_${s.id}`,
+    state: s.state,
+    creator: userByLogin(site, s.creator),
+    description: s.description,
+    environment: d.environment,
+    target_url: s.logUrl,
+    ...(s.logUrl ? { log_url: s.logUrl } : {}),
+    ...(s.environmentUrl ? { environment_url: s.environmentUrl } : {}),
+    created_at: s.createdAt,
+    updated_at: s.createdAt,
+    deployment_url: deploymentUrl,
+    repository_url: `${site.api}/repos/${site.owner}/${site.repo}`
+  }
+}
+
 export function renderCombinedStatus(
   site: Site,
   sha: string,
@@ -452,16 +500,21 @@ export function renderCombinedStatus(
 
 const ACTIONS_APP_ID = 15368
 
-function renderActionsApp(site: Site): Record<string, unknown> {
+/** An app as GitHub renders it; `slug` "github-actions" is GitHub Actions itself. */
+function renderApp(site: Site, slug = 'github-actions'): Record<string, unknown> {
+  const actions = slug === 'github-actions'
+  const id = actions
+    ? ACTIONS_APP_ID
+    : 20000 + [...slug].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100000, 0)
   return {
-    id: ACTIONS_APP_ID,
-    slug: 'github-actions',
-    node_id: nodeId('Integration', ACTIONS_APP_ID),
+    id,
+    slug,
+    node_id: nodeId('Integration', id),
     owner: userByLogin(site, site.owner),
-    name: 'GitHub Actions',
-    description: 'Automate your workflow from idea to production',
-    external_url: 'https://help.github.com/en/actions',
-    html_url: `${site.web}/apps/github-actions`,
+    name: actions ? 'GitHub Actions' : slug,
+    description: actions ? 'Automate your workflow from idea to production' : null,
+    external_url: actions ? 'https://help.github.com/en/actions' : `${site.web}/apps/${slug}`,
+    html_url: `${site.web}/apps/${slug}`,
     created_at: EPOCH,
     updated_at: EPOCH,
     permissions: { checks: 'write', statuses: 'write' },
@@ -492,7 +545,7 @@ export function renderCheckRun(site: Site, run: CheckRunRecord): Record<string, 
     },
     name: run.name,
     check_suite: { id: run.id },
-    app: renderActionsApp(site),
+    app: renderApp(site, run.app),
     pull_requests: []
   }
 }

@@ -89,12 +89,37 @@ export interface StatusRecord {
   createdAt: string
 }
 
+export interface DeploymentRecord {
+  id: number
+  sha: string
+  ref: string
+  task: string
+  environment: string
+  description: string | null
+  payload: unknown
+  productionEnvironment: boolean
+  transientEnvironment: boolean
+  creator: string
+  createdAt: string
+  statuses: Array<{
+    id: number
+    state: string
+    description: string
+    environmentUrl: string
+    logUrl: string
+    creator: string
+    createdAt: string
+  }>
+}
+
 export type RunStatus = 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending'
 
 export interface CheckRunRecord {
   id: number
   headSha: string
   name: string
+  /** The slug of the GitHub App that created it: the creating bot's login without "[bot]". */
+  app: string
   status: RunStatus
   conclusion: string | null
   startedAt: string
@@ -138,6 +163,7 @@ export class EmulatorState {
   readonly comments: CommentRecord[] = []
   readonly reviews: ReviewRecord[] = []
   readonly statuses: StatusRecord[] = []
+  readonly deployments: DeploymentRecord[] = []
   readonly checkRuns: CheckRunRecord[] = []
   readonly workflowRuns: WorkflowRunRecord[] = []
   /** "org/team-slug" -> login -> role */

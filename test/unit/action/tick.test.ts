@@ -67,6 +67,9 @@ describe('the job summary of a tick', () => {
     expect(run.summary).toMatch(/This run left ladder at \*\*b\*\* \(2 of 3\)/)
     // The outputs are for the deploy step: the phase after the run.
     expect(run.outputs.phase).toBe('b')
+    // The job log has a group per feature and stage, as the code is cut.
+    expect(run.stdout).toContain('::group::ladder: prepare')
+    expect(run.stdout).toContain('::group::ladder: act')
   })
 })
 

@@ -3,7 +3,7 @@ import { evaluateAlerts, severityOf } from '../../../src/engine/alerts.js'
 import { observations, seedPolicy, T0 } from '../../support/policies.js'
 
 describe('alert severities (warning 0.01, critical 0.02, as the seed sets error_rate)', () => {
-  const rule = { warning: 0.01, critical: 0.02 }
+  const rule = { warning: 0.01, critical: 0.02, direction: 'higher_is_worse' as const }
   it.each([
     [0.009, undefined],
     [0.01, 'low'],
@@ -18,8 +18,8 @@ describe('alert severities (warning 0.01, critical 0.02, as the seed sets error_
     expect(severityOf(rule, value)).toBe(severity)
   })
 
-  it('reads lower-is-worse rules (critical below warning) the other way round', () => {
-    const satisfaction = { warning: 0.9, critical: 0.8 }
+  it('reads lower-is-worse metrics (critical below warning) the other way round', () => {
+    const satisfaction = { warning: 0.9, critical: 0.8, direction: 'lower_is_worse' as const }
     expect(severityOf(satisfaction, 0.95)).toBeUndefined()
     expect(severityOf(satisfaction, 0.88)).toBe('low')
     expect(severityOf(satisfaction, 0.84)).toBe('medium')
@@ -62,7 +62,15 @@ describe("the seed's monitoring test", () => {
 })
 
 describe('alerts with a for: window', () => {
-  const rules = [{ metric: 'error_rate', warning: 0.01, critical: 0.02, forMs: 10 * 60_000 }]
+  const rules = [
+    {
+      metric: 'error_rate',
+      direction: 'higher_is_worse' as const,
+      warning: 0.01,
+      critical: 0.02,
+      forMs: 10 * 60_000
+    }
+  ]
   const now = new Date('2026-03-02T10:00:00Z')
   const t = (minutesAgo: number) => now.getTime() / 1000 - minutesAgo * 60
   const series = (values: number[]) =>

@@ -56,7 +56,7 @@ function gatePasses(gate: Gate, state: State, obs: Observations, now: Date): boo
 }
 
 /** 0 below warning, then low 1 .. critical 4. */
-function rank(rule: { warning: number; critical: number }, value: number): number {
+function rank(rule: Parameters<typeof severityOf>[0], value: number): number {
   const severity = severityOf(rule, value)
   return severity ? SEVERITY_RANK[severity] : 0
 }
@@ -80,7 +80,11 @@ describe('alert severity', () => {
         fc.double({ min: -20, max: 20, noNaN: true }),
         fc.double({ min: 0, max: 20, noNaN: true }),
         (warning, gap, higherIsWorse, value, further) => {
-          const rule = { warning, critical: higherIsWorse ? warning + gap : warning - gap }
+          const rule = {
+            warning,
+            critical: higherIsWorse ? warning + gap : warning - gap,
+            direction: higherIsWorse ? ('higher_is_worse' as const) : ('lower_is_worse' as const)
+          }
           const worse = higherIsWorse ? value + further : value - further
           expect(rank(rule, worse)).toBeGreaterThanOrEqual(rank(rule, value))
         }
@@ -110,9 +114,12 @@ describe('decide() over random policies, states and observations', () => {
     fc.assert(
       fc.property(inputsArb(), inputs => {
         const decision = run(inputs)
-        const phase = inputs.policy.phases[indexOf(inputs, inputs.state.phase)]!
-        expect(decision.gates.map(g => g.gate)).toEqual(phase.gates.map(g => g.name))
-        phase.gates.forEach((gate, i) => {
+        const index = indexOf(inputs, inputs.state.phase)
+        const phase = inputs.policy.phases[index]!
+        // The final phase has no step to guard: its gates are not evaluated.
+        const gates = index === inputs.policy.phases.length - 1 ? [] : phase.gates
+        expect(decision.gates.map(g => g.gate)).toEqual(gates.map(g => g.name))
+        gates.forEach((gate, i) => {
           const passes = gatePasses(gate, inputs.state, inputs.observations, inputs.now)
           expect(decision.gates[i]!.outcome === 'pass', decision.gates[i]!.reason).toBe(passes)
         })

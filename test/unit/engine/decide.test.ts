@@ -110,7 +110,7 @@ describe('trend alerts in decide()', () => {
   it('reports a rise of the latest window over the one before, without rolling back', async () => {
     const { policy: parse } = await import('../../support/policies.js')
     const p = parse(
-      'deployment:\n  order: [a, b]\nmonitoring:\n  trends:\n    error_rate: { window: 10m, increase: 0.5 }\n'
+      'deployment:\n  order: [a, b]\n  phases:\n    a: { user_percentage: 10 }\n    b: { user_percentage: 100 }\nmonitoring:\n  trends:\n    error_rate: { window: 10m, increase: 0.5 }\n'
     )
     const now = new Date('2026-03-02T10:00:00Z')
     const end = now.getTime() / 1000

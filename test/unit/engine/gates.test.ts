@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateGate } from '../../../src/engine/gates.js'
-import type { Gate, Observations } from '../../../src/engine/types.js'
+import { approvalRejection, evaluateGate, vouchedApprovals } from '../../../src/engine/gates.js'
+import type { Approval, Gate, Observations } from '../../../src/engine/types.js'
 import { at, observations, policy, state, T0 } from '../../support/policies.js'
 
 const p = policy('deployment: {}\n')
@@ -123,7 +123,12 @@ describe('manual_approval', () => {
 })
 
 describe('automated_test', () => {
-  const gate: Gate = { type: 'automated_test', name: 'tests', checks: ['e2e', 'smoke'] }
+  const gate: Gate = {
+    type: 'automated_test',
+    name: 'tests',
+    checks: ['e2e', 'smoke'],
+    app: 'github-actions'
+  }
 
   it('passes when every named check succeeded', () => {
     const obs = observations(
@@ -184,5 +189,49 @@ describe('time_based', () => {
   it('passes at and after the duration', () => {
     expect(run(gate, observations(), at(24)).outcome).toBe('pass')
     expect(run(gate, observations(), at(30)).outcome).toBe('pass')
+  })
+})
+
+describe('approvalRejection: who counts as an approver', () => {
+  const cases: Array<[string, Approval, string[], string | undefined]> = [
+    ['write access, no list', { user: 'a', permission: 'write' }, [], undefined],
+    [
+      'read access, no list',
+      { user: 'a', permission: 'read' },
+      [],
+      'has read permission; approvals need write access'
+    ],
+    [
+      'triage access, listed',
+      { user: 'a', permission: 'triage' },
+      ['a'],
+      'has triage permission; approvals need write access'
+    ],
+    ['admin, not listed', { user: 'a', permission: 'admin' }, ['b'], 'not a listed approver'],
+    [
+      'team member without a permission lookup',
+      { user: 'a', teams: ['@o/t'] },
+      ['@O/T'],
+      undefined
+    ],
+    [
+      'unverified',
+      { user: 'a', unverified: 'GitHub refused' },
+      [],
+      'could not be verified: GitHub refused'
+    ],
+    ['the runner', { user: 'a', runner: true }, [], 'the person running phasegate'],
+    ['local approval (vouched)', { user: 'a' }, ['A'], undefined]
+  ]
+  it.each(cases)('%s', (_, approval, approvers, expected) => {
+    expect(approvalRejection(approval, approvers)).toBe(expected)
+  })
+
+  it('vouchedApprovals marks bot logins and the runner, case-insensitively', () => {
+    expect(vouchedApprovals(['Alice', 'x[bot]', 'carol'], ['alice'])).toEqual([
+      { user: 'Alice', runner: true },
+      { user: 'x[bot]', bot: true },
+      { user: 'carol' }
+    ])
   })
 })

@@ -163,8 +163,17 @@ describe('metric direction', () => {
           }
         }
       ],
-      alerts: [{ metric: 'queue_depth', warning: 1, critical: 2, forMs: 0 }],
-      triggers: []
+      alerts: [],
+      triggers: [
+        {
+          kind: 'metric',
+          metric: 'queue_depth',
+          threshold: { op: '>', value: 2, source: '> 2' },
+          forMs: 0,
+          source: 'queue_depth > 2'
+        }
+      ],
+      metricDefinitions: {}
     } as unknown as Policy
     expect(metricDirection('user_satisfaction', policy)).toBe('increase')
     expect(metricDirection('error_rate', policy)).toBe('decrease')

@@ -23,36 +23,38 @@ describe("the seed's production_deployment.yaml", () => {
     ])
   })
 
-  it("carries the seed's PhaseConfig as per-phase defaults", () => {
+  it("carries the seed's PhaseConfig as per-phase defaults, but no rollback threshold nobody wrote", () => {
     const byName = Object.fromEntries(seedPolicy().phases.map(p => [p.name, p]))
     expect(byName.development).toMatchObject({
       enabled: true,
       userPercentage: 100,
       featureFlags: ['all_features'],
-      monitoringLevel: 'debug',
-      rollbackThreshold: { error_rate: 0.1, performance_degradation: 0.3 }
+      monitoringLevel: 'debug'
     })
     expect(byName.staging).toMatchObject({
       userPercentage: 100,
       featureFlags: ['core_features'],
-      monitoringLevel: 'info',
-      rollbackThreshold: { error_rate: 0.05, performance_degradation: 0.2 }
+      monitoringLevel: 'info'
     })
     expect(byName.canary).toMatchObject({
       userPercentage: 1,
-      monitoringLevel: 'warn',
-      rollbackThreshold: { error_rate: 0.02, performance_degradation: 0.15 }
+      monitoringLevel: 'warn'
     })
     expect(byName.limited_production).toMatchObject({
       userPercentage: 10,
-      monitoringLevel: 'warn',
-      rollbackThreshold: { error_rate: 0.01, performance_degradation: 0.1 }
+      monitoringLevel: 'warn'
     })
     expect(byName.full_production).toMatchObject({
       userPercentage: 100,
-      monitoringLevel: 'error',
-      rollbackThreshold: { error_rate: 0.005, performance_degradation: 0.05 }
+      monitoringLevel: 'error'
     })
+    for (const phase of Object.values(byName)) expect(phase.rollbackThreshold).toEqual({})
+    expect(byName.development!.origins).toEqual({
+      userPercentage: 'seed default',
+      featureFlags: 'seed default',
+      monitoringLevel: 'seed default'
+    })
+    expect(byName.canary!.origins.userPercentage).toBe('policy')
   })
 
   it('reads thresholds, durations and units as the seed writes them', () => {

@@ -1,0 +1,61 @@
+import type { MetricDefinition, MetricDirection, MetricKind, Policy } from './types.js'
+
+// Which way is worse is a property of the metric, never of the order its thresholds are written
+// in. Known names have defaults; the policy's metrics.definitions declares any metric (and
+// overrides a default field by field). Alerts, experiments, guardrails and the validity of
+// readings all ask metricSpec().
+
+/** What is known of one metric. Fields are undefined when neither declared nor known. */
+export interface MetricSpec {
+  metric: string
+  direction?: MetricDirection
+  kind?: MetricKind
+  unit?: string
+  /** Where the direction came from. */
+  directionFrom?: 'declared' | 'known name'
+}
+
+interface KnownName {
+  pattern: RegExp
+  direction: MetricDirection
+  kind?: MetricKind
+}
+
+// Matched against the whole name, in order; the first match wins. Words are matched at "_"
+// boundaries so that "error" does not match "terror_index".
+const KNOWN: KnownName[] = [
+  { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
+  { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
+  { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },
+  { pattern: /(^|_)degradation($|_)/, direction: 'higher_is_worse' },
+  { pattern: /(^|_)(cost|costs|churn|bounce)($|_)/, direction: 'higher_is_worse' },
+  { pattern: /(^|_)conversion_rate($|_)/, direction: 'lower_is_worse', kind: 'rate' },
+  { pattern: /(^|_)conversions?($|_)/, direction: 'lower_is_worse' },
+  { pattern: /(^|_)(satisfaction|accuracy)($|_)/, direction: 'lower_is_worse' }
+]
+
+/** The defaults a known name carries, or undefined for a name phasegate does not know. */
+export function knownMetric(metric: string): Omit<MetricDefinition, 'unit'> | undefined {
+  const known = KNOWN.find(k => k.pattern.test(metric.toLowerCase()))
+  if (!known) return undefined
+  return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) }
+}
+
+/** What the policy declares of `metric`, over what its name implies. */
+export function metricSpec(policy: Pick<Policy, 'metricDefinitions'>, metric: string): MetricSpec {
+  return specFrom(policy.metricDefinitions[metric], metric)
+}
+
+/** The same from a definition alone (the loader, before a Policy exists). */
+export function specFrom(declared: MetricDefinition | undefined, metric: string): MetricSpec {
+  const known = knownMetric(metric)
+  const direction = declared?.direction ?? known?.direction
+  const kind = declared?.kind ?? known?.kind
+  return {
+    metric,
+    ...(direction ? { direction } : {}),
+    ...(kind ? { kind } : {}),
+    ...(declared?.unit ? { unit: declared.unit } : {}),
+    ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
+  }
+}
