@@ -101,3 +101,48 @@ describe('exposure groups by the rollout hashing', () => {
     expect(ids.map(id => exposureGroup('dspy', id, 100)).every(g => g === null)).toBe(true)
   })
 })
+
+describe('a guardrail under 100 looks (a scheduled tick every 5 minutes)', () => {
+  // Mulberry32 and a normal approximation of the binomial: 20,000 requests a look, 10% canary.
+  function simulate(lift: number, seed: number): number[] {
+    let state = seed >>> 0
+    const random = (): number => {
+      state = (state + 0x6d2b79f5) >>> 0
+      let t = state
+      t = Math.imul(t ^ (t >>> 15), t | 1)
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    }
+    const draw = (n: number, p: number): number =>
+      Math.round(
+        n * p +
+          Math.sqrt(n * p * (1 - p)) *
+            Math.sqrt(-2 * Math.log(1 - random())) *
+            Math.cos(2 * Math.PI * random())
+      )
+    const firedAt: number[] = []
+    for (let run = 0; run < 200; run++) {
+      let c = 0
+      let t = 0
+      let fired = Infinity
+      for (let look = 1; look <= 100 && fired === Infinity; look++) {
+        c += draw(18_000, 0.05)
+        t += draw(2_000, 0.05 * (1 + lift))
+        const data = rates([c, 18_000 * look], [t, 2_000 * look], 0.1)
+        if (assessGuardrail({ ...errorRate, tuning: 1_000_000 }, data).fired) fired = look
+      }
+      firedAt.push(fired)
+    }
+    return firedAt
+  }
+
+  it('A/A: rolls back in at most alpha of the runs', () => {
+    const falseRollbacks = simulate(0, 7).filter(Number.isFinite).length / 200
+    expect(falseRollbacks).toBeLessThanOrEqual(0.05)
+  })
+
+  it('a 10% regression of a 5% proportion rolls back in most runs within 100 looks', () => {
+    const caught = simulate(0.1, 11).filter(Number.isFinite).length / 200
+    expect(caught).toBeGreaterThan(0.9)
+  })
+})
