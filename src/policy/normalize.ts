@@ -13,6 +13,7 @@ import type {
 import { PhasegateError } from '../errors.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
 import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
+import { workTreePathProblem } from './paths.js'
 
 /** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
 const ACTIONS_APP = 'github-actions'
@@ -268,6 +269,19 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Policy {
     ...(c.user ? { user: c.user } : {}),
     oncall: c.oncall ?? false
   }))
+
+  // A file provider's snapshot is read from where the policy says: inside the work tree only.
+  const metricsPath = (options as { path?: unknown }).path
+  const pathProblem =
+    (provider ?? 'file') === 'file' && typeof metricsPath === 'string'
+      ? workTreePathProblem(metricsPath)
+      : undefined
+  if (pathProblem)
+    issues.push({
+      path: ['metrics', 'path'],
+      message: `the metrics file ${pathProblem}`,
+      hint: 'write the snapshot file relative to the repository root, e.g. .phasegate/metrics/checkout.yaml'
+    })
 
   if (issues.length > 0) throw new PolicyIssues(issues)
   return {

@@ -1,5 +1,5 @@
-import { isAbsolute } from 'node:path'
 import { z } from 'zod'
+import { workTreePathProblem } from './paths.js'
 import { parseDuration, parseQuantity, parseThreshold, type Parsed } from './quantities.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
@@ -156,11 +156,16 @@ export const policySchema = z
     state: z
       .string()
       .min(1)
-      .refine(path => !isAbsolute(path) && !path.split(/[\\/]/).includes('..'), {
-        message: 'the state file must be inside the repository',
-        params: {
-          hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
-        }
+      .superRefine((path, ctx) => {
+        const problem = workTreePathProblem(path)
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            message: `the state file ${problem}`,
+            params: {
+              hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
+            }
+          })
       })
       .optional()
       .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),

@@ -4,6 +4,7 @@ import type { Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
 import { loadPolicy } from '../policy/load.js'
+import { symlinkEscape } from '../policy/paths.js'
 import { initialState, readState } from '../state/file.js'
 
 // Finding and loading rollouts: the policy files of a repository, each with its state file.
@@ -97,6 +98,12 @@ export async function loadRolloutsSettled(cwd: string, named: string[]): Promise
 
 function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
   const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile))
+  const escape = symlinkEscape(root, policy.statePath)
+  if (escape)
+    throw new PhasegateError(`the state file ${escape}`, {
+      location: { file: relativeTo(cwd, policyFile) },
+      hint: 'state files live inside the repository: replace the symlink with a directory'
+    })
   const stateFile = join(root, policy.statePath)
   const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
   return { root, policyFile, policy, state }
