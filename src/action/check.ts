@@ -10,6 +10,7 @@ import { selectRollouts } from '../rollout/load.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import type { ActionContext } from './context.js'
 import { judgeBranch } from './effects.js'
+import { ownFiles } from '../git/transitions.js'
 import type { GitHubSide } from './landing.js'
 import { syncWithRemote } from './remote.js'
 
@@ -86,7 +87,8 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     if (!verdict.ok) failures.push(line)
   }
   const stray = changed.filter(
-    path => /^\.phasegate\/state\//.test(path) && !touched.some(r => r.policy.statePath === path)
+    path =>
+      /^\.phasegate\/state\//.test(path) && !rollouts.some(r => ownFiles(r.policy).includes(path))
   )
   for (const path of stray) {
     details.push(`${path}: a state file no policy owns`)
