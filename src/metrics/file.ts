@@ -3,7 +3,9 @@ import { isAbsolute, join, relative } from 'node:path'
 import { z } from 'zod'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
 import { closest, PolicyIssues } from '../policy/normalize.js'
+import { symlinkEscape } from '../policy/paths.js'
 import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
 import { durationMs } from './derived.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
@@ -99,6 +101,13 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
     name: 'file',
     async read(requests: MetricRequest[], context: ReadContext): Promise<MetricReading[]> {
       const configured = configuredPath ?? defaultMetricsPath(context.feature)
+      // A relative path is the policy's (or the default): it must not leave the work tree through
+      // a symlink. An absolute one is the command line's --metrics, chosen by whoever runs it.
+      const escape = isAbsolute(configured) ? undefined : symlinkEscape(context.baseDir, configured)
+      if (escape)
+        throw new PhasegateError(`the metrics file ${escape}`, {
+          hint: 'metrics snapshots live inside the repository: replace the symlink with a directory'
+        })
       const path = isAbsolute(configured) ? configured : join(context.baseDir, configured)
       // Shown from the repository root, as policies write it, even when given as an absolute path.
       const fromRoot = relative(context.baseDir, path)

@@ -15,6 +15,7 @@ import type {
 import { PhasegateError } from '../errors.js'
 import type { Duration } from './quantities.js'
 import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
+import { workTreePathProblem } from './paths.js'
 
 // The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
 // defaults and checks what involves more than one field.
@@ -273,16 +274,6 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     oncall: c.oncall ?? false
   }))
 
-  if (raw.monitoring?.dashboards) {
-    notices.push({
-      path: ['monitoring', 'dashboards'],
-      atKey: true,
-      message:
-        'dashboards are accepted but not read yet: `phasegate dashboard` will read them (and check their names)',
-      hint: 'nothing to do now; the key is kept so that the seed file stays valid'
-    })
-  }
-
   if ((raw.metrics?.provider ?? 'file') === 'file') {
     // The snapshot holds history only where it lists series: points; say so where a window is
     // asked for, rather than let a trigger wait silently for data that never comes.
@@ -300,6 +291,19 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
         hint: 'see "Sustained breaches" in docs/metrics.md'
       })
   }
+
+  // A file provider's snapshot is read from where the policy says: inside the work tree only.
+  const metricsPath = (raw.metrics as { path?: unknown } | undefined)?.path
+  const pathProblem =
+    (raw.metrics?.provider ?? 'file') === 'file' && typeof metricsPath === 'string'
+      ? workTreePathProblem(metricsPath)
+      : undefined
+  if (pathProblem)
+    issues.push({
+      path: ['metrics', 'path'],
+      message: `the metrics file ${pathProblem}`,
+      hint: 'write the snapshot file relative to the repository root, e.g. .phasegate/metrics/checkout.yaml'
+    })
 
   if (issues.length > 0) throw new PolicyIssues(issues)
   const policy: Policy = {

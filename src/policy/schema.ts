@@ -1,4 +1,3 @@
-import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import type { Trigger } from '../engine/types.js'
 import {
@@ -8,6 +7,7 @@ import {
   parseTrigger,
   type Parsed
 } from './quantities.js'
+import { workTreePathProblem } from './paths.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
 // Parsed once, here: durations, thresholds and quantities leave this schema as values (a
@@ -219,11 +219,16 @@ export const policySchema = z
     state: z
       .string()
       .min(1)
-      .refine(path => !isAbsolute(path) && !path.split(/[\\/]/).includes('..'), {
-        message: 'the state file must be inside the repository',
-        params: {
-          hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
-        }
+      .superRefine((path, ctx) => {
+        const problem = workTreePathProblem(path)
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            message: `the state file ${problem}`,
+            params: {
+              hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
+            }
+          })
       })
       .optional()
       .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),

@@ -5,6 +5,7 @@ import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
 import { readHistory, transitionsOf } from '../git/transitions.js'
 import { loadPolicy } from '../policy/load.js'
+import { symlinkEscape } from '../policy/paths.js'
 import { initialState, readState } from '../state/file.js'
 
 // Finding and loading rollouts: the policy files of a repository, each with its state file.
@@ -134,6 +135,12 @@ export function lostStateError(rollout: Rollout): PhasegateError {
 
 function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
   const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile))
+  const escape = symlinkEscape(root, policy.statePath)
+  if (escape)
+    throw new PhasegateError(`the state file ${escape}`, {
+      location: { file: relativeTo(cwd, policyFile) },
+      hint: 'state files live inside the repository: replace the symlink with a directory'
+    })
   const stateFile = join(root, policy.statePath)
   const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
   return { root, policyFile, policy, state }
