@@ -30951,6 +30951,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
+/***/ 6919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
 /***/ 7349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -33600,7 +33783,7 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
+exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
@@ -39522,7 +39705,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8454);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8645);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39531,7 +39714,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8454:
+/***/ 8645:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39564,7 +39747,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -42351,7 +42534,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -42374,8 +42557,8 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -42383,15 +42566,15 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -42485,6 +42668,84 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./lib/errors.js
+/**
+ * A mistake the user can fix: bad input, a refused transition, a missing file. The CLI and the
+ * action print it as one line (`file:line:col: message (hint)`) with no stack trace.
+ */
+class errors_PhasegateError extends Error {
+    location;
+    hint;
+    constructor(message, options = {}) {
+        super(message);
+        this.name = 'PhasegateError';
+        this.location = options.location;
+        this.hint = options.hint;
+    }
+    /** One line for a person: where, what, and what to do. */
+    format() {
+        const where = this.location
+            ? [this.location.file, this.location.line, this.location.col]
+                .filter(v => v !== undefined)
+                .join(':') + ': '
+            : '';
+        return `${where}${this.message}${this.hint ? ` (hint: ${this.hint})` : ''}`;
+    }
+}
+/**
+ * A command line that cannot run as written (an unknown option, a missing argument, a value in
+ * the wrong form): the CLI exits 2 instead of 1 and points at the command's help.
+ */
+class UsageError extends errors_PhasegateError {
+    constructor(message, options = {}) {
+        super(message, options);
+        this.name = 'UsageError';
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/action/annotations.js
+
+
+
+/**
+ * Where an error annotation points: the file relative to the repository root (what GitHub matches
+ * against the PR's files), 1-based line and column. Undefined when the error has no file.
+ */
+function annotationOf(error, workspace) {
+    if (!(error instanceof errors_PhasegateError) || !error.location)
+        return undefined;
+    const { file, line, col } = error.location;
+    return {
+        title: 'phasegate',
+        file: (0,external_node_path_namespaceObject.isAbsolute)(file) ? (0,external_node_path_namespaceObject.relative)(workspace, file) : file,
+        ...(line === undefined ? {} : { startLine: line }),
+        ...(col === undefined ? {} : { startColumn: col })
+    };
+}
+/**
+ * Fails the step with the error's one-line text. An error at a place in a file is an error
+ * annotation on that file, line and column, so that it shows inline on the pull request's Files
+ * tab; it is the failure's only annotation (setFailed would add a second one with no place).
+ * Returns the text, for the job summary.
+ */
+function failWith(error, workspace) {
+    const message = error instanceof errors_PhasegateError
+        ? error.format()
+        : error instanceof Error
+            ? error.message
+            : String(error);
+    const annotation = annotationOf(error, workspace);
+    if (!annotation) {
+        setFailed(message);
+        return message;
+    }
+    core_error(message, annotation);
+    process.exitCode = ExitCode.Failure;
+    return message;
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/ladder.js
 function phaseIndex(policy, name) {
     return policy.phases.findIndex(p => p.name === name);
@@ -42505,65 +42766,57 @@ function previousPhase(policy, name) {
     return i > 0 ? policy.phases[i - 1] : undefined;
 }
 
-;// CONCATENATED MODULE: ./lib/errors.js
-/**
- * A mistake the user can fix: bad input, a refused transition, a missing file. The CLI and the
- * action print it as one line (`file:line:col: message (hint)`) with no stack trace.
- */
-class PhasegateError extends Error {
-    location;
-    hint;
-    constructor(message, options = {}) {
-        super(message);
-        this.name = 'PhasegateError';
-        this.location = options.location;
-        this.hint = options.hint;
-    }
-    /** One line for a person: where, what, and what to do. */
-    format() {
-        const where = this.location
-            ? [this.location.file, this.location.line, this.location.col]
-                .filter(v => v !== undefined)
-                .join(':') + ': '
-            : '';
-        return `${where}${this.message}${this.hint ? ` (hint: ${this.hint})` : ''}`;
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/github/checks.js
-// The automated test gate's observations: the named check runs and workflow runs on a commit.
-function latestNamed(runs, name) {
-    return runs.filter(run => run.name === name).sort((a, b) => b.id - a.id)[0];
+// The automated test gate's observations: the named check runs and workflow runs on a commit,
+// from the producer each gate trusts.
+/** GitHub Actions' app slug: its check runs, and every workflow run, are its own. */
+const ACTIONS_APP = 'github-actions';
+/** The newest run named `name` on exactly `sha` from `app` (check runs carry their app). */
+function latestTrusted(runs, sha, want) {
+    return runs
+        .filter(run => run.name === want.name && run.head_sha === sha)
+        .filter(run => run.app?.slug === want.app)
+        .sort((a, b) => b.id - a.id)[0];
 }
 /**
- * The latest check run or workflow run of each name on `sha`. A run still in progress has a
- * null conclusion; a name with neither is left out, so the gate reports it as missing.
- * Check runs win over workflow runs of the same name: they are the finer-grained record. Every
- * workflow job is also a check run, so workflow runs are only asked for when check runs leave
- * a name unanswered: a scheduled tick should cost as few requests as it can.
+ * The latest check run (or, for GitHub Actions, workflow run) of each wanted name on exactly the
+ * commit `sha`, from the app the gate trusts: another producer's run of the same name is never
+ * seen, so it can neither pass the gate nor override the trusted producer's failure. A run still
+ * in progress has a null conclusion; a name with no trusted run is left out, so the gate reports
+ * it as missing. Check runs win over workflow runs of the same name, and workflow runs are only
+ * asked for when check runs leave a GitHub Actions name unanswered: a scheduled tick should cost
+ * as few requests as it can.
  */
-async function observeChecks(client, repo, sha, names) {
-    if (names.length === 0)
+async function observeChecks(client, repo, sha, wanted) {
+    if (wanted.length === 0)
         return [];
+    // filter=all: "latest" picks one run per name across apps, which may be the impostor's.
     const checkRuns = await client.paginate(client.rest.checks.listForRef, {
         ...repo,
         ref: sha,
-        filter: 'latest',
+        filter: 'all',
         per_page: 100
     });
-    const unanswered = names.some(name => !latestNamed(checkRuns, name));
+    const unanswered = wanted.some(want => want.app === ACTIONS_APP && !latestTrusted(checkRuns, sha, want));
     const workflowRuns = unanswered
-        ? await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
+        ? (await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
             ...repo,
             head_sha: sha,
             per_page: 100
-        })
+        })).map(run => ({ ...run, app: { slug: ACTIONS_APP } }))
         : [];
-    return names.flatMap(name => {
-        const run = latestNamed(checkRuns, name) ?? latestNamed(workflowRuns, name);
+    return wanted.flatMap(want => {
+        const run = latestTrusted(checkRuns, sha, want) ??
+            (want.app === ACTIONS_APP ? latestTrusted(workflowRuns, sha, want) : undefined);
         if (!run)
             return [];
-        return [{ name, conclusion: run.status === 'completed' ? run.conclusion : null }];
+        return [
+            {
+                name: want.name,
+                app: want.app,
+                conclusion: run.status === 'completed' ? run.conclusion : null
+            }
+        ];
     });
 }
 
@@ -42573,6 +42826,45 @@ function isRequestError(error) {
     return (error instanceof Error &&
         error.name === 'HttpError' &&
         typeof error.status === 'number');
+}
+
+;// CONCATENATED MODULE: ./lib/github/permissions.js
+// A user's role on the repository, from GitHub's collaborator permission endpoint: what decides
+// who may approve an advance and, without listed operators, who may dispatch a rollback.
+
+const ROLES = new Set(['admin', 'maintain', 'write', 'triage', 'read', 'none']);
+/** Roles that can push to the repository. */
+const PUSH_PERMISSIONS = new Set([
+    'admin',
+    'maintain',
+    'write'
+]);
+/**
+ * `login`'s role on `repo`: GitHub's role_name (which knows maintain and triage, unlike the
+ * legacy `permission` field), "none" for a login GitHub does not know (404). A refused lookup
+ * (403: the token may not read collaborators) is returned as `unverified` with GitHub's
+ * message; other errors are thrown.
+ */
+async function permissionOf(client, repo, login) {
+    try {
+        const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
+            ...repo,
+            username: login
+        });
+        const role = data.role_name && ROLES.has(data.role_name) ? data.role_name : data.permission;
+        return { permission: (ROLES.has(role) ? role : 'none') };
+    }
+    catch (error) {
+        if (isRequestError(error) && error.status === 404)
+            return { permission: 'none' };
+        if (isRequestError(error) && error.status === 403)
+            return { unverified: refusal('its permission on the repository', error.message) };
+        throw error;
+    }
+}
+/** A sentence for a lookup GitHub refused: what could not be read, and GitHub's words. */
+function refusal(what, message) {
+    return `GitHub refused to show ${what} (403: ${message.split(' - ')[0]}); give the token permission to read it`;
 }
 
 ;// CONCATENATED MODULE: ./lib/github/teams.js
@@ -42598,15 +42890,19 @@ async function isActiveMember(client, team, login) {
 
 ;// CONCATENATED MODULE: ./lib/github/reviews.js
 // Pull request reviews as the engine's Approval[]: the facts the manual approval gate needs to
-// refuse an approval (author, bot, older commit, not a listed approver). The gate itself, in
-// src/engine, decides what counts; this only observes.
+// refuse an approval (author, bot, older commit, role on the repository, not a listed approver).
+// The gate itself, in src/engine, decides what counts; this only observes.
+
+
 
 /** Reviews that set a reviewer's verdict; COMMENTED and PENDING leave the verdict as it was. */
 const VERDICTS = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
 /**
- * Each reviewer's latest verdict on the pull request, kept when it is an approval. Team
- * approvers ("@org/team") are resolved through team membership, so `teams` lists the approver
- * entries the user belongs to.
+ * Each reviewer's latest verdict on the pull request, kept when it is an approval, with what the
+ * gate needs to judge it: whether the reviewer is a bot or the author, approved an older commit,
+ * belongs to the listed teams ("@org/team", so `teams` lists those they belong to), and their
+ * role on the repository. A lookup GitHub refuses (403) leaves the approval `unverified`, with
+ * the reason; it never counts.
  */
 async function collectApprovals(client, repo, pull, approvers) {
     const reviews = await client.paginate(client.rest.pulls.listReviews, {
@@ -42625,26 +42921,32 @@ async function collectApprovals(client, repo, pull, approvers) {
         if (review.state !== 'APPROVED' || !review.user)
             continue;
         const user = review.user.login;
-        const bot = review.user.type === 'Bot';
+        const bot = review.user.type === 'Bot' || /\[bot\]$/i.test(user);
         const author = user.toLowerCase() === pull.author.toLowerCase();
-        const listedByName = approvers.some(entry => entry.toLowerCase() === user.toLowerCase());
-        const memberOf = bot || author || listedByName ? [] : await teamsOf(client, user, teams);
-        approvals.push({
-            user,
-            ...(memberOf.length > 0 ? { teams: memberOf } : {}),
-            bot,
-            author,
-            stale: review.commit_id !== pull.headSha
-        });
+        const approval = { user, bot, author, stale: review.commit_id !== pull.headSha };
+        if (!bot && !author)
+            Object.assign(approval, await standingOf(client, repo, user, teams));
+        approvals.push(approval);
     }
     return approvals;
 }
-async function teamsOf(client, user, teams) {
+/** The listed teams `user` belongs to; their repository role unless a team already vouches. */
+async function standingOf(client, repo, user, teams) {
     const member = [];
-    for (const team of teams)
-        if (await isActiveMember(client, team, user))
-            member.push(team);
-    return member;
+    for (const team of teams) {
+        try {
+            if (await isActiveMember(client, team, user))
+                member.push(team);
+        }
+        catch (error) {
+            if (!isRequestError(error) || error.status !== 403)
+                throw error;
+            return { unverified: refusal(`membership of ${team}`, error.message) };
+        }
+    }
+    if (member.length > 0)
+        return { teams: member };
+    return permissionOf(client, repo, user);
 }
 
 ;// CONCATENATED MODULE: ./lib/github/statuses.js
@@ -42682,7 +42984,7 @@ function runGit(cwd, args, options = {}) {
         }, (error, stdout, stderr) => {
             const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
             if (code !== 0 && !options.allowFailure) {
-                reject(new PhasegateError(`git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
+                reject(new errors_PhasegateError(`git ${args[0]} failed: ${(stderr || stdout || String(error)).trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
                 return;
             }
             resolve({ stdout, stderr, code });
@@ -42697,7 +42999,7 @@ async function git(cwd, ...args) {
 async function repoRoot(cwd) {
     const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true });
     if (result.code !== 0) {
-        throw new PhasegateError(`${cwd} is not inside a git repository`, {
+        throw new errors_PhasegateError(`${cwd} is not inside a git repository`, {
             hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
         });
     }
@@ -42712,8 +43014,103 @@ async function headSha(root) {
     const result = await runGit(root, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true });
     return result.code === 0 ? result.stdout.trim() : undefined;
 }
+/**
+ * The contents of many `rev:path` objects in one `git cat-file --batch` process, in order;
+ * undefined where the object does not exist (a path absent at that commit, a root commit's
+ * parent). Sizes are bytes, so the output is read as a buffer.
+ */
+function readObjects(root, specs) {
+    if (specs.length === 0)
+        return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.execFile)('git', ['cat-file', '--batch'], { cwd: root, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => {
+            if (error) {
+                reject(new errors_PhasegateError(`git cat-file failed: ${String(error)}`));
+                return;
+            }
+            const out = [];
+            let at = 0;
+            for (let i = 0; i < specs.length; i++) {
+                const eol = stdout.indexOf(10, at);
+                const header = stdout.subarray(at, eol).toString('utf8');
+                at = eol + 1;
+                const size = / (\d+)$/.exec(header);
+                if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !size) {
+                    out.push(undefined);
+                    continue;
+                }
+                const length = Number(size[1]);
+                out.push(stdout.subarray(at, at + length).toString('utf8'));
+                at += length + 1;
+            }
+            resolve(out);
+        });
+        // A spec with a newline would desynchronise the batch; paths with one never name a state file.
+        child.stdin?.end(specs.map(s => s.replace(/\n/g, ' ')).join('\n') + '\n');
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/engine/time.js
+/** "3h 5m", "2d 4h", "40s": a span of time for people, two units at most. */
+function formatSpan(ms) {
+    const units = [
+        ['d', 86_400_000],
+        ['h', 3_600_000],
+        ['m', 60_000],
+        ['s', 1000]
+    ];
+    if (ms < 1000)
+        return `${Math.max(0, Math.round(ms))}ms`;
+    const parts = [];
+    let rest = ms;
+    for (const [unit, size] of units) {
+        if (rest >= size && parts.length < 2) {
+            parts.push(`${Math.floor(rest / size)}${unit}`);
+            rest %= size;
+        }
+        else if (parts.length > 0) {
+            break;
+        }
+    }
+    return parts.join(' ');
+}
+/** The one accepted form of a written instant, shown in every error about one. */
+const INSTANT_FORM = 'an RFC 3339 time with an offset, e.g. 2026-11-27T09:00:00Z or 2026-11-27T10:00:00+01:00';
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+/**
+ * One instant from text a person or a tool wrote: RFC 3339 / ISO 8601 with the date, the time
+ * (seconds optional) and an explicit offset (`Z` or `±HH:MM`). Everything else is refused with
+ * why, rather than read the way JavaScript's Date would: `2026-02-30` is not March 2, `12` is not
+ * December 2001, and a time without an offset is not read in the machine's zone.
+ */
+function parseInstant(text) {
+    const m = INSTANT.exec(text.trim());
+    if (!m) {
+        return {
+            reason: /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(text.trim())
+                ? 'it has no offset, so it would mean a different instant in each time zone'
+                : 'it is not a date and time'
+        };
+    }
+    const [, y, mo, d, h, mi, s = '0', frac = '', z, sign, oh, om] = m;
+    const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month < 1 || month > 12)
+        return { reason: `month ${mo} does not exist` };
+    if (day < 1 || day > daysInMonth)
+        return { reason: `${y}-${mo} has no day ${d}` };
+    if (hour > 23 || minute > 59 || second > 59)
+        return { reason: `${h}:${mi}:${s} is not a time of day` };
+    const offsetMin = z ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+    if (!z && (Number(oh) > 23 || Number(om) > 59))
+        return { reason: `${sign}${oh}:${om} is not an offset` };
+    const ms = Math.floor(Number(`0${frac || '.0'}`) * 1000);
+    const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+    return { date: new Date(utc) };
+}
 
 ;// CONCATENATED MODULE: ./lib/engine/readings.js
+
 function findReading(readings, metric, group) {
     return readings.find(r => r.metric === metric && r.group === group);
 }
@@ -42738,47 +43135,101 @@ function usableValue(reading, metric) {
     return { value: reading.value };
 }
 /**
+ * Why a trigger's evidence predates `since` (when the phase was entered), or undefined when it
+ * does not: the reading's window, and a `for:` window of `forMs` before `now`, must both start at
+ * or after it, so one bad reading costs one phase, not one phase per tick.
+ */
+function olderThan(reading, forMs, now, since) {
+    if (!since)
+        return undefined;
+    const sinceS = since.getTime() / 1000;
+    const starts = [
+        ...(reading.windowStart !== undefined ? [reading.windowStart] : []),
+        ...(forMs > 0 ? [(now.getTime() - forMs) / 1000] : [])
+    ];
+    if (starts.length === 0)
+        return undefined;
+    const start = Math.min(...starts);
+    if (start >= sinceS)
+        return undefined;
+    return `its evidence window starts at ${new Date(start * 1000).toISOString()}, before`;
+}
+/**
  * Whether `breaches` has held for `forMs` up to `now`, judged from range data alone so that no
- * state is kept between runs: every sample in the window breaches, and the samples reach back to
- * the window's start (within one step), so a gap is never read as a sustained breach.
+ * state is kept between runs: every sample in the window breaches, and the samples cover the
+ * window: from its start to `now` no stretch is longer than the series' own step (its shortest
+ * spacing, with half a step of slack), so a gap is never read as a sustained breach.
  */
 function heldFor(reading, forMs, now, breaches) {
     if (forMs <= 0)
         return { held: true, reason: '' };
+    const span = formatSpan(forMs);
     const series = reading.series ?? [];
     const end = now.getTime() / 1000;
     const start = end - forMs / 1000;
     const inWindow = series.filter(([t]) => t >= start - 1e-9 && t <= end);
     if (inWindow.length === 0)
-        return { held: false, reason: `no range data covering the last ${forMs / 60000}m` };
-    const step = series.length > 1 ? series[1][0] - series[0][0] : 0;
-    const covered = inWindow[0][0] <= start + Math.max(step, 1);
+        return {
+            held: false,
+            reason: `no range data covering the last ${span}: a for: window needs timestamped points`
+        };
     const lastOk = inWindow.findLast(([, v]) => !(Number.isFinite(v) && breaches(v)));
     if (lastOk) {
         return {
             held: false,
-            reason: `not sustained: within the window it was ${lastOk[1]} at ${new Date(lastOk[0] * 1000).toISOString()}`
+            reason: `not sustained: within the window it was ${lastOk[1]} at ${iso(lastOk[0])}`
         };
     }
-    if (!covered)
+    const gap = widestGap(series, inWindow, start, end);
+    if (gap) {
+        if (gap.from === start)
+            return {
+                held: false,
+                reason: `breaching since ${iso(inWindow[0][0])}, not yet for the full window`
+            };
         return {
             held: false,
-            reason: `breaching since ${new Date(inWindow[0][0] * 1000).toISOString()}, not yet for the full window`
+            reason: `no data between ${iso(gap.from)} and ${iso(gap.to)} (${formatSpan((gap.to - gap.from) * 1000)}): a gap in the last ${span} is not a sustained breach`
         };
-    return { held: true, reason: `held for ${forMs / 60000}m` };
+    }
+    return { held: true, reason: `held for ${span}` };
+}
+/**
+ * The first stretch of the window [start, end] with no sample that is longer than the series'
+ * step allows, or undefined when the samples cover the window.
+ */
+function widestGap(series, inWindow, start, end) {
+    let step = Infinity;
+    for (let i = 1; i < series.length; i++) {
+        const spacing = series[i][0] - series[i - 1][0];
+        if (spacing > 0)
+            step = Math.min(step, spacing);
+    }
+    // One sample alone covers only its own instant; at least a second of slack for clock rounding.
+    const allowed = Number.isFinite(step) ? Math.max(1.5 * step, 1) : 1;
+    const edges = [start, ...inWindow.map(([t]) => t), end];
+    for (let i = 1; i < edges.length; i++) {
+        if (edges[i] - edges[i - 1] > allowed)
+            return { from: edges[i - 1], to: edges[i] };
+    }
+    return undefined;
+}
+function iso(epochSeconds) {
+    return new Date(epochSeconds * 1000).toISOString();
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/alerts.js
 
-// Severity follows the seed's four levels from how far past the thresholds a value is
-// (higher is worse when critical > warning, lower is worse when critical < warning):
+// Severity follows the seed's four levels from how far past the thresholds a value is, in the
+// metric's direction (metricSpec: declared or known, never read from the thresholds' order; the
+// loader refuses thresholds written in the wrong order for it):
 //   low       past warning, less than half way to critical
 //   medium    at least half way from warning to critical
 //   high      past critical
 //   critical  past critical by at least the warning-to-critical gap again
 // Only high and critical let a metric trigger roll back (the seed's should_trigger_rollback?).
 function severityOf(rule, value) {
-    const sign = rule.critical >= rule.warning ? 1 : -1;
+    const sign = rule.direction === 'higher_is_worse' ? 1 : -1;
     const past = (limit) => sign * (value - limit) >= 0;
     const gap = Math.abs(rule.critical - rule.warning);
     if (past(rule.critical + sign * gap))
@@ -42805,7 +43256,7 @@ function evaluateAlerts(rules, readings, now) {
         if (rule.forMs > 0 &&
             !heldFor(reading, rule.forMs, now, v => severityOf(rule, v) !== undefined).held)
             continue;
-        const direction = rule.critical >= rule.warning ? 'above' : 'below';
+        const direction = rule.direction === 'higher_is_worse' ? 'above' : 'below';
         alerts.push({
             metric: rule.metric,
             value: usable.value,
@@ -42816,31 +43267,6 @@ function evaluateAlerts(rules, readings, now) {
         });
     }
     return alerts;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/time.js
-/** "3h 5m", "2d 4h", "40s": a span of time for people, two units at most. */
-function formatSpan(ms) {
-    const units = [
-        ['d', 86_400_000],
-        ['h', 3_600_000],
-        ['m', 60_000],
-        ['s', 1000]
-    ];
-    if (ms < 1000)
-        return `${Math.max(0, Math.round(ms))}ms`;
-    const parts = [];
-    let rest = ms;
-    for (const [unit, size] of units) {
-        if (rest >= size && parts.length < 2) {
-            parts.push(`${Math.floor(rest / size)}${unit}`);
-            rest %= size;
-        }
-        else if (parts.length > 0) {
-            break;
-        }
-    }
-    return parts.join(' ');
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/gates.js
@@ -42902,24 +43328,47 @@ function metricsThreshold(gate, observations) {
     const shown = outcome === 'pass' ? reasons : reasons.filter((_, i) => evidence[i].result !== 'pass');
     return { gate: gate.name, type: gate.type, outcome, reason: shown.join('; '), evidence };
 }
-/** Why an approval does not count, or undefined when it does. */
+/** Roles that can push, and so approve as in GitHub's own review rules. */
+const WRITE_ACCESS = new Set(['admin', 'maintain', 'write']);
+/**
+ * Why an approval does not count, or undefined when it does. A member of a listed team counts by
+ * membership; anyone else needs write access (when GitHub reported it) and, when the phase lists
+ * approvers, to be listed by name.
+ */
 function approvalRejection(approval, approvers) {
     if (approval.bot)
         return 'a bot';
     if (approval.author)
         return 'the author of the change';
+    if (approval.runner)
+        return 'the person running phasegate';
     if (approval.stale)
         return 'approved an older commit';
-    if (approvers.length === 0)
-        return undefined;
+    if (approval.unverified)
+        return `could not be verified: ${approval.unverified}`;
     const user = approval.user.toLowerCase();
-    const listed = approvers.some(a => {
-        const entry = a.toLowerCase();
-        return entry.startsWith('@')
-            ? (approval.teams ?? []).some(t => t.toLowerCase() === entry)
-            : entry === user;
-    });
-    return listed ? undefined : 'not a listed approver';
+    const entries = approvers.map(a => a.toLowerCase());
+    const teams = (approval.teams ?? []).map(t => t.toLowerCase());
+    if (entries.some(entry => entry.startsWith('@') && teams.includes(entry)))
+        return undefined;
+    if (approval.permission !== undefined && !WRITE_ACCESS.has(approval.permission))
+        return `has ${approval.permission} permission; approvals need write access`;
+    if (approvers.length === 0 || entries.includes(user))
+        return undefined;
+    return 'not a listed approver';
+}
+/**
+ * Local mode's approvals (`--approved-by`): what the person running phasegate vouches for, under
+ * GitHub's identity rules. Bot logins ("name[bot]") and `runner`'s own identities (compared
+ * case-insensitively) are kept, marked, so that the gate says why they do not count.
+ */
+function vouchedApprovals(logins, runner) {
+    const self = new Set(runner.map(r => r.toLowerCase()));
+    return logins.map(user => ({
+        user,
+        ...(/\[bot\]$/i.test(user) ? { bot: true } : {}),
+        ...(self.has(user.toLowerCase()) ? { runner: true } : {})
+    }));
 }
 function validApprovers(gate, approvals) {
     const users = new Map();
@@ -42961,7 +43410,7 @@ function manualApproval(gate, approvals) {
 }
 function automatedTest(gate, observations) {
     const evidence = gate.checks.map(name => {
-        const check = observations.checks.find(c => c.name === name);
+        const check = observations.checks.find(c => c.name === name && (c.app === undefined || c.app === gate.app));
         const result = !check || check.conclusion === null
             ? 'pending'
             : check.conclusion === 'success'
@@ -43007,6 +43456,83 @@ function timeBased(gate, state, now) {
             }
         ]
     };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/plausible.js
+const RATE = { of: 'a rate', min: 0, max: 1 };
+const COUNT = { of: 'a count', min: 0 };
+const DURATION = { of: 'a duration', min: 0 };
+/** The range a declared kind allows: a mean may be any finite number. */
+function rangeOfKind(kind) {
+    return kind === 'rate' ? RATE : kind === 'count' ? COUNT : undefined;
+}
+/**
+ * The range a metric's name implies, or undefined when the name says nothing:
+ * `*_rate` / `*_ratio` are rates in [0, 1]; `*_count` / `*_total` are counts (at least 0);
+ * latencies and durations (`*_time`, `*latency*`, `*duration*`, `*_ms`, `*_seconds`) are at
+ * least 0.
+ */
+function knownRange(metric) {
+    const name = metric.toLowerCase();
+    if (/(^|_)(rate|ratio)$/.test(name))
+        return RATE;
+    if (/(^|_)(count|total)$/.test(name))
+        return COUNT;
+    if (/(^|_)time$|latency|duration|(^|_)(ms|seconds)$/.test(name))
+        return DURATION;
+    return undefined;
+}
+/**
+ * Why `value` cannot be a reading of a metric with `range`, or undefined when it can be.
+ * Non-finite values are never possible, whatever the metric.
+ */
+function impossibility(value, range) {
+    if (Number.isNaN(value))
+        return 'the value is NaN';
+    if (!Number.isFinite(value))
+        return `the value is ${value > 0 ? '+Inf' : '-Inf'}`;
+    if (range?.min !== undefined && value < range.min)
+        return `${value} is below ${range.min}, which ${range.of} cannot be`;
+    if (range?.max !== undefined && value > range.max)
+        return `${value} is above ${range.max}, which ${range.of} cannot be`;
+    return undefined;
+}
+/**
+ * The reading with an impossible value (or sample count) turned into "no data" with the reason,
+ * and impossible points of its range data turned into NaN (a gap, never a breach). A reading that
+ * may be true comes back as it was.
+ */
+function screenReading(reading, range) {
+    const badPoint = (v) => impossibility(v, range) !== undefined;
+    const screened = reading.series?.some(([, v]) => badPoint(v))
+        ? {
+            ...reading,
+            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v])
+        }
+        : reading;
+    if (reading.value === null)
+        return screened;
+    const why = impossibility(reading.value, range) ??
+        (reading.samples !== undefined && !(reading.samples >= 0 && Number.isFinite(reading.samples))
+            ? `its sample count ${reading.samples} is impossible`
+            : undefined);
+    if (why === undefined)
+        return screened;
+    const rest = { ...screened };
+    delete rest.samples;
+    return { ...rest, value: null, reason: `impossible reading: ${why}` };
+}
+/**
+ * The range a policy's metric may take: from its declared kind (metrics.definitions) when the
+ * policy declares one, otherwise from its name.
+ */
+function rangeOfMetric(policy, metric) {
+    const declared = policy.metricDefinitions[metric]?.kind;
+    return declared ? rangeOfKind(declared) : knownRange(metric);
+}
+/** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
+function screenReadings(readings, rangeOf = knownRange) {
+    return readings.map(r => screenReading(r, rangeOf(r.metric)));
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/trends.js
@@ -43090,27 +43616,40 @@ function readable(x) {
 
 /**
  * The metric triggers in force in a phase: the policy's automatic_triggers, with the phase's
- * rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number for the same
- * metric, plus any rollback_threshold metric the triggers do not name.
+ * written rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number
+ * for the same metric, plus any rollback_threshold metric the triggers do not name. Only what the
+ * policy writes: no built-in value creates or overrides a trigger.
  */
 function metricTriggers(policy, phase) {
     const checks = [];
-    for (const trigger of policy.triggers) {
+    const phaseFrom = (metric) => `deployment.phases.${phase.name}.rollback_threshold.${metric}`;
+    policy.triggers.forEach((trigger, i) => {
         if (trigger.kind !== 'metric')
-            continue;
+            return;
         const override = phase.rollbackThreshold[trigger.metric];
-        const threshold = override === undefined
-            ? trigger.threshold
-            : {
-                op: trigger.threshold.op,
-                value: override,
-                source: `${trigger.threshold.op} ${override}`
-            };
-        const source = override === undefined
-            ? trigger.source
-            : `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`;
-        checks.push({ metric: trigger.metric, threshold, forMs: trigger.forMs, source });
-    }
+        if (override === undefined) {
+            checks.push({
+                metric: trigger.metric,
+                threshold: trigger.threshold,
+                forMs: trigger.forMs,
+                source: trigger.source,
+                from: `rollback.automatic_triggers[${i}]`
+            });
+            return;
+        }
+        const threshold = {
+            op: trigger.threshold.op,
+            value: override,
+            source: `${trigger.threshold.op} ${override}`
+        };
+        checks.push({
+            metric: trigger.metric,
+            threshold,
+            forMs: trigger.forMs,
+            source: `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`,
+            from: `${phaseFrom(trigger.metric)} (in rollback.automatic_triggers[${i}])`
+        });
+    });
     for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
         if (checks.some(c => c.metric === metric))
             continue;
@@ -43118,89 +43657,151 @@ function metricTriggers(policy, phase) {
             metric,
             threshold: { op: '>', value: limit, source: `> ${limit}` },
             forMs: 0,
-            source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`
+            source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
+            from: phaseFrom(metric)
         });
     }
     return checks;
 }
-function evaluateTriggers(policy, phase, observations, alerts, now) {
+/** Every threshold in force in `phase`: its gates, its triggers and the policy's alerts. */
+function thresholdsInForce(policy, phase) {
+    const out = [];
+    phase.gates.forEach((gate, i) => {
+        if (gate.type !== 'metrics_threshold')
+            return;
+        for (const [metric, threshold] of Object.entries(gate.thresholds))
+            out.push({
+                use: 'gate',
+                name: gate.name,
+                metric,
+                threshold: threshold.source,
+                from: `${gate.from ?? `deployment.phases.${phase.name}.gates[${i}].thresholds`}.${metric}`
+            });
+    });
+    for (const check of metricTriggers(policy, phase))
+        out.push({
+            use: 'trigger',
+            name: check.source,
+            metric: check.metric,
+            threshold: check.threshold.source,
+            from: check.from
+        });
+    for (const rule of policy.alerts)
+        out.push({
+            use: 'alert',
+            name: 'alert',
+            metric: rule.metric,
+            threshold: `warning ${rule.warning}, critical ${rule.critical} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
+            from: `monitoring.alerts.${rule.metric}`
+        });
+    return out;
+}
+/**
+ * Every trigger of `phase`, fired or not with the reason. `since` is when the phase was entered:
+ * a metric trigger fires only on evidence whose window starts at or after it.
+ */
+function evaluateTriggers(policy, phase, observations, alerts, now, since) {
+    const stale = (reading, forMs) => {
+        const why = olderThan(reading, forMs, now, since);
+        return (why &&
+            `${why} ${phase.name} was entered at ${since.toISOString()}: waiting for a reading taken after it`);
+    };
     const results = metricTriggers(policy, phase).map(check => {
         const reading = findReading(observations.readings, check.metric);
         const usable = usableValue(reading, check.metric);
-        const evidence = (value, fired) => [
+        const evidence = (value, status) => [
             {
                 gate: `trigger: ${check.source}`,
                 metric: check.metric,
                 value,
                 threshold: check.threshold.source,
-                result: fired ? 'fired' : 'pass'
+                result: status
             }
         ];
         if (!('value' in usable))
             return {
                 trigger: check.source,
+                status: 'no_data',
                 fired: false,
                 reason: usable.reason,
-                evidence: evidence(null, false)
+                evidence: evidence(null, 'no_data')
             };
         const value = usable.value;
         if (!meets(check.threshold, value)) {
             return {
                 trigger: check.source,
+                status: 'ok',
                 fired: false,
                 reason: `${check.metric} ${value} is within ${check.threshold.source}`,
-                evidence: evidence(value, false)
+                evidence: evidence(value, 'ok')
             };
         }
+        const old = stale(reading, check.forMs);
+        if (old)
+            return {
+                trigger: check.source,
+                fired: false,
+                status: 'breached',
+                reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
+                evidence: evidence(value, 'breached'),
+                waiting: true
+            };
         const rule = policy.alerts.find(a => a.metric === check.metric);
         const severity = rule ? severityOf(rule, value) : 'high';
         if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
             return {
                 trigger: check.source,
+                status: 'breached',
                 fired: false,
                 reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
-                evidence: evidence(value, false)
+                evidence: evidence(value, 'breached')
             };
         }
         const sustained = heldFor(reading, check.forMs, now, v => meets(check.threshold, v));
         if (!sustained.held)
             return {
                 trigger: check.source,
+                status: 'breached',
                 fired: false,
                 reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
-                evidence: evidence(value, false)
+                evidence: evidence(value, 'breached')
             };
         const alert = alerts.find(a => a.metric === check.metric);
         return {
             trigger: check.source,
+            status: 'fired',
             fired: true,
             reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
-            evidence: evidence(value, true)
+            evidence: evidence(value, 'fired')
         };
     });
     for (const trigger of policy.triggers) {
         if (trigger.kind === 'system_failure')
-            results.push(systemFailure(observations, policy.rollback.sourceFailureLimit));
+            results.push(systemFailure(observations, policy.rollback.sourceFailureLimit, stale));
     }
     return results;
 }
-function systemFailure(observations, limit) {
-    const evidence = (value, fired) => [
+function systemFailure(observations, limit, stale) {
+    const evidence = (value, status) => [
         {
             gate: 'trigger: system_failure',
             metric: 'system_failure',
             value,
             threshold: '> 0',
-            result: fired ? 'fired' : 'pass'
+            result: status
         }
     ];
     const failures = observations.sourceFailures;
-    if (failures && failures.consecutive >= limit) {
+    if (failures && failures.consecutive > 0) {
+        const runs = `${failures.consecutive} consecutive run${failures.consecutive === 1 ? '' : 's'}`;
+        const fired = failures.consecutive >= limit;
         return {
             trigger: 'system_failure',
-            fired: true,
-            reason: `the metrics source failed ${failures.consecutive} consecutive times (limit ${limit}): ${failures.reason}`,
-            evidence: evidence(`unreachable x${failures.consecutive}`, true)
+            status: fired ? 'fired' : 'breached',
+            fired,
+            reason: `the metrics source could not be read on ${runs}${failures.since ? ` since ${failures.since}` : ''} (limit ${limit}): ${failures.reason}`,
+            evidence: evidence(`unreachable x${failures.consecutive}`, fired ? 'fired' : 'breached'),
+            ...(fired ? {} : { waiting: true })
         };
     }
     const reading = findReading(observations.readings, 'system_failure');
@@ -43208,22 +43809,35 @@ function systemFailure(observations, limit) {
     if (!('value' in usable))
         return {
             trigger: 'system_failure',
+            status: 'no_data',
             fired: false,
             reason: usable.reason,
-            evidence: evidence(null, false)
+            evidence: evidence(null, 'no_data')
+        };
+    const old = usable.value > 0 ? stale(reading, 0) : undefined;
+    if (old)
+        return {
+            trigger: 'system_failure',
+            fired: false,
+            status: 'breached',
+            reason: `system_failure reports the system down (${usable.value}), but ${old}`,
+            evidence: evidence(usable.value, 'breached'),
+            waiting: true
         };
     const fired = usable.value > 0;
     return {
         trigger: 'system_failure',
+        status: fired ? 'fired' : 'ok',
         fired,
         reason: fired
             ? `system_failure reports the system down (${usable.value})`
             : 'system_failure reports the system up',
-        evidence: evidence(usable.value, fired)
+        evidence: evidence(usable.value, fired ? 'fired' : 'ok')
     };
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/decide.js
+
 
 
 
@@ -43237,15 +43851,21 @@ function systemFailure(observations, limit) {
  */
 function decide(policy, state, observations, now) {
     const phase = phaseNamed(policy, state.phase);
-    const alerts = evaluateAlerts(policy.alerts, observations.readings, now);
-    const triggers = evaluateTriggers(policy, phase, observations, alerts, now);
-    const gates = phase.gates.map(gate => evaluateGate(gate, state, observations, now));
+    const next = nextPhase(policy, phase.name);
+    // Impossible readings become "no data" here, once, for every gate, trigger, alert and trend.
+    const observed = {
+        ...observations,
+        readings: screenReadings(observations.readings, m => rangeOfMetric(policy, m))
+    };
+    const alerts = evaluateAlerts(policy.alerts, observed.readings, now);
+    const triggers = evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt));
+    // Gates guard the step to the next phase; the final phase has none to take.
+    const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observed, now)) : [];
     const trends = policy.trends.flatMap(rule => {
-        const outcome = evaluateTrend(rule, findReading(observations.readings, rule.metric), now);
+        const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now);
         return outcome.alert ? [outcome.alert] : [];
     });
     const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers };
-    const next = nextPhase(policy, phase.name);
     const awaitingApproval = next !== undefined &&
         gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
         gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass');
@@ -43267,7 +43887,12 @@ function decide(policy, state, observations, now) {
             return hold('first_phase_trigger', `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
                 'use `phasegate rollback --emergency` to turn the feature off');
         }
-        const reason = `automatic rollback: ${why}`;
+        // The seed's manual_approval_required is the one opt-in wait on a metric rollback; a system
+        // failure never waits.
+        const needsApproval = policy.rollback.manualApprovalRequired && !fired.some(t => t.trigger === 'system_failure');
+        const reason = needsApproval
+            ? `automatic rollback NEEDS APPROVAL (rollback.manual_approval_required): ${why}`
+            : `automatic rollback: ${why}`;
         const evidence = fired.flatMap(t => t.evidence);
         return {
             ...base,
@@ -43275,6 +43900,7 @@ function decide(policy, state, observations, now) {
             target: previous.name,
             reason,
             awaitingApproval: false,
+            ...(needsApproval ? { rollbackNeedsApproval: true } : {}),
             transition: transition('rollback', phase.name, previous.name, now, reason, [], evidence)
         };
     }
@@ -43313,8 +43939,6 @@ function transition(kind, from, to, now, reason, approvers, evidence) {
     return { kind, from, to, at: now.toISOString(), reason, approvers, evidence };
 }
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./lib/engine/requests.js
 
 
@@ -43349,6 +43973,44 @@ function requiredReadings(policy, state) {
     if (policy.triggers.some(t => t.kind === 'system_failure'))
         add('system_failure');
     return [...wanted.values()];
+}
+
+;// CONCATENATED MODULE: ./lib/engine/metric-spec.js
+// Matched against the whole name, in order; the first match wins. Words are matched at "_"
+// boundaries so that "error" does not match "terror_index".
+const KNOWN = [
+    { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
+    { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)degradation($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)(cost|costs|churn|bounce)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)conversion_rate($|_)/, direction: 'lower_is_worse', kind: 'rate' },
+    { pattern: /(^|_)conversions?($|_)/, direction: 'lower_is_worse' },
+    { pattern: /(^|_)(satisfaction|accuracy)($|_)/, direction: 'lower_is_worse' }
+];
+/** The defaults a known name carries, or undefined for a name phasegate does not know. */
+function knownMetric(metric) {
+    const known = KNOWN.find(k => k.pattern.test(metric.toLowerCase()));
+    if (!known)
+        return undefined;
+    return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
+}
+/** What the policy declares of `metric`, over what its name implies. */
+function metricSpec(policy, metric) {
+    return specFrom(policy.metricDefinitions[metric], metric);
+}
+/** The same from a definition alone (the loader, before a Policy exists). */
+function specFrom(declared, metric) {
+    const known = knownMetric(metric);
+    const direction = declared?.direction ?? known?.direction;
+    const kind = declared?.kind ?? known?.kind;
+    return {
+        metric,
+        ...(direction ? { direction } : {}),
+        ...(kind ? { kind } : {}),
+        ...(declared?.unit ? { unit: declared.unit } : {}),
+        ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/stats/special.js
@@ -43613,9 +44275,14 @@ function variance(stat) {
         const p = stat.successes / stat.count;
         return p * (1 - p);
     }
-    const n = stat.count;
-    // Rounding can push a constant metric's variance a hair below zero.
-    return Math.max(0, (stat.sumSquares - (stat.sum * stat.sum) / n) / (n - 1));
+    return squaredDeviations(stat) / (stat.count - 1);
+}
+/** Σ(x − mean)² of a mean metric: the stable accumulation when there is one. */
+function squaredDeviations(stat) {
+    if (stat.squaredDeviations !== undefined)
+        return stat.squaredDeviations;
+    // Rounding can push a constant metric's value a hair below zero.
+    return Math.max(0, stat.sumSquares - (stat.sum * stat.sum) / stat.count);
 }
 /** Delta-method variance of treatmentMean / controlMean - 1, from each mean's variance. */
 function relativeVariance(controlMean, controlVariance, treatmentMean, treatmentVariance) {
@@ -43643,6 +44310,7 @@ function twoProportionZTest(control, treatment, alpha = 0.05) {
     const critical = normalQuantileUpper(alpha / 2);
     return {
         test: 'two-proportion z',
+        noSpread: false,
         controlMean: p1,
         treatmentMean: p2,
         difference,
@@ -43671,6 +44339,7 @@ function welchTTest(control, treatment, alpha = 0.05) {
     const critical = studentTQuantileUpper(alpha / 2, degreesOfFreedom);
     return {
         test: 'welch t',
+        noSpread: false,
         controlMean: m1,
         treatmentMean: m2,
         difference,
@@ -43684,15 +44353,101 @@ function welchTTest(control, treatment, alpha = 0.05) {
         relativeInterval: around(difference / m1, critical * relativeStandardError)
     };
 }
-/** The fixed-horizon test that fits the metric's kind. */
+/**
+ * The fixed-horizon test that fits the metric's kind; when neither group varies, the exact test
+ * (see Comparison.noSpread).
+ */
 function compareGroups(control, treatment, alpha = 0.05) {
+    let comparison;
     if (control.kind === 'rate' && treatment.kind === 'rate') {
-        return twoProportionZTest(control, treatment, alpha);
+        comparison = twoProportionZTest(control, treatment, alpha);
     }
-    if (control.kind === 'mean' && treatment.kind === 'mean') {
-        return welchTTest(control, treatment, alpha);
+    else if (control.kind === 'mean' && treatment.kind === 'mean') {
+        comparison = welchTTest(control, treatment, alpha);
     }
-    throw new Error('compareGroups: control and treatment must be the same kind of statistic');
+    else {
+        throw new Error('compareGroups: control and treatment must be the same kind of statistic');
+    }
+    return comparison.standardError > 0 ? comparison : noSpreadComparison(control, treatment, alpha);
+}
+/**
+ * Two groups without spread. Each holds one value (a rate's 0 or 1, or a constant mean), so the
+ * data are a 2×2 table of value by group and the exact permutation test is Fisher's test of that
+ * table. Standard errors come from the variance under the null (both groups pooled), so that
+ * intervals and the sequential test have a scale; identical groups pool to 0 and give p = 1.
+ */
+function noSpreadComparison(control, treatment, alpha) {
+    const n1 = control.count;
+    const n2 = treatment.count;
+    const m1 = tests_mean(control);
+    const m2 = tests_mean(treatment);
+    const difference = m2 - m1;
+    // The table: how many users hold the treatment's value in each group.
+    const pValue = control.kind === 'rate' && treatment.kind === 'rate'
+        ? fisherExactTest(control.successes, n1, treatment.successes, n2)
+        : difference === 0
+            ? 1
+            : fisherExactTest(0, n1, n2, n2);
+    const pooledVariance = control.kind === 'rate' && treatment.kind === 'rate'
+        ? variance({
+            kind: 'rate',
+            count: n1 + n2,
+            successes: control.successes + treatment.successes
+        })
+        : (((n1 * n2) / (n1 + n2)) * difference * difference) / (n1 + n2 - 1);
+    const v1 = pooledVariance / n1;
+    const v2 = pooledVariance / n2;
+    const standardError = Math.sqrt(v1 + v2);
+    const relativeStandardError = Math.sqrt(relativeVariance(m1, v1, m2, v2));
+    const critical = normalQuantileUpper(alpha / 2);
+    return {
+        test: 'fisher exact',
+        noSpread: true,
+        controlMean: m1,
+        treatmentMean: m2,
+        difference,
+        relativeDifference: difference / m1,
+        standardError,
+        relativeStandardError,
+        statistic: standardError > 0 ? difference / standardError : 0,
+        degreesOfFreedom: Infinity,
+        pValue,
+        interval: around(difference, critical * standardError),
+        relativeInterval: around(difference / m1, critical * relativeStandardError)
+    };
+}
+function logChoose(n, k) {
+    return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+/**
+ * Two-sided Fisher exact test of x1 successes in n1 (control) against x2 in n2 (treatment): the
+ * probability, given both margins, of a table no more likely than the observed one (scipy's
+ * convention, with its 1e-7 relative tolerance for ties).
+ */
+function fisherExactTest(x1, n1, x2, n2) {
+    const successes = x1 + x2;
+    const logTotal = logChoose(n1 + n2, successes);
+    const logProbability = (x) => logChoose(n1, x) + logChoose(n2, successes - x) - logTotal;
+    const observed = logProbability(x1) + Math.log1p(1e-7);
+    let p = 0;
+    for (let x = Math.max(0, successes - n2); x <= Math.min(successes, n1); x++) {
+        const logP = logProbability(x);
+        if (logP <= observed)
+            p += Math.exp(logP);
+    }
+    return Math.min(1, p);
+}
+/** Expected successes and failures under the pooled rate, below which a rate needs Fisher's test. */
+const MINIMUM_EXPECTED_COUNT = 10;
+/**
+ * The smallest expected count of successes or failures in either group under the pooled rate:
+ * the normal approximation of the z-test (and of the confidence sequence) needs it at least
+ * MINIMUM_EXPECTED_COUNT.
+ */
+function smallestExpectedCount(control, treatment) {
+    const pooled = (control.successes + treatment.successes) / (control.count + treatment.count);
+    const smallest = Math.min(control.count, treatment.count);
+    return smallest * Math.min(pooled, 1 - pooled);
 }
 /**
  * Pearson's chi-square goodness of fit of group counts against configured weights. Groups with
@@ -43752,6 +44507,7 @@ function sequentialPValue(estimate, standardError, n, rho) {
  */
 function sequentialComparison(comparison, n, tuning, alpha = 0.05) {
     const rho = sequentialRho(alpha, tuning);
+    // Identical groups without spread: nothing varies, so nothing can be evidence of a difference.
     if (!(comparison.standardError > 0)) {
         return {
             pValue: 1,
@@ -43783,22 +44539,26 @@ function holmBonferroni(pValues) {
 
 ;// CONCATENATED MODULE: ./lib/experiments/analysis.js
 
+
 const SRM_THRESHOLD = 0.001;
-const SRM_MINIMUM_USERS = 8;
+/** Cochran's rule for the chi-square test: every expected count at least 5. */
+const SRM_MINIMUM_EXPECTED = 5;
 const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i;
 /**
- * Which way a metric should move. The policy says it where it has thresholds: a success
- * criterion "< x" or an alert or rollback trigger on the metric means lower is better, "> x"
- * higher. Otherwise the name decides: times, costs and errors should fall, anything else rise.
+ * Which way a metric should move. What the policy declares of the metric, or what its known name
+ * says (metricSpec) decides. For any other metric the policy's thresholds say it: a success
+ * criterion "< x" or a rollback trigger "> x" on the metric means lower is better. Otherwise the
+ * name: times, costs and errors should fall, anything else rise.
  */
 function metricDirection(metric, policy) {
+    const { direction } = policy ? metricSpec(policy, metric) : specFrom(undefined, metric);
+    if (direction)
+        return direction === 'higher_is_worse' ? 'decrease' : 'increase';
     for (const phase of policy?.phases ?? []) {
         const criterion = phase.successCriteria[metric];
         if (criterion)
             return criterion.op.startsWith('<') ? 'decrease' : 'increase';
     }
-    if (policy?.alerts.some(a => a.metric === metric))
-        return 'decrease';
     for (const trigger of policy?.triggers ?? []) {
         if (trigger.kind === 'metric' && trigger.metric === metric) {
             return trigger.threshold.op.startsWith('>') ? 'decrease' : 'increase';
@@ -43814,7 +44574,7 @@ function controlGroup(experiment) {
 function analyzeExperiment(experiment, data, options = {}) {
     const alpha = options.alpha ?? 0.05;
     const sequential = options.sequential ?? true;
-    const tuning = options.tuning ?? (experiment.minimumSampleSize > 0 ? experiment.minimumSampleSize : 5000);
+    const tuning = options.tuning ?? (experiment.minimumSampleSize > 0 ? 2 * experiment.minimumSampleSize : 5000);
     const control = controlGroup(experiment);
     const treatments = experiment.groups.filter(g => g.name !== control && g.weight > 0);
     const totalWeight = experiment.groups.reduce((sum, g) => sum + g.weight, 0);
@@ -43827,7 +44587,12 @@ function analyzeExperiment(experiment, data, options = {}) {
         observedShare: totalUsers > 0 ? (data.users[g.name] ?? 0) / totalUsers : 0
     }));
     const fit = chiSquareGoodnessOfFit(groups.map(g => g.users), groups.map(g => g.weight));
-    const checked = groups.filter(g => g.weight > 0).every(g => g.users >= SRM_MINIMUM_USERS);
+    const weightedUsers = groups.filter(g => g.weight > 0).reduce((sum, g) => sum + g.users, 0);
+    const weighted = groups.filter(g => g.weight > 0).reduce((sum, g) => sum + g.weight, 0);
+    const checked = weightedUsers > 0 &&
+        groups
+            .filter(g => g.weight > 0)
+            .every(g => (weightedUsers * g.weight) / weighted >= SRM_MINIMUM_EXPECTED);
     const sampleRatio = {
         statistic: fit.statistic,
         pValue: fit.pValue,
@@ -43863,12 +44628,27 @@ function analyzeExperiment(experiment, data, options = {}) {
             };
         }
         const comparisons = treatments.map(t => {
-            const fixed = compareGroups(controlStat, byGroup[t.name], alpha);
-            const n = controlStat.count + byGroup[t.name].count;
-            const always = sequential ? sequentialComparison(fixed, n, tuning, alpha) : undefined;
+            const treatmentStat = byGroup[t.name];
+            let fixed = compareGroups(controlStat, treatmentStat, alpha);
+            // Too few expected successes or failures for the normal approximation: Fisher's exact
+            // test, and no verdict from it (sequentially there is no exact counterpart here).
+            const tooLittle = controlStat.kind === 'rate' &&
+                treatmentStat.kind === 'rate' &&
+                !fixed.noSpread &&
+                smallestExpectedCount(controlStat, treatmentStat) < MINIMUM_EXPECTED_COUNT;
+            if (tooLittle) {
+                fixed = {
+                    ...fixed,
+                    test: 'fisher exact',
+                    pValue: fisherExactTest(controlStat.successes, controlStat.count, treatmentStat.successes, treatmentStat.count)
+                };
+            }
+            const n = controlStat.count + treatmentStat.count;
+            const always = sequential && !tooLittle ? sequentialComparison(fixed, n, tuning, alpha) : undefined;
             return {
                 treatment: t.name,
                 test: fixed.test,
+                noSpread: fixed.noSpread,
                 difference: fixed.difference,
                 relativeDifference: fixed.relativeDifference,
                 fixedHorizon: {
@@ -43879,7 +44659,7 @@ function analyzeExperiment(experiment, data, options = {}) {
                 sequential: always,
                 adjustedPValue: (always ?? fixed).pValue,
                 degreesOfFreedom: Number.isFinite(fixed.degreesOfFreedom) ? fixed.degreesOfFreedom : null,
-                outcome: 'no_difference'
+                outcome: (tooLittle ? 'too_little_data' : 'no_difference')
             };
         });
         return { metric, kind, direction, groups: summary, comparisons };
@@ -43888,7 +44668,7 @@ function analyzeExperiment(experiment, data, options = {}) {
     const adjusted = holmBonferroni(all.map(a => a.comparison.adjustedPValue));
     all.forEach(({ metric, comparison }, i) => {
         comparison.adjustedPValue = adjusted[i];
-        if (adjusted[i] < alpha) {
+        if (comparison.outcome !== 'too_little_data' && adjusted[i] < alpha) {
             const rose = comparison.difference > 0;
             comparison.outcome = rose === (metric.direction === 'increase') ? 'better' : 'worse';
         }
@@ -43914,7 +44694,8 @@ function analyzeExperiment(experiment, data, options = {}) {
         sampleRatio,
         metrics,
         verdict,
-        reasons
+        reasons,
+        warnings: data.warnings ?? []
     };
 }
 function decideVerdict(experiment, facts) {
@@ -43932,6 +44713,12 @@ function decideVerdict(experiment, facts) {
         };
     }
     const waiting = [];
+    if (!sampleRatio.checked) {
+        waiting.push(`sample ratio not checked: every group needs at least ${SRM_MINIMUM_EXPECTED} expected users (${groups
+            .filter(g => g.weight > 0)
+            .map(g => `${g.name} has ${g.users}`)
+            .join(', ')})`);
+    }
     const small = groups.filter(g => g.weight > 0 && g.users < experiment.minimumSampleSize);
     if (small.length > 0) {
         waiting.push(`below minimum_sample_size ${experiment.minimumSampleSize}: ${small.map(g => `${g.name} has ${g.users}`).join(', ')}`);
@@ -43944,9 +44731,23 @@ function decideVerdict(experiment, facts) {
     }
     for (const m of metrics.filter(m => m.missing))
         waiting.push(`${m.metric}: ${m.missing}`);
+    for (const m of metrics) {
+        // A metric that never varies and is the same in both groups says nothing: not "no difference".
+        for (const c of m.comparisons.filter(c => c.noSpread && c.difference === 0)) {
+            waiting.push(`${m.metric}: ${noSpread(m, c, facts.control)}: nothing to compare; check that the metric is recorded`);
+        }
+        for (const c of m.comparisons.filter(c => c.outcome === 'too_little_data')) {
+            waiting.push(`${m.metric}: too little data for ${c.treatment} vs ${facts.control}: a rate comparison needs at least ${MINIMUM_EXPECTED_COUNT} expected successes and failures in each group; Fisher's exact p = ${c.fixedHorizon.pValue.toPrecision(3)}`);
+        }
+    }
     if (waiting.length > 0)
         return { verdict: 'keep_running', reasons: waiting };
     const reasons = [];
+    for (const m of metrics) {
+        for (const c of m.comparisons.filter(c => c.noSpread && c.difference !== 0)) {
+            reasons.push(`${m.metric}: ${noSpread(m, c, facts.control)}: tested exactly (Fisher)`);
+        }
+    }
     if (experiment.durationMs !== null && !facts.startedAt) {
         reasons.push('duration not checked: the state file has no start time for this experiment');
     }
@@ -43981,6 +44782,10 @@ function decideVerdict(experiment, facts) {
         ]
     };
 }
+function noSpread(metric, c, control) {
+    const value = (group) => metric.groups.find(g => g.name === group)?.mean;
+    return `no spread within either group (${control} always ${value(control)}, ${c.treatment} always ${value(c.treatment)})`;
+}
 function pct(share) {
     return `${(share * 100).toFixed(2)}%`;
 }
@@ -43994,24 +44799,30 @@ function hours(ms) {
 ;// CONCATENATED MODULE: ./lib/experiments/observe.js
 
 
+
 /** The companion metric that carries a mean metric's per-user standard deviation. */
 function stddevMetric(metric) {
     return `${metric}_stddev`;
 }
+const STDDEV = { of: 'a standard deviation', min: 0 };
 /**
  * Per-group statistics from the policy's metrics provider, one query per group and metric, so the
  * cost does not depend on traffic. A reading's `value` is the group's rate or mean and `samples`
  * its number of users. A metric is a mean when the provider also answers `<metric>_stddev` for
- * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1].
- * Readings without a value or samples leave the metric out for that group (the analysis then
- * says to keep running).
+ * the group (the per-user standard deviation), and a rate otherwise, which needs a value in [0, 1];
+ * a kind declared in the experiment's metric_kinds decides instead, and a reading that cannot be
+ * of that kind is an error. Readings without a value or samples leave the metric out for that
+ * group (the analysis then says to keep running).
  */
 async function readGroupStatistics(provider, experiment, context) {
     const requests = experiment.successMetrics.flatMap(metric => experiment.groups.flatMap(g => [
         { metric, group: g.name },
         { metric: stddevMetric(metric), group: g.name }
     ]));
-    const readings = await provider.read(requests, context);
+    const read = await provider.read(requests, context);
+    // Readings that cannot be true (a rate above 1, a negative duration) leave the group out, as a
+    // missing reading does, instead of stopping every feature's run.
+    const readings = screenReadings(read, metric => experiment.successMetrics.includes(metric) ? knownRange(metric) : STDDEV);
     const users = {};
     const metrics = {};
     for (const metric of experiment.successMetrics) {
@@ -44022,21 +44833,33 @@ async function readGroupStatistics(provider, experiment, context) {
             if (reading?.value == null || count === undefined || count === 0)
                 continue;
             users[name] = Math.max(users[name] ?? 0, count);
-            const stddev = findReading(readings, stddevMetric(metric), name)?.value;
+            const declared = experiment.metricKinds?.[metric];
+            const stddevReading = findReading(read, stddevMetric(metric), name);
+            // A standard deviation that was answered but cannot be true is no data, not "a rate".
+            if (stddevReading?.value != null && impossibility(stddevReading.value, STDDEV))
+                continue;
+            const stddev = declared === 'rate' ? null : findReading(readings, stddevMetric(metric), name)?.value;
+            if (declared !== undefined && declared !== 'rate' && stddev == null) {
+                throw new errors_PhasegateError(`experiment '${experiment.name}': ${metric} is declared a ${declared}, and there is no ${stddevMetric(metric)} for group ${name}`, { hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation)` });
+            }
             if (stddev != null) {
                 const sum = reading.value * count;
+                // The deviations come straight from the standard deviation: rebuilding them from a sum
+                // of squares would cancel away a mean with a large offset.
+                const squaredDeviations = stddev * stddev * (count - 1);
                 byGroup[name] = {
                     kind: 'mean',
                     count,
                     sum,
-                    sumSquares: stddev * stddev * (count - 1) + (sum * sum) / count
+                    sumSquares: squaredDeviations + (sum * sum) / count,
+                    squaredDeviations
                 };
             }
             else if (reading.value >= 0 && reading.value <= 1) {
                 byGroup[name] = { kind: 'rate', count, successes: Math.round(reading.value * count) };
             }
             else {
-                throw new PhasegateError(`experiment '${experiment.name}': ${metric} for group ${name} is ${reading.value}, not a rate, and there is no ${stddevMetric(metric)}`, {
+                throw new errors_PhasegateError(`experiment '${experiment.name}': ${metric} for group ${name} is ${reading.value}, not a rate, and there is no ${stddevMetric(metric)}`, {
                     hint: `add a query for ${stddevMetric(metric)} (the per-user standard deviation) so it can be analysed as a mean`
                 });
             }
@@ -44110,9 +44933,9 @@ async function forEachLineRun(path, onLines, afterChunk) {
         }
     }
     catch (error) {
-        if (error instanceof PhasegateError)
+        if (error instanceof errors_PhasegateError)
             throw error;
-        throw new PhasegateError(`cannot read ${path}: ${error.message}`, {
+        throw new errors_PhasegateError(`cannot read ${path}: ${error.message}`, {
             location: { file: path },
             hint: 'check the file name'
         });
@@ -44155,28 +44978,39 @@ function lineEnd(bytes, start, eol) {
  * Streams a results file into per-group sufficient statistics, in constant memory. Two layouts,
  * as CSV (with a header line) or NDJSON (one object per line), told apart by the file name:
  *
- * - per user: `user_id`, `group`, and one column per success metric. A metric whose values are
- *   all 0/1 (or true/false) is a rate, any other a mean; an empty cell or `null` means the user
- *   has no value for that metric.
+ * - per user: `user_id`, `group`, and one column per success metric. A metric declared in
+ *   `shape.kinds` must fit it (a rate takes 0/1 or true/false, a count whole numbers ≥ 0); an
+ *   undeclared metric whose values are all 0/1 is a rate, any other a mean (with a warning when
+ *   most values were 0/1). An empty cell or `null` means no value. A user id appears once.
  * - aggregate: `group`, `metric`, `count`, and `successes` (a rate) or `sum` and `sum_squares`
- *   (a mean): one row per group and metric, e.g. straight from a warehouse query.
+ *   (a mean): rows for the same group and metric add up, e.g. straight from a warehouse query.
  *
- * Any bad line stops the whole read with a PhasegateError naming the file and line, so no
- * report is ever built from part of a file.
+ * Numbers are decimal (`0x10`, blanks and `Infinity` are errors). Means are accumulated as
+ * shifted sums (per-user) or merged as (count, mean, Σ(x − mean)²) (aggregate rows), so a large
+ * common offset keeps its variance. Any bad line stops the whole read with a PhasegateError
+ * naming the file, line and column, so no report is ever built from part of a file.
  */
 async function readResults(path, shape) {
     const sink = new Accumulator(path, shape);
-    if (/\.(nd)?jsonl?$/i.test(path)) {
-        let parseLine = (line, lineNumber) => {
-            parseLine = sink.ndjsonFirst(line, lineNumber);
-        };
-        await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber));
+    const ndjson = /\.(nd)?jsonl?$/i.test(path);
+    try {
+        if (ndjson) {
+            let parseLine = (line, lineNumber) => {
+                parseLine = sink.ndjsonFirst(line, lineNumber);
+            };
+            await forEachLine(path, (line, lineNumber) => parseLine(line, lineNumber));
+        }
+        else {
+            await forEachLineRun(path, (bytes, start, end) => sink.csvLines(bytes, start, end));
+        }
     }
-    else {
-        await forEachLineRun(path, (bytes, start, end) => sink.csvLines(bytes, start, end));
+    catch (error) {
+        if (error instanceof RepeatedUser)
+            throw await repeatedUserError(path, ndjson, error);
+        throw error;
     }
     if (!sink.sawHeader) {
-        throw new PhasegateError('the results file is empty', {
+        throw new errors_PhasegateError('the results file is empty', {
             location: { file: path },
             hint: 'write a header line (CSV) or one JSON object per line (NDJSON)'
         });
@@ -44189,6 +45023,12 @@ const USER = -1;
 const GROUP = -2;
 const IGNORED = -3;
 const AGGREGATE_COLUMNS = ['group', 'metric', 'count'];
+const KIND_CODE = { rate: 1, mean: 2, count: 3 };
+/**
+ * An aggregate row whose sum of squares is this many times its Σ(x − mean)² has lost about
+ * log10 of it of a double's 16 digits to cancellation: past 1e10, fewer than 6 remain.
+ */
+const CANCELLATION_WARNING = 1e10;
 /** Accumulates rows into flat arrays indexed by metric and group, to stay fast at 10M rows. */
 class Accumulator {
     file;
@@ -44197,13 +45037,20 @@ class Accumulator {
     groupIndex;
     metricIndex;
     users;
+    /** Per metric and group cell: observations, then Σ(x − shift) and Σ(x − shift)². */
     count;
-    sum;
-    sumSquares;
-    /** 1 once a metric/group cell holds a value other than 0 or 1 */
+    shift;
+    shiftedSum;
+    shiftedSquares;
+    /** Per metric: values other than 0 or 1, and the first line with one. */
     nonBinary;
+    firstNonBinary;
+    /** Per metric: 0 undeclared, else KIND_CODE of the declared kind. */
+    declared;
     /** aggregate rows say outright whether a metric is a rate */
     declaredRate;
+    seenUsers = new UserSet();
+    warnings = [];
     aggregate = false;
     constructor(file, shape) {
         this.file = file;
@@ -44213,18 +45060,27 @@ class Accumulator {
         const cells = shape.groups.length * shape.metrics.length;
         this.users = new Float64Array(shape.groups.length);
         this.count = new Float64Array(cells);
-        this.sum = new Float64Array(cells);
-        this.sumSquares = new Float64Array(cells);
-        this.nonBinary = new Uint8Array(cells);
+        this.shift = new Float64Array(cells);
+        this.shiftedSum = new Float64Array(cells);
+        this.shiftedSquares = new Float64Array(cells);
+        this.nonBinary = new Float64Array(shape.metrics.length);
+        this.firstNonBinary = new Float64Array(shape.metrics.length);
+        this.declared = Int8Array.from(shape.metrics, m => {
+            const kind = shape.kinds?.[m];
+            return kind ? KIND_CODE[kind] : 0;
+        });
         this.declaredRate = new Int8Array(shape.metrics.length).fill(-1);
     }
-    fail(lineNumber, message, hint) {
-        throw new PhasegateError(message, { location: { file: this.file, line: lineNumber }, hint });
+    fail(lineNumber, message, hint, col) {
+        throw new errors_PhasegateError(message, {
+            location: { file: this.file, line: lineNumber, ...(col !== undefined ? { col } : {}) },
+            hint
+        });
     }
-    group(name, lineNumber) {
+    group(name, lineNumber, col) {
         const index = this.groupIndex.get(name);
         if (index === undefined) {
-            this.fail(lineNumber, `unknown group '${name}'`, `the experiment's groups are ${this.shape.groups.join(', ')}`);
+            this.fail(lineNumber, `unknown group '${name}'`, `the experiment's groups are ${this.shape.groups.join(', ')}`, col);
         }
         return index;
     }
@@ -44236,14 +45092,44 @@ class Accumulator {
                 : `per-user rows need user_id, group and the success metrics (${this.shape.metrics.join(', ')})`);
         }
     }
-    /** Adds one user's value of metric m in group g. */
-    observe(m, g, value) {
+    /** Why a value contradicts metric m's declared kind, or undefined when it fits. */
+    misfit(m, value) {
+        const kind = this.declared[m];
+        const metric = this.shape.metrics[m];
+        if (kind === 1 && value !== 0 && value !== 1) {
+            return `${metric} is declared a rate: ${value} is not 0 or 1`;
+        }
+        if (kind === 3 && !(Number.isInteger(value) && value >= 0)) {
+            return `${metric} is declared a count: ${value} is not a whole number of 0 or more`;
+        }
+        return undefined;
+    }
+    /** Adds one user's value of metric m in group g, read on line `lineNumber`. */
+    observe(m, g, value, lineNumber, col) {
+        const misfit = this.misfit(m, value);
+        if (misfit)
+            this.fail(lineNumber, misfit, 'fix the value or the metric_kinds declaration', col);
         const cell = m * this.shape.groups.length + g;
+        if (this.count[cell] === 0)
+            this.shift[cell] = value;
+        const deviation = value - this.shift[cell];
         this.count[cell] += 1;
-        this.sum[cell] += value;
-        this.sumSquares[cell] += value * value;
+        this.shiftedSum[cell] += deviation;
+        this.shiftedSquares[cell] += deviation * deviation;
         if (value !== 0 && value !== 1)
-            this.nonBinary[cell] = 1;
+            this.countNonBinary(m, lineNumber);
+    }
+    countNonBinary(m, lineNumber) {
+        if (this.nonBinary[m] === 0)
+            this.firstNonBinary[m] = lineNumber;
+        this.nonBinary[m] += 1;
+    }
+    /** Records a user (its id hashed as UTF-8 bytes) in group g: -1, or the group it was already in. */
+    seeUser(hash, g) {
+        return this.seenUsers.add(hash.a, hash.b, g);
+    }
+    repeatedUser(id, g, before, lineNumber, col) {
+        throw new RepeatedUser(id, lineNumber, col, this.shape.groups[g], this.shape.groups[before]);
     }
     /** Lines read so far, for CSV (NDJSON numbers its lines in forEachLine). */
     lineNumber = 0;
@@ -44265,25 +45151,24 @@ class Accumulator {
     csvHeader(line) {
         this.sawHeader = true;
         const headerLine = this.lineNumber;
-        const names = splitCsv(line).map(n => n.trim());
+        const names = splitCsv(line).cells.map(n => n.trim());
         const column = (name) => names.indexOf(name);
         this.aggregate = !names.includes('user_id') && names.includes('metric');
         if (this.aggregate) {
             this.requireColumns(AGGREGATE_COLUMNS, c => column(c) >= 0, headerLine);
-            const field = (cells, name) => {
-                const i = column(name);
-                return i >= 0 ? cells[i] : undefined;
-            };
+            const fields = ['group', 'metric', 'count', 'successes', 'sum', 'sum_squares'];
             return this.textRows(row => {
-                const cells = splitCsv(row);
-                this.aggregateRow({
-                    group: field(cells, 'group'),
-                    metric: field(cells, 'metric'),
-                    count: field(cells, 'count'),
-                    successes: field(cells, 'successes'),
-                    sum: field(cells, 'sum'),
-                    sum_squares: field(cells, 'sum_squares')
-                }, this.lineNumber);
+                const { cells, cols } = splitCsv(row);
+                const values = {};
+                for (const name of fields) {
+                    const i = column(name);
+                    if (i >= 0)
+                        values[name] = cells[i];
+                }
+                this.aggregateRow(values, this.lineNumber, name => {
+                    const i = column(name);
+                    return i >= 0 ? cols[i] : undefined;
+                });
             });
         }
         this.requireColumns([...PER_USER_COLUMNS, ...this.shape.metrics], c => column(c) >= 0, headerLine);
@@ -44305,8 +45190,10 @@ class Accumulator {
     }
     /**
      * The hot loop of a 10-million-row file: each byte is looked at once, numbers are read while
-     * their field is scanned, and a row allocates nothing. Unusual rows (quoted fields, numbers
-     * with exponents, bad values) take the general path: decoded and split as RFC 4180 text.
+     * their field is scanned, the user id is hashed while it is skipped, and a row allocates
+     * nothing. Unusual rows (quoted fields, numbers with exponents, values that misfit a declared
+     * kind, bad values) take the general path: decoded and split as RFC 4180 text, which also
+     * finds the column of any error.
      */
     perUserRows(roles) {
         const width = roles.length;
@@ -44316,13 +45203,14 @@ class Accumulator {
         const values = new Float64Array(metricCount);
         // seenOn[m] === line number: metric m has a value on this line (no per-row reset needed).
         const seenOn = new Float64Array(metricCount);
-        const { count, sum, sumSquares, nonBinary, users } = this;
+        const { count, shift, shiftedSum, shiftedSquares, users, declared } = this;
+        const hash = { a: 0, b: 0 };
         const general = (bytes, lineStart, n) => {
             const eol = bytes.indexOf(10, lineStart);
-            const cells = splitCsv(bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol)));
+            const { cells, cols } = splitCsv(bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol)));
             if (cells.length !== width)
                 this.wrongWidth(n, width, cells.length);
-            this.userRow(n, cells.map((cell, c) => [roles[c], cell]));
+            this.userRow(n, cells.map((cell, c) => [roles[c], cell, cols[c]]));
             return eol + 1;
         };
         return (bytes, start, end) => {
@@ -44336,6 +45224,7 @@ class Accumulator {
                     continue;
                 }
                 let g = -1;
+                let userCol = 0;
                 for (let field = 0;; field++) {
                     if (field === width || bytes[i] === 34) {
                         i = general(bytes, lineStart, n);
@@ -44378,7 +45267,14 @@ class Accumulator {
                         }
                         if (digits > 0) {
                             const magnitude = mantissa / divisor;
-                            values[role] = negative ? -magnitude : magnitude;
+                            const value = negative ? -magnitude : magnitude;
+                            const kind = declared[role];
+                            if ((kind === 1 && value !== 0 && value !== 1) ||
+                                (kind === 3 && (negative || divisor !== 1))) {
+                                i = general(bytes, lineStart, n);
+                                continue rows;
+                            }
+                            values[role] = value;
                             seenOn[role] = n;
                         }
                     }
@@ -44393,10 +45289,30 @@ class Accumulator {
                         if (byte === 13)
                             byte = bytes[++i];
                     }
-                    else {
-                        if (role === USER && (byte === 44 || byte === 10 || byte === 13)) {
-                            this.fail(n, 'empty user_id');
+                    else if (role === USER) {
+                        if (byte === 44 || byte === 10 || byte === 13) {
+                            i = general(bytes, lineStart, n);
+                            continue rows;
                         }
+                        userCol = i - lineStart + 1;
+                        let a = HASH_SEED_A;
+                        let b = HASH_SEED_B;
+                        while (byte !== 44 && byte !== 10 && byte !== 13) {
+                            a = hashStepA(a, byte);
+                            b = hashStepB(b, byte);
+                            byte = bytes[++i];
+                        }
+                        if (byte === 13) {
+                            byte = bytes[++i];
+                            if (byte !== 10) {
+                                i = general(bytes, lineStart, n);
+                                continue rows;
+                            }
+                        }
+                        hash.a = a;
+                        hash.b = b;
+                    }
+                    else {
                         while (byte !== 44 && byte !== 10)
                             byte = bytes[++i];
                     }
@@ -44407,17 +45323,26 @@ class Accumulator {
                         break;
                     }
                 }
+                const before = this.seeUser(hash, g);
+                if (before !== -1) {
+                    const eol = bytes.indexOf(10, lineStart);
+                    const text = bytes.toString('utf8', lineStart, lineEnd(bytes, lineStart, eol));
+                    this.repeatedUser(splitCsv(text).cells[roles.indexOf(USER)], g, before, n, userCol);
+                }
                 users[g] += 1;
                 for (let m = 0; m < metricCount; m++) {
                     if (seenOn[m] !== n)
                         continue;
                     const value = values[m];
                     const cell = m * groupCount + g;
+                    if (count[cell] === 0)
+                        shift[cell] = value;
+                    const deviation = value - shift[cell];
                     count[cell] += 1;
-                    sum[cell] += value;
-                    sumSquares[cell] += value * value;
+                    shiftedSum[cell] += deviation;
+                    shiftedSquares[cell] += deviation * deviation;
                     if (value !== 0 && value !== 1)
-                        nonBinary[cell] = 1;
+                        this.countNonBinary(m, n);
                 }
             }
             this.lineNumber = n;
@@ -44426,27 +45351,40 @@ class Accumulator {
     wrongWidth(lineNumber, expected, found) {
         return this.fail(lineNumber, `expected ${expected} fields as in the header, found ${found}`);
     }
-    /** A per-user row as (column role, text) pairs: the general path, for quoted CSV rows. */
+    /** A per-user row as (column role, text, column) triples: the general path. */
     userRow(lineNumber, cells) {
         let g = -1;
-        for (const [role, text] of cells) {
+        let user;
+        for (const [role, text, col] of cells) {
             if (role === GROUP)
-                g = this.group(text, lineNumber);
-            if (role === USER && text === '')
-                this.fail(lineNumber, 'empty user_id');
+                g = this.group(text, lineNumber, col);
+            if (role === USER) {
+                if (text === '')
+                    this.fail(lineNumber, 'empty user_id', undefined, col);
+                user = [text, col];
+            }
         }
-        this.users[g] += 1;
-        for (const [role, text] of cells) {
+        const values = [];
+        for (const [role, text, col] of cells) {
             if (role < 0 || text === '')
                 continue;
             const value = parseNumber(text);
             if (Number.isNaN(value))
-                this.notANumber(lineNumber, role, text);
-            this.observe(role, g, value);
+                this.notANumber(lineNumber, role, text, col);
+            const misfit = this.misfit(role, value);
+            if (misfit)
+                this.fail(lineNumber, misfit, 'fix the value or the metric_kinds declaration', col);
+            values.push([role, value, col]);
         }
+        const before = this.seeUser(hashString(user[0]), g);
+        if (before !== -1)
+            this.repeatedUser(user[0], g, before, lineNumber, user[1]);
+        this.users[g] += 1;
+        for (const [m, value, col] of values)
+            this.observe(m, g, value, lineNumber, col);
     }
-    notANumber(lineNumber, m, text) {
-        return this.fail(lineNumber, `${this.shape.metrics[m]}: '${text}' is not a number`, 'metric values are numbers, true/false, or empty for no value');
+    notANumber(lineNumber, m, text, col) {
+        return this.fail(lineNumber, `${this.shape.metrics[m]}: '${text}' is not a number`, 'metric values are decimal numbers, true/false, or empty for no value', col);
     }
     ndjsonFirst(line, lineNumber) {
         this.sawHeader = true;
@@ -44455,36 +45393,50 @@ class Accumulator {
         const required = this.aggregate
             ? AGGREGATE_COLUMNS
             : [...PER_USER_COLUMNS, ...this.shape.metrics];
-        const handle = (row, n) => {
+        const handle = (row, text, n) => {
             this.requireColumns(required, c => c in row, n);
+            const col = (key) => keyColumn(text, key);
             if (this.aggregate) {
-                this.aggregateRow(row, n);
+                this.aggregateRow(row, n, col);
                 return;
             }
-            if (row.user_id === '' || row.user_id === null)
-                this.fail(n, 'empty user_id');
-            const g = this.group(String(row.group), n);
-            this.users[g] += 1;
+            if (row.user_id === '' || row.user_id === null) {
+                this.fail(n, 'empty user_id', undefined, col('user_id'));
+            }
+            const g = this.group(String(row.group), n, col('group'));
+            const values = [];
             this.shape.metrics.forEach((metric, m) => {
                 const value = row[metric];
                 if (value === null || value === '')
                     return;
+                let parsed;
                 if (typeof value === 'boolean')
-                    this.observe(m, g, value ? 1 : 0);
+                    parsed = value ? 1 : 0;
                 else if (typeof value === 'number' && Number.isFinite(value))
-                    this.observe(m, g, value);
-                else if (typeof value === 'string') {
-                    const parsed = parseNumber(value);
-                    if (Number.isNaN(parsed))
-                        this.notANumber(n, m, value);
-                    this.observe(m, g, parsed);
-                }
+                    parsed = value;
+                else if (typeof value === 'string')
+                    parsed = parseNumber(value);
                 else
-                    this.notANumber(n, m, JSON.stringify(value));
+                    parsed = NaN;
+                if (Number.isNaN(parsed)) {
+                    this.notANumber(n, m, typeof value === 'string' ? value : JSON.stringify(value), col(metric));
+                }
+                const misfit = this.misfit(m, parsed);
+                if (misfit) {
+                    this.fail(n, misfit, 'fix the value or the metric_kinds declaration', col(metric));
+                }
+                values.push([m, parsed]);
             });
+            const id = String(row.user_id);
+            const before = this.seeUser(hashString(id), g);
+            if (before !== -1)
+                this.repeatedUser(id, g, before, n, col('user_id') ?? 1);
+            this.users[g] += 1;
+            for (const [m, value] of values)
+                this.observe(m, g, value, n, col(this.shape.metrics[m]));
         };
-        handle(first, lineNumber);
-        return (row, n) => handle(this.parseObject(row, n), n);
+        handle(first, line, lineNumber);
+        return (text, n) => handle(this.parseObject(text, n), text, n);
     }
     parseObject(line, lineNumber) {
         let value;
@@ -44499,8 +45451,12 @@ class Accumulator {
         }
         return value;
     }
-    aggregateRow(row, n) {
-        const g = this.group(String(row.group), n);
+    /**
+     * One aggregate row, merged into its cell: rates add counts and successes; means merge
+     * (count, mean, Σ(x − mean)²) into the cell's shifted sums, so rows add up without cancelling.
+     */
+    aggregateRow(row, n, col) {
+        const g = this.group(String(row.group), n, col('group'));
         const metric = String(row.metric);
         const m = this.metricIndex.get(metric);
         if (m === undefined)
@@ -44509,69 +45465,264 @@ class Accumulator {
             const value = row[name];
             if (value === undefined || value === null || value === '')
                 return undefined;
-            const parsed = typeof value === 'number' ? value : Number(value);
-            if (!Number.isFinite(parsed))
-                this.fail(n, `${name}: '${String(value)}' is not a number`);
+            const parsed = typeof value === 'number' ? value : parseNumber(String(value));
+            if (!Number.isFinite(parsed)) {
+                this.fail(n, `${name}: '${String(value)}' is not a number`, 'aggregate cells are decimal numbers, or empty when the column does not apply', col(name));
+            }
             return parsed;
         };
         const count = number('count');
         if (count === undefined || !Number.isInteger(count) || count < 0) {
-            this.fail(n, `count must be a whole number of 0 or more, not '${String(row.count)}'`);
+            this.fail(n, `count must be a whole number of 0 or more, not '${String(row.count)}'`, undefined, col('count'));
         }
         const successes = number('successes');
         const sum = number('sum');
         const sumSquares = number('sum_squares');
         const isRate = successes !== undefined;
+        const kind = this.declared[m];
+        if (kind === 1 && !isRate) {
+            this.fail(n, `${metric} is declared a rate: give successes, not sum and sum_squares`, undefined, col('successes'));
+        }
+        if ((kind === 2 || kind === 3) && isRate) {
+            this.fail(n, `${metric} is declared a ${kind === 2 ? 'mean' : 'count'}: give sum and sum_squares, not successes`, undefined, col('successes'));
+        }
         if (isRate) {
             if (successes < 0 || successes > count || !Number.isInteger(successes)) {
-                this.fail(n, `successes must be a whole number from 0 to count (${count}), not ${successes}`);
+                this.fail(n, `successes must be a whole number from 0 to count (${count}), not ${successes}`, undefined, col('successes'));
             }
         }
         else if (sum === undefined || sumSquares === undefined || sumSquares < 0) {
-            this.fail(n, `${metric}: give either successes, or sum and a non-negative sum_squares`, 'rates need successes; means need sum and sum_squares');
+            this.fail(n, `${metric}: give either successes, or sum and a non-negative sum_squares`, 'rates need successes; means need sum and sum_squares', col(sum === undefined ? 'sum' : 'sum_squares'));
         }
         if (this.declaredRate[m] !== -1 && this.declaredRate[m] !== (isRate ? 1 : 0)) {
             this.fail(n, `${metric} is a rate in one row and a mean in another`);
         }
         this.declaredRate[m] = isRate ? 1 : 0;
         const cell = m * this.shape.groups.length + g;
+        if (isRate) {
+            this.count[cell] += count;
+            this.shiftedSum[cell] += successes;
+            return;
+        }
+        if (count === 0) {
+            if (sum !== 0 || sumSquares !== 0) {
+                this.fail(n, `${metric}: count 0 with a sum of ${sum} and sum_squares of ${sumSquares}`, 'a row without observations sums to 0', col('count'));
+            }
+            return;
+        }
+        const rowMean = sum / count;
+        const floor = (sum * sum) / count;
+        // Rounding may leave a constant metric's sum of squares a few ulps below sum²/count.
+        if (sumSquares < floor * (1 - 1e-9)) {
+            this.fail(n, `${metric}: sum_squares ${sumSquares} is below sum²/count = ${floor}, impossible for real values`, 'sum_squares is the sum of each value squared, not the square of the sum', col('sum_squares'));
+        }
+        const deviations = Math.max(0, sumSquares - floor);
+        if (sumSquares > CANCELLATION_WARNING * deviations &&
+            !(deviations === 0 && Number.isSafeInteger(sumSquares))) {
+            this.warnings.push(`${metric}: the sums in group ${this.shape.groups[g]} cannot carry its variance (line ${n}: sum_squares is ${(sumSquares / deviations).toPrecision(2)} times the squared deviations, so most of a double's 16 digits cancel); export per-user rows, or sums of values minus a constant near their mean`);
+        }
+        if (this.count[cell] === 0)
+            this.shift[cell] = rowMean;
+        const offset = rowMean - this.shift[cell];
         this.count[cell] += count;
-        this.sum[cell] += isRate ? successes : sum;
-        this.sumSquares[cell] += isRate ? successes : sumSquares;
-        this.users[g] = Math.max(this.users[g], count);
+        this.shiftedSum[cell] += count * offset;
+        this.shiftedSquares[cell] += deviations + count * offset * offset;
     }
     result() {
         const groups = this.shape.groups;
         const users = {};
-        groups.forEach((g, i) => (users[g] = this.users[i]));
         const metrics = {};
+        const warnings = [...this.warnings];
         this.shape.metrics.forEach((metric, m) => {
             const cells = groups.map((_, g) => m * groups.length + g);
-            const isRate = this.declaredRate[m] === 1 ||
-                (this.declaredRate[m] === -1 && cells.every(c => this.nonBinary[c] === 0));
+            const declared = this.declared[m];
+            const isRate = declared
+                ? declared === 1
+                : this.declaredRate[m] === 1 || (this.declaredRate[m] === -1 && this.nonBinary[m] === 0);
+            const values = cells.reduce((sum, c) => sum + this.count[c], 0);
+            if (!declared &&
+                this.declaredRate[m] === -1 &&
+                this.nonBinary[m] > 0 &&
+                this.nonBinary[m] <= values / 10) {
+                warnings.push(`${metric}: read as a mean because ${this.nonBinary[m]} of ${values} values ${this.nonBinary[m] === 1 ? 'is' : 'are'} not 0 or 1 (first on line ${this.firstNonBinary[m]}); declare its kind (metric_kinds) to make such values errors`);
+            }
             const byGroup = {};
             groups.forEach((group, g) => {
                 const c = cells[g];
-                if (this.count[c] === 0)
+                const count = this.count[c];
+                if (count === 0)
                     return;
-                byGroup[group] = isRate
-                    ? { kind: 'rate', count: this.count[c], successes: this.sum[c] }
-                    : {
-                        kind: 'mean',
-                        count: this.count[c],
-                        sum: this.sum[c],
-                        sumSquares: this.sumSquares[c]
-                    };
+                const shiftedSum = this.shiftedSum[c];
+                const sum = this.shift[c] * count + shiftedSum;
+                if (isRate) {
+                    byGroup[group] = { kind: 'rate', count, successes: sum };
+                    return;
+                }
+                const squaredDeviations = Math.max(0, this.shiftedSquares[c] - (shiftedSum * shiftedSum) / count);
+                byGroup[group] = {
+                    kind: 'mean',
+                    count,
+                    sum,
+                    sumSquares: squaredDeviations + (sum * sum) / count,
+                    squaredDeviations
+                };
             });
             metrics[metric] = byGroup;
         });
-        return { users, metrics };
+        groups.forEach((group, g) => {
+            users[group] = this.aggregate
+                ? Math.max(0, ...this.shape.metrics.map((_, m) => this.count[m * groups.length + g]))
+                : this.users[g];
+        });
+        return { users, metrics, ...(warnings.length > 0 ? { warnings } : {}) };
+    }
+}
+const HASH_SEED_A = 0x811c9dc5;
+const HASH_SEED_B = 0x9747b28c;
+/** FNV-1a. */
+function hashStepA(hash, byte) {
+    return Math.imul(hash ^ byte, 0x01000193);
+}
+/** A multiply-xorshift step with MurmurHash2's constant: independent of FNV-1a. */
+function hashStepB(hash, byte) {
+    const h = Math.imul(hash ^ byte, 0x5bd1e995);
+    return h ^ (h >>> 13);
+}
+function hashString(id) {
+    const bytes = Buffer.from(id);
+    let a = HASH_SEED_A;
+    let b = HASH_SEED_B;
+    for (const byte of bytes) {
+        a = hashStepA(a, byte);
+        b = hashStepB(b, byte);
+    }
+    return { a, b };
+}
+/** MurmurHash3's finaliser: spreads every input bit over the result. */
+function mix(h) {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return h ^ (h >>> 16);
+}
+/**
+ * The users seen so far, as 64-bit fingerprints of their ids with their group: 9 bytes a slot,
+ * open addressing at most 3/4 full, so 10 million users take 2^24 slots (150 MB). Memory grows
+ * with distinct users, the price of telling a repeated user from a new one. Two different ids
+ * share a fingerprint with probability about users² / 2^65 (3e-6 at 10 million).
+ */
+class UserSet {
+    /** Slot i's fingerprint at 2i and 2i + 1 (one cache line per probe); 0 at 2i + 1: empty. */
+    keys = new Int32Array(2 << 10);
+    groups = new Uint8Array(1 << 10);
+    mask = (1 << 10) - 1;
+    size = 0;
+    /** Adds a user of group g; returns -1, or the group it was already seen in. */
+    add(a, b, g) {
+        const keyA = mix(a);
+        // The low bit marks a used slot.
+        const keyB = mix(b ^ 0x5f3759df) | 1;
+        const { keys, mask } = this;
+        for (let slot = keyA & mask;; slot = (slot + 1) & mask) {
+            const stored = keys[2 * slot + 1];
+            if (stored === 0) {
+                keys[2 * slot] = keyA;
+                keys[2 * slot + 1] = keyB;
+                this.groups[slot] = g;
+                if (++this.size * 4 > mask * 3)
+                    this.grow();
+                return -1;
+            }
+            if (stored === keyB && keys[2 * slot] === keyA)
+                return this.groups[slot];
+        }
+    }
+    grow() {
+        const { keys, groups } = this;
+        const capacity = (this.mask + 1) * 2;
+        const mask = capacity - 1;
+        const next = new Int32Array(2 * capacity);
+        const nextGroups = new Uint8Array(capacity);
+        for (let i = 0; i <= this.mask; i++) {
+            const keyB = keys[2 * i + 1];
+            if (keyB === 0)
+                continue;
+            let slot = keys[2 * i] & mask;
+            while (next[2 * slot + 1] !== 0)
+                slot = (slot + 1) & mask;
+            next[2 * slot] = keys[2 * i];
+            next[2 * slot + 1] = keyB;
+            nextGroups[slot] = groups[i];
+        }
+        this.keys = next;
+        this.groups = nextGroups;
+        this.mask = mask;
     }
 }
 /**
+ * A user id seen twice; readResults turns it into the PhasegateError it reports, naming the
+ * first line too. A PhasegateError itself so the line reader passes it through unwrapped.
+ */
+class RepeatedUser extends errors_PhasegateError {
+    id;
+    line;
+    col;
+    group;
+    firstGroup;
+    constructor(id, line, col, group, firstGroup) {
+        super(`user '${id}' repeated`);
+        this.id = id;
+        this.line = line;
+        this.col = col;
+        this.group = group;
+        this.firstGroup = firstGroup;
+    }
+}
+/** Finds the line where a repeated user first appeared (a second read, only on this error). */
+async function repeatedUserError(path, ndjson, repeat) {
+    let first;
+    let userColumn = -1;
+    await forEachLine(path, (line, lineNumber) => {
+        if (first !== undefined || lineNumber >= repeat.line)
+            return;
+        if (ndjson) {
+            try {
+                const row = JSON.parse(line);
+                if (String(row.user_id) === repeat.id)
+                    first = lineNumber;
+            }
+            catch {
+                // Lines before the repeat parsed once already; nothing else can be here.
+            }
+            return;
+        }
+        const { cells } = splitCsv(line);
+        if (userColumn === -1)
+            userColumn = cells.map(c => c.trim()).indexOf('user_id');
+        else if (cells[userColumn] === repeat.id)
+            first = lineNumber;
+    });
+    const where = first !== undefined ? ` on line ${first}` : '';
+    const message = repeat.group === repeat.firstGroup
+        ? `user '${repeat.id}' appears again (first${where})`
+        : `user '${repeat.id}' is in ${repeat.group} here and in ${repeat.firstGroup}${where}`;
+    return new errors_PhasegateError(message, {
+        location: { file: path, line: repeat.line, col: repeat.col },
+        hint: repeat.group === repeat.firstGroup
+            ? 'a per-user file has one row per user; aggregate repeated rows before exporting'
+            : 'a user belongs to one group; check assignment and logging (exposures after a reassignment?)'
+    });
+}
+/** Where `"key"` starts in an NDJSON line (1-based), to locate an error in it. */
+function keyColumn(line, key) {
+    const at = line.indexOf(JSON.stringify(key));
+    return at >= 0 ? at + 1 : undefined;
+}
+/** Decimal numbers only: no hex, binary, octal, `Infinity`, blanks or underscores. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/**
  * The number in bytes[start, end), or NaN. Plain decimals of up to 15 digits are read by hand,
- * exactly as Number() would (digits / 10^k is one correctly rounded division); anything else
- * (exponents, longer numbers, true/false) goes through Number().
+ * exactly as Number() would (digits / 10^k is one correctly rounded division); other decimals
+ * (exponents, longer numbers) go through Number(), and true/false are 1/0.
  */
 function parseNumberBytes(bytes, start, end) {
     const negative = bytes[start] === 45;
@@ -44602,7 +45753,9 @@ function parseNumberBytes(bytes, start, end) {
         return 1;
     if (field === 'false')
         return 0;
-    const parsed = field.trim() === '' ? NaN : Number(field);
+    if (!DECIMAL.test(field))
+        return NaN;
+    const parsed = Number(field);
     return Number.isFinite(parsed) ? parsed : NaN;
 }
 function parseNumber(text) {
@@ -44622,9 +45775,13 @@ function groupAt(names, bytes, at) {
     return -1;
 }
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
-/** One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it. */
+/**
+ * One CSV record (RFC 4180 quoting: "a,b" and doubled quotes), without a line break in it: its
+ * cells and the 1-based column where each starts.
+ */
 function splitCsv(line) {
     const cells = [];
+    const cols = [1];
     let cell = '';
     let quoted = false;
     for (let i = 0; i < line.length; i++) {
@@ -44643,13 +45800,14 @@ function splitCsv(line) {
             quoted = true;
         else if (ch === ',') {
             cells.push(cell);
+            cols.push(i + 2);
             cell = '';
         }
         else
             cell += ch;
     }
     cells.push(cell);
-    return cells;
+    return { cells, cols };
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -49881,7 +51039,7 @@ function _void(Class, params) {
 function _date(Class, params) {
     return new Class({
         type: "date",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -52004,7 +53162,7 @@ function toJSONSchema(input, params) {
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
 
-const en_error = () => {
+const error = () => {
     const Sizable = {
         string: { unit: "characters", verb: "to have" },
         file: { unit: "bytes", verb: "to have" },
@@ -52125,7 +53283,7 @@ const en_error = () => {
 };
 /* harmony default export */ function en() {
     return {
-        localeError: en_error(),
+        localeError: error(),
     };
 }
 
@@ -53229,7 +54387,7 @@ function schemas_hex(_params) {
 function schemas_currencyCode(_params) {
     return core._stringFormat(ZodCustomStringFormat, "currency_code", regexes.currencyCode, _params);
 }
-function hash(alg, params) {
+function schemas_hash(alg, params) {
     const enc = params?.enc ?? "hex";
     const format = `${alg}_${enc}`;
     const regex = core.regexes[format];
@@ -53468,7 +54626,7 @@ const ZodDate = /*@__PURE__*/ $constructor("ZodDate", (inst, def) => {
     },
 }, {}));
 function schemas_date(params) {
-    return core._date(ZodDate, params);
+    return _date(ZodDate, params);
 }
 const ZodArray = /*@__PURE__*/ $constructor("ZodArray", (inst, def) => {
     _ensureDefaultMemoizer();
@@ -54199,6 +55357,13 @@ const DURATION_UNITS = {
     w: 604_800_000
 };
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
+/** "24h" -> { ms: 86400000, source: "24h" }. */
+function parseDurationText(input) {
+    const parsed = parseDuration(input);
+    return parsed.ok
+        ? { ok: true, value: { ms: parsed.value, source: String(input).trim() } }
+        : parsed;
+}
 /** "24h" -> 86400000. A bare number is not accepted: a unit says what was meant. */
 function parseDuration(input) {
     const hint = 'write a number with a unit: 500ms, 30s, 10m, 24h, 30d or 2w';
@@ -54233,14 +55398,20 @@ function parseQuantity(input) {
     return { ok: false, error: `expected a number, got ${quantities_describe(input)}`, hint };
 }
 const THRESHOLD_RE = /^(<=|>=|==|<|>)\s*(.+)$/;
-/** "< 0.01" -> { op: '<', value: 0.01 }. A bare number means "at most" (<=), as a limit usually does. */
+/**
+ * "< 0.01" -> { op: '<', value: 0.01 }. A number without a comparison is refused: `0.95` could be
+ * a floor (satisfaction) or a ceiling (error rate), and guessing either way misreads half of them.
+ */
 function parseThreshold(input) {
     const hint = 'write a comparison such as "< 0.01" or "> 0.95" (quote values that start with ">")';
-    if (typeof input === 'number') {
-        if (!Number.isFinite(input))
-            return { ok: false, error: `${input} is not a finite threshold`, hint };
-        return { ok: true, value: { op: '<=', value: input, source: `<= ${input}` } };
-    }
+    if (typeof input === 'number')
+        return Number.isFinite(input)
+            ? bare(String(input))
+            : {
+                ok: false,
+                error: `${input} is not a finite threshold`,
+                hint
+            };
     if (typeof input !== 'string')
         return { ok: false, error: `expected a threshold, got ${quantities_describe(input)}`, hint };
     const trimmed = input.trim();
@@ -54253,15 +55424,51 @@ function parseThreshold(input) {
     }
     const match = THRESHOLD_RE.exec(trimmed);
     if (!match) {
-        const plain = parseQuantity(trimmed);
-        if (plain.ok)
-            return { ok: true, value: { op: '<=', value: plain.value, source: `<= ${trimmed}` } };
+        if (parseQuantity(trimmed).ok)
+            return bare(trimmed);
         return { ok: false, error: `"${input}" is not a threshold`, hint };
     }
     const value = parseQuantity(match[2]);
     if (!value.ok)
         return { ok: false, error: `"${input}" is not a threshold: ${value.error}`, hint };
     return { ok: true, value: { op: match[1], value: value.value, source: trimmed } };
+}
+function bare(text) {
+    return {
+        ok: false,
+        error: `${text} has no comparison: is it the least or the most the metric may be?`,
+        hint: `write "> ${text}" when higher is better, or "< ${text}" when lower is better (quoted: an unquoted ">" starts a YAML block)`
+    };
+}
+const TRIGGER_RE = /^([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(.+)$/;
+/** "error_rate > 0.02" or "system_failure". */
+function parseTrigger(source, forMs = 0) {
+    const text = source.trim();
+    if (text === 'system_failure')
+        return { ok: true, value: { kind: 'system_failure', source: text } };
+    const match = TRIGGER_RE.exec(text);
+    if (!match) {
+        return {
+            ok: false,
+            error: `"${source}" is not a rollback trigger`,
+            hint: 'write "<metric> > <number>", e.g. "error_rate > 0.02", or "system_failure"'
+        };
+    }
+    const threshold = parseThreshold(`${match[2]} ${match[3]}`);
+    if (!threshold.ok) {
+        const sustained = /\s+for\s+(\S+)$/.exec(match[3]);
+        return {
+            ok: false,
+            error: `"${source}": ${threshold.error}`,
+            hint: sustained
+                ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3].slice(0, sustained.index)}", for: ${sustained[1]} }`
+                : threshold.hint
+        };
+    }
+    return {
+        ok: true,
+        value: { kind: 'metric', metric: match[1], threshold: threshold.value, forMs, source: text }
+    };
 }
 function quantities_describe(input) {
     if (input === null)
@@ -54273,39 +55480,117 @@ function quantities_describe(input) {
     return `${typeof input} ${JSON.stringify(input)}`;
 }
 
+;// CONCATENATED MODULE: ./lib/policy/paths.js
+// Where a policy may make phasegate read and write: inside the repository's work tree. A policy
+// arrives by pull request, so a path in it must not reach the runner's other files, git's own
+// (.git/: config, hooks), or, through a symlink, anything outside the checkout.
+
+
+/**
+ * Why `path` (as written in a policy, relative to the repository root) is not a path inside the
+ * work tree, or undefined when it is: absolute, climbing out with "..", or under .git/.
+ */
+function workTreePathProblem(path) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(path) || /^[A-Za-z]:[\\/]/.test(path))
+        return 'must be inside the repository: write it relative to the repository root';
+    const segments = path.split(/[\\/]+/);
+    if (segments.includes('..'))
+        return 'must be inside the repository: ".." would leave it';
+    if (segments.some(s => s.toLowerCase() === '.git'))
+        return "must be inside the repository's work tree, not git's own .git directory";
+    return undefined;
+}
+/**
+ * Why `path` (relative to `root`) leaves the work tree through a symlink, or undefined: the
+ * deepest part of it that exists is resolved and must stay under the resolved root. Says where
+ * the link is, never what the file it reaches holds.
+ */
+function symlinkEscape(root, path) {
+    const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(root);
+    let probe = (0,external_node_path_namespaceObject.join)(root, path);
+    while (!(0,external_node_fs_namespaceObject.existsSync)(probe) && (0,external_node_path_namespaceObject.dirname)(probe) !== probe)
+        probe = (0,external_node_path_namespaceObject.dirname)(probe);
+    const real = (0,external_node_fs_namespaceObject.realpathSync)(probe);
+    const inside = (0,external_node_path_namespaceObject.relative)(realRoot, real);
+    if (inside === '' || (!inside.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(inside) && !inside.startsWith(external_node_path_namespaceObject.sep)))
+        return undefined;
+    return `${path} leaves the repository through a symlink (${(0,external_node_path_namespaceObject.relative)(root, probe) || '.'})`;
+}
+
 ;// CONCATENATED MODULE: ./lib/policy/schema.js
 
 
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
-// This schema checks shape; quantities are checked by the parsers in quantities.ts (so that
-// the JSON Schema for editors stays plain) and turned into numbers by normalize.ts.
-function checked(parse) {
+// Parsed once, here: durations, thresholds and quantities leave this schema as values (a
+// Duration keeps its source text for evidence), so normalize.ts only applies defaults and checks
+// across fields. The JSON Schema for editors is generated from the input side (io: 'input'),
+// which stays plain text and numbers.
+/** A transform that parses with `parse`, or reports its error (and hint) at the value. */
+function parsedBy(parse) {
     return (value, ctx) => {
         const parsed = parse(value);
-        if (!parsed.ok)
-            ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } });
+        if (parsed.ok)
+            return parsed.value;
+        ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } });
+        return NEVER;
     };
 }
-/** Feature, phase, experiment and group names: they end up in branch names and commit trailers. */
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/**
+ * Feature, phase, experiment and group names: they end up in branch names (phasegate/<feature>/…)
+ * and commit trailers, so they must be usable in a git ref (git check-ref-format): no "..", and
+ * not ending in "." or ".lock".
+ */
+const NAME_PATTERN = /^(?!.*\.\.)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9_.-]*(?<!\.)$/;
 const schema_name = schemas_string().regex(NAME_PATTERN, {
-    message: 'names use letters, digits, "_", "." and "-", and start with a letter or digit'
+    message: 'names use letters, digits, "_", "." and "-", start with a letter or digit, and must be usable in a git branch name (no "..", not ending in "." or ".lock")'
 });
+/**
+ * The dashboard's panels, as the seed's monitoring.dashboards names them, plus `deployment` (the
+ * seed's fifth part: phase, percentage, timeline). Any other name is a validation error.
+ */
+const DASHBOARD_PANELS = [
+    'production_overview',
+    'performance_comparison',
+    'experiment_results',
+    'alert_summary',
+    'deployment'
+];
 const thresholdSchema = union([schemas_string(), schemas_number()])
-    .superRefine(checked(parseThreshold))
+    .transform(parsedBy(parseThreshold))
     .meta({
     description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
 });
 // Numbers are let through the shape check so that `duration: 24` gets parseDuration's message
 // (a unit is missing) rather than a bare "expected text".
 const durationSchema = union([schemas_string(), schemas_number()])
-    .superRefine(checked(parseDuration))
+    .transform(parsedBy(parseDurationText))
     .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' });
 const quantitySchema = union([schemas_number(), schemas_string()])
-    .superRefine(checked(parseQuantity))
+    .transform(parsedBy(parseQuantity))
     .meta({ description: 'A number, or a time with a unit such as 5000ms' });
-const approvers = array(schemas_string().min(1))
+/**
+ * A GitHub login ("alice": letters, digits and single inner dashes, at most 39) or a team as
+ * "@org/team-slug". Anything else ("@sre", "@alice") would match nobody, and an operators list
+ * that matches nobody fails only when someone pulls the emergency lever.
+ */
+const identity = schemas_string().superRefine((entry, ctx) => {
+    const login = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+    const team = /^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+    if (login.test(entry) || team.test(entry))
+        return;
+    const bare = entry.startsWith('@') && !entry.includes('/');
+    ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is neither a GitHub login nor a team written "@org/team"`,
+        params: {
+            hint: bare
+                ? `write a user without the @ ("${entry.slice(1)}") or a team as @org/team ("@your-org/${entry.slice(1)}")`
+                : 'write a login such as alice, or a team as @org/team'
+        }
+    });
+});
+const approvers = array(identity)
     .meta({ description: 'GitHub users ("alice") and teams ("@org/team")' });
 const gateName = schemas_string().min(1).optional();
 const gateSchema = discriminatedUnion('type', [
@@ -54328,7 +55613,13 @@ const gateSchema = discriminatedUnion('type', [
     strictObject({
         type: literal('automated_test'),
         name: gateName,
-        checks: array(schemas_string().min(1)).min(1)
+        checks: array(schemas_string().min(1)).min(1),
+        app: schemas_string()
+            .regex(/^[a-z0-9][a-z0-9-]*$/, 'an app slug: lower-case letters, digits and dashes')
+            .optional()
+            .meta({
+            description: 'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
+        })
     }),
     strictObject({
         type: literal('time_based'),
@@ -54360,6 +55651,8 @@ const experimentSchema = strictObject({
         params: { hint: 'add a control group and a treatment group, each with a weight' }
     }),
     success_metrics: array(schemas_string()).optional(),
+    // What each success metric is, so stray values are errors rather than a silent change of test.
+    metric_kinds: record(schemas_string(), schemas_enum(['rate', 'mean', 'count'])).optional(),
     duration: durationSchema.nullable().optional(),
     minimum_sample_size: schemas_number().int().nonnegative().optional()
 });
@@ -54369,20 +55662,55 @@ const alertSchema = strictObject({
     for: durationSchema.optional()
 });
 const triggerSchema = union([
-    schemas_string().meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
+    schemas_string()
+        .transform(parsedBy(when => parseTrigger(String(when))))
+        .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
     strictObject({ when: schemas_string(), for: durationSchema.optional() })
+        .transform((entry, ctx) => {
+        const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0);
+        if (parsed.ok)
+            return parsed.value;
+        ctx.addIssue({
+            code: 'custom',
+            path: ['when'],
+            message: parsed.error,
+            params: { hint: parsed.hint }
+        });
+        return NEVER;
+    })
 ]);
+/** What a metric is: which way is worse, what kind of number, in what unit. */
+const metricDefinitionSchema = strictObject({
+    direction: schemas_enum(['higher_is_worse', 'lower_is_worse']).optional().meta({
+        description: 'Which way is worse; known names (error_rate, latency ...) have a default'
+    }),
+    kind: schemas_enum(['rate', 'mean', 'count']).optional().meta({
+        description: 'rate: a share between 0 and 1; mean: an average; count: a number of events'
+    }),
+    unit: schemas_string().min(1).optional().meta({ description: 'e.g. ms, s, USD (shown in reports)' })
+})
+    .refine(d => d.direction !== undefined || d.kind !== undefined || d.unit !== undefined, {
+    message: 'a metric definition says nothing',
+    params: {
+        hint: 'give direction (higher_is_worse or lower_is_worse), kind or unit, or remove it'
+    }
+});
 const policySchema = strictObject({
     feature: schema_name
         .optional()
         .meta({ description: 'The rolled-out feature; defaults to the file name' }),
     state: schemas_string()
         .min(1)
-        .refine(path => !(0,external_node_path_namespaceObject.isAbsolute)(path) && !path.split(/[\\/]/).includes('..'), {
-        message: 'the state file must be inside the repository',
-        params: {
-            hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
-        }
+        .superRefine((path, ctx) => {
+        const problem = workTreePathProblem(path);
+        if (problem)
+            ctx.addIssue({
+                code: 'custom',
+                message: `the state file ${problem}`,
+                params: {
+                    hint: 'write a path relative to the repository root, e.g. .phasegate/state/checkout.yaml'
+                }
+            });
     })
         .optional()
         .meta({ description: 'State file path; default .phasegate/state/<feature>.yaml' }),
@@ -54409,7 +55737,9 @@ const policySchema = strictObject({
             .meta({
             description: "Trend alerts: compare the latest window with the one before (the seed's check_trend_alerts)"
         }),
-        dashboards: array(schemas_string()).optional()
+        dashboards: array(schemas_enum(DASHBOARD_PANELS))
+            .optional()
+            .meta({ description: 'Panels the dashboard shows for this feature (default: all)' })
     })
         .optional(),
     rollback: strictObject({
@@ -54430,8 +55760,11 @@ const policySchema = strictObject({
     metrics: looseObject({
         provider: schemas_string().min(1).optional(),
         queries: record(schemas_string(), schemas_string()).optional(),
+        definitions: record(schemas_string(), metricDefinitionSchema).optional().meta({
+            description: 'Per metric: direction (higher_is_worse | lower_is_worse), kind (rate | mean | count), unit'
+        }),
         window: durationSchema
-            .refine(w => !parseDuration(w).ok || /^\d+(ms|s|m|h|d|w)$/.test(String(w)), {
+            .refine(w => /^\d+(ms|s|m|h|d|w)$/.test(w.source), {
             message: 'the window goes into queries as written: use a whole number and a unit',
             params: { hint: 'e.g. 5m, 90s or 1h: PromQL reads no spaces or fractions there' }
         })
@@ -54449,11 +55782,16 @@ const policySchema = strictObject({
 
 
 
+
+// The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
+// defaults and checks what involves more than one field.
+/** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
+const normalize_ACTIONS_APP = 'github-actions';
 /**
  * Problems the loader turns into a file:line:col error. A PhasegateError itself so that, should
  * one ever escape the loader, it is still printed as one line and not as a stack trace.
  */
-class PolicyIssues extends PhasegateError {
+class PolicyIssues extends errors_PhasegateError {
     issues;
     constructor(issues) {
         super(issues.map(i => i.message).join('; '), { hint: issues[0]?.hint });
@@ -54470,64 +55808,47 @@ const SEED_LADDER = [
     'limited_production',
     'full_production'
 ];
-// The seed's Pipeline.DSPy.PhaseConfig, as per-phase defaults.
+/**
+ * The seed's Pipeline.DSPy.PhaseConfig, as per-phase defaults of the seed's own ladder (its phase
+ * names, in its order) and of no other. The seed's rollback_threshold values are not defaults: a
+ * threshold nobody wrote must never roll a rollout back, so a phase rolls back on what the policy
+ * writes (docs/defaults.md).
+ */
 const SEED_PHASE_CONFIG = {
-    development: {
-        userPercentage: 100,
-        featureFlags: ['all_features'],
-        monitoringLevel: 'debug',
-        rollbackThreshold: { error_rate: 0.1, performance_degradation: 0.3 }
-    },
-    staging: {
-        userPercentage: 100,
-        featureFlags: ['core_features'],
-        monitoringLevel: 'info',
-        rollbackThreshold: { error_rate: 0.05, performance_degradation: 0.2 }
-    },
-    canary: {
-        userPercentage: 1,
-        featureFlags: ['core_features'],
-        monitoringLevel: 'warn',
-        rollbackThreshold: { error_rate: 0.02, performance_degradation: 0.15 }
-    },
+    development: { userPercentage: 100, featureFlags: ['all_features'], monitoringLevel: 'debug' },
+    staging: { userPercentage: 100, featureFlags: ['core_features'], monitoringLevel: 'info' },
+    canary: { userPercentage: 1, featureFlags: ['core_features'], monitoringLevel: 'warn' },
     limited_production: {
         userPercentage: 10,
         featureFlags: ['core_features'],
-        monitoringLevel: 'warn',
-        rollbackThreshold: { error_rate: 0.01, performance_degradation: 0.1 }
+        monitoringLevel: 'warn'
     },
     full_production: {
         userPercentage: 100,
         featureFlags: ['core_features'],
-        monitoringLevel: 'error',
-        rollbackThreshold: { error_rate: 0.005, performance_degradation: 0.05 }
+        monitoringLevel: 'error'
     }
 };
+/** A phase of any other ladder; its user_percentage has no default and must be written. */
 const CUSTOM_PHASE_DEFAULTS = {
-    userPercentage: 100,
     featureFlags: [],
-    monitoringLevel: 'info',
-    rollbackThreshold: {}
+    monitoringLevel: 'info'
 };
-/** Turns a shape-checked policy into the engine's Policy, or throws PolicyIssues. */
+/** Turns a parsed policy into the engine's Policy, or throws PolicyIssues. */
 function normalizePolicy(raw, fileStem) {
     const issues = [];
-    const value = (parsed, path, fallback) => {
-        if (parsed.ok)
-            return parsed.value;
-        issues.push({ path, message: parsed.error, hint: parsed.hint });
-        return fallback;
-    };
+    const notices = [];
     const feature = raw.feature ?? fileStem;
     if (!NAME_PATTERN.test(feature)) {
         const suggestion = feature.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '');
         issues.push({
             path: [],
-            message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit)`,
+            message: `the feature is named after the file, "${fileStem}", which is not a valid name (letters, digits, "_", "." and "-", starting with a letter or digit, usable in a git branch name)`,
             hint: `add "feature: ${suggestion || 'my_feature'}" at the top, or rename the file`
         });
     }
     const ladder = raw.deployment.order ?? SEED_LADDER;
+    const seedLadder = ladder.length === SEED_LADDER.length && ladder.every((p, i) => p === SEED_LADDER[i]);
     const rawPhases = raw.deployment.phases ?? {};
     const seen = new Set();
     ladder.forEach((phase, i) => {
@@ -54551,22 +55872,24 @@ function normalizePolicy(raw, fileStem) {
             });
         }
     }
-    const phases = ladder.map(phaseName => {
+    const phases = ladder.map((phaseName, index) => {
         const rawPhase = rawPhases[phaseName] ?? {};
         const path = ['deployment', 'phases', phaseName];
-        const defaults = SEED_PHASE_CONFIG[phaseName] ?? CUSTOM_PHASE_DEFAULTS;
-        const successCriteria = thresholds(rawPhase.success_criteria ?? {}, [...path, 'success_criteria'], value);
-        const durationMs = rawPhase.duration == null
-            ? null
-            : value(parseDuration(rawPhase.duration), [...path, 'duration'], null);
-        const rollbackThreshold = { ...defaults.rollbackThreshold };
-        for (const [metric, limit] of Object.entries(rawPhase.rollback_threshold ?? {})) {
-            rollbackThreshold[metric] = value(parseQuantity(limit), [...path, 'rollback_threshold', metric], 0);
+        const seedDefaults = seedLadder ? SEED_PHASE_CONFIG[phaseName] : undefined;
+        if (rawPhase.user_percentage === undefined && !seedDefaults) {
+            issues.push({
+                path: rawPhases[phaseName] ? path : ['deployment', 'order', index],
+                message: `phase "${phaseName}" has no user_percentage; only the seed's own ladder (${SEED_LADDER.join(', ')}) has default percentages`,
+                hint: `write "user_percentage: <0-100>" under deployment.phases.${phaseName}`
+            });
         }
+        const origin = (written) => written !== undefined ? 'policy' : seedDefaults ? 'seed default' : 'default';
+        const successCriteria = rawPhase.success_criteria ?? {};
+        const durationSource = rawPhase.duration ?? null;
         const phaseApprovers = rawPhase.approvers ?? [];
         const gates = rawPhase.gates
-            ? rawPhase.gates.map((gate, i) => gateFrom(gate, phaseApprovers, [...path, 'gates', i], value))
-            : defaultGates(successCriteria, durationMs, phaseApprovers, rawPhase.duration == null ? undefined : String(rawPhase.duration));
+            ? rawPhase.gates.map((gate, i) => gateFrom(gate, phaseApprovers, `deployment.phases.${phaseName}.gates[${i}].thresholds`))
+            : defaultGates(successCriteria, durationSource, phaseApprovers, phaseName);
         const names = new Set();
         gates.forEach((gate, i) => {
             if (names.has(gate.name)) {
@@ -54581,51 +55904,79 @@ function normalizePolicy(raw, fileStem) {
         return {
             name: phaseName,
             enabled: rawPhase.enabled ?? true,
-            userPercentage: rawPhase.user_percentage ?? defaults.userPercentage,
-            featureFlags: rawPhase.feature_flags ?? defaults.featureFlags,
-            monitoringLevel: rawPhase.monitoring_level ?? defaults.monitoringLevel,
-            rollbackThreshold,
+            // Only reached with an issue recorded above when neither is there.
+            userPercentage: rawPhase.user_percentage ?? seedDefaults?.userPercentage ?? 0,
+            featureFlags: rawPhase.feature_flags ?? seedDefaults?.featureFlags ?? CUSTOM_PHASE_DEFAULTS.featureFlags,
+            monitoringLevel: rawPhase.monitoring_level ??
+                seedDefaults?.monitoringLevel ??
+                CUSTOM_PHASE_DEFAULTS.monitoringLevel,
+            origins: {
+                userPercentage: origin(rawPhase.user_percentage),
+                featureFlags: origin(rawPhase.feature_flags),
+                monitoringLevel: origin(rawPhase.monitoring_level)
+            },
+            rollbackThreshold: rawPhase.rollback_threshold ?? {},
             successCriteria,
-            durationMs,
+            durationMs: durationSource?.ms ?? null,
             gates,
             approvers: phaseApprovers
         };
     });
-    const alerts = Object.entries(raw.monitoring?.alerts ?? {}).map(([metric, rule]) => {
+    const definitions = raw.metrics?.definitions ?? {};
+    const alerts = [];
+    for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {})) {
         const path = ['monitoring', 'alerts', metric];
-        const warning = value(parseQuantity(rule.warning), [...path, 'warning'], 0);
-        const critical = value(parseQuantity(rule.critical), [...path, 'critical'], 0);
-        if (warning === critical) {
+        const { direction } = specFrom(definitions[metric], metric);
+        if (!direction) {
+            issues.push({
+                path,
+                atKey: true,
+                message: `alert "${metric}": phasegate does not know whether a higher or a lower ${metric} is worse`,
+                hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+            });
+            continue;
+        }
+        if (rule.warning === rule.critical) {
             issues.push({
                 path: [...path, 'critical'],
                 message: `alert "${metric}" has the same warning and critical value`,
                 hint: 'critical is the worse one: above warning when higher is worse, below it when lower is worse'
             });
         }
-        return {
+        else if (rule.critical > rule.warning !== (direction === 'higher_is_worse')) {
+            const worse = direction === 'higher_is_worse' ? 'higher' : 'lower';
+            issues.push({
+                path: [...path, 'critical'],
+                message: `alert "${metric}": critical ${rule.critical} is ${worse === 'higher' ? 'below' : 'above'} warning ${rule.warning}, but a ${worse} ${metric} is worse`,
+                hint: `swap them, or if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics.definitions.${metric}.direction: ${worse === 'higher' ? 'lower_is_worse' : 'higher_is_worse'}`
+            });
+        }
+        alerts.push({
             metric,
-            warning,
-            critical,
-            forMs: rule.for ? value(parseDuration(rule.for), [...path, 'for'], 0) : 0
-        };
-    });
+            direction,
+            warning: rule.warning,
+            critical: rule.critical,
+            forMs: rule.for?.ms ?? 0
+        });
+    }
     const trends = Object.entries(raw.monitoring?.trends ?? {}).map(([metric, rule]) => ({
         metric,
-        windowMs: value(parseDuration(rule.window), ['monitoring', 'trends', metric, 'window'], 0),
+        windowMs: rule.window.ms,
         ...(rule.increase !== undefined ? { increase: rule.increase } : {}),
         ...(rule.decrease !== undefined ? { decrease: rule.decrease } : {})
     }));
-    const triggers = (raw.rollback?.automatic_triggers ?? []).map((entry, i) => {
-        const path = ['rollback', 'automatic_triggers', i];
-        const when = typeof entry === 'string' ? entry : entry.when;
-        const forMs = typeof entry === 'string' || !entry.for
-            ? 0
-            : value(parseDuration(entry.for), [...path, 'for'], 0);
-        return value(parseTrigger(when, forMs), typeof entry === 'string' ? path : [...path, 'when'], {
-            kind: 'system_failure',
-            source: when
-        });
-    });
+    for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {})) {
+        for (const metric of Object.keys(rawExperiment.metric_kinds ?? {})) {
+            if (!(rawExperiment.success_metrics ?? []).includes(metric)) {
+                issues.push({
+                    path: ['experiments', experimentName, 'metric_kinds', metric],
+                    message: `metric_kinds names "${metric}", which is not one of the experiment's success_metrics`,
+                    hint: 'declare kinds only for success metrics (a typo?)',
+                    atKey: true
+                });
+            }
+        }
+    }
     const experiments = Object.entries(raw.experiments ?? {}).map(([experimentName, rawExperiment]) => ({
         name: experimentName,
         enabled: rawExperiment.enabled ?? true,
@@ -54635,78 +55986,110 @@ function normalizePolicy(raw, fileStem) {
             configuration: group.configuration ?? {}
         })),
         successMetrics: rawExperiment.success_metrics ?? [],
-        durationMs: rawExperiment.duration == null
-            ? null
-            : value(parseDuration(rawExperiment.duration), ['experiments', experimentName, 'duration'], null),
+        ...(rawExperiment.metric_kinds ? { metricKinds: rawExperiment.metric_kinds } : {}),
+        durationMs: rawExperiment.duration?.ms ?? null,
         minimumSampleSize: rawExperiment.minimum_sample_size ?? 0,
         seed: rawExperiment.seed ?? experimentName,
         hashVersion: rawExperiment.hash_version ?? 2
     }));
-    const { provider, queries, window, ...options } = raw.metrics ?? {};
     const emergencyContacts = (raw.rollback?.emergency_contacts ?? []).map(c => ({
         ...(c.team ? { team: c.team } : {}),
         ...(c.user ? { user: c.user } : {}),
         oncall: c.oncall ?? false
     }));
+    if ((raw.metrics?.provider ?? 'file') === 'file') {
+        // The snapshot holds history only where it lists series: points; say so where a window is
+        // asked for, rather than let a trigger wait silently for data that never comes.
+        const windows = [];
+        raw.rollback?.automatic_triggers?.forEach((trigger, i) => {
+            if (trigger.kind === 'metric' && trigger.forMs > 0)
+                windows.push([trigger.metric, ['rollback', 'automatic_triggers', i, 'for']]);
+        });
+        for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {}))
+            if (rule.for)
+                windows.push([metric, ['monitoring', 'alerts', metric, 'for']]);
+        for (const [metric, path] of windows)
+            notices.push({
+                path,
+                message: `the file provider can judge this window only from timestamped points: give ${metric} a series: [[time, value], ...] in the snapshot covering it; a plain value never holds for a window`,
+                hint: 'see "Sustained breaches" in docs/metrics.md'
+            });
+    }
+    // A file provider's snapshot is read from where the policy says: inside the work tree only.
+    const metricsPath = raw.metrics?.path;
+    const pathProblem = (raw.metrics?.provider ?? 'file') === 'file' && typeof metricsPath === 'string'
+        ? workTreePathProblem(metricsPath)
+        : undefined;
+    if (pathProblem)
+        issues.push({
+            path: ['metrics', 'path'],
+            message: `the metrics file ${pathProblem}`,
+            hint: 'write the snapshot file relative to the repository root, e.g. .phasegate/metrics/checkout.yaml'
+        });
     if (issues.length > 0)
         throw new PolicyIssues(issues);
-    return {
+    const policy = {
         feature,
         phases,
         experiments,
         alerts,
         trends,
         dashboards: raw.monitoring?.dashboards ?? [],
-        triggers,
+        triggers: raw.rollback?.automatic_triggers ?? [],
         rollback: {
             manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,
             emergencyContacts,
             operators: raw.rollback?.operators ?? [],
             sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
         },
-        metrics: {
-            provider: provider ?? 'file',
-            queries: queries ?? {},
-            window: window === undefined ? DEFAULT_WINDOW : String(window),
-            options
-        },
+        metrics: metricsConfigOf(raw),
+        metricDefinitions: definitions,
         statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
     };
+    return { policy, notices };
 }
-function thresholds(raw, path, value) {
-    const out = {};
-    for (const [metric, condition] of Object.entries(raw)) {
-        out[metric] = value(parseThreshold(condition), [...path, metric], {
-            op: '<=',
-            value: 0,
-            source: ''
-        });
-    }
-    return out;
+/** Where metric values come from, as the provider reads it. */
+function metricsConfigOf(raw) {
+    const { provider, queries, window, ...rest } = raw.metrics ?? {};
+    // Definitions describe metrics whatever the provider; they are not the provider's options.
+    const options = { ...rest };
+    delete options.definitions;
+    return {
+        provider: provider ?? 'file',
+        queries: queries ?? {},
+        window: window?.source ?? DEFAULT_WINDOW,
+        options
+    };
 }
-function defaultGates(successCriteria, durationMs, approvers, durationSource) {
+function defaultGates(successCriteria, duration, approvers, phaseName) {
     const gates = [];
     if (Object.keys(successCriteria).length > 0) {
-        gates.push({ type: 'metrics_threshold', name: 'success_criteria', thresholds: successCriteria });
+        gates.push({
+            type: 'metrics_threshold',
+            name: 'success_criteria',
+            thresholds: successCriteria,
+            from: `deployment.phases.${phaseName}.success_criteria`
+        });
     }
-    if (durationMs !== null) {
+    if (duration !== null) {
         gates.push({
             type: 'time_based',
             name: 'duration',
-            durationMs,
-            source: durationSource ?? `${durationMs}ms`
+            durationMs: duration.ms,
+            source: duration.source
         });
     }
     gates.push({ type: 'manual_approval', name: 'approval', required: 1, approvers });
     return gates;
 }
-function gateFrom(gate, phaseApprovers, path, value) {
+function gateFrom(gate, phaseApprovers, from) {
     switch (gate.type) {
         case 'metrics_threshold':
             return {
                 type: gate.type,
                 name: gate.name ?? gate.type,
-                thresholds: thresholds(gate.thresholds, [...path, 'thresholds'], value),
+                thresholds: gate.thresholds,
+                from,
                 ...(gate.group ? { group: gate.group } : {}),
                 ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {})
             };
@@ -54718,45 +56101,20 @@ function gateFrom(gate, phaseApprovers, path, value) {
                 approvers: gate.approvers ?? phaseApprovers
             };
         case 'automated_test':
-            return { type: gate.type, name: gate.name ?? gate.type, checks: gate.checks };
+            return {
+                type: gate.type,
+                name: gate.name ?? gate.type,
+                checks: gate.checks,
+                app: gate.app ?? normalize_ACTIONS_APP
+            };
         case 'time_based':
             return {
                 type: gate.type,
                 name: gate.name ?? gate.type,
-                durationMs: value(parseDuration(gate.duration), [...path, 'duration'], 0),
-                source: String(gate.duration)
+                durationMs: gate.duration.ms,
+                source: gate.duration.source
             };
     }
-}
-const TRIGGER_RE = /^([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(.+)$/;
-/** "error_rate > 0.02" or "system_failure". */
-function parseTrigger(source, forMs = 0) {
-    const text = source.trim();
-    if (text === 'system_failure')
-        return { ok: true, value: { kind: 'system_failure', source: text } };
-    const match = TRIGGER_RE.exec(text);
-    if (!match) {
-        return {
-            ok: false,
-            error: `"${source}" is not a rollback trigger`,
-            hint: 'write "<metric> > <number>", e.g. "error_rate > 0.02", or "system_failure"'
-        };
-    }
-    const threshold = parseThreshold(`${match[2]} ${match[3]}`);
-    if (!threshold.ok) {
-        const sustained = /\s+for\s+(\S+)$/.exec(match[3]);
-        return {
-            ok: false,
-            error: `"${source}": ${threshold.error}`,
-            hint: sustained
-                ? `write a trigger that must hold for a while as { when: "${match[1]} ${match[2]} ${match[3].slice(0, sustained.index)}", for: ${sustained[1]} }`
-                : threshold.hint
-        };
-    }
-    return {
-        ok: true,
-        value: { kind: 'metric', metric: match[1], threshold: threshold.value, forMs, source: text }
-    };
 }
 /**
  * The candidate within edit distance 2 of `word`, or else one that `word` abbreviates
@@ -54808,7 +56166,7 @@ function readYamlFile(path, what, file = path) {
     try {
         const stats = (0,external_node_fs_namespaceObject.statSync)(path);
         if (!stats.isFile()) {
-            throw new PhasegateError(`${what} is a directory, not a file`, {
+            throw new errors_PhasegateError(`${what} is a directory, not a file`, {
                 location: { file },
                 hint: 'point at the YAML file itself'
             });
@@ -54816,12 +56174,12 @@ function readYamlFile(path, what, file = path) {
         size = stats.size;
     }
     catch (error) {
-        if (error instanceof PhasegateError)
+        if (error instanceof errors_PhasegateError)
             throw error;
-        throw new PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
+        throw new errors_PhasegateError(`${what} not found`, { location: { file }, hint: 'check the path' });
     }
     if (size > MAX_FILE_BYTES) {
-        throw new PhasegateError(`${what} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, {
+        throw new errors_PhasegateError(`${what} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, {
             location: { file, line: 1, col: 1 },
             hint: 'policy and state files are small; check that this is the right file'
         });
@@ -54831,7 +56189,7 @@ function readYamlFile(path, what, file = path) {
         text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new PhasegateError(`${what} cannot be read: ${error.message}`, {
+        throw new errors_PhasegateError(`${what} cannot be read: ${error.message}`, {
             location: { file },
             hint: 'check its permissions'
         });
@@ -54852,7 +56210,7 @@ function yaml_parseYaml(text, file, what) {
         const [line, col] = position(lines, unclosed?.offset ?? problem.pos[0]);
         const sourceLine = text.split(/\r?\n/)[line - 1] ?? '';
         if (unclosed) {
-            throw new PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
+            throw new errors_PhasegateError(`YAML syntax error: the "${unclosed.open}" here is never closed`, {
                 location: { file, line, col },
                 hint: `close it with "${unclosed.close}" on this line, or write it as indented lines`
             });
@@ -54860,7 +56218,7 @@ function yaml_parseYaml(text, file, what) {
         const folded = UNQUOTED_GREATER_THAN.exec(sourceLine);
         if (folded) {
             const [, key, threshold] = folded;
-            throw new PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
+            throw new errors_PhasegateError(`YAML syntax error: an unquoted ">" starts a folded block, so ${threshold} is not read as a threshold`, {
                 location: {
                     file,
                     line,
@@ -54869,7 +56227,7 @@ function yaml_parseYaml(text, file, what) {
                 hint: `quote the threshold: ${key}: "${threshold}"`
             });
         }
-        throw new PhasegateError(yamlMessage(problem, doc), {
+        throw new errors_PhasegateError(yamlMessage(problem, doc), {
             location: { file, line, col },
             hint: yamlHint(problem.code, sourceLine)
         });
@@ -54877,11 +56235,11 @@ function yaml_parseYaml(text, file, what) {
     const odd = unusualNode(doc);
     if (odd) {
         const [line, col] = position(lines, odd.offset);
-        throw new PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
+        throw new errors_PhasegateError(odd.message, { location: { file, line, col }, hint: odd.hint });
     }
     if (doc.contents === null || !(0,dist/* isMap */.jh)(doc.contents)) {
         const [line, col] = position(lines, doc.contents?.range?.[0] ?? 0);
-        throw new PhasegateError(`${what} must be a YAML mapping`, {
+        throw new errors_PhasegateError(`${what} must be a YAML mapping`, {
             location: { file, line, col },
             hint: doc.contents === null ? 'the file is empty' : 'the top level should be "key: value" lines'
         });
@@ -54899,7 +56257,7 @@ function toPlain(source) {
         const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(message);
         const alias = firstAlias(source.doc, unresolved?.[1]);
         const [line, col] = position(source.lines, alias?.range?.[0] ?? 0);
-        throw new PhasegateError(unresolved
+        throw new errors_PhasegateError(unresolved
             ? `YAML alias *${unresolved[1]} refers to no &${unresolved[1]} anchor before it`
             : `YAML aliases expand too far: ${message}`, {
             location: { file: source.file, line, col },
@@ -55001,6 +56359,9 @@ function keysAt(schema, path) {
         case 'optional':
         case 'nullable':
             return keysAt(def.innerType, path);
+        case 'pipe':
+            // A parsed value (schema.ts transforms): its keys are those of what is written.
+            return keysAt(def.in, path);
         case 'union':
             return [...new Set(def.options.flatMap(option => keysAt(option, path)))];
         case 'object': {
@@ -55054,7 +56415,7 @@ function errorAt(source, path, message, hint, key) {
     const where = path.length ? `${path.join('.')}: ` : '';
     const offset = nodeOffset(source.doc, key === undefined ? path : [...path, key], key);
     const [line, col] = position(source.lines, offset);
-    return new PhasegateError(`${where}${message}`, {
+    return new errors_PhasegateError(`${where}${message}`, {
         location: { file: source.file, line, col },
         hint
     });
@@ -55227,7 +56588,159 @@ function issueHint(issue) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/metrics/derived.js
+
+
+// performance_degradation is the relative increase of a latency metric over a baseline:
+//   per experiment group: latency(group) / latency(control group) - 1
+//   for the whole rollout: latency(now) / latency(baseline_offset earlier) - 1
+// unless the policy gives performance_degradation a query of its own, which then wins.
+const PERFORMANCE_DEGRADATION = 'performance_degradation';
+const degradationSchema = strictObject({
+    latency: schemas_string().min(1),
+    control_group: schemas_string().min(1).default('control'),
+    baseline_offset: schemas_string()
+        .refine(s => parseDuration(s).ok, { message: 'baseline_offset must be a duration such as 1d' })
+        .optional()
+});
+/** The relative change of `current` over `baseline`, or why there is none. */
+function relativeChange(current, baseline) {
+    if (!(baseline > 0))
+        return { reason: `the baseline latency is ${baseline}, not above 0` };
+    return { value: current / baseline - 1 };
+}
+/** The pointwise relative change of two series, matching points `shiftS` seconds apart. */
+function relativeSeries(current, baseline, shiftS = 0) {
+    const byTime = new Map(baseline.map(([t, v]) => [Math.round((t + shiftS) * 1000), v]));
+    const out = [];
+    for (const [t, v] of current) {
+        const base = byTime.get(Math.round(t * 1000));
+        if (base === undefined)
+            continue;
+        const change = relativeChange(v, base);
+        out.push([t, 'value' in change ? change.value : NaN]);
+    }
+    return out;
+}
+/** A duration the options schema has already checked, in ms (0 when absent). */
+function durationMs(text) {
+    const parsed = text === undefined ? undefined : parseDuration(text);
+    return parsed?.ok ? parsed.value : 0;
+}
+const keyOf = (r) => `${r.metric}\u0000${r.group ?? ''}`;
+/**
+ * Reads `requests` through `read`, computing performance_degradation from latency readings where
+ * the policy has no query for it (`hasQuery` false) and `options` says how.
+ */
+async function readWithDerived(requests, context, options, hasQuery, read) {
+    const derived = (r) => options !== undefined && r.metric === PERFORMANCE_DEGRADATION && !hasQuery(r);
+    const wanted = new Map();
+    const want = (request) => {
+        const existing = wanted.get(keyOf(request));
+        const rangeMs = Math.max(request.rangeMs ?? 0, existing?.rangeMs ?? 0);
+        wanted.set(keyOf(request), {
+            metric: request.metric,
+            ...(request.group !== undefined ? { group: request.group } : {}),
+            ...(rangeMs > 0 ? { rangeMs } : {})
+        });
+    };
+    const baselineWanted = [];
+    for (const request of requests) {
+        if (!derived(request)) {
+            want(request);
+            continue;
+        }
+        const latency = { ...request, metric: options.latency };
+        want(latency);
+        if (request.group !== undefined)
+            want({ ...latency, group: options.control_group });
+        else if (options.baseline_offset)
+            baselineWanted.push(latency);
+    }
+    const offsetMs = durationMs(options?.baseline_offset);
+    const [now, before] = await Promise.all([
+        read([...wanted.values()], context),
+        baselineWanted.length
+            ? read(baselineWanted, { ...context, now: new Date(context.now.getTime() - offsetMs) })
+            : Promise.resolve([])
+    ]);
+    const found = new Map(now.map(r => [keyOf(r), r]));
+    const foundBefore = new Map(before.map(r => [keyOf(r), r]));
+    return requests.map(request => {
+        if (!derived(request))
+            return found.get(keyOf(request));
+        const { latency, control_group: control, baseline_offset: offset } = options;
+        const current = found.get(keyOf({ metric: latency, group: request.group }));
+        const baseline = request.group !== undefined
+            ? found.get(keyOf({ metric: latency, group: control }))
+            : foundBefore.get(keyOf({ metric: latency }));
+        const label = request.group !== undefined ? ` for group ${request.group}` : '';
+        const noData = (reason) => ({
+            metric: request.metric,
+            ...(request.group !== undefined ? { group: request.group } : {}),
+            value: null,
+            reason: `${PERFORMANCE_DEGRADATION}${label}: ${reason}`
+        });
+        if (!baseline) {
+            return noData(`the policy has no query for it and no baseline_offset to compare ${latency} with`);
+        }
+        const baselineName = request.group !== undefined
+            ? `${latency} of group ${control}`
+            : `${latency} ${offset} earlier`;
+        if (current.value === null)
+            return noData(`${latency}${label} has no data: ${current.reason}`);
+        if (baseline.value === null)
+            return noData(`${baselineName} has no data: ${baseline.reason}`);
+        const change = relativeChange(current.value, baseline.value);
+        if (!('value' in change))
+            return noData(`${baselineName}: ${change.reason}`);
+        const series = current.series && baseline.series
+            ? relativeSeries(current.series, baseline.series, request.group ? 0 : offsetMs / 1000)
+            : undefined;
+        return {
+            metric: request.metric,
+            ...(request.group !== undefined ? { group: request.group } : {}),
+            value: change.value,
+            ...(series ? { series } : {})
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/metrics/value.js
+/**
+ * Exactly one finite number, or why the answer is not one. Prometheus writes sample values as
+ * strings ("0.004", "NaN", "+Inf"), JSON APIs as numbers; both are accepted.
+ */
+function finiteNumber(raw) {
+    if (Array.isArray(raw))
+        return { reason: `several values (${raw.length}) where one is expected` };
+    if (raw === null || raw === undefined)
+        return { reason: 'the value is null' };
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? value_parseNumber(raw) : undefined;
+    if (value === undefined)
+        return { reason: `the value ${JSON.stringify(raw)} is not a number` };
+    if (Number.isNaN(value))
+        return { reason: 'the value is NaN' };
+    if (!Number.isFinite(value))
+        return { reason: `the value is ${value > 0 ? '+Inf' : '-Inf'}` };
+    return { value };
+}
+function value_parseNumber(text) {
+    const trimmed = text.trim();
+    if (/^[+-]?nan$/i.test(trimmed))
+        return NaN;
+    if (/^[+-]?inf(inity)?$/i.test(trimmed))
+        return trimmed.startsWith('-') ? -Infinity : Infinity;
+    const value = trimmed === '' ? NaN : Number(trimmed);
+    return Number.isNaN(value) ? undefined : value;
+}
+
 ;// CONCATENATED MODULE: ./lib/metrics/file.js
+
+
+
+
+
 
 
 
@@ -55245,19 +56758,54 @@ function issueHint(issue) {
 //
 // A metric may carry `series: [[time, value], ...]` (time as ISO-8601 or epoch seconds) for
 // `for:` windows. A metric the file does not list is "no data", never zero.
+//
+//   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
+//                                      # policy's window ending then); without it, the tick's time
+//
+// After a transition, triggers fire only on values whose window starts after it, so a snapshot
+// that says when it was taken is never mistaken for news.
 const optionsSchema = strictObject({ path: schemas_string().min(1).optional() });
-const seriesPoint = tuple([union([schemas_string(), schemas_number()]), schemas_number()]);
+// Any number, NaN and infinities included (YAML's .nan, .inf): a value that cannot be true is
+// "no data" for that metric alone, not a malformed file that stops every feature's tick. They are
+// spelled as words before validation (see spelledNonFinite) so that every other mistake is still
+// reported at its own line.
+const NON_FINITE = ['NaN', '+Inf', '-Inf'];
+// A string schema (not an enum), so that a mapping or a list fails it on type alone and the error
+// points inside the branch that was meant.
+const nonFinite = schemas_string().refine(t => NON_FINITE.includes(t), {
+    error: issue => `expected a number, got text ${JSON.stringify(issue.input)}`,
+    params: { hint: 'write a number, e.g. 0.004' }
+});
+const anyNumber = union([schemas_number(), nonFinite]);
+// A point's time means one instant: epoch seconds, or RFC 3339 with an explicit offset.
+const pointTime = union([
+    schemas_number(),
+    schemas_string().refine(t => 'date' in parseInstant(t), {
+        message: `a series time must be epoch seconds or ${INSTANT_FORM}`,
+        params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
+    })
+]);
+const seriesPoint = tuple([pointTime, anyNumber]);
+// One flat union: a nested one would hide a mistake inside the mapping form behind "expected null".
 const metricValue = union([
     schemas_number(),
+    nonFinite,
     schemas_null(),
     strictObject({
-        value: schemas_number().nullable(),
+        value: anyNumber.nullable(),
         samples: schemas_number().int().nonnegative().optional(),
         series: array(seriesPoint).optional()
     })
 ]);
 const metricMap = record(schemas_string(), metricValue);
-const snapshotSchema = looseObject({ groups: record(schemas_string(), metricMap).optional() });
+const snapshotSchema = looseObject({
+    groups: record(schemas_string(), metricMap).optional(),
+    as_of: union([schemas_string(), schemas_date()])
+        .refine(t => !Number.isNaN(new Date(t).getTime()), {
+        message: 'as_of must be an ISO-8601 time, e.g. 2026-03-02T10:00:00Z'
+    })
+        .optional()
+});
 function defaultMetricsPath(feature) {
     return `.phasegate/metrics/${feature}.yaml`;
 }
@@ -55282,6 +56830,13 @@ function createFileProvider(config) {
         name: 'file',
         async read(requests, context) {
             const configured = configuredPath ?? defaultMetricsPath(context.feature);
+            // A relative path is the policy's (or the default): it must not leave the work tree through
+            // a symlink. An absolute one is the command line's --metrics, chosen by whoever runs it.
+            const escape = (0,external_node_path_namespaceObject.isAbsolute)(configured) ? undefined : symlinkEscape(context.baseDir, configured);
+            if (escape)
+                throw new errors_PhasegateError(`the metrics file ${escape}`, {
+                    hint: 'metrics snapshots live inside the repository: replace the symlink with a directory'
+                });
             const path = (0,external_node_path_namespaceObject.isAbsolute)(configured) ? configured : (0,external_node_path_namespaceObject.join)(context.baseDir, configured);
             // Shown from the repository root, as policies write it, even when given as an absolute path.
             const fromRoot = (0,external_node_path_namespaceObject.relative)(context.baseDir, path);
@@ -55294,9 +56849,14 @@ function createFileProvider(config) {
                 }));
             }
             const source = readYamlFile(path, 'metrics file', shown);
-            const snapshot = yaml_validate(snapshotSchema, source, toPlain(source));
+            const snapshot = yaml_validate(snapshotSchema, source, spelledNonFinite(toPlain(source)));
             const top = { ...snapshot };
             delete top.groups;
+            delete top.as_of;
+            const windowStart = snapshot.as_of === undefined
+                ? undefined
+                : (new Date(snapshot.as_of).getTime() - durationMs(context.window)) / 1000;
+            const stamp = windowStart === undefined ? {} : { windowStart };
             const topMetrics = yaml_validate(metricMap, source, top);
             return requests.map(request => {
                 const table = request.group ? snapshot.groups?.[request.group] : topMetrics;
@@ -55304,27 +56864,56 @@ function createFileProvider(config) {
                 const label = request.group
                     ? `${request.metric} for group ${request.group}`
                     : request.metric;
-                if (entry === undefined)
-                    return { ...key(request), value: null, reason: `${label} is not in ${shown}` };
-                if (entry === null || typeof entry === 'number') {
-                    return entry === null
-                        ? { ...key(request), value: null, reason: `${label} is null in ${shown}` }
-                        : { ...key(request), value: entry };
+                if (entry === undefined) {
+                    // The file provider cannot know its metrics before it reads them: a misspelt name in
+                    // the policy shows here, on every report, rather than at validation.
+                    const guess = closest(request.metric, Object.keys(table ?? {}));
+                    return {
+                        ...key(request),
+                        value: null,
+                        reason: `${label} is not in ${shown}${guess ? ` (did you mean "${guess}"? the policy and the snapshot must use the same name)` : ''}`
+                    };
                 }
+                const plain = entry === null || typeof entry !== 'object';
+                const raw = plain ? entry : entry.value;
+                const number = finiteNumber(raw);
+                const value = 'value' in number
+                    ? { value: number.value }
+                    : {
+                        value: null,
+                        reason: raw === null ? `${label} is null in ${shown}` : `${number.reason} in ${shown}`
+                    };
+                if (plain)
+                    return { ...key(request), ...value, ...stamp };
                 return {
                     ...key(request),
-                    value: entry.value,
-                    ...(entry.value === null ? { reason: `${label} is null in ${shown}` } : {}),
+                    ...value,
+                    ...stamp,
                     ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
                     ...(entry.series
                         ? {
-                            series: entry.series.map(([t, v]) => [typeof t === 'number' ? t : Date.parse(t) / 1000, v])
+                            series: entry.series.map(([t, v]) => [typeof t === 'number' ? t : instantSeconds(t), Number(v)])
                         }
                         : {})
                 };
             });
         }
     };
+}
+/** The snapshot with NaN and infinities written as the words Prometheus uses for them. */
+function spelledNonFinite(value) {
+    if (typeof value === 'number' && !Number.isFinite(value))
+        return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
+    if (Array.isArray(value))
+        return value.map(spelledNonFinite);
+    if (value !== null && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, spelledNonFinite(v)]));
+    return value;
+}
+/** Epoch seconds of a time the schema has already accepted. */
+function instantSeconds(text) {
+    const parsed = parseInstant(text);
+    return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN;
 }
 function key(request) {
     return request.group
@@ -55410,7 +56999,7 @@ function parseOptions(schema, options, provider) {
         return parsed.data;
     const issue = parsed.error.issues[0];
     const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics';
-    throw new PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
+    throw new errors_PhasegateError(`${path}: ${issue.message} (${provider} provider)`, {
         hint: `see docs/metrics.md for the ${provider} provider's options`
     });
 }
@@ -55419,7 +57008,7 @@ function requestHeaders(options, env) {
     const fromEnv = (name, option) => {
         const value = env[name];
         if (value === undefined || value === '') {
-            throw new PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
+            throw new errors_PhasegateError(`metrics.${option}: environment variable ${name} is not set, so the metrics server cannot be authenticated`, { hint: `set ${name} in the workflow's env (from a secret)` });
         }
         return value;
     };
@@ -55589,124 +57178,6 @@ function excerpt(text) {
     return `: ${trimmed.length > 200 ? `${trimmed.slice(0, 200)}...` : trimmed}`;
 }
 
-;// CONCATENATED MODULE: ./lib/metrics/derived.js
-
-
-// performance_degradation is the relative increase of a latency metric over a baseline:
-//   per experiment group: latency(group) / latency(control group) - 1
-//   for the whole rollout: latency(now) / latency(baseline_offset earlier) - 1
-// unless the policy gives performance_degradation a query of its own, which then wins.
-const PERFORMANCE_DEGRADATION = 'performance_degradation';
-const degradationSchema = strictObject({
-    latency: schemas_string().min(1),
-    control_group: schemas_string().min(1).default('control'),
-    baseline_offset: schemas_string()
-        .refine(s => parseDuration(s).ok, { message: 'baseline_offset must be a duration such as 1d' })
-        .optional()
-});
-/** The relative change of `current` over `baseline`, or why there is none. */
-function relativeChange(current, baseline) {
-    if (!(baseline > 0))
-        return { reason: `the baseline latency is ${baseline}, not above 0` };
-    return { value: current / baseline - 1 };
-}
-/** The pointwise relative change of two series, matching points `shiftS` seconds apart. */
-function relativeSeries(current, baseline, shiftS = 0) {
-    const byTime = new Map(baseline.map(([t, v]) => [Math.round((t + shiftS) * 1000), v]));
-    const out = [];
-    for (const [t, v] of current) {
-        const base = byTime.get(Math.round(t * 1000));
-        if (base === undefined)
-            continue;
-        const change = relativeChange(v, base);
-        out.push([t, 'value' in change ? change.value : NaN]);
-    }
-    return out;
-}
-/** A duration the options schema has already checked, in ms (0 when absent). */
-function durationMs(text) {
-    const parsed = text === undefined ? undefined : parseDuration(text);
-    return parsed?.ok ? parsed.value : 0;
-}
-const keyOf = (r) => `${r.metric}\u0000${r.group ?? ''}`;
-/**
- * Reads `requests` through `read`, computing performance_degradation from latency readings where
- * the policy has no query for it (`hasQuery` false) and `options` says how.
- */
-async function readWithDerived(requests, context, options, hasQuery, read) {
-    const derived = (r) => options !== undefined && r.metric === PERFORMANCE_DEGRADATION && !hasQuery(r);
-    const wanted = new Map();
-    const want = (request) => {
-        const existing = wanted.get(keyOf(request));
-        const rangeMs = Math.max(request.rangeMs ?? 0, existing?.rangeMs ?? 0);
-        wanted.set(keyOf(request), {
-            metric: request.metric,
-            ...(request.group !== undefined ? { group: request.group } : {}),
-            ...(rangeMs > 0 ? { rangeMs } : {})
-        });
-    };
-    const baselineWanted = [];
-    for (const request of requests) {
-        if (!derived(request)) {
-            want(request);
-            continue;
-        }
-        const latency = { ...request, metric: options.latency };
-        want(latency);
-        if (request.group !== undefined)
-            want({ ...latency, group: options.control_group });
-        else if (options.baseline_offset)
-            baselineWanted.push(latency);
-    }
-    const offsetMs = durationMs(options?.baseline_offset);
-    const [now, before] = await Promise.all([
-        read([...wanted.values()], context),
-        baselineWanted.length
-            ? read(baselineWanted, { ...context, now: new Date(context.now.getTime() - offsetMs) })
-            : Promise.resolve([])
-    ]);
-    const found = new Map(now.map(r => [keyOf(r), r]));
-    const foundBefore = new Map(before.map(r => [keyOf(r), r]));
-    return requests.map(request => {
-        if (!derived(request))
-            return found.get(keyOf(request));
-        const { latency, control_group: control, baseline_offset: offset } = options;
-        const current = found.get(keyOf({ metric: latency, group: request.group }));
-        const baseline = request.group !== undefined
-            ? found.get(keyOf({ metric: latency, group: control }))
-            : foundBefore.get(keyOf({ metric: latency }));
-        const label = request.group !== undefined ? ` for group ${request.group}` : '';
-        const noData = (reason) => ({
-            metric: request.metric,
-            ...(request.group !== undefined ? { group: request.group } : {}),
-            value: null,
-            reason: `${PERFORMANCE_DEGRADATION}${label}: ${reason}`
-        });
-        if (!baseline) {
-            return noData(`the policy has no query for it and no baseline_offset to compare ${latency} with`);
-        }
-        const baselineName = request.group !== undefined
-            ? `${latency} of group ${control}`
-            : `${latency} ${offset} earlier`;
-        if (current.value === null)
-            return noData(`${latency}${label} has no data: ${current.reason}`);
-        if (baseline.value === null)
-            return noData(`${baselineName} has no data: ${baseline.reason}`);
-        const change = relativeChange(current.value, baseline.value);
-        if (!('value' in change))
-            return noData(`${baselineName}: ${change.reason}`);
-        const series = current.series && baseline.series
-            ? relativeSeries(current.series, baseline.series, request.group ? 0 : offsetMs / 1000)
-            : undefined;
-        return {
-            metric: request.metric,
-            ...(request.group !== undefined ? { group: request.group } : {}),
-            value: change.value,
-            ...(series ? { series } : {})
-        };
-    });
-}
-
 ;// CONCATENATED MODULE: ./lib/metrics/server.js
 
 
@@ -55715,10 +57186,12 @@ async function readWithDerived(requests, context, options, hasQuery, read) {
  * policy opens none), whose health answers system_failure, and performance_degradation derived
  * around `readOne` where the policy gives no query for it.
  */
-function serverProvider(name, options, hasQuery, readOne) {
+function serverProvider(name, options, hasQuery, readOne, queried) {
     let connection;
+    const derived = options.performance_degradation ? [PERFORMANCE_DEGRADATION] : [];
     return {
         name,
+        metricNames: new Set([...queried, ...derived]),
         sourceFailures: () => connection?.health.failures(),
         async read(requests, context) {
             const headers = requestHeaders(options, context.env);
@@ -55799,7 +57272,7 @@ function placeholders(template) {
 function checkPlaceholders(template, allowed, where) {
     for (const name of placeholders(template)) {
         if (!allowed.includes(name)) {
-            throw new PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
+            throw new errors_PhasegateError(`${where} uses {{${name}}}, which is not a placeholder`, {
                 hint: `the placeholders are ${allowed.map(a => `{{${a}}}`).join(', ')}`
             });
         }
@@ -55973,35 +57446,6 @@ function reading(request, value) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/metrics/value.js
-/**
- * Exactly one finite number, or why the answer is not one. Prometheus writes sample values as
- * strings ("0.004", "NaN", "+Inf"), JSON APIs as numbers; both are accepted.
- */
-function finiteNumber(raw) {
-    if (Array.isArray(raw))
-        return { reason: `several values (${raw.length}) where one is expected` };
-    if (raw === null || raw === undefined)
-        return { reason: 'the value is null' };
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? value_parseNumber(raw) : undefined;
-    if (value === undefined)
-        return { reason: `the value ${JSON.stringify(raw)} is not a number` };
-    if (Number.isNaN(value))
-        return { reason: 'the value is NaN' };
-    if (!Number.isFinite(value))
-        return { reason: `the value is ${value > 0 ? '+Inf' : '-Inf'}` };
-    return { value };
-}
-function value_parseNumber(text) {
-    const trimmed = text.trim();
-    if (/^[+-]?nan$/i.test(trimmed))
-        return NaN;
-    if (/^[+-]?inf(inity)?$/i.test(trimmed))
-        return trimmed.startsWith('-') ? -Infinity : Infinity;
-    const value = trimmed === '' ? NaN : Number(trimmed);
-    return Number.isNaN(value) ? undefined : value;
-}
-
 ;// CONCATENATED MODULE: ./lib/metrics/http.js
 
 
@@ -56127,7 +57571,10 @@ function createHttpProvider(config) {
                 reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
             };
     };
-    return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne);
+    return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne, [
+        ...Object.keys(queries),
+        ...Object.keys(groupQueries)
+    ]);
 }
 /** Every string in a JSON value, where placeholders may stand. */
 function stringsIn(value) {
@@ -56474,7 +57921,7 @@ function createPrometheusProvider(config) {
             ? { ...reading, reason: samples.reason }
             : { ...reading, samples: Math.max(0, Math.round(samples.value)) };
     };
-    return serverProvider('prometheus', options, r => hasTemplate(r, queries, groupQueries), readOne);
+    return serverProvider('prometheus', options, r => hasTemplate(r, queries, groupQueries), readOne, [...Object.keys(queries), ...Object.keys(groupQueries)]);
 }
 const sampleSchema = tuple([schemas_number(), schemas_string()]);
 const seriesSchema = object({
@@ -56568,13 +58015,246 @@ const PROVIDERS = {
 function createProvider(config) {
     const factory = PROVIDERS[config.provider];
     if (!factory) {
-        throw new PhasegateError(`unknown metrics provider "${config.provider}"`, {
+        throw new errors_PhasegateError(`unknown metrics provider "${config.provider}"`, {
             hint: `use one of ${Object.keys(PROVIDERS).join(', ')}`
         });
     }
     return factory(config);
 }
 
+
+;// CONCATENATED MODULE: ./lib/state/source-failures.js
+
+
+
+/** More than any sensible source_failure_limit: older runs are dropped, not counted forever. */
+const KEPT_RUNS = 100;
+/**
+ * The ledger after this run: this run appended when it could not read the source (`failure` is
+ * what it saw), cleared when it could.
+ */
+function nextFailedRuns(previous, failure, now) {
+    if (!failure)
+        return undefined;
+    const runs = [...(previous?.runs ?? []).filter(t => t < now.toISOString()), now.toISOString()];
+    return { runs: runs.slice(-KEPT_RUNS), reason: failure.reason };
+}
+/**
+ * What the system_failure trigger counts: the failed runs at or after `since` (when the phase
+ * was entered: failures before a transition are not evidence about the phase it entered).
+ */
+function countFailedRuns(failed, since) {
+    const runs = (failed?.runs ?? []).filter(t => Date.parse(t) >= since.getTime());
+    if (!failed || runs.length === 0)
+        return undefined;
+    return { consecutive: runs.length, since: runs[0], reason: failed.reason };
+}
+/** Where the CLI keeps its count of failed runs: inside git's own directory, never committed. */
+function sourceFailuresPath(gitDir) {
+    return join(gitDir, 'phasegate', 'source-failures.json');
+}
+const fileSchema = record(schemas_string(), object({ runs: array(schemas_string()), reason: schemas_string() }));
+/** The CLI's ledger: one JSON file under `gitDir` (see sourceFailuresPath). */
+function gitDirLedger(gitDir) {
+    const path = sourceFailuresPath(gitDir);
+    const load = () => {
+        try {
+            const parsed = fileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+            // An unreadable ledger starts the count over: it can only delay a system_failure rollback
+            // by the limit's number of runs, never cause one.
+            return parsed.success ? parsed.data : {};
+        }
+        catch {
+            return {};
+        }
+    };
+    return {
+        read: async (feature) => load()[feature],
+        write: async (feature, runs) => {
+            const all = load();
+            if (runs)
+                all[feature] = runs;
+            else if (all[feature])
+                delete all[feature];
+            else
+                return;
+            mkdirSync(dirname(path), { recursive: true });
+            const temp = `${path}.${process.pid}.tmp`;
+            writeFileSync(temp, JSON.stringify(all, null, 2) + '\n');
+            renameSync(temp, path);
+        }
+    };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/experiments/assignment.js
+
+
+/** Buckets per experiment or rollout in hash version 2: weights and percentages resolve to 0.01%. */
+const BUCKETS = 10_000;
+/**
+ * Version 2's bucket (docs/assignment.md): the first four bytes of SHA-256 of `salt:userId`, as a
+ * big-endian unsigned integer, scaled to [0, 10000). Scaling rather than `mod` keeps every bucket
+ * equally likely, and the separator keeps ("ab", "c") and ("a", "bc") apart.
+ */
+function bucketOf(salt, userId) {
+    const digest = hash('sha256', `${salt}:${userId}`, 'buffer');
+    return Math.floor((digest.readUInt32BE(0) * BUCKETS) / 4294967296);
+}
+/**
+ * Whether a user is inside a phase's `user_percentage`. The rollout has its own salt, so that the
+ * 1% canary is not also the experiment's lowest buckets (which would put all of it in control);
+ * and the threshold only grows with the percentage, so a ramp only adds users.
+ */
+function assignment_isInRollout(feature, userId, userPercentage) {
+    return bucketOf(`rollout:${feature}`, userId) < userPercentage * 100;
+}
+/**
+ * The rollout's own exposure as an experiment: users inside the phase's user_percentage are the
+ * treatment, the rest control (the same hashing as isInRollout and assign). At 0% or 100% there
+ * is no control to compare with (or no treatment): null for everyone.
+ */
+function exposureGroup(feature, userId, userPercentage) {
+    if (!(userPercentage > 0 && userPercentage < 100))
+        return null;
+    return assignment_isInRollout(feature, userId, userPercentage) ? 'treatment' : 'control';
+}
+/** Returns the group name for a user id; builds the weight table once for many users. */
+function assignment_createAssigner(experiment) {
+    const groups = checkWeights(experiment);
+    const total = groups.reduce((sum, g) => sum + g.weight, 0);
+    if (experiment.hashVersion === 1) {
+        const cumulative = cumulate(groups);
+        return userId => {
+            const remainder = digestModulo(`${userId}${experiment.seed}`, total);
+            return cumulative.find(g => remainder < g.upTo).name;
+        };
+    }
+    // bucket / 10000 < cumulative / total, compared without division so other languages agree exactly.
+    const thresholds = cumulate(groups).map(g => ({ name: g.name, upTo: BUCKETS * g.upTo }));
+    return userId => {
+        const scaled = bucketOf(experiment.seed, userId) * total;
+        return thresholds.find(g => scaled < g.upTo).name;
+    };
+}
+function assignGroup(experiment, userId) {
+    return assignment_createAssigner(experiment)(userId);
+}
+function cumulate(groups) {
+    let upTo = 0;
+    // Zero-weight groups can never be chosen; leaving them out keeps `find` from landing on them.
+    return groups.filter(g => g.weight > 0).map(g => ({ name: g.name, upTo: (upTo += g.weight) }));
+}
+/**
+ * The seed's `:binary.decode_unsigned(sha256) |> rem(total)`: the 256-bit digest as a big-endian
+ * integer modulo `total`, by Horner's rule one byte at a time (exact while total·256 < 2^53).
+ */
+function digestModulo(text, total) {
+    const digest = hash('sha256', text, 'buffer');
+    let remainder = 0;
+    for (const byte of digest)
+        remainder = (remainder * 256 + byte) % total;
+    return remainder;
+}
+function checkWeights(experiment) {
+    const where = `experiment '${experiment.name}'`;
+    if (experiment.groups.length === 0) {
+        throw new PhasegateError(`${where} has no groups`, {
+            hint: 'list at least one group under groups: with a weight'
+        });
+    }
+    for (const group of experiment.groups) {
+        if (!Number.isFinite(group.weight) || group.weight < 0) {
+            throw new PhasegateError(`${where}: group '${group.name}' has weight ${group.weight}`, {
+                hint: 'weights are non-negative numbers'
+            });
+        }
+        if (experiment.hashVersion === 1 && !Number.isInteger(group.weight)) {
+            throw new PhasegateError(`${where}: group '${group.name}' has weight ${group.weight}, but hash_version 1 needs whole numbers`, { hint: 'use whole-number weights, or hash_version: 2' });
+        }
+    }
+    const total = experiment.groups.reduce((sum, g) => sum + g.weight, 0);
+    if (total <= 0) {
+        throw new PhasegateError(`${where}: the group weights add up to 0`, {
+            hint: 'give at least one group a positive weight'
+        });
+    }
+    if (experiment.hashVersion === 1 && total * 256 >= Number.MAX_SAFE_INTEGER) {
+        throw new PhasegateError(`${where}: the group weights add up to ${total}, too large for hash_version 1`, {
+            hint: 'scale the weights down, e.g. to percentages'
+        });
+    }
+    return experiment.groups;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/exposure.js
+
+/**
+ * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
+ * precedence, when the rollout has not started, the kill switch is off, or the phase is
+ * `enabled: false`; otherwise the phase's percentage and flags.
+ */
+function exposure_exposureOf(policy, state) {
+    const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
+    const off = state === null
+        ? 'not started'
+        : !state.enabled
+            ? 'kill switch'
+            : !phase.enabled
+                ? 'phase disabled'
+                : undefined;
+    return {
+        feature: policy.feature,
+        phase: phase.name,
+        enabled: off === undefined,
+        ...(off ? { off } : {}),
+        userPercentage: off ? 0 : phase.userPercentage,
+        featureFlags: off ? [] : phase.featureFlags,
+        monitoringLevel: phase.monitoringLevel,
+        rollbackThreshold: phase.rollbackThreshold,
+        finalPhase: nextPhase(policy, phase.name) === undefined
+    };
+}
+/** "5% of users", or "off (kill switch)": the exposure in a few words, for headers. */
+function describeExposure(exposure) {
+    return exposure.enabled ? `${exposure.userPercentage}% of users` : `off (${exposure.off})`;
+}
+
+;// CONCATENATED MODULE: ./lib/policy/metric-names.js
+/**
+ * Every metric a gate, trigger, alert, trend, rollback threshold or experiment of the policy
+ * reads, in file order by section: what some provider query must be able to produce.
+ */
+function namedMetrics(raw) {
+    const out = [];
+    const keys = (record, path) => {
+        for (const metric of Object.keys(record ?? {}))
+            out.push({ metric, path: [...path, metric], atKey: true });
+    };
+    for (const [phase, settings] of Object.entries(raw.deployment.phases ?? {})) {
+        const path = ['deployment', 'phases', phase];
+        keys(settings?.success_criteria, [...path, 'success_criteria']);
+        keys(settings?.rollback_threshold, [...path, 'rollback_threshold']);
+        settings?.gates?.forEach((gate, i) => {
+            if (gate.type === 'metrics_threshold')
+                keys(gate.thresholds, [...path, 'gates', i, 'thresholds']);
+        });
+    }
+    raw.rollback?.automatic_triggers?.forEach((trigger, i) => {
+        if (trigger.kind === 'metric')
+            out.push({
+                metric: trigger.metric,
+                path: ['rollback', 'automatic_triggers', i],
+                atKey: false
+            });
+    });
+    keys(raw.monitoring?.alerts, ['monitoring', 'alerts']);
+    keys(raw.monitoring?.trends, ['monitoring', 'trends']);
+    for (const [name, experiment] of Object.entries(raw.experiments ?? {}))
+        experiment.success_metrics?.forEach((metric, i) => out.push({ metric, path: ['experiments', name, 'success_metrics', i], atKey: false }));
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./lib/policy/load.js
 
@@ -56583,8 +58263,9 @@ function createProvider(config) {
 
 
 
+
 /** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
-function loadPolicy(path, file = path) {
+function load_loadPolicy(path, file = path) {
     return fromSource(readYamlFile(path, 'policy file', file), (0,external_node_path_namespaceObject.basename)(path, (0,external_node_path_namespaceObject.extname)(path)));
 }
 /** The same for policy text already in memory (e.g. a file at another commit). */
@@ -56594,35 +58275,55 @@ function parsePolicyText(text, file) {
 function fromSource(source, fileStem) {
     const raw = yaml_validate(policySchema, source, toPlain(source));
     try {
-        const policy = normalizePolicy(raw, fileStem);
-        checkMetricsProvider(source, raw, policy);
-        return policy;
+        checkMetricsProvider(source, raw);
+        const { policy, notices } = normalizePolicy(raw, fileStem);
+        if (notices.length === 0)
+            return policy;
+        return { ...policy, notices: notices.map(n => located(source, n).format()) };
     }
     catch (error) {
         if (!(error instanceof PolicyIssues))
             throw error;
-        const issue = error.issues[0];
-        if (!issue.atKey)
-            throw errorAt(source, issue.path, issue.message, issue.hint);
-        const key = String(issue.path[issue.path.length - 1]);
-        throw errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key);
+        throw located(source, error.issues[0]);
     }
 }
+function located(source, issue) {
+    if (!issue.atKey)
+        return errorAt(source, issue.path, issue.message, issue.hint);
+    const key = String(issue.path[issue.path.length - 1]);
+    return errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key);
+}
 /**
- * Builds the policy's metrics provider once, so that an unknown provider or a bad provider option
- * is reported by `validate` at its line rather than by the first `tick` without one. Providers
- * that know which option is wrong throw PolicyIssues with its path.
+ * Builds the policy's metrics provider once, so that an unknown provider, a bad provider option
+ * or a metric no query can produce is reported by `validate` at its line rather than by the first
+ * `tick` without one. Providers that know which option is wrong throw PolicyIssues with its path.
  */
-function checkMetricsProvider(source, raw, policy) {
+function checkMetricsProvider(source, raw) {
+    let provider;
     try {
-        createProvider(policy.metrics);
+        provider = createProvider(metricsConfigOf(raw));
     }
     catch (error) {
-        if (error instanceof PolicyIssues || !(error instanceof PhasegateError))
+        if (error instanceof PolicyIssues || !(error instanceof errors_PhasegateError))
             throw error;
         const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'];
         throw errorAt(source, where, error.message, error.hint);
     }
+    const known = provider.metricNames;
+    if (!known)
+        return;
+    const unknown = namedMetrics(raw).find(m => !known.has(m.metric) && m.metric !== 'system_failure');
+    if (!unknown)
+        return;
+    const guess = closest(unknown.metric, [...known]);
+    throw new PolicyIssues([
+        {
+            path: unknown.path,
+            atKey: unknown.atKey,
+            message: `${unknown.metric} has no query in metrics.queries${guess ? ` (did you mean "${guess}"?)` : ''}, so it could never be read`,
+            hint: `fix the name, or add "${unknown.metric}: <query>" under metrics.queries`
+        }
+    ]);
 }
 
 ;// CONCATENATED MODULE: ./lib/state/file.js
@@ -56632,9 +58333,9 @@ function checkMetricsProvider(source, raw, policy) {
 
 
 
-const isoInstant = schemas_string()
-    .refine(s => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'not an ISO-8601 time',
+
+const isoInstant = schemas_string().refine(s => 'date' in parseInstant(s), {
+    message: `not ${INSTANT_FORM}`,
     params: { hint: 'state files are written by phasegate; restore this file from git history' }
 });
 const evidenceSchema = strictObject({
@@ -56642,7 +58343,7 @@ const evidenceSchema = strictObject({
     metric: schemas_string().optional(),
     value: union([schemas_number(), schemas_string(), schemas_null()]).optional(),
     threshold: schemas_string().optional(),
-    result: schemas_enum(['pass', 'fail', 'pending', 'fired'])
+    result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'])
 });
 const transitionSchema = strictObject({
     kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume']),
@@ -56686,7 +58387,7 @@ function initialState(policy, now) {
     };
 }
 /** Reads the state file, checking it against the policy. Missing file: null (rollout not started). */
-function readState(path, policy, file = path) {
+function file_readState(path, policy, file = path) {
     if (!(0,external_node_fs_namespaceObject.existsSync)(path))
         return null;
     return parseState(readYamlFile(path, 'state file', file), policy);
@@ -56819,7 +58520,711 @@ function writeState(file, state, previousText) {
     return text;
 }
 
+;// CONCATENATED MODULE: ./lib/sdk/index.js
+/**
+ * phasegate/sdk: what an application needs at request time, from the policy and state files in
+ * its repository (the seed's ABTestingExecutor routing). No Actions, GitHub or git imports, and
+ * no network: everything is computed from the two files and the user id.
+ */
+
+
+
+
+
+
+
+/**
+ * The current phase's settings, from exposureOf (the one answer every surface gives). A rollout
+ * without a state file has not started: its first phase, switched off.
+ */
+function currentPhase(policy, state) {
+    const exposure = exposure_exposureOf(policy, state);
+    return {
+        name: exposure.phase,
+        enabled: exposure.enabled,
+        userPercentage: exposure.userPercentage,
+        featureFlags: exposure.featureFlags,
+        monitoringLevel: exposure.monitoringLevel,
+        rollbackThreshold: exposure.rollbackThreshold
+    };
+}
+/** Is the feature on for this user: kill switch on, phase enabled, and inside its user_percentage. */
+function isFeatureOn(policy, state, userId) {
+    const exposure = exposureOf(policy, state);
+    return exposure.enabled && isInRollout(policy.feature, userId, exposure.userPercentage);
+}
+function experimentNamed(policy, name) {
+    const experiment = policy.experiments.find(e => e.name === name);
+    if (!experiment) {
+        throw new PhasegateError(`feature ${policy.feature} has no experiment named '${name}'`, {
+            hint: `its experiments: ${policy.experiments.map(e => e.name).join(', ') || 'none'}`
+        });
+    }
+    return experiment;
+}
+/** Whether an experiment is assigning users now: enabled in the policy, running in the state. */
+function isExperimentRunning(policy, state, name) {
+    const experiment = experimentNamed(policy, name);
+    const status = state?.experiments[name]?.status ?? 'running';
+    return experiment.enabled && status === 'running';
+}
+/**
+ * A feature's policy and state, with the answers an application asks per request. Build it once
+ * (or call `load` again when the files change); each answer is a hash, not a file read.
+ */
+class Feature {
+    policy;
+    state;
+    assigners = new Map();
+    constructor(policy, state) {
+        this.policy = policy;
+        this.state = state;
+    }
+    /** Reads a policy file and its state file (default: the policy's state_path under `root`). */
+    static load(options) {
+        const policy = loadPolicy(options.policy);
+        const statePath = options.state ?? resolve(options.root ?? process.cwd(), policy.statePath);
+        return new Feature(policy, readState(statePath, policy));
+    }
+    phase() {
+        return currentPhase(this.policy, this.state);
+    }
+    isOn(userId) {
+        return isFeatureOn(this.policy, this.state, userId);
+    }
+    /**
+     * The user's group in a running experiment, or null when the user should get the default
+     * behaviour: feature off for them, or the experiment not running.
+     */
+    group(experiment, userId) {
+        if (!isExperimentRunning(this.policy, this.state, experiment))
+            return null;
+        if (!this.isOn(userId))
+            return null;
+        let assign = this.assigners.get(experiment);
+        if (!assign) {
+            assign = createAssigner(experimentNamed(this.policy, experiment));
+            this.assigners.set(experiment, assign);
+        }
+        return assign(userId);
+    }
+    /** The configuration of the user's group (e.g. `{ dspy_enabled: true }`), or null as for group(). */
+    config(experiment, userId) {
+        const group = this.group(experiment, userId);
+        if (group === null)
+            return null;
+        return experimentNamed(this.policy, experiment).groups.find(g => g.name === group)
+            .configuration;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/export/datafile-schema.js
+/**
+ * The datafile's shape, parsing and JSON Schema. The datafile: everything an application needs to answer "is this user in" and "which group",
+ * as JSON, one file per feature (written beside its state file in the feature's transition
+ * commit), combined by `phasegate export` into one document for consumers. The zod schema below
+ * is the single source of the published JSON Schema (`schema/datafile.schema.json`) and of the
+ * OpenFeature provider's validation.
+ */
+
+
+/** Bumped on any change a consumer must know about (docs/versioning.md). */
+const DATAFILE_VERSION = 1;
+const datafile_schema_experimentSchema = strictObject({
+    name: schemas_string().min(1),
+    /** pending | running | stopped | concluded; only `running` assigns users. */
+    status: schemas_enum(['pending', 'running', 'stopped', 'concluded']),
+    /** The experiment is switched on in the policy. */
+    enabled: schemas_boolean(),
+    seed: schemas_string(),
+    hash_version: union([literal(1), literal(2)]),
+    groups: array(strictObject({
+        name: schemas_string().min(1),
+        weight: schemas_number().nonnegative(),
+        configuration: record(schemas_string(), unknown())
+    }))
+        .min(1)
+});
+const featureDatafileSchema = strictObject({
+    datafile_version: literal(DATAFILE_VERSION),
+    feature: schemas_string().min(1),
+    phase: schemas_string().min(1),
+    /** The kill switch and the phase's `enabled`, combined: false turns the feature off for all. */
+    enabled: schemas_boolean(),
+    /** Percentage of users (0–100, in steps of 0.01) inside the rollout while enabled. */
+    user_percentage: schemas_number().min(0).max(100),
+    feature_flags: array(schemas_string()),
+    monitoring_level: schemas_enum(['debug', 'info', 'warn', 'error']),
+    /** How a user id maps to the rollout: bucket(salt, id) < user_percentage * 100 (docs/assignment.md). */
+    rollout: strictObject({
+        hash_version: literal(2),
+        salt: schemas_string(),
+        buckets: literal(BUCKETS)
+    }),
+    experiments: array(datafile_schema_experimentSchema),
+    /** The transition this file reflects; null before the first one. */
+    transition: strictObject({
+        kind: schemas_enum(['init', 'advance', 'rollback', 'emergency', 'resume']),
+        from: schemas_string().nullable(),
+        to: schemas_string(),
+        at: schemas_string(),
+        /** The commit the transition was made on (its parent): a file cannot name its own commit. */
+        made_on: schemas_string().nullable()
+    })
+        .nullable()
+});
+const datafileDocumentSchema = strictObject({
+    datafile_version: literal(DATAFILE_VERSION),
+    /** Feature name -> its datafile, in name order. */
+    features: record(schemas_string(), featureDatafileSchema)
+});
+/** One document for consumers: every feature's datafile, keyed and ordered by name. */
+function combineDatafiles(datafiles) {
+    const features = {};
+    for (const d of [...datafiles].sort((a, b) => (a.feature < b.feature ? -1 : 1)))
+        features[d.feature] = d;
+    return { datafile_version: DATAFILE_VERSION, features };
+}
+/** The text written to disk: two-space JSON and a final newline, so diffs read line by line. */
+function renderDatafile(value) {
+    return `${JSON.stringify(value, null, 2)}\n`;
+}
+/**
+ * Reads a datafile text: either a combined document or one feature's file (wrapped into a
+ * document). Throws a `DatafileError` naming what is wrong; never returns a partial document.
+ */
+function parseDatafile(text) {
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (error) {
+        throw new DatafileError(`not JSON: ${error.message}`);
+    }
+    const single = featureDatafileSchema.safeParse(json);
+    if (single.success)
+        return combineDatafiles([single.data]);
+    const document = datafileDocumentSchema.safeParse(json);
+    if (!document.success) {
+        const issue = document.error.issues[0];
+        throw new DatafileError(`not a phasegate datafile: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    }
+    for (const [name, d] of Object.entries(document.data.features)) {
+        if (d.feature !== name)
+            throw new DatafileError(`features.${name} describes feature "${d.feature}"`);
+    }
+    return document.data;
+}
+class DatafileError extends Error {
+    name = 'DatafileError';
+}
+/** The published JSON Schema of the combined document (which also defines one feature's file). */
+function datafileJsonSchema() {
+    const schema = z.toJSONSchema(z.union([datafileDocumentSchema, featureDatafileSchema]).meta({
+        title: 'phasegate datafile',
+        description: "A feature's rollout as an application needs it (one feature), or `phasegate export`'s combination of them."
+    }), { io: 'input', target: 'draft-2020-12', reused: 'ref' });
+    return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./lib/export/datafile.js
+
+
+
+
+/**
+ * Where a feature's datafile lives (one of phasegate's own files, rollout/write.ts ownFilesOf): beside its state file, same name with `.datafile.json` for
+ * `.yaml` (`.phasegate/state/pay.yaml` -> `.phasegate/state/pay.datafile.json`), relative to the
+ * repository root. Per feature, so one feature's transition never touches another's files.
+ */
+function datafilePathOf(policy) {
+    return `${policy.statePath.replace(/\.ya?ml$/i, '')}.datafile.json`;
+}
+/**
+ * A feature's datafile from its policy and state (null state: not started, exposed as off).
+ * `madeOn` is the commit the transition is written on top of (HEAD before it), when known.
+ */
+function featureDatafile(policy, state, madeOn = null) {
+    const phase = currentPhase(policy, state);
+    const last = state?.lastTransition;
+    return {
+        datafile_version: DATAFILE_VERSION,
+        feature: policy.feature,
+        phase: phase.name,
+        enabled: phase.enabled,
+        user_percentage: phase.userPercentage,
+        feature_flags: [...phase.featureFlags],
+        monitoring_level: phase.monitoringLevel,
+        rollout: { hash_version: 2, salt: `rollout:${policy.feature}`, buckets: BUCKETS },
+        experiments: policy.experiments.map(e => ({
+            name: e.name,
+            status: state?.experiments[e.name]?.status ?? 'running',
+            enabled: e.enabled,
+            seed: e.seed,
+            hash_version: e.hashVersion,
+            groups: e.groups.map(g => ({
+                name: g.name,
+                weight: g.weight,
+                configuration: g.configuration
+            }))
+        })),
+        transition: state
+            ? last
+                ? { kind: last.kind, from: last.from, to: last.to, at: last.at, made_on: madeOn }
+                : { kind: 'init', from: null, to: state.phase, at: state.enteredAt, made_on: madeOn }
+            : null
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/state/trailers.js
+// Every transition is one commit whose message ends in git trailers; `phasegate history` reads
+// them back. Evidence trailers are logfmt (key=value, quoted when needed) so that people can read
+// them in `git log` and phasegate can parse them without ambiguity.
+const TRAILER = {
+    feature: 'Phasegate-Feature',
+    kind: 'Phasegate-Kind',
+    from: 'Phasegate-From',
+    to: 'Phasegate-To',
+    reason: 'Phasegate-Reason',
+    approvedBy: 'Phasegate-Approved-By',
+    operator: 'Phasegate-Operator',
+    reverts: 'Phasegate-Reverts',
+    leftAlone: 'Phasegate-Left-Alone',
+    evidence: 'Phasegate-Evidence'
+};
+const ARROW = '->';
+function commitSubject(feature, t) {
+    if (t.kind === 'init')
+        return `phasegate(${feature}): start rollout at ${t.to}`;
+    if (t.kind === 'resume')
+        return `phasegate(${feature}): resume at ${t.to} (kill switch on)`;
+    if (t.kind === 'emergency')
+        return `phasegate(${feature}): EMERGENCY rollback ${t.from} ${ARROW} ${t.to} (kill switch off)`;
+    return `phasegate(${feature}): ${t.kind} ${t.from} ${ARROW} ${t.to}`;
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+function logfmtValue(value) {
+    return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+}
+function formatEvidence(e) {
+    const parts = [
+        ['gate', e.gate],
+        ['metric', e.metric],
+        ['value', e.value === undefined ? undefined : e.value === null ? 'none' : String(e.value)],
+        ['threshold', e.threshold],
+        ['result', e.result]
+    ];
+    return parts
+        .filter((p) => p[1] !== undefined)
+        .map(([k, v]) => `${k}=${logfmtValue(v)}`)
+        .join(' ');
+}
+function parseEvidence(text) {
+    const fields = {};
+    const re = /(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g;
+    for (const match of text.matchAll(re)) {
+        fields[match[1]] = match[2].startsWith('"') ? JSON.parse(match[2]) : match[2];
+    }
+    const result = fields.result;
+    if (!fields.gate ||
+        !result ||
+        !['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'].includes(result))
+        return undefined;
+    const raw = fields.value;
+    const value = raw === undefined
+        ? undefined
+        : raw === 'none'
+            ? null
+            : Number.isFinite(Number(raw)) && raw.trim() !== ''
+                ? Number(raw)
+                : raw;
+    return {
+        gate: fields.gate,
+        ...(fields.metric ? { metric: fields.metric } : {}),
+        ...(value !== undefined ? { value } : {}),
+        ...(fields.threshold ? { threshold: fields.threshold } : {}),
+        result: result
+    };
+}
+/** The full commit message: subject, a readable body, then trailers. */
+function commitMessage(record, body = []) {
+    const trailers = [
+        [TRAILER.feature, record.feature],
+        [TRAILER.kind, record.kind],
+        [TRAILER.from, record.from],
+        [TRAILER.to, record.to],
+        [TRAILER.reason, oneLine(record.reason)]
+    ];
+    for (const user of record.approvers)
+        trailers.push([TRAILER.approvedBy, user]);
+    if (record.operator)
+        trailers.push([TRAILER.operator, oneLine(record.operator)]);
+    if (record.reverts)
+        trailers.push([TRAILER.reverts, record.reverts]);
+    for (const path of record.leftAlone ?? [])
+        trailers.push([TRAILER.leftAlone, oneLine(path)]);
+    for (const e of record.evidence)
+        trailers.push([TRAILER.evidence, formatEvidence(e)]);
+    const reverted = record.reverts !== undefined && record.leftAlone === undefined;
+    const subject = reverted
+        ? `Revert "${commitSubject(record.feature, { kind: 'advance', from: record.to, to: record.from })}"`
+        : commitSubject(record.feature, record);
+    const paragraphs = [subject];
+    if (reverted)
+        paragraphs.push(`This reverts commit ${record.reverts}.`);
+    if (record.reverts && record.leftAlone)
+        paragraphs.push(`Undoes commit ${record.reverts} by writing phasegate's files back, not by git revert: a rollback never changes application files.` +
+            (record.leftAlone.length ? ` Left alone: ${record.leftAlone.join(', ')}.` : ''));
+    if (reverted || record.kind === 'emergency')
+        paragraphs.push(`${commitSubject(record.feature, record)}: ${oneLine(record.reason)}`);
+    else
+        paragraphs.push(oneLine(record.reason));
+    if (body.length)
+        paragraphs.push(body.join('\n'));
+    paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join('\n'));
+    return paragraphs.join('\n\n') + '\n';
+}
+/** Reads trailers back from a commit message; undefined when it is not a phasegate transition. */
+function parseTransitionMessage(message) {
+    const paragraphs = message.trimEnd().split(/\n\s*\n/);
+    const last = paragraphs[paragraphs.length - 1] ?? '';
+    const values = new Map();
+    for (const line of last.split('\n')) {
+        const match = /^(Phasegate-[A-Za-z-]+):\s?(.*)$/.exec(line);
+        if (!match)
+            continue;
+        const list = values.get(match[1]) ?? [];
+        list.push(match[2]);
+        values.set(match[1], list);
+    }
+    const one = (key) => values.get(key)?.[0];
+    const feature = one(TRAILER.feature);
+    const kind = one(TRAILER.kind);
+    const from = one(TRAILER.from);
+    const to = one(TRAILER.to);
+    if (!feature || !kind || !from || !to)
+        return undefined;
+    if (!['advance', 'rollback', 'emergency', 'resume', 'init'].includes(kind))
+        return undefined;
+    const operator = one(TRAILER.operator);
+    const reverts = one(TRAILER.reverts);
+    const leftAlone = values.get(TRAILER.leftAlone);
+    return {
+        feature,
+        kind: kind,
+        from,
+        to,
+        reason: one(TRAILER.reason) ?? '',
+        approvers: values.get(TRAILER.approvedBy) ?? [],
+        ...(operator ? { operator } : {}),
+        ...(reverts ? { reverts } : {}),
+        ...(leftAlone ? { leftAlone } : {}),
+        evidence: (values.get(TRAILER.evidence) ?? [])
+            .map(parseEvidence)
+            .filter((e) => e !== undefined)
+    };
+}
+function recordOf(feature, t) {
+    return {
+        feature,
+        kind: t.kind,
+        from: t.from,
+        to: t.to,
+        reason: t.reason,
+        approvers: t.approvers,
+        ...(t.operator ? { operator: t.operator } : {}),
+        ...(t.reverts ? { reverts: t.reverts } : {}),
+        evidence: t.evidence
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/git/undo.js
+
+
+/** Paths `sha` changed against its first parent (every path, for a root commit). */
+async function touchedBy(root, sha) {
+    const parent = await runGit(root, ['rev-parse', '--verify', '-q', `${sha}^1`], {
+        allowFailure: true
+    });
+    const args = parent.code === 0
+        ? ['diff', '--no-renames', '--name-only', '-z', `${sha}^1`, sha]
+        : ['ls-tree', '-r', '--name-only', '-z', sha];
+    const out = (await runGit(root, args)).stdout;
+    return out.split('\0').filter(Boolean);
+}
+async function isMerge(root, sha) {
+    const result = await runGit(root, ['rev-parse', '--verify', '-q', `${sha}^2`], {
+        allowFailure: true
+    });
+    return result.code === 0;
+}
+/**
+ * Prepares undoing `advance` in `root`: reverts it with `git revert --no-commit` when it is a
+ * plain commit that changed only `owned` paths and the revert applies cleanly; otherwise leaves
+ * the tree and index as they were and answers `write-back`. Throws only when git cannot put the
+ * tree back after a failed revert (never for a conflict).
+ */
+async function undoAdvance(root, advance, owned, env) {
+    const known = await runGit(root, ['cat-file', '-e', `${advance}^{commit}`], {
+        allowFailure: true
+    });
+    if (known.code !== 0)
+        return {
+            by: 'write-back',
+            leftAlone: [],
+            why: `commit ${advance.slice(0, 12)} is not in this clone's history`
+        };
+    const leftAlone = (await touchedBy(root, advance)).filter(path => !owned.includes(path));
+    if (leftAlone.length > 0)
+        return {
+            by: 'write-back',
+            leftAlone,
+            why: `the advance also changed files that are not phasegate's`
+        };
+    if (await isMerge(root, advance))
+        return { by: 'write-back', leftAlone: [], why: 'the advance is a merge commit' };
+    const revert = await runGit(root, ['revert', '--no-commit', advance], {
+        allowFailure: true,
+        env
+    });
+    if (revert.code === 0)
+        return { by: 'revert' };
+    const abort = await runGit(root, ['revert', '--abort'], { allowFailure: true });
+    if (abort.code !== 0) {
+        const reset = await runGit(root, ['reset', '-q', '--merge'], { allowFailure: true });
+        if (reset.code !== 0)
+            throw new errors_PhasegateError(`reverting ${advance.slice(0, 12)} failed and git could not put the tree back: ${(reset.stderr || abort.stderr).trim()}`, { hint: 'run `git status` and `git revert --abort` by hand, then run phasegate again' });
+    }
+    return {
+        by: 'write-back',
+        leftAlone: [],
+        why: `git revert did not apply cleanly (${(revert.stderr || revert.stdout).trim().split('\n')[0]})`
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/git/transitions.js
+
+
+
+
+
+
+
+
+
+/** The transitions of a history, newest first. */
+function transitionsOf(history) {
+    return history.filter((e) => !('skipped' in e));
+}
+/**
+ * phasegate's own files for a rollout, relative to the repository root: its state file and its
+ * datafile. All that its transitions may change, so all that an advance PR may change and a
+ * rollback may revert (rollout/write.ts ownFilesOf is this).
+ */
+function ownFiles(policy) {
+    return [policy.statePath, datafilePathOf(policy)];
+}
+/**
+ * The paths a branch changes from `base` (a commit: the merge base) to `tip` that are not
+ * `policy`'s own files, with renames split into delete + add so a moved file cannot hide. Empty
+ * when the change is phasegate's alone.
+ */
+async function foreignChanges(root, base, tip, policy) {
+    const own = ownFiles(policy);
+    const changed = await git(root, 'diff', '--name-only', '--no-renames', base, tip);
+    return changed.split('\n').filter(path => path && !own.includes(path));
+}
+/** The few state fields a transition must agree with, read leniently: old commits predate today's policy. */
+function stateFacts(text) {
+    if (text === undefined)
+        return undefined;
+    try {
+        const raw = (0,dist/* parse */.qg)(text);
+        if (!raw || typeof raw !== 'object')
+            return {};
+        const last = raw.last_transition;
+        return {
+            feature: raw.feature,
+            phase: raw.phase,
+            ...(last && typeof last === 'object' ? { last: last } : {})
+        };
+    }
+    catch {
+        return {};
+    }
+}
+/**
+ * THE rule for which commits are transitions: a commit counts only when it changes the feature's
+ * state file (`before` at its first parent, `after` at the commit; undefined where absent) and
+ * the change agrees with its trailers: the file names the feature, is now in `to`, was in `from`
+ * (an init creates the file), and its last_transition is the trailers' kind, from and to.
+ * Returns the reason it is not one otherwise. Pure; rollback, history and the action all use it.
+ */
+function transitionVerdict(record, statePath, before, after) {
+    const no = (reason) => ({ ok: false, reason });
+    if (after === undefined)
+        return no(before === undefined ? `does not change ${statePath}` : `deletes ${statePath}`);
+    if (before === after)
+        return no(`does not change ${statePath}`);
+    const now = stateFacts(after);
+    const was = stateFacts(before);
+    const claim = `${record.kind} ${record.from} -> ${record.to}`;
+    if (now.feature !== record.feature)
+        return no(`${statePath} is not the state of ${record.feature}`);
+    if (now.phase !== record.to)
+        return no(`its trailers claim ${claim} but ${statePath} is now in ${String(now.phase)}`);
+    if (record.kind === 'init') {
+        return was === undefined ? { ok: true } : no(`an init must create ${statePath}`);
+    }
+    if (was === undefined)
+        return no(`its trailers claim ${claim} but it creates ${statePath}`);
+    if (was.phase !== record.from)
+        return no(`its trailers claim ${claim} but ${statePath} was in ${String(was.phase)}`);
+    const last = now.last;
+    if (!last || last.kind !== record.kind || last.from !== record.from || last.to !== record.to)
+        return no(`its trailers claim ${claim} but ${statePath} records a different last transition`);
+    return { ok: true };
+}
+const FIELD = '\u001f';
+const RECORD = '\u001e';
+/**
+ * The audit trail of `sources`' features, newest first, read from the commits that carry
+ * phasegate trailers: each is a transition only as `transitionVerdict` says, judged on the state
+ * file at the commit and at its first parent; every other such commit is a SkippedCommit saying
+ * why.
+ * Commits naming a feature no source rolls out are skipped too.
+ */
+async function readHistory(root, sources) {
+    const history = [];
+    if (!(await headSha(root)))
+        return history;
+    const out = await git(root, 'log', 'HEAD', `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`, '--grep=^Phasegate-Feature: ');
+    const paths = new Map(sources.map(s => [s.feature, s.statePath]));
+    const candidates = [];
+    for (const chunk of out.split(RECORD)) {
+        const [sha, at, author, message] = chunk.replace(/^\n/, '').split(FIELD);
+        if (!sha || !message)
+            continue;
+        const record = parseTransitionMessage(message);
+        if (!record)
+            continue;
+        candidates.push({
+            entry: { ...record, sha, at: at, author: author },
+            path: paths.get(record.feature)
+        });
+    }
+    const known = candidates.filter(c => c.path !== undefined);
+    const blobs = await readObjects(root, known.flatMap(c => [`${c.entry.sha}^:${c.path}`, `${c.entry.sha}:${c.path}`]));
+    const contents = new Map(known.map((c, i) => [c, [blobs[2 * i], blobs[2 * i + 1]]]));
+    for (const candidate of candidates) {
+        const { entry, path } = candidate;
+        const [before, after] = contents.get(candidate) ?? [];
+        const verdict = path === undefined
+            ? { ok: false, reason: `no policy here rolls out ${entry.feature}` }
+            : transitionVerdict(entry, path, before, after);
+        if (verdict.ok)
+            history.push(entry);
+        else
+            history.push({
+                sha: entry.sha,
+                at: entry.at,
+                author: entry.author,
+                feature: entry.feature,
+                kind: entry.kind,
+                from: entry.from,
+                to: entry.to,
+                skipped: verdict.reason
+            });
+    }
+    return history;
+}
+/**
+ * The advance commit that brought the rollout into `phase` and has not been reverted since, from
+ * the transitions only (readHistory), so a rollback never undoes a commit that merely carries
+ * trailers.
+ */
+function advanceToUndo(history, phase) {
+    const transitions = transitionsOf(history);
+    const reverted = new Set(transitions.flatMap(h => (h.reverts ? [h.reverts] : [])));
+    return transitions.find(h => h.kind === 'advance' && h.to === phase && !reverted.has(h.sha));
+}
+function commitEnv(now) {
+    const date = now.toISOString();
+    return {
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_DATE: date,
+        GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? 'phasegate',
+        GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? 'phasegate@users.noreply.github.com',
+        GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? 'phasegate',
+        GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? 'phasegate@users.noreply.github.com'
+    };
+}
+/** Refuses to commit over someone's uncommitted edits to the state file. */
+async function assertStateClean(root, statePath) {
+    const dirty = await changedPaths(root, [statePath]);
+    if (dirty.length > 0) {
+        throw new errors_PhasegateError(`the state file has uncommitted changes`, {
+            location: { file: statePath },
+            hint: 'state files are written only by phasegate: `git checkout -- ' +
+                statePath +
+                '` to discard the edits'
+        });
+    }
+}
+/**
+ * Writes the new state and commits only the state file. A rollback undoes `transition.reverts`:
+ * by `git revert --no-commit` when that advance touched only phasegate's files and reverts
+ * cleanly, otherwise by writing the state alone (undoAdvance); either way the rollback's own
+ * state and evidence are written on top, and application files are never changed.
+ */
+async function commitTransition(options) {
+    const { root, policy, next, now } = options;
+    const statePath = policy.statePath;
+    const file = (0,external_node_path_namespaceObject.join)(root, statePath);
+    if (options.expectedHead !== undefined) {
+        const head = await headSha(root);
+        if (head !== options.expectedHead)
+            throw new errors_PhasegateError(`HEAD moved from ${options.expectedHead.slice(0, 12)} to ${head?.slice(0, 12)} while this run decided; nothing was committed`, { hint: 'someone committed meanwhile: run it again to decide from the new HEAD' });
+    }
+    await assertStateClean(root, statePath);
+    const previousText = (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : undefined;
+    let record = 'feature' in options.transition
+        ? options.transition
+        : recordOf(policy.feature, options.transition);
+    const body = [...(options.body ?? [])];
+    const env = commitEnv(now);
+    if (record.reverts) {
+        const own = [statePath, datafilePathOf(policy)];
+        const undo = await undoAdvance(root, record.reverts, own, env);
+        if (undo.by === 'write-back') {
+            record = { ...record, leftAlone: undo.leftAlone };
+            body.unshift(`Not reverted with git: ${undo.why}.`);
+        }
+    }
+    const written = writeState(file, next, previousText);
+    if (previousText !== undefined && written === previousText) {
+        throw new errors_PhasegateError('the transition does not change the state file', {
+            location: { file: statePath }
+        });
+    }
+    // The datafile travels in the same commit as the state it reflects, made on today's HEAD.
+    const datafilePath = datafilePathOf(policy);
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(root, datafilePath), renderDatafile(featureDatafile(policy, next, (await headSha(root)) ?? null)));
+    await git(root, 'add', '--', statePath, datafilePath);
+    // Only phasegate's own files are committed (a revert staged nothing else), leaving unrelated
+    // work in the tree and index untouched.
+    await runGit(root, ['commit', '-q', '-F', '-', '--', statePath, datafilePath], {
+        input: commitMessage(record, body),
+        env
+    });
+    return git(root, 'rev-parse', 'HEAD');
+}
+
 ;// CONCATENATED MODULE: ./lib/rollout/load.js
+
+
 
 
 
@@ -56838,7 +59243,7 @@ function findPolicyFiles(root, cwd, named) {
             .sort()
         : [];
     if (files.length === 0) {
-        throw new PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
+        throw new errors_PhasegateError(`no policy files in ${DEFAULT_POLICY_DIR}/`, {
             hint: 'pass --policy FILE, or add a policy under policies/'
         });
     }
@@ -56864,7 +59269,7 @@ async function loadRolloutsSettled(cwd, named) {
             rollouts.push(loadRolloutAt(root, cwd, policyFile));
         }
         catch (error) {
-            if (!(error instanceof PhasegateError))
+            if (!(error instanceof errors_PhasegateError))
                 throw error;
             failures.push({ policyFile, error });
         }
@@ -56877,7 +59282,7 @@ async function loadRolloutsSettled(cwd, named) {
             continue;
         }
         // Neither policy can be trusted to be the feature's: both are reported, neither acts.
-        const error = new PhasegateError(`two policies roll out feature "${r.policy.feature}": ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`, {
+        const error = new errors_PhasegateError(`two policies roll out feature "${r.policy.feature}": ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`, {
             location: { file: relativeTo(cwd, r.policyFile) },
             hint: 'give each policy its own feature name'
         });
@@ -56886,12 +59291,40 @@ async function loadRolloutsSettled(cwd, named) {
             failures.push({ policyFile: other.policyFile, error });
     }
     const failed = new Set(failures.map(f => f.policyFile));
+    if (rollouts.some(r => !r.state)) {
+        const history = transitionsOf(await readHistory(root, rollouts.map(r => r.policy)));
+        for (const rollout of rollouts) {
+            const last = rollout.state
+                ? undefined
+                : history.find(h => h.feature === rollout.policy.feature);
+            if (last)
+                rollout.lost = { sha: last.sha, phase: last.to };
+        }
+    }
     return { rollouts: rollouts.filter(r => !failed.has(r.policyFile)), failures };
 }
+/**
+ * The error for a lost rollout (see Rollout.lost): where its state file was last seen and the two
+ * deliberate ways out.
+ */
+function lostStateError(rollout) {
+    const { statePath, feature } = rollout.policy;
+    const sha = rollout.lost.sha;
+    return new errors_PhasegateError(`the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost.phase}); phasegate treats the feature as off and commits nothing for it`, {
+        location: { file: statePath },
+        hint: `restore it: \`git checkout ${sha} -- ${statePath}\` and commit; or start over on purpose with \`phasegate init\``
+    });
+}
 function loadRolloutAt(root, cwd, policyFile) {
-    const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile));
+    const policy = load_loadPolicy(policyFile, relativeTo(cwd, policyFile));
+    const escape = symlinkEscape(root, policy.statePath);
+    if (escape)
+        throw new errors_PhasegateError(`the state file ${escape}`, {
+            location: { file: relativeTo(cwd, policyFile) },
+            hint: 'state files live inside the repository: replace the symlink with a directory'
+        });
     const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
-    const state = readState(stateFile, policy, relativeTo(cwd, stateFile));
+    const state = file_readState(stateFile, policy, relativeTo(cwd, stateFile));
     return { root, policyFile, policy, state };
 }
 /** The rollout as its files stand now (after a commit or a sync moved them). */
@@ -56904,9 +59337,19 @@ function relativeTo(cwd, file) {
     const rel = (0,external_node_path_namespaceObject.relative)(cwd, file);
     return rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel) ? file : rel;
 }
-/** The state to decide from: the file's, or the first phase entered now when there is none. */
+/**
+ * The state to decide from: the file's, or the first phase entered now when there is none. A lost
+ * rollout (its state file deleted after transitions) is off: the kill switch never turns back on
+ * because a file went missing.
+ */
 function currentState(rollout, now) {
-    return rollout.state ?? initialState(rollout.policy, now);
+    if (rollout.state)
+        return rollout.state;
+    const fresh = initialState(rollout.policy, now);
+    if (!rollout.lost)
+        return fresh;
+    const known = rollout.policy.phases.some(p => p.name === rollout.lost.phase);
+    return { ...fresh, phase: known ? rollout.lost.phase : fresh.phase, enabled: false };
 }
 /** Expands the action's `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */
 function expandPolicyGlobs(root, patterns) {
@@ -56921,7 +59364,7 @@ function expandPolicyGlobs(root, patterns) {
         const re = globToRegExp(pattern.replace(/^\.\//, ''));
         const matched = all.filter(f => re.test(f));
         if (matched.length === 0)
-            throw new PhasegateError(`the policies pattern "${pattern}" matches no file`, {
+            throw new errors_PhasegateError(`the policies pattern "${pattern}" matches no file`, {
                 hint: 'patterns are relative to the repository root, e.g. policies/*.yaml'
             });
         files.push(...matched.map(f => (0,external_node_path_namespaceObject.join)(root, f)));
@@ -56971,12 +59414,14 @@ async function selectRollouts(root, patterns, features = []) {
 }
 /** The error for features no policy rolls out, naming the ones that exist. */
 function unknownFeatures(unknown, known) {
-    return new PhasegateError(`no policy rolls out feature${unknown.length > 1 ? 's' : ''} ${unknown.map(f => `"${f}"`).join(', ')}`, {
+    return new errors_PhasegateError(`no policy rolls out feature${unknown.length > 1 ? 's' : ''} ${unknown.map(f => `"${f}"`).join(', ')}`, {
         hint: `the policies found roll out ${known.map(r => r.policy.feature).join(', ') || 'nothing'}`
     });
 }
 
 ;// CONCATENATED MODULE: ./lib/rollout/observe.js
+
+
 
 
 
@@ -56992,21 +59437,39 @@ function metricsConfigFor(policy, metricsFile) {
         ? { ...policy.metrics, provider: 'file', options: { path: metricsFile } }
         : policy.metrics;
 }
+/**
+ * Readings without a window start cover the policy's window ending `now` (what an instant query
+ * at `now` of `rate(x[{{window}}])` reads), so triggers can tell them from evidence older than
+ * the last transition.
+ */
+function stampWindows(readings, now, window) {
+    const start = (now.getTime() - durationMs(window)) / 1000;
+    return readings.map(r => (r.windowStart === undefined ? { ...r, windowStart: start } : r));
+}
 /** The readings `state`'s phase needs, with the approvals and checks gathered elsewhere. */
 async function observe(rollout, state, options) {
     const { policy } = rollout;
     const provider = createProvider(metricsConfigFor(policy, options.metricsFile && (0,external_node_path_namespaceObject.resolve)(options.metricsFile)));
+    const window = policy.metrics.window ?? DEFAULT_WINDOW;
     const readings = await provider.read(requiredReadings(policy, state), {
         feature: policy.feature,
         phase: state.phase,
         now: options.now,
         baseDir: rollout.root,
-        window: policy.metrics.window ?? DEFAULT_WINDOW,
+        window,
         env: options.env ?? process.env
     });
-    const failures = sourceFailuresOf(provider);
+    // The provider counts attempts; a run could not read the source when its last one failed.
+    const failure = sourceFailuresOf(provider);
+    // Only a metrics server can be unreachable: other sources never touch the ledger.
+    const ledger = 'sourceFailures' in provider ? options.ledger : undefined;
+    const previous = await ledger?.read(policy.feature);
+    const failed = nextFailedRuns(previous, failure, options.now);
+    if (ledger && options.recordRun && (failed || previous))
+        await ledger.write(policy.feature, failed);
+    const failures = countFailedRuns(failed, new Date(state.enteredAt));
     return {
-        readings,
+        readings: stampWindows(readings, options.now, window),
         approvals: options.approvals,
         checks: options.checks,
         ...(failures ? { sourceFailures: failures } : {})
@@ -57025,7 +59488,8 @@ async function analyzeRolloutExperiment(rollout, experiment, options) {
     const data = options.results
         ? await readResults(options.results, {
             groups: experiment.groups.map(g => g.name),
-            metrics: experiment.successMetrics
+            metrics: experiment.successMetrics,
+            ...(experiment.metricKinds ? { kinds: experiment.metricKinds } : {})
         })
         : await readGroupStatistics(createProvider(metricsConfigFor(policy, options.metricsFile)), experiment, {
             feature: policy.feature,
@@ -57110,9 +59574,72 @@ function deployedState(rollout, now, landed) {
 function listedApproversOf(phase) {
     return [...new Set(phase.gates.flatMap(g => (g.type === 'manual_approval' ? g.approvers : [])))];
 }
-/** The checks the automated_test gates of the rollout's current phase wait for. */
+/**
+ * The checks the automated_test gates of the rollout's current phase wait for, each with the app
+ * it trusts.
+ */
 function testsOf(rollout, state) {
-    return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test' ? g.checks : []);
+    return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test' ? g.checks.map(name => ({ name, app: g.app })) : []);
+}
+
+;// CONCATENATED MODULE: ./lib/engine/next-state.js
+/**
+ * The state a transition leaves behind: the one rule every writer of a state file follows (the
+ * CLI's tick, rollback and resume, the action's advance pull request and rollbacks) and the one
+ * the policy check expects a pull request to carry. Pure.
+ *
+ * - the phase is the transition's target;
+ * - the phase's clock restarts at the transition (`enteredAt` = `transition.at`), also when the
+ *   phase does not change (an emergency in the first phase, a resume);
+ * - an emergency turns the kill switch off, a resume turns it on, anything else leaves it;
+ * - experiments are untouched;
+ * - the transition is recorded as `lastTransition`.
+ */
+function nextState(state, transition) {
+    return {
+        ...state,
+        phase: transition.to,
+        enteredAt: transition.at,
+        enabled: transition.kind === 'emergency' ? false : transition.kind === 'resume' ? true : state.enabled,
+        lastTransition: transition
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/rollout/write.js
+
+
+// Writing a transition: the one place a state file is written from a state and a transition.
+/**
+ * phasegate's own files in a transition commit of this rollout, relative to the repository root:
+ * its state file and its datafile. A transition commit changes these and nothing else; a
+ * rollback restores only these; an advance PR may be merged only if its diff is these.
+ */
+function ownFilesOf(rollout) {
+    return ownFiles(rollout.policy);
+}
+/**
+ * Commits `transition` from `state` on the checked-out branch, writing `nextState(state,
+ * transition)`. A rollback or an emergency reverts the advance that brought the rollout into its
+ * phase (recorded in the transition's `reverts`). Returns the commit's sha.
+ */
+async function commitTransitionFrom(rollout, state, transition, now, 
+/** Compare-and-swap: commit only while HEAD is still this commit (see commitTransition). */
+expectedHead) {
+    const recorded = { ...transition };
+    if (recorded.kind === 'rollback' || recorded.kind === 'emergency') {
+        const undo = advanceToUndo(await readHistory(rollout.root, [rollout.policy]), state.phase);
+        if (undo)
+            recorded.reverts = undo.sha;
+    }
+    const sha = await commitTransition({
+        root: rollout.root,
+        policy: rollout.policy,
+        next: nextState(state, recorded),
+        transition: recorded,
+        now,
+        ...(expectedHead !== undefined ? { expectedHead } : {})
+    });
+    return { sha, transition: recorded };
 }
 
 ;// CONCATENATED MODULE: ./lib/github/pulls.js
@@ -57244,6 +59771,18 @@ async function listChangedFiles(client, repo, pullNumber) {
     });
     return files.map(file => ({ path: file.filename, status: file.status }));
 }
+/**
+ * Puts `warning` at the top of the pull request's body, once: the reason phasegate refuses to
+ * merge it, where reviewers look. `body` is the body as read; nothing is sent when it already
+ * starts with the warning.
+ */
+async function warnOnPullRequest(client, repo, pull, warning) {
+    const banner = `> [!WARNING]\n> ${warning.replace(/\s*\n\s*/g, ' ')}\n\n`;
+    if (pull.body.startsWith(banner))
+        return;
+    const rest = pull.body.replace(/^> \[!WARNING\]\n> .*\n\n/, '');
+    await client.rest.pulls.update({ ...repo, pull_number: pull.number, body: banner + rest });
+}
 
 ;// CONCATENATED MODULE: ./lib/experiments/render.js
 const VERDICT = {
@@ -57289,7 +59828,8 @@ function renderAnalysis(analysis) {
             ? ' MISMATCH'
             : analysis.sampleRatio.checked
                 ? ' ok'
-                : ' (not checked until every group has 8 users)'}`,
+                : ' (not checked until every group expects 5 users)'}`,
+        ...analysis.warnings.map(w => `  warning: ${w}`),
         `  ${analysis.sequential ? `sequential testing on (confidence sequences, N* = ${analysis.tuning})` : 'fixed-horizon tests (valid for a single look only)'}; p-values Holm-adjusted`
     ];
     for (const m of analysis.metrics) {
@@ -57302,7 +59842,7 @@ function renderAnalysis(analysis) {
             lines.push(`    ${c.treatment} vs ${analysis.control}: ${render_number(c.difference)} (${percent(c.relativeDifference)}), ` +
                 `${level} CI [${render_number(interval[0])}, ${render_number(interval[1])}] ` +
                 `([${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}]), ` +
-                `p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replace('_', ' ')}`);
+                `${c.test === 'fisher exact' ? 'Fisher exact ' : ''}p = ${pValue(c.adjustedPValue)} -> ${c.outcome.replaceAll('_', ' ')}`);
         }
     }
     return lines.join('\n');
@@ -57313,12 +59853,13 @@ function renderAnalysisMarkdown(analysis) {
         ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
         : m.comparisons.map(c => {
             const { relativeInterval } = used(c);
-            return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replace('_', ' ')} |`;
+            return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`;
         }));
     return [
         `### Experiment \`${analysis.experiment}\`${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
         '',
         ...analysis.reasons.map(r => `- ${r}`),
+        ...analysis.warnings.map(w => `- warning: ${w}`),
         '',
         `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
         '| --- | --- | --- | --- | --- |',
@@ -57326,9 +59867,18 @@ function renderAnalysisMarkdown(analysis) {
     ].join('\n');
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/report/triggers.js
+// Every report (text, markdown, JSON) lists every rollback trigger in force, in the same order:
+// what fired, what breached without firing, what could not be judged, and what is fine.
+const ORDER = ['fired', 'breached', 'no_data', 'ok'];
+/** The triggers, most urgent status first; the policy's order within a status. */
+function orderedTriggers(triggers) {
+    return ORDER.flatMap(status => triggers.filter(t => t.status === status));
+}
+
 ;// CONCATENATED MODULE: ./lib/report/markdown.js
+
+
 
 
 
@@ -57338,7 +59888,10 @@ const RESULT = {
     pass: '✅ pass',
     fail: '❌ fail',
     pending: '⏳ pending',
-    fired: '🔥 fired'
+    fired: '🔥 fired',
+    breached: '⚠️ breached, not fired',
+    ok: '✅ ok',
+    no_data: '❔ no data'
 };
 const MEASURE = {
     metrics_threshold: 'metric',
@@ -57367,6 +59920,24 @@ function gateTable(decision) {
     const reasons = decision.gates
         .filter(g => g.outcome !== 'pass')
         .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`);
+    return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n');
+}
+/**
+ * Every rollback trigger in force, one row each (fired, breached but not fired, no data, ok),
+ * with why each one that is not ok is what it is.
+ */
+function triggerTable(decision) {
+    if (decision.triggers.length === 0)
+        return '_No rollback triggers._';
+    const triggers = orderedTriggers(decision.triggers);
+    const rows = ['| Trigger | Value | Threshold | Result |', '|---|---|---|---|'];
+    for (const t of triggers) {
+        const e = t.evidence[0];
+        rows.push(`| ${cell(t.trigger)} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`);
+    }
+    const reasons = triggers
+        .filter(t => t.status !== 'ok')
+        .map(t => `- **${t.trigger}** ${t.status.replace('_', ' ')}: ${t.reason}`);
     return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n');
 }
 function alertList(alerts) {
@@ -57435,7 +60006,7 @@ function leftAt(policy, before, after) {
     const phase = phaseNamed(policy, after.phase);
     const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const moved = after.phase !== before.phase || after.enabled !== before.enabled;
-    return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${after.enabled ? phase.userPercentage : 0}% of users · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
+    return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${describeExposure(exposure_exposureOf(policy, after))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
 }
 /** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
 function renderReport(input) {
@@ -57445,7 +60016,7 @@ function renderReport(input) {
     const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const parts = [
         `### ${policy.feature}: ${phase.name} (${position})`,
-        `${phase.userPercentage}% of users · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+        `${describeExposure(exposure_exposureOf(policy, state))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
         '',
         ...(input.manual ? [manualHeadline(input.manual), ''] : []),
         headline({ ...decision, target: decision.target ?? next?.name }),
@@ -57458,9 +60029,7 @@ function renderReport(input) {
         '#### Alerts',
         alertList(decision.alerts)
     ];
-    const fired = decision.triggers.filter(t => t.fired);
-    if (fired.length)
-        parts.push('', '#### Rollback triggers', ...fired.map(t => `- 🔥 ${t.reason}`));
+    parts.push('', '#### Rollback triggers', triggerTable(decision));
     const chart = metricsChart(decision, input.readings);
     if (chart)
         parts.push('', chart);
@@ -57482,7 +60051,7 @@ function reportDigest(decision, experiments = []) {
         decision.awaitingApproval,
         decision.gates.map(g => [g.gate, g.outcome, g.type === 'manual_approval' ? g.reason : '']),
         decision.alerts.map(a => [a.metric, a.severity]),
-        decision.triggers.filter(t => t.fired).map(t => t.trigger)
+        decision.triggers.map(t => [t.trigger, t.status])
     ]);
     return (0,external_node_crypto_.createHash)('sha256').update(basis).digest('hex').slice(0, 16);
 }
@@ -57492,328 +60061,6 @@ function digestOf(body) {
 }
 function withDigest(body, decision, experiments = []) {
     return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision, experiments)} -->\n`;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/next-state.js
-/**
- * The state a transition leaves behind: the one rule every writer of a state file follows (the
- * CLI's tick, rollback and resume, the action's advance pull request and rollbacks) and the one
- * the policy check expects a pull request to carry. Pure.
- *
- * - the phase is the transition's target;
- * - the phase's clock restarts at the transition (`enteredAt` = `transition.at`), also when the
- *   phase does not change (an emergency in the first phase, a resume);
- * - an emergency turns the kill switch off, a resume turns it on, anything else leaves it;
- * - experiments are untouched;
- * - the transition is recorded as `lastTransition`.
- */
-function nextState(state, transition) {
-    return {
-        ...state,
-        phase: transition.to,
-        enteredAt: transition.at,
-        enabled: transition.kind === 'emergency' ? false : transition.kind === 'resume' ? true : state.enabled,
-        lastTransition: transition
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/state/trailers.js
-// Every transition is one commit whose message ends in git trailers; `phasegate history` reads
-// them back. Evidence trailers are logfmt (key=value, quoted when needed) so that people can read
-// them in `git log` and phasegate can parse them without ambiguity.
-const TRAILER = {
-    feature: 'Phasegate-Feature',
-    kind: 'Phasegate-Kind',
-    from: 'Phasegate-From',
-    to: 'Phasegate-To',
-    reason: 'Phasegate-Reason',
-    approvedBy: 'Phasegate-Approved-By',
-    operator: 'Phasegate-Operator',
-    reverts: 'Phasegate-Reverts',
-    evidence: 'Phasegate-Evidence'
-};
-const ARROW = '->';
-function commitSubject(feature, t) {
-    if (t.kind === 'init')
-        return `phasegate(${feature}): start rollout at ${t.to}`;
-    if (t.kind === 'resume')
-        return `phasegate(${feature}): resume at ${t.to} (kill switch on)`;
-    if (t.kind === 'emergency')
-        return `phasegate(${feature}): EMERGENCY rollback ${t.from} ${ARROW} ${t.to} (kill switch off)`;
-    return `phasegate(${feature}): ${t.kind} ${t.from} ${ARROW} ${t.to}`;
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-function logfmtValue(value) {
-    return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-}
-function formatEvidence(e) {
-    const parts = [
-        ['gate', e.gate],
-        ['metric', e.metric],
-        ['value', e.value === undefined ? undefined : e.value === null ? 'none' : String(e.value)],
-        ['threshold', e.threshold],
-        ['result', e.result]
-    ];
-    return parts
-        .filter((p) => p[1] !== undefined)
-        .map(([k, v]) => `${k}=${logfmtValue(v)}`)
-        .join(' ');
-}
-function parseEvidence(text) {
-    const fields = {};
-    const re = /(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g;
-    for (const match of text.matchAll(re)) {
-        fields[match[1]] = match[2].startsWith('"') ? JSON.parse(match[2]) : match[2];
-    }
-    const result = fields.result;
-    if (!fields.gate || !result || !['pass', 'fail', 'pending', 'fired'].includes(result))
-        return undefined;
-    const raw = fields.value;
-    const value = raw === undefined
-        ? undefined
-        : raw === 'none'
-            ? null
-            : Number.isFinite(Number(raw)) && raw.trim() !== ''
-                ? Number(raw)
-                : raw;
-    return {
-        gate: fields.gate,
-        ...(fields.metric ? { metric: fields.metric } : {}),
-        ...(value !== undefined ? { value } : {}),
-        ...(fields.threshold ? { threshold: fields.threshold } : {}),
-        result: result
-    };
-}
-/** The full commit message: subject, a readable body, then trailers. */
-function commitMessage(record, body = []) {
-    const trailers = [
-        [TRAILER.feature, record.feature],
-        [TRAILER.kind, record.kind],
-        [TRAILER.from, record.from],
-        [TRAILER.to, record.to],
-        [TRAILER.reason, oneLine(record.reason)]
-    ];
-    for (const user of record.approvers)
-        trailers.push([TRAILER.approvedBy, user]);
-    if (record.operator)
-        trailers.push([TRAILER.operator, oneLine(record.operator)]);
-    if (record.reverts)
-        trailers.push([TRAILER.reverts, record.reverts]);
-    for (const e of record.evidence)
-        trailers.push([TRAILER.evidence, formatEvidence(e)]);
-    const subject = record.reverts
-        ? `Revert "${commitSubject(record.feature, { kind: 'advance', from: record.to, to: record.from })}"`
-        : commitSubject(record.feature, record);
-    const paragraphs = [subject];
-    if (record.reverts)
-        paragraphs.push(`This reverts commit ${record.reverts}.`);
-    if (record.reverts || record.kind === 'emergency')
-        paragraphs.push(`${commitSubject(record.feature, record)}: ${oneLine(record.reason)}`);
-    else
-        paragraphs.push(oneLine(record.reason));
-    if (body.length)
-        paragraphs.push(body.join('\n'));
-    paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join('\n'));
-    return paragraphs.join('\n\n') + '\n';
-}
-/** Reads trailers back from a commit message; undefined when it is not a phasegate transition. */
-function parseTransitionMessage(message) {
-    const paragraphs = message.trimEnd().split(/\n\s*\n/);
-    const last = paragraphs[paragraphs.length - 1] ?? '';
-    const values = new Map();
-    for (const line of last.split('\n')) {
-        const match = /^(Phasegate-[A-Za-z-]+):\s?(.*)$/.exec(line);
-        if (!match)
-            continue;
-        const list = values.get(match[1]) ?? [];
-        list.push(match[2]);
-        values.set(match[1], list);
-    }
-    const one = (key) => values.get(key)?.[0];
-    const feature = one(TRAILER.feature);
-    const kind = one(TRAILER.kind);
-    const from = one(TRAILER.from);
-    const to = one(TRAILER.to);
-    if (!feature || !kind || !from || !to)
-        return undefined;
-    if (!['advance', 'rollback', 'emergency', 'resume', 'init'].includes(kind))
-        return undefined;
-    const operator = one(TRAILER.operator);
-    const reverts = one(TRAILER.reverts);
-    return {
-        feature,
-        kind: kind,
-        from,
-        to,
-        reason: one(TRAILER.reason) ?? '',
-        approvers: values.get(TRAILER.approvedBy) ?? [],
-        ...(operator ? { operator } : {}),
-        ...(reverts ? { reverts } : {}),
-        evidence: (values.get(TRAILER.evidence) ?? [])
-            .map(parseEvidence)
-            .filter((e) => e !== undefined)
-    };
-}
-function recordOf(feature, t) {
-    return {
-        feature,
-        kind: t.kind,
-        from: t.from,
-        to: t.to,
-        reason: t.reason,
-        approvers: t.approvers,
-        ...(t.operator ? { operator: t.operator } : {}),
-        ...(t.reverts ? { reverts: t.reverts } : {}),
-        evidence: t.evidence
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/git/transitions.js
-
-
-
-
-
-
-const FIELD = '\u001f';
-const RECORD = '\u001e';
-/** The audit trail: every phasegate commit for `feature`, newest first, read from trailers. */
-async function readHistory(root, feature) {
-    if (!(await headSha(root)))
-        return [];
-    const out = await git(root, 'log', 'HEAD', `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`, '--grep=^Phasegate-Feature: ');
-    const entries = [];
-    for (const chunk of out.split(RECORD)) {
-        const [sha, at, author, message] = chunk.replace(/^\n/, '').split(FIELD);
-        if (!sha || !message)
-            continue;
-        const record = parseTransitionMessage(message);
-        if (!record || (feature && record.feature !== feature))
-            continue;
-        entries.push({ ...record, sha, at: at, author: author });
-    }
-    return entries;
-}
-/** The advance commit that brought the rollout into `phase` and has not been reverted since. */
-function advanceToUndo(history, phase) {
-    const reverted = new Set(history.flatMap(h => (h.reverts ? [h.reverts] : [])));
-    return history.find(h => h.kind === 'advance' && h.to === phase && !reverted.has(h.sha));
-}
-function commitEnv(now) {
-    const date = now.toISOString();
-    return {
-        GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_DATE: date,
-        GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? 'phasegate',
-        GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? 'phasegate@users.noreply.github.com',
-        GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? 'phasegate',
-        GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? 'phasegate@users.noreply.github.com'
-    };
-}
-/** Refuses to commit over someone's uncommitted edits to the state file. */
-async function assertStateClean(root, statePath) {
-    const dirty = await changedPaths(root, [statePath]);
-    if (dirty.length > 0) {
-        throw new PhasegateError(`the state file has uncommitted changes`, {
-            location: { file: statePath },
-            hint: 'state files are written only by phasegate: `git checkout -- ' +
-                statePath +
-                '` to discard the edits'
-        });
-    }
-}
-/**
- * Writes the new state and commits only the state file. A rollback reverts `transition.reverts`
- * (git revert --no-commit) and then writes the rollback's own state and evidence on top, so the
- * commit both undoes the advance and records why.
- */
-async function commitTransition(options) {
-    const { root, policy, next, now } = options;
-    const statePath = policy.statePath;
-    const file = (0,external_node_path_namespaceObject.join)(root, statePath);
-    await assertStateClean(root, statePath);
-    const previousText = (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : undefined;
-    const record = 'feature' in options.transition
-        ? options.transition
-        : recordOf(policy.feature, options.transition);
-    const env = commitEnv(now);
-    if (record.reverts) {
-        const revert = await runGit(root, ['revert', '--no-commit', record.reverts], {
-            allowFailure: true,
-            env
-        });
-        if (revert.code !== 0) {
-            const conflicted = (await git(root, 'diff', '--name-only', '--diff-filter=U'))
-                .split('\n')
-                .filter(Boolean);
-            if (conflicted.some(path => path !== statePath)) {
-                await runGit(root, ['revert', '--abort'], { allowFailure: true });
-                throw new PhasegateError(`reverting ${record.reverts.slice(0, 12)} conflicts in ${conflicted.join(', ')}`, {
-                    hint: 'resolve by hand: the advance commit touched files that changed since'
-                });
-            }
-        }
-    }
-    const written = writeState(file, next, previousText);
-    if (previousText !== undefined && written === previousText) {
-        throw new PhasegateError('the transition does not change the state file', {
-            location: { file: statePath }
-        });
-    }
-    await git(root, 'add', '--', statePath);
-    // A revert commits what it staged; any other transition commits the state file alone, leaving
-    // unrelated work in the tree untouched.
-    const only = record.reverts ? [] : ['--', statePath];
-    await runGit(root, ['commit', '-q', '-F', '-', ...only], {
-        input: commitMessage(record, options.body ?? []),
-        env
-    });
-    return git(root, 'rev-parse', 'HEAD');
-}
-
-;// CONCATENATED MODULE: ./lib/rollout/write.js
-
-
-// Writing a transition: the one place a state file is written from a state and a transition.
-/**
- * The per-feature datafile's path: beside the state file, named after it, with `.yaml` / `.yml`
- * replaced by (or, without one, followed by) `.datafile.json` (`.phasegate/state/checkout.yaml` ->
- * `.phasegate/state/checkout.datafile.json`).
- */
-function datafilePathOf(statePath) {
-    return `${statePath.replace(/\.ya?ml$/i, '')}.datafile.json`;
-}
-/**
- * phasegate's own files in a transition commit of this rollout, relative to the repository root:
- * its state file and its datafile. A transition commit changes these and nothing else; a
- * rollback restores only these; an advance PR may be merged only if its diff is these.
- */
-function ownFilesOf(rollout) {
-    const statePath = rollout.policy.statePath;
-    return [statePath, datafilePathOf(statePath)];
-}
-/**
- * Commits `transition` from `state` on the checked-out branch, writing `nextState(state,
- * transition)`. A rollback or an emergency reverts the advance that brought the rollout into its
- * phase (recorded in the transition's `reverts`). Returns the commit's sha.
- */
-async function commitTransitionFrom(rollout, state, transition, now) {
-    const recorded = { ...transition };
-    if (recorded.kind === 'rollback' || recorded.kind === 'emergency') {
-        const undo = advanceToUndo(await readHistory(rollout.root, rollout.policy.feature), state.phase);
-        if (undo)
-            recorded.reverts = undo.sha;
-    }
-    const sha = await commitTransition({
-        root: rollout.root,
-        policy: rollout.policy,
-        next: nextState(state, recorded),
-        transition: recorded,
-        now
-    });
-    return { sha, transition: recorded };
 }
 
 ;// CONCATENATED MODULE: ./lib/action/remote.js
@@ -57827,7 +60074,7 @@ async function remoteDefaultBranch(root) {
     const out = await git(root, 'ls-remote', '--symref', 'origin', 'HEAD');
     const match = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(out);
     if (!match)
-        throw new PhasegateError('cannot tell the default branch of the origin remote', {
+        throw new errors_PhasegateError('cannot tell the default branch of the origin remote', {
             hint: 'check out the repository with actions/checkout before running phasegate'
         });
     return match[1];
@@ -57859,7 +60106,7 @@ async function pushHead(root, branch, options = {}) {
         return { status: 'protected', message };
     if (/non-fast-forward|fetch first|\[rejected\]|failed to update ref|cannot lock ref/i.test(message))
         return { status: 'rejected', message };
-    throw new PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
+    throw new errors_PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
         hint: 'the token needs contents: write permission, and actions/checkout must keep its credentials'
     });
 }
@@ -57882,7 +60129,7 @@ async function commitAndPush(root, branch, attempt) {
             return { status: 'protected', sha: made.sha, message: pushed.message };
         lastRejection = pushed.message;
     }
-    throw new PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
+    throw new errors_PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
         hint: 'use a concurrency: group for phasegate workflows; the next run picks up where this one stopped'
     });
 }
@@ -57907,8 +60154,21 @@ function stateKey(state) {
  * `stale` rather than a transition decided from a state that no longer exists. When the branch
  * is protected, the same commit goes to `propose()` with `proposal(refusal)` as its content.
  */
-async function land(run, rollout, transition, proposal) {
+async function land(run, rollout, transition, proposal, 
+/** Propose instead of pushing, for this reason (a rollback the policy wants approved). */
+approvalRequired) {
     const root = run.ctx.workspace;
+    if (approvalRequired) {
+        const made = await commitTransitionFrom(rollout, rollout.state, transition, run.ctx.now);
+        const { pr } = await propose(run, proposal(approvalRequired));
+        return {
+            kind: 'proposed',
+            sha: made.sha,
+            transition: made.transition,
+            refusal: approvalRequired,
+            pr
+        };
+    }
     const seen = stateKey(rollout.state);
     let landed = transition;
     const result = await commitAndPush(root, run.base, async (n) => {
@@ -57969,7 +60229,7 @@ function judgeStateChange(change) {
         head = parseStateText(change.headText, statePath, policy);
     }
     catch (error) {
-        if (!(error instanceof PhasegateError))
+        if (!(error instanceof errors_PhasegateError))
             throw error;
         return state_change_refuse(`${statePath} is not a valid state file: ${error.format()}`);
     }
@@ -58081,6 +60341,7 @@ const rollbackBranch = (feature) => `phasegate/${feature}/rollback`;
 
 
 
+
 // The effects of a tick, one per step nextStep() picks. Each takes the feature and returns what
 // it did; none writes into a shared record.
 /** Carries out `step` for `feature`. */
@@ -58115,6 +60376,8 @@ const report = (feature) => renderReport({
 });
 const retried = (attempts) => attempts > 1 ? ` on attempt ${attempts}, after other pushes landed first` : '';
 /** The report lines of a landing, for an advance or a rollback. */
+/** Why an automatic rollback is proposed rather than pushed: the policy's opt-in. */
+const ROLLBACK_NEEDS_APPROVAL = 'rollback.manual_approval_required';
 function landedLines(run, decision, result) {
     const what = decision.action === 'rollback' ? 'rollback' : 'advance';
     switch (result.kind) {
@@ -58125,6 +60388,10 @@ function landedLines(run, decision, result) {
                 `pushed ${what} ${result.sha.slice(0, 10)} to ${run.base} (${decision.phase} -> ${decision.target})${retried(result.attempts)}`
             ];
         case 'proposed':
+            if (result.refusal === ROLLBACK_NEEDS_APPROVAL)
+                return [
+                    `ROLLBACK NEEDS APPROVAL (${ROLLBACK_NEEDS_APPROVAL}): opened rollback PR #${result.pr.number} (${result.pr.htmlUrl}); merge it to roll back`
+                ];
             return what === 'rollback'
                 ? [
                     `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl})`
@@ -58148,9 +60415,11 @@ async function rollBack(run, feature) {
         head: rollbackBranch(policy.feature),
         base: run.base,
         title: commitSubject(policy.feature, decision.transition),
-        body: `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
+        body: decision.rollbackNeedsApproval
+            ? `**This rollback needs an approval** (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`
+            : `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
         reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
-    }));
+    }), decision.rollbackNeedsApproval ? ROLLBACK_NEEDS_APPROVAL : undefined);
     const actions = landedLines(run, decision, result);
     if (result.kind === 'stale')
         return { actions };
@@ -58183,8 +60452,10 @@ async function mergeAdvance(run, feature, pr) {
         state: verdict.ok ? 'success' : 'failure',
         description: verdict.ok ? verdict.summary : verdict.reason
     });
-    if (!verdict.ok)
+    if (!verdict.ok) {
+        await warnOnPullRequest(run.gh.client, run.gh.repo, pr, `phasegate will not merge this: ${verdict.reason}`);
         return { actions: [`advance PR #${pr.number} not merged: ${verdict.reason}`] };
+    }
     const [title, ...rest] = commitMessage(recordOf(policy.feature, decision.transition)).split('\n');
     try {
         const { data } = await run.gh.client.rest.pulls.merge({
@@ -58223,6 +60494,12 @@ async function judgeBranch(run, rollout, tip, decision) {
     };
     const baseRef = `refs/remotes/origin/${run.base}`;
     const mergeBase = await git(root, 'merge-base', baseRef, tip);
+    const foreign = await foreignChanges(root, mergeBase, tip, rollout.policy);
+    if (foreign.length > 0)
+        return {
+            ok: false,
+            reason: `the branch changes more than phasegate's own files: ${foreign.join(', ')}`
+        };
     const message = await git(root, 'log', '-1', '--format=%B', `${mergeBase}..${tip}`, '--', path);
     const file = (0,external_node_path_namespaceObject.join)(root, path);
     return judgeStateChange({
@@ -58328,6 +60605,7 @@ async function closeAdvancePullRequest(run, feature, pr) {
 
 
 
+
 const PR_HEAD = 'refs/remotes/phasegate/pr-head';
 /**
  * The policy check on pull_request and pull_request_review: commit status phasegate/policy on the
@@ -58337,7 +60615,7 @@ const PR_HEAD = 'refs/remotes/phasegate/pr-head';
 async function checkPullRequest(ctx, gh) {
     const pull = ctx.payload.pull_request;
     if (!pull)
-        throw new PhasegateError(`command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`, {
+        throw new errors_PhasegateError(`command check needs a pull_request or pull_request_review event, not ${ctx.eventName || 'none'}`, {
             hint: 'run it with on: pull_request and pull_request_review'
         });
     const root = ctx.workspace;
@@ -58353,7 +60631,9 @@ async function checkPullRequest(ctx, gh) {
     const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies);
     if (broken[0])
         throw broken[0].error;
-    const touched = rollouts.filter(r => changed.includes(r.policy.statePath));
+    // A rollout is touched when any of phasegate's own files of it changes (state, datafile): the
+    // state change is then judged, and a datafile changed without a transition fails there.
+    const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)));
     const details = [];
     const failures = [];
     for (const rollout of touched) {
@@ -58380,7 +60660,7 @@ async function checkPullRequest(ctx, gh) {
         if (!verdict.ok)
             failures.push(line);
     }
-    const stray = changed.filter(path => /^\.phasegate\/state\//.test(path) && !touched.some(r => r.policy.statePath === path));
+    const stray = changed.filter(path => /^\.phasegate\/state\//.test(path) && !rollouts.some(r => ownFilesOf(r).includes(path)));
     for (const path of stray) {
         details.push(`${path}: a state file no policy owns`);
         failures.push(details[details.length - 1]);
@@ -58413,6 +60693,7 @@ async function checkPullRequest(ctx, gh) {
 
 
 
+
 function readPayload(path) {
     if (!path)
         return {};
@@ -58420,18 +60701,18 @@ function readPayload(path) {
         return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
     }
     catch (error) {
-        throw new PhasegateError(`cannot read the event payload ${path}: ${error.message}`);
+        throw new errors_PhasegateError(`cannot read the event payload ${path}: ${error.message}`);
     }
 }
 function parseNow(text) {
     if (!text)
         return new Date();
-    const date = new Date(text);
-    if (Number.isNaN(date.getTime()))
-        throw new PhasegateError(`input now "${text}" is not a time`, {
-            hint: 'use ISO-8601, e.g. 2026-11-27T09:00:00Z, or leave it empty for the current time'
+    const parsed = parseInstant(text);
+    if ('reason' in parsed)
+        throw new errors_PhasegateError(`input now "${text}" is not a time: ${parsed.reason}`, {
+            hint: `use ${INSTANT_FORM}, or leave it empty for the current time`
         });
-    return date;
+    return parsed.date;
 }
 /** A workflow_dispatch input wins over the action input of the same name. */
 function dispatchInput(payload, name) {
@@ -58453,7 +60734,7 @@ function parseMetricsSecrets(text) {
         const eq = line.indexOf('=');
         const name = eq > 0 ? line.slice(0, eq).trim() : '';
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new PhasegateError(`input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
+            throw new errors_PhasegateError(`input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
                 hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
             });
         const value = line.slice(eq + 1).trim();
@@ -58468,18 +60749,18 @@ function readContext(env = process.env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
     const [owner, repo] = repository.split('/');
     if (!owner || !repo)
-        throw new PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
+        throw new errors_PhasegateError(`GITHUB_REPOSITORY "${repository}" is not "owner/repo"`, {
             hint: 'phasegate runs as a step of a GitHub Actions workflow'
         });
     const token = getInput('github-token');
     if (!token)
-        throw new PhasegateError('the github-token input is empty', {
+        throw new errors_PhasegateError('the github-token input is empty', {
             hint: 'pass github-token: ${{ secrets.GITHUB_TOKEN }} or a GitHub App token'
         });
     const payload = readPayload(env.GITHUB_EVENT_PATH);
     const mode = dispatchInput(payload, 'mode') ?? (getInput('mode') || 'emergency');
     if (mode !== 'emergency' && mode !== 'graceful')
-        throw new PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
+        throw new errors_PhasegateError(`mode "${mode}" is neither emergency nor graceful`, {
             hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
         });
     const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
@@ -58500,8 +60781,83 @@ function readContext(env = process.env) {
         ...(feature ? { feature } : {}),
         reason: dispatchInput(payload, 'reason') ?? getInput('reason'),
         mode,
-        metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) }
+        metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) },
+        deployments: getInput('deployments') !== '' && getBooleanInput('deployments')
     };
+}
+
+;// CONCATENATED MODULE: ./lib/github/deployments.js
+// GitHub Deployments: one environment per feature (`phasegate/<feature>`), one deployment per
+// transition, so the repository's Environments page lists every rollout and tooling that listens
+// for `deployment` / `deployment_status` events can act. Deployments made with GITHUB_TOKEN do
+// not start workflows (docs/delivery.md); an App token's do.
+/** The environment a feature's deployments go to. */
+function environmentOf(feature) {
+    return `phasegate/${feature}`;
+}
+/**
+ * Creates a deployment of `sha` to the feature's environment, its payload the feature's datafile,
+ * and a `success` status describing the transition (`inactive` while the feature is off, so the
+ * Environments page does not show an emergency-stopped rollout as live). Returns the deployment
+ * id. Throws the API's error: callers report it and go on, since a deployment record never
+ * blocks a rollout.
+ */
+async function recordDeployment(client, repo, record) {
+    const { datafile } = record;
+    const t = datafile.transition;
+    const description = (t ? `${t.kind} ${t.from ?? ''}${t.from ? ' -> ' : ''}${t.to}` : `at ${datafile.phase}`).slice(0, 140);
+    const { data } = await client.rest.repos.createDeployment({
+        ...repo,
+        ref: record.sha,
+        environment: environmentOf(datafile.feature),
+        task: 'deploy:phasegate',
+        auto_merge: false,
+        required_contexts: [],
+        payload: datafile,
+        description,
+        production_environment: true,
+        transient_environment: false
+    });
+    const id = data.id;
+    await client.rest.repos.createDeploymentStatus({
+        ...repo,
+        deployment_id: id,
+        state: datafile.enabled ? 'success' : 'inactive',
+        description: `${datafile.enabled ? `${datafile.user_percentage}% of users` : 'off'} at ${datafile.phase}`.slice(0, 140),
+        ...(record.logUrl ? { log_url: record.logUrl } : {}),
+        auto_inactive: true
+    });
+    return id;
+}
+
+;// CONCATENATED MODULE: ./lib/action/deployments.js
+
+
+
+
+
+/**
+ * With the `deployments` input on, records a transition that landed on the default branch as a
+ * GitHub deployment of the feature's datafile (checked out at `sha`). Best effort: a refusal is
+ * a line in the report and a warning, never a failed rollout. Returns the report's lines.
+ */
+async function recordLandedDeployment(gh, rollout, sha, logUrl) {
+    const { policy } = rollout;
+    try {
+        const text = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(rollout.root, datafilePathOf(policy)), 'utf8');
+        const datafile = parseDatafile(text).features[policy.feature];
+        const id = await recordDeployment(gh.client, gh.repo, {
+            sha,
+            datafile,
+            ...(logUrl ? { logUrl } : {})
+        });
+        return [`deployment ${id} to ${environmentOf(policy.feature)}`];
+    }
+    catch (error) {
+        const line = `deployment to ${environmentOf(policy.feature)} not recorded: ${error.message}`;
+        warning(line);
+        return [line];
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/rollout/manual.js
@@ -58511,7 +60867,7 @@ function readContext(env = process.env) {
 /** The rollout, if it has started: a manual transition needs a state to move from. */
 function startedRollout(rollout) {
     if (!rollout.state) {
-        throw new PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
+        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
             hint: 'run `phasegate init` first'
         });
     }
@@ -58527,12 +60883,12 @@ function manualRollback(rollout, options) {
     const reason = options.reason.trim();
     const previous = previousPhase(policy, state.phase);
     if (!emergency && !previous) {
-        throw new PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
+        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
             hint: 'use --emergency to turn the feature off with the kill switch'
         });
     }
     if (emergency && !previous && !state.enabled) {
-        throw new PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
+        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
     }
     const kind = emergency ? 'emergency' : 'rollback';
     return {
@@ -58660,10 +61016,12 @@ async function resolveAlertIssue(client, repo, key, comment) {
 // the policy names none, anyone GitHub lets push to the repository.
 
 
-const PUSH_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
 async function operatorStanding(client, repo, login, operators) {
     if (operators.length === 0) {
-        const permission = await permissionOf(client, repo, login);
+        const lookup = await permissionOf(client, repo, login);
+        if ('unverified' in lookup)
+            return { allowed: false, reason: `${login} could not be verified: ${lookup.unverified}` };
+        const { permission } = lookup;
         return PUSH_PERMISSIONS.has(permission)
             ? {
                 allowed: true,
@@ -58686,20 +61044,6 @@ async function operatorStanding(client, repo, login, operators) {
         allowed: false,
         reason: `${login} is not among the policy's operators (${operators.join(', ')})`
     };
-}
-async function permissionOf(client, repo, login) {
-    try {
-        const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
-            ...repo,
-            username: login
-        });
-        return data.role_name || data.permission;
-    }
-    catch (error) {
-        if (isRequestError(error) && error.status === 404)
-            return 'none';
-        throw error;
-    }
 }
 
 ;// CONCATENATED MODULE: ./lib/action/alerts.js
@@ -58760,6 +61104,8 @@ function oncallMentions(contacts, owner) {
 
 
 
+
+
 /** The outcome of one feature: what prepare and evaluate found, and what the effect did. */
 function outcomeOf(input) {
     const { result } = input;
@@ -58783,6 +61129,25 @@ function outcomeOf(input) {
 function decisionOutput(outcome) {
     return outcome.manual ? 'rollback' : outcome.decision.action;
 }
+/** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
+function actionOutputs(policy, state) {
+    const exposure = exposure_exposureOf(policy, state);
+    const flags = {
+        feature: exposure.feature,
+        phase: exposure.phase,
+        enabled: exposure.enabled,
+        user_percentage: exposure.userPercentage,
+        feature_flags: exposure.featureFlags,
+        monitoring_level: exposure.monitoringLevel,
+        rollback_threshold: exposure.rollbackThreshold
+    };
+    return {
+        phase: exposure.phase,
+        enabled: String(exposure.enabled),
+        'user-percentage': String(exposure.userPercentage),
+        'flags-json': JSON.stringify(flags)
+    };
+}
 /**
  * Sets the outputs (of the first feature: a deploy step reads one) and writes the job summary
  * (every feature, and every feature that could not be evaluated). Failures fail the step at the
@@ -58793,28 +61158,16 @@ async function publishOutcomes(workspace, outcomes, failures = []) {
         info(`${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`);
     const first = outcomes[0];
     if (first) {
-        const phase = phaseNamed(first.policy, first.after.phase);
-        const enabled = first.after.enabled;
-        const flags = {
-            feature: first.policy.feature,
-            phase: phase.name,
-            enabled,
-            user_percentage: enabled ? phase.userPercentage : 0,
-            feature_flags: enabled ? phase.featureFlags : [],
-            monitoring_level: phase.monitoringLevel,
-            rollback_threshold: phase.rollbackThreshold
-        };
-        setOutput('phase', phase.name);
-        setOutput('enabled', String(enabled));
-        setOutput('user-percentage', String(flags.user_percentage));
+        for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
+            setOutput(name, value);
         setOutput('decision', decisionOutput(first));
         setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber));
         setOutput('rollback-sha', first.rollbackSha ?? '');
-        setOutput('flags-json', JSON.stringify(flags));
     }
     const failed = failures.map(f => failureLine(workspace, f));
-    for (const line of failed)
-        error(line);
+    setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)));
+    // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
+    failures.forEach((f, i) => core_error(failed[i], annotationOf(f.error, workspace)));
     await writeSummary([
         '## phasegate',
         ...(failed.length
@@ -58836,12 +61189,48 @@ async function publishOutcomes(workspace, outcomes, failures = []) {
     if (failed.length)
         setFailed(`${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`);
 }
+/**
+ * The `features-json` output: every feature of the run, in policy order, as a deploy matrix or
+ * fan-out step reads it. A feature that could not be evaluated is listed with its error and
+ * reported off (`enabled: false`, 0%): nothing can say it is on.
+ */
+function featuresJson(outcomes, failures, failed) {
+    return [
+        ...outcomes.map(o => {
+            const exposed = currentPhase(o.policy, o.after);
+            return {
+                feature: o.policy.feature,
+                phase: exposed.name,
+                enabled: exposed.enabled,
+                user_percentage: exposed.enabled ? exposed.userPercentage : 0,
+                feature_flags: exposed.enabled ? exposed.featureFlags : [],
+                decision: decisionOutput(o),
+                pr_number: o.prNumber ?? null,
+                rollback_sha: o.rollbackSha ?? null,
+                error: null
+            };
+        }),
+        ...failures.map((f, i) => ({
+            feature: f.feature ?? null,
+            phase: null,
+            enabled: false,
+            user_percentage: 0,
+            feature_flags: [],
+            decision: 'error',
+            pr_number: null,
+            rollback_sha: null,
+            error: failed[i]
+        }))
+    ];
+}
 function failureLine(workspace, failure) {
     // A located error names its file already; otherwise say which policy it is about.
     const message = failure.error.format();
     if (failure.error.location)
         return message;
     const where = relativeTo(workspace, failure.policyFile);
+    if (!where)
+        return message;
     return `${failure.feature ? `${failure.feature} (${where})` : where}: ${message}`;
 }
 /** Appends markdown to the job summary, when the runner provides one. */
@@ -58869,6 +61258,7 @@ async function writeSummary(markdown) {
 
 
 
+
 /**
  * A person's rollback from workflow_dispatch. Emergency: kill switch off and one phase back in a
  * single commit pushed at once, then the on-call contacts are called in an alert issue. Graceful:
@@ -58878,11 +61268,11 @@ async function dispatchRollback(ctx, gh) {
     const root = ctx.workspace;
     const reason = ctx.reason.trim();
     if (!reason)
-        throw new PhasegateError('a rollback needs a reason', {
+        throw new errors_PhasegateError('a rollback needs a reason', {
             hint: 'fill in the workflow_dispatch input "reason" (what went wrong)'
         });
     if (!ctx.actor)
-        throw new PhasegateError('cannot tell who dispatched this rollback', {
+        throw new errors_PhasegateError('cannot tell who dispatched this rollback', {
             hint: 'run it from workflow_dispatch, where GitHub names the sender'
         });
     const base = await remoteDefaultBranch(root);
@@ -58892,7 +61282,7 @@ async function dispatchRollback(ctx, gh) {
     const { policy } = rollout;
     const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
     if (!standing.allowed)
-        throw new PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
+        throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
             hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
         });
     const from = startedRollout(rollout);
@@ -58914,6 +61304,8 @@ async function dispatchRollback(ctx, gh) {
     }
     await syncWithRemote(root, base);
     const after = (await reloadRollout(rollout)).state ?? from.state;
+    if (ctx.deployments && result.landed)
+        result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)));
     // The report shows the gates and alerts as they stood when the operator pulled the lever.
     const { decision, observations } = await evaluate(rollout, from.state, {
         now: ctx.now,
@@ -58937,7 +61329,7 @@ async function theRollout(ctx) {
     if (unknown.length)
         throw unknownFeatures(unknown, rollouts);
     if (rollouts.length !== 1 || failures.length > 0)
-        throw new PhasegateError(`a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
+        throw new errors_PhasegateError(`a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
     return rollouts[0];
 }
 function rollbackProposal(run, rollout, transition, note) {
@@ -58956,7 +61348,7 @@ async function emergencyRollback(run, rollout, transition) {
     const { policy } = rollout;
     const landed = await land(run, rollout, transition, () => rollbackProposal(run, rollout, transition, `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`));
     if (landed.kind === 'stale')
-        throw new PhasegateError(`${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`);
+        throw new errors_PhasegateError(`${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`);
     const actions = landed.kind === 'pushed'
         ? [`pushed emergency rollback ${landed.sha.slice(0, 10)} to ${base}: kill switch OFF`]
         : [`${base} is protected: opened emergency rollback PR #${landed.pr.number}`];
@@ -59016,10 +61408,72 @@ function featuresFromAlert(clientPayload) {
     ].filter((f) => typeof f === 'string' && f.length > 0);
     const features = [...new Set(named)];
     if (features.length === 0)
-        throw new PhasegateError('the phasegate-alert payload names no feature', {
+        throw new errors_PhasegateError('the phasegate-alert payload names no feature', {
             hint: 'send client_payload {"feature": "..."} or Alertmanager alerts labelled feature=...'
         });
     return features;
+}
+
+;// CONCATENATED MODULE: ./lib/github/failed-runs-issue.js
+
+// The action's ledger of runs that could not read a metrics source: the feature's
+// "metrics_source" alert issue, whose body carries the runs in a marker comment. A runner's
+// checkout starts fresh every run, and a count in the state file would churn commits, so the
+// issue people already watch holds it: opened on the first failed run, updated on each next one,
+// closed by the first run that reads the source again.
+const ALERT = 'metrics_source';
+const MARKER = /<!-- phasegate:failed-runs (\{.*?\}) -->/;
+function body(runs) {
+    return [
+        `The metrics source could not be read on ${runs.runs.length} consecutive run${runs.runs.length === 1 ? '' : 's'}, the first at ${runs.runs[0]}.`,
+        '',
+        `Last error: ${runs.reason}`,
+        '',
+        'system_failure rolls back once this reaches rollback.source_failure_limit runs; the first run that reads the source closes this issue.',
+        '',
+        `<!-- phasegate:failed-runs ${JSON.stringify(runs)} -->`
+    ].join('\n');
+}
+function failed_runs_issue_parse(text) {
+    const match = MARKER.exec(text ?? '');
+    if (!match)
+        return undefined;
+    try {
+        const value = JSON.parse(match[1]);
+        return Array.isArray(value.runs) && value.runs.every(t => typeof t === 'string')
+            ? { runs: value.runs, reason: String(value.reason ?? '') }
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Failed runs kept in each feature's metrics_source alert issue. */
+function issueLedger(client, repo) {
+    const find = async (feature) => {
+        const { data } = await client.rest.issues.listForRepo({
+            ...repo,
+            state: 'open',
+            labels: ['phasegate', `phasegate:${feature}`, `alert:${ALERT}`].join(','),
+            per_page: 10
+        });
+        return data.find(item => !item.pull_request);
+    };
+    return {
+        read: async (feature) => failed_runs_issue_parse((await find(feature))?.body),
+        write: async (feature, runs) => {
+            const key = { feature, alert: ALERT };
+            if (!runs) {
+                await resolveAlertIssue(client, repo, key, 'Recovered: the metrics source answered again.');
+                return;
+            }
+            const open = await find(feature);
+            if (open)
+                await client.rest.issues.update({ ...repo, issue_number: open.number, body: body(runs) });
+            else
+                await raiseAlertIssue(client, repo, key, { severity: 'high', body: body(runs) });
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/action/next-step.js
@@ -59045,6 +61499,8 @@ function nextStep(input) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/tick-on-github.js
+
+
 
 
 
@@ -59096,6 +61552,7 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
         if (done)
             prepared.push(done);
     }
+    const ledger = issueLedger(run.gh.client, run.gh.repo);
     const evaluated = await Promise.all(prepared.map(feature => isolated(feature.rollout, failures, async () => ({
         ...feature,
         evaluation: await evaluate(feature.rollout, feature.deployed, {
@@ -59103,7 +61560,9 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
             approvals: feature.approvals,
             checks: feature.checks,
             env: ctx.metricsEnv,
-            experiments: true
+            experiments: true,
+            ledger,
+            recordRun: !ctx.dryRun
         })
     }))));
     const outcomes = [];
@@ -59126,7 +61585,7 @@ async function isolated(rollout, failures, step) {
         return await step();
     }
     catch (error) {
-        if (!(error instanceof PhasegateError))
+        if (!(error instanceof errors_PhasegateError))
             throw error;
         failures.push({ policyFile: rollout.policyFile, feature: rollout.policy.feature, error });
         return undefined;
@@ -59137,6 +61596,9 @@ async function prepareFeature(run, rollout, pr) {
     const { client, repo } = run.gh;
     const root = run.ctx.workspace;
     const { policy } = rollout;
+    // A lost rollout is that feature's error: it is off, and nothing is committed for it.
+    if (rollout.lost)
+        throw lostStateError(rollout);
     return tick_on_github_group(`${policy.feature}: prepare`, async () => {
         const landed = await landingCommit(root, policy.statePath);
         const deployed = deployedState(rollout, run.ctx.now, landed);
@@ -59192,6 +61654,8 @@ async function actOnFeature(run, feature, openIssues) {
         if (result.landed) {
             await syncWithRemote(run.ctx.workspace, run.base);
             after = (await reloadRollout(rollout)).state ?? after;
+            if (run.ctx.deployments)
+                result.actions.push(...(await recordLandedDeployment(run.gh, rollout, result.landed, runUrl())));
         }
         return outcomeOf({
             policy,
@@ -59834,298 +62298,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var content_type_dist = __nccwpck_require__(6919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -60905,7 +63079,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,content_type_dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -64599,13 +66773,14 @@ function createGitHubClient(options) {
 
 
 
+
 const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'];
 /** The action's entry: inputs -> command -> outputs and job summary. Errors fail the step, without a stack trace. */
 async function run() {
     try {
         const command = (getInput('command') || 'tick');
         if (!COMMANDS.includes(command))
-            throw new PhasegateError(`unknown command "${command}"`, {
+            throw new errors_PhasegateError(`unknown command "${command}"`, {
                 hint: `use one of ${COMMANDS.join(', ')}`
             });
         const ctx = readContext();
@@ -64637,12 +66812,7 @@ async function run() {
         return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures);
     }
     catch (error) {
-        const message = error instanceof PhasegateError
-            ? error.format()
-            : error instanceof Error
-                ? error.message
-                : String(error);
-        setFailed(message);
+        const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd());
         // The step has failed already; a summary that cannot be written must not replace the reason.
         await writeSummary(`## phasegate failed\n\n${message}`).catch(() => undefined);
     }
@@ -64655,6 +66825,9 @@ async function main_validate(ctx) {
         throw unknownFeatures(unknown, rollouts);
     const lines = rollouts.map(r => `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`);
     lines.forEach(l => info(l.slice(2)));
+    for (const r of rollouts)
+        for (const notice of r.policy.notices ?? [])
+            core_notice(notice);
     await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`);
 }
 async function main_check(ctx, gh) {
