@@ -126,6 +126,8 @@ async function prepareFeature(
   rollout: Rollout,
   pr: OpenPullRequest | undefined
 ): Promise<PreparedFeature> {
+  // A lost rollout is that feature's error: it is off, and nothing is committed for it.
+  if (rollout.lost) throw lostStateError(rollout)
   const { client, repo } = run.gh
   const root = run.ctx.workspace
   const { policy } = rollout

@@ -75,10 +75,6 @@ async function evaluateSettled(
   // Every policy's reads go out at once; the providers bound the load per metrics server.
   const settled = await Promise.all(
     rollouts.map(async rollout => {
-      if (rollout.lost) {
-        failures.push({ policyFile: rollout.policyFile, error: lostStateError(rollout) })
-        return undefined
-      }
       const state = currentState(rollout, options.now)
       try {
         const { decision } = await evaluate(rollout, state, {
@@ -89,7 +85,13 @@ async function evaluateSettled(
           recordRun: options.recordRun,
           ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
         })
-        return { rollout, started: rollout.state !== null, state, decision }
+        // A lost rollout (state file gone, history not) was started: it is reported off.
+        return {
+          rollout,
+          started: rollout.state !== null || rollout.lost !== undefined,
+          state,
+          decision
+        }
       } catch (error) {
         if (!(error instanceof PhasegateError)) throw error
         failures.push({ policyFile: rollout.policyFile, error })
@@ -118,11 +120,19 @@ export async function evaluateAll(
  * advance is committed, but the others' rollbacks are, and PartialTickError says both.
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
-  if (options.dryRun) return evaluateAll({ ...options, recordRun: false })
+  if (options.dryRun) {
+    const { outcomes, failures } = withoutLost(
+      await evaluateSettled({ ...options, recordRun: false })
+    )
+    if (failures[0]) throw failures[0].error
+    return outcomes
+  }
   const root = await repoRoot(options.cwd)
   return withCheckoutLock(root, 'tick', async () => {
     let head = await headSha(root)
-    const { outcomes, failures } = await evaluateSettled({ ...options, recordRun: true })
+    const { outcomes, failures } = withoutLost(
+      await evaluateSettled({ ...options, recordRun: true })
+    )
     // A rollout that was never started is reported, not moved; a rollback the policy wants
     // approved is not committed by a tick (a person rolls back); every commit is checked before
     // the first one is made, so a refusal anywhere commits nothing.
@@ -147,4 +157,19 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
     if (failures.length) throw new PartialTickError(acting, failures)
     return outcomes
   })
+}
+
+/** A tick acts on no lost rollout: each is a failure of its own (restore or re-init it first). */
+function withoutLost(settled: { outcomes: TickOutcome[]; failures: RolloutFailure[] }): {
+  outcomes: TickOutcome[]
+  failures: RolloutFailure[]
+} {
+  const lost = settled.outcomes.filter(o => o.rollout.lost)
+  return {
+    outcomes: settled.outcomes.filter(o => !o.rollout.lost),
+    failures: [
+      ...settled.failures,
+      ...lost.map(o => ({ policyFile: o.rollout.policyFile, error: lostStateError(o.rollout) }))
+    ]
+  }
 }

@@ -35,6 +35,11 @@ function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     GIT_AUTHOR_EMAIL: 'noreply@github.com',
     GIT_COMMITTER_NAME: 'GitHub',
     GIT_COMMITTER_EMAIL: 'noreply@github.com',
+    // A test may date the commits it plants (a state that landed hours before its metrics).
+    ...(process.env.GIT_COMMITTER_DATE
+      ? { GIT_COMMITTER_DATE: process.env.GIT_COMMITTER_DATE }
+      : {}),
+    ...(process.env.GIT_AUTHOR_DATE ? { GIT_AUTHOR_DATE: process.env.GIT_AUTHOR_DATE } : {}),
     ...extra
   }
 }

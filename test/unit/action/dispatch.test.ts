@@ -65,7 +65,16 @@ describe('a phasegate-alert naming three features, one unknown', () => {
         phase: 'full'
       })
     }
-    repo = await startRepo({ files })
+    // The state landed two hours before the metrics began (as its entered_at says): the landing
+    // commit's date is what a deployed phase is timed from, and readings must be newer than it.
+    const landed = new Date((START - 7200) * 1000).toISOString()
+    process.env.GIT_COMMITTER_DATE = process.env.GIT_AUTHOR_DATE = landed
+    try {
+      repo = await startRepo({ files })
+    } finally {
+      delete process.env.GIT_COMMITTER_DATE
+      delete process.env.GIT_AUTHOR_DATE
+    }
     const workspace = await checkout(repo.gh)
     const before = proxy.received.length
     const run = await runPhasegateFromSource(repo.gh, workspace, {

@@ -15,8 +15,8 @@ const policy = (extra: string) => `feature: checkout
 deployment:
   order: [canary, full]
   phases:
-    canary: {}
-    full: {}
+    canary: { user_percentage: 5 }
+    full: { user_percentage: 100 }
 ${extra}
 `
 
