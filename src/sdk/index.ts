@@ -78,10 +78,15 @@ export class Feature {
     readonly state: State | null
   ) {}
 
-  /** Reads a policy file and its state file (default: the policy's state_path under `root`). */
+  /**
+   * Reads a policy file and its state file (default: the policy's state_path). Relative paths
+   * are resolved against `root` (the repository checkout; default: the working directory).
+   * Throws a PhasegateError naming the file (and line and column) for a missing or invalid one.
+   */
   static load(options: { policy: string; state?: string; root?: string }): Feature {
-    const policy = loadPolicy(options.policy)
-    const statePath = options.state ?? resolve(options.root ?? process.cwd(), policy.statePath)
+    const root = options.root ?? process.cwd()
+    const policy = loadPolicy(resolve(root, options.policy))
+    const statePath = resolve(root, options.state ?? policy.statePath)
     return new Feature(policy, readState(statePath, policy))
   }
 

@@ -86,6 +86,18 @@ describe('the SDK', () => {
     expect(feature.group('dspy_vs_traditional', 'user-2')).toBe('treatment')
   })
 
+  it('resolves a relative policy path against root, wherever the process stands', () => {
+    const root = mkdtempSync(join(tmpdir(), 'phasegate-sdk-'))
+    mkdirSync(join(root, 'rollouts'))
+    copyFileSync(SEED_POLICY_PATH, join(root, 'rollouts', 'production_deployment.yaml'))
+    const statePath = join(root, policy.statePath)
+    mkdirSync(dirname(statePath), { recursive: true })
+    writeState(statePath, stateAt('canary'))
+    // The documented call, from a process whose working directory is elsewhere.
+    const feature = Feature.load({ policy: 'rollouts/production_deployment.yaml', root })
+    expect(feature.phase().name).toBe('canary')
+  })
+
   it('is off before the rollout has a state file', () => {
     const root = mkdtempSync(join(tmpdir(), 'phasegate-sdk-'))
     const feature = Feature.load({ policy: SEED_POLICY_PATH.pathname, root })
