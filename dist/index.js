@@ -58580,10 +58580,15 @@ class Feature {
         this.policy = policy;
         this.state = state;
     }
-    /** Reads a policy file and its state file (default: the policy's state_path under `root`). */
+    /**
+     * Reads a policy file and its state file (default: the policy's state_path). Relative paths
+     * are resolved against `root` (the repository checkout; default: the working directory).
+     * Throws a PhasegateError naming the file (and line and column) for a missing or invalid one.
+     */
     static load(options) {
-        const policy = loadPolicy(options.policy);
-        const statePath = options.state ?? resolve(options.root ?? process.cwd(), policy.statePath);
+        const root = options.root ?? process.cwd();
+        const policy = loadPolicy(resolve(root, options.policy));
+        const statePath = resolve(root, options.state ?? policy.statePath);
         return new Feature(policy, readState(statePath, policy));
     }
     phase() {
@@ -61593,6 +61598,9 @@ async function isolated(rollout, failures, step) {
 }
 /** Where a feature stands before its metrics are read: state, advance PR, approvals, checks. */
 async function prepareFeature(run, rollout, pr) {
+    // A lost rollout is that feature's error: it is off, and nothing is committed for it.
+    if (rollout.lost)
+        throw lostStateError(rollout);
     const { client, repo } = run.gh;
     const root = run.ctx.workspace;
     const { policy } = rollout;
