@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tickOnGitHub } from '../../src/action/tick-on-github.js'
 import type { ActionContext } from '../../src/action/context.js'
@@ -89,7 +91,10 @@ describe('the action', () => {
       approvers: [],
       evidence: []
     })
-    await runGit(human, ['commit', '-q', '--allow-empty', '-m', started])
+    // A transition counts only from a commit that changes the state file (issue 10's rule).
+    appendFileSync(join(human, STATE_PATH), '# started\n')
+    await runGit(human, ['add', STATE_PATH])
+    await runGit(human, ['commit', '-q', '-m', started])
     await runGit(human, ['rm', '-q', STATE_PATH])
     await runGit(human, ['commit', '-qm', 'move things around'])
     await runGit(human, ['push', '-q', 'origin', 'HEAD:main'], gh.gitAuthHeader('alice'))
