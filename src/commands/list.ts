@@ -38,7 +38,7 @@ export async function list(
       policy: relativeTo(r.root, r.policyFile),
       phase: r.state?.phase ?? null,
       enabled: exposed.enabled,
-      user_percentage: exposed.enabled ? exposed.userPercentage : 0
+      user_percentage: exposed.userPercentage
     }
   })
   const shards = Math.max(1, Math.min(options.shards ?? features.length, features.length, 256))
