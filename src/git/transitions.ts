@@ -70,11 +70,26 @@ export async function foreignChanges(
   return changed.split('\n').filter(path => path && !own.includes(path))
 }
 
-/** The few state fields a transition must agree with, read leniently: old commits predate today's policy. */
-function stateFacts(
-  text: string | undefined
-): { feature?: unknown; phase?: unknown; last?: Record<string, unknown> } | undefined {
+/** The few state fields a transition must agree with (`last` is last_transition when it is a map or list). */
+export interface StateFacts {
+  feature?: unknown
+  phase?: unknown
+  last?: Record<string, unknown>
+}
+
+/**
+ * The state fields a transition must agree with, read leniently: old commits predate today's
+ * policy, and a file that is not YAML has no facts. Files in the shape phasegate writes are read
+ * by a line scanner (quickStateFacts; a history of 100,000 transitions parses 200,000 of them),
+ * anything else by the YAML parser.
+ */
+export function stateFacts(text: string | undefined): StateFacts | undefined {
   if (text === undefined) return undefined
+  return quickStateFacts(text) ?? yamlStateFacts(text)
+}
+
+/** stateFacts by the YAML parser: the reference quickStateFacts must agree with. */
+export function yamlStateFacts(text: string): StateFacts {
   try {
     const raw = parse(text) as Record<string, unknown> | null
     if (!raw || typeof raw !== 'object') return {}
@@ -87,6 +102,107 @@ function stateFacts(
   } catch {
     return {}
   }
+}
+
+const KEY_LINE = /^( *)(?!(?:null|true|false|__proto__):)([a-z_][a-z0-9_]*):(?: (.*))?$/
+const ITEM_LINE = /^( *)- (.*)$/
+/** A one-line plain scalar whose meaning is its text: no quoting, flow, block or comment syntax. */
+const PLAIN = /^[A-Za-z0-9_(/](?:[^:]|:(?! |$))*$/
+/** A fact's value: a plain string the YAML core schema reads as a string. */
+const WORD = /^(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$)[A-Za-z_][A-Za-z0-9_-]*$/
+
+type Line = { indent: number; key?: string; value?: string }
+type Plain = string | null | Plain[] | { [key: string]: Plain }
+
+/**
+ * stateFacts for the subset of YAML phasegate writes (block maps and lists of one-line plain
+ * scalars, comments on lines of their own), or undefined for any text outside it, which the YAML
+ * parser then reads. It never guesses: for every text it answers, the answer is the YAML parser's
+ * (test/unit/state/quick-facts.property.test.ts).
+ */
+export function quickStateFacts(text: string): StateFacts | undefined {
+  // No control characters, byte-order marks or line separators anywhere, comments included.
+  // eslint-disable-next-line no-control-regex -- control characters are what this rejects
+  if (/[\x00-\x09\x0b-\x1f\x7f\x85\ufeff\u2028\u2029]/.test(text)) return undefined
+  const lines: Line[] = []
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    // Printable ASCII only, and none of YAML's quoting, anchor, tag, block or directive characters.
+    if (/[^\x20-\x7e]|["'|>&*!%@`\\]/.test(line)) return undefined
+    // Flow collections and comments only as phasegate writes them: an empty `[]` or `{}` value.
+    if (/[#[\]{}]/.test(line.replace(/: (?:\[\]|\{\})$/, ''))) return undefined
+    const key = KEY_LINE.exec(line)
+    if (key) {
+      lines.push({
+        indent: key[1]!.length,
+        key: key[2]!,
+        ...(key[3] !== undefined ? { value: key[3] } : {})
+      })
+      continue
+    }
+    const item = ITEM_LINE.exec(line)
+    if (!item) return undefined
+    lines.push({ indent: item[1]!.length, value: item[2]! })
+  }
+  if (lines[0]?.indent !== 0 || lines[0].key === undefined) return undefined
+  const root = plainBlock(lines, 0)
+  if (!root || root.next !== lines.length) return undefined
+  const doc = root.value as Record<string, Plain>
+  const word = (v: Plain | undefined) =>
+    v === undefined || v === null || (typeof v === 'string' && WORD.test(v))
+  if (!word(doc.feature) || !word(doc.phase)) return undefined
+  const last = doc.last_transition
+  if (last && typeof last === 'object' && !Array.isArray(last)) {
+    if (!word(last.kind) || !word(last.from) || !word(last.to)) return undefined
+  }
+  return {
+    feature: doc.feature,
+    phase: doc.phase,
+    ...(last && typeof last === 'object' ? { last: last as Record<string, unknown> } : {})
+  }
+}
+
+/** The block (map or list) starting at lines[start], or undefined outside the subset. */
+function plainBlock(lines: Line[], start: number): { value: Plain; next: number } | undefined {
+  const { indent } = lines[start]!
+  const list = lines[start]!.key === undefined
+  const value: Plain = list ? [] : {}
+  let i = start
+  while (
+    i < lines.length &&
+    lines[i]!.indent === indent &&
+    (lines[i]!.key === undefined) === list
+  ) {
+    const line = lines[i]!
+    const below = lines[i + 1]
+    let item: Plain
+    if (line.value === undefined) {
+      if (below && below.indent > indent) {
+        const child = plainBlock(lines, i + 1)
+        if (!child) return undefined
+        item = child.value
+        i = child.next
+      } else {
+        // A list at its key's own indentation is YAML too, but not phasegate's shape.
+        if (below && below.indent === indent && below.key === undefined) return undefined
+        item = null
+        i++
+      }
+    } else {
+      // Nothing may hang under a value that ended on its line (a continuation, or an error).
+      if (below && below.indent > indent) return undefined
+      if (line.value === '[]' || line.value === '{}') item = line.value === '[]' ? [] : {}
+      else if (PLAIN.test(line.value)) item = line.value
+      else return undefined
+      i++
+    }
+    if (Array.isArray(value)) value.push(item)
+    else {
+      if (Object.hasOwn(value, line.key!)) return undefined
+      ;(value as Record<string, Plain>)[line.key!] = item
+    }
+  }
+  return { value, next: i }
 }
 
 /**
@@ -127,6 +243,7 @@ export function transitionVerdict(
 
 const FIELD = '\u001f'
 const RECORD = '\u001e'
+const NO_BLOB = /^0+$/
 
 /**
  * The audit trail of `sources`' features, newest first, read from the commits that carry
@@ -134,6 +251,10 @@ const RECORD = '\u001e'
  * file at the commit and at its first parent; every other such commit is a SkippedCommit saying
  * why.
  * Commits naming a feature no source rolls out are skipped too.
+ *
+ * One `git log` reads the messages and, as a raw diff against the first parent, the blob ids of
+ * each state file before and after; one `git cat-file --batch` reads each distinct blob once
+ * (a transition's "before" is its previous transition's "after").
  */
 export async function readHistory(root: string, sources: TransitionSource[]): Promise<History> {
   const history: History = []
@@ -142,34 +263,47 @@ export async function readHistory(root: string, sources: TransitionSource[]): Pr
     root,
     'log',
     'HEAD',
-    `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`,
-    '--grep=^Phasegate-Feature: '
+    `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`,
+    '--grep=^Phasegate-Feature: ',
+    '--raw',
+    '-z',
+    '--no-abbrev',
+    '--no-renames',
+    '--root',
+    '--diff-merges=first-parent'
   )
   const paths = new Map(sources.map(s => [s.feature, s.statePath]))
-  const candidates: Array<{ entry: HistoryEntry; path: string | undefined }> = []
+  const candidates: Array<{
+    entry: HistoryEntry
+    path: string | undefined
+    blobs?: [string | undefined, string | undefined]
+  }> = []
   for (const chunk of out.split(RECORD)) {
-    const [sha, at, author, message] = chunk.replace(/^\n/, '').split(FIELD)
+    const [sha, at, author, message, raw] = chunk.split(FIELD)
     if (!sha || !message) continue
     const record = parseTransitionMessage(message)
     if (!record) continue
+    const path = paths.get(record.feature)
     candidates.push({
       entry: { ...record, sha, at: at!, author: author! },
-      path: paths.get(record.feature)
+      path,
+      ...(path !== undefined ? { blobs: blobsOf(raw ?? '', path) } : {})
     })
   }
-  const known = candidates.filter(c => c.path !== undefined)
-  const blobs = await readObjects(
-    root,
-    known.flatMap(c => [`${c.entry.sha}^:${c.path}`, `${c.entry.sha}:${c.path}`])
-  )
-  const contents = new Map(known.map((c, i) => [c, [blobs[2 * i], blobs[2 * i + 1]]]))
-  for (const candidate of candidates) {
-    const { entry, path } = candidate
-    const [before, after] = contents.get(candidate) ?? []
+  const ids = new Set<string>()
+  for (const c of candidates) for (const id of c.blobs ?? []) if (id) ids.add(id)
+  const unique = [...ids]
+  const texts = new Map(unique.map((id, i) => [id, i]))
+  const contents = await readObjects(root, unique)
+  const textOf = (id: string | undefined) => (id ? contents[texts.get(id)!] : undefined)
+  for (const { entry, path, blobs } of candidates) {
     const verdict =
       path === undefined
         ? { ok: false as const, reason: `no policy here rolls out ${entry.feature}` }
-        : transitionVerdict(entry, path, before, after)
+        : blobs
+          ? transitionVerdict(entry, path, textOf(blobs[0]), textOf(blobs[1]))
+          : // Not in the diff: the file is the same before and after (or absent from both).
+            { ok: false as const, reason: `does not change ${path}` }
     if (verdict.ok) history.push(entry)
     else
       history.push({
@@ -184,6 +318,22 @@ export async function readHistory(root: string, sources: TransitionSource[]): Pr
       })
   }
   return history
+}
+
+/**
+ * The blob ids of `path` before and after a commit, from its `--raw -z` diff (`:mode mode old new
+ * status NUL path NUL` ...); undefined where the file is absent. Undefined as a whole when the
+ * diff does not touch `path`.
+ */
+function blobsOf(raw: string, path: string): [string | undefined, string | undefined] | undefined {
+  const parts = raw.split('\0')
+  for (let i = 0; i + 1 < parts.length; i++) {
+    const meta = parts[i]!.replace(/^\n/, '')
+    if (!meta.startsWith(':') || parts[i + 1] !== path) continue
+    const [, , before, after] = meta.slice(1).split(' ')
+    return [NO_BLOB.test(before!) ? undefined : before, NO_BLOB.test(after!) ? undefined : after]
+  }
+  return undefined
 }
 
 /**
