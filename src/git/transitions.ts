@@ -218,12 +218,30 @@ export function transitionVerdict(
   before: string | undefined,
   after: string | undefined
 ): { ok: true } | { ok: false; reason: string } {
+  const facts = (text: string | undefined) =>
+    text === undefined ? undefined : { same: text, facts: stateFacts(text)! }
+  return verdictOf(record, statePath, facts(before), facts(after))
+}
+
+/** A state file as transitionVerdict needs it: equal `same` means equal contents. */
+interface Judged {
+  same: string
+  facts: StateFacts
+}
+
+/** transitionVerdict on files whose facts are already read (readHistory reads each blob once). */
+function verdictOf(
+  record: TransitionRecord,
+  statePath: string,
+  before: Judged | undefined,
+  after: Judged | undefined
+): { ok: true } | { ok: false; reason: string } {
   const no = (reason: string) => ({ ok: false as const, reason })
   if (after === undefined)
     return no(before === undefined ? `does not change ${statePath}` : `deletes ${statePath}`)
-  if (before === after) return no(`does not change ${statePath}`)
-  const now = stateFacts(after)!
-  const was = stateFacts(before)
+  if (before?.same === after.same) return no(`does not change ${statePath}`)
+  const now = after.facts
+  const was = before?.facts
   const claim = `${record.kind} ${record.from} -> ${record.to}`
   if (now.feature !== record.feature)
     return no(`${statePath} is not the state of ${record.feature}`)
@@ -293,15 +311,19 @@ export async function readHistory(root: string, sources: TransitionSource[]): Pr
   const ids = new Set<string>()
   for (const c of candidates) for (const id of c.blobs ?? []) if (id) ids.add(id)
   const unique = [...ids]
-  const texts = new Map(unique.map((id, i) => [id, i]))
   const contents = await readObjects(root, unique)
-  const textOf = (id: string | undefined) => (id ? contents[texts.get(id)!] : undefined)
+  const judged = new Map<string, Judged | undefined>()
+  unique.forEach((id, i) => {
+    const text = contents[i]
+    judged.set(id, text === undefined ? undefined : { same: id, facts: stateFacts(text)! })
+  })
+  const judgedOf = (id: string | undefined) => (id ? judged.get(id) : undefined)
   for (const { entry, path, blobs } of candidates) {
     const verdict =
       path === undefined
         ? { ok: false as const, reason: `no policy here rolls out ${entry.feature}` }
         : blobs
-          ? transitionVerdict(entry, path, textOf(blobs[0]), textOf(blobs[1]))
+          ? verdictOf(entry, path, judgedOf(blobs[0]), judgedOf(blobs[1]))
           : // Not in the diff: the file is the same before and after (or absent from both).
             { ok: false as const, reason: `does not change ${path}` }
     if (verdict.ok) history.push(entry)
