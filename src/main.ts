@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
     }
     if (command === 'check') return await check(ctx, gh)
     if (command === 'rollback')
-      return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)])
+      return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)], [], ctx)
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`
@@ -43,10 +43,10 @@ export async function run(): Promise<void> {
       }
       // One tick for every feature the alert names: one sync, one load, their queries combined.
       const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload))
-      return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
+      return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures, ctx)
     }
     const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh)
-    return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
+    return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures, ctx)
   } catch (error) {
     const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd())
     // The step has failed already; a summary that cannot be written must not replace the reason.

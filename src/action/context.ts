@@ -28,6 +28,8 @@ export interface ActionContext {
   metricsEnv: Record<string, string | undefined>
   /** Record each landed transition as a GitHub deployment to `phasegate/<feature>` (input `deployments`). */
   deployments?: boolean
+  /** The published dashboard's address (input `dashboard-url`): the job summary links to it. */
+  dashboardUrl?: string
 }
 
 export interface EventPayload {
@@ -117,6 +119,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
       hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
     })
   const feature = dispatchInput(payload, 'feature') ?? core.getInput('feature')
+  const dashboardUrl = parseDashboardUrl(core.getInput('dashboard-url'))
   return {
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     repo: { owner, repo },
@@ -136,6 +139,28 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
     mode,
     metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
-    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments')
+    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments'),
+    ...(dashboardUrl ? { dashboardUrl } : {})
   }
+}
+
+/**
+ * The `dashboard-url` input: an absolute http(s) address, or undefined when empty. Anything else
+ * is an error before the run acts, rather than a broken link in the summary.
+ */
+export function parseDashboardUrl(text: string): string | undefined {
+  const value = text.trim()
+  if (!value) return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new PhasegateError(`input dashboard-url "${value}" is not an http(s) address`, {
+      hint: 'the published dashboard, e.g. https://OWNER.github.io/REPO/ (see examples/workflows/phasegate-dashboard.yml), or leave it empty'
+    })
+  // Parentheses would end the markdown link early.
+  return url.href.replace(/\(/g, '%28').replace(/\)/g, '%29')
 }

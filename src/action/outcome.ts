@@ -97,7 +97,8 @@ export function actionOutputs(
 export async function publishOutcomes(
   workspace: string,
   outcomes: FeatureOutcome[],
-  failures: FailedFeature[] = []
+  failures: FailedFeature[] = [],
+  options: { dashboardUrl?: string } = {}
 ): Promise<void> {
   for (const o of outcomes)
     core.info(
@@ -118,6 +119,7 @@ export async function publishOutcomes(
   await writeSummary(
     [
       '## phasegate',
+      ...(options.dashboardUrl ? [`[Open the dashboard](${options.dashboardUrl})`] : []),
       ...(failed.length
         ? [
             `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${l}`).join('\n')}`
