@@ -4,11 +4,14 @@ import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { headSha, repoRoot, runGit } from '../git/git.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
+import { createGitHubClient } from '../github/client.js'
+import { listOpenAlertIssues } from '../github/issues.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
 import {
   repositoryUrlFrom,
+  type AlertIssueView,
   type DashboardModel,
   type ExperimentView,
   type FeatureFailure,
@@ -50,13 +53,14 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const settled = await loadRolloutsSettled(options.cwd, options.policies)
   const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
   const loaded = settled.rollouts
-  const [history, head, origin] = await Promise.all([
+  const [history, head, origin, issues] = await Promise.all([
     readHistory(
       root,
       loaded.map(r => r.policy)
     ).then(transitionsOf),
     headSha(root),
-    runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true })
+    runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true }),
+    openAlertIssues(env)
   ])
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of history) {
@@ -66,10 +70,18 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   }
   const evaluated = await Promise.all(
     loaded.map(rollout =>
-      evaluateFeature(rollout, byFeature.get(rollout.policy.feature) ?? [], options, env).catch(
-        (error: unknown) =>
+      evaluateFeature(rollout, byFeature.get(rollout.policy.feature) ?? [], options, env)
+        .then(view =>
+          'issues' in issues
+            ? {
+                ...view,
+                issues: issues.issues.filter(i => i.feature === view.feature).map(i => i.view)
+              }
+            : view
+        )
+        .catch((error: unknown) =>
           failureOf(relativeTo(root, rollout.policyFile), error, rollout.policy.feature)
-      )
+        )
     )
   )
   return {
@@ -77,7 +89,56 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     repositoryUrl: repositoryUrlFrom(env, origin.code === 0 ? origin.stdout : undefined),
     ...(head ? { head } : {}),
     features: evaluated.filter((f): f is FeatureView => 'decision' in f),
+    ...('error' in issues ? { issuesError: issues.error } : {}),
     failures: [...failures, ...evaluated.filter((f): f is FeatureFailure => 'message' in f)]
+  }
+}
+
+/**
+ * The repository's open alert issues, in one paginated listing, when the environment names a
+ * repository and a token (GITHUB_REPOSITORY, GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise),
+ * as in the action; nothing when it does not. A listing that fails is reported on the site, not
+ * fatal: the rest of the dashboard does not depend on it.
+ */
+async function openAlertIssues(
+  env: Record<string, string | undefined>
+): Promise<
+  { issues: Array<{ feature: string; view: AlertIssueView }> } | { error: string } | { none: true }
+> {
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  if (!env.GITHUB_TOKEN || !owner || !repo) return { none: true }
+  const client = createGitHubClient({
+    token: env.GITHUB_TOKEN,
+    baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
+    retries: 1
+  })
+  try {
+    const listed = await listOpenAlertIssues(client, { owner, repo })
+    return {
+      issues: listed.flatMap(issue => {
+        const label = (prefix: string) =>
+          issue.labels.find(l => l.startsWith(prefix))?.slice(prefix.length) ?? ''
+        const feature = label('phasegate:')
+        if (!feature) return []
+        return [
+          {
+            feature,
+            view: {
+              number: issue.number,
+              title: issue.title ?? '',
+              url: issue.url ?? '',
+              createdAt: issue.createdAt ?? '',
+              alert: label('alert:'),
+              severity: label('severity:')
+            }
+          }
+        ]
+      })
+    }
+  } catch (error) {
+    return {
+      error: `the open alert issues could not be listed: ${String(error instanceof Error ? error.message : error)}`
+    }
   }
 }
 

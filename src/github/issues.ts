@@ -35,6 +35,11 @@ export function alertIssueTitle(key: AlertIssueKey): string {
 export interface OpenAlertIssue {
   number: number
   labels: string[]
+  title?: string
+  /** The issue's web page. */
+  url?: string
+  /** ISO-8601 instant it was opened. */
+  createdAt?: string
 }
 
 /**
@@ -56,7 +61,10 @@ export async function listOpenAlertIssues(
     .filter(item => !item.pull_request)
     .map(item => ({
       number: item.number,
-      labels: item.labels.map(label => (typeof label === 'string' ? label : (label.name ?? '')))
+      labels: item.labels.map(label => (typeof label === 'string' ? label : (label.name ?? ''))),
+      title: item.title,
+      url: item.html_url,
+      createdAt: item.created_at
     }))
 }
 

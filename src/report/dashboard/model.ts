@@ -28,6 +28,20 @@ export interface FeatureView {
   /** Current values of every metric the policy names, with range data where the provider has it. */
   readings: MetricReading[]
   experiments: ExperimentView[]
+  /** Its open alert issues on GitHub (label phasegate:<feature>); unset when GitHub was not asked. */
+  issues?: AlertIssueView[]
+}
+
+/** An open alert issue, as the alerts panel lists it. */
+export interface AlertIssueView {
+  number: number
+  title: string
+  url: string
+  /** ISO-8601 instant it was opened. */
+  createdAt: string
+  /** From its labels `alert:<type>` and `severity:<level>`; '' when it has none. */
+  alert: string
+  severity: string
 }
 
 /** A policy that could not be loaded or evaluated: shown as an error card, the rest builds. */
@@ -48,6 +62,8 @@ export interface DashboardModel {
   head?: string
   features: FeatureView[]
   failures: FeatureFailure[]
+  /** Why the open alert issues could not be listed, when GitHub was asked and did not answer. */
+  issuesError?: string
 }
 
 /** The web page of a commit, or undefined when the repository's address is unknown. */

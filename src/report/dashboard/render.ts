@@ -418,6 +418,21 @@ function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
   )
 }
 
+/** The feature's open alert issues on GitHub, when the build asked GitHub (in the action). */
+function issuesTable(model: DashboardModel, feature: FeatureView): string {
+  if (model.issuesError)
+    return `<h3>Alert issues</h3>\n<p class="note">${esc(model.issuesError)}</p>\n`
+  if (!feature.issues) return ''
+  const rows = feature.issues.map(
+    i =>
+      `<tr data-issue="${i.number}"><td><a href="${esc(i.url)}">#${i.number}</a></td><td>${esc(i.title)}</td><td>${esc(i.alert)}</td><td>${i.severity ? `<span class="sev ${esc(i.severity)}">${esc(i.severity)}</span>` : ''}</td><td>${esc(i.createdAt ? time(i.createdAt) : '')}</td></tr>`
+  )
+  return `<h3>Open alert issues</h3>
+<table class="alerts-issues"><thead><tr><th scope="col">Issue</th><th scope="col">Title</th><th scope="col">Alert</th><th scope="col">Severity</th><th scope="col">Opened</th></tr></thead>
+<tbody>${rows.join('\n') || '<tr><td colspan="5">No open alert issues.</td></tr>'}</tbody></table>
+`
+}
+
 function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartSpec[]): string {
   const { decision } = feature
   const active = [
@@ -449,7 +464,7 @@ function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartS
   return `<h3>Active</h3>
 <table class="alerts-active"><thead><tr><th scope="col">Metric</th><th scope="col">Severity</th><th scope="col">Value</th><th scope="col">Warning / critical</th><th scope="col">Message</th></tr></thead>
 <tbody>${active.join('\n') || '<tr><td colspan="5">No active alerts.</td></tr>'}</tbody></table>
-<h3>Recent rollbacks</h3>
+${issuesTable(model, feature)}<h3>Recent rollbacks</h3>
 <table class="alerts-recent"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Phases</th><th scope="col">Reason</th><th scope="col">Commit</th></tr></thead>
 <tbody>${recent.join('\n') || '<tr><td colspan="5">None.</td></tr>'}</tbody></table>
 <h3>Trends</h3>
