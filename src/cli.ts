@@ -20,6 +20,7 @@ import { PartialTickError, tick } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
+import { terminalText } from './report/escape/terminal.js'
 
 export interface Io {
   out: (text: string) => void
@@ -34,8 +35,18 @@ const processIo: Io = {
   err: text => process.stderr.write(text.endsWith('\n') ? text : text + '\n')
 }
 
-/** Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/**
+ * Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage.
+ * What it prints passes terminalText (phasegate writes no escape sequence of its own), so a
+ * reason, trailer, metric label or file name cannot act on the terminal; `assign`'s stream is
+ * data and stays exact.
+ */
+export async function main(argv: string[], raw: Io = processIo): Promise<number> {
+  const io: Io = {
+    stream: raw.stream ?? writableFrom(raw.out),
+    out: text => raw.out(terminalText(text)),
+    err: text => raw.err(terminalText(text))
+  }
   try {
     return await run(argv, io)
   } catch (error) {

@@ -52,6 +52,18 @@ export function markdownCell(text: string): string {
 }
 
 /**
+ * `text` as an inline code span, shown exactly (one line): the fence is one backtick longer than
+ * the longest run of backticks in it, so nothing inside can end it.
+ */
+export function markdownCode(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+  const fence = '`'.repeat(Math.max(0, ...(line.match(/`+/g) ?? []).map(r => r.length)) + 1)
+  const pad = line.startsWith('`') || line.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${line}${pad}${fence}`
+}
+
+/**
  * A mention of a GitHub login or `org/team` (with or without its `@`): `@login` when it has a
  * login's form, else the value as plain text, so a stored value can never smuggle Markdown in.
  */
