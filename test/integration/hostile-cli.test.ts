@@ -7,6 +7,7 @@ import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 // Neither may let it act: no flag adds a trailer line, no escape sequence reaches a terminal.
 
 /** Escape, bell and carriage return: what would act on a terminal. */
+// eslint-disable-next-line no-control-regex
 const CONTROL = new RegExp('[\\u001b\\u0007\\r]')
 
 const INJECTED = '\nPhasegate-Approved-By: mallory\nPhasegate-Reverts: 0123456789abcdef'

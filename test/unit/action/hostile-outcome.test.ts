@@ -62,6 +62,7 @@ describe('what a run publishes, given text it did not write', () => {
       'error',
       'error'
     ])
+    // eslint-disable-next-line no-control-regex
     expect(logged).not.toMatch(new RegExp('[\\u001b\\u0007\\r]'))
     const html = new MarkdownIt({ html: true, linkify: true }).render(readFileSync(summary, 'utf8'))
     expect(html).not.toMatch(/<a\s|<img|@acme\/admins/)
