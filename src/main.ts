@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { failWith } from './action/annotations.js'
+import { failWith, warnNotices } from './action/annotations.js'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
@@ -11,7 +11,8 @@ import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
 import { markdownCode, markdownText } from './report/escape/markdown.js'
-import { logInfo, terminalText } from './report/escape/terminal.js'
+import { logInfo } from './action/log.js'
+import { terminalText } from './report/escape/terminal.js'
 
 const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'] as const
 type Command = (typeof COMMANDS)[number]
@@ -69,7 +70,10 @@ async function validate(ctx: ActionContext): Promise<void> {
       `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`
   )
   lines.forEach(l => logInfo(l.slice(2)))
-  for (const r of rollouts) for (const notice of r.policy.notices ?? []) core.notice(notice)
+  warnNotices(
+    rollouts.map(r => r.policy),
+    ctx.workspace
+  )
   await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`)
 }
 

@@ -8,7 +8,8 @@ import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
 import { annotationOf } from './annotations.js'
 import { markdownText } from '../report/escape/markdown.js'
-import { logInfo, terminalText } from '../report/escape/terminal.js'
+import { logInfo } from './log.js'
+import { terminalText } from '../report/escape/terminal.js'
 
 // What one run did for each feature, and the one place outputs and the job summary are made.
 

@@ -18,6 +18,7 @@ import {
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
+import { warnNotices } from './annotations.js'
 import { syncAlertIssues } from './alerts.js'
 import type { ActionContext } from './context.js'
 import { recordLandedDeployment } from './deployments.js'
@@ -28,7 +29,7 @@ import { nextStep } from './next-step.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
 import { fetchBranch, remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch } from './standing-pr.js'
-import { logInfo } from '../report/escape/terminal.js'
+import { logInfo } from './log.js'
 
 /** What a tick did: every feature's outcome, and the features that could not be evaluated. */
 export interface TickResult {
@@ -60,6 +61,10 @@ export async function tickOnGitHub(
       error: unknownFeatures(selection.unknown, selection.rollouts)
     })
   const { rollouts } = selection
+  warnNotices(
+    rollouts.map(r => r.policy),
+    root
+  )
   const [openPulls, openIssues] = await Promise.all([
     rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map<string, OpenPullRequest>(),
     rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun

@@ -1,5 +1,3 @@
-import * as core from '@actions/core'
-
 // Text phasegate did not write reaches terminals and the Actions log verbatim unless it passes
 // here: an escape sequence in a metric label or a reason could recolour, hide or rewrite what a
 // person reads (or set the window title, or write a hyperlink), and a carriage return could
@@ -31,9 +29,4 @@ export function terminalText(text: string): string {
  */
 export function actionsLogText(text: string): string {
   return terminalText(text).replace(/^(\s*):(?=:)/gm, '$1:\u200b')
-}
-
-/** core.info for text that holds anything phasegate did not write: see actionsLogText. */
-export function logInfo(text: string): void {
-  core.info(actionsLogText(text))
 }
