@@ -275,7 +275,8 @@ async function run(argv: string[], io: Io): Promise<number> {
             experiment: values.experiment,
             userIds: args,
             usersFile: values.users,
-            json: values.json ?? false
+            json: values.json ?? false,
+            csvFor: values.spreadsheet ? 'spreadsheet' : 'data'
           },
           io.stream ?? writableFrom(io.out)
         )
