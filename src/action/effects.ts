@@ -12,7 +12,7 @@ import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
 import { foreignChanges } from '../git/transitions.js'
 import { digestOf, renderReport, reportDigest, withDigest } from '../report/markdown.js'
-import { markdownText as text } from '../report/escape/markdown.js'
+import { markdownText as text, mention } from '../report/escape/markdown.js'
 import type { Rollout } from '../rollout/load.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
@@ -266,7 +266,7 @@ function awaitingApprovalBody(feature: EvaluatedFeature, target: string): string
   return withDigest(
     [
       `Merging this pull request advances **${text(policy.feature)}** from ${text(from)} to ${text(target)}.`,
-      `It needs approval${approvers.length ? ` from ${text(approvers.join(', '))}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
+      `It needs approval${approvers.length ? ` from ${approvers.map(a => (a.startsWith('@') ? mention(a) : text(a))).join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
       '',
       report(feature)
     ].join('\n'),

@@ -9,9 +9,11 @@ const BREAK = '&#8203;'
 
 /**
  * Characters that start Markdown (or GitHub's math and tables) anywhere in a line. An underscore
- * inside a word (full_production) starts nothing and stays as written.
+ * inside a word (full_production) starts nothing and stays as written; a `]` is escaped where it
+ * would close a link, an image or a reference (`](`, `][`, `]:`), so "dependabot[bot]" reads as
+ * written.
  */
-const INLINE = /[\\`*[\]|~$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g
+const INLINE = /[\\`*|~$]|\](?=[([:])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g
 
 /** A GitHub login, or a team as org/team: the only things that may render as a mention. */
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/
@@ -26,7 +28,7 @@ const TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-
  */
 export function markdownText(text: string): string {
   return markdownCell(text)
-    .replace(/^([-+=#>])/, '\\$1')
+    .replace(/^([-+=#>[])/, '\\$1')
     .replace(/^(\d+)([.)])/, '$1\\$2')
 }
 

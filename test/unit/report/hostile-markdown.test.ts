@@ -9,6 +9,7 @@ import { renderAnalysisMarkdown } from '../../../src/experiments/render.js'
 import { failedRunsBody, parseFailedRuns } from '../../../src/github/failed-runs-issue.js'
 import { warningBanner } from '../../../src/github/pulls.js'
 import { digestOf, renderReport } from '../../../src/report/markdown.js'
+import { markdownText } from '../../../src/report/escape/markdown.js'
 import { at, HEALTHY, observations, seedPolicy, state } from '../../support/policies.js'
 
 // Text phasegate did not write (a reason typed into a dispatch form, a metric label, a value a
@@ -154,5 +155,11 @@ describe('markdown phasegate writes keeps untrusted text as text', () => {
     const table = html.slice(html.indexOf('<table>'), html.indexOf('</table>'))
     for (const row of table.match(/<tr>[\s\S]*?<\/tr>/g) ?? [])
       expect(row.match(/<t[hd]>/g)).toHaveLength(5)
+  })
+
+  it('a bot login reads as written; a reference definition at the start of a list item defines nothing', () => {
+    expect(markdownText('dependabot[bot] (a bot)')).toBe('dependabot[bot] (a bot)')
+    const html = render(`- ${markdownText('[ref]: https://evil.example/r\n[ref] and [x][ref]')}`)
+    expect(html).not.toMatch(/<a\s/)
   })
 })
