@@ -5,6 +5,7 @@ import type { CheckObservation } from './engine/types.js'
 import { helpText, parseCommandLine, version } from './cli/usage.js'
 import { INSTANT_FORM, parseInstant } from './engine/time.js'
 import { PhasegateError, UsageError } from './errors.js'
+import { terminalText } from './report/escape/terminal.js'
 
 export interface Io {
   out: (text: string) => void
@@ -19,8 +20,18 @@ const processIo: Io = {
   err: text => process.stderr.write(text.endsWith('\n') ? text : text + '\n')
 }
 
-/** Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/**
+ * Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage.
+ * What it prints passes terminalText (phasegate writes no escape sequence of its own), so a
+ * reason, trailer, metric label or file name cannot act on the terminal; `assign`'s stream is
+ * data and stays exact.
+ */
+export async function main(argv: string[], raw: Io = processIo): Promise<number> {
+  const io: Io = {
+    stream: raw.stream ?? writableFrom(raw.out),
+    out: text => raw.out(terminalText(text)),
+    err: text => raw.err(terminalText(text))
+  }
   try {
     return await run(argv, io)
   } catch (error) {
@@ -264,7 +275,8 @@ async function run(argv: string[], io: Io): Promise<number> {
             experiment: values.experiment,
             userIds: args,
             usersFile: values.users,
-            json: values.json ?? false
+            json: values.json ?? false,
+            csvFor: values.spreadsheet ? 'spreadsheet' : 'data'
           },
           io.stream ?? writableFrom(io.out)
         )

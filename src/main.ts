@@ -10,6 +10,9 @@ import { tickOnGitHub } from './action/tick-on-github.js'
 import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
+import { markdownCode, markdownText } from './report/escape/markdown.js'
+import { logInfo } from './action/log.js'
+import { terminalText } from './report/escape/terminal.js'
 
 const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'] as const
 type Command = (typeof COMMANDS)[number]
@@ -37,9 +40,9 @@ export async function run(): Promise<void> {
       return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)], [], ctx)
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
-        const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`
-        core.info(note)
-        return await writeSummary(`## phasegate\n\n${note}`)
+        const note = `repository_dispatch of type "${String(ctx.payload.action)}" is not ${ALERT_EVENT_TYPE}: nothing to do`
+        logInfo(note)
+        return await writeSummary(`## phasegate\n\n${markdownText(note)}`)
       }
       // One tick for every feature the alert names: one sync, one load, their queries combined.
       const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload))
@@ -50,7 +53,7 @@ export async function run(): Promise<void> {
   } catch (error) {
     const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd())
     // The step has failed already; a summary that cannot be written must not replace the reason.
-    await writeSummary(`## phasegate failed\n\n${message}`).catch(() => undefined)
+    await writeSummary(`## phasegate failed\n\n${markdownText(message)}`).catch(() => undefined)
   }
 }
 
@@ -64,9 +67,9 @@ async function validate(ctx: ActionContext): Promise<void> {
   if (unknown.length) throw unknownFeatures(unknown, rollouts)
   const lines = rollouts.map(
     r =>
-      `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
+      `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`
   )
-  lines.forEach(l => core.info(l.slice(2)))
+  lines.forEach(l => logInfo(l.slice(2)))
   warnNotices(
     rollouts.map(r => r.policy),
     ctx.workspace
@@ -77,13 +80,14 @@ async function validate(ctx: ActionContext): Promise<void> {
 async function check(ctx: ActionContext, gh: GitHubSide): Promise<void> {
   const result = await checkPullRequest(ctx, gh)
   const lines = result.details.length
-    ? result.details.map(d => `- ${d}`)
+    ? result.details.map(d => `- ${markdownText(d)}`)
     : ['- no state file changes']
-  if (result.statusNotSet) core.warning(result.statusNotSet)
+  if (result.statusNotSet) core.warning(terminalText(result.statusNotSet))
   await writeSummary(
     `## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`
   )
   core.setOutput('decision', result.state)
   core.setOutput('pr-number', String(result.prNumber))
-  if (result.state === 'failure') core.setFailed(`phasegate/policy: ${result.description}`)
+  if (result.state === 'failure')
+    core.setFailed(terminalText(`phasegate/policy: ${result.description}`))
 }

@@ -1,6 +1,7 @@
-import type { Decision, EmergencyContact, Policy } from '../engine/types.js'
+import type { Alert, Decision, EmergencyContact, Policy } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { raiseAlertIssue, resolveAlertIssue, type OpenAlertIssue } from '../github/issues.js'
+import { markdownText as text, mention } from '../report/escape/markdown.js'
 
 // Alerts as issues: one per feature and alert type. The open alert issues of every feature are
 // listed once per run (listOpenAlertIssues), so a tick in which no alert changes costs one
@@ -27,13 +28,7 @@ export async function syncAlertIssues(
     const alert = decision.alerts.find(a => a.metric === rule.metric)
     if (alert) {
       if (issue?.labels.includes(`severity:${alert.severity}`)) continue
-      const body = [
-        `**${alert.severity}**: ${alert.message}.`,
-        '',
-        `Phase ${decision.phase}; warning at ${alert.warning}, critical at ${alert.critical}.`,
-        `Decision: ${decision.action} (${decision.reason})`,
-        ...(runUrl ? ['', `Run: ${runUrl}`] : [])
-      ].join('\n')
+      const body = alertIssueBody(alert, decision, runUrl)
       const result = await raiseAlertIssue(client, repo, key, { severity: alert.severity, body })
       done.push(
         `alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`
@@ -43,7 +38,7 @@ export async function syncAlertIssues(
         client,
         repo,
         key,
-        `Recovered: ${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}.`
+        recoveredComment(rule.metric, rule.warning, decision.phase)
       )
       if (number !== undefined) done.push(`alert issue #${number} closed: ${rule.metric} recovered`)
     }
@@ -51,16 +46,43 @@ export async function syncAlertIssues(
   return done
 }
 
-/** The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when none is given). */
+/** An alert issue's body (or its comment when the severity changes). */
+export function alertIssueBody(
+  alert: Alert,
+  decision: Pick<Decision, 'phase' | 'action' | 'reason'>,
+  runUrl: string | undefined
+): string {
+  return [
+    `**${alert.severity}**: ${text(alert.message)}.`,
+    '',
+    `Phase ${text(decision.phase)}; warning at ${alert.warning}, critical at ${alert.critical}.`,
+    `Decision: ${decision.action} (${text(decision.reason)})`,
+    ...(runUrl ? ['', `Run: ${runUrl}`] : [])
+  ].join('\n')
+}
+
+/** The comment that closes an alert issue. */
+export function recoveredComment(metric: string, warning: number, phase: string): string {
+  return `Recovered: ${text(metric)} is back under its warning threshold (${warning}) in ${text(phase)}.`
+}
+
+/**
+ * The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when
+ * none is given). Only a login's or a team's form becomes a mention; anything else is text.
+ */
 export function oncallMentions(contacts: EmergencyContact[], owner: string): string[] {
   return contacts
     .filter(c => c.oncall)
     .flatMap(c => [
       ...(c.team
         ? [
-            `@${c.team.replace(/^@/, '').includes('/') ? c.team.replace(/^@/, '') : `${owner}/${c.team}`}`
+            mention(
+              c.team.replace(/^@/, '').includes('/')
+                ? c.team.replace(/^@/, '')
+                : `${owner}/${c.team}`
+            )
           ]
         : []),
-      ...(c.user ? [`@${c.user.replace(/^@/, '')}`] : [])
+      ...(c.user ? [mention(c.user)] : [])
     ])
 }

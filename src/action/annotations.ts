@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { isAbsolute, relative } from 'node:path'
 import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { terminalText } from '../report/escape/terminal.js'
 
 /**
  * Where an error annotation points: the file relative to the repository root (what GitHub matches
@@ -28,12 +29,13 @@ export function annotationOf(
  * Returns the text, for the job summary.
  */
 export function failWith(error: unknown, workspace: string): string {
-  const message =
+  const message = terminalText(
     error instanceof PhasegateError
       ? error.format()
       : error instanceof Error
         ? error.message
         : String(error)
+  )
   const annotation = annotationOf(error, workspace)
   if (!annotation) {
     core.setFailed(message)

@@ -13,6 +13,7 @@ import type { ActionContext } from './context.js'
 import { judgeBranch } from './effects.js'
 import type { GitHubSide } from './landing.js'
 import { syncWithRemote } from './remote.js'
+import { headPolicyChanges } from './head-policies.js'
 
 export interface CheckResult {
   state: 'success' | 'failure'
@@ -49,7 +50,10 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   const source = fromFork ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head.ref}`
   await git(root, 'fetch', '-q', 'origin', `+${source}:${PR_HEAD}`)
   const tip = await git(root, 'rev-parse', PR_HEAD)
-  const changed = (await git(root, 'diff', '--name-only', `refs/remotes/origin/${base}...${tip}`))
+  // Renames off: a moved state file is its old path deleted (which fails) and a new one added.
+  const changed = (
+    await git(root, 'diff', '--name-only', '--no-renames', `refs/remotes/origin/${base}...${tip}`)
+  )
     .split('\n')
     .filter(Boolean)
   const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies)
@@ -94,6 +98,10 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   for (const path of stray) {
     details.push(`${path}: a state file no policy owns`)
     failures.push(details[details.length - 1]!)
+  }
+  for (const reason of await headPolicyChanges(root, tip, ctx.policies, rollouts)) {
+    details.push(reason)
+    failures.push(reason)
   }
   const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes')
   const result: CheckResult = {

@@ -13,6 +13,7 @@ import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { commitSubject } from '../state/trailers.js'
 import { oncallMentions } from './alerts.js'
+import { markdownText as text, mention } from '../report/escape/markdown.js'
 import type { ActionContext } from './context.js'
 import type { FeatureResult } from './feature.js'
 import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
@@ -123,11 +124,46 @@ function rollbackProposal(
     head: rollbackBranch(policy.feature),
     base: run.base,
     title: commitSubject(policy.feature, transition),
-    body: `${note}\n\nReason: ${run.ctx.reason}\nOperator: @${run.ctx.actor}`,
+    body: rollbackProposalBody(note, run.ctx.reason, run.ctx.actor),
     reviewers: listedApproversOf(phaseNamed(policy, transition.from)).filter(
       a => a !== run.ctx.actor
     )
   }
+}
+
+/**
+ * A dispatched rollback's PR body: phasegate's note (Markdown it wrote), then the operator's
+ * reason as text and their login as a mention.
+ */
+export function rollbackProposalBody(note: string, reason: string, actor: string): string {
+  return `${note}\n\nReason: ${text(reason)}\nOperator: ${mention(actor)}`
+}
+
+/**
+ * The emergency alert issue: who pulled the lever and why, where it landed, then on-call. The
+ * reason is text on one line, so nothing in it can swallow the on-call mentions below it.
+ * `mentions` are oncallMentions' output.
+ */
+export function emergencyIssueBody(input: {
+  feature: string
+  actor: string
+  transition: Pick<Transition, 'from' | 'to'>
+  reason: string
+  mentions: string[]
+  landed: { pr: number } | { sha: string }
+}): string {
+  const { feature, actor, transition, reason, mentions, landed } = input
+  return [
+    `🚨 **Emergency rollback of ${text(feature)}** by ${mention(actor)}: ${text(transition.from)} -> ${text(transition.to)}, kill switch OFF.`,
+    '',
+    `Reason: ${text(reason)}`,
+    '',
+    mentions.length
+      ? `On call: ${mentions.join(' ')}`
+      : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
+    '',
+    'pr' in landed ? `The rollback waits in PR #${landed.pr}.` : `Commit: ${text(landed.sha)}`
+  ].join('\n')
 }
 
 /** Kill switch off and one phase back, pushed at once (a PR when protected), then on-call is called. */
@@ -161,19 +197,14 @@ async function emergencyRollback(
     { feature: policy.feature, alert: 'emergency_rollback' },
     {
       severity: 'critical',
-      body: [
-        `🚨 **Emergency rollback of ${policy.feature}** by @${ctx.actor}: ${transition.from} -> ${transition.to}, kill switch OFF.`,
-        '',
-        `Reason: ${ctx.reason.trim()}`,
-        '',
-        mentions.length
-          ? `On call: ${mentions.join(' ')}`
-          : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
-        '',
-        landed.kind === 'proposed'
-          ? `The rollback waits in PR #${landed.pr.number}.`
-          : `Commit: ${landed.sha}`
-      ].join('\n')
+      body: emergencyIssueBody({
+        feature: policy.feature,
+        actor: ctx.actor,
+        transition,
+        reason: ctx.reason,
+        mentions,
+        landed: landed.kind === 'proposed' ? { pr: landed.pr.number } : { sha: landed.sha }
+      })
     }
   )
   actions.push(`alert issue #${issue.number} ${issue.action} for the on-call contacts`)

@@ -12,6 +12,7 @@ import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
 import { foreignChanges } from '../git/transitions.js'
 import { digestOf, renderReport, reportDigest, withDigest } from '../report/markdown.js'
+import { markdownText as text, mention } from '../report/escape/markdown.js'
 import type { Rollout } from '../rollout/load.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
@@ -119,8 +120,8 @@ async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<Feat
       base: run.base,
       title: commitSubject(policy.feature, decision.transition!),
       body: decision.rollbackNeedsApproval
-        ? `**This rollback needs an approval** (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`
-        : `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
+        ? `**This rollback needs an approval** (${text(refusal)}): **merge this pull request to roll back.**\n\n${report(feature)}`
+        : `Pushing the rollback to ${text(run.base)} was refused (${text(refusal)}): **merge this pull request to roll back.**\n\n${report(feature)}`,
       reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
     }),
     decision.rollbackNeedsApproval ? ROLLBACK_NEEDS_APPROVAL : undefined
@@ -131,7 +132,9 @@ async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<Feat
     run.gh.client,
     run.gh.repo,
     advanceBranch(policy.feature),
-    `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`
+    text(
+      `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`
+    )
   )
   if (closed !== undefined) actions.push(`closed advance PR #${closed}`)
   return { actions, ...landedResult(result), rollbackSha: result.sha }
@@ -146,7 +149,7 @@ async function advance(run: ActionRun, feature: EvaluatedFeature): Promise<Featu
     base: run.base,
     title: commitSubject(policy.feature, decision.transition!),
     body: withDigest(
-      `${run.base} is protected: merging this pull request is the advance.\n\n${report(feature)}`,
+      `${text(run.base)} is protected: merging this pull request is the advance.\n\n${report(feature)}`,
       decision,
       experiments
     )
@@ -262,8 +265,8 @@ function awaitingApprovalBody(feature: EvaluatedFeature, target: string): string
   const approvers = listedApproversOf(phaseNamed(policy, from))
   return withDigest(
     [
-      `Merging this pull request advances **${policy.feature}** from ${from} to ${target}.`,
-      `It needs approval${approvers.length ? ` from ${approvers.join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
+      `Merging this pull request advances **${text(policy.feature)}** from ${text(from)} to ${text(target)}.`,
+      `It needs approval${approvers.length ? ` from ${approvers.map(a => (a.startsWith('@') ? mention(a) : text(a))).join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
       '',
       report(feature)
     ].join('\n'),
@@ -314,7 +317,7 @@ async function refreshAdvancePullRequest(
   const body = decision.awaitingApproval
     ? awaitingApprovalBody(feature, target)
     : withDigest(
-        `⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report(feature)}`,
+        `⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${text(decision.reason)}. It merges once they pass again with approvals on its latest commit.\n\n${report(feature)}`,
         decision,
         experiments
       )

@@ -7,6 +7,9 @@ import { currentPhase } from '../sdk/index.js'
 import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
 import { annotationOf } from './annotations.js'
+import { markdownText } from '../report/escape/markdown.js'
+import { logInfo } from './log.js'
+import { terminalText } from '../report/escape/terminal.js'
 
 // What one run did for each feature, and the one place outputs and the job summary are made.
 
@@ -101,7 +104,7 @@ export async function publishOutcomes(
   options: { dashboardUrl?: string } = {}
 ): Promise<void> {
   for (const o of outcomes)
-    core.info(
+    logInfo(
       `${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`
     )
   const first = outcomes[0]
@@ -115,14 +118,14 @@ export async function publishOutcomes(
   const failed = failures.map(f => failureLine(workspace, f))
   core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
   // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
-  failures.forEach((f, i) => core.error(failed[i]!, annotationOf(f.error, workspace)))
+  failures.forEach((f, i) => core.error(terminalText(failed[i]!), annotationOf(f.error, workspace)))
   await writeSummary(
     [
       '## phasegate',
       ...(options.dashboardUrl ? [`[Open the dashboard](${options.dashboardUrl})`] : []),
       ...(failed.length
         ? [
-            `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${l}`).join('\n')}`
+            `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${markdownText(l)}`).join('\n')}`
           ]
         : []),
       ...outcomes.map(o =>
@@ -141,7 +144,9 @@ export async function publishOutcomes(
   )
   if (failed.length)
     core.setFailed(
-      `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
+      terminalText(
+        `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
+      )
     )
 }
 

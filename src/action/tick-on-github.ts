@@ -29,6 +29,7 @@ import { nextStep } from './next-step.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
 import { fetchBranch, remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch } from './standing-pr.js'
+import { logInfo } from './log.js'
 
 /** What a tick did: every feature's outcome, and the features that could not be evaluated. */
 export interface TickResult {
@@ -148,7 +149,7 @@ async function prepareFeature(
     const tests = testsOf(rollout, deployed)
     const checks =
       tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : []
-    core.info(
+    logInfo(
       `${rollout.state ? `at ${deployed.phase}` : 'not started'}; advance PR ${pr ? `#${pr.number}${branchFits ? '' : ' (out of date)'}` : 'none'}; ${approvals.length} approvals; ${checks.length} checks`
     )
     return { rollout, written: rollout.state, deployed, pr, branchFits, approvals, checks }
@@ -200,7 +201,7 @@ async function actOnFeature(
       branchFits: feature.branchFits,
       dryRun: run.ctx.dryRun
     })
-    core.info(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`)
+    logInfo(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`)
     const result: FeatureResult = await takeStep(run, feature, step)
     if (step.kind !== 'none' || step.cause === 'holding')
       result.actions.push(

@@ -49,6 +49,10 @@ const OPTIONS = {
   keep: { type: 'string', value: 'DIR', help: 'keep the scratch repository in DIR' },
   experiment: { type: 'string', value: 'NAME', help: 'the experiment' },
   users: { type: 'string', value: 'FILE', help: 'user ids, one per line' },
+  spreadsheet: {
+    type: 'boolean',
+    help: "CSV for a spreadsheet: a cell starting with = + - @ gets a leading ' (ids no longer exact)"
+  },
   results: {
     type: 'string',
     value: 'FILE',
@@ -123,7 +127,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   assign: {
     summary: "each user's experiment group, as user_id,group lines",
     args: '[USER_ID ...]',
-    options: ['policy', 'experiment', 'users', 'json'],
+    options: ['policy', 'experiment', 'users', 'json', 'spreadsheet'],
     required: ['experiment']
   },
   analyze: {

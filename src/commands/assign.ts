@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { createAssigner } from '../experiments/assignment.js'
 import { forEachLine } from '../experiments/lines.js'
 import { findExperiment } from './experiment.js'
+import { csvRow, type CsvFor } from '../report/escape/csv.js'
 
 export interface AssignOptions {
   cwd: string
@@ -14,10 +15,13 @@ export interface AssignOptions {
   /** A file of user ids, one per line, streamed. */
   usersFile?: string
   json: boolean
+  /** CSV for data (exact ids, the default) or for a spreadsheet (formula cells made text). */
+  csvFor?: CsvFor
 }
 
 /**
- * Prints each user's group as `user_id,group` (CSV-quoted when needed) or, with json, one
+ * Prints each user's group as `user_id,group` (RFC 4180: quoted when needed, so ids stay exact;
+ * with `csvFor: 'spreadsheet'` formula cells get a leading `'`) or, with json, one
  * `{"user_id": ..., "group": ...}` object per line. Writes as it reads, waiting for the output to
  * drain, so a file of millions of ids needs no more memory than a few.
  */
@@ -26,7 +30,7 @@ export async function assign(options: AssignOptions, output: Writable): Promise<
   const groupOf = createAssigner(experiment)
   const line = options.json
     ? (id: string) => `${JSON.stringify({ user_id: id, group: groupOf(id) })}\n`
-    : (id: string) => `${csvField(id)},${csvField(groupOf(id))}\n`
+    : (id: string) => `${csvRow([id, groupOf(id)], options.csvFor)}\n`
   let buffered = ''
   const flush = async (): Promise<void> => {
     if (buffered.length > 0 && !output.write(buffered)) await once(output, 'drain')
@@ -42,8 +46,4 @@ export async function assign(options: AssignOptions, output: Writable): Promise<
     await forEachLine(resolve(options.cwd, options.usersFile), addUser, flush)
     await flush()
   }
-}
-
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }

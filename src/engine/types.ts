@@ -65,6 +65,11 @@ export interface AutomatedTestGate {
    * workflow runs). Runs by any other producer are ignored, never allowed to override.
    */
   app: string
+  /**
+   * When set (".github/workflows/ci.yml"), only workflow runs of this file count: check runs,
+   * and workflow runs of any other file, are ignored.
+   */
+  workflow?: string
 }
 
 export interface TimeBasedGate {

@@ -1,4 +1,5 @@
 import type { ExperimentAnalysis, MetricComparison, Verdict } from './analysis.js'
+import { markdownCell as cell, markdownText as text } from '../report/escape/markdown.js'
 
 const VERDICT: Record<Verdict, string> = {
   treatment_better: 'TREATMENT BETTER',
@@ -79,19 +80,19 @@ export function renderAnalysis(analysis: ExperimentAnalysis): string {
 export function renderAnalysisMarkdown(analysis: ExperimentAnalysis): string {
   const rows = analysis.metrics.flatMap(m =>
     m.comparisons.length === 0
-      ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
+      ? [`| ${cell(m.metric)} | — | — | — | ${cell(m.missing ?? 'no data')} |`]
       : m.comparisons.map(c => {
           const { relativeInterval } = used(c)
-          return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`
+          return `| ${cell(m.metric)} | ${cell(c.treatment)} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`
         })
   )
   return [
-    `### Experiment \`${analysis.experiment}\`${status(analysis)}: ${VERDICT[analysis.verdict]}`,
+    `### Experiment ${text(analysis.experiment)}${analysis.status ? ` ${text(status(analysis))}` : ''}: ${VERDICT[analysis.verdict]}`,
     '',
-    ...analysis.reasons.map(r => `- ${r}`),
-    ...analysis.warnings.map(w => `- warning: ${w}`),
+    ...analysis.reasons.map(r => `- ${text(r)}`),
+    ...analysis.warnings.map(w => `- warning: ${text(w)}`),
     '',
-    `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
+    `| metric | group | change vs ${text(analysis.control)} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
     '| --- | --- | --- | --- | --- |',
     ...rows
   ].join('\n')

@@ -8,6 +8,8 @@ import type { GitHubClient, RepoRef } from './client.js'
 export interface WantedCheck {
   name: string
   app: string
+  /** Only workflow runs of this file count (GitHub Actions); check runs are then not asked. */
+  workflow?: string
 }
 
 /** GitHub Actions' app slug: its check runs, and every workflow run, are its own. */
@@ -20,6 +22,8 @@ interface Run {
   status: string | null
   conclusion: string | null
   app?: { slug?: string } | null
+  /** A workflow run's file, ".github/workflows/ci.yml". */
+  path?: string
 }
 
 /** The newest run named `name` on exactly `sha` from `app` (check runs carry their app). */
@@ -27,6 +31,7 @@ function latestTrusted(runs: Run[], sha: string, want: WantedCheck): Run | undef
   return runs
     .filter(run => run.name === want.name && run.head_sha === sha)
     .filter(run => run.app?.slug === want.app)
+    .filter(run => want.workflow === undefined || run.path === want.workflow)
     .sort((a, b) => b.id - a.id)[0]
 }
 
@@ -53,9 +58,11 @@ export async function observeChecks(
     filter: 'all',
     per_page: 100
   })
-  const unanswered = wanted.some(
-    want => want.app === ACTIONS_APP && !latestTrusted(checkRuns, sha, want)
-  )
+  // A job's check run does not say which workflow file ran it: a gate that trusts one file
+  // reads workflow runs only.
+  const fromCheckRuns = (want: WantedCheck) =>
+    want.workflow === undefined ? latestTrusted(checkRuns, sha, want) : undefined
+  const unanswered = wanted.some(want => want.app === ACTIONS_APP && !fromCheckRuns(want))
   const workflowRuns: Run[] = unanswered
     ? (
         await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
@@ -67,7 +74,7 @@ export async function observeChecks(
     : []
   return wanted.flatMap(want => {
     const run =
-      latestTrusted(checkRuns, sha, want) ??
+      fromCheckRuns(want) ??
       (want.app === ACTIONS_APP ? latestTrusted(workflowRuns, sha, want) : undefined)
     if (!run) return []
     return [

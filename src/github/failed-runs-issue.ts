@@ -1,6 +1,7 @@
 import type { FailedRuns, FailedRunsLedger } from '../state/source-failures.js'
 import type { GitHubClient, RepoRef } from './client.js'
 import { raiseAlertIssue, resolveAlertIssue } from './issues.js'
+import { markdownText } from '../report/escape/markdown.js'
 
 // The action's ledger of runs that could not read a metrics source: the feature's
 // "metrics_source" alert issue, whose body carries the runs in a marker comment. A runner's
@@ -11,19 +12,32 @@ import { raiseAlertIssue, resolveAlertIssue } from './issues.js'
 const ALERT = 'metrics_source'
 const MARKER = /<!-- phasegate:failed-runs (\{.*?\}) -->/
 
-function body(runs: FailedRuns): string {
+/** The ledger issue's body: what people read, then the runs in a marker comment. */
+export function failedRunsBody(runs: FailedRuns): string {
   return [
     `The metrics source could not be read on ${runs.runs.length} consecutive run${runs.runs.length === 1 ? '' : 's'}, the first at ${runs.runs[0]}.`,
     '',
-    `Last error: ${runs.reason}`,
+    `Last error: ${markdownText(runs.reason)}`,
     '',
     'system_failure rolls back once this reaches rollback.source_failure_limit runs; the first run that reads the source closes this issue.',
     '',
-    `<!-- phasegate:failed-runs ${JSON.stringify(runs)} -->`
+    `<!-- phasegate:failed-runs ${commentJson(runs)} -->`
   ].join('\n')
 }
 
-function parse(text: string | null | undefined): FailedRuns | undefined {
+/**
+ * JSON that cannot end the HTML comment it sits in: `<`, `>` and `&` as \u escapes, which
+ * JSON.parse reads back as the same characters.
+ */
+function commentJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&]/g,
+    c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  )
+}
+
+/** The runs kept in an issue body, or undefined when it holds none (or a broken marker). */
+export function parseFailedRuns(text: string | null | undefined): FailedRuns | undefined {
   const match = MARKER.exec(text ?? '')
   if (!match) return undefined
   try {
@@ -48,7 +62,7 @@ export function issueLedger(client: GitHubClient, repo: RepoRef): FailedRunsLedg
     return data.find(item => !item.pull_request)
   }
   return {
-    read: async feature => parse((await find(feature))?.body),
+    read: async feature => parseFailedRuns((await find(feature))?.body),
     write: async (feature, runs) => {
       const key = { feature, alert: ALERT }
       if (!runs) {
@@ -57,8 +71,13 @@ export function issueLedger(client: GitHubClient, repo: RepoRef): FailedRunsLedg
       }
       const open = await find(feature)
       if (open)
-        await client.rest.issues.update({ ...repo, issue_number: open.number, body: body(runs) })
-      else await raiseAlertIssue(client, repo, key, { severity: 'high', body: body(runs) })
+        await client.rest.issues.update({
+          ...repo,
+          issue_number: open.number,
+          body: failedRunsBody(runs)
+        })
+      else
+        await raiseAlertIssue(client, repo, key, { severity: 'high', body: failedRunsBody(runs) })
     }
   }
 }

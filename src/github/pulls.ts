@@ -4,6 +4,7 @@
 
 import type { GitHubClient, RepoRef } from './client.js'
 import { isRequestError } from './errors.js'
+import { markdownText } from '../report/escape/markdown.js'
 
 export interface PullRequestRef {
   number: number
@@ -196,6 +197,14 @@ export async function listChangedFiles(
 }
 
 /**
+ * The warning as a GitHub alert block, followed by a blank line; the warning is text (it names
+ * files the pull request's author chose).
+ */
+export function warningBanner(warning: string): string {
+  return `> [!WARNING]\n> ${markdownText(warning)}\n\n`
+}
+
+/**
  * Puts `warning` at the top of the pull request's body, once: the reason phasegate refuses to
  * merge it, where reviewers look. `body` is the body as read; nothing is sent when it already
  * starts with the warning.
@@ -206,7 +215,7 @@ export async function warnOnPullRequest(
   pull: { number: number; body: string },
   warning: string
 ): Promise<void> {
-  const banner = `> [!WARNING]\n> ${warning.replace(/\s*\n\s*/g, ' ')}\n\n`
+  const banner = warningBanner(warning)
   if (pull.body.startsWith(banner)) return
   const rest = pull.body.replace(/^> \[!WARNING\]\n> .*\n\n/, '')
   await client.rest.pulls.update({ ...repo, pull_number: pull.number, body: banner + rest })

@@ -391,7 +391,8 @@ function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {
         type: gate.type,
         name: gate.name ?? gate.type,
         checks: gate.checks,
-        app: gate.app ?? ACTIONS_APP
+        app: gate.app ?? ACTIONS_APP,
+        ...(gate.workflow ? { workflow: gate.workflow } : {})
       }
     case 'time_based':
       return {

@@ -112,19 +112,36 @@ export const gateSchema = z.discriminatedUnion('type', [
     required: z.number().int().min(1).optional(),
     approvers: approvers.optional()
   }),
-  z.strictObject({
-    type: z.literal('automated_test'),
-    name: gateName,
-    checks: z.array(z.string().min(1)).min(1),
-    app: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]*$/, 'an app slug: lower-case letters, digits and dashes')
-      .optional()
-      .meta({
-        description:
-          'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
-      })
-  }),
+  z
+    .strictObject({
+      type: z.literal('automated_test'),
+      name: gateName,
+      checks: z.array(z.string().min(1)).min(1),
+      app: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*$/, 'an app slug: lower-case letters, digits and dashes')
+        .optional()
+        .meta({
+          description:
+            'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
+        }),
+      workflow: z
+        .string()
+        .regex(
+          /^\.github\/workflows\/[^/]+\.ya?ml$/,
+          'a workflow file: .github/workflows/NAME.yml (or .yaml)'
+        )
+        .optional()
+        .meta({
+          description:
+            'Only runs of this workflow file count (GitHub Actions only): a job or workflow of the same name from another file never does.'
+        })
+    })
+    .refine(g => g.workflow === undefined || g.app === undefined || g.app === 'github-actions', {
+      message:
+        'workflow: names a GitHub Actions workflow file, so app: must be github-actions (or left out)',
+      path: ['workflow']
+    }),
   z.strictObject({
     type: z.literal('time_based'),
     name: gateName,

@@ -4,6 +4,7 @@ import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { orderedTriggers } from './triggers.js'
+import { markdownCell as cell, markdownText as text } from './escape/markdown.js'
 import type {
   Alert,
   Decision,
@@ -16,7 +17,8 @@ import type {
 } from '../engine/types.js'
 
 // Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
-// pieces, so a person sees the same table wherever the decision shows up.
+// pieces, so a person sees the same table wherever the decision shows up. Every value phasegate
+// did not write itself (names, reasons, values, thresholds) goes in through `text`.
 
 const RESULT: Record<Evidence['result'], string> = {
   pass: '✅ pass',
@@ -33,11 +35,6 @@ const MEASURE: Record<GateType, string> = {
   manual_approval: 'approvals',
   automated_test: 'checks',
   time_based: 'time in phase'
-}
-
-/** Text safe inside a Markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
 }
 
 function shown(value: Evidence['value']): string {
@@ -57,7 +54,7 @@ export function gateTable(decision: Decision): string {
   }
   const reasons = decision.gates
     .filter(g => g.outcome !== 'pass')
-    .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`)
+    .map(g => `- **${text(g.gate)}** ${g.outcome}: ${text(g.reason)}`)
   return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n')
 }
 
@@ -77,13 +74,13 @@ export function triggerTable(decision: Decision): string {
   }
   const reasons = triggers
     .filter(t => t.status !== 'ok')
-    .map(t => `- **${t.trigger}** ${t.status.replace('_', ' ')}: ${t.reason}`)
+    .map(t => `- **${text(t.trigger)}** ${t.status.replace('_', ' ')}: ${text(t.reason)}`)
   return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n')
 }
 
 export function alertList(alerts: Alert[]): string {
   if (alerts.length === 0) return '_No alerts._'
-  return alerts.map(a => `- **${a.severity}** ${a.message}`).join('\n')
+  return alerts.map(a => `- **${a.severity}** ${text(a.message)}`).join('\n')
 }
 
 /**
@@ -116,8 +113,8 @@ export function metricsChart(decision: Decision, readings: MetricReading[] = [])
   return [
     '```mermaid',
     'xychart-beta',
-    `  title "Metrics as % of their threshold (${decision.phase})"`,
-    `  x-axis [${names.map(n => `"${n.replace(/"/g, "'")}"`).join(', ')}]`,
+    `  title "Metrics as % of their threshold (${chartLabel(decision.phase)})"`,
+    `  x-axis [${names.map(n => `"${chartLabel(n)}"`).join(', ')}]`,
     `  y-axis "% of threshold" 0 --> ${top}`,
     `  bar [${values.join(', ')}]`,
     `  line [${names.map(() => 100).join(', ')}]`,
@@ -125,21 +122,30 @@ export function metricsChart(decision: Decision, readings: MetricReading[] = [])
   ].join('\n')
 }
 
+/**
+ * A label inside the Mermaid block: one line, no quote that ends the label, no backtick that
+ * could end the code fence and let what follows render as Markdown.
+ */
+function chartLabel(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/["`]/g, "'")
+}
+
 function headline(decision: Decision): string {
   switch (decision.action) {
     case 'advance':
-      return `**Advance** ${decision.phase} → ${decision.target}: ${decision.reason}`
+      return `**Advance** ${text(decision.phase)} → ${text(decision.target ?? '')}: ${text(decision.reason)}`
     case 'rollback':
-      return `**Roll back** ${decision.phase} → ${decision.target}: ${decision.reason}`
+      return `**Roll back** ${text(decision.phase)} → ${text(decision.target ?? '')}: ${text(decision.reason)}`
     case 'hold':
       return decision.awaitingApproval
-        ? `**Waiting for approval** to advance ${decision.phase} → ${decision.target ?? 'the next phase'}: every other gate passes`
-        : `**Hold** at ${decision.phase}: ${decision.reason}`
+        ? `**Waiting for approval** to advance ${text(decision.phase)} → ${decision.target ? text(decision.target) : 'the next phase'}: every other gate passes`
+        : `**Hold** at ${text(decision.phase)}: ${text(decision.reason)}`
   }
 }
 
 function manualHeadline(t: Transition): string {
-  return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${t.from} → ${t.to}: ${t.reason}`
+  return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${text(t.from)} → ${text(t.to)}: ${text(t.reason)}`
 }
 
 /** Where the run left the rollout, beside the state the decision was made from. */
@@ -147,7 +153,7 @@ function leftAt(policy: Policy, before: State, after: State): string {
   const phase = phaseNamed(policy, after.phase)
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const moved = after.phase !== before.phase || after.enabled !== before.enabled
-  return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${describeExposure(exposureOf(policy, after))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`
+  return `${moved ? 'This run left' : 'This run leaves'} ${text(policy.feature)} at **${text(phase.name)}** (${position}) · ${text(describeExposure(exposureOf(policy, after)))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`
 }
 
 export interface ReportInput {
@@ -173,15 +179,15 @@ export function renderReport(input: ReportInput): string {
   const next = nextPhase(policy, state.phase)
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const parts = [
-    `### ${policy.feature}: ${phase.name} (${position})`,
-    `${describeExposure(exposureOf(policy, state))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+    `### ${text(policy.feature)}: ${text(phase.name)} (${position})`,
+    `${text(describeExposure(exposureOf(policy, state)))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${text(state.enteredAt)}`,
     '',
     ...(input.manual ? [manualHeadline(input.manual), ''] : []),
     headline({ ...decision, target: decision.target ?? next?.name }),
-    ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
+    ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${text(a)}`)] : []),
     ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
     '',
-    next ? `#### Gates to advance to ${next.name}` : '#### Gates (final phase)',
+    next ? `#### Gates to advance to ${text(next.name)}` : '#### Gates (final phase)',
     gateTable(decision),
     '',
     '#### Alerts',

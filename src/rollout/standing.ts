@@ -52,6 +52,12 @@ export function listedApproversOf(phase: Phase): string[] {
  */
 export function testsOf(rollout: Rollout, state: State): WantedCheck[] {
   return phaseNamed(rollout.policy, state.phase).gates.flatMap(g =>
-    g.type === 'automated_test' ? g.checks.map(name => ({ name, app: g.app })) : []
+    g.type === 'automated_test'
+      ? g.checks.map(name => ({
+          name,
+          app: g.app,
+          ...(g.workflow ? { workflow: g.workflow } : {})
+        }))
+      : []
   )
 }

@@ -39,9 +39,11 @@ export interface TransitionRecord {
 const ARROW = '->'
 
 export function commitSubject(
-  feature: string,
-  t: Pick<TransitionRecord, 'kind' | 'from' | 'to'>
+  name: string,
+  record: Pick<TransitionRecord, 'kind' | 'from' | 'to'>
 ): string {
+  const feature = oneLine(name)
+  const t = { kind: record.kind, from: oneLine(record.from), to: oneLine(record.to) }
   if (t.kind === 'init') return `phasegate(${feature}): start rollout at ${t.to}`
   if (t.kind === 'resume') return `phasegate(${feature}): resume at ${t.to} (kill switch on)`
   if (t.kind === 'emergency')
@@ -49,8 +51,14 @@ export function commitSubject(
   return `phasegate(${feature}): ${t.kind} ${t.from} ${ARROW} ${t.to}`
 }
 
+/**
+ * A value on one line, as git reads lines: every control character (line feed, carriage return,
+ * escape) and Unicode line or paragraph separator becomes a space, so no value from a flag, a
+ * policy or a state file can start a trailer line of its own.
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim()
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\s*[\u0000-\u001f\u007f-\u009f\u2028\u2029]\s*/g, ' ').trim()
 }
 
 function logfmtValue(value: string): string {
@@ -109,12 +117,12 @@ export function commitMessage(record: TransitionRecord, body: string[] = []): st
     [TRAILER.kind, record.kind],
     [TRAILER.from, record.from],
     [TRAILER.to, record.to],
-    [TRAILER.reason, oneLine(record.reason)]
+    [TRAILER.reason, record.reason]
   ]
   for (const user of record.approvers) trailers.push([TRAILER.approvedBy, user])
-  if (record.operator) trailers.push([TRAILER.operator, oneLine(record.operator)])
+  if (record.operator) trailers.push([TRAILER.operator, record.operator])
   if (record.reverts) trailers.push([TRAILER.reverts, record.reverts])
-  for (const path of record.leftAlone ?? []) trailers.push([TRAILER.leftAlone, oneLine(path)])
+  for (const path of record.leftAlone ?? []) trailers.push([TRAILER.leftAlone, path])
   for (const e of record.evidence) trailers.push([TRAILER.evidence, formatEvidence(e)])
   const reverted = record.reverts !== undefined && record.leftAlone === undefined
   const subject = reverted
@@ -125,13 +133,14 @@ export function commitMessage(record: TransitionRecord, body: string[] = []): st
   if (record.reverts && record.leftAlone)
     paragraphs.push(
       `Undoes commit ${record.reverts} by writing phasegate's files back, not by git revert: a rollback never changes application files.` +
-        (record.leftAlone.length ? ` Left alone: ${record.leftAlone.join(', ')}.` : '')
+        (record.leftAlone.length ? ` Left alone: ${oneLine(record.leftAlone.join(', '))}.` : '')
     )
   if (reverted || record.kind === 'emergency')
     paragraphs.push(`${commitSubject(record.feature, record)}: ${oneLine(record.reason)}`)
   else paragraphs.push(oneLine(record.reason))
-  if (body.length) paragraphs.push(body.join('\n'))
-  paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join('\n'))
+  if (body.length) paragraphs.push(body.map(oneLine).join('\n'))
+  // Every value through oneLine, here, so that no field can be written around it.
+  paragraphs.push(trailers.map(([k, v]) => `${k}: ${oneLine(v)}`).join('\n'))
   return paragraphs.join('\n\n') + '\n'
 }
 

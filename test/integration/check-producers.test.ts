@@ -8,6 +8,8 @@ import type { AutomatedTestGate, State } from '../../src/engine/types.js'
 import { observeChecks } from '../../src/github/checks.js'
 import { createGitHubClient, type GitHubClient } from '../../src/github/client.js'
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator/index.js'
+import { policy } from '../support/policies.js'
+import type { PhasegateError } from '../../src/errors.js'
 
 const repo = { owner: 'acme', repo: 'shop' }
 const ACTIONS = 'github-actions[bot]'
@@ -57,7 +59,9 @@ const state: State = {
 }
 
 async function outcome(gh: GitHubEmulator, sha: string, gate: AutomatedTestGate) {
-  const checks = await observeChecks(clientFor(gh), repo, sha, [{ name: 'e2e', app: gate.app }])
+  const checks = await observeChecks(clientFor(gh), repo, sha, [
+    { name: 'e2e', app: gate.app, ...(gate.workflow ? { workflow: gate.workflow } : {}) }
+  ])
   return evaluateGate(gate, state, { readings: [], approvals: [], checks }, new Date())
 }
 
@@ -115,5 +119,64 @@ describe('automated_test trusts one producer', () => {
     await expect(post(gh, 'mallory', gh.git.branchSha('main')!, 'success')).rejects.toThrow(
       /GitHub App/
     )
+  })
+})
+
+describe('automated_test can trust one workflow file', () => {
+  const ci = { ...gate, workflow: '.github/workflows/ci.yml' }
+
+  test("only runs of the named workflow file count: another workflow's run or job of the same name does not", async () => {
+    const gh = await emulator()
+    const sha = gh.git.branchSha('main')!
+    // a workflow anyone with write access can add, named like the real one, and its job's check run
+    gh.addWorkflowRun({
+      name: 'e2e',
+      headSha: sha,
+      conclusion: 'success',
+      path: '.github/workflows/fake.yml'
+    })
+    await post(gh, ACTIONS, sha, 'success')
+    expect((await outcome(gh, sha, ci)).outcome).toBe('pending')
+    gh.addWorkflowRun({
+      name: 'e2e',
+      headSha: sha,
+      conclusion: 'failure',
+      path: '.github/workflows/ci.yml'
+    })
+    expect((await outcome(gh, sha, ci)).outcome).toBe('fail')
+    gh.addWorkflowRun({
+      name: 'e2e',
+      headSha: sha,
+      conclusion: 'success',
+      path: '.github/workflows/fake.yml'
+    })
+    expect((await outcome(gh, sha, ci)).outcome).toBe('fail')
+    gh.addWorkflowRun({
+      name: 'e2e',
+      headSha: sha,
+      conclusion: 'success',
+      path: '.github/workflows/ci.yml'
+    })
+    expect((await outcome(gh, sha, ci)).outcome).toBe('pass')
+  })
+
+  test('the policy names a workflow file under .github/workflows, for GitHub Actions only', () => {
+    const phase = (extra: string) =>
+      `feature: f\ndeployment:\n  order: [a, b]\n  phases:\n    a:\n      user_percentage: 5\n      gates:\n        - type: automated_test\n          name: t\n          checks: [e2e]\n${extra}    b: { user_percentage: 100 }\n`
+    expect(
+      policy(phase('          workflow: .github/workflows/ci.yml\n')).phases[0]!.gates
+    ).toContainEqual(expect.objectContaining({ workflow: '.github/workflows/ci.yml' }))
+    const refusal = (extra: string) => {
+      try {
+        policy(phase(extra))
+        return 'accepted'
+      } catch (error) {
+        return (error as PhasegateError).format()
+      }
+    }
+    expect(refusal('          workflow: ci.yml\n')).toMatch(/test\.yaml:\d+:\d+: .*workflow/)
+    expect(
+      refusal('          app: buildkite\n          workflow: .github/workflows/ci.yml\n')
+    ).toMatch(/test\.yaml:\d+:\d+: .*app: must be github-actions/)
   })
 })

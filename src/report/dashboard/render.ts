@@ -17,6 +17,7 @@ import {
   type TimelinePoint
 } from './charts.js'
 import { commitUrl, type DashboardModel, type FeatureFailure, type FeatureView } from './model.js'
+import { csvField } from '../escape/csv.js'
 
 // The dashboard's HTML: plain pages whose tables need no JavaScript; charts are <div>s that
 // assets/dashboard.js fills from the JSON in the page, each beside a text alternative.
@@ -555,10 +556,11 @@ function timelineFigure(
 <p class="note">${transitions.length > TRAIL_ROWS ? `The newest ${TRAIL_ROWS} of ${transitions.length} transitions. ` : ''}The whole audit trail: <a href="${esc(historyPath(feature.feature).slice('features/'.length))}" download>CSV</a>, or <code>phasegate history</code>.</p>`
 }
 
-/** Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). */
+/**
+ * Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). It is a download
+ * people open in a spreadsheet, and reasons and operators are free text: formula cells are text.
+ */
 export function historyCsv(model: DashboardModel, feature: FeatureView): string {
-  const quote = (v: string | number) =>
-    /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v)
   const lines = ['at,kind,from,to,users_percent,reason,approvers,operator,commit,commit_url']
   for (const p of timelinePoints(feature.policy, feature.history, new Date(model.generatedAt))) {
     const e = p.entry
@@ -576,7 +578,7 @@ export function historyCsv(model: DashboardModel, feature: FeatureView): string 
         e.sha,
         commitUrl(model, e.sha) ?? ''
       ]
-        .map(quote)
+        .map(v => csvField(v, 'spreadsheet'))
         .join(',')
     )
   }

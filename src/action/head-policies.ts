@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PhasegateError } from '../errors.js'
+import { git, runGit } from '../git/git.js'
+import { relativeTo, selectRollouts, type Rollout } from '../rollout/load.js'
+
+// The policy check judges a pull request by what its head would make of the rollouts, not only by
+// the state files it touches: a policy it breaks, deletes or repoints (`state:`) at another file,
+// or a new policy whose state starts past its first phase, moves a rollout without a transition.
+
+/** A policy at the PR's head, or its failure, as a one-line reason; the file relative to the root. */
+function locatedAtHead(error: PhasegateError, dir: string): string {
+  const location = error.location
+    ? { ...error.location, file: relativeTo(dir, error.location.file) }
+    : undefined
+  return new PhasegateError(error.message, {
+    ...(location ? { location } : {}),
+    ...(error.hint ? { hint: error.hint } : {})
+  }).format()
+}
+
+/**
+ * Loads the policies (`patterns`, as the action's input gives them) at commit `tip` in a
+ * temporary worktree of `root`, and returns one reason per way the head changes where a rollout
+ * of `base` stands or which file holds it. Empty when the head's policies agree with the base's.
+ */
+export async function headPolicyChanges(
+  root: string,
+  tip: string,
+  patterns: string[],
+  base: Rollout[]
+): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'phasegate-head-'))
+  try {
+    await git(root, 'worktree', 'add', '-q', '--detach', dir, tip)
+    const reasons: string[] = []
+    let head: { rollouts: Rollout[]; failures: Array<{ error: PhasegateError }> }
+    try {
+      head = await selectRollouts(dir, patterns)
+    } catch (error) {
+      // No policy file left at all: every rollout of the base is gone, said below.
+      if (!(error instanceof PhasegateError)) throw error
+      head = { rollouts: [], failures: [] }
+    }
+    reasons.push(
+      ...head.failures.map(
+        f => `the policy at the pull request's head does not load: ${locatedAtHead(f.error, dir)}`
+      )
+    )
+    for (const rollout of head.rollouts) {
+      const { feature, statePath } = rollout.policy
+      const policyFile = relativeTo(dir, rollout.policyFile)
+      const before = base.find(r => r.policy.feature === feature)
+      if (before && before.policy.statePath !== statePath)
+        reasons.push(
+          `${policyFile}: state: now points at ${statePath} instead of ${before.policy.statePath}; a rollout's state file does not move in a pull request`
+        )
+      const first = rollout.policy.phases[0]!.name
+      if (!before && rollout.state && rollout.state.phase !== first)
+        reasons.push(
+          `${policyFile}: a new rollout starts at ${rollout.state.phase}, past its first phase ${first}; start it with \`phasegate init\``
+        )
+    }
+    for (const rollout of base) {
+      if (!head.rollouts.some(r => r.policy.feature === rollout.policy.feature))
+        reasons.push(
+          `${relativeTo(root, rollout.policyFile)}: the policy of ${rollout.policy.feature} is gone at the pull request's head (deleted, renamed or no longer a policy); retire a rollout on purpose, not in passing`
+        )
+    }
+    return reasons
+  } finally {
+    await runGit(root, ['worktree', 'remove', '--force', dir], { allowFailure: true })
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
