@@ -96,8 +96,8 @@ export async function dispatchRollback(
   })
 }
 
-/** The one rollout a dispatched rollback acts on. */
-async function theRollout(ctx: ActionContext): Promise<Rollout> {
+/** The one rollout a dispatched rollback (or resume: `command`) acts on. */
+export async function theRollout(ctx: ActionContext, command = 'rollback'): Promise<Rollout> {
   const { rollouts, failures, unknown } = await selectRollouts(
     ctx.workspace,
     ctx.policies,
@@ -106,7 +106,7 @@ async function theRollout(ctx: ActionContext): Promise<Rollout> {
   if (unknown.length) throw unknownFeatures(unknown, rollouts)
   if (rollouts.length !== 1 || failures.length > 0)
     throw new PhasegateError(
-      `a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
+      `a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
       { hint: 'name one with the workflow_dispatch input "feature"' }
     )
   return rollouts[0]!

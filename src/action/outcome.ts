@@ -22,7 +22,7 @@ export interface FeatureOutcome {
   actions: string[]
   /** Enabled experiments' status and verdict (ticks only). */
   experiments?: ExperimentAnalysis[]
-  /** A transition made by a person (a dispatched rollback) rather than by the decision. */
+  /** A transition made by a person (a dispatched rollback or resume) rather than by the decision. */
   manual?: Transition
   prNumber?: number
   rollbackSha?: string
@@ -61,9 +61,10 @@ export function outcomeOf(input: {
   }
 }
 
-/** The `decision` output: a person's rollback is a rollback whatever the gates say. */
+/** The `decision` output: a person's rollback is a rollback (a resume a resume) whatever the gates say. */
 function decisionOutput(outcome: FeatureOutcome): string {
-  return outcome.manual ? 'rollback' : outcome.decision.action
+  if (!outcome.manual) return outcome.decision.action
+  return outcome.manual.kind === 'resume' ? 'resume' : 'rollback'
 }
 
 /** The outputs that say what a feature exposes (exposureOf, as every surface says it). */

@@ -139,6 +139,7 @@ function headline(decision: Decision): string {
 }
 
 function manualHeadline(t: Transition): string {
+  if (t.kind === 'resume') return `**Resume** at ${t.to}, kill switch on: ${t.reason}`
   return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${t.from} → ${t.to}: ${t.reason}`
 }
 
