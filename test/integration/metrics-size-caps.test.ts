@@ -182,3 +182,30 @@ metrics:
       expect(() => prometheus(`  max_response_bytes: ${bad}\n`), bad).toThrow(PhasegateError)
   })
 })
+
+// The file provider reads snapshots through readYamlFile, which already refuses a file over its
+// limit before parsing it: a guard that the refusal repeats none of the file.
+describe('metrics snapshot files are capped too', () => {
+  it('a 17 MiB snapshot is refused by its size, never read as a value', async () => {
+    const { mkdtempSync, openSync, writeSync, closeSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'phasegate-snapshot-cap-'))
+    const path = join(dir, 'metrics.yaml')
+    const fd = openSync(path, 'w')
+    writeSync(fd, `error_rate: 0.004\n# ${MARKER}`)
+    const piece = Buffer.alloc(64 * 1024, 'x')
+    for (let i = 0; i < (17 * MiB) / piece.length; i++) writeSync(fd, piece)
+    closeSync(fd)
+    const text = `feature: checkout\ndeployment: {}\nmetrics:\n  provider: file\n  path: metrics.yaml\n`
+    const provider = createProvider(parsePolicyText(text, 'checkout.yaml').metrics)
+    const read = provider.read([{ metric: 'error_rate' }], { ...context, baseDir: dir })
+    const error = await read.then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(PhasegateError)
+    expect((error as PhasegateError).format()).toMatch(/is \d+ bytes, over the \d+-byte limit/)
+    expect((error as PhasegateError).format()).not.toContain(MARKER)
+  })
+})
