@@ -138,12 +138,12 @@ async function emergencyRollback(
 ): Promise<FeatureResult> {
   const { ctx, gh, base } = run
   const { policy } = rollout
-  const landed = await land(run, rollout, transition, () =>
+  const landed = await land(run, rollout, transition, refusal =>
     rollbackProposal(
       run,
       rollout,
       transition,
-      `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`
+      `Pushing to ${base} was refused (${refusal}): **merge this pull request now** to turn ${policy.feature} off.`
     )
   )
   if (landed.kind === 'stale')
@@ -153,7 +153,9 @@ async function emergencyRollback(
   const actions =
     landed.kind === 'pushed'
       ? [`pushed emergency rollback ${landed.sha.slice(0, 10)} to ${base}: kill switch OFF`]
-      : [`${base} is protected: opened emergency rollback PR #${landed.pr.number}`]
+      : [
+          `${base} is protected: opened emergency rollback PR #${landed.pr.number}; ${landed.refusal}`
+        ]
   const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner)
   const issue = await raiseAlertIssue(
     gh.client,

@@ -1,5 +1,6 @@
 import type { Transition } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
+import { describeRefusal } from '../github/protection.js'
 import {
   upsertStandingPullRequest,
   type StandingPullRequest,
@@ -33,7 +34,11 @@ export type LandResult =
   | { kind: 'pushed'; sha: string; transition: Transition; attempts: number }
   /** The rollout moved since the decision (another run, a merged PR): nothing was landed. */
   | { kind: 'stale'; reason: string }
-  /** The default branch refused the push (protection): the commit waits in a pull request. */
+  /**
+   * The default branch refused the push (branch protection or a ruleset; `refusal` says which
+   * rule and what to configure), or the policy wants the rollback approved: the commit waits in
+   * a pull request.
+   */
   | {
       kind: 'proposed'
       sha: string
@@ -94,7 +99,7 @@ export async function land(
   if (result.status === 'stale') return { kind: 'stale', reason: result.reason }
   if (result.status === 'pushed')
     return { kind: 'pushed', sha: result.sha, transition: landed, attempts: result.attempts }
-  const refusal = protectionRefusal(result.message)
+  const refusal = describeRefusal(result.refusal, run.base)
   const { pr } = await propose(run, proposal(refusal))
   return { kind: 'proposed', sha: result.sha, transition: landed, refusal, pr }
 }
@@ -111,16 +116,4 @@ export async function propose(
   const pr = await upsertStandingPullRequest(run.gh.client, run.gh.repo, content)
   await syncWithRemote(run.ctx.workspace, run.base)
   return { kind: 'proposed', pr }
-}
-
-/** The line of git's refusal that names the protection rule. */
-function protectionRefusal(text: string): string {
-  return (
-    text
-      .split('\n')
-      .find(l => /protected|GH006/i.test(l))
-      ?.replace(/^(remote: )?error: /, '') ??
-    text.split('\n')[0] ??
-    ''
-  )
 }

@@ -52,8 +52,8 @@ export class GitRepository {
   private readonly memo = new Map<string, unknown>()
 
   constructor(
-    owner: string,
-    repo: string,
+    readonly owner: string,
+    readonly repo: string,
     readonly defaultBranch: string
   ) {
     this.root = mkdtempSync(join(tmpdir(), 'phasegate-gh-'))
@@ -283,26 +283,68 @@ export class GitRepository {
     )
   }
 
+  private branchProtected = false
+  private ruleset: EmulatedRuleset | undefined
+
   /**
    * Makes pushes to the default branch fail the way GitHub's branch protection does, so that
    * clients must go through a pull request. The emulator's own merges bypass the hook.
    */
   setBranchProtection(protectedBranch: boolean): void {
+    this.branchProtected = protectedBranch
+    this.writeProtectionHook()
+  }
+
+  /**
+   * Makes pushes to the default branch fail the way a repository ruleset does (GH013, one
+   * "- rule." line per rule it breaks), except for the ruleset's bypass actors.
+   */
+  setRuleset(ruleset: EmulatedRuleset | undefined): void {
+    this.ruleset = ruleset
+    this.writeProtectionHook()
+  }
+
+  private writeProtectionHook(): void {
     const hook = join(this.gitDir, 'hooks', 'pre-receive')
-    if (!protectedBranch) {
+    if (!this.branchProtected && !this.ruleset) {
       rmSync(hook, { force: true })
       return
     }
     const ref = `refs/heads/${this.defaultBranch}`
+    const refusal: string[] = []
+    if (this.branchProtected) {
+      refusal.push(
+        `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
+        '    echo "error: Changes must be made through a pull request." >&2',
+        '    exit 1'
+      )
+    } else {
+      const rules = rulesetViolations(this.ruleset!)
+      const bypass = this.ruleset!.bypass ?? []
+      refusal.push(
+        ...(bypass.length
+          ? [`    case "$REMOTE_USER" in ${bypass.map(shellQuote).join('|')}) continue;; esac`]
+          : []),
+        `    echo "error: GH013: Repository rule violations found for ${ref}." >&2`,
+        `    echo "Review all repository rules at http://127.0.0.1/${this.owner}/${this.repo}/rules?ref=refs%2Fheads%2F${this.defaultBranch}" >&2`,
+        '    echo "" >&2',
+        ...rules.flatMap(rule => [
+          `    echo ${shellQuote(`- ${rule}`)} >&2`,
+          ...(rule.startsWith('Commits must have verified signatures')
+            ? ['    echo "  Found 1 violation:" >&2', '    echo "" >&2', '    echo "  $new" >&2']
+            : []),
+          '    echo "" >&2'
+        ]),
+        '    exit 1'
+      )
+    }
     writeFileSync(
       hook,
       [
         '#!/bin/sh',
         'while read old new ref; do',
         `  if [ "$ref" = "${ref}" ]; then`,
-        `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
-        '    echo "error: Changes must be made through a pull request." >&2',
-        '    exit 1',
+        ...refusal,
         '  fi',
         'done',
         ''
@@ -377,4 +419,38 @@ function identityEnv(author: CommitIdentity, committer: CommitIdentity): Record<
     GIT_COMMITTER_NAME: committer.name,
     GIT_COMMITTER_EMAIL: committer.email
   }
+}
+
+/** A repository ruleset on the default branch, by the rules phasegate meets in practice. */
+export interface EmulatedRuleset {
+  /** "Require a pull request before merging". */
+  pullRequest?: boolean
+  /** "Require status checks to pass": their contexts. */
+  statusChecks?: string[]
+  /** "Require signed commits": a push from git carries no signature GitHub can verify. */
+  signatures?: boolean
+  /** "Restrict updates". */
+  restrictUpdates?: boolean
+  /** Logins the ruleset lets through (its bypass list). */
+  bypass?: string[]
+}
+
+/** GH013's rule lines, worded and ordered as GitHub prints them. */
+export function rulesetViolations(ruleset: EmulatedRuleset): string[] {
+  return [
+    ...(ruleset.pullRequest ? ['Changes must be made through a pull request.'] : []),
+    ...(ruleset.statusChecks?.length
+      ? [
+          ruleset.statusChecks.length === 1
+            ? `Required status check "${ruleset.statusChecks[0]}" is expected.`
+            : `Required status checks ${ruleset.statusChecks.map(c => `"${c}"`).join(', ')} are expected.`
+        ]
+      : []),
+    ...(ruleset.signatures ? ['Commits must have verified signatures.'] : []),
+    ...(ruleset.restrictUpdates ? ['Cannot update this protected ref.'] : [])
+  ]
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
 }
