@@ -1,6 +1,7 @@
 import type { Transition } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
-import { describeRefusal } from '../github/protection.js'
+import { landThroughApi } from '../github/git-data.js'
+import { describeRefusal, type ProtectionRefusal } from '../github/protection.js'
 import {
   upsertStandingPullRequest,
   type StandingPullRequest,
@@ -10,7 +11,7 @@ import { reloadRollout, type Rollout } from '../rollout/load.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import type { State } from '../engine/types.js'
 import type { ActionContext } from './context.js'
-import { commitAndPush, pushHead, syncWithRemote } from './remote.js'
+import { commitAndPush, pushHead, syncWithRemote, type CommitAttempt } from './remote.js'
 
 // The two ways a transition reaches the default branch: landing (commit and push it there) and
 // proposing (a standing branch and its pull request). Both return what happened as a record.
@@ -85,7 +86,7 @@ export async function land(
   }
   const seen = stateKey(rollout.state)
   let landed: Transition = transition
-  const result = await commitAndPush(root, run.base, async n => {
+  const attempt = async (n: number): Promise<CommitAttempt> => {
     const current = n === 1 ? rollout : await reloadRollout(rollout)
     if (stateKey(current.state) !== seen)
       return {
@@ -95,7 +96,17 @@ export async function land(
     const made = await commitTransitionFrom(current, current.state!, transition, run.ctx.now)
     landed = made.transition
     return { status: 'committed', sha: made.sha }
-  })
+  }
+  let result = await commitAndPush(root, run.base, attempt)
+  if (result.status === 'protected' && onlySignaturesRequired(result.refusal)) {
+    // GitHub signs the commits its Git Data API makes: the same commit, made there, lands.
+    await syncWithRemote(root, run.base)
+    result = await commitAndPush(root, run.base, attempt, async sha => {
+      const api = await landThroughApi(run.gh.client, run.gh.repo, root, sha, run.base)
+      if (api.status === 'pushed') await syncWithRemote(root, run.base)
+      return api
+    })
+  }
   if (result.status === 'stale') return { kind: 'stale', reason: result.reason }
   if (result.status === 'pushed')
     return { kind: 'pushed', sha: result.sha, transition: landed, attempts: result.attempts }
@@ -116,4 +127,9 @@ export async function propose(
   const pr = await upsertStandingPullRequest(run.gh.client, run.gh.repo, content)
   await syncWithRemote(run.ctx.workspace, run.base)
   return { kind: 'proposed', pr }
+}
+
+/** A refusal that only wants signed commits: the Git Data API, whose commits GitHub signs, gets past it. */
+function onlySignaturesRequired(refusal: ProtectionRefusal): boolean {
+  return refusal.rules.length > 0 && refusal.rules.every(rule => rule.kind === 'signatures')
 }

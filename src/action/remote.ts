@@ -90,22 +90,30 @@ export type PublishResult =
   | { status: 'protected'; sha: string; message: string; refusal: ProtectionRefusal }
   | { status: 'stale'; reason: string; attempts: number }
 
+/** How a commit reaches the branch: `git push` by default; `sha` when the branch got another commit for it. */
+export type Publish = (
+  sha: string
+) => Promise<{ status: 'pushed'; sha?: string } | Exclude<PushResult, { status: 'pushed' }>>
+
 /**
- * Makes a commit on the default branch's tip and pushes it; when another push won the race,
- * fetches, resets and lets `attempt` re-read the state and commit again, up to PUSH_ATTEMPTS.
+ * Makes a commit on the default branch's tip and publishes it (`publish`, git push by default);
+ * when another push won the race, fetches, resets and lets `attempt` re-read the state and
+ * commit again, up to PUSH_ATTEMPTS.
  */
 export async function commitAndPush(
   root: string,
   branch: string,
-  attempt: (n: number) => Promise<CommitAttempt>
+  attempt: (n: number) => Promise<CommitAttempt>,
+  publish: Publish = () => pushHead(root, branch)
 ): Promise<PublishResult> {
   let lastRejection = ''
   for (let n = 1; n <= PUSH_ATTEMPTS; n++) {
     if (n > 1) await syncWithRemote(root, branch)
     const made = await attempt(n)
     if (made.status === 'stale') return { ...made, attempts: n }
-    const pushed = await pushHead(root, branch)
-    if (pushed.status === 'pushed') return { status: 'pushed', sha: made.sha, attempts: n }
+    const pushed = await publish(made.sha)
+    if (pushed.status === 'pushed')
+      return { status: 'pushed', sha: pushed.sha ?? made.sha, attempts: n }
     if (pushed.status === 'protected')
       return {
         status: 'protected',

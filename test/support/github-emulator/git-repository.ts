@@ -65,7 +65,10 @@ export class GitRepository {
   }
 
   /** Runs git against the bare repository and returns trimmed stdout. */
-  git(args: string[], options: { input?: string; env?: Record<string, string> } = {}): string {
+  git(
+    args: string[],
+    options: { input?: string | Buffer; env?: Record<string, string> } = {}
+  ): string {
     return execFileSync('git', args, {
       cwd: this.gitDir,
       env: gitEnv({ GIT_DIR: this.gitDir, ...options.env }),
@@ -74,6 +77,78 @@ export class GitRepository {
       maxBuffer: 64 * 1024 * 1024,
       stdio: ['pipe', 'pipe', 'pipe']
     }).trim()
+  }
+
+  /** Stores `content` as a blob (POST /git/blobs); returns its sha. */
+  writeBlob(content: Buffer): string {
+    return this.git(['hash-object', '-w', '--stdin'], { input: content })
+  }
+
+  /**
+   * A tree (POST /git/trees): `base`'s entries (none when undefined) with `entries` laid over
+   * them by full path, a null sha removing the path. Returns its sha.
+   */
+  writeTree(
+    base: string | undefined,
+    entries: Array<{ path: string; mode: string; sha: string | null }>
+  ): string {
+    const index = join(this.root, `index-${process.pid}-${Math.random().toString(16).slice(2)}`)
+    const env = { GIT_INDEX_FILE: index }
+    try {
+      this.git(base ? ['read-tree', base] : ['read-tree', '--empty'], { env })
+      for (const entry of entries) {
+        if (entry.sha === null) this.git(['update-index', '--force-remove', entry.path], { env })
+        else
+          this.git(
+            ['update-index', '--add', '--cacheinfo', `${entry.mode},${entry.sha},${entry.path}`],
+            {
+              env
+            }
+          )
+      }
+      return this.git(['write-tree'], { env })
+    } finally {
+      rmSync(index, { force: true })
+    }
+  }
+
+  /** A tree's top-level entries, as GET/POST /git/trees list them. */
+  treeEntries(tree: string): Array<{ path: string; mode: string; type: string; sha: string }> {
+    return this.git(['ls-tree', tree])
+      .split('\n')
+      .filter(Boolean)
+      .map(line => {
+        const [meta, path] = line.split('\t') as [string, string]
+        const [mode, type, sha] = meta.split(' ') as [string, string, string]
+        return { path, mode, type, sha }
+      })
+  }
+
+  /** A commit object (POST /git/commits) by `identity`, at `date` (ISO 8601). Returns its sha. */
+  writeCommit(
+    tree: string,
+    parents: string[],
+    message: string,
+    identity: CommitIdentity,
+    date: string
+  ): string {
+    return this.git(['commit-tree', tree, ...parents.flatMap(p => ['-p', p])], {
+      input: message,
+      env: {
+        ...identityEnv(identity, identity),
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_DATE: date
+      }
+    })
+  }
+
+  /** Whether `sha` names a tree object. */
+  isTree(sha: string): boolean {
+    try {
+      return this.git(['cat-file', '-t', sha]) === 'tree'
+    } catch {
+      return false
+    }
   }
 
   /** The commit a ref points at, or undefined when the ref does not exist. */

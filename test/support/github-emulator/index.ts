@@ -236,7 +236,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
   const git = new GitRepository(owner, repo, defaultBranch)
   let branchProtected = options.protectDefaultBranch === true
   git.setBranchProtection(branchProtected)
-  git.setRuleset(options.ruleset)
+  let ruleset = options.ruleset
+  git.setRuleset(ruleset)
   git.commitFiles(defaultBranch, options.files ?? { 'README.md': `# ${repo}\n` }, 'Initial commit')
 
   const addUser = (user: UserOptions) => {
@@ -280,7 +281,13 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       return user
     }
   }
-  const handlers = createHandlers({ site, state, git, branchProtected: () => branchProtected })
+  const handlers = createHandlers({
+    site,
+    state,
+    git,
+    branchProtected: () => branchProtected,
+    ruleset: () => ruleset
+  })
 
   // Read-only tokens, like the GITHUB_TOKEN of a pull_request run from a fork.
   const readOnly = new Set<string>()
@@ -470,8 +477,9 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     inject(fault) {
       faults.push({ ...fault, remaining: fault.times ?? 1 })
     },
-    setRuleset(ruleset) {
-      git.setRuleset(ruleset)
+    setRuleset(next) {
+      ruleset = next
+      git.setRuleset(next)
     },
     setBranchProtection(enabled) {
       branchProtected = enabled

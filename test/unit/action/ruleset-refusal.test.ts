@@ -12,6 +12,7 @@ import {
   type Repo
 } from '../../support/action-harness.js'
 import type { EmulatedRuleset } from '../../support/github-emulator/index.js'
+import { runGit } from '../../support/github-emulator/git-client.js'
 
 // A push refused by a repository ruleset (issue 11, kind 5): the rollback still happens, through
 // a rollback PR, and the report says which rule refused and what to configure, instead of
@@ -79,5 +80,30 @@ describe('a tick whose rollback push a ruleset refuses', () => {
     expect(pull, run.stdout).toBeDefined()
     expect(pull!.body).toContain('updates to the branch are restricted')
     expect(run.summary).toContain('updates to the branch are restricted')
+  })
+
+  test('a ruleset that requires signed commits: the rollback lands at once through the Git Data API, signed by GitHub', async () => {
+    const { gh, workspace } = await underRuleset({ signatures: true })
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(stateOnMain(gh, STATE)).toMatch(/^phase: limited$/m)
+    expect(openPulls(gh)).toHaveLength(0)
+    const tip = gh.git.branchSha('main')!
+    expect(gh.state.signedCommits.has(tip)).toBe(true)
+    expect(gh.git.git(['log', '-1', '--format=%B', tip])).toContain('Phasegate-Kind: rollback')
+    expect(run.outputs['rollback-sha']).toBe(tip)
+    // The checkout follows the commit GitHub made.
+    expect((await runGit(workspace, ['rev-parse', 'HEAD'])).stdout).toBe(tip)
+  })
+
+  test('signed commits and restricted updates: the API cannot get past the second rule, so a PR', async () => {
+    const { gh, workspace } = await underRuleset({ signatures: true, restrictUpdates: true })
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(openPulls(gh).map(p => p.pull!.head)).toEqual([ROLLBACK_BRANCH])
+    expect(run.summary).toContain(
+      'commits must have verified signatures; updates to the branch are restricted'
+    )
+    expect(stateOnMain(gh, STATE)).toMatch(/^phase: full$/m)
   })
 })
