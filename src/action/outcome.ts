@@ -111,6 +111,26 @@ export async function publishOutcomes(
     core.setOutput('decision', decisionOutput(first))
     core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
     core.setOutput('rollback-sha', first.rollbackSha ?? '')
+  } else if (failures.length) {
+    // Only features that could not be evaluated: nothing can say one is on, so the outputs a
+    // deploy step reads say off rather than nothing.
+    const first = failures[0]!
+    core.setOutput('phase', '')
+    core.setOutput('enabled', 'false')
+    core.setOutput('user-percentage', '0')
+    core.setOutput(
+      'flags-json',
+      JSON.stringify({
+        feature: first.feature ?? null,
+        phase: null,
+        enabled: false,
+        user_percentage: 0,
+        feature_flags: []
+      })
+    )
+    core.setOutput('decision', 'error')
+    core.setOutput('pr-number', '')
+    core.setOutput('rollback-sha', '')
   }
   const failed = failures.map(f => failureLine(workspace, f))
   core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
