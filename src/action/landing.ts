@@ -1,4 +1,5 @@
 import type { Transition } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { landThroughApi } from '../github/git-data.js'
 import { describeRefusal, type ProtectionRefusal } from '../github/protection.js'
@@ -123,7 +124,14 @@ export async function propose(
   run: ActionRun,
   content: StandingPullRequestContent
 ): Promise<ProposeResult> {
-  await pushHead(run.ctx.workspace, content.head, { force: true })
+  const pushed = await pushHead(run.ctx.workspace, content.head, { force: true })
+  if (pushed.status !== 'pushed')
+    throw new PhasegateError(
+      `pushing the branch ${content.head} for its pull request was refused: ${pushed.status === 'protected' ? describeRefusal(pushed.refusal, content.head) : pushed.message}`,
+      {
+        hint: `phasegate needs to push its own branches (phasegate/*) when ${run.base} takes changes only through pull requests`
+      }
+    )
   const pr = await upsertStandingPullRequest(run.gh.client, run.gh.repo, content)
   await syncWithRemote(run.ctx.workspace, run.base)
   return { kind: 'proposed', pr }

@@ -386,6 +386,10 @@ export class GitRepository {
       return
     }
     const ref = `refs/heads/${this.defaultBranch}`
+    const applies =
+      !this.branchProtected && this.ruleset?.allBranches
+        ? 'case "$ref" in refs/heads/*) true;; *) false;; esac'
+        : `[ "$ref" = "${ref}" ]`
     const refusal: string[] = []
     if (this.branchProtected) {
       refusal.push(
@@ -400,7 +404,7 @@ export class GitRepository {
         ...(bypass.length
           ? [`    case "$REMOTE_USER" in ${bypass.map(shellQuote).join('|')}) continue;; esac`]
           : []),
-        `    echo "error: GH013: Repository rule violations found for ${ref}." >&2`,
+        '    echo "error: GH013: Repository rule violations found for $ref." >&2',
         `    echo "Review all repository rules at http://127.0.0.1/${this.owner}/${this.repo}/rules?ref=refs%2Fheads%2F${this.defaultBranch}" >&2`,
         '    echo "" >&2',
         ...rules.flatMap(rule => [
@@ -418,7 +422,7 @@ export class GitRepository {
       [
         '#!/bin/sh',
         'while read old new ref; do',
-        `  if [ "$ref" = "${ref}" ]; then`,
+        `  if ${applies}; then`,
         ...refusal,
         '  fi',
         'done',
@@ -508,6 +512,8 @@ export interface EmulatedRuleset {
   restrictUpdates?: boolean
   /** Logins the ruleset lets through (its bypass list). */
   bypass?: string[]
+  /** The ruleset targets every branch (pushes only), not just the default one. */
+  allBranches?: boolean
 }
 
 /** GH013's rule lines, worded and ordered as GitHub prints them. */

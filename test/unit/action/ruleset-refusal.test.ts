@@ -106,4 +106,14 @@ describe('a tick whose rollback push a ruleset refuses', () => {
     )
     expect(stateOnMain(gh, STATE)).toMatch(/^phase: full$/m)
   })
+
+  test("a ruleset on every branch also refuses phasegate's own branch: the run fails naming the rule, not the token", async () => {
+    const { gh, workspace } = await underRuleset({ restrictUpdates: true, allBranches: true })
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.stdout).toContain(
+      'pushing the branch phasegate/search/rollback for its pull request was refused: the ruleset on phasegate/search/rollback refused the push: updates to the branch are restricted'
+    )
+    expect(openPulls(gh)).toHaveLength(0)
+  })
 })
