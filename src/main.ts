@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { failWith, warnNotices } from './action/annotations.js'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
+import { dispatchResume } from './action/dispatch-resume.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
 import type { GitHubSide } from './action/landing.js'
 import { publishOutcomes, writeSummary } from './action/outcome.js'
@@ -14,7 +15,7 @@ import { markdownCode, markdownText } from './report/escape/markdown.js'
 import { logInfo } from './action/log.js'
 import { terminalText } from './report/escape/terminal.js'
 
-const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'] as const
+const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback', 'resume'] as const
 type Command = (typeof COMMANDS)[number]
 
 /** The action's entry: inputs -> command -> outputs and job summary. Errors fail the step, without a stack trace. */
@@ -38,6 +39,8 @@ export async function run(): Promise<void> {
     if (command === 'check') return await check(ctx, gh)
     if (command === 'rollback')
       return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)], [], ctx)
+    if (command === 'resume')
+      return await publishOutcomes(ctx.workspace, [await dispatchResume(ctx, gh)], [], ctx)
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${String(ctx.payload.action)}" is not ${ALERT_EVENT_TYPE}: nothing to do`

@@ -2,11 +2,13 @@ import { phaseNamed } from '../engine/ladder.js'
 import { PhasegateError } from '../errors.js'
 import { observeChecks } from '../github/checks.js'
 import { isRequestError } from '../github/errors.js'
+import { operatorStanding } from '../github/operators.js'
 import { collectApprovals } from '../github/reviews.js'
 import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
+import type { Approval } from '../engine/types.js'
 import { evaluate } from '../rollout/evaluate.js'
-import { selectRollouts } from '../rollout/load.js'
+import { selectRollouts, type Rollout } from '../rollout/load.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { ownFilesOf } from '../rollout/write.js'
 import type { ActionContext } from './context.js'
@@ -14,6 +16,7 @@ import { judgeBranch } from './effects.js'
 import type { GitHubSide } from './landing.js'
 import { syncWithRemote } from './remote.js'
 import { headPolicyChanges } from './head-policies.js'
+import type { Verdict } from './state-change.js'
 
 export interface CheckResult {
   state: 'success' | 'failure'
@@ -87,7 +90,11 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
       checks,
       env: ctx.metricsEnv
     })
-    const verdict = await judgeBranch({ ctx, base }, rollout, tip, decision)
+    const judged = await judgeBranch({ ctx, base }, rollout, tip, decision)
+    const verdict =
+      judged.ok && judged.resume
+        ? await vouchForResume(gh, rollout, pull.user?.login ?? '', approvals, judged.summary)
+        : judged
     const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`
     details.push(line)
     if (!verdict.ok) failures.push(line)
@@ -123,4 +130,40 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   }
   await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true })
   return result
+}
+
+const isBot = (login: string) => /\[bot\]$/i.test(login)
+
+/**
+ * A resume turns a feature back on, so a well-formed one still needs an operator behind it: the
+ * pull request's author, or someone who approved its latest commit, with operator standing (the
+ * policy's rollback.operators, or write access when it names none). A bot's pull request (the
+ * action's, from a dispatched resume) therefore passes once an operator approves it.
+ */
+async function vouchForResume(
+  gh: GitHubSide,
+  rollout: Rollout,
+  author: string,
+  approvals: Approval[],
+  summary: string
+): Promise<Verdict> {
+  const people = [
+    ...(author && !isBot(author) ? [author] : []),
+    ...approvals.filter(a => !a.bot && !a.author && !a.stale).map(a => a.user)
+  ]
+  const reasons: string[] = []
+  for (const login of people) {
+    const standing = await operatorStanding(
+      gh.client,
+      gh.repo,
+      login,
+      rollout.policy.rollback.operators
+    )
+    if (standing.allowed) return { ok: true, summary: `${summary}, vouched for by ${login}` }
+    reasons.push(standing.reason)
+  }
+  return {
+    ok: false,
+    reason: `a resume needs an operator who opened it or approved its latest commit${reasons.length ? ` (${reasons.join('; ')})` : ''}`
+  }
 }

@@ -97,8 +97,8 @@ export async function dispatchRollback(
   })
 }
 
-/** The one rollout a dispatched rollback acts on. */
-async function theRollout(ctx: ActionContext): Promise<Rollout> {
+/** The one rollout a dispatched rollback (or resume: `command`) acts on. */
+export async function theRollout(ctx: ActionContext, command = 'rollback'): Promise<Rollout> {
   const { rollouts, failures, unknown } = await selectRollouts(
     ctx.workspace,
     ctx.policies,
@@ -107,7 +107,7 @@ async function theRollout(ctx: ActionContext): Promise<Rollout> {
   if (unknown.length) throw unknownFeatures(unknown, rollouts)
   if (rollouts.length !== 1 || failures.length > 0)
     throw new PhasegateError(
-      `a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
+      `a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
       { hint: 'name one with the workflow_dispatch input "feature"' }
     )
   return rollouts[0]!
@@ -174,12 +174,12 @@ async function emergencyRollback(
 ): Promise<FeatureResult> {
   const { ctx, gh, base } = run
   const { policy } = rollout
-  const landed = await land(run, rollout, transition, () =>
+  const landed = await land(run, rollout, transition, refusal =>
     rollbackProposal(
       run,
       rollout,
       transition,
-      `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`
+      `Pushing to ${base} was refused (${refusal}): **merge this pull request now** to turn ${policy.feature} off.`
     )
   )
   if (landed.kind === 'stale')
@@ -189,7 +189,9 @@ async function emergencyRollback(
   const actions =
     landed.kind === 'pushed'
       ? [`pushed emergency rollback ${landed.sha.slice(0, 10)} to ${base}: kill switch OFF`]
-      : [`${base} is protected: opened emergency rollback PR #${landed.pr.number}`]
+      : [
+          `${base} is protected: opened emergency rollback PR #${landed.pr.number}; ${landed.refusal}`
+        ]
   const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner)
   const issue = await raiseAlertIssue(
     gh.client,

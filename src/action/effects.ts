@@ -93,9 +93,11 @@ function landedLines(run: ActionRun, decision: Decision, result: LandResult): st
         ]
       return what === 'rollback'
         ? [
-            `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl})`
+            `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl}); ${result.refusal}`
           ]
-        : [`${run.base} is protected: advance PR #${result.pr.number} (${result.pr.htmlUrl})`]
+        : [
+            `${run.base} is protected: advance PR #${result.pr.number} (${result.pr.htmlUrl}); ${result.refusal}`
+          ]
   }
 }
 

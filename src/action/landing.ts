@@ -1,5 +1,8 @@
 import type { Transition } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
+import { landThroughApi } from '../github/git-data.js'
+import { describeRefusal, type ProtectionRefusal } from '../github/protection.js'
 import {
   upsertStandingPullRequest,
   type StandingPullRequest,
@@ -9,7 +12,7 @@ import { reloadRollout, type Rollout } from '../rollout/load.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import type { State } from '../engine/types.js'
 import type { ActionContext } from './context.js'
-import { commitAndPush, pushHead, syncWithRemote } from './remote.js'
+import { commitAndPush, pushHead, syncWithRemote, type CommitAttempt } from './remote.js'
 
 // The two ways a transition reaches the default branch: landing (commit and push it there) and
 // proposing (a standing branch and its pull request). Both return what happened as a record.
@@ -33,7 +36,11 @@ export type LandResult =
   | { kind: 'pushed'; sha: string; transition: Transition; attempts: number }
   /** The rollout moved since the decision (another run, a merged PR): nothing was landed. */
   | { kind: 'stale'; reason: string }
-  /** The default branch refused the push (protection): the commit waits in a pull request. */
+  /**
+   * The default branch refused the push (branch protection or a ruleset; `refusal` says which
+   * rule and what to configure), or the policy wants the rollback approved: the commit waits in
+   * a pull request.
+   */
   | {
       kind: 'proposed'
       sha: string
@@ -80,7 +87,7 @@ export async function land(
   }
   const seen = stateKey(rollout.state)
   let landed: Transition = transition
-  const result = await commitAndPush(root, run.base, async n => {
+  const attempt = async (n: number): Promise<CommitAttempt> => {
     const current = n === 1 ? rollout : await reloadRollout(rollout)
     if (stateKey(current.state) !== seen)
       return {
@@ -90,11 +97,21 @@ export async function land(
     const made = await commitTransitionFrom(current, current.state!, transition, run.ctx.now)
     landed = made.transition
     return { status: 'committed', sha: made.sha }
-  })
+  }
+  let result = await commitAndPush(root, run.base, attempt)
+  if (result.status === 'protected' && onlySignaturesRequired(result.refusal)) {
+    // GitHub signs the commits its Git Data API makes: the same commit, made there, lands.
+    await syncWithRemote(root, run.base)
+    result = await commitAndPush(root, run.base, attempt, async sha => {
+      const api = await landThroughApi(run.gh.client, run.gh.repo, root, sha, run.base)
+      if (api.status === 'pushed') await syncWithRemote(root, run.base)
+      return api
+    })
+  }
   if (result.status === 'stale') return { kind: 'stale', reason: result.reason }
   if (result.status === 'pushed')
     return { kind: 'pushed', sha: result.sha, transition: landed, attempts: result.attempts }
-  const refusal = protectionRefusal(result.message)
+  const refusal = describeRefusal(result.refusal, run.base)
   const { pr } = await propose(run, proposal(refusal))
   return { kind: 'proposed', sha: result.sha, transition: landed, refusal, pr }
 }
@@ -107,20 +124,20 @@ export async function propose(
   run: ActionRun,
   content: StandingPullRequestContent
 ): Promise<ProposeResult> {
-  await pushHead(run.ctx.workspace, content.head, { force: true })
+  const pushed = await pushHead(run.ctx.workspace, content.head, { force: true })
+  if (pushed.status !== 'pushed')
+    throw new PhasegateError(
+      `pushing the branch ${content.head} for its pull request was refused: ${pushed.status === 'protected' ? describeRefusal(pushed.refusal, content.head) : pushed.message}`,
+      {
+        hint: `phasegate needs to push its own branches (phasegate/*) when ${run.base} takes changes only through pull requests`
+      }
+    )
   const pr = await upsertStandingPullRequest(run.gh.client, run.gh.repo, content)
   await syncWithRemote(run.ctx.workspace, run.base)
   return { kind: 'proposed', pr }
 }
 
-/** The line of git's refusal that names the protection rule. */
-function protectionRefusal(text: string): string {
-  return (
-    text
-      .split('\n')
-      .find(l => /protected|GH006/i.test(l))
-      ?.replace(/^(remote: )?error: /, '') ??
-    text.split('\n')[0] ??
-    ''
-  )
+/** A refusal that only wants signed commits: the Git Data API, whose commits GitHub signs, gets past it. */
+function onlySignaturesRequired(refusal: ProtectionRefusal): boolean {
+  return refusal.rules.length > 0 && refusal.rules.every(rule => rule.kind === 'signatures')
 }

@@ -25,7 +25,7 @@ export interface FeatureOutcome {
   actions: string[]
   /** Enabled experiments' status and verdict (ticks only). */
   experiments?: ExperimentAnalysis[]
-  /** A transition made by a person (a dispatched rollback) rather than by the decision. */
+  /** A transition made by a person (a dispatched rollback or resume) rather than by the decision. */
   manual?: Transition
   prNumber?: number
   rollbackSha?: string
@@ -64,9 +64,10 @@ export function outcomeOf(input: {
   }
 }
 
-/** The `decision` output: a person's rollback is a rollback whatever the gates say. */
+/** The `decision` output: a person's rollback is a rollback (a resume a resume) whatever the gates say. */
 function decisionOutput(outcome: FeatureOutcome): string {
-  return outcome.manual ? 'rollback' : outcome.decision.action
+  if (!outcome.manual) return outcome.decision.action
+  return outcome.manual.kind === 'resume' ? 'resume' : 'rollback'
 }
 
 /** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
@@ -114,6 +115,26 @@ export async function publishOutcomes(
     core.setOutput('decision', decisionOutput(first))
     core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
     core.setOutput('rollback-sha', first.rollbackSha ?? '')
+  } else if (failures.length) {
+    // Only features that could not be evaluated: nothing can say one is on, so the outputs a
+    // deploy step reads say off rather than nothing.
+    const first = failures[0]!
+    core.setOutput('phase', '')
+    core.setOutput('enabled', 'false')
+    core.setOutput('user-percentage', '0')
+    core.setOutput(
+      'flags-json',
+      JSON.stringify({
+        feature: first.feature ?? null,
+        phase: null,
+        enabled: false,
+        user_percentage: 0,
+        feature_flags: []
+      })
+    )
+    core.setOutput('decision', 'error')
+    core.setOutput('pr-number', '')
+    core.setOutput('rollback-sha', '')
   }
   const failed = failures.map(f => failureLine(workspace, f))
   core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))

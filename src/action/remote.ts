@@ -1,5 +1,6 @@
 import { git, runGit } from '../git/git.js'
 import { PhasegateError } from '../errors.js'
+import { protectionRefusalOf, type ProtectionRefusal } from '../github/protection.js'
 
 // The default branch is the source of truth: every flow starts from the remote's tip, and a
 // push that lost a race is retried from the new tip, never forced over someone else's work.
@@ -46,11 +47,12 @@ export async function fetchBranch(root: string, branch: string): Promise<string 
 export type PushResult =
   | { status: 'pushed' }
   | { status: 'rejected'; message: string }
-  | { status: 'protected'; message: string }
+  | { status: 'protected'; message: string; refusal: ProtectionRefusal }
 
 /**
- * Pushes HEAD to `branch`. A lost race (non-fast-forward) and branch protection are answers,
- * not errors: the first means "start over from the new tip", the second "go through a PR".
+ * Pushes HEAD to `branch`. A lost race (non-fast-forward) and protection (branch protection or
+ * a ruleset, whichever rule refused) are answers, not errors: the first means "start over from
+ * the new tip", the second "go through a PR".
  */
 export async function pushHead(
   root: string,
@@ -64,8 +66,8 @@ export async function pushHead(
   )
   if (result.code === 0) return { status: 'pushed' }
   const message = (result.stderr || result.stdout).trim()
-  if (/protected branch|GH006|changes must be made through a pull request/i.test(message))
-    return { status: 'protected', message }
+  const refusal = protectionRefusalOf(message)
+  if (refusal) return { status: 'protected', message, refusal }
   if (
     /non-fast-forward|fetch first|\[rejected\]|failed to update ref|cannot lock ref/i.test(message)
   )
@@ -85,27 +87,40 @@ export type CommitAttempt =
 
 export type PublishResult =
   | { status: 'pushed'; sha: string; attempts: number }
-  | { status: 'protected'; sha: string; message: string }
+  | { status: 'protected'; sha: string; message: string; refusal: ProtectionRefusal }
   | { status: 'stale'; reason: string; attempts: number }
 
+/** How a commit reaches the branch: `git push` by default; `sha` when the branch got another commit for it. */
+export type Publish = (
+  sha: string
+) => Promise<{ status: 'pushed'; sha?: string } | Exclude<PushResult, { status: 'pushed' }>>
+
 /**
- * Makes a commit on the default branch's tip and pushes it; when another push won the race,
- * fetches, resets and lets `attempt` re-read the state and commit again, up to PUSH_ATTEMPTS.
+ * Makes a commit on the default branch's tip and publishes it (`publish`, git push by default);
+ * when another push won the race, fetches, resets and lets `attempt` re-read the state and
+ * commit again, up to PUSH_ATTEMPTS.
  */
 export async function commitAndPush(
   root: string,
   branch: string,
-  attempt: (n: number) => Promise<CommitAttempt>
+  attempt: (n: number) => Promise<CommitAttempt>,
+  publish: Publish = () => pushHead(root, branch)
 ): Promise<PublishResult> {
   let lastRejection = ''
   for (let n = 1; n <= PUSH_ATTEMPTS; n++) {
     if (n > 1) await syncWithRemote(root, branch)
     const made = await attempt(n)
     if (made.status === 'stale') return { ...made, attempts: n }
-    const pushed = await pushHead(root, branch)
-    if (pushed.status === 'pushed') return { status: 'pushed', sha: made.sha, attempts: n }
+    const pushed = await publish(made.sha)
+    if (pushed.status === 'pushed')
+      return { status: 'pushed', sha: pushed.sha ?? made.sha, attempts: n }
     if (pushed.status === 'protected')
-      return { status: 'protected', sha: made.sha, message: pushed.message }
+      return {
+        status: 'protected',
+        sha: made.sha,
+        message: pushed.message,
+        refusal: pushed.refusal
+      }
     lastRejection = pushed.message
   }
   throw new PhasegateError(

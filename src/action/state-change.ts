@@ -24,7 +24,9 @@ export interface ProposedChange {
   decision: Decision
 }
 
-export type Verdict = { ok: true; summary: string } | { ok: false; reason: string }
+export type Verdict =
+  /** `resume`: the change turns the kill switch on, so it also needs an operator behind it. */
+  { ok: true; summary: string; resume?: true } | { ok: false; reason: string }
 
 const refuse = (reason: string): Verdict => ({ ok: false, reason })
 
@@ -62,6 +64,15 @@ export function judgeStateChange(change: ProposedChange): Verdict {
       return refuse(
         `rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`
       )
+  } else if (t.kind === 'resume') {
+    if (baseState.enabled)
+      return refuse(
+        `the kill switch of ${policy.feature} is already on: there is nothing to resume`
+      )
+    if (t.to !== baseState.phase)
+      return refuse(
+        `resumes at ${t.to} but the rollout is in ${baseState.phase}: a resume leaves the phase as it is`
+      )
   } else {
     return refuse(`a ${t.kind} transition is not made through a pull request`)
   }
@@ -79,6 +90,8 @@ export function judgeStateChange(change: ProposedChange): Verdict {
     return refuse(
       `the evidence in ${statePath} differs from the transition commit's trailers: it was edited`
     )
+  if (t.kind === 'resume')
+    return { ok: true, summary: `resume at ${t.to}: kill switch on`, resume: true }
   if (t.kind !== 'advance')
     return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` }
   const broken = inconsistentEvidence(policy, t.from, t.evidence)

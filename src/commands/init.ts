@@ -1,15 +1,28 @@
 import { PhasegateError } from '../errors.js'
+import { repoRoot } from '../git/git.js'
+import { withCheckoutLock } from '../git/lock.js'
 import { commitTransition } from '../git/transitions.js'
 import { initialState } from '../state/file.js'
 import { assertCommittable } from './committable.js'
 import { loadRollouts, type Rollout } from '../rollout/load.js'
 
-/** Writes and commits the state file of every policy that has none: the rollout starts at its first phase. */
-export async function init(options: {
+interface InitOptions {
   cwd: string
   policies: string[]
   now: Date
-}): Promise<Array<{ rollout: Rollout; sha: string }>> {
+}
+
+/**
+ * Writes and commits the state file of every policy that has none: the rollout starts at its
+ * first phase. Runs under the checkout's lock, so a tick in the same checkout is not interleaved.
+ */
+export async function init(
+  options: InitOptions
+): Promise<Array<{ rollout: Rollout; sha: string }>> {
+  return withCheckoutLock(await repoRoot(options.cwd), 'init', () => initLocked(options))
+}
+
+async function initLocked(options: InitOptions): Promise<Array<{ rollout: Rollout; sha: string }>> {
   const rollouts = await loadRollouts(options.cwd, options.policies)
   const fresh = rollouts.filter(r => !r.state)
   if (fresh.length === 0) {

@@ -1,10 +1,14 @@
-import type { Transition } from '../engine/types.js'
-import { PhasegateError } from '../errors.js'
+import { repoRoot } from '../git/git.js'
+import { withCheckoutLock } from '../git/lock.js'
+import { manualResume } from '../rollout/manual.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
 import { resolveOperator, singleRollout, type RollbackOutcome } from './rollback.js'
 
-/** Turns the kill switch back on after an emergency, at the phase the rollout is in. */
+/**
+ * Turns the kill switch back on after an emergency, at the phase the rollout is in, in one commit
+ * made under the checkout's lock (a tick running in the same checkout is not interleaved).
+ */
 export async function resume(options: {
   cwd: string
   policies: string[]
@@ -14,27 +18,18 @@ export async function resume(options: {
   /** `now` was written on the command line: a commit before the phase's entry is refused. */
   nowGiven?: boolean
 }): Promise<RollbackOutcome> {
-  const rollout = await singleRollout(options.cwd, options.policies, 'resume')
-  const { policy, state } = rollout
-  await assertCommittable(rollout, state, options)
-  if (state.enabled)
-    throw new PhasegateError(`the kill switch of "${policy.feature}" is already on`)
-  const reason = options.reason.trim()
-  if (!reason)
-    throw new PhasegateError('resuming needs a reason', {
+  return withCheckoutLock(await repoRoot(options.cwd), 'resume', async () => {
+    const rollout = await singleRollout(options.cwd, options.policies, 'resume')
+    const { state } = rollout
+    await assertCommittable(rollout, state, options)
+    const operator = await resolveOperator(rollout, options.operator)
+    const transition = manualResume(rollout, {
+      reason: options.reason,
+      operator,
+      now: options.now,
       hint: 'pass --reason "why it is safe again"'
     })
-  const operator = await resolveOperator(rollout, options.operator)
-  const transition: Transition = {
-    kind: 'resume',
-    from: state.phase,
-    to: state.phase,
-    at: options.now.toISOString(),
-    reason: `resumed by ${operator}: ${reason}`,
-    approvers: [],
-    operator,
-    evidence: [{ gate: 'resume', metric: 'operator', value: operator, result: 'pass' }]
-  }
-  const made = await commitTransitionFrom(rollout, state, transition, options.now)
-  return { rollout, ...made }
+    const made = await commitTransitionFrom(rollout, state, transition, options.now)
+    return { rollout, ...made }
+  })
 }

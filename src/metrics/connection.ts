@@ -15,6 +15,13 @@ const envName = z
 
 const headerValue = z.union([z.string(), z.strictObject({ env: envName })])
 
+/**
+ * The largest answer a metrics server may send, in bytes, unless the provider's
+ * `max_response_bytes` says otherwise: 16 MiB, hundreds of times a real answer of aggregates.
+ * A larger answer is read no further than this and is no data for the queries it carried.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
 export const connectionShape = {
   url: z.url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
   headers: z.record(z.string().min(1), headerValue).optional(),
@@ -31,7 +38,14 @@ export const connectionShape = {
     .optional(),
   timeout_ms: z.number().int().positive().max(300_000).default(10_000),
   retries: z.number().int().min(0).max(10).default(2),
-  concurrency: z.number().int().positive().max(256).default(8)
+  concurrency: z.number().int().positive().max(256).default(8),
+  // At most 256 MiB: a JSON text past that cannot be parsed in the memory a runner has to spare.
+  max_response_bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(256 * 1024 * 1024)
+    .default(DEFAULT_MAX_RESPONSE_BYTES)
 }
 
 export type ConnectionOptions = z.infer<z.ZodObject<typeof connectionShape>>
@@ -163,8 +177,13 @@ export function connect(options: ConnectionOptions): Connection {
     const unreachable = (reason: string) => healths.forEach(h => h.unreachable(reason))
     let response: { status: number; text: string }
     try {
-      response = await exchange(request, options.timeout_ms)
+      response = await exchange(request, options.timeout_ms, options.max_response_bytes)
     } catch (error) {
+      if (error instanceof AnswerTooLarge) {
+        // The server answered: too much to read is no data, not an unreachable source.
+        reached()
+        return { ok: false, status: error.status, reason: error.reason(), retry: false }
+      }
       const timedOut = error instanceof AnswerTimeout
       const reason = timedOut
         ? `did not answer within ${options.timeout_ms} ms`
@@ -205,7 +224,13 @@ export function connect(options: ConnectionOptions): Connection {
 
   return {
     health,
-    key: JSON.stringify([options.url, options.timeout_ms, options.retries, options.concurrency]),
+    key: JSON.stringify([
+      options.url,
+      options.timeout_ms,
+      options.retries,
+      options.concurrency,
+      options.max_response_bytes
+    ]),
     send: (request, what, { alsoFor = [], retrySlowOrFailing = true } = {}) =>
       limit(async () => {
         const healths = [health, ...new Set(alsoFor.filter(h => h !== health))]
@@ -225,6 +250,28 @@ export function connect(options: ConnectionOptions): Connection {
 
 class AnswerTimeout extends Error {}
 
+/** An answer over max_response_bytes: by its Content-Length (`declared`), or as it streamed in. */
+class AnswerTooLarge extends Error {
+  constructor(
+    readonly status: number,
+    readonly max: number,
+    readonly declared?: number
+  ) {
+    super('answer too large')
+  }
+
+  /** Says how large, never what: the content of an oversized answer is not repeated. */
+  reason(): string {
+    const size = this.declared === undefined ? '' : `of a declared ${this.declared} bytes, `
+    return `sent an answer ${size}more than ${bytesText(this.max)} (metrics.max_response_bytes), so it was not read: raise max_response_bytes for this provider if answers this large are expected`
+  }
+}
+
+function bytesText(bytes: number): string {
+  const MiB = 1024 * 1024
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`
+}
+
 // Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
 // hundreds of small queries, and fetch spends several times more CPU on each (measured by
 // bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
@@ -234,10 +281,15 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true })
 }
 
-/** One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs. */
+/**
+ * One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs,
+ * and with AnswerTooLarge as soon as its Content-Length or the bytes received pass maxBytes (the
+ * connection is then dropped, so the rest is never sent or held).
+ */
 function exchange(
   request: JsonRequest,
-  timeoutMs: number
+  timeoutMs: number,
+  maxBytes: number
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const url = new URL(request.url)
@@ -256,13 +308,21 @@ function exchange(
         agent: agents[url.protocol as keyof typeof agents]
       },
       incoming => {
+        const status = incoming.statusCode ?? 0
+        const declared = Number(incoming.headers['content-length'])
+        if (declared > maxBytes) return fail(new AnswerTooLarge(status, maxBytes, declared))
         const chunks: Buffer[] = []
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+        let received = 0
+        incoming.on('data', (chunk: Buffer) => {
+          received += chunk.length
+          if (received > maxBytes) fail(new AnswerTooLarge(status, maxBytes))
+          else chunks.push(chunk)
+        })
         incoming.on('error', fail)
         incoming.on('end', () => {
           clearTimeout(timer)
           resolve({
-            status: incoming.statusCode ?? 0,
+            status,
             text: Buffer.concat(chunks).toString('utf8')
           })
         })

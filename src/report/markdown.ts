@@ -145,6 +145,7 @@ function headline(decision: Decision): string {
 }
 
 function manualHeadline(t: Transition): string {
+  if (t.kind === 'resume') return `**Resume** at ${text(t.to)}, kill switch on: ${text(t.reason)}`
   return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${text(t.from)} → ${text(t.to)}: ${text(t.reason)}`
 }
 

@@ -55,3 +55,29 @@ export function manualRollback(
     evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
   }
 }
+
+/**
+ * The transition of a person's resume: the kill switch back on at the phase the rollout is in.
+ * Throws when the kill switch is already on or no reason is given (`hint` says where to give one).
+ */
+export function manualResume(
+  rollout: Rollout & { state: State },
+  options: { reason: string; operator: string; now: Date; hint: string }
+): Transition {
+  const { policy, state } = rollout
+  if (state.enabled)
+    throw new PhasegateError(`the kill switch of "${policy.feature}" is already on`)
+  const reason = options.reason.trim()
+  if (!reason) throw new PhasegateError('a resume needs a reason', { hint: options.hint })
+  const { operator } = options
+  return {
+    kind: 'resume',
+    from: state.phase,
+    to: state.phase,
+    at: options.now.toISOString(),
+    reason: `resumed by ${operator}: ${reason}`,
+    approvers: [],
+    operator,
+    evidence: [{ gate: 'resume', metric: 'operator', value: operator, result: 'pass' }]
+  }
+}

@@ -4,14 +4,28 @@ import { hostname } from 'node:os'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createServer as createHttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { lockPath } from '../../src/git/lock.js'
+import { createProvider } from '../../src/metrics/index.js'
+import { parsePolicyText } from '../../src/policy/load.js'
+import { runPhasegateFromSource } from '../support/action-from-source.js'
+import {
+  checkout,
+  hoursAfter,
+  openPulls,
+  searchFiles,
+  startRepo,
+  writeMetrics as writeActionMetrics
+} from '../support/action-harness.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import { at, HEALTHY, policy as parsePolicy, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics, transitionsIn } from '../support/repo.js'
 
 // Fault injection for issue 11 (a rollback always happens; one blip never causes it): each row
-// injects one fault into a real git repository (and a dead metrics port) through the CLI, and the
-// suite prints a table fault / expected / seen. Each row's assertions are the row's test.
+// injects one fault into a real git repository (and a dead metrics port) through the CLI, or, for
+// kinds 5 and 7, into the GitHub emulator (a ruleset) and a scripted metrics server on 127.0.0.1,
+// and the suite prints a table fault / expected / seen. Each row's assertions are the row's test.
 
 const STATE = '.phasegate/state/production_deployment.yaml'
 const rows: Array<{ fault: string; expected: string; seen: string }> = []
@@ -149,5 +163,69 @@ rollback:
     const seen = `exit ${run.code}, ${/p\.yaml:\d+:\d+/.test(run.err) ? 'located' : 'unlocated'}`
     rows.push({ fault: 'feature "pay..v2"', expected: 'exit 1, located', seen })
     expect(seen).toBe('exit 1, located')
+  })
+
+  it('kind 7: a 40 MiB metrics answer that would read as a passing value', async () => {
+    const padding = Buffer.alloc(64 * 1024, ' ')
+    const server = createHttpServer((request, response) => {
+      request.resume()
+      request.on('end', async () => {
+        response.writeHead(200, { 'Content-Type': 'application/json' })
+        response.write(
+          '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[0,"0.001"]}]}}'
+        )
+        let closed = false
+        response.on('close', () => (closed = true))
+        for (let sent = 0; sent < 40 << 20 && !closed; sent += padding.length)
+          if (!response.write(padding))
+            await new Promise(resolve => {
+              response.once('drain', resolve)
+              response.once('close', resolve)
+            })
+        if (!closed) response.end()
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const metrics = parsePolicyText(
+        `feature: f\ndeployment: {}\nmetrics:\n  provider: prometheus\n  url: http://127.0.0.1:${port}\n  retries: 0\n  queries:\n    error_rate: x\n`,
+        'f.yaml'
+      ).metrics
+      const [reading] = await createProvider(metrics).read([{ metric: 'error_rate' }], {
+        feature: 'f',
+        phase: 'canary',
+        now: at(10),
+        baseDir: '.',
+        window: '5m',
+        env: {}
+      })
+      const seen = reading!.value === null ? 'no data' : `value ${reading!.value}`
+      rows.push({ fault: '40 MiB metrics answer', expected: 'no data', seen })
+      expect(seen).toBe('no data')
+    } finally {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(resolve))
+    }
+  })
+
+  it('kind 5: a ruleset refuses the rollback push (restricted updates)', async () => {
+    const repo = await startRepo({ files: searchFiles('full'), ruleset: { restrictUpdates: true } })
+    try {
+      const workspace = await checkout(repo.gh)
+      writeActionMetrics(workspace, { error_rate: 0.5 }, 'search')
+      const run = await runPhasegateFromSource(repo.gh, workspace, { now: hoursAfter(1) })
+      const pr = openPulls(repo.gh).some(p => p.pull!.head === 'phasegate/search/rollback')
+      const named = run.summary.includes('updates to the branch are restricted')
+      const seen = `exit ${run.exitCode}, ${pr ? 'rollback PR' : 'no PR'}, ${named ? 'rule named' : 'rule not named'}`
+      rows.push({
+        fault: 'ruleset refuses push',
+        expected: 'exit 0, rollback PR, rule named',
+        seen
+      })
+      expect(seen).toBe('exit 0, rollback PR, rule named')
+    } finally {
+      await repo.cleanup()
+    }
   })
 })

@@ -6,6 +6,7 @@ import type { ActionContext } from '../../src/action/context.js'
 import { createGitHubClient } from '../../src/github/client.js'
 import { commitMessage } from '../../src/state/trailers.js'
 import { cloneEmulated, runGit } from '../support/github-emulator/git-client.js'
+import { runPhasegateFromSource } from '../support/action-from-source.js'
 import {
   BOT,
   checkout,
@@ -128,5 +129,18 @@ describe('the action', () => {
     expect(gh.state.pulls()).toHaveLength(0)
     const after = await checkout(gh)
     expect((await runGit(after, ['rev-parse', 'HEAD'])).stdout).toBe(before)
+
+    // The step's outputs, which a deploy step reads, say off too: never empty, never on.
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(30) })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.outputs).toMatchObject({
+      enabled: 'false',
+      'user-percentage': '0',
+      decision: 'error'
+    })
+    expect(JSON.parse(run.outputs['features-json']!)).toMatchObject([
+      { feature: FEATURE, enabled: false, user_percentage: 0 }
+    ])
+    expect((await runGit(after, ['ls-remote', 'origin', 'main'])).stdout).toContain(before)
   })
 })

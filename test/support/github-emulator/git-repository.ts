@@ -52,8 +52,8 @@ export class GitRepository {
   private readonly memo = new Map<string, unknown>()
 
   constructor(
-    owner: string,
-    repo: string,
+    readonly owner: string,
+    readonly repo: string,
     readonly defaultBranch: string
   ) {
     this.root = mkdtempSync(join(tmpdir(), 'phasegate-gh-'))
@@ -65,7 +65,10 @@ export class GitRepository {
   }
 
   /** Runs git against the bare repository and returns trimmed stdout. */
-  git(args: string[], options: { input?: string; env?: Record<string, string> } = {}): string {
+  git(
+    args: string[],
+    options: { input?: string | Buffer; env?: Record<string, string> } = {}
+  ): string {
     return execFileSync('git', args, {
       cwd: this.gitDir,
       env: gitEnv({ GIT_DIR: this.gitDir, ...options.env }),
@@ -74,6 +77,78 @@ export class GitRepository {
       maxBuffer: 64 * 1024 * 1024,
       stdio: ['pipe', 'pipe', 'pipe']
     }).trim()
+  }
+
+  /** Stores `content` as a blob (POST /git/blobs); returns its sha. */
+  writeBlob(content: Buffer): string {
+    return this.git(['hash-object', '-w', '--stdin'], { input: content })
+  }
+
+  /**
+   * A tree (POST /git/trees): `base`'s entries (none when undefined) with `entries` laid over
+   * them by full path, a null sha removing the path. Returns its sha.
+   */
+  writeTree(
+    base: string | undefined,
+    entries: Array<{ path: string; mode: string; sha: string | null }>
+  ): string {
+    const index = join(this.root, `index-${process.pid}-${Math.random().toString(16).slice(2)}`)
+    const env = { GIT_INDEX_FILE: index }
+    try {
+      this.git(base ? ['read-tree', base] : ['read-tree', '--empty'], { env })
+      for (const entry of entries) {
+        if (entry.sha === null) this.git(['update-index', '--force-remove', entry.path], { env })
+        else
+          this.git(
+            ['update-index', '--add', '--cacheinfo', `${entry.mode},${entry.sha},${entry.path}`],
+            {
+              env
+            }
+          )
+      }
+      return this.git(['write-tree'], { env })
+    } finally {
+      rmSync(index, { force: true })
+    }
+  }
+
+  /** A tree's top-level entries, as GET/POST /git/trees list them. */
+  treeEntries(tree: string): Array<{ path: string; mode: string; type: string; sha: string }> {
+    return this.git(['ls-tree', tree])
+      .split('\n')
+      .filter(Boolean)
+      .map(line => {
+        const [meta, path] = line.split('\t') as [string, string]
+        const [mode, type, sha] = meta.split(' ') as [string, string, string]
+        return { path, mode, type, sha }
+      })
+  }
+
+  /** A commit object (POST /git/commits) by `identity`, at `date` (ISO 8601). Returns its sha. */
+  writeCommit(
+    tree: string,
+    parents: string[],
+    message: string,
+    identity: CommitIdentity,
+    date: string
+  ): string {
+    return this.git(['commit-tree', tree, ...parents.flatMap(p => ['-p', p])], {
+      input: message,
+      env: {
+        ...identityEnv(identity, identity),
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_DATE: date
+      }
+    })
+  }
+
+  /** Whether `sha` names a tree object. */
+  isTree(sha: string): boolean {
+    try {
+      return this.git(['cat-file', '-t', sha]) === 'tree'
+    } catch {
+      return false
+    }
   }
 
   /** The commit a ref points at, or undefined when the ref does not exist. */
@@ -283,26 +358,72 @@ export class GitRepository {
     )
   }
 
+  private branchProtected = false
+  private ruleset: EmulatedRuleset | undefined
+
   /**
    * Makes pushes to the default branch fail the way GitHub's branch protection does, so that
    * clients must go through a pull request. The emulator's own merges bypass the hook.
    */
   setBranchProtection(protectedBranch: boolean): void {
+    this.branchProtected = protectedBranch
+    this.writeProtectionHook()
+  }
+
+  /**
+   * Makes pushes to the default branch fail the way a repository ruleset does (GH013, one
+   * "- rule." line per rule it breaks), except for the ruleset's bypass actors.
+   */
+  setRuleset(ruleset: EmulatedRuleset | undefined): void {
+    this.ruleset = ruleset
+    this.writeProtectionHook()
+  }
+
+  private writeProtectionHook(): void {
     const hook = join(this.gitDir, 'hooks', 'pre-receive')
-    if (!protectedBranch) {
+    if (!this.branchProtected && !this.ruleset) {
       rmSync(hook, { force: true })
       return
     }
     const ref = `refs/heads/${this.defaultBranch}`
+    const applies =
+      !this.branchProtected && this.ruleset?.allBranches
+        ? 'case "$ref" in refs/heads/*) true;; *) false;; esac'
+        : `[ "$ref" = "${ref}" ]`
+    const refusal: string[] = []
+    if (this.branchProtected) {
+      refusal.push(
+        `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
+        '    echo "error: Changes must be made through a pull request." >&2',
+        '    exit 1'
+      )
+    } else {
+      const rules = rulesetViolations(this.ruleset!)
+      const bypass = this.ruleset!.bypass ?? []
+      refusal.push(
+        ...(bypass.length
+          ? [`    case "$REMOTE_USER" in ${bypass.map(shellQuote).join('|')}) continue;; esac`]
+          : []),
+        '    echo "error: GH013: Repository rule violations found for $ref." >&2',
+        `    echo "Review all repository rules at http://127.0.0.1/${this.owner}/${this.repo}/rules?ref=refs%2Fheads%2F${this.defaultBranch}" >&2`,
+        '    echo "" >&2',
+        ...rules.flatMap(rule => [
+          `    echo ${shellQuote(`- ${rule}`)} >&2`,
+          ...(rule.startsWith('Commits must have verified signatures')
+            ? ['    echo "  Found 1 violation:" >&2', '    echo "" >&2', '    echo "  $new" >&2']
+            : []),
+          '    echo "" >&2'
+        ]),
+        '    exit 1'
+      )
+    }
     writeFileSync(
       hook,
       [
         '#!/bin/sh',
         'while read old new ref; do',
-        `  if [ "$ref" = "${ref}" ]; then`,
-        `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
-        '    echo "error: Changes must be made through a pull request." >&2',
-        '    exit 1',
+        `  if ${applies}; then`,
+        ...refusal,
         '  fi',
         'done',
         ''
@@ -377,4 +498,40 @@ function identityEnv(author: CommitIdentity, committer: CommitIdentity): Record<
     GIT_COMMITTER_NAME: committer.name,
     GIT_COMMITTER_EMAIL: committer.email
   }
+}
+
+/** A repository ruleset on the default branch, by the rules phasegate meets in practice. */
+export interface EmulatedRuleset {
+  /** "Require a pull request before merging". */
+  pullRequest?: boolean
+  /** "Require status checks to pass": their contexts. */
+  statusChecks?: string[]
+  /** "Require signed commits": a push from git carries no signature GitHub can verify. */
+  signatures?: boolean
+  /** "Restrict updates". */
+  restrictUpdates?: boolean
+  /** Logins the ruleset lets through (its bypass list). */
+  bypass?: string[]
+  /** The ruleset targets every branch (pushes only), not just the default one. */
+  allBranches?: boolean
+}
+
+/** GH013's rule lines, worded and ordered as GitHub prints them. */
+export function rulesetViolations(ruleset: EmulatedRuleset): string[] {
+  return [
+    ...(ruleset.pullRequest ? ['Changes must be made through a pull request.'] : []),
+    ...(ruleset.statusChecks?.length
+      ? [
+          ruleset.statusChecks.length === 1
+            ? `Required status check "${ruleset.statusChecks[0]}" is expected.`
+            : `Required status checks ${ruleset.statusChecks.map(c => `"${c}"`).join(', ')} are expected.`
+        ]
+      : []),
+    ...(ruleset.signatures ? ['Commits must have verified signatures.'] : []),
+    ...(ruleset.restrictUpdates ? ['Cannot update this protected ref.'] : [])
+  ]
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
 }

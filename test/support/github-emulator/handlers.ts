@@ -1,7 +1,7 @@
 // The emulator's behaviour per GitHub operation. Handlers read and change EmulatorState and the
 // bare repository; the server around them authenticates, injects faults and checks the contract.
 
-import type { GitRepository } from './git-repository.js'
+import { rulesetViolations, type EmulatedRuleset, type GitRepository } from './git-repository.js'
 import {
   renderCheckRun,
   renderComment,
@@ -73,6 +73,7 @@ interface World {
   state: EmulatorState
   git: GitRepository
   branchProtected(): boolean
+  ruleset(): EmulatedRuleset | undefined
 }
 
 type Handler = (context: HandlerContext) => HandlerResult
@@ -224,6 +225,10 @@ export function createHandlers(world: World): Record<string, Handler> {
 
   function fullRef(ref: string): string {
     return ref.startsWith('refs/') ? ref : `refs/${ref}`
+  }
+
+  function repoApi(): string {
+    return `${site.api}/repos/${site.owner}/${site.repo}`
   }
 
   function defaultBranchRef(): string {
@@ -807,6 +812,87 @@ export function createHandlers(world: World): Record<string, Handler> {
       return { ...page, body: { total_count: runs.length, workflow_runs: page.body } }
     },
 
+    'git/create-blob': context => {
+      const content = stringField(context.body, 'content') ?? ''
+      const encoding = stringField(context.body, 'encoding') ?? 'utf-8'
+      if (encoding !== 'utf-8' && encoding !== 'base64')
+        throw validationFailed([], `encoding must be utf-8 or base64, not ${encoding}`)
+      const sha = git.writeBlob(Buffer.from(content, encoding === 'base64' ? 'base64' : 'utf8'))
+      return { status: 201, body: { url: `${repoApi()}/git/blobs/${sha}`, sha } }
+    },
+
+    'git/create-tree': context => {
+      const body = (context.body ?? {}) as {
+        base_tree?: string
+        tree?: Array<{ path?: string; mode?: string; type?: string; sha?: string | null }>
+      }
+      if (body.base_tree !== undefined && !git.isTree(body.base_tree))
+        throw validationFailed([], 'base_tree is not a valid tree oid')
+      const entries = (body.tree ?? []).map(entry => {
+        if (!entry.path || !entry.mode)
+          throw validationFailed([], 'tree entries need path and mode')
+        if (entry.type !== 'blob')
+          throw new Error('the emulator builds trees of blobs only (type: blob)')
+        return { path: entry.path, mode: entry.mode, sha: entry.sha ?? null }
+      })
+      const sha = git.writeTree(body.base_tree, entries)
+      return {
+        status: 201,
+        body: {
+          sha,
+          url: `${repoApi()}/git/trees/${sha}`,
+          truncated: false,
+          tree: git
+            .treeEntries(sha)
+            .map(e => ({ ...e, url: `${repoApi()}/git/${e.type}s/${e.sha}` }))
+        }
+      }
+    },
+
+    'git/create-commit': context => {
+      const body = (context.body ?? {}) as { message?: string; tree?: string; parents?: string[] }
+      if (!body.tree || !git.isTree(body.tree))
+        throw validationFailed([], 'Tree SHA does not exist')
+      const parents = body.parents ?? []
+      for (const parent of parents)
+        if (!git.objectExists(parent))
+          throw validationFailed([], 'Parent SHA does not exist or is not a commit object')
+      // Without author and committer, GitHub makes the commit as the token's user and signs it.
+      const who = {
+        name: context.user.login,
+        email: `${context.user.id}+${context.user.login}@users.noreply.github.com`
+      }
+      const date = now()
+      const sha = git.writeCommit(body.tree, parents, body.message ?? '', who, date)
+      state.signedCommits.add(sha)
+      const url = `${repoApi()}/git/commits/${sha}`
+      return {
+        status: 201,
+        body: {
+          sha,
+          node_id: `C_${sha.slice(0, 12)}`,
+          url,
+          html_url: `${site.web}/${site.owner}/${site.repo}/commit/${sha}`,
+          author: { ...who, date },
+          committer: { ...who, date },
+          tree: { sha: body.tree, url: `${repoApi()}/git/trees/${body.tree}` },
+          message: body.message ?? '',
+          parents: parents.map(p => ({
+            sha: p,
+            url: `${repoApi()}/git/commits/${p}`,
+            html_url: `${site.web}/${site.owner}/${site.repo}/commit/${p}`
+          })),
+          verification: {
+            verified: true,
+            reason: 'valid',
+            signature: '-----BEGIN PGP SIGNATURE-----\n(emulated)\n-----END PGP SIGNATURE-----',
+            payload: `tree ${body.tree}\n`,
+            verified_at: date
+          }
+        }
+      }
+    },
+
     'git/get-ref': context => {
       const ref = fullRef(context.params.ref ?? '')
       const sha = git.refs().get(ref)
@@ -833,6 +919,21 @@ export function createHandlers(world: World): Record<string, Handler> {
       if (!git.objectExists(sha)) throw validationFailed([], 'Object does not exist')
       if (ref === defaultBranchRef() && world.branchProtected()) {
         throw validationFailed([], `Protected branch update failed for ${ref}.`)
+      }
+      const ruleset = world.ruleset()
+      if (ref === defaultBranchRef() && ruleset && !ruleset.bypass?.includes(context.user.login)) {
+        const broken = rulesetViolations(ruleset).filter(
+          rule =>
+            !(
+              rule.startsWith('Commits must have verified signatures') &&
+              state.signedCommits.has(sha)
+            )
+        )
+        if (broken.length)
+          throw validationFailed(
+            [],
+            `Repository rule violations found\n\n${broken.join('\n\n')}\n\n`
+          )
       }
       const force = (context.body as { force?: boolean }).force === true
       if (!force && !git.isAncestor(current, sha))

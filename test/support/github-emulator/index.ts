@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadContract } from './contract.js'
-import { GitRepository, type CommitIdentity } from './git-repository.js'
+import { GitRepository, type CommitIdentity, type EmulatedRuleset } from './git-repository.js'
 import { createHandlers, HttpError, type HandlerResult } from './handlers.js'
 import type { Site } from './objects.js'
 import {
@@ -21,6 +21,7 @@ import {
 } from './state.js'
 
 export type { EmulatedUser, EmulatorState, RecordedRequest } from './state.js'
+export type { EmulatedRuleset } from './git-repository.js'
 
 export interface UserOptions {
   login: string
@@ -42,6 +43,8 @@ export interface GitHubEmulatorOptions {
   files?: Record<string, string>
   /** Refuse direct pushes to the default branch, as GitHub's branch protection does. */
   protectDefaultBranch?: boolean
+  /** A repository ruleset on the default branch: pushes breaking it are refused with GH013. */
+  ruleset?: EmulatedRuleset
 }
 
 export interface Fault {
@@ -113,6 +116,8 @@ export interface GitHubEmulator {
   gitAuthHeader(login?: string): string
   inject(fault: Fault): void
   setBranchProtection(enabled: boolean): void
+  /** A repository ruleset on the default branch (undefined removes it). */
+  setRuleset(ruleset: EmulatedRuleset | undefined): void
   addWorkflowRun(options: AddWorkflowRunOptions): WorkflowRunRecord
   /**
    * Stores a review GitHub's API would refuse (e.g. the author approving their own pull request),
@@ -231,6 +236,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
   const git = new GitRepository(owner, repo, defaultBranch)
   let branchProtected = options.protectDefaultBranch === true
   git.setBranchProtection(branchProtected)
+  let ruleset = options.ruleset
+  git.setRuleset(ruleset)
   git.commitFiles(defaultBranch, options.files ?? { 'README.md': `# ${repo}\n` }, 'Initial commit')
 
   const addUser = (user: UserOptions) => {
@@ -274,7 +281,13 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       return user
     }
   }
-  const handlers = createHandlers({ site, state, git, branchProtected: () => branchProtected })
+  const handlers = createHandlers({
+    site,
+    state,
+    git,
+    branchProtected: () => branchProtected,
+    ruleset: () => ruleset
+  })
 
   // Read-only tokens, like the GITHUB_TOKEN of a pull_request run from a fork.
   const readOnly = new Set<string>()
@@ -463,6 +476,10 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     },
     inject(fault) {
       faults.push({ ...fault, remaining: fault.times ?? 1 })
+    },
+    setRuleset(next) {
+      ruleset = next
+      git.setRuleset(next)
     },
     setBranchProtection(enabled) {
       branchProtected = enabled

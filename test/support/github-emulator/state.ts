@@ -169,6 +169,8 @@ export class EmulatorState {
   /** "org/team-slug" -> login -> role */
   readonly teams = new Map<string, Map<string, TeamRole>>()
   readonly permissions = new Map<string, Permission>()
+  /** Commits made through POST /git/commits: GitHub signs those, so they count as verified. */
+  readonly signedCommits = new Set<string>()
   /** Every API request answered, in order: what benchmarks count and tests inspect. */
   readonly requests: RecordedRequest[] = []
   /** Contract violations: each fails the test when the emulator closes. */

@@ -141,4 +141,54 @@ describe('judging a change to a state file', () => {
     }
     expect(judgeStateChange(proposal(back))).toMatchObject({ ok: true })
   })
+
+  describe('a resume (the kill switch back on at the same phase)', () => {
+    const off: State = { ...base, enabled: false }
+    const offText = renderState(off)
+    const resumed: Transition = {
+      kind: 'resume',
+      from: 'canary',
+      to: 'canary',
+      at: at(26).toISOString(),
+      reason: 'resumed by bob: fixed',
+      approvers: [],
+      operator: 'bob',
+      evidence: [{ gate: 'resume', metric: 'operator', value: 'bob', result: 'pass' }]
+    }
+    const resumeProposal = (t: Transition, edit: (s: State) => State = s => s): ProposedChange => ({
+      ...proposal(t, s => edit({ ...s, enabled: true })),
+      baseState: off,
+      baseText: offText
+    })
+
+    it('passes as well formed, marked as a resume so the check looks for an operator', () => {
+      expect(judgeStateChange(resumeProposal(resumed))).toEqual({
+        ok: true,
+        summary: 'resume at canary: kill switch on',
+        resume: true
+      })
+    })
+
+    it('fails when the kill switch is already on', () => {
+      expect(
+        judgeStateChange({ ...resumeProposal(resumed), baseState: base, baseText })
+      ).toMatchObject({ ok: false, reason: expect.stringContaining('already on') })
+    })
+
+    it('fails a resume that moves the phase', () => {
+      expect(
+        judgeStateChange(resumeProposal({ ...resumed, to: 'limited_production' }))
+      ).toMatchObject({ ok: false, reason: expect.stringContaining('leaves the phase as it is') })
+    })
+
+    it('fails a resume that also moves entered_at', () => {
+      const moved = resumeProposal(resumed, s => ({ ...s, enteredAt: at(20).toISOString() }))
+      expect(judgeStateChange(moved)).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining(
+          'changes more than the resume transition writes (enteredAt)'
+        )
+      })
+    })
+  })
 })
