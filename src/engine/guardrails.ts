@@ -233,7 +233,8 @@ export function evaluateGuardrails(
     const control = groupStatistic(readings, rule, 'control')
     const treatment = groupStatistic(readings, rule, 'treatment')
     if ('reason' in control || 'reason' in treatment) {
-      const reason = `no data: ${'reason' in control ? control.reason : (treatment as { reason: string }).reason}`
+      const why = 'reason' in control ? control.reason : (treatment as { reason: string }).reason
+      const reason = why.startsWith('no ') ? why : `no data: ${why}`
       out.triggers.push(
         row('no_data', reason, [{ gate: name, metric: rule.metric, value: null, result: 'no_data' }])
       )
