@@ -272,6 +272,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       notices.push({
         path,
         message: `metric_kinds is read as metrics.definitions.${metric}.kind: ${kind}`,
+        atKey: true,
         hint: `move it there ("metrics: { definitions: { ${metric}: { kind: ${kind} } } }"); one declaration serves experiments and guardrails`
       })
     }
