@@ -43,10 +43,7 @@ export function decide(
     screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)),
     exposureOf(policy, state).userPercentage
   )
-  const alerts = [
-    ...evaluateAlerts(policy.alerts, observed.readings, now),
-    ...guardrails.alerts
-  ]
+  const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts]
   const triggers = [
     ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
     ...guardrails.triggers

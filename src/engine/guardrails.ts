@@ -236,7 +236,9 @@ export function evaluateGuardrails(
       const why = 'reason' in control ? control.reason : (treatment as { reason: string }).reason
       const reason = why.startsWith('no ') ? why : `no data: ${why}`
       out.triggers.push(
-        row('no_data', reason, [{ gate: name, metric: rule.metric, value: null, result: 'no_data' }])
+        row('no_data', reason, [
+          { gate: name, metric: rule.metric, value: null, result: 'no_data' }
+        ])
       )
       if (rule.onFire !== 'observe')
         out.gates.push({ gate: name, type: 'guardrail', outcome: 'pending', reason, evidence: [] })

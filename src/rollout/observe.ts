@@ -16,11 +16,7 @@ import { readResults } from '../experiments/results.js'
 import { createProvider, sourceFailuresOf } from '../metrics/index.js'
 import type { MetricsProvider, ReadContext } from '../metrics/provider.js'
 import { exposureOf } from '../engine/exposure.js'
-import {
-  exposureShares,
-  GUARDRAIL_GROUPS,
-  guardrailStddevMetric
-} from '../engine/guardrails.js'
+import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engine/guardrails.js'
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
@@ -126,7 +122,10 @@ async function readGuardrails(
       ...(rule.kind === 'rate' ? [] : [{ metric: guardrailStddevMetric(rule.metric), group }])
     ])
   )
-  const sinceS = Math.max(1, Math.round((context.now.getTime() - Date.parse(state.enteredAt)) / 1000))
+  const sinceS = Math.max(
+    1,
+    Math.round((context.now.getTime() - Date.parse(state.enteredAt)) / 1000)
+  )
   return provider.read(requests, { ...context, window: `${sinceS}s` })
 }
 

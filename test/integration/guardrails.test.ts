@@ -33,7 +33,9 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
     writeMetrics(dir, parse(SNAPSHOT!), 'checkout')
     const run = await cli(dir, 'tick', '--now', at(3).toISOString())
     expect(run.out).toContain('ROLL BACK canary -> staging')
-    expect(run.out).toMatch(/error_rate: treatment worse beyond the margin: \+10\.00% \[\+6\.42%, \+13\.58%\]/)
+    expect(run.out).toMatch(
+      /error_rate: treatment worse beyond the margin: \+10\.00% \[\+6\.42%, \+13\.58%\]/
+    )
     const [rollback] = await transitionsIn(dir, 'checkout')
     expect(rollback!.kind).toBe('rollback')
     expect(rollback!.evidence).toEqual([
@@ -81,7 +83,9 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
     const dir = await atCanary()
     writeMetrics(dir, { error_rate: 0.01 }, 'checkout')
     const run = await cli(dir, 'tick', '--now', at(3).toISOString())
-    expect(run.out).toMatch(/hold at canary: .*guardrail: error_rate \(margin 5\.00%\) pending \(no data for error_rate for group control/)
+    expect(run.out).toMatch(
+      /hold at canary: .*guardrail: error_rate \(margin 5\.00%\) pending \(no data for error_rate for group control/
+    )
     expect(run.out).toMatch(/\[NO DATA\] guardrail: error_rate/)
   })
 
@@ -102,7 +106,7 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
     ] as const) {
       const dir = tempRepo({
         'policies/checkout.yaml': POLICY!.replace(
-          '    # on_fire: rollback',
+          '    # on_fire: rollback # rollback (default) | pause | observe',
           `    on_fire: ${onFire}`
         )
       })

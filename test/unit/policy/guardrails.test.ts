@@ -87,7 +87,7 @@ describe('guardrails in the policy', () => {
     expect(error.location?.line).toBe(lineOf(text, needle))
   })
 
-  it("refuses a guardrail on a metric the provider has no query for (Prometheus reads per group)", () => {
+  it('refuses a guardrail on a metric the provider has no query for (Prometheus reads per group)', () => {
     const text = policy(
       'metrics:',
       '  provider: prometheus',

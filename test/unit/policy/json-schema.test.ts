@@ -24,9 +24,12 @@ describe('schema/policy.schema.json', () => {
       'metrics'
     ])
     expect(schema.required).toEqual(['deployment'])
-    expect(
-      Object.keys(schema.properties.guardrails.additionalProperties.properties)
-    ).toEqual(['margin', 'alpha', 'minimum_sample_size', 'on_fire'])
+    expect(Object.keys(schema.properties.guardrails.additionalProperties.properties)).toEqual([
+      'margin',
+      'alpha',
+      'minimum_sample_size',
+      'on_fire'
+    ])
     expect(schema.properties.guardrails.additionalProperties.properties.on_fire.enum).toEqual([
       'rollback',
       'pause',
