@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { PhasegateError } from '../../../src/errors.js'
 import { parsePolicyText } from '../../../src/policy/load.js'
@@ -154,5 +155,17 @@ describe("an experiment's metric_kinds: one declaration with metrics.definitions
       'metric_kinds says checkout_time is a rate, but metrics.definitions says it is a mean'
     )
     expect(error.hint).toContain('metrics.definitions.checkout_time.kind')
+  })
+})
+
+describe("the README's guardrails example", () => {
+  it('is a valid guardrails block', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    const block = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```/gm)]
+      .map(m => m[1]!)
+      .find(b => b.startsWith('guardrails:'))!
+    expect(parsePolicyText(policy(block), 'policies/checkout.yaml').guardrails).toEqual([
+      expect.objectContaining({ metric: 'error_rate', margin: 0.05, tuning: 1_000_000 })
+    ])
   })
 })
