@@ -273,9 +273,10 @@ export function evaluateGuardrails(
         reason,
         evidence: evidence(assessment.gate)
       })
-    if (assessment.sampleRatioMismatch)
+    // One alert for the split, however many guardrails see it: it is one fact about exposure.
+    if (assessment.sampleRatioMismatch && out.alerts.length === 0)
       out.alerts.push({
-        metric: `sample_ratio_mismatch`,
+        metric: 'sample_ratio_mismatch',
         value: control.statistic.count + treatment.statistic.count,
         severity: 'high',
         warning: 0,

@@ -118,6 +118,14 @@ describe('decide() with guardrails', () => {
     expect(decision.triggers.some(t => t.fired)).toBe(false)
   })
 
+  it('raises one sample ratio alert however many guardrails see the split', () => {
+    const readings = groups([0.01, 8_000_000], [0.02, 2_000_000])
+    const both = [...readings, ...readings.map(r => ({ ...r, metric: 'crash_rate' }))]
+    const { decision } = decideWith(both, policyText('  crash_rate: { margin: 0.05 }'))
+    expect(decision.gates.map(g => g.outcome)).toEqual(['pending', 'pending'])
+    expect(decision.alerts).toHaveLength(1)
+  })
+
   it('on_fire: pause holds without rolling back; observe reports and advances', () => {
     const paused = decideWith(
       REGRESSED,
