@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decide } from '../../../src/engine/decide.js'
 import type { MetricReading, State } from '../../../src/engine/types.js'
@@ -171,6 +172,41 @@ describe('decide() with guardrails', () => {
     expect(report).toContain(row)
     expect(report).toContain(
       '| guardrail: error_rate (margin 5.00%) | +0.00% [-3.40%, +3.40%]; p 1; n 9000000 control / 1000000 treatment |'
+    )
+  })
+})
+
+describe('no data is never a pass (property)', () => {
+  it('with either group missing, null, non-finite or without samples, the guardrail never lets the rollout advance', () => {
+    const broken = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ value: fc.constant(null), samples: fc.nat() }),
+      fc.record({
+        value: fc.constantFrom(NaN, Infinity, -Infinity),
+        samples: fc.integer({ min: 1, max: 1e7 })
+      }),
+      fc.record({ value: fc.double({ min: 0, max: 1, noNaN: true }), samples: fc.constant(0) })
+    )
+    const healthy = fc.record({
+      value: fc.constant(0.01),
+      samples: fc.integer({ min: 1_000_000, max: 9_000_000 })
+    })
+    fc.assert(
+      fc.property(broken, healthy, fc.boolean(), (bad, good, badIsControl) => {
+        const reading = (
+          group: string,
+          r: { value: number | null; samples: number } | undefined
+        ) => (r ? [{ metric: 'error_rate', group, ...r }] : [])
+        const readings = [
+          ...reading('control', badIsControl ? bad : good),
+          ...reading('treatment', badIsControl ? good : bad)
+        ]
+        const { decision } = decideWith(readings)
+        expect(decision.action).toBe('hold')
+        expect(decision.gates[0]!.outcome).toBe('pending')
+        expect(decision.triggers[0]!.status).toBe('no_data')
+      }),
+      { numRuns: 200, seed: 13 }
     )
   })
 })
