@@ -122,11 +122,22 @@ async function readGuardrails(
       ...(rule.kind === 'rate' ? [] : [{ metric: guardrailStddevMetric(rule.metric), group }])
     ])
   )
-  const sinceS = Math.max(
-    1,
-    Math.round((context.now.getTime() - Date.parse(state.enteredAt)) / 1000)
-  )
-  return provider.read(requests, { ...context, window: `${sinceS}s` })
+  const enteredS = Date.parse(state.enteredAt) / 1000
+  const sinceS = Math.max(1, Math.round(context.now.getTime() / 1000 - enteredS))
+  const readings = await provider.read(requests, { ...context, window: `${sinceS}s` })
+  // A reading that says when it was taken (a snapshot's as_of: its window ends then) and was
+  // taken before the phase was entered holds another phase's counts: no data, not evidence.
+  return readings.map(r => {
+    if (r.windowStart === undefined || r.value === null) return r
+    const takenS = r.windowStart + sinceS
+    if (takenS >= enteredS) return r
+    return {
+      metric: r.metric,
+      ...(r.group ? { group: r.group } : {}),
+      value: null,
+      reason: `it was taken at ${new Date(takenS * 1000).toISOString()}, before ${state.phase} was entered at ${state.enteredAt}`
+    }
+  })
 }
 
 /**

@@ -121,3 +121,19 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
     }
   })
 })
+
+describe('a snapshot taken before the phase was entered', () => {
+  it("is no data, not this phase's evidence: the guardrail holds instead of rolling back", async () => {
+    const dir = await atCanary()
+    writeMetrics(
+      dir,
+      { ...parse(SNAPSHOT!), as_of: new Date(at(0.5).getTime()).toISOString() },
+      'checkout'
+    )
+    const run = await cli(dir, 'tick', '--now', at(3).toISOString())
+    expect(run.out).not.toContain('ROLL BACK')
+    expect(run.out).toMatch(
+      /hold at canary: .*guardrail: error_rate \(margin 5\.00%\) pending \(no data for error_rate for group control: it was taken at .*, before canary was entered/
+    )
+  })
+})
