@@ -19,21 +19,41 @@ const START = Date.UTC(2026, 0, 5) / 1000
 const MINUTE = 60
 const iso = (s: number) => new Date(s * 1000).toISOString()
 
-/** Counters per minute for three hours: control 90,000 requests, treatment 10,000. */
-function openMetrics(errorsPerMinute: Record<string, { control: number; treatment: number }>) {
-  const features = Object.keys(errorsPerMinute)
+type PerGroup = { control: number; treatment: number }
+
+/**
+ * Counters per minute for three hours: control 90,000 requests, treatment 10,000; per feature,
+ * errors and requests slower than 0.5 s per minute.
+ */
+function openMetrics(perMinute: Record<string, { errors: PerGroup; slow: PerGroup }>) {
+  const features = Object.keys(perMinute)
   const lines: string[] = []
-  const family = (name: string, value: (f: string, g: 'control' | 'treatment') => number) => {
-    lines.push(`# TYPE ${name} counter`)
+  const requests = (g: keyof PerGroup) => (g === 'control' ? 90_000 : 10_000)
+  const family = (
+    name: string,
+    type: string,
+    series: (f: string, g: keyof PerGroup, labels: string, minute: number) => string[]
+  ) => {
+    lines.push(`# TYPE ${name} ${type}`)
     for (const feature of features)
       for (const group of ['control', 'treatment'] as const)
         for (let minute = 0; minute <= 180; minute++)
           lines.push(
-            `${name}_total{feature="${feature}",group="${group}"} ${minute * value(feature, group)} ${START + minute * MINUTE}`
+            ...series(feature, group, `feature="${feature}",group="${group}"`, minute).map(
+              line => `${line} ${START + minute * MINUTE}`
+            )
           )
   }
-  family('app_requests', (_, g) => (g === 'control' ? 90_000 : 10_000))
-  family('app_request_errors', (f, g) => errorsPerMinute[f]![g])
+  family('app_requests', 'counter', (_, g, l, m) => [`app_requests_total{${l}} ${m * requests(g)}`])
+  family('app_request_errors', 'counter', (f, g, l, m) => [
+    `app_request_errors_total{${l}} ${m * perMinute[f]!.errors[g]}`
+  ])
+  family('app_request_duration_seconds', 'histogram', (f, g, l, m) => [
+    `app_request_duration_seconds_bucket{${l},le="0.5"} ${m * (requests(g) - perMinute[f]!.slow[g])}`,
+    `app_request_duration_seconds_bucket{${l},le="+Inf"} ${m * requests(g)}`,
+    `app_request_duration_seconds_count{${l}} ${m * requests(g)}`,
+    `app_request_duration_seconds_sum{${l}} ${m * requests(g) * 0.2}`
+  ])
   lines.push('# EOF')
   return lines.join('\n') + '\n'
 }
@@ -43,8 +63,15 @@ let prometheus: PrometheusServer
 beforeAll(async () => {
   prometheus = await startPrometheus(
     openMetrics({
-      regressed: { control: 900, treatment: 110 }, // 1% vs 1.1%: a 10% regression
-      same: { control: 900, treatment: 100 } // an A/A
+      // 1% vs 1.1% errors: a 10% regression
+      regressed: {
+        errors: { control: 900, treatment: 110 },
+        slow: { control: 4500, treatment: 500 }
+      },
+      // 5% vs 5.5% slower than 0.5 s: a 10% regression, read from histogram buckets
+      slower: { errors: { control: 900, treatment: 100 }, slow: { control: 4500, treatment: 550 } },
+      // an A/A
+      same: { errors: { control: 900, treatment: 100 }, slow: { control: 4500, treatment: 500 } }
     })
   )
 })
@@ -59,6 +86,7 @@ async function atCanary(feature: string): Promise<string> {
   doc.set('feature', feature)
   const metrics = parseDocument(METRICS).toJS() as { metrics: Record<string, unknown> }
   doc.set('metrics', { ...metrics.metrics, url: prometheus.url })
+  doc.setIn(['guardrails', 'slow_request_share'], { margin: 0.05, minimum_sample_size: 500_000 })
   const dir = tempRepo({ [`policies/${feature}.yaml`]: doc.toString() })
   await cli(dir, 'init', '--now', iso(START))
   const toCanary = await cli(
@@ -80,6 +108,7 @@ describe('guardrails against a real Prometheus (per-group counters since entered
     expect(run.code, run.err).toBe(0)
     expect(run.out).toContain('ROLL BACK canary -> staging')
     const [rollback] = await transitionsIn(dir, 'regressed')
+    // Only what fired is the rollback's evidence: the slow-request share is the same in both.
     expect(rollback!.evidence).toEqual([
       expect.objectContaining({
         gate: 'guardrail: error_rate (margin 5.00%)',
@@ -92,20 +121,36 @@ describe('guardrails against a real Prometheus (per-group counters since entered
     expect(rollback!.evidence[0]!.interval![0]).toBeGreaterThan(0.05)
   })
 
+  it('a 10% regression in the share of slow requests, read from histogram buckets, rolls back', async () => {
+    const dir = await atCanary('slower')
+    const run = await cli(dir, 'tick', '--now', iso(START + 160 * MINUTE))
+    expect(run.out).toContain('ROLL BACK canary -> staging')
+    const [rollback] = await transitionsIn(dir, 'slower')
+    expect(rollback!.evidence).toEqual([
+      expect.objectContaining({
+        gate: 'guardrail: slow_request_share (margin 5.00%)',
+        value: expect.closeTo(0.1, 6),
+        result: 'fired',
+        n: { control: 9_000_000, treatment: 1_000_000 }
+      })
+    ])
+  })
+
   it('an A/A rollout advances', async () => {
     const dir = await atCanary('same')
     const run = await cli(dir, 'tick', '--now', iso(START + 160 * MINUTE))
     expect(run.code, run.err).toBe(0)
     expect(run.out).toContain('ADVANCE canary -> full')
     const [advance] = await transitionsIn(dir, 'same')
-    expect(advance!.evidence).toContainEqual(
-      expect.objectContaining({
-        gate: 'guardrail: error_rate (margin 5.00%)',
-        value: 0,
-        result: 'pass',
-        n: { control: 9_000_000, treatment: 1_000_000 }
-      })
-    )
+    for (const metric of ['error_rate', 'slow_request_share'])
+      expect(advance!.evidence).toContainEqual(
+        expect.objectContaining({
+          gate: `guardrail: ${metric} (margin 5.00%)`,
+          value: expect.closeTo(0, 9),
+          result: 'pass',
+          n: { control: 9_000_000, treatment: 1_000_000 }
+        })
+      )
   })
 
   it('reads only what accumulated since the phase was entered: 40 minutes in, the A/A is not yet shown within the margin', async () => {
