@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { parse, parseDocument } from 'yaml'
+import { startServer } from '../support/http-server.js'
 import { at } from '../support/policies.js'
 import { cli, tempRepo, transitionsIn, writeMetrics } from '../support/repo.js'
 
@@ -135,5 +136,42 @@ describe('a snapshot taken before the phase was entered', () => {
     expect(run.out).toMatch(
       /hold at canary: .*guardrail: error_rate \(margin 5\.00%\) pending \(no data for error_rate for group control: it was taken at .*, before canary was entered/
     )
+  })
+})
+
+describe('guardrails through the http provider', () => {
+  it('reads each group with its sample count (sample_paths) over the time since the phase was entered, and rolls back a 10% regression', async () => {
+    const counts = { control: [0.01, 9_000_000], treatment: [0.011, 1_000_000] } as const
+    const server = await startServer(({ url }, response) => {
+      const [, group] = (url.searchParams.get('q') ?? '').split(':')
+      const [rate, count] = counts[group as keyof typeof counts]
+      response.setHeader('Content-Type', 'application/json')
+      response.end(JSON.stringify({ data: { rate, requests: count } }))
+    })
+    onTestFinished(() => server.close())
+    const doc = parseDocument(POLICY!)
+    doc.set('metrics', {
+      provider: 'http',
+      url: `${server.url}/query?q={{query}}`,
+      value_path: '$.data.rate',
+      sample_paths: { error_rate: '$.data.requests' },
+      group_queries: { error_rate: 'error_rate:{{group}}:{{window}}' }
+    })
+    const dir = tempRepo({ 'policies/checkout.yaml': doc.toString() })
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    await cli(dir, 'tick', '--approved-by', 'alice', '--now', at(1).toISOString())
+    const run = await cli(dir, 'tick', '--now', at(3).toISOString())
+    expect(run.out).toContain('ROLL BACK canary -> staging')
+    expect(server.received.map(r => decodeURIComponent(r.url))).toEqual(
+      expect.arrayContaining([
+        '/query?q=error_rate:control:7200s',
+        '/query?q=error_rate:treatment:7200s'
+      ])
+    )
+    const [rollback] = await transitionsIn(dir, 'checkout')
+    expect(rollback!.evidence[0]).toMatchObject({
+      result: 'fired',
+      n: { control: 9_000_000, treatment: 1_000_000 }
+    })
   })
 })
