@@ -1,5 +1,7 @@
 import { evaluateAlerts } from './alerts.js'
 import { evaluateGate, validApprovers } from './gates.js'
+import { evaluateGuardrails } from './guardrails.js'
+import { exposureOf } from './exposure.js'
 import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
 import { rangeOfMetric, screenReadings } from './plausible.js'
 import { findReading } from './readings.js'
@@ -17,8 +19,9 @@ import type {
 
 /**
  * The whole decision: pure, so the same inputs always give the same answer.
- * Order of precedence: kill switch off -> hold; a fired trigger -> roll back one phase; final
- * phase -> hold; every gate passes -> advance one phase; otherwise hold and say why.
+ * Order of precedence: kill switch off -> hold; a fired trigger (guardrails with on_fire:
+ * rollback among them) -> roll back one phase; final phase -> hold; every gate (guardrails
+ * included) passes -> advance one phase; otherwise hold and say why.
  */
 export function decide(
   policy: Policy,
@@ -33,10 +36,22 @@ export function decide(
     ...observations,
     readings: screenReadings(observations.readings, m => rangeOfMetric(policy, m))
   }
-  const alerts = evaluateAlerts(policy.alerts, observed.readings, now)
-  const triggers = evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt))
+  // Guardrails: treatment vs control on data accumulated since the phase was entered; a
+  // regression rolls back like any trigger, too little evidence holds like any gate.
+  const guardrails = evaluateGuardrails(
+    policy.guardrails ?? [],
+    screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)),
+    exposureOf(policy, state).userPercentage
+  )
+  const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts]
+  const triggers = [
+    ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
+    ...guardrails.triggers
+  ]
   // Gates guard the step to the next phase; the final phase has none to take.
-  const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observed, now)) : []
+  const gates = next
+    ? [...phase.gates.map(gate => evaluateGate(gate, state, observed, now)), ...guardrails.gates]
+    : []
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []

@@ -7,7 +7,17 @@ import {
   type GroupStatistic,
   type Interval
 } from '../stats/tests.js'
-import type { GateOutcome } from './types.js'
+import { findReading, usableValue } from './readings.js'
+import type {
+  Alert,
+  Evidence,
+  GateOutcome,
+  GateResult,
+  GuardrailRule,
+  MetricReading,
+  TriggerResult,
+  TriggerStatus
+} from './types.js'
 
 /**
  * A guardrail: treatment against control on one metric, judged by the always-valid (sequential)
@@ -119,7 +129,7 @@ export function assessGuardrail(guardrail: Guardrail, data: GuardrailData): Guar
     pValue: sequential.pValue,
     n: { control: control.count, treatment: treatment.count }
   }
-  const shown = `${signed(fixed.relativeDifference)} [${signed(low)}, ${signed(high)}] vs control, margin ${pct(guardrail.margin)} ${guardrail.worse === 'increase' ? 'higher' : 'lower'}`
+  const shown = `${signed(fixed.relativeDifference)} [${signed(low)}, ${signed(high)}] vs control (p = ${sequential.pValue.toPrecision(3)}; n control ${control.count}, treatment ${treatment.count}), margin ${pct(guardrail.margin)} ${guardrail.worse === 'increase' ? 'higher' : 'lower'}`
   if (!Number.isFinite(leastHarm) || !Number.isFinite(mostHarm)) {
     return {
       gate: 'pending',
@@ -168,4 +178,183 @@ function signed(x: number): string {
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(2)}%`
+}
+
+/** The groups guardrail readings are labelled with: inside the phase's percentage, and the rest. */
+export const GUARDRAIL_GROUPS = ['control', 'treatment'] as const
+
+/** The companion metric that carries a mean metric's per-observation standard deviation. */
+export function guardrailStddevMetric(metric: string): string {
+  return `${metric}_stddev`
+}
+
+/** What the policy's guardrails add to a decision. */
+export interface GuardrailResults {
+  /** One gate per guardrail that may hold the advance (not `observe`); none at 0% or 100%. */
+  gates: GateResult[]
+  /** One row per guardrail, always: reports list every guardrail with its numbers. */
+  triggers: TriggerResult[]
+  /** A sample ratio mismatch raises an alert (and holds); it never rolls back. */
+  alerts: Alert[]
+}
+
+/**
+ * Pure: every guardrail of the policy on `readings` (per group, accumulated since the phase was
+ * entered) at the phase's exposure `userPercentage`. A fired guardrail is a fired trigger when it
+ * says on_fire: rollback; with pause it holds the advance (a failing gate); with observe it is
+ * only reported. Missing data is pending and "no data", never a pass.
+ */
+export function evaluateGuardrails(
+  rules: GuardrailRule[],
+  readings: MetricReading[],
+  userPercentage: number
+): GuardrailResults {
+  const out: GuardrailResults = { gates: [], triggers: [], alerts: [] }
+  const shares = exposureShares(userPercentage)
+  for (const rule of rules) {
+    const name = guardrailName(rule)
+    const row = (status: TriggerStatus, reason: string, evidence: Evidence[]): TriggerResult => ({
+      trigger: name,
+      status,
+      fired: status === 'fired',
+      reason,
+      evidence
+    })
+    if (!shares) {
+      out.triggers.push(
+        row(
+          'no_data',
+          `not compared at ${userPercentage}% exposure: there is no ${userPercentage > 0 ? 'control' : 'treatment'} group`,
+          []
+        )
+      )
+      continue
+    }
+    const control = groupStatistic(readings, rule, 'control')
+    const treatment = groupStatistic(readings, rule, 'treatment')
+    if ('reason' in control || 'reason' in treatment) {
+      const why = 'reason' in control ? control.reason : (treatment as { reason: string }).reason
+      const reason = why.startsWith('no ') ? why : `no data: ${why}`
+      out.triggers.push(
+        row('no_data', reason, [
+          { gate: name, metric: rule.metric, value: null, result: 'no_data' }
+        ])
+      )
+      if (rule.onFire !== 'observe')
+        out.gates.push({ gate: name, type: 'guardrail', outcome: 'pending', reason, evidence: [] })
+      continue
+    }
+    const assessment = assessGuardrail(rule, {
+      control: control.statistic,
+      treatment: treatment.statistic,
+      users: { control: control.statistic.count, treatment: treatment.statistic.count },
+      expectedShare: shares
+    })
+    const fired = assessment.fired
+    const status: TriggerStatus = fired
+      ? rule.onFire === 'rollback'
+        ? 'fired'
+        : 'breached'
+      : assessment.evidence
+        ? 'ok'
+        : 'no_data'
+    const evidence = (result: Evidence['result']): Evidence[] =>
+      assessment.evidence ? [guardrailEvidence(name, rule, assessment.evidence, result)] : []
+    const reason =
+      fired && rule.onFire !== 'rollback'
+        ? `${assessment.reason} (on_fire: ${rule.onFire}: ${rule.onFire === 'pause' ? 'holding the advance, not rolling back' : 'reported only'})`
+        : assessment.reason
+    out.triggers.push(row(status, reason, evidence(status)))
+    if (rule.onFire !== 'observe')
+      out.gates.push({
+        gate: name,
+        type: 'guardrail',
+        outcome: assessment.gate,
+        reason,
+        evidence: evidence(assessment.gate)
+      })
+    // One alert for the split, however many guardrails see it: it is one fact about exposure.
+    if (assessment.sampleRatioMismatch && out.alerts.length === 0)
+      out.alerts.push({
+        metric: 'sample_ratio_mismatch',
+        value: control.statistic.count + treatment.statistic.count,
+        severity: 'high',
+        warning: 0,
+        critical: 0,
+        message: assessment.reason
+      })
+  }
+  return out
+}
+
+/** How reports and trailers name a guardrail. */
+export function guardrailName(rule: GuardrailRule): string {
+  return `guardrail: ${rule.metric} (margin ${pct(rule.margin)})`
+}
+
+function guardrailEvidence(
+  name: string,
+  rule: GuardrailRule,
+  e: GuardrailEvidence,
+  result: Evidence['result']
+): Evidence {
+  return {
+    gate: name,
+    metric: rule.metric,
+    value: round(e.estimate),
+    threshold: `${rule.worse === 'increase' ? '<=' : '>='} ${rule.worse === 'increase' ? '+' : '-'}${round(rule.margin)} vs control (alpha ${rule.alpha})`,
+    result,
+    interval: [round(e.interval[0]), round(e.interval[1])],
+    pValue: Number(e.pValue.toPrecision(4)),
+    n: e.n
+  }
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(6)) : x
+}
+
+/**
+ * One group's statistic from its reading: a mean when the source also gives `<metric>_stddev`
+ * (or the metric is declared a mean or count), a rate (a share in [0, 1]) otherwise; `samples`
+ * is its number of observations. Anything else is a reason, never a number.
+ */
+function groupStatistic(
+  readings: MetricReading[],
+  rule: GuardrailRule,
+  group: string
+): { statistic: GroupStatistic } | { reason: string } {
+  const label = `${rule.metric} for group ${group}`
+  const reading = findReading(readings, rule.metric, group)
+  const usable = usableValue(reading, label)
+  if (!('value' in usable)) return usable
+  const count = reading!.samples
+  if (count === undefined || count === 0)
+    return { reason: `${label} has no sample count (how many observations it rests on)` }
+  const stddev =
+    rule.kind === 'rate'
+      ? undefined
+      : findReading(readings, guardrailStddevMetric(rule.metric), group)?.value
+  if (stddev != null && Number.isFinite(stddev) && stddev >= 0) {
+    const sum = usable.value * count
+    const squaredDeviations = stddev * stddev * (count - 1)
+    return {
+      statistic: {
+        kind: 'mean',
+        count,
+        sum,
+        sumSquares: squaredDeviations + (sum * sum) / count,
+        squaredDeviations
+      }
+    }
+  }
+  if (rule.kind === 'mean' || rule.kind === 'count')
+    return {
+      reason: `${rule.metric} is declared a ${rule.kind}, and there is no ${guardrailStddevMetric(rule.metric)} for group ${group}`
+    }
+  if (usable.value < 0 || usable.value > 1)
+    return {
+      reason: `${label} is ${usable.value}, not a rate, and there is no ${guardrailStddevMetric(rule.metric)}`
+    }
+  return { statistic: { kind: 'rate', count, successes: Math.round(usable.value * count) } }
 }

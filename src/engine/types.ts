@@ -81,7 +81,8 @@ export interface TimeBasedGate {
 }
 
 export type Gate = MetricsThresholdGate | ManualApprovalGate | AutomatedTestGate | TimeBasedGate
-export type GateType = Gate['type']
+/** A guardrail is also a gate (not worse than control by more than its margin). */
+export type GateType = Gate['type'] | 'guardrail'
 
 export interface Phase {
   name: string
@@ -147,6 +148,27 @@ export interface ExperimentGroup {
   configuration: Record<string, unknown>
 }
 
+/** What a guardrail that fires does: roll back, hold the advance, or only report. */
+export type GuardrailOnFire = 'rollback' | 'pause' | 'observe'
+
+/**
+ * The policy's guardrails.<metric>: treatment (users inside the phase's user_percentage) against
+ * control (the rest), judged on data accumulated since the phase was entered.
+ */
+export interface GuardrailRule {
+  metric: string
+  /** From the metric's direction (metrics.definitions or its known name). */
+  worse: 'increase' | 'decrease'
+  /** The largest tolerated relative harm (0.05: up to 5% worse). */
+  margin: number
+  alpha: number
+  /** N* of the confidence sequence: the combined n (both groups) where it is tightest. */
+  tuning: number
+  onFire: GuardrailOnFire
+  /** Declared in metrics.definitions; undefined: a rate unless the source gives a standard deviation. */
+  kind?: MetricKind
+}
+
 export interface Experiment {
   name: string
   enabled: boolean
@@ -199,6 +221,8 @@ export interface Policy {
   metrics: MetricsConfig
   /** metric name -> what the policy declares of it (metrics.definitions); read via metricSpec(). */
   metricDefinitions: Record<string, MetricDefinition>
+  /** The policy's guardrails, in file order; absent or empty when it has none. */
+  guardrails?: GuardrailRule[]
   /** Where the state file lives, relative to the repository root. */
   statePath: string
   /**
@@ -224,6 +248,12 @@ export interface Evidence {
   threshold?: string
   /** A gate's outcome, or a trigger's status (only `fired` is ever recorded in a transition). */
   result: GateOutcome | TriggerStatus
+  /** A guardrail's always-valid interval of `value` (a relative difference, treatment vs control). */
+  interval?: [number, number]
+  /** A guardrail's always-valid p-value of "no difference". */
+  pValue?: number
+  /** A guardrail's observations per group. */
+  n?: { control: number; treatment: number }
 }
 
 export interface Transition {
@@ -309,6 +339,12 @@ export interface Observations {
    * policy's rollback.source_failure_limit this is a system_failure.
    */
   sourceFailures?: { consecutive: number; since?: string; reason: string }
+  /**
+   * Per-group readings (groups `control` and `treatment`, and `<metric>_stddev` for means)
+   * accumulated since the phase was entered, for the policy's guardrails: `value` is the group's
+   * rate or mean, `samples` its number of observations.
+   */
+  guardrailReadings?: MetricReading[]
 }
 
 export interface GateResult {

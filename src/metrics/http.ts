@@ -42,6 +42,9 @@ const optionsSchema = z
     body: z.unknown().optional(),
     value_path: jsonPath,
     value_paths: z.record(z.string(), jsonPath).default({}),
+    // Per metric: where the same answer says how many observations the value rests on (for
+    // gates with min_samples, guardrails and provider-fed experiments).
+    sample_paths: z.record(z.string(), jsonPath).default({}),
     series_path: jsonPath.optional(),
     series_time_unit: z.enum(['s', 'ms']).default('s'),
     group_queries: z.record(z.string(), z.string()).default({}),
@@ -121,13 +124,24 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
     if (!found.found) return fail(`no value in the answer: ${found.reason}`)
     const number = finiteNumber(found.value)
     if (!('value' in number)) return fail(number.reason)
-    if (!request.rangeMs || !seriesSteps) return reading(request, number.value)
+    const samplePath = options.sample_paths[request.metric]
+    let counted = reading(request, number.value)
+    if (samplePath) {
+      const samples = followJsonPath(answer.json, steps(samplePath))
+      const count = samples.found ? finiteNumber(samples.value) : samples
+      if (!('value' in count) || count.value < 0)
+        return fail(
+          `no sample count in the answer: ${'reason' in count ? count.reason : `${count.value} is negative`}`
+        )
+      counted = { ...counted, samples: Math.round(count.value) }
+    }
+    if (!request.rangeMs || !seriesSteps) return counted
     const points = followJsonPath(answer.json, seriesSteps)
     const series = points.found ? toSeries(points.value, options.series_time_unit) : undefined
     return series
-      ? { ...reading(request, number.value), series }
+      ? { ...counted, series }
       : {
-          ...reading(request, number.value),
+          ...counted,
           reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
         }
   }

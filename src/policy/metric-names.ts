@@ -9,7 +9,7 @@ export interface NamedMetric {
 }
 
 /**
- * Every metric a gate, trigger, alert, trend, rollback threshold or experiment of the policy
+ * Every metric a gate, trigger, alert, trend, rollback threshold, guardrail or experiment of the policy
  * reads, in file order by section: what some provider query must be able to produce.
  */
 export function namedMetrics(raw: RawPolicy): NamedMetric[] {
@@ -37,6 +37,7 @@ export function namedMetrics(raw: RawPolicy): NamedMetric[] {
   })
   keys(raw.monitoring?.alerts, ['monitoring', 'alerts'])
   keys(raw.monitoring?.trends, ['monitoring', 'trends'])
+  keys(raw.guardrails, ['guardrails'])
   for (const [name, experiment] of Object.entries(raw.experiments ?? {}))
     experiment.success_metrics?.forEach((metric, i) =>
       out.push({ metric, path: ['experiments', name, 'success_metrics', i], atKey: false })

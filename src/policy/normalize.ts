@@ -4,6 +4,9 @@ import type {
   EmergencyContact,
   Experiment,
   Gate,
+  GuardrailRule,
+  MetricDefinition,
+  MetricKind,
   MetricsConfig,
   MonitoringLevel,
   Phase,
@@ -44,6 +47,9 @@ export class PolicyIssues extends PhasegateError {
 
 /** The evaluation window ({{window}} in queries) when a policy gives none. */
 export const DEFAULT_WINDOW = '5m'
+
+/** Observations per group where a guardrail's interval is tightest, unless the policy says. */
+export const DEFAULT_GUARDRAIL_SAMPLE_SIZE = 10_000
 
 /** The seed's ladder, used unless the policy lists its own under deployment.order. */
 export const SEED_LADDER = [
@@ -192,11 +198,11 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     }
   })
 
-  const definitions = raw.metrics?.definitions ?? {}
+  const declaredDefinitions = raw.metrics?.definitions ?? {}
   const alerts: AlertRule[] = []
   for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {})) {
     const path = ['monitoring', 'alerts', metric]
-    const { direction } = specFrom(definitions[metric], metric)
+    const { direction } = specFrom(declaredDefinitions[metric], metric)
     if (!direction) {
       issues.push({
         path,
@@ -238,18 +244,40 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
   )
 
+  // One source of truth for what a metric is: metrics.definitions. An experiment's metric_kinds
+  // (the older key) is folded into it, with a notice; a kind it contradicts is an error.
+  const definitions = { ...declaredDefinitions }
   for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {})) {
-    for (const metric of Object.keys(rawExperiment.metric_kinds ?? {})) {
+    for (const [metric, kind] of Object.entries(rawExperiment.metric_kinds ?? {})) {
+      const path = ['experiments', experimentName, 'metric_kinds', metric]
       if (!(rawExperiment.success_metrics ?? []).includes(metric)) {
         issues.push({
-          path: ['experiments', experimentName, 'metric_kinds', metric],
+          path,
           message: `metric_kinds names "${metric}", which is not one of the experiment's success_metrics`,
           hint: 'declare kinds only for success metrics (a typo?)',
           atKey: true
         })
+        continue
       }
+      const declared = definitions[metric]?.kind
+      if (declared !== undefined && declared !== kind) {
+        issues.push({
+          path,
+          message: `metric_kinds says ${metric} is a ${kind}, but ${declaredDefinitions[metric]?.kind === declared ? 'metrics.definitions' : 'another experiment'} says it is a ${declared}`,
+          hint: `a metric is one kind everywhere: declare it once, as metrics.definitions.${metric}.kind`
+        })
+        continue
+      }
+      definitions[metric] = { ...definitions[metric], kind }
+      notices.push({
+        path,
+        message: `metric_kinds is read as metrics.definitions.${metric}.kind: ${kind}`,
+        atKey: true,
+        hint: `move it there ("metrics: { definitions: { ${metric}: { kind: ${kind} } } }"); one declaration serves experiments and guardrails`
+      })
     }
   }
+  const guardrails = guardrailsFrom(raw, definitions, issues)
   const experiments: Experiment[] = Object.entries(raw.experiments ?? {}).map(
     ([experimentName, rawExperiment]) => ({
       name: experimentName,
@@ -260,7 +288,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
         configuration: group.configuration ?? {}
       })),
       successMetrics: rawExperiment.success_metrics ?? [],
-      ...(rawExperiment.metric_kinds ? { metricKinds: rawExperiment.metric_kinds } : {}),
+      ...declaredKinds(rawExperiment.success_metrics ?? [], definitions),
       durationMs: rawExperiment.duration?.ms ?? null,
       minimumSampleSize: rawExperiment.minimum_sample_size ?? 0,
       seed: rawExperiment.seed ?? experimentName,
@@ -322,6 +350,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     },
     metrics: metricsConfigOf(raw),
     metricDefinitions: definitions,
+    ...(guardrails.length ? { guardrails } : {}),
     statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
   }
   return { policy, notices }
@@ -339,6 +368,48 @@ export function metricsConfigOf(raw: RawPolicy): MetricsConfig {
     window: window?.source ?? DEFAULT_WINDOW,
     options
   }
+}
+
+/** The kinds metrics.definitions declares for an experiment's success metrics, if any. */
+function declaredKinds(
+  metrics: string[],
+  definitions: Record<string, MetricDefinition>
+): { metricKinds?: Record<string, MetricKind> } {
+  const kinds = Object.fromEntries(
+    metrics.flatMap(m => (definitions[m]?.kind ? [[m, definitions[m].kind]] : []))
+  ) as Record<string, MetricKind>
+  return Object.keys(kinds).length ? { metricKinds: kinds } : {}
+}
+
+/** The policy's guardrails, each with its metric's direction and kind from metrics.definitions. */
+function guardrailsFrom(
+  raw: RawPolicy,
+  definitions: Record<string, MetricDefinition>,
+  issues: PolicyIssue[]
+): GuardrailRule[] {
+  const rules: GuardrailRule[] = []
+  for (const [metric, rule] of Object.entries(raw.guardrails ?? {})) {
+    const spec = specFrom(definitions[metric], metric)
+    if (!spec.direction) {
+      issues.push({
+        path: ['guardrails', metric],
+        atKey: true,
+        message: `guardrail "${metric}": phasegate does not know whether a higher or a lower ${metric} is worse`,
+        hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+      })
+      continue
+    }
+    rules.push({
+      metric,
+      worse: spec.direction === 'higher_is_worse' ? 'increase' : 'decrease',
+      margin: rule.margin,
+      alpha: rule.alpha ?? 0.05,
+      tuning: 2 * (rule.minimum_sample_size ?? DEFAULT_GUARDRAIL_SAMPLE_SIZE),
+      onFire: rule.on_fire ?? 'rollback',
+      ...(spec.kind ? { kind: spec.kind } : {})
+    })
+  }
+  return rules
 }
 
 function defaultGates(

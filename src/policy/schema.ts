@@ -8,6 +8,7 @@ import {
   type Parsed
 } from './quantities.js'
 import { workTreePathProblem } from './paths.js'
+import { guardrailsSchema } from './guardrails-schema.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
 // Parsed once, here: durations, thresholds and quantities leave this schema as values (a
@@ -258,6 +259,7 @@ export const policySchema = z
       phases: z.record(name, phaseSchema.nullable()).optional()
     }),
     experiments: z.record(name, experimentSchema).optional(),
+    guardrails: guardrailsSchema.optional(),
     monitoring: z
       .strictObject({
         alerts: z.record(z.string(), alertSchema).optional(),

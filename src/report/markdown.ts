@@ -34,12 +34,25 @@ const MEASURE: Record<GateType, string> = {
   metrics_threshold: 'metric',
   manual_approval: 'approvals',
   automated_test: 'checks',
-  time_based: 'time in phase'
+  time_based: 'time in phase',
+  guardrail: 'treatment vs control'
 }
 
 function shown(value: Evidence['value']): string {
   if (value === undefined || value === null || value === '') return '—'
   return String(value)
+}
+
+/** A value with its guardrail numbers (interval, p, n per group) when it carries them. */
+function shownEvidence(e: Evidence | undefined): string {
+  if (!e?.interval || typeof e.value !== 'number') return shown(e?.value)
+  const n = e.n ? `; n ${e.n.control} control / ${e.n.treatment} treatment` : ''
+  const p = e.pValue !== undefined ? `; p ${e.pValue}` : ''
+  return `${signedPercent(e.value)} [${signedPercent(e.interval[0])}, ${signedPercent(e.interval[1])}]${p}${n}`
+}
+
+function signedPercent(x: number): string {
+  return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`
 }
 
 export function gateTable(decision: Decision): string {
@@ -48,7 +61,7 @@ export function gateTable(decision: Decision): string {
   for (const gate of decision.gates) {
     for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
       rows.push(
-        `| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
+        `| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shownEvidence(e))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
       )
     }
   }
@@ -69,7 +82,7 @@ export function triggerTable(decision: Decision): string {
   for (const t of triggers) {
     const e = t.evidence[0]
     rows.push(
-      `| ${cell(t.trigger)} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`
+      `| ${cell(t.trigger)} | ${cell(shownEvidence(e))} | ${cell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`
     )
   }
   const reasons = triggers

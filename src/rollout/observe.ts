@@ -14,6 +14,9 @@ import { analyzeExperiment, type ExperimentAnalysis } from '../experiments/analy
 import { experimentWindow, readGroupStatistics } from '../experiments/observe.js'
 import { readResults } from '../experiments/results.js'
 import { createProvider, sourceFailuresOf } from '../metrics/index.js'
+import type { MetricsProvider, ReadContext } from '../metrics/provider.js'
+import { exposureOf } from '../engine/exposure.js'
+import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engine/guardrails.js'
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
@@ -82,12 +85,59 @@ export async function observe(
   if (ledger && options.recordRun && (failed || previous))
     await ledger.write(policy.feature, failed)
   const failures = countFailedRuns(failed, new Date(state.enteredAt))
+  const guardrailReadings = await readGuardrails(provider, policy, state, {
+    feature: policy.feature,
+    phase: state.phase,
+    now: options.now,
+    baseDir: rollout.root,
+    window,
+    env: options.env ?? process.env
+  })
   return {
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
-    ...(failures ? { sourceFailures: failures } : {})
+    ...(failures ? { sourceFailures: failures } : {}),
+    ...(guardrailReadings ? { guardrailReadings } : {})
   }
+}
+
+/**
+ * The guardrails' per-group readings (control, treatment; `<metric>_stddev` for means), with
+ * {{window}} covering everything since the phase was entered: an always-valid comparison needs
+ * counts accumulated since the phase began (for Prometheus, `increase(x[{{window}}])`), not a
+ * sliding window. Undefined when the policy has no guardrails or the exposure has no control.
+ */
+async function readGuardrails(
+  provider: MetricsProvider,
+  policy: Policy,
+  state: State,
+  context: ReadContext
+): Promise<MetricReading[] | undefined> {
+  const rules = policy.guardrails ?? []
+  if (rules.length === 0 || !exposureShares(exposureOf(policy, state).userPercentage)) return
+  const requests = rules.flatMap(rule =>
+    GUARDRAIL_GROUPS.flatMap(group => [
+      { metric: rule.metric, group },
+      ...(rule.kind === 'rate' ? [] : [{ metric: guardrailStddevMetric(rule.metric), group }])
+    ])
+  )
+  const enteredS = Date.parse(state.enteredAt) / 1000
+  const sinceS = Math.max(1, Math.round(context.now.getTime() / 1000 - enteredS))
+  const readings = await provider.read(requests, { ...context, window: `${sinceS}s` })
+  // A reading that says when it was taken (a snapshot's as_of: its window ends then) and was
+  // taken before the phase was entered holds another phase's counts: no data, not evidence.
+  return readings.map(r => {
+    if (r.windowStart === undefined || r.value === null) return r
+    const takenS = r.windowStart + sinceS
+    if (takenS >= enteredS) return r
+    return {
+      metric: r.metric,
+      ...(r.group ? { group: r.group } : {}),
+      value: null,
+      reason: `it was taken at ${new Date(takenS * 1000).toISOString()}, before ${state.phase} was entered at ${state.enteredAt}`
+    }
+  })
 }
 
 /**

@@ -71,7 +71,11 @@ export function formatEvidence(e: Evidence): string {
     ['metric', e.metric],
     ['value', e.value === undefined ? undefined : e.value === null ? 'none' : String(e.value)],
     ['threshold', e.threshold],
-    ['result', e.result]
+    ['result', e.result],
+    // A guardrail's comparison: its always-valid interval, p-value and n per group.
+    ['interval', e.interval ? `${e.interval[0]},${e.interval[1]}` : undefined],
+    ['p', e.pValue === undefined ? undefined : String(e.pValue)],
+    ['n', e.n ? `control:${e.n.control},treatment:${e.n.treatment}` : undefined]
   ]
   return parts
     .filter((p): p is [string, string] => p[1] !== undefined)
@@ -106,8 +110,22 @@ export function parseEvidence(text: string): Evidence | undefined {
     ...(fields.metric ? { metric: fields.metric } : {}),
     ...(value !== undefined ? { value } : {}),
     ...(fields.threshold ? { threshold: fields.threshold } : {}),
-    result: result as Evidence['result']
+    result: result as Evidence['result'],
+    ...guardrailFields(fields)
   }
+}
+
+/** A guardrail's interval, p and n, when the trailer carries them well formed. */
+function guardrailFields(fields: Record<string, string>): Partial<Evidence> {
+  const out: Partial<Evidence> = {}
+  const interval = fields.interval?.split(',').map(Number)
+  if (interval?.length === 2 && interval.every(x => !Number.isNaN(x)))
+    out.interval = [interval[0]!, interval[1]!]
+  const p = fields.p === undefined ? NaN : Number(fields.p)
+  if (!Number.isNaN(p)) out.pValue = p
+  const n = /^control:(\d+),treatment:(\d+)$/.exec(fields.n ?? '')
+  if (n) out.n = { control: Number(n[1]), treatment: Number(n[2]) }
+  return out
 }
 
 /** The full commit message: subject, a readable body, then trailers. */

@@ -18,10 +18,22 @@ describe('schema/policy.schema.json', () => {
       'state',
       'deployment',
       'experiments',
+      'guardrails',
       'monitoring',
       'rollback',
       'metrics'
     ])
     expect(schema.required).toEqual(['deployment'])
+    expect(Object.keys(schema.properties.guardrails.additionalProperties.properties)).toEqual([
+      'margin',
+      'alpha',
+      'minimum_sample_size',
+      'on_fire'
+    ])
+    expect(schema.properties.guardrails.additionalProperties.properties.on_fire.enum).toEqual([
+      'rollback',
+      'pause',
+      'observe'
+    ])
   })
 })
