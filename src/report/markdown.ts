@@ -131,6 +131,8 @@ function headline(decision: Decision): string {
       return `**Advance** ${decision.phase} → ${decision.target}: ${decision.reason}`
     case 'rollback':
       return `**Roll back** ${decision.phase} → ${decision.target}: ${decision.reason}`
+    case 'pause':
+      return `**Pause** at ${decision.phase}: ${decision.reason}`
     case 'hold':
       return decision.awaitingApproval
         ? `**Waiting for approval** to advance ${decision.phase} → ${decision.target ?? 'the next phase'}: every other gate passes`

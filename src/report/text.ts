@@ -87,6 +87,8 @@ function verb(decision: Decision): string {
       return `ADVANCE ${decision.phase} -> ${decision.target}: ${decision.reason}`
     case 'rollback':
       return `ROLL BACK ${decision.phase} -> ${decision.target}: ${decision.reason}`
+    case 'pause':
+      return `PAUSE at ${decision.phase}: ${decision.reason}`
     case 'hold':
       return `hold at ${decision.phase}: ${decision.reason}`
   }
