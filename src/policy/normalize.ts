@@ -321,7 +321,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     trends,
     dashboards: raw.monitoring?.dashboards ?? [],
     triggers: raw.rollback?.automatic_triggers ?? [],
-    ...(raw.freeze?.length ? { freezeWindows: raw.freeze } : {}),
+    ...(raw.deployment.freeze?.length ? { freezeWindows: raw.deployment.freeze } : {}),
     rollback: {
       manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,
       emergencyContacts,

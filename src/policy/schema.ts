@@ -257,10 +257,10 @@ export const policySchema = z
         .min(2)
         .optional()
         .meta({ description: 'Your own phase ladder, first to last' }),
-      phases: z.record(name, phaseSchema.nullable()).optional()
+      phases: z.record(name, phaseSchema.nullable()).optional(),
+      freeze: freezeSchema
     }),
     experiments: z.record(name, experimentSchema).optional(),
-    freeze: freezeSchema,
     monitoring: z
       .strictObject({
         alerts: z.record(z.string(), alertSchema).optional(),

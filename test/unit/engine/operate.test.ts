@@ -273,12 +273,12 @@ describe('freeze windows', () => {
   const frozen = (windows: string) =>
     withTriggers(
       '    - error_rate > 0.02',
-      `freeze:\n  time_zone: Europe/Berlin\n  windows:\n${windows}`
+      `  freeze:\n    time_zone: Europe/Berlin\n    windows:\n${windows}`
     )
   const s = (p: ReturnType<typeof policy>) => state(p, 'canary', entered)
 
   it('weekends: holds from Saturday 00:00 to Monday 00:00 local, and says when it ends', () => {
-    const p = frozen('    - weekends: true')
+    const p = frozen('      - weekends: true')
     // Saturday 2026-03-07 10:00 in Berlin (UTC+1).
     const saturday = new Date('2026-03-07T09:00:00Z')
     const d = decide(p, s(p), observations(HEALTHY), saturday)
@@ -298,7 +298,7 @@ describe('freeze windows', () => {
   })
 
   it('a rollback is never held by a window', () => {
-    const p = frozen('    - weekends: true')
+    const p = frozen('      - weekends: true')
     const d = decide(
       p,
       state(p, 'wide', entered),
@@ -310,7 +310,7 @@ describe('freeze windows', () => {
 
   it('date range, inclusive, in its own time zone', () => {
     const p = frozen(
-      '    - name: year-end\n      time_zone: America/New_York\n      dates: { from: 2026-12-24, to: 2026-12-26 }'
+      '      - name: year-end\n        time_zone: America/New_York\n        dates: { from: 2026-12-24, to: 2026-12-26 }'
     )
     const inside = decide(p, s(p), observations(HEALTHY), new Date('2026-12-27T04:59:00Z'))
     expect(inside.freeze).toEqual({ window: 'year-end', endsAt: '2026-12-27T05:00:00.000Z' })
@@ -320,7 +320,7 @@ describe('freeze windows', () => {
   })
 
   it('daily across midnight, over a DST change', () => {
-    const p = frozen('    - name: nights\n      daily: { from: "22:00", to: "02:30" }')
+    const p = frozen('      - name: nights\n        daily: { from: "22:00", to: "02:30" }')
     // Berlin springs forward on 2026-03-29 at 02:00 -> 03:00: 02:30 never happens that night,
     // so the window closes at the jump, 01:00Z.
     const d = decide(p, s(p), observations(HEALTHY), new Date('2026-03-28T23:30:00Z'))
@@ -345,9 +345,9 @@ deployment:
       user_percentage: 5
       gates: [{ type: manual_approval }]
     wide: { user_percentage: 100 }
-freeze:
-  time_zone: UTC
-  windows: [{ weekends: true }]
+  freeze:
+    time_zone: UTC
+    windows: [{ weekends: true }]
 `)
     const d = decide(p, s(p), observations(HEALTHY), new Date('2026-03-07T09:00:00Z'))
     expect(d).toMatchObject({ action: 'hold', holdCause: 'gates', awaitingApproval: true })
@@ -362,7 +362,7 @@ freeze:
   })
 
   it('refuses an unknown time zone and an empty window, with their location', () => {
-    expect(() => frozen('    - weekends: true').feature).not.toThrow()
+    expect(() => frozen('      - weekends: true').feature).not.toThrow()
     const bad = (text: string) => {
       try {
         policy(text)
@@ -372,14 +372,14 @@ freeze:
       return 'accepted'
     }
     expect(
-      bad(`${LADDER}freeze:\n  time_zone: Europe/Berln\n  windows: [{ weekends: true }]\n`)
+      bad(`${LADDER}  freeze:\n    time_zone: Europe/Berln\n    windows: [{ weekends: true }]\n`)
     ).toMatch(/test\.yaml:\d+:\d+.*not an IANA time zone/)
-    expect(bad(`${LADDER}freeze:\n  time_zone: UTC\n  windows: [{ name: x }]\n`)).toContain(
+    expect(bad(`${LADDER}  freeze:\n    time_zone: UTC\n    windows: [{ name: x }]\n`)).toContain(
       'needs one of weekends, dates or daily'
     )
     expect(
       bad(
-        `${LADDER}freeze:\n  time_zone: UTC\n  windows: [{ daily: { from: "9:00", to: "17:00" } }]\n`
+        `${LADDER}  freeze:\n    time_zone: UTC\n    windows: [{ daily: { from: "9:00", to: "17:00" } }]\n`
       )
     ).toContain('HH:MM')
   })
