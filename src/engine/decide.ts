@@ -150,10 +150,17 @@ export function decide(
   }
 
   const frozen = freeze && {
-    freeze: { window: freeze.window.name, endsAt: freeze.endsAt.toISOString() }
+    freeze: {
+      window: freeze.window.name,
+      endsAt: freeze.endsAt.toISOString(),
+      ...(freeze.endless ? { endless: true as const } : {})
+    }
   }
+  const until =
+    freeze &&
+    `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}`
   const freezeNote = freeze
-    ? `; freeze window ${describeWindow(freeze.window)} is open until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})`
+    ? `; freeze window ${describeWindow(freeze.window)} is open ${until}`
     : ''
   const notPassing = gates.filter(g => g.outcome !== 'pass')
   if (notPassing.length > 0) {
@@ -168,7 +175,7 @@ export function decide(
     // The advance PR may stay open and be approved; only its landing waits for the window's end.
     return hold(
       'freeze',
-      `every gate to ${next.name} passes, but nothing lands as an advance inside a freeze window: ${describeWindow(freeze.window)} is open until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${observing}`,
+      `every gate to ${next.name} passes, but nothing lands as an advance inside a freeze window: ${describeWindow(freeze.window)} is open ${until}${observing}`,
       { ...frozen, awaitingApproval: state.enabled }
     )
   }

@@ -78,24 +78,27 @@ function exactEnd(window: FreezeWindow, at: number): number {
   return end
 }
 
+/** How far ahead the end of chained windows is looked for. */
+const HORIZON_ROUNDS = 400
+
 /**
  * The freeze window open at `now`, and the first instant at which no window is open (windows
- * that meet or overlap are followed to their end); undefined when none is open.
+ * that meet or overlap are followed to their end); undefined when none is open. `endless`: the
+ * windows chain without a gap for as far as it looked (`endsAt` is where it stopped looking).
  */
 export function openFreeze(
   windows: FreezeWindow[],
   now: Date
-): { window: FreezeWindow; endsAt: Date } | undefined {
+): { window: FreezeWindow; endsAt: Date; endless?: true } | undefined {
   const open = windows.filter(w => insideWindow(w, now.getTime()))
   if (open.length === 0) return undefined
   let end = now.getTime()
-  // Bounded: each round moves past at least one window's end.
-  for (let round = 0; round < 100; round++) {
+  for (let round = 0; round < HORIZON_ROUNDS; round++) {
     const still = windows.filter(w => insideWindow(w, end))
-    if (still.length === 0) break
+    if (still.length === 0) return { window: open[0]!, endsAt: new Date(end) }
     end = Math.max(...still.map(w => exactEnd(w, end)))
   }
-  return { window: open[0]!, endsAt: new Date(end) }
+  return { window: open[0]!, endsAt: new Date(end), endless: true }
 }
 
 /** "weekends (Europe/Berlin)": a window as reports name it. */

@@ -439,7 +439,7 @@ export interface Decision {
    */
   rollbackNeedsApproval?: boolean
   /** Set while a freeze window is open: its name and when no window is open any more (ISO-8601). */
-  freeze?: { window: string; endsAt: string }
+  freeze?: { window: string; endsAt: string; endless?: true }
   /** Set while a cool-down holds the advance: the phase rolled back from and when it ends. */
   cooldown?: { phase: string; endsAt: string }
   /** Set when action is advance or rollback: what the commit records. */
