@@ -14,6 +14,7 @@ import { runDemo } from './commands/demo.js'
 import { init } from './commands/init.js'
 import { list } from './commands/list.js'
 import { resume } from './commands/resume.js'
+import { pause } from './commands/pause.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
 import { PartialTickError, tick } from './commands/tick.js'
@@ -206,7 +207,21 @@ async function run(argv: string[], io: Io): Promise<number> {
           nowGiven: values.now !== undefined
         })
         io.out(
-          `resumed ${result.rollout.policy.feature} at ${result.transition.to}, kill switch on; committed ${result.sha.slice(0, 10)}`
+          `resumed ${result.rollout.policy.feature} at ${result.transition.to} (${[result.rollout.state?.paused ? 'pause lifted' : '', result.rollout.state?.enabled === false ? 'kill switch on' : ''].filter(Boolean).join(', ')}); committed ${result.sha.slice(0, 10)}`
+        )
+        return 0
+      }
+      case 'pause': {
+        const result = await pause({
+          cwd,
+          policies,
+          reason: values.reason ?? '',
+          operator: values.operator,
+          now,
+          nowGiven: values.now !== undefined
+        })
+        io.out(
+          `paused ${result.rollout.policy.feature} at ${result.transition.to}: it does not advance until \`phasegate resume\`, rollback triggers still act; committed ${result.sha.slice(0, 10)}`
         )
         return 0
       }
