@@ -3,6 +3,7 @@ import { failWith } from './action/annotations.js'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
+import { dispatchPauseOrResume } from './action/dispatch-pause.js'
 import type { GitHubSide } from './action/landing.js'
 import { publishOutcomes, writeSummary } from './action/outcome.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
@@ -11,7 +12,16 @@ import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
 
-const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'] as const
+const COMMANDS = [
+  'tick',
+  'apply',
+  'status',
+  'validate',
+  'check',
+  'rollback',
+  'pause',
+  'resume'
+] as const
 type Command = (typeof COMMANDS)[number]
 
 /** The action's entry: inputs -> command -> outputs and job summary. Errors fail the step, without a stack trace. */
@@ -35,6 +45,8 @@ export async function run(): Promise<void> {
     if (command === 'check') return await check(ctx, gh)
     if (command === 'rollback')
       return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)])
+    if (command === 'pause' || command === 'resume')
+      return await publishOutcomes(ctx.workspace, [await dispatchPauseOrResume(ctx, gh, command)])
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`

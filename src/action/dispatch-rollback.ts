@@ -97,7 +97,7 @@ export async function dispatchRollback(
 }
 
 /** The one rollout a dispatched rollback acts on. */
-async function theRollout(ctx: ActionContext): Promise<Rollout> {
+export async function theRollout(ctx: ActionContext): Promise<Rollout> {
   const { rollouts, failures, unknown } = await selectRollouts(
     ctx.workspace,
     ctx.policies,
