@@ -5,22 +5,6 @@ import type { CheckObservation } from './engine/types.js'
 import { helpText, parseCommandLine, version } from './cli/usage.js'
 import { INSTANT_FORM, parseInstant } from './engine/time.js'
 import { PhasegateError, UsageError } from './errors.js'
-import { repoRoot } from './git/git.js'
-import { readHistory } from './git/transitions.js'
-import { analyze } from './commands/analyze.js'
-import { assign } from './commands/assign.js'
-import { exportRollouts } from './commands/export.js'
-import { runDemo } from './commands/demo.js'
-import { init } from './commands/init.js'
-import { list } from './commands/list.js'
-import { resume } from './commands/resume.js'
-import { pause } from './commands/pause.js'
-import { rollback } from './commands/rollback.js'
-import { status } from './commands/status.js'
-import { PartialTickError, tick } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './rollout/load.js'
-import { renderAnalysis } from './experiments/render.js'
-import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
 
 export interface Io {
   out: (text: string) => void
@@ -44,7 +28,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`phasegate: ${error.format()}`)
       return 2
     }
-    if (error instanceof PartialTickError) {
+    // Only a tick throws this; its module is loaded already when it does.
+    const { PartialTickError } =
+      error instanceof PhasegateError
+        ? await import('./commands/tick.js')
+        : { PartialTickError: undefined }
+    if (PartialTickError && error instanceof PartialTickError) {
       // The rollbacks that went ahead beside the broken policies, then every broken policy.
       for (const o of error.outcomes)
         io.out(
@@ -91,6 +80,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     switch (command) {
       case 'validate': {
+        const { loadRollouts, relativeTo } = await import('./rollout/load.js')
         const rollouts = await loadRollouts(cwd, policies)
         if (values.json)
           io.out(
@@ -116,6 +106,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'status': {
+        const { status } = await import('./commands/status.js')
+        const { relativeTo } = await import('./rollout/load.js')
+        const { renderDecision, renderNotStarted } = await import('./report/text.js')
+        const { renderAnalysis } = await import('./experiments/render.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -147,6 +141,9 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'tick': {
+        const { tick } = await import('./commands/tick.js')
+        const { relativeTo } = await import('./rollout/load.js')
+        const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const outcomes = await tick({
           ...common,
           dryRun: values['dry-run'] ?? false,
@@ -183,6 +180,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'rollback': {
+        const { rollback } = await import('./commands/rollback.js')
         const result = await rollback({
           cwd,
           policies,
@@ -198,6 +196,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'resume': {
+        const { resume } = await import('./commands/resume.js')
         const result = await resume({
           cwd,
           policies,
@@ -212,6 +211,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'pause': {
+        const { pause } = await import('./commands/pause.js')
         const result = await pause({
           cwd,
           policies,
@@ -226,6 +226,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'init': {
+        const { init } = await import('./commands/init.js')
         for (const s of await init({ cwd, policies, now }))
           io.out(
             `started ${s.rollout.policy.feature} at ${s.rollout.policy.phases[0]!.name}; committed ${s.sha.slice(0, 10)}`
@@ -233,6 +234,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'history': {
+        const { repoRoot } = await import('./git/git.js')
+        const { readHistory } = await import('./git/transitions.js')
+        const { loadRollouts } = await import('./rollout/load.js')
+        const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
         const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
         const all = await readHistory(root, sources)
@@ -261,9 +266,12 @@ async function run(argv: string[], io: Io): Promise<number> {
         // The site is written either way (error cards show what failed); the exit code tells CI.
         return built.model.failures.length ? 1 : 0
       }
-      case 'demo':
+      case 'demo': {
+        const { runDemo } = await import('./commands/demo.js')
         return await runDemo({ io, keep: values.keep })
+      }
       case 'assign': {
+        const { assign } = await import('./commands/assign.js')
         await assign(
           {
             cwd,
@@ -278,6 +286,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'analyze': {
+        const { analyze } = await import('./commands/analyze.js')
         const result = await analyze({
           cwd,
           policies,
@@ -292,6 +301,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return result.exitCode
       }
       case 'list': {
+        const { list } = await import('./commands/list.js')
         const shards = values.shards === undefined ? undefined : Number(values.shards)
         if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
           throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
@@ -309,6 +319,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'export': {
+        const { exportRollouts } = await import('./commands/export.js')
         const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
         if (text !== null) io.out(text)
         return 0

@@ -18,6 +18,7 @@ import {
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
+import { warnNotices } from './annotations.js'
 import { syncAlertIssues } from './alerts.js'
 import type { ActionContext } from './context.js'
 import { recordLandedDeployment } from './deployments.js'
@@ -59,6 +60,10 @@ export async function tickOnGitHub(
       error: unknownFeatures(selection.unknown, selection.rollouts)
     })
   const { rollouts } = selection
+  warnNotices(
+    rollouts.map(r => r.policy),
+    root
+  )
   const [openPulls, openIssues] = await Promise.all([
     rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map<string, OpenPullRequest>(),
     rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun
