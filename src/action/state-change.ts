@@ -62,6 +62,12 @@ export function judgeStateChange(change: ProposedChange): Verdict {
       return refuse(
         `rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`
       )
+  } else if (t.kind === 'pause') {
+    // A trigger's pause (or a dispatched one) reaches a protected branch as a pull request.
+    if (t.to !== baseState.phase)
+      return refuse(`a pause stays in ${baseState.phase}, but this one moves to ${t.to}`)
+    if (baseState.paused)
+      return refuse(`${policy.feature} is already paused since ${baseState.paused.at}`)
   } else {
     return refuse(`a ${t.kind} transition is not made through a pull request`)
   }
@@ -79,6 +85,8 @@ export function judgeStateChange(change: ProposedChange): Verdict {
     return refuse(
       `the evidence in ${statePath} differs from the transition commit's trailers: it was edited`
     )
+  if (t.kind === 'pause')
+    return { ok: true, summary: `pause at ${t.to}: no advance until a resume; triggers still act` }
   if (t.kind !== 'advance')
     return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` }
   const broken = inconsistentEvidence(policy, t.from, t.evidence)
@@ -98,7 +106,8 @@ function differingKeys(expected: State, actual: State): string[] {
     'enteredAt',
     'enabled',
     'experiments',
-    'lastTransition'
+    'lastTransition',
+    'paused'
   ]
   return keys.filter(k => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]))
 }
