@@ -115,6 +115,33 @@ describe('on_fire: pause in the action', () => {
   })
 })
 
+describe('on_fire: observe in the action', () => {
+  test('an observe-only trigger opens an alert issue and rolls nothing back; the issue closes when it is ok', async () => {
+    const policy = SEARCH_POLICY.replace(
+      '    - error_rate > 0.05',
+      '    - { when: error_rate > 0.05, on_fire: observe }'
+    )
+    const { gh, workspace } = await searchRepo(policy, 'full')
+    writeMetrics(workspace, { error_rate: 0.5 }, 'search')
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.outputs).toMatchObject({ decision: 'hold', phase: 'full' })
+    expect(run.summary).toContain('observe-only: reported and alerted, nothing rolled back')
+    const issues = () =>
+      [...gh.state.issues.values()].filter(
+        i => !i.pull && i.labels.includes('alert:observed_error_rate')
+      )
+    expect(issues()).toHaveLength(1)
+    expect(issues()[0]!.state).toBe('open')
+    expect(stateOnMain(gh, STATE)).toMatch(/^phase: full$/m)
+
+    writeMetrics(workspace, { error_rate: 0.001 }, 'search')
+    const ok = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(2) })
+    expect(ok.exitCode, ok.stdout).toBe(0)
+    expect(issues()[0]!.state, ok.summary).toBe('closed')
+  })
+})
+
 describe('freeze windows in the action', () => {
   test('the advance PR opens and is approved inside the window; it merges only after it', async () => {
     const day = (offset: number) =>
