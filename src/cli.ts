@@ -217,7 +217,22 @@ async function run(argv: string[], io: Io): Promise<number> {
           nowGiven: values.now !== undefined
         })
         io.out(
-          `resumed ${result.rollout.policy.feature} at ${result.transition.to}, kill switch on; committed ${result.sha.slice(0, 10)}`
+          `resumed ${result.rollout.policy.feature} at ${result.transition.to} (${[result.rollout.state?.paused ? 'pause lifted' : '', result.rollout.state?.enabled === false ? 'kill switch on' : ''].filter(Boolean).join(', ')}); committed ${result.sha.slice(0, 10)}`
+        )
+        return 0
+      }
+      case 'pause': {
+        const { pause } = await import('./commands/pause.js')
+        const result = await pause({
+          cwd,
+          policies,
+          reason: values.reason ?? '',
+          operator: values.operator,
+          now,
+          nowGiven: values.now !== undefined
+        })
+        io.out(
+          `paused ${result.rollout.policy.feature} at ${result.transition.to}: it does not advance until \`phasegate resume\`, rollback triggers still act; committed ${result.sha.slice(0, 10)}`
         )
         return 0
       }

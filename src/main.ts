@@ -4,6 +4,7 @@ import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchResume } from './action/dispatch-resume.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
+import { dispatchPauseOrResume } from './action/dispatch-pause.js'
 import type { GitHubSide } from './action/landing.js'
 import { publishOutcomes, writeSummary } from './action/outcome.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
@@ -15,7 +16,16 @@ import { markdownCode, markdownText } from './report/escape/markdown.js'
 import { logInfo } from './action/log.js'
 import { terminalText } from './report/escape/terminal.js'
 
-const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback', 'resume'] as const
+const COMMANDS = [
+  'tick',
+  'apply',
+  'status',
+  'validate',
+  'check',
+  'rollback',
+  'pause',
+  'resume'
+] as const
 type Command = (typeof COMMANDS)[number]
 
 /** The action's entry: inputs -> command -> outputs and job summary. Errors fail the step, without a stack trace. */
@@ -41,6 +51,13 @@ export async function run(): Promise<void> {
       return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)], [], ctx)
     if (command === 'resume')
       return await publishOutcomes(ctx.workspace, [await dispatchResume(ctx, gh)], [], ctx)
+    if (command === 'pause')
+      return await publishOutcomes(
+        ctx.workspace,
+        [await dispatchPauseOrResume(ctx, gh, command)],
+        [],
+        ctx
+      )
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${String(ctx.payload.action)}" is not ${ALERT_EVENT_TYPE}: nothing to do`

@@ -78,7 +78,7 @@ const retried = (attempts: number) =>
 const ROLLBACK_NEEDS_APPROVAL = 'rollback.manual_approval_required'
 
 function landedLines(run: ActionRun, decision: Decision, result: LandResult): string[] {
-  const what = decision.action === 'rollback' ? 'rollback' : 'advance'
+  const what = decision.action === 'hold' ? 'advance' : decision.action
   switch (result.kind) {
     case 'stale':
       return [result.reason]
@@ -123,7 +123,7 @@ async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<Feat
       title: commitSubject(policy.feature, decision.transition!),
       body: decision.rollbackNeedsApproval
         ? `**This rollback needs an approval** (${text(refusal)}): **merge this pull request to roll back.**\n\n${report(feature)}`
-        : `Pushing the rollback to ${text(run.base)} was refused (${text(refusal)}): **merge this pull request to roll back.**\n\n${report(feature)}`,
+        : `Pushing the ${decision.action} to ${text(run.base)} was refused (${text(refusal)}): **merge this pull request to ${decision.action === 'pause' ? 'pause' : 'roll back'}.**\n\n${report(feature)}`,
       reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
     }),
     decision.rollbackNeedsApproval ? ROLLBACK_NEEDS_APPROVAL : undefined
@@ -135,7 +135,9 @@ async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<Feat
     run.gh.repo,
     advanceBranch(policy.feature),
     text(
-      `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`
+      decision.action === 'pause'
+        ? `Closed: ${policy.feature} is paused (${decision.reason}).`
+        : `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`
     )
   )
   if (closed !== undefined) actions.push(`closed advance PR #${closed}`)

@@ -4,7 +4,8 @@ import type { Decision, State } from '../engine/types.js'
 // one table (test/unit/action/next-step.test.ts).
 
 /**
- * - roll_back: land the rollback on the default branch (a rollback PR when it is protected);
+ * - roll_back: land the rollback (or a trigger's pause) on the default branch (a rollback PR when
+ *   it is protected);
  * - merge: merge the fitting advance PR, whose approvals let every gate pass;
  * - advance: land the advance on the default branch (an advance PR when it is protected);
  * - propose: (re)build the advance branch and its PR: only approval is missing;
@@ -36,7 +37,8 @@ export function nextStep(input: StepInput): Step {
   // phasegate never starts a rollout on its own: `phasegate init` does, through a reviewed commit.
   if (!written) return { kind: 'none', cause: 'not_started' }
   if (input.dryRun) return { kind: 'none', cause: 'dry_run' }
-  if (decision.action === 'rollback') return { kind: 'roll_back' }
+  // An on_fire: pause lands as a rollback does: at once, whatever waits for approval.
+  if (decision.action === 'rollback' || decision.action === 'pause') return { kind: 'roll_back' }
   if (decision.action === 'advance') return { kind: prOpen && branchFits ? 'merge' : 'advance' }
   if (decision.awaitingApproval) return { kind: prOpen && branchFits ? 'refresh' : 'propose' }
   if (!prOpen) return { kind: 'none', cause: 'holding' }

@@ -64,10 +64,14 @@ export function outcomeOf(input: {
   }
 }
 
-/** The `decision` output: a person's rollback is a rollback (a resume a resume) whatever the gates say. */
+/**
+ * The `decision` output: a person's rollback is a rollback whatever the gates say; a person's
+ * pause or resume is that.
+ */
 function decisionOutput(outcome: FeatureOutcome): string {
-  if (!outcome.manual) return outcome.decision.action
-  return outcome.manual.kind === 'resume' ? 'resume' : 'rollback'
+  const manual = outcome.manual?.kind
+  if (manual === 'pause' || manual === 'resume') return manual
+  return manual ? 'rollback' : outcome.decision.action
 }
 
 /** The outputs that say what a feature exposes (exposureOf, as every surface says it). */

@@ -65,14 +65,20 @@ export function judgeStateChange(change: ProposedChange): Verdict {
         `rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`
       )
   } else if (t.kind === 'resume') {
-    if (baseState.enabled)
+    if (baseState.enabled && !baseState.paused)
       return refuse(
-        `the kill switch of ${policy.feature} is already on: there is nothing to resume`
+        `the kill switch of ${policy.feature} is on and it is not paused: there is nothing to resume`
       )
     if (t.to !== baseState.phase)
       return refuse(
         `resumes at ${t.to} but the rollout is in ${baseState.phase}: a resume leaves the phase as it is`
       )
+  } else if (t.kind === 'pause') {
+    // A trigger's pause (or a dispatched one) reaches a protected branch as a pull request.
+    if (t.to !== baseState.phase)
+      return refuse(`a pause stays in ${baseState.phase}, but this one moves to ${t.to}`)
+    if (baseState.paused)
+      return refuse(`${policy.feature} is already paused since ${baseState.paused.at}`)
   } else {
     return refuse(`a ${t.kind} transition is not made through a pull request`)
   }
@@ -92,6 +98,8 @@ export function judgeStateChange(change: ProposedChange): Verdict {
     )
   if (t.kind === 'resume')
     return { ok: true, summary: `resume at ${t.to}: kill switch on`, resume: true }
+  if (t.kind === 'pause')
+    return { ok: true, summary: `pause at ${t.to}: no advance until a resume; triggers still act` }
   if (t.kind !== 'advance')
     return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` }
   const broken = inconsistentEvidence(policy, t.from, t.evidence)
@@ -111,7 +119,8 @@ function differingKeys(expected: State, actual: State): string[] {
     'enteredAt',
     'enabled',
     'experiments',
-    'lastTransition'
+    'lastTransition',
+    'paused'
   ]
   return keys.filter(k => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]))
 }

@@ -20,6 +20,7 @@ import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
 import { warnNotices } from './annotations.js'
 import { syncAlertIssues } from './alerts.js'
+import { syncObservedTriggerIssues } from './observed-triggers.js'
 import type { ActionContext } from './context.js'
 import { recordLandedDeployment } from './deployments.js'
 import { takeStep } from './effects.js'
@@ -67,7 +68,11 @@ export async function tickOnGitHub(
   )
   const [openPulls, openIssues] = await Promise.all([
     rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map<string, OpenPullRequest>(),
-    rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun
+    rollouts.some(
+      r =>
+        r.policy.alerts.length ||
+        r.policy.triggers.some(t => t.kind === 'metric' && t.onFire === 'observe')
+    ) && !ctx.dryRun
       ? listOpenAlertIssues(gh.client, gh.repo)
       : Promise.resolve([])
   ])
@@ -206,6 +211,14 @@ async function actOnFeature(
     if (step.kind !== 'none' || step.cause === 'holding')
       result.actions.push(
         ...(await syncAlertIssues(
+          run.gh.client,
+          run.gh.repo,
+          policy,
+          evaluation.decision,
+          runUrl(),
+          openIssues
+        )),
+        ...(await syncObservedTriggerIssues(
           run.gh.client,
           run.gh.repo,
           policy,

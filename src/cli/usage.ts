@@ -110,8 +110,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: ['policy', 'reason', 'emergency', 'operator', 'now'],
     required: ['reason']
   },
+  pause: {
+    summary: 'stop advancing (rollback triggers still act) until resume',
+    options: ['policy', 'reason', 'operator', 'now'],
+    required: ['reason']
+  },
   resume: {
-    summary: 'turn the kill switch back on after an emergency',
+    summary: 'lift a pause and/or turn the kill switch back on after an emergency',
     options: ['policy', 'reason', 'operator', 'now'],
     required: ['reason']
   },

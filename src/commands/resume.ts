@@ -6,8 +6,8 @@ import { assertCommittable } from './committable.js'
 import { resolveOperator, singleRollout, type RollbackOutcome } from './rollback.js'
 
 /**
- * Turns the kill switch back on after an emergency, at the phase the rollout is in, in one commit
- * made under the checkout's lock (a tick running in the same checkout is not interleaved).
+ * Lifts a pause and/or turns the kill switch back on after an emergency, at the phase the
+ * rollout is in (operators only).
  */
 export async function resume(options: {
   cwd: string

@@ -1,4 +1,5 @@
 import { evaluateAlerts } from './alerts.js'
+import { describeWindow, localTime, openFreeze } from './freeze.js'
 import { evaluateGate, validApprovers } from './gates.js'
 import { evaluateGuardrails } from './guardrails.js'
 import { exposureOf } from './exposure.js'
@@ -6,12 +7,14 @@ import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
 import { rangeOfMetric, screenReadings } from './plausible.js'
 import { findReading } from './readings.js'
 import { evaluateTrend } from './trends.js'
+import { formatSpan } from './time.js'
 import { evaluateTriggers } from './triggers.js'
 import type {
   Decision,
   Evidence,
   HoldCause,
   Observations,
+  Phase,
   Policy,
   State,
   Transition
@@ -19,9 +22,11 @@ import type {
 
 /**
  * The whole decision: pure, so the same inputs always give the same answer.
- * Order of precedence: kill switch off -> hold; a fired trigger (guardrails with on_fire:
- * rollback among them) -> roll back one phase; final phase -> hold; every gate (guardrails
- * included) passes -> advance one phase; otherwise hold and say why.
+ * Order of precedence: kill switch off -> hold; a fired trigger (guardrails with on_fire: rollback among them) -> roll back one phase (or pause,
+ * when every fired trigger says on_fire: pause; on_fire: observe triggers only report); paused ->
+ * hold; final phase -> hold; a cool-down after a rollback out of the next phase -> hold; a gate
+ * (guardrails included) not passing -> hold and say why; a freeze window open -> hold until it ends; otherwise advance
+ * one phase.
  */
 export function decide(
   policy: Policy,
@@ -52,6 +57,7 @@ export function decide(
   const gates = next
     ? [...phase.gates.map(gate => evaluateGate(gate, state, observed, now)), ...guardrails.gates]
     : []
+  const freeze = next ? openFreeze(policy.freezeWindows ?? [], now) : undefined
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []
@@ -61,12 +67,13 @@ export function decide(
     next !== undefined &&
     gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
     gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass')
-  const hold = (holdCause: HoldCause, reason: string): Decision => ({
+  const hold = (holdCause: HoldCause, reason: string, extra: Partial<Decision> = {}): Decision => ({
     ...base,
     action: 'hold',
     holdCause,
     reason,
-    awaitingApproval: state.enabled && awaitingApproval
+    awaitingApproval: state.enabled && !state.paused && awaitingApproval,
+    ...extra
   })
 
   if (!state.enabled) {
@@ -76,7 +83,33 @@ export function decide(
     )
   }
 
-  const fired = triggers.filter(t => t.fired)
+  // Observe-only triggers are reported with the rest and never move the rollout.
+  const observeOnly = triggers.filter(t => t.fired && t.onFire === 'observe')
+  const observing = observeOnly.length
+    ? ` (observe-only, nothing rolled back: ${observeOnly.map(t => t.reason).join('; ')})`
+    : ''
+  const fired = triggers.filter(t => t.fired && (t.onFire ?? 'rollback') === 'rollback')
+  const pausing = triggers.filter(t => t.fired && t.onFire === 'pause')
+  if (fired.length === 0 && pausing.length > 0 && !state.paused) {
+    const why = pausing.map(t => t.reason).join('; ')
+    const reason = `automatic pause (on_fire: pause): ${why}${observing}`
+    return {
+      ...base,
+      action: 'pause',
+      target: phase.name,
+      reason,
+      awaitingApproval: false,
+      transition: transition(
+        'pause',
+        phase.name,
+        phase.name,
+        now,
+        reason,
+        [],
+        pausing.flatMap(t => t.evidence)
+      )
+    }
+  }
   if (fired.length > 0) {
     const previous = previousPhase(policy, phase.name)
     const why = fired.map(t => t.reason).join('; ')
@@ -91,9 +124,10 @@ export function decide(
     // failure never waits.
     const needsApproval =
       policy.rollback.manualApprovalRequired && !fired.some(t => t.trigger === 'system_failure')
-    const reason = needsApproval
-      ? `automatic rollback NEEDS APPROVAL (rollback.manual_approval_required): ${why}`
-      : `automatic rollback: ${why}`
+    const reason =
+      (needsApproval
+        ? `automatic rollback NEEDS APPROVAL (rollback.manual_approval_required): ${why}`
+        : `automatic rollback: ${why}`) + observing
     const evidence: Evidence[] = fired.flatMap(t => t.evidence)
     return {
       ...base,
@@ -106,18 +140,57 @@ export function decide(
     }
   }
 
-  if (!next) {
+  if (state.paused) {
     return hold(
-      'final_phase',
-      `${phase.name} is the final phase: the rollout is complete and cannot advance`
+      'paused',
+      `paused since ${state.paused.at} (${state.paused.reason}): it does not advance until \`phasegate resume\`; rollback triggers still act${observing}`
     )
   }
 
+  if (!next) {
+    return hold(
+      'final_phase',
+      `${phase.name} is the final phase: the rollout is complete and cannot advance${observing}`
+    )
+  }
+
+  const cooling = cooldownOf(next, state, observations, now)
+  if (cooling) {
+    return hold(
+      'cooldown',
+      `${next.name} was rolled back from at ${cooling.rolledBackAt}: its cool-down of ${formatSpan(next.cooldownMs!)} ends at ${cooling.endsAt}, and the advance waits until then${observing}`,
+      { awaitingApproval: false, cooldown: { phase: next.name, endsAt: cooling.endsAt } }
+    )
+  }
+
+  const frozen = freeze && {
+    freeze: {
+      window: freeze.window.name,
+      endsAt: freeze.endsAt.toISOString(),
+      ...(freeze.endless ? { endless: true as const } : {})
+    }
+  }
+  const until =
+    freeze &&
+    `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}`
+  const freezeNote = freeze
+    ? `; freeze window ${describeWindow(freeze.window)} is open ${until}`
+    : ''
   const notPassing = gates.filter(g => g.outcome !== 'pass')
   if (notPassing.length > 0) {
     return hold(
       'gates',
-      `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`
+      `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}${freezeNote}${observing}`,
+      frozen || {}
+    )
+  }
+
+  if (freeze) {
+    // The advance PR may stay open and be approved; only its landing waits for the window's end.
+    return hold(
+      'freeze',
+      `every gate to ${next.name} passes, but nothing lands as an advance inside a freeze window: ${describeWindow(freeze.window)} is open ${until}${observing}`,
+      { ...frozen, awaitingApproval: state.enabled }
     )
   }
 
@@ -128,11 +201,12 @@ export function decide(
       : gates.length === 1
         ? `the only gate of ${phase.name} passed (${gates[0]!.gate})`
         : `all ${gates.length} gates of ${phase.name} passed`
+  const advanceReason = reason + observing
   return {
     ...base,
     action: 'advance',
     target: next.name,
-    reason,
+    reason: advanceReason,
     awaitingApproval: false,
     transition: transition(
       'advance',
@@ -154,6 +228,29 @@ function approvedBy(policy: Policy, phaseName: string, observations: Observation
       validApprovers(gate, observations.approvals).forEach(u => users.add(u))
   }
   return [...users]
+}
+
+/**
+ * The cool-down holding the advance into `next`, if any: its last rollback out of `next` (from the
+ * history, or the state's last transition) was less than `next.cooldownMs` before `now`.
+ */
+function cooldownOf(
+  next: Phase,
+  state: State,
+  observations: Observations,
+  now: Date
+): { rolledBackAt: string; endsAt: string } | undefined {
+  if (!next.cooldownMs) return undefined
+  const last = state.lastTransition
+  const rollbacks = [
+    ...(observations.rollbacks ?? []),
+    ...(last && (last.kind === 'rollback' || last.kind === 'emergency') ? [last] : [])
+  ].filter(r => r.from === next.name)
+  if (rollbacks.length === 0) return undefined
+  const latest = Math.max(...rollbacks.map(r => Date.parse(r.at)))
+  const ends = latest + next.cooldownMs
+  if (now.getTime() >= ends) return undefined
+  return { rolledBackAt: new Date(latest).toISOString(), endsAt: new Date(ends).toISOString() }
 }
 
 function transition(

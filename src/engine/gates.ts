@@ -1,5 +1,5 @@
 import { formatSpan } from './time.js'
-import { findReading, meets, usableValue } from './readings.js'
+import { findReading, heldFor, meets, usableValue } from './readings.js'
 import type {
   Approval,
   AutomatedTestGate,
@@ -22,7 +22,7 @@ export function evaluateGate(
 ): GateResult {
   switch (gate.type) {
     case 'metrics_threshold':
-      return metricsThreshold(gate, observations)
+      return metricsThreshold(gate, observations, now, Date.parse(state.enteredAt))
     case 'manual_approval':
       return manualApproval(gate, observations.approvals)
     case 'automated_test':
@@ -39,7 +39,13 @@ function combine(outcomes: GateOutcome[]): GateOutcome {
   return 'pass'
 }
 
-function metricsThreshold(gate: MetricsThresholdGate, observations: Observations): GateResult {
+function metricsThreshold(
+  gate: MetricsThresholdGate,
+  observations: Observations,
+  now: Date,
+  enteredAt: number
+): GateResult {
+  const forMs = gate.forMs ?? 0
   const evidence: Evidence[] = []
   const reasons: string[] = []
   for (const [metric, threshold] of Object.entries(gate.thresholds)) {
@@ -56,8 +62,20 @@ function metricsThreshold(gate: MetricsThresholdGate, observations: Observations
         `${label} has ${reading!.samples ?? 0} samples, fewer than the ${gate.minSamples} required`
       )
     } else if (meets(threshold, usable.value)) {
-      result = 'pass'
-      reasons.push(`${label} ${usable.value} ${threshold.source}`)
+      // for: success must have held over the whole window, inside this phase, from range data.
+      const held =
+        forMs <= 0
+          ? { held: true, reason: '' }
+          : now.getTime() - forMs < enteredAt
+            ? {
+                held: false,
+                reason: `the for: window of ${formatSpan(forMs)} reaches back before the phase was entered (${new Date(enteredAt).toISOString()})`
+              }
+            : heldFor(reading!, forMs, now, v => meets(threshold, v))
+      result = held.held ? 'pass' : 'pending'
+      reasons.push(
+        `${label} ${usable.value} ${threshold.source}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`
+      )
     } else {
       result = 'fail'
       reasons.push(`${label} ${usable.value} is not ${threshold.source}`)

@@ -29,7 +29,7 @@ export function requiredReadings(policy: Policy, state: State): ReadingRequest[]
   }
   for (const gate of phase.gates) {
     if (gate.type === 'metrics_threshold')
-      Object.keys(gate.thresholds).forEach(m => add(m, gate.group))
+      Object.keys(gate.thresholds).forEach(m => add(m, gate.group, gate.forMs ?? 0))
   }
   for (const rule of policy.alerts) add(rule.metric, undefined, rule.forMs)
   for (const rule of policy.trends) add(rule.metric, undefined, trendRangeMs(rule))

@@ -4,6 +4,7 @@ import type {
   Alert,
   MetricReading,
   Observations,
+  OnFire,
   Phase,
   Policy,
   Threshold,
@@ -18,6 +19,8 @@ export interface MetricCheck {
   source: string
   /** Where the policy writes the threshold, e.g. rollback.automatic_triggers[0]. */
   from: string
+  /** What it does when it fires; a phase's own rollback_threshold inherits its trigger's. */
+  onFire: OnFire
 }
 
 /**
@@ -39,7 +42,8 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
         threshold: trigger.threshold,
         forMs: trigger.forMs,
         source: trigger.source,
-        from: `rollback.automatic_triggers[${i}]`
+        from: `rollback.automatic_triggers[${i}]`,
+        onFire: trigger.onFire ?? 'rollback'
       })
       return
     }
@@ -53,7 +57,8 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
       threshold,
       forMs: trigger.forMs,
       source: `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`,
-      from: `${phaseFrom(trigger.metric)} (in rollback.automatic_triggers[${i}])`
+      from: `${phaseFrom(trigger.metric)} (in rollback.automatic_triggers[${i}])`,
+      onFire: trigger.onFire ?? 'rollback'
     })
   })
   for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
@@ -63,7 +68,8 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
       threshold: { op: '>', value: limit, source: `> ${limit}` },
       forMs: 0,
       source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
-      from: phaseFrom(metric)
+      from: phaseFrom(metric),
+      onFire: 'rollback'
     })
   }
   return checks
@@ -133,7 +139,11 @@ export function evaluateTriggers(
       `${why} ${phase.name} was entered at ${since!.toISOString()}: waiting for a reading taken after it`
     )
   }
-  const results: TriggerResult[] = metricTriggers(policy, phase).map(check => {
+  const results: TriggerResult[] = metricTriggers(policy, phase).map(check => ({
+    ...metricTrigger(check),
+    onFire: check.onFire
+  }))
+  function metricTrigger(check: MetricCheck): TriggerResult {
     const reading = findReading(observations.readings, check.metric)
     const usable = usableValue(reading, check.metric)
     const evidence = (value: number | null, status: TriggerStatus) => [
@@ -201,10 +211,14 @@ export function evaluateTriggers(
       reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
       evidence: evidence(value, 'fired')
     }
-  })
+  }
+  // A system failure always rolls back: no policy can soften it (the schema refuses on_fire).
   for (const trigger of policy.triggers) {
     if (trigger.kind === 'system_failure')
-      results.push(systemFailure(observations, policy.rollback.sourceFailureLimit, stale))
+      results.push({
+        ...systemFailure(observations, policy.rollback.sourceFailureLimit, stale),
+        onFire: 'rollback'
+      })
   }
   return results
 }

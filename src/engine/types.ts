@@ -42,6 +42,11 @@ export interface MetricsThresholdGate {
   minSamples?: number
   /** Where the policy writes these thresholds, e.g. deployment.phases.canary.success_criteria. */
   from?: string
+  /**
+   * Sustained success (`for:`, ms): every threshold must have held over this window, judged on
+   * range data with the triggers' coverage rule (a gap is not "held"). 0 or unset: latest value.
+   */
+  forMs?: number
 }
 
 export interface ManualApprovalGate {
@@ -104,6 +109,11 @@ export interface Phase {
   /** Gates that must all pass to leave this phase for the next one. */
   gates: Gate[]
   approvers: string[]
+  /**
+   * Cool-down (ms) after a rollback out of this phase before the advance into it may be proposed
+   * again; unset: no cool-down.
+   */
+  cooldownMs?: number
 }
 
 export interface AlertRule {
@@ -126,6 +136,12 @@ export interface TrendRule {
   decrease?: number
 }
 
+/**
+ * What a fired trigger does: roll back one phase (the default), pause the rollout instead, or
+ * only observe (reported, alerts raised, evidence shown, nothing moves).
+ */
+export type OnFire = 'rollback' | 'pause' | 'observe'
+
 export interface MetricTrigger {
   kind: 'metric'
   metric: string
@@ -133,6 +149,8 @@ export interface MetricTrigger {
   /** The breach must have held this long, judged on range data covering the window. */
   forMs: number
   source: string
+  /** Unset: rollback. */
+  onFire?: OnFire
 }
 
 export interface SystemFailureTrigger {
@@ -202,6 +220,20 @@ export interface MetricsConfig {
   options: Record<string, unknown>
 }
 
+/**
+ * A span of time in which nothing lands as an advance (rollbacks always may). Membership is
+ * judged on the wall clock of `timeZone` (an IANA name), so DST changes move the instants, not
+ * the window:
+ * - weekends: Saturday 00:00 to Monday 00:00;
+ * - dates: from the start of `from` to the end of `to` (YYYY-MM-DD, inclusive);
+ * - daily: from `from` to `to` (HH:MM) every day, across midnight when `to` is earlier.
+ */
+export type FreezeWindow = { name: string; timeZone: string } & (
+  | { kind: 'weekends' }
+  | { kind: 'dates'; from: string; to: string }
+  | { kind: 'daily'; from: string; to: string }
+)
+
 export interface Policy {
   feature: string
   /** Phases in ladder order. */
@@ -211,6 +243,8 @@ export interface Policy {
   trends: TrendRule[]
   dashboards: string[]
   triggers: Trigger[]
+  /** Freeze windows (freeze.windows); unset or empty: none. */
+  freezeWindows?: FreezeWindow[]
   rollback: {
     manualApprovalRequired: boolean
     emergencyContacts: EmergencyContact[]
@@ -236,7 +270,7 @@ export interface Policy {
 
 export type ExperimentStatus = 'pending' | 'running' | 'stopped' | 'concluded'
 
-export type TransitionKind = 'advance' | 'rollback' | 'emergency' | 'resume'
+export type TransitionKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'pause'
 
 export type GateOutcome = 'pass' | 'fail' | 'pending'
 
@@ -278,6 +312,11 @@ export interface State {
   enabled: boolean
   experiments: Record<string, { status: ExperimentStatus; startedAt?: string }>
   lastTransition?: Transition
+  /**
+   * Set while the rollout is paused (a `pause` transition; a `resume` lifts it): it never
+   * advances, its rollback triggers still act.
+   */
+  paused?: { at: string; reason: string; operator?: string }
 }
 
 /** One number read from a metrics source, or the reason there is none. */
@@ -345,6 +384,11 @@ export interface Observations {
    * rate or mean, `samples` its number of observations.
    */
   guardrailReadings?: MetricReading[]
+  /**
+   * The rollout's rollbacks (automatic, manual and emergency) from its git history, newest first:
+   * the phase each left and when, for the cool-downs. Unset: only the state's last transition.
+   */
+  rollbacks?: Array<{ from: string; to: string; at: string }>
 }
 
 export interface GateResult {
@@ -388,6 +432,8 @@ export interface TriggerResult {
   status: TriggerStatus
   /** status === 'fired' */
   fired: boolean
+  /** What this trigger does when it fires (the policy's on_fire; rollback unless written). */
+  onFire?: OnFire
   reason: string
   evidence: Evidence[]
   /**
@@ -397,16 +443,21 @@ export interface TriggerResult {
   waiting?: boolean
 }
 
-export type DecisionAction = 'advance' | 'rollback' | 'hold'
+export type DecisionAction = 'advance' | 'rollback' | 'pause' | 'hold'
 
 /**
  * Why a decision holds, as a value the flows branch on (the reason is for people):
  * - kill_switch: the kill switch is off; nothing moves until a resume;
  * - first_phase_trigger: a trigger fired in the first phase, where there is nothing to roll back to;
  * - final_phase: the rollout is complete;
- * - gates: a gate of the phase does not pass (see awaitingApproval for approval being the only one).
+ * - gates: a gate of the phase does not pass (see awaitingApproval for approval being the only one);
+ * - paused: an operator (or an on_fire: pause trigger) paused the rollout;
+ * - cooldown: the phase to advance into was rolled back from too recently (Decision.cooldown);
+ * - freeze: every gate passes (or only approval waits) but a freeze window is open
+ *   (Decision.freeze): the advance PR may open and be approved, nothing lands.
  */
-export type HoldCause = 'kill_switch' | 'first_phase_trigger' | 'final_phase' | 'gates'
+export type HoldCause =
+  'kill_switch' | 'first_phase_trigger' | 'final_phase' | 'gates' | 'paused' | 'cooldown' | 'freeze'
 
 export interface Decision {
   action: DecisionAction
@@ -430,6 +481,10 @@ export interface Decision {
    * emergency dispatch, which is not a decision): those always act at once.
    */
   rollbackNeedsApproval?: boolean
+  /** Set while a freeze window is open: its name and when no window is open any more (ISO-8601). */
+  freeze?: { window: string; endsAt: string; endless?: true }
+  /** Set while a cool-down holds the advance: the phase rolled back from and when it ends. */
+  cooldown?: { phase: string; endsAt: string }
   /** Set when action is advance or rollback: what the commit records. */
   transition?: Transition
 }

@@ -51,7 +51,7 @@ export const featureDatafileSchema = z.strictObject({
   /** The transition this file reflects; null before the first one. */
   transition: z
     .strictObject({
-      kind: z.enum(['init', 'advance', 'rollback', 'emergency', 'resume']),
+      kind: z.enum(['init', 'advance', 'rollback', 'emergency', 'resume', 'pause']),
       from: z.string().nullable(),
       to: z.string(),
       at: z.string(),

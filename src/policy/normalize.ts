@@ -194,7 +194,8 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       successCriteria,
       durationMs: durationSource?.ms ?? null,
       gates,
-      approvers: phaseApprovers
+      approvers: phaseApprovers,
+      ...(rawPhase.cooldown ? { cooldownMs: rawPhase.cooldown.ms } : {})
     }
   })
 
@@ -312,6 +313,12 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
     for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {}))
       if (rule.for) windows.push([metric, ['monitoring', 'alerts', metric, 'for']])
+    for (const [phaseName, rawPhase] of Object.entries(rawPhases))
+      rawPhase?.gates?.forEach((gate, i) => {
+        if (gate.type === 'metrics_threshold' && gate.for)
+          for (const metric of Object.keys(gate.thresholds))
+            windows.push([metric, ['deployment', 'phases', phaseName, 'gates', i, 'for']])
+      })
     for (const [metric, path] of windows)
       notices.push({
         path,
@@ -342,6 +349,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     trends,
     dashboards: raw.monitoring?.dashboards ?? [],
     triggers: raw.rollback?.automatic_triggers ?? [],
+    ...(raw.deployment.freeze?.length ? { freezeWindows: raw.deployment.freeze } : {}),
     rollback: {
       manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,
       emergencyContacts,
@@ -448,7 +456,8 @@ function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {
         thresholds: gate.thresholds,
         from,
         ...(gate.group ? { group: gate.group } : {}),
-        ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {})
+        ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {}),
+        ...(gate.for ? { forMs: gate.for.ms } : {})
       }
     case 'manual_approval':
       return {

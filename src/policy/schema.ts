@@ -9,6 +9,7 @@ import {
 } from './quantities.js'
 import { workTreePathProblem } from './paths.js'
 import { guardrailsSchema } from './guardrails-schema.js'
+import { cooldownSchema, freezeSchema, onFireSchema, sustainedSchema } from './operate-schema.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
 // Parsed once, here: durations, thresholds and quantities leave this schema as values (a
@@ -105,7 +106,8 @@ export const gateSchema = z.discriminatedUnion('type', [
       params: { hint: 'add "metric: condition" lines, e.g. error_rate: < 0.01' }
     }),
     group: z.string().optional(),
-    min_samples: z.number().int().nonnegative().optional()
+    min_samples: z.number().int().nonnegative().optional(),
+    for: sustainedSchema
   }),
   z.strictObject({
     type: z.literal('manual_approval'),
@@ -159,7 +161,8 @@ export const phaseSchema = z.strictObject({
   success_criteria: z.record(z.string(), thresholdSchema).optional(),
   duration: durationSchema.nullable().optional(),
   approvers: approvers.optional(),
-  gates: z.array(gateSchema).optional()
+  gates: z.array(gateSchema).optional(),
+  cooldown: cooldownSchema
 })
 
 export const experimentSchema = z.strictObject({
@@ -197,10 +200,26 @@ export const triggerSchema = z.union([
     .transform(parsedBy(when => parseTrigger(String(when))))
     .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
   z
-    .strictObject({ when: z.string(), for: durationSchema.optional() })
+    .strictObject({ when: z.string(), for: durationSchema.optional(), on_fire: onFireSchema })
     .transform((entry, ctx): Trigger => {
       const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0)
-      if (parsed.ok) return parsed.value
+      if (
+        parsed.ok &&
+        parsed.value.kind === 'system_failure' &&
+        (entry.on_fire ?? 'rollback') !== 'rollback'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['on_fire'],
+          message: `system_failure always rolls back at once: on_fire: ${entry.on_fire} cannot soften it`,
+          params: { hint: 'remove on_fire here; only metric triggers can pause or observe' }
+        })
+        return z.NEVER
+      }
+      if (parsed.ok)
+        return parsed.value.kind === 'metric' && entry.on_fire
+          ? { ...parsed.value, onFire: entry.on_fire }
+          : parsed.value
       ctx.addIssue({
         code: 'custom',
         path: ['when'],
@@ -256,7 +275,8 @@ export const policySchema = z
         .min(2)
         .optional()
         .meta({ description: 'Your own phase ladder, first to last' }),
-      phases: z.record(name, phaseSchema.nullable()).optional()
+      phases: z.record(name, phaseSchema.nullable()).optional(),
+      freeze: freezeSchema
     }),
     experiments: z.record(name, experimentSchema).optional(),
     guardrails: guardrailsSchema.optional(),

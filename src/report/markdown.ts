@@ -3,7 +3,7 @@ import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
-import { orderedTriggers } from './triggers.js'
+import { onFireSummary, orderedTriggers } from './triggers.js'
 import { markdownCell as cell, markdownText as text } from './escape/markdown.js'
 import type {
   Alert,
@@ -88,7 +88,12 @@ export function triggerTable(decision: Decision): string {
   const reasons = triggers
     .filter(t => t.status !== 'ok')
     .map(t => `- **${text(t.trigger)}** ${t.status.replace('_', ' ')}: ${text(t.reason)}`)
-  return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n')
+  const onFire = onFireSummary(decision.triggers)
+  return [
+    rows.join('\n'),
+    ...(reasons.length ? ['', ...reasons] : []),
+    ...(onFire ? ['', `_${onFire[0]!.toUpperCase()}${onFire.slice(1)}._`] : [])
+  ].join('\n')
 }
 
 export function alertList(alerts: Alert[]): string {
@@ -150,6 +155,8 @@ function headline(decision: Decision): string {
       return `**Advance** ${text(decision.phase)} → ${text(decision.target ?? '')}: ${text(decision.reason)}`
     case 'rollback':
       return `**Roll back** ${text(decision.phase)} → ${text(decision.target ?? '')}: ${text(decision.reason)}`
+    case 'pause':
+      return `**Pause** at ${text(decision.phase)}: ${text(decision.reason)}`
     case 'hold':
       return decision.awaitingApproval
         ? `**Waiting for approval** to advance ${text(decision.phase)} → ${decision.target ? text(decision.target) : 'the next phase'}: every other gate passes`
@@ -157,8 +164,24 @@ function headline(decision: Decision): string {
   }
 }
 
+/** The operating controls holding this rollout, each a line under the headline. */
+function operateLines(state: State, decision: Decision): string[] {
+  const lines: string[] = []
+  if (state.paused) lines.push(`⏸️ **Paused** since ${state.paused.at}: ${state.paused.reason}`)
+  if (decision.freeze)
+    lines.push(
+      `❄️ **Freeze window** "${decision.freeze.window}" is open: no advance lands ${decision.freeze.endless ? 'for at least' : 'until'} ${decision.freeze.endsAt} (the advance PR may still be approved)`
+    )
+  if (decision.cooldown)
+    lines.push(
+      `🧊 **Cool-down** after a rollback out of ${decision.cooldown.phase}: the advance waits until ${decision.cooldown.endsAt}`
+    )
+  return lines.length ? ['', ...lines] : []
+}
+
 function manualHeadline(t: Transition): string {
-  if (t.kind === 'resume') return `**Resume** at ${text(t.to)}, kill switch on: ${text(t.reason)}`
+  if (t.kind === 'pause' || t.kind === 'resume')
+    return `**${t.kind === 'pause' ? 'Paused' : 'Resumed'}** at ${text(t.to)}: ${text(t.reason)}`
   return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${text(t.from)} → ${text(t.to)}: ${text(t.reason)}`
 }
 
@@ -198,6 +221,7 @@ export function renderReport(input: ReportInput): string {
     '',
     ...(input.manual ? [manualHeadline(input.manual), ''] : []),
     headline({ ...decision, target: decision.target ?? next?.name }),
+    ...operateLines(state, decision),
     ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${text(a)}`)] : []),
     ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
     '',

@@ -1,6 +1,6 @@
 import type { Decision, Evidence, Policy, State } from '../engine/types.js'
 import { describeExposure, exposureOf } from '../engine/exposure.js'
-import { orderedTriggers } from './triggers.js'
+import { onFireSummary, orderedTriggers } from './triggers.js'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
 import { thresholdsInForce } from '../engine/triggers.js'
@@ -50,6 +50,17 @@ export function renderDecision(
   for (const a of decision.alerts) lines.push(`    [${a.severity}] ${a.message}`)
   for (const t of decision.trends) lines.push(`    [trend] ${t.message}`)
   lines.push(...triggerLines(decision))
+  const onFire = onFireSummary(decision.triggers)
+  if (onFire) lines.push(`  ${onFire}`)
+  if (state.paused) lines.push(`  PAUSED since ${state.paused.at}: ${state.paused.reason}`)
+  if (decision.freeze)
+    lines.push(
+      `  freeze window "${decision.freeze.window}" open: no advance lands ${decision.freeze.endless ? 'for at least ' : 'until '}${decision.freeze.endsAt}`
+    )
+  if (decision.cooldown)
+    lines.push(
+      `  cool-down after a rollback out of ${decision.cooldown.phase} until ${decision.cooldown.endsAt}`
+    )
   const thresholds = thresholdsInForce(policy, phase)
   if (thresholds.length) {
     lines.push('  thresholds, and where the policy writes them:')
@@ -87,6 +98,8 @@ function verb(decision: Decision): string {
       return `ADVANCE ${decision.phase} -> ${decision.target}: ${decision.reason}`
     case 'rollback':
       return `ROLL BACK ${decision.phase} -> ${decision.target}: ${decision.reason}`
+    case 'pause':
+      return `PAUSE at ${decision.phase}: ${decision.reason}`
     case 'hold':
       return `hold at ${decision.phase}: ${decision.reason}`
   }

@@ -57,27 +57,68 @@ export function manualRollback(
 }
 
 /**
- * The transition of a person's resume: the kill switch back on at the phase the rollout is in.
- * Throws when the kill switch is already on or no reason is given (`hint` says where to give one).
+ * The transition of a person's pause: the rollout stays in its phase and stops advancing, while
+ * its rollback triggers still act. Throws when it is already paused.
+ */
+export function manualPause(
+  rollout: Rollout & { state: State },
+  options: { reason: string; operator: string; now: Date }
+): Transition {
+  const { policy, state } = rollout
+  const reason = options.reason.trim()
+  if (!reason)
+    throw new PhasegateError('a pause needs a reason', {
+      hint: 'pass --reason "why it must not advance" (the workflow_dispatch input "reason")'
+    })
+  if (state.paused)
+    throw new PhasegateError(
+      `${policy.feature} is already paused since ${state.paused.at} (${state.paused.reason})`,
+      { hint: 'resume it first to pause it again with another reason' }
+    )
+  return {
+    kind: 'pause',
+    from: state.phase,
+    to: state.phase,
+    at: options.now.toISOString(),
+    reason: `paused by ${options.operator}: ${reason}`,
+    approvers: [],
+    operator: options.operator,
+    evidence: [{ gate: 'pause', metric: 'operator', value: options.operator, result: 'pass' }]
+  }
+}
+
+/**
+ * The transition of a person's resume: lifts a pause and turns the kill switch back on, whichever
+ * of the two is in force. Throws when neither is.
  */
 export function manualResume(
   rollout: Rollout & { state: State },
-  options: { reason: string; operator: string; now: Date; hint: string }
+  options: { reason: string; operator: string; now: Date; hint?: string }
 ): Transition {
   const { policy, state } = rollout
-  if (state.enabled)
-    throw new PhasegateError(`the kill switch of "${policy.feature}" is already on`)
   const reason = options.reason.trim()
-  if (!reason) throw new PhasegateError('a resume needs a reason', { hint: options.hint })
-  const { operator } = options
+  if (!reason)
+    throw new PhasegateError('resuming needs a reason', {
+      hint:
+        options.hint ??
+        'pass --reason "why it is safe again" (the workflow_dispatch input "reason")'
+    })
+  if (state.enabled && !state.paused)
+    throw new PhasegateError(
+      `${policy.feature} is neither paused nor turned off: there is nothing to resume`
+    )
+  const lifts = [
+    ...(state.paused ? ['pause lifted'] : []),
+    ...(state.enabled ? [] : ['kill switch on'])
+  ]
   return {
     kind: 'resume',
     from: state.phase,
     to: state.phase,
     at: options.now.toISOString(),
-    reason: `resumed by ${operator}: ${reason}`,
+    reason: `resumed by ${options.operator} (${lifts.join(', ')}): ${reason}`,
     approvers: [],
-    operator,
-    evidence: [{ gate: 'resume', metric: 'operator', value: operator, result: 'pass' }]
+    operator: options.operator,
+    evidence: [{ gate: 'resume', metric: 'operator', value: options.operator, result: 'pass' }]
   }
 }

@@ -20,6 +20,7 @@ import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engi
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
+import { readHistory, transitionsOf } from '../git/transitions.js'
 import { currentState, type Rollout } from './load.js'
 
 // Observing a rollout: its metrics through the policy's provider, and its experiments.
@@ -93,12 +94,14 @@ export async function observe(
     window,
     env: options.env ?? process.env
   })
+  const rollbacks = await rollbacksOf(rollout)
   return {
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
     ...(failures ? { sourceFailures: failures } : {}),
-    ...(guardrailReadings ? { guardrailReadings } : {})
+    ...(guardrailReadings ? { guardrailReadings } : {}),
+    ...(rollbacks ? { rollbacks } : {})
   }
 }
 
@@ -138,6 +141,18 @@ async function readGuardrails(
       reason: `it was taken at ${new Date(takenS * 1000).toISOString()}, before ${state.phase} was entered at ${state.enteredAt}`
     }
   })
+}
+
+/**
+ * The rollout's rollbacks from its git history (transitions only), newest first, for the
+ * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
+ */
+async function rollbacksOf(rollout: Rollout): Promise<Observations['rollbacks']> {
+  if (!rollout.policy.phases.some(p => p.cooldownMs)) return undefined
+  const history = transitionsOf(await readHistory(rollout.root, [rollout.policy]))
+  return history
+    .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
+    .map(h => ({ from: h.from, to: h.to, at: h.at }))
 }
 
 /**

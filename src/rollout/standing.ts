@@ -24,7 +24,8 @@ export async function landingCommit(
 /**
  * The state as deployed: a phase counts as entered when its change landed on the default branch.
  * An advance PR is written before it is approved; its entered_at is when the PR was built, but
- * the phase starts, and its duration gate counts, from the merge.
+ * the phase starts, and its duration gate counts, from the merge. A transition that kept the
+ * clock (entered_at earlier than its own time: a pause) leaves entered_at as written.
  */
 export function deployedState(
   rollout: Rollout,
@@ -33,6 +34,10 @@ export function deployedState(
 ): State {
   const state = currentState(rollout, now)
   if (!rollout.state || !landed) return state
+  // A pause (or a resume lifting one) keeps the phase's clock: its landing does not restart it,
+  // or triggers would wait for evidence newer than the pause.
+  const last = state.lastTransition
+  if (last && last.at !== state.enteredAt) return state
   return Date.parse(landed.at) > Date.parse(state.enteredAt)
     ? { ...state, enteredAt: new Date(landed.at).toISOString() }
     : state

@@ -28,7 +28,7 @@ const evidenceSchema = z.strictObject({
 })
 
 const transitionSchema = z.strictObject({
-  kind: z.enum(['advance', 'rollback', 'emergency', 'resume']),
+  kind: z.enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
   from: z.string(),
   to: z.string(),
   at: isoInstant,
@@ -53,7 +53,10 @@ export const stateSchema = z.strictObject({
       })
     )
     .optional(),
-  last_transition: transitionSchema.optional()
+  last_transition: transitionSchema.optional(),
+  paused: z
+    .strictObject({ at: isoInstant, reason: z.string(), operator: z.string().optional() })
+    .optional()
 })
 
 type RawState = z.infer<typeof stateSchema>
@@ -151,6 +154,15 @@ function fromRaw(raw: RawState): State {
             evidence: t.evidence ?? []
           }
         }
+      : {}),
+    ...(raw.paused
+      ? {
+          paused: {
+            at: raw.paused.at,
+            reason: raw.paused.reason,
+            ...(raw.paused.operator ? { operator: raw.paused.operator } : {})
+          }
+        }
       : {})
   }
 }
@@ -172,7 +184,8 @@ function toRaw(state: State): RawState {
           )
         }
       : {}),
-    ...(t ? { last_transition: transitionToRaw(t) } : {})
+    ...(t ? { last_transition: transitionToRaw(t) } : {}),
+    ...(state.paused ? { paused: { ...state.paused } } : {})
   }
 }
 

@@ -45,7 +45,8 @@ export function commitSubject(
   const feature = oneLine(name)
   const t = { kind: record.kind, from: oneLine(record.from), to: oneLine(record.to) }
   if (t.kind === 'init') return `phasegate(${feature}): start rollout at ${t.to}`
-  if (t.kind === 'resume') return `phasegate(${feature}): resume at ${t.to} (kill switch on)`
+  if (t.kind === 'resume') return `phasegate(${feature}): resume at ${t.to}`
+  if (t.kind === 'pause') return `phasegate(${feature}): pause at ${t.to}`
   if (t.kind === 'emergency')
     return `phasegate(${feature}): EMERGENCY rollback ${t.from} ${ARROW} ${t.to} (kill switch off)`
   return `phasegate(${feature}): ${t.kind} ${t.from} ${ARROW} ${t.to}`
@@ -180,7 +181,8 @@ export function parseTransitionMessage(message: string): TransitionRecord | unde
   const from = one(TRAILER.from)
   const to = one(TRAILER.to)
   if (!feature || !kind || !from || !to) return undefined
-  if (!['advance', 'rollback', 'emergency', 'resume', 'init'].includes(kind)) return undefined
+  if (!['advance', 'rollback', 'emergency', 'resume', 'pause', 'init'].includes(kind))
+    return undefined
   const operator = one(TRAILER.operator)
   const reverts = one(TRAILER.reverts)
   const leftAlone = values.get(TRAILER.leftAlone)

@@ -49,7 +49,7 @@ function stepOf(policy: Policy, phase: string, enabled: boolean, at: number): Ti
   return { at, phase, index, percent, enabled }
 }
 
-export type MarkKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'init'
+export type MarkKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'pause' | 'init'
 
 export interface TimelineChart {
   type: 'timeline'

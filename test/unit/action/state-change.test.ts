@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { judgeStateChange, type ProposedChange } from '../../../src/action/state-change.js'
 import { decide } from '../../../src/engine/decide.js'
+import { nextState } from '../../../src/engine/next-state.js'
 import type { Decision, State, Transition } from '../../../src/engine/types.js'
 import { renderState } from '../../../src/state/file.js'
 import { recordOf } from '../../../src/state/trailers.js'
@@ -189,6 +190,57 @@ describe('judging a change to a state file', () => {
           'changes more than the resume transition writes (enteredAt)'
         )
       })
+    })
+  })
+})
+
+describe('judging a pause through a pull request (a protected default branch)', () => {
+  const pause: Transition = {
+    kind: 'pause',
+    from: 'canary',
+    to: 'canary',
+    at: at(26).toISOString(),
+    reason: 'automatic pause (on_fire: pause): latency_ms 1000 breaches > 900',
+    approvers: [],
+    evidence: [
+      {
+        gate: 'trigger: latency_ms > 900',
+        metric: 'latency_ms',
+        value: 1000,
+        threshold: '> 900',
+        result: 'fired'
+      }
+    ]
+  }
+  const change = (t: Transition, from: State = base): ProposedChange => ({
+    ...proposal(t),
+    baseState: from,
+    baseText: renderState(from),
+    headText: renderState(nextState(from, t), renderState(from))
+  })
+
+  it("passes phasegate's own pause", () => {
+    expect(judgeStateChange(change(pause))).toEqual({
+      ok: true,
+      summary: expect.stringContaining('pause at canary')
+    })
+  })
+
+  it('fails a pause that moves the phase, or pauses a paused rollout', () => {
+    expect(judgeStateChange(change({ ...pause, to: 'staging' }))).toMatchObject({ ok: false })
+    const paused = { ...base, paused: { at: at(1).toISOString(), reason: 'x' } }
+    expect(judgeStateChange(change(pause, paused))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('already paused')
+    })
+  })
+
+  it('fails a pause whose state says more than the pause writes', () => {
+    const c = change(pause)
+    const edited = { ...c, headText: c.headText!.replace('enabled: true', 'enabled: false') }
+    expect(judgeStateChange(edited)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('changes more than the pause transition writes')
     })
   })
 })

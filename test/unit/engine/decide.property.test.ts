@@ -233,7 +233,7 @@ describe('decide() over random policies, states and observations', () => {
 
   // The properties above hold vacuously if the generators never produce an advance or a rollback.
   it('draws inputs that advance, hold and roll back', () => {
-    const counts = { advance: 0, hold: 0, rollback: 0 }
+    const counts = { advance: 0, hold: 0, rollback: 0, pause: 0 }
     for (const inputs of fc.sample(inputsArb(), { numRuns: 2000, seed: 42 }))
       counts[run(inputs).action]++
     expect(counts.advance).toBeGreaterThan(20)

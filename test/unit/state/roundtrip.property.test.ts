@@ -57,7 +57,13 @@ const evidence: fc.Arbitrary<Evidence> = fc.record(
 
 const transition: fc.Arbitrary<Transition> = fc.record(
   {
-    kind: fc.constantFrom('advance' as const, 'rollback' as const, 'emergency' as const),
+    kind: fc.constantFrom(
+      'advance' as const,
+      'rollback' as const,
+      'emergency' as const,
+      'pause' as const,
+      'resume' as const
+    ),
     from: fc.constantFrom(...phases),
     to: fc.constantFrom(...phases),
     at: instant,
@@ -96,7 +102,11 @@ const stateArb: fc.Arbitrary<State> = fc.record(
       ),
       { maxKeys: 1 }
     ),
-    lastTransition: transition
+    lastTransition: transition,
+    paused: fc.record(
+      { at: instant, reason: awkward, operator: awkward.filter(s => s !== '') },
+      { requiredKeys: ['at', 'reason'] }
+    )
   },
   { requiredKeys: ['feature', 'phase', 'enteredAt', 'enabled', 'experiments'] }
 )

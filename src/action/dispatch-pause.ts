@@ -1,0 +1,99 @@
+import { phaseNamed } from '../engine/ladder.js'
+import type { Transition } from '../engine/types.js'
+import { PhasegateError } from '../errors.js'
+import { operatorStanding } from '../github/operators.js'
+import { evaluate } from '../rollout/evaluate.js'
+import { reloadRollout } from '../rollout/load.js'
+import { manualPause, manualResume, startedRollout } from '../rollout/manual.js'
+import { listedApproversOf } from '../rollout/standing.js'
+import { commitSubject } from '../state/trailers.js'
+import type { ActionContext } from './context.js'
+import { theRollout } from './dispatch-rollback.js'
+import type { FeatureResult } from './feature.js'
+import { land, type GitHubSide } from './landing.js'
+import { outcomeOf, type FeatureOutcome } from './outcome.js'
+import { remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { rollbackBranch } from './standing-pr.js'
+
+/**
+ * A person's pause or resume from workflow_dispatch (operators only, as for a rollback): one
+ * transition commit pushed to the default branch at once (a pull request when it is protected).
+ * A pause stops the rollout advancing while its rollback triggers still act; a resume lifts a
+ * pause and/or turns the kill switch back on.
+ */
+export async function dispatchPauseOrResume(
+  ctx: ActionContext,
+  gh: GitHubSide,
+  kind: 'pause' | 'resume'
+): Promise<FeatureOutcome> {
+  const root = ctx.workspace
+  if (!ctx.actor)
+    throw new PhasegateError(`cannot tell who dispatched this ${kind}`, {
+      hint: 'run it from workflow_dispatch, where GitHub names the sender'
+    })
+  const base = await remoteDefaultBranch(root)
+  await syncWithRemote(root, base)
+  const rollout = await theRollout(ctx)
+  const { policy } = rollout
+  const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators)
+  if (!standing.allowed)
+    throw new PhasegateError(
+      `${standing.reason}: @${ctx.actor} may not ${kind} ${policy.feature}`,
+      {
+        hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
+      }
+    )
+  const from = startedRollout(rollout)
+  const make = kind === 'pause' ? manualPause : manualResume
+  const transition: Transition = make(from, {
+    reason: ctx.reason,
+    operator: ctx.actor,
+    now: ctx.now
+  })
+
+  let result: FeatureResult
+  if (ctx.dryRun) result = { actions: [`dry run: would ${kind} ${policy.feature}`] }
+  else {
+    const landed = await land({ ctx, gh, base }, from, transition, refusal => ({
+      head: rollbackBranch(policy.feature),
+      base,
+      title: commitSubject(policy.feature, transition),
+      body: `Pushing the ${kind} to ${base} was refused (${refusal}): **merge this pull request to ${kind} ${policy.feature}.**\n\nReason: ${ctx.reason}\nOperator: @${ctx.actor}`,
+      reviewers: listedApproversOf(phaseNamed(policy, transition.from)).filter(a => a !== ctx.actor)
+    }))
+    if (landed.kind === 'stale')
+      throw new PhasegateError(
+        `${policy.feature} moved while the ${kind} was being pushed: dispatch it again if it is still needed`
+      )
+    result =
+      landed.kind === 'pushed'
+        ? {
+            actions: [`pushed ${kind} ${landed.sha.slice(0, 10)} to ${base}`],
+            transition: landed.transition,
+            landed: landed.sha
+          }
+        : {
+            actions: [`${base} is protected: opened ${kind} PR #${landed.pr.number}`],
+            transition: landed.transition,
+            prNumber: landed.pr.number
+          }
+  }
+  await syncWithRemote(root, base)
+  const after = (await reloadRollout(rollout)).state ?? from.state
+  // The report shows the gates and triggers as they stood when the operator acted.
+  const { decision, observations } = await evaluate(rollout, from.state, {
+    now: ctx.now,
+    approvals: [],
+    checks: [],
+    env: ctx.metricsEnv
+  })
+  return outcomeOf({
+    policy,
+    decidedFrom: from.state,
+    after,
+    decision,
+    readings: observations.readings,
+    result,
+    manual: result.transition ?? transition
+  })
+}
