@@ -16,7 +16,8 @@ import { list } from './commands/list.js'
 import { resume } from './commands/resume.js'
 import { rollback } from './commands/rollback.js'
 import { status } from './commands/status.js'
-import { PartialTickError, tick } from './commands/tick.js'
+import { notifyRollback, renderNotifications, tickAndNotify } from './commands/notify.js'
+import { PartialTickError } from './commands/tick.js'
 import { loadRollouts, relativeTo } from './rollout/load.js'
 import { renderAnalysis } from './experiments/render.js'
 import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
@@ -50,6 +51,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
         )
       for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      if (error.notifications) renderNotifications(error.notifications).lines.forEach(io.err)
       return 1
     }
     if (error instanceof PhasegateError) {
@@ -146,11 +148,12 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'tick': {
-        const outcomes = await tick({
+        const { outcomes, notifications } = await tickAndNotify({
           ...common,
           dryRun: values['dry-run'] ?? false,
           nowGiven: values.now !== undefined
         })
+        const notified = renderNotifications(notifications)
         if (values.json) {
           io.out(
             JSON.stringify(
@@ -179,7 +182,9 @@ async function run(argv: string[], io: Io): Promise<number> {
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
           }
         }
-        return 0
+        // Notifications went out after every commit; a failed one fails the run now.
+        notified.lines.forEach(values.json ? io.err : io.out)
+        return notified.failed ? 1 : 0
       }
       case 'rollback': {
         const result = await rollback({
@@ -194,7 +199,9 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
-        return 0
+        const notified = renderNotifications(await notifyRollback(result, cwd))
+        notified.lines.forEach(io.out)
+        return notified.failed ? 1 : 0
       }
       case 'resume': {
         const result = await resume({

@@ -8,6 +8,7 @@ import {
   type Parsed
 } from './quantities.js'
 import { workTreePathProblem } from './paths.js'
+import { notificationsSchema } from './notifications-schema.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
 // Parsed once, here: durations, thresholds and quantities leave this schema as values (a
@@ -308,7 +309,8 @@ export const policySchema = z
           })
       })
       .optional()
-      .meta({ description: "Where metric values come from; other keys are the provider's options" })
+      .meta({ description: "Where metric values come from; other keys are the provider's options" }),
+    notifications: notificationsSchema.optional()
   })
   .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' })
 
