@@ -43,11 +43,20 @@ function cap(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
-/** A Slack incoming-webhook message: `text` for the notification, blocks for the channel. */
-export function slackMessage(event: NotificationEvent): {
+/** Slack mrkdwn text (Block Kit's text object). */
+interface SlackMrkdwn {
+  type: 'mrkdwn'
   text: string
-  blocks: Array<Record<string, unknown>>
-} {
+}
+
+/** The Block Kit blocks phasegate sends (a subset of Slack's KnownBlock; the tests check it is one). */
+export type SlackBlock =
+  | { type: 'header'; text: { type: 'plain_text'; text: string; emoji: boolean } }
+  | { type: 'section'; text: SlackMrkdwn; fields?: SlackMrkdwn[] }
+  | { type: 'context'; elements: SlackMrkdwn[] }
+
+/** A Slack incoming-webhook message: `text` for the notification, blocks for the channel. */
+export function slackMessage(event: NotificationEvent): { text: string; blocks: SlackBlock[] } {
   const oncall = event.oncall.length ? `On call: ${event.oncall.join(', ')}` : undefined
   return {
     text: `${event.severity.toUpperCase()}: ${event.title}`,
@@ -72,7 +81,12 @@ export function slackMessage(event: NotificationEvent): {
         }))
       },
       ...(oncall
-        ? [{ type: 'section', text: { type: 'mrkdwn', text: cap(slackEscape(oncall), 3000) } }]
+        ? [
+            {
+              type: 'section' as const,
+              text: { type: 'mrkdwn' as const, text: cap(slackEscape(oncall), 3000) }
+            }
+          ]
         : []),
       {
         type: 'context',
