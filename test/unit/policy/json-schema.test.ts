@@ -20,7 +20,8 @@ describe('schema/policy.schema.json', () => {
       'experiments',
       'monitoring',
       'rollback',
-      'metrics'
+      'metrics',
+      'notifications'
     ])
     expect(schema.required).toEqual(['deployment'])
   })
