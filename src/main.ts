@@ -3,10 +3,11 @@ import { failWith } from './action/annotations.js'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
+import { notifyDispatchedRollback } from './action/notifications.js'
 import type { GitHubSide } from './action/landing.js'
 import { publishOutcomes, writeSummary } from './action/outcome.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
-import { tickOnGitHub } from './action/tick-on-github.js'
+import { runUrl, tickOnGitHub } from './action/tick-on-github.js'
 import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
@@ -33,8 +34,11 @@ export async function run(): Promise<void> {
       })
     }
     if (command === 'check') return await check(ctx, gh)
-    if (command === 'rollback')
-      return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)])
+    if (command === 'rollback') {
+      const outcome = await dispatchRollback(ctx, gh)
+      const notified = await notifyDispatchedRollback(ctx, outcome, runUrl())
+      return await publishOutcomes(ctx.workspace, [outcome], [], notified)
+    }
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`
@@ -43,10 +47,20 @@ export async function run(): Promise<void> {
       }
       // One tick for every feature the alert names: one sync, one load, their queries combined.
       const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload))
-      return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
+      return await publishOutcomes(
+        ctx.workspace,
+        ticked.outcomes,
+        ticked.failures,
+        ticked.notifications
+      )
     }
     const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh)
-    return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures)
+    return await publishOutcomes(
+      ctx.workspace,
+      ticked.outcomes,
+      ticked.failures,
+      ticked.notifications
+    )
   } catch (error) {
     const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd())
     // The step has failed already; a summary that cannot be written must not replace the reason.

@@ -13,6 +13,7 @@ import {
   type NotificationReport
 } from '../notify/deliver.js'
 import { fileLedger } from '../notify/ledger.js'
+export { renderNotifications } from '../notify/render.js'
 import { loadRolloutsSettled, type Rollout } from '../rollout/load.js'
 import type { RollbackOutcome } from './rollback.js'
 import { PartialTickError, tick, type TickOptions, type TickOutcome } from './tick.js'
@@ -133,22 +134,4 @@ async function send(
     // The ledger records when a delivery happened, not the tick's (possibly given) `now`.
     now: () => new Date()
   })
-}
-
-/** The report's lines for people, and whether any notification failed. */
-export function renderNotifications(report: NotificationReport): {
-  lines: string[]
-  failed: boolean
-} {
-  const lines = [
-    ...report.logged.map(e => `  log only (low): ${e.title}`),
-    ...report.deliveries.map(d =>
-      d.status === 'sent'
-        ? `  notified ${d.target}: ${d.feature} ${d.event} (${d.severity})`
-        : d.status === 'duplicate'
-          ? `  already notified ${d.target}: ${d.feature} ${d.event}`
-          : `  NOTIFICATION FAILED ${d.target}: ${d.feature} ${d.event} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.reason}`
-    )
-  ]
-  return { lines, failed: report.deliveries.some(d => d.status === 'failed') }
 }

@@ -60,13 +60,16 @@ function withOncall(policy: Policy, event: Omit<NotificationEvent, 'oncall'>): N
 /**
  * The event for a transition committed as `commit`: an automatic rollback is high (critical when
  * system_failure fired), a rollback by an operator is graceful, an emergency is critical and also
- * a kill_switch event. Undefined for a transition kind that is not announced.
+ * a kill_switch event. `proposedIn`: the commit is on that pull request, waiting for approval
+ * (rollback.manual_approval_required), not on the default branch. Undefined for a transition
+ * kind that is not announced.
  */
 export function transitionEvent(
   policy: Policy,
   transition: Transition,
   commit: string,
-  url?: string
+  url?: string,
+  proposedIn?: number
 ): NotificationEvent | undefined {
   const known = TRANSITION_EVENTS[transition.kind]
   if (!known) return undefined
@@ -84,12 +87,16 @@ export function transitionEvent(
     resume: `resumed at ${transition.to}`,
     pause: `paused at ${transition.from}`
   }
+  const title =
+    proposedIn === undefined
+      ? headline[kind]
+      : `rollback ${transition.from} → ${transition.to} NEEDS APPROVAL in #${proposedIn}`
   return withOncall(policy, {
     kind,
     also: kind === 'emergency_rollback' ? ['kill_switch'] : [],
     severity,
     feature: policy.feature,
-    title: `${policy.feature}: ${headline[kind]}`,
+    title: `${policy.feature}: ${title}`,
     text: transition.reason,
     facts: [
       ['From', transition.from],
@@ -106,11 +113,14 @@ export function transitionEvent(
   })
 }
 
-/** An advance proposed as pull request `number` at head `sha` (one event per proposal). */
+/**
+ * An advance proposed as pull request `number`; `revision` tells one proposal on that PR from a
+ * rebuilt one (its head commit, or when it was built).
+ */
 export function proposalEvent(
   policy: Policy,
   transition: Transition,
-  pr: { number: number; sha: string; url?: string }
+  pr: { number: number; revision: string; url?: string }
 ): NotificationEvent {
   return withOncall(policy, {
     kind: 'advance_proposed',
@@ -125,7 +135,7 @@ export function proposalEvent(
       ['Pull request', `#${pr.number}`]
     ],
     at: transition.at,
-    key: `${policy.feature}:advance_proposed:${pr.number}:${pr.sha}`,
+    key: `${policy.feature}:advance_proposed:${pr.number}:${pr.revision}`,
     ...(pr.url ? { url: pr.url } : {})
   })
 }

@@ -97,15 +97,9 @@ export const notificationsSchema = z
     timeout: boundedDuration(MAX_TIMEOUT_MS, 'a notification timeout')
       .optional()
       .meta({ description: 'Per attempt (default 5s, at most 30s)' }),
-    retries: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_RETRIES)
-      .optional()
-      .meta({
-        description: 'Attempts after the first on 5xx, 429, timeouts (default 2, at most 5)'
-      })
+    retries: z.number().int().min(0).max(MAX_RETRIES).optional().meta({
+      description: 'Attempts after the first on 5xx, 429, timeouts (default 2, at most 5)'
+    })
   })
   .transform((raw): NotificationsConfig => ({
     targets: raw.targets.map((t): NotificationTarget => ({

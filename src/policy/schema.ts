@@ -309,7 +309,9 @@ export const policySchema = z
           })
       })
       .optional()
-      .meta({ description: "Where metric values come from; other keys are the provider's options" }),
+      .meta({
+        description: "Where metric values come from; other keys are the provider's options"
+      }),
     notifications: notificationsSchema.optional()
   })
   .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' })
