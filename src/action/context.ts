@@ -32,6 +32,11 @@ export interface ActionContext {
    * Unset: the process's environment.
    */
   notificationEnv?: Record<string, string | undefined>
+  /**
+   * Set the `phasegate/heartbeat` commit status on the default branch after each tick (input
+   * `heartbeat`): one more API request per run, whatever the number of features.
+   */
+  heartbeat?: boolean
   /** Record each landed transition as a GitHub deployment to `phasegate/<feature>` (input `deployments`). */
   deployments?: boolean
 }
@@ -151,6 +156,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
       ...env,
       ...parseSecretLines(core.getInput('notification-secrets'), 'notification-secrets')
     },
-    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments')
+    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments'),
+    heartbeat: core.getInput('heartbeat') !== '' && core.getBooleanInput('heartbeat')
   }
 }

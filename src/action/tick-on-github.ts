@@ -33,6 +33,7 @@ import {
   type NotificationEvent
 } from '../notify/events.js'
 import { memoryLedger } from '../notify/ledger.js'
+import { lastActivity, recordHeartbeat, scheduleDisableWarning } from './liveness.js'
 import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
 import type { ActionContext } from './context.js'
 import { recordLandedDeployment } from './deployments.js'
@@ -120,15 +121,30 @@ export async function tickOnGitHub(
     outcomes.push(acted.outcome)
     batches.push({ config: feature.rollout.policy.notifications, events: acted.events })
   }
+  if (!ctx.dryRun && ctx.heartbeat) {
+    // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
+    await recordHeartbeat(
+      run,
+      { evaluated: outcomes.length, failed: failures.length },
+      runUrl()
+    ).catch((error: Error) => core.warning(`heartbeat status not set: ${error.message}`))
+  }
+  // The 60-day warning reads the checkout only: no request.
+  if (ctx.eventName === 'schedule') {
+    const warning = scheduleDisableWarning(await lastActivity(root, base), ctx.now)
+    if (warning) core.warning(warning)
+  }
   // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
   batches.push(...failureBatches(run, rollouts, failures, await headSha(root)))
-  const notifications = await group('notifications', () =>
+  const send = () =>
     deliverNotifications(batches, {
       secrets: ctx.notificationEnv ?? process.env,
       ledger: memoryLedger(),
       now: () => new Date()
     })
-  )
+  const notifications = batches.some(b => b.config && b.events.length)
+    ? await group('notifications', send)
+    : await send()
   return { outcomes, failures, notifications }
 }
 
