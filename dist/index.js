@@ -39747,7 +39747,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -42558,7 +42558,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function core_error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -42566,15 +42566,15 @@ function core_error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function core_notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -42744,6 +42744,24 @@ function failWith(error, workspace) {
     core_error(message, annotation);
     process.exitCode = ExitCode.Failure;
     return message;
+}
+/**
+ * Every policy notice (what validation wants a person to know without refusing the policy) as a
+ * warning annotation on its file, line and column, so that it shows inline on the pull request.
+ */
+function warnNotices(policies, workspace) {
+    for (const policy of policies)
+        (policy.notices ?? []).forEach((notice, i) => {
+            const at = policy.noticeLocations?.[i];
+            warning(notice, at
+                ? {
+                    title: 'phasegate',
+                    file: (0,external_node_path_namespaceObject.isAbsolute)(at.file) ? (0,external_node_path_namespaceObject.relative)(workspace, at.file) : at.file,
+                    ...(at.line === undefined ? {} : { startLine: at.line }),
+                    ...(at.col === undefined ? {} : { startColumn: at.col })
+                }
+                : { title: 'phasegate' });
+        });
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/ladder.js
@@ -58279,7 +58297,12 @@ function fromSource(source, fileStem) {
         const { policy, notices } = normalizePolicy(raw, fileStem);
         if (notices.length === 0)
             return policy;
-        return { ...policy, notices: notices.map(n => located(source, n).format()) };
+        const errors = notices.map(n => located(source, n));
+        return {
+            ...policy,
+            notices: errors.map(e => e.format()),
+            noticeLocations: errors.map(e => e.location)
+        };
     }
     catch (error) {
         if (!(error instanceof PolicyIssues))
@@ -59179,6 +59202,20 @@ async function assertStateClean(root, statePath) {
     }
 }
 /**
+ * Whether HEAD moved from `from` to `to` only by commits on top of it that change none of `paths`
+ * (relative to the root): then a decision made at `from` still stands at `to`.
+ */
+async function movedAside(root, from, to, paths) {
+    if (to === undefined)
+        return false;
+    const ancestor = await runGit(root, ['merge-base', '--is-ancestor', from, to], {
+        allowFailure: true
+    });
+    if (ancestor.code !== 0)
+        return false;
+    return (await git(root, 'diff', '--name-only', '--no-renames', from, to, '--', ...paths)) === '';
+}
+/**
  * Writes the new state and commits only the state file. A rollback undoes `transition.reverts`:
  * by `git revert --no-commit` when that advance touched only phasegate's files and reverts
  * cleanly, otherwise by writing the state alone (undoAdvance); either way the rollback's own
@@ -59190,7 +59227,11 @@ async function commitTransition(options) {
     const file = (0,external_node_path_namespaceObject.join)(root, statePath);
     if (options.expectedHead !== undefined) {
         const head = await headSha(root);
-        if (head !== options.expectedHead)
+        if (head !== options.expectedHead &&
+            !(await movedAside(root, options.expectedHead, head, [
+                ...ownFiles(policy),
+                ...(options.inputs ?? [])
+            ])))
             throw new errors_PhasegateError(`HEAD moved from ${options.expectedHead.slice(0, 12)} to ${head?.slice(0, 12)} while this run decided; nothing was committed`, { hint: 'someone committed meanwhile: run it again to decide from the new HEAD' });
     }
     await assertStateClean(root, statePath);
@@ -59613,6 +59654,7 @@ function nextState(state, transition) {
 ;// CONCATENATED MODULE: ./lib/rollout/write.js
 
 
+
 // Writing a transition: the one place a state file is written from a state and a transition.
 /**
  * phasegate's own files in a transition commit of this rollout, relative to the repository root:
@@ -59642,7 +59684,9 @@ expectedHead) {
         next: nextState(state, recorded),
         transition: recorded,
         now,
-        ...(expectedHead !== undefined ? { expectedHead } : {})
+        ...(expectedHead !== undefined
+            ? { expectedHead, inputs: [(0,external_node_path_namespaceObject.relative)(rollout.root, rollout.policyFile)] }
+            : {})
     });
     return { sha, transition: recorded };
 }
@@ -61525,6 +61569,7 @@ function nextStep(input) {
 
 
 
+
 /**
  * The scheduled job: prepare, evaluate and act for every policy (or the features asked for).
  * Prepare reads where each feature stands from git and GitHub, sharing one listing of open pull
@@ -61545,6 +61590,7 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
             error: unknownFeatures(selection.unknown, selection.rollouts)
         });
     const { rollouts } = selection;
+    warnNotices(rollouts.map(r => r.policy), root);
     const [openPulls, openIssues] = await Promise.all([
         rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map(),
         rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun
@@ -66833,9 +66879,7 @@ async function main_validate(ctx) {
         throw unknownFeatures(unknown, rollouts);
     const lines = rollouts.map(r => `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`);
     lines.forEach(l => info(l.slice(2)));
-    for (const r of rollouts)
-        for (const notice of r.policy.notices ?? [])
-            core_notice(notice);
+    warnNotices(rollouts.map(r => r.policy), ctx.workspace);
     await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`);
 }
 async function main_check(ctx, gh) {

@@ -5,22 +5,6 @@ import type { CheckObservation } from './engine/types.js'
 import { helpText, parseCommandLine, version } from './cli/usage.js'
 import { INSTANT_FORM, parseInstant } from './engine/time.js'
 import { PhasegateError, UsageError } from './errors.js'
-import { repoRoot } from './git/git.js'
-import { readHistory } from './git/transitions.js'
-import { analyze } from './commands/analyze.js'
-import { assign } from './commands/assign.js'
-import { exportRollouts } from './commands/export.js'
-import { runDemo } from './commands/demo.js'
-import { init } from './commands/init.js'
-import { list } from './commands/list.js'
-import { resume } from './commands/resume.js'
-import { rollback } from './commands/rollback.js'
-import { status } from './commands/status.js'
-import { notifyRollback, renderNotifications, tickAndNotify } from './commands/notify.js'
-import { PartialTickError } from './commands/tick.js'
-import { loadRollouts, relativeTo } from './rollout/load.js'
-import { renderAnalysis } from './experiments/render.js'
-import { renderDecision, renderHistory, renderNotStarted } from './report/text.js'
 
 export interface Io {
   out: (text: string) => void
@@ -44,14 +28,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`phasegate: ${error.format()}`)
       return 2
     }
-    if (error instanceof PartialTickError) {
+    // Only a tick throws this; its module is loaded already when it does.
+    const { PartialTickError } =
+      error instanceof PhasegateError
+        ? await import('./commands/tick.js')
+        : { PartialTickError: undefined }
+    if (PartialTickError && error instanceof PartialTickError) {
       // The rollbacks that went ahead beside the broken policies, then every broken policy.
       for (const o of error.outcomes)
         io.out(
           `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
         )
       for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
-      if (error.notifications) renderNotifications(error.notifications).lines.forEach(io.err)
+      if (error.notifications) {
+        const { renderNotifications } = await import('./notify/render.js')
+        renderNotifications(error.notifications).lines.forEach(io.err)
+      }
       return 1
     }
     if (error instanceof PhasegateError) {
@@ -92,6 +84,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     switch (command) {
       case 'validate': {
+        const { loadRollouts, relativeTo } = await import('./rollout/load.js')
         const rollouts = await loadRollouts(cwd, policies)
         if (values.json)
           io.out(
@@ -117,6 +110,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'status': {
+        const { status } = await import('./commands/status.js')
+        const { relativeTo } = await import('./rollout/load.js')
+        const { renderDecision, renderNotStarted } = await import('./report/text.js')
+        const { renderAnalysis } = await import('./experiments/render.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -148,6 +145,9 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'tick': {
+        const { renderNotifications, tickAndNotify } = await import('./commands/notify.js')
+        const { relativeTo } = await import('./rollout/load.js')
+        const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const { outcomes, notifications } = await tickAndNotify({
           ...common,
           dryRun: values['dry-run'] ?? false,
@@ -187,6 +187,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return notified.failed ? 1 : 0
       }
       case 'rollback': {
+        const { rollback } = await import('./commands/rollback.js')
         const result = await rollback({
           cwd,
           policies,
@@ -199,11 +200,13 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
+        const { notifyRollback, renderNotifications } = await import('./commands/notify.js')
         const notified = renderNotifications(await notifyRollback(result, cwd))
         notified.lines.forEach(io.out)
         return notified.failed ? 1 : 0
       }
       case 'resume': {
+        const { resume } = await import('./commands/resume.js')
         const result = await resume({
           cwd,
           policies,
@@ -218,6 +221,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'init': {
+        const { init } = await import('./commands/init.js')
         for (const s of await init({ cwd, policies, now }))
           io.out(
             `started ${s.rollout.policy.feature} at ${s.rollout.policy.phases[0]!.name}; committed ${s.sha.slice(0, 10)}`
@@ -225,6 +229,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'history': {
+        const { repoRoot } = await import('./git/git.js')
+        const { readHistory } = await import('./git/transitions.js')
+        const { loadRollouts } = await import('./rollout/load.js')
+        const { renderHistory } = await import('./report/text.js')
         const root = await repoRoot(cwd)
         const sources = (await loadRollouts(cwd, policies)).map(r => r.policy)
         const all = await readHistory(root, sources)
@@ -253,9 +261,12 @@ async function run(argv: string[], io: Io): Promise<number> {
         // The site is written either way (error cards show what failed); the exit code tells CI.
         return built.model.failures.length ? 1 : 0
       }
-      case 'demo':
+      case 'demo': {
+        const { runDemo } = await import('./commands/demo.js')
         return await runDemo({ io, keep: values.keep })
+      }
       case 'assign': {
+        const { assign } = await import('./commands/assign.js')
         await assign(
           {
             cwd,
@@ -270,6 +281,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'analyze': {
+        const { analyze } = await import('./commands/analyze.js')
         const result = await analyze({
           cwd,
           policies,
@@ -284,6 +296,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return result.exitCode
       }
       case 'list': {
+        const { list } = await import('./commands/list.js')
         const shards = values.shards === undefined ? undefined : Number(values.shards)
         if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
           throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
@@ -301,6 +314,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'export': {
+        const { exportRollouts } = await import('./commands/export.js')
         const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
         if (text !== null) io.out(text)
         return 0

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { failWith } from './action/annotations.js'
+import { failWith, warnNotices } from './action/annotations.js'
 import { checkPullRequest } from './action/check.js'
 import { readContext, type ActionContext } from './action/context.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
@@ -81,7 +81,10 @@ async function validate(ctx: ActionContext): Promise<void> {
       `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
   )
   lines.forEach(l => core.info(l.slice(2)))
-  for (const r of rollouts) for (const notice of r.policy.notices ?? []) core.notice(notice)
+  warnNotices(
+    rollouts.map(r => r.policy),
+    ctx.workspace
+  )
   await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`)
 }
 

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { isAbsolute, relative } from 'node:path'
+import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 
 /**
@@ -41,4 +42,29 @@ export function failWith(error: unknown, workspace: string): string {
   core.error(message, annotation)
   process.exitCode = core.ExitCode.Failure
   return message
+}
+
+/**
+ * Every policy notice (what validation wants a person to know without refusing the policy) as a
+ * warning annotation on its file, line and column, so that it shows inline on the pull request.
+ */
+export function warnNotices(
+  policies: Array<Pick<Policy, 'notices' | 'noticeLocations'>>,
+  workspace: string
+): void {
+  for (const policy of policies)
+    (policy.notices ?? []).forEach((notice, i) => {
+      const at = policy.noticeLocations?.[i]
+      core.warning(
+        notice,
+        at
+          ? {
+              title: 'phasegate',
+              file: isAbsolute(at.file) ? relative(workspace, at.file) : at.file,
+              ...(at.line === undefined ? {} : { startLine: at.line }),
+              ...(at.col === undefined ? {} : { startColumn: at.col })
+            }
+          : { title: 'phasegate' }
+      )
+    })
 }

@@ -35,6 +35,7 @@ import {
 import { memoryLedger } from '../notify/ledger.js'
 import { lastActivity, recordHeartbeat, scheduleDisableWarning } from './liveness.js'
 import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
+import { warnNotices } from './annotations.js'
 import type { ActionContext } from './context.js'
 import { recordLandedDeployment } from './deployments.js'
 import { takeStep } from './effects.js'
@@ -79,6 +80,10 @@ export async function tickOnGitHub(
       error: unknownFeatures(selection.unknown, selection.rollouts)
     })
   const { rollouts } = selection
+  warnNotices(
+    rollouts.map(r => r.policy),
+    root
+  )
   const [openPulls, openIssues] = await Promise.all([
     rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map<string, OpenPullRequest>(),
     rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun

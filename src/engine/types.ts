@@ -203,6 +203,8 @@ export interface Policy {
    * "file:line:col: message (hint: ...)"; absent when there is nothing to say.
    */
   notices?: string[]
+  /** Where each of `notices` points, by index (for annotations on the file, line and column). */
+  noticeLocations?: Array<{ file: string; line?: number; col?: number } | undefined>
 }
 
 export type ExperimentStatus = 'pending' | 'running' | 'stopped' | 'concluded'

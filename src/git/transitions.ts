@@ -207,9 +207,13 @@ export interface CommitOptions {
   now: Date
   /**
    * Compare-and-swap: the HEAD the decision was made on. When HEAD has moved since, nothing is
-   * written or committed and a PhasegateError says so.
+   * written or committed and a PhasegateError says so, unless every commit since is a descendant
+   * that changes none of this rollout's own files and none of `inputs` (someone's unrelated
+   * commit cannot change the decision, so it does not cost the rollout a tick).
    */
   expectedHead?: string
+  /** Besides the rollout's own files, the paths the decision read (its policy file), from the root. */
+  inputs?: string[]
 }
 
 function commitEnv(now: Date): Record<string, string> {
@@ -239,6 +243,24 @@ async function assertStateClean(root: string, statePath: string): Promise<void> 
 }
 
 /**
+ * Whether HEAD moved from `from` to `to` only by commits on top of it that change none of `paths`
+ * (relative to the root): then a decision made at `from` still stands at `to`.
+ */
+async function movedAside(
+  root: string,
+  from: string,
+  to: string | undefined,
+  paths: string[]
+): Promise<boolean> {
+  if (to === undefined) return false
+  const ancestor = await runGit(root, ['merge-base', '--is-ancestor', from, to], {
+    allowFailure: true
+  })
+  if (ancestor.code !== 0) return false
+  return (await git(root, 'diff', '--name-only', '--no-renames', from, to, '--', ...paths)) === ''
+}
+
+/**
  * Writes the new state and commits only the state file. A rollback undoes `transition.reverts`:
  * by `git revert --no-commit` when that advance touched only phasegate's files and reverts
  * cleanly, otherwise by writing the state alone (undoAdvance); either way the rollback's own
@@ -250,7 +272,13 @@ export async function commitTransition(options: CommitOptions): Promise<string> 
   const file = join(root, statePath)
   if (options.expectedHead !== undefined) {
     const head = await headSha(root)
-    if (head !== options.expectedHead)
+    if (
+      head !== options.expectedHead &&
+      !(await movedAside(root, options.expectedHead, head, [
+        ...ownFiles(policy),
+        ...(options.inputs ?? [])
+      ]))
+    )
       throw new PhasegateError(
         `HEAD moved from ${options.expectedHead.slice(0, 12)} to ${head?.slice(0, 12)} while this run decided; nothing was committed`,
         { hint: 'someone committed meanwhile: run it again to decide from the new HEAD' }

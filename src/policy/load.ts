@@ -29,7 +29,12 @@ function fromSource(source: YamlSource, fileStem: string): Policy {
     checkMetricsProvider(source, raw)
     const { policy, notices } = normalizePolicy(raw, fileStem)
     if (notices.length === 0) return policy
-    return { ...policy, notices: notices.map(n => located(source, n).format()) }
+    const errors = notices.map(n => located(source, n))
+    return {
+      ...policy,
+      notices: errors.map(e => e.format()),
+      noticeLocations: errors.map(e => e.location)
+    }
   } catch (error) {
     if (!(error instanceof PolicyIssues)) throw error
     throw located(source, error.issues[0]!)

@@ -1,3 +1,4 @@
+import { relative } from 'node:path'
 import { nextState } from '../engine/next-state.js'
 import type { Policy, State, Transition } from '../engine/types.js'
 import { advanceToUndo, commitTransition, ownFiles, readHistory } from '../git/transitions.js'
@@ -38,7 +39,9 @@ export async function commitTransitionFrom(
     next: nextState(state, recorded),
     transition: recorded,
     now,
-    ...(expectedHead !== undefined ? { expectedHead } : {})
+    ...(expectedHead !== undefined
+      ? { expectedHead, inputs: [relative(rollout.root, rollout.policyFile)] }
+      : {})
   })
   return { sha, transition: recorded }
 }

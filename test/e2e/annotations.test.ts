@@ -86,3 +86,33 @@ test('an error with no place in a file is a plain failure', async () => {
   expect(run.exitCode).toBe(1)
   expect(run.stdout).toMatch(/^::error::unknown command "nonsense"/m)
 })
+
+/** The runner's `::warning k=v,...::message` lines, as properties and message. */
+function warningAnnotations(stdout: string): Array<Record<string, string>> {
+  return errorAnnotations(stdout.replace(/^::warning/gm, '::error'))
+}
+
+test('a policy notice (a warning) is an annotation on its file, line and column, on a tick', async () => {
+  const noted = SEARCH_POLICY.replace(
+    '    - error_rate > 0.05\n',
+    '    - when: error_rate > 0.05\n      for: 10m\n'
+  )
+  const warnings = (stdout: string) =>
+    warningAnnotations(
+      stdout
+        .split('\n')
+        .filter(l => l.startsWith('::warning'))
+        .join('\n')
+    )
+  const run = await runWith({ 'policies/search.yaml': noted })
+  expect(run.exitCode, run.stdout).toBe(0)
+  const { line, col } = positionOf(noted, '10m')
+  expect(warnings(run.stdout), run.stdout).toContainEqual(
+    expect.objectContaining({
+      file: 'policies/search.yaml',
+      line: String(line),
+      col: String(col),
+      title: 'phasegate'
+    })
+  )
+})

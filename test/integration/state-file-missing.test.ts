@@ -1,5 +1,5 @@
-import { appendFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tickOnGitHub } from '../../src/action/tick-on-github.js'
 import type { ActionContext } from '../../src/action/context.js'
@@ -91,8 +91,13 @@ describe('the action', () => {
       approvers: [],
       evidence: []
     })
-    // A transition counts only from a commit that changes the state file (issue 10's rule).
-    appendFileSync(join(human, STATE_PATH), '# started\n')
+    // A transition counts only from a commit that changes the state file (issue 10's rule), and
+    // an init creates it: take the seeded file away, then commit it back as the rollout's init.
+    const seeded = readFileSync(join(human, STATE_PATH), 'utf8')
+    await runGit(human, ['rm', '-q', STATE_PATH])
+    await runGit(human, ['commit', '-qm', 'start over'])
+    mkdirSync(dirname(join(human, STATE_PATH)), { recursive: true })
+    writeFileSync(join(human, STATE_PATH), seeded)
     await runGit(human, ['add', STATE_PATH])
     await runGit(human, ['commit', '-q', '-m', started])
     await runGit(human, ['rm', '-q', STATE_PATH])
