@@ -200,8 +200,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
-        const { notifyRollback, renderNotifications } = await import('./commands/notify.js')
-        const notified = renderNotifications(await notifyRollback(result, cwd))
+        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const notified = renderNotifications(await notifyTransition(result, cwd))
         notified.lines.forEach(io.out)
         return notified.failed ? 1 : 0
       }
@@ -218,7 +218,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `resumed ${result.rollout.policy.feature} at ${result.transition.to}, kill switch on; committed ${result.sha.slice(0, 10)}`
         )
-        return 0
+        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const notified = renderNotifications(await notifyTransition(result, cwd))
+        notified.lines.forEach(io.out)
+        return notified.failed ? 1 : 0
       }
       case 'init': {
         const { init } = await import('./commands/init.js')

@@ -106,9 +106,9 @@ function everyTarget(rollouts: Rollout[]): NotificationsConfig | undefined {
   }
 }
 
-/** A rollback's notification, after its commit. */
-export async function notifyRollback(
-  outcome: RollbackOutcome,
+/** The notification of a transition a person made (rollback, resume), after its commit. */
+export async function notifyTransition(
+  outcome: Pick<RollbackOutcome, 'rollout' | 'transition' | 'sha'>,
   cwd: string,
   secrets: Record<string, string | undefined> = process.env
 ): Promise<NotificationReport> {

@@ -19,7 +19,7 @@ notifications:
     - name: sre
       type: webhook
       url_secret: ${SECRET}
-      events: [rollback, emergency_rollback, alert_opened, advanced]
+      events: [rollback, emergency_rollback, alert_opened, advanced, resume]
       min_severity: medium
 `
 }
@@ -115,5 +115,18 @@ describe('CLI notifications', () => {
       oncall: ['engineering'],
       text: expect.stringContaining('pager went off')
     })
+    const resumed = await cli(
+      dir,
+      'resume',
+      '--reason',
+      'fixed',
+      '--operator',
+      'olga',
+      '--now',
+      at(3).toISOString()
+    )
+    expect(resumed.code, resumed.err).toBe(0)
+    expect(resumed.out).toContain('notified sre: production_deployment resume (medium)')
+    expect(JSON.parse(server.received[1]!.body)).toMatchObject({ event: 'resume', oncall: [] })
   })
 })
