@@ -134,9 +134,11 @@ export async function tickOnGitHub(
       runUrl()
     ).catch((error: Error) => core.warning(`heartbeat status not set: ${error.message}`))
   }
-  // The 60-day warning reads the checkout only: no request.
+  // The 60-day warning reads the checkout only: no request. A checkout that cannot say when the
+  // branch last changed gives no warning rather than lose the report of what the run did.
   if (ctx.eventName === 'schedule') {
-    const warning = scheduleDisableWarning(await lastActivity(root, base), ctx.now)
+    const last = await lastActivity(root, base).catch(() => undefined)
+    const warning = last && scheduleDisableWarning(last, ctx.now)
     if (warning) core.warning(warning)
   }
   // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
