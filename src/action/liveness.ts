@@ -31,7 +31,10 @@ export function scheduleDisableWarning(lastActivity: Date, now: Date): string | 
 
 /** When the default branch (as fetched) last changed: its head's committer date. */
 export async function lastActivity(root: string, base: string): Promise<Date> {
-  return new Date(await git(root, 'log', '-1', '--format=%cI', `refs/remotes/origin/${base}`))
+  const text = await git(root, 'log', '-1', '--format=%cI', `refs/remotes/origin/${base}`)
+  const date = new Date(text)
+  if (Number.isNaN(date.getTime())) throw new Error(`no commit date for ${base}: "${text}"`)
+  return date
 }
 
 /**
