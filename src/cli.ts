@@ -51,6 +51,10 @@ export async function main(argv: string[], raw: Io = processIo): Promise<number>
           `${o.rollout.policy.feature}: ${o.decision.action} ${o.decision.phase} -> ${o.decision.target}; committed ${o.sha!.slice(0, 10)}`
         )
       for (const failure of error.failures) io.err(`phasegate: ${failure.error.format()}`)
+      if (error.notifications) {
+        const { renderNotifications } = await import('./notify/render.js')
+        renderNotifications(error.notifications).lines.forEach(io.err)
+      }
       return 1
     }
     if (error instanceof PhasegateError) {
@@ -152,14 +156,15 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'tick': {
-        const { tick } = await import('./commands/tick.js')
+        const { renderNotifications, tickAndNotify } = await import('./commands/notify.js')
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
-        const outcomes = await tick({
+        const { outcomes, notifications } = await tickAndNotify({
           ...common,
           dryRun: values['dry-run'] ?? false,
           nowGiven: values.now !== undefined
         })
+        const notified = renderNotifications(notifications)
         if (values.json) {
           io.out(
             JSON.stringify(
@@ -188,7 +193,9 @@ async function run(argv: string[], io: Io): Promise<number> {
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
           }
         }
-        return 0
+        // Notifications went out after every commit; a failed one fails the run now.
+        notified.lines.forEach(values.json ? io.err : io.out)
+        return notified.failed ? 1 : 0
       }
       case 'rollback': {
         const { rollback } = await import('./commands/rollback.js')
@@ -204,7 +211,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
-        return 0
+        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const notified = renderNotifications(await notifyTransition(result, cwd))
+        notified.lines.forEach(io.out)
+        return notified.failed ? 1 : 0
       }
       case 'resume': {
         const { resume } = await import('./commands/resume.js')
@@ -234,7 +244,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `paused ${result.rollout.policy.feature} at ${result.transition.to}: it does not advance until \`phasegate resume\`, rollback triggers still act; committed ${result.sha.slice(0, 10)}`
         )
-        return 0
+        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const notified = renderNotifications(await notifyTransition(result, cwd))
+        notified.lines.forEach(io.out)
+        return notified.failed ? 1 : 0
       }
       case 'init': {
         const { init } = await import('./commands/init.js')

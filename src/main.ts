@@ -5,10 +5,11 @@ import { readContext, type ActionContext } from './action/context.js'
 import { dispatchResume } from './action/dispatch-resume.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
 import { dispatchPauseOrResume } from './action/dispatch-pause.js'
+import { notifyDispatchedRollback } from './action/notifications.js'
 import type { GitHubSide } from './action/landing.js'
 import { publishOutcomes, writeSummary } from './action/outcome.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
-import { tickOnGitHub } from './action/tick-on-github.js'
+import { runUrl, tickOnGitHub } from './action/tick-on-github.js'
 import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
@@ -47,15 +48,25 @@ export async function run(): Promise<void> {
       })
     }
     if (command === 'check') return await check(ctx, gh)
-    if (command === 'rollback')
-      return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)], [], ctx)
+    if (command === 'rollback') {
+      const outcome = await dispatchRollback(ctx, gh)
+      const notified = await notifyDispatchedRollback(ctx, outcome, runUrl())
+      return await publishOutcomes(ctx.workspace, [outcome], [], notified, ctx)
+    }
     if (command === 'resume')
-      return await publishOutcomes(ctx.workspace, [await dispatchResume(ctx, gh)], [], ctx)
+      return await publishOutcomes(
+        ctx.workspace,
+        [await dispatchResume(ctx, gh)],
+        [],
+        undefined,
+        ctx
+      )
     if (command === 'pause')
       return await publishOutcomes(
         ctx.workspace,
         [await dispatchPauseOrResume(ctx, gh, command)],
         [],
+        undefined,
         ctx
       )
     if (ctx.eventName === 'repository_dispatch') {
@@ -66,10 +77,22 @@ export async function run(): Promise<void> {
       }
       // One tick for every feature the alert names: one sync, one load, their queries combined.
       const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload))
-      return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures, ctx)
+      return await publishOutcomes(
+        ctx.workspace,
+        ticked.outcomes,
+        ticked.failures,
+        ticked.notifications,
+        ctx
+      )
     }
     const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh)
-    return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures, ctx)
+    return await publishOutcomes(
+      ctx.workspace,
+      ticked.outcomes,
+      ticked.failures,
+      ticked.notifications,
+      ctx
+    )
   } catch (error) {
     const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd())
     // The step has failed already; a summary that cannot be written must not replace the reason.

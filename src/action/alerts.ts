@@ -7,9 +7,20 @@ import { markdownText as text, mention } from '../report/escape/markdown.js'
 // listed once per run (listOpenAlertIssues), so a tick in which no alert changes costs one
 // request however many features and rules there are.
 
+/** One alert issue this run opened, re-rated or closed: a line for the report, and what changed. */
+export interface AlertIssueChange {
+  line: string
+  change: 'opened' | 'escalated' | 'resolved'
+  issue: number
+  metric: string
+  message: string
+  /** The alert's severity now; unset when resolved. */
+  severity?: Alert['severity']
+}
+
 /**
  * Opens, comments on or closes each alert rule's issue, given the run's open alert issues;
- * returns what it did, for the report.
+ * returns what it did, for the report and the notifications.
  */
 export async function syncAlertIssues(
   client: GitHubClient,
@@ -18,10 +29,10 @@ export async function syncAlertIssues(
   decision: Decision,
   runUrl: string | undefined,
   openIssues: OpenAlertIssue[]
-): Promise<string[]> {
+): Promise<AlertIssueChange[]> {
   if (policy.alerts.length === 0) return []
   const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`))
-  const done: string[] = []
+  const done: AlertIssueChange[] = []
   for (const rule of policy.alerts) {
     const key = { feature: policy.feature, alert: rule.metric }
     const issue = open.find(i => i.labels.includes(`alert:${rule.metric}`))
@@ -30,9 +41,14 @@ export async function syncAlertIssues(
       if (issue?.labels.includes(`severity:${alert.severity}`)) continue
       const body = alertIssueBody(alert, decision, runUrl)
       const result = await raiseAlertIssue(client, repo, key, { severity: alert.severity, body })
-      done.push(
-        `alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`
-      )
+      done.push({
+        line: `alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`,
+        change: result.action === 'opened' ? 'opened' : 'escalated',
+        issue: result.number,
+        metric: rule.metric,
+        message: alert.message,
+        severity: alert.severity
+      })
     } else if (issue) {
       const number = await resolveAlertIssue(
         client,
@@ -40,7 +56,14 @@ export async function syncAlertIssues(
         key,
         recoveredComment(rule.metric, rule.warning, decision.phase)
       )
-      if (number !== undefined) done.push(`alert issue #${number} closed: ${rule.metric} recovered`)
+      if (number !== undefined)
+        done.push({
+          line: `alert issue #${number} closed: ${rule.metric} recovered`,
+          change: 'resolved',
+          issue: number,
+          metric: rule.metric,
+          message: `${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}`
+        })
     }
   }
   return done

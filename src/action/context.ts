@@ -26,6 +26,17 @@ export interface ActionContext {
    * `metrics-secrets` input's NAME=value lines (masked in the log).
    */
   metricsEnv: Record<string, string | undefined>
+  /**
+   * Where notification targets' url_secret and signing_secret NAMEs are looked up: the process's
+   * environment plus the `notification-secrets` input's NAME=value lines (masked in the log).
+   * Unset: the process's environment.
+   */
+  notificationEnv?: Record<string, string | undefined>
+  /**
+   * Set the `phasegate/heartbeat` commit status on the default branch after each tick (input
+   * `heartbeat`): one more API request per run, whatever the number of features.
+   */
+  heartbeat?: boolean
   /** Record each landed transition as a GitHub deployment to `phasegate/<feature>` (input `deployments`). */
   deployments?: boolean
   /** The published dashboard's address (input `dashboard-url`): the job summary links to it. */
@@ -79,6 +90,11 @@ function dispatchInput(payload: EventPayload, name: string): string | undefined 
  * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
  */
 export function parseMetricsSecrets(text: string): Record<string, string> {
+  return parseSecretLines(text, 'metrics-secrets')
+}
+
+/** NAME=value lines of the input `input`, each value masked; see parseMetricsSecrets. */
+export function parseSecretLines(text: string, input: string): Record<string, string> {
   const secrets: Record<string, string> = {}
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim()
@@ -87,7 +103,7 @@ export function parseMetricsSecrets(text: string): Record<string, string> {
     const name = eq > 0 ? line.slice(0, eq).trim() : ''
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new PhasegateError(
-        `input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`,
+        `input ${input}, line ${index + 1}: expected NAME=value with NAME an environment variable name`,
         {
           hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
         }
@@ -139,8 +155,13 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
     mode,
     metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
+    notificationEnv: {
+      ...env,
+      ...parseSecretLines(core.getInput('notification-secrets'), 'notification-secrets')
+    },
     deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments'),
-    ...(dashboardUrl ? { dashboardUrl } : {})
+    ...(dashboardUrl ? { dashboardUrl } : {}),
+    heartbeat: core.getInput('heartbeat') !== '' && core.getBooleanInput('heartbeat')
   }
 }
 

@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import type { NotificationReport } from '../notify/deliver.js'
+import { renderNotifications } from '../notify/render.js'
 import { exposureOf } from '../engine/exposure.js'
 import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
@@ -106,8 +108,11 @@ export async function publishOutcomes(
   workspace: string,
   outcomes: FeatureOutcome[],
   failures: FailedFeature[] = [],
+  notifications: NotificationReport = { deliveries: [], logged: [] },
   options: { dashboardUrl?: string } = {}
 ): Promise<void> {
+  const notified = renderNotifications(notifications)
+  notified.lines.forEach(line => core.info(line.trim()))
   for (const o of outcomes)
     logInfo(
       `${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`
@@ -164,15 +169,25 @@ export async function publishOutcomes(
           ...(o.experiments ? { experiments: o.experiments } : {}),
           ...(o.manual ? { manual: o.manual } : {})
         })
-      )
+      ),
+      ...(notified.lines.length
+        ? [`### Notifications\n\n${notified.lines.map(l => `- ${l.trim()}`).join('\n')}`]
+        : [])
     ].join('\n\n')
   )
-  if (failed.length)
-    core.setFailed(
-      terminalText(
-        `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
-      )
-    )
+  // A failed notification fails the step only now, after every feature has acted.
+  const undelivered = notifications.deliveries
+    .filter(d => d.status === 'failed')
+    .map(d => `${d.target} (${d.feature} ${d.event}): ${d.reason}`)
+  const problems = [
+    ...(failed.length
+      ? [
+          `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
+        ]
+      : []),
+    ...(undelivered.length ? [`notifications failed: ${undelivered.join('; ')}`] : [])
+  ]
+  if (problems.length) core.setFailed(terminalText(problems.join('. ')))
 }
 
 /**

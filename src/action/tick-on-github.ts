@@ -18,24 +18,44 @@ import {
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
+import type { Policy } from '../engine/types.js'
+import { headSha } from '../git/git.js'
+import {
+  deliverNotifications,
+  type EventBatch,
+  type NotificationReport
+} from '../notify/deliver.js'
+import {
+  alertEvent,
+  failureEvent,
+  proposalEvent,
+  transitionEvent,
+  type NotificationEvent
+} from '../notify/events.js'
+import { memoryLedger } from '../notify/ledger.js'
+import { lastActivity, recordHeartbeat, scheduleDisableWarning } from './liveness.js'
+import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
 import { warnNotices } from './annotations.js'
-import { syncAlertIssues } from './alerts.js'
 import { syncObservedTriggerIssues } from './observed-triggers.js'
 import type { ActionContext } from './context.js'
 import { recordLandedDeployment } from './deployments.js'
 import { takeStep } from './effects.js'
 import type { EvaluatedFeature, FailedFeature, FeatureResult, PreparedFeature } from './feature.js'
 import type { ActionRun, GitHubSide } from './landing.js'
-import { nextStep } from './next-step.js'
+import { nextStep, type Step } from './next-step.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
 import { fetchBranch, remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch } from './standing-pr.js'
 import { logInfo } from './log.js'
 
-/** What a tick did: every feature's outcome, and the features that could not be evaluated. */
+/**
+ * What a tick did: every feature's outcome, the features that could not be evaluated, and the
+ * notifications sent once every feature had acted.
+ */
 export interface TickResult {
   outcomes: FeatureOutcome[]
   failures: FailedFeature[]
+  notifications: NotificationReport
 }
 
 /**
@@ -102,14 +122,72 @@ export async function tickOnGitHub(
     )
   )
   const outcomes: FeatureOutcome[] = []
+  const batches: EventBatch[] = []
   for (const feature of evaluated) {
     if (!feature) continue
-    const outcome = await isolated(feature.rollout, failures, () =>
+    const acted = await isolated(feature.rollout, failures, () =>
       actOnFeature(run, feature, openIssues)
     )
-    if (outcome) outcomes.push(outcome)
+    if (!acted) continue
+    outcomes.push(acted.outcome)
+    batches.push({ config: feature.rollout.policy.notifications, events: acted.events })
   }
-  return { outcomes, failures }
+  if (!ctx.dryRun && ctx.heartbeat) {
+    // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
+    await recordHeartbeat(
+      run,
+      { evaluated: outcomes.length, failed: failures.length },
+      runUrl()
+    ).catch((error: Error) => core.warning(`heartbeat status not set: ${error.message}`))
+  }
+  // The 60-day warning reads the checkout only: no request. A checkout that cannot say when the
+  // branch last changed gives no warning rather than lose the report of what the run did.
+  if (ctx.eventName === 'schedule') {
+    const last = await lastActivity(root, base).catch(() => undefined)
+    const warning = last && scheduleDisableWarning(last, ctx.now)
+    if (warning) core.warning(warning)
+  }
+  // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
+  batches.push(...failureBatches(run, rollouts, failures, await headSha(root)))
+  const send = () =>
+    deliverNotifications(batches, {
+      secrets: ctx.notificationEnv ?? process.env,
+      ledger: memoryLedger(),
+      now: () => new Date()
+    })
+  const notifications = batches.some(b => b.config && b.events.length)
+    ? await group('notifications', send)
+    : await send()
+  return { outcomes, failures, notifications }
+}
+
+/** The features that could not be evaluated, told to their own targets (or every target). */
+function failureBatches(
+  run: ActionRun,
+  rollouts: Rollout[],
+  failures: FailedFeature[],
+  commit: string | undefined
+): EventBatch[] {
+  const every = rollouts.flatMap(r => r.policy.notifications?.targets ?? [])
+  return failures.map(failure => {
+    const own = rollouts.find(r => r.policyFile === failure.policyFile)
+    const config = own?.policy.notifications ?? {
+      targets: every.filter((t, i) => every.findIndex(o => o.urlSecret === t.urlSecret) === i),
+      timeoutMs: 5_000,
+      retries: 2
+    }
+    const url = runUrl()
+    return {
+      config,
+      events: [
+        failureEvent(own?.policy, failure.feature ?? failure.policyFile, failure.error.message, {
+          commit: commit ?? 'no-commit',
+          at: run.ctx.now.toISOString(),
+          ...(url ? { url } : {})
+        })
+      ]
+    }
+  })
 }
 
 /**
@@ -190,12 +268,15 @@ async function advanceBranchFits(
   return atParent.code === 0 && onBase.code === 0 && atParent.stdout === onBase.stdout
 }
 
-/** The step nextStep picks, its effect, the alert issues, and the outcome with the state after the run. */
+/**
+ * The step nextStep picks, its effect, the alert issues, and the outcome with the state after the
+ * run; with the events to notify of, built from what the run did.
+ */
 async function actOnFeature(
   run: ActionRun,
   feature: EvaluatedFeature,
   openIssues: OpenAlertIssue[]
-): Promise<FeatureOutcome> {
+): Promise<{ outcome: FeatureOutcome; events: NotificationEvent[] }> {
   const { rollout, evaluation } = feature
   const { policy } = rollout
   return group(`${policy.feature}: act`, async () => {
@@ -208,16 +289,20 @@ async function actOnFeature(
     })
     logInfo(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`)
     const result: FeatureResult = await takeStep(run, feature, step)
+    const alertChanges =
+      step.kind !== 'none' || step.cause === 'holding'
+        ? await syncAlertIssues(
+            run.gh.client,
+            run.gh.repo,
+            policy,
+            evaluation.decision,
+            runUrl(),
+            openIssues
+          )
+        : []
+    result.actions.push(...alertChanges.map(c => c.line))
     if (step.kind !== 'none' || step.cause === 'holding')
       result.actions.push(
-        ...(await syncAlertIssues(
-          run.gh.client,
-          run.gh.repo,
-          policy,
-          evaluation.decision,
-          runUrl(),
-          openIssues
-        )),
         ...(await syncObservedTriggerIssues(
           run.gh.client,
           run.gh.repo,
@@ -236,7 +321,7 @@ async function actOnFeature(
           ...(await recordLandedDeployment(run.gh, rollout, result.landed, runUrl()))
         )
     }
-    return outcomeOf({
+    const outcome = outcomeOf({
       policy,
       decidedFrom: feature.deployed,
       after,
@@ -246,7 +331,57 @@ async function actOnFeature(
       ...(feature.pr ? { standingPr: feature.pr.number } : {}),
       result
     })
+    return { outcome, events: eventsOf(run, policy, step, result, alertChanges, after.phase) }
   })
+}
+
+/**
+ * What to tell people of one feature's step: the transition it landed (or the rollback PR it
+ * opened), the advance it proposed, the alert issues it changed. Each keyed by its effect.
+ */
+function eventsOf(
+  run: ActionRun,
+  policy: Policy,
+  step: Step,
+  result: FeatureResult,
+  alerts: AlertIssueChange[],
+  phase: string
+): NotificationEvent[] {
+  const url = runUrl()
+  const events: Array<NotificationEvent | undefined> = []
+  if (result.transition && result.landed)
+    events.push(transitionEvent(policy, result.transition, result.landed, url))
+  else if (result.transition?.kind === 'rollback' && result.rollbackSha)
+    events.push(
+      transitionEvent(policy, result.transition, result.rollbackSha, url, result.prNumber)
+    )
+  else if (step.kind === 'propose' && result.transition && result.prNumber !== undefined)
+    events.push(
+      proposalEvent(policy, result.transition, {
+        number: result.prNumber,
+        revision: result.transition.at,
+        ...(url ? { url } : {})
+      })
+    )
+  for (const change of alerts)
+    events.push(
+      alertEvent(
+        policy,
+        change.change,
+        {
+          metric: change.metric,
+          message: change.message,
+          ...(change.severity ? { severity: change.severity } : {})
+        },
+        {
+          record: `issue-${change.issue}`,
+          phase,
+          at: run.ctx.now.toISOString(),
+          ...(url ? { url } : {})
+        }
+      )
+    )
+  return events.filter(e => e !== undefined)
 }
 
 /** One group of the job log per feature and stage, as the code is cut. */
@@ -259,7 +394,8 @@ async function group<T>(name: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
-function runUrl(): string | undefined {
+/** This workflow run's page, when the runner says where it is. */
+export function runUrl(): string | undefined {
   const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env
   return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined
 }

@@ -14,6 +14,7 @@ import {
 } from '../rollout/load.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
+import type { NotificationReport } from '../notify/deliver.js'
 import { gitDirLedger, type FailedRunsLedger } from '../state/source-failures.js'
 
 export interface TickOptions {
@@ -45,6 +46,8 @@ export interface TickOutcome {
  * failure, so a single broken file reads exactly as it would alone.
  */
 export class PartialTickError extends PhasegateError {
+  /** What the notifications sent after the committed rollbacks did (set by tickAndNotify). */
+  notifications?: NotificationReport
   constructor(
     readonly outcomes: TickOutcome[],
     readonly failures: RolloutFailure[]

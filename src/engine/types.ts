@@ -253,6 +253,8 @@ export interface Policy {
     sourceFailureLimit: number
   }
   metrics: MetricsConfig
+  /** Where people hear about this rollout besides GitHub issues; absent when the policy sets none. */
+  notifications?: NotificationsConfig
   /** metric name -> what the policy declares of it (metrics.definitions); read via metricSpec(). */
   metricDefinitions: Record<string, MetricDefinition>
   /** The policy's guardrails, in file order; absent or empty when it has none. */
@@ -487,4 +489,47 @@ export interface Decision {
   cooldown?: { phase: string; endsAt: string }
   /** Set when action is advance or rollback: what the commit records. */
   transition?: Transition
+}
+
+/**
+ * What a notification is about: a transition, a proposal, an alert's life, or a feature that
+ * could not be evaluated (guardrail verdicts join when decide() judges guardrails). `kill_switch` names the emergency rollback
+ * too, for targets that only want to hear when the feature is turned off.
+ */
+export const NOTIFICATION_EVENTS = [
+  'advance_proposed',
+  'advanced',
+  'rollback',
+  'graceful_rollback',
+  'emergency_rollback',
+  'kill_switch',
+  'resume',
+  'pause',
+  'alert_opened',
+  'alert_escalated',
+  'alert_resolved',
+  'evaluation_failed'
+] as const
+export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number]
+
+/** One place notifications go: the policy's `notifications.targets[]`. */
+export interface NotificationTarget {
+  name: string
+  type: 'slack' | 'teams' | 'webhook'
+  /** NAME of the secret (metrics-secrets / environment) holding the webhook URL. */
+  urlSecret: string
+  /** NAME of the secret holding the HMAC-SHA256 key (webhook only); unset: unsigned. */
+  signingSecret?: string
+  /** The events this target hears; every event when the policy lists none. */
+  events: NotificationEventKind[]
+  /** The lowest severity sent; `low` is never sent (the seed's rule: low is log only). */
+  minSeverity: Exclude<Severity, 'low'>
+}
+
+export interface NotificationsConfig {
+  targets: NotificationTarget[]
+  /** Per attempt, milliseconds. */
+  timeoutMs: number
+  /** Attempts after the first, on a 5xx, 429, timeout or refused connection. */
+  retries: number
 }

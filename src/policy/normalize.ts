@@ -357,6 +357,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
     },
     metrics: metricsConfigOf(raw),
+    ...(raw.notifications ? { notifications: raw.notifications } : {}),
     metricDefinitions: definitions,
     ...(guardrails.length ? { guardrails } : {}),
     statePath: raw.state ?? `.phasegate/state/${feature}.yaml`

@@ -10,6 +10,7 @@ import {
 import { workTreePathProblem } from './paths.js'
 import { guardrailsSchema } from './guardrails-schema.js'
 import { cooldownSchema, freezeSchema, onFireSchema, sustainedSchema } from './operate-schema.js'
+import { notificationsSchema } from './notifications-schema.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
 // Parsed once, here: durations, thresholds and quantities leave this schema as values (a
@@ -347,7 +348,10 @@ export const policySchema = z
           })
       })
       .optional()
-      .meta({ description: "Where metric values come from; other keys are the provider's options" })
+      .meta({
+        description: "Where metric values come from; other keys are the provider's options"
+      }),
+    notifications: notificationsSchema.optional()
   })
   .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' })
 

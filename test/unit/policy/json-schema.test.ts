@@ -21,7 +21,8 @@ describe('schema/policy.schema.json', () => {
       'guardrails',
       'monitoring',
       'rollback',
-      'metrics'
+      'metrics',
+      'notifications'
     ])
     expect(schema.required).toEqual(['deployment'])
     expect(Object.keys(schema.properties.guardrails.additionalProperties.properties)).toEqual([
