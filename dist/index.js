@@ -39705,7 +39705,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8645);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1259);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39714,7 +39714,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8645:
+/***/ 1259:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42565,7 +42565,7 @@ function core_error(message, properties = {}) {
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function warning(message, properties = {}) {
+function core_warning(message, properties = {}) {
     command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -42705,7 +42705,38 @@ class UsageError extends errors_PhasegateError {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/report/escape/terminal.js
+// Text phasegate did not write reaches terminals and the Actions log verbatim unless it passes
+// here: an escape sequence in a metric label or a reason could recolour, hide or rewrite what a
+// person reads (or set the window title, or write a hyperlink), and a carriage return could
+// overwrite a line. In the Actions log a line starting with `::` is a workflow command.
+/** Every control character but tab and line feed, and the bidirectional overrides. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function visible(char) {
+    const code = char.charCodeAt(0);
+    return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, '0')}`
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+/**
+ * `text` with every control character (escape, carriage return, backspace, bell, C1, bidi
+ * overrides) shown as `\xNN` / `\uNNNN` instead of acted on; tab and line feed stay. An escape
+ * sequence therefore prints as its letters: nothing it says can take effect.
+ */
+function terminalText(text) {
+    return text.replace(CONTROL, visible);
+}
+/**
+ * `text` for the Actions log (core.info): terminalText, and a line that would start with `::`
+ * gets a zero-width space between the colons, so it is printed, not run as a workflow command.
+ */
+function actionsLogText(text) {
+    return terminalText(text).replace(/^(\s*):(?=:)/gm, '$1:\u200b');
+}
+
 ;// CONCATENATED MODULE: ./lib/action/annotations.js
+
 
 
 
@@ -42731,11 +42762,11 @@ function annotationOf(error, workspace) {
  * Returns the text, for the job summary.
  */
 function failWith(error, workspace) {
-    const message = error instanceof errors_PhasegateError
+    const message = terminalText(error instanceof errors_PhasegateError
         ? error.format()
         : error instanceof Error
             ? error.message
-            : String(error);
+            : String(error));
     const annotation = annotationOf(error, workspace);
     if (!annotation) {
         setFailed(message);
@@ -42753,7 +42784,7 @@ function warnNotices(policies, workspace) {
     for (const policy of policies)
         (policy.notices ?? []).forEach((notice, i) => {
             const at = policy.noticeLocations?.[i];
-            warning(notice, at
+            core_warning(notice, at
                 ? {
                     title: 'phasegate',
                     file: (0,external_node_path_namespaceObject.isAbsolute)(at.file) ? (0,external_node_path_namespaceObject.relative)(workspace, at.file) : at.file,
@@ -42794,6 +42825,7 @@ function latestTrusted(runs, sha, want) {
     return runs
         .filter(run => run.name === want.name && run.head_sha === sha)
         .filter(run => run.app?.slug === want.app)
+        .filter(run => want.workflow === undefined || run.path === want.workflow)
         .sort((a, b) => b.id - a.id)[0];
 }
 /**
@@ -42815,7 +42847,10 @@ async function observeChecks(client, repo, sha, wanted) {
         filter: 'all',
         per_page: 100
     });
-    const unanswered = wanted.some(want => want.app === ACTIONS_APP && !latestTrusted(checkRuns, sha, want));
+    // A job's check run does not say which workflow file ran it: a gate that trusts one file
+    // reads workflow runs only.
+    const fromCheckRuns = (want) => want.workflow === undefined ? latestTrusted(checkRuns, sha, want) : undefined;
+    const unanswered = wanted.some(want => want.app === ACTIONS_APP && !fromCheckRuns(want));
     const workflowRuns = unanswered
         ? (await client.paginate(client.rest.actions.listWorkflowRunsForRepo, {
             ...repo,
@@ -42824,7 +42859,7 @@ async function observeChecks(client, repo, sha, wanted) {
         })).map(run => ({ ...run, app: { slug: ACTIONS_APP } }))
         : [];
     return wanted.flatMap(want => {
-        const run = latestTrusted(checkRuns, sha, want) ??
+        const run = fromCheckRuns(want) ??
             (want.app === ACTIONS_APP ? latestTrusted(workflowRuns, sha, want) : undefined);
         if (!run)
             return [];
@@ -42904,6 +42939,41 @@ async function isActiveMember(client, team, login) {
             return false;
         throw error;
     }
+}
+
+;// CONCATENATED MODULE: ./lib/github/operators.js
+// Who may dispatch a rollback: the policy's operators (users, or members of teams), or, when
+// the policy names none, anyone GitHub lets push to the repository.
+
+
+async function operatorStanding(client, repo, login, operators) {
+    if (operators.length === 0) {
+        const lookup = await permissionOf(client, repo, login);
+        if ('unverified' in lookup)
+            return { allowed: false, reason: `${login} could not be verified: ${lookup.unverified}` };
+        const { permission } = lookup;
+        return PUSH_PERMISSIONS.has(permission)
+            ? {
+                allowed: true,
+                reason: `${login} has ${permission} permission and the policy lists no operators`
+            }
+            : {
+                allowed: false,
+                reason: `${login} has ${permission} permission; without operators in the policy, rollbacks need write permission`
+            };
+    }
+    if (operators.some(entry => entry.toLowerCase() === login.toLowerCase())) {
+        return { allowed: true, reason: `${login} is listed as an operator` };
+    }
+    for (const team of operators.filter(entry => entry.startsWith('@') && entry.includes('/'))) {
+        if (await isActiveMember(client, team, login)) {
+            return { allowed: true, reason: `${login} is a member of ${team}` };
+        }
+    }
+    return {
+        allowed: false,
+        reason: `${login} is not among the policy's operators (${operators.join(', ')})`
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/github/reviews.js
@@ -43287,13 +43357,8251 @@ function evaluateAlerts(rules, readings, now) {
     return alerts;
 }
 
+;// CONCATENATED MODULE: ./node_modules/luxon/build/es6/luxon.mjs
+// these aren't really private, but nor are they really useful to document
+
+/**
+ * @private
+ */
+class LuxonError extends Error {}
+
+/**
+ * @private
+ */
+class InvalidDateTimeError extends LuxonError {
+  constructor(reason) {
+    super(`Invalid DateTime: ${reason.toMessage()}`);
+  }
+}
+
+/**
+ * @private
+ */
+class InvalidIntervalError extends LuxonError {
+  constructor(reason) {
+    super(`Invalid Interval: ${reason.toMessage()}`);
+  }
+}
+
+/**
+ * @private
+ */
+class InvalidDurationError extends LuxonError {
+  constructor(reason) {
+    super(`Invalid Duration: ${reason.toMessage()}`);
+  }
+}
+
+/**
+ * @private
+ */
+class ConflictingSpecificationError extends LuxonError {}
+
+/**
+ * @private
+ */
+class InvalidUnitError extends LuxonError {
+  constructor(unit) {
+    super(`Invalid unit ${unit}`);
+  }
+}
+
+/**
+ * @private
+ */
+class InvalidArgumentError extends LuxonError {}
+
+/**
+ * @private
+ */
+class ZoneIsAbstractError extends LuxonError {
+  constructor() {
+    super("Zone is an abstract class");
+  }
+}
+
+/**
+ * @private
+ */
+
+const n = "numeric",
+  s = "short",
+  l = "long";
+
+const DATE_SHORT = {
+  year: n,
+  month: n,
+  day: n,
+};
+
+const DATE_MED = {
+  year: n,
+  month: s,
+  day: n,
+};
+
+const DATE_MED_WITH_WEEKDAY = {
+  year: n,
+  month: s,
+  day: n,
+  weekday: s,
+};
+
+const DATE_FULL = {
+  year: n,
+  month: l,
+  day: n,
+};
+
+const DATE_HUGE = {
+  year: n,
+  month: l,
+  day: n,
+  weekday: l,
+};
+
+const TIME_SIMPLE = {
+  hour: n,
+  minute: n,
+};
+
+const TIME_WITH_SECONDS = {
+  hour: n,
+  minute: n,
+  second: n,
+};
+
+const TIME_WITH_SHORT_OFFSET = {
+  hour: n,
+  minute: n,
+  second: n,
+  timeZoneName: s,
+};
+
+const TIME_WITH_LONG_OFFSET = {
+  hour: n,
+  minute: n,
+  second: n,
+  timeZoneName: l,
+};
+
+const TIME_24_SIMPLE = {
+  hour: n,
+  minute: n,
+  hourCycle: "h23",
+};
+
+const TIME_24_WITH_SECONDS = {
+  hour: n,
+  minute: n,
+  second: n,
+  hourCycle: "h23",
+};
+
+const TIME_24_WITH_SHORT_OFFSET = {
+  hour: n,
+  minute: n,
+  second: n,
+  hourCycle: "h23",
+  timeZoneName: s,
+};
+
+const TIME_24_WITH_LONG_OFFSET = {
+  hour: n,
+  minute: n,
+  second: n,
+  hourCycle: "h23",
+  timeZoneName: l,
+};
+
+const DATETIME_SHORT = {
+  year: n,
+  month: n,
+  day: n,
+  hour: n,
+  minute: n,
+};
+
+const DATETIME_SHORT_WITH_SECONDS = {
+  year: n,
+  month: n,
+  day: n,
+  hour: n,
+  minute: n,
+  second: n,
+};
+
+const DATETIME_MED = {
+  year: n,
+  month: s,
+  day: n,
+  hour: n,
+  minute: n,
+};
+
+const DATETIME_MED_WITH_SECONDS = {
+  year: n,
+  month: s,
+  day: n,
+  hour: n,
+  minute: n,
+  second: n,
+};
+
+const DATETIME_MED_WITH_WEEKDAY = {
+  year: n,
+  month: s,
+  day: n,
+  weekday: s,
+  hour: n,
+  minute: n,
+};
+
+const DATETIME_FULL = {
+  year: n,
+  month: l,
+  day: n,
+  hour: n,
+  minute: n,
+  timeZoneName: s,
+};
+
+const DATETIME_FULL_WITH_SECONDS = {
+  year: n,
+  month: l,
+  day: n,
+  hour: n,
+  minute: n,
+  second: n,
+  timeZoneName: s,
+};
+
+const DATETIME_HUGE = {
+  year: n,
+  month: l,
+  day: n,
+  weekday: l,
+  hour: n,
+  minute: n,
+  timeZoneName: l,
+};
+
+const DATETIME_HUGE_WITH_SECONDS = {
+  year: n,
+  month: l,
+  day: n,
+  weekday: l,
+  hour: n,
+  minute: n,
+  second: n,
+  timeZoneName: l,
+};
+
+/**
+ * @interface
+ */
+class Zone {
+  /**
+   * The type of zone
+   * @abstract
+   * @type {string}
+   */
+  get type() {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * The name of this zone.
+   * @abstract
+   * @type {string}
+   */
+  get name() {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * The IANA name of this zone.
+   * Defaults to `name` if not overwritten by a subclass.
+   * @abstract
+   * @type {string}
+   */
+  get ianaName() {
+    return this.name;
+  }
+
+  /**
+   * Returns whether the offset is known to be fixed for the whole year.
+   * @abstract
+   * @type {boolean}
+   */
+  get isUniversal() {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * Returns the offset's common name (such as EST) at the specified timestamp
+   * @abstract
+   * @param {number} ts - Epoch milliseconds for which to get the name
+   * @param {Object} opts - Options to affect the format
+   * @param {string} opts.format - What style of offset to return. Accepts 'long' or 'short'.
+   * @param {string} opts.locale - What locale to return the offset name in.
+   * @return {string}
+   */
+  offsetName(ts, opts) {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * Returns the offset's value as a string
+   * @abstract
+   * @param {number} ts - Epoch milliseconds for which to get the offset
+   * @param {string} format - What style of offset to return.
+   *                          Accepts 'narrow', 'short', or 'techie'. Returning '+6', '+06:00', or '+0600' respectively
+   * @return {string}
+   */
+  formatOffset(ts, format) {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * Return the offset in minutes for this zone at the specified timestamp.
+   * @abstract
+   * @param {number} ts - Epoch milliseconds for which to compute the offset
+   * @return {number}
+   */
+  offset(ts) {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * Return whether this Zone is equal to another zone
+   * @abstract
+   * @param {Zone} otherZone - the zone to compare
+   * @return {boolean}
+   */
+  equals(otherZone) {
+    throw new ZoneIsAbstractError();
+  }
+
+  /**
+   * Return whether this Zone is valid.
+   * @abstract
+   * @type {boolean}
+   */
+  get isValid() {
+    throw new ZoneIsAbstractError();
+  }
+}
+
+let singleton$1 = null;
+
+/**
+ * Represents the local zone for this JavaScript environment.
+ * @implements {Zone}
+ */
+class SystemZone extends Zone {
+  /**
+   * Get a singleton instance of the local zone
+   * @return {SystemZone}
+   */
+  static get instance() {
+    if (singleton$1 === null) {
+      singleton$1 = new SystemZone();
+    }
+    return singleton$1;
+  }
+
+  /** @override **/
+  get type() {
+    return "system";
+  }
+
+  /** @override **/
+  get name() {
+    return new Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
+
+  /** @override **/
+  get isUniversal() {
+    return false;
+  }
+
+  /** @override **/
+  offsetName(ts, { format, locale }) {
+    return parseZoneInfo(ts, format, locale);
+  }
+
+  /** @override **/
+  formatOffset(ts, format) {
+    return formatOffset(this.offset(ts), format);
+  }
+
+  /** @override **/
+  offset(ts) {
+    return -new Date(ts).getTimezoneOffset();
+  }
+
+  /** @override **/
+  equals(otherZone) {
+    return otherZone.type === "system";
+  }
+
+  /** @override **/
+  get isValid() {
+    return true;
+  }
+}
+
+const dtfCache = new Map();
+function makeDTF(zoneName) {
+  let dtf = dtfCache.get(zoneName);
+  if (dtf === undefined) {
+    dtf = new Intl.DateTimeFormat("en-US", {
+      hour12: false,
+      timeZone: zoneName,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      era: "short",
+    });
+    dtfCache.set(zoneName, dtf);
+  }
+  return dtf;
+}
+
+const typeToPos = {
+  year: 0,
+  month: 1,
+  day: 2,
+  era: 3,
+  hour: 4,
+  minute: 5,
+  second: 6,
+};
+
+function hackyOffset(dtf, date) {
+  const formatted = dtf.format(date).replace(/\u200E/g, ""),
+    parsed = /(\d+)\/(\d+)\/(\d+) (AD|BC),? (\d+):(\d+):(\d+)/.exec(formatted),
+    [, fMonth, fDay, fYear, fadOrBc, fHour, fMinute, fSecond] = parsed;
+  return [fYear, fMonth, fDay, fadOrBc, fHour, fMinute, fSecond];
+}
+
+function partsOffset(dtf, date) {
+  const formatted = dtf.formatToParts(date);
+  const filled = [];
+  for (let i = 0; i < formatted.length; i++) {
+    const { type, value } = formatted[i];
+    const pos = typeToPos[type];
+
+    if (type === "era") {
+      filled[pos] = value;
+    } else if (!isUndefined(pos)) {
+      filled[pos] = parseInt(value, 10);
+    }
+  }
+  return filled;
+}
+
+const ianaZoneCache = new Map();
+/**
+ * A zone identified by an IANA identifier, like America/New_York
+ * @implements {Zone}
+ */
+class IANAZone extends Zone {
+  /**
+   * @param {string} name - Zone name
+   * @return {IANAZone}
+   */
+  static create(name) {
+    let zone = ianaZoneCache.get(name);
+    if (zone === undefined) {
+      ianaZoneCache.set(name, (zone = new IANAZone(name)));
+    }
+    return zone;
+  }
+
+  /**
+   * Reset local caches. Should only be necessary in testing scenarios.
+   * @return {void}
+   */
+  static resetCache() {
+    ianaZoneCache.clear();
+    dtfCache.clear();
+  }
+
+  /**
+   * Returns whether the provided string is a valid specifier. This only checks the string's format, not that the specifier identifies a known zone; see isValidZone for that.
+   * @param {string} s - The string to check validity on
+   * @example IANAZone.isValidSpecifier("America/New_York") //=> true
+   * @example IANAZone.isValidSpecifier("Sport~~blorp") //=> false
+   * @deprecated For backward compatibility, this forwards to isValidZone, better use `isValidZone()` directly instead.
+   * @return {boolean}
+   */
+  static isValidSpecifier(s) {
+    return this.isValidZone(s);
+  }
+
+  /**
+   * Returns whether the provided string identifies a real zone
+   * @param {string} zone - The string to check
+   * @example IANAZone.isValidZone("America/New_York") //=> true
+   * @example IANAZone.isValidZone("Fantasia/Castle") //=> false
+   * @example IANAZone.isValidZone("Sport~~blorp") //=> false
+   * @return {boolean}
+   */
+  static isValidZone(zone) {
+    if (!zone) {
+      return false;
+    }
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone }).format();
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  constructor(name) {
+    super();
+    /** @private **/
+    this.zoneName = name;
+    /** @private **/
+    this.valid = IANAZone.isValidZone(name);
+  }
+
+  /**
+   * The type of zone. `iana` for all instances of `IANAZone`.
+   * @override
+   * @type {string}
+   */
+  get type() {
+    return "iana";
+  }
+
+  /**
+   * The name of this zone (i.e. the IANA zone name).
+   * @override
+   * @type {string}
+   */
+  get name() {
+    return this.zoneName;
+  }
+
+  /**
+   * Returns whether the offset is known to be fixed for the whole year:
+   * Always returns false for all IANA zones.
+   * @override
+   * @type {boolean}
+   */
+  get isUniversal() {
+    return false;
+  }
+
+  /**
+   * Returns the offset's common name (such as EST) at the specified timestamp
+   * @override
+   * @param {number} ts - Epoch milliseconds for which to get the name
+   * @param {Object} opts - Options to affect the format
+   * @param {string} opts.format - What style of offset to return. Accepts 'long' or 'short'.
+   * @param {string} opts.locale - What locale to return the offset name in.
+   * @return {string}
+   */
+  offsetName(ts, { format, locale }) {
+    return parseZoneInfo(ts, format, locale, this.name);
+  }
+
+  /**
+   * Returns the offset's value as a string
+   * @override
+   * @param {number} ts - Epoch milliseconds for which to get the offset
+   * @param {string} format - What style of offset to return.
+   *                          Accepts 'narrow', 'short', or 'techie'. Returning '+6', '+06:00', or '+0600' respectively
+   * @return {string}
+   */
+  formatOffset(ts, format) {
+    return formatOffset(this.offset(ts), format);
+  }
+
+  /**
+   * Return the offset in minutes for this zone at the specified timestamp.
+   * @override
+   * @param {number} ts - Epoch milliseconds for which to compute the offset
+   * @return {number}
+   */
+  offset(ts) {
+    if (!this.valid) return NaN;
+    const date = new Date(ts);
+
+    if (isNaN(date)) return NaN;
+
+    const dtf = makeDTF(this.name);
+    let [year, month, day, adOrBc, hour, minute, second] = dtf.formatToParts
+      ? partsOffset(dtf, date)
+      : hackyOffset(dtf, date);
+
+    if (adOrBc === "BC") {
+      year = -Math.abs(year) + 1;
+    }
+
+    // because we're using hour12 and https://bugs.chromium.org/p/chromium/issues/detail?id=1025564&can=2&q=%2224%3A00%22%20datetimeformat
+    const adjustedHour = hour === 24 ? 0 : hour;
+
+    const asUTC = objToLocalTS({
+      year,
+      month,
+      day,
+      hour: adjustedHour,
+      minute,
+      second,
+      millisecond: 0,
+    });
+
+    let asTS = +date;
+    const over = asTS % 1000;
+    asTS -= over >= 0 ? over : 1000 + over;
+    return (asUTC - asTS) / (60 * 1000);
+  }
+
+  /**
+   * Return whether this Zone is equal to another zone
+   * @override
+   * @param {Zone} otherZone - the zone to compare
+   * @return {boolean}
+   */
+  equals(otherZone) {
+    return otherZone.type === "iana" && otherZone.name === this.name;
+  }
+
+  /**
+   * Return whether this Zone is valid.
+   * @override
+   * @type {boolean}
+   */
+  get isValid() {
+    return this.valid;
+  }
+}
+
+// todo - remap caching
+
+let intlLFCache = {};
+function getCachedLF(locString, opts = {}) {
+  const key = JSON.stringify([locString, opts]);
+  let dtf = intlLFCache[key];
+  if (!dtf) {
+    dtf = new Intl.ListFormat(locString, opts);
+    intlLFCache[key] = dtf;
+  }
+  return dtf;
+}
+
+const intlDTCache = new Map();
+function getCachedDTF(locString, opts = {}) {
+  const key = JSON.stringify([locString, opts]);
+  let dtf = intlDTCache.get(key);
+  if (dtf === undefined) {
+    dtf = new Intl.DateTimeFormat(locString, opts);
+    intlDTCache.set(key, dtf);
+  }
+  return dtf;
+}
+
+const intlNumCache = new Map();
+function getCachedINF(locString, opts = {}) {
+  const key = JSON.stringify([locString, opts]);
+  let inf = intlNumCache.get(key);
+  if (inf === undefined) {
+    inf = new Intl.NumberFormat(locString, opts);
+    intlNumCache.set(key, inf);
+  }
+  return inf;
+}
+
+const intlRelCache = new Map();
+function getCachedRTF(locString, opts = {}) {
+  const { base, ...cacheKeyOpts } = opts; // exclude `base` from the options
+  const key = JSON.stringify([locString, cacheKeyOpts]);
+  let inf = intlRelCache.get(key);
+  if (inf === undefined) {
+    inf = new Intl.RelativeTimeFormat(locString, opts);
+    intlRelCache.set(key, inf);
+  }
+  return inf;
+}
+
+let sysLocaleCache = null;
+function systemLocale() {
+  if (sysLocaleCache) {
+    return sysLocaleCache;
+  } else {
+    sysLocaleCache = new Intl.DateTimeFormat().resolvedOptions().locale;
+    return sysLocaleCache;
+  }
+}
+
+const intlResolvedOptionsCache = new Map();
+function getCachedIntResolvedOptions(locString) {
+  let opts = intlResolvedOptionsCache.get(locString);
+  if (opts === undefined) {
+    opts = new Intl.DateTimeFormat(locString).resolvedOptions();
+    intlResolvedOptionsCache.set(locString, opts);
+  }
+  return opts;
+}
+
+const weekInfoCache = new Map();
+function getCachedWeekInfo(locString) {
+  let data = weekInfoCache.get(locString);
+  if (!data) {
+    const locale = new Intl.Locale(locString);
+    // browsers currently implement this as a property, but spec says it should be a getter function
+    data = "getWeekInfo" in locale ? locale.getWeekInfo() : locale.weekInfo;
+    // minimalDays was removed from WeekInfo: https://github.com/tc39/proposal-intl-locale-info/issues/86
+    if (!("minimalDays" in data)) {
+      data = { ...fallbackWeekSettings, ...data };
+    }
+    weekInfoCache.set(locString, data);
+  }
+  return data;
+}
+
+function parseLocaleString(localeStr) {
+  // I really want to avoid writing a BCP 47 parser
+  // see, e.g. https://github.com/wooorm/bcp-47
+  // Instead, we'll do this:
+
+  // a) if the string has no -u extensions, just leave it alone
+  // b) if it does, use Intl to resolve everything
+  // c) if Intl fails, try again without the -u
+
+  // private subtags and unicode subtags have ordering requirements,
+  // and we're not properly parsing this, so just strip out the
+  // private ones if they exist.
+  const xIndex = localeStr.indexOf("-x-");
+  if (xIndex !== -1) {
+    localeStr = localeStr.substring(0, xIndex);
+  }
+
+  const uIndex = localeStr.indexOf("-u-");
+  if (uIndex === -1) {
+    return [localeStr];
+  } else {
+    let options;
+    let selectedStr;
+    try {
+      options = getCachedDTF(localeStr).resolvedOptions();
+      selectedStr = localeStr;
+    } catch (e) {
+      const smaller = localeStr.substring(0, uIndex);
+      options = getCachedDTF(smaller).resolvedOptions();
+      selectedStr = smaller;
+    }
+
+    const { numberingSystem, calendar } = options;
+    return [selectedStr, numberingSystem, calendar];
+  }
+}
+
+function intlConfigString(localeStr, numberingSystem, outputCalendar) {
+  if (outputCalendar || numberingSystem) {
+    if (!localeStr.includes("-u-")) {
+      localeStr += "-u";
+    }
+
+    if (outputCalendar) {
+      localeStr += `-ca-${outputCalendar}`;
+    }
+
+    if (numberingSystem) {
+      localeStr += `-nu-${numberingSystem}`;
+    }
+    return localeStr;
+  } else {
+    return localeStr;
+  }
+}
+
+function mapMonths(f) {
+  const ms = [];
+  for (let i = 1; i <= 12; i++) {
+    const dt = DateTime.utc(2009, i, 1);
+    ms.push(f(dt));
+  }
+  return ms;
+}
+
+function mapWeekdays(f) {
+  const ms = [];
+  for (let i = 1; i <= 7; i++) {
+    const dt = DateTime.utc(2016, 11, 13 + i);
+    ms.push(f(dt));
+  }
+  return ms;
+}
+
+function listStuff(loc, length, englishFn, intlFn) {
+  const mode = loc.listingMode();
+
+  if (mode === "error") {
+    return null;
+  } else if (mode === "en") {
+    return englishFn(length);
+  } else {
+    return intlFn(length);
+  }
+}
+
+function supportsFastNumbers(loc) {
+  if (loc.numberingSystem && loc.numberingSystem !== "latn") {
+    return false;
+  } else {
+    return (
+      loc.numberingSystem === "latn" ||
+      !loc.locale ||
+      loc.locale.startsWith("en") ||
+      getCachedIntResolvedOptions(loc.locale).numberingSystem === "latn"
+    );
+  }
+}
+
+/**
+ * @private
+ */
+
+class PolyNumberFormatter {
+  constructor(intl, forceSimple, opts) {
+    this.padTo = opts.padTo || 0;
+    this.floor = opts.floor || false;
+
+    const { padTo, floor, ...otherOpts } = opts;
+
+    if (!forceSimple || Object.keys(otherOpts).length > 0) {
+      const intlOpts = { useGrouping: false, ...opts };
+      if (opts.padTo > 0) intlOpts.minimumIntegerDigits = opts.padTo;
+      this.inf = getCachedINF(intl, intlOpts);
+    }
+  }
+
+  format(i) {
+    if (this.inf) {
+      const fixed = this.floor ? Math.floor(i) : i;
+      return this.inf.format(fixed);
+    } else {
+      // to match the browser's numberformatter defaults
+      const fixed = this.floor ? Math.floor(i) : roundTo(i, 3);
+      return padStart(fixed, this.padTo);
+    }
+  }
+}
+
+/**
+ * @private
+ */
+
+class PolyDateFormatter {
+  constructor(dt, intl, opts) {
+    this.opts = opts;
+    this.originalZone = undefined;
+
+    let z = undefined;
+    if (this.opts.timeZone) {
+      // Don't apply any workarounds if a timeZone is explicitly provided in opts
+      this.dt = dt;
+    } else if (dt.zone.type === "fixed") {
+      // UTC-8 or Etc/UTC-8 are not part of tzdata, only Etc/GMT+8 and the like.
+      // That is why fixed-offset TZ is set to that unless it is:
+      // 1. Representing offset 0 when UTC is used to maintain previous behavior and does not become GMT.
+      // 2. Unsupported by the browser:
+      //    - some do not support Etc/
+      //    - < Etc/GMT-14, > Etc/GMT+12, and 30-minute or 45-minute offsets are not part of tzdata
+      const gmtOffset = -1 * (dt.offset / 60);
+      const offsetZ = gmtOffset >= 0 ? `Etc/GMT+${gmtOffset}` : `Etc/GMT${gmtOffset}`;
+      if (dt.offset !== 0 && IANAZone.create(offsetZ).valid) {
+        z = offsetZ;
+        this.dt = dt;
+      } else {
+        // Not all fixed-offset zones like Etc/+4:30 are present in tzdata so
+        // we manually apply the offset and substitute the zone as needed.
+        z = "UTC";
+        this.dt = dt.offset === 0 ? dt : dt.setZone("UTC").plus({ minutes: dt.offset });
+        this.originalZone = dt.zone;
+      }
+    } else if (dt.zone.type === "system") {
+      this.dt = dt;
+    } else if (dt.zone.type === "iana") {
+      this.dt = dt;
+      z = dt.zone.name;
+    } else {
+      // Custom zones can have any offset / offsetName so we just manually
+      // apply the offset and substitute the zone as needed.
+      z = "UTC";
+      this.dt = dt.setZone("UTC").plus({ minutes: dt.offset });
+      this.originalZone = dt.zone;
+    }
+
+    const intlOpts = { ...this.opts };
+    intlOpts.timeZone = intlOpts.timeZone || z;
+    this.dtf = getCachedDTF(intl, intlOpts);
+  }
+
+  format() {
+    if (this.originalZone) {
+      // If we have to substitute in the actual zone name, we have to use
+      // formatToParts so that the timezone can be replaced.
+      return this.formatToParts()
+        .map(({ value }) => value)
+        .join("");
+    }
+    return this.dtf.format(this.dt.toJSDate());
+  }
+
+  formatToParts() {
+    const parts = this.dtf.formatToParts(this.dt.toJSDate());
+    if (this.originalZone) {
+      return parts.map((part) => {
+        if (part.type === "timeZoneName") {
+          const offsetName = this.originalZone.offsetName(this.dt.ts, {
+            locale: this.dt.locale,
+            format: this.opts.timeZoneName,
+          });
+          return {
+            ...part,
+            value: offsetName,
+          };
+        } else {
+          return part;
+        }
+      });
+    }
+    return parts;
+  }
+
+  resolvedOptions() {
+    return this.dtf.resolvedOptions();
+  }
+}
+
+/**
+ * @private
+ */
+class PolyRelFormatter {
+  constructor(intl, isEnglish, opts) {
+    this.opts = { style: "long", ...opts };
+    if (!isEnglish && hasRelative()) {
+      this.rtf = getCachedRTF(intl, opts);
+    }
+  }
+
+  format(count, unit) {
+    if (this.rtf) {
+      return this.rtf.format(count, unit);
+    } else {
+      return formatRelativeTime(unit, count, this.opts.numeric, this.opts.style !== "long");
+    }
+  }
+
+  formatToParts(count, unit) {
+    if (this.rtf) {
+      return this.rtf.formatToParts(count, unit);
+    } else {
+      return [];
+    }
+  }
+}
+
+const fallbackWeekSettings = {
+  firstDay: 1,
+  minimalDays: 4,
+  weekend: [6, 7],
+};
+
+/**
+ * @private
+ */
+class Locale {
+  static fromOpts(opts) {
+    return Locale.create(
+      opts.locale,
+      opts.numberingSystem,
+      opts.outputCalendar,
+      opts.weekSettings,
+      opts.defaultToEN
+    );
+  }
+
+  static create(locale, numberingSystem, outputCalendar, weekSettings, defaultToEN = false) {
+    const specifiedLocale = locale || Settings.defaultLocale;
+    // the system locale is useful for human-readable strings but annoying for parsing/formatting known formats
+    const localeR = specifiedLocale || (defaultToEN ? "en-US" : systemLocale());
+    const numberingSystemR = numberingSystem || Settings.defaultNumberingSystem;
+    const outputCalendarR = outputCalendar || Settings.defaultOutputCalendar;
+    const weekSettingsR = validateWeekSettings(weekSettings) || Settings.defaultWeekSettings;
+    return new Locale(localeR, numberingSystemR, outputCalendarR, weekSettingsR, specifiedLocale);
+  }
+
+  static resetCache() {
+    sysLocaleCache = null;
+    intlDTCache.clear();
+    intlNumCache.clear();
+    intlRelCache.clear();
+    intlResolvedOptionsCache.clear();
+    weekInfoCache.clear();
+  }
+
+  static fromObject({ locale, numberingSystem, outputCalendar, weekSettings } = {}) {
+    return Locale.create(locale, numberingSystem, outputCalendar, weekSettings);
+  }
+
+  constructor(locale, numbering, outputCalendar, weekSettings, specifiedLocale) {
+    const [parsedLocale, parsedNumberingSystem, parsedOutputCalendar] = parseLocaleString(locale);
+
+    this.locale = parsedLocale;
+    this.numberingSystem = numbering || parsedNumberingSystem || null;
+    this.outputCalendar = outputCalendar || parsedOutputCalendar || null;
+    this.weekSettings = weekSettings;
+    this.intl = intlConfigString(this.locale, this.numberingSystem, this.outputCalendar);
+
+    this.weekdaysCache = { format: {}, standalone: {} };
+    this.monthsCache = { format: {}, standalone: {} };
+    this.meridiemCache = null;
+    this.eraCache = {};
+
+    this.specifiedLocale = specifiedLocale;
+    this.fastNumbersCached = null;
+  }
+
+  get fastNumbers() {
+    if (this.fastNumbersCached == null) {
+      this.fastNumbersCached = supportsFastNumbers(this);
+    }
+
+    return this.fastNumbersCached;
+  }
+
+  listingMode() {
+    const isActuallyEn = this.isEnglish();
+    const hasNoWeirdness =
+      (this.numberingSystem === null || this.numberingSystem === "latn") &&
+      (this.outputCalendar === null || this.outputCalendar === "gregory");
+    return isActuallyEn && hasNoWeirdness ? "en" : "intl";
+  }
+
+  clone(alts) {
+    if (!alts || Object.getOwnPropertyNames(alts).length === 0) {
+      return this;
+    } else {
+      return Locale.create(
+        alts.locale || this.specifiedLocale,
+        alts.numberingSystem || this.numberingSystem,
+        alts.outputCalendar || this.outputCalendar,
+        validateWeekSettings(alts.weekSettings) || this.weekSettings,
+        alts.defaultToEN || false
+      );
+    }
+  }
+
+  redefaultToEN(alts = {}) {
+    return this.clone({ ...alts, defaultToEN: true });
+  }
+
+  redefaultToSystem(alts = {}) {
+    return this.clone({ ...alts, defaultToEN: false });
+  }
+
+  months(length, format = false) {
+    return listStuff(this, length, months, () => {
+      // Workaround for "ja" locale: formatToParts does not label all parts of the month
+      // as "month" and for this locale there is no difference between "format" and "non-format".
+      // As such, just use format() instead of formatToParts() and take the whole string
+      const monthSpecialCase = this.intl === "ja" || this.intl.startsWith("ja-");
+      format &= !monthSpecialCase;
+      const intl = format ? { month: length, day: "numeric" } : { month: length },
+        formatStr = format ? "format" : "standalone";
+      if (!this.monthsCache[formatStr][length]) {
+        const mapper = !monthSpecialCase
+          ? (dt) => this.extract(dt, intl, "month")
+          : (dt) => this.dtFormatter(dt, intl).format();
+        this.monthsCache[formatStr][length] = mapMonths(mapper);
+      }
+      return this.monthsCache[formatStr][length];
+    });
+  }
+
+  weekdays(length, format = false) {
+    return listStuff(this, length, weekdays, () => {
+      const intl = format
+          ? { weekday: length, year: "numeric", month: "long", day: "numeric" }
+          : { weekday: length },
+        formatStr = format ? "format" : "standalone";
+      if (!this.weekdaysCache[formatStr][length]) {
+        this.weekdaysCache[formatStr][length] = mapWeekdays((dt) =>
+          this.extract(dt, intl, "weekday")
+        );
+      }
+      return this.weekdaysCache[formatStr][length];
+    });
+  }
+
+  meridiems() {
+    return listStuff(
+      this,
+      undefined,
+      () => meridiems,
+      () => {
+        // In theory there could be aribitrary day periods. We're gonna assume there are exactly two
+        // for AM and PM. This is probably wrong, but it's makes parsing way easier.
+        if (!this.meridiemCache) {
+          const intl = { hour: "numeric", hourCycle: "h12" };
+          this.meridiemCache = [DateTime.utc(2016, 11, 13, 9), DateTime.utc(2016, 11, 13, 19)].map(
+            (dt) => this.extract(dt, intl, "dayperiod")
+          );
+        }
+
+        return this.meridiemCache;
+      }
+    );
+  }
+
+  eras(length) {
+    return listStuff(this, length, eras, () => {
+      const intl = { era: length };
+
+      // This is problematic. Different calendars are going to define eras totally differently. What I need is the minimum set of dates
+      // to definitely enumerate them.
+      if (!this.eraCache[length]) {
+        this.eraCache[length] = [DateTime.utc(-40, 1, 1), DateTime.utc(2017, 1, 1)].map((dt) =>
+          this.extract(dt, intl, "era")
+        );
+      }
+
+      return this.eraCache[length];
+    });
+  }
+
+  extract(dt, intlOpts, field) {
+    const df = this.dtFormatter(dt, intlOpts),
+      results = df.formatToParts(),
+      matching = results.find((m) => m.type.toLowerCase() === field);
+    return matching ? matching.value : null;
+  }
+
+  numberFormatter(opts = {}) {
+    // this forcesimple option is never used (the only caller short-circuits on it, but it seems safer to leave)
+    // (in contrast, the rest of the condition is used heavily)
+    return new PolyNumberFormatter(this.intl, opts.forceSimple || this.fastNumbers, opts);
+  }
+
+  dtFormatter(dt, intlOpts = {}) {
+    return new PolyDateFormatter(dt, this.intl, intlOpts);
+  }
+
+  relFormatter(opts = {}) {
+    return new PolyRelFormatter(this.intl, this.isEnglish(), opts);
+  }
+
+  listFormatter(opts = {}) {
+    return getCachedLF(this.intl, opts);
+  }
+
+  isEnglish() {
+    return (
+      this.locale === "en" ||
+      this.locale.toLowerCase() === "en-us" ||
+      getCachedIntResolvedOptions(this.intl).locale.startsWith("en-us")
+    );
+  }
+
+  getWeekSettings() {
+    if (this.weekSettings) {
+      return this.weekSettings;
+    } else if (!hasLocaleWeekInfo()) {
+      return fallbackWeekSettings;
+    } else {
+      return getCachedWeekInfo(this.locale);
+    }
+  }
+
+  getStartOfWeek() {
+    return this.getWeekSettings().firstDay;
+  }
+
+  getMinDaysInFirstWeek() {
+    return this.getWeekSettings().minimalDays;
+  }
+
+  getWeekendDays() {
+    return this.getWeekSettings().weekend;
+  }
+
+  equals(other) {
+    return (
+      this.locale === other.locale &&
+      this.numberingSystem === other.numberingSystem &&
+      this.outputCalendar === other.outputCalendar
+    );
+  }
+
+  toString() {
+    return `Locale(${this.locale}, ${this.numberingSystem}, ${this.outputCalendar})`;
+  }
+}
+
+let singleton = null;
+
+/**
+ * A zone with a fixed offset (meaning no DST)
+ * @implements {Zone}
+ */
+class FixedOffsetZone extends Zone {
+  /**
+   * Get a singleton instance of UTC
+   * @return {FixedOffsetZone}
+   */
+  static get utcInstance() {
+    if (singleton === null) {
+      singleton = new FixedOffsetZone(0);
+    }
+    return singleton;
+  }
+
+  /**
+   * Get an instance with a specified offset
+   * @param {number} offset - The offset in minutes
+   * @return {FixedOffsetZone}
+   */
+  static instance(offset) {
+    return offset === 0 ? FixedOffsetZone.utcInstance : new FixedOffsetZone(offset);
+  }
+
+  /**
+   * Get an instance of FixedOffsetZone from a UTC offset string, like "UTC+6"
+   * @param {string} s - The offset string to parse
+   * @example FixedOffsetZone.parseSpecifier("UTC+6")
+   * @example FixedOffsetZone.parseSpecifier("UTC+06")
+   * @example FixedOffsetZone.parseSpecifier("UTC-6:00")
+   * @return {FixedOffsetZone}
+   */
+  static parseSpecifier(s) {
+    if (s) {
+      const r = s.match(/^utc(?:([+-]\d{1,2})(?::(\d{2}))?)?$/i);
+      if (r) {
+        return new FixedOffsetZone(signedOffset(r[1], r[2]));
+      }
+    }
+    return null;
+  }
+
+  constructor(offset) {
+    super();
+    /** @private **/
+    this.fixed = offset;
+  }
+
+  /**
+   * The type of zone. `fixed` for all instances of `FixedOffsetZone`.
+   * @override
+   * @type {string}
+   */
+  get type() {
+    return "fixed";
+  }
+
+  /**
+   * The name of this zone.
+   * All fixed zones' names always start with "UTC" (plus optional offset)
+   * @override
+   * @type {string}
+   */
+  get name() {
+    return this.fixed === 0 ? "UTC" : `UTC${formatOffset(this.fixed, "narrow")}`;
+  }
+
+  /**
+   * The IANA name of this zone, i.e. `Etc/UTC` or `Etc/GMT+/-nn`
+   *
+   * @override
+   * @type {string}
+   */
+  get ianaName() {
+    if (this.fixed === 0) {
+      return "Etc/UTC";
+    } else {
+      return `Etc/GMT${formatOffset(-this.fixed, "narrow")}`;
+    }
+  }
+
+  /**
+   * Returns the offset's common name at the specified timestamp.
+   *
+   * For fixed offset zones this equals to the zone name.
+   * @override
+   */
+  offsetName() {
+    return this.name;
+  }
+
+  /**
+   * Returns the offset's value as a string
+   * @override
+   * @param {number} ts - Epoch milliseconds for which to get the offset
+   * @param {string} format - What style of offset to return.
+   *                          Accepts 'narrow', 'short', or 'techie'. Returning '+6', '+06:00', or '+0600' respectively
+   * @return {string}
+   */
+  formatOffset(ts, format) {
+    return formatOffset(this.fixed, format);
+  }
+
+  /**
+   * Returns whether the offset is known to be fixed for the whole year:
+   * Always returns true for all fixed offset zones.
+   * @override
+   * @type {boolean}
+   */
+  get isUniversal() {
+    return true;
+  }
+
+  /**
+   * Return the offset in minutes for this zone at the specified timestamp.
+   *
+   * For fixed offset zones, this is constant and does not depend on a timestamp.
+   * @override
+   * @return {number}
+   */
+  offset() {
+    return this.fixed;
+  }
+
+  /**
+   * Return whether this Zone is equal to another zone (i.e. also fixed and same offset)
+   * @override
+   * @param {Zone} otherZone - the zone to compare
+   * @return {boolean}
+   */
+  equals(otherZone) {
+    return otherZone.type === "fixed" && otherZone.fixed === this.fixed;
+  }
+
+  /**
+   * Return whether this Zone is valid:
+   * All fixed offset zones are valid.
+   * @override
+   * @type {boolean}
+   */
+  get isValid() {
+    return true;
+  }
+}
+
+/**
+ * A zone that failed to parse. You should never need to instantiate this.
+ * @implements {Zone}
+ */
+class InvalidZone extends Zone {
+  constructor(zoneName) {
+    super();
+    /**  @private */
+    this.zoneName = zoneName;
+  }
+
+  /** @override **/
+  get type() {
+    return "invalid";
+  }
+
+  /** @override **/
+  get name() {
+    return this.zoneName;
+  }
+
+  /** @override **/
+  get isUniversal() {
+    return false;
+  }
+
+  /** @override **/
+  offsetName() {
+    return null;
+  }
+
+  /** @override **/
+  formatOffset() {
+    return "";
+  }
+
+  /** @override **/
+  offset() {
+    return NaN;
+  }
+
+  /** @override **/
+  equals() {
+    return false;
+  }
+
+  /** @override **/
+  get isValid() {
+    return false;
+  }
+}
+
+/**
+ * @private
+ */
+
+function normalizeZone(input, defaultZone) {
+  if (isUndefined(input) || input === null) {
+    return defaultZone;
+  } else if (input instanceof Zone) {
+    return input;
+  } else if (isString(input)) {
+    const lowered = input.toLowerCase();
+    if (lowered === "default") return defaultZone;
+    else if (lowered === "local" || lowered === "system") return SystemZone.instance;
+    else if (lowered === "utc" || lowered === "gmt") return FixedOffsetZone.utcInstance;
+    else return FixedOffsetZone.parseSpecifier(lowered) || IANAZone.create(input);
+  } else if (isNumber(input)) {
+    return FixedOffsetZone.instance(input);
+  } else if (typeof input === "object" && "offset" in input && typeof input.offset === "function") {
+    // This is dumb, but the instanceof check above doesn't seem to really work
+    // so we're duck checking it
+    return input;
+  } else {
+    return new InvalidZone(input);
+  }
+}
+
+const numberingSystems = {
+  arab: "[\u0660-\u0669]",
+  arabext: "[\u06F0-\u06F9]",
+  bali: "[\u1B50-\u1B59]",
+  beng: "[\u09E6-\u09EF]",
+  deva: "[\u0966-\u096F]",
+  fullwide: "[\uFF10-\uFF19]",
+  gujr: "[\u0AE6-\u0AEF]",
+  hanidec: "[〇|一|二|三|四|五|六|七|八|九]",
+  khmr: "[\u17E0-\u17E9]",
+  knda: "[\u0CE6-\u0CEF]",
+  laoo: "[\u0ED0-\u0ED9]",
+  limb: "[\u1946-\u194F]",
+  mlym: "[\u0D66-\u0D6F]",
+  mong: "[\u1810-\u1819]",
+  mymr: "[\u1040-\u1049]",
+  orya: "[\u0B66-\u0B6F]",
+  tamldec: "[\u0BE6-\u0BEF]",
+  telu: "[\u0C66-\u0C6F]",
+  thai: "[\u0E50-\u0E59]",
+  tibt: "[\u0F20-\u0F29]",
+  latn: "\\d",
+};
+
+const numberingSystemsUTF16 = {
+  arab: [1632, 1641],
+  arabext: [1776, 1785],
+  bali: [6992, 7001],
+  beng: [2534, 2543],
+  deva: [2406, 2415],
+  fullwide: [65296, 65303],
+  gujr: [2790, 2799],
+  khmr: [6112, 6121],
+  knda: [3302, 3311],
+  laoo: [3792, 3801],
+  limb: [6470, 6479],
+  mlym: [3430, 3439],
+  mong: [6160, 6169],
+  mymr: [4160, 4169],
+  orya: [2918, 2927],
+  tamldec: [3046, 3055],
+  telu: [3174, 3183],
+  thai: [3664, 3673],
+  tibt: [3872, 3881],
+};
+
+const hanidecChars = numberingSystems.hanidec.replace(/[\[|\]]/g, "").split("");
+
+function parseDigits(str) {
+  let value = parseInt(str, 10);
+  if (isNaN(value)) {
+    value = "";
+    for (let i = 0; i < str.length; i++) {
+      const code = str.charCodeAt(i);
+
+      if (str[i].search(numberingSystems.hanidec) !== -1) {
+        value += hanidecChars.indexOf(str[i]);
+      } else {
+        for (const key in numberingSystemsUTF16) {
+          const [min, max] = numberingSystemsUTF16[key];
+          if (code >= min && code <= max) {
+            value += code - min;
+          }
+        }
+      }
+    }
+    return parseInt(value, 10);
+  } else {
+    return value;
+  }
+}
+
+// cache of {numberingSystem: {append: regex}}
+const digitRegexCache = new Map();
+function resetDigitRegexCache() {
+  digitRegexCache.clear();
+}
+
+function digitRegex({ numberingSystem }, append = "") {
+  const ns = numberingSystem || "latn";
+
+  let appendCache = digitRegexCache.get(ns);
+  if (appendCache === undefined) {
+    appendCache = new Map();
+    digitRegexCache.set(ns, appendCache);
+  }
+  let regex = appendCache.get(append);
+  if (regex === undefined) {
+    regex = new RegExp(`${numberingSystems[ns]}${append}`);
+    appendCache.set(append, regex);
+  }
+
+  return regex;
+}
+
+let now = () => Date.now(),
+  defaultZone = "system",
+  defaultLocale = null,
+  defaultNumberingSystem = null,
+  defaultOutputCalendar = null,
+  twoDigitCutoffYear = 60,
+  throwOnInvalid,
+  defaultWeekSettings = null;
+
+/**
+ * Settings contains static getters and setters that control Luxon's overall behavior. Luxon is a simple library with few options, but the ones it does have live here.
+ */
+class Settings {
+  /**
+   * Get the callback for returning the current timestamp.
+   * @type {function}
+   */
+  static get now() {
+    return now;
+  }
+
+  /**
+   * Set the callback for returning the current timestamp.
+   * The function should return a number, which will be interpreted as an Epoch millisecond count
+   * @type {function}
+   * @example Settings.now = () => Date.now() + 3000 // pretend it is 3 seconds in the future
+   * @example Settings.now = () => 0 // always pretend it's Jan 1, 1970 at midnight in UTC time
+   */
+  static set now(n) {
+    now = n;
+  }
+
+  /**
+   * Set the default time zone to create DateTimes in. Does not affect existing instances.
+   * Use the value "system" to reset this value to the system's time zone.
+   * @type {string}
+   */
+  static set defaultZone(zone) {
+    defaultZone = zone;
+  }
+
+  /**
+   * Get the default time zone object currently used to create DateTimes. Does not affect existing instances.
+   * The default value is the system's time zone (the one set on the machine that runs this code).
+   * @type {Zone}
+   */
+  static get defaultZone() {
+    return normalizeZone(defaultZone, SystemZone.instance);
+  }
+
+  /**
+   * Get the default locale to create DateTimes with. Does not affect existing instances.
+   * @type {string}
+   */
+  static get defaultLocale() {
+    return defaultLocale;
+  }
+
+  /**
+   * Set the default locale to create DateTimes with. Does not affect existing instances.
+   * @type {string}
+   */
+  static set defaultLocale(locale) {
+    defaultLocale = locale;
+  }
+
+  /**
+   * Get the default numbering system to create DateTimes with. Does not affect existing instances.
+   * @type {string}
+   */
+  static get defaultNumberingSystem() {
+    return defaultNumberingSystem;
+  }
+
+  /**
+   * Set the default numbering system to create DateTimes with. Does not affect existing instances.
+   * @type {string}
+   */
+  static set defaultNumberingSystem(numberingSystem) {
+    defaultNumberingSystem = numberingSystem;
+  }
+
+  /**
+   * Get the default output calendar to create DateTimes with. Does not affect existing instances.
+   * @type {string}
+   */
+  static get defaultOutputCalendar() {
+    return defaultOutputCalendar;
+  }
+
+  /**
+   * Set the default output calendar to create DateTimes with. Does not affect existing instances.
+   * @type {string}
+   */
+  static set defaultOutputCalendar(outputCalendar) {
+    defaultOutputCalendar = outputCalendar;
+  }
+
+  /**
+   * @typedef {Object} WeekSettings
+   * @property {number} firstDay
+   * @property {number} minimalDays
+   * @property {number[]} weekend
+   */
+
+  /**
+   * @return {WeekSettings|null}
+   */
+  static get defaultWeekSettings() {
+    return defaultWeekSettings;
+  }
+
+  /**
+   * Allows overriding the default locale week settings, i.e. the start of the week, the weekend and
+   * how many days are required in the first week of a year.
+   * Does not affect existing instances.
+   *
+   * @param {WeekSettings|null} weekSettings
+   */
+  static set defaultWeekSettings(weekSettings) {
+    defaultWeekSettings = validateWeekSettings(weekSettings);
+  }
+
+  /**
+   * Get the cutoff year for whether a 2-digit year string is interpreted in the current or previous century. Numbers higher than the cutoff will be considered to mean 19xx and numbers lower or equal to the cutoff will be considered 20xx.
+   * @type {number}
+   */
+  static get twoDigitCutoffYear() {
+    return twoDigitCutoffYear;
+  }
+
+  /**
+   * Set the cutoff year for whether a 2-digit year string is interpreted in the current or previous century. Numbers higher than the cutoff will be considered to mean 19xx and numbers lower or equal to the cutoff will be considered 20xx.
+   * @type {number}
+   * @example Settings.twoDigitCutoffYear = 0 // all 'yy' are interpreted as 20th century
+   * @example Settings.twoDigitCutoffYear = 99 // all 'yy' are interpreted as 21st century
+   * @example Settings.twoDigitCutoffYear = 50 // '49' -> 2049; '50' -> 1950
+   * @example Settings.twoDigitCutoffYear = 1950 // interpreted as 50
+   * @example Settings.twoDigitCutoffYear = 2050 // ALSO interpreted as 50
+   */
+  static set twoDigitCutoffYear(cutoffYear) {
+    twoDigitCutoffYear = cutoffYear % 100;
+  }
+
+  /**
+   * Get whether Luxon will throw when it encounters invalid DateTimes, Durations, or Intervals
+   * @type {boolean}
+   */
+  static get throwOnInvalid() {
+    return throwOnInvalid;
+  }
+
+  /**
+   * Set whether Luxon will throw when it encounters invalid DateTimes, Durations, or Intervals
+   * @type {boolean}
+   */
+  static set throwOnInvalid(t) {
+    throwOnInvalid = t;
+  }
+
+  /**
+   * Reset Luxon's global caches. Should only be necessary in testing scenarios.
+   * @return {void}
+   */
+  static resetCaches() {
+    Locale.resetCache();
+    IANAZone.resetCache();
+    DateTime.resetCache();
+    resetDigitRegexCache();
+  }
+}
+
+class Invalid {
+  constructor(reason, explanation) {
+    this.reason = reason;
+    this.explanation = explanation;
+  }
+
+  toMessage() {
+    if (this.explanation) {
+      return `${this.reason}: ${this.explanation}`;
+    } else {
+      return this.reason;
+    }
+  }
+}
+
+const nonLeapLadder = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334],
+  leapLadder = [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335];
+
+function unitOutOfRange(unit, value) {
+  return new Invalid(
+    "unit out of range",
+    `you specified ${value} (of type ${typeof value}) as a ${unit}, which is invalid`
+  );
+}
+
+function dayOfWeek(year, month, day) {
+  const d = new Date(Date.UTC(year, month - 1, day));
+
+  if (year < 100 && year >= 0) {
+    d.setUTCFullYear(d.getUTCFullYear() - 1900);
+  }
+
+  const js = d.getUTCDay();
+
+  return js === 0 ? 7 : js;
+}
+
+function computeOrdinal(year, month, day) {
+  return day + (isLeapYear(year) ? leapLadder : nonLeapLadder)[month - 1];
+}
+
+function uncomputeOrdinal(year, ordinal) {
+  const table = isLeapYear(year) ? leapLadder : nonLeapLadder,
+    month0 = table.findIndex((i) => i < ordinal),
+    day = ordinal - table[month0];
+  return { month: month0 + 1, day };
+}
+
+function isoWeekdayToLocal(isoWeekday, startOfWeek) {
+  return ((isoWeekday - startOfWeek + 7) % 7) + 1;
+}
+
+/**
+ * @private
+ */
+
+function gregorianToWeek(gregObj, minDaysInFirstWeek = 4, startOfWeek = 1) {
+  const { year, month, day } = gregObj,
+    ordinal = computeOrdinal(year, month, day),
+    weekday = isoWeekdayToLocal(dayOfWeek(year, month, day), startOfWeek);
+
+  let weekNumber = Math.floor((ordinal - weekday + 14 - minDaysInFirstWeek) / 7),
+    weekYear;
+
+  if (weekNumber < 1) {
+    weekYear = year - 1;
+    weekNumber = weeksInWeekYear(weekYear, minDaysInFirstWeek, startOfWeek);
+  } else if (weekNumber > weeksInWeekYear(year, minDaysInFirstWeek, startOfWeek)) {
+    weekYear = year + 1;
+    weekNumber = 1;
+  } else {
+    weekYear = year;
+  }
+
+  return { weekYear, weekNumber, weekday, ...timeObject(gregObj) };
+}
+
+function weekToGregorian(weekData, minDaysInFirstWeek = 4, startOfWeek = 1) {
+  const { weekYear, weekNumber, weekday } = weekData,
+    weekdayOfJan4 = isoWeekdayToLocal(dayOfWeek(weekYear, 1, minDaysInFirstWeek), startOfWeek),
+    yearInDays = daysInYear(weekYear);
+
+  let ordinal = weekNumber * 7 + weekday - weekdayOfJan4 - 7 + minDaysInFirstWeek,
+    year;
+
+  if (ordinal < 1) {
+    year = weekYear - 1;
+    ordinal += daysInYear(year);
+  } else if (ordinal > yearInDays) {
+    year = weekYear + 1;
+    ordinal -= daysInYear(weekYear);
+  } else {
+    year = weekYear;
+  }
+
+  const { month, day } = uncomputeOrdinal(year, ordinal);
+  return { year, month, day, ...timeObject(weekData) };
+}
+
+function gregorianToOrdinal(gregData) {
+  const { year, month, day } = gregData;
+  const ordinal = computeOrdinal(year, month, day);
+  return { year, ordinal, ...timeObject(gregData) };
+}
+
+function ordinalToGregorian(ordinalData) {
+  const { year, ordinal } = ordinalData;
+  const { month, day } = uncomputeOrdinal(year, ordinal);
+  return { year, month, day, ...timeObject(ordinalData) };
+}
+
+/**
+ * Check if local week units like localWeekday are used in obj.
+ * If so, validates that they are not mixed with ISO week units and then copies them to the normal week unit properties.
+ * Modifies obj in-place!
+ * @param obj the object values
+ */
+function usesLocalWeekValues(obj, loc) {
+  const hasLocaleWeekData =
+    !isUndefined(obj.localWeekday) ||
+    !isUndefined(obj.localWeekNumber) ||
+    !isUndefined(obj.localWeekYear);
+  if (hasLocaleWeekData) {
+    const hasIsoWeekData =
+      !isUndefined(obj.weekday) || !isUndefined(obj.weekNumber) || !isUndefined(obj.weekYear);
+
+    if (hasIsoWeekData) {
+      throw new ConflictingSpecificationError(
+        "Cannot mix locale-based week fields with ISO-based week fields"
+      );
+    }
+    if (!isUndefined(obj.localWeekday)) obj.weekday = obj.localWeekday;
+    if (!isUndefined(obj.localWeekNumber)) obj.weekNumber = obj.localWeekNumber;
+    if (!isUndefined(obj.localWeekYear)) obj.weekYear = obj.localWeekYear;
+    delete obj.localWeekday;
+    delete obj.localWeekNumber;
+    delete obj.localWeekYear;
+    return {
+      minDaysInFirstWeek: loc.getMinDaysInFirstWeek(),
+      startOfWeek: loc.getStartOfWeek(),
+    };
+  } else {
+    return { minDaysInFirstWeek: 4, startOfWeek: 1 };
+  }
+}
+
+function hasInvalidWeekData(obj, minDaysInFirstWeek = 4, startOfWeek = 1) {
+  const validYear = isInteger(obj.weekYear),
+    validWeek = integerBetween(
+      obj.weekNumber,
+      1,
+      weeksInWeekYear(obj.weekYear, minDaysInFirstWeek, startOfWeek)
+    ),
+    validWeekday = integerBetween(obj.weekday, 1, 7);
+
+  if (!validYear) {
+    return unitOutOfRange("weekYear", obj.weekYear);
+  } else if (!validWeek) {
+    return unitOutOfRange("week", obj.weekNumber);
+  } else if (!validWeekday) {
+    return unitOutOfRange("weekday", obj.weekday);
+  } else return false;
+}
+
+function hasInvalidOrdinalData(obj) {
+  const validYear = isInteger(obj.year),
+    validOrdinal = integerBetween(obj.ordinal, 1, daysInYear(obj.year));
+
+  if (!validYear) {
+    return unitOutOfRange("year", obj.year);
+  } else if (!validOrdinal) {
+    return unitOutOfRange("ordinal", obj.ordinal);
+  } else return false;
+}
+
+function hasInvalidGregorianData(obj) {
+  const validYear = isInteger(obj.year),
+    validMonth = integerBetween(obj.month, 1, 12),
+    validDay = integerBetween(obj.day, 1, daysInMonth(obj.year, obj.month));
+
+  if (!validYear) {
+    return unitOutOfRange("year", obj.year);
+  } else if (!validMonth) {
+    return unitOutOfRange("month", obj.month);
+  } else if (!validDay) {
+    return unitOutOfRange("day", obj.day);
+  } else return false;
+}
+
+function hasInvalidTimeData(obj) {
+  const { hour, minute, second, millisecond } = obj;
+  const validHour =
+      integerBetween(hour, 0, 23) ||
+      (hour === 24 && minute === 0 && second === 0 && millisecond === 0),
+    validMinute = integerBetween(minute, 0, 59),
+    validSecond = integerBetween(second, 0, 59),
+    validMillisecond = integerBetween(millisecond, 0, 999);
+
+  if (!validHour) {
+    return unitOutOfRange("hour", hour);
+  } else if (!validMinute) {
+    return unitOutOfRange("minute", minute);
+  } else if (!validSecond) {
+    return unitOutOfRange("second", second);
+  } else if (!validMillisecond) {
+    return unitOutOfRange("millisecond", millisecond);
+  } else return false;
+}
+
+/*
+  This is just a junk drawer, containing anything used across multiple classes.
+  Because Luxon is small(ish), this should stay small and we won't worry about splitting
+  it up into, say, parsingUtil.js and basicUtil.js and so on. But they are divided up by feature area.
+*/
+
+/**
+ * @private
+ */
+
+// TYPES
+
+function isUndefined(o) {
+  return typeof o === "undefined";
+}
+
+function isNumber(o) {
+  return typeof o === "number";
+}
+
+function isInteger(o) {
+  return typeof o === "number" && o % 1 === 0;
+}
+
+function isString(o) {
+  return typeof o === "string";
+}
+
+function isDate(o) {
+  return Object.prototype.toString.call(o) === "[object Date]";
+}
+
+// CAPABILITIES
+
+function hasRelative() {
+  try {
+    return typeof Intl !== "undefined" && !!Intl.RelativeTimeFormat;
+  } catch (e) {
+    return false;
+  }
+}
+
+function hasLocaleWeekInfo() {
+  try {
+    return (
+      typeof Intl !== "undefined" &&
+      !!Intl.Locale &&
+      ("weekInfo" in Intl.Locale.prototype || "getWeekInfo" in Intl.Locale.prototype)
+    );
+  } catch (e) {
+    return false;
+  }
+}
+
+// OBJECTS AND ARRAYS
+
+function maybeArray(thing) {
+  return Array.isArray(thing) ? thing : [thing];
+}
+
+function bestBy(arr, by, compare) {
+  if (arr.length === 0) {
+    return undefined;
+  }
+  return arr.reduce((best, next) => {
+    const pair = [by(next), next];
+    if (!best) {
+      return pair;
+    } else if (compare(best[0], pair[0]) === best[0]) {
+      return best;
+    } else {
+      return pair;
+    }
+  }, null)[1];
+}
+
+function pick(obj, keys) {
+  return keys.reduce((a, k) => {
+    a[k] = obj[k];
+    return a;
+  }, {});
+}
+
+function luxon_hasOwnProperty(obj, prop) {
+  return Object.prototype.hasOwnProperty.call(obj, prop);
+}
+
+function validateWeekSettings(settings) {
+  if (settings == null) {
+    return null;
+  } else if (typeof settings !== "object") {
+    throw new InvalidArgumentError("Week settings must be an object");
+  } else {
+    if (
+      !integerBetween(settings.firstDay, 1, 7) ||
+      !integerBetween(settings.minimalDays, 1, 7) ||
+      !Array.isArray(settings.weekend) ||
+      settings.weekend.some((v) => !integerBetween(v, 1, 7))
+    ) {
+      throw new InvalidArgumentError("Invalid week settings");
+    }
+    return {
+      firstDay: settings.firstDay,
+      minimalDays: settings.minimalDays,
+      weekend: Array.from(settings.weekend),
+    };
+  }
+}
+
+// NUMBERS AND STRINGS
+
+function integerBetween(thing, bottom, top) {
+  return isInteger(thing) && thing >= bottom && thing <= top;
+}
+
+// x % n but takes the sign of n instead of x
+function floorMod(x, n) {
+  return x - n * Math.floor(x / n);
+}
+
+function padStart(input, n = 2) {
+  const isNeg = input < 0;
+  let padded;
+  if (isNeg) {
+    padded = "-" + ("" + -input).padStart(n, "0");
+  } else {
+    padded = ("" + input).padStart(n, "0");
+  }
+  return padded;
+}
+
+function parseInteger(string) {
+  if (isUndefined(string) || string === null || string === "") {
+    return undefined;
+  } else {
+    return parseInt(string, 10);
+  }
+}
+
+function parseFloating(string) {
+  if (isUndefined(string) || string === null || string === "") {
+    return undefined;
+  } else {
+    return parseFloat(string);
+  }
+}
+
+function parseMillis(fraction) {
+  // Return undefined (instead of 0) in these cases, where fraction is not set
+  if (isUndefined(fraction) || fraction === null || fraction === "") {
+    return undefined;
+  } else {
+    const f = parseFloat("0." + fraction) * 1000;
+    return Math.floor(f);
+  }
+}
+
+function roundTo(number, digits, rounding = "round") {
+  const factor = 10 ** digits;
+  switch (rounding) {
+    case "expand":
+      return number > 0
+        ? Math.ceil(number * factor) / factor
+        : Math.floor(number * factor) / factor;
+    case "trunc":
+      return Math.trunc(number * factor) / factor;
+    case "round":
+      return Math.round(number * factor) / factor;
+    case "floor":
+      return Math.floor(number * factor) / factor;
+    case "ceil":
+      return Math.ceil(number * factor) / factor;
+    default:
+      throw new RangeError(`Value rounding ${rounding} is out of range`);
+  }
+}
+
+// DATE BASICS
+
+function isLeapYear(year) {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+function daysInYear(year) {
+  return isLeapYear(year) ? 366 : 365;
+}
+
+function daysInMonth(year, month) {
+  const modMonth = floorMod(month - 1, 12) + 1,
+    modYear = year + (month - modMonth) / 12;
+
+  if (modMonth === 2) {
+    return isLeapYear(modYear) ? 29 : 28;
+  } else {
+    return [31, null, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][modMonth - 1];
+  }
+}
+
+// convert a calendar object to a local timestamp (epoch, but with the offset baked in)
+function objToLocalTS(obj) {
+  let d = Date.UTC(
+    obj.year,
+    obj.month - 1,
+    obj.day,
+    obj.hour,
+    obj.minute,
+    obj.second,
+    obj.millisecond
+  );
+
+  // for legacy reasons, years between 0 and 99 are interpreted as 19XX; revert that
+  if (obj.year < 100 && obj.year >= 0) {
+    d = new Date(d);
+    // set the month and day again, this is necessary because year 2000 is a leap year, but year 100 is not
+    // so if obj.year is in 99, but obj.day makes it roll over into year 100,
+    // the calculations done by Date.UTC are using year 2000 - which is incorrect
+    d.setUTCFullYear(obj.year, obj.month - 1, obj.day);
+  }
+  return +d;
+}
+
+// adapted from moment.js: https://github.com/moment/moment/blob/000ac1800e620f770f4eb31b5ae908f6167b0ab2/src/lib/units/week-calendar-utils.js
+function firstWeekOffset(year, minDaysInFirstWeek, startOfWeek) {
+  const fwdlw = isoWeekdayToLocal(dayOfWeek(year, 1, minDaysInFirstWeek), startOfWeek);
+  return -fwdlw + minDaysInFirstWeek - 1;
+}
+
+function weeksInWeekYear(weekYear, minDaysInFirstWeek = 4, startOfWeek = 1) {
+  const weekOffset = firstWeekOffset(weekYear, minDaysInFirstWeek, startOfWeek);
+  const weekOffsetNext = firstWeekOffset(weekYear + 1, minDaysInFirstWeek, startOfWeek);
+  return (daysInYear(weekYear) - weekOffset + weekOffsetNext) / 7;
+}
+
+function untruncateYear(year) {
+  if (year > 99) {
+    return year;
+  } else return year > Settings.twoDigitCutoffYear ? 1900 + year : 2000 + year;
+}
+
+// PARSING
+
+function parseZoneInfo(ts, offsetFormat, locale, timeZone = null) {
+  const date = new Date(ts),
+    intlOpts = {
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+    };
+
+  if (timeZone) {
+    intlOpts.timeZone = timeZone;
+  }
+
+  const modified = { timeZoneName: offsetFormat, ...intlOpts };
+
+  const parsed = new Intl.DateTimeFormat(locale, modified)
+    .formatToParts(date)
+    .find((m) => m.type.toLowerCase() === "timezonename");
+  return parsed ? parsed.value : null;
+}
+
+// signedOffset('-5', '30') -> -330
+function signedOffset(offHourStr, offMinuteStr) {
+  let offHour = parseInt(offHourStr, 10);
+
+  // don't || this because we want to preserve -0
+  if (Number.isNaN(offHour)) {
+    offHour = 0;
+  }
+
+  const offMin = parseInt(offMinuteStr, 10) || 0,
+    offMinSigned = offHour < 0 || Object.is(offHour, -0) ? -offMin : offMin;
+  return offHour * 60 + offMinSigned;
+}
+
+// COERCION
+
+function asNumber(value) {
+  const numericValue = Number(value);
+  if (typeof value === "boolean" || value === "" || !Number.isFinite(numericValue))
+    throw new InvalidArgumentError(`Invalid unit value ${value}`);
+  return numericValue;
+}
+
+function normalizeObject(obj, normalizer) {
+  const normalized = {};
+  for (const u in obj) {
+    if (luxon_hasOwnProperty(obj, u)) {
+      const v = obj[u];
+      if (v === undefined || v === null) continue;
+      normalized[normalizer(u)] = asNumber(v);
+    }
+  }
+  return normalized;
+}
+
+/**
+ * Returns the offset's value as a string
+ * @param {number} ts - Epoch milliseconds for which to get the offset
+ * @param {string} format - What style of offset to return.
+ *                          Accepts 'narrow', 'short', or 'techie'. Returning '+6', '+06:00', or '+0600' respectively
+ * @return {string}
+ */
+function formatOffset(offset, format) {
+  const hours = Math.trunc(Math.abs(offset / 60)),
+    minutes = Math.trunc(Math.abs(offset % 60)),
+    sign = offset >= 0 ? "+" : "-";
+
+  switch (format) {
+    case "short":
+      return `${sign}${padStart(hours, 2)}:${padStart(minutes, 2)}`;
+    case "narrow":
+      return `${sign}${hours}${minutes > 0 ? `:${minutes}` : ""}`;
+    case "techie":
+      return `${sign}${padStart(hours, 2)}${padStart(minutes, 2)}`;
+    default:
+      throw new RangeError(`Value format ${format} is out of range for property format`);
+  }
+}
+
+function timeObject(obj) {
+  return pick(obj, ["hour", "minute", "second", "millisecond"]);
+}
+
+/**
+ * @private
+ */
+
+const monthsLong = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+const monthsShort = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+];
+
+const monthsNarrow = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"];
+
+function months(length) {
+  switch (length) {
+    case "narrow":
+      return [...monthsNarrow];
+    case "short":
+      return [...monthsShort];
+    case "long":
+      return [...monthsLong];
+    case "numeric":
+      return ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
+    case "2-digit":
+      return ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"];
+    default:
+      return null;
+  }
+}
+
+const weekdaysLong = [
+  "Monday",
+  "Tuesday",
+  "Wednesday",
+  "Thursday",
+  "Friday",
+  "Saturday",
+  "Sunday",
+];
+
+const weekdaysShort = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+const weekdaysNarrow = ["M", "T", "W", "T", "F", "S", "S"];
+
+function weekdays(length) {
+  switch (length) {
+    case "narrow":
+      return [...weekdaysNarrow];
+    case "short":
+      return [...weekdaysShort];
+    case "long":
+      return [...weekdaysLong];
+    case "numeric":
+      return ["1", "2", "3", "4", "5", "6", "7"];
+    default:
+      return null;
+  }
+}
+
+const meridiems = ["AM", "PM"];
+
+const erasLong = ["Before Christ", "Anno Domini"];
+
+const erasShort = ["BC", "AD"];
+
+const erasNarrow = ["B", "A"];
+
+function eras(length) {
+  switch (length) {
+    case "narrow":
+      return [...erasNarrow];
+    case "short":
+      return [...erasShort];
+    case "long":
+      return [...erasLong];
+    default:
+      return null;
+  }
+}
+
+function meridiemForDateTime(dt) {
+  return meridiems[dt.hour < 12 ? 0 : 1];
+}
+
+function weekdayForDateTime(dt, length) {
+  return weekdays(length)[dt.weekday - 1];
+}
+
+function monthForDateTime(dt, length) {
+  return months(length)[dt.month - 1];
+}
+
+function eraForDateTime(dt, length) {
+  return eras(length)[dt.year < 0 ? 0 : 1];
+}
+
+function formatRelativeTime(unit, count, numeric = "always", narrow = false) {
+  const units = {
+    years: ["year", "yr."],
+    quarters: ["quarter", "qtr."],
+    months: ["month", "mo."],
+    weeks: ["week", "wk."],
+    days: ["day", "day", "days"],
+    hours: ["hour", "hr."],
+    minutes: ["minute", "min."],
+    seconds: ["second", "sec."],
+  };
+
+  const lastable = ["hours", "minutes", "seconds"].indexOf(unit) === -1;
+
+  if (numeric === "auto" && lastable) {
+    const isDay = unit === "days";
+    switch (count) {
+      case 1:
+        return isDay ? "tomorrow" : `next ${units[unit][0]}`;
+      case -1:
+        return isDay ? "yesterday" : `last ${units[unit][0]}`;
+      case 0:
+        return isDay ? "today" : `this ${units[unit][0]}`;
+    }
+  }
+
+  const isInPast = Object.is(count, -0) || count < 0,
+    fmtValue = Math.abs(count),
+    singular = fmtValue === 1,
+    lilUnits = units[unit],
+    fmtUnit = narrow
+      ? singular
+        ? lilUnits[1]
+        : lilUnits[2] || lilUnits[1]
+      : singular
+      ? units[unit][0]
+      : unit;
+  return isInPast ? `${fmtValue} ${fmtUnit} ago` : `in ${fmtValue} ${fmtUnit}`;
+}
+
+function stringifyTokens(splits, tokenToString) {
+  let s = "";
+  for (const token of splits) {
+    if (token.literal) {
+      s += token.val;
+    } else {
+      s += tokenToString(token.val);
+    }
+  }
+  return s;
+}
+
+const macroTokenToFormatOpts = {
+  D: DATE_SHORT,
+  DD: DATE_MED,
+  DDD: DATE_FULL,
+  DDDD: DATE_HUGE,
+  t: TIME_SIMPLE,
+  tt: TIME_WITH_SECONDS,
+  ttt: TIME_WITH_SHORT_OFFSET,
+  tttt: TIME_WITH_LONG_OFFSET,
+  T: TIME_24_SIMPLE,
+  TT: TIME_24_WITH_SECONDS,
+  TTT: TIME_24_WITH_SHORT_OFFSET,
+  TTTT: TIME_24_WITH_LONG_OFFSET,
+  f: DATETIME_SHORT,
+  ff: DATETIME_MED,
+  fff: DATETIME_FULL,
+  ffff: DATETIME_HUGE,
+  F: DATETIME_SHORT_WITH_SECONDS,
+  FF: DATETIME_MED_WITH_SECONDS,
+  FFF: DATETIME_FULL_WITH_SECONDS,
+  FFFF: DATETIME_HUGE_WITH_SECONDS,
+};
+
+/**
+ * @private
+ */
+
+class Formatter {
+  static create(locale, opts = {}) {
+    return new Formatter(locale, opts);
+  }
+
+  static parseFormat(fmt) {
+    // white-space is always considered a literal in user-provided formats
+    // the " " token has a special meaning (see unitForToken)
+
+    let current = null,
+      currentFull = "",
+      bracketed = false;
+    const splits = [];
+    for (let i = 0; i < fmt.length; i++) {
+      const c = fmt.charAt(i);
+      if (c === "'") {
+        // turn '' into a literal signal quote instead of just skipping the empty literal
+        if (currentFull.length > 0 || bracketed) {
+          splits.push({
+            literal: bracketed || /^\s+$/.test(currentFull),
+            val: currentFull === "" ? "'" : currentFull,
+          });
+        }
+        current = null;
+        currentFull = "";
+        bracketed = !bracketed;
+      } else if (bracketed) {
+        currentFull += c;
+      } else if (c === current) {
+        currentFull += c;
+      } else {
+        if (currentFull.length > 0) {
+          splits.push({ literal: /^\s+$/.test(currentFull), val: currentFull });
+        }
+        currentFull = c;
+        current = c;
+      }
+    }
+
+    if (currentFull.length > 0) {
+      splits.push({ literal: bracketed || /^\s+$/.test(currentFull), val: currentFull });
+    }
+
+    return splits;
+  }
+
+  static macroTokenToFormatOpts(token) {
+    return macroTokenToFormatOpts[token];
+  }
+
+  constructor(locale, formatOpts) {
+    this.opts = formatOpts;
+    this.loc = locale;
+    this.systemLoc = null;
+  }
+
+  formatWithSystemDefault(dt, opts) {
+    if (this.systemLoc === null) {
+      this.systemLoc = this.loc.redefaultToSystem();
+    }
+    const df = this.systemLoc.dtFormatter(dt, { ...this.opts, ...opts });
+    return df.format();
+  }
+
+  dtFormatter(dt, opts = {}) {
+    return this.loc.dtFormatter(dt, { ...this.opts, ...opts });
+  }
+
+  formatDateTime(dt, opts) {
+    return this.dtFormatter(dt, opts).format();
+  }
+
+  formatDateTimeParts(dt, opts) {
+    return this.dtFormatter(dt, opts).formatToParts();
+  }
+
+  formatInterval(interval, opts) {
+    const df = this.dtFormatter(interval.start, opts);
+    return df.dtf.formatRange(interval.start.toJSDate(), interval.end.toJSDate());
+  }
+
+  resolvedOptions(dt, opts) {
+    return this.dtFormatter(dt, opts).resolvedOptions();
+  }
+
+  num(n, p = 0, signDisplay = undefined) {
+    // we get some perf out of doing this here, annoyingly
+    if (this.opts.forceSimple) {
+      return padStart(n, p);
+    }
+
+    const opts = { ...this.opts };
+
+    if (p > 0) {
+      opts.padTo = p;
+    }
+    if (signDisplay) {
+      opts.signDisplay = signDisplay;
+    }
+
+    return this.loc.numberFormatter(opts).format(n);
+  }
+
+  formatDateTimeFromString(dt, fmt) {
+    const knownEnglish = this.loc.listingMode() === "en",
+      useDateTimeFormatter = this.loc.outputCalendar && this.loc.outputCalendar !== "gregory",
+      string = (opts, extract) => this.loc.extract(dt, opts, extract),
+      formatOffset = (opts) => {
+        if (dt.isOffsetFixed && dt.offset === 0 && opts.allowZ) {
+          return "Z";
+        }
+
+        return dt.isValid ? dt.zone.formatOffset(dt.ts, opts.format) : "";
+      },
+      meridiem = () =>
+        knownEnglish
+          ? meridiemForDateTime(dt)
+          : string({ hour: "numeric", hourCycle: "h12" }, "dayperiod"),
+      month = (length, standalone) =>
+        knownEnglish
+          ? monthForDateTime(dt, length)
+          : string(standalone ? { month: length } : { month: length, day: "numeric" }, "month"),
+      weekday = (length, standalone) =>
+        knownEnglish
+          ? weekdayForDateTime(dt, length)
+          : string(
+              standalone ? { weekday: length } : { weekday: length, month: "long", day: "numeric" },
+              "weekday"
+            ),
+      maybeMacro = (token) => {
+        const formatOpts = Formatter.macroTokenToFormatOpts(token);
+        if (formatOpts) {
+          return this.formatWithSystemDefault(dt, formatOpts);
+        } else {
+          return token;
+        }
+      },
+      era = (length) =>
+        knownEnglish ? eraForDateTime(dt, length) : string({ era: length }, "era"),
+      tokenToString = (token) => {
+        // Where possible: https://cldr.unicode.org/translation/date-time/date-time-symbols
+        switch (token) {
+          // ms
+          case "S":
+            return this.num(dt.millisecond);
+          case "u":
+          // falls through
+          case "SSS":
+            return this.num(dt.millisecond, 3);
+          // seconds
+          case "s":
+            return this.num(dt.second);
+          case "ss":
+            return this.num(dt.second, 2);
+          // fractional seconds
+          case "uu":
+            return this.num(Math.floor(dt.millisecond / 10), 2);
+          case "uuu":
+            return this.num(Math.floor(dt.millisecond / 100));
+          // minutes
+          case "m":
+            return this.num(dt.minute);
+          case "mm":
+            return this.num(dt.minute, 2);
+          // hours
+          case "h":
+            return this.num(dt.hour % 12 === 0 ? 12 : dt.hour % 12);
+          case "hh":
+            return this.num(dt.hour % 12 === 0 ? 12 : dt.hour % 12, 2);
+          case "H":
+            return this.num(dt.hour);
+          case "HH":
+            return this.num(dt.hour, 2);
+          // offset
+          case "Z":
+            // like +6
+            return formatOffset({ format: "narrow", allowZ: this.opts.allowZ });
+          case "ZZ":
+            // like +06:00
+            return formatOffset({ format: "short", allowZ: this.opts.allowZ });
+          case "ZZZ":
+            // like +0600
+            return formatOffset({ format: "techie", allowZ: this.opts.allowZ });
+          case "ZZZZ":
+            // like EST
+            return dt.zone.offsetName(dt.ts, { format: "short", locale: this.loc.locale });
+          case "ZZZZZ":
+            // like Eastern Standard Time
+            return dt.zone.offsetName(dt.ts, { format: "long", locale: this.loc.locale });
+          // zone
+          case "z":
+            // like America/New_York
+            return dt.zoneName;
+          // meridiems
+          case "a":
+            return meridiem();
+          // dates
+          case "d":
+            return useDateTimeFormatter ? string({ day: "numeric" }, "day") : this.num(dt.day);
+          case "dd":
+            return useDateTimeFormatter ? string({ day: "2-digit" }, "day") : this.num(dt.day, 2);
+          // weekdays - standalone
+          case "c":
+            // like 1
+            return this.num(dt.weekday);
+          case "ccc":
+            // like 'Tues'
+            return weekday("short", true);
+          case "cccc":
+            // like 'Tuesday'
+            return weekday("long", true);
+          case "ccccc":
+            // like 'T'
+            return weekday("narrow", true);
+          // weekdays - format
+          case "E":
+            // like 1
+            return this.num(dt.weekday);
+          case "EEE":
+            // like 'Tues'
+            return weekday("short", false);
+          case "EEEE":
+            // like 'Tuesday'
+            return weekday("long", false);
+          case "EEEEE":
+            // like 'T'
+            return weekday("narrow", false);
+          // months - standalone
+          case "L":
+            // like 1
+            return useDateTimeFormatter
+              ? string({ month: "numeric", day: "numeric" }, "month")
+              : this.num(dt.month);
+          case "LL":
+            // like 01, doesn't seem to work
+            return useDateTimeFormatter
+              ? string({ month: "2-digit", day: "numeric" }, "month")
+              : this.num(dt.month, 2);
+          case "LLL":
+            // like Jan
+            return month("short", true);
+          case "LLLL":
+            // like January
+            return month("long", true);
+          case "LLLLL":
+            // like J
+            return month("narrow", true);
+          // months - format
+          case "M":
+            // like 1
+            return useDateTimeFormatter
+              ? string({ month: "numeric" }, "month")
+              : this.num(dt.month);
+          case "MM":
+            // like 01
+            return useDateTimeFormatter
+              ? string({ month: "2-digit" }, "month")
+              : this.num(dt.month, 2);
+          case "MMM":
+            // like Jan
+            return month("short", false);
+          case "MMMM":
+            // like January
+            return month("long", false);
+          case "MMMMM":
+            // like J
+            return month("narrow", false);
+          // years
+          case "y":
+            // like 2014
+            return useDateTimeFormatter ? string({ year: "numeric" }, "year") : this.num(dt.year);
+          case "yy":
+            // like 14
+            return useDateTimeFormatter
+              ? string({ year: "2-digit" }, "year")
+              : this.num(dt.year.toString().slice(-2), 2);
+          case "yyyy":
+            // like 0012
+            return useDateTimeFormatter
+              ? string({ year: "numeric" }, "year")
+              : this.num(dt.year, 4);
+          case "yyyyyy":
+            // like 000012
+            return useDateTimeFormatter
+              ? string({ year: "numeric" }, "year")
+              : this.num(dt.year, 6);
+          // eras
+          case "G":
+            // like AD
+            return era("short");
+          case "GG":
+            // like Anno Domini
+            return era("long");
+          case "GGGGG":
+            return era("narrow");
+          case "kk":
+            return this.num(dt.weekYear.toString().slice(-2), 2);
+          case "kkkk":
+            return this.num(dt.weekYear, 4);
+          case "W":
+            return this.num(dt.weekNumber);
+          case "WW":
+            return this.num(dt.weekNumber, 2);
+          case "n":
+            return this.num(dt.localWeekNumber);
+          case "nn":
+            return this.num(dt.localWeekNumber, 2);
+          case "ii":
+            return this.num(dt.localWeekYear.toString().slice(-2), 2);
+          case "iiii":
+            return this.num(dt.localWeekYear, 4);
+          case "o":
+            return this.num(dt.ordinal);
+          case "ooo":
+            return this.num(dt.ordinal, 3);
+          case "q":
+            // like 1
+            return this.num(dt.quarter);
+          case "qq":
+            // like 01
+            return this.num(dt.quarter, 2);
+          case "X":
+            return this.num(Math.floor(dt.ts / 1000));
+          case "x":
+            return this.num(dt.ts);
+          default:
+            return maybeMacro(token);
+        }
+      };
+
+    return stringifyTokens(Formatter.parseFormat(fmt), tokenToString);
+  }
+
+  formatDurationFromString(dur, fmt) {
+    const invertLargest = this.opts.signMode === "negativeLargestOnly" ? -1 : 1;
+    const tokenToField = (token) => {
+        switch (token[0]) {
+          case "S":
+            return "milliseconds";
+          case "s":
+            return "seconds";
+          case "m":
+            return "minutes";
+          case "h":
+            return "hours";
+          case "d":
+            return "days";
+          case "w":
+            return "weeks";
+          case "M":
+            return "months";
+          case "y":
+            return "years";
+          default:
+            return null;
+        }
+      },
+      tokenToString = (lildur, info) => (token) => {
+        const mapped = tokenToField(token);
+        if (mapped) {
+          const inversionFactor =
+            info.isNegativeDuration && mapped !== info.largestUnit ? invertLargest : 1;
+          let signDisplay;
+          if (this.opts.signMode === "negativeLargestOnly" && mapped !== info.largestUnit) {
+            signDisplay = "never";
+          } else if (this.opts.signMode === "all") {
+            signDisplay = "always";
+          } else {
+            // "auto" and "negative" are the same, but "auto" has better support
+            signDisplay = "auto";
+          }
+          return this.num(lildur.get(mapped) * inversionFactor, token.length, signDisplay);
+        } else {
+          return token;
+        }
+      },
+      tokens = Formatter.parseFormat(fmt),
+      realTokens = tokens.reduce(
+        (found, { literal, val }) => (literal ? found : found.concat(val)),
+        []
+      ),
+      collapsed = dur.shiftTo(...realTokens.map(tokenToField).filter((t) => t)),
+      durationInfo = {
+        isNegativeDuration: collapsed < 0,
+        // this relies on "collapsed" being based on "shiftTo", which builds up the object
+        // in order
+        largestUnit: Object.keys(collapsed.values)[0],
+      };
+    return stringifyTokens(tokens, tokenToString(collapsed, durationInfo));
+  }
+}
+
+/*
+ * This file handles parsing for well-specified formats. Here's how it works:
+ * Two things go into parsing: a regex to match with and an extractor to take apart the groups in the match.
+ * An extractor is just a function that takes a regex match array and returns a { year: ..., month: ... } object
+ * parse() does the work of executing the regex and applying the extractor. It takes multiple regex/extractor pairs to try in sequence.
+ * Extractors can take a "cursor" representing the offset in the match to look at. This makes it easy to combine extractors.
+ * combineExtractors() does the work of combining them, keeping track of the cursor through multiple extractions.
+ * Some extractions are super dumb and simpleParse and fromStrings help DRY them.
+ */
+
+const ianaRegex = /[A-Za-z_+-]{1,256}(?::?\/[A-Za-z0-9_+-]{1,256}(?:\/[A-Za-z0-9_+-]{1,256})?)?/;
+
+function combineRegexes(...regexes) {
+  const full = regexes.reduce((f, r) => f + r.source, "");
+  return RegExp(`^${full}$`);
+}
+
+function combineExtractors(...extractors) {
+  return (m) =>
+    extractors
+      .reduce(
+        ([mergedVals, mergedZone, cursor], ex) => {
+          const [val, zone, next] = ex(m, cursor);
+          return [{ ...mergedVals, ...val }, zone || mergedZone, next];
+        },
+        [{}, null, 1]
+      )
+      .slice(0, 2);
+}
+
+function luxon_parse(s, ...patterns) {
+  if (s == null) {
+    return [null, null];
+  }
+
+  for (const [regex, extractor] of patterns) {
+    const m = regex.exec(s);
+    if (m) {
+      return extractor(m);
+    }
+  }
+  return [null, null];
+}
+
+function simpleParse(...keys) {
+  return (match, cursor) => {
+    const ret = {};
+    let i;
+
+    for (i = 0; i < keys.length; i++) {
+      ret[keys[i]] = parseInteger(match[cursor + i]);
+    }
+    return [ret, null, cursor + i];
+  };
+}
+
+// ISO and SQL parsing
+const offsetRegex = /(?:([Zz])|([+-]\d\d)(?::?(\d\d))?)/;
+const isoExtendedZone = `(?:${offsetRegex.source}?(?:\\[(${ianaRegex.source})\\])?)?`;
+const isoTimeBaseRegex = /(\d\d)(?::?(\d\d)(?::?(\d\d)(?:[.,](\d{1,30}))?)?)?/;
+const isoTimeRegex = RegExp(`${isoTimeBaseRegex.source}${isoExtendedZone}`);
+const isoTimeExtensionRegex = RegExp(`(?:[Tt]${isoTimeRegex.source})?`);
+const isoYmdRegex = /([+-]\d{6}|\d{4})(?:-?(\d\d)(?:-?(\d\d))?)?/;
+const isoWeekRegex = /(\d{4})-?W(\d\d)(?:-?(\d))?/;
+const isoOrdinalRegex = /(\d{4})-?(\d{3})/;
+const extractISOWeekData = simpleParse("weekYear", "weekNumber", "weekDay");
+const extractISOOrdinalData = simpleParse("year", "ordinal");
+const sqlYmdRegex = /(\d{4})-(\d\d)-(\d\d)/; // dumbed-down version of the ISO one
+const sqlTimeRegex = RegExp(
+  `${isoTimeBaseRegex.source} ?(?:${offsetRegex.source}|(${ianaRegex.source}))?`
+);
+const sqlTimeExtensionRegex = RegExp(`(?: ${sqlTimeRegex.source})?`);
+
+function luxon_int(match, pos, fallback) {
+  const m = match[pos];
+  return isUndefined(m) ? fallback : parseInteger(m);
+}
+
+function extractISOYmd(match, cursor) {
+  const item = {
+    year: luxon_int(match, cursor),
+    month: luxon_int(match, cursor + 1, 1),
+    day: luxon_int(match, cursor + 2, 1),
+  };
+
+  return [item, null, cursor + 3];
+}
+
+function extractISOTime(match, cursor) {
+  const item = {
+    hours: luxon_int(match, cursor, 0),
+    minutes: luxon_int(match, cursor + 1, 0),
+    seconds: luxon_int(match, cursor + 2, 0),
+    milliseconds: parseMillis(match[cursor + 3]),
+  };
+
+  return [item, null, cursor + 4];
+}
+
+function extractISOOffset(match, cursor) {
+  const local = !match[cursor] && !match[cursor + 1],
+    fullOffset = signedOffset(match[cursor + 1], match[cursor + 2]),
+    zone = local ? null : FixedOffsetZone.instance(fullOffset);
+  return [{}, zone, cursor + 3];
+}
+
+function extractIANAZone(match, cursor) {
+  const zone = match[cursor] ? IANAZone.create(match[cursor]) : null;
+  return [{}, zone, cursor + 1];
+}
+
+// ISO time parsing
+
+const isoTimeOnly = RegExp(`^T?${isoTimeBaseRegex.source}$`);
+
+// ISO duration parsing
+
+const isoDuration =
+  /^-?P(?:(?:(-?\d{1,20}(?:\.\d{1,20})?)Y)?(?:(-?\d{1,20}(?:\.\d{1,20})?)M)?(?:(-?\d{1,20}(?:\.\d{1,20})?)W)?(?:(-?\d{1,20}(?:\.\d{1,20})?)D)?(?:T(?:(-?\d{1,20}(?:\.\d{1,20})?)H)?(?:(-?\d{1,20}(?:\.\d{1,20})?)M)?(?:(-?\d{1,20})(?:[.,](-?\d{1,20}))?S)?)?)$/;
+
+function extractISODuration(match) {
+  const [s, yearStr, monthStr, weekStr, dayStr, hourStr, minuteStr, secondStr, millisecondsStr] =
+    match;
+
+  const hasNegativePrefix = s[0] === "-";
+  const negativeSeconds = secondStr && secondStr[0] === "-";
+
+  const maybeNegate = (num, force = false) =>
+    num !== undefined && (force || (num && hasNegativePrefix)) ? -num : num;
+
+  return [
+    {
+      years: maybeNegate(parseFloating(yearStr)),
+      months: maybeNegate(parseFloating(monthStr)),
+      weeks: maybeNegate(parseFloating(weekStr)),
+      days: maybeNegate(parseFloating(dayStr)),
+      hours: maybeNegate(parseFloating(hourStr)),
+      minutes: maybeNegate(parseFloating(minuteStr)),
+      seconds: maybeNegate(parseFloating(secondStr), secondStr === "-0"),
+      milliseconds: maybeNegate(parseMillis(millisecondsStr), negativeSeconds),
+    },
+  ];
+}
+
+// These are a little braindead. EDT *should* tell us that we're in, say, America/New_York
+// and not just that we're in -240 *right now*. But since I don't think these are used that often
+// I'm just going to ignore that
+const obsOffsets = {
+  GMT: 0,
+  EDT: -4 * 60,
+  EST: -5 * 60,
+  CDT: -5 * 60,
+  CST: -6 * 60,
+  MDT: -6 * 60,
+  MST: -7 * 60,
+  PDT: -7 * 60,
+  PST: -8 * 60,
+};
+
+function fromStrings(weekdayStr, yearStr, monthStr, dayStr, hourStr, minuteStr, secondStr) {
+  const result = {
+    year: yearStr.length === 2 ? untruncateYear(parseInteger(yearStr)) : parseInteger(yearStr),
+    month: monthsShort.indexOf(monthStr) + 1,
+    day: parseInteger(dayStr),
+    hour: parseInteger(hourStr),
+    minute: parseInteger(minuteStr),
+  };
+
+  if (secondStr) result.second = parseInteger(secondStr);
+  if (weekdayStr) {
+    result.weekday =
+      weekdayStr.length > 3
+        ? weekdaysLong.indexOf(weekdayStr) + 1
+        : weekdaysShort.indexOf(weekdayStr) + 1;
+  }
+
+  return result;
+}
+
+// RFC 2822/5322
+const rfc2822 =
+  /^(?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s)?(\d{1,2})\s(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s(\d{2,4})\s(\d\d):(\d\d)(?::(\d\d))?\s(?:(UT|GMT|[ECMP][SD]T)|([Zz])|(?:([+-]\d\d)(\d\d)))$/;
+
+function extractRFC2822(match) {
+  const [
+      ,
+      weekdayStr,
+      dayStr,
+      monthStr,
+      yearStr,
+      hourStr,
+      minuteStr,
+      secondStr,
+      obsOffset,
+      milOffset,
+      offHourStr,
+      offMinuteStr,
+    ] = match,
+    result = fromStrings(weekdayStr, yearStr, monthStr, dayStr, hourStr, minuteStr, secondStr);
+
+  let offset;
+  if (obsOffset) {
+    offset = obsOffsets[obsOffset];
+  } else if (milOffset) {
+    offset = 0;
+  } else {
+    offset = signedOffset(offHourStr, offMinuteStr);
+  }
+
+  return [result, new FixedOffsetZone(offset)];
+}
+
+function preprocessRFC2822(s) {
+  // Remove comments and folding whitespace and replace multiple-spaces with a single space
+  return s
+    .replace(/\([^()]*\)|[\n\t]/g, " ")
+    .replace(/(\s\s+)/g, " ")
+    .trim();
+}
+
+// http date
+
+const rfc1123 =
+    /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d\d):(\d\d):(\d\d) GMT$/,
+  rfc850 =
+    /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d\d)-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d\d) (\d\d):(\d\d):(\d\d) GMT$/,
+  ascii =
+    /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( \d|\d\d) (\d\d):(\d\d):(\d\d) (\d{4})$/;
+
+function extractRFC1123Or850(match) {
+  const [, weekdayStr, dayStr, monthStr, yearStr, hourStr, minuteStr, secondStr] = match,
+    result = fromStrings(weekdayStr, yearStr, monthStr, dayStr, hourStr, minuteStr, secondStr);
+  return [result, FixedOffsetZone.utcInstance];
+}
+
+function extractASCII(match) {
+  const [, weekdayStr, monthStr, dayStr, hourStr, minuteStr, secondStr, yearStr] = match,
+    result = fromStrings(weekdayStr, yearStr, monthStr, dayStr, hourStr, minuteStr, secondStr);
+  return [result, FixedOffsetZone.utcInstance];
+}
+
+const isoYmdWithTimeExtensionRegex = combineRegexes(isoYmdRegex, isoTimeExtensionRegex);
+const isoWeekWithTimeExtensionRegex = combineRegexes(isoWeekRegex, isoTimeExtensionRegex);
+const isoOrdinalWithTimeExtensionRegex = combineRegexes(isoOrdinalRegex, isoTimeExtensionRegex);
+const isoTimeCombinedRegex = combineRegexes(isoTimeRegex);
+
+const extractISOYmdTimeAndOffset = combineExtractors(
+  extractISOYmd,
+  extractISOTime,
+  extractISOOffset,
+  extractIANAZone
+);
+const extractISOWeekTimeAndOffset = combineExtractors(
+  extractISOWeekData,
+  extractISOTime,
+  extractISOOffset,
+  extractIANAZone
+);
+const extractISOOrdinalDateAndTime = combineExtractors(
+  extractISOOrdinalData,
+  extractISOTime,
+  extractISOOffset,
+  extractIANAZone
+);
+const extractISOTimeAndOffset = combineExtractors(
+  extractISOTime,
+  extractISOOffset,
+  extractIANAZone
+);
+
+/*
+ * @private
+ */
+
+function parseISODate(s) {
+  return luxon_parse(
+    s,
+    [isoYmdWithTimeExtensionRegex, extractISOYmdTimeAndOffset],
+    [isoWeekWithTimeExtensionRegex, extractISOWeekTimeAndOffset],
+    [isoOrdinalWithTimeExtensionRegex, extractISOOrdinalDateAndTime],
+    [isoTimeCombinedRegex, extractISOTimeAndOffset]
+  );
+}
+
+function parseRFC2822Date(s) {
+  return luxon_parse(preprocessRFC2822(s), [rfc2822, extractRFC2822]);
+}
+
+function parseHTTPDate(s) {
+  return luxon_parse(
+    s,
+    [rfc1123, extractRFC1123Or850],
+    [rfc850, extractRFC1123Or850],
+    [ascii, extractASCII]
+  );
+}
+
+function parseISODuration(s) {
+  return luxon_parse(s, [isoDuration, extractISODuration]);
+}
+
+const extractISOTimeOnly = combineExtractors(extractISOTime);
+
+function parseISOTimeOnly(s) {
+  return luxon_parse(s, [isoTimeOnly, extractISOTimeOnly]);
+}
+
+const sqlYmdWithTimeExtensionRegex = combineRegexes(sqlYmdRegex, sqlTimeExtensionRegex);
+const sqlTimeCombinedRegex = combineRegexes(sqlTimeRegex);
+
+const extractISOTimeOffsetAndIANAZone = combineExtractors(
+  extractISOTime,
+  extractISOOffset,
+  extractIANAZone
+);
+
+function parseSQL(s) {
+  return luxon_parse(
+    s,
+    [sqlYmdWithTimeExtensionRegex, extractISOYmdTimeAndOffset],
+    [sqlTimeCombinedRegex, extractISOTimeOffsetAndIANAZone]
+  );
+}
+
+const INVALID$2 = "Invalid Duration";
+
+// unit conversion constants
+const lowOrderMatrix = {
+    weeks: {
+      days: 7,
+      hours: 7 * 24,
+      minutes: 7 * 24 * 60,
+      seconds: 7 * 24 * 60 * 60,
+      milliseconds: 7 * 24 * 60 * 60 * 1000,
+    },
+    days: {
+      hours: 24,
+      minutes: 24 * 60,
+      seconds: 24 * 60 * 60,
+      milliseconds: 24 * 60 * 60 * 1000,
+    },
+    hours: { minutes: 60, seconds: 60 * 60, milliseconds: 60 * 60 * 1000 },
+    minutes: { seconds: 60, milliseconds: 60 * 1000 },
+    seconds: { milliseconds: 1000 },
+  },
+  casualMatrix = {
+    years: {
+      quarters: 4,
+      months: 12,
+      weeks: 52,
+      days: 365,
+      hours: 365 * 24,
+      minutes: 365 * 24 * 60,
+      seconds: 365 * 24 * 60 * 60,
+      milliseconds: 365 * 24 * 60 * 60 * 1000,
+    },
+    quarters: {
+      months: 3,
+      weeks: 13,
+      days: 91,
+      hours: 91 * 24,
+      minutes: 91 * 24 * 60,
+      seconds: 91 * 24 * 60 * 60,
+      milliseconds: 91 * 24 * 60 * 60 * 1000,
+    },
+    months: {
+      weeks: 4,
+      days: 30,
+      hours: 30 * 24,
+      minutes: 30 * 24 * 60,
+      seconds: 30 * 24 * 60 * 60,
+      milliseconds: 30 * 24 * 60 * 60 * 1000,
+    },
+
+    ...lowOrderMatrix,
+  },
+  daysInYearAccurate = 146097.0 / 400,
+  daysInMonthAccurate = 146097.0 / 4800,
+  accurateMatrix = {
+    years: {
+      quarters: 4,
+      months: 12,
+      weeks: daysInYearAccurate / 7,
+      days: daysInYearAccurate,
+      hours: daysInYearAccurate * 24,
+      minutes: daysInYearAccurate * 24 * 60,
+      seconds: daysInYearAccurate * 24 * 60 * 60,
+      milliseconds: daysInYearAccurate * 24 * 60 * 60 * 1000,
+    },
+    quarters: {
+      months: 3,
+      weeks: daysInYearAccurate / 28,
+      days: daysInYearAccurate / 4,
+      hours: (daysInYearAccurate * 24) / 4,
+      minutes: (daysInYearAccurate * 24 * 60) / 4,
+      seconds: (daysInYearAccurate * 24 * 60 * 60) / 4,
+      milliseconds: (daysInYearAccurate * 24 * 60 * 60 * 1000) / 4,
+    },
+    months: {
+      weeks: daysInMonthAccurate / 7,
+      days: daysInMonthAccurate,
+      hours: daysInMonthAccurate * 24,
+      minutes: daysInMonthAccurate * 24 * 60,
+      seconds: daysInMonthAccurate * 24 * 60 * 60,
+      milliseconds: daysInMonthAccurate * 24 * 60 * 60 * 1000,
+    },
+    ...lowOrderMatrix,
+  };
+
+// units ordered by size
+const orderedUnits$1 = [
+  "years",
+  "quarters",
+  "months",
+  "weeks",
+  "days",
+  "hours",
+  "minutes",
+  "seconds",
+  "milliseconds",
+];
+
+const reverseUnits = orderedUnits$1.slice(0).reverse();
+
+// clone really means "create another instance just like this one, but with these changes"
+function clone$1(dur, alts, clear = false) {
+  // deep merge for vals
+  const conf = {
+    values: clear ? alts.values : { ...dur.values, ...(alts.values || {}) },
+    loc: dur.loc.clone(alts.loc),
+    conversionAccuracy: alts.conversionAccuracy || dur.conversionAccuracy,
+    matrix: alts.matrix || dur.matrix,
+  };
+  return new Duration(conf);
+}
+
+function durationToMillis(matrix, vals) {
+  let sum = vals.milliseconds ?? 0;
+  for (const unit of reverseUnits.slice(1)) {
+    if (vals[unit]) {
+      sum += vals[unit] * matrix[unit]["milliseconds"];
+    }
+  }
+  return sum;
+}
+
+// NB: mutates parameters
+function normalizeValues(matrix, vals) {
+  // the logic below assumes the overall value of the duration is positive
+  // if this is not the case, factor is used to make it so
+  const factor = durationToMillis(matrix, vals) < 0 ? -1 : 1;
+
+  orderedUnits$1.reduceRight((previous, current) => {
+    if (!isUndefined(vals[current])) {
+      if (previous) {
+        const previousVal = vals[previous] * factor;
+        const conv = matrix[current][previous];
+
+        // if (previousVal < 0):
+        // lower order unit is negative (e.g. { years: 2, days: -2 })
+        // normalize this by reducing the higher order unit by the appropriate amount
+        // and increasing the lower order unit
+        // this can never make the higher order unit negative, because this function only operates
+        // on positive durations, so the amount of time represented by the lower order unit cannot
+        // be larger than the higher order unit
+        // else:
+        // lower order unit is positive (e.g. { years: 2, days: 450 } or { years: -2, days: 450 })
+        // in this case we attempt to convert as much as possible from the lower order unit into
+        // the higher order one
+        //
+        // Math.floor takes care of both of these cases, rounding away from 0
+        // if previousVal < 0 it makes the absolute value larger
+        // if previousVal >= it makes the absolute value smaller
+        const rollUp = Math.floor(previousVal / conv);
+        vals[current] += rollUp * factor;
+        vals[previous] -= rollUp * conv * factor;
+      }
+      return current;
+    } else {
+      return previous;
+    }
+  }, null);
+
+  // try to convert any decimals into smaller units if possible
+  // for example for { years: 2.5, days: 0, seconds: 0 } we want to get { years: 2, days: 182, hours: 12 }
+  orderedUnits$1.reduce((previous, current) => {
+    if (!isUndefined(vals[current])) {
+      if (previous) {
+        const fraction = vals[previous] % 1;
+        vals[previous] -= fraction;
+        vals[current] += fraction * matrix[previous][current];
+      }
+      return current;
+    } else {
+      return previous;
+    }
+  }, null);
+}
+
+// Remove all properties with a value of 0 from an object
+function removeZeroes(vals) {
+  const newVals = {};
+  for (const [key, value] of Object.entries(vals)) {
+    if (value !== 0) {
+      newVals[key] = value;
+    }
+  }
+  return newVals;
+}
+
+/**
+ * A Duration object represents a period of time, like "2 months" or "1 day, 1 hour". Conceptually, it's just a map of units to their quantities, accompanied by some additional configuration and methods for creating, parsing, interrogating, transforming, and formatting them. They can be used on their own or in conjunction with other Luxon types; for example, you can use {@link DateTime#plus} to add a Duration object to a DateTime, producing another DateTime.
+ *
+ * Here is a brief overview of commonly used methods and getters in Duration:
+ *
+ * * **Creation** To create a Duration, use {@link Duration.fromMillis}, {@link Duration.fromObject}, or {@link Duration.fromISO}.
+ * * **Unit values** See the {@link Duration#years}, {@link Duration#months}, {@link Duration#weeks}, {@link Duration#days}, {@link Duration#hours}, {@link Duration#minutes}, {@link Duration#seconds}, {@link Duration#milliseconds} accessors.
+ * * **Configuration** See  {@link Duration#locale} and {@link Duration#numberingSystem} accessors.
+ * * **Transformation** To create new Durations out of old ones use {@link Duration#plus}, {@link Duration#minus}, {@link Duration#normalize}, {@link Duration#set}, {@link Duration#reconfigure}, {@link Duration#shiftTo}, and {@link Duration#negate}.
+ * * **Output** To convert the Duration into other representations, see {@link Duration#as}, {@link Duration#toISO}, {@link Duration#toFormat}, and {@link Duration#toJSON}
+ *
+ * There's are more methods documented below. In addition, for more information on subtler topics like internationalization and validity, see the external documentation.
+ */
+class Duration {
+  /**
+   * @private
+   */
+  constructor(config) {
+    const accurate = config.conversionAccuracy === "longterm" || false;
+    let matrix = accurate ? accurateMatrix : casualMatrix;
+
+    if (config.matrix) {
+      matrix = config.matrix;
+    }
+
+    /**
+     * @access private
+     */
+    this.values = config.values;
+    /**
+     * @access private
+     */
+    this.loc = config.loc || Locale.create();
+    /**
+     * @access private
+     */
+    this.conversionAccuracy = accurate ? "longterm" : "casual";
+    /**
+     * @access private
+     */
+    this.invalid = config.invalid || null;
+    /**
+     * @access private
+     */
+    this.matrix = matrix;
+    /**
+     * @access private
+     */
+    this.isLuxonDuration = true;
+  }
+
+  /**
+   * Create Duration from a number of milliseconds.
+   * @param {number} count of milliseconds
+   * @param {Object} opts - options for parsing
+   * @param {string} [opts.locale='en-US'] - the locale to use
+   * @param {string} opts.numberingSystem - the numbering system to use
+   * @param {string} [opts.conversionAccuracy='casual'] - the conversion system to use
+   * @return {Duration}
+   */
+  static fromMillis(count, opts) {
+    return Duration.fromObject({ milliseconds: count }, opts);
+  }
+
+  /**
+   * Create a Duration from a JavaScript object with keys like 'years' and 'hours'.
+   * If this object is empty then a zero milliseconds duration is returned.
+   * @param {Object} obj - the object to create the DateTime from
+   * @param {number} obj.years
+   * @param {number} obj.quarters
+   * @param {number} obj.months
+   * @param {number} obj.weeks
+   * @param {number} obj.days
+   * @param {number} obj.hours
+   * @param {number} obj.minutes
+   * @param {number} obj.seconds
+   * @param {number} obj.milliseconds
+   * @param {Object} [opts=[]] - options for creating this Duration
+   * @param {string} [opts.locale='en-US'] - the locale to use
+   * @param {string} opts.numberingSystem - the numbering system to use
+   * @param {string} [opts.conversionAccuracy='casual'] - the preset conversion system to use
+   * @param {string} [opts.matrix=Object] - the custom conversion system to use
+   * @return {Duration}
+   */
+  static fromObject(obj, opts = {}) {
+    if (obj == null || typeof obj !== "object") {
+      throw new InvalidArgumentError(
+        `Duration.fromObject: argument expected to be an object, got ${
+          obj === null ? "null" : typeof obj
+        }`
+      );
+    }
+
+    return new Duration({
+      values: normalizeObject(obj, Duration.normalizeUnit),
+      loc: Locale.fromObject(opts),
+      conversionAccuracy: opts.conversionAccuracy,
+      matrix: opts.matrix,
+    });
+  }
+
+  /**
+   * Create a Duration from DurationLike.
+   *
+   * @param {Object | number | Duration} durationLike
+   * One of:
+   * - object with keys like 'years' and 'hours'.
+   * - number representing milliseconds
+   * - Duration instance
+   * @return {Duration}
+   */
+  static fromDurationLike(durationLike) {
+    if (isNumber(durationLike)) {
+      return Duration.fromMillis(durationLike);
+    } else if (Duration.isDuration(durationLike)) {
+      return durationLike;
+    } else if (typeof durationLike === "object") {
+      return Duration.fromObject(durationLike);
+    } else {
+      throw new InvalidArgumentError(
+        `Unknown duration argument ${durationLike} of type ${typeof durationLike}`
+      );
+    }
+  }
+
+  /**
+   * Create a Duration from an ISO 8601 duration string.
+   * @param {string} text - text to parse
+   * @param {Object} opts - options for parsing
+   * @param {string} [opts.locale='en-US'] - the locale to use
+   * @param {string} opts.numberingSystem - the numbering system to use
+   * @param {string} [opts.conversionAccuracy='casual'] - the preset conversion system to use
+   * @param {string} [opts.matrix=Object] - the preset conversion system to use
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Durations
+   * @example Duration.fromISO('P3Y6M1W4DT12H30M5S').toObject() //=> { years: 3, months: 6, weeks: 1, days: 4, hours: 12, minutes: 30, seconds: 5 }
+   * @example Duration.fromISO('PT23H').toObject() //=> { hours: 23 }
+   * @example Duration.fromISO('P5Y3M').toObject() //=> { years: 5, months: 3 }
+   * @return {Duration}
+   */
+  static fromISO(text, opts) {
+    const [parsed] = parseISODuration(text);
+    if (parsed) {
+      return Duration.fromObject(parsed, opts);
+    } else {
+      return Duration.invalid("unparsable", `the input "${text}" can't be parsed as ISO 8601`);
+    }
+  }
+
+  /**
+   * Create a Duration from an ISO 8601 time string.
+   * @param {string} text - text to parse
+   * @param {Object} opts - options for parsing
+   * @param {string} [opts.locale='en-US'] - the locale to use
+   * @param {string} opts.numberingSystem - the numbering system to use
+   * @param {string} [opts.conversionAccuracy='casual'] - the preset conversion system to use
+   * @param {string} [opts.matrix=Object] - the conversion system to use
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Times
+   * @example Duration.fromISOTime('11:22:33.444').toObject() //=> { hours: 11, minutes: 22, seconds: 33, milliseconds: 444 }
+   * @example Duration.fromISOTime('11:00').toObject() //=> { hours: 11, minutes: 0, seconds: 0 }
+   * @example Duration.fromISOTime('T11:00').toObject() //=> { hours: 11, minutes: 0, seconds: 0 }
+   * @example Duration.fromISOTime('1100').toObject() //=> { hours: 11, minutes: 0, seconds: 0 }
+   * @example Duration.fromISOTime('T1100').toObject() //=> { hours: 11, minutes: 0, seconds: 0 }
+   * @return {Duration}
+   */
+  static fromISOTime(text, opts) {
+    const [parsed] = parseISOTimeOnly(text);
+    if (parsed) {
+      return Duration.fromObject(parsed, opts);
+    } else {
+      return Duration.invalid("unparsable", `the input "${text}" can't be parsed as ISO 8601`);
+    }
+  }
+
+  /**
+   * Create an invalid Duration.
+   * @param {string} reason - simple string of why this datetime is invalid. Should not contain parameters or anything else data-dependent
+   * @param {string} [explanation=null] - longer explanation, may include parameters and other useful debugging information
+   * @return {Duration}
+   */
+  static invalid(reason, explanation = null) {
+    if (!reason) {
+      throw new InvalidArgumentError("need to specify a reason the Duration is invalid");
+    }
+
+    const invalid = reason instanceof Invalid ? reason : new Invalid(reason, explanation);
+
+    if (Settings.throwOnInvalid) {
+      throw new InvalidDurationError(invalid);
+    } else {
+      return new Duration({ invalid });
+    }
+  }
+
+  /**
+   * @private
+   */
+  static normalizeUnit(unit) {
+    const normalized = {
+      year: "years",
+      years: "years",
+      quarter: "quarters",
+      quarters: "quarters",
+      month: "months",
+      months: "months",
+      week: "weeks",
+      weeks: "weeks",
+      day: "days",
+      days: "days",
+      hour: "hours",
+      hours: "hours",
+      minute: "minutes",
+      minutes: "minutes",
+      second: "seconds",
+      seconds: "seconds",
+      millisecond: "milliseconds",
+      milliseconds: "milliseconds",
+    }[unit ? unit.toLowerCase() : unit];
+
+    if (!normalized) throw new InvalidUnitError(unit);
+
+    return normalized;
+  }
+
+  /**
+   * Check if an object is a Duration. Works across context boundaries
+   * @param {object} o
+   * @return {boolean}
+   */
+  static isDuration(o) {
+    return (o && o.isLuxonDuration) || false;
+  }
+
+  /**
+   * Get  the locale of a Duration, such 'en-GB'
+   * @type {string}
+   */
+  get locale() {
+    return this.isValid ? this.loc.locale : null;
+  }
+
+  /**
+   * Get the numbering system of a Duration, such 'beng'. The numbering system is used when formatting the Duration
+   *
+   * @type {string}
+   */
+  get numberingSystem() {
+    return this.isValid ? this.loc.numberingSystem : null;
+  }
+
+  /**
+   * Returns a string representation of this Duration formatted according to the specified format string. You may use these tokens:
+   * * `S` for milliseconds
+   * * `s` for seconds
+   * * `m` for minutes
+   * * `h` for hours
+   * * `d` for days
+   * * `w` for weeks
+   * * `M` for months
+   * * `y` for years
+   * Notes:
+   * * Add padding by repeating the token, e.g. "yy" pads the years to two digits, "hhhh" pads the hours out to four digits
+   * * Tokens can be escaped by wrapping with single quotes.
+   * * The duration will be converted to the set of units in the format string using {@link Duration#shiftTo} and the Durations's conversion accuracy setting.
+   * @param {string} fmt - the format string
+   * @param {Object} opts - options
+   * @param {boolean} [opts.floor=true] - floor numerical values
+   * @param {'negative'|'all'|'negativeLargestOnly'} [opts.signMode=negative] - How to handle signs
+   * @example Duration.fromObject({ years: 1, days: 6, seconds: 2 }).toFormat("y d s") //=> "1 6 2"
+   * @example Duration.fromObject({ years: 1, days: 6, seconds: 2 }).toFormat("yy dd sss") //=> "01 06 002"
+   * @example Duration.fromObject({ years: 1, days: 6, seconds: 2 }).toFormat("M S") //=> "12 518402000"
+   * @example Duration.fromObject({ days: 6, seconds: 2 }).toFormat("d s", { signMode: "all" }) //=> "+6 +2"
+   * @example Duration.fromObject({ days: -6, seconds: -2 }).toFormat("d s", { signMode: "all" }) //=> "-6 -2"
+   * @example Duration.fromObject({ days: -6, seconds: -2 }).toFormat("d s", { signMode: "negativeLargestOnly" }) //=> "-6 2"
+   * @return {string}
+   */
+  toFormat(fmt, opts = {}) {
+    // reverse-compat since 1.2; we always round down now, never up, and we do it by default
+    const fmtOpts = {
+      ...opts,
+      floor: opts.round !== false && opts.floor !== false,
+    };
+    return this.isValid
+      ? Formatter.create(this.loc, fmtOpts).formatDurationFromString(this, fmt)
+      : INVALID$2;
+  }
+
+  /**
+   * Returns a string representation of a Duration with all units included.
+   * To modify its behavior, use `listStyle` and any Intl.NumberFormat option, though `unitDisplay` is especially relevant.
+   * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Intl/NumberFormat/NumberFormat#options
+   * @param {Object} opts - Formatting options. Accepts the same keys as the options parameter of the native `Intl.NumberFormat` constructor, as well as `listStyle`.
+   * @param {string} [opts.listStyle='narrow'] - How to format the merged list. Corresponds to the `style` property of the options parameter of the native `Intl.ListFormat` constructor.
+   * @param {boolean} [opts.showZeros=true] - Show all units previously used by the duration even if they are zero
+   * @example
+   * ```js
+   * var dur = Duration.fromObject({ months: 1, weeks: 0, hours: 5, minutes: 6 })
+   * dur.toHuman() //=> '1 month, 0 weeks, 5 hours, 6 minutes'
+   * dur.toHuman({ listStyle: "long" }) //=> '1 month, 0 weeks, 5 hours, and 6 minutes'
+   * dur.toHuman({ unitDisplay: "short" }) //=> '1 mth, 0 wks, 5 hr, 6 min'
+   * dur.toHuman({ showZeros: false }) //=> '1 month, 5 hours, 6 minutes'
+   * ```
+   */
+  toHuman(opts = {}) {
+    if (!this.isValid) return INVALID$2;
+
+    const showZeros = opts.showZeros !== false;
+
+    const l = orderedUnits$1
+      .map((unit) => {
+        const val = this.values[unit];
+        if (isUndefined(val) || (val === 0 && !showZeros)) {
+          return null;
+        }
+        return this.loc
+          .numberFormatter({ style: "unit", unitDisplay: "long", ...opts, unit: unit.slice(0, -1) })
+          .format(val);
+      })
+      .filter((n) => n);
+
+    return this.loc
+      .listFormatter({ type: "conjunction", style: opts.listStyle || "narrow", ...opts })
+      .format(l);
+  }
+
+  /**
+   * Returns a JavaScript object with this Duration's values.
+   * @example Duration.fromObject({ years: 1, days: 6, seconds: 2 }).toObject() //=> { years: 1, days: 6, seconds: 2 }
+   * @return {Object}
+   */
+  toObject() {
+    if (!this.isValid) return {};
+    return { ...this.values };
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this Duration.
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Durations
+   * @example Duration.fromObject({ years: 3, seconds: 45 }).toISO() //=> 'P3YT45S'
+   * @example Duration.fromObject({ months: 4, seconds: 45 }).toISO() //=> 'P4MT45S'
+   * @example Duration.fromObject({ months: 5 }).toISO() //=> 'P5M'
+   * @example Duration.fromObject({ minutes: 5 }).toISO() //=> 'PT5M'
+   * @example Duration.fromObject({ milliseconds: 6 }).toISO() //=> 'PT0.006S'
+   * @return {string}
+   */
+  toISO() {
+    // we could use the formatter, but this is an easier way to get the minimum string
+    if (!this.isValid) return null;
+
+    let s = "P";
+    if (this.years !== 0) s += this.years + "Y";
+    if (this.months !== 0 || this.quarters !== 0) s += this.months + this.quarters * 3 + "M";
+    if (this.weeks !== 0) s += this.weeks + "W";
+    if (this.days !== 0) s += this.days + "D";
+    if (this.hours !== 0 || this.minutes !== 0 || this.seconds !== 0 || this.milliseconds !== 0)
+      s += "T";
+    if (this.hours !== 0) s += this.hours + "H";
+    if (this.minutes !== 0) s += this.minutes + "M";
+    if (this.seconds !== 0 || this.milliseconds !== 0)
+      // this will handle "floating point madness" by removing extra decimal places
+      // https://stackoverflow.com/questions/588004/is-floating-point-math-broken
+      s += roundTo(this.seconds + this.milliseconds / 1000, 3) + "S";
+    if (s === "P") s += "T0S";
+    return s;
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this Duration, formatted as a time of day.
+   * Note that this will return null if the duration is invalid, negative, or equal to or greater than 24 hours.
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Times
+   * @param {Object} opts - options
+   * @param {boolean} [opts.suppressMilliseconds=false] - exclude milliseconds from the format if they're 0
+   * @param {boolean} [opts.suppressSeconds=false] - exclude seconds from the format if they're 0
+   * @param {boolean} [opts.includePrefix=false] - include the `T` prefix
+   * @param {string} [opts.format='extended'] - choose between the basic and extended format
+   * @example Duration.fromObject({ hours: 11 }).toISOTime() //=> '11:00:00.000'
+   * @example Duration.fromObject({ hours: 11 }).toISOTime({ suppressMilliseconds: true }) //=> '11:00:00'
+   * @example Duration.fromObject({ hours: 11 }).toISOTime({ suppressSeconds: true }) //=> '11:00'
+   * @example Duration.fromObject({ hours: 11 }).toISOTime({ includePrefix: true }) //=> 'T11:00:00.000'
+   * @example Duration.fromObject({ hours: 11 }).toISOTime({ format: 'basic' }) //=> '110000.000'
+   * @return {string}
+   */
+  toISOTime(opts = {}) {
+    if (!this.isValid) return null;
+
+    const millis = this.toMillis();
+    if (millis < 0 || millis >= 86400000) return null;
+
+    opts = {
+      suppressMilliseconds: false,
+      suppressSeconds: false,
+      includePrefix: false,
+      format: "extended",
+      ...opts,
+      includeOffset: false,
+    };
+
+    const dateTime = DateTime.fromMillis(millis, { zone: "UTC" });
+    return dateTime.toISOTime(opts);
+  }
+
+  /**
+   * Returns an ISO 8601 representation of this Duration appropriate for use in JSON.
+   * @return {string}
+   */
+  toJSON() {
+    return this.toISO();
+  }
+
+  /**
+   * Returns an ISO 8601 representation of this Duration appropriate for use in debugging.
+   * @return {string}
+   */
+  toString() {
+    return this.toISO();
+  }
+
+  /**
+   * Returns a string representation of this Duration appropriate for the REPL.
+   * @return {string}
+   */
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    if (this.isValid) {
+      return `Duration { values: ${JSON.stringify(this.values)} }`;
+    } else {
+      return `Duration { Invalid, reason: ${this.invalidReason} }`;
+    }
+  }
+
+  /**
+   * Returns an milliseconds value of this Duration.
+   * @return {number}
+   */
+  toMillis() {
+    if (!this.isValid) return NaN;
+
+    return durationToMillis(this.matrix, this.values);
+  }
+
+  /**
+   * Returns an milliseconds value of this Duration. Alias of {@link toMillis}
+   * @return {number}
+   */
+  valueOf() {
+    return this.toMillis();
+  }
+
+  /**
+   * Make this Duration longer by the specified amount. Return a newly-constructed Duration.
+   * @param {Duration|Object|number} duration - The amount to add. Either a Luxon Duration, a number of milliseconds, the object argument to Duration.fromObject()
+   * @return {Duration}
+   */
+  plus(duration) {
+    if (!this.isValid) return this;
+
+    const dur = Duration.fromDurationLike(duration),
+      result = {};
+
+    for (const k of orderedUnits$1) {
+      if (luxon_hasOwnProperty(dur.values, k) || luxon_hasOwnProperty(this.values, k)) {
+        result[k] = dur.get(k) + this.get(k);
+      }
+    }
+
+    return clone$1(this, { values: result }, true);
+  }
+
+  /**
+   * Make this Duration shorter by the specified amount. Return a newly-constructed Duration.
+   * @param {Duration|Object|number} duration - The amount to subtract. Either a Luxon Duration, a number of milliseconds, the object argument to Duration.fromObject()
+   * @return {Duration}
+   */
+  minus(duration) {
+    if (!this.isValid) return this;
+
+    const dur = Duration.fromDurationLike(duration);
+    return this.plus(dur.negate());
+  }
+
+  /**
+   * Scale this Duration by the specified amount. Return a newly-constructed Duration.
+   * @param {function} fn - The function to apply to each unit. Arity is 1 or 2: the value of the unit and, optionally, the unit name. Must return a number.
+   * @example Duration.fromObject({ hours: 1, minutes: 30 }).mapUnits(x => x * 2) //=> { hours: 2, minutes: 60 }
+   * @example Duration.fromObject({ hours: 1, minutes: 30 }).mapUnits((x, u) => u === "hours" ? x * 2 : x) //=> { hours: 2, minutes: 30 }
+   * @return {Duration}
+   */
+  mapUnits(fn) {
+    if (!this.isValid) return this;
+    const result = {};
+    for (const k of Object.keys(this.values)) {
+      result[k] = asNumber(fn(this.values[k], k));
+    }
+    return clone$1(this, { values: result }, true);
+  }
+
+  /**
+   * Get the value of unit.
+   * @param {string} unit - a unit such as 'minute' or 'day'
+   * @example Duration.fromObject({years: 2, days: 3}).get('years') //=> 2
+   * @example Duration.fromObject({years: 2, days: 3}).get('months') //=> 0
+   * @example Duration.fromObject({years: 2, days: 3}).get('days') //=> 3
+   * @return {number}
+   */
+  get(unit) {
+    return this[Duration.normalizeUnit(unit)];
+  }
+
+  /**
+   * "Set" the values of specified units. Return a newly-constructed Duration.
+   * @param {Object} values - a mapping of units to numbers
+   * @example dur.set({ years: 2017 })
+   * @example dur.set({ hours: 8, minutes: 30 })
+   * @return {Duration}
+   */
+  set(values) {
+    if (!this.isValid) return this;
+
+    const mixed = { ...this.values, ...normalizeObject(values, Duration.normalizeUnit) };
+    return clone$1(this, { values: mixed });
+  }
+
+  /**
+   * "Set" the locale and/or numberingSystem.  Returns a newly-constructed Duration.
+   * @example dur.reconfigure({ locale: 'en-GB' })
+   * @return {Duration}
+   */
+  reconfigure({ locale, numberingSystem, conversionAccuracy, matrix } = {}) {
+    const loc = this.loc.clone({ locale, numberingSystem });
+    const opts = { loc, matrix, conversionAccuracy };
+    return clone$1(this, opts);
+  }
+
+  /**
+   * Return the length of the duration in the specified unit.
+   * @param {string} unit - a unit such as 'minutes' or 'days'
+   * @example Duration.fromObject({years: 1}).as('days') //=> 365
+   * @example Duration.fromObject({years: 1}).as('months') //=> 12
+   * @example Duration.fromObject({hours: 60}).as('days') //=> 2.5
+   * @return {number}
+   */
+  as(unit) {
+    return this.isValid ? this.shiftTo(unit).get(unit) : NaN;
+  }
+
+  /**
+   * Reduce this Duration to its canonical representation in its current units.
+   * Assuming the overall value of the Duration is positive, this means:
+   * - excessive values for lower-order units are converted to higher-order units (if possible, see first and second example)
+   * - negative lower-order units are converted to higher order units (there must be such a higher order unit, otherwise
+   *   the overall value would be negative, see third example)
+   * - fractional values for higher-order units are converted to lower-order units (if possible, see fourth example)
+   *
+   * If the overall value is negative, the result of this method is equivalent to `this.negate().normalize().negate()`.
+   * @example Duration.fromObject({ years: 2, days: 5000 }).normalize().toObject() //=> { years: 15, days: 255 }
+   * @example Duration.fromObject({ days: 5000 }).normalize().toObject() //=> { days: 5000 }
+   * @example Duration.fromObject({ hours: 12, minutes: -45 }).normalize().toObject() //=> { hours: 11, minutes: 15 }
+   * @example Duration.fromObject({ years: 2.5, days: 0, hours: 0 }).normalize().toObject() //=> { years: 2, days: 182, hours: 12 }
+   * @return {Duration}
+   */
+  normalize() {
+    if (!this.isValid) return this;
+    const vals = this.toObject();
+    normalizeValues(this.matrix, vals);
+    return clone$1(this, { values: vals }, true);
+  }
+
+  /**
+   * Rescale units to its largest representation
+   * @example Duration.fromObject({ milliseconds: 90000 }).rescale().toObject() //=> { minutes: 1, seconds: 30 }
+   * @return {Duration}
+   */
+  rescale() {
+    if (!this.isValid) return this;
+    const vals = removeZeroes(this.normalize().shiftToAll().toObject());
+    return clone$1(this, { values: vals }, true);
+  }
+
+  /**
+   * Convert this Duration into its representation in a different set of units.
+   * @example Duration.fromObject({ hours: 1, seconds: 30 }).shiftTo('minutes', 'milliseconds').toObject() //=> { minutes: 60, milliseconds: 30000 }
+   * @return {Duration}
+   */
+  shiftTo(...units) {
+    if (!this.isValid) return this;
+
+    if (units.length === 0) {
+      return this;
+    }
+
+    units = units.map((u) => Duration.normalizeUnit(u));
+
+    const built = {},
+      accumulated = {},
+      vals = this.toObject();
+    let lastUnit;
+
+    for (const k of orderedUnits$1) {
+      if (units.indexOf(k) >= 0) {
+        lastUnit = k;
+
+        let own = 0;
+
+        // anything we haven't boiled down yet should get boiled to this unit
+        for (const ak in accumulated) {
+          own += this.matrix[ak][k] * accumulated[ak];
+          accumulated[ak] = 0;
+        }
+
+        // plus anything that's already in this unit
+        if (isNumber(vals[k])) {
+          own += vals[k];
+        }
+
+        // only keep the integer part for now in the hopes of putting any decimal part
+        // into a smaller unit later
+        const i = Math.trunc(own);
+        built[k] = i;
+        accumulated[k] = (own * 1000 - i * 1000) / 1000;
+
+        // otherwise, keep it in the wings to boil it later
+      } else if (isNumber(vals[k])) {
+        accumulated[k] = vals[k];
+      }
+    }
+
+    // anything leftover becomes the decimal for the last unit
+    // lastUnit must be defined since units is not empty
+    for (const key in accumulated) {
+      if (accumulated[key] !== 0) {
+        built[lastUnit] +=
+          key === lastUnit ? accumulated[key] : accumulated[key] / this.matrix[lastUnit][key];
+      }
+    }
+
+    normalizeValues(this.matrix, built);
+    return clone$1(this, { values: built }, true);
+  }
+
+  /**
+   * Shift this Duration to all available units.
+   * Same as shiftTo("years", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds")
+   * @return {Duration}
+   */
+  shiftToAll() {
+    if (!this.isValid) return this;
+    return this.shiftTo(
+      "years",
+      "months",
+      "weeks",
+      "days",
+      "hours",
+      "minutes",
+      "seconds",
+      "milliseconds"
+    );
+  }
+
+  /**
+   * Return the negative of this Duration.
+   * @example Duration.fromObject({ hours: 1, seconds: 30 }).negate().toObject() //=> { hours: -1, seconds: -30 }
+   * @return {Duration}
+   */
+  negate() {
+    if (!this.isValid) return this;
+    const negated = {};
+    for (const k of Object.keys(this.values)) {
+      negated[k] = this.values[k] === 0 ? 0 : -this.values[k];
+    }
+    return clone$1(this, { values: negated }, true);
+  }
+
+  /**
+   * Removes all units with values equal to 0 from this Duration.
+   * @example Duration.fromObject({ years: 2, days: 0, hours: 0, minutes: 0 }).removeZeros().toObject() //=> { years: 2 }
+   * @return {Duration}
+   */
+  removeZeros() {
+    if (!this.isValid) return this;
+    const vals = removeZeroes(this.values);
+    return clone$1(this, { values: vals }, true);
+  }
+
+  /**
+   * Get the years.
+   * @type {number}
+   */
+  get years() {
+    return this.isValid ? this.values.years || 0 : NaN;
+  }
+
+  /**
+   * Get the quarters.
+   * @type {number}
+   */
+  get quarters() {
+    return this.isValid ? this.values.quarters || 0 : NaN;
+  }
+
+  /**
+   * Get the months.
+   * @type {number}
+   */
+  get months() {
+    return this.isValid ? this.values.months || 0 : NaN;
+  }
+
+  /**
+   * Get the weeks
+   * @type {number}
+   */
+  get weeks() {
+    return this.isValid ? this.values.weeks || 0 : NaN;
+  }
+
+  /**
+   * Get the days.
+   * @type {number}
+   */
+  get days() {
+    return this.isValid ? this.values.days || 0 : NaN;
+  }
+
+  /**
+   * Get the hours.
+   * @type {number}
+   */
+  get hours() {
+    return this.isValid ? this.values.hours || 0 : NaN;
+  }
+
+  /**
+   * Get the minutes.
+   * @type {number}
+   */
+  get minutes() {
+    return this.isValid ? this.values.minutes || 0 : NaN;
+  }
+
+  /**
+   * Get the seconds.
+   * @return {number}
+   */
+  get seconds() {
+    return this.isValid ? this.values.seconds || 0 : NaN;
+  }
+
+  /**
+   * Get the milliseconds.
+   * @return {number}
+   */
+  get milliseconds() {
+    return this.isValid ? this.values.milliseconds || 0 : NaN;
+  }
+
+  /**
+   * Returns whether the Duration is invalid. Invalid durations are returned by diff operations
+   * on invalid DateTimes or Intervals.
+   * @return {boolean}
+   */
+  get isValid() {
+    return this.invalid === null;
+  }
+
+  /**
+   * Returns an error code if this Duration became invalid, or null if the Duration is valid
+   * @return {string}
+   */
+  get invalidReason() {
+    return this.invalid ? this.invalid.reason : null;
+  }
+
+  /**
+   * Returns an explanation of why this Duration became invalid, or null if the Duration is valid
+   * @type {string}
+   */
+  get invalidExplanation() {
+    return this.invalid ? this.invalid.explanation : null;
+  }
+
+  /**
+   * Equality check
+   * Two Durations are equal iff they have the same units and the same values for each unit.
+   * @param {Duration} other
+   * @return {boolean}
+   */
+  equals(other) {
+    if (!this.isValid || !other.isValid) {
+      return false;
+    }
+
+    if (!this.loc.equals(other.loc)) {
+      return false;
+    }
+
+    function eq(v1, v2) {
+      // Consider 0 and undefined as equal
+      if (v1 === undefined || v1 === 0) return v2 === undefined || v2 === 0;
+      return v1 === v2;
+    }
+
+    for (const u of orderedUnits$1) {
+      if (!eq(this.values[u], other.values[u])) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+const INVALID$1 = "Invalid Interval";
+
+// checks if the start is equal to or before the end
+function validateStartEnd(start, end) {
+  if (!start || !start.isValid) {
+    return Interval.invalid("missing or invalid start");
+  } else if (!end || !end.isValid) {
+    return Interval.invalid("missing or invalid end");
+  } else if (end < start) {
+    return Interval.invalid(
+      "end before start",
+      `The end of an interval must be after its start, but you had start=${start.toISO()} and end=${end.toISO()}`
+    );
+  } else {
+    return null;
+  }
+}
+
+/**
+ * An Interval object represents a half-open interval of time, where each endpoint is a {@link DateTime}. Conceptually, it's a container for those two endpoints, accompanied by methods for creating, parsing, interrogating, comparing, transforming, and formatting them.
+ *
+ * Here is a brief overview of the most commonly used methods and getters in Interval:
+ *
+ * * **Creation** To create an Interval, use {@link Interval.fromDateTimes}, {@link Interval.after}, {@link Interval.before}, or {@link Interval.fromISO}.
+ * * **Accessors** Use {@link Interval#start} and {@link Interval#end} to get the start and end.
+ * * **Interrogation** To analyze the Interval, use {@link Interval#count}, {@link Interval#length}, {@link Interval#hasSame}, {@link Interval#contains}, {@link Interval#isAfter}, or {@link Interval#isBefore}.
+ * * **Transformation** To create other Intervals out of this one, use {@link Interval#set}, {@link Interval#splitAt}, {@link Interval#splitBy}, {@link Interval#divideEqually}, {@link Interval.merge}, {@link Interval.xor}, {@link Interval#union}, {@link Interval#intersection}, or {@link Interval#difference}.
+ * * **Comparison** To compare this Interval to another one, use {@link Interval#equals}, {@link Interval#overlaps}, {@link Interval#abutsStart}, {@link Interval#abutsEnd}, {@link Interval#engulfs}
+ * * **Output** To convert the Interval into other representations, see {@link Interval#toString}, {@link Interval#toLocaleString}, {@link Interval#toISO}, {@link Interval#toISODate}, {@link Interval#toISOTime}, {@link Interval#toFormat}, and {@link Interval#toDuration}.
+ */
+class Interval {
+  /**
+   * @private
+   */
+  constructor(config) {
+    /**
+     * @access private
+     */
+    this.s = config.start;
+    /**
+     * @access private
+     */
+    this.e = config.end;
+    /**
+     * @access private
+     */
+    this.invalid = config.invalid || null;
+    /**
+     * @access private
+     */
+    this.isLuxonInterval = true;
+  }
+
+  /**
+   * Create an invalid Interval.
+   * @param {string} reason - simple string of why this Interval is invalid. Should not contain parameters or anything else data-dependent
+   * @param {string} [explanation=null] - longer explanation, may include parameters and other useful debugging information
+   * @return {Interval}
+   */
+  static invalid(reason, explanation = null) {
+    if (!reason) {
+      throw new InvalidArgumentError("need to specify a reason the Interval is invalid");
+    }
+
+    const invalid = reason instanceof Invalid ? reason : new Invalid(reason, explanation);
+
+    if (Settings.throwOnInvalid) {
+      throw new InvalidIntervalError(invalid);
+    } else {
+      return new Interval({ invalid });
+    }
+  }
+
+  /**
+   * Create an Interval from a start DateTime and an end DateTime. Inclusive of the start but not the end.
+   * @param {DateTime|Date|Object} start
+   * @param {DateTime|Date|Object} end
+   * @return {Interval}
+   */
+  static fromDateTimes(start, end) {
+    const builtStart = friendlyDateTime(start),
+      builtEnd = friendlyDateTime(end);
+
+    const validateError = validateStartEnd(builtStart, builtEnd);
+
+    if (validateError == null) {
+      return new Interval({
+        start: builtStart,
+        end: builtEnd,
+      });
+    } else {
+      return validateError;
+    }
+  }
+
+  /**
+   * Create an Interval from a start DateTime and a Duration to extend to.
+   * @param {DateTime|Date|Object} start
+   * @param {Duration|Object|number} duration - the length of the Interval.
+   * @return {Interval}
+   */
+  static after(start, duration) {
+    const dur = Duration.fromDurationLike(duration),
+      dt = friendlyDateTime(start);
+    return Interval.fromDateTimes(dt, dt.plus(dur));
+  }
+
+  /**
+   * Create an Interval from an end DateTime and a Duration to extend backwards to.
+   * @param {DateTime|Date|Object} end
+   * @param {Duration|Object|number} duration - the length of the Interval.
+   * @return {Interval}
+   */
+  static before(end, duration) {
+    const dur = Duration.fromDurationLike(duration),
+      dt = friendlyDateTime(end);
+    return Interval.fromDateTimes(dt.minus(dur), dt);
+  }
+
+  /**
+   * Create an Interval from an ISO 8601 string.
+   * Accepts `<start>/<end>`, `<start>/<duration>`, and `<duration>/<end>` formats.
+   * @param {string} text - the ISO string to parse
+   * @param {Object} [opts] - options to pass {@link DateTime#fromISO} and optionally {@link Duration#fromISO}
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Time_intervals
+   * @return {Interval}
+   */
+  static fromISO(text, opts) {
+    const [s, e] = (text || "").split("/", 2);
+    if (s && e) {
+      let start, startIsValid;
+      try {
+        start = DateTime.fromISO(s, opts);
+        startIsValid = start.isValid;
+      } catch (e) {
+        startIsValid = false;
+      }
+
+      let end, endIsValid;
+      try {
+        end = DateTime.fromISO(e, opts);
+        endIsValid = end.isValid;
+      } catch (e) {
+        endIsValid = false;
+      }
+
+      if (startIsValid && endIsValid) {
+        return Interval.fromDateTimes(start, end);
+      }
+
+      if (startIsValid) {
+        const dur = Duration.fromISO(e, opts);
+        if (dur.isValid) {
+          return Interval.after(start, dur);
+        }
+      } else if (endIsValid) {
+        const dur = Duration.fromISO(s, opts);
+        if (dur.isValid) {
+          return Interval.before(end, dur);
+        }
+      }
+    }
+    return Interval.invalid("unparsable", `the input "${text}" can't be parsed as ISO 8601`);
+  }
+
+  /**
+   * Check if an object is an Interval. Works across context boundaries
+   * @param {object} o
+   * @return {boolean}
+   */
+  static isInterval(o) {
+    return (o && o.isLuxonInterval) || false;
+  }
+
+  /**
+   * Returns the start of the Interval
+   * @type {DateTime}
+   */
+  get start() {
+    return this.isValid ? this.s : null;
+  }
+
+  /**
+   * Returns the end of the Interval. This is the first instant which is not part of the interval
+   * (Interval is half-open).
+   * @type {DateTime}
+   */
+  get end() {
+    return this.isValid ? this.e : null;
+  }
+
+  /**
+   * Returns the last DateTime included in the interval (since end is not part of the interval)
+   * @type {DateTime}
+   */
+  get lastDateTime() {
+    return this.isValid ? (this.e ? this.e.minus(1) : null) : null;
+  }
+
+  /**
+   * Returns whether this Interval's end is at least its start, meaning that the Interval isn't 'backwards'.
+   * @type {boolean}
+   */
+  get isValid() {
+    return this.invalidReason === null;
+  }
+
+  /**
+   * Returns an error code if this Interval is invalid, or null if the Interval is valid
+   * @type {string}
+   */
+  get invalidReason() {
+    return this.invalid ? this.invalid.reason : null;
+  }
+
+  /**
+   * Returns an explanation of why this Interval became invalid, or null if the Interval is valid
+   * @type {string}
+   */
+  get invalidExplanation() {
+    return this.invalid ? this.invalid.explanation : null;
+  }
+
+  /**
+   * Returns the length of the Interval in the specified unit.
+   * @param {string} unit - the unit (such as 'hours' or 'days') to return the length in.
+   * @return {number}
+   */
+  length(unit = "milliseconds") {
+    return this.isValid ? this.toDuration(...[unit]).get(unit) : NaN;
+  }
+
+  /**
+   * Returns the count of minutes, hours, days, months, or years included in the Interval, even in part.
+   * Unlike {@link Interval#length} this counts sections of the calendar, not periods of time, e.g. specifying 'day'
+   * asks 'what dates are included in this interval?', not 'how many days long is this interval?'
+   * @param {string} [unit='milliseconds'] - the unit of time to count.
+   * @param {Object} opts - options
+   * @param {boolean} [opts.useLocaleWeeks=false] - If true, use weeks based on the locale, i.e. use the locale-dependent start of the week; this operation will always use the locale of the start DateTime
+   * @return {number}
+   */
+  count(unit = "milliseconds", opts) {
+    if (!this.isValid) return NaN;
+    const start = this.start.startOf(unit, opts);
+    let end;
+    if (opts?.useLocaleWeeks) {
+      end = this.end.reconfigure({ locale: start.locale });
+    } else {
+      end = this.end;
+    }
+    end = end.startOf(unit, opts);
+    return Math.floor(end.diff(start, unit).get(unit)) + (end.valueOf() !== this.end.valueOf());
+  }
+
+  /**
+   * Returns whether this Interval's start and end are both in the same unit of time
+   * @param {string} unit - the unit of time to check sameness on
+   * @return {boolean}
+   */
+  hasSame(unit) {
+    return this.isValid ? this.isEmpty() || this.e.minus(1).hasSame(this.s, unit) : false;
+  }
+
+  /**
+   * Return whether this Interval has the same start and end DateTimes.
+   * @return {boolean}
+   */
+  isEmpty() {
+    return this.s.valueOf() === this.e.valueOf();
+  }
+
+  /**
+   * Return whether this Interval's start is after the specified DateTime.
+   * @param {DateTime} dateTime
+   * @return {boolean}
+   */
+  isAfter(dateTime) {
+    if (!this.isValid) return false;
+    return this.s > dateTime;
+  }
+
+  /**
+   * Return whether this Interval's end is before the specified DateTime.
+   * @param {DateTime} dateTime
+   * @return {boolean}
+   */
+  isBefore(dateTime) {
+    if (!this.isValid) return false;
+    return this.e <= dateTime;
+  }
+
+  /**
+   * Return whether this Interval contains the specified DateTime.
+   * @param {DateTime} dateTime
+   * @return {boolean}
+   */
+  contains(dateTime) {
+    if (!this.isValid) return false;
+    return this.s <= dateTime && this.e > dateTime;
+  }
+
+  /**
+   * "Sets" the start and/or end dates. Returns a newly-constructed Interval.
+   * @param {Object} values - the values to set
+   * @param {DateTime} values.start - the starting DateTime
+   * @param {DateTime} values.end - the ending DateTime
+   * @return {Interval}
+   */
+  set({ start, end } = {}) {
+    if (!this.isValid) return this;
+    return Interval.fromDateTimes(start || this.s, end || this.e);
+  }
+
+  /**
+   * Split this Interval at each of the specified DateTimes
+   * @param {...DateTime} dateTimes - the unit of time to count.
+   * @return {Array}
+   */
+  splitAt(...dateTimes) {
+    if (!this.isValid) return [];
+    const sorted = dateTimes
+        .map(friendlyDateTime)
+        .filter((d) => this.contains(d))
+        .sort((a, b) => a.toMillis() - b.toMillis()),
+      results = [];
+    let { s } = this,
+      i = 0;
+
+    while (s < this.e) {
+      const added = sorted[i] || this.e,
+        next = +added > +this.e ? this.e : added;
+      results.push(Interval.fromDateTimes(s, next));
+      s = next;
+      i += 1;
+    }
+
+    return results;
+  }
+
+  /**
+   * Split this Interval into smaller Intervals, each of the specified length.
+   * Left over time is grouped into a smaller interval
+   * @param {Duration|Object|number} duration - The length of each resulting interval.
+   * @return {Array}
+   */
+  splitBy(duration) {
+    const dur = Duration.fromDurationLike(duration);
+
+    if (!this.isValid || !dur.isValid || dur.as("milliseconds") === 0) {
+      return [];
+    }
+
+    let { s } = this,
+      idx = 1,
+      next;
+
+    const results = [];
+    while (s < this.e) {
+      const added = this.start.plus(dur.mapUnits((x) => x * idx));
+      next = +added > +this.e ? this.e : added;
+      results.push(Interval.fromDateTimes(s, next));
+      s = next;
+      idx += 1;
+    }
+
+    return results;
+  }
+
+  /**
+   * Split this Interval into the specified number of smaller intervals.
+   * @param {number} numberOfParts - The number of Intervals to divide the Interval into.
+   * @return {Array}
+   */
+  divideEqually(numberOfParts) {
+    if (!this.isValid) return [];
+    return this.splitBy(this.length() / numberOfParts).slice(0, numberOfParts);
+  }
+
+  /**
+   * Return whether this Interval overlaps with the specified Interval
+   * @param {Interval} other
+   * @return {boolean}
+   */
+  overlaps(other) {
+    return this.e > other.s && this.s < other.e;
+  }
+
+  /**
+   * Return whether this Interval's end is adjacent to the specified Interval's start.
+   * @param {Interval} other
+   * @return {boolean}
+   */
+  abutsStart(other) {
+    if (!this.isValid) return false;
+    return +this.e === +other.s;
+  }
+
+  /**
+   * Return whether this Interval's start is adjacent to the specified Interval's end.
+   * @param {Interval} other
+   * @return {boolean}
+   */
+  abutsEnd(other) {
+    if (!this.isValid) return false;
+    return +other.e === +this.s;
+  }
+
+  /**
+   * Returns true if this Interval fully contains the specified Interval, specifically if the intersect (of this Interval and the other Interval) is equal to the other Interval; false otherwise.
+   * @param {Interval} other
+   * @return {boolean}
+   */
+  engulfs(other) {
+    if (!this.isValid) return false;
+    return this.s <= other.s && this.e >= other.e;
+  }
+
+  /**
+   * Return whether this Interval has the same start and end as the specified Interval.
+   * @param {Interval} other
+   * @return {boolean}
+   */
+  equals(other) {
+    if (!this.isValid || !other.isValid) {
+      return false;
+    }
+
+    return this.s.equals(other.s) && this.e.equals(other.e);
+  }
+
+  /**
+   * Return an Interval representing the intersection of this Interval and the specified Interval.
+   * Specifically, the resulting Interval has the maximum start time and the minimum end time of the two Intervals.
+   * Returns null if the intersection is empty, meaning, the intervals don't intersect.
+   * @param {Interval} other
+   * @return {Interval}
+   */
+  intersection(other) {
+    if (!this.isValid) return this;
+    const s = this.s > other.s ? this.s : other.s,
+      e = this.e < other.e ? this.e : other.e;
+
+    if (s >= e) {
+      return null;
+    } else {
+      return Interval.fromDateTimes(s, e);
+    }
+  }
+
+  /**
+   * Return an Interval representing the union of this Interval and the specified Interval.
+   * Specifically, the resulting Interval has the minimum start time and the maximum end time of the two Intervals.
+   * @param {Interval} other
+   * @return {Interval}
+   */
+  union(other) {
+    if (!this.isValid) return this;
+    const s = this.s < other.s ? this.s : other.s,
+      e = this.e > other.e ? this.e : other.e;
+    return Interval.fromDateTimes(s, e);
+  }
+
+  /**
+   * Merge an array of Intervals into an equivalent minimal set of Intervals.
+   * Combines overlapping and adjacent Intervals.
+   * The resulting array will contain the Intervals in ascending order, that is, starting with the earliest Interval
+   * and ending with the latest.
+   *
+   * @param {Array} intervals
+   * @return {Array}
+   */
+  static merge(intervals) {
+    const [found, final] = intervals
+      .sort((a, b) => a.s - b.s)
+      .reduce(
+        ([sofar, current], item) => {
+          if (!current) {
+            return [sofar, item];
+          } else if (current.overlaps(item) || current.abutsStart(item)) {
+            return [sofar, current.union(item)];
+          } else {
+            return [sofar.concat([current]), item];
+          }
+        },
+        [[], null]
+      );
+    if (final) {
+      found.push(final);
+    }
+    return found;
+  }
+
+  /**
+   * Return an array of Intervals representing the spans of time that only appear in one of the specified Intervals.
+   * @param {Array} intervals
+   * @return {Array}
+   */
+  static xor(intervals) {
+    let start = null,
+      currentCount = 0;
+    const results = [],
+      ends = intervals.map((i) => [
+        { time: i.s, type: "s" },
+        { time: i.e, type: "e" },
+      ]),
+      flattened = Array.prototype.concat(...ends),
+      arr = flattened.sort((a, b) => a.time - b.time);
+
+    for (const i of arr) {
+      currentCount += i.type === "s" ? 1 : -1;
+
+      if (currentCount === 1) {
+        start = i.time;
+      } else {
+        if (start && +start !== +i.time) {
+          results.push(Interval.fromDateTimes(start, i.time));
+        }
+
+        start = null;
+      }
+    }
+
+    return Interval.merge(results);
+  }
+
+  /**
+   * Return an Interval representing the span of time in this Interval that doesn't overlap with any of the specified Intervals.
+   * @param {...Interval} intervals
+   * @return {Array}
+   */
+  difference(...intervals) {
+    return Interval.xor([this].concat(intervals))
+      .map((i) => this.intersection(i))
+      .filter((i) => i && !i.isEmpty());
+  }
+
+  /**
+   * Returns a string representation of this Interval appropriate for debugging.
+   * @return {string}
+   */
+  toString() {
+    if (!this.isValid) return INVALID$1;
+    return `[${this.s.toISO()} – ${this.e.toISO()})`;
+  }
+
+  /**
+   * Returns a string representation of this Interval appropriate for the REPL.
+   * @return {string}
+   */
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    if (this.isValid) {
+      return `Interval { start: ${this.s.toISO()}, end: ${this.e.toISO()} }`;
+    } else {
+      return `Interval { Invalid, reason: ${this.invalidReason} }`;
+    }
+  }
+
+  /**
+   * Returns a localized string representing this Interval. Accepts the same options as the
+   * Intl.DateTimeFormat constructor and any presets defined by Luxon, such as
+   * {@link DateTime.DATE_FULL} or {@link DateTime.TIME_SIMPLE}. The exact behavior of this method
+   * is browser-specific, but in general it will return an appropriate representation of the
+   * Interval in the assigned locale. Defaults to the system's locale if no locale has been
+   * specified.
+   * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/DateTimeFormat
+   * @param {Object} [formatOpts=DateTime.DATE_SHORT] - Either a DateTime preset or
+   * Intl.DateTimeFormat constructor options.
+   * @param {Object} opts - Options to override the configuration of the start DateTime.
+   * @example Interval.fromISO('2022-11-07T09:00Z/2022-11-08T09:00Z').toLocaleString(); //=> 11/7/2022 – 11/8/2022
+   * @example Interval.fromISO('2022-11-07T09:00Z/2022-11-08T09:00Z').toLocaleString(DateTime.DATE_FULL); //=> November 7 – 8, 2022
+   * @example Interval.fromISO('2022-11-07T09:00Z/2022-11-08T09:00Z').toLocaleString(DateTime.DATE_FULL, { locale: 'fr-FR' }); //=> 7–8 novembre 2022
+   * @example Interval.fromISO('2022-11-07T17:00Z/2022-11-07T19:00Z').toLocaleString(DateTime.TIME_SIMPLE); //=> 6:00 – 8:00 PM
+   * @example Interval.fromISO('2022-11-07T17:00Z/2022-11-07T19:00Z').toLocaleString({ weekday: 'short', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' }); //=> Mon, Nov 07, 6:00 – 8:00 p
+   * @return {string}
+   */
+  toLocaleString(formatOpts = DATE_SHORT, opts = {}) {
+    return this.isValid
+      ? Formatter.create(this.s.loc.clone(opts), formatOpts).formatInterval(this)
+      : INVALID$1;
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this Interval.
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Time_intervals
+   * @param {Object} opts - The same options as {@link DateTime#toISO}
+   * @return {string}
+   */
+  toISO(opts) {
+    if (!this.isValid) return INVALID$1;
+    return `${this.s.toISO(opts)}/${this.e.toISO(opts)}`;
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of date of this Interval.
+   * The time components are ignored.
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Time_intervals
+   * @return {string}
+   */
+  toISODate() {
+    if (!this.isValid) return INVALID$1;
+    return `${this.s.toISODate()}/${this.e.toISODate()}`;
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of time of this Interval.
+   * The date components are ignored.
+   * @see https://en.wikipedia.org/wiki/ISO_8601#Time_intervals
+   * @param {Object} opts - The same options as {@link DateTime#toISO}
+   * @return {string}
+   */
+  toISOTime(opts) {
+    if (!this.isValid) return INVALID$1;
+    return `${this.s.toISOTime(opts)}/${this.e.toISOTime(opts)}`;
+  }
+
+  /**
+   * Returns a string representation of this Interval formatted according to the specified format
+   * string. **You may not want this.** See {@link Interval#toLocaleString} for a more flexible
+   * formatting tool.
+   * @param {string} dateFormat - The format string. This string formats the start and end time.
+   * See {@link DateTime#toFormat} for details.
+   * @param {Object} opts - Options.
+   * @param {string} [opts.separator =  ' – '] - A separator to place between the start and end
+   * representations.
+   * @return {string}
+   */
+  toFormat(dateFormat, { separator = " – " } = {}) {
+    if (!this.isValid) return INVALID$1;
+    return `${this.s.toFormat(dateFormat)}${separator}${this.e.toFormat(dateFormat)}`;
+  }
+
+  /**
+   * Return a Duration representing the time spanned by this interval.
+   * @param {string|string[]} [unit=['milliseconds']] - the unit or units (such as 'hours' or 'days') to include in the duration.
+   * @param {Object} opts - options that affect the creation of the Duration
+   * @param {string} [opts.conversionAccuracy='casual'] - the conversion system to use
+   * @example Interval.fromDateTimes(dt1, dt2).toDuration().toObject() //=> { milliseconds: 88489257 }
+   * @example Interval.fromDateTimes(dt1, dt2).toDuration('days').toObject() //=> { days: 1.0241812152777778 }
+   * @example Interval.fromDateTimes(dt1, dt2).toDuration(['hours', 'minutes']).toObject() //=> { hours: 24, minutes: 34.82095 }
+   * @example Interval.fromDateTimes(dt1, dt2).toDuration(['hours', 'minutes', 'seconds']).toObject() //=> { hours: 24, minutes: 34, seconds: 49.257 }
+   * @example Interval.fromDateTimes(dt1, dt2).toDuration('seconds').toObject() //=> { seconds: 88489.257 }
+   * @return {Duration}
+   */
+  toDuration(unit, opts) {
+    if (!this.isValid) {
+      return Duration.invalid(this.invalidReason);
+    }
+    return this.e.diff(this.s, unit, opts);
+  }
+
+  /**
+   * Run mapFn on the interval start and end, returning a new Interval from the resulting DateTimes
+   * @param {function} mapFn
+   * @return {Interval}
+   * @example Interval.fromDateTimes(dt1, dt2).mapEndpoints(endpoint => endpoint.toUTC())
+   * @example Interval.fromDateTimes(dt1, dt2).mapEndpoints(endpoint => endpoint.plus({ hours: 2 }))
+   */
+  mapEndpoints(mapFn) {
+    return Interval.fromDateTimes(mapFn(this.s), mapFn(this.e));
+  }
+}
+
+/**
+ * The Info class contains static methods for retrieving general time and date related data. For example, it has methods for finding out if a time zone has a DST, for listing the months in any supported locale, and for discovering which of Luxon features are available in the current environment.
+ */
+class Info {
+  /**
+   * Return whether the specified zone contains a DST.
+   * @param {string|Zone} [zone='local'] - Zone to check. Defaults to the environment's local zone.
+   * @return {boolean}
+   */
+  static hasDST(zone = Settings.defaultZone) {
+    const proto = DateTime.now().setZone(zone).set({ month: 12 });
+
+    return !zone.isUniversal && proto.offset !== proto.set({ month: 6 }).offset;
+  }
+
+  /**
+   * Return whether the specified zone is a valid IANA specifier.
+   * @param {string} zone - Zone to check
+   * @return {boolean}
+   */
+  static isValidIANAZone(zone) {
+    return IANAZone.isValidZone(zone);
+  }
+
+  /**
+   * Converts the input into a {@link Zone} instance.
+   *
+   * * If `input` is already a Zone instance, it is returned unchanged.
+   * * If `input` is a string containing a valid time zone name, a Zone instance
+   *   with that name is returned.
+   * * If `input` is a string that doesn't refer to a known time zone, a Zone
+   *   instance with {@link Zone#isValid} == false is returned.
+   * * If `input is a number, a Zone instance with the specified fixed offset
+   *   in minutes is returned.
+   * * If `input` is `null` or `undefined`, the default zone is returned.
+   * @param {string|Zone|number} [input] - the value to be converted
+   * @return {Zone}
+   */
+  static normalizeZone(input) {
+    return normalizeZone(input, Settings.defaultZone);
+  }
+
+  /**
+   * Get the weekday on which the week starts according to the given locale.
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @returns {number} the start of the week, 1 for Monday through 7 for Sunday
+   */
+  static getStartOfWeek({ locale = null, locObj = null } = {}) {
+    return (locObj || Locale.create(locale)).getStartOfWeek();
+  }
+
+  /**
+   * Get the minimum number of days necessary in a week before it is considered part of the next year according
+   * to the given locale.
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @returns {number}
+   */
+  static getMinimumDaysInFirstWeek({ locale = null, locObj = null } = {}) {
+    return (locObj || Locale.create(locale)).getMinDaysInFirstWeek();
+  }
+
+  /**
+   * Get the weekdays, which are considered the weekend according to the given locale
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @returns {number[]} an array of weekdays, 1 for Monday through 7 for Sunday
+   */
+  static getWeekendWeekdays({ locale = null, locObj = null } = {}) {
+    // copy the array, because we cache it internally
+    return (locObj || Locale.create(locale)).getWeekendDays().slice();
+  }
+
+  /**
+   * Return an array of standalone month names.
+   * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/DateTimeFormat
+   * @param {string} [length='long'] - the length of the month representation, such as "numeric", "2-digit", "narrow", "short", "long"
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @param {string} [opts.numberingSystem=null] - the numbering system
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @param {string} [opts.outputCalendar='gregory'] - the calendar
+   * @example Info.months()[0] //=> 'January'
+   * @example Info.months('short')[0] //=> 'Jan'
+   * @example Info.months('numeric')[0] //=> '1'
+   * @example Info.months('short', { locale: 'fr-CA' } )[0] //=> 'janv.'
+   * @example Info.months('numeric', { locale: 'ar' })[0] //=> '١'
+   * @example Info.months('long', { outputCalendar: 'islamic' })[0] //=> 'Rabiʻ I'
+   * @return {Array}
+   */
+  static months(
+    length = "long",
+    { locale = null, numberingSystem = null, locObj = null, outputCalendar = "gregory" } = {}
+  ) {
+    return (locObj || Locale.create(locale, numberingSystem, outputCalendar)).months(length);
+  }
+
+  /**
+   * Return an array of format month names.
+   * Format months differ from standalone months in that they're meant to appear next to the day of the month. In some languages, that
+   * changes the string.
+   * See {@link Info#months}
+   * @param {string} [length='long'] - the length of the month representation, such as "numeric", "2-digit", "narrow", "short", "long"
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @param {string} [opts.numberingSystem=null] - the numbering system
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @param {string} [opts.outputCalendar='gregory'] - the calendar
+   * @return {Array}
+   */
+  static monthsFormat(
+    length = "long",
+    { locale = null, numberingSystem = null, locObj = null, outputCalendar = "gregory" } = {}
+  ) {
+    return (locObj || Locale.create(locale, numberingSystem, outputCalendar)).months(length, true);
+  }
+
+  /**
+   * Return an array of standalone week names.
+   * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/DateTimeFormat
+   * @param {string} [length='long'] - the length of the weekday representation, such as "narrow", "short", "long".
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @param {string} [opts.numberingSystem=null] - the numbering system
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @example Info.weekdays()[0] //=> 'Monday'
+   * @example Info.weekdays('short')[0] //=> 'Mon'
+   * @example Info.weekdays('short', { locale: 'fr-CA' })[0] //=> 'lun.'
+   * @example Info.weekdays('short', { locale: 'ar' })[0] //=> 'الاثنين'
+   * @return {Array}
+   */
+  static weekdays(length = "long", { locale = null, numberingSystem = null, locObj = null } = {}) {
+    return (locObj || Locale.create(locale, numberingSystem, null)).weekdays(length);
+  }
+
+  /**
+   * Return an array of format week names.
+   * Format weekdays differ from standalone weekdays in that they're meant to appear next to more date information. In some languages, that
+   * changes the string.
+   * See {@link Info#weekdays}
+   * @param {string} [length='long'] - the length of the month representation, such as "narrow", "short", "long".
+   * @param {Object} opts - options
+   * @param {string} [opts.locale=null] - the locale code
+   * @param {string} [opts.numberingSystem=null] - the numbering system
+   * @param {string} [opts.locObj=null] - an existing locale object to use
+   * @return {Array}
+   */
+  static weekdaysFormat(
+    length = "long",
+    { locale = null, numberingSystem = null, locObj = null } = {}
+  ) {
+    return (locObj || Locale.create(locale, numberingSystem, null)).weekdays(length, true);
+  }
+
+  /**
+   * Return an array of meridiems.
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @example Info.meridiems() //=> [ 'AM', 'PM' ]
+   * @example Info.meridiems({ locale: 'my' }) //=> [ 'နံနက်', 'ညနေ' ]
+   * @return {Array}
+   */
+  static meridiems({ locale = null } = {}) {
+    return Locale.create(locale).meridiems();
+  }
+
+  /**
+   * Return an array of eras, such as ['BC', 'AD']. The locale can be specified, but the calendar system is always Gregorian.
+   * @param {string} [length='short'] - the length of the era representation, such as "short" or "long".
+   * @param {Object} opts - options
+   * @param {string} [opts.locale] - the locale code
+   * @example Info.eras() //=> [ 'BC', 'AD' ]
+   * @example Info.eras('long') //=> [ 'Before Christ', 'Anno Domini' ]
+   * @example Info.eras('long', { locale: 'fr' }) //=> [ 'avant Jésus-Christ', 'après Jésus-Christ' ]
+   * @return {Array}
+   */
+  static eras(length = "short", { locale = null } = {}) {
+    return Locale.create(locale, null, "gregory").eras(length);
+  }
+
+  /**
+   * Return the set of available features in this environment.
+   * Some features of Luxon are not available in all environments. For example, on older browsers, relative time formatting support is not available. Use this function to figure out if that's the case.
+   * Keys:
+   * * `relative`: whether this environment supports relative time formatting
+   * * `localeWeek`: whether this environment supports different weekdays for the start of the week based on the locale
+   * @example Info.features() //=> { relative: false, localeWeek: true }
+   * @return {Object}
+   */
+  static features() {
+    return { relative: hasRelative(), localeWeek: hasLocaleWeekInfo() };
+  }
+}
+
+function dayDiff(earlier, later) {
+  const utcDayStart = (dt) => dt.toUTC(0, { keepLocalTime: true }).startOf("day").valueOf(),
+    ms = utcDayStart(later) - utcDayStart(earlier);
+  return Math.floor(Duration.fromMillis(ms).as("days"));
+}
+
+function highOrderDiffs(cursor, later, units) {
+  const differs = [
+    ["years", (a, b) => b.year - a.year],
+    ["quarters", (a, b) => b.quarter - a.quarter + (b.year - a.year) * 4],
+    ["months", (a, b) => b.month - a.month + (b.year - a.year) * 12],
+    [
+      "weeks",
+      (a, b) => {
+        const days = dayDiff(a, b);
+        return (days - (days % 7)) / 7;
+      },
+    ],
+    ["days", dayDiff],
+  ];
+
+  const results = {};
+  const earlier = cursor;
+  let lowestOrder, highWater;
+
+  /* This loop tries to diff using larger units first.
+     If we overshoot, we backtrack and try the next smaller unit.
+     "cursor" starts out at the earlier timestamp and moves closer and closer to "later"
+     as we use smaller and smaller units.
+     highWater keeps track of where we would be if we added one more of the smallest unit,
+     this is used later to potentially convert any difference smaller than the smallest higher order unit
+     into a fraction of that smallest higher order unit
+  */
+  for (const [unit, differ] of differs) {
+    if (units.indexOf(unit) >= 0) {
+      lowestOrder = unit;
+
+      results[unit] = differ(cursor, later);
+      highWater = earlier.plus(results);
+
+      if (highWater > later) {
+        // we overshot the end point, backtrack cursor by 1
+        results[unit]--;
+        cursor = earlier.plus(results);
+
+        // if we are still overshooting now, we need to backtrack again
+        // this happens in certain situations when diffing times in different zones,
+        // because this calculation ignores time zones
+        if (cursor > later) {
+          // keep the "overshot by 1" around as highWater
+          highWater = cursor;
+          // backtrack cursor by 1
+          results[unit]--;
+          cursor = earlier.plus(results);
+        }
+      } else {
+        cursor = highWater;
+      }
+    }
+  }
+
+  return [cursor, results, highWater, lowestOrder];
+}
+
+function diff (earlier, later, units, opts) {
+  let [cursor, results, highWater, lowestOrder] = highOrderDiffs(earlier, later, units);
+
+  const remainingMillis = later - cursor;
+
+  const lowerOrderUnits = units.filter(
+    (u) => ["hours", "minutes", "seconds", "milliseconds"].indexOf(u) >= 0
+  );
+
+  if (lowerOrderUnits.length === 0) {
+    if (highWater < later) {
+      highWater = cursor.plus({ [lowestOrder]: 1 });
+    }
+
+    if (highWater !== cursor) {
+      results[lowestOrder] = (results[lowestOrder] || 0) + remainingMillis / (highWater - cursor);
+    }
+  }
+
+  const duration = Duration.fromObject(results, opts);
+
+  if (lowerOrderUnits.length > 0) {
+    return Duration.fromMillis(remainingMillis, opts)
+      .shiftTo(...lowerOrderUnits)
+      .plus(duration);
+  } else {
+    return duration;
+  }
+}
+
+const MISSING_FTP = "missing Intl.DateTimeFormat.formatToParts support";
+
+function intUnit(regex, post = (i) => i) {
+  return { regex, deser: ([s]) => post(parseDigits(s)) };
+}
+
+const NBSP = String.fromCharCode(160);
+const spaceOrNBSP = `[ ${NBSP}]`;
+const spaceOrNBSPRegExp = new RegExp(spaceOrNBSP, "g");
+
+function fixListRegex(s) {
+  // make dots optional and also make them literal
+  // make space and non breakable space characters interchangeable
+  return s.replace(/\./g, "\\.?").replace(spaceOrNBSPRegExp, spaceOrNBSP);
+}
+
+function stripInsensitivities(s) {
+  return s
+    .replace(/\./g, "") // ignore dots that were made optional
+    .replace(spaceOrNBSPRegExp, " ") // interchange space and nbsp
+    .toLowerCase();
+}
+
+function oneOf(strings, startIndex) {
+  if (strings === null) {
+    return null;
+  } else {
+    return {
+      regex: RegExp(strings.map(fixListRegex).join("|")),
+      deser: ([s]) =>
+        strings.findIndex((i) => stripInsensitivities(s) === stripInsensitivities(i)) + startIndex,
+    };
+  }
+}
+
+function offset(regex, groups) {
+  return { regex, deser: ([, h, m]) => signedOffset(h, m), groups };
+}
+
+function simple(regex) {
+  return { regex, deser: ([s]) => s };
+}
+
+function escapeToken(value) {
+  return value.replace(/[\-\[\]{}()*+?.,\\\^$|#\s]/g, "\\$&");
+}
+
+/**
+ * @param token
+ * @param {Locale} loc
+ */
+function unitForToken(token, loc) {
+  const one = digitRegex(loc),
+    two = digitRegex(loc, "{2}"),
+    three = digitRegex(loc, "{3}"),
+    four = digitRegex(loc, "{4}"),
+    six = digitRegex(loc, "{6}"),
+    oneOrTwo = digitRegex(loc, "{1,2}"),
+    oneToThree = digitRegex(loc, "{1,3}"),
+    oneToSix = digitRegex(loc, "{1,6}"),
+    oneToNine = digitRegex(loc, "{1,9}"),
+    twoToFour = digitRegex(loc, "{2,4}"),
+    fourToSix = digitRegex(loc, "{4,6}"),
+    literal = (t) => ({ regex: RegExp(escapeToken(t.val)), deser: ([s]) => s, literal: true }),
+    unitate = (t) => {
+      if (token.literal) {
+        return literal(t);
+      }
+      switch (t.val) {
+        // era
+        case "G":
+          return oneOf(loc.eras("short"), 0);
+        case "GG":
+          return oneOf(loc.eras("long"), 0);
+        // years
+        case "y":
+          return intUnit(oneToSix);
+        case "yy":
+          return intUnit(twoToFour, untruncateYear);
+        case "yyyy":
+          return intUnit(four);
+        case "yyyyy":
+          return intUnit(fourToSix);
+        case "yyyyyy":
+          return intUnit(six);
+        // months
+        case "M":
+          return intUnit(oneOrTwo);
+        case "MM":
+          return intUnit(two);
+        case "MMM":
+          return oneOf(loc.months("short", true), 1);
+        case "MMMM":
+          return oneOf(loc.months("long", true), 1);
+        case "L":
+          return intUnit(oneOrTwo);
+        case "LL":
+          return intUnit(two);
+        case "LLL":
+          return oneOf(loc.months("short", false), 1);
+        case "LLLL":
+          return oneOf(loc.months("long", false), 1);
+        // dates
+        case "d":
+          return intUnit(oneOrTwo);
+        case "dd":
+          return intUnit(two);
+        // ordinals
+        case "o":
+          return intUnit(oneToThree);
+        case "ooo":
+          return intUnit(three);
+        // time
+        case "HH":
+          return intUnit(two);
+        case "H":
+          return intUnit(oneOrTwo);
+        case "hh":
+          return intUnit(two);
+        case "h":
+          return intUnit(oneOrTwo);
+        case "mm":
+          return intUnit(two);
+        case "m":
+          return intUnit(oneOrTwo);
+        case "q":
+          return intUnit(oneOrTwo);
+        case "qq":
+          return intUnit(two);
+        case "s":
+          return intUnit(oneOrTwo);
+        case "ss":
+          return intUnit(two);
+        case "S":
+          return intUnit(oneToThree);
+        case "SSS":
+          return intUnit(three);
+        case "u":
+          return simple(oneToNine);
+        case "uu":
+          return simple(oneOrTwo);
+        case "uuu":
+          return intUnit(one);
+        // meridiem
+        case "a":
+          return oneOf(loc.meridiems(), 0);
+        // weekYear (k)
+        case "kkkk":
+          return intUnit(four);
+        case "kk":
+          return intUnit(twoToFour, untruncateYear);
+        // weekNumber (W)
+        case "W":
+          return intUnit(oneOrTwo);
+        case "WW":
+          return intUnit(two);
+        // weekdays
+        case "E":
+        case "c":
+          return intUnit(one);
+        case "EEE":
+          return oneOf(loc.weekdays("short", false), 1);
+        case "EEEE":
+          return oneOf(loc.weekdays("long", false), 1);
+        case "ccc":
+          return oneOf(loc.weekdays("short", true), 1);
+        case "cccc":
+          return oneOf(loc.weekdays("long", true), 1);
+        // offset/zone
+        case "Z":
+        case "ZZ":
+          return offset(new RegExp(`([+-]${oneOrTwo.source})(?::(${two.source}))?`), 2);
+        case "ZZZ":
+          return offset(new RegExp(`([+-]${oneOrTwo.source})(${two.source})?`), 2);
+        // we don't support ZZZZ (PST) or ZZZZZ (Pacific Standard Time) in parsing
+        // because we don't have any way to figure out what they are
+        case "z":
+          return simple(/[a-z_+-/]{1,256}?/i);
+        // this special-case "token" represents a place where a macro-token expanded into a white-space literal
+        // in this case we accept any non-newline white-space
+        case " ":
+          return simple(/[^\S\n\r]/);
+        default:
+          return literal(t);
+      }
+    };
+
+  const unit = unitate(token) || {
+    invalidReason: MISSING_FTP,
+  };
+
+  unit.token = token;
+
+  return unit;
+}
+
+const partTypeStyleToTokenVal = {
+  year: {
+    "2-digit": "yy",
+    numeric: "yyyyy",
+  },
+  month: {
+    numeric: "M",
+    "2-digit": "MM",
+    short: "MMM",
+    long: "MMMM",
+  },
+  day: {
+    numeric: "d",
+    "2-digit": "dd",
+  },
+  weekday: {
+    short: "EEE",
+    long: "EEEE",
+  },
+  dayperiod: "a",
+  dayPeriod: "a",
+  hour12: {
+    numeric: "h",
+    "2-digit": "hh",
+  },
+  hour24: {
+    numeric: "H",
+    "2-digit": "HH",
+  },
+  minute: {
+    numeric: "m",
+    "2-digit": "mm",
+  },
+  second: {
+    numeric: "s",
+    "2-digit": "ss",
+  },
+  timeZoneName: {
+    long: "ZZZZZ",
+    short: "ZZZ",
+  },
+};
+
+function tokenForPart(part, formatOpts, resolvedOpts) {
+  const { type, value } = part;
+
+  if (type === "literal") {
+    const isSpace = /^\s+$/.test(value);
+    return {
+      literal: !isSpace,
+      val: isSpace ? " " : value,
+    };
+  }
+
+  const style = formatOpts[type];
+
+  // The user might have explicitly specified hour12 or hourCycle
+  // if so, respect their decision
+  // if not, refer back to the resolvedOpts, which are based on the locale
+  let actualType = type;
+  if (type === "hour") {
+    if (formatOpts.hour12 != null) {
+      actualType = formatOpts.hour12 ? "hour12" : "hour24";
+    } else if (formatOpts.hourCycle != null) {
+      if (formatOpts.hourCycle === "h11" || formatOpts.hourCycle === "h12") {
+        actualType = "hour12";
+      } else {
+        actualType = "hour24";
+      }
+    } else {
+      // tokens only differentiate between 24 hours or not,
+      // so we do not need to check hourCycle here, which is less supported anyways
+      actualType = resolvedOpts.hour12 ? "hour12" : "hour24";
+    }
+  }
+  let val = partTypeStyleToTokenVal[actualType];
+  if (typeof val === "object") {
+    val = val[style];
+  }
+
+  if (val) {
+    return {
+      literal: false,
+      val,
+    };
+  }
+
+  return undefined;
+}
+
+function buildRegex(units) {
+  const re = units.map((u) => u.regex).reduce((f, r) => `${f}(${r.source})`, "");
+  return [`^${re}$`, units];
+}
+
+function match(input, regex, handlers) {
+  const matches = input.match(regex);
+
+  if (matches) {
+    const all = {};
+    let matchIndex = 1;
+    for (const i in handlers) {
+      if (luxon_hasOwnProperty(handlers, i)) {
+        const h = handlers[i],
+          groups = h.groups ? h.groups + 1 : 1;
+        if (!h.literal && h.token) {
+          all[h.token.val[0]] = h.deser(matches.slice(matchIndex, matchIndex + groups));
+        }
+        matchIndex += groups;
+      }
+    }
+    return [matches, all];
+  } else {
+    return [matches, {}];
+  }
+}
+
+function dateTimeFromMatches(matches) {
+  const toField = (token) => {
+    switch (token) {
+      case "S":
+        return "millisecond";
+      case "s":
+        return "second";
+      case "m":
+        return "minute";
+      case "h":
+      case "H":
+        return "hour";
+      case "d":
+        return "day";
+      case "o":
+        return "ordinal";
+      case "L":
+      case "M":
+        return "month";
+      case "y":
+        return "year";
+      case "E":
+      case "c":
+        return "weekday";
+      case "W":
+        return "weekNumber";
+      case "k":
+        return "weekYear";
+      case "q":
+        return "quarter";
+      default:
+        return null;
+    }
+  };
+
+  let zone = null;
+  let specificOffset;
+  if (!isUndefined(matches.z)) {
+    zone = IANAZone.create(matches.z);
+  }
+
+  if (!isUndefined(matches.Z)) {
+    if (!zone) {
+      zone = new FixedOffsetZone(matches.Z);
+    }
+    specificOffset = matches.Z;
+  }
+
+  if (!isUndefined(matches.q)) {
+    matches.M = (matches.q - 1) * 3 + 1;
+  }
+
+  if (!isUndefined(matches.h)) {
+    if (matches.h < 12 && matches.a === 1) {
+      matches.h += 12;
+    } else if (matches.h === 12 && matches.a === 0) {
+      matches.h = 0;
+    }
+  }
+
+  if (matches.G === 0 && matches.y) {
+    matches.y = -matches.y;
+  }
+
+  if (!isUndefined(matches.u)) {
+    matches.S = parseMillis(matches.u);
+  }
+
+  const vals = Object.keys(matches).reduce((r, k) => {
+    const f = toField(k);
+    if (f) {
+      r[f] = matches[k];
+    }
+
+    return r;
+  }, {});
+
+  return [vals, zone, specificOffset];
+}
+
+let dummyDateTimeCache = null;
+
+function getDummyDateTime() {
+  if (!dummyDateTimeCache) {
+    dummyDateTimeCache = DateTime.fromMillis(1555555555555);
+  }
+
+  return dummyDateTimeCache;
+}
+
+function maybeExpandMacroToken(token, locale) {
+  if (token.literal) {
+    return token;
+  }
+
+  const formatOpts = Formatter.macroTokenToFormatOpts(token.val);
+  const tokens = formatOptsToTokens(formatOpts, locale);
+
+  if (tokens == null || tokens.includes(undefined)) {
+    return token;
+  }
+
+  return tokens;
+}
+
+function expandMacroTokens(tokens, locale) {
+  return Array.prototype.concat(...tokens.map((t) => maybeExpandMacroToken(t, locale)));
+}
+
+/**
+ * @private
+ */
+
+class TokenParser {
+  constructor(locale, format) {
+    this.locale = locale;
+    this.format = format;
+    this.tokens = expandMacroTokens(Formatter.parseFormat(format), locale);
+    this.units = this.tokens.map((t) => unitForToken(t, locale));
+    this.disqualifyingUnit = this.units.find((t) => t.invalidReason);
+
+    if (!this.disqualifyingUnit) {
+      const [regexString, handlers] = buildRegex(this.units);
+      this.regex = RegExp(regexString, "i");
+      this.handlers = handlers;
+    }
+  }
+
+  explainFromTokens(input) {
+    if (!this.isValid) {
+      return { input, tokens: this.tokens, invalidReason: this.invalidReason };
+    } else {
+      const [rawMatches, matches] = match(input, this.regex, this.handlers),
+        [result, zone, specificOffset] = matches
+          ? dateTimeFromMatches(matches)
+          : [null, null, undefined];
+      if (luxon_hasOwnProperty(matches, "a") && luxon_hasOwnProperty(matches, "H")) {
+        throw new ConflictingSpecificationError(
+          "Can't include meridiem when specifying 24-hour format"
+        );
+      }
+      return {
+        input,
+        tokens: this.tokens,
+        regex: this.regex,
+        rawMatches,
+        matches,
+        result,
+        zone,
+        specificOffset,
+      };
+    }
+  }
+
+  get isValid() {
+    return !this.disqualifyingUnit;
+  }
+
+  get invalidReason() {
+    return this.disqualifyingUnit ? this.disqualifyingUnit.invalidReason : null;
+  }
+}
+
+function explainFromTokens(locale, input, format) {
+  const parser = new TokenParser(locale, format);
+  return parser.explainFromTokens(input);
+}
+
+function parseFromTokens(locale, input, format) {
+  const { result, zone, specificOffset, invalidReason } = explainFromTokens(locale, input, format);
+  return [result, zone, specificOffset, invalidReason];
+}
+
+function formatOptsToTokens(formatOpts, locale) {
+  if (!formatOpts) {
+    return null;
+  }
+
+  const formatter = Formatter.create(locale, formatOpts);
+  const df = formatter.dtFormatter(getDummyDateTime());
+  const parts = df.formatToParts();
+  const resolvedOpts = df.resolvedOptions();
+  return parts.map((p) => tokenForPart(p, formatOpts, resolvedOpts));
+}
+
+const INVALID = "Invalid DateTime";
+const MAX_DATE = 8.64e15;
+
+function unsupportedZone(zone) {
+  return new Invalid("unsupported zone", `the zone "${zone.name}" is not supported`);
+}
+
+// we cache week data on the DT object and this intermediates the cache
+/**
+ * @param {DateTime} dt
+ */
+function possiblyCachedWeekData(dt) {
+  if (dt.weekData === null) {
+    dt.weekData = gregorianToWeek(dt.c);
+  }
+  return dt.weekData;
+}
+
+/**
+ * @param {DateTime} dt
+ */
+function possiblyCachedLocalWeekData(dt) {
+  if (dt.localWeekData === null) {
+    dt.localWeekData = gregorianToWeek(
+      dt.c,
+      dt.loc.getMinDaysInFirstWeek(),
+      dt.loc.getStartOfWeek()
+    );
+  }
+  return dt.localWeekData;
+}
+
+// clone really means, "make a new object with these modifications". all "setters" really use this
+// to create a new object while only changing some of the properties
+function clone(inst, alts) {
+  const current = {
+    ts: inst.ts,
+    zone: inst.zone,
+    c: inst.c,
+    o: inst.o,
+    loc: inst.loc,
+    invalid: inst.invalid,
+  };
+  return new DateTime({ ...current, ...alts, old: current });
+}
+
+// find the right offset a given local time. The o input is our guess, which determines which
+// offset we'll pick in ambiguous cases (e.g. there are two 3 AMs b/c Fallback DST)
+function fixOffset(localTS, o, tz) {
+  // Our UTC time is just a guess because our offset is just a guess
+  let utcGuess = localTS - o * 60 * 1000;
+
+  // Test whether the zone matches the offset for this ts
+  const o2 = tz.offset(utcGuess);
+
+  // If so, offset didn't change and we're done
+  if (o === o2) {
+    return [utcGuess, o];
+  }
+
+  // If not, change the ts by the difference in the offset
+  utcGuess -= (o2 - o) * 60 * 1000;
+
+  // If that gives us the local time we want, we're done
+  const o3 = tz.offset(utcGuess);
+  if (o2 === o3) {
+    return [utcGuess, o2];
+  }
+
+  // If it's different, we're in a hole time. The offset has changed, but the we don't adjust the time
+  return [localTS - Math.min(o2, o3) * 60 * 1000, Math.max(o2, o3)];
+}
+
+// convert an epoch timestamp into a calendar object with the given offset
+function tsToObj(ts, offset) {
+  ts += offset * 60 * 1000;
+
+  const d = new Date(ts);
+
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+  };
+}
+
+// convert a calendar object to a epoch timestamp
+function objToTS(obj, offset, zone) {
+  return fixOffset(objToLocalTS(obj), offset, zone);
+}
+
+// create a new DT instance by adding a duration, adjusting for DSTs
+function adjustTime(inst, dur) {
+  const oPre = inst.o,
+    year = inst.c.year + Math.trunc(dur.years),
+    month = inst.c.month + Math.trunc(dur.months) + Math.trunc(dur.quarters) * 3,
+    c = {
+      ...inst.c,
+      year,
+      month,
+      day:
+        Math.min(inst.c.day, daysInMonth(year, month)) +
+        Math.trunc(dur.days) +
+        Math.trunc(dur.weeks) * 7,
+    },
+    millisToAdd = Duration.fromObject({
+      years: dur.years - Math.trunc(dur.years),
+      quarters: dur.quarters - Math.trunc(dur.quarters),
+      months: dur.months - Math.trunc(dur.months),
+      weeks: dur.weeks - Math.trunc(dur.weeks),
+      days: dur.days - Math.trunc(dur.days),
+      hours: dur.hours,
+      minutes: dur.minutes,
+      seconds: dur.seconds,
+      milliseconds: dur.milliseconds,
+    }).as("milliseconds"),
+    localTS = objToLocalTS(c);
+
+  let [ts, o] = fixOffset(localTS, oPre, inst.zone);
+
+  if (millisToAdd !== 0) {
+    ts += millisToAdd;
+    // that could have changed the offset by going over a DST, but we want to keep the ts the same
+    o = inst.zone.offset(ts);
+  }
+
+  return { ts, o };
+}
+
+// helper useful in turning the results of parsing into real dates
+// by handling the zone options
+function parseDataToDateTime(parsed, parsedZone, opts, format, text, specificOffset) {
+  const { setZone, zone } = opts;
+  if ((parsed && Object.keys(parsed).length !== 0) || parsedZone) {
+    const interpretationZone = parsedZone || zone,
+      inst = DateTime.fromObject(parsed, {
+        ...opts,
+        zone: interpretationZone,
+        specificOffset,
+      });
+    return setZone ? inst : inst.setZone(zone);
+  } else {
+    return DateTime.invalid(
+      new Invalid("unparsable", `the input "${text}" can't be parsed as ${format}`)
+    );
+  }
+}
+
+// if you want to output a technical format (e.g. RFC 2822), this helper
+// helps handle the details
+function toTechFormat(dt, format, allowZ = true) {
+  return dt.isValid
+    ? Formatter.create(Locale.create("en-US"), {
+        allowZ,
+        forceSimple: true,
+      }).formatDateTimeFromString(dt, format)
+    : null;
+}
+
+function toISODate(o, extended, precision) {
+  const longFormat = o.c.year > 9999 || o.c.year < 0;
+  let c = "";
+  if (longFormat && o.c.year >= 0) c += "+";
+  c += padStart(o.c.year, longFormat ? 6 : 4);
+  if (precision === "year") return c;
+  if (extended) {
+    c += "-";
+    c += padStart(o.c.month);
+    if (precision === "month") return c;
+    c += "-";
+  } else {
+    c += padStart(o.c.month);
+    if (precision === "month") return c;
+  }
+  c += padStart(o.c.day);
+  return c;
+}
+
+function toISOTime(
+  o,
+  extended,
+  suppressSeconds,
+  suppressMilliseconds,
+  includeOffset,
+  extendedZone,
+  precision
+) {
+  let showSeconds = !suppressSeconds || o.c.millisecond !== 0 || o.c.second !== 0,
+    c = "";
+  switch (precision) {
+    case "day":
+    case "month":
+    case "year":
+      break;
+    default:
+      c += padStart(o.c.hour);
+      if (precision === "hour") break;
+      if (extended) {
+        c += ":";
+        c += padStart(o.c.minute);
+        if (precision === "minute") break;
+        if (showSeconds) {
+          c += ":";
+          c += padStart(o.c.second);
+        }
+      } else {
+        c += padStart(o.c.minute);
+        if (precision === "minute") break;
+        if (showSeconds) {
+          c += padStart(o.c.second);
+        }
+      }
+      if (precision === "second") break;
+      if (showSeconds && (!suppressMilliseconds || o.c.millisecond !== 0)) {
+        c += ".";
+        c += padStart(o.c.millisecond, 3);
+      }
+  }
+
+  if (includeOffset) {
+    if (o.isOffsetFixed && o.offset === 0 && !extendedZone) {
+      c += "Z";
+    } else if (o.o < 0) {
+      c += "-";
+      c += padStart(Math.trunc(-o.o / 60));
+      c += ":";
+      c += padStart(Math.trunc(-o.o % 60));
+    } else {
+      c += "+";
+      c += padStart(Math.trunc(o.o / 60));
+      c += ":";
+      c += padStart(Math.trunc(o.o % 60));
+    }
+  }
+
+  if (extendedZone) {
+    c += "[" + o.zone.ianaName + "]";
+  }
+  return c;
+}
+
+// defaults for unspecified units in the supported calendars
+const defaultUnitValues = {
+    month: 1,
+    day: 1,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    millisecond: 0,
+  },
+  defaultWeekUnitValues = {
+    weekNumber: 1,
+    weekday: 1,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    millisecond: 0,
+  },
+  defaultOrdinalUnitValues = {
+    ordinal: 1,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    millisecond: 0,
+  };
+
+// Units in the supported calendars, sorted by bigness
+const orderedUnits = ["year", "month", "day", "hour", "minute", "second", "millisecond"],
+  orderedWeekUnits = [
+    "weekYear",
+    "weekNumber",
+    "weekday",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+  ],
+  orderedOrdinalUnits = ["year", "ordinal", "hour", "minute", "second", "millisecond"];
+
+// standardize case and plurality in units
+function normalizeUnit(unit) {
+  const normalized = {
+    year: "year",
+    years: "year",
+    month: "month",
+    months: "month",
+    day: "day",
+    days: "day",
+    hour: "hour",
+    hours: "hour",
+    minute: "minute",
+    minutes: "minute",
+    quarter: "quarter",
+    quarters: "quarter",
+    second: "second",
+    seconds: "second",
+    millisecond: "millisecond",
+    milliseconds: "millisecond",
+    weekday: "weekday",
+    weekdays: "weekday",
+    weeknumber: "weekNumber",
+    weeksnumber: "weekNumber",
+    weeknumbers: "weekNumber",
+    weekyear: "weekYear",
+    weekyears: "weekYear",
+    ordinal: "ordinal",
+  }[unit.toLowerCase()];
+
+  if (!normalized) throw new InvalidUnitError(unit);
+
+  return normalized;
+}
+
+function normalizeUnitWithLocalWeeks(unit) {
+  switch (unit.toLowerCase()) {
+    case "localweekday":
+    case "localweekdays":
+      return "localWeekday";
+    case "localweeknumber":
+    case "localweeknumbers":
+      return "localWeekNumber";
+    case "localweekyear":
+    case "localweekyears":
+      return "localWeekYear";
+    default:
+      return normalizeUnit(unit);
+  }
+}
+
+// cache offsets for zones based on the current timestamp when this function is
+// first called. When we are handling a datetime from components like (year,
+// month, day, hour) in a time zone, we need a guess about what the timezone
+// offset is so that we can convert into a UTC timestamp. One way is to find the
+// offset of now in the zone. The actual date may have a different offset (for
+// example, if we handle a date in June while we're in December in a zone that
+// observes DST), but we can check and adjust that.
+//
+// When handling many dates, calculating the offset for now every time is
+// expensive. It's just a guess, so we can cache the offset to use even if we
+// are right on a time change boundary (we'll just correct in the other
+// direction). Using a timestamp from first read is a slight optimization for
+// handling dates close to the current date, since those dates will usually be
+// in the same offset (we could set the timestamp statically, instead). We use a
+// single timestamp for all zones to make things a bit more predictable.
+//
+// This is safe for quickDT (used by local() and utc()) because we don't fill in
+// higher-order units from tsNow (as we do in fromObject, this requires that
+// offset is calculated from tsNow).
+/**
+ * @param {Zone} zone
+ * @return {number}
+ */
+function guessOffsetForZone(zone) {
+  if (zoneOffsetTs === undefined) {
+    zoneOffsetTs = Settings.now();
+  }
+
+  // Do not cache anything but IANA zones, because it is not safe to do so.
+  // Guessing an offset which is not present in the zone can cause wrong results from fixOffset
+  if (zone.type !== "iana") {
+    return zone.offset(zoneOffsetTs);
+  }
+  const zoneName = zone.name;
+  let offsetGuess = zoneOffsetGuessCache.get(zoneName);
+  if (offsetGuess === undefined) {
+    offsetGuess = zone.offset(zoneOffsetTs);
+    zoneOffsetGuessCache.set(zoneName, offsetGuess);
+  }
+  return offsetGuess;
+}
+
+// this is a dumbed down version of fromObject() that runs about 60% faster
+// but doesn't do any validation, makes a bunch of assumptions about what units
+// are present, and so on.
+function quickDT(obj, opts) {
+  const zone = normalizeZone(opts.zone, Settings.defaultZone);
+  if (!zone.isValid) {
+    return DateTime.invalid(unsupportedZone(zone));
+  }
+
+  const loc = Locale.fromObject(opts);
+
+  let ts, o;
+
+  // assume we have the higher-order units
+  if (!isUndefined(obj.year)) {
+    for (const u of orderedUnits) {
+      if (isUndefined(obj[u])) {
+        obj[u] = defaultUnitValues[u];
+      }
+    }
+
+    const invalid = hasInvalidGregorianData(obj) || hasInvalidTimeData(obj);
+    if (invalid) {
+      return DateTime.invalid(invalid);
+    }
+
+    const offsetProvis = guessOffsetForZone(zone);
+    [ts, o] = objToTS(obj, offsetProvis, zone);
+  } else {
+    ts = Settings.now();
+  }
+
+  return new DateTime({ ts, zone, loc, o });
+}
+
+function diffRelative(start, end, opts) {
+  const round = isUndefined(opts.round) ? true : opts.round,
+    rounding = isUndefined(opts.rounding) ? "trunc" : opts.rounding,
+    format = (c, unit) => {
+      c = roundTo(c, round || opts.calendary ? 0 : 2, opts.calendary ? "round" : rounding);
+      const formatter = end.loc.clone(opts).relFormatter(opts);
+      return formatter.format(c, unit);
+    },
+    differ = (unit) => {
+      if (opts.calendary) {
+        if (!end.hasSame(start, unit)) {
+          return end.startOf(unit).diff(start.startOf(unit), unit).get(unit);
+        } else return 0;
+      } else {
+        return end.diff(start, unit).get(unit);
+      }
+    };
+
+  if (opts.unit) {
+    return format(differ(opts.unit), opts.unit);
+  }
+
+  for (const unit of opts.units) {
+    const count = differ(unit);
+    if (Math.abs(count) >= 1) {
+      return format(count, unit);
+    }
+  }
+  return format(start > end ? -0 : 0, opts.units[opts.units.length - 1]);
+}
+
+function lastOpts(argList) {
+  let opts = {},
+    args;
+  if (argList.length > 0 && typeof argList[argList.length - 1] === "object") {
+    opts = argList[argList.length - 1];
+    args = Array.from(argList).slice(0, argList.length - 1);
+  } else {
+    args = Array.from(argList);
+  }
+  return [opts, args];
+}
+
+/**
+ * Timestamp to use for cached zone offset guesses (exposed for test)
+ */
+let zoneOffsetTs;
+/**
+ * Cache for zone offset guesses (exposed for test).
+ *
+ * This optimizes quickDT via guessOffsetForZone to avoid repeated calls of
+ * zone.offset().
+ */
+const zoneOffsetGuessCache = new Map();
+
+/**
+ * A DateTime is an immutable data structure representing a specific date and time and accompanying methods. It contains class and instance methods for creating, parsing, interrogating, transforming, and formatting them.
+ *
+ * A DateTime comprises of:
+ * * A timestamp. Each DateTime instance refers to a specific millisecond of the Unix epoch.
+ * * A time zone. Each instance is considered in the context of a specific zone (by default the local system's zone).
+ * * Configuration properties that effect how output strings are formatted, such as `locale`, `numberingSystem`, and `outputCalendar`.
+ *
+ * Here is a brief overview of the most commonly used functionality it provides:
+ *
+ * * **Creation**: To create a DateTime from its components, use one of its factory class methods: {@link DateTime.local}, {@link DateTime.utc}, and (most flexibly) {@link DateTime.fromObject}. To create one from a standard string format, use {@link DateTime.fromISO}, {@link DateTime.fromHTTP}, and {@link DateTime.fromRFC2822}. To create one from a custom string format, use {@link DateTime.fromFormat}. To create one from a native JS date, use {@link DateTime.fromJSDate}.
+ * * **Gregorian calendar and time**: To examine the Gregorian properties of a DateTime individually (i.e as opposed to collectively through {@link DateTime#toObject}), use the {@link DateTime#year}, {@link DateTime#month},
+ * {@link DateTime#day}, {@link DateTime#hour}, {@link DateTime#minute}, {@link DateTime#second}, {@link DateTime#millisecond} accessors.
+ * * **Week calendar**: For ISO week calendar attributes, see the {@link DateTime#weekYear}, {@link DateTime#weekNumber}, and {@link DateTime#weekday} accessors.
+ * * **Configuration** See the {@link DateTime#locale} and {@link DateTime#numberingSystem} accessors.
+ * * **Transformation**: To transform the DateTime into other DateTimes, use {@link DateTime#set}, {@link DateTime#reconfigure}, {@link DateTime#setZone}, {@link DateTime#setLocale}, {@link DateTime.plus}, {@link DateTime#minus}, {@link DateTime#endOf}, {@link DateTime#startOf}, {@link DateTime#toUTC}, and {@link DateTime#toLocal}.
+ * * **Output**: To convert the DateTime to other representations, use the {@link DateTime#toRelative}, {@link DateTime#toRelativeCalendar}, {@link DateTime#toJSON}, {@link DateTime#toISO}, {@link DateTime#toHTTP}, {@link DateTime#toObject}, {@link DateTime#toRFC2822}, {@link DateTime#toString}, {@link DateTime#toLocaleString}, {@link DateTime#toFormat}, {@link DateTime#toMillis} and {@link DateTime#toJSDate}.
+ *
+ * There's plenty others documented below. In addition, for more information on subtler topics like internationalization, time zones, alternative calendars, validity, and so on, see the external documentation.
+ */
+class DateTime {
+  /**
+   * @access private
+   */
+  constructor(config) {
+    const zone = config.zone || Settings.defaultZone;
+
+    let invalid =
+      config.invalid ||
+      (Number.isNaN(config.ts) ? new Invalid("invalid input") : null) ||
+      (!zone.isValid ? unsupportedZone(zone) : null);
+    /**
+     * @access private
+     */
+    this.ts = isUndefined(config.ts) ? Settings.now() : config.ts;
+
+    let c = null,
+      o = null;
+    if (!invalid) {
+      const unchanged = config.old && config.old.ts === this.ts && config.old.zone.equals(zone);
+
+      if (unchanged) {
+        [c, o] = [config.old.c, config.old.o];
+      } else {
+        // If an offset has been passed and we have not been called from
+        // clone(), we can trust it and avoid the offset calculation.
+        const ot = isNumber(config.o) && !config.old ? config.o : zone.offset(this.ts);
+        c = tsToObj(this.ts, ot);
+        invalid = Number.isNaN(c.year) ? new Invalid("invalid input") : null;
+        c = invalid ? null : c;
+        o = invalid ? null : ot;
+      }
+    }
+
+    /**
+     * @access private
+     */
+    this._zone = zone;
+    /**
+     * @access private
+     */
+    this.loc = config.loc || Locale.create();
+    /**
+     * @access private
+     */
+    this.invalid = invalid;
+    /**
+     * @access private
+     */
+    this.weekData = null;
+    /**
+     * @access private
+     */
+    this.localWeekData = null;
+    /**
+     * @access private
+     */
+    this.c = c;
+    /**
+     * @access private
+     */
+    this.o = o;
+    /**
+     * @access private
+     */
+    this.isLuxonDateTime = true;
+  }
+
+  // CONSTRUCT
+
+  /**
+   * Create a DateTime for the current instant, in the system's time zone.
+   *
+   * Use Settings to override these default values if needed.
+   * @example DateTime.now().toISO() //~> now in the ISO format
+   * @return {DateTime}
+   */
+  static now() {
+    return new DateTime({});
+  }
+
+  /**
+   * Create a local DateTime
+   * @param {number} [year] - The calendar year. If omitted (as in, call `local()` with no arguments), the current time will be used
+   * @param {number} [month=1] - The month, 1-indexed
+   * @param {number} [day=1] - The day of the month, 1-indexed
+   * @param {number} [hour=0] - The hour of the day, in 24-hour time
+   * @param {number} [minute=0] - The minute of the hour, meaning a number between 0 and 59
+   * @param {number} [second=0] - The second of the minute, meaning a number between 0 and 59
+   * @param {number} [millisecond=0] - The millisecond of the second, meaning a number between 0 and 999
+   * @example DateTime.local()                                  //~> now
+   * @example DateTime.local({ zone: "America/New_York" })      //~> now, in US east coast time
+   * @example DateTime.local(2017)                              //~> 2017-01-01T00:00:00
+   * @example DateTime.local(2017, 3)                           //~> 2017-03-01T00:00:00
+   * @example DateTime.local(2017, 3, 12, { locale: "fr" })     //~> 2017-03-12T00:00:00, with a French locale
+   * @example DateTime.local(2017, 3, 12, 5)                    //~> 2017-03-12T05:00:00
+   * @example DateTime.local(2017, 3, 12, 5, { zone: "utc" })   //~> 2017-03-12T05:00:00, in UTC
+   * @example DateTime.local(2017, 3, 12, 5, 45)                //~> 2017-03-12T05:45:00
+   * @example DateTime.local(2017, 3, 12, 5, 45, 10)            //~> 2017-03-12T05:45:10
+   * @example DateTime.local(2017, 3, 12, 5, 45, 10, 765)       //~> 2017-03-12T05:45:10.765
+   * @return {DateTime}
+   */
+  static local() {
+    const [opts, args] = lastOpts(arguments),
+      [year, month, day, hour, minute, second, millisecond] = args;
+    return quickDT({ year, month, day, hour, minute, second, millisecond }, opts);
+  }
+
+  /**
+   * Create a DateTime in UTC
+   * @param {number} [year] - The calendar year. If omitted (as in, call `utc()` with no arguments), the current time will be used
+   * @param {number} [month=1] - The month, 1-indexed
+   * @param {number} [day=1] - The day of the month
+   * @param {number} [hour=0] - The hour of the day, in 24-hour time
+   * @param {number} [minute=0] - The minute of the hour, meaning a number between 0 and 59
+   * @param {number} [second=0] - The second of the minute, meaning a number between 0 and 59
+   * @param {number} [millisecond=0] - The millisecond of the second, meaning a number between 0 and 999
+   * @param {Object} options - configuration options for the DateTime
+   * @param {string} [options.locale] - a locale to set on the resulting DateTime instance
+   * @param {string} [options.outputCalendar] - the output calendar to set on the resulting DateTime instance
+   * @param {string} [options.numberingSystem] - the numbering system to set on the resulting DateTime instance
+   * @param {string} [options.weekSettings] - the week settings to set on the resulting DateTime instance
+   * @example DateTime.utc()                                              //~> now
+   * @example DateTime.utc(2017)                                          //~> 2017-01-01T00:00:00Z
+   * @example DateTime.utc(2017, 3)                                       //~> 2017-03-01T00:00:00Z
+   * @example DateTime.utc(2017, 3, 12)                                   //~> 2017-03-12T00:00:00Z
+   * @example DateTime.utc(2017, 3, 12, 5)                                //~> 2017-03-12T05:00:00Z
+   * @example DateTime.utc(2017, 3, 12, 5, 45)                            //~> 2017-03-12T05:45:00Z
+   * @example DateTime.utc(2017, 3, 12, 5, 45, { locale: "fr" })          //~> 2017-03-12T05:45:00Z with a French locale
+   * @example DateTime.utc(2017, 3, 12, 5, 45, 10)                        //~> 2017-03-12T05:45:10Z
+   * @example DateTime.utc(2017, 3, 12, 5, 45, 10, 765, { locale: "fr" }) //~> 2017-03-12T05:45:10.765Z with a French locale
+   * @return {DateTime}
+   */
+  static utc() {
+    const [opts, args] = lastOpts(arguments),
+      [year, month, day, hour, minute, second, millisecond] = args;
+
+    opts.zone = FixedOffsetZone.utcInstance;
+    return quickDT({ year, month, day, hour, minute, second, millisecond }, opts);
+  }
+
+  /**
+   * Create a DateTime from a JavaScript Date object. Uses the default zone.
+   * @param {Date} date - a JavaScript Date object
+   * @param {Object} options - configuration options for the DateTime
+   * @param {string|Zone} [options.zone='local'] - the zone to place the DateTime into
+   * @return {DateTime}
+   */
+  static fromJSDate(date, options = {}) {
+    const ts = isDate(date) ? date.valueOf() : NaN;
+    if (Number.isNaN(ts)) {
+      return DateTime.invalid("invalid input");
+    }
+
+    const zoneToUse = normalizeZone(options.zone, Settings.defaultZone);
+    if (!zoneToUse.isValid) {
+      return DateTime.invalid(unsupportedZone(zoneToUse));
+    }
+
+    return new DateTime({
+      ts: ts,
+      zone: zoneToUse,
+      loc: Locale.fromObject(options),
+    });
+  }
+
+  /**
+   * Create a DateTime from a number of milliseconds since the epoch (meaning since 1 January 1970 00:00:00 UTC). Uses the default zone.
+   * @param {number} milliseconds - a number of milliseconds since 1970 UTC
+   * @param {Object} options - configuration options for the DateTime
+   * @param {string|Zone} [options.zone='local'] - the zone to place the DateTime into
+   * @param {string} [options.locale] - a locale to set on the resulting DateTime instance
+   * @param {string} options.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @param {string} options.numberingSystem - the numbering system to set on the resulting DateTime instance
+   * @param {string} options.weekSettings - the week settings to set on the resulting DateTime instance
+   * @return {DateTime}
+   */
+  static fromMillis(milliseconds, options = {}) {
+    if (!isNumber(milliseconds)) {
+      throw new InvalidArgumentError(
+        `fromMillis requires a numerical input, but received a ${typeof milliseconds} with value ${milliseconds}`
+      );
+    } else if (milliseconds < -MAX_DATE || milliseconds > MAX_DATE) {
+      // this isn't perfect because we can still end up out of range because of additional shifting, but it's a start
+      return DateTime.invalid("Timestamp out of range");
+    } else {
+      return new DateTime({
+        ts: milliseconds,
+        zone: normalizeZone(options.zone, Settings.defaultZone),
+        loc: Locale.fromObject(options),
+      });
+    }
+  }
+
+  /**
+   * Create a DateTime from a number of seconds since the epoch (meaning since 1 January 1970 00:00:00 UTC). Uses the default zone.
+   * @param {number} seconds - a number of seconds since 1970 UTC
+   * @param {Object} options - configuration options for the DateTime
+   * @param {string|Zone} [options.zone='local'] - the zone to place the DateTime into
+   * @param {string} [options.locale] - a locale to set on the resulting DateTime instance
+   * @param {string} options.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @param {string} options.numberingSystem - the numbering system to set on the resulting DateTime instance
+   * @param {string} options.weekSettings - the week settings to set on the resulting DateTime instance
+   * @return {DateTime}
+   */
+  static fromSeconds(seconds, options = {}) {
+    if (!isNumber(seconds)) {
+      throw new InvalidArgumentError("fromSeconds requires a numerical input");
+    } else {
+      return new DateTime({
+        ts: seconds * 1000,
+        zone: normalizeZone(options.zone, Settings.defaultZone),
+        loc: Locale.fromObject(options),
+      });
+    }
+  }
+
+  /**
+   * Create a DateTime from a JavaScript object with keys like 'year' and 'hour' with reasonable defaults.
+   * @param {Object} obj - the object to create the DateTime from
+   * @param {number} obj.year - a year, such as 1987
+   * @param {number} obj.month - a month, 1-12
+   * @param {number} obj.day - a day of the month, 1-31, depending on the month
+   * @param {number} obj.ordinal - day of the year, 1-365 or 366
+   * @param {number} obj.weekYear - an ISO week year
+   * @param {number} obj.weekNumber - an ISO week number, between 1 and 52 or 53, depending on the year
+   * @param {number} obj.weekday - an ISO weekday, 1-7, where 1 is Monday and 7 is Sunday
+   * @param {number} obj.localWeekYear - a week year, according to the locale
+   * @param {number} obj.localWeekNumber - a week number, between 1 and 52 or 53, depending on the year, according to the locale
+   * @param {number} obj.localWeekday - a weekday, 1-7, where 1 is the first and 7 is the last day of the week, according to the locale
+   * @param {number} obj.hour - hour of the day, 0-23
+   * @param {number} obj.minute - minute of the hour, 0-59
+   * @param {number} obj.second - second of the minute, 0-59
+   * @param {number} obj.millisecond - millisecond of the second, 0-999
+   * @param {Object} opts - options for creating this DateTime
+   * @param {string|Zone} [opts.zone='local'] - interpret the numbers in the context of a particular zone. Can take any value taken as the first argument to setZone()
+   * @param {string} [opts.locale='system\'s locale'] - a locale to set on the resulting DateTime instance
+   * @param {string} opts.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @param {string} opts.numberingSystem - the numbering system to set on the resulting DateTime instance
+   * @param {string} opts.weekSettings - the week settings to set on the resulting DateTime instance
+   * @example DateTime.fromObject({ year: 1982, month: 5, day: 25}).toISODate() //=> '1982-05-25'
+   * @example DateTime.fromObject({ year: 1982 }).toISODate() //=> '1982-01-01'
+   * @example DateTime.fromObject({ hour: 10, minute: 26, second: 6 }) //~> today at 10:26:06
+   * @example DateTime.fromObject({ hour: 10, minute: 26, second: 6 }, { zone: 'utc' }),
+   * @example DateTime.fromObject({ hour: 10, minute: 26, second: 6 }, { zone: 'local' })
+   * @example DateTime.fromObject({ hour: 10, minute: 26, second: 6 }, { zone: 'America/New_York' })
+   * @example DateTime.fromObject({ weekYear: 2016, weekNumber: 2, weekday: 3 }).toISODate() //=> '2016-01-13'
+   * @example DateTime.fromObject({ localWeekYear: 2022, localWeekNumber: 1, localWeekday: 1 }, { locale: "en-US" }).toISODate() //=> '2021-12-26'
+   * @return {DateTime}
+   */
+  static fromObject(obj, opts = {}) {
+    obj = obj || {};
+    const zoneToUse = normalizeZone(opts.zone, Settings.defaultZone);
+    if (!zoneToUse.isValid) {
+      return DateTime.invalid(unsupportedZone(zoneToUse));
+    }
+
+    const loc = Locale.fromObject(opts);
+    const normalized = normalizeObject(obj, normalizeUnitWithLocalWeeks);
+    const { minDaysInFirstWeek, startOfWeek } = usesLocalWeekValues(normalized, loc);
+
+    const tsNow = Settings.now(),
+      offsetProvis = !isUndefined(opts.specificOffset)
+        ? opts.specificOffset
+        : zoneToUse.offset(tsNow),
+      containsOrdinal = !isUndefined(normalized.ordinal),
+      containsGregorYear = !isUndefined(normalized.year),
+      containsGregorMD = !isUndefined(normalized.month) || !isUndefined(normalized.day),
+      containsGregor = containsGregorYear || containsGregorMD,
+      definiteWeekDef = normalized.weekYear || normalized.weekNumber;
+
+    // cases:
+    // just a weekday -> this week's instance of that weekday, no worries
+    // (gregorian data or ordinal) + (weekYear or weekNumber) -> error
+    // (gregorian month or day) + ordinal -> error
+    // otherwise just use weeks or ordinals or gregorian, depending on what's specified
+
+    if ((containsGregor || containsOrdinal) && definiteWeekDef) {
+      throw new ConflictingSpecificationError(
+        "Can't mix weekYear/weekNumber units with year/month/day or ordinals"
+      );
+    }
+
+    if (containsGregorMD && containsOrdinal) {
+      throw new ConflictingSpecificationError("Can't mix ordinal dates with month/day");
+    }
+
+    const useWeekData = definiteWeekDef || (normalized.weekday && !containsGregor);
+
+    // configure ourselves to deal with gregorian dates or week stuff
+    let units,
+      defaultValues,
+      objNow = tsToObj(tsNow, offsetProvis);
+    if (useWeekData) {
+      units = orderedWeekUnits;
+      defaultValues = defaultWeekUnitValues;
+      objNow = gregorianToWeek(objNow, minDaysInFirstWeek, startOfWeek);
+    } else if (containsOrdinal) {
+      units = orderedOrdinalUnits;
+      defaultValues = defaultOrdinalUnitValues;
+      objNow = gregorianToOrdinal(objNow);
+    } else {
+      units = orderedUnits;
+      defaultValues = defaultUnitValues;
+    }
+
+    // set default values for missing stuff
+    let foundFirst = false;
+    for (const u of units) {
+      const v = normalized[u];
+      if (!isUndefined(v)) {
+        foundFirst = true;
+      } else if (foundFirst) {
+        normalized[u] = defaultValues[u];
+      } else {
+        normalized[u] = objNow[u];
+      }
+    }
+
+    // make sure the values we have are in range
+    const higherOrderInvalid = useWeekData
+        ? hasInvalidWeekData(normalized, minDaysInFirstWeek, startOfWeek)
+        : containsOrdinal
+        ? hasInvalidOrdinalData(normalized)
+        : hasInvalidGregorianData(normalized),
+      invalid = higherOrderInvalid || hasInvalidTimeData(normalized);
+
+    if (invalid) {
+      return DateTime.invalid(invalid);
+    }
+
+    // compute the actual time
+    const gregorian = useWeekData
+        ? weekToGregorian(normalized, minDaysInFirstWeek, startOfWeek)
+        : containsOrdinal
+        ? ordinalToGregorian(normalized)
+        : normalized,
+      [tsFinal, offsetFinal] = objToTS(gregorian, offsetProvis, zoneToUse),
+      inst = new DateTime({
+        ts: tsFinal,
+        zone: zoneToUse,
+        o: offsetFinal,
+        loc,
+      });
+
+    // gregorian data + weekday serves only to validate
+    if (normalized.weekday && containsGregor && obj.weekday !== inst.weekday) {
+      return DateTime.invalid(
+        "mismatched weekday",
+        `you can't specify both a weekday of ${normalized.weekday} and a date of ${inst.toISO()}`
+      );
+    }
+
+    if (!inst.isValid) {
+      return DateTime.invalid(inst.invalid);
+    }
+
+    return inst;
+  }
+
+  /**
+   * Create a DateTime from an ISO 8601 string
+   * @param {string} text - the ISO string
+   * @param {Object} opts - options to affect the creation
+   * @param {string|Zone} [opts.zone='local'] - use this zone if no offset is specified in the input string itself. Will also convert the time to this zone
+   * @param {boolean} [opts.setZone=false] - override the zone with a fixed-offset zone specified in the string itself, if it specifies one
+   * @param {string} [opts.locale='system's locale'] - a locale to set on the resulting DateTime instance
+   * @param {string} [opts.outputCalendar] - the output calendar to set on the resulting DateTime instance
+   * @param {string} [opts.numberingSystem] - the numbering system to set on the resulting DateTime instance
+   * @param {string} [opts.weekSettings] - the week settings to set on the resulting DateTime instance
+   * @example DateTime.fromISO('2016-05-25T09:08:34.123')
+   * @example DateTime.fromISO('2016-05-25T09:08:34.123+06:00')
+   * @example DateTime.fromISO('2016-05-25T09:08:34.123+06:00', {setZone: true})
+   * @example DateTime.fromISO('2016-05-25T09:08:34.123', {zone: 'utc'})
+   * @example DateTime.fromISO('2016-W05-4')
+   * @return {DateTime}
+   */
+  static fromISO(text, opts = {}) {
+    const [vals, parsedZone] = parseISODate(text);
+    return parseDataToDateTime(vals, parsedZone, opts, "ISO 8601", text);
+  }
+
+  /**
+   * Create a DateTime from an RFC 2822 string
+   * @param {string} text - the RFC 2822 string
+   * @param {Object} opts - options to affect the creation
+   * @param {string|Zone} [opts.zone='local'] - convert the time to this zone. Since the offset is always specified in the string itself, this has no effect on the interpretation of string, merely the zone the resulting DateTime is expressed in.
+   * @param {boolean} [opts.setZone=false] - override the zone with a fixed-offset zone specified in the string itself, if it specifies one
+   * @param {string} [opts.locale='system's locale'] - a locale to set on the resulting DateTime instance
+   * @param {string} opts.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @param {string} opts.numberingSystem - the numbering system to set on the resulting DateTime instance
+   * @param {string} opts.weekSettings - the week settings to set on the resulting DateTime instance
+   * @example DateTime.fromRFC2822('25 Nov 2016 13:23:12 GMT')
+   * @example DateTime.fromRFC2822('Fri, 25 Nov 2016 13:23:12 +0600')
+   * @example DateTime.fromRFC2822('25 Nov 2016 13:23 Z')
+   * @return {DateTime}
+   */
+  static fromRFC2822(text, opts = {}) {
+    const [vals, parsedZone] = parseRFC2822Date(text);
+    return parseDataToDateTime(vals, parsedZone, opts, "RFC 2822", text);
+  }
+
+  /**
+   * Create a DateTime from an HTTP header date
+   * @see https://www.w3.org/Protocols/rfc2616/rfc2616-sec3.html#sec3.3.1
+   * @param {string} text - the HTTP header date
+   * @param {Object} opts - options to affect the creation
+   * @param {string|Zone} [opts.zone='local'] - convert the time to this zone. Since HTTP dates are always in UTC, this has no effect on the interpretation of string, merely the zone the resulting DateTime is expressed in.
+   * @param {boolean} [opts.setZone=false] - override the zone with the fixed-offset zone specified in the string. For HTTP dates, this is always UTC, so this option is equivalent to setting the `zone` option to 'utc', but this option is included for consistency with similar methods.
+   * @param {string} [opts.locale='system's locale'] - a locale to set on the resulting DateTime instance
+   * @param {string} opts.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @param {string} opts.numberingSystem - the numbering system to set on the resulting DateTime instance
+   * @param {string} opts.weekSettings - the week settings to set on the resulting DateTime instance
+   * @example DateTime.fromHTTP('Sun, 06 Nov 1994 08:49:37 GMT')
+   * @example DateTime.fromHTTP('Sunday, 06-Nov-94 08:49:37 GMT')
+   * @example DateTime.fromHTTP('Sun Nov  6 08:49:37 1994')
+   * @return {DateTime}
+   */
+  static fromHTTP(text, opts = {}) {
+    const [vals, parsedZone] = parseHTTPDate(text);
+    return parseDataToDateTime(vals, parsedZone, opts, "HTTP", opts);
+  }
+
+  /**
+   * Create a DateTime from an input string and format string.
+   * Defaults to en-US if no locale has been specified, regardless of the system's locale. For a table of tokens and their interpretations, see [here](https://moment.github.io/luxon/#/parsing?id=table-of-tokens).
+   * @param {string} text - the string to parse
+   * @param {string} fmt - the format the string is expected to be in (see the link below for the formats)
+   * @param {Object} opts - options to affect the creation
+   * @param {string|Zone} [opts.zone='local'] - use this zone if no offset is specified in the input string itself. Will also convert the DateTime to this zone
+   * @param {boolean} [opts.setZone=false] - override the zone with a zone specified in the string itself, if it specifies one
+   * @param {string} [opts.locale='en-US'] - a locale string to use when parsing. Will also set the DateTime to this locale
+   * @param {string} opts.numberingSystem - the numbering system to use when parsing. Will also set the resulting DateTime to this numbering system
+   * @param {string} opts.weekSettings - the week settings to set on the resulting DateTime instance
+   * @param {string} opts.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @return {DateTime}
+   */
+  static fromFormat(text, fmt, opts = {}) {
+    if (isUndefined(text) || isUndefined(fmt)) {
+      throw new InvalidArgumentError("fromFormat requires an input string and a format");
+    }
+
+    const { locale = null, numberingSystem = null } = opts,
+      localeToUse = Locale.fromOpts({
+        locale,
+        numberingSystem,
+        defaultToEN: true,
+      }),
+      [vals, parsedZone, specificOffset, invalid] = parseFromTokens(localeToUse, text, fmt);
+    if (invalid) {
+      return DateTime.invalid(invalid);
+    } else {
+      return parseDataToDateTime(vals, parsedZone, opts, `format ${fmt}`, text, specificOffset);
+    }
+  }
+
+  /**
+   * @deprecated use fromFormat instead
+   */
+  static fromString(text, fmt, opts = {}) {
+    return DateTime.fromFormat(text, fmt, opts);
+  }
+
+  /**
+   * Create a DateTime from a SQL date, time, or datetime
+   * Defaults to en-US if no locale has been specified, regardless of the system's locale
+   * @param {string} text - the string to parse
+   * @param {Object} opts - options to affect the creation
+   * @param {string|Zone} [opts.zone='local'] - use this zone if no offset is specified in the input string itself. Will also convert the DateTime to this zone
+   * @param {boolean} [opts.setZone=false] - override the zone with a zone specified in the string itself, if it specifies one
+   * @param {string} [opts.locale='en-US'] - a locale string to use when parsing. Will also set the DateTime to this locale
+   * @param {string} opts.numberingSystem - the numbering system to use when parsing. Will also set the resulting DateTime to this numbering system
+   * @param {string} opts.weekSettings - the week settings to set on the resulting DateTime instance
+   * @param {string} opts.outputCalendar - the output calendar to set on the resulting DateTime instance
+   * @example DateTime.fromSQL('2017-05-15')
+   * @example DateTime.fromSQL('2017-05-15 09:12:34')
+   * @example DateTime.fromSQL('2017-05-15 09:12:34.342')
+   * @example DateTime.fromSQL('2017-05-15 09:12:34.342+06:00')
+   * @example DateTime.fromSQL('2017-05-15 09:12:34.342 America/Los_Angeles')
+   * @example DateTime.fromSQL('2017-05-15 09:12:34.342 America/Los_Angeles', { setZone: true })
+   * @example DateTime.fromSQL('2017-05-15 09:12:34.342', { zone: 'America/Los_Angeles' })
+   * @example DateTime.fromSQL('09:12:34.342')
+   * @return {DateTime}
+   */
+  static fromSQL(text, opts = {}) {
+    const [vals, parsedZone] = parseSQL(text);
+    return parseDataToDateTime(vals, parsedZone, opts, "SQL", text);
+  }
+
+  /**
+   * Create an invalid DateTime.
+   * @param {string} reason - simple string of why this DateTime is invalid. Should not contain parameters or anything else data-dependent.
+   * @param {string} [explanation=null] - longer explanation, may include parameters and other useful debugging information
+   * @return {DateTime}
+   */
+  static invalid(reason, explanation = null) {
+    if (!reason) {
+      throw new InvalidArgumentError("need to specify a reason the DateTime is invalid");
+    }
+
+    const invalid = reason instanceof Invalid ? reason : new Invalid(reason, explanation);
+
+    if (Settings.throwOnInvalid) {
+      throw new InvalidDateTimeError(invalid);
+    } else {
+      return new DateTime({ invalid });
+    }
+  }
+
+  /**
+   * Check if an object is an instance of DateTime. Works across context boundaries
+   * @param {object} o
+   * @return {boolean}
+   */
+  static isDateTime(o) {
+    return (o && o.isLuxonDateTime) || false;
+  }
+
+  /**
+   * Produce the format string for a set of options
+   * @param formatOpts
+   * @param localeOpts
+   * @returns {string}
+   */
+  static parseFormatForOpts(formatOpts, localeOpts = {}) {
+    const tokenList = formatOptsToTokens(formatOpts, Locale.fromObject(localeOpts));
+    return !tokenList ? null : tokenList.map((t) => (t ? t.val : null)).join("");
+  }
+
+  /**
+   * Produce the the fully expanded format token for the locale
+   * Does NOT quote characters, so quoted tokens will not round trip correctly
+   * @param fmt
+   * @param localeOpts
+   * @returns {string}
+   */
+  static expandFormat(fmt, localeOpts = {}) {
+    const expanded = expandMacroTokens(Formatter.parseFormat(fmt), Locale.fromObject(localeOpts));
+    return expanded.map((t) => t.val).join("");
+  }
+
+  static resetCache() {
+    zoneOffsetTs = undefined;
+    zoneOffsetGuessCache.clear();
+  }
+
+  // INFO
+
+  /**
+   * Get the value of unit.
+   * @param {string} unit - a unit such as 'minute' or 'day'
+   * @example DateTime.local(2017, 7, 4).get('month'); //=> 7
+   * @example DateTime.local(2017, 7, 4).get('day'); //=> 4
+   * @return {number}
+   */
+  get(unit) {
+    return this[unit];
+  }
+
+  /**
+   * Returns whether the DateTime is valid. Invalid DateTimes occur when:
+   * * The DateTime was created from invalid calendar information, such as the 13th month or February 30
+   * * The DateTime was created by an operation on another invalid date
+   * @type {boolean}
+   */
+  get isValid() {
+    return this.invalid === null;
+  }
+
+  /**
+   * Returns an error code if this DateTime is invalid, or null if the DateTime is valid
+   * @type {string}
+   */
+  get invalidReason() {
+    return this.invalid ? this.invalid.reason : null;
+  }
+
+  /**
+   * Returns an explanation of why this DateTime became invalid, or null if the DateTime is valid
+   * @type {string}
+   */
+  get invalidExplanation() {
+    return this.invalid ? this.invalid.explanation : null;
+  }
+
+  /**
+   * Get the locale of a DateTime, such 'en-GB'. The locale is used when formatting the DateTime
+   *
+   * @type {string}
+   */
+  get locale() {
+    return this.isValid ? this.loc.locale : null;
+  }
+
+  /**
+   * Get the numbering system of a DateTime, such 'beng'. The numbering system is used when formatting the DateTime
+   *
+   * @type {string}
+   */
+  get numberingSystem() {
+    return this.isValid ? this.loc.numberingSystem : null;
+  }
+
+  /**
+   * Get the output calendar of a DateTime, such 'islamic'. The output calendar is used when formatting the DateTime
+   *
+   * @type {string}
+   */
+  get outputCalendar() {
+    return this.isValid ? this.loc.outputCalendar : null;
+  }
+
+  /**
+   * Get the time zone associated with this DateTime.
+   * @type {Zone}
+   */
+  get zone() {
+    return this._zone;
+  }
+
+  /**
+   * Get the name of the time zone.
+   * @type {string}
+   */
+  get zoneName() {
+    return this.isValid ? this.zone.name : null;
+  }
+
+  /**
+   * Get the year
+   * @example DateTime.local(2017, 5, 25).year //=> 2017
+   * @type {number}
+   */
+  get year() {
+    return this.isValid ? this.c.year : NaN;
+  }
+
+  /**
+   * Get the quarter
+   * @example DateTime.local(2017, 5, 25).quarter //=> 2
+   * @type {number}
+   */
+  get quarter() {
+    return this.isValid ? Math.ceil(this.c.month / 3) : NaN;
+  }
+
+  /**
+   * Get the month (1-12).
+   * @example DateTime.local(2017, 5, 25).month //=> 5
+   * @type {number}
+   */
+  get month() {
+    return this.isValid ? this.c.month : NaN;
+  }
+
+  /**
+   * Get the day of the month (1-30ish).
+   * @example DateTime.local(2017, 5, 25).day //=> 25
+   * @type {number}
+   */
+  get day() {
+    return this.isValid ? this.c.day : NaN;
+  }
+
+  /**
+   * Get the hour of the day (0-23).
+   * @example DateTime.local(2017, 5, 25, 9).hour //=> 9
+   * @type {number}
+   */
+  get hour() {
+    return this.isValid ? this.c.hour : NaN;
+  }
+
+  /**
+   * Get the minute of the hour (0-59).
+   * @example DateTime.local(2017, 5, 25, 9, 30).minute //=> 30
+   * @type {number}
+   */
+  get minute() {
+    return this.isValid ? this.c.minute : NaN;
+  }
+
+  /**
+   * Get the second of the minute (0-59).
+   * @example DateTime.local(2017, 5, 25, 9, 30, 52).second //=> 52
+   * @type {number}
+   */
+  get second() {
+    return this.isValid ? this.c.second : NaN;
+  }
+
+  /**
+   * Get the millisecond of the second (0-999).
+   * @example DateTime.local(2017, 5, 25, 9, 30, 52, 654).millisecond //=> 654
+   * @type {number}
+   */
+  get millisecond() {
+    return this.isValid ? this.c.millisecond : NaN;
+  }
+
+  /**
+   * Get the week year
+   * @see https://en.wikipedia.org/wiki/ISO_week_date
+   * @example DateTime.local(2014, 12, 31).weekYear //=> 2015
+   * @type {number}
+   */
+  get weekYear() {
+    return this.isValid ? possiblyCachedWeekData(this).weekYear : NaN;
+  }
+
+  /**
+   * Get the week number of the week year (1-52ish).
+   * @see https://en.wikipedia.org/wiki/ISO_week_date
+   * @example DateTime.local(2017, 5, 25).weekNumber //=> 21
+   * @type {number}
+   */
+  get weekNumber() {
+    return this.isValid ? possiblyCachedWeekData(this).weekNumber : NaN;
+  }
+
+  /**
+   * Get the day of the week.
+   * 1 is Monday and 7 is Sunday
+   * @see https://en.wikipedia.org/wiki/ISO_week_date
+   * @example DateTime.local(2014, 11, 31).weekday //=> 4
+   * @type {number}
+   */
+  get weekday() {
+    return this.isValid ? possiblyCachedWeekData(this).weekday : NaN;
+  }
+
+  /**
+   * Returns true if this date is on a weekend according to the locale, false otherwise
+   * @returns {boolean}
+   */
+  get isWeekend() {
+    return this.isValid && this.loc.getWeekendDays().includes(this.weekday);
+  }
+
+  /**
+   * Get the day of the week according to the locale.
+   * 1 is the first day of the week and 7 is the last day of the week.
+   * If the locale assigns Sunday as the first day of the week, then a date which is a Sunday will return 1,
+   * @returns {number}
+   */
+  get localWeekday() {
+    return this.isValid ? possiblyCachedLocalWeekData(this).weekday : NaN;
+  }
+
+  /**
+   * Get the week number of the week year according to the locale. Different locales assign week numbers differently,
+   * because the week can start on different days of the week (see localWeekday) and because a different number of days
+   * is required for a week to count as the first week of a year.
+   * @returns {number}
+   */
+  get localWeekNumber() {
+    return this.isValid ? possiblyCachedLocalWeekData(this).weekNumber : NaN;
+  }
+
+  /**
+   * Get the week year according to the locale. Different locales assign week numbers (and therefor week years)
+   * differently, see localWeekNumber.
+   * @returns {number}
+   */
+  get localWeekYear() {
+    return this.isValid ? possiblyCachedLocalWeekData(this).weekYear : NaN;
+  }
+
+  /**
+   * Get the ordinal (meaning the day of the year)
+   * @example DateTime.local(2017, 5, 25).ordinal //=> 145
+   * @type {number|DateTime}
+   */
+  get ordinal() {
+    return this.isValid ? gregorianToOrdinal(this.c).ordinal : NaN;
+  }
+
+  /**
+   * Get the human readable short month name, such as 'Oct'.
+   * Defaults to the system's locale if no locale has been specified
+   * @example DateTime.local(2017, 10, 30).monthShort //=> Oct
+   * @type {string}
+   */
+  get monthShort() {
+    return this.isValid ? Info.months("short", { locObj: this.loc })[this.month - 1] : null;
+  }
+
+  /**
+   * Get the human readable long month name, such as 'October'.
+   * Defaults to the system's locale if no locale has been specified
+   * @example DateTime.local(2017, 10, 30).monthLong //=> October
+   * @type {string}
+   */
+  get monthLong() {
+    return this.isValid ? Info.months("long", { locObj: this.loc })[this.month - 1] : null;
+  }
+
+  /**
+   * Get the human readable short weekday, such as 'Mon'.
+   * Defaults to the system's locale if no locale has been specified
+   * @example DateTime.local(2017, 10, 30).weekdayShort //=> Mon
+   * @type {string}
+   */
+  get weekdayShort() {
+    return this.isValid ? Info.weekdays("short", { locObj: this.loc })[this.weekday - 1] : null;
+  }
+
+  /**
+   * Get the human readable long weekday, such as 'Monday'.
+   * Defaults to the system's locale if no locale has been specified
+   * @example DateTime.local(2017, 10, 30).weekdayLong //=> Monday
+   * @type {string}
+   */
+  get weekdayLong() {
+    return this.isValid ? Info.weekdays("long", { locObj: this.loc })[this.weekday - 1] : null;
+  }
+
+  /**
+   * Get the UTC offset of this DateTime in minutes
+   * @example DateTime.now().offset //=> -240
+   * @example DateTime.utc().offset //=> 0
+   * @type {number}
+   */
+  get offset() {
+    return this.isValid ? +this.o : NaN;
+  }
+
+  /**
+   * Get the short human name for the zone's current offset, for example "EST" or "EDT".
+   * Defaults to the system's locale if no locale has been specified
+   * @type {string}
+   */
+  get offsetNameShort() {
+    if (this.isValid) {
+      return this.zone.offsetName(this.ts, {
+        format: "short",
+        locale: this.locale,
+      });
+    } else {
+      return null;
+    }
+  }
+
+  /**
+   * Get the long human name for the zone's current offset, for example "Eastern Standard Time" or "Eastern Daylight Time".
+   * Defaults to the system's locale if no locale has been specified
+   * @type {string}
+   */
+  get offsetNameLong() {
+    if (this.isValid) {
+      return this.zone.offsetName(this.ts, {
+        format: "long",
+        locale: this.locale,
+      });
+    } else {
+      return null;
+    }
+  }
+
+  /**
+   * Get whether this zone's offset ever changes, as in a DST.
+   * @type {boolean}
+   */
+  get isOffsetFixed() {
+    return this.isValid ? this.zone.isUniversal : null;
+  }
+
+  /**
+   * Get whether the DateTime is in a DST.
+   * @type {boolean}
+   */
+  get isInDST() {
+    if (this.isOffsetFixed) {
+      return false;
+    } else {
+      return (
+        this.offset > this.set({ month: 1, day: 1 }).offset ||
+        this.offset > this.set({ month: 5 }).offset
+      );
+    }
+  }
+
+  /**
+   * Get those DateTimes which have the same local time as this DateTime, but a different offset from UTC
+   * in this DateTime's zone. During DST changes local time can be ambiguous, for example
+   * `2023-10-29T02:30:00` in `Europe/Berlin` can have offset `+01:00` or `+02:00`.
+   * This method will return both possible DateTimes if this DateTime's local time is ambiguous.
+   * @returns {DateTime[]}
+   */
+  getPossibleOffsets() {
+    if (!this.isValid || this.isOffsetFixed) {
+      return [this];
+    }
+    const dayMs = 86400000;
+    const minuteMs = 60000;
+    const localTS = objToLocalTS(this.c);
+    const oEarlier = this.zone.offset(localTS - dayMs);
+    const oLater = this.zone.offset(localTS + dayMs);
+
+    const o1 = this.zone.offset(localTS - oEarlier * minuteMs);
+    const o2 = this.zone.offset(localTS - oLater * minuteMs);
+    if (o1 === o2) {
+      return [this];
+    }
+    const ts1 = localTS - o1 * minuteMs;
+    const ts2 = localTS - o2 * minuteMs;
+    const c1 = tsToObj(ts1, o1);
+    const c2 = tsToObj(ts2, o2);
+    if (
+      c1.hour === c2.hour &&
+      c1.minute === c2.minute &&
+      c1.second === c2.second &&
+      c1.millisecond === c2.millisecond
+    ) {
+      return [clone(this, { ts: ts1 }), clone(this, { ts: ts2 })];
+    }
+    return [this];
+  }
+
+  /**
+   * Returns true if this DateTime is in a leap year, false otherwise
+   * @example DateTime.local(2016).isInLeapYear //=> true
+   * @example DateTime.local(2013).isInLeapYear //=> false
+   * @type {boolean}
+   */
+  get isInLeapYear() {
+    return isLeapYear(this.year);
+  }
+
+  /**
+   * Returns the number of days in this DateTime's month
+   * @example DateTime.local(2016, 2).daysInMonth //=> 29
+   * @example DateTime.local(2016, 3).daysInMonth //=> 31
+   * @type {number}
+   */
+  get daysInMonth() {
+    return daysInMonth(this.year, this.month);
+  }
+
+  /**
+   * Returns the number of days in this DateTime's year
+   * @example DateTime.local(2016).daysInYear //=> 366
+   * @example DateTime.local(2013).daysInYear //=> 365
+   * @type {number}
+   */
+  get daysInYear() {
+    return this.isValid ? daysInYear(this.year) : NaN;
+  }
+
+  /**
+   * Returns the number of weeks in this DateTime's year
+   * @see https://en.wikipedia.org/wiki/ISO_week_date
+   * @example DateTime.local(2004).weeksInWeekYear //=> 53
+   * @example DateTime.local(2013).weeksInWeekYear //=> 52
+   * @type {number}
+   */
+  get weeksInWeekYear() {
+    return this.isValid ? weeksInWeekYear(this.weekYear) : NaN;
+  }
+
+  /**
+   * Returns the number of weeks in this DateTime's local week year
+   * @example DateTime.local(2020, 6, {locale: 'en-US'}).weeksInLocalWeekYear //=> 52
+   * @example DateTime.local(2020, 6, {locale: 'de-DE'}).weeksInLocalWeekYear //=> 53
+   * @type {number}
+   */
+  get weeksInLocalWeekYear() {
+    return this.isValid
+      ? weeksInWeekYear(
+          this.localWeekYear,
+          this.loc.getMinDaysInFirstWeek(),
+          this.loc.getStartOfWeek()
+        )
+      : NaN;
+  }
+
+  /**
+   * Returns the resolved Intl options for this DateTime.
+   * This is useful in understanding the behavior of formatting methods
+   * @param {Object} opts - the same options as toLocaleString
+   * @return {Object}
+   */
+  resolvedLocaleOptions(opts = {}) {
+    const { locale, numberingSystem, calendar } = Formatter.create(
+      this.loc.clone(opts),
+      opts
+    ).resolvedOptions(this);
+    return { locale, numberingSystem, outputCalendar: calendar };
+  }
+
+  // TRANSFORM
+
+  /**
+   * "Set" the DateTime's zone to UTC. Returns a newly-constructed DateTime.
+   *
+   * Equivalent to {@link DateTime#setZone}('utc')
+   * @param {number} [offset=0] - optionally, an offset from UTC in minutes
+   * @param {Object} [opts={}] - options to pass to `setZone()`
+   * @return {DateTime}
+   */
+  toUTC(offset = 0, opts = {}) {
+    return this.setZone(FixedOffsetZone.instance(offset), opts);
+  }
+
+  /**
+   * "Set" the DateTime's zone to the host's local zone. Returns a newly-constructed DateTime.
+   *
+   * Equivalent to `setZone('local')`
+   * @return {DateTime}
+   */
+  toLocal() {
+    return this.setZone(Settings.defaultZone);
+  }
+
+  /**
+   * "Set" the DateTime's zone to specified zone. Returns a newly-constructed DateTime.
+   *
+   * By default, the setter keeps the underlying time the same (as in, the same timestamp), but the new instance will report different local times and consider DSTs when making computations, as with {@link DateTime#plus}. You may wish to use {@link DateTime#toLocal} and {@link DateTime#toUTC} which provide simple convenience wrappers for commonly used zones.
+   * @param {string|Zone} [zone='local'] - a zone identifier. As a string, that can be any IANA zone supported by the host environment, or a fixed-offset name of the form 'UTC+3', or the strings 'local' or 'utc'. You may also supply an instance of a {@link DateTime#Zone} class.
+   * @param {Object} opts - options
+   * @param {boolean} [opts.keepLocalTime=false] - If true, adjust the underlying time so that the local time stays the same, but in the target zone. You should rarely need this.
+   * @return {DateTime}
+   */
+  setZone(zone, { keepLocalTime = false, keepCalendarTime = false } = {}) {
+    zone = normalizeZone(zone, Settings.defaultZone);
+    if (zone.equals(this.zone)) {
+      return this;
+    } else if (!zone.isValid) {
+      return DateTime.invalid(unsupportedZone(zone));
+    } else {
+      let newTS = this.ts;
+      if (keepLocalTime || keepCalendarTime) {
+        const offsetGuess = zone.offset(this.ts);
+        const asObj = this.toObject();
+        [newTS] = objToTS(asObj, offsetGuess, zone);
+      }
+      return clone(this, { ts: newTS, zone });
+    }
+  }
+
+  /**
+   * "Set" the locale, numberingSystem, or outputCalendar. Returns a newly-constructed DateTime.
+   * @param {Object} properties - the properties to set
+   * @example DateTime.local(2017, 5, 25).reconfigure({ locale: 'en-GB' })
+   * @return {DateTime}
+   */
+  reconfigure({ locale, numberingSystem, outputCalendar } = {}) {
+    const loc = this.loc.clone({ locale, numberingSystem, outputCalendar });
+    return clone(this, { loc });
+  }
+
+  /**
+   * "Set" the locale. Returns a newly-constructed DateTime.
+   * Just a convenient alias for reconfigure({ locale })
+   * @example DateTime.local(2017, 5, 25).setLocale('en-GB')
+   * @return {DateTime}
+   */
+  setLocale(locale) {
+    return this.reconfigure({ locale });
+  }
+
+  /**
+   * "Set" the values of specified units. Returns a newly-constructed DateTime.
+   * You can only set units with this method; for "setting" metadata, see {@link DateTime#reconfigure} and {@link DateTime#setZone}.
+   *
+   * This method also supports setting locale-based week units, i.e. `localWeekday`, `localWeekNumber` and `localWeekYear`.
+   * They cannot be mixed with ISO-week units like `weekday`.
+   * @param {Object} values - a mapping of units to numbers
+   * @example dt.set({ year: 2017 })
+   * @example dt.set({ hour: 8, minute: 30 })
+   * @example dt.set({ weekday: 5 })
+   * @example dt.set({ year: 2005, ordinal: 234 })
+   * @return {DateTime}
+   */
+  set(values) {
+    if (!this.isValid) return this;
+
+    const normalized = normalizeObject(values, normalizeUnitWithLocalWeeks);
+    const { minDaysInFirstWeek, startOfWeek } = usesLocalWeekValues(normalized, this.loc);
+
+    const settingWeekStuff =
+        !isUndefined(normalized.weekYear) ||
+        !isUndefined(normalized.weekNumber) ||
+        !isUndefined(normalized.weekday),
+      containsOrdinal = !isUndefined(normalized.ordinal),
+      containsGregorYear = !isUndefined(normalized.year),
+      containsGregorMD = !isUndefined(normalized.month) || !isUndefined(normalized.day),
+      containsGregor = containsGregorYear || containsGregorMD,
+      definiteWeekDef = normalized.weekYear || normalized.weekNumber;
+
+    if ((containsGregor || containsOrdinal) && definiteWeekDef) {
+      throw new ConflictingSpecificationError(
+        "Can't mix weekYear/weekNumber units with year/month/day or ordinals"
+      );
+    }
+
+    if (containsGregorMD && containsOrdinal) {
+      throw new ConflictingSpecificationError("Can't mix ordinal dates with month/day");
+    }
+
+    let mixed;
+    if (settingWeekStuff) {
+      mixed = weekToGregorian(
+        { ...gregorianToWeek(this.c, minDaysInFirstWeek, startOfWeek), ...normalized },
+        minDaysInFirstWeek,
+        startOfWeek
+      );
+    } else if (!isUndefined(normalized.ordinal)) {
+      mixed = ordinalToGregorian({ ...gregorianToOrdinal(this.c), ...normalized });
+    } else {
+      mixed = { ...this.toObject(), ...normalized };
+
+      // if we didn't set the day but we ended up on an overflow date,
+      // use the last day of the right month
+      if (isUndefined(normalized.day)) {
+        mixed.day = Math.min(daysInMonth(mixed.year, mixed.month), mixed.day);
+      }
+    }
+
+    const [ts, o] = objToTS(mixed, this.o, this.zone);
+    return clone(this, { ts, o });
+  }
+
+  /**
+   * Add a period of time to this DateTime and return the resulting DateTime
+   *
+   * Adding hours, minutes, seconds, or milliseconds increases the timestamp by the right number of milliseconds. Adding days, months, or years shifts the calendar, accounting for DSTs and leap years along the way. Thus, `dt.plus({ hours: 24 })` may result in a different time than `dt.plus({ days: 1 })` if there's a DST shift in between.
+   * @param {Duration|Object|number} duration - The amount to add. Either a Luxon Duration, a number of milliseconds, the object argument to Duration.fromObject()
+   * @example DateTime.now().plus(123) //~> in 123 milliseconds
+   * @example DateTime.now().plus({ minutes: 15 }) //~> in 15 minutes
+   * @example DateTime.now().plus({ days: 1 }) //~> this time tomorrow
+   * @example DateTime.now().plus({ days: -1 }) //~> this time yesterday
+   * @example DateTime.now().plus({ hours: 3, minutes: 13 }) //~> in 3 hr, 13 min
+   * @example DateTime.now().plus(Duration.fromObject({ hours: 3, minutes: 13 })) //~> in 3 hr, 13 min
+   * @return {DateTime}
+   */
+  plus(duration) {
+    if (!this.isValid) return this;
+    const dur = Duration.fromDurationLike(duration);
+    return clone(this, adjustTime(this, dur));
+  }
+
+  /**
+   * Subtract a period of time to this DateTime and return the resulting DateTime
+   * See {@link DateTime#plus}
+   * @param {Duration|Object|number} duration - The amount to subtract. Either a Luxon Duration, a number of milliseconds, the object argument to Duration.fromObject()
+   @return {DateTime}
+   */
+  minus(duration) {
+    if (!this.isValid) return this;
+    const dur = Duration.fromDurationLike(duration).negate();
+    return clone(this, adjustTime(this, dur));
+  }
+
+  /**
+   * "Set" this DateTime to the beginning of a unit of time.
+   * @param {string} unit - The unit to go to the beginning of. Can be 'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', or 'millisecond'.
+   * @param {Object} opts - options
+   * @param {boolean} [opts.useLocaleWeeks=false] - If true, use weeks based on the locale, i.e. use the locale-dependent start of the week
+   * @example DateTime.local(2014, 3, 3).startOf('month').toISODate(); //=> '2014-03-01'
+   * @example DateTime.local(2014, 3, 3).startOf('year').toISODate(); //=> '2014-01-01'
+   * @example DateTime.local(2014, 3, 3).startOf('week').toISODate(); //=> '2014-03-03', weeks always start on Mondays
+   * @example DateTime.local(2014, 3, 3, 5, 30).startOf('day').toISOTime(); //=> '00:00.000-05:00'
+   * @example DateTime.local(2014, 3, 3, 5, 30).startOf('hour').toISOTime(); //=> '05:00:00.000-05:00'
+   * @return {DateTime}
+   */
+  startOf(unit, { useLocaleWeeks = false } = {}) {
+    if (!this.isValid) return this;
+
+    const o = {},
+      normalizedUnit = Duration.normalizeUnit(unit);
+    switch (normalizedUnit) {
+      case "years":
+        o.month = 1;
+      // falls through
+      case "quarters":
+      case "months":
+        o.day = 1;
+      // falls through
+      case "weeks":
+      case "days":
+        o.hour = 0;
+      // falls through
+      case "hours":
+        o.minute = 0;
+      // falls through
+      case "minutes":
+        o.second = 0;
+      // falls through
+      case "seconds":
+        o.millisecond = 0;
+        break;
+      // no default, invalid units throw in normalizeUnit()
+    }
+
+    if (normalizedUnit === "weeks") {
+      if (useLocaleWeeks) {
+        const startOfWeek = this.loc.getStartOfWeek();
+        const { weekday } = this;
+        if (weekday < startOfWeek) {
+          o.weekNumber = this.weekNumber - 1;
+        }
+        o.weekday = startOfWeek;
+      } else {
+        o.weekday = 1;
+      }
+    }
+
+    if (normalizedUnit === "quarters") {
+      const q = Math.ceil(this.month / 3);
+      o.month = (q - 1) * 3 + 1;
+    }
+
+    return this.set(o);
+  }
+
+  /**
+   * "Set" this DateTime to the end (meaning the last millisecond) of a unit of time
+   * @param {string} unit - The unit to go to the end of. Can be 'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', or 'millisecond'.
+   * @param {Object} opts - options
+   * @param {boolean} [opts.useLocaleWeeks=false] - If true, use weeks based on the locale, i.e. use the locale-dependent start of the week
+   * @example DateTime.local(2014, 3, 3).endOf('month').toISO(); //=> '2014-03-31T23:59:59.999-05:00'
+   * @example DateTime.local(2014, 3, 3).endOf('year').toISO(); //=> '2014-12-31T23:59:59.999-05:00'
+   * @example DateTime.local(2014, 3, 3).endOf('week').toISO(); // => '2014-03-09T23:59:59.999-05:00', weeks start on Mondays
+   * @example DateTime.local(2014, 3, 3, 5, 30).endOf('day').toISO(); //=> '2014-03-03T23:59:59.999-05:00'
+   * @example DateTime.local(2014, 3, 3, 5, 30).endOf('hour').toISO(); //=> '2014-03-03T05:59:59.999-05:00'
+   * @return {DateTime}
+   */
+  endOf(unit, opts) {
+    return this.isValid
+      ? this.plus({ [unit]: 1 })
+          .startOf(unit, opts)
+          .minus(1)
+      : this;
+  }
+
+  // OUTPUT
+
+  /**
+   * Returns a string representation of this DateTime formatted according to the specified format string.
+   * **You may not want this.** See {@link DateTime#toLocaleString} for a more flexible formatting tool. For a table of tokens and their interpretations, see [here](https://moment.github.io/luxon/#/formatting?id=table-of-tokens).
+   * Defaults to en-US if no locale has been specified, regardless of the system's locale.
+   * @param {string} fmt - the format string
+   * @param {Object} opts - opts to override the configuration options on this DateTime
+   * @example DateTime.now().toFormat('yyyy LLL dd') //=> '2017 Apr 22'
+   * @example DateTime.now().setLocale('fr').toFormat('yyyy LLL dd') //=> '2017 avr. 22'
+   * @example DateTime.now().toFormat('yyyy LLL dd', { locale: "fr" }) //=> '2017 avr. 22'
+   * @example DateTime.now().toFormat("HH 'hours and' mm 'minutes'") //=> '20 hours and 55 minutes'
+   * @return {string}
+   */
+  toFormat(fmt, opts = {}) {
+    return this.isValid
+      ? Formatter.create(this.loc.redefaultToEN(opts)).formatDateTimeFromString(this, fmt)
+      : INVALID;
+  }
+
+  /**
+   * Returns a localized string representing this date. Accepts the same options as the Intl.DateTimeFormat constructor and any presets defined by Luxon, such as `DateTime.DATE_FULL` or `DateTime.TIME_SIMPLE`.
+   * The exact behavior of this method is browser-specific, but in general it will return an appropriate representation
+   * of the DateTime in the assigned locale.
+   * Defaults to the system's locale if no locale has been specified
+   * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/DateTimeFormat
+   * @param formatOpts {Object} - Intl.DateTimeFormat constructor options and configuration options
+   * @param {Object} opts - opts to override the configuration options on this DateTime
+   * @example DateTime.now().toLocaleString(); //=> 4/20/2017
+   * @example DateTime.now().setLocale('en-gb').toLocaleString(); //=> '20/04/2017'
+   * @example DateTime.now().toLocaleString(DateTime.DATE_FULL); //=> 'April 20, 2017'
+   * @example DateTime.now().toLocaleString(DateTime.DATE_FULL, { locale: 'fr' }); //=> '28 août 2022'
+   * @example DateTime.now().toLocaleString(DateTime.TIME_SIMPLE); //=> '11:32 AM'
+   * @example DateTime.now().toLocaleString(DateTime.DATETIME_SHORT); //=> '4/20/2017, 11:32 AM'
+   * @example DateTime.now().toLocaleString({ weekday: 'long', month: 'long', day: '2-digit' }); //=> 'Thursday, April 20'
+   * @example DateTime.now().toLocaleString({ weekday: 'short', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' }); //=> 'Thu, Apr 20, 11:27 AM'
+   * @example DateTime.now().toLocaleString({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }); //=> '11:32'
+   * @return {string}
+   */
+  toLocaleString(formatOpts = DATE_SHORT, opts = {}) {
+    return this.isValid
+      ? Formatter.create(this.loc.clone(opts), formatOpts).formatDateTime(this)
+      : INVALID;
+  }
+
+  /**
+   * Returns an array of format "parts", meaning individual tokens along with metadata. This is allows callers to post-process individual sections of the formatted output.
+   * Defaults to the system's locale if no locale has been specified
+   * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/DateTimeFormat/formatToParts
+   * @param opts {Object} - Intl.DateTimeFormat constructor options, same as `toLocaleString`.
+   * @example DateTime.now().toLocaleParts(); //=> [
+   *                                   //=>   { type: 'day', value: '25' },
+   *                                   //=>   { type: 'literal', value: '/' },
+   *                                   //=>   { type: 'month', value: '05' },
+   *                                   //=>   { type: 'literal', value: '/' },
+   *                                   //=>   { type: 'year', value: '1982' }
+   *                                   //=> ]
+   */
+  toLocaleParts(opts = {}) {
+    return this.isValid
+      ? Formatter.create(this.loc.clone(opts), opts).formatDateTimeParts(this)
+      : [];
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this DateTime
+   * @param {Object} opts - options
+   * @param {boolean} [opts.suppressMilliseconds=false] - exclude milliseconds from the format if they're 0
+   * @param {boolean} [opts.suppressSeconds=false] - exclude seconds from the format if they're 0
+   * @param {boolean} [opts.includeOffset=true] - include the offset, such as 'Z' or '-04:00'
+   * @param {boolean} [opts.extendedZone=false] - add the time zone format extension
+   * @param {string} [opts.format='extended'] - choose between the basic and extended format
+   * @param {string} [opts.precision='milliseconds'] - truncate output to desired presicion: 'years', 'months', 'days', 'hours', 'minutes', 'seconds' or 'milliseconds'. When precision and suppressSeconds or suppressMilliseconds are used together, precision sets the maximum unit shown in the output, however seconds or milliseconds will still be suppressed if they are 0.
+   * @example DateTime.utc(1983, 5, 25).toISO() //=> '1982-05-25T00:00:00.000Z'
+   * @example DateTime.now().toISO() //=> '2017-04-22T20:47:05.335-04:00'
+   * @example DateTime.now().toISO({ includeOffset: false }) //=> '2017-04-22T20:47:05.335'
+   * @example DateTime.now().toISO({ format: 'basic' }) //=> '20170422T204705.335-0400'
+   * @example DateTime.now().toISO({ precision: 'day' }) //=> '2017-04-22Z'
+   * @example DateTime.now().toISO({ precision: 'minute' }) //=> '2017-04-22T20:47Z'
+   * @return {string|null}
+   */
+  toISO({
+    format = "extended",
+    suppressSeconds = false,
+    suppressMilliseconds = false,
+    includeOffset = true,
+    extendedZone = false,
+    precision = "milliseconds",
+  } = {}) {
+    if (!this.isValid) {
+      return null;
+    }
+
+    precision = normalizeUnit(precision);
+    const ext = format === "extended";
+
+    let c = toISODate(this, ext, precision);
+    if (orderedUnits.indexOf(precision) >= 3) c += "T";
+    c += toISOTime(
+      this,
+      ext,
+      suppressSeconds,
+      suppressMilliseconds,
+      includeOffset,
+      extendedZone,
+      precision
+    );
+    return c;
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this DateTime's date component
+   * @param {Object} opts - options
+   * @param {string} [opts.format='extended'] - choose between the basic and extended format
+   * @param {string} [opts.precision='day'] - truncate output to desired precision: 'years', 'months', or 'days'.
+   * @example DateTime.utc(1982, 5, 25).toISODate() //=> '1982-05-25'
+   * @example DateTime.utc(1982, 5, 25).toISODate({ format: 'basic' }) //=> '19820525'
+   * @example DateTime.utc(1982, 5, 25).toISODate({ precision: 'month' }) //=> '1982-05'
+   * @return {string|null}
+   */
+  toISODate({ format = "extended", precision = "day" } = {}) {
+    if (!this.isValid) {
+      return null;
+    }
+    return toISODate(this, format === "extended", normalizeUnit(precision));
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this DateTime's week date
+   * @example DateTime.utc(1982, 5, 25).toISOWeekDate() //=> '1982-W21-2'
+   * @return {string}
+   */
+  toISOWeekDate() {
+    return toTechFormat(this, "kkkk-'W'WW-c");
+  }
+
+  /**
+   * Returns an ISO 8601-compliant string representation of this DateTime's time component
+   * @param {Object} opts - options
+   * @param {boolean} [opts.suppressMilliseconds=false] - exclude milliseconds from the format if they're 0
+   * @param {boolean} [opts.suppressSeconds=false] - exclude seconds from the format if they're 0
+   * @param {boolean} [opts.includeOffset=true] - include the offset, such as 'Z' or '-04:00'
+   * @param {boolean} [opts.extendedZone=true] - add the time zone format extension
+   * @param {boolean} [opts.includePrefix=false] - include the `T` prefix
+   * @param {string} [opts.format='extended'] - choose between the basic and extended format
+   * @param {string} [opts.precision='milliseconds'] - truncate output to desired presicion: 'hours', 'minutes', 'seconds' or 'milliseconds'. When precision and suppressSeconds or suppressMilliseconds are used together, precision sets the maximum unit shown in the output, however seconds or milliseconds will still be suppressed if they are 0.
+   * @example DateTime.utc().set({ hour: 7, minute: 34 }).toISOTime() //=> '07:34:19.361Z'
+   * @example DateTime.utc().set({ hour: 7, minute: 34, seconds: 0, milliseconds: 0 }).toISOTime({ suppressSeconds: true }) //=> '07:34Z'
+   * @example DateTime.utc().set({ hour: 7, minute: 34 }).toISOTime({ format: 'basic' }) //=> '073419.361Z'
+   * @example DateTime.utc().set({ hour: 7, minute: 34 }).toISOTime({ includePrefix: true }) //=> 'T07:34:19.361Z'
+   * @example DateTime.utc().set({ hour: 7, minute: 34, second: 56 }).toISOTime({ precision: 'minute' }) //=> '07:34Z'
+   * @return {string}
+   */
+  toISOTime({
+    suppressMilliseconds = false,
+    suppressSeconds = false,
+    includeOffset = true,
+    includePrefix = false,
+    extendedZone = false,
+    format = "extended",
+    precision = "milliseconds",
+  } = {}) {
+    if (!this.isValid) {
+      return null;
+    }
+
+    precision = normalizeUnit(precision);
+    let c = includePrefix && orderedUnits.indexOf(precision) >= 3 ? "T" : "";
+    return (
+      c +
+      toISOTime(
+        this,
+        format === "extended",
+        suppressSeconds,
+        suppressMilliseconds,
+        includeOffset,
+        extendedZone,
+        precision
+      )
+    );
+  }
+
+  /**
+   * Returns an RFC 2822-compatible string representation of this DateTime
+   * @example DateTime.utc(2014, 7, 13).toRFC2822() //=> 'Sun, 13 Jul 2014 00:00:00 +0000'
+   * @example DateTime.local(2014, 7, 13).toRFC2822() //=> 'Sun, 13 Jul 2014 00:00:00 -0400'
+   * @return {string}
+   */
+  toRFC2822() {
+    return toTechFormat(this, "EEE, dd LLL yyyy HH:mm:ss ZZZ", false);
+  }
+
+  /**
+   * Returns a string representation of this DateTime appropriate for use in HTTP headers. The output is always expressed in GMT.
+   * Specifically, the string conforms to RFC 1123.
+   * @see https://www.w3.org/Protocols/rfc2616/rfc2616-sec3.html#sec3.3.1
+   * @example DateTime.utc(2014, 7, 13).toHTTP() //=> 'Sun, 13 Jul 2014 00:00:00 GMT'
+   * @example DateTime.utc(2014, 7, 13, 19).toHTTP() //=> 'Sun, 13 Jul 2014 19:00:00 GMT'
+   * @return {string}
+   */
+  toHTTP() {
+    return toTechFormat(this.toUTC(), "EEE, dd LLL yyyy HH:mm:ss 'GMT'");
+  }
+
+  /**
+   * Returns a string representation of this DateTime appropriate for use in SQL Date
+   * @example DateTime.utc(2014, 7, 13).toSQLDate() //=> '2014-07-13'
+   * @return {string|null}
+   */
+  toSQLDate() {
+    if (!this.isValid) {
+      return null;
+    }
+    return toISODate(this, true);
+  }
+
+  /**
+   * Returns a string representation of this DateTime appropriate for use in SQL Time
+   * @param {Object} opts - options
+   * @param {boolean} [opts.includeZone=false] - include the zone, such as 'America/New_York'. Overrides includeOffset.
+   * @param {boolean} [opts.includeOffset=true] - include the offset, such as 'Z' or '-04:00'
+   * @param {boolean} [opts.includeOffsetSpace=true] - include the space between the time and the offset, such as '05:15:16.345 -04:00'
+   * @example DateTime.utc().toSQL() //=> '05:15:16.345'
+   * @example DateTime.now().toSQL() //=> '05:15:16.345 -04:00'
+   * @example DateTime.now().toSQL({ includeOffset: false }) //=> '05:15:16.345'
+   * @example DateTime.now().toSQL({ includeZone: false }) //=> '05:15:16.345 America/New_York'
+   * @return {string}
+   */
+  toSQLTime({ includeOffset = true, includeZone = false, includeOffsetSpace = true } = {}) {
+    let fmt = "HH:mm:ss.SSS";
+
+    if (includeZone || includeOffset) {
+      if (includeOffsetSpace) {
+        fmt += " ";
+      }
+      if (includeZone) {
+        fmt += "z";
+      } else if (includeOffset) {
+        fmt += "ZZ";
+      }
+    }
+
+    return toTechFormat(this, fmt, true);
+  }
+
+  /**
+   * Returns a string representation of this DateTime appropriate for use in SQL DateTime
+   * @param {Object} opts - options
+   * @param {boolean} [opts.includeZone=false] - include the zone, such as 'America/New_York'. Overrides includeOffset.
+   * @param {boolean} [opts.includeOffset=true] - include the offset, such as 'Z' or '-04:00'
+   * @param {boolean} [opts.includeOffsetSpace=true] - include the space between the time and the offset, such as '05:15:16.345 -04:00'
+   * @example DateTime.utc(2014, 7, 13).toSQL() //=> '2014-07-13 00:00:00.000 Z'
+   * @example DateTime.local(2014, 7, 13).toSQL() //=> '2014-07-13 00:00:00.000 -04:00'
+   * @example DateTime.local(2014, 7, 13).toSQL({ includeOffset: false }) //=> '2014-07-13 00:00:00.000'
+   * @example DateTime.local(2014, 7, 13).toSQL({ includeZone: true }) //=> '2014-07-13 00:00:00.000 America/New_York'
+   * @return {string}
+   */
+  toSQL(opts = {}) {
+    if (!this.isValid) {
+      return null;
+    }
+
+    return `${this.toSQLDate()} ${this.toSQLTime(opts)}`;
+  }
+
+  /**
+   * Returns a string representation of this DateTime appropriate for debugging
+   * @return {string}
+   */
+  toString() {
+    return this.isValid ? this.toISO() : INVALID;
+  }
+
+  /**
+   * Returns a string representation of this DateTime appropriate for the REPL.
+   * @return {string}
+   */
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    if (this.isValid) {
+      return `DateTime { ts: ${this.toISO()}, zone: ${this.zone.name}, locale: ${this.locale} }`;
+    } else {
+      return `DateTime { Invalid, reason: ${this.invalidReason} }`;
+    }
+  }
+
+  /**
+   * Returns the epoch milliseconds of this DateTime. Alias of {@link DateTime#toMillis}
+   * @return {number}
+   */
+  valueOf() {
+    return this.toMillis();
+  }
+
+  /**
+   * Returns the epoch milliseconds of this DateTime.
+   * @return {number}
+   */
+  toMillis() {
+    return this.isValid ? this.ts : NaN;
+  }
+
+  /**
+   * Returns the epoch seconds (including milliseconds in the fractional part) of this DateTime.
+   * @return {number}
+   */
+  toSeconds() {
+    return this.isValid ? this.ts / 1000 : NaN;
+  }
+
+  /**
+   * Returns the epoch seconds (as a whole number) of this DateTime.
+   * @return {number}
+   */
+  toUnixInteger() {
+    return this.isValid ? Math.floor(this.ts / 1000) : NaN;
+  }
+
+  /**
+   * Returns an ISO 8601 representation of this DateTime appropriate for use in JSON.
+   * @return {string}
+   */
+  toJSON() {
+    return this.toISO();
+  }
+
+  /**
+   * Returns a BSON serializable equivalent to this DateTime.
+   * @return {Date}
+   */
+  toBSON() {
+    return this.toJSDate();
+  }
+
+  /**
+   * Returns a JavaScript object with this DateTime's year, month, day, and so on.
+   * @param opts - options for generating the object
+   * @param {boolean} [opts.includeConfig=false] - include configuration attributes in the output
+   * @example DateTime.now().toObject() //=> { year: 2017, month: 4, day: 22, hour: 20, minute: 49, second: 42, millisecond: 268 }
+   * @return {Object}
+   */
+  toObject(opts = {}) {
+    if (!this.isValid) return {};
+
+    const base = { ...this.c };
+
+    if (opts.includeConfig) {
+      base.outputCalendar = this.outputCalendar;
+      base.numberingSystem = this.loc.numberingSystem;
+      base.locale = this.loc.locale;
+    }
+    return base;
+  }
+
+  /**
+   * Returns a JavaScript Date equivalent to this DateTime.
+   * @return {Date}
+   */
+  toJSDate() {
+    return new Date(this.isValid ? this.ts : NaN);
+  }
+
+  // COMPARE
+
+  /**
+   * Return the difference between two DateTimes as a Duration.
+   * @param {DateTime} otherDateTime - the DateTime to compare this one to
+   * @param {string|string[]} [unit=['milliseconds']] - the unit or array of units (such as 'hours' or 'days') to include in the duration.
+   * @param {Object} opts - options that affect the creation of the Duration
+   * @param {string} [opts.conversionAccuracy='casual'] - the conversion system to use
+   * @example
+   * var i1 = DateTime.fromISO('1982-05-25T09:45'),
+   *     i2 = DateTime.fromISO('1983-10-14T10:30');
+   * i2.diff(i1).toObject() //=> { milliseconds: 43807500000 }
+   * i2.diff(i1, 'hours').toObject() //=> { hours: 12168.75 }
+   * i2.diff(i1, ['months', 'days']).toObject() //=> { months: 16, days: 19.03125 }
+   * i2.diff(i1, ['months', 'days', 'hours']).toObject() //=> { months: 16, days: 19, hours: 0.75 }
+   * @return {Duration}
+   */
+  diff(otherDateTime, unit = "milliseconds", opts = {}) {
+    if (!this.isValid || !otherDateTime.isValid) {
+      return Duration.invalid("created by diffing an invalid DateTime");
+    }
+
+    const durOpts = { locale: this.locale, numberingSystem: this.numberingSystem, ...opts };
+
+    const units = maybeArray(unit).map(Duration.normalizeUnit),
+      otherIsLater = otherDateTime.valueOf() > this.valueOf(),
+      earlier = otherIsLater ? this : otherDateTime,
+      later = otherIsLater ? otherDateTime : this,
+      diffed = diff(earlier, later, units, durOpts);
+
+    return otherIsLater ? diffed.negate() : diffed;
+  }
+
+  /**
+   * Return the difference between this DateTime and right now.
+   * See {@link DateTime#diff}
+   * @param {string|string[]} [unit=['milliseconds']] - the unit or units units (such as 'hours' or 'days') to include in the duration
+   * @param {Object} opts - options that affect the creation of the Duration
+   * @param {string} [opts.conversionAccuracy='casual'] - the conversion system to use
+   * @return {Duration}
+   */
+  diffNow(unit = "milliseconds", opts = {}) {
+    return this.diff(DateTime.now(), unit, opts);
+  }
+
+  /**
+   * Return an Interval spanning between this DateTime and another DateTime
+   * @param {DateTime} otherDateTime - the other end point of the Interval
+   * @return {Interval|DateTime}
+   */
+  until(otherDateTime) {
+    return this.isValid ? Interval.fromDateTimes(this, otherDateTime) : this;
+  }
+
+  /**
+   * Return whether this DateTime is in the same unit of time as another DateTime.
+   * Higher-order units must also be identical for this function to return `true`.
+   * Note that time zones are **ignored** in this comparison, which compares the **local** calendar time. Use {@link DateTime#setZone} to convert one of the dates if needed.
+   * @param {DateTime} otherDateTime - the other DateTime
+   * @param {string} unit - the unit of time to check sameness on
+   * @param {Object} opts - options
+   * @param {boolean} [opts.useLocaleWeeks=false] - If true, use weeks based on the locale, i.e. use the locale-dependent start of the week; only the locale of this DateTime is used
+   * @example DateTime.now().hasSame(otherDT, 'day'); //~> true if otherDT is in the same current calendar day
+   * @return {boolean}
+   */
+  hasSame(otherDateTime, unit, opts) {
+    if (!this.isValid) return false;
+
+    const inputMs = otherDateTime.valueOf();
+    const adjustedToZone = this.setZone(otherDateTime.zone, { keepLocalTime: true });
+    return (
+      adjustedToZone.startOf(unit, opts) <= inputMs && inputMs <= adjustedToZone.endOf(unit, opts)
+    );
+  }
+
+  /**
+   * Equality check
+   * Two DateTimes are equal if and only if they represent the same millisecond, have the same zone and location, and are both valid.
+   * To compare just the millisecond values, use `+dt1 === +dt2`.
+   * @param {DateTime} other - the other DateTime
+   * @return {boolean}
+   */
+  equals(other) {
+    return (
+      this.isValid &&
+      other.isValid &&
+      this.valueOf() === other.valueOf() &&
+      this.zone.equals(other.zone) &&
+      this.loc.equals(other.loc)
+    );
+  }
+
+  /**
+   * Returns a string representation of a this time relative to now, such as "in two days". Can only internationalize if your
+   * platform supports Intl.RelativeTimeFormat. Rounds towards zero by default.
+   * @param {Object} options - options that affect the output
+   * @param {DateTime} [options.base=DateTime.now()] - the DateTime to use as the basis to which this time is compared. Defaults to now.
+   * @param {string} [options.style="long"] - the style of units, must be "long", "short", or "narrow"
+   * @param {string|string[]} options.unit - use a specific unit or array of units; if omitted, or an array, the method will pick the best unit. Use an array or one of "years", "quarters", "months", "weeks", "days", "hours", "minutes", or "seconds"
+   * @param {boolean} [options.round=true] - whether to round the numbers in the output.
+   * @param {string} [options.rounding="trunc"] - rounding method to use when rounding the numbers in the output. Can be "trunc" (toward zero), "expand" (away from zero), "round", "floor", or "ceil".
+   * @param {number} [options.padding=0] - padding in milliseconds. This allows you to round up the result if it fits inside the threshold. Don't use in combination with {round: false} because the decimal output will include the padding.
+   * @param {string} options.locale - override the locale of this DateTime
+   * @param {string} options.numberingSystem - override the numberingSystem of this DateTime. The Intl system may choose not to honor this
+   * @example DateTime.now().plus({ days: 1 }).toRelative() //=> "in 1 day"
+   * @example DateTime.now().setLocale("es").toRelative({ days: 1 }) //=> "dentro de 1 día"
+   * @example DateTime.now().plus({ days: 1 }).toRelative({ locale: "fr" }) //=> "dans 23 heures"
+   * @example DateTime.now().minus({ days: 2 }).toRelative() //=> "2 days ago"
+   * @example DateTime.now().minus({ days: 2 }).toRelative({ unit: "hours" }) //=> "48 hours ago"
+   * @example DateTime.now().minus({ hours: 36 }).toRelative({ round: false }) //=> "1.5 days ago"
+   */
+  toRelative(options = {}) {
+    if (!this.isValid) return null;
+    const base = options.base || DateTime.fromObject({}, { zone: this.zone }),
+      padding = options.padding ? (this < base ? -options.padding : options.padding) : 0;
+    let units = ["years", "months", "days", "hours", "minutes", "seconds"];
+    let unit = options.unit;
+    if (Array.isArray(options.unit)) {
+      units = options.unit;
+      unit = undefined;
+    }
+    return diffRelative(base, this.plus(padding), {
+      ...options,
+      numeric: "always",
+      units,
+      unit,
+    });
+  }
+
+  /**
+   * Returns a string representation of this date relative to today, such as "yesterday" or "next month".
+   * Only internationalizes on platforms that supports Intl.RelativeTimeFormat.
+   * @param {Object} options - options that affect the output
+   * @param {DateTime} [options.base=DateTime.now()] - the DateTime to use as the basis to which this time is compared. Defaults to now.
+   * @param {string} options.locale - override the locale of this DateTime
+   * @param {string} options.unit - use a specific unit; if omitted, the method will pick the unit. Use one of "years", "quarters", "months", "weeks", or "days"
+   * @param {string} options.numberingSystem - override the numberingSystem of this DateTime. The Intl system may choose not to honor this
+   * @example DateTime.now().plus({ days: 1 }).toRelativeCalendar() //=> "tomorrow"
+   * @example DateTime.now().setLocale("es").plus({ days: 1 }).toRelative() //=> ""mañana"
+   * @example DateTime.now().plus({ days: 1 }).toRelativeCalendar({ locale: "fr" }) //=> "demain"
+   * @example DateTime.now().minus({ days: 2 }).toRelativeCalendar() //=> "2 days ago"
+   */
+  toRelativeCalendar(options = {}) {
+    if (!this.isValid) return null;
+
+    return diffRelative(options.base || DateTime.fromObject({}, { zone: this.zone }), this, {
+      ...options,
+      numeric: "auto",
+      units: ["years", "months", "days"],
+      calendary: true,
+    });
+  }
+
+  /**
+   * Return the min of several date times
+   * @param {...DateTime} dateTimes - the DateTimes from which to choose the minimum
+   * @return {DateTime} the min DateTime, or undefined if called with no argument
+   */
+  static min(...dateTimes) {
+    if (!dateTimes.every(DateTime.isDateTime)) {
+      throw new InvalidArgumentError("min requires all arguments be DateTimes");
+    }
+    return bestBy(dateTimes, (i) => i.valueOf(), Math.min);
+  }
+
+  /**
+   * Return the max of several date times
+   * @param {...DateTime} dateTimes - the DateTimes from which to choose the maximum
+   * @return {DateTime} the max DateTime, or undefined if called with no argument
+   */
+  static max(...dateTimes) {
+    if (!dateTimes.every(DateTime.isDateTime)) {
+      throw new InvalidArgumentError("max requires all arguments be DateTimes");
+    }
+    return bestBy(dateTimes, (i) => i.valueOf(), Math.max);
+  }
+
+  // MISC
+
+  /**
+   * Explain how a string would be parsed by fromFormat()
+   * @param {string} text - the string to parse
+   * @param {string} fmt - the format the string is expected to be in (see description)
+   * @param {Object} options - options taken by fromFormat()
+   * @return {Object}
+   */
+  static fromFormatExplain(text, fmt, options = {}) {
+    const { locale = null, numberingSystem = null } = options,
+      localeToUse = Locale.fromOpts({
+        locale,
+        numberingSystem,
+        defaultToEN: true,
+      });
+    return explainFromTokens(localeToUse, text, fmt);
+  }
+
+  /**
+   * @deprecated use fromFormatExplain instead
+   */
+  static fromStringExplain(text, fmt, options = {}) {
+    return DateTime.fromFormatExplain(text, fmt, options);
+  }
+
+  /**
+   * Build a parser for `fmt` using the given locale. This parser can be passed
+   * to {@link DateTime.fromFormatParser} to a parse a date in this format. This
+   * can be used to optimize cases where many dates need to be parsed in a
+   * specific format.
+   *
+   * @param {String} fmt - the format the string is expected to be in (see
+   * description)
+   * @param {Object} options - options used to set locale and numberingSystem
+   * for parser
+   * @returns {TokenParser} - opaque object to be used
+   */
+  static buildFormatParser(fmt, options = {}) {
+    const { locale = null, numberingSystem = null } = options,
+      localeToUse = Locale.fromOpts({
+        locale,
+        numberingSystem,
+        defaultToEN: true,
+      });
+    return new TokenParser(localeToUse, fmt);
+  }
+
+  /**
+   * Create a DateTime from an input string and format parser.
+   *
+   * The format parser must have been created with the same locale as this call.
+   *
+   * @param {String} text - the string to parse
+   * @param {TokenParser} formatParser - parser from {@link DateTime.buildFormatParser}
+   * @param {Object} opts - options taken by fromFormat()
+   * @returns {DateTime}
+   */
+  static fromFormatParser(text, formatParser, opts = {}) {
+    if (isUndefined(text) || isUndefined(formatParser)) {
+      throw new InvalidArgumentError(
+        "fromFormatParser requires an input string and a format parser"
+      );
+    }
+    const { locale = null, numberingSystem = null } = opts,
+      localeToUse = Locale.fromOpts({
+        locale,
+        numberingSystem,
+        defaultToEN: true,
+      });
+
+    if (!localeToUse.equals(formatParser.locale)) {
+      throw new InvalidArgumentError(
+        `fromFormatParser called with a locale of ${localeToUse}, ` +
+          `but the format parser was created for ${formatParser.locale}`
+      );
+    }
+
+    const { result, zone, specificOffset, invalidReason } = formatParser.explainFromTokens(text);
+
+    if (invalidReason) {
+      return DateTime.invalid(invalidReason);
+    } else {
+      return parseDataToDateTime(
+        result,
+        zone,
+        opts,
+        `format ${formatParser.format}`,
+        text,
+        specificOffset
+      );
+    }
+  }
+
+  // FORMAT PRESETS
+
+  /**
+   * {@link DateTime#toLocaleString} format like 10/14/1983
+   * @type {Object}
+   */
+  static get DATE_SHORT() {
+    return DATE_SHORT;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Oct 14, 1983'
+   * @type {Object}
+   */
+  static get DATE_MED() {
+    return DATE_MED;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Fri, Oct 14, 1983'
+   * @type {Object}
+   */
+  static get DATE_MED_WITH_WEEKDAY() {
+    return DATE_MED_WITH_WEEKDAY;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'October 14, 1983'
+   * @type {Object}
+   */
+  static get DATE_FULL() {
+    return DATE_FULL;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Tuesday, October 14, 1983'
+   * @type {Object}
+   */
+  static get DATE_HUGE() {
+    return DATE_HUGE;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get TIME_SIMPLE() {
+    return TIME_SIMPLE;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30:23 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get TIME_WITH_SECONDS() {
+    return TIME_WITH_SECONDS;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30:23 AM EDT'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get TIME_WITH_SHORT_OFFSET() {
+    return TIME_WITH_SHORT_OFFSET;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30:23 AM Eastern Daylight Time'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get TIME_WITH_LONG_OFFSET() {
+    return TIME_WITH_LONG_OFFSET;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30', always 24-hour.
+   * @type {Object}
+   */
+  static get TIME_24_SIMPLE() {
+    return TIME_24_SIMPLE;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30:23', always 24-hour.
+   * @type {Object}
+   */
+  static get TIME_24_WITH_SECONDS() {
+    return TIME_24_WITH_SECONDS;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30:23 EDT', always 24-hour.
+   * @type {Object}
+   */
+  static get TIME_24_WITH_SHORT_OFFSET() {
+    return TIME_24_WITH_SHORT_OFFSET;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '09:30:23 Eastern Daylight Time', always 24-hour.
+   * @type {Object}
+   */
+  static get TIME_24_WITH_LONG_OFFSET() {
+    return TIME_24_WITH_LONG_OFFSET;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '10/14/1983, 9:30 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_SHORT() {
+    return DATETIME_SHORT;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like '10/14/1983, 9:30:33 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_SHORT_WITH_SECONDS() {
+    return DATETIME_SHORT_WITH_SECONDS;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Oct 14, 1983, 9:30 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_MED() {
+    return DATETIME_MED;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Oct 14, 1983, 9:30:33 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_MED_WITH_SECONDS() {
+    return DATETIME_MED_WITH_SECONDS;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Fri, 14 Oct 1983, 9:30 AM'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_MED_WITH_WEEKDAY() {
+    return DATETIME_MED_WITH_WEEKDAY;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'October 14, 1983, 9:30 AM EDT'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_FULL() {
+    return DATETIME_FULL;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'October 14, 1983, 9:30:33 AM EDT'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_FULL_WITH_SECONDS() {
+    return DATETIME_FULL_WITH_SECONDS;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Friday, October 14, 1983, 9:30 AM Eastern Daylight Time'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_HUGE() {
+    return DATETIME_HUGE;
+  }
+
+  /**
+   * {@link DateTime#toLocaleString} format like 'Friday, October 14, 1983, 9:30:33 AM Eastern Daylight Time'. Only 12-hour if the locale is.
+   * @type {Object}
+   */
+  static get DATETIME_HUGE_WITH_SECONDS() {
+    return DATETIME_HUGE_WITH_SECONDS;
+  }
+}
+
+/**
+ * @private
+ */
+function friendlyDateTime(dateTimeish) {
+  if (DateTime.isDateTime(dateTimeish)) {
+    return dateTimeish;
+  } else if (dateTimeish && dateTimeish.valueOf && isNumber(dateTimeish.valueOf())) {
+    return DateTime.fromJSDate(dateTimeish);
+  } else if (dateTimeish && typeof dateTimeish === "object") {
+    return DateTime.fromObject(dateTimeish);
+  } else {
+    throw new InvalidArgumentError(
+      `Unknown datetime argument: ${dateTimeish}, of type ${typeof dateTimeish}`
+    );
+  }
+}
+
+const VERSION = "3.7.2";
+
+
+//# sourceMappingURL=luxon.mjs.map
+
+;// CONCATENATED MODULE: ./lib/engine/freeze.js
+
+// Freeze windows: whether an instant lies inside one, and when none is open any more. Membership
+// is read on the window's wall clock (luxon does the time-zone arithmetic); where a DST change
+// makes a wall time happen twice or never, the end found from wall times is corrected minute by
+// minute, since windows and every zone's offsets are whole minutes.
+const MINUTE = 60_000;
+/** Every zone's DST change is at most this far from the wall time it moves (Lord Howe: 30m). */
+const DST_SLACK_MINUTES = 180;
+function wallClock(window, at) {
+    return DateTime.fromMillis(at, { zone: window.timeZone });
+}
+function minutesOf(hhmm) {
+    const [h, m] = hhmm.split(':').map(Number);
+    return h * 60 + m;
+}
+/** Whether the instant `at` (epoch ms) lies inside `window`, read on its zone's wall clock. */
+function insideWindow(window, at) {
+    const local = wallClock(window, at);
+    switch (window.kind) {
+        case 'weekends':
+            return local.weekday >= 6;
+        case 'dates': {
+            const day = local.toISODate();
+            return day >= window.from && day <= window.to;
+        }
+        case 'daily': {
+            const minute = local.hour * 60 + local.minute;
+            const from = minutesOf(window.from);
+            const to = minutesOf(window.to);
+            return from < to ? minute >= from && minute < to : minute >= from || minute < to;
+        }
+    }
+}
+/** Where `window`, open at `at`, ends by its wall clock; DST can make this off by an hour or so. */
+function roughEnd(window, at) {
+    const local = wallClock(window, at);
+    const midnight = local.startOf('day');
+    switch (window.kind) {
+        case 'weekends':
+            return midnight
+                .plus({ days: 8 - local.weekday })
+                .startOf('day')
+                .toMillis();
+        case 'dates':
+            return DateTime.fromISO(window.to, { zone: window.timeZone })
+                .plus({ days: 1 })
+                .startOf('day')
+                .toMillis();
+        case 'daily': {
+            const to = minutesOf(window.to);
+            const day = local.hour * 60 + local.minute < to ? midnight : midnight.plus({ days: 1 });
+            return day.set({ hour: Math.floor(to / 60), minute: to % 60 }).toMillis();
+        }
+    }
+}
+/** The first whole minute after `at` at which `window` is closed, from its rough end. */
+function exactEnd(window, at) {
+    let end = Math.floor(roughEnd(window, at) / MINUTE) * MINUTE;
+    if (end <= at)
+        end = Math.floor(at / MINUTE) * MINUTE + MINUTE;
+    // A wall time that happens twice: the rough end may be its first occurrence.
+    for (let i = 0; i < DST_SLACK_MINUTES && insideWindow(window, end); i++)
+        end += MINUTE;
+    // A wall time that never happens: the window closed at the jump, before the rough end.
+    for (let i = 0; i < DST_SLACK_MINUTES && end - MINUTE > at && !insideWindow(window, end - MINUTE); i++)
+        end -= MINUTE;
+    return end;
+}
+/** How far ahead the end of chained windows is looked for. */
+const HORIZON_ROUNDS = 400;
+/**
+ * The freeze window open at `now`, and the first instant at which no window is open (windows
+ * that meet or overlap are followed to their end); undefined when none is open. `endless`: the
+ * windows chain without a gap for as far as it looked (`endsAt` is where it stopped looking).
+ */
+function openFreeze(windows, now) {
+    const open = windows.filter(w => insideWindow(w, now.getTime()));
+    if (open.length === 0)
+        return undefined;
+    let end = now.getTime();
+    for (let round = 0; round < HORIZON_ROUNDS; round++) {
+        const still = windows.filter(w => insideWindow(w, end));
+        if (still.length === 0)
+            return { window: open[0], endsAt: new Date(end) };
+        end = Math.max(...still.map(w => exactEnd(w, end)));
+    }
+    return { window: open[0], endsAt: new Date(end), endless: true };
+}
+/** "weekends (Europe/Berlin)": a window as reports name it. */
+function describeWindow(window) {
+    const span = window.kind === 'weekends'
+        ? 'Saturday 00:00 to Monday 00:00'
+        : window.kind === 'dates'
+            ? `${window.from} to ${window.to}`
+            : `daily ${window.from} to ${window.to}`;
+    return `"${window.name}" (${span}, ${window.timeZone})`;
+}
+/** The instant as the window's wall clock shows it, e.g. "2026-12-07 00:00 Europe/Berlin". */
+function localTime(window, at) {
+    return `${wallClock(window, at.getTime()).toFormat('yyyy-MM-dd HH:mm')} ${window.timeZone}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/gates.js
 
 
 function evaluateGate(gate, state, observations, now) {
     switch (gate.type) {
         case 'metrics_threshold':
-            return metricsThreshold(gate, observations);
+            return metricsThreshold(gate, observations, now, Date.parse(state.enteredAt));
         case 'manual_approval':
             return manualApproval(gate, observations.approvals);
         case 'automated_test':
@@ -43310,7 +51618,8 @@ function combine(outcomes) {
         return 'pending';
     return 'pass';
 }
-function metricsThreshold(gate, observations) {
+function metricsThreshold(gate, observations, now, enteredAt) {
+    const forMs = gate.forMs ?? 0;
     const evidence = [];
     const reasons = [];
     for (const [metric, threshold] of Object.entries(gate.thresholds)) {
@@ -43327,8 +51636,17 @@ function metricsThreshold(gate, observations) {
             reasons.push(`${label} has ${reading.samples ?? 0} samples, fewer than the ${gate.minSamples} required`);
         }
         else if (meets(threshold, usable.value)) {
-            result = 'pass';
-            reasons.push(`${label} ${usable.value} ${threshold.source}`);
+            // for: success must have held over the whole window, inside this phase, from range data.
+            const held = forMs <= 0
+                ? { held: true, reason: '' }
+                : now.getTime() - forMs < enteredAt
+                    ? {
+                        held: false,
+                        reason: `the for: window of ${formatSpan(forMs)} reaches back before the phase was entered (${new Date(enteredAt).toISOString()})`
+                    }
+                    : heldFor(reading, forMs, now, v => meets(threshold, v));
+            result = held.held ? 'pass' : 'pending';
+            reasons.push(`${label} ${usable.value} ${threshold.source}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`);
         }
         else {
             result = 'fail';
@@ -43476,561 +51794,6 @@ function timeBased(gate, state, now) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/engine/plausible.js
-const RATE = { of: 'a rate', min: 0, max: 1 };
-const COUNT = { of: 'a count', min: 0 };
-const DURATION = { of: 'a duration', min: 0 };
-/** The range a declared kind allows: a mean may be any finite number. */
-function rangeOfKind(kind) {
-    return kind === 'rate' ? RATE : kind === 'count' ? COUNT : undefined;
-}
-/**
- * The range a metric's name implies, or undefined when the name says nothing:
- * `*_rate` / `*_ratio` are rates in [0, 1]; `*_count` / `*_total` are counts (at least 0);
- * latencies and durations (`*_time`, `*latency*`, `*duration*`, `*_ms`, `*_seconds`) are at
- * least 0.
- */
-function knownRange(metric) {
-    const name = metric.toLowerCase();
-    if (/(^|_)(rate|ratio)$/.test(name))
-        return RATE;
-    if (/(^|_)(count|total)$/.test(name))
-        return COUNT;
-    if (/(^|_)time$|latency|duration|(^|_)(ms|seconds)$/.test(name))
-        return DURATION;
-    return undefined;
-}
-/**
- * Why `value` cannot be a reading of a metric with `range`, or undefined when it can be.
- * Non-finite values are never possible, whatever the metric.
- */
-function impossibility(value, range) {
-    if (Number.isNaN(value))
-        return 'the value is NaN';
-    if (!Number.isFinite(value))
-        return `the value is ${value > 0 ? '+Inf' : '-Inf'}`;
-    if (range?.min !== undefined && value < range.min)
-        return `${value} is below ${range.min}, which ${range.of} cannot be`;
-    if (range?.max !== undefined && value > range.max)
-        return `${value} is above ${range.max}, which ${range.of} cannot be`;
-    return undefined;
-}
-/**
- * The reading with an impossible value (or sample count) turned into "no data" with the reason,
- * and impossible points of its range data turned into NaN (a gap, never a breach). A reading that
- * may be true comes back as it was.
- */
-function screenReading(reading, range) {
-    const badPoint = (v) => impossibility(v, range) !== undefined;
-    const screened = reading.series?.some(([, v]) => badPoint(v))
-        ? {
-            ...reading,
-            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v])
-        }
-        : reading;
-    if (reading.value === null)
-        return screened;
-    const why = impossibility(reading.value, range) ??
-        (reading.samples !== undefined && !(reading.samples >= 0 && Number.isFinite(reading.samples))
-            ? `its sample count ${reading.samples} is impossible`
-            : undefined);
-    if (why === undefined)
-        return screened;
-    const rest = { ...screened };
-    delete rest.samples;
-    return { ...rest, value: null, reason: `impossible reading: ${why}` };
-}
-/**
- * The range a policy's metric may take: from its declared kind (metrics.definitions) when the
- * policy declares one, otherwise from its name.
- */
-function rangeOfMetric(policy, metric) {
-    const declared = policy.metricDefinitions[metric]?.kind;
-    return declared ? rangeOfKind(declared) : knownRange(metric);
-}
-/** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
-function screenReadings(readings, rangeOf = knownRange) {
-    return readings.map(r => screenReading(r, rangeOf(r.metric)));
-}
-
-;// CONCATENATED MODULE: ./lib/engine/trends.js
-
-// Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
-// its mean over the window just before, both taken from one range reading, so no state is kept
-// between runs. Proposed policy syntax:
-//
-//   monitoring:
-//     trends:
-//       error_rate: { window: 10m, increase: 0.5 }          # alert when it rises by 50% or more
-//       user_satisfaction: { window: 1h, decrease: 0.02 }   # alert when it falls by 2% or more
-// 0.006 over 0.004 is 0.49999999999999994 in floating point; a rise of exactly the rule's share
-// must still alert.
-const EPSILON = 1e-9;
-/** The range a trend rule needs its reading to cover: two windows. */
-function trendRangeMs(rule) {
-    return 2 * rule.windowMs;
-}
-function evaluateTrend(rule, reading, now) {
-    const span = formatSpan(rule.windowMs);
-    const series = reading?.series;
-    if (!series || series.length === 0)
-        return { reason: `no range data for ${rule.metric} to compare two ${span} windows` };
-    const end = now.getTime() / 1000;
-    const split = end - rule.windowMs / 1000;
-    const start = split - rule.windowMs / 1000;
-    const current = mean(series.filter(([t]) => t > split && t <= end));
-    const previous = mean(series.filter(([t]) => t > start && t <= split));
-    if (current === undefined || previous === undefined) {
-        return {
-            reason: `${rule.metric} has no usable samples in the ${current === undefined ? 'latest' : 'previous'} ${span} window`
-        };
-    }
-    const change = previous === 0
-        ? current === 0
-            ? 0
-            : Math.sign(current) * Infinity
-        : (current - previous) / Math.abs(previous);
-    const percent = (x) => (Number.isFinite(x) ? `${+(x * 100).toFixed(2)}%` : 'from 0');
-    const said = `${rule.metric} averaged ${readable(current)} over the last ${span}, against ${readable(previous)} over the ${span} before`;
-    if (rule.increase !== undefined && change >= rule.increase - EPSILON) {
-        return {
-            alert: {
-                metric: rule.metric,
-                direction: 'increase',
-                current,
-                previous,
-                change,
-                message: `${said}: up ${percent(change)} (alerts at +${percent(rule.increase)})`
-            }
-        };
-    }
-    if (rule.decrease !== undefined && -change >= rule.decrease - EPSILON) {
-        return {
-            alert: {
-                metric: rule.metric,
-                direction: 'decrease',
-                current,
-                previous,
-                change,
-                message: `${said}: down ${percent(-change)} (alerts at -${percent(rule.decrease)})`
-            }
-        };
-    }
-    return {
-        reason: `${said}: ${change >= 0 ? 'up' : 'down'} ${percent(Math.abs(change))}, within bounds`
-    };
-}
-function mean(points) {
-    const values = points.map(([, v]) => v).filter(v => Number.isFinite(v));
-    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
-}
-/** Six significant digits: a mean of 0.006s is shown as 0.006, not 0.005999999999999999. */
-function readable(x) {
-    return Number(x.toPrecision(6));
-}
-
-;// CONCATENATED MODULE: ./lib/engine/triggers.js
-
-
-/**
- * The metric triggers in force in a phase: the policy's automatic_triggers, with the phase's
- * written rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number
- * for the same metric, plus any rollback_threshold metric the triggers do not name. Only what the
- * policy writes: no built-in value creates or overrides a trigger.
- */
-function metricTriggers(policy, phase) {
-    const checks = [];
-    const phaseFrom = (metric) => `deployment.phases.${phase.name}.rollback_threshold.${metric}`;
-    policy.triggers.forEach((trigger, i) => {
-        if (trigger.kind !== 'metric')
-            return;
-        const override = phase.rollbackThreshold[trigger.metric];
-        if (override === undefined) {
-            checks.push({
-                metric: trigger.metric,
-                threshold: trigger.threshold,
-                forMs: trigger.forMs,
-                source: trigger.source,
-                from: `rollback.automatic_triggers[${i}]`
-            });
-            return;
-        }
-        const threshold = {
-            op: trigger.threshold.op,
-            value: override,
-            source: `${trigger.threshold.op} ${override}`
-        };
-        checks.push({
-            metric: trigger.metric,
-            threshold,
-            forMs: trigger.forMs,
-            source: `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`,
-            from: `${phaseFrom(trigger.metric)} (in rollback.automatic_triggers[${i}])`
-        });
-    });
-    for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
-        if (checks.some(c => c.metric === metric))
-            continue;
-        checks.push({
-            metric,
-            threshold: { op: '>', value: limit, source: `> ${limit}` },
-            forMs: 0,
-            source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
-            from: phaseFrom(metric)
-        });
-    }
-    return checks;
-}
-/** Every threshold in force in `phase`: its gates, its triggers and the policy's alerts. */
-function thresholdsInForce(policy, phase) {
-    const out = [];
-    phase.gates.forEach((gate, i) => {
-        if (gate.type !== 'metrics_threshold')
-            return;
-        for (const [metric, threshold] of Object.entries(gate.thresholds))
-            out.push({
-                use: 'gate',
-                name: gate.name,
-                metric,
-                threshold: threshold.source,
-                from: `${gate.from ?? `deployment.phases.${phase.name}.gates[${i}].thresholds`}.${metric}`
-            });
-    });
-    for (const check of metricTriggers(policy, phase))
-        out.push({
-            use: 'trigger',
-            name: check.source,
-            metric: check.metric,
-            threshold: check.threshold.source,
-            from: check.from
-        });
-    for (const rule of policy.alerts)
-        out.push({
-            use: 'alert',
-            name: 'alert',
-            metric: rule.metric,
-            threshold: `warning ${rule.warning}, critical ${rule.critical} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
-            from: `monitoring.alerts.${rule.metric}`
-        });
-    return out;
-}
-/**
- * Every trigger of `phase`, fired or not with the reason. `since` is when the phase was entered:
- * a metric trigger fires only on evidence whose window starts at or after it.
- */
-function evaluateTriggers(policy, phase, observations, alerts, now, since) {
-    const stale = (reading, forMs) => {
-        const why = olderThan(reading, forMs, now, since);
-        return (why &&
-            `${why} ${phase.name} was entered at ${since.toISOString()}: waiting for a reading taken after it`);
-    };
-    const results = metricTriggers(policy, phase).map(check => {
-        const reading = findReading(observations.readings, check.metric);
-        const usable = usableValue(reading, check.metric);
-        const evidence = (value, status) => [
-            {
-                gate: `trigger: ${check.source}`,
-                metric: check.metric,
-                value,
-                threshold: check.threshold.source,
-                result: status
-            }
-        ];
-        if (!('value' in usable))
-            return {
-                trigger: check.source,
-                status: 'no_data',
-                fired: false,
-                reason: usable.reason,
-                evidence: evidence(null, 'no_data')
-            };
-        const value = usable.value;
-        if (!meets(check.threshold, value)) {
-            return {
-                trigger: check.source,
-                status: 'ok',
-                fired: false,
-                reason: `${check.metric} ${value} is within ${check.threshold.source}`,
-                evidence: evidence(value, 'ok')
-            };
-        }
-        const old = stale(reading, check.forMs);
-        if (old)
-            return {
-                trigger: check.source,
-                fired: false,
-                status: 'breached',
-                reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
-                evidence: evidence(value, 'breached'),
-                waiting: true
-            };
-        const rule = policy.alerts.find(a => a.metric === check.metric);
-        const severity = rule ? severityOf(rule, value) : 'high';
-        if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
-            return {
-                trigger: check.source,
-                status: 'breached',
-                fired: false,
-                reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
-                evidence: evidence(value, 'breached')
-            };
-        }
-        const sustained = heldFor(reading, check.forMs, now, v => meets(check.threshold, v));
-        if (!sustained.held)
-            return {
-                trigger: check.source,
-                status: 'breached',
-                fired: false,
-                reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
-                evidence: evidence(value, 'breached')
-            };
-        const alert = alerts.find(a => a.metric === check.metric);
-        return {
-            trigger: check.source,
-            status: 'fired',
-            fired: true,
-            reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
-            evidence: evidence(value, 'fired')
-        };
-    });
-    for (const trigger of policy.triggers) {
-        if (trigger.kind === 'system_failure')
-            results.push(systemFailure(observations, policy.rollback.sourceFailureLimit, stale));
-    }
-    return results;
-}
-function systemFailure(observations, limit, stale) {
-    const evidence = (value, status) => [
-        {
-            gate: 'trigger: system_failure',
-            metric: 'system_failure',
-            value,
-            threshold: '> 0',
-            result: status
-        }
-    ];
-    const failures = observations.sourceFailures;
-    if (failures && failures.consecutive > 0) {
-        const runs = `${failures.consecutive} consecutive run${failures.consecutive === 1 ? '' : 's'}`;
-        const fired = failures.consecutive >= limit;
-        return {
-            trigger: 'system_failure',
-            status: fired ? 'fired' : 'breached',
-            fired,
-            reason: `the metrics source could not be read on ${runs}${failures.since ? ` since ${failures.since}` : ''} (limit ${limit}): ${failures.reason}`,
-            evidence: evidence(`unreachable x${failures.consecutive}`, fired ? 'fired' : 'breached'),
-            ...(fired ? {} : { waiting: true })
-        };
-    }
-    const reading = findReading(observations.readings, 'system_failure');
-    const usable = usableValue(reading, 'system_failure');
-    if (!('value' in usable))
-        return {
-            trigger: 'system_failure',
-            status: 'no_data',
-            fired: false,
-            reason: usable.reason,
-            evidence: evidence(null, 'no_data')
-        };
-    const old = usable.value > 0 ? stale(reading, 0) : undefined;
-    if (old)
-        return {
-            trigger: 'system_failure',
-            fired: false,
-            status: 'breached',
-            reason: `system_failure reports the system down (${usable.value}), but ${old}`,
-            evidence: evidence(usable.value, 'breached'),
-            waiting: true
-        };
-    const fired = usable.value > 0;
-    return {
-        trigger: 'system_failure',
-        status: fired ? 'fired' : 'ok',
-        fired,
-        reason: fired
-            ? `system_failure reports the system down (${usable.value})`
-            : 'system_failure reports the system up',
-        evidence: evidence(usable.value, fired ? 'fired' : 'ok')
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/engine/decide.js
-
-
-
-
-
-
-
-/**
- * The whole decision: pure, so the same inputs always give the same answer.
- * Order of precedence: kill switch off -> hold; a fired trigger -> roll back one phase; final
- * phase -> hold; every gate passes -> advance one phase; otherwise hold and say why.
- */
-function decide(policy, state, observations, now) {
-    const phase = phaseNamed(policy, state.phase);
-    const next = nextPhase(policy, phase.name);
-    // Impossible readings become "no data" here, once, for every gate, trigger, alert and trend.
-    const observed = {
-        ...observations,
-        readings: screenReadings(observations.readings, m => rangeOfMetric(policy, m))
-    };
-    const alerts = evaluateAlerts(policy.alerts, observed.readings, now);
-    const triggers = evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt));
-    // Gates guard the step to the next phase; the final phase has none to take.
-    const gates = next ? phase.gates.map(gate => evaluateGate(gate, state, observed, now)) : [];
-    const trends = policy.trends.flatMap(rule => {
-        const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now);
-        return outcome.alert ? [outcome.alert] : [];
-    });
-    const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers };
-    const awaitingApproval = next !== undefined &&
-        gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
-        gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass');
-    const hold = (holdCause, reason) => ({
-        ...base,
-        action: 'hold',
-        holdCause,
-        reason,
-        awaitingApproval: state.enabled && awaitingApproval
-    });
-    if (!state.enabled) {
-        return hold('kill_switch', `the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``);
-    }
-    const fired = triggers.filter(t => t.fired);
-    if (fired.length > 0) {
-        const previous = previousPhase(policy, phase.name);
-        const why = fired.map(t => t.reason).join('; ');
-        if (!previous) {
-            return hold('first_phase_trigger', `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
-                'use `phasegate rollback --emergency` to turn the feature off');
-        }
-        // The seed's manual_approval_required is the one opt-in wait on a metric rollback; a system
-        // failure never waits.
-        const needsApproval = policy.rollback.manualApprovalRequired && !fired.some(t => t.trigger === 'system_failure');
-        const reason = needsApproval
-            ? `automatic rollback NEEDS APPROVAL (rollback.manual_approval_required): ${why}`
-            : `automatic rollback: ${why}`;
-        const evidence = fired.flatMap(t => t.evidence);
-        return {
-            ...base,
-            action: 'rollback',
-            target: previous.name,
-            reason,
-            awaitingApproval: false,
-            ...(needsApproval ? { rollbackNeedsApproval: true } : {}),
-            transition: transition('rollback', phase.name, previous.name, now, reason, [], evidence)
-        };
-    }
-    if (!next) {
-        return hold('final_phase', `${phase.name} is the final phase: the rollout is complete and cannot advance`);
-    }
-    const notPassing = gates.filter(g => g.outcome !== 'pass');
-    if (notPassing.length > 0) {
-        return hold('gates', `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}`);
-    }
-    const approvers = approvedBy(policy, phase.name, observations);
-    const reason = gates.length === 0
-        ? `${phase.name} has no gates`
-        : gates.length === 1
-            ? `the only gate of ${phase.name} passed (${gates[0].gate})`
-            : `all ${gates.length} gates of ${phase.name} passed`;
-    return {
-        ...base,
-        action: 'advance',
-        target: next.name,
-        reason,
-        awaitingApproval: false,
-        transition: transition('advance', phase.name, next.name, now, reason, approvers, gates.flatMap(g => g.evidence))
-    };
-}
-/** Who approved the advance: the valid approvals of the phase's manual approval gates. */
-function approvedBy(policy, phaseName, observations) {
-    const users = new Set();
-    for (const gate of phaseNamed(policy, phaseName).gates) {
-        if (gate.type === 'manual_approval')
-            validApprovers(gate, observations.approvals).forEach(u => users.add(u));
-    }
-    return [...users];
-}
-function transition(kind, from, to, now, reason, approvers, evidence) {
-    return { kind, from, to, at: now.toISOString(), reason, approvers, evidence };
-}
-
-;// CONCATENATED MODULE: ./lib/engine/requests.js
-
-
-
-/**
- * Every reading decide() will look at for this policy in this state, and no more: experiments'
- * per-group statistics are read by their analysis (src/experiments), not by every decision.
- */
-function requiredReadings(policy, state) {
-    const phase = phaseNamed(policy, state.phase);
-    const wanted = new Map();
-    const add = (metric, group, rangeMs = 0) => {
-        const key = `${metric}\u0000${group ?? ''}`;
-        const existing = wanted.get(key);
-        const range = Math.max(rangeMs, existing?.rangeMs ?? 0);
-        wanted.set(key, {
-            metric,
-            ...(group ? { group } : {}),
-            ...(range > 0 ? { rangeMs: range } : {})
-        });
-    };
-    for (const gate of phase.gates) {
-        if (gate.type === 'metrics_threshold')
-            Object.keys(gate.thresholds).forEach(m => add(m, gate.group));
-    }
-    for (const rule of policy.alerts)
-        add(rule.metric, undefined, rule.forMs);
-    for (const rule of policy.trends)
-        add(rule.metric, undefined, trendRangeMs(rule));
-    for (const check of metricTriggers(policy, phase))
-        add(check.metric, undefined, check.forMs);
-    if (policy.triggers.some(t => t.kind === 'system_failure'))
-        add('system_failure');
-    return [...wanted.values()];
-}
-
-;// CONCATENATED MODULE: ./lib/engine/metric-spec.js
-// Matched against the whole name, in order; the first match wins. Words are matched at "_"
-// boundaries so that "error" does not match "terror_index".
-const KNOWN = [
-    { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
-    { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)degradation($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)(cost|costs|churn|bounce)($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)conversion_rate($|_)/, direction: 'lower_is_worse', kind: 'rate' },
-    { pattern: /(^|_)conversions?($|_)/, direction: 'lower_is_worse' },
-    { pattern: /(^|_)(satisfaction|accuracy)($|_)/, direction: 'lower_is_worse' }
-];
-/** The defaults a known name carries, or undefined for a name phasegate does not know. */
-function knownMetric(metric) {
-    const known = KNOWN.find(k => k.pattern.test(metric.toLowerCase()));
-    if (!known)
-        return undefined;
-    return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
-}
-/** What the policy declares of `metric`, over what its name implies. */
-function metricSpec(policy, metric) {
-    return specFrom(policy.metricDefinitions[metric], metric);
-}
-/** The same from a definition alone (the loader, before a Policy exists). */
-function specFrom(declared, metric) {
-    const known = knownMetric(metric);
-    const direction = declared?.direction ?? known?.direction;
-    const kind = declared?.kind ?? known?.kind;
-    return {
-        metric,
-        ...(direction ? { direction } : {}),
-        ...(kind ? { kind } : {}),
-        ...(declared?.unit ? { unit: declared.unit } : {}),
-        ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
-    };
-}
-
 ;// CONCATENATED MODULE: ./lib/stats/special.js
 /**
  * Special functions behind the tests' p-values and intervals, written for accuracy in the far
@@ -44043,7 +51806,7 @@ function specFrom(declared, metric) {
  * fraction, Numerical Recipes §6.4), chi-square through the regularized incomplete gamma (§6.2).
  */
 const SQRT_PI = Math.sqrt(Math.PI);
-const special_EPSILON = 1e-16;
+const EPSILON = 1e-16;
 const TINY = 1e-300;
 const MAX_ITERATIONS = 100_000;
 /**
@@ -44066,7 +51829,7 @@ function erfc(x) {
         const twoXSquared = 2 * x * x;
         let term = 1;
         let sum = 1;
-        for (let n = 1; n < MAX_ITERATIONS && term > special_EPSILON * sum; n++) {
+        for (let n = 1; n < MAX_ITERATIONS && term > EPSILON * sum; n++) {
             term *= twoXSquared / (2 * n + 1);
             sum += term;
         }
@@ -44085,7 +51848,7 @@ function erfc(x) {
         d = 1 / d;
         const delta = c * d;
         f *= delta;
-        if (Math.abs(delta - 1) < special_EPSILON)
+        if (Math.abs(delta - 1) < EPSILON)
             break;
     }
     return expMinusSquare(x) / SQRT_PI / f;
@@ -44185,7 +51948,7 @@ function betaContinuedFraction(a, b, x) {
         d = 1 / d;
         const delta = d * c;
         h *= delta;
-        if (Math.abs(delta - 1) < special_EPSILON)
+        if (Math.abs(delta - 1) < EPSILON)
             break;
     }
     return h;
@@ -44253,7 +52016,7 @@ function incompleteGammaUpper(a, x) {
         for (let n = 1; n < MAX_ITERATIONS; n++) {
             term *= x / (a + n);
             sum += term;
-            if (term < sum * special_EPSILON)
+            if (term < sum * EPSILON)
                 break;
         }
         return 1 - sum * Math.exp(logFront);
@@ -44272,7 +52035,7 @@ function incompleteGammaUpper(a, x) {
         d = 1 / d;
         const delta = d * c;
         h *= delta;
-        if (Math.abs(delta - 1) < special_EPSILON)
+        if (Math.abs(delta - 1) < EPSILON)
             break;
     }
     return Math.exp(logFront) * h;
@@ -44284,7 +52047,7 @@ function chiSquareSf(x, k) {
 
 ;// CONCATENATED MODULE: ./lib/stats/tests.js
 
-function tests_mean(stat) {
+function mean(stat) {
     return stat.kind === 'rate' ? stat.successes / stat.count : stat.sum / stat.count;
 }
 /** Per-observation variance: p(1-p) for a rate, the unbiased sample variance for a mean. */
@@ -44345,8 +52108,8 @@ function twoProportionZTest(control, treatment, alpha = 0.05) {
 }
 /** Two-sided Welch's t-test with Welch–Satterthwaite degrees of freedom. */
 function welchTTest(control, treatment, alpha = 0.05) {
-    const m1 = tests_mean(control);
-    const m2 = tests_mean(treatment);
+    const m1 = mean(control);
+    const m2 = mean(treatment);
     const v1 = variance(control) / control.count;
     const v2 = variance(treatment) / treatment.count;
     const standardError = Math.sqrt(v1 + v2);
@@ -44397,8 +52160,8 @@ function compareGroups(control, treatment, alpha = 0.05) {
 function noSpreadComparison(control, treatment, alpha) {
     const n1 = control.count;
     const n2 = treatment.count;
-    const m1 = tests_mean(control);
-    const m2 = tests_mean(treatment);
+    const m1 = mean(control);
+    const m2 = mean(treatment);
     const difference = m2 - m1;
     // The table: how many users hold the treatment's value in each group.
     const pValue = control.kind === 'rate' && treatment.kind === 'rate'
@@ -44555,12 +52318,923 @@ function holmBonferroni(pValues) {
     return adjusted;
 }
 
+;// CONCATENATED MODULE: ./lib/engine/guardrails.js
+
+
+/** p below which the exposure split is a sample ratio mismatch (as in the experiment analysis). */
+const SRM_THRESHOLD = 0.001;
+const SRM_MINIMUM_EXPECTED = 5;
+/** Pure: judges one guardrail on data accumulated since the phase began. */
+function assessGuardrail(guardrail, data) {
+    const alpha = guardrail.alpha ?? 0.05;
+    const { control, treatment } = data;
+    const total = data.users.control + data.users.treatment;
+    const expected = [data.expectedShare.control * total, data.expectedShare.treatment * total];
+    if (expected.every(e => e >= SRM_MINIMUM_EXPECTED)) {
+        const fit = chiSquareGoodnessOfFit([data.users.control, data.users.treatment], [data.expectedShare.control, data.expectedShare.treatment]);
+        if (fit.pValue < SRM_THRESHOLD) {
+            return {
+                gate: 'pending',
+                fired: false,
+                sampleRatioMismatch: true,
+                reason: `${guardrail.metric}: sample ratio mismatch (control ${data.users.control}, treatment ${data.users.treatment} users; p = ${fit.pValue.toPrecision(3)}): holding, the comparison cannot be trusted`
+            };
+        }
+    }
+    const tooLittle = control.count < 2 ||
+        treatment.count < 2 ||
+        (control.kind === 'rate' &&
+            treatment.kind === 'rate' &&
+            smallestExpectedCount(control, treatment) < MINIMUM_EXPECTED_COUNT);
+    if (tooLittle) {
+        return {
+            gate: 'pending',
+            fired: false,
+            sampleRatioMismatch: false,
+            reason: `${guardrail.metric}: too little data to compare treatment with control yet`
+        };
+    }
+    const fixed = compareGroups(control, treatment, alpha);
+    const sequential = sequentialComparison(fixed, control.count + treatment.count, guardrail.tuning, alpha);
+    const [low, high] = sequential.relativeInterval;
+    // Harm: how much worse the treatment is, as a relative change in the worse direction.
+    const [leastHarm, mostHarm] = guardrail.worse === 'increase' ? [low, high] : [-high, -low];
+    const evidence = {
+        metric: guardrail.metric,
+        estimate: fixed.relativeDifference,
+        interval: sequential.relativeInterval,
+        pValue: sequential.pValue,
+        n: { control: control.count, treatment: treatment.count }
+    };
+    const shown = `${signed(fixed.relativeDifference)} [${signed(low)}, ${signed(high)}] vs control (p = ${sequential.pValue.toPrecision(3)}; n control ${control.count}, treatment ${treatment.count}), margin ${pct(guardrail.margin)} ${guardrail.worse === 'increase' ? 'higher' : 'lower'}`;
+    if (!Number.isFinite(leastHarm) || !Number.isFinite(mostHarm)) {
+        return {
+            gate: 'pending',
+            fired: false,
+            sampleRatioMismatch: false,
+            reason: `${guardrail.metric}: no relative difference (control is 0)`,
+            evidence
+        };
+    }
+    if (leastHarm > guardrail.margin) {
+        return {
+            gate: 'fail',
+            fired: true,
+            sampleRatioMismatch: false,
+            reason: `${guardrail.metric}: treatment worse beyond the margin: ${shown}`,
+            evidence
+        };
+    }
+    return {
+        gate: mostHarm <= guardrail.margin ? 'pass' : 'pending',
+        fired: false,
+        sampleRatioMismatch: false,
+        reason: mostHarm <= guardrail.margin
+            ? `${guardrail.metric}: not worse than the margin: ${shown}`
+            : `${guardrail.metric}: not yet shown within the margin: ${shown}`,
+        evidence
+    };
+}
+/**
+ * The rollout's own exposure as the experiment: users inside the phase's user_percentage are
+ * the treatment, the rest control. At 0% or 100% there is no control (or no treatment), so
+ * there is nothing to compare: null.
+ */
+function exposureShares(userPercentage) {
+    if (!(userPercentage > 0 && userPercentage < 100))
+        return null;
+    return { control: 1 - userPercentage / 100, treatment: userPercentage / 100 };
+}
+function signed(x) {
+    return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+}
+function pct(x) {
+    return `${(x * 100).toFixed(2)}%`;
+}
+/** The groups guardrail readings are labelled with: inside the phase's percentage, and the rest. */
+const GUARDRAIL_GROUPS = ['control', 'treatment'];
+/** The companion metric that carries a mean metric's per-observation standard deviation. */
+function guardrailStddevMetric(metric) {
+    return `${metric}_stddev`;
+}
+/**
+ * Pure: every guardrail of the policy on `readings` (per group, accumulated since the phase was
+ * entered) at the phase's exposure `userPercentage`. A fired guardrail is a fired trigger when it
+ * says on_fire: rollback; with pause it holds the advance (a failing gate); with observe it is
+ * only reported. Missing data is pending and "no data", never a pass.
+ */
+function evaluateGuardrails(rules, readings, userPercentage) {
+    const out = { gates: [], triggers: [], alerts: [] };
+    const shares = exposureShares(userPercentage);
+    for (const rule of rules) {
+        const name = guardrailName(rule);
+        const row = (status, reason, evidence) => ({
+            trigger: name,
+            status,
+            fired: status === 'fired',
+            reason,
+            evidence
+        });
+        if (!shares) {
+            out.triggers.push(row('no_data', `not compared at ${userPercentage}% exposure: there is no ${userPercentage > 0 ? 'control' : 'treatment'} group`, []));
+            continue;
+        }
+        const control = groupStatistic(readings, rule, 'control');
+        const treatment = groupStatistic(readings, rule, 'treatment');
+        if ('reason' in control || 'reason' in treatment) {
+            const why = 'reason' in control ? control.reason : treatment.reason;
+            const reason = why.startsWith('no ') ? why : `no data: ${why}`;
+            out.triggers.push(row('no_data', reason, [
+                { gate: name, metric: rule.metric, value: null, result: 'no_data' }
+            ]));
+            if (rule.onFire !== 'observe')
+                out.gates.push({ gate: name, type: 'guardrail', outcome: 'pending', reason, evidence: [] });
+            continue;
+        }
+        const assessment = assessGuardrail(rule, {
+            control: control.statistic,
+            treatment: treatment.statistic,
+            users: { control: control.statistic.count, treatment: treatment.statistic.count },
+            expectedShare: shares
+        });
+        const fired = assessment.fired;
+        const status = fired
+            ? rule.onFire === 'rollback'
+                ? 'fired'
+                : 'breached'
+            : assessment.evidence
+                ? 'ok'
+                : 'no_data';
+        const evidence = (result) => assessment.evidence ? [guardrailEvidence(name, rule, assessment.evidence, result)] : [];
+        const reason = fired && rule.onFire !== 'rollback'
+            ? `${assessment.reason} (on_fire: ${rule.onFire}: ${rule.onFire === 'pause' ? 'holding the advance, not rolling back' : 'reported only'})`
+            : assessment.reason;
+        out.triggers.push(row(status, reason, evidence(status)));
+        if (rule.onFire !== 'observe')
+            out.gates.push({
+                gate: name,
+                type: 'guardrail',
+                outcome: assessment.gate,
+                reason,
+                evidence: evidence(assessment.gate)
+            });
+        // One alert for the split, however many guardrails see it: it is one fact about exposure.
+        if (assessment.sampleRatioMismatch && out.alerts.length === 0)
+            out.alerts.push({
+                metric: 'sample_ratio_mismatch',
+                value: control.statistic.count + treatment.statistic.count,
+                severity: 'high',
+                warning: 0,
+                critical: 0,
+                message: assessment.reason
+            });
+    }
+    return out;
+}
+/** How reports and trailers name a guardrail. */
+function guardrailName(rule) {
+    return `guardrail: ${rule.metric} (margin ${pct(rule.margin)})`;
+}
+function guardrailEvidence(name, rule, e, result) {
+    return {
+        gate: name,
+        metric: rule.metric,
+        value: round(e.estimate),
+        threshold: `${rule.worse === 'increase' ? '<=' : '>='} ${rule.worse === 'increase' ? '+' : '-'}${round(rule.margin)} vs control (alpha ${rule.alpha})`,
+        result,
+        interval: [round(e.interval[0]), round(e.interval[1])],
+        pValue: Number(e.pValue.toPrecision(4)),
+        n: e.n
+    };
+}
+function round(x) {
+    return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
+}
+/**
+ * One group's statistic from its reading: a mean when the source also gives `<metric>_stddev`
+ * (or the metric is declared a mean or count), a rate (a share in [0, 1]) otherwise; `samples`
+ * is its number of observations. Anything else is a reason, never a number.
+ */
+function groupStatistic(readings, rule, group) {
+    const label = `${rule.metric} for group ${group}`;
+    const reading = findReading(readings, rule.metric, group);
+    const usable = usableValue(reading, label);
+    if (!('value' in usable))
+        return usable;
+    const count = reading.samples;
+    if (count === undefined || count === 0)
+        return { reason: `${label} has no sample count (how many observations it rests on)` };
+    const stddev = rule.kind === 'rate'
+        ? undefined
+        : findReading(readings, guardrailStddevMetric(rule.metric), group)?.value;
+    if (stddev != null && Number.isFinite(stddev) && stddev >= 0) {
+        const sum = usable.value * count;
+        const squaredDeviations = stddev * stddev * (count - 1);
+        return {
+            statistic: {
+                kind: 'mean',
+                count,
+                sum,
+                sumSquares: squaredDeviations + (sum * sum) / count,
+                squaredDeviations
+            }
+        };
+    }
+    if (rule.kind === 'mean' || rule.kind === 'count')
+        return {
+            reason: `${rule.metric} is declared a ${rule.kind}, and there is no ${guardrailStddevMetric(rule.metric)} for group ${group}`
+        };
+    if (usable.value < 0 || usable.value > 1)
+        return {
+            reason: `${label} is ${usable.value}, not a rate, and there is no ${guardrailStddevMetric(rule.metric)}`
+        };
+    return { statistic: { kind: 'rate', count, successes: Math.round(usable.value * count) } };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/exposure.js
+
+/**
+ * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
+ * precedence, when the rollout has not started, the kill switch is off, or the phase is
+ * `enabled: false`; otherwise the phase's percentage and flags.
+ */
+function exposure_exposureOf(policy, state) {
+    const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
+    const off = state === null
+        ? 'not started'
+        : !state.enabled
+            ? 'kill switch'
+            : !phase.enabled
+                ? 'phase disabled'
+                : undefined;
+    return {
+        feature: policy.feature,
+        phase: phase.name,
+        enabled: off === undefined,
+        ...(off ? { off } : {}),
+        userPercentage: off ? 0 : phase.userPercentage,
+        featureFlags: off ? [] : phase.featureFlags,
+        monitoringLevel: phase.monitoringLevel,
+        rollbackThreshold: phase.rollbackThreshold,
+        finalPhase: nextPhase(policy, phase.name) === undefined
+    };
+}
+/** "5% of users", or "off (kill switch)": the exposure in a few words, for headers. */
+function describeExposure(exposure) {
+    return exposure.enabled ? `${exposure.userPercentage}% of users` : `off (${exposure.off})`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/plausible.js
+const RATE = { of: 'a rate', min: 0, max: 1 };
+const COUNT = { of: 'a count', min: 0 };
+const DURATION = { of: 'a duration', min: 0 };
+/** The range a declared kind allows: a mean may be any finite number. */
+function rangeOfKind(kind) {
+    return kind === 'rate' ? RATE : kind === 'count' ? COUNT : undefined;
+}
+/**
+ * The range a metric's name implies, or undefined when the name says nothing:
+ * `*_rate` / `*_ratio` are rates in [0, 1]; `*_count` / `*_total` are counts (at least 0);
+ * latencies and durations (`*_time`, `*latency*`, `*duration*`, `*_ms`, `*_seconds`) are at
+ * least 0.
+ */
+function knownRange(metric) {
+    const name = metric.toLowerCase();
+    if (/(^|_)(rate|ratio)$/.test(name))
+        return RATE;
+    if (/(^|_)(count|total)$/.test(name))
+        return COUNT;
+    if (/(^|_)time$|latency|duration|(^|_)(ms|seconds)$/.test(name))
+        return DURATION;
+    return undefined;
+}
+/**
+ * Why `value` cannot be a reading of a metric with `range`, or undefined when it can be.
+ * Non-finite values are never possible, whatever the metric.
+ */
+function impossibility(value, range) {
+    if (Number.isNaN(value))
+        return 'the value is NaN';
+    if (!Number.isFinite(value))
+        return `the value is ${value > 0 ? '+Inf' : '-Inf'}`;
+    if (range?.min !== undefined && value < range.min)
+        return `${value} is below ${range.min}, which ${range.of} cannot be`;
+    if (range?.max !== undefined && value > range.max)
+        return `${value} is above ${range.max}, which ${range.of} cannot be`;
+    return undefined;
+}
+/**
+ * The reading with an impossible value (or sample count) turned into "no data" with the reason,
+ * and impossible points of its range data turned into NaN (a gap, never a breach). A reading that
+ * may be true comes back as it was.
+ */
+function screenReading(reading, range) {
+    const badPoint = (v) => impossibility(v, range) !== undefined;
+    const screened = reading.series?.some(([, v]) => badPoint(v))
+        ? {
+            ...reading,
+            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v])
+        }
+        : reading;
+    if (reading.value === null)
+        return screened;
+    const why = impossibility(reading.value, range) ??
+        (reading.samples !== undefined && !(reading.samples >= 0 && Number.isFinite(reading.samples))
+            ? `its sample count ${reading.samples} is impossible`
+            : undefined);
+    if (why === undefined)
+        return screened;
+    const rest = { ...screened };
+    delete rest.samples;
+    return { ...rest, value: null, reason: `impossible reading: ${why}` };
+}
+/**
+ * The range a policy's metric may take: from its declared kind (metrics.definitions) when the
+ * policy declares one, otherwise from its name.
+ */
+function rangeOfMetric(policy, metric) {
+    const declared = policy.metricDefinitions[metric]?.kind;
+    return declared ? rangeOfKind(declared) : knownRange(metric);
+}
+/** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
+function screenReadings(readings, rangeOf = knownRange) {
+    return readings.map(r => screenReading(r, rangeOf(r.metric)));
+}
+
+;// CONCATENATED MODULE: ./lib/engine/trends.js
+
+// Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
+// its mean over the window just before, both taken from one range reading, so no state is kept
+// between runs. Proposed policy syntax:
+//
+//   monitoring:
+//     trends:
+//       error_rate: { window: 10m, increase: 0.5 }          # alert when it rises by 50% or more
+//       user_satisfaction: { window: 1h, decrease: 0.02 }   # alert when it falls by 2% or more
+// 0.006 over 0.004 is 0.49999999999999994 in floating point; a rise of exactly the rule's share
+// must still alert.
+const trends_EPSILON = 1e-9;
+/** The range a trend rule needs its reading to cover: two windows. */
+function trendRangeMs(rule) {
+    return 2 * rule.windowMs;
+}
+function evaluateTrend(rule, reading, now) {
+    const span = formatSpan(rule.windowMs);
+    const series = reading?.series;
+    if (!series || series.length === 0)
+        return { reason: `no range data for ${rule.metric} to compare two ${span} windows` };
+    const end = now.getTime() / 1000;
+    const split = end - rule.windowMs / 1000;
+    const start = split - rule.windowMs / 1000;
+    const current = trends_mean(series.filter(([t]) => t > split && t <= end));
+    const previous = trends_mean(series.filter(([t]) => t > start && t <= split));
+    if (current === undefined || previous === undefined) {
+        return {
+            reason: `${rule.metric} has no usable samples in the ${current === undefined ? 'latest' : 'previous'} ${span} window`
+        };
+    }
+    const change = previous === 0
+        ? current === 0
+            ? 0
+            : Math.sign(current) * Infinity
+        : (current - previous) / Math.abs(previous);
+    const percent = (x) => (Number.isFinite(x) ? `${+(x * 100).toFixed(2)}%` : 'from 0');
+    const said = `${rule.metric} averaged ${readable(current)} over the last ${span}, against ${readable(previous)} over the ${span} before`;
+    if (rule.increase !== undefined && change >= rule.increase - trends_EPSILON) {
+        return {
+            alert: {
+                metric: rule.metric,
+                direction: 'increase',
+                current,
+                previous,
+                change,
+                message: `${said}: up ${percent(change)} (alerts at +${percent(rule.increase)})`
+            }
+        };
+    }
+    if (rule.decrease !== undefined && -change >= rule.decrease - trends_EPSILON) {
+        return {
+            alert: {
+                metric: rule.metric,
+                direction: 'decrease',
+                current,
+                previous,
+                change,
+                message: `${said}: down ${percent(-change)} (alerts at -${percent(rule.decrease)})`
+            }
+        };
+    }
+    return {
+        reason: `${said}: ${change >= 0 ? 'up' : 'down'} ${percent(Math.abs(change))}, within bounds`
+    };
+}
+function trends_mean(points) {
+    const values = points.map(([, v]) => v).filter(v => Number.isFinite(v));
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+/** Six significant digits: a mean of 0.006s is shown as 0.006, not 0.005999999999999999. */
+function readable(x) {
+    return Number(x.toPrecision(6));
+}
+
+;// CONCATENATED MODULE: ./lib/engine/triggers.js
+
+
+/**
+ * The metric triggers in force in a phase: the policy's automatic_triggers, with the phase's
+ * written rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number
+ * for the same metric, plus any rollback_threshold metric the triggers do not name. Only what the
+ * policy writes: no built-in value creates or overrides a trigger.
+ */
+function metricTriggers(policy, phase) {
+    const checks = [];
+    const phaseFrom = (metric) => `deployment.phases.${phase.name}.rollback_threshold.${metric}`;
+    policy.triggers.forEach((trigger, i) => {
+        if (trigger.kind !== 'metric')
+            return;
+        const override = phase.rollbackThreshold[trigger.metric];
+        if (override === undefined) {
+            checks.push({
+                metric: trigger.metric,
+                threshold: trigger.threshold,
+                forMs: trigger.forMs,
+                source: trigger.source,
+                from: `rollback.automatic_triggers[${i}]`,
+                onFire: trigger.onFire ?? 'rollback'
+            });
+            return;
+        }
+        const threshold = {
+            op: trigger.threshold.op,
+            value: override,
+            source: `${trigger.threshold.op} ${override}`
+        };
+        checks.push({
+            metric: trigger.metric,
+            threshold,
+            forMs: trigger.forMs,
+            source: `${trigger.metric} ${threshold.source} (${phase.name}'s rollback_threshold)`,
+            from: `${phaseFrom(trigger.metric)} (in rollback.automatic_triggers[${i}])`,
+            onFire: trigger.onFire ?? 'rollback'
+        });
+    });
+    for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
+        if (checks.some(c => c.metric === metric))
+            continue;
+        checks.push({
+            metric,
+            threshold: { op: '>', value: limit, source: `> ${limit}` },
+            forMs: 0,
+            source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
+            from: phaseFrom(metric),
+            onFire: 'rollback'
+        });
+    }
+    return checks;
+}
+/** Every threshold in force in `phase`: its gates, its triggers and the policy's alerts. */
+function thresholdsInForce(policy, phase) {
+    const out = [];
+    phase.gates.forEach((gate, i) => {
+        if (gate.type !== 'metrics_threshold')
+            return;
+        for (const [metric, threshold] of Object.entries(gate.thresholds))
+            out.push({
+                use: 'gate',
+                name: gate.name,
+                metric,
+                threshold: threshold.source,
+                from: `${gate.from ?? `deployment.phases.${phase.name}.gates[${i}].thresholds`}.${metric}`
+            });
+    });
+    for (const check of metricTriggers(policy, phase))
+        out.push({
+            use: 'trigger',
+            name: check.source,
+            metric: check.metric,
+            threshold: check.threshold.source,
+            from: check.from
+        });
+    for (const rule of policy.alerts)
+        out.push({
+            use: 'alert',
+            name: 'alert',
+            metric: rule.metric,
+            threshold: `warning ${rule.warning}, critical ${rule.critical} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
+            from: `monitoring.alerts.${rule.metric}`
+        });
+    return out;
+}
+/**
+ * Every trigger of `phase`, fired or not with the reason. `since` is when the phase was entered:
+ * a metric trigger fires only on evidence whose window starts at or after it.
+ */
+function evaluateTriggers(policy, phase, observations, alerts, now, since) {
+    const stale = (reading, forMs) => {
+        const why = olderThan(reading, forMs, now, since);
+        return (why &&
+            `${why} ${phase.name} was entered at ${since.toISOString()}: waiting for a reading taken after it`);
+    };
+    const results = metricTriggers(policy, phase).map(check => ({
+        ...metricTrigger(check),
+        onFire: check.onFire
+    }));
+    function metricTrigger(check) {
+        const reading = findReading(observations.readings, check.metric);
+        const usable = usableValue(reading, check.metric);
+        const evidence = (value, status) => [
+            {
+                gate: `trigger: ${check.source}`,
+                metric: check.metric,
+                value,
+                threshold: check.threshold.source,
+                result: status
+            }
+        ];
+        if (!('value' in usable))
+            return {
+                trigger: check.source,
+                status: 'no_data',
+                fired: false,
+                reason: usable.reason,
+                evidence: evidence(null, 'no_data')
+            };
+        const value = usable.value;
+        if (!meets(check.threshold, value)) {
+            return {
+                trigger: check.source,
+                status: 'ok',
+                fired: false,
+                reason: `${check.metric} ${value} is within ${check.threshold.source}`,
+                evidence: evidence(value, 'ok')
+            };
+        }
+        const old = stale(reading, check.forMs);
+        if (old)
+            return {
+                trigger: check.source,
+                fired: false,
+                status: 'breached',
+                reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
+                evidence: evidence(value, 'breached'),
+                waiting: true
+            };
+        const rule = policy.alerts.find(a => a.metric === check.metric);
+        const severity = rule ? severityOf(rule, value) : 'high';
+        if (!severity || SEVERITY_RANK[severity] < SEVERITY_RANK.high) {
+            return {
+                trigger: check.source,
+                status: 'breached',
+                fired: false,
+                reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
+                evidence: evidence(value, 'breached')
+            };
+        }
+        const sustained = heldFor(reading, check.forMs, now, v => meets(check.threshold, v));
+        if (!sustained.held)
+            return {
+                trigger: check.source,
+                status: 'breached',
+                fired: false,
+                reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
+                evidence: evidence(value, 'breached')
+            };
+        const alert = alerts.find(a => a.metric === check.metric);
+        return {
+            trigger: check.source,
+            status: 'fired',
+            fired: true,
+            reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
+            evidence: evidence(value, 'fired')
+        };
+    }
+    // A system failure always rolls back: no policy can soften it (the schema refuses on_fire).
+    for (const trigger of policy.triggers) {
+        if (trigger.kind === 'system_failure')
+            results.push({
+                ...systemFailure(observations, policy.rollback.sourceFailureLimit, stale),
+                onFire: 'rollback'
+            });
+    }
+    return results;
+}
+function systemFailure(observations, limit, stale) {
+    const evidence = (value, status) => [
+        {
+            gate: 'trigger: system_failure',
+            metric: 'system_failure',
+            value,
+            threshold: '> 0',
+            result: status
+        }
+    ];
+    const failures = observations.sourceFailures;
+    if (failures && failures.consecutive > 0) {
+        const runs = `${failures.consecutive} consecutive run${failures.consecutive === 1 ? '' : 's'}`;
+        const fired = failures.consecutive >= limit;
+        return {
+            trigger: 'system_failure',
+            status: fired ? 'fired' : 'breached',
+            fired,
+            reason: `the metrics source could not be read on ${runs}${failures.since ? ` since ${failures.since}` : ''} (limit ${limit}): ${failures.reason}`,
+            evidence: evidence(`unreachable x${failures.consecutive}`, fired ? 'fired' : 'breached'),
+            ...(fired ? {} : { waiting: true })
+        };
+    }
+    const reading = findReading(observations.readings, 'system_failure');
+    const usable = usableValue(reading, 'system_failure');
+    if (!('value' in usable))
+        return {
+            trigger: 'system_failure',
+            status: 'no_data',
+            fired: false,
+            reason: usable.reason,
+            evidence: evidence(null, 'no_data')
+        };
+    const old = usable.value > 0 ? stale(reading, 0) : undefined;
+    if (old)
+        return {
+            trigger: 'system_failure',
+            fired: false,
+            status: 'breached',
+            reason: `system_failure reports the system down (${usable.value}), but ${old}`,
+            evidence: evidence(usable.value, 'breached'),
+            waiting: true
+        };
+    const fired = usable.value > 0;
+    return {
+        trigger: 'system_failure',
+        status: fired ? 'fired' : 'ok',
+        fired,
+        reason: fired
+            ? `system_failure reports the system down (${usable.value})`
+            : 'system_failure reports the system up',
+        evidence: evidence(usable.value, fired ? 'fired' : 'ok')
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/decide.js
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The whole decision: pure, so the same inputs always give the same answer.
+ * Order of precedence: kill switch off -> hold; a fired trigger (guardrails with on_fire: rollback among them) -> roll back one phase (or pause,
+ * when every fired trigger says on_fire: pause; on_fire: observe triggers only report); paused ->
+ * hold; final phase -> hold; a cool-down after a rollback out of the next phase -> hold; a gate
+ * (guardrails included) not passing -> hold and say why; a freeze window open -> hold until it ends; otherwise advance
+ * one phase.
+ */
+function decide(policy, state, observations, now) {
+    const phase = phaseNamed(policy, state.phase);
+    const next = nextPhase(policy, phase.name);
+    // Impossible readings become "no data" here, once, for every gate, trigger, alert and trend.
+    const observed = {
+        ...observations,
+        readings: screenReadings(observations.readings, m => rangeOfMetric(policy, m))
+    };
+    // Guardrails: treatment vs control on data accumulated since the phase was entered; a
+    // regression rolls back like any trigger, too little evidence holds like any gate.
+    const guardrails = evaluateGuardrails(policy.guardrails ?? [], screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)), exposure_exposureOf(policy, state).userPercentage);
+    const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts];
+    const triggers = [
+        ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
+        ...guardrails.triggers
+    ];
+    // Gates guard the step to the next phase; the final phase has none to take.
+    const gates = next
+        ? [...phase.gates.map(gate => evaluateGate(gate, state, observed, now)), ...guardrails.gates]
+        : [];
+    const freeze = next ? openFreeze(policy.freezeWindows ?? [], now) : undefined;
+    const trends = policy.trends.flatMap(rule => {
+        const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now);
+        return outcome.alert ? [outcome.alert] : [];
+    });
+    const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers };
+    const awaitingApproval = next !== undefined &&
+        gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
+        gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass');
+    const hold = (holdCause, reason, extra = {}) => ({
+        ...base,
+        action: 'hold',
+        holdCause,
+        reason,
+        awaitingApproval: state.enabled && !state.paused && awaitingApproval,
+        ...extra
+    });
+    if (!state.enabled) {
+        return hold('kill_switch', `the kill switch is off (${state.lastTransition?.reason ?? 'disabled'}); nothing moves until \`phasegate resume\``);
+    }
+    // Observe-only triggers are reported with the rest and never move the rollout.
+    const observeOnly = triggers.filter(t => t.fired && t.onFire === 'observe');
+    const observing = observeOnly.length
+        ? ` (observe-only, nothing rolled back: ${observeOnly.map(t => t.reason).join('; ')})`
+        : '';
+    const fired = triggers.filter(t => t.fired && (t.onFire ?? 'rollback') === 'rollback');
+    const pausing = triggers.filter(t => t.fired && t.onFire === 'pause');
+    if (fired.length === 0 && pausing.length > 0 && !state.paused) {
+        const why = pausing.map(t => t.reason).join('; ');
+        const reason = `automatic pause (on_fire: pause): ${why}${observing}`;
+        return {
+            ...base,
+            action: 'pause',
+            target: phase.name,
+            reason,
+            awaitingApproval: false,
+            transition: transition('pause', phase.name, phase.name, now, reason, [], pausing.flatMap(t => t.evidence))
+        };
+    }
+    if (fired.length > 0) {
+        const previous = previousPhase(policy, phase.name);
+        const why = fired.map(t => t.reason).join('; ');
+        if (!previous) {
+            return hold('first_phase_trigger', `rollback triggered (${why}) but ${phase.name} is the first phase: there is nothing to roll back to; ` +
+                'use `phasegate rollback --emergency` to turn the feature off');
+        }
+        // The seed's manual_approval_required is the one opt-in wait on a metric rollback; a system
+        // failure never waits.
+        const needsApproval = policy.rollback.manualApprovalRequired && !fired.some(t => t.trigger === 'system_failure');
+        const reason = (needsApproval
+            ? `automatic rollback NEEDS APPROVAL (rollback.manual_approval_required): ${why}`
+            : `automatic rollback: ${why}`) + observing;
+        const evidence = fired.flatMap(t => t.evidence);
+        return {
+            ...base,
+            action: 'rollback',
+            target: previous.name,
+            reason,
+            awaitingApproval: false,
+            ...(needsApproval ? { rollbackNeedsApproval: true } : {}),
+            transition: transition('rollback', phase.name, previous.name, now, reason, [], evidence)
+        };
+    }
+    if (state.paused) {
+        return hold('paused', `paused since ${state.paused.at} (${state.paused.reason}): it does not advance until \`phasegate resume\`; rollback triggers still act${observing}`);
+    }
+    if (!next) {
+        return hold('final_phase', `${phase.name} is the final phase: the rollout is complete and cannot advance${observing}`);
+    }
+    const cooling = cooldownOf(next, state, observations, now);
+    if (cooling) {
+        return hold('cooldown', `${next.name} was rolled back from at ${cooling.rolledBackAt}: its cool-down of ${formatSpan(next.cooldownMs)} ends at ${cooling.endsAt}, and the advance waits until then${observing}`, { awaitingApproval: false, cooldown: { phase: next.name, endsAt: cooling.endsAt } });
+    }
+    const frozen = freeze && {
+        freeze: {
+            window: freeze.window.name,
+            endsAt: freeze.endsAt.toISOString(),
+            ...(freeze.endless ? { endless: true } : {})
+        }
+    };
+    const until = freeze &&
+        `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}`;
+    const freezeNote = freeze
+        ? `; freeze window ${describeWindow(freeze.window)} is open ${until}`
+        : '';
+    const notPassing = gates.filter(g => g.outcome !== 'pass');
+    if (notPassing.length > 0) {
+        return hold('gates', `waiting to advance to ${next.name}: ${notPassing.map(g => `${g.gate} ${g.outcome} (${g.reason})`).join('; ')}${freezeNote}${observing}`, frozen || {});
+    }
+    if (freeze) {
+        // The advance PR may stay open and be approved; only its landing waits for the window's end.
+        return hold('freeze', `every gate to ${next.name} passes, but nothing lands as an advance inside a freeze window: ${describeWindow(freeze.window)} is open ${until}${observing}`, { ...frozen, awaitingApproval: state.enabled });
+    }
+    const approvers = approvedBy(policy, phase.name, observations);
+    const reason = gates.length === 0
+        ? `${phase.name} has no gates`
+        : gates.length === 1
+            ? `the only gate of ${phase.name} passed (${gates[0].gate})`
+            : `all ${gates.length} gates of ${phase.name} passed`;
+    const advanceReason = reason + observing;
+    return {
+        ...base,
+        action: 'advance',
+        target: next.name,
+        reason: advanceReason,
+        awaitingApproval: false,
+        transition: transition('advance', phase.name, next.name, now, reason, approvers, gates.flatMap(g => g.evidence))
+    };
+}
+/** Who approved the advance: the valid approvals of the phase's manual approval gates. */
+function approvedBy(policy, phaseName, observations) {
+    const users = new Set();
+    for (const gate of phaseNamed(policy, phaseName).gates) {
+        if (gate.type === 'manual_approval')
+            validApprovers(gate, observations.approvals).forEach(u => users.add(u));
+    }
+    return [...users];
+}
+/**
+ * The cool-down holding the advance into `next`, if any: its last rollback out of `next` (from the
+ * history, or the state's last transition) was less than `next.cooldownMs` before `now`.
+ */
+function cooldownOf(next, state, observations, now) {
+    if (!next.cooldownMs)
+        return undefined;
+    const last = state.lastTransition;
+    const rollbacks = [
+        ...(observations.rollbacks ?? []),
+        ...(last && (last.kind === 'rollback' || last.kind === 'emergency') ? [last] : [])
+    ].filter(r => r.from === next.name);
+    if (rollbacks.length === 0)
+        return undefined;
+    const latest = Math.max(...rollbacks.map(r => Date.parse(r.at)));
+    const ends = latest + next.cooldownMs;
+    if (now.getTime() >= ends)
+        return undefined;
+    return { rolledBackAt: new Date(latest).toISOString(), endsAt: new Date(ends).toISOString() };
+}
+function transition(kind, from, to, now, reason, approvers, evidence) {
+    return { kind, from, to, at: now.toISOString(), reason, approvers, evidence };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/requests.js
+
+
+
+/**
+ * Every reading decide() will look at for this policy in this state, and no more: experiments'
+ * per-group statistics are read by their analysis (src/experiments), not by every decision.
+ */
+function requiredReadings(policy, state) {
+    const phase = phaseNamed(policy, state.phase);
+    const wanted = new Map();
+    const add = (metric, group, rangeMs = 0) => {
+        const key = `${metric}\u0000${group ?? ''}`;
+        const existing = wanted.get(key);
+        const range = Math.max(rangeMs, existing?.rangeMs ?? 0);
+        wanted.set(key, {
+            metric,
+            ...(group ? { group } : {}),
+            ...(range > 0 ? { rangeMs: range } : {})
+        });
+    };
+    for (const gate of phase.gates) {
+        if (gate.type === 'metrics_threshold')
+            Object.keys(gate.thresholds).forEach(m => add(m, gate.group, gate.forMs ?? 0));
+    }
+    for (const rule of policy.alerts)
+        add(rule.metric, undefined, rule.forMs);
+    for (const rule of policy.trends)
+        add(rule.metric, undefined, trendRangeMs(rule));
+    for (const check of metricTriggers(policy, phase))
+        add(check.metric, undefined, check.forMs);
+    if (policy.triggers.some(t => t.kind === 'system_failure'))
+        add('system_failure');
+    return [...wanted.values()];
+}
+
+;// CONCATENATED MODULE: ./lib/engine/metric-spec.js
+// Matched against the whole name, in order; the first match wins. Words are matched at "_"
+// boundaries so that "error" does not match "terror_index".
+const KNOWN = [
+    { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
+    { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)degradation($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)(cost|costs|churn|bounce)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)conversion_rate($|_)/, direction: 'lower_is_worse', kind: 'rate' },
+    { pattern: /(^|_)conversions?($|_)/, direction: 'lower_is_worse' },
+    { pattern: /(^|_)(satisfaction|accuracy)($|_)/, direction: 'lower_is_worse' }
+];
+/** The defaults a known name carries, or undefined for a name phasegate does not know. */
+function knownMetric(metric) {
+    const known = KNOWN.find(k => k.pattern.test(metric.toLowerCase()));
+    if (!known)
+        return undefined;
+    return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
+}
+/** What the policy declares of `metric`, over what its name implies. */
+function metricSpec(policy, metric) {
+    return specFrom(policy.metricDefinitions[metric], metric);
+}
+/** The same from a definition alone (the loader, before a Policy exists). */
+function specFrom(declared, metric) {
+    const known = knownMetric(metric);
+    const direction = declared?.direction ?? known?.direction;
+    const kind = declared?.kind ?? known?.kind;
+    return {
+        metric,
+        ...(direction ? { direction } : {}),
+        ...(kind ? { kind } : {}),
+        ...(declared?.unit ? { unit: declared.unit } : {}),
+        ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/experiments/analysis.js
 
 
-const SRM_THRESHOLD = 0.001;
+const analysis_SRM_THRESHOLD = 0.001;
 /** Cochran's rule for the chi-square test: every expected count at least 5. */
-const SRM_MINIMUM_EXPECTED = 5;
+const analysis_SRM_MINIMUM_EXPECTED = 5;
 const LOWER_IS_BETTER = /(time|latency|duration|cost|error|failure|degradation|churn|bounce)/i;
 /**
  * Which way a metric should move. What the policy declares of the metric, or what its known name
@@ -44610,12 +53284,12 @@ function analyzeExperiment(experiment, data, options = {}) {
     const checked = weightedUsers > 0 &&
         groups
             .filter(g => g.weight > 0)
-            .every(g => (weightedUsers * g.weight) / weighted >= SRM_MINIMUM_EXPECTED);
+            .every(g => (weightedUsers * g.weight) / weighted >= analysis_SRM_MINIMUM_EXPECTED);
     const sampleRatio = {
         statistic: fit.statistic,
         pValue: fit.pValue,
         checked,
-        mismatch: checked && fit.pValue < SRM_THRESHOLD
+        mismatch: checked && fit.pValue < analysis_SRM_THRESHOLD
     };
     const metrics = experiment.successMetrics.map(metric => {
         const byGroup = data.metrics[metric] ?? {};
@@ -44626,7 +53300,7 @@ function analyzeExperiment(experiment, data, options = {}) {
             return {
                 name: g.name,
                 count: stat.count,
-                mean: tests_mean(stat)
+                mean: mean(stat)
             };
         });
         const kind = present.length > 0 ? byGroup[present[0].name].kind : null;
@@ -44720,19 +53394,19 @@ function decideVerdict(experiment, facts) {
     const { sampleRatio, groups, metrics } = facts;
     if (sampleRatio.mismatch) {
         const split = groups
-            .map(g => `${g.name} ${pct(g.observedShare)} (expected ${pct(g.expectedShare)})`)
+            .map(g => `${g.name} ${analysis_pct(g.observedShare)} (expected ${analysis_pct(g.expectedShare)})`)
             .join(', ');
         return {
             verdict: 'invalid',
             reasons: [
-                `sample ratio mismatch: ${split}; chi-square p = ${sampleRatio.pValue.toPrecision(3)} < ${SRM_THRESHOLD}`,
+                `sample ratio mismatch: ${split}; chi-square p = ${sampleRatio.pValue.toPrecision(3)} < ${analysis_SRM_THRESHOLD}`,
                 'assignment or logging is broken somewhere; fix it before trusting any metric'
             ]
         };
     }
     const waiting = [];
     if (!sampleRatio.checked) {
-        waiting.push(`sample ratio not checked: every group needs at least ${SRM_MINIMUM_EXPECTED} expected users (${groups
+        waiting.push(`sample ratio not checked: every group needs at least ${analysis_SRM_MINIMUM_EXPECTED} expected users (${groups
             .filter(g => g.weight > 0)
             .map(g => `${g.name} has ${g.users}`)
             .join(', ')})`);
@@ -44773,7 +53447,7 @@ function decideVerdict(experiment, facts) {
     const worse = [];
     for (const m of metrics) {
         for (const c of m.comparisons) {
-            const line = `${m.metric}: ${c.treatment} ${signed(c.relativeDifference)} vs ${facts.control} (adjusted p = ${c.adjustedPValue.toPrecision(3)})`;
+            const line = `${m.metric}: ${c.treatment} ${analysis_signed(c.relativeDifference)} vs ${facts.control} (adjusted p = ${c.adjustedPValue.toPrecision(3)})`;
             if (c.outcome === 'better')
                 better.push(line);
             if (c.outcome === 'worse')
@@ -44804,10 +53478,10 @@ function noSpread(metric, c, control) {
     const value = (group) => metric.groups.find(g => g.name === group)?.mean;
     return `no spread within either group (${control} always ${value(control)}, ${c.treatment} always ${value(c.treatment)})`;
 }
-function pct(share) {
+function analysis_pct(share) {
     return `${(share * 100).toFixed(2)}%`;
 }
-function signed(relative) {
+function analysis_signed(relative) {
     return `${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(2)}%`;
 }
 function hours(ms) {
@@ -44907,18 +53581,29 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 /**
+ * The longest line a line-by-line file (results, user lists) may have, in bytes with its line
+ * ending: 1 MiB, far past any real row. A longer line is refused at its line number before it is
+ * held in memory, so one runaway line cannot take the run's memory and minutes of copying.
+ */
+const MAX_LINE_BYTES = 1 << 20;
+/**
  * Reads a file 1 MiB at a time into one reused buffer, so memory stays flat however long the
  * file is, and hands over its bytes in runs of whole lines: `onLines(bytes, start, end)` where
  * every line in [start, end) ends with "\n" (one is added after a last line without it). No
  * bytes are decoded here, so hot parsers can read fields straight from them; `bytes` is only
  * valid during the call. `afterChunk` runs between chunks: the place to wait for a slow
- * consumer. Errors thrown by `onLines` stop the read.
+ * consumer. Errors thrown by `onLines` stop the read. A line longer than MAX_LINE_BYTES is a
+ * PhasegateError at its file and line that shows none of it.
  */
 async function forEachLineRun(path, onLines, afterChunk) {
     // One buffer, refilled for every chunk: reading allocates nothing, whatever the file's size.
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled).
+    // A line that fits in one chunk is therefore never longer than the cap.
+    const buffer = Buffer.allocUnsafe(MAX_LINE_BYTES);
+    // The start of a line the previous chunk cut off (a copy: the buffer is about to be refilled),
+    // and where in the file it starts.
     let carry;
+    let carryAt = 0;
+    let offset = 0;
     let file;
     try {
         file = await (0,promises_namespaceObject.open)(path, 'r');
@@ -44927,9 +53612,13 @@ async function forEachLineRun(path, onLines, afterChunk) {
             if (bytesRead === 0)
                 break;
             const bytes = buffer.subarray(0, bytesRead);
+            const chunkAt = offset;
+            offset += bytesRead;
             let from = 0;
             if (carry) {
                 const first = bytes.indexOf(NEWLINE);
+                if (carry.length + (first === -1 ? bytes.length : first + 1) > MAX_LINE_BYTES)
+                    throw await overlongLine(path, carryAt);
                 if (first === -1) {
                     carry = Buffer.concat([carry, bytes]);
                     continue;
@@ -44944,8 +53633,10 @@ async function forEachLineRun(path, onLines, afterChunk) {
                 onLines(bytes, from, last + 1);
                 from = last + 1;
             }
-            if (from < bytes.length)
+            if (from < bytes.length) {
                 carry = Buffer.from(bytes.subarray(from));
+                carryAt = chunkAt + from;
+            }
             if (afterChunk)
                 await afterChunk();
         }
@@ -44965,6 +53656,32 @@ async function forEachLineRun(path, onLines, afterChunk) {
         const line = Buffer.concat([carry, Buffer.of(NEWLINE)]);
         onLines(line, 0, line.length);
     }
+}
+/**
+ * The error for the line starting at byte `at`: its number is counted by reading the file up to
+ * there again, which only this error path pays for.
+ */
+async function overlongLine(path, at) {
+    let line = 1;
+    const file = await (0,promises_namespaceObject.open)(path, 'r');
+    try {
+        const buffer = Buffer.allocUnsafe(1 << 16);
+        for (let position = 0; position < at;) {
+            const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, at - position), position);
+            if (bytesRead === 0)
+                break;
+            for (let i = buffer.indexOf(NEWLINE, 0); i !== -1 && i < bytesRead; i = buffer.indexOf(NEWLINE, i + 1))
+                line++;
+            position += bytesRead;
+        }
+    }
+    finally {
+        await file.close();
+    }
+    return new errors_PhasegateError(`line ${line} is longer than ${MAX_LINE_BYTES / (1 << 20)} MiB, the most a line may hold; it was not read`, {
+        location: { file: path, line },
+        hint: 'each line holds one row (CSV) or one JSON object (NDJSON): look for a missing line break or a runaway field there'
+    });
 }
 /**
  * Calls `onLine` for each non-empty line of a UTF-8 file (LF or CRLF), streamed as by
@@ -46163,7 +54880,7 @@ function escapeRegex(str) {
     return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 // zod-specific utils
-function clone(inst, def, params) {
+function util_clone(inst, def, params) {
     const cl = new inst._zod.constr(def ?? inst._zod.def);
     if (!def || params?.parent)
         cl._zod.parent = inst;
@@ -46242,7 +54959,7 @@ const BIGINT_FORMAT_RANGES = {
     int64: [/* @__PURE__*/ BigInt("-9223372036854775808"), /* @__PURE__*/ BigInt("9223372036854775807")],
     uint64: [/* @__PURE__*/ BigInt(0), /* @__PURE__*/ BigInt("18446744073709551615")],
 };
-function pick(schema, mask) {
+function util_pick(schema, mask) {
     const currDef = schema._zod.def;
     const checks = currDef.checks;
     const hasChecks = checks && checks.length > 0;
@@ -46251,7 +54968,7 @@ function pick(schema, mask) {
     }
     const newShape = {};
     mirrorShape(newShape, schema, maskedKeys(schema, mask));
-    return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
+    return util_clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 // the mask keys that select something, checked against the source's shape without resolving it
 function maskedKeys(schema, mask) {
@@ -46277,7 +54994,7 @@ function omit(schema, mask) {
     const omitted = new Set(maskedKeys(schema, mask));
     const newShape = {};
     mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
-    return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
+    return util_clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
     if (!isPlainObject(shape)) {
@@ -46294,7 +55011,7 @@ function extend(schema, shape) {
             }
         }
     }
-    return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+    return util_clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
 }
 // the source's keys, then the caller's overlaid on top
 function extended(schema, shape) {
@@ -46307,7 +55024,7 @@ function safeExtend(schema, shape) {
     if (!isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
-    return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+    return util_clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
 }
 function merge(a, b) {
     if (!b?._zod?.def) {
@@ -46326,7 +55043,7 @@ function merge(a, b) {
         },
         checks: b._zod.def.checks ?? [],
     });
-    return clone(a, def);
+    return util_clone(a, def);
 }
 function partial(Class, schema, mask, name = "partial") {
     const currDef = schema._zod.def;
@@ -46339,7 +55056,7 @@ function partial(Class, schema, mask, name = "partial") {
     const newShape = {};
     mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class &&
         ((value, key) => (selected && !selected.has(key) ? value : new Class({ type: "optional", innerType: value }))));
-    return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
+    return util_clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class, schema, mask) {
     const selected = mask ? new Set(maskedKeys(schema, mask)) : undefined;
@@ -46347,7 +55064,7 @@ function required(Class, schema, mask) {
     mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => 
     // overwrite with non-optional
     selected && !selected.has(key) ? value : new Class({ type: "nonoptional", innerType: value }));
-    return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
+    return util_clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
 // invalid_type | too_big | too_small | invalid_format | not_multiple_of | unrecognized_keys | invalid_union | invalid_key | invalid_element | invalid_value | custom
 function aborted(x, startIndex = 0) {
@@ -53867,7 +62584,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         return this.check(...chks);
     },
     clone(def, params) {
-        return clone(this, def, params);
+        return util_clone(this, def, params);
     },
     brand() {
         return this;
@@ -54713,7 +63430,7 @@ const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
         return merge(this, other);
     },
     pick(mask) {
-        return pick(this, mask);
+        return util_pick(this, mask);
     },
     omit(mask) {
         return omit(this, mask);
@@ -55535,7 +64252,257 @@ function symlinkEscape(root, path) {
     return `${path} leaves the repository through a symlink (${(0,external_node_path_namespaceObject.relative)(root, probe) || '.'})`;
 }
 
+;// CONCATENATED MODULE: ./lib/policy/guardrails-schema.js
+
+// The policy's `guardrails:` block: treatment (users inside the phase's user_percentage) against
+// control (the rest), one entry per metric, judged by the always-valid interval of the relative
+// difference (src/engine/guardrails.ts). Which way is worse and what kind of number the metric is
+// come from metrics.definitions (or the metric's known name), never from here.
+/** What a fired guardrail does: roll back (default), hold the advance (pause), or only report. */
+const GUARDRAIL_ON_FIRE = ['rollback', 'pause', 'observe'];
+const guardrailSchema = strictObject({
+    margin: schemas_number().min(0).max(10).meta({
+        description: 'The largest tolerated relative harm, treatment vs control: 0.05 lets the treatment be up to 5% worse'
+    }),
+    alpha: schemas_number().gt(0).lt(1).optional().meta({
+        description: 'Error rate of the always-valid interval (default 0.05)'
+    }),
+    minimum_sample_size: schemas_number().int().positive().optional().meta({
+        description: 'Observations per group where the interval is tightest (tuning; default 10000): about the count you expect by the time you want an answer'
+    }),
+    on_fire: schemas_enum(GUARDRAIL_ON_FIRE).optional().meta({
+        description: 'When the treatment is worse beyond the margin: rollback (default), pause (hold the advance) or observe (report only)'
+    })
+});
+const guardrailsSchema = record(schemas_string().min(1), guardrailSchema).meta({
+    description: 'Guardrails: treatment (inside user_percentage) vs control (the rest), per metric, accumulated since the phase was entered'
+});
+
+;// CONCATENATED MODULE: ./lib/policy/operate-schema.js
+
+
+
+// The operating controls of a policy (issue 15): freeze windows, what a fired trigger does
+// (on_fire), cool-downs after a rollback and sustained gates (for:). schema.ts places them.
+const operate_schema_duration = union([schemas_string(), schemas_number()]).transform((value, ctx) => {
+    const parsed = parseDurationText(value);
+    if (parsed.ok)
+        return parsed.value;
+    ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } });
+    return NEVER;
+});
+/** A trigger's `on_fire`: rollback (default), pause, or observe (report only). */
+const onFireSchema = schemas_enum(['rollback', 'pause', 'observe']).optional().meta({
+    description: 'What the trigger does when it fires: rollback (default), pause (stop advancing, stay in the phase) or observe (report and alert only). Never softens system_failure.'
+});
+/** A metrics_threshold gate's `for:`: its criteria must have held over this window. */
+const sustainedSchema = operate_schema_duration.optional().meta({
+    description: 'Sustained success: every threshold must have held over this window (range data; a gap does not count as held), e.g. 30m'
+});
+/** A phase's `cooldown:` after a rollback out of it, before the advance into it again. */
+const cooldownSchema = operate_schema_duration.optional().meta({
+    description: 'After a rollback out of this phase, how long before the advance into it may be proposed again, e.g. 6h'
+});
+const timeZone = schemas_string()
+    .refine(zone => IANAZone.isValidZone(zone), {
+    message: 'not an IANA time zone',
+    params: {
+        hint: 'write a name from the tz database, e.g. Europe/Berlin, America/New_York or UTC'
+    }
+})
+    .meta({ description: 'An IANA time zone, e.g. Europe/Berlin' });
+const operate_schema_date = schemas_string().refine(d => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
+    message: 'not a date written YYYY-MM-DD',
+    params: { hint: 'e.g. 2026-12-24' }
+});
+const timeOfDay = schemas_string().refine(t => /^([01]\d|2[0-3]):[0-5]\d$/.test(t), {
+    message: 'not a time of day written HH:MM (00:00 to 23:59)',
+    params: { hint: 'quote it, e.g. "18:00"' }
+});
+const windowSchema = strictObject({
+    name: schemas_string().min(1).optional(),
+    time_zone: timeZone.optional().meta({ description: "This window's zone, if not freeze's" }),
+    weekends: literal(true).optional().meta({ description: 'Saturday 00:00 to Monday 00:00' }),
+    dates: strictObject({ from: operate_schema_date, to: operate_schema_date })
+        .refine(d => d.from <= d.to, {
+        message: 'the date range ends before it starts',
+        params: { hint: 'write from as the first day and to as the last day (both frozen)' }
+    })
+        .optional()
+        .meta({ description: 'From the start of `from` to the end of `to` (both frozen)' }),
+    daily: strictObject({ from: timeOfDay, to: timeOfDay })
+        .refine(d => d.from !== d.to, {
+        message: 'a daily window from a time to the same time is empty or the whole day',
+        params: { hint: 'use weekends or dates for whole days, or give two different times' }
+    })
+        .optional()
+        .meta({
+        description: 'Every day from `from` to `to` (HH:MM), across midnight when to < from'
+    })
+})
+    .superRefine((w, ctx) => {
+    const kinds = ['weekends', 'dates', 'daily'].filter(k => w[k] !== undefined);
+    if (kinds.length !== 1)
+        ctx.addIssue({
+            code: 'custom',
+            message: kinds.length === 0
+                ? 'a freeze window needs one of weekends, dates or daily'
+                : `a freeze window is one of weekends, dates or daily, not ${kinds.join(' and ')}`,
+            params: { hint: 'write each span as its own window' }
+        });
+});
+/**
+ * `freeze:` — windows in which no advance lands; each read on the wall clock of its time zone
+ * (the window's, else freeze.time_zone, which is required: no window is read in the runner's).
+ */
+const freezeSchema = strictObject({
+    time_zone: timeZone,
+    windows: array(windowSchema).min(1)
+})
+    .transform((freeze) => freeze.windows.map((w, i) => {
+    const base = { timeZone: w.time_zone ?? freeze.time_zone };
+    if (w.dates)
+        return { ...base, name: w.name ?? `dates[${i}]`, kind: 'dates', ...w.dates };
+    if (w.daily)
+        return { ...base, name: w.name ?? `daily[${i}]`, kind: 'daily', ...w.daily };
+    return { ...base, name: w.name ?? 'weekends', kind: 'weekends' };
+}))
+    .optional()
+    .meta({
+    description: 'Freeze windows: no advance lands inside one (advance PRs may open and be approved); rollbacks always may'
+});
+
+;// CONCATENATED MODULE: ./lib/engine/types.js
+// The decision core's vocabulary. Everything here is plain data: the policy and state
+// after validation, what was observed, and what decide() wants done.
+/**
+ * What a notification is about: a transition, a proposal, an alert's life, or a feature that
+ * could not be evaluated (guardrail verdicts join when decide() judges guardrails). `kill_switch` names the emergency rollback
+ * too, for targets that only want to hear when the feature is turned off.
+ */
+const NOTIFICATION_EVENTS = [
+    'advance_proposed',
+    'advanced',
+    'rollback',
+    'graceful_rollback',
+    'emergency_rollback',
+    'kill_switch',
+    'resume',
+    'pause',
+    'alert_opened',
+    'alert_escalated',
+    'alert_resolved',
+    'evaluation_failed'
+];
+
+;// CONCATENATED MODULE: ./lib/policy/notifications-schema.js
+
+
+
+// The policy's `notifications` section: where people hear about the rollout besides GitHub
+// issues. Webhook URLs are secrets: the policy names them (url_secret), the workflow passes them
+// as NAME=value lines (the action's `notification-secrets`, or the environment for the CLI).
+/** An environment variable name, as in `metrics-secrets`. */
+const secretName = schemas_string().refine(name => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name), {
+    message: 'a secret is named like an environment variable: letters, digits and "_"',
+    params: {
+        hint: 'e.g. SLACK_WEBHOOK_URL, passed as SLACK_WEBHOOK_URL=${{ secrets.SLACK_WEBHOOK_URL }}'
+    }
+});
+const MAX_TIMEOUT_MS = 30_000;
+const MAX_RETRIES = 5;
+const targetSchema = strictObject({
+    name: schemas_string().min(1).meta({ description: 'How reports name this target' }),
+    type: schemas_enum(['slack', 'teams', 'webhook']).meta({
+        description: 'slack: incoming webhook (Block Kit); teams: workflows webhook (Adaptive Card); webhook: JSON (docs/notifications.md)'
+    }),
+    url_secret: secretName.meta({
+        description: 'NAME of the secret holding the webhook URL (never written in the policy)'
+    }),
+    signing_secret: secretName.optional().meta({
+        description: 'webhook only: NAME of the secret keying the X-Phasegate-Signature-256 HMAC-SHA256 header'
+    }),
+    events: array(schemas_enum(NOTIFICATION_EVENTS)).min(1).optional().meta({
+        description: 'The events this target hears (default: all)'
+    }),
+    min_severity: schemas_enum(['low', 'medium', 'high', 'critical'])
+        .refine(s => s !== 'low', {
+        message: 'low-severity events are log only and never sent',
+        params: { hint: 'use medium, high or critical (the seed: low → log only)' }
+    })
+        .optional()
+        .meta({ description: 'The lowest severity sent: medium (default), high or critical' })
+})
+    .superRefine((target, ctx) => {
+    if (target.signing_secret && target.type !== 'webhook')
+        ctx.addIssue({
+            code: 'custom',
+            path: ['signing_secret'],
+            message: `a ${target.type} target is not signed: ${target.type} checks its own webhook URL`,
+            params: { hint: 'remove signing_secret, or use type: webhook' }
+        });
+});
+function boundedDuration(max, what) {
+    return union([schemas_string(), schemas_number()]).transform((value, ctx) => {
+        const parsed = parseDurationText(value);
+        if (!parsed.ok) {
+            ctx.addIssue({ code: 'custom', message: parsed.error, params: { hint: parsed.hint } });
+            return NEVER;
+        }
+        if (parsed.value.ms <= 0 || parsed.value.ms > max) {
+            ctx.addIssue({
+                code: 'custom',
+                message: `${what} must be above 0 and at most ${max / 1000}s`,
+                params: { hint: 'a notification never holds a run up for long: e.g. 5s' }
+            });
+            return NEVER;
+        }
+        return parsed.value.ms;
+    });
+}
+const notificationsSchema = strictObject({
+    targets: array(targetSchema)
+        .min(1)
+        .superRefine((targets, ctx) => {
+        const seen = new Set();
+        targets.forEach((t, i) => {
+            if (seen.has(t.name))
+                ctx.addIssue({
+                    code: 'custom',
+                    path: [i, 'name'],
+                    message: `two notification targets are named "${t.name}"`,
+                    params: { hint: 'give each target its own name: reports and the dedup record use it' }
+                });
+            seen.add(t.name);
+        });
+    }),
+    timeout: boundedDuration(MAX_TIMEOUT_MS, 'a notification timeout')
+        .optional()
+        .meta({ description: 'Per attempt (default 5s, at most 30s)' }),
+    retries: schemas_number().int().min(0).max(MAX_RETRIES).optional().meta({
+        description: 'Attempts after the first on 5xx, 429, timeouts (default 2, at most 5)'
+    })
+})
+    .transform((raw) => ({
+    targets: raw.targets.map((t) => ({
+        name: t.name,
+        type: t.type,
+        urlSecret: t.url_secret,
+        ...(t.signing_secret ? { signingSecret: t.signing_secret } : {}),
+        events: t.events ?? [...NOTIFICATION_EVENTS],
+        minSeverity: (t.min_severity ?? 'medium')
+    })),
+    timeoutMs: raw.timeout ?? 5_000,
+    retries: raw.retries ?? 2
+}))
+    .meta({
+    description: 'Slack, Teams and JSON webhook targets, each with the events and minimum severity it hears'
+});
+
 ;// CONCATENATED MODULE: ./lib/policy/schema.js
+
+
+
 
 
 
@@ -55620,7 +64587,8 @@ const gateSchema = discriminatedUnion('type', [
             params: { hint: 'add "metric: condition" lines, e.g. error_rate: < 0.01' }
         }),
         group: schemas_string().optional(),
-        min_samples: schemas_number().int().nonnegative().optional()
+        min_samples: schemas_number().int().nonnegative().optional(),
+        for: sustainedSchema
     }),
     strictObject({
         type: literal('manual_approval'),
@@ -55637,7 +64605,17 @@ const gateSchema = discriminatedUnion('type', [
             .optional()
             .meta({
             description: 'The GitHub App whose check runs count (its slug); default github-actions. Runs by other producers never count.'
+        }),
+        workflow: schemas_string()
+            .regex(/^\.github\/workflows\/[^/]+\.ya?ml$/, 'a workflow file: .github/workflows/NAME.yml (or .yaml)')
+            .optional()
+            .meta({
+            description: 'Only runs of this workflow file count (GitHub Actions only): a job or workflow of the same name from another file never does.'
         })
+    })
+        .refine(g => g.workflow === undefined || g.app === undefined || g.app === 'github-actions', {
+        message: 'workflow: names a GitHub Actions workflow file, so app: must be github-actions (or left out)',
+        path: ['workflow']
     }),
     strictObject({
         type: literal('time_based'),
@@ -55654,7 +64632,8 @@ const phaseSchema = strictObject({
     success_criteria: record(schemas_string(), thresholdSchema).optional(),
     duration: durationSchema.nullable().optional(),
     approvers: approvers.optional(),
-    gates: array(gateSchema).optional()
+    gates: array(gateSchema).optional(),
+    cooldown: cooldownSchema
 });
 const experimentSchema = strictObject({
     enabled: schemas_boolean().optional(),
@@ -55683,11 +64662,24 @@ const triggerSchema = union([
     schemas_string()
         .transform(parsedBy(when => parseTrigger(String(when))))
         .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
-    strictObject({ when: schemas_string(), for: durationSchema.optional() })
+    strictObject({ when: schemas_string(), for: durationSchema.optional(), on_fire: onFireSchema })
         .transform((entry, ctx) => {
         const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0);
+        if (parsed.ok &&
+            parsed.value.kind === 'system_failure' &&
+            (entry.on_fire ?? 'rollback') !== 'rollback') {
+            ctx.addIssue({
+                code: 'custom',
+                path: ['on_fire'],
+                message: `system_failure always rolls back at once: on_fire: ${entry.on_fire} cannot soften it`,
+                params: { hint: 'remove on_fire here; only metric triggers can pause or observe' }
+            });
+            return NEVER;
+        }
         if (parsed.ok)
-            return parsed.value;
+            return parsed.value.kind === 'metric' && entry.on_fire
+                ? { ...parsed.value, onFire: entry.on_fire }
+                : parsed.value;
         ctx.addIssue({
             code: 'custom',
             path: ['when'],
@@ -55737,9 +64729,11 @@ const policySchema = strictObject({
             .min(2)
             .optional()
             .meta({ description: 'Your own phase ladder, first to last' }),
-        phases: record(schema_name, phaseSchema.nullable()).optional()
+        phases: record(schema_name, phaseSchema.nullable()).optional(),
+        freeze: freezeSchema
     }),
     experiments: record(schema_name, experimentSchema).optional(),
+    guardrails: guardrailsSchema.optional(),
     monitoring: strictObject({
         alerts: record(schemas_string(), alertSchema).optional(),
         trends: record(schemas_string(), strictObject({
@@ -55792,7 +64786,10 @@ const policySchema = strictObject({
         })
     })
         .optional()
-        .meta({ description: "Where metric values come from; other keys are the provider's options" })
+        .meta({
+        description: "Where metric values come from; other keys are the provider's options"
+    }),
+    notifications: notificationsSchema.optional()
 })
     .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' });
 
@@ -55818,6 +64815,8 @@ class PolicyIssues extends errors_PhasegateError {
 }
 /** The evaluation window ({{window}} in queries) when a policy gives none. */
 const DEFAULT_WINDOW = '5m';
+/** Observations per group where a guardrail's interval is tightest, unless the policy says. */
+const DEFAULT_GUARDRAIL_SAMPLE_SIZE = 10_000;
 /** The seed's ladder, used unless the policy lists its own under deployment.order. */
 const SEED_LADDER = [
     'development',
@@ -55937,14 +64936,15 @@ function normalizePolicy(raw, fileStem) {
             successCriteria,
             durationMs: durationSource?.ms ?? null,
             gates,
-            approvers: phaseApprovers
+            approvers: phaseApprovers,
+            ...(rawPhase.cooldown ? { cooldownMs: rawPhase.cooldown.ms } : {})
         };
     });
-    const definitions = raw.metrics?.definitions ?? {};
+    const declaredDefinitions = raw.metrics?.definitions ?? {};
     const alerts = [];
     for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {})) {
         const path = ['monitoring', 'alerts', metric];
-        const { direction } = specFrom(definitions[metric], metric);
+        const { direction } = specFrom(declaredDefinitions[metric], metric);
         if (!direction) {
             issues.push({
                 path,
@@ -55983,18 +64983,40 @@ function normalizePolicy(raw, fileStem) {
         ...(rule.increase !== undefined ? { increase: rule.increase } : {}),
         ...(rule.decrease !== undefined ? { decrease: rule.decrease } : {})
     }));
+    // One source of truth for what a metric is: metrics.definitions. An experiment's metric_kinds
+    // (the older key) is folded into it, with a notice; a kind it contradicts is an error.
+    const definitions = { ...declaredDefinitions };
     for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {})) {
-        for (const metric of Object.keys(rawExperiment.metric_kinds ?? {})) {
+        for (const [metric, kind] of Object.entries(rawExperiment.metric_kinds ?? {})) {
+            const path = ['experiments', experimentName, 'metric_kinds', metric];
             if (!(rawExperiment.success_metrics ?? []).includes(metric)) {
                 issues.push({
-                    path: ['experiments', experimentName, 'metric_kinds', metric],
+                    path,
                     message: `metric_kinds names "${metric}", which is not one of the experiment's success_metrics`,
                     hint: 'declare kinds only for success metrics (a typo?)',
                     atKey: true
                 });
+                continue;
             }
+            const declared = definitions[metric]?.kind;
+            if (declared !== undefined && declared !== kind) {
+                issues.push({
+                    path,
+                    message: `metric_kinds says ${metric} is a ${kind}, but ${declaredDefinitions[metric]?.kind === declared ? 'metrics.definitions' : 'another experiment'} says it is a ${declared}`,
+                    hint: `a metric is one kind everywhere: declare it once, as metrics.definitions.${metric}.kind`
+                });
+                continue;
+            }
+            definitions[metric] = { ...definitions[metric], kind };
+            notices.push({
+                path,
+                message: `metric_kinds is read as metrics.definitions.${metric}.kind: ${kind}`,
+                atKey: true,
+                hint: `move it there ("metrics: { definitions: { ${metric}: { kind: ${kind} } } }"); one declaration serves experiments and guardrails`
+            });
         }
     }
+    const guardrails = guardrailsFrom(raw, definitions, issues);
     const experiments = Object.entries(raw.experiments ?? {}).map(([experimentName, rawExperiment]) => ({
         name: experimentName,
         enabled: rawExperiment.enabled ?? true,
@@ -56004,7 +65026,7 @@ function normalizePolicy(raw, fileStem) {
             configuration: group.configuration ?? {}
         })),
         successMetrics: rawExperiment.success_metrics ?? [],
-        ...(rawExperiment.metric_kinds ? { metricKinds: rawExperiment.metric_kinds } : {}),
+        ...declaredKinds(rawExperiment.success_metrics ?? [], definitions),
         durationMs: rawExperiment.duration?.ms ?? null,
         minimumSampleSize: rawExperiment.minimum_sample_size ?? 0,
         seed: rawExperiment.seed ?? experimentName,
@@ -56026,6 +65048,12 @@ function normalizePolicy(raw, fileStem) {
         for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {}))
             if (rule.for)
                 windows.push([metric, ['monitoring', 'alerts', metric, 'for']]);
+        for (const [phaseName, rawPhase] of Object.entries(rawPhases))
+            rawPhase?.gates?.forEach((gate, i) => {
+                if (gate.type === 'metrics_threshold' && gate.for)
+                    for (const metric of Object.keys(gate.thresholds))
+                        windows.push([metric, ['deployment', 'phases', phaseName, 'gates', i, 'for']]);
+            });
         for (const [metric, path] of windows)
             notices.push({
                 path,
@@ -56054,6 +65082,7 @@ function normalizePolicy(raw, fileStem) {
         trends,
         dashboards: raw.monitoring?.dashboards ?? [],
         triggers: raw.rollback?.automatic_triggers ?? [],
+        ...(raw.deployment.freeze?.length ? { freezeWindows: raw.deployment.freeze } : {}),
         rollback: {
             manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,
             emergencyContacts,
@@ -56061,7 +65090,9 @@ function normalizePolicy(raw, fileStem) {
             sourceFailureLimit: raw.rollback?.source_failure_limit ?? 3
         },
         metrics: metricsConfigOf(raw),
+        ...(raw.notifications ? { notifications: raw.notifications } : {}),
         metricDefinitions: definitions,
+        ...(guardrails.length ? { guardrails } : {}),
         statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
     };
     return { policy, notices };
@@ -56078,6 +65109,37 @@ function metricsConfigOf(raw) {
         window: window?.source ?? DEFAULT_WINDOW,
         options
     };
+}
+/** The kinds metrics.definitions declares for an experiment's success metrics, if any. */
+function declaredKinds(metrics, definitions) {
+    const kinds = Object.fromEntries(metrics.flatMap(m => (definitions[m]?.kind ? [[m, definitions[m].kind]] : [])));
+    return Object.keys(kinds).length ? { metricKinds: kinds } : {};
+}
+/** The policy's guardrails, each with its metric's direction and kind from metrics.definitions. */
+function guardrailsFrom(raw, definitions, issues) {
+    const rules = [];
+    for (const [metric, rule] of Object.entries(raw.guardrails ?? {})) {
+        const spec = specFrom(definitions[metric], metric);
+        if (!spec.direction) {
+            issues.push({
+                path: ['guardrails', metric],
+                atKey: true,
+                message: `guardrail "${metric}": phasegate does not know whether a higher or a lower ${metric} is worse`,
+                hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+            });
+            continue;
+        }
+        rules.push({
+            metric,
+            worse: spec.direction === 'higher_is_worse' ? 'increase' : 'decrease',
+            margin: rule.margin,
+            alpha: rule.alpha ?? 0.05,
+            tuning: 2 * (rule.minimum_sample_size ?? DEFAULT_GUARDRAIL_SAMPLE_SIZE),
+            onFire: rule.on_fire ?? 'rollback',
+            ...(spec.kind ? { kind: spec.kind } : {})
+        });
+    }
+    return rules;
 }
 function defaultGates(successCriteria, duration, approvers, phaseName) {
     const gates = [];
@@ -56109,7 +65171,8 @@ function gateFrom(gate, phaseApprovers, from) {
                 thresholds: gate.thresholds,
                 from,
                 ...(gate.group ? { group: gate.group } : {}),
-                ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {})
+                ...(gate.min_samples !== undefined ? { minSamples: gate.min_samples } : {}),
+                ...(gate.for ? { forMs: gate.for.ms } : {})
             };
         case 'manual_approval':
             return {
@@ -56123,7 +65186,8 @@ function gateFrom(gate, phaseApprovers, from) {
                 type: gate.type,
                 name: gate.name ?? gate.type,
                 checks: gate.checks,
-                app: gate.app ?? normalize_ACTIONS_APP
+                app: gate.app ?? normalize_ACTIONS_APP,
+                ...(gate.workflow ? { workflow: gate.workflow } : {})
             };
         case 'time_based':
             return {
@@ -56993,6 +66057,12 @@ function limiterFor(server, max) {
 const envName = schemas_string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' });
 const headerValue = union([schemas_string(), strictObject({ env: envName })]);
+/**
+ * The largest answer a metrics server may send, in bytes, unless the provider's
+ * `max_response_bytes` says otherwise: 16 MiB, hundreds of times a real answer of aggregates.
+ * A larger answer is read no further than this and is no data for the queries it carried.
+ */
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const connectionShape = {
     url: url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
     headers: record(schemas_string().min(1), headerValue).optional(),
@@ -57008,7 +66078,13 @@ const connectionShape = {
         .optional(),
     timeout_ms: schemas_number().int().positive().max(300_000).default(10_000),
     retries: schemas_number().int().min(0).max(10).default(2),
-    concurrency: schemas_number().int().positive().max(256).default(8)
+    concurrency: schemas_number().int().positive().max(256).default(8),
+    // At most 256 MiB: a JSON text past that cannot be parsed in the memory a runner has to spare.
+    max_response_bytes: schemas_number()
+        .int()
+        .positive()
+        .max(256 * 1024 * 1024)
+        .default(DEFAULT_MAX_RESPONSE_BYTES)
 };
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 function parseOptions(schema, options, provider) {
@@ -57080,9 +66156,14 @@ function connect(options) {
         const unreachable = (reason) => healths.forEach(h => h.unreachable(reason));
         let response;
         try {
-            response = await exchange(request, options.timeout_ms);
+            response = await exchange(request, options.timeout_ms, options.max_response_bytes);
         }
         catch (error) {
+            if (error instanceof AnswerTooLarge) {
+                // The server answered: too much to read is no data, not an unreachable source.
+                reached();
+                return { ok: false, status: error.status, reason: error.reason(), retry: false };
+            }
             const timedOut = error instanceof AnswerTimeout;
             const reason = timedOut
                 ? `did not answer within ${options.timeout_ms} ms`
@@ -57125,7 +66206,13 @@ function connect(options) {
     }
     return {
         health,
-        key: JSON.stringify([options.url, options.timeout_ms, options.retries, options.concurrency]),
+        key: JSON.stringify([
+            options.url,
+            options.timeout_ms,
+            options.retries,
+            options.concurrency,
+            options.max_response_bytes
+        ]),
         send: (request, what, { alsoFor = [], retrySlowOrFailing = true } = {}) => limit(async () => {
             const healths = [health, ...new Set(alsoFor.filter(h => h !== health))];
             for (let attempt = 1;; attempt++) {
@@ -57144,6 +66231,27 @@ function connect(options) {
 }
 class AnswerTimeout extends Error {
 }
+/** An answer over max_response_bytes: by its Content-Length (`declared`), or as it streamed in. */
+class AnswerTooLarge extends Error {
+    status;
+    max;
+    declared;
+    constructor(status, max, declared) {
+        super('answer too large');
+        this.status = status;
+        this.max = max;
+        this.declared = declared;
+    }
+    /** Says how large, never what: the content of an oversized answer is not repeated. */
+    reason() {
+        const size = this.declared === undefined ? '' : `of a declared ${this.declared} bytes, `;
+        return `sent an answer ${size}more than ${bytesText(this.max)} (metrics.max_response_bytes), so it was not read: raise max_response_bytes for this provider if answers this large are expected`;
+    }
+}
+function bytesText(bytes) {
+    const MiB = 1024 * 1024;
+    return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+}
 // Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
 // hundreds of small queries, and fetch spends several times more CPU on each (measured by
 // bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
@@ -57152,8 +66260,12 @@ const agents = {
     'http:': new external_node_http_.Agent({ keepAlive: true }),
     'https:': new external_node_https_namespaceObject.Agent({ keepAlive: true })
 };
-/** One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs. */
-function exchange(request, timeoutMs) {
+/**
+ * One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs,
+ * and with AnswerTooLarge as soon as its Content-Length or the bytes received pass maxBytes (the
+ * connection is then dropped, so the rest is never sent or held).
+ */
+function exchange(request, timeoutMs, maxBytes) {
     return new Promise((resolve, reject) => {
         const url = new URL(request.url);
         const client = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
@@ -57168,13 +66280,24 @@ function exchange(request, timeoutMs) {
             },
             agent: agents[url.protocol]
         }, incoming => {
+            const status = incoming.statusCode ?? 0;
+            const declared = Number(incoming.headers['content-length']);
+            if (declared > maxBytes)
+                return fail(new AnswerTooLarge(status, maxBytes, declared));
             const chunks = [];
-            incoming.on('data', (chunk) => chunks.push(chunk));
+            let received = 0;
+            incoming.on('data', (chunk) => {
+                received += chunk.length;
+                if (received > maxBytes)
+                    fail(new AnswerTooLarge(status, maxBytes));
+                else
+                    chunks.push(chunk);
+            });
             incoming.on('error', fail);
             incoming.on('end', () => {
                 clearTimeout(timer);
                 resolve({
-                    status: incoming.statusCode ?? 0,
+                    status,
                     text: Buffer.concat(chunks).toString('utf8')
                 });
             });
@@ -57497,6 +66620,9 @@ const http_optionsSchema = strictObject({
     body: unknown().optional(),
     value_path: jsonPath,
     value_paths: record(schemas_string(), jsonPath).default({}),
+    // Per metric: where the same answer says how many observations the value rests on (for
+    // gates with min_samples, guardrails and provider-fed experiments).
+    sample_paths: record(schemas_string(), jsonPath).default({}),
     series_path: jsonPath.optional(),
     series_time_unit: schemas_enum(['s', 'ms']).default('s'),
     group_queries: record(schemas_string(), schemas_string()).default({}),
@@ -57578,14 +66704,23 @@ function createHttpProvider(config) {
         const number = finiteNumber(found.value);
         if (!('value' in number))
             return fail(number.reason);
+        const samplePath = options.sample_paths[request.metric];
+        let counted = reading(request, number.value);
+        if (samplePath) {
+            const samples = followJsonPath(answer.json, steps(samplePath));
+            const count = samples.found ? finiteNumber(samples.value) : samples;
+            if (!('value' in count) || count.value < 0)
+                return fail(`no sample count in the answer: ${'reason' in count ? count.reason : `${count.value} is negative`}`);
+            counted = { ...counted, samples: Math.round(count.value) };
+        }
         if (!request.rangeMs || !seriesSteps)
-            return reading(request, number.value);
+            return counted;
         const points = followJsonPath(answer.json, seriesSteps);
         const series = points.found ? toSeries(points.value, options.series_time_unit) : undefined;
         return series
-            ? { ...reading(request, number.value), series }
+            ? { ...counted, series }
             : {
-                ...reading(request, number.value),
+                ...counted,
                 reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
             };
     };
@@ -58206,42 +67341,9 @@ function checkWeights(experiment) {
     return experiment.groups;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/exposure.js
-
-/**
- * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
- * precedence, when the rollout has not started, the kill switch is off, or the phase is
- * `enabled: false`; otherwise the phase's percentage and flags.
- */
-function exposure_exposureOf(policy, state) {
-    const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
-    const off = state === null
-        ? 'not started'
-        : !state.enabled
-            ? 'kill switch'
-            : !phase.enabled
-                ? 'phase disabled'
-                : undefined;
-    return {
-        feature: policy.feature,
-        phase: phase.name,
-        enabled: off === undefined,
-        ...(off ? { off } : {}),
-        userPercentage: off ? 0 : phase.userPercentage,
-        featureFlags: off ? [] : phase.featureFlags,
-        monitoringLevel: phase.monitoringLevel,
-        rollbackThreshold: phase.rollbackThreshold,
-        finalPhase: nextPhase(policy, phase.name) === undefined
-    };
-}
-/** "5% of users", or "off (kill switch)": the exposure in a few words, for headers. */
-function describeExposure(exposure) {
-    return exposure.enabled ? `${exposure.userPercentage}% of users` : `off (${exposure.off})`;
-}
-
 ;// CONCATENATED MODULE: ./lib/policy/metric-names.js
 /**
- * Every metric a gate, trigger, alert, trend, rollback threshold or experiment of the policy
+ * Every metric a gate, trigger, alert, trend, rollback threshold, guardrail or experiment of the policy
  * reads, in file order by section: what some provider query must be able to produce.
  */
 function namedMetrics(raw) {
@@ -58269,6 +67371,7 @@ function namedMetrics(raw) {
     });
     keys(raw.monitoring?.alerts, ['monitoring', 'alerts']);
     keys(raw.monitoring?.trends, ['monitoring', 'trends']);
+    keys(raw.guardrails, ['guardrails']);
     for (const [name, experiment] of Object.entries(raw.experiments ?? {}))
         experiment.success_metrics?.forEach((metric, i) => out.push({ metric, path: ['experiments', name, 'success_metrics', i], atKey: false }));
     return out;
@@ -58369,7 +67472,7 @@ const evidenceSchema = strictObject({
     result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'])
 });
 const transitionSchema = strictObject({
-    kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume']),
+    kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
     from: schemas_string(),
     to: schemas_string(),
     at: isoInstant,
@@ -58389,7 +67492,9 @@ const stateSchema = strictObject({
         started_at: isoInstant.optional()
     }))
         .optional(),
-    last_transition: transitionSchema.optional()
+    last_transition: transitionSchema.optional(),
+    paused: strictObject({ at: isoInstant, reason: schemas_string(), operator: schemas_string().optional() })
+        .optional()
 });
 const HEADER = (feature) => ` phasegate state for "${feature}". Written only by phasegate: change it through\n` +
     ` phasegate tick / rollback or the advance pull request, never by hand.`;
@@ -58460,6 +67565,15 @@ function fromRaw(raw) {
                     evidence: t.evidence ?? []
                 }
             }
+            : {}),
+        ...(raw.paused
+            ? {
+                paused: {
+                    at: raw.paused.at,
+                    reason: raw.paused.reason,
+                    ...(raw.paused.operator ? { operator: raw.paused.operator } : {})
+                }
+            }
             : {})
     };
 }
@@ -58478,7 +67592,8 @@ function toRaw(state) {
                 ]))
             }
             : {}),
-        ...(t ? { last_transition: transitionToRaw(t) } : {})
+        ...(t ? { last_transition: transitionToRaw(t) } : {}),
+        ...(state.paused ? { paused: { ...state.paused } } : {})
     };
 }
 function transitionToRaw(t) {
@@ -58692,7 +67807,7 @@ const featureDatafileSchema = strictObject({
     experiments: array(datafile_schema_experimentSchema),
     /** The transition this file reflects; null before the first one. */
     transition: strictObject({
-        kind: schemas_enum(['init', 'advance', 'rollback', 'emergency', 'resume']),
+        kind: schemas_enum(['init', 'advance', 'rollback', 'emergency', 'resume', 'pause']),
         from: schemas_string().nullable(),
         to: schemas_string(),
         at: schemas_string(),
@@ -58821,17 +67936,27 @@ const TRAILER = {
     evidence: 'Phasegate-Evidence'
 };
 const ARROW = '->';
-function commitSubject(feature, t) {
+function commitSubject(name, record) {
+    const feature = oneLine(name);
+    const t = { kind: record.kind, from: oneLine(record.from), to: oneLine(record.to) };
     if (t.kind === 'init')
         return `phasegate(${feature}): start rollout at ${t.to}`;
     if (t.kind === 'resume')
-        return `phasegate(${feature}): resume at ${t.to} (kill switch on)`;
+        return `phasegate(${feature}): resume at ${t.to}`;
+    if (t.kind === 'pause')
+        return `phasegate(${feature}): pause at ${t.to}`;
     if (t.kind === 'emergency')
         return `phasegate(${feature}): EMERGENCY rollback ${t.from} ${ARROW} ${t.to} (kill switch off)`;
     return `phasegate(${feature}): ${t.kind} ${t.from} ${ARROW} ${t.to}`;
 }
+/**
+ * A value on one line, as git reads lines: every control character (line feed, carriage return,
+ * escape) and Unicode line or paragraph separator becomes a space, so no value from a flag, a
+ * policy or a state file can start a trailer line of its own.
+ */
 function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/\s*[\u0000-\u001f\u007f-\u009f\u2028\u2029]\s*/g, ' ').trim();
 }
 function logfmtValue(value) {
     return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
@@ -58842,7 +67967,11 @@ function formatEvidence(e) {
         ['metric', e.metric],
         ['value', e.value === undefined ? undefined : e.value === null ? 'none' : String(e.value)],
         ['threshold', e.threshold],
-        ['result', e.result]
+        ['result', e.result],
+        // A guardrail's comparison: its always-valid interval, p-value and n per group.
+        ['interval', e.interval ? `${e.interval[0]},${e.interval[1]}` : undefined],
+        ['p', e.pValue === undefined ? undefined : String(e.pValue)],
+        ['n', e.n ? `control:${e.n.control},treatment:${e.n.treatment}` : undefined]
     ];
     return parts
         .filter((p) => p[1] !== undefined)
@@ -58873,8 +68002,23 @@ function parseEvidence(text) {
         ...(fields.metric ? { metric: fields.metric } : {}),
         ...(value !== undefined ? { value } : {}),
         ...(fields.threshold ? { threshold: fields.threshold } : {}),
-        result: result
+        result: result,
+        ...guardrailFields(fields)
     };
+}
+/** A guardrail's interval, p and n, when the trailer carries them well formed. */
+function guardrailFields(fields) {
+    const out = {};
+    const interval = fields.interval?.split(',').map(Number);
+    if (interval?.length === 2 && interval.every(x => !Number.isNaN(x)))
+        out.interval = [interval[0], interval[1]];
+    const p = fields.p === undefined ? NaN : Number(fields.p);
+    if (!Number.isNaN(p))
+        out.pValue = p;
+    const n = /^control:(\d+),treatment:(\d+)$/.exec(fields.n ?? '');
+    if (n)
+        out.n = { control: Number(n[1]), treatment: Number(n[2]) };
+    return out;
 }
 /** The full commit message: subject, a readable body, then trailers. */
 function commitMessage(record, body = []) {
@@ -58883,16 +68027,16 @@ function commitMessage(record, body = []) {
         [TRAILER.kind, record.kind],
         [TRAILER.from, record.from],
         [TRAILER.to, record.to],
-        [TRAILER.reason, oneLine(record.reason)]
+        [TRAILER.reason, record.reason]
     ];
     for (const user of record.approvers)
         trailers.push([TRAILER.approvedBy, user]);
     if (record.operator)
-        trailers.push([TRAILER.operator, oneLine(record.operator)]);
+        trailers.push([TRAILER.operator, record.operator]);
     if (record.reverts)
         trailers.push([TRAILER.reverts, record.reverts]);
     for (const path of record.leftAlone ?? [])
-        trailers.push([TRAILER.leftAlone, oneLine(path)]);
+        trailers.push([TRAILER.leftAlone, path]);
     for (const e of record.evidence)
         trailers.push([TRAILER.evidence, formatEvidence(e)]);
     const reverted = record.reverts !== undefined && record.leftAlone === undefined;
@@ -58904,14 +68048,15 @@ function commitMessage(record, body = []) {
         paragraphs.push(`This reverts commit ${record.reverts}.`);
     if (record.reverts && record.leftAlone)
         paragraphs.push(`Undoes commit ${record.reverts} by writing phasegate's files back, not by git revert: a rollback never changes application files.` +
-            (record.leftAlone.length ? ` Left alone: ${record.leftAlone.join(', ')}.` : ''));
+            (record.leftAlone.length ? ` Left alone: ${oneLine(record.leftAlone.join(', '))}.` : ''));
     if (reverted || record.kind === 'emergency')
         paragraphs.push(`${commitSubject(record.feature, record)}: ${oneLine(record.reason)}`);
     else
         paragraphs.push(oneLine(record.reason));
     if (body.length)
-        paragraphs.push(body.join('\n'));
-    paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join('\n'));
+        paragraphs.push(body.map(oneLine).join('\n'));
+    // Every value through oneLine, here, so that no field can be written around it.
+    paragraphs.push(trailers.map(([k, v]) => `${k}: ${oneLine(v)}`).join('\n'));
     return paragraphs.join('\n\n') + '\n';
 }
 /** Reads trailers back from a commit message; undefined when it is not a phasegate transition. */
@@ -58934,7 +68079,7 @@ function parseTransitionMessage(message) {
     const to = one(TRAILER.to);
     if (!feature || !kind || !from || !to)
         return undefined;
-    if (!['advance', 'rollback', 'emergency', 'resume', 'init'].includes(kind))
+    if (!['advance', 'rollback', 'emergency', 'resume', 'pause', 'init'].includes(kind))
         return undefined;
     const operator = one(TRAILER.operator);
     const reverts = one(TRAILER.reverts);
@@ -59064,10 +68209,19 @@ async function foreignChanges(root, base, tip, policy) {
     const changed = await git(root, 'diff', '--name-only', '--no-renames', base, tip);
     return changed.split('\n').filter(path => path && !own.includes(path));
 }
-/** The few state fields a transition must agree with, read leniently: old commits predate today's policy. */
+/**
+ * The state fields a transition must agree with, read leniently: old commits predate today's
+ * policy, and a file that is not YAML has no facts. Files in the shape phasegate writes are read
+ * by a line scanner (quickStateFacts; a history of 100,000 transitions parses 200,000 of them),
+ * anything else by the YAML parser.
+ */
 function stateFacts(text) {
     if (text === undefined)
         return undefined;
+    return quickStateFacts(text) ?? yamlStateFacts(text);
+}
+/** stateFacts by the YAML parser: the reference quickStateFacts must agree with. */
+function yamlStateFacts(text) {
     try {
         const raw = (0,dist/* parse */.qg)(text);
         if (!raw || typeof raw !== 'object')
@@ -59083,6 +68237,117 @@ function stateFacts(text) {
         return {};
     }
 }
+const KEY_LINE = /^( *)(?!(?:null|true|false|__proto__):)([a-z_][a-z0-9_]*):(?: (.*))?$/;
+const ITEM_LINE = /^( *)- (.*)$/;
+/** A one-line plain scalar whose meaning is its text: no quoting, flow, block or comment syntax. */
+const PLAIN = /^[A-Za-z0-9_(/](?:[^:]|:(?! |$))*$/;
+/** A fact's value: a plain string the YAML core schema reads as a string. */
+const WORD = /^(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$)[A-Za-z_][A-Za-z0-9_-]*$/;
+/**
+ * stateFacts for the subset of YAML phasegate writes (block maps and lists of one-line plain
+ * scalars, comments on lines of their own), or undefined for any text outside it, which the YAML
+ * parser then reads. It never guesses: for every text it answers, the answer is the YAML parser's
+ * (test/unit/state/quick-facts.property.test.ts).
+ */
+function quickStateFacts(text) {
+    // No control characters, byte-order marks or line separators anywhere, comments included.
+    // eslint-disable-next-line no-control-regex -- control characters are what this rejects
+    if (/[\x00-\x09\x0b-\x1f\x7f\x85\ufeff\u2028\u2029]/.test(text))
+        return undefined;
+    const lines = [];
+    for (const line of text.split('\n')) {
+        if (line === '' || line.startsWith('#'))
+            continue;
+        // Printable ASCII only, and none of YAML's quoting, anchor, tag, block or directive characters.
+        if (/[^\x20-\x7e]|["'|>&*!%@`\\]/.test(line))
+            return undefined;
+        // Flow collections and comments only as phasegate writes them: an empty `[]` or `{}` value.
+        if (/[#[\]{}]/.test(line.replace(/: (?:\[\]|\{\})$/, '')))
+            return undefined;
+        const key = KEY_LINE.exec(line);
+        if (key) {
+            lines.push({
+                indent: key[1].length,
+                key: key[2],
+                ...(key[3] !== undefined ? { value: key[3] } : {})
+            });
+            continue;
+        }
+        const item = ITEM_LINE.exec(line);
+        if (!item)
+            return undefined;
+        lines.push({ indent: item[1].length, value: item[2] });
+    }
+    if (lines[0]?.indent !== 0 || lines[0].key === undefined)
+        return undefined;
+    const root = plainBlock(lines, 0);
+    if (!root || root.next !== lines.length)
+        return undefined;
+    const doc = root.value;
+    const word = (v) => v === undefined || v === null || (typeof v === 'string' && WORD.test(v));
+    if (!word(doc.feature) || !word(doc.phase))
+        return undefined;
+    const last = doc.last_transition;
+    if (last && typeof last === 'object' && !Array.isArray(last)) {
+        if (!word(last.kind) || !word(last.from) || !word(last.to))
+            return undefined;
+    }
+    return {
+        feature: doc.feature,
+        phase: doc.phase,
+        ...(last && typeof last === 'object' ? { last: last } : {})
+    };
+}
+/** The block (map or list) starting at lines[start], or undefined outside the subset. */
+function plainBlock(lines, start) {
+    const { indent } = lines[start];
+    const list = lines[start].key === undefined;
+    const value = list ? [] : {};
+    let i = start;
+    while (i < lines.length &&
+        lines[i].indent === indent &&
+        (lines[i].key === undefined) === list) {
+        const line = lines[i];
+        const below = lines[i + 1];
+        let item;
+        if (line.value === undefined) {
+            if (below && below.indent > indent) {
+                const child = plainBlock(lines, i + 1);
+                if (!child)
+                    return undefined;
+                item = child.value;
+                i = child.next;
+            }
+            else {
+                // A list at its key's own indentation is YAML too, but not phasegate's shape.
+                if (below && below.indent === indent && below.key === undefined)
+                    return undefined;
+                item = null;
+                i++;
+            }
+        }
+        else {
+            // Nothing may hang under a value that ended on its line (a continuation, or an error).
+            if (below && below.indent > indent)
+                return undefined;
+            if (line.value === '[]' || line.value === '{}')
+                item = line.value === '[]' ? [] : {};
+            else if (PLAIN.test(line.value))
+                item = line.value;
+            else
+                return undefined;
+            i++;
+        }
+        if (Array.isArray(value))
+            value.push(item);
+        else {
+            if (Object.hasOwn(value, line.key))
+                return undefined;
+            value[line.key] = item;
+        }
+    }
+    return { value, next: i };
+}
 /**
  * THE rule for which commits are transitions: a commit counts only when it changes the feature's
  * state file (`before` at its first parent, `after` at the commit; undefined where absent) and
@@ -59091,13 +68356,18 @@ function stateFacts(text) {
  * Returns the reason it is not one otherwise. Pure; rollback, history and the action all use it.
  */
 function transitionVerdict(record, statePath, before, after) {
+    const facts = (text) => text === undefined ? undefined : { same: text, facts: stateFacts(text) };
+    return verdictOf(record, statePath, facts(before), facts(after));
+}
+/** transitionVerdict on files whose facts are already read (readHistory reads each blob once). */
+function verdictOf(record, statePath, before, after) {
     const no = (reason) => ({ ok: false, reason });
     if (after === undefined)
         return no(before === undefined ? `does not change ${statePath}` : `deletes ${statePath}`);
-    if (before === after)
+    if (before?.same === after.same)
         return no(`does not change ${statePath}`);
-    const now = stateFacts(after);
-    const was = stateFacts(before);
+    const now = after.facts;
+    const was = before?.facts;
     const claim = `${record.kind} ${record.from} -> ${record.to}`;
     if (now.feature !== record.feature)
         return no(`${statePath} is not the state of ${record.feature}`);
@@ -59117,41 +68387,59 @@ function transitionVerdict(record, statePath, before, after) {
 }
 const FIELD = '\u001f';
 const RECORD = '\u001e';
+const NO_BLOB = /^0+$/;
 /**
  * The audit trail of `sources`' features, newest first, read from the commits that carry
  * phasegate trailers: each is a transition only as `transitionVerdict` says, judged on the state
  * file at the commit and at its first parent; every other such commit is a SkippedCommit saying
  * why.
  * Commits naming a feature no source rolls out are skipped too.
+ *
+ * One `git log` reads the messages and, as a raw diff against the first parent, the blob ids of
+ * each state file before and after; one `git cat-file --batch` reads each distinct blob once
+ * (a transition's "before" is its previous transition's "after").
  */
 async function readHistory(root, sources) {
     const history = [];
     if (!(await headSha(root)))
         return history;
-    const out = await git(root, 'log', 'HEAD', `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`, '--grep=^Phasegate-Feature: ');
+    const out = await git(root, 'log', 'HEAD', `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`, '--grep=^Phasegate-Feature: ', '--raw', '-z', '--no-abbrev', '--no-renames', '--root', '--diff-merges=first-parent');
     const paths = new Map(sources.map(s => [s.feature, s.statePath]));
     const candidates = [];
     for (const chunk of out.split(RECORD)) {
-        const [sha, at, author, message] = chunk.replace(/^\n/, '').split(FIELD);
+        const [sha, at, author, message, raw] = chunk.split(FIELD);
         if (!sha || !message)
             continue;
         const record = parseTransitionMessage(message);
         if (!record)
             continue;
+        const path = paths.get(record.feature);
         candidates.push({
             entry: { ...record, sha, at: at, author: author },
-            path: paths.get(record.feature)
+            path,
+            ...(path !== undefined ? { blobs: blobsOf(raw ?? '', path) } : {})
         });
     }
-    const known = candidates.filter(c => c.path !== undefined);
-    const blobs = await readObjects(root, known.flatMap(c => [`${c.entry.sha}^:${c.path}`, `${c.entry.sha}:${c.path}`]));
-    const contents = new Map(known.map((c, i) => [c, [blobs[2 * i], blobs[2 * i + 1]]]));
-    for (const candidate of candidates) {
-        const { entry, path } = candidate;
-        const [before, after] = contents.get(candidate) ?? [];
+    const ids = new Set();
+    for (const c of candidates)
+        for (const id of c.blobs ?? [])
+            if (id)
+                ids.add(id);
+    const unique = [...ids];
+    const contents = await readObjects(root, unique);
+    const judged = new Map();
+    unique.forEach((id, i) => {
+        const text = contents[i];
+        judged.set(id, text === undefined ? undefined : { same: id, facts: stateFacts(text) });
+    });
+    const judgedOf = (id) => (id ? judged.get(id) : undefined);
+    for (const { entry, path, blobs } of candidates) {
         const verdict = path === undefined
             ? { ok: false, reason: `no policy here rolls out ${entry.feature}` }
-            : transitionVerdict(entry, path, before, after);
+            : blobs
+                ? verdictOf(entry, path, judgedOf(blobs[0]), judgedOf(blobs[1]))
+                : // Not in the diff: the file is the same before and after (or absent from both).
+                    { ok: false, reason: `does not change ${path}` };
         if (verdict.ok)
             history.push(entry);
         else
@@ -59167,6 +68455,22 @@ async function readHistory(root, sources) {
             });
     }
     return history;
+}
+/**
+ * The blob ids of `path` before and after a commit, from its `--raw -z` diff (`:mode mode old new
+ * status NUL path NUL` ...); undefined where the file is absent. Undefined as a whole when the
+ * diff does not touch `path`.
+ */
+function blobsOf(raw, path) {
+    const parts = raw.split('\0');
+    for (let i = 0; i + 1 < parts.length; i++) {
+        const meta = parts[i].replace(/^\n/, '');
+        if (!meta.startsWith(':') || parts[i + 1] !== path)
+            continue;
+        const [, , before, after] = meta.slice(1).split(' ');
+        return [NO_BLOB.test(before) ? undefined : before, NO_BLOB.test(after) ? undefined : after];
+    }
+    return undefined;
 }
 /**
  * The advance commit that brought the rollout into `phase` and has not been reverted since, from
@@ -59476,6 +68780,9 @@ function unknownFeatures(unknown, known) {
 
 
 
+
+
+
 // Observing a rollout: its metrics through the policy's provider, and its experiments.
 /** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
 function metricsConfigFor(policy, metricsFile) {
@@ -59514,12 +68821,68 @@ async function observe(rollout, state, options) {
     if (ledger && options.recordRun && (failed || previous))
         await ledger.write(policy.feature, failed);
     const failures = countFailedRuns(failed, new Date(state.enteredAt));
+    const guardrailReadings = await readGuardrails(provider, policy, state, {
+        feature: policy.feature,
+        phase: state.phase,
+        now: options.now,
+        baseDir: rollout.root,
+        window,
+        env: options.env ?? process.env
+    });
+    const rollbacks = await rollbacksOf(rollout);
     return {
         readings: stampWindows(readings, options.now, window),
         approvals: options.approvals,
         checks: options.checks,
-        ...(failures ? { sourceFailures: failures } : {})
+        ...(failures ? { sourceFailures: failures } : {}),
+        ...(guardrailReadings ? { guardrailReadings } : {}),
+        ...(rollbacks ? { rollbacks } : {})
     };
+}
+/**
+ * The guardrails' per-group readings (control, treatment; `<metric>_stddev` for means), with
+ * {{window}} covering everything since the phase was entered: an always-valid comparison needs
+ * counts accumulated since the phase began (for Prometheus, `increase(x[{{window}}])`), not a
+ * sliding window. Undefined when the policy has no guardrails or the exposure has no control.
+ */
+async function readGuardrails(provider, policy, state, context) {
+    const rules = policy.guardrails ?? [];
+    if (rules.length === 0 || !exposureShares(exposure_exposureOf(policy, state).userPercentage))
+        return;
+    const requests = rules.flatMap(rule => GUARDRAIL_GROUPS.flatMap(group => [
+        { metric: rule.metric, group },
+        ...(rule.kind === 'rate' ? [] : [{ metric: guardrailStddevMetric(rule.metric), group }])
+    ]));
+    const enteredS = Date.parse(state.enteredAt) / 1000;
+    const sinceS = Math.max(1, Math.round(context.now.getTime() / 1000 - enteredS));
+    const readings = await provider.read(requests, { ...context, window: `${sinceS}s` });
+    // A reading that says when it was taken (a snapshot's as_of: its window ends then) and was
+    // taken before the phase was entered holds another phase's counts: no data, not evidence.
+    return readings.map(r => {
+        if (r.windowStart === undefined || r.value === null)
+            return r;
+        const takenS = r.windowStart + sinceS;
+        if (takenS >= enteredS)
+            return r;
+        return {
+            metric: r.metric,
+            ...(r.group ? { group: r.group } : {}),
+            value: null,
+            reason: `it was taken at ${new Date(takenS * 1000).toISOString()}, before ${state.phase} was entered at ${state.enteredAt}`
+        };
+    });
+}
+/**
+ * The rollout's rollbacks from its git history (transitions only), newest first, for the
+ * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
+ */
+async function rollbacksOf(rollout) {
+    if (!rollout.policy.phases.some(p => p.cooldownMs))
+        return undefined;
+    const history = transitionsOf(await readHistory(rollout.root, [rollout.policy]));
+    return history
+        .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
+        .map(h => ({ from: h.from, to: h.to, at: h.at }));
 }
 /**
  * One experiment of a loaded rollout, from a results file or the policy's metrics provider:
@@ -59603,11 +68966,17 @@ async function landingCommit(root, statePath) {
 /**
  * The state as deployed: a phase counts as entered when its change landed on the default branch.
  * An advance PR is written before it is approved; its entered_at is when the PR was built, but
- * the phase starts, and its duration gate counts, from the merge.
+ * the phase starts, and its duration gate counts, from the merge. A transition that kept the
+ * clock (entered_at earlier than its own time: a pause) leaves entered_at as written.
  */
 function deployedState(rollout, now, landed) {
     const state = currentState(rollout, now);
     if (!rollout.state || !landed)
+        return state;
+    // A pause (or a resume lifting one) keeps the phase's clock: its landing does not restart it,
+    // or triggers would wait for evidence newer than the pause.
+    const last = state.lastTransition;
+    if (last && last.at !== state.enteredAt)
         return state;
     return Date.parse(landed.at) > Date.parse(state.enteredAt)
         ? { ...state, enteredAt: new Date(landed.at).toISOString() }
@@ -59625,29 +68994,51 @@ function listedApproversOf(phase) {
  * it trusts.
  */
 function testsOf(rollout, state) {
-    return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test' ? g.checks.map(name => ({ name, app: g.app })) : []);
+    return phaseNamed(rollout.policy, state.phase).gates.flatMap(g => g.type === 'automated_test'
+        ? g.checks.map(name => ({
+            name,
+            app: g.app,
+            ...(g.workflow ? { workflow: g.workflow } : {})
+        }))
+        : []);
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/next-state.js
 /**
  * The state a transition leaves behind: the one rule every writer of a state file follows (the
- * CLI's tick, rollback and resume, the action's advance pull request and rollbacks) and the one
- * the policy check expects a pull request to carry. Pure.
+ * CLI's tick, rollback, pause and resume, the action's advance pull request and rollbacks) and
+ * the one the policy check expects a pull request to carry. Pure.
  *
  * - the phase is the transition's target;
  * - the phase's clock restarts at the transition (`enteredAt` = `transition.at`), also when the
- *   phase does not change (an emergency in the first phase, a resume);
+ *   phase does not change (an emergency in the first phase, a resume of the kill switch); but a
+ *   pause, and a resume that only lifts a pause, keep it: the phase was not left, and a trigger
+ *   must not wait for evidence newer than a pause;
  * - an emergency turns the kill switch off, a resume turns it on, anything else leaves it;
+ * - a pause sets `paused`, a resume clears it, anything else leaves it (a rollback of a paused
+ *   rollout stays paused);
  * - experiments are untouched;
  * - the transition is recorded as `lastTransition`.
  */
 function nextState(state, transition) {
+    const { paused, ...rest } = state;
+    const keepsClock = transition.kind === 'pause' || (transition.kind === 'resume' && state.enabled);
+    const nowPaused = transition.kind === 'pause'
+        ? {
+            at: transition.at,
+            reason: transition.reason,
+            ...(transition.operator ? { operator: transition.operator } : {})
+        }
+        : transition.kind === 'resume'
+            ? undefined
+            : paused;
     return {
-        ...state,
+        ...rest,
         phase: transition.to,
-        enteredAt: transition.at,
+        enteredAt: keepsClock ? state.enteredAt : transition.at,
         enabled: transition.kind === 'emergency' ? false : transition.kind === 'resume' ? true : state.enabled,
-        lastTransition: transition
+        lastTransition: transition,
+        ...(nowPaused ? { paused: nowPaused } : {})
     };
 }
 
@@ -59691,10 +69082,79 @@ expectedHead) {
     return { sha, transition: recorded };
 }
 
+;// CONCATENATED MODULE: ./lib/report/escape/markdown.js
+// Text phasegate did not write (reasons, logins, metric names and values, error messages) goes
+// into Markdown that GitHub renders: pull request bodies, issues, comments, the job summary.
+// There it must stay text: no mention that pings someone, no link, no HTML or comment (a fake
+// digest marker), no code fence that swallows what follows it (the on-call mention), no line of
+// its own that looks like phasegate's ("Approved by ..."), no broken table.
+/** A zero-width space as an entity: it breaks a mention or an autolink and shows nothing. */
+const BREAK = '&#8203;';
+/**
+ * Characters that start Markdown (or GitHub's math and tables) anywhere in a line. An underscore
+ * inside a word (full_production) starts nothing and stays as written; a `]` is escaped where it
+ * would close a link, an image or a reference (`](`, `][`, `]:`), so "dependabot[bot]" reads as
+ * written.
+ */
+const INLINE = /[\\`*|~$]|\](?=[([:])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g;
+/** A GitHub login, or a team as org/team: the only things that may render as a mention. */
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/**
+ * `text` as one line of inline Markdown that renders as exactly that text, wherever the line
+ * puts it (after a list marker too): line breaks and control characters become spaces, `&` and
+ * `<` become entities where they would start an entity, a tag or a comment, Markdown punctuation
+ * and a leading list, heading or quote marker are backslash-escaped, and `@name`, `://` and
+ * `www.` get a zero-width break so that no mention or autolink forms.
+ */
+function markdownText(text) {
+    return markdownCell(text)
+        .replace(/^([-+=#>[])/, '\\$1')
+        .replace(/^(\d+)([.)])/, '$1\\$2');
+}
+/**
+ * `text` for a table cell, where nothing starts a block: markdownText without the escape of a
+ * leading list, heading or quote marker, so "> 0.95" and "0.012" read as written in the source.
+ */
+function markdownCell(text) {
+    return (text
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+        .replace(/ {2,}/g, ' ')
+        .trim()
+        // Only where they could start an entity, a tag, a comment or an autolink: "< 0.01" stays.
+        .replace(/&(?=[#A-Za-z])/g, '&amp;')
+        .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
+        .replace(INLINE, '\\$&')
+        .replace(/@(?=[A-Za-z0-9])/g, `@${BREAK}`)
+        .replace(/:\/\//g, `:${BREAK}//`)
+        .replace(/\bwww\./gi, m => `${m.slice(0, 3)}${BREAK}.`));
+}
+/**
+ * `text` as an inline code span, shown exactly (one line): the fence is one backtick longer than
+ * the longest run of backticks in it, so nothing inside can end it.
+ */
+function markdownCode(text) {
+    // eslint-disable-next-line no-control-regex
+    const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+    const fence = '`'.repeat(Math.max(0, ...(line.match(/`+/g) ?? []).map(r => r.length)) + 1);
+    const pad = line.startsWith('`') || line.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${line}${pad}${fence}`;
+}
+/**
+ * A mention of a GitHub login or `org/team` (with or without its `@`): `@login` when it has a
+ * login's form, else the value as plain text, so a stored value can never smuggle Markdown in.
+ */
+function mention(login) {
+    const bare = login.replace(/^@/, '');
+    return LOGIN.test(bare) || TEAM.test(bare) ? `@${bare}` : markdownText(login);
+}
+
 ;// CONCATENATED MODULE: ./lib/github/pulls.js
 // The standing pull request: one open PR per head branch (phasegate/<feature>/advance), created
 // once and updated in place on later ticks. GitHub refuses a second PR for the same head with
 // 422 "A pull request already exists"; that answer means "update it", never "fail".
+
 
 function toRef(pull) {
     return {
@@ -59821,12 +69281,19 @@ async function listChangedFiles(client, repo, pullNumber) {
     return files.map(file => ({ path: file.filename, status: file.status }));
 }
 /**
+ * The warning as a GitHub alert block, followed by a blank line; the warning is text (it names
+ * files the pull request's author chose).
+ */
+function warningBanner(warning) {
+    return `> [!WARNING]\n> ${markdownText(warning)}\n\n`;
+}
+/**
  * Puts `warning` at the top of the pull request's body, once: the reason phasegate refuses to
  * merge it, where reviewers look. `body` is the body as read; nothing is sent when it already
  * starts with the warning.
  */
 async function warnOnPullRequest(client, repo, pull, warning) {
-    const banner = `> [!WARNING]\n> ${warning.replace(/\s*\n\s*/g, ' ')}\n\n`;
+    const banner = warningBanner(warning);
     if (pull.body.startsWith(banner))
         return;
     const rest = pull.body.replace(/^> \[!WARNING\]\n> .*\n\n/, '');
@@ -59834,6 +69301,7 @@ async function warnOnPullRequest(client, repo, pull, warning) {
 }
 
 ;// CONCATENATED MODULE: ./lib/experiments/render.js
+
 const VERDICT = {
     treatment_better: 'TREATMENT BETTER',
     control_better: 'CONTROL BETTER',
@@ -59899,18 +69367,18 @@ function renderAnalysis(analysis) {
 /** A short markdown section for the job summary and the advance PR's report. */
 function renderAnalysisMarkdown(analysis) {
     const rows = analysis.metrics.flatMap(m => m.comparisons.length === 0
-        ? [`| ${m.metric} | — | — | — | ${m.missing ?? 'no data'} |`]
+        ? [`| ${markdownCell(m.metric)} | — | — | — | ${markdownCell(m.missing ?? 'no data')} |`]
         : m.comparisons.map(c => {
             const { relativeInterval } = used(c);
-            return `| ${m.metric} | ${c.treatment} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`;
+            return `| ${markdownCell(m.metric)} | ${markdownCell(c.treatment)} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`;
         }));
     return [
-        `### Experiment \`${analysis.experiment}\`${render_status(analysis)}: ${VERDICT[analysis.verdict]}`,
+        `### Experiment ${markdownText(analysis.experiment)}${analysis.status ? ` ${markdownText(render_status(analysis))}` : ''}: ${VERDICT[analysis.verdict]}`,
         '',
-        ...analysis.reasons.map(r => `- ${r}`),
-        ...analysis.warnings.map(w => `- warning: ${w}`),
+        ...analysis.reasons.map(r => `- ${markdownText(r)}`),
+        ...analysis.warnings.map(w => `- warning: ${markdownText(w)}`),
         '',
-        `| metric | group | change vs ${analysis.control} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
+        `| metric | group | change vs ${markdownText(analysis.control)} | ${Math.round((1 - analysis.alpha) * 100)}% interval | result |`,
         '| --- | --- | --- | --- | --- |',
         ...rows
     ].join('\n');
@@ -59924,6 +69392,24 @@ const ORDER = ['fired', 'breached', 'no_data', 'ok'];
 function orderedTriggers(triggers) {
     return ORDER.flatMap(status => triggers.filter(t => t.status === status));
 }
+const ON_FIRE_SAYS = {
+    rollback: 'rolls back',
+    pause: 'pauses the rollout instead of rolling back',
+    observe: 'observe-only: reported and alerted, nothing rolled back'
+};
+/**
+ * What each trigger does when it fires (its on_fire), in one sentence for every report:
+ * "every trigger rolls back", or the exceptions by name and that the others roll back.
+ */
+function onFireSummary(triggers) {
+    if (triggers.length === 0)
+        return undefined;
+    const softened = triggers.filter(t => (t.onFire ?? 'rollback') !== 'rollback');
+    if (softened.length === 0)
+        return 'on fire: every trigger rolls back';
+    const others = triggers.length - softened.length;
+    return `on fire: ${softened.map(t => `${t.trigger} ${ON_FIRE_SAYS[t.onFire]}`).join('; ')}${others ? `; the other${others > 1 ? 's roll' : ' rolls'} back` : ''}`;
+}
 
 ;// CONCATENATED MODULE: ./lib/report/markdown.js
 
@@ -59931,8 +69417,10 @@ function orderedTriggers(triggers) {
 
 
 
+
 // Markdown for GitHub: the job summary, the advance PR's body and alert issues share these
-// pieces, so a person sees the same table wherever the decision shows up.
+// pieces, so a person sees the same table wherever the decision shows up. Every value phasegate
+// did not write itself (names, reasons, values, thresholds) goes in through `text`.
 const RESULT = {
     pass: '✅ pass',
     fail: '❌ fail',
@@ -59946,16 +69434,24 @@ const MEASURE = {
     metrics_threshold: 'metric',
     manual_approval: 'approvals',
     automated_test: 'checks',
-    time_based: 'time in phase'
+    time_based: 'time in phase',
+    guardrail: 'treatment vs control'
 };
-/** Text safe inside a Markdown table cell. */
-function cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-}
 function shown(value) {
     if (value === undefined || value === null || value === '')
         return '—';
     return String(value);
+}
+/** A value with its guardrail numbers (interval, p, n per group) when it carries them. */
+function shownEvidence(e) {
+    if (!e?.interval || typeof e.value !== 'number')
+        return shown(e?.value);
+    const n = e.n ? `; n ${e.n.control} control / ${e.n.treatment} treatment` : '';
+    const p = e.pValue !== undefined ? `; p ${e.pValue}` : '';
+    return `${signedPercent(e.value)} [${signedPercent(e.interval[0])}, ${signedPercent(e.interval[1])}]${p}${n}`;
+}
+function signedPercent(x) {
+    return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 }
 function gateTable(decision) {
     if (decision.gates.length === 0)
@@ -59963,12 +69459,12 @@ function gateTable(decision) {
     const rows = ['| Gate | Measure | Value | Threshold | Result |', '|---|---|---|---|---|'];
     for (const gate of decision.gates) {
         for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
-            rows.push(`| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
+            rows.push(`| ${markdownCell(gate.gate)} | ${markdownCell(e?.metric ?? MEASURE[gate.type])} | ${markdownCell(shownEvidence(e))} | ${markdownCell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
         }
     }
     const reasons = decision.gates
         .filter(g => g.outcome !== 'pass')
-        .map(g => `- **${g.gate}** ${g.outcome}: ${g.reason}`);
+        .map(g => `- **${markdownText(g.gate)}** ${g.outcome}: ${markdownText(g.reason)}`);
     return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n');
 }
 /**
@@ -59982,17 +69478,22 @@ function triggerTable(decision) {
     const rows = ['| Trigger | Value | Threshold | Result |', '|---|---|---|---|'];
     for (const t of triggers) {
         const e = t.evidence[0];
-        rows.push(`| ${cell(t.trigger)} | ${cell(shown(e?.value))} | ${cell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`);
+        rows.push(`| ${markdownCell(t.trigger)} | ${markdownCell(shownEvidence(e))} | ${markdownCell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`);
     }
     const reasons = triggers
         .filter(t => t.status !== 'ok')
-        .map(t => `- **${t.trigger}** ${t.status.replace('_', ' ')}: ${t.reason}`);
-    return [rows.join('\n'), ...(reasons.length ? ['', ...reasons] : [])].join('\n');
+        .map(t => `- **${markdownText(t.trigger)}** ${t.status.replace('_', ' ')}: ${markdownText(t.reason)}`);
+    const onFire = onFireSummary(decision.triggers);
+    return [
+        rows.join('\n'),
+        ...(reasons.length ? ['', ...reasons] : []),
+        ...(onFire ? ['', `_${onFire[0].toUpperCase()}${onFire.slice(1)}._`] : [])
+    ].join('\n');
 }
 function alertList(alerts) {
     if (alerts.length === 0)
         return '_No alerts._';
-    return alerts.map(a => `- **${a.severity}** ${a.message}`).join('\n');
+    return alerts.map(a => `- **${a.severity}** ${markdownText(a.message)}`).join('\n');
 }
 /**
  * A Mermaid bar chart of each metric that drove the decision as a percentage of its threshold,
@@ -60027,35 +69528,58 @@ function metricsChart(decision, readings = []) {
     return [
         '```mermaid',
         'xychart-beta',
-        `  title "Metrics as % of their threshold (${decision.phase})"`,
-        `  x-axis [${names.map(n => `"${n.replace(/"/g, "'")}"`).join(', ')}]`,
+        `  title "Metrics as % of their threshold (${chartLabel(decision.phase)})"`,
+        `  x-axis [${names.map(n => `"${chartLabel(n)}"`).join(', ')}]`,
         `  y-axis "% of threshold" 0 --> ${top}`,
         `  bar [${values.join(', ')}]`,
         `  line [${names.map(() => 100).join(', ')}]`,
         '```'
     ].join('\n');
 }
+/**
+ * A label inside the Mermaid block: one line, no quote that ends the label, no backtick that
+ * could end the code fence and let what follows render as Markdown.
+ */
+function chartLabel(name) {
+    // eslint-disable-next-line no-control-regex
+    return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/["`]/g, "'");
+}
 function headline(decision) {
     switch (decision.action) {
         case 'advance':
-            return `**Advance** ${decision.phase} → ${decision.target}: ${decision.reason}`;
+            return `**Advance** ${markdownText(decision.phase)} → ${markdownText(decision.target ?? '')}: ${markdownText(decision.reason)}`;
         case 'rollback':
-            return `**Roll back** ${decision.phase} → ${decision.target}: ${decision.reason}`;
+            return `**Roll back** ${markdownText(decision.phase)} → ${markdownText(decision.target ?? '')}: ${markdownText(decision.reason)}`;
+        case 'pause':
+            return `**Pause** at ${markdownText(decision.phase)}: ${markdownText(decision.reason)}`;
         case 'hold':
             return decision.awaitingApproval
-                ? `**Waiting for approval** to advance ${decision.phase} → ${decision.target ?? 'the next phase'}: every other gate passes`
-                : `**Hold** at ${decision.phase}: ${decision.reason}`;
+                ? `**Waiting for approval** to advance ${markdownText(decision.phase)} → ${decision.target ? markdownText(decision.target) : 'the next phase'}: every other gate passes`
+                : `**Hold** at ${markdownText(decision.phase)}: ${markdownText(decision.reason)}`;
     }
 }
+/** The operating controls holding this rollout, each a line under the headline. */
+function operateLines(state, decision) {
+    const lines = [];
+    if (state.paused)
+        lines.push(`⏸️ **Paused** since ${state.paused.at}: ${state.paused.reason}`);
+    if (decision.freeze)
+        lines.push(`❄️ **Freeze window** "${decision.freeze.window}" is open: no advance lands ${decision.freeze.endless ? 'for at least' : 'until'} ${decision.freeze.endsAt} (the advance PR may still be approved)`);
+    if (decision.cooldown)
+        lines.push(`🧊 **Cool-down** after a rollback out of ${decision.cooldown.phase}: the advance waits until ${decision.cooldown.endsAt}`);
+    return lines.length ? ['', ...lines] : [];
+}
 function manualHeadline(t) {
-    return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${t.from} → ${t.to}: ${t.reason}`;
+    if (t.kind === 'pause' || t.kind === 'resume')
+        return `**${t.kind === 'pause' ? 'Paused' : 'Resumed'}** at ${markdownText(t.to)}: ${markdownText(t.reason)}`;
+    return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${markdownText(t.from)} → ${markdownText(t.to)}: ${markdownText(t.reason)}`;
 }
 /** Where the run left the rollout, beside the state the decision was made from. */
 function leftAt(policy, before, after) {
     const phase = phaseNamed(policy, after.phase);
     const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const moved = after.phase !== before.phase || after.enabled !== before.enabled;
-    return `${moved ? 'This run left' : 'This run leaves'} ${policy.feature} at **${phase.name}** (${position}) · ${describeExposure(exposure_exposureOf(policy, after))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
+    return `${moved ? 'This run left' : 'This run leaves'} ${markdownText(policy.feature)} at **${markdownText(phase.name)}** (${position}) · ${markdownText(describeExposure(exposure_exposureOf(policy, after)))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
 }
 /** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
 function renderReport(input) {
@@ -60064,15 +69588,16 @@ function renderReport(input) {
     const next = nextPhase(policy, state.phase);
     const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const parts = [
-        `### ${policy.feature}: ${phase.name} (${position})`,
-        `${describeExposure(exposure_exposureOf(policy, state))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${state.enteredAt}`,
+        `### ${markdownText(policy.feature)}: ${markdownText(phase.name)} (${position})`,
+        `${markdownText(describeExposure(exposure_exposureOf(policy, state)))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${markdownText(state.enteredAt)}`,
         '',
         ...(input.manual ? [manualHeadline(input.manual), ''] : []),
         headline({ ...decision, target: decision.target ?? next?.name }),
-        ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${a}`)] : []),
+        ...operateLines(state, decision),
+        ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${markdownText(a)}`)] : []),
         ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
         '',
-        next ? `#### Gates to advance to ${next.name}` : '#### Gates (final phase)',
+        next ? `#### Gates to advance to ${markdownText(next.name)}` : '#### Gates (final phase)',
         gateTable(decision),
         '',
         '#### Alerts',
@@ -60112,7 +69637,153 @@ function withDigest(body, decision, experiments = []) {
     return `${body}\n\n<!-- phasegate:digest=${reportDigest(decision, experiments)} -->\n`;
 }
 
+;// CONCATENATED MODULE: ./lib/github/protection.js
+// GitHub's refusals of a push or a ref update by branch protection (GH006) and by repository
+// rulesets (GH013), as git's `remote:` lines or a REST answer's message say them. Each rule that
+// refused is named, with what to configure, so a refusal is never mistaken for a missing
+// permission, and a flow knows whether a pull request (or a commit GitHub signs) gets past it.
+const RULES = [
+    [/changes must be made through a pull request/i, () => ({ kind: 'pull_request' })],
+    [
+        /required status checks? (.*?) (?:is|are) expected/i,
+        m => ({ kind: 'status_checks', checks: [...m[1].matchAll(/"([^"]+)"/g)].map(c => c[1]) })
+    ],
+    [/commits must have verified signatures/i, () => ({ kind: 'signatures' })],
+    [/approving reviews? (?:is|are) required/i, () => ({ kind: 'reviews' })],
+    [/cannot update this protected ref/i, () => ({ kind: 'restricted_updates' })],
+    [/not authorized to push to this branch/i, () => ({ kind: 'restricted_pushers' })],
+    [/cannot force-push/i, () => ({ kind: 'force_push' })]
+];
+const RULESET = /GH013|repository rule violations/i;
+const BRANCH_PROTECTION = /GH006|protected branch (?:update failed|hook declined)/i;
+/**
+ * The protection refusal in `text` (git's stderr, or a REST error message), or undefined when
+ * it is none (a lost race, a missing permission). Rules are read from GH013's "- rule." lines
+ * and GH006's "error: rule." lines; an unrecognised ruleset line is kept as `other`.
+ */
+function protectionRefusalOf(text) {
+    const by = RULESET.test(text)
+        ? 'ruleset'
+        : BRANCH_PROTECTION.test(text)
+            ? 'branch protection'
+            : /changes must be made through a pull request/i.test(text)
+                ? 'branch protection'
+                : undefined;
+    if (!by)
+        return undefined;
+    const rules = [];
+    const add = (rule) => {
+        if (!rules.some(r => JSON.stringify(r) === JSON.stringify(rule)))
+            rules.push(rule);
+    };
+    for (const raw of text.split('\n')) {
+        const line = raw
+            .replace(/^remote:\s*/, '')
+            .replace(/^error:\s*/, '')
+            .trim();
+        if (!line || RULESET.test(line) || BRANCH_PROTECTION.test(line))
+            continue;
+        const known = RULES.map(([re, make]) => [re.exec(line), make]).find(([m]) => m);
+        if (known)
+            add(known[1](known[0]));
+        else if (by === 'ruleset' && /^- /.test(line))
+            add({ kind: 'other', text: line.slice(2).replace(/\.$/, '') });
+    }
+    return { by, rules };
+}
+function ruleText(rule) {
+    switch (rule.kind) {
+        case 'pull_request':
+            return 'changes must go through a pull request';
+        case 'status_checks':
+            return `required status check${rule.checks.length === 1 ? '' : 's'} ${rule.checks.map(c => `"${c}"`).join(', ') || '(unnamed)'} must pass first`;
+        case 'signatures':
+            return 'commits must have verified signatures';
+        case 'reviews':
+            return 'approving reviews are required';
+        case 'restricted_updates':
+            return 'updates to the branch are restricted';
+        case 'restricted_pushers':
+            return 'only listed people and apps may push';
+        case 'force_push':
+            return 'force pushes are blocked';
+        case 'other':
+            return rule.text;
+    }
+}
+/**
+ * One sentence for a report or a PR body: which protection refused the push to `branch`, which
+ * of its rules, and what to configure so phasegate's own commits land directly.
+ */
+function describeRefusal(refusal, branch) {
+    const rules = refusal.rules.map(ruleText);
+    const which = rules.length ? `: ${rules.join('; ')}` : '';
+    const where = refusal.by === 'ruleset'
+        ? "add phasegate's GitHub App (or the token's user) to the ruleset's bypass list (Settings → Rules → Rulesets)"
+        : `allow phasegate's GitHub App (or the token's user) to bypass the protection of ${branch} (Settings → Branches)`;
+    return `the ${refusal.by} on ${branch} refused the push${which}. To let rollbacks land at once, ${where}`;
+}
+
+;// CONCATENATED MODULE: ./lib/github/git-data.js
+
+
+
+/**
+ * Re-creates `local` (a commit with one parent, already on the remote) through the API, with the
+ * same files and message but GitHub as its committer, and moves `branch` to it if it still points
+ * at that parent. Only files the commit changes are uploaded. Throws on any other API error.
+ */
+async function landThroughApi(client, repo, root, local, branch) {
+    const parent = await git(root, 'rev-parse', `${local}^`);
+    const baseTree = await git(root, 'rev-parse', `${parent}^{tree}`);
+    const message = (await runGit(root, ['log', '-1', '--format=%B', local])).stdout.trimEnd();
+    const tree = [];
+    // Raw lines ":<old mode> <new mode> <old sha> <new sha> <status>\t<path>".
+    const raw = await git(root, 'diff-tree', '-r', '--no-renames', '-z', parent, local);
+    const fields = raw.split('\0').filter(Boolean);
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+        const [, mode, , blob, status] = fields[i].slice(1).split(' ');
+        const path = fields[i + 1];
+        if (status === 'D') {
+            tree.push({ path, mode: '100644', type: 'blob', sha: null });
+            continue;
+        }
+        const content = (await runGit(root, ['cat-file', 'blob', blob])).stdout;
+        const { data } = await client.rest.git.createBlob({ ...repo, content, encoding: 'utf-8' });
+        tree.push({ path, mode: mode, type: 'blob', sha: data.sha });
+    }
+    const { data: madeTree } = await client.rest.git.createTree({
+        ...repo,
+        base_tree: baseTree,
+        tree
+    });
+    const { data: commit } = await client.rest.git.createCommit({
+        ...repo,
+        message,
+        tree: madeTree.sha,
+        parents: [parent]
+    });
+    try {
+        await client.rest.git.updateRef({
+            ...repo,
+            ref: `heads/${branch}`,
+            sha: commit.sha,
+            force: false
+        });
+    }
+    catch (error) {
+        if (!isRequestError(error) || error.status !== 422)
+            throw error;
+        const refusal = protectionRefusalOf(error.message);
+        if (refusal)
+            return { status: 'protected', message: error.message, refusal };
+        return { status: 'rejected', message: error.message };
+    }
+    return { status: 'pushed', sha: commit.sha };
+}
+
 ;// CONCATENATED MODULE: ./lib/action/remote.js
+
 
 
 // The default branch is the source of truth: every flow starts from the remote's tip, and a
@@ -60143,16 +69814,18 @@ async function fetchBranch(root, branch) {
     return git(root, 'rev-parse', `refs/remotes/origin/${branch}`);
 }
 /**
- * Pushes HEAD to `branch`. A lost race (non-fast-forward) and branch protection are answers,
- * not errors: the first means "start over from the new tip", the second "go through a PR".
+ * Pushes HEAD to `branch`. A lost race (non-fast-forward) and protection (branch protection or
+ * a ruleset, whichever rule refused) are answers, not errors: the first means "start over from
+ * the new tip", the second "go through a PR".
  */
 async function pushHead(root, branch, options = {}) {
     const result = await runGit(root, ['push', '-q', ...(options.force ? ['--force'] : []), 'origin', `HEAD:refs/heads/${branch}`], { allowFailure: true });
     if (result.code === 0)
         return { status: 'pushed' };
     const message = (result.stderr || result.stdout).trim();
-    if (/protected branch|GH006|changes must be made through a pull request/i.test(message))
-        return { status: 'protected', message };
+    const refusal = protectionRefusalOf(message);
+    if (refusal)
+        return { status: 'protected', message, refusal };
     if (/non-fast-forward|fetch first|\[rejected\]|failed to update ref|cannot lock ref/i.test(message))
         return { status: 'rejected', message };
     throw new errors_PhasegateError(`git push to ${branch} failed: ${message.split('\n').slice(-2).join(' / ')}`, {
@@ -60160,10 +69833,11 @@ async function pushHead(root, branch, options = {}) {
     });
 }
 /**
- * Makes a commit on the default branch's tip and pushes it; when another push won the race,
- * fetches, resets and lets `attempt` re-read the state and commit again, up to PUSH_ATTEMPTS.
+ * Makes a commit on the default branch's tip and publishes it (`publish`, git push by default);
+ * when another push won the race, fetches, resets and lets `attempt` re-read the state and
+ * commit again, up to PUSH_ATTEMPTS.
  */
-async function commitAndPush(root, branch, attempt) {
+async function commitAndPush(root, branch, attempt, publish = () => pushHead(root, branch)) {
     let lastRejection = '';
     for (let n = 1; n <= PUSH_ATTEMPTS; n++) {
         if (n > 1)
@@ -60171,11 +69845,16 @@ async function commitAndPush(root, branch, attempt) {
         const made = await attempt(n);
         if (made.status === 'stale')
             return { ...made, attempts: n };
-        const pushed = await pushHead(root, branch);
+        const pushed = await publish(made.sha);
         if (pushed.status === 'pushed')
-            return { status: 'pushed', sha: made.sha, attempts: n };
+            return { status: 'pushed', sha: pushed.sha ?? made.sha, attempts: n };
         if (pushed.status === 'protected')
-            return { status: 'protected', sha: made.sha, message: pushed.message };
+            return {
+                status: 'protected',
+                sha: made.sha,
+                message: pushed.message,
+                refusal: pushed.refusal
+            };
         lastRejection = pushed.message;
     }
     throw new errors_PhasegateError(`the push to ${branch} was rejected ${PUSH_ATTEMPTS} times: other pushes keep landing first (${lastRejection.split('\n')[0]})`, {
@@ -60184,6 +69863,9 @@ async function commitAndPush(root, branch, attempt) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/landing.js
+
+
+
 
 
 
@@ -60220,7 +69902,7 @@ approvalRequired) {
     }
     const seen = stateKey(rollout.state);
     let landed = transition;
-    const result = await commitAndPush(root, run.base, async (n) => {
+    const attempt = async (n) => {
         const current = n === 1 ? rollout : await reloadRollout(rollout);
         if (stateKey(current.state) !== seen)
             return {
@@ -60230,12 +69912,23 @@ approvalRequired) {
         const made = await commitTransitionFrom(current, current.state, transition, run.ctx.now);
         landed = made.transition;
         return { status: 'committed', sha: made.sha };
-    });
+    };
+    let result = await commitAndPush(root, run.base, attempt);
+    if (result.status === 'protected' && onlySignaturesRequired(result.refusal)) {
+        // GitHub signs the commits its Git Data API makes: the same commit, made there, lands.
+        await syncWithRemote(root, run.base);
+        result = await commitAndPush(root, run.base, attempt, async (sha) => {
+            const api = await landThroughApi(run.gh.client, run.gh.repo, root, sha, run.base);
+            if (api.status === 'pushed')
+                await syncWithRemote(root, run.base);
+            return api;
+        });
+    }
     if (result.status === 'stale')
         return { kind: 'stale', reason: result.reason };
     if (result.status === 'pushed')
         return { kind: 'pushed', sha: result.sha, transition: landed, attempts: result.attempts };
-    const refusal = protectionRefusal(result.message);
+    const refusal = describeRefusal(result.refusal, run.base);
     const { pr } = await propose(run, proposal(refusal));
     return { kind: 'proposed', sha: result.sha, transition: landed, refusal, pr };
 }
@@ -60244,19 +69937,18 @@ approvalRequired) {
  * checks the default branch out again.
  */
 async function propose(run, content) {
-    await pushHead(run.ctx.workspace, content.head, { force: true });
+    const pushed = await pushHead(run.ctx.workspace, content.head, { force: true });
+    if (pushed.status !== 'pushed')
+        throw new errors_PhasegateError(`pushing the branch ${content.head} for its pull request was refused: ${pushed.status === 'protected' ? describeRefusal(pushed.refusal, content.head) : pushed.message}`, {
+            hint: `phasegate needs to push its own branches (phasegate/*) when ${run.base} takes changes only through pull requests`
+        });
     const pr = await upsertStandingPullRequest(run.gh.client, run.gh.repo, content);
     await syncWithRemote(run.ctx.workspace, run.base);
     return { kind: 'proposed', pr };
 }
-/** The line of git's refusal that names the protection rule. */
-function protectionRefusal(text) {
-    return (text
-        .split('\n')
-        .find(l => /protected|GH006/i.test(l))
-        ?.replace(/^(remote: )?error: /, '') ??
-        text.split('\n')[0] ??
-        '');
+/** A refusal that only wants signed commits: the Git Data API, whose commits GitHub signs, gets past it. */
+function onlySignaturesRequired(refusal) {
+    return refusal.rules.length > 0 && refusal.rules.every(rule => rule.kind === 'signatures');
 }
 
 ;// CONCATENATED MODULE: ./lib/action/state-change.js
@@ -60300,6 +69992,19 @@ function judgeStateChange(change) {
         if (t.to !== (previous?.name ?? baseState.phase))
             return state_change_refuse(`rolls back from ${t.from} to ${t.to}: a rollback moves one phase, to ${previous?.name}`);
     }
+    else if (t.kind === 'resume') {
+        if (baseState.enabled && !baseState.paused)
+            return state_change_refuse(`the kill switch of ${policy.feature} is on and it is not paused: there is nothing to resume`);
+        if (t.to !== baseState.phase)
+            return state_change_refuse(`resumes at ${t.to} but the rollout is in ${baseState.phase}: a resume leaves the phase as it is`);
+    }
+    else if (t.kind === 'pause') {
+        // A trigger's pause (or a dispatched one) reaches a protected branch as a pull request.
+        if (t.to !== baseState.phase)
+            return state_change_refuse(`a pause stays in ${baseState.phase}, but this one moves to ${t.to}`);
+        if (baseState.paused)
+            return state_change_refuse(`${policy.feature} is already paused since ${baseState.paused.at}`);
+    }
     else {
         return state_change_refuse(`a ${t.kind} transition is not made through a pull request`);
     }
@@ -60311,6 +70016,10 @@ function judgeStateChange(change) {
         return state_change_refuse(`${statePath} changes without a phasegate transition commit (no matching Phasegate-* trailers)`);
     if (!sameEvidence(record.evidence, t.evidence))
         return state_change_refuse(`the evidence in ${statePath} differs from the transition commit's trailers: it was edited`);
+    if (t.kind === 'resume')
+        return { ok: true, summary: `resume at ${t.to}: kill switch on`, resume: true };
+    if (t.kind === 'pause')
+        return { ok: true, summary: `pause at ${t.to}: no advance until a resume; triggers still act` };
     if (t.kind !== 'advance')
         return { ok: true, summary: `${t.kind} ${t.from} -> ${t.to}: stepping back one phase` };
     const broken = inconsistentEvidence(policy, t.from, t.evidence);
@@ -60330,7 +70039,8 @@ function differingKeys(expected, actual) {
         'enteredAt',
         'enabled',
         'experiments',
-        'lastTransition'
+        'lastTransition',
+        'paused'
     ];
     return keys.filter(k => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]));
 }
@@ -60371,11 +70081,14 @@ function inconsistentEvidence(policy, from, evidence) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/standing-pr.js
-// Phasegate's branches: one standing advance PR and one rollback PR per feature at most.
+// Phasegate's branches: one standing advance PR, one rollback PR and one
+// resume PR per feature at most.
 const advanceBranch = (feature) => `phasegate/${feature}/advance`;
 const rollbackBranch = (feature) => `phasegate/${feature}/rollback`;
+const resumeBranch = (feature) => `phasegate/${feature}/resume`;
 
 ;// CONCATENATED MODULE: ./lib/action/effects.js
+
 
 
 
@@ -60428,7 +70141,7 @@ const retried = (attempts) => attempts > 1 ? ` on attempt ${attempts}, after oth
 /** Why an automatic rollback is proposed rather than pushed: the policy's opt-in. */
 const ROLLBACK_NEEDS_APPROVAL = 'rollback.manual_approval_required';
 function landedLines(run, decision, result) {
-    const what = decision.action === 'rollback' ? 'rollback' : 'advance';
+    const what = decision.action === 'hold' ? 'advance' : decision.action;
     switch (result.kind) {
         case 'stale':
             return [result.reason];
@@ -60443,9 +70156,11 @@ function landedLines(run, decision, result) {
                 ];
             return what === 'rollback'
                 ? [
-                    `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl})`
+                    `${run.base} is protected: opened rollback PR #${result.pr.number} (${result.pr.htmlUrl}); ${result.refusal}`
                 ]
-                : [`${run.base} is protected: advance PR #${result.pr.number} (${result.pr.htmlUrl})`];
+                : [
+                    `${run.base} is protected: advance PR #${result.pr.number} (${result.pr.htmlUrl}); ${result.refusal}`
+                ];
     }
 }
 /** What a landing leaves for the outcome: the commit, the PR that carries it. */
@@ -60465,14 +70180,16 @@ async function rollBack(run, feature) {
         base: run.base,
         title: commitSubject(policy.feature, decision.transition),
         body: decision.rollbackNeedsApproval
-            ? `**This rollback needs an approval** (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`
-            : `Pushing the rollback to ${run.base} was refused (${refusal}): **merge this pull request to roll back.**\n\n${report(feature)}`,
+            ? `**This rollback needs an approval** (${markdownText(refusal)}): **merge this pull request to roll back.**\n\n${report(feature)}`
+            : `Pushing the ${decision.action} to ${markdownText(run.base)} was refused (${markdownText(refusal)}): **merge this pull request to ${decision.action === 'pause' ? 'pause' : 'roll back'}.**\n\n${report(feature)}`,
         reviewers: listedApproversOf(phaseNamed(policy, decision.phase))
     }), decision.rollbackNeedsApproval ? ROLLBACK_NEEDS_APPROVAL : undefined);
     const actions = landedLines(run, decision, result);
     if (result.kind === 'stale')
         return { actions };
-    const closed = await closeStandingPullRequest(run.gh.client, run.gh.repo, advanceBranch(policy.feature), `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`);
+    const closed = await closeStandingPullRequest(run.gh.client, run.gh.repo, advanceBranch(policy.feature), markdownText(decision.action === 'pause'
+        ? `Closed: ${policy.feature} is paused (${decision.reason}).`
+        : `Closed: ${policy.feature} is rolling back ${decision.phase} -> ${decision.target} (${decision.reason}).`));
     if (closed !== undefined)
         actions.push(`closed advance PR #${closed}`);
     return { actions, ...landedResult(result), rollbackSha: result.sha };
@@ -60485,7 +70202,7 @@ async function advance(run, feature) {
         head: advanceBranch(policy.feature),
         base: run.base,
         title: commitSubject(policy.feature, decision.transition),
-        body: withDigest(`${run.base} is protected: merging this pull request is the advance.\n\n${report(feature)}`, decision, experiments)
+        body: withDigest(`${markdownText(run.base)} is protected: merging this pull request is the advance.\n\n${report(feature)}`, decision, experiments)
     }));
     return { actions: landedLines(run, decision, result), ...landedResult(result) };
 }
@@ -60581,8 +70298,8 @@ function awaitingApprovalBody(feature, target) {
     const from = feature.deployed.phase;
     const approvers = listedApproversOf(phaseNamed(policy, from));
     return withDigest([
-        `Merging this pull request advances **${policy.feature}** from ${from} to ${target}.`,
-        `It needs approval${approvers.length ? ` from ${approvers.join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
+        `Merging this pull request advances **${markdownText(policy.feature)}** from ${markdownText(from)} to ${markdownText(target)}.`,
+        `It needs approval${approvers.length ? ` from ${approvers.map(a => (a.startsWith('@') ? mention(a) : markdownText(a))).join(', ')}` : ''} on its latest commit; phasegate merges it on the next tick after that.`,
         '',
         report(feature)
     ].join('\n'), decision, experiments);
@@ -60623,7 +70340,7 @@ async function refreshAdvancePullRequest(run, feature, pr) {
     const target = nextPhase(feature.rollout.policy, feature.deployed.phase).name;
     const body = decision.awaitingApproval
         ? awaitingApprovalBody(feature, target)
-        : withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${decision.reason}. It merges once they pass again with approvals on its latest commit.\n\n${report(feature)}`, decision, experiments);
+        : withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${markdownText(decision.reason)}. It merges once they pass again with approvals on its latest commit.\n\n${report(feature)}`, decision, experiments);
     await run.gh.client.rest.pulls.update({ ...run.gh.repo, pull_number: pr.number, body });
     return {
         actions: [
@@ -60641,7 +70358,74 @@ async function closeAdvancePullRequest(run, feature, pr) {
     return { actions: [`closed advance PR #${pr.number}: ${decision.reason}`] };
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./lib/action/head-policies.js
+
+
+
+
+
+
+// The policy check judges a pull request by what its head would make of the rollouts, not only by
+// the state files it touches: a policy it breaks, deletes or repoints (`state:`) at another file,
+// or a new policy whose state starts past its first phase, moves a rollout without a transition.
+/** A policy at the PR's head, or its failure, as a one-line reason; the file relative to the root. */
+function locatedAtHead(error, dir) {
+    const location = error.location
+        ? { ...error.location, file: relativeTo(dir, error.location.file) }
+        : undefined;
+    return new errors_PhasegateError(error.message, {
+        ...(location ? { location } : {}),
+        ...(error.hint ? { hint: error.hint } : {})
+    }).format();
+}
+/**
+ * Loads the policies (`patterns`, as the action's input gives them) at commit `tip` in a
+ * temporary worktree of `root`, and returns one reason per way the head changes where a rollout
+ * of `base` stands or which file holds it. Empty when the head's policies agree with the base's.
+ */
+async function headPolicyChanges(root, tip, patterns, base) {
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'phasegate-head-'));
+    try {
+        await git(root, 'worktree', 'add', '-q', '--detach', dir, tip);
+        const reasons = [];
+        let head;
+        try {
+            head = await selectRollouts(dir, patterns);
+        }
+        catch (error) {
+            // No policy file left at all: every rollout of the base is gone, said below.
+            if (!(error instanceof errors_PhasegateError))
+                throw error;
+            head = { rollouts: [], failures: [] };
+        }
+        reasons.push(...head.failures.map(f => `the policy at the pull request's head does not load: ${locatedAtHead(f.error, dir)}`));
+        for (const rollout of head.rollouts) {
+            const { feature, statePath } = rollout.policy;
+            const policyFile = relativeTo(dir, rollout.policyFile);
+            const before = base.find(r => r.policy.feature === feature);
+            if (before && before.policy.statePath !== statePath)
+                reasons.push(`${policyFile}: state: now points at ${statePath} instead of ${before.policy.statePath}; a rollout's state file does not move in a pull request`);
+            const first = rollout.policy.phases[0].name;
+            if (!before && rollout.state && rollout.state.phase !== first)
+                reasons.push(`${policyFile}: a new rollout starts at ${rollout.state.phase}, past its first phase ${first}; start it with \`phasegate init\``);
+        }
+        for (const rollout of base) {
+            if (!head.rollouts.some(r => r.policy.feature === rollout.policy.feature))
+                reasons.push(`${relativeTo(root, rollout.policyFile)}: the policy of ${rollout.policy.feature} is gone at the pull request's head (deleted, renamed or no longer a policy); retire a rollout on purpose, not in passing`);
+        }
+        return reasons;
+    }
+    finally {
+        await runGit(root, ['worktree', 'remove', '--force', dir], { allowFailure: true });
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/action/check.js
+
+
 
 
 
@@ -60674,7 +70458,8 @@ async function checkPullRequest(ctx, gh) {
     const source = fromFork ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head.ref}`;
     await git(root, 'fetch', '-q', 'origin', `+${source}:${PR_HEAD}`);
     const tip = await git(root, 'rev-parse', PR_HEAD);
-    const changed = (await git(root, 'diff', '--name-only', `refs/remotes/origin/${base}...${tip}`))
+    // Renames off: a moved state file is its old path deleted (which fails) and a new one added.
+    const changed = (await git(root, 'diff', '--name-only', '--no-renames', `refs/remotes/origin/${base}...${tip}`))
         .split('\n')
         .filter(Boolean);
     const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies);
@@ -60703,7 +70488,10 @@ async function checkPullRequest(ctx, gh) {
             checks,
             env: ctx.metricsEnv
         });
-        const verdict = await judgeBranch({ ctx, base }, rollout, tip, decision);
+        const judged = await judgeBranch({ ctx, base }, rollout, tip, decision);
+        const verdict = judged.ok && judged.resume
+            ? await vouchForResume(gh, rollout, pull.user?.login ?? '', approvals, judged.summary)
+            : judged;
         const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`;
         details.push(line);
         if (!verdict.ok)
@@ -60713,6 +70501,10 @@ async function checkPullRequest(ctx, gh) {
     for (const path of stray) {
         details.push(`${path}: a state file no policy owns`);
         failures.push(details[details.length - 1]);
+    }
+    for (const reason of await headPolicyChanges(root, tip, ctx.policies, rollouts)) {
+        details.push(reason);
+        failures.push(reason);
     }
     const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes');
     const result = {
@@ -60736,6 +70528,30 @@ async function checkPullRequest(ctx, gh) {
     }
     await runGit(root, ['update-ref', '-d', PR_HEAD], { allowFailure: true });
     return result;
+}
+const isBot = (login) => /\[bot\]$/i.test(login);
+/**
+ * A resume turns a feature back on, so a well-formed one still needs an operator behind it: the
+ * pull request's author, or someone who approved its latest commit, with operator standing (the
+ * policy's rollback.operators, or write access when it names none). A bot's pull request (the
+ * action's, from a dispatched resume) therefore passes once an operator approves it.
+ */
+async function vouchForResume(gh, rollout, author, approvals, summary) {
+    const people = [
+        ...(author && !isBot(author) ? [author] : []),
+        ...approvals.filter(a => !a.bot && !a.author && !a.stale).map(a => a.user)
+    ];
+    const reasons = [];
+    for (const login of people) {
+        const standing = await operatorStanding(gh.client, gh.repo, login, rollout.policy.rollback.operators);
+        if (standing.allowed)
+            return { ok: true, summary: `${summary}, vouched for by ${login}` };
+        reasons.push(standing.reason);
+    }
+    return {
+        ok: false,
+        reason: `a resume needs an operator who opened it or approved its latest commit${reasons.length ? ` (${reasons.join('; ')})` : ''}`
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/action/context.js
@@ -60775,6 +70591,10 @@ function dispatchInput(payload, name) {
  * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
  */
 function parseMetricsSecrets(text) {
+    return parseSecretLines(text, 'metrics-secrets');
+}
+/** NAME=value lines of the input `input`, each value masked; see parseMetricsSecrets. */
+function parseSecretLines(text, input) {
     const secrets = {};
     for (const [index, raw] of text.split(/\r?\n/).entries()) {
         const line = raw.trim();
@@ -60783,7 +70603,7 @@ function parseMetricsSecrets(text) {
         const eq = line.indexOf('=');
         const name = eq > 0 ? line.slice(0, eq).trim() : '';
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new errors_PhasegateError(`input metrics-secrets, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
+            throw new errors_PhasegateError(`input ${input}, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
                 hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
             });
         const value = line.slice(eq + 1).trim();
@@ -60813,6 +70633,7 @@ function readContext(env = process.env) {
             hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
         });
     const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
+    const dashboardUrl = parseDashboardUrl(getInput('dashboard-url'));
     return {
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
         repo: { owner, repo },
@@ -60831,7 +70652,131 @@ function readContext(env = process.env) {
         reason: dispatchInput(payload, 'reason') ?? getInput('reason'),
         mode,
         metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) },
-        deployments: getInput('deployments') !== '' && getBooleanInput('deployments')
+        notificationEnv: {
+            ...env,
+            ...parseSecretLines(getInput('notification-secrets'), 'notification-secrets')
+        },
+        deployments: getInput('deployments') !== '' && getBooleanInput('deployments'),
+        ...(dashboardUrl ? { dashboardUrl } : {}),
+        heartbeat: getInput('heartbeat') !== '' && getBooleanInput('heartbeat')
+    };
+}
+/**
+ * The `dashboard-url` input: an absolute http(s) address, or undefined when empty. Anything else
+ * is an error before the run acts, rather than a broken link in the summary.
+ */
+function parseDashboardUrl(text) {
+    const value = text.trim();
+    if (!value)
+        return undefined;
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+        throw new errors_PhasegateError(`input dashboard-url "${value}" is not an http(s) address`, {
+            hint: 'the published dashboard, e.g. https://OWNER.github.io/REPO/ (see examples/workflows/phasegate-dashboard.yml), or leave it empty'
+        });
+    // Parentheses would end the markdown link early.
+    return url.href.replace(/\(/g, '%28').replace(/\)/g, '%29');
+}
+
+;// CONCATENATED MODULE: ./lib/rollout/manual.js
+
+
+// A person's transitions: the CLI's rollback and the action's dispatched rollback build them here.
+/** The rollout, if it has started: a manual transition needs a state to move from. */
+function startedRollout(rollout) {
+    if (!rollout.state) {
+        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
+            hint: 'run `phasegate init` first'
+        });
+    }
+    return rollout;
+}
+/**
+ * The transition of a person's rollback: one phase back (an emergency in the first phase only
+ * turns the kill switch off). Throws when there is nothing to roll back.
+ */
+function manualRollback(rollout, options) {
+    const { policy, state } = rollout;
+    const { emergency, operator } = options;
+    const reason = options.reason.trim();
+    const previous = previousPhase(policy, state.phase);
+    if (!emergency && !previous) {
+        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
+            hint: 'use --emergency to turn the feature off with the kill switch'
+        });
+    }
+    if (emergency && !previous && !state.enabled) {
+        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
+    }
+    const kind = emergency ? 'emergency' : 'rollback';
+    return {
+        kind,
+        from: state.phase,
+        to: previous?.name ?? state.phase,
+        at: options.now.toISOString(),
+        reason: `${emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
+        approvers: [],
+        operator,
+        evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
+    };
+}
+/**
+ * The transition of a person's pause: the rollout stays in its phase and stops advancing, while
+ * its rollback triggers still act. Throws when it is already paused.
+ */
+function manualPause(rollout, options) {
+    const { policy, state } = rollout;
+    const reason = options.reason.trim();
+    if (!reason)
+        throw new errors_PhasegateError('a pause needs a reason', {
+            hint: 'pass --reason "why it must not advance" (the workflow_dispatch input "reason")'
+        });
+    if (state.paused)
+        throw new errors_PhasegateError(`${policy.feature} is already paused since ${state.paused.at} (${state.paused.reason})`, { hint: 'resume it first to pause it again with another reason' });
+    return {
+        kind: 'pause',
+        from: state.phase,
+        to: state.phase,
+        at: options.now.toISOString(),
+        reason: `paused by ${options.operator}: ${reason}`,
+        approvers: [],
+        operator: options.operator,
+        evidence: [{ gate: 'pause', metric: 'operator', value: options.operator, result: 'pass' }]
+    };
+}
+/**
+ * The transition of a person's resume: lifts a pause and turns the kill switch back on, whichever
+ * of the two is in force. Throws when neither is.
+ */
+function manualResume(rollout, options) {
+    const { policy, state } = rollout;
+    const reason = options.reason.trim();
+    if (!reason)
+        throw new errors_PhasegateError('resuming needs a reason', {
+            hint: options.hint ??
+                'pass --reason "why it is safe again" (the workflow_dispatch input "reason")'
+        });
+    if (state.enabled && !state.paused)
+        throw new errors_PhasegateError(`${policy.feature} is neither paused nor turned off: there is nothing to resume`);
+    const lifts = [
+        ...(state.paused ? ['pause lifted'] : []),
+        ...(state.enabled ? [] : ['kill switch on'])
+    ];
+    return {
+        kind: 'resume',
+        from: state.phase,
+        to: state.phase,
+        at: options.now.toISOString(),
+        reason: `resumed by ${options.operator} (${lifts.join(', ')}): ${reason}`,
+        approvers: [],
+        operator: options.operator,
+        evidence: [{ gate: 'resume', metric: 'operator', value: options.operator, result: 'pass' }]
     };
 }
 
@@ -60904,52 +70849,9 @@ async function recordLandedDeployment(gh, rollout, sha, logUrl) {
     }
     catch (error) {
         const line = `deployment to ${environmentOf(policy.feature)} not recorded: ${error.message}`;
-        warning(line);
+        core_warning(line);
         return [line];
     }
-}
-
-;// CONCATENATED MODULE: ./lib/rollout/manual.js
-
-
-// A person's transitions: the CLI's rollback and the action's dispatched rollback build them here.
-/** The rollout, if it has started: a manual transition needs a state to move from. */
-function startedRollout(rollout) {
-    if (!rollout.state) {
-        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
-            hint: 'run `phasegate init` first'
-        });
-    }
-    return rollout;
-}
-/**
- * The transition of a person's rollback: one phase back (an emergency in the first phase only
- * turns the kill switch off). Throws when there is nothing to roll back.
- */
-function manualRollback(rollout, options) {
-    const { policy, state } = rollout;
-    const { emergency, operator } = options;
-    const reason = options.reason.trim();
-    const previous = previousPhase(policy, state.phase);
-    if (!emergency && !previous) {
-        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
-            hint: 'use --emergency to turn the feature off with the kill switch'
-        });
-    }
-    if (emergency && !previous && !state.enabled) {
-        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
-    }
-    const kind = emergency ? 'emergency' : 'rollback';
-    return {
-        kind,
-        from: state.phase,
-        to: previous?.name ?? state.phase,
-        at: options.now.toISOString(),
-        reason: `${emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
-        approvers: [],
-        operator,
-        evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
-    };
 }
 
 ;// CONCATENATED MODULE: ./lib/github/issues.js
@@ -60980,7 +70882,10 @@ async function listOpenAlertIssues(client, repo) {
         .filter(item => !item.pull_request)
         .map(item => ({
         number: item.number,
-        labels: item.labels.map(label => (typeof label === 'string' ? label : (label.name ?? '')))
+        labels: item.labels.map(label => (typeof label === 'string' ? label : (label.name ?? ''))),
+        title: item.title,
+        url: item.html_url,
+        createdAt: item.created_at
     }));
 }
 /** The open issue for this feature and alert type, if any. */
@@ -61060,49 +70965,12 @@ async function resolveAlertIssue(client, repo, key, comment) {
     return open.number;
 }
 
-;// CONCATENATED MODULE: ./lib/github/operators.js
-// Who may dispatch a rollback: the policy's operators (users, or members of teams), or, when
-// the policy names none, anyone GitHub lets push to the repository.
-
-
-async function operatorStanding(client, repo, login, operators) {
-    if (operators.length === 0) {
-        const lookup = await permissionOf(client, repo, login);
-        if ('unverified' in lookup)
-            return { allowed: false, reason: `${login} could not be verified: ${lookup.unverified}` };
-        const { permission } = lookup;
-        return PUSH_PERMISSIONS.has(permission)
-            ? {
-                allowed: true,
-                reason: `${login} has ${permission} permission and the policy lists no operators`
-            }
-            : {
-                allowed: false,
-                reason: `${login} has ${permission} permission; without operators in the policy, rollbacks need write permission`
-            };
-    }
-    if (operators.some(entry => entry.toLowerCase() === login.toLowerCase())) {
-        return { allowed: true, reason: `${login} is listed as an operator` };
-    }
-    for (const team of operators.filter(entry => entry.startsWith('@') && entry.includes('/'))) {
-        if (await isActiveMember(client, team, login)) {
-            return { allowed: true, reason: `${login} is a member of ${team}` };
-        }
-    }
-    return {
-        allowed: false,
-        reason: `${login} is not among the policy's operators (${operators.join(', ')})`
-    };
-}
-
 ;// CONCATENATED MODULE: ./lib/action/alerts.js
 
-// Alerts as issues: one per feature and alert type. The open alert issues of every feature are
-// listed once per run (listOpenAlertIssues), so a tick in which no alert changes costs one
-// request however many features and rules there are.
+
 /**
  * Opens, comments on or closes each alert rule's issue, given the run's open alert issues;
- * returns what it did, for the report.
+ * returns what it did, for the report and the notifications.
  */
 async function syncAlertIssues(client, repo, policy, decision, runUrl, openIssues) {
     if (policy.alerts.length === 0)
@@ -61116,39 +70984,91 @@ async function syncAlertIssues(client, repo, policy, decision, runUrl, openIssue
         if (alert) {
             if (issue?.labels.includes(`severity:${alert.severity}`))
                 continue;
-            const body = [
-                `**${alert.severity}**: ${alert.message}.`,
-                '',
-                `Phase ${decision.phase}; warning at ${alert.warning}, critical at ${alert.critical}.`,
-                `Decision: ${decision.action} (${decision.reason})`,
-                ...(runUrl ? ['', `Run: ${runUrl}`] : [])
-            ].join('\n');
+            const body = alertIssueBody(alert, decision, runUrl);
             const result = await raiseAlertIssue(client, repo, key, { severity: alert.severity, body });
-            done.push(`alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`);
+            done.push({
+                line: `alert issue #${result.number} ${result.action === 'opened' ? 'opened' : `now ${alert.severity}`} for ${rule.metric}`,
+                change: result.action === 'opened' ? 'opened' : 'escalated',
+                issue: result.number,
+                metric: rule.metric,
+                message: alert.message,
+                severity: alert.severity
+            });
         }
         else if (issue) {
-            const number = await resolveAlertIssue(client, repo, key, `Recovered: ${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}.`);
+            const number = await resolveAlertIssue(client, repo, key, recoveredComment(rule.metric, rule.warning, decision.phase));
             if (number !== undefined)
-                done.push(`alert issue #${number} closed: ${rule.metric} recovered`);
+                done.push({
+                    line: `alert issue #${number} closed: ${rule.metric} recovered`,
+                    change: 'resolved',
+                    issue: number,
+                    metric: rule.metric,
+                    message: `${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}`
+                });
         }
     }
     return done;
 }
-/** The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when none is given). */
+/** An alert issue's body (or its comment when the severity changes). */
+function alertIssueBody(alert, decision, runUrl) {
+    return [
+        `**${alert.severity}**: ${markdownText(alert.message)}.`,
+        '',
+        `Phase ${markdownText(decision.phase)}; warning at ${alert.warning}, critical at ${alert.critical}.`,
+        `Decision: ${decision.action} (${markdownText(decision.reason)})`,
+        ...(runUrl ? ['', `Run: ${runUrl}`] : [])
+    ].join('\n');
+}
+/** The comment that closes an alert issue. */
+function recoveredComment(metric, warning, phase) {
+    return `Recovered: ${markdownText(metric)} is back under its warning threshold (${warning}) in ${markdownText(phase)}.`;
+}
+/**
+ * The on-call contacts as GitHub mentions: teams as @org/team (the repository owner's org when
+ * none is given). Only a login's or a team's form becomes a mention; anything else is text.
+ */
 function oncallMentions(contacts, owner) {
     return contacts
         .filter(c => c.oncall)
         .flatMap(c => [
         ...(c.team
             ? [
-                `@${c.team.replace(/^@/, '').includes('/') ? c.team.replace(/^@/, '') : `${owner}/${c.team}`}`
+                mention(c.team.replace(/^@/, '').includes('/')
+                    ? c.team.replace(/^@/, '')
+                    : `${owner}/${c.team}`)
             ]
             : []),
-        ...(c.user ? [`@${c.user.replace(/^@/, '')}`] : [])
+        ...(c.user ? [mention(c.user)] : [])
     ]);
 }
 
+;// CONCATENATED MODULE: ./lib/notify/render.js
+/** The report's lines for people, and whether any notification failed. */
+function renderNotifications(report) {
+    const lines = [
+        ...report.logged.map(e => `  log only (low): ${e.title}`),
+        ...report.deliveries.map(d => d.status === 'sent'
+            ? `  notified ${d.target}: ${d.feature} ${d.event} (${d.severity})`
+            : d.status === 'duplicate'
+                ? `  already notified ${d.target}: ${d.feature} ${d.event}`
+                : `  NOTIFICATION FAILED ${d.target}: ${d.feature} ${d.event} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.reason}`)
+    ];
+    return { lines, failed: report.deliveries.some(d => d.status === 'failed') };
+}
+
+;// CONCATENATED MODULE: ./lib/action/log.js
+
+
+/** core.info for text that holds anything phasegate did not write: see actionsLogText. */
+function logInfo(text) {
+    info(actionsLogText(text));
+}
+
 ;// CONCATENATED MODULE: ./lib/action/outcome.js
+
+
+
+
 
 
 
@@ -61174,9 +71094,15 @@ function outcomeOf(input) {
         ...(result.landed ? { landed: result.landed } : {})
     };
 }
-/** The `decision` output: a person's rollback is a rollback whatever the gates say. */
+/**
+ * The `decision` output: a person's rollback is a rollback whatever the gates say; a person's
+ * pause or resume is that.
+ */
 function decisionOutput(outcome) {
-    return outcome.manual ? 'rollback' : outcome.decision.action;
+    const manual = outcome.manual?.kind;
+    if (manual === 'pause' || manual === 'resume')
+        return manual;
+    return manual ? 'rollback' : outcome.decision.action;
 }
 /** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
 function actionOutputs(policy, state) {
@@ -61202,9 +71128,11 @@ function actionOutputs(policy, state) {
  * (every feature, and every feature that could not be evaluated). Failures fail the step at the
  * end, after every other feature has acted.
  */
-async function publishOutcomes(workspace, outcomes, failures = []) {
+async function publishOutcomes(workspace, outcomes, failures = [], notifications = { deliveries: [], logged: [] }, options = {}) {
+    const notified = renderNotifications(notifications);
+    notified.lines.forEach(line => info(line.trim()));
     for (const o of outcomes)
-        info(`${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`);
+        logInfo(`${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`);
     const first = outcomes[0];
     if (first) {
         for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
@@ -61213,15 +71141,34 @@ async function publishOutcomes(workspace, outcomes, failures = []) {
         setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber));
         setOutput('rollback-sha', first.rollbackSha ?? '');
     }
+    else if (failures.length) {
+        // Only features that could not be evaluated: nothing can say one is on, so the outputs a
+        // deploy step reads say off rather than nothing.
+        const first = failures[0];
+        setOutput('phase', '');
+        setOutput('enabled', 'false');
+        setOutput('user-percentage', '0');
+        setOutput('flags-json', JSON.stringify({
+            feature: first.feature ?? null,
+            phase: null,
+            enabled: false,
+            user_percentage: 0,
+            feature_flags: []
+        }));
+        setOutput('decision', 'error');
+        setOutput('pr-number', '');
+        setOutput('rollback-sha', '');
+    }
     const failed = failures.map(f => failureLine(workspace, f));
     setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)));
     // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
-    failures.forEach((f, i) => core_error(failed[i], annotationOf(f.error, workspace)));
+    failures.forEach((f, i) => core_error(terminalText(failed[i]), annotationOf(f.error, workspace)));
     await writeSummary([
         '## phasegate',
+        ...(options.dashboardUrl ? [`[Open the dashboard](${options.dashboardUrl})`] : []),
         ...(failed.length
             ? [
-                `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${l}`).join('\n')}`
+                `**${failed.length} ${failed.length === 1 ? 'policy' : 'policies'} could not be evaluated**; the other features acted:\n\n${failed.map(l => `- ${markdownText(l)}`).join('\n')}`
             ]
             : []),
         ...outcomes.map(o => renderReport({
@@ -61233,10 +71180,25 @@ async function publishOutcomes(workspace, outcomes, failures = []) {
             actions: o.actions,
             ...(o.experiments ? { experiments: o.experiments } : {}),
             ...(o.manual ? { manual: o.manual } : {})
-        }))
+        })),
+        ...(notified.lines.length
+            ? [`### Notifications\n\n${notified.lines.map(l => `- ${l.trim()}`).join('\n')}`]
+            : [])
     ].join('\n\n'));
-    if (failed.length)
-        setFailed(`${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`);
+    // A failed notification fails the step only now, after every feature has acted.
+    const undelivered = notifications.deliveries
+        .filter(d => d.status === 'failed')
+        .map(d => `${d.target} (${d.feature} ${d.event}): ${d.reason}`);
+    const problems = [
+        ...(failed.length
+            ? [
+                `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
+            ]
+            : []),
+        ...(undelivered.length ? [`notifications failed: ${undelivered.join('; ')}`] : [])
+    ];
+    if (problems.length)
+        setFailed(terminalText(problems.join('. ')));
 }
 /**
  * The `features-json` output: every feature of the run, in policy order, as a deploy matrix or
@@ -61290,6 +71252,7 @@ async function writeSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/dispatch-rollback.js
+
 
 
 
@@ -61372,13 +71335,13 @@ async function dispatchRollback(ctx, gh) {
         ...(result.transition ? { manual: result.transition } : {})
     });
 }
-/** The one rollout a dispatched rollback acts on. */
-async function theRollout(ctx) {
+/** The one rollout a dispatched rollback (or resume: `command`) acts on. */
+async function theRollout(ctx, command = 'rollback') {
     const { rollouts, failures, unknown } = await selectRollouts(ctx.workspace, ctx.policies, ctx.feature ? [ctx.feature] : []);
     if (unknown.length)
         throw unknownFeatures(unknown, rollouts);
     if (rollouts.length !== 1 || failures.length > 0)
-        throw new errors_PhasegateError(`a rollback acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
+        throw new errors_PhasegateError(`a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
     return rollouts[0];
 }
 function rollbackProposal(run, rollout, transition, note) {
@@ -61387,36 +71350,59 @@ function rollbackProposal(run, rollout, transition, note) {
         head: rollbackBranch(policy.feature),
         base: run.base,
         title: commitSubject(policy.feature, transition),
-        body: `${note}\n\nReason: ${run.ctx.reason}\nOperator: @${run.ctx.actor}`,
+        body: rollbackProposalBody(note, run.ctx.reason, run.ctx.actor),
         reviewers: listedApproversOf(phaseNamed(policy, transition.from)).filter(a => a !== run.ctx.actor)
     };
+}
+/**
+ * A dispatched rollback's PR body: phasegate's note (Markdown it wrote), then the operator's
+ * reason as text and their login as a mention.
+ */
+function rollbackProposalBody(note, reason, actor) {
+    return `${note}\n\nReason: ${markdownText(reason)}\nOperator: ${mention(actor)}`;
+}
+/**
+ * The emergency alert issue: who pulled the lever and why, where it landed, then on-call. The
+ * reason is text on one line, so nothing in it can swallow the on-call mentions below it.
+ * `mentions` are oncallMentions' output.
+ */
+function emergencyIssueBody(input) {
+    const { feature, actor, transition, reason, mentions, landed } = input;
+    return [
+        `🚨 **Emergency rollback of ${markdownText(feature)}** by ${mention(actor)}: ${markdownText(transition.from)} -> ${markdownText(transition.to)}, kill switch OFF.`,
+        '',
+        `Reason: ${markdownText(reason)}`,
+        '',
+        mentions.length
+            ? `On call: ${mentions.join(' ')}`
+            : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
+        '',
+        'pr' in landed ? `The rollback waits in PR #${landed.pr}.` : `Commit: ${markdownText(landed.sha)}`
+    ].join('\n');
 }
 /** Kill switch off and one phase back, pushed at once (a PR when protected), then on-call is called. */
 async function emergencyRollback(run, rollout, transition) {
     const { ctx, gh, base } = run;
     const { policy } = rollout;
-    const landed = await land(run, rollout, transition, () => rollbackProposal(run, rollout, transition, `Pushing to ${base} was refused (branch protection): **merge this pull request now** to turn ${policy.feature} off.`));
+    const landed = await land(run, rollout, transition, refusal => rollbackProposal(run, rollout, transition, `Pushing to ${base} was refused (${refusal}): **merge this pull request now** to turn ${policy.feature} off.`));
     if (landed.kind === 'stale')
         throw new errors_PhasegateError(`${policy.feature} moved while the emergency rollback was being pushed: dispatch it again if it is still needed`);
     const actions = landed.kind === 'pushed'
         ? [`pushed emergency rollback ${landed.sha.slice(0, 10)} to ${base}: kill switch OFF`]
-        : [`${base} is protected: opened emergency rollback PR #${landed.pr.number}`];
+        : [
+            `${base} is protected: opened emergency rollback PR #${landed.pr.number}; ${landed.refusal}`
+        ];
     const mentions = oncallMentions(policy.rollback.emergencyContacts, ctx.repo.owner);
     const issue = await raiseAlertIssue(gh.client, gh.repo, { feature: policy.feature, alert: 'emergency_rollback' }, {
         severity: 'critical',
-        body: [
-            `🚨 **Emergency rollback of ${policy.feature}** by @${ctx.actor}: ${transition.from} -> ${transition.to}, kill switch OFF.`,
-            '',
-            `Reason: ${ctx.reason.trim()}`,
-            '',
-            mentions.length
-                ? `On call: ${mentions.join(' ')}`
-                : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
-            '',
-            landed.kind === 'proposed'
-                ? `The rollback waits in PR #${landed.pr.number}.`
-                : `Commit: ${landed.sha}`
-        ].join('\n')
+        body: emergencyIssueBody({
+            feature: policy.feature,
+            actor: ctx.actor,
+            transition,
+            reason: ctx.reason,
+            mentions,
+            landed: landed.kind === 'proposed' ? { pr: landed.pr.number } : { sha: landed.sha }
+        })
     });
     actions.push(`alert issue #${issue.number} ${issue.action} for the on-call contacts`);
     return {
@@ -61438,6 +71424,708 @@ async function gracefulRollback(run, rollout, transition) {
         rollbackSha: made.sha,
         prNumber: pr.number
     };
+}
+
+;// CONCATENATED MODULE: ./lib/action/dispatch-resume.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * An operator's resume from workflow_dispatch: the kill switch back on at the phase the rollout
+ * is in. Mode emergency pushes it at once (a resume PR when the branch refuses the push); mode
+ * graceful always proposes it for review. Only the policy's operators (or, when it names none,
+ * people with write access) may dispatch it, as for an emergency rollback.
+ */
+async function dispatchResume(ctx, gh) {
+    const root = ctx.workspace;
+    if (!ctx.actor)
+        throw new errors_PhasegateError('cannot tell who dispatched this resume', {
+            hint: 'run it from workflow_dispatch, where GitHub names the sender'
+        });
+    const base = await remoteDefaultBranch(root);
+    await syncWithRemote(root, base);
+    const run = { ctx, gh, base };
+    const rollout = await theRollout(ctx, 'resume');
+    if (rollout.lost)
+        throw lostStateError(rollout);
+    const { policy } = rollout;
+    const from = startedRollout(rollout);
+    const transition = manualResume(from, {
+        reason: ctx.reason,
+        operator: ctx.actor,
+        now: ctx.now,
+        hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)'
+    });
+    const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
+    if (!standing.allowed)
+        throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not resume ${policy.feature}`, {
+            hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
+        });
+    const result = ctx.dryRun
+        ? { actions: [`dry run: would turn the kill switch of ${policy.feature} back on`] }
+        : ctx.mode === 'graceful'
+            ? await proposeResume(run, from, transition)
+            : await landResume(run, from, transition);
+    await syncWithRemote(root, base);
+    const after = (await reloadRollout(rollout)).state ?? from.state;
+    if (ctx.deployments && result.landed)
+        result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)));
+    const { decision, observations } = await evaluate(rollout, from.state, {
+        now: ctx.now,
+        approvals: [],
+        checks: [],
+        env: ctx.metricsEnv
+    });
+    return outcomeOf({
+        policy,
+        decidedFrom: from.state,
+        after,
+        decision,
+        readings: observations.readings,
+        result,
+        ...(result.transition ? { manual: result.transition } : {})
+    });
+}
+function resumeProposal(run, rollout, transition, note) {
+    const { policy } = rollout;
+    return {
+        head: resumeBranch(policy.feature),
+        base: run.base,
+        title: commitSubject(policy.feature, transition),
+        body: [
+            note,
+            '',
+            `The phasegate/policy check passes a resume once an operator (rollback.operators, or anyone with write access when the policy names none) has opened it or approved its latest commit: @${run.ctx.actor}, approve it to vouch for this resume.`,
+            '',
+            `Reason: ${run.ctx.reason.trim()}`,
+            `Operator: @${run.ctx.actor}`
+        ].join('\n'),
+        reviewers: [
+            run.ctx.actor,
+            ...listedApproversOf(phaseNamed(policy, transition.from)).filter(a => a !== run.ctx.actor)
+        ]
+    };
+}
+/** The kill switch on, pushed at once; where the default branch refuses the push, a resume PR. */
+async function landResume(run, rollout, transition) {
+    const { policy } = rollout;
+    const landed = await land(run, rollout, transition, refusal => resumeProposal(run, rollout, transition, `Pushing to ${run.base} was refused (${refusal}): merging this pull request turns ${policy.feature} back on at ${transition.to}.`));
+    if (landed.kind === 'stale')
+        throw new errors_PhasegateError(`${policy.feature} moved while the resume was being pushed: look at where it stands and dispatch it again if it is still wanted`);
+    if (landed.kind === 'pushed')
+        return {
+            actions: [
+                `pushed resume ${landed.sha.slice(0, 10)} to ${run.base}: kill switch ON at ${transition.to}`
+            ],
+            transition: landed.transition,
+            landed: landed.sha
+        };
+    return {
+        actions: [
+            `${run.base} is protected (${landed.refusal}): opened resume PR #${landed.pr.number} (${landed.pr.htmlUrl})`
+        ],
+        transition: landed.transition,
+        prNumber: landed.pr.number
+    };
+}
+/** The kill switch on through a pull request for review. */
+async function proposeResume(run, rollout, transition) {
+    const { ctx } = run;
+    await git(ctx.workspace, 'checkout', '-q', '-B', resumeBranch(rollout.policy.feature));
+    const made = await commitTransitionFrom(rollout, rollout.state, transition, ctx.now);
+    const { pr } = await propose(run, resumeProposal(run, rollout, transition, `A resume requested by @${ctx.actor}: merging this pull request turns ${rollout.policy.feature} back on at ${transition.to}.`));
+    return {
+        actions: [`opened resume PR #${pr.number} (${pr.htmlUrl}) for review`],
+        transition: made.transition,
+        prNumber: pr.number
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/action/dispatch-pause.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * A person's pause or resume from workflow_dispatch (operators only, as for a rollback): one
+ * transition commit pushed to the default branch at once (a pull request when it is protected).
+ * A pause stops the rollout advancing while its rollback triggers still act; a resume lifts a
+ * pause and/or turns the kill switch back on.
+ */
+async function dispatchPauseOrResume(ctx, gh, kind) {
+    const root = ctx.workspace;
+    if (!ctx.actor)
+        throw new errors_PhasegateError(`cannot tell who dispatched this ${kind}`, {
+            hint: 'run it from workflow_dispatch, where GitHub names the sender'
+        });
+    const base = await remoteDefaultBranch(root);
+    await syncWithRemote(root, base);
+    const rollout = await theRollout(ctx);
+    const { policy } = rollout;
+    const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
+    if (!standing.allowed)
+        throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not ${kind} ${policy.feature}`, {
+            hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
+        });
+    const from = startedRollout(rollout);
+    const make = kind === 'pause' ? manualPause : manualResume;
+    const transition = make(from, {
+        reason: ctx.reason,
+        operator: ctx.actor,
+        now: ctx.now
+    });
+    let result;
+    if (ctx.dryRun)
+        result = { actions: [`dry run: would ${kind} ${policy.feature}`] };
+    else {
+        const landed = await land({ ctx, gh, base }, from, transition, refusal => ({
+            head: rollbackBranch(policy.feature),
+            base,
+            title: commitSubject(policy.feature, transition),
+            body: `Pushing the ${kind} to ${base} was refused (${refusal}): **merge this pull request to ${kind} ${policy.feature}.**\n\nReason: ${ctx.reason}\nOperator: @${ctx.actor}`,
+            reviewers: listedApproversOf(phaseNamed(policy, transition.from)).filter(a => a !== ctx.actor)
+        }));
+        if (landed.kind === 'stale')
+            throw new errors_PhasegateError(`${policy.feature} moved while the ${kind} was being pushed: dispatch it again if it is still needed`);
+        result =
+            landed.kind === 'pushed'
+                ? {
+                    actions: [`pushed ${kind} ${landed.sha.slice(0, 10)} to ${base}`],
+                    transition: landed.transition,
+                    landed: landed.sha
+                }
+                : {
+                    actions: [`${base} is protected: opened ${kind} PR #${landed.pr.number}`],
+                    transition: landed.transition,
+                    prNumber: landed.pr.number
+                };
+    }
+    await syncWithRemote(root, base);
+    const after = (await reloadRollout(rollout)).state ?? from.state;
+    // The report shows the gates and triggers as they stood when the operator acted.
+    const { decision, observations } = await evaluate(rollout, from.state, {
+        now: ctx.now,
+        approvals: [],
+        checks: [],
+        env: ctx.metricsEnv
+    });
+    return outcomeOf({
+        policy,
+        decidedFrom: from.state,
+        after,
+        decision,
+        readings: observations.readings,
+        result,
+        manual: result.transition ?? transition
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/notify/events.js
+
+/** Transition kinds as events. Kinds without an entry (none today) are not announced. */
+const TRANSITION_EVENTS = {
+    advance: { kind: 'advanced', severity: 'medium' },
+    rollback: { kind: 'rollback', severity: 'high' },
+    emergency: { kind: 'emergency_rollback', severity: 'critical' },
+    resume: { kind: 'resume', severity: 'medium' },
+    pause: { kind: 'pause', severity: 'medium' }
+};
+/** The on-call contacts as written in the policy (teams and users). */
+function oncallNames(contacts) {
+    return contacts.filter(c => c.oncall).flatMap(c => [c.team, c.user].filter(n => n !== undefined));
+}
+function withOncall(policy, event) {
+    const named = event.kind === 'emergency_rollback' || event.severity === 'critical';
+    return { ...event, oncall: named ? oncallNames(policy.rollback.emergencyContacts) : [] };
+}
+/**
+ * The event for a transition committed as `commit`: an automatic rollback is high (critical when
+ * system_failure fired), a rollback by an operator is graceful, an emergency is critical and also
+ * a kill_switch event. `proposedIn`: the commit is on that pull request, waiting for approval
+ * (rollback.manual_approval_required), not on the default branch. Undefined for a transition
+ * kind that is not announced.
+ */
+function transitionEvent(policy, transition, commit, url, proposedIn) {
+    const known = TRANSITION_EVENTS[transition.kind];
+    if (!known)
+        return undefined;
+    const graceful = transition.kind === 'rollback' && transition.operator !== undefined;
+    const systemFailure = transition.evidence.some(e => e.gate.endsWith('system_failure') && e.result === 'fired');
+    const kind = graceful ? 'graceful_rollback' : known.kind;
+    const severity = transition.kind === 'rollback' && systemFailure ? 'critical' : known.severity;
+    const headline = {
+        advanced: `advanced ${transition.from} → ${transition.to}`,
+        rollback: `rolled back ${transition.from} → ${transition.to}`,
+        graceful_rollback: `rolled back ${transition.from} → ${transition.to} by ${transition.operator}`,
+        emergency_rollback: `EMERGENCY: turned off and rolled back ${transition.from} → ${transition.to}`,
+        resume: `resumed at ${transition.to}`,
+        pause: `paused at ${transition.from}`
+    };
+    const title = proposedIn === undefined
+        ? headline[kind]
+        : `rollback ${transition.from} → ${transition.to} NEEDS APPROVAL in #${proposedIn}`;
+    return withOncall(policy, {
+        kind,
+        also: kind === 'emergency_rollback' ? ['kill_switch'] : [],
+        severity,
+        feature: policy.feature,
+        title: `${policy.feature}: ${title}`,
+        text: transition.reason,
+        facts: [
+            ['From', transition.from],
+            ['To', transition.to],
+            ...(transition.operator ? [['Operator', transition.operator]] : []),
+            ...(transition.approvers.length
+                ? [['Approvers', transition.approvers.join(', ')]]
+                : []),
+            ['Commit', commit.slice(0, 12)]
+        ],
+        at: transition.at,
+        key: `${policy.feature}:${kind}:${commit}`,
+        ...(url ? { url } : {})
+    });
+}
+/**
+ * An advance proposed as pull request `number`; `revision` tells one proposal on that PR from a
+ * rebuilt one (its head commit, or when it was built).
+ */
+function proposalEvent(policy, transition, pr) {
+    return withOncall(policy, {
+        kind: 'advance_proposed',
+        also: [],
+        severity: 'medium',
+        feature: policy.feature,
+        title: `${policy.feature}: advance ${transition.from} → ${transition.to} proposed in #${pr.number}`,
+        text: transition.reason,
+        facts: [
+            ['From', transition.from],
+            ['To', transition.to],
+            ['Pull request', `#${pr.number}`]
+        ],
+        at: transition.at,
+        key: `${policy.feature}:advance_proposed:${pr.number}:${pr.revision}`,
+        ...(pr.url ? { url: pr.url } : {})
+    });
+}
+/**
+ * An alert opened, escalated (or de-escalated: any change of severity) or resolved, keyed by the
+ * record that holds it: the alert issue on GitHub, or for the CLI the phase it arose in.
+ */
+function alertEvent(policy, change, alert, where) {
+    const severity = change === 'resolved' ? 'medium' : (alert.severity ?? 'medium');
+    const kind = `alert_${change}`;
+    return withOncall(policy, {
+        kind,
+        also: [],
+        severity,
+        feature: policy.feature,
+        title: `${policy.feature}: ${alert.metric} alert ${change}${change === 'resolved' ? '' : ` (${severity})`}`,
+        text: alert.message,
+        facts: [
+            ['Phase', where.phase],
+            ['Metric', alert.metric]
+        ],
+        at: where.at,
+        key: `${policy.feature}:${kind}:${alert.metric}:${where.record}:${change === 'resolved' ? 'resolved' : severity}`,
+        ...(where.url ? { url: where.url } : {})
+    });
+}
+/**
+ * A feature that could not be evaluated (a broken policy or state file, an unreadable source):
+ * high, keyed by the message and the commit it was seen on, so a schedule that keeps failing on
+ * the same commit says so once.
+ */
+function failureEvent(policy, name, message, where) {
+    const event = {
+        kind: 'evaluation_failed',
+        also: [],
+        severity: 'high',
+        feature: name,
+        title: `${name}: could not be evaluated`,
+        text: message,
+        facts: [['Commit', where.commit.slice(0, 12)]],
+        at: where.at,
+        key: `${name}:evaluation_failed:${where.commit}:${digest(message)}`,
+        ...(where.url ? { url: where.url } : {})
+    };
+    return policy ? withOncall(policy, event) : { ...event, oncall: [] };
+}
+/** A short stable digest (FNV-1a, hex) so a key stays short whatever the message. */
+function digest(text) {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+        hash ^= text.charCodeAt(i);
+        hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash.toString(16).padStart(8, '0');
+}
+/**
+ * Whether `target` is sent `event`: it listens for the event's kind (or one of its aliases) and
+ * the event is at least the target's minimum severity. Low events are never sent (log only).
+ */
+function routes(target, event) {
+    if (event.severity === 'low')
+        return false;
+    const listens = [event.kind, ...event.also].some(k => target.events.includes(k));
+    return listens && SEVERITY_RANK[event.severity] >= SEVERITY_RANK[target.minSeverity];
+}
+
+;// CONCATENATED MODULE: ./lib/notify/payloads.js
+// The three message shapes. Slack: an incoming-webhook message with Block Kit blocks (header,
+// section, fields, context) and a plain `text` fallback for notifications. Teams: a workflows
+// webhook ("Post to a channel when a webhook request is received") takes a message whose one
+// attachment is an Adaptive Card 1.5. Generic: phasegate's own JSON, versioned by `version`
+// (docs/notifications.md documents it; a change of meaning is a new version).
+/** The generic webhook payload's version; bumped on any incompatible change. */
+const WEBHOOK_PAYLOAD_VERSION = 1;
+const SEVERITY_MARK = {
+    critical: ':rotating_light:',
+    high: ':warning:',
+    medium: ':information_source:',
+    low: ''
+};
+/** Slack's own escaping for text in mrkdwn: &, < and > only. */
+function slackEscape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** Slack caps a header's text at 150 characters and a section's at 3000. */
+function cap(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** A Slack incoming-webhook message: `text` for the notification, blocks for the channel. */
+function slackMessage(event) {
+    const oncall = event.oncall.length ? `On call: ${event.oncall.join(', ')}` : undefined;
+    return {
+        text: `${event.severity.toUpperCase()}: ${event.title}`,
+        blocks: [
+            {
+                type: 'header',
+                text: { type: 'plain_text', text: cap(event.title, 150), emoji: true }
+            },
+            {
+                type: 'section',
+                text: {
+                    type: 'mrkdwn',
+                    text: cap(`${SEVERITY_MARK[event.severity]} *${event.severity}* (${event.kind}): ${slackEscape(event.text)}`, 3000)
+                },
+                // Slack allows at most 10 fields of at most 2000 characters each.
+                fields: event.facts.slice(0, 10).map(([label, value]) => ({
+                    type: 'mrkdwn',
+                    text: cap(`*${slackEscape(label)}*\n${slackEscape(value)}`, 2000)
+                }))
+            },
+            ...(oncall
+                ? [
+                    {
+                        type: 'section',
+                        text: { type: 'mrkdwn', text: cap(slackEscape(oncall), 3000) }
+                    }
+                ]
+                : []),
+            {
+                type: 'context',
+                elements: [
+                    {
+                        type: 'mrkdwn',
+                        text: cap(`phasegate · ${event.at}${event.url ? ` · <${event.url}|details>` : ''}`, 3000)
+                    }
+                ]
+            }
+        ]
+    };
+}
+const TEAMS_COLOR = {
+    critical: 'Attention',
+    high: 'Warning',
+    medium: 'Accent',
+    low: 'Default'
+};
+/** The Adaptive Card inside a Teams workflows message. */
+function adaptiveCard(event) {
+    return {
+        type: 'AdaptiveCard',
+        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        version: '1.5',
+        fallbackText: `${event.severity.toUpperCase()}: ${event.title}`,
+        body: [
+            {
+                type: 'TextBlock',
+                text: event.title,
+                weight: 'Bolder',
+                size: 'Medium',
+                color: TEAMS_COLOR[event.severity],
+                wrap: true
+            },
+            {
+                type: 'TextBlock',
+                text: `**${event.severity}** (${event.kind}): ${event.text}`,
+                wrap: true
+            },
+            {
+                type: 'FactSet',
+                facts: event.facts.map(([title, value]) => ({ title, value }))
+            },
+            ...(event.oncall.length
+                ? [{ type: 'TextBlock', text: `On call: ${event.oncall.join(', ')}`, wrap: true }]
+                : []),
+            { type: 'TextBlock', text: `phasegate · ${event.at}`, isSubtle: true, size: 'Small' }
+        ],
+        ...(event.url
+            ? { actions: [{ type: 'Action.OpenUrl', title: 'Details', url: event.url }] }
+            : {})
+    };
+}
+/** A Teams workflows webhook message: one Adaptive Card attachment. */
+function teamsMessage(event) {
+    return {
+        type: 'message',
+        attachments: [
+            {
+                contentType: 'application/vnd.microsoft.card.adaptive',
+                contentUrl: null,
+                content: adaptiveCard(event)
+            }
+        ]
+    };
+}
+/** The generic webhook's JSON (version 1). */
+function webhookPayload(event) {
+    return {
+        version: WEBHOOK_PAYLOAD_VERSION,
+        id: event.key,
+        event: event.kind,
+        also: event.also,
+        severity: event.severity,
+        feature: event.feature,
+        title: event.title,
+        text: event.text,
+        facts: Object.fromEntries(event.facts),
+        at: event.at,
+        oncall: event.oncall,
+        url: event.url ?? null
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/notify/deliver.js
+
+
+
+// Delivery is best effort and comes last: the flows call it after every feature has acted, so a
+// slow or dead receiver can delay only the end of the run, by at most
+// (retries + 1) × timeout + the backoff per target and event. Failures are results, never thrown:
+// the caller reports them and fails the run at the end. URLs and signing keys come from secrets
+// and appear in no message: errors name the target and the secret's NAME only.
+/** The header carrying the generic webhook's HMAC-SHA256 signature: "sha256=<hex>". */
+const SIGNATURE_HEADER = 'x-phasegate-signature-256';
+/**
+ * Sends every event to every target that routes it, each at most once per (event key, target)
+ * as the ledger says. Targets are tried in parallel; one target's events in order.
+ */
+async function deliverNotifications(batches, options) {
+    const logged = batches.flatMap(b => b.events.filter(e => e.severity === 'low'));
+    const work = [];
+    for (const { config, events } of batches) {
+        if (!config)
+            continue;
+        for (const target of config.targets) {
+            const routed = events.filter(e => routes(target, e));
+            if (routed.length)
+                work.push((async () => {
+                    const done = [];
+                    for (const event of routed)
+                        done.push(await deliverOne(target, event, config, options));
+                    return done;
+                })());
+        }
+    }
+    return { deliveries: (await Promise.all(work)).flat(), logged };
+}
+async function deliverOne(target, event, config, options) {
+    const base = {
+        target: target.name,
+        event: event.kind,
+        severity: event.severity,
+        feature: event.feature,
+        key: event.key
+    };
+    if (await options.ledger.has(event.key, target.name))
+        return { ...base, status: 'duplicate', attempts: 0 };
+    const url = options.secrets[target.urlSecret];
+    if (!url)
+        return {
+            ...base,
+            status: 'failed',
+            attempts: 0,
+            reason: `secret ${target.urlSecret} (url_secret) is not set`
+        };
+    const signingKey = target.signingSecret ? options.secrets[target.signingSecret] : undefined;
+    if (target.signingSecret && !signingKey)
+        return {
+            ...base,
+            status: 'failed',
+            attempts: 0,
+            reason: `secret ${target.signingSecret} (signing_secret) is not set`
+        };
+    const body = JSON.stringify(target.type === 'slack'
+        ? slackMessage(event)
+        : target.type === 'teams'
+            ? teamsMessage(event)
+            : webhookPayload(event));
+    const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'phasegate',
+        ...(target.type === 'webhook'
+            ? {
+                'idempotency-key': event.key,
+                'x-phasegate-event': event.kind,
+                ...(signingKey ? { [SIGNATURE_HEADER]: `sha256=${signature(signingKey, body)}` } : {})
+            }
+            : {})
+    };
+    const backoff = options.backoffMs ?? 250;
+    let reason = '';
+    for (let attempt = 1; attempt <= config.retries + 1; attempt++) {
+        const answer = await deliver_post(url, headers, body, config.timeoutMs);
+        if (answer.ok) {
+            await options.ledger.add(event.key, target.name, options.now());
+            return { ...base, status: 'sent', attempts: attempt };
+        }
+        reason = answer.reason;
+        if (!answer.retry || attempt > config.retries)
+            return { ...base, status: 'failed', attempts: attempt, reason };
+        await new Promise(resolve => setTimeout(resolve, backoff * 2 ** (attempt - 1)));
+    }
+    return { ...base, status: 'failed', attempts: config.retries + 1, reason };
+}
+/** HMAC-SHA256 of the exact body, hex: what receivers recompute with the shared key. */
+function signature(key, body) {
+    return (0,external_node_crypto_.createHmac)('sha256', key).update(body).digest('hex');
+}
+/**
+ * One POST, bounded by `timeoutMs` from connect to the last byte of the answer. 5xx, 429,
+ * timeouts and network errors may be retried; other refusals (a revoked URL's 404, a 400 for a
+ * malformed payload) will not change on a retry.
+ */
+async function deliver_post(url, headers, body, timeoutMs) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+        const response = await fetch(url, {
+            method: 'POST',
+            headers,
+            body,
+            signal: controller.signal,
+            redirect: 'error'
+        });
+        // Read the answer within the same deadline, and free the connection.
+        const text = await response.text();
+        if (response.ok)
+            return { ok: true };
+        return {
+            ok: false,
+            retry: response.status >= 500 || response.status === 429,
+            reason: `HTTP ${response.status}${text ? `: ${text.slice(0, 120).replace(/\s+/g, ' ')}` : ''}`
+        };
+    }
+    catch (error) {
+        if (controller.signal.aborted)
+            return { ok: false, retry: true, reason: `no answer within ${timeoutMs} ms` };
+        // Network errors name the host and port at most (never the path, where webhook tokens live).
+        const cause = error.cause?.code;
+        return {
+            ok: false,
+            retry: true,
+            reason: cause ? `connection failed (${cause})` : 'connection failed'
+        };
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/notify/ledger.js
+
+
+/** Entries older than this are dropped: no effect is re-announced after so long. */
+const KEPT_MS = (/* unused pure expression or super */ null && (90 * 24 * 3600_000));
+/** An in-memory ledger: for a run whose effects cannot happen twice (the action's). */
+function memoryLedger() {
+    const sent = new Set();
+    return {
+        has: async (key, target) => sent.has(`${target} ${key}`),
+        add: async (key, target) => void sent.add(`${target} ${key}`)
+    };
+}
+/** Where the CLI keeps its ledger: inside git's own directory, never committed. */
+function notifiedPath(gitDir) {
+    return join(gitDir, 'phasegate', 'notified.json');
+}
+/**
+ * The CLI's ledger, `<git dir>/phasegate/notified.json`: { "<target> <key>": ISO-8601 }. An
+ * unreadable file counts as empty (at worst a notification is repeated, never lost).
+ */
+function fileLedger(gitDir) {
+    const path = notifiedPath(gitDir);
+    const read = () => {
+        try {
+            const value = JSON.parse(readFileSync(path, 'utf8'));
+            return value && typeof value === 'object' ? value : {};
+        }
+        catch {
+            return {};
+        }
+    };
+    return {
+        has: async (key, target) => read()[`${target} ${key}`] !== undefined,
+        add: async (key, target, at) => {
+            const kept = Object.entries(read()).filter(([, when]) => at.getTime() - Date.parse(when) < KEPT_MS);
+            const next = Object.fromEntries([...kept, [`${target} ${key}`, at.toISOString()]]);
+            mkdirSync(dirname(path), { recursive: true });
+            writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n');
+            renameSync(`${path}.tmp`, path);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/action/notifications.js
+
+
+
+// A dispatched rollback's notification: sent after its commit landed (or its PR was opened), so
+// the on-call hear of it without the rollback ever waiting for a receiver.
+/** Tells the policy's targets of the dispatched rollback in `outcome`; nothing when none landed. */
+async function notifyDispatchedRollback(ctx, outcome, runUrl) {
+    const commit = outcome.landed ?? outcome.rollbackSha;
+    const event = outcome.manual && commit && !ctx.dryRun
+        ? transitionEvent(outcome.policy, outcome.manual, commit, runUrl)
+        : undefined;
+    return deliverNotifications([{ config: outcome.policy.notifications, events: event ? [event] : [] }], {
+        secrets: ctx.notificationEnv ?? process.env,
+        ledger: memoryLedger(),
+        now: () => new Date()
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/action/repository-dispatch.js
@@ -61465,6 +72153,7 @@ function featuresFromAlert(clientPayload) {
 
 ;// CONCATENATED MODULE: ./lib/github/failed-runs-issue.js
 
+
 // The action's ledger of runs that could not read a metrics source: the feature's
 // "metrics_source" alert issue, whose body carries the runs in a marker comment. A runner's
 // checkout starts fresh every run, and a count in the state file would churn commits, so the
@@ -61472,18 +72161,27 @@ function featuresFromAlert(clientPayload) {
 // closed by the first run that reads the source again.
 const ALERT = 'metrics_source';
 const MARKER = /<!-- phasegate:failed-runs (\{.*?\}) -->/;
-function body(runs) {
+/** The ledger issue's body: what people read, then the runs in a marker comment. */
+function failedRunsBody(runs) {
     return [
         `The metrics source could not be read on ${runs.runs.length} consecutive run${runs.runs.length === 1 ? '' : 's'}, the first at ${runs.runs[0]}.`,
         '',
-        `Last error: ${runs.reason}`,
+        `Last error: ${markdownText(runs.reason)}`,
         '',
         'system_failure rolls back once this reaches rollback.source_failure_limit runs; the first run that reads the source closes this issue.',
         '',
-        `<!-- phasegate:failed-runs ${JSON.stringify(runs)} -->`
+        `<!-- phasegate:failed-runs ${commentJson(runs)} -->`
     ].join('\n');
 }
-function failed_runs_issue_parse(text) {
+/**
+ * JSON that cannot end the HTML comment it sits in: `<`, `>` and `&` as \u escapes, which
+ * JSON.parse reads back as the same characters.
+ */
+function commentJson(value) {
+    return JSON.stringify(value).replace(/[<>&]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/** The runs kept in an issue body, or undefined when it holds none (or a broken marker). */
+function parseFailedRuns(text) {
     const match = MARKER.exec(text ?? '');
     if (!match)
         return undefined;
@@ -61509,7 +72207,7 @@ function issueLedger(client, repo) {
         return data.find(item => !item.pull_request);
     };
     return {
-        read: async (feature) => failed_runs_issue_parse((await find(feature))?.body),
+        read: async (feature) => parseFailedRuns((await find(feature))?.body),
         write: async (feature, runs) => {
             const key = { feature, alert: ALERT };
             if (!runs) {
@@ -61518,11 +72216,99 @@ function issueLedger(client, repo) {
             }
             const open = await find(feature);
             if (open)
-                await client.rest.issues.update({ ...repo, issue_number: open.number, body: body(runs) });
+                await client.rest.issues.update({
+                    ...repo,
+                    issue_number: open.number,
+                    body: failedRunsBody(runs)
+                });
             else
-                await raiseAlertIssue(client, repo, key, { severity: 'high', body: body(runs) });
+                await raiseAlertIssue(client, repo, key, { severity: 'high', body: failedRunsBody(runs) });
         }
     };
+}
+
+;// CONCATENATED MODULE: ./lib/action/liveness.js
+
+
+// Liveness: GitHub delays and drops scheduled runs, and in public repositories disables a
+// schedule after 60 days without repository activity; then rollbacks silently stop. Each run
+// leaves a heartbeat people and tools can see without a commit per tick (which would churn the
+// history and make approvals stale): a commit status "phasegate/heartbeat" on the default
+// branch's head, one request per run whatever the number of features. A scheduled run whose
+// default branch has seen no commit for SCHEDULE_WARN_DAYS warns before GitHub's limit.
+const HEARTBEAT_CONTEXT = 'phasegate/heartbeat';
+/** GitHub disables a public repository's schedules after this many days without activity. */
+const SCHEDULE_DISABLE_DAYS = 60;
+/** Warn this many days into the quiet spell: ten days to push something or re-enable. */
+const SCHEDULE_WARN_DAYS = 50;
+const DAY_MS = 24 * 3600_000;
+/**
+ * The warning for a scheduled run whose default branch last changed at `lastActivity`, or
+ * undefined while it is under SCHEDULE_WARN_DAYS old. Pure.
+ */
+function scheduleDisableWarning(lastActivity, now) {
+    const days = Math.floor((now.getTime() - lastActivity.getTime()) / DAY_MS);
+    if (days < SCHEDULE_WARN_DAYS)
+        return undefined;
+    const left = SCHEDULE_DISABLE_DAYS - days;
+    return `the default branch has had no commit for ${days} days: GitHub disables scheduled workflows in public repositories after ${SCHEDULE_DISABLE_DAYS} days without activity (${left > 0 ? `${left} days left` : 'possibly already disabled'}), and then phasegate stops rolling back. Push a commit, or re-enable the workflow in the Actions tab (docs/github.md, "Liveness")`;
+}
+/** When the default branch (as fetched) last changed: its head's committer date. */
+async function lastActivity(root, base) {
+    const text = await git(root, 'log', '-1', '--format=%cI', `refs/remotes/origin/${base}`);
+    const date = new Date(text);
+    if (Number.isNaN(date.getTime()))
+        throw new Error(`no commit date for ${base}: "${text}"`);
+    return date;
+}
+/**
+ * Sets the run's heartbeat on the default branch's head: success when every feature was
+ * evaluated, failure when some could not be; the description says when and how many.
+ */
+async function recordHeartbeat(run, counts, runUrl) {
+    const root = run.ctx.workspace;
+    const head = await git(root, 'rev-parse', `refs/remotes/origin/${run.base}`);
+    await setCommitStatus(run.gh.client, run.gh.repo, head, {
+        context: HEARTBEAT_CONTEXT,
+        state: counts.failed ? 'failure' : 'success',
+        description: `${run.ctx.now.toISOString()}: ${counts.evaluated} evaluated${counts.failed ? `, ${counts.failed} could not be` : ''}`,
+        ...(runUrl ? { targetUrl: runUrl } : {})
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/action/observed-triggers.js
+
+// An observe-only trigger (on_fire: observe) rolls nothing back, so the alert it raises is the
+// only trace people see: one issue per feature and observed metric, opened while the trigger
+// fires and closed once it reads ok again. Like syncAlertIssues, it reads the run's one listing
+// of open alert issues and calls GitHub only when something changes.
+/** Opens or closes the alert issue of each observe-only trigger; returns what it did. */
+async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl, openIssues) {
+    const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`));
+    const done = [];
+    for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
+        const metric = trigger.evidence[0]?.metric ?? trigger.trigger;
+        const alert = `observed_${metric}`;
+        const key = { feature: policy.feature, alert };
+        const issue = open.find(i => i.labels.includes(`alert:${alert}`));
+        if (trigger.fired && !issue) {
+            const body = [
+                `**Observe-only trigger fired**: ${trigger.reason}.`,
+                '',
+                `\`${trigger.trigger}\` has on_fire: observe, so nothing was rolled back (phase ${decision.phase}).`,
+                `Decision: ${decision.action} (${decision.reason})`,
+                ...(runUrl ? ['', `Run: ${runUrl}`] : [])
+            ].join('\n');
+            const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body });
+            done.push(`alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`);
+        }
+        else if (issue && trigger.status === 'ok') {
+            const number = await resolveAlertIssue(client, repo, key, `Recovered: ${trigger.reason} (observe-only trigger \`${trigger.trigger}\`).`);
+            if (number !== undefined)
+                done.push(`alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`);
+        }
+    }
+    return done;
 }
 
 ;// CONCATENATED MODULE: ./lib/action/next-step.js
@@ -61534,7 +72320,8 @@ function nextStep(input) {
         return { kind: 'none', cause: 'not_started' };
     if (input.dryRun)
         return { kind: 'none', cause: 'dry_run' };
-    if (decision.action === 'rollback')
+    // An on_fire: pause lands as a rollback does: at once, whatever waits for approval.
+    if (decision.action === 'rollback' || decision.action === 'pause')
         return { kind: 'roll_back' };
     if (decision.action === 'advance')
         return { kind: prOpen && branchFits ? 'merge' : 'advance' };
@@ -61548,6 +72335,13 @@ function nextStep(input) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/tick-on-github.js
+
+
+
+
+
+
+
 
 
 
@@ -61593,7 +72387,8 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
     warnNotices(rollouts.map(r => r.policy), root);
     const [openPulls, openIssues] = await Promise.all([
         rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map(),
-        rollouts.some(r => r.policy.alerts.length) && !ctx.dryRun
+        rollouts.some(r => r.policy.alerts.length ||
+            r.policy.triggers.some(t => t.kind === 'metric' && t.onFire === 'observe')) && !ctx.dryRun
             ? listOpenAlertIssues(gh.client, gh.repo)
             : Promise.resolve([])
     ]);
@@ -61617,14 +72412,62 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
         })
     }))));
     const outcomes = [];
+    const batches = [];
     for (const feature of evaluated) {
         if (!feature)
             continue;
-        const outcome = await isolated(feature.rollout, failures, () => actOnFeature(run, feature, openIssues));
-        if (outcome)
-            outcomes.push(outcome);
+        const acted = await isolated(feature.rollout, failures, () => actOnFeature(run, feature, openIssues));
+        if (!acted)
+            continue;
+        outcomes.push(acted.outcome);
+        batches.push({ config: feature.rollout.policy.notifications, events: acted.events });
     }
-    return { outcomes, failures };
+    if (!ctx.dryRun && ctx.heartbeat) {
+        // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
+        await recordHeartbeat(run, { evaluated: outcomes.length, failed: failures.length }, runUrl()).catch((error) => core_warning(`heartbeat status not set: ${error.message}`));
+    }
+    // The 60-day warning reads the checkout only: no request. A checkout that cannot say when the
+    // branch last changed gives no warning rather than lose the report of what the run did.
+    if (ctx.eventName === 'schedule') {
+        const last = await lastActivity(root, base).catch(() => undefined);
+        const warning = last && scheduleDisableWarning(last, ctx.now);
+        if (warning)
+            core_warning(warning);
+    }
+    // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
+    batches.push(...failureBatches(run, rollouts, failures, await headSha(root)));
+    const send = () => deliverNotifications(batches, {
+        secrets: ctx.notificationEnv ?? process.env,
+        ledger: memoryLedger(),
+        now: () => new Date()
+    });
+    const notifications = batches.some(b => b.config && b.events.length)
+        ? await tick_on_github_group('notifications', send)
+        : await send();
+    return { outcomes, failures, notifications };
+}
+/** The features that could not be evaluated, told to their own targets (or every target). */
+function failureBatches(run, rollouts, failures, commit) {
+    const every = rollouts.flatMap(r => r.policy.notifications?.targets ?? []);
+    return failures.map(failure => {
+        const own = rollouts.find(r => r.policyFile === failure.policyFile);
+        const config = own?.policy.notifications ?? {
+            targets: every.filter((t, i) => every.findIndex(o => o.urlSecret === t.urlSecret) === i),
+            timeoutMs: 5_000,
+            retries: 2
+        };
+        const url = runUrl();
+        return {
+            config,
+            events: [
+                failureEvent(own?.policy, failure.feature ?? failure.policyFile, failure.error.message, {
+                    commit: commit ?? 'no-commit',
+                    at: run.ctx.now.toISOString(),
+                    ...(url ? { url } : {})
+                })
+            ]
+        };
+    });
 }
 /**
  * Runs one feature's step in its own job log group; a PhasegateError (bad input: a policy, a
@@ -61661,7 +72504,7 @@ async function prepareFeature(run, rollout, pr) {
         const approvals = pr && branchFits ? await collectApprovals(client, repo, pr, listedApproversOf(phase)) : [];
         const tests = testsOf(rollout, deployed);
         const checks = tests.length && landed ? await observeChecks(client, repo, landed.sha, tests) : [];
-        info(`${rollout.state ? `at ${deployed.phase}` : 'not started'}; advance PR ${pr ? `#${pr.number}${branchFits ? '' : ' (out of date)'}` : 'none'}; ${approvals.length} approvals; ${checks.length} checks`);
+        logInfo(`${rollout.state ? `at ${deployed.phase}` : 'not started'}; advance PR ${pr ? `#${pr.number}${branchFits ? '' : ' (out of date)'}` : 'none'}; ${approvals.length} approvals; ${checks.length} checks`);
         return { rollout, written: rollout.state, deployed, pr, branchFits, approvals, checks };
     });
 }
@@ -61688,7 +72531,10 @@ async function advanceBranchFits(run, rollout, deployed) {
     });
     return atParent.code === 0 && onBase.code === 0 && atParent.stdout === onBase.stdout;
 }
-/** The step nextStep picks, its effect, the alert issues, and the outcome with the state after the run. */
+/**
+ * The step nextStep picks, its effect, the alert issues, and the outcome with the state after the
+ * run; with the events to notify of, built from what the run did.
+ */
 async function actOnFeature(run, feature, openIssues) {
     const { rollout, evaluation } = feature;
     const { policy } = rollout;
@@ -61700,10 +72546,14 @@ async function actOnFeature(run, feature, openIssues) {
             branchFits: feature.branchFits,
             dryRun: run.ctx.dryRun
         });
-        info(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`);
+        logInfo(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`);
         const result = await takeStep(run, feature, step);
+        const alertChanges = step.kind !== 'none' || step.cause === 'holding'
+            ? await syncAlertIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)
+            : [];
+        result.actions.push(...alertChanges.map(c => c.line));
         if (step.kind !== 'none' || step.cause === 'holding')
-            result.actions.push(...(await syncAlertIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)));
+            result.actions.push(...(await syncObservedTriggerIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)));
         let after = feature.deployed;
         if (result.landed) {
             await syncWithRemote(run.ctx.workspace, run.base);
@@ -61711,7 +72561,7 @@ async function actOnFeature(run, feature, openIssues) {
             if (run.ctx.deployments)
                 result.actions.push(...(await recordLandedDeployment(run.gh, rollout, result.landed, runUrl())));
         }
-        return outcomeOf({
+        const outcome = outcomeOf({
             policy,
             decidedFrom: feature.deployed,
             after,
@@ -61721,7 +72571,38 @@ async function actOnFeature(run, feature, openIssues) {
             ...(feature.pr ? { standingPr: feature.pr.number } : {}),
             result
         });
+        return { outcome, events: eventsOf(run, policy, step, result, alertChanges, after.phase) };
     });
+}
+/**
+ * What to tell people of one feature's step: the transition it landed (or the rollback PR it
+ * opened), the advance it proposed, the alert issues it changed. Each keyed by its effect.
+ */
+function eventsOf(run, policy, step, result, alerts, phase) {
+    const url = runUrl();
+    const events = [];
+    if (result.transition && result.landed)
+        events.push(transitionEvent(policy, result.transition, result.landed, url));
+    else if (result.transition?.kind === 'rollback' && result.rollbackSha)
+        events.push(transitionEvent(policy, result.transition, result.rollbackSha, url, result.prNumber));
+    else if (step.kind === 'propose' && result.transition && result.prNumber !== undefined)
+        events.push(proposalEvent(policy, result.transition, {
+            number: result.prNumber,
+            revision: result.transition.at,
+            ...(url ? { url } : {})
+        }));
+    for (const change of alerts)
+        events.push(alertEvent(policy, change.change, {
+            metric: change.metric,
+            message: change.message,
+            ...(change.severity ? { severity: change.severity } : {})
+        }, {
+            record: `issue-${change.issue}`,
+            phase,
+            at: run.ctx.now.toISOString(),
+            ...(url ? { url } : {})
+        }));
+    return events.filter(e => e !== undefined);
 }
 /** One group of the job log per feature and stage, as the code is cut. */
 async function tick_on_github_group(name, body) {
@@ -61733,6 +72614,7 @@ async function tick_on_github_group(name, body) {
         endGroup();
     }
 }
+/** This workflow run's page, when the runner says where it is. */
 function runUrl() {
     const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
     return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined;
@@ -62011,10 +72893,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${dist_bundle_VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -63004,12 +73886,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
+var request_dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -66828,7 +77710,22 @@ function createGitHubClient(options) {
 
 
 
-const COMMANDS = ['tick', 'apply', 'status', 'validate', 'check', 'rollback'];
+
+
+
+
+
+
+const COMMANDS = [
+    'tick',
+    'apply',
+    'status',
+    'validate',
+    'check',
+    'rollback',
+    'pause',
+    'resume'
+];
 /** The action's entry: inputs -> command -> outputs and job summary. Errors fail the step, without a stack trace. */
 async function run() {
     try {
@@ -66845,30 +77742,37 @@ async function run() {
             client: createGitHubClient({
                 token: ctx.token,
                 baseUrl: ctx.apiUrl,
-                warn: m => warning(m)
+                warn: m => core_warning(m)
             })
         };
         if (command === 'check')
             return await main_check(ctx, gh);
-        if (command === 'rollback')
-            return await publishOutcomes(ctx.workspace, [await dispatchRollback(ctx, gh)]);
+        if (command === 'rollback') {
+            const outcome = await dispatchRollback(ctx, gh);
+            const notified = await notifyDispatchedRollback(ctx, outcome, runUrl());
+            return await publishOutcomes(ctx.workspace, [outcome], [], notified, ctx);
+        }
+        if (command === 'resume')
+            return await publishOutcomes(ctx.workspace, [await dispatchResume(ctx, gh)], [], undefined, ctx);
+        if (command === 'pause')
+            return await publishOutcomes(ctx.workspace, [await dispatchPauseOrResume(ctx, gh, command)], [], undefined, ctx);
         if (ctx.eventName === 'repository_dispatch') {
             if (ctx.payload.action !== ALERT_EVENT_TYPE) {
-                const note = `repository_dispatch of type "${ctx.payload.action}" is not ${ALERT_EVENT_TYPE}: nothing to do`;
-                info(note);
-                return await writeSummary(`## phasegate\n\n${note}`);
+                const note = `repository_dispatch of type "${String(ctx.payload.action)}" is not ${ALERT_EVENT_TYPE}: nothing to do`;
+                logInfo(note);
+                return await writeSummary(`## phasegate\n\n${markdownText(note)}`);
             }
             // One tick for every feature the alert names: one sync, one load, their queries combined.
             const ticked = await tickOnGitHub(ctx, gh, featuresFromAlert(ctx.payload.client_payload));
-            return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures);
+            return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures, ticked.notifications, ctx);
         }
         const ticked = await tickOnGitHub({ ...ctx, dryRun: ctx.dryRun || command === 'status' }, gh);
-        return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures);
+        return await publishOutcomes(ctx.workspace, ticked.outcomes, ticked.failures, ticked.notifications, ctx);
     }
     catch (error) {
         const message = failWith(error, process.env.GITHUB_WORKSPACE ?? process.cwd());
         // The step has failed already; a summary that cannot be written must not replace the reason.
-        await writeSummary(`## phasegate failed\n\n${message}`).catch(() => undefined);
+        await writeSummary(`## phasegate failed\n\n${markdownText(message)}`).catch(() => undefined);
     }
 }
 async function main_validate(ctx) {
@@ -66877,23 +77781,23 @@ async function main_validate(ctx) {
         throw failures[0].error;
     if (unknown.length)
         throw unknownFeatures(unknown, rollouts);
-    const lines = rollouts.map(r => `- ok \`${relativeTo(ctx.workspace, r.policyFile)}\`: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`);
-    lines.forEach(l => info(l.slice(2)));
+    const lines = rollouts.map(r => `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`);
+    lines.forEach(l => logInfo(l.slice(2)));
     warnNotices(rollouts.map(r => r.policy), ctx.workspace);
     await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`);
 }
 async function main_check(ctx, gh) {
     const result = await checkPullRequest(ctx, gh);
     const lines = result.details.length
-        ? result.details.map(d => `- ${d}`)
+        ? result.details.map(d => `- ${markdownText(d)}`)
         : ['- no state file changes'];
     if (result.statusNotSet)
-        warning(result.statusNotSet);
+        core_warning(terminalText(result.statusNotSet));
     await writeSummary(`## phasegate/policy: ${result.state}\n\nPR #${result.prNumber} at ${result.sha.slice(0, 10)}\n\n${lines.join('\n')}${result.statusNotSet ? `\n\nNote: ${result.statusNotSet}.` : ''}`);
     setOutput('decision', result.state);
     setOutput('pr-number', String(result.prNumber));
     if (result.state === 'failure')
-        setFailed(`phasegate/policy: ${result.description}`);
+        setFailed(terminalText(`phasegate/policy: ${result.description}`));
 }
 
 
