@@ -268,9 +268,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
 function optionLines(names: OptionName[]): string[] {
   const rows = names.map(name => {
     const spec: OptionSpec = OPTIONS[name]
-    const flag = spec.short
-      ? `-${spec.short} ${spec.value}`
-      : `--${name}${spec.value ? ` ${spec.value}` : ''}`
+    const value = spec.value ? ` ${spec.value}` : ''
+    const flag = spec.short ? `-${spec.short}${value}, --${name}${value}` : `--${name}${value}`
     return [flag, spec.help] as const
   })
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2

@@ -24,6 +24,13 @@ interface KnownName {
 // Matched against the whole name, in order; the first match wins. Words are matched at "_"
 // boundaries so that "error" does not match "terror_index".
 const KNOWN: KnownName[] = [
+  // What is free of errors or crashes (Sentry's and Crashlytics' crash-free rate) is better higher.
+  {
+    pattern: /(^|_)(errors?|failures?|crash(es)?)_free_rate($|_)/,
+    direction: 'lower_is_worse',
+    kind: 'rate'
+  },
+  { pattern: /(^|_)(errors?|failures?|crash(es)?)_free($|_)/, direction: 'lower_is_worse' },
   { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
   { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
   { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },

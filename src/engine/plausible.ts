@@ -1,3 +1,4 @@
+import { metricSpec } from './metric-spec.js'
 import type { MetricKind, MetricReading, Policy } from './types.js'
 
 // Readings that cannot be true are "no data" for that metric alone, with the reason: a rate of
@@ -77,21 +78,27 @@ export function screenReading(
 }
 
 /**
- * The range a policy's metric may take: from its declared kind (metrics.definitions) when the
- * policy declares one, otherwise from its name.
+ * The range a policy's metric may take, from the one declaration of what it is (metricSpec: its
+ * kind in metrics.definitions, else the kind its known name carries, so `error_rate_5xx` is a
+ * rate), and only then from the name's ending.
  */
 export function rangeOfMetric(
   policy: Pick<Policy, 'metricDefinitions'>,
   metric: string
 ): PossibleRange | undefined {
-  const declared = policy.metricDefinitions[metric]?.kind
-  return declared ? rangeOfKind(declared) : knownRange(metric)
+  const kind = metricSpec(policy, metric).kind
+  return kind ? rangeOfKind(kind) : knownRange(metric)
+}
+
+/** The same for a metric no policy declares: its known name's kind, else its ending. */
+export function rangeOfName(metric: string): PossibleRange | undefined {
+  return rangeOfMetric({ metricDefinitions: {} }, metric)
 }
 
 /** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
 export function screenReadings(
   readings: MetricReading[],
-  rangeOf: (metric: string) => PossibleRange | undefined = knownRange
+  rangeOf: (metric: string) => PossibleRange | undefined = rangeOfName
 ): MetricReading[] {
   return readings.map(r => screenReading(r, rangeOf(r.metric)))
 }

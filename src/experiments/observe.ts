@@ -1,7 +1,7 @@
 import type { Experiment } from '../engine/types.js'
 import {
   impossibility,
-  knownRange,
+  rangeOfName,
   screenReadings,
   type PossibleRange
 } from '../engine/plausible.js'
@@ -42,7 +42,7 @@ export async function readGroupStatistics(
   // Readings that cannot be true (a rate above 1, a negative duration) leave the group out, as a
   // missing reading does, instead of stopping every feature's run.
   const readings = screenReadings(read, metric =>
-    experiment.successMetrics.includes(metric) ? knownRange(metric) : STDDEV
+    experiment.successMetrics.includes(metric) ? rangeOfName(metric) : STDDEV
   )
   const users: Record<string, number> = {}
   const metrics: Record<string, Record<string, GroupStatistic>> = {}

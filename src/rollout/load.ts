@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { repoRoot } from '../git/git.js'
-import { readHistory, transitionsOf } from '../git/transitions.js'
+import { ownFiles, readHistory, transitionsOf } from '../git/transitions.js'
 import { loadPolicy } from '../policy/load.js'
 import { symlinkEscape } from '../policy/paths.js'
 import { initialState, readState } from '../state/file.js'
@@ -80,24 +80,36 @@ export async function loadRolloutsSettled(cwd: string, named: string[]): Promise
       failures.push({ policyFile, error })
     }
   }
-  const byFeature = new Map<string, Rollout>()
+  // Neither of two policies that claim one feature, or one of phasegate's own files (a state
+  // file, a datafile: x.yaml and x.yml share x.datafile.json), can be trusted to be its owner:
+  // both are reported, neither acts.
+  const claimed = new Map<string, Rollout>()
   for (const r of rollouts) {
-    const other = byFeature.get(r.policy.feature)
-    if (!other) {
-      byFeature.set(r.policy.feature, r)
-      continue
-    }
-    // Neither policy can be trusted to be the feature's: both are reported, neither acts.
-    const error = new PhasegateError(
-      `two policies roll out feature "${r.policy.feature}": ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`,
-      {
-        location: { file: relativeTo(cwd, r.policyFile) },
-        hint: 'give each policy its own feature name'
+    const claims = [
+      { key: `feature ${r.policy.feature}`, what: `roll out feature "${r.policy.feature}"` },
+      ...ownFiles(r.policy).map(path => ({ key: `file ${path}`, what: `write ${path}` }))
+    ]
+    for (const { key, what } of claims) {
+      const other = claimed.get(key)
+      if (!other) {
+        claimed.set(key, r)
+        continue
       }
-    )
-    failures.push({ policyFile: r.policyFile, error })
-    if (!failures.some(f => f.policyFile === other.policyFile))
-      failures.push({ policyFile: other.policyFile, error })
+      if (other === r) continue
+      const error = new PhasegateError(
+        `two policies ${what}: ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`,
+        {
+          location: { file: relativeTo(cwd, r.policyFile) },
+          hint: key.startsWith('feature')
+            ? 'give each policy its own feature name'
+            : 'give each policy its own state: path (the datafile is named after it, without .yaml or .yml)'
+        }
+      )
+      if (!failures.some(f => f.policyFile === r.policyFile))
+        failures.push({ policyFile: r.policyFile, error })
+      if (!failures.some(f => f.policyFile === other.policyFile))
+        failures.push({ policyFile: other.policyFile, error })
+    }
   }
   const failed = new Set(failures.map(f => f.policyFile))
   if (rollouts.some(r => !r.state)) {
