@@ -1,5 +1,9 @@
 import type { ExperimentAnalysis, MetricComparison, Verdict } from './analysis.js'
-import { markdownCell as cell, markdownText as text } from '../report/escape/markdown.js'
+import {
+  markdownCell as cell,
+  markdownCode as code,
+  markdownText as text
+} from '../report/escape/markdown.js'
 
 const VERDICT: Record<Verdict, string> = {
   treatment_better: 'TREATMENT BETTER',
@@ -87,7 +91,7 @@ export function renderAnalysisMarkdown(analysis: ExperimentAnalysis): string {
         })
   )
   return [
-    `### Experiment ${text(analysis.experiment)}${analysis.status ? ` ${text(status(analysis))}` : ''}: ${VERDICT[analysis.verdict]}`,
+    `### Experiment ${code(analysis.experiment)}${analysis.status ? ` ${text(status(analysis))}` : ''}: ${VERDICT[analysis.verdict]}`,
     '',
     ...analysis.reasons.map(r => `- ${text(r)}`),
     ...analysis.warnings.map(w => `- warning: ${text(w)}`),
