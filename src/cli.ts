@@ -229,7 +229,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `resumed ${result.rollout.policy.feature} at ${result.transition.to} (${[result.rollout.state?.paused ? 'pause lifted' : '', result.rollout.state?.enabled === false ? 'kill switch on' : ''].filter(Boolean).join(', ')}); committed ${result.sha.slice(0, 10)}`
         )
-        return 0
+        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const notified = renderNotifications(await notifyTransition(result, cwd))
+        notified.lines.forEach(io.out)
+        return notified.failed ? 1 : 0
       }
       case 'pause': {
         const { pause } = await import('./commands/pause.js')

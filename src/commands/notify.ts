@@ -125,8 +125,8 @@ async function send(
   batches: EventBatch[],
   secrets: Record<string, string | undefined>
 ): Promise<NotificationReport> {
-  if (!batches.some(b => b.config && b.events.length))
-    return { deliveries: [], logged: batches.flatMap(b => b.events) }
+  // A policy with no notification targets has nothing to send or log.
+  if (!batches.some(b => b.config && b.events.length)) return { deliveries: [], logged: [] }
   const gitDir = await git(cwd, 'rev-parse', '--absolute-git-dir')
   return deliverNotifications(batches, {
     secrets,

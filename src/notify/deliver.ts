@@ -56,7 +56,7 @@ export async function deliverNotifications(
   batches: EventBatch[],
   options: DeliverOptions
 ): Promise<NotificationReport> {
-  const logged = batches.flatMap(b => b.events.filter(e => e.severity === 'low'))
+  const logged = batches.flatMap(b => (b.config ? b.events.filter(e => e.severity === 'low') : []))
   const work: Array<Promise<Delivery[]>> = []
   for (const { config, events } of batches) {
     if (!config) continue
