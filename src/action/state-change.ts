@@ -67,7 +67,7 @@ export function judgeStateChange(change: ProposedChange): Verdict {
   } else if (t.kind === 'resume') {
     if (baseState.enabled && !baseState.paused)
       return refuse(
-        `the kill switch of ${policy.feature} is on and it is not paused: there is nothing to resume`
+        `the kill switch of ${policy.feature} is already on and it is not paused: there is nothing to resume`
       )
     if (t.to !== baseState.phase)
       return refuse(

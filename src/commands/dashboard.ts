@@ -4,8 +4,6 @@ import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { headSha, repoRoot, runGit } from '../git/git.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
-import { createGitHubClient } from '../github/client.js'
-import { listOpenAlertIssues } from '../github/issues.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
@@ -107,13 +105,12 @@ async function openAlertIssues(
 > {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
   if (!env.GITHUB_TOKEN || !owner || !repo) return { none: true }
-  const client = createGitHubClient({
-    token: env.GITHUB_TOKEN,
-    baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
-    retries: 1
-  })
   try {
-    const listed = await listOpenAlertIssues(client, { owner, repo })
+    const listed = await listOpenAlertIssues(
+      env.GITHUB_API_URL || 'https://api.github.com',
+      env.GITHUB_TOKEN,
+      `${owner}/${repo}`
+    )
     return {
       issues: listed.flatMap(issue => {
         const label = (prefix: string) =>
@@ -237,4 +234,54 @@ async function readSeries(
       env
     }
   )
+}
+
+interface ListedIssue {
+  number: number
+  title: string
+  html_url: string
+  created_at: string
+  labels: Array<string | { name?: string }>
+  pull_request?: unknown
+}
+
+/**
+ * The repository's open issues labelled `phasegate` (alert issues), every page, with GitHub's
+ * REST API (GET /repos/{owner}/{repo}/issues) through plain fetch: the CLI carries no GitHub
+ * client (that is the action's, in dist/). Throws on a non-2xx answer.
+ */
+async function listOpenAlertIssues(
+  apiUrl: string,
+  token: string,
+  repository: string
+): Promise<
+  Array<{ number: number; title: string; url: string; createdAt: string; labels: string[] }>
+> {
+  const issues: ListedIssue[] = []
+  let url: string | undefined =
+    `${apiUrl.replace(/\/$/, '')}/repos/${repository}/issues?state=open&labels=phasegate&per_page=100`
+  for (let page = 0; url && page < 100; page++) {
+    const response: Response = await fetch(url, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        'user-agent': 'phasegate-dashboard'
+      },
+      signal: AbortSignal.timeout(30_000)
+    })
+    if (!response.ok) throw new Error(`GitHub answered ${response.status} ${response.statusText}`)
+    issues.push(...((await response.json()) as ListedIssue[]))
+    url = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1]
+  }
+  // The issues API lists pull requests too.
+  return issues
+    .filter(issue => !issue.pull_request)
+    .map(issue => ({
+      number: issue.number,
+      title: issue.title,
+      url: issue.html_url,
+      createdAt: issue.created_at,
+      labels: issue.labels.map(label => (typeof label === 'string' ? label : (label.name ?? '')))
+    }))
 }

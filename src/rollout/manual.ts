@@ -98,14 +98,14 @@ export function manualResume(
   const { policy, state } = rollout
   const reason = options.reason.trim()
   if (!reason)
-    throw new PhasegateError('resuming needs a reason', {
+    throw new PhasegateError('a resume needs a reason', {
       hint:
         options.hint ??
         'pass --reason "why it is safe again" (the workflow_dispatch input "reason")'
     })
   if (state.enabled && !state.paused)
     throw new PhasegateError(
-      `${policy.feature} is neither paused nor turned off: there is nothing to resume`
+      `the kill switch of "${policy.feature}" is already on and it is not paused (neither paused nor turned off): there is nothing to resume`
     )
   const lifts = [
     ...(state.paused ? ['pause lifted'] : []),
