@@ -52584,7 +52584,53 @@ function describeExposure(exposure) {
     return exposure.enabled ? `${exposure.userPercentage}% of users` : `off (${exposure.off})`;
 }
 
+;// CONCATENATED MODULE: ./lib/engine/metric-spec.js
+// Matched against the whole name, in order; the first match wins. Words are matched at "_"
+// boundaries so that "error" does not match "terror_index".
+const KNOWN = [
+    // What is free of errors or crashes (Sentry's and Crashlytics' crash-free rate) is better higher.
+    {
+        pattern: /(^|_)(errors?|failures?|crash(es)?)_free_rate($|_)/,
+        direction: 'lower_is_worse',
+        kind: 'rate'
+    },
+    { pattern: /(^|_)(errors?|failures?|crash(es)?)_free($|_)/, direction: 'lower_is_worse' },
+    { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
+    { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)degradation($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)(cost|costs|churn|bounce)($|_)/, direction: 'higher_is_worse' },
+    { pattern: /(^|_)conversion_rate($|_)/, direction: 'lower_is_worse', kind: 'rate' },
+    { pattern: /(^|_)conversions?($|_)/, direction: 'lower_is_worse' },
+    { pattern: /(^|_)(satisfaction|accuracy)($|_)/, direction: 'lower_is_worse' }
+];
+/** The defaults a known name carries, or undefined for a name phasegate does not know. */
+function knownMetric(metric) {
+    const known = KNOWN.find(k => k.pattern.test(metric.toLowerCase()));
+    if (!known)
+        return undefined;
+    return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
+}
+/** What the policy declares of `metric`, over what its name implies. */
+function metricSpec(policy, metric) {
+    return specFrom(policy.metricDefinitions[metric], metric);
+}
+/** The same from a definition alone (the loader, before a Policy exists). */
+function specFrom(declared, metric) {
+    const known = knownMetric(metric);
+    const direction = declared?.direction ?? known?.direction;
+    const kind = declared?.kind ?? known?.kind;
+    return {
+        metric,
+        ...(direction ? { direction } : {}),
+        ...(kind ? { kind } : {}),
+        ...(declared?.unit ? { unit: declared.unit } : {}),
+        ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/plausible.js
+
 const RATE = { of: 'a rate', min: 0, max: 1 };
 const COUNT = { of: 'a count', min: 0 };
 const DURATION = { of: 'a duration', min: 0 };
@@ -52649,15 +52695,20 @@ function screenReading(reading, range) {
     return { ...rest, value: null, reason: `impossible reading: ${why}` };
 }
 /**
- * The range a policy's metric may take: from its declared kind (metrics.definitions) when the
- * policy declares one, otherwise from its name.
+ * The range a policy's metric may take, from the one declaration of what it is (metricSpec: its
+ * kind in metrics.definitions, else the kind its known name carries, so `error_rate_5xx` is a
+ * rate), and only then from the name's ending.
  */
 function rangeOfMetric(policy, metric) {
-    const declared = policy.metricDefinitions[metric]?.kind;
-    return declared ? rangeOfKind(declared) : knownRange(metric);
+    const kind = metricSpec(policy, metric).kind;
+    return kind ? rangeOfKind(kind) : knownRange(metric);
+}
+/** The same for a metric no policy declares: its known name's kind, else its ending. */
+function rangeOfName(metric) {
+    return rangeOfMetric({ metricDefinitions: {} }, metric);
 }
 /** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
-function screenReadings(readings, rangeOf = knownRange) {
+function screenReadings(readings, rangeOf = rangeOfName) {
     return readings.map(r => screenReading(r, rangeOf(r.metric)));
 }
 
@@ -53191,44 +53242,6 @@ function requiredReadings(policy, state) {
     return [...wanted.values()];
 }
 
-;// CONCATENATED MODULE: ./lib/engine/metric-spec.js
-// Matched against the whole name, in order; the first match wins. Words are matched at "_"
-// boundaries so that "error" does not match "terror_index".
-const KNOWN = [
-    { pattern: /(^|_)(error|failure|crash)s?_rate($|_)/, direction: 'higher_is_worse', kind: 'rate' },
-    { pattern: /(^|_)(errors?|failures?|crash(es)?)($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)(latency|response_time|duration)($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)degradation($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)(cost|costs|churn|bounce)($|_)/, direction: 'higher_is_worse' },
-    { pattern: /(^|_)conversion_rate($|_)/, direction: 'lower_is_worse', kind: 'rate' },
-    { pattern: /(^|_)conversions?($|_)/, direction: 'lower_is_worse' },
-    { pattern: /(^|_)(satisfaction|accuracy)($|_)/, direction: 'lower_is_worse' }
-];
-/** The defaults a known name carries, or undefined for a name phasegate does not know. */
-function knownMetric(metric) {
-    const known = KNOWN.find(k => k.pattern.test(metric.toLowerCase()));
-    if (!known)
-        return undefined;
-    return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
-}
-/** What the policy declares of `metric`, over what its name implies. */
-function metricSpec(policy, metric) {
-    return specFrom(policy.metricDefinitions[metric], metric);
-}
-/** The same from a definition alone (the loader, before a Policy exists). */
-function specFrom(declared, metric) {
-    const known = knownMetric(metric);
-    const direction = declared?.direction ?? known?.direction;
-    const kind = declared?.kind ?? known?.kind;
-    return {
-        metric,
-        ...(direction ? { direction } : {}),
-        ...(kind ? { kind } : {}),
-        ...(declared?.unit ? { unit: declared.unit } : {}),
-        ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
-    };
-}
-
 ;// CONCATENATED MODULE: ./lib/experiments/analysis.js
 
 
@@ -53514,7 +53527,7 @@ async function readGroupStatistics(provider, experiment, context) {
     const read = await provider.read(requests, context);
     // Readings that cannot be true (a rate above 1, a negative duration) leave the group out, as a
     // missing reading does, instead of stopping every feature's run.
-    const readings = screenReadings(read, metric => experiment.successMetrics.includes(metric) ? knownRange(metric) : STDDEV);
+    const readings = screenReadings(read, metric => experiment.successMetrics.includes(metric) ? rangeOfName(metric) : STDDEV);
     const users = {};
     const metrics = {};
     for (const metric of experiment.successMetrics) {
@@ -68624,21 +68637,34 @@ async function loadRolloutsSettled(cwd, named) {
             failures.push({ policyFile, error });
         }
     }
-    const byFeature = new Map();
+    // Neither of two policies that claim one feature, or one of phasegate's own files (a state
+    // file, a datafile: x.yaml and x.yml share x.datafile.json), can be trusted to be its owner:
+    // both are reported, neither acts.
+    const claimed = new Map();
     for (const r of rollouts) {
-        const other = byFeature.get(r.policy.feature);
-        if (!other) {
-            byFeature.set(r.policy.feature, r);
-            continue;
+        const claims = [
+            { key: `feature ${r.policy.feature}`, what: `roll out feature "${r.policy.feature}"` },
+            ...ownFiles(r.policy).map(path => ({ key: `file ${path}`, what: `write ${path}` }))
+        ];
+        for (const { key, what } of claims) {
+            const other = claimed.get(key);
+            if (!other) {
+                claimed.set(key, r);
+                continue;
+            }
+            if (other === r)
+                continue;
+            const error = new errors_PhasegateError(`two policies ${what}: ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`, {
+                location: { file: relativeTo(cwd, r.policyFile) },
+                hint: key.startsWith('feature')
+                    ? 'give each policy its own feature name'
+                    : 'give each policy its own state: path (the datafile is named after it, without .yaml or .yml)'
+            });
+            if (!failures.some(f => f.policyFile === r.policyFile))
+                failures.push({ policyFile: r.policyFile, error });
+            if (!failures.some(f => f.policyFile === other.policyFile))
+                failures.push({ policyFile: other.policyFile, error });
         }
-        // Neither policy can be trusted to be the feature's: both are reported, neither acts.
-        const error = new errors_PhasegateError(`two policies roll out feature "${r.policy.feature}": ${relativeTo(cwd, other.policyFile)} and ${relativeTo(cwd, r.policyFile)}`, {
-            location: { file: relativeTo(cwd, r.policyFile) },
-            hint: 'give each policy its own feature name'
-        });
-        failures.push({ policyFile: r.policyFile, error });
-        if (!failures.some(f => f.policyFile === other.policyFile))
-            failures.push({ policyFile: other.policyFile, error });
     }
     const failed = new Set(failures.map(f => f.policyFile));
     if (rollouts.some(r => !r.state)) {
@@ -69373,7 +69399,7 @@ function renderAnalysisMarkdown(analysis) {
             return `| ${markdownCell(m.metric)} | ${markdownCell(c.treatment)} | ${percent(c.relativeDifference)} | [${percent(relativeInterval[0])}, ${percent(relativeInterval[1])}] | p = ${pValue(c.adjustedPValue)}, ${c.outcome.replaceAll('_', ' ')} |`;
         }));
     return [
-        `### Experiment ${markdownText(analysis.experiment)}${analysis.status ? ` ${markdownText(render_status(analysis))}` : ''}: ${VERDICT[analysis.verdict]}`,
+        `### Experiment ${markdownCode(analysis.experiment)}${analysis.status ? ` ${markdownText(render_status(analysis))}` : ''}: ${VERDICT[analysis.verdict]}`,
         '',
         ...analysis.reasons.map(r => `- ${markdownText(r)}`),
         ...analysis.warnings.map(w => `- warning: ${markdownText(w)}`),
@@ -69994,7 +70020,7 @@ function judgeStateChange(change) {
     }
     else if (t.kind === 'resume') {
         if (baseState.enabled && !baseState.paused)
-            return state_change_refuse(`the kill switch of ${policy.feature} is on and it is not paused: there is nothing to resume`);
+            return state_change_refuse(`the kill switch of ${policy.feature} is already on and it is not paused: there is nothing to resume`);
         if (t.to !== baseState.phase)
             return state_change_refuse(`resumes at ${t.to} but the rollout is in ${baseState.phase}: a resume leaves the phase as it is`);
     }
@@ -70758,12 +70784,12 @@ function manualResume(rollout, options) {
     const { policy, state } = rollout;
     const reason = options.reason.trim();
     if (!reason)
-        throw new errors_PhasegateError('resuming needs a reason', {
+        throw new errors_PhasegateError('a resume needs a reason', {
             hint: options.hint ??
                 'pass --reason "why it is safe again" (the workflow_dispatch input "reason")'
         });
     if (state.enabled && !state.paused)
-        throw new errors_PhasegateError(`${policy.feature} is neither paused nor turned off: there is nothing to resume`);
+        throw new errors_PhasegateError(`the kill switch of "${policy.feature}" is already on and it is not paused (neither paused nor turned off): there is nothing to resume`);
     const lifts = [
         ...(state.paused ? ['pause lifted'] : []),
         ...(state.enabled ? [] : ['kill switch on'])
@@ -71944,7 +71970,7 @@ const SIGNATURE_HEADER = 'x-phasegate-signature-256';
  * as the ledger says. Targets are tried in parallel; one target's events in order.
  */
 async function deliverNotifications(batches, options) {
-    const logged = batches.flatMap(b => b.events.filter(e => e.severity === 'low'));
+    const logged = batches.flatMap(b => (b.config ? b.events.filter(e => e.severity === 'low') : []));
     const work = [];
     for (const { config, events } of batches) {
         if (!config)
