@@ -71340,11 +71340,20 @@ async function dispatchRollback(ctx, gh) {
         if (closed !== undefined)
             result.actions.push(`closed advance PR #${closed}`);
     }
-    await syncWithRemote(root, base);
+    return manualOutcome(run, rollout, from, result, result.transition);
+}
+/**
+ * The outcome of an operator's dispatched rollback, resume or pause, once `result` is known: the
+ * checkout synced with the remote, the state after it, a landed transition recorded as a
+ * deployment (`recordDeployment`), and the report's gates and triggers as they stood when the
+ * operator acted (evaluated from the state before it).
+ */
+async function manualOutcome(run, rollout, from, result, manual, recordDeployment = true) {
+    const { ctx, gh, base } = run;
+    await syncWithRemote(rollout.root, base);
     const after = (await reloadRollout(rollout)).state ?? from.state;
-    if (ctx.deployments && result.landed)
+    if (recordDeployment && ctx.deployments && result.landed)
         result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)));
-    // The report shows the gates and alerts as they stood when the operator pulled the lever.
     const { decision, observations } = await evaluate(rollout, from.state, {
         now: ctx.now,
         approvals: [],
@@ -71352,13 +71361,13 @@ async function dispatchRollback(ctx, gh) {
         env: ctx.metricsEnv
     });
     return outcomeOf({
-        policy,
+        policy: rollout.policy,
         decidedFrom: from.state,
         after,
         decision,
         readings: observations.readings,
         result,
-        ...(result.transition ? { manual: result.transition } : {})
+        ...(manual ? { manual } : {})
     });
 }
 /** The one rollout a dispatched rollback (or resume: `command`) acts on. */
@@ -71466,9 +71475,6 @@ async function gracefulRollback(run, rollout, transition) {
 
 
 
-
-
-
 /**
  * An operator's resume from workflow_dispatch: the kill switch back on at the phase the rollout
  * is in. Mode emergency pushes it at once (a resume PR when the branch refuses the push); mode
@@ -71505,25 +71511,7 @@ async function dispatchResume(ctx, gh) {
         : ctx.mode === 'graceful'
             ? await proposeResume(run, from, transition)
             : await landResume(run, from, transition);
-    await syncWithRemote(root, base);
-    const after = (await reloadRollout(rollout)).state ?? from.state;
-    if (ctx.deployments && result.landed)
-        result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)));
-    const { decision, observations } = await evaluate(rollout, from.state, {
-        now: ctx.now,
-        approvals: [],
-        checks: [],
-        env: ctx.metricsEnv
-    });
-    return outcomeOf({
-        policy,
-        decidedFrom: from.state,
-        after,
-        decision,
-        readings: observations.readings,
-        result,
-        ...(result.transition ? { manual: result.transition } : {})
-    });
+    return manualOutcome(run, rollout, from, result, result.transition);
 }
 function resumeProposal(run, rollout, transition, note) {
     const { policy } = rollout;
@@ -71591,9 +71579,6 @@ async function proposeResume(run, rollout, transition) {
 
 
 
-
-
-
 /**
  * A person's pause or resume from workflow_dispatch (operators only, as for a rollback): one
  * transition commit pushed to the default branch at once (a pull request when it is protected).
@@ -71648,24 +71633,8 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
                     prNumber: landed.pr.number
                 };
     }
-    await syncWithRemote(root, base);
-    const after = (await reloadRollout(rollout)).state ?? from.state;
-    // The report shows the gates and triggers as they stood when the operator acted.
-    const { decision, observations } = await evaluate(rollout, from.state, {
-        now: ctx.now,
-        approvals: [],
-        checks: [],
-        env: ctx.metricsEnv
-    });
-    return outcomeOf({
-        policy,
-        decidedFrom: from.state,
-        after,
-        decision,
-        readings: observations.readings,
-        result,
-        manual: result.transition ?? transition
-    });
+    // A pause records no deployment: it changes no exposure.
+    return manualOutcome({ ctx, gh, base }, rollout, from, result, result.transition ?? transition, false);
 }
 
 ;// CONCATENATED MODULE: ./lib/notify/events.js

@@ -2,16 +2,14 @@ import { phaseNamed } from '../engine/ladder.js'
 import type { Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { operatorStanding } from '../github/operators.js'
-import { evaluate } from '../rollout/evaluate.js'
-import { reloadRollout } from '../rollout/load.js'
 import { manualPause, manualResume, startedRollout } from '../rollout/manual.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitSubject } from '../state/trailers.js'
 import type { ActionContext } from './context.js'
-import { theRollout } from './dispatch-rollback.js'
+import { manualOutcome, theRollout } from './dispatch-rollback.js'
 import type { FeatureResult } from './feature.js'
 import { land, type GitHubSide } from './landing.js'
-import { outcomeOf, type FeatureOutcome } from './outcome.js'
+import type { FeatureOutcome } from './outcome.js'
 import { remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { rollbackBranch } from './standing-pr.js'
 
@@ -78,22 +76,13 @@ export async function dispatchPauseOrResume(
             prNumber: landed.pr.number
           }
   }
-  await syncWithRemote(root, base)
-  const after = (await reloadRollout(rollout)).state ?? from.state
-  // The report shows the gates and triggers as they stood when the operator acted.
-  const { decision, observations } = await evaluate(rollout, from.state, {
-    now: ctx.now,
-    approvals: [],
-    checks: [],
-    env: ctx.metricsEnv
-  })
-  return outcomeOf({
-    policy,
-    decidedFrom: from.state,
-    after,
-    decision,
-    readings: observations.readings,
+  // A pause records no deployment: it changes no exposure.
+  return manualOutcome(
+    { ctx, gh, base },
+    rollout,
+    from,
     result,
-    manual: result.transition ?? transition
-  })
+    result.transition ?? transition,
+    false
+  )
 }

@@ -4,18 +4,16 @@ import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
 import { operatorStanding } from '../github/operators.js'
 import type { StandingPullRequestContent } from '../github/pulls.js'
-import { evaluate } from '../rollout/evaluate.js'
-import { reloadRollout, lostStateError, type Rollout } from '../rollout/load.js'
+import { lostStateError, type Rollout } from '../rollout/load.js'
 import { manualResume, startedRollout } from '../rollout/manual.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { commitSubject } from '../state/trailers.js'
 import type { ActionContext } from './context.js'
-import { recordLandedDeployment } from './deployments.js'
-import { theRollout } from './dispatch-rollback.js'
+import { manualOutcome, theRollout } from './dispatch-rollback.js'
 import type { FeatureResult } from './feature.js'
 import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
-import { outcomeOf, type FeatureOutcome } from './outcome.js'
+import type { FeatureOutcome } from './outcome.js'
 import { remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { resumeBranch } from './standing-pr.js'
 
@@ -55,25 +53,7 @@ export async function dispatchResume(ctx: ActionContext, gh: GitHubSide): Promis
     : ctx.mode === 'graceful'
       ? await proposeResume(run, from, transition)
       : await landResume(run, from, transition)
-  await syncWithRemote(root, base)
-  const after = (await reloadRollout(rollout)).state ?? from.state
-  if (ctx.deployments && result.landed)
-    result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)))
-  const { decision, observations } = await evaluate(rollout, from.state, {
-    now: ctx.now,
-    approvals: [],
-    checks: [],
-    env: ctx.metricsEnv
-  })
-  return outcomeOf({
-    policy,
-    decidedFrom: from.state,
-    after,
-    decision,
-    readings: observations.readings,
-    result,
-    ...(result.transition ? { manual: result.transition } : {})
-  })
+  return manualOutcome(run, rollout, from, result, result.transition)
 }
 
 function resumeProposal(

@@ -1,7 +1,7 @@
 import { recordLandedDeployment } from './deployments.js'
 import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { phaseNamed } from '../engine/ladder.js'
-import type { Transition } from '../engine/types.js'
+import type { State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
 import { raiseAlertIssue } from '../github/issues.js'
@@ -75,11 +75,28 @@ export async function dispatchRollback(
     )
     if (closed !== undefined) result.actions.push(`closed advance PR #${closed}`)
   }
-  await syncWithRemote(root, base)
+  return manualOutcome(run, rollout, from, result, result.transition)
+}
+
+/**
+ * The outcome of an operator's dispatched rollback, resume or pause, once `result` is known: the
+ * checkout synced with the remote, the state after it, a landed transition recorded as a
+ * deployment (`recordDeployment`), and the report's gates and triggers as they stood when the
+ * operator acted (evaluated from the state before it).
+ */
+export async function manualOutcome(
+  run: ActionRun,
+  rollout: Rollout,
+  from: Rollout & { state: State },
+  result: FeatureResult,
+  manual: Transition | undefined,
+  recordDeployment = true
+): Promise<FeatureOutcome> {
+  const { ctx, gh, base } = run
+  await syncWithRemote(rollout.root, base)
   const after = (await reloadRollout(rollout)).state ?? from.state
-  if (ctx.deployments && result.landed)
+  if (recordDeployment && ctx.deployments && result.landed)
     result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)))
-  // The report shows the gates and alerts as they stood when the operator pulled the lever.
   const { decision, observations } = await evaluate(rollout, from.state, {
     now: ctx.now,
     approvals: [],
@@ -87,13 +104,13 @@ export async function dispatchRollback(
     env: ctx.metricsEnv
   })
   return outcomeOf({
-    policy,
+    policy: rollout.policy,
     decidedFrom: from.state,
     after,
     decision,
     readings: observations.readings,
     result,
-    ...(result.transition ? { manual: result.transition } : {})
+    ...(manual ? { manual } : {})
   })
 }
 
