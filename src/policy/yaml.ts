@@ -228,6 +228,18 @@ export function validate<T>(schema: z.ZodType<T>, source: YamlSource, value: unk
     const key = issue.keys[0]!
     throw errorAt(source, path, issueMessage(issue), unknownKeyHint(key, keysAt(schema, path)), key)
   }
+  if (issue.code === 'invalid_key' && issue.issues[0]) {
+    // A name that is not a valid key (an experiment called "a/b"): what a name may hold, at it.
+    const inner = issue.issues[0]
+    const key = String(path[path.length - 1])
+    throw errorAt(
+      source,
+      path.slice(0, -1),
+      `${JSON.stringify(key)}: ${issueMessage(inner)}`,
+      issueHint(inner),
+      key
+    )
+  }
   throw errorAt(source, path, issueMessage(issue), issueHint(issue))
 }
 
@@ -427,8 +439,16 @@ function kind(expected: string): string {
   return KINDS[expected] ?? expected
 }
 
-/** "a number or text" (or "1 or 2"), from the branches of a union that all failed. */
+// zod's message for a union whose schema gives none of its own.
+const DEFAULT_UNION_MESSAGE = 'Invalid input'
+
+/**
+ * "a number or text" (or "1 or 2"), from the branches of a union that all failed; a union that
+ * names what it accepts (`z.union([...], { error: 'a number or null' })`) says that instead, for
+ * branches that accept less than their type (text that must be a number's word).
+ */
 function unionKinds(issue: z.core.$ZodIssueInvalidUnion): string {
+  if (issue.message && issue.message !== DEFAULT_UNION_MESSAGE) return issue.message
   const kinds = issue.errors.flatMap(branch => {
     const first = branch[0]
     if (first?.code === 'invalid_type') return [kind(first.expected)]
