@@ -51,18 +51,26 @@ export function impossibility(value: number, range: PossibleRange | undefined): 
 
 /**
  * The reading with an impossible value (or sample count) turned into "no data" with the reason,
- * and impossible points of its range data turned into NaN (a gap, never a breach). A reading that
- * may be true comes back as it was.
+ * and impossible points of its range data turned into NaN (a gap, never a breach) and listed in
+ * `discarded` with the value as written and why. A reading that may be true comes back as it was.
  */
 export function screenReading(
   reading: MetricReading,
   range: PossibleRange | undefined
 ): MetricReading {
   const badPoint = (v: number) => impossibility(v, range) !== undefined
+  const known = new Set((reading.discarded ?? []).map(d => d.at))
+  const discarded = [
+    ...(reading.discarded ?? []),
+    ...(reading.series ?? [])
+      .filter(([t, v]) => badPoint(v) && !known.has(t))
+      .map(([t, v]) => ({ at: t, written: String(v), why: impossibility(v, range)! }))
+  ].sort((a, b) => a.at - b.at)
   const screened: MetricReading = reading.series?.some(([, v]) => badPoint(v))
     ? {
         ...reading,
-        series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v] as [number, number])
+        series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v] as [number, number]),
+        discarded
       }
     : reading
   if (reading.value === null) return screened

@@ -82,9 +82,19 @@ export function heldFor(
     }
   const lastOk = inWindow.findLast(([, v]) => !(Number.isFinite(v) && breaches(v)))
   if (lastOk) {
+    // A discarded point is named as the source wrote it, with why, never as the NaN it became.
+    const dropped = Number.isFinite(lastOk[1])
+      ? undefined
+      : reading.discarded?.find(d => d.at === lastOk[0])
     return {
       held: false,
-      reason: `not sustained: within the window it was ${lastOk[1]} at ${iso(lastOk[0])}`
+      reason: `not sustained: within the window ${
+        dropped
+          ? `${dropped.written} at ${iso(lastOk[0])} was discarded (${dropped.why})`
+          : Number.isFinite(lastOk[1])
+            ? `it was ${lastOk[1]} at ${iso(lastOk[0])}`
+            : `${lastOk[1]} at ${iso(lastOk[0])} was discarded (not a number)`
+      }`
     }
   }
   const gap = widestGap(series, inWindow, start, end)

@@ -322,6 +322,12 @@ export interface State {
 }
 
 /** One number read from a metrics source, or the reason there is none. */
+export interface DiscardedPoint {
+  at: number
+  written: string
+  why: string
+}
+
 export interface MetricReading {
   metric: string
   group?: string
@@ -331,6 +337,12 @@ export interface MetricReading {
   samples?: number
   /** Range data, oldest first, [epoch seconds, value]: used for `for:` windows and trends. */
   series?: Array<[number, number]>
+  /**
+   * Points of `series` that could not be true or were not numbers (NaN in `series`: a gap,
+   * never a breach): when (epoch seconds), the value as the source wrote it, and why it was
+   * discarded, so that a report names what the source said.
+   */
+  discarded?: DiscardedPoint[]
   /**
    * Epoch seconds: where the window the value summarises starts (an instant query of
    * `rate(x[5m])` at t covers t-5m..t). Triggers ignore readings whose window starts before the

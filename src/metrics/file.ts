@@ -6,10 +6,10 @@ import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { closest, PolicyIssues } from '../policy/normalize.js'
 import { symlinkEscape } from '../policy/paths.js'
-import { readYamlFile, toPlain, validate } from '../policy/yaml.js'
+import { errorAt, readYamlFile, toPlain, validate, type YamlSource } from '../policy/yaml.js'
 import { durationMs } from './derived.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
-import { finiteNumber } from './value.js'
+import { finiteNumber, outOfOrder } from './value.js'
 
 // The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
 // default, used by the quick start, tests and teams that export metrics from elsewhere.
@@ -44,35 +44,51 @@ const nonFinite = z.string().refine(t => NON_FINITE.includes(t), {
   params: { hint: 'write a number, e.g. 0.004' }
 })
 const anyNumber = z.union([z.number(), nonFinite])
-// A point's time means one instant: epoch seconds, or RFC 3339 with an explicit offset.
-const pointTime = z.union([
-  z.number(),
-  z.string().refine(t => 'date' in parseInstant(t), {
-    message: `a series time must be epoch seconds or ${INSTANT_FORM}`,
-    params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
-  })
-])
+// Every time a snapshot writes (its as_of, its series' points) means one instant: epoch seconds,
+// or RFC 3339 with an explicit offset, parsed by the one parser --now and the state file use.
+// Epoch milliseconds are refused rather than read as a date thousands of years away.
+const LARGEST_EPOCH_SECONDS = 1e11
+function writtenInstant(what: string) {
+  return z.union(
+    [
+      z.number().refine(t => Number.isFinite(t) && t >= 0 && t < LARGEST_EPOCH_SECONDS, {
+        error: issue =>
+          `${what} ${String(issue.input)} is not epoch seconds${Number(issue.input) >= LARGEST_EPOCH_SECONDS ? ' (milliseconds?)' : ''}`,
+        params: { hint: 'write epoch seconds, e.g. 1772442000, or 2026-03-02T09:00:00Z' }
+      }),
+      z.string().refine(t => 'date' in parseInstant(t), {
+        error: issue => {
+          const parsed = parseInstant(String(issue.input))
+          return `${what} ${JSON.stringify(issue.input)} is refused: ${'reason' in parsed ? parsed.reason : ''}; write ${INSTANT_FORM}, or epoch seconds`
+        },
+        params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
+      })
+    ],
+    // What both branches accept, for a value that is neither (see unionKinds).
+    { error: `epoch seconds or ${INSTANT_FORM}` }
+  )
+}
+const pointTime = writtenInstant('a series time')
 const seriesPoint = z.tuple([pointTime, anyNumber])
 // One flat union: a nested one would hide a mistake inside the mapping form behind "expected null".
-const metricValue = z.union([
-  z.number(),
-  nonFinite,
-  z.null(),
-  z.strictObject({
-    value: anyNumber.nullable(),
-    samples: z.number().int().nonnegative().optional(),
-    series: z.array(seriesPoint).optional()
-  })
-])
+// The text branch takes only the words for NaN and infinities, so it is not offered as a kind.
+const metricValue = z.union(
+  [
+    z.number(),
+    nonFinite,
+    z.null(),
+    z.strictObject({
+      value: anyNumber.nullable(),
+      samples: z.number().int().nonnegative().optional(),
+      series: z.array(seriesPoint).optional()
+    })
+  ],
+  { error: 'a number, null or a mapping (value:, samples:, series:)' }
+)
 const metricMap = z.record(z.string(), metricValue)
 const snapshotSchema = z.looseObject({
   groups: z.record(z.string(), metricMap).optional(),
-  as_of: z
-    .union([z.string(), z.date()])
-    .refine(t => !Number.isNaN(new Date(t).getTime()), {
-      message: 'as_of must be an ISO-8601 time, e.g. 2026-03-02T10:00:00Z'
-    })
-    .optional()
+  as_of: writtenInstant('as_of').optional()
 })
 
 export function defaultMetricsPath(feature: string): string {
@@ -124,12 +140,23 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
       const top: Record<string, unknown> = { ...snapshot }
       delete top.groups
       delete top.as_of
+      const takenS = snapshot.as_of === undefined ? undefined : instantSeconds(snapshot.as_of)
+      // A snapshot from after the evaluation time is not evidence of anything at that time (a
+      // clock or a copy gone wrong): refused, not read as fresh.
+      if (takenS !== undefined && takenS > context.now.getTime() / 1000)
+        throw errorAt(
+          source,
+          ['as_of'],
+          `the snapshot says it was taken at ${new Date(takenS * 1000).toISOString()}, after the evaluation time ${context.now.toISOString()}`,
+          'write the time the values were read, or evaluate later (--now)'
+        )
       const windowStart =
-        snapshot.as_of === undefined
-          ? undefined
-          : (new Date(snapshot.as_of).getTime() - durationMs(context.window)) / 1000
+        takenS === undefined ? undefined : takenS - durationMs(context.window) / 1000
       const stamp = windowStart === undefined ? {} : { windowStart }
       const topMetrics = validate(metricMap, source, top)
+      outOfOrderPoint(source, topMetrics, [])
+      for (const [group, table] of Object.entries(snapshot.groups ?? {}))
+        outOfOrderPoint(source, table, ['groups', group])
       return requests.map(request => {
         const table = request.group ? snapshot.groups?.[request.group] : topMetrics
         const entry = table?.[request.metric]
@@ -166,8 +193,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           ...(entry.series
             ? {
                 series: entry.series.map(
-                  ([t, v]) =>
-                    [typeof t === 'number' ? t : instantSeconds(t), Number(v)] as [number, number]
+                  ([t, v]) => [instantSeconds(t), Number(v)] as [number, number]
                 )
               }
             : {})
@@ -187,10 +213,30 @@ function spelledNonFinite(value: unknown): unknown {
   return value
 }
 
-/** Epoch seconds of a time the schema has already accepted. */
-function instantSeconds(text: string): number {
-  const parsed = parseInstant(text)
+/** Epoch seconds of a time the schema has already accepted (epoch seconds or RFC 3339 text). */
+function instantSeconds(time: number | string): number {
+  if (typeof time === 'number') return time
+  const parsed = parseInstant(time)
   return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN
+}
+
+/** Refuses, at the point, a series that is not strictly oldest first (see outOfOrder). */
+function outOfOrderPoint(
+  source: YamlSource,
+  table: z.infer<typeof metricMap>,
+  at: Array<string | number>
+): void {
+  for (const [metric, entry] of Object.entries(table)) {
+    if (entry === null || typeof entry !== 'object' || !entry.series) continue
+    const wrong = outOfOrder(entry.series.map(([t]) => instantSeconds(t)))
+    if (wrong)
+      throw errorAt(
+        source,
+        [...at, metric, 'series', wrong.index],
+        `${metric}: ${wrong.reason}`,
+        'write the points in time order, oldest first, one per time'
+      )
+  }
 }
 
 function key(request: MetricRequest): Pick<MetricReading, 'metric' | 'group'> {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { serverProvider, type ReadOne } from './server.js'
-import type { MetricsConfig } from '../engine/types.js'
+import type { DiscardedPoint, MetricsConfig } from '../engine/types.js'
 import { connectionShape, parseOptions, type SourceAwareProvider } from './connection.js'
 import { degradationSchema, durationMs } from './derived.js'
 import { followJsonPath, parseJsonPath, type PathStep } from './json-path.js'
@@ -12,7 +12,7 @@ import {
   type Rendered,
   type TemplateValues
 } from './template.js'
-import { finiteNumber } from './value.js'
+import { finiteNumber, numberedSeries, outOfOrder } from './value.js'
 
 // The `http` provider reads any JSON endpoint: each metric's query is substituted into the URL
 // ({{query}}, URL-encoded) or into the string values of a JSON body, and a JSON path picks the
@@ -137,13 +137,10 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
     }
     if (!request.rangeMs || !seriesSteps) return counted
     const points = followJsonPath(answer.json, seriesSteps)
-    const series = points.found ? toSeries(points.value, options.series_time_unit) : undefined
-    return series
-      ? { ...counted, series }
-      : {
-          ...counted,
-          reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
-        }
+    const range = points.found ? toSeries(points.value, options.series_time_unit) : points
+    return 'reason' in range
+      ? { ...counted, reason: `no range data: ${range.reason}` }
+      : { ...counted, ...range }
   }
 
   return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne, [
@@ -182,13 +179,20 @@ function renderJson(
   return failed && !failed.ok ? { ok: false, reason: failed.reason } : { ok: true, value: out }
 }
 
-function toSeries(raw: unknown, unit: 's' | 'ms'): Array<[number, number]> | undefined {
-  if (!Array.isArray(raw)) return undefined
-  const out: Array<[number, number]> = []
+/** The answer's [time, value] pairs as range data, or why they are none. */
+function toSeries(
+  raw: unknown,
+  unit: 's' | 'ms'
+): { series: Array<[number, number]>; discarded?: DiscardedPoint[] } | { reason: string } {
+  const notPairs = { reason: 'series_path does not lead to a list of [time, value] pairs' }
+  if (!Array.isArray(raw)) return notPairs
+  const points: Array<[number, unknown]> = []
   for (const point of raw) {
-    if (!Array.isArray(point) || typeof point[0] !== 'number') return undefined
-    const number = finiteNumber(point[1])
-    out.push([unit === 'ms' ? point[0] / 1000 : point[0], 'value' in number ? number.value : NaN])
+    if (!Array.isArray(point) || typeof point[0] !== 'number') return notPairs
+    points.push([unit === 'ms' ? point[0] / 1000 : point[0], point[1]])
   }
-  return out
+  const wrong = outOfOrder(points.map(([t]) => t))
+  if (wrong) return { reason: `the answer's point ${wrong.index}: ${wrong.reason}` }
+  const { series, discarded } = numberedSeries(points)
+  return { series, ...discarded }
 }

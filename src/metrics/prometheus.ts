@@ -13,7 +13,7 @@ import { degradationSchema, durationMs } from './derived.js'
 import type { MetricRequest, ReadContext } from './provider.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import { checkPlaceholders, renderPromQL } from './template.js'
-import { finiteNumber } from './value.js'
+import { finiteNumber, numberedSeries, outOfOrder } from './value.js'
 
 // The `prometheus` provider reads the Prometheus HTTP API (/api/v1/query at the evaluation time,
 // /api/v1/query_range for `for:` windows and trends), so it also works with Thanos, Mimir,
@@ -219,22 +219,22 @@ function fromMatrix(
   const one = oneSeries(data.result)
   if (!('series' in one))
     return { ...fail(one.reason), ...(data.result.length ? {} : { series: [] }) }
-  const series: Array<[number, number]> = (one.series.values ?? []).map(([t, v]) => {
-    const number = finiteNumber(v)
-    return [t, 'value' in number ? number.value : NaN]
-  })
+  const wrong = outOfOrder((one.series.values ?? []).map(([t]) => t))
+  if (wrong) return fail(`the range answer's point ${wrong.index}: ${wrong.reason}`)
+  const { series, discarded } = numberedSeries(one.series.values ?? [])
   const last = series[series.length - 1]
   if (!last || Math.abs(last[0] - endS) > 1e-3) {
     return {
       ...fail(
         `no sample at the evaluation time${last ? ` (the last is at ${new Date(last[0] * 1000).toISOString()})` : ''}`
       ),
-      series
+      series,
+      ...discarded
     }
   }
   const number = finiteNumber(one.series.values![one.series.values!.length - 1]![1])
-  if (!('value' in number)) return { ...fail(number.reason), series }
-  return { ...reading(request, number.value), series }
+  if (!('value' in number)) return { ...fail(number.reason), series, ...discarded }
+  return { ...reading(request, number.value), series, ...discarded }
 }
 
 function isSeriesList(result: QueryData['result']): result is Series[] {

@@ -1,3 +1,5 @@
+import type { DiscardedPoint } from '../engine/types.js'
+
 /**
  * Exactly one finite number, or why the answer is not one. Prometheus writes sample values as
  * strings ("0.004", "NaN", "+Inf"), JSON APIs as numbers; both are accepted.
@@ -19,4 +21,50 @@ function parseNumber(text: string): number | undefined {
   if (/^[+-]?inf(inity)?$/i.test(trimmed)) return trimmed.startsWith('-') ? -Infinity : Infinity
   const value = trimmed === '' ? NaN : Number(trimmed)
   return Number.isNaN(value) ? undefined : value
+}
+
+/**
+ * Range data from a source's [time, value] points (time already epoch seconds): a value that is
+ * not a finite number becomes NaN (a gap, never a breach) and is listed, as written, in
+ * `discarded` (absent when none was).
+ */
+export function numberedSeries(points: ReadonlyArray<readonly [number, unknown]>): {
+  series: Array<[number, number]>
+  discarded: { discarded?: DiscardedPoint[] }
+} {
+  const dropped: DiscardedPoint[] = []
+  const series = points.map(([t, raw]): [number, number] => {
+    const number = finiteNumber(raw)
+    if ('value' in number) return [t, number.value]
+    dropped.push({
+      at: t,
+      written: typeof raw === 'string' ? raw : JSON.stringify(raw),
+      why: number.reason
+    })
+    return [t, NaN]
+  })
+  return { series, discarded: dropped.length ? { discarded: dropped } : {} }
+}
+
+/**
+ * The first point of `times` (epoch seconds) that is not strictly after the one before it, and
+ * why, or undefined when they are oldest first. Every series source refuses such a series rather
+ * than sorting it: read as written, points out of order shorten a sustained breach, and two points
+ * at one instant say two things about it.
+ */
+export function outOfOrder(
+  times: readonly number[]
+): { index: number; reason: string } | undefined {
+  for (let i = 1; i < times.length; i++) {
+    if (times[i]! > times[i - 1]!) continue
+    const [here, before] = [times[i]!, times[i - 1]!].map(t => new Date(t * 1000).toISOString())
+    return {
+      index: i,
+      reason:
+        times[i] === times[i - 1]
+          ? `two points at the same time ${here}`
+          : `series points must be oldest first; ${here} comes after ${before}`
+    }
+  }
+  return undefined
 }
