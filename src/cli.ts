@@ -121,24 +121,50 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'status': {
-        const { status } = await import('./commands/status.js')
+        const { statusSettled } = await import('./commands/status.js')
         const { relativeTo } = await import('./rollout/load.js')
-        const { renderDecision, renderNotStarted } = await import('./report/text.js')
+        const { renderDecision, renderFailure, renderNotStarted } = await import('./report/text.js')
         const { renderAnalysis } = await import('./experiments/render.js')
-        const results = await status(common)
+        const { results, failures } = await statusSettled(common)
+        // Every feature in policy file order: a broken one is an error row of its own.
+        const rows = [
+          ...results.map(r => ({ policyFile: r.report.policyFile, result: r })),
+          ...failures.map(f => ({ policyFile: f.policyFile, failure: f }))
+        ].sort((a, b) => a.policyFile.localeCompare(b.policyFile))
         if (values.json)
           io.out(
             JSON.stringify(
-              results.map(r => r.report),
+              rows.map(row =>
+                'result' in row
+                  ? row.result.report
+                  : {
+                      feature: row.failure.feature ?? null,
+                      policyFile: row.failure.policyFile,
+                      error: {
+                        message: row.failure.error.message,
+                        ...(row.failure.error.location
+                          ? { location: row.failure.error.location }
+                          : {}),
+                        ...(row.failure.error.hint ? { hint: row.failure.error.hint } : {})
+                      }
+                    }
+              ),
               null,
               2
             )
           )
         else
           io.out(
-            results
-              .map(r =>
-                [
+            rows
+              .map(row => {
+                if ('failure' in row)
+                  return renderFailure(
+                    row.failure.feature,
+                    relativeTo(cwd, row.failure.policyFile),
+                    row.failure.error
+                  )
+                const r = row.result
+                return [
                   r.report.decision
                     ? renderDecision(r.policy, r.state, r.report.decision, now)
                     : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
@@ -150,20 +176,37 @@ async function run(argv: string[], io: Io): Promise<number> {
                       .join('\n')
                   )
                 ].join('\n')
-              )
+              })
               .join('\n\n')
           )
-        return 0
+        for (const f of failures) io.err(`phasegate: ${f.error.format()}`)
+        return failures.length ? 1 : 0
       }
       case 'tick': {
         const { renderNotifications, tickAndNotify } = await import('./commands/notify.js')
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
-        const { outcomes, notifications } = await tickAndNotify({
-          ...common,
-          dryRun: values['dry-run'] ?? false,
-          nowGiven: values.now !== undefined
-        })
+        const { PartialTickError } = await import('./commands/tick.js')
+        let ticked: Awaited<ReturnType<typeof tickAndNotify>> & {
+          failures?: InstanceType<typeof PartialTickError>['failures']
+        }
+        try {
+          ticked = await tickAndNotify({
+            ...common,
+            dryRun: values['dry-run'] ?? false,
+            nowGiven: values.now !== undefined
+          })
+        } catch (error) {
+          // A dry run shows every decision it could make beside the policies it could not.
+          if (!(error instanceof PartialTickError) || error.outcomes.length || !values['dry-run'])
+            throw error
+          ticked = {
+            outcomes: error.evaluated,
+            notifications: { deliveries: [], logged: [] },
+            failures: error.failures
+          }
+        }
+        const { outcomes, notifications } = ticked
         const notified = renderNotifications(notifications)
         if (values.json) {
           io.out(
@@ -195,7 +238,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         }
         // Notifications went out after every commit; a failed one fails the run now.
         notified.lines.forEach(values.json ? io.err : io.out)
-        return notified.failed ? 1 : 0
+        for (const f of ticked.failures ?? []) io.err(`phasegate: ${f.error.format()}`)
+        return notified.failed || ticked.failures?.length ? 1 : 0
       }
       case 'rollback': {
         const { rollback } = await import('./commands/rollback.js')

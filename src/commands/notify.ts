@@ -41,7 +41,8 @@ export async function tickAndNotify(
     if (options.dryRun) return { outcomes, notifications: { deliveries: [], logged: [] } }
     return { outcomes, notifications: await notifyTick(options, outcomes, [], secrets) }
   } catch (error) {
-    if (!(error instanceof PartialTickError)) throw error
+    // A dry run notifies no one, of decisions or of failures.
+    if (!(error instanceof PartialTickError) || options.dryRun) throw error
     const failures = error.failures.map(f => ({ policyFile: f.policyFile, error: f.error }))
     error.notifications = await notifyTick(options, error.outcomes, failures, secrets)
     throw error

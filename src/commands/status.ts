@@ -4,6 +4,7 @@ import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
+import type { RolloutFailure } from '../rollout/load.js'
 import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
@@ -29,11 +30,27 @@ export interface StatusReport {
   experiments: ExperimentAnalysis[]
 }
 
-/** What `tick` would do now, without doing it. */
-export async function status(
+export interface StatusResult {
+  report: StatusReport
+  policy: Policy
+  state: State
+}
+
+/** What `tick` would do now, without doing it; throws the first policy that cannot be evaluated. */
+export async function status(options: Omit<TickOptions, 'dryRun'>): Promise<StatusResult[]> {
+  const { results, failures } = await statusSettled(options)
+  if (failures[0]) throw failures[0].error
+  return results
+}
+
+/**
+ * What `tick` would do now for every policy that can be evaluated, and the policies that cannot
+ * (each with its located error): one broken snapshot or policy hides no other feature.
+ */
+export async function statusSettled(
   options: Omit<TickOptions, 'dryRun'>
-): Promise<Array<{ report: StatusReport; policy: Policy; state: State }>> {
-  const outcomes = await evaluateAll(options)
+): Promise<{ results: StatusResult[]; failures: RolloutFailure[] }> {
+  const { outcomes, failures } = await evaluateAll(options)
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
     outcomes.map(async ({ rollout, started, state, decision }) => {
@@ -69,7 +86,7 @@ export async function status(
       }
     })
   )
-  return results
+  return { results, failures }
 }
 
 /**

@@ -50,7 +50,9 @@ export class PartialTickError extends PhasegateError {
   notifications?: NotificationReport
   constructor(
     readonly outcomes: TickOutcome[],
-    readonly failures: RolloutFailure[]
+    readonly failures: RolloutFailure[],
+    /** A dry run's decisions for the policies that could be evaluated (nothing was committed). */
+    readonly evaluated: TickOutcome[] = []
   ) {
     const first = failures[0]!.error
     super(first.message, {
@@ -97,7 +99,7 @@ async function evaluateSettled(
         }
       } catch (error) {
         if (!(error instanceof PhasegateError)) throw error
-        failures.push({ policyFile: rollout.policyFile, error })
+        failures.push({ policyFile: rollout.policyFile, feature: rollout.policy.feature, error })
         return undefined
       }
     })
@@ -105,16 +107,15 @@ async function evaluateSettled(
   return { outcomes: settled.filter(o => o !== undefined), failures }
 }
 
-/** Observes and decides every policy, acting on none: what `status` shows and `tick` then does. */
+/**
+ * Observes and decides every policy, acting on none: what `status` shows and `tick` then does.
+ * A policy that cannot be evaluated (a broken file, a malformed snapshot) is a failure of its
+ * own; it hides no other policy.
+ */
 export async function evaluateAll(
   options: Omit<TickOptions, 'dryRun'> & { recordRun?: boolean }
-): Promise<TickOutcome[]> {
-  const { outcomes, failures } = await evaluateSettled({
-    ...options,
-    recordRun: options.recordRun ?? false
-  })
-  if (failures[0]) throw failures[0].error
-  return outcomes
+): Promise<{ outcomes: TickOutcome[]; failures: RolloutFailure[] }> {
+  return evaluateSettled({ ...options, recordRun: options.recordRun ?? false })
 }
 
 /**
@@ -127,7 +128,8 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
     const { outcomes, failures } = withoutLost(
       await evaluateSettled({ ...options, recordRun: false })
     )
-    if (failures[0]) throw failures[0].error
+    // Every other policy's decision is shown beside the ones that could not be evaluated.
+    if (failures.length) throw new PartialTickError([], failures, outcomes)
     return outcomes
   }
   const root = await repoRoot(options.cwd)
@@ -172,7 +174,11 @@ function withoutLost(settled: { outcomes: TickOutcome[]; failures: RolloutFailur
     outcomes: settled.outcomes.filter(o => !o.rollout.lost),
     failures: [
       ...settled.failures,
-      ...lost.map(o => ({ policyFile: o.rollout.policyFile, error: lostStateError(o.rollout) }))
+      ...lost.map(o => ({
+        policyFile: o.rollout.policyFile,
+        feature: o.rollout.policy.feature,
+        error: lostStateError(o.rollout)
+      }))
     ]
   }
 }

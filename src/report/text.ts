@@ -5,6 +5,7 @@ import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
 import { thresholdsInForce } from '../engine/triggers.js'
 import type { History } from '../git/transitions.js'
+import type { PhasegateError } from '../errors.js'
 
 const MARK: Record<Evidence['result'], string> = {
   pass: 'pass',
@@ -25,6 +26,21 @@ export function renderNotStarted(policy: Policy, policyFile: string): string {
 }
 
 /** The decision as a person reads it in a terminal. */
+/**
+ * The card of a feature that could not be evaluated (its policy, its snapshot or its state is
+ * broken): its name (or its policy file when the policy did not load) and the located error.
+ */
+export function renderFailure(
+  feature: string | undefined,
+  policyFile: string,
+  error: PhasegateError
+): string {
+  return [
+    `${feature ?? policyFile}: ERROR, not evaluated (${policyFile})`,
+    `  ${error.format()}`
+  ].join('\n')
+}
+
 export function renderDecision(
   policy: Policy,
   state: State,

@@ -28,6 +28,8 @@ export interface Rollout {
 /** A policy file that could not be loaded: the rest of the run goes on without it. */
 export interface RolloutFailure {
   policyFile: string
+  /** The feature, when its policy loaded and a later step (its metrics, its state) failed. */
+  feature?: string
   /** The located error (file:line:col and hint) a person reads. */
   error: PhasegateError
 }
