@@ -59,7 +59,7 @@ function writtenInstant(what: string) {
       z.string().refine(t => 'date' in parseInstant(t), {
         error: issue => {
           const parsed = parseInstant(String(issue.input))
-          return `${what} ${JSON.stringify(issue.input)} is refused: ${'reason' in parsed ? parsed.reason : ''}; write ${INSTANT_FORM}, or epoch seconds`
+          return `${what} must be epoch seconds or ${INSTANT_FORM}; ${JSON.stringify(issue.input)}: ${'reason' in parsed ? parsed.reason : 'not read'}`
         },
         params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
       })

@@ -671,6 +671,22 @@ const CASES: BadInput[] = [
     hint: /remove the quotes/
   },
   {
+    name: 'an experiment named with a slash',
+    kind: 'policy',
+    text: yaml`
+      deployment: {}
+      experiments:
+        checkout/v2:
+          groups:
+            control: {weight: 50}
+            treatment: {weight: 50}
+    `,
+    line: 3,
+    col: 3,
+    message: /experiments: "checkout\/v2": names use letters/,
+    hint: /rename it/
+  },
+  {
     name: 'an experiment with one group',
     kind: 'policy',
     text: yaml`
@@ -1248,6 +1264,54 @@ const CASES: BadInput[] = [
     line: 4,
     message: /series time must be epoch seconds or an RFC 3339 time with an offset/,
     hint: /add the offset/
+  },
+  {
+    name: 'a metrics as_of without an offset',
+    kind: 'metrics',
+    text: 'as_of: "2026-03-02T09:02:00"\nerror_rate: 0.001\n',
+    line: 1,
+    col: 8,
+    message: /as_of must be epoch seconds or an RFC 3339 time with an offset.*no offset/,
+    hint: /add the offset/
+  },
+  {
+    name: 'a metrics as_of on a day that does not exist',
+    kind: 'metrics',
+    text: 'as_of: "2026-02-30T09:02:00Z"\nerror_rate: 0.001\n',
+    line: 1,
+    col: 8,
+    message: /as_of must be .*2026-02 has no day 30/
+  },
+  {
+    name: 'a metrics as_of after the evaluation time',
+    kind: 'metrics',
+    text: 'as_of: "2099-01-01T00:00:00Z"\nerror_rate: 0.001\n',
+    line: 1,
+    col: 8,
+    message: /taken at 2099-01-01T00:00:00.000Z, after the evaluation time/
+  },
+  {
+    name: 'a metrics series time in milliseconds',
+    kind: 'metrics',
+    text: 'error_rate:\n  value: 0.001\n  series:\n    - [1772442000000, 0.001]\n',
+    line: 4,
+    message: /not epoch seconds \(milliseconds\?\)/
+  },
+  {
+    name: 'a metrics series out of order',
+    kind: 'metrics',
+    text: 'error_rate:\n  value: 0.001\n  series:\n    - [1772442060, 0.001]\n    - [1772442000, 0.001]\n',
+    line: 5,
+    col: 7,
+    message: /oldest first/
+  },
+  {
+    name: 'a metrics value that is true',
+    kind: 'metrics',
+    text: 'error_rate: true\n',
+    line: 1,
+    col: 13,
+    message: /expected a number, null or a mapping \(value:, samples:, series:\), got true/
   },
   {
     name: 'a metrics snapshot that is a list',
