@@ -14,10 +14,18 @@ import {
   type YamlSource
 } from '../policy/yaml.js'
 
-const isoInstant = z.string().refine(s => 'date' in parseInstant(s), {
-  message: `not ${INSTANT_FORM}`,
-  params: { hint: 'state files are written by phasegate; restore this file from git history' }
-})
+// Held as canonical UTC (toISOString) once the one parser has read it: every later reader
+// (Date.parse, comparisons of two times as text) then sees one instant in one spelling.
+const isoInstant = z
+  .string()
+  .refine(s => 'date' in parseInstant(s), {
+    message: `not ${INSTANT_FORM}`,
+    params: { hint: 'state files are written by phasegate; restore this file from git history' }
+  })
+  .transform(s => {
+    const parsed = parseInstant(s)
+    return 'date' in parsed ? parsed.date.toISOString() : s
+  })
 
 const evidenceSchema = z.strictObject({
   gate: z.string(),

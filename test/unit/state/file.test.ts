@@ -34,6 +34,15 @@ describe('state files', () => {
     expect(after).toBe(before.replace('phase: staging', 'phase: canary'))
   })
 
+  it('reads every time with the one instant parser and holds it as canonical UTC', () => {
+    const text =
+      'feature: production_deployment\nphase: canary\nentered_at: 2026-03-02 10:00:00+01:00\nenabled: true\n' +
+      'paused: {at: 2026-03-02t09:30:00z, reason: look}\n'
+    const read = parseStateText(text, 'state.yaml', policy)
+    expect(read.enteredAt).toBe('2026-03-02T09:00:00.000Z')
+    expect(read.paused?.at).toBe('2026-03-02T09:30:00.000Z')
+  })
+
   it('rejects a phase the policy does not have, pointing at the line', () => {
     const text =
       'feature: production_deployment\nphase: canery\nentered_at: 2026-03-02T09:00:00.000Z\nenabled: true\n'
