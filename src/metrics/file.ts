@@ -21,11 +21,13 @@ import { finiteNumber, outOfOrder } from './value.js'
 //     control: { response_time: 800 }
 //     treatment: { response_time: 840 }
 //
-// A metric may carry `series: [[time, value], ...]` (time as ISO-8601 or epoch seconds) for
-// `for:` windows. A metric the file does not list is "no data", never zero.
+// A metric may carry `series: [[time, value], ...]` (oldest first; time as RFC 3339 with an
+// offset or epoch seconds) for `for:` windows. A metric the file does not list is "no data",
+// never zero.
 //
 //   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
-//                                      # policy's window ending then); without it, the tick's time
+//                                      # policy's window ending then); without it, the tick's
+//                                      # time; after the evaluation time: refused at its line
 //
 // After a transition, triggers fire only on values whose window starts after it, so a snapshot
 // that says when it was taken is never mistaken for news.

@@ -13,6 +13,8 @@ const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!
 const dir = mkdtempSync(join(tmpdir(), 'phasegate-file-docs-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+const NOW = new Date('2026-03-02T09:12:00Z')
+
 describe("docs/metrics.md's file snapshot", () => {
   it('reads as documented: values, null, samples, series times, groups', async () => {
     writeFileSync(join(dir, 'snapshot.yaml'), example)
@@ -30,13 +32,16 @@ describe("docs/metrics.md's file snapshot", () => {
         { metric: 'accuracy', group: 'treatment' },
         { metric: 'response_time_stddev', group: 'control' }
       ],
-      { feature: 'checkout', phase: 'canary', now: new Date(), baseDir: dir, window: '5m', env: {} }
+      { feature: 'checkout', phase: 'canary', now: NOW, baseDir: dir, window: '5m', env: {} }
     )
-    expect(readings[0]).toEqual({ metric: 'error_rate', value: 0.004 })
+    // as_of 09:10 with a 5m window: every value covers 09:05 .. 09:10.
+    const windowStart = Date.parse('2026-03-02T09:05:00Z') / 1000
+    expect(readings[0]).toEqual({ metric: 'error_rate', value: 0.004, windowStart })
     expect(readings[1]).toMatchObject({ value: null, reason: expect.stringContaining('null') })
     expect(readings[2]).toEqual({
       metric: 'response_time',
       value: 820,
+      windowStart,
       samples: 1500,
       series: [
         [Date.parse('2026-03-02T09:00:00Z') / 1000, 810],
@@ -48,8 +53,30 @@ describe("docs/metrics.md's file snapshot", () => {
       metric: 'accuracy',
       group: 'treatment',
       value: 0.84,
+      windowStart,
       samples: 5000
     })
-    expect(readings[5]).toEqual({ metric: 'response_time_stddev', group: 'control', value: 150 })
+    expect(readings[5]).toEqual({
+      metric: 'response_time_stddev',
+      group: 'control',
+      value: 150,
+      windowStart
+    })
+  })
+
+  it('refuses the example at its as_of line when evaluated before it was taken', async () => {
+    writeFileSync(join(dir, 'snapshot.yaml'), example)
+    const provider = createFileProvider({
+      provider: 'file',
+      queries: {},
+      options: { path: 'snapshot.yaml' }
+    })
+    const context = { feature: 'f', phase: 'a', baseDir: dir, window: '5m', env: {} }
+    await expect(
+      provider.read([{ metric: 'error_rate' }], {
+        ...context,
+        now: new Date(NOW.getTime() - 3600e3)
+      })
+    ).rejects.toThrow(/after the evaluation time/)
   })
 })
