@@ -95,30 +95,54 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     switch (command) {
       case 'validate': {
-        const { loadRollouts, relativeTo } = await import('./rollout/load.js')
-        const rollouts = await loadRollouts(cwd, policies)
+        const { loadRolloutsSettled, relativeTo } = await import('./rollout/load.js')
+        // Every policy is checked: one broken file hides no other's result.
+        const { rollouts, failures } = await loadRolloutsSettled(cwd, policies)
+        const rows = [
+          ...rollouts.map(r => ({ policyFile: r.policyFile, rollout: r })),
+          ...failures.map(f => ({ policyFile: f.policyFile, failure: f }))
+        ].sort((a, b) => a.policyFile.localeCompare(b.policyFile))
         if (values.json)
           io.out(
             JSON.stringify(
-              rollouts.map(r => ({
-                policy: relativeTo(cwd, r.policyFile),
-                feature: r.policy.feature,
-                phases: r.policy.phases.map(p => p.name),
-                phase: r.state?.phase ?? null,
-                notices: r.policy.notices ?? []
-              })),
+              rows.map(row =>
+                'rollout' in row
+                  ? {
+                      policy: relativeTo(cwd, row.policyFile),
+                      feature: row.rollout.policy.feature,
+                      phases: row.rollout.policy.phases.map(p => p.name),
+                      phase: row.rollout.state?.phase ?? null,
+                      notices: row.rollout.policy.notices ?? []
+                    }
+                  : {
+                      policy: relativeTo(cwd, row.policyFile),
+                      error: {
+                        message: row.failure.error.message,
+                        ...(row.failure.error.location
+                          ? { location: row.failure.error.location }
+                          : {}),
+                        ...(row.failure.error.hint ? { hint: row.failure.error.hint } : {})
+                      }
+                    }
+              ),
               null,
               2
             )
           )
         else
-          for (const r of rollouts) {
+          for (const row of rows) {
+            if ('failure' in row) {
+              io.out(`ERROR  ${relativeTo(cwd, row.policyFile)}: see below`)
+              continue
+            }
+            const r = row.rollout
             io.out(
               `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
             )
             for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
           }
-        return 0
+        for (const f of failures) io.err(`phasegate: ${f.error.format()}`)
+        return failures.length ? 1 : 0
       }
       case 'status': {
         const { statusSettled } = await import('./commands/status.js')

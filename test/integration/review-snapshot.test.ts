@@ -71,6 +71,28 @@ describe('F6: one feature’s malformed snapshot hides no other feature', () => 
   })
 })
 
+describe('F6 kind: validate checks every policy when one is broken', () => {
+  const good = ladder('fb', '{user_percentage: 5}')
+  const bad = ladder('fa', '{user_percentage: five}')
+  it('text: ok for the good one, the broken one located, exit 1', async () => {
+    const dir = tempRepo({ 'policies/fa.yaml': bad, 'policies/fb.yaml': good })
+    const run = await cli(dir, 'validate')
+    expect(run.code).toBe(1)
+    expect(run.out).toMatch(/^ok {2}policies\/fb\.yaml: feature fb/m)
+    expect(run.out).toMatch(/^ERROR {2}policies\/fa\.yaml/m)
+    expect(run.err).toMatch(/policies\/fa\.yaml:5:/)
+  })
+  it('--json: a row per policy, the broken one with its error', async () => {
+    const dir = tempRepo({ 'policies/fa.yaml': bad, 'policies/fb.yaml': good })
+    const run = await cli(dir, 'validate', '--json')
+    expect(run.code).toBe(1)
+    const rows = statusJson(run)
+    expect(rows.map(r => r.policy)).toEqual(['policies/fa.yaml', 'policies/fb.yaml'])
+    expect(rows[0]!.error.location).toMatchObject({ line: 5 })
+    expect(rows[1]!.feature).toBe('fb')
+  })
+})
+
 describe('F10: snapshot and policy messages a person can act on', () => {
   it('a snapshot value of true does not offer text', async () => {
     const dir = tempRepo({
