@@ -401,18 +401,24 @@ async function run(argv: string[], io: Io): Promise<number> {
         const shards = values.shards === undefined ? undefined : Number(values.shards)
         if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
           throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
+        const { relativeTo } = await import('./rollout/load.js')
         const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
         io.out(
           values.json
             ? JSON.stringify(listed.matrix)
-            : listed.features
-                .map(
+            : [
+                ...listed.features.map(
                   f =>
                     `${f.feature}  ${f.phase ?? 'not started'}  ${f.enabled ? `${f.user_percentage}%` : 'off'}  ${f.policy}`
+                ),
+                ...listed.failures.map(
+                  f => `ERROR  ${relativeTo(cwd, f.policyFile)}: does not load (see below)`
                 )
-                .join('\n')
+              ].join('\n')
         )
-        return 0
+        for (const f of listed.failures) io.err(`phasegate: ${f.error.format()}`)
+        // The matrix names a broken policy too: its own job fails with the error, the others run.
+        return listed.failures.length && !values.json ? 1 : 0
       }
       case 'export': {
         const { exportRollouts } = await import('./commands/export.js')

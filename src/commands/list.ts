@@ -1,5 +1,6 @@
 import { currentPhase } from '../sdk/index.js'
-import { loadRollouts, relativeTo } from '../rollout/load.js'
+import { loadRolloutsSettled, relativeTo, type RolloutFailure } from '../rollout/load.js'
+import { repoRoot } from '../git/git.js'
 
 export interface ListOptions {
   cwd: string
@@ -26,12 +27,15 @@ export interface Matrix {
  * Every rollout, in policy-file order, and a job matrix over them: with `shards`, features are
  * dealt round-robin into that many entries (GitHub allows 256 jobs per matrix). Policy paths are
  * relative to the repository root, one per line as the action's `policies` input takes them.
+ * A policy that does not load is in `failures` and still in the matrix (named by its file), so
+ * the job that ticks it fails with its located error while every other feature's job runs.
  */
 export async function list(
   options: ListOptions
-): Promise<{ features: ListedFeature[]; matrix: Matrix }> {
-  const rollouts = await loadRollouts(options.cwd, options.policies)
-  const features = rollouts.map(r => {
+): Promise<{ features: ListedFeature[]; matrix: Matrix; failures: RolloutFailure[] }> {
+  const { rollouts, failures } = await loadRolloutsSettled(options.cwd, options.policies)
+  const root = await repoRoot(options.cwd)
+  const loaded = rollouts.map(r => {
     const exposed = currentPhase(r.policy, r.state)
     return {
       feature: r.policy.feature,
@@ -41,17 +45,23 @@ export async function list(
       user_percentage: exposed.userPercentage
     }
   })
+  const broken = failures.map(f => ({ policy: relativeTo(root, f.policyFile), feature: null }))
+  const features: Array<ListedFeature | { policy: string; feature: null }> = [
+    ...loaded,
+    ...broken
+  ].sort((a, b) => a.policy.localeCompare(b.policy))
   const shards = Math.max(1, Math.min(options.shards ?? features.length, features.length, 256))
-  const buckets: ListedFeature[][] = Array.from({ length: shards }, () => [])
+  const buckets: Array<typeof features> = Array.from({ length: shards }, () => [])
   features.forEach((f, i) => buckets[i % shards]!.push(f))
   return {
-    features,
+    features: loaded,
     matrix: {
       include: buckets.map((b, i) => ({
         shard: `${i + 1}/${shards}`,
-        features: b.map(f => f.feature).join(','),
+        features: b.map(f => f.feature ?? f.policy).join(','),
         policies: b.map(f => f.policy).join('\n')
       }))
-    }
+    },
+    failures
   }
 }

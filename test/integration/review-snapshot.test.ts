@@ -93,6 +93,27 @@ describe('F6 kind: validate checks every policy when one is broken', () => {
   })
 })
 
+describe('F6 kind: list shows every policy when one is broken', () => {
+  const files = {
+    'policies/fa.yaml': ladder('fa', '{user_percentage: five}'),
+    'policies/fb.yaml': ladder('fb', '{user_percentage: 5}')
+  }
+  it('text: the good one listed, the broken one an ERROR row, exit 1', async () => {
+    const run = await cli(tempRepo(files), 'list')
+    expect(run.code).toBe(1)
+    expect(run.out).toMatch(/^fb {2}not started {2}off {2}policies\/fb\.yaml/m)
+    expect(run.out).toMatch(/^ERROR {2}policies\/fa\.yaml/m)
+    expect(run.err).toMatch(/policies\/fa\.yaml:5:/)
+  })
+  it('--json: the matrix names the broken file too, so its own job fails and the others run', async () => {
+    const run = await cli(tempRepo(files), 'list', '--json')
+    expect(run.code).toBe(0)
+    expect(run.err).toMatch(/policies\/fa\.yaml:5:/)
+    const matrix = JSON.parse(run.out) as { include: Array<Record<string, string>> }
+    expect(matrix.include.map(e => e.policies)).toEqual(['policies/fa.yaml', 'policies/fb.yaml'])
+  })
+})
+
 describe('F10: snapshot and policy messages a person can act on', () => {
   it('a snapshot value of true does not offer text', async () => {
     const dir = tempRepo({
