@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { finiteNumber } from '../../../src/metrics/value.js'
+import { finiteNumber, numberedSeries, outOfOrder } from '../../../src/metrics/value.js'
 import { followJsonPath, parseJsonPath } from '../../../src/metrics/json-path.js'
 
 describe('finiteNumber', () => {
@@ -60,5 +60,33 @@ describe('JSON paths', () => {
     expect(parseJsonPath('$.a[*]')).toEqual({
       error: 'JSON path "$.a[*]" is not understood at "[*]"'
     })
+  })
+})
+
+describe('range data from a source', () => {
+  it('numberedSeries keeps each non-number as written, with why, and makes it a gap', () => {
+    const { series, discarded } = numberedSeries([
+      [60, '0.5'],
+      [120, 'NaN'],
+      [180, 'oops'],
+      [240, 0.4]
+    ])
+    expect(series[0]).toEqual([60, 0.5])
+    expect(Number.isNaN(series[1]![1])).toBe(true)
+    expect(discarded.discarded).toEqual([
+      { at: 120, written: 'NaN', why: 'the value is NaN' },
+      { at: 180, written: 'oops', why: 'the value "oops" is not a number' }
+    ])
+    expect(numberedSeries([[60, 1]]).discarded).toEqual({})
+  })
+
+  it('outOfOrder names the first point that is not strictly after the one before it', () => {
+    expect(outOfOrder([60, 120, 180])).toBeUndefined()
+    expect(outOfOrder([1772442600, 1772442000])).toEqual({
+      index: 1,
+      reason:
+        'series points must be oldest first; 2026-03-02T09:00:00.000Z comes after 2026-03-02T09:10:00.000Z'
+    })
+    expect(outOfOrder([60, 60])?.reason).toMatch(/two points at the same time/)
   })
 })
