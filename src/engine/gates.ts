@@ -1,5 +1,5 @@
 import { formatSpan } from './time.js'
-import { findReading, heldFor, meets, usableValue } from './readings.js'
+import { findReading, heldFor, meets, shownThreshold, shownValue, usableValue } from './readings.js'
 import type {
   Approval,
   AutomatedTestGate,
@@ -74,11 +74,13 @@ function metricsThreshold(
             : heldFor(reading!, forMs, now, v => meets(threshold, v))
       result = held.held ? 'pass' : 'pending'
       reasons.push(
-        `${label} ${usable.value} ${threshold.source}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`
+        `${label} ${shownValue(usable.value, threshold)} ${shownThreshold(threshold)}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`
       )
     } else {
       result = 'fail'
-      reasons.push(`${label} ${usable.value} is not ${threshold.source}`)
+      reasons.push(
+        `${label} ${shownValue(usable.value, threshold)} is not ${shownThreshold(threshold)}`
+      )
     }
     evidence.push({
       gate: gate.name,
