@@ -160,7 +160,10 @@ export class ComparisonReader {
       })
       return
     }
-    const where = path.join('.')
+    const where = path
+      .map(k => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+      .join('')
+      .slice(1)
     const first = this.implied.get(metric)
     if (!first) {
       this.implied.set(metric, { direction: implied, where })
