@@ -1,5 +1,13 @@
 import { formatSpan } from './time.js'
-import { findReading, heldFor, meets, shownThreshold, shownValue, usableValue } from './readings.js'
+import {
+  comparedIn,
+  findReading,
+  heldFor,
+  meets,
+  shownThreshold,
+  shownValue,
+  usableValue
+} from './readings.js'
 import type {
   Approval,
   AutomatedTestGate,
@@ -87,6 +95,7 @@ function metricsThreshold(
       metric: label,
       value: 'value' in usable ? usable.value : null,
       threshold: threshold.source,
+      ...comparedIn(threshold),
       result
     })
   }

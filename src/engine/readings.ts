@@ -32,6 +32,11 @@ export function shownThreshold(threshold: Threshold): string {
     : `${compared} (written ${source})`
 }
 
+/** Evidence fields saying the unit a threshold was compared in, when it has one. */
+export function comparedIn(threshold: Threshold): { unit?: string; compared?: string } {
+  return threshold.unit ? { unit: threshold.unit, compared: shownThreshold(threshold) } : {}
+}
+
 /** A reading's value for reports, in the unit `threshold` is in: "2 s". */
 export function shownValue(value: number, threshold: Pick<Threshold, 'unit'>): string {
   return withUnit(value, threshold.unit)

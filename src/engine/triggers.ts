@@ -2,6 +2,7 @@ import { SEVERITY_RANK, severityOf } from './alerts.js'
 import { metricSpec } from './metric-spec.js'
 import { withUnit } from './units.js'
 import {
+  comparedIn,
   findReading,
   heldFor,
   meets,
@@ -168,6 +169,7 @@ export function evaluateTriggers(
         metric: check.metric,
         value,
         threshold: check.threshold.source,
+        ...comparedIn(check.threshold),
         result: status
       }
     ]

@@ -290,6 +290,10 @@ export interface Evidence {
   metric?: string
   value?: number | string | null
   threshold?: string
+  /** The unit `value` is in, when the metric has one. */
+  unit?: string
+  /** The threshold as compared, in `unit`: "< 0.5 s (written < 500ms)". */
+  compared?: string
   /** A gate's outcome, or a trigger's status (only `fired` is ever recorded in a transition). */
   result: GateOutcome | TriggerStatus
   /** A guardrail's always-valid interval of `value` (a relative difference, treatment vs control). */
