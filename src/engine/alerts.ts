@@ -47,6 +47,7 @@ export function evaluateAlerts(rules: AlertRule[], readings: MetricReading[], no
       severity,
       warning: rule.warning,
       critical: rule.critical,
+      ...(rule.unit ? { unit: rule.unit } : {}),
       message: `${rule.metric} is ${withUnit(usable.value, rule.unit)}, ${direction} its ${SEVERITY_RANK[severity] >= 3 ? `critical threshold ${withUnit(rule.critical, rule.unit)}` : `warning threshold ${withUnit(rule.warning, rule.unit)}`} (${severity})`
     })
   }

@@ -421,6 +421,8 @@ export interface Alert {
   severity: Severity
   warning: number
   critical: number
+  /** The unit value, warning and critical are in, when the metric has one. */
+  unit?: string
   message: string
 }
 

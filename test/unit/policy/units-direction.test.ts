@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { alertIssueBody } from '../../../src/action/alerts.js'
 import { evaluateAlerts } from '../../../src/engine/alerts.js'
 import { evaluateGate } from '../../../src/engine/gates.js'
 import { knownUnit } from '../../../src/engine/metric-spec.js'
@@ -6,6 +7,8 @@ import { evaluateTriggers } from '../../../src/engine/triggers.js'
 import type { MetricReading, Policy } from '../../../src/engine/types.js'
 import { PhasegateError } from '../../../src/errors.js'
 import { parsePolicyText } from '../../../src/policy/load.js'
+import { gateTable } from '../../../src/report/markdown.js'
+import type { Decision } from '../../../src/engine/types.js'
 import { state } from '../../support/policies.js'
 
 // Issue 12 item 1 (review F1 and F14): a threshold means what it says. A time written with a unit
@@ -68,6 +71,11 @@ describe('a threshold with a time unit is compared in the unit of the metric’s
     )
     expect(result.outcome).toBe('fail')
     expect(result.reason).toBe('response_time 2 s is not < 0.5 s (written < 500ms)')
+    // The report's table shows the value and the threshold in the same unit, never "2 | < 500ms".
+    const table = gateTable({ gates: [result] } as unknown as Decision)
+    expect(table).toContain(
+      '| success_criteria | response_time | 2 s | < 0.5 s (written < 500ms) | ❌ fail |'
+    )
     const ok = evaluateGate(gate, state(p, 'a'), obs({ metric: 'response_time', value: 0.3 }), NOW)
     expect(ok.outcome).toBe('pass')
   })
@@ -121,6 +129,9 @@ describe('a threshold with a time unit is compared in the unit of the metric’s
     expect(alerts[0]!.message).toBe(
       'response_time is 1.2 s, above its critical threshold 1 s (high)'
     )
+    expect(
+      alertIssueBody(alerts[0]!, { phase: 'a', action: 'hold', reason: 'r' }, undefined)
+    ).toContain('warning at 0.5 s, critical at 1 s')
   })
 
   it('latency names without a declared unit are in ms (_seconds names in s): the documented defaults', () => {
