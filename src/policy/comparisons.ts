@@ -108,6 +108,11 @@ export class ComparisonReader {
     return this.inUnit(measure.value, measure.unit, spec, path, `${metric}: ${measure.source}`)
   }
 
+  /** Whether a comparison read so far implies which way `metric` is worse (it has no direction). */
+  implies(metric: string): boolean {
+    return this.implied.has(metric)
+  }
+
   private inUnit(
     value: number,
     unit: string | undefined,

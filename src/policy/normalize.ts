@@ -327,6 +327,17 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       })
     }
   }
+  // An experiment judges a success metric by which way it should move: with no direction declared,
+  // known or implied by a comparison, the analysis could only guess it from the name. Say so.
+  for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {}))
+    (rawExperiment.success_metrics ?? []).forEach((metric, i) => {
+      if (specFrom(definitions[metric], metric).direction || comparisons.implies(metric)) return
+      notices.push({
+        path: ['experiments', experimentName, 'success_metrics', i],
+        message: `experiment "${experimentName}": phasegate does not know whether a higher or a lower ${metric} is better, so its analysis guesses from the name`,
+        hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+      })
+    })
   const guardrails = guardrailsFrom(raw, definitions, issues)
   const experiments: Experiment[] = Object.entries(raw.experiments ?? {}).map(
     ([experimentName, rawExperiment]) => ({

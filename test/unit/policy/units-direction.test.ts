@@ -304,4 +304,37 @@ describe('a comparison that calls the better side of a metric a breach is refuse
     )
     expect(agreeing.triggers).toHaveLength(1)
   })
+
+  it('an experiment success metric with no direction anywhere gets a notice at its line', () => {
+    const experiment = (metrics: string, extra = '') =>
+      ladder(
+        '',
+        extra +
+          'experiments:\n  e:\n    groups: { control: { weight: 50 }, treatment: { weight: 50 } }\n' +
+          `    success_metrics: [${metrics}]\n`
+      )
+    const text = experiment('time_on_page')
+    expect(load(text).notices).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${FILE}:${lineOf(text, 'success_metrics')}:\\d+: .*experiment "e": phasegate does not know whether a higher or a lower time_on_page is better.*hint: declare it`
+        )
+      )
+    ])
+    // Known, declared, or implied by the policy's own comparisons: no guess, no notice.
+    expect(load(experiment('accuracy, response_time')).notices).toBeUndefined()
+    expect(
+      load(
+        experiment(
+          'time_on_page',
+          'metrics:\n  definitions:\n    time_on_page: {direction: lower_is_worse}\n'
+        )
+      ).notices
+    ).toBeUndefined()
+    expect(
+      load(
+        experiment('time_on_page', 'rollback:\n  automatic_triggers:\n    - time_on_page < 10\n')
+      ).notices
+    ).toBeUndefined()
+  })
 })
