@@ -285,6 +285,19 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
   }
 
+  // A trend alerts on a move the metric's direction calls better only by mistake.
+  for (const [metric, rule] of Object.entries(raw.monitoring?.trends ?? {})) {
+    const { direction, directionFrom } = specFrom(declaredDefinitions[metric], metric)
+    const better = direction === 'higher_is_worse' ? 'decrease' : 'increase'
+    if (!direction || rule[better] === undefined) continue
+    const worse = direction === 'higher_is_worse' ? 'higher' : 'lower'
+    issues.push({
+      path: ['monitoring', 'trends', metric, better],
+      atKey: true,
+      message: `trend "${metric}": ${better}: alerts when ${metric} ${better === 'increase' ? 'rises' : 'falls'}, but a ${worse} ${metric} is worse (${directionFrom === 'declared' ? `metrics.definitions.${metric}.direction` : `phasegate's default for the name ${metric}`}): it watches the wrong way`,
+      hint: `write ${better === 'increase' ? 'decrease' : 'increase'}: instead; if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics: { definitions: { ${metric}: { direction: ${direction === 'higher_is_worse' ? 'lower_is_worse' : 'higher_is_worse'} } } }`
+    })
+  }
   const trends: TrendRule[] = Object.entries(raw.monitoring?.trends ?? {}).map(
     ([metric, rule]) => ({
       metric,

@@ -252,6 +252,23 @@ describe('a comparison that calls the better side of a metric a breach is refuse
     })
   }
 
+  it('a trend watching the better way of its metric is refused at the key', () => {
+    const text = ladder(
+      '',
+      'monitoring:\n  trends:\n    user_satisfaction: { window: 1h, increase: 0.1 }\n'
+    )
+    const error = refusal(text)
+    expect(error.location).toMatchObject({ line: lineOf(text, 'user_satisfaction') })
+    expect(error.message).toMatch(
+      /alerts when user_satisfaction rises, but a lower user_satisfaction is worse/
+    )
+    expect(error.hint).toMatch(/write decrease: instead.*direction: higher_is_worse/)
+    const ok = load(
+      ladder('', 'monitoring:\n  trends:\n    error_rate: { window: 10m, increase: 0.5 }\n')
+    )
+    expect(ok.trends).toHaveLength(1)
+  })
+
   it('a rollback_threshold on a metric where lower is worse (it rolls back above) is refused', () => {
     const text = ladder('rollback_threshold: {user_satisfaction: 0.9}')
     const error = refusal(text)
