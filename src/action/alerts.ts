@@ -1,4 +1,5 @@
 import type { Alert, Decision, EmergencyContact, Policy } from '../engine/types.js'
+import { withUnit } from '../engine/units.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { raiseAlertIssue, resolveAlertIssue, type OpenAlertIssue } from '../github/issues.js'
 import { markdownText as text, mention } from '../report/escape/markdown.js'
@@ -54,7 +55,7 @@ export async function syncAlertIssues(
         client,
         repo,
         key,
-        recoveredComment(rule.metric, rule.warning, decision.phase)
+        recoveredComment(rule.metric, withUnit(rule.warning, rule.unit), decision.phase)
       )
       if (number !== undefined)
         done.push({
@@ -62,7 +63,7 @@ export async function syncAlertIssues(
           change: 'resolved',
           issue: number,
           metric: rule.metric,
-          message: `${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}`
+          message: `${rule.metric} is back under its warning threshold (${withUnit(rule.warning, rule.unit)}) in ${decision.phase}`
         })
     }
   }
@@ -78,14 +79,14 @@ export function alertIssueBody(
   return [
     `**${alert.severity}**: ${text(alert.message)}.`,
     '',
-    `Phase ${text(decision.phase)}; warning at ${alert.warning}, critical at ${alert.critical}.`,
+    `Phase ${text(decision.phase)}; warning at ${withUnit(alert.warning, alert.unit)}, critical at ${withUnit(alert.critical, alert.unit)}.`,
     `Decision: ${decision.action} (${text(decision.reason)})`,
     ...(runUrl ? ['', `Run: ${runUrl}`] : [])
   ].join('\n')
 }
 
 /** The comment that closes an alert issue. */
-export function recoveredComment(metric: string, warning: number, phase: string): string {
+export function recoveredComment(metric: string, warning: number | string, phase: string): string {
   return `Recovered: ${text(metric)} is back under its warning threshold (${warning}) in ${text(phase)}.`
 }
 

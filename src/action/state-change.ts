@@ -1,7 +1,7 @@
 import { nextPhase, phaseNamed, previousPhase } from '../engine/ladder.js'
 import { nextState } from '../engine/next-state.js'
 import { meets } from '../engine/readings.js'
-import type { Decision, Evidence, Policy, State } from '../engine/types.js'
+import type { Decision, Evidence, Policy, State, Threshold } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { parseThreshold } from '../policy/quantities.js'
 import { parseStateText, renderState } from '../state/file.js'
@@ -143,6 +143,8 @@ function inconsistentEvidence(
   from: string,
   evidence: Evidence[]
 ): string | undefined {
+  // The policy's thresholds are loaded in their metrics' units; the text alone ("< 500ms") is not.
+  const loaded = new Map<Evidence, Threshold>()
   for (const gate of phaseNamed(policy, from).gates) {
     if (gate.type !== 'metrics_threshold') continue
     for (const [metric, threshold] of Object.entries(gate.thresholds)) {
@@ -151,13 +153,17 @@ function inconsistentEvidence(
       if (!e) return `the evidence has no ${gate.name} reading of ${label}`
       if (e.threshold !== threshold.source)
         return `the evidence holds ${label} to "${e.threshold}" but the policy says "${threshold.source}": it was edited`
+      loaded.set(e, threshold)
     }
   }
   for (const e of evidence) {
     if (e.result !== 'pass')
       return `the evidence records ${e.gate}${e.metric ? ` ${e.metric}` : ''} as ${e.result}: an advance needs every gate to pass`
     if (typeof e.value !== 'number' || !e.threshold) continue
-    const parsed = parseThreshold(e.threshold)
+    const policyThreshold = loaded.get(e)
+    const parsed = policyThreshold
+      ? { ok: true as const, value: policyThreshold }
+      : parseThreshold(e.threshold)
     if (parsed.ok && !meets(parsed.value, e.value))
       return `the evidence says ${e.metric} ${e.value} passed "${e.threshold}", which it does not: it was edited`
   }

@@ -1,4 +1,5 @@
 import { findReading, heldFor, usableValue } from './readings.js'
+import { withUnit } from './units.js'
 import type { Alert, AlertRule, MetricReading, Severity } from './types.js'
 
 // Severity follows the seed's four levels from how far past the thresholds a value is, in the
@@ -46,7 +47,8 @@ export function evaluateAlerts(rules: AlertRule[], readings: MetricReading[], no
       severity,
       warning: rule.warning,
       critical: rule.critical,
-      message: `${rule.metric} is ${usable.value}, ${direction} its ${SEVERITY_RANK[severity] >= 3 ? `critical threshold ${rule.critical}` : `warning threshold ${rule.warning}`} (${severity})`
+      ...(rule.unit ? { unit: rule.unit } : {}),
+      message: `${rule.metric} is ${withUnit(usable.value, rule.unit)}, ${direction} its ${SEVERITY_RANK[severity] >= 3 ? `critical threshold ${withUnit(rule.critical, rule.unit)}` : `warning threshold ${withUnit(rule.warning, rule.unit)}`} (${severity})`
     })
   }
   return alerts

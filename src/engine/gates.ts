@@ -1,5 +1,13 @@
 import { formatSpan } from './time.js'
-import { findReading, heldFor, meets, usableValue } from './readings.js'
+import {
+  comparedIn,
+  findReading,
+  heldFor,
+  meets,
+  shownThreshold,
+  shownValue,
+  usableValue
+} from './readings.js'
 import type {
   Approval,
   AutomatedTestGate,
@@ -74,17 +82,20 @@ function metricsThreshold(
             : heldFor(reading!, forMs, now, v => meets(threshold, v))
       result = held.held ? 'pass' : 'pending'
       reasons.push(
-        `${label} ${usable.value} ${threshold.source}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`
+        `${label} ${shownValue(usable.value, threshold)} ${shownThreshold(threshold)}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`
       )
     } else {
       result = 'fail'
-      reasons.push(`${label} ${usable.value} is not ${threshold.source}`)
+      reasons.push(
+        `${label} ${shownValue(usable.value, threshold)} is not ${shownThreshold(threshold)}`
+      )
     }
     evidence.push({
       gate: gate.name,
       metric: label,
       value: 'value' in usable ? usable.value : null,
       threshold: threshold.source,
+      ...comparedIn(threshold),
       result
     })
   }

@@ -10,9 +10,12 @@ export interface MetricSpec {
   metric: string
   direction?: MetricDirection
   kind?: MetricKind
+  /** The unit readings are in: declared, else the default of a latency name (knownUnit). */
   unit?: string
   /** Where the direction came from. */
   directionFrom?: 'declared' | 'known name'
+  /** Where the unit came from. */
+  unitFrom?: 'declared' | 'known name'
 }
 
 interface KnownName {
@@ -48,6 +51,20 @@ export function knownMetric(metric: string): Omit<MetricDefinition, 'unit'> | un
   return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) }
 }
 
+/**
+ * The unit a metric's readings are in when the policy declares none, from its name: a name ending
+ * in _seconds is in s and one ending in _ms or _milliseconds in ms (Prometheus' naming); any other
+ * latency, response time or duration is in ms, as the seed writes them (response_time: 5000ms).
+ * Undefined for any other name: a threshold with a unit on it is refused until a unit is declared.
+ */
+export function knownUnit(metric: string): string | undefined {
+  const name = metric.toLowerCase()
+  if (/(^|_)seconds$/.test(name)) return 's'
+  if (/(^|_)(ms|milliseconds)$/.test(name)) return 'ms'
+  if (/(^|_)(latency|response_time|duration)($|_)/.test(name)) return 'ms'
+  return undefined
+}
+
 /** What the policy declares of `metric`, over what its name implies. */
 export function metricSpec(policy: Pick<Policy, 'metricDefinitions'>, metric: string): MetricSpec {
   return specFrom(policy.metricDefinitions[metric], metric)
@@ -58,11 +75,12 @@ export function specFrom(declared: MetricDefinition | undefined, metric: string)
   const known = knownMetric(metric)
   const direction = declared?.direction ?? known?.direction
   const kind = declared?.kind ?? known?.kind
+  const unit = declared?.unit ?? knownUnit(metric)
   return {
     metric,
     ...(direction ? { direction } : {}),
     ...(kind ? { kind } : {}),
-    ...(declared?.unit ? { unit: declared.unit } : {}),
+    ...(unit ? { unit, unitFrom: declared?.unit ? 'declared' : 'known name' } : {}),
     ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
   }
 }

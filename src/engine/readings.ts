@@ -1,4 +1,5 @@
 import { formatSpan } from './time.js'
+import { withUnit } from './units.js'
 import type { Comparator, MetricReading, Threshold } from './types.js'
 
 export function findReading(
@@ -15,6 +16,30 @@ const COMPARE: Record<Comparator, (a: number, b: number) => boolean> = {
   '>': (a, b) => a > b,
   '>=': (a, b) => a >= b,
   '==': (a, b) => a === b
+}
+
+/**
+ * A threshold as it is compared, in its metric's unit: "< 0.5 s"; with the text as written after it
+ * when that was in another unit: "< 0.5 s (written < 500ms)". Without a unit, as written.
+ */
+export function shownThreshold(threshold: Threshold): string {
+  const { op, value, unit, source } = threshold
+  if (!unit) return source
+  if (/\d$/.test(source)) return `${source} ${unit}`
+  const compared = `${op} ${value} ${unit}`
+  return compared.replace(/\s+/g, '') === source.replace(/\s+/g, '')
+    ? compared
+    : `${compared} (written ${source})`
+}
+
+/** Evidence fields saying the unit a threshold was compared in, when it has one. */
+export function comparedIn(threshold: Threshold): { unit?: string; compared?: string } {
+  return threshold.unit ? { unit: threshold.unit, compared: shownThreshold(threshold) } : {}
+}
+
+/** A reading's value for reports, in the unit `threshold` is in: "2 s". */
+export function shownValue(value: number, threshold: Pick<Threshold, 'unit'>): string {
+  return withUnit(value, threshold.unit)
 }
 
 export function meets(threshold: Threshold, value: number): boolean {

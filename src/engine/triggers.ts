@@ -1,5 +1,16 @@
 import { SEVERITY_RANK, severityOf } from './alerts.js'
-import { findReading, heldFor, meets, olderThan, usableValue } from './readings.js'
+import { metricSpec } from './metric-spec.js'
+import { withUnit } from './units.js'
+import {
+  comparedIn,
+  findReading,
+  heldFor,
+  meets,
+  olderThan,
+  shownThreshold,
+  shownValue,
+  usableValue
+} from './readings.js'
 import type {
   Alert,
   MetricReading,
@@ -31,6 +42,11 @@ export interface MetricCheck {
  */
 export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
   const checks: MetricCheck[] = []
+  // A rollback_threshold is loaded in its metric's unit (src/policy/comparisons.ts).
+  const unitOf = (metric: string) => {
+    const { unit } = metricSpec(policy, metric)
+    return unit ? { unit } : {}
+  }
   const phaseFrom = (metric: string) =>
     `deployment.phases.${phase.name}.rollback_threshold.${metric}`
   policy.triggers.forEach((trigger, i) => {
@@ -47,10 +63,11 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
       })
       return
     }
-    const threshold = {
+    const threshold: Threshold = {
       op: trigger.threshold.op,
       value: override,
-      source: `${trigger.threshold.op} ${override}`
+      source: `${trigger.threshold.op} ${override}`,
+      ...unitOf(trigger.metric)
     }
     checks.push({
       metric: trigger.metric,
@@ -65,7 +82,7 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
     if (checks.some(c => c.metric === metric)) continue
     checks.push({
       metric,
-      threshold: { op: '>', value: limit, source: `> ${limit}` },
+      threshold: { op: '>', value: limit, source: `> ${limit}`, ...unitOf(metric) },
       forMs: 0,
       source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
       from: phaseFrom(metric),
@@ -97,7 +114,7 @@ export function thresholdsInForce(policy: Policy, phase: Phase): ThresholdInForc
         use: 'gate',
         name: gate.name,
         metric,
-        threshold: threshold.source,
+        threshold: shownThreshold(threshold),
         from: `${gate.from ?? `deployment.phases.${phase.name}.gates[${i}].thresholds`}.${metric}`
       })
   })
@@ -106,7 +123,7 @@ export function thresholdsInForce(policy: Policy, phase: Phase): ThresholdInForc
       use: 'trigger',
       name: check.source,
       metric: check.metric,
-      threshold: check.threshold.source,
+      threshold: shownThreshold(check.threshold),
       from: check.from
     })
   for (const rule of policy.alerts)
@@ -114,7 +131,7 @@ export function thresholdsInForce(policy: Policy, phase: Phase): ThresholdInForc
       use: 'alert',
       name: 'alert',
       metric: rule.metric,
-      threshold: `warning ${rule.warning}, critical ${rule.critical} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
+      threshold: `warning ${withUnit(rule.warning, rule.unit)}, critical ${withUnit(rule.critical, rule.unit)} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
       from: `monitoring.alerts.${rule.metric}`
     })
   return out
@@ -152,6 +169,7 @@ export function evaluateTriggers(
         metric: check.metric,
         value,
         threshold: check.threshold.source,
+        ...comparedIn(check.threshold),
         result: status
       }
     ]
@@ -164,12 +182,15 @@ export function evaluateTriggers(
         evidence: evidence(null, 'no_data')
       }
     const value = usable.value
+    // As compared: in the metric's unit, "response_time 2 s breaches > 0.5 s".
+    const shown = `${check.metric} ${shownValue(value, check.threshold)}`
+    const limit = shownThreshold(check.threshold)
     if (!meets(check.threshold, value)) {
       return {
         trigger: check.source,
         status: 'ok',
         fired: false,
-        reason: `${check.metric} ${value} is within ${check.threshold.source}`,
+        reason: `${shown} is within ${limit}`,
         evidence: evidence(value, 'ok')
       }
     }
@@ -179,7 +200,7 @@ export function evaluateTriggers(
         trigger: check.source,
         fired: false,
         status: 'breached',
-        reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
+        reason: `${shown} breaches ${limit}, but ${old}`,
         evidence: evidence(value, 'breached'),
         waiting: true
       }
@@ -190,7 +211,7 @@ export function evaluateTriggers(
         trigger: check.source,
         status: 'breached',
         fired: false,
-        reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
+        reason: `${shown} breaches ${limit} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
         evidence: evidence(value, 'breached')
       }
     }
@@ -200,7 +221,7 @@ export function evaluateTriggers(
         trigger: check.source,
         status: 'breached',
         fired: false,
-        reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
+        reason: `${shown} breaches ${limit}, ${sustained.reason}`,
         evidence: evidence(value, 'breached')
       }
     const alert = alerts.find(a => a.metric === check.metric)
@@ -208,7 +229,7 @@ export function evaluateTriggers(
       trigger: check.source,
       status: 'fired',
       fired: true,
-      reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
+      reason: `${shown} breaches ${limit} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
       evidence: evidence(value, 'fired')
     }
   }

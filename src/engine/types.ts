@@ -3,11 +3,17 @@
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '=='
 
-/** A condition on one number, e.g. "< 0.01" or "> 0.95". `source` is the text as written. */
+/**
+ * A condition on one number, e.g. "< 0.01" or "> 0.95". `source` is the text as written. `value`
+ * is in `unit` when there is one: as parsed, a time written with a unit ("< 0.5s") is in ms; once
+ * loaded, every threshold on a metric with a unit is in the metric's unit (src/engine/units.ts).
+ * No unit: a bare number, in whatever unit the readings are in.
+ */
 export interface Threshold {
   op: Comparator
   value: number
   source: string
+  unit?: string
 }
 
 export type MonitoringLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -122,6 +128,8 @@ export interface AlertRule {
   direction: MetricDirection
   warning: number
   critical: number
+  /** The unit warning and critical (and the readings) are in, when the metric has one. */
+  unit?: string
   /** Breach must hold this long (range data) before it counts; 0 = latest value. */
   forMs: number
 }
@@ -282,6 +290,10 @@ export interface Evidence {
   metric?: string
   value?: number | string | null
   threshold?: string
+  /** The unit `value` is in, when the metric has one. */
+  unit?: string
+  /** The threshold as compared, in `unit`: "< 0.5 s (written < 500ms)". */
+  compared?: string
   /** A gate's outcome, or a trigger's status (only `fired` is ever recorded in a transition). */
   result: GateOutcome | TriggerStatus
   /** A guardrail's always-valid interval of `value` (a relative difference, treatment vs control). */
@@ -421,6 +433,8 @@ export interface Alert {
   severity: Severity
   warning: number
   critical: number
+  /** The unit value, warning and critical are in, when the metric has one. */
+  unit?: string
   message: string
 }
 

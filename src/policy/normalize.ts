@@ -8,6 +8,7 @@ import type {
   MetricDefinition,
   MetricKind,
   MetricsConfig,
+  MetricTrigger,
   MonitoringLevel,
   Phase,
   Policy,
@@ -19,6 +20,7 @@ import { PhasegateError } from '../errors.js'
 import type { Duration } from './quantities.js'
 import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 import { workTreePathProblem } from './paths.js'
+import { ComparisonReader } from './comparisons.js'
 
 // The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
 // defaults and checks what involves more than one field.
@@ -118,6 +120,8 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
   const seedLadder =
     ladder.length === SEED_LADDER.length && ladder.every((p, i) => p === SEED_LADDER[i])
   const rawPhases = raw.deployment.phases ?? {}
+  const declaredDefinitions = raw.metrics?.definitions ?? {}
+  const comparisons = new ComparisonReader(declaredDefinitions, issues)
 
   const seen = new Set<string>()
   ladder.forEach((phase, i) => {
@@ -142,6 +146,12 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     }
   }
 
+  const triggers = (raw.rollback?.automatic_triggers ?? []).map((trigger, i) =>
+    trigger.kind === 'metric'
+      ? comparisons.trigger(trigger, ['rollback', 'automatic_triggers', i])
+      : trigger
+  )
+
   const phases: Phase[] = ladder.map((phaseName, index) => {
     const rawPhase = rawPhases[phaseName] ?? {}
     const path = ['deployment', 'phases', phaseName]
@@ -155,12 +165,28 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     }
     const origin = (written: unknown): SettingOrigin =>
       written !== undefined ? 'policy' : seedDefaults ? 'seed default' : 'default'
-    const successCriteria = rawPhase.success_criteria ?? {}
+    const criteria = (thresholds: Record<string, Threshold>, at: (string | number)[]) =>
+      Object.fromEntries(
+        Object.entries(thresholds).map(([metric, t]) => [
+          metric,
+          comparisons.threshold(t, metric, 'criterion', [...at, metric])
+        ])
+      )
+    const successCriteria = criteria(rawPhase.success_criteria ?? {}, [...path, 'success_criteria'])
     const durationSource = rawPhase.duration ?? null
     const phaseApprovers = rawPhase.approvers ?? []
     const gates = rawPhase.gates
       ? rawPhase.gates.map((gate, i) =>
-          gateFrom(gate, phaseApprovers, `deployment.phases.${phaseName}.gates[${i}].thresholds`)
+          gateFrom(
+            gate.type === 'metrics_threshold'
+              ? {
+                  ...gate,
+                  thresholds: criteria(gate.thresholds, [...path, 'gates', i, 'thresholds'])
+                }
+              : gate,
+            phaseApprovers,
+            `deployment.phases.${phaseName}.gates[${i}].thresholds`
+          )
         )
       : defaultGates(successCriteria, durationSource, phaseApprovers, phaseName)
     const names = new Set<string>()
@@ -190,7 +216,18 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
         featureFlags: origin(rawPhase.feature_flags),
         monitoringLevel: origin(rawPhase.monitoring_level)
       },
-      rollbackThreshold: rawPhase.rollback_threshold ?? {},
+      rollbackThreshold: Object.fromEntries(
+        Object.entries(rawPhase.rollback_threshold ?? {}).map(([metric, measure]) => [
+          metric,
+          comparisons.rollbackThreshold(
+            measure,
+            metric,
+            triggers.find((t): t is MetricTrigger => t.kind === 'metric' && t.metric === metric)
+              ?.threshold.op,
+            [...path, 'rollback_threshold', metric]
+          )
+        ])
+      ),
       successCriteria,
       durationMs: durationSource?.ms ?? null,
       gates,
@@ -199,11 +236,22 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     }
   })
 
-  const declaredDefinitions = raw.metrics?.definitions ?? {}
   const alerts: AlertRule[] = []
   for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {})) {
     const path = ['monitoring', 'alerts', metric]
-    const { direction } = specFrom(declaredDefinitions[metric], metric)
+    const { direction, unit } = specFrom(declaredDefinitions[metric], metric)
+    if ((rule.warning.unit === undefined) !== (rule.critical.unit === undefined)) {
+      const bare = rule.warning.unit === undefined ? 'warning' : 'critical'
+      const timed = bare === 'warning' ? 'critical' : 'warning'
+      issues.push({
+        path: [...path, bare],
+        message: `alert "${metric}": ${bare} ${rule[bare].source} has no unit but ${timed} ${rule[timed].source} has one; a bare number is in the readings' unit${unit ? ` (${unit})` : ''}, so the two may not mean what they look like`,
+        hint: `write both with a unit (e.g. ${rule[bare].source}ms) or both as bare numbers in the readings' unit`
+      })
+      continue
+    }
+    const warning = comparisons.measure(rule.warning, metric, [...path, 'warning'])
+    const critical = comparisons.measure(rule.critical, metric, [...path, 'critical'])
     if (!direction) {
       issues.push({
         path,
@@ -213,29 +261,43 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       })
       continue
     }
-    if (rule.warning === rule.critical) {
+    if (warning === critical) {
       issues.push({
         path: [...path, 'critical'],
         message: `alert "${metric}" has the same warning and critical value`,
         hint: 'critical is the worse one: above warning when higher is worse, below it when lower is worse'
       })
-    } else if (rule.critical > rule.warning !== (direction === 'higher_is_worse')) {
+    } else if (critical > warning !== (direction === 'higher_is_worse')) {
       const worse = direction === 'higher_is_worse' ? 'higher' : 'lower'
       issues.push({
         path: [...path, 'critical'],
-        message: `alert "${metric}": critical ${rule.critical} is ${worse === 'higher' ? 'below' : 'above'} warning ${rule.warning}, but a ${worse} ${metric} is worse`,
+        message: `alert "${metric}": critical ${rule.critical.source} is ${worse === 'higher' ? 'below' : 'above'} warning ${rule.warning.source}, but a ${worse} ${metric} is worse`,
         hint: `swap them, or if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics.definitions.${metric}.direction: ${worse === 'higher' ? 'lower_is_worse' : 'higher_is_worse'}`
       })
     }
     alerts.push({
       metric,
       direction,
-      warning: rule.warning,
-      critical: rule.critical,
+      warning,
+      critical,
+      ...(unit ? { unit } : {}),
       forMs: rule.for?.ms ?? 0
     })
   }
 
+  // A trend alerts on a move the metric's direction calls better only by mistake.
+  for (const [metric, rule] of Object.entries(raw.monitoring?.trends ?? {})) {
+    const { direction, directionFrom } = specFrom(declaredDefinitions[metric], metric)
+    const better = direction === 'higher_is_worse' ? 'decrease' : 'increase'
+    if (!direction || rule[better] === undefined) continue
+    const worse = direction === 'higher_is_worse' ? 'higher' : 'lower'
+    issues.push({
+      path: ['monitoring', 'trends', metric, better],
+      atKey: true,
+      message: `trend "${metric}": ${better}: alerts when ${metric} ${better === 'increase' ? 'rises' : 'falls'}, but a ${worse} ${metric} is worse (${directionFrom === 'declared' ? `metrics.definitions.${metric}.direction` : `phasegate's default for the name ${metric}`}): it watches the wrong way`,
+      hint: `write ${better === 'increase' ? 'decrease' : 'increase'}: instead; if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics: { definitions: { ${metric}: { direction: ${direction === 'higher_is_worse' ? 'lower_is_worse' : 'higher_is_worse'} } } }`
+    })
+  }
   const trends: TrendRule[] = Object.entries(raw.monitoring?.trends ?? {}).map(
     ([metric, rule]) => ({
       metric,
@@ -278,6 +340,17 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
       })
     }
   }
+  // An experiment judges a success metric by which way it should move: with no direction declared,
+  // known or implied by a comparison, the analysis could only guess it from the name. Say so.
+  for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {}))
+    (rawExperiment.success_metrics ?? []).forEach((metric, i) => {
+      if (specFrom(definitions[metric], metric).direction || comparisons.implies(metric)) return
+      notices.push({
+        path: ['experiments', experimentName, 'success_metrics', i],
+        message: `experiment "${experimentName}": phasegate does not know whether a higher or a lower ${metric} is better, so its analysis guesses from the name`,
+        hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+      })
+    })
   const guardrails = guardrailsFrom(raw, definitions, issues)
   const experiments: Experiment[] = Object.entries(raw.experiments ?? {}).map(
     ([experimentName, rawExperiment]) => ({
@@ -348,7 +421,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     alerts,
     trends,
     dashboards: raw.monitoring?.dashboards ?? [],
-    triggers: raw.rollback?.automatic_triggers ?? [],
+    triggers,
     ...(raw.deployment.freeze?.length ? { freezeWindows: raw.deployment.freeze } : {}),
     rollback: {
       manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,

@@ -40,6 +40,27 @@ export function parseDuration(input: unknown): Parsed<number> {
   return { ok: true, value: Number(match[1]) * DURATION_UNITS[match[2]!]! }
 }
 
+/** A value as written: a bare number, or a time (`unit: 'ms'`, `value` in milliseconds). */
+export interface Measure {
+  value: number
+  unit?: 'ms'
+  /** As written, for messages: "5000ms", "0.02". */
+  source: string
+}
+
+/** 0.02 -> { value: 0.02 }; "5s" -> { value: 5000, unit: 'ms' }: whether a unit was written. */
+export function parseMeasure(input: unknown): Parsed<Measure> {
+  const parsed = parseQuantity(input)
+  if (!parsed.ok) return parsed
+  const source = String(input).trim()
+  return {
+    ok: true,
+    value: DURATION_RE.test(source)
+      ? { value: parsed.value, unit: 'ms', source }
+      : { value: parsed.value, source }
+  }
+}
+
 /** A measured value: a number, or a number with a time unit ("5000ms", "5s") read as milliseconds. */
 export function parseQuantity(input: unknown): Parsed<number> {
   const hint = 'write a number (0.02) or a time with a unit (5000ms, 5s)'
@@ -94,9 +115,13 @@ export function parseThreshold(input: unknown): Parsed<Threshold> {
     if (parseQuantity(trimmed).ok) return bare(trimmed)
     return { ok: false, error: `"${input}" is not a threshold`, hint }
   }
-  const value = parseQuantity(match[2])
+  const value = parseMeasure(match[2])
   if (!value.ok) return { ok: false, error: `"${input}" is not a threshold: ${value.error}`, hint }
-  return { ok: true, value: { op: match[1] as Comparator, value: value.value, source: trimmed } }
+  const { value: number, unit } = value.value
+  return {
+    ok: true,
+    value: { op: match[1] as Comparator, value: number, source: trimmed, ...(unit ? { unit } : {}) }
+  }
 }
 
 function bare(text: string): Parsed<never> {

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Trigger } from '../engine/types.js'
 import {
   parseDurationText,
-  parseQuantity,
+  parseMeasure,
   parseThreshold,
   parseTrigger,
   type Parsed
@@ -56,7 +56,8 @@ export const thresholdSchema = z
   .union([z.string(), z.number()])
   .transform(parsedBy(parseThreshold))
   .meta({
-    description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
+    description:
+      'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">"); a time such as "< 500ms" is converted into the metric\'s unit'
   })
 
 // Numbers are let through the shape check so that `duration: 24` gets parseDuration's message
@@ -68,8 +69,11 @@ export const durationSchema = z
 
 export const quantitySchema = z
   .union([z.number(), z.string()])
-  .transform(parsedBy(parseQuantity))
-  .meta({ description: 'A number, or a time with a unit such as 5000ms' })
+  .transform(parsedBy(parseMeasure))
+  .meta({
+    description:
+      "A number in the metric's unit, or a time with a unit such as 5000ms (converted into the metric's unit)"
+  })
 
 /**
  * A GitHub login ("alice": letters, digits and single inner dashes, at most 39) or a team as
@@ -240,7 +244,10 @@ export const metricDefinitionSchema = z
     kind: z.enum(['rate', 'mean', 'count']).optional().meta({
       description: 'rate: a share between 0 and 1; mean: an average; count: a number of events'
     }),
-    unit: z.string().min(1).optional().meta({ description: 'e.g. ms, s, USD (shown in reports)' })
+    unit: z.string().min(1).optional().meta({
+      description:
+        'The unit readings are in, e.g. ms, s, USD; thresholds written with a time unit are converted into it (latency names default to ms, *_seconds to s)'
+    })
   })
   .refine(d => d.direction !== undefined || d.kind !== undefined || d.unit !== undefined, {
     message: 'a metric definition says nothing',

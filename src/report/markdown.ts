@@ -45,7 +45,8 @@ function shown(value: Evidence['value']): string {
 
 /** A value with its guardrail numbers (interval, p, n per group) when it carries them. */
 function shownEvidence(e: Evidence | undefined): string {
-  if (!e?.interval || typeof e.value !== 'number') return shown(e?.value)
+  if (!e?.interval || typeof e.value !== 'number')
+    return e?.unit && typeof e.value === 'number' ? `${shown(e.value)} ${e.unit}` : shown(e?.value)
   const n = e.n ? `; n ${e.n.control} control / ${e.n.treatment} treatment` : ''
   const p = e.pValue !== undefined ? `; p ${e.pValue}` : ''
   return `${signedPercent(e.value)} [${signedPercent(e.interval[0])}, ${signedPercent(e.interval[1])}]${p}${n}`
@@ -61,7 +62,7 @@ export function gateTable(decision: Decision): string {
   for (const gate of decision.gates) {
     for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
       rows.push(
-        `| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shownEvidence(e))} | ${cell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
+        `| ${cell(gate.gate)} | ${cell(e?.metric ?? MEASURE[gate.type])} | ${cell(shownEvidence(e))} | ${cell(e?.compared ?? e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`
       )
     }
   }
@@ -82,7 +83,7 @@ export function triggerTable(decision: Decision): string {
   for (const t of triggers) {
     const e = t.evidence[0]
     rows.push(
-      `| ${cell(t.trigger)} | ${cell(shownEvidence(e))} | ${cell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`
+      `| ${cell(t.trigger)} | ${cell(shownEvidence(e))} | ${cell(e?.compared ?? e?.threshold ?? '—')} | ${RESULT[t.status]} |`
     )
   }
   const reasons = triggers
@@ -109,7 +110,9 @@ export function metricsChart(decision: Decision, readings: MetricReading[] = [])
   const points = new Map<string, number>()
   const thresholdOf = new Map<string, number>()
   for (const e of decision.gates.flatMap(g => g.evidence)) {
-    const limit = e.threshold ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(e.threshold)?.[0]) : NaN
+    // As compared (in the reading's unit), not as written: "< 500ms" against seconds is 0.5.
+    const written = e.compared ?? e.threshold
+    const limit = written ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(written)?.[0]) : NaN
     if (e.metric && typeof e.value === 'number' && Number.isFinite(limit) && limit !== 0) {
       points.set(e.metric, (100 * e.value) / limit)
       thresholdOf.set(e.metric, limit)

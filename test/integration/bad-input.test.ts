@@ -815,6 +815,40 @@ const CASES: BadInput[] = [
     message: /not a number/
   },
   {
+    name: 'a rollback trigger that fires on the better side of its metric',
+    kind: 'policy',
+    text: seedWith('- error_rate > 0.02', '- error_rate < 0.02'),
+    line: 63,
+    col: 7,
+    message: /error_rate < 0\.02" fires when error_rate is low.*compares the wrong way/,
+    hint: /direction: lower_is_worse/,
+    tick: true
+  },
+  {
+    name: 'a success criterion that passes on the worse side of its metric',
+    kind: 'policy',
+    text: seedWith('user_satisfaction: "> 0.95"', 'user_satisfaction: "< 0.95"'),
+    line: 11,
+    message: /compares the wrong way/,
+    hint: /direction: higher_is_worse/
+  },
+  {
+    name: 'a time threshold on a metric with no unit',
+    kind: 'policy',
+    text: seedWith('performance_degradation: < 0.1', 'performance_degradation: < 100ms'),
+    line: 10,
+    message: /is a time, but performance_degradation has no unit/,
+    hint: /unit: s/
+  },
+  {
+    name: 'an alert mixing a bare number with a time',
+    kind: 'policy',
+    text: seedWith('warning: 5000ms', 'warning: 5000'),
+    line: 54,
+    message: /warning 5000 has no unit but critical 10000ms has one/,
+    hint: /both with a unit/
+  },
+  {
     name: 'a threshold too large for a number',
     kind: 'policy',
     text: seedWith('error_rate: < 0.01', 'error_rate: < 1e999'),

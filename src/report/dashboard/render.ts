@@ -633,7 +633,7 @@ function gateTable(decision: Decision): string {
   const rows = decision.gates.flatMap(g =>
     (g.evidence.length ? g.evidence : [undefined]).map(
       e =>
-        `<tr data-gate="${esc(g.gate)}"><th scope="row">${esc(g.gate)}</th><td>${esc(e?.metric ?? g.type.replace('_', ' '))}</td><td class="num">${esc(e?.value === undefined || e.value === null ? '—' : typeof e.value === 'number' ? num(e.value) : e.value)}</td><td>${esc(e?.threshold ?? '—')}</td><td><span class="result ${e?.result ?? g.outcome}">${RESULT_TEXT[e?.result ?? g.outcome]}</span></td></tr>`
+        `<tr data-gate="${esc(g.gate)}"><th scope="row">${esc(g.gate)}</th><td>${esc(e?.metric ?? g.type.replace('_', ' '))}</td><td class="num">${esc(e?.value === undefined || e.value === null ? '—' : typeof e.value === 'number' ? num(e.value) : e.value)}</td><td>${esc(e?.compared ?? e?.threshold ?? '—')}</td><td><span class="result ${e?.result ?? g.outcome}">${RESULT_TEXT[e?.result ?? g.outcome]}</span></td></tr>`
     )
   )
   return `<table class="gates"><thead><tr><th scope="col">Gate</th><th scope="col">Measure</th><th scope="col">Value</th><th scope="col">Threshold</th><th scope="col">Result</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`

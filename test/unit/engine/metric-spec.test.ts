@@ -35,6 +35,7 @@ describe('metricSpec: what is known of a metric', () => {
       direction: 'higher_is_worse',
       kind: 'mean',
       unit: '%',
+      unitFrom: 'declared',
       directionFrom: 'known name'
     })
   })
