@@ -1,5 +1,4 @@
-import http from 'node:http'
-import https from 'node:https'
+import type { Agent } from 'node:http'
 import { z } from 'zod'
 import { PhasegateError } from '../errors.js'
 import { limiterFor, type Limiter } from './limit.js'
@@ -275,10 +274,22 @@ function bytesText(bytes: number): string {
 // Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
 // hundreds of small queries, and fetch spends several times more CPU on each (measured by
 // bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
-// process open.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true })
+// process open. Loaded with the first request: on Node 24 importing node:http loads about a
+// hundred modules (http2, zlib, undici ...), a cost every command on the file provider would pay.
+let clients:
+  | Promise<Record<'http:' | 'https:', { module: typeof import('node:http'); agent: Agent }>>
+  | undefined
+
+function clientsLoaded() {
+  return (clients ??= Promise.all([import('node:http'), import('node:https')]).then(
+    ([http, https]) => ({
+      'http:': { module: http.default, agent: new http.default.Agent({ keepAlive: true }) },
+      'https:': {
+        module: https.default as unknown as typeof import('node:http'),
+        agent: new https.default.Agent({ keepAlive: true })
+      }
+    })
+  ))
 }
 
 /**
@@ -286,14 +297,16 @@ const agents = {
  * and with AnswerTooLarge as soon as its Content-Length or the bytes received pass maxBytes (the
  * connection is then dropped, so the rest is never sent or held).
  */
-function exchange(
+async function exchange(
   request: JsonRequest,
   timeoutMs: number,
   maxBytes: number
 ): Promise<{ status: number; text: string }> {
+  const url = new URL(request.url)
+  const { module: client, agent } = (await clientsLoaded())[
+    url.protocol === 'https:' ? 'https:' : 'http:'
+  ]
   return new Promise((resolve, reject) => {
-    const url = new URL(request.url)
-    const client = url.protocol === 'https:' ? https : http
     const outgoing = client.request(
       url,
       {
@@ -305,7 +318,7 @@ function exchange(
             ? { 'Content-Length': String(Buffer.byteLength(request.body)) }
             : {})
         },
-        agent: agents[url.protocol as keyof typeof agents]
+        agent
       },
       incoming => {
         const status = incoming.statusCode ?? 0

@@ -14,7 +14,7 @@ import {
 } from 'yaml'
 import type { z } from 'zod'
 import { PhasegateError } from '../errors.js'
-import { closest } from './normalize.js'
+import { closest } from './closest.js'
 
 /** Policy and state files are small; anything larger is a mistake (or an attack). */
 export const MAX_FILE_BYTES = 256 * 1024

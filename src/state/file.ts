@@ -4,7 +4,7 @@ import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml'
 import { z } from 'zod'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { Policy, State, Transition } from '../engine/types.js'
-import { closest } from '../policy/normalize.js'
+import { closest } from '../policy/closest.js'
 import {
   errorAt,
   parseYaml,
