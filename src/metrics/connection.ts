@@ -1,5 +1,5 @@
 import type { Agent } from 'node:http'
-import { z } from 'zod'
+import * as z from 'zod'
 import { PhasegateError } from '../errors.js'
 import { limiterFor, type Limiter } from './limit.js'
 import type { MetricsProvider } from './provider.js'
@@ -51,7 +51,8 @@ export type ConnectionOptions = z.infer<z.ZodObject<typeof connectionShape>>
 
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 export function parseOptions<T>(schema: z.ZodType<T>, options: unknown, provider: string): T {
-  const parsed = schema.safeParse(options)
+  // Parsed once per run: no JIT (see validate() in policy/yaml.ts).
+  const parsed = schema.safeParse(options, { jitless: true })
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]!
   const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics'
