@@ -93,6 +93,12 @@ async function run(argv: string[], io: Io): Promise<number> {
       checks: (values.check ?? []).map(parseCheck),
       ...(metricsFile ? { metricsFile } : {})
     }
+    if (command === 'status' || command === 'tick' || command === 'validate') {
+      // Their first step asks git for the repository's root: its process runs while the
+      // command's modules load.
+      const { primeRepoRoot } = await import('./git/git.js')
+      primeRepoRoot(cwd)
+    }
     switch (command) {
       case 'validate': {
         const { loadRolloutsSettled, relativeTo } = await import('./rollout/load.js')

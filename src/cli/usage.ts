@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
-import { closest } from '../policy/normalize.js'
+import { closest } from '../policy/closest.js'
 
 // The command line's one usage path: which options each command takes, its help, and every way a
 // command line can be wrong (an unknown command or option, one that does not apply to the command,

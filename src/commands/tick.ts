@@ -62,9 +62,18 @@ export class PartialTickError extends PhasegateError {
   }
 }
 
-/** The CLI's count of runs that could not read a metrics source, kept in git's directory. */
-async function ledgerFor(cwd: string): Promise<FailedRunsLedger> {
-  return gitDirLedger(await git(cwd, 'rev-parse', '--absolute-git-dir'))
+/**
+ * The CLI's count of runs that could not read a metrics source, kept in git's directory. Only a
+ * metrics server's ledger is ever read, so git's directory is asked for on first use: a command on
+ * the file provider starts no git process for it.
+ */
+function ledgerFor(cwd: string): FailedRunsLedger {
+  let opened: Promise<FailedRunsLedger> | undefined
+  const open = () => (opened ??= git(cwd, 'rev-parse', '--absolute-git-dir').then(gitDirLedger))
+  return {
+    read: async feature => (await open()).read(feature),
+    write: async (feature, runs) => (await open()).write(feature, runs)
+  }
 }
 
 /**
@@ -75,8 +84,10 @@ async function evaluateSettled(
   options: Omit<TickOptions, 'dryRun'> & { recordRun: boolean }
 ): Promise<{ outcomes: TickOutcome[]; failures: RolloutFailure[] }> {
   const { rollouts, failures } = await loadRolloutsSettled(options.cwd, options.policies)
-  const ledger = await ledgerFor(options.cwd)
-  const approvals = vouchedApprovals(options.approvedBy, await runnerIdentities(options.cwd))
+  const ledger = ledgerFor(options.cwd)
+  // Who runs phasegate matters only to vouch for --approved-by names (two git processes).
+  const runner = options.approvedBy.length ? await runnerIdentities(options.cwd) : []
+  const approvals = vouchedApprovals(options.approvedBy, runner)
   // Every policy's reads go out at once; the providers bound the load per metrics server.
   const settled = await Promise.all(
     rollouts.map(async rollout => {

@@ -1,6 +1,16 @@
-import { hash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import type { Experiment } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+
+// node:crypto is loaded with the first hash: on Node 24 importing it loads about 50 modules, a
+// start-up cost that commands hashing nothing (status, tick on a seed policy) would pay.
+const requireBuiltin = createRequire(import.meta.url)
+let hash: typeof import('node:crypto').hash | undefined
+
+function sha256(text: string): Buffer {
+  hash ??= (requireBuiltin('node:crypto') as typeof import('node:crypto')).hash
+  return hash('sha256', text, 'buffer')
+}
 
 /** Buckets per experiment or rollout in hash version 2: weights and percentages resolve to 0.01%. */
 export const BUCKETS = 10_000
@@ -11,7 +21,7 @@ export const BUCKETS = 10_000
  * equally likely, and the separator keeps ("ab", "c") and ("a", "bc") apart.
  */
 export function bucketOf(salt: string, userId: string): number {
-  const digest = hash('sha256', `${salt}:${userId}`, 'buffer')
+  const digest = sha256(`${salt}:${userId}`)
   return Math.floor((digest.readUInt32BE(0) * BUCKETS) / 4294967296)
 }
 
@@ -74,7 +84,7 @@ function cumulate(groups: Array<{ name: string; weight: number }>) {
  * integer modulo `total`, by Horner's rule one byte at a time (exact while total·256 < 2^53).
  */
 function digestModulo(text: string, total: number): number {
-  const digest = hash('sha256', text, 'buffer')
+  const digest = sha256(text)
   let remainder = 0
   for (const byte of digest) remainder = (remainder * 256 + byte) % total
   return remainder

@@ -1,5 +1,9 @@
-import { open, type FileHandle } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { PhasegateError } from '../errors.js'
+
+// node:fs/promises is loaded with the first results file read: importing it loads readline's
+// internals, a start-up cost for every command that reads none (status, tick).
+const openFile = async (path: string) => (await import('node:fs/promises')).open(path, 'r')
 
 const NEWLINE = 10
 const CARRIAGE_RETURN = 13
@@ -35,7 +39,7 @@ export async function forEachLineRun(
   let offset = 0
   let file: FileHandle | undefined
   try {
-    file = await open(path, 'r')
+    file = await openFile(path)
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
       if (bytesRead === 0) break
@@ -88,7 +92,7 @@ export async function forEachLineRun(
  */
 async function overlongLine(path: string, at: number): Promise<PhasegateError> {
   let line = 1
-  const file = await open(path, 'r')
+  const file = await openFile(path)
   try {
     const buffer = Buffer.allocUnsafe(1 << 16)
     for (let position = 0; position < at;) {

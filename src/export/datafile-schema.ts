@@ -5,7 +5,7 @@
  * is the single source of the published JSON Schema (`schema/datafile.schema.json`) and of the
  * OpenFeature provider's validation.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { TransitionKind } from '../engine/types.js'
 import { BUCKETS } from '../experiments/assignment.js'
 

@@ -44,8 +44,21 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
   return (await runGit(cwd, args)).stdout.trimEnd()
 }
 
+const primed = new Map<string, Promise<GitResult>>()
+
+/**
+ * Starts repoRoot(cwd)'s git process now, for the next repoRoot(cwd) to use: the CLI starts it
+ * before loading a command's modules, so the process and the loading overlap.
+ */
+export function primeRepoRoot(cwd: string): void {
+  primed.set(cwd, runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true }))
+}
+
 export async function repoRoot(cwd: string): Promise<string> {
-  const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true })
+  const pending = primed.get(cwd)
+  primed.delete(cwd)
+  const result = await (pending ??
+    runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true }))
   if (result.code !== 0) {
     throw new PhasegateError(`${cwd} is not inside a git repository`, {
       hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'

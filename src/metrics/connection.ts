@@ -1,6 +1,5 @@
-import http from 'node:http'
-import https from 'node:https'
-import { z } from 'zod'
+import type { Agent } from 'node:http'
+import * as z from 'zod'
 import { PhasegateError } from '../errors.js'
 import { limiterFor, type Limiter } from './limit.js'
 import type { MetricsProvider } from './provider.js'
@@ -52,7 +51,8 @@ export type ConnectionOptions = z.infer<z.ZodObject<typeof connectionShape>>
 
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 export function parseOptions<T>(schema: z.ZodType<T>, options: unknown, provider: string): T {
-  const parsed = schema.safeParse(options)
+  // Parsed once per run: no JIT (see validate() in policy/yaml.ts).
+  const parsed = schema.safeParse(options, { jitless: true })
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]!
   const path = issue.path.length ? `metrics.${issue.path.join('.')}` : 'metrics'
@@ -275,10 +275,22 @@ function bytesText(bytes: number): string {
 // Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
 // hundreds of small queries, and fetch spends several times more CPU on each (measured by
 // bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
-// process open.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true })
+// process open. Loaded with the first request: on Node 24 importing node:http loads about a
+// hundred modules (http2, zlib, undici ...), a cost every command on the file provider would pay.
+let clients:
+  | Promise<Record<'http:' | 'https:', { module: typeof import('node:http'); agent: Agent }>>
+  | undefined
+
+function clientsLoaded() {
+  return (clients ??= Promise.all([import('node:http'), import('node:https')]).then(
+    ([http, https]) => ({
+      'http:': { module: http.default, agent: new http.default.Agent({ keepAlive: true }) },
+      'https:': {
+        module: https.default as unknown as typeof import('node:http'),
+        agent: new https.default.Agent({ keepAlive: true })
+      }
+    })
+  ))
 }
 
 /**
@@ -286,14 +298,16 @@ const agents = {
  * and with AnswerTooLarge as soon as its Content-Length or the bytes received pass maxBytes (the
  * connection is then dropped, so the rest is never sent or held).
  */
-function exchange(
+async function exchange(
   request: JsonRequest,
   timeoutMs: number,
   maxBytes: number
 ): Promise<{ status: number; text: string }> {
+  const url = new URL(request.url)
+  const { module: client, agent } = (await clientsLoaded())[
+    url.protocol === 'https:' ? 'https:' : 'http:'
+  ]
   return new Promise((resolve, reject) => {
-    const url = new URL(request.url)
-    const client = url.protocol === 'https:' ? https : http
     const outgoing = client.request(
       url,
       {
@@ -305,7 +319,7 @@ function exchange(
             ? { 'Content-Length': String(Buffer.byteLength(request.body)) }
             : {})
         },
-        agent: agents[url.protocol as keyof typeof agents]
+        agent
       },
       incoming => {
         const status = incoming.statusCode ?? 0

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { MetricReading } from '../engine/types.js'
 import { parseDuration } from '../policy/quantities.js'
 import type { MetricRequest, ReadContext } from './provider.js'

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { closest, PolicyIssues } from '../policy/normalize.js'
+import { closest } from '../policy/closest.js'
+import { PolicyIssues } from '../policy/normalize.js'
 import { symlinkEscape } from '../policy/paths.js'
 import { errorAt, readYamlFile, toPlain, validate, type YamlSource } from '../policy/yaml.js'
 import { durationMs } from './derived.js'
@@ -98,7 +99,8 @@ export function defaultMetricsPath(feature: string): string {
 }
 
 export function createFileProvider(config: MetricsConfig): MetricsProvider {
-  const parsed = optionsSchema.safeParse(config.options)
+  // Parsed once per run: no JIT (see validate() in policy/yaml.ts).
+  const parsed = optionsSchema.safeParse(config.options, { jitless: true })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const option = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(issue.path[0])

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { serverProvider, type ReadOne } from './server.js'
 import type { DiscardedPoint, MetricsConfig } from '../engine/types.js'
 import { connectionShape, parseOptions, type SourceAwareProvider } from './connection.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { queryPrometheus } from './batch.js'
 import { serverProvider, type ReadOne } from './server.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 // The policy's `guardrails:` block: treatment (users inside the phase's user_percentage) against
 // control (the rest), one entry per metric, judged by the always-valid interval of the relative

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { policySchema } from './schema.js'
 
 /** The JSON Schema editors use to check policy files, as the text committed in schema/. */

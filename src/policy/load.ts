@@ -3,13 +3,8 @@ import type { Policy } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { createProvider, type MetricsProvider } from '../metrics/index.js'
 import { namedMetrics } from './metric-names.js'
-import {
-  closest,
-  metricsConfigOf,
-  normalizePolicy,
-  PolicyIssues,
-  type PolicyIssue
-} from './normalize.js'
+import { closest } from './closest.js'
+import { metricsConfigOf, normalizePolicy, PolicyIssues, type PolicyIssue } from './normalize.js'
 import { policySchema, type RawPolicy } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 

@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { FreezeWindow } from '../engine/types.js'
 import { parseDurationText } from './quantities.js'
 

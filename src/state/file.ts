@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml'
-import { z } from 'zod'
+import * as z from 'zod'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { Policy, State, Transition } from '../engine/types.js'
-import { closest } from '../policy/normalize.js'
+import { closest } from '../policy/closest.js'
 import {
   errorAt,
   parseYaml,

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 
 // source_failure_limit counts consecutive RUNS that could not read the metrics source, not HTTP
 // attempts (a run's retries are one run). The count must survive from one run to the next without
