@@ -125,6 +125,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const { renderAnalysis } = await import('./experiments/render.js')
+        const { describeHeartbeat } = await import('./report/heartbeat.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -142,6 +143,7 @@ async function run(argv: string[], io: Io): Promise<number> {
                   r.report.decision
                     ? renderDecision(r.policy, r.state, r.report.decision, now)
                     : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
+                  describeHeartbeat(r.report.heartbeat),
                   // The headline and reasons; `phasegate analyze` prints the whole analysis.
                   ...r.report.experiments.map(a =>
                     renderAnalysis(a)

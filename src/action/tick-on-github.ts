@@ -33,7 +33,14 @@ import {
   type NotificationEvent
 } from '../notify/events.js'
 import { memoryLedger } from '../notify/ledger.js'
-import { lastActivity, recordHeartbeat, scheduleDisableWarning } from './liveness.js'
+import { HEARTBEAT_BRANCH } from '../rollout/heartbeat.js'
+import {
+  heartbeatEntriesOf,
+  lastActivity,
+  recordEvaluations,
+  recordHeartbeat,
+  scheduleDisableWarning
+} from './liveness.js'
 import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
 import { warnNotices } from './annotations.js'
 import { syncObservedTriggerIssues } from './observed-triggers.js'
@@ -131,6 +138,21 @@ export async function tickOnGitHub(
     if (!acted) continue
     outcomes.push(acted.outcome)
     batches.push({ config: feature.rollout.policy.notifications, events: acted.events })
+  }
+  // The heartbeat record: one git push (no API request), off the default branch. A refusal (a
+  // ruleset on every branch, a token without contents: write) is a warning: the features acted.
+  if (!ctx.dryRun && outcomes.length) {
+    const recorded = await recordEvaluations(
+      root,
+      heartbeatEntriesOf(
+        outcomes.map(o => ({ feature: o.policy.feature, outcome: o.decision.action })),
+        ctx.now,
+        runUrl()
+      ),
+      ctx.now
+    ).catch((error: Error) => ({ status: 'refused' as const, message: error.message }))
+    if (recorded.status === 'refused')
+      core.warning(`heartbeat record not pushed to ${HEARTBEAT_BRANCH}: ${recorded.message}`)
   }
   if (!ctx.dryRun && ctx.heartbeat) {
     // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.

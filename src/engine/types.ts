@@ -262,6 +262,11 @@ export interface Policy {
   /** Where the state file lives, relative to the repository root. */
   statePath: string
   /**
+   * How often the workflow runs (monitoring.schedule_interval), in ms; unset: the default of
+   * engine/heartbeat.ts scheduleIntervalOf. A heartbeat older than three of these is stale.
+   */
+  scheduleIntervalMs?: number
+  /**
    * What validation wants a person to know without refusing the policy, each as
    * "file:line:col: message (hint: ...)"; absent when there is nothing to say.
    */
