@@ -1,4 +1,5 @@
 import { git, runGit } from '../git/git.js'
+import { protectionRefusalOf, ruleText } from '../github/protection.js'
 import { setCommitStatus } from '../github/statuses.js'
 import {
   HEARTBEAT_BRANCH,
@@ -112,7 +113,13 @@ export async function recordEvaluations(
     message = (pushed.stderr || pushed.stdout).trim()
     if (!/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(message)) break
   }
-  return { status: 'refused', message: message.split('\n').slice(-2).join(' / ') }
+  const refusal = protectionRefusalOf(message)
+  if (!refusal) return { status: 'refused', message: message.split('\n').slice(-2).join(' / ') }
+  const rules = refusal.rules.map(ruleText).join('; ')
+  return {
+    status: 'refused',
+    message: `the ${refusal.by} on ${HEARTBEAT_BRANCH} refused the push${rules ? ` (${rules})` : ''}: exempt ${HEARTBEAT_BRANCH} from it, or let phasegate's token bypass it`
+  }
 }
 
 /** A parentless commit holding only the record; object writes only, no checkout. */
