@@ -18,7 +18,7 @@ import {
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
-import type { Policy } from '../engine/types.js'
+import type { Decision, Policy } from '../engine/types.js'
 import { headSha } from '../git/git.js'
 import {
   deliverNotifications,
@@ -28,6 +28,7 @@ import {
 import {
   alertEvent,
   failureEvent,
+  guardrailVerdictEvents,
   proposalEvent,
   transitionEvent,
   type NotificationEvent
@@ -353,17 +354,22 @@ async function actOnFeature(
       ...(feature.pr ? { standingPr: feature.pr.number } : {}),
       result
     })
-    return { outcome, events: eventsOf(run, policy, step, result, alertChanges, after.phase) }
+    return {
+      outcome,
+      events: eventsOf(run, policy, evaluation.decision, step, result, alertChanges, after.phase)
+    }
   })
 }
 
 /**
  * What to tell people of one feature's step: the transition it landed (or the rollback PR it
- * opened), the advance it proposed, the alert issues it changed. Each keyed by its effect.
+ * opened), the advance it proposed with the guardrail verdicts behind either, the alert issues it
+ * changed. Each keyed by its effect.
  */
 function eventsOf(
   run: ActionRun,
   policy: Policy,
+  decision: Decision,
   step: Step,
   result: FeatureResult,
   alerts: AlertIssueChange[],
@@ -382,6 +388,22 @@ function eventsOf(
       proposalEvent(policy, result.transition, {
         number: result.prNumber,
         revision: result.transition.at,
+        ...(url ? { url } : {})
+      })
+    )
+  // A guardrail's verdict is told with the effect it led to (or that went ahead despite it),
+  // so a re-run that finds the work done does not tell it again.
+  const effect =
+    result.landed ??
+    result.rollbackSha ??
+    (step.kind === 'propose' && result.transition && result.prNumber !== undefined
+      ? `pr-${result.prNumber}@${result.transition.at}`
+      : undefined)
+  if (result.transition && effect)
+    events.push(
+      ...guardrailVerdictEvents(policy, decision, {
+        record: effect,
+        at: run.ctx.now.toISOString(),
         ...(url ? { url } : {})
       })
     )

@@ -497,8 +497,8 @@ export interface Decision {
 }
 
 /**
- * What a notification is about: a transition, a proposal, an alert's life, or a feature that
- * could not be evaluated (guardrail verdicts join when decide() judges guardrails). `kill_switch` names the emergency rollback
+ * What a notification is about: a transition, a proposal, an alert's life, a guardrail's
+ * conclusive verdict, or a feature that could not be evaluated. `kill_switch` names the emergency rollback
  * too, for targets that only want to hear when the feature is turned off.
  */
 export const NOTIFICATION_EVENTS = [
@@ -513,6 +513,7 @@ export const NOTIFICATION_EVENTS = [
   'alert_opened',
   'alert_escalated',
   'alert_resolved',
+  'guardrail_verdict',
   'evaluation_failed'
 ] as const
 export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number]

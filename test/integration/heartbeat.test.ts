@@ -7,7 +7,6 @@ import { recordEvaluations } from '../../src/action/liveness.js'
 import { dashboard } from '../../src/commands/dashboard.js'
 import { parseDatafile } from '../../src/export/datafile.js'
 import { PhasegateProvider } from '../../src/openfeature/index.js'
-import { HEARTBEAT_BRANCH } from '../../src/rollout/heartbeat.js'
 import { HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 
