@@ -87,7 +87,9 @@ export async function recordEvaluations(
 ): Promise<RecordResult> {
   let message = ''
   for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
-    const tip = await fetchBranch(root, HEARTBEAT_BRANCH)
+    // First from the tip this clone last saw (actions/checkout fetches every branch; the last run
+    // in this workspace left it): one push, no fetch. A stale view fails the lease; then fetch.
+    const tip = attempt === 1 ? await knownTip(root) : await fetchBranch(root, HEARTBEAT_BRANCH)
     const previous = tip
       ? parseHeartbeatRecord(
           (await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })).stdout
@@ -120,6 +122,16 @@ export async function recordEvaluations(
     status: 'refused',
     message: `the ${refusal.by} on ${HEARTBEAT_BRANCH} refused the push${rules ? ` (${rules})` : ''}: exempt ${HEARTBEAT_BRANCH} from it, or let phasegate's token bypass it`
   }
+}
+
+/** The record's tip as this clone last fetched it, or undefined when it has not seen one. */
+async function knownTip(root: string): Promise<string | undefined> {
+  const known = await runGit(
+    root,
+    ['rev-parse', '--verify', '-q', `refs/remotes/origin/${HEARTBEAT_BRANCH}`],
+    { allowFailure: true }
+  )
+  return known.code === 0 ? known.stdout.trim() : undefined
 }
 
 /** A parentless commit holding only the record; object writes only, no checkout. */

@@ -84,6 +84,27 @@ describe('phasegate status', () => {
   })
 })
 
+describe('the record from parallel jobs', () => {
+  it("a job whose view of the record is stale loses the lease, fetches and keeps the other job's entry", async () => {
+    const dir = await repoWithOrigin()
+    const other = mkdtempSync(join(tmpdir(), 'phasegate-job-'))
+    sh(other, 'git', 'clone', '-q', sh(dir, 'git', 'remote', 'get-url', 'origin'), '.')
+    const at = new Date('2026-03-02T09:00:00Z')
+    expect(await recordEvaluations(dir, beat(FEATURE, at), at)).toMatchObject({
+      status: 'pushed',
+      attempts: 1
+    })
+    // The other job cloned before that push: its first push must not overwrite it.
+    expect(await recordEvaluations(other, beat('search', at), at)).toMatchObject({
+      status: 'pushed',
+      attempts: 2
+    })
+    sh(dir, 'git', 'fetch', '-q', 'origin')
+    const record = JSON.parse(sh(dir, 'git', 'show', 'origin/phasegate-heartbeat:heartbeat.json'))
+    expect(Object.keys(record.features)).toEqual(['production_deployment', 'search'])
+  })
+})
+
 describe('the exported datafile and the OpenFeature metadata', () => {
   it("export carries each feature's last evaluation when the clone has the record; the provider flags it stale past stale_after", async () => {
     const dir = await repoWithOrigin()
