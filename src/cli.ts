@@ -155,6 +155,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderFailure, renderNotStarted } = await import('./report/text.js')
         const { renderAnalysis } = await import('./experiments/render.js')
+        const { describeHeartbeat } = await import('./report/heartbeat.js')
         const { results, failures } = await statusSettled(common)
         // Every feature in policy file order: a broken one is an error row of its own.
         const rows = [
@@ -198,6 +199,7 @@ async function run(argv: string[], io: Io): Promise<number> {
                   r.report.decision
                     ? renderDecision(r.policy, r.state, r.report.decision, now)
                     : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
+                  describeHeartbeat(r.report.heartbeat),
                   // The headline and reasons; `phasegate analyze` prints the whole analysis.
                   ...r.report.experiments.map(a =>
                     renderAnalysis(a)

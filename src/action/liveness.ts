@@ -1,13 +1,24 @@
-import { git } from '../git/git.js'
+import { git, runGit } from '../git/git.js'
+import { protectionRefusalOf, ruleText } from '../github/protection.js'
 import { setCommitStatus } from '../github/statuses.js'
+import {
+  HEARTBEAT_BRANCH,
+  HEARTBEAT_FILE,
+  parseHeartbeatRecord,
+  renderHeartbeatRecord,
+  type HeartbeatEntries
+} from '../rollout/heartbeat.js'
 import type { ActionRun } from './landing.js'
+import { fetchBranch } from './remote.js'
 
 // Liveness: GitHub delays and drops scheduled runs, and in public repositories disables a
 // schedule after 60 days without repository activity; then rollbacks silently stop. Each run
 // leaves a heartbeat people and tools can see without a commit per tick (which would churn the
-// history and make approvals stale): a commit status "phasegate/heartbeat" on the default
-// branch's head, one request per run whatever the number of features. A scheduled run whose
-// default branch has seen no commit for SCHEDULE_WARN_DAYS warns before GitHub's limit.
+// history and make approvals stale): the heartbeat record (each feature's last evaluation, on
+// its own one-commit branch: one git push per run, no API request) and, opted into, a commit
+// status "phasegate/heartbeat" on the default branch's head (one request per run, whatever the
+// number of features). A scheduled run whose default branch has seen no commit for
+// SCHEDULE_WARN_DAYS warns before GitHub's limit.
 
 export const HEARTBEAT_CONTEXT = 'phasegate/heartbeat'
 
@@ -54,4 +65,118 @@ export async function recordHeartbeat(
     description: `${run.ctx.now.toISOString()}: ${counts.evaluated} evaluated${counts.failed ? `, ${counts.failed} could not be` : ''}`,
     ...(runUrl ? { targetUrl: runUrl } : {})
   })
+}
+
+/** How often a record push that lost a race to another job's push is tried again from its tip. */
+const RECORD_ATTEMPTS = 3
+
+export type RecordResult =
+  { status: 'pushed'; sha: string; attempts: number } | { status: 'refused'; message: string }
+
+/**
+ * Writes this run's evaluations into the heartbeat record: the record on HEARTBEAT_BRANCH with
+ * `entries` replacing their features' entries (other features, ticked by other jobs of a matrix,
+ * keep theirs), as a new parentless commit pushed with a lease on the tip it was built from. A
+ * lost race is retried from the new tip; any other refusal is returned, never thrown: the
+ * features have already acted. Touches neither the work tree nor the default branch.
+ */
+export async function recordEvaluations(
+  root: string,
+  entries: HeartbeatEntries,
+  now: Date
+): Promise<RecordResult> {
+  let message = ''
+  for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
+    // First from the tip this clone last saw (actions/checkout fetches every branch; the last run
+    // in this workspace left it): one push, no fetch. A stale view fails the lease; then fetch.
+    const tip = attempt === 1 ? await knownTip(root) : await fetchBranch(root, HEARTBEAT_BRANCH)
+    const previous = tip
+      ? parseHeartbeatRecord(
+          (await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })).stdout
+        )
+      : undefined
+    const merged: HeartbeatEntries = new Map([...(previous ?? []), ...entries])
+    const sha = await heartbeatCommit(root, renderHeartbeatRecord(merged), entries.size, now)
+    const pushed = await runGit(
+      root,
+      [
+        'push',
+        '-q',
+        `--force-with-lease=refs/heads/${HEARTBEAT_BRANCH}:${tip ?? ''}`,
+        'origin',
+        `${sha}:refs/heads/${HEARTBEAT_BRANCH}`
+      ],
+      { allowFailure: true }
+    )
+    if (pushed.code === 0) {
+      await git(root, 'update-ref', `refs/remotes/origin/${HEARTBEAT_BRANCH}`, sha)
+      return { status: 'pushed', sha, attempts: attempt }
+    }
+    message = (pushed.stderr || pushed.stdout).trim()
+    if (!/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(message)) break
+  }
+  const refusal = protectionRefusalOf(message)
+  if (!refusal) return { status: 'refused', message: message.split('\n').slice(-2).join(' / ') }
+  const rules = refusal.rules.map(ruleText).join('; ')
+  return {
+    status: 'refused',
+    message: `the ${refusal.by} on ${HEARTBEAT_BRANCH} refused the push${rules ? ` (${rules})` : ''}: exempt ${HEARTBEAT_BRANCH} from it, or let phasegate's token bypass it`
+  }
+}
+
+/** The record's tip as this clone last fetched it, or undefined when it has not seen one. */
+async function knownTip(root: string): Promise<string | undefined> {
+  const known = await runGit(
+    root,
+    ['rev-parse', '--verify', '-q', `refs/remotes/origin/${HEARTBEAT_BRANCH}`],
+    { allowFailure: true }
+  )
+  return known.code === 0 ? known.stdout.trim() : undefined
+}
+
+/** A parentless commit holding only the record; object writes only, no checkout. */
+async function heartbeatCommit(
+  root: string,
+  text: string,
+  features: number,
+  now: Date
+): Promise<string> {
+  const blob = (await runGit(root, ['hash-object', '-w', '--stdin'], { input: text })).stdout.trim()
+  const tree = (
+    await runGit(root, ['mktree'], { input: `100644 blob ${blob}\t${HEARTBEAT_FILE}\n` })
+  ).stdout.trim()
+  const date = now.toISOString()
+  const who = { name: 'phasegate', email: 'phasegate@users.noreply.github.com' }
+  const result = await runGit(
+    root,
+    ['commit-tree', tree, '-m', `phasegate heartbeat: ${features} evaluated at ${date}`],
+    {
+      env: {
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_DATE: date,
+        GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? who.name,
+        GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? who.email,
+        GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? who.name,
+        GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? who.email
+      }
+    }
+  )
+  return result.stdout.trim()
+}
+
+/**
+ * This run's record entries: each evaluated feature's decision. A feature that could not be
+ * evaluated gets none: its last evaluation stays as it was and goes stale, as it should.
+ */
+export function heartbeatEntriesOf(
+  evaluated: Array<{ feature: string; outcome: string }>,
+  now: Date,
+  runUrl: string | undefined
+): HeartbeatEntries {
+  return new Map(
+    evaluated.map(e => [
+      e.feature,
+      { evaluatedAt: now.toISOString(), outcome: e.outcome, ...(runUrl ? { runUrl } : {}) }
+    ])
+  )
 }

@@ -18,7 +18,7 @@ import {
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
-import type { Policy } from '../engine/types.js'
+import type { Decision, Policy } from '../engine/types.js'
 import { headSha } from '../git/git.js'
 import {
   deliverNotifications,
@@ -28,12 +28,20 @@ import {
 import {
   alertEvent,
   failureEvent,
+  guardrailVerdictEvents,
   proposalEvent,
   transitionEvent,
   type NotificationEvent
 } from '../notify/events.js'
 import { memoryLedger } from '../notify/ledger.js'
-import { lastActivity, recordHeartbeat, scheduleDisableWarning } from './liveness.js'
+import { HEARTBEAT_BRANCH } from '../rollout/heartbeat.js'
+import {
+  heartbeatEntriesOf,
+  lastActivity,
+  recordEvaluations,
+  recordHeartbeat,
+  scheduleDisableWarning
+} from './liveness.js'
 import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
 import { warnNotices } from './annotations.js'
 import { syncObservedTriggerIssues } from './observed-triggers.js'
@@ -131,6 +139,21 @@ export async function tickOnGitHub(
     if (!acted) continue
     outcomes.push(acted.outcome)
     batches.push({ config: feature.rollout.policy.notifications, events: acted.events })
+  }
+  // The heartbeat record: one git push (no API request), off the default branch. A refusal (a
+  // ruleset on every branch, a token without contents: write) is a warning: the features acted.
+  if (!ctx.dryRun && outcomes.length) {
+    const recorded = await recordEvaluations(
+      root,
+      heartbeatEntriesOf(
+        outcomes.map(o => ({ feature: o.policy.feature, outcome: o.decision.action })),
+        ctx.now,
+        runUrl()
+      ),
+      ctx.now
+    ).catch((error: Error) => ({ status: 'refused' as const, message: error.message }))
+    if (recorded.status === 'refused')
+      core.warning(`heartbeat record not pushed to ${HEARTBEAT_BRANCH}: ${recorded.message}`)
   }
   if (!ctx.dryRun && ctx.heartbeat) {
     // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
@@ -331,17 +354,22 @@ async function actOnFeature(
       ...(feature.pr ? { standingPr: feature.pr.number } : {}),
       result
     })
-    return { outcome, events: eventsOf(run, policy, step, result, alertChanges, after.phase) }
+    return {
+      outcome,
+      events: eventsOf(run, policy, evaluation.decision, step, result, alertChanges, after.phase)
+    }
   })
 }
 
 /**
  * What to tell people of one feature's step: the transition it landed (or the rollback PR it
- * opened), the advance it proposed, the alert issues it changed. Each keyed by its effect.
+ * opened), the advance it proposed with the guardrail verdicts behind either, the alert issues it
+ * changed. Each keyed by its effect.
  */
 function eventsOf(
   run: ActionRun,
   policy: Policy,
+  decision: Decision,
   step: Step,
   result: FeatureResult,
   alerts: AlertIssueChange[],
@@ -360,6 +388,22 @@ function eventsOf(
       proposalEvent(policy, result.transition, {
         number: result.prNumber,
         revision: result.transition.at,
+        ...(url ? { url } : {})
+      })
+    )
+  // A guardrail's verdict is told with the effect it led to (or that went ahead despite it),
+  // so a re-run that finds the work done does not tell it again.
+  const effect =
+    result.landed ??
+    result.rollbackSha ??
+    (step.kind === 'propose' && result.transition && result.prNumber !== undefined
+      ? `pr-${result.prNumber}@${result.transition.at}`
+      : undefined)
+  if (result.transition && effect)
+    events.push(
+      ...guardrailVerdictEvents(policy, decision, {
+        record: effect,
+        at: run.ctx.now.toISOString(),
         ...(url ? { url } : {})
       })
     )

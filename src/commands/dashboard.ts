@@ -1,4 +1,5 @@
 import { decide } from '../engine/decide.js'
+import { assessHeartbeat, scheduleIntervalOf } from '../engine/heartbeat.js'
 import { requiredReadings } from '../engine/requests.js'
 import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
@@ -15,6 +16,7 @@ import {
   type FeatureFailure,
   type FeatureView
 } from '../report/dashboard/model.js'
+import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
 import { currentState, loadRolloutsSettled, relativeTo, type Rollout } from '../rollout/load.js'
 import { analyzeRolloutExperiment, metricsConfigFor, observe } from '../rollout/observe.js'
 
@@ -51,14 +53,15 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const settled = await loadRolloutsSettled(options.cwd, options.policies)
   const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
   const loaded = settled.rollouts
-  const [history, head, origin, issues] = await Promise.all([
+  const [history, head, origin, issues, heartbeats] = await Promise.all([
     readHistory(
       root,
       loaded.map(r => r.policy)
     ).then(transitionsOf),
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true }),
-    openAlertIssues(env)
+    openAlertIssues(env),
+    readHeartbeats(root)
   ])
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of history) {
@@ -68,7 +71,13 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   }
   const evaluated = await Promise.all(
     loaded.map(rollout =>
-      evaluateFeature(rollout, byFeature.get(rollout.policy.feature) ?? [], options, env)
+      evaluateFeature(
+        rollout,
+        byFeature.get(rollout.policy.feature) ?? [],
+        heartbeats,
+        options,
+        env
+      )
         .then(view =>
           'issues' in issues
             ? {
@@ -157,6 +166,7 @@ function failureOf(policyFile: string, error: unknown, feature?: string): Featur
 async function evaluateFeature(
   rollout: Rollout,
   newestFirst: HistoryEntry[],
+  heartbeats: HeartbeatEntries,
   options: DashboardOptions,
   env: Record<string, string | undefined>
 ): Promise<FeatureView> {
@@ -200,7 +210,12 @@ async function evaluateFeature(
     history,
     decision: decide(policy, state, observations, options.now),
     readings,
-    experiments
+    experiments,
+    heartbeat: assessHeartbeat(
+      heartbeats.get(policy.feature),
+      scheduleIntervalOf(policy),
+      options.now
+    )
   }
 }
 

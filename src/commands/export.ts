@@ -4,6 +4,9 @@ import { PhasegateError } from '../errors.js'
 import { runGit } from '../git/git.js'
 import { combineDatafiles, featureDatafile, renderDatafile } from '../export/datafile.js'
 import { flagdDocument } from '../export/flagd.js'
+import { scheduleIntervalOf, staleAfterMs } from '../engine/heartbeat.js'
+import type { Policy } from '../engine/types.js'
+import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
 import { loadRollouts } from '../rollout/load.js'
 
 export const EXPORT_FORMATS = ['datafile', 'flagd'] as const
@@ -30,15 +33,17 @@ export async function exportRollouts(options: ExportOptions): Promise<string | n
     })
   }
   const rollouts = await loadRollouts(options.cwd, options.policies)
+  const heartbeats = rollouts.length ? await readHeartbeats(rollouts[0]!.root) : new Map()
   const document = combineDatafiles(
     await Promise.all(
-      rollouts.map(async r =>
-        featureDatafile(
+      rollouts.map(async r => ({
+        ...featureDatafile(
           r.policy,
           r.state,
           r.state ? await madeOn(r.root, r.policy.statePath) : null
-        )
-      )
+        ),
+        ...heartbeatOf(r.policy, heartbeats)
+      }))
     )
   )
   const text =
@@ -56,4 +61,18 @@ async function madeOn(root: string, statePath: string): Promise<string | null> {
     allowFailure: true
   })
   return result.code === 0 ? (result.stdout.trim().split(' ')[0] ?? '') || null : null
+}
+
+/** The feature's last evaluation from the heartbeat record, when this clone has one. */
+function heartbeatOf(policy: Policy, heartbeats: HeartbeatEntries) {
+  const entry = heartbeats.get(policy.feature)
+  if (!entry) return {}
+  const staleAfter = staleAfterMs(entry.evaluatedAt, scheduleIntervalOf(policy))
+  return {
+    heartbeat: {
+      evaluated_at: entry.evaluatedAt,
+      outcome: entry.outcome,
+      stale_after: new Date(staleAfter).toISOString()
+    }
+  }
 }

@@ -4,6 +4,7 @@ import { git, headSha } from '../git/git.js'
 import {
   alertEvent,
   failureEvent,
+  guardrailVerdictEvents,
   transitionEvent,
   type NotificationEvent
 } from '../notify/events.js'
@@ -72,7 +73,12 @@ async function notifyTick(
             phase: o.state.phase,
             at
           })
-        )
+        ),
+        // Likewise a guardrail's verdict: told once per verdict and phase entry.
+        ...guardrailVerdictEvents(o.rollout.policy, o.decision, {
+          record: `${o.state.phase}@${o.state.enteredAt}`,
+          at
+        })
       ].filter((e): e is NotificationEvent => e !== undefined)
     }))
   if (failures.length) {

@@ -1,9 +1,11 @@
 import { exposureOf, type Exposure } from '../engine/exposure.js'
+import { assessHeartbeat, scheduleIntervalOf, type Heartbeat } from '../engine/heartbeat.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
+import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
 import type { RolloutFailure } from '../rollout/load.js'
 import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
@@ -28,6 +30,12 @@ export interface StatusReport {
   decision: Decision | null
   /** Each enabled experiment's status and verdict, from the policy's metrics provider. */
   experiments: ExperimentAnalysis[]
+  /**
+   * The action's last evaluation of the feature, from the heartbeat record in this clone (the
+   * phasegate-heartbeat branch, fetched), judged now: stale past three schedule intervals, and
+   * stale with evaluatedAt null when no heartbeat is recorded.
+   */
+  heartbeat: Heartbeat
 }
 
 export interface StatusResult {
@@ -51,17 +59,23 @@ export async function statusSettled(
   options: Omit<TickOptions, 'dryRun'>
 ): Promise<{ results: StatusResult[]; failures: RolloutFailure[] }> {
   const { outcomes, failures } = await evaluateAll(options)
+  const heartbeats = new Map<string, Promise<HeartbeatEntries>>()
+  const heartbeatsIn = (root: string) => {
+    if (!heartbeats.has(root)) heartbeats.set(root, readHeartbeats(root))
+    return heartbeats.get(root)!
+  }
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
     outcomes.map(async ({ rollout, started, state, decision }) => {
       const exposure = exposureOf(rollout.policy, rollout.state && state)
       const phase = phaseNamed(rollout.policy, state.phase)
-      const [experiments, lastTransition] = await Promise.all([
+      const [experiments, lastTransition, recorded] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
           now: options.now,
           ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
         }),
-        withRecordedApprovers(rollout.root, rollout.policy, state.lastTransition)
+        withRecordedApprovers(rollout.root, rollout.policy, state.lastTransition),
+        heartbeatsIn(rollout.root)
       ])
       return {
         policy: rollout.policy,
@@ -81,7 +95,12 @@ export async function statusSettled(
           featureFlags: exposure.featureFlags,
           lastTransition,
           decision: started ? decision : null,
-          experiments
+          experiments,
+          heartbeat: assessHeartbeat(
+            recorded.get(rollout.policy.feature),
+            scheduleIntervalOf(rollout.policy),
+            options.now
+          )
         }
       }
     })

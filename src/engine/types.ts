@@ -270,6 +270,11 @@ export interface Policy {
   /** Where the state file lives, relative to the repository root. */
   statePath: string
   /**
+   * How often the workflow runs (monitoring.schedule_interval), in ms; unset: the default of
+   * engine/heartbeat.ts scheduleIntervalOf. A heartbeat older than three of these is stale.
+   */
+  scheduleIntervalMs?: number
+  /**
    * What validation wants a person to know without refusing the policy, each as
    * "file:line:col: message (hint: ...)"; absent when there is nothing to say.
    */
@@ -518,8 +523,8 @@ export interface Decision {
 }
 
 /**
- * What a notification is about: a transition, a proposal, an alert's life, or a feature that
- * could not be evaluated (guardrail verdicts join when decide() judges guardrails). `kill_switch` names the emergency rollback
+ * What a notification is about: a transition, a proposal, an alert's life, a guardrail's
+ * conclusive verdict, or a feature that could not be evaluated. `kill_switch` names the emergency rollback
  * too, for targets that only want to hear when the feature is turned off.
  */
 export const NOTIFICATION_EVENTS = [
@@ -534,6 +539,7 @@ export const NOTIFICATION_EVENTS = [
   'alert_opened',
   'alert_escalated',
   'alert_resolved',
+  'guardrail_verdict',
   'evaluation_failed'
 ] as const
 export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number]

@@ -58,7 +58,21 @@ export const featureDatafileSchema = z.strictObject({
       /** The commit the transition was made on (its parent): a file cannot name its own commit. */
       made_on: z.string().nullable()
     })
-    .nullable()
+    .nullable(),
+  /**
+   * The action's last evaluation of the feature (the heartbeat record), when the exporting clone
+   * had one: never in the per-feature file a transition writes, only in `phasegate export`.
+   */
+  heartbeat: z
+    .strictObject({
+      /** When the scheduled run last evaluated the feature (RFC 3339). */
+      evaluated_at: z.iso.datetime({ offset: true }),
+      /** What that run decided (advance, hold, rollback, ...). */
+      outcome: z.string(),
+      /** From this time on (RFC 3339) the heartbeat is stale: three schedule intervals later. */
+      stale_after: z.iso.datetime({ offset: true })
+    })
+    .optional()
 })
 
 export const datafileDocumentSchema = z.strictObject({

@@ -69,7 +69,8 @@ export function protectionRefusalOf(text: string): ProtectionRefusal | undefined
   return { by, rules }
 }
 
-function ruleText(rule: ProtectionRule): string {
+/** One rule in words, e.g. 'updates to the branch are restricted'. */
+export function ruleText(rule: ProtectionRule): string {
   switch (rule.kind) {
     case 'pull_request':
       return 'changes must go through a pull request'

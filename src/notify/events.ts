@@ -1,6 +1,8 @@
 import { SEVERITY_RANK } from '../engine/alerts.js'
+import { guardrailName } from '../engine/guardrails.js'
 import type {
   Alert,
+  Decision,
   EmergencyContact,
   NotificationEventKind,
   NotificationTarget,
@@ -166,6 +168,53 @@ export function alertEvent(
     at: where.at,
     key: `${policy.feature}:${kind}:${alert.metric}:${where.record}:${change === 'resolved' ? 'resolved' : severity}`,
     ...(where.url ? { url: where.url } : {})
+  })
+}
+
+/**
+ * Every guardrail's conclusive verdict in `decision`: `worse` (it fired: worse than control beyond
+ * its margin, whatever its on_fire does) is high; `not worse` (its gate passed) is medium. An
+ * inconclusive guardrail (too little evidence, no data) has nothing to say. `record` names what
+ * the verdict is told with (a transition commit, a proposal, a phase entry), so the same verdict
+ * with the same record is told once.
+ */
+export function guardrailVerdictEvents(
+  policy: Policy,
+  decision: Pick<Decision, 'phase' | 'triggers' | 'gates'>,
+  where: { record: string; at: string; url?: string }
+): NotificationEvent[] {
+  const names = new Set((policy.guardrails ?? []).map(guardrailName))
+  return decision.triggers.flatMap(trigger => {
+    if (!names.has(trigger.trigger)) return []
+    const gate = decision.gates.find(g => g.type === 'guardrail' && g.gate === trigger.trigger)
+    const worse = trigger.status === 'fired' || trigger.status === 'breached'
+    if (!worse && !(trigger.status === 'ok' && gate?.outcome === 'pass')) return []
+    const verdict = worse ? 'worse' : 'not worse'
+    const evidence = trigger.evidence[0]
+    return [
+      withOncall(policy, {
+        kind: 'guardrail_verdict',
+        also: [],
+        severity: worse ? 'high' : 'medium',
+        feature: policy.feature,
+        title: `${policy.feature}: ${trigger.trigger}: ${verdict} than control`,
+        text: trigger.reason,
+        facts: [
+          ['Phase', decision.phase],
+          ['Guardrail', trigger.trigger],
+          ['Verdict', verdict],
+          ...(trigger.onFire && worse
+            ? ([['On fire', trigger.onFire]] as Array<[string, string]>)
+            : []),
+          ...(evidence?.interval
+            ? ([['Interval', evidence.interval.join(' to ')]] as Array<[string, string]>)
+            : [])
+        ],
+        at: where.at,
+        key: `${policy.feature}:guardrail_verdict:${trigger.trigger}:${verdict}:${where.record}`,
+        ...(where.url ? { url: where.url } : {})
+      })
+    ]
   })
 }
 

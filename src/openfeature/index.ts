@@ -295,13 +295,26 @@ function targetingKey(context: EvaluationContext): string {
   return key
 }
 
+/**
+ * The flag metadata of every answer: the phase and percentage, the transition the datafile
+ * reflects and, when the datafile carries the action's heartbeat (`phasegate export` in a clone
+ * with the record), when the feature was last evaluated and whether that is stale now (past
+ * `stale_after`: scheduled runs, and so rollbacks, may have stopped).
+ */
 function metadataOf(feature: FeatureDatafile): Record<string, string | number | boolean> {
+  const heartbeat = feature.heartbeat
   return {
     phase: feature.phase,
     userPercentage: feature.user_percentage,
     ...(feature.transition?.made_on ? { commit: feature.transition.made_on } : {}),
     ...(feature.transition
       ? { transitionKind: feature.transition.kind, transitionAt: feature.transition.at }
+      : {}),
+    ...(heartbeat
+      ? {
+          evaluatedAt: heartbeat.evaluated_at,
+          heartbeatStale: !(Date.now() <= Date.parse(heartbeat.stale_after))
+        }
       : {})
   }
 }

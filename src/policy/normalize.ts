@@ -434,7 +434,10 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     ...(raw.notifications ? { notifications: raw.notifications } : {}),
     metricDefinitions: definitions,
     ...(guardrails.length ? { guardrails } : {}),
-    statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
+    statePath: raw.state ?? `.phasegate/state/${feature}.yaml`,
+    ...(raw.monitoring?.schedule_interval
+      ? { scheduleIntervalMs: raw.monitoring.schedule_interval.ms }
+      : {})
   }
   return { policy, notices }
 }

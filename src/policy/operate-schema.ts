@@ -1,6 +1,11 @@
 import { DateTime, IANAZone } from 'luxon'
 import * as z from 'zod'
 import type { FreezeWindow } from '../engine/types.js'
+import {
+  DEFAULT_SCHEDULE_INTERVAL_MS,
+  MAX_SCHEDULE_INTERVAL_MS,
+  MIN_SCHEDULE_INTERVAL_MS
+} from '../engine/heartbeat.js'
 import { parseDurationText } from './quantities.js'
 
 // The operating controls of a policy (issue 15): freeze windows, what a fired trigger does
@@ -30,6 +35,22 @@ export const cooldownSchema = duration.optional().meta({
   description:
     'After a rollback out of this phase, how long before the advance into it may be proposed again, e.g. 6h'
 })
+
+/**
+ * `monitoring.schedule_interval`: how often the workflow's cron runs phasegate, so that a heartbeat
+ * older than three intervals can be flagged. GitHub runs schedules at most every 5 minutes.
+ */
+export const scheduleIntervalSchema = duration
+  .refine(d => d.ms >= MIN_SCHEDULE_INTERVAL_MS && d.ms <= MAX_SCHEDULE_INTERVAL_MS, {
+    message: `a schedule interval is between ${MIN_SCHEDULE_INTERVAL_MS / 60_000}m and ${MAX_SCHEDULE_INTERVAL_MS / 86_400_000}d`,
+    params: {
+      hint: "write the interval of the workflow's cron, e.g. 15m for '*/15 * * * *' (GitHub runs schedules at most every 5 minutes)"
+    }
+  })
+  .optional()
+  .meta({
+    description: `How often the workflow runs phasegate (its cron), e.g. 15m; default ${DEFAULT_SCHEDULE_INTERVAL_MS / 60_000}m. A heartbeat older than three intervals is stale`
+  })
 
 const timeZone = z
   .string()

@@ -9,7 +9,13 @@ import {
 } from './quantities.js'
 import { workTreePathProblem } from './paths.js'
 import { guardrailsSchema } from './guardrails-schema.js'
-import { cooldownSchema, freezeSchema, onFireSchema, sustainedSchema } from './operate-schema.js'
+import {
+  cooldownSchema,
+  freezeSchema,
+  onFireSchema,
+  scheduleIntervalSchema,
+  sustainedSchema
+} from './operate-schema.js'
 import { notificationsSchema } from './notifications-schema.js'
 
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
@@ -313,7 +319,8 @@ export const policySchema = z
         dashboards: z
           .array(z.enum(DASHBOARD_PANELS))
           .optional()
-          .meta({ description: 'Panels the dashboard shows for this feature (default: all)' })
+          .meta({ description: 'Panels the dashboard shows for this feature (default: all)' }),
+        schedule_interval: scheduleIntervalSchema
       })
       .optional(),
     rollback: z

@@ -32,7 +32,11 @@ const evidenceSchema = z.strictObject({
   metric: z.string().optional(),
   value: z.union([z.number(), z.string(), z.null()]).optional(),
   threshold: z.string().optional(),
-  result: z.enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'])
+  result: z.enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data']),
+  // A guardrail's comparison (engine Evidence): a rollback it fired writes them into the state.
+  interval: z.tuple([z.number(), z.number()]).optional(),
+  pValue: z.number().optional(),
+  n: z.strictObject({ control: z.number(), treatment: z.number() }).optional()
 })
 
 const transitionSchema = z.strictObject({

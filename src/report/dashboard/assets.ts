@@ -43,7 +43,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge, .sev, .result { display: inline-block; padding: 0.05em 0.55em; border-radius: 1em; font-size: 0.8em; font-weight: 600; border: 1px solid currentColor; vertical-align: middle; }
 .badge.healthy, .result.pass { color: var(--ok); }
 .badge.warning, .badge.off, .sev.low, .sev.medium, .sev.trend, .result.pending { color: var(--warn); }
-.badge.critical, .badge.rollback, .sev.high, .sev.critical, .result.fail, .result.fired { color: var(--bad); }
+.badge.critical, .badge.rollback, .badge.stale, .sev.high, .sev.critical, .result.fail, .result.fired { color: var(--bad); }
 .badge.not-started { color: var(--muted); }
 .card.error { border: 2px solid var(--bad); border-radius: 8px; padding: 0.6em 1em; margin: 0.8em 0; }
 .card.error h3 { margin-top: 0.2em; color: var(--bad); }

@@ -1,6 +1,7 @@
 import type { Decision, MetricReading, Policy, State } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
 import type { HistoryEntry } from '../../git/transitions.js'
+import type { Heartbeat } from '../../engine/heartbeat.js'
 
 // What the dashboard shows, gathered once (src/commands/dashboard.ts) and rendered by pure
 // functions (render.ts), so the pages can be tested from data without git or a metrics source.
@@ -30,6 +31,11 @@ export interface FeatureView {
   experiments: ExperimentView[]
   /** Its open alert issues on GitHub (label phasegate:<feature>); unset when GitHub was not asked. */
   issues?: AlertIssueView[]
+  /**
+   * The action's last evaluation (heartbeat record, as fetched into the clone) judged at build
+   * time; unset only for models built without reading one.
+   */
+  heartbeat?: Heartbeat
 }
 
 /** An open alert issue, as the alerts panel lists it. */

@@ -18,6 +18,7 @@ import {
 } from './charts.js'
 import { commitUrl, type DashboardModel, type FeatureFailure, type FeatureView } from './model.js'
 import { csvField } from '../escape/csv.js'
+import { describeHeartbeat } from '../heartbeat.js'
 
 // The dashboard's HTML: plain pages whose tables need no JavaScript; charts are <div>s that
 // assets/dashboard.js fills from the JSON in the page, each beside a text alternative.
@@ -196,6 +197,7 @@ export function renderIndex(model: DashboardModel): string {
 <td data-cell="users" class="num">${num(users)}%</td>
 <td data-cell="kill-switch">${f.state.enabled ? 'on' : '<strong>OFF</strong>'}</td>
 <td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : '—'}</td>
+<td data-cell="last-evaluation">${lastEvaluation(f)}</td>
 <td data-cell="alerts" class="num">${openAlerts(f.decision)}</td>
 <td data-cell="health">${badge(healthOf(f))}</td>
 </tr>`
@@ -203,7 +205,7 @@ export function renderIndex(model: DashboardModel): string {
   const table = model.features.length
     ? `<table class="features">
 <caption>Every feature's rollout at a glance</caption>
-<thead><tr><th scope="col">Feature</th><th scope="col">Phase</th><th scope="col">Users</th><th scope="col">Kill switch</th><th scope="col">Last transition</th><th scope="col">Open alerts</th><th scope="col">Health</th></tr></thead>
+<thead><tr><th scope="col">Feature</th><th scope="col">Phase</th><th scope="col">Users</th><th scope="col">Kill switch</th><th scope="col">Last transition</th><th scope="col">Last evaluation</th><th scope="col">Open alerts</th><th scope="col">Health</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -218,6 +220,18 @@ ${rows.join('\n')}
     footer(model)
   ].join('\n')
   return layout('phasegate: rollouts', 0, body, [])
+}
+
+/**
+ * When the action last evaluated the feature, with a visible STALE marker past three schedule
+ * intervals, or when no heartbeat was recorded (never shown as fresh).
+ */
+function lastEvaluation(f: FeatureView): string {
+  const beat = f.heartbeat
+  if (!beat) return '—'
+  const marker = beat.stale ? '<span class="badge stale">stale</span>' : ''
+  if (beat.evaluatedAt === null) return `${marker} <small>no heartbeat recorded</small>`
+  return `${esc(time(beat.evaluatedAt))} <small>${esc(beat.outcome)}</small>${marker ? `<br>${marker}` : ''}`
 }
 
 function errorCard(failure: FeatureFailure): string {
@@ -246,6 +260,9 @@ ${content}
     `<p class="crumbs"><a href="../index.html">All rollouts</a></p>`,
     `<h1>${esc(feature.feature)} ${badge(healthOf(feature))}</h1>`,
     `<p class="lede">Policy <code>${esc(feature.policyFile)}</code>. ${esc(feature.decision.reason)}</p>`,
+    feature.heartbeat
+      ? `<p class="heartbeat${feature.heartbeat.stale ? ' stale' : ''}" data-heartbeat="${feature.heartbeat.stale ? 'stale' : 'fresh'}">${feature.heartbeat.stale ? '<span class="badge stale">stale</span> ' : ''}${esc(describeHeartbeat(feature.heartbeat))}</p>`
+      : '',
     `<nav class="panels" aria-label="Panels">${nav}</nav>`,
     ...sections,
     footer(model)

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest'
+import { cli, sh } from '../../support/repo.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   checkout,
   HEALTHY,
+  FEATURE,
   hoursAfter,
   startRepo,
   writeMetrics,
@@ -13,6 +15,7 @@ import {
   scheduleDisableWarning,
   SCHEDULE_WARN_DAYS
 } from '../../../src/action/liveness.js'
+import { HEARTBEAT_BRANCH, HEARTBEAT_FILE } from '../../../src/rollout/heartbeat.js'
 
 // Liveness: every run leaves a heartbeat on the default branch, and a scheduled run warns before
 // GitHub disables a quiet public repository's schedules (60 days).
@@ -63,5 +66,87 @@ describe('the action', () => {
     const quiet = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(55 * 24) })
     expect(gh.state.statuses.filter(s => s.context === HEARTBEAT_CONTEXT)).toHaveLength(1)
     expect(quiet.stdout).toMatch(/::warning::.*no commit for 5[45] days.*[56] days left/)
+  })
+})
+
+describe('the heartbeat record', () => {
+  const recordOn = (repo: Repo) => {
+    const text = repo.gh.readFile(HEARTBEAT_BRANCH, HEARTBEAT_FILE)
+    return text === undefined
+      ? undefined
+      : (JSON.parse(text) as { features: Record<string, unknown> })
+  }
+
+  test("each tick records every feature's evaluation on its own branch with one push and no API request, never on the default branch", async () => {
+    const repo = await startRepo()
+    repos.push(repo)
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, HEALTHY)
+
+    const dry = await runPhasegateFromSource(gh, workspace, {
+      now: hoursAfter(1),
+      inputs: { 'dry-run': 'true' }
+    })
+    expect(dry.exitCode, dry.summary).toBe(0)
+    expect(gh.git.branchSha(HEARTBEAT_BRANCH)).toBeUndefined()
+
+    const first = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
+    expect(first.exitCode, first.summary).toBe(0)
+    expect(recordOn(repo)).toMatchObject({
+      heartbeat_version: 1,
+      features: {
+        [FEATURE]: {
+          evaluated_at: hoursAfter(1).toISOString(),
+          outcome: 'hold',
+          run_url: expect.stringMatching(/\/actions\/runs\/\d+$/)
+        }
+      }
+    })
+    const main = gh.git.branchSha('main')
+    // A quiet tick: the record moves, the default branch does not, and the API sees no more
+    // requests than the tick's own reads.
+    const quiet = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1.25) })
+    expect(quiet.exitCode, quiet.summary).toBe(0)
+    expect(quiet.requests).toBeLessThanOrEqual(3)
+    expect(gh.git.branchSha('main')).toBe(main)
+    expect(recordOn(repo)!.features[FEATURE]).toMatchObject({
+      evaluated_at: hoursAfter(1.25).toISOString()
+    })
+    // One commit, replaced each run: the record does not grow a history.
+    expect(gh.git.resolve(`refs/heads/${HEARTBEAT_BRANCH}~1`)).toBeUndefined()
+
+    // Any clone that fetched it sees the heartbeat: fresh now, stale three intervals later.
+    const clone = await checkout(gh)
+    writeMetrics(clone, HEALTHY)
+    const fresh = await cli(clone, 'status', '--json', '--now', hoursAfter(1.5).toISOString())
+    expect(fresh.code, fresh.err).toBe(0)
+    expect(JSON.parse(fresh.out)[0].heartbeat).toMatchObject({
+      evaluatedAt: hoursAfter(1.25).toISOString(),
+      outcome: 'hold',
+      stale: false,
+      staleAfter: hoursAfter(2).toISOString()
+    })
+    const late = await cli(clone, 'status', '--now', hoursAfter(2.01).toISOString())
+    expect(late.out).toContain(`heartbeat: STALE: last evaluated ${hoursAfter(1.25).toISOString()}`)
+    expect(sh(clone, 'git', 'status', '--porcelain')).not.toContain('heartbeat')
+  })
+
+  test('a refused record push is a warning: the run still succeeds', async () => {
+    const repo = await startRepo()
+    repos.push(repo)
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, HEALTHY)
+    expect((await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })).exitCode).toBe(0)
+    gh.git.setRuleset({ restrictUpdates: true, allBranches: true })
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1.25) })
+    expect(run.exitCode, run.summary).toBe(0)
+    expect(run.stdout).toMatch(
+      /::warning::heartbeat record not pushed to phasegate-heartbeat: the ruleset on phasegate-heartbeat refused the push \(updates to the branch are restricted\)/
+    )
+    expect(recordOn(repo)!.features[FEATURE]).toMatchObject({
+      evaluated_at: hoursAfter(1).toISOString()
+    })
   })
 })

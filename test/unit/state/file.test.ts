@@ -24,6 +24,32 @@ describe('state files', () => {
     expect(parseStateText(text, 'state.yaml', policy)).toEqual(s)
   })
 
+  it("a guardrail rollback's evidence (interval, p-value, n) is written and read back", () => {
+    const s = state(policy, 'staging', {
+      lastTransition: {
+        kind: 'rollback',
+        from: 'canary',
+        to: 'staging',
+        at: '2026-03-02T11:00:00.000Z',
+        reason: 'guardrail',
+        approvers: [],
+        evidence: [
+          {
+            gate: 'guardrail: error_rate (margin 5.00%)',
+            metric: 'error_rate',
+            value: 0.1,
+            threshold: '<= +0.05 vs control (alpha 0.05)',
+            result: 'fired',
+            interval: [0.0641793, 0.135821],
+            pValue: 1.12e-17,
+            n: { control: 9_000_000, treatment: 1_000_000 }
+          }
+        ]
+      }
+    })
+    expect(parseStateText(renderState(s), 'state.yaml', policy)).toEqual(s)
+  })
+
   it('rewrites only what changed, keeping comments and key order', () => {
     const before =
       '# keep me\nfeature: production_deployment\nphase: staging # where we are\nentered_at: 2026-03-02T09:00:00.000Z\nenabled: true\n'
