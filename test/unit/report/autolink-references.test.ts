@@ -4,6 +4,7 @@ import { alertIssueBody, recoveredComment } from '../../../src/action/alerts.js'
 import { emergencyIssueBody, rollbackProposalBody } from '../../../src/action/dispatch-rollback.js'
 import { decide } from '../../../src/engine/decide.js'
 import { markdownCell, markdownText } from '../../../src/report/escape/markdown.js'
+import { renderReport } from '../../../src/report/markdown.js'
 import { at, HEALTHY, observations, seedPolicy, state } from '../../support/policies.js'
 
 // GitHub turns references in rendered text into links, and a link to an issue or a commit
@@ -96,5 +97,22 @@ describe('references in untrusted text do not autolink', () => {
         })
       )
     ).toContain('PR #12')
+  })
+
+  it("the report's action lines link phasegate's own PR and issue, nothing else", () => {
+    const policy = seedPolicy()
+    const canary = state(policy, 'canary')
+    const decision = decide(policy, canary, observations(HEALTHY), at(30))
+    const shown = visible(
+      renderReport({
+        policy,
+        state: canary,
+        decision,
+        actions: [`opened advance PR #12 (x)`, `alert issue #3 opened`, `closed: ${HOSTILE}`]
+      })
+    )
+    expect(shown).toContain('opened advance PR #12')
+    expect(shown).toContain('alert issue #3 opened')
+    expectNoReference(shown.split('\n').find(l => l.startsWith('closed:'))!)
   })
 })
