@@ -503,7 +503,7 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
   const points = timelinePoints(policy, feature.history, new Date(model.generatedAt))
   const timeline = points.length
     ? (() => {
-        const chart = timelineChart('timeline', policy, points, sha => commitUrl(model, sha))
+        const chart = timelineChart('timeline', policy, points, commitUrl(model, ''))
         charts.push(chart)
         return timelineFigure(model, feature, points)
       })()
