@@ -11,7 +11,7 @@ import type { Rollout } from '../rollout/load.js'
 
 /**
  * One reason per disagreement between the rollouts' state files and their transitions: a state
- * file on `baseRef` last written by a commit that is not one of its feature's transitions, or a
+ * file on `baseRef` whose content is not what its feature's latest transition wrote, or a
  * commit in `mergeBase..tip` that changes one and is not. A state file no transition ever wrote
  * on the base (it predates phasegate's trailers) stands as it is. Empty when all agree.
  */
@@ -36,7 +36,6 @@ export async function stateHistoryDisagreements(
   const reasons: string[] = []
   for (const { policy } of rollouts) {
     const path = policy.statePath
-    const base = shasOf(onBase, policy.feature)
     const branch = shasOf(onBranch, policy.feature)
     const writers = async (...range: string[]) =>
       (
@@ -44,11 +43,15 @@ export async function stateHistoryDisagreements(
       ).stdout
         .split('\n')
         .filter(Boolean)
-    const [writer] = await writers('-1', baseRef)
-    if (writer && base.size > 0 && !base.has(writer))
+    // The base's state must be the content its latest transition wrote; a file put back to
+    // that content (by a push that repairs a hand edit) agrees again.
+    const [latest] = transitionsOf(onBase).filter(h => h.feature === policy.feature)
+    if (latest && (await blobAt(root, baseRef, path)) !== (await blobAt(root, latest.sha, path))) {
+      const [writer] = await writers('-1', baseRef)
       reasons.push(
-        `${path} on the base branch was last written by ${writer.slice(0, 10)}, not by a phasegate transition${why(onBase, writer)}: its state is not the one its transitions left`
+        `${path} on the base branch was last written by ${writer?.slice(0, 10) ?? 'nothing'}, not by a phasegate transition${writer ? why(onBase, writer) : ''}: its state is not the one its latest transition (${latest.sha.slice(0, 10)}) wrote`
       )
+    }
     for (const sha of await writers(`${mergeBase}..${tip}`)) {
       if (branch.has(sha)) continue
       reasons.push(
@@ -63,4 +66,11 @@ export async function stateHistoryDisagreements(
 function why(history: History, sha: string): string {
   const skipped = history.find(h => h.sha === sha && 'skipped' in h)
   return skipped && 'skipped' in skipped ? ` (it ${skipped.skipped})` : ''
+}
+
+async function blobAt(root: string, rev: string, path: string): Promise<string> {
+  const result = await runGit(root, ['rev-parse', '-q', '--verify', `${rev}:${path}`], {
+    allowFailure: true
+  })
+  return result.stdout.trim()
 }

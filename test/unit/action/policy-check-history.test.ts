@@ -166,4 +166,20 @@ describe('the policy check holds the head state to what the latest real transiti
     expect(run.outputs.decision, run.stdout).toBe('failure')
     expect(run.summary).toContain('not by a phasegate transition')
   })
+
+  test('main put back to what its last transition wrote agrees again: an unrelated PR passes', async () => {
+    const { gh } = await searchWithHistory(async dir => {
+      const text = readFileSync(join(dir, STATE), 'utf8')
+      writeFileSync(join(dir, STATE), text.replace(/^phase: limited$/m, 'phase: full'))
+      await runGit(dir, ['commit', '-q', '-a', '-m', 'search to full'])
+      writeFileSync(join(dir, STATE), text)
+      await runGit(dir, ['commit', '-q', '-a', '-m', 'undo the hand edit'])
+    })
+    const run = await checkPullRequest(gh, async dir => {
+      writeFileSync(join(dir, 'README.md'), 'docs\n')
+      await runGit(dir, ['add', 'README.md'])
+      await runGit(dir, ['commit', '-q', '-m', 'docs'])
+    })
+    expect(run.outputs.decision, run.stdout).toBe('success')
+  })
 })
