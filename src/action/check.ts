@@ -16,6 +16,7 @@ import { judgeBranch } from './effects.js'
 import type { GitHubSide } from './landing.js'
 import { syncWithRemote } from './remote.js'
 import { headPolicyChanges } from './head-policies.js'
+import { stateHistoryDisagreements } from './state-history.js'
 import type { Verdict } from './state-change.js'
 
 export interface CheckResult {
@@ -106,7 +107,12 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     details.push(`${path}: a state file no policy owns`)
     failures.push(details[details.length - 1]!)
   }
-  for (const reason of await headPolicyChanges(root, tip, ctx.policies, rollouts)) {
+  const baseRef = `refs/remotes/origin/${base}`
+  const mergeBase = await git(root, 'merge-base', baseRef, tip)
+  for (const reason of [
+    ...(await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)),
+    ...(await headPolicyChanges(root, tip, ctx.policies, rollouts))
+  ]) {
     details.push(reason)
     failures.push(reason)
   }

@@ -179,9 +179,12 @@ export function emergencyIssueBody(input: {
       ? `On call: ${mentions.join(' ')}`
       : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
     '',
-    'pr' in landed ? `The rollback waits in PR #${landed.pr}.` : `Commit: ${text(landed.sha)}`
+    'pr' in landed ? `The rollback waits in PR #${landed.pr}.` : `Commit: ${ownSha(landed.sha)}`
   ].join('\n')
 }
+
+/** phasegate's own commit, as GitHub links it; anything that is not a SHA as text. */
+const ownSha = (sha: string) => (/^[0-9a-f]{7,40}$/.test(sha) ? sha : text(sha))
 
 /** Kill switch off and one phase back, pushed at once (a PR when protected), then on-call is called. */
 async function emergencyRollback(

@@ -48,6 +48,12 @@ export function judgeStateChange(change: ProposedChange): Verdict {
     return refuse(
       `${statePath} is edited outside a phasegate transition (the last transition is unchanged)`
     )
+  // A transition is newer than the one before it: a state with an older last transition is an
+  // earlier state restored (its commit's trailers copied), not a step from where the rollout is.
+  if (before && !(Date.parse(t.at) > Date.parse(before.at)))
+    return refuse(
+      `${statePath} records a ${t.kind} at ${t.at}, not after the rollout's last transition at ${before.at}: an earlier state restored is not a transition`
+    )
   if (t.from !== baseState.phase)
     return refuse(`the transition starts from ${t.from} but the rollout is in ${baseState.phase}`)
   const next = nextPhase(policy, baseState.phase)

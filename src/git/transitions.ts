@@ -272,15 +272,21 @@ const NO_BLOB = /^0+$/
  *
  * One `git log` reads the messages and, as a raw diff against the first parent, the blob ids of
  * each state file before and after; one `git cat-file --batch` reads each distinct blob once
- * (a transition's "before" is its previous transition's "after").
+ * (a transition's "before" is its previous transition's "after"). `revs` are the commits whose
+ * history is read (HEAD by default; the policy check reads the base branch and a pull request's
+ * head at once).
  */
-export async function readHistory(root: string, sources: TransitionSource[]): Promise<History> {
+export async function readHistory(
+  root: string,
+  sources: TransitionSource[],
+  revs: string[] = ['HEAD']
+): Promise<History> {
   const history: History = []
   if (!(await headSha(root))) return history
   const out = await git(
     root,
     'log',
-    'HEAD',
+    ...revs,
     `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`,
     '--grep=^Phasegate-Feature: ',
     '--raw',

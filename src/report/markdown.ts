@@ -212,6 +212,15 @@ export interface ReportInput {
   experiments?: ExperimentAnalysis[]
 }
 
+/**
+ * A line about what the run did, as text, but with the pull requests and issues phasegate names
+ * ("advance PR #12", "alert issue #3") linked again: a same-repository reference after "PR " or
+ * "issue ". Bare #12, another repository's, GH-12 and SHAs stay broken wherever they come from.
+ */
+function actionLine(action: string): string {
+  return text(action).replace(/\b(PR|issue) #&#8203;(?=\d)/g, '$1 #')
+}
+
 /** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
 export function renderReport(input: ReportInput): string {
   const { policy, state, decision } = input
@@ -225,7 +234,7 @@ export function renderReport(input: ReportInput): string {
     ...(input.manual ? [manualHeadline(input.manual), ''] : []),
     headline({ ...decision, target: decision.target ?? next?.name }),
     ...operateLines(state, decision),
-    ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${text(a)}`)] : []),
+    ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${actionLine(a)}`)] : []),
     ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
     '',
     next ? `#### Gates to advance to ${text(next.name)}` : '#### Gates (final phase)',

@@ -85,7 +85,8 @@ export const DASHBOARD_JS = `(function () {
     timeline: function (s, el) {
       var kinds = ['advance', 'rollback', 'emergency', 'resume', 'init'];
       var marks = kinds.map(function (k) {
-        return s.marks.map(function (m, i) { return m && m.kind === k ? s.phase[i] : null; });
+        var n = s.kinds.indexOf(k);
+        return s.kind.map(function (m, i) { return m === n ? s.phase[i] : null; });
       });
       var u = new uPlot({
         width: width(el), height: 280,
@@ -103,8 +104,8 @@ export const DASHBOARD_JS = `(function () {
       u.over.style.cursor = 'pointer';
       u.over.addEventListener('click', function () {
         var i = u.cursor.idx;
-        var m = i == null ? null : s.marks[i];
-        if (m && m.url) window.location.href = m.url;
+        var sha = i == null ? null : s.sha[i];
+        if (s.commitBase && sha) window.location.href = s.commitBase + sha;
       });
       return u;
     },

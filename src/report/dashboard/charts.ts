@@ -51,6 +51,19 @@ function stepOf(policy: Policy, phase: string, enabled: boolean, at: number): Ti
 
 export type MarkKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'pause' | 'init'
 
+export const MARK_KINDS: readonly MarkKind[] = [
+  'advance',
+  'rollback',
+  'emergency',
+  'resume',
+  'pause',
+  'init'
+]
+
+/**
+ * The timeline as the page carries it: parallel arrays of numbers, each string once (a feature
+ * with 1,000 transitions has 1,000 points; a mark as an object with its commit URL was ~150 bytes).
+ */
 export interface TimelineChart {
   type: 'timeline'
   id: string
@@ -59,8 +72,14 @@ export interface TimelineChart {
   x: number[]
   phase: Array<number | null>
   percent: number[]
-  /** Per point: the transition's kind and its commit page (or null), for markers and clicks. */
-  marks: Array<{ kind: MarkKind; url: string | null; label: string } | null>
+  /** MARK_KINDS, which `kind` indexes. */
+  kinds: readonly MarkKind[]
+  /** Per point: the index in `kinds` of the transition that starts it; -1 for the closing point. */
+  kind: number[]
+  /** The commit page of a sha is commitBase + sha; null when the repository has no web address. */
+  commitBase: string | null
+  /** Per point: the transition's commit (for a click on its marker); empty without commitBase. */
+  sha: Array<string | null>
 }
 
 export interface SeriesChart {
@@ -99,11 +118,12 @@ export interface AlertTrendChart {
 
 export type ChartSpec = TimelineChart | SeriesChart | IntervalChart | AlertTrendChart
 
+/** `commitBase`: the repository's commit page prefix (`.../commit/`), when it has one. */
 export function timelineChart(
   id: string,
   policy: Policy,
   points: TimelinePoint[],
-  urlOf: (sha: string) => string | undefined
+  commitBase: string | undefined
 ): TimelineChart {
   return {
     type: 'timeline',
@@ -112,15 +132,10 @@ export function timelineChart(
     x: points.map(p => Math.round(p.at / 1000)),
     phase: points.map(p => (p.index >= 0 ? p.index : null)),
     percent: points.map(p => p.percent),
-    marks: points.map(p =>
-      p.entry
-        ? {
-            kind: p.entry.kind,
-            url: urlOf(p.entry.sha) ?? null,
-            label: `${p.entry.kind} ${p.entry.from ? `${p.entry.from} -> ` : ''}${p.entry.to} (${p.entry.sha.slice(0, 7)})`
-          }
-        : null
-    )
+    kinds: MARK_KINDS,
+    kind: points.map(p => (p.entry ? MARK_KINDS.indexOf(p.entry.kind as MarkKind) : -1)),
+    commitBase: commitBase ?? null,
+    sha: commitBase ? points.map(p => p.entry?.sha ?? null) : []
   }
 }
 

@@ -113,15 +113,16 @@ interface Page {
   html: string
 }
 
-/** Every page of the site, as paths relative to its root and their HTML. */
-export function renderPages(model: DashboardModel): Page[] {
-  return [
-    { path: 'index.html', html: renderIndex(model) },
-    ...model.features.flatMap(f => [
-      { path: featurePath(f.feature), html: renderFeature(model, f) },
-      { path: historyPath(f.feature), html: historyCsv(model, f) }
-    ])
-  ]
+/**
+ * Every page of the site, as paths relative to its root and their HTML, one at a time: a writer
+ * that writes each before the next is rendered holds one feature's pages in memory, not the site.
+ */
+export function* renderPages(model: DashboardModel): Generator<Page> {
+  yield { path: 'index.html', html: renderIndex(model) }
+  for (const f of model.features) {
+    yield { path: featurePath(f.feature), html: renderFeature(model, f) }
+    yield { path: historyPath(f.feature), html: historyCsv(model, f) }
+  }
 }
 
 function layout(title: string, depth: number, body: string, charts: ChartSpec[]): string {
@@ -520,7 +521,7 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
   const points = timelinePoints(policy, feature.history, new Date(model.generatedAt))
   const timeline = points.length
     ? (() => {
-        const chart = timelineChart('timeline', policy, points, sha => commitUrl(model, sha))
+        const chart = timelineChart('timeline', policy, points, commitUrl(model, ''))
         charts.push(chart)
         return timelineFigure(model, feature, points)
       })()

@@ -23,8 +23,9 @@ const TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-
  * `text` as one line of inline Markdown that renders as exactly that text, wherever the line
  * puts it (after a list marker too): line breaks and control characters become spaces, `&` and
  * `<` become entities where they would start an entity, a tag or a comment, Markdown punctuation
- * and a leading list, heading or quote marker are backslash-escaped, and `@name`, `://` and
- * `www.` get a zero-width break so that no mention or autolink forms.
+ * and a leading list, heading or quote marker are backslash-escaped, and `@name`, `://`,
+ * `www.`, `#123`, `GH-123` and commit SHAs get a zero-width break so that no mention, autolink or
+ * reference to another issue or commit forms.
  */
 export function markdownText(text: string): string {
   return markdownCell(text)
@@ -47,6 +48,14 @@ export function markdownCell(text: string): string {
       .replace(/&(?=[#A-Za-z])/g, '&amp;')
       .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
       .replace(INLINE, '\\$&')
+      // References GitHub links (and notifies on the issue or commit linked): #123 and
+      // owner/repo#123, GH-123, and a commit SHA (7 to 40 hex digits; every 6 get a break, so no
+      // prefix of it is one). Before the @ and :// breaks, whose entity has a '#' of its own.
+      .replace(/#(?=\d)/g, `#${BREAK}`)
+      .replace(/\b(gh)-(?=\d)/gi, `$1-${BREAK}`)
+      .replace(/(?<![\w.])[0-9a-f]{7,40}(?!\w)/gi, m =>
+        /[a-f]/i.test(m) ? m.replace(/[0-9a-f]{6}(?=[0-9a-f])/gi, `$&${BREAK}`) : m
+      )
       .replace(/@(?=[A-Za-z0-9])/g, `@${BREAK}`)
       .replace(/:\/\//g, `:${BREAK}//`)
       .replace(/\bwww\./gi, m => `${m.slice(0, 3)}${BREAK}.`)
