@@ -96,7 +96,9 @@ async function run(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'validate': {
         const { loadRollouts, relativeTo } = await import('./rollout/load.js')
+        const { deliveryProblems } = await import('./rollout/datafile.js')
         const rollouts = await loadRollouts(cwd, policies)
+        const problems = new Map(rollouts.map(r => [r, deliveryProblems(r)]))
         if (values.json)
           io.out(
             JSON.stringify(
@@ -105,7 +107,8 @@ async function run(argv: string[], io: Io): Promise<number> {
                 feature: r.policy.feature,
                 phases: r.policy.phases.map(p => p.name),
                 phase: r.state?.phase ?? null,
-                notices: r.policy.notices ?? []
+                notices: r.policy.notices ?? [],
+                problems: problems.get(r)!.map(p => p.format())
               })),
               null,
               2
@@ -113,18 +116,22 @@ async function run(argv: string[], io: Io): Promise<number> {
           )
         else
           for (const r of rollouts) {
-            io.out(
-              `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
-            )
+            const where = r.state ? `at ${r.state.phase}` : r.lost ? 'LOST' : 'not started'
+            if (problems.get(r)!.length === 0)
+              io.out(
+                `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${where}`
+              )
             for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+            for (const problem of problems.get(r)!) io.err(`phasegate: ${problem.format()}`)
           }
-        return 0
+        return [...problems.values()].some(p => p.length > 0) ? 1 : 0
       }
       case 'status': {
         const { status } = await import('./commands/status.js')
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const { renderAnalysis } = await import('./experiments/render.js')
+        const { driftError } = await import('./rollout/datafile.js')
         const results = await status(common)
         if (values.json)
           io.out(
@@ -142,6 +149,10 @@ async function run(argv: string[], io: Io): Promise<number> {
                   r.report.decision
                     ? renderDecision(r.policy, r.state, r.report.decision, now)
                     : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
+                  ...(r.report.lost ? [`  LOST: ${r.report.lost.error}`] : []),
+                  ...(r.report.datafile
+                    ? [`  DATAFILE STALE: ${driftError(r.report.datafile).format()}`]
+                    : []),
                   // The headline and reasons; `phasegate analyze` prints the whole analysis.
                   ...r.report.experiments.map(a =>
                     renderAnalysis(a)
@@ -172,7 +183,14 @@ async function run(argv: string[], io: Io): Promise<number> {
                 feature: o.rollout.policy.feature,
                 started: o.started,
                 decision: o.started ? o.decision : null,
-                commit: o.sha ?? null
+                commit: o.sha ?? null,
+                datafileRefresh: o.refreshed
+                  ? {
+                      commit: o.refreshed.sha,
+                      path: o.refreshed.drift.path,
+                      reason: o.refreshed.drift.reason
+                    }
+                  : null
               })),
               null,
               2
@@ -191,6 +209,10 @@ async function run(argv: string[], io: Io): Promise<number> {
               )
             else if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
+            if (o.refreshed)
+              io.out(
+                `  refreshed ${o.refreshed.drift.path} in ${o.refreshed.sha.slice(0, 10)} (not a transition): it ${o.refreshed.drift.reason}`
+              )
           }
         }
         // Notifications went out after every commit; a failed one fails the run now.
@@ -348,8 +370,15 @@ async function run(argv: string[], io: Io): Promise<number> {
       }
       case 'export': {
         const { exportRollouts } = await import('./commands/export.js')
-        const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
+        const { text, warnings } = await exportRollouts({
+          cwd,
+          policies,
+          format: values.format,
+          out: values.out
+        })
         if (text !== null) io.out(text)
+        // Exported off (fail safe), and loud: a lost rollout needs a person.
+        for (const w of warnings) io.err(`phasegate: warning: ${w.format()}`)
         return 0
       }
     }
