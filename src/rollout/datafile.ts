@@ -123,7 +123,8 @@ function differences(committed: FeatureDatafile, expected: FeatureDatafile): str
 /**
  * How the rollout's committed datafile (in its checkout) differs from what its policy and state
  * expose (`transition.made_on` aside: a file cannot know its own commit), or null when it agrees.
- * A rollout that has not started may have no datafile yet.
+ * A rollout that has not started may have no datafile yet. A lost rollout's datafile must say
+ * off, and any off one will do: it may still name the last transition the file saw.
  */
 export function datafileDrift(rollout: Rollout): DatafileDrift | null {
   const path = datafilePathOf(rollout.policy)
@@ -137,6 +138,7 @@ export function datafileDrift(rollout: Rollout): DatafileDrift | null {
         )
       : null
   if (committed.kind === 'unreadable') return drift(committed.why)
+  if (rollout.lost && !committed.datafile.enabled) return null
   const differs = differences(committed.datafile, expected)
   return differs === null ? null : drift(differs)
 }
