@@ -38,6 +38,7 @@ import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
 import { warnNotices } from './annotations.js'
 import { syncObservedTriggerIssues } from './observed-triggers.js'
 import type { ActionContext } from './context.js'
+import { refreshDatafilesOnGitHub } from './datafile-refresh.js'
 import { recordLandedDeployment } from './deployments.js'
 import { takeStep } from './effects.js'
 import type { EvaluatedFeature, FailedFeature, FeatureResult, PreparedFeature } from './feature.js'
@@ -56,6 +57,8 @@ export interface TickResult {
   outcomes: FeatureOutcome[]
   failures: FailedFeature[]
   notifications: NotificationReport
+  /** One line per datafile refreshed (or whose refresh was refused) after the features acted. */
+  refreshed: string[]
 }
 
 /**
@@ -132,6 +135,8 @@ export async function tickOnGitHub(
     outcomes.push(acted.outcome)
     batches.push({ config: feature.rollout.policy.notifications, events: acted.events })
   }
+  // Every rollout that loaded, lost ones too: a stale datafile is rewritten to what it exposes.
+  const refreshed = await group('datafiles', () => refreshDatafilesOnGitHub(run, rollouts))
   if (!ctx.dryRun && ctx.heartbeat) {
     // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
     await recordHeartbeat(
@@ -158,7 +163,7 @@ export async function tickOnGitHub(
   const notifications = batches.some(b => b.config && b.events.length)
     ? await group('notifications', send)
     : await send()
-  return { outcomes, failures, notifications }
+  return { outcomes, failures, notifications, refreshed }
 }
 
 /** The features that could not be evaluated, told to their own targets (or every target). */

@@ -123,28 +123,20 @@ function differences(committed: FeatureDatafile, expected: FeatureDatafile): str
 /**
  * How the rollout's committed datafile (in its checkout) differs from what its policy and state
  * expose (`transition.made_on` aside: a file cannot know its own commit), or null when it agrees.
- * A rollout that has not started may have no datafile yet. A lost rollout's datafile must say
- * off, and any off one will do: it may still name the last transition the file saw.
+ * An absent datafile is no drift: nothing serves a stale answer from it, and the next transition
+ * (or init) writes it; repositories from before datafiles have none. A lost rollout's datafile
+ * must say off, and any off one will do: it may still name the last transition the file saw.
  */
 export function datafileDrift(rollout: Rollout): DatafileDrift | null {
   const path = datafilePathOf(rollout.policy)
   const expected = featureDatafile(rollout.policy, exposedState(rollout))
   const committed = readCommitted(rollout.root, path)
   const drift = (reason: string) => ({ path, reason, fix: DATAFILE_FIX })
-  if (committed.kind === 'absent')
-    return rollout.state || rollout.lost
-      ? drift(
-          `is missing, so applications reading it get nothing (the state says ${describe(expected)})`
-        )
-      : null
+  if (committed.kind === 'absent') return null
   if (committed.kind === 'unreadable') return drift(committed.why)
   if (rollout.lost && !committed.datafile.enabled) return null
   const differs = differences(committed.datafile, expected)
   return differs === null ? null : drift(differs)
-}
-
-function describe(datafile: FeatureDatafile): string {
-  return datafile.enabled ? `${datafile.user_percentage}% at ${datafile.phase}` : 'off'
 }
 
 /**
