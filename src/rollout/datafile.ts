@@ -29,7 +29,7 @@ export interface DatafileDrift {
   fix: string
 }
 
-export const DATAFILE_FIX = 'phasegate tick (it rewrites the datafile in a commit of its own)'
+export const DATAFILE_FIX = 'phasegate tick'
 
 /** The committed datafile as read from the checkout: absent, unreadable (why), or parsed. */
 type Committed =
@@ -163,7 +163,7 @@ export async function refreshDatafile(
 export function driftError(drift: DatafileDrift): PhasegateError {
   return new PhasegateError(`the committed datafile ${drift.reason}`, {
     location: { file: drift.path },
-    hint: `run ${drift.fix}`
+    hint: `run \`${drift.fix}\`: it rewrites the datafile in a commit of its own, not a transition`
   })
 }
 

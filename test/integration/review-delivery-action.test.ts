@@ -147,4 +147,18 @@ describe('the scheduled tick and a stale datafile', () => {
     await runPhasegateFromSource(gh, after, { now: hoursAfter(4) })
     expect((await runGit(after, ['ls-remote', 'origin', 'main'])).stdout).toContain(head.trim())
   })
+
+  test('the action validate command refuses a stale datafile at its path', async () => {
+    const repo = await startRepo({ files: files('full', d => ({ ...d, enabled: false })) })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      now: hoursAfter(3),
+      inputs: { command: 'validate' }
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.summary).toMatch(
+      /search\.datafile\.json: the committed datafile says enabled: false where the policy and state say enabled: true.*phasegate tick/
+    )
+  })
 })

@@ -54,7 +54,7 @@ describe('review findings: issue 14 (the same answer everywhere)', () => {
     const stale = await cli(dir, 'validate')
     expect(stale.code).toBe(1)
     expect(stale.err).toMatch(
-      /^phasegate: \.phasegate\/state\/f\.datafile\.json: the committed datafile says enabled: true.*\(hint: run phasegate tick/
+      /^phasegate: \.phasegate\/state\/f\.datafile\.json: the committed datafile says enabled: true.*\(hint: run `phasegate tick`/
     )
     const transitionsBefore = (await cli(dir, 'history', '--json')).out
     const tick = await cli(dir, 'tick', '--now', LATER) // a hold: nothing rewrites the datafile today
