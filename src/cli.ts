@@ -184,13 +184,16 @@ async function run(argv: string[], io: Io): Promise<number> {
                 started: o.started,
                 decision: o.started ? o.decision : null,
                 commit: o.sha ?? null,
-                datafileRefresh: o.refreshed
+                // Only when a refresh was committed: most ticks make none.
+                ...(o.refreshed
                   ? {
-                      commit: o.refreshed.sha,
-                      path: o.refreshed.drift.path,
-                      reason: o.refreshed.drift.reason
+                      datafileRefresh: {
+                        commit: o.refreshed.sha,
+                        path: o.refreshed.drift.path,
+                        reason: o.refreshed.drift.reason
+                      }
                     }
-                  : null
+                  : {})
               })),
               null,
               2
