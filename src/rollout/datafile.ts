@@ -116,7 +116,9 @@ function differences(committed: FeatureDatafile, expected: FeatureDatafile): str
   const scalars = says.length
     ? `says ${says.join(', ')} where the policy and state say ${should.join(', ')}`
     : ''
-  const rest = other.length ? `its ${other.join(', ')} differ from the policy and state` : ''
+  const rest = other.length
+    ? `its ${other.join(', ')} ${other.length === 1 ? 'differs' : 'differ'} from the policy and state`
+    : ''
   return [scalars, rest].filter(Boolean).join('; ')
 }
 
