@@ -117,7 +117,7 @@ function differences(committed: FeatureDatafile, expected: FeatureDatafile): str
     ? `says ${says.join(', ')} where the policy and state say ${should.join(', ')}`
     : ''
   const rest = other.length
-    ? `its ${other.join(', ')} ${other.length === 1 ? 'differs' : 'differ'} from the policy and state`
+    ? `differs in ${other.join(', ')} from what the policy and state say`
     : ''
   return [scalars, rest].filter(Boolean).join('; ')
 }

@@ -45,11 +45,11 @@ describe('a committed datafile against what its rollout exposes', () => {
       fix: 'phasegate tick'
     })
     const groups = datafileDrift(rolloutWith(as({ experiments: [] })))
-    expect(groups?.reason).toBe('its experiments differs from the policy and state')
+    expect(groups?.reason).toBe('differs in experiments from what the policy and state say')
     const transition = datafileDrift(
       rolloutWith(as({ transition: { ...right.transition!, kind: 'advance' } }))
     )
-    expect(transition?.reason).toBe('its transition differs from the policy and state')
+    expect(transition?.reason).toBe('differs in transition from what the policy and state say')
   })
 
   it('reports a file that is not JSON or not a datafile, without reading it', () => {
