@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { PhasegateError } from '../errors.js'
 import { datafilePathOf } from '../export/datafile.js'
-import { refreshDatafile } from '../rollout/datafile.js'
+import { datafileDrift, refreshDatafile } from '../rollout/datafile.js'
 import { reloadRollout, type Rollout } from '../rollout/load.js'
 import type { ActionRun } from './landing.js'
 import { logInfo } from './log.js'
@@ -23,8 +23,20 @@ export async function refreshDatafilesOnGitHub(
   const root = run.ctx.workspace
   const lines: string[] = []
   if (run.ctx.dryRun || rollouts.length === 0) return lines
-  await syncWithRemote(root, run.base)
+  // Each feature's step leaves the checkout on the branch's tip: its files say which datafiles
+  // drift without a fetch, so a run with nothing to refresh costs no git round trip.
+  const drifted: Rollout[] = []
   for (const rollout of rollouts) {
+    // A policy that no longer loads is that feature's failure already; it has nothing to refresh.
+    const fresh = await reloadRollout(rollout).catch((error: unknown) => {
+      if (error instanceof PhasegateError) return undefined
+      throw error
+    })
+    if (fresh && datafileDrift(fresh)) drifted.push(rollout)
+  }
+  if (drifted.length === 0) return lines
+  await syncWithRemote(root, run.base)
+  for (const rollout of drifted) {
     let reason = ''
     const path = datafilePathOf(rollout.policy)
     let result: Awaited<ReturnType<typeof commitAndPush>>
