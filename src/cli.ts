@@ -104,6 +104,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         const { loadRolloutsSettled, relativeTo } = await import('./rollout/load.js')
         // Every policy is checked: one broken file hides no other's result.
         const { rollouts, failures } = await loadRolloutsSettled(cwd, policies)
+        const { deliveryProblems } = await import('./rollout/datafile.js')
+        const problems = new Map(rollouts.map(r => [r, deliveryProblems(r)]))
         const rows = [
           ...rollouts.map(r => ({ policyFile: r.policyFile, rollout: r })),
           ...failures.map(f => ({ policyFile: f.policyFile, failure: f }))
@@ -118,7 +120,8 @@ async function run(argv: string[], io: Io): Promise<number> {
                       feature: row.rollout.policy.feature,
                       phases: row.rollout.policy.phases.map(p => p.name),
                       phase: row.rollout.state?.phase ?? null,
-                      notices: row.rollout.policy.notices ?? []
+                      notices: row.rollout.policy.notices ?? [],
+                      problems: problems.get(row.rollout)!.map(p => p.format())
                     }
                   : {
                       policy: relativeTo(cwd, row.policyFile),
@@ -142,19 +145,23 @@ async function run(argv: string[], io: Io): Promise<number> {
               continue
             }
             const r = row.rollout
-            io.out(
-              `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`
-            )
+            const where = r.state ? `at ${r.state.phase}` : r.lost ? 'LOST' : 'not started'
+            if (problems.get(r)!.length === 0)
+              io.out(
+                `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${where}`
+              )
             for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+            for (const problem of problems.get(r)!) io.err(`phasegate: ${problem.format()}`)
           }
         for (const f of failures) io.err(`phasegate: ${f.error.format()}`)
-        return failures.length ? 1 : 0
+        return failures.length || [...problems.values()].some(p => p.length > 0) ? 1 : 0
       }
       case 'status': {
         const { statusSettled } = await import('./commands/status.js')
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderFailure, renderNotStarted } = await import('./report/text.js')
         const { renderAnalysis } = await import('./experiments/render.js')
+        const { driftError } = await import('./rollout/datafile.js')
         const { describeHeartbeat } = await import('./report/heartbeat.js')
         const { results, failures } = await statusSettled(common)
         // Every feature in policy file order: a broken one is an error row of its own.
@@ -200,6 +207,10 @@ async function run(argv: string[], io: Io): Promise<number> {
                     ? renderDecision(r.policy, r.state, r.report.decision, now)
                     : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
                   describeHeartbeat(r.report.heartbeat),
+                  ...(r.report.lost ? [`  LOST: ${r.report.lost.error}`] : []),
+                  ...(r.report.datafile
+                    ? [`  DATAFILE STALE: ${driftError(r.report.datafile).format()}`]
+                    : []),
                   // The headline and reasons; `phasegate analyze` prints the whole analysis.
                   ...r.report.experiments.map(a =>
                     renderAnalysis(a)
@@ -247,7 +258,17 @@ async function run(argv: string[], io: Io): Promise<number> {
                 feature: o.rollout.policy.feature,
                 started: o.started,
                 decision: o.started ? o.decision : null,
-                commit: o.sha ?? null
+                commit: o.sha ?? null,
+                // Only when a refresh was committed: most ticks make none.
+                ...(o.refreshed
+                  ? {
+                      datafileRefresh: {
+                        commit: o.refreshed.sha,
+                        path: o.refreshed.drift.path,
+                        reason: o.refreshed.drift.reason
+                      }
+                    }
+                  : {})
               })),
               null,
               2
@@ -266,6 +287,10 @@ async function run(argv: string[], io: Io): Promise<number> {
               )
             else if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
+            if (o.refreshed)
+              io.out(
+                `  refreshed ${o.refreshed.drift.path} in ${o.refreshed.sha.slice(0, 10)} (not a transition): it ${o.refreshed.drift.reason}`
+              )
           }
         }
         // Notifications went out after every commit; a failed one fails the run now.
@@ -430,8 +455,15 @@ async function run(argv: string[], io: Io): Promise<number> {
       }
       case 'export': {
         const { exportRollouts } = await import('./commands/export.js')
-        const text = await exportRollouts({ cwd, policies, format: values.format, out: values.out })
+        const { text, warnings } = await exportRollouts({
+          cwd,
+          policies,
+          format: values.format,
+          out: values.out
+        })
         if (text !== null) io.out(text)
+        // Exported off (fail safe), and loud: a lost rollout needs a person.
+        for (const w of warnings) io.err(`phasegate: warning: ${w.format()}`)
         return 0
       }
     }

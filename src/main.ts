@@ -13,6 +13,7 @@ import { runUrl, tickOnGitHub } from './action/tick-on-github.js'
 import { PhasegateError } from './errors.js'
 import { createGitHubClient } from './github/client.js'
 import { relativeTo, selectRollouts, unknownFeatures } from './rollout/load.js'
+import { deliveryProblems } from './rollout/datafile.js'
 import { markdownCode, markdownText } from './report/escape/markdown.js'
 import { logInfo } from './action/log.js'
 import { terminalText } from './report/escape/terminal.js'
@@ -108,9 +109,13 @@ async function validate(ctx: ActionContext): Promise<void> {
   )
   if (failures[0]) throw failures[0].error
   if (unknown.length) throw unknownFeatures(unknown, rollouts)
-  const lines = rollouts.map(
-    r =>
-      `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`
+  // A lost state file, or a committed datafile that says something else than the rollout: the
+  // same refusals as the CLI's validate (rollout/datafile.ts), the first one failing the step.
+  const problems = rollouts.map(deliveryProblems)
+  const lines = rollouts.map((r, i) =>
+    problems[i]!.length
+      ? problems[i]!.map(p => `- ${markdownText(p.format())}`).join('\n')
+      : `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`
   )
   lines.forEach(l => logInfo(l.slice(2)))
   warnNotices(
@@ -118,6 +123,8 @@ async function validate(ctx: ActionContext): Promise<void> {
     ctx.workspace
   )
   await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`)
+  const first = problems.flat()[0]
+  if (first) throw first
 }
 
 async function check(ctx: ActionContext, gh: GitHubSide): Promise<void> {

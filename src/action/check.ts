@@ -10,6 +10,8 @@ import type { Approval } from '../engine/types.js'
 import { evaluate } from '../rollout/evaluate.js'
 import { selectRollouts, type Rollout } from '../rollout/load.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
+import { datafilePathOf } from '../export/datafile.js'
+import { driftError } from '../rollout/datafile.js'
 import { ownFilesOf } from '../rollout/write.js'
 import type { ActionContext } from './context.js'
 import { judgeBranch } from './effects.js'
@@ -67,7 +69,20 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)))
   const details: string[] = []
   const failures: string[] = []
+  const head = await headPolicyChanges(root, tip, ctx.policies, rollouts)
   for (const rollout of touched) {
+    const datafile = datafilePathOf(rollout.policy)
+    if (!changed.includes(rollout.policy.statePath)) {
+      // The datafile alone changed: a refresh passes only as exactly what the head's policy and
+      // state expose; anything else (a hand edit turning a feature back on) fails at its path.
+      const drift = head.drifts.get(rollout.policy.feature)
+      const line = drift
+        ? `${driftError(drift).format()}`
+        : `${datafile}: a datafile refresh: it says what the policy and state expose`
+      details.push(line)
+      if (drift) failures.push(line)
+      continue
+    }
     const landed = await landingCommit(root, rollout.policy.statePath)
     const state = deployedState(rollout, ctx.now, landed)
     const phase = phaseNamed(rollout.policy, state.phase)
@@ -111,10 +126,17 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   const mergeBase = await git(root, 'merge-base', baseRef, tip)
   for (const reason of [
     ...(await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)),
-    ...(await headPolicyChanges(root, tip, ctx.policies, rollouts))
+    ...head.reasons
   ]) {
     details.push(reason)
     failures.push(reason)
+  }
+  // A datafile left stale by the head (a policy change of a feature's exposure) is said, not
+  // failed: the first tick after the merge rewrites it (a refresh commit), and status says so.
+  for (const [feature, drift] of head.drifts) {
+    if (touched.some(r => r.policy.feature === feature && !changed.includes(r.policy.statePath)))
+      continue
+    details.push(`${driftError(drift).format()}; after merging, the next tick rewrites it`)
   }
   const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes')
   const result: CheckResult = {

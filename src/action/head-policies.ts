@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PhasegateError } from '../errors.js'
 import { git, runGit } from '../git/git.js'
+import { datafileDrift, type DatafileDrift } from '../rollout/datafile.js'
 import { relativeTo, selectRollouts, type Rollout } from '../rollout/load.js'
 
 // The policy check judges a pull request by what its head would make of the rollouts, not only by
@@ -20,17 +21,29 @@ function locatedAtHead(error: PhasegateError, dir: string): string {
   }).format()
 }
 
+/** What the pull request's head makes of the rollouts. */
+export interface HeadPolicies {
+  /** One per way the head moves a rollout of the base, or the file that holds it. */
+  reasons: string[]
+  /**
+   * Each feature whose committed datafile at the head does not say what the head's policy and
+   * state expose (rollout/datafile.ts datafileDrift).
+   */
+  drifts: Map<string, DatafileDrift>
+}
+
 /**
  * Loads the policies (`patterns`, as the action's input gives them) at commit `tip` in a
  * temporary worktree of `root`, and returns one reason per way the head changes where a rollout
- * of `base` stands or which file holds it. Empty when the head's policies agree with the base's.
+ * of `base` stands or which file holds it (none when the head's policies agree with the base's),
+ * and the datafiles at the head that disagree with their rollouts there.
  */
 export async function headPolicyChanges(
   root: string,
   tip: string,
   patterns: string[],
   base: Rollout[]
-): Promise<string[]> {
+): Promise<HeadPolicies> {
   const dir = mkdtempSync(join(tmpdir(), 'phasegate-head-'))
   try {
     await git(root, 'worktree', 'add', '-q', '--detach', dir, tip)
@@ -48,7 +61,10 @@ export async function headPolicyChanges(
         f => `the policy at the pull request's head does not load: ${locatedAtHead(f.error, dir)}`
       )
     )
+    const drifts = new Map<string, DatafileDrift>()
     for (const rollout of head.rollouts) {
+      const drift = datafileDrift(rollout)
+      if (drift) drifts.set(rollout.policy.feature, drift)
       const { feature, statePath } = rollout.policy
       const policyFile = relativeTo(dir, rollout.policyFile)
       const before = base.find(r => r.policy.feature === feature)
@@ -68,7 +84,7 @@ export async function headPolicyChanges(
           `${relativeTo(root, rollout.policyFile)}: the policy of ${rollout.policy.feature} is gone at the pull request's head (deleted, renamed or no longer a policy); retire a rollout on purpose, not in passing`
         )
     }
-    return reasons
+    return { reasons, drifts }
   } finally {
     await runGit(root, ['worktree', 'remove', '--force', dir], { allowFailure: true })
     rmSync(dir, { recursive: true, force: true })

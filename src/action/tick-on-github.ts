@@ -46,6 +46,7 @@ import { syncAlertIssues, type AlertIssueChange } from './alerts.js'
 import { warnNotices } from './annotations.js'
 import { syncObservedTriggerIssues } from './observed-triggers.js'
 import type { ActionContext } from './context.js'
+import { refreshDatafilesOnGitHub } from './datafile-refresh.js'
 import { recordLandedDeployment } from './deployments.js'
 import { takeStep } from './effects.js'
 import type { EvaluatedFeature, FailedFeature, FeatureResult, PreparedFeature } from './feature.js'
@@ -64,6 +65,8 @@ export interface TickResult {
   outcomes: FeatureOutcome[]
   failures: FailedFeature[]
   notifications: NotificationReport
+  /** One line per datafile refreshed (or whose refresh was refused) after the features acted. */
+  refreshed: string[]
 }
 
 /**
@@ -140,6 +143,8 @@ export async function tickOnGitHub(
     outcomes.push(acted.outcome)
     batches.push({ config: feature.rollout.policy.notifications, events: acted.events })
   }
+  // Every rollout that loaded, lost ones too: a stale datafile is rewritten to what it exposes.
+  const refreshed = await group('datafiles', () => refreshDatafilesOnGitHub(run, rollouts))
   // The heartbeat record: one git push (no API request), off the default branch. A refusal (a
   // ruleset on every branch, a token without contents: write) is a warning: the features acted.
   if (!ctx.dryRun && outcomes.length) {
@@ -181,7 +186,7 @@ export async function tickOnGitHub(
   const notifications = batches.some(b => b.config && b.events.length)
     ? await group('notifications', send)
     : await send()
-  return { outcomes, failures, notifications }
+  return { outcomes, failures, notifications, refreshed }
 }
 
 /** The features that could not be evaluated, told to their own targets (or every target). */

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { PhasegateError } from '../errors.js'
-import { runGit } from '../git/git.js'
-import { combineDatafiles, featureDatafile, renderDatafile } from '../export/datafile.js'
+import { combineDatafiles, renderDatafile } from '../export/datafile.js'
 import { flagdDocument } from '../export/flagd.js'
 import { scheduleIntervalOf, staleAfterMs } from '../engine/heartbeat.js'
 import type { Policy } from '../engine/types.js'
+import { expectedDatafile } from '../rollout/datafile.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
-import { loadRollouts } from '../rollout/load.js'
+import { loadRollouts, lostStateError } from '../rollout/load.js'
 
 export const EXPORT_FORMATS = ['datafile', 'flagd'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -20,12 +20,22 @@ export interface ExportOptions {
   out?: string
 }
 
+/** What an export made: the text (null when written to `out`), and the lost rollouts it wrote off. */
+export interface ExportResult {
+  text: string | null
+  /** One per lost rollout (state file missing, history not): exported off, said loudly. */
+  warnings: PhasegateError[]
+}
+
 /**
  * Every feature's datafile combined into one document (`datafile`, schema/datafile.schema.json)
  * or as flagd flag definitions (`flagd`), from the policies and the state files at HEAD's
- * checkout. Returns the text, or writes it to `out` and returns null.
+ * checkout: each feature as its committed datafile should say (rollout/datafile.ts
+ * expectedDatafile, which also names the transition's commit as the committed file does). A lost
+ * rollout is exported off, with a warning: what applications read fails safe. Returns the text,
+ * or writes it to `out`.
  */
-export async function exportRollouts(options: ExportOptions): Promise<string | null> {
+export async function exportRollouts(options: ExportOptions): Promise<ExportResult> {
   const format = (options.format ?? 'datafile') as ExportFormat
   if (!EXPORT_FORMATS.includes(format)) {
     throw new PhasegateError(`--format ${options.format}: not a format phasegate exports`, {
@@ -37,30 +47,19 @@ export async function exportRollouts(options: ExportOptions): Promise<string | n
   const document = combineDatafiles(
     await Promise.all(
       rollouts.map(async r => ({
-        ...featureDatafile(
-          r.policy,
-          r.state,
-          r.state ? await madeOn(r.root, r.policy.statePath) : null
-        ),
+        ...(await expectedDatafile(r)),
         ...heartbeatOf(r.policy, heartbeats)
       }))
     )
   )
+  const warnings = rollouts.filter(r => r.lost).map(lostStateError)
   const text =
     format === 'flagd'
       ? `${JSON.stringify(flagdDocument(document), null, 2)}\n`
       : renderDatafile(document)
-  if (options.out === undefined) return text
+  if (options.out === undefined) return { text, warnings }
   writeFileSync(resolve(options.cwd, options.out), text)
-  return null
-}
-
-/** The parent of the last commit that changed the state file: the commit its transition was made on. */
-async function madeOn(root: string, statePath: string): Promise<string | null> {
-  const result = await runGit(root, ['log', '-1', '--format=%P', '--', statePath], {
-    allowFailure: true
-  })
-  return result.code === 0 ? (result.stdout.trim().split(' ')[0] ?? '') || null : null
+  return { text: null, warnings }
 }
 
 /** The feature's last evaluation from the heartbeat record, when this clone has one. */

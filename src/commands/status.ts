@@ -5,8 +5,9 @@ import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
+import { datafileDrift, type DatafileDrift } from '../rollout/datafile.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
-import type { RolloutFailure } from '../rollout/load.js'
+import { lostStateError, type RolloutFailure } from '../rollout/load.js'
 import { analyzeEnabledExperiments } from '../rollout/observe.js'
 import { evaluateAll, type TickOptions } from './tick.js'
 
@@ -36,6 +37,13 @@ export interface StatusReport {
    * stale with evaluatedAt null when no heartbeat is recorded.
    */
   heartbeat: Heartbeat
+  /**
+   * Set when the state file is missing though the history has transitions: the rollout is lost,
+   * exposes nothing, and tick commits no transition for it. `error` says how to restore it.
+   */
+  lost: { sha: string; phase: string; error: string } | null
+  /** How the committed datafile differs from what the feature exposes; null when it agrees. */
+  datafile: DatafileDrift | null
 }
 
 export interface StatusResult {
@@ -67,7 +75,8 @@ export async function statusSettled(
   // Every policy's experiment reads and history lookups go out at once, as the tick's reads do.
   const results = await Promise.all(
     outcomes.map(async ({ rollout, started, state, decision }) => {
-      const exposure = exposureOf(rollout.policy, rollout.state && state)
+      // Before init nothing is exposed; a lost rollout's stand-in state says so (state.lost).
+      const exposure = exposureOf(rollout.policy, rollout.state || rollout.lost ? state : null)
       const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition, recorded] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
@@ -100,7 +109,9 @@ export async function statusSettled(
             recorded.get(rollout.policy.feature),
             scheduleIntervalOf(rollout.policy),
             options.now
-          )
+          ),
+          lost: rollout.lost ? { ...rollout.lost, error: lostStateError(rollout).format() } : null,
+          datafile: datafileDrift(rollout)
         }
       }
     })

@@ -12,6 +12,7 @@ import {
   type Rollout,
   type RolloutFailure
 } from '../rollout/load.js'
+import { refreshDatafile, type DatafileDrift } from '../rollout/datafile.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
 import type { NotificationReport } from '../notify/deliver.js'
@@ -38,6 +39,11 @@ export interface TickOutcome {
   decision: Decision
   /** The commit made, when the decision was acted on. */
   sha?: string
+  /**
+   * The datafile refresh committed for this rollout (rollout/datafile.ts): its committed datafile
+   * said something other than what the feature exposes, and no transition rewrote it.
+   */
+  refreshed?: { sha: string; drift: DatafileDrift }
 }
 
 /**
@@ -132,7 +138,10 @@ export async function evaluateAll(
 /**
  * Observe, decide and act for every policy: the scheduled job's whole work, under the checkout's
  * lock and committing only on the HEAD that was read. When some policy cannot be evaluated, no
- * advance is committed, but the others' rollbacks are, and PartialTickError says both.
+ * advance is committed, but the others' rollbacks are, and PartialTickError says both. Then every
+ * committed datafile that no longer says what its feature exposes (a policy change, a lost state
+ * file: off) is rewritten in a refresh commit of its own, failures or not: it only ever makes the
+ * file applications read agree with the state.
  */
 export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   if (options.dryRun) {
@@ -146,7 +155,7 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
   const root = await repoRoot(options.cwd)
   return withCheckoutLock(root, 'tick', async () => {
     let head = await headSha(root)
-    const { outcomes, failures } = withoutLost(
+    const { outcomes, lostOutcomes, failures } = withoutLost(
       await evaluateSettled({ ...options, recordRun: true })
     )
     // A rollout that was never started is reported, not moved; a rollback the policy wants
@@ -170,19 +179,30 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
       outcome.sha = sha
       head = sha
     }
+    // A transition just wrote its datafile; every other rollout's is checked, lost ones too.
+    for (const outcome of [...outcomes, ...lostOutcomes]) {
+      if (outcome.sha) continue
+      const refreshed = await refreshDatafile(outcome.rollout, options.now)
+      if (refreshed) outcome.refreshed = refreshed
+    }
     if (failures.length) throw new PartialTickError(acting, failures)
     return outcomes
   })
 }
 
-/** A tick acts on no lost rollout: each is a failure of its own (restore or re-init it first). */
+/**
+ * A tick acts on no lost rollout: each is a failure of its own (restore or re-init it first).
+ * `lostOutcomes` are kept apart for the datafile refresh, which writes them off.
+ */
 function withoutLost(settled: { outcomes: TickOutcome[]; failures: RolloutFailure[] }): {
   outcomes: TickOutcome[]
+  lostOutcomes: TickOutcome[]
   failures: RolloutFailure[]
 } {
   const lost = settled.outcomes.filter(o => o.rollout.lost)
   return {
     outcomes: settled.outcomes.filter(o => !o.rollout.lost),
+    lostOutcomes: lost,
     failures: [
       ...settled.failures,
       ...lost.map(o => ({

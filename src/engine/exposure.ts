@@ -5,7 +5,7 @@ import type { MonitoringLevel, Policy, State } from './types.js'
 // the SDK and the datafile), so that none of them can say 5% while another says off.
 
 /** Why a feature reaches nobody. */
-export type OffBecause = 'not started' | 'kill switch' | 'phase disabled'
+export type OffBecause = 'not started' | 'state file lost' | 'kill switch' | 'phase disabled'
 
 /** What a feature exposes now. */
 export interface Exposure {
@@ -29,19 +29,21 @@ export interface Exposure {
 
 /**
  * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
- * precedence, when the rollout has not started, the kill switch is off, or the phase is
- * `enabled: false`; otherwise the phase's percentage and flags.
+ * precedence, when the rollout has not started, its state file is lost (`state.lost`), the kill
+ * switch is off, or the phase is `enabled: false`; otherwise the phase's percentage and flags.
  */
 export function exposureOf(policy: Policy, state: State | null): Exposure {
   const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0]!
   const off: OffBecause | undefined =
     state === null
       ? 'not started'
-      : !state.enabled
-        ? 'kill switch'
-        : !phase.enabled
-          ? 'phase disabled'
-          : undefined
+      : state.lost
+        ? 'state file lost'
+        : !state.enabled
+          ? 'kill switch'
+          : !phase.enabled
+            ? 'phase disabled'
+            : undefined
   return {
     feature: policy.feature,
     phase: phase.name,

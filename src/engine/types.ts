@@ -336,6 +336,12 @@ export interface State {
    * advances, its rollback triggers still act.
    */
   paused?: { at: string; reason: string; operator?: string }
+  /**
+   * Set only on the stand-in state of a lost rollout (rollout/load.ts currentState): its state
+   * file is missing though its history has transitions, the newest being `sha`. It exposes
+   * nothing; phasegate commits no transition for it. Never written to a state file.
+   */
+  lost?: { sha: string }
 }
 
 /** One number read from a metrics source, or the reason there is none. */

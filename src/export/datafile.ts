@@ -16,8 +16,9 @@ export function datafilePathOf(policy: Pick<Policy, 'statePath'>): string {
 }
 
 /**
- * A feature's datafile from its policy and state (null state: not started, exposed as off).
- * `madeOn` is the commit the transition is written on top of (HEAD before it), when known.
+ * A feature's datafile from its policy and state (null state: not started, exposed as off; a lost
+ * rollout's stand-in state, `state.lost`: off, with no transition to name). `madeOn` is the
+ * commit the transition is written on top of (HEAD before it), when known.
  */
 export function featureDatafile(
   policy: Policy,
@@ -47,10 +48,11 @@ export function featureDatafile(
         configuration: g.configuration
       }))
     })),
-    transition: state
-      ? last
-        ? { kind: last.kind, from: last.from, to: last.to, at: last.at, made_on: madeOn }
-        : { kind: 'init', from: null, to: state.phase, at: state.enteredAt, made_on: madeOn }
-      : null
+    transition:
+      state && !state.lost
+        ? last
+          ? { kind: last.kind, from: last.from, to: last.to, at: last.at, made_on: madeOn }
+          : { kind: 'init', from: null, to: state.phase, at: state.enteredAt, made_on: madeOn }
+        : null
   }
 }

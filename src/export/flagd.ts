@@ -60,8 +60,18 @@ function featureFlag(feature: FeatureDatafile): Record<string, unknown> {
     metadata: metadataOf(feature)
   }
   if (!feature.enabled || feature.user_percentage <= 0) return base
-  if (feature.user_percentage >= 100) return { ...base, defaultVariant: 'on' }
-  return { ...base, targeting: rolloutSplit(feature) }
+  if (feature.user_percentage >= 100) return { ...base, targeting: keyed('on', 'off') }
+  return { ...base, targeting: keyed(rolloutSplit(feature), 'off') }
+}
+
+/**
+ * `then` for a request with a targeting key, `otherwise` for one without: flagd would hash every
+ * keyless request to one bucket (`"<salt>:"`), putting all anonymous traffic in or out together,
+ * where the provider answers TARGETING_KEY_MISSING with the caller's default. An empty string is
+ * a key, as it is to the provider.
+ */
+function keyed(then: JsonLogic | string, otherwise: string | null): JsonLogic {
+  return { if: [{ '==': [{ var: 'targetingKey' }, null] }, otherwise, then] }
 }
 
 /** "in" for `user_percentage` of users, bucketed by the rollout's salt and the targeting key. */
@@ -78,8 +88,8 @@ function rolloutSplit(feature: FeatureDatafile): JsonLogic {
 
 function inRollout(feature: FeatureDatafile, then: JsonLogic): JsonLogic | null {
   if (feature.user_percentage <= 0) return null
-  if (feature.user_percentage >= 100) return then
-  return { if: [{ '==': [rolloutSplit(feature), 'on'] }, then, null] }
+  if (feature.user_percentage >= 100) return keyed(then, null)
+  return keyed({ if: [{ '==': [rolloutSplit(feature), 'on'] }, then, null] }, null)
 }
 
 /** The experiment's groups by weight; flagd needs whole-number weights, so decimals are scaled. */

@@ -394,7 +394,8 @@ export interface CommitOptions {
   inputs?: string[]
 }
 
-function commitEnv(now: Date): Record<string, string> {
+/** The identity and timestamps of a phasegate commit made at `now`. */
+export function commitEnv(now: Date): Record<string, string> {
   const date = now.toISOString()
   return {
     GIT_AUTHOR_DATE: date,

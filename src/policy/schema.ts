@@ -163,9 +163,34 @@ export const gateSchema = z.discriminatedUnion('type', [
   })
 ])
 
+/**
+ * Whether `value` is a whole number of `step`s, within floating-point noise (0.07 is 7 × 0.01,
+ * though 0.07 / 0.01 is 7.000000000000001).
+ */
+function wholeStepsOf(value: number, step: number): boolean {
+  const steps = value / step
+  return Math.abs(steps - Math.round(steps)) < 1e-6
+}
+
+/**
+ * A percentage of users, in whole buckets: phasegate resolves a rollout to 0.01% (10,000 buckets,
+ * experiments/assignment.ts), so a finer value would mean one bucket to the SDK and the provider
+ * and none to flagd's whole-number weights; it is refused rather than read two ways.
+ */
+const userPercentage = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine(p => wholeStepsOf(p, 0.01), {
+    message: 'user_percentage is finer than one bucket (0.01% of users)',
+    params: {
+      hint: 'write a multiple of 0.01 (e.g. 0.01 or 0.5): every route (SDK, provider, flagd) resolves percentages to 0.01%'
+    }
+  })
+
 export const phaseSchema = z.strictObject({
   enabled: z.boolean().optional(),
-  user_percentage: z.number().min(0).max(100).optional(),
+  user_percentage: userPercentage.optional(),
   feature_flags: z.array(z.string()).optional(),
   monitoring_level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
   rollback_threshold: z.record(z.string(), quantitySchema).optional(),
@@ -191,6 +216,30 @@ export const experimentSchema = z.strictObject({
     .refine(groups => Object.keys(groups).length >= 2, {
       message: 'an experiment needs at least two groups',
       params: { hint: 'add a control group and a treatment group, each with a weight' }
+    })
+    .superRefine((groups, ctx) => {
+      // A group's share is resolved to one bucket (0.01%) by the SDK and the provider, and flagd
+      // carries weights as whole numbers (scaled by at most 10^6): a share or a weight finer than
+      // that would be read differently by each route.
+      const total = Object.values(groups).reduce((sum, g) => sum + g.weight, 0)
+      for (const [group, { weight }] of Object.entries(groups)) {
+        if (weight / total < 1 / 10_000)
+          ctx.addIssue({
+            code: 'custom',
+            path: [group, 'weight'],
+            message: `group ${group} gets ${((weight / total) * 100).toPrecision(2)}% of users, less than one bucket (0.01%)`,
+            params: {
+              hint: 'give every group at least 1/10,000 of the total weight: assignment resolves shares to 0.01%'
+            }
+          })
+        else if (!wholeStepsOf(weight, 1e-6))
+          ctx.addIssue({
+            code: 'custom',
+            path: [group, 'weight'],
+            message: `weight ${weight} has more than six decimals`,
+            params: { hint: 'round it to six decimals (only the ratios between weights matter)' }
+          })
+      }
     }),
   success_metrics: z.array(z.string()).optional(),
   // What each success metric is, so stray values are errors rather than a silent change of test.

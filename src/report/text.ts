@@ -52,7 +52,7 @@ export function renderDecision(
   const since = formatSpan(Math.max(0, now.getTime() - Date.parse(state.enteredAt)))
   const lines = [
     `${policy.feature}: ${phase.name} (${position}), ${describeExposure(exposureOf(policy, state))}, ` +
-      `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, in phase ${since}`
+      `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, ${state.lost ? 'STATE FILE LOST' : `in phase ${since}`}`
   ]
   const next = nextPhase(policy, phase.name)
   if (!next) lines.push('  final phase: the rollout is complete; no gates to pass')

@@ -139,10 +139,10 @@ export function lostStateError(rollout: Rollout): PhasegateError {
   const { statePath, feature } = rollout.policy
   const sha = rollout.lost!.sha
   return new PhasegateError(
-    `the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost!.phase}); phasegate treats the feature as off and commits nothing for it`,
+    `the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost!.phase}); phasegate treats the feature as off everywhere (tick rewrites its datafile off) and commits no transition for it`,
     {
       location: { file: statePath },
-      hint: `restore it: \`git checkout ${sha} -- ${statePath}\` and commit; or start over on purpose with \`phasegate init\``
+      hint: `restore it: \`git checkout ${sha} -- ${statePath}\` (or \`git revert\` the commit that deleted it) and commit, then \`phasegate tick\` rewrites the datafile; or start over on purpose with \`phasegate init\``
     }
   )
 }
@@ -174,15 +174,20 @@ export function relativeTo(cwd: string, file: string): string {
 
 /**
  * The state to decide from: the file's, or the first phase entered now when there is none. A lost
- * rollout (its state file deleted after transitions) is off: the kill switch never turns back on
- * because a file went missing.
+ * rollout (its state file deleted after transitions) is off and marked `lost`: the kill switch
+ * never turns back on because a file went missing, and every surface says why it is off.
  */
 export function currentState(rollout: Rollout, now: Date): State {
   if (rollout.state) return rollout.state
   const fresh = initialState(rollout.policy, now)
   if (!rollout.lost) return fresh
   const known = rollout.policy.phases.some(p => p.name === rollout.lost!.phase)
-  return { ...fresh, phase: known ? rollout.lost.phase : fresh.phase, enabled: false }
+  return {
+    ...fresh,
+    phase: known ? rollout.lost.phase : fresh.phase,
+    enabled: false,
+    lost: { sha: rollout.lost.sha }
+  }
 }
 
 /** Expands the action's `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */

@@ -215,3 +215,24 @@ export function recordOf(feature: string, t: Transition): TransitionRecord {
     evidence: t.evidence
   }
 }
+
+/**
+ * The trailer of a datafile refresh: a commit that rewrites a feature's datafile to what its
+ * policy and state say (after a policy change, or for a lost rollout) and changes no state file.
+ * It is not a transition and carries no `Phasegate-Feature`, so the history (`--grep` on that
+ * trailer) never reads it as one.
+ */
+export const REFRESH_TRAILER = 'Phasegate-Datafile-Refresh'
+
+/** The message of a datafile refresh of `feature`: why the committed datafile was rewritten. */
+export function refreshMessage(feature: string, datafilePath: string, reason: string): string {
+  return [
+    `phasegate(${oneLine(feature)}): refresh ${oneLine(datafilePath)}`,
+    oneLine(
+      `The committed datafile no longer said what the policy and state expose: ${reason}. This is a datafile refresh, not a transition: the state file is unchanged.`
+    ),
+    `${REFRESH_TRAILER}: ${oneLine(feature)}\n${TRAILER.reason}: ${oneLine(reason)}`
+  ]
+    .join('\n\n')
+    .concat('\n')
+}

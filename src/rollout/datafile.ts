@@ -1,0 +1,179 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { State } from '../engine/types.js'
+import {
+  datafilePathOf,
+  featureDatafile,
+  featureDatafileSchema,
+  renderDatafile,
+  type FeatureDatafile
+} from '../export/datafile.js'
+import { PhasegateError } from '../errors.js'
+import { git, runGit } from '../git/git.js'
+import { commitEnv, readHistory, transitionsOf } from '../git/transitions.js'
+import { refreshMessage } from '../state/trailers.js'
+import { currentState, lostStateError, type Rollout } from './load.js'
+
+// The committed datafile against the policy and state it must reflect. Transitions write it; a
+// policy change (a phase turned off, a new percentage), a lost state file or a hand edit leave it
+// saying something else, while applications keep polling it. validate, status and the policy
+// check report that; tick rewrites it (a refresh, not a transition).
+
+/** A committed datafile that does not say what its rollout exposes. */
+export interface DatafileDrift {
+  /** The datafile, relative to the repository root. */
+  path: string
+  /** What is wrong, in one line. */
+  reason: string
+  /** The command that rewrites it. */
+  fix: string
+}
+
+export const DATAFILE_FIX = 'phasegate tick'
+
+/** The committed datafile as read from the checkout: absent, unreadable (why), or parsed. */
+type Committed =
+  | { kind: 'absent' }
+  | { kind: 'unreadable'; why: string }
+  | { kind: 'parsed'; datafile: FeatureDatafile }
+
+function readCommitted(root: string, path: string): Committed {
+  const file = join(root, path)
+  if (!existsSync(file)) return { kind: 'absent' }
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    return { kind: 'unreadable', why: `is not JSON (${(error as Error).message})` }
+  }
+  const parsed = featureDatafileSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    return {
+      kind: 'unreadable',
+      why: `is not a phasegate datafile (${issue.path.join('.') || 'top level'}: ${issue.message})`
+    }
+  }
+  return { kind: 'parsed', datafile: parsed.data }
+}
+
+/** The state a rollout's datafile reflects: its file's, a lost rollout's stand-in (off), or none. */
+function exposedState(rollout: Rollout): State | null {
+  if (rollout.state) return rollout.state
+  // A lost rollout's stand-in names no transition, so its entry time is never read.
+  return rollout.lost ? currentState(rollout, new Date(0)) : null
+}
+
+/** Whether two transitions are one, whatever commit each says it was made on. */
+function sameTransition(a: FeatureDatafile['transition'], b: FeatureDatafile['transition']) {
+  if (a === null || b === null) return a === b
+  return a.kind === b.kind && a.from === b.from && a.to === b.to && a.at === b.at
+}
+
+/**
+ * The datafile a rollout's checkout should hold: `featureDatafile` of its policy and state, with
+ * the commit its transition was made on read from the committed datafile when that names the
+ * same transition (a file cannot name its own commit, and neither a revert that restores a state
+ * file nor a squash merge moves the transition), else from the transition's own commit in the
+ * history (its first parent). Every route (export, a refresh) takes `made_on` from here.
+ */
+export async function expectedDatafile(rollout: Rollout): Promise<FeatureDatafile> {
+  const state = exposedState(rollout)
+  const draft = featureDatafile(rollout.policy, state)
+  if (draft.transition === null) return draft
+  const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy))
+  if (
+    committed.kind === 'parsed' &&
+    sameTransition(committed.datafile.transition, draft.transition)
+  )
+    return featureDatafile(rollout.policy, state, committed.datafile.transition!.made_on)
+  const [latest] = transitionsOf(await readHistory(rollout.root, [rollout.policy])).filter(
+    h => h.feature === rollout.policy.feature
+  )
+  if (!latest) return draft
+  const parent = await runGit(rollout.root, ['rev-parse', '--verify', '-q', `${latest.sha}^`], {
+    allowFailure: true
+  })
+  return featureDatafile(rollout.policy, state, parent.code === 0 ? parent.stdout.trim() : null)
+}
+
+const SCALARS = ['feature', 'phase', 'enabled', 'user_percentage', 'monitoring_level'] as const
+
+/** What differs between the committed datafile and the expected one, in a clause. */
+function differences(committed: FeatureDatafile, expected: FeatureDatafile): string | null {
+  const says: string[] = []
+  const should: string[] = []
+  for (const key of SCALARS) {
+    if (committed[key] === expected[key]) continue
+    says.push(`${key}: ${JSON.stringify(committed[key])}`)
+    should.push(`${key}: ${JSON.stringify(expected[key])}`)
+  }
+  const other: string[] = (['feature_flags', 'rollout', 'experiments'] as const).filter(
+    key => JSON.stringify(committed[key]) !== JSON.stringify(expected[key])
+  )
+  if (!sameTransition(committed.transition, expected.transition)) other.push('transition')
+  if (says.length === 0 && other.length === 0) return null
+  const scalars = says.length
+    ? `says ${says.join(', ')} where the policy and state say ${should.join(', ')}`
+    : ''
+  const rest = other.length
+    ? `differs in ${other.join(', ')} from what the policy and state say`
+    : ''
+  return [scalars, rest].filter(Boolean).join('; ')
+}
+
+/**
+ * How the rollout's committed datafile (in its checkout) differs from what its policy and state
+ * expose (`transition.made_on` aside: a file cannot know its own commit), or null when it agrees.
+ * An absent datafile is no drift: nothing serves a stale answer from it, and the next transition
+ * (or init) writes it; repositories from before datafiles have none. A lost rollout's datafile
+ * must say off, and any off one will do: it may still name the last transition the file saw.
+ */
+export function datafileDrift(rollout: Rollout): DatafileDrift | null {
+  const path = datafilePathOf(rollout.policy)
+  const expected = featureDatafile(rollout.policy, exposedState(rollout))
+  const committed = readCommitted(rollout.root, path)
+  const drift = (reason: string) => ({ path, reason, fix: DATAFILE_FIX })
+  if (committed.kind === 'absent') return null
+  if (committed.kind === 'unreadable') return drift(committed.why)
+  if (rollout.lost && !committed.datafile.enabled) return null
+  const differs = differences(committed.datafile, expected)
+  return differs === null ? null : drift(differs)
+}
+
+/**
+ * Rewrites a drifted datafile and commits it alone (a refresh: phasegate trailers saying why, no
+ * state file changed, so never a transition). Returns the commit, or null when nothing drifted.
+ */
+export async function refreshDatafile(
+  rollout: Rollout,
+  now: Date
+): Promise<{ sha: string; drift: DatafileDrift } | null> {
+  const drift = datafileDrift(rollout)
+  if (!drift) return null
+  const expected = await expectedDatafile(rollout)
+  writeFileSync(join(rollout.root, drift.path), renderDatafile(expected))
+  await git(rollout.root, 'add', '--', drift.path)
+  await runGit(rollout.root, ['commit', '-q', '-F', '-', '--', drift.path], {
+    input: refreshMessage(rollout.policy.feature, drift.path, drift.reason),
+    env: commitEnv(now)
+  })
+  return { sha: await git(rollout.root, 'rev-parse', 'HEAD'), drift }
+}
+
+/** A drift as the one line a person reads: `path: reason (hint: the command that fixes it)`. */
+export function driftError(drift: DatafileDrift): PhasegateError {
+  return new PhasegateError(`the committed datafile ${drift.reason}`, {
+    location: { file: drift.path },
+    hint: `run \`${drift.fix}\`: it rewrites the datafile in a commit of its own, not a transition`
+  })
+}
+
+/**
+ * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
+ * committed datafile that does not say what the feature exposes. Empty when there is neither.
+ */
+export function deliveryProblems(rollout: Rollout): PhasegateError[] {
+  const drift = datafileDrift(rollout)
+  return [...(rollout.lost ? [lostStateError(rollout)] : []), ...(drift ? [driftError(drift)] : [])]
+}
