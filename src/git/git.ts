@@ -51,20 +51,34 @@ const primed = new Map<string, Promise<GitResult>>()
  * before loading a command's modules, so the process and the loading overlap.
  */
 export function primeRepoRoot(cwd: string): void {
-  primed.set(cwd, runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true }))
+  primed.set(cwd, runGit(cwd, ROOT_ARGS, { allowFailure: true }))
+}
+
+// One process answers both: the work tree's root, and the common git directory (where refs and
+// packed-refs live, shared by linked worktrees) that knownGitDir() hands to cheap ref probes.
+const ROOT_ARGS = ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir']
+const commonDirs = new Map<string, string>()
+
+/**
+ * The absolute common git directory of the work tree at `root`, when repoRoot() has asked git
+ * for it in this process; undefined otherwise (callers then ask git themselves).
+ */
+export function knownGitDir(root: string): string | undefined {
+  return commonDirs.get(root)
 }
 
 export async function repoRoot(cwd: string): Promise<string> {
   const pending = primed.get(cwd)
   primed.delete(cwd)
-  const result = await (pending ??
-    runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true }))
+  const result = await (pending ?? runGit(cwd, ROOT_ARGS, { allowFailure: true }))
   if (result.code !== 0) {
     throw new PhasegateError(`${cwd} is not inside a git repository`, {
       hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
     })
   }
-  return result.stdout.trim()
+  const [root = '', commonDir] = result.stdout.trim().split('\n')
+  if (commonDir) commonDirs.set(root, commonDir)
+  return root
 }
 
 /** Paths with uncommitted changes (staged or not), relative to the root. */

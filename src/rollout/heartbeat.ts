@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import type { HeartbeatEntry } from '../engine/heartbeat.js'
-import { readObjects } from '../git/git.js'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { knownGitDir, readObjects } from '../git/git.js'
 
 // The heartbeat record: when each feature was last evaluated, kept off the default branch so
 // that ticks never commit there (a commit per tick would churn the history and make advance PRs
@@ -73,10 +75,14 @@ export function renderHeartbeatRecord(entries: HeartbeatEntries): string {
  * Empty when neither exists: no heartbeat recorded here (fetch first).
  */
 export async function readHeartbeats(root: string): Promise<HeartbeatEntries> {
-  const texts = await readObjects(root, [
-    `refs/remotes/origin/${HEARTBEAT_BRANCH}:${HEARTBEAT_FILE}`,
-    `refs/heads/${HEARTBEAT_BRANCH}:${HEARTBEAT_FILE}`
-  ])
+  const refs = [`refs/remotes/origin/${HEARTBEAT_BRANCH}`, `refs/heads/${HEARTBEAT_BRANCH}`]
+  // Most clones have no record (it lives on a branch only the action pushes): a look at the ref
+  // store spares status and export a git process then (start-up, issue 17).
+  if (!mayHoldRefs(knownGitDir(root), refs)) return new Map()
+  const texts = await readObjects(
+    root,
+    refs.map(ref => `${ref}:${HEARTBEAT_FILE}`)
+  )
   return mergeHeartbeats(...texts.map(parseHeartbeatRecord))
 }
 
@@ -90,4 +96,21 @@ export function mergeHeartbeats(...records: Array<HeartbeatEntries | undefined>)
         merged.set(feature, entry)
     }
   return merged
+}
+
+/**
+ * False only when the ref store in `gitDir` certainly holds none of `refs` (no loose ref file, no
+ * line in packed-refs); true when it may, or when it cannot tell (an unknown git directory, the
+ * reftable format), so that the caller asks git.
+ */
+export function mayHoldRefs(gitDir: string | undefined, refs: string[]): boolean {
+  if (gitDir === undefined || existsSync(join(gitDir, 'reftable'))) return true
+  if (refs.some(ref => existsSync(join(gitDir, ref)))) return true
+  let packed = ''
+  try {
+    packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8')
+  } catch {
+    return false
+  }
+  return refs.some(ref => packed.includes(` ${ref}\n`))
 }

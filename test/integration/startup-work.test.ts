@@ -40,7 +40,9 @@ describe('start-up work', () => {
     const repo = tempRepo(seedFiles())
     writeMetrics(repo, HEALTHY)
     for (const args of [['status'], ['tick', '--dry-run']])
-      expect(gitCommands(repo, args)).toEqual(['rev-parse --show-toplevel'])
+      expect(gitCommands(repo, args)).toEqual([
+        'rev-parse --path-format=absolute --show-toplevel --git-common-dir'
+      ])
   })
 
   it('--approved-by still asks git who runs phasegate, so the runner cannot approve', () => {
