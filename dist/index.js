@@ -30839,6 +30839,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -30850,6 +30857,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 
 /***/ }),
 
@@ -39705,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1259);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1559);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39714,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1259:
+/***/ 1559:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43084,14 +43098,38 @@ function runGit(cwd, args, options = {}) {
 async function git(cwd, ...args) {
     return (await runGit(cwd, args)).stdout.trimEnd();
 }
+const primed = new Map();
+/**
+ * Starts repoRoot(cwd)'s git process now, for the next repoRoot(cwd) to use: the CLI starts it
+ * before loading a command's modules, so the process and the loading overlap.
+ */
+function primeRepoRoot(cwd) {
+    primed.set(cwd, runGit(cwd, ROOT_ARGS, { allowFailure: true }));
+}
+// One process answers both: the work tree's root, and the common git directory (where refs and
+// packed-refs live, shared by linked worktrees) that knownGitDir() hands to cheap ref probes.
+const ROOT_ARGS = ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'];
+const commonDirs = new Map();
+/**
+ * The absolute common git directory of the work tree at `root`, when repoRoot() has asked git
+ * for it in this process; undefined otherwise (callers then ask git themselves).
+ */
+function git_knownGitDir(root) {
+    return commonDirs.get(root);
+}
 async function repoRoot(cwd) {
-    const result = await runGit(cwd, ['rev-parse', '--show-toplevel'], { allowFailure: true });
+    const pending = primed.get(cwd);
+    primed.delete(cwd);
+    const result = await (pending ?? runGit(cwd, ROOT_ARGS, { allowFailure: true }));
     if (result.code !== 0) {
         throw new errors_PhasegateError(`${cwd} is not inside a git repository`, {
             hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
         });
     }
-    return result.stdout.trim();
+    const [root = '', commonDir] = result.stdout.trim().split('\n');
+    if (commonDir)
+        commonDirs.set(root, commonDir);
+    return root;
 }
 /** Paths with uncommitted changes (staged or not), relative to the root. */
 async function changedPaths(root, paths = []) {
@@ -43107,7 +43145,7 @@ async function headSha(root) {
  * undefined where the object does not exist (a path absent at that commit, a root commit's
  * parent). Sizes are bytes, so the output is read as a buffer.
  */
-function readObjects(root, specs) {
+function git_readObjects(root, specs) {
     if (specs.length === 0)
         return Promise.resolve([]);
     return new Promise((resolve, reject) => {
@@ -43197,7 +43235,61 @@ function parseInstant(text) {
     return { date: new Date(utc) };
 }
 
+;// CONCATENATED MODULE: ./lib/engine/units.js
+// Units of time a threshold may be written in, and the units a metric may declare its readings
+// in. A threshold written with a unit ("< 0.5s", 5000ms) is converted into the metric's unit once,
+// when the policy is loaded, so that every comparison is between numbers in the same unit.
+/** Milliseconds per unit, for every spelling of a time unit a metric may declare. */
+const MS_PER = {
+    ns: 1e-6,
+    nanosecond: 1e-6,
+    nanoseconds: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    microsecond: 1e-3,
+    microseconds: 1e-3,
+    ms: 1,
+    millisecond: 1,
+    milliseconds: 1,
+    millis: 1,
+    s: 1000,
+    sec: 1000,
+    secs: 1000,
+    second: 1000,
+    seconds: 1000,
+    m: 60_000,
+    min: 60_000,
+    minute: 60_000,
+    minutes: 60_000,
+    h: 3_600_000,
+    hour: 3_600_000,
+    hours: 3_600_000,
+    d: 86_400_000,
+    day: 86_400_000,
+    days: 86_400_000,
+    w: 604_800_000,
+    week: 604_800_000,
+    weeks: 604_800_000
+};
+/** Milliseconds in one `unit`, or undefined when `unit` is not a unit of time ("%", "USD"). */
+function msPerUnit(unit) {
+    return MS_PER[unit.trim().toLowerCase()];
+}
+/**
+ * `ms` milliseconds expressed in `unit` (a unit of time), rounded to 12 significant digits so that
+ * 1.1s is 1.1 s and not 1.1000000000000002; undefined when `unit` is not a unit of time.
+ */
+function fromMs(ms, unit) {
+    const per = msPerUnit(unit);
+    return per === undefined ? undefined : Number((ms / per).toPrecision(12));
+}
+/** "2" or "2 s": a number with the unit it is in, for reports. */
+function units_withUnit(value, unit) {
+    return unit ? `${value} ${unit}` : String(value);
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/readings.js
+
 
 function findReading(readings, metric, group) {
     return readings.find(r => r.metric === metric && r.group === group);
@@ -43209,6 +43301,29 @@ const COMPARE = {
     '>=': (a, b) => a >= b,
     '==': (a, b) => a === b
 };
+/**
+ * A threshold as it is compared, in its metric's unit: "< 0.5 s"; with the text as written after it
+ * when that was in another unit: "< 0.5 s (written < 500ms)". Without a unit, as written.
+ */
+function readings_shownThreshold(threshold) {
+    const { op, value, unit, source } = threshold;
+    if (!unit)
+        return source;
+    if (/\d$/.test(source))
+        return `${source} ${unit}`;
+    const compared = `${op} ${value} ${unit}`;
+    return compared.replace(/\s+/g, '') === source.replace(/\s+/g, '')
+        ? compared
+        : `${compared} (written ${source})`;
+}
+/** Evidence fields saying the unit a threshold was compared in, when it has one. */
+function comparedIn(threshold) {
+    return threshold.unit ? { unit: threshold.unit, compared: readings_shownThreshold(threshold) } : {};
+}
+/** A reading's value for reports, in the unit `threshold` is in: "2 s". */
+function shownValue(value, threshold) {
+    return units_withUnit(value, threshold.unit);
+}
 function meets(threshold, value) {
     return COMPARE[threshold.op](value, threshold.value);
 }
@@ -43263,9 +43378,17 @@ function heldFor(reading, forMs, now, breaches) {
         };
     const lastOk = inWindow.findLast(([, v]) => !(Number.isFinite(v) && breaches(v)));
     if (lastOk) {
+        // A discarded point is named as the source wrote it, with why, never as the NaN it became.
+        const dropped = Number.isFinite(lastOk[1])
+            ? undefined
+            : reading.discarded?.find(d => d.at === lastOk[0]);
         return {
             held: false,
-            reason: `not sustained: within the window it was ${lastOk[1]} at ${iso(lastOk[0])}`
+            reason: `not sustained: within the window ${dropped
+                ? `${dropped.written} at ${iso(lastOk[0])} was discarded (${dropped.why})`
+                : Number.isFinite(lastOk[1])
+                    ? `it was ${lastOk[1]} at ${iso(lastOk[0])}`
+                    : `${lastOk[1]} at ${iso(lastOk[0])} was discarded (not a number)`}`
         };
     }
     const gap = widestGap(series, inWindow, start, end);
@@ -43307,6 +43430,7 @@ function iso(epochSeconds) {
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/alerts.js
+
 
 // Severity follows the seed's four levels from how far past the thresholds a value is, in the
 // metric's direction (metricSpec: declared or known, never read from the thresholds' order; the
@@ -43351,7 +43475,8 @@ function evaluateAlerts(rules, readings, now) {
             severity,
             warning: rule.warning,
             critical: rule.critical,
-            message: `${rule.metric} is ${usable.value}, ${direction} its ${SEVERITY_RANK[severity] >= 3 ? `critical threshold ${rule.critical}` : `warning threshold ${rule.warning}`} (${severity})`
+            ...(rule.unit ? { unit: rule.unit } : {}),
+            message: `${rule.metric} is ${units_withUnit(usable.value, rule.unit)}, ${direction} its ${SEVERITY_RANK[severity] >= 3 ? `critical threshold ${units_withUnit(rule.critical, rule.unit)}` : `warning threshold ${units_withUnit(rule.warning, rule.unit)}`} (${severity})`
         });
     }
     return alerts;
@@ -51646,17 +51771,18 @@ function metricsThreshold(gate, observations, now, enteredAt) {
                     }
                     : heldFor(reading, forMs, now, v => meets(threshold, v));
             result = held.held ? 'pass' : 'pending';
-            reasons.push(`${label} ${usable.value} ${threshold.source}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`);
+            reasons.push(`${label} ${shownValue(usable.value, threshold)} ${readings_shownThreshold(threshold)}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`);
         }
         else {
             result = 'fail';
-            reasons.push(`${label} ${usable.value} is not ${threshold.source}`);
+            reasons.push(`${label} ${shownValue(usable.value, threshold)} is not ${readings_shownThreshold(threshold)}`);
         }
         evidence.push({
             gate: gate.name,
             metric: label,
             value: 'value' in usable ? usable.value : null,
             threshold: threshold.source,
+            ...comparedIn(threshold),
             result
         });
     }
@@ -52555,18 +52681,20 @@ function groupStatistic(readings, rule, group) {
 
 /**
  * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
- * precedence, when the rollout has not started, the kill switch is off, or the phase is
- * `enabled: false`; otherwise the phase's percentage and flags.
+ * precedence, when the rollout has not started, its state file is lost (`state.lost`), the kill
+ * switch is off, or the phase is `enabled: false`; otherwise the phase's percentage and flags.
  */
 function exposure_exposureOf(policy, state) {
     const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
     const off = state === null
         ? 'not started'
-        : !state.enabled
-            ? 'kill switch'
-            : !phase.enabled
-                ? 'phase disabled'
-                : undefined;
+        : state.lost
+            ? 'state file lost'
+            : !state.enabled
+                ? 'kill switch'
+                : !phase.enabled
+                    ? 'phase disabled'
+                    : undefined;
     return {
         feature: policy.feature,
         phase: phase.name,
@@ -52611,6 +52739,22 @@ function knownMetric(metric) {
         return undefined;
     return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
 }
+/**
+ * The unit a metric's readings are in when the policy declares none, from its name: a name ending
+ * in _seconds is in s and one ending in _ms or _milliseconds in ms (Prometheus' naming); any other
+ * latency, response time or duration is in ms, as the seed writes them (response_time: 5000ms).
+ * Undefined for any other name: a threshold with a unit on it is refused until a unit is declared.
+ */
+function knownUnit(metric) {
+    const name = metric.toLowerCase();
+    if (/(^|_)seconds$/.test(name))
+        return 's';
+    if (/(^|_)(ms|milliseconds)$/.test(name))
+        return 'ms';
+    if (/(^|_)(latency|response_time|duration)($|_)/.test(name))
+        return 'ms';
+    return undefined;
+}
 /** What the policy declares of `metric`, over what its name implies. */
 function metricSpec(policy, metric) {
     return specFrom(policy.metricDefinitions[metric], metric);
@@ -52620,11 +52764,12 @@ function specFrom(declared, metric) {
     const known = knownMetric(metric);
     const direction = declared?.direction ?? known?.direction;
     const kind = declared?.kind ?? known?.kind;
+    const unit = declared?.unit ?? knownUnit(metric);
     return {
         metric,
         ...(direction ? { direction } : {}),
         ...(kind ? { kind } : {}),
-        ...(declared?.unit ? { unit: declared.unit } : {}),
+        ...(unit ? { unit, unitFrom: declared?.unit ? 'declared' : 'known name' } : {}),
         ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
     };
 }
@@ -52671,15 +52816,23 @@ function impossibility(value, range) {
 }
 /**
  * The reading with an impossible value (or sample count) turned into "no data" with the reason,
- * and impossible points of its range data turned into NaN (a gap, never a breach). A reading that
- * may be true comes back as it was.
+ * and impossible points of its range data turned into NaN (a gap, never a breach) and listed in
+ * `discarded` with the value as written and why. A reading that may be true comes back as it was.
  */
 function screenReading(reading, range) {
     const badPoint = (v) => impossibility(v, range) !== undefined;
+    const known = new Set((reading.discarded ?? []).map(d => d.at));
+    const discarded = [
+        ...(reading.discarded ?? []),
+        ...(reading.series ?? [])
+            .filter(([t, v]) => badPoint(v) && !known.has(t))
+            .map(([t, v]) => ({ at: t, written: String(v), why: impossibility(v, range) }))
+    ].sort((a, b) => a.at - b.at);
     const screened = reading.series?.some(([, v]) => badPoint(v))
         ? {
             ...reading,
-            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v])
+            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v]),
+            discarded
         }
         : reading;
     if (reading.value === null)
@@ -52791,6 +52944,8 @@ function readable(x) {
 ;// CONCATENATED MODULE: ./lib/engine/triggers.js
 
 
+
+
 /**
  * The metric triggers in force in a phase: the policy's automatic_triggers, with the phase's
  * written rollback_threshold (the seed's PhaseConfig) taking the place of the trigger's number
@@ -52799,6 +52954,11 @@ function readable(x) {
  */
 function metricTriggers(policy, phase) {
     const checks = [];
+    // A rollback_threshold is loaded in its metric's unit (src/policy/comparisons.ts).
+    const unitOf = (metric) => {
+        const { unit } = metricSpec(policy, metric);
+        return unit ? { unit } : {};
+    };
     const phaseFrom = (metric) => `deployment.phases.${phase.name}.rollback_threshold.${metric}`;
     policy.triggers.forEach((trigger, i) => {
         if (trigger.kind !== 'metric')
@@ -52818,7 +52978,8 @@ function metricTriggers(policy, phase) {
         const threshold = {
             op: trigger.threshold.op,
             value: override,
-            source: `${trigger.threshold.op} ${override}`
+            source: `${trigger.threshold.op} ${override}`,
+            ...unitOf(trigger.metric)
         };
         checks.push({
             metric: trigger.metric,
@@ -52834,7 +52995,7 @@ function metricTriggers(policy, phase) {
             continue;
         checks.push({
             metric,
-            threshold: { op: '>', value: limit, source: `> ${limit}` },
+            threshold: { op: '>', value: limit, source: `> ${limit}`, ...unitOf(metric) },
             forMs: 0,
             source: `${metric} > ${limit} (${phase.name}'s rollback_threshold)`,
             from: phaseFrom(metric),
@@ -52854,7 +53015,7 @@ function thresholdsInForce(policy, phase) {
                 use: 'gate',
                 name: gate.name,
                 metric,
-                threshold: threshold.source,
+                threshold: shownThreshold(threshold),
                 from: `${gate.from ?? `deployment.phases.${phase.name}.gates[${i}].thresholds`}.${metric}`
             });
     });
@@ -52863,7 +53024,7 @@ function thresholdsInForce(policy, phase) {
             use: 'trigger',
             name: check.source,
             metric: check.metric,
-            threshold: check.threshold.source,
+            threshold: shownThreshold(check.threshold),
             from: check.from
         });
     for (const rule of policy.alerts)
@@ -52871,7 +53032,7 @@ function thresholdsInForce(policy, phase) {
             use: 'alert',
             name: 'alert',
             metric: rule.metric,
-            threshold: `warning ${rule.warning}, critical ${rule.critical} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
+            threshold: `warning ${withUnit(rule.warning, rule.unit)}, critical ${withUnit(rule.critical, rule.unit)} (${rule.direction === 'higher_is_worse' ? 'higher' : 'lower'} is worse)`,
             from: `monitoring.alerts.${rule.metric}`
         });
     return out;
@@ -52899,6 +53060,7 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
                 metric: check.metric,
                 value,
                 threshold: check.threshold.source,
+                ...comparedIn(check.threshold),
                 result: status
             }
         ];
@@ -52911,12 +53073,15 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
                 evidence: evidence(null, 'no_data')
             };
         const value = usable.value;
+        // As compared: in the metric's unit, "response_time 2 s breaches > 0.5 s".
+        const shown = `${check.metric} ${shownValue(value, check.threshold)}`;
+        const limit = readings_shownThreshold(check.threshold);
         if (!meets(check.threshold, value)) {
             return {
                 trigger: check.source,
                 status: 'ok',
                 fired: false,
-                reason: `${check.metric} ${value} is within ${check.threshold.source}`,
+                reason: `${shown} is within ${limit}`,
                 evidence: evidence(value, 'ok')
             };
         }
@@ -52926,7 +53091,7 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
                 trigger: check.source,
                 fired: false,
                 status: 'breached',
-                reason: `${check.metric} ${value} breaches ${check.threshold.source}, but ${old}`,
+                reason: `${shown} breaches ${limit}, but ${old}`,
                 evidence: evidence(value, 'breached'),
                 waiting: true
             };
@@ -52937,7 +53102,7 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
                 trigger: check.source,
                 status: 'breached',
                 fired: false,
-                reason: `${check.metric} ${value} breaches ${check.threshold.source} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
+                reason: `${shown} breaches ${limit} but its alert severity is ${severity ?? 'none'}; rollback needs high or critical`,
                 evidence: evidence(value, 'breached')
             };
         }
@@ -52947,7 +53112,7 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
                 trigger: check.source,
                 status: 'breached',
                 fired: false,
-                reason: `${check.metric} ${value} breaches ${check.threshold.source}, ${sustained.reason}`,
+                reason: `${shown} breaches ${limit}, ${sustained.reason}`,
                 evidence: evidence(value, 'breached')
             };
         const alert = alerts.find(a => a.metric === check.metric);
@@ -52955,7 +53120,7 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
             trigger: check.source,
             status: 'fired',
             fired: true,
-            reason: `${check.metric} ${value} breaches ${check.threshold.source} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
+            reason: `${shown} breaches ${limit} (${alert?.severity ?? severity})${check.forMs > 0 ? `, ${sustained.reason}` : ''}`,
             evidence: evidence(value, 'fired')
         };
     }
@@ -53586,11 +53751,11 @@ function experimentWindow(experiment, now, startedAt) {
     return `${Math.max(1, Math.round(span / 1000))}s`;
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./lib/experiments/lines.js
 
-
+// node:fs/promises is loaded with the first results file read: importing it loads readline's
+// internals, a start-up cost for every command that reads none (status, tick).
+const openFile = async (path) => (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 19))).open(path, 'r');
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 /**
@@ -53619,7 +53784,7 @@ async function forEachLineRun(path, onLines, afterChunk) {
     let offset = 0;
     let file;
     try {
-        file = await (0,promises_namespaceObject.open)(path, 'r');
+        file = await openFile(path);
         for (;;) {
             const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
             if (bytesRead === 0)
@@ -53676,7 +53841,7 @@ async function forEachLineRun(path, onLines, afterChunk) {
  */
 async function overlongLine(path, at) {
     let line = 1;
-    const file = await (0,promises_namespaceObject.open)(path, 'r');
+    const file = await openFile(path);
     try {
         const buffer = Buffer.allocUnsafe(1 << 16);
         for (let position = 0; position < at;) {
@@ -59787,7 +59952,7 @@ function _void(Class, params) {
 function _date(Class, params) {
     return new Class({
         type: "date",
-        ...normalizeParams(params),
+        ...util.normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -62884,13 +63049,13 @@ const ZodString = /*@__PURE__*/ $constructor("ZodString", (inst, def) => {
         return this.check(_isoDateTime(ZodISODateTime, params));
     },
     date(params) {
-        return this.check(_isoDate(ZodISODate, params));
+        return this.check(_isoDate(schemas_ZodISODate, params));
     },
     time(params) {
-        return this.check(_isoTime(ZodISOTime, params));
+        return this.check(_isoTime(schemas_ZodISOTime, params));
     },
     duration(params) {
-        return this.check(_isoDuration(ZodISODuration, params));
+        return this.check(_isoDuration(schemas_ZodISODuration, params));
     },
 });
 function schemas_string(params) {
@@ -62904,15 +63069,15 @@ const ZodISODateTime = /*@__PURE__*/ $constructor("ZodISODateTime", (inst, def) 
     $ZodISODateTime.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
+const schemas_ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
     $ZodISODate.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
+const schemas_ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
     $ZodISOTime.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
+const schemas_ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
     $ZodISODuration.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
@@ -63135,7 +63300,7 @@ function schemas_hex(_params) {
 function schemas_currencyCode(_params) {
     return core._stringFormat(ZodCustomStringFormat, "currency_code", regexes.currencyCode, _params);
 }
-function schemas_hash(alg, params) {
+function hash(alg, params) {
     const enc = params?.enc ?? "hex";
     const format = `${alg}_${enc}`;
     const regex = core.regexes[format];
@@ -63374,7 +63539,7 @@ const ZodDate = /*@__PURE__*/ $constructor("ZodDate", (inst, def) => {
     },
 }, {}));
 function schemas_date(params) {
-    return _date(ZodDate, params);
+    return core._date(ZodDate, params);
 }
 const ZodArray = /*@__PURE__*/ $constructor("ZodArray", (inst, def) => {
     _ensureDefaultMemoizer();
@@ -64095,6 +64260,44 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./lib/policy/closest.js
+// "Did you mean": its own module, so that the CLI's front door (usage errors) does not load the
+// policy schema (zod) with normalize.ts.
+/**
+ * The candidate within edit distance 2 of `word`, or else one that `word` abbreviates
+ * ("user_percent" for "user_percentage"), for "did you mean". Never `word` itself.
+ */
+function closest(word, candidates) {
+    let best;
+    let bestDistance = 3;
+    for (const candidate of candidates) {
+        if (candidate === word)
+            continue;
+        const d = editDistance(word, candidate);
+        // A one- or two-letter word is within distance 2 of every short key: no guess from nothing.
+        if (d < bestDistance && d < word.length) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    if (best || word.length < 4)
+        return best;
+    return candidates.find(c => c !== word && c.startsWith(word));
+}
+function editDistance(a, b) {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let previous = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const current = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+    }
+    return row[b.length];
+}
+
 ;// CONCATENATED MODULE: ./lib/policy/quantities.js
 const DURATION_UNITS = {
     ms: 1,
@@ -64121,6 +64324,19 @@ function parseDuration(input) {
     if (!match)
         return { ok: false, error: `"${input}" is not a duration`, hint };
     return { ok: true, value: Number(match[1]) * DURATION_UNITS[match[2]] };
+}
+/** 0.02 -> { value: 0.02 }; "5s" -> { value: 5000, unit: 'ms' }: whether a unit was written. */
+function parseMeasure(input) {
+    const parsed = parseQuantity(input);
+    if (!parsed.ok)
+        return parsed;
+    const source = String(input).trim();
+    return {
+        ok: true,
+        value: DURATION_RE.test(source)
+            ? { value: parsed.value, unit: 'ms', source }
+            : { value: parsed.value, source }
+    };
 }
 /** A measured value: a number, or a number with a time unit ("5000ms", "5s") read as milliseconds. */
 function parseQuantity(input) {
@@ -64176,10 +64392,14 @@ function parseThreshold(input) {
             return bare(trimmed);
         return { ok: false, error: `"${input}" is not a threshold`, hint };
     }
-    const value = parseQuantity(match[2]);
+    const value = parseMeasure(match[2]);
     if (!value.ok)
         return { ok: false, error: `"${input}" is not a threshold: ${value.error}`, hint };
-    return { ok: true, value: { op: match[1], value: value.value, source: trimmed } };
+    const { value: number, unit } = value.value;
+    return {
+        ok: true,
+        value: { op: match[1], value: number, source: trimmed, ...(unit ? { unit } : {}) }
+    };
 }
 function bare(text) {
     return {
@@ -64291,7 +64511,47 @@ const guardrailsSchema = record(schemas_string().min(1), guardrailSchema).meta({
     description: 'Guardrails: treatment (inside user_percentage) vs control (the rest), per metric, accumulated since the phase was entered'
 });
 
+;// CONCATENATED MODULE: ./lib/engine/heartbeat.js
+// Liveness, the pure part: when a feature's last evaluation is too old to trust that the schedule
+// still runs. One rule for every surface (status, the dashboard, the exported datafile and so the
+// OpenFeature metadata): stale once more than STALE_INTERVALS schedule intervals have passed.
+/** The schedule interval a policy without `monitoring.schedule_interval` assumes: a 15-minute cron. */
+const DEFAULT_SCHEDULE_INTERVAL_MS = 15 * 60_000;
+/** GitHub runs a schedule at most every 5 minutes; a shorter interval would flag every run stale. */
+const MIN_SCHEDULE_INTERVAL_MS = 5 * 60_000;
+/** A week: a longer schedule cannot be what guards a rollback. */
+const MAX_SCHEDULE_INTERVAL_MS = 7 * 24 * 3_600_000;
+/** How many missed intervals make a heartbeat stale: GitHub delays and drops single runs. */
+const STALE_INTERVALS = 3;
+/** The schedule interval the policy declares, in ms, or the documented default. */
+function scheduleIntervalOf(policy) {
+    return policy.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS;
+}
+/** The moment a heartbeat recorded at `evaluatedAt` goes stale, in ms since the epoch. */
+function staleAfterMs(evaluatedAt, intervalMs) {
+    return Date.parse(evaluatedAt) + STALE_INTERVALS * intervalMs;
+}
+/**
+ * Judges a feature's recorded heartbeat at `now`. No entry (or an unreadable time) is stale:
+ * a heartbeat nobody recorded proves nothing runs. Exactly STALE_INTERVALS intervals old is
+ * still fresh; a millisecond more is stale.
+ */
+function assessHeartbeat(entry, intervalMs, now) {
+    const at = entry ? Date.parse(entry.evaluatedAt) : NaN;
+    if (!entry || Number.isNaN(at))
+        return { evaluatedAt: null, stale: true, intervalMs };
+    const staleAfter = staleAfterMs(entry.evaluatedAt, intervalMs);
+    return {
+        ...entry,
+        staleAfter: new Date(staleAfter).toISOString(),
+        stale: now.getTime() > staleAfter,
+        ageMs: now.getTime() - at,
+        intervalMs
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/policy/operate-schema.js
+
 
 
 
@@ -64315,6 +64575,21 @@ const sustainedSchema = operate_schema_duration.optional().meta({
 /** A phase's `cooldown:` after a rollback out of it, before the advance into it again. */
 const cooldownSchema = operate_schema_duration.optional().meta({
     description: 'After a rollback out of this phase, how long before the advance into it may be proposed again, e.g. 6h'
+});
+/**
+ * `monitoring.schedule_interval`: how often the workflow's cron runs phasegate, so that a heartbeat
+ * older than three intervals can be flagged. GitHub runs schedules at most every 5 minutes.
+ */
+const scheduleIntervalSchema = operate_schema_duration
+    .refine(d => d.ms >= MIN_SCHEDULE_INTERVAL_MS && d.ms <= MAX_SCHEDULE_INTERVAL_MS, {
+    message: `a schedule interval is between ${MIN_SCHEDULE_INTERVAL_MS / 60_000}m and ${MAX_SCHEDULE_INTERVAL_MS / 86_400_000}d`,
+    params: {
+        hint: "write the interval of the workflow's cron, e.g. 15m for '*/15 * * * *' (GitHub runs schedules at most every 5 minutes)"
+    }
+})
+    .optional()
+    .meta({
+    description: `How often the workflow runs phasegate (its cron), e.g. 15m; default ${DEFAULT_SCHEDULE_INTERVAL_MS / 60_000}m. A heartbeat older than three intervals is stale`
 });
 const timeZone = schemas_string()
     .refine(zone => IANAZone.isValidZone(zone), {
@@ -64389,8 +64664,8 @@ const freezeSchema = strictObject({
 // The decision core's vocabulary. Everything here is plain data: the policy and state
 // after validation, what was observed, and what decide() wants done.
 /**
- * What a notification is about: a transition, a proposal, an alert's life, or a feature that
- * could not be evaluated (guardrail verdicts join when decide() judges guardrails). `kill_switch` names the emergency rollback
+ * What a notification is about: a transition, a proposal, an alert's life, a guardrail's
+ * conclusive verdict, or a feature that could not be evaluated. `kill_switch` names the emergency rollback
  * too, for targets that only want to hear when the feature is turned off.
  */
 const NOTIFICATION_EVENTS = [
@@ -64405,6 +64680,7 @@ const NOTIFICATION_EVENTS = [
     'alert_opened',
     'alert_escalated',
     'alert_resolved',
+    'guardrail_verdict',
     'evaluation_failed'
 ];
 
@@ -64557,7 +64833,7 @@ const DASHBOARD_PANELS = [
 const thresholdSchema = union([schemas_string(), schemas_number()])
     .transform(parsedBy(parseThreshold))
     .meta({
-    description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">")'
+    description: 'A comparison such as "< 0.01" or "> 0.95" (quote it when it starts with ">"); a time such as "< 500ms" is converted into the metric\'s unit'
 });
 // Numbers are let through the shape check so that `duration: 24` gets parseDuration's message
 // (a unit is missing) rather than a bare "expected text".
@@ -64565,8 +64841,10 @@ const durationSchema = union([schemas_string(), schemas_number()])
     .transform(parsedBy(parseDurationText))
     .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' });
 const quantitySchema = union([schemas_number(), schemas_string()])
-    .transform(parsedBy(parseQuantity))
-    .meta({ description: 'A number, or a time with a unit such as 5000ms' });
+    .transform(parsedBy(parseMeasure))
+    .meta({
+    description: "A number in the metric's unit, or a time with a unit such as 5000ms (converted into the metric's unit)"
+});
 /**
  * A GitHub login ("alice": letters, digits and single inner dashes, at most 39) or a team as
  * "@org/team-slug". Anything else ("@sre", "@alice") would match nobody, and an operators list
@@ -64636,9 +64914,31 @@ const gateSchema = discriminatedUnion('type', [
         duration: durationSchema
     })
 ]);
+/**
+ * Whether `value` is a whole number of `step`s, within floating-point noise (0.07 is 7 × 0.01,
+ * though 0.07 / 0.01 is 7.000000000000001).
+ */
+function wholeStepsOf(value, step) {
+    const steps = value / step;
+    return Math.abs(steps - Math.round(steps)) < 1e-6;
+}
+/**
+ * A percentage of users, in whole buckets: phasegate resolves a rollout to 0.01% (10,000 buckets,
+ * experiments/assignment.ts), so a finer value would mean one bucket to the SDK and the provider
+ * and none to flagd's whole-number weights; it is refused rather than read two ways.
+ */
+const userPercentage = schemas_number()
+    .min(0)
+    .max(100)
+    .refine(p => wholeStepsOf(p, 0.01), {
+    message: 'user_percentage is finer than one bucket (0.01% of users)',
+    params: {
+        hint: 'write a multiple of 0.01 (e.g. 0.01 or 0.5): every route (SDK, provider, flagd) resolves percentages to 0.01%'
+    }
+});
 const phaseSchema = strictObject({
     enabled: schemas_boolean().optional(),
-    user_percentage: schemas_number().min(0).max(100).optional(),
+    user_percentage: userPercentage.optional(),
     feature_flags: array(schemas_string()).optional(),
     monitoring_level: schemas_enum(['debug', 'info', 'warn', 'error']).optional(),
     rollback_threshold: record(schemas_string(), quantitySchema).optional(),
@@ -64659,6 +64959,30 @@ const experimentSchema = strictObject({
         .refine(groups => Object.keys(groups).length >= 2, {
         message: 'an experiment needs at least two groups',
         params: { hint: 'add a control group and a treatment group, each with a weight' }
+    })
+        .superRefine((groups, ctx) => {
+        // A group's share is resolved to one bucket (0.01%) by the SDK and the provider, and flagd
+        // carries weights as whole numbers (scaled by at most 10^6): a share or a weight finer than
+        // that would be read differently by each route.
+        const total = Object.values(groups).reduce((sum, g) => sum + g.weight, 0);
+        for (const [group, { weight }] of Object.entries(groups)) {
+            if (weight / total < 1 / 10_000)
+                ctx.addIssue({
+                    code: 'custom',
+                    path: [group, 'weight'],
+                    message: `group ${group} gets ${((weight / total) * 100).toPrecision(2)}% of users, less than one bucket (0.01%)`,
+                    params: {
+                        hint: 'give every group at least 1/10,000 of the total weight: assignment resolves shares to 0.01%'
+                    }
+                });
+            else if (!wholeStepsOf(weight, 1e-6))
+                ctx.addIssue({
+                    code: 'custom',
+                    path: [group, 'weight'],
+                    message: `weight ${weight} has more than six decimals`,
+                    params: { hint: 'round it to six decimals (only the ratios between weights matter)' }
+                });
+        }
     }),
     success_metrics: array(schemas_string()).optional(),
     // What each success metric is, so stray values are errors rather than a silent change of test.
@@ -64710,7 +65034,9 @@ const metricDefinitionSchema = strictObject({
     kind: schemas_enum(['rate', 'mean', 'count']).optional().meta({
         description: 'rate: a share between 0 and 1; mean: an average; count: a number of events'
     }),
-    unit: schemas_string().min(1).optional().meta({ description: 'e.g. ms, s, USD (shown in reports)' })
+    unit: schemas_string().min(1).optional().meta({
+        description: 'The unit readings are in, e.g. ms, s, USD; thresholds written with a time unit are converted into it (latency names default to ms, *_seconds to s)'
+    })
 })
     .refine(d => d.direction !== undefined || d.kind !== undefined || d.unit !== undefined, {
     message: 'a metric definition says nothing',
@@ -64764,7 +65090,8 @@ const policySchema = strictObject({
         }),
         dashboards: array(schemas_enum(DASHBOARD_PANELS))
             .optional()
-            .meta({ description: 'Panels the dashboard shows for this feature (default: all)' })
+            .meta({ description: 'Panels the dashboard shows for this feature (default: all)' }),
+        schedule_interval: scheduleIntervalSchema
     })
         .optional(),
     rollback: strictObject({
@@ -64806,7 +65133,156 @@ const policySchema = strictObject({
 })
     .meta({ title: 'phasegate policy', description: 'A phased rollout of one feature' });
 
+;// CONCATENATED MODULE: ./lib/policy/comparisons.js
+
+
+const FLIPPED = {
+    '<': '>',
+    '<=': '>=',
+    '>': '<',
+    '>=': '<=',
+    '==': '=='
+};
+/**
+ * The direction a comparison implies for its metric: a criterion "< x" (or a trigger "> x") says a
+ * higher value is worse. "==" implies none.
+ */
+function impliedDirection(op, use) {
+    if (op === '==')
+        return undefined;
+    const below = op.startsWith('<');
+    return below === (use === 'criterion') ? 'higher_is_worse' : 'lower_is_worse';
+}
+/** Reads the policy's comparisons against its metrics.definitions, collecting issues. */
+class ComparisonReader {
+    definitions;
+    issues;
+    /** For metrics with no known or declared direction: the first comparison that implied one. */
+    implied = new Map();
+    constructor(definitions, issues) {
+        this.definitions = definitions;
+        this.issues = issues;
+    }
+    /**
+     * `threshold` on `metric` in the metric's unit, with that unit; an issue at `path` when its unit
+     * cannot be converted or it compares the wrong way for the metric's direction. `shown` is how
+     * messages quote it (a trigger's whole text).
+     */
+    threshold(threshold, metric, use, path, shown = `${metric}: "${threshold.source}"`) {
+        const spec = specFrom(this.definitions[metric], metric);
+        this.checkDirection(threshold.op, use, spec, path, shown);
+        const value = this.inUnit(threshold.value, threshold.unit, spec, path, shown);
+        return {
+            op: threshold.op,
+            value,
+            source: threshold.source,
+            ...(spec.unit ? { unit: spec.unit } : {})
+        };
+    }
+    /** A metric trigger with its threshold read as above. */
+    trigger(trigger, path) {
+        const shown = `trigger "${trigger.source}"`;
+        return {
+            ...trigger,
+            threshold: this.threshold(trigger.threshold, trigger.metric, 'trigger', path, shown)
+        };
+    }
+    /**
+     * A phase's rollback_threshold: rolls back above `measure` (or past it the way the metric's
+     * trigger compares, `op`), in the metric's unit.
+     */
+    rollbackThreshold(measure, metric, op, path) {
+        const spec = specFrom(this.definitions[metric], metric);
+        const shown = `rollback_threshold ${metric}: ${measure.source}`;
+        if (op === undefined && spec.direction === 'lower_is_worse')
+            this.issues.push({
+                path,
+                message: `${shown} rolls back when ${metric} rises above ${measure.source}, but a lower ${metric} is worse (${directionFrom(spec)}): it compares the wrong way`,
+                hint: `write the trigger "${metric} < ${measure.source}" under rollback.automatic_triggers (this phase's rollback_threshold then replaces its number), or if a higher ${metric} really is worse, declare metrics: { definitions: { ${metric}: { direction: higher_is_worse } } }`
+            });
+        else if (op === undefined)
+            this.checkDirection('>', 'trigger', spec, path, shown);
+        return this.inUnit(measure.value, measure.unit, spec, path, shown);
+    }
+    /** An alert's warning or critical value in the metric's unit. */
+    measure(measure, metric, path) {
+        const spec = specFrom(this.definitions[metric], metric);
+        return this.inUnit(measure.value, measure.unit, spec, path, `${metric}: ${measure.source}`);
+    }
+    /** Whether a comparison read so far implies which way `metric` is worse (it has no direction). */
+    implies(metric) {
+        return this.implied.has(metric);
+    }
+    inUnit(value, unit, spec, path, shown) {
+        if (unit === undefined)
+            return value;
+        const metric = spec.metric;
+        if (!spec.unit) {
+            this.issues.push({
+                path,
+                message: `${shown} is a time, but ${metric} has no unit, so phasegate cannot tell what its readings are in`,
+                hint: `declare the unit your source reports: metrics: { definitions: { ${metric}: { unit: s } } } (or ms), or write a bare number in the readings' unit`
+            });
+            return value;
+        }
+        const converted = fromMs(value, spec.unit);
+        if (converted === undefined) {
+            this.issues.push({
+                path,
+                message: `${shown} is a time, but ${metric} is in ${spec.unit}${spec.unitFrom === 'declared' ? ` (metrics.definitions.${metric}.unit)` : ''}, which a time cannot be converted into`,
+                hint: `write a bare number in ${spec.unit}, or declare the unit the readings are in (ms, s ...)`
+            });
+            return value;
+        }
+        return converted;
+    }
+    checkDirection(op, use, spec, path, shown) {
+        const implied = impliedDirection(op, use);
+        if (!implied)
+            return;
+        const metric = spec.metric;
+        const what = use === 'trigger' ? 'fires' : 'passes';
+        const when = op.startsWith('<') ? 'low' : 'high';
+        if (spec.direction) {
+            if (implied === spec.direction)
+                return;
+            const worse = spec.direction === 'higher_is_worse' ? 'higher' : 'lower';
+            const other = worse === 'higher' ? 'lower_is_worse' : 'higher_is_worse';
+            this.issues.push({
+                path,
+                message: `${shown} ${what} when ${metric} is ${when}, but a ${worse} ${metric} is worse (${directionFrom(spec)}): it compares the wrong way`,
+                hint: `write "${FLIPPED[op]}" instead of "${op}"; if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics: { definitions: { ${metric}: { direction: ${other} } } }`
+            });
+            return;
+        }
+        const where = path
+            .map(k => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+            .join('')
+            .slice(1);
+        const first = this.implied.get(metric);
+        if (!first) {
+            this.implied.set(metric, { direction: implied, where });
+            return;
+        }
+        if (first.direction === implied)
+            return;
+        const says = (d) => (d === 'higher_is_worse' ? 'a higher' : 'a lower');
+        this.issues.push({
+            path,
+            message: `${shown} says ${says(implied)} ${metric} is worse, but ${first.where} says ${says(first.direction)} one is: the two compare in opposite directions`,
+            hint: `declare which way is worse, metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse), and fix the comparison that disagrees`
+        });
+    }
+}
+function directionFrom(spec) {
+    return spec.directionFrom === 'declared'
+        ? `metrics.definitions.${spec.metric}.direction`
+        : `phasegate's default for the name ${spec.metric}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/policy/normalize.js
+
+
 
 
 
@@ -64880,6 +65356,8 @@ function normalizePolicy(raw, fileStem) {
     const ladder = raw.deployment.order ?? SEED_LADDER;
     const seedLadder = ladder.length === SEED_LADDER.length && ladder.every((p, i) => p === SEED_LADDER[i]);
     const rawPhases = raw.deployment.phases ?? {};
+    const declaredDefinitions = raw.metrics?.definitions ?? {};
+    const comparisons = new ComparisonReader(declaredDefinitions, issues);
     const seen = new Set();
     ladder.forEach((phase, i) => {
         if (seen.has(phase))
@@ -64902,6 +65380,9 @@ function normalizePolicy(raw, fileStem) {
             });
         }
     }
+    const triggers = (raw.rollback?.automatic_triggers ?? []).map((trigger, i) => trigger.kind === 'metric'
+        ? comparisons.trigger(trigger, ['rollback', 'automatic_triggers', i])
+        : trigger);
     const phases = ladder.map((phaseName, index) => {
         const rawPhase = rawPhases[phaseName] ?? {};
         const path = ['deployment', 'phases', phaseName];
@@ -64914,11 +65395,20 @@ function normalizePolicy(raw, fileStem) {
             });
         }
         const origin = (written) => written !== undefined ? 'policy' : seedDefaults ? 'seed default' : 'default';
-        const successCriteria = rawPhase.success_criteria ?? {};
+        const criteria = (thresholds, at) => Object.fromEntries(Object.entries(thresholds).map(([metric, t]) => [
+            metric,
+            comparisons.threshold(t, metric, 'criterion', [...at, metric])
+        ]));
+        const successCriteria = criteria(rawPhase.success_criteria ?? {}, [...path, 'success_criteria']);
         const durationSource = rawPhase.duration ?? null;
         const phaseApprovers = rawPhase.approvers ?? [];
         const gates = rawPhase.gates
-            ? rawPhase.gates.map((gate, i) => gateFrom(gate, phaseApprovers, `deployment.phases.${phaseName}.gates[${i}].thresholds`))
+            ? rawPhase.gates.map((gate, i) => gateFrom(gate.type === 'metrics_threshold'
+                ? {
+                    ...gate,
+                    thresholds: criteria(gate.thresholds, [...path, 'gates', i, 'thresholds'])
+                }
+                : gate, phaseApprovers, `deployment.phases.${phaseName}.gates[${i}].thresholds`))
             : defaultGates(successCriteria, durationSource, phaseApprovers, phaseName);
         const names = new Set();
         gates.forEach((gate, i) => {
@@ -64945,7 +65435,11 @@ function normalizePolicy(raw, fileStem) {
                 featureFlags: origin(rawPhase.feature_flags),
                 monitoringLevel: origin(rawPhase.monitoring_level)
             },
-            rollbackThreshold: rawPhase.rollback_threshold ?? {},
+            rollbackThreshold: Object.fromEntries(Object.entries(rawPhase.rollback_threshold ?? {}).map(([metric, measure]) => [
+                metric,
+                comparisons.rollbackThreshold(measure, metric, triggers.find((t) => t.kind === 'metric' && t.metric === metric)
+                    ?.threshold.op, [...path, 'rollback_threshold', metric])
+            ])),
             successCriteria,
             durationMs: durationSource?.ms ?? null,
             gates,
@@ -64953,11 +65447,22 @@ function normalizePolicy(raw, fileStem) {
             ...(rawPhase.cooldown ? { cooldownMs: rawPhase.cooldown.ms } : {})
         };
     });
-    const declaredDefinitions = raw.metrics?.definitions ?? {};
     const alerts = [];
     for (const [metric, rule] of Object.entries(raw.monitoring?.alerts ?? {})) {
         const path = ['monitoring', 'alerts', metric];
-        const { direction } = specFrom(declaredDefinitions[metric], metric);
+        const { direction, unit } = specFrom(declaredDefinitions[metric], metric);
+        if ((rule.warning.unit === undefined) !== (rule.critical.unit === undefined)) {
+            const bare = rule.warning.unit === undefined ? 'warning' : 'critical';
+            const timed = bare === 'warning' ? 'critical' : 'warning';
+            issues.push({
+                path: [...path, bare],
+                message: `alert "${metric}": ${bare} ${rule[bare].source} has no unit but ${timed} ${rule[timed].source} has one; a bare number is in the readings' unit${unit ? ` (${unit})` : ''}, so the two may not mean what they look like`,
+                hint: `write both with a unit (e.g. ${rule[bare].source}ms) or both as bare numbers in the readings' unit`
+            });
+            continue;
+        }
+        const warning = comparisons.measure(rule.warning, metric, [...path, 'warning']);
+        const critical = comparisons.measure(rule.critical, metric, [...path, 'critical']);
         if (!direction) {
             issues.push({
                 path,
@@ -64967,27 +65472,42 @@ function normalizePolicy(raw, fileStem) {
             });
             continue;
         }
-        if (rule.warning === rule.critical) {
+        if (warning === critical) {
             issues.push({
                 path: [...path, 'critical'],
                 message: `alert "${metric}" has the same warning and critical value`,
                 hint: 'critical is the worse one: above warning when higher is worse, below it when lower is worse'
             });
         }
-        else if (rule.critical > rule.warning !== (direction === 'higher_is_worse')) {
+        else if (critical > warning !== (direction === 'higher_is_worse')) {
             const worse = direction === 'higher_is_worse' ? 'higher' : 'lower';
             issues.push({
                 path: [...path, 'critical'],
-                message: `alert "${metric}": critical ${rule.critical} is ${worse === 'higher' ? 'below' : 'above'} warning ${rule.warning}, but a ${worse} ${metric} is worse`,
+                message: `alert "${metric}": critical ${rule.critical.source} is ${worse === 'higher' ? 'below' : 'above'} warning ${rule.warning.source}, but a ${worse} ${metric} is worse`,
                 hint: `swap them, or if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics.definitions.${metric}.direction: ${worse === 'higher' ? 'lower_is_worse' : 'higher_is_worse'}`
             });
         }
         alerts.push({
             metric,
             direction,
-            warning: rule.warning,
-            critical: rule.critical,
+            warning,
+            critical,
+            ...(unit ? { unit } : {}),
             forMs: rule.for?.ms ?? 0
+        });
+    }
+    // A trend alerts on a move the metric's direction calls better only by mistake.
+    for (const [metric, rule] of Object.entries(raw.monitoring?.trends ?? {})) {
+        const { direction, directionFrom } = specFrom(declaredDefinitions[metric], metric);
+        const better = direction === 'higher_is_worse' ? 'decrease' : 'increase';
+        if (!direction || rule[better] === undefined)
+            continue;
+        const worse = direction === 'higher_is_worse' ? 'higher' : 'lower';
+        issues.push({
+            path: ['monitoring', 'trends', metric, better],
+            atKey: true,
+            message: `trend "${metric}": ${better}: alerts when ${metric} ${better === 'increase' ? 'rises' : 'falls'}, but a ${worse} ${metric} is worse (${directionFrom === 'declared' ? `metrics.definitions.${metric}.direction` : `phasegate's default for the name ${metric}`}): it watches the wrong way`,
+            hint: `write ${better === 'increase' ? 'decrease' : 'increase'}: instead; if a ${worse === 'higher' ? 'lower' : 'higher'} ${metric} really is worse, declare metrics: { definitions: { ${metric}: { direction: ${direction === 'higher_is_worse' ? 'lower_is_worse' : 'higher_is_worse'} } } }`
         });
     }
     const trends = Object.entries(raw.monitoring?.trends ?? {}).map(([metric, rule]) => ({
@@ -65029,6 +65549,18 @@ function normalizePolicy(raw, fileStem) {
             });
         }
     }
+    // An experiment judges a success metric by which way it should move: with no direction declared,
+    // known or implied by a comparison, the analysis could only guess it from the name. Say so.
+    for (const [experimentName, rawExperiment] of Object.entries(raw.experiments ?? {}))
+        (rawExperiment.success_metrics ?? []).forEach((metric, i) => {
+            if (specFrom(definitions[metric], metric).direction || comparisons.implies(metric))
+                return;
+            notices.push({
+                path: ['experiments', experimentName, 'success_metrics', i],
+                message: `experiment "${experimentName}": phasegate does not know whether a higher or a lower ${metric} is better, so its analysis guesses from the name`,
+                hint: `declare it: metrics: { definitions: { ${metric}: { direction: higher_is_worse } } } (or lower_is_worse)`
+            });
+        });
     const guardrails = guardrailsFrom(raw, definitions, issues);
     const experiments = Object.entries(raw.experiments ?? {}).map(([experimentName, rawExperiment]) => ({
         name: experimentName,
@@ -65094,7 +65626,7 @@ function normalizePolicy(raw, fileStem) {
         alerts,
         trends,
         dashboards: raw.monitoring?.dashboards ?? [],
-        triggers: raw.rollback?.automatic_triggers ?? [],
+        triggers,
         ...(raw.deployment.freeze?.length ? { freezeWindows: raw.deployment.freeze } : {}),
         rollback: {
             manualApprovalRequired: raw.rollback?.manual_approval_required ?? false,
@@ -65106,7 +65638,10 @@ function normalizePolicy(raw, fileStem) {
         ...(raw.notifications ? { notifications: raw.notifications } : {}),
         metricDefinitions: definitions,
         ...(guardrails.length ? { guardrails } : {}),
-        statePath: raw.state ?? `.phasegate/state/${feature}.yaml`
+        statePath: raw.state ?? `.phasegate/state/${feature}.yaml`,
+        ...(raw.monitoring?.schedule_interval
+            ? { scheduleIntervalMs: raw.monitoring.schedule_interval.ms }
+            : {})
     };
     return { policy, notices };
 }
@@ -65210,40 +65745,6 @@ function gateFrom(gate, phaseApprovers, from) {
                 source: gate.duration.source
             };
     }
-}
-/**
- * The candidate within edit distance 2 of `word`, or else one that `word` abbreviates
- * ("user_percent" for "user_percentage"), for "did you mean". Never `word` itself.
- */
-function closest(word, candidates) {
-    let best;
-    let bestDistance = 3;
-    for (const candidate of candidates) {
-        if (candidate === word)
-            continue;
-        const d = editDistance(word, candidate);
-        // A one- or two-letter word is within distance 2 of every short key: no guess from nothing.
-        if (d < bestDistance && d < word.length) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    if (best || word.length < 4)
-        return best;
-    return candidates.find(c => c !== word && c.startsWith(word));
-}
-function editDistance(a, b) {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let previous = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const current = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-    }
-    return row[b.length];
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -65434,7 +65935,10 @@ function unclosedFlowCollection(doc, problem) {
 }
 /** Validates with zod; the first issue becomes an error at its YAML position. */
 function yaml_validate(schema, source, value) {
-    const result = schema.safeParse(value, { reportInput: true });
+    // jitless: zod's fast path compiles each object schema with new Function on its first parse, in
+    // every process anew; a file is parsed once or twice per run, so compiling costs more than it
+    // saves (the seed policy's first parse: ~100 ms with it, ~30 ms without). Same result either way.
+    const result = schema.safeParse(value, { reportInput: true, jitless: true });
     if (result.success)
         return result.data;
     const issue = innermost(mostTelling(result.error.issues));
@@ -65443,6 +65947,12 @@ function yaml_validate(schema, source, value) {
         // An unknown key is pointed at itself, not at the mapping that holds it.
         const key = issue.keys[0];
         throw errorAt(source, path, issueMessage(issue), unknownKeyHint(key, keysAt(schema, path)), key);
+    }
+    if (issue.code === 'invalid_key' && issue.issues[0]) {
+        // A name that is not a valid key (an experiment called "a/b"): what a name may hold, at it.
+        const inner = issue.issues[0];
+        const key = String(path[path.length - 1]);
+        throw errorAt(source, path.slice(0, -1), `${JSON.stringify(key)}: ${issueMessage(inner)}`, issueHint(inner), key);
     }
     throw errorAt(source, path, issueMessage(issue), issueHint(issue));
 }
@@ -65623,8 +66133,16 @@ const FORMS = {
 function kind(expected) {
     return KINDS[expected] ?? expected;
 }
-/** "a number or text" (or "1 or 2"), from the branches of a union that all failed. */
+// zod's message for a union whose schema gives none of its own.
+const DEFAULT_UNION_MESSAGE = 'Invalid input';
+/**
+ * "a number or text" (or "1 or 2"), from the branches of a union that all failed; a union that
+ * names what it accepts (`z.union([...], { error: 'a number or null' })`) says that instead, for
+ * branches that accept less than their type (text that must be a number's word).
+ */
 function unionKinds(issue) {
+    if (issue.message && issue.message !== DEFAULT_UNION_MESSAGE)
+        return issue.message;
     const kinds = issue.errors.flatMap(branch => {
         const first = branch[0];
         if (first?.code === 'invalid_type')
@@ -65829,8 +66347,49 @@ function value_parseNumber(text) {
     const value = trimmed === '' ? NaN : Number(trimmed);
     return Number.isNaN(value) ? undefined : value;
 }
+/**
+ * Range data from a source's [time, value] points (time already epoch seconds): a value that is
+ * not a finite number becomes NaN (a gap, never a breach) and is listed, as written, in
+ * `discarded` (absent when none was).
+ */
+function numberedSeries(points) {
+    const dropped = [];
+    const series = points.map(([t, raw]) => {
+        const number = finiteNumber(raw);
+        if ('value' in number)
+            return [t, number.value];
+        dropped.push({
+            at: t,
+            written: typeof raw === 'string' ? raw : JSON.stringify(raw),
+            why: number.reason
+        });
+        return [t, NaN];
+    });
+    return { series, discarded: dropped.length ? { discarded: dropped } : {} };
+}
+/**
+ * The first point of `times` (epoch seconds) that is not strictly after the one before it, and
+ * why, or undefined when they are oldest first. Every series source refuses such a series rather
+ * than sorting it: read as written, points out of order shorten a sustained breach, and two points
+ * at one instant say two things about it.
+ */
+function outOfOrder(times) {
+    for (let i = 1; i < times.length; i++) {
+        if (times[i] > times[i - 1])
+            continue;
+        const [here, before] = [times[i], times[i - 1]].map(t => new Date(t * 1000).toISOString());
+        return {
+            index: i,
+            reason: times[i] === times[i - 1]
+                ? `two points at the same time ${here}`
+                : `series points must be oldest first; ${here} comes after ${before}`
+        };
+    }
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./lib/metrics/file.js
+
 
 
 
@@ -65851,11 +66410,13 @@ function value_parseNumber(text) {
 //     control: { response_time: 800 }
 //     treatment: { response_time: 840 }
 //
-// A metric may carry `series: [[time, value], ...]` (time as ISO-8601 or epoch seconds) for
-// `for:` windows. A metric the file does not list is "no data", never zero.
+// A metric may carry `series: [[time, value], ...]` (oldest first; time as RFC 3339 with an
+// offset or epoch seconds) for `for:` windows. A metric the file does not list is "no data",
+// never zero.
 //
 //   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
-//                                      # policy's window ending then); without it, the tick's time
+//                                      # policy's window ending then); without it, the tick's
+//                                      # time; after the evaluation time: refused at its line
 //
 // After a transition, triggers fire only on values whose window starts after it, so a snapshot
 // that says when it was taken is never mistaken for news.
@@ -65872,16 +66433,31 @@ const nonFinite = schemas_string().refine(t => NON_FINITE.includes(t), {
     params: { hint: 'write a number, e.g. 0.004' }
 });
 const anyNumber = union([schemas_number(), nonFinite]);
-// A point's time means one instant: epoch seconds, or RFC 3339 with an explicit offset.
-const pointTime = union([
-    schemas_number(),
-    schemas_string().refine(t => 'date' in parseInstant(t), {
-        message: `a series time must be epoch seconds or ${INSTANT_FORM}`,
-        params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
-    })
-]);
+// Every time a snapshot writes (its as_of, its series' points) means one instant: epoch seconds,
+// or RFC 3339 with an explicit offset, parsed by the one parser --now and the state file use.
+// Epoch milliseconds are refused rather than read as a date thousands of years away.
+const LARGEST_EPOCH_SECONDS = 1e11;
+function writtenInstant(what) {
+    return union([
+        schemas_number().refine(t => Number.isFinite(t) && t >= 0 && t < LARGEST_EPOCH_SECONDS, {
+            error: issue => `${what} ${String(issue.input)} is not epoch seconds${Number(issue.input) >= LARGEST_EPOCH_SECONDS ? ' (milliseconds?)' : ''}`,
+            params: { hint: 'write epoch seconds, e.g. 1772442000, or 2026-03-02T09:00:00Z' }
+        }),
+        schemas_string().refine(t => 'date' in parseInstant(t), {
+            error: issue => {
+                const parsed = parseInstant(String(issue.input));
+                return `${what} must be epoch seconds or ${INSTANT_FORM}; ${JSON.stringify(issue.input)}: ${'reason' in parsed ? parsed.reason : 'not read'}`;
+            },
+            params: { hint: 'add the offset, e.g. 2026-03-02T09:00:00Z' }
+        })
+    ], 
+    // What both branches accept, for a value that is neither (see unionKinds).
+    { error: `epoch seconds or ${INSTANT_FORM}` });
+}
+const pointTime = writtenInstant('a series time');
 const seriesPoint = tuple([pointTime, anyNumber]);
 // One flat union: a nested one would hide a mistake inside the mapping form behind "expected null".
+// The text branch takes only the words for NaN and infinities, so it is not offered as a kind.
 const metricValue = union([
     schemas_number(),
     nonFinite,
@@ -65891,21 +66467,18 @@ const metricValue = union([
         samples: schemas_number().int().nonnegative().optional(),
         series: array(seriesPoint).optional()
     })
-]);
+], { error: 'a number, null or a mapping (value:, samples:, series:)' });
 const metricMap = record(schemas_string(), metricValue);
 const snapshotSchema = looseObject({
     groups: record(schemas_string(), metricMap).optional(),
-    as_of: union([schemas_string(), schemas_date()])
-        .refine(t => !Number.isNaN(new Date(t).getTime()), {
-        message: 'as_of must be an ISO-8601 time, e.g. 2026-03-02T10:00:00Z'
-    })
-        .optional()
+    as_of: writtenInstant('as_of').optional()
 });
 function defaultMetricsPath(feature) {
     return `.phasegate/metrics/${feature}.yaml`;
 }
 function createFileProvider(config) {
-    const parsed = optionsSchema.safeParse(config.options);
+    // Parsed once per run: no JIT (see validate() in policy/yaml.ts).
+    const parsed = optionsSchema.safeParse(config.options, { jitless: true });
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const option = issue.code === 'unrecognized_keys' ? issue.keys[0] : String(issue.path[0]);
@@ -65948,11 +66521,17 @@ function createFileProvider(config) {
             const top = { ...snapshot };
             delete top.groups;
             delete top.as_of;
-            const windowStart = snapshot.as_of === undefined
-                ? undefined
-                : (new Date(snapshot.as_of).getTime() - durationMs(context.window)) / 1000;
+            const takenS = snapshot.as_of === undefined ? undefined : instantSeconds(snapshot.as_of);
+            // A snapshot from after the evaluation time is not evidence of anything at that time (a
+            // clock or a copy gone wrong): refused, not read as fresh.
+            if (takenS !== undefined && takenS > context.now.getTime() / 1000)
+                throw errorAt(source, ['as_of'], `the snapshot says it was taken at ${new Date(takenS * 1000).toISOString()}, after the evaluation time ${context.now.toISOString()}`, 'write the time the values were read, or evaluate later (--now)');
+            const windowStart = takenS === undefined ? undefined : takenS - durationMs(context.window) / 1000;
             const stamp = windowStart === undefined ? {} : { windowStart };
             const topMetrics = yaml_validate(metricMap, source, top);
+            outOfOrderPoint(source, topMetrics, []);
+            for (const [group, table] of Object.entries(snapshot.groups ?? {}))
+                outOfOrderPoint(source, table, ['groups', group]);
             return requests.map(request => {
                 const table = request.group ? snapshot.groups?.[request.group] : topMetrics;
                 const entry = table?.[request.metric];
@@ -65987,7 +66566,7 @@ function createFileProvider(config) {
                     ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
                     ...(entry.series
                         ? {
-                            series: entry.series.map(([t, v]) => [typeof t === 'number' ? t : instantSeconds(t), Number(v)])
+                            series: entry.series.map(([t, v]) => [instantSeconds(t), Number(v)])
                         }
                         : {})
                 };
@@ -66005,10 +66584,22 @@ function spelledNonFinite(value) {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, spelledNonFinite(v)]));
     return value;
 }
-/** Epoch seconds of a time the schema has already accepted. */
-function instantSeconds(text) {
-    const parsed = parseInstant(text);
+/** Epoch seconds of a time the schema has already accepted (epoch seconds or RFC 3339 text). */
+function instantSeconds(time) {
+    if (typeof time === 'number')
+        return time;
+    const parsed = parseInstant(time);
     return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN;
+}
+/** Refuses, at the point, a series that is not strictly oldest first (see outOfOrder). */
+function outOfOrderPoint(source, table, at) {
+    for (const [metric, entry] of Object.entries(table)) {
+        if (entry === null || typeof entry !== 'object' || !entry.series)
+            continue;
+        const wrong = outOfOrder(entry.series.map(([t]) => instantSeconds(t)));
+        if (wrong)
+            throw errorAt(source, [...at, metric, 'series', wrong.index], `${metric}: ${wrong.reason}`, 'write the points in time order, oldest first, one per time');
+    }
 }
 function key(request) {
     return request.group
@@ -66016,10 +66607,6 @@ function key(request) {
         : { metric: request.metric };
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 ;// CONCATENATED MODULE: ./lib/metrics/limit.js
 function createLimiter(max) {
     if (!Number.isInteger(max) || max < 1)
@@ -66062,8 +66649,6 @@ function limiterFor(server, max) {
 
 
 
-
-
 // How the prometheus and http providers talk to a metrics server: the URL, headers and auth
 // (secrets come from environment variables only, so they never sit in a policy), a timeout per
 // attempt, bounded retries, and a shared limit on queries in flight.
@@ -66101,7 +66686,8 @@ const connectionShape = {
 };
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 function parseOptions(schema, options, provider) {
-    const parsed = schema.safeParse(options);
+    // Parsed once per run: no JIT (see validate() in policy/yaml.ts).
+    const parsed = schema.safeParse(options, { jitless: true });
     if (parsed.success)
         return parsed.data;
     const issue = parsed.error.issues[0];
@@ -66268,20 +66854,27 @@ function bytesText(bytes) {
 // Keep-alive agents shared by every query of the run. node:http rather than fetch: a tick sends
 // hundreds of small queries, and fetch spends several times more CPU on each (measured by
 // bench/prometheus-tick.bench.ts); idle keep-alive sockets are unref'd, so they never hold the
-// process open.
-const agents = {
-    'http:': new external_node_http_.Agent({ keepAlive: true }),
-    'https:': new external_node_https_namespaceObject.Agent({ keepAlive: true })
-};
+// process open. Loaded with the first request: on Node 24 importing node:http loads about a
+// hundred modules (http2, zlib, undici ...), a cost every command on the file provider would pay.
+let clients;
+function clientsLoaded() {
+    return (clients ??= Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7067, 19)), Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 4708, 19))]).then(([http, https]) => ({
+        'http:': { module: http.default, agent: new http.default.Agent({ keepAlive: true }) },
+        'https:': {
+            module: https.default,
+            agent: new https.default.Agent({ keepAlive: true })
+        }
+    })));
+}
 /**
  * One HTTP exchange; rejects with AnswerTimeout when the whole answer takes longer than timeoutMs,
  * and with AnswerTooLarge as soon as its Content-Length or the bytes received pass maxBytes (the
  * connection is then dropped, so the rest is never sent or held).
  */
-function exchange(request, timeoutMs, maxBytes) {
+async function exchange(request, timeoutMs, maxBytes) {
+    const url = new URL(request.url);
+    const { module: client, agent } = (await clientsLoaded())[url.protocol === 'https:' ? 'https:' : 'http:'];
     return new Promise((resolve, reject) => {
-        const url = new URL(request.url);
-        const client = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
         const outgoing = client.request(url, {
             method: request.method,
             headers: {
@@ -66291,7 +66884,7 @@ function exchange(request, timeoutMs, maxBytes) {
                     ? { 'Content-Length': String(Buffer.byteLength(request.body)) }
                     : {})
             },
-            agent: agents[url.protocol]
+            agent
         }, incoming => {
             const status = incoming.statusCode ?? 0;
             const declared = Number(incoming.headers['content-length']);
@@ -66729,13 +67322,10 @@ function createHttpProvider(config) {
         if (!request.rangeMs || !seriesSteps)
             return counted;
         const points = followJsonPath(answer.json, seriesSteps);
-        const series = points.found ? toSeries(points.value, options.series_time_unit) : undefined;
-        return series
-            ? { ...counted, series }
-            : {
-                ...counted,
-                reason: `no range data: ${points.found ? 'series_path does not lead to a list of [time, value] pairs' : points.reason}`
-            };
+        const range = points.found ? toSeries(points.value, options.series_time_unit) : points;
+        return 'reason' in range
+            ? { ...counted, reason: `no range data: ${range.reason}` }
+            : { ...counted, ...range };
     };
     return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne, [
         ...Object.keys(queries),
@@ -66772,17 +67362,22 @@ function renderJson(value, values) {
     const out = walk(value);
     return failed && !failed.ok ? { ok: false, reason: failed.reason } : { ok: true, value: out };
 }
+/** The answer's [time, value] pairs as range data, or why they are none. */
 function toSeries(raw, unit) {
+    const notPairs = { reason: 'series_path does not lead to a list of [time, value] pairs' };
     if (!Array.isArray(raw))
-        return undefined;
-    const out = [];
+        return notPairs;
+    const points = [];
     for (const point of raw) {
         if (!Array.isArray(point) || typeof point[0] !== 'number')
-            return undefined;
-        const number = finiteNumber(point[1]);
-        out.push([unit === 'ms' ? point[0] / 1000 : point[0], 'value' in number ? number.value : NaN]);
+            return notPairs;
+        points.push([unit === 'ms' ? point[0] / 1000 : point[0], point[1]]);
     }
-    return out;
+    const wrong = outOfOrder(points.map(([t]) => t));
+    if (wrong)
+        return { reason: `the answer's point ${wrong.index}: ${wrong.reason}` };
+    const { series, discarded } = numberedSeries(points);
+    return { series, ...discarded };
 }
 
 ;// CONCATENATED MODULE: ./lib/metrics/batch.js
@@ -67148,21 +67743,22 @@ function fromMatrix(request, data, endS, fail) {
     const one = oneSeries(data.result);
     if (!('series' in one))
         return { ...fail(one.reason), ...(data.result.length ? {} : { series: [] }) };
-    const series = (one.series.values ?? []).map(([t, v]) => {
-        const number = finiteNumber(v);
-        return [t, 'value' in number ? number.value : NaN];
-    });
+    const wrong = outOfOrder((one.series.values ?? []).map(([t]) => t));
+    if (wrong)
+        return fail(`the range answer's point ${wrong.index}: ${wrong.reason}`);
+    const { series, discarded } = numberedSeries(one.series.values ?? []);
     const last = series[series.length - 1];
     if (!last || Math.abs(last[0] - endS) > 1e-3) {
         return {
             ...fail(`no sample at the evaluation time${last ? ` (the last is at ${new Date(last[0] * 1000).toISOString()})` : ''}`),
-            series
+            series,
+            ...discarded
         };
     }
     const number = finiteNumber(one.series.values[one.series.values.length - 1][1]);
     if (!('value' in number))
-        return { ...fail(number.reason), series };
-    return { ...reading(request, number.value), series };
+        return { ...fail(number.reason), series, ...discarded };
+    return { ...reading(request, number.value), series, ...discarded };
 }
 function isSeriesList(result) {
     return result.length === 0 || typeof result[0] === 'object';
@@ -67252,11 +67848,19 @@ function gitDirLedger(gitDir) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: ./lib/experiments/assignment.js
 
 
+// node:crypto is loaded with the first hash: on Node 24 importing it loads about 50 modules, a
+// start-up cost that commands hashing nothing (status, tick on a seed policy) would pay.
+const requireBuiltin = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+let assignment_hash;
+function sha256(text) {
+    assignment_hash ??= requireBuiltin('node:crypto').hash;
+    return assignment_hash('sha256', text, 'buffer');
+}
 /** Buckets per experiment or rollout in hash version 2: weights and percentages resolve to 0.01%. */
 const BUCKETS = 10_000;
 /**
@@ -67265,7 +67869,7 @@ const BUCKETS = 10_000;
  * equally likely, and the separator keeps ("ab", "c") and ("a", "bc") apart.
  */
 function bucketOf(salt, userId) {
-    const digest = hash('sha256', `${salt}:${userId}`, 'buffer');
+    const digest = sha256(`${salt}:${userId}`);
     return Math.floor((digest.readUInt32BE(0) * BUCKETS) / 4294967296);
 }
 /**
@@ -67317,7 +67921,7 @@ function cumulate(groups) {
  * integer modulo `total`, by Horner's rule one byte at a time (exact while total·256 < 2^53).
  */
 function digestModulo(text, total) {
-    const digest = hash('sha256', text, 'buffer');
+    const digest = sha256(text);
     let remainder = 0;
     for (const byte of digest)
         remainder = (remainder * 256 + byte) % total;
@@ -67391,6 +67995,7 @@ function namedMetrics(raw) {
 }
 
 ;// CONCATENATED MODULE: ./lib/policy/load.js
+
 
 
 
@@ -67473,16 +68078,27 @@ function checkMetricsProvider(source, raw) {
 
 
 
-const isoInstant = schemas_string().refine(s => 'date' in parseInstant(s), {
+// Held as canonical UTC (toISOString) once the one parser has read it: every later reader
+// (Date.parse, comparisons of two times as text) then sees one instant in one spelling.
+const isoInstant = schemas_string()
+    .refine(s => 'date' in parseInstant(s), {
     message: `not ${INSTANT_FORM}`,
     params: { hint: 'state files are written by phasegate; restore this file from git history' }
+})
+    .transform(s => {
+    const parsed = parseInstant(s);
+    return 'date' in parsed ? parsed.date.toISOString() : s;
 });
 const evidenceSchema = strictObject({
     gate: schemas_string(),
     metric: schemas_string().optional(),
     value: union([schemas_number(), schemas_string(), schemas_null()]).optional(),
     threshold: schemas_string().optional(),
-    result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data'])
+    result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data']),
+    // A guardrail's comparison (engine Evidence): a rollback it fired writes them into the state.
+    interval: tuple([schemas_number(), schemas_number()]).optional(),
+    pValue: schemas_number().optional(),
+    n: strictObject({ control: schemas_number(), treatment: schemas_number() }).optional()
 });
 const transitionSchema = strictObject({
     kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
@@ -67774,6 +68390,23 @@ class Feature {
     }
 }
 
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return _isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
 ;// CONCATENATED MODULE: ./lib/export/datafile-schema.js
 /**
  * The datafile's shape, parsing and JSON Schema. The datafile: everything an application needs to answer "is this user in" and "which group",
@@ -67827,7 +68460,20 @@ const featureDatafileSchema = strictObject({
         /** The commit the transition was made on (its parent): a file cannot name its own commit. */
         made_on: schemas_string().nullable()
     })
-        .nullable()
+        .nullable(),
+    /**
+     * The action's last evaluation of the feature (the heartbeat record), when the exporting clone
+     * had one: never in the per-feature file a transition writes, only in `phasegate export`.
+     */
+    heartbeat: strictObject({
+        /** When the scheduled run last evaluated the feature (RFC 3339). */
+        evaluated_at: iso_datetime({ offset: true }),
+        /** What that run decided (advance, hold, rollback, ...). */
+        outcome: schemas_string(),
+        /** From this time on (RFC 3339) the heartbeat is stale: three schedule intervals later. */
+        stale_after: iso_datetime({ offset: true })
+    })
+        .optional()
 });
 const datafileDocumentSchema = strictObject({
     datafile_version: literal(DATAFILE_VERSION),
@@ -67897,8 +68543,9 @@ function datafilePathOf(policy) {
     return `${policy.statePath.replace(/\.ya?ml$/i, '')}.datafile.json`;
 }
 /**
- * A feature's datafile from its policy and state (null state: not started, exposed as off).
- * `madeOn` is the commit the transition is written on top of (HEAD before it), when known.
+ * A feature's datafile from its policy and state (null state: not started, exposed as off; a lost
+ * rollout's stand-in state, `state.lost`: off, with no transition to name). `madeOn` is the
+ * commit the transition is written on top of (HEAD before it), when known.
  */
 function featureDatafile(policy, state, madeOn = null) {
     const phase = currentPhase(policy, state);
@@ -67924,7 +68571,7 @@ function featureDatafile(policy, state, madeOn = null) {
                 configuration: g.configuration
             }))
         })),
-        transition: state
+        transition: state && !state.lost
             ? last
                 ? { kind: last.kind, from: last.from, to: last.to, at: last.at, made_on: madeOn }
                 : { kind: 'init', from: null, to: state.phase, at: state.enteredAt, made_on: madeOn }
@@ -68124,6 +68771,23 @@ function recordOf(feature, t) {
         ...(t.reverts ? { reverts: t.reverts } : {}),
         evidence: t.evidence
     };
+}
+/**
+ * The trailer of a datafile refresh: a commit that rewrites a feature's datafile to what its
+ * policy and state say (after a policy change, or for a lost rollout) and changes no state file.
+ * It is not a transition and carries no `Phasegate-Feature`, so the history (`--grep` on that
+ * trailer) never reads it as one.
+ */
+const REFRESH_TRAILER = 'Phasegate-Datafile-Refresh';
+/** The message of a datafile refresh of `feature`: why the committed datafile was rewritten. */
+function refreshMessage(feature, datafilePath, reason) {
+    return [
+        `phasegate(${oneLine(feature)}): refresh ${oneLine(datafilePath)}`,
+        oneLine(`The committed datafile no longer said what the policy and state expose: ${reason}. This is a datafile refresh, not a transition: the state file is unchanged.`),
+        `${REFRESH_TRAILER}: ${oneLine(feature)}\n${TRAILER.reason}: ${oneLine(reason)}`
+    ]
+        .join('\n\n')
+        .concat('\n');
 }
 
 ;// CONCATENATED MODULE: ./lib/git/undo.js
@@ -68410,13 +69074,15 @@ const NO_BLOB = /^0+$/;
  *
  * One `git log` reads the messages and, as a raw diff against the first parent, the blob ids of
  * each state file before and after; one `git cat-file --batch` reads each distinct blob once
- * (a transition's "before" is its previous transition's "after").
+ * (a transition's "before" is its previous transition's "after"). `revs` are the commits whose
+ * history is read (HEAD by default; the policy check reads the base branch and a pull request's
+ * head at once).
  */
-async function readHistory(root, sources) {
+async function readHistory(root, sources, revs = ['HEAD']) {
     const history = [];
     if (!(await headSha(root)))
         return history;
-    const out = await git(root, 'log', 'HEAD', `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`, '--grep=^Phasegate-Feature: ', '--raw', '-z', '--no-abbrev', '--no-renames', '--root', '--diff-merges=first-parent');
+    const out = await git(root, 'log', ...revs, `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`, '--grep=^Phasegate-Feature: ', '--raw', '-z', '--no-abbrev', '--no-renames', '--root', '--diff-merges=first-parent');
     const paths = new Map(sources.map(s => [s.feature, s.statePath]));
     const candidates = [];
     for (const chunk of out.split(RECORD)) {
@@ -68439,7 +69105,7 @@ async function readHistory(root, sources) {
             if (id)
                 ids.add(id);
     const unique = [...ids];
-    const contents = await readObjects(root, unique);
+    const contents = await git_readObjects(root, unique);
     const judged = new Map();
     unique.forEach((id, i) => {
         const text = contents[i];
@@ -68495,6 +69161,7 @@ function advanceToUndo(history, phase) {
     const reverted = new Set(transitions.flatMap(h => (h.reverts ? [h.reverts] : [])));
     return transitions.find(h => h.kind === 'advance' && h.to === phase && !reverted.has(h.sha));
 }
+/** The identity and timestamps of a phasegate commit made at `now`. */
 function commitEnv(now) {
     const date = now.toISOString();
     return {
@@ -68686,9 +69353,9 @@ async function loadRolloutsSettled(cwd, named) {
 function lostStateError(rollout) {
     const { statePath, feature } = rollout.policy;
     const sha = rollout.lost.sha;
-    return new errors_PhasegateError(`the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost.phase}); phasegate treats the feature as off and commits nothing for it`, {
+    return new errors_PhasegateError(`the state file of "${feature}" (${statePath}) is missing, but its history has transitions (the last: ${sha.slice(0, 12)}, to ${rollout.lost.phase}); phasegate treats the feature as off everywhere (tick rewrites its datafile off) and commits no transition for it`, {
         location: { file: statePath },
-        hint: `restore it: \`git checkout ${sha} -- ${statePath}\` and commit; or start over on purpose with \`phasegate init\``
+        hint: `restore it: \`git checkout ${sha} -- ${statePath}\` (or \`git revert\` the commit that deleted it) and commit, then \`phasegate tick\` rewrites the datafile; or start over on purpose with \`phasegate init\``
     });
 }
 function loadRolloutAt(root, cwd, policyFile) {
@@ -68715,8 +69382,8 @@ function relativeTo(cwd, file) {
 }
 /**
  * The state to decide from: the file's, or the first phase entered now when there is none. A lost
- * rollout (its state file deleted after transitions) is off: the kill switch never turns back on
- * because a file went missing.
+ * rollout (its state file deleted after transitions) is off and marked `lost`: the kill switch
+ * never turns back on because a file went missing, and every surface says why it is off.
  */
 function currentState(rollout, now) {
     if (rollout.state)
@@ -68725,7 +69392,12 @@ function currentState(rollout, now) {
     if (!rollout.lost)
         return fresh;
     const known = rollout.policy.phases.some(p => p.name === rollout.lost.phase);
-    return { ...fresh, phase: known ? rollout.lost.phase : fresh.phase, enabled: false };
+    return {
+        ...fresh,
+        phase: known ? rollout.lost.phase : fresh.phase,
+        enabled: false,
+        lost: { sha: rollout.lost.sha }
+    };
 }
 /** Expands the action's `policies` input: files and globs (`*`, `**`, `?`) relative to the repository. */
 function expandPolicyGlobs(root, patterns) {
@@ -69029,6 +69701,152 @@ function testsOf(rollout, state) {
         : []);
 }
 
+;// CONCATENATED MODULE: ./lib/rollout/datafile.js
+
+
+
+
+
+
+
+
+const DATAFILE_FIX = 'phasegate tick';
+function readCommitted(root, path) {
+    const file = (0,external_node_path_namespaceObject.join)(root, path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return { kind: 'absent' };
+    let json;
+    try {
+        json = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+    }
+    catch (error) {
+        return { kind: 'unreadable', why: `is not JSON (${error.message})` };
+    }
+    const parsed = featureDatafileSchema.safeParse(json);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return {
+            kind: 'unreadable',
+            why: `is not a phasegate datafile (${issue.path.join('.') || 'top level'}: ${issue.message})`
+        };
+    }
+    return { kind: 'parsed', datafile: parsed.data };
+}
+/** The state a rollout's datafile reflects: its file's, a lost rollout's stand-in (off), or none. */
+function exposedState(rollout) {
+    if (rollout.state)
+        return rollout.state;
+    // A lost rollout's stand-in names no transition, so its entry time is never read.
+    return rollout.lost ? currentState(rollout, new Date(0)) : null;
+}
+/** Whether two transitions are one, whatever commit each says it was made on. */
+function sameTransition(a, b) {
+    if (a === null || b === null)
+        return a === b;
+    return a.kind === b.kind && a.from === b.from && a.to === b.to && a.at === b.at;
+}
+/**
+ * The datafile a rollout's checkout should hold: `featureDatafile` of its policy and state, with
+ * the commit its transition was made on read from the committed datafile when that names the
+ * same transition (a file cannot name its own commit, and neither a revert that restores a state
+ * file nor a squash merge moves the transition), else from the transition's own commit in the
+ * history (its first parent). Every route (export, a refresh) takes `made_on` from here.
+ */
+async function expectedDatafile(rollout) {
+    const state = exposedState(rollout);
+    const draft = featureDatafile(rollout.policy, state);
+    if (draft.transition === null)
+        return draft;
+    const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy));
+    if (committed.kind === 'parsed' &&
+        sameTransition(committed.datafile.transition, draft.transition))
+        return featureDatafile(rollout.policy, state, committed.datafile.transition.made_on);
+    const [latest] = transitionsOf(await readHistory(rollout.root, [rollout.policy])).filter(h => h.feature === rollout.policy.feature);
+    if (!latest)
+        return draft;
+    const parent = await runGit(rollout.root, ['rev-parse', '--verify', '-q', `${latest.sha}^`], {
+        allowFailure: true
+    });
+    return featureDatafile(rollout.policy, state, parent.code === 0 ? parent.stdout.trim() : null);
+}
+const SCALARS = ['feature', 'phase', 'enabled', 'user_percentage', 'monitoring_level'];
+/** What differs between the committed datafile and the expected one, in a clause. */
+function differences(committed, expected) {
+    const says = [];
+    const should = [];
+    for (const key of SCALARS) {
+        if (committed[key] === expected[key])
+            continue;
+        says.push(`${key}: ${JSON.stringify(committed[key])}`);
+        should.push(`${key}: ${JSON.stringify(expected[key])}`);
+    }
+    const other = ['feature_flags', 'rollout', 'experiments'].filter(key => JSON.stringify(committed[key]) !== JSON.stringify(expected[key]));
+    if (!sameTransition(committed.transition, expected.transition))
+        other.push('transition');
+    if (says.length === 0 && other.length === 0)
+        return null;
+    const scalars = says.length
+        ? `says ${says.join(', ')} where the policy and state say ${should.join(', ')}`
+        : '';
+    const rest = other.length
+        ? `differs in ${other.join(', ')} from what the policy and state say`
+        : '';
+    return [scalars, rest].filter(Boolean).join('; ');
+}
+/**
+ * How the rollout's committed datafile (in its checkout) differs from what its policy and state
+ * expose (`transition.made_on` aside: a file cannot know its own commit), or null when it agrees.
+ * An absent datafile is no drift: nothing serves a stale answer from it, and the next transition
+ * (or init) writes it; repositories from before datafiles have none. A lost rollout's datafile
+ * must say off, and any off one will do: it may still name the last transition the file saw.
+ */
+function datafileDrift(rollout) {
+    const path = datafilePathOf(rollout.policy);
+    const expected = featureDatafile(rollout.policy, exposedState(rollout));
+    const committed = readCommitted(rollout.root, path);
+    const drift = (reason) => ({ path, reason, fix: DATAFILE_FIX });
+    if (committed.kind === 'absent')
+        return null;
+    if (committed.kind === 'unreadable')
+        return drift(committed.why);
+    if (rollout.lost && !committed.datafile.enabled)
+        return null;
+    const differs = differences(committed.datafile, expected);
+    return differs === null ? null : drift(differs);
+}
+/**
+ * Rewrites a drifted datafile and commits it alone (a refresh: phasegate trailers saying why, no
+ * state file changed, so never a transition). Returns the commit, or null when nothing drifted.
+ */
+async function refreshDatafile(rollout, now) {
+    const drift = datafileDrift(rollout);
+    if (!drift)
+        return null;
+    const expected = await expectedDatafile(rollout);
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(rollout.root, drift.path), renderDatafile(expected));
+    await git(rollout.root, 'add', '--', drift.path);
+    await runGit(rollout.root, ['commit', '-q', '-F', '-', '--', drift.path], {
+        input: refreshMessage(rollout.policy.feature, drift.path, drift.reason),
+        env: commitEnv(now)
+    });
+    return { sha: await git(rollout.root, 'rev-parse', 'HEAD'), drift };
+}
+/** A drift as the one line a person reads: `path: reason (hint: the command that fixes it)`. */
+function driftError(drift) {
+    return new errors_PhasegateError(`the committed datafile ${drift.reason}`, {
+        location: { file: drift.path },
+        hint: `run \`${drift.fix}\`: it rewrites the datafile in a commit of its own, not a transition`
+    });
+}
+/**
+ * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
+ * committed datafile that does not say what the feature exposes. Empty when there is neither.
+ */
+function deliveryProblems(rollout) {
+    const drift = datafileDrift(rollout);
+    return [...(rollout.lost ? [lostStateError(rollout)] : []), ...(drift ? [driftError(drift)] : [])];
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/next-state.js
 /**
  * The state a transition leaves behind: the one rule every writer of a state file follows (the
@@ -69130,8 +69948,9 @@ const TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-
  * `text` as one line of inline Markdown that renders as exactly that text, wherever the line
  * puts it (after a list marker too): line breaks and control characters become spaces, `&` and
  * `<` become entities where they would start an entity, a tag or a comment, Markdown punctuation
- * and a leading list, heading or quote marker are backslash-escaped, and `@name`, `://` and
- * `www.` get a zero-width break so that no mention or autolink forms.
+ * and a leading list, heading or quote marker are backslash-escaped, and `@name`, `://`,
+ * `www.`, `#123`, `GH-123` and commit SHAs get a zero-width break so that no mention, autolink or
+ * reference to another issue or commit forms.
  */
 function markdownText(text) {
     return markdownCell(text)
@@ -69152,6 +69971,12 @@ function markdownCell(text) {
         .replace(/&(?=[#A-Za-z])/g, '&amp;')
         .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
         .replace(INLINE, '\\$&')
+        // References GitHub links (and notifies on the issue or commit linked): #123 and
+        // owner/repo#123, GH-123, and a commit SHA (7 to 40 hex digits; every 6 get a break, so no
+        // prefix of it is one). Before the @ and :// breaks, whose entity has a '#' of its own.
+        .replace(/#(?=\d)/g, `#${BREAK}`)
+        .replace(/\b(gh)-(?=\d)/gi, `$1-${BREAK}`)
+        .replace(/(?<![\w.])[0-9a-f]{7,40}(?!\w)/gi, m => /[a-f]/i.test(m) ? m.replace(/[0-9a-f]{6}(?=[0-9a-f])/gi, `$&${BREAK}`) : m)
         .replace(/@(?=[A-Za-z0-9])/g, `@${BREAK}`)
         .replace(/:\/\//g, `:${BREAK}//`)
         .replace(/\bwww\./gi, m => `${m.slice(0, 3)}${BREAK}.`));
@@ -69410,6 +70235,8 @@ function renderAnalysisMarkdown(analysis) {
     ].join('\n');
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/report/triggers.js
 // Every report (text, markdown, JSON) lists every rollback trigger in force, in the same order:
 // what fired, what breached without firing, what could not be judged, and what is fine.
@@ -69471,7 +70298,7 @@ function shown(value) {
 /** A value with its guardrail numbers (interval, p, n per group) when it carries them. */
 function shownEvidence(e) {
     if (!e?.interval || typeof e.value !== 'number')
-        return shown(e?.value);
+        return e?.unit && typeof e.value === 'number' ? `${shown(e.value)} ${e.unit}` : shown(e?.value);
     const n = e.n ? `; n ${e.n.control} control / ${e.n.treatment} treatment` : '';
     const p = e.pValue !== undefined ? `; p ${e.pValue}` : '';
     return `${signedPercent(e.value)} [${signedPercent(e.interval[0])}, ${signedPercent(e.interval[1])}]${p}${n}`;
@@ -69485,7 +70312,7 @@ function gateTable(decision) {
     const rows = ['| Gate | Measure | Value | Threshold | Result |', '|---|---|---|---|---|'];
     for (const gate of decision.gates) {
         for (const e of gate.evidence.length ? gate.evidence : [undefined]) {
-            rows.push(`| ${markdownCell(gate.gate)} | ${markdownCell(e?.metric ?? MEASURE[gate.type])} | ${markdownCell(shownEvidence(e))} | ${markdownCell(e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
+            rows.push(`| ${markdownCell(gate.gate)} | ${markdownCell(e?.metric ?? MEASURE[gate.type])} | ${markdownCell(shownEvidence(e))} | ${markdownCell(e?.compared ?? e?.threshold ?? '—')} | ${RESULT[e?.result ?? gate.outcome]} |`);
         }
     }
     const reasons = decision.gates
@@ -69504,7 +70331,7 @@ function triggerTable(decision) {
     const rows = ['| Trigger | Value | Threshold | Result |', '|---|---|---|---|'];
     for (const t of triggers) {
         const e = t.evidence[0];
-        rows.push(`| ${markdownCell(t.trigger)} | ${markdownCell(shownEvidence(e))} | ${markdownCell(e?.threshold ?? '—')} | ${RESULT[t.status]} |`);
+        rows.push(`| ${markdownCell(t.trigger)} | ${markdownCell(shownEvidence(e))} | ${markdownCell(e?.compared ?? e?.threshold ?? '—')} | ${RESULT[t.status]} |`);
     }
     const reasons = triggers
         .filter(t => t.status !== 'ok')
@@ -69529,7 +70356,9 @@ function metricsChart(decision, readings = []) {
     const points = new Map();
     const thresholdOf = new Map();
     for (const e of decision.gates.flatMap(g => g.evidence)) {
-        const limit = e.threshold ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(e.threshold)?.[0]) : NaN;
+        // As compared (in the reading's unit), not as written: "< 500ms" against seconds is 0.5.
+        const written = e.compared ?? e.threshold;
+        const limit = written ? Number(/-?\d+(\.\d+)?(e-?\d+)?/.exec(written)?.[0]) : NaN;
         if (e.metric && typeof e.value === 'number' && Number.isFinite(limit) && limit !== 0) {
             points.set(e.metric, (100 * e.value) / limit);
             thresholdOf.set(e.metric, limit);
@@ -69607,6 +70436,14 @@ function leftAt(policy, before, after) {
     const moved = after.phase !== before.phase || after.enabled !== before.enabled;
     return `${moved ? 'This run left' : 'This run leaves'} ${markdownText(policy.feature)} at **${markdownText(phase.name)}** (${position}) · ${markdownText(describeExposure(exposure_exposureOf(policy, after)))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
 }
+/**
+ * A line about what the run did, as text, but with the pull requests and issues phasegate names
+ * ("advance PR #12", "alert issue #3") linked again: a same-repository reference after "PR " or
+ * "issue ". Bare #12, another repository's, GH-12 and SHAs stay broken wherever they come from.
+ */
+function actionLine(action) {
+    return markdownText(action).replace(/\b(PR|issue) #&#8203;(?=\d)/g, '$1 #');
+}
 /** One rollout's evaluation: decision, gates, alerts and the metrics chart. */
 function renderReport(input) {
     const { policy, state, decision } = input;
@@ -69620,7 +70457,7 @@ function renderReport(input) {
         ...(input.manual ? [manualHeadline(input.manual), ''] : []),
         headline({ ...decision, target: decision.target ?? next?.name }),
         ...operateLines(state, decision),
-        ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${markdownText(a)}`)] : []),
+        ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${actionLine(a)}`)] : []),
         ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
         '',
         next ? `#### Gates to advance to ${markdownText(next.name)}` : '#### Gates (final phase)',
@@ -69717,6 +70554,7 @@ function protectionRefusalOf(text) {
     }
     return { by, rules };
 }
+/** One rule in words, e.g. 'updates to the branch are restricted'. */
 function ruleText(rule) {
     switch (rule.kind) {
         case 'pull_request':
@@ -70004,6 +70842,10 @@ function judgeStateChange(change) {
     const before = baseState.lastTransition;
     if (!t || (before && t.at === before.at && t.kind === before.kind && t.to === before.to))
         return state_change_refuse(`${statePath} is edited outside a phasegate transition (the last transition is unchanged)`);
+    // A transition is newer than the one before it: a state with an older last transition is an
+    // earlier state restored (its commit's trailers copied), not a step from where the rollout is.
+    if (before && !(Date.parse(t.at) > Date.parse(before.at)))
+        return state_change_refuse(`${statePath} records a ${t.kind} at ${t.at}, not after the rollout's last transition at ${before.at}: an earlier state restored is not a transition`);
     if (t.from !== baseState.phase)
         return state_change_refuse(`the transition starts from ${t.from} but the rollout is in ${baseState.phase}`);
     const next = nextPhase(policy, baseState.phase);
@@ -70082,6 +70924,8 @@ function sameEvidence(a, b) {
  * or a loosened threshold, is caught.
  */
 function inconsistentEvidence(policy, from, evidence) {
+    // The policy's thresholds are loaded in their metrics' units; the text alone ("< 500ms") is not.
+    const loaded = new Map();
     for (const gate of phaseNamed(policy, from).gates) {
         if (gate.type !== 'metrics_threshold')
             continue;
@@ -70092,6 +70936,7 @@ function inconsistentEvidence(policy, from, evidence) {
                 return `the evidence has no ${gate.name} reading of ${label}`;
             if (e.threshold !== threshold.source)
                 return `the evidence holds ${label} to "${e.threshold}" but the policy says "${threshold.source}": it was edited`;
+            loaded.set(e, threshold);
         }
     }
     for (const e of evidence) {
@@ -70099,7 +70944,10 @@ function inconsistentEvidence(policy, from, evidence) {
             return `the evidence records ${e.gate}${e.metric ? ` ${e.metric}` : ''} as ${e.result}: an advance needs every gate to pass`;
         if (typeof e.value !== 'number' || !e.threshold)
             continue;
-        const parsed = parseThreshold(e.threshold);
+        const policyThreshold = loaded.get(e);
+        const parsed = policyThreshold
+            ? { ok: true, value: policyThreshold }
+            : parseThreshold(e.threshold);
         if (parsed.ok && !meets(parsed.value, e.value))
             return `the evidence says ${e.metric} ${e.value} passed "${e.threshold}", which it does not: it was edited`;
     }
@@ -70393,6 +71241,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 
+
 // The policy check judges a pull request by what its head would make of the rollouts, not only by
 // the state files it touches: a policy it breaks, deletes or repoints (`state:`) at another file,
 // or a new policy whose state starts past its first phase, moves a rollout without a transition.
@@ -70409,7 +71258,8 @@ function locatedAtHead(error, dir) {
 /**
  * Loads the policies (`patterns`, as the action's input gives them) at commit `tip` in a
  * temporary worktree of `root`, and returns one reason per way the head changes where a rollout
- * of `base` stands or which file holds it. Empty when the head's policies agree with the base's.
+ * of `base` stands or which file holds it (none when the head's policies agree with the base's),
+ * and the datafiles at the head that disagree with their rollouts there.
  */
 async function headPolicyChanges(root, tip, patterns, base) {
     const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'phasegate-head-'));
@@ -70427,7 +71277,11 @@ async function headPolicyChanges(root, tip, patterns, base) {
             head = { rollouts: [], failures: [] };
         }
         reasons.push(...head.failures.map(f => `the policy at the pull request's head does not load: ${locatedAtHead(f.error, dir)}`));
+        const drifts = new Map();
         for (const rollout of head.rollouts) {
+            const drift = datafileDrift(rollout);
+            if (drift)
+                drifts.set(rollout.policy.feature, drift);
             const { feature, statePath } = rollout.policy;
             const policyFile = relativeTo(dir, rollout.policyFile);
             const before = base.find(r => r.policy.feature === feature);
@@ -70441,7 +71295,7 @@ async function headPolicyChanges(root, tip, patterns, base) {
             if (!head.rollouts.some(r => r.policy.feature === rollout.policy.feature))
                 reasons.push(`${relativeTo(root, rollout.policyFile)}: the policy of ${rollout.policy.feature} is gone at the pull request's head (deleted, renamed or no longer a policy); retire a rollout on purpose, not in passing`);
         }
-        return reasons;
+        return { reasons, drifts };
     }
     finally {
         await runGit(root, ['worktree', 'remove', '--force', dir], { allowFailure: true });
@@ -70449,7 +71303,69 @@ async function headPolicyChanges(root, tip, patterns, base) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/action/state-history.js
+
+
+// A state file changes only through phasegate's transitions (git/transitions.ts
+// transitionVerdict: a commit that changes the state file in agreement with its trailers). So the
+// state a pull request starts from must be the one the latest transition on the base branch
+// wrote (not an edit pushed straight to it), and every commit of the pull request that changes a
+// state file must itself be a transition (not a hand edit that a later trailer-carrying commit
+// merely touches). judgeStateChange then holds the head's state to one step from the base's.
+/**
+ * One reason per disagreement between the rollouts' state files and their transitions: a state
+ * file on `baseRef` whose content is not what its feature's latest transition wrote, or a
+ * commit in `mergeBase..tip` that changes one and is not. A state file no transition ever wrote
+ * on the base (it predates phasegate's trailers) stands as it is. Empty when all agree.
+ */
+async function stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts) {
+    if (rollouts.length === 0)
+        return [];
+    const sources = rollouts.map(r => r.policy);
+    // The base's own history, and the pull request's commits (each judged against its parent).
+    const onBase = await readHistory(root, sources, [baseRef]);
+    const onBranch = await readHistory(root, sources, [`^${mergeBase}`, tip]);
+    const shasOf = (history, feature) => new Set(transitionsOf(history)
+        .filter(h => h.feature === feature)
+        .map(h => h.sha));
+    const reasons = [];
+    for (const { policy } of rollouts) {
+        const path = policy.statePath;
+        const branch = shasOf(onBranch, policy.feature);
+        const writers = async (...range) => (await runGit(root, ['log', '--format=%H', ...range, '--', path], { allowFailure: true })).stdout
+            .split('\n')
+            .filter(Boolean);
+        // The base's state must be the content its latest transition wrote; a file put back to
+        // that content (by a push that repairs a hand edit) agrees again.
+        const [latest] = transitionsOf(onBase).filter(h => h.feature === policy.feature);
+        if (latest && (await blobAt(root, baseRef, path)) !== (await blobAt(root, latest.sha, path))) {
+            const [writer] = await writers('-1', baseRef);
+            reasons.push(`${path} on the base branch was last written by ${writer?.slice(0, 10) ?? 'nothing'}, not by a phasegate transition${writer ? why(onBase, writer) : ''}: its state is not the one its latest transition (${latest.sha.slice(0, 10)}) wrote`);
+        }
+        for (const sha of await writers(`${mergeBase}..${tip}`)) {
+            if (branch.has(sha))
+                continue;
+            reasons.push(`${path} is changed by ${sha.slice(0, 10)} on the pull request's branch, not by a phasegate transition${why(onBranch, sha)}`);
+        }
+    }
+    return reasons;
+}
+/** Why a commit with trailers is not a transition, when it carries some (readHistory's reason). */
+function why(history, sha) {
+    const skipped = history.find(h => h.sha === sha && 'skipped' in h);
+    return skipped && 'skipped' in skipped ? ` (it ${skipped.skipped})` : '';
+}
+async function blobAt(root, rev, path) {
+    const result = await runGit(root, ['rev-parse', '-q', '--verify', `${rev}:${path}`], {
+        allowFailure: true
+    });
+    return result.stdout.trim();
+}
+
 ;// CONCATENATED MODULE: ./lib/action/check.js
+
+
+
 
 
 
@@ -70496,7 +71412,21 @@ async function checkPullRequest(ctx, gh) {
     const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)));
     const details = [];
     const failures = [];
+    const head = await headPolicyChanges(root, tip, ctx.policies, rollouts);
     for (const rollout of touched) {
+        const datafile = datafilePathOf(rollout.policy);
+        if (!changed.includes(rollout.policy.statePath)) {
+            // The datafile alone changed: a refresh passes only as exactly what the head's policy and
+            // state expose; anything else (a hand edit turning a feature back on) fails at its path.
+            const drift = head.drifts.get(rollout.policy.feature);
+            const line = drift
+                ? `${driftError(drift).format()}`
+                : `${datafile}: a datafile refresh: it says what the policy and state expose`;
+            details.push(line);
+            if (drift)
+                failures.push(line);
+            continue;
+        }
         const landed = await landingCommit(root, rollout.policy.statePath);
         const state = deployedState(rollout, ctx.now, landed);
         const phase = phaseNamed(rollout.policy, state.phase);
@@ -70528,9 +71458,21 @@ async function checkPullRequest(ctx, gh) {
         details.push(`${path}: a state file no policy owns`);
         failures.push(details[details.length - 1]);
     }
-    for (const reason of await headPolicyChanges(root, tip, ctx.policies, rollouts)) {
+    const baseRef = `refs/remotes/origin/${base}`;
+    const mergeBase = await git(root, 'merge-base', baseRef, tip);
+    for (const reason of [
+        ...(await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)),
+        ...head.reasons
+    ]) {
         details.push(reason);
         failures.push(reason);
+    }
+    // A datafile left stale by the head (a policy change of a feature's exposure) is said, not
+    // failed: the first tick after the merge rewrites it (a refresh commit), and status says so.
+    for (const [feature, drift] of head.drifts) {
+        if (touched.some(r => r.policy.feature === feature && !changed.includes(r.policy.statePath)))
+            continue;
+        details.push(`${driftError(drift).format()}; after merging, the next tick rewrites it`);
     }
     const description = failures[0] ?? (details.length ? details.join('; ') : 'no state file changes');
     const result = {
@@ -70994,6 +71936,7 @@ async function resolveAlertIssue(client, repo, key, comment) {
 ;// CONCATENATED MODULE: ./lib/action/alerts.js
 
 
+
 /**
  * Opens, comments on or closes each alert rule's issue, given the run's open alert issues;
  * returns what it did, for the report and the notifications.
@@ -71022,14 +71965,14 @@ async function syncAlertIssues(client, repo, policy, decision, runUrl, openIssue
             });
         }
         else if (issue) {
-            const number = await resolveAlertIssue(client, repo, key, recoveredComment(rule.metric, rule.warning, decision.phase));
+            const number = await resolveAlertIssue(client, repo, key, recoveredComment(rule.metric, units_withUnit(rule.warning, rule.unit), decision.phase));
             if (number !== undefined)
                 done.push({
                     line: `alert issue #${number} closed: ${rule.metric} recovered`,
                     change: 'resolved',
                     issue: number,
                     metric: rule.metric,
-                    message: `${rule.metric} is back under its warning threshold (${rule.warning}) in ${decision.phase}`
+                    message: `${rule.metric} is back under its warning threshold (${units_withUnit(rule.warning, rule.unit)}) in ${decision.phase}`
                 });
         }
     }
@@ -71040,7 +71983,7 @@ function alertIssueBody(alert, decision, runUrl) {
     return [
         `**${alert.severity}**: ${markdownText(alert.message)}.`,
         '',
-        `Phase ${markdownText(decision.phase)}; warning at ${alert.warning}, critical at ${alert.critical}.`,
+        `Phase ${markdownText(decision.phase)}; warning at ${units_withUnit(alert.warning, alert.unit)}, critical at ${units_withUnit(alert.critical, alert.unit)}.`,
         `Decision: ${decision.action} (${markdownText(decision.reason)})`,
         ...(runUrl ? ['', `Run: ${runUrl}`] : [])
     ].join('\n');
@@ -71412,9 +72355,11 @@ function emergencyIssueBody(input) {
             ? `On call: ${mentions.join(' ')}`
             : 'No on-call contacts are listed in the policy (rollback.emergency_contacts).',
         '',
-        'pr' in landed ? `The rollback waits in PR #${landed.pr}.` : `Commit: ${markdownText(landed.sha)}`
+        'pr' in landed ? `The rollback waits in PR #${landed.pr}.` : `Commit: ${ownSha(landed.sha)}`
     ].join('\n');
 }
+/** phasegate's own commit, as GitHub links it; anything that is not a SHA as text. */
+const ownSha = (sha) => (/^[0-9a-f]{7,40}$/.test(sha) ? sha : markdownText(sha));
 /** Kill switch off and one phase back, pushed at once (a PR when protected), then on-call is called. */
 async function emergencyRollback(run, rollout, transition) {
     const { ctx, gh, base } = run;
@@ -71639,6 +72584,7 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
 
 ;// CONCATENATED MODULE: ./lib/notify/events.js
 
+
 /** Transition kinds as events. Kinds without an entry (none today) are not announced. */
 const TRANSITION_EVENTS = {
     advance: { kind: 'advanced', severity: 'medium' },
@@ -71745,6 +72691,50 @@ function alertEvent(policy, change, alert, where) {
         at: where.at,
         key: `${policy.feature}:${kind}:${alert.metric}:${where.record}:${change === 'resolved' ? 'resolved' : severity}`,
         ...(where.url ? { url: where.url } : {})
+    });
+}
+/**
+ * Every guardrail's conclusive verdict in `decision`: `worse` (it fired: worse than control beyond
+ * its margin, whatever its on_fire does) is high; `not worse` (its gate passed) is medium. An
+ * inconclusive guardrail (too little evidence, no data) has nothing to say. `record` names what
+ * the verdict is told with (a transition commit, a proposal, a phase entry), so the same verdict
+ * with the same record is told once.
+ */
+function guardrailVerdictEvents(policy, decision, where) {
+    const names = new Set((policy.guardrails ?? []).map(guardrailName));
+    return decision.triggers.flatMap(trigger => {
+        if (!names.has(trigger.trigger))
+            return [];
+        const gate = decision.gates.find(g => g.type === 'guardrail' && g.gate === trigger.trigger);
+        const worse = trigger.status === 'fired' || trigger.status === 'breached';
+        if (!worse && !(trigger.status === 'ok' && gate?.outcome === 'pass'))
+            return [];
+        const verdict = worse ? 'worse' : 'not worse';
+        const evidence = trigger.evidence[0];
+        return [
+            withOncall(policy, {
+                kind: 'guardrail_verdict',
+                also: [],
+                severity: worse ? 'high' : 'medium',
+                feature: policy.feature,
+                title: `${policy.feature}: ${trigger.trigger}: ${verdict} than control`,
+                text: trigger.reason,
+                facts: [
+                    ['Phase', decision.phase],
+                    ['Guardrail', trigger.trigger],
+                    ['Verdict', verdict],
+                    ...(trigger.onFire && worse
+                        ? [['On fire', trigger.onFire]]
+                        : []),
+                    ...(evidence?.interval
+                        ? [['Interval', evidence.interval.join(' to ')]]
+                        : [])
+                ],
+                at: where.at,
+                key: `${policy.feature}:guardrail_verdict:${trigger.trigger}:${verdict}:${where.record}`,
+                ...(where.url ? { url: where.url } : {})
+            })
+        ];
     });
 }
 /**
@@ -72222,15 +73212,124 @@ function issueLedger(client, repo) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/rollout/heartbeat.js
+
+
+
+
+// The heartbeat record: when each feature was last evaluated, kept off the default branch so
+// that ticks never commit there (a commit per tick would churn the history and make advance PRs
+// stale). The action force-updates a one-commit branch holding one JSON file per run; `git fetch`
+// brings it to any clone, where status, export and the dashboard read it.
+/** The branch holding the record: no slash, so no feature's `phasegate/<feature>/...` branch collides. */
+const HEARTBEAT_BRANCH = 'phasegate-heartbeat';
+const HEARTBEAT_FILE = 'heartbeat.json';
+const HEARTBEAT_VERSION = 1;
+const entrySchema = object({
+    evaluated_at: iso_datetime({ offset: true }),
+    outcome: schemas_string().min(1),
+    run_url: schemas_string().optional()
+});
+const recordSchema = object({
+    heartbeat_version: literal(HEARTBEAT_VERSION),
+    features: record(schemas_string(), entrySchema)
+});
+/** Parses a record's text; undefined when it is not one (then nothing counts as evaluated). */
+function parseHeartbeatRecord(text) {
+    if (text === undefined)
+        return undefined;
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+    const parsed = recordSchema.safeParse(json);
+    if (!parsed.success)
+        return undefined;
+    return new Map(Object.entries(parsed.data.features).map(([feature, e]) => [
+        feature,
+        {
+            evaluatedAt: e.evaluated_at,
+            outcome: e.outcome,
+            ...(e.run_url ? { runUrl: e.run_url } : {})
+        }
+    ]));
+}
+/** The record's text for `entries`, features in name order, two-space JSON. */
+function renderHeartbeatRecord(entries) {
+    const features = {};
+    for (const name of [...entries.keys()].sort()) {
+        const e = entries.get(name);
+        features[name] = {
+            evaluated_at: e.evaluatedAt,
+            outcome: e.outcome,
+            ...(e.runUrl ? { run_url: e.runUrl } : {})
+        };
+    }
+    const record = { heartbeat_version: HEARTBEAT_VERSION, features };
+    return `${JSON.stringify(record, null, 2)}\n`;
+}
+/**
+ * Every feature's latest recorded evaluation in this clone: the fetched branch
+ * (refs/remotes/origin/phasegate-heartbeat) and a local one, the later entry per feature.
+ * Empty when neither exists: no heartbeat recorded here (fetch first).
+ */
+async function readHeartbeats(root) {
+    const refs = [`refs/remotes/origin/${HEARTBEAT_BRANCH}`, `refs/heads/${HEARTBEAT_BRANCH}`];
+    // Most clones have no record (it lives on a branch only the action pushes): a look at the ref
+    // store spares status and export a git process then (start-up, issue 17).
+    if (!mayHoldRefs(knownGitDir(root), refs))
+        return new Map();
+    const texts = await readObjects(root, refs.map(ref => `${ref}:${HEARTBEAT_FILE}`));
+    return mergeHeartbeats(...texts.map(parseHeartbeatRecord));
+}
+/** Per feature, the entry evaluated last among `records`. */
+function mergeHeartbeats(...records) {
+    const merged = new Map();
+    for (const record of records)
+        for (const [feature, entry] of record ?? []) {
+            const known = merged.get(feature);
+            if (!known || Date.parse(entry.evaluatedAt) > Date.parse(known.evaluatedAt))
+                merged.set(feature, entry);
+        }
+    return merged;
+}
+/**
+ * False only when the ref store in `gitDir` certainly holds none of `refs` (no loose ref file, no
+ * line in packed-refs); true when it may, or when it cannot tell (an unknown git directory, the
+ * reftable format), so that the caller asks git.
+ */
+function mayHoldRefs(gitDir, refs) {
+    if (gitDir === undefined || existsSync(join(gitDir, 'reftable')))
+        return true;
+    if (refs.some(ref => existsSync(join(gitDir, ref))))
+        return true;
+    let packed = '';
+    try {
+        packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
+    }
+    catch {
+        return false;
+    }
+    return refs.some(ref => packed.includes(` ${ref}\n`));
+}
+
 ;// CONCATENATED MODULE: ./lib/action/liveness.js
+
+
+
 
 
 // Liveness: GitHub delays and drops scheduled runs, and in public repositories disables a
 // schedule after 60 days without repository activity; then rollbacks silently stop. Each run
 // leaves a heartbeat people and tools can see without a commit per tick (which would churn the
-// history and make approvals stale): a commit status "phasegate/heartbeat" on the default
-// branch's head, one request per run whatever the number of features. A scheduled run whose
-// default branch has seen no commit for SCHEDULE_WARN_DAYS warns before GitHub's limit.
+// history and make approvals stale): the heartbeat record (each feature's last evaluation, on
+// its own one-commit branch: one git push per run, no API request) and, opted into, a commit
+// status "phasegate/heartbeat" on the default branch's head (one request per run, whatever the
+// number of features). A scheduled run whose default branch has seen no commit for
+// SCHEDULE_WARN_DAYS warns before GitHub's limit.
 const HEARTBEAT_CONTEXT = 'phasegate/heartbeat';
 /** GitHub disables a public repository's schedules after this many days without activity. */
 const SCHEDULE_DISABLE_DAYS = 60;
@@ -72270,6 +73369,83 @@ async function recordHeartbeat(run, counts, runUrl) {
         ...(runUrl ? { targetUrl: runUrl } : {})
     });
 }
+/** How often a record push that lost a race to another job's push is tried again from its tip. */
+const RECORD_ATTEMPTS = 3;
+/**
+ * Writes this run's evaluations into the heartbeat record: the record on HEARTBEAT_BRANCH with
+ * `entries` replacing their features' entries (other features, ticked by other jobs of a matrix,
+ * keep theirs), as a new parentless commit pushed with a lease on the tip it was built from. A
+ * lost race is retried from the new tip; any other refusal is returned, never thrown: the
+ * features have already acted. Touches neither the work tree nor the default branch.
+ */
+async function recordEvaluations(root, entries, now) {
+    let message = '';
+    for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
+        // First from the tip this clone last saw (actions/checkout fetches every branch; the last run
+        // in this workspace left it): one push, no fetch. A stale view fails the lease; then fetch.
+        const tip = attempt === 1 ? await knownTip(root) : await fetchBranch(root, HEARTBEAT_BRANCH);
+        const previous = tip
+            ? parseHeartbeatRecord((await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })).stdout)
+            : undefined;
+        const merged = new Map([...(previous ?? []), ...entries]);
+        const sha = await heartbeatCommit(root, renderHeartbeatRecord(merged), entries.size, now);
+        const pushed = await runGit(root, [
+            'push',
+            '-q',
+            `--force-with-lease=refs/heads/${HEARTBEAT_BRANCH}:${tip ?? ''}`,
+            'origin',
+            `${sha}:refs/heads/${HEARTBEAT_BRANCH}`
+        ], { allowFailure: true });
+        if (pushed.code === 0) {
+            await git(root, 'update-ref', `refs/remotes/origin/${HEARTBEAT_BRANCH}`, sha);
+            return { status: 'pushed', sha, attempts: attempt };
+        }
+        message = (pushed.stderr || pushed.stdout).trim();
+        if (!/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(message))
+            break;
+    }
+    const refusal = protectionRefusalOf(message);
+    if (!refusal)
+        return { status: 'refused', message: message.split('\n').slice(-2).join(' / ') };
+    const rules = refusal.rules.map(ruleText).join('; ');
+    return {
+        status: 'refused',
+        message: `the ${refusal.by} on ${HEARTBEAT_BRANCH} refused the push${rules ? ` (${rules})` : ''}: exempt ${HEARTBEAT_BRANCH} from it, or let phasegate's token bypass it`
+    };
+}
+/** The record's tip as this clone last fetched it, or undefined when it has not seen one. */
+async function knownTip(root) {
+    const known = await runGit(root, ['rev-parse', '--verify', '-q', `refs/remotes/origin/${HEARTBEAT_BRANCH}`], { allowFailure: true });
+    return known.code === 0 ? known.stdout.trim() : undefined;
+}
+/** A parentless commit holding only the record; object writes only, no checkout. */
+async function heartbeatCommit(root, text, features, now) {
+    const blob = (await runGit(root, ['hash-object', '-w', '--stdin'], { input: text })).stdout.trim();
+    const tree = (await runGit(root, ['mktree'], { input: `100644 blob ${blob}\t${HEARTBEAT_FILE}\n` })).stdout.trim();
+    const date = now.toISOString();
+    const who = { name: 'phasegate', email: 'phasegate@users.noreply.github.com' };
+    const result = await runGit(root, ['commit-tree', tree, '-m', `phasegate heartbeat: ${features} evaluated at ${date}`], {
+        env: {
+            GIT_AUTHOR_DATE: date,
+            GIT_COMMITTER_DATE: date,
+            GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? who.name,
+            GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? who.email,
+            GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? who.name,
+            GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? who.email
+        }
+    });
+    return result.stdout.trim();
+}
+/**
+ * This run's record entries: each evaluated feature's decision. A feature that could not be
+ * evaluated gets none: its last evaluation stays as it was and goes stale, as it should.
+ */
+function heartbeatEntriesOf(evaluated, now, runUrl) {
+    return new Map(evaluated.map(e => [
+        e.feature,
+        { evaluatedAt: now.toISOString(), outcome: e.outcome, ...(runUrl ? { runUrl } : {}) }
+    ]));
+}
 
 ;// CONCATENATED MODULE: ./lib/action/observed-triggers.js
 
@@ -72306,6 +73482,82 @@ async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl,
     return done;
 }
 
+;// CONCATENATED MODULE: ./lib/action/datafile-refresh.js
+
+
+
+
+
+
+
+/**
+ * The action's datafile refresh, after every feature has acted: each rollout whose committed
+ * datafile no longer says what it exposes (a policy change without a transition, a lost state
+ * file: off) gets a refresh commit pushed to the default branch (rollout/datafile.ts; never a
+ * transition), retried over lost races like a transition. Lost rollouts are included: writing
+ * their datafile off is what makes applications fail safe. A branch that refuses the push
+ * (protection) keeps the stale file, said as a warning; validate, status and the policy check
+ * keep naming it. Returns one line per refresh made or refused.
+ */
+async function refreshDatafilesOnGitHub(run, rollouts) {
+    const root = run.ctx.workspace;
+    const lines = [];
+    if (run.ctx.dryRun || rollouts.length === 0)
+        return lines;
+    // Each feature's step leaves the checkout on the branch's tip: its files say which datafiles
+    // drift without a fetch, so a run with nothing to refresh costs no git round trip.
+    const drifted = [];
+    for (const rollout of rollouts) {
+        // A policy that no longer loads is that feature's failure already; it has nothing to refresh.
+        const fresh = await reloadRollout(rollout).catch((error) => {
+            if (error instanceof errors_PhasegateError)
+                return undefined;
+            throw error;
+        });
+        if (fresh && datafileDrift(fresh))
+            drifted.push(rollout);
+    }
+    if (drifted.length === 0)
+        return lines;
+    await syncWithRemote(root, run.base);
+    for (const rollout of drifted) {
+        let reason = '';
+        const path = datafilePathOf(rollout.policy);
+        let result;
+        try {
+            result = await commitAndPush(root, run.base, async () => {
+                const made = await refreshDatafile(await reloadRollout(rollout), run.ctx.now);
+                if (!made)
+                    return { status: 'stale', reason: 'the datafile agrees' };
+                reason = made.drift.reason;
+                return { status: 'committed', sha: made.sha };
+            });
+        }
+        catch (error) {
+            // One feature's refresh failing (a push that keeps losing) is said, never another's stop.
+            if (!(error instanceof errors_PhasegateError))
+                throw error;
+            const line = `${rollout.policy.feature}: ${path} could not be refreshed: ${error.format()}`;
+            core_warning(line);
+            lines.push(line);
+            await syncWithRemote(root, run.base);
+            continue;
+        }
+        if (result.status === 'pushed') {
+            const line = `${rollout.policy.feature}: refreshed ${path} in ${result.sha.slice(0, 10)} (not a transition): it ${reason}`;
+            logInfo(line);
+            lines.push(line);
+        }
+        else if (result.status === 'protected') {
+            await syncWithRemote(root, run.base);
+            const line = `${rollout.policy.feature}: ${path} is stale (it ${reason}) and its refresh could not be pushed: ${result.message.split('\n')[0]}`;
+            core_warning(line);
+            lines.push(line);
+        }
+    }
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./lib/action/next-step.js
 /** Picks the one effect a tick has on a feature. Pure. */
 function nextStep(input) {
@@ -72330,6 +73582,8 @@ function nextStep(input) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/tick-on-github.js
+
+
 
 
 
@@ -72417,6 +73671,15 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
         outcomes.push(acted.outcome);
         batches.push({ config: feature.rollout.policy.notifications, events: acted.events });
     }
+    // Every rollout that loaded, lost ones too: a stale datafile is rewritten to what it exposes.
+    const refreshed = await tick_on_github_group('datafiles', () => refreshDatafilesOnGitHub(run, rollouts));
+    // The heartbeat record: one git push (no API request), off the default branch. A refusal (a
+    // ruleset on every branch, a token without contents: write) is a warning: the features acted.
+    if (!ctx.dryRun && outcomes.length) {
+        const recorded = await recordEvaluations(root, heartbeatEntriesOf(outcomes.map(o => ({ feature: o.policy.feature, outcome: o.decision.action })), ctx.now, runUrl()), ctx.now).catch((error) => ({ status: 'refused', message: error.message }));
+        if (recorded.status === 'refused')
+            core_warning(`heartbeat record not pushed to ${HEARTBEAT_BRANCH}: ${recorded.message}`);
+    }
     if (!ctx.dryRun && ctx.heartbeat) {
         // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
         await recordHeartbeat(run, { evaluated: outcomes.length, failed: failures.length }, runUrl()).catch((error) => core_warning(`heartbeat status not set: ${error.message}`));
@@ -72439,7 +73702,7 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
     const notifications = batches.some(b => b.config && b.events.length)
         ? await tick_on_github_group('notifications', send)
         : await send();
-    return { outcomes, failures, notifications };
+    return { outcomes, failures, notifications, refreshed };
 }
 /** The features that could not be evaluated, told to their own targets (or every target). */
 function failureBatches(run, rollouts, failures, commit) {
@@ -72566,14 +73829,18 @@ async function actOnFeature(run, feature, openIssues) {
             ...(feature.pr ? { standingPr: feature.pr.number } : {}),
             result
         });
-        return { outcome, events: eventsOf(run, policy, step, result, alertChanges, after.phase) };
+        return {
+            outcome,
+            events: eventsOf(run, policy, evaluation.decision, step, result, alertChanges, after.phase)
+        };
     });
 }
 /**
  * What to tell people of one feature's step: the transition it landed (or the rollback PR it
- * opened), the advance it proposed, the alert issues it changed. Each keyed by its effect.
+ * opened), the advance it proposed with the guardrail verdicts behind either, the alert issues it
+ * changed. Each keyed by its effect.
  */
-function eventsOf(run, policy, step, result, alerts, phase) {
+function eventsOf(run, policy, decision, step, result, alerts, phase) {
     const url = runUrl();
     const events = [];
     if (result.transition && result.landed)
@@ -72584,6 +73851,19 @@ function eventsOf(run, policy, step, result, alerts, phase) {
         events.push(proposalEvent(policy, result.transition, {
             number: result.prNumber,
             revision: result.transition.at,
+            ...(url ? { url } : {})
+        }));
+    // A guardrail's verdict is told with the effect it led to (or that went ahead despite it),
+    // so a re-run that finds the work done does not tell it again.
+    const effect = result.landed ??
+        result.rollbackSha ??
+        (step.kind === 'propose' && result.transition && result.prNumber !== undefined
+            ? `pr-${result.prNumber}@${result.transition.at}`
+            : undefined);
+    if (result.transition && effect)
+        events.push(...guardrailVerdictEvents(policy, decision, {
+            record: effect,
+            at: run.ctx.now.toISOString(),
             ...(url ? { url } : {})
         }));
     for (const change of alerts)
@@ -77711,6 +78991,7 @@ function createGitHubClient(options) {
 
 
 
+
 const COMMANDS = [
     'tick',
     'apply',
@@ -77776,10 +79057,18 @@ async function main_validate(ctx) {
         throw failures[0].error;
     if (unknown.length)
         throw unknownFeatures(unknown, rollouts);
-    const lines = rollouts.map(r => `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`);
+    // A lost state file, or a committed datafile that says something else than the rollout: the
+    // same refusals as the CLI's validate (rollout/datafile.ts), the first one failing the step.
+    const problems = rollouts.map(deliveryProblems);
+    const lines = rollouts.map((r, i) => problems[i].length
+        ? problems[i].map(p => `- ${markdownText(p.format())}`).join('\n')
+        : `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`);
     lines.forEach(l => logInfo(l.slice(2)));
     warnNotices(rollouts.map(r => r.policy), ctx.workspace);
     await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`);
+    const first = problems.flat()[0];
+    if (first)
+        throw first;
 }
 async function main_check(ctx, gh) {
     const result = await checkPullRequest(ctx, gh);
@@ -77903,6 +79192,36 @@ async function main_check(ctx, gh) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -77918,6 +79237,17 @@ async function main_check(ctx, gh) {
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/
