@@ -41,8 +41,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .stat dd { margin: 0; font-size: 1.25em; font-weight: 600; font-variant-numeric: tabular-nums; }
 .stat dd small { font-size: 0.6em; font-weight: 400; color: var(--muted); }
 .badge, .sev, .result { display: inline-block; padding: 0.05em 0.55em; border-radius: 1em; font-size: 0.8em; font-weight: 600; border: 1px solid currentColor; vertical-align: middle; }
-.badge.healthy, .result.pass { color: var(--ok); }
-.badge.warning, .badge.off, .sev.low, .sev.medium, .sev.trend, .result.pending { color: var(--warn); }
+.badge.healthy, .result.pass, .result.ok { color: var(--ok); }
+.badge.warning, .badge.off, .sev.low, .sev.medium, .sev.trend, .result.pending, .result.breached, .result.no_data { color: var(--warn); }
 .badge.critical, .badge.rollback, .badge.stale, .sev.high, .sev.critical, .result.fail, .result.fired { color: var(--bad); }
 .badge.not-started { color: var(--muted); }
 .card.error { border: 2px solid var(--bad); border-radius: 8px; padding: 0.6em 1em; margin: 0.8em 0; }

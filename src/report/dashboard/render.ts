@@ -661,7 +661,7 @@ function triggerTable(decision: Decision): string {
   if (decision.triggers.length === 0) return '<p>No rollback triggers.</p>'
   const rows = decision.triggers.map(
     t =>
-      `<tr data-trigger="${esc(t.trigger)}"><th scope="row">${esc(t.trigger)}</th><td><span class="result ${t.fired ? 'fired' : 'pass'}">${t.fired ? 'fired' : 'quiet'}</span></td><td>${esc(t.reason)}</td></tr>`
+      `<tr data-trigger="${esc(t.trigger)}"><th scope="row">${esc(t.trigger)}</th><td><span class="result ${t.status}">${RESULT_TEXT[t.status]}</span></td><td>${esc(t.reason)}</td></tr>`
   )
   return `<table class="triggers"><thead><tr><th scope="col">Trigger</th><th scope="col">State</th><th scope="col">Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
