@@ -193,3 +193,51 @@ describe('attack findings fixed by fixc (action flows)', () => {
     expect(check.outputs.decision, check.summary).toBe('success')
   })
 })
+
+// The same kinds, from the other side: what must still fail.
+describe('the policy check around a broken base policy and a lost state (fixc)', () => {
+  const BROKEN = 'feature: g\ndeployment:\n  order: [a]\n  phases:\n    a: {user_percentage: 5}\n'
+
+  test('a pull request leaving a broken base policy alone passes and says so in one line', async () => {
+    const repo = await startRepo({ files: { ...searchFiles('canary'), 'policies/g.yaml': BROKEN } })
+    repos.push(repo)
+    const run = await checkPullRequest(repo.gh, async bob => {
+      writeFileSync(join(bob, 'app.txt'), 'unrelated\n')
+      await runGit(bob, ['add', 'app.txt'])
+      await runGit(bob, ['commit', '-q', '-m', 'unrelated'])
+    })
+    expect(run.outputs.decision, `${run.stdout}\n${run.summary}`).toBe('success')
+    expect(run.summary).toMatch(/policies\/g\.yaml does not load on the base branch either/)
+  })
+
+  test('a pull request touching a broken base policy and leaving it broken fails at its line', async () => {
+    const repo = await startRepo({ files: { ...searchFiles('canary'), 'policies/g.yaml': BROKEN } })
+    repos.push(repo)
+    const run = await checkPullRequest(repo.gh, async bob => {
+      writeFileSync(join(bob, 'policies/g.yaml'), `# still one phase\n${BROKEN}`)
+      await runGit(bob, ['commit', '-q', '-am', 'touch g'])
+    })
+    expect(run.outputs.decision, run.summary).toBe('failure')
+    expect(run.summary).toMatch(/policies\/g\.yaml:4:3/)
+  })
+
+  test('a lost state put back to anything but its latest transition fails, and says lost', async () => {
+    const repo = await startRepo({ files: searchFiles('canary') })
+    repos.push(repo)
+    const { gh } = repo
+    const dir = await cloneEmulated(gh, 'alice')
+    const first = await transition(dir, step('advance', 'canary', 'limited', 1))
+    await transition(dir, step('advance', 'limited', 'full', 2))
+    await runGit(dir, ['rm', '-q', STATE])
+    await runGit(dir, ['commit', '-q', '-m', 'cleanup (deletes the state by mistake)'])
+    await runGit(dir, ['push', '-q', 'origin', 'main'], gh.gitAuthHeader('alice'))
+    const run = await checkPullRequest(gh, async bob => {
+      // An older transition's state: not what the latest one wrote.
+      await runGit(bob, ['checkout', first, '--', STATE])
+      await runGit(bob, ['commit', '-q', '-m', 'restore an older state'])
+    })
+    expect(run.outputs.decision, run.summary).toBe('failure')
+    expect(run.summary).toMatch(/state file is lost/)
+    expect(run.summary).not.toMatch(/has not started/)
+  })
+})
