@@ -78,7 +78,9 @@ export async function headPolicyChanges(
     }
     for (const file of brokenOnBase) {
       if (!head.failures.some(f => relativeTo(dir, f.policyFile) === file))
-        notes.push(`${file} does not load on the base branch; this pull request repairs it`)
+        notes.push(
+          `${file} does not load on the base branch; at the pull request's head it loads (or is gone): repaired`
+        )
     }
     const drifts = new Map<string, DatafileDrift>()
     for (const rollout of head.rollouts) {
