@@ -8,7 +8,7 @@ import { setCommitStatus } from '../github/statuses.js'
 import { git, runGit } from '../git/git.js'
 import type { Approval } from '../engine/types.js'
 import { evaluate } from '../rollout/evaluate.js'
-import { selectRollouts, type Rollout } from '../rollout/load.js'
+import { relativeTo, selectRollouts, type Rollout } from '../rollout/load.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { datafilePathOf } from '../export/datafile.js'
 import { driftError } from '../rollout/datafile.js'
@@ -62,14 +62,19 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   )
     .split('\n')
     .filter(Boolean)
+  // A policy broken on the base is judged at the head (headPolicyChanges): it fails the pull
+  // requests that touch it and leave it broken, and is only said on the others.
   const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies)
-  if (broken[0]) throw broken[0].error
+  const brokenOnBase = broken.map(f => relativeTo(root, f.policyFile))
   // A rollout is touched when any of phasegate's own files of it changes (state, datafile): the
   // state change is then judged, and a datafile changed without a transition fails there.
   const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)))
   const details: string[] = []
   const failures: string[] = []
-  const head = await headPolicyChanges(root, tip, ctx.policies, rollouts)
+  const head = await headPolicyChanges(root, tip, ctx.policies, rollouts, brokenOnBase, changed)
+  const baseRef = `refs/remotes/origin/${base}`
+  const mergeBase = await git(root, 'merge-base', baseRef, tip)
+  const history = await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)
   for (const rollout of touched) {
     const datafile = datafilePathOf(rollout.policy)
     if (!changed.includes(rollout.policy.statePath)) {
@@ -82,6 +87,29 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
       details.push(line)
       if (drift) failures.push(line)
       continue
+    }
+    const restoredFrom = history.restored.get(rollout.policy.feature)
+    if (restoredFrom) {
+      // The lost-state hint's repair: the file put back to exactly what the latest transition
+      // wrote (no transition, so no gates); a datafile left off meanwhile is refreshed by a tick.
+      details.push(
+        `${rollout.policy.statePath}: restored exactly as its latest transition ${restoredFrom.slice(0, 10)} wrote it`
+      )
+      continue
+    }
+    if (rollout.lost) {
+      const line = `${rollout.policy.statePath}: the state file is lost (its latest transition ${rollout.lost.sha.slice(0, 10)} moved it to ${rollout.lost.phase}); a pull request may only restore exactly what that transition wrote: git checkout ${rollout.lost.sha.slice(0, 12)} -- ${rollout.policy.statePath}`
+      details.push(line)
+      failures.push(line)
+      continue
+    }
+    // An advance (any state change) is exactly phasegate's change: the datafile at the head is
+    // what the transition writes for the new state, not a hand edit riding along.
+    const forged = head.drifts.get(rollout.policy.feature)
+    if (forged) {
+      const line = `${driftError(forged).format()}; a transition's pull request carries exactly the datafile phasegate writes for its state`
+      details.push(line)
+      failures.push(line)
     }
     const landed = await landingCommit(root, rollout.policy.statePath)
     const state = deployedState(rollout, ctx.now, landed)
@@ -122,19 +150,22 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     details.push(`${path}: a state file no policy owns`)
     failures.push(details[details.length - 1]!)
   }
-  const baseRef = `refs/remotes/origin/${base}`
-  const mergeBase = await git(root, 'merge-base', baseRef, tip)
-  for (const reason of [
-    ...(await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)),
-    ...head.reasons
-  ]) {
+  for (const reason of [...history.reasons, ...head.reasons]) {
     details.push(reason)
     failures.push(reason)
   }
+  details.push(...head.notes)
   // A datafile left stale by the head (a policy change of a feature's exposure) is said, not
   // failed: the first tick after the merge rewrites it (a refresh commit), and status says so.
   for (const [feature, drift] of head.drifts) {
-    if (touched.some(r => r.policy.feature === feature && !changed.includes(r.policy.statePath)))
+    // Said above: a datafile changed alone, or one riding along a transition.
+    if (
+      touched.some(
+        r =>
+          r.policy.feature === feature &&
+          (!changed.includes(r.policy.statePath) || !history.restored.has(feature))
+      )
+    )
       continue
     details.push(`${driftError(drift).format()}; after merging, the next tick rewrites it`)
   }

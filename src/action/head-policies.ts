@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { PhasegateError } from '../errors.js'
 import { git, runGit } from '../git/git.js'
 import { datafileDrift, type DatafileDrift } from '../rollout/datafile.js'
-import { relativeTo, selectRollouts, type Rollout } from '../rollout/load.js'
+import { relativeTo, selectRollouts, type Rollout, type RolloutFailure } from '../rollout/load.js'
 
 // The policy check judges a pull request by what its head would make of the rollouts, not only by
 // the state files it touches: a policy it breaks, deletes or repoints (`state:`) at another file,
@@ -30,6 +30,11 @@ export interface HeadPolicies {
    * state expose (rollout/datafile.ts datafileDrift).
    */
   drifts: Map<string, DatafileDrift>
+  /**
+   * Lines said, not failed: a policy broken on the base that the pull request leaves alone (its
+   * rollout is not judged), or one it repairs.
+   */
+  notes: string[]
 }
 
 /**
@@ -42,13 +47,16 @@ export async function headPolicyChanges(
   root: string,
   tip: string,
   patterns: string[],
-  base: Rollout[]
+  base: Rollout[],
+  /** Policy files (relative to `root`) that do not load on the base, and the files the PR changes. */
+  brokenOnBase: string[] = [],
+  changed: string[] = []
 ): Promise<HeadPolicies> {
   const dir = mkdtempSync(join(tmpdir(), 'phasegate-head-'))
   try {
     await git(root, 'worktree', 'add', '-q', '--detach', dir, tip)
     const reasons: string[] = []
-    let head: { rollouts: Rollout[]; failures: Array<{ error: PhasegateError }> }
+    let head: { rollouts: Rollout[]; failures: RolloutFailure[] }
     try {
       head = await selectRollouts(dir, patterns)
     } catch (error) {
@@ -56,11 +64,24 @@ export async function headPolicyChanges(
       if (!(error instanceof PhasegateError)) throw error
       head = { rollouts: [], failures: [] }
     }
-    reasons.push(
-      ...head.failures.map(
-        f => `the policy at the pull request's head does not load: ${locatedAtHead(f.error, dir)}`
-      )
-    )
+    // A policy already broken on the base fails only the pull requests that touch it and leave it
+    // broken: one broken policy must not block every other pull request (a rollback among them).
+    const notes: string[] = []
+    for (const f of head.failures) {
+      const file = relativeTo(dir, f.policyFile)
+      const line = locatedAtHead(f.error, dir)
+      if (brokenOnBase.includes(file) && !changed.includes(file))
+        notes.push(
+          `${file} does not load on the base branch either and this pull request leaves it alone: its rollout is not judged (${line})`
+        )
+      else reasons.push(`the policy at the pull request's head does not load: ${line}`)
+    }
+    for (const file of brokenOnBase) {
+      if (!head.failures.some(f => relativeTo(dir, f.policyFile) === file))
+        notes.push(
+          `${file} does not load on the base branch; at the pull request's head it loads (or is gone): repaired`
+        )
+    }
     const drifts = new Map<string, DatafileDrift>()
     for (const rollout of head.rollouts) {
       const drift = datafileDrift(rollout)
@@ -84,7 +105,7 @@ export async function headPolicyChanges(
           `${relativeTo(root, rollout.policyFile)}: the policy of ${rollout.policy.feature} is gone at the pull request's head (deleted, renamed or no longer a policy); retire a rollout on purpose, not in passing`
         )
     }
-    return { reasons, drifts }
+    return { reasons, drifts, notes }
   } finally {
     await runGit(root, ['worktree', 'remove', '--force', dir], { allowFailure: true })
     rmSync(dir, { recursive: true, force: true })
