@@ -1,6 +1,6 @@
 // The attack review's findings A1, A9 and A14 on the CLI (branch attack, /work/notes/attack.md),
 // fixed on branch fixb. Each test says what should happen and failed on the code before the fix.
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -21,6 +21,8 @@ const POLICY = [
 ].join('\n')
 const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
 const DATAFILE = '.phasegate/state/f.datafile.json'
+/** A policy that does not load (one phase where two are needed). */
+const BROKEN = 'feature: g\ndeployment:\n  order: [a]\n  phases:\n    a: {user_percentage: 5}\n'
 
 /** f started at a (T0) and advanced to b (T1, approved by bob). */
 async function atB(): Promise<string> {
@@ -97,5 +99,97 @@ describe('attack findings A1, A9, A14 (CLI)', () => {
     expect(readFileSync(victim, 'utf8')).toBe('TOKEN=s3cr3t-value\n')
     expect(init.code).toBe(1)
     expect(init.err).toMatch(/f\.datafile\.json/)
+  })
+
+  // A9's kind on the other manual commands: a pause (holds exposure) goes on with the one rollout
+  // that loaded; a resume (raises exposure) refuses, since the broken file may be the one meant,
+  // and says how to name the rollout.
+  it("A9 pause goes on past another feature's broken policy; resume refuses and names --policy", async () => {
+    const dir = await atB()
+    writeFileSync(join(dir, 'policies/g.yaml'), BROKEN)
+    sh(dir, 'git', 'add', '-A')
+    sh(dir, 'git', 'commit', '-q', '-m', "another team's broken policy")
+    const paused = await cli(dir, 'pause', '--reason', 'hold', '--now', T(2))
+    expect(paused.code, paused.err).toBe(0)
+    expect(paused.out).toMatch(/paused f at b/)
+    expect(paused.err).toMatch(/policies\/g\.yaml:\d+:\d+/)
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    const resumed = await cli(dir, 'resume', '--reason', 'ok', '--now', T(3))
+    expect(resumed.code).toBe(1)
+    expect(resumed.err).toMatch(/policies\/g\.yaml:\d+:\d+/)
+    expect(resumed.err).toMatch(/--policy/)
+    expect(sh(dir, 'git', 'rev-parse', 'HEAD')).toBe(head)
+    // Named, it acts.
+    const named = await cli(
+      dir,
+      'resume',
+      '--policy',
+      'policies/f.yaml',
+      '--reason',
+      'ok',
+      '--now',
+      T(3)
+    )
+    expect(named.code, named.err).toBe(0)
+  })
+
+  it('A9 with --policy naming the broken file, the rollback still refuses with its located error', async () => {
+    const dir = await atB()
+    writeFileSync(join(dir, 'policies/g.yaml'), BROKEN)
+    sh(dir, 'git', 'add', '-A')
+    sh(dir, 'git', 'commit', '-q', '-m', "another team's broken policy")
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    const r = await cli(
+      dir,
+      'rollback',
+      '--emergency',
+      '--policy',
+      'policies/g.yaml',
+      '--reason',
+      'x',
+      '--now',
+      T(2)
+    )
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/policies\/g\.yaml:\d+:\d+/)
+    expect(sh(dir, 'git', 'rev-parse', 'HEAD')).toBe(head)
+  })
+
+  it('A1 the lost-state emergency commit is a refresh, not a transition, and says how to restore the state', async () => {
+    const dir = await atB()
+    sh(dir, 'git', 'rm', '-q', '.phasegate/state/f.yaml')
+    sh(dir, 'git', 'commit', '-q', '-m', 'cleanup (deletes the state by mistake)')
+    const emergency = await cli(
+      dir,
+      'rollback',
+      '--emergency',
+      '--reason',
+      'incident',
+      '--now',
+      T(2)
+    )
+    expect(emergency.out).toMatch(/emergency f: state file lost; datafile .* rewritten OFF/)
+    expect(emergency.err).toMatch(/git checkout [0-9a-f]+ -- \.phasegate\/state\/f\.yaml/)
+    const message = sh(dir, 'git', 'log', '-1', '--format=%B')
+    expect(message).toMatch(/refresh/)
+    expect(sh(dir, 'git', 'show', '--name-only', '--format=', 'HEAD')).toBe(DATAFILE)
+    // A second pull of the lever has nothing left to turn off and commits nothing.
+    const again = await cli(dir, 'rollback', '--emergency', '--reason', 'incident', '--now', T(3))
+    expect(again.code, again.err).toBe(0)
+    expect(sh(dir, 'git', 'log', '-1', '--format=%B')).toBe(message)
+    // A non-emergency rollback of a lost rollout still refuses: it needs a state to step from.
+    expect((await cli(dir, 'rollback', '--reason', 'x', '--now', T(3))).code).toBe(1)
+  })
+
+  it('A14 a datafile that is not JSON is reported by line and column, its text never echoed', async () => {
+    const dir = await atB()
+    writeFileSync(join(dir, DATAFILE), '{\n  "a": TOKEN=s3cr3t-value\n}\n')
+    sh(dir, 'git', 'commit', '-qam', 'a hand edit')
+    const validate = await cli(dir, 'validate')
+    expect(validate.code).toBe(1)
+    expect(`${validate.out}${validate.err}`).not.toContain('s3cr3t')
+    expect(validate.err).toMatch(/f\.datafile\.json/)
+    const status = await cli(dir, 'status', '--now', T(2))
+    expect(`${status.out}${status.err}`).not.toContain('s3cr3t')
   })
 })
