@@ -34,4 +34,17 @@ describe('dispatched rollback beside a broken policy', () => {
     expect(run.exitCode, run.stdout).toBe(0)
     expect(stateOnMain(repo.gh, STATE)).toMatch(/^enabled: false$/m)
   })
+  test('without a feature named, the refusal names the broken policy (located) and the input that gets past it', async () => {
+    const repo = await startRepo({ files: { ...searchFiles('full'), 'policies/g.yaml': BROKEN } })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      event: 'workflow_dispatch',
+      inputs: { command: 'rollback' },
+      payload: { inputs: { reason: 'checkout broken' }, sender: { login: 'alice' } }
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.stdout).toMatch(/policies\/g\.yaml:\d+:\d+/)
+    expect(run.stdout).toMatch(/input "feature"/)
+  })
 })
