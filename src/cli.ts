@@ -309,9 +309,25 @@ async function run(argv: string[], io: Io): Promise<number> {
           now,
           nowGiven: values.now !== undefined
         })
+        // The lever acted: policy files that did not load beside it are reported, and do not
+        // fail the run (a retry would step back again); the exit says whether the rollback landed.
+        const reportSkipped = () =>
+          result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
+        if ('error' in result) {
+          const { feature } = result.rollout.policy
+          io.out(
+            result.refreshed
+              ? `emergency ${feature}: state file lost; datafile ${result.refreshed.drift.path} rewritten OFF; committed ${result.refreshed.sha.slice(0, 10)}`
+              : `emergency ${feature}: state file lost; its datafile already says off (or is absent): nothing to commit`
+          )
+          io.err(`phasegate: ${result.error.format()}`)
+          reportSkipped()
+          return 0
+        }
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
+        reportSkipped()
         const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
         const notified = renderNotifications(await notifyTransition(result, cwd))
         notified.lines.forEach(io.out)
@@ -348,6 +364,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `paused ${result.rollout.policy.feature} at ${result.transition.to}: it does not advance until \`phasegate resume\`, rollback triggers still act; committed ${result.sha.slice(0, 10)}`
         )
+        result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
         const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
         const notified = renderNotifications(await notifyTransition(result, cwd))
         notified.lines.forEach(io.out)

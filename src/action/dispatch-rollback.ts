@@ -124,8 +124,11 @@ export async function theRollout(ctx: ActionContext, command = 'rollback'): Prom
   if (unknown.length) throw unknownFeatures(unknown, rollouts)
   if (rollouts.length !== 1 || failures.length > 0)
     throw new PhasegateError(
-      `a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
-      { hint: 'name one with the workflow_dispatch input "feature"' }
+      `a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})${failures.length ? `, and ${failures.length} did not load (${failures.map(f => f.error.format()).join('; ')})` : ''}`,
+      {
+        // Named, a feature is found whatever other policies fail (selectRollouts).
+        hint: 'name one with the workflow_dispatch input "feature": a broken policy of another feature does not stop it'
+      }
     )
   return rollouts[0]!
 }

@@ -16,11 +16,13 @@ export async function pause(options: {
   /** `now` was written on the command line: a commit before the phase's entry is refused. */
   nowGiven?: boolean
 }): Promise<RollbackOutcome> {
-  const rollout = await singleRollout(options.cwd, options.policies, 'pause')
+  const { rollout, skipped } = await singleRollout(options.cwd, options.policies, 'pause', {
+    pastBroken: true
+  })
   const { state } = rollout
   await assertCommittable(rollout, state, options)
   const operator = await resolveOperator(rollout, options.operator)
   const transition = manualPause(rollout, { reason: options.reason, operator, now: options.now })
   const made = await commitTransitionFrom(rollout, state, transition, options.now)
-  return { rollout, ...made }
+  return { rollout, ...made, skipped }
 }

@@ -19,7 +19,7 @@ export async function resume(options: {
   nowGiven?: boolean
 }): Promise<RollbackOutcome> {
   return withCheckoutLock(await repoRoot(options.cwd), 'resume', async () => {
-    const rollout = await singleRollout(options.cwd, options.policies, 'resume')
+    const { rollout } = await singleRollout(options.cwd, options.policies, 'resume')
     const { state } = rollout
     await assertCommittable(rollout, state, options)
     const operator = await resolveOperator(rollout, options.operator)

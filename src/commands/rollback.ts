@@ -2,7 +2,14 @@ import type { State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git, repoRoot } from '../git/git.js'
 import { withCheckoutLock } from '../git/lock.js'
-import { loadRollouts, lostStateError, type Rollout } from '../rollout/load.js'
+import { refreshDatafile, type DatafileDrift } from '../rollout/datafile.js'
+import {
+  loadRolloutsSettled,
+  lostStateError,
+  relativeTo,
+  type Rollout,
+  type RolloutFailure
+} from '../rollout/load.js'
 import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
@@ -25,15 +32,51 @@ export interface RollbackOutcome {
   rollout: Rollout
   transition: Transition
   sha: string
+  /**
+   * Policy files that did not load beside the one acted on (no --policy given): reported after the
+   * commit, which they did not stop.
+   */
+  skipped?: RolloutFailure[]
 }
 
-/** Picks the one rollout a manual command is about. */
+/**
+ * An emergency on a lost rollout (its state file deleted after transitions): no transition can be
+ * committed, so the datafile applications read is rewritten off in a refresh commit (`refreshed`,
+ * null when it already said off or is absent); `error` says the state is lost and how to restore it.
+ */
+export interface LostEmergencyOutcome {
+  rollout: Rollout
+  refreshed: { sha: string; drift: DatafileDrift } | null
+  error: PhasegateError
+  skipped?: RolloutFailure[]
+}
+
+/**
+ * Picks the one rollout a manual command is about, with the policy files that did not load
+ * (`skipped`). Without --policy, a broken policy file stops the command only when `pastBroken` is
+ * false: a rollback or a pause (which only lower or hold exposure) goes on with the one rollout
+ * that loaded, so one team's broken policy never blocks another's lever; a resume raises exposure
+ * and refuses, naming --policy, since the broken file may be the one meant. `allowLost` returns a
+ * lost rollout (state null, `lost` set) instead of throwing its error.
+ */
 export async function singleRollout(
   cwd: string,
   policies: string[],
-  command: string
-): Promise<Rollout & { state: State }> {
-  const rollouts = await loadRollouts(cwd, policies)
+  command: string,
+  options: { pastBroken?: boolean; allowLost?: boolean } = {}
+): Promise<{ rollout: Rollout & { state: State }; skipped: RolloutFailure[] }> {
+  const { rollouts, failures } = await loadRolloutsSettled(cwd, policies)
+  if (
+    failures.length > 0 &&
+    (policies.length > 0 || !options.pastBroken || rollouts.length !== 1)
+  ) {
+    // Named files are the ones meant; otherwise the broken file may be the one meant.
+    if (policies.length > 0 || rollouts.length === 0) throw failures[0]!.error
+    throw new PhasegateError(
+      `${command} acts on one rollout, and ${failures.length} policy file(s) did not load (${failures.map(f => f.error.format()).join('; ')}); the one that did: ${rollouts.map(r => relativeTo(cwd, r.policyFile)).join(', ')}`,
+      { hint: 'name the rollout with --policy FILE' }
+    )
+  }
   if (rollouts.length > 1) {
     throw new PhasegateError(
       `${command} acts on one rollout but ${rollouts.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`,
@@ -42,8 +85,11 @@ export async function singleRollout(
       }
     )
   }
-  if (rollouts[0]!.lost) throw lostStateError(rollouts[0]!)
-  return startedRollout(rollouts[0]!)
+  const [only] = rollouts
+  if (only!.lost && options.allowLost)
+    return { rollout: only as Rollout & { state: State }, skipped: failures }
+  if (only!.lost) throw lostStateError(only!)
+  return { rollout: startedRollout(only!), skipped: failures }
 }
 
 /**
@@ -84,23 +130,41 @@ export async function resolveOperator(
 /** How long an emergency waits for a live run holding the checkout to finish. */
 const EMERGENCY_LOCK_WAIT_MS = 60_000
 
-/** Steps one rollout back (an emergency also turns it off) in one commit, under the checkout's lock. */
-export async function rollback(options: RollbackOptions): Promise<RollbackOutcome> {
+/**
+ * Steps one rollout back (an emergency also turns it off) in one commit, under the checkout's lock.
+ * An emergency on a lost rollout rewrites its datafile off instead (LostEmergencyOutcome).
+ */
+export async function rollback(
+  options: RollbackOptions
+): Promise<RollbackOutcome | LostEmergencyOutcome> {
   return withCheckoutLock(await repoRoot(options.cwd), 'rollback', () => rollbackLocked(options), {
     waitMs: options.emergency ? EMERGENCY_LOCK_WAIT_MS : 0
   })
 }
 
-async function rollbackLocked(options: RollbackOptions): Promise<RollbackOutcome> {
+async function rollbackLocked(
+  options: RollbackOptions
+): Promise<RollbackOutcome | LostEmergencyOutcome> {
   const reason = options.reason.trim()
   if (!reason)
     throw new PhasegateError('a rollback needs a reason', {
       hint: 'pass --reason "what went wrong"'
     })
-  const rollout = await singleRollout(options.cwd, options.policies, 'rollback')
+  const { rollout, skipped } = await singleRollout(options.cwd, options.policies, 'rollback', {
+    pastBroken: true,
+    allowLost: options.emergency
+  })
+  if (rollout.lost) {
+    // The lever must reach applications even when the state is gone: the datafile they poll is
+    // rewritten off as tick's refresh does (no state file changed, so no transition), and the
+    // lost state is still reported with how to restore it.
+    await resolveOperator(rollout, options.operator, options.operatorVerified)
+    const refreshed = await refreshDatafile(rollout, options.now)
+    return { rollout, refreshed, error: lostStateError(rollout), skipped }
+  }
   await assertCommittable(rollout, rollout.state, options)
   const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)
   const transition = manualRollback(rollout, { ...options, reason, operator })
   const made = await commitTransitionFrom(rollout, rollout.state, transition, options.now)
-  return { rollout, ...made }
+  return { rollout, ...made, skipped }
 }

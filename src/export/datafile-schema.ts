@@ -8,6 +8,7 @@
 import * as z from 'zod'
 import type { TransitionKind } from '../engine/types.js'
 import { BUCKETS } from '../experiments/assignment.js'
+import { jsonSyntaxProblem } from './json-problem.js'
 
 /** Bumped on any change a consumer must know about (docs/versioning.md). */
 export const DATAFILE_VERSION = 1
@@ -107,7 +108,7 @@ export function parseDatafile(text: string): DatafileDocument {
   try {
     json = JSON.parse(text)
   } catch (error) {
-    throw new DatafileError(`not JSON: ${(error as Error).message}`)
+    throw new DatafileError(`not JSON: ${jsonSyntaxProblem(error, text)}`)
   }
   const single = featureDatafileSchema.safeParse(json)
   if (single.success) return combineDatafiles([single.data])

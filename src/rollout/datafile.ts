@@ -13,6 +13,7 @@ import { git, runGit } from '../git/git.js'
 import { commitEnv, readHistory, transitionsOf } from '../git/transitions.js'
 import { refreshMessage } from '../state/trailers.js'
 import { currentState, lostStateError, type Rollout } from './load.js'
+import { jsonSyntaxProblem } from '../export/json-problem.js'
 
 // The committed datafile against the policy and state it must reflect. Transitions write it; a
 // policy change (a phase turned off, a new percentage), a lost state file or a hand edit leave it
@@ -40,11 +41,12 @@ type Committed =
 function readCommitted(root: string, path: string): Committed {
   const file = join(root, path)
   if (!existsSync(file)) return { kind: 'absent' }
+  const text = readFileSync(file, 'utf8')
   let json: unknown
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'))
+    json = JSON.parse(text)
   } catch (error) {
-    return { kind: 'unreadable', why: `is not JSON (${(error as Error).message})` }
+    return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` }
   }
   const parsed = featureDatafileSchema.safeParse(json)
   if (!parsed.success) {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { datafilePathOf } from '../export/datafile.js'
 import { repoRoot } from '../git/git.js'
 import { ownFiles, readHistory, transitionsOf } from '../git/transitions.js'
 import { loadPolicy } from '../policy/load.js'
@@ -149,12 +150,19 @@ export function lostStateError(rollout: Rollout): PhasegateError {
 
 function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
   const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile))
-  const escape = symlinkEscape(root, policy.statePath)
-  if (escape)
-    throw new PhasegateError(`the state file ${escape}`, {
-      location: { file: relativeTo(cwd, policyFile) },
-      hint: 'state files live inside the repository: replace the symlink with a directory'
-    })
+  // Every file phasegate reads and writes beside the state (its datafile too) is held inside the
+  // work tree: a committed symlink must not make a tick overwrite, or an error echo, another file.
+  for (const [what, path] of [
+    ['state file', policy.statePath],
+    ['datafile', datafilePathOf(policy)]
+  ] as const) {
+    const escape = symlinkEscape(root, path)
+    if (escape)
+      throw new PhasegateError(`the ${what} ${escape}`, {
+        location: { file: relativeTo(cwd, policyFile) },
+        hint: `${what}s live inside the repository: replace the symlink with a directory or a file`
+      })
+  }
   const stateFile = join(root, policy.statePath)
   const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
   return { root, policyFile, policy, state }

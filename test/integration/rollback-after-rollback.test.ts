@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { runDemo } from '../../src/commands/demo.js'
-import { rollback } from '../../src/commands/rollback.js'
+import { rollback, type RollbackOutcome } from '../../src/commands/rollback.js'
 
 // The demo ends after an automatic rollback canary -> staging. Rolling back again reverts the
 // advance development -> staging, whose datafile change conflicts with the datafile the first
@@ -19,8 +19,12 @@ it('a second rollback reverts the earlier advance even though the datafile chang
     operator: 'oncall',
     now: new Date('2026-03-02T20:30:00Z')
   })
-  expect(result.transition).toMatchObject({ kind: 'emergency', from: 'staging', to: 'development' })
-  expect(result.transition.reverts).toBeDefined()
+  expect((result as RollbackOutcome).transition).toMatchObject({
+    kind: 'emergency',
+    from: 'staging',
+    to: 'development'
+  })
+  expect((result as RollbackOutcome).transition.reverts).toBeDefined()
   const datafile = JSON.parse(
     readFileSync(join(dir, '.phasegate', 'state', 'production_deployment.datafile.json'), 'utf8')
   )

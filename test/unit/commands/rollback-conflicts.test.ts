@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest'
-import { rollback } from '../../../src/commands/rollback.js'
+import { rollback, type RollbackOutcome } from '../../../src/commands/rollback.js'
 import { tick } from '../../../src/commands/tick.js'
 import { parsePolicyText } from '../../../src/policy/load.js'
 import { initialState, renderState } from '../../../src/state/file.js'
@@ -52,7 +52,11 @@ describe('an emergency after a rollback', () => {
       operator: 'alice',
       now: at(4)
     })
-    expect(done.transition).toMatchObject({ kind: 'emergency', from: 'b', to: 'a' })
+    expect((done as RollbackOutcome).transition).toMatchObject({
+      kind: 'emergency',
+      from: 'b',
+      to: 'a'
+    })
     const state = sh(dir, 'git', 'show', `HEAD:${policy.statePath}`)
     expect(state).toMatch(/^phase: a$/m)
     expect(state).toMatch(/^enabled: false$/m)

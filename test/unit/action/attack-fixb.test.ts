@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, test } from 'vitest'
+import { runPhasegateFromSource } from '../../support/action-from-source.js'
+import {
+  checkout,
+  searchFiles,
+  startRepo,
+  stateOnMain,
+  type Repo
+} from '../../support/action-harness.js'
+
+// A9's kind in the action (attack review, /work/notes/attack.md): another team's broken policy
+// on main must not block a dispatched emergency rollback of the feature named.
+
+const STATE = '.phasegate/state/search.yaml'
+const BROKEN = 'feature: g\ndeployment:\n  order: [a]\n  phases:\n    a: {user_percentage: 5}\n'
+const repos: Repo[] = []
+afterEach(async () => {
+  for (const repo of repos.splice(0)) await repo.cleanup()
+})
+
+describe('dispatched rollback beside a broken policy', () => {
+  test('an emergency dispatch naming its feature lands although another policy is broken', async () => {
+    const repo = await startRepo({ files: { ...searchFiles('full'), 'policies/g.yaml': BROKEN } })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      event: 'workflow_dispatch',
+      inputs: { command: 'rollback' },
+      payload: {
+        inputs: { reason: 'checkout broken', feature: 'search' },
+        sender: { login: 'alice' }
+      }
+    })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(stateOnMain(repo.gh, STATE)).toMatch(/^enabled: false$/m)
+  })
+  test('without a feature named, the refusal names the broken policy (located) and the input that gets past it', async () => {
+    const repo = await startRepo({ files: { ...searchFiles('full'), 'policies/g.yaml': BROKEN } })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      event: 'workflow_dispatch',
+      inputs: { command: 'rollback' },
+      payload: { inputs: { reason: 'checkout broken' }, sender: { login: 'alice' } }
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.stdout).toMatch(/policies\/g\.yaml:\d+:\d+/)
+    expect(run.stdout).toMatch(/input "feature"/)
+  })
+})
