@@ -123,4 +123,30 @@ describe('attack findings fixed on fixa (CLI)', () => {
       expect(tick.out).toMatch(/ROLL BACK b -> a/)
     }
   })
+  // A17's kind: every command that commits refuses a time past the clock; status looks anywhere.
+  it('A17b rollback, pause, resume and init refuse a --now past the clock; status and --dry-run accept it', async () => {
+    const far = '2099-03-01T02:00:00Z'
+    const dir = await atB()
+    const head = sh(dir, 'git', 'rev-parse', 'HEAD')
+    for (const args of [
+      ['rollback', '--reason', 'r', '--now', far],
+      ['rollback', '--emergency', '--reason', 'r', '--now', far],
+      ['pause', '--reason', 'r', '--now', far],
+      ['resume', '--reason', 'r', '--now', far]
+    ]) {
+      const run = await cli(dir, ...args)
+      expect(run.code, args.join(' ')).toBe(1)
+      expect(run.err).toMatch(/--now 2099-03-01T02:00:00.000Z is more than 5m after/)
+    }
+    expect(sh(dir, 'git', 'rev-parse', 'HEAD')).toBe(head)
+    expect((await cli(dir, 'status', '--now', far)).code).toBe(0)
+    expect((await cli(dir, 'tick', '--dry-run', '--now', far)).code).toBe(0)
+    // Within the skew (a runner's clock a minute ahead) is accepted.
+    const soon = new Date(Date.now() + 60_000).toISOString()
+    expect((await cli(dir, 'rollback', '--reason', 'r', '--now', soon)).code).toBe(0)
+    const fresh = tempRepo({ 'policies/f.yaml': POLICY })
+    const init = await cli(fresh, 'init', '--now', far)
+    expect(init.code).toBe(1)
+    expect(init.err).toMatch(/--now/)
+  })
 })
