@@ -41,7 +41,7 @@ const OPTIONS = {
   now: {
     type: 'string',
     value: 'TIME',
-    help: 'evaluate at this RFC 3339 time with an offset (2026-11-27T09:00:00Z), not the clock'
+    help: 'evaluate at this RFC 3339 time with an offset (2026-11-27T09:00:00Z), not the clock; commands that commit refuse one more than 5 minutes after the clock'
   },
   reason: { type: 'string', value: 'TEXT', help: 'why, recorded in the commit' },
   emergency: { type: 'boolean', help: 'also turn the kill switch off, in the same commit' },

@@ -1,4 +1,5 @@
 import { relative } from 'node:path'
+import { futureBeyondSkew } from '../engine/time.js'
 import type { State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { changedPaths } from '../git/git.js'
@@ -6,7 +7,8 @@ import { relativeTo, type Rollout } from '../rollout/load.js'
 
 // A transition is evidence, and git must hold everything it was decided from: the policy as
 // committed at HEAD (as the state file already must be), and a time that does not put the
-// transition before the phase it leaves was entered.
+// transition before the phase it leaves was entered nor after the machine's clock (a transition
+// dated in the future would hold every fired trigger until then).
 
 export interface CommitGuard {
   /** Where the user stands: paths in messages are shown from here. */
@@ -19,7 +21,8 @@ export interface CommitGuard {
 /**
  * Refuses (PhasegateError, nothing written) to commit a transition of `rollout` from `state`
  * when the policy file differs from HEAD (edited, or never committed), or when a given --now is
- * earlier than the moment the current phase was entered.
+ * earlier than the moment the current phase was entered, or when the time is more than
+ * CLOCK_SKEW_MS (5 minutes) after the machine's clock.
  */
 export async function assertCommittable(
   rollout: Rollout,
@@ -40,6 +43,15 @@ export async function assertCommittable(
       {
         location: { file: shown },
         hint: `commit the policy first (git add ${shown} && git commit), or \`git checkout -- ${shown}\` to drop the edit; --dry-run shows what it would do`
+      }
+    )
+  }
+  const future = futureBeyondSkew(guard.now)
+  if (future) {
+    throw new PhasegateError(
+      `--now ${future}: a transition dated in the future would hold every rollback trigger until then`,
+      {
+        hint: 'give a --now at or before the current time, or leave --now out to use the clock; status and --dry-run accept any --now'
       }
     )
   }

@@ -66,7 +66,7 @@ export async function exportRollouts(options: ExportOptions): Promise<ExportResu
 function heartbeatOf(policy: Policy, heartbeats: HeartbeatEntries) {
   const entry = heartbeats.get(policy.feature)
   if (!entry) return {}
-  const staleAfter = staleAfterMs(entry.evaluatedAt, scheduleIntervalOf(policy))
+  const staleAfter = staleAfterMs(entry.evaluatedAt, scheduleIntervalOf(policy), new Date())
   return {
     heartbeat: {
       evaluated_at: entry.evaluatedAt,

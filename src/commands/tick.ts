@@ -1,4 +1,5 @@
 import { vouchedApprovals } from '../engine/gates.js'
+import { futureBeyondSkew } from '../engine/time.js'
 import type { CheckObservation, Decision, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { git, headSha, repoRoot } from '../git/git.js'
@@ -151,6 +152,16 @@ export async function tick(options: TickOptions): Promise<TickOutcome[]> {
     // Every other policy's decision is shown beside the ones that could not be evaluated.
     if (failures.length) throw new PartialTickError([], failures, outcomes)
     return outcomes
+  }
+  // Before anything is recorded: a tick also records its run (and a transition) at this time.
+  const future = futureBeyondSkew(options.now)
+  if (future) {
+    throw new PhasegateError(
+      `--now ${future}: a tick dated in the future would commit a phase entered then and hold every rollback trigger until that date`,
+      {
+        hint: 'give a --now at or before the current time, or leave --now out to use the clock; --dry-run and status accept any --now'
+      }
+    )
   }
   const root = await repoRoot(options.cwd)
   return withCheckoutLock(root, 'tick', async () => {

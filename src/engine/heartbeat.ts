@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_MS } from './time.js'
 import type { Policy } from './types.js'
 
 // Liveness, the pure part: when a feature's last evaluation is too old to trust that the schedule
@@ -32,6 +33,12 @@ export type Heartbeat =
       stale: boolean
       /** now - evaluatedAt, in ms (negative when the record is from a clock ahead of ours). */
       ageMs: number
+      /**
+       * Set when evaluatedAt is more than CLOCK_SKEW_MS after now: no run can have evaluated the
+       * feature then, so the record proves nothing (a clock far ahead, or a forged record on the
+       * unprotected heartbeat branch). Such a heartbeat is stale, with staleAfter the epoch.
+       */
+      future?: true
       intervalMs: number
     })
 
@@ -40,15 +47,22 @@ export function scheduleIntervalOf(policy: Pick<Policy, 'scheduleIntervalMs'>): 
   return policy.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS
 }
 
-/** The moment a heartbeat recorded at `evaluatedAt` goes stale, in ms since the epoch. */
-export function staleAfterMs(evaluatedAt: string, intervalMs: number): number {
-  return Date.parse(evaluatedAt) + STALE_INTERVALS * intervalMs
+/**
+ * The moment a heartbeat recorded at `evaluatedAt` goes stale, in ms since the epoch, judged at
+ * `now`: evaluatedAt + STALE_INTERVALS intervals, or 0 (stale since ever) when evaluatedAt is more
+ * than CLOCK_SKEW_MS after `now`: a record from the future must never read as fresh for years.
+ */
+export function staleAfterMs(evaluatedAt: string, intervalMs: number, now: Date): number {
+  const at = Date.parse(evaluatedAt)
+  if (at > now.getTime() + CLOCK_SKEW_MS) return 0
+  return at + STALE_INTERVALS * intervalMs
 }
 
 /**
  * Judges a feature's recorded heartbeat at `now`. No entry (or an unreadable time) is stale:
  * a heartbeat nobody recorded proves nothing runs. Exactly STALE_INTERVALS intervals old is
- * still fresh; a millisecond more is stale.
+ * still fresh; a millisecond more is stale. One dated more than CLOCK_SKEW_MS after `now` is
+ * stale and marked `future`; within the skew it counts as just evaluated.
  */
 export function assessHeartbeat(
   entry: HeartbeatEntry | undefined,
@@ -57,12 +71,14 @@ export function assessHeartbeat(
 ): Heartbeat {
   const at = entry ? Date.parse(entry.evaluatedAt) : NaN
   if (!entry || Number.isNaN(at)) return { evaluatedAt: null, stale: true, intervalMs }
-  const staleAfter = staleAfterMs(entry.evaluatedAt, intervalMs)
+  const staleAfter = staleAfterMs(entry.evaluatedAt, intervalMs, now)
+  const future = at > now.getTime() + CLOCK_SKEW_MS
   return {
     ...entry,
     staleAfter: new Date(staleAfter).toISOString(),
-    stale: now.getTime() > staleAfter,
+    stale: future || now.getTime() > staleAfter,
     ageMs: now.getTime() - at,
-    intervalMs
+    intervalMs,
+    ...(future ? { future: true as const } : {})
   }
 }

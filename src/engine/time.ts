@@ -63,3 +63,20 @@ export function parseInstant(text: string): { date: Date } | { reason: string } 
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000
   return { date: new Date(utc) }
 }
+
+/**
+ * How far past the machine clock a committed time may be (ms): two machines' clocks differ by
+ * seconds, not by more. A committing command's time beyond it (a `--now` typo: 2099 for 2026)
+ * would commit a phase entered in the future, and every tick before that date would then hold a
+ * fired trigger "waiting for a reading taken after it" (attack A17).
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000
+
+/**
+ * Why `now` cannot date a commit: it is more than CLOCK_SKEW_MS after `clock` (the machine's
+ * time, ms since the epoch); undefined when it may.
+ */
+export function futureBeyondSkew(now: Date, clock: number = Date.now()): string | undefined {
+  if (now.getTime() <= clock + CLOCK_SKEW_MS) return undefined
+  return `${now.toISOString()} is more than ${formatSpan(CLOCK_SKEW_MS)} after this machine's clock (${new Date(clock).toISOString()})`
+}

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml'
 import * as z from 'zod'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
-import type { Policy, State, Transition } from '../engine/types.js'
+import type { Evidence, Policy, State, Transition } from '../engine/types.js'
 import { closest } from '../policy/closest.js'
 import {
   errorAt,
@@ -27,17 +27,50 @@ const isoInstant = z
     return 'date' in parsed ? parsed.date.toISOString() : s
   })
 
+// Any number the engine may hold, including ±Infinity (an always-valid interval before enough
+// data) and NaN: YAML writes them as .inf / .nan and reads them back as numbers; z.number() would
+// refuse the file phasegate itself wrote.
+const anyNumber = z.custom<number>(v => typeof v === 'number', { message: 'not a number' })
+
+// Exactly the engine's Evidence (types.ts), key for key: SameKeys below fails to compile when a
+// key is added to one and not the other, so a transition can never write evidence its own state
+// file refuses (attack A5: `unit` and `compared` were added to Evidence only).
 const evidenceSchema = z.strictObject({
   gate: z.string(),
   metric: z.string().optional(),
-  value: z.union([z.number(), z.string(), z.null()]).optional(),
+  value: z.union([anyNumber, z.string(), z.null()]).optional(),
   threshold: z.string().optional(),
+  unit: z.string().optional(),
+  compared: z.string().optional(),
   result: z.enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data']),
   // A guardrail's comparison (engine Evidence): a rollback it fired writes them into the state.
-  interval: z.tuple([z.number(), z.number()]).optional(),
-  pValue: z.number().optional(),
-  n: z.strictObject({ control: z.number(), treatment: z.number() }).optional()
+  interval: z.tuple([anyNumber, anyNumber]).optional(),
+  pValue: anyNumber.optional(),
+  n: z.strictObject({ control: anyNumber, treatment: anyNumber }).optional()
 })
+
+type RawEvidence = z.infer<typeof evidenceSchema>
+type SameKeys<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never]
+  ? true
+  : never
+// Compile-time checks only: both directions of key equality and of assignability.
+const evidenceKeysMatch: SameKeys<RawEvidence, Evidence> = true
+const evidenceFits: [Evidence] extends [RawEvidence] ? true : never = true
+void evidenceKeysMatch
+void evidenceFits
+
+/** The keys the state file keeps of one Evidence: exactly the schema's, none undefined. */
+function evidenceToRaw(e: Evidence): RawEvidence {
+  const keys = Object.keys(evidenceSchema.shape) as Array<keyof RawEvidence>
+  const out: Record<string, unknown> = {}
+  for (const key of keys) {
+    const v = e[key]
+    if (v === undefined) continue
+    out[key] =
+      key === 'interval' ? [...(v as [number, number])] : key === 'n' ? { ...(v as object) } : v
+  }
+  return out as RawEvidence
+}
 
 const transitionSchema = z.strictObject({
   kind: z.enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
@@ -211,7 +244,7 @@ function transitionToRaw(t: Transition): NonNullable<RawState['last_transition']
     ...(t.approvers.length ? { approvers: t.approvers } : {}),
     ...(t.operator ? { operator: t.operator } : {}),
     ...(t.reverts ? { reverts: t.reverts } : {}),
-    evidence: t.evidence.map(e => ({ ...e }))
+    evidence: t.evidence.map(evidenceToRaw)
   }
 }
 

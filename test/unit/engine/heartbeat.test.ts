@@ -6,6 +6,7 @@ import {
   scheduleIntervalOf,
   STALE_INTERVALS
 } from '../../../src/engine/heartbeat.js'
+import { CLOCK_SKEW_MS } from '../../../src/engine/time.js'
 import { PhasegateError } from '../../../src/errors.js'
 import { policy, SEED_POLICY_TEXT } from '../../support/policies.js'
 
@@ -41,18 +42,36 @@ describe('assessHeartbeat', () => {
     ).toMatchObject({ evaluatedAt: null, stale: true })
   })
 
-  it('for any interval and age: stale exactly when the age exceeds three intervals', () => {
+  // Attack A2: a record from the future was fresh until its own time + 3 intervals (2099...).
+  it('for any interval and age: stale exactly when the age exceeds three intervals or the record is more than the clock skew in the future', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 5, max: 7 * 24 * 60 }),
-        fc.integer({ min: -10 * MIN, max: 30 * 24 * 60 * MIN }),
+        fc.integer({ min: -50 * 365 * 24 * 60 * MIN, max: 30 * 24 * 60 * MIN }),
         (minutes, age) => {
           const beat = assessHeartbeat(entry, minutes * MIN, after(age))
-          expect(beat.stale).toBe(age > STALE_INTERVALS * minutes * MIN)
+          const future = age < -CLOCK_SKEW_MS
+          expect(beat.stale).toBe(future || age > STALE_INTERVALS * minutes * MIN)
+          if (beat.evaluatedAt === null) throw new Error('a heartbeat was recorded')
+          expect(beat.future).toBe(future ? true : undefined)
+          // Never fresh past the evaluation time by more than the intervals it allows.
+          expect(Date.parse(beat.staleAfter)).toBeLessThanOrEqual(
+            after(age).getTime() + CLOCK_SKEW_MS + STALE_INTERVALS * minutes * MIN
+          )
         }
       ),
       { numRuns: 300 }
     )
+  })
+
+  it('a record within the clock skew ahead counts as just evaluated; beyond it, stale since ever', () => {
+    expect(assessHeartbeat(entry, 15 * MIN, after(-CLOCK_SKEW_MS)).stale).toBe(false)
+    const ahead = assessHeartbeat(entry, 15 * MIN, after(-CLOCK_SKEW_MS - 1))
+    expect(ahead).toMatchObject({
+      stale: true,
+      future: true,
+      staleAfter: new Date(0).toISOString()
+    })
   })
 })
 

@@ -40,17 +40,31 @@ const instant = fc
   .integer({ min: Date.parse('2020-01-01T00:00:00Z'), max: Date.parse('2030-01-01T00:00:00Z') })
   .map(ms => new Date(ms).toISOString())
 
+const anyDouble = fc.double() // NaN and ±Infinity included: YAML writes .nan / .inf
+
+// Every key of Evidence and every result a writer records (gates, triggers, guardrails, sustained
+// gates, the manual levers): a key missing here is a shape nobody checked round-trips (attack A5:
+// `unit` and `compared` made every later command refuse the state file).
 const evidence: fc.Arbitrary<Evidence> = fc.record(
   {
     gate: awkward,
     metric: awkward,
-    value: fc.oneof(
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      awkward,
-      fc.constant(null)
-    ),
+    value: fc.oneof(anyDouble, awkward, fc.constant(null)),
     threshold: awkward,
-    result: fc.constantFrom('pass' as const, 'fail' as const, 'pending' as const, 'fired' as const)
+    unit: fc.constantFrom('ms', 's', 'bytes', '%', 'req/s', 'us'),
+    compared: awkward,
+    result: fc.constantFrom(
+      'pass' as const,
+      'fail' as const,
+      'pending' as const,
+      'fired' as const,
+      'breached' as const,
+      'ok' as const,
+      'no_data' as const
+    ),
+    interval: fc.tuple(anyDouble, anyDouble),
+    pValue: anyDouble,
+    n: fc.record({ control: fc.nat(), treatment: fc.nat() })
   },
   { requiredKeys: ['gate', 'result'] }
 )
