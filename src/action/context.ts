@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import type { RepoRef } from '../github/client.js'
 import { PhasegateError } from '../errors.js'
-import { futureBeyondSkew, INSTANT_FORM, parseInstant } from '../engine/time.js'
+import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 
 /** Everything a flow needs from the runner: inputs, the event, and where the repository is. */
 export interface ActionContext {
@@ -73,12 +73,6 @@ function parseNow(text: string): Date {
   if ('reason' in parsed)
     throw new PhasegateError(`input now "${text}" is not a time: ${parsed.reason}`, {
       hint: `use ${INSTANT_FORM}, or leave it empty for the current time`
-    })
-  // The action commits at this time: one after the clock would date a phase in the future.
-  const future = futureBeyondSkew(parsed.date)
-  if (future)
-    throw new PhasegateError(`input now ${future}`, {
-      hint: 'a transition dated in the future would hold every rollback trigger until then; leave it empty for the current time'
     })
   return parsed.date
 }
