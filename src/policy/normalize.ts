@@ -1,4 +1,5 @@
-import { specFrom } from '../engine/metric-spec.js'
+import { nameUnit, specFrom } from '../engine/metric-spec.js'
+import { msPerUnit } from '../engine/units.js'
 import type {
   AlertRule,
   EmergencyContact,
@@ -123,6 +124,18 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
   const rawPhases = raw.deployment.phases ?? {}
   const declaredDefinitions = raw.metrics?.definitions ?? {}
   const comparisons = new ComparisonReader(declaredDefinitions, issues)
+  // A name that states its unit (rpc_latency_us) and a declared unit that says otherwise cannot
+  // both be right; whichever phasegate picked, one reader of the policy would be wrong by 1000x.
+  for (const [metric, definition] of Object.entries(declaredDefinitions)) {
+    const stated = nameUnit(metric)
+    if (!stated || definition.unit === undefined) continue
+    if (msPerUnit(definition.unit) === msPerUnit(stated)) continue
+    issues.push({
+      path: ['metrics', 'definitions', metric, 'unit'],
+      message: `metrics.definitions.${metric}.unit is ${definition.unit}, but the name ${metric} says its readings are in ${stated}`,
+      hint: `declare unit: ${stated} (or leave it out), or rename the metric to what its readings are in`
+    })
+  }
 
   const seen = new Set<string>()
   ladder.forEach((phase, i) => {

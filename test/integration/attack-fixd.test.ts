@@ -151,3 +151,26 @@ describe('attack findings fixed by fixd (CLI)', () => {
     expect(status.out).not.toMatch(/\[pass\] metrics_threshold/)
   })
 })
+
+describe('A11 kind: a declared unit against the unit a name states', () => {
+  it('refuses rpc_latency_us declared in ms at the unit, and takes unit: us', async () => {
+    const policy = (unit: string) =>
+      [
+        'feature: f',
+        'deployment:',
+        '  order: [a, b]',
+        '  phases:',
+        '    a: {user_percentage: 10}',
+        '    b: {user_percentage: 100}',
+        'metrics:',
+        '  definitions:',
+        `    rpc_latency_us: {unit: ${unit}}`,
+        ''
+      ].join('\n')
+    const bad = await cli(tempRepo({ 'policies/f.yaml': policy('ms') }), 'validate')
+    expect(bad.code).not.toBe(0)
+    expect(bad.err).toMatch(/policies\/f\.yaml:9:\d+: .*rpc_latency_us.*us/)
+    const good = await cli(tempRepo({ 'policies/f.yaml': policy('microseconds') }), 'validate')
+    expect(good.code, good.err).toBe(0)
+  })
+})
