@@ -174,3 +174,31 @@ describe('A11 kind: a declared unit against the unit a name states', () => {
     expect(good.code, good.err).toBe(0)
   })
 })
+
+describe('A7 kind: phase gate keys beside a gates list that reads none of them', () => {
+  it('refuses approvers when no manual_approval gate reads them, and hints the gate for duration', async () => {
+    const policy = [
+      'feature: f',
+      'deployment:',
+      '  order: [a, b]',
+      '  phases:',
+      '    a:',
+      '      user_percentage: 10',
+      '      duration: 24h',
+      '      approvers: [alice]',
+      '      gates:',
+      '        - type: time_based',
+      '          duration: 1h',
+      '    b: {user_percentage: 100}',
+      ''
+    ].join('\n')
+    const validate = await cli(tempRepo({ 'policies/f.yaml': policy }), 'validate')
+    expect(validate.code).not.toBe(0)
+    expect(validate.err).toMatch(/policies\/f\.yaml:7:\d+: .*duration/)
+    expect(validate.err).toMatch(/type: time_based\s+duration: 24h/)
+    // The first problem is the one reported: without duration, approvers is the one refused.
+    const withoutDuration = policy.replace('      duration: 24h\n', '')
+    const again = await cli(tempRepo({ 'policies/f.yaml': withoutDuration }), 'validate')
+    expect(again.err).toMatch(/policies\/f\.yaml:7:\d+: .*approvers.*manual_approval/)
+  })
+})
