@@ -202,3 +202,46 @@ describe('A7 kind: phase gate keys beside a gates list that reads none of them',
     expect(again.err).toMatch(/policies\/f\.yaml:7:\d+: .*approvers.*manual_approval/)
   })
 })
+
+describe('A16 kind: the step a file series states decides what its points cover', () => {
+  const policy = [
+    'feature: f',
+    'deployment:',
+    '  order: [a, b]',
+    '  phases:',
+    '    a:',
+    '      user_percentage: 10',
+    '      gates:',
+    '        - type: metrics_threshold',
+    '          thresholds: { error_rate: < 0.01 }',
+    '          for: 30m',
+    '    b: {user_percentage: 100}',
+    ''
+  ].join('\n')
+  const snapshot = (step: string, minutes: number[]) =>
+    [
+      'error_rate:',
+      '  value: 0.001',
+      `  step: ${step}`,
+      '  series:',
+      ...minutes.map(
+        m =>
+          `    - ["2026-03-01T${m === 60 ? '01:00' : `00:${String(m).padStart(2, '0')}`}:00Z", 0.001]`
+      ),
+      ''
+    ].join('\n')
+  it('two points 30m apart with step: 1m are a gap; every 5m with step: 5m covers', async () => {
+    const dir = tempRepo({ 'policies/f.yaml': policy, '.phasegate/metrics/f.yaml': '' })
+    expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
+    writeFileSync(join(dir, '.phasegate/metrics/f.yaml'), snapshot('1m', [30, 60]))
+    const gap = await cli(dir, 'status', '--now', T(1))
+    expect(gap.out).not.toMatch(/\[pass\] metrics_threshold/)
+    expect(gap.out).toMatch(/no data between/)
+    writeFileSync(
+      join(dir, '.phasegate/metrics/f.yaml'),
+      snapshot('5m', [30, 35, 40, 45, 50, 55, 60])
+    )
+    const covered = await cli(dir, 'status', '--now', T(1))
+    expect(covered.out).toMatch(/\[pass\] metrics_threshold/)
+  })
+})
