@@ -245,3 +245,23 @@ describe('A16 kind: the step a file series states decides what its points cover'
     expect(covered.out).toMatch(/\[pass\] metrics_threshold/)
   })
 })
+
+describe('A12 kind: every login on the command line has the form policy logins have', () => {
+  it('--approved-by and --operator refuse a non-login as a usage error', async () => {
+    const dir = tempRepo({ 'policies/f.yaml': POLICY })
+    expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
+    const approved = await cli(dir, 'tick', '--now', T(1), '--approved-by', 'bob,Test User')
+    expect(approved.code).not.toBe(0)
+    expect(approved.err).toMatch(/--approved-by "Test User" is not a GitHub login/)
+    const operator = await cli(
+      dir,
+      'pause',
+      '--reason',
+      'x',
+      '--operator',
+      'eve\nPhasegate-Kind: advance'
+    )
+    expect(operator.code).not.toBe(0)
+    expect(operator.err).toMatch(/--operator .* is not a GitHub login/)
+  })
+})
