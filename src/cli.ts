@@ -5,6 +5,7 @@ import type { CheckObservation } from './engine/types.js'
 import { helpText, parseCommandLine, version } from './cli/usage.js'
 import { INSTANT_FORM, parseInstant } from './engine/time.js'
 import { PhasegateError, UsageError } from './errors.js'
+import { GITHUB_LOGIN } from './policy/login.js'
 import { terminalText } from './report/escape/terminal.js'
 
 export interface Io {
@@ -82,6 +83,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     const policies = values.policy ?? []
     const metricsFile =
       values.metrics === undefined ? undefined : existingFile(cwd, values.metrics, '--metrics')
+    if (values.operator !== undefined) githubLogin(values.operator, '--operator')
     const common = {
       cwd,
       policies,
@@ -89,7 +91,8 @@ async function run(argv: string[], io: Io): Promise<number> {
       approvedBy: (values['approved-by'] ?? [])
         .flatMap(v => v.split(','))
         .map(s => s.trim())
-        .filter(Boolean),
+        .filter(Boolean)
+        .map(login => githubLogin(login, '--approved-by')),
       checks: (values.check ?? []).map(parseCheck),
       ...(metricsFile ? { metricsFile } : {})
     }
@@ -494,6 +497,18 @@ function writableFrom(out: (text: string) => void): Writable {
       out(chunk.toString())
       done()
     }
+  })
+}
+
+/**
+ * `login` when it is a GitHub login, the form the policy's approvers and operators take; anything
+ * else (an e-mail, a display name, a control character) would be counted and recorded as if
+ * someone had approved, so it is a usage error naming `option`.
+ */
+function githubLogin(login: string, option: string): string {
+  if (GITHUB_LOGIN.test(login)) return login
+  throw new UsageError(`${option} ${JSON.stringify(login)} is not a GitHub login`, {
+    hint: 'write the GitHub login (letters, digits and single dashes, e.g. alice), not an e-mail or a name'
   })
 }
 

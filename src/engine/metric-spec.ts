@@ -51,17 +51,39 @@ export function knownMetric(metric: string): Omit<MetricDefinition, 'unit'> | un
   return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) }
 }
 
+// A name's last word, when it is a unit of time, is the unit its readings are in (Prometheus'
+// base-unit naming: http_request_duration_seconds, rpc_latency_us). Checked before the bare
+// latency/duration default, so session_duration_minutes is in min, never in ms.
+const UNIT_SUFFIXES: Array<[RegExp, string]> = [
+  [/(^|_)(ns|nanos|nanoseconds?)$/, 'ns'],
+  [/(^|_)(us|µs|micros|microseconds?)$/, 'us'],
+  [/(^|_)(ms|millis|milliseconds?)$/, 'ms'],
+  [/(^|_)(secs?|seconds?)$/, 's'],
+  // Not _min: latency_min is the least latency, not latency in minutes.
+  [/(^|_)(minutes?)$/, 'min'],
+  [/(^|_)(hours?)$/, 'h'],
+  [/(^|_)(days?)$/, 'd']
+]
+
 /**
- * The unit a metric's readings are in when the policy declares none, from its name: a name ending
- * in _seconds is in s and one ending in _ms or _milliseconds in ms (Prometheus' naming); any other
+ * The unit of time a metric's name states by its last word (_ns, _us/_microseconds, _ms,
+ * _seconds, _minutes, _hours, _days and their spellings), or undefined when its name states none.
+ */
+export function nameUnit(metric: string): string | undefined {
+  const name = metric.toLowerCase()
+  return UNIT_SUFFIXES.find(([suffix]) => suffix.test(name))?.[1]
+}
+
+/**
+ * The unit a metric's readings are in when the policy declares none, from its name: the unit its
+ * last word states (nameUnit: _seconds is in s, _us in us, _minutes in min, ...); any other
  * latency, response time or duration is in ms, as the seed writes them (response_time: 5000ms).
  * Undefined for any other name: a threshold with a unit on it is refused until a unit is declared.
  */
 export function knownUnit(metric: string): string | undefined {
-  const name = metric.toLowerCase()
-  if (/(^|_)seconds$/.test(name)) return 's'
-  if (/(^|_)(ms|milliseconds)$/.test(name)) return 'ms'
-  if (/(^|_)(latency|response_time|duration)($|_)/.test(name)) return 'ms'
+  const stated = nameUnit(metric)
+  if (stated) return stated
+  if (/(^|_)(latency|response_time|duration)($|_)/.test(metric.toLowerCase())) return 'ms'
   return undefined
 }
 

@@ -85,8 +85,10 @@ export function olderThan(
 /**
  * Whether `breaches` has held for `forMs` up to `now`, judged from range data alone so that no
  * state is kept between runs: every sample in the window breaches, and the samples cover the
- * window: from its start to `now` no stretch is longer than the series' own step (its shortest
- * spacing, with half a step of slack), so a gap is never read as a sustained breach.
+ * window: from its start to `now` no stretch is longer than the source's step with half a step of
+ * slack, so a gap is never read as a sustained breach. The step is the one the source states
+ * (reading.stepS: Prometheus' query step, a snapshot's `step:`), else the series' shortest spacing
+ * when it has at least three points; two points alone cannot vouch for the gap between them.
  */
 export function heldFor(
   reading: MetricReading,
@@ -122,9 +124,16 @@ export function heldFor(
       }`
     }
   }
-  const gap = widestGap(series, inWindow, start, end)
+  const step = reading.stepS ?? inferredStep(series)
+  if (step === undefined)
+    return {
+      held: false,
+      reason: `${series.length} point${series.length === 1 ? '' : 's'} cannot show the source's step, so a gap between them cannot be told from cover: give the series a step: or more points`
+    }
+  const gap = widestGap(step, inWindow, start, end)
   if (gap) {
-    if (gap.from === start)
+    // Before the first point: the breach began inside the window; a gap after a point is a gap.
+    if (gap.from === start && gap.to === inWindow[0]![0])
       return {
         held: false,
         reason: `breaching since ${iso(inWindow[0]![0])}, not yet for the full window`
@@ -138,22 +147,31 @@ export function heldFor(
 }
 
 /**
- * The first stretch of the window [start, end] with no sample that is longer than the series'
- * step allows, or undefined when the samples cover the window.
+ * The series' shortest spacing in seconds, or undefined with fewer than three points: with two,
+ * the only spacing is the very gap being judged.
  */
-function widestGap(
-  series: Array<[number, number]>,
-  inWindow: Array<[number, number]>,
-  start: number,
-  end: number
-): { from: number; to: number } | undefined {
+function inferredStep(series: Array<[number, number]>): number | undefined {
+  if (series.length < 3) return undefined
   let step = Infinity
   for (let i = 1; i < series.length; i++) {
     const spacing = series[i]![0] - series[i - 1]![0]
     if (spacing > 0) step = Math.min(step, spacing)
   }
-  // One sample alone covers only its own instant; at least a second of slack for clock rounding.
-  const allowed = Number.isFinite(step) ? Math.max(1.5 * step, 1) : 1
+  return Number.isFinite(step) ? step : undefined
+}
+
+/**
+ * The first stretch of the window [start, end] with no sample that is longer than one and a half
+ * `step` (seconds), or undefined when the samples cover the window.
+ */
+function widestGap(
+  step: number,
+  inWindow: Array<[number, number]>,
+  start: number,
+  end: number
+): { from: number; to: number } | undefined {
+  // At least a second of slack for clock rounding.
+  const allowed = Math.max(1.5 * step, 1)
   const edges = [start, ...inWindow.map(([t]) => t), end]
   for (let i = 1; i < edges.length; i++) {
     if (edges[i]! - edges[i - 1]! > allowed) return { from: edges[i - 1]!, to: edges[i]! }

@@ -367,6 +367,11 @@ export interface MetricReading {
    */
   discarded?: DiscardedPoint[]
   /**
+   * Seconds between the points of `series` the source promises: Prometheus' query step, a file
+   * snapshot's `step:`. Unset: inferred from the series (see heldFor).
+   */
+  stepS?: number
+  /**
    * Epoch seconds: where the window the value summarises starts (an instant query of
    * `rate(x[5m])` at t covers t-5m..t). Triggers ignore readings whose window starts before the
    * phase was entered. Unset: the reading is taken to be fresh.

@@ -5,6 +5,7 @@ import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { closest } from '../policy/closest.js'
+import { parseDuration } from '../policy/quantities.js'
 import { PolicyIssues } from '../policy/normalize.js'
 import { symlinkEscape } from '../policy/paths.js'
 import { errorAt, readYamlFile, toPlain, validate, type YamlSource } from '../policy/yaml.js'
@@ -23,7 +24,9 @@ import { finiteNumber, outOfOrder } from './value.js'
 //     treatment: { response_time: 840 }
 //
 // A metric may carry `series: [[time, value], ...]` (oldest first; time as RFC 3339 with an
-// offset or epoch seconds) for `for:` windows. A metric the file does not list is "no data",
+// offset or epoch seconds) for `for:` windows, and `step: 1m`, the spacing its points promise
+// (without it, the series' shortest spacing, which needs at least three points; a gap longer than
+// one and a half steps is not covered). A metric the file does not list is "no data",
 // never zero.
 //
 //   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
@@ -83,10 +86,16 @@ const metricValue = z.union(
     z.strictObject({
       value: anyNumber.nullable(),
       samples: z.number().int().nonnegative().optional(),
-      series: z.array(seriesPoint).optional()
+      series: z.array(seriesPoint).optional(),
+      step: z
+        .string()
+        .refine(t => parseDuration(t).ok && durationMs(t) > 0, {
+          message: 'step must be a duration such as 1m'
+        })
+        .optional()
     })
   ],
-  { error: 'a number, null or a mapping (value:, samples:, series:)' }
+  { error: 'a number, null or a mapping (value:, samples:, series:, step:)' }
 )
 const metricMap = z.record(z.string(), metricValue)
 const snapshotSchema = z.looseObject({
@@ -194,6 +203,7 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           ...value,
           ...stamp,
           ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
+          ...(entry.step !== undefined ? { stepS: durationMs(entry.step) / 1000 } : {}),
           ...(entry.series
             ? {
                 series: entry.series.map(

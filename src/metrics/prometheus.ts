@@ -101,7 +101,10 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
     const { data } = parsed.data
     if (parsed.data.status !== 'success' || !data)
       return fail(`${server} answered status ${parsed.data.status}${prometheusError(answer.json)}`)
-    return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail)
+    // The step is the one asked for, so coverage never infers it from the points themselves.
+    return rangeS > 0
+      ? { ...fromMatrix(request, data, endS, fail), stepS: step }
+      : fromInstant(request, data, fail)
   }
 
   const readOne: ReadOne = async (connection, request, context, headers) => {

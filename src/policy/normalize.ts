@@ -1,4 +1,5 @@
-import { specFrom } from '../engine/metric-spec.js'
+import { nameUnit, specFrom } from '../engine/metric-spec.js'
+import { msPerUnit } from '../engine/units.js'
 import type {
   AlertRule,
   EmergencyContact,
@@ -123,6 +124,18 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
   const rawPhases = raw.deployment.phases ?? {}
   const declaredDefinitions = raw.metrics?.definitions ?? {}
   const comparisons = new ComparisonReader(declaredDefinitions, issues)
+  // A name that states its unit (rpc_latency_us) and a declared unit that says otherwise cannot
+  // both be right; whichever phasegate picked, one reader of the policy would be wrong by 1000x.
+  for (const [metric, definition] of Object.entries(declaredDefinitions)) {
+    const stated = nameUnit(metric)
+    if (!stated || definition.unit === undefined) continue
+    if (msPerUnit(definition.unit) === msPerUnit(stated)) continue
+    issues.push({
+      path: ['metrics', 'definitions', metric, 'unit'],
+      message: `metrics.definitions.${metric}.unit is ${definition.unit}, but the name ${metric} says its readings are in ${stated}`,
+      hint: `declare unit: ${stated} (or leave it out), or rename the metric to what its readings are in`
+    })
+  }
 
   const seen = new Set<string>()
   ladder.forEach((phase, i) => {
@@ -173,6 +186,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
           comparisons.threshold(t, metric, 'criterion', [...at, metric])
         ])
       )
+    gateKeyProblems(rawPhase, phaseName, index === ladder.length - 1, issues, notices)
     const successCriteria = criteria(rawPhase.success_criteria ?? {}, [...path, 'success_criteria'])
     const durationSource = rawPhase.duration ?? null
     const phaseApprovers = rawPhase.approvers ?? []
@@ -523,6 +537,69 @@ function defaultGates(
   }
   gates.push({ type: 'manual_approval', name: 'approval', required: 1, approvers })
   return gates
+}
+
+/**
+ * The phase keys that make gates but would make none here. Beside an explicit `gates:` list,
+ * `success_criteria` and `duration` are not read (the list is the whole rule), and `approvers`
+ * is read only by a manual_approval gate that lists none of its own: each is an error at its key,
+ * with the gate that says it. On the final phase (nothing to advance to) no gate key acts: a
+ * notice, since the seed's own final phase carries success_criteria.
+ */
+function gateKeyProblems(
+  rawPhase: NonNullable<RawPolicy['deployment']['phases']>[string],
+  phaseName: string,
+  final: boolean,
+  issues: PolicyIssue[],
+  notices: PolicyIssue[]
+): void {
+  if (!rawPhase) return
+  const path = ['deployment', 'phases', phaseName]
+  const written = (
+    [
+      ['success_criteria', Object.keys(rawPhase.success_criteria ?? {}).length > 0],
+      ['duration', rawPhase.duration != null],
+      ['approvers', (rawPhase.approvers ?? []).length > 0],
+      ['gates', (rawPhase.gates ?? []).length > 0]
+    ] as const
+  )
+    .filter(([, present]) => present)
+    .map(([key]) => key)
+  if (final) {
+    for (const key of written)
+      notices.push({
+        path: [...path, key],
+        atKey: true,
+        message: `phase "${phaseName}" is the final phase: nothing advances from it, so its ${key} never acts`,
+        hint: `remove ${key} from deployment.phases.${phaseName}, or add the phase it should guard the way to`
+      })
+    return
+  }
+  if (!rawPhase.gates) return
+  const asGate: Record<string, string> = {
+    success_criteria: `- type: metrics_threshold\n  thresholds: { ${Object.entries(
+      rawPhase.success_criteria ?? {}
+    )
+      .map(([metric, t]) => `${metric}: "${t.source}"`)
+      .join(', ')} }`,
+    duration: `- type: time_based\n  duration: ${rawPhase.duration?.source ?? ''}`
+  }
+  for (const key of ['success_criteria', 'duration'] as const)
+    if (written.includes(key))
+      issues.push({
+        path: [...path, key],
+        atKey: true,
+        message: `phase "${phaseName}" has an explicit gates list, so its ${key} would do nothing (the gates list is the whole rule)`,
+        hint: `write it as a gate in deployment.phases.${phaseName}.gates:\n${asGate[key]}`
+      })
+  const readsApprovers = rawPhase.gates.some(g => g.type === 'manual_approval' && !g.approvers)
+  if (written.includes('approvers') && !readsApprovers)
+    issues.push({
+      path: [...path, 'approvers'],
+      atKey: true,
+      message: `phase "${phaseName}": approvers is read only by a manual_approval gate without approvers of its own, and its gates list has none, so it would do nothing`,
+      hint: `add "- type: manual_approval" to deployment.phases.${phaseName}.gates, or move the logins into a gate's approvers`
+    })
 }
 
 function gateFrom(gate: RawGate, phaseApprovers: string[], from: string): Gate {

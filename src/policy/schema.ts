@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { GITHUB_LOGIN } from './login.js'
 import type { Trigger } from '../engine/types.js'
 import {
   parseDurationText,
@@ -87,7 +88,7 @@ export const quantitySchema = z
  * that matches nobody fails only when someone pulls the emergency lever.
  */
 const identity = z.string().superRefine((entry, ctx) => {
-  const login = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/
+  const login = GITHUB_LOGIN
   const team = /^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-Za-z0-9_.-]*$/
   if (login.test(entry) || team.test(entry)) return
   const bare = entry.startsWith('@') && !entry.includes('/')

@@ -1345,7 +1345,7 @@ const CASES: BadInput[] = [
     text: 'error_rate: true\n',
     line: 1,
     col: 13,
-    message: /expected a number, null or a mapping \(value:, samples:, series:\), got true/
+    message: /expected a number, null or a mapping \(value:, samples:, series:, step:\), got true/
   },
   {
     name: 'a metrics snapshot that is a list',
