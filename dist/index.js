@@ -39719,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1559);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9604);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39728,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1559:
+/***/ 9604:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43234,6 +43234,22 @@ function parseInstant(text) {
     const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
     return { date: new Date(utc) };
 }
+/**
+ * How far past the machine clock a committed time may be (ms): two machines' clocks differ by
+ * seconds, not by more. A committing command's time beyond it (a `--now` typo: 2099 for 2026)
+ * would commit a phase entered in the future, and every tick before that date would then hold a
+ * fired trigger "waiting for a reading taken after it" (attack A17).
+ */
+const time_CLOCK_SKEW_MS = (/* unused pure expression or super */ null && (5 * 60_000));
+/**
+ * Why `now` cannot date a commit: it is more than CLOCK_SKEW_MS after `clock` (the machine's
+ * time, ms since the epoch); undefined when it may.
+ */
+function futureBeyondSkew(now, clock = Date.now()) {
+    if (now.getTime() <= clock + time_CLOCK_SKEW_MS)
+        return undefined;
+    return `${now.toISOString()} is more than ${formatSpan(time_CLOCK_SKEW_MS)} after this machine's clock (${new Date(clock).toISOString()})`;
+}
 
 ;// CONCATENATED MODULE: ./lib/engine/units.js
 // Units of time a threshold may be written in, and the units a metric may declare its readings
@@ -43360,8 +43376,10 @@ function olderThan(reading, forMs, now, since) {
 /**
  * Whether `breaches` has held for `forMs` up to `now`, judged from range data alone so that no
  * state is kept between runs: every sample in the window breaches, and the samples cover the
- * window: from its start to `now` no stretch is longer than the series' own step (its shortest
- * spacing, with half a step of slack), so a gap is never read as a sustained breach.
+ * window: from its start to `now` no stretch is longer than the source's step with half a step of
+ * slack, so a gap is never read as a sustained breach. The step is the one the source states
+ * (reading.stepS: Prometheus' query step, a snapshot's `step:`), else the series' shortest spacing
+ * when it has at least three points; two points alone cannot vouch for the gap between them.
  */
 function heldFor(reading, forMs, now, breaches) {
     if (forMs <= 0)
@@ -43391,9 +43409,16 @@ function heldFor(reading, forMs, now, breaches) {
                     : `${lastOk[1]} at ${iso(lastOk[0])} was discarded (not a number)`}`
         };
     }
-    const gap = widestGap(series, inWindow, start, end);
+    const step = reading.stepS ?? inferredStep(series);
+    if (step === undefined)
+        return {
+            held: false,
+            reason: `${series.length} point${series.length === 1 ? '' : 's'} cannot show the source's step, so a gap between them cannot be told from cover: give the series a step: or more points`
+        };
+    const gap = widestGap(step, inWindow, start, end);
     if (gap) {
-        if (gap.from === start)
+        // Before the first point: the breach began inside the window; a gap after a point is a gap.
+        if (gap.from === start && gap.to === inWindow[0][0])
             return {
                 held: false,
                 reason: `breaching since ${iso(inWindow[0][0])}, not yet for the full window`
@@ -43406,18 +43431,27 @@ function heldFor(reading, forMs, now, breaches) {
     return { held: true, reason: `held for ${span}` };
 }
 /**
- * The first stretch of the window [start, end] with no sample that is longer than the series'
- * step allows, or undefined when the samples cover the window.
+ * The series' shortest spacing in seconds, or undefined with fewer than three points: with two,
+ * the only spacing is the very gap being judged.
  */
-function widestGap(series, inWindow, start, end) {
+function inferredStep(series) {
+    if (series.length < 3)
+        return undefined;
     let step = Infinity;
     for (let i = 1; i < series.length; i++) {
         const spacing = series[i][0] - series[i - 1][0];
         if (spacing > 0)
             step = Math.min(step, spacing);
     }
-    // One sample alone covers only its own instant; at least a second of slack for clock rounding.
-    const allowed = Number.isFinite(step) ? Math.max(1.5 * step, 1) : 1;
+    return Number.isFinite(step) ? step : undefined;
+}
+/**
+ * The first stretch of the window [start, end] with no sample that is longer than one and a half
+ * `step` (seconds), or undefined when the samples cover the window.
+ */
+function widestGap(step, inWindow, start, end) {
+    // At least a second of slack for clock rounding.
+    const allowed = Math.max(1.5 * step, 1);
     const edges = [start, ...inWindow.map(([t]) => t), end];
     for (let i = 1; i < edges.length; i++) {
         if (edges[i] - edges[i - 1] > allowed)
@@ -52739,19 +52773,38 @@ function knownMetric(metric) {
         return undefined;
     return { direction: known.direction, ...(known.kind ? { kind: known.kind } : {}) };
 }
+// A name's last word, when it is a unit of time, is the unit its readings are in (Prometheus'
+// base-unit naming: http_request_duration_seconds, rpc_latency_us). Checked before the bare
+// latency/duration default, so session_duration_minutes is in min, never in ms.
+const UNIT_SUFFIXES = [
+    [/(^|_)(ns|nanos|nanoseconds?)$/, 'ns'],
+    [/(^|_)(us|µs|micros|microseconds?)$/, 'us'],
+    [/(^|_)(ms|millis|milliseconds?)$/, 'ms'],
+    [/(^|_)(secs?|seconds?)$/, 's'],
+    // Not _min: latency_min is the least latency, not latency in minutes.
+    [/(^|_)(minutes?)$/, 'min'],
+    [/(^|_)(hours?)$/, 'h'],
+    [/(^|_)(days?)$/, 'd']
+];
 /**
- * The unit a metric's readings are in when the policy declares none, from its name: a name ending
- * in _seconds is in s and one ending in _ms or _milliseconds in ms (Prometheus' naming); any other
+ * The unit of time a metric's name states by its last word (_ns, _us/_microseconds, _ms,
+ * _seconds, _minutes, _hours, _days and their spellings), or undefined when its name states none.
+ */
+function nameUnit(metric) {
+    const name = metric.toLowerCase();
+    return UNIT_SUFFIXES.find(([suffix]) => suffix.test(name))?.[1];
+}
+/**
+ * The unit a metric's readings are in when the policy declares none, from its name: the unit its
+ * last word states (nameUnit: _seconds is in s, _us in us, _minutes in min, ...); any other
  * latency, response time or duration is in ms, as the seed writes them (response_time: 5000ms).
  * Undefined for any other name: a threshold with a unit on it is refused until a unit is declared.
  */
 function knownUnit(metric) {
-    const name = metric.toLowerCase();
-    if (/(^|_)seconds$/.test(name))
-        return 's';
-    if (/(^|_)(ms|milliseconds)$/.test(name))
-        return 'ms';
-    if (/(^|_)(latency|response_time|duration)($|_)/.test(name))
+    const stated = nameUnit(metric);
+    if (stated)
+        return stated;
+    if (/(^|_)(latency|response_time|duration)($|_)/.test(metric.toLowerCase()))
         return 'ms';
     return undefined;
 }
@@ -60423,7 +60476,7 @@ function _promise(Class, innerType) {
 }
 // @__NO_SIDE_EFFECTS__
 function _custom(Class, fn, _params) {
-    const norm = util.normalizeParams(_params);
+    const norm = normalizeParams(_params);
     norm.abort ?? (norm.abort = true); // default to abort:false
     const schema = new Class({
         type: "custom",
@@ -64195,7 +64248,7 @@ function check(fn) {
     return ch;
 }
 function custom(fn, _params) {
-    return core._custom(ZodCustom, fn ?? (() => true), _params);
+    return _custom(ZodCustom, fn ?? (() => true), _params);
 }
 function refine(fn, _params = {}) {
     return _refine(ZodCustom, fn, _params);
@@ -64448,6 +64501,12 @@ function quantities_describe(input) {
     return `${typeof input} ${JSON.stringify(input)}`;
 }
 
+;// CONCATENATED MODULE: ./lib/policy/login.js
+// What a GitHub login looks like, in one place: the policy's approvers and operators and the
+// command line's --approved-by and --operator are checked against the same form.
+/** A GitHub login: letters, digits and single inner dashes, 1 to 39 characters ("alice", "a-b"). */
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
 ;// CONCATENATED MODULE: ./lib/policy/paths.js
 // Where a policy may make phasegate read and write: inside the repository's work tree. A policy
 // arrives by pull request, so a path in it must not reach the runner's other files, git's own
@@ -64512,6 +64571,7 @@ const guardrailsSchema = record(schemas_string().min(1), guardrailSchema).meta({
 });
 
 ;// CONCATENATED MODULE: ./lib/engine/heartbeat.js
+
 // Liveness, the pure part: when a feature's last evaluation is too old to trust that the schedule
 // still runs. One rule for every surface (status, the dashboard, the exported datafile and so the
 // OpenFeature metadata): stale once more than STALE_INTERVALS schedule intervals have passed.
@@ -64527,26 +64587,36 @@ const STALE_INTERVALS = 3;
 function scheduleIntervalOf(policy) {
     return policy.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS;
 }
-/** The moment a heartbeat recorded at `evaluatedAt` goes stale, in ms since the epoch. */
-function staleAfterMs(evaluatedAt, intervalMs) {
-    return Date.parse(evaluatedAt) + STALE_INTERVALS * intervalMs;
+/**
+ * The moment a heartbeat recorded at `evaluatedAt` goes stale, in ms since the epoch, judged at
+ * `now`: evaluatedAt + STALE_INTERVALS intervals, or 0 (stale since ever) when evaluatedAt is more
+ * than CLOCK_SKEW_MS after `now`: a record from the future must never read as fresh for years.
+ */
+function staleAfterMs(evaluatedAt, intervalMs, now) {
+    const at = Date.parse(evaluatedAt);
+    if (at > now.getTime() + CLOCK_SKEW_MS)
+        return 0;
+    return at + STALE_INTERVALS * intervalMs;
 }
 /**
  * Judges a feature's recorded heartbeat at `now`. No entry (or an unreadable time) is stale:
  * a heartbeat nobody recorded proves nothing runs. Exactly STALE_INTERVALS intervals old is
- * still fresh; a millisecond more is stale.
+ * still fresh; a millisecond more is stale. One dated more than CLOCK_SKEW_MS after `now` is
+ * stale and marked `future`; within the skew it counts as just evaluated.
  */
 function assessHeartbeat(entry, intervalMs, now) {
     const at = entry ? Date.parse(entry.evaluatedAt) : NaN;
     if (!entry || Number.isNaN(at))
         return { evaluatedAt: null, stale: true, intervalMs };
-    const staleAfter = staleAfterMs(entry.evaluatedAt, intervalMs);
+    const staleAfter = staleAfterMs(entry.evaluatedAt, intervalMs, now);
+    const future = at > now.getTime() + CLOCK_SKEW_MS;
     return {
         ...entry,
         staleAfter: new Date(staleAfter).toISOString(),
-        stale: now.getTime() > staleAfter,
+        stale: future || now.getTime() > staleAfter,
         ageMs: now.getTime() - at,
-        intervalMs
+        intervalMs,
+        ...(future ? { future: true } : {})
     };
 }
 
@@ -64795,6 +64865,7 @@ const notificationsSchema = strictObject({
 
 
 
+
 // The policy file as people write it: a superset of the seed's production_deployment.yaml.
 // Parsed once, here: durations, thresholds and quantities leave this schema as values (a
 // Duration keeps its source text for evidence), so normalize.ts only applies defaults and checks
@@ -64851,7 +64922,7 @@ const quantitySchema = union([schemas_number(), schemas_string()])
  * that matches nobody fails only when someone pulls the emergency lever.
  */
 const identity = schemas_string().superRefine((entry, ctx) => {
-    const login = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+    const login = GITHUB_LOGIN;
     const team = /^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9][A-Za-z0-9_.-]*$/;
     if (login.test(entry) || team.test(entry))
         return;
@@ -65287,6 +65358,7 @@ function directionFrom(spec) {
 
 
 
+
 // The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
 // defaults and checks what involves more than one field.
 /** GitHub Actions' app slug: the producer automated_test gates trust unless they name another. */
@@ -65358,6 +65430,20 @@ function normalizePolicy(raw, fileStem) {
     const rawPhases = raw.deployment.phases ?? {};
     const declaredDefinitions = raw.metrics?.definitions ?? {};
     const comparisons = new ComparisonReader(declaredDefinitions, issues);
+    // A name that states its unit (rpc_latency_us) and a declared unit that says otherwise cannot
+    // both be right; whichever phasegate picked, one reader of the policy would be wrong by 1000x.
+    for (const [metric, definition] of Object.entries(declaredDefinitions)) {
+        const stated = nameUnit(metric);
+        if (!stated || definition.unit === undefined)
+            continue;
+        if (msPerUnit(definition.unit) === msPerUnit(stated))
+            continue;
+        issues.push({
+            path: ['metrics', 'definitions', metric, 'unit'],
+            message: `metrics.definitions.${metric}.unit is ${definition.unit}, but the name ${metric} says its readings are in ${stated}`,
+            hint: `declare unit: ${stated} (or leave it out), or rename the metric to what its readings are in`
+        });
+    }
     const seen = new Set();
     ladder.forEach((phase, i) => {
         if (seen.has(phase))
@@ -65399,6 +65485,7 @@ function normalizePolicy(raw, fileStem) {
             metric,
             comparisons.threshold(t, metric, 'criterion', [...at, metric])
         ]));
+        gateKeyProblems(rawPhase, phaseName, index === ladder.length - 1, issues, notices);
         const successCriteria = criteria(rawPhase.success_criteria ?? {}, [...path, 'success_criteria']);
         const durationSource = rawPhase.duration ?? null;
         const phaseApprovers = rawPhase.approvers ?? [];
@@ -65709,6 +65796,60 @@ function defaultGates(successCriteria, duration, approvers, phaseName) {
     }
     gates.push({ type: 'manual_approval', name: 'approval', required: 1, approvers });
     return gates;
+}
+/**
+ * The phase keys that make gates but would make none here. Beside an explicit `gates:` list,
+ * `success_criteria` and `duration` are not read (the list is the whole rule), and `approvers`
+ * is read only by a manual_approval gate that lists none of its own: each is an error at its key,
+ * with the gate that says it. On the final phase (nothing to advance to) no gate key acts: a
+ * notice, since the seed's own final phase carries success_criteria.
+ */
+function gateKeyProblems(rawPhase, phaseName, final, issues, notices) {
+    if (!rawPhase)
+        return;
+    const path = ['deployment', 'phases', phaseName];
+    const written = [
+        ['success_criteria', Object.keys(rawPhase.success_criteria ?? {}).length > 0],
+        ['duration', rawPhase.duration != null],
+        ['approvers', (rawPhase.approvers ?? []).length > 0],
+        ['gates', (rawPhase.gates ?? []).length > 0]
+    ]
+        .filter(([, present]) => present)
+        .map(([key]) => key);
+    if (final) {
+        for (const key of written)
+            notices.push({
+                path: [...path, key],
+                atKey: true,
+                message: `phase "${phaseName}" is the final phase: nothing advances from it, so its ${key} never acts`,
+                hint: `remove ${key} from deployment.phases.${phaseName}, or add the phase it should guard the way to`
+            });
+        return;
+    }
+    if (!rawPhase.gates)
+        return;
+    const asGate = {
+        success_criteria: `- type: metrics_threshold\n  thresholds: { ${Object.entries(rawPhase.success_criteria ?? {})
+            .map(([metric, t]) => `${metric}: "${t.source}"`)
+            .join(', ')} }`,
+        duration: `- type: time_based\n  duration: ${rawPhase.duration?.source ?? ''}`
+    };
+    for (const key of ['success_criteria', 'duration'])
+        if (written.includes(key))
+            issues.push({
+                path: [...path, key],
+                atKey: true,
+                message: `phase "${phaseName}" has an explicit gates list, so its ${key} would do nothing (the gates list is the whole rule)`,
+                hint: `write it as a gate in deployment.phases.${phaseName}.gates:\n${asGate[key]}`
+            });
+    const readsApprovers = rawPhase.gates.some(g => g.type === 'manual_approval' && !g.approvers);
+    if (written.includes('approvers') && !readsApprovers)
+        issues.push({
+            path: [...path, 'approvers'],
+            atKey: true,
+            message: `phase "${phaseName}": approvers is read only by a manual_approval gate without approvers of its own, and its gates list has none, so it would do nothing`,
+            hint: `add "- type: manual_approval" to deployment.phases.${phaseName}.gates, or move the logins into a gate's approvers`
+        });
 }
 function gateFrom(gate, phaseApprovers, from) {
     switch (gate.type) {
@@ -66400,6 +66541,7 @@ function outOfOrder(times) {
 
 
 
+
 // The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
 // default, used by the quick start, tests and teams that export metrics from elsewhere.
 //
@@ -66411,7 +66553,9 @@ function outOfOrder(times) {
 //     treatment: { response_time: 840 }
 //
 // A metric may carry `series: [[time, value], ...]` (oldest first; time as RFC 3339 with an
-// offset or epoch seconds) for `for:` windows. A metric the file does not list is "no data",
+// offset or epoch seconds) for `for:` windows, and `step: 1m`, the spacing its points promise
+// (without it, the series' shortest spacing, which needs at least three points; a gap longer than
+// one and a half steps is not covered). A metric the file does not list is "no data",
 // never zero.
 //
 //   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
@@ -66465,9 +66609,14 @@ const metricValue = union([
     strictObject({
         value: anyNumber.nullable(),
         samples: schemas_number().int().nonnegative().optional(),
-        series: array(seriesPoint).optional()
+        series: array(seriesPoint).optional(),
+        step: schemas_string()
+            .refine(t => parseDuration(t).ok && durationMs(t) > 0, {
+            message: 'step must be a duration such as 1m'
+        })
+            .optional()
     })
-], { error: 'a number, null or a mapping (value:, samples:, series:)' });
+], { error: 'a number, null or a mapping (value:, samples:, series:, step:)' });
 const metricMap = record(schemas_string(), metricValue);
 const snapshotSchema = looseObject({
     groups: record(schemas_string(), metricMap).optional(),
@@ -66564,6 +66713,7 @@ function createFileProvider(config) {
                     ...value,
                     ...stamp,
                     ...(entry.samples !== undefined ? { samples: entry.samples } : {}),
+                    ...(entry.step !== undefined ? { stepS: durationMs(entry.step) / 1000 } : {}),
                     ...(entry.series
                         ? {
                             series: entry.series.map(([t, v]) => [instantSeconds(t), Number(v)])
@@ -67658,7 +67808,10 @@ function createPrometheusProvider(config) {
         const { data } = parsed.data;
         if (parsed.data.status !== 'success' || !data)
             return fail(`${server} answered status ${parsed.data.status}${prometheusError(answer.json)}`);
-        return rangeS > 0 ? fromMatrix(request, data, endS, fail) : fromInstant(request, data, fail);
+        // The step is the one asked for, so coverage never infers it from the points themselves.
+        return rangeS > 0
+            ? { ...fromMatrix(request, data, endS, fail), stepS: step }
+            : fromInstant(request, data, fail);
     };
     const readOne = async (connection, request, context, headers) => {
         const label = request.group ? `${request.metric} for group ${request.group}` : request.metric;
@@ -68089,17 +68242,44 @@ const isoInstant = schemas_string()
     const parsed = parseInstant(s);
     return 'date' in parsed ? parsed.date.toISOString() : s;
 });
+// Any number the engine may hold, including ±Infinity (an always-valid interval before enough
+// data) and NaN: YAML writes them as .inf / .nan and reads them back as numbers; z.number() would
+// refuse the file phasegate itself wrote.
+const file_anyNumber = custom(v => typeof v === 'number', { message: 'not a number' });
+// Exactly the engine's Evidence (types.ts), key for key: SameKeys below fails to compile when a
+// key is added to one and not the other, so a transition can never write evidence its own state
+// file refuses (attack A5: `unit` and `compared` were added to Evidence only).
 const evidenceSchema = strictObject({
     gate: schemas_string(),
     metric: schemas_string().optional(),
-    value: union([schemas_number(), schemas_string(), schemas_null()]).optional(),
+    value: union([file_anyNumber, schemas_string(), schemas_null()]).optional(),
     threshold: schemas_string().optional(),
+    unit: schemas_string().optional(),
+    compared: schemas_string().optional(),
     result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data']),
     // A guardrail's comparison (engine Evidence): a rollback it fired writes them into the state.
-    interval: tuple([schemas_number(), schemas_number()]).optional(),
-    pValue: schemas_number().optional(),
-    n: strictObject({ control: schemas_number(), treatment: schemas_number() }).optional()
+    interval: tuple([file_anyNumber, file_anyNumber]).optional(),
+    pValue: file_anyNumber.optional(),
+    n: strictObject({ control: file_anyNumber, treatment: file_anyNumber }).optional()
 });
+// Compile-time checks only: both directions of key equality and of assignability.
+const evidenceKeysMatch = true;
+const evidenceFits = true;
+void evidenceKeysMatch;
+void evidenceFits;
+/** The keys the state file keeps of one Evidence: exactly the schema's, none undefined. */
+function evidenceToRaw(e) {
+    const keys = Object.keys(evidenceSchema.shape);
+    const out = {};
+    for (const key of keys) {
+        const v = e[key];
+        if (v === undefined)
+            continue;
+        out[key] =
+            key === 'interval' ? [...v] : key === 'n' ? { ...v } : v;
+    }
+    return out;
+}
 const transitionSchema = strictObject({
     kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
     from: schemas_string(),
@@ -68235,7 +68415,7 @@ function transitionToRaw(t) {
         ...(t.approvers.length ? { approvers: t.approvers } : {}),
         ...(t.operator ? { operator: t.operator } : {}),
         ...(t.reverts ? { reverts: t.reverts } : {}),
-        evidence: t.evidence.map(e => ({ ...e }))
+        evidence: t.evidence.map(evidenceToRaw)
     };
 }
 /**
@@ -68407,6 +68587,23 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
+;// CONCATENATED MODULE: ./lib/export/json-problem.js
+// A JSON syntax error told without the text: used by the datafile readers (SDK side too), so it
+// imports nothing.
+/**
+ * Why `text` is not JSON, as "line L, column C" when the parser says where (1-based), else
+ * "invalid JSON": never the parser's own message, which quotes the text (a file reached through
+ * a symlink, a secret) into errors that CI logs keep.
+ */
+function jsonSyntaxProblem(error, text) {
+    const at = /at position (\d+)/.exec(error instanceof Error ? error.message : '');
+    if (!at)
+        return 'invalid JSON';
+    const before = text.slice(0, Number(at[1]));
+    const line = before.split('\n').length;
+    return `invalid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/export/datafile-schema.js
 /**
  * The datafile's shape, parsing and JSON Schema. The datafile: everything an application needs to answer "is this user in" and "which group",
@@ -68415,6 +68612,7 @@ function iso_duration(params) {
  * is the single source of the published JSON Schema (`schema/datafile.schema.json`) and of the
  * OpenFeature provider's validation.
  */
+
 
 
 /** Bumped on any change a consumer must know about (docs/versioning.md). */
@@ -68501,7 +68699,7 @@ function parseDatafile(text) {
         json = JSON.parse(text);
     }
     catch (error) {
-        throw new DatafileError(`not JSON: ${error.message}`);
+        throw new DatafileError(`not JSON: ${jsonSyntaxProblem(error, text)}`);
     }
     const single = featureDatafileSchema.safeParse(json);
     if (single.success)
@@ -69261,6 +69459,7 @@ async function commitTransition(options) {
 
 
 
+
 const DEFAULT_POLICY_DIR = 'policies';
 /** The policy files named, or every *.yaml / *.yml in policies/ at the repository root. */
 function findPolicyFiles(root, cwd, named) {
@@ -69360,12 +69559,19 @@ function lostStateError(rollout) {
 }
 function loadRolloutAt(root, cwd, policyFile) {
     const policy = load_loadPolicy(policyFile, relativeTo(cwd, policyFile));
-    const escape = symlinkEscape(root, policy.statePath);
-    if (escape)
-        throw new errors_PhasegateError(`the state file ${escape}`, {
-            location: { file: relativeTo(cwd, policyFile) },
-            hint: 'state files live inside the repository: replace the symlink with a directory'
-        });
+    // Every file phasegate reads and writes beside the state (its datafile too) is held inside the
+    // work tree: a committed symlink must not make a tick overwrite, or an error echo, another file.
+    for (const [what, path] of [
+        ['state file', policy.statePath],
+        ['datafile', datafilePathOf(policy)]
+    ]) {
+        const escape = symlinkEscape(root, path);
+        if (escape)
+            throw new errors_PhasegateError(`the ${what} ${escape}`, {
+                location: { file: relativeTo(cwd, policyFile) },
+                hint: `${what}s live inside the repository: replace the symlink with a directory or a file`
+            });
+    }
     const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
     const state = file_readState(stateFile, policy, relativeTo(cwd, stateFile));
     return { root, policyFile, policy, state };
@@ -69710,17 +69916,19 @@ function testsOf(rollout, state) {
 
 
 
+
 const DATAFILE_FIX = 'phasegate tick';
 function readCommitted(root, path) {
     const file = (0,external_node_path_namespaceObject.join)(root, path);
     if (!(0,external_node_fs_namespaceObject.existsSync)(file))
         return { kind: 'absent' };
+    const text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
     let json;
     try {
-        json = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+        json = JSON.parse(text);
     }
     catch (error) {
-        return { kind: 'unreadable', why: `is not JSON (${error.message})` };
+        return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` };
     }
     const parsed = featureDatafileSchema.safeParse(json);
     if (!parsed.success) {
@@ -71261,7 +71469,9 @@ function locatedAtHead(error, dir) {
  * of `base` stands or which file holds it (none when the head's policies agree with the base's),
  * and the datafiles at the head that disagree with their rollouts there.
  */
-async function headPolicyChanges(root, tip, patterns, base) {
+async function headPolicyChanges(root, tip, patterns, base, 
+/** Policy files (relative to `root`) that do not load on the base, and the files the PR changes. */
+brokenOnBase = [], changed = []) {
     const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'phasegate-head-'));
     try {
         await git(root, 'worktree', 'add', '-q', '--detach', dir, tip);
@@ -71276,7 +71486,21 @@ async function headPolicyChanges(root, tip, patterns, base) {
                 throw error;
             head = { rollouts: [], failures: [] };
         }
-        reasons.push(...head.failures.map(f => `the policy at the pull request's head does not load: ${locatedAtHead(f.error, dir)}`));
+        // A policy already broken on the base fails only the pull requests that touch it and leave it
+        // broken: one broken policy must not block every other pull request (a rollback among them).
+        const notes = [];
+        for (const f of head.failures) {
+            const file = relativeTo(dir, f.policyFile);
+            const line = locatedAtHead(f.error, dir);
+            if (brokenOnBase.includes(file) && !changed.includes(file))
+                notes.push(`${file} does not load on the base branch either and this pull request leaves it alone: its rollout is not judged (${line})`);
+            else
+                reasons.push(`the policy at the pull request's head does not load: ${line}`);
+        }
+        for (const file of brokenOnBase) {
+            if (!head.failures.some(f => relativeTo(dir, f.policyFile) === file))
+                notes.push(`${file} does not load on the base branch; at the pull request's head it loads (or is gone): repaired`);
+        }
         const drifts = new Map();
         for (const rollout of head.rollouts) {
             const drift = datafileDrift(rollout);
@@ -71295,7 +71519,7 @@ async function headPolicyChanges(root, tip, patterns, base) {
             if (!head.rollouts.some(r => r.policy.feature === rollout.policy.feature))
                 reasons.push(`${relativeTo(root, rollout.policyFile)}: the policy of ${rollout.policy.feature} is gone at the pull request's head (deleted, renamed or no longer a policy); retire a rollout on purpose, not in passing`);
         }
-        return { reasons, drifts };
+        return { reasons, drifts, notes };
     }
     finally {
         await runGit(root, ['worktree', 'remove', '--force', dir], { allowFailure: true });
@@ -71306,21 +71530,17 @@ async function headPolicyChanges(root, tip, patterns, base) {
 ;// CONCATENATED MODULE: ./lib/action/state-history.js
 
 
-// A state file changes only through phasegate's transitions (git/transitions.ts
-// transitionVerdict: a commit that changes the state file in agreement with its trailers). So the
-// state a pull request starts from must be the one the latest transition on the base branch
-// wrote (not an edit pushed straight to it), and every commit of the pull request that changes a
-// state file must itself be a transition (not a hand edit that a later trailer-carrying commit
-// merely touches). judgeStateChange then holds the head's state to one step from the base's.
 /**
- * One reason per disagreement between the rollouts' state files and their transitions: a state
- * file on `baseRef` whose content is not what its feature's latest transition wrote, or a
- * commit in `mergeBase..tip` that changes one and is not. A state file no transition ever wrote
- * on the base (it predates phasegate's trailers) stands as it is. Empty when all agree.
+ * Reasons for each disagreement between the rollouts' state files and their transitions: a
+ * state file on `baseRef` whose content is not what its feature's latest transition wrote (unless
+ * the head restores exactly that content), or a commit in `mergeBase..tip` that changes one to
+ * anything but that content and is not a transition. A state file no transition ever wrote on
+ * the base (it predates phasegate's trailers) stands as it is.
  */
 async function stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts) {
+    const restored = new Map();
     if (rollouts.length === 0)
-        return [];
+        return { reasons: [], restored };
     const sources = rollouts.map(r => r.policy);
     // The base's own history, and the pull request's commits (each judged against its parent).
     const onBase = await readHistory(root, sources, [baseRef]);
@@ -71338,17 +71558,23 @@ async function stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts
         // The base's state must be the content its latest transition wrote; a file put back to
         // that content (by a push that repairs a hand edit) agrees again.
         const [latest] = transitionsOf(onBase).filter(h => h.feature === policy.feature);
-        if (latest && (await blobAt(root, baseRef, path)) !== (await blobAt(root, latest.sha, path))) {
+        const written = latest ? await blobAt(root, latest.sha, path) : undefined;
+        const repaired = written !== undefined && (await blobAt(root, tip, path)) === written;
+        if (latest && (await blobAt(root, baseRef, path)) !== written) {
             const [writer] = await writers('-1', baseRef);
-            reasons.push(`${path} on the base branch was last written by ${writer?.slice(0, 10) ?? 'nothing'}, not by a phasegate transition${writer ? why(onBase, writer) : ''}: its state is not the one its latest transition (${latest.sha.slice(0, 10)}) wrote`);
+            if (repaired)
+                restored.set(policy.feature, latest.sha);
+            else
+                reasons.push(`${path} on the base branch was last written by ${writer?.slice(0, 10) ?? 'nothing'}, not by a phasegate transition${writer ? why(onBase, writer) : ''}: its state is not the one its latest transition (${latest.sha.slice(0, 10)}) wrote`);
         }
         for (const sha of await writers(`${mergeBase}..${tip}`)) {
-            if (branch.has(sha))
+            // A commit that puts back exactly what the latest transition wrote restores, not edits.
+            if (branch.has(sha) || (written && (await blobAt(root, sha, path)) === written))
                 continue;
             reasons.push(`${path} is changed by ${sha.slice(0, 10)} on the pull request's branch, not by a phasegate transition${why(onBranch, sha)}`);
         }
     }
-    return reasons;
+    return { reasons, restored };
 }
 /** Why a commit with trailers is not a transition, when it carries some (readHistory's reason). */
 function why(history, sha) {
@@ -71404,15 +71630,19 @@ async function checkPullRequest(ctx, gh) {
     const changed = (await git(root, 'diff', '--name-only', '--no-renames', `refs/remotes/origin/${base}...${tip}`))
         .split('\n')
         .filter(Boolean);
+    // A policy broken on the base is judged at the head (headPolicyChanges): it fails the pull
+    // requests that touch it and leave it broken, and is only said on the others.
     const { rollouts, failures: broken } = await selectRollouts(root, ctx.policies);
-    if (broken[0])
-        throw broken[0].error;
+    const brokenOnBase = broken.map(f => relativeTo(root, f.policyFile));
     // A rollout is touched when any of phasegate's own files of it changes (state, datafile): the
     // state change is then judged, and a datafile changed without a transition fails there.
     const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)));
     const details = [];
     const failures = [];
-    const head = await headPolicyChanges(root, tip, ctx.policies, rollouts);
+    const head = await headPolicyChanges(root, tip, ctx.policies, rollouts, brokenOnBase, changed);
+    const baseRef = `refs/remotes/origin/${base}`;
+    const mergeBase = await git(root, 'merge-base', baseRef, tip);
+    const history = await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts);
     for (const rollout of touched) {
         const datafile = datafilePathOf(rollout.policy);
         if (!changed.includes(rollout.policy.statePath)) {
@@ -71426,6 +71656,27 @@ async function checkPullRequest(ctx, gh) {
             if (drift)
                 failures.push(line);
             continue;
+        }
+        const restoredFrom = history.restored.get(rollout.policy.feature);
+        if (restoredFrom) {
+            // The lost-state hint's repair: the file put back to exactly what the latest transition
+            // wrote (no transition, so no gates); a datafile left off meanwhile is refreshed by a tick.
+            details.push(`${rollout.policy.statePath}: restored exactly as its latest transition ${restoredFrom.slice(0, 10)} wrote it`);
+            continue;
+        }
+        if (rollout.lost) {
+            const line = `${rollout.policy.statePath}: the state file is lost (its latest transition ${rollout.lost.sha.slice(0, 10)} moved it to ${rollout.lost.phase}); a pull request may only restore exactly what that transition wrote: git checkout ${rollout.lost.sha.slice(0, 12)} -- ${rollout.policy.statePath}`;
+            details.push(line);
+            failures.push(line);
+            continue;
+        }
+        // An advance (any state change) is exactly phasegate's change: the datafile at the head is
+        // what the transition writes for the new state, not a hand edit riding along.
+        const forged = head.drifts.get(rollout.policy.feature);
+        if (forged) {
+            const line = `${driftError(forged).format()}; a transition's pull request carries exactly the datafile phasegate writes for its state`;
+            details.push(line);
+            failures.push(line);
         }
         const landed = await landingCommit(root, rollout.policy.statePath);
         const state = deployedState(rollout, ctx.now, landed);
@@ -71458,19 +71709,17 @@ async function checkPullRequest(ctx, gh) {
         details.push(`${path}: a state file no policy owns`);
         failures.push(details[details.length - 1]);
     }
-    const baseRef = `refs/remotes/origin/${base}`;
-    const mergeBase = await git(root, 'merge-base', baseRef, tip);
-    for (const reason of [
-        ...(await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)),
-        ...head.reasons
-    ]) {
+    for (const reason of [...history.reasons, ...head.reasons]) {
         details.push(reason);
         failures.push(reason);
     }
+    details.push(...head.notes);
     // A datafile left stale by the head (a policy change of a feature's exposure) is said, not
     // failed: the first tick after the merge rewrites it (a refresh commit), and status says so.
     for (const [feature, drift] of head.drifts) {
-        if (touched.some(r => r.policy.feature === feature && !changed.includes(r.policy.statePath)))
+        // Said above: a datafile changed alone, or one riding along a transition.
+        if (touched.some(r => r.policy.feature === feature &&
+            (!changed.includes(r.policy.statePath) || !history.restored.has(feature))))
             continue;
         details.push(`${driftError(drift).format()}; after merging, the next tick rewrites it`);
     }
@@ -72319,7 +72568,10 @@ async function theRollout(ctx, command = 'rollback') {
     if (unknown.length)
         throw unknownFeatures(unknown, rollouts);
     if (rollouts.length !== 1 || failures.length > 0)
-        throw new errors_PhasegateError(`a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})`, { hint: 'name one with the workflow_dispatch input "feature"' });
+        throw new errors_PhasegateError(`a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})${failures.length ? `, and ${failures.length} did not load (${failures.map(f => f.error.format()).join('; ')})` : ''}`, {
+            // Named, a feature is found whatever other policies fail (selectRollouts).
+            hint: 'name one with the workflow_dispatch input "feature": a broken policy of another feature does not stop it'
+        });
     return rollouts[0];
 }
 function rollbackProposal(run, rollout, transition, note) {
