@@ -65829,10 +65829,10 @@ function gateKeyProblems(rawPhase, phaseName, final, issues, notices) {
     if (!rawPhase.gates)
         return;
     const asGate = {
-        success_criteria: `- type: metrics_threshold\n  thresholds: { ${Object.entries(rawPhase.success_criteria ?? {})
+        success_criteria: `{ type: metrics_threshold, thresholds: { ${Object.entries(rawPhase.success_criteria ?? {})
             .map(([metric, t]) => `${metric}: "${t.source}"`)
-            .join(', ')} }`,
-        duration: `- type: time_based\n  duration: ${rawPhase.duration?.source ?? ''}`
+            .join(', ')} } }`,
+        duration: `{ type: time_based, duration: ${rawPhase.duration?.source ?? ''} }`
     };
     for (const key of ['success_criteria', 'duration'])
         if (written.includes(key))
@@ -65840,7 +65840,7 @@ function gateKeyProblems(rawPhase, phaseName, final, issues, notices) {
                 path: [...path, key],
                 atKey: true,
                 message: `phase "${phaseName}" has an explicit gates list, so its ${key} would do nothing (the gates list is the whole rule)`,
-                hint: `write it as a gate in deployment.phases.${phaseName}.gates:\n${asGate[key]}`
+                hint: `add this gate to deployment.phases.${phaseName}.gates instead: ${asGate[key]}`
             });
     const readsApprovers = rawPhase.gates.some(g => g.type === 'manual_approval' && !g.approvers);
     if (written.includes('approvers') && !readsApprovers)

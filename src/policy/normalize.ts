@@ -577,12 +577,12 @@ function gateKeyProblems(
   }
   if (!rawPhase.gates) return
   const asGate: Record<string, string> = {
-    success_criteria: `- type: metrics_threshold\n  thresholds: { ${Object.entries(
+    success_criteria: `{ type: metrics_threshold, thresholds: { ${Object.entries(
       rawPhase.success_criteria ?? {}
     )
       .map(([metric, t]) => `${metric}: "${t.source}"`)
-      .join(', ')} }`,
-    duration: `- type: time_based\n  duration: ${rawPhase.duration?.source ?? ''}`
+      .join(', ')} } }`,
+    duration: `{ type: time_based, duration: ${rawPhase.duration?.source ?? ''} }`
   }
   for (const key of ['success_criteria', 'duration'] as const)
     if (written.includes(key))
@@ -590,7 +590,7 @@ function gateKeyProblems(
         path: [...path, key],
         atKey: true,
         message: `phase "${phaseName}" has an explicit gates list, so its ${key} would do nothing (the gates list is the whole rule)`,
-        hint: `write it as a gate in deployment.phases.${phaseName}.gates:\n${asGate[key]}`
+        hint: `add this gate to deployment.phases.${phaseName}.gates instead: ${asGate[key]}`
       })
   const readsApprovers = rawPhase.gates.some(g => g.type === 'manual_approval' && !g.approvers)
   if (written.includes('approvers') && !readsApprovers)

@@ -195,7 +195,7 @@ describe('A7 kind: phase gate keys beside a gates list that reads none of them',
     const validate = await cli(tempRepo({ 'policies/f.yaml': policy }), 'validate')
     expect(validate.code).not.toBe(0)
     expect(validate.err).toMatch(/policies\/f\.yaml:7:\d+: .*duration/)
-    expect(validate.err).toMatch(/type: time_based\s+duration: 24h/)
+    expect(validate.err).toMatch(/type: time_based, duration: 24h/)
     // The first problem is the one reported: without duration, approvers is the one refused.
     const withoutDuration = policy.replace('      duration: 24h\n', '')
     const again = await cli(tempRepo({ 'policies/f.yaml': withoutDuration }), 'validate')

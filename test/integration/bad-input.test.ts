@@ -1076,6 +1076,39 @@ const CASES: BadInput[] = [
     hint: /higher_is_worse/
   },
   {
+    name: 'a metric definition whose unit contradicts the unit its name states',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        phases:
+          canary: { user_percentage: 1 }
+      metrics:
+        definitions:
+          rpc_latency_us: { unit: ms }
+    `,
+    line: 6,
+    message: /rpc_latency_us/
+  },
+  {
+    name: 'success_criteria beside an explicit gates list, which reads none of it',
+    kind: 'policy',
+    text: yaml`
+      deployment:
+        order: [a, b]
+        phases:
+          a:
+            user_percentage: 5
+            success_criteria: { error_rate: '< 0.01' }
+            gates:
+              - type: time_based
+                duration: 1h
+          b: { user_percentage: 100 }
+    `,
+    line: 6,
+    message: /success_criteria/,
+    tick: true
+  },
+  {
     name: 'a custom ladder phase without user_percentage',
     kind: 'policy',
     text: yaml`
