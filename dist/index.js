@@ -53278,10 +53278,14 @@ function decide(policy, state, observations, now) {
         ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
         ...guardrails.triggers
     ];
-    // Gates guard the step to the next phase; the final phase has none to take.
+    // Gates guard the step to the next phase. The final phase has no step to take: its metric
+    // gates (the seed writes success_criteria there) are its steady-state check, evaluated and
+    // reported every run and never acted on (rollback triggers act).
     const gates = next
         ? [...phase.gates.map(gate => evaluateGate(gate, state, observed, now)), ...guardrails.gates]
-        : [];
+        : phase.gates
+            .filter(gate => gate.type === 'metrics_threshold')
+            .map(gate => evaluateGate(gate, state, observed, now));
     const freeze = next ? openFreeze(policy.freezeWindows ?? [], now) : undefined;
     const trends = policy.trends.flatMap(rule => {
         const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now);
@@ -53349,7 +53353,13 @@ function decide(policy, state, observations, now) {
         return hold('paused', `paused since ${state.paused.at} (${state.paused.reason}): it does not advance until \`phasegate resume\`; rollback triggers still act${observing}`);
     }
     if (!next) {
-        return hold('final_phase', `${phase.name} is the final phase: the rollout is complete and cannot advance${observing}`);
+        const missed = gates.filter(g => g.outcome !== 'pass');
+        const steady = gates.length === 0
+            ? ''
+            : missed.length === 0
+                ? `; steady-state check ${gates.map(g => g.gate).join(', ')}: met`
+                : `; steady-state check ${missed.map(g => g.gate).join(', ')}: NOT met (${missed.map(g => g.reason).join('; ')}), reported only`;
+        return hold('final_phase', `${phase.name} is the final phase: the rollout is complete and cannot advance${steady}${observing}`);
     }
     const cooling = cooldownOf(next, state, observations, now);
     if (cooling) {
@@ -64506,6 +64516,11 @@ function quantities_describe(input) {
 // command line's --approved-by and --operator are checked against the same form.
 /** A GitHub login: letters, digits and single inner dashes, 1 to 39 characters ("alice", "a-b"). */
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+/**
+ * A GitHub App's bot account as it appears on reviews and commits ("dependabot[bot]"): a real
+ * identity that the command line accepts so it can be named, and that never counts as an approver.
+ */
+const GITHUB_BOT_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\[bot\]$/;
 
 ;// CONCATENATED MODULE: ./lib/policy/paths.js
 // Where a policy may make phasegate read and write: inside the repository's work tree. A policy
@@ -65801,8 +65816,8 @@ function defaultGates(successCriteria, duration, approvers, phaseName) {
  * The phase keys that make gates but would make none here. Beside an explicit `gates:` list,
  * `success_criteria` and `duration` are not read (the list is the whole rule), and `approvers`
  * is read only by a manual_approval gate that lists none of its own: each is an error at its key,
- * with the gate that says it. On the final phase (nothing to advance to) no gate key acts: a
- * notice, since the seed's own final phase carries success_criteria.
+ * with the gate that says it. On the final phase (nothing to advance to) only metric gates are
+ * read, as its steady-state check (reported, never acted on); any other gate key gets a notice.
  */
 function gateKeyProblems(rawPhase, phaseName, final, issues, notices) {
     if (!rawPhase)
@@ -65817,7 +65832,11 @@ function gateKeyProblems(rawPhase, phaseName, final, issues, notices) {
         .filter(([, present]) => present)
         .map(([key]) => key);
     if (final) {
-        for (const key of written)
+        // Its metric gates (success_criteria, metrics_threshold gates) are read as the steady-state
+        // check; nothing else on it can act.
+        const inert = written.filter(key => key !== 'success_criteria' &&
+            (key !== 'gates' || rawPhase.gates.some(g => g.type !== 'metrics_threshold')));
+        for (const key of inert)
             notices.push({
                 path: [...path, key],
                 atKey: true,
@@ -70668,7 +70687,9 @@ function renderReport(input) {
         ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${actionLine(a)}`)] : []),
         ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
         '',
-        next ? `#### Gates to advance to ${markdownText(next.name)}` : '#### Gates (final phase)',
+        next
+            ? `#### Gates to advance to ${markdownText(next.name)}`
+            : '#### Steady-state check (final phase: reported, never acted on)',
         gateTable(decision),
         '',
         '#### Alerts',

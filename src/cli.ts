@@ -5,7 +5,7 @@ import type { CheckObservation } from './engine/types.js'
 import { helpText, parseCommandLine, version } from './cli/usage.js'
 import { INSTANT_FORM, parseInstant } from './engine/time.js'
 import { PhasegateError, UsageError } from './errors.js'
-import { GITHUB_LOGIN } from './policy/login.js'
+import { GITHUB_BOT_LOGIN, GITHUB_LOGIN } from './policy/login.js'
 import { terminalText } from './report/escape/terminal.js'
 
 export interface Io {
@@ -83,7 +83,15 @@ async function run(argv: string[], io: Io): Promise<number> {
     const policies = values.policy ?? []
     const metricsFile =
       values.metrics === undefined ? undefined : existingFile(cwd, values.metrics, '--metrics')
-    if (values.operator !== undefined) githubLogin(values.operator, '--operator')
+    // A rollback may not wait on a mistyped name: it acts as the git user, and says why.
+    // Every other command refuses, as nothing is lost by fixing the flag first.
+    let operator = values.operator
+    if (operator !== undefined && command === 'rollback' && !isGithubLogin(operator)) {
+      io.err(
+        `phasegate: warning: --operator ${JSON.stringify(operator)} is not a GitHub login: ignored, the rollback goes ahead as the git user (user.name)`
+      )
+      operator = undefined
+    } else if (operator !== undefined) githubLogin(operator, '--operator')
     const common = {
       cwd,
       policies,
@@ -308,7 +316,7 @@ async function run(argv: string[], io: Io): Promise<number> {
           policies,
           reason: values.reason ?? '',
           emergency: values.emergency ?? false,
-          operator: values.operator,
+          operator,
           now,
           nowGiven: values.now !== undefined
         })
@@ -506,10 +514,15 @@ function writableFrom(out: (text: string) => void): Writable {
  * someone had approved, so it is a usage error naming `option`.
  */
 function githubLogin(login: string, option: string): string {
-  if (GITHUB_LOGIN.test(login)) return login
+  if (isGithubLogin(login)) return login
   throw new UsageError(`${option} ${JSON.stringify(login)} is not a GitHub login`, {
-    hint: 'write the GitHub login (letters, digits and single dashes, e.g. alice), not an e-mail or a name'
+    hint: "write the GitHub login (letters, digits and single dashes, e.g. alice, or an app's name[bot]), not an e-mail or a name"
   })
+}
+
+/** A person's or an app's bot login ("alice", "dependabot[bot]"); bots are named, never counted. */
+function isGithubLogin(login: string): boolean {
+  return GITHUB_LOGIN.test(login) || GITHUB_BOT_LOGIN.test(login)
 }
 
 /** -C's directory, which must exist: "not inside a git repository" would send a person astray. */

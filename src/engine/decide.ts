@@ -53,10 +53,14 @@ export function decide(
     ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
     ...guardrails.triggers
   ]
-  // Gates guard the step to the next phase; the final phase has none to take.
+  // Gates guard the step to the next phase. The final phase has no step to take: its metric
+  // gates (the seed writes success_criteria there) are its steady-state check, evaluated and
+  // reported every run and never acted on (rollback triggers act).
   const gates = next
     ? [...phase.gates.map(gate => evaluateGate(gate, state, observed, now)), ...guardrails.gates]
-    : []
+    : phase.gates
+        .filter(gate => gate.type === 'metrics_threshold')
+        .map(gate => evaluateGate(gate, state, observed, now))
   const freeze = next ? openFreeze(policy.freezeWindows ?? [], now) : undefined
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
@@ -148,9 +152,16 @@ export function decide(
   }
 
   if (!next) {
+    const missed = gates.filter(g => g.outcome !== 'pass')
+    const steady =
+      gates.length === 0
+        ? ''
+        : missed.length === 0
+          ? `; steady-state check ${gates.map(g => g.gate).join(', ')}: met`
+          : `; steady-state check ${missed.map(g => g.gate).join(', ')}: NOT met (${missed.map(g => g.reason).join('; ')}), reported only`
     return hold(
       'final_phase',
-      `${phase.name} is the final phase: the rollout is complete and cannot advance${observing}`
+      `${phase.name} is the final phase: the rollout is complete and cannot advance${steady}${observing}`
     )
   }
 

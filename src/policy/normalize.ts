@@ -543,8 +543,8 @@ function defaultGates(
  * The phase keys that make gates but would make none here. Beside an explicit `gates:` list,
  * `success_criteria` and `duration` are not read (the list is the whole rule), and `approvers`
  * is read only by a manual_approval gate that lists none of its own: each is an error at its key,
- * with the gate that says it. On the final phase (nothing to advance to) no gate key acts: a
- * notice, since the seed's own final phase carries success_criteria.
+ * with the gate that says it. On the final phase (nothing to advance to) only metric gates are
+ * read, as its steady-state check (reported, never acted on); any other gate key gets a notice.
  */
 function gateKeyProblems(
   rawPhase: NonNullable<RawPolicy['deployment']['phases']>[string],
@@ -566,7 +566,14 @@ function gateKeyProblems(
     .filter(([, present]) => present)
     .map(([key]) => key)
   if (final) {
-    for (const key of written)
+    // Its metric gates (success_criteria, metrics_threshold gates) are read as the steady-state
+    // check; nothing else on it can act.
+    const inert = written.filter(
+      key =>
+        key !== 'success_criteria' &&
+        (key !== 'gates' || rawPhase.gates!.some(g => g.type !== 'metrics_threshold'))
+    )
+    for (const key of inert)
       notices.push({
         path: [...path, key],
         atKey: true,

@@ -237,7 +237,9 @@ export function renderReport(input: ReportInput): string {
     ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${actionLine(a)}`)] : []),
     ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
     '',
-    next ? `#### Gates to advance to ${text(next.name)}` : '#### Gates (final phase)',
+    next
+      ? `#### Gates to advance to ${text(next.name)}`
+      : '#### Steady-state check (final phase: reported, never acted on)',
     gateTable(decision),
     '',
     '#### Alerts',

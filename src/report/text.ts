@@ -55,9 +55,14 @@ export function renderDecision(
       `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, ${state.lost ? 'STATE FILE LOST' : `in phase ${since}`}`
   ]
   const next = nextPhase(policy, phase.name)
-  if (!next) lines.push('  final phase: the rollout is complete; no gates to pass')
+  if (!next && decision.gates.length === 0)
+    lines.push('  final phase: the rollout is complete; no gates to pass')
   else if (decision.gates.length > 0) {
-    lines.push(`  gates to advance to ${next.name}:`)
+    lines.push(
+      next
+        ? `  gates to advance to ${next.name}:`
+        : '  final phase: the rollout is complete; steady-state check (reported, never acted on):'
+    )
     const width = Math.max(...decision.gates.map(g => g.gate.length))
     for (const g of decision.gates)
       lines.push(`    [${MARK[g.outcome]}] ${g.gate.padEnd(width)}  ${g.reason}`)

@@ -20,10 +20,11 @@ function gitTrailers(dir: string, ref = 'HEAD'): string[] {
 }
 
 describe('commit trailers take one line per value, whatever a flag holds', () => {
-  it('an --approved-by value with a newline adds no trailer (git reads the same as phasegate)', async () => {
+  it('an --approved-by value with a newline is refused: no commit, no trailer (git reads the same as phasegate)', async () => {
     const dir = tempRepo()
     writeMetrics(dir, HEALTHY)
     await cli(dir, 'init', '--now', at(0).toISOString())
+    const before = sh(dir, 'git', 'rev-parse', 'HEAD')
     const run = await cli(
       dir,
       'tick',
@@ -32,7 +33,10 @@ describe('commit trailers take one line per value, whatever a flag holds', () =>
       '--now',
       at(1).toISOString()
     )
-    expect(run.code, run.err).toBe(0)
+    // not a GitHub login: a usage error before anything is written
+    expect(run.code, run.err).toBe(2)
+    expect(run.err).toContain('is not a GitHub login')
+    expect(sh(dir, 'git', 'rev-parse', 'HEAD')).toBe(before)
     const trailers = gitTrailers(dir)
     expect(trailers.filter(t => t.startsWith('Phasegate-Reverts'))).toEqual([])
     expect(trailers.filter(t => /^Phasegate-Approved-By: mallory$/.test(t))).toEqual([])
@@ -56,9 +60,14 @@ describe('commit trailers take one line per value, whatever a flag holds', () =>
       '--now',
       at(2).toISOString()
     )
+    // a rollback never waits on a mistyped name: it lands as the git user, and says so
     expect(run.code, run.err).toBe(0)
+    expect(run.err).toContain('ignored, the rollback goes ahead as the git user')
     const trailers = gitTrailers(dir)
     expect(trailers.filter(t => /^Phasegate-Approved-By:/.test(t))).toEqual([])
+    expect(trailers.filter(t => /^Phasegate-Operator:/.test(t))).toEqual([
+      'Phasegate-Operator: Test User'
+    ])
     // the one Reverts trailer is the rollback's own: the advance it undoes
     expect(trailers.filter(t => /^Phasegate-Reverts:/.test(t))).toEqual([
       `Phasegate-Reverts: ${sh(dir, 'git', 'rev-parse', 'HEAD~1')}`

@@ -539,7 +539,7 @@ ${stat('decision', 'Next step', esc(decision.action === 'hold' ? (decision.await
 <ol class="ladder" aria-label="Phases">${ladder}</ol>
 <h3>Rollout timeline</h3>
 ${timeline}
-<h3>Phase gates</h3>
+<h3>${policy.phases.at(-1)?.name === state.phase ? 'Steady-state check (final phase: reported, never acted on)' : 'Phase gates'}</h3>
 ${gateTable(decision)}
 <h3>Canary health: rollback triggers</h3>
 ${triggerTable(decision)}
@@ -647,7 +647,7 @@ const RESULT_TEXT = {
 } as const
 
 function gateTable(decision: Decision): string {
-  if (decision.gates.length === 0) return '<p>This phase has no gates (it is the last one).</p>'
+  if (decision.gates.length === 0) return '<p>No gates: nothing to check here.</p>'
   const rows = decision.gates.flatMap(g =>
     (g.evidence.length ? g.evidence : [undefined]).map(
       e =>

@@ -67,7 +67,23 @@ describe('decide()', () => {
     const d = decide(seed, state(seed, 'full_production'), approved(), at(1000))
     expect(d.action).toBe('hold')
     expect(d.reason).toBe(
-      'full_production is the final phase: the rollout is complete and cannot advance'
+      'full_production is the final phase: the rollout is complete and cannot advance; steady-state check success_criteria: met'
+    )
+  })
+
+  // The seed writes success_criteria on its final phase: they are the steady-state check, read
+  // every run and reported (a miss is said, never acted on: rollback triggers act).
+  it("the final phase's success_criteria are its steady-state check: evaluated and reported", () => {
+    const d = decide(
+      seed,
+      state(seed, 'full_production'),
+      approved({ ...HEALTHY, error_rate: 0.004 }),
+      at(1000)
+    )
+    expect(d.action).toBe('hold')
+    expect(d.gates.map(g => [g.gate, g.outcome])).toEqual([['success_criteria', 'fail']])
+    expect(d.reason).toMatch(
+      /^full_production is the final phase: the rollout is complete and cannot advance; steady-state check success_criteria: NOT met \(.*error_rate.*\), reported only$/
     )
   })
 

@@ -59,7 +59,7 @@ describe('assign writes CSV', () => {
 })
 
 describe("the dashboard's audit-trail CSV (a download for spreadsheets)", () => {
-  it('makes a formula in the operator column text', async () => {
+  it('makes a formula in the reason column text (the operator must be a GitHub login)', async () => {
     const dir = tempRepo()
     writeMetrics(dir, HEALTHY)
     await cli(dir, 'init', '--now', at(0).toISOString())
@@ -69,9 +69,9 @@ describe("the dashboard's audit-trail CSV (a download for spreadsheets)", () => 
       dir,
       'rollback',
       '--reason',
-      'pager\rwent off',
-      '--operator',
       formula,
+      '--operator',
+      'olga',
       '--now',
       at(2).toISOString()
     )
@@ -81,8 +81,11 @@ describe("the dashboard's audit-trail CSV (a download for spreadsheets)", () => 
     expect(built.code, built.err).toBe(0)
     const csv = readFileSync(join(site, 'features', 'production_deployment.history.csv'), 'utf8')
     const row = csv.split('\n').find(l => l.includes('rollback'))!
-    // the operator column: text, not a formula
-    expect(row).toContain(`,"'=HYPERLINK(""https://evil.example"",""click"")",`)
+    // the reason column: text, not a formula
+    expect(row).toContain(
+      `,"manual rollback by olga: =HYPERLINK(""https://evil.example"",""click"")",`
+    )
+    expect(row).toContain(',olga,')
     expect(row).not.toMatch(/,=/)
   })
 })
