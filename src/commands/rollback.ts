@@ -159,7 +159,9 @@ async function rollbackLocked(
     // rewritten off as tick's refresh does (no state file changed, so no transition), and the
     // lost state is still reported with how to restore it.
     await resolveOperator(rollout, options.operator, options.operatorVerified)
-    const refreshed = await refreshDatafile(rollout, options.now)
+    // Off only ever lowers exposure, so nothing of it waits: a refresh here always commits.
+    const made = await refreshDatafile(rollout, options.now)
+    const refreshed = made?.sha ? { sha: made.sha, drift: made.drift } : null
     return { rollout, refreshed, error: lostStateError(rollout), skipped }
   }
   await assertCommittable(rollout, rollout.state, options)
