@@ -320,10 +320,11 @@ async function run(argv: string[], io: Io): Promise<number> {
           result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
         if ('error' in result) {
           const { feature } = result.rollout.policy
+          const cause = result.cause === 'lost' ? 'state file lost' : 'state file unreadable'
           io.out(
             result.refreshed
-              ? `emergency ${feature}: state file lost; datafile ${result.refreshed.drift.path} rewritten OFF; committed ${result.refreshed.sha.slice(0, 10)}`
-              : `emergency ${feature}: state file lost; its datafile already says off (or is absent): nothing to commit`
+              ? `emergency ${feature}: ${cause}; datafile ${result.refreshed.drift.path} rewritten OFF; committed ${result.refreshed.sha.slice(0, 10)}`
+              : `emergency ${feature}: ${cause}; its datafile already says off (or is absent): nothing to commit`
           )
           io.err(`phasegate: ${result.error.format()}`)
           reportSkipped()
