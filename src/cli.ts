@@ -270,13 +270,14 @@ async function run(argv: string[], io: Io): Promise<number> {
                 started: o.started,
                 decision: o.started ? o.decision : null,
                 commit: o.sha ?? null,
-                // Only when a refresh was committed: most ticks make none.
+                // Only when a refresh was due (commit null: all of it waits): most ticks make none.
                 ...(o.refreshed
                   ? {
                       datafileRefresh: {
                         commit: o.refreshed.sha,
                         path: o.refreshed.drift.path,
-                        reason: o.refreshed.drift.reason
+                        reason: o.refreshed.drift.reason,
+                        ...(o.refreshed.waits ? { waits: o.refreshed.waits } : {})
                       }
                     }
                   : {})
@@ -298,10 +299,11 @@ async function run(argv: string[], io: Io): Promise<number> {
               )
             else if (o.sha) io.out(`  committed ${o.sha.slice(0, 10)}`)
             else if (o.decision.transition) io.out('  (dry run: nothing committed)')
-            if (o.refreshed)
+            if (o.refreshed?.sha)
               io.out(
                 `  refreshed ${o.refreshed.drift.path} in ${o.refreshed.sha.slice(0, 10)} (not a transition): it ${o.refreshed.drift.reason}`
               )
+            if (o.refreshed?.waits) io.out(`  ${o.refreshed.drift.path}: ${o.refreshed.waits}`)
           }
         }
         // Notifications went out after every commit; a failed one fails the run now.
@@ -326,10 +328,11 @@ async function run(argv: string[], io: Io): Promise<number> {
           result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
         if ('error' in result) {
           const { feature } = result.rollout.policy
+          const cause = result.cause === 'lost' ? 'state file lost' : 'state file unreadable'
           io.out(
             result.refreshed
-              ? `emergency ${feature}: state file lost; datafile ${result.refreshed.drift.path} rewritten OFF; committed ${result.refreshed.sha.slice(0, 10)}`
-              : `emergency ${feature}: state file lost; its datafile already says off (or is absent): nothing to commit`
+              ? `emergency ${feature}: ${cause}; datafile ${result.refreshed.drift.path} rewritten OFF; committed ${result.refreshed.sha.slice(0, 10)}`
+              : `emergency ${feature}: ${cause}; its datafile already says off (or is absent): nothing to commit`
           )
           io.err(`phasegate: ${result.error.format()}`)
           reportSkipped()

@@ -71,7 +71,15 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
   const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)))
   const details: string[] = []
   const failures: string[] = []
-  const head = await headPolicyChanges(root, tip, ctx.policies, rollouts, brokenOnBase, changed)
+  const head = await headPolicyChanges(
+    root,
+    tip,
+    ctx.policies,
+    rollouts,
+    brokenOnBase,
+    changed,
+    ctx.now
+  )
   const baseRef = `refs/remotes/origin/${base}`
   const mergeBase = await git(root, 'merge-base', baseRef, tip)
   const history = await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts)

@@ -14,7 +14,8 @@ import { commitAndPush, syncWithRemote } from './remote.js'
  * transition), retried over lost races like a transition. Lost rollouts are included: writing
  * their datafile off is what makes applications fail safe. A branch that refuses the push
  * (protection) keeps the stale file, said as a warning; validate, status and the policy check
- * keep naming it. Returns one line per refresh made or refused.
+ * keep naming it. An exposure increase waits while a freeze window is open or the rollout is
+ * paused (rollout/exposure-raise.ts). Returns one line per refresh made, refused or waiting.
  */
 export async function refreshDatafilesOnGitHub(
   run: ActionRun,
@@ -38,6 +39,7 @@ export async function refreshDatafilesOnGitHub(
   await syncWithRemote(root, run.base)
   for (const rollout of drifted) {
     let reason = ''
+    let waits: string | undefined
     const path = datafilePathOf(rollout.policy)
     let result: Awaited<ReturnType<typeof commitAndPush>>
     try {
@@ -45,6 +47,9 @@ export async function refreshDatafilesOnGitHub(
         const made = await refreshDatafile(await reloadRollout(rollout), run.ctx.now)
         if (!made) return { status: 'stale', reason: 'the datafile agrees' }
         reason = made.drift.reason
+        waits = made.waits
+        // The whole change raises exposure inside a freeze window or a pause: nothing to push.
+        if (!made.sha) return { status: 'stale', reason: made.waits! }
         return { status: 'committed', sha: made.sha }
       })
     } catch (error) {
@@ -55,6 +60,11 @@ export async function refreshDatafilesOnGitHub(
       lines.push(line)
       await syncWithRemote(root, run.base)
       continue
+    }
+    if (waits) {
+      const line = `${rollout.policy.feature}: ${path}: ${waits}`
+      logInfo(line)
+      lines.push(line)
     }
     if (result.status === 'pushed') {
       const line = `${rollout.policy.feature}: refreshed ${path} in ${result.sha.slice(0, 10)} (not a transition): it ${reason}`

@@ -6,7 +6,7 @@ import { manualPause, manualResume, startedRollout } from '../rollout/manual.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitSubject } from '../state/trailers.js'
 import type { ActionContext } from './context.js'
-import { manualOutcome, theRollout } from './dispatch-rollback.js'
+import { manualOutcome, reportSkipped, theRollout } from './dispatch-rollback.js'
 import type { FeatureResult } from './feature.js'
 import { land, type GitHubSide } from './landing.js'
 import type { FeatureOutcome } from './outcome.js'
@@ -31,7 +31,8 @@ export async function dispatchPauseOrResume(
     })
   const base = await remoteDefaultBranch(root)
   await syncWithRemote(root, base)
-  const rollout = await theRollout(ctx)
+  // A pause only holds exposure: like a rollback, it goes on past another policy that is broken.
+  const { rollout, skipped } = await theRollout(ctx, kind, { pastBroken: kind === 'pause' })
   const { policy } = rollout
   const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators)
   if (!standing.allowed)
@@ -76,6 +77,7 @@ export async function dispatchPauseOrResume(
             prNumber: landed.pr.number
           }
   }
+  result.actions.push(...reportSkipped(ctx, skipped))
   // A pause records no deployment: it changes no exposure.
   return manualOutcome(
     { ctx, gh, base },

@@ -4,7 +4,7 @@ import { PhasegateError } from '../errors.js'
 import { git } from '../git/git.js'
 import { operatorStanding } from '../github/operators.js'
 import type { StandingPullRequestContent } from '../github/pulls.js'
-import { lostStateError, type Rollout } from '../rollout/load.js'
+import type { Rollout } from '../rollout/load.js'
 import { manualResume, startedRollout } from '../rollout/manual.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
@@ -32,8 +32,8 @@ export async function dispatchResume(ctx: ActionContext, gh: GitHubSide): Promis
   const base = await remoteDefaultBranch(root)
   await syncWithRemote(root, base)
   const run: ActionRun = { ctx, gh, base }
-  const rollout = await theRollout(ctx, 'resume')
-  if (rollout.lost) throw lostStateError(rollout)
+  // A resume raises exposure: it never guesses past a broken policy, and a lost state refuses.
+  const { rollout } = await theRollout(ctx, 'resume')
   const { policy } = rollout
   const from = startedRollout(rollout)
   const transition = manualResume(from, {

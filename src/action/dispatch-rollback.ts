@@ -1,3 +1,4 @@
+import * as core from '@actions/core'
 import { recordLandedDeployment } from './deployments.js'
 import { manualRollback, startedRollout } from '../rollout/manual.js'
 import { phaseNamed } from '../engine/ladder.js'
@@ -8,7 +9,20 @@ import { raiseAlertIssue } from '../github/issues.js'
 import { operatorStanding } from '../github/operators.js'
 import { closeStandingPullRequest, type StandingPullRequestContent } from '../github/pulls.js'
 import { evaluate } from '../rollout/evaluate.js'
-import { reloadRollout, selectRollouts, unknownFeatures, type Rollout } from '../rollout/load.js'
+import { datafilePathOf } from '../export/datafile.js'
+import { refreshDatafile } from '../rollout/datafile.js'
+import {
+  currentState,
+  lostStateError,
+  reloadRollout,
+  selectRollouts,
+  unknownFeatures,
+  type Rollout,
+  type RolloutFailure
+} from '../rollout/load.js'
+import { terminalText } from '../report/escape/terminal.js'
+import { annotationOf } from './annotations.js'
+import { commitAndPush, remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { commitSubject } from '../state/trailers.js'
@@ -18,7 +32,6 @@ import type { ActionContext } from './context.js'
 import type { FeatureResult } from './feature.js'
 import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
-import { remoteDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch, rollbackBranch } from './standing-pr.js'
 
 /**
@@ -43,7 +56,11 @@ export async function dispatchRollback(
   const base = await remoteDefaultBranch(root)
   await syncWithRemote(root, base)
   const run: ActionRun = { ctx, gh, base }
-  const rollout = await theRollout(ctx)
+  const emergency = ctx.mode === 'emergency'
+  const { rollout, skipped, stateless } = await theRollout(ctx, 'rollback', {
+    pastBroken: true,
+    withoutState: emergency
+  })
   const { policy } = rollout
   const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators)
   if (!standing.allowed)
@@ -53,8 +70,14 @@ export async function dispatchRollback(
         hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
       }
     )
+  const notLoaded = reportSkipped(ctx, skipped)
+  if (stateless) {
+    const result = await emergencyWithoutState(run, rollout, stateless)
+    result.actions.push(...notLoaded)
+    const state = currentState(rollout, ctx.now)
+    return manualOutcome(run, rollout, { ...rollout, state }, result, undefined, false, state)
+  }
   const from = startedRollout(rollout)
-  const emergency = ctx.mode === 'emergency'
   const transition = manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now })
 
   const result: FeatureResult = ctx.dryRun
@@ -75,6 +98,7 @@ export async function dispatchRollback(
     )
     if (closed !== undefined) result.actions.push(`closed advance PR #${closed}`)
   }
+  result.actions.push(...notLoaded)
   return manualOutcome(run, rollout, from, result, result.transition)
 }
 
@@ -90,11 +114,13 @@ export async function manualOutcome(
   from: Rollout & { state: State },
   result: FeatureResult,
   manual: Transition | undefined,
-  recordDeployment = true
+  recordDeployment = true,
+  /** The state after it when it is known without reading the file (one that does not read). */
+  known?: State
 ): Promise<FeatureOutcome> {
   const { ctx, gh, base } = run
   await syncWithRemote(rollout.root, base)
-  const after = (await reloadRollout(rollout)).state ?? from.state
+  const after = known ?? (await reloadRollout(rollout)).state ?? from.state
   if (recordDeployment && ctx.deployments && result.landed)
     result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)))
   const { decision, observations } = await evaluate(rollout, from.state, {
@@ -114,23 +140,111 @@ export async function manualOutcome(
   })
 }
 
-/** The one rollout a dispatched rollback (or resume: `command`) acts on. */
-export async function theRollout(ctx: ActionContext, command = 'rollback'): Promise<Rollout> {
+/** The rollout a dispatch acts on, the policies that did not load beside it, and its state's fault. */
+export interface DispatchTarget {
+  rollout: Rollout
+  /** Policy files that did not load (no feature named): reported, they stopped nothing. */
+  skipped: RolloutFailure[]
+  /** With `withoutState`: why its state file cannot be read (present but broken, or lost). */
+  stateless?: PhasegateError
+}
+
+/**
+ * The one rollout a dispatched rollback, pause or resume (`command`) acts on. Named by the input
+ * `feature`, it is found whatever other policies fail. Named by none, it is the one rollout that
+ * loaded when `pastBroken` (a rollback or a pause only lowers or holds exposure, and phasegate can
+ * act on no policy that does not load, so one broken policy never stops the lever); several are
+ * ambiguous and refused, naming them. `withoutState` (an emergency) also takes a rollout whose
+ * state file is lost or does not read: its datafile can still be written off.
+ */
+export async function theRollout(
+  ctx: ActionContext,
+  command = 'rollback',
+  options: { pastBroken?: boolean; withoutState?: boolean } = {}
+): Promise<DispatchTarget> {
   const { rollouts, failures, unknown } = await selectRollouts(
     ctx.workspace,
     ctx.policies,
     ctx.feature ? [ctx.feature] : []
   )
-  if (unknown.length) throw unknownFeatures(unknown, rollouts)
-  if (rollouts.length !== 1 || failures.length > 0)
+  const unreadable = options.withoutState
+    ? failures.filter(
+        f => f.unreadableState && (!ctx.feature || f.unreadableState.policy.feature === ctx.feature)
+      )
+    : []
+  const candidates = [...rollouts, ...unreadable.map(f => f.unreadableState!)]
+  const missing = unknown.filter(f => !candidates.some(r => r.policy.feature === f))
+  // A named feature whose state file does not read is found, and refused for what it is.
+  const named = failures.find(
+    f => f.unreadableState && missing.includes(f.unreadableState.policy.feature)
+  )
+  if (named) throw named.error
+  if (missing.length) throw unknownFeatures(missing, rollouts)
+  // A named feature was found: the other policies' failures are none of this dispatch's business.
+  const others = ctx.feature ? [] : failures.filter(f => !unreadable.includes(f))
+  if (candidates.length === 0 && others[0]) throw others[0].error
+  if (candidates.length !== 1 || (others.length > 0 && !options.pastBroken))
     throw new PhasegateError(
-      `a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})${failures.length ? `, and ${failures.length} did not load (${failures.map(f => f.error.format()).join('; ')})` : ''}`,
+      `a ${command} acts on one rollout but ${candidates.length} can be acted on (${candidates.map(r => r.policy.feature).join(', ')})${others.length ? `, and ${others.length} ${others.length === 1 ? 'policy' : 'policies'} did not load (${others.map(f => f.error.format()).join('; ')})` : ''}`,
       {
-        // Named, a feature is found whatever other policies fail (selectRollouts).
         hint: 'name one with the workflow_dispatch input "feature": a broken policy of another feature does not stop it'
       }
     )
-  return rollouts[0]!
+  const rollout = candidates[0]!
+  const broken = unreadable.find(f => f.unreadableState === rollout)?.error
+  const stateless = broken ?? (rollout.lost ? lostStateError(rollout) : undefined)
+  if (stateless && !options.withoutState) throw stateless
+  return { rollout, skipped: others, ...(stateless ? { stateless } : {}) }
+}
+
+/**
+ * Each policy that did not load beside the dispatch's rollout, as a warning annotation at its
+ * place and an action line: reported, not failed (a re-run would step back once more).
+ */
+export function reportSkipped(ctx: ActionContext, skipped: RolloutFailure[]): string[] {
+  return skipped.map(f => {
+    const line = `not loaded, not acted on: ${f.error.format()}`
+    core.warning(terminalText(line), annotationOf(f.error, ctx.workspace))
+    return line
+  })
+}
+
+/**
+ * An emergency on a rollout whose state file is lost or does not read (`why`): no transition can
+ * be committed, so the datafile applications poll is rewritten off in a refresh commit pushed at
+ * once (as the CLI's lever does: no state file changed, so no transition), and `why` is reported
+ * at its place. A protected branch that refuses the push fails the step, naming the rule.
+ */
+async function emergencyWithoutState(
+  run: ActionRun,
+  rollout: Rollout,
+  why: PhasegateError
+): Promise<FeatureResult> {
+  const { ctx, base } = run
+  const path = datafilePathOf(rollout.policy)
+  core.warning(terminalText(why.format()), annotationOf(why, ctx.workspace))
+  const actions = [`the state file cannot be read: ${why.format()}`]
+  if (ctx.dryRun) return { actions: [...actions, `dry run: would rewrite ${path} off`] }
+  const pushed = await commitAndPush(ctx.workspace, base, async () => {
+    const made = await refreshDatafile(rollout, ctx.now)
+    return made?.sha
+      ? { status: 'committed', sha: made.sha }
+      : { status: 'stale', reason: `${path} already says off (or is absent): nothing to commit` }
+  })
+  if (pushed.status === 'protected')
+    throw new PhasegateError(
+      `the emergency's datafile ${path} (off) could not be pushed to ${base}: ${pushed.message.split('\n')[0]}`,
+      { hint: 'give the phasegate app a bypass for the rule, or turn the feature off by hand' }
+    )
+  return {
+    actions: [
+      ...actions,
+      pushed.status === 'pushed'
+        ? `emergency: datafile ${path} rewritten OFF in ${pushed.sha.slice(0, 10)} (not a transition: the state file cannot be read)`
+        : pushed.reason
+    ],
+    ...(pushed.status === 'pushed' ? { landed: pushed.sha } : {})
+  }
 }
 
 function rollbackProposal(

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { PhasegateError } from '../errors.js'
 import { git, runGit } from '../git/git.js'
 import { datafileDrift, type DatafileDrift } from '../rollout/datafile.js'
+import { featureDatafile } from '../export/datafile.js'
+import { exposureRaises, raiseWaitsFor } from '../rollout/exposure-raise.js'
 import { relativeTo, selectRollouts, type Rollout, type RolloutFailure } from '../rollout/load.js'
 
 // The policy check judges a pull request by what its head would make of the rollouts, not only by
@@ -50,7 +52,9 @@ export async function headPolicyChanges(
   base: Rollout[],
   /** Policy files (relative to `root`) that do not load on the base, and the files the PR changes. */
   brokenOnBase: string[] = [],
-  changed: string[] = []
+  changed: string[] = [],
+  /** The run's time: an exposure raise fails while a freeze window is open or the rollout paused. */
+  now: Date = new Date()
 ): Promise<HeadPolicies> {
   const dir = mkdtempSync(join(tmpdir(), 'phasegate-head-'))
   try {
@@ -93,6 +97,24 @@ export async function headPolicyChanges(
         reasons.push(
           `${policyFile}: state: now points at ${statePath} instead of ${before.policy.statePath}; a rollout's state file does not move in a pull request`
         )
+      // A policy edit raising the current phase's exposure is no transition, so no gate judges it:
+      // it waits out a freeze window (the base's windows count: removing one in the same edit
+      // does not end it) and a pause. Lowering exposure never waits.
+      if (before && !changed.includes(statePath)) {
+        const raises = exposureRaises(
+          featureDatafile(before.policy, before.state),
+          featureDatafile(rollout.policy, rollout.state)
+        )
+        const windows = [
+          ...(before.policy.freezeWindows ?? []),
+          ...(rollout.policy.freezeWindows ?? [])
+        ]
+        const waits = raises.length ? raiseWaitsFor(windows, before.state, now) : null
+        if (waits)
+          reasons.push(
+            `${policyFile}: raises the exposure of ${feature} at ${before.state?.phase ?? rollout.policy.phases[0]!.name} (${raises.join(', ')}) while ${waits}; merge it after that (lowering exposure may land at any time)`
+          )
+      }
       const first = rollout.policy.phases[0]!.name
       if (!before && rollout.state && rollout.state.phase !== first)
         reasons.push(

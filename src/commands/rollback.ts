@@ -40,14 +40,16 @@ export interface RollbackOutcome {
 }
 
 /**
- * An emergency on a lost rollout (its state file deleted after transitions): no transition can be
- * committed, so the datafile applications read is rewritten off in a refresh commit (`refreshed`,
- * null when it already said off or is absent); `error` says the state is lost and how to restore it.
+ * An emergency on a lost rollout (its state file deleted after transitions) or one whose state
+ * file does not read (`cause`): no transition can be committed, so the datafile applications read
+ * is rewritten off in a refresh commit (`refreshed`, null when it already said off or is absent);
+ * `error` says what is wrong with the state file (located) and how to mend it.
  */
 export interface LostEmergencyOutcome {
   rollout: Rollout
   refreshed: { sha: string; drift: DatafileDrift } | null
   error: PhasegateError
+  cause: 'lost' | 'unreadable'
   skipped?: RolloutFailure[]
 }
 
@@ -64,8 +66,18 @@ export async function singleRollout(
   policies: string[],
   command: string,
   options: { pastBroken?: boolean; allowLost?: boolean } = {}
-): Promise<{ rollout: Rollout & { state: State }; skipped: RolloutFailure[] }> {
-  const { rollouts, failures } = await loadRolloutsSettled(cwd, policies)
+): Promise<{
+  rollout: Rollout & { state: State }
+  skipped: RolloutFailure[]
+  /** With `allowLost`: the rollout's state file is present but does not read; why (located). */
+  unreadable?: PhasegateError
+}> {
+  const settled = await loadRolloutsSettled(cwd, policies)
+  // With allowLost (an emergency), a rollout whose state file does not read is one to act on,
+  // as a lost one: its policy loaded, so its datafile can still be written off.
+  const unreadable = options.allowLost ? settled.failures.filter(f => f.unreadableState) : []
+  const rollouts = [...settled.rollouts, ...unreadable.map(f => f.unreadableState!)]
+  const failures = settled.failures.filter(f => !unreadable.includes(f))
   if (
     failures.length > 0 &&
     (policies.length > 0 || !options.pastBroken || rollouts.length !== 1)
@@ -86,6 +98,13 @@ export async function singleRollout(
     )
   }
   const [only] = rollouts
+  const broken = unreadable.find(f => f.unreadableState === only)
+  if (broken)
+    return {
+      rollout: only as Rollout & { state: State },
+      skipped: failures,
+      unreadable: broken.error
+    }
   if (only!.lost && options.allowLost)
     return { rollout: only as Rollout & { state: State }, skipped: failures }
   if (only!.lost) throw lostStateError(only!)
@@ -150,17 +169,27 @@ async function rollbackLocked(
     throw new PhasegateError('a rollback needs a reason', {
       hint: 'pass --reason "what went wrong"'
     })
-  const { rollout, skipped } = await singleRollout(options.cwd, options.policies, 'rollback', {
-    pastBroken: true,
-    allowLost: options.emergency
-  })
+  const { rollout, skipped, unreadable } = await singleRollout(
+    options.cwd,
+    options.policies,
+    'rollback',
+    { pastBroken: true, allowLost: options.emergency }
+  )
   if (rollout.lost) {
-    // The lever must reach applications even when the state is gone: the datafile they poll is
-    // rewritten off as tick's refresh does (no state file changed, so no transition), and the
-    // lost state is still reported with how to restore it.
+    // The lever must reach applications even when the state is gone or does not read: the
+    // datafile they poll is rewritten off as tick's refresh does (no state file changed, so no
+    // transition), and the state's problem is still reported with how to mend it.
     await resolveOperator(rollout, options.operator, options.operatorVerified)
-    const refreshed = await refreshDatafile(rollout, options.now)
-    return { rollout, refreshed, error: lostStateError(rollout), skipped }
+    // Off only ever lowers exposure, so nothing of it waits: a refresh here always commits.
+    const made = await refreshDatafile(rollout, options.now)
+    const refreshed = made?.sha ? { sha: made.sha, drift: made.drift } : null
+    return {
+      rollout,
+      refreshed,
+      error: unreadable ?? lostStateError(rollout),
+      cause: unreadable ? 'unreadable' : 'lost',
+      skipped
+    }
   }
   await assertCommittable(rollout, rollout.state, options)
   const operator = await resolveOperator(rollout, options.operator, options.operatorVerified)

@@ -13,7 +13,7 @@ import {
   type Rollout,
   type RolloutFailure
 } from '../rollout/load.js'
-import { refreshDatafile, type DatafileDrift } from '../rollout/datafile.js'
+import { refreshDatafile, type DatafileRefresh } from '../rollout/datafile.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
 import type { NotificationReport } from '../notify/deliver.js'
@@ -42,9 +42,10 @@ export interface TickOutcome {
   sha?: string
   /**
    * The datafile refresh committed for this rollout (rollout/datafile.ts): its committed datafile
-   * said something other than what the feature exposes, and no transition rewrote it.
+   * said something other than what the feature exposes, and no transition rewrote it (`sha` null:
+   * the whole change raises exposure and waits for a freeze window or a pause, `waits` says so).
    */
-  refreshed?: { sha: string; drift: DatafileDrift }
+  refreshed?: DatafileRefresh
 }
 
 /**

@@ -14,6 +14,7 @@ import { commitEnv, readHistory, transitionsOf } from '../git/transitions.js'
 import { refreshMessage } from '../state/trailers.js'
 import { currentState, lostStateError, type Rollout } from './load.js'
 import { jsonSyntaxProblem } from '../export/json-problem.js'
+import { exposureRaises, raiseWaitsFor, withoutRaises } from './exposure-raise.js'
 
 // The committed datafile against the policy and state it must reflect. Transitions write it; a
 // policy change (a phase turned off, a new percentage), a lost state file or a hand edit leave it
@@ -143,24 +144,49 @@ export function datafileDrift(rollout: Rollout): DatafileDrift | null {
   return differs === null ? null : drift(differs)
 }
 
+/** A refresh: the commit made (null: nothing may land yet), the drift, and what waits. */
+export interface DatafileRefresh {
+  /** The refresh commit, or null when all of the change raises exposure and waits. */
+  sha: string | null
+  drift: DatafileDrift
+  /** The exposure increase left out, why and until when (rollout/exposure-raise.ts); absent when all landed. */
+  waits?: string
+}
+
 /**
  * Rewrites a drifted datafile and commits it alone (a refresh: phasegate trailers saying why, no
- * state file changed, so never a transition). Returns the commit, or null when nothing drifted.
+ * state file changed, so never a transition). An increase of exposure (a higher percentage, a new
+ * flag, a phase back on) waits while a freeze window is open or the rollout is paused; every
+ * decrease lands at once. Returns the refresh, or null when nothing drifted.
  */
 export async function refreshDatafile(
   rollout: Rollout,
   now: Date
-): Promise<{ sha: string; drift: DatafileDrift } | null> {
+): Promise<DatafileRefresh | null> {
   const drift = datafileDrift(rollout)
   if (!drift) return null
-  const expected = await expectedDatafile(rollout)
+  let expected = await expectedDatafile(rollout)
+  let waits: string | undefined
+  const committed = readCommitted(rollout.root, drift.path)
+  if (committed.kind === 'parsed') {
+    const raises = exposureRaises(committed.datafile, expected)
+    const why = raises.length
+      ? raiseWaitsFor(rollout.policy.freezeWindows ?? [], exposedState(rollout), now)
+      : null
+    if (why) {
+      waits = `${raises.join(', ')} waits: ${why}`
+      expected = withoutRaises(committed.datafile, expected)
+      if (differences(committed.datafile, expected) === null) return { sha: null, drift, waits }
+    }
+  }
   writeFileSync(join(rollout.root, drift.path), renderDatafile(expected))
   await git(rollout.root, 'add', '--', drift.path)
+  const reason = waits ? `${drift.reason}; ${waits}` : drift.reason
   await runGit(rollout.root, ['commit', '-q', '-F', '-', '--', drift.path], {
-    input: refreshMessage(rollout.policy.feature, drift.path, drift.reason),
+    input: refreshMessage(rollout.policy.feature, drift.path, reason),
     env: commitEnv(now)
   })
-  return { sha: await git(rollout.root, 'rev-parse', 'HEAD'), drift }
+  return { sha: await git(rollout.root, 'rev-parse', 'HEAD'), drift, ...(waits ? { waits } : {}) }
 }
 
 /** A drift as the one line a person reads: `path: reason (hint: the command that fixes it)`. */

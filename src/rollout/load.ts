@@ -33,6 +33,12 @@ export interface RolloutFailure {
   feature?: string
   /** The located error (file:line:col and hint) a person reads. */
   error: PhasegateError
+  /**
+   * Set when the policy loaded but its state file is present and does not read (broken YAML, a
+   * value its schema refuses): the rollout as a lost one (state null, `lost` from the history's
+   * latest transition), so an emergency can still write its datafile off. Nothing else acts on it.
+   */
+  unreadableState?: Rollout
 }
 
 /** Every rollout of a run: those that loaded, and the policy files that did not. */
@@ -76,11 +82,19 @@ export async function loadRolloutsSettled(cwd: string, named: string[]): Promise
   const rollouts: Rollout[] = []
   const failures: RolloutFailure[] = []
   for (const policyFile of findPolicyFiles(root, cwd, named)) {
+    let policy: Policy | undefined
     try {
-      rollouts.push(loadRolloutAt(root, cwd, policyFile))
+      policy = policyAt(root, cwd, policyFile)
+      const stateFile = join(root, policy.statePath)
+      const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
+      rollouts.push({ root, policyFile, policy, state })
     } catch (error) {
       if (!(error instanceof PhasegateError)) throw error
-      failures.push({ policyFile, error })
+      failures.push({
+        policyFile,
+        error,
+        ...(policy ? { unreadableState: { root, policyFile, policy, state: null } } : {})
+      })
     }
   }
   // Neither of two policies that claim one feature, or one of phasegate's own files (a state
@@ -115,20 +129,23 @@ export async function loadRolloutsSettled(cwd: string, named: string[]): Promise
     }
   }
   const failed = new Set(failures.map(f => f.policyFile))
-  if (rollouts.some(r => !r.state)) {
+  const unreadable = failures.flatMap(f => (f.unreadableState ? [f.unreadableState] : []))
+  const stateless = [...rollouts.filter(r => !r.state), ...unreadable]
+  if (stateless.length) {
     const history = transitionsOf(
       await readHistory(
         root,
-        rollouts.map(r => r.policy)
+        [...rollouts, ...unreadable].map(r => r.policy)
       )
     )
-    for (const rollout of rollouts) {
-      const last = rollout.state
-        ? undefined
-        : history.find(h => h.feature === rollout.policy.feature)
+    for (const rollout of stateless) {
+      const last = history.find(h => h.feature === rollout.policy.feature)
       if (last) rollout.lost = { sha: last.sha, phase: last.to }
     }
   }
+  // A state file that does not read stands for an off rollout even with no transition to name.
+  for (const rollout of unreadable)
+    rollout.lost ??= { sha: '', phase: rollout.policy.phases[0]!.name }
   return { rollouts: rollouts.filter(r => !failed.has(r.policyFile)), failures }
 }
 
@@ -148,7 +165,8 @@ export function lostStateError(rollout: Rollout): PhasegateError {
   )
 }
 
-function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
+/** The policy in `policyFile`, with its own files held inside the work tree. */
+function policyAt(root: string, cwd: string, policyFile: string): Policy {
   const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile))
   // Every file phasegate reads and writes beside the state (its datafile too) is held inside the
   // work tree: a committed symlink must not make a tick overwrite, or an error echo, another file.
@@ -163,9 +181,7 @@ function loadRolloutAt(root: string, cwd: string, policyFile: string): Rollout {
         hint: `${what}s live inside the repository: replace the symlink with a directory or a file`
       })
   }
-  const stateFile = join(root, policy.statePath)
-  const state = readState(stateFile, policy, relativeTo(cwd, stateFile))
-  return { root, policyFile, policy, state }
+  return policy
 }
 
 /** The rollout as its files stand now (after a commit or a sync moved them). */
