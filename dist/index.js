@@ -39719,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9604);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6452);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39728,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9604:
+/***/ 6452:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69513,13 +69513,21 @@ async function loadRolloutsSettled(cwd, named) {
     const rollouts = [];
     const failures = [];
     for (const policyFile of findPolicyFiles(root, cwd, named)) {
+        let policy;
         try {
-            rollouts.push(loadRolloutAt(root, cwd, policyFile));
+            policy = policyAt(root, cwd, policyFile);
+            const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
+            const state = file_readState(stateFile, policy, relativeTo(cwd, stateFile));
+            rollouts.push({ root, policyFile, policy, state });
         }
         catch (error) {
             if (!(error instanceof errors_PhasegateError))
                 throw error;
-            failures.push({ policyFile, error });
+            failures.push({
+                policyFile,
+                error,
+                ...(policy ? { unreadableState: { root, policyFile, policy, state: null } } : {})
+            });
         }
     }
     // Neither of two policies that claim one feature, or one of phasegate's own files (a state
@@ -69552,16 +69560,19 @@ async function loadRolloutsSettled(cwd, named) {
         }
     }
     const failed = new Set(failures.map(f => f.policyFile));
-    if (rollouts.some(r => !r.state)) {
-        const history = transitionsOf(await readHistory(root, rollouts.map(r => r.policy)));
-        for (const rollout of rollouts) {
-            const last = rollout.state
-                ? undefined
-                : history.find(h => h.feature === rollout.policy.feature);
+    const unreadable = failures.flatMap(f => (f.unreadableState ? [f.unreadableState] : []));
+    const stateless = [...rollouts.filter(r => !r.state), ...unreadable];
+    if (stateless.length) {
+        const history = transitionsOf(await readHistory(root, [...rollouts, ...unreadable].map(r => r.policy)));
+        for (const rollout of stateless) {
+            const last = history.find(h => h.feature === rollout.policy.feature);
             if (last)
                 rollout.lost = { sha: last.sha, phase: last.to };
         }
     }
+    // A state file that does not read stands for an off rollout even with no transition to name.
+    for (const rollout of unreadable)
+        rollout.lost ??= { sha: '', phase: rollout.policy.phases[0].name };
     return { rollouts: rollouts.filter(r => !failed.has(r.policyFile)), failures };
 }
 /**
@@ -69576,7 +69587,8 @@ function lostStateError(rollout) {
         hint: `restore it: \`git checkout ${sha} -- ${statePath}\` (or \`git revert\` the commit that deleted it) and commit, then \`phasegate tick\` rewrites the datafile; or start over on purpose with \`phasegate init\``
     });
 }
-function loadRolloutAt(root, cwd, policyFile) {
+/** The policy in `policyFile`, with its own files held inside the work tree. */
+function policyAt(root, cwd, policyFile) {
     const policy = load_loadPolicy(policyFile, relativeTo(cwd, policyFile));
     // Every file phasegate reads and writes beside the state (its datafile too) is held inside the
     // work tree: a committed symlink must not make a tick overwrite, or an error echo, another file.
@@ -69591,9 +69603,7 @@ function loadRolloutAt(root, cwd, policyFile) {
                 hint: `${what}s live inside the repository: replace the symlink with a directory or a file`
             });
     }
-    const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
-    const state = file_readState(stateFile, policy, relativeTo(cwd, stateFile));
-    return { root, policyFile, policy, state };
+    return policy;
 }
 /** The rollout as its files stand now (after a commit or a sync moved them). */
 async function reloadRollout(rollout) {
@@ -69926,7 +69936,51 @@ function testsOf(rollout, state) {
         : []);
 }
 
+;// CONCATENATED MODULE: ./lib/rollout/exposure-raise.js
+
+// A policy edit of the current phase (a higher user_percentage, a new feature flag, the phase
+// turned back on) is no transition, yet it changes who gets the feature once the datafile says
+// so. Raising exposure may wait, lowering it may not: while a freeze window is open or the rollout
+// is paused, the increase waits and every decrease lands at once.
+/** The ways `expected` exposes more than `committed`, one clause each ("user_percentage 1 -> 100"). */
+function exposureRaises(committed, expected) {
+    const raises = [];
+    if (!committed.enabled && expected.enabled)
+        raises.push('enabled false -> true');
+    if (expected.user_percentage > committed.user_percentage)
+        raises.push(`user_percentage ${committed.user_percentage} -> ${expected.user_percentage}`);
+    const added = expected.feature_flags.filter(f => !committed.feature_flags.includes(f));
+    if (added.length)
+        raises.push(`feature_flags + ${added.join(', ')}`);
+    return raises;
+}
+/**
+ * `expected` with none of its raises over `committed`: on only when both are, the lower
+ * percentage, only the flags both carry. Every decrease in `expected` is kept.
+ */
+function withoutRaises(committed, expected) {
+    return {
+        ...expected,
+        enabled: expected.enabled && committed.enabled,
+        user_percentage: Math.min(expected.user_percentage, committed.user_percentage),
+        feature_flags: expected.feature_flags.filter(f => committed.feature_flags.includes(f))
+    };
+}
+/**
+ * Why an exposure increase waits at `now`: a freeze window open (any of `windows`; the report
+ * says until when) or the rollout paused (until `phasegate resume`); null when it may land.
+ */
+function raiseWaitsFor(windows, state, now) {
+    const freeze = openFreeze(windows, now);
+    if (freeze)
+        return `freeze window ${describeWindow(freeze.window)} is open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()}`;
+    if (state?.paused)
+        return `the rollout is paused since ${state.paused.at} (${state.paused.reason}) until \`phasegate resume\``;
+    return null;
+}
+
 ;// CONCATENATED MODULE: ./lib/rollout/datafile.js
+
 
 
 
@@ -70043,20 +70097,37 @@ function datafileDrift(rollout) {
 }
 /**
  * Rewrites a drifted datafile and commits it alone (a refresh: phasegate trailers saying why, no
- * state file changed, so never a transition). Returns the commit, or null when nothing drifted.
+ * state file changed, so never a transition). An increase of exposure (a higher percentage, a new
+ * flag, a phase back on) waits while a freeze window is open or the rollout is paused; every
+ * decrease lands at once. Returns the refresh, or null when nothing drifted.
  */
 async function refreshDatafile(rollout, now) {
     const drift = datafileDrift(rollout);
     if (!drift)
         return null;
-    const expected = await expectedDatafile(rollout);
+    let expected = await expectedDatafile(rollout);
+    let waits;
+    const committed = readCommitted(rollout.root, drift.path);
+    if (committed.kind === 'parsed') {
+        const raises = exposureRaises(committed.datafile, expected);
+        const why = raises.length
+            ? raiseWaitsFor(rollout.policy.freezeWindows ?? [], exposedState(rollout), now)
+            : null;
+        if (why) {
+            waits = `${raises.join(', ')} waits: ${why}`;
+            expected = withoutRaises(committed.datafile, expected);
+            if (differences(committed.datafile, expected) === null)
+                return { sha: null, drift, waits };
+        }
+    }
     (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(rollout.root, drift.path), renderDatafile(expected));
     await git(rollout.root, 'add', '--', drift.path);
+    const reason = waits ? `${drift.reason}; ${waits}` : drift.reason;
     await runGit(rollout.root, ['commit', '-q', '-F', '-', '--', drift.path], {
-        input: refreshMessage(rollout.policy.feature, drift.path, drift.reason),
+        input: refreshMessage(rollout.policy.feature, drift.path, reason),
         env: commitEnv(now)
     });
-    return { sha: await git(rollout.root, 'rev-parse', 'HEAD'), drift };
+    return { sha: await git(rollout.root, 'rev-parse', 'HEAD'), drift, ...(waits ? { waits } : {}) };
 }
 /** A drift as the one line a person reads: `path: reason (hint: the command that fixes it)`. */
 function driftError(drift) {
@@ -71471,6 +71542,8 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 
+
+
 // The policy check judges a pull request by what its head would make of the rollouts, not only by
 // the state files it touches: a policy it breaks, deletes or repoints (`state:`) at another file,
 // or a new policy whose state starts past its first phase, moves a rollout without a transition.
@@ -71492,7 +71565,9 @@ function locatedAtHead(error, dir) {
  */
 async function headPolicyChanges(root, tip, patterns, base, 
 /** Policy files (relative to `root`) that do not load on the base, and the files the PR changes. */
-brokenOnBase = [], changed = []) {
+brokenOnBase = [], changed = [], 
+/** The run's time: an exposure raise fails while a freeze window is open or the rollout paused. */
+now = new Date()) {
     const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'phasegate-head-'));
     try {
         await git(root, 'worktree', 'add', '-q', '--detach', dir, tip);
@@ -71532,6 +71607,19 @@ brokenOnBase = [], changed = []) {
             const before = base.find(r => r.policy.feature === feature);
             if (before && before.policy.statePath !== statePath)
                 reasons.push(`${policyFile}: state: now points at ${statePath} instead of ${before.policy.statePath}; a rollout's state file does not move in a pull request`);
+            // A policy edit raising the current phase's exposure is no transition, so no gate judges it:
+            // it waits out a freeze window (the base's windows count: removing one in the same edit
+            // does not end it) and a pause. Lowering exposure never waits.
+            if (before && !changed.includes(statePath)) {
+                const raises = exposureRaises(featureDatafile(before.policy, before.state), featureDatafile(rollout.policy, rollout.state));
+                const windows = [
+                    ...(before.policy.freezeWindows ?? []),
+                    ...(rollout.policy.freezeWindows ?? [])
+                ];
+                const waits = raises.length ? raiseWaitsFor(windows, before.state, now) : null;
+                if (waits)
+                    reasons.push(`${policyFile}: raises the exposure of ${feature} at ${before.state?.phase ?? rollout.policy.phases[0].name} (${raises.join(', ')}) while ${waits}; merge it after that (lowering exposure may land at any time)`);
+            }
             const first = rollout.policy.phases[0].name;
             if (!before && rollout.state && rollout.state.phase !== first)
                 reasons.push(`${policyFile}: a new rollout starts at ${rollout.state.phase}, past its first phase ${first}; start it with \`phasegate init\``);
@@ -71660,7 +71748,7 @@ async function checkPullRequest(ctx, gh) {
     const touched = rollouts.filter(r => ownFilesOf(r).some(path => changed.includes(path)));
     const details = [];
     const failures = [];
-    const head = await headPolicyChanges(root, tip, ctx.policies, rollouts, brokenOnBase, changed);
+    const head = await headPolicyChanges(root, tip, ctx.policies, rollouts, brokenOnBase, changed, ctx.now);
     const baseRef = `refs/remotes/origin/${base}`;
     const mergeBase = await git(root, 'merge-base', baseRef, tip);
     const history = await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts);
@@ -72510,6 +72598,11 @@ async function writeSummary(markdown) {
 
 
 
+
+
+
+
+
 /**
  * A person's rollback from workflow_dispatch. Emergency: kill switch off and one phase back in a
  * single commit pushed at once, then the on-call contacts are called in an alert issue. Graceful:
@@ -72529,15 +72622,25 @@ async function dispatchRollback(ctx, gh) {
     const base = await remoteDefaultBranch(root);
     await syncWithRemote(root, base);
     const run = { ctx, gh, base };
-    const rollout = await theRollout(ctx);
+    const emergency = ctx.mode === 'emergency';
+    const { rollout, skipped, stateless } = await theRollout(ctx, 'rollback', {
+        pastBroken: true,
+        withoutState: emergency
+    });
     const { policy } = rollout;
     const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
     if (!standing.allowed)
         throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not roll back ${policy.feature}`, {
             hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
         });
+    const notLoaded = reportSkipped(ctx, skipped);
+    if (stateless) {
+        const result = await emergencyWithoutState(run, rollout, stateless);
+        result.actions.push(...notLoaded);
+        const state = currentState(rollout, ctx.now);
+        return manualOutcome(run, rollout, { ...rollout, state }, result, undefined, false, state);
+    }
     const from = startedRollout(rollout);
-    const emergency = ctx.mode === 'emergency';
     const transition = manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now });
     const result = ctx.dryRun
         ? {
@@ -72553,6 +72656,7 @@ async function dispatchRollback(ctx, gh) {
         if (closed !== undefined)
             result.actions.push(`closed advance PR #${closed}`);
     }
+    result.actions.push(...notLoaded);
     return manualOutcome(run, rollout, from, result, result.transition);
 }
 /**
@@ -72561,10 +72665,12 @@ async function dispatchRollback(ctx, gh) {
  * deployment (`recordDeployment`), and the report's gates and triggers as they stood when the
  * operator acted (evaluated from the state before it).
  */
-async function manualOutcome(run, rollout, from, result, manual, recordDeployment = true) {
+async function manualOutcome(run, rollout, from, result, manual, recordDeployment = true, 
+/** The state after it when it is known without reading the file (one that does not read). */
+known) {
     const { ctx, gh, base } = run;
     await syncWithRemote(rollout.root, base);
-    const after = (await reloadRollout(rollout)).state ?? from.state;
+    const after = known ?? (await reloadRollout(rollout)).state ?? from.state;
     if (recordDeployment && ctx.deployments && result.landed)
         result.actions.push(...(await recordLandedDeployment(gh, rollout, result.landed, undefined)));
     const { decision, observations } = await evaluate(rollout, from.state, {
@@ -72583,17 +72689,83 @@ async function manualOutcome(run, rollout, from, result, manual, recordDeploymen
         ...(manual ? { manual } : {})
     });
 }
-/** The one rollout a dispatched rollback (or resume: `command`) acts on. */
-async function theRollout(ctx, command = 'rollback') {
+/**
+ * The one rollout a dispatched rollback, pause or resume (`command`) acts on. Named by the input
+ * `feature`, it is found whatever other policies fail. Named by none, it is the one rollout that
+ * loaded when `pastBroken` (a rollback or a pause only lowers or holds exposure, and phasegate can
+ * act on no policy that does not load, so one broken policy never stops the lever); several are
+ * ambiguous and refused, naming them. `withoutState` (an emergency) also takes a rollout whose
+ * state file is lost or does not read: its datafile can still be written off.
+ */
+async function theRollout(ctx, command = 'rollback', options = {}) {
     const { rollouts, failures, unknown } = await selectRollouts(ctx.workspace, ctx.policies, ctx.feature ? [ctx.feature] : []);
-    if (unknown.length)
-        throw unknownFeatures(unknown, rollouts);
-    if (rollouts.length !== 1 || failures.length > 0)
-        throw new errors_PhasegateError(`a ${command} acts on one rollout but ${rollouts.length + failures.length} policies were found (${rollouts.map(r => r.policy.feature).join(', ')})${failures.length ? `, and ${failures.length} did not load (${failures.map(f => f.error.format()).join('; ')})` : ''}`, {
-            // Named, a feature is found whatever other policies fail (selectRollouts).
+    const unreadable = options.withoutState
+        ? failures.filter(f => f.unreadableState && (!ctx.feature || f.unreadableState.policy.feature === ctx.feature))
+        : [];
+    const candidates = [...rollouts, ...unreadable.map(f => f.unreadableState)];
+    const missing = unknown.filter(f => !candidates.some(r => r.policy.feature === f));
+    // A named feature whose state file does not read is found, and refused for what it is.
+    const named = failures.find(f => f.unreadableState && missing.includes(f.unreadableState.policy.feature));
+    if (named)
+        throw named.error;
+    if (missing.length)
+        throw unknownFeatures(missing, rollouts);
+    // A named feature was found: the other policies' failures are none of this dispatch's business.
+    const others = ctx.feature ? [] : failures.filter(f => !unreadable.includes(f));
+    if (candidates.length === 0 && others[0])
+        throw others[0].error;
+    if (candidates.length !== 1 || (others.length > 0 && !options.pastBroken))
+        throw new errors_PhasegateError(`a ${command} acts on one rollout but ${candidates.length} can be acted on (${candidates.map(r => r.policy.feature).join(', ')})${others.length ? `, and ${others.length} ${others.length === 1 ? 'policy' : 'policies'} did not load (${others.map(f => f.error.format()).join('; ')})` : ''}`, {
             hint: 'name one with the workflow_dispatch input "feature": a broken policy of another feature does not stop it'
         });
-    return rollouts[0];
+    const rollout = candidates[0];
+    const broken = unreadable.find(f => f.unreadableState === rollout)?.error;
+    const stateless = broken ?? (rollout.lost ? lostStateError(rollout) : undefined);
+    if (stateless && !options.withoutState)
+        throw stateless;
+    return { rollout, skipped: others, ...(stateless ? { stateless } : {}) };
+}
+/**
+ * Each policy that did not load beside the dispatch's rollout, as a warning annotation at its
+ * place and an action line: reported, not failed (a re-run would step back once more).
+ */
+function reportSkipped(ctx, skipped) {
+    return skipped.map(f => {
+        const line = `not loaded, not acted on: ${f.error.format()}`;
+        core_warning(terminalText(line), annotationOf(f.error, ctx.workspace));
+        return line;
+    });
+}
+/**
+ * An emergency on a rollout whose state file is lost or does not read (`why`): no transition can
+ * be committed, so the datafile applications poll is rewritten off in a refresh commit pushed at
+ * once (as the CLI's lever does: no state file changed, so no transition), and `why` is reported
+ * at its place. A protected branch that refuses the push fails the step, naming the rule.
+ */
+async function emergencyWithoutState(run, rollout, why) {
+    const { ctx, base } = run;
+    const path = datafilePathOf(rollout.policy);
+    core_warning(terminalText(why.format()), annotationOf(why, ctx.workspace));
+    const actions = [`the state file cannot be read: ${why.format()}`];
+    if (ctx.dryRun)
+        return { actions: [...actions, `dry run: would rewrite ${path} off`] };
+    const pushed = await commitAndPush(ctx.workspace, base, async () => {
+        const made = await refreshDatafile(rollout, ctx.now);
+        return made?.sha
+            ? { status: 'committed', sha: made.sha }
+            : { status: 'stale', reason: `${path} already says off (or is absent): nothing to commit` };
+    });
+    if (pushed.status === 'protected')
+        throw new errors_PhasegateError(`the emergency's datafile ${path} (off) could not be pushed to ${base}: ${pushed.message.split('\n')[0]}`, { hint: 'give the phasegate app a bypass for the rule, or turn the feature off by hand' });
+    return {
+        actions: [
+            ...actions,
+            pushed.status === 'pushed'
+                ? `emergency: datafile ${path} rewritten OFF in ${pushed.sha.slice(0, 10)} (not a transition: the state file cannot be read)`
+                : pushed.reason
+        ],
+        ...(pushed.status === 'pushed' ? { landed: pushed.sha } : {})
+    };
 }
 function rollbackProposal(run, rollout, transition, note) {
     const { policy } = rollout;
@@ -72692,7 +72864,6 @@ async function gracefulRollback(run, rollout, transition) {
 
 
 
-
 /**
  * An operator's resume from workflow_dispatch: the kill switch back on at the phase the rollout
  * is in. Mode emergency pushes it at once (a resume PR when the branch refuses the push); mode
@@ -72708,9 +72879,8 @@ async function dispatchResume(ctx, gh) {
     const base = await remoteDefaultBranch(root);
     await syncWithRemote(root, base);
     const run = { ctx, gh, base };
-    const rollout = await theRollout(ctx, 'resume');
-    if (rollout.lost)
-        throw lostStateError(rollout);
+    // A resume raises exposure: it never guesses past a broken policy, and a lost state refuses.
+    const { rollout } = await theRollout(ctx, 'resume');
     const { policy } = rollout;
     const from = startedRollout(rollout);
     const transition = manualResume(from, {
@@ -72811,7 +72981,8 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
         });
     const base = await remoteDefaultBranch(root);
     await syncWithRemote(root, base);
-    const rollout = await theRollout(ctx);
+    // A pause only holds exposure: like a rollback, it goes on past another policy that is broken.
+    const { rollout, skipped } = await theRollout(ctx, kind, { pastBroken: kind === 'pause' });
     const { policy } = rollout;
     const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
     if (!standing.allowed)
@@ -72851,6 +73022,7 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
                     prNumber: landed.pr.number
                 };
     }
+    result.actions.push(...reportSkipped(ctx, skipped));
     // A pause records no deployment: it changes no exposure.
     return manualOutcome({ ctx, gh, base }, rollout, from, result, result.transition ?? transition, false);
 }
@@ -73770,7 +73942,8 @@ async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl,
  * transition), retried over lost races like a transition. Lost rollouts are included: writing
  * their datafile off is what makes applications fail safe. A branch that refuses the push
  * (protection) keeps the stale file, said as a warning; validate, status and the policy check
- * keep naming it. Returns one line per refresh made or refused.
+ * keep naming it. An exposure increase waits while a freeze window is open or the rollout is
+ * paused (rollout/exposure-raise.ts). Returns one line per refresh made, refused or waiting.
  */
 async function refreshDatafilesOnGitHub(run, rollouts) {
     const root = run.ctx.workspace;
@@ -73795,6 +73968,7 @@ async function refreshDatafilesOnGitHub(run, rollouts) {
     await syncWithRemote(root, run.base);
     for (const rollout of drifted) {
         let reason = '';
+        let waits;
         const path = datafilePathOf(rollout.policy);
         let result;
         try {
@@ -73803,6 +73977,10 @@ async function refreshDatafilesOnGitHub(run, rollouts) {
                 if (!made)
                     return { status: 'stale', reason: 'the datafile agrees' };
                 reason = made.drift.reason;
+                waits = made.waits;
+                // The whole change raises exposure inside a freeze window or a pause: nothing to push.
+                if (!made.sha)
+                    return { status: 'stale', reason: made.waits };
                 return { status: 'committed', sha: made.sha };
             });
         }
@@ -73815,6 +73993,11 @@ async function refreshDatafilesOnGitHub(run, rollouts) {
             lines.push(line);
             await syncWithRemote(root, run.base);
             continue;
+        }
+        if (waits) {
+            const line = `${rollout.policy.feature}: ${path}: ${waits}`;
+            logInfo(line);
+            lines.push(line);
         }
         if (result.status === 'pushed') {
             const line = `${rollout.policy.feature}: refreshed ${path} in ${result.sha.slice(0, 10)} (not a transition): it ${reason}`;

@@ -103,14 +103,17 @@ describe('every surface says what exposureOf says', () => {
 })
 
 describe('the final phase', () => {
-  it('shows no gate to pass and says the rollout is complete', () => {
+  it('shows no gate to pass, only its steady-state check, and says the rollout is complete', () => {
     const s = state(seed, 'full_production')
     const decision = decide(seed, s, observations(HEALTHY), at(100))
-    // Before: a pending approval gate, with nothing to advance to.
-    expect(decision.gates).toEqual([])
+    // Before: a pending approval gate, with nothing to advance to. Now only the metric gate
+    // (the seed's success_criteria), read as the steady-state check.
+    expect(decision.gates.map(g => [g.gate, g.type, g.outcome])).toEqual([
+      ['success_criteria', 'metrics_threshold', 'pass']
+    ])
     expect(decision.awaitingApproval).toBe(false)
     const text = renderDecision(seed, s, decision, at(100))
     expect(text).not.toMatch(/approval/)
-    expect(text).toContain('final phase')
+    expect(text).toContain('final phase: the rollout is complete; steady-state check')
   })
 })
