@@ -18,7 +18,7 @@ import type { ActionContext } from './context.js'
 import type { FeatureResult } from './feature.js'
 import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
-import { remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { syncDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch, rollbackBranch } from './standing-pr.js'
 
 /**
@@ -40,8 +40,7 @@ export async function dispatchRollback(
     throw new PhasegateError('cannot tell who dispatched this rollback', {
       hint: 'run it from workflow_dispatch, where GitHub names the sender'
     })
-  const base = await remoteDefaultBranch(root)
-  await syncWithRemote(root, base)
+  const base = await syncDefaultBranch(root)
   const run: ActionRun = { ctx, gh, base }
   const rollout = await theRollout(ctx)
   const { policy } = rollout

@@ -1,4 +1,4 @@
-import { git, runGit } from '../git/git.js'
+import { git, readObjectsWithIds, runGit } from '../git/git.js'
 import { protectionRefusalOf, ruleText } from '../github/protection.js'
 import { setCommitStatus } from '../github/statuses.js'
 import {
@@ -89,12 +89,8 @@ export async function recordEvaluations(
   for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
     // First from the tip this clone last saw (actions/checkout fetches every branch; the last run
     // in this workspace left it): one push, no fetch. A stale view fails the lease; then fetch.
-    const tip = attempt === 1 ? await knownTip(root) : await fetchBranch(root, HEARTBEAT_BRANCH)
-    const previous = tip
-      ? parseHeartbeatRecord(
-          (await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })).stdout
-        )
-      : undefined
+    const { tip, text } = attempt === 1 ? await knownRecord(root) : await fetchedRecord(root)
+    const previous = tip ? parseHeartbeatRecord(text ?? '') : undefined
     const merged: HeartbeatEntries = new Map([...(previous ?? []), ...entries])
     const sha = await heartbeatCommit(root, renderHeartbeatRecord(merged), entries.size, now)
     const pushed = await runGit(
@@ -124,14 +120,22 @@ export async function recordEvaluations(
   }
 }
 
-/** The record's tip as this clone last fetched it, or undefined when it has not seen one. */
-async function knownTip(root: string): Promise<string | undefined> {
-  const known = await runGit(
-    root,
-    ['rev-parse', '--verify', '-q', `refs/remotes/origin/${HEARTBEAT_BRANCH}`],
-    { allowFailure: true }
-  )
-  return known.code === 0 ? known.stdout.trim() : undefined
+/**
+ * The record as this clone last fetched it: its tip (undefined when it has not seen one) and its
+ * file, read together by one git process.
+ */
+async function knownRecord(root: string): Promise<{ tip?: string; text?: string }> {
+  const ref = `refs/remotes/origin/${HEARTBEAT_BRANCH}`
+  const [tip, file] = await readObjectsWithIds(root, [ref, `${ref}:${HEARTBEAT_FILE}`])
+  return { ...(tip ? { tip: tip.sha } : {}), ...(file ? { text: file.text } : {}) }
+}
+
+/** The record as the remote has it now (fetched): its tip, undefined when there is none. */
+async function fetchedRecord(root: string): Promise<{ tip?: string; text?: string }> {
+  const tip = await fetchBranch(root, HEARTBEAT_BRANCH)
+  if (!tip) return {}
+  const shown = await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })
+  return { tip, text: shown.stdout }
 }
 
 /** A parentless commit holding only the record; object writes only, no checkout. */

@@ -19,7 +19,7 @@ import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rol
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
 import type { Decision, Policy } from '../engine/types.js'
-import { headSha } from '../git/git.js'
+import { headSha, primeRepoRoot } from '../git/git.js'
 import {
   deliverNotifications,
   type EventBatch,
@@ -53,7 +53,7 @@ import type { EvaluatedFeature, FailedFeature, FeatureResult, PreparedFeature } 
 import type { ActionRun, GitHubSide } from './landing.js'
 import { nextStep, type Step } from './next-step.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
-import { fetchBranch, remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { fetchBranch, syncDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch } from './standing-pr.js'
 import { logInfo } from './log.js'
 
@@ -82,8 +82,9 @@ export async function tickOnGitHub(
   features: string[] = ctx.feature ? [ctx.feature] : []
 ): Promise<TickResult> {
   const root = ctx.workspace
-  const base = await remoteDefaultBranch(root)
-  await syncWithRemote(root, base)
+  // The work tree's root does not change with the checkout: git finds it during the sync.
+  primeRepoRoot(root)
+  const base = await syncDefaultBranch(root)
   const run: ActionRun = { ctx, gh, base }
   const selection = await selectRollouts(root, ctx.policies, features)
   const failures: FailedFeature[] = selection.failures.map(f => ({ ...f }))
@@ -176,7 +177,8 @@ export async function tickOnGitHub(
     if (warning) core.warning(warning)
   }
   // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
-  batches.push(...failureBatches(run, rollouts, failures, await headSha(root)))
+  // The commit a failure is reported at; with no failure there is nothing to ask git for.
+  if (failures.length) batches.push(...failureBatches(run, rollouts, failures, await headSha(root)))
   const send = () =>
     deliverNotifications(batches, {
       secrets: ctx.notificationEnv ?? process.env,
