@@ -81,6 +81,13 @@ test('start-up of a no-op CLI command and action tick against node -e 0', async 
         timed([BIN, 'status'], { cwd: repo, env: { ...cliEnv, NODE_DISABLE_COMPILE_CACHE: '1' } })
     ],
     [
+      // Young-generation GC is a sizeable share of a no-op command on Node 24 (five scavenges of a
+      // heap that mostly survives); a larger semi-space avoids them. Node takes the flag only on
+      // its command line, which a portable bin cannot set: this row shows what it would save.
+      'phasegate status, node --min-semi-space-size=16',
+      () => timed(['--min-semi-space-size=16', BIN, 'status'], { cwd: repo, env: cliEnv })
+    ],
+    [
       'phasegate status, unbundled (lib/cli.js)',
       () =>
         timed(
@@ -173,7 +180,7 @@ test('start-up of a no-op CLI command and action tick against node -e 0', async 
   for (const row of rows)
     console.log(`  ${row.label.padEnd(width)} ${ms(row.ms)}  ${(row.ms / baseline).toFixed(2)}x`)
   const cli = rows[1]!.ms / baseline
-  const action = rows[5]!.ms / baseline
+  const action = rows[6]!.ms / baseline
   const cache = process.version >= 'v22' ? 'Node 24 goal 1.5x' : 'goal 1.5x is for Node 24'
   console.log(`  CLI status ${cli.toFixed(2)}x (${cache}); action ${action.toFixed(2)}x (goal 2x)`)
 

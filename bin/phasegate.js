@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import module from 'node:module'
+// Node 22.1+ keeps the compiled bundle in a compile cache, in a directory of this user's alone
+// (lib/cli/compile-cache.js says why not the shared temp dir): a command starts without compiling
+// a megabyte of JavaScript again. Older Node has no such API and compiles anew.
+import { enableCompileCache } from '../lib/cli/compile-cache.js'
 
-// Node 22.1+ keeps the compiled bundle in a cache (the OS temp dir) across runs: a command starts
-// without compiling a megabyte of JavaScript again. Older Node has no such API and compiles anew.
-module.enableCompileCache?.()
+enableCompileCache()
 // lib/bundle/ is the CLI bundled by `npm run build` (scripts/bundle-cli.mjs).
 const { main } = await import('../lib/bundle/cli.js')
 process.exitCode = await main(process.argv.slice(2))

@@ -10,7 +10,7 @@ import { manualOutcome, reportSkipped, theRollout } from './dispatch-rollback.js
 import type { FeatureResult } from './feature.js'
 import { land, type GitHubSide } from './landing.js'
 import type { FeatureOutcome } from './outcome.js'
-import { remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { syncDefaultBranch } from './remote.js'
 import { rollbackBranch } from './standing-pr.js'
 
 /**
@@ -29,8 +29,7 @@ export async function dispatchPauseOrResume(
     throw new PhasegateError(`cannot tell who dispatched this ${kind}`, {
       hint: 'run it from workflow_dispatch, where GitHub names the sender'
     })
-  const base = await remoteDefaultBranch(root)
-  await syncWithRemote(root, base)
+  const base = await syncDefaultBranch(root)
   // A pause only holds exposure: like a rollback, it goes on past another policy that is broken.
   const { rollout, skipped } = await theRollout(ctx, kind, { pastBroken: kind === 'pause' })
   const { policy } = rollout

@@ -14,7 +14,7 @@ import { manualOutcome, theRollout } from './dispatch-rollback.js'
 import type { FeatureResult } from './feature.js'
 import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
 import type { FeatureOutcome } from './outcome.js'
-import { remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { syncDefaultBranch } from './remote.js'
 import { resumeBranch } from './standing-pr.js'
 
 /**
@@ -29,8 +29,7 @@ export async function dispatchResume(ctx: ActionContext, gh: GitHubSide): Promis
     throw new PhasegateError('cannot tell who dispatched this resume', {
       hint: 'run it from workflow_dispatch, where GitHub names the sender'
     })
-  const base = await remoteDefaultBranch(root)
-  await syncWithRemote(root, base)
+  const base = await syncDefaultBranch(root)
   const run: ActionRun = { ctx, gh, base }
   // A resume raises exposure: it never guesses past a broken policy, and a lost state refuses.
   const { rollout } = await theRollout(ctx, 'resume')

@@ -22,7 +22,7 @@ import {
 } from '../rollout/load.js'
 import { terminalText } from '../report/escape/terminal.js'
 import { annotationOf } from './annotations.js'
-import { commitAndPush, remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { commitAndPush, syncDefaultBranch, syncWithRemote } from './remote.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { commitSubject } from '../state/trailers.js'
@@ -53,8 +53,7 @@ export async function dispatchRollback(
     throw new PhasegateError('cannot tell who dispatched this rollback', {
       hint: 'run it from workflow_dispatch, where GitHub names the sender'
     })
-  const base = await remoteDefaultBranch(root)
-  await syncWithRemote(root, base)
+  const base = await syncDefaultBranch(root)
   const run: ActionRun = { ctx, gh, base }
   const emergency = ctx.mode === 'emergency'
   const { rollout, skipped, stateless } = await theRollout(ctx, 'rollback', {

@@ -1,4 +1,4 @@
-import { git, runGit } from '../git/git.js'
+import { git, readObjectsWithIds, runGit } from '../git/git.js'
 import { protectionRefusalOf, ruleText } from '../github/protection.js'
 import { setCommitStatus } from '../github/statuses.js'
 import {
@@ -40,12 +40,33 @@ export function scheduleDisableWarning(lastActivity: Date, now: Date): string | 
   return `the default branch has had no commit for ${days} days: GitHub disables scheduled workflows in public repositories after ${SCHEDULE_DISABLE_DAYS} days without activity (${left > 0 ? `${left} days left` : 'possibly already disabled'}), and then phasegate stops rolling back. Push a commit, or re-enable the workflow in the Actions tab (docs/github.md, "Liveness")`
 }
 
-/** When the default branch (as fetched) last changed: its head's committer date. */
-export async function lastActivity(root: string, base: string): Promise<Date> {
-  const text = await git(root, 'log', '-1', '--format=%cI', `refs/remotes/origin/${base}`)
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime())) throw new Error(`no commit date for ${base}: "${text}"`)
-  return date
+/** The heartbeat record as this clone last fetched it: its tip (none when unseen) and file. */
+export interface KnownRecord {
+  tip?: string
+  text?: string
+}
+
+/**
+ * What a run's liveness steps read of the checkout, in one git process: the heartbeat record as
+ * this clone last fetched it, and when the default branch (as fetched) last changed, its head's
+ * committer date (undefined when there is no such commit).
+ */
+export async function readLiveness(
+  root: string,
+  base: string
+): Promise<{ record: KnownRecord; lastActivity?: Date }> {
+  const ref = `refs/remotes/origin/${HEARTBEAT_BRANCH}`
+  const [tip, file, head] = await readObjectsWithIds(root, [
+    ref,
+    `${ref}:${HEARTBEAT_FILE}`,
+    `refs/remotes/origin/${base}`
+  ])
+  // A commit's header line: "committer Name <email> <seconds since the epoch> <zone>".
+  const seconds = /^committer .* (\d+) [+-]\d{4}$/m.exec(head?.text.split('\n\n')[0] ?? '')
+  return {
+    record: { ...(tip ? { tip: tip.sha } : {}), ...(file ? { text: file.text } : {}) },
+    ...(seconds ? { lastActivity: new Date(Number(seconds[1]) * 1000) } : {})
+  }
 }
 
 /**
@@ -83,18 +104,17 @@ export type RecordResult =
 export async function recordEvaluations(
   root: string,
   entries: HeartbeatEntries,
-  now: Date
+  now: Date,
+  known?: KnownRecord
 ): Promise<RecordResult> {
   let message = ''
   for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
     // First from the tip this clone last saw (actions/checkout fetches every branch; the last run
-    // in this workspace left it): one push, no fetch. A stale view fails the lease; then fetch.
-    const tip = attempt === 1 ? await knownTip(root) : await fetchBranch(root, HEARTBEAT_BRANCH)
-    const previous = tip
-      ? parseHeartbeatRecord(
-          (await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })).stdout
-        )
-      : undefined
+    // in this workspace left it; `known` when the caller read it): one push, no fetch. A stale
+    // view fails the lease; then fetch.
+    const { tip, text } =
+      attempt === 1 ? (known ?? (await knownRecord(root))) : await fetchedRecord(root)
+    const previous = tip ? parseHeartbeatRecord(text ?? '') : undefined
     const merged: HeartbeatEntries = new Map([...(previous ?? []), ...entries])
     const sha = await heartbeatCommit(root, renderHeartbeatRecord(merged), entries.size, now)
     const pushed = await runGit(
@@ -124,14 +144,19 @@ export async function recordEvaluations(
   }
 }
 
-/** The record's tip as this clone last fetched it, or undefined when it has not seen one. */
-async function knownTip(root: string): Promise<string | undefined> {
-  const known = await runGit(
-    root,
-    ['rev-parse', '--verify', '-q', `refs/remotes/origin/${HEARTBEAT_BRANCH}`],
-    { allowFailure: true }
-  )
-  return known.code === 0 ? known.stdout.trim() : undefined
+/** The record as this clone last fetched it, its tip and file read by one git process. */
+async function knownRecord(root: string): Promise<KnownRecord> {
+  const ref = `refs/remotes/origin/${HEARTBEAT_BRANCH}`
+  const [tip, file] = await readObjectsWithIds(root, [ref, `${ref}:${HEARTBEAT_FILE}`])
+  return { ...(tip ? { tip: tip.sha } : {}), ...(file ? { text: file.text } : {}) }
+}
+
+/** The record as the remote has it now (fetched): its tip, undefined when there is none. */
+async function fetchedRecord(root: string): Promise<KnownRecord> {
+  const tip = await fetchBranch(root, HEARTBEAT_BRANCH)
+  if (!tip) return {}
+  const shown = await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })
+  return { tip, text: shown.stdout }
 }
 
 /** A parentless commit holding only the record; object writes only, no checkout. */

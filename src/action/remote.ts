@@ -18,9 +18,30 @@ export async function remoteDefaultBranch(root: string): Promise<string> {
   return match[1]!
 }
 
+/** Work trees this process has fetched with full history: no later fetch makes them shallow. */
+const complete = new Set<string>()
+
+async function isShallow(root: string): Promise<boolean> {
+  if (complete.has(root)) return false
+  return (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true'
+}
+
 /** Fetches `branch` and checks out its tip, with full history (reverts need it). */
 export async function syncWithRemote(root: string, branch: string): Promise<void> {
-  const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true'
+  await fetchAndCheckout(root, branch, await isShallow(root))
+}
+
+/**
+ * The remote's default branch (remoteDefaultBranch), fetched and checked out (syncWithRemote):
+ * whether the clone is shallow is asked while ls-remote waits on the network.
+ */
+export async function syncDefaultBranch(root: string): Promise<string> {
+  const [branch, shallow] = await Promise.all([remoteDefaultBranch(root), isShallow(root)])
+  await fetchAndCheckout(root, branch, shallow)
+  return branch
+}
+
+async function fetchAndCheckout(root: string, branch: string, shallow: boolean): Promise<void> {
   await git(
     root,
     'fetch',
@@ -29,6 +50,7 @@ export async function syncWithRemote(root: string, branch: string): Promise<void
     'origin',
     `+refs/heads/${branch}:refs/remotes/origin/${branch}`
   )
+  complete.add(root)
   // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
   await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`)
 }

@@ -19,7 +19,7 @@ import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rol
 import { phaseNamed } from '../engine/ladder.js'
 import { parseTransitionMessage } from '../state/trailers.js'
 import type { Decision, Policy } from '../engine/types.js'
-import { headSha } from '../git/git.js'
+import { headSha, primeRepoRoot } from '../git/git.js'
 import {
   deliverNotifications,
   type EventBatch,
@@ -37,7 +37,7 @@ import { memoryLedger } from '../notify/ledger.js'
 import { HEARTBEAT_BRANCH } from '../rollout/heartbeat.js'
 import {
   heartbeatEntriesOf,
-  lastActivity,
+  readLiveness,
   recordEvaluations,
   recordHeartbeat,
   scheduleDisableWarning
@@ -53,7 +53,7 @@ import type { EvaluatedFeature, FailedFeature, FeatureResult, PreparedFeature } 
 import type { ActionRun, GitHubSide } from './landing.js'
 import { nextStep, type Step } from './next-step.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
-import { fetchBranch, remoteDefaultBranch, syncWithRemote } from './remote.js'
+import { fetchBranch, syncDefaultBranch, syncWithRemote } from './remote.js'
 import { advanceBranch } from './standing-pr.js'
 import { logInfo } from './log.js'
 
@@ -82,8 +82,9 @@ export async function tickOnGitHub(
   features: string[] = ctx.feature ? [ctx.feature] : []
 ): Promise<TickResult> {
   const root = ctx.workspace
-  const base = await remoteDefaultBranch(root)
-  await syncWithRemote(root, base)
+  // The work tree's root does not change with the checkout: git finds it during the sync.
+  primeRepoRoot(root)
+  const base = await syncDefaultBranch(root)
   const run: ActionRun = { ctx, gh, base }
   const selection = await selectRollouts(root, ctx.policies, features)
   const failures: FailedFeature[] = selection.failures.map(f => ({ ...f }))
@@ -145,9 +146,17 @@ export async function tickOnGitHub(
   }
   // Every rollout that loaded, lost ones too: a stale datafile is rewritten to what it exposes.
   const refreshed = await group('datafiles', () => refreshDatafilesOnGitHub(run, rollouts))
+  // The record's tip and when the default branch last changed: one read of the checkout for the
+  // two steps below. A checkout that cannot say gives no 60-day warning rather than lose the
+  // report of what the run did; the record then reads its tip itself.
+  const recording = !ctx.dryRun && outcomes.length > 0
+  const liveness =
+    recording || ctx.eventName === 'schedule'
+      ? await readLiveness(root, base).catch(() => undefined)
+      : undefined
   // The heartbeat record: one git push (no API request), off the default branch. A refusal (a
   // ruleset on every branch, a token without contents: write) is a warning: the features acted.
-  if (!ctx.dryRun && outcomes.length) {
+  if (recording) {
     const recorded = await recordEvaluations(
       root,
       heartbeatEntriesOf(
@@ -155,7 +164,8 @@ export async function tickOnGitHub(
         ctx.now,
         runUrl()
       ),
-      ctx.now
+      ctx.now,
+      liveness?.record
     ).catch((error: Error) => ({ status: 'refused' as const, message: error.message }))
     if (recorded.status === 'refused')
       core.warning(`heartbeat record not pushed to ${HEARTBEAT_BRANCH}: ${recorded.message}`)
@@ -168,15 +178,14 @@ export async function tickOnGitHub(
       runUrl()
     ).catch((error: Error) => core.warning(`heartbeat status not set: ${error.message}`))
   }
-  // The 60-day warning reads the checkout only: no request. A checkout that cannot say when the
-  // branch last changed gives no warning rather than lose the report of what the run did.
-  if (ctx.eventName === 'schedule') {
-    const last = await lastActivity(root, base).catch(() => undefined)
-    const warning = last && scheduleDisableWarning(last, ctx.now)
+  // The 60-day warning reads the checkout only: no request.
+  if (ctx.eventName === 'schedule' && liveness?.lastActivity) {
+    const warning = scheduleDisableWarning(liveness.lastActivity, ctx.now)
     if (warning) core.warning(warning)
   }
   // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
-  batches.push(...failureBatches(run, rollouts, failures, await headSha(root)))
+  // The commit a failure is reported at; with no failure there is nothing to ask git for.
+  if (failures.length) batches.push(...failureBatches(run, rollouts, failures, await headSha(root)))
   const send = () =>
     deliverNotifications(batches, {
       secrets: ctx.notificationEnv ?? process.env,

@@ -95,9 +95,23 @@ export async function headSha(root: string): Promise<string | undefined> {
 /**
  * The contents of many `rev:path` objects in one `git cat-file --batch` process, in order;
  * undefined where the object does not exist (a path absent at that commit, a root commit's
- * parent). Sizes are bytes, so the output is read as a buffer.
+ * parent).
  */
-export function readObjects(root: string, specs: string[]): Promise<Array<string | undefined>> {
+export async function readObjects(
+  root: string,
+  specs: string[]
+): Promise<Array<string | undefined>> {
+  return (await readObjectsWithIds(root, specs)).map(object => object?.text)
+}
+
+/**
+ * Like readObjects, with each object's id: a ref's tip and a file on it, say, in one process.
+ * Sizes are bytes, so the output is read as a buffer.
+ */
+export function readObjectsWithIds(
+  root: string,
+  specs: string[]
+): Promise<Array<{ sha: string; text: string } | undefined>> {
   if (specs.length === 0) return Promise.resolve([])
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -109,19 +123,19 @@ export function readObjects(root: string, specs: string[]): Promise<Array<string
           reject(new PhasegateError(`git cat-file failed: ${String(error)}`))
           return
         }
-        const out: Array<string | undefined> = []
+        const out: Array<{ sha: string; text: string } | undefined> = []
         let at = 0
         for (let i = 0; i < specs.length; i++) {
           const eol = stdout.indexOf(10, at)
           const header = stdout.subarray(at, eol).toString('utf8')
           at = eol + 1
-          const size = / (\d+)$/.exec(header)
-          if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !size) {
+          const found = /^([0-9a-f]+) \S+ (\d+)$/.exec(header)
+          if (!found) {
             out.push(undefined)
             continue
           }
-          const length = Number(size[1])
-          out.push(stdout.subarray(at, at + length).toString('utf8'))
+          const length = Number(found[2])
+          out.push({ sha: found[1]!, text: stdout.subarray(at, at + length).toString('utf8') })
           at += length + 1
         }
         resolve(out)

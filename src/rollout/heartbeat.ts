@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { HeartbeatEntry } from '../engine/heartbeat.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

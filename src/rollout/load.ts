@@ -78,7 +78,11 @@ export async function loadRollouts(cwd: string, named: string[]): Promise<Rollou
  * policies claiming one feature), so the features that did load can still act.
  */
 export async function loadRolloutsSettled(cwd: string, named: string[]): Promise<LoadedRollouts> {
-  const root = await repoRoot(cwd)
+  return loadRolloutsIn(await repoRoot(cwd), cwd, named)
+}
+
+/** loadRolloutsSettled in the work tree at `root`, known already (no git process asks for it). */
+async function loadRolloutsIn(root: string, cwd: string, named: string[]): Promise<LoadedRollouts> {
   const rollouts: Rollout[] = []
   const failures: RolloutFailure[] = []
   for (const policyFile of findPolicyFiles(root, cwd, named)) {
@@ -186,8 +190,12 @@ function policyAt(root: string, cwd: string, policyFile: string): Policy {
 
 /** The rollout as its files stand now (after a commit or a sync moved them). */
 export async function reloadRollout(rollout: Rollout): Promise<Rollout> {
-  const [fresh] = await loadRollouts(rollout.root, [rollout.policyFile])
-  return fresh!
+  // rollout.root is the work tree's root as git named it: asking git again would say the same.
+  const { rollouts, failures } = await loadRolloutsIn(rollout.root, rollout.root, [
+    rollout.policyFile
+  ])
+  if (failures[0]) throw failures[0].error
+  return rollouts[0]!
 }
 
 /** Paths in messages are shown relative to where the user stands. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -51,6 +51,17 @@ describe('start-up work', () => {
     const calls = gitCommands(repo, ['status', '--approved-by', 'alice'])
     expect(calls).toContain('config --get user.name')
     expect(calls).toContain('config --get user.email')
+  })
+
+  it("the bundle carries zod's English messages only, not its 60 locales", () => {
+    // `import { z } from 'zod'` (zod's namespace re-exported) kept every locale: 550 KB that
+    // every command loaded. `import * as z from 'zod'` lets the bundler keep what is used.
+    const locales = readdirSync(BUNDLE).flatMap(file => [
+      ...readFileSync(join(BUNDLE, file), 'utf8').matchAll(
+        /^\/\/ node_modules\/zod\/v4\/locales\/(.*)$/gm
+      )
+    ])
+    expect(locales.map(match => match[1])).toEqual(['en.js'])
   })
 
   it("the CLI's front door (--help, --version, usage errors) loads neither zod, yaml nor luxon", () => {

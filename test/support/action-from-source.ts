@@ -40,7 +40,8 @@ export async function runPhasegateFromSource(
         mode: 'emergency',
         now: (options.now ?? new Date()).toISOString(),
         ...options.inputs
-      }
+      },
+      ...(options.env ? { env: options.env } : {})
     },
     RUNNER_TEMP
   )

@@ -97,6 +97,8 @@ export interface RunOptions {
   actor?: string
   now?: Date
   token?: string
+  /** Extra variables for the action's process (GIT_TRACE, ...). */
+  env?: Record<string, string>
 }
 
 /** `node dist/index.js` with phasegate's inputs, as a workflow step `uses: phasegate@v1` runs it. */
@@ -127,7 +129,8 @@ export async function runPhasegate(
       mode: 'emergency',
       now: (options.now ?? new Date()).toISOString(),
       ...options.inputs
-    }
+    },
+    ...(options.env ? { env: options.env } : {})
   })
   return { ...run, stdout: run.stdout + run.stderr, requests: gh.requestCount() - before }
 }
