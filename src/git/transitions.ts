@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Policy, State, Transition } from '../engine/types.js'
+import type { Evidence, Policy, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { datafilePathOf, featureDatafile, renderDatafile } from '../export/datafile.js'
 import { writeState } from '../state/file.js'
@@ -8,6 +8,7 @@ import {
   commitMessage,
   parseTransitionMessage,
   recordOf,
+  type RecordKind,
   type TransitionRecord
 } from '../state/trailers.js'
 import { parse } from 'yaml'
@@ -289,18 +290,24 @@ export async function readHistory(
     path: string | undefined
     blobs?: [string | undefined, string | undefined]
   }> = []
-  // Each distinct blob is asked for once; its facts are read as it arrives, its text dropped.
+  // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
+  // verdict compares are kept, as strings of their own: the blob's text is dropped.
   const asked: string[] = []
   const judged = new Map<string, Judged | undefined>()
+  const own = ownStrings()
   const reader = objectReader(root, (i, text) => {
     const id = asked[i]!
-    judged.set(id, text === undefined ? undefined : { same: id, facts: stateFacts(text)! })
+    judged.set(
+      id,
+      text === undefined ? undefined : { same: id, facts: verdictFacts(stateFacts(text)!, own) }
+    )
   })
   const ask = (id: string | undefined) => {
     if (id === undefined || judged.has(id)) return
-    judged.set(id, undefined)
-    asked.push(id)
-    reader.request(id)
+    const key = detached(id)
+    judged.set(key, undefined)
+    asked.push(key)
+    reader.request(key)
   }
   const log = new LogReader(commit => {
     const record = parseTransitionMessage(commit.message)
@@ -309,7 +316,7 @@ export async function readHistory(
     const blobs = path === undefined ? undefined : blobsOf(commit.changes, path)
     if (blobs) blobs.forEach(ask)
     candidates.push({
-      entry: { ...record, sha: commit.sha, at: commit.at, author: commit.author },
+      entry: ownEntry(record, commit, own),
       path,
       ...(blobs ? { blobs } : {})
     })
@@ -364,6 +371,71 @@ export async function readHistory(
       })
   }
   return history
+}
+
+/**
+ * A copy of `text` that is a string of its own: a substring of a large text (V8 makes a slice
+ * from 13 characters on) keeps the whole text in memory, and a history of 100,000 commits kept
+ * every chunk of `git log` and every state file it read that way (hundreds of MB, and time spent
+ * collecting garbage over them).
+ */
+function detached(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1)
+}
+
+/**
+ * detached, with one copy per distinct value for the values that repeat (feature, phase and kind
+ * names, authors).
+ */
+function ownStrings(): (text: string) => string {
+  const pool = new Map<string, string>()
+  return text => {
+    let known = pool.get(text)
+    if (known === undefined) {
+      known = detached(text)
+      pool.set(known, known)
+    }
+    return known
+  }
+}
+
+/** What verdictOf compares of a state file, and nothing else. */
+function verdictFacts(facts: StateFacts, own: (text: string) => string): StateFacts {
+  const str = (v: unknown) => (typeof v === 'string' ? own(v) : v)
+  const last = facts.last
+  return {
+    feature: str(facts.feature),
+    phase: str(facts.phase),
+    ...(last ? { last: { kind: str(last.kind), from: str(last.from), to: str(last.to) } } : {})
+  }
+}
+
+/** A history entry whose strings are their own (see detached), not slices of the log. */
+function ownEntry(
+  record: TransitionRecord,
+  commit: LoggedCommit,
+  own: (text: string) => string
+): HistoryEntry {
+  return {
+    feature: own(record.feature),
+    kind: own(record.kind) as RecordKind,
+    from: own(record.from),
+    to: own(record.to),
+    reason: detached(record.reason),
+    approvers: record.approvers.map(own),
+    ...(record.operator !== undefined ? { operator: own(record.operator) } : {}),
+    ...(record.reverts !== undefined ? { reverts: detached(record.reverts) } : {}),
+    ...(record.leftAlone !== undefined ? { leftAlone: record.leftAlone.map(detached) } : {}),
+    evidence: record.evidence.map(e => {
+      const copy: Record<string, unknown> = {}
+      for (const [key, value] of Object.entries(e))
+        copy[key] = typeof value === 'string' ? own(value) : value
+      return copy as unknown as Evidence
+    }),
+    sha: detached(commit.sha),
+    at: detached(commit.at),
+    author: own(commit.author)
+  }
 }
 
 /**
