@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
+import { readObjects } from '../../src/git/git.js'
 import { readHistory, transitionsOf } from '../../src/git/transitions.js'
 import { loadRollouts } from '../../src/rollout/load.js'
 import { at, HEALTHY } from '../support/policies.js'
@@ -62,4 +63,16 @@ test('separator characters in a message cannot pass a commit off as another sha,
     author: sh(dir, 'git', 'log', '-1', '--format=%an', 'HEAD'),
     at: sh(dir, 'git', 'log', '-1', '--format=%cI', 'HEAD')
   })
+})
+
+test('cat-file answers larger than a pipe chunk arrive whole, in order, missing ones undefined', async () => {
+  const big = `${'é'.repeat(700_000)}\n`
+  const dir = tempRepo({ 'big.txt': big, 'small.txt': 'small\n' })
+  const texts = await readObjects(dir, [
+    'HEAD:small.txt',
+    'HEAD:big.txt',
+    'HEAD:absent.txt',
+    'HEAD:small.txt'
+  ])
+  expect(texts).toEqual(['small\n', big, undefined, 'small\n'])
 })
