@@ -181,6 +181,7 @@ async function evaluateFeature(
       approvals: [],
       checks: [],
       env,
+      transitions: newestFirst,
       ...(options.metricsFile ? { metricsFile: options.metricsFile } : {})
     }),
     readSeries(rollout, state, rangeMs, options, env),

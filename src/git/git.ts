@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { PhasegateError } from '../errors.js'
 
 export interface GitResult {
@@ -93,6 +93,174 @@ export async function headSha(root: string): Promise<string | undefined> {
 }
 
 /**
+ * Runs git in `cwd` and hands its stdout to `onChunk` as it arrives, so that no output is too
+ * large (a history of 100,000 commits is tens of MB: runGit's buffer has a limit). Resolves when
+ * git exits 0; rejects with a PhasegateError when it does not, or with what `onChunk` throws
+ * (git is then stopped).
+ */
+export function streamGit(
+  cwd: string,
+  args: string[],
+  onChunk: (chunk: Buffer) => void
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let failed: unknown
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (failed !== undefined) return
+      try {
+        onChunk(chunk)
+      } catch (error) {
+        failed = error
+        child.kill()
+      }
+    })
+    // Only the end of stderr is reported; keep that much.
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4096)
+    })
+    child.on('error', error => {
+      failed ??= new PhasegateError(`git ${args[0]} failed: ${error.message}`)
+    })
+    child.on('close', code => {
+      if (failed !== undefined) reject(failed)
+      else if (code !== 0)
+        reject(
+          new PhasegateError(
+            `git ${args[0]} failed: ${stderr.trim().split('\n').slice(-3).join(' / ')}`,
+            { hint: `ran: git ${args.join(' ')} in ${cwd}` }
+          )
+        )
+      else resolve()
+    })
+  })
+}
+
+/** A `git cat-file --batch` process that answers requests as they are made. */
+export interface ObjectReader {
+  /**
+   * Asks for one object, `rev:path` or an object id; answers arrive through the reader's
+   * `onObject` in request order, numbered from 0.
+   */
+  request(spec: string): void
+  /** No more requests: resolves once every answer has arrived; rejects if git failed. */
+  done(): Promise<void>
+}
+
+/**
+ * Starts a `git cat-file --batch` in `root` on the first request. Each answer is handed to
+ * `onObject(index, text)` as soon as it is read (text undefined where the object does not exist:
+ * a path absent at that commit, a root commit's parent), so a caller that asks while reading
+ * something else (readHistory asks while `git log` runs) keeps both processes busy. The output
+ * is read as a stream of buffers (sizes are bytes), without a size limit.
+ */
+export function objectReader(
+  root: string,
+  onObject: (index: number, text: string | undefined) => void
+): ObjectReader {
+  let child: ChildProcessWithoutNullStreams | undefined
+  let finished: Promise<void> = Promise.resolve()
+  let pending: string[] = []
+  let asked = 0
+  let answered = 0
+  let failed: unknown
+  // Unparsed output (a header, or an object's contents, not yet complete) and how many bytes
+  // of it the next answer needs: a large object arrives over many chunks, joined once.
+  let held: Buffer[] = []
+  let heldBytes = 0
+  let need = 0
+  const parse = (chunk: Buffer) => {
+    held.push(chunk)
+    heldBytes += chunk.length
+    if (heldBytes < need) return
+    const buf = held.length === 1 ? held[0]! : Buffer.concat(held)
+    let at = 0
+    need = 0
+    for (;;) {
+      const eol = buf.indexOf(10, at)
+      if (eol < 0) break
+      const header = buf.toString('latin1', at, eol)
+      const size = / (\d+)$/.exec(header)
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !size) {
+        onObject(answered++, undefined)
+        at = eol + 1
+        continue
+      }
+      const end = eol + 1 + Number(size[1])
+      // The contents and the line feed after them.
+      if (end + 1 > buf.length) {
+        need = end + 1 - at
+        break
+      }
+      onObject(answered++, buf.toString('utf8', eol + 1, end))
+      at = end + 1
+    }
+    held = at < buf.length ? [buf.subarray(at)] : []
+    heldBytes = buf.length - at
+  }
+  const start = () => {
+    const c = spawn('git', ['cat-file', '--batch', '--buffer'], {
+      cwd: root,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }
+    })
+    child = c
+    finished = new Promise((resolve, reject) => {
+      c.stdout.on('data', (chunk: Buffer) => {
+        if (failed !== undefined) return
+        try {
+          parse(chunk)
+        } catch (error) {
+          failed = error
+          c.kill()
+        }
+      })
+      c.stderr.resume()
+      // A request written after git failed would raise EPIPE: the close reports the failure.
+      c.stdin.on('error', () => {})
+      c.on('error', error => {
+        failed ??= error
+      })
+      c.on('close', code => {
+        if (failed === undefined && (code !== 0 || answered !== asked))
+          failed = `exit code ${code}, ${answered} of ${asked} objects read`
+        if (failed === undefined) resolve()
+        else
+          reject(
+            failed instanceof PhasegateError
+              ? failed
+              : new PhasegateError(`git cat-file failed: ${String(failed)}`)
+          )
+      })
+    })
+  }
+  const flush = () => {
+    if (pending.length === 0) return
+    if (!child) start()
+    child!.stdin.write(pending.join('\n') + '\n')
+    pending = []
+  }
+  return {
+    request(spec) {
+      asked++
+      // A spec with a newline would desynchronise the batch; paths with one never name a state file.
+      pending.push(spec.replace(/\n/g, ' '))
+      // Written in batches: one write per request would cost a system call each.
+      if (pending.length >= 512) flush()
+    },
+    done() {
+      flush()
+      child?.stdin.end()
+      return finished
+    }
+  }
+}
+
+/**
  * The contents of many `rev:path` objects in one `git cat-file --batch` process, in order;
  * undefined where the object does not exist (a path absent at that commit, a root commit's
  * parent).
@@ -101,7 +269,13 @@ export async function readObjects(
   root: string,
   specs: string[]
 ): Promise<Array<string | undefined>> {
-  return (await readObjectsWithIds(root, specs)).map(object => object?.text)
+  const out: Array<string | undefined> = new Array<string | undefined>(specs.length)
+  const reader = objectReader(root, (i, text) => {
+    out[i] = text
+  })
+  for (const spec of specs) reader.request(spec)
+  await reader.done()
+  return out
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Policy, State, Transition } from '../engine/types.js'
+import type { Evidence, Policy, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { datafilePathOf, featureDatafile, renderDatafile } from '../export/datafile.js'
 import { writeState } from '../state/file.js'
@@ -8,10 +8,12 @@ import {
   commitMessage,
   parseTransitionMessage,
   recordOf,
+  type RecordKind,
   type TransitionRecord
 } from '../state/trailers.js'
 import { parse } from 'yaml'
-import { changedPaths, git, headSha, readObjects, runGit } from './git.js'
+import { changedPaths, git, headSha, objectReader, runGit, streamGit } from './git.js'
+import { LOG_FORMAT, LOG_RAW_ARGS, LogReader, type LoggedCommit } from './log.js'
 import { undoAdvance } from './undo.js'
 
 export interface HistoryEntry extends TransitionRecord {
@@ -259,8 +261,6 @@ function verdictOf(
   return { ok: true }
 }
 
-const FIELD = '\u001f'
-const RECORD = '\u001e'
 const NO_BLOB = /^0+$/
 
 /**
@@ -272,9 +272,10 @@ const NO_BLOB = /^0+$/
  *
  * One `git log` reads the messages and, as a raw diff against the first parent, the blob ids of
  * each state file before and after; one `git cat-file --batch` reads each distinct blob once
- * (a transition's "before" is its previous transition's "after"). `revs` are the commits whose
- * history is read (HEAD by default; the policy check reads the base branch and a pull request's
- * head at once).
+ * (a transition's "before" is its previous transition's "after"). Both are read as streams, with
+ * no limit on their size, and the blobs are asked for while the log is still being read, so the
+ * two processes and the parsing run side by side. `revs` are the commits whose history is read
+ * (HEAD by default; the policy check reads the base branch and a pull request's head at once).
  */
 export async function readHistory(
   root: string,
@@ -283,46 +284,70 @@ export async function readHistory(
 ): Promise<History> {
   const history: History = []
   if (!(await headSha(root))) return history
-  const out = await git(
-    root,
-    'log',
-    ...revs,
-    `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`,
-    '--grep=^Phasegate-Feature: ',
-    '--raw',
-    '-z',
-    '--no-abbrev',
-    '--no-renames',
-    '--root',
-    '--diff-merges=first-parent'
-  )
   const paths = new Map(sources.map(s => [s.feature, s.statePath]))
   const candidates: Array<{
     entry: HistoryEntry
     path: string | undefined
     blobs?: [string | undefined, string | undefined]
   }> = []
-  for (const chunk of out.split(RECORD)) {
-    const [sha, at, author, message, raw] = chunk.split(FIELD)
-    if (!sha || !message) continue
-    const record = parseTransitionMessage(message)
-    if (!record) continue
-    const path = paths.get(record.feature)
-    candidates.push({
-      entry: { ...record, sha, at: at!, author: author! },
-      path,
-      ...(path !== undefined ? { blobs: blobsOf(raw ?? '', path) } : {})
-    })
-  }
-  const ids = new Set<string>()
-  for (const c of candidates) for (const id of c.blobs ?? []) if (id) ids.add(id)
-  const unique = [...ids]
-  const contents = await readObjects(root, unique)
+  // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
+  // verdict compares are kept, as strings of their own: the blob's text is dropped.
+  const asked: string[] = []
   const judged = new Map<string, Judged | undefined>()
-  unique.forEach((id, i) => {
-    const text = contents[i]
-    judged.set(id, text === undefined ? undefined : { same: id, facts: stateFacts(text)! })
+  const own = ownStrings()
+  const reader = objectReader(root, (i, text) => {
+    const id = asked[i]!
+    judged.set(
+      id,
+      text === undefined ? undefined : { same: id, facts: verdictFacts(stateFacts(text)!, own) }
+    )
   })
+  const ask = (id: string | undefined) => {
+    if (id === undefined || judged.has(id)) return
+    const key = detached(id)
+    judged.set(key, undefined)
+    asked.push(key)
+    reader.request(key)
+  }
+  const log = new LogReader(commit => {
+    const record = parseTransitionMessage(commit.message)
+    if (!record) return
+    const path = paths.get(record.feature)
+    const blobs = path === undefined ? undefined : blobsOf(commit.changes, path)
+    if (blobs) blobs.forEach(ask)
+    candidates.push({
+      entry: ownEntry(record, commit, own),
+      path,
+      ...(blobs ? { blobs } : {})
+    })
+  })
+  let failed: unknown
+  try {
+    await streamGit(
+      root,
+      [
+        'log',
+        ...revs,
+        `--format=${LOG_FORMAT}`,
+        '--grep=^Phasegate-Feature: ',
+        ...LOG_RAW_ARGS,
+        '--no-renames',
+        '--root',
+        '--diff-merges=first-parent'
+      ],
+      chunk => log.push(chunk)
+    )
+    log.finish()
+  } catch (error) {
+    failed = error
+  }
+  // Ends cat-file's input either way, so that its process ends too.
+  const read = reader.done()
+  if (failed !== undefined) {
+    read.catch(() => {})
+    throw failed
+  }
+  await read
   const judgedOf = (id: string | undefined) => (id ? judged.get(id) : undefined)
   for (const { entry, path, blobs } of candidates) {
     const verdict =
@@ -349,19 +374,83 @@ export async function readHistory(
 }
 
 /**
- * The blob ids of `path` before and after a commit, from its `--raw -z` diff (`:mode mode old new
- * status NUL path NUL` ...); undefined where the file is absent. Undefined as a whole when the
- * diff does not touch `path`.
+ * A copy of `text` that is a string of its own: a substring of a large text (V8 makes a slice
+ * from 13 characters on) keeps the whole text in memory, and a history of 100,000 commits kept
+ * every chunk of `git log` and every state file it read that way (hundreds of MB, and time spent
+ * collecting garbage over them).
  */
-function blobsOf(raw: string, path: string): [string | undefined, string | undefined] | undefined {
-  const parts = raw.split('\0')
-  for (let i = 0; i + 1 < parts.length; i++) {
-    const meta = parts[i]!.replace(/^\n/, '')
-    if (!meta.startsWith(':') || parts[i + 1] !== path) continue
-    const [, , before, after] = meta.slice(1).split(' ')
-    return [NO_BLOB.test(before!) ? undefined : before, NO_BLOB.test(after!) ? undefined : after]
+function detached(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1)
+}
+
+/**
+ * detached, with one copy per distinct value for the values that repeat (feature, phase and kind
+ * names, authors).
+ */
+function ownStrings(): (text: string) => string {
+  const pool = new Map<string, string>()
+  return text => {
+    let known = pool.get(text)
+    if (known === undefined) {
+      known = detached(text)
+      pool.set(known, known)
+    }
+    return known
   }
-  return undefined
+}
+
+/** What verdictOf compares of a state file, and nothing else. */
+function verdictFacts(facts: StateFacts, own: (text: string) => string): StateFacts {
+  const str = (v: unknown) => (typeof v === 'string' ? own(v) : v)
+  const last = facts.last
+  return {
+    feature: str(facts.feature),
+    phase: str(facts.phase),
+    ...(last ? { last: { kind: str(last.kind), from: str(last.from), to: str(last.to) } } : {})
+  }
+}
+
+/** A history entry whose strings are their own (see detached), not slices of the log. */
+function ownEntry(
+  record: TransitionRecord,
+  commit: LoggedCommit,
+  own: (text: string) => string
+): HistoryEntry {
+  return {
+    feature: own(record.feature),
+    kind: own(record.kind) as RecordKind,
+    from: own(record.from),
+    to: own(record.to),
+    reason: detached(record.reason),
+    approvers: record.approvers.map(own),
+    ...(record.operator !== undefined ? { operator: own(record.operator) } : {}),
+    ...(record.reverts !== undefined ? { reverts: detached(record.reverts) } : {}),
+    ...(record.leftAlone !== undefined ? { leftAlone: record.leftAlone.map(detached) } : {}),
+    evidence: record.evidence.map(e => {
+      const copy: Record<string, unknown> = {}
+      for (const [key, value] of Object.entries(e))
+        copy[key] = typeof value === 'string' ? own(value) : value
+      return copy as unknown as Evidence
+    }),
+    sha: detached(commit.sha),
+    at: detached(commit.at),
+    author: own(commit.author)
+  }
+}
+
+/**
+ * The blob ids of `path` before and after a commit, from its raw diff entries (`mode mode old
+ * new status`); undefined where the file is absent. Undefined as a whole when the diff does not
+ * touch `path`.
+ */
+function blobsOf(
+  changes: LoggedCommit['changes'],
+  path: string
+): [string | undefined, string | undefined] | undefined {
+  const change = changes.find(c => c.path === path)
+  if (!change) return undefined
+  const [, , before, after] = change.meta.split(' ')
+  return [NO_BLOB.test(before!) ? undefined : before, NO_BLOB.test(after!) ? undefined : after]
 }
 
 /**

@@ -20,7 +20,7 @@ import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engi
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
-import { readHistory, transitionsOf } from '../git/transitions.js'
+import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { currentState, type Rollout } from './load.js'
 
 // Observing a rollout: its metrics through the policy's provider, and its experiments.
@@ -46,6 +46,11 @@ export interface ObserveOptions {
   ledger?: FailedRunsLedger
   /** This run counts in the ledger (a tick that acts; not status or a dry run). */
   recordRun?: boolean
+  /**
+   * The feature's transitions, newest first, when the caller has read them already (the
+   * dashboard reads every feature's in one pass): the cool-downs then read no history of their own.
+   */
+  transitions?: HistoryEntry[]
 }
 
 /**
@@ -94,7 +99,7 @@ export async function observe(
     window,
     env: options.env ?? process.env
   })
-  const rollbacks = await rollbacksOf(rollout)
+  const rollbacks = await rollbacksOf(rollout, options.transitions)
   return {
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
@@ -147,9 +152,12 @@ async function readGuardrails(
  * The rollout's rollbacks from its git history (transitions only), newest first, for the
  * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
  */
-async function rollbacksOf(rollout: Rollout): Promise<Observations['rollbacks']> {
+async function rollbacksOf(
+  rollout: Rollout,
+  transitions?: HistoryEntry[]
+): Promise<Observations['rollbacks']> {
   if (!rollout.policy.phases.some(p => p.cooldownMs)) return undefined
-  const history = transitionsOf(await readHistory(rollout.root, [rollout.policy]))
+  const history = transitions ?? transitionsOf(await readHistory(rollout.root, [rollout.policy]))
   return history
     .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
     .map(h => ({ from: h.from, to: h.to, at: h.at }))

@@ -24,30 +24,44 @@ export interface TimelinePoint {
 /**
  * The rollout's phase and exposure over time, one point per transition (oldest first) and a last
  * one at `now` so the final step reaches the present. Empty before the rollout starts.
+ * The feature page and its CSV both ask for the same history's points: they are computed once
+ * (per history array, policy and `now`).
  */
 export function timelinePoints(
   policy: Policy,
   history: HistoryEntry[],
   now: Date
 ): TimelinePoint[] {
+  const known = computed.get(history)
+  if (known && known.policy === policy && known.now === now.getTime()) return known.points
+  const index = new Map<string, number>()
+  policy.phases.forEach((p, i) => {
+    if (!index.has(p.name)) index.set(p.name, i)
+  })
+  const step = (phase: string, enabled: boolean, at: number): TimelinePoint => {
+    const i = index.get(phase) ?? -1
+    const percent = enabled && i >= 0 ? policy.phases[i]!.userPercentage : 0
+    return { at, phase, index: i, percent, enabled }
+  }
   const points: TimelinePoint[] = []
   let enabled = true
   for (const entry of history) {
     if (entry.kind === 'emergency') enabled = false
     if (entry.kind === 'resume') enabled = true
-    points.push({ ...stepOf(policy, entry.to, enabled, Date.parse(entry.at)), entry })
+    const point = step(entry.to, enabled, Date.parse(entry.at))
+    point.entry = entry
+    points.push(point)
   }
   const last = points.at(-1)
-  if (last && now.getTime() > last.at)
-    points.push(stepOf(policy, last.phase, last.enabled, now.getTime()))
+  if (last && now.getTime() > last.at) points.push(step(last.phase, last.enabled, now.getTime()))
+  computed.set(history, { policy, now: now.getTime(), points })
   return points
 }
 
-function stepOf(policy: Policy, phase: string, enabled: boolean, at: number): TimelinePoint {
-  const index = policy.phases.findIndex(p => p.name === phase)
-  const percent = enabled && index >= 0 ? policy.phases[index]!.userPercentage : 0
-  return { at, phase, index, percent, enabled }
-}
+const computed = new WeakMap<
+  HistoryEntry[],
+  { policy: Policy; now: number; points: TimelinePoint[] }
+>()
 
 export type MarkKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'pause' | 'init'
 
