@@ -123,4 +123,30 @@ describe("the action's datafile refresh holds an exposure raise inside a freeze 
     expect(JSON.parse(stateOnMain(gh, path))).toMatchObject({ user_percentage: 25 })
     expect(run.stdout).toMatch(/user_percentage 25 -> 50 waits: freeze window .*until 2100-01-01/)
   })
+
+  test("the action's outputs say 25% as the datafile does, not the policy's 50%", async () => {
+    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    // A deploy step reading the outputs serves what the applications polling the datafile serve.
+    expect(run.outputs['user-percentage'], run.stdout).toBe('25')
+    expect(JSON.parse(run.outputs['flags-json']!)).toMatchObject({ user_percentage: 25 })
+    expect(JSON.parse(run.outputs['features-json']!)[0]).toMatchObject({ user_percentage: 25 })
+  })
+
+  test('the action validate reports the held raise as a notice, not a failure', async () => {
+    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      now: hoursAfter(1),
+      inputs: { command: 'validate' }
+    })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.summary).toMatch(
+      /notice: .*a raise waiting: user_percentage 25 -&gt; 50|notice: .*a raise waiting: user_percentage 25 -> 50/
+    )
+  })
 })
