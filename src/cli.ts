@@ -249,6 +249,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const { PartialTickError } = await import('./commands/tick.js')
+        const { inForce } = await import('./rollout/datafile.js')
         let ticked: Awaited<ReturnType<typeof tickAndNotify>> & {
           failures?: InstanceType<typeof PartialTickError>['failures']
         }
@@ -300,7 +301,18 @@ async function run(argv: string[], io: Io): Promise<number> {
               io.out(renderNotStarted(o.rollout.policy, relativeTo(cwd, o.rollout.policyFile)))
               continue
             }
-            io.out(renderDecision(o.rollout.policy, o.state, o.decision, now))
+            // Without a transition, the header says what the datafile serves (a raise may wait).
+            io.out(
+              o.sha
+                ? renderDecision(o.rollout.policy, o.state, o.decision, now)
+                : renderDecision(
+                    o.rollout.policy,
+                    o.state,
+                    o.decision,
+                    now,
+                    inForce(o.rollout, now).exposure
+                  )
+            )
             if (o.decision.rollbackNeedsApproval)
               io.out(
                 `  ROLLBACK NEEDS APPROVAL (rollback.manual_approval_required): nothing committed; to roll back, run \`phasegate rollback --policy ${relativeTo(cwd, o.rollout.policyFile)} --reason "..."\``
@@ -474,7 +486,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
           throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
         const { relativeTo } = await import('./rollout/load.js')
-        const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
+        const listed = await list({ cwd, policies, now, ...(shards ? { shards } : {}) })
         io.out(
           values.json
             ? JSON.stringify(listed.matrix)

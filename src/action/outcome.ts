@@ -81,11 +81,16 @@ function decisionOutput(outcome: FeatureOutcome): string {
  * by a policy edit that the workspace's committed datafile holds back for a freeze window or a
  * pause is not in it, so a deploy step reading the outputs serves what the datafile serves.
  */
-function exposedAfter(workspace: string, outcome: FeatureOutcome, now: Date): ExposureInForce {
+function exposedAfter(
+  workspace: string,
+  outcome: FeatureOutcome,
+  now: Date,
+  state: State = outcome.after
+): ExposureInForce {
   const committed = readCommittedDatafile(workspace, datafilePathOf(outcome.policy))
   return exposureInForce(
     outcome.policy,
-    outcome.after,
+    state,
     committed.kind === 'parsed' ? committed.datafile : null,
     now
   )
@@ -185,7 +190,11 @@ export async function publishOutcomes(
           readings: o.readings,
           actions: o.actions,
           ...(o.experiments ? { experiments: o.experiments } : {}),
-          ...(o.manual ? { manual: o.manual } : {})
+          ...(o.manual ? { manual: o.manual } : {}),
+          exposure: {
+            state: exposedAfter(workspace, o, now, o.decidedFrom).exposure,
+            after: exposedAfter(workspace, o, now).exposure
+          }
         })
       ),
       ...(notified.lines.length

@@ -142,7 +142,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   list: {
     summary: 'every feature and where it stands; --json prints a job matrix',
-    options: ['policy', 'json', 'shards']
+    options: ['policy', 'json', 'shards', 'now']
   },
   export: {
     summary: "every feature's datafile as one document, or flagd flag definitions",

@@ -77,13 +77,18 @@ describe('status gives the exposure in force while a raise waits', () => {
     )
     expect(text.out).not.toMatch(/DATAFILE STALE/)
     const json = await cli(dir, 'status', '--json', '--now', T(1))
-    const [report] = JSON.parse(json.out) as Record<string, any>[]
+    const [report] = JSON.parse(json.out) as Record<string, unknown>[]
     expect(report).toMatchObject({
       userPercentage: 1,
       exposure: { userPercentage: 1, featureFlags: ['old'] },
       raiseWaits: { raises: ['user_percentage 1 -> 100'], until: UNTIL }
     })
     expect(report!.datafile).toBeNull()
+    // tick and list give the same answer.
+    const tick = await cli(dir, 'tick', '--now', T(1))
+    expect(tick.out).toMatch(/f: a \(1 of 2\), 1% of users/)
+    const list = await cli(dir, 'list', '--now', T(1))
+    expect(list.out).toMatch(/^f {2}a {2}1% {2}policies\/f\.yaml$/m)
     // Once the window has ended, the raise is no longer held: status says what tick will write.
     const after = await cli(dir, 'status', '--json', '--now', AFTER)
     expect(JSON.parse(after.out)[0]).toMatchObject({ userPercentage: 100, raiseWaits: null })
@@ -147,7 +152,7 @@ describe('validate during a held raise', () => {
     const dir = await frozenRaise()
     const run = await cli(dir, 'validate', '--now', T(1))
     expect(run.code, run.err).toBe(0)
-    expect(run.out).toMatch(/ok  policies\/f\.yaml/)
+    expect(run.out).toMatch(/ok {2}policies\/f\.yaml/)
     expect(run.out).toMatch(
       new RegExp(
         `notice: .*a raise waiting: user_percentage 1 -> 100 waits: freeze window .*until ${UNTIL.replace(/\./g, '\\.')}`

@@ -134,6 +134,8 @@ describe("the action's datafile refresh holds an exposure raise inside a freeze 
     expect(run.outputs['user-percentage'], run.stdout).toBe('25')
     expect(JSON.parse(run.outputs['flags-json']!)).toMatchObject({ user_percentage: 25 })
     expect(JSON.parse(run.outputs['features-json']!)[0]).toMatchObject({ user_percentage: 25 })
+    expect(run.summary).toMatch(/25% of users/)
+    expect(run.summary).not.toMatch(/50% of users/)
   })
 
   test('the action validate reports the held raise as a notice, not a failure', async () => {
