@@ -101,6 +101,14 @@ describe('the policy check refuses an exposure raise during a freeze window or a
     expect(run.summary).toMatch(/user_percentage 25 -> 50\).*paused/)
   })
 
+  test('adding an experiment (it assigns users at once) inside a freeze window fails', async () => {
+    const experiment =
+      'experiments:\n  ranking:\n    enabled: true\n    groups:\n      a: { weight: 50, configuration: {} }\n      b: { weight: 50, configuration: {} }\n'
+    const run = await checkPolicyEdit(files(FROZEN), FROZEN + experiment)
+    expect(run.outputs.decision, run.stdout).toBe('failure')
+    expect(run.summary).toMatch(/experiments \+ ranking\).*freeze window/)
+  })
+
   test('lowering it passes in a freeze window and while paused; raising passes outside both', async () => {
     const frozen = await checkPolicyEdit(files(FROZEN), lower(FROZEN))
     expect(frozen.outputs.decision, frozen.summary).toBe('success')
