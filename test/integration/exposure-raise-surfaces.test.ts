@@ -125,6 +125,21 @@ describe('the SDK gives the same answer as the datafile while a raise waits', ()
   })
 })
 
+describe('a Feature kept loaded across the end of the window', () => {
+  it('serves the raise once the window has ended, without a reload', async () => {
+    const dir = await frozenRaise()
+    const loaded = Feature.load({ root: dir, policy: 'policies/f.yaml' })
+    let now = new Date(T(1))
+    const feature = new Feature(loaded.policy, loaded.state, loaded.committed, () => now)
+    expect(feature.phase().userPercentage).toBe(1)
+    // A millisecond before the end (the answer is trusted until then), and at the end.
+    now = new Date(Date.parse(UNTIL) - 1)
+    expect(feature.phase().userPercentage).toBe(1)
+    now = new Date(UNTIL)
+    expect(feature.phase().userPercentage).toBe(100)
+  })
+})
+
 describe('an experiment turned on by a policy edit is an exposure raise', () => {
   it('waits in the datafile, status and the SDK inside the window; lands after it', async () => {
     // The experiment alone: the feature stays at 1%, whose users would enter its groups.
