@@ -37,8 +37,6 @@ export interface DatafileDrift {
 
 export const DATAFILE_FIX = 'phasegate tick'
 
-const readCommitted = readCommittedDatafile
-
 /** The state a rollout's datafile reflects: its file's, a lost rollout's stand-in (off), or none. */
 function exposedState(rollout: Rollout): State | null {
   if (rollout.state) return rollout.state
@@ -63,7 +61,7 @@ export async function expectedDatafile(rollout: Rollout): Promise<FeatureDatafil
   const state = exposedState(rollout)
   const draft = featureDatafile(rollout.policy, state)
   if (draft.transition === null) return draft
-  const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy))
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy))
   if (
     committed.kind === 'parsed' &&
     sameTransition(committed.datafile.transition, draft.transition)
@@ -114,7 +112,7 @@ function differences(committed: FeatureDatafile, expected: FeatureDatafile): str
 export function datafileDrift(rollout: Rollout): DatafileDrift | null {
   const path = datafilePathOf(rollout.policy)
   const expected = featureDatafile(rollout.policy, exposedState(rollout))
-  const committed = readCommitted(rollout.root, path)
+  const committed = readCommittedDatafile(rollout.root, path)
   const drift = (reason: string) => ({ path, reason, fix: DATAFILE_FIX })
   if (committed.kind === 'absent') return null
   if (committed.kind === 'unreadable') return drift(committed.why)
@@ -144,7 +142,7 @@ export async function refreshDatafile(
 ): Promise<DatafileRefresh | null> {
   const drift = datafileDrift(rollout)
   if (!drift) return null
-  const committed = readCommitted(rollout.root, drift.path)
+  const committed = readCommittedDatafile(rollout.root, drift.path)
   const held = heldDatafile(
     rollout.policy,
     exposedState(rollout),
@@ -179,7 +177,7 @@ export function driftError(drift: DatafileDrift): PhasegateError {
  * state, less a raise over the committed datafile that waits for a freeze window or a pause.
  */
 export function inForce(rollout: Rollout, now: Date): ExposureInForce {
-  const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy))
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy))
   return exposureInForce(
     rollout.policy,
     exposedState(rollout),
@@ -195,7 +193,7 @@ export function inForce(rollout: Rollout, now: Date): ExposureInForce {
  */
 export function heldRaise(rollout: Rollout, now: Date): RaiseWait | null {
   if (!datafileDrift(rollout)) return null
-  const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy))
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy))
   if (committed.kind !== 'parsed') return null
   const held = heldDatafile(
     rollout.policy,
