@@ -41,6 +41,10 @@ export function renderFailure(
   ].join('\n')
 }
 
+/**
+ * A feature's status as text: header, gates, alerts, triggers and the decision. `exposure` is what
+ * the header says is served (default exposureOf; status and tick pass exposureInForce).
+ */
 export function renderDecision(
   policy: Policy,
   state: State,
