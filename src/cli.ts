@@ -116,7 +116,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         // Every policy is checked: one broken file hides no other's result.
         const { rollouts, failures } = await loadRolloutsSettled(cwd, policies)
         const { deliveryProblems } = await import('./rollout/datafile.js')
-        const problems = new Map(rollouts.map(r => [r, deliveryProblems(r)]))
+        const delivery = new Map(rollouts.map(r => [r, deliveryProblems(r, now)]))
+        const problems = new Map(rollouts.map(r => [r, delivery.get(r)!.problems]))
         const rows = [
           ...rollouts.map(r => ({ policyFile: r.policyFile, rollout: r })),
           ...failures.map(f => ({ policyFile: f.policyFile, failure: f }))
@@ -131,7 +132,10 @@ async function run(argv: string[], io: Io): Promise<number> {
                       feature: row.rollout.policy.feature,
                       phases: row.rollout.policy.phases.map(p => p.name),
                       phase: row.rollout.state?.phase ?? null,
-                      notices: row.rollout.policy.notices ?? [],
+                      notices: [
+                        ...(row.rollout.policy.notices ?? []),
+                        ...delivery.get(row.rollout)!.notices
+                      ],
                       problems: problems.get(row.rollout)!.map(p => p.format())
                     }
                   : {
@@ -161,7 +165,8 @@ async function run(argv: string[], io: Io): Promise<number> {
               io.out(
                 `ok  ${relativeTo(cwd, r.policyFile)}: feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${where}`
               )
-            for (const notice of r.policy.notices ?? []) io.out(`    notice: ${notice}`)
+            for (const notice of [...(r.policy.notices ?? []), ...delivery.get(r)!.notices])
+              io.out(`    notice: ${notice}`)
             for (const problem of problems.get(r)!) io.err(`phasegate: ${problem.format()}`)
           }
         for (const f of failures) io.err(`phasegate: ${f.error.format()}`)
@@ -215,8 +220,11 @@ async function run(argv: string[], io: Io): Promise<number> {
                 const r = row.result
                 return [
                   r.report.decision
-                    ? renderDecision(r.policy, r.state, r.report.decision, now)
+                    ? renderDecision(r.policy, r.state, r.report.decision, now, r.report.exposure)
                     : renderNotStarted(r.policy, relativeTo(cwd, r.report.policyFile)),
+                  ...(r.report.raiseWaits
+                    ? [`  exposure raise held: ${r.report.raiseWaits.text}`]
+                    : []),
                   describeHeartbeat(r.report.heartbeat),
                   ...(r.report.lost ? [`  LOST: ${r.report.lost.error}`] : []),
                   ...(r.report.datafile
@@ -241,6 +249,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const { PartialTickError } = await import('./commands/tick.js')
+        const { inForce } = await import('./rollout/datafile.js')
         let ticked: Awaited<ReturnType<typeof tickAndNotify>> & {
           failures?: InstanceType<typeof PartialTickError>['failures']
         }
@@ -292,7 +301,18 @@ async function run(argv: string[], io: Io): Promise<number> {
               io.out(renderNotStarted(o.rollout.policy, relativeTo(cwd, o.rollout.policyFile)))
               continue
             }
-            io.out(renderDecision(o.rollout.policy, o.state, o.decision, now))
+            // Without a transition, the header says what the datafile serves (a raise may wait).
+            io.out(
+              o.sha
+                ? renderDecision(o.rollout.policy, o.state, o.decision, now)
+                : renderDecision(
+                    o.rollout.policy,
+                    o.state,
+                    o.decision,
+                    now,
+                    inForce(o.rollout, now).exposure
+                  )
+            )
             if (o.decision.rollbackNeedsApproval)
               io.out(
                 `  ROLLBACK NEEDS APPROVAL (rollback.manual_approval_required): nothing committed; to roll back, run \`phasegate rollback --policy ${relativeTo(cwd, o.rollout.policyFile)} --reason "..."\``
@@ -466,7 +486,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 256))
           throw new UsageError(`--shards ${values.shards}: a whole number from 1 to 256`)
         const { relativeTo } = await import('./rollout/load.js')
-        const listed = await list({ cwd, policies, ...(shards ? { shards } : {}) })
+        const listed = await list({ cwd, policies, now, ...(shards ? { shards } : {}) })
         io.out(
           values.json
             ? JSON.stringify(listed.matrix)

@@ -110,12 +110,17 @@ async function validate(ctx: ActionContext): Promise<void> {
   if (failures[0]) throw failures[0].error
   if (unknown.length) throw unknownFeatures(unknown, rollouts)
   // A lost state file, or a committed datafile that says something else than the rollout: the
-  // same refusals as the CLI's validate (rollout/datafile.ts), the first one failing the step.
-  const problems = rollouts.map(deliveryProblems)
+  // same refusals as the CLI's validate (rollout/datafile.ts), the first one failing the step. A
+  // raise held back by a freeze window or a pause is a notice under its ok line.
+  const delivery = rollouts.map(r => deliveryProblems(r, ctx.now))
+  const problems = delivery.map(d => d.problems)
   const lines = rollouts.map((r, i) =>
     problems[i]!.length
       ? problems[i]!.map(p => `- ${markdownText(p.format())}`).join('\n')
-      : `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`
+      : [
+          `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`,
+          ...delivery[i]!.notices.map(n => `- notice: ${markdownText(n)}`)
+        ].join('\n')
   )
   lines.forEach(l => logInfo(l.slice(2)))
   warnNotices(

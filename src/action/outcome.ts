@@ -1,11 +1,11 @@
 import * as core from '@actions/core'
 import type { NotificationReport } from '../notify/deliver.js'
 import { renderNotifications } from '../notify/render.js'
-import { exposureOf } from '../engine/exposure.js'
 import type { Decision, MetricReading, Policy, State, Transition } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderReport } from '../report/markdown.js'
-import { currentPhase } from '../sdk/index.js'
+import { datafilePathOf, readCommittedDatafile } from '../export/datafile.js'
+import { exposureInForce, type ExposureInForce } from '../rollout/exposure-raise.js'
 import { relativeTo } from '../rollout/load.js'
 import type { FailedFeature, FeatureResult } from './feature.js'
 import { annotationOf } from './annotations.js'
@@ -76,12 +76,31 @@ function decisionOutput(outcome: FeatureOutcome): string {
   return manual ? 'rollback' : outcome.decision.action
 }
 
-/** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
+/**
+ * What a feature of the run exposes after it, as every surface says it (exposureInForce): a raise
+ * by a policy edit that the workspace's committed datafile holds back for a freeze window or a
+ * pause is not in it, so a deploy step reading the outputs serves what the datafile serves.
+ */
+function exposedAfter(
+  workspace: string,
+  outcome: FeatureOutcome,
+  now: Date,
+  state: State = outcome.after
+): ExposureInForce {
+  const committed = readCommittedDatafile(workspace, datafilePathOf(outcome.policy))
+  return exposureInForce(
+    outcome.policy,
+    state,
+    committed.kind === 'parsed' ? committed.datafile : null,
+    now
+  )
+}
+
+/** The outputs that say what a feature exposes (exposureInForce, as every surface says it). */
 export function actionOutputs(
-  policy: Policy,
-  state: State
+  inForce: ExposureInForce
 ): Record<'phase' | 'enabled' | 'user-percentage' | 'flags-json', string> {
-  const exposure = exposureOf(policy, state)
+  const { exposure } = inForce
   const flags = {
     feature: exposure.feature,
     phase: exposure.phase,
@@ -109,8 +128,9 @@ export async function publishOutcomes(
   outcomes: FeatureOutcome[],
   failures: FailedFeature[] = [],
   notifications: NotificationReport = { deliveries: [], logged: [] },
-  options: { dashboardUrl?: string } = {}
+  options: { dashboardUrl?: string; now?: Date } = {}
 ): Promise<void> {
+  const now = options.now ?? new Date()
   const notified = renderNotifications(notifications)
   notified.lines.forEach(line => core.info(line.trim()))
   for (const o of outcomes)
@@ -119,7 +139,7 @@ export async function publishOutcomes(
     )
   const first = outcomes[0]
   if (first) {
-    for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
+    for (const [name, value] of Object.entries(actionOutputs(exposedAfter(workspace, first, now))))
       core.setOutput(name, value)
     core.setOutput('decision', decisionOutput(first))
     core.setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber))
@@ -146,7 +166,10 @@ export async function publishOutcomes(
     core.setOutput('rollback-sha', '')
   }
   const failed = failures.map(f => failureLine(workspace, f))
-  core.setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)))
+  core.setOutput(
+    'features-json',
+    JSON.stringify(featuresJson(outcomes, failures, failed, o => exposedAfter(workspace, o, now)))
+  )
   // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
   failures.forEach((f, i) => core.error(terminalText(failed[i]!), annotationOf(f.error, workspace)))
   await writeSummary(
@@ -167,7 +190,11 @@ export async function publishOutcomes(
           readings: o.readings,
           actions: o.actions,
           ...(o.experiments ? { experiments: o.experiments } : {}),
-          ...(o.manual ? { manual: o.manual } : {})
+          ...(o.manual ? { manual: o.manual } : {}),
+          exposure: {
+            state: exposedAfter(workspace, o, now, o.decidedFrom).exposure,
+            after: exposedAfter(workspace, o, now).exposure
+          }
         })
       ),
       ...(notified.lines.length
@@ -195,16 +222,21 @@ export async function publishOutcomes(
  * fan-out step reads it. A feature that could not be evaluated is listed with its error and
  * reported off (`enabled: false`, 0%): nothing can say it is on.
  */
-function featuresJson(outcomes: FeatureOutcome[], failures: FailedFeature[], failed: string[]) {
+function featuresJson(
+  outcomes: FeatureOutcome[],
+  failures: FailedFeature[],
+  failed: string[],
+  exposedOf: (outcome: FeatureOutcome) => ExposureInForce
+) {
   return [
     ...outcomes.map(o => {
-      const exposed = currentPhase(o.policy, o.after)
+      const { exposure } = exposedOf(o)
       return {
         feature: o.policy.feature,
-        phase: exposed.name,
-        enabled: exposed.enabled,
-        user_percentage: exposed.userPercentage,
-        feature_flags: exposed.featureFlags,
+        phase: exposure.phase,
+        enabled: exposure.enabled,
+        user_percentage: exposure.userPercentage,
+        feature_flags: exposure.featureFlags,
         decision: decisionOutput(o),
         pr_number: o.prNumber ?? null,
         rollback_sha: o.rollbackSha ?? null,

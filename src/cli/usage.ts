@@ -96,7 +96,7 @@ interface CommandSpec {
 const OBSERVE: OptionName[] = ['policy', 'json', 'approved-by', 'check', 'metrics', 'now']
 
 export const COMMANDS: Record<string, CommandSpec> = {
-  validate: { summary: 'check policy and state files', options: ['policy', 'json'] },
+  validate: { summary: 'check policy and state files', options: ['policy', 'json', 'now'] },
   status: {
     summary: 'phase, gates, triggers, alerts and what tick would do now',
     options: OBSERVE
@@ -142,7 +142,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   list: {
     summary: 'every feature and where it stands; --json prints a job matrix',
-    options: ['policy', 'json', 'shards']
+    options: ['policy', 'json', 'shards', 'now']
   },
   export: {
     summary: "every feature's datafile as one document, or flagd flag definitions",

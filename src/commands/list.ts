@@ -1,4 +1,4 @@
-import { currentPhase } from '../sdk/index.js'
+import { inForce } from '../rollout/datafile.js'
 import { loadRolloutsSettled, relativeTo, type RolloutFailure } from '../rollout/load.js'
 import { repoRoot } from '../git/git.js'
 
@@ -7,6 +7,8 @@ export interface ListOptions {
   policies: string[]
   /** Group the features into at most this many matrix entries (default: one per feature). */
   shards?: number
+  /** When freeze windows are judged (a raise held back by one is not exposed); default: now. */
+  now?: Date
 }
 
 /** One feature as the job matrix needs it, and where it stands. */
@@ -36,7 +38,8 @@ export async function list(
   const { rollouts, failures } = await loadRolloutsSettled(options.cwd, options.policies)
   const root = await repoRoot(options.cwd)
   const loaded = rollouts.map(r => {
-    const exposed = currentPhase(r.policy, r.state)
+    // What the datafile serves: a raise waiting for a freeze window or a pause is not in it.
+    const { exposure: exposed } = inForce(r, options.now ?? new Date())
     return {
       feature: r.policy.feature,
       policy: relativeTo(r.root, r.policyFile),

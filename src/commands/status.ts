@@ -1,11 +1,12 @@
-import { exposureOf, type Exposure } from '../engine/exposure.js'
+import type { Exposure } from '../engine/exposure.js'
 import { assessHeartbeat, scheduleIntervalOf, type Heartbeat } from '../engine/heartbeat.js'
 import { phaseNamed } from '../engine/ladder.js'
 import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
-import { datafileDrift, type DatafileDrift } from '../rollout/datafile.js'
+import { datafileDrift, heldRaise, inForce, type DatafileDrift } from '../rollout/datafile.js'
+import type { RaiseWait } from '../rollout/exposure-raise.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
 import { lostStateError, type RolloutFailure } from '../rollout/load.js'
 import { analyzeEnabledExperiments } from '../rollout/observe.js'
@@ -18,8 +19,13 @@ export interface StatusReport {
   phase: string
   enteredAt: string
   enabled: boolean
-  /** What the feature exposes now (exposureOf); userPercentage and featureFlags repeat it. */
+  /**
+   * What the feature exposes now (exposureInForce: a raise waiting for a freeze window or a pause
+   * is not in it); userPercentage and featureFlags repeat it.
+   */
   exposure: Exposure
+  /** The raise of exposure by a policy edit that waits, why and until when; null when none does. */
+  raiseWaits: RaiseWait | null
   /** Where the phase's settings came from: the policy, the seed's defaults or phasegate's. */
   settingOrigins: Phase['origins']
   /** Every threshold in force in this phase, with the policy path it is written at. */
@@ -42,7 +48,10 @@ export interface StatusReport {
    * exposes nothing, and tick commits no transition for it. `error` says how to restore it.
    */
   lost: { sha: string; phase: string; error: string } | null
-  /** How the committed datafile differs from what the feature exposes; null when it agrees. */
+  /**
+   * How the committed datafile differs from what the feature exposes; null when it agrees or
+   * differs only in the raise that waits (raiseWaits).
+   */
   datafile: DatafileDrift | null
 }
 
@@ -76,7 +85,7 @@ export async function statusSettled(
   const results = await Promise.all(
     outcomes.map(async ({ rollout, started, state, decision }) => {
       // Before init nothing is exposed; a lost rollout's stand-in state says so (state.lost).
-      const exposure = exposureOf(rollout.policy, rollout.state || rollout.lost ? state : null)
+      const { exposure, waits } = inForce(rollout, options.now)
       const phase = phaseNamed(rollout.policy, state.phase)
       const [experiments, lastTransition, recorded] = await Promise.all([
         analyzeEnabledExperiments(rollout, {
@@ -98,6 +107,7 @@ export async function statusSettled(
           // Before init nothing is exposed: exposureOf says off for a rollout with no state.
           enabled: started && state.enabled,
           exposure,
+          raiseWaits: waits,
           settingOrigins: phase.origins,
           thresholds: thresholdsInForce(rollout.policy, phase),
           userPercentage: exposure.userPercentage,
@@ -111,7 +121,7 @@ export async function statusSettled(
             options.now
           ),
           lost: rollout.lost ? { ...rollout.lost, error: lostStateError(rollout).format() } : null,
-          datafile: datafileDrift(rollout)
+          datafile: heldRaise(rollout, options.now) ? null : datafileDrift(rollout)
         }
       }
     })

@@ -1,8 +1,11 @@
 /** Builds a feature's datafile from its policy and state (shape: ./datafile-schema.ts). */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { exposureOf } from '../engine/exposure.js'
 import type { Policy, State } from '../engine/types.js'
 import { BUCKETS } from '../experiments/assignment.js'
-import { currentPhase } from '../sdk/index.js'
-import { DATAFILE_VERSION, type FeatureDatafile } from './datafile-schema.js'
+import { DATAFILE_VERSION, featureDatafileSchema, type FeatureDatafile } from './datafile-schema.js'
+import { jsonSyntaxProblem } from './json-problem.js'
 
 export * from './datafile-schema.js'
 
@@ -25,12 +28,12 @@ export function featureDatafile(
   state: State | null,
   madeOn: string | null = null
 ): FeatureDatafile {
-  const phase = currentPhase(policy, state)
+  const phase = exposureOf(policy, state)
   const last = state?.lastTransition
   return {
     datafile_version: DATAFILE_VERSION,
     feature: policy.feature,
-    phase: phase.name,
+    phase: phase.phase,
     enabled: phase.enabled,
     user_percentage: phase.userPercentage,
     feature_flags: [...phase.featureFlags],
@@ -55,4 +58,32 @@ export function featureDatafile(
           : { kind: 'init', from: null, to: state.phase, at: state.enteredAt, made_on: madeOn }
         : null
   }
+}
+
+/** A committed datafile as read from a checkout: absent, unreadable (why), or parsed. */
+export type CommittedDatafile =
+  | { kind: 'absent' }
+  | { kind: 'unreadable'; why: string }
+  | { kind: 'parsed'; datafile: FeatureDatafile }
+
+/** Reads the datafile at `path` (relative to `root`) without throwing: a bad one says why. */
+export function readCommittedDatafile(root: string, path: string): CommittedDatafile {
+  const file = join(root, path)
+  if (!existsSync(file)) return { kind: 'absent' }
+  const text = readFileSync(file, 'utf8')
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` }
+  }
+  const parsed = featureDatafileSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    return {
+      kind: 'unreadable',
+      why: `is not a phasegate datafile (${issue.path.join('.') || 'top level'}: ${issue.message})`
+    }
+  }
+  return { kind: 'parsed', datafile: parsed.data }
 }

@@ -1,4 +1,4 @@
-import { describeExposure, exposureOf } from '../engine/exposure.js'
+import { describeExposure, exposureOf, type Exposure } from '../engine/exposure.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { renderAnalysisMarkdown } from '../experiments/render.js'
 import { createHash } from 'node:crypto'
@@ -189,11 +189,16 @@ function manualHeadline(t: Transition): string {
 }
 
 /** Where the run left the rollout, beside the state the decision was made from. */
-function leftAt(policy: Policy, before: State, after: State): string {
+function leftAt(
+  policy: Policy,
+  before: State,
+  after: State,
+  exposure: Exposure = exposureOf(policy, after)
+): string {
   const phase = phaseNamed(policy, after.phase)
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const moved = after.phase !== before.phase || after.enabled !== before.enabled
-  return `${moved ? 'This run left' : 'This run leaves'} ${text(policy.feature)} at **${text(phase.name)}** (${position}) · ${text(describeExposure(exposureOf(policy, after)))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`
+  return `${moved ? 'This run left' : 'This run leaves'} ${text(policy.feature)} at **${text(phase.name)}** (${position}) · ${text(describeExposure(exposure))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`
 }
 
 export interface ReportInput {
@@ -210,6 +215,11 @@ export interface ReportInput {
   actions?: string[]
   /** Each enabled experiment's status and verdict. */
   experiments?: ExperimentAnalysis[]
+  /**
+   * What `state` and `after` expose (exposureInForce: less a raise that waits for a freeze
+   * window or a pause), when the caller knows the committed datafile; default exposureOf.
+   */
+  exposure?: { state: Exposure; after?: Exposure }
 }
 
 /**
@@ -229,13 +239,13 @@ export function renderReport(input: ReportInput): string {
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const parts = [
     `### ${text(policy.feature)}: ${text(phase.name)} (${position})`,
-    `${text(describeExposure(exposureOf(policy, state)))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${text(state.enteredAt)}`,
+    `${text(describeExposure(input.exposure?.state ?? exposureOf(policy, state)))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${text(state.enteredAt)}`,
     '',
     ...(input.manual ? [manualHeadline(input.manual), ''] : []),
     headline({ ...decision, target: decision.target ?? next?.name }),
     ...operateLines(state, decision),
     ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${actionLine(a)}`)] : []),
-    ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
+    ...(input.after ? ['', leftAt(policy, state, input.after, input.exposure?.after)] : []),
     '',
     next
       ? `#### Gates to advance to ${text(next.name)}`

@@ -1,5 +1,5 @@
 import type { Decision, Evidence, Policy, State } from '../engine/types.js'
-import { describeExposure, exposureOf } from '../engine/exposure.js'
+import { describeExposure, exposureOf, type Exposure } from '../engine/exposure.js'
 import { onFireSummary, orderedTriggers } from './triggers.js'
 import { nextPhase, phaseIndex, phaseNamed } from '../engine/ladder.js'
 import { formatSpan } from '../engine/time.js'
@@ -41,17 +41,22 @@ export function renderFailure(
   ].join('\n')
 }
 
+/**
+ * A feature's status as text: header, gates, alerts, triggers and the decision. `exposure` is what
+ * the header says is served (default exposureOf; status and tick pass exposureInForce).
+ */
 export function renderDecision(
   policy: Policy,
   state: State,
   decision: Decision,
-  now: Date
+  now: Date,
+  exposure: Exposure = exposureOf(policy, state)
 ): string {
   const phase = phaseNamed(policy, state.phase)
   const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`
   const since = formatSpan(Math.max(0, now.getTime() - Date.parse(state.enteredAt)))
   const lines = [
-    `${policy.feature}: ${phase.name} (${position}), ${describeExposure(exposureOf(policy, state))}, ` +
+    `${policy.feature}: ${phase.name} (${position}), ${describeExposure(exposure)}, ` +
       `kill switch ${state.enabled ? 'on (feature enabled)' : 'OFF (feature disabled)'}, ${state.lost ? 'STATE FILE LOST' : `in phase ${since}`}`
   ]
   const next = nextPhase(policy, phase.name)

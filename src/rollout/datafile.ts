@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { State } from '../engine/types.js'
 import {
   datafilePathOf,
   featureDatafile,
-  featureDatafileSchema,
+  readCommittedDatafile,
   renderDatafile,
   type FeatureDatafile
 } from '../export/datafile.js'
@@ -13,8 +13,12 @@ import { git, runGit } from '../git/git.js'
 import { commitEnv, readHistory, transitionsOf } from '../git/transitions.js'
 import { refreshMessage } from '../state/trailers.js'
 import { currentState, lostStateError, type Rollout } from './load.js'
-import { jsonSyntaxProblem } from '../export/json-problem.js'
-import { exposureRaises, raiseWaitsFor, withoutRaises } from './exposure-raise.js'
+import {
+  exposureInForce,
+  heldDatafile,
+  type ExposureInForce,
+  type RaiseWait
+} from './exposure-raise.js'
 
 // The committed datafile against the policy and state it must reflect. Transitions write it; a
 // policy change (a phase turned off, a new percentage), a lost state file or a hand edit leave it
@@ -32,33 +36,6 @@ export interface DatafileDrift {
 }
 
 export const DATAFILE_FIX = 'phasegate tick'
-
-/** The committed datafile as read from the checkout: absent, unreadable (why), or parsed. */
-type Committed =
-  | { kind: 'absent' }
-  | { kind: 'unreadable'; why: string }
-  | { kind: 'parsed'; datafile: FeatureDatafile }
-
-function readCommitted(root: string, path: string): Committed {
-  const file = join(root, path)
-  if (!existsSync(file)) return { kind: 'absent' }
-  const text = readFileSync(file, 'utf8')
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` }
-  }
-  const parsed = featureDatafileSchema.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return {
-      kind: 'unreadable',
-      why: `is not a phasegate datafile (${issue.path.join('.') || 'top level'}: ${issue.message})`
-    }
-  }
-  return { kind: 'parsed', datafile: parsed.data }
-}
 
 /** The state a rollout's datafile reflects: its file's, a lost rollout's stand-in (off), or none. */
 function exposedState(rollout: Rollout): State | null {
@@ -84,7 +61,7 @@ export async function expectedDatafile(rollout: Rollout): Promise<FeatureDatafil
   const state = exposedState(rollout)
   const draft = featureDatafile(rollout.policy, state)
   if (draft.transition === null) return draft
-  const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy))
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy))
   if (
     committed.kind === 'parsed' &&
     sameTransition(committed.datafile.transition, draft.transition)
@@ -135,7 +112,7 @@ function differences(committed: FeatureDatafile, expected: FeatureDatafile): str
 export function datafileDrift(rollout: Rollout): DatafileDrift | null {
   const path = datafilePathOf(rollout.policy)
   const expected = featureDatafile(rollout.policy, exposedState(rollout))
-  const committed = readCommitted(rollout.root, path)
+  const committed = readCommittedDatafile(rollout.root, path)
   const drift = (reason: string) => ({ path, reason, fix: DATAFILE_FIX })
   if (committed.kind === 'absent') return null
   if (committed.kind === 'unreadable') return drift(committed.why)
@@ -165,20 +142,18 @@ export async function refreshDatafile(
 ): Promise<DatafileRefresh | null> {
   const drift = datafileDrift(rollout)
   if (!drift) return null
-  let expected = await expectedDatafile(rollout)
-  let waits: string | undefined
-  const committed = readCommitted(rollout.root, drift.path)
-  if (committed.kind === 'parsed') {
-    const raises = exposureRaises(committed.datafile, expected)
-    const why = raises.length
-      ? raiseWaitsFor(rollout.policy.freezeWindows ?? [], exposedState(rollout), now)
-      : null
-    if (why) {
-      waits = `${raises.join(', ')} waits: ${why}`
-      expected = withoutRaises(committed.datafile, expected)
-      if (differences(committed.datafile, expected) === null) return { sha: null, drift, waits }
-    }
-  }
+  const committed = readCommittedDatafile(rollout.root, drift.path)
+  const held = heldDatafile(
+    rollout.policy,
+    exposedState(rollout),
+    committed.kind === 'parsed' ? committed.datafile : null,
+    await expectedDatafile(rollout),
+    now
+  )
+  const expected = held.datafile
+  const waits = held.waits?.text
+  if (committed.kind === 'parsed' && waits && differences(committed.datafile, expected) === null)
+    return { sha: null, drift, waits }
   writeFileSync(join(rollout.root, drift.path), renderDatafile(expected))
   await git(rollout.root, 'add', '--', drift.path)
   const reason = waits ? `${drift.reason}; ${waits}` : drift.reason
@@ -198,10 +173,59 @@ export function driftError(drift: DatafileDrift): PhasegateError {
 }
 
 /**
- * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
- * committed datafile that does not say what the feature exposes. Empty when there is neither.
+ * What a rollout exposes at `now` (rollout/exposure-raise.ts exposureInForce): its policy and
+ * state, less a raise over the committed datafile that waits for a freeze window or a pause.
  */
-export function deliveryProblems(rollout: Rollout): PhasegateError[] {
+export function inForce(rollout: Rollout, now: Date): ExposureInForce {
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy))
+  return exposureInForce(
+    rollout.policy,
+    exposedState(rollout),
+    committed.kind === 'parsed' ? committed.datafile : null,
+    now
+  )
+}
+
+/**
+ * The raise the committed datafile holds back at `now`, when that is all it differs in from the
+ * policy and state: the difference is expected until the window ends or the rollout resumes.
+ * Null when the datafile agrees, or differs in any other way too (then it is stale).
+ */
+export function heldRaise(rollout: Rollout, now: Date): RaiseWait | null {
+  if (!datafileDrift(rollout)) return null
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy))
+  if (committed.kind !== 'parsed') return null
+  const held = heldDatafile(
+    rollout.policy,
+    exposedState(rollout),
+    committed.datafile,
+    featureDatafile(rollout.policy, exposedState(rollout)),
+    now
+  )
+  return held.waits && differences(committed.datafile, held.datafile) === null ? held.waits : null
+}
+
+/** What `validate` says about a rollout's delivery: refusals (`problems`) and `notices`. */
+export interface DeliveryReport {
+  problems: PhasegateError[]
+  notices: string[]
+}
+
+/**
+ * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
+ * committed datafile that does not say what the feature exposes at `now`. A datafile that holds
+ * back only a raise waiting for a freeze window or a pause is a notice, not a problem.
+ */
+export function deliveryProblems(rollout: Rollout, now: Date): DeliveryReport {
   const drift = datafileDrift(rollout)
-  return [...(rollout.lost ? [lostStateError(rollout)] : []), ...(drift ? [driftError(drift)] : [])]
+  const waiting = drift ? heldRaise(rollout, now) : null
+  return {
+    problems: [
+      ...(rollout.lost ? [lostStateError(rollout)] : []),
+      ...(drift && !waiting ? [driftError(drift)] : [])
+    ],
+    notices: waiting
+      ? [`${drift!.path} holds back a raise waiting: ${waiting.text}; tick lands it after that`]
+      : []
+  }
 }

@@ -101,6 +101,14 @@ describe('the policy check refuses an exposure raise during a freeze window or a
     expect(run.summary).toMatch(/user_percentage 25 -> 50\).*paused/)
   })
 
+  test('adding an experiment (it assigns users at once) inside a freeze window fails', async () => {
+    const experiment =
+      'experiments:\n  ranking:\n    enabled: true\n    groups:\n      a: { weight: 50, configuration: {} }\n      b: { weight: 50, configuration: {} }\n'
+    const run = await checkPolicyEdit(files(FROZEN), FROZEN + experiment)
+    expect(run.outputs.decision, run.stdout).toBe('failure')
+    expect(run.summary).toMatch(/experiments \+ ranking\).*freeze window/)
+  })
+
   test('lowering it passes in a freeze window and while paused; raising passes outside both', async () => {
     const frozen = await checkPolicyEdit(files(FROZEN), lower(FROZEN))
     expect(frozen.outputs.decision, frozen.summary).toBe('success')
@@ -122,5 +130,33 @@ describe("the action's datafile refresh holds an exposure raise inside a freeze 
     expect(run.exitCode, run.stdout).toBe(0)
     expect(JSON.parse(stateOnMain(gh, path))).toMatchObject({ user_percentage: 25 })
     expect(run.stdout).toMatch(/user_percentage 25 -> 50 waits: freeze window .*until 2100-01-01/)
+  })
+
+  test("the action's outputs say 25% as the datafile does, not the policy's 50%", async () => {
+    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    // A deploy step reading the outputs serves what the applications polling the datafile serve.
+    expect(run.outputs['user-percentage'], run.stdout).toBe('25')
+    expect(JSON.parse(run.outputs['flags-json']!)).toMatchObject({ user_percentage: 25 })
+    expect(JSON.parse(run.outputs['features-json']!)[0]).toMatchObject({ user_percentage: 25 })
+    expect(run.summary).toMatch(/25% of users/)
+    expect(run.summary).not.toMatch(/50% of users/)
+  })
+
+  test('the action validate reports the held raise as a notice, not a failure', async () => {
+    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
+    repos.push(repo)
+    const workspace = await checkout(repo.gh)
+    const run = await runPhasegateFromSource(repo.gh, workspace, {
+      now: hoursAfter(1),
+      inputs: { command: 'validate' }
+    })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.summary).toMatch(
+      /notice: .*a raise waiting: user_percentage 25 -&gt; 50|notice: .*a raise waiting: user_percentage 25 -> 50/
+    )
   })
 })

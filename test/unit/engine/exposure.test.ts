@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decide } from '../../../src/engine/decide.js'
 import { exposureOf } from '../../../src/engine/exposure.js'
 import { actionOutputs } from '../../../src/action/outcome.js'
+import { exposureInForce } from '../../../src/rollout/exposure-raise.js'
 import { renderReport } from '../../../src/report/markdown.js'
 import { renderDecision } from '../../../src/report/text.js'
 import { Feature } from '../../../src/sdk/index.js'
@@ -79,7 +80,7 @@ describe('every surface says what exposureOf says', () => {
 
   it.each(cases)("the action's outputs (%s)", (_, p, s) => {
     const exposure = exposureOf(p, s)
-    const outputs = actionOutputs(p, s)
+    const outputs = actionOutputs(exposureInForce(p, s, null, new Date()))
     // Before: a disabled phase was "enabled: true" at 1% in the outputs.
     expect(outputs.enabled).toBe(String(exposure.enabled))
     expect(outputs['user-percentage']).toBe(String(exposure.userPercentage))
