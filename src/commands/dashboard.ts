@@ -16,6 +16,7 @@ import {
   type FeatureFailure,
   type FeatureView
 } from '../report/dashboard/model.js'
+import { inForce } from '../rollout/datafile.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
 import { currentState, loadRolloutsSettled, relativeTo, type Rollout } from '../rollout/load.js'
 import { analyzeRolloutExperiment, metricsConfigFor, observe } from '../rollout/observe.js'
@@ -210,6 +211,7 @@ async function evaluateFeature(
     started: rollout.state !== null,
     history,
     decision: decide(policy, state, observations, options.now),
+    exposure: inForce(rollout, options.now).exposure,
     readings,
     experiments,
     heartbeat: assessHeartbeat(

@@ -2,6 +2,7 @@ import type { Decision, MetricReading, Policy, State } from '../../engine/types.
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
 import type { HistoryEntry } from '../../git/transitions.js'
 import type { Heartbeat } from '../../engine/heartbeat.js'
+import type { Exposure } from '../../engine/exposure.js'
 
 // What the dashboard shows, gathered once (src/commands/dashboard.ts) and rendered by pure
 // functions (render.ts), so the pages can be tested from data without git or a metrics source.
@@ -26,6 +27,12 @@ export interface FeatureView {
   history: HistoryEntry[]
   /** What `tick` would decide now (gates, alerts, triggers). */
   decision: Decision
+  /**
+   * What the feature exposes now, the one answer every surface gives (rollout/exposure-raise.ts
+   * exposureInForce: not started, kill switch, a disabled phase, a raise waiting for a freeze
+   * window or a pause); unset in models built without it, which then read policy and state.
+   */
+  exposure?: Exposure
   /** Current values of every metric the policy names, with range data where the provider has it. */
   readings: MetricReading[]
   experiments: ExperimentView[]
