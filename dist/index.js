@@ -39719,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6452);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2995);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39728,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6452:
+/***/ 2995:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43141,11 +43141,178 @@ async function headSha(root) {
     return result.code === 0 ? result.stdout.trim() : undefined;
 }
 /**
+ * Runs git in `cwd` and hands its stdout to `onChunk` as it arrives, so that no output is too
+ * large (a history of 100,000 commits is tens of MB: runGit's buffer has a limit). Resolves when
+ * git exits 0; rejects with a PhasegateError when it does not, or with what `onChunk` throws
+ * (git is then stopped).
+ */
+function streamGit(cwd, args, onChunk) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
+            cwd,
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+            stdio: ['ignore', 'pipe', 'pipe']
+        });
+        let failed;
+        let stderr = '';
+        child.stdout.on('data', (chunk) => {
+            if (failed !== undefined)
+                return;
+            try {
+                onChunk(chunk);
+            }
+            catch (error) {
+                failed = error;
+                child.kill();
+            }
+        });
+        // Only the end of stderr is reported; keep that much.
+        child.stderr.on('data', (chunk) => {
+            stderr = (stderr + chunk.toString('utf8')).slice(-4096);
+        });
+        child.on('error', error => {
+            failed ??= new errors_PhasegateError(`git ${args[0]} failed: ${error.message}`);
+        });
+        child.on('close', code => {
+            if (failed !== undefined)
+                reject(failed);
+            else if (code !== 0)
+                reject(new errors_PhasegateError(`git ${args[0]} failed: ${stderr.trim().split('\n').slice(-3).join(' / ')}`, { hint: `ran: git ${args.join(' ')} in ${cwd}` }));
+            else
+                resolve();
+        });
+    });
+}
+/**
+ * Starts a `git cat-file --batch` in `root` on the first request. Each answer is handed to
+ * `onObject(index, text)` as soon as it is read (text undefined where the object does not exist:
+ * a path absent at that commit, a root commit's parent), so a caller that asks while reading
+ * something else (readHistory asks while `git log` runs) keeps both processes busy. The output
+ * is read as a stream of buffers (sizes are bytes), without a size limit.
+ */
+function objectReader(root, onObject) {
+    let child;
+    let finished = Promise.resolve();
+    let pending = [];
+    let asked = 0;
+    let answered = 0;
+    let failed;
+    // Unparsed output (a header, or an object's contents, not yet complete) and how many bytes
+    // of it the next answer needs: a large object arrives over many chunks, joined once.
+    let held = [];
+    let heldBytes = 0;
+    let need = 0;
+    const parse = (chunk) => {
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes < need)
+            return;
+        const buf = held.length === 1 ? held[0] : Buffer.concat(held);
+        let at = 0;
+        need = 0;
+        for (;;) {
+            const eol = buf.indexOf(10, at);
+            if (eol < 0)
+                break;
+            const header = buf.toString('latin1', at, eol);
+            const size = / (\d+)$/.exec(header);
+            if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !size) {
+                onObject(answered++, undefined);
+                at = eol + 1;
+                continue;
+            }
+            const end = eol + 1 + Number(size[1]);
+            // The contents and the line feed after them.
+            if (end + 1 > buf.length) {
+                need = end + 1 - at;
+                break;
+            }
+            onObject(answered++, buf.toString('utf8', eol + 1, end));
+            at = end + 1;
+        }
+        held = at < buf.length ? [buf.subarray(at)] : [];
+        heldBytes = buf.length - at;
+    };
+    const start = () => {
+        const c = (0,external_node_child_process_namespaceObject.spawn)('git', ['cat-file', '--batch', '--buffer'], {
+            cwd: root,
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }
+        });
+        child = c;
+        finished = new Promise((resolve, reject) => {
+            c.stdout.on('data', (chunk) => {
+                if (failed !== undefined)
+                    return;
+                try {
+                    parse(chunk);
+                }
+                catch (error) {
+                    failed = error;
+                    c.kill();
+                }
+            });
+            c.stderr.resume();
+            // A request written after git failed would raise EPIPE: the close reports the failure.
+            c.stdin.on('error', () => { });
+            c.on('error', error => {
+                failed ??= error;
+            });
+            c.on('close', code => {
+                if (failed === undefined && (code !== 0 || answered !== asked))
+                    failed = `exit code ${code}, ${answered} of ${asked} objects read`;
+                if (failed === undefined)
+                    resolve();
+                else
+                    reject(failed instanceof errors_PhasegateError
+                        ? failed
+                        : new errors_PhasegateError(`git cat-file failed: ${String(failed)}`));
+            });
+        });
+    };
+    const flush = () => {
+        if (pending.length === 0)
+            return;
+        if (!child)
+            start();
+        child.stdin.write(pending.join('\n') + '\n');
+        pending = [];
+    };
+    return {
+        request(spec) {
+            asked++;
+            // A spec with a newline would desynchronise the batch; paths with one never name a state file.
+            pending.push(spec.replace(/\n/g, ' '));
+            // Written in batches: one write per request would cost a system call each.
+            if (pending.length >= 512)
+                flush();
+        },
+        done() {
+            flush();
+            child?.stdin.end();
+            return finished;
+        }
+    };
+}
+/**
  * The contents of many `rev:path` objects in one `git cat-file --batch` process, in order;
  * undefined where the object does not exist (a path absent at that commit, a root commit's
- * parent). Sizes are bytes, so the output is read as a buffer.
+ * parent).
  */
-function git_readObjects(root, specs) {
+async function git_readObjects(root, specs) {
+    const out = new Array(specs.length);
+    const reader = objectReader(root, (i, text) => {
+        out[i] = text;
+    });
+    for (const spec of specs)
+        reader.request(spec);
+    await reader.done();
+    return out;
+}
+/**
+ * Like readObjects, with each object's id: a ref's tip and a file on it, say, in one process.
+ * Sizes are bytes, so the output is read as a buffer.
+ */
+function readObjectsWithIds(root, specs) {
     if (specs.length === 0)
         return Promise.resolve([]);
     return new Promise((resolve, reject) => {
@@ -43160,13 +43327,13 @@ function git_readObjects(root, specs) {
                 const eol = stdout.indexOf(10, at);
                 const header = stdout.subarray(at, eol).toString('utf8');
                 at = eol + 1;
-                const size = / (\d+)$/.exec(header);
-                if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !size) {
+                const found = /^([0-9a-f]+) \S+ (\d+)$/.exec(header);
+                if (!found) {
                     out.push(undefined);
                     continue;
                 }
-                const length = Number(size[1]);
-                out.push(stdout.subarray(at, at + length).toString('utf8'));
+                const length = Number(found[2]);
+                out.push({ sha: found[1], text: stdout.subarray(at, at + length).toString('utf8') });
                 at += length + 1;
             }
             resolve(out);
@@ -52718,7 +52885,7 @@ function groupStatistic(readings, rule, group) {
  * precedence, when the rollout has not started, its state file is lost (`state.lost`), the kill
  * switch is off, or the phase is `enabled: false`; otherwise the phase's percentage and flags.
  */
-function exposure_exposureOf(policy, state) {
+function exposureOf(policy, state) {
     const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
     const off = state === null
         ? 'not started'
@@ -53013,10 +53180,15 @@ function metricTriggers(policy, phase) {
         return unit ? { unit } : {};
     };
     const phaseFrom = (metric) => `deployment.phases.${phase.name}.rollback_threshold.${metric}`;
+    // The phase's rollback_threshold replaces the threshold of a written trigger that rolls back;
+    // an observe-only or pausing trial on the same metric keeps its own threshold, and the phase's
+    // own rollback stays a rollback beside it.
+    const replaced = new Set();
     policy.triggers.forEach((trigger, i) => {
         if (trigger.kind !== 'metric')
             return;
-        const override = phase.rollbackThreshold[trigger.metric];
+        const rollsBack = (trigger.onFire ?? 'rollback') === 'rollback';
+        const override = rollsBack ? phase.rollbackThreshold[trigger.metric] : undefined;
         if (override === undefined) {
             checks.push({
                 metric: trigger.metric,
@@ -53028,6 +53200,7 @@ function metricTriggers(policy, phase) {
             });
             return;
         }
+        replaced.add(trigger.metric);
         const threshold = {
             op: trigger.threshold.op,
             value: override,
@@ -53044,7 +53217,7 @@ function metricTriggers(policy, phase) {
         });
     });
     for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
-        if (checks.some(c => c.metric === metric))
+        if (replaced.has(metric))
             continue;
         checks.push({
             metric,
@@ -53272,7 +53445,7 @@ function decide(policy, state, observations, now) {
     };
     // Guardrails: treatment vs control on data accumulated since the phase was entered; a
     // regression rolls back like any trigger, too little evidence holds like any gate.
-    const guardrails = evaluateGuardrails(policy.guardrails ?? [], screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)), exposure_exposureOf(policy, state).userPercentage);
+    const guardrails = evaluateGuardrails(policy.guardrails ?? [], screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)), exposureOf(policy, state).userPercentage);
     const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts];
     const triggers = [
         ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
@@ -68049,7 +68222,7 @@ function bucketOf(salt, userId) {
  * 1% canary is not also the experiment's lowest buckets (which would put all of it in control);
  * and the threshold only grows with the percentage, so a ramp only adds users.
  */
-function assignment_isInRollout(feature, userId, userPercentage) {
+function isInRollout(feature, userId, userPercentage) {
     return bucketOf(`rollout:${feature}`, userId) < userPercentage * 100;
 }
 /**
@@ -68060,10 +68233,10 @@ function assignment_isInRollout(feature, userId, userPercentage) {
 function exposureGroup(feature, userId, userPercentage) {
     if (!(userPercentage > 0 && userPercentage < 100))
         return null;
-    return assignment_isInRollout(feature, userId, userPercentage) ? 'treatment' : 'control';
+    return isInRollout(feature, userId, userPercentage) ? 'treatment' : 'control';
 }
 /** Returns the group name for a user id; builds the weight table once for many users. */
-function assignment_createAssigner(experiment) {
+function createAssigner(experiment) {
     const groups = checkWeights(experiment);
     const total = groups.reduce((sum, g) => sum + g.weight, 0);
     if (experiment.hashVersion === 1) {
@@ -68081,7 +68254,7 @@ function assignment_createAssigner(experiment) {
     };
 }
 function assignGroup(experiment, userId) {
-    return assignment_createAssigner(experiment)(userId);
+    return createAssigner(experiment)(userId);
 }
 function cumulate(groups) {
     let upTo = 0;
@@ -68128,465 +68301,6 @@ function checkWeights(experiment) {
         });
     }
     return experiment.groups;
-}
-
-;// CONCATENATED MODULE: ./lib/policy/metric-names.js
-/**
- * Every metric a gate, trigger, alert, trend, rollback threshold, guardrail or experiment of the policy
- * reads, in file order by section: what some provider query must be able to produce.
- */
-function namedMetrics(raw) {
-    const out = [];
-    const keys = (record, path) => {
-        for (const metric of Object.keys(record ?? {}))
-            out.push({ metric, path: [...path, metric], atKey: true });
-    };
-    for (const [phase, settings] of Object.entries(raw.deployment.phases ?? {})) {
-        const path = ['deployment', 'phases', phase];
-        keys(settings?.success_criteria, [...path, 'success_criteria']);
-        keys(settings?.rollback_threshold, [...path, 'rollback_threshold']);
-        settings?.gates?.forEach((gate, i) => {
-            if (gate.type === 'metrics_threshold')
-                keys(gate.thresholds, [...path, 'gates', i, 'thresholds']);
-        });
-    }
-    raw.rollback?.automatic_triggers?.forEach((trigger, i) => {
-        if (trigger.kind === 'metric')
-            out.push({
-                metric: trigger.metric,
-                path: ['rollback', 'automatic_triggers', i],
-                atKey: false
-            });
-    });
-    keys(raw.monitoring?.alerts, ['monitoring', 'alerts']);
-    keys(raw.monitoring?.trends, ['monitoring', 'trends']);
-    keys(raw.guardrails, ['guardrails']);
-    for (const [name, experiment] of Object.entries(raw.experiments ?? {}))
-        experiment.success_metrics?.forEach((metric, i) => out.push({ metric, path: ['experiments', name, 'success_metrics', i], atKey: false }));
-    return out;
-}
-
-;// CONCATENATED MODULE: ./lib/policy/load.js
-
-
-
-
-
-
-
-
-/** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
-function load_loadPolicy(path, file = path) {
-    return fromSource(readYamlFile(path, 'policy file', file), (0,external_node_path_namespaceObject.basename)(path, (0,external_node_path_namespaceObject.extname)(path)));
-}
-/** The same for policy text already in memory (e.g. a file at another commit). */
-function parsePolicyText(text, file) {
-    return fromSource(parseYaml(text, file, 'policy file'), basename(file, extname(file)));
-}
-function fromSource(source, fileStem) {
-    const raw = yaml_validate(policySchema, source, toPlain(source));
-    try {
-        checkMetricsProvider(source, raw);
-        const { policy, notices } = normalizePolicy(raw, fileStem);
-        if (notices.length === 0)
-            return policy;
-        const errors = notices.map(n => located(source, n));
-        return {
-            ...policy,
-            notices: errors.map(e => e.format()),
-            noticeLocations: errors.map(e => e.location)
-        };
-    }
-    catch (error) {
-        if (!(error instanceof PolicyIssues))
-            throw error;
-        throw located(source, error.issues[0]);
-    }
-}
-function located(source, issue) {
-    if (!issue.atKey)
-        return errorAt(source, issue.path, issue.message, issue.hint);
-    const key = String(issue.path[issue.path.length - 1]);
-    return errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key);
-}
-/**
- * Builds the policy's metrics provider once, so that an unknown provider, a bad provider option
- * or a metric no query can produce is reported by `validate` at its line rather than by the first
- * `tick` without one. Providers that know which option is wrong throw PolicyIssues with its path.
- */
-function checkMetricsProvider(source, raw) {
-    let provider;
-    try {
-        provider = createProvider(metricsConfigOf(raw));
-    }
-    catch (error) {
-        if (error instanceof PolicyIssues || !(error instanceof errors_PhasegateError))
-            throw error;
-        const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'];
-        throw errorAt(source, where, error.message, error.hint);
-    }
-    const known = provider.metricNames;
-    if (!known)
-        return;
-    const unknown = namedMetrics(raw).find(m => !known.has(m.metric) && m.metric !== 'system_failure');
-    if (!unknown)
-        return;
-    const guess = closest(unknown.metric, [...known]);
-    throw new PolicyIssues([
-        {
-            path: unknown.path,
-            atKey: unknown.atKey,
-            message: `${unknown.metric} has no query in metrics.queries${guess ? ` (did you mean "${guess}"?)` : ''}, so it could never be read`,
-            hint: `fix the name, or add "${unknown.metric}: <query>" under metrics.queries`
-        }
-    ]);
-}
-
-;// CONCATENATED MODULE: ./lib/state/file.js
-
-
-
-
-
-
-
-// Held as canonical UTC (toISOString) once the one parser has read it: every later reader
-// (Date.parse, comparisons of two times as text) then sees one instant in one spelling.
-const isoInstant = schemas_string()
-    .refine(s => 'date' in parseInstant(s), {
-    message: `not ${INSTANT_FORM}`,
-    params: { hint: 'state files are written by phasegate; restore this file from git history' }
-})
-    .transform(s => {
-    const parsed = parseInstant(s);
-    return 'date' in parsed ? parsed.date.toISOString() : s;
-});
-// Any number the engine may hold, including ±Infinity (an always-valid interval before enough
-// data) and NaN: YAML writes them as .inf / .nan and reads them back as numbers; z.number() would
-// refuse the file phasegate itself wrote.
-const file_anyNumber = custom(v => typeof v === 'number', { message: 'not a number' });
-// Exactly the engine's Evidence (types.ts), key for key: SameKeys below fails to compile when a
-// key is added to one and not the other, so a transition can never write evidence its own state
-// file refuses (attack A5: `unit` and `compared` were added to Evidence only).
-const evidenceSchema = strictObject({
-    gate: schemas_string(),
-    metric: schemas_string().optional(),
-    value: union([file_anyNumber, schemas_string(), schemas_null()]).optional(),
-    threshold: schemas_string().optional(),
-    unit: schemas_string().optional(),
-    compared: schemas_string().optional(),
-    result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data']),
-    // A guardrail's comparison (engine Evidence): a rollback it fired writes them into the state.
-    interval: tuple([file_anyNumber, file_anyNumber]).optional(),
-    pValue: file_anyNumber.optional(),
-    n: strictObject({ control: file_anyNumber, treatment: file_anyNumber }).optional()
-});
-// Compile-time checks only: both directions of key equality and of assignability.
-const evidenceKeysMatch = true;
-const evidenceFits = true;
-void evidenceKeysMatch;
-void evidenceFits;
-/** The keys the state file keeps of one Evidence: exactly the schema's, none undefined. */
-function evidenceToRaw(e) {
-    const keys = Object.keys(evidenceSchema.shape);
-    const out = {};
-    for (const key of keys) {
-        const v = e[key];
-        if (v === undefined)
-            continue;
-        out[key] =
-            key === 'interval' ? [...v] : key === 'n' ? { ...v } : v;
-    }
-    return out;
-}
-const transitionSchema = strictObject({
-    kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
-    from: schemas_string(),
-    to: schemas_string(),
-    at: isoInstant,
-    reason: schemas_string(),
-    approvers: array(schemas_string()).optional(),
-    operator: schemas_string().optional(),
-    reverts: schemas_string().optional(),
-    evidence: array(evidenceSchema).optional()
-});
-const stateSchema = strictObject({
-    feature: schemas_string(),
-    phase: schemas_string(),
-    entered_at: isoInstant,
-    enabled: schemas_boolean(),
-    experiments: record(schemas_string(), strictObject({
-        status: schemas_enum(['pending', 'running', 'stopped', 'concluded']),
-        started_at: isoInstant.optional()
-    }))
-        .optional(),
-    last_transition: transitionSchema.optional(),
-    paused: strictObject({ at: isoInstant, reason: schemas_string(), operator: schemas_string().optional() })
-        .optional()
-});
-const HEADER = (feature) => ` phasegate state for "${feature}". Written only by phasegate: change it through\n` +
-    ` phasegate tick / rollback or the advance pull request, never by hand.`;
-/** The state a rollout has before its first transition. */
-function initialState(policy, now) {
-    return {
-        feature: policy.feature,
-        phase: policy.phases[0].name,
-        enteredAt: now.toISOString(),
-        enabled: true,
-        experiments: Object.fromEntries(policy.experiments.map(e => [
-            e.name,
-            {
-                status: e.enabled ? 'running' : 'pending',
-                startedAt: now.toISOString()
-            }
-        ]))
-    };
-}
-/** Reads the state file, checking it against the policy. Missing file: null (rollout not started). */
-function file_readState(path, policy, file = path) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
-        return null;
-    return parseState(readYamlFile(path, 'state file', file), policy);
-}
-function parseStateText(text, file, policy) {
-    return parseState(yaml_parseYaml(text, file, 'state file'), policy);
-}
-function parseState(source, policy) {
-    const raw = yaml_validate(stateSchema, source, toPlain(source));
-    const phases = policy.phases.map(p => p.name);
-    if (raw.feature !== policy.feature) {
-        throw errorAt(source, ['feature'], `state is for feature "${raw.feature}" but the policy is for "${policy.feature}"`, 'point the policy\'s "state" key at this feature\'s own state file');
-    }
-    if (!phases.includes(raw.phase)) {
-        const guess = closest(raw.phase, phases);
-        throw errorAt(source, ['phase'], `unknown phase "${raw.phase}"${guess ? ` (did you mean "${guess}"?)` : ''}; the policy's phases are ${phases.join(', ')}`, 'restore the state file from git history (git log -p on it) rather than editing it');
-    }
-    for (const name of Object.keys(raw.experiments ?? {})) {
-        if (!policy.experiments.some(e => e.name === name)) {
-            throw errorAt(source, ['experiments', name], `unknown experiment "${name}"`, 'the policy has no experiment by that name');
-        }
-    }
-    return fromRaw(raw);
-}
-function fromRaw(raw) {
-    const t = raw.last_transition;
-    return {
-        feature: raw.feature,
-        phase: raw.phase,
-        enteredAt: raw.entered_at,
-        enabled: raw.enabled,
-        experiments: Object.fromEntries(Object.entries(raw.experiments ?? {}).map(([name, e]) => [
-            name,
-            { status: e.status, ...(e.started_at ? { startedAt: e.started_at } : {}) }
-        ])),
-        ...(t
-            ? {
-                lastTransition: {
-                    kind: t.kind,
-                    from: t.from,
-                    to: t.to,
-                    at: t.at,
-                    reason: t.reason,
-                    approvers: t.approvers ?? [],
-                    ...(t.operator ? { operator: t.operator } : {}),
-                    ...(t.reverts ? { reverts: t.reverts } : {}),
-                    evidence: t.evidence ?? []
-                }
-            }
-            : {}),
-        ...(raw.paused
-            ? {
-                paused: {
-                    at: raw.paused.at,
-                    reason: raw.paused.reason,
-                    ...(raw.paused.operator ? { operator: raw.paused.operator } : {})
-                }
-            }
-            : {})
-    };
-}
-function toRaw(state) {
-    const t = state.lastTransition;
-    return {
-        feature: state.feature,
-        phase: state.phase,
-        entered_at: state.enteredAt,
-        enabled: state.enabled,
-        ...(Object.keys(state.experiments).length
-            ? {
-                experiments: Object.fromEntries(Object.entries(state.experiments).map(([n, e]) => [
-                    n,
-                    { status: e.status, ...(e.startedAt ? { started_at: e.startedAt } : {}) }
-                ]))
-            }
-            : {}),
-        ...(t ? { last_transition: transitionToRaw(t) } : {}),
-        ...(state.paused ? { paused: { ...state.paused } } : {})
-    };
-}
-function transitionToRaw(t) {
-    return {
-        kind: t.kind,
-        from: t.from,
-        to: t.to,
-        at: t.at,
-        reason: t.reason,
-        ...(t.approvers.length ? { approvers: t.approvers } : {}),
-        ...(t.operator ? { operator: t.operator } : {}),
-        ...(t.reverts ? { reverts: t.reverts } : {}),
-        evidence: t.evidence.map(evidenceToRaw)
-    };
-}
-/**
- * The state file's new text. When `previousText` is given, its comments and key order are kept:
- * only values that changed are rewritten.
- */
-function renderState(state, previousText) {
-    const raw = toRaw(state);
-    const doc = previousText ? (0,dist/* parseDocument */.Tp)(previousText) : new dist/* Document */.yo(new dist/* YAMLMap */.CA());
-    if (!previousText || !(0,dist/* isMap */.jh)(doc.contents)) {
-        doc.contents = new dist/* YAMLMap */.CA();
-        doc.commentBefore = HEADER(state.feature);
-    }
-    file_merge(doc, doc.contents, raw);
-    return doc.toString({ lineWidth: 0 });
-}
-function file_merge(doc, map, value) {
-    for (const pair of [...map.items]) {
-        const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : String(pair.key);
-        if (!(key in value))
-            map.delete(key);
-    }
-    for (const [key, next] of Object.entries(value)) {
-        const current = map.get(key, true);
-        if (file_isPlainObject(next) && (0,dist/* isMap */.jh)(current)) {
-            file_merge(doc, current, next);
-        }
-        else if ((0,dist/* isScalar */.jn)(current) && !file_isPlainObject(next) && !Array.isArray(next)) {
-            // Keep the node (and its comments), but let the new value choose its own style: a block
-            // scalar written for a multi-line value cannot hold every single-line one faithfully.
-            if (current.value !== next) {
-                current.value = next;
-                delete current.type;
-            }
-        }
-        else {
-            map.set(key, doc.createNode(next));
-        }
-    }
-}
-function file_isPlainObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/** Writes the state file, keeping `previousText`'s comments and layout; returns the text written. */
-function writeState(file, state, previousText) {
-    const text = renderState(state, previousText);
-    (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    (0,external_node_fs_namespaceObject.writeFileSync)(file, text);
-    return text;
-}
-
-;// CONCATENATED MODULE: ./lib/sdk/index.js
-/**
- * phasegate/sdk: what an application needs at request time, from the policy and state files in
- * its repository (the seed's ABTestingExecutor routing). No Actions, GitHub or git imports, and
- * no network: everything is computed from the two files and the user id.
- */
-
-
-
-
-
-
-
-/**
- * The current phase's settings, from exposureOf (the one answer every surface gives). A rollout
- * without a state file has not started: its first phase, switched off.
- */
-function currentPhase(policy, state) {
-    const exposure = exposure_exposureOf(policy, state);
-    return {
-        name: exposure.phase,
-        enabled: exposure.enabled,
-        userPercentage: exposure.userPercentage,
-        featureFlags: exposure.featureFlags,
-        monitoringLevel: exposure.monitoringLevel,
-        rollbackThreshold: exposure.rollbackThreshold
-    };
-}
-/** Is the feature on for this user: kill switch on, phase enabled, and inside its user_percentage. */
-function isFeatureOn(policy, state, userId) {
-    const exposure = exposureOf(policy, state);
-    return exposure.enabled && isInRollout(policy.feature, userId, exposure.userPercentage);
-}
-function experimentNamed(policy, name) {
-    const experiment = policy.experiments.find(e => e.name === name);
-    if (!experiment) {
-        throw new PhasegateError(`feature ${policy.feature} has no experiment named '${name}'`, {
-            hint: `its experiments: ${policy.experiments.map(e => e.name).join(', ') || 'none'}`
-        });
-    }
-    return experiment;
-}
-/** Whether an experiment is assigning users now: enabled in the policy, running in the state. */
-function isExperimentRunning(policy, state, name) {
-    const experiment = experimentNamed(policy, name);
-    const status = state?.experiments[name]?.status ?? 'running';
-    return experiment.enabled && status === 'running';
-}
-/**
- * A feature's policy and state, with the answers an application asks per request. Build it once
- * (or call `load` again when the files change); each answer is a hash, not a file read.
- */
-class Feature {
-    policy;
-    state;
-    assigners = new Map();
-    constructor(policy, state) {
-        this.policy = policy;
-        this.state = state;
-    }
-    /**
-     * Reads a policy file and its state file (default: the policy's state_path). Relative paths
-     * are resolved against `root` (the repository checkout; default: the working directory).
-     * Throws a PhasegateError naming the file (and line and column) for a missing or invalid one.
-     */
-    static load(options) {
-        const root = options.root ?? process.cwd();
-        const policy = loadPolicy(resolve(root, options.policy));
-        const statePath = resolve(root, options.state ?? policy.statePath);
-        return new Feature(policy, readState(statePath, policy));
-    }
-    phase() {
-        return currentPhase(this.policy, this.state);
-    }
-    isOn(userId) {
-        return isFeatureOn(this.policy, this.state, userId);
-    }
-    /**
-     * The user's group in a running experiment, or null when the user should get the default
-     * behaviour: feature off for them, or the experiment not running.
-     */
-    group(experiment, userId) {
-        if (!isExperimentRunning(this.policy, this.state, experiment))
-            return null;
-        if (!this.isOn(userId))
-            return null;
-        let assign = this.assigners.get(experiment);
-        if (!assign) {
-            assign = createAssigner(experimentNamed(this.policy, experiment));
-            this.assigners.set(experiment, assign);
-        }
-        return assign(userId);
-    }
-    /** The configuration of the user's group (e.g. `{ dspy_enabled: true }`), or null as for group(). */
-    config(experiment, userId) {
-        const group = this.group(experiment, userId);
-        if (group === null)
-            return null;
-        return experimentNamed(this.policy, experiment).groups.find(g => g.name === group)
-            .configuration;
-    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
@@ -68747,6 +68461,10 @@ function datafileJsonSchema() {
 }
 
 ;// CONCATENATED MODULE: ./lib/export/datafile.js
+/** Builds a feature's datafile from its policy and state (shape: ./datafile-schema.ts). */
+
+
+
 
 
 
@@ -68756,7 +68474,7 @@ function datafileJsonSchema() {
  * `.yaml` (`.phasegate/state/pay.yaml` -> `.phasegate/state/pay.datafile.json`), relative to the
  * repository root. Per feature, so one feature's transition never touches another's files.
  */
-function datafilePathOf(policy) {
+function datafile_datafilePathOf(policy) {
     return `${policy.statePath.replace(/\.ya?ml$/i, '')}.datafile.json`;
 }
 /**
@@ -68765,12 +68483,12 @@ function datafilePathOf(policy) {
  * commit the transition is written on top of (HEAD before it), when known.
  */
 function featureDatafile(policy, state, madeOn = null) {
-    const phase = currentPhase(policy, state);
+    const phase = exposureOf(policy, state);
     const last = state?.lastTransition;
     return {
         datafile_version: DATAFILE_VERSION,
         feature: policy.feature,
-        phase: phase.name,
+        phase: phase.phase,
         enabled: phase.enabled,
         user_percentage: phase.userPercentage,
         feature_flags: [...phase.featureFlags],
@@ -68794,6 +68512,273 @@ function featureDatafile(policy, state, madeOn = null) {
                 : { kind: 'init', from: null, to: state.phase, at: state.enteredAt, made_on: madeOn }
             : null
     };
+}
+/** Reads the datafile at `path` (relative to `root`) without throwing: a bad one says why. */
+function datafile_readCommittedDatafile(root, path) {
+    const file = (0,external_node_path_namespaceObject.join)(root, path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return { kind: 'absent' };
+    const text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (error) {
+        return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` };
+    }
+    const parsed = featureDatafileSchema.safeParse(json);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return {
+            kind: 'unreadable',
+            why: `is not a phasegate datafile (${issue.path.join('.') || 'top level'}: ${issue.message})`
+        };
+    }
+    return { kind: 'parsed', datafile: parsed.data };
+}
+
+;// CONCATENATED MODULE: ./lib/state/file.js
+
+
+
+
+
+
+
+// Held as canonical UTC (toISOString) once the one parser has read it: every later reader
+// (Date.parse, comparisons of two times as text) then sees one instant in one spelling.
+const isoInstant = schemas_string()
+    .refine(s => 'date' in parseInstant(s), {
+    message: `not ${INSTANT_FORM}`,
+    params: { hint: 'state files are written by phasegate; restore this file from git history' }
+})
+    .transform(s => {
+    const parsed = parseInstant(s);
+    return 'date' in parsed ? parsed.date.toISOString() : s;
+});
+// Any number the engine may hold, including ±Infinity (an always-valid interval before enough
+// data) and NaN: YAML writes them as .inf / .nan and reads them back as numbers; z.number() would
+// refuse the file phasegate itself wrote.
+const file_anyNumber = custom(v => typeof v === 'number', { message: 'not a number' });
+// Exactly the engine's Evidence (types.ts), key for key: SameKeys below fails to compile when a
+// key is added to one and not the other, so a transition can never write evidence its own state
+// file refuses (attack A5: `unit` and `compared` were added to Evidence only).
+const evidenceSchema = strictObject({
+    gate: schemas_string(),
+    metric: schemas_string().optional(),
+    value: union([file_anyNumber, schemas_string(), schemas_null()]).optional(),
+    threshold: schemas_string().optional(),
+    unit: schemas_string().optional(),
+    compared: schemas_string().optional(),
+    result: schemas_enum(['pass', 'fail', 'pending', 'fired', 'breached', 'ok', 'no_data']),
+    // A guardrail's comparison (engine Evidence): a rollback it fired writes them into the state.
+    interval: tuple([file_anyNumber, file_anyNumber]).optional(),
+    pValue: file_anyNumber.optional(),
+    n: strictObject({ control: file_anyNumber, treatment: file_anyNumber }).optional()
+});
+// Compile-time checks only: both directions of key equality and of assignability.
+const evidenceKeysMatch = true;
+const evidenceFits = true;
+void evidenceKeysMatch;
+void evidenceFits;
+/** The keys the state file keeps of one Evidence: exactly the schema's, none undefined. */
+function evidenceToRaw(e) {
+    const keys = Object.keys(evidenceSchema.shape);
+    const out = {};
+    for (const key of keys) {
+        const v = e[key];
+        if (v === undefined)
+            continue;
+        out[key] =
+            key === 'interval' ? [...v] : key === 'n' ? { ...v } : v;
+    }
+    return out;
+}
+const transitionSchema = strictObject({
+    kind: schemas_enum(['advance', 'rollback', 'emergency', 'resume', 'pause']),
+    from: schemas_string(),
+    to: schemas_string(),
+    at: isoInstant,
+    reason: schemas_string(),
+    approvers: array(schemas_string()).optional(),
+    operator: schemas_string().optional(),
+    reverts: schemas_string().optional(),
+    evidence: array(evidenceSchema).optional()
+});
+const stateSchema = strictObject({
+    feature: schemas_string(),
+    phase: schemas_string(),
+    entered_at: isoInstant,
+    enabled: schemas_boolean(),
+    experiments: record(schemas_string(), strictObject({
+        status: schemas_enum(['pending', 'running', 'stopped', 'concluded']),
+        started_at: isoInstant.optional()
+    }))
+        .optional(),
+    last_transition: transitionSchema.optional(),
+    paused: strictObject({ at: isoInstant, reason: schemas_string(), operator: schemas_string().optional() })
+        .optional()
+});
+const HEADER = (feature) => ` phasegate state for "${feature}". Written only by phasegate: change it through\n` +
+    ` phasegate tick / rollback or the advance pull request, never by hand.`;
+/** The state a rollout has before its first transition. */
+function initialState(policy, now) {
+    return {
+        feature: policy.feature,
+        phase: policy.phases[0].name,
+        enteredAt: now.toISOString(),
+        enabled: true,
+        experiments: Object.fromEntries(policy.experiments.map(e => [
+            e.name,
+            {
+                status: e.enabled ? 'running' : 'pending',
+                startedAt: now.toISOString()
+            }
+        ]))
+    };
+}
+/** Reads the state file, checking it against the policy. Missing file: null (rollout not started). */
+function readState(path, policy, file = path) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+        return null;
+    return parseState(readYamlFile(path, 'state file', file), policy);
+}
+function parseStateText(text, file, policy) {
+    return parseState(yaml_parseYaml(text, file, 'state file'), policy);
+}
+function parseState(source, policy) {
+    const raw = yaml_validate(stateSchema, source, toPlain(source));
+    const phases = policy.phases.map(p => p.name);
+    if (raw.feature !== policy.feature) {
+        throw errorAt(source, ['feature'], `state is for feature "${raw.feature}" but the policy is for "${policy.feature}"`, 'point the policy\'s "state" key at this feature\'s own state file');
+    }
+    if (!phases.includes(raw.phase)) {
+        const guess = closest(raw.phase, phases);
+        throw errorAt(source, ['phase'], `unknown phase "${raw.phase}"${guess ? ` (did you mean "${guess}"?)` : ''}; the policy's phases are ${phases.join(', ')}`, 'restore the state file from git history (git log -p on it) rather than editing it');
+    }
+    for (const name of Object.keys(raw.experiments ?? {})) {
+        if (!policy.experiments.some(e => e.name === name)) {
+            throw errorAt(source, ['experiments', name], `unknown experiment "${name}"`, 'the policy has no experiment by that name');
+        }
+    }
+    return fromRaw(raw);
+}
+function fromRaw(raw) {
+    const t = raw.last_transition;
+    return {
+        feature: raw.feature,
+        phase: raw.phase,
+        enteredAt: raw.entered_at,
+        enabled: raw.enabled,
+        experiments: Object.fromEntries(Object.entries(raw.experiments ?? {}).map(([name, e]) => [
+            name,
+            { status: e.status, ...(e.started_at ? { startedAt: e.started_at } : {}) }
+        ])),
+        ...(t
+            ? {
+                lastTransition: {
+                    kind: t.kind,
+                    from: t.from,
+                    to: t.to,
+                    at: t.at,
+                    reason: t.reason,
+                    approvers: t.approvers ?? [],
+                    ...(t.operator ? { operator: t.operator } : {}),
+                    ...(t.reverts ? { reverts: t.reverts } : {}),
+                    evidence: t.evidence ?? []
+                }
+            }
+            : {}),
+        ...(raw.paused
+            ? {
+                paused: {
+                    at: raw.paused.at,
+                    reason: raw.paused.reason,
+                    ...(raw.paused.operator ? { operator: raw.paused.operator } : {})
+                }
+            }
+            : {})
+    };
+}
+function toRaw(state) {
+    const t = state.lastTransition;
+    return {
+        feature: state.feature,
+        phase: state.phase,
+        entered_at: state.enteredAt,
+        enabled: state.enabled,
+        ...(Object.keys(state.experiments).length
+            ? {
+                experiments: Object.fromEntries(Object.entries(state.experiments).map(([n, e]) => [
+                    n,
+                    { status: e.status, ...(e.startedAt ? { started_at: e.startedAt } : {}) }
+                ]))
+            }
+            : {}),
+        ...(t ? { last_transition: transitionToRaw(t) } : {}),
+        ...(state.paused ? { paused: { ...state.paused } } : {})
+    };
+}
+function transitionToRaw(t) {
+    return {
+        kind: t.kind,
+        from: t.from,
+        to: t.to,
+        at: t.at,
+        reason: t.reason,
+        ...(t.approvers.length ? { approvers: t.approvers } : {}),
+        ...(t.operator ? { operator: t.operator } : {}),
+        ...(t.reverts ? { reverts: t.reverts } : {}),
+        evidence: t.evidence.map(evidenceToRaw)
+    };
+}
+/**
+ * The state file's new text. When `previousText` is given, its comments and key order are kept:
+ * only values that changed are rewritten.
+ */
+function renderState(state, previousText) {
+    const raw = toRaw(state);
+    const doc = previousText ? (0,dist/* parseDocument */.Tp)(previousText) : new dist/* Document */.yo(new dist/* YAMLMap */.CA());
+    if (!previousText || !(0,dist/* isMap */.jh)(doc.contents)) {
+        doc.contents = new dist/* YAMLMap */.CA();
+        doc.commentBefore = HEADER(state.feature);
+    }
+    file_merge(doc, doc.contents, raw);
+    return doc.toString({ lineWidth: 0 });
+}
+function file_merge(doc, map, value) {
+    for (const pair of [...map.items]) {
+        const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (!(key in value))
+            map.delete(key);
+    }
+    for (const [key, next] of Object.entries(value)) {
+        const current = map.get(key, true);
+        if (file_isPlainObject(next) && (0,dist/* isMap */.jh)(current)) {
+            file_merge(doc, current, next);
+        }
+        else if ((0,dist/* isScalar */.jn)(current) && !file_isPlainObject(next) && !Array.isArray(next)) {
+            // Keep the node (and its comments), but let the new value choose its own style: a block
+            // scalar written for a multi-line value cannot hold every single-line one faithfully.
+            if (current.value !== next) {
+                current.value = next;
+                delete current.type;
+            }
+        }
+        else {
+            map.set(key, doc.createNode(next));
+        }
+    }
+}
+function file_isPlainObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** Writes the state file, keeping `previousText`'s comments and layout; returns the text written. */
+function writeState(file, state, previousText) {
+    const text = renderState(state, previousText);
+    (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    (0,external_node_fs_namespaceObject.writeFileSync)(file, text);
+    return text;
 }
 
 ;// CONCATENATED MODULE: ./lib/state/trailers.js
@@ -69007,6 +68992,141 @@ function refreshMessage(feature, datafilePath, reason) {
         .concat('\n');
 }
 
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./lib/git/log.js
+
+
+const START = '\u001e';
+const FIELD = '\u001f';
+/**
+ * The `--format` LogReader reads. Every field a commit's author controls (author name, message)
+ * ends with the commit's own id, which no text inside the commit can contain (the id is a hash
+ * of it): a message holding the separators cannot end its field early and pass for another
+ * commit, another date or another diff.
+ */
+const LOG_FORMAT = `${START}%H${FIELD}%cI${FIELD}%an${FIELD}%H${FIELD}%B${FIELD}%H${FIELD}`;
+/** The `git log` flags LogReader needs besides the format: a raw diff with NUL-ended paths. */
+const LOG_RAW_ARGS = ['--raw', '-z', '--no-abbrev'];
+/**
+ * Reads the output of `git log --format=LOG_FORMAT --raw -z --no-abbrev` chunk by chunk (as it
+ * arrives from streamGit) and hands over each commit once its raw diff has ended. Nothing is
+ * found by searching for separators in text a commit's author controls: fields end at the
+ * commit's id, and paths at their NUL. Throws a PhasegateError on output of another shape.
+ */
+class LogReader {
+    onCommit;
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    buf = '';
+    at = 0;
+    // The commit being read: its fields so far, and where the search for the next field's end
+    // resumes (a long message arrives over many chunks and is scanned once).
+    fields = [];
+    terminator = '';
+    parked = [];
+    scanFrom = 0;
+    changes = [];
+    // A commit whose fields are read and whose raw diff may still be arriving.
+    pending;
+    constructor(onCommit) {
+        this.onCommit = onCommit;
+    }
+    push(chunk) {
+        this.buf = this.buf.slice(this.at) + this.decoder.write(chunk);
+        this.scanFrom -= this.at;
+        this.at = 0;
+        this.read(false);
+    }
+    /** The output has ended: hands over the last commit. */
+    finish() {
+        this.buf = this.buf.slice(this.at) + this.decoder.end();
+        this.scanFrom -= this.at;
+        this.at = 0;
+        this.read(true);
+    }
+    read(final) {
+        const { buf } = this;
+        for (;;) {
+            const n = this.fields.length;
+            if (n === 0) {
+                // Between commits: the rest of the previous one's raw diff, then the next commit.
+                while (this.at < buf.length && (buf[this.at] === '\0' || buf[this.at] === '\n'))
+                    this.at++;
+                if (this.at >= buf.length) {
+                    if (final)
+                        this.emit();
+                    return;
+                }
+                if (buf[this.at] === ':') {
+                    const metaEnd = buf.indexOf('\0', this.at);
+                    const pathEnd = metaEnd < 0 ? -1 : buf.indexOf('\0', metaEnd + 1);
+                    if (pathEnd < 0)
+                        return this.incomplete(final);
+                    this.changes.push({
+                        meta: buf.slice(this.at + 1, metaEnd),
+                        path: buf.slice(metaEnd + 1, pathEnd)
+                    });
+                    this.at = pathEnd + 1;
+                    continue;
+                }
+                if (buf[this.at] !== START)
+                    throw unexpected(buf.slice(this.at, this.at + 40));
+                this.emit();
+                const shaEnd = buf.indexOf(FIELD, this.at + 1);
+                const dateEnd = shaEnd < 0 ? -1 : buf.indexOf(FIELD, shaEnd + 1);
+                if (dateEnd < 0)
+                    return this.incomplete(final);
+                const sha = buf.slice(this.at + 1, shaEnd);
+                if (!/^[0-9a-f]{40,64}$/.test(sha))
+                    throw unexpected(sha);
+                this.fields = [sha, buf.slice(shaEnd + 1, dateEnd)];
+                this.terminator = `${FIELD}${sha}${FIELD}`;
+                this.at = dateEnd + 1;
+                this.scanFrom = this.at;
+                continue;
+            }
+            // Author (fields[2]), then message (fields[3]): each runs to the commit's own id.
+            const stop = buf.indexOf(this.terminator, this.scanFrom);
+            if (stop < 0) {
+                if (final)
+                    throw unexpected(buf.slice(this.at, this.at + 40));
+                // A long field arrives over many chunks: all but the tail that may begin the terminator
+                // is set aside, so that each chunk is copied and scanned once.
+                const keep = Math.max(this.at, buf.length - this.terminator.length + 1);
+                this.parked.push(buf.slice(this.at, keep));
+                this.at = keep;
+                this.scanFrom = keep;
+                return;
+            }
+            this.fields.push(this.parked.join('') + buf.slice(this.at, stop));
+            this.parked = [];
+            this.at = stop + this.terminator.length;
+            this.scanFrom = this.at;
+            if (this.fields.length === 4) {
+                this.pending = this.fields;
+                this.fields = [];
+            }
+        }
+    }
+    /** Hands over the commit whose raw diff has just ended, if any. */
+    emit() {
+        const fields = this.pending;
+        if (!fields)
+            return;
+        const [sha, at, author, message] = fields;
+        this.onCommit({ sha, at, author, message, changes: this.changes });
+        this.pending = undefined;
+        this.changes = [];
+    }
+    incomplete(final) {
+        if (final)
+            throw unexpected(this.buf.slice(this.at, this.at + 40));
+    }
+}
+function unexpected(text) {
+    return new errors_PhasegateError(`git log printed something phasegate cannot read: ${JSON.stringify(text)}`);
+}
+
 ;// CONCATENATED MODULE: ./lib/git/undo.js
 
 
@@ -69081,6 +69201,7 @@ async function undoAdvance(root, advance, owned, env) {
 
 
 
+
 /** The transitions of a history, newest first. */
 function transitionsOf(history) {
     return history.filter((e) => !('skipped' in e));
@@ -69091,7 +69212,7 @@ function transitionsOf(history) {
  * rollback may revert (rollout/write.ts ownFilesOf is this).
  */
 function ownFiles(policy) {
-    return [policy.statePath, datafilePathOf(policy)];
+    return [policy.statePath, datafile_datafilePathOf(policy)];
 }
 /**
  * The paths a branch changes from `base` (a commit: the merge base) to `tip` that are not
@@ -69279,8 +69400,6 @@ function verdictOf(record, statePath, before, after) {
         return no(`its trailers claim ${claim} but ${statePath} records a different last transition`);
     return { ok: true };
 }
-const FIELD = '\u001f';
-const RECORD = '\u001e';
 const NO_BLOB = /^0+$/;
 /**
  * The audit trail of `sources`' features, newest first, read from the commits that carry
@@ -69291,43 +69410,72 @@ const NO_BLOB = /^0+$/;
  *
  * One `git log` reads the messages and, as a raw diff against the first parent, the blob ids of
  * each state file before and after; one `git cat-file --batch` reads each distinct blob once
- * (a transition's "before" is its previous transition's "after"). `revs` are the commits whose
- * history is read (HEAD by default; the policy check reads the base branch and a pull request's
- * head at once).
+ * (a transition's "before" is its previous transition's "after"). Both are read as streams, with
+ * no limit on their size, and the blobs are asked for while the log is still being read, so the
+ * two processes and the parsing run side by side. `revs` are the commits whose history is read
+ * (HEAD by default; the policy check reads the base branch and a pull request's head at once).
  */
 async function readHistory(root, sources, revs = ['HEAD']) {
     const history = [];
     if (!(await headSha(root)))
         return history;
-    const out = await git(root, 'log', ...revs, `--format=${RECORD}%H${FIELD}%cI${FIELD}%an${FIELD}%B${FIELD}`, '--grep=^Phasegate-Feature: ', '--raw', '-z', '--no-abbrev', '--no-renames', '--root', '--diff-merges=first-parent');
     const paths = new Map(sources.map(s => [s.feature, s.statePath]));
     const candidates = [];
-    for (const chunk of out.split(RECORD)) {
-        const [sha, at, author, message, raw] = chunk.split(FIELD);
-        if (!sha || !message)
-            continue;
-        const record = parseTransitionMessage(message);
-        if (!record)
-            continue;
-        const path = paths.get(record.feature);
-        candidates.push({
-            entry: { ...record, sha, at: at, author: author },
-            path,
-            ...(path !== undefined ? { blobs: blobsOf(raw ?? '', path) } : {})
-        });
-    }
-    const ids = new Set();
-    for (const c of candidates)
-        for (const id of c.blobs ?? [])
-            if (id)
-                ids.add(id);
-    const unique = [...ids];
-    const contents = await git_readObjects(root, unique);
+    // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
+    // verdict compares are kept, as strings of their own: the blob's text is dropped.
+    const asked = [];
     const judged = new Map();
-    unique.forEach((id, i) => {
-        const text = contents[i];
-        judged.set(id, text === undefined ? undefined : { same: id, facts: stateFacts(text) });
+    const own = ownStrings();
+    const reader = objectReader(root, (i, text) => {
+        const id = asked[i];
+        judged.set(id, text === undefined ? undefined : { same: id, facts: verdictFacts(stateFacts(text), own) });
     });
+    const ask = (id) => {
+        if (id === undefined || judged.has(id))
+            return;
+        const key = detached(id);
+        judged.set(key, undefined);
+        asked.push(key);
+        reader.request(key);
+    };
+    const log = new LogReader(commit => {
+        const record = parseTransitionMessage(commit.message);
+        if (!record)
+            return;
+        const path = paths.get(record.feature);
+        const blobs = path === undefined ? undefined : blobsOf(commit.changes, path);
+        if (blobs)
+            blobs.forEach(ask);
+        candidates.push({
+            entry: ownEntry(record, commit, own),
+            path,
+            ...(blobs ? { blobs } : {})
+        });
+    });
+    let failed;
+    try {
+        await streamGit(root, [
+            'log',
+            ...revs,
+            `--format=${LOG_FORMAT}`,
+            '--grep=^Phasegate-Feature: ',
+            ...LOG_RAW_ARGS,
+            '--no-renames',
+            '--root',
+            '--diff-merges=first-parent'
+        ], chunk => log.push(chunk));
+        log.finish();
+    }
+    catch (error) {
+        failed = error;
+    }
+    // Ends cat-file's input either way, so that its process ends too.
+    const read = reader.done();
+    if (failed !== undefined) {
+        read.catch(() => { });
+        throw failed;
+    }
+    await read;
     const judgedOf = (id) => (id ? judged.get(id) : undefined);
     for (const { entry, path, blobs } of candidates) {
         const verdict = path === undefined
@@ -69353,20 +69501,73 @@ async function readHistory(root, sources, revs = ['HEAD']) {
     return history;
 }
 /**
- * The blob ids of `path` before and after a commit, from its `--raw -z` diff (`:mode mode old new
- * status NUL path NUL` ...); undefined where the file is absent. Undefined as a whole when the
- * diff does not touch `path`.
+ * A copy of `text` that is a string of its own: a substring of a large text (V8 makes a slice
+ * from 13 characters on) keeps the whole text in memory, and a history of 100,000 commits kept
+ * every chunk of `git log` and every state file it read that way (hundreds of MB, and time spent
+ * collecting garbage over them).
  */
-function blobsOf(raw, path) {
-    const parts = raw.split('\0');
-    for (let i = 0; i + 1 < parts.length; i++) {
-        const meta = parts[i].replace(/^\n/, '');
-        if (!meta.startsWith(':') || parts[i + 1] !== path)
-            continue;
-        const [, , before, after] = meta.slice(1).split(' ');
-        return [NO_BLOB.test(before) ? undefined : before, NO_BLOB.test(after) ? undefined : after];
-    }
-    return undefined;
+function detached(text) {
+    return text.length < 13 ? text : (' ' + text).slice(1);
+}
+/**
+ * detached, with one copy per distinct value for the values that repeat (feature, phase and kind
+ * names, authors).
+ */
+function ownStrings() {
+    const pool = new Map();
+    return text => {
+        let known = pool.get(text);
+        if (known === undefined) {
+            known = detached(text);
+            pool.set(known, known);
+        }
+        return known;
+    };
+}
+/** What verdictOf compares of a state file, and nothing else. */
+function verdictFacts(facts, own) {
+    const str = (v) => (typeof v === 'string' ? own(v) : v);
+    const last = facts.last;
+    return {
+        feature: str(facts.feature),
+        phase: str(facts.phase),
+        ...(last ? { last: { kind: str(last.kind), from: str(last.from), to: str(last.to) } } : {})
+    };
+}
+/** A history entry whose strings are their own (see detached), not slices of the log. */
+function ownEntry(record, commit, own) {
+    return {
+        feature: own(record.feature),
+        kind: own(record.kind),
+        from: own(record.from),
+        to: own(record.to),
+        reason: detached(record.reason),
+        approvers: record.approvers.map(own),
+        ...(record.operator !== undefined ? { operator: own(record.operator) } : {}),
+        ...(record.reverts !== undefined ? { reverts: detached(record.reverts) } : {}),
+        ...(record.leftAlone !== undefined ? { leftAlone: record.leftAlone.map(detached) } : {}),
+        evidence: record.evidence.map(e => {
+            const copy = {};
+            for (const [key, value] of Object.entries(e))
+                copy[key] = typeof value === 'string' ? own(value) : value;
+            return copy;
+        }),
+        sha: detached(commit.sha),
+        at: detached(commit.at),
+        author: own(commit.author)
+    };
+}
+/**
+ * The blob ids of `path` before and after a commit, from its raw diff entries (`mode mode old
+ * new status`); undefined where the file is absent. Undefined as a whole when the diff does not
+ * touch `path`.
+ */
+function blobsOf(changes, path) {
+    const change = changes.find(c => c.path === path);
+    if (!change)
+        return undefined;
+    const [, , before, after] = change.meta.split(' ');
+    return [NO_BLOB.test(before) ? undefined : before, NO_BLOB.test(after) ? undefined : after];
 }
 /**
  * The advance commit that brought the rollout into `phase` and has not been reverted since, from
@@ -69443,7 +69644,7 @@ async function commitTransition(options) {
     const body = [...(options.body ?? [])];
     const env = commitEnv(now);
     if (record.reverts) {
-        const own = [statePath, datafilePathOf(policy)];
+        const own = [statePath, datafile_datafilePathOf(policy)];
         const undo = await undoAdvance(root, record.reverts, own, env);
         if (undo.by === 'write-back') {
             record = { ...record, leftAlone: undo.leftAlone };
@@ -69457,7 +69658,7 @@ async function commitTransition(options) {
         });
     }
     // The datafile travels in the same commit as the state it reflects, made on today's HEAD.
-    const datafilePath = datafilePathOf(policy);
+    const datafilePath = datafile_datafilePathOf(policy);
     (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(root, datafilePath), renderDatafile(featureDatafile(policy, next, (await headSha(root)) ?? null)));
     await git(root, 'add', '--', statePath, datafilePath);
     // Only phasegate's own files are committed (a revert staged nothing else), leaving unrelated
@@ -69467,6 +69668,118 @@ async function commitTransition(options) {
         env
     });
     return git(root, 'rev-parse', 'HEAD');
+}
+
+;// CONCATENATED MODULE: ./lib/policy/metric-names.js
+/**
+ * Every metric a gate, trigger, alert, trend, rollback threshold, guardrail or experiment of the policy
+ * reads, in file order by section: what some provider query must be able to produce.
+ */
+function namedMetrics(raw) {
+    const out = [];
+    const keys = (record, path) => {
+        for (const metric of Object.keys(record ?? {}))
+            out.push({ metric, path: [...path, metric], atKey: true });
+    };
+    for (const [phase, settings] of Object.entries(raw.deployment.phases ?? {})) {
+        const path = ['deployment', 'phases', phase];
+        keys(settings?.success_criteria, [...path, 'success_criteria']);
+        keys(settings?.rollback_threshold, [...path, 'rollback_threshold']);
+        settings?.gates?.forEach((gate, i) => {
+            if (gate.type === 'metrics_threshold')
+                keys(gate.thresholds, [...path, 'gates', i, 'thresholds']);
+        });
+    }
+    raw.rollback?.automatic_triggers?.forEach((trigger, i) => {
+        if (trigger.kind === 'metric')
+            out.push({
+                metric: trigger.metric,
+                path: ['rollback', 'automatic_triggers', i],
+                atKey: false
+            });
+    });
+    keys(raw.monitoring?.alerts, ['monitoring', 'alerts']);
+    keys(raw.monitoring?.trends, ['monitoring', 'trends']);
+    keys(raw.guardrails, ['guardrails']);
+    for (const [name, experiment] of Object.entries(raw.experiments ?? {}))
+        experiment.success_metrics?.forEach((metric, i) => out.push({ metric, path: ['experiments', name, 'success_metrics', i], atKey: false }));
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/policy/load.js
+
+
+
+
+
+
+
+
+/** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
+function loadPolicy(path, file = path) {
+    return fromSource(readYamlFile(path, 'policy file', file), (0,external_node_path_namespaceObject.basename)(path, (0,external_node_path_namespaceObject.extname)(path)));
+}
+/** The same for policy text already in memory (e.g. a file at another commit). */
+function parsePolicyText(text, file) {
+    return fromSource(parseYaml(text, file, 'policy file'), basename(file, extname(file)));
+}
+function fromSource(source, fileStem) {
+    const raw = yaml_validate(policySchema, source, toPlain(source));
+    try {
+        checkMetricsProvider(source, raw);
+        const { policy, notices } = normalizePolicy(raw, fileStem);
+        if (notices.length === 0)
+            return policy;
+        const errors = notices.map(n => located(source, n));
+        return {
+            ...policy,
+            notices: errors.map(e => e.format()),
+            noticeLocations: errors.map(e => e.location)
+        };
+    }
+    catch (error) {
+        if (!(error instanceof PolicyIssues))
+            throw error;
+        throw located(source, error.issues[0]);
+    }
+}
+function located(source, issue) {
+    if (!issue.atKey)
+        return errorAt(source, issue.path, issue.message, issue.hint);
+    const key = String(issue.path[issue.path.length - 1]);
+    return errorAt(source, issue.path.slice(0, -1), issue.message, issue.hint, key);
+}
+/**
+ * Builds the policy's metrics provider once, so that an unknown provider, a bad provider option
+ * or a metric no query can produce is reported by `validate` at its line rather than by the first
+ * `tick` without one. Providers that know which option is wrong throw PolicyIssues with its path.
+ */
+function checkMetricsProvider(source, raw) {
+    let provider;
+    try {
+        provider = createProvider(metricsConfigOf(raw));
+    }
+    catch (error) {
+        if (error instanceof PolicyIssues || !(error instanceof errors_PhasegateError))
+            throw error;
+        const where = raw.metrics?.provider ? ['metrics', 'provider'] : ['metrics'];
+        throw errorAt(source, where, error.message, error.hint);
+    }
+    const known = provider.metricNames;
+    if (!known)
+        return;
+    const unknown = namedMetrics(raw).find(m => !known.has(m.metric) && m.metric !== 'system_failure');
+    if (!unknown)
+        return;
+    const guess = closest(unknown.metric, [...known]);
+    throw new PolicyIssues([
+        {
+            path: unknown.path,
+            atKey: unknown.atKey,
+            message: `${unknown.metric} has no query in metrics.queries${guess ? ` (did you mean "${guess}"?)` : ''}, so it could never be read`,
+            hint: `fix the name, or add "${unknown.metric}: <query>" under metrics.queries`
+        }
+    ]);
 }
 
 ;// CONCATENATED MODULE: ./lib/rollout/load.js
@@ -69509,7 +69822,10 @@ async function loadRollouts(cwd, named) {
  * policies claiming one feature), so the features that did load can still act.
  */
 async function loadRolloutsSettled(cwd, named) {
-    const root = await repoRoot(cwd);
+    return loadRolloutsIn(await repoRoot(cwd), cwd, named);
+}
+/** loadRolloutsSettled in the work tree at `root`, known already (no git process asks for it). */
+async function loadRolloutsIn(root, cwd, named) {
     const rollouts = [];
     const failures = [];
     for (const policyFile of findPolicyFiles(root, cwd, named)) {
@@ -69517,7 +69833,7 @@ async function loadRolloutsSettled(cwd, named) {
         try {
             policy = policyAt(root, cwd, policyFile);
             const stateFile = (0,external_node_path_namespaceObject.join)(root, policy.statePath);
-            const state = file_readState(stateFile, policy, relativeTo(cwd, stateFile));
+            const state = readState(stateFile, policy, relativeTo(cwd, stateFile));
             rollouts.push({ root, policyFile, policy, state });
         }
         catch (error) {
@@ -69589,12 +69905,12 @@ function lostStateError(rollout) {
 }
 /** The policy in `policyFile`, with its own files held inside the work tree. */
 function policyAt(root, cwd, policyFile) {
-    const policy = load_loadPolicy(policyFile, relativeTo(cwd, policyFile));
+    const policy = loadPolicy(policyFile, relativeTo(cwd, policyFile));
     // Every file phasegate reads and writes beside the state (its datafile too) is held inside the
     // work tree: a committed symlink must not make a tick overwrite, or an error echo, another file.
     for (const [what, path] of [
         ['state file', policy.statePath],
-        ['datafile', datafilePathOf(policy)]
+        ['datafile', datafile_datafilePathOf(policy)]
     ]) {
         const escape = symlinkEscape(root, path);
         if (escape)
@@ -69607,8 +69923,13 @@ function policyAt(root, cwd, policyFile) {
 }
 /** The rollout as its files stand now (after a commit or a sync moved them). */
 async function reloadRollout(rollout) {
-    const [fresh] = await loadRollouts(rollout.root, [rollout.policyFile]);
-    return fresh;
+    // rollout.root is the work tree's root as git named it: asking git again would say the same.
+    const { rollouts, failures } = await loadRolloutsIn(rollout.root, rollout.root, [
+        rollout.policyFile
+    ]);
+    if (failures[0])
+        throw failures[0].error;
+    return rollouts[0];
 }
 /** Paths in messages are shown relative to where the user stands. */
 function relativeTo(cwd, file) {
@@ -69762,7 +70083,7 @@ async function observe(rollout, state, options) {
         window,
         env: options.env ?? process.env
     });
-    const rollbacks = await rollbacksOf(rollout);
+    const rollbacks = await rollbacksOf(rollout, options.transitions);
     return {
         readings: stampWindows(readings, options.now, window),
         approvals: options.approvals,
@@ -69780,7 +70101,7 @@ async function observe(rollout, state, options) {
  */
 async function readGuardrails(provider, policy, state, context) {
     const rules = policy.guardrails ?? [];
-    if (rules.length === 0 || !exposureShares(exposure_exposureOf(policy, state).userPercentage))
+    if (rules.length === 0 || !exposureShares(exposureOf(policy, state).userPercentage))
         return;
     const requests = rules.flatMap(rule => GUARDRAIL_GROUPS.flatMap(group => [
         { metric: rule.metric, group },
@@ -69809,10 +70130,10 @@ async function readGuardrails(provider, policy, state, context) {
  * The rollout's rollbacks from its git history (transitions only), newest first, for the
  * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
  */
-async function rollbacksOf(rollout) {
+async function rollbacksOf(rollout, transitions) {
     if (!rollout.policy.phases.some(p => p.cooldownMs))
         return undefined;
-    const history = transitionsOf(await readHistory(rollout.root, [rollout.policy]));
+    const history = transitions ?? transitionsOf(await readHistory(rollout.root, [rollout.policy]));
     return history
         .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
         .map(h => ({ from: h.from, to: h.to, at: h.at }));
@@ -69938,10 +70259,16 @@ function testsOf(rollout, state) {
 
 ;// CONCATENATED MODULE: ./lib/rollout/exposure-raise.js
 
-// A policy edit of the current phase (a higher user_percentage, a new feature flag, the phase
-// turned back on) is no transition, yet it changes who gets the feature once the datafile says
-// so. Raising exposure may wait, lowering it may not: while a freeze window is open or the rollout
-// is paused, the increase waits and every decrease lands at once.
+
+
+/** An experiment entry assigns users: enabled in the policy and running in the state. */
+const assigns = (e) => !!e && e.enabled && e.status === 'running';
+/** The experiments that assign users in `expected` and not in `committed` (they expose a new path). */
+function experimentsRaised(committed, expected) {
+    return expected.experiments
+        .filter(e => assigns(e) && !assigns(committed.experiments.find(c => c.name === e.name)))
+        .map(e => e.name);
+}
 /** The ways `expected` exposes more than `committed`, one clause each ("user_percentage 1 -> 100"). */
 function exposureRaises(committed, expected) {
     const raises = [];
@@ -69952,31 +70279,87 @@ function exposureRaises(committed, expected) {
     const added = expected.feature_flags.filter(f => !committed.feature_flags.includes(f));
     if (added.length)
         raises.push(`feature_flags + ${added.join(', ')}`);
+    const started = experimentsRaised(committed, expected);
+    if (started.length)
+        raises.push(`experiments + ${started.join(', ')}`);
     return raises;
 }
 /**
  * `expected` with none of its raises over `committed`: on only when both are, the lower
- * percentage, only the flags both carry. Every decrease in `expected` is kept.
+ * percentage, only the flags both carry, and an experiment that would start assigning users kept
+ * as `committed` has it (left out when `committed` has none). Every decrease in `expected` is kept.
  */
 function withoutRaises(committed, expected) {
+    const started = experimentsRaised(committed, expected);
     return {
         ...expected,
         enabled: expected.enabled && committed.enabled,
         user_percentage: Math.min(expected.user_percentage, committed.user_percentage),
-        feature_flags: expected.feature_flags.filter(f => committed.feature_flags.includes(f))
+        feature_flags: expected.feature_flags.filter(f => committed.feature_flags.includes(f)),
+        experiments: expected.experiments.flatMap(e => started.includes(e.name) ? committed.experiments.filter(c => c.name === e.name) : [e])
     };
 }
 /**
- * Why an exposure increase waits at `now`: a freeze window open (any of `windows`; the report
- * says until when) or the rollout paused (until `phasegate resume`); null when it may land.
+ * Why an exposure increase waits at `now`: a freeze window open (any of `windows`) or the rollout
+ * paused (until `phasegate resume`); null when it may land.
  */
-function raiseWaitsFor(windows, state, now) {
+function raiseHold(windows, state, now) {
     const freeze = openFreeze(windows, now);
     if (freeze)
-        return `freeze window ${describeWindow(freeze.window)} is open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()}`;
+        return {
+            why: `freeze window ${describeWindow(freeze.window)} is open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()}`,
+            until: freeze.endless ? null : freeze.endsAt.toISOString()
+        };
     if (state?.paused)
-        return `the rollout is paused since ${state.paused.at} (${state.paused.reason}) until \`phasegate resume\``;
+        return {
+            why: `the rollout is paused since ${state.paused.at} (${state.paused.reason}) until \`phasegate resume\``,
+            until: null
+        };
     return null;
+}
+/** raiseHold's reason alone (the report says until when); null when a raise may land. */
+function raiseWaitsFor(windows, state, now) {
+    return raiseHold(windows, state, now)?.why ?? null;
+}
+/**
+ * The datafile a rollout may serve at `now`: `expected` (what its policy and state say), or, while
+ * a freeze window is open or the rollout is paused, `expected` without its raises over `committed`
+ * (the datafile in the checkout; null when there is none or it does not read: nothing to hold to).
+ */
+function heldDatafile(policy, state, committed, expected, now) {
+    const raises = committed ? exposureRaises(committed, expected) : [];
+    const hold = raises.length ? raiseHold(policy.freezeWindows ?? [], state, now) : null;
+    if (!committed || !hold)
+        return { datafile: expected, waits: null };
+    return {
+        datafile: withoutRaises(committed, expected),
+        waits: { ...hold, raises, text: `${raises.join(', ')} waits: ${hold.why}` }
+    };
+}
+/**
+ * The one answer to "what does this feature expose now": exposureOf(policy, state), except that a
+ * raise by a policy edit over the committed datafile (`committed`; null: none) waits while a freeze
+ * window is open or the rollout is paused, exactly as the datafile refresh holds it back.
+ */
+function exposure_raise_exposureInForce(policy, state, committed, now) {
+    const exposure = exposureOf(policy, state);
+    const { datafile, waits } = heldDatafile(policy, state, committed, featureDatafile(policy, state), now);
+    const experiments = datafile.experiments.filter(assigns).map(e => e.name);
+    if (!waits)
+        return { exposure, experiments, waits };
+    const enabled = exposure.enabled && datafile.enabled;
+    return {
+        exposure: {
+            ...exposure,
+            enabled,
+            // Only a phase turned back on can be held off here: the kill switch and the rest are state.
+            ...(enabled ? {} : { off: exposure.off ?? 'phase disabled' }),
+            userPercentage: enabled ? datafile.user_percentage : 0,
+            featureFlags: enabled ? datafile.feature_flags : []
+        },
+        experiments,
+        waits
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/rollout/datafile.js
@@ -69989,30 +70372,7 @@ function raiseWaitsFor(windows, state, now) {
 
 
 
-
 const DATAFILE_FIX = 'phasegate tick';
-function readCommitted(root, path) {
-    const file = (0,external_node_path_namespaceObject.join)(root, path);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return { kind: 'absent' };
-    const text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
-    let json;
-    try {
-        json = JSON.parse(text);
-    }
-    catch (error) {
-        return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` };
-    }
-    const parsed = featureDatafileSchema.safeParse(json);
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return {
-            kind: 'unreadable',
-            why: `is not a phasegate datafile (${issue.path.join('.') || 'top level'}: ${issue.message})`
-        };
-    }
-    return { kind: 'parsed', datafile: parsed.data };
-}
 /** The state a rollout's datafile reflects: its file's, a lost rollout's stand-in (off), or none. */
 function exposedState(rollout) {
     if (rollout.state)
@@ -70038,7 +70398,7 @@ async function expectedDatafile(rollout) {
     const draft = featureDatafile(rollout.policy, state);
     if (draft.transition === null)
         return draft;
-    const committed = readCommitted(rollout.root, datafilePathOf(rollout.policy));
+    const committed = datafile_readCommittedDatafile(rollout.root, datafile_datafilePathOf(rollout.policy));
     if (committed.kind === 'parsed' &&
         sameTransition(committed.datafile.transition, draft.transition))
         return featureDatafile(rollout.policy, state, committed.datafile.transition.made_on);
@@ -70082,9 +70442,9 @@ function differences(committed, expected) {
  * must say off, and any off one will do: it may still name the last transition the file saw.
  */
 function datafileDrift(rollout) {
-    const path = datafilePathOf(rollout.policy);
+    const path = datafile_datafilePathOf(rollout.policy);
     const expected = featureDatafile(rollout.policy, exposedState(rollout));
-    const committed = readCommitted(rollout.root, path);
+    const committed = datafile_readCommittedDatafile(rollout.root, path);
     const drift = (reason) => ({ path, reason, fix: DATAFILE_FIX });
     if (committed.kind === 'absent')
         return null;
@@ -70105,21 +70465,12 @@ async function refreshDatafile(rollout, now) {
     const drift = datafileDrift(rollout);
     if (!drift)
         return null;
-    let expected = await expectedDatafile(rollout);
-    let waits;
-    const committed = readCommitted(rollout.root, drift.path);
-    if (committed.kind === 'parsed') {
-        const raises = exposureRaises(committed.datafile, expected);
-        const why = raises.length
-            ? raiseWaitsFor(rollout.policy.freezeWindows ?? [], exposedState(rollout), now)
-            : null;
-        if (why) {
-            waits = `${raises.join(', ')} waits: ${why}`;
-            expected = withoutRaises(committed.datafile, expected);
-            if (differences(committed.datafile, expected) === null)
-                return { sha: null, drift, waits };
-        }
-    }
+    const committed = datafile_readCommittedDatafile(rollout.root, drift.path);
+    const held = heldDatafile(rollout.policy, exposedState(rollout), committed.kind === 'parsed' ? committed.datafile : null, await expectedDatafile(rollout), now);
+    const expected = held.datafile;
+    const waits = held.waits?.text;
+    if (committed.kind === 'parsed' && waits && differences(committed.datafile, expected) === null)
+        return { sha: null, drift, waits };
     (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(rollout.root, drift.path), renderDatafile(expected));
     await git(rollout.root, 'add', '--', drift.path);
     const reason = waits ? `${drift.reason}; ${waits}` : drift.reason;
@@ -70137,12 +70488,44 @@ function driftError(drift) {
     });
 }
 /**
- * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
- * committed datafile that does not say what the feature exposes. Empty when there is neither.
+ * What a rollout exposes at `now` (rollout/exposure-raise.ts exposureInForce): its policy and
+ * state, less a raise over the committed datafile that waits for a freeze window or a pause.
  */
-function deliveryProblems(rollout) {
+function inForce(rollout, now) {
+    const committed = readCommittedDatafile(rollout.root, datafilePathOf(rollout.policy));
+    return exposureInForce(rollout.policy, exposedState(rollout), committed.kind === 'parsed' ? committed.datafile : null, now);
+}
+/**
+ * The raise the committed datafile holds back at `now`, when that is all it differs in from the
+ * policy and state: the difference is expected until the window ends or the rollout resumes.
+ * Null when the datafile agrees, or differs in any other way too (then it is stale).
+ */
+function heldRaise(rollout, now) {
+    if (!datafileDrift(rollout))
+        return null;
+    const committed = datafile_readCommittedDatafile(rollout.root, datafile_datafilePathOf(rollout.policy));
+    if (committed.kind !== 'parsed')
+        return null;
+    const held = heldDatafile(rollout.policy, exposedState(rollout), committed.datafile, featureDatafile(rollout.policy, exposedState(rollout)), now);
+    return held.waits && differences(committed.datafile, held.datafile) === null ? held.waits : null;
+}
+/**
+ * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
+ * committed datafile that does not say what the feature exposes at `now`. A datafile that holds
+ * back only a raise waiting for a freeze window or a pause is a notice, not a problem.
+ */
+function deliveryProblems(rollout, now) {
     const drift = datafileDrift(rollout);
-    return [...(rollout.lost ? [lostStateError(rollout)] : []), ...(drift ? [driftError(drift)] : [])];
+    const waiting = drift ? heldRaise(rollout, now) : null;
+    return {
+        problems: [
+            ...(rollout.lost ? [lostStateError(rollout)] : []),
+            ...(drift && !waiting ? [driftError(drift)] : [])
+        ],
+        notices: waiting
+            ? [`${drift.path} holds back a raise waiting: ${waiting.text}; tick lands it after that`]
+            : []
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/next-state.js
@@ -70728,11 +71111,11 @@ function manualHeadline(t) {
     return `**${t.kind === 'emergency' ? 'Emergency rollback' : 'Roll back'}** ${markdownText(t.from)} → ${markdownText(t.to)}: ${markdownText(t.reason)}`;
 }
 /** Where the run left the rollout, beside the state the decision was made from. */
-function leftAt(policy, before, after) {
+function leftAt(policy, before, after, exposure = exposureOf(policy, after)) {
     const phase = phaseNamed(policy, after.phase);
     const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const moved = after.phase !== before.phase || after.enabled !== before.enabled;
-    return `${moved ? 'This run left' : 'This run leaves'} ${markdownText(policy.feature)} at **${markdownText(phase.name)}** (${position}) · ${markdownText(describeExposure(exposure_exposureOf(policy, after)))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
+    return `${moved ? 'This run left' : 'This run leaves'} ${markdownText(policy.feature)} at **${markdownText(phase.name)}** (${position}) · ${markdownText(describeExposure(exposure))} · kill switch ${after.enabled ? 'on' : '**OFF**'}`;
 }
 /**
  * A line about what the run did, as text, but with the pull requests and issues phasegate names
@@ -70750,13 +71133,13 @@ function renderReport(input) {
     const position = `${phaseIndex(policy, phase.name) + 1} of ${policy.phases.length}`;
     const parts = [
         `### ${markdownText(policy.feature)}: ${markdownText(phase.name)} (${position})`,
-        `${markdownText(describeExposure(exposure_exposureOf(policy, state)))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${markdownText(state.enteredAt)}`,
+        `${markdownText(describeExposure(input.exposure?.state ?? exposureOf(policy, state)))} · kill switch ${state.enabled ? 'on' : '**OFF**'} · in this phase since ${markdownText(state.enteredAt)}`,
         '',
         ...(input.manual ? [manualHeadline(input.manual), ''] : []),
         headline({ ...decision, target: decision.target ?? next?.name }),
         ...operateLines(state, decision),
         ...(input.actions?.length ? ['', ...input.actions.map(a => `- ${actionLine(a)}`)] : []),
-        ...(input.after ? ['', leftAt(policy, state, input.after)] : []),
+        ...(input.after ? ['', leftAt(policy, state, input.after, input.exposure?.after)] : []),
         '',
         next
             ? `#### Gates to advance to ${markdownText(next.name)}`
@@ -70963,10 +71346,29 @@ async function remoteDefaultBranch(root) {
         });
     return match[1];
 }
+/** Work trees this process has fetched with full history: no later fetch makes them shallow. */
+const complete = new Set();
+async function isShallow(root) {
+    if (complete.has(root))
+        return false;
+    return (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true';
+}
 /** Fetches `branch` and checks out its tip, with full history (reverts need it). */
 async function syncWithRemote(root, branch) {
-    const shallow = (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true';
+    await fetchAndCheckout(root, branch, await isShallow(root));
+}
+/**
+ * The remote's default branch (remoteDefaultBranch), fetched and checked out (syncWithRemote):
+ * whether the clone is shallow is asked while ls-remote waits on the network.
+ */
+async function syncDefaultBranch(root) {
+    const [branch, shallow] = await Promise.all([remoteDefaultBranch(root), isShallow(root)]);
+    await fetchAndCheckout(root, branch, shallow);
+    return branch;
+}
+async function fetchAndCheckout(root, branch, shallow) {
     await git(root, 'fetch', '-q', ...(shallow ? ['--unshallow'] : []), 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`);
+    complete.add(root);
     // Without -f: edits a workflow step left in tracked files (a metrics snapshot) carry over.
     await git(root, 'checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`);
 }
@@ -71753,7 +72155,7 @@ async function checkPullRequest(ctx, gh) {
     const mergeBase = await git(root, 'merge-base', baseRef, tip);
     const history = await stateHistoryDisagreements(root, baseRef, mergeBase, tip, rollouts);
     for (const rollout of touched) {
-        const datafile = datafilePathOf(rollout.policy);
+        const datafile = datafile_datafilePathOf(rollout.policy);
         if (!changed.includes(rollout.policy.statePath)) {
             // The datafile alone changed: a refresh passes only as exactly what the head's policy and
             // state expose; anything else (a hand edit turning a feature back on) fails at its path.
@@ -72164,7 +72566,7 @@ async function recordDeployment(client, repo, record) {
 async function recordLandedDeployment(gh, rollout, sha, logUrl) {
     const { policy } = rollout;
     try {
-        const text = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(rollout.root, datafilePathOf(policy)), 'utf8');
+        const text = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(rollout.root, datafile_datafilePathOf(policy)), 'utf8');
         const datafile = parseDatafile(text).features[policy.feature];
         const id = await recordDeployment(gh.client, gh.repo, {
             sha,
@@ -72431,9 +72833,18 @@ function decisionOutput(outcome) {
         return manual;
     return manual ? 'rollback' : outcome.decision.action;
 }
-/** The outputs that say what a feature exposes (exposureOf, as every surface says it). */
-function actionOutputs(policy, state) {
-    const exposure = exposure_exposureOf(policy, state);
+/**
+ * What a feature of the run exposes after it, as every surface says it (exposureInForce): a raise
+ * by a policy edit that the workspace's committed datafile holds back for a freeze window or a
+ * pause is not in it, so a deploy step reading the outputs serves what the datafile serves.
+ */
+function exposedAfter(workspace, outcome, now, state = outcome.after) {
+    const committed = datafile_readCommittedDatafile(workspace, datafile_datafilePathOf(outcome.policy));
+    return exposure_raise_exposureInForce(outcome.policy, state, committed.kind === 'parsed' ? committed.datafile : null, now);
+}
+/** The outputs that say what a feature exposes (exposureInForce, as every surface says it). */
+function actionOutputs(inForce) {
+    const { exposure } = inForce;
     const flags = {
         feature: exposure.feature,
         phase: exposure.phase,
@@ -72456,13 +72867,14 @@ function actionOutputs(policy, state) {
  * end, after every other feature has acted.
  */
 async function publishOutcomes(workspace, outcomes, failures = [], notifications = { deliveries: [], logged: [] }, options = {}) {
+    const now = options.now ?? new Date();
     const notified = renderNotifications(notifications);
     notified.lines.forEach(line => info(line.trim()));
     for (const o of outcomes)
         logInfo(`${o.policy.feature}: ${decisionOutput(o)} (${o.manual?.reason ?? o.decision.reason})${o.actions.map(a => `\n  ${a}`).join('')}`);
     const first = outcomes[0];
     if (first) {
-        for (const [name, value] of Object.entries(actionOutputs(first.policy, first.after)))
+        for (const [name, value] of Object.entries(actionOutputs(exposedAfter(workspace, first, now))))
             setOutput(name, value);
         setOutput('decision', decisionOutput(first));
         setOutput('pr-number', first.prNumber === undefined ? '' : String(first.prNumber));
@@ -72487,7 +72899,7 @@ async function publishOutcomes(workspace, outcomes, failures = [], notifications
         setOutput('rollback-sha', '');
     }
     const failed = failures.map(f => failureLine(workspace, f));
-    setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed)));
+    setOutput('features-json', JSON.stringify(featuresJson(outcomes, failures, failed, o => exposedAfter(workspace, o, now))));
     // A failure at a place in a file is an annotation there, inline on the pull request's Files tab.
     failures.forEach((f, i) => core_error(terminalText(failed[i]), annotationOf(f.error, workspace)));
     await writeSummary([
@@ -72506,7 +72918,11 @@ async function publishOutcomes(workspace, outcomes, failures = [], notifications
             readings: o.readings,
             actions: o.actions,
             ...(o.experiments ? { experiments: o.experiments } : {}),
-            ...(o.manual ? { manual: o.manual } : {})
+            ...(o.manual ? { manual: o.manual } : {}),
+            exposure: {
+                state: exposedAfter(workspace, o, now, o.decidedFrom).exposure,
+                after: exposedAfter(workspace, o, now).exposure
+            }
         })),
         ...(notified.lines.length
             ? [`### Notifications\n\n${notified.lines.map(l => `- ${l.trim()}`).join('\n')}`]
@@ -72532,16 +72948,16 @@ async function publishOutcomes(workspace, outcomes, failures = [], notifications
  * fan-out step reads it. A feature that could not be evaluated is listed with its error and
  * reported off (`enabled: false`, 0%): nothing can say it is on.
  */
-function featuresJson(outcomes, failures, failed) {
+function featuresJson(outcomes, failures, failed, exposedOf) {
     return [
         ...outcomes.map(o => {
-            const exposed = currentPhase(o.policy, o.after);
+            const { exposure } = exposedOf(o);
             return {
                 feature: o.policy.feature,
-                phase: exposed.name,
-                enabled: exposed.enabled,
-                user_percentage: exposed.userPercentage,
-                feature_flags: exposed.featureFlags,
+                phase: exposure.phase,
+                enabled: exposure.enabled,
+                user_percentage: exposure.userPercentage,
+                feature_flags: exposure.featureFlags,
                 decision: decisionOutput(o),
                 pr_number: o.prNumber ?? null,
                 rollback_sha: o.rollbackSha ?? null,
@@ -72619,8 +73035,7 @@ async function dispatchRollback(ctx, gh) {
         throw new errors_PhasegateError('cannot tell who dispatched this rollback', {
             hint: 'run it from workflow_dispatch, where GitHub names the sender'
         });
-    const base = await remoteDefaultBranch(root);
-    await syncWithRemote(root, base);
+    const base = await syncDefaultBranch(root);
     const run = { ctx, gh, base };
     const emergency = ctx.mode === 'emergency';
     const { rollout, skipped, stateless } = await theRollout(ctx, 'rollback', {
@@ -72744,7 +73159,7 @@ function reportSkipped(ctx, skipped) {
  */
 async function emergencyWithoutState(run, rollout, why) {
     const { ctx, base } = run;
-    const path = datafilePathOf(rollout.policy);
+    const path = datafile_datafilePathOf(rollout.policy);
     core_warning(terminalText(why.format()), annotationOf(why, ctx.workspace));
     const actions = [`the state file cannot be read: ${why.format()}`];
     if (ctx.dryRun)
@@ -72876,8 +73291,7 @@ async function dispatchResume(ctx, gh) {
         throw new errors_PhasegateError('cannot tell who dispatched this resume', {
             hint: 'run it from workflow_dispatch, where GitHub names the sender'
         });
-    const base = await remoteDefaultBranch(root);
-    await syncWithRemote(root, base);
+    const base = await syncDefaultBranch(root);
     const run = { ctx, gh, base };
     // A resume raises exposure: it never guesses past a broken policy, and a lost state refuses.
     const { rollout } = await theRollout(ctx, 'resume');
@@ -72979,8 +73393,7 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
         throw new errors_PhasegateError(`cannot tell who dispatched this ${kind}`, {
             hint: 'run it from workflow_dispatch, where GitHub names the sender'
         });
-    const base = await remoteDefaultBranch(root);
-    await syncWithRemote(root, base);
+    const base = await syncDefaultBranch(root);
     // A pause only holds exposure: like a rollback, it goes on past another policy that is broken.
     const { rollout, skipped } = await theRollout(ctx, kind, { pastBroken: kind === 'pause' });
     const { policy } = rollout;
@@ -73792,13 +74205,24 @@ function scheduleDisableWarning(lastActivity, now) {
     const left = SCHEDULE_DISABLE_DAYS - days;
     return `the default branch has had no commit for ${days} days: GitHub disables scheduled workflows in public repositories after ${SCHEDULE_DISABLE_DAYS} days without activity (${left > 0 ? `${left} days left` : 'possibly already disabled'}), and then phasegate stops rolling back. Push a commit, or re-enable the workflow in the Actions tab (docs/github.md, "Liveness")`;
 }
-/** When the default branch (as fetched) last changed: its head's committer date. */
-async function lastActivity(root, base) {
-    const text = await git(root, 'log', '-1', '--format=%cI', `refs/remotes/origin/${base}`);
-    const date = new Date(text);
-    if (Number.isNaN(date.getTime()))
-        throw new Error(`no commit date for ${base}: "${text}"`);
-    return date;
+/**
+ * What a run's liveness steps read of the checkout, in one git process: the heartbeat record as
+ * this clone last fetched it, and when the default branch (as fetched) last changed, its head's
+ * committer date (undefined when there is no such commit).
+ */
+async function readLiveness(root, base) {
+    const ref = `refs/remotes/origin/${HEARTBEAT_BRANCH}`;
+    const [tip, file, head] = await readObjectsWithIds(root, [
+        ref,
+        `${ref}:${HEARTBEAT_FILE}`,
+        `refs/remotes/origin/${base}`
+    ]);
+    // A commit's header line: "committer Name <email> <seconds since the epoch> <zone>".
+    const seconds = /^committer .* (\d+) [+-]\d{4}$/m.exec(head?.text.split('\n\n')[0] ?? '');
+    return {
+        record: { ...(tip ? { tip: tip.sha } : {}), ...(file ? { text: file.text } : {}) },
+        ...(seconds ? { lastActivity: new Date(Number(seconds[1]) * 1000) } : {})
+    };
 }
 /**
  * Sets the run's heartbeat on the default branch's head: success when every feature was
@@ -73823,15 +74247,14 @@ const RECORD_ATTEMPTS = 3;
  * lost race is retried from the new tip; any other refusal is returned, never thrown: the
  * features have already acted. Touches neither the work tree nor the default branch.
  */
-async function recordEvaluations(root, entries, now) {
+async function recordEvaluations(root, entries, now, known) {
     let message = '';
     for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
         // First from the tip this clone last saw (actions/checkout fetches every branch; the last run
-        // in this workspace left it): one push, no fetch. A stale view fails the lease; then fetch.
-        const tip = attempt === 1 ? await knownTip(root) : await fetchBranch(root, HEARTBEAT_BRANCH);
-        const previous = tip
-            ? parseHeartbeatRecord((await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true })).stdout)
-            : undefined;
+        // in this workspace left it; `known` when the caller read it): one push, no fetch. A stale
+        // view fails the lease; then fetch.
+        const { tip, text } = attempt === 1 ? (known ?? (await knownRecord(root))) : await fetchedRecord(root);
+        const previous = tip ? parseHeartbeatRecord(text ?? '') : undefined;
         const merged = new Map([...(previous ?? []), ...entries]);
         const sha = await heartbeatCommit(root, renderHeartbeatRecord(merged), entries.size, now);
         const pushed = await runGit(root, [
@@ -73858,10 +74281,19 @@ async function recordEvaluations(root, entries, now) {
         message: `the ${refusal.by} on ${HEARTBEAT_BRANCH} refused the push${rules ? ` (${rules})` : ''}: exempt ${HEARTBEAT_BRANCH} from it, or let phasegate's token bypass it`
     };
 }
-/** The record's tip as this clone last fetched it, or undefined when it has not seen one. */
-async function knownTip(root) {
-    const known = await runGit(root, ['rev-parse', '--verify', '-q', `refs/remotes/origin/${HEARTBEAT_BRANCH}`], { allowFailure: true });
-    return known.code === 0 ? known.stdout.trim() : undefined;
+/** The record as this clone last fetched it, its tip and file read by one git process. */
+async function knownRecord(root) {
+    const ref = `refs/remotes/origin/${HEARTBEAT_BRANCH}`;
+    const [tip, file] = await readObjectsWithIds(root, [ref, `${ref}:${HEARTBEAT_FILE}`]);
+    return { ...(tip ? { tip: tip.sha } : {}), ...(file ? { text: file.text } : {}) };
+}
+/** The record as the remote has it now (fetched): its tip, undefined when there is none. */
+async function fetchedRecord(root) {
+    const tip = await fetchBranch(root, HEARTBEAT_BRANCH);
+    if (!tip)
+        return {};
+    const shown = await runGit(root, ['show', `${tip}:${HEARTBEAT_FILE}`], { allowFailure: true });
+    return { tip, text: shown.stdout };
 }
 /** A parentless commit holding only the record; object writes only, no checkout. */
 async function heartbeatCommit(root, text, features, now) {
@@ -73969,7 +74401,7 @@ async function refreshDatafilesOnGitHub(run, rollouts) {
     for (const rollout of drifted) {
         let reason = '';
         let waits;
-        const path = datafilePathOf(rollout.policy);
+        const path = datafile_datafilePathOf(rollout.policy);
         let result;
         try {
             result = await commitAndPush(root, run.base, async () => {
@@ -74078,8 +74510,9 @@ function nextStep(input) {
  */
 async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []) {
     const root = ctx.workspace;
-    const base = await remoteDefaultBranch(root);
-    await syncWithRemote(root, base);
+    // The work tree's root does not change with the checkout: git finds it during the sync.
+    primeRepoRoot(root);
+    const base = await syncDefaultBranch(root);
     const run = { ctx, gh, base };
     const selection = await selectRollouts(root, ctx.policies, features);
     const failures = selection.failures.map(f => ({ ...f }));
@@ -74129,10 +74562,17 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
     }
     // Every rollout that loaded, lost ones too: a stale datafile is rewritten to what it exposes.
     const refreshed = await tick_on_github_group('datafiles', () => refreshDatafilesOnGitHub(run, rollouts));
+    // The record's tip and when the default branch last changed: one read of the checkout for the
+    // two steps below. A checkout that cannot say gives no 60-day warning rather than lose the
+    // report of what the run did; the record then reads its tip itself.
+    const recording = !ctx.dryRun && outcomes.length > 0;
+    const liveness = recording || ctx.eventName === 'schedule'
+        ? await readLiveness(root, base).catch(() => undefined)
+        : undefined;
     // The heartbeat record: one git push (no API request), off the default branch. A refusal (a
     // ruleset on every branch, a token without contents: write) is a warning: the features acted.
-    if (!ctx.dryRun && outcomes.length) {
-        const recorded = await recordEvaluations(root, heartbeatEntriesOf(outcomes.map(o => ({ feature: o.policy.feature, outcome: o.decision.action })), ctx.now, runUrl()), ctx.now).catch((error) => ({ status: 'refused', message: error.message }));
+    if (recording) {
+        const recorded = await recordEvaluations(root, heartbeatEntriesOf(outcomes.map(o => ({ feature: o.policy.feature, outcome: o.decision.action })), ctx.now, runUrl()), ctx.now, liveness?.record).catch((error) => ({ status: 'refused', message: error.message }));
         if (recorded.status === 'refused')
             core_warning(`heartbeat record not pushed to ${HEARTBEAT_BRANCH}: ${recorded.message}`);
     }
@@ -74140,16 +74580,16 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
         // A heartbeat GitHub refuses (no statuses: write) is a warning: the features have acted.
         await recordHeartbeat(run, { evaluated: outcomes.length, failed: failures.length }, runUrl()).catch((error) => core_warning(`heartbeat status not set: ${error.message}`));
     }
-    // The 60-day warning reads the checkout only: no request. A checkout that cannot say when the
-    // branch last changed gives no warning rather than lose the report of what the run did.
-    if (ctx.eventName === 'schedule') {
-        const last = await lastActivity(root, base).catch(() => undefined);
-        const warning = last && scheduleDisableWarning(last, ctx.now);
+    // The 60-day warning reads the checkout only: no request.
+    if (ctx.eventName === 'schedule' && liveness?.lastActivity) {
+        const warning = scheduleDisableWarning(liveness.lastActivity, ctx.now);
         if (warning)
             core_warning(warning);
     }
     // Only now, with every feature's rollback landed, may a slow receiver hold the run up.
-    batches.push(...failureBatches(run, rollouts, failures, await headSha(root)));
+    // The commit a failure is reported at; with no failure there is nothing to ask git for.
+    if (failures.length)
+        batches.push(...failureBatches(run, rollouts, failures, await headSha(root)));
     const send = () => deliverNotifications(batches, {
         secrets: ctx.notificationEnv ?? process.env,
         ledger: memoryLedger(),
@@ -79514,11 +79954,16 @@ async function main_validate(ctx) {
     if (unknown.length)
         throw unknownFeatures(unknown, rollouts);
     // A lost state file, or a committed datafile that says something else than the rollout: the
-    // same refusals as the CLI's validate (rollout/datafile.ts), the first one failing the step.
-    const problems = rollouts.map(deliveryProblems);
+    // same refusals as the CLI's validate (rollout/datafile.ts), the first one failing the step. A
+    // raise held back by a freeze window or a pause is a notice under its ok line.
+    const delivery = rollouts.map(r => deliveryProblems(r, ctx.now));
+    const problems = delivery.map(d => d.problems);
     const lines = rollouts.map((r, i) => problems[i].length
         ? problems[i].map(p => `- ${markdownText(p.format())}`).join('\n')
-        : `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`);
+        : [
+            `- ok ${markdownCode(relativeTo(ctx.workspace, r.policyFile))}: ${markdownText(`feature ${r.policy.feature}, ${r.policy.phases.length} phases, ${r.state ? `at ${r.state.phase}` : 'not started'}`)}`,
+            ...delivery[i].notices.map(n => `- notice: ${markdownText(n)}`)
+        ].join('\n'));
     lines.forEach(l => logInfo(l.slice(2)));
     warnNotices(rollouts.map(r => r.policy), ctx.workspace);
     await writeSummary(`## phasegate validate\n\n${lines.join('\n')}`);

@@ -49,9 +49,14 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
   }
   const phaseFrom = (metric: string) =>
     `deployment.phases.${phase.name}.rollback_threshold.${metric}`
+  // The phase's rollback_threshold replaces the threshold of a written trigger that rolls back;
+  // an observe-only or pausing trial on the same metric keeps its own threshold, and the phase's
+  // own rollback stays a rollback beside it.
+  const replaced = new Set<string>()
   policy.triggers.forEach((trigger, i) => {
     if (trigger.kind !== 'metric') return
-    const override = phase.rollbackThreshold[trigger.metric]
+    const rollsBack = (trigger.onFire ?? 'rollback') === 'rollback'
+    const override = rollsBack ? phase.rollbackThreshold[trigger.metric] : undefined
     if (override === undefined) {
       checks.push({
         metric: trigger.metric,
@@ -63,6 +68,7 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
       })
       return
     }
+    replaced.add(trigger.metric)
     const threshold: Threshold = {
       op: trigger.threshold.op,
       value: override,
@@ -79,7 +85,7 @@ export function metricTriggers(policy: Policy, phase: Phase): MetricCheck[] {
     })
   })
   for (const [metric, limit] of Object.entries(phase.rollbackThreshold)) {
-    if (checks.some(c => c.metric === metric)) continue
+    if (replaced.has(metric)) continue
     checks.push({
       metric,
       threshold: { op: '>', value: limit, source: `> ${limit}`, ...unitOf(metric) },
