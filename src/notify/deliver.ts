@@ -5,10 +5,14 @@ import type { NotifiedLedger } from './ledger.js'
 import { slackMessage, teamsMessage, webhookPayload } from './payloads.js'
 
 // Delivery is best effort and comes last: the flows call it after every feature has acted, so a
-// slow or dead receiver can delay only the end of the run, by at most
-// (retries + 1) × timeout + the backoff per target and event. Failures are results, never thrown:
-// the caller reports them and fails the run at the end. URLs and signing keys come from secrets
-// and appear in no message: errors name the target and the secret's NAME only.
+// slow or dead receiver can delay only the end of the run. That delay is bounded whatever the
+// number of events: a receiver that proved dead (no answer, or no connection, after its retries)
+// is not tried again in this run, and all delivery ends by one deadline (the slowest target's one
+// event worst case, (retries + 1) × timeout + backoff, plus DEADLINE_MARGIN_MS). Scheduled ticks
+// share one concurrency group, so every second spent here delays the next tick's rollbacks.
+// Failures are results, never thrown: the caller reports them and fails the run at the end. URLs
+// and signing keys come from secrets and appear in no message: errors name the target and the
+// secret's NAME only.
 
 /** The header carrying the generic webhook's HMAC-SHA256 signature: "sha256=<hex>". */
 export const SIGNATURE_HEADER = 'x-phasegate-signature-256'
@@ -40,7 +44,19 @@ export interface DeliverOptions {
   now: () => Date
   /** First retry's wait, doubled on each next one (default 250 ms). */
   backoffMs?: number
+  /**
+   * Milliseconds all of this call's delivery may take; an event not sent by then is reported
+   * failed, not attempted. Default: the slowest config's one-event worst case plus
+   * DEADLINE_MARGIN_MS.
+   */
+  deadlineMs?: number
 }
+
+/** What the default deadline allows past one event's worst case, for the other events. */
+export const DEADLINE_MARGIN_MS = 30_000
+
+/** Receivers that proved dead in this call, by URL (never shown): why, as first seen. */
+type DeadReceivers = Map<string, string>
 
 /** One feature's events, and the notification settings of the policy that raised them. */
 export interface EventBatch {
@@ -57,6 +73,18 @@ export async function deliverNotifications(
   options: DeliverOptions
 ): Promise<NotificationReport> {
   const logged = batches.flatMap(b => (b.config ? b.events.filter(e => e.severity === 'low') : []))
+  const backoff = options.backoffMs ?? 250
+  const deadlineMs =
+    options.deadlineMs ??
+    Math.max(0, ...batches.flatMap(b => (b.config ? [worstCaseMs(b.config, backoff)] : []))) +
+      DEADLINE_MARGIN_MS
+  const run: DeliveryRun = {
+    ...options,
+    backoff,
+    deadlineMs,
+    endsAt: Date.now() + deadlineMs,
+    dead: new Map()
+  }
   const work: Array<Promise<Delivery[]>> = []
   for (const { config, events } of batches) {
     if (!config) continue
@@ -66,7 +94,7 @@ export async function deliverNotifications(
         work.push(
           (async () => {
             const done: Delivery[] = []
-            for (const event of routed) done.push(await deliverOne(target, event, config, options))
+            for (const event of routed) done.push(await deliverOne(target, event, config, run))
             return done
           })()
         )
@@ -75,11 +103,24 @@ export async function deliverNotifications(
   return { deliveries: (await Promise.all(work)).flat(), logged }
 }
 
+/** One event's worst case with `config`: every attempt times out, with the backoff between. */
+function worstCaseMs(config: NotificationsConfig, backoff: number): number {
+  return (config.retries + 1) * config.timeoutMs + backoff * (2 ** config.retries - 1)
+}
+
+interface DeliveryRun extends DeliverOptions {
+  backoff: number
+  deadlineMs: number
+  /** Date.now() past which nothing more is attempted. */
+  endsAt: number
+  dead: DeadReceivers
+}
+
 async function deliverOne(
   target: NotificationTarget,
   event: NotificationEvent,
   config: NotificationsConfig,
-  options: DeliverOptions
+  options: DeliveryRun
 ): Promise<Delivery> {
   const base = {
     target: target.name,
@@ -124,18 +165,34 @@ async function deliverOne(
         }
       : {})
   }
-  const backoff = options.backoffMs ?? 250
+  const notAttempted = (why: string, attempts = 0): Delivery => ({
+    ...base,
+    status: 'failed',
+    attempts,
+    reason: `not attempted: ${why}`
+  })
+  const deadAs = options.dead.get(url)
+  if (deadAs !== undefined)
+    return notAttempted(`${target.name} failed earlier in this run (${deadAs})`)
   let reason = ''
   for (let attempt = 1; attempt <= config.retries + 1; attempt++) {
-    const answer = await post(url, headers, body, config.timeoutMs)
+    const left = options.endsAt - Date.now()
+    if (left <= 0)
+      return attempt === 1
+        ? notAttempted(`the run's delivery deadline (${options.deadlineMs} ms) passed`)
+        : { ...base, status: 'failed', attempts: attempt - 1, reason }
+    const answer = await post(url, headers, body, Math.min(config.timeoutMs, left))
     if (answer.ok) {
       await options.ledger.add(event.key, target.name, options.now())
       return { ...base, status: 'sent', attempts: attempt }
     }
     reason = answer.reason
-    if (!answer.retry || attempt > config.retries)
+    if (!answer.retry || attempt > config.retries) {
+      // No answer or no connection after every retry: the next event would wait as long again.
+      if (answer.dead) options.dead.set(url, reason)
       return { ...base, status: 'failed', attempts: attempt, reason }
-    await new Promise(resolve => setTimeout(resolve, backoff * 2 ** (attempt - 1)))
+    }
+    await new Promise(resolve => setTimeout(resolve, options.backoff * 2 ** (attempt - 1)))
   }
   return { ...base, status: 'failed', attempts: config.retries + 1, reason }
 }
@@ -155,7 +212,7 @@ async function post(
   headers: Record<string, string>,
   body: string,
   timeoutMs: number
-): Promise<{ ok: true } | { ok: false; retry: boolean; reason: string }> {
+): Promise<{ ok: true } | { ok: false; retry: boolean; dead?: true; reason: string }> {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeoutMs)
   try {
@@ -176,12 +233,13 @@ async function post(
     }
   } catch (error) {
     if (controller.signal.aborted)
-      return { ok: false, retry: true, reason: `no answer within ${timeoutMs} ms` }
+      return { ok: false, retry: true, dead: true, reason: `no answer within ${timeoutMs} ms` }
     // Network errors name the host and port at most (never the path, where webhook tokens live).
     const cause = (error as { cause?: { code?: string } }).cause?.code
     return {
       ok: false,
       retry: true,
+      dead: true,
       reason: cause ? `connection failed (${cause})` : 'connection failed'
     }
   } finally {

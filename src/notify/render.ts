@@ -12,7 +12,7 @@ export function renderNotifications(report: NotificationReport): {
         ? `  notified ${d.target}: ${d.feature} ${d.event} (${d.severity})`
         : d.status === 'duplicate'
           ? `  already notified ${d.target}: ${d.feature} ${d.event}`
-          : `  NOTIFICATION FAILED ${d.target}: ${d.feature} ${d.event} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.reason}`
+          : `  NOTIFICATION FAILED ${d.target}: ${d.feature} ${d.event}${d.attempts ? ` after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` : ''}: ${d.reason}`
     )
   ]
   return { lines, failed: report.deliveries.some(d => d.status === 'failed') }
