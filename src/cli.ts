@@ -22,7 +22,8 @@ const processIo: Io = {
 }
 
 /**
- * Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage.
+ * Runs one CLI invocation and returns the exit code: 0 done, 1 refused or bad input, 2 bad usage,
+ * 3 done with every transition landed but a notification failed (EXIT_NOTIFICATION_FAILED).
  * What it prints passes terminalText (phasegate writes no escape sequence of its own), so a
  * reason, trailer, metric label or file name cannot act on the terminal; `assign`'s stream is
  * data and stays exact.
@@ -245,7 +246,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         return failures.length ? 1 : 0
       }
       case 'tick': {
-        const { renderNotifications, tickAndNotify } = await import('./commands/notify.js')
+        const { exitAfterNotifications, renderNotifications, tickAndNotify } =
+          await import('./commands/notify.js')
         const { relativeTo } = await import('./rollout/load.js')
         const { renderDecision, renderNotStarted } = await import('./report/text.js')
         const { PartialTickError } = await import('./commands/tick.js')
@@ -329,7 +331,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         // Notifications went out after every commit; a failed one fails the run now.
         notified.lines.forEach(values.json ? io.err : io.out)
         for (const f of ticked.failures ?? []) io.err(`phasegate: ${f.error.format()}`)
-        return notified.failed || ticked.failures?.length ? 1 : 0
+        if (ticked.failures?.length) return 1
+        return exitAfterNotifications(notified, 'every commit of this tick', io.err)
       }
       case 'rollback': {
         const { rollback } = await import('./commands/rollback.js')
@@ -362,10 +365,15 @@ async function run(argv: string[], io: Io): Promise<number> {
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
         reportSkipped()
-        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const { exitAfterNotifications, notifyTransition, renderNotifications } =
+          await import('./commands/notify.js')
         const notified = renderNotifications(await notifyTransition(result, cwd))
         notified.lines.forEach(io.out)
-        return notified.failed ? 1 : 0
+        return exitAfterNotifications(
+          notified,
+          `the ${result.transition.kind} ${result.sha.slice(0, 10)}`,
+          io.err
+        )
       }
       case 'resume': {
         const { resume } = await import('./commands/resume.js')
@@ -380,10 +388,11 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `resumed ${result.rollout.policy.feature} at ${result.transition.to} (${[result.rollout.state?.paused ? 'pause lifted' : '', result.rollout.state?.enabled === false ? 'kill switch on' : ''].filter(Boolean).join(', ')}); committed ${result.sha.slice(0, 10)}`
         )
-        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const { exitAfterNotifications, notifyTransition, renderNotifications } =
+          await import('./commands/notify.js')
         const notified = renderNotifications(await notifyTransition(result, cwd))
         notified.lines.forEach(io.out)
-        return notified.failed ? 1 : 0
+        return exitAfterNotifications(notified, `the resume ${result.sha.slice(0, 10)}`, io.err)
       }
       case 'pause': {
         const { pause } = await import('./commands/pause.js')
@@ -399,10 +408,11 @@ async function run(argv: string[], io: Io): Promise<number> {
           `paused ${result.rollout.policy.feature} at ${result.transition.to}: it does not advance until \`phasegate resume\`, rollback triggers still act; committed ${result.sha.slice(0, 10)}`
         )
         result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
-        const { notifyTransition, renderNotifications } = await import('./commands/notify.js')
+        const { exitAfterNotifications, notifyTransition, renderNotifications } =
+          await import('./commands/notify.js')
         const notified = renderNotifications(await notifyTransition(result, cwd))
         notified.lines.forEach(io.out)
-        return notified.failed ? 1 : 0
+        return exitAfterNotifications(notified, `the pause ${result.sha.slice(0, 10)}`, io.err)
       }
       case 'init': {
         const { init } = await import('./commands/init.js')

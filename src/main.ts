@@ -5,7 +5,7 @@ import { readContext, type ActionContext } from './action/context.js'
 import { dispatchResume } from './action/dispatch-resume.js'
 import { dispatchRollback } from './action/dispatch-rollback.js'
 import { dispatchPauseOrResume } from './action/dispatch-pause.js'
-import { notifyDispatchedRollback } from './action/notifications.js'
+import { notifyDispatched } from './action/notifications.js'
 import type { GitHubSide } from './action/landing.js'
 import { publishOutcomes, writeSummary } from './action/outcome.js'
 import { ALERT_EVENT_TYPE, featuresFromAlert } from './action/repository-dispatch.js'
@@ -49,27 +49,16 @@ export async function run(): Promise<void> {
       })
     }
     if (command === 'check') return await check(ctx, gh)
-    if (command === 'rollback') {
-      const outcome = await dispatchRollback(ctx, gh)
-      const notified = await notifyDispatchedRollback(ctx, outcome, runUrl())
+    if (command === 'rollback' || command === 'resume' || command === 'pause') {
+      const outcome =
+        command === 'rollback'
+          ? await dispatchRollback(ctx, gh)
+          : command === 'resume'
+            ? await dispatchResume(ctx, gh)
+            : await dispatchPauseOrResume(ctx, gh, command)
+      const notified = await notifyDispatched(ctx, gh, outcome, runUrl())
       return await publishOutcomes(ctx.workspace, [outcome], [], notified, ctx)
     }
-    if (command === 'resume')
-      return await publishOutcomes(
-        ctx.workspace,
-        [await dispatchResume(ctx, gh)],
-        [],
-        undefined,
-        ctx
-      )
-    if (command === 'pause')
-      return await publishOutcomes(
-        ctx.workspace,
-        [await dispatchPauseOrResume(ctx, gh, command)],
-        [],
-        undefined,
-        ctx
-      )
     if (ctx.eventName === 'repository_dispatch') {
       if (ctx.payload.action !== ALERT_EVENT_TYPE) {
         const note = `repository_dispatch of type "${String(ctx.payload.action)}" is not ${ALERT_EVENT_TYPE}: nothing to do`

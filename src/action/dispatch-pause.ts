@@ -6,7 +6,8 @@ import { manualPause, manualResume, startedRollout } from '../rollout/manual.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitSubject } from '../state/trailers.js'
 import type { ActionContext } from './context.js'
-import { manualOutcome, reportSkipped, theRollout } from './dispatch-rollback.js'
+import { alreadyLanded, manualOutcome, reportSkipped, theRollout } from './dispatch-rollback.js'
+import { dispatchRun, landedByThisRun } from './rerun.js'
 import type { FeatureResult } from './feature.js'
 import { land, type GitHubSide } from './landing.js'
 import type { FeatureOutcome } from './outcome.js'
@@ -42,12 +43,18 @@ export async function dispatchPauseOrResume(
       }
     )
   const from = startedRollout(rollout)
+  // A re-run of this workflow run whose transition landed: said so, its notifications sent again.
+  const dispatch = dispatchRun()
+  const already = ctx.dryRun ? undefined : await landedByThisRun(rollout, dispatch, kind)
+  if (already) {
+    const result = alreadyLanded(already, dispatch!.id, reportSkipped(ctx, skipped))
+    return manualOutcome({ ctx, gh, base }, rollout, from, result, already.transition, false)
+  }
   const make = kind === 'pause' ? manualPause : manualResume
-  const transition: Transition = make(from, {
-    reason: ctx.reason,
-    operator: ctx.actor,
-    now: ctx.now
-  })
+  const transition: Transition = {
+    ...make(from, { reason: ctx.reason, operator: ctx.actor, now: ctx.now }),
+    ...(dispatch ? { dispatchRun: dispatch.id } : {})
+  }
 
   let result: FeatureResult
   if (ctx.dryRun) result = { actions: [`dry run: would ${kind} ${policy.feature}`] }

@@ -10,7 +10,8 @@ import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { commitSubject } from '../state/trailers.js'
 import type { ActionContext } from './context.js'
-import { manualOutcome, theRollout } from './dispatch-rollback.js'
+import { alreadyLanded, manualOutcome, theRollout } from './dispatch-rollback.js'
+import { dispatchRun, landedByThisRun } from './rerun.js'
 import type { FeatureResult } from './feature.js'
 import { land, propose, type ActionRun, type GitHubSide } from './landing.js'
 import type { FeatureOutcome } from './outcome.js'
@@ -35,12 +36,26 @@ export async function dispatchResume(ctx: ActionContext, gh: GitHubSide): Promis
   const { rollout } = await theRollout(ctx, 'resume')
   const { policy } = rollout
   const from = startedRollout(rollout)
-  const transition = manualResume(from, {
-    reason: ctx.reason,
-    operator: ctx.actor,
-    now: ctx.now,
-    hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)'
-  })
+  // A re-run of this workflow run whose resume landed: said so, its notifications sent again.
+  const dispatch = dispatchRun()
+  const already = ctx.dryRun ? undefined : await landedByThisRun(rollout, dispatch, 'resume')
+  if (already)
+    return manualOutcome(
+      run,
+      rollout,
+      from,
+      alreadyLanded(already, dispatch!.id),
+      already.transition
+    )
+  const transition: Transition = {
+    ...manualResume(from, {
+      reason: ctx.reason,
+      operator: ctx.actor,
+      now: ctx.now,
+      hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)'
+    }),
+    ...(dispatch ? { dispatchRun: dispatch.id } : {})
+  }
   const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators)
   if (!standing.allowed)
     throw new PhasegateError(`${standing.reason}: @${ctx.actor} may not resume ${policy.feature}`, {

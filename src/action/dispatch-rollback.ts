@@ -22,6 +22,7 @@ import {
 } from '../rollout/load.js'
 import { terminalText } from '../report/escape/terminal.js'
 import { annotationOf } from './annotations.js'
+import { dispatchRun, landedByThisRun } from './rerun.js'
 import { commitAndPush, syncDefaultBranch, syncWithRemote } from './remote.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
@@ -77,7 +78,25 @@ export async function dispatchRollback(
     return manualOutcome(run, rollout, { ...rollout, state }, result, undefined, false, state)
   }
   const from = startedRollout(rollout)
-  const transition = manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now })
+  // A re-run of this workflow run whose rollback landed (only what came after it failed) reports
+  // it and sends its notifications again: acting again would step back a second phase.
+  const dispatch = dispatchRun()
+  const already = ctx.dryRun
+    ? undefined
+    : await landedByThisRun(rollout, dispatch, emergency ? 'emergency' : 'rollback')
+  if (already)
+    return manualOutcome(
+      run,
+      rollout,
+      from,
+      alreadyLanded(already, dispatch!.id, notLoaded),
+      already.transition,
+      false
+    )
+  const transition: Transition = {
+    ...manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now }),
+    ...(dispatch ? { dispatchRun: dispatch.id } : {})
+  }
 
   const result: FeatureResult = ctx.dryRun
     ? {
@@ -99,6 +118,28 @@ export async function dispatchRollback(
   }
   result.actions.push(...notLoaded)
   return manualOutcome(run, rollout, from, result, result.transition)
+}
+
+/**
+ * The result of a dispatch whose transition an earlier attempt of the same workflow run
+ * (`runId`) landed as `landed.sha`: nothing is done again; its notifications are sent again.
+ */
+export function alreadyLanded(
+  landed: { sha: string; transition: Transition },
+  runId: string,
+  notLoaded: string[] = []
+): FeatureResult {
+  return {
+    actions: [
+      `already landed in ${landed.sha.slice(0, 10)} by an earlier attempt of this workflow run (${runId}): ${landed.transition.kind} not done again; only its notifications are sent again`,
+      ...notLoaded
+    ],
+    transition: landed.transition,
+    landed: landed.sha,
+    ...(landed.transition.kind === 'rollback' || landed.transition.kind === 'emergency'
+      ? { rollbackSha: landed.sha }
+      : {})
+  }
 }
 
 /**

@@ -202,17 +202,22 @@ export async function publishOutcomes(
         : [])
     ].join('\n\n')
   )
-  // A failed notification fails the step only now, after every feature has acted.
+  // A failed notification fails the step only now, after every feature has acted. Each one's
+  // reason is in the log and the summary already: the failure names them, without repeating it.
   const undelivered = notifications.deliveries
     .filter(d => d.status === 'failed')
-    .map(d => `${d.target} (${d.feature} ${d.event}): ${d.reason}`)
+    .map(d => `${d.target} (${d.feature} ${d.event})`)
   const problems = [
     ...(failed.length
       ? [
           `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
         ]
       : []),
-    ...(undelivered.length ? [`notifications failed: ${undelivered.join('; ')}`] : [])
+    ...(undelivered.length
+      ? [
+          `${undelivered.length} ${undelivered.length === 1 ? 'notification' : 'notifications'} failed, after every feature acted (why: under Notifications in the job summary): ${undelivered.join('; ')}`
+        ]
+      : [])
   ]
   if (problems.length) core.setFailed(terminalText(problems.join('. ')))
 }

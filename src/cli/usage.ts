@@ -305,7 +305,8 @@ export function helpText(command?: string): string {
     ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)} ${spec.summary}`),
     '',
     'Run `phasegate <command> --help` for its options; `phasegate --version` for the version.',
-    'Exit codes: 0 done (including "hold"), 1 bad input or a refused transition, 2 bad usage.'
+    'Exit codes: 0 done (including "hold"), 1 bad input or a refused transition, 2 bad usage,',
+    '  3 done, every transition landed; a notification failed (running it again would act again).'
   ].join('\n')
 }
 

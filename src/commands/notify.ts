@@ -14,7 +14,7 @@ import {
   type NotificationReport
 } from '../notify/deliver.js'
 import { fileLedger } from '../notify/ledger.js'
-export { renderNotifications } from '../notify/render.js'
+export { exitAfterNotifications, renderNotifications } from '../notify/render.js'
 import { loadRolloutsSettled, type Rollout } from '../rollout/load.js'
 import type { RollbackOutcome } from './rollback.js'
 import { PartialTickError, tick, type TickOptions, type TickOutcome } from './tick.js'

@@ -320,6 +320,11 @@ export interface Transition {
   evidence: Evidence[]
   /** The advance commit a rollback reverted. */
   reverts?: string
+  /**
+   * The workflow run (GITHUB_RUN_ID) that dispatched this transition, written as a trailer only:
+   * a re-run of that run (same id, next attempt) finds it landed and does not act again.
+   */
+  dispatchRun?: string
 }
 
 export interface State {

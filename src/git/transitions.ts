@@ -426,6 +426,7 @@ function ownEntry(
     ...(record.operator !== undefined ? { operator: own(record.operator) } : {}),
     ...(record.reverts !== undefined ? { reverts: detached(record.reverts) } : {}),
     ...(record.leftAlone !== undefined ? { leftAlone: record.leftAlone.map(detached) } : {}),
+    ...(record.dispatchRun !== undefined ? { dispatchRun: detached(record.dispatchRun) } : {}),
     evidence: record.evidence.map(e => {
       const copy: Record<string, unknown> = {}
       for (const [key, value] of Object.entries(e))

@@ -14,7 +14,8 @@ export const TRAILER = {
   operator: 'Phasegate-Operator',
   reverts: 'Phasegate-Reverts',
   leftAlone: 'Phasegate-Left-Alone',
-  evidence: 'Phasegate-Evidence'
+  evidence: 'Phasegate-Evidence',
+  dispatchRun: 'Phasegate-Dispatch-Run'
 } as const
 
 export type RecordKind = TransitionKind | 'init'
@@ -34,6 +35,8 @@ export interface TransitionRecord {
    */
   leftAlone?: string[]
   evidence: Evidence[]
+  /** The workflow run that dispatched it (Transition.dispatchRun). */
+  dispatchRun?: string
 }
 
 const ARROW = '->'
@@ -143,6 +146,7 @@ export function commitMessage(record: TransitionRecord, body: string[] = []): st
   if (record.reverts) trailers.push([TRAILER.reverts, record.reverts])
   for (const path of record.leftAlone ?? []) trailers.push([TRAILER.leftAlone, path])
   for (const e of record.evidence) trailers.push([TRAILER.evidence, formatEvidence(e)])
+  if (record.dispatchRun) trailers.push([TRAILER.dispatchRun, record.dispatchRun])
   const reverted = record.reverts !== undefined && record.leftAlone === undefined
   const subject = reverted
     ? `Revert "${commitSubject(record.feature, { kind: 'advance', from: record.to, to: record.from })}"`
@@ -186,6 +190,7 @@ export function parseTransitionMessage(message: string): TransitionRecord | unde
   const operator = one(TRAILER.operator)
   const reverts = one(TRAILER.reverts)
   const leftAlone = values.get(TRAILER.leftAlone)
+  const dispatchRun = one(TRAILER.dispatchRun)
   return {
     feature,
     kind: kind as RecordKind,
@@ -198,7 +203,8 @@ export function parseTransitionMessage(message: string): TransitionRecord | unde
     ...(leftAlone ? { leftAlone } : {}),
     evidence: (values.get(TRAILER.evidence) ?? [])
       .map(parseEvidence)
-      .filter((e): e is Evidence => e !== undefined)
+      .filter((e): e is Evidence => e !== undefined),
+    ...(dispatchRun ? { dispatchRun } : {})
   }
 }
 
@@ -212,7 +218,8 @@ export function recordOf(feature: string, t: Transition): TransitionRecord {
     approvers: t.approvers,
     ...(t.operator ? { operator: t.operator } : {}),
     ...(t.reverts ? { reverts: t.reverts } : {}),
-    evidence: t.evidence
+    evidence: t.evidence,
+    ...(t.dispatchRun ? { dispatchRun: t.dispatchRun } : {})
   }
 }
 

@@ -48,7 +48,7 @@ async function atStaging(timeout?: string, retries?: number): Promise<string> {
 }
 
 describe('CLI notifications', () => {
-  it('a dead webhook neither delays nor blocks the rollback commit; the run fails at the end and says so', async () => {
+  it('a dead webhook neither delays nor blocks the rollback commit; the run exits 3 (landed, a notification failed) at the end and says so', async () => {
     const dir = await atStaging('400ms', 1)
     // The receiver never answers; at each request it notes what HEAD already is.
     const headAtRequest: string[] = []
@@ -68,7 +68,8 @@ describe('CLI notifications', () => {
       'NOTIFICATION FAILED sre: production_deployment rollback after 2 attempts: no answer within 400 ms'
     )
     expect(run.out + run.err).not.toContain('secret-token')
-    expect(run.code).toBe(1)
+    // Not 1: a person or a retry wrapper must not read the landed rollback as refused.
+    expect(run.code).toBe(3)
   })
 
   it('a rollback and its alert are each told once; a second tick on the same evidence tells nothing again', async () => {

@@ -146,9 +146,11 @@ const DISPATCHED_EMERGENCY = {
 }
 
 describe('re-running a dispatched rollback never steps back twice', () => {
-  it('"Re-run failed jobs" of an emergency whose only failure was its webhook reports it landed and retries only the notification', async () => {
-    // The webhook's secret was never added to notification-secrets (a new target, a typo).
-    const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL }\n`
+  it('"Re-run failed jobs" of an emergency whose only failure was its webhook reports it landed and tells only the target not yet told', async () => {
+    // Two targets: chat works; on-call's secret was never added to notification-secrets.
+    const chat = await startServer((_request, response) => void response.end('ok'))
+    servers.push(chat)
+    const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: chat, type: webhook, url_secret: CHAT_URL }\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL }\n`
     const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
     repos.push(repo)
     const { gh } = repo
@@ -158,29 +160,45 @@ describe('re-running a dispatched rollback never steps back twice', () => {
     const first = await runPhasegateFromSource(gh, workspace, {
       ...DISPATCHED_EMERGENCY,
       now: hoursAfter(1),
-      env: { GITHUB_RUN_ID: '777001', GITHUB_RUN_ATTEMPT: '1' }
+      env: { GITHUB_RUN_ID: '777001', GITHUB_RUN_ATTEMPT: '1' },
+      inputs: { ...DISPATCHED_EMERGENCY.inputs, 'notification-secrets': `CHAT_URL=${chat.url}` }
     })
     expect(stateOnMain(gh)).toMatch(/^phase: staging$/m)
     expect(first.exitCode).toBe(1)
-    const failedLines = first.summary.match(/NOTIFICATION FAILED/g) ?? []
-    expect(failedLines, first.summary).toHaveLength(1)
+    expect(chat.received).toHaveLength(1)
+    // The failure's reason is told once in the summary and once in the log, not again in the
+    // step's failure annotation (shown on the run's summary page beside the job summary).
+    const reason = 'secret ONCALL_URL (url_secret) is not set'
+    expect(first.summary.split(reason), first.summary).toHaveLength(2)
+    expect(first.stdout.split(reason), first.stdout).toHaveLength(2)
+    expect(first.stdout).toMatch(
+      /::error::1 notification failed.*on-call \(production_deployment emergency_rollback\)/
+    )
     // The on-call add the secret and re-run the failed job.
-    const receiver = await startServer((_request, response) => void response.end('ok'))
-    servers.push(receiver)
+    const oncall = await startServer((_request, response) => void response.end('ok'))
+    servers.push(oncall)
     const rerun = await runPhasegateFromSource(gh, workspace, {
       ...DISPATCHED_EMERGENCY,
       now: hoursAfter(1.02),
       env: { GITHUB_RUN_ID: '777001', GITHUB_RUN_ATTEMPT: '2' },
       inputs: {
         ...DISPATCHED_EMERGENCY.inputs,
-        'notification-secrets': `ONCALL_URL=${receiver.url}`
+        'notification-secrets': `CHAT_URL=${chat.url}\nONCALL_URL=${oncall.url}`
       }
     })
     expect(stateOnMain(gh), rerun.summary).toMatch(/^phase: staging$/m)
     expect(rerun.exitCode, rerun.summary).toBe(0)
-    expect(rerun.summary).toMatch(/already landed in [0-9a-f]{10}/)
-    expect(receiver.received).toHaveLength(1)
-    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ event: 'emergency_rollback' })
+    expect(rerun.stdout).toMatch(
+      /already landed in [0-9a-f]{10} by an earlier attempt of this workflow run \(777001\)/
+    )
+    expect(rerun.summary).toContain(
+      'already notified chat: production_deployment emergency_rollback'
+    )
+    expect(chat.received).toHaveLength(1)
+    expect(oncall.received).toHaveLength(1)
+    const told = JSON.parse(oncall.received[0]!.body) as { event: string; id: string }
+    expect(told).toMatchObject({ event: 'emergency_rollback' })
+    expect(JSON.parse(chat.received[0]!.body)).toMatchObject({ id: told.id })
     expect(rerun.outputs['rollback-sha']).toMatch(/^[0-9a-f]{40}$/)
   }, 60_000)
 
@@ -201,6 +219,39 @@ describe('re-running a dispatched rollback never steps back twice', () => {
       expect(run.exitCode, run.summary).toBe(0)
     }
     expect(stateOnMain(gh)).toMatch(/^phase: development$/m)
+  }, 60_000)
+})
+
+describe('a dispatched pause is told like the rollback, once per run', () => {
+  it('tells the pause target; a re-run of the same run says it landed and tells no one twice', async () => {
+    const receiver = await startServer((_request, response) => void response.end('ok'))
+    servers.push(receiver)
+    const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: releases, type: webhook, url_secret: HOOK_URL, events: [pause] }\n`
+    const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
+    repos.push(repo)
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, HEALTHY)
+    const dispatch = (attempt: string, hours: number) =>
+      runPhasegateFromSource(gh, workspace, {
+        event: 'workflow_dispatch',
+        actor: 'alice',
+        payload: { inputs: { reason: 'payments incident' } },
+        inputs: { command: 'pause', 'notification-secrets': `HOOK_URL=${receiver.url}` },
+        now: hoursAfter(hours),
+        env: { GITHUB_RUN_ID: '777201', GITHUB_RUN_ATTEMPT: attempt }
+      })
+    const first = await dispatch('1', 1)
+    expect(first.exitCode, first.summary).toBe(0)
+    expect(stateOnMain(gh)).toMatch(/^paused:/m)
+    expect(receiver.received).toHaveLength(1)
+    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ event: 'pause' })
+    // "Re-run all jobs": not refused as "already paused", and nobody is told twice.
+    const rerun = await dispatch('2', 1.02)
+    expect(rerun.exitCode, rerun.summary).toBe(0)
+    expect(rerun.stdout).toContain('already landed in')
+    expect(rerun.summary).toContain('already notified releases')
+    expect(receiver.received).toHaveLength(1)
   }, 60_000)
 })
 
