@@ -37,7 +37,8 @@ export async function syncAlertIssues(
   for (const rule of policy.alerts) {
     const key = { feature: policy.feature, alert: rule.metric }
     const issue = open.find(i => i.labels.includes(`alert:${rule.metric}`))
-    const alert = decision.alerts.find(a => a.metric === rule.metric)
+    // An observe-only trigger's own alert has its own issue (observed-triggers.ts).
+    const alert = decision.alerts.find(a => a.metric === rule.metric && !a.trigger)
     if (alert) {
       if (issue?.labels.includes(`severity:${alert.severity}`)) continue
       const body = alertIssueBody(alert, decision, runUrl)

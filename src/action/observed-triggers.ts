@@ -1,11 +1,15 @@
 import type { Decision, Policy } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { raiseAlertIssue, resolveAlertIssue, type OpenAlertIssue } from '../github/issues.js'
+import type { AlertIssueChange } from './alerts.js'
 
 // An observe-only trigger (on_fire: observe) rolls nothing back, so the alert it raises is the
 // only trace people see: one issue per feature and observed metric, opened while the trigger
 // fires and closed once it reads ok again. Like syncAlertIssues, it reads the run's one listing
-// of open alert issues and calls GitHub only when something changes.
+// of open alert issues and calls GitHub only when something changes, and returns the changes, so
+// the alert_opened / alert_resolved targets hear of them, keyed by the issue. A trigger on a
+// metric with an alert rule is told through that rule's issue (it fires only at high or critical,
+// when the rule's alert is raised): its own issue changes carry no `change` to tell.
 
 /** Opens or closes the alert issue of each observe-only trigger; returns what it did. */
 export async function syncObservedTriggerIssues(
@@ -15,14 +19,15 @@ export async function syncObservedTriggerIssues(
   decision: Decision,
   runUrl: string | undefined,
   openIssues: OpenAlertIssue[]
-): Promise<string[]> {
+): Promise<Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>>> {
   const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`))
-  const done: string[] = []
+  const done: Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>> = []
   for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
     const metric = trigger.evidence[0]?.metric ?? trigger.trigger
     const alert = `observed_${metric}`
     const key = { feature: policy.feature, alert }
     const issue = open.find(i => i.labels.includes(`alert:${alert}`))
+    const told = !policy.alerts.some(rule => rule.metric === metric)
     if (trigger.fired && !issue) {
       const body = [
         `**Observe-only trigger fired**: ${trigger.reason}.`,
@@ -32,7 +37,18 @@ export async function syncObservedTriggerIssues(
         ...(runUrl ? ['', `Run: ${runUrl}`] : [])
       ].join('\n')
       const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body })
-      done.push(`alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`)
+      done.push({
+        line: `alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`,
+        ...(told
+          ? {
+              change: 'opened' as const,
+              issue: result.number,
+              metric,
+              message: `observe-only trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
+              severity: 'high' as const
+            }
+          : {})
+      })
     } else if (issue && trigger.status === 'ok') {
       const number = await resolveAlertIssue(
         client,
@@ -41,7 +57,17 @@ export async function syncObservedTriggerIssues(
         `Recovered: ${trigger.reason} (observe-only trigger \`${trigger.trigger}\`).`
       )
       if (number !== undefined)
-        done.push(`alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`)
+        done.push({
+          line: `alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`,
+          ...(told
+            ? {
+                change: 'resolved' as const,
+                issue: number,
+                metric,
+                message: `observe-only trigger ${trigger.trigger} is ok again: ${trigger.reason}`
+              }
+            : {})
+        })
     }
   }
   return done

@@ -338,17 +338,22 @@ async function actOnFeature(
           )
         : []
     result.actions.push(...alertChanges.map(c => c.line))
-    if (step.kind !== 'none' || step.cause === 'holding')
-      result.actions.push(
-        ...(await syncObservedTriggerIssues(
-          run.gh.client,
-          run.gh.repo,
-          policy,
-          evaluation.decision,
-          runUrl(),
-          openIssues
-        ))
-      )
+    const observedChanges =
+      step.kind !== 'none' || step.cause === 'holding'
+        ? await syncObservedTriggerIssues(
+            run.gh.client,
+            run.gh.repo,
+            policy,
+            evaluation.decision,
+            runUrl(),
+            openIssues
+          )
+        : []
+    result.actions.push(...observedChanges.map(c => c.line))
+    // A fired observe-only trigger is alerted: its issue's changes are told like a rule's.
+    alertChanges.push(
+      ...observedChanges.filter((c): c is AlertIssueChange => c.change !== undefined)
+    )
     let after = feature.deployed
     if (result.landed) {
       await syncWithRemote(run.ctx.workspace, run.base)

@@ -2,6 +2,7 @@ import { evaluateAlerts } from './alerts.js'
 import { describeWindow, localTime, openFreeze } from './freeze.js'
 import { evaluateGate, validApprovers } from './gates.js'
 import { evaluateGuardrails } from './guardrails.js'
+import { observedTriggerAlerts } from './observed-alerts.js'
 import { exposureOf } from './exposure.js'
 import { nextPhase, phaseNamed, previousPhase } from './ladder.js'
 import { rangeOfMetric, screenReadings } from './plausible.js'
@@ -53,6 +54,9 @@ export function decide(
     ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
     ...guardrails.triggers
   ]
+  // A fired observe-only trigger is "reported and alerted": on a metric no alert rule watches, it
+  // raises the alert itself.
+  alerts.push(...observedTriggerAlerts(policy, phase, triggers, alerts))
   // Gates guard the step to the next phase. The final phase has no step to take: its metric
   // gates (the seed writes success_criteria there) are its steady-state check, evaluated and
   // reported every run and never acted on (rollback triggers act).

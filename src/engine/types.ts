@@ -457,6 +457,11 @@ export interface Alert {
   /** The unit value, warning and critical are in, when the metric has one. */
   unit?: string
   message: string
+  /**
+   * Set when a fired observe-only trigger (this name) raised the alert, its metric having no
+   * monitoring.alerts rule (engine/observed-alerts.ts); warning and critical are its threshold.
+   */
+  trigger?: string
 }
 
 export interface TrendAlert {

@@ -121,33 +121,51 @@ describe('a fired observe-only trigger is reported and alerted', () => {
     writeMetrics(dir, HEALTHY)
     await cli(dir, 'init', '--now', at(0).toISOString())
     writeMetrics(dir, { ...HEALTHY, checkout_errors: 0.5 })
-    const run = await tick(dir, 1)
+    // No approval: the rollout stays in development, so both ticks see the same phase entry.
+    const hold = (hours: number) => cli(dir, 'tick', '--now', at(hours).toISOString())
+    const run = await hold(1)
+    expect(run.out).not.toContain('committed')
     expect(run.out).toMatch(/\[FIRED\] checkout_errors > 0\.01/)
     expect(run.out).toContain('observe-only: reported and alerted')
     expect(run.out, run.out).not.toContain('alerts: none')
-    expect(run.out).toMatch(/alerts:.*checkout_errors/)
+    expect(run.out).toMatch(/alerts:\n\s+\[high\] observe-only trigger checkout_errors > 0.01 fired/)
     expect(run.code, run.out + run.err).toBe(0)
     expect(server.received, run.out + run.err).toHaveLength(1)
     expect(JSON.parse(server.received[0]!.body)).toMatchObject({
       event: 'alert_opened',
-      facts: expect.arrayContaining([['Metric', 'checkout_errors']])
+      facts: expect.objectContaining({ Metric: 'checkout_errors' })
     })
     // The same firing on the next tick is not told again.
-    const again = await tick(dir, 1.5)
+    const again = await hold(1.5)
     expect(again.code, again.out + again.err).toBe(0)
     expect(server.received).toHaveLength(1)
   })
 
-  it('--json says what the decision did with a fired trigger: observed, not rolled back', async () => {
+  it('--json tells a fired observe-only trigger from one that rolled back: onFire beside fired, and its alert', async () => {
     const dir = tempRepo({ 'policies/production_deployment.yaml': TRIAL })
     writeMetrics(dir, HEALTHY)
     await cli(dir, 'init', '--now', at(0).toISOString())
     writeMetrics(dir, { ...HEALTHY, checkout_errors: 0.5 })
     const run = await cli(dir, 'status', '--json', '--now', at(1).toISOString())
     const [report] = JSON.parse(run.out) as Array<{
-      decision: { triggers: Array<{ trigger: string; fired: boolean; acted?: string }> }
+      decision: {
+        action: string
+        triggers: Array<{ trigger: string; fired: boolean; onFire?: string }>
+        alerts: Array<{ metric: string; severity: string; trigger?: string }>
+      }
     }>
-    const trial = report!.decision.triggers.find(t => t.trigger.startsWith('checkout_errors'))
-    expect(trial).toMatchObject({ fired: true, acted: 'observed' })
+    const { decision } = report!
+    expect(decision.action).not.toBe('rollback')
+    // docs/operate.md: `fired` says the trigger's condition held; `onFire` what that did.
+    const trial = decision.triggers.find(t => t.trigger.startsWith('checkout_errors'))
+    expect(trial).toMatchObject({ fired: true, onFire: 'observe' })
+    expect(decision.triggers.filter(t => !t.onFire)).toEqual([])
+    expect(decision.alerts).toContainEqual(
+      expect.objectContaining({
+        metric: 'checkout_errors',
+        severity: 'high',
+        trigger: trial!.trigger
+      })
+    )
   })
 })

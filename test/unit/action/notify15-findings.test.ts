@@ -275,7 +275,7 @@ describe('a fired observe-only trigger raises an alert in the action', () => {
     expect(receiver.received, run.summary).toHaveLength(1)
     expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({
       event: 'alert_opened',
-      facts: expect.arrayContaining([['Metric', 'checkout_errors']])
+      facts: expect.objectContaining({ Metric: 'checkout_errors' })
     })
     const again = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1.5), inputs })
     expect(again.exitCode, again.summary).toBe(0)

@@ -1,0 +1,40 @@
+import { metricTriggers } from './triggers.js'
+import type { Alert, Phase, Policy, TriggerResult } from './types.js'
+
+// An observe-only trigger (on_fire: observe) rolls nothing back; what it promises instead is
+// "reported and alerted". On a metric with a monitoring.alerts rule the alert is that rule's (the
+// trigger fires only at high or critical, so the rule's alert is raised already). On a metric
+// without one, nothing else would alert: the trigger raises an alert of its own, at high (the
+// severity a trigger fires at when no rule rates it), at its own threshold.
+
+/**
+ * The alerts that `phase`'s fired observe-only metric triggers raise beside `alerts` (the alert
+ * rules' alerts): one per such trigger whose metric has none there. Pure.
+ */
+export function observedTriggerAlerts(
+  policy: Policy,
+  phase: Phase,
+  triggers: TriggerResult[],
+  alerts: Alert[]
+): Alert[] {
+  const checks = metricTriggers(policy, phase)
+  return triggers.flatMap(t => {
+    if (!t.fired || t.onFire !== 'observe') return []
+    const check = checks.find(c => c.source === t.trigger && c.onFire === 'observe')
+    const value = t.evidence[0]?.value
+    if (!check || typeof value !== 'number') return []
+    if (alerts.some(a => a.metric === check.metric)) return []
+    return [
+      {
+        metric: check.metric,
+        value,
+        severity: 'high' as const,
+        warning: check.threshold.value,
+        critical: check.threshold.value,
+        ...(check.threshold.unit ? { unit: check.threshold.unit } : {}),
+        message: `observe-only trigger ${t.trigger} fired: ${t.reason}; nothing rolled back`,
+        trigger: t.trigger
+      }
+    ]
+  })
+}
