@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli.js'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
@@ -91,6 +93,16 @@ describe('a landed transition whose only failure is a notification exits 3, neve
     expect(run.code, run.out + run.err).toBe(1)
   })
 
+  it('docs/operate.md and docs/notifications.md read exit 1 and 3 the same way', () => {
+    const doc = (name: string) =>
+      readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8')
+    const operate = doc('operate.md')
+    const notifications = doc('notifications.md')
+    expect(operate).toMatch(/\| 3 +\| done, every transition landed; a notification failed/)
+    expect(notifications).toContain('the CLI exits 3')
+    expect(notifications).not.toMatch(/exit status 1/)
+  })
+
   it('--help documents exit 3 beside 1 (bad input or a refused transition)', async () => {
     let out = ''
     expect(await main(['--help'], { out: t => (out += t), err: () => undefined })).toBe(0)
@@ -128,7 +140,9 @@ describe('a fired observe-only trigger is reported and alerted', () => {
     expect(run.out).toMatch(/\[FIRED\] checkout_errors > 0\.01/)
     expect(run.out).toContain('observe-only: reported and alerted')
     expect(run.out, run.out).not.toContain('alerts: none')
-    expect(run.out).toMatch(/alerts:\n\s+\[high\] observe-only trigger checkout_errors > 0.01 fired/)
+    expect(run.out).toMatch(
+      /alerts:\n\s+\[high\] observe-only trigger checkout_errors > 0.01 fired/
+    )
     expect(run.code, run.out + run.err).toBe(0)
     expect(server.received, run.out + run.err).toHaveLength(1)
     expect(JSON.parse(server.received[0]!.body)).toMatchObject({

@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { landedByThisRun } from '../../../src/action/rerun.js'
+import type { Rollout } from '../../../src/rollout/load.js'
 import type { NotificationsConfig } from '../../../src/engine/types.js'
 import { deliverNotifications } from '../../../src/notify/deliver.js'
 import { alertEvent } from '../../../src/notify/events.js'
@@ -220,6 +225,37 @@ describe('re-running a dispatched rollback never steps back twice', () => {
     }
     expect(stateOnMain(gh)).toMatch(/^phase: development$/m)
   }, 60_000)
+})
+
+describe('the re-run check never holds a rollback back', () => {
+  it('a re-run whose first attempt landed nothing (it failed before the push) rolls back', async () => {
+    const repo = await startRepo({
+      files: seedFiles(`feature: production_deployment\n${SEED_POLICY_TEXT}`, 'canary')
+    })
+    repos.push(repo)
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, HEALTHY)
+    const run = await runPhasegateFromSource(gh, workspace, {
+      ...DISPATCHED_EMERGENCY,
+      now: hoursAfter(1),
+      env: { GITHUB_RUN_ID: '777301', GITHUB_RUN_ATTEMPT: '3' }
+    })
+    expect(run.exitCode, run.summary).toBe(0)
+    expect(stateOnMain(gh)).toMatch(/^phase: staging$/m)
+    expect(run.stdout).not.toContain('already landed')
+  }, 60_000)
+
+  it('a first attempt does not look; a history that cannot be read counts as not landed', async () => {
+    const notARepo = mkdtempSync(join(tmpdir(), 'phasegate-no-history-'))
+    const rollout = {
+      root: notARepo,
+      policy: { feature: 'production_deployment', statePath: 'state.yaml' }
+    } as unknown as Rollout
+    expect(await landedByThisRun(rollout, { id: '1', attempt: 1 }, 'emergency')).toBeUndefined()
+    expect(await landedByThisRun(rollout, { id: '1', attempt: 2 }, 'emergency')).toBeUndefined()
+    expect(await landedByThisRun(rollout, undefined, 'emergency')).toBeUndefined()
+  })
 })
 
 describe('a dispatched pause is told like the rollback, once per run', () => {
