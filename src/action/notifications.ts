@@ -21,7 +21,14 @@ export async function notifyDispatched(
   const commit = outcome.landed ?? outcome.rollbackSha
   const event =
     outcome.manual && commit && !ctx.dryRun
-      ? transitionEvent(outcome.policy, outcome.manual, commit, runUrl)
+      ? transitionEvent(
+          outcome.policy,
+          outcome.manual,
+          commit,
+          runUrl,
+          // Not landed: the commit waits for review in its pull request (graceful, or protected).
+          outcome.landed ? undefined : outcome.prNumber
+        )
       : undefined
   const config = outcome.policy.notifications
   if (!event || !commit || !config) return { deliveries: [], logged: [] }

@@ -291,6 +291,31 @@ describe('a dispatched pause is told like the rollback, once per run', () => {
   }, 60_000)
 })
 
+describe('a dispatched graceful rollback is told as what it is', () => {
+  it('waiting for review in its pull request, not as rolled back', async () => {
+    const receiver = await startServer((_request, response) => void response.end('ok'))
+    servers.push(receiver)
+    const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: releases, type: webhook, url_secret: HOOK_URL }\n`
+    const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
+    repos.push(repo)
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, HEALTHY)
+    const run = await runPhasegateFromSource(gh, workspace, {
+      event: 'workflow_dispatch',
+      actor: 'alice',
+      payload: { inputs: { reason: 'latency creeping up', mode: 'graceful' } },
+      inputs: { command: 'rollback', 'notification-secrets': `HOOK_URL=${receiver.url}` },
+      now: hoursAfter(1)
+    })
+    expect(run.exitCode, run.summary).toBe(0)
+    expect(stateOnMain(gh)).toMatch(/^phase: canary$/m)
+    expect(receiver.received).toHaveLength(1)
+    const { title } = JSON.parse(receiver.received[0]!.body) as { title: string }
+    expect(title).toMatch(/rollback canary → staging NEEDS APPROVAL in #\d+/)
+  }, 60_000)
+})
+
 describe('a fired observe-only trigger raises an alert in the action', () => {
   it('opens its alert issue and tells the alert_opened target, once', async () => {
     const receiver = await startServer((_request, response) => void response.end('ok'))
