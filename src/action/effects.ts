@@ -326,6 +326,13 @@ async function refreshAdvancePullRequest(
         experiments
       )
   await run.gh.client.rest.pulls.update({ ...run.gh.repo, pull_number: pr.number, body })
+  // A green phasegate/policy the check gave before this hold (a freeze window opening, a pause, a
+  // cool-down, gates that stopped passing) would leave the PR mergeable by hand: take it back.
+  // Only when the report changes, so a held PR costs no request per tick.
+  await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
+    state: 'failure',
+    description: heldStatus(decision)
+  })
   return {
     actions: [
       decision.awaitingApproval
@@ -334,6 +341,20 @@ async function refreshAdvancePullRequest(
     ],
     prNumber: pr.number
   }
+}
+
+/** The phasegate/policy description of an advance PR a tick holds: why it is not merged now. */
+function heldStatus(decision: Decision): string {
+  const { freeze, cooldown } = decision
+  const why =
+    decision.holdCause === 'freeze' && freeze
+      ? `freeze window ${freeze.window} open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt}`
+      : decision.holdCause === 'cooldown' && cooldown
+        ? `cool-down after a rollback out of ${cooldown.phase} until ${cooldown.endsAt}`
+        : decision.holdCause === 'paused'
+          ? 'the rollout is paused until `phasegate resume`'
+          : decision.reason
+  return `not mergeable now: ${why}`
 }
 
 /** The rollout cannot advance (final phase, kill switch off): its advance PR is closed. */

@@ -149,4 +149,31 @@ describe('an approved advance PR is not left mergeable when the tick holds it', 
     expect(last?.state, JSON.stringify(policyStatuses)).not.toBe('success')
     expect(last?.description).toContain('launch-week')
   }, 60_000)
+
+  it('a tick of a rollout paused after the check takes back the green status too', async () => {
+    const { gh, workspace } = await searchRepo(SEARCH_POLICY, { phase: 'canary' })
+    expect((await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })).exitCode).toBe(0)
+    const [pull] = openPulls(gh)
+    await approve(gh, pull!.number, 'bob')
+    const checked = await runPhasegateFromSource(gh, workspace, {
+      now: hoursAfter(1.5),
+      event: 'pull_request',
+      inputs: { command: 'check' },
+      payload: pullRequestEvent(gh, pull!.number)
+    })
+    expect(checked.outputs.decision, checked.stdout + checked.summary).toBe('success')
+    const paused = await runPhasegateFromSource(gh, workspace, {
+      event: 'workflow_dispatch',
+      inputs: { command: 'pause' },
+      payload: { inputs: { reason: 'payments incident' }, sender: { login: 'alice' } },
+      now: hoursAfter(1.6)
+    })
+    expect(paused.exitCode, paused.stdout).toBe(0)
+    const held = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1.7) })
+    expect(held.outputs.decision, held.stdout).toBe('hold')
+    const head = pullRequestEvent(gh, pull!.number).pull_request.head.sha!
+    const last = (await statusesOf(gh, head)).find(s => s.context === 'phasegate/policy')
+    expect(last?.state, JSON.stringify(last)).toBe('failure')
+    expect(last?.description).toContain('paused')
+  }, 60_000)
 })
