@@ -431,6 +431,11 @@ export interface Observations {
    * the phase each left and when, for the cool-downs. Unset: only the state's last transition.
    */
   rollbacks?: Array<{ from: string; to: string; at: string }>
+  /**
+   * Set when `rollbacks` comes from a shallow git history (a depth-limited clone): a rollback
+   * older than its oldest commit is missing, so "none seen" does not end a cool-down.
+   */
+  historyShallow?: true
 }
 
 export interface GateResult {

@@ -20,6 +20,7 @@ import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engi
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
+import { git } from '../git/git.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { currentState, type Rollout } from './load.js'
 
@@ -101,12 +102,13 @@ export async function observe(
   })
   const rollbacks = await rollbacksOf(rollout, options.transitions)
   return {
+    ...(rollbacks?.shallow ? { historyShallow: true as const } : {}),
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
     ...(failures ? { sourceFailures: failures } : {}),
     ...(guardrailReadings ? { guardrailReadings } : {}),
-    ...(rollbacks ? { rollbacks } : {})
+    ...(rollbacks ? { rollbacks: rollbacks.seen } : {})
   }
 }
 
@@ -150,17 +152,25 @@ async function readGuardrails(
 
 /**
  * The rollout's rollbacks from its git history (transitions only), newest first, for the
- * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
+ * cool-downs, and whether that history is shallow (a depth-limited clone, as actions/checkout
+ * makes by default: older rollbacks may be missing). Undefined when no phase has a cool-down, so
+ * that other policies pay no `git log`.
  */
 async function rollbacksOf(
   rollout: Rollout,
   transitions?: HistoryEntry[]
-): Promise<Observations['rollbacks']> {
+): Promise<{ seen: NonNullable<Observations['rollbacks']>; shallow: boolean } | undefined> {
   if (!rollout.policy.phases.some(p => p.cooldownMs)) return undefined
-  const history = transitions ?? transitionsOf(await readHistory(rollout.root, [rollout.policy]))
-  return history
-    .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
-    .map(h => ({ from: h.from, to: h.to, at: h.at }))
+  const [history, shallow] = await Promise.all([
+    transitions ?? readHistory(rollout.root, [rollout.policy]).then(transitionsOf),
+    git(rollout.root, 'rev-parse', '--is-shallow-repository').then(out => out === 'true')
+  ])
+  return {
+    seen: history
+      .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
+      .map(h => ({ from: h.from, to: h.to, at: h.at })),
+    shallow
+  }
 }
 
 /**
