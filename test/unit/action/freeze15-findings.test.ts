@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parsePolicyText } from '../../../src/policy/load.js'
 import { initialState, renderState } from '../../../src/state/file.js'
 import type { State } from '../../../src/engine/types.js'
+import { datafilePathOf, featureDatafile, renderDatafile } from '../../../src/export/datafile.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   approve,
@@ -175,5 +176,43 @@ describe('an approved advance PR is not left mergeable when the tick holds it', 
     const last = (await statusesOf(gh, head)).find(s => s.context === 'phasegate/policy')
     expect(last?.state, JSON.stringify(last)).toBe('failure')
     expect(last?.description).toContain('paused')
+  }, 60_000)
+})
+
+describe('an advance PR says what the feature exposes in force, not what a held policy edit asks', () => {
+  it("inside a window, the advance PR opened over a held user_percentage raise shows the datafile's 5%", async () => {
+    // canary was at 5% (the committed datafile); a policy edit raised it to 50% inside launch-week,
+    // so the raise waits (docs/operate.md#freeze-windows) and the datafile still serves 5%.
+    const before = frozen(-1, 1)
+    const edited = before.replace(
+      'canary: { user_percentage: 5 }',
+      'canary: { user_percentage: 50 }'
+    )
+    expect(edited).not.toBe(before)
+    const policy = parsePolicyText(edited, 'search.yaml')
+    const state = { ...initialState(policy, T0), phase: 'canary' }
+    const repo = await startRepo({
+      files: {
+        '.gitignore': '.phasegate/metrics/\n',
+        'policies/search.yaml': edited,
+        [policy.statePath]: renderState(state),
+        [datafilePathOf(policy)]: renderDatafile(
+          featureDatafile(parsePolicyText(before, 'search.yaml'), state)
+        )
+      }
+    })
+    repos.push(repo)
+    const { gh } = repo
+    const workspace = await checkout(gh)
+    writeMetrics(workspace, { error_rate: 0.001 }, 'search')
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.outputs['user-percentage'], run.stdout).toBe('5')
+    const [pull] = openPulls(gh)
+    expect(pull, run.stdout + run.summary).toBeDefined()
+    const body = gh.state.issues.get(pull!.number)!.body ?? ''
+    const header = body.split('\n').find(l => l.includes('kill switch'))
+    expect(header, body).toContain('5% of users')
+    expect(header).not.toContain('50% of users')
   }, 60_000)
 })
