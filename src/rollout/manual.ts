@@ -94,12 +94,18 @@ export function manualPause(
  * the resume's own business: manualResume). Null when the kill switch is on or no window is open.
  * The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
  */
-export function killSwitchOnWaits(policy: Policy, state: State, now: Date): RaiseHold | null {
+export function killSwitchOnWaits(
+  policy: Policy,
+  state: State,
+  now: Date
+): (RaiseHold & { window: string }) | null {
   if (state.enabled) return null
   const hold = raiseHold(policy.freezeWindows ?? [], null, now)
   return (
     hold && {
-      ...hold,
+      // The window's own sentence, for a status description (140 characters at most).
+      window: hold.why,
+      until: hold.until,
       why: `turning the kill switch of "${policy.feature}" back on raises exposure, and it waits: ${hold.why}`
     }
   )

@@ -216,3 +216,32 @@ describe('an advance PR says what the feature exposes in force, not what a held 
     expect(header).not.toContain('50% of users')
   }, 60_000)
 })
+
+describe('a resume PR checked green before a window is not left mergeable inside it', () => {
+  it('a tick inside the window takes back the green status of the standing resume PR', async () => {
+    const { gh, workspace } = await searchRepo(frozen(1, 2), { phase: 'limited', enabled: false })
+    const proposed = await runPhasegateFromSource(gh, workspace, {
+      ...resumeDispatch({ mode: 'graceful' }),
+      now: hoursAfter(1)
+    })
+    expect(proposed.exitCode, proposed.stdout).toBe(0)
+    const [pull] = openPulls(gh)
+    await approve(gh, pull!.number, 'alice')
+    const checked = await runPhasegateFromSource(gh, workspace, {
+      now: hoursAfter(1.5),
+      event: 'pull_request',
+      inputs: { command: 'check' },
+      payload: pullRequestEvent(gh, pull!.number)
+    })
+    expect(checked.outputs.decision, checked.stdout + checked.summary).toBe('success')
+    // Nobody merged it before launch-week; the scheduled tick inside the window runs.
+    const tick = await runPhasegateFromSource(gh, workspace, {
+      now: new Date(`${day(1)}T06:00:00Z`)
+    })
+    expect(tick.exitCode, tick.stdout).toBe(0)
+    const head = pullRequestEvent(gh, pull!.number).pull_request.head.sha!
+    const last = (await statusesOf(gh, head)).find(s => s.context === 'phasegate/policy')
+    expect(last?.state, JSON.stringify(last)).toBe('failure')
+    expect(last?.description).toContain('launch-week')
+  }, 60_000)
+})
