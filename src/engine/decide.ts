@@ -46,7 +46,7 @@ export function decide(
   const guardrails = evaluateGuardrails(
     policy.guardrails ?? [],
     screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)),
-    exposureOf(policy, state).userPercentage
+    observations.userPercentage ?? exposureOf(policy, state).userPercentage
   )
   const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts]
   const triggers = [

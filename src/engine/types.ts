@@ -436,6 +436,11 @@ export interface Observations {
    * older than its oldest commit is missing, so "none seen" does not end a cool-down.
    */
   historyShallow?: true
+  /**
+   * The phase's user percentage the datafile serves, when a raise by a policy edit waits for a
+   * freeze window or a pause (exposureInForce); unset: the policy's. Guardrails split users by it.
+   */
+  userPercentage?: number
 }
 
 export interface GateResult {

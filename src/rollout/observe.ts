@@ -22,6 +22,8 @@ import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { git } from '../git/git.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
+import { datafilePathOf, readCommittedDatafile } from '../export/datafile.js'
+import { exposureInForce } from './exposure-raise.js'
 import { currentState, type Rollout } from './load.js'
 
 // Observing a rollout: its metrics through the policy's provider, and its experiments.
@@ -92,7 +94,16 @@ export async function observe(
   if (ledger && options.recordRun && (failed || previous))
     await ledger.write(policy.feature, failed)
   const failures = countFailedRuns(failed, new Date(state.enteredAt))
-  const guardrailReadings = await readGuardrails(provider, policy, state, {
+  // The groups the application serves: a raise by a policy edit that waits for a freeze window
+  // or a pause is not in the datafile yet, so the split is the one in force (exposureInForce).
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(policy))
+  const userPercentage = exposureInForce(
+    policy,
+    state,
+    committed.kind === 'parsed' ? committed.datafile : null,
+    options.now
+  ).exposure.userPercentage
+  const guardrailReadings = await readGuardrails(provider, policy, state, userPercentage, {
     feature: policy.feature,
     phase: state.phase,
     now: options.now,
@@ -103,6 +114,7 @@ export async function observe(
   const rollbacks = await rollbacksOf(rollout, options.transitions)
   return {
     ...(rollbacks?.shallow ? { historyShallow: true as const } : {}),
+    ...(userPercentage !== exposureOf(policy, state).userPercentage ? { userPercentage } : {}),
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
@@ -122,10 +134,11 @@ async function readGuardrails(
   provider: MetricsProvider,
   policy: Policy,
   state: State,
+  userPercentage: number,
   context: ReadContext
 ): Promise<MetricReading[] | undefined> {
   const rules = policy.guardrails ?? []
-  if (rules.length === 0 || !exposureShares(exposureOf(policy, state).userPercentage)) return
+  if (rules.length === 0 || !exposureShares(userPercentage)) return
   const requests = rules.flatMap(rule =>
     GUARDRAIL_GROUPS.flatMap(group => [
       { metric: rule.metric, group },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -152,5 +152,42 @@ describe('a cool-down is never skipped because history is missing', () => {
     expect(run.out, run.out).not.toContain('ADVANCE staging -> canary')
     expect(run.out).toContain('cool-down')
     expect(run.out).toContain('fetch-depth: 0')
+  })
+})
+
+describe("a guardrail compares the groups the datafile serves, not a held raise's", () => {
+  it('inside a window, a policy edit raising canary 10% -> 50% leaves the guardrail judging the 10% split it serves', async () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/guardrails.md'), 'utf8')
+    const policy = /## A complete example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)![1]!
+    const dir = tempRepo({ 'policies/checkout.yaml': policy })
+    writeMetrics(dir, {}, 'checkout')
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    expect((await tick(dir, 1)).out).toContain('ADVANCE staging -> canary')
+    // A policy edit raises canary to 50% inside a window covering the whole week: it waits, and
+    // the datafile (what the application serves) keeps canary at 10%.
+    const edited = policy
+      .replace('      user_percentage: 10\n', '      user_percentage: 50\n')
+      .replace(
+        'deployment:\n',
+        'deployment:\n  freeze:\n    time_zone: UTC\n    windows:\n      - dates: { from: 2026-03-01, to: 2026-03-31 }\n'
+      )
+    expect(edited).not.toBe(policy)
+    writeFileSync(join(dir, 'policies/checkout.yaml'), edited)
+    sh(dir, 'git', 'commit', '-qam', 'canary to 50%')
+    // An A/A split as the datafile serves it: 10% treatment.
+    writeMetrics(
+      dir,
+      {
+        groups: {
+          control: { error_rate: { value: 0.01, samples: 9_000_000 } },
+          treatment: { error_rate: { value: 0.01, samples: 1_000_000 } }
+        }
+      },
+      'checkout'
+    )
+    const status = await cli(dir, 'status', '--now', at(3).toISOString())
+    expect(status.out, status.out).toContain('10% of users')
+    expect(status.out, status.out).not.toMatch(/sample ratio/i)
+    expect(status.out).toMatch(/\[pass\] guardrail: error_rate/)
   })
 })
