@@ -99,6 +99,17 @@ describe('a dispatched resume never turns the feature on while a raise is held',
     expect(stateOnMain(gh, statePath)).not.toMatch(/^paused:/m)
   }, 60_000)
 
+  it('a lift input that is none of pause, kill-switch, both fails the step before anything moves', async () => {
+    const { gh, workspace, statePath } = await searchRepo(SEARCH_POLICY, {
+      phase: 'limited',
+      enabled: false
+    })
+    const run = await runPhasegateFromSource(gh, workspace, resumeDispatch({ lift: 'everything' }))
+    expect(run.exitCode, run.stdout).not.toBe(0)
+    expect(run.stdout).toContain('lift "everything" is none of pause, kill-switch, both')
+    expect(stateOnMain(gh, statePath)).toMatch(/^enabled: false$/m)
+  }, 60_000)
+
   it('a resume PR opened before a window fails the policy check inside it', async () => {
     const { gh, workspace } = await searchRepo(frozen(1, 2), { phase: 'limited', enabled: false })
     // Graceful: the resume waits for review as a pull request.
