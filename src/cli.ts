@@ -377,11 +377,20 @@ async function run(argv: string[], io: Io): Promise<number> {
       }
       case 'resume': {
         const { resume } = await import('./commands/resume.js')
+        const lift =
+          values.pause && values['kill-switch']
+            ? 'both'
+            : values.pause
+              ? 'pause'
+              : values['kill-switch']
+                ? 'kill-switch'
+                : undefined
         const result = await resume({
           cwd,
           policies,
           reason: values.reason ?? '',
           operator: values.operator,
+          ...(lift ? { lift } : {}),
           now,
           nowGiven: values.now !== undefined
         })

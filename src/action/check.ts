@@ -9,6 +9,7 @@ import { git, runGit } from '../git/git.js'
 import type { Approval } from '../engine/types.js'
 import { evaluate } from '../rollout/evaluate.js'
 import { relativeTo, selectRollouts, type Rollout } from '../rollout/load.js'
+import { killSwitchOnWaits } from '../rollout/manual.js'
 import { deployedState, landingCommit, listedApproversOf, testsOf } from '../rollout/standing.js'
 import { datafilePathOf } from '../export/datafile.js'
 import { driftError } from '../rollout/datafile.js'
@@ -143,8 +144,12 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
       env: ctx.metricsEnv
     })
     const judged = await judgeBranch({ ctx, base }, rollout, tip, decision)
-    const verdict =
-      judged.ok && judged.resume
+    // A resume turning the kill switch back on inside a freeze window waits, as every raise does.
+    const held =
+      judged.ok && judged.resume ? killSwitchOnWaits(rollout.policy, state, ctx.now) : null
+    const verdict: Verdict = held
+      ? { ok: false, reason: held.why }
+      : judged.ok && judged.resume
         ? await vouchForResume(gh, rollout, pull.user?.login ?? '', approvals, judged.summary)
         : judged
     const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`

@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import type { RepoRef } from '../github/client.js'
 import { PhasegateError } from '../errors.js'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
+import type { ResumeLift } from '../rollout/manual.js'
 
 /** Everything a flow needs from the runner: inputs, the event, and where the repository is. */
 export interface ActionContext {
@@ -21,6 +22,8 @@ export interface ActionContext {
   feature?: string
   reason: string
   mode: 'emergency' | 'graceful'
+  /** resume: what it lifts (input `lift`); unset: whichever of the pause and the kill switch is in force. */
+  lift?: ResumeLift
   /**
    * The environment metrics providers read credentials from: the process's, plus the
    * `metrics-secrets` input's NAME=value lines (masked in the log).
@@ -75,6 +78,15 @@ function parseNow(text: string): Date {
       hint: `use ${INSTANT_FORM}, or leave it empty for the current time`
     })
   return parsed.date
+}
+
+/** The `lift` input: undefined when empty; anything but pause, kill-switch or both is an error. */
+function parseLift(text: string): ResumeLift | undefined {
+  if (!text) return undefined
+  if (text === 'pause' || text === 'kill-switch' || text === 'both') return text
+  throw new PhasegateError(`lift "${text}" is none of pause, kill-switch, both`, {
+    hint: 'resume: pause lifts the pause, kill-switch turns the kill switch back on, both does both'
+  })
 }
 
 /** A workflow_dispatch input wins over the action input of the same name. */
@@ -135,6 +147,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
       hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
     })
   const feature = dispatchInput(payload, 'feature') ?? core.getInput('feature')
+  const lift = parseLift(dispatchInput(payload, 'lift') ?? core.getInput('lift'))
   const dashboardUrl = parseDashboardUrl(core.getInput('dashboard-url'))
   return {
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
@@ -154,6 +167,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     ...(feature ? { feature } : {}),
     reason: dispatchInput(payload, 'reason') ?? core.getInput('reason'),
     mode,
+    ...(lift ? { lift } : {}),
     metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
     notificationEnv: {
       ...env,

@@ -52,7 +52,9 @@ export async function dispatchResume(ctx: ActionContext, gh: GitHubSide): Promis
       reason: ctx.reason,
       operator: ctx.actor,
       now: ctx.now,
-      hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)'
+      hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)',
+      ...(ctx.lift ? { lift: ctx.lift } : {}),
+      spell: lift => `the workflow_dispatch input lift: ${lift}`
     }),
     ...(dispatch ? { dispatchRun: dispatch.id } : {})
   }

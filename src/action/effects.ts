@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nextPhase, phaseNamed } from '../engine/ladder.js'
+import type { Exposure } from '../engine/exposure.js'
 import type { Decision, State, Transition } from '../engine/types.js'
+import { datafilePathOf, readCommittedDatafile } from '../export/datafile.js'
 import { isRequestError } from '../github/errors.js'
 import {
   closeStandingPullRequest,
@@ -13,6 +15,7 @@ import { git, runGit } from '../git/git.js'
 import { foreignChanges } from '../git/transitions.js'
 import { digestOf, renderReport, reportDigest, withDigest } from '../report/markdown.js'
 import { markdownText as text, mention } from '../report/escape/markdown.js'
+import { exposureInForce } from '../rollout/exposure-raise.js'
 import type { Rollout } from '../rollout/load.js'
 import { listedApproversOf } from '../rollout/standing.js'
 import { commitTransitionFrom } from '../rollout/write.js'
@@ -31,12 +34,30 @@ import { advanceBranch, rollbackBranch } from './standing-pr.js'
 // The effects of a tick, one per step nextStep() picks. Each takes the feature and returns what
 // it did; none writes into a shared record.
 
+/**
+ * A feature as its reports show it: `exposure` is what it serves as deployed (exposureInForce: a
+ * raise by a policy edit waiting for a freeze window or a pause is not in it), read before the
+ * effect checks out another branch.
+ */
+type ShownFeature = EvaluatedFeature & { exposure: Exposure }
+
 /** Carries out `step` for `feature`. */
 export async function takeStep(
   run: ActionRun,
-  feature: EvaluatedFeature,
+  evaluated: EvaluatedFeature,
   step: Step
 ): Promise<FeatureResult> {
+  const { policy } = evaluated.rollout
+  const committed = readCommittedDatafile(run.ctx.workspace, datafilePathOf(policy))
+  const feature: ShownFeature = {
+    ...evaluated,
+    exposure: exposureInForce(
+      policy,
+      evaluated.deployed,
+      committed.kind === 'parsed' ? committed.datafile : null,
+      run.ctx.now
+    ).exposure
+  }
   switch (step.kind) {
     case 'roll_back':
       return rollBack(run, feature)
@@ -61,10 +82,11 @@ const NO_STEP: Record<string, ((feature: EvaluatedFeature) => string) | undefine
   dry_run: () => 'dry run: nothing committed, no pull request or issue touched'
 }
 
-const report = (feature: EvaluatedFeature) =>
+const report = (feature: ShownFeature) =>
   renderReport({
     policy: feature.rollout.policy,
     state: feature.deployed,
+    exposure: { state: feature.exposure },
     decision: feature.evaluation.decision,
     readings: feature.evaluation.observations.readings,
     experiments: feature.evaluation.experiments
@@ -110,7 +132,7 @@ function landedResult(result: LandResult): Omit<FeatureResult, 'actions'> {
   }
 }
 
-async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<FeatureResult> {
+async function rollBack(run: ActionRun, feature: ShownFeature): Promise<FeatureResult> {
   const { policy } = feature.rollout
   const { decision } = feature.evaluation
   const result = await land(
@@ -145,7 +167,7 @@ async function rollBack(run: ActionRun, feature: EvaluatedFeature): Promise<Feat
 }
 
 /** A phase without a manual approval gate advances by itself: the commit goes straight to the default branch. */
-async function advance(run: ActionRun, feature: EvaluatedFeature): Promise<FeatureResult> {
+async function advance(run: ActionRun, feature: ShownFeature): Promise<FeatureResult> {
   const { policy } = feature.rollout
   const { decision, experiments } = feature.evaluation
   const result = await land(run, feature.rollout, decision.transition!, () => ({
@@ -167,7 +189,7 @@ async function advance(run: ActionRun, feature: EvaluatedFeature): Promise<Featu
  */
 async function mergeAdvance(
   run: ActionRun,
-  feature: EvaluatedFeature,
+  feature: ShownFeature,
   pr: OpenPullRequest
 ): Promise<FeatureResult> {
   const { policy } = feature.rollout
@@ -262,7 +284,7 @@ function proposedAdvance(state: State, decision: Decision, target: string, now: 
 }
 
 /** The advance PR's body while it waits for approval. */
-function awaitingApprovalBody(feature: EvaluatedFeature, target: string): string {
+function awaitingApprovalBody(feature: ShownFeature, target: string): string {
   const { policy } = feature.rollout
   const { decision, experiments } = feature.evaluation
   const from = feature.deployed.phase
@@ -284,7 +306,7 @@ function awaitingApprovalBody(feature: EvaluatedFeature, target: string): string
  * default branch's state and open or update its PR. Rewriting the branch makes earlier approvals
  * stale, so it happens only when the change itself must differ.
  */
-async function proposeAdvance(run: ActionRun, feature: EvaluatedFeature): Promise<FeatureResult> {
+async function proposeAdvance(run: ActionRun, feature: ShownFeature): Promise<FeatureResult> {
   const { rollout, deployed } = feature
   const { policy } = rollout
   const target = nextPhase(policy, deployed.phase)!.name
@@ -311,7 +333,7 @@ async function proposeAdvance(run: ActionRun, feature: EvaluatedFeature): Promis
 /** The fitting advance PR stays; its report is rewritten only when what it shows changed. */
 async function refreshAdvancePullRequest(
   run: ActionRun,
-  feature: EvaluatedFeature,
+  feature: ShownFeature,
   pr: OpenPullRequest
 ): Promise<FeatureResult> {
   const { decision, experiments } = feature.evaluation
@@ -326,6 +348,13 @@ async function refreshAdvancePullRequest(
         experiments
       )
   await run.gh.client.rest.pulls.update({ ...run.gh.repo, pull_number: pr.number, body })
+  // A green phasegate/policy the check gave before this hold (a freeze window opening, a pause, a
+  // cool-down, gates that stopped passing) would leave the PR mergeable by hand: take it back.
+  // Only when the report changes, so a held PR costs no request per tick.
+  await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
+    state: 'failure',
+    description: heldStatus(decision)
+  })
   return {
     actions: [
       decision.awaitingApproval
@@ -336,10 +365,24 @@ async function refreshAdvancePullRequest(
   }
 }
 
+/** The phasegate/policy description of an advance PR a tick holds: why it is not merged now. */
+function heldStatus(decision: Decision): string {
+  const { freeze, cooldown } = decision
+  const why =
+    decision.holdCause === 'freeze' && freeze
+      ? `freeze window ${freeze.window} open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt}`
+      : decision.holdCause === 'cooldown' && cooldown
+        ? `cool-down after a rollback out of ${cooldown.phase} until ${cooldown.endsAt}`
+        : decision.holdCause === 'paused'
+          ? 'the rollout is paused until `phasegate resume`'
+          : decision.reason
+  return `not mergeable now: ${why}`
+}
+
 /** The rollout cannot advance (final phase, kill switch off): its advance PR is closed. */
 async function closeAdvancePullRequest(
   run: ActionRun,
-  feature: EvaluatedFeature,
+  feature: ShownFeature,
   pr: OpenPullRequest
 ): Promise<FeatureResult> {
   const { decision } = feature.evaluation

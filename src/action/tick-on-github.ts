@@ -54,7 +54,8 @@ import type { ActionRun, GitHubSide } from './landing.js'
 import { nextStep, type Step } from './next-step.js'
 import { outcomeOf, type FeatureOutcome } from './outcome.js'
 import { fetchBranch, syncDefaultBranch, syncWithRemote } from './remote.js'
-import { advanceBranch } from './standing-pr.js'
+import { holdResumePullRequest } from './resume-hold.js'
+import { advanceBranch, resumeBranch } from './standing-pr.js'
 import { logInfo } from './log.js'
 
 /**
@@ -138,7 +139,12 @@ export async function tickOnGitHub(
   for (const feature of evaluated) {
     if (!feature) continue
     const acted = await isolated(feature.rollout, failures, () =>
-      actOnFeature(run, feature, openIssues)
+      actOnFeature(
+        run,
+        feature,
+        openIssues,
+        openPulls.get(resumeBranch(feature.rollout.policy.feature))
+      )
     )
     if (!acted) continue
     outcomes.push(acted.outcome)
@@ -312,7 +318,9 @@ async function advanceBranchFits(
 async function actOnFeature(
   run: ActionRun,
   feature: EvaluatedFeature,
-  openIssues: OpenAlertIssue[]
+  openIssues: OpenAlertIssue[],
+  /** The standing resume PR, if one is open. */
+  resumePr: OpenPullRequest | undefined
 ): Promise<{ outcome: FeatureOutcome; events: NotificationEvent[] }> {
   const { rollout, evaluation } = feature
   const { policy } = rollout
@@ -354,6 +362,8 @@ async function actOnFeature(
     alertChanges.push(
       ...observedChanges.filter((c): c is AlertIssueChange => c.change !== undefined)
     )
+    const resumeHeld = await holdResumePullRequest(run, feature, resumePr)
+    if (resumeHeld) result.actions.push(resumeHeld)
     let after = feature.deployed
     if (result.landed) {
       await syncWithRemote(run.ctx.workspace, run.base)

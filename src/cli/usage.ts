@@ -45,6 +45,11 @@ const OPTIONS = {
   },
   reason: { type: 'string', value: 'TEXT', help: 'why, recorded in the commit' },
   emergency: { type: 'boolean', help: 'also turn the kill switch off, in the same commit' },
+  pause: { type: 'boolean', help: 'resume: lift the pause (with --kill-switch: both)' },
+  'kill-switch': {
+    type: 'boolean',
+    help: 'resume: turn the kill switch back on (refused while a freeze window is open or a pause stays)'
+  },
   operator: { type: 'string', value: 'NAME', help: 'who is acting (default: git user.name)' },
   keep: { type: 'string', value: 'DIR', help: 'keep the scratch repository in DIR' },
   experiment: { type: 'string', value: 'NAME', help: 'the experiment' },
@@ -117,7 +122,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   resume: {
     summary: 'lift a pause and/or turn the kill switch back on after an emergency',
-    options: ['policy', 'reason', 'operator', 'now'],
+    options: ['policy', 'reason', 'operator', 'now', 'pause', 'kill-switch'],
     required: ['reason']
   },
   init: {

@@ -1,6 +1,6 @@
 import { repoRoot } from '../git/git.js'
 import { withCheckoutLock } from '../git/lock.js'
-import { manualResume } from '../rollout/manual.js'
+import { manualResume, type ResumeLift } from '../rollout/manual.js'
 import { commitTransitionFrom } from '../rollout/write.js'
 import { assertCommittable } from './committable.js'
 import { resolveOperator, singleRollout, type RollbackOutcome } from './rollback.js'
@@ -15,6 +15,8 @@ export async function resume(options: {
   reason: string
   operator?: string
   now: Date
+  /** What to lift (--pause, --kill-switch, both); unset: whichever one is in force. */
+  lift?: ResumeLift
   /** `now` was written on the command line: a commit before the phase's entry is refused. */
   nowGiven?: boolean
 }): Promise<RollbackOutcome> {
@@ -27,7 +29,14 @@ export async function resume(options: {
       reason: options.reason,
       operator,
       now: options.now,
-      hint: 'pass --reason "why it is safe again"'
+      hint: 'pass --reason "why it is safe again"',
+      ...(options.lift ? { lift: options.lift } : {}),
+      spell: lift =>
+        lift === 'both'
+          ? '`--pause --kill-switch`'
+          : lift === 'pause'
+            ? '`--pause`'
+            : '`--kill-switch`'
     })
     const made = await commitTransitionFrom(rollout, state, transition, options.now)
     return { rollout, ...made }

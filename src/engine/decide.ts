@@ -47,7 +47,7 @@ export function decide(
   const guardrails = evaluateGuardrails(
     policy.guardrails ?? [],
     screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)),
-    exposureOf(policy, state).userPercentage
+    observations.userPercentage ?? exposureOf(policy, state).userPercentage
   )
   const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts]
   const triggers = [
@@ -170,6 +170,13 @@ export function decide(
   }
 
   const cooling = cooldownOf(next, state, observations, now)
+  if (cooling === 'unknown') {
+    return hold(
+      'cooldown',
+      `${next.name} has a cool-down of ${formatSpan(next.cooldownMs!)} after a rollback out of it, and it could not be checked: the git history is shallow (a depth-limited clone), so a rollback may be missing from it; the advance waits. Fetch the whole history: actions/checkout with fetch-depth: 0, or git fetch --unshallow${observing}`,
+      { awaitingApproval: false }
+    )
+  }
   if (cooling) {
     return hold(
       'cooldown',
@@ -247,21 +254,23 @@ function approvedBy(policy: Policy, phaseName: string, observations: Observation
 
 /**
  * The cool-down holding the advance into `next`, if any: its last rollback out of `next` (from the
- * history, or the state's last transition) was less than `next.cooldownMs` before `now`.
+ * history, or the state's last transition) was less than `next.cooldownMs` before `now`;
+ * 'unknown' when none is seen in a shallow history, which may have cut it off.
  */
 function cooldownOf(
   next: Phase,
   state: State,
   observations: Observations,
   now: Date
-): { rolledBackAt: string; endsAt: string } | undefined {
+): { rolledBackAt: string; endsAt: string } | 'unknown' | undefined {
   if (!next.cooldownMs) return undefined
   const last = state.lastTransition
   const rollbacks = [
     ...(observations.rollbacks ?? []),
     ...(last && (last.kind === 'rollback' || last.kind === 'emergency') ? [last] : [])
   ].filter(r => r.from === next.name)
-  if (rollbacks.length === 0) return undefined
+  // A shallow history shows its newest rollbacks only: none seen is no evidence that none happened.
+  if (rollbacks.length === 0) return observations.historyShallow ? 'unknown' : undefined
   const latest = Math.max(...rollbacks.map(r => Date.parse(r.at)))
   const ends = latest + next.cooldownMs
   if (now.getTime() >= ends) return undefined

@@ -436,6 +436,16 @@ export interface Observations {
    * the phase each left and when, for the cool-downs. Unset: only the state's last transition.
    */
   rollbacks?: Array<{ from: string; to: string; at: string }>
+  /**
+   * Set when `rollbacks` comes from a shallow git history (a depth-limited clone): a rollback
+   * older than its oldest commit is missing, so "none seen" does not end a cool-down.
+   */
+  historyShallow?: true
+  /**
+   * The phase's user percentage the datafile serves, when a raise by a policy edit waits for a
+   * freeze window or a pause (exposureInForce); unset: the policy's. Guardrails split users by it.
+   */
+  userPercentage?: number
 }
 
 export interface GateResult {

@@ -272,6 +272,8 @@ export function reportDigest(decision: Decision, experiments: ExperimentAnalysis
   const basis = JSON.stringify([
     experiments.map(e => [e.experiment, e.verdict]),
     decision.action,
+    // A hold of another kind is another report: the tick takes back the PR's status on each.
+    decision.holdCause ?? null,
     decision.phase,
     decision.target,
     decision.awaitingApproval,

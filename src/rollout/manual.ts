@@ -1,6 +1,7 @@
 import { previousPhase } from '../engine/ladder.js'
-import type { State, Transition } from '../engine/types.js'
+import type { Policy, State, Transition } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
+import { raiseHold, type RaiseHold } from './exposure-raise.js'
 import type { Rollout } from './load.js'
 
 // A person's transitions: the CLI's rollback and the action's dispatched rollback build them here.
@@ -88,14 +89,53 @@ export function manualPause(
 }
 
 /**
- * The transition of a person's resume: lifts a pause and turns the kill switch back on, whichever
- * of the two is in force. Throws when neither is.
+ * Why turning the kill switch of a rollout in `state` back on waits at `now`: it raises exposure
+ * from nobody to the phase's users, and inside a freeze window every raise waits (the pause is
+ * the resume's own business: manualResume). Null when the kill switch is on or no window is open.
+ * The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
+ */
+export function killSwitchOnWaits(
+  policy: Policy,
+  state: State,
+  now: Date
+): (RaiseHold & { window: string }) | null {
+  if (state.enabled) return null
+  const hold = raiseHold(policy.freezeWindows ?? [], null, now)
+  return (
+    hold && {
+      // The window's own sentence, for a status description (140 characters at most).
+      window: hold.why,
+      until: hold.until,
+      why: `turning the kill switch of "${policy.feature}" back on raises exposure, and it waits: ${hold.why}`
+    }
+  )
+}
+
+/** What a resume lifts: the pause, the kill switch (back on), or both. */
+export type ResumeLift = 'pause' | 'kill-switch' | 'both'
+
+/**
+ * The transition of a person's resume at `now`: it lifts the pause, turns the kill switch back on,
+ * or both (`lift`; unset: whichever one is in force). Turning the kill switch on raises exposure,
+ * so it is refused while anything holds a raise (exposure-raise.ts): a freeze window open (the
+ * error names the window and when it ends), or a pause this resume does not lift. With both in
+ * force, `lift` must say both: one resume never lifts another operator's pause by the way.
+ * `spell` says how the caller's surface writes a lift (`--pause --kill-switch`, `lift: both`).
+ * Throws PhasegateError on each refusal, and when nothing is in force.
  */
 export function manualResume(
   rollout: Rollout & { state: State },
-  options: { reason: string; operator: string; now: Date; hint?: string }
+  options: {
+    reason: string
+    operator: string
+    now: Date
+    hint?: string
+    lift?: ResumeLift
+    spell?: (lift: ResumeLift) => string
+  }
 ): Transition {
   const { policy, state } = rollout
+  const spell = options.spell ?? ((lift: ResumeLift) => `lift: ${lift}`)
   const reason = options.reason.trim()
   if (!reason)
     throw new PhasegateError('a resume needs a reason', {
@@ -107,9 +147,49 @@ export function manualResume(
     throw new PhasegateError(
       `the kill switch of "${policy.feature}" is already on and it is not paused (neither paused nor turned off): there is nothing to resume`
     )
+  const pause = state.paused
+  const pauseText = pause ? `paused since ${pause.at} (${pause.reason})` : ''
+  const lift =
+    options.lift ?? (pause && !state.enabled ? undefined : pause ? 'pause' : 'kill-switch')
+  if (!lift)
+    throw new PhasegateError(
+      `${policy.feature} is ${pauseText} and its kill switch is off: say what this resume lifts`,
+      {
+        hint: `${spell('both')} lifts the pause and turns the kill switch back on; a pause holds every exposure raise, so the kill switch stays off while it is in force`
+      }
+    )
+  const liftsPause = lift !== 'kill-switch'
+  const liftsKillSwitch = lift !== 'pause'
+  if (liftsPause && !pause)
+    throw new PhasegateError(`${policy.feature} is not paused: there is no pause to lift`, {
+      hint: `${spell('kill-switch')} turns the kill switch back on`
+    })
+  if (liftsKillSwitch && state.enabled)
+    throw new PhasegateError(
+      `the kill switch of "${policy.feature}" is already on: only the pause is in force`,
+      { hint: `${spell('pause')} lifts the pause` }
+    )
+  if (pause && !state.enabled && lift !== 'both')
+    throw new PhasegateError(
+      liftsPause
+        ? `${policy.feature}'s kill switch is off: a resume that lifts the pause turns it back on too`
+        : `${policy.feature} is ${pauseText}: turning the kill switch back on raises exposure, and a pause holds every exposure raise`,
+      {
+        hint: liftsPause
+          ? `keep the pause until the feature may be on again, then ${spell('both')}`
+          : `when the pause may be lifted too, ${spell('both')}; otherwise leave it to whoever paused it`
+      }
+    )
+  const frozen = liftsKillSwitch ? killSwitchOnWaits(policy, state, options.now) : null
+  if (frozen)
+    throw new PhasegateError(frozen.why, {
+      hint: frozen.until
+        ? `resume after ${frozen.until}, when the window has ended (rollbacks and pauses still land meanwhile)`
+        : 'the windows chain without a gap: end the window in the policy (a reviewed change) to resume earlier'
+    })
   const lifts = [
-    ...(state.paused ? ['pause lifted'] : []),
-    ...(state.enabled ? [] : ['kill switch on'])
+    ...(liftsPause ? ['pause lifted'] : []),
+    ...(liftsKillSwitch ? ['kill switch on'] : [])
   ]
   return {
     kind: 'resume',

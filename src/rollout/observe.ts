@@ -20,7 +20,10 @@ import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engi
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
+import { git } from '../git/git.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
+import { datafilePathOf, readCommittedDatafile } from '../export/datafile.js'
+import { exposureInForce } from './exposure-raise.js'
 import { currentState, type Rollout } from './load.js'
 
 // Observing a rollout: its metrics through the policy's provider, and its experiments.
@@ -91,7 +94,16 @@ export async function observe(
   if (ledger && options.recordRun && (failed || previous))
     await ledger.write(policy.feature, failed)
   const failures = countFailedRuns(failed, new Date(state.enteredAt))
-  const guardrailReadings = await readGuardrails(provider, policy, state, {
+  // The groups the application serves: a raise by a policy edit that waits for a freeze window
+  // or a pause is not in the datafile yet, so the split is the one in force (exposureInForce).
+  const committed = readCommittedDatafile(rollout.root, datafilePathOf(policy))
+  const userPercentage = exposureInForce(
+    policy,
+    state,
+    committed.kind === 'parsed' ? committed.datafile : null,
+    options.now
+  ).exposure.userPercentage
+  const guardrailReadings = await readGuardrails(provider, policy, state, userPercentage, {
     feature: policy.feature,
     phase: state.phase,
     now: options.now,
@@ -101,12 +113,14 @@ export async function observe(
   })
   const rollbacks = await rollbacksOf(rollout, options.transitions)
   return {
+    ...(rollbacks?.shallow ? { historyShallow: true as const } : {}),
+    ...(userPercentage !== exposureOf(policy, state).userPercentage ? { userPercentage } : {}),
     readings: stampWindows(readings, options.now, window),
     approvals: options.approvals,
     checks: options.checks,
     ...(failures ? { sourceFailures: failures } : {}),
     ...(guardrailReadings ? { guardrailReadings } : {}),
-    ...(rollbacks ? { rollbacks } : {})
+    ...(rollbacks ? { rollbacks: rollbacks.seen } : {})
   }
 }
 
@@ -120,10 +134,11 @@ async function readGuardrails(
   provider: MetricsProvider,
   policy: Policy,
   state: State,
+  userPercentage: number,
   context: ReadContext
 ): Promise<MetricReading[] | undefined> {
   const rules = policy.guardrails ?? []
-  if (rules.length === 0 || !exposureShares(exposureOf(policy, state).userPercentage)) return
+  if (rules.length === 0 || !exposureShares(userPercentage)) return
   const requests = rules.flatMap(rule =>
     GUARDRAIL_GROUPS.flatMap(group => [
       { metric: rule.metric, group },
@@ -150,17 +165,25 @@ async function readGuardrails(
 
 /**
  * The rollout's rollbacks from its git history (transitions only), newest first, for the
- * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
+ * cool-downs, and whether that history is shallow (a depth-limited clone, as actions/checkout
+ * makes by default: older rollbacks may be missing). Undefined when no phase has a cool-down, so
+ * that other policies pay no `git log`.
  */
 async function rollbacksOf(
   rollout: Rollout,
   transitions?: HistoryEntry[]
-): Promise<Observations['rollbacks']> {
+): Promise<{ seen: NonNullable<Observations['rollbacks']>; shallow: boolean } | undefined> {
   if (!rollout.policy.phases.some(p => p.cooldownMs)) return undefined
-  const history = transitions ?? transitionsOf(await readHistory(rollout.root, [rollout.policy]))
-  return history
-    .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
-    .map(h => ({ from: h.from, to: h.to, at: h.at }))
+  const [history, shallow] = await Promise.all([
+    transitions ?? readHistory(rollout.root, [rollout.policy]).then(transitionsOf),
+    git(rollout.root, 'rev-parse', '--is-shallow-repository').then(out => out === 'true')
+  ])
+  return {
+    seen: history
+      .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
+      .map(h => ({ from: h.from, to: h.to, at: h.at })),
+    shallow
+  }
 }
 
 /**
