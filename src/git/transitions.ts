@@ -330,16 +330,13 @@ export async function readHistory(
     blobs?: [string | undefined, string | undefined]
   }> = []
   // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
-  // verdict compares are kept, as strings of their own: the blob's text is dropped.
+  // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
   const asked: string[] = []
-  const judged = new Map<string, Judged | undefined>()
+  const judged = new Map<string, StateFacts | undefined>()
+  const factsOf = verdictFactsPool()
   const own = ownStrings()
   const reader = objectReader(root, (i, text) => {
-    const id = asked[i]!
-    judged.set(
-      id,
-      text === undefined ? undefined : { same: id, facts: verdictFacts(stateFacts(text)!, own) }
-    )
+    judged.set(asked[i]!, text === undefined ? undefined : factsOf(stateFacts(text)!))
   })
   const ask = (id: string | undefined) => {
     if (id === undefined || judged.has(id)) return
@@ -387,7 +384,10 @@ export async function readHistory(
     throw failed
   }
   await read
-  const judgedOf = (id: string | undefined) => (id ? judged.get(id) : undefined)
+  const judgedOf = (id: string | undefined): Judged | undefined => {
+    const facts = id ? judged.get(id) : undefined
+    return facts ? { same: id!, facts } : undefined
+  }
   for (const { entry, path, blobs } of candidates) {
     const verdict =
       path === undefined
@@ -438,15 +438,44 @@ function ownStrings(): (text: string) => string {
   }
 }
 
-/** What verdictOf compares of a state file, and nothing else. */
-function verdictFacts(facts: StateFacts, own: (text: string) => string): StateFacts {
-  const str = (v: unknown) => (typeof v === 'string' ? own(v) : v)
-  const last = facts.last
-  return {
-    feature: str(facts.feature),
-    phase: str(facts.phase),
-    ...(last ? { last: { kind: str(last.kind), from: str(last.from), to: str(last.to) } } : {})
+/**
+ * What verdictOf compares of a state file, and nothing else, as one shared object per distinct
+ * set of values: a history of 100,000 transitions has a few hundred (features x phases x kinds),
+ * and objects kept per blob cost the garbage collector more than the lookup costs.
+ */
+function verdictFactsPool(): (facts: StateFacts) => StateFacts {
+  const pool = new Map<string, StateFacts>()
+  return facts => {
+    const last = facts.last
+    const values = [facts.feature, facts.phase, last?.kind, last?.from, last?.to]
+    // Shared only when every value is a string (or absent) without NUL, so the key names it alone.
+    const key = values.every(
+      v => v === undefined || (typeof v === 'string' && !v.includes('\u0000'))
+    )
+      ? `${last ? 'L' : '-'}${values.map(v => (v === undefined ? '\u0000u' : `\u0000s${v}`)).join('')}`
+      : undefined
+    const known = key === undefined ? undefined : pool.get(key)
+    if (known) return known
+    const copy: StateFacts = {
+      feature: detachedValue(facts.feature),
+      phase: detachedValue(facts.phase),
+      ...(last
+        ? {
+            last: {
+              kind: detachedValue(last.kind),
+              from: detachedValue(last.from),
+              to: detachedValue(last.to)
+            }
+          }
+        : {})
+    }
+    if (key !== undefined) pool.set(key, copy)
+    return copy
   }
+}
+
+function detachedValue(value: unknown): unknown {
+  return typeof value === 'string' ? detached(value) : value
 }
 
 /** A history entry whose strings are their own (see detached), not slices of the log. */
