@@ -3,7 +3,7 @@
 // size of the site written. Histories are generated with `git fast-import`, not commit by commit.
 // Run: npm run bench:dashboard [-- TRANSITIONS]
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -195,3 +195,5 @@ if (a.git !== undefined)
   )
 if (TRANSITIONS !== baseline.transitions)
   console.log(`(the baseline was measured with ${baseline.transitions} transitions per feature)`)
+// The repositories (~80 MB with the sites) are the bench's own: left behind, every run would fill /tmp.
+for (const { dir } of [one, hundred]) rmSync(dir, { recursive: true, force: true })
