@@ -106,12 +106,18 @@ export function yamlStateFacts(text: string): StateFacts {
   }
 }
 
-const KEY_LINE = /^( *)(?!(?:null|true|false|__proto__):)([a-z_][a-z0-9_]*):(?: (.*))?$/
-const ITEM_LINE = /^( *)- (.*)$/
-/** A one-line plain scalar whose meaning is its text: no quoting, flow, block or comment syntax. */
-const PLAIN = /^[A-Za-z0-9_(/](?:[^:]|:(?! |$))*$/
+/**
+ * The characters a line of the subset may not hold outside a trailing `: []` or `: {}`: YAML's
+ * quoting, anchor, tag, block, directive and flow characters and `#` (a comment after a value).
+ */
+const FORBIDDEN = new Uint8Array(128)
+for (const c of '"\'|>&*!%@`\\#[]{}') FORBIDDEN[c.charCodeAt(0)] = 1
+/** The keys the YAML core schema does not read as the string they spell. */
+const NOT_KEYS = new Set(['null', 'true', 'false', '__proto__'])
 /** A fact's value: a plain string the YAML core schema reads as a string. */
 const WORD = /^(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$)[A-Za-z_][A-Za-z0-9_-]*$/
+/** A one-line plain scalar whose meaning is its text: no quoting, flow, block or comment syntax. */
+const PLAIN = /^[A-Za-z0-9_(/](?:[^:]|:(?! |$))*$/
 
 type Line = { indent: number; key?: string; value?: string }
 type Plain = string | null | Plain[] | { [key: string]: Plain }
@@ -126,25 +132,17 @@ export function quickStateFacts(text: string): StateFacts | undefined {
   // No control characters, byte-order marks or line separators anywhere, comments included.
   // eslint-disable-next-line no-control-regex -- control characters are what this rejects
   if (/[\x00-\x09\x0b-\x1f\x7f\x85\ufeff\u2028\u2029]/.test(text)) return undefined
+  // Read by character codes, not a regular expression per line: a history of 100,000
+  // transitions reads 100,000 of these files.
   const lines: Line[] = []
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue
-    // Printable ASCII only, and none of YAML's quoting, anchor, tag, block or directive characters.
-    if (/[^\x20-\x7e]|["'|>&*!%@`\\]/.test(line)) return undefined
-    // Flow collections and comments only as phasegate writes them: an empty `[]` or `{}` value.
-    if (/[#[\]{}]/.test(line.replace(/: (?:\[\]|\{\})$/, ''))) return undefined
-    const key = KEY_LINE.exec(line)
-    if (key) {
-      lines.push({
-        indent: key[1]!.length,
-        key: key[2]!,
-        ...(key[3] !== undefined ? { value: key[3] } : {})
-      })
-      continue
-    }
-    const item = ITEM_LINE.exec(line)
-    if (!item) return undefined
-    lines.push({ indent: item[1]!.length, value: item[2]! })
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf('\n', start)
+    if (end < 0) end = text.length
+    const line = lineOf(text, start, end)
+    start = end + 1
+    if (line === null) continue
+    if (line === undefined) return undefined
+    lines.push(line)
   }
   if (lines[0]?.indent !== 0 || lines[0].key === undefined) return undefined
   const root = plainBlock(lines, 0)
@@ -162,6 +160,47 @@ export function quickStateFacts(text: string): StateFacts | undefined {
     phase: doc.phase,
     ...(last && typeof last === 'object' ? { last: last as Record<string, unknown> } : {})
   }
+}
+
+/**
+ * The line text[start, end) as `key: value`, `key:` or `- value` with its indentation (spaces);
+ * null for an empty line or a comment; undefined for anything else. Printable ASCII only, and no
+ * FORBIDDEN character except in a trailing `: []` or `: {}` (flow collections and comments only as
+ * phasegate writes them: an empty `[]` or `{}` value).
+ */
+function lineOf(text: string, start: number, end: number): Line | null | undefined {
+  if (start === end || text.charCodeAt(start) === 35 /* # */) return null
+  let body = end
+  if (end - start >= 4 && text.charCodeAt(end - 4) === 58 && text.charCodeAt(end - 3) === 32) {
+    const open = text.charCodeAt(end - 2)
+    const close = text.charCodeAt(end - 1)
+    if ((open === 91 && close === 93) || (open === 123 && close === 125)) body = end - 4
+  }
+  for (let i = start; i < body; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e || FORBIDDEN[c] === 1) return undefined
+  }
+  let at = start
+  while (at < end && text.charCodeAt(at) === 32) at++
+  const indent = at - start
+  const first = text.charCodeAt(at)
+  if (first === 45 /* - */) {
+    if (text.charCodeAt(at + 1) !== 32 || at + 1 >= end) return undefined
+    return { indent, value: text.slice(at + 2, end) }
+  }
+  // A key: [a-z_][a-z0-9_]*, then `:` at the end of the line or followed by a space.
+  if (!((first >= 97 && first <= 122) || first === 95)) return undefined
+  let colon = at + 1
+  for (; colon < end; colon++) {
+    const c = text.charCodeAt(colon)
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) break
+  }
+  if (colon >= end || text.charCodeAt(colon) !== 58) return undefined
+  const key = text.slice(at, colon)
+  if (NOT_KEYS.has(key)) return undefined
+  if (colon + 1 === end) return { indent, key }
+  if (text.charCodeAt(colon + 1) !== 32) return undefined
+  return { indent, key, value: text.slice(colon + 2, end) }
 }
 
 /** The block (map or list) starting at lines[start], or undefined outside the subset. */
@@ -291,16 +330,13 @@ export async function readHistory(
     blobs?: [string | undefined, string | undefined]
   }> = []
   // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
-  // verdict compares are kept, as strings of their own: the blob's text is dropped.
+  // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
   const asked: string[] = []
-  const judged = new Map<string, Judged | undefined>()
+  const judged = new Map<string, StateFacts | undefined>()
+  const factsOf = verdictFactsPool()
   const own = ownStrings()
   const reader = objectReader(root, (i, text) => {
-    const id = asked[i]!
-    judged.set(
-      id,
-      text === undefined ? undefined : { same: id, facts: verdictFacts(stateFacts(text)!, own) }
-    )
+    judged.set(asked[i]!, text === undefined ? undefined : factsOf(stateFacts(text)!))
   })
   const ask = (id: string | undefined) => {
     if (id === undefined || judged.has(id)) return
@@ -348,7 +384,10 @@ export async function readHistory(
     throw failed
   }
   await read
-  const judgedOf = (id: string | undefined) => (id ? judged.get(id) : undefined)
+  const judgedOf = (id: string | undefined): Judged | undefined => {
+    const facts = id ? judged.get(id) : undefined
+    return facts ? { same: id!, facts } : undefined
+  }
   for (const { entry, path, blobs } of candidates) {
     const verdict =
       path === undefined
@@ -399,15 +438,44 @@ function ownStrings(): (text: string) => string {
   }
 }
 
-/** What verdictOf compares of a state file, and nothing else. */
-function verdictFacts(facts: StateFacts, own: (text: string) => string): StateFacts {
-  const str = (v: unknown) => (typeof v === 'string' ? own(v) : v)
-  const last = facts.last
-  return {
-    feature: str(facts.feature),
-    phase: str(facts.phase),
-    ...(last ? { last: { kind: str(last.kind), from: str(last.from), to: str(last.to) } } : {})
+/**
+ * What verdictOf compares of a state file, and nothing else, as one shared object per distinct
+ * set of values: a history of 100,000 transitions has a few hundred (features x phases x kinds),
+ * and objects kept per blob cost the garbage collector more than the lookup costs.
+ */
+function verdictFactsPool(): (facts: StateFacts) => StateFacts {
+  const pool = new Map<string, StateFacts>()
+  return facts => {
+    const last = facts.last
+    const values = [facts.feature, facts.phase, last?.kind, last?.from, last?.to]
+    // Shared only when every value is a string (or absent) without NUL, so the key names it alone.
+    const key = values.every(
+      v => v === undefined || (typeof v === 'string' && !v.includes('\u0000'))
+    )
+      ? `${last ? 'L' : '-'}${values.map(v => (v === undefined ? '\u0000u' : `\u0000s${v}`)).join('')}`
+      : undefined
+    const known = key === undefined ? undefined : pool.get(key)
+    if (known) return known
+    const copy: StateFacts = {
+      feature: detachedValue(facts.feature),
+      phase: detachedValue(facts.phase),
+      ...(last
+        ? {
+            last: {
+              kind: detachedValue(last.kind),
+              from: detachedValue(last.from),
+              to: detachedValue(last.to)
+            }
+          }
+        : {})
+    }
+    if (key !== undefined) pool.set(key, copy)
+    return copy
   }
+}
+
+function detachedValue(value: unknown): unknown {
+  return typeof value === 'string' ? detached(value) : value
 }
 
 /** A history entry whose strings are their own (see detached), not slices of the log. */

@@ -163,8 +163,21 @@ describe('quickStateFacts', () => {
       'reason: x\n  more',
       'phase: 12',
       'phase: null',
-      '\ufefffeature: a'
+      '\ufefffeature: a',
+      'feature: a\nnull: b',
+      'feature:a',
+      'feature: a\n-b',
+      'feature: a\nx: [a]',
+      'feature: a\nx: {}  ',
+      'feature: a\n   '
     ])
       expect(quickStateFacts(text), text).toBeUndefined()
+  })
+
+  it('reads what phasegate writes around the facts: comments, empty flow values, nested keys', () => {
+    const text =
+      '# "quoted" comment é\nfeature: checkout\nphase: canary\nexperiments: {}\nlast_transition:\n  kind: advance\n  from: staging\n  to: canary\n  approvers:\n    - alice\n  evidence: []\n'
+    expect(quickStateFacts(text)).toEqual(yamlStateFacts(text))
+    expect(quickStateFacts(text)?.phase).toBe('canary')
   })
 })
