@@ -100,10 +100,10 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
     expect(run.out).not.toContain('ROLL BACK')
   })
 
-  it('on_fire: observe reports the regression and rolls nothing back; pause holds the advance', async () => {
-    for (const [onFire, expected] of [
-      ['observe', 'ADVANCE canary -> full'],
-      ['pause', 'hold at canary']
+  it('on_fire: observe reports the regression and rolls nothing back; pause pauses the rollout', async () => {
+    for (const [onFire, expected, says] of [
+      ['observe', 'ADVANCE canary -> full', 'observe-only, nothing rolled back'],
+      ['pause', 'PAUSE at canary', 'automatic pause (on_fire: pause)']
     ] as const) {
       const dir = tempRepo({
         'policies/checkout.yaml': POLICY!.replace(
@@ -117,7 +117,7 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
       writeMetrics(dir, parse(SNAPSHOT!), 'checkout')
       const run = await cli(dir, 'tick', '--now', at(3).toISOString())
       expect(run.out, onFire).toContain(expected)
-      expect(run.out, onFire).toContain(`(on_fire: ${onFire}`)
+      expect(run.out, onFire).toContain(says)
       expect(run.out, onFire).not.toContain('ROLL BACK')
     }
   })
