@@ -221,7 +221,7 @@ export function evaluateTriggers(
         evidence: evidence(value, 'breached')
       }
     }
-    const sustained = heldFor(reading!, check.forMs, now, v => meets(check.threshold, v))
+    const sustained = heldFor(reading!, check.forMs, now, v => meets(check.threshold, v), 'breach')
     if (!sustained.held)
       return {
         trigger: check.source,

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MetricsConfig } from '../../src/engine/types.js'
+import { createProvider } from '../../src/metrics/index.js'
+import { parsePolicyText } from '../../src/policy/load.js'
+import { sendJson, startServer, type TestServer } from '../support/http-server.js'
+import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
+import { cli, tempRepo, writeMetrics } from '../support/repo.js'
+
+// Issue 15's sustained gates, freeze windows and on_fire read one way everywhere: from the CLI on
+// real git repositories, the http provider against a server on 127.0.0.1, and the JSON Schema.
+
+const tick = (dir: string, hours: number) =>
+  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
+
+/** The seed policy whose canary gate is `error_rate < 0.01` held for 30m (no success_criteria). */
+const SUSTAINED = SEED_POLICY_TEXT.replace(
+  '      success_criteria:\n        error_rate: < 0.01\n        performance_degradation: < 0.1\n        user_satisfaction: "> 0.95"\n',
+  ''
+).replace(
+  '    canary:\n      user_percentage: 1\n      duration: 24h\n',
+  '    canary:\n      user_percentage: 1\n      gates:\n        - type: metrics_threshold\n          thresholds: { error_rate: < 0.01 }\n          for: 30m\n'
+)
+/** One point a minute from `from` to `to` hours (at()), leaving out the points inside `skip`. */
+const series = (from: number, to: number, value: number, skip?: [number, number]) => {
+  const points: Array<[string, number]> = []
+  for (let minute = from * 60; minute <= to * 60; minute++)
+    if (!skip || minute < skip[0] * 60 || minute > skip[1] * 60)
+      points.push([at(minute / 60).toISOString(), value])
+  return points
+}
+async function atCanary(policyText = SUSTAINED) {
+  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
+  writeMetrics(dir, HEALTHY)
+  await cli(dir, 'init', '--now', at(0).toISOString())
+  await tick(dir, 1) // development -> staging
+  await tick(dir, 2) // staging -> canary
+  return dir
+}
+
+describe('one metric at one instant has one value (file provider)', () => {
+  it('a snapshot whose value and series disagree at the evaluation time is not read two ways', async () => {
+    const dir = await atCanary()
+    // value says 0.0005; the series says 0.05 for the last hour, up to the evaluation time itself.
+    writeMetrics(dir, {
+      ...HEALTHY,
+      error_rate: { value: 0.0005, step: '1m', series: series(4, 5, 0.05) }
+    })
+    const run = await cli(dir, 'status', '--now', at(5).toISOString())
+    const triggerOk = /\[ok\] error_rate > 0\.02/.test(run.out)
+    const gateSaw005 = run.out.includes('it was 0.05')
+    expect({ triggerOk, gateSaw005 }, run.out + run.err).not.toEqual({
+      triggerOk: true,
+      gateSaw005: true
+    })
+    // Refused where it is written, and the tick commits nothing.
+    expect(run.code).not.toBe(0)
+    expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+/)
+    expect(run.err).toContain('error_rate')
+    expect(run.err).toContain('0.05')
+  })
+
+  it('the same inside a group, and against the series point at as_of', async () => {
+    const dir = await atCanary()
+    writeMetrics(dir, {
+      ...HEALTHY,
+      as_of: at(4.5).toISOString(),
+      groups: {
+        treatment: { error_rate: { value: 0.001, step: '1m', series: series(4, 4.5, 0.03) } }
+      }
+    })
+    const run = await cli(dir, 'status', '--now', at(5).toISOString())
+    expect(run.code, run.out).not.toBe(0)
+    expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+/)
+    expect(run.err).toContain('error_rate')
+  })
+
+  it('a value that agrees with its series, or a series ending a step or more before the value, is read as before', async () => {
+    const dir = await atCanary()
+    writeMetrics(dir, {
+      ...HEALTHY,
+      error_rate: { value: 0.0005, step: '1m', series: series(4, 5, 0.0005) }
+    })
+    const agrees = await cli(dir, 'status', '--now', at(5).toISOString())
+    expect(agrees.code, agrees.err).toBe(0)
+    expect(agrees.out).toMatch(/\[ok\] error_rate > 0\.02/)
+    expect(agrees.out).toContain('[pass] metrics_threshold')
+    // An older series (to 4h) beside today's value: two instants, not one read two ways.
+    writeMetrics(dir, {
+      ...HEALTHY,
+      error_rate: { value: 0.0005, step: '1m', series: series(3, 4, 0.05) }
+    })
+    const older = await cli(dir, 'status', '--now', at(5).toISOString())
+    expect(older.code, older.err).toBe(0)
+  })
+})
+
+describe('a sustained gate says what it checks', () => {
+  it('a gap in a sustained gate\'s window is reported as a gap in success, not as "not a sustained breach"', async () => {
+    const dir = await atCanary()
+    writeMetrics(dir, {
+      ...HEALTHY,
+      error_rate: { value: 0.0005, step: '1m', series: series(4, 5, 0.0005, [4.6, 4.8]) }
+    })
+    const run = await cli(dir, 'status', '--now', at(5).toISOString())
+    expect(run.out).toContain('[wait] metrics_threshold')
+    expect(run.out).not.toContain('is not a sustained breach')
+    expect(run.out).toMatch(/a gap in the last 30m: success is not shown held/)
+  })
+
+  it('success that began inside the window is "met since", not "breaching since"', async () => {
+    const dir = await atCanary()
+    writeMetrics(dir, {
+      ...HEALTHY,
+      error_rate: { value: 0.0005, step: '1m', series: series(4.8, 5, 0.0005) }
+    })
+    const run = await cli(dir, 'status', '--now', at(5).toISOString())
+    expect(run.out).toContain('[wait] metrics_threshold')
+    expect(run.out).not.toContain('breaching since')
+    expect(run.out).toMatch(/met since 2026-\S+, not yet for the full window/)
+  })
+})
+
+describe('one metric at one instant has one value (http provider)', () => {
+  const NOW = new Date('2026-01-05T03:00:00Z')
+  const NOW_S = NOW.getTime() / 1000
+  let server: TestServer
+  beforeAll(async () => {
+    // `value` is the answer's own summary; `points` the range, one a minute up to now.
+    server = await startServer(({ url }, response) => {
+      const last = Number(url.searchParams.get('last'))
+      const points: Array<[number, number]> = []
+      for (let t = NOW_S - 600; t <= NOW_S; t += 60) points.push([t, last])
+      return sendJson(response, 200, { value: 0.001, points })
+    })
+  })
+  afterAll(async () => {
+    await server?.close()
+  })
+  const config = (last: number): MetricsConfig =>
+    parsePolicyText(
+      [
+        'feature: checkout',
+        'deployment: {}',
+        'metrics:',
+        '  provider: http',
+        `  url: ${server.url}/q?query={{query}}&last=${last}`,
+        '  value_path: $.value',
+        '  series_path: $.points',
+        '  queries:',
+        '    error_rate: errors'
+      ].join('\n'),
+      'checkout.yaml'
+    ).metrics
+  const read = (last: number) =>
+    createProvider(config(last)).read([{ metric: 'error_rate', rangeMs: 600_000 }], {
+      feature: 'checkout',
+      phase: 'canary',
+      now: NOW,
+      baseDir: '.',
+      window: '5m',
+      env: {}
+    })
+
+  it('a value that disagrees with the series at the evaluation time is no data, with why, never a number', async () => {
+    const [reading] = await read(0.05)
+    expect(reading!.value).toBeNull()
+    expect(reading!.reason).toContain('value_path and series_path disagree')
+  })
+
+  it('a value that agrees with its series is read with it', async () => {
+    const [reading] = await read(0.001)
+    expect(reading!.value).toBe(0.001)
+    expect(reading!.series).toHaveLength(11)
+  })
+})
