@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import type { MetricsConfig } from '../../src/engine/types.js'
+import { PhasegateError } from '../../src/errors.js'
 import { createProvider } from '../../src/metrics/index.js'
 import { parsePolicyText } from '../../src/policy/load.js'
 import { sendJson, startServer, type TestServer } from '../support/http-server.js'
@@ -172,4 +177,147 @@ describe('one metric at one instant has one value (http provider)', () => {
     expect(reading!.value).toBe(0.001)
     expect(reading!.series).toHaveLength(11)
   })
+})
+
+describe('no key that does nothing', () => {
+  const validate = async (policyText: string) => {
+    const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
+    const run = await cli(dir, 'validate')
+    return { ...run, text: run.out + run.err }
+  }
+
+  it('a cooldown on the first phase, which nothing ever advances into, is noticed at its line by validate', async () => {
+    const run = await validate(
+      SEED_POLICY_TEXT.replace(
+        'deployment:\n  phases:\n',
+        'deployment:\n  phases:\n    development:\n      cooldown: 6h\n'
+      )
+    )
+    expect(run.text, run.text).toMatch(
+      /production_deployment\.yaml:\d+:\d+.*"development" is the first phase: nothing advances into it, so its cooldown never acts/
+    )
+  })
+
+  for (const [what, from, to] of [
+    ["a gate's for: 0m", '          for: 30m\n', '          for: 0m\n'],
+    [
+      "a trigger's for: 0s",
+      '    - error_rate > 0.02\n',
+      '    - { when: error_rate > 0.02, for: 0s }\n'
+    ],
+    [
+      "an alert's for: 0m",
+      '  alerts:\n',
+      '  alerts:\n    latency_p99: { warning: 800ms, critical: 2s, for: 0m }\n'
+    ],
+    ['a cooldown: 0m', '          for: 30m\n', '          for: 30m\n      cooldown: 0m\n']
+  ] as const)
+    it(`${what} (a window of nothing) is refused at its line`, async () => {
+      const text = SUSTAINED.replace(from, to)
+      expect(text).not.toBe(SUSTAINED)
+      const run = await validate(text)
+      expect(run.code, run.text).not.toBe(0)
+      expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+/)
+      expect(run.err).toMatch(/(for|cooldown).*0/)
+    })
+
+  for (const [zone, means] of [
+    ['EST', 'America/New_York'],
+    ['Etc/GMT+5', 'UTC-05:00']
+  ] as const)
+    it(`time_zone: ${zone} (a fixed offset, no daylight saving) is noticed with what it means`, async () => {
+      const run = await validate(
+        SEED_POLICY_TEXT.replace(
+          'deployment:\n  phases:\n',
+          `deployment:\n  freeze:\n    time_zone: ${zone}\n    windows:\n      - weekends: true\n  phases:\n`
+        )
+      )
+      expect(run.code, run.text).toBe(0)
+      expect(run.text).toMatch(/production_deployment\.yaml:\d+:\d+.*fixed/)
+      expect(run.text).toContain('UTC-05:00')
+      expect(run.text).toContain(means)
+    })
+
+  it('a place time zone (America/Phoenix, no daylight saving on purpose) and UTC are not noticed', async () => {
+    for (const zone of ['America/Phoenix', 'UTC']) {
+      const run = await validate(
+        SEED_POLICY_TEXT.replace(
+          'deployment:\n  phases:\n',
+          `deployment:\n  freeze:\n    time_zone: ${zone}\n    windows:\n      - weekends: true\n  phases:\n`
+        )
+      )
+      expect(run.code, run.text).toBe(0)
+      expect(run.text, zone).not.toContain('fixed')
+    }
+  })
+})
+
+describe('the JSON Schema refuses what phasegate validate refuses', () => {
+  // docs/operate.md's complete example, which both accept; each variant below is refused by the
+  // CLI at its line, and an editor using schema/policy.schema.json must show it as invalid too.
+  const docs = readFileSync(join(import.meta.dirname, '../../docs/operate.md'), 'utf8')
+  const example = /## A complete example\n\n```yaml\n([\s\S]*?)```/.exec(docs)![1]!
+  const schema = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../schema/policy.schema.json'), 'utf8')
+  ) as object
+  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema)
+  const variants: Array<[string, string, string]> = [
+    ['a daily time 25:00', "to: '07:00'", "to: '25:00'"],
+    ['a daily time without its leading zero', "to: '07:00'", "to: '7:00'"],
+    ['a date not written YYYY-MM-DD', 'from: 2026-12-21', "from: '2026-12-1'"],
+    [
+      'a window with two kinds',
+      '      - weekends: true\n',
+      "      - { weekends: true, daily: { from: '01:00', to: '02:00' } }\n"
+    ],
+    ['a window with no kind', '      - weekends: true\n', '      - { name: lunch }\n'],
+    [
+      'on_fire: observe on system_failure',
+      '    - system_failure\n',
+      '    - { when: system_failure, on_fire: observe }\n'
+    ],
+    [
+      'on_fire: pause on system_failure',
+      '    - system_failure\n',
+      '    - { when: system_failure, on_fire: pause }\n'
+    ],
+    ["a gate's for: 0m", 'for: 30m', 'for: 0m'],
+    ["a trigger's for: 0s", 'for: 10m, on_fire: pause', 'for: 0s, on_fire: pause'],
+    ['a cooldown: 0h', 'cooldown: 6h', 'cooldown: 0h'],
+    ['a cooldown without a unit', 'cooldown: 6h', 'cooldown: 6'],
+    ['a schedule interval without a unit', 'schedule_interval: 15m', 'schedule_interval: 15']
+  ]
+  it('the docs example is valid for both', () => {
+    expect(() => parsePolicyText(example, 'policies/checkout_v2.yaml')).not.toThrow()
+    expect(validate(parse(example)), JSON.stringify(validate.errors)).toBe(true)
+  })
+  for (const [what, from, to] of variants)
+    it(`${what}: refused by the CLI and by the JSON Schema`, () => {
+      const text = example.replace(from, to)
+      expect(text).not.toBe(example)
+      expect(() => parsePolicyText(text, 'policies/checkout_v2.yaml')).toThrow()
+      expect(validate(parse(text)), 'the JSON Schema accepts it').toBe(false)
+    })
+  // Not expressible without enumerating the tz database (which differs between runtimes and
+  // would refuse aliases the CLI accepts) or comparing two values: the CLI alone refuses these.
+  for (const [what, from, to] of [
+    ['a time zone that does not exist', 'time_zone: Europe/Berlin', 'time_zone: Mars/Olympus'],
+    [
+      'a date range ending before it starts',
+      'from: 2026-12-21, to: 2027-01-03',
+      'from: 2027-01-03, to: 2026-12-21'
+    ]
+  ] as const)
+    it(`${what}: refused by the CLI at its line`, () => {
+      const text = example.replace(from, to)
+      expect(text).not.toBe(example)
+      let refused: unknown
+      try {
+        parsePolicyText(text, 'policies/checkout_v2.yaml')
+      } catch (error) {
+        refused = error
+      }
+      expect(refused).toBeInstanceOf(PhasegateError)
+      expect((refused as PhasegateError).format()).toMatch(/checkout_v2\.yaml:\d+:\d+/)
+    })
 })
