@@ -321,3 +321,22 @@ describe('the JSON Schema refuses what phasegate validate refuses', () => {
       expect((refused as PhasegateError).format()).toMatch(/checkout_v2\.yaml:\d+:\d+/)
     })
 })
+
+describe('the dashboard says what each trigger does when it fires', () => {
+  it('an observe-only trigger and a pausing one are named as such beside the trigger table', async () => {
+    const policyText = SEED_POLICY_TEXT.replace(
+      '    - performance_degradation > 0.3\n',
+      '    - performance_degradation > 0.3\n    - { when: checkout_errors > 0.01, on_fire: observe }\n    - { when: response_time > 8000ms, on_fire: pause }\n'
+    )
+    expect(policyText).not.toBe(SEED_POLICY_TEXT)
+    const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
+    writeMetrics(dir, { ...HEALTHY, checkout_errors: 0.001 })
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    const site = join(dir, 'site')
+    const built = await cli(dir, 'dashboard', '--out', site, '--now', at(1).toISOString())
+    expect(built.code, built.err).toBe(0)
+    const page = readFileSync(join(site, 'features', 'production_deployment.html'), 'utf8')
+    expect(page).toContain('checkout_errors &gt; 0.01 observe-only')
+    expect(page).toMatch(/response_time &gt; 8000ms[^<]* pauses the rollout/)
+  })
+})
