@@ -3,7 +3,7 @@ import type { Decision, Policy } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { raiseAlertIssue, resolveAlertIssue, type OpenAlertIssue } from '../github/issues.js'
 
-// An observe-only trigger or guardrail (on_fire: observe) rolls nothing back, so the alert it raises is the
+// An observe-only trigger (on_fire: observe) rolls nothing back, so the alert it raises is the
 // only trace people see: one issue per feature and observed metric, opened while the trigger
 // fires and closed once it reads ok again. Like syncAlertIssues, it reads the run's one listing
 // of open alert issues and calls GitHub only when something changes.
@@ -19,12 +19,9 @@ export async function syncObservedTriggerIssues(
 ): Promise<string[]> {
   const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`))
   const done: string[] = []
-  // A guardrail and a trigger may observe the same metric: each keeps its own issue, so one
-  // reading ok never closes the other's.
-  const guardrails = new Set((policy.guardrails ?? []).map(guardrailName))
   for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
     const metric = trigger.evidence[0]?.metric ?? trigger.trigger
-    const alert = `observed_${guardrails.has(trigger.trigger) ? 'guardrail_' : ''}${metric}`
+    const alert = observedAlertName(policy, trigger.trigger, metric)
     const key = { feature: policy.feature, alert }
     const issue = open.find(i => i.labels.includes(`alert:${alert}`))
     if (trigger.fired && !issue) {
@@ -49,4 +46,14 @@ export async function syncObservedTriggerIssues(
     }
   }
   return done
+}
+
+/**
+ * The alert an observe-only row raises: `observed_<metric>`, or `observed_guardrail_<metric>` for a
+ * guardrail, so that a guardrail and a trigger observing one metric keep an issue each and one
+ * reading ok never closes the other's.
+ */
+function observedAlertName(policy: Policy, row: string, metric: string): string {
+  const guardrail = (policy.guardrails ?? []).some(rule => guardrailName(rule) === row)
+  return `observed_${guardrail ? 'guardrail_' : ''}${metric}`
 }
