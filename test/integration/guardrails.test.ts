@@ -119,6 +119,9 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
       expect(run.out, onFire).toContain(expected)
       expect(run.out, onFire).toContain(says)
       expect(run.out, onFire).not.toContain('ROLL BACK')
+      // A pause is a transition like any other: committed, and held until an operator resumes.
+      const state = readFileSync(`${dir}/.phasegate/state/checkout.yaml`, 'utf8')
+      expect(/^paused:/m.test(state), `${onFire}: ${state}`).toBe(onFire === 'pause')
     }
   })
 })
