@@ -1,3 +1,4 @@
+import { guardrailName } from '../engine/guardrails.js'
 import type { Decision, Policy } from '../engine/types.js'
 import type { GitHubClient, RepoRef } from '../github/client.js'
 import { raiseAlertIssue, resolveAlertIssue, type OpenAlertIssue } from '../github/issues.js'
@@ -24,7 +25,7 @@ export async function syncObservedTriggerIssues(
   const done: Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>> = []
   for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
     const metric = trigger.evidence[0]?.metric ?? trigger.trigger
-    const alert = `observed_${metric}`
+    const alert = observedAlertName(policy, trigger.trigger, metric)
     const key = { feature: policy.feature, alert }
     const issue = open.find(i => i.labels.includes(`alert:${alert}`))
     const told = !policy.alerts.some(rule => rule.metric === metric)
@@ -71,4 +72,14 @@ export async function syncObservedTriggerIssues(
     }
   }
   return done
+}
+
+/**
+ * The alert an observe-only row raises: `observed_<metric>`, or `observed_guardrail_<metric>` for a
+ * guardrail, so that a guardrail and a trigger observing one metric keep an issue each and one
+ * reading ok never closes the other's.
+ */
+function observedAlertName(policy: Policy, row: string, metric: string): string {
+  const guardrail = (policy.guardrails ?? []).some(rule => guardrailName(rule) === row)
+  return `observed_${guardrail ? 'guardrail_' : ''}${metric}`
 }

@@ -104,7 +104,8 @@ export async function tickOnGitHub(
     rollouts.some(
       r =>
         r.policy.alerts.length ||
-        r.policy.triggers.some(t => t.kind === 'metric' && t.onFire === 'observe')
+        r.policy.triggers.some(t => t.kind === 'metric' && t.onFire === 'observe') ||
+        r.policy.guardrails?.some(g => g.onFire === 'observe')
     ) && !ctx.dryRun
       ? listOpenAlertIssues(gh.client, gh.repo)
       : Promise.resolve([])

@@ -37,7 +37,7 @@ export function evaluateAlerts(rules: AlertRule[], readings: MetricReading[], no
     if (!severity) continue
     if (
       rule.forMs > 0 &&
-      !heldFor(reading!, rule.forMs, now, v => severityOf(rule, v) !== undefined).held
+      !heldFor(reading!, rule.forMs, now, v => severityOf(rule, v) !== undefined, 'breach').held
     )
       continue
     const direction = rule.direction === 'higher_is_worse' ? 'above' : 'below'

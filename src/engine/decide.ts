@@ -96,7 +96,7 @@ export function decide(
   const observing = observeOnly.length
     ? ` (observe-only, nothing rolled back: ${observeOnly.map(t => t.reason).join('; ')})`
     : ''
-  const fired = triggers.filter(t => t.fired && (t.onFire ?? 'rollback') === 'rollback')
+  const fired = triggers.filter(t => t.fired && t.onFire === 'rollback')
   const pausing = triggers.filter(t => t.fired && t.onFire === 'pause')
   if (fired.length === 0 && pausing.length > 0 && !state.paused) {
     const why = pausing.map(t => t.reason).join('; ')

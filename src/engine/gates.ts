@@ -79,7 +79,7 @@ function metricsThreshold(
                 held: false,
                 reason: `the for: window of ${formatSpan(forMs)} reaches back before the phase was entered (${new Date(enteredAt).toISOString()})`
               }
-            : heldFor(reading!, forMs, now, v => meets(threshold, v))
+            : heldFor(reading!, forMs, now, v => meets(threshold, v), 'success')
       result = held.held ? 'pass' : 'pending'
       reasons.push(
         `${label} ${shownValue(usable.value, threshold)} ${shownThreshold(threshold)}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`

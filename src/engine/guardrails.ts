@@ -200,9 +200,9 @@ export interface GuardrailResults {
 
 /**
  * Pure: every guardrail of the policy on `readings` (per group, accumulated since the phase was
- * entered) at the phase's exposure `userPercentage`. A fired guardrail is a fired trigger when it
- * says on_fire: rollback; with pause it holds the advance (a failing gate); with observe it is
- * only reported. Missing data is pending and "no data", never a pass.
+ * entered) at the phase's exposure `userPercentage`. A fired guardrail is a fired trigger carrying
+ * its on_fire, read as a trigger's is (decide()): rollback rolls back, pause pauses the rollout (a
+ * pause transition), observe is only reported. Missing data is pending and "no data", never a pass.
  */
 export function evaluateGuardrails(
   rules: GuardrailRule[],
@@ -217,6 +217,7 @@ export function evaluateGuardrails(
       trigger: name,
       status,
       fired: status === 'fired',
+      onFire: rule.onFire,
       reason,
       evidence
     })
@@ -251,19 +252,10 @@ export function evaluateGuardrails(
       expectedShare: shares
     })
     const fired = assessment.fired
-    const status: TriggerStatus = fired
-      ? rule.onFire === 'rollback'
-        ? 'fired'
-        : 'breached'
-      : assessment.evidence
-        ? 'ok'
-        : 'no_data'
+    const status: TriggerStatus = fired ? 'fired' : assessment.evidence ? 'ok' : 'no_data'
     const evidence = (result: Evidence['result']): Evidence[] =>
       assessment.evidence ? [guardrailEvidence(name, rule, assessment.evidence, result)] : []
-    const reason =
-      fired && rule.onFire !== 'rollback'
-        ? `${assessment.reason} (on_fire: ${rule.onFire}: ${rule.onFire === 'pause' ? 'holding the advance, not rolling back' : 'reported only'})`
-        : assessment.reason
+    const reason = assessment.reason
     out.triggers.push(row(status, reason, evidence(status)))
     if (rule.onFire !== 'observe')
       out.gates.push({

@@ -89,12 +89,14 @@ export function olderThan(
  * slack, so a gap is never read as a sustained breach. The step is the one the source states
  * (reading.stepS: Prometheus' query step, a snapshot's `step:`), else the series' shortest spacing
  * when it has at least three points; two points alone cannot vouch for the gap between them.
+ * `what` words the reason: a trigger's or alert's `breach`, or a gate's `success`.
  */
 export function heldFor(
   reading: MetricReading,
   forMs: number,
   now: Date,
-  breaches: (value: number) => boolean
+  breaches: (value: number) => boolean,
+  what: 'breach' | 'success'
 ): { held: boolean; reason: string } {
   if (forMs <= 0) return { held: true, reason: '' }
   const span = formatSpan(forMs)
@@ -136,11 +138,11 @@ export function heldFor(
     if (gap.from === start && gap.to === inWindow[0]![0])
       return {
         held: false,
-        reason: `breaching since ${iso(inWindow[0]![0])}, not yet for the full window`
+        reason: `${what === 'breach' ? 'breaching' : 'met'} since ${iso(inWindow[0]![0])}, not yet for the full window`
       }
     return {
       held: false,
-      reason: `no data between ${iso(gap.from)} and ${iso(gap.to)} (${formatSpan((gap.to - gap.from) * 1000)}): a gap in the last ${span} is not a sustained breach`
+      reason: `no data between ${iso(gap.from)} and ${iso(gap.to)} (${formatSpan((gap.to - gap.from) * 1000)}): a gap in the last ${span}${what === 'breach' ? ' is not a sustained breach' : ': success is not shown held'}`
     }
   }
   return { held: true, reason: `held for ${span}` }

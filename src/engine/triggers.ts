@@ -166,7 +166,7 @@ export function evaluateTriggers(
     ...metricTrigger(check),
     onFire: check.onFire
   }))
-  function metricTrigger(check: MetricCheck): TriggerResult {
+  function metricTrigger(check: MetricCheck): Omit<TriggerResult, 'onFire'> {
     const reading = findReading(observations.readings, check.metric)
     const usable = usableValue(reading, check.metric)
     const evidence = (value: number | null, status: TriggerStatus) => [
@@ -221,7 +221,7 @@ export function evaluateTriggers(
         evidence: evidence(value, 'breached')
       }
     }
-    const sustained = heldFor(reading!, check.forMs, now, v => meets(check.threshold, v))
+    const sustained = heldFor(reading!, check.forMs, now, v => meets(check.threshold, v), 'breach')
     if (!sustained.held)
       return {
         trigger: check.source,
@@ -254,7 +254,7 @@ function systemFailure(
   observations: Observations,
   limit: number,
   stale: (reading: MetricReading, forMs: number) => string | undefined
-): TriggerResult {
+): Omit<TriggerResult, 'onFire'> {
   const evidence = (value: number | string | null, status: TriggerStatus) => [
     {
       gate: 'trigger: system_failure',

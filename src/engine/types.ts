@@ -174,7 +174,7 @@ export interface ExperimentGroup {
   configuration: Record<string, unknown>
 }
 
-/** What a guardrail that fires does: roll back, hold the advance, or only report. */
+/** What a guardrail that fires does, as a trigger's on_fire: roll back, pause the rollout, or only report. */
 export type GuardrailOnFire = 'rollback' | 'pause' | 'observe'
 
 /**
@@ -496,8 +496,11 @@ export interface TriggerResult {
   status: TriggerStatus
   /** status === 'fired' */
   fired: boolean
-  /** What this trigger does when it fires (the policy's on_fire; rollback unless written). */
-  onFire?: OnFire
+  /**
+   * What this trigger (or guardrail) does when it fires: the policy's on_fire, rollback unless
+   * written. Always set, so every report can say it.
+   */
+  onFire: OnFire
   reason: string
   evidence: Evidence[]
   /**

@@ -11,7 +11,7 @@ import { symlinkEscape } from '../policy/paths.js'
 import { errorAt, readYamlFile, toPlain, validate, type YamlSource } from '../policy/yaml.js'
 import { durationMs } from './derived.js'
 import type { MetricRequest, MetricsProvider, ReadContext } from './provider.js'
-import { finiteNumber, outOfOrder } from './value.js'
+import { finiteNumber, outOfOrder, valueAgainstSeries } from './value.js'
 
 // The `file` provider reads a snapshot of metric values from a YAML or JSON file: the embedded
 // default, used by the quick start, tests and teams that export metrics from elsewhere.
@@ -167,9 +167,11 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
         takenS === undefined ? undefined : takenS - durationMs(context.window) / 1000
       const stamp = windowStart === undefined ? {} : { windowStart }
       const topMetrics = validate(metricMap, source, top)
-      outOfOrderPoint(source, topMetrics, [])
+      // Each value is for the snapshot's as_of, or the evaluation time without one.
+      const valueAtS = takenS ?? context.now.getTime() / 1000
+      outOfOrderPoint(source, topMetrics, [], valueAtS)
       for (const [group, table] of Object.entries(snapshot.groups ?? {}))
-        outOfOrderPoint(source, table, ['groups', group])
+        outOfOrderPoint(source, table, ['groups', group], valueAtS)
       return requests.map(request => {
         const table = request.group ? snapshot.groups?.[request.group] : topMetrics
         const entry = table?.[request.metric]
@@ -234,21 +236,41 @@ function instantSeconds(time: number | string): number {
   return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN
 }
 
-/** Refuses, at the point, a series that is not strictly oldest first (see outOfOrder). */
+/**
+ * Refuses, at the point, a series that is not strictly oldest first (see outOfOrder), and, at its
+ * value, a value that disagrees with its own series at `valueAtS` (see valueAgainstSeries).
+ */
 function outOfOrderPoint(
   source: YamlSource,
   table: z.infer<typeof metricMap>,
-  at: Array<string | number>
+  at: Array<string | number>,
+  valueAtS: number
 ): void {
   for (const [metric, entry] of Object.entries(table)) {
     if (entry === null || typeof entry !== 'object' || !entry.series) continue
-    const wrong = outOfOrder(entry.series.map(([t]) => instantSeconds(t)))
+    const times = entry.series.map(([t]) => instantSeconds(t))
+    const wrong = outOfOrder(times)
     if (wrong)
       throw errorAt(
         source,
         [...at, metric, 'series', wrong.index],
         `${metric}: ${wrong.reason}`,
         'write the points in time order, oldest first, one per time'
+      )
+    const value = finiteNumber(entry.value)
+    if (!('value' in value)) continue
+    const twoWays = valueAgainstSeries(
+      value.value,
+      entry.series.map(([, v], i) => [times[i]!, Number(v)] as const),
+      valueAtS,
+      entry.step === undefined ? undefined : durationMs(entry.step) / 1000
+    )
+    if (twoWays)
+      throw errorAt(
+        source,
+        [...at, metric, 'value'],
+        twoWays.reason,
+        "one metric at one instant has one value: write the series' point as value:, or correct the series"
       )
   }
 }

@@ -12,7 +12,7 @@ import {
   type Rendered,
   type TemplateValues
 } from './template.js'
-import { finiteNumber, numberedSeries, outOfOrder } from './value.js'
+import { finiteNumber, numberedSeries, outOfOrder, valueAgainstSeries } from './value.js'
 
 // The `http` provider reads any JSON endpoint: each metric's query is substituted into the URL
 // ({{query}}, URL-encoded) or into the string values of a JSON body, and a JSON path picks the
@@ -138,9 +138,12 @@ export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
     if (!request.rangeMs || !seriesSteps) return counted
     const points = followJsonPath(answer.json, seriesSteps)
     const range = points.found ? toSeries(points.value, options.series_time_unit) : points
-    return 'reason' in range
-      ? { ...counted, reason: `no range data: ${range.reason}` }
-      : { ...counted, ...range }
+    if ('reason' in range) return { ...counted, reason: `no range data: ${range.reason}` }
+    // value_path and series_path read one answer two ways: at the evaluation time they must say
+    // the same, or a `for:` gate and a trigger would judge one instant by two numbers.
+    const twoWays = valueAgainstSeries(number.value, range.series, context.now.getTime() / 1000)
+    if (twoWays) return fail(`value_path and series_path disagree: ${twoWays.reason}`)
+    return { ...counted, ...range }
   }
 
   return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne, [

@@ -68,3 +68,30 @@ export function outOfOrder(
   }
   return undefined
 }
+
+/**
+ * Why `value`, a source's number for the instant `atS` (epoch seconds), disagrees with the point
+ * of `series` at that instant, or undefined when they agree or the series has no number there.
+ * The point "at" it is the latest at or before `atS` no further from it than half the series'
+ * step (`stepS` as the source states it, else its shortest spacing; at least a second). One metric
+ * at one instant has one value: a gate reading the series (`for:`) and a trigger reading the
+ * value must never see two.
+ */
+export function valueAgainstSeries(
+  value: number,
+  series: ReadonlyArray<readonly [number, number]>,
+  atS: number,
+  stepS?: number
+): { point: readonly [number, number]; reason: string } | undefined {
+  const spacing = series.slice(1).map(([t], i) => t - series[i]![0])
+  const step = stepS ?? (spacing.length ? Math.min(...spacing) : 0)
+  const point = series.findLast(([t]) => t <= atS)
+  if (!point || atS - point[0] > Math.max(step / 2, 1)) return undefined
+  const [t, v] = point
+  if (!Number.isFinite(v) || Math.abs(v - value) <= 1e-9 * Math.max(Math.abs(v), Math.abs(value)))
+    return undefined
+  return {
+    point,
+    reason: `value ${value} disagrees with its series, which has ${v} at ${new Date(t * 1000).toISOString()}, the instant the value is for`
+  }
+}

@@ -5,7 +5,7 @@ import * as z from 'zod'
 // difference (src/engine/guardrails.ts). Which way is worse and what kind of number the metric is
 // come from metrics.definitions (or the metric's known name), never from here.
 
-/** What a fired guardrail does: roll back (default), hold the advance (pause), or only report. */
+/** What a fired guardrail does, as on a trigger: roll back (default), pause the rollout, or only report. */
 export const GUARDRAIL_ON_FIRE = ['rollback', 'pause', 'observe'] as const
 
 export const guardrailSchema = z.strictObject({
@@ -22,7 +22,7 @@ export const guardrailSchema = z.strictObject({
   }),
   on_fire: z.enum(GUARDRAIL_ON_FIRE).optional().meta({
     description:
-      'When the treatment is worse beyond the margin: rollback (default), pause (hold the advance) or observe (report only)'
+      'When the treatment is worse beyond the margin: rollback (default), pause (pause the rollout, as a trigger with on_fire: pause) or observe (report only)'
   })
 })
 

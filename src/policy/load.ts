@@ -5,6 +5,7 @@ import { createProvider, type MetricsProvider } from '../metrics/index.js'
 import { namedMetrics } from './metric-names.js'
 import { closest } from './closest.js'
 import { metricsConfigOf, normalizePolicy, PolicyIssues, type PolicyIssue } from './normalize.js'
+import { fixedZoneNotices } from './operate-schema.js'
 import { policySchema, type RawPolicy } from './schema.js'
 import { errorAt, parseYaml, readYamlFile, toPlain, validate, type YamlSource } from './yaml.js'
 
@@ -19,10 +20,14 @@ export function parsePolicyText(text: string, file: string): Policy {
 }
 
 function fromSource(source: YamlSource, fileStem: string): Policy {
-  const raw = validate(policySchema, source, toPlain(source))
+  const plain = toPlain(source)
+  const raw = validate(policySchema, source, plain)
   try {
     checkMetricsProvider(source, raw)
-    const { policy, notices } = normalizePolicy(raw, fileStem)
+    const normalized = normalizePolicy(raw, fileStem)
+    const { policy } = normalized
+    // Time zones as written: the schema keeps only each window's zone, not where it was written.
+    const notices = [...normalized.notices, ...fixedZoneNotices(plain)]
     if (notices.length === 0) return policy
     const errors = notices.map(n => located(source, n))
     return {

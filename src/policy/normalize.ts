@@ -187,6 +187,15 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
         ])
       )
     gateKeyProblems(rawPhase, phaseName, index === ladder.length - 1, issues, notices)
+    // A cool-down holds the advance into its phase after a rollback out of it; nothing advances
+    // into the first phase (nor rolls back out of it), so there it never acts.
+    if (index === 0 && rawPhase.cooldown)
+      notices.push({
+        path: [...path, 'cooldown'],
+        atKey: true,
+        message: `phase "${phaseName}" is the first phase: nothing advances into it, so its cooldown never acts`,
+        hint: `a cooldown holds the advance into its own phase after a rollback out of it: move it to the phase that should wait (e.g. deployment.phases.${ladder[1] ?? phaseName}), or remove it`
+      })
     const successCriteria = criteria(rawPhase.success_criteria ?? {}, [...path, 'success_criteria'])
     const durationSource = rawPhase.duration ?? null
     const phaseApprovers = rawPhase.approvers ?? []

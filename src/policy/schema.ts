@@ -11,7 +11,9 @@ import {
 import { workTreePathProblem } from './paths.js'
 import { guardrailsSchema } from './guardrails-schema.js'
 import {
+  breachForSchema,
   cooldownSchema,
+  DURATION_PATTERN,
   freezeSchema,
   onFireSchema,
   scheduleIntervalSchema,
@@ -72,7 +74,11 @@ export const thresholdSchema = z
 export const durationSchema = z
   .union([z.string(), z.number()])
   .transform(parsedBy(parseDurationText))
-  .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' })
+  .meta({
+    description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w',
+    type: 'string',
+    pattern: DURATION_PATTERN
+  })
 
 export const quantitySchema = z
   .union([z.number(), z.string()])
@@ -252,7 +258,7 @@ export const experimentSchema = z.strictObject({
 export const alertSchema = z.strictObject({
   warning: quantitySchema,
   critical: quantitySchema,
-  for: durationSchema.optional()
+  for: breachForSchema
 })
 
 export const triggerSchema = z.union([
@@ -261,7 +267,12 @@ export const triggerSchema = z.union([
     .transform(parsedBy(when => parseTrigger(String(when))))
     .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
   z
-    .strictObject({ when: z.string(), for: durationSchema.optional(), on_fire: onFireSchema })
+    .strictObject({ when: z.string(), for: breachForSchema, on_fire: onFireSchema })
+    // For editors: system_failure's on_fire can only say what it always does.
+    .meta({
+      if: { properties: { when: { pattern: '^\\s*system_failure\\s*$' } }, required: ['when'] },
+      then: { properties: { on_fire: { const: 'rollback' } } }
+    })
     .transform((entry, ctx): Trigger => {
       const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0)
       if (

@@ -22,8 +22,8 @@ const ON_FIRE_SAYS = {
  */
 export function onFireSummary(triggers: TriggerResult[]): string | undefined {
   if (triggers.length === 0) return undefined
-  const softened = triggers.filter(t => (t.onFire ?? 'rollback') !== 'rollback')
+  const softened = triggers.filter(t => t.onFire !== 'rollback')
   if (softened.length === 0) return 'on fire: every trigger rolls back'
   const others = triggers.length - softened.length
-  return `on fire: ${softened.map(t => `${t.trigger} ${ON_FIRE_SAYS[t.onFire!]}`).join('; ')}${others ? `; the other${others > 1 ? 's roll' : ' rolls'} back` : ''}`
+  return `on fire: ${softened.map(t => `${t.trigger} ${ON_FIRE_SAYS[t.onFire]}`).join('; ')}${others ? `; the other${others > 1 ? 's roll' : ' rolls'} back` : ''}`
 }

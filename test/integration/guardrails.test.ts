@@ -100,10 +100,10 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
     expect(run.out).not.toContain('ROLL BACK')
   })
 
-  it('on_fire: observe reports the regression and rolls nothing back; pause holds the advance', async () => {
-    for (const [onFire, expected] of [
-      ['observe', 'ADVANCE canary -> full'],
-      ['pause', 'hold at canary']
+  it('on_fire: observe reports the regression and rolls nothing back; pause pauses the rollout', async () => {
+    for (const [onFire, expected, says] of [
+      ['observe', 'ADVANCE canary -> full', 'observe-only, nothing rolled back'],
+      ['pause', 'PAUSE at canary', 'automatic pause (on_fire: pause)']
     ] as const) {
       const dir = tempRepo({
         'policies/checkout.yaml': POLICY!.replace(
@@ -117,8 +117,11 @@ describe('guardrails through the CLI (file provider, docs/guardrails.md)', () =>
       writeMetrics(dir, parse(SNAPSHOT!), 'checkout')
       const run = await cli(dir, 'tick', '--now', at(3).toISOString())
       expect(run.out, onFire).toContain(expected)
-      expect(run.out, onFire).toContain(`(on_fire: ${onFire}`)
+      expect(run.out, onFire).toContain(says)
       expect(run.out, onFire).not.toContain('ROLL BACK')
+      // A pause is a transition like any other: committed, and held until an operator resumes.
+      const state = readFileSync(`${dir}/.phasegate/state/checkout.yaml`, 'utf8')
+      expect(/^paused:/m.test(state), `${onFire}: ${state}`).toBe(onFire === 'pause')
     }
   })
 })

@@ -20,6 +20,7 @@ import {
 import { commitUrl, type DashboardModel, type FeatureFailure, type FeatureView } from './model.js'
 import { csvField } from '../escape/csv.js'
 import { describeHeartbeat } from '../heartbeat.js'
+import { onFireSummary } from '../triggers.js'
 
 // The dashboard's HTML: plain pages whose tables need no JavaScript; charts are <div>s that
 // assets/dashboard.js fills from the JSON in the page, each beside a text alternative.
@@ -666,5 +667,7 @@ function triggerTable(decision: Decision): string {
     t =>
       `<tr data-trigger="${esc(t.trigger)}"><th scope="row">${esc(t.trigger)}</th><td><span class="result ${t.status}">${RESULT_TEXT[t.status]}</span></td><td>${esc(t.reason)}</td></tr>`
   )
-  return `<table class="triggers"><thead><tr><th scope="col">Trigger</th><th scope="col">State</th><th scope="col">Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+  // What each trigger does when it fires, in the words of every other report.
+  const onFire = onFireSummary(decision.triggers)
+  return `<table class="triggers"><thead><tr><th scope="col">Trigger</th><th scope="col">State</th><th scope="col">Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>${onFire ? `<p class="on-fire">${esc(onFire[0]!.toUpperCase() + onFire.slice(1))}.</p>` : ''}`
 }

@@ -127,7 +127,7 @@ describe('decide() with guardrails', () => {
     expect(decision.alerts).toHaveLength(1)
   })
 
-  it('on_fire: pause holds without rolling back; observe reports and advances', () => {
+  it('on_fire: pause pauses without rolling back; observe reports and advances', () => {
     const paused = decideWith(
       REGRESSED,
       policyText().replace(
@@ -135,9 +135,9 @@ describe('decide() with guardrails', () => {
         'minimum_sample_size: 500000, on_fire: pause'
       )
     ).decision
-    expect(paused.action).toBe('hold')
+    expect(paused.action).toBe('pause')
     expect(paused.gates[0]).toMatchObject({ type: 'guardrail', outcome: 'fail' })
-    expect(paused.triggers[0]).toMatchObject({ status: 'breached', fired: false })
+    expect(paused.triggers[0]).toMatchObject({ status: 'fired', fired: true, onFire: 'pause' })
     const observed = decideWith(
       REGRESSED,
       policyText().replace(
@@ -146,7 +146,8 @@ describe('decide() with guardrails', () => {
       )
     ).decision
     expect(observed.action).toBe('advance')
-    expect(observed.triggers[0]!.reason).toContain('on_fire: observe: reported only')
+    expect(observed.triggers[0]).toMatchObject({ status: 'fired', onFire: 'observe' })
+    expect(observed.reason).toContain('observe-only, nothing rolled back')
   })
 
   it('is not applied at 100% exposure, and the report says why', () => {
