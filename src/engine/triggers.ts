@@ -30,7 +30,7 @@ export interface MetricCheck {
   source: string
   /** Where the policy writes the threshold, e.g. rollback.automatic_triggers[0]. */
   from: string
-  /** What it does when it fires; a phase's own rollback_threshold inherits its trigger's. */
+  /** What it does when it fires; a phase's own rollback_threshold always rolls back. */
   onFire: OnFire
 }
 
