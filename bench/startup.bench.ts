@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -52,7 +52,8 @@ async function sideBySide(entries: Array<[string, () => Promise<number>]>) {
 
 /** How many git processes a command started, from GIT_TRACE's "built-in: git ..." lines. */
 function gitCalls(traceFile: string): number {
-  const lines = readFileSync(traceFile, 'utf8').split('\n')
+  // git writes the file; no git process, no file.
+  const lines = existsSync(traceFile) ? readFileSync(traceFile, 'utf8').split('\n') : []
   rmSync(traceFile, { force: true })
   return lines.filter(line => /trace: (built-in|exec): git /.test(line)).length
 }
