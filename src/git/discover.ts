@@ -124,3 +124,13 @@ function plainConfig(commonDir: string): boolean {
     if (value!.toLowerCase() !== 'false') return false
   return true
 }
+
+/**
+ * Whether the repository at `root` is a shallow clone, as `git rev-parse
+ * --is-shallow-repository` would say (a `shallow` file in the common git directory); undefined
+ * where discoverRepo() leaves the repository to git (GIT_SHALLOW_FILE among others).
+ */
+export function isShallowClone(root: string): boolean | undefined {
+  const found = discoverRepo(root)
+  return found && lstatOrUndefined(join(found.commonDir, 'shallow')) !== undefined
+}

@@ -62,7 +62,7 @@ describe('a quiet scheduled tick', () => {
     expect(commands).toEqual(
       [
         'ls-remote --symref origin HEAD',
-        'rev-parse --is-shallow-repository',
+        // Whether the clone is shallow: read from the file system too (git/discover.ts).
         'fetch -q origin +refs/heads/main:refs/remotes/origin/main',
         'checkout -q -B main refs/remotes/origin/main',
         // No rev-parse for the work tree's root: it is read from the file system (git/discover.ts).

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { discoverRepo } from '../../../src/git/discover.js'
+import { discoverRepo, isShallowClone } from '../../../src/git/discover.js'
 import { repoRoot } from '../../../src/git/git.js'
 import { sh } from '../../support/repo.js'
 
@@ -124,6 +124,37 @@ describe('discoverRepo', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true })
     }
+  })
+
+  it('tells a shallow clone as git does', () => {
+    const origin = newRepo('origin')
+    sh(
+      origin,
+      'git',
+      '-c',
+      'user.name=T',
+      '-c',
+      'user.email=t@e',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'y'
+    )
+    const shallow = join(scratch, 'shallow')
+    const full = join(scratch, 'full')
+    sh(scratch, 'git', 'clone', '-q', '--depth', '1', `file://${origin}`, shallow)
+    sh(scratch, 'git', 'clone', '-q', `file://${origin}`, full)
+    for (const [dir, expected] of [
+      [shallow, true],
+      [full, false],
+      [origin, false]
+    ] as const) {
+      expect(sh(dir, 'git', 'rev-parse', '--is-shallow-repository')).toBe(String(expected))
+      expect(isShallowClone(dir), dir).toBe(expected)
+    }
+    sh(shallow, 'git', 'fetch', '-q', '--unshallow')
+    expect(isShallowClone(shallow)).toBe(false)
   })
 
   it("repoRoot keeps git's error outside a repository", async () => {
