@@ -57,8 +57,9 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 const primed = new Map<string, Promise<GitResult>>()
 
 /**
- * Starts repoRoot(cwd)'s git process now, for the next repoRoot(cwd) to use: the CLI starts it
- * before loading a command's modules, so the process and the loading overlap.
+ * Starts repoRoot(cwd)'s work now, for the next repoRoot(cwd) to use: the CLI starts it before
+ * loading a command's modules, so that a git process (where discoverRepo cannot answer) and the
+ * loading overlap.
  */
 export function primeRepoRoot(cwd: string): void {
   primed.set(cwd, askForRoot(cwd))
