@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -33,26 +33,64 @@ const BIN = join(ROOT, 'bin/phasegate.js')
 // BENCH_ROUNDS=N for more rounds on a quiet machine, fewer on a busy one.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
 
-async function timed(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+/**
+ * CPU time (user + sys, ms) of this process's finished children and their finished children
+ * (the CLI's or the action's git processes), from /proc/self/stat on Linux (in 10 ms ticks);
+ * undefined elsewhere. On a loaded machine wall time mostly measures the other processes; CPU
+ * time is what the command itself costs.
+ */
+function childrenCpuMs(): number | undefined {
+  if (process.platform !== 'linux') return undefined
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  // Fields after the command name (which may hold spaces): cutime and cstime are the 14th and
+  // 15th, in USER_HZ (100 per second).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[13]) + Number(fields[14])) * 10
+}
+
+interface Timing {
+  wall: number
+  cpu?: number
+}
+
+/** Wall and CPU time of `run` (a child process, waited for). */
+async function measured(run: () => Promise<unknown>): Promise<Timing> {
+  const cpuBefore = childrenCpuMs()
   const start = performance.now()
-  await execFileAsync(process.execPath, args, { cwd: options.cwd ?? ROOT, env: options.env })
-  return performance.now() - start
+  await run()
+  const wall = performance.now() - start
+  const cpuAfter = childrenCpuMs()
+  return cpuBefore === undefined ? { wall } : { wall, cpu: cpuAfter! - cpuBefore }
+}
+
+function timed(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return measured(() =>
+    execFileAsync(process.execPath, args, { cwd: options.cwd ?? ROOT, env: options.env })
+  )
 }
 
 /** Each entry's command, timed in interleaved rounds after one warm-up round; medians in ms. */
-async function sideBySide(entries: Array<[string, () => Promise<number>]>) {
-  const times = entries.map(() => [] as number[])
+async function sideBySide(entries: Array<[string, () => Promise<Timing>]>) {
+  const times = entries.map(() => [] as Timing[])
   for (let round = -1; round < ROUNDS; round++)
     for (const [index, [, run]] of entries.entries()) {
-      const ms = await run()
-      if (round >= 0) times[index]!.push(ms)
+      const timing = await run()
+      if (round >= 0) times[index]!.push(timing)
     }
-  return entries.map(([label], index) => ({ label, ms: median(times[index]!) }))
+  return entries.map(([label], index) => {
+    const cpus = times[index]!.map(t => t.cpu)
+    return {
+      label,
+      ms: median(times[index]!.map(t => t.wall)),
+      cpu: cpus.every(c => c !== undefined) ? median(cpus as number[]) : undefined
+    }
+  })
 }
 
 /** How many git processes a command started, from GIT_TRACE's "built-in: git ..." lines. */
 function gitCalls(traceFile: string): number {
-  const lines = readFileSync(traceFile, 'utf8').split('\n')
+  // git writes the file; no git process, no file.
+  const lines = existsSync(traceFile) ? readFileSync(traceFile, 'utf8').split('\n') : []
   rmSync(traceFile, { force: true })
   return lines.filter(line => /trace: (built-in|exec): git /.test(line)).length
 }
@@ -65,11 +103,8 @@ test('start-up of a no-op CLI command and action tick against node -e 0', async 
   writeActionMetrics(workspace, HEALTHY)
   let hour = 4
   const cliEnv = { ...process.env }
-  const actionTick = async () => {
-    const start = performance.now()
-    await runPhasegate(quiet.gh, workspace, { now: hoursAfter(hour++) })
-    return performance.now() - start
-  }
+  const actionTick = () =>
+    measured(() => runPhasegate(quiet.gh, workspace, { now: hoursAfter(hour++) }))
 
   const rows = await sideBySide([
     ['node -e 0', () => timed(['-e', '0'])],
@@ -119,7 +154,7 @@ test('start-up of a no-op CLI command and action tick against node -e 0', async 
     ['node -e 0', () => timed(['-e', '0'])],
     ...dependencies.map(
       ([name, usedBy]) =>
-        [`import ${name} (${usedBy})`, () => importCost(name)] as [string, () => Promise<number>]
+        [`import ${name} (${usedBy})`, () => importCost(name)] as [string, () => Promise<Timing>]
     ),
     ['phasegate --help (the front door, no command loaded)', () => timed([BIN, '--help'])],
     [
@@ -176,17 +211,32 @@ test('start-up of a no-op CLI command and action tick against node -e 0', async 
 
   const width = 56
   const ms = (value: number) => `${value.toFixed(0).padStart(5)} ms`
+  const baselineCpu = rows[0]!.cpu
+  // CPU: user + sys of the command and its git processes (Linux), besides wall time.
+  const cpuColumn = (row: { cpu?: number }) =>
+    row.cpu === undefined || !baselineCpu
+      ? ''
+      : `   cpu ${ms(row.cpu)}  ${(row.cpu / baselineCpu).toFixed(2)}x`
   console.log(`\nstart-up on Node ${process.version}, median of ${ROUNDS} interleaved rounds`)
   for (const row of rows)
-    console.log(`  ${row.label.padEnd(width)} ${ms(row.ms)}  ${(row.ms / baseline).toFixed(2)}x`)
+    console.log(
+      `  ${row.label.padEnd(width)} ${ms(row.ms)}  ${(row.ms / baseline).toFixed(2)}x${cpuColumn(row)}`
+    )
   const cli = rows[1]!.ms / baseline
   const action = rows[6]!.ms / baseline
   const cache = process.version >= 'v22' ? 'Node 24 goal 1.5x' : 'goal 1.5x is for Node 24'
   console.log(`  CLI status ${cli.toFixed(2)}x (${cache}); action ${action.toFixed(2)}x (goal 2x)`)
+  if (baselineCpu)
+    console.log(
+      `  by CPU time: CLI status ${(rows[1]!.cpu! / baselineCpu).toFixed(2)}x, tick --dry-run ${(rows[2]!.cpu! / baselineCpu).toFixed(2)}x, action ${(rows[6]!.cpu! / baselineCpu).toFixed(2)}x`
+    )
 
-  console.log('\nmodule loading: each import in a fresh process, minus node -e 0')
+  console.log('\nmodule loading: each import in a fresh process, minus node -e 0 (wall, cpu)')
+  const importBaselineCpu = imports[0]!.cpu
   for (const row of imports.slice(1))
-    console.log(`  ${row.label.padEnd(width)} ${ms(row.ms - importBaseline)}`)
+    console.log(
+      `  ${row.label.padEnd(width)} ${ms(row.ms - importBaseline)}${row.cpu !== undefined && importBaselineCpu !== undefined ? `   cpu ${ms(row.cpu - importBaselineCpu)}` : ''}`
+    )
   console.log('\npolicy parsing (seed policy, loadPolicy in one process)')
   console.log(`  ${'first parse'.padEnd(width)} ${ms(firstParse)}`)
   console.log(`  ${'each parse after it'.padEnd(width)} ${ms(median(parses))}`)

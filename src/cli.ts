@@ -106,8 +106,8 @@ async function run(argv: string[], io: Io): Promise<number> {
       ...(metricsFile ? { metricsFile } : {})
     }
     if (command === 'status' || command === 'tick' || command === 'validate') {
-      // Their first step asks git for the repository's root: its process runs while the
-      // command's modules load.
+      // Their first step is the repository's root: read from the file system where git's
+      // answer cannot differ (git/discover.ts), else git's process runs while modules load.
       const { primeRepoRoot } = await import('./git/git.js')
       primeRepoRoot(cwd)
     }

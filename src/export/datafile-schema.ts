@@ -8,82 +8,92 @@
 import * as z from 'zod'
 import type { TransitionKind } from '../engine/types.js'
 import { BUCKETS } from '../experiments/assignment.js'
+import { lazy } from '../lazy.js'
 import { jsonSyntaxProblem } from './json-problem.js'
 
 /** Bumped on any change a consumer must know about (docs/versioning.md). */
 export const DATAFILE_VERSION = 1
 
-const experimentSchema = z.strictObject({
-  name: z.string().min(1),
-  /** pending | running | stopped | concluded; only `running` assigns users. */
-  status: z.enum(['pending', 'running', 'stopped', 'concluded']),
-  /** The experiment is switched on in the policy. */
-  enabled: z.boolean(),
-  seed: z.string(),
-  hash_version: z.union([z.literal(1), z.literal(2)]),
-  groups: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1),
-        weight: z.number().nonnegative(),
-        configuration: z.record(z.string(), z.unknown())
+// Built on first use: most commands (status, tick) never read or write a datafile.
+const schemas = lazy(() => {
+  const experimentSchema = z.strictObject({
+    name: z.string().min(1),
+    /** pending | running | stopped | concluded; only `running` assigns users. */
+    status: z.enum(['pending', 'running', 'stopped', 'concluded']),
+    /** The experiment is switched on in the policy. */
+    enabled: z.boolean(),
+    seed: z.string(),
+    hash_version: z.union([z.literal(1), z.literal(2)]),
+    groups: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          weight: z.number().nonnegative(),
+          configuration: z.record(z.string(), z.unknown())
+        })
+      )
+      .min(1)
+  })
+
+  const featureDatafileSchema = z.strictObject({
+    datafile_version: z.literal(DATAFILE_VERSION),
+    feature: z.string().min(1),
+    phase: z.string().min(1),
+    /** The kill switch and the phase's `enabled`, combined: false turns the feature off for all. */
+    enabled: z.boolean(),
+    /** Percentage of users (0–100, in steps of 0.01) inside the rollout while enabled. */
+    user_percentage: z.number().min(0).max(100),
+    feature_flags: z.array(z.string()),
+    monitoring_level: z.enum(['debug', 'info', 'warn', 'error']),
+    /** How a user id maps to the rollout: bucket(salt, id) < user_percentage * 100 (docs/assignment.md). */
+    rollout: z.strictObject({
+      hash_version: z.literal(2),
+      salt: z.string(),
+      buckets: z.literal(BUCKETS)
+    }),
+    experiments: z.array(experimentSchema),
+    /** The transition this file reflects; null before the first one. */
+    transition: z
+      .strictObject({
+        kind: z.enum(['init', 'advance', 'rollback', 'emergency', 'resume', 'pause']),
+        from: z.string().nullable(),
+        to: z.string(),
+        at: z.string(),
+        /** The commit the transition was made on (its parent): a file cannot name its own commit. */
+        made_on: z.string().nullable()
       })
-    )
-    .min(1)
+      .nullable(),
+    /**
+     * The action's last evaluation of the feature (the heartbeat record), when the exporting clone
+     * had one: never in the per-feature file a transition writes, only in `phasegate export`.
+     */
+    heartbeat: z
+      .strictObject({
+        /** When the scheduled run last evaluated the feature (RFC 3339). */
+        evaluated_at: z.iso.datetime({ offset: true }),
+        /** What that run decided (advance, hold, rollback, ...). */
+        outcome: z.string(),
+        /** From this time on (RFC 3339) the heartbeat is stale: three schedule intervals later. */
+        stale_after: z.iso.datetime({ offset: true })
+      })
+      .optional()
+  })
+
+  const datafileDocumentSchema = z.strictObject({
+    datafile_version: z.literal(DATAFILE_VERSION),
+    /** Feature name -> its datafile, in name order. */
+    features: z.record(z.string(), featureDatafileSchema)
+  })
+  return { featureDatafileSchema, datafileDocumentSchema }
 })
 
-export const featureDatafileSchema = z.strictObject({
-  datafile_version: z.literal(DATAFILE_VERSION),
-  feature: z.string().min(1),
-  phase: z.string().min(1),
-  /** The kill switch and the phase's `enabled`, combined: false turns the feature off for all. */
-  enabled: z.boolean(),
-  /** Percentage of users (0–100, in steps of 0.01) inside the rollout while enabled. */
-  user_percentage: z.number().min(0).max(100),
-  feature_flags: z.array(z.string()),
-  monitoring_level: z.enum(['debug', 'info', 'warn', 'error']),
-  /** How a user id maps to the rollout: bucket(salt, id) < user_percentage * 100 (docs/assignment.md). */
-  rollout: z.strictObject({
-    hash_version: z.literal(2),
-    salt: z.string(),
-    buckets: z.literal(BUCKETS)
-  }),
-  experiments: z.array(experimentSchema),
-  /** The transition this file reflects; null before the first one. */
-  transition: z
-    .strictObject({
-      kind: z.enum(['init', 'advance', 'rollback', 'emergency', 'resume', 'pause']),
-      from: z.string().nullable(),
-      to: z.string(),
-      at: z.string(),
-      /** The commit the transition was made on (its parent): a file cannot name its own commit. */
-      made_on: z.string().nullable()
-    })
-    .nullable(),
-  /**
-   * The action's last evaluation of the feature (the heartbeat record), when the exporting clone
-   * had one: never in the per-feature file a transition writes, only in `phasegate export`.
-   */
-  heartbeat: z
-    .strictObject({
-      /** When the scheduled run last evaluated the feature (RFC 3339). */
-      evaluated_at: z.iso.datetime({ offset: true }),
-      /** What that run decided (advance, hold, rollback, ...). */
-      outcome: z.string(),
-      /** From this time on (RFC 3339) the heartbeat is stale: three schedule intervals later. */
-      stale_after: z.iso.datetime({ offset: true })
-    })
-    .optional()
-})
+/** One feature's datafile (what a transition writes beside the state file). */
+export const featureDatafileSchema = () => schemas().featureDatafileSchema
+/** `phasegate export`'s combined document. */
+export const datafileDocumentSchema = () => schemas().datafileDocumentSchema
 
-export const datafileDocumentSchema = z.strictObject({
-  datafile_version: z.literal(DATAFILE_VERSION),
-  /** Feature name -> its datafile, in name order. */
-  features: z.record(z.string(), featureDatafileSchema)
-})
-
-export type FeatureDatafile = z.infer<typeof featureDatafileSchema>
-export type DatafileDocument = z.infer<typeof datafileDocumentSchema>
+export type FeatureDatafile = z.infer<ReturnType<typeof featureDatafileSchema>>
+export type DatafileDocument = z.infer<ReturnType<typeof datafileDocumentSchema>>
 export type DatafileTransitionKind = TransitionKind | 'init'
 
 /** One document for consumers: every feature's datafile, keyed and ordered by name. */
@@ -110,9 +120,9 @@ export function parseDatafile(text: string): DatafileDocument {
   } catch (error) {
     throw new DatafileError(`not JSON: ${jsonSyntaxProblem(error, text)}`)
   }
-  const single = featureDatafileSchema.safeParse(json)
+  const single = featureDatafileSchema().safeParse(json)
   if (single.success) return combineDatafiles([single.data])
-  const document = datafileDocumentSchema.safeParse(json)
+  const document = datafileDocumentSchema().safeParse(json)
   if (!document.success) {
     const issue = document.error.issues[0]!
     throw new DatafileError(
@@ -133,7 +143,7 @@ export class DatafileError extends Error {
 /** The published JSON Schema of the combined document (which also defines one feature's file). */
 export function datafileJsonSchema(): string {
   const schema = z.toJSONSchema(
-    z.union([datafileDocumentSchema, featureDatafileSchema]).meta({
+    z.union([datafileDocumentSchema(), featureDatafileSchema()]).meta({
       title: 'phasegate datafile',
       description:
         "A feature's rollout as an application needs it (one feature), or `phasegate export`'s combination of them."

@@ -77,7 +77,7 @@ export function readCommittedDatafile(root: string, path: string): CommittedData
   } catch (error) {
     return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` }
   }
-  const parsed = featureDatafileSchema.safeParse(json)
+  const parsed = featureDatafileSchema().safeParse(json)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     return {

@@ -1,5 +1,15 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { PhasegateError } from '../errors.js'
+import { discoverRepo } from './discover.js'
+
+// node:child_process is loaded with the first git process: it brings net, dgram and the stream
+// wrappers (~20 modules on Node 24), which a command that discoverRepo() spares every process
+// (status, tick --dry-run on the file provider) need not load at all.
+const requireBuiltin = createRequire(import.meta.url)
+let childProcess: typeof import('node:child_process') | undefined
+const processes = () =>
+  (childProcess ??= requireBuiltin('node:child_process') as typeof import('node:child_process'))
 
 export interface GitResult {
   stdout: string
@@ -14,7 +24,7 @@ export function runGit(
   options: { input?: string; env?: Record<string, string>; allowFailure?: boolean } = {}
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    const child = processes().execFile(
       'git',
       args,
       {
@@ -47,11 +57,20 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 const primed = new Map<string, Promise<GitResult>>()
 
 /**
- * Starts repoRoot(cwd)'s git process now, for the next repoRoot(cwd) to use: the CLI starts it
- * before loading a command's modules, so the process and the loading overlap.
+ * Starts repoRoot(cwd)'s work now, for the next repoRoot(cwd) to use: the CLI starts it before
+ * loading a command's modules, so that a git process (where discoverRepo cannot answer) and the
+ * loading overlap.
  */
 export function primeRepoRoot(cwd: string): void {
-  primed.set(cwd, runGit(cwd, ROOT_ARGS, { allowFailure: true }))
+  primed.set(cwd, askForRoot(cwd))
+}
+
+/** git's answer to ROOT_ARGS in `cwd`, read from the file system when discoverRepo can. */
+function askForRoot(cwd: string): Promise<GitResult> {
+  const found = discoverRepo(cwd)
+  if (found)
+    return Promise.resolve({ stdout: `${found.root}\n${found.commonDir}\n`, stderr: '', code: 0 })
+  return runGit(cwd, ROOT_ARGS, { allowFailure: true })
 }
 
 // One process answers both: the work tree's root, and the common git directory (where refs and
@@ -70,7 +89,7 @@ export function knownGitDir(root: string): string | undefined {
 export async function repoRoot(cwd: string): Promise<string> {
   const pending = primed.get(cwd)
   primed.delete(cwd)
-  const result = await (pending ?? runGit(cwd, ROOT_ARGS, { allowFailure: true }))
+  const result = await (pending ?? askForRoot(cwd))
   if (result.code !== 0) {
     throw new PhasegateError(`${cwd} is not inside a git repository`, {
       hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
@@ -104,7 +123,7 @@ export function streamGit(
   onChunk: (chunk: Buffer) => void
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
+    const child = processes().spawn('git', args, {
       cwd,
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
       stdio: ['ignore', 'pipe', 'pipe']
@@ -204,7 +223,7 @@ export function objectReader(
     heldBytes = buf.length - at
   }
   const start = () => {
-    const c = spawn('git', ['cat-file', '--batch', '--buffer'], {
+    const c = processes().spawn('git', ['cat-file', '--batch', '--buffer'], {
       cwd: root,
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }
     })
@@ -288,7 +307,7 @@ export function readObjectsWithIds(
 ): Promise<Array<{ sha: string; text: string } | undefined>> {
   if (specs.length === 0) return Promise.resolve([])
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    const child = processes().execFile(
       'git',
       ['cat-file', '--batch'],
       { cwd: root, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },

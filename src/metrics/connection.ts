@@ -1,18 +1,13 @@
 import type { Agent } from 'node:http'
 import * as z from 'zod'
 import { PhasegateError } from '../errors.js'
+import { lazy } from '../lazy.js'
 import { limiterFor, type Limiter } from './limit.js'
 import type { MetricsProvider } from './provider.js'
 
 // How the prometheus and http providers talk to a metrics server: the URL, headers and auth
 // (secrets come from environment variables only, so they never sit in a policy), a timeout per
 // attempt, bounded retries, and a shared limit on queries in flight.
-
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' })
-
-const headerValue = z.union([z.string(), z.strictObject({ env: envName })])
 
 /**
  * The largest answer a metrics server may send, in bytes, unless the provider's
@@ -21,33 +16,40 @@ const headerValue = z.union([z.string(), z.strictObject({ env: envName })])
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
-export const connectionShape = {
-  url: z.url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
-  headers: z.record(z.string().min(1), headerValue).optional(),
-  bearer_token_env: envName.optional(),
-  basic_auth: z
-    .strictObject({
-      username: z.string().optional(),
-      username_env: envName.optional(),
-      password_env: envName
-    })
-    .refine(b => (b.username === undefined) !== (b.username_env === undefined), {
-      message: 'basic_auth needs exactly one of username or username_env'
-    })
-    .optional(),
-  timeout_ms: z.number().int().positive().max(300_000).default(10_000),
-  retries: z.number().int().min(0).max(10).default(2),
-  concurrency: z.number().int().positive().max(256).default(8),
-  // At most 256 MiB: a JSON text past that cannot be parsed in the memory a runner has to spare.
-  max_response_bytes: z
-    .number()
-    .int()
-    .positive()
-    .max(256 * 1024 * 1024)
-    .default(DEFAULT_MAX_RESPONSE_BYTES)
-}
+/** The options every metrics server provider shares, built on first use (lazy). */
+export const connectionShape = lazy(() => {
+  const envName = z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' })
+  const headerValue = z.union([z.string(), z.strictObject({ env: envName })])
+  return {
+    url: z.url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
+    headers: z.record(z.string().min(1), headerValue).optional(),
+    bearer_token_env: envName.optional(),
+    basic_auth: z
+      .strictObject({
+        username: z.string().optional(),
+        username_env: envName.optional(),
+        password_env: envName
+      })
+      .refine(b => (b.username === undefined) !== (b.username_env === undefined), {
+        message: 'basic_auth needs exactly one of username or username_env'
+      })
+      .optional(),
+    timeout_ms: z.number().int().positive().max(300_000).default(10_000),
+    retries: z.number().int().min(0).max(10).default(2),
+    concurrency: z.number().int().positive().max(256).default(8),
+    // At most 256 MiB: a JSON text past that cannot be parsed in the memory a runner has to spare.
+    max_response_bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(256 * 1024 * 1024)
+      .default(DEFAULT_MAX_RESPONSE_BYTES)
+  }
+})
 
-export type ConnectionOptions = z.infer<z.ZodObject<typeof connectionShape>>
+export type ConnectionOptions = z.infer<z.ZodObject<ReturnType<typeof connectionShape>>>
 
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 export function parseOptions<T>(schema: z.ZodType<T>, options: unknown, provider: string): T {

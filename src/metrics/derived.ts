@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import type { MetricReading } from '../engine/types.js'
+import { lazy } from '../lazy.js'
 import { parseDuration } from '../policy/quantities.js'
 import type { MetricRequest, ReadContext } from './provider.js'
 
@@ -10,16 +11,20 @@ import type { MetricRequest, ReadContext } from './provider.js'
 
 export const PERFORMANCE_DEGRADATION = 'performance_degradation'
 
-export const degradationSchema = z.strictObject({
-  latency: z.string().min(1),
-  control_group: z.string().min(1).default('control'),
-  baseline_offset: z
-    .string()
-    .refine(s => parseDuration(s).ok, { message: 'baseline_offset must be a duration such as 1d' })
-    .optional()
-})
+export const degradationSchema = lazy(() =>
+  z.strictObject({
+    latency: z.string().min(1),
+    control_group: z.string().min(1).default('control'),
+    baseline_offset: z
+      .string()
+      .refine(s => parseDuration(s).ok, {
+        message: 'baseline_offset must be a duration such as 1d'
+      })
+      .optional()
+  })
+)
 
-export type DegradationOptions = z.infer<typeof degradationSchema>
+export type DegradationOptions = z.infer<ReturnType<typeof degradationSchema>>
 
 export type ReadFn = (requests: MetricRequest[], context: ReadContext) => Promise<MetricReading[]>
 

@@ -3,6 +3,7 @@ import { serverProvider, type ReadOne } from './server.js'
 import type { DiscardedPoint, MetricsConfig } from '../engine/types.js'
 import { connectionShape, parseOptions, type SourceAwareProvider } from './connection.js'
 import { degradationSchema, durationMs } from './derived.js'
+import { lazy } from '../lazy.js'
 import { followJsonPath, parseJsonPath, type PathStep } from './json-path.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import {
@@ -31,36 +32,37 @@ export const HTTP_REQUEST_PLACEHOLDERS = [
   'to_ms'
 ] as const
 
-const jsonPath = z.string().refine(p => 'steps' in parseJsonPath(p), {
-  message: 'not a JSON path such as $.series[0].pointlist[-1][1]'
+const optionsSchema = lazy(() => {
+  const jsonPath = z.string().refine(p => 'steps' in parseJsonPath(p), {
+    message: 'not a JSON path such as $.series[0].pointlist[-1][1]'
+  })
+  return z
+    .strictObject({
+      ...connectionShape(),
+      method: z.enum(['GET', 'POST']).default('GET'),
+      body: z.unknown().optional(),
+      value_path: jsonPath,
+      value_paths: z.record(z.string(), jsonPath).default({}),
+      // Per metric: where the same answer says how many observations the value rests on (for
+      // gates with min_samples, guardrails and provider-fed experiments).
+      sample_paths: z.record(z.string(), jsonPath).default({}),
+      series_path: jsonPath.optional(),
+      series_time_unit: z.enum(['s', 'ms']).default('s'),
+      group_queries: z.record(z.string(), z.string()).default({}),
+      performance_degradation: degradationSchema().optional()
+    })
+    .refine(o => o.body === undefined || o.method === 'POST', {
+      message: 'a body is sent only with method: POST',
+      path: ['body']
+    })
 })
-
-const optionsSchema = z
-  .strictObject({
-    ...connectionShape,
-    method: z.enum(['GET', 'POST']).default('GET'),
-    body: z.unknown().optional(),
-    value_path: jsonPath,
-    value_paths: z.record(z.string(), jsonPath).default({}),
-    // Per metric: where the same answer says how many observations the value rests on (for
-    // gates with min_samples, guardrails and provider-fed experiments).
-    sample_paths: z.record(z.string(), jsonPath).default({}),
-    series_path: jsonPath.optional(),
-    series_time_unit: z.enum(['s', 'ms']).default('s'),
-    group_queries: z.record(z.string(), z.string()).default({}),
-    performance_degradation: degradationSchema.optional()
-  })
-  .refine(o => o.body === undefined || o.method === 'POST', {
-    message: 'a body is sent only with method: POST',
-    path: ['body']
-  })
 
 // Values substituted into a query must be names (as the policy's own names are) or a duration: the
 // query language behind an HTTP API is unknown here, so nothing that could quote or operate passes.
 const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 
 export function createHttpProvider(config: MetricsConfig): SourceAwareProvider {
-  const options = parseOptions(optionsSchema, config.options, 'http')
+  const options = parseOptions(optionsSchema(), config.options, 'http')
   const queries = config.queries
   const groupQueries = options.group_queries
   for (const [metric, template] of Object.entries(queries))

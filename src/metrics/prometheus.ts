@@ -10,6 +10,7 @@ import {
   type SourceAwareProvider
 } from './connection.js'
 import { degradationSchema, durationMs } from './derived.js'
+import { lazy } from '../lazy.js'
 import type { MetricRequest, ReadContext } from './provider.js'
 import { hasTemplate, noData, reading, templateFor } from './queries.js'
 import { checkPlaceholders, renderPromQL } from './template.js'
@@ -24,23 +25,25 @@ export const PROMETHEUS_PLACEHOLDERS = ['feature', 'phase', 'group', 'window'] a
 // Prometheus refuses range queries of more than 11,000 points; stay well below.
 const MAX_POINTS = 10_000
 
-const optionsSchema = z.strictObject({
-  ...connectionShape,
-  step: z
-    .string()
-    .refine(s => parseDuration(s).ok, { message: 'step must be a duration such as 1m' })
-    .default('1m'),
-  group_queries: z.record(z.string(), z.string()).default({}),
-  // How many observations a metric's value rests on, for gates with min_samples.
-  sample_queries: z.record(z.string(), z.string()).default({}),
-  group_sample_queries: z.record(z.string(), z.string()).default({}),
-  performance_degradation: degradationSchema.optional(),
-  // Queries combined into one request (src/metrics/batch.ts); 1 sends each query on its own.
-  batch_size: z.number().int().min(1).max(200).default(20)
-})
+const optionsSchema = lazy(() =>
+  z.strictObject({
+    ...connectionShape(),
+    step: z
+      .string()
+      .refine(s => parseDuration(s).ok, { message: 'step must be a duration such as 1m' })
+      .default('1m'),
+    group_queries: z.record(z.string(), z.string()).default({}),
+    // How many observations a metric's value rests on, for gates with min_samples.
+    sample_queries: z.record(z.string(), z.string()).default({}),
+    group_sample_queries: z.record(z.string(), z.string()).default({}),
+    performance_degradation: degradationSchema().optional(),
+    // Queries combined into one request (src/metrics/batch.ts); 1 sends each query on its own.
+    batch_size: z.number().int().min(1).max(200).default(20)
+  })
+)
 
 export function createPrometheusProvider(config: MetricsConfig): SourceAwareProvider {
-  const options = parseOptions(optionsSchema, config.options, 'prometheus')
+  const options = parseOptions(optionsSchema(), config.options, 'prometheus')
   const queries = config.queries
   const groupQueries = options.group_queries
   const templates = {
@@ -95,7 +98,7 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
         : { path: '/api/v1/query', params: { time: String(endS) } })
     })
     if (!answer.ok) return fail(`${server} ${answer.reason}${prometheusError(answer.json)}`)
-    const parsed = answerSchema.safeParse(answer.json)
+    const parsed = answerSchema().safeParse(answer.json)
     if (!parsed.success)
       return fail(`${server} answered with JSON that is not a Prometheus query result`)
     const { data } = parsed.data
@@ -148,23 +151,26 @@ export function createPrometheusProvider(config: MetricsConfig): SourceAwareProv
   )
 }
 
-const sampleSchema = z.tuple([z.number(), z.string()])
-const seriesSchema = z.object({
-  metric: z.record(z.string(), z.string()).default({}),
-  value: sampleSchema.optional(),
-  values: z.array(sampleSchema).optional()
-})
-const answerSchema = z.object({
-  status: z.string(),
-  data: z
-    .object({
-      resultType: z.string(),
-      result: z.union([sampleSchema, z.array(seriesSchema)])
-    })
-    .optional()
-})
-type QueryData = NonNullable<z.infer<typeof answerSchema>['data']>
-type Series = z.infer<typeof seriesSchema>
+const seriesSchema = lazy(() =>
+  z.object({
+    metric: z.record(z.string(), z.string()).default({}),
+    value: z.tuple([z.number(), z.string()]).optional(),
+    values: z.array(z.tuple([z.number(), z.string()])).optional()
+  })
+)
+const answerSchema = lazy(() =>
+  z.object({
+    status: z.string(),
+    data: z
+      .object({
+        resultType: z.string(),
+        result: z.union([z.tuple([z.number(), z.string()]), z.array(seriesSchema())])
+      })
+      .optional()
+  })
+)
+type QueryData = NonNullable<z.infer<ReturnType<typeof answerSchema>>['data']>
+type Series = z.infer<ReturnType<typeof seriesSchema>>
 
 function prometheusError(json: unknown): string {
   if (json === null || typeof json !== 'object') return ''

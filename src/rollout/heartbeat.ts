@@ -3,6 +3,7 @@ import type { HeartbeatEntry } from '../engine/heartbeat.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { knownGitDir, readObjects } from '../git/git.js'
+import { lazy } from '../lazy.js'
 
 // The heartbeat record: when each feature was last evaluated, kept off the default branch so
 // that ticks never commit there (a commit per tick would churn the history and make advance PRs
@@ -14,19 +15,23 @@ export const HEARTBEAT_BRANCH = 'phasegate-heartbeat'
 export const HEARTBEAT_FILE = 'heartbeat.json'
 export const HEARTBEAT_VERSION = 1
 
-const entrySchema = z.object({
-  evaluated_at: z.iso.datetime({ offset: true }),
-  outcome: z.string().min(1),
-  run_url: z.string().optional()
-})
-
-const recordSchema = z.object({
-  heartbeat_version: z.literal(HEARTBEAT_VERSION),
-  features: z.record(z.string(), entrySchema)
-})
+// Built with the first record read: a repository without one never needs it.
+const recordSchema = lazy(() =>
+  z.object({
+    heartbeat_version: z.literal(HEARTBEAT_VERSION),
+    features: z.record(
+      z.string(),
+      z.object({
+        evaluated_at: z.iso.datetime({ offset: true }),
+        outcome: z.string().min(1),
+        run_url: z.string().optional()
+      })
+    )
+  })
+)
 
 /** The record's JSON shape (heartbeat.json on HEARTBEAT_BRANCH). */
-export type HeartbeatRecord = z.infer<typeof recordSchema>
+export type HeartbeatRecord = z.infer<ReturnType<typeof recordSchema>>
 
 /** Feature name -> its last recorded evaluation. */
 export type HeartbeatEntries = Map<string, HeartbeatEntry>
@@ -40,7 +45,7 @@ export function parseHeartbeatRecord(text: string | undefined): HeartbeatEntries
   } catch {
     return undefined
   }
-  const parsed = recordSchema.safeParse(json)
+  const parsed = recordSchema().safeParse(json)
   if (!parsed.success) return undefined
   return new Map(
     Object.entries(parsed.data.features).map(([feature, e]) => [

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -16,11 +16,15 @@ const BUNDLE = join(ROOT, 'lib/bundle')
 afterAll(removeTempRepos)
 
 /** The git processes a CLI run started, from GIT_TRACE's "built-in: git ..." lines. */
-function gitCommands(cwd: string, args: string[]): string[] {
+function gitCommands(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): string[] {
   const trace = join(tmpdir(), `phasegate-startup-trace-${process.pid}`)
   rmSync(trace, { force: true })
-  execFileSync(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, GIT_TRACE: trace } })
-  const lines = readFileSync(trace, 'utf8').split('\n')
+  execFileSync(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env, GIT_TRACE: trace }
+  })
+  // git writes the file; no git process, no file.
+  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').split('\n') : []
   rmSync(trace, { force: true })
   return lines.filter(l => /trace: (built-in|exec): git /.test(l)).map(l => l.split('git ')[1]!)
 }
@@ -36,13 +40,16 @@ function staticGraph(file: string, seen = new Set<string>()): Set<string> {
 }
 
 describe('start-up work', () => {
-  it('status and tick --dry-run on the file provider start one git process (the root)', () => {
+  it('status and tick --dry-run on the file provider start no git process', () => {
+    // The repository's root comes from the file system (git/discover.ts) where git's answer
+    // cannot differ; a repository that needs git's judgement still asks git.
     const repo = tempRepo(seedFiles())
     writeMetrics(repo, HEALTHY)
     for (const args of [['status'], ['tick', '--dry-run']])
-      expect(gitCommands(repo, args)).toEqual([
-        'rev-parse --path-format=absolute --show-toplevel --git-common-dir'
-      ])
+      expect(gitCommands(repo, args)).toEqual([])
+    expect(gitCommands(repo, ['status'], { GIT_CEILING_DIRECTORIES: '/nowhere' })).toEqual([
+      'rev-parse --path-format=absolute --show-toplevel --git-common-dir'
+    ])
   })
 
   it('--approved-by still asks git who runs phasegate, so the runner cannot approve', () => {

@@ -62,11 +62,10 @@ describe('a quiet scheduled tick', () => {
     expect(commands).toEqual(
       [
         'ls-remote --symref origin HEAD',
-        'rev-parse --is-shallow-repository',
+        // Whether the clone is shallow: read from the file system too (git/discover.ts).
         'fetch -q origin +refs/heads/main:refs/remotes/origin/main',
         'checkout -q -B main refs/remotes/origin/main',
-        // The work tree's root, once: the datafile check after acting reloads from that root.
-        'rev-parse --path-format=absolute --show-toplevel --git-common-dir',
+        // No rev-parse for the work tree's root: it is read from the file system (git/discover.ts).
         "log -1 --first-parent '…' -- .phasegate/state/production_deployment.yaml",
         // The record's tip and its file, and when the default branch last changed (the 60-day
         // warning of a scheduled run), in one process; then the new record's objects and push.
