@@ -1,5 +1,4 @@
-import { isShallowClone } from '../git/discover.js'
-import { git, runGit } from '../git/git.js'
+import { git, isShallowRepository, runGit } from '../git/git.js'
 import { PhasegateError } from '../errors.js'
 import { protectionRefusalOf, type ProtectionRefusal } from '../github/protection.js'
 
@@ -24,9 +23,7 @@ const complete = new Set<string>()
 
 async function isShallow(root: string): Promise<boolean> {
   if (complete.has(root)) return false
-  return (
-    isShallowClone(root) ?? (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true'
-  )
+  return isShallowRepository(root)
 }
 
 /** Fetches `branch` and checks out its tip, with full history (reverts need it). */

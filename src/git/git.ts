@@ -1,7 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { PhasegateError } from '../errors.js'
-import { discoverRepo } from './discover.js'
+import { discoverRepo, isShallowClone } from './discover.js'
 
 // node:child_process is loaded with the first git process: it brings net, dgram and the stream
 // wrappers (~20 modules on Node 24), which a command that discoverRepo() spares every process
@@ -104,6 +104,16 @@ export async function repoRoot(cwd: string): Promise<string> {
 export async function changedPaths(root: string, paths: string[] = []): Promise<string[]> {
   const out = await git(root, 'status', '--porcelain', '--untracked-files=all', '--', ...paths)
   return out ? out.split('\n').map(line => line.slice(3)) : []
+}
+
+/**
+ * Whether the repository at `root` is a shallow clone (older commits missing): read from the
+ * file system where git's answer cannot differ, else `git rev-parse --is-shallow-repository`.
+ */
+export async function isShallowRepository(root: string): Promise<boolean> {
+  return (
+    isShallowClone(root) ?? (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true'
+  )
 }
 
 export async function headSha(root: string): Promise<string | undefined> {

@@ -20,7 +20,7 @@ import { exposureShares, GUARDRAIL_GROUPS, guardrailStddevMetric } from '../engi
 import { durationMs } from '../metrics/derived.js'
 import { countFailedRuns, nextFailedRuns, type FailedRunsLedger } from '../state/source-failures.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
-import { git } from '../git/git.js'
+import { isShallowRepository } from '../git/git.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { datafilePathOf, readCommittedDatafile } from '../export/datafile.js'
 import { exposureInForce } from './exposure-raise.js'
@@ -176,7 +176,7 @@ async function rollbacksOf(
   if (!rollout.policy.phases.some(p => p.cooldownMs)) return undefined
   const [history, shallow] = await Promise.all([
     transitions ?? readHistory(rollout.root, [rollout.policy]).then(transitionsOf),
-    git(rollout.root, 'rev-parse', '--is-shallow-repository').then(out => out === 'true')
+    isShallowRepository(rollout.root)
   ])
   return {
     seen: history
