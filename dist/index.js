@@ -39719,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2995);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4344);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39728,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2995:
+/***/ 4344:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43071,15 +43071,147 @@ async function setCommitStatus(client, repo, sha, status) {
     });
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./lib/git/discover.js
+
+
+// Environment variables that can move git's discovery (GIT_DIR, GIT_WORK_TREE,
+// GIT_CEILING_DIRECTORIES, GIT_CONFIG_PARAMETERS, ...) mean "ask git"; so does any GIT_ variable
+// not known to leave discovery alone: transport, tracing, prompts, identities, and where the
+// user's and system's config live (during discovery git reads those only for safe.directory,
+// which a repository this user owns does not need).
+const HARMLESS_GIT_ENV = /^GIT_(TRACE\w*|SSL_\w+|HTTP_\w+|CURL_\w+|PROXY_\w+|SSH\w*|LFS_\w+|TERMINAL_PROMPT|ASKPASS|ALLOW_PROTOCOL|PROTOCOL_FROM_USER|REDACT_COOKIES|PROGRESS_DELAY|FLUSH|EDITOR|SEQUENCE_EDITOR|PAGER|MERGE_\w+|CONFIG_(NOSYSTEM|GLOBAL|SYSTEM)|(AUTHOR|COMMITTER)_(NAME|EMAIL|DATE))$/;
+/**
+ * The work tree root and common git directory git would print for `cwd` (see RepoPaths), read
+ * from the file system; undefined whenever git's answer or error could differ from a plain
+ * walk up to the nearest `.git` (the caller then asks git). Never throws.
+ */
+function discoverRepo(cwd, env = process.env, uid = process.getuid?.()) {
+    if (process.platform === 'win32' || uid === undefined)
+        return undefined;
+    // git checks ownership against SUDO_UID when run as root under sudo.
+    if (uid === 0 && env.SUDO_UID !== undefined)
+        return undefined;
+    if (Object.keys(env).some(name => name.startsWith('GIT_') && !HARMLESS_GIT_ENV.test(name)))
+        return undefined;
+    try {
+        let dir = (0,external_node_fs_namespaceObject.realpathSync)(cwd);
+        const device = (0,external_node_fs_namespaceObject.statSync)(dir).dev;
+        for (;;) {
+            // Inside a git directory (`.git` itself, or a bare repository) git has no work tree.
+            if ((0,external_node_path_namespaceObject.basename)(dir) === '.git' || looksLikeGitDir(dir))
+                return undefined;
+            const dotGit = lstatOrUndefined((0,external_node_path_namespaceObject.join)(dir, '.git'));
+            if (dotGit)
+                return dotGit.isDirectory() ? plainRepo(dir, uid) : linkedRepo(dir, dotGit, uid);
+            const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+            if (parent === dir)
+                return undefined;
+            // git stops at a filesystem boundary unless told otherwise.
+            if ((0,external_node_fs_namespaceObject.statSync)(parent).dev !== device)
+                return undefined;
+            dir = parent;
+        }
+    }
+    catch {
+        return undefined;
+    }
+}
+function lstatOrUndefined(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.lstatSync)(path);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What git's is_git_directory() asks of a directory: HEAD, objects/ and refs/. */
+function looksLikeGitDir(dir, commonDir = dir) {
+    return (lstatOrUndefined((0,external_node_path_namespaceObject.join)(dir, 'HEAD'))?.isFile() === true &&
+        lstatOrUndefined((0,external_node_path_namespaceObject.join)(commonDir, 'objects'))?.isDirectory() === true &&
+        lstatOrUndefined((0,external_node_path_namespaceObject.join)(commonDir, 'refs'))?.isDirectory() === true);
+}
+/** `root/.git` is a directory: it is the git directory and the common one. */
+function plainRepo(root, uid) {
+    const gitDir = (0,external_node_path_namespaceObject.join)(root, '.git');
+    if (!looksLikeGitDir(gitDir) || !ownedBy(uid, root, gitDir))
+        return undefined;
+    return plainConfig(gitDir) ? { root, commonDir: gitDir } : undefined;
+}
+/** `root/.git` is a `gitdir: <path>` file (a linked worktree or a submodule). */
+function linkedRepo(root, gitFile, uid) {
+    if (!gitFile.isFile())
+        return undefined;
+    const match = /^gitdir: (.+)\n?$/.exec((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(root, '.git'), 'utf8'));
+    if (!match)
+        return undefined;
+    const gitDir = (0,external_node_fs_namespaceObject.realpathSync)((0,external_node_path_namespaceObject.resolve)(root, match[1]));
+    let commonDir = gitDir;
+    const common = lstatOrUndefined((0,external_node_path_namespaceObject.join)(gitDir, 'commondir'));
+    if (common) {
+        const path = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(gitDir, 'commondir'), 'utf8').replace(/\n$/, '');
+        commonDir = (0,external_node_fs_namespaceObject.realpathSync)((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)(gitDir, path));
+    }
+    if (!looksLikeGitDir(gitDir, commonDir))
+        return undefined;
+    if (!ownedBy(uid, root, (0,external_node_path_namespaceObject.join)(root, '.git'), gitDir))
+        return undefined;
+    // A worktree's own config.worktree counts only with extensions.worktreeConfig, which
+    // plainConfig refuses anyway.
+    return plainConfig(commonDir) ? { root, commonDir } : undefined;
+}
+/** git's safe.directory check passes without any configuration when this user owns them all. */
+function ownedBy(uid, ...paths) {
+    return paths.every(path => (0,external_node_fs_namespaceObject.lstatSync)(path).uid === uid);
+}
+/**
+ * The repository's config leaves the work tree where `.git` is: no core.worktree, not bare, no
+ * includes or extensions (which could say otherwise or make git refuse the repository).
+ */
+function plainConfig(commonDir) {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(commonDir, 'config'), 'utf8');
+    }
+    catch {
+        return false;
+    }
+    if (/^\s*worktree\s*=/im.test(text))
+        return false;
+    if (/^\s*\[\s*(include|extensions)/im.test(text))
+        return false;
+    for (const [, value] of text.matchAll(/^\s*bare\s*=\s*(.*?)\s*$/gim))
+        if (value.toLowerCase() !== 'false')
+            return false;
+    return true;
+}
+/**
+ * Whether the repository at `root` is a shallow clone, as `git rev-parse
+ * --is-shallow-repository` would say (a `shallow` file in the common git directory); undefined
+ * where discoverRepo() leaves the repository to git (GIT_SHALLOW_FILE among others).
+ */
+function isShallowClone(root) {
+    const found = discoverRepo(root);
+    return found && lstatOrUndefined((0,external_node_path_namespaceObject.join)(found.commonDir, 'shallow')) !== undefined;
+}
+
 ;// CONCATENATED MODULE: ./lib/git/git.js
 
 
+
+// node:child_process is loaded with the first git process: it brings net, dgram and the stream
+// wrappers (~20 modules on Node 24), which a command that discoverRepo() spares every process
+// (status, tick --dry-run on the file provider) need not load at all.
+const requireBuiltin = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+let childProcess;
+const processes = () => (childProcess ??= requireBuiltin('node:child_process'));
 /** Runs git in `cwd`. Shelling out keeps git's own behaviour (hooks, config, credentials). */
 function runGit(cwd, args, options = {}) {
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.execFile)('git', args, {
+        const child = processes().execFile('git', args, {
             cwd,
             env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
             maxBuffer: 64 * 1024 * 1024
@@ -43100,11 +43232,19 @@ async function git(cwd, ...args) {
 }
 const primed = new Map();
 /**
- * Starts repoRoot(cwd)'s git process now, for the next repoRoot(cwd) to use: the CLI starts it
- * before loading a command's modules, so the process and the loading overlap.
+ * Starts repoRoot(cwd)'s work now, for the next repoRoot(cwd) to use: the CLI starts it before
+ * loading a command's modules, so that a git process (where discoverRepo cannot answer) and the
+ * loading overlap.
  */
 function primeRepoRoot(cwd) {
-    primed.set(cwd, runGit(cwd, ROOT_ARGS, { allowFailure: true }));
+    primed.set(cwd, askForRoot(cwd));
+}
+/** git's answer to ROOT_ARGS in `cwd`, read from the file system when discoverRepo can. */
+function askForRoot(cwd) {
+    const found = discoverRepo(cwd);
+    if (found)
+        return Promise.resolve({ stdout: `${found.root}\n${found.commonDir}\n`, stderr: '', code: 0 });
+    return runGit(cwd, ROOT_ARGS, { allowFailure: true });
 }
 // One process answers both: the work tree's root, and the common git directory (where refs and
 // packed-refs live, shared by linked worktrees) that knownGitDir() hands to cheap ref probes.
@@ -43120,7 +43260,7 @@ function git_knownGitDir(root) {
 async function repoRoot(cwd) {
     const pending = primed.get(cwd);
     primed.delete(cwd);
-    const result = await (pending ?? runGit(cwd, ROOT_ARGS, { allowFailure: true }));
+    const result = await (pending ?? askForRoot(cwd));
     if (result.code !== 0) {
         throw new errors_PhasegateError(`${cwd} is not inside a git repository`, {
             hint: 'phasegate keeps its audit trail in git: run it inside your repository (git init to start one)'
@@ -43136,6 +43276,13 @@ async function changedPaths(root, paths = []) {
     const out = await git(root, 'status', '--porcelain', '--untracked-files=all', '--', ...paths);
     return out ? out.split('\n').map(line => line.slice(3)) : [];
 }
+/**
+ * Whether the repository at `root` is a shallow clone (older commits missing): read from the
+ * file system where git's answer cannot differ, else `git rev-parse --is-shallow-repository`.
+ */
+async function isShallowRepository(root) {
+    return (isShallowClone(root) ?? (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true');
+}
 async function headSha(root) {
     const result = await runGit(root, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true });
     return result.code === 0 ? result.stdout.trim() : undefined;
@@ -43148,7 +43295,7 @@ async function headSha(root) {
  */
 function streamGit(cwd, args, onChunk) {
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
+        const child = processes().spawn('git', args, {
             cwd,
             env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
             stdio: ['ignore', 'pipe', 'pipe']
@@ -43234,7 +43381,7 @@ function objectReader(root, onObject) {
         heldBytes = buf.length - at;
     };
     const start = () => {
-        const c = (0,external_node_child_process_namespaceObject.spawn)('git', ['cat-file', '--batch', '--buffer'], {
+        const c = processes().spawn('git', ['cat-file', '--batch', '--buffer'], {
             cwd: root,
             env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }
         });
@@ -43316,7 +43463,7 @@ function readObjectsWithIds(root, specs) {
     if (specs.length === 0)
         return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.execFile)('git', ['cat-file', '--batch'], { cwd: root, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => {
+        const child = processes().execFile('git', ['cat-file', '--batch'], { cwd: root, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => {
             if (error) {
                 reject(new errors_PhasegateError(`git cat-file failed: ${String(error)}`));
                 return;
@@ -43547,8 +43694,9 @@ function olderThan(reading, forMs, now, since) {
  * slack, so a gap is never read as a sustained breach. The step is the one the source states
  * (reading.stepS: Prometheus' query step, a snapshot's `step:`), else the series' shortest spacing
  * when it has at least three points; two points alone cannot vouch for the gap between them.
+ * `what` words the reason: a trigger's or alert's `breach`, or a gate's `success`.
  */
-function heldFor(reading, forMs, now, breaches) {
+function heldFor(reading, forMs, now, breaches, what) {
     if (forMs <= 0)
         return { held: true, reason: '' };
     const span = formatSpan(forMs);
@@ -43588,11 +43736,11 @@ function heldFor(reading, forMs, now, breaches) {
         if (gap.from === start && gap.to === inWindow[0][0])
             return {
                 held: false,
-                reason: `breaching since ${iso(inWindow[0][0])}, not yet for the full window`
+                reason: `${what === 'breach' ? 'breaching' : 'met'} since ${iso(inWindow[0][0])}, not yet for the full window`
             };
         return {
             held: false,
-            reason: `no data between ${iso(gap.from)} and ${iso(gap.to)} (${formatSpan((gap.to - gap.from) * 1000)}): a gap in the last ${span} is not a sustained breach`
+            reason: `no data between ${iso(gap.from)} and ${iso(gap.to)} (${formatSpan((gap.to - gap.from) * 1000)}): a gap in the last ${span}${what === 'breach' ? ' is not a sustained breach' : ': success is not shown held'}`
         };
     }
     return { held: true, reason: `held for ${span}` };
@@ -43667,7 +43815,7 @@ function evaluateAlerts(rules, readings, now) {
         if (!severity)
             continue;
         if (rule.forMs > 0 &&
-            !heldFor(reading, rule.forMs, now, v => severityOf(rule, v) !== undefined).held)
+            !heldFor(reading, rule.forMs, now, v => severityOf(rule, v) !== undefined, 'breach').held)
             continue;
         const direction = rule.direction === 'higher_is_worse' ? 'above' : 'below';
         alerts.push({
@@ -51970,7 +52118,7 @@ function metricsThreshold(gate, observations, now, enteredAt) {
                         held: false,
                         reason: `the for: window of ${formatSpan(forMs)} reaches back before the phase was entered (${new Date(enteredAt).toISOString()})`
                     }
-                    : heldFor(reading, forMs, now, v => meets(threshold, v));
+                    : heldFor(reading, forMs, now, v => meets(threshold, v), 'success');
             result = held.held ? 'pass' : 'pending';
             reasons.push(`${label} ${shownValue(usable.value, threshold)} ${readings_shownThreshold(threshold)}${forMs > 0 ? `, ${held.held ? held.reason : `but ${held.reason}`}` : ''}`);
         }
@@ -52746,9 +52894,9 @@ function guardrailStddevMetric(metric) {
 }
 /**
  * Pure: every guardrail of the policy on `readings` (per group, accumulated since the phase was
- * entered) at the phase's exposure `userPercentage`. A fired guardrail is a fired trigger when it
- * says on_fire: rollback; with pause it holds the advance (a failing gate); with observe it is
- * only reported. Missing data is pending and "no data", never a pass.
+ * entered) at the phase's exposure `userPercentage`. A fired guardrail is a fired trigger carrying
+ * its on_fire, read as a trigger's is (decide()): rollback rolls back, pause pauses the rollout (a
+ * pause transition), observe is only reported. Missing data is pending and "no data", never a pass.
  */
 function evaluateGuardrails(rules, readings, userPercentage) {
     const out = { gates: [], triggers: [], alerts: [] };
@@ -52759,6 +52907,7 @@ function evaluateGuardrails(rules, readings, userPercentage) {
             trigger: name,
             status,
             fired: status === 'fired',
+            onFire: rule.onFire,
             reason,
             evidence
         });
@@ -52785,17 +52934,9 @@ function evaluateGuardrails(rules, readings, userPercentage) {
             expectedShare: shares
         });
         const fired = assessment.fired;
-        const status = fired
-            ? rule.onFire === 'rollback'
-                ? 'fired'
-                : 'breached'
-            : assessment.evidence
-                ? 'ok'
-                : 'no_data';
+        const status = fired ? 'fired' : assessment.evidence ? 'ok' : 'no_data';
         const evidence = (result) => assessment.evidence ? [guardrailEvidence(name, rule, assessment.evidence, result)] : [];
-        const reason = fired && rule.onFire !== 'rollback'
-            ? `${assessment.reason} (on_fire: ${rule.onFire}: ${rule.onFire === 'pause' ? 'holding the advance, not rolling back' : 'reported only'})`
-            : assessment.reason;
+        const reason = assessment.reason;
         out.triggers.push(row(status, reason, evidence(status)));
         if (rule.onFire !== 'observe')
             out.gates.push({
@@ -52878,41 +53019,6 @@ function groupStatistic(readings, rule, group) {
     return { statistic: { kind: 'rate', count, successes: Math.round(usable.value * count) } };
 }
 
-;// CONCATENATED MODULE: ./lib/engine/exposure.js
-
-/**
- * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
- * precedence, when the rollout has not started, its state file is lost (`state.lost`), the kill
- * switch is off, or the phase is `enabled: false`; otherwise the phase's percentage and flags.
- */
-function exposureOf(policy, state) {
-    const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
-    const off = state === null
-        ? 'not started'
-        : state.lost
-            ? 'state file lost'
-            : !state.enabled
-                ? 'kill switch'
-                : !phase.enabled
-                    ? 'phase disabled'
-                    : undefined;
-    return {
-        feature: policy.feature,
-        phase: phase.name,
-        enabled: off === undefined,
-        ...(off ? { off } : {}),
-        userPercentage: off ? 0 : phase.userPercentage,
-        featureFlags: off ? [] : phase.featureFlags,
-        monitoringLevel: phase.monitoringLevel,
-        rollbackThreshold: phase.rollbackThreshold,
-        finalPhase: nextPhase(policy, phase.name) === undefined
-    };
-}
-/** "5% of users", or "off (kill switch)": the exposure in a few words, for headers. */
-function describeExposure(exposure) {
-    return exposure.enabled ? `${exposure.userPercentage}% of users` : `off (${exposure.off})`;
-}
-
 ;// CONCATENATED MODULE: ./lib/engine/metric-spec.js
 // Matched against the whole name, in order; the first match wins. Words are matched at "_"
 // boundaries so that "error" does not match "terror_index".
@@ -52992,173 +53098,6 @@ function specFrom(declared, metric) {
         ...(unit ? { unit, unitFrom: declared?.unit ? 'declared' : 'known name' } : {}),
         ...(direction ? { directionFrom: declared?.direction ? 'declared' : 'known name' } : {})
     };
-}
-
-;// CONCATENATED MODULE: ./lib/engine/plausible.js
-
-const RATE = { of: 'a rate', min: 0, max: 1 };
-const COUNT = { of: 'a count', min: 0 };
-const DURATION = { of: 'a duration', min: 0 };
-/** The range a declared kind allows: a mean may be any finite number. */
-function rangeOfKind(kind) {
-    return kind === 'rate' ? RATE : kind === 'count' ? COUNT : undefined;
-}
-/**
- * The range a metric's name implies, or undefined when the name says nothing:
- * `*_rate` / `*_ratio` are rates in [0, 1]; `*_count` / `*_total` are counts (at least 0);
- * latencies and durations (`*_time`, `*latency*`, `*duration*`, `*_ms`, `*_seconds`) are at
- * least 0.
- */
-function knownRange(metric) {
-    const name = metric.toLowerCase();
-    if (/(^|_)(rate|ratio)$/.test(name))
-        return RATE;
-    if (/(^|_)(count|total)$/.test(name))
-        return COUNT;
-    if (/(^|_)time$|latency|duration|(^|_)(ms|seconds)$/.test(name))
-        return DURATION;
-    return undefined;
-}
-/**
- * Why `value` cannot be a reading of a metric with `range`, or undefined when it can be.
- * Non-finite values are never possible, whatever the metric.
- */
-function impossibility(value, range) {
-    if (Number.isNaN(value))
-        return 'the value is NaN';
-    if (!Number.isFinite(value))
-        return `the value is ${value > 0 ? '+Inf' : '-Inf'}`;
-    if (range?.min !== undefined && value < range.min)
-        return `${value} is below ${range.min}, which ${range.of} cannot be`;
-    if (range?.max !== undefined && value > range.max)
-        return `${value} is above ${range.max}, which ${range.of} cannot be`;
-    return undefined;
-}
-/**
- * The reading with an impossible value (or sample count) turned into "no data" with the reason,
- * and impossible points of its range data turned into NaN (a gap, never a breach) and listed in
- * `discarded` with the value as written and why. A reading that may be true comes back as it was.
- */
-function screenReading(reading, range) {
-    const badPoint = (v) => impossibility(v, range) !== undefined;
-    const known = new Set((reading.discarded ?? []).map(d => d.at));
-    const discarded = [
-        ...(reading.discarded ?? []),
-        ...(reading.series ?? [])
-            .filter(([t, v]) => badPoint(v) && !known.has(t))
-            .map(([t, v]) => ({ at: t, written: String(v), why: impossibility(v, range) }))
-    ].sort((a, b) => a.at - b.at);
-    const screened = reading.series?.some(([, v]) => badPoint(v))
-        ? {
-            ...reading,
-            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v]),
-            discarded
-        }
-        : reading;
-    if (reading.value === null)
-        return screened;
-    const why = impossibility(reading.value, range) ??
-        (reading.samples !== undefined && !(reading.samples >= 0 && Number.isFinite(reading.samples))
-            ? `its sample count ${reading.samples} is impossible`
-            : undefined);
-    if (why === undefined)
-        return screened;
-    const rest = { ...screened };
-    delete rest.samples;
-    return { ...rest, value: null, reason: `impossible reading: ${why}` };
-}
-/**
- * The range a policy's metric may take, from the one declaration of what it is (metricSpec: its
- * kind in metrics.definitions, else the kind its known name carries, so `error_rate_5xx` is a
- * rate), and only then from the name's ending.
- */
-function rangeOfMetric(policy, metric) {
-    const kind = metricSpec(policy, metric).kind;
-    return kind ? rangeOfKind(kind) : knownRange(metric);
-}
-/** The same for a metric no policy declares: its known name's kind, else its ending. */
-function rangeOfName(metric) {
-    return rangeOfMetric({ metricDefinitions: {} }, metric);
-}
-/** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
-function screenReadings(readings, rangeOf = rangeOfName) {
-    return readings.map(r => screenReading(r, rangeOf(r.metric)));
-}
-
-;// CONCATENATED MODULE: ./lib/engine/trends.js
-
-// Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
-// its mean over the window just before, both taken from one range reading, so no state is kept
-// between runs. Proposed policy syntax:
-//
-//   monitoring:
-//     trends:
-//       error_rate: { window: 10m, increase: 0.5 }          # alert when it rises by 50% or more
-//       user_satisfaction: { window: 1h, decrease: 0.02 }   # alert when it falls by 2% or more
-// 0.006 over 0.004 is 0.49999999999999994 in floating point; a rise of exactly the rule's share
-// must still alert.
-const trends_EPSILON = 1e-9;
-/** The range a trend rule needs its reading to cover: two windows. */
-function trendRangeMs(rule) {
-    return 2 * rule.windowMs;
-}
-function evaluateTrend(rule, reading, now) {
-    const span = formatSpan(rule.windowMs);
-    const series = reading?.series;
-    if (!series || series.length === 0)
-        return { reason: `no range data for ${rule.metric} to compare two ${span} windows` };
-    const end = now.getTime() / 1000;
-    const split = end - rule.windowMs / 1000;
-    const start = split - rule.windowMs / 1000;
-    const current = trends_mean(series.filter(([t]) => t > split && t <= end));
-    const previous = trends_mean(series.filter(([t]) => t > start && t <= split));
-    if (current === undefined || previous === undefined) {
-        return {
-            reason: `${rule.metric} has no usable samples in the ${current === undefined ? 'latest' : 'previous'} ${span} window`
-        };
-    }
-    const change = previous === 0
-        ? current === 0
-            ? 0
-            : Math.sign(current) * Infinity
-        : (current - previous) / Math.abs(previous);
-    const percent = (x) => (Number.isFinite(x) ? `${+(x * 100).toFixed(2)}%` : 'from 0');
-    const said = `${rule.metric} averaged ${readable(current)} over the last ${span}, against ${readable(previous)} over the ${span} before`;
-    if (rule.increase !== undefined && change >= rule.increase - trends_EPSILON) {
-        return {
-            alert: {
-                metric: rule.metric,
-                direction: 'increase',
-                current,
-                previous,
-                change,
-                message: `${said}: up ${percent(change)} (alerts at +${percent(rule.increase)})`
-            }
-        };
-    }
-    if (rule.decrease !== undefined && -change >= rule.decrease - trends_EPSILON) {
-        return {
-            alert: {
-                metric: rule.metric,
-                direction: 'decrease',
-                current,
-                previous,
-                change,
-                message: `${said}: down ${percent(-change)} (alerts at -${percent(rule.decrease)})`
-            }
-        };
-    }
-    return {
-        reason: `${said}: ${change >= 0 ? 'up' : 'down'} ${percent(Math.abs(change))}, within bounds`
-    };
-}
-function trends_mean(points) {
-    const values = points.map(([, v]) => v).filter(v => Number.isFinite(v));
-    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
-}
-/** Six significant digits: a mean of 0.006s is shown as 0.006, not 0.005999999999999999. */
-function readable(x) {
-    return Number(x.toPrecision(6));
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/triggers.js
@@ -53332,7 +53271,7 @@ function evaluateTriggers(policy, phase, observations, alerts, now, since) {
                 evidence: evidence(value, 'breached')
             };
         }
-        const sustained = heldFor(reading, check.forMs, now, v => meets(check.threshold, v));
+        const sustained = heldFor(reading, check.forMs, now, v => meets(check.threshold, v), 'breach');
         if (!sustained.held)
             return {
                 trigger: check.source,
@@ -53415,7 +53354,247 @@ function systemFailure(observations, limit, stale) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/engine/observed-alerts.js
+
+// An observe-only trigger (on_fire: observe) rolls nothing back; what it promises instead is
+// "reported and alerted". On a metric with a monitoring.alerts rule the alert is that rule's (the
+// trigger fires only at high or critical, so the rule's alert is raised already). On a metric
+// without one, nothing else would alert: the trigger raises an alert of its own, at high (the
+// severity a trigger fires at when no rule rates it), at its own threshold.
+/**
+ * The alerts that `phase`'s fired observe-only metric triggers raise beside `alerts` (the alert
+ * rules' alerts): one per such trigger whose metric has none there. Pure.
+ */
+function observedTriggerAlerts(policy, phase, triggers, alerts) {
+    const checks = metricTriggers(policy, phase);
+    return triggers.flatMap(t => {
+        if (!t.fired || t.onFire !== 'observe')
+            return [];
+        const check = checks.find(c => c.source === t.trigger && c.onFire === 'observe');
+        const value = t.evidence[0]?.value;
+        if (!check || typeof value !== 'number')
+            return [];
+        if (alerts.some(a => a.metric === check.metric))
+            return [];
+        return [
+            {
+                metric: check.metric,
+                value,
+                severity: 'high',
+                warning: check.threshold.value,
+                critical: check.threshold.value,
+                ...(check.threshold.unit ? { unit: check.threshold.unit } : {}),
+                message: `observe-only trigger ${t.trigger} fired: ${t.reason}; nothing rolled back`,
+                trigger: t.trigger
+            }
+        ];
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/engine/exposure.js
+
+/**
+ * What `policy` exposes in `state` (null: the rollout has not started). Off, in order of
+ * precedence, when the rollout has not started, its state file is lost (`state.lost`), the kill
+ * switch is off, or the phase is `enabled: false`; otherwise the phase's percentage and flags.
+ */
+function exposureOf(policy, state) {
+    const phase = state ? phaseNamed(policy, state.phase) : policy.phases[0];
+    const off = state === null
+        ? 'not started'
+        : state.lost
+            ? 'state file lost'
+            : !state.enabled
+                ? 'kill switch'
+                : !phase.enabled
+                    ? 'phase disabled'
+                    : undefined;
+    return {
+        feature: policy.feature,
+        phase: phase.name,
+        enabled: off === undefined,
+        ...(off ? { off } : {}),
+        userPercentage: off ? 0 : phase.userPercentage,
+        featureFlags: off ? [] : phase.featureFlags,
+        monitoringLevel: phase.monitoringLevel,
+        rollbackThreshold: phase.rollbackThreshold,
+        finalPhase: nextPhase(policy, phase.name) === undefined
+    };
+}
+/** "5% of users", or "off (kill switch)": the exposure in a few words, for headers. */
+function describeExposure(exposure) {
+    return exposure.enabled ? `${exposure.userPercentage}% of users` : `off (${exposure.off})`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/plausible.js
+
+const RATE = { of: 'a rate', min: 0, max: 1 };
+const COUNT = { of: 'a count', min: 0 };
+const DURATION = { of: 'a duration', min: 0 };
+/** The range a declared kind allows: a mean may be any finite number. */
+function rangeOfKind(kind) {
+    return kind === 'rate' ? RATE : kind === 'count' ? COUNT : undefined;
+}
+/**
+ * The range a metric's name implies, or undefined when the name says nothing:
+ * `*_rate` / `*_ratio` are rates in [0, 1]; `*_count` / `*_total` are counts (at least 0);
+ * latencies and durations (`*_time`, `*latency*`, `*duration*`, `*_ms`, `*_seconds`) are at
+ * least 0.
+ */
+function knownRange(metric) {
+    const name = metric.toLowerCase();
+    if (/(^|_)(rate|ratio)$/.test(name))
+        return RATE;
+    if (/(^|_)(count|total)$/.test(name))
+        return COUNT;
+    if (/(^|_)time$|latency|duration|(^|_)(ms|seconds)$/.test(name))
+        return DURATION;
+    return undefined;
+}
+/**
+ * Why `value` cannot be a reading of a metric with `range`, or undefined when it can be.
+ * Non-finite values are never possible, whatever the metric.
+ */
+function impossibility(value, range) {
+    if (Number.isNaN(value))
+        return 'the value is NaN';
+    if (!Number.isFinite(value))
+        return `the value is ${value > 0 ? '+Inf' : '-Inf'}`;
+    if (range?.min !== undefined && value < range.min)
+        return `${value} is below ${range.min}, which ${range.of} cannot be`;
+    if (range?.max !== undefined && value > range.max)
+        return `${value} is above ${range.max}, which ${range.of} cannot be`;
+    return undefined;
+}
+/**
+ * The reading with an impossible value (or sample count) turned into "no data" with the reason,
+ * and impossible points of its range data turned into NaN (a gap, never a breach) and listed in
+ * `discarded` with the value as written and why. A reading that may be true comes back as it was.
+ */
+function screenReading(reading, range) {
+    const badPoint = (v) => impossibility(v, range) !== undefined;
+    const known = new Set((reading.discarded ?? []).map(d => d.at));
+    const discarded = [
+        ...(reading.discarded ?? []),
+        ...(reading.series ?? [])
+            .filter(([t, v]) => badPoint(v) && !known.has(t))
+            .map(([t, v]) => ({ at: t, written: String(v), why: impossibility(v, range) }))
+    ].sort((a, b) => a.at - b.at);
+    const screened = reading.series?.some(([, v]) => badPoint(v))
+        ? {
+            ...reading,
+            series: reading.series.map(([t, v]) => [t, badPoint(v) ? NaN : v]),
+            discarded
+        }
+        : reading;
+    if (reading.value === null)
+        return screened;
+    const why = impossibility(reading.value, range) ??
+        (reading.samples !== undefined && !(reading.samples >= 0 && Number.isFinite(reading.samples))
+            ? `its sample count ${reading.samples} is impossible`
+            : undefined);
+    if (why === undefined)
+        return screened;
+    const rest = { ...screened };
+    delete rest.samples;
+    return { ...rest, value: null, reason: `impossible reading: ${why}` };
+}
+/**
+ * The range a policy's metric may take, from the one declaration of what it is (metricSpec: its
+ * kind in metrics.definitions, else the kind its known name carries, so `error_rate_5xx` is a
+ * rate), and only then from the name's ending.
+ */
+function rangeOfMetric(policy, metric) {
+    const kind = metricSpec(policy, metric).kind;
+    return kind ? rangeOfKind(kind) : knownRange(metric);
+}
+/** The same for a metric no policy declares: its known name's kind, else its ending. */
+function rangeOfName(metric) {
+    return rangeOfMetric({ metricDefinitions: {} }, metric);
+}
+/** Every reading screened against the range `rangeOf` gives its metric (by default, its name's). */
+function screenReadings(readings, rangeOf = rangeOfName) {
+    return readings.map(r => screenReading(r, rangeOf(r.metric)));
+}
+
+;// CONCATENATED MODULE: ./lib/engine/trends.js
+
+// Trend alerts (the seed's check_trend_alerts): compare a metric's mean over the latest window with
+// its mean over the window just before, both taken from one range reading, so no state is kept
+// between runs. Proposed policy syntax:
+//
+//   monitoring:
+//     trends:
+//       error_rate: { window: 10m, increase: 0.5 }          # alert when it rises by 50% or more
+//       user_satisfaction: { window: 1h, decrease: 0.02 }   # alert when it falls by 2% or more
+// 0.006 over 0.004 is 0.49999999999999994 in floating point; a rise of exactly the rule's share
+// must still alert.
+const trends_EPSILON = 1e-9;
+/** The range a trend rule needs its reading to cover: two windows. */
+function trendRangeMs(rule) {
+    return 2 * rule.windowMs;
+}
+function evaluateTrend(rule, reading, now) {
+    const span = formatSpan(rule.windowMs);
+    const series = reading?.series;
+    if (!series || series.length === 0)
+        return { reason: `no range data for ${rule.metric} to compare two ${span} windows` };
+    const end = now.getTime() / 1000;
+    const split = end - rule.windowMs / 1000;
+    const start = split - rule.windowMs / 1000;
+    const current = trends_mean(series.filter(([t]) => t > split && t <= end));
+    const previous = trends_mean(series.filter(([t]) => t > start && t <= split));
+    if (current === undefined || previous === undefined) {
+        return {
+            reason: `${rule.metric} has no usable samples in the ${current === undefined ? 'latest' : 'previous'} ${span} window`
+        };
+    }
+    const change = previous === 0
+        ? current === 0
+            ? 0
+            : Math.sign(current) * Infinity
+        : (current - previous) / Math.abs(previous);
+    const percent = (x) => (Number.isFinite(x) ? `${+(x * 100).toFixed(2)}%` : 'from 0');
+    const said = `${rule.metric} averaged ${readable(current)} over the last ${span}, against ${readable(previous)} over the ${span} before`;
+    if (rule.increase !== undefined && change >= rule.increase - trends_EPSILON) {
+        return {
+            alert: {
+                metric: rule.metric,
+                direction: 'increase',
+                current,
+                previous,
+                change,
+                message: `${said}: up ${percent(change)} (alerts at +${percent(rule.increase)})`
+            }
+        };
+    }
+    if (rule.decrease !== undefined && -change >= rule.decrease - trends_EPSILON) {
+        return {
+            alert: {
+                metric: rule.metric,
+                direction: 'decrease',
+                current,
+                previous,
+                change,
+                message: `${said}: down ${percent(-change)} (alerts at -${percent(rule.decrease)})`
+            }
+        };
+    }
+    return {
+        reason: `${said}: ${change >= 0 ? 'up' : 'down'} ${percent(Math.abs(change))}, within bounds`
+    };
+}
+function trends_mean(points) {
+    const values = points.map(([, v]) => v).filter(v => Number.isFinite(v));
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+/** Six significant digits: a mean of 0.006s is shown as 0.006, not 0.005999999999999999. */
+function readable(x) {
+    return Number(x.toPrecision(6));
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/decide.js
+
 
 
 
@@ -53445,12 +53624,15 @@ function decide(policy, state, observations, now) {
     };
     // Guardrails: treatment vs control on data accumulated since the phase was entered; a
     // regression rolls back like any trigger, too little evidence holds like any gate.
-    const guardrails = evaluateGuardrails(policy.guardrails ?? [], screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)), exposureOf(policy, state).userPercentage);
+    const guardrails = evaluateGuardrails(policy.guardrails ?? [], screenReadings(observations.guardrailReadings ?? [], m => rangeOfMetric(policy, m)), observations.userPercentage ?? exposureOf(policy, state).userPercentage);
     const alerts = [...evaluateAlerts(policy.alerts, observed.readings, now), ...guardrails.alerts];
     const triggers = [
         ...evaluateTriggers(policy, phase, observed, alerts, now, new Date(state.enteredAt)),
         ...guardrails.triggers
     ];
+    // A fired observe-only trigger is "reported and alerted": on a metric no alert rule watches, it
+    // raises the alert itself.
+    alerts.push(...observedTriggerAlerts(policy, phase, triggers, alerts));
     // Gates guard the step to the next phase. The final phase has no step to take: its metric
     // gates (the seed writes success_criteria there) are its steady-state check, evaluated and
     // reported every run and never acted on (rollback triggers act).
@@ -53484,7 +53666,7 @@ function decide(policy, state, observations, now) {
     const observing = observeOnly.length
         ? ` (observe-only, nothing rolled back: ${observeOnly.map(t => t.reason).join('; ')})`
         : '';
-    const fired = triggers.filter(t => t.fired && (t.onFire ?? 'rollback') === 'rollback');
+    const fired = triggers.filter(t => t.fired && t.onFire === 'rollback');
     const pausing = triggers.filter(t => t.fired && t.onFire === 'pause');
     if (fired.length === 0 && pausing.length > 0 && !state.paused) {
         const why = pausing.map(t => t.reason).join('; ');
@@ -53535,6 +53717,9 @@ function decide(policy, state, observations, now) {
         return hold('final_phase', `${phase.name} is the final phase: the rollout is complete and cannot advance${steady}${observing}`);
     }
     const cooling = cooldownOf(next, state, observations, now);
+    if (cooling === 'unknown') {
+        return hold('cooldown', `${next.name} has a cool-down of ${formatSpan(next.cooldownMs)} after a rollback out of it, and it could not be checked: the git history is shallow (a depth-limited clone), so a rollback may be missing from it; the advance waits. Fetch the whole history: actions/checkout with fetch-depth: 0, or git fetch --unshallow${observing}`, { awaitingApproval: false });
+    }
     if (cooling) {
         return hold('cooldown', `${next.name} was rolled back from at ${cooling.rolledBackAt}: its cool-down of ${formatSpan(next.cooldownMs)} ends at ${cooling.endsAt}, and the advance waits until then${observing}`, { awaitingApproval: false, cooldown: { phase: next.name, endsAt: cooling.endsAt } });
     }
@@ -53585,7 +53770,8 @@ function approvedBy(policy, phaseName, observations) {
 }
 /**
  * The cool-down holding the advance into `next`, if any: its last rollback out of `next` (from the
- * history, or the state's last transition) was less than `next.cooldownMs` before `now`.
+ * history, or the state's last transition) was less than `next.cooldownMs` before `now`;
+ * 'unknown' when none is seen in a shallow history, which may have cut it off.
  */
 function cooldownOf(next, state, observations, now) {
     if (!next.cooldownMs)
@@ -53595,8 +53781,9 @@ function cooldownOf(next, state, observations, now) {
         ...(observations.rollbacks ?? []),
         ...(last && (last.kind === 'rollback' || last.kind === 'emergency') ? [last] : [])
     ].filter(r => r.from === next.name);
+    // A shallow history shows its newest rollbacks only: none seen is no evidence that none happened.
     if (rollbacks.length === 0)
-        return undefined;
+        return observations.historyShallow ? 'unknown' : undefined;
     const latest = Math.max(...rollbacks.map(r => Date.parse(r.at)));
     const ends = latest + next.cooldownMs;
     if (now.getTime() >= ends)
@@ -54959,8 +55146,6 @@ function splitCsv(line) {
     return { cells, cols };
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -64738,7 +64923,7 @@ function symlinkEscape(root, path) {
 // control (the rest), one entry per metric, judged by the always-valid interval of the relative
 // difference (src/engine/guardrails.ts). Which way is worse and what kind of number the metric is
 // come from metrics.definitions (or the metric's known name), never from here.
-/** What a fired guardrail does: roll back (default), hold the advance (pause), or only report. */
+/** What a fired guardrail does, as on a trigger: roll back (default), pause the rollout, or only report. */
 const GUARDRAIL_ON_FIRE = ['rollback', 'pause', 'observe'];
 const guardrailSchema = strictObject({
     margin: schemas_number().min(0).max(10).meta({
@@ -64751,7 +64936,7 @@ const guardrailSchema = strictObject({
         description: 'Observations per group where the interval is tightest (tuning; default 10000): about the count you expect by the time you want an answer'
     }),
     on_fire: schemas_enum(GUARDRAIL_ON_FIRE).optional().meta({
-        description: 'When the treatment is worse beyond the margin: rollback (default), pause (hold the advance) or observe (report only)'
+        description: 'When the treatment is worse beyond the margin: rollback (default), pause (pause the rollout, as a trigger with on_fire: pause) or observe (report only)'
     })
 });
 const guardrailsSchema = record(schemas_string().min(1), guardrailSchema).meta({
@@ -64815,6 +65000,14 @@ function assessHeartbeat(entry, intervalMs, now) {
 
 // The operating controls of a policy (issue 15): freeze windows, what a fired trigger does
 // (on_fire), cool-downs after a rollback and sustained gates (for:). schema.ts places them.
+// The JSON Schema (schema/policy.schema.json, generated from these) carries what an editor can
+// check without phasegate: the written forms as patterns, one kind per freeze window. The
+// refinements stay the messages `validate` prints; `.meta()` only adds to the JSON Schema.
+/** A duration as written (see parseDuration): a number and a unit, never a bare number. */
+const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|w)\\s*$';
+/** The same, longer than nothing. */
+const NONZERO_DURATION_PATTERN = '^\\s*(\\d*[1-9]\\d*(\\.\\d+)?|\\d+\\.\\d*[1-9]\\d*)\\s*(ms|s|m|h|d|w)\\s*$';
+// A number is taken (and refused with a hint) so that `6` says "give it a unit", not "not text".
 const operate_schema_duration = union([schemas_string(), schemas_number()]).transform((value, ctx) => {
     const parsed = parseDurationText(value);
     if (parsed.ok)
@@ -64826,12 +65019,28 @@ const operate_schema_duration = union([schemas_string(), schemas_number()]).tran
 const onFireSchema = schemas_enum(['rollback', 'pause', 'observe']).optional().meta({
     description: 'What the trigger does when it fires: rollback (default), pause (stop advancing, stay in the phase) or observe (report and alert only). Never softens system_failure.'
 });
+/**
+ * A window that must be longer than nothing: `for: 0m` or `cooldown: 0m` would be read and never
+ * act, so it is refused where it is written (leave the key out instead).
+ */
+function nonEmptyWindow(key, example) {
+    return operate_schema_duration
+        .refine(d => d.ms > 0, {
+        message: 'a window of 0 does nothing',
+        params: { hint: `leave ${key} out, or give the window it should span, e.g. ${example}` }
+    })
+        .meta({ type: 'string', pattern: NONZERO_DURATION_PATTERN });
+}
 /** A metrics_threshold gate's `for:`: its criteria must have held over this window. */
-const sustainedSchema = operate_schema_duration.optional().meta({
+const sustainedSchema = nonEmptyWindow('for', '30m').optional().meta({
     description: 'Sustained success: every threshold must have held over this window (range data; a gap does not count as held), e.g. 30m'
 });
+/** A trigger's or alert's `for:`: the breach must have held over this window. */
+const breachForSchema = nonEmptyWindow('for', '10m')
+    .optional()
+    .meta({ description: 'The breach must have held this long (range data), e.g. 10m' });
 /** A phase's `cooldown:` after a rollback out of it, before the advance into it again. */
-const cooldownSchema = operate_schema_duration.optional().meta({
+const cooldownSchema = nonEmptyWindow('cooldown', '6h').optional().meta({
     description: 'After a rollback out of this phase, how long before the advance into it may be proposed again, e.g. 6h'
 });
 /**
@@ -64839,6 +65048,7 @@ const cooldownSchema = operate_schema_duration.optional().meta({
  * older than three intervals can be flagged. GitHub runs schedules at most every 5 minutes.
  */
 const scheduleIntervalSchema = operate_schema_duration
+    .meta({ type: 'string', pattern: DURATION_PATTERN })
     .refine(d => d.ms >= MIN_SCHEDULE_INTERVAL_MS && d.ms <= MAX_SCHEDULE_INTERVAL_MS, {
     message: `a schedule interval is between ${MIN_SCHEDULE_INTERVAL_MS / 60_000}m and ${MAX_SCHEDULE_INTERVAL_MS / 86_400_000}d`,
     params: {
@@ -64857,14 +65067,19 @@ const timeZone = schemas_string()
     }
 })
     .meta({ description: 'An IANA time zone, e.g. Europe/Berlin' });
-const operate_schema_date = schemas_string().refine(d => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
+const operate_schema_date = schemas_string()
+    .refine(d => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
     message: 'not a date written YYYY-MM-DD',
     params: { hint: 'e.g. 2026-12-24' }
-});
-const timeOfDay = schemas_string().refine(t => /^([01]\d|2[0-3]):[0-5]\d$/.test(t), {
+})
+    .meta({ pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$' });
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+const timeOfDay = schemas_string()
+    .refine(t => TIME_OF_DAY.test(t), {
     message: 'not a time of day written HH:MM (00:00 to 23:59)',
     params: { hint: 'quote it, e.g. "18:00"' }
-});
+})
+    .meta({ pattern: TIME_OF_DAY.source });
 const windowSchema = strictObject({
     name: schemas_string().min(1).optional(),
     time_zone: timeZone.optional().meta({ description: "This window's zone, if not freeze's" }),
@@ -64896,6 +65111,9 @@ const windowSchema = strictObject({
                 : `a freeze window is one of weekends, dates or daily, not ${kinds.join(' and ')}`,
             params: { hint: 'write each span as its own window' }
         });
+})
+    .meta({
+    oneOf: ['weekends', 'dates', 'daily'].map(kind => ({ required: [kind] }))
 });
 /**
  * `freeze:` — windows in which no advance lands; each read on the wall clock of its time zone
@@ -64917,6 +65135,49 @@ const freezeSchema = strictObject({
     .meta({
     description: 'Freeze windows: no advance lands inside one (advance PRs may open and be approved); rollbacks always may'
 });
+/** Where a place keeping summer time is likely meant by a fixed-offset abbreviation. */
+const PLACE_FOR = {
+    EST: 'America/New_York',
+    MST: 'America/Denver (or America/Phoenix, which keeps no summer time)'
+};
+/**
+ * Notices for freeze time zones that are a fixed offset from UTC, not a place (EST, MST, HST,
+ * Etc/GMT+5): valid tz names, but EST is UTC-05:00 all year, an hour off New York's clocks half
+ * the year, and Etc/GMT+5 is UTC-05:00 (the sign is reversed). UTC itself, and places without
+ * summer time (America/Phoenix, Asia/Tokyo), are not noticed. `plain` is the policy as written.
+ */
+function fixedZoneNotices(plain) {
+    const freeze = plain?.deployment?.freeze;
+    if (freeze === null || typeof freeze !== 'object')
+        return [];
+    const { time_zone: zone, windows } = freeze;
+    const written = [
+        [zone, ['deployment', 'freeze', 'time_zone']],
+        ...(Array.isArray(windows) ? windows : []).map((w, i) => [
+            w?.time_zone,
+            ['deployment', 'freeze', 'windows', i, 'time_zone']
+        ])
+    ];
+    return written.flatMap(([name, path]) => {
+        if (typeof name !== 'string' || !IANAZone.isValidZone(name))
+            return [];
+        if (name.includes('/') && !name.startsWith('Etc/'))
+            return [];
+        const tz = IANAZone.create(name);
+        const [winter, summer] = [Date.UTC(2026, 0, 15), Date.UTC(2026, 6, 15)].map(t => tz.offset(t));
+        if (winter !== summer || winter === 0)
+            return [];
+        const offset = DateTime.utc().setZone(tz).toFormat('ZZ');
+        const place = PLACE_FOR[name.toUpperCase()];
+        return [
+            {
+                path,
+                message: `time zone "${name}" is a fixed offset, UTC${offset} all year with no daylight saving time${name.startsWith('Etc/GMT') ? ` (Etc/GMT zones reverse the sign: ${name} is UTC${offset})` : ''}: a window in it is an hour off the clocks of a place that keeps summer time, half the year`,
+                hint: `write the place's zone from the tz database${place ? `, e.g. ${place}` : ', e.g. America/New_York or Europe/Berlin'}; keep ${name} only if a fixed UTC${offset} is meant`
+            }
+        ];
+    });
+}
 
 ;// CONCATENATED MODULE: ./lib/engine/types.js
 // The decision core's vocabulary. Everything here is plain data: the policy and state
@@ -65098,7 +65359,11 @@ const thresholdSchema = union([schemas_string(), schemas_number()])
 // (a unit is missing) rather than a bare "expected text".
 const durationSchema = union([schemas_string(), schemas_number()])
     .transform(parsedBy(parseDurationText))
-    .meta({ description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w' });
+    .meta({
+    description: 'A duration: 500ms, 30s, 10m, 24h, 30d, 2w',
+    type: 'string',
+    pattern: DURATION_PATTERN
+});
 const quantitySchema = union([schemas_number(), schemas_string()])
     .transform(parsedBy(parseMeasure))
     .meta({
@@ -65252,13 +65517,18 @@ const experimentSchema = strictObject({
 const alertSchema = strictObject({
     warning: quantitySchema,
     critical: quantitySchema,
-    for: durationSchema.optional()
+    for: breachForSchema
 });
 const triggerSchema = union([
     schemas_string()
         .transform(parsedBy(when => parseTrigger(String(when))))
         .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
-    strictObject({ when: schemas_string(), for: durationSchema.optional(), on_fire: onFireSchema })
+    strictObject({ when: schemas_string(), for: breachForSchema, on_fire: onFireSchema })
+        // For editors: system_failure's on_fire can only say what it always does.
+        .meta({
+        if: { properties: { when: { pattern: '^\\s*system_failure\\s*$' } }, required: ['when'] },
+        then: { properties: { on_fire: { const: 'rollback' } } }
+    })
         .transform((entry, ctx) => {
         const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0);
         if (parsed.ok &&
@@ -65674,6 +65944,15 @@ function normalizePolicy(raw, fileStem) {
             comparisons.threshold(t, metric, 'criterion', [...at, metric])
         ]));
         gateKeyProblems(rawPhase, phaseName, index === ladder.length - 1, issues, notices);
+        // A cool-down holds the advance into its phase after a rollback out of it; nothing advances
+        // into the first phase (nor rolls back out of it), so there it never acts.
+        if (index === 0 && rawPhase.cooldown)
+            notices.push({
+                path: [...path, 'cooldown'],
+                atKey: true,
+                message: `phase "${phaseName}" is the first phase: nothing advances into it, so its cooldown never acts`,
+                hint: `a cooldown holds the advance into its own phase after a rollback out of it: move it to the phase that should wait (e.g. deployment.phases.${ladder[1] ?? phaseName}), or remove it`
+            });
         const successCriteria = criteria(rawPhase.success_criteria ?? {}, [...path, 'success_criteria']);
         const durationSource = rawPhase.duration ?? null;
         const phaseApprovers = rawPhase.approvers ?? [];
@@ -66534,7 +66813,19 @@ function issueHint(issue) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/lazy.js
+/**
+ * `build`, run on the first call and remembered: for module-level values that cost to make (zod
+ * schemas: each one's construction runs at import, ~1-5 ms per schema module here) and that many
+ * commands never use. A schema built later is the same schema: same checks, same messages.
+ */
+function lazy_lazy(build) {
+    let value;
+    return () => (value ??= { built: build() }).built;
+}
+
 ;// CONCATENATED MODULE: ./lib/metrics/derived.js
+
 
 
 // performance_degradation is the relative increase of a latency metric over a baseline:
@@ -66542,13 +66833,15 @@ function issueHint(issue) {
 //   for the whole rollout: latency(now) / latency(baseline_offset earlier) - 1
 // unless the policy gives performance_degradation a query of its own, which then wins.
 const PERFORMANCE_DEGRADATION = 'performance_degradation';
-const degradationSchema = strictObject({
+const degradationSchema = lazy_lazy(() => strictObject({
     latency: schemas_string().min(1),
     control_group: schemas_string().min(1).default('control'),
     baseline_offset: schemas_string()
-        .refine(s => parseDuration(s).ok, { message: 'baseline_offset must be a duration such as 1d' })
+        .refine(s => parseDuration(s).ok, {
+        message: 'baseline_offset must be a duration such as 1d'
+    })
         .optional()
-});
+}));
 /** The relative change of `current` over `baseline`, or why there is none. */
 function relativeChange(current, baseline) {
     if (!(baseline > 0))
@@ -66720,6 +67013,28 @@ function outOfOrder(times) {
     }
     return undefined;
 }
+/**
+ * Why `value`, a source's number for the instant `atS` (epoch seconds), disagrees with the point
+ * of `series` at that instant, or undefined when they agree or the series has no number there.
+ * The point "at" it is the latest at or before `atS` no further from it than half the series'
+ * step (`stepS` as the source states it, else its shortest spacing; at least a second). One metric
+ * at one instant has one value: a gate reading the series (`for:`) and a trigger reading the
+ * value must never see two.
+ */
+function valueAgainstSeries(value, series, atS, stepS) {
+    const spacing = series.slice(1).map(([t], i) => t - series[i][0]);
+    const step = stepS ?? (spacing.length ? Math.min(...spacing) : 0);
+    const point = series.findLast(([t]) => t <= atS);
+    if (!point || atS - point[0] > Math.max(step / 2, 1))
+        return undefined;
+    const [t, v] = point;
+    if (!Number.isFinite(v) || Math.abs(v - value) <= 1e-9 * Math.max(Math.abs(v), Math.abs(value)))
+        return undefined;
+    return {
+        point,
+        reason: `value ${value} disagrees with its series, which has ${v} at ${new Date(t * 1000).toISOString()}, the instant the value is for`
+    };
+}
 
 ;// CONCATENATED MODULE: ./lib/metrics/file.js
 
@@ -66870,9 +67185,11 @@ function createFileProvider(config) {
             const windowStart = takenS === undefined ? undefined : takenS - durationMs(context.window) / 1000;
             const stamp = windowStart === undefined ? {} : { windowStart };
             const topMetrics = yaml_validate(metricMap, source, top);
-            outOfOrderPoint(source, topMetrics, []);
+            // Each value is for the snapshot's as_of, or the evaluation time without one.
+            const valueAtS = takenS ?? context.now.getTime() / 1000;
+            outOfOrderPoint(source, topMetrics, [], valueAtS);
             for (const [group, table] of Object.entries(snapshot.groups ?? {}))
-                outOfOrderPoint(source, table, ['groups', group]);
+                outOfOrderPoint(source, table, ['groups', group], valueAtS);
             return requests.map(request => {
                 const table = request.group ? snapshot.groups?.[request.group] : topMetrics;
                 const entry = table?.[request.metric];
@@ -66933,14 +67250,24 @@ function instantSeconds(time) {
     const parsed = parseInstant(time);
     return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN;
 }
-/** Refuses, at the point, a series that is not strictly oldest first (see outOfOrder). */
-function outOfOrderPoint(source, table, at) {
+/**
+ * Refuses, at the point, a series that is not strictly oldest first (see outOfOrder), and, at its
+ * value, a value that disagrees with its own series at `valueAtS` (see valueAgainstSeries).
+ */
+function outOfOrderPoint(source, table, at, valueAtS) {
     for (const [metric, entry] of Object.entries(table)) {
         if (entry === null || typeof entry !== 'object' || !entry.series)
             continue;
-        const wrong = outOfOrder(entry.series.map(([t]) => instantSeconds(t)));
+        const times = entry.series.map(([t]) => instantSeconds(t));
+        const wrong = outOfOrder(times);
         if (wrong)
             throw errorAt(source, [...at, metric, 'series', wrong.index], `${metric}: ${wrong.reason}`, 'write the points in time order, oldest first, one per time');
+        const value = finiteNumber(entry.value);
+        if (!('value' in value))
+            continue;
+        const twoWays = valueAgainstSeries(value.value, entry.series.map(([, v], i) => [times[i], Number(v)]), valueAtS, entry.step === undefined ? undefined : durationMs(entry.step) / 1000);
+        if (twoWays)
+            throw errorAt(source, [...at, metric, 'value'], twoWays.reason, "one metric at one instant has one value: write the series' point as value:, or correct the series");
     }
 }
 function key(request) {
@@ -66991,41 +67318,45 @@ function limiterFor(server, max) {
 
 
 
+
 // How the prometheus and http providers talk to a metrics server: the URL, headers and auth
 // (secrets come from environment variables only, so they never sit in a policy), a timeout per
 // attempt, bounded retries, and a shared limit on queries in flight.
-const envName = schemas_string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' });
-const headerValue = union([schemas_string(), strictObject({ env: envName })]);
 /**
  * The largest answer a metrics server may send, in bytes, unless the provider's
  * `max_response_bytes` says otherwise: 16 MiB, hundreds of times a real answer of aggregates.
  * A larger answer is read no further than this and is no data for the queries it carried.
  */
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-const connectionShape = {
-    url: url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
-    headers: record(schemas_string().min(1), headerValue).optional(),
-    bearer_token_env: envName.optional(),
-    basic_auth: strictObject({
-        username: schemas_string().optional(),
-        username_env: envName.optional(),
-        password_env: envName
-    })
-        .refine(b => (b.username === undefined) !== (b.username_env === undefined), {
-        message: 'basic_auth needs exactly one of username or username_env'
-    })
-        .optional(),
-    timeout_ms: schemas_number().int().positive().max(300_000).default(10_000),
-    retries: schemas_number().int().min(0).max(10).default(2),
-    concurrency: schemas_number().int().positive().max(256).default(8),
-    // At most 256 MiB: a JSON text past that cannot be parsed in the memory a runner has to spare.
-    max_response_bytes: schemas_number()
-        .int()
-        .positive()
-        .max(256 * 1024 * 1024)
-        .default(DEFAULT_MAX_RESPONSE_BYTES)
-};
+/** The options every metrics server provider shares, built on first use (lazy). */
+const connectionShape = lazy_lazy(() => {
+    const envName = schemas_string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name is expected' });
+    const headerValue = union([schemas_string(), strictObject({ env: envName })]);
+    return {
+        url: url({ protocol: /^https?$/, message: 'url must be an http:// or https:// URL' }),
+        headers: record(schemas_string().min(1), headerValue).optional(),
+        bearer_token_env: envName.optional(),
+        basic_auth: strictObject({
+            username: schemas_string().optional(),
+            username_env: envName.optional(),
+            password_env: envName
+        })
+            .refine(b => (b.username === undefined) !== (b.username_env === undefined), {
+            message: 'basic_auth needs exactly one of username or username_env'
+        })
+            .optional(),
+        timeout_ms: schemas_number().int().positive().max(300_000).default(10_000),
+        retries: schemas_number().int().min(0).max(10).default(2),
+        concurrency: schemas_number().int().positive().max(256).default(8),
+        // At most 256 MiB: a JSON text past that cannot be parsed in the memory a runner has to spare.
+        max_response_bytes: schemas_number()
+            .int()
+            .positive()
+            .max(256 * 1024 * 1024)
+            .default(DEFAULT_MAX_RESPONSE_BYTES)
+    };
+});
 /** Validates a provider's options; a mistake is a PhasegateError naming the option and the fix. */
 function parseOptions(schema, options, provider) {
     // Parsed once per run: no JIT (see validate() in policy/yaml.ts).
@@ -67544,6 +67875,7 @@ function reading(request, value) {
 
 
 
+
 // The `http` provider reads any JSON endpoint: each metric's query is substituted into the URL
 // ({{query}}, URL-encoded) or into the string values of a JSON body, and a JSON path picks the
 // number out of the answer. Datadog and New Relic examples are in docs/metrics.md.
@@ -67559,32 +67891,34 @@ const HTTP_REQUEST_PLACEHOLDERS = [
     'from_ms',
     'to_ms'
 ];
-const jsonPath = schemas_string().refine(p => 'steps' in parseJsonPath(p), {
-    message: 'not a JSON path such as $.series[0].pointlist[-1][1]'
-});
-const http_optionsSchema = strictObject({
-    ...connectionShape,
-    method: schemas_enum(['GET', 'POST']).default('GET'),
-    body: unknown().optional(),
-    value_path: jsonPath,
-    value_paths: record(schemas_string(), jsonPath).default({}),
-    // Per metric: where the same answer says how many observations the value rests on (for
-    // gates with min_samples, guardrails and provider-fed experiments).
-    sample_paths: record(schemas_string(), jsonPath).default({}),
-    series_path: jsonPath.optional(),
-    series_time_unit: schemas_enum(['s', 'ms']).default('s'),
-    group_queries: record(schemas_string(), schemas_string()).default({}),
-    performance_degradation: degradationSchema.optional()
-})
-    .refine(o => o.body === undefined || o.method === 'POST', {
-    message: 'a body is sent only with method: POST',
-    path: ['body']
+const http_optionsSchema = lazy_lazy(() => {
+    const jsonPath = schemas_string().refine(p => 'steps' in parseJsonPath(p), {
+        message: 'not a JSON path such as $.series[0].pointlist[-1][1]'
+    });
+    return strictObject({
+        ...connectionShape(),
+        method: schemas_enum(['GET', 'POST']).default('GET'),
+        body: unknown().optional(),
+        value_path: jsonPath,
+        value_paths: record(schemas_string(), jsonPath).default({}),
+        // Per metric: where the same answer says how many observations the value rests on (for
+        // gates with min_samples, guardrails and provider-fed experiments).
+        sample_paths: record(schemas_string(), jsonPath).default({}),
+        series_path: jsonPath.optional(),
+        series_time_unit: schemas_enum(['s', 'ms']).default('s'),
+        group_queries: record(schemas_string(), schemas_string()).default({}),
+        performance_degradation: degradationSchema().optional()
+    })
+        .refine(o => o.body === undefined || o.method === 'POST', {
+        message: 'a body is sent only with method: POST',
+        path: ['body']
+    });
 });
 // Values substituted into a query must be names (as the policy's own names are) or a duration: the
 // query language behind an HTTP API is unknown here, so nothing that could quote or operate passes.
 const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 function createHttpProvider(config) {
-    const options = parseOptions(http_optionsSchema, config.options, 'http');
+    const options = parseOptions(http_optionsSchema(), config.options, 'http');
     const queries = config.queries;
     const groupQueries = options.group_queries;
     for (const [metric, template] of Object.entries(queries))
@@ -67665,9 +67999,14 @@ function createHttpProvider(config) {
             return counted;
         const points = followJsonPath(answer.json, seriesSteps);
         const range = points.found ? toSeries(points.value, options.series_time_unit) : points;
-        return 'reason' in range
-            ? { ...counted, reason: `no range data: ${range.reason}` }
-            : { ...counted, ...range };
+        if ('reason' in range)
+            return { ...counted, reason: `no range data: ${range.reason}` };
+        // value_path and series_path read one answer two ways: at the evaluation time they must say
+        // the same, or a `for:` gate and a trigger would judge one instant by two numbers.
+        const twoWays = valueAgainstSeries(number.value, range.series, context.now.getTime() / 1000);
+        if (twoWays)
+            return fail(`value_path and series_path disagree: ${twoWays.reason}`);
+        return { ...counted, ...range };
     };
     return serverProvider('http', options, r => hasTemplate(r, queries, groupQueries), readOne, [
         ...Object.keys(queries),
@@ -67924,14 +68263,15 @@ function stringEnd(query, start) {
 
 
 
+
 // The `prometheus` provider reads the Prometheus HTTP API (/api/v1/query at the evaluation time,
 // /api/v1/query_range for `for:` windows and trends), so it also works with Thanos, Mimir,
 // VictoriaMetrics and Grafana Cloud. Each query must come back as exactly one finite number.
 const PROMETHEUS_PLACEHOLDERS = ['feature', 'phase', 'group', 'window'];
 // Prometheus refuses range queries of more than 11,000 points; stay well below.
 const MAX_POINTS = 10_000;
-const prometheus_optionsSchema = strictObject({
-    ...connectionShape,
+const prometheus_optionsSchema = lazy_lazy(() => strictObject({
+    ...connectionShape(),
     step: schemas_string()
         .refine(s => parseDuration(s).ok, { message: 'step must be a duration such as 1m' })
         .default('1m'),
@@ -67939,12 +68279,12 @@ const prometheus_optionsSchema = strictObject({
     // How many observations a metric's value rests on, for gates with min_samples.
     sample_queries: record(schemas_string(), schemas_string()).default({}),
     group_sample_queries: record(schemas_string(), schemas_string()).default({}),
-    performance_degradation: degradationSchema.optional(),
+    performance_degradation: degradationSchema().optional(),
     // Queries combined into one request (src/metrics/batch.ts); 1 sends each query on its own.
     batch_size: schemas_number().int().min(1).max(200).default(20)
-});
+}));
 function createPrometheusProvider(config) {
-    const options = parseOptions(prometheus_optionsSchema, config.options, 'prometheus');
+    const options = parseOptions(prometheus_optionsSchema(), config.options, 'prometheus');
     const queries = config.queries;
     const groupQueries = options.group_queries;
     const templates = {
@@ -67994,7 +68334,7 @@ function createPrometheusProvider(config) {
         });
         if (!answer.ok)
             return fail(`${server} ${answer.reason}${prometheusError(answer.json)}`);
-        const parsed = answerSchema.safeParse(answer.json);
+        const parsed = answerSchema().safeParse(answer.json);
         if (!parsed.success)
             return fail(`${server} answered with JSON that is not a Prometheus query result`);
         const { data } = parsed.data;
@@ -68029,20 +68369,19 @@ function createPrometheusProvider(config) {
     };
     return serverProvider('prometheus', options, r => hasTemplate(r, queries, groupQueries), readOne, [...Object.keys(queries), ...Object.keys(groupQueries)]);
 }
-const sampleSchema = tuple([schemas_number(), schemas_string()]);
-const seriesSchema = object({
+const seriesSchema = lazy_lazy(() => object({
     metric: record(schemas_string(), schemas_string()).default({}),
-    value: sampleSchema.optional(),
-    values: array(sampleSchema).optional()
-});
-const answerSchema = object({
+    value: tuple([schemas_number(), schemas_string()]).optional(),
+    values: array(tuple([schemas_number(), schemas_string()])).optional()
+}));
+const answerSchema = lazy_lazy(() => object({
     status: schemas_string(),
     data: object({
         resultType: schemas_string(),
-        result: union([sampleSchema, array(seriesSchema)])
+        result: union([tuple([schemas_number(), schemas_string()]), array(seriesSchema())])
     })
         .optional()
-});
+}));
 function prometheusError(json) {
     if (json === null || typeof json !== 'object')
         return '';
@@ -68193,17 +68532,15 @@ function gitDirLedger(gitDir) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: ./lib/experiments/assignment.js
 
 
 // node:crypto is loaded with the first hash: on Node 24 importing it loads about 50 modules, a
 // start-up cost that commands hashing nothing (status, tick on a seed policy) would pay.
-const requireBuiltin = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+const assignment_requireBuiltin = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
 let assignment_hash;
 function sha256(text) {
-    assignment_hash ??= requireBuiltin('node:crypto').hash;
+    assignment_hash ??= assignment_requireBuiltin('node:crypto').hash;
     return assignment_hash('sha256', text, 'buffer');
 }
 /** Buckets per experiment or rollout in hash version 2: weights and percentages resolve to 0.01%. */
@@ -68348,69 +68685,78 @@ function jsonSyntaxProblem(error, text) {
 
 
 
+
 /** Bumped on any change a consumer must know about (docs/versioning.md). */
 const DATAFILE_VERSION = 1;
-const datafile_schema_experimentSchema = strictObject({
-    name: schemas_string().min(1),
-    /** pending | running | stopped | concluded; only `running` assigns users. */
-    status: schemas_enum(['pending', 'running', 'stopped', 'concluded']),
-    /** The experiment is switched on in the policy. */
-    enabled: schemas_boolean(),
-    seed: schemas_string(),
-    hash_version: union([literal(1), literal(2)]),
-    groups: array(strictObject({
+// Built on first use: most commands (status, tick) never read or write a datafile.
+const datafile_schema_schemas = lazy_lazy(() => {
+    const experimentSchema = strictObject({
         name: schemas_string().min(1),
-        weight: schemas_number().nonnegative(),
-        configuration: record(schemas_string(), unknown())
-    }))
-        .min(1)
+        /** pending | running | stopped | concluded; only `running` assigns users. */
+        status: schemas_enum(['pending', 'running', 'stopped', 'concluded']),
+        /** The experiment is switched on in the policy. */
+        enabled: schemas_boolean(),
+        seed: schemas_string(),
+        hash_version: union([literal(1), literal(2)]),
+        groups: array(strictObject({
+            name: schemas_string().min(1),
+            weight: schemas_number().nonnegative(),
+            configuration: record(schemas_string(), unknown())
+        }))
+            .min(1)
+    });
+    const featureDatafileSchema = strictObject({
+        datafile_version: literal(DATAFILE_VERSION),
+        feature: schemas_string().min(1),
+        phase: schemas_string().min(1),
+        /** The kill switch and the phase's `enabled`, combined: false turns the feature off for all. */
+        enabled: schemas_boolean(),
+        /** Percentage of users (0–100, in steps of 0.01) inside the rollout while enabled. */
+        user_percentage: schemas_number().min(0).max(100),
+        feature_flags: array(schemas_string()),
+        monitoring_level: schemas_enum(['debug', 'info', 'warn', 'error']),
+        /** How a user id maps to the rollout: bucket(salt, id) < user_percentage * 100 (docs/assignment.md). */
+        rollout: strictObject({
+            hash_version: literal(2),
+            salt: schemas_string(),
+            buckets: literal(BUCKETS)
+        }),
+        experiments: array(experimentSchema),
+        /** The transition this file reflects; null before the first one. */
+        transition: strictObject({
+            kind: schemas_enum(['init', 'advance', 'rollback', 'emergency', 'resume', 'pause']),
+            from: schemas_string().nullable(),
+            to: schemas_string(),
+            at: schemas_string(),
+            /** The commit the transition was made on (its parent): a file cannot name its own commit. */
+            made_on: schemas_string().nullable()
+        })
+            .nullable(),
+        /**
+         * The action's last evaluation of the feature (the heartbeat record), when the exporting clone
+         * had one: never in the per-feature file a transition writes, only in `phasegate export`.
+         */
+        heartbeat: strictObject({
+            /** When the scheduled run last evaluated the feature (RFC 3339). */
+            evaluated_at: iso_datetime({ offset: true }),
+            /** What that run decided (advance, hold, rollback, ...). */
+            outcome: schemas_string(),
+            /** From this time on (RFC 3339) the heartbeat is stale: three schedule intervals later. */
+            stale_after: iso_datetime({ offset: true })
+        })
+            .optional()
+    });
+    const datafileDocumentSchema = strictObject({
+        datafile_version: literal(DATAFILE_VERSION),
+        /** Feature name -> its datafile, in name order. */
+        features: record(schemas_string(), featureDatafileSchema)
+    });
+    return { featureDatafileSchema, datafileDocumentSchema };
 });
-const featureDatafileSchema = strictObject({
-    datafile_version: literal(DATAFILE_VERSION),
-    feature: schemas_string().min(1),
-    phase: schemas_string().min(1),
-    /** The kill switch and the phase's `enabled`, combined: false turns the feature off for all. */
-    enabled: schemas_boolean(),
-    /** Percentage of users (0–100, in steps of 0.01) inside the rollout while enabled. */
-    user_percentage: schemas_number().min(0).max(100),
-    feature_flags: array(schemas_string()),
-    monitoring_level: schemas_enum(['debug', 'info', 'warn', 'error']),
-    /** How a user id maps to the rollout: bucket(salt, id) < user_percentage * 100 (docs/assignment.md). */
-    rollout: strictObject({
-        hash_version: literal(2),
-        salt: schemas_string(),
-        buckets: literal(BUCKETS)
-    }),
-    experiments: array(datafile_schema_experimentSchema),
-    /** The transition this file reflects; null before the first one. */
-    transition: strictObject({
-        kind: schemas_enum(['init', 'advance', 'rollback', 'emergency', 'resume', 'pause']),
-        from: schemas_string().nullable(),
-        to: schemas_string(),
-        at: schemas_string(),
-        /** The commit the transition was made on (its parent): a file cannot name its own commit. */
-        made_on: schemas_string().nullable()
-    })
-        .nullable(),
-    /**
-     * The action's last evaluation of the feature (the heartbeat record), when the exporting clone
-     * had one: never in the per-feature file a transition writes, only in `phasegate export`.
-     */
-    heartbeat: strictObject({
-        /** When the scheduled run last evaluated the feature (RFC 3339). */
-        evaluated_at: iso_datetime({ offset: true }),
-        /** What that run decided (advance, hold, rollback, ...). */
-        outcome: schemas_string(),
-        /** From this time on (RFC 3339) the heartbeat is stale: three schedule intervals later. */
-        stale_after: iso_datetime({ offset: true })
-    })
-        .optional()
-});
-const datafileDocumentSchema = strictObject({
-    datafile_version: literal(DATAFILE_VERSION),
-    /** Feature name -> its datafile, in name order. */
-    features: record(schemas_string(), featureDatafileSchema)
-});
+/** One feature's datafile (what a transition writes beside the state file). */
+const featureDatafileSchema = () => datafile_schema_schemas().featureDatafileSchema;
+/** `phasegate export`'s combined document. */
+const datafileDocumentSchema = () => datafile_schema_schemas().datafileDocumentSchema;
 /** One document for consumers: every feature's datafile, keyed and ordered by name. */
 function combineDatafiles(datafiles) {
     const features = {};
@@ -68434,10 +68780,10 @@ function parseDatafile(text) {
     catch (error) {
         throw new DatafileError(`not JSON: ${jsonSyntaxProblem(error, text)}`);
     }
-    const single = featureDatafileSchema.safeParse(json);
+    const single = featureDatafileSchema().safeParse(json);
     if (single.success)
         return combineDatafiles([single.data]);
-    const document = datafileDocumentSchema.safeParse(json);
+    const document = datafileDocumentSchema().safeParse(json);
     if (!document.success) {
         const issue = document.error.issues[0];
         throw new DatafileError(`not a phasegate datafile: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
@@ -68453,7 +68799,7 @@ class DatafileError extends Error {
 }
 /** The published JSON Schema of the combined document (which also defines one feature's file). */
 function datafileJsonSchema() {
-    const schema = z.toJSONSchema(z.union([datafileDocumentSchema, featureDatafileSchema]).meta({
+    const schema = z.toJSONSchema(z.union([datafileDocumentSchema(), featureDatafileSchema()]).meta({
         title: 'phasegate datafile',
         description: "A feature's rollout as an application needs it (one feature), or `phasegate export`'s combination of them."
     }), { io: 'input', target: 'draft-2020-12', reused: 'ref' });
@@ -68526,7 +68872,7 @@ function datafile_readCommittedDatafile(root, path) {
     catch (error) {
         return { kind: 'unreadable', why: `is not JSON (${jsonSyntaxProblem(error, text)})` };
     }
-    const parsed = featureDatafileSchema.safeParse(json);
+    const parsed = featureDatafileSchema().safeParse(json);
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         return {
@@ -68795,7 +69141,8 @@ const TRAILER = {
     operator: 'Phasegate-Operator',
     reverts: 'Phasegate-Reverts',
     leftAlone: 'Phasegate-Left-Alone',
-    evidence: 'Phasegate-Evidence'
+    evidence: 'Phasegate-Evidence',
+    dispatchRun: 'Phasegate-Dispatch-Run'
 };
 const ARROW = '->';
 function commitSubject(name, record) {
@@ -68901,6 +69248,8 @@ function commitMessage(record, body = []) {
         trailers.push([TRAILER.leftAlone, path]);
     for (const e of record.evidence)
         trailers.push([TRAILER.evidence, formatEvidence(e)]);
+    if (record.dispatchRun)
+        trailers.push([TRAILER.dispatchRun, record.dispatchRun]);
     const reverted = record.reverts !== undefined && record.leftAlone === undefined;
     const subject = reverted
         ? `Revert "${commitSubject(record.feature, { kind: 'advance', from: record.to, to: record.from })}"`
@@ -68946,6 +69295,7 @@ function parseTransitionMessage(message) {
     const operator = one(TRAILER.operator);
     const reverts = one(TRAILER.reverts);
     const leftAlone = values.get(TRAILER.leftAlone);
+    const dispatchRun = one(TRAILER.dispatchRun);
     return {
         feature,
         kind: kind,
@@ -68958,7 +69308,8 @@ function parseTransitionMessage(message) {
         ...(leftAlone ? { leftAlone } : {}),
         evidence: (values.get(TRAILER.evidence) ?? [])
             .map(parseEvidence)
-            .filter((e) => e !== undefined)
+            .filter((e) => e !== undefined),
+        ...(dispatchRun ? { dispatchRun } : {})
     };
 }
 function recordOf(feature, t) {
@@ -68971,7 +69322,8 @@ function recordOf(feature, t) {
         approvers: t.approvers,
         ...(t.operator ? { operator: t.operator } : {}),
         ...(t.reverts ? { reverts: t.reverts } : {}),
-        evidence: t.evidence
+        evidence: t.evidence,
+        ...(t.dispatchRun ? { dispatchRun: t.dispatchRun } : {})
     };
 }
 /**
@@ -69252,12 +69604,19 @@ function yamlStateFacts(text) {
         return {};
     }
 }
-const KEY_LINE = /^( *)(?!(?:null|true|false|__proto__):)([a-z_][a-z0-9_]*):(?: (.*))?$/;
-const ITEM_LINE = /^( *)- (.*)$/;
-/** A one-line plain scalar whose meaning is its text: no quoting, flow, block or comment syntax. */
-const PLAIN = /^[A-Za-z0-9_(/](?:[^:]|:(?! |$))*$/;
+/**
+ * The characters a line of the subset may not hold outside a trailing `: []` or `: {}`: YAML's
+ * quoting, anchor, tag, block, directive and flow characters and `#` (a comment after a value).
+ */
+const FORBIDDEN = new Uint8Array(128);
+for (const c of '"\'|>&*!%@`\\#[]{}')
+    FORBIDDEN[c.charCodeAt(0)] = 1;
+/** The keys the YAML core schema does not read as the string they spell. */
+const NOT_KEYS = new Set(['null', 'true', 'false', '__proto__']);
 /** A fact's value: a plain string the YAML core schema reads as a string. */
 const WORD = /^(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$)[A-Za-z_][A-Za-z0-9_-]*$/;
+/** A one-line plain scalar whose meaning is its text: no quoting, flow, block or comment syntax. */
+const PLAIN = /^[A-Za-z0-9_(/](?:[^:]|:(?! |$))*$/;
 /**
  * stateFacts for the subset of YAML phasegate writes (block maps and lists of one-line plain
  * scalars, comments on lines of their own), or undefined for any text outside it, which the YAML
@@ -69269,29 +69628,20 @@ function quickStateFacts(text) {
     // eslint-disable-next-line no-control-regex -- control characters are what this rejects
     if (/[\x00-\x09\x0b-\x1f\x7f\x85\ufeff\u2028\u2029]/.test(text))
         return undefined;
+    // Read by character codes, not a regular expression per line: a history of 100,000
+    // transitions reads 100,000 of these files.
     const lines = [];
-    for (const line of text.split('\n')) {
-        if (line === '' || line.startsWith('#'))
+    for (let start = 0; start <= text.length;) {
+        let end = text.indexOf('\n', start);
+        if (end < 0)
+            end = text.length;
+        const line = lineOf(text, start, end);
+        start = end + 1;
+        if (line === null)
             continue;
-        // Printable ASCII only, and none of YAML's quoting, anchor, tag, block or directive characters.
-        if (/[^\x20-\x7e]|["'|>&*!%@`\\]/.test(line))
+        if (line === undefined)
             return undefined;
-        // Flow collections and comments only as phasegate writes them: an empty `[]` or `{}` value.
-        if (/[#[\]{}]/.test(line.replace(/: (?:\[\]|\{\})$/, '')))
-            return undefined;
-        const key = KEY_LINE.exec(line);
-        if (key) {
-            lines.push({
-                indent: key[1].length,
-                key: key[2],
-                ...(key[3] !== undefined ? { value: key[3] } : {})
-            });
-            continue;
-        }
-        const item = ITEM_LINE.exec(line);
-        if (!item)
-            return undefined;
-        lines.push({ indent: item[1].length, value: item[2] });
+        lines.push(line);
     }
     if (lines[0]?.indent !== 0 || lines[0].key === undefined)
         return undefined;
@@ -69312,6 +69662,57 @@ function quickStateFacts(text) {
         phase: doc.phase,
         ...(last && typeof last === 'object' ? { last: last } : {})
     };
+}
+/**
+ * The line text[start, end) as `key: value`, `key:` or `- value` with its indentation (spaces);
+ * null for an empty line or a comment; undefined for anything else. Printable ASCII only, and no
+ * FORBIDDEN character except in a trailing `: []` or `: {}` (flow collections and comments only as
+ * phasegate writes them: an empty `[]` or `{}` value).
+ */
+function lineOf(text, start, end) {
+    if (start === end || text.charCodeAt(start) === 35 /* # */)
+        return null;
+    let body = end;
+    if (end - start >= 4 && text.charCodeAt(end - 4) === 58 && text.charCodeAt(end - 3) === 32) {
+        const open = text.charCodeAt(end - 2);
+        const close = text.charCodeAt(end - 1);
+        if ((open === 91 && close === 93) || (open === 123 && close === 125))
+            body = end - 4;
+    }
+    for (let i = start; i < body; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0x20 || c > 0x7e || FORBIDDEN[c] === 1)
+            return undefined;
+    }
+    let at = start;
+    while (at < end && text.charCodeAt(at) === 32)
+        at++;
+    const indent = at - start;
+    const first = text.charCodeAt(at);
+    if (first === 45 /* - */) {
+        if (text.charCodeAt(at + 1) !== 32 || at + 1 >= end)
+            return undefined;
+        return { indent, value: text.slice(at + 2, end) };
+    }
+    // A key: [a-z_][a-z0-9_]*, then `:` at the end of the line or followed by a space.
+    if (!((first >= 97 && first <= 122) || first === 95))
+        return undefined;
+    let colon = at + 1;
+    for (; colon < end; colon++) {
+        const c = text.charCodeAt(colon);
+        if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95))
+            break;
+    }
+    if (colon >= end || text.charCodeAt(colon) !== 58)
+        return undefined;
+    const key = text.slice(at, colon);
+    if (NOT_KEYS.has(key))
+        return undefined;
+    if (colon + 1 === end)
+        return { indent, key };
+    if (text.charCodeAt(colon + 1) !== 32)
+        return undefined;
+    return { indent, key, value: text.slice(colon + 2, end) };
 }
 /** The block (map or list) starting at lines[start], or undefined outside the subset. */
 function plainBlock(lines, start) {
@@ -69422,13 +69823,13 @@ async function readHistory(root, sources, revs = ['HEAD']) {
     const paths = new Map(sources.map(s => [s.feature, s.statePath]));
     const candidates = [];
     // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
-    // verdict compares are kept, as strings of their own: the blob's text is dropped.
+    // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
     const asked = [];
     const judged = new Map();
+    const factsOf = verdictFactsPool();
     const own = ownStrings();
     const reader = objectReader(root, (i, text) => {
-        const id = asked[i];
-        judged.set(id, text === undefined ? undefined : { same: id, facts: verdictFacts(stateFacts(text), own) });
+        judged.set(asked[i], text === undefined ? undefined : factsOf(stateFacts(text)));
     });
     const ask = (id) => {
         if (id === undefined || judged.has(id))
@@ -69476,7 +69877,10 @@ async function readHistory(root, sources, revs = ['HEAD']) {
         throw failed;
     }
     await read;
-    const judgedOf = (id) => (id ? judged.get(id) : undefined);
+    const judgedOf = (id) => {
+        const facts = id ? judged.get(id) : undefined;
+        return facts ? { same: id, facts } : undefined;
+    };
     for (const { entry, path, blobs } of candidates) {
         const verdict = path === undefined
             ? { ok: false, reason: `no policy here rolls out ${entry.feature}` }
@@ -69524,15 +69928,43 @@ function ownStrings() {
         return known;
     };
 }
-/** What verdictOf compares of a state file, and nothing else. */
-function verdictFacts(facts, own) {
-    const str = (v) => (typeof v === 'string' ? own(v) : v);
-    const last = facts.last;
-    return {
-        feature: str(facts.feature),
-        phase: str(facts.phase),
-        ...(last ? { last: { kind: str(last.kind), from: str(last.from), to: str(last.to) } } : {})
+/**
+ * What verdictOf compares of a state file, and nothing else, as one shared object per distinct
+ * set of values: a history of 100,000 transitions has a few hundred (features x phases x kinds),
+ * and objects kept per blob cost the garbage collector more than the lookup costs.
+ */
+function verdictFactsPool() {
+    const pool = new Map();
+    return facts => {
+        const last = facts.last;
+        const values = [facts.feature, facts.phase, last?.kind, last?.from, last?.to];
+        // Shared only when every value is a string (or absent) without NUL, so the key names it alone.
+        const key = values.every(v => v === undefined || (typeof v === 'string' && !v.includes('\u0000')))
+            ? `${last ? 'L' : '-'}${values.map(v => (v === undefined ? '\u0000u' : `\u0000s${v}`)).join('')}`
+            : undefined;
+        const known = key === undefined ? undefined : pool.get(key);
+        if (known)
+            return known;
+        const copy = {
+            feature: detachedValue(facts.feature),
+            phase: detachedValue(facts.phase),
+            ...(last
+                ? {
+                    last: {
+                        kind: detachedValue(last.kind),
+                        from: detachedValue(last.from),
+                        to: detachedValue(last.to)
+                    }
+                }
+                : {})
+        };
+        if (key !== undefined)
+            pool.set(key, copy);
+        return copy;
     };
+}
+function detachedValue(value) {
+    return typeof value === 'string' ? detached(value) : value;
 }
 /** A history entry whose strings are their own (see detached), not slices of the log. */
 function ownEntry(record, commit, own) {
@@ -69546,6 +69978,7 @@ function ownEntry(record, commit, own) {
         ...(record.operator !== undefined ? { operator: own(record.operator) } : {}),
         ...(record.reverts !== undefined ? { reverts: detached(record.reverts) } : {}),
         ...(record.leftAlone !== undefined ? { leftAlone: record.leftAlone.map(detached) } : {}),
+        ...(record.dispatchRun !== undefined ? { dispatchRun: detached(record.dispatchRun) } : {}),
         evidence: record.evidence.map(e => {
             const copy = {};
             for (const [key, value] of Object.entries(e))
@@ -69670,6 +70103,111 @@ async function commitTransition(options) {
     return git(root, 'rev-parse', 'HEAD');
 }
 
+;// CONCATENATED MODULE: ./lib/rollout/exposure-raise.js
+
+
+
+/** An experiment entry assigns users: enabled in the policy and running in the state. */
+const assigns = (e) => !!e && e.enabled && e.status === 'running';
+/** The experiments that assign users in `expected` and not in `committed` (they expose a new path). */
+function experimentsRaised(committed, expected) {
+    return expected.experiments
+        .filter(e => assigns(e) && !assigns(committed.experiments.find(c => c.name === e.name)))
+        .map(e => e.name);
+}
+/** The ways `expected` exposes more than `committed`, one clause each ("user_percentage 1 -> 100"). */
+function exposureRaises(committed, expected) {
+    const raises = [];
+    if (!committed.enabled && expected.enabled)
+        raises.push('enabled false -> true');
+    if (expected.user_percentage > committed.user_percentage)
+        raises.push(`user_percentage ${committed.user_percentage} -> ${expected.user_percentage}`);
+    const added = expected.feature_flags.filter(f => !committed.feature_flags.includes(f));
+    if (added.length)
+        raises.push(`feature_flags + ${added.join(', ')}`);
+    const started = experimentsRaised(committed, expected);
+    if (started.length)
+        raises.push(`experiments + ${started.join(', ')}`);
+    return raises;
+}
+/**
+ * `expected` with none of its raises over `committed`: on only when both are, the lower
+ * percentage, only the flags both carry, and an experiment that would start assigning users kept
+ * as `committed` has it (left out when `committed` has none). Every decrease in `expected` is kept.
+ */
+function withoutRaises(committed, expected) {
+    const started = experimentsRaised(committed, expected);
+    return {
+        ...expected,
+        enabled: expected.enabled && committed.enabled,
+        user_percentage: Math.min(expected.user_percentage, committed.user_percentage),
+        feature_flags: expected.feature_flags.filter(f => committed.feature_flags.includes(f)),
+        experiments: expected.experiments.flatMap(e => started.includes(e.name) ? committed.experiments.filter(c => c.name === e.name) : [e])
+    };
+}
+/**
+ * Why an exposure increase waits at `now`: a freeze window open (any of `windows`) or the rollout
+ * paused (until `phasegate resume`); null when it may land.
+ */
+function raiseHold(windows, state, now) {
+    const freeze = openFreeze(windows, now);
+    if (freeze)
+        return {
+            why: `freeze window ${describeWindow(freeze.window)} is open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()}`,
+            until: freeze.endless ? null : freeze.endsAt.toISOString()
+        };
+    if (state?.paused)
+        return {
+            why: `the rollout is paused since ${state.paused.at} (${state.paused.reason}) until \`phasegate resume\``,
+            until: null
+        };
+    return null;
+}
+/** raiseHold's reason alone (the report says until when); null when a raise may land. */
+function raiseWaitsFor(windows, state, now) {
+    return raiseHold(windows, state, now)?.why ?? null;
+}
+/**
+ * The datafile a rollout may serve at `now`: `expected` (what its policy and state say), or, while
+ * a freeze window is open or the rollout is paused, `expected` without its raises over `committed`
+ * (the datafile in the checkout; null when there is none or it does not read: nothing to hold to).
+ */
+function heldDatafile(policy, state, committed, expected, now) {
+    const raises = committed ? exposureRaises(committed, expected) : [];
+    const hold = raises.length ? raiseHold(policy.freezeWindows ?? [], state, now) : null;
+    if (!committed || !hold)
+        return { datafile: expected, waits: null };
+    return {
+        datafile: withoutRaises(committed, expected),
+        waits: { ...hold, raises, text: `${raises.join(', ')} waits: ${hold.why}` }
+    };
+}
+/**
+ * The one answer to "what does this feature expose now": exposureOf(policy, state), except that a
+ * raise by a policy edit over the committed datafile (`committed`; null: none) waits while a freeze
+ * window is open or the rollout is paused, exactly as the datafile refresh holds it back.
+ */
+function exposure_raise_exposureInForce(policy, state, committed, now) {
+    const exposure = exposureOf(policy, state);
+    const { datafile, waits } = heldDatafile(policy, state, committed, featureDatafile(policy, state), now);
+    const experiments = datafile.experiments.filter(assigns).map(e => e.name);
+    if (!waits)
+        return { exposure, experiments, waits };
+    const enabled = exposure.enabled && datafile.enabled;
+    return {
+        exposure: {
+            ...exposure,
+            enabled,
+            // Only a phase turned back on can be held off here: the kill switch and the rest are state.
+            ...(enabled ? {} : { off: exposure.off ?? 'phase disabled' }),
+            userPercentage: enabled ? datafile.user_percentage : 0,
+            featureFlags: enabled ? datafile.feature_flags : []
+        },
+        experiments,
+        waits
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/policy/metric-names.js
 /**
  * Every metric a gate, trigger, alert, trend, rollback threshold, guardrail or experiment of the policy
@@ -69715,6 +70253,7 @@ function namedMetrics(raw) {
 
 
 
+
 /** Reads, validates and normalizes a policy file; throws a PhasegateError at file:line:col. */
 function loadPolicy(path, file = path) {
     return fromSource(readYamlFile(path, 'policy file', file), (0,external_node_path_namespaceObject.basename)(path, (0,external_node_path_namespaceObject.extname)(path)));
@@ -69724,10 +70263,14 @@ function parsePolicyText(text, file) {
     return fromSource(parseYaml(text, file, 'policy file'), basename(file, extname(file)));
 }
 function fromSource(source, fileStem) {
-    const raw = yaml_validate(policySchema, source, toPlain(source));
+    const plain = toPlain(source);
+    const raw = yaml_validate(policySchema, source, plain);
     try {
         checkMetricsProvider(source, raw);
-        const { policy, notices } = normalizePolicy(raw, fileStem);
+        const normalized = normalizePolicy(raw, fileStem);
+        const { policy } = normalized;
+        // Time zones as written: the schema keeps only each window's zone, not where it was written.
+        const notices = [...normalized.notices, ...fixedZoneNotices(plain)];
         if (notices.length === 0)
             return policy;
         const errors = notices.map(n => located(source, n));
@@ -70037,6 +70580,9 @@ function unknownFeatures(unknown, known) {
 
 
 
+
+
+
 // Observing a rollout: its metrics through the policy's provider, and its experiments.
 /** The policy's metrics source, or the file provider reading `metricsFile` when one is given. */
 function metricsConfigFor(policy, metricsFile) {
@@ -70075,7 +70621,11 @@ async function observe(rollout, state, options) {
     if (ledger && options.recordRun && (failed || previous))
         await ledger.write(policy.feature, failed);
     const failures = countFailedRuns(failed, new Date(state.enteredAt));
-    const guardrailReadings = await readGuardrails(provider, policy, state, {
+    // The groups the application serves: a raise by a policy edit that waits for a freeze window
+    // or a pause is not in the datafile yet, so the split is the one in force (exposureInForce).
+    const committed = datafile_readCommittedDatafile(rollout.root, datafile_datafilePathOf(policy));
+    const userPercentage = exposure_raise_exposureInForce(policy, state, committed.kind === 'parsed' ? committed.datafile : null, options.now).exposure.userPercentage;
+    const guardrailReadings = await readGuardrails(provider, policy, state, userPercentage, {
         feature: policy.feature,
         phase: state.phase,
         now: options.now,
@@ -70085,12 +70635,14 @@ async function observe(rollout, state, options) {
     });
     const rollbacks = await rollbacksOf(rollout, options.transitions);
     return {
+        ...(rollbacks?.shallow ? { historyShallow: true } : {}),
+        ...(userPercentage !== exposureOf(policy, state).userPercentage ? { userPercentage } : {}),
         readings: stampWindows(readings, options.now, window),
         approvals: options.approvals,
         checks: options.checks,
         ...(failures ? { sourceFailures: failures } : {}),
         ...(guardrailReadings ? { guardrailReadings } : {}),
-        ...(rollbacks ? { rollbacks } : {})
+        ...(rollbacks ? { rollbacks: rollbacks.seen } : {})
     };
 }
 /**
@@ -70099,9 +70651,9 @@ async function observe(rollout, state, options) {
  * counts accumulated since the phase began (for Prometheus, `increase(x[{{window}}])`), not a
  * sliding window. Undefined when the policy has no guardrails or the exposure has no control.
  */
-async function readGuardrails(provider, policy, state, context) {
+async function readGuardrails(provider, policy, state, userPercentage, context) {
     const rules = policy.guardrails ?? [];
-    if (rules.length === 0 || !exposureShares(exposureOf(policy, state).userPercentage))
+    if (rules.length === 0 || !exposureShares(userPercentage))
         return;
     const requests = rules.flatMap(rule => GUARDRAIL_GROUPS.flatMap(group => [
         { metric: rule.metric, group },
@@ -70128,15 +70680,23 @@ async function readGuardrails(provider, policy, state, context) {
 }
 /**
  * The rollout's rollbacks from its git history (transitions only), newest first, for the
- * cool-downs; undefined when no phase has one, so that other policies pay no `git log`.
+ * cool-downs, and whether that history is shallow (a depth-limited clone, as actions/checkout
+ * makes by default: older rollbacks may be missing). Undefined when no phase has a cool-down, so
+ * that other policies pay no `git log`.
  */
 async function rollbacksOf(rollout, transitions) {
     if (!rollout.policy.phases.some(p => p.cooldownMs))
         return undefined;
-    const history = transitions ?? transitionsOf(await readHistory(rollout.root, [rollout.policy]));
-    return history
-        .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
-        .map(h => ({ from: h.from, to: h.to, at: h.at }));
+    const [history, shallow] = await Promise.all([
+        transitions ?? readHistory(rollout.root, [rollout.policy]).then(transitionsOf),
+        isShallowRepository(rollout.root)
+    ]);
+    return {
+        seen: history
+            .filter(h => h.kind === 'rollback' || h.kind === 'emergency')
+            .map(h => ({ from: h.from, to: h.to, at: h.at })),
+        shallow
+    };
 }
 /**
  * One experiment of a loaded rollout, from a results file or the policy's metrics provider:
@@ -70205,6 +70765,156 @@ async function evaluate(rollout, state, options) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/rollout/manual.js
+
+
+
+// A person's transitions: the CLI's rollback and the action's dispatched rollback build them here.
+/** The rollout, if it has started: a manual transition needs a state to move from. */
+function startedRollout(rollout) {
+    if (!rollout.state) {
+        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
+            hint: 'run `phasegate init` first'
+        });
+    }
+    return rollout;
+}
+/**
+ * The transition of a person's rollback: one phase back (an emergency in the first phase only
+ * turns the kill switch off). Throws when there is nothing to roll back.
+ */
+function manualRollback(rollout, options) {
+    const { policy, state } = rollout;
+    const { emergency, operator } = options;
+    const reason = options.reason.trim();
+    const previous = previousPhase(policy, state.phase);
+    if (!emergency && !previous) {
+        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
+            hint: 'use --emergency to turn the feature off with the kill switch'
+        });
+    }
+    if (emergency && !previous && !state.enabled) {
+        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
+    }
+    const kind = emergency ? 'emergency' : 'rollback';
+    return {
+        kind,
+        from: state.phase,
+        to: previous?.name ?? state.phase,
+        at: options.now.toISOString(),
+        reason: `${emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
+        approvers: [],
+        operator,
+        evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
+    };
+}
+/**
+ * The transition of a person's pause: the rollout stays in its phase and stops advancing, while
+ * its rollback triggers still act. Throws when it is already paused.
+ */
+function manualPause(rollout, options) {
+    const { policy, state } = rollout;
+    const reason = options.reason.trim();
+    if (!reason)
+        throw new errors_PhasegateError('a pause needs a reason', {
+            hint: 'pass --reason "why it must not advance" (the workflow_dispatch input "reason")'
+        });
+    if (state.paused)
+        throw new errors_PhasegateError(`${policy.feature} is already paused since ${state.paused.at} (${state.paused.reason})`, { hint: 'resume it first to pause it again with another reason' });
+    return {
+        kind: 'pause',
+        from: state.phase,
+        to: state.phase,
+        at: options.now.toISOString(),
+        reason: `paused by ${options.operator}: ${reason}`,
+        approvers: [],
+        operator: options.operator,
+        evidence: [{ gate: 'pause', metric: 'operator', value: options.operator, result: 'pass' }]
+    };
+}
+/**
+ * Why turning the kill switch of a rollout in `state` back on waits at `now`: it raises exposure
+ * from nobody to the phase's users, and inside a freeze window every raise waits (the pause is
+ * the resume's own business: manualResume). Null when the kill switch is on or no window is open.
+ * The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
+ */
+function killSwitchOnWaits(policy, state, now) {
+    if (state.enabled)
+        return null;
+    const hold = raiseHold(policy.freezeWindows ?? [], null, now);
+    return (hold && {
+        // The window's own sentence, for a status description (140 characters at most).
+        window: hold.why,
+        until: hold.until,
+        why: `turning the kill switch of "${policy.feature}" back on raises exposure, and it waits: ${hold.why}`
+    });
+}
+/**
+ * The transition of a person's resume at `now`: it lifts the pause, turns the kill switch back on,
+ * or both (`lift`; unset: whichever one is in force). Turning the kill switch on raises exposure,
+ * so it is refused while anything holds a raise (exposure-raise.ts): a freeze window open (the
+ * error names the window and when it ends), or a pause this resume does not lift. With both in
+ * force, `lift` must say both: one resume never lifts another operator's pause by the way.
+ * `spell` says how the caller's surface writes a lift (`--pause --kill-switch`, `lift: both`).
+ * Throws PhasegateError on each refusal, and when nothing is in force.
+ */
+function manualResume(rollout, options) {
+    const { policy, state } = rollout;
+    const spell = options.spell ?? ((lift) => `lift: ${lift}`);
+    const reason = options.reason.trim();
+    if (!reason)
+        throw new errors_PhasegateError('a resume needs a reason', {
+            hint: options.hint ??
+                'pass --reason "why it is safe again" (the workflow_dispatch input "reason")'
+        });
+    if (state.enabled && !state.paused)
+        throw new errors_PhasegateError(`the kill switch of "${policy.feature}" is already on and it is not paused (neither paused nor turned off): there is nothing to resume`);
+    const pause = state.paused;
+    const pauseText = pause ? `paused since ${pause.at} (${pause.reason})` : '';
+    const lift = options.lift ?? (pause && !state.enabled ? undefined : pause ? 'pause' : 'kill-switch');
+    if (!lift)
+        throw new errors_PhasegateError(`${policy.feature} is ${pauseText} and its kill switch is off: say what this resume lifts`, {
+            hint: `${spell('both')} lifts the pause and turns the kill switch back on; a pause holds every exposure raise, so the kill switch stays off while it is in force`
+        });
+    const liftsPause = lift !== 'kill-switch';
+    const liftsKillSwitch = lift !== 'pause';
+    if (liftsPause && !pause)
+        throw new errors_PhasegateError(`${policy.feature} is not paused: there is no pause to lift`, {
+            hint: `${spell('kill-switch')} turns the kill switch back on`
+        });
+    if (liftsKillSwitch && state.enabled)
+        throw new errors_PhasegateError(`the kill switch of "${policy.feature}" is already on: only the pause is in force`, { hint: `${spell('pause')} lifts the pause` });
+    if (pause && !state.enabled && lift !== 'both')
+        throw new errors_PhasegateError(liftsPause
+            ? `${policy.feature}'s kill switch is off: a resume that lifts the pause turns it back on too`
+            : `${policy.feature} is ${pauseText}: turning the kill switch back on raises exposure, and a pause holds every exposure raise`, {
+            hint: liftsPause
+                ? `keep the pause until the feature may be on again, then ${spell('both')}`
+                : `when the pause may be lifted too, ${spell('both')}; otherwise leave it to whoever paused it`
+        });
+    const frozen = liftsKillSwitch ? killSwitchOnWaits(policy, state, options.now) : null;
+    if (frozen)
+        throw new errors_PhasegateError(frozen.why, {
+            hint: frozen.until
+                ? `resume after ${frozen.until}, when the window has ended (rollbacks and pauses still land meanwhile)`
+                : 'the windows chain without a gap: end the window in the policy (a reviewed change) to resume earlier'
+        });
+    const lifts = [
+        ...(liftsPause ? ['pause lifted'] : []),
+        ...(liftsKillSwitch ? ['kill switch on'] : [])
+    ];
+    return {
+        kind: 'resume',
+        from: state.phase,
+        to: state.phase,
+        at: options.now.toISOString(),
+        reason: `resumed by ${options.operator} (${lifts.join(', ')}): ${reason}`,
+        approvers: [],
+        operator: options.operator,
+        evidence: [{ gate: 'resume', metric: 'operator', value: options.operator, result: 'pass' }]
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/rollout/standing.js
 
 
@@ -70255,111 +70965,6 @@ function testsOf(rollout, state) {
             ...(g.workflow ? { workflow: g.workflow } : {})
         }))
         : []);
-}
-
-;// CONCATENATED MODULE: ./lib/rollout/exposure-raise.js
-
-
-
-/** An experiment entry assigns users: enabled in the policy and running in the state. */
-const assigns = (e) => !!e && e.enabled && e.status === 'running';
-/** The experiments that assign users in `expected` and not in `committed` (they expose a new path). */
-function experimentsRaised(committed, expected) {
-    return expected.experiments
-        .filter(e => assigns(e) && !assigns(committed.experiments.find(c => c.name === e.name)))
-        .map(e => e.name);
-}
-/** The ways `expected` exposes more than `committed`, one clause each ("user_percentage 1 -> 100"). */
-function exposureRaises(committed, expected) {
-    const raises = [];
-    if (!committed.enabled && expected.enabled)
-        raises.push('enabled false -> true');
-    if (expected.user_percentage > committed.user_percentage)
-        raises.push(`user_percentage ${committed.user_percentage} -> ${expected.user_percentage}`);
-    const added = expected.feature_flags.filter(f => !committed.feature_flags.includes(f));
-    if (added.length)
-        raises.push(`feature_flags + ${added.join(', ')}`);
-    const started = experimentsRaised(committed, expected);
-    if (started.length)
-        raises.push(`experiments + ${started.join(', ')}`);
-    return raises;
-}
-/**
- * `expected` with none of its raises over `committed`: on only when both are, the lower
- * percentage, only the flags both carry, and an experiment that would start assigning users kept
- * as `committed` has it (left out when `committed` has none). Every decrease in `expected` is kept.
- */
-function withoutRaises(committed, expected) {
-    const started = experimentsRaised(committed, expected);
-    return {
-        ...expected,
-        enabled: expected.enabled && committed.enabled,
-        user_percentage: Math.min(expected.user_percentage, committed.user_percentage),
-        feature_flags: expected.feature_flags.filter(f => committed.feature_flags.includes(f)),
-        experiments: expected.experiments.flatMap(e => started.includes(e.name) ? committed.experiments.filter(c => c.name === e.name) : [e])
-    };
-}
-/**
- * Why an exposure increase waits at `now`: a freeze window open (any of `windows`) or the rollout
- * paused (until `phasegate resume`); null when it may land.
- */
-function raiseHold(windows, state, now) {
-    const freeze = openFreeze(windows, now);
-    if (freeze)
-        return {
-            why: `freeze window ${describeWindow(freeze.window)} is open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()}`,
-            until: freeze.endless ? null : freeze.endsAt.toISOString()
-        };
-    if (state?.paused)
-        return {
-            why: `the rollout is paused since ${state.paused.at} (${state.paused.reason}) until \`phasegate resume\``,
-            until: null
-        };
-    return null;
-}
-/** raiseHold's reason alone (the report says until when); null when a raise may land. */
-function raiseWaitsFor(windows, state, now) {
-    return raiseHold(windows, state, now)?.why ?? null;
-}
-/**
- * The datafile a rollout may serve at `now`: `expected` (what its policy and state say), or, while
- * a freeze window is open or the rollout is paused, `expected` without its raises over `committed`
- * (the datafile in the checkout; null when there is none or it does not read: nothing to hold to).
- */
-function heldDatafile(policy, state, committed, expected, now) {
-    const raises = committed ? exposureRaises(committed, expected) : [];
-    const hold = raises.length ? raiseHold(policy.freezeWindows ?? [], state, now) : null;
-    if (!committed || !hold)
-        return { datafile: expected, waits: null };
-    return {
-        datafile: withoutRaises(committed, expected),
-        waits: { ...hold, raises, text: `${raises.join(', ')} waits: ${hold.why}` }
-    };
-}
-/**
- * The one answer to "what does this feature expose now": exposureOf(policy, state), except that a
- * raise by a policy edit over the committed datafile (`committed`; null: none) waits while a freeze
- * window is open or the rollout is paused, exactly as the datafile refresh holds it back.
- */
-function exposure_raise_exposureInForce(policy, state, committed, now) {
-    const exposure = exposureOf(policy, state);
-    const { datafile, waits } = heldDatafile(policy, state, committed, featureDatafile(policy, state), now);
-    const experiments = datafile.experiments.filter(assigns).map(e => e.name);
-    if (!waits)
-        return { exposure, experiments, waits };
-    const enabled = exposure.enabled && datafile.enabled;
-    return {
-        exposure: {
-            ...exposure,
-            enabled,
-            // Only a phase turned back on can be held off here: the kill switch and the rest are state.
-            ...(enabled ? {} : { off: exposure.off ?? 'phase disabled' }),
-            userPercentage: enabled ? datafile.user_percentage : 0,
-            featureFlags: enabled ? datafile.feature_flags : []
-        },
-        experiments,
-        waits
-    };
 }
 
 ;// CONCATENATED MODULE: ./lib/rollout/datafile.js
@@ -70938,7 +71543,7 @@ const ON_FIRE_SAYS = {
 function onFireSummary(triggers) {
     if (triggers.length === 0)
         return undefined;
-    const softened = triggers.filter(t => (t.onFire ?? 'rollback') !== 'rollback');
+    const softened = triggers.filter(t => t.onFire !== 'rollback');
     if (softened.length === 0)
         return 'on fire: every trigger rolls back';
     const others = triggers.length - softened.length;
@@ -71166,6 +71771,8 @@ function reportDigest(decision, experiments = []) {
     const basis = JSON.stringify([
         experiments.map(e => [e.experiment, e.verdict]),
         decision.action,
+        // A hold of another kind is another report: the tick takes back the PR's status on each.
+        decision.holdCause ?? null,
         decision.phase,
         decision.target,
         decision.awaitingApproval,
@@ -71351,7 +71958,7 @@ const complete = new Set();
 async function isShallow(root) {
     if (complete.has(root))
         return false;
-    return (await git(root, 'rev-parse', '--is-shallow-repository')) === 'true';
+    return isShallowRepository(root);
 }
 /** Fetches `branch` and checks out its tip, with full history (reverts need it). */
 async function syncWithRemote(root, branch) {
@@ -71680,10 +72287,16 @@ const resumeBranch = (feature) => `phasegate/${feature}/resume`;
 
 
 
-// The effects of a tick, one per step nextStep() picks. Each takes the feature and returns what
-// it did; none writes into a shared record.
+
+
 /** Carries out `step` for `feature`. */
-async function takeStep(run, feature, step) {
+async function takeStep(run, evaluated, step) {
+    const { policy } = evaluated.rollout;
+    const committed = datafile_readCommittedDatafile(run.ctx.workspace, datafile_datafilePathOf(policy));
+    const feature = {
+        ...evaluated,
+        exposure: exposure_raise_exposureInForce(policy, evaluated.deployed, committed.kind === 'parsed' ? committed.datafile : null, run.ctx.now).exposure
+    };
     switch (step.kind) {
         case 'roll_back':
             return rollBack(run, feature);
@@ -71708,6 +72321,7 @@ const NO_STEP = {
 const report = (feature) => renderReport({
     policy: feature.rollout.policy,
     state: feature.deployed,
+    exposure: { state: feature.exposure },
     decision: feature.evaluation.decision,
     readings: feature.evaluation.observations.readings,
     experiments: feature.evaluation.experiments
@@ -71918,6 +72532,13 @@ async function refreshAdvancePullRequest(run, feature, pr) {
         ? awaitingApprovalBody(feature, target)
         : withDigest(`⚠️ **The gates no longer pass**, so this pull request will not be merged now: ${markdownText(decision.reason)}. It merges once they pass again with approvals on its latest commit.\n\n${report(feature)}`, decision, experiments);
     await run.gh.client.rest.pulls.update({ ...run.gh.repo, pull_number: pr.number, body });
+    // A green phasegate/policy the check gave before this hold (a freeze window opening, a pause, a
+    // cool-down, gates that stopped passing) would leave the PR mergeable by hand: take it back.
+    // Only when the report changes, so a held PR costs no request per tick.
+    await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
+        state: 'failure',
+        description: heldStatus(decision)
+    });
     return {
         actions: [
             decision.awaitingApproval
@@ -71926,6 +72547,18 @@ async function refreshAdvancePullRequest(run, feature, pr) {
         ],
         prNumber: pr.number
     };
+}
+/** The phasegate/policy description of an advance PR a tick holds: why it is not merged now. */
+function heldStatus(decision) {
+    const { freeze, cooldown } = decision;
+    const why = decision.holdCause === 'freeze' && freeze
+        ? `freeze window ${freeze.window} open ${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt}`
+        : decision.holdCause === 'cooldown' && cooldown
+            ? `cool-down after a rollback out of ${cooldown.phase} until ${cooldown.endsAt}`
+            : decision.holdCause === 'paused'
+                ? 'the rollout is paused until `phasegate resume`'
+                : decision.reason;
+    return `not mergeable now: ${why}`;
 }
 /** The rollout cannot advance (final phase, kill switch off): its advance PR is closed. */
 async function closeAdvancePullRequest(run, feature, pr) {
@@ -72118,6 +72751,7 @@ async function blobAt(root, rev, path) {
 
 
 
+
 const PR_HEAD = 'refs/remotes/phasegate/pr-head';
 /**
  * The policy check on pull_request and pull_request_review: commit status phasegate/policy on the
@@ -72207,9 +72841,13 @@ async function checkPullRequest(ctx, gh) {
             env: ctx.metricsEnv
         });
         const judged = await judgeBranch({ ctx, base }, rollout, tip, decision);
-        const verdict = judged.ok && judged.resume
-            ? await vouchForResume(gh, rollout, pull.user?.login ?? '', approvals, judged.summary)
-            : judged;
+        // A resume turning the kill switch back on inside a freeze window waits, as every raise does.
+        const held = judged.ok && judged.resume ? killSwitchOnWaits(rollout.policy, state, ctx.now) : null;
+        const verdict = held
+            ? { ok: false, reason: held.why }
+            : judged.ok && judged.resume
+                ? await vouchForResume(gh, rollout, pull.user?.login ?? '', approvals, judged.summary)
+                : judged;
         const line = `${rollout.policy.statePath}: ${verdict.ok ? verdict.summary : verdict.reason}`;
         details.push(line);
         if (!verdict.ok)
@@ -72307,6 +72945,16 @@ function parseNow(text) {
         });
     return parsed.date;
 }
+/** The `lift` input: undefined when empty; anything but pause, kill-switch or both is an error. */
+function parseLift(text) {
+    if (!text)
+        return undefined;
+    if (text === 'pause' || text === 'kill-switch' || text === 'both')
+        return text;
+    throw new errors_PhasegateError(`lift "${text}" is none of pause, kill-switch, both`, {
+        hint: 'resume: pause lifts the pause, kill-switch turns the kill switch back on, both does both'
+    });
+}
 /** A workflow_dispatch input wins over the action input of the same name. */
 function dispatchInput(payload, name) {
     const value = payload.inputs?.[name];
@@ -72361,6 +73009,7 @@ function readContext(env = process.env) {
             hint: 'emergency turns the feature off and steps back at once; graceful opens a rollback PR'
         });
     const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
+    const lift = parseLift(dispatchInput(payload, 'lift') ?? getInput('lift'));
     const dashboardUrl = parseDashboardUrl(getInput('dashboard-url'));
     return {
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
@@ -72379,6 +73028,7 @@ function readContext(env = process.env) {
         ...(feature ? { feature } : {}),
         reason: dispatchInput(payload, 'reason') ?? getInput('reason'),
         mode,
+        ...(lift ? { lift } : {}),
         metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) },
         notificationEnv: {
             ...env,
@@ -72410,102 +73060,6 @@ function parseDashboardUrl(text) {
         });
     // Parentheses would end the markdown link early.
     return url.href.replace(/\(/g, '%28').replace(/\)/g, '%29');
-}
-
-;// CONCATENATED MODULE: ./lib/rollout/manual.js
-
-
-// A person's transitions: the CLI's rollback and the action's dispatched rollback build them here.
-/** The rollout, if it has started: a manual transition needs a state to move from. */
-function startedRollout(rollout) {
-    if (!rollout.state) {
-        throw new errors_PhasegateError(`the rollout of "${rollout.policy.feature}" has not started (no state file at ${rollout.policy.statePath})`, {
-            hint: 'run `phasegate init` first'
-        });
-    }
-    return rollout;
-}
-/**
- * The transition of a person's rollback: one phase back (an emergency in the first phase only
- * turns the kill switch off). Throws when there is nothing to roll back.
- */
-function manualRollback(rollout, options) {
-    const { policy, state } = rollout;
-    const { emergency, operator } = options;
-    const reason = options.reason.trim();
-    const previous = previousPhase(policy, state.phase);
-    if (!emergency && !previous) {
-        throw new errors_PhasegateError(`${state.phase} is the first phase: there is nothing to roll back to`, {
-            hint: 'use --emergency to turn the feature off with the kill switch'
-        });
-    }
-    if (emergency && !previous && !state.enabled) {
-        throw new errors_PhasegateError(`the kill switch is already off and ${state.phase} is the first phase: nothing left to roll back`);
-    }
-    const kind = emergency ? 'emergency' : 'rollback';
-    return {
-        kind,
-        from: state.phase,
-        to: previous?.name ?? state.phase,
-        at: options.now.toISOString(),
-        reason: `${emergency ? 'emergency' : 'manual'} rollback by ${operator}: ${reason}`,
-        approvers: [],
-        operator,
-        evidence: [{ gate: `${kind} rollback`, metric: 'operator', value: operator, result: 'fired' }]
-    };
-}
-/**
- * The transition of a person's pause: the rollout stays in its phase and stops advancing, while
- * its rollback triggers still act. Throws when it is already paused.
- */
-function manualPause(rollout, options) {
-    const { policy, state } = rollout;
-    const reason = options.reason.trim();
-    if (!reason)
-        throw new errors_PhasegateError('a pause needs a reason', {
-            hint: 'pass --reason "why it must not advance" (the workflow_dispatch input "reason")'
-        });
-    if (state.paused)
-        throw new errors_PhasegateError(`${policy.feature} is already paused since ${state.paused.at} (${state.paused.reason})`, { hint: 'resume it first to pause it again with another reason' });
-    return {
-        kind: 'pause',
-        from: state.phase,
-        to: state.phase,
-        at: options.now.toISOString(),
-        reason: `paused by ${options.operator}: ${reason}`,
-        approvers: [],
-        operator: options.operator,
-        evidence: [{ gate: 'pause', metric: 'operator', value: options.operator, result: 'pass' }]
-    };
-}
-/**
- * The transition of a person's resume: lifts a pause and turns the kill switch back on, whichever
- * of the two is in force. Throws when neither is.
- */
-function manualResume(rollout, options) {
-    const { policy, state } = rollout;
-    const reason = options.reason.trim();
-    if (!reason)
-        throw new errors_PhasegateError('a resume needs a reason', {
-            hint: options.hint ??
-                'pass --reason "why it is safe again" (the workflow_dispatch input "reason")'
-        });
-    if (state.enabled && !state.paused)
-        throw new errors_PhasegateError(`the kill switch of "${policy.feature}" is already on and it is not paused (neither paused nor turned off): there is nothing to resume`);
-    const lifts = [
-        ...(state.paused ? ['pause lifted'] : []),
-        ...(state.enabled ? [] : ['kill switch on'])
-    ];
-    return {
-        kind: 'resume',
-        from: state.phase,
-        to: state.phase,
-        at: options.now.toISOString(),
-        reason: `resumed by ${options.operator} (${lifts.join(', ')}): ${reason}`,
-        approvers: [],
-        operator: options.operator,
-        evidence: [{ gate: 'resume', metric: 'operator', value: options.operator, result: 'pass' }]
-    };
 }
 
 ;// CONCATENATED MODULE: ./lib/github/deployments.js
@@ -72693,6 +73247,55 @@ async function resolveAlertIssue(client, repo, key, comment) {
     return open.number;
 }
 
+;// CONCATENATED MODULE: ./lib/action/rerun.js
+
+
+
+/** The workflow run this step belongs to; undefined outside GitHub Actions. */
+function dispatchRun() {
+    const id = process.env.GITHUB_RUN_ID?.trim();
+    if (!id)
+        return undefined;
+    const attempt = Number(process.env.GITHUB_RUN_ATTEMPT ?? '1');
+    return { id, attempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 1 };
+}
+/**
+ * The transition of `kind` that an earlier attempt of this workflow run (`run`) landed on the
+ * checked-out branch for `rollout`, with its commit; undefined on a first attempt, when there is
+ * none, or when the history cannot be read (then a warning says so, and the dispatch acts).
+ */
+async function landedByThisRun(rollout, run, kind) {
+    if (!run || run.attempt < 2)
+        return undefined;
+    const runId = run.id;
+    let entries;
+    try {
+        entries = transitionsOf(await readHistory(rollout.root, [rollout.policy]));
+    }
+    catch (error) {
+        core_warning(terminalText(`could not read the history of ${rollout.policy.feature} to tell whether this run already landed its transition (${error.message.split('\n')[0]}): acting`));
+        return undefined;
+    }
+    const entry = entries.find(e => e.feature === rollout.policy.feature && e.dispatchRun === runId && e.kind === kind);
+    if (!entry)
+        return undefined;
+    return {
+        sha: entry.sha,
+        transition: {
+            kind: entry.kind,
+            from: entry.from,
+            to: entry.to,
+            at: entry.at,
+            reason: entry.reason,
+            approvers: entry.approvers,
+            ...(entry.operator ? { operator: entry.operator } : {}),
+            ...(entry.reverts ? { reverts: entry.reverts } : {}),
+            evidence: entry.evidence,
+            dispatchRun: runId
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/action/alerts.js
 
 
@@ -72709,7 +73312,8 @@ async function syncAlertIssues(client, repo, policy, decision, runUrl, openIssue
     for (const rule of policy.alerts) {
         const key = { feature: policy.feature, alert: rule.metric };
         const issue = open.find(i => i.labels.includes(`alert:${rule.metric}`));
-        const alert = decision.alerts.find(a => a.metric === rule.metric);
+        // An observe-only trigger's own alert has its own issue (observed-triggers.ts).
+        const alert = decision.alerts.find(a => a.metric === rule.metric && !a.trigger);
         if (alert) {
             if (issue?.labels.includes(`severity:${alert.severity}`))
                 continue;
@@ -72772,6 +73376,22 @@ function oncallMentions(contacts, owner) {
 }
 
 ;// CONCATENATED MODULE: ./lib/notify/render.js
+/**
+ * The CLI's exit status when everything a command did landed and only a notification failed:
+ * distinct from 1 (bad input, a refused transition), because running a landed rollback again
+ * steps back once more.
+ */
+const EXIT_NOTIFICATION_FAILED = 3;
+/**
+ * The CLI's exit status after a command whose effects all landed (`what` names them): 0, or
+ * EXIT_NOTIFICATION_FAILED when `notified.failed`, saying on `err` why not to run it again.
+ */
+function exitAfterNotifications(notified, what, err) {
+    if (!notified.failed)
+        return 0;
+    err(`phasegate: ${what} landed; a notification failed (exit ${EXIT_NOTIFICATION_FAILED}): do not run it again for the notification, it would act again; tell the people yourself`);
+    return EXIT_NOTIFICATION_FAILED;
+}
 /** The report's lines for people, and whether any notification failed. */
 function renderNotifications(report) {
     const lines = [
@@ -72780,7 +73400,7 @@ function renderNotifications(report) {
             ? `  notified ${d.target}: ${d.feature} ${d.event} (${d.severity})`
             : d.status === 'duplicate'
                 ? `  already notified ${d.target}: ${d.feature} ${d.event}`
-                : `  NOTIFICATION FAILED ${d.target}: ${d.feature} ${d.event} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.reason}`)
+                : `  NOTIFICATION FAILED ${d.target}: ${d.feature} ${d.event}${d.attempts ? ` after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` : ''}: ${d.reason}`)
     ];
     return { lines, failed: report.deliveries.some(d => d.status === 'failed') };
 }
@@ -72928,17 +73548,22 @@ async function publishOutcomes(workspace, outcomes, failures = [], notifications
             ? [`### Notifications\n\n${notified.lines.map(l => `- ${l.trim()}`).join('\n')}`]
             : [])
     ].join('\n\n'));
-    // A failed notification fails the step only now, after every feature has acted.
+    // A failed notification fails the step only now, after every feature has acted. Each one's
+    // reason is in the log and the summary already: the failure names them, without repeating it.
     const undelivered = notifications.deliveries
         .filter(d => d.status === 'failed')
-        .map(d => `${d.target} (${d.feature} ${d.event}): ${d.reason}`);
+        .map(d => `${d.target} (${d.feature} ${d.event})`);
     const problems = [
         ...(failed.length
             ? [
                 `${failed.length} of ${failed.length + outcomes.length} rollouts could not be evaluated: ${failed.join('; ')}`
             ]
             : []),
-        ...(undelivered.length ? [`notifications failed: ${undelivered.join('; ')}`] : [])
+        ...(undelivered.length
+            ? [
+                `${undelivered.length} ${undelivered.length === 1 ? 'notification' : 'notifications'} failed, after every feature acted (why: under Notifications in the job summary): ${undelivered.join('; ')}`
+            ]
+            : [])
     ];
     if (problems.length)
         setFailed(terminalText(problems.join('. ')));
@@ -73019,6 +73644,7 @@ async function writeSummary(markdown) {
 
 
 
+
 /**
  * A person's rollback from workflow_dispatch. Emergency: kill switch off and one phase back in a
  * single commit pushed at once, then the on-call contacts are called in an alert issue. Graceful:
@@ -73056,7 +73682,18 @@ async function dispatchRollback(ctx, gh) {
         return manualOutcome(run, rollout, { ...rollout, state }, result, undefined, false, state);
     }
     const from = startedRollout(rollout);
-    const transition = manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now });
+    // A re-run of this workflow run whose rollback landed (only what came after it failed) reports
+    // it and sends its notifications again: acting again would step back a second phase.
+    const dispatch = dispatchRun();
+    const already = ctx.dryRun
+        ? undefined
+        : await landedByThisRun(rollout, dispatch, emergency ? 'emergency' : 'rollback');
+    if (already)
+        return manualOutcome(run, rollout, from, alreadyLanded(already, dispatch.id, notLoaded), already.transition, false);
+    const transition = {
+        ...manualRollback(from, { reason, emergency, operator: ctx.actor, now: ctx.now }),
+        ...(dispatch ? { dispatchRun: dispatch.id } : {})
+    };
     const result = ctx.dryRun
         ? {
             actions: [
@@ -73073,6 +73710,23 @@ async function dispatchRollback(ctx, gh) {
     }
     result.actions.push(...notLoaded);
     return manualOutcome(run, rollout, from, result, result.transition);
+}
+/**
+ * The result of a dispatch whose transition an earlier attempt of the same workflow run
+ * (`runId`) landed as `landed.sha`: nothing is done again; its notifications are sent again.
+ */
+function alreadyLanded(landed, runId, notLoaded = []) {
+    return {
+        actions: [
+            `already landed in ${landed.sha.slice(0, 10)} by an earlier attempt of this workflow run (${runId}): ${landed.transition.kind} not done again; only its notifications are sent again`,
+            ...notLoaded
+        ],
+        transition: landed.transition,
+        landed: landed.sha,
+        ...(landed.transition.kind === 'rollback' || landed.transition.kind === 'emergency'
+            ? { rollbackSha: landed.sha }
+            : {})
+    };
 }
 /**
  * The outcome of an operator's dispatched rollback, resume or pause, once `result` is known: the
@@ -73279,6 +73933,7 @@ async function gracefulRollback(run, rollout, transition) {
 
 
 
+
 /**
  * An operator's resume from workflow_dispatch: the kill switch back on at the phase the rollout
  * is in. Mode emergency pushes it at once (a resume PR when the branch refuses the push); mode
@@ -73297,12 +73952,22 @@ async function dispatchResume(ctx, gh) {
     const { rollout } = await theRollout(ctx, 'resume');
     const { policy } = rollout;
     const from = startedRollout(rollout);
-    const transition = manualResume(from, {
-        reason: ctx.reason,
-        operator: ctx.actor,
-        now: ctx.now,
-        hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)'
-    });
+    // A re-run of this workflow run whose resume landed: said so, its notifications sent again.
+    const dispatch = dispatchRun();
+    const already = ctx.dryRun ? undefined : await landedByThisRun(rollout, dispatch, 'resume');
+    if (already)
+        return manualOutcome(run, rollout, from, alreadyLanded(already, dispatch.id), already.transition);
+    const transition = {
+        ...manualResume(from, {
+            reason: ctx.reason,
+            operator: ctx.actor,
+            now: ctx.now,
+            hint: 'fill in the workflow_dispatch input "reason" (why it is safe again)',
+            ...(ctx.lift ? { lift: ctx.lift } : {}),
+            spell: lift => `the workflow_dispatch input lift: ${lift}`
+        }),
+        ...(dispatch ? { dispatchRun: dispatch.id } : {})
+    };
     const standing = await operatorStanding(gh.client, gh.repo, ctx.actor, policy.rollback.operators);
     if (!standing.allowed)
         throw new errors_PhasegateError(`${standing.reason}: @${ctx.actor} may not resume ${policy.feature}`, {
@@ -73381,6 +74046,7 @@ async function proposeResume(run, rollout, transition) {
 
 
 
+
 /**
  * A person's pause or resume from workflow_dispatch (operators only, as for a rollback): one
  * transition commit pushed to the default branch at once (a pull request when it is protected).
@@ -73403,12 +74069,18 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
             hint: 'ask an operator to dispatch it, or add the user to rollback.operators in the policy'
         });
     const from = startedRollout(rollout);
+    // A re-run of this workflow run whose transition landed: said so, its notifications sent again.
+    const dispatch = dispatchRun();
+    const already = ctx.dryRun ? undefined : await landedByThisRun(rollout, dispatch, kind);
+    if (already) {
+        const result = alreadyLanded(already, dispatch.id, reportSkipped(ctx, skipped));
+        return manualOutcome({ ctx, gh, base }, rollout, from, result, already.transition, false);
+    }
     const make = kind === 'pause' ? manualPause : manualResume;
-    const transition = make(from, {
-        reason: ctx.reason,
-        operator: ctx.actor,
-        now: ctx.now
-    });
+    const transition = {
+        ...make(from, { reason: ctx.reason, operator: ctx.actor, now: ctx.now }),
+        ...(dispatch ? { dispatchRun: dispatch.id } : {})
+    };
     let result;
     if (ctx.dryRun)
         result = { actions: [`dry run: would ${kind} ${policy.feature}`] };
@@ -73438,6 +74110,54 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
     result.actions.push(...reportSkipped(ctx, skipped));
     // A pause records no deployment: it changes no exposure.
     return manualOutcome({ ctx, gh, base }, rollout, from, result, result.transition ?? transition, false);
+}
+
+;// CONCATENATED MODULE: ./lib/action/notified-statuses.js
+
+
+
+// The dedup record of a dispatched transition's notifications, kept where a re-run of the job can
+// read it: one commit status per target told, on the transition commit itself. A re-run of the
+// same dispatch (rerun.ts) finds the commit landed and sends again only to the targets that have
+// no such status. Reading or writing it never stops a notification: a record that cannot be read
+// counts as empty (at worst a target hears twice), one that cannot be written is a warning.
+const CONTEXT_PREFIX = 'phasegate/notified: ';
+/** The status context saying that `target` was told of the commit's transition. */
+function notifiedContext(target) {
+    return `${CONTEXT_PREFIX}${target}`;
+}
+/** The ledger of notifications of the transition committed as `sha`, on its commit statuses. */
+async function commitStatusLedger(client, repo, sha) {
+    const told = new Set();
+    try {
+        const { data } = await client.rest.repos.getCombinedStatusForRef({
+            ...repo,
+            ref: sha,
+            per_page: 100
+        });
+        for (const status of data.statuses)
+            if (status.state === 'success' && status.context.startsWith(CONTEXT_PREFIX))
+                told.add(status.context);
+    }
+    catch (error) {
+        core_warning(terminalText(`could not read which targets were told of ${sha.slice(0, 10)} (${error.message}): each is told again`));
+    }
+    return {
+        has: async (_key, target) => told.has(notifiedContext(target)),
+        add: async (key, target) => {
+            told.add(notifiedContext(target));
+            try {
+                await setCommitStatus(client, repo, sha, {
+                    state: 'success',
+                    context: notifiedContext(target),
+                    description: `told ${target} (${key.split(':')[1] ?? 'event'})`
+                });
+            }
+            catch (error) {
+                core_warning(terminalText(`could not record on ${sha.slice(0, 10)} that ${target} was told (${error.message}): a re-run of this job would tell it again`));
+            }
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/notify/events.js
@@ -73776,18 +74496,35 @@ function webhookPayload(event) {
 
 
 // Delivery is best effort and comes last: the flows call it after every feature has acted, so a
-// slow or dead receiver can delay only the end of the run, by at most
-// (retries + 1) × timeout + the backoff per target and event. Failures are results, never thrown:
-// the caller reports them and fails the run at the end. URLs and signing keys come from secrets
-// and appear in no message: errors name the target and the secret's NAME only.
+// slow or dead receiver can delay only the end of the run. That delay is bounded whatever the
+// number of events: a receiver that proved dead (no answer, or no connection, after its retries)
+// is not tried again in this run, and all delivery ends by one deadline (the slowest target's one
+// event worst case, (retries + 1) × timeout + backoff, plus DEADLINE_MARGIN_MS). Scheduled ticks
+// share one concurrency group, so every second spent here delays the next tick's rollbacks.
+// Failures are results, never thrown: the caller reports them and fails the run at the end. URLs
+// and signing keys come from secrets and appear in no message: errors name the target and the
+// secret's NAME only.
 /** The header carrying the generic webhook's HMAC-SHA256 signature: "sha256=<hex>". */
 const SIGNATURE_HEADER = 'x-phasegate-signature-256';
+/** What the default deadline allows past one event's worst case, for the other events. */
+const DEADLINE_MARGIN_MS = 30_000;
 /**
  * Sends every event to every target that routes it, each at most once per (event key, target)
  * as the ledger says. Targets are tried in parallel; one target's events in order.
  */
 async function deliverNotifications(batches, options) {
     const logged = batches.flatMap(b => (b.config ? b.events.filter(e => e.severity === 'low') : []));
+    const backoff = options.backoffMs ?? 250;
+    const deadlineMs = options.deadlineMs ??
+        Math.max(0, ...batches.flatMap(b => (b.config ? [worstCaseMs(b.config, backoff)] : []))) +
+            DEADLINE_MARGIN_MS;
+    const run = {
+        ...options,
+        backoff,
+        deadlineMs,
+        endsAt: Date.now() + deadlineMs,
+        dead: new Map()
+    };
     const work = [];
     for (const { config, events } of batches) {
         if (!config)
@@ -73798,12 +74535,16 @@ async function deliverNotifications(batches, options) {
                 work.push((async () => {
                     const done = [];
                     for (const event of routed)
-                        done.push(await deliverOne(target, event, config, options));
+                        done.push(await deliverOne(target, event, config, run));
                     return done;
                 })());
         }
     }
     return { deliveries: (await Promise.all(work)).flat(), logged };
+}
+/** One event's worst case with `config`: every attempt times out, with the backoff between. */
+function worstCaseMs(config, backoff) {
+    return (config.retries + 1) * config.timeoutMs + backoff * (2 ** config.retries - 1);
 }
 async function deliverOne(target, event, config, options) {
     const base = {
@@ -73847,18 +74588,35 @@ async function deliverOne(target, event, config, options) {
             }
             : {})
     };
-    const backoff = options.backoffMs ?? 250;
+    const notAttempted = (why, attempts = 0) => ({
+        ...base,
+        status: 'failed',
+        attempts,
+        reason: `not attempted: ${why}`
+    });
+    const deadAs = options.dead.get(url);
+    if (deadAs !== undefined)
+        return notAttempted(`${target.name} failed earlier in this run (${deadAs})`);
     let reason = '';
     for (let attempt = 1; attempt <= config.retries + 1; attempt++) {
-        const answer = await deliver_post(url, headers, body, config.timeoutMs);
+        const left = options.endsAt - Date.now();
+        if (left <= 0)
+            return attempt === 1
+                ? notAttempted(`the run's delivery deadline (${options.deadlineMs} ms) passed`)
+                : { ...base, status: 'failed', attempts: attempt - 1, reason };
+        const answer = await deliver_post(url, headers, body, Math.min(config.timeoutMs, left));
         if (answer.ok) {
             await options.ledger.add(event.key, target.name, options.now());
             return { ...base, status: 'sent', attempts: attempt };
         }
         reason = answer.reason;
-        if (!answer.retry || attempt > config.retries)
+        if (!answer.retry || attempt > config.retries) {
+            // No answer or no connection after every retry: the next event would wait as long again.
+            if (answer.dead)
+                options.dead.set(url, reason);
             return { ...base, status: 'failed', attempts: attempt, reason };
-        await new Promise(resolve => setTimeout(resolve, backoff * 2 ** (attempt - 1)));
+        }
+        await new Promise(resolve => setTimeout(resolve, options.backoff * 2 ** (attempt - 1)));
     }
     return { ...base, status: 'failed', attempts: config.retries + 1, reason };
 }
@@ -73894,12 +74652,13 @@ async function deliver_post(url, headers, body, timeoutMs) {
     }
     catch (error) {
         if (controller.signal.aborted)
-            return { ok: false, retry: true, reason: `no answer within ${timeoutMs} ms` };
+            return { ok: false, retry: true, dead: true, reason: `no answer within ${timeoutMs} ms` };
         // Network errors name the host and port at most (never the path, where webhook tokens live).
         const cause = error.cause?.code;
         return {
             ok: false,
             retry: true,
+            dead: true,
             reason: cause ? `connection failed (${cause})` : 'connection failed'
         };
     }
@@ -73908,65 +74667,29 @@ async function deliver_post(url, headers, body, timeoutMs) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/notify/ledger.js
-
-
-/** Entries older than this are dropped: no effect is re-announced after so long. */
-const KEPT_MS = (/* unused pure expression or super */ null && (90 * 24 * 3600_000));
-/** An in-memory ledger: for a run whose effects cannot happen twice (the action's). */
-function memoryLedger() {
-    const sent = new Set();
-    return {
-        has: async (key, target) => sent.has(`${target} ${key}`),
-        add: async (key, target) => void sent.add(`${target} ${key}`)
-    };
-}
-/** Where the CLI keeps its ledger: inside git's own directory, never committed. */
-function notifiedPath(gitDir) {
-    return join(gitDir, 'phasegate', 'notified.json');
-}
-/**
- * The CLI's ledger, `<git dir>/phasegate/notified.json`: { "<target> <key>": ISO-8601 }. An
- * unreadable file counts as empty (at worst a notification is repeated, never lost).
- */
-function fileLedger(gitDir) {
-    const path = notifiedPath(gitDir);
-    const read = () => {
-        try {
-            const value = JSON.parse(readFileSync(path, 'utf8'));
-            return value && typeof value === 'object' ? value : {};
-        }
-        catch {
-            return {};
-        }
-    };
-    return {
-        has: async (key, target) => read()[`${target} ${key}`] !== undefined,
-        add: async (key, target, at) => {
-            const kept = Object.entries(read()).filter(([, when]) => at.getTime() - Date.parse(when) < KEPT_MS);
-            const next = Object.fromEntries([...kept, [`${target} ${key}`, at.toISOString()]]);
-            mkdirSync(dirname(path), { recursive: true });
-            writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n');
-            renameSync(`${path}.tmp`, path);
-        }
-    };
-}
-
 ;// CONCATENATED MODULE: ./lib/action/notifications.js
 
 
 
-// A dispatched rollback's notification: sent after its commit landed (or its PR was opened), so
-// the on-call hear of it without the rollback ever waiting for a receiver.
-/** Tells the policy's targets of the dispatched rollback in `outcome`; nothing when none landed. */
-async function notifyDispatchedRollback(ctx, outcome, runUrl) {
+// A dispatched rollback's, pause's or resume's notification: sent after its commit landed (or its
+// PR was opened), so the on-call hear of it without the rollback ever waiting for a receiver. A
+// re-run of the same dispatch finds the commit landed (rerun.ts) and sends it only to the targets
+// not yet told, as the commit's statuses record (notified-statuses.ts), under the same key (the
+// transition commit), which webhook receivers see as the Idempotency-Key.
+/** Tells the policy's targets of the dispatched transition in `outcome`; nothing when none landed. */
+async function notifyDispatched(ctx, gh, outcome, runUrl) {
     const commit = outcome.landed ?? outcome.rollbackSha;
     const event = outcome.manual && commit && !ctx.dryRun
-        ? transitionEvent(outcome.policy, outcome.manual, commit, runUrl)
+        ? transitionEvent(outcome.policy, outcome.manual, commit, runUrl, 
+        // Not landed: the commit waits for review in its pull request (graceful, or protected).
+        outcome.landed ? undefined : outcome.prNumber)
         : undefined;
-    return deliverNotifications([{ config: outcome.policy.notifications, events: event ? [event] : [] }], {
+    const config = outcome.policy.notifications;
+    if (!event || !commit || !config)
+        return { deliveries: [], logged: [] };
+    return deliverNotifications([{ config, events: [event] }], {
         secrets: ctx.notificationEnv ?? process.env,
-        ledger: memoryLedger(),
+        ledger: await commitStatusLedger(gh.client, gh.repo, commit),
         now: () => new Date()
     });
 }
@@ -74070,7 +74793,52 @@ function issueLedger(client, repo) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/notify/ledger.js
+
+
+/** Entries older than this are dropped: no effect is re-announced after so long. */
+const KEPT_MS = (/* unused pure expression or super */ null && (90 * 24 * 3600_000));
+/** An in-memory ledger: for a run whose effects cannot happen twice (the action's). */
+function memoryLedger() {
+    const sent = new Set();
+    return {
+        has: async (key, target) => sent.has(`${target} ${key}`),
+        add: async (key, target) => void sent.add(`${target} ${key}`)
+    };
+}
+/** Where the CLI keeps its ledger: inside git's own directory, never committed. */
+function notifiedPath(gitDir) {
+    return join(gitDir, 'phasegate', 'notified.json');
+}
+/**
+ * The CLI's ledger, `<git dir>/phasegate/notified.json`: { "<target> <key>": ISO-8601 }. An
+ * unreadable file counts as empty (at worst a notification is repeated, never lost).
+ */
+function fileLedger(gitDir) {
+    const path = notifiedPath(gitDir);
+    const read = () => {
+        try {
+            const value = JSON.parse(readFileSync(path, 'utf8'));
+            return value && typeof value === 'object' ? value : {};
+        }
+        catch {
+            return {};
+        }
+    };
+    return {
+        has: async (key, target) => read()[`${target} ${key}`] !== undefined,
+        add: async (key, target, at) => {
+            const kept = Object.entries(read()).filter(([, when]) => at.getTime() - Date.parse(when) < KEPT_MS);
+            const next = Object.fromEntries([...kept, [`${target} ${key}`, at.toISOString()]]);
+            mkdirSync(dirname(path), { recursive: true });
+            writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n');
+            renameSync(`${path}.tmp`, path);
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/rollout/heartbeat.js
+
 
 
 
@@ -74083,15 +74851,15 @@ function issueLedger(client, repo) {
 const HEARTBEAT_BRANCH = 'phasegate-heartbeat';
 const HEARTBEAT_FILE = 'heartbeat.json';
 const HEARTBEAT_VERSION = 1;
-const entrySchema = object({
-    evaluated_at: iso_datetime({ offset: true }),
-    outcome: schemas_string().min(1),
-    run_url: schemas_string().optional()
-});
-const recordSchema = object({
+// Built with the first record read: a repository without one never needs it.
+const recordSchema = lazy_lazy(() => object({
     heartbeat_version: literal(HEARTBEAT_VERSION),
-    features: record(schemas_string(), entrySchema)
-});
+    features: record(schemas_string(), object({
+        evaluated_at: iso_datetime({ offset: true }),
+        outcome: schemas_string().min(1),
+        run_url: schemas_string().optional()
+    }))
+}));
 /** Parses a record's text; undefined when it is not one (then nothing counts as evaluated). */
 function parseHeartbeatRecord(text) {
     if (text === undefined)
@@ -74103,7 +74871,7 @@ function parseHeartbeatRecord(text) {
     catch {
         return undefined;
     }
-    const parsed = recordSchema.safeParse(json);
+    const parsed = recordSchema().safeParse(json);
     if (!parsed.success)
         return undefined;
     return new Map(Object.entries(parsed.data.features).map(([feature, e]) => [
@@ -74326,19 +75094,24 @@ function heartbeatEntriesOf(evaluated, now, runUrl) {
 
 ;// CONCATENATED MODULE: ./lib/action/observed-triggers.js
 
+
 // An observe-only trigger (on_fire: observe) rolls nothing back, so the alert it raises is the
 // only trace people see: one issue per feature and observed metric, opened while the trigger
 // fires and closed once it reads ok again. Like syncAlertIssues, it reads the run's one listing
-// of open alert issues and calls GitHub only when something changes.
+// of open alert issues and calls GitHub only when something changes, and returns the changes, so
+// the alert_opened / alert_resolved targets hear of them, keyed by the issue. A trigger on a
+// metric with an alert rule is told through that rule's issue (it fires only at high or critical,
+// when the rule's alert is raised): its own issue changes carry no `change` to tell.
 /** Opens or closes the alert issue of each observe-only trigger; returns what it did. */
 async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl, openIssues) {
     const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`));
     const done = [];
     for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
         const metric = trigger.evidence[0]?.metric ?? trigger.trigger;
-        const alert = `observed_${metric}`;
+        const alert = observedAlertName(policy, trigger.trigger, metric);
         const key = { feature: policy.feature, alert };
         const issue = open.find(i => i.labels.includes(`alert:${alert}`));
+        const told = !policy.alerts.some(rule => rule.metric === metric);
         if (trigger.fired && !issue) {
             const body = [
                 `**Observe-only trigger fired**: ${trigger.reason}.`,
@@ -74348,15 +75121,45 @@ async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl,
                 ...(runUrl ? ['', `Run: ${runUrl}`] : [])
             ].join('\n');
             const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body });
-            done.push(`alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`);
+            done.push({
+                line: `alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`,
+                ...(told
+                    ? {
+                        change: 'opened',
+                        issue: result.number,
+                        metric,
+                        message: `observe-only trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
+                        severity: 'high'
+                    }
+                    : {})
+            });
         }
         else if (issue && trigger.status === 'ok') {
             const number = await resolveAlertIssue(client, repo, key, `Recovered: ${trigger.reason} (observe-only trigger \`${trigger.trigger}\`).`);
             if (number !== undefined)
-                done.push(`alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`);
+                done.push({
+                    line: `alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`,
+                    ...(told
+                        ? {
+                            change: 'resolved',
+                            issue: number,
+                            metric,
+                            message: `observe-only trigger ${trigger.trigger} is ok again: ${trigger.reason}`
+                        }
+                        : {})
+                });
         }
     }
     return done;
+}
+/**
+ * The alert an observe-only row raises: `observed_<metric>`, or `observed_guardrail_<metric>` for a
+ * guardrail, so that a guardrail and a trigger observing one metric keep an issue each and one
+ * reading ok never closes the other's.
+ */
+function observedAlertName(policy, row, metric) {
+    const guardrail = (policy.guardrails ?? []).some(rule => guardrailName(rule) === row);
+    return `observed_${guardrail ? 'guardrail_' : ''}${metric}`;
 }
 
 ;// CONCATENATED MODULE: ./lib/action/datafile-refresh.js
@@ -74469,7 +75272,31 @@ function nextStep(input) {
         : { kind: 'refresh' };
 }
 
+;// CONCATENATED MODULE: ./lib/action/resume-hold.js
+
+
+/**
+ * A standing resume PR (phasegate/<feature>/resume) turns the kill switch back on when merged.
+ * Inside a freeze window that raise waits, yet a green phasegate/policy the check gave it before
+ * the window would leave it mergeable by hand: the tick takes it back (failure, naming the window
+ * and its end). Returns the report line; undefined when there is no such PR or nothing holds it.
+ * One status request per held resume PR per tick, only while a window is open.
+ */
+async function holdResumePullRequest(run, feature, pr) {
+    if (!pr || run.ctx.dryRun || !feature.written)
+        return undefined;
+    const held = killSwitchOnWaits(feature.rollout.policy, feature.written, run.ctx.now);
+    if (!held)
+        return undefined;
+    await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
+        state: 'failure',
+        description: `not mergeable now: ${held.window}`
+    });
+    return `resume PR #${pr.number} not mergeable now: ${held.why}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/action/tick-on-github.js
+
 
 
 
@@ -74526,7 +75353,8 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
     const [openPulls, openIssues] = await Promise.all([
         rollouts.length ? listOpenPullRequests(gh.client, gh.repo) : new Map(),
         rollouts.some(r => r.policy.alerts.length ||
-            r.policy.triggers.some(t => t.kind === 'metric' && t.onFire === 'observe')) && !ctx.dryRun
+            r.policy.triggers.some(t => t.kind === 'metric' && t.onFire === 'observe') ||
+            r.policy.guardrails?.some(g => g.onFire === 'observe')) && !ctx.dryRun
             ? listOpenAlertIssues(gh.client, gh.repo)
             : Promise.resolve([])
     ]);
@@ -74554,7 +75382,7 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
     for (const feature of evaluated) {
         if (!feature)
             continue;
-        const acted = await isolated(feature.rollout, failures, () => actOnFeature(run, feature, openIssues));
+        const acted = await isolated(feature.rollout, failures, () => actOnFeature(run, feature, openIssues, openPulls.get(resumeBranch(feature.rollout.policy.feature))));
         if (!acted)
             continue;
         outcomes.push(acted.outcome);
@@ -74689,7 +75517,9 @@ async function advanceBranchFits(run, rollout, deployed) {
  * The step nextStep picks, its effect, the alert issues, and the outcome with the state after the
  * run; with the events to notify of, built from what the run did.
  */
-async function actOnFeature(run, feature, openIssues) {
+async function actOnFeature(run, feature, openIssues, 
+/** The standing resume PR, if one is open. */
+resumePr) {
     const { rollout, evaluation } = feature;
     const { policy } = rollout;
     return tick_on_github_group(`${policy.feature}: act`, async () => {
@@ -74706,8 +75536,15 @@ async function actOnFeature(run, feature, openIssues) {
             ? await syncAlertIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)
             : [];
         result.actions.push(...alertChanges.map(c => c.line));
-        if (step.kind !== 'none' || step.cause === 'holding')
-            result.actions.push(...(await syncObservedTriggerIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)));
+        const observedChanges = step.kind !== 'none' || step.cause === 'holding'
+            ? await syncObservedTriggerIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)
+            : [];
+        result.actions.push(...observedChanges.map(c => c.line));
+        // A fired observe-only trigger is alerted: its issue's changes are told like a rule's.
+        alertChanges.push(...observedChanges.filter((c) => c.change !== undefined));
+        const resumeHeld = await holdResumePullRequest(run, feature, resumePr);
+        if (resumeHeld)
+            result.actions.push(resumeHeld);
         let after = feature.deployed;
         if (result.landed) {
             await syncWithRemote(run.ctx.workspace, run.base);
@@ -79919,15 +80756,15 @@ async function run() {
         };
         if (command === 'check')
             return await main_check(ctx, gh);
-        if (command === 'rollback') {
-            const outcome = await dispatchRollback(ctx, gh);
-            const notified = await notifyDispatchedRollback(ctx, outcome, runUrl());
+        if (command === 'rollback' || command === 'resume' || command === 'pause') {
+            const outcome = command === 'rollback'
+                ? await dispatchRollback(ctx, gh)
+                : command === 'resume'
+                    ? await dispatchResume(ctx, gh)
+                    : await dispatchPauseOrResume(ctx, gh, command);
+            const notified = await notifyDispatched(ctx, gh, outcome, runUrl());
             return await publishOutcomes(ctx.workspace, [outcome], [], notified, ctx);
         }
-        if (command === 'resume')
-            return await publishOutcomes(ctx.workspace, [await dispatchResume(ctx, gh)], [], undefined, ctx);
-        if (command === 'pause')
-            return await publishOutcomes(ctx.workspace, [await dispatchPauseOrResume(ctx, gh, command)], [], undefined, ctx);
         if (ctx.eventName === 'repository_dispatch') {
             if (ctx.payload.action !== ALERT_EVENT_TYPE) {
                 const note = `repository_dispatch of type "${String(ctx.payload.action)}" is not ${ALERT_EVENT_TYPE}: nothing to do`;
