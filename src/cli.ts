@@ -347,8 +347,6 @@ async function run(argv: string[], io: Io): Promise<number> {
         })
         // The lever acted: policy files that did not load beside it are reported, and do not
         // fail the run (a retry would step back again); the exit says whether the rollback landed.
-        const reportSkipped = () =>
-          result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
         if ('error' in result) {
           const { feature } = result.rollout.policy
           const cause = result.cause === 'lost' ? 'state file lost' : 'state file unreadable'
@@ -358,22 +356,14 @@ async function run(argv: string[], io: Io): Promise<number> {
               : `emergency ${feature}: ${cause}; its datafile already says off (or is absent): nothing to commit`
           )
           io.err(`phasegate: ${result.error.format()}`)
-          reportSkipped()
+          reportSkipped(io, result.skipped)
           return 0
         }
         io.out(
           `${result.transition.kind} ${result.rollout.policy.feature}: ${result.transition.from} -> ${result.transition.to}${result.transition.kind === 'emergency' ? ', kill switch OFF' : ''}; committed ${result.sha.slice(0, 10)}`
         )
-        reportSkipped()
-        const { exitAfterNotifications, notifyTransition, renderNotifications } =
-          await import('./commands/notify.js')
-        const notified = renderNotifications(await notifyTransition(result, cwd))
-        notified.lines.forEach(io.out)
-        return exitAfterNotifications(
-          notified,
-          `the ${result.transition.kind} ${result.sha.slice(0, 10)}`,
-          io.err
-        )
+        reportSkipped(io, result.skipped)
+        return notifyLanded(io, cwd, result, `the ${result.transition.kind}`)
       }
       case 'resume': {
         const { resume } = await import('./commands/resume.js')
@@ -397,11 +387,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `resumed ${result.rollout.policy.feature} at ${result.transition.to} (${[result.rollout.state?.paused ? 'pause lifted' : '', result.rollout.state?.enabled === false ? 'kill switch on' : ''].filter(Boolean).join(', ')}); committed ${result.sha.slice(0, 10)}`
         )
-        const { exitAfterNotifications, notifyTransition, renderNotifications } =
-          await import('./commands/notify.js')
-        const notified = renderNotifications(await notifyTransition(result, cwd))
-        notified.lines.forEach(io.out)
-        return exitAfterNotifications(notified, `the resume ${result.sha.slice(0, 10)}`, io.err)
+        return notifyLanded(io, cwd, result, 'the resume')
       }
       case 'pause': {
         const { pause } = await import('./commands/pause.js')
@@ -416,12 +402,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         io.out(
           `paused ${result.rollout.policy.feature} at ${result.transition.to}: it does not advance until \`phasegate resume\`, rollback triggers still act; committed ${result.sha.slice(0, 10)}`
         )
-        result.skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
-        const { exitAfterNotifications, notifyTransition, renderNotifications } =
-          await import('./commands/notify.js')
-        const notified = renderNotifications(await notifyTransition(result, cwd))
-        notified.lines.forEach(io.out)
-        return exitAfterNotifications(notified, `the pause ${result.sha.slice(0, 10)}`, io.err)
+        reportSkipped(io, result.skipped)
+        return notifyLanded(io, cwd, result, 'the pause')
       }
       case 'init': {
         const { init } = await import('./commands/init.js')
@@ -539,6 +521,32 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
   }
   throw new UsageError(`unknown command "${command}"`)
+}
+
+/**
+ * Policy files that did not load beside a lever that acted: reported on stderr, never failing
+ * the run (a retry would act again); the exit says whether the transition landed.
+ */
+function reportSkipped(io: Io, skipped: { error: { format(): string } }[] | undefined): void {
+  skipped?.forEach(f => io.err(`phasegate: not loaded: ${f.error.format()}`))
+}
+
+/**
+ * Tells the policy's notification targets of a transition that landed (`what`, e.g. "the
+ * pause", named with its commit) and returns the exit status: 0, or 3 when only a notification
+ * failed (see exitAfterNotifications).
+ */
+async function notifyLanded(
+  io: Io,
+  cwd: string,
+  landed: Parameters<typeof import('./commands/notify.js').notifyTransition>[0],
+  what: string
+): Promise<number> {
+  const { exitAfterNotifications, notifyTransition, renderNotifications } =
+    await import('./commands/notify.js')
+  const notified = renderNotifications(await notifyTransition(landed, cwd))
+  notified.lines.forEach(io.out)
+  return exitAfterNotifications(notified, `${what} ${landed.sha.slice(0, 10)}`, io.err)
 }
 
 function writableFrom(out: (text: string) => void): Writable {

@@ -30,9 +30,9 @@ export interface FeatureView {
   /**
    * What the feature exposes now, the one answer every surface gives (rollout/exposure-raise.ts
    * exposureInForce: not started, kill switch, a disabled phase, a raise waiting for a freeze
-   * window or a pause); unset in models built without it, which then read policy and state.
+   * window or a pause).
    */
-  exposure?: Exposure
+  exposure: Exposure
   /** Current values of every metric the policy names, with range data where the provider has it. */
   readings: MetricReading[]
   experiments: ExperimentView[]

@@ -1,5 +1,4 @@
 import { SEVERITY_RANK } from '../../engine/alerts.js'
-import { exposureOf, type Exposure } from '../../engine/exposure.js'
 import { formatSpan } from '../../engine/time.js'
 import type { Alert, Decision, MetricReading } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
@@ -192,7 +191,7 @@ function openAlerts(decision: Decision): string {
 export function renderIndex(model: DashboardModel): string {
   const rows = model.features.map(f => {
     const last = f.history.at(-1)
-    const users = exposed(f).userPercentage
+    const users = f.exposure.userPercentage
     return `<tr data-feature="${esc(f.feature)}">
 <th scope="row"><a href="${esc(featurePath(f.feature))}">${esc(f.feature)}</a></th>
 <td data-cell="phase">${esc(f.state.phase)}</td>
@@ -282,11 +281,6 @@ const PANEL_RENDERERS: Record<PanelName, PanelRenderer> = {
   deployment: deploymentPanel
 }
 
-/** What the feature exposes now: the model's one answer, or policy and state in a bare model. */
-function exposed(feature: FeatureView): Exposure {
-  return feature.exposure ?? exposureOf(feature.policy, feature.started ? feature.state : null)
-}
-
 function stat(name: string, label: string, value: string): string {
   return `<div class="stat" data-stat="${esc(name)}"><dt>${esc(label)}</dt><dd>${value}</dd></div>`
 }
@@ -313,7 +307,7 @@ ${stat('new_path_executions', 'New path (treatment)', num(treatment))}
 ${stat('traditional_executions', 'Traditional (control)', num(control?.users))}
 ${stat('success_rate', 'Success rate', errorRate === null || errorRate === undefined ? '—' : pct(1 - errorRate))}
 ${stat('response_time', 'Average response time', responseTime === null || responseTime === undefined ? '—' : `${num(responseTime)} ms`)}
-${stat('users', 'Users exposed', `${num(exposed(feature).userPercentage)}%`)}
+${stat('users', 'Users exposed', `${num(feature.exposure.userPercentage)}%`)}
 </dl>
 <p class="note">Executions are the users counted in ${analysis ? `experiment <code>${esc(analysis.experiment)}</code>` : 'the experiment (none analysed)'}; success rate is 1 − error_rate and response time the current reading, over the policy's window.</p>`
 }
@@ -535,7 +529,7 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
     .map((r, i) => metricFigure(r, feature, charts, i))
   return `<dl class="stats">
 ${stat('phase', 'Current phase', esc(state.phase))}
-${stat('rollout_percentage', 'Rollout percentage', `${num(exposed(feature).userPercentage)}%`)}
+${stat('rollout_percentage', 'Rollout percentage', `${num(feature.exposure.userPercentage)}%`)}
 ${stat('kill_switch', 'Kill switch', state.enabled ? 'on' : '<strong>OFF</strong>')}
 ${stat('in_phase', 'In phase for', esc(formatSpan(Math.max(0, Date.parse(model.generatedAt) - Date.parse(state.enteredAt)))))}
 ${stat('decision', 'Next step', esc(decision.action === 'hold' ? (decision.awaitingApproval ? 'awaiting approval' : 'hold') : `${decision.action} to ${decision.target ?? '?'}`))}
