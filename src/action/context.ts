@@ -4,6 +4,7 @@ import type { RepoRef } from '../github/client.js'
 import { PhasegateError } from '../errors.js'
 import { INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { ResumeLift } from '../rollout/manual.js'
+import { readSecretLines, warnSecretLines, whyUnset } from './secret-lines.js'
 
 /** Everything a flow needs from the runner: inputs, the event, and where the repository is. */
 export interface ActionContext {
@@ -35,6 +36,8 @@ export interface ActionContext {
    * Unset: the process's environment.
    */
   notificationEnv?: Record<string, string | undefined>
+  /** Why a NAME is missing from notificationEnv when the input had a malformed line for it. */
+  notificationWhyUnset?: (name: string) => string | undefined
   /**
    * Set the `phasegate/heartbeat` commit status on the default branch after each tick (input
    * `heartbeat`): one more API request per run, whatever the number of features.
@@ -99,33 +102,14 @@ function dispatchInput(payload: EventPayload, name: string): string | undefined 
  * The `metrics-secrets` input: NAME=value lines that a policy's bearer_token_env, basic_auth and
  * headers refer to by NAME, as they would to the step's `env:`. Values are masked in the log and
  * never repeated in a message. An empty value (a secret that is not set, as in runs from forks)
- * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
+ * leaves NAME unset, so a policy that needs it says which variable is missing when it reads. A
+ * malformed line never throws (see secret-lines.ts): it is a warning, and the NAME it most likely
+ * belongs to is left unset, so only the metrics that need it have no data.
  */
 export function parseMetricsSecrets(text: string): Record<string, string> {
-  return parseSecretLines(text, 'metrics-secrets')
-}
-
-/** NAME=value lines of the input `input`, each value masked; see parseMetricsSecrets. */
-export function parseSecretLines(text: string, input: string): Record<string, string> {
-  const secrets: Record<string, string> = {}
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim()
-    if (!line || line.startsWith('#')) continue
-    const eq = line.indexOf('=')
-    const name = eq > 0 ? line.slice(0, eq).trim() : ''
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new PhasegateError(
-        `input ${input}, line ${index + 1}: expected NAME=value with NAME an environment variable name`,
-        {
-          hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
-        }
-      )
-    const value = line.slice(eq + 1).trim()
-    if (!value) continue
-    core.setSecret(value)
-    secrets[name] = value
-  }
-  return secrets
+  const read = readSecretLines(text, 'metrics-secrets')
+  warnSecretLines(read)
+  return read.values
 }
 
 export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext {
@@ -149,6 +133,12 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
   const feature = dispatchInput(payload, 'feature') ?? core.getInput('feature')
   const lift = parseLift(dispatchInput(payload, 'lift') ?? core.getInput('lift'))
   const dashboardUrl = parseDashboardUrl(core.getInput('dashboard-url'))
+  // Read, never refused here: a bad line fails only the notifications that need it, at the end.
+  const notificationSecrets = readSecretLines(
+    core.getInput('notification-secrets'),
+    'notification-secrets'
+  )
+  warnSecretLines(notificationSecrets)
   return {
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     repo: { owner, repo },
@@ -169,10 +159,8 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     mode,
     ...(lift ? { lift } : {}),
     metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
-    notificationEnv: {
-      ...env,
-      ...parseSecretLines(core.getInput('notification-secrets'), 'notification-secrets')
-    },
+    notificationEnv: { ...env, ...notificationSecrets.values },
+    notificationWhyUnset: name => whyUnset(notificationSecrets, name),
     deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments'),
     ...(dashboardUrl ? { dashboardUrl } : {}),
     heartbeat: core.getInput('heartbeat') !== '' && core.getBooleanInput('heartbeat')

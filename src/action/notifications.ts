@@ -34,6 +34,7 @@ export async function notifyDispatched(
   if (!event || !commit || !config) return { deliveries: [], logged: [] }
   return deliverNotifications([{ config, events: [event] }], {
     secrets: ctx.notificationEnv ?? process.env,
+    whyUnset: ctx.notificationWhyUnset,
     ledger: await commitStatusLedger(gh.client, gh.repo, commit),
     now: () => new Date()
   })

@@ -196,6 +196,7 @@ export async function tickOnGitHub(
   const send = () =>
     deliverNotifications(batches, {
       secrets: ctx.notificationEnv ?? process.env,
+      whyUnset: ctx.notificationWhyUnset,
       ledger: memoryLedger(),
       now: () => new Date()
     })

@@ -40,6 +40,8 @@ export interface NotificationReport {
 export interface DeliverOptions {
   /** Where url_secret and signing_secret NAMEs are looked up. */
   secrets: Record<string, string | undefined>
+  /** Why a NAME missing from `secrets` is missing, when known (e.g. a malformed input line). */
+  whyUnset?: (name: string) => string | undefined
   ledger: NotifiedLedger
   now: () => Date
   /** First retry's wait, doubled on each next one (default 250 ms). */
@@ -137,7 +139,7 @@ async function deliverOne(
       ...base,
       status: 'failed',
       attempts: 0,
-      reason: `secret ${target.urlSecret} (url_secret) is not set`
+      reason: `secret ${target.urlSecret} (url_secret) is not set${why(options, target.urlSecret)}`
     }
   const signingKey = target.signingSecret ? options.secrets[target.signingSecret] : undefined
   if (target.signingSecret && !signingKey)
@@ -145,7 +147,7 @@ async function deliverOne(
       ...base,
       status: 'failed',
       attempts: 0,
-      reason: `secret ${target.signingSecret} (signing_secret) is not set`
+      reason: `secret ${target.signingSecret} (signing_secret) is not set${why(options, target.signingSecret)}`
     }
   const body = JSON.stringify(
     target.type === 'slack'
@@ -195,6 +197,12 @@ async function deliverOne(
     await new Promise(resolve => setTimeout(resolve, options.backoff * 2 ** (attempt - 1)))
   }
   return { ...base, status: 'failed', attempts: config.retries + 1, reason }
+}
+
+/** ": why" for a missing secret NAME, when the caller knows; empty otherwise. */
+function why(options: DeliverOptions, name: string): string {
+  const known = options.whyUnset?.(name)
+  return known ? `: ${known}` : ''
 }
 
 /** HMAC-SHA256 of the exact body, hex: what receivers recompute with the shared key. */

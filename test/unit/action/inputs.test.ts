@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { oncallMentions } from '../../../src/action/alerts.js'
 import { parseMetricsSecrets } from '../../../src/action/context.js'
+import { readSecretLines } from '../../../src/action/secret-lines.js'
 import { featuresFromAlert } from '../../../src/action/repository-dispatch.js'
 import { expandPolicyGlobs } from '../../../src/rollout/load.js'
 import { deployedState } from '../../../src/rollout/standing.js'
@@ -103,16 +104,29 @@ describe('the metrics-secrets input', () => {
     expect(parseMetricsSecrets('')).toEqual({})
   })
 
-  it('refuses a line that is not NAME=value, without repeating the line (it may hold a secret)', () => {
+  it('never throws on a line that is not NAME=value: the entry before it is doubtful, the line not repeated', () => {
     for (const bad of ['just-a-token-value', '=s3cret', '9LIVES=s3cret', 'MY-TOKEN=s3cret']) {
-      let message = ''
-      try {
-        parseMetricsSecrets(`OK=1\n${bad}`)
-      } catch (error) {
-        message = (error as Error).message
-      }
-      expect(message).toMatch(/^input metrics-secrets, line 2: expected NAME=value/)
-      expect(message).not.toContain(bad)
+      const read = readSecretLines(`OK=1\n${bad}\nLATER=2`, 'metrics-secrets')
+      expect(read.values).toEqual({ LATER: '2' })
+      expect(read.doubtful.OK).toMatch(
+        /^input metrics-secrets, line 2 is not NAME=value: OK \(line 1\)/
+      )
+      expect(JSON.stringify(read)).not.toContain(bad)
     }
+    // With no entry before it, the line is a problem of its own.
+    expect(readSecretLines('oops\nOK=1', 'x').problems).toEqual([
+      'input x, line 1: expected NAME=value with NAME an environment variable name'
+    ])
+  })
+
+  it('reads NAME<<DELIMITER … DELIMITER as one multi-line value; without its end, NAME is doubtful', () => {
+    expect(readSecretLines('A=1\nKEY<<EOF\nline one\nQ==\nEOF\nB=2', 'x')).toEqual({
+      values: { A: '1', KEY: 'line one\nQ==', B: '2' },
+      doubtful: {},
+      problems: []
+    })
+    const open = readSecretLines('KEY<<EOF\nline one\nB=2', 'x')
+    expect(open.values).toEqual({})
+    expect(open.doubtful.KEY).toMatch(/KEY<<EOF has no closing EOF/)
   })
 })

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { parsePolicyText } from '../../src/policy/load.js'
+import { startServer, type TestServer } from '../support/http-server.js'
+import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
+import { cli, tempRepo, writeMetrics } from '../support/repo.js'
+
+// Notification, pause, observe-only and JSON Schema faults (issue 15) from the CLI on
+// real git repositories. Each test here failed on the code before its fix.
+
+const tick = (dir: string, hours: number) =>
+  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
+
+async function atCanary(policyText = SEED_POLICY_TEXT): Promise<string> {
+  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
+  writeMetrics(dir, HEALTHY)
+  await cli(dir, 'init', '--now', at(0).toISOString())
+  await tick(dir, 1) // development -> staging
+  await tick(dir, 2) // staging -> canary
+  return dir
+}
+
+describe("the JSON Schema refuses the notifications the CLI refuses (README's example)", () => {
+  // README's "complete policy with notifications", which both accept; an editor using
+  // schema/policy.schema.json shows each variant below as valid, and validate refuses it.
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8')
+  const example = /A complete policy\nwith notifications[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(
+    readme
+  )![1]!
+  const schema = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../schema/policy.schema.json'), 'utf8')
+  ) as object
+  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema)
+  it('the example is valid for both', () => {
+    expect(() => parsePolicyText(example, 'policies/checkout.yaml')).not.toThrow()
+    expect(validate(parse(example)), JSON.stringify(validate.errors)).toBe(true)
+  })
+  const variants: Array<[string, string, string]> = [
+    ['a bare-number timeout', 'notifications:\n', 'notifications:\n  timeout: 5\n'],
+    ['a timeout that is not a duration', 'notifications:\n', 'notifications:\n  timeout: soon\n'],
+    ['min_severity: low', 'min_severity: high', 'min_severity: low'],
+    [
+      'a url_secret not named like a variable',
+      'url_secret: AUDIT_HOOK_URL',
+      'url_secret: audit-hook-url'
+    ],
+    [
+      'signing_secret on a slack target',
+      'url_secret: SLACK_RELEASES_URL }',
+      'url_secret: SLACK_RELEASES_URL, signing_secret: SLACK_KEY }'
+    ]
+  ]
+  for (const [what, from, to] of variants)
+    it(`${what}: refused by the CLI and by the JSON Schema`, () => {
+      const text = example.replace(from, to)
+      expect(text).not.toBe(example)
+      expect(() => parsePolicyText(text, 'policies/checkout.yaml')).toThrow()
+      expect(validate(parse(text)), 'the JSON Schema accepts it').toBe(false)
+    })
+})
+
+
+describe("on-call hears a pausing trigger as it hears the trial beside it (docs/operate.md's example)", () => {
+  const servers: TestServer[] = []
+  afterEach(async () => {
+    delete process.env.NOTIFY_FAULTS_ONCALL_URL
+    await Promise.all(servers.splice(0).map(s => s.close()))
+  })
+  // docs/operate.md's triggers (a pausing latency trigger and an observe-only trial, neither with
+  // an alert rule) and docs/notifications.md's on-call target (min_severity high, its events).
+  const policy = (trigger: string) =>
+    SEED_POLICY_TEXT.replace(
+      '    - performance_degradation > 0.3\n',
+      `    - performance_degradation > 0.3\n    - ${trigger}\n`
+    ).concat(
+      '\nnotifications:\n  targets:\n    - name: on-call\n      type: webhook\n      url_secret: NOTIFY_FAULTS_ONCALL_URL\n      events: [emergency_rollback, kill_switch, rollback, alert_opened, alert_escalated]\n      min_severity: high\n'
+    )
+  async function firedAtCanary(trigger: string, metrics: Record<string, number>) {
+    const server = await startServer((_request, response) => void response.end('ok'))
+    servers.push(server)
+    process.env.NOTIFY_FAULTS_ONCALL_URL = server.url
+    const dir = await atCanary(policy(trigger))
+    writeMetrics(dir, { ...HEALTHY, ...metrics })
+    const run = await tick(dir, 5)
+    return { run, received: server.received.length }
+  }
+
+  it('the observe-only trial firing reaches on-call (alert_opened, high)', async () => {
+    const { run, received } = await firedAtCanary(
+      '{ when: checkout_errors > 0.01, on_fire: observe }',
+      { checkout_errors: 0.5 }
+    )
+    expect(run.out).toMatch(/\[FIRED\] checkout_errors/)
+    expect(received, run.out + run.err).toBeGreaterThan(0)
+  })
+
+  it('the pausing trigger firing 5x past its threshold reaches on-call too', async () => {
+    const { run, received } = await firedAtCanary(
+      '{ when: latency_p99_ms > 900, on_fire: pause }',
+      { latency_p99_ms: 5000 }
+    )
+    expect(run.out).toContain('PAUSE at canary')
+    // Today: "pause" is told at medium and no alert is raised, so a high target hears nothing,
+    // while the weaker observe-only trial above does reach it.
+    expect(received, run.out + run.err).toBeGreaterThan(0)
+  })
+})
+
+describe('the CLI tells an alert that comes back (docs: once per event, not once per phase)', () => {
+  const servers: TestServer[] = []
+  afterEach(async () => {
+    delete process.env.NOTIFY_FAULTS_ALERTS_URL
+    await Promise.all(servers.splice(0).map(s => s.close()))
+  })
+
+  it('response_time critical, recovered, then critical again an hour later in the same phase is told twice', async () => {
+    const server = await startServer((_request, response) => void response.end('ok'))
+    servers.push(server)
+    process.env.NOTIFY_FAULTS_ALERTS_URL = server.url
+    const dir = await atCanary(
+      SEED_POLICY_TEXT.concat(
+        '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: high }\n'
+      )
+    )
+    // response_time has alerts (warning 5000ms, critical 10000ms) and no rollback trigger.
+    writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
+    expect((await tick(dir, 3)).code).toBe(0)
+    expect(server.received).toHaveLength(1)
+    writeMetrics(dir, HEALTHY)
+    expect((await tick(dir, 4)).code).toBe(0)
+    writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
+    const again = await tick(dir, 5)
+    expect(again.out).toMatch(/\[critical\] response_time/)
+    // A new incident, not a re-run of the first: on-call must hear it.
+    expect(server.received.length, again.out).toBeGreaterThan(1)
+  })
+})
+
+describe('an observe-only guardrail is "reported and alerted", as its on fire line says', () => {
+  it("docs/guardrails.md's policy with on_fire: observe and the docs' regressed snapshot raises an alert", async () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/guardrails.md'), 'utf8')
+    const [policy, snapshot] = [...doc.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map(m => m[1]!)
+    const observed = policy!.replace(
+      '# on_fire: rollback # rollback (default) | pause | observe',
+      'on_fire: observe'
+    )
+    expect(observed).not.toBe(policy)
+    const dir = tempRepo({ 'policies/checkout.yaml': observed })
+    writeMetrics(dir, {}, 'checkout')
+    await cli(dir, 'init', '--now', at(0).toISOString())
+    await cli(dir, 'tick', '--approved-by', 'alice', '--now', at(1).toISOString()) // -> canary
+    writeMetrics(dir, parse(snapshot!) as Record<string, unknown>, 'checkout')
+    const run = await cli(dir, 'status', '--now', at(3).toISOString())
+    expect(run.out).toContain('observe-only: reported and alerted')
+    // docs/operate.md: on_fire values "mean the same in both places"; observe: "alerts are raised".
+    expect(run.out, run.out).not.toContain('alerts: none')
+  })
+})
