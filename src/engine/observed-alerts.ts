@@ -5,10 +5,13 @@ import type { Alert, Phase, Policy, TriggerResult } from './types.js'
 // "reported and alerted". On a metric with a monitoring.alerts rule the alert is that rule's (the
 // trigger fires only at high or critical, so the rule's alert is raised already). On a metric
 // without one, nothing else would alert: the trigger raises an alert of its own, at high (the
-// severity a trigger fires at when no rule rates it), at its own threshold.
+// severity a trigger fires at when no rule rates it), at its own threshold. A pausing trigger
+// (on_fire: pause) stops the rollout instead of rolling back; it is no quieter than the rollback
+// it stands in for, nor than an observe-only trial beside it: it raises the same alert, so a
+// target that hears high alerts hears it.
 
 /**
- * The alerts that `phase`'s fired observe-only metric triggers raise beside `alerts` (the alert
+ * The alerts that `phase`'s fired observe-only and pausing metric triggers raise beside `alerts` (the alert
  * rules' alerts): one per such trigger whose metric has none there. Pure.
  */
 export function observedTriggerAlerts(
@@ -19,8 +22,8 @@ export function observedTriggerAlerts(
 ): Alert[] {
   const checks = metricTriggers(policy, phase)
   return triggers.flatMap(t => {
-    if (!t.fired || t.onFire !== 'observe') return []
-    const check = checks.find(c => c.source === t.trigger && c.onFire === 'observe')
+    if (!t.fired || (t.onFire !== 'observe' && t.onFire !== 'pause')) return []
+    const check = checks.find(c => c.source === t.trigger && c.onFire === t.onFire)
     const value = t.evidence[0]?.value
     if (!check || typeof value !== 'number') return []
     if (alerts.some(a => a.metric === check.metric)) return []
@@ -32,7 +35,10 @@ export function observedTriggerAlerts(
         warning: check.threshold.value,
         critical: check.threshold.value,
         ...(check.threshold.unit ? { unit: check.threshold.unit } : {}),
-        message: `observe-only trigger ${t.trigger} fired: ${t.reason}; nothing rolled back`,
+        message:
+          t.onFire === 'observe'
+            ? `observe-only trigger ${t.trigger} fired: ${t.reason}; nothing rolled back`
+            : `pausing trigger ${t.trigger} fired: ${t.reason}; the rollout is paused, nothing rolled back`,
         trigger: t.trigger
       }
     ]

@@ -80,7 +80,14 @@ export function transitionEvent(
     e => e.gate.endsWith('system_failure') && e.result === 'fired'
   )
   const kind = graceful ? 'graceful_rollback' : known.kind
-  const severity = transition.kind === 'rollback' && systemFailure ? 'critical' : known.severity
+  // A pause a trigger made (no operator) stands in for the rollback that trigger would have made:
+  // told at the rollback's severity, not below an observe-only trial's alert.
+  const severity =
+    transition.kind === 'rollback' && systemFailure
+      ? 'critical'
+      : transition.kind === 'pause' && transition.operator === undefined
+        ? 'high'
+        : known.severity
   const headline: Record<string, string> = {
     advanced: `advanced ${transition.from} → ${transition.to}`,
     rollback: `rolled back ${transition.from} → ${transition.to}`,
