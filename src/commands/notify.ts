@@ -13,6 +13,7 @@ import {
   type EventBatch,
   type NotificationReport
 } from '../notify/deliver.js'
+import { recordAlertEpisodes } from '../notify/episodes.js'
 import { fileLedger } from '../notify/ledger.js'
 export { exitAfterNotifications, renderNotifications } from '../notify/render.js'
 import { loadRolloutsSettled, type Rollout } from '../rollout/load.js'
@@ -57,30 +58,43 @@ async function notifyTick(
   secrets: Record<string, string | undefined>
 ): Promise<NotificationReport> {
   const at = options.now.toISOString()
+  const gitDir = outcomes.some(o => o.started && o.rollout.policy.notifications)
+    ? await git(options.cwd, 'rev-parse', '--absolute-git-dir')
+    : undefined
   const batches: EventBatch[] = outcomes
     .filter(o => o.started)
-    .map(o => ({
-      config: o.rollout.policy.notifications,
-      events: [
-        ...(o.sha && o.decision.transition
-          ? [transitionEvent(o.rollout.policy, o.decision.transition, o.sha)]
-          : []),
-        // Without alert issues the record of an alert is the phase entry it arose in: the same
-        // alert at the same severity in the same phase is told once.
-        ...o.decision.alerts.map(alert =>
-          alertEvent(o.rollout.policy, 'opened', alert, {
-            record: `${o.state.phase}@${o.state.enteredAt}`,
-            phase: o.state.phase,
-            at
-          })
-        ),
-        // Likewise a guardrail's verdict: told once per verdict and phase entry.
-        ...guardrailVerdictEvents(o.rollout.policy, o.decision, {
-          record: `${o.state.phase}@${o.state.enteredAt}`,
-          at
-        })
-      ].filter((e): e is NotificationEvent => e !== undefined)
-    }))
+    .map(o => {
+      const entry = `${o.state.phase}@${o.state.enteredAt}`
+      // Without alert issues the record of an alert is its episode (notify/episodes.ts): the same
+      // alert at the same severity is told once while it lasts, and again when it comes back.
+      const episodes =
+        gitDir && o.rollout.policy.notifications
+          ? recordAlertEpisodes(
+              gitDir,
+              o.rollout.policy.feature,
+              `${o.rollout.policy.feature} ${entry}`,
+              o.decision.alerts.map(a => a.metric),
+              at
+            )
+          : {}
+      return {
+        config: o.rollout.policy.notifications,
+        events: [
+          ...(o.sha && o.decision.transition
+            ? [transitionEvent(o.rollout.policy, o.decision.transition, o.sha)]
+            : []),
+          ...o.decision.alerts.map(alert =>
+            alertEvent(o.rollout.policy, 'opened', alert, {
+              record: `${entry}:${episodes[alert.metric] ?? at}`,
+              phase: o.state.phase,
+              at
+            })
+          ),
+          // A guardrail's verdict: told once per verdict and phase entry.
+          ...guardrailVerdictEvents(o.rollout.policy, o.decision, { record: entry, at })
+        ].filter((e): e is NotificationEvent => e !== undefined)
+      }
+    })
   if (failures.length) {
     const commit = (await headSha(options.cwd)) ?? 'no-commit'
     const { rollouts } = await loadRolloutsSettled(options.cwd, options.policies)
