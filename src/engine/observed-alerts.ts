@@ -1,3 +1,4 @@
+import { guardrailName } from './guardrails.js'
 import { metricTriggers } from './triggers.js'
 import type { Alert, Phase, Policy, TriggerResult } from './types.js'
 
@@ -8,7 +9,9 @@ import type { Alert, Phase, Policy, TriggerResult } from './types.js'
 // severity a trigger fires at when no rule rates it), at its own threshold. A pausing trigger
 // (on_fire: pause) stops the rollout instead of rolling back; it is no quieter than the rollback
 // it stands in for, nor than an observe-only trial beside it: it raises the same alert, so a
-// target that hears high alerts hears it.
+// target that hears high alerts hears it. A guardrail with on_fire observe or pause is alike: it
+// raises the alert `guardrail_<metric>` (its own name: an alert rule may watch the metric's
+// overall value), its value the treatment's estimate against control, at its margin.
 
 /**
  * The alerts that `phase`'s fired observe-only and pausing metric triggers raise beside `alerts` (the alert
@@ -21,8 +24,26 @@ export function observedTriggerAlerts(
   alerts: Alert[]
 ): Alert[] {
   const checks = metricTriggers(policy, phase)
-  return triggers.flatMap(t => {
+  const guardrails = policy.guardrails ?? []
+  return triggers.flatMap((t): Alert[] => {
     if (!t.fired || (t.onFire !== 'observe' && t.onFire !== 'pause')) return []
+    const guardrail = guardrails.find(rule => guardrailName(rule) === t.trigger)
+    if (guardrail) {
+      const estimate = t.evidence[0]?.value
+      if (typeof estimate !== 'number') return []
+      const margin = guardrail.worse === 'increase' ? guardrail.margin : -guardrail.margin
+      return [
+        {
+          metric: `guardrail_${guardrail.metric}`,
+          value: estimate,
+          severity: 'high',
+          warning: margin,
+          critical: margin,
+          message: `${t.onFire === 'observe' ? 'observe-only' : 'pausing'} ${t.trigger} fired: ${t.reason}; nothing rolled back`,
+          trigger: t.trigger
+        }
+      ]
+    }
     const check = checks.find(c => c.source === t.trigger && c.onFire === t.onFire)
     const value = t.evidence[0]?.value
     if (!check || typeof value !== 'number') return []

@@ -62,7 +62,6 @@ describe("the JSON Schema refuses the notifications the CLI refuses (README's ex
     })
 })
 
-
 describe("on-call hears a pausing trigger as it hears the trial beside it (docs/operate.md's example)", () => {
   const servers: TestServer[] = []
   afterEach(async () => {
@@ -161,5 +160,9 @@ describe('an observe-only guardrail is "reported and alerted", as its on fire li
     expect(run.out).toContain('observe-only: reported and alerted')
     // docs/operate.md: on_fire values "mean the same in both places"; observe: "alerts are raised".
     expect(run.out, run.out).not.toContain('alerts: none')
+    expect(run.out).toMatch(/\[high\] observe-only guardrail: error_rate/)
+    // The same alert in --json, with the guardrail that raised it.
+    const json = await cli(dir, 'status', '--json', '--now', at(3).toISOString())
+    expect(json.out).toContain('"metric": "guardrail_error_rate"')
   })
 })
