@@ -10,13 +10,29 @@ import { parseDurationText } from './quantities.js'
 // issues. Webhook URLs are secrets: the policy names them (url_secret), the workflow passes them
 // as NAME=value lines (the action's `notification-secrets`, or the environment for the CLI).
 
+// The JSON Schema (schema/policy.schema.json) refuses what `validate` refuses wherever JSON
+// Schema can say it: the `.meta()` patterns, enum and if/then below mirror the refinements, whose
+// messages stay what `validate` prints. Only unique target names are left to `validate`.
+
+const SECRET_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
+
 /** An environment variable name, as in `metrics-secrets`. */
-const secretName = z.string().refine(name => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name), {
-  message: 'a secret is named like an environment variable: letters, digits and "_"',
-  params: {
-    hint: 'e.g. SLACK_WEBHOOK_URL, passed as SLACK_WEBHOOK_URL=${{ secrets.SLACK_WEBHOOK_URL }}'
-  }
-})
+const secretName = z
+  .string()
+  .refine(name => new RegExp(SECRET_NAME_PATTERN).test(name), {
+    message: 'a secret is named like an environment variable: letters, digits and "_"',
+    params: {
+      hint: 'e.g. SLACK_WEBHOOK_URL, passed as SLACK_WEBHOOK_URL=${{ secrets.SLACK_WEBHOOK_URL }}'
+    }
+  })
+  .meta({ pattern: SECRET_NAME_PATTERN })
+
+/**
+ * A timeout above 0 and at most 30s, written in ms or s (what `validate` also takes as m, h ...
+ * is never that short but as a fraction, e.g. 0.25m, which the JSON Schema does not list).
+ */
+const TIMEOUT_PATTERN =
+  '^\\s*(0*([1-9]\\d{0,3}|[12]\\d{4})(\\.\\d+)?\\s*ms|0*30000(\\.0+)?\\s*ms|0*\\.\\d*[1-9]\\d*\\s*ms|0*([1-9]|[12]\\d|30)(\\.0+)?\\s*s|0*([0-9]|[12]\\d)\\.\\d*[1-9]\\d*\\s*s)\\s*$'
 
 const MAX_TIMEOUT_MS = 30_000
 const MAX_RETRIES = 5
@@ -45,7 +61,10 @@ const targetSchema = z
         params: { hint: 'use medium, high or critical (the seed: low → log only)' }
       })
       .optional()
-      .meta({ description: 'The lowest severity sent: medium (default), high or critical' })
+      .meta({
+        description: 'The lowest severity sent: medium (default), high or critical',
+        enum: ['medium', 'high', 'critical']
+      })
   })
   .superRefine((target, ctx) => {
     if (target.signing_secret && target.type !== 'webhook')
@@ -55,6 +74,11 @@ const targetSchema = z
         message: `a ${target.type} target is not signed: ${target.type} checks its own webhook URL`,
         params: { hint: 'remove signing_secret, or use type: webhook' }
       })
+  })
+  // For editors: only a webhook target is signed.
+  .meta({
+    if: { properties: { type: { enum: ['slack', 'teams'] } }, required: ['type'] },
+    then: { not: { required: ['signing_secret'] } }
   })
 
 function boundedDuration(max: number, what: string) {
@@ -95,6 +119,7 @@ export const notificationsSchema = z
         })
       }),
     timeout: boundedDuration(MAX_TIMEOUT_MS, 'a notification timeout')
+      .meta({ type: 'string', pattern: TIMEOUT_PATTERN })
       .optional()
       .meta({ description: 'Per attempt (default 5s, at most 30s)' }),
     retries: z.number().int().min(0).max(MAX_RETRIES).optional().meta({

@@ -53,6 +53,24 @@ describe("the JSON Schema refuses the notifications the CLI refuses (README's ex
       'url_secret: SLACK_RELEASES_URL, signing_secret: SLACK_KEY }'
     ]
   ]
+  it('a timeout is valid for the JSON Schema exactly when validate takes it (ms and s forms)', () => {
+    const timeouts = ['5s', '30s', '0.5s', '29.99s', '500ms', '30000ms', '1.5ms', ' 10 s ']
+    const refused = ['0s', '0ms', '30.5s', '31s', '30001ms', '60s', '1m', '5', 'soon', '0.0s']
+    for (const [timeout, valid] of [
+      ...timeouts.map(t => [t, true] as const),
+      ...refused.map(t => [t, false] as const)
+    ]) {
+      const text = example.replace('notifications:\n', `notifications:\n  timeout: '${timeout}'\n`)
+      let cli = true
+      try {
+        parsePolicyText(text, 'policies/checkout.yaml')
+      } catch {
+        cli = false
+      }
+      expect([timeout, cli]).toEqual([timeout, valid])
+      expect([timeout, validate(parse(text))]).toEqual([timeout, valid])
+    }
+  })
   for (const [what, from, to] of variants)
     it(`${what}: refused by the CLI and by the JSON Schema`, () => {
       const text = example.replace(from, to)
