@@ -37,6 +37,7 @@ export const OPERATIONS = [
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/labels'],
   ['post', '/repos/{owner}/{repo}/statuses/{sha}'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/status'],
+  ['get', '/repos/{owner}/{repo}/commits/{ref}/statuses'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/check-runs'],
   ['post', '/repos/{owner}/{repo}/check-runs'],
   ['get', '/repos/{owner}/{repo}/actions/runs'],

@@ -9,6 +9,9 @@ import { terminalText } from '../report/escape/terminal.js'
 // same dispatch (rerun.ts) finds the commit landed and sends again only to the targets that have
 // no such status. Reading or writing it never stops a notification: a record that cannot be read
 // counts as empty (at worst a target hears twice), one that cannot be written is a warning.
+// Only a status a bot set counts (github-actions[bot] under GITHUB_TOKEN, the App under an App
+// token): anyone with statuses: write could otherwise set `phasegate/notified: on-call` on a
+// transition commit so that a re-run skips the on-call. A person's token sets a User's status.
 
 const CONTEXT_PREFIX = 'phasegate/notified: '
 
@@ -25,13 +28,18 @@ export async function commitStatusLedger(
 ): Promise<NotifiedLedger> {
   const told = new Set<string>()
   try {
-    const { data } = await client.rest.repos.getCombinedStatusForRef({
+    // The list (newest first) names each status's creator; the combined status does not.
+    const { data } = await client.rest.repos.listCommitStatusesForRef({
       ...repo,
       ref: sha,
       per_page: 100
     })
-    for (const status of data.statuses)
-      if (status.state === 'success' && status.context.startsWith(CONTEXT_PREFIX))
+    for (const status of data)
+      if (
+        status.state === 'success' &&
+        status.context.startsWith(CONTEXT_PREFIX) &&
+        status.creator?.type === 'Bot'
+      )
         told.add(status.context)
   } catch (error) {
     core.warning(

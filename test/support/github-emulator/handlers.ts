@@ -731,6 +731,12 @@ export function createHandlers(world: World): Record<string, Handler> {
       }
     },
 
+    'repos/list-commit-statuses-for-ref': context => {
+      const sha = shaOf(context.params.ref ?? '')
+      const statuses = state.statuses.filter(s => s.sha === sha).sort((a, b) => b.id - a.id)
+      return { status: 200, body: statuses.map(status => renderStatus(site, status)) }
+    },
+
     'repos/get-combined-status-for-ref': context => {
       const sha = shaOf(context.params.ref ?? '')
       const latest = new Map<string, (typeof state.statuses)[number]>()

@@ -5,6 +5,7 @@ import { initialState, renderState } from '../../../src/state/file.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import { startServer, type TestServer } from '../../support/http-server.js'
 import {
+  api,
   checkout,
   hoursAfter,
   SEARCH_POLICY,
@@ -141,4 +142,54 @@ describe('a metrics-secrets mistake never stops a rollback (action)', () => {
     })
     expect(stateOnMain(gh, statePath), run.stdout + run.summary).toMatch(/^phase: canary$/m)
   }, 60_000)
+})
+
+describe("the re-run record of told targets is the action's own (action)", () => {
+  it('a phasegate/notified status a person set on the transition commit does not make a re-run skip on-call', async () => {
+    const policyText = `${SEARCH_POLICY}notifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL }\n`
+    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    writeMetrics(workspace, { error_rate: 0.001 }, 'search')
+    const dispatch = {
+      event: 'workflow_dispatch' as const,
+      actor: 'alice',
+      payload: {
+        inputs: { reason: 'pager went off', mode: 'emergency' },
+        sender: { login: 'alice' }
+      }
+    }
+    // The first attempt lands the emergency; on-call's secret is missing, so it is not told.
+    const first = await runPhasegateFromSource(gh, workspace, {
+      ...dispatch,
+      inputs: { command: 'rollback' },
+      env: { GITHUB_RUN_ID: '888001', GITHUB_RUN_ATTEMPT: '1' },
+      now: hoursAfter(1)
+    })
+    expect(stateOnMain(gh, statePath), first.summary).toMatch(/^phase: canary$/m)
+    const sha = gh.git.branchSha('main')
+    // bob (write access, a person) marks on-call as told before the re-run.
+    await api(
+      gh,
+      'POST',
+      `/statuses/${sha}`,
+      { state: 'success', context: 'phasegate/notified: on-call', description: 'told' },
+      'bob'
+    )
+    const oncall = await startServer((_request, response) => void response.end('ok'))
+    servers.push(oncall)
+    const rerun = await runPhasegateFromSource(gh, workspace, {
+      ...dispatch,
+      inputs: { command: 'rollback', 'notification-secrets': `ONCALL_URL=${oncall.url}` },
+      env: { GITHUB_RUN_ID: '888001', GITHUB_RUN_ATTEMPT: '2' },
+      now: hoursAfter(1.02)
+    })
+    expect(oncall.received, rerun.stdout + rerun.summary).toHaveLength(1)
+    // The action's own record (a bot's status) does make a further re-run skip it.
+    const again = await runPhasegateFromSource(gh, workspace, {
+      ...dispatch,
+      inputs: { command: 'rollback', 'notification-secrets': `ONCALL_URL=${oncall.url}` },
+      env: { GITHUB_RUN_ID: '888001', GITHUB_RUN_ATTEMPT: '3' },
+      now: hoursAfter(1.04)
+    })
+    expect(oncall.received, again.stdout + again.summary).toHaveLength(1)
+  }, 90_000)
 })
