@@ -23,29 +23,34 @@ export async function syncObservedTriggerIssues(
 ): Promise<Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>>> {
   const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`))
   const done: Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>> = []
-  for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
+  // A pausing trigger (on_fire: pause) is no quieter than an observe-only one: it opens the
+  // same kind of issue, its own (pausing_<metric>), at high.
+  for (const trigger of decision.triggers.filter(
+    t => t.onFire === 'observe' || t.onFire === 'pause'
+  )) {
+    const label = trigger.onFire === 'pause' ? 'pausing' : 'observe-only'
     const metric = trigger.evidence[0]?.metric ?? trigger.trigger
-    const alert = observedAlertName(policy, trigger.trigger, metric)
+    const alert = observedAlertName(policy, trigger.trigger, metric, trigger.onFire === 'pause')
     const key = { feature: policy.feature, alert }
     const issue = open.find(i => i.labels.includes(`alert:${alert}`))
     const told = !policy.alerts.some(rule => rule.metric === metric)
     if (trigger.fired && !issue) {
       const body = [
-        `**Observe-only trigger fired**: ${trigger.reason}.`,
+        `**${label === 'pausing' ? 'Pausing' : 'Observe-only'} trigger fired**: ${trigger.reason}.`,
         '',
-        `\`${trigger.trigger}\` has on_fire: observe, so nothing was rolled back (phase ${decision.phase}).`,
+        `\`${trigger.trigger}\` has on_fire: ${trigger.onFire}, so nothing was rolled back (phase ${decision.phase}${label === 'pausing' ? '; the rollout is paused' : ''}).`,
         `Decision: ${decision.action} (${decision.reason})`,
         ...(runUrl ? ['', `Run: ${runUrl}`] : [])
       ].join('\n')
       const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body })
       done.push({
-        line: `alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`,
+        line: `alert issue #${result.number} opened for ${label} trigger ${trigger.trigger}`,
         ...(told
           ? {
               change: 'opened' as const,
               issue: result.number,
               metric,
-              message: `observe-only trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
+              message: `${label} trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
               severity: 'high' as const
             }
           : {})
@@ -55,17 +60,17 @@ export async function syncObservedTriggerIssues(
         client,
         repo,
         key,
-        `Recovered: ${trigger.reason} (observe-only trigger \`${trigger.trigger}\`).`
+        `Recovered: ${trigger.reason} (${label} trigger \`${trigger.trigger}\`).`
       )
       if (number !== undefined)
         done.push({
-          line: `alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`,
+          line: `alert issue #${number} closed: ${label} trigger ${trigger.trigger} is ok`,
           ...(told
             ? {
                 change: 'resolved' as const,
                 issue: number,
                 metric,
-                message: `observe-only trigger ${trigger.trigger} is ok again: ${trigger.reason}`
+                message: `${label} trigger ${trigger.trigger} is ok again: ${trigger.reason}`
               }
             : {})
         })
@@ -77,9 +82,9 @@ export async function syncObservedTriggerIssues(
 /**
  * The alert an observe-only row raises: `observed_<metric>`, or `observed_guardrail_<metric>` for a
  * guardrail, so that a guardrail and a trigger observing one metric keep an issue each and one
- * reading ok never closes the other's.
+ * reading ok never closes the other's; a pausing row's is `pausing_...` likewise.
  */
-function observedAlertName(policy: Policy, row: string, metric: string): string {
+function observedAlertName(policy: Policy, row: string, metric: string, pausing: boolean): string {
   const guardrail = (policy.guardrails ?? []).some(rule => guardrailName(rule) === row)
-  return `observed_${guardrail ? 'guardrail_' : ''}${metric}`
+  return `${pausing ? 'pausing' : 'observed'}_${guardrail ? 'guardrail_' : ''}${metric}`
 }

@@ -193,3 +193,25 @@ describe("the re-run record of told targets is the action's own (action)", () =>
     expect(oncall.received, again.stdout + again.summary).toHaveLength(1)
   }, 90_000)
 })
+
+describe('on-call hears an automatic pause in the action too', () => {
+  it('a pausing trigger opens a high alert issue, and alert_opened reaches a min_severity high target', async () => {
+    const server = await startServer((_request, response) => void response.end('ok'))
+    servers.push(server)
+    const policyText = `${SEARCH_POLICY.replace(
+      '    - error_rate > 0.05\n',
+      '    - error_rate > 0.05\n    - { when: latency_p99_ms > 900, on_fire: pause }\n'
+    )}notifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL, events: [rollback, alert_opened], min_severity: high }\n`
+    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    writeMetrics(workspace, { error_rate: 0.001, latency_p99_ms: 5000 }, 'search')
+    const run = await runPhasegateFromSource(gh, workspace, {
+      inputs: { 'notification-secrets': `ONCALL_URL=${server.url}` },
+      now: hoursAfter(2)
+    })
+    expect(stateOnMain(gh, statePath), run.summary).toMatch(/^paused:/m)
+    const issues = [...gh.state.issues.values()].filter(i => !i.pull)
+    expect(issues.map(i => i.title).join('; '), run.summary).toMatch(/latency_p99_ms/)
+    expect(server.received.length, run.stdout + run.summary).toBeGreaterThan(0)
+    expect(server.received.map(r => r.headers['x-phasegate-event'])).toContain('alert_opened')
+  }, 60_000)
+})
