@@ -11,7 +11,8 @@ import { markdownText as text, mention } from '../report/escape/markdown.js'
 /** One alert issue this run opened, re-rated or closed: a line for the report, and what changed. */
 export interface AlertIssueChange {
   line: string
-  change: 'opened' | 'escalated' | 'resolved'
+  /** Unset when nothing changed (an issue kept open because its metric read no data). */
+  change?: 'opened' | 'escalated' | 'resolved'
   issue: number
   metric: string
   message: string
@@ -50,6 +51,14 @@ export async function syncAlertIssues(
         metric: rule.metric,
         message: alert.message,
         severity: alert.severity
+      })
+    } else if (issue && decision.alertsUnread?.includes(rule.metric)) {
+      // No reading is not a recovery: the issue stays open until a reading says so.
+      done.push({
+        line: `alert issue #${issue.number} kept open: ${rule.metric} reads no data`,
+        issue: issue.number,
+        metric: rule.metric,
+        message: `${rule.metric} reads no data in ${decision.phase}; the alert stays open`
       })
     } else if (issue) {
       const number = await resolveAlertIssue(

@@ -438,7 +438,9 @@ function eventsOf(
         ...(url ? { url } : {})
       })
     )
-  for (const change of alerts)
+  for (const change of alerts) {
+    // An issue kept open for lack of data changed nothing to tell.
+    if (!change.change) continue
     events.push(
       alertEvent(
         policy,
@@ -456,6 +458,7 @@ function eventsOf(
         }
       )
     )
+  }
   return events.filter(e => e !== undefined)
 }
 

@@ -74,7 +74,8 @@ async function notifyTick(
               o.rollout.policy.feature,
               `${o.rollout.policy.feature} ${entry}`,
               o.decision.alerts.map(a => a.metric),
-              at
+              at,
+              o.decision.alertsUnread
             )
           : {}
       return {

@@ -27,6 +27,16 @@ export function severityOf(
 
 export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 }
 
+/**
+ * The metrics of `rules` with no usable reading in `readings` (absent, no data, a reading that
+ * cannot be true): whether their alert holds is unknown, which is never a recovery.
+ */
+export function unreadAlertMetrics(rules: AlertRule[], readings: MetricReading[]): string[] {
+  return rules
+    .filter(rule => !('value' in usableValue(findReading(readings, rule.metric), rule.metric)))
+    .map(rule => rule.metric)
+}
+
 export function evaluateAlerts(rules: AlertRule[], readings: MetricReading[], now: Date): Alert[] {
   const alerts: Alert[] = []
   for (const rule of rules) {

@@ -1,4 +1,4 @@
-import { evaluateAlerts } from './alerts.js'
+import { evaluateAlerts, unreadAlertMetrics } from './alerts.js'
 import { describeWindow, localTime, openFreeze } from './freeze.js'
 import { evaluateGate, validApprovers } from './gates.js'
 import { evaluateGuardrails } from './guardrails.js'
@@ -70,7 +70,16 @@ export function decide(
     const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []
   })
-  const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers }
+  const unread = unreadAlertMetrics(policy.alerts, observed.readings)
+  const base = {
+    feature: policy.feature,
+    phase: phase.name,
+    gates,
+    alerts,
+    ...(unread.length ? { alertsUnread: unread } : {}),
+    trends,
+    triggers
+  }
   const awaitingApproval =
     next !== undefined &&
     gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&

@@ -535,6 +535,11 @@ export interface Decision {
   reason: string
   gates: GateResult[]
   alerts: Alert[]
+  /**
+   * The metrics of alert rules that read no usable value this run: their alerts are unknown,
+   * not resolved (an open alert stays open). Unset when every rule's metric was read.
+   */
+  alertsUnread?: string[]
   /** Trend alerts: warnings for people; they never roll back by themselves. */
   trends: TrendAlert[]
   triggers: TriggerResult[]

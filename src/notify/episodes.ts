@@ -29,19 +29,26 @@ function read(path: string): Episodes {
  * Records that the tick at `at` saw the alerts of `metrics` in `scope` (a feature's phase entry,
  * "<feature> <phase>@<enteredAt>"; other scopes of the feature are dropped), and returns each
  * metric's episode start: the start already recorded when the previous tick saw it too, else
- * `at`. Metrics not seen end their episode. `at`: ISO-8601.
+ * `at`. Metrics not seen end their episode, except those in `unread` (no usable reading this
+ * tick), whose episode goes on. `at`: ISO-8601.
  */
 export function recordAlertEpisodes(
   gitDir: string,
   feature: string,
   scope: string,
   metrics: string[],
-  at: string
+  at: string,
+  unread: string[] = []
 ): Record<string, string> {
   const path = episodesPath(gitDir)
   const all = read(path)
   const previous = all[scope] ?? {}
-  const current = Object.fromEntries(metrics.map(m => [m, previous[m] ?? at]))
+  // A metric that read no data neither ends its episode nor starts one: no data is no recovery.
+  const going = unread.filter(m => previous[m] !== undefined && !metrics.includes(m))
+  const current = Object.fromEntries([
+    ...metrics.map(m => [m, previous[m] ?? at]),
+    ...going.map(m => [m, previous[m]])
+  ])
   const kept = Object.entries(all).filter(([key]) => !key.startsWith(`${feature} `))
   const next = Object.fromEntries([...kept, [scope, current]])
   mkdirSync(dirname(path), { recursive: true })

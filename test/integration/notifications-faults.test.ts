@@ -158,6 +158,28 @@ describe('the CLI tells an alert that comes back (docs: once per event, not once
     await tick(dir, 6)
     expect(server.received.length).toBe(2)
   })
+
+  it('an alert whose metric reads no data for a tick is the same incident when it reads critical again', async () => {
+    const server = await startServer((_request, response) => void response.end('ok'))
+    servers.push(server)
+    process.env.NOTIFY_FAULTS_ALERTS_URL = server.url
+    const dir = await atCanary(
+      SEED_POLICY_TEXT.concat(
+        '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: high }\n'
+      )
+    )
+    writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
+    expect((await tick(dir, 3)).code).toBe(0)
+    expect(server.received).toHaveLength(1)
+    // The exporter drops response_time for a tick: no data is no recovery.
+    const { response_time: _dropped, ...without } = HEALTHY as Record<string, unknown>
+    writeMetrics(dir, without)
+    await tick(dir, 4)
+    writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
+    const again = await tick(dir, 5)
+    expect(again.out).toMatch(/\[critical\] response_time/)
+    expect(server.received.length, again.out).toBe(1)
+  })
 })
 
 describe('an observe-only guardrail is "reported and alerted", as its on fire line says', () => {
