@@ -14,6 +14,7 @@ import {
   type NotificationReport
 } from '../notify/deliver.js'
 import { recordAlertEpisodes } from '../notify/episodes.js'
+import { withUnit } from '../engine/units.js'
 import { fileLedger } from '../notify/ledger.js'
 export { exitAfterNotifications, renderNotifications } from '../notify/render.js'
 import { loadRolloutsSettled, type Rollout } from '../rollout/load.js'
@@ -67,7 +68,7 @@ async function notifyTick(
       const entry = `${o.state.phase}@${o.state.enteredAt}`
       // Without alert issues the record of an alert is its episode (notify/episodes.ts): the same
       // alert at the same severity is told once while it lasts, and again when it comes back.
-      const episodes =
+      const { starts: episodes, ended } =
         gitDir && o.rollout.policy.notifications
           ? recordAlertEpisodes(
               gitDir,
@@ -77,7 +78,7 @@ async function notifyTick(
               at,
               o.decision.alertsUnread
             )
-          : {}
+          : { starts: {} as Record<string, string>, ended: {} as Record<string, string> }
       return {
         config: o.rollout.policy.notifications,
         events: [
@@ -91,6 +92,24 @@ async function notifyTick(
               at
             })
           ),
+          // An alert rule's episode that ended on a reading back under warning (a metric that
+          // read no data keeps its episode): resolved, once per episode.
+          ...Object.entries(ended).flatMap(([metric, start]) => {
+            const rule = o.rollout.policy.alerts.find(r => r.metric === metric)
+            if (!rule) return []
+            const warning = withUnit(rule.warning, rule.unit)
+            return [
+              alertEvent(
+                o.rollout.policy,
+                'resolved',
+                {
+                  metric,
+                  message: `${metric} is back under its warning threshold (${warning}) in ${o.state.phase}`
+                },
+                { record: `${entry}:${start}`, phase: o.state.phase, at }
+              )
+            ]
+          }),
           // A guardrail's verdict: told once per verdict and phase entry.
           ...guardrailVerdictEvents(o.rollout.policy, o.decision, { record: entry, at })
         ].filter((e): e is NotificationEvent => e !== undefined)

@@ -29,8 +29,8 @@ function read(path: string): Episodes {
  * Records that the tick at `at` saw the alerts of `metrics` in `scope` (a feature's phase entry,
  * "<feature> <phase>@<enteredAt>"; other scopes of the feature are dropped), and returns each
  * metric's episode start: the start already recorded when the previous tick saw it too, else
- * `at`. Metrics not seen end their episode, except those in `unread` (no usable reading this
- * tick), whose episode goes on. `at`: ISO-8601.
+ * `at` (`starts`). Metrics not seen end their episode (`ended`: each one's start), except those
+ * in `unread` (no usable reading this tick), whose episode goes on. `at`: ISO-8601.
  */
 export function recordAlertEpisodes(
   gitDir: string,
@@ -39,7 +39,7 @@ export function recordAlertEpisodes(
   metrics: string[],
   at: string,
   unread: string[] = []
-): Record<string, string> {
+): { starts: Record<string, string>; ended: Record<string, string> } {
   const path = episodesPath(gitDir)
   const all = read(path)
   const previous = all[scope] ?? {}
@@ -54,5 +54,6 @@ export function recordAlertEpisodes(
   mkdirSync(dirname(path), { recursive: true })
   writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n')
   renameSync(`${path}.tmp`, path)
-  return current
+  const ended = Object.entries(previous).filter(([m]) => current[m] === undefined)
+  return { starts: current, ended: Object.fromEntries(ended) }
 }

@@ -159,6 +159,31 @@ describe('the CLI tells an alert that comes back (docs: once per event, not once
     expect(server.received.length).toBe(2)
   })
 
+  it('the CLI tells alert_resolved once when the metric reads back under warning, never on no data', async () => {
+    const server = await startServer((_request, response) => void response.end('ok'))
+    servers.push(server)
+    process.env.NOTIFY_FAULTS_ALERTS_URL = server.url
+    const dir = await atCanary(
+      SEED_POLICY_TEXT.concat(
+        '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: medium }\n'
+      )
+    )
+    const kinds = () => server.received.map(r => (JSON.parse(r.body) as { event: string }).event)
+    writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
+    await tick(dir, 3)
+    expect(kinds()).toEqual(['alert_opened'])
+    const { response_time: _dropped, ...without } = HEALTHY as Record<string, unknown>
+    writeMetrics(dir, without)
+    await tick(dir, 4)
+    expect(kinds()).toEqual(['alert_opened'])
+    writeMetrics(dir, HEALTHY)
+    const resolved = await tick(dir, 5)
+    expect(kinds(), resolved.out).toEqual(['alert_opened', 'alert_resolved'])
+    await tick(dir, 5)
+    await tick(dir, 6)
+    expect(kinds()).toEqual(['alert_opened', 'alert_resolved'])
+  })
+
   it('an alert whose metric reads no data for a tick is the same incident when it reads critical again', async () => {
     const server = await startServer((_request, response) => void response.end('ok'))
     servers.push(server)
