@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 
@@ -144,6 +146,28 @@ describe('system_failure is never softened, however it is spelled (A2, A3)', () 
       expect(run.code, run.out + run.err).toBe(1)
       expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+/)
     })
+})
+
+describe('the JSON Schema refuses what validate refuses on system_failure (A2, A3)', () => {
+  const schema = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../schema/policy.schema.json'), 'utf8')
+  ) as object
+  const valid = new Ajv2020({ strict: false }).compile(schema)
+  const withTrigger = (entry: string) =>
+    parse(SEED_POLICY_TEXT.replace('    - system_failure\n', `    - ${entry}\n`)) as unknown
+  for (const entry of [
+    '{ when: system_failure > 0, on_fire: observe }',
+    '{ when: "system_failure>=1", on_fire: pause }',
+    '{ when: system_failure, for: 1h }',
+    '{ when: system_failure > 0, for: 10m }'
+  ])
+    it(`\`${entry}\` is invalid`, () => expect(valid(withTrigger(entry))).toBe(false))
+  for (const entry of [
+    '{ when: system_failure > 0, on_fire: rollback }',
+    '{ when: system_failures_total > 3, on_fire: observe }'
+  ])
+    it(`\`${entry}\` is valid`, () =>
+      expect(valid(withTrigger(entry)), JSON.stringify(valid.errors)).toBe(true))
 })
 
 describe('a committing command never raises exposure inside a window open on the clock (A5)', () => {
