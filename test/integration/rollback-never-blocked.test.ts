@@ -217,3 +217,59 @@ describe('a committing command never raises exposure inside a window open on the
     expect(head(dir)).toBe(before)
   })
 })
+
+describe('a pausing trigger that can never act is not accepted silently (A11)', () => {
+  const validate = async (policyText: string) => {
+    const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
+    const run = await cli(dir, 'validate')
+    return { code: run.code, text: run.out + run.err }
+  }
+  const withTriggers = (lines: string) =>
+    SEED_POLICY_TEXT.replace('    - error_rate > 0.02\n', lines)
+
+  it('`{ when: error_rate > 0.03, on_fire: pause }` beside `error_rate > 0.02` (which always wins) gets a notice at its line', async () => {
+    const run = await validate(
+      withTriggers('    - { when: error_rate > 0.03, on_fire: pause }\n    - error_rate > 0.02\n')
+    )
+    expect(run.text, run.text).toMatch(
+      /production_deployment\.yaml:\d+:\d+.*"error_rate > 0\.03" \(on_fire: pause\) never acts/
+    )
+  })
+
+  it('the same pause sustained for 10m beside an instant rollback is noticed too', async () => {
+    const run = await validate(
+      withTriggers(
+        '    - { when: error_rate > 0.03, for: 10m, on_fire: pause }\n    - error_rate > 0.02\n'
+      )
+    )
+    expect(run.text, run.text).toMatch(/never acts/)
+  })
+
+  for (const [what, lines] of [
+    [
+      'pause at the lower bar, roll back at the higher',
+      '    - { when: error_rate > 0.02, on_fire: pause }\n    - error_rate > 0.03\n'
+    ],
+    [
+      'a rollback that must be sustained longer than the pause',
+      '    - { when: error_rate > 0.03, on_fire: pause }\n    - { when: error_rate > 0.02, for: 30m }\n'
+    ]
+  ])
+    it(`${what}: no notice`, async () => {
+      const run = await validate(withTriggers(lines))
+      expect(run.code, run.text).toBe(0)
+      expect(run.text).not.toMatch(/never acts/)
+    })
+
+  it("a phase's rollback_threshold above the pause's lets the pause act there: no notice", async () => {
+    const run = await validate(
+      withTriggers(
+        '    - { when: error_rate > 0.03, on_fire: pause }\n    - error_rate > 0.02\n'
+      ).replace(
+        'deployment:\n  phases:\n',
+        'deployment:\n  phases:\n    canary:\n      rollback_threshold: { error_rate: 0.05 }\n'
+      )
+    )
+    expect(run.text, run.text).not.toMatch(/never acts/)
+  })
+})
