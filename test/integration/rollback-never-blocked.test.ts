@@ -245,7 +245,7 @@ describe('a pausing trigger that can never act is not accepted silently (A11)', 
     expect(run.text, run.text).toMatch(/never acts/)
   })
 
-  for (const [what, lines] of [
+  for (const [what, lines] of <Array<[string, string]>>[
     [
       'pause at the lower bar, roll back at the higher',
       '    - { when: error_rate > 0.02, on_fire: pause }\n    - error_rate > 0.03\n'
@@ -271,5 +271,53 @@ describe('a pausing trigger that can never act is not accepted silently (A11)', 
       )
     )
     expect(run.text, run.text).not.toMatch(/never acts/)
+  })
+})
+
+describe('a policy edit moving users onto another path waits for the freeze window (A10)', () => {
+  // The weekend of 2026-03-07 as dates: a window never open on the clock the suite runs on.
+  const frozen = SEED_POLICY_TEXT.replace(
+    'deployment:\n  phases:\n',
+    'deployment:\n  freeze:\n    time_zone: Europe/Berlin\n    windows:\n      - dates: { from: 2026-03-07, to: 2026-03-08 }\n  phases:\n'
+  )
+  const datafile = '.phasegate/state/production_deployment.datafile.json'
+  const groups = (dir: string) =>
+    (
+      JSON.parse(readFileSync(join(dir, datafile), 'utf8')) as {
+        experiments: Array<{
+          groups: Array<{ name: string; weight: number; configuration: Record<string, unknown> }>
+        }>
+      }
+    ).experiments[0]!.groups.map(g => `${g.name}:${g.weight}:${JSON.stringify(g.configuration)}`)
+  async function edit(from: RegExp, to: string) {
+    const dir = await atCanary(frozen)
+    const before = groups(dir)
+    const text = readFileSync(join(dir, 'policies/production_deployment.yaml'), 'utf8')
+    const edited = text.replace(from, to)
+    expect(edited).not.toBe(text)
+    writeFileSync(join(dir, 'policies/production_deployment.yaml'), edited)
+    sh(dir, 'git', 'commit', '-qam', 'experiment edit')
+    return { dir, before }
+  }
+
+  it("an experiment's weights raised toward treatment inside the window wait, then land after it", async () => {
+    const { dir, before } = await edit(
+      /control:\n( +)weight: 50([\s\S]*?)treatment:\n( +)weight: 50/,
+      'control:\n$1weight: 10$2treatment:\n$3weight: 90'
+    )
+    const run = await tick(dir, 120) // Saturday in Berlin
+    expect(run.code, run.out + run.err).toBe(0)
+    expect(groups(dir), run.out).toEqual(before)
+    await tick(dir, 170) // the Tuesday after
+    expect(groups(dir).join()).toContain('treatment:90')
+  })
+
+  it('weight moved back into control lands at once, inside the window', async () => {
+    const { dir } = await edit(
+      /control:\n( +)weight: 50([\s\S]*?)treatment:\n( +)weight: 50/,
+      'control:\n$1weight: 90$2treatment:\n$3weight: 10'
+    )
+    await tick(dir, 120)
+    expect(groups(dir).join()).toContain('control:90')
   })
 })
