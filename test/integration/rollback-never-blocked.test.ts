@@ -321,3 +321,31 @@ describe('a policy edit moving users onto another path waits for the freeze wind
     expect(groups(dir).join()).toContain('control:90')
   })
 })
+
+describe('a policy-edit raise does not land at an earlier --now inside a window open on the clock (A5 kind)', () => {
+  it('tick --now <before the window> leaves user_percentage 1 -> 5 waiting', async () => {
+    const day = (offset: number) =>
+      new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10)
+    const dir = tempRepo({ 'policies/production_deployment.yaml': SEED_POLICY_TEXT })
+    writeMetrics(dir, HEALTHY)
+    const now = (hour: string) => ['--now', `${day(-3)}T${hour}:00:00Z`]
+    expect((await cli(dir, 'init', ...now('00'))).code).toBe(0)
+    await cli(dir, 'tick', '--approved-by', 'alice', ...now('01'))
+    await cli(dir, 'tick', '--approved-by', 'alice', ...now('02')) // -> canary, 1%
+    const datafile = () =>
+      JSON.parse(
+        readFileSync(join(dir, '.phasegate/state/production_deployment.datafile.json'), 'utf8')
+      ) as { phase: string; user_percentage: number }
+    expect(datafile()).toMatchObject({ phase: 'canary', user_percentage: 1 })
+    const edited = SEED_POLICY_TEXT.replace(
+      'deployment:\n  phases:\n    canary:\n      user_percentage: 1\n',
+      `deployment:\n  freeze:\n    time_zone: UTC\n    windows:\n      - name: launch\n        dates: { from: ${day(0)}, to: ${day(1)} }\n  phases:\n    canary:\n      user_percentage: 5\n`
+    )
+    expect(edited).not.toBe(SEED_POLICY_TEXT)
+    writeFileSync(join(dir, 'policies/production_deployment.yaml'), edited)
+    sh(dir, 'git', 'commit', '-qam', 'canary to 5%, launch window')
+    const run = await cli(dir, 'tick', '--approved-by', 'alice', '--now', `${day(-1)}T12:00:00Z`)
+    expect(run.code, run.out + run.err).toBe(0)
+    expect(datafile().user_percentage, run.out).toBe(1)
+  })
+})
