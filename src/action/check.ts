@@ -146,7 +146,9 @@ export async function checkPullRequest(ctx: ActionContext, gh: GitHubSide): Prom
     const judged = await judgeBranch({ ctx, base }, rollout, tip, decision)
     // A resume turning the kill switch back on inside a freeze window waits, as every raise does.
     const held =
-      judged.ok && judged.resume ? killSwitchOnWaits(rollout.policy, state, ctx.now) : null
+      judged.ok && judged.resume
+        ? killSwitchOnWaits(rollout.policy, state, ctx.now, new Date())
+        : null
     const verdict: Verdict = held
       ? { ok: false, reason: held.why }
       : judged.ok && judged.resume

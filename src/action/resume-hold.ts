@@ -17,7 +17,7 @@ export async function holdResumePullRequest(
   pr: OpenPullRequest | undefined
 ): Promise<string | undefined> {
   if (!pr || run.ctx.dryRun || !feature.written) return undefined
-  const held = killSwitchOnWaits(feature.rollout.policy, feature.written, run.ctx.now)
+  const held = killSwitchOnWaits(feature.rollout.policy, feature.written, run.ctx.now, new Date())
   if (!held) return undefined
   await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
     state: 'failure',

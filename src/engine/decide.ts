@@ -13,6 +13,7 @@ import { evaluateTriggers } from './triggers.js'
 import type {
   Decision,
   Evidence,
+  FreezeWindow,
   HoldCause,
   Observations,
   Phase,
@@ -65,7 +66,7 @@ export function decide(
     : phase.gates
         .filter(gate => gate.type === 'metrics_threshold')
         .map(gate => evaluateGate(gate, state, observed, now))
-  const freeze = next ? openFreeze(policy.freezeWindows ?? [], now) : undefined
+  const freeze = next ? freezeAtEither(policy.freezeWindows ?? [], now, observed.clock) : undefined
   const trends = policy.trends.flatMap(rule => {
     const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now)
     return outcome.alert ? [outcome.alert] : []
@@ -203,7 +204,7 @@ export function decide(
   }
   const until =
     freeze &&
-    `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}`
+    `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}${freeze.onClock ? ` on the clock (${freeze.onClock.toISOString()}), whatever the evaluation time ${now.toISOString()} says` : ''}`
   const freezeNote = freeze
     ? `; freeze window ${describeWindow(freeze.window)} is open ${until}`
     : ''
@@ -296,4 +297,20 @@ function transition(
   evidence: Evidence[]
 ): Transition {
   return { kind, from, to, at: now.toISOString(), reason, approvers, evidence }
+}
+
+/**
+ * The freeze window open at `now`, else, when `now` is earlier than `clock` (see
+ * Observations.clock), the one open at `clock`, with `onClock` set so that the report says why
+ * an earlier `now` still waits.
+ */
+function freezeAtEither(
+  windows: FreezeWindow[],
+  now: Date,
+  clock: Date | undefined
+): (NonNullable<ReturnType<typeof openFreeze>> & { onClock?: Date }) | undefined {
+  const atNow = openFreeze(windows, now)
+  if (atNow || !clock || clock <= now) return atNow
+  const atClock = openFreeze(windows, clock)
+  return atClock && { ...atClock, onClock: clock }
 }

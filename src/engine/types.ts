@@ -417,6 +417,13 @@ export interface CheckObservation {
 
 export interface Observations {
   readings: MetricReading[]
+  /**
+   * The machine's clock, set for a run that commits (a tick, not status or a dry run): when the
+   * evaluation time (`--now`, the action's `now`) is earlier, a freeze window open at the clock
+   * holds an advance too, so no past time lands an advance, dated in the past, inside a window
+   * open today.
+   */
+  clock?: Date
   approvals: Approval[]
   checks: CheckObservation[]
   /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
 import * as z from 'zod'
-import { INSTANT_FORM, parseInstant } from '../engine/time.js'
+import { CLOCK_SKEW_MS, INSTANT_FORM, parseInstant } from '../engine/time.js'
 import type { MetricReading, MetricsConfig } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { closest } from '../policy/closest.js'
@@ -27,11 +27,13 @@ import { finiteNumber, outOfOrder, valueAgainstSeries } from './value.js'
 // offset or epoch seconds) for `for:` windows, and `step: 1m`, the spacing its points promise
 // (without it, the series' shortest spacing, which needs at least three points; a gap longer than
 // one and a half steps is not covered). A metric the file does not list is "no data",
-// never zero.
+// never zero; so is a metric written wrong (its reason says where and why), while the rest of the
+// file is read: one exporter's mistake never hides another metric's breach.
 //
 //   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
 //                                      # policy's window ending then); without it, the tick's
-//                                      # time; after the evaluation time: refused at its line
+//                                      # time; more than 5 minutes after the evaluation
+//                                      # time: no data for every metric (located)
 //
 // After a transition, triggers fire only on values whose window starts after it, so a snapshot
 // that says when it was taken is never mistaken for news.
@@ -97,11 +99,6 @@ const metricValue = z.union(
   ],
   { error: 'a number, null or a mapping (value:, samples:, series:, step:)' }
 )
-const metricMap = z.record(z.string(), metricValue)
-const snapshotSchema = z.looseObject({
-  groups: z.record(z.string(), metricMap).optional(),
-  as_of: writtenInstant('as_of').optional()
-})
 
 export function defaultMetricsPath(feature: string): string {
   return `.phasegate/metrics/${feature}.yaml`
@@ -148,32 +145,24 @@ export function createFileProvider(config: MetricsConfig): MetricsProvider {
           reason: `metrics file ${shown} not found`
         }))
       }
-      const source = readYamlFile(path, 'metrics file', shown)
-      const snapshot = validate(snapshotSchema, source, spelledNonFinite(toPlain(source)))
-      const top: Record<string, unknown> = { ...snapshot }
-      delete top.groups
-      delete top.as_of
-      const takenS = snapshot.as_of === undefined ? undefined : instantSeconds(snapshot.as_of)
-      // A snapshot from after the evaluation time is not evidence of anything at that time (a
-      // clock or a copy gone wrong): refused, not read as fresh.
-      if (takenS !== undefined && takenS > context.now.getTime() / 1000)
-        throw errorAt(
-          source,
-          ['as_of'],
-          `the snapshot says it was taken at ${new Date(takenS * 1000).toISOString()}, after the evaluation time ${context.now.toISOString()}`,
-          'write the time the values were read, or evaluate later (--now)'
-        )
+      const read = readSnapshot(path, shown, context.now)
+      // A file that cannot be read as a whole (not YAML, not a mapping, an impossible as_of) is
+      // no data for every metric, as a missing file is: located in every reading's reason, and
+      // never an error that stops the feature's evaluation, which would also stop its other
+      // rollback paths (a guardrail, a later readable file) from being judged this tick.
+      if ('problem' in read)
+        return requests.map(r => ({ ...key(r), value: null, reason: read.problem }))
+      const { topMetrics, groups, problems, takenS } = read
       const windowStart =
         takenS === undefined ? undefined : takenS - durationMs(context.window) / 1000
       const stamp = windowStart === undefined ? {} : { windowStart }
-      const topMetrics = validate(metricMap, source, top)
-      // Each value is for the snapshot's as_of, or the evaluation time without one.
-      const valueAtS = takenS ?? context.now.getTime() / 1000
-      outOfOrderPoint(source, topMetrics, [], valueAtS)
-      for (const [group, table] of Object.entries(snapshot.groups ?? {}))
-        outOfOrderPoint(source, table, ['groups', group], valueAtS)
+      const snapshot = { groups }
       return requests.map(request => {
-        const table = request.group ? snapshot.groups?.[request.group] : topMetrics
+        const groupProblem = request.group ? problems.get(problemKey(request.group)) : undefined
+        if (groupProblem) return { ...key(request), value: null, reason: groupProblem }
+        const table = request.group ? snapshot.groups[request.group] : topMetrics
+        const problem = problems.get(problemKey(request.group, request.metric))
+        if (problem) return { ...key(request), value: null, reason: problem }
         const entry = table?.[request.metric]
         const label = request.group
           ? `${request.metric} for group ${request.group}`
@@ -236,43 +225,153 @@ function instantSeconds(time: number | string): number {
   return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN
 }
 
+type MetricEntry = z.infer<typeof metricValue>
+
+/** A snapshot read metric by metric: what could be read, and why each other metric could not. */
+interface ReadSnapshot {
+  topMetrics: Record<string, MetricEntry>
+  groups: Record<string, Record<string, MetricEntry>>
+  /** Located reasons (`file:line:col: ...`), keyed by problemKey. */
+  problems: Map<string, string>
+  takenS?: number
+}
+
+const topSchema = z.looseObject({
+  groups: z.record(z.string(), z.unknown()).optional(),
+  as_of: writtenInstant('as_of').optional()
+})
+
+/** The key of a metric's problem (or, without `metric`, of a whole group's). */
+function problemKey(group: string | undefined, metric?: string): string {
+  return JSON.stringify([group ?? null, metric ?? null])
+}
+
 /**
- * Refuses, at the point, a series that is not strictly oldest first (see outOfOrder), and, at its
- * value, a value that disagrees with its own series at `valueAtS` (see valueAgainstSeries).
+ * The snapshot at `path`, each metric checked on its own: a metric written wrong (a value in
+ * words, an unknown key, a non-integer samples, a series out of order or disagreeing with its
+ * value) is no data for that metric alone, with its located reason; the rest is read. Only what
+ * makes the whole file unreadable comes back as one `problem` for every metric: not YAML, not a
+ * mapping, an as_of that is not a time or is more than CLOCK_SKEW_MS after `now` (an as_of up to
+ * that far ahead, an exporter's clock a little fast, reads as taken at `now`).
  */
-function outOfOrderPoint(
-  source: YamlSource,
-  table: z.infer<typeof metricMap>,
-  at: Array<string | number>,
-  valueAtS: number
-): void {
-  for (const [metric, entry] of Object.entries(table)) {
-    if (entry === null || typeof entry !== 'object' || !entry.series) continue
-    const times = entry.series.map(([t]) => instantSeconds(t))
-    const wrong = outOfOrder(times)
-    if (wrong)
-      throw errorAt(
-        source,
-        [...at, metric, 'series', wrong.index],
-        `${metric}: ${wrong.reason}`,
-        'write the points in time order, oldest first, one per time'
-      )
-    const value = finiteNumber(entry.value)
-    if (!('value' in value)) continue
-    const twoWays = valueAgainstSeries(
-      value.value,
-      entry.series.map(([, v], i) => [times[i]!, Number(v)] as const),
-      valueAtS,
-      entry.step === undefined ? undefined : durationMs(entry.step) / 1000
-    )
-    if (twoWays)
-      throw errorAt(
-        source,
-        [...at, metric, 'value'],
-        twoWays.reason,
-        "one metric at one instant has one value: write the series' point as value:, or correct the series"
+function readSnapshot(path: string, shown: string, now: Date): ReadSnapshot | { problem: string } {
+  let source: YamlSource
+  let top: z.infer<typeof topSchema>
+  try {
+    source = readYamlFile(path, 'metrics file', shown)
+    top = validate(topSchema, source, spelledNonFinite(toPlain(source)))
+  } catch (error) {
+    if (error instanceof PhasegateError) return { problem: error.format() }
+    throw error
+  }
+  let takenS = top.as_of === undefined ? undefined : instantSeconds(top.as_of)
+  const nowS = now.getTime() / 1000
+  if (takenS !== undefined && takenS > nowS) {
+    // A snapshot from well after the evaluation time is not evidence of anything at that time
+    // (a clock or a copy gone wrong): no data, not fresh.
+    if (takenS * 1000 > now.getTime() + CLOCK_SKEW_MS)
+      return {
+        problem: errorAt(
+          source,
+          ['as_of'],
+          `the snapshot says it was taken at ${new Date(takenS * 1000).toISOString()}, after the evaluation time ${now.toISOString()}`,
+          'write the time the values were read, or evaluate later (--now)'
+        ).format()
+      }
+    takenS = nowS
+  }
+  // Each value is for the snapshot's as_of, or the evaluation time without one.
+  const valueAtS = takenS ?? nowS
+  const problems = new Map<string, string>()
+  const tableOf = (raw: Record<string, unknown>, at: string[], group?: string) => {
+    const table: Record<string, MetricEntry> = {}
+    for (const [metric, value] of Object.entries(raw)) {
+      const problem = entryProblem(source, [...at, metric], value, valueAtS)
+      if ('problem' in problem) problems.set(problemKey(group, metric), problem.problem)
+      else table[metric] = problem.entry
+    }
+    return table
+  }
+  const plain = top as Record<string, unknown>
+  const topMetrics = tableOf(
+    Object.fromEntries(Object.entries(plain).filter(([k]) => k !== 'groups' && k !== 'as_of')),
+    []
+  )
+  const groups: Record<string, Record<string, MetricEntry>> = {}
+  for (const [group, raw] of Object.entries(top.groups ?? {})) {
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw))
+      groups[group] = tableOf(raw as Record<string, unknown>, ['groups', group], group)
+    else
+      problems.set(
+        problemKey(group),
+        errorAt(
+          source,
+          ['groups', group],
+          `group ${group} must be a mapping of metric names to values`,
+          'e.g. control: { response_time: 800 }'
+        ).format()
       )
   }
+  return { topMetrics, groups, problems, ...(takenS === undefined ? {} : { takenS }) }
+}
+
+/**
+ * One metric's entry at `at`, or its located problem: not a number, null or mapping the schema
+ * accepts; a series not strictly oldest first (see outOfOrder); a value that disagrees with its
+ * own series at `valueAtS` (see valueAgainstSeries).
+ */
+function entryProblem(
+  source: YamlSource,
+  at: string[],
+  value: unknown,
+  valueAtS: number
+): { entry: MetricEntry } | { problem: string } {
+  let entry: MetricEntry
+  try {
+    // Wrapped in its path, so that the error points at the metric's own line.
+    const wrapped = at.reduceRight<unknown>((inner, k) => ({ [k]: inner }), value)
+    const schema = at.reduceRight<z.ZodType>(
+      (inner, k) => z.looseObject({ [k]: inner }),
+      metricValue
+    )
+    let checked = validate(schema, source, wrapped) as Record<string, unknown>
+    for (const k of at) checked = checked[k] as Record<string, unknown>
+    entry = checked as unknown as MetricEntry
+  } catch (error) {
+    if (error instanceof PhasegateError) return { problem: error.format() }
+    throw error
+  }
+  if (entry === null || typeof entry !== 'object' || !entry.series) return { entry }
+  const metric = at[at.length - 1]!
+  const times = entry.series.map(([t]) => instantSeconds(t))
+  const wrong = outOfOrder(times)
+  if (wrong)
+    return {
+      problem: errorAt(
+        source,
+        [...at, 'series', wrong.index],
+        `${metric}: ${wrong.reason}`,
+        'write the points in time order, oldest first, one per time'
+      ).format()
+    }
+  const number = finiteNumber(entry.value)
+  if (!('value' in number)) return { entry }
+  const twoWays = valueAgainstSeries(
+    number.value,
+    entry.series.map(([, v], i) => [times[i]!, Number(v)] as const),
+    valueAtS,
+    entry.step === undefined ? undefined : durationMs(entry.step) / 1000
+  )
+  if (twoWays)
+    return {
+      problem: errorAt(
+        source,
+        [...at, 'value'],
+        twoWays.reason,
+        "one metric at one instant has one value: write the series' point as value:, or correct the series"
+      ).format()
+    }
+  return { entry }
 }
 
 function key(request: MetricRequest): Pick<MetricReading, 'metric' | 'group'> {

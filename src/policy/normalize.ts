@@ -23,6 +23,7 @@ import { NAME_PATTERN, type RawGate, type RawPolicy } from './schema.js'
 import { workTreePathProblem } from './paths.js'
 import { closest } from './closest.js'
 import { ComparisonReader } from './comparisons.js'
+import { shadowedPauses } from './shadowed-pause.js'
 
 // The schema has parsed every duration, threshold and quantity (schema.ts); this file applies
 // defaults and checks what involves more than one field.
@@ -438,6 +439,7 @@ export function normalizePolicy(raw: RawPolicy, fileStem: string): Normalized {
     })
 
   if (issues.length > 0) throw new PolicyIssues(issues)
+  notices.push(...shadowedPauses(triggers, phases))
   const policy: Policy = {
     feature,
     phases,

@@ -268,23 +268,39 @@ export const triggerSchema = z.union([
     .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
   z
     .strictObject({ when: z.string(), for: breachForSchema, on_fire: onFireSchema })
-    // For editors: system_failure's on_fire can only say what it always does.
+    // For editors: system_failure's on_fire can only say what it always does, and it takes no
+    // for:, whether written bare or as a comparison on the metric of that name.
     .meta({
-      if: { properties: { when: { pattern: '^\\s*system_failure\\s*$' } }, required: ['when'] },
-      then: { properties: { on_fire: { const: 'rollback' } } }
+      if: {
+        properties: { when: { pattern: '^\\s*system_failure\\s*($|[<>=])' } },
+        required: ['when']
+      },
+      then: { properties: { on_fire: { const: 'rollback' }, for: false } }
     })
     .transform((entry, ctx): Trigger => {
       const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0)
-      if (
+      // The metric named system_failure is the system saying it is down, however the trigger
+      // compares it ("system_failure", "system_failure > 0"): it always rolls back, at once.
+      const systemFailure =
         parsed.ok &&
-        parsed.value.kind === 'system_failure' &&
-        (entry.on_fire ?? 'rollback') !== 'rollback'
-      ) {
+        (parsed.value.kind === 'system_failure' || parsed.value.metric === 'system_failure')
+      if (systemFailure && (entry.on_fire ?? 'rollback') !== 'rollback') {
         ctx.addIssue({
           code: 'custom',
           path: ['on_fire'],
           message: `system_failure always rolls back at once: on_fire: ${entry.on_fire} cannot soften it`,
           params: { hint: 'remove on_fire here; only metric triggers can pause or observe' }
+        })
+        return z.NEVER
+      }
+      if (systemFailure && entry.for !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['for'],
+          message: 'system_failure always rolls back at once: for: cannot delay it',
+          params: {
+            hint: 'remove for: here; to wait out an unreachable metrics server, set rollback.source_failure_limit'
+          }
         })
         return z.NEVER
       }

@@ -143,13 +143,19 @@ export async function refreshDatafile(
   const drift = datafileDrift(rollout)
   if (!drift) return null
   const committed = readCommittedDatafile(rollout.root, drift.path)
-  const held = heldDatafile(
-    rollout.policy,
-    exposedState(rollout),
-    committed.kind === 'parsed' ? committed.datafile : null,
-    await expectedDatafile(rollout),
-    now
-  )
+  const holdAt = async (at: Date) =>
+    heldDatafile(
+      rollout.policy,
+      exposedState(rollout),
+      committed.kind === 'parsed' ? committed.datafile : null,
+      await expectedDatafile(rollout),
+      at
+    )
+  // This commits: a window open on the clock holds a raise too, whatever an earlier `now` says
+  // (Observations.clock), so no past --now lands a raise, dated in the past, inside it.
+  const clock = new Date()
+  let held = await holdAt(now)
+  if (!held.waits && clock > now) held = await holdAt(clock)
   const expected = held.datafile
   const waits = held.waits?.text
   if (committed.kind === 'parsed' && waits && differences(committed.datafile, expected) === null)

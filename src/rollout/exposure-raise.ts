@@ -22,6 +22,35 @@ function experimentsRaised(committed: FeatureDatafile, expected: FeatureDatafile
     .map(e => e.name)
 }
 
+/**
+ * Whether an experiment that assigns users in both moves some of them onto another path in
+ * `expected`: its groups, seed or hashing changed, unless the only change is weight moved into the
+ * group named `control` (configurations as they were), which moves users back and may not wait.
+ */
+function reassigns(committed: DatafileExperiment, expected: DatafileExperiment): boolean {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+  if (same(committed, expected)) return false
+  if (committed.seed !== expected.seed || committed.hash_version !== expected.hash_version)
+    return true
+  const names = (e: DatafileExperiment) => e.groups.map(g => g.name)
+  if (!same(names(committed), names(expected))) return true
+  return expected.groups.some((g, i) => {
+    const was = committed.groups[i]!
+    if (!same(g.configuration, was.configuration)) return true
+    return g.name === 'control' ? false : g.weight > was.weight
+  })
+}
+
+/** Running experiments whose groups change so that users move onto another path (reassigns). */
+function experimentsReassigned(committed: FeatureDatafile, expected: FeatureDatafile): string[] {
+  return expected.experiments
+    .filter(e => {
+      const was = committed.experiments.find(c => c.name === e.name)
+      return assigns(e) && assigns(was) && reassigns(was!, e)
+    })
+    .map(e => e.name)
+}
+
 /** The ways `expected` exposes more than `committed`, one clause each ("user_percentage 1 -> 100"). */
 export function exposureRaises(committed: FeatureDatafile, expected: FeatureDatafile): string[] {
   const raises: string[] = []
@@ -32,19 +61,25 @@ export function exposureRaises(committed: FeatureDatafile, expected: FeatureData
   if (added.length) raises.push(`feature_flags + ${added.join(', ')}`)
   const started = experimentsRaised(committed, expected)
   if (started.length) raises.push(`experiments + ${started.join(', ')}`)
+  const moved = experimentsReassigned(committed, expected)
+  if (moved.length) raises.push(`experiment groups changed: ${moved.join(', ')}`)
   return raises
 }
 
 /**
  * `expected` with none of its raises over `committed`: on only when both are, the lower
  * percentage, only the flags both carry, and an experiment that would start assigning users kept
- * as `committed` has it (left out when `committed` has none). Every decrease in `expected` is kept.
+ * as `committed` has it (left out when `committed` has none), and so is a running experiment whose
+ * groups would move users onto another path. Every decrease in `expected` is kept.
  */
 export function withoutRaises(
   committed: FeatureDatafile,
   expected: FeatureDatafile
 ): FeatureDatafile {
-  const started = experimentsRaised(committed, expected)
+  const started = [
+    ...experimentsRaised(committed, expected),
+    ...experimentsReassigned(committed, expected)
+  ]
   return {
     ...expected,
     enabled: expected.enabled && committed.enabled,

@@ -92,15 +92,21 @@ export function manualPause(
  * Why turning the kill switch of a rollout in `state` back on waits at `now`: it raises exposure
  * from nobody to the phase's users, and inside a freeze window every raise waits (the pause is
  * the resume's own business: manualResume). Null when the kill switch is on or no window is open.
- * The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
+ * `clock` (the machine's, for a resume that commits): when later than `now`, a window open at it
+ * holds too. The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
  */
 export function killSwitchOnWaits(
   policy: Policy,
   state: State,
-  now: Date
+  now: Date,
+  clock?: Date
 ): (RaiseHold & { window: string }) | null {
   if (state.enabled) return null
-  const hold = raiseHold(policy.freezeWindows ?? [], null, now)
+  // A window open on the clock holds it too, whatever an earlier `now` says (see
+  // Observations.clock): a resume dated before the window never lands inside it.
+  const hold =
+    raiseHold(policy.freezeWindows ?? [], null, now) ??
+    (clock && clock > now ? raiseHold(policy.freezeWindows ?? [], null, clock) : null)
   return (
     hold && {
       // The window's own sentence, for a status description (140 characters at most).
@@ -180,7 +186,7 @@ export function manualResume(
           : `when the pause may be lifted too, ${spell('both')}; otherwise leave it to whoever paused it`
       }
     )
-  const frozen = liftsKillSwitch ? killSwitchOnWaits(policy, state, options.now) : null
+  const frozen = liftsKillSwitch ? killSwitchOnWaits(policy, state, options.now, new Date()) : null
   if (frozen)
     throw new PhasegateError(frozen.why, {
       hint: frozen.until

@@ -116,6 +116,8 @@ export async function observe(
     ...(rollbacks?.shallow ? { historyShallow: true as const } : {}),
     ...(userPercentage !== exposureOf(policy, state).userPercentage ? { userPercentage } : {}),
     readings: stampWindows(readings, options.now, window),
+    // A run that commits judges freeze windows at the clock too (Observations.clock).
+    ...(options.recordRun ? { clock: new Date() } : {}),
     approvals: options.approvals,
     checks: options.checks,
     ...(failures ? { sourceFailures: failures } : {}),

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 
@@ -19,6 +19,15 @@ const FROZEN_WEEKENDS = SEED_POLICY_TEXT.replace(
   'manual_approval_required: false',
   'manual_approval_required: false\n  operators: [olga, bob]'
 )
+
+// Freeze windows are judged at the clock too when a committing --now is earlier (issue 15, A5):
+// a weekend window would hold these past-dated advances whenever the suite runs on a weekend.
+// The clock is pinned to a Wednesday (and still moves).
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
+  vi.setSystemTime(new Date('2026-12-02T12:00:00Z'))
+})
+afterAll(() => vi.useRealTimers())
 
 const tick = (dir: string, hours: number) =>
   cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, transitionsIn, writeMetrics } from '../support/repo.js'
 
@@ -32,6 +32,15 @@ function repo(): string {
 
 const head = (dir: string) => sh(dir, 'git', 'rev-parse', 'HEAD')
 const state = (dir: string) => readFileSync(join(dir, STATE), 'utf8')
+// Freeze windows are judged at the clock too when a committing --now is earlier (issue 15, A5):
+// a weekend window would hold these past-dated advances whenever the suite runs on a weekend.
+// The clock is pinned to a Wednesday (and still moves).
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
+  vi.setSystemTime(new Date('2026-12-02T12:00:00Z'))
+})
+afterAll(() => vi.useRealTimers())
+
 const tick = (dir: string, hours: number) =>
   cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 const asOlga = (dir: string, command: string, hours: number, reason = 'investigating') =>

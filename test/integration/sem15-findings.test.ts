@@ -57,11 +57,10 @@ describe('one metric at one instant has one value (file provider)', () => {
       triggerOk: true,
       gateSaw005: true
     })
-    // Refused where it is written, and the tick commits nothing.
-    expect(run.code).not.toBe(0)
-    expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+/)
-    expect(run.err).toContain('error_rate')
-    expect(run.err).toContain('0.05')
+    // No data for error_rate alone (issue 15, A1), located where it is written.
+    expect(run.out).toMatch(
+      /production_deployment\.yaml:\d+:\d+: error_rate\.value: value 0\.0005 disagrees .*0\.05/
+    )
   })
 
   it('the same inside a group, and against the series point at as_of', async () => {
@@ -73,10 +72,21 @@ describe('one metric at one instant has one value (file provider)', () => {
         treatment: { error_rate: { value: 0.001, step: '1m', series: series(4, 4.5, 0.03) } }
       }
     })
-    const run = await cli(dir, 'status', '--now', at(5).toISOString())
-    expect(run.code, run.out).not.toBe(0)
-    expect(run.err).toMatch(/production_deployment\.yaml:\d+:\d+/)
-    expect(run.err).toContain('error_rate')
+    const [reading] = await createProvider({ provider: 'file', queries: {}, options: {} }).read(
+      [{ metric: 'error_rate', group: 'treatment' }],
+      {
+        feature: 'production_deployment',
+        phase: 'canary',
+        now: at(5),
+        baseDir: dir,
+        window: '5m',
+        env: {}
+      }
+    )
+    expect(reading!.value).toBeNull()
+    expect(reading!.reason).toMatch(
+      /production_deployment\.yaml:\d+:\d+: groups\.treatment\.error_rate\.value: value 0\.001 disagrees/
+    )
   })
 
   it('a value that agrees with its series, or a series ending a step or more before the value, is read as before', async () => {

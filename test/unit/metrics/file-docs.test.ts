@@ -64,7 +64,7 @@ describe("docs/metrics.md's file snapshot", () => {
     })
   })
 
-  it('refuses the example at its as_of line when evaluated before it was taken', async () => {
+  it('reads the example as no data, located at its as_of line, when evaluated well before it was taken', async () => {
     writeFileSync(join(dir, 'snapshot.yaml'), example)
     const provider = createFileProvider({
       provider: 'file',
@@ -72,11 +72,13 @@ describe("docs/metrics.md's file snapshot", () => {
       options: { path: 'snapshot.yaml' }
     })
     const context = { feature: 'f', phase: 'a', baseDir: dir, window: '5m', env: {} }
-    await expect(
-      provider.read([{ metric: 'error_rate' }], {
-        ...context,
-        now: new Date(NOW.getTime() - 3600e3)
-      })
-    ).rejects.toThrow(/after the evaluation time/)
+    const [reading] = await provider.read([{ metric: 'error_rate' }], {
+      ...context,
+      now: new Date(NOW.getTime() - 3600e3)
+    })
+    expect(reading).toMatchObject({
+      value: null,
+      reason: expect.stringMatching(/^snapshot\.yaml:\d+:\d+: as_of: .*after the evaluation time/)
+    })
   })
 })
