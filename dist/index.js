@@ -39719,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4344);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6295);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39728,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4344:
+/***/ 6295:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43554,7 +43554,7 @@ function parseInstant(text) {
  * would commit a phase entered in the future, and every tick before that date would then hold a
  * fired trigger "waiting for a reading taken after it" (attack A17).
  */
-const time_CLOCK_SKEW_MS = (/* unused pure expression or super */ null && (5 * 60_000));
+const time_CLOCK_SKEW_MS = 5 * 60_000;
 /**
  * Why `now` cannot date a commit: it is more than CLOCK_SKEW_MS after `clock` (the machine's
  * time, ms since the epoch); undefined when it may.
@@ -43804,6 +43804,15 @@ function severityOf(rule, value) {
     return undefined;
 }
 const SEVERITY_RANK = { low: 1, medium: 2, high: 3, critical: 4 };
+/**
+ * The metrics of `rules` with no usable reading in `readings` (absent, no data, a reading that
+ * cannot be true): whether their alert holds is unknown, which is never a recovery.
+ */
+function unreadAlertMetrics(rules, readings) {
+    return rules
+        .filter(rule => !('value' in usableValue(findReading(readings, rule.metric), rule.metric)))
+        .map(rule => rule.metric);
+}
 function evaluateAlerts(rules, readings, now) {
     const alerts = [];
     for (const rule of rules) {
@@ -53356,21 +53365,46 @@ function systemFailure(observations, limit, stale) {
 
 ;// CONCATENATED MODULE: ./lib/engine/observed-alerts.js
 
+
 // An observe-only trigger (on_fire: observe) rolls nothing back; what it promises instead is
 // "reported and alerted". On a metric with a monitoring.alerts rule the alert is that rule's (the
 // trigger fires only at high or critical, so the rule's alert is raised already). On a metric
 // without one, nothing else would alert: the trigger raises an alert of its own, at high (the
-// severity a trigger fires at when no rule rates it), at its own threshold.
+// severity a trigger fires at when no rule rates it), at its own threshold. A pausing trigger
+// (on_fire: pause) stops the rollout instead of rolling back; it is no quieter than the rollback
+// it stands in for, nor than an observe-only trial beside it: it raises the same alert, so a
+// target that hears high alerts hears it. A guardrail with on_fire observe or pause is alike: it
+// raises the alert `guardrail_<metric>` (its own name: an alert rule may watch the metric's
+// overall value), its value the treatment's estimate against control, at its margin.
 /**
- * The alerts that `phase`'s fired observe-only metric triggers raise beside `alerts` (the alert
+ * The alerts that `phase`'s fired observe-only and pausing metric triggers raise beside `alerts` (the alert
  * rules' alerts): one per such trigger whose metric has none there. Pure.
  */
 function observedTriggerAlerts(policy, phase, triggers, alerts) {
     const checks = metricTriggers(policy, phase);
-    return triggers.flatMap(t => {
-        if (!t.fired || t.onFire !== 'observe')
+    const guardrails = policy.guardrails ?? [];
+    return triggers.flatMap((t) => {
+        if (!t.fired || (t.onFire !== 'observe' && t.onFire !== 'pause'))
             return [];
-        const check = checks.find(c => c.source === t.trigger && c.onFire === 'observe');
+        const guardrail = guardrails.find(rule => guardrailName(rule) === t.trigger);
+        if (guardrail) {
+            const estimate = t.evidence[0]?.value;
+            if (typeof estimate !== 'number')
+                return [];
+            const margin = guardrail.worse === 'increase' ? guardrail.margin : -guardrail.margin;
+            return [
+                {
+                    metric: `guardrail_${guardrail.metric}`,
+                    value: estimate,
+                    severity: 'high',
+                    warning: margin,
+                    critical: margin,
+                    message: `${t.onFire === 'observe' ? 'observe-only' : 'pausing'} ${t.trigger} fired: ${t.reason}; nothing rolled back`,
+                    trigger: t.trigger
+                }
+            ];
+        }
+        const check = checks.find(c => c.source === t.trigger && c.onFire === t.onFire);
         const value = t.evidence[0]?.value;
         if (!check || typeof value !== 'number')
             return [];
@@ -53384,7 +53418,9 @@ function observedTriggerAlerts(policy, phase, triggers, alerts) {
                 warning: check.threshold.value,
                 critical: check.threshold.value,
                 ...(check.threshold.unit ? { unit: check.threshold.unit } : {}),
-                message: `observe-only trigger ${t.trigger} fired: ${t.reason}; nothing rolled back`,
+                message: t.onFire === 'observe'
+                    ? `observe-only trigger ${t.trigger} fired: ${t.reason}; nothing rolled back`
+                    : `pausing trigger ${t.trigger} fired: ${t.reason}; the rollout is paused, nothing rolled back`,
                 trigger: t.trigger
             }
         ];
@@ -53641,12 +53677,21 @@ function decide(policy, state, observations, now) {
         : phase.gates
             .filter(gate => gate.type === 'metrics_threshold')
             .map(gate => evaluateGate(gate, state, observed, now));
-    const freeze = next ? openFreeze(policy.freezeWindows ?? [], now) : undefined;
+    const freeze = next ? freezeAtEither(policy.freezeWindows ?? [], now, observed.clock) : undefined;
     const trends = policy.trends.flatMap(rule => {
         const outcome = evaluateTrend(rule, findReading(observed.readings, rule.metric), now);
         return outcome.alert ? [outcome.alert] : [];
     });
-    const base = { feature: policy.feature, phase: phase.name, gates, alerts, trends, triggers };
+    const unread = unreadAlertMetrics(policy.alerts, observed.readings);
+    const base = {
+        feature: policy.feature,
+        phase: phase.name,
+        gates,
+        alerts,
+        ...(unread.length ? { alertsUnread: unread } : {}),
+        trends,
+        triggers
+    };
     const awaitingApproval = next !== undefined &&
         gates.some(g => g.type === 'manual_approval' && g.outcome !== 'pass') &&
         gates.every(g => g.type === 'manual_approval' || g.outcome === 'pass');
@@ -53731,7 +53776,7 @@ function decide(policy, state, observations, now) {
         }
     };
     const until = freeze &&
-        `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}`;
+        `${freeze.endless ? 'at least ' : ''}until ${freeze.endsAt.toISOString()} (${localTime(freeze.window, freeze.endsAt)})${freeze.endless ? ': the windows chain without a gap' : ''}${freeze.onClock ? ` on the clock (${freeze.onClock.toISOString()}), whatever the evaluation time ${now.toISOString()} says` : ''}`;
     const freezeNote = freeze
         ? `; freeze window ${describeWindow(freeze.window)} is open ${until}`
         : '';
@@ -53792,6 +53837,18 @@ function cooldownOf(next, state, observations, now) {
 }
 function transition(kind, from, to, now, reason, approvers, evidence) {
     return { kind, from, to, at: now.toISOString(), reason, approvers, evidence };
+}
+/**
+ * The freeze window open at `now`, else, when `now` is earlier than `clock` (see
+ * Observations.clock), the one open at `clock`, with `onClock` set so that the report says why
+ * an earlier `now` still waits.
+ */
+function freezeAtEither(windows, now, clock) {
+    const atNow = openFreeze(windows, now);
+    if (atNow || !clock || clock <= now)
+        return atNow;
+    const atClock = openFreeze(windows, clock);
+    return atClock && { ...atClock, onClock: clock };
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/requests.js
@@ -65210,13 +65267,24 @@ const NOTIFICATION_EVENTS = [
 // The policy's `notifications` section: where people hear about the rollout besides GitHub
 // issues. Webhook URLs are secrets: the policy names them (url_secret), the workflow passes them
 // as NAME=value lines (the action's `notification-secrets`, or the environment for the CLI).
+// The JSON Schema (schema/policy.schema.json) refuses what `validate` refuses wherever JSON
+// Schema can say it: the `.meta()` patterns, enum and if/then below mirror the refinements, whose
+// messages stay what `validate` prints. Only unique target names are left to `validate`.
+const SECRET_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** An environment variable name, as in `metrics-secrets`. */
-const secretName = schemas_string().refine(name => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name), {
+const secretName = schemas_string()
+    .refine(name => new RegExp(SECRET_NAME_PATTERN).test(name), {
     message: 'a secret is named like an environment variable: letters, digits and "_"',
     params: {
         hint: 'e.g. SLACK_WEBHOOK_URL, passed as SLACK_WEBHOOK_URL=${{ secrets.SLACK_WEBHOOK_URL }}'
     }
-});
+})
+    .meta({ pattern: SECRET_NAME_PATTERN });
+/**
+ * A timeout above 0 and at most 30s, written in ms or s (what `validate` also takes as m, h ...
+ * is never that short but as a fraction, e.g. 0.25m, which the JSON Schema does not list).
+ */
+const TIMEOUT_PATTERN = '^\\s*(0*([1-9]\\d{0,3}|[12]\\d{4})(\\.\\d+)?\\s*ms|0*30000(\\.0+)?\\s*ms|0*\\.\\d*[1-9]\\d*\\s*ms|0*([1-9]|[12]\\d|30)(\\.0+)?\\s*s|0*([0-9]|[12]\\d)\\.\\d*[1-9]\\d*\\s*s)\\s*$';
 const MAX_TIMEOUT_MS = 30_000;
 const MAX_RETRIES = 5;
 const targetSchema = strictObject({
@@ -65239,7 +65307,10 @@ const targetSchema = strictObject({
         params: { hint: 'use medium, high or critical (the seed: low → log only)' }
     })
         .optional()
-        .meta({ description: 'The lowest severity sent: medium (default), high or critical' })
+        .meta({
+        description: 'The lowest severity sent: medium (default), high or critical',
+        enum: ['medium', 'high', 'critical']
+    })
 })
     .superRefine((target, ctx) => {
     if (target.signing_secret && target.type !== 'webhook')
@@ -65249,6 +65320,11 @@ const targetSchema = strictObject({
             message: `a ${target.type} target is not signed: ${target.type} checks its own webhook URL`,
             params: { hint: 'remove signing_secret, or use type: webhook' }
         });
+})
+    // For editors: only a webhook target is signed.
+    .meta({
+    if: { properties: { type: { enum: ['slack', 'teams'] } }, required: ['type'] },
+    then: { not: { required: ['signing_secret'] } }
 });
 function boundedDuration(max, what) {
     return union([schemas_string(), schemas_number()]).transform((value, ctx) => {
@@ -65285,6 +65361,7 @@ const notificationsSchema = strictObject({
         });
     }),
     timeout: boundedDuration(MAX_TIMEOUT_MS, 'a notification timeout')
+        .meta({ type: 'string', pattern: TIMEOUT_PATTERN })
         .optional()
         .meta({ description: 'Per attempt (default 5s, at most 30s)' }),
     retries: schemas_number().int().min(0).max(MAX_RETRIES).optional().meta({
@@ -65524,21 +65601,38 @@ const triggerSchema = union([
         .transform(parsedBy(when => parseTrigger(String(when))))
         .meta({ description: 'e.g. "error_rate > 0.02" or "system_failure"' }),
     strictObject({ when: schemas_string(), for: breachForSchema, on_fire: onFireSchema })
-        // For editors: system_failure's on_fire can only say what it always does.
+        // For editors: system_failure's on_fire can only say what it always does, and it takes no
+        // for:, whether written bare or as a comparison on the metric of that name.
         .meta({
-        if: { properties: { when: { pattern: '^\\s*system_failure\\s*$' } }, required: ['when'] },
-        then: { properties: { on_fire: { const: 'rollback' } } }
+        if: {
+            properties: { when: { pattern: '^\\s*system_failure\\s*($|[<>=])' } },
+            required: ['when']
+        },
+        then: { properties: { on_fire: { const: 'rollback' }, for: false } }
     })
         .transform((entry, ctx) => {
         const parsed = parseTrigger(entry.when, entry.for?.ms ?? 0);
-        if (parsed.ok &&
-            parsed.value.kind === 'system_failure' &&
-            (entry.on_fire ?? 'rollback') !== 'rollback') {
+        // The metric named system_failure is the system saying it is down, however the trigger
+        // compares it ("system_failure", "system_failure > 0"): it always rolls back, at once.
+        const systemFailure = parsed.ok &&
+            (parsed.value.kind === 'system_failure' || parsed.value.metric === 'system_failure');
+        if (systemFailure && (entry.on_fire ?? 'rollback') !== 'rollback') {
             ctx.addIssue({
                 code: 'custom',
                 path: ['on_fire'],
                 message: `system_failure always rolls back at once: on_fire: ${entry.on_fire} cannot soften it`,
                 params: { hint: 'remove on_fire here; only metric triggers can pause or observe' }
+            });
+            return NEVER;
+        }
+        if (systemFailure && entry.for !== undefined) {
+            ctx.addIssue({
+                code: 'custom',
+                path: ['for'],
+                message: 'system_failure always rolls back at once: for: cannot delay it',
+                params: {
+                    hint: 'remove for: here; to wait out an unreachable metrics server, set rollback.source_failure_limit'
+                }
             });
             return NEVER;
         }
@@ -65809,7 +65903,58 @@ function directionFrom(spec) {
         : `phasegate's default for the name ${spec.metric}`;
 }
 
+;// CONCATENATED MODULE: ./lib/policy/shadowed-pause.js
+// A rollback trigger that fires wins over a pausing one (docs/operate.md). A pausing trigger whose
+// breach implies, in every phase, the breach of a rollback trigger on the same metric (as sustained
+// or less) can therefore never act: `{ when: error_rate > 0.03, on_fire: pause }` beside
+// `error_rate > 0.02`. Most likely the two thresholds were meant the other way round.
+/** Whether every value that breaches `inner` also breaches `outer` (same side of the metric). */
+function implies(inner, outer) {
+    const above = (op) => op === '>' || op === '>=';
+    const below = (op) => op === '<' || op === '<=';
+    if (above(inner.op) && above(outer.op))
+        return (outer.value < inner.value ||
+            (outer.value === inner.value && (outer.op === '>=' || inner.op === '>')));
+    if (below(inner.op) && below(outer.op))
+        return (outer.value > inner.value ||
+            (outer.value === inner.value && (outer.op === '<=' || inner.op === '<')));
+    return false;
+}
+/**
+ * A notice at each pausing metric trigger that can never act: in every phase of `phases` some
+ * rollback trigger on the same metric (with the phase's rollback_threshold, when it writes one,
+ * in place of its own) fires whenever it does, sustained no longer.
+ */
+function shadowedPauses(triggers, phases) {
+    const metric = (t) => t.kind === 'metric';
+    const notices = [];
+    triggers.forEach((pause, i) => {
+        if (!metric(pause) || pause.onFire !== 'pause')
+            return;
+        const rollbacks = triggers.filter((t) => metric(t) &&
+            (t.onFire ?? 'rollback') === 'rollback' &&
+            t.metric === pause.metric &&
+            t.forMs <= pause.forMs);
+        const own = (phase, r) => {
+            const value = phase.rollbackThreshold[pause.metric];
+            return value === undefined ? r.threshold : { ...r.threshold, value };
+        };
+        const beatenBy = (phase) => rollbacks.find(r => implies(pause.threshold, own(phase, r)));
+        const winners = phases.map(beatenBy);
+        const first = winners[0];
+        if (phases.length === 0 || !first || winners.some(w => !w))
+            return;
+        notices.push({
+            path: ['rollback', 'automatic_triggers', i],
+            message: `"${pause.source}" (on_fire: pause) never acts: whenever it fires, "${first.source}" fires too, in every phase, and a rollback wins over a pause`,
+            hint: `pause at the lower bar and roll back at the higher one (e.g. { when: "${pause.metric} ${first.threshold.op} ${first.threshold.value}", on_fire: pause } and "${pause.metric} ${pause.threshold.op} ${pause.threshold.value}"), or remove the pause`
+        });
+    });
+    return notices;
+}
+
 ;// CONCATENATED MODULE: ./lib/policy/normalize.js
+
 
 
 
@@ -66173,6 +66318,7 @@ function normalizePolicy(raw, fileStem) {
         });
     if (issues.length > 0)
         throw new PolicyIssues(issues);
+    notices.push(...shadowedPauses(triggers, phases));
     const policy = {
         feature,
         phases,
@@ -67063,11 +67209,13 @@ function valueAgainstSeries(value, series, atS, stepS) {
 // offset or epoch seconds) for `for:` windows, and `step: 1m`, the spacing its points promise
 // (without it, the series' shortest spacing, which needs at least three points; a gap longer than
 // one and a half steps is not covered). A metric the file does not list is "no data",
-// never zero.
+// never zero; so is a metric written wrong (its reason says where and why), while the rest of the
+// file is read: one exporter's mistake never hides another metric's breach.
 //
 //   as_of: 2026-03-02T10:00:00Z        # when the snapshot was taken (each value covers the
 //                                      # policy's window ending then); without it, the tick's
-//                                      # time; after the evaluation time: refused at its line
+//                                      # time; more than 5 minutes after the evaluation
+//                                      # time: no data for every metric (located)
 //
 // After a transition, triggers fire only on values whose window starts after it, so a snapshot
 // that says when it was taken is never mistaken for news.
@@ -67124,11 +67272,6 @@ const metricValue = union([
             .optional()
     })
 ], { error: 'a number, null or a mapping (value:, samples:, series:, step:)' });
-const metricMap = record(schemas_string(), metricValue);
-const snapshotSchema = looseObject({
-    groups: record(schemas_string(), metricMap).optional(),
-    as_of: writtenInstant('as_of').optional()
-});
 function defaultMetricsPath(feature) {
     return `.phasegate/metrics/${feature}.yaml`;
 }
@@ -67172,26 +67315,25 @@ function createFileProvider(config) {
                     reason: `metrics file ${shown} not found`
                 }));
             }
-            const source = readYamlFile(path, 'metrics file', shown);
-            const snapshot = yaml_validate(snapshotSchema, source, spelledNonFinite(toPlain(source)));
-            const top = { ...snapshot };
-            delete top.groups;
-            delete top.as_of;
-            const takenS = snapshot.as_of === undefined ? undefined : instantSeconds(snapshot.as_of);
-            // A snapshot from after the evaluation time is not evidence of anything at that time (a
-            // clock or a copy gone wrong): refused, not read as fresh.
-            if (takenS !== undefined && takenS > context.now.getTime() / 1000)
-                throw errorAt(source, ['as_of'], `the snapshot says it was taken at ${new Date(takenS * 1000).toISOString()}, after the evaluation time ${context.now.toISOString()}`, 'write the time the values were read, or evaluate later (--now)');
+            const read = readSnapshot(path, shown, context.now);
+            // A file that cannot be read as a whole (not YAML, not a mapping, an impossible as_of) is
+            // no data for every metric, as a missing file is: located in every reading's reason, and
+            // never an error that stops the feature's evaluation, which would also stop its other
+            // rollback paths (a guardrail, a later readable file) from being judged this tick.
+            if ('problem' in read)
+                return requests.map(r => ({ ...key(r), value: null, reason: read.problem }));
+            const { topMetrics, groups, problems, takenS } = read;
             const windowStart = takenS === undefined ? undefined : takenS - durationMs(context.window) / 1000;
             const stamp = windowStart === undefined ? {} : { windowStart };
-            const topMetrics = yaml_validate(metricMap, source, top);
-            // Each value is for the snapshot's as_of, or the evaluation time without one.
-            const valueAtS = takenS ?? context.now.getTime() / 1000;
-            outOfOrderPoint(source, topMetrics, [], valueAtS);
-            for (const [group, table] of Object.entries(snapshot.groups ?? {}))
-                outOfOrderPoint(source, table, ['groups', group], valueAtS);
+            const snapshot = { groups };
             return requests.map(request => {
-                const table = request.group ? snapshot.groups?.[request.group] : topMetrics;
+                const groupProblem = request.group ? problems.get(problemKey(request.group)) : undefined;
+                if (groupProblem)
+                    return { ...key(request), value: null, reason: groupProblem };
+                const table = request.group ? snapshot.groups[request.group] : topMetrics;
+                const problem = problems.get(problemKey(request.group, request.metric));
+                if (problem)
+                    return { ...key(request), value: null, reason: problem };
                 const entry = table?.[request.metric];
                 const label = request.group
                     ? `${request.metric} for group ${request.group}`
@@ -67250,25 +67392,109 @@ function instantSeconds(time) {
     const parsed = parseInstant(time);
     return 'date' in parsed ? parsed.date.getTime() / 1000 : NaN;
 }
+const topSchema = looseObject({
+    groups: record(schemas_string(), unknown()).optional(),
+    as_of: writtenInstant('as_of').optional()
+});
+/** The key of a metric's problem (or, without `metric`, of a whole group's). */
+function problemKey(group, metric) {
+    return JSON.stringify([group ?? null, metric ?? null]);
+}
 /**
- * Refuses, at the point, a series that is not strictly oldest first (see outOfOrder), and, at its
- * value, a value that disagrees with its own series at `valueAtS` (see valueAgainstSeries).
+ * The snapshot at `path`, each metric checked on its own: a metric written wrong (a value in
+ * words, an unknown key, a non-integer samples, a series out of order or disagreeing with its
+ * value) is no data for that metric alone, with its located reason; the rest is read. Only what
+ * makes the whole file unreadable comes back as one `problem` for every metric: not YAML, not a
+ * mapping, an as_of that is not a time or is more than CLOCK_SKEW_MS after `now` (an as_of up to
+ * that far ahead, an exporter's clock a little fast, reads as taken at `now`).
  */
-function outOfOrderPoint(source, table, at, valueAtS) {
-    for (const [metric, entry] of Object.entries(table)) {
-        if (entry === null || typeof entry !== 'object' || !entry.series)
-            continue;
-        const times = entry.series.map(([t]) => instantSeconds(t));
-        const wrong = outOfOrder(times);
-        if (wrong)
-            throw errorAt(source, [...at, metric, 'series', wrong.index], `${metric}: ${wrong.reason}`, 'write the points in time order, oldest first, one per time');
-        const value = finiteNumber(entry.value);
-        if (!('value' in value))
-            continue;
-        const twoWays = valueAgainstSeries(value.value, entry.series.map(([, v], i) => [times[i], Number(v)]), valueAtS, entry.step === undefined ? undefined : durationMs(entry.step) / 1000);
-        if (twoWays)
-            throw errorAt(source, [...at, metric, 'value'], twoWays.reason, "one metric at one instant has one value: write the series' point as value:, or correct the series");
+function readSnapshot(path, shown, now) {
+    let source;
+    let top;
+    try {
+        source = readYamlFile(path, 'metrics file', shown);
+        top = yaml_validate(topSchema, source, spelledNonFinite(toPlain(source)));
     }
+    catch (error) {
+        if (error instanceof errors_PhasegateError)
+            return { problem: error.format() };
+        throw error;
+    }
+    let takenS = top.as_of === undefined ? undefined : instantSeconds(top.as_of);
+    const nowS = now.getTime() / 1000;
+    if (takenS !== undefined && takenS > nowS) {
+        // A snapshot from well after the evaluation time is not evidence of anything at that time
+        // (a clock or a copy gone wrong): no data, not fresh.
+        if (takenS * 1000 > now.getTime() + time_CLOCK_SKEW_MS)
+            return {
+                problem: errorAt(source, ['as_of'], `the snapshot says it was taken at ${new Date(takenS * 1000).toISOString()}, after the evaluation time ${now.toISOString()}`, 'write the time the values were read, or evaluate later (--now)').format()
+            };
+        takenS = nowS;
+    }
+    // Each value is for the snapshot's as_of, or the evaluation time without one.
+    const valueAtS = takenS ?? nowS;
+    const problems = new Map();
+    const tableOf = (raw, at, group) => {
+        const table = {};
+        for (const [metric, value] of Object.entries(raw)) {
+            const problem = entryProblem(source, [...at, metric], value, valueAtS);
+            if ('problem' in problem)
+                problems.set(problemKey(group, metric), problem.problem);
+            else
+                table[metric] = problem.entry;
+        }
+        return table;
+    };
+    const plain = top;
+    const topMetrics = tableOf(Object.fromEntries(Object.entries(plain).filter(([k]) => k !== 'groups' && k !== 'as_of')), []);
+    const groups = {};
+    for (const [group, raw] of Object.entries(top.groups ?? {})) {
+        if (raw !== null && typeof raw === 'object' && !Array.isArray(raw))
+            groups[group] = tableOf(raw, ['groups', group], group);
+        else
+            problems.set(problemKey(group), errorAt(source, ['groups', group], `group ${group} must be a mapping of metric names to values`, 'e.g. control: { response_time: 800 }').format());
+    }
+    return { topMetrics, groups, problems, ...(takenS === undefined ? {} : { takenS }) };
+}
+/**
+ * One metric's entry at `at`, or its located problem: not a number, null or mapping the schema
+ * accepts; a series not strictly oldest first (see outOfOrder); a value that disagrees with its
+ * own series at `valueAtS` (see valueAgainstSeries).
+ */
+function entryProblem(source, at, value, valueAtS) {
+    let entry;
+    try {
+        // Wrapped in its path, so that the error points at the metric's own line.
+        const wrapped = at.reduceRight((inner, k) => ({ [k]: inner }), value);
+        const schema = at.reduceRight((inner, k) => looseObject({ [k]: inner }), metricValue);
+        let checked = yaml_validate(schema, source, wrapped);
+        for (const k of at)
+            checked = checked[k];
+        entry = checked;
+    }
+    catch (error) {
+        if (error instanceof errors_PhasegateError)
+            return { problem: error.format() };
+        throw error;
+    }
+    if (entry === null || typeof entry !== 'object' || !entry.series)
+        return { entry };
+    const metric = at[at.length - 1];
+    const times = entry.series.map(([t]) => instantSeconds(t));
+    const wrong = outOfOrder(times);
+    if (wrong)
+        return {
+            problem: errorAt(source, [...at, 'series', wrong.index], `${metric}: ${wrong.reason}`, 'write the points in time order, oldest first, one per time').format()
+        };
+    const number = finiteNumber(entry.value);
+    if (!('value' in number))
+        return { entry };
+    const twoWays = valueAgainstSeries(number.value, entry.series.map(([, v], i) => [times[i], Number(v)]), valueAtS, entry.step === undefined ? undefined : durationMs(entry.step) / 1000);
+    if (twoWays)
+        return {
+            problem: errorAt(source, [...at, 'value'], twoWays.reason, "one metric at one instant has one value: write the series' point as value:, or correct the series").format()
+        };
+    return { entry };
 }
 function key(request) {
     return request.group
@@ -70115,6 +70341,36 @@ function experimentsRaised(committed, expected) {
         .filter(e => assigns(e) && !assigns(committed.experiments.find(c => c.name === e.name)))
         .map(e => e.name);
 }
+/**
+ * Whether an experiment that assigns users in both moves some of them onto another path in
+ * `expected`: its groups, seed or hashing changed, unless the only change is weight moved into the
+ * group named `control` (configurations as they were), which moves users back and may not wait.
+ */
+function reassigns(committed, expected) {
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (same(committed, expected))
+        return false;
+    if (committed.seed !== expected.seed || committed.hash_version !== expected.hash_version)
+        return true;
+    const names = (e) => e.groups.map(g => g.name);
+    if (!same(names(committed), names(expected)))
+        return true;
+    return expected.groups.some((g, i) => {
+        const was = committed.groups[i];
+        if (!same(g.configuration, was.configuration))
+            return true;
+        return g.name === 'control' ? false : g.weight > was.weight;
+    });
+}
+/** Running experiments whose groups change so that users move onto another path (reassigns). */
+function experimentsReassigned(committed, expected) {
+    return expected.experiments
+        .filter(e => {
+        const was = committed.experiments.find(c => c.name === e.name);
+        return assigns(e) && assigns(was) && reassigns(was, e);
+    })
+        .map(e => e.name);
+}
 /** The ways `expected` exposes more than `committed`, one clause each ("user_percentage 1 -> 100"). */
 function exposureRaises(committed, expected) {
     const raises = [];
@@ -70128,15 +70384,22 @@ function exposureRaises(committed, expected) {
     const started = experimentsRaised(committed, expected);
     if (started.length)
         raises.push(`experiments + ${started.join(', ')}`);
+    const moved = experimentsReassigned(committed, expected);
+    if (moved.length)
+        raises.push(`experiment groups changed: ${moved.join(', ')}`);
     return raises;
 }
 /**
  * `expected` with none of its raises over `committed`: on only when both are, the lower
  * percentage, only the flags both carry, and an experiment that would start assigning users kept
- * as `committed` has it (left out when `committed` has none). Every decrease in `expected` is kept.
+ * as `committed` has it (left out when `committed` has none), and so is a running experiment whose
+ * groups would move users onto another path. Every decrease in `expected` is kept.
  */
 function withoutRaises(committed, expected) {
-    const started = experimentsRaised(committed, expected);
+    const started = [
+        ...experimentsRaised(committed, expected),
+        ...experimentsReassigned(committed, expected)
+    ];
     return {
         ...expected,
         enabled: expected.enabled && committed.enabled,
@@ -70638,6 +70901,8 @@ async function observe(rollout, state, options) {
         ...(rollbacks?.shallow ? { historyShallow: true } : {}),
         ...(userPercentage !== exposureOf(policy, state).userPercentage ? { userPercentage } : {}),
         readings: stampWindows(readings, options.now, window),
+        // A run that commits judges freeze windows at the clock too (Observations.clock).
+        ...(options.recordRun ? { clock: new Date() } : {}),
         approvals: options.approvals,
         checks: options.checks,
         ...(failures ? { sourceFailures: failures } : {}),
@@ -70836,12 +71101,16 @@ function manualPause(rollout, options) {
  * Why turning the kill switch of a rollout in `state` back on waits at `now`: it raises exposure
  * from nobody to the phase's users, and inside a freeze window every raise waits (the pause is
  * the resume's own business: manualResume). Null when the kill switch is on or no window is open.
- * The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
+ * `clock` (the machine's, for a resume that commits): when later than `now`, a window open at it
+ * holds too. The one rule for the CLI's resume, the dispatched one, and the policy check of a resume PR.
  */
-function killSwitchOnWaits(policy, state, now) {
+function killSwitchOnWaits(policy, state, now, clock) {
     if (state.enabled)
         return null;
-    const hold = raiseHold(policy.freezeWindows ?? [], null, now);
+    // A window open on the clock holds it too, whatever an earlier `now` says (see
+    // Observations.clock): a resume dated before the window never lands inside it.
+    const hold = raiseHold(policy.freezeWindows ?? [], null, now) ??
+        (clock && clock > now ? raiseHold(policy.freezeWindows ?? [], null, clock) : null);
     return (hold && {
         // The window's own sentence, for a status description (140 characters at most).
         window: hold.why,
@@ -70892,7 +71161,7 @@ function manualResume(rollout, options) {
                 ? `keep the pause until the feature may be on again, then ${spell('both')}`
                 : `when the pause may be lifted too, ${spell('both')}; otherwise leave it to whoever paused it`
         });
-    const frozen = liftsKillSwitch ? killSwitchOnWaits(policy, state, options.now) : null;
+    const frozen = liftsKillSwitch ? killSwitchOnWaits(policy, state, options.now, new Date()) : null;
     if (frozen)
         throw new errors_PhasegateError(frozen.why, {
             hint: frozen.until
@@ -71071,7 +71340,13 @@ async function refreshDatafile(rollout, now) {
     if (!drift)
         return null;
     const committed = datafile_readCommittedDatafile(rollout.root, drift.path);
-    const held = heldDatafile(rollout.policy, exposedState(rollout), committed.kind === 'parsed' ? committed.datafile : null, await expectedDatafile(rollout), now);
+    const holdAt = async (at) => heldDatafile(rollout.policy, exposedState(rollout), committed.kind === 'parsed' ? committed.datafile : null, await expectedDatafile(rollout), at);
+    // This commits: a window open on the clock holds a raise too, whatever an earlier `now` says
+    // (Observations.clock), so no past --now lands a raise, dated in the past, inside it.
+    const clock = new Date();
+    let held = await holdAt(now);
+    if (!held.waits && clock > now)
+        held = await holdAt(clock);
     const expected = held.datafile;
     const waits = held.waits?.text;
     if (committed.kind === 'parsed' && waits && differences(committed.datafile, expected) === null)
@@ -72842,7 +73117,9 @@ async function checkPullRequest(ctx, gh) {
         });
         const judged = await judgeBranch({ ctx, base }, rollout, tip, decision);
         // A resume turning the kill switch back on inside a freeze window waits, as every raise does.
-        const held = judged.ok && judged.resume ? killSwitchOnWaits(rollout.policy, state, ctx.now) : null;
+        const held = judged.ok && judged.resume
+            ? killSwitchOnWaits(rollout.policy, state, ctx.now, new Date())
+            : null;
         const verdict = held
             ? { ok: false, reason: held.why }
             : judged.ok && judged.resume
@@ -72920,7 +73197,90 @@ async function vouchForResume(gh, rollout, author, approvals, summary) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/action/secret-lines.js
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Reads NAME=value and NAME<<DELIMITER … DELIMITER entries of the input `input` (its name is
+ * used in messages only). Never throws; values are masked (each line of a multi-line one too).
+ */
+function readSecretLines(text, input) {
+    const result = { values: {}, doubtful: {}, problems: [] };
+    const lines = text.split(/\r?\n/);
+    // The last entry read: a bare line after it most likely continues its value.
+    let last;
+    const doubt = (name, why) => {
+        delete result.values[name];
+        result.doubtful[name] ??= why;
+    };
+    for (let index = 0; index < lines.length; index++) {
+        const line = lines[index].trim();
+        const at = `input ${input}, line ${index + 1}`;
+        if (!line || line.startsWith('#'))
+            continue;
+        const heredoc = /^([^=<\s]*)\s*<<\s*(\S+)$/.exec(line);
+        if (heredoc) {
+            const [, name = '', delimiter = ''] = heredoc;
+            const end = lines.findIndex((l, i) => i > index && l.trim() === delimiter);
+            const body = lines.slice(index + 1, end < 0 ? lines.length : end);
+            if (!NAME.test(name))
+                result.problems.push(`${at}: ${name || '(empty)'} is no NAME`);
+            else if (end < 0)
+                doubt(name, `${at}: ${name}<<${delimiter} has no closing ${delimiter}`);
+            else
+                setValue(result, name, body.join('\n'));
+            last = undefined;
+            index = end < 0 ? lines.length : end;
+            continue;
+        }
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!NAME.test(name)) {
+            // Most likely a piece of a secret: masked like one.
+            core_setSecret(line);
+            if (last)
+                doubt(last.name, `${at} is not NAME=value: ${last.name} (line ${last.line}) seems to hold a multi-line value, cut at its first line; write it as ${last.name}<<EOF, the value, EOF`);
+            else
+                result.problems.push(`${at}: expected NAME=value with NAME an environment variable name`);
+            continue;
+        }
+        last = { name, line: index + 1 };
+        if (result.doubtful[name])
+            continue;
+        setValue(result, name, line.slice(eq + 1).trim());
+    }
+    return result;
+}
+function setValue(result, name, value) {
+    if (!value.trim()) {
+        delete result.values[name];
+        return;
+    }
+    core_setSecret(value);
+    for (const part of value.split('\n'))
+        if (part.trim())
+            core_setSecret(part.trim());
+    result.values[name] = value;
+}
+/**
+ * Why NAME has no value, when the input says more than "not set": its entry was doubtful, or
+ * some line belonged to no entry (it may have been NAME's). Undefined: simply not given.
+ */
+function whyUnset(read, name) {
+    if (read.doubtful[name])
+        return read.doubtful[name];
+    if (read.problems.length)
+        return `${name} is not set (${read.problems.join('; ')})`;
+    return undefined;
+}
+/** Logs each doubtful NAME and skipped line as a warning (no value is ever in them). */
+function warnSecretLines(read) {
+    for (const why of [...Object.values(read.doubtful), ...read.problems])
+        core_warning(`${why}; what needs it fails, the rest of the run goes on`);
+}
+
 ;// CONCATENATED MODULE: ./lib/action/context.js
+
 
 
 
@@ -72964,31 +73324,14 @@ function dispatchInput(payload, name) {
  * The `metrics-secrets` input: NAME=value lines that a policy's bearer_token_env, basic_auth and
  * headers refer to by NAME, as they would to the step's `env:`. Values are masked in the log and
  * never repeated in a message. An empty value (a secret that is not set, as in runs from forks)
- * leaves NAME unset, so a policy that needs it says which variable is missing when it reads.
+ * leaves NAME unset, so a policy that needs it says which variable is missing when it reads. A
+ * malformed line never throws (see secret-lines.ts): it is a warning, and the NAME it most likely
+ * belongs to is left unset, so only the metrics that need it have no data.
  */
 function parseMetricsSecrets(text) {
-    return parseSecretLines(text, 'metrics-secrets');
-}
-/** NAME=value lines of the input `input`, each value masked; see parseMetricsSecrets. */
-function parseSecretLines(text, input) {
-    const secrets = {};
-    for (const [index, raw] of text.split(/\r?\n/).entries()) {
-        const line = raw.trim();
-        if (!line || line.startsWith('#'))
-            continue;
-        const eq = line.indexOf('=');
-        const name = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new errors_PhasegateError(`input ${input}, line ${index + 1}: expected NAME=value with NAME an environment variable name`, {
-                hint: 'one per line, e.g. PROM_TOKEN=${{ secrets.PROM_TOKEN }}; the policy names PROM_TOKEN in bearer_token_env, basic_auth or headers'
-            });
-        const value = line.slice(eq + 1).trim();
-        if (!value)
-            continue;
-        core_setSecret(value);
-        secrets[name] = value;
-    }
-    return secrets;
+    const read = readSecretLines(text, 'metrics-secrets');
+    warnSecretLines(read);
+    return read.values;
 }
 function readContext(env = process.env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
@@ -73011,6 +73354,9 @@ function readContext(env = process.env) {
     const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
     const lift = parseLift(dispatchInput(payload, 'lift') ?? getInput('lift'));
     const dashboardUrl = parseDashboardUrl(getInput('dashboard-url'));
+    // Read, never refused here: a bad line fails only the notifications that need it, at the end.
+    const notificationSecrets = readSecretLines(getInput('notification-secrets'), 'notification-secrets');
+    warnSecretLines(notificationSecrets);
     return {
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
         repo: { owner, repo },
@@ -73030,10 +73376,8 @@ function readContext(env = process.env) {
         mode,
         ...(lift ? { lift } : {}),
         metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) },
-        notificationEnv: {
-            ...env,
-            ...parseSecretLines(getInput('notification-secrets'), 'notification-secrets')
-        },
+        notificationEnv: { ...env, ...notificationSecrets.values },
+        notificationWhyUnset: name => whyUnset(notificationSecrets, name),
         deployments: getInput('deployments') !== '' && getBooleanInput('deployments'),
         ...(dashboardUrl ? { dashboardUrl } : {}),
         heartbeat: getInput('heartbeat') !== '' && getBooleanInput('heartbeat')
@@ -73326,6 +73670,15 @@ async function syncAlertIssues(client, repo, policy, decision, runUrl, openIssue
                 metric: rule.metric,
                 message: alert.message,
                 severity: alert.severity
+            });
+        }
+        else if (issue && decision.alertsUnread?.includes(rule.metric)) {
+            // No reading is not a recovery: the issue stays open until a reading says so.
+            done.push({
+                line: `alert issue #${issue.number} kept open: ${rule.metric} reads no data`,
+                issue: issue.number,
+                metric: rule.metric,
+                message: `${rule.metric} reads no data in ${decision.phase}; the alert stays open`
             });
         }
         else if (issue) {
@@ -74121,6 +74474,9 @@ async function dispatchPauseOrResume(ctx, gh, kind) {
 // same dispatch (rerun.ts) finds the commit landed and sends again only to the targets that have
 // no such status. Reading or writing it never stops a notification: a record that cannot be read
 // counts as empty (at worst a target hears twice), one that cannot be written is a warning.
+// Only a status a bot set counts (github-actions[bot] under GITHUB_TOKEN, the App under an App
+// token): anyone with statuses: write could otherwise set `phasegate/notified: on-call` on a
+// transition commit so that a re-run skips the on-call. A person's token sets a User's status.
 const CONTEXT_PREFIX = 'phasegate/notified: ';
 /** The status context saying that `target` was told of the commit's transition. */
 function notifiedContext(target) {
@@ -74130,13 +74486,16 @@ function notifiedContext(target) {
 async function commitStatusLedger(client, repo, sha) {
     const told = new Set();
     try {
-        const { data } = await client.rest.repos.getCombinedStatusForRef({
+        // The list (newest first) names each status's creator; the combined status does not.
+        const { data } = await client.rest.repos.listCommitStatusesForRef({
             ...repo,
             ref: sha,
             per_page: 100
         });
-        for (const status of data.statuses)
-            if (status.state === 'success' && status.context.startsWith(CONTEXT_PREFIX))
+        for (const status of data)
+            if (status.state === 'success' &&
+                status.context.startsWith(CONTEXT_PREFIX) &&
+                status.creator?.type === 'Bot')
                 told.add(status.context);
     }
     catch (error) {
@@ -74193,7 +74552,13 @@ function transitionEvent(policy, transition, commit, url, proposedIn) {
     const graceful = transition.kind === 'rollback' && transition.operator !== undefined;
     const systemFailure = transition.evidence.some(e => e.gate.endsWith('system_failure') && e.result === 'fired');
     const kind = graceful ? 'graceful_rollback' : known.kind;
-    const severity = transition.kind === 'rollback' && systemFailure ? 'critical' : known.severity;
+    // A pause a trigger made (no operator) stands in for the rollback that trigger would have made:
+    // told at the rollback's severity, not below an observe-only trial's alert.
+    const severity = transition.kind === 'rollback' && systemFailure
+        ? 'critical'
+        : transition.kind === 'pause' && transition.operator === undefined
+            ? 'high'
+            : known.severity;
     const headline = {
         advanced: `advanced ${transition.from} → ${transition.to}`,
         rollback: `rolled back ${transition.from} → ${transition.to}`,
@@ -74562,7 +74927,7 @@ async function deliverOne(target, event, config, options) {
             ...base,
             status: 'failed',
             attempts: 0,
-            reason: `secret ${target.urlSecret} (url_secret) is not set`
+            reason: `secret ${target.urlSecret} (url_secret) is not set${deliver_why(options, target.urlSecret)}`
         };
     const signingKey = target.signingSecret ? options.secrets[target.signingSecret] : undefined;
     if (target.signingSecret && !signingKey)
@@ -74570,7 +74935,7 @@ async function deliverOne(target, event, config, options) {
             ...base,
             status: 'failed',
             attempts: 0,
-            reason: `secret ${target.signingSecret} (signing_secret) is not set`
+            reason: `secret ${target.signingSecret} (signing_secret) is not set${deliver_why(options, target.signingSecret)}`
         };
     const body = JSON.stringify(target.type === 'slack'
         ? slackMessage(event)
@@ -74619,6 +74984,11 @@ async function deliverOne(target, event, config, options) {
         await new Promise(resolve => setTimeout(resolve, options.backoff * 2 ** (attempt - 1)));
     }
     return { ...base, status: 'failed', attempts: config.retries + 1, reason };
+}
+/** ": why" for a missing secret NAME, when the caller knows; empty otherwise. */
+function deliver_why(options, name) {
+    const known = options.whyUnset?.(name);
+    return known ? `: ${known}` : '';
 }
 /** HMAC-SHA256 of the exact body, hex: what receivers recompute with the shared key. */
 function signature(key, body) {
@@ -74689,6 +75059,7 @@ async function notifyDispatched(ctx, gh, outcome, runUrl) {
         return { deliveries: [], logged: [] };
     return deliverNotifications([{ config, events: [event] }], {
         secrets: ctx.notificationEnv ?? process.env,
+        whyUnset: ctx.notificationWhyUnset,
         ledger: await commitStatusLedger(gh.client, gh.repo, commit),
         now: () => new Date()
     });
@@ -75106,45 +75477,48 @@ function heartbeatEntriesOf(evaluated, now, runUrl) {
 async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl, openIssues) {
     const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`));
     const done = [];
-    for (const trigger of decision.triggers.filter(t => t.onFire === 'observe')) {
+    // A pausing trigger (on_fire: pause) is no quieter than an observe-only one: it opens the
+    // same kind of issue, its own (pausing_<metric>), at high.
+    for (const trigger of decision.triggers.filter(t => t.onFire === 'observe' || t.onFire === 'pause')) {
+        const label = trigger.onFire === 'pause' ? 'pausing' : 'observe-only';
         const metric = trigger.evidence[0]?.metric ?? trigger.trigger;
-        const alert = observedAlertName(policy, trigger.trigger, metric);
+        const alert = observedAlertName(policy, trigger.trigger, metric, trigger.onFire === 'pause');
         const key = { feature: policy.feature, alert };
         const issue = open.find(i => i.labels.includes(`alert:${alert}`));
         const told = !policy.alerts.some(rule => rule.metric === metric);
         if (trigger.fired && !issue) {
             const body = [
-                `**Observe-only trigger fired**: ${trigger.reason}.`,
+                `**${label === 'pausing' ? 'Pausing' : 'Observe-only'} trigger fired**: ${trigger.reason}.`,
                 '',
-                `\`${trigger.trigger}\` has on_fire: observe, so nothing was rolled back (phase ${decision.phase}).`,
+                `\`${trigger.trigger}\` has on_fire: ${trigger.onFire}, so nothing was rolled back (phase ${decision.phase}${label === 'pausing' ? '; the rollout is paused' : ''}).`,
                 `Decision: ${decision.action} (${decision.reason})`,
                 ...(runUrl ? ['', `Run: ${runUrl}`] : [])
             ].join('\n');
             const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body });
             done.push({
-                line: `alert issue #${result.number} opened for observe-only trigger ${trigger.trigger}`,
+                line: `alert issue #${result.number} opened for ${label} trigger ${trigger.trigger}`,
                 ...(told
                     ? {
                         change: 'opened',
                         issue: result.number,
                         metric,
-                        message: `observe-only trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
+                        message: `${label} trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
                         severity: 'high'
                     }
                     : {})
             });
         }
         else if (issue && trigger.status === 'ok') {
-            const number = await resolveAlertIssue(client, repo, key, `Recovered: ${trigger.reason} (observe-only trigger \`${trigger.trigger}\`).`);
+            const number = await resolveAlertIssue(client, repo, key, `Recovered: ${trigger.reason} (${label} trigger \`${trigger.trigger}\`).`);
             if (number !== undefined)
                 done.push({
-                    line: `alert issue #${number} closed: observe-only trigger ${trigger.trigger} is ok`,
+                    line: `alert issue #${number} closed: ${label} trigger ${trigger.trigger} is ok`,
                     ...(told
                         ? {
                             change: 'resolved',
                             issue: number,
                             metric,
-                            message: `observe-only trigger ${trigger.trigger} is ok again: ${trigger.reason}`
+                            message: `${label} trigger ${trigger.trigger} is ok again: ${trigger.reason}`
                         }
                         : {})
                 });
@@ -75155,11 +75529,11 @@ async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl,
 /**
  * The alert an observe-only row raises: `observed_<metric>`, or `observed_guardrail_<metric>` for a
  * guardrail, so that a guardrail and a trigger observing one metric keep an issue each and one
- * reading ok never closes the other's.
+ * reading ok never closes the other's; a pausing row's is `pausing_...` likewise.
  */
-function observedAlertName(policy, row, metric) {
+function observedAlertName(policy, row, metric, pausing) {
     const guardrail = (policy.guardrails ?? []).some(rule => guardrailName(rule) === row);
-    return `observed_${guardrail ? 'guardrail_' : ''}${metric}`;
+    return `${pausing ? 'pausing' : 'observed'}_${guardrail ? 'guardrail_' : ''}${metric}`;
 }
 
 ;// CONCATENATED MODULE: ./lib/action/datafile-refresh.js
@@ -75285,7 +75659,7 @@ function nextStep(input) {
 async function holdResumePullRequest(run, feature, pr) {
     if (!pr || run.ctx.dryRun || !feature.written)
         return undefined;
-    const held = killSwitchOnWaits(feature.rollout.policy, feature.written, run.ctx.now);
+    const held = killSwitchOnWaits(feature.rollout.policy, feature.written, run.ctx.now, new Date());
     if (!held)
         return undefined;
     await setCommitStatus(run.gh.client, run.gh.repo, pr.headSha, {
@@ -75420,6 +75794,7 @@ async function tickOnGitHub(ctx, gh, features = ctx.feature ? [ctx.feature] : []
         batches.push(...failureBatches(run, rollouts, failures, await headSha(root)));
     const send = () => deliverNotifications(batches, {
         secrets: ctx.notificationEnv ?? process.env,
+        whyUnset: ctx.notificationWhyUnset,
         ledger: memoryLedger(),
         now: () => new Date()
     });
@@ -75599,7 +75974,10 @@ function eventsOf(run, policy, decision, step, result, alerts, phase) {
             at: run.ctx.now.toISOString(),
             ...(url ? { url } : {})
         }));
-    for (const change of alerts)
+    for (const change of alerts) {
+        // An issue kept open for lack of data changed nothing to tell.
+        if (!change.change)
+            continue;
         events.push(alertEvent(policy, change.change, {
             metric: change.metric,
             message: change.message,
@@ -75610,6 +75988,7 @@ function eventsOf(run, policy, decision, step, result, alerts, phase) {
             at: run.ctx.now.toISOString(),
             ...(url ? { url } : {})
         }));
+    }
     return events.filter(e => e !== undefined);
 }
 /** One group of the job log per feature and stage, as the code is cut. */
