@@ -73353,7 +73353,7 @@ function readContext(env = process.env) {
         });
     const feature = dispatchInput(payload, 'feature') ?? getInput('feature');
     const lift = parseLift(dispatchInput(payload, 'lift') ?? getInput('lift'));
-    const dashboardUrl = parseDashboardUrl(getInput('dashboard-url'));
+    const dashboardUrl = auxiliary(() => parseDashboardUrl(getInput('dashboard-url')), undefined);
     // Read, never refused here: a bad line fails only the notifications that need it, at the end.
     const notificationSecrets = readSecretLines(getInput('notification-secrets'), 'notification-secrets');
     warnSecretLines(notificationSecrets);
@@ -73378,14 +73378,44 @@ function readContext(env = process.env) {
         metricsEnv: { ...env, ...parseMetricsSecrets(getInput('metrics-secrets')) },
         notificationEnv: { ...env, ...notificationSecrets.values },
         notificationWhyUnset: name => whyUnset(notificationSecrets, name),
-        deployments: getInput('deployments') !== '' && getBooleanInput('deployments'),
+        deployments: switchInput('deployments'),
         ...(dashboardUrl ? { dashboardUrl } : {}),
-        heartbeat: getInput('heartbeat') !== '' && getBooleanInput('heartbeat')
+        heartbeat: switchInput('heartbeat')
     };
 }
 /**
+ * An auxiliary input (a link, a switch for deployments or the heartbeat) written wrong: a warning
+ * naming it and `fallback`, never a failure before the run acts — a rollback must not wait for a
+ * link in the summary.
+ */
+function auxiliary(read, fallback) {
+    try {
+        return read();
+    }
+    catch (error) {
+        const message = error instanceof errors_PhasegateError ? error.format() : error.message;
+        core_warning(`${message}; the run goes on without it`);
+        return fallback;
+    }
+}
+/** A true/false input (YAML 1.2 core schema, as core.getBooleanInput reads it); empty is off. */
+function switchInput(name) {
+    const text = getInput(name);
+    if (text === '')
+        return false;
+    return auxiliary(() => {
+        if (/^(true|True|TRUE)$/.test(text))
+            return true;
+        if (/^(false|False|FALSE)$/.test(text))
+            return false;
+        throw new errors_PhasegateError(`input ${name} "${text}" is neither true nor false`, {
+            hint: `write ${name}: true or ${name}: false (off)`
+        });
+    }, false);
+}
+/**
  * The `dashboard-url` input: an absolute http(s) address, or undefined when empty. Anything else
- * is an error before the run acts, rather than a broken link in the summary.
+ * throws (readContext turns it into a warning and no link: never a broken or unsafe link).
  */
 function parseDashboardUrl(text) {
     const value = text.trim();

@@ -132,7 +132,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     })
   const feature = dispatchInput(payload, 'feature') ?? core.getInput('feature')
   const lift = parseLift(dispatchInput(payload, 'lift') ?? core.getInput('lift'))
-  const dashboardUrl = parseDashboardUrl(core.getInput('dashboard-url'))
+  const dashboardUrl = auxiliary(() => parseDashboardUrl(core.getInput('dashboard-url')), undefined)
   // Read, never refused here: a bad line fails only the notifications that need it, at the end.
   const notificationSecrets = readSecretLines(
     core.getInput('notification-secrets'),
@@ -161,15 +161,43 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
     metricsEnv: { ...env, ...parseMetricsSecrets(core.getInput('metrics-secrets')) },
     notificationEnv: { ...env, ...notificationSecrets.values },
     notificationWhyUnset: name => whyUnset(notificationSecrets, name),
-    deployments: core.getInput('deployments') !== '' && core.getBooleanInput('deployments'),
+    deployments: switchInput('deployments'),
     ...(dashboardUrl ? { dashboardUrl } : {}),
-    heartbeat: core.getInput('heartbeat') !== '' && core.getBooleanInput('heartbeat')
+    heartbeat: switchInput('heartbeat')
   }
 }
 
 /**
+ * An auxiliary input (a link, a switch for deployments or the heartbeat) written wrong: a warning
+ * naming it and `fallback`, never a failure before the run acts — a rollback must not wait for a
+ * link in the summary.
+ */
+function auxiliary<T>(read: () => T, fallback: T): T {
+  try {
+    return read()
+  } catch (error) {
+    const message = error instanceof PhasegateError ? error.format() : (error as Error).message
+    core.warning(`${message}; the run goes on without it`)
+    return fallback
+  }
+}
+
+/** A true/false input (YAML 1.2 core schema, as core.getBooleanInput reads it); empty is off. */
+function switchInput(name: 'deployments' | 'heartbeat'): boolean {
+  const text = core.getInput(name)
+  if (text === '') return false
+  return auxiliary(() => {
+    if (/^(true|True|TRUE)$/.test(text)) return true
+    if (/^(false|False|FALSE)$/.test(text)) return false
+    throw new PhasegateError(`input ${name} "${text}" is neither true nor false`, {
+      hint: `write ${name}: true or ${name}: false (off)`
+    })
+  }, false)
+}
+
+/**
  * The `dashboard-url` input: an absolute http(s) address, or undefined when empty. Anything else
- * is an error before the run acts, rather than a broken link in the summary.
+ * throws (readContext turns it into a warning and no link: never a broken or unsafe link).
  */
 export function parseDashboardUrl(text: string): string | undefined {
   const value = text.trim()

@@ -11,7 +11,9 @@ import {
 } from '../../support/action-harness.js'
 
 // Issue 16: the job summary links to the published dashboard when the workflow says where it is
-// (input dashboard-url); an address that is not http(s) fails the step before anything acts.
+// (input dashboard-url). An address that is not http(s) is a warning and no link: a link in the
+// summary must never stop the rollback the run is there for (nor must the auxiliary switches
+// deployments and heartbeat written wrong).
 
 const repos: Repo[] = []
 afterEach(async () => {
@@ -45,16 +47,30 @@ describe('the job summary and the dashboard', () => {
     expect(run.summary).not.toContain('dashboard')
   })
 
-  test('an address that is not http(s) fails the step and nothing acts', async () => {
+  test('an address that is not http(s) is a warning with no link, and the rollback lands', async () => {
     const { gh, workspace } = await searchRepo()
     const run = await runPhasegateFromSource(gh, workspace, {
       now: hoursAfter(1),
       inputs: { 'dashboard-url': 'javascript:alert(1)' }
     })
-    expect(run.exitCode).not.toBe(0)
     expect(run.stdout).toContain(
       'input dashboard-url "javascript:alert(1)" is not an http(s) address'
     )
-    expect(stateOnMain(gh, '.phasegate/state/search.yaml')).toContain('phase: full')
+    expect(run.summary).not.toContain('javascript:')
+    expect(run.summary).not.toContain('Open the dashboard')
+    expect(stateOnMain(gh, '.phasegate/state/search.yaml')).toContain('phase: limited')
   })
+
+  test.each(['deployments', 'heartbeat'])(
+    'input %s written "yes" is a warning (off), and the rollback lands',
+    async input => {
+      const { gh, workspace } = await searchRepo()
+      const run = await runPhasegateFromSource(gh, workspace, {
+        now: hoursAfter(1),
+        inputs: { [input]: 'yes' }
+      })
+      expect(run.stdout).toContain(`input ${input} "yes"`)
+      expect(stateOnMain(gh, '.phasegate/state/search.yaml')).toContain('phase: limited')
+    }
+  )
 })
