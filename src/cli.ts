@@ -431,17 +431,30 @@ async function run(argv: string[], io: Io): Promise<number> {
       }
       case 'dashboard': {
         const { dashboard } = await import('./commands/dashboard.js')
+        const { historyCachePath } = await import('./git/history-cache.js')
+        const { git } = await import('./git/git.js')
+        // The history read is kept in the git directory (never committed) so that the next build
+        // reads only newer commits; see git/history-cache.ts.
+        const historyCache = values['no-history-cache']
+          ? undefined
+          : {
+              file: historyCachePath(await git(cwd, 'rev-parse', '--absolute-git-dir')),
+              version: version()
+            }
         const built = await dashboard({
           cwd,
           policies,
           out: resolve(cwd, values.out!),
           now,
-          ...(metricsFile ? { metricsFile } : {})
+          ...(metricsFile ? { metricsFile } : {}),
+          ...(historyCache ? { historyCache } : {})
         })
+        const cacheNote = built.model.historyRead?.cacheNote
+        if (cacheNote) io.err(`phasegate: notice: ${cacheNote}`)
         for (const f of built.model.failures)
           io.err(`phasegate: ${f.policyFile}: could not be evaluated: ${f.message}`)
         io.out(
-          `dashboard: ${built.model.features.length} features${built.model.failures.length ? `, ${built.model.failures.length} with errors` : ''}; open ${built.files.index}`
+          `dashboard: ${built.model.features.length} feature${built.model.features.length === 1 ? '' : 's'}${built.model.failures.length ? `, ${built.model.failures.length} with errors` : ''}; open ${built.files.index}`
         )
         // The site is written either way (error cards show what failed); the exit code tells CI.
         return built.model.failures.length ? 1 : 0

@@ -82,6 +82,10 @@ const OPTIONS = {
     value: 'N',
     help: 'list --json: deal the features into N matrix jobs (max 256)'
   },
+  'no-history-cache': {
+    type: 'boolean',
+    help: 'read the whole history from git, and neither read nor write <git dir>/phasegate/dashboard-history.json'
+  },
   dir: { type: 'string', short: 'C', value: 'DIR', help: 'run as if started in DIR' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', help: "phasegate's version" }
@@ -155,7 +159,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   dashboard: {
     summary: "a static site: every feature's phase, timeline, metrics, alerts, experiments",
-    options: ['policy', 'out', 'metrics', 'now'],
+    options: ['policy', 'out', 'metrics', 'now', 'no-history-cache'],
     required: ['out']
   }
 }

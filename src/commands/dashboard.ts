@@ -4,6 +4,7 @@ import { requiredReadings } from '../engine/requests.js'
 import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { headSha, repoRoot, runGit } from '../git/git.js'
+import { readHistoryCached, type HistoryRead } from '../git/history-cache.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
@@ -29,6 +30,12 @@ export interface DashboardOptions {
   now: Date
   metricsFile?: string
   env?: Record<string, string | undefined>
+  /**
+   * Keep the history read in this file and read only newer commits from git next time
+   * (git/history-cache.ts); `version` is phasegate's, part of what the cache is valid for.
+   * Without it the whole history is read.
+   */
+  historyCache?: { file: string; version: string }
 }
 
 /** How far back metric series reach: the rollout's whole history, within these bounds. */
@@ -54,22 +61,26 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const settled = await loadRolloutsSettled(options.cwd, options.policies)
   const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
   const loaded = settled.rollouts
-  const [history, head, origin, issues, heartbeats] = await Promise.all([
-    readHistory(
-      root,
-      loaded.map(r => r.policy)
-    ).then(transitionsOf),
+  const sources = loaded.map(r => r.policy)
+  const [{ history, read }, head, origin, issues, heartbeats] = await Promise.all([
+    options.historyCache
+      ? readHistoryCached(root, sources, options.historyCache.file, options.historyCache.version)
+      : readHistory(root, sources).then((h): { history: typeof h; read: HistoryRead } => ({
+          history: h,
+          read: { from: 'git', commits: h.length }
+        })),
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true }),
     openAlertIssues(env),
     readHeartbeats(root)
   ])
   const byFeature = new Map<string, HistoryEntry[]>()
-  for (const entry of history) {
+  for (const entry of transitionsOf(history)) {
     const list = byFeature.get(entry.feature) ?? []
     if (list.length === 0) byFeature.set(entry.feature, list)
     list.push(entry)
   }
+  for (const [feature, list] of byFeature) byFeature.set(feature, newestFirst(list))
   const evaluated = await Promise.all(
     loaded.map(rollout =>
       evaluateFeature(
@@ -96,10 +107,25 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     generatedAt: options.now.toISOString(),
     repositoryUrl: repositoryUrlFrom(env, origin.code === 0 ? origin.stdout : undefined),
     ...(head ? { head } : {}),
+    historyRead: read,
     features: evaluated.filter((f): f is FeatureView => 'decision' in f),
     ...('error' in issues ? { issuesError: issues.error } : {}),
     failures: [...failures, ...evaluated.filter((f): f is FeatureFailure => 'message' in f)]
   }
+}
+
+/**
+ * A feature's transitions newest first by commit time (ties in the order given). git log's order
+ * is that already unless committer clocks disagree, or commits of a merged branch came after the
+ * cached part of a history (readHistoryCached); the timeline is drawn in time order either way.
+ */
+function newestFirst(entries: HistoryEntry[]): HistoryEntry[] {
+  const times = entries.map(e => Date.parse(e.at))
+  if (times.every((t, i) => i === 0 || !(t > times[i - 1]!))) return entries
+  return entries
+    .map((entry, i) => ({ entry, t: times[i]!, i }))
+    .sort((x, y) => y.t - x.t || x.i - y.i)
+    .map(x => x.entry)
 }
 
 /**

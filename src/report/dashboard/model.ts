@@ -1,5 +1,6 @@
 import type { Decision, MetricReading, Policy, State } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
+import type { HistoryRead } from '../../git/history-cache.js'
 import type { HistoryEntry } from '../../git/transitions.js'
 import type { Heartbeat } from '../../engine/heartbeat.js'
 import type { Exposure } from '../../engine/exposure.js'
@@ -73,6 +74,8 @@ export interface DashboardModel {
   repositoryUrl?: string
   /** The commit the dashboard was built from. */
   head?: string
+  /** How the audit trail was read: from git whole, or from the history cache and newer commits. */
+  historyRead?: HistoryRead
   features: FeatureView[]
   failures: FeatureFailure[]
   /** Why the open alert issues could not be listed, when GitHub was asked and did not answer. */

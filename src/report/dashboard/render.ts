@@ -158,7 +158,19 @@ ${scripts}
 
 function footer(model: DashboardModel): string {
   const head = model.head ? ` from commit ${commitLink(model, model.head)}` : ''
-  return `<footer><p>Built at ${esc(time(model.generatedAt))}${head}. Metrics and decisions as of that time; the audit trail is the git history of the state files.</p></footer>`
+  return `<footer><p>Built at ${esc(time(model.generatedAt))}${head}. Metrics and decisions as of that time; the audit trail is the git history of the state files${historyReadText(model.historyRead)}.</p></footer>`
+}
+
+/** How the audit trail was read, for the footer: whole from git, or through the history cache. */
+function historyReadText(read: DashboardModel['historyRead']): string {
+  if (!read) return ''
+  const n = (count: number, what: string) =>
+    `${count.toLocaleString('en-US')} ${what}${count === 1 ? '' : 's'}`
+  const how =
+    read.from === 'git'
+      ? `, read from git (${n(read.commits, 'phasegate commit')})`
+      : `, read from the history cache up to commit ${esc(read.tip.slice(0, 7))} (${n(read.cached, 'phasegate commit')}) and git after it (${n(read.newer, 'newer commit')})`
+  return `${how}${read.cacheNote ? ` <small>(${esc(read.cacheNote)})</small>` : ''}`
 }
 
 function commitLink(model: DashboardModel, sha: string): string {

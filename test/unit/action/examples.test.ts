@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { historyCachePath } from '../../../src/git/history-cache.js'
 
 // The workflows users copy: examples/workflows/ and the YAML blocks of README.md and
 // docs/github.md. They must pass only inputs action.yml declares, keep expressions out of shell
@@ -17,6 +19,7 @@ const dir = new URL('examples/workflows/', root)
 
 /** The major each action is pinned at: the current one, running on Node 24. */
 const PINNED: Record<string, string> = {
+  'actions/cache': 'v5',
   'actions/checkout': 'v6',
   'actions/create-github-app-token': 'v3',
   'actions/setup-node': 'v6',
@@ -244,5 +247,19 @@ describe('the dashboard workflow', () => {
       expect.arrayContaining(['actions/upload-pages-artifact', 'actions/deploy-pages'])
     )
     expect(steps.some(s => /phasegate@\S* dashboard --out _site/.test(s.run ?? ''))).toBe(true)
+  })
+
+  it('keeps the history cache between runs where the CLI reads it, restored after the checkout', () => {
+    const { workflow } = workflows.find(
+      w => w.name === 'examples/workflows/phasegate-dashboard.yml'
+    )!
+    const steps = stepsOf(workflow)
+    const at = (test: (s: Step) => boolean) => steps.findIndex(test)
+    const cache = at(s => s.uses?.startsWith('actions/cache@') ?? false)
+    expect(cache).toBeGreaterThan(at(s => s.uses?.startsWith('actions/checkout@') ?? false))
+    expect(cache).toBeLessThan(at(s => /dashboard --out/.test(s.run ?? '')))
+    expect(steps[cache]!.with).toMatchObject({
+      path: `.git/${relative('/.git', historyCachePath('/.git'))}`
+    })
   })
 })
