@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cli, tempRepo } from '../support/repo.js'
+import { cli, tempRepo, writeMetrics } from '../support/repo.js'
 
 const POLICY = [
   'feature: f',
@@ -77,5 +77,26 @@ describe('attack16: a new user gets a clear error', () => {
     expect(run.code).not.toBe(0)
     expect(run.err).toMatch(/site\.txt/)
     expect(run.err).not.toMatch(/threw|ENOTDIR|EEXIST/)
+  })
+})
+
+describe('attack16: a breached rollback trigger at a glance', () => {
+  it('a rollback trigger breached (not yet sustained) is not shown as healthy on the index', async () => {
+    const policy = POLICY.replace(
+      '    - error_rate > 0.02',
+      '    - {when: error_rate > 0.02, for: 30m}'
+    )
+    const dir = tempRepo({ 'policies/f.yaml': policy })
+    const M = (m: number) => new Date(Date.UTC(2026, 2, 1, 0, m)).toISOString()
+    expect((await cli(dir, 'init', '--now', M(0))).code).toBe(0)
+    const points = [60, 70, 80, 90, 100, 110, 120].map(m => [M(m), m >= 110 ? 0.05 : 0.001])
+    writeMetrics(dir, { error_rate: { value: 0.05, series: points } }, 'f')
+    const site = join(dir, 'site')
+    expect((await cli(dir, 'dashboard', '--out', site, '--now', M(120))).code).toBe(0)
+    const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
+    expect(page).toContain('breached, not fired') // the feature page knows
+    const health = /data-cell="health">(.*?)<\/td>/s.exec(indexRow(site))?.[1] ?? ''
+    // error_rate is 2.5x the rollback threshold: at a glance this is not "healthy" green.
+    expect(health).not.toMatch(/class="badge healthy"/)
   })
 })
