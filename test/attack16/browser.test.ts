@@ -65,3 +65,21 @@ describe('attack16: one time zone on every surface', () => {
     expect(legend).toMatch(/UTC|\b00:00\b|12:00\s*am/i)
   })
 })
+
+describe('attack16: no JavaScript, dark scheme (holds)', () => {
+  it('without JavaScript the audit trail and a chart data table are readable; dark scheme is dark', async () => {
+    const plain = await browser.newContext({ javaScriptEnabled: false })
+    const tab = await plain.newPage()
+    await tab.goto(pathToFileURL(join(site, 'features', 'f.html')).href, { waitUntil: 'load' })
+    expect(await tab.locator('table.transitions tbody tr').count()).toBe(1)
+    await tab.locator('[data-metric="error_rate"] details summary').click()
+    expect(await tab.locator('[data-metric="error_rate"] details tbody tr').count()).toBe(5)
+    await plain.close()
+    const dark = await browser.newContext({ colorScheme: 'dark' })
+    const page = await dark.newPage()
+    await page.goto(pathToFileURL(join(site, 'index.html')).href, { waitUntil: 'load' })
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    expect(bg).toBe('rgb(13, 17, 23)')
+    await dark.close()
+  })
+})
