@@ -91,9 +91,21 @@ export function commitUrl(
 }
 
 /**
+ * "owner/repo" from a remote's path: git accepts slashes around it and a ".git" in any case
+ * ("/acme/shop.git/", "acme/shop.GIT"); undefined when it has no owner part.
+ */
+function repositoryPath(path: string): string | undefined {
+  const trimmed = path
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/i, '')
+    .replace(/\/+$/, '')
+  return trimmed.includes('/') ? trimmed : undefined
+}
+
+/**
  * The repository's web address from the Actions environment (GITHUB_SERVER_URL + GITHUB_REPOSITORY)
  * or from the origin remote's URL (https, ssh or scp-like); undefined when neither says.
- * Credentials in a remote URL are dropped.
+ * Credentials, an ssh port, a query and a fragment in a remote URL are dropped.
  */
 export function repositoryUrlFrom(
   env: Record<string, string | undefined>,
@@ -103,17 +115,17 @@ export function repositoryUrlFrom(
     return `${env.GITHUB_SERVER_URL.replace(/\/+$/, '')}/${env.GITHUB_REPOSITORY}`
   }
   if (!originUrl) return undefined
-  const url = originUrl
-    .trim()
-    .replace(/\.git$/, '')
-    .replace(/\/+$/, '')
-  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(url)
-  if (!url.includes('://')) return scp ? `https://${scp[1]}/${scp[2]}` : undefined
+  const url = originUrl.trim()
+  const scp = /^(?:[^@/]+@)?([^:/]{2,}):([^?#]+)/.exec(url)
+  if (!url.includes('://')) {
+    const path = scp ? repositoryPath(scp[2]!) : undefined
+    return scp && path ? `https://${scp[1]}/${path}` : undefined
+  }
   try {
     const parsed = new URL(url)
     if (!['https:', 'http:', 'ssh:', 'git:'].includes(parsed.protocol)) return undefined
-    const path = parsed.pathname.replace(/^\/+/, '')
-    if (!path.includes('/')) return undefined
+    const path = repositoryPath(parsed.pathname)
+    if (!path) return undefined
     // An ssh remote's port is sshd's, not the web server's.
     const host = parsed.protocol.startsWith('http') ? parsed.host : parsed.hostname
     return `${parsed.protocol === 'http:' ? 'http' : 'https'}://${host}/${path}`

@@ -249,6 +249,31 @@ describe('the dashboard workflow', () => {
     expect(steps.some(s => /phasegate@\S* dashboard --out _site/.test(s.run ?? ''))).toBe(true)
   })
 
+  it('follows every example workflow that may commit a transition (its token starts no push run)', () => {
+    const { workflow } = workflows.find(
+      w => w.name === 'examples/workflows/phasegate-dashboard.yml'
+    )!
+    const followed = (workflow.on as { workflow_run: { workflows: string[] } }).workflow_run
+      .workflows
+    type Permissions = Record<string, string> | undefined
+    const writesContents = (w: Record<string, unknown>) =>
+      [
+        w.permissions as Permissions,
+        ...Object.values((w.jobs ?? {}) as Record<string, { permissions?: Permissions }>).map(
+          j => j.permissions
+        )
+      ].some(p => p?.contents === 'write')
+    const committing = workflows
+      .filter(w => w.name.startsWith('examples/workflows/'))
+      .map(w => w.workflow as unknown as Record<string, unknown>)
+      .filter(writesContents)
+      .map(w => w.name as string)
+    expect(committing.length).toBeGreaterThanOrEqual(5)
+    expect(committing.filter(name => !followed.includes(name))).toEqual([])
+    // a name followed that no example has is a rebuild that never comes
+    expect(followed.filter(name => !committing.includes(name))).toEqual([])
+  })
+
   it('keeps the history cache between runs where the CLI reads it, restored after the checkout', () => {
     const { workflow } = workflows.find(
       w => w.name === 'examples/workflows/phasegate-dashboard.yml'

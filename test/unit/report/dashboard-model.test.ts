@@ -20,7 +20,19 @@ describe('repositoryUrlFrom', () => {
     ['https://github.com/acme/shop.git', 'https://github.com/acme/shop'],
     ['https://x-access-token:secret@github.com/acme/shop', 'https://github.com/acme/shop'],
     ['ssh://git@github.com:2222/acme/shop.git', 'https://github.com/acme/shop'],
-    ['http://git.local:8080/acme/shop', 'http://git.local:8080/acme/shop']
+    ['http://git.local:8080/acme/shop', 'http://git.local:8080/acme/shop'],
+    // git accepts a trailing slash after .git, and .git in any case
+    ['https://github.com/acme/shop.git/', 'https://github.com/acme/shop'],
+    ['git@github.com:acme/shop.git/', 'https://github.com/acme/shop'],
+    ['https://github.com/acme/shop.GIT', 'https://github.com/acme/shop'],
+    ['git@github.com:/acme/shop.git', 'https://github.com/acme/shop'],
+    [
+      'ssh://git@gitlab.example.com:22/group/sub/shop.git/',
+      'https://gitlab.example.com/group/sub/shop'
+    ],
+    ['git://github.com/acme/shop.git', 'https://github.com/acme/shop'],
+    ['https://github.com/acme/shop.git?ref=main#readme', 'https://github.com/acme/shop'],
+    ['  https://github.com/acme/shop//  ', 'https://github.com/acme/shop']
   ])('reads the origin remote %s', (remote, url) => {
     expect(repositoryUrlFrom({}, remote)).toBe(url)
   })
@@ -31,6 +43,17 @@ describe('repositoryUrlFrom', () => {
       expect(repositoryUrlFrom({}, remote)).toBeUndefined()
     }
   )
+
+  it.each([
+    'javascript:alert(1)//github.com/a/b',
+    'javascript://github.com/%0aalert(1)//a/b',
+    'data:text/html,<script>alert(1)</script>/a/b',
+    'https://x-access-token:ghs_secret@github.com/acme/shop.git'
+  ])('never gives a non-https link nor a credential for %s', remote => {
+    const url = repositoryUrlFrom({}, remote)
+    if (url !== undefined) expect(url).toMatch(/^https:\/\/[^/@]+\//)
+    expect(url ?? '').not.toContain('ghs_secret')
+  })
 })
 
 describe('timelinePoints', () => {
