@@ -258,7 +258,7 @@ describe('the dashboard in Chromium', { timeout: 180_000 }, () => {
     // Every chart drawn, with a text alternative beside it.
     const charts = await page.locator('.chart').evaluateAll(els => els.map(e => e.id))
     expect(charts).toEqual(
-      expect.arrayContaining(['timeline', 'intervals-0', 'alerts-error_rate', 'metric-0'])
+      expect.arrayContaining(['timeline', 'intervals-0', 'alerts-0', 'metric-0'])
     )
     expect(charts.length).toBe(1 + 1 + 3 + 4)
     for (const id of charts) {

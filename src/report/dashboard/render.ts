@@ -173,6 +173,11 @@ function historyReadText(read: DashboardModel['historyRead']): string {
   return `${how}${read.cacheNote ? ` <small>(${esc(read.cacheNote)})</small>` : ''}`
 }
 
+/** A link to a web page; the text alone when the address is not http(s) (a `javascript:` one). */
+function webLink(url: string, html: string): string {
+  return /^https?:\/\//i.test(url) ? `<a href="${esc(url)}">${html}</a>` : html
+}
+
 function commitLink(model: DashboardModel, sha: string): string {
   const short = esc(sha.slice(0, 7))
   const url = commitUrl(model, sha)
@@ -424,7 +429,7 @@ ${chart ? intervalFigure(chart, a) : ''}
 function figure(chartId: string, summary: string, table: string, caption: string): string {
   return `<figure class="chart-figure">
 <figcaption>${esc(caption)}</figcaption>
-<div class="chart" id="${chartId}" role="img" aria-label="${esc(summary)}"></div>
+<div class="chart" id="${esc(chartId)}" role="img" aria-label="${esc(summary)}"></div>
 <p class="summary">${esc(summary)}</p>
 <details><summary>Data</summary>${table}</details>
 </figure>`
@@ -455,7 +460,7 @@ function issuesTable(model: DashboardModel, feature: FeatureView): string {
   if (!feature.issues) return ''
   const rows = feature.issues.map(
     i =>
-      `<tr data-issue="${i.number}"><td><a href="${esc(i.url)}">#${i.number}</a></td><td>${esc(i.title)}</td><td>${esc(i.alert)}</td><td>${i.severity ? `<span class="sev ${esc(i.severity)}">${esc(i.severity)}</span>` : ''}</td><td>${esc(i.createdAt ? time(i.createdAt) : '')}</td></tr>`
+      `<tr data-issue="${esc(i.number)}"><td>${webLink(i.url, `#${esc(i.number)}`)}</td><td>${esc(i.title)}</td><td>${esc(i.alert)}</td><td>${i.severity ? `<span class="sev ${esc(i.severity)}">${esc(i.severity)}</span>` : ''}</td><td>${esc(i.createdAt ? time(i.createdAt) : '')}</td></tr>`
   )
   return `<h3>Open alert issues</h3>
 <table class="alerts-issues"><thead><tr><th scope="col">Issue</th><th scope="col">Title</th><th scope="col">Alert</th><th scope="col">Severity</th><th scope="col">Opened</th></tr></thead>
@@ -484,8 +489,9 @@ function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartS
         `<tr><td>${esc(time(h.at))}</td><td>${esc(h.kind)}</td><td>${esc(h.from)} → ${esc(h.to)}</td><td>${esc(h.reason)}</td><td>${commitLink(model, h.sha)}</td></tr>`
     )
   const trends = feature.policy.alerts
-    .map(rule => {
-      const chart = alertTrendChart(`alerts-${rule.metric}`, rule, readingOf(feature, rule.metric))
+    .map((rule, i) => {
+      // An id from the rule's place, not its metric name: the name is free text in the policy.
+      const chart = alertTrendChart(`alerts-${i}`, rule, readingOf(feature, rule.metric))
       if (!chart) return ''
       charts.push(chart)
       return alertTrendFigure(chart)
