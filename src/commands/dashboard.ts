@@ -1,3 +1,4 @@
+import { sep } from 'node:path'
 import { decide } from '../engine/decide.js'
 import { assessHeartbeat, scheduleIntervalOf } from '../engine/heartbeat.js'
 import { requiredReadings } from '../engine/requests.js'
@@ -8,7 +9,14 @@ import { readHistoryCached, type HistoryRead } from '../git/history-cache.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
-import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
+import {
+  insideRepository,
+  previousSite,
+  refuseRepositoryFiles,
+  sitePaths,
+  writeDashboard,
+  type DashboardFiles
+} from '../report/dashboard/build.js'
 import {
   repositoryUrlFrom,
   type AlertIssueView,
@@ -51,8 +59,35 @@ export async function dashboard(
   options: DashboardOptions
 ): Promise<{ model: DashboardModel; files: DashboardFiles }> {
   const model = await collectDashboard(options)
+  await refuseOverRepository(model, options)
   const files = writeDashboard(model, options.out)
   return { model, files }
+}
+
+/**
+ * Throws a PhasegateError naming --out when the site would be written over the repository's own
+ * files: its root, or a file git tracks that the build would write or delete.
+ */
+async function refuseOverRepository(
+  model: DashboardModel,
+  options: DashboardOptions
+): Promise<void> {
+  const root = await repoRoot(options.cwd)
+  const rel = insideRepository(options.out, root)
+  let tracked: string[] = []
+  if (rel) {
+    const paths = [...new Set([...sitePaths(model), ...previousSite(model, options.out)])]
+    const listed = await runGit(
+      root,
+      ['ls-files', '-z', '--', ...paths.map(p => [...rel.split(sep), p].join('/'))],
+      { env: { GIT_LITERAL_PATHSPECS: '1' } }
+    )
+    tracked = listed.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map(p => p.slice(rel.split(sep).join('/').length + 1))
+  }
+  refuseRepositoryFiles(options.out, root, tracked)
 }
 
 export async function collectDashboard(options: DashboardOptions): Promise<DashboardModel> {

@@ -85,18 +85,6 @@ describe('attack16: the index at a glance', () => {
     expect(row(index, 'f')).not.toMatch(/badge healthy/)
   })
 
-  it('--out naming the repository root does not overwrite the repository’s own index.html', async () => {
-    const dir = tempRepo()
-    writeFileSync(join(dir, 'index.html'), '<h1>our product page</h1>\n')
-    sh(dir, 'git', 'add', 'index.html')
-    sh(dir, 'git', 'commit', '-qm', 'product page')
-    await init({ cwd: dir, policies: [], now: at(0) })
-    const run = await cli(dir, 'dashboard', '--out', '.', '--now', at(1).toISOString()).catch(
-      (e: unknown) => ({ code: -1, out: '', err: String(e) })
-    )
-    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('<h1>our product page</h1>\n')
-    expect(run.code).not.toBe(0)
-  })
   it('a lost rollout (state file deleted, history kept) is shown as lost, not as a kill switch turned off', async () => {
     const dir = tempRepo()
     await init({ cwd: dir, policies: [], now: at(0) })
