@@ -183,7 +183,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     8,
     'The dashboard',
     'A static site from the policy, the state, the audit trail, the metrics and the experiment:',
-    'publish it to GitHub Pages (examples/workflows/dashboard.yml) or open it from disk.'
+    'publish it to GitHub Pages (examples/workflows/phasegate-dashboard.yml) or open it from disk.'
   )
   // A metrics source with range data gives the dashboard series to draw; the snapshot carries
   // the story's readings every 15 minutes and the experiment's per-group statistics.
