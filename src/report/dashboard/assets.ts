@@ -75,6 +75,11 @@ export const DASHBOARD_JS = `(function () {
     for (var k in extra) a[k] = extra[k];
     return a;
   }
+  // Tables print times in UTC; the charts do too, wherever the reader is (uPlot's default is the
+  // browser's zone), and say so on the axis and in the legend.
+  function utc(ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); }
+  function timeSeries() { return { label: 'time (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm} UTC' }; }
+  function timeAxis() { return axis({ label: 'UTC', labelSize: 20 }); }
   function width(el) { return Math.max(300, el.clientWidth || el.parentNode.clientWidth || 600); }
   var KIND = { advance: 'ok', rollback: 'warn', emergency: 'bad', resume: 'accent', init: 'muted' };
   function marker(kind, label) {
@@ -89,13 +94,13 @@ export const DASHBOARD_JS = `(function () {
         return s.kind.map(function (m, i) { return m === n ? s.phase[i] : null; });
       });
       var u = new uPlot({
-        width: width(el), height: 280,
+        width: width(el), height: 280, tzDate: utc,
         scales: { x: { time: true }, phase: { range: [-0.5, s.phases.length - 0.5] }, pct: { range: [0, 100] } },
-        axes: [axis({}),
+        axes: [timeAxis(),
           axis({ scale: 'phase', size: 140, splits: function () { return s.phases.map(function (_, i) { return i; }); },
             values: function (u, t) { return t.map(function (v) { return s.phases[v] || ''; }); } }),
           axis({ scale: 'pct', side: 1, grid: { show: false }, values: function (u, t) { return t.map(function (v) { return v + '%'; }); } })],
-        series: [{}, { label: 'phase', scale: 'phase', stroke: c('accent'), width: 2, paths: uPlot.paths.stepped({ align: 1 }),
+        series: [timeSeries(), { label: 'phase', scale: 'phase', stroke: c('accent'), width: 2, paths: uPlot.paths.stepped({ align: 1 }),
             value: function (u, v) { return v == null ? '-' : s.phases[v]; } },
           { label: 'users', scale: 'pct', stroke: c('purple'), fill: c('fill'), width: 1, paths: uPlot.paths.stepped({ align: 1 }),
             value: function (u, v) { return v == null ? '-' : v + '%'; } }]
@@ -112,10 +117,10 @@ export const DASHBOARD_JS = `(function () {
     series: function (s, el) {
       var level = { warning: 'warn', critical: 'bad', trigger: 'purple' };
       return new uPlot({
-        width: width(el), height: 220,
+        width: width(el), height: 220, tzDate: utc,
         scales: { x: { time: true } },
-        axes: [axis({}), axis({ size: 70 })],
-        series: [{}, { label: s.metric, stroke: c('accent'), width: 2 }].concat(s.lines.map(function (l) {
+        axes: [timeAxis(), axis({ size: 70 })],
+        series: [timeSeries(), { label: s.metric, stroke: c('accent'), width: 2 }].concat(s.lines.map(function (l) {
           return { label: l.label, stroke: c(level[l.level]), width: 1.5, dash: [6, 4], points: { show: false } };
         })),
       }, [s.x, s.y].concat(s.lines.map(function (l) { return s.x.map(function () { return l.value; }); })), el);
@@ -153,10 +158,10 @@ export const DASHBOARD_JS = `(function () {
       var step = s.bucket === 'day' ? 86400 : 3600;
       var top = Math.max(1, Math.max.apply(null, s.warning.concat(s.critical)));
       return new uPlot({
-        width: width(el), height: 200,
+        width: width(el), height: 200, tzDate: utc,
         scales: { x: { time: true, range: [s.x[0] - step, s.x[s.x.length - 1] + step] }, y: { range: [0, top * 1.15] } },
-        axes: [axis({}), axis({ size: 50, values: function (u, t) { return t.map(function (v) { return v % 1 ? '' : v; }); } })],
-        series: [{},
+        axes: [timeAxis(), axis({ size: 50, values: function (u, t) { return t.map(function (v) { return v % 1 ? '' : v; }); } })],
+        series: [timeSeries(),
           { label: 'warning', stroke: c('warn'), fill: c('warn'), paths: uPlot.paths.bars({ size: [0.4, 40], align: -1 }), points: { show: false } },
           { label: 'critical', stroke: c('bad'), fill: c('bad'), paths: uPlot.paths.bars({ size: [0.4, 40], align: 1 }), points: { show: false } }],
       }, [s.x, s.warning, s.critical], el);
