@@ -1,4 +1,5 @@
 import { SEVERITY_RANK } from '../../engine/alerts.js'
+import { metricSpec } from '../../engine/metric-spec.js'
 import { formatSpan } from '../../engine/time.js'
 import type { Alert, Decision, MetricReading } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
@@ -311,6 +312,11 @@ function mainAnalysis(feature: FeatureView): ExperimentAnalysis | undefined {
   return feature.experiments.find(e => e.analysis)?.analysis
 }
 
+/** "0.87 s": a number in the unit the policy says the metric's readings are in (text, not HTML). */
+function withUnit(value: string, unit: string | undefined): string {
+  return unit ? `${value} ${unit}` : value
+}
+
 function overviewPanel(_model: DashboardModel, feature: FeatureView): string {
   const analysis = mainAnalysis(feature)
   const control = analysis?.groups.find(g => g.name === analysis.control)
@@ -323,7 +329,7 @@ ${stat('total_executions', 'Total executions', num(total))}
 ${stat('new_path_executions', 'New path (treatment)', num(treatment))}
 ${stat('traditional_executions', 'Traditional (control)', num(control?.users))}
 ${stat('success_rate', 'Success rate', errorRate === null || errorRate === undefined ? '—' : pct(1 - errorRate))}
-${stat('response_time', 'Average response time', responseTime === null || responseTime === undefined ? '—' : `${num(responseTime)} ms`)}
+${stat('response_time', 'Average response time', responseTime === null || responseTime === undefined ? '—' : esc(withUnit(num(responseTime), metricSpec(feature.policy, 'response_time').unit)))}
 ${stat('users', 'Users exposed', `${num(feature.exposure.userPercentage)}%`)}
 </dl>
 <p class="note">Executions are the users counted in ${analysis ? `experiment <code>${esc(analysis.experiment)}</code>` : 'the experiment (none analysed)'}; success rate is 1 − error_rate and response time the current reading, over the policy's window.</p>`
@@ -628,7 +634,9 @@ function metricFigure(
   const lines = thresholdLines(feature.policy, reading.metric)
   const limits = lines.map(l => `${l.label}`).join(', ')
   const current =
-    reading.value === null ? `no data (${reading.reason ?? 'unknown'})` : num(reading.value)
+    reading.value === null
+      ? `no data (${reading.reason ?? 'unknown'})`
+      : withUnit(num(reading.value), metricSpec(feature.policy, reading.metric).unit)
   const head = `<h4>${esc(reading.metric)}</h4>`
   const series = reading.series ?? []
   if (series.length < 2) {
