@@ -132,3 +132,42 @@ test('markup in metric names, a reason, a policy file name, the origin remote an
   for (const file of readdirSync(join(files.dir, 'features')).filter(f => f.endsWith('.html')))
     expect(htmlProblems(readFileSync(join(files.dir, 'features', file), 'utf8')), file).toEqual([])
 })
+
+test('markup in experiment, group and success-metric names stays text in every panel', async () => {
+  const dir = tempRepo()
+  expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
+  writeMetrics(dir, {
+    error_rate: 0.001,
+    response_time: 120,
+    groups: {
+      control: { accuracy: { value: 0.8, samples: 500 } },
+      treatment: { accuracy: { value: 0.9, samples: 500 } }
+    }
+  })
+  const { model } = await dashboard({
+    cwd: dir,
+    policies: [],
+    out: join(dir, 'site'),
+    now: new Date(T(1)),
+    env: {}
+  })
+  const feature = model.features[0]!
+  expect(feature.experiments[0]!.error, feature.experiments[0]!.error).toBeUndefined()
+  const analysis = feature.experiments[0]!.analysis!
+  expect(analysis.metrics.length).toBeGreaterThan(0)
+  // Names the schema allows today are plain; the pages must not rely on that.
+  feature.experiments[0]!.name = EVIL
+  analysis.experiment = EVIL
+  for (const g of analysis.groups) g.name = `${g.name}${EVIL}`
+  analysis.control = `${analysis.control}${EVIL}`
+  for (const m of analysis.metrics) {
+    for (const g of m.groups) g.name = `${g.name}${EVIL}`
+    m.metric = `${m.metric}${EVIL}`
+    for (const c of m.comparisons) c.treatment = EVIL
+  }
+  feature.experiments.push({ ...feature.experiments[0]!, analysis: undefined, error: EVIL })
+  const page = [...renderPages(model)].find(p => p.path === 'features/production_deployment.html')!
+  expect(page.html).toContain('id="experiment_results"')
+  expect(htmlProblems(page.html)).toEqual([])
+  expect(page.html).toContain(esc(EVIL))
+})
