@@ -1,4 +1,5 @@
 import { SEVERITY_RANK } from '../../engine/alerts.js'
+import { guardrailName } from '../../engine/guardrails.js'
 import type { Severity } from '../../engine/types.js'
 import type { FeatureView } from './model.js'
 
@@ -55,6 +56,9 @@ export function healthFlags(feature: FeatureView): HealthFlag[] {
   const flag = (health: HealthFlag['health'], text: string, since?: string) =>
     flags.push({ health, text, ...(since ? { since } : {}) })
   const live = isLive(feature)
+  // A guardrail is judged as a trigger (and a gate); its name says it is one.
+  const guardrails = new Set((policy.guardrails ?? []).map(guardrailName))
+  const trigger = (name: string) => (guardrails.has(name) ? name : `rollback trigger ${name}`)
 
   if (state.lost)
     flag(
@@ -72,7 +76,7 @@ export function healthFlags(feature: FeatureView): HealthFlag[] {
     // back to; an observe-only one only reports.
     if (decision.action !== 'rollback' && decision.action !== 'pause')
       for (const t of decision.triggers.filter(t => t.status === 'fired'))
-        flag('fired', `rollback trigger ${t.trigger} fired: ${t.reason}`)
+        flag('fired', `${trigger(t.trigger)} fired: ${t.reason}`)
   }
   for (const a of live ? decision.alerts : [])
     if (SEVERITY_RANK[a.severity] >= SEVERITY_RANK.high) flag('critical', a.message)
@@ -99,15 +103,13 @@ export function healthFlags(feature: FeatureView): HealthFlag[] {
   if (live) {
     if (!state.enabled && !state.lost) flag('off', 'kill switch off: the feature is disabled')
     for (const t of decision.triggers.filter(t => t.status === 'breached'))
-      flag('breached', `rollback trigger ${t.trigger} breached, not fired: ${t.reason}`)
+      flag('breached', `${trigger(t.trigger)} breached, not fired: ${t.reason}`)
     for (const t of decision.triggers.filter(t => t.status === 'no_data'))
-      flag('no-data', `rollback trigger ${t.trigger}: no data (${t.reason})`)
-    for (const g of decision.gates)
+      flag('no-data', `${trigger(t.trigger)}: ${t.reason}`)
+    // A guardrail's gate says what its trigger row (above) says already.
+    for (const g of decision.gates.filter(g => g.type !== 'guardrail'))
       for (const e of g.evidence.filter(e => e.result === 'no_data'))
-        flag(
-          'no-data',
-          `${g.type === 'guardrail' ? 'guardrail' : 'gate'} ${g.gate}: no data${e.metric ? ` for ${e.metric}` : ''}`
-        )
+        flag('no-data', `gate ${g.gate}: no data${e.metric ? ` for ${e.metric}` : ''}`)
     for (const metric of decision.alertsUnread ?? [])
       flag('no-data', `alert rule ${metric}: no data, its alerts are unknown`)
     for (const x of feature.experiments.filter(x => x.error))
@@ -121,12 +123,8 @@ export function healthFlags(feature: FeatureView): HealthFlag[] {
   }
   for (const i of feature.issues ?? [])
     if (severityRank(i.severity) < SEVERITY_RANK.high) flag('warning', issueText(i))
-  if (live && state.paused)
-    flag(
-      'paused',
-      `paused${state.paused.operator ? ` by ${state.paused.operator}` : ''}: ${state.paused.reason}`,
-      state.paused.at
-    )
+  // Its reason names who paused it (rollout/manual.ts), or the trigger that did: status's words.
+  if (live && state.paused) flag('paused', state.paused.reason, state.paused.at)
   return ORDER.flatMap(h => flags.filter(f => f.health === h))
 }
 
