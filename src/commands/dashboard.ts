@@ -19,7 +19,13 @@ import {
 } from '../report/dashboard/model.js'
 import { inForce, staleDatafile } from '../rollout/datafile.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
-import { currentState, loadRolloutsSettled, relativeTo, type Rollout } from '../rollout/load.js'
+import {
+  currentState,
+  loadRolloutsSettled,
+  lostStateError,
+  relativeTo,
+  type Rollout
+} from '../rollout/load.js'
 import { analyzeRolloutExperiment, metricsConfigFor, observe } from '../rollout/observe.js'
 
 export interface DashboardOptions {
@@ -246,6 +252,7 @@ async function evaluateFeature(
       scheduleIntervalOf(policy),
       options.now
     ),
+    ...(rollout.lost ? { lost: lostStateError(rollout).format() } : {}),
     ...(datafile ? { datafile } : {})
   }
 }

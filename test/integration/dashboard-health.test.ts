@@ -145,8 +145,11 @@ describe('dashboard health: missing data and danger are never "healthy"', () => 
     expect(badge(cell(cells, 'health'))).toBe('lost')
     expect(cell(cells, 'health')).not.toContain('kill switch off')
     expect(cell(cells, 'kill-switch')).toContain('state file lost')
+    // status's LOST line: what is missing and how to restore it.
     expect(flags(cells)[0]![1]).toContain('.phasegate/state/f.yaml')
+    expect(flags(cells)[0]![1]).toContain('git checkout')
     const page = site.page()
+    expect(/<p class="lede">(.*?)<\/p>/s.exec(page)?.[1]).not.toMatch(/kill switch|resume/)
     expect(/data-stat="kill_switch"><dt>[^<]*<\/dt><dd>(.*?)<\/dd>/.exec(page)?.[1]).toContain(
       'state file lost'
     )

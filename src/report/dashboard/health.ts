@@ -63,7 +63,8 @@ export function healthFlags(feature: FeatureView): HealthFlag[] {
   if (state.lost)
     flag(
       'lost',
-      `the state file ${policy.statePath} is missing though the history has transitions (the last: ${state.lost.sha.slice(0, 7)}): the feature is off everywhere and no transition is made until it is restored`
+      feature.lost ??
+        `the state file ${policy.statePath} is missing though the history has transitions (the last: ${state.lost.sha.slice(0, 7)})`
     )
   if (live) {
     if (decision.action === 'rollback')
@@ -117,9 +118,13 @@ export function healthFlags(feature: FeatureView): HealthFlag[] {
     for (const a of decision.alerts)
       if (SEVERITY_RANK[a.severity] < SEVERITY_RANK.high) flag('warning', a.message)
     for (const t of decision.trends) flag('warning', t.message)
-    for (const x of feature.experiments)
+    for (const x of feature.experiments) {
       if (x.analysis?.sampleRatio.mismatch)
         flag('warning', `experiment ${x.name}: sample ratio mismatch, its results are not valid`)
+      // status headlines it CONTROL BETTER: the new path does worse than the traditional one.
+      if (x.analysis?.verdict === 'control_better')
+        flag('warning', `experiment ${x.name}: control better (the treatment does worse)`)
+    }
   }
   for (const i of feature.issues ?? [])
     if (severityRank(i.severity) < SEVERITY_RANK.high) flag('warning', issueText(i))

@@ -46,6 +46,11 @@ export interface FeatureView {
    */
   heartbeat?: Heartbeat
   /**
+   * Set when the state file is missing though the history has transitions (status: STATE FILE
+   * LOST; `state.lost` is set too): rollout/load.ts lostStateError, formatted with how to restore it.
+   */
+  lost?: string
+  /**
    * How the committed datafile differs from what the feature exposes (status: DATAFILE STALE),
    * rollout/datafile.ts staleDatafile; unset when it agrees or only holds back a raise that waits.
    */

@@ -279,7 +279,8 @@ ${content}
   const body = [
     `<p class="crumbs"><a href="../index.html">All rollouts</a></p>`,
     `<h1>${esc(feature.feature)} ${badge(healthOf(feature))}</h1>`,
-    `<p class="lede">Policy <code>${esc(feature.policyFile)}</code>. ${esc(feature.decision.reason)}</p>`,
+    // A lost rollout's decision is the stand-in's (kill switch off): its flag says what is wrong.
+    `<p class="lede">Policy <code>${esc(feature.policyFile)}</code>. ${feature.state.lost ? 'Its state file is lost.' : esc(feature.decision.reason)}</p>`,
     flagList(healthFlags(feature)),
     feature.heartbeat
       ? `<p class="heartbeat${feature.heartbeat.stale ? ' stale' : ''}" data-heartbeat="${feature.heartbeat.stale ? 'stale' : 'fresh'}">${feature.heartbeat.stale ? '<span class="badge stale">stale</span> ' : ''}${esc(describeHeartbeat(feature.heartbeat))}</p>`
@@ -551,7 +552,7 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
 ${stat('phase', 'Current phase', esc(state.phase))}
 ${stat('rollout_percentage', 'Rollout percentage', `${num(feature.exposure.userPercentage)}%`)}
 ${stat('kill_switch', 'Kill switch', killSwitch(state))}
-${stat('in_phase', 'In phase for', esc(formatSpan(Math.max(0, Date.parse(model.generatedAt) - Date.parse(state.enteredAt)))))}
+${stat('in_phase', 'In phase for', state.lost ? '—' : esc(formatSpan(Math.max(0, Date.parse(model.generatedAt) - Date.parse(state.enteredAt)))))}
 ${stat('decision', 'Next step', esc(decision.action === 'hold' ? (decision.awaitingApproval ? 'awaiting approval' : 'hold') : `${decision.action} to ${decision.target ?? '?'}`))}
 </dl>
 <ol class="ladder" aria-label="Phases">${ladder}</ol>

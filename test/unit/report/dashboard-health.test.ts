@@ -209,6 +209,21 @@ const CASES: Array<[string, (f: FeatureView) => void, Health, RegExp?]> = [
     'warning',
     /experiment exp: sample ratio mismatch/
   ],
+  [
+    'an experiment whose control does better than its treatment',
+    f =>
+      (f.experiments = [
+        {
+          name: 'exp',
+          analysis: {
+            verdict: 'control_better',
+            sampleRatio: { mismatch: false }
+          } as unknown as ExperimentAnalysis
+        }
+      ]),
+    'warning',
+    /experiment exp: control better/
+  ],
   ['the kill switch off', f => (f.state.enabled = false), 'off'],
   [
     'a pause',
