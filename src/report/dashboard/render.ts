@@ -482,6 +482,11 @@ function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartS
     ...decision.trends.map(
       t =>
         `<tr data-alert="${esc(t.metric)}"><th scope="row">${esc(t.metric)}</th><td><span class="sev trend">trend</span></td><td class="num">${num(t.current)}</td><td class="num">was ${num(t.previous)}</td><td>${esc(t.message)}</td></tr>`
+    ),
+    // A rule that read no data has unknown alerts: listed, so "No active alerts" is never a guess.
+    ...(decision.alertsUnread ?? []).map(
+      m =>
+        `<tr data-alert="${esc(m)}"><th scope="row">${esc(m)}</th><td><span class="result no_data">no data</span></td><td class="num">—</td><td class="num">—</td><td>no usable reading: whether it is past a threshold is unknown</td></tr>`
     )
   ]
   const recent = feature.history

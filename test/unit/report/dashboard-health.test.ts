@@ -371,6 +371,15 @@ describe('the health badge', () => {
     expect(page).toContain('<li data-flag="no-data">')
   })
 
+  it('the alerts panel lists an alert rule that read no data, never "No active alerts"', () => {
+    const f = feature(x => (x.decision.alertsUnread = ['latency']))
+    const page = renderFeature({ generatedAt: NOW, features: [f], failures: [] }, f)
+    const active = /<table class="alerts-active">.*?<\/table>/s.exec(page)?.[0] ?? ''
+    expect(active).not.toContain('No active alerts')
+    expect(active).toContain('<tr data-alert="latency">')
+    expect(active).toContain('no data')
+  })
+
   it('escapes the texts of flags (a pause reason is free text)', () => {
     const f = feature(x => (x.state.paused = { at: NOW, reason: 'by <img src=x onerror=1>' }))
     const index = renderIndex({ generatedAt: NOW, features: [f], failures: [] })
