@@ -15,8 +15,10 @@ export const HEALTH = {
   lost: { word: 'state file lost', level: 'bad' },
   rollback: { word: 'rolling back', level: 'bad' },
   pausing: { word: 'pausing', level: 'bad' },
-  fired: { word: 'trigger fired', level: 'bad' },
   critical: { word: 'critical alert', level: 'bad' },
+  // Below critical: a fired trigger not acted on (first phase, kill switch off) usually raises
+  // a critical alert too, which says more.
+  fired: { word: 'trigger fired', level: 'bad' },
   datafile: { word: 'datafile stale', level: 'bad' },
   failed: { word: 'last run failed', level: 'bad' },
   stale: { word: 'heartbeat stale', level: 'bad' },
