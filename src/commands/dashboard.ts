@@ -25,9 +25,15 @@ import {
   type FeatureFailure,
   type FeatureView
 } from '../report/dashboard/model.js'
-import { inForce } from '../rollout/datafile.js'
+import { inForce, staleDatafile } from '../rollout/datafile.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
-import { currentState, loadRolloutsSettled, relativeTo, type Rollout } from '../rollout/load.js'
+import {
+  currentState,
+  loadRolloutsSettled,
+  lostStateError,
+  relativeTo,
+  type Rollout
+} from '../rollout/load.js'
 import { analyzeRolloutExperiment, metricsConfigFor, observe } from '../rollout/observe.js'
 
 export interface DashboardOptions {
@@ -234,6 +240,7 @@ async function evaluateFeature(
 ): Promise<FeatureView> {
   const { policy } = rollout
   const state = currentState(rollout, options.now)
+  const datafile = staleDatafile(rollout, options.now)
   const history = [...newestFirst].reverse()
   const since = history[0] ? options.now.getTime() - Date.parse(history[0].at) : 0
   const rangeMs = Math.min(MAX_SERIES_MS, Math.max(MIN_SERIES_MS, since))
@@ -279,7 +286,9 @@ async function evaluateFeature(
       heartbeats.get(policy.feature),
       scheduleIntervalOf(policy),
       options.now
-    )
+    ),
+    ...(rollout.lost ? { lost: lostStateError(rollout).format() } : {}),
+    ...(datafile ? { datafile } : {})
   }
 }
 

@@ -5,7 +5,7 @@ import { thresholdsInForce, type ThresholdInForce } from '../engine/triggers.js'
 import type { Decision, Phase, Policy, State } from '../engine/types.js'
 import type { ExperimentAnalysis } from '../experiments/analysis.js'
 import { readHistory, transitionsOf, type TransitionSource } from '../git/transitions.js'
-import { datafileDrift, heldRaise, inForce, type DatafileDrift } from '../rollout/datafile.js'
+import { inForce, staleDatafile, type DatafileDrift } from '../rollout/datafile.js'
 import type { RaiseWait } from '../rollout/exposure-raise.js'
 import { readHeartbeats, type HeartbeatEntries } from '../rollout/heartbeat.js'
 import { lostStateError, type RolloutFailure } from '../rollout/load.js'
@@ -121,7 +121,7 @@ export async function statusSettled(
             options.now
           ),
           lost: rollout.lost ? { ...rollout.lost, error: lostStateError(rollout).format() } : null,
-          datafile: heldRaise(rollout, options.now) ? null : datafileDrift(rollout)
+          datafile: staleDatafile(rollout, options.now)
         }
       }
     })

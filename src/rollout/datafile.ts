@@ -211,6 +211,16 @@ export function heldRaise(rollout: Rollout, now: Date): RaiseWait | null {
   return held.waits && differences(committed.datafile, held.datafile) === null ? held.waits : null
 }
 
+/**
+ * The committed datafile's drift when it is stale: it differs from what the rollout exposes at
+ * `now` in more than a raise that waits for a freeze window or a pause (heldRaise). Null when it
+ * agrees or only holds such a raise back. `status` says DATAFILE STALE for it, `validate` refuses it.
+ */
+export function staleDatafile(rollout: Rollout, now: Date): DatafileDrift | null {
+  const drift = datafileDrift(rollout)
+  return drift && !heldRaise(rollout, now) ? drift : null
+}
+
 /** What `validate` says about a rollout's delivery: refusals (`problems`) and `notices`. */
 export interface DeliveryReport {
   problems: PhasegateError[]
@@ -223,15 +233,17 @@ export interface DeliveryReport {
  * back only a raise waiting for a freeze window or a pause is a notice, not a problem.
  */
 export function deliveryProblems(rollout: Rollout, now: Date): DeliveryReport {
-  const drift = datafileDrift(rollout)
-  const waiting = drift ? heldRaise(rollout, now) : null
+  const stale = staleDatafile(rollout, now)
+  const waiting = heldRaise(rollout, now)
   return {
     problems: [
       ...(rollout.lost ? [lostStateError(rollout)] : []),
-      ...(drift && !waiting ? [driftError(drift)] : [])
+      ...(stale ? [driftError(stale)] : [])
     ],
     notices: waiting
-      ? [`${drift!.path} holds back a raise waiting: ${waiting.text}; tick lands it after that`]
+      ? [
+          `${datafilePathOf(rollout.policy)} holds back a raise waiting: ${waiting.text}; tick lands it after that`
+        ]
       : []
   }
 }

@@ -168,10 +168,14 @@ describe('the dashboard in Chromium', { timeout: 180_000 }, () => {
       `${REPO}/commit/${emergency.sha}`
     )
     expect(await row.locator('[data-cell="alerts"]').innerText()).toBe('1 (worst: critical)')
-    expect(await row.locator('[data-cell="health"]').innerText()).toBe('critical alert')
+    // The worst as the badge; every flag in force listed under it (the kill switch too).
+    expect(await row.locator('[data-cell="health"] .badge').innerText()).toBe('critical alert')
+    expect(await row.locator('[data-cell="health"] li[data-flag="off"]').innerText()).toContain(
+      'kill switch off'
+    )
     const other = page.locator('tr[data-feature="search_ranking"]')
     expect(await other.locator('[data-cell="phase"]').innerText()).toBe('development')
-    expect(await other.locator('[data-cell="health"]').innerText()).toBe('not started')
+    expect(await other.locator('[data-cell="health"] .badge').innerText()).toBe('not started')
     const card = page.locator('.card.error[data-policy="policies/broken.yaml"]')
     expect(await card.innerText()).toMatch(/broken\.yaml:\d+:\d+/)
     expect(await card.innerText()).toContain('alert_sumary')

@@ -45,6 +45,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge.warning, .badge.off, .sev.low, .sev.medium, .sev.trend, .result.pending, .result.breached, .result.no_data { color: var(--warn); }
 .badge.critical, .badge.rollback, .badge.stale, .sev.high, .sev.critical, .result.fail, .result.fired { color: var(--bad); }
 .badge.not-started { color: var(--muted); }
+.badge.level-bad { color: var(--bad); }
+.badge.level-warn { color: var(--warn); }
+.health-flags { margin: 0.3em 0 0; padding-left: 1.1em; font-size: 0.85em; }
+.flag-word { font-weight: 600; }
 .card.error { border: 2px solid var(--bad); border-radius: 8px; padding: 0.6em 1em; margin: 0.8em 0; }
 .card.error h3 { margin-top: 0.2em; color: var(--bad); }
 .hint { color: var(--muted); }

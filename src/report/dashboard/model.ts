@@ -4,6 +4,7 @@ import type { HistoryRead } from '../../git/history-cache.js'
 import type { HistoryEntry } from '../../git/transitions.js'
 import type { Heartbeat } from '../../engine/heartbeat.js'
 import type { Exposure } from '../../engine/exposure.js'
+import type { DatafileDrift } from '../../rollout/datafile.js'
 
 // What the dashboard shows, gathered once (src/commands/dashboard.ts) and rendered by pure
 // functions (render.ts), so the pages can be tested from data without git or a metrics source.
@@ -44,6 +45,16 @@ export interface FeatureView {
    * time; unset only for models built without reading one.
    */
   heartbeat?: Heartbeat
+  /**
+   * Set when the state file is missing though the history has transitions (status: STATE FILE
+   * LOST; `state.lost` is set too): rollout/load.ts lostStateError, formatted with how to restore it.
+   */
+  lost?: string
+  /**
+   * How the committed datafile differs from what the feature exposes (status: DATAFILE STALE),
+   * rollout/datafile.ts staleDatafile; unset when it agrees or only holds back a raise that waits.
+   */
+  datafile?: DatafileDrift
 }
 
 /** An open alert issue, as the alerts panel lists it. */

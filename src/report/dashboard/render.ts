@@ -1,7 +1,6 @@
-import { SEVERITY_RANK } from '../../engine/alerts.js'
 import { metricSpec } from '../../engine/metric-spec.js'
 import { formatSpan } from '../../engine/time.js'
-import type { Alert, Decision, MetricReading } from '../../engine/types.js'
+import type { Decision, MetricReading } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
 import type { HistoryEntry } from '../../git/transitions.js'
 import {
@@ -17,6 +16,14 @@ import {
   type SeriesChart,
   type TimelinePoint
 } from './charts.js'
+import {
+  HEALTH,
+  healthFlags,
+  healthOf,
+  openAlertsOf,
+  type Health,
+  type HealthFlag
+} from './health.js'
 import { commitUrl, type DashboardModel, type FeatureFailure, type FeatureView } from './model.js'
 import { csvField } from '../escape/csv.js'
 import { describeHeartbeat } from '../heartbeat.js'
@@ -85,28 +92,6 @@ const pct = (ratio: number | null | undefined, digits = 2) =>
 const time = (iso: string) => {
   const ms = Date.parse(iso)
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
-}
-
-export type Health = 'rollback' | 'critical' | 'warning' | 'off' | 'healthy' | 'not-started'
-
-/** One word for the index: the worst of the decision, the alerts and the kill switch. */
-export function healthOf(feature: FeatureView): Health {
-  const { decision, state } = feature
-  if (decision.action === 'rollback') return 'rollback'
-  const worst = Math.max(0, ...decision.alerts.map(a => SEVERITY_RANK[a.severity]))
-  if (worst >= SEVERITY_RANK.high) return 'critical'
-  if (worst > 0 || decision.trends.length > 0) return 'warning'
-  if (!state.enabled) return 'off'
-  return feature.started ? 'healthy' : 'not-started'
-}
-
-const HEALTH_TEXT: Record<Health, string> = {
-  rollback: 'rolling back',
-  critical: 'critical alert',
-  warning: 'warning',
-  off: 'kill switch off',
-  healthy: 'healthy',
-  'not-started': 'not started'
 }
 
 interface Page {
@@ -192,18 +177,40 @@ function phases(e: Pick<HistoryEntry, 'kind' | 'from' | 'to'>): string {
   return e.kind === 'init' || !e.from ? esc(e.to) : `${esc(e.from)} → ${esc(e.to)}`
 }
 
+/** The health word as a badge: its colour (level) says it again, never alone. */
 function badge(health: Health): string {
-  return `<span class="badge ${health}">${HEALTH_TEXT[health]}</span>`
+  const { word, level } = HEALTH[health]
+  return `<span class="badge ${health} level-${level}" data-health="${health}">${word}</span>`
 }
 
-function openAlerts(decision: Decision): string {
-  const n = decision.alerts.length + decision.trends.length
-  if (n === 0) return '0'
-  const worst = decision.alerts.reduce<Alert | undefined>(
-    (w, a) => (!w || SEVERITY_RANK[a.severity] > SEVERITY_RANK[w.severity] ? a : w),
-    undefined
+/** The badge and every flag behind it. */
+function healthCell(feature: FeatureView): string {
+  const flags = healthFlags(feature)
+  return `${badge(healthOf(feature, flags))}${flagList(flags)}`
+}
+
+/** Every flag in force, worst first, each a line saying what and why ('' when none). */
+function flagList(flags: HealthFlag[]): string {
+  if (flags.length === 0) return ''
+  const items = flags.map(
+    f =>
+      `<li data-flag="${f.health}"><span class="flag-word">${HEALTH[f.health].word}:</span> ${esc(f.text)}${f.since ? ` <small>(since ${esc(time(f.since))})</small>` : ''}</li>`
   )
-  return `${n}${worst ? ` (worst: ${worst.severity})` : ''}`
+  return `<ul class="health-flags">${items.join('')}</ul>`
+}
+
+/** Open alerts and alert issues, with the worst severity; unknown (not 0) when no rule read data. */
+function openAlerts(feature: FeatureView): string {
+  const { count, worst, unread } = openAlertsOf(feature)
+  const noData = unread.length ? ` <small>(no data: ${esc(unread.join(', '))})</small>` : ''
+  if (count === 0) return unread.length ? `unknown${noData}` : '0'
+  return `${count}${worst ? ` (worst: ${worst})` : ''}${noData}`
+}
+
+/** The kill switch as the index and tiles show it; a lost state file holds no kill switch. */
+function killSwitch(state: FeatureView['state']): string {
+  if (state.lost) return '<strong>state file lost</strong> <small>(off everywhere)</small>'
+  return state.enabled ? 'on' : '<strong>OFF</strong>'
 }
 
 export function renderIndex(model: DashboardModel): string {
@@ -214,11 +221,11 @@ export function renderIndex(model: DashboardModel): string {
 <th scope="row"><a href="${esc(featurePath(f.feature))}">${esc(f.feature)}</a></th>
 <td data-cell="phase">${esc(f.state.phase)}</td>
 <td data-cell="users" class="num">${num(users)}%</td>
-<td data-cell="kill-switch">${f.state.enabled ? 'on' : '<strong>OFF</strong>'}</td>
+<td data-cell="kill-switch">${killSwitch(f.state)}</td>
 <td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : '—'}</td>
 <td data-cell="last-evaluation">${lastEvaluation(f)}</td>
-<td data-cell="alerts" class="num">${openAlerts(f.decision)}</td>
-<td data-cell="health">${badge(healthOf(f))}</td>
+<td data-cell="alerts" class="num">${openAlerts(f)}</td>
+<td data-cell="health">${healthCell(f)}</td>
 </tr>`
   })
   const table = model.features.length
@@ -278,7 +285,9 @@ ${content}
   const body = [
     `<p class="crumbs"><a href="../index.html">All rollouts</a></p>`,
     `<h1>${esc(feature.feature)} ${badge(healthOf(feature))}</h1>`,
-    `<p class="lede">Policy <code>${esc(feature.policyFile)}</code>. ${esc(feature.decision.reason)}</p>`,
+    // A lost rollout's decision is the stand-in's (kill switch off): its flag says what is wrong.
+    `<p class="lede">Policy <code>${esc(feature.policyFile)}</code>. ${feature.state.lost ? 'Its state file is lost.' : esc(feature.decision.reason)}</p>`,
+    flagList(healthFlags(feature)),
     feature.heartbeat
       ? `<p class="heartbeat${feature.heartbeat.stale ? ' stale' : ''}" data-heartbeat="${feature.heartbeat.stale ? 'stale' : 'fresh'}">${feature.heartbeat.stale ? '<span class="badge stale">stale</span> ' : ''}${esc(describeHeartbeat(feature.heartbeat))}</p>`
       : '',
@@ -484,6 +493,11 @@ function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartS
     ...decision.trends.map(
       t =>
         `<tr data-alert="${esc(t.metric)}"><th scope="row">${esc(t.metric)}</th><td><span class="sev trend">trend</span></td><td class="num">${num(t.current)}</td><td class="num">was ${num(t.previous)}</td><td>${esc(t.message)}</td></tr>`
+    ),
+    // A rule that read no data has unknown alerts: listed, so "No active alerts" is never a guess.
+    ...(decision.alertsUnread ?? []).map(
+      m =>
+        `<tr data-alert="${esc(m)}"><th scope="row">${esc(m)}</th><td><span class="result no_data">no data</span></td><td class="num">—</td><td class="num">—</td><td>no usable reading: whether it is past a threshold is unknown</td></tr>`
     )
   ]
   const recent = feature.history
@@ -554,8 +568,8 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
   return `<dl class="stats">
 ${stat('phase', 'Current phase', esc(state.phase))}
 ${stat('rollout_percentage', 'Rollout percentage', `${num(feature.exposure.userPercentage)}%`)}
-${stat('kill_switch', 'Kill switch', state.enabled ? 'on' : '<strong>OFF</strong>')}
-${stat('in_phase', 'In phase for', esc(formatSpan(Math.max(0, Date.parse(model.generatedAt) - Date.parse(state.enteredAt)))))}
+${stat('kill_switch', 'Kill switch', killSwitch(state))}
+${stat('in_phase', 'In phase for', state.lost ? '—' : esc(formatSpan(Math.max(0, Date.parse(model.generatedAt) - Date.parse(state.enteredAt)))))}
 ${stat('decision', 'Next step', esc(decision.action === 'hold' ? (decision.awaitingApproval ? 'awaiting approval' : 'hold') : `${decision.action} to ${decision.target ?? '?'}`))}
 </dl>
 <ol class="ladder" aria-label="Phases">${ladder}</ol>
