@@ -13,6 +13,7 @@ import {
   hoursAfter,
   SEARCH_POLICY,
   startRepo,
+  startSearchRepo,
   stateOnMain,
   T0,
   writeMetrics,
@@ -40,18 +41,9 @@ const frozen = (from: number, to: number) =>
 
 /** A repository with `policyText` and the search rollout's state as `state` sets it over its start. */
 async function searchRepo(policyText: string, state: Partial<State>) {
-  const policy = parsePolicyText(policyText, 'search.yaml')
-  const repo = await startRepo({
-    files: {
-      '.gitignore': '.phasegate/metrics/\n',
-      'policies/search.yaml': policyText,
-      [policy.statePath]: renderState({ ...initialState(policy, T0), ...state })
-    }
-  })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  writeMetrics(workspace, { error_rate: 0.001 }, 'search')
-  return { gh: repo.gh, workspace, statePath: policy.statePath }
+  const started = await startSearchRepo(repos, policyText, state)
+  writeMetrics(started.workspace, { error_rate: 0.001 }, 'search')
+  return started
 }
 
 const resumeDispatch = (inputs: Record<string, string> = {}, now = hoursAfter(1)) => ({
