@@ -262,8 +262,20 @@ export function searchRepoFiles(policyText: string, state: Partial<State>): Reco
 }
 
 /**
- * Starts a search rollout's repository (searchRepoFiles) on the emulator, adds it to `repos` (the
- * list the test file closes after each test) and checks it out as the bot.
+ * Starts a repository with `files` on the emulator, adds it to `repos` (the list the test file
+ * closes after each test) and checks it out as the bot. Returns the emulator and the workspace.
+ */
+export async function startCheckedOut(
+  repos: Repo[],
+  files: Record<string, string>
+): Promise<{ gh: GitHubEmulator; workspace: string }> {
+  const repo = await startRepo({ files })
+  repos.push(repo)
+  return { gh: repo.gh, workspace: await checkout(repo.gh) }
+}
+
+/**
+ * A search rollout's repository (searchRepoFiles) started and checked out (startCheckedOut).
  * Returns the emulator, the runner's workspace and the state file's path in the repository.
  */
 export async function startSearchRepo(
@@ -271,8 +283,6 @@ export async function startSearchRepo(
   policyText: string,
   state: Partial<State>
 ): Promise<{ gh: GitHubEmulator; workspace: string; statePath: string }> {
-  const repo = await startRepo({ files: searchRepoFiles(policyText, state) })
-  repos.push(repo)
   const { statePath } = parsePolicyText(policyText, 'search.yaml')
-  return { gh: repo.gh, workspace: await checkout(repo.gh), statePath }
+  return { ...(await startCheckedOut(repos, searchRepoFiles(policyText, state))), statePath }
 }
