@@ -262,14 +262,16 @@ export function searchRepoFiles(policyText: string, state: Partial<State>): Reco
 }
 
 /**
- * Starts a repository with `files` on the emulator, adds it to `repos` (the list the test file
- * closes after each test) and checks it out as the bot. Returns the emulator and the workspace.
+ * Starts a repository with `files` (and any other emulator `options`, as startRepo) on the
+ * emulator, adds it to `repos` (the list the test file closes after each test) and checks it out
+ * as the bot. Returns the emulator and the workspace.
  */
 export async function startCheckedOut(
   repos: Repo[],
-  files: Record<string, string>
+  files: Record<string, string>,
+  options: Partial<GitHubEmulatorOptions> = {}
 ): Promise<{ gh: GitHubEmulator; workspace: string }> {
-  const repo = await startRepo({ files })
+  const repo = await startRepo({ files, ...options })
   repos.push(repo)
   return { gh: repo.gh, workspace: await checkout(repo.gh) }
 }
