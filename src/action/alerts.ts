@@ -8,10 +8,17 @@ import { markdownText as text, mention } from '../report/escape/markdown.js'
 // listed once per run (listOpenAlertIssues), so a tick in which no alert changes costs one
 // request however many features and rules there are.
 
-/** One alert issue this run opened, re-rated or closed: a line for the report, and what changed. */
+/**
+ * One alert issue this run opened, re-rated, closed or kept open (an alert rule's, an observe-only
+ * or pausing trigger's): a line for the report, and what changed, for the notifications.
+ */
 export interface AlertIssueChange {
   line: string
-  /** Unset when nothing changed (an issue kept open because its metric read no data). */
+  /**
+   * What to tell (alert_opened / alert_resolved). Unset when there is nothing to tell: an issue
+   * kept open because its metric read no data, or a trigger's issue on a metric with an alert
+   * rule, whose own issue tells it.
+   */
   change?: 'opened' | 'escalated' | 'resolved'
   issue: number
   metric: string

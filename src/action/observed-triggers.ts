@@ -10,7 +10,7 @@ import type { AlertIssueChange } from './alerts.js'
 // of open alert issues and calls GitHub only when something changes, and returns the changes, so
 // the alert_opened / alert_resolved targets hear of them, keyed by the issue. A trigger on a
 // metric with an alert rule is told through that rule's issue (it fires only at high or critical,
-// when the rule's alert is raised): its own issue changes carry no `change` to tell.
+// when the rule's alert is raised): its own issue's changes carry no `change` to tell.
 
 /** Opens or closes the alert issue of each observe-only trigger; returns what it did. */
 export async function syncObservedTriggerIssues(
@@ -20,9 +20,9 @@ export async function syncObservedTriggerIssues(
   decision: Decision,
   runUrl: string | undefined,
   openIssues: OpenAlertIssue[]
-): Promise<Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>>> {
+): Promise<AlertIssueChange[]> {
   const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`))
-  const done: Array<Pick<AlertIssueChange, 'line'> & Partial<AlertIssueChange>> = []
+  const done: AlertIssueChange[] = []
   // A pausing trigger (on_fire: pause) is no quieter than an observe-only one: it opens the
   // same kind of issue, its own (pausing_<metric>), at high.
   for (const trigger of decision.triggers.filter(
@@ -45,15 +45,11 @@ export async function syncObservedTriggerIssues(
       const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body })
       done.push({
         line: `alert issue #${result.number} opened for ${label} trigger ${trigger.trigger}`,
-        ...(told
-          ? {
-              change: 'opened' as const,
-              issue: result.number,
-              metric,
-              message: `${label} trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
-              severity: 'high' as const
-            }
-          : {})
+        ...(told ? { change: 'opened' as const } : {}),
+        issue: result.number,
+        metric,
+        message: `${label} trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
+        severity: 'high'
       })
     } else if (issue && trigger.status === 'ok') {
       const number = await resolveAlertIssue(
@@ -65,14 +61,10 @@ export async function syncObservedTriggerIssues(
       if (number !== undefined)
         done.push({
           line: `alert issue #${number} closed: ${label} trigger ${trigger.trigger} is ok`,
-          ...(told
-            ? {
-                change: 'resolved' as const,
-                issue: number,
-                metric,
-                message: `${label} trigger ${trigger.trigger} is ok again: ${trigger.reason}`
-              }
-            : {})
+          ...(told ? { change: 'resolved' as const } : {}),
+          issue: number,
+          metric,
+          message: `${label} trigger ${trigger.trigger} is ok again: ${trigger.reason}`
         })
     }
   }

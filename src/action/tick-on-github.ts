@@ -336,34 +336,12 @@ async function actOnFeature(
     })
     logInfo(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`)
     const result: FeatureResult = await takeStep(run, feature, step)
+    // The alert issues follow the decision when the step acts or holds.
     const alertChanges =
       step.kind !== 'none' || step.cause === 'holding'
-        ? await syncAlertIssues(
-            run.gh.client,
-            run.gh.repo,
-            policy,
-            evaluation.decision,
-            runUrl(),
-            openIssues
-          )
+        ? await syncFeatureAlertIssues(run, policy, evaluation.decision, openIssues)
         : []
     result.actions.push(...alertChanges.map(c => c.line))
-    const observedChanges =
-      step.kind !== 'none' || step.cause === 'holding'
-        ? await syncObservedTriggerIssues(
-            run.gh.client,
-            run.gh.repo,
-            policy,
-            evaluation.decision,
-            runUrl(),
-            openIssues
-          )
-        : []
-    result.actions.push(...observedChanges.map(c => c.line))
-    // A fired observe-only trigger is alerted: its issue's changes are told like a rule's.
-    alertChanges.push(
-      ...observedChanges.filter((c): c is AlertIssueChange => c.change !== undefined)
-    )
     const resumeHeld = await holdResumePullRequest(run, feature, resumePr)
     if (resumeHeld) result.actions.push(resumeHeld)
     let after = feature.deployed
@@ -390,6 +368,21 @@ async function actOnFeature(
       events: eventsOf(run, policy, evaluation.decision, step, result, alertChanges, after.phase)
     }
   })
+}
+
+/**
+ * Every alert issue of one feature brought in line with its decision: the alert rules' first, then
+ * the observe-only and pausing triggers' (a fired one is alerted, so its issue's changes are told
+ * like a rule's). Both read the run's one listing of open alert issues.
+ */
+async function syncFeatureAlertIssues(
+  run: ActionRun,
+  policy: Policy,
+  decision: Decision,
+  openIssues: OpenAlertIssue[]
+): Promise<AlertIssueChange[]> {
+  const args = [run.gh.client, run.gh.repo, policy, decision, runUrl(), openIssues] as const
+  return [...(await syncAlertIssues(...args)), ...(await syncObservedTriggerIssues(...args))]
 }
 
 /**
@@ -439,7 +432,7 @@ function eventsOf(
       })
     )
   for (const change of alerts) {
-    // An issue kept open for lack of data changed nothing to tell.
+    // Nothing to tell of this issue (AlertIssueChange.change says when).
     if (!change.change) continue
     events.push(
       alertEvent(

@@ -544,7 +544,9 @@ export interface Decision {
   alerts: Alert[]
   /**
    * The metrics of alert rules that read no usable value this run: their alerts are unknown,
-   * not resolved (an open alert stays open). Unset when every rule's metric was read.
+   * not resolved (an open alert stays open). Unset when every rule's metric was read. Not
+   * derivable from the trigger, guardrail and gate rows: an alert rule's metric need be none of
+   * theirs, and impossible readings become no data only inside decide().
    */
   alertsUnread?: string[]
   /** Trend alerts: warnings for people; they never roll back by themselves. */

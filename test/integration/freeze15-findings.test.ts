@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
+import { rolloutAtCanary, tick } from '../support/rollouts.js'
 
 // Exposure rises only when nothing holds it: a resume of the kill switch inside a freeze window or
 // under another operator's pause, and a cool-down that a shallow checkout cannot see, from the CLI
@@ -29,27 +30,15 @@ beforeAll(() => {
 })
 afterAll(() => vi.useRealTimers())
 
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 const as = (dir: string, who: string, hours: number, reason: string, ...args: string[]) =>
   cli(dir, ...args, '--reason', reason, '--operator', who, '--now', at(hours).toISOString())
 const datafile = (dir: string) =>
   JSON.parse(readFileSync(join(dir, DATAFILE), 'utf8')) as { enabled: boolean }
 const head = (dir: string) => sh(dir, 'git', 'rev-parse', 'HEAD')
 
-/** A rollout at canary, started Monday 2026-03-02 (at(0)), and a repository for it. */
-async function atCanary(policyText = FROZEN_WEEKENDS): Promise<string> {
-  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
-  writeMetrics(dir, HEALTHY)
-  await cli(dir, 'init', '--now', at(0).toISOString())
-  await tick(dir, 1) // development -> staging
-  await tick(dir, 2) // staging -> canary
-  return dir
-}
-
 describe('a resume that turns the kill switch back on waits for the freeze window', () => {
   it('resume inside a weekend window is refused, naming the window and its end; nothing is committed', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(FROZEN_WEEKENDS)
     expect((await as(dir, 'olga', 3, 'incident', 'rollback', '--emergency')).code).toBe(0)
     expect(datafile(dir).enabled).toBe(false)
     const before = head(dir)
@@ -68,7 +57,7 @@ describe('a resume that turns the kill switch back on waits for the freeze windo
   })
 
   it('lifting a pause inside a window lands: the window itself still holds the advance', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(FROZEN_WEEKENDS)
     expect((await as(dir, 'olga', 3, 'incident', 'pause')).code).toBe(0)
     const resumed = await as(dir, 'olga', 120, 'incident over', 'resume')
     expect(resumed.code, resumed.out + resumed.err).toBe(0)
@@ -80,7 +69,7 @@ describe('a resume that turns the kill switch back on waits for the freeze windo
 
 describe('a resume says what it lifts: another operator pause is not lifted by the way', () => {
   async function pausedAndOff(): Promise<string> {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(FROZEN_WEEKENDS)
     expect(
       (await as(dir, 'olga', 3, 'payments incident: hold until SRE says so', 'pause')).code
     ).toBe(0)
@@ -122,7 +111,7 @@ describe('a resume says what it lifts: another operator pause is not lifted by t
   })
 
   it('a flag naming what is not in force is refused', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(FROZEN_WEEKENDS)
     expect((await as(dir, 'olga', 3, 'incident', 'pause')).code).toBe(0)
     const resumed = await as(dir, 'olga', 4, 'x', 'resume', '--kill-switch')
     expect(resumed.code).toBe(1)
@@ -140,7 +129,7 @@ describe('a cool-down is never skipped because history is missing', () => {
       'manual_approval_required: false',
       'manual_approval_required: false\n  operators: [olga]'
     )
-    const dir = await atCanary(policyText)
+    const dir = await rolloutAtCanary(policyText)
     writeMetrics(dir, { ...HEALTHY, error_rate: 0.05 })
     expect((await tick(dir, 3)).out).toContain('ROLL BACK canary -> staging')
     // On-call pauses while they look, then resumes: the rollback is no longer the last transition.

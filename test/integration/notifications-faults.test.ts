@@ -7,21 +7,10 @@ import { parsePolicyText } from '../../src/policy/load.js'
 import { startServer, type TestServer } from '../support/http-server.js'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, tempRepo, writeMetrics } from '../support/repo.js'
+import { rolloutAtCanary, tick } from '../support/rollouts.js'
 
 // Notification, pause, observe-only and JSON Schema faults (issue 15) from the CLI on
 // real git repositories. Each test here failed on the code before its fix.
-
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
-
-async function atCanary(policyText = SEED_POLICY_TEXT): Promise<string> {
-  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
-  writeMetrics(dir, HEALTHY)
-  await cli(dir, 'init', '--now', at(0).toISOString())
-  await tick(dir, 1) // development -> staging
-  await tick(dir, 2) // staging -> canary
-  return dir
-}
 
 describe("the JSON Schema refuses the notifications the CLI refuses (README's example)", () => {
   // README's "complete policy with notifications", which both accept; an editor using
@@ -99,7 +88,7 @@ describe("on-call hears a pausing trigger as it hears the trial beside it (docs/
     const server = await startServer((_request, response) => void response.end('ok'))
     servers.push(server)
     process.env.NOTIFY_FAULTS_ONCALL_URL = server.url
-    const dir = await atCanary(policy(trigger))
+    const dir = await rolloutAtCanary(policy(trigger))
     writeMetrics(dir, { ...HEALTHY, ...metrics })
     const run = await tick(dir, 5)
     return { run, received: server.received.length }
@@ -132,16 +121,28 @@ describe('the CLI tells an alert that comes back (docs: once per event, not once
     delete process.env.NOTIFY_FAULTS_ALERTS_URL
     await Promise.all(servers.splice(0).map(s => s.close()))
   })
-
-  it('response_time critical, recovered, then critical again an hour later in the same phase is told twice', async () => {
+  /**
+   * A rollout at canary whose on-call webhook, a receiver on 127.0.0.1, hears alert_opened and
+   * alert_resolved from `minSeverity` up.
+   */
+  async function alertedAtCanary(minSeverity: 'medium' | 'high') {
     const server = await startServer((_request, response) => void response.end('ok'))
     servers.push(server)
     process.env.NOTIFY_FAULTS_ALERTS_URL = server.url
-    const dir = await atCanary(
+    const dir = await rolloutAtCanary(
       SEED_POLICY_TEXT.concat(
-        '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: high }\n'
+        `\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: ${minSeverity} }\n`
       )
     )
+    return { dir, server }
+  }
+  /** The healthy snapshot with response_time dropped, as an exporter may for a tick. */
+  const WITHOUT_RESPONSE_TIME = Object.fromEntries(
+    Object.entries(HEALTHY).filter(([metric]) => metric !== 'response_time')
+  )
+
+  it('response_time critical, recovered, then critical again an hour later in the same phase is told twice', async () => {
+    const { dir, server } = await alertedAtCanary('high')
     // response_time has alerts (warning 5000ms, critical 10000ms) and no rollback trigger.
     writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
     expect((await tick(dir, 3)).code).toBe(0)
@@ -160,21 +161,12 @@ describe('the CLI tells an alert that comes back (docs: once per event, not once
   })
 
   it('the CLI tells alert_resolved once when the metric reads back under warning, never on no data', async () => {
-    const server = await startServer((_request, response) => void response.end('ok'))
-    servers.push(server)
-    process.env.NOTIFY_FAULTS_ALERTS_URL = server.url
-    const dir = await atCanary(
-      SEED_POLICY_TEXT.concat(
-        '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: medium }\n'
-      )
-    )
+    const { dir, server } = await alertedAtCanary('medium')
     const kinds = () => server.received.map(r => (JSON.parse(r.body) as { event: string }).event)
     writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
     await tick(dir, 3)
     expect(kinds()).toEqual(['alert_opened'])
-    const without: Record<string, unknown> = { ...HEALTHY }
-    delete without.response_time
-    writeMetrics(dir, without)
+    writeMetrics(dir, WITHOUT_RESPONSE_TIME)
     await tick(dir, 4)
     expect(kinds()).toEqual(['alert_opened'])
     writeMetrics(dir, HEALTHY)
@@ -186,21 +178,12 @@ describe('the CLI tells an alert that comes back (docs: once per event, not once
   })
 
   it('an alert whose metric reads no data for a tick is the same incident when it reads critical again', async () => {
-    const server = await startServer((_request, response) => void response.end('ok'))
-    servers.push(server)
-    process.env.NOTIFY_FAULTS_ALERTS_URL = server.url
-    const dir = await atCanary(
-      SEED_POLICY_TEXT.concat(
-        '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY_FAULTS_ALERTS_URL, events: [alert_opened, alert_resolved], min_severity: high }\n'
-      )
-    )
+    const { dir, server } = await alertedAtCanary('high')
     writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
     expect((await tick(dir, 3)).code).toBe(0)
     expect(server.received).toHaveLength(1)
     // The exporter drops response_time for a tick: no data is no recovery.
-    const without: Record<string, unknown> = { ...HEALTHY }
-    delete without.response_time
-    writeMetrics(dir, without)
+    writeMetrics(dir, WITHOUT_RESPONSE_TIME)
     await tick(dir, 4)
     writeMetrics(dir, { ...HEALTHY, response_time: 25000 })
     const again = await tick(dir, 5)

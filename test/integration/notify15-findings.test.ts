@@ -5,6 +5,7 @@ import { main } from '../../src/cli.js'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { startServer, type TestServer } from '../support/http-server.js'
 import { cli, tempRepo, writeMetrics } from '../support/repo.js'
+import { rolloutAtCanary, tick } from '../support/rollouts.js'
 
 // What a person (or a retry wrapper) reads from the CLI's exit status when only a notification
 // failed, and what a fired observe-only trigger tells people. Real repositories, a receiver on
@@ -21,20 +22,13 @@ const UNSET_HOOK = SEED_POLICY_TEXT.replace(
   '\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: NOTIFY15_UNSET_HOOK }\n'
 )
 
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 const asOlga = (dir: string, hours: number, ...args: string[]) =>
   cli(dir, ...args, '--reason', 'incident', '--operator', 'olga', '--now', at(hours).toISOString())
 
 /** A repository whose rollout stands at canary, its notification target's secret unset. */
-async function atCanary(policyText = UNSET_HOOK): Promise<string> {
+async function atCanary(): Promise<string> {
   delete process.env.NOTIFY15_UNSET_HOOK
-  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
-  writeMetrics(dir, HEALTHY)
-  await cli(dir, 'init', '--now', at(0).toISOString())
-  await tick(dir, 1) // development -> staging
-  await tick(dir, 2) // staging -> canary
-  return dir
+  return rolloutAtCanary(UNSET_HOOK)
 }
 
 describe('a landed transition whose only failure is a notification exits 3, never 1', () => {

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
-import { cli, tempRepo, writeMetrics } from '../support/repo.js'
+import { HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
+import { writeMetrics } from '../support/repo.js'
+import { rolloutAtCanary, tick } from '../support/rollouts.js'
 
 // attack15 F4: a phase's rollback_threshold replaces the threshold of a written trigger that
 // rolls back; an observe-only (or pausing) trial on the same metric must neither take that
 // threshold nor turn the phase's own rollback into a report.
-
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 
 /** The seed policy with canary's own rollback_threshold for error_rate, and `triggers` instead of its error_rate trigger. */
 const withCanaryThreshold = (errorRateTrigger: string) =>
@@ -17,11 +15,7 @@ const withCanaryThreshold = (errorRateTrigger: string) =>
   ).replace('    - error_rate > 0.02\n', errorRateTrigger)
 
 async function canaryAtErrorRate(policyText: string, errorRate: number) {
-  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
-  writeMetrics(dir, HEALTHY)
-  await cli(dir, 'init', '--now', at(0).toISOString())
-  await tick(dir, 1) // development -> staging
-  await tick(dir, 2) // staging -> canary
+  const dir = await rolloutAtCanary(policyText)
   writeMetrics(dir, { ...HEALTHY, error_rate: errorRate })
   return tick(dir, 3)
 }

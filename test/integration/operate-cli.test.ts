@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, transitionsIn, writeMetrics } from '../support/repo.js'
+import { tick } from '../support/rollouts.js'
 
 // Issue 15's controls from the CLI, on real git repositories: pause and resume, cool-down read
 // from git history, freeze windows and observe-only triggers.
@@ -41,8 +42,6 @@ beforeAll(() => {
 })
 afterAll(() => vi.useRealTimers())
 
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 const asOlga = (dir: string, command: string, hours: number, reason = 'investigating') =>
   cli(dir, command, '--reason', reason, '--operator', 'olga', '--now', at(hours).toISOString())
 

@@ -5,41 +5,23 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
+import { minuteSeries, rolloutAtCanary, tick } from '../support/rollouts.js'
 
 // Issue 15, attack15b's A1, A2, A3, A5: nothing a snapshot, a policy spelling or a --now says
 // may keep a rollback from landing, soften system_failure, or land an exposure raise inside a
 // freeze window that is open on the clock.
 
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 const ROLLED_BACK = /decision: \W*ROLL\W*BACK\W* canary -> staging[\s\S]*committed/
 const head = (dir: string) => sh(dir, 'git', 'rev-parse', 'HEAD')
 
-/** One point a minute from `from` to `to` hours (at()). */
-const series = (from: number, to: number, value: number) => {
-  const points: Array<[string, number]> = []
-  for (let minute = from * 60; minute <= to * 60; minute++)
-    points.push([at(minute / 60).toISOString(), value])
-  return points
-}
-
-async function atCanary(policyText = SEED_POLICY_TEXT): Promise<string> {
-  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
-  writeMetrics(dir, HEALTHY)
-  await cli(dir, 'init', '--now', at(0).toISOString())
-  await tick(dir, 1) // development -> staging
-  await tick(dir, 2) // staging -> canary
-  return dir
-}
-
 describe('one metric written wrong does not stop another metric rolling back (A1)', () => {
   it('error_rate far past its trigger rolls back although response_time value and series disagree slightly', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary()
     const before = head(dir)
     writeMetrics(dir, {
       ...HEALTHY,
       error_rate: 0.5,
-      response_time: { value: 800, step: '1m', series: series(4, 5, 801) }
+      response_time: { value: 800, step: '1m', series: minuteSeries(4, 5, 801) }
     })
     const run = await tick(dir, 5)
     expect(run.out, run.out + run.err).toMatch(ROLLED_BACK)
@@ -76,7 +58,7 @@ describe('one metric written wrong does not stop another metric rolling back (A1
   ]
   for (const [what, extra, reason] of members)
     it(`${what}: error_rate's rollback lands, the other metric is located no data`, async () => {
-      const dir = await atCanary()
+      const dir = await rolloutAtCanary()
       const before = head(dir)
       writeMetrics(dir, { ...HEALTHY, error_rate: 0.5, ...extra })
       const run = await tick(dir, 5)
@@ -87,7 +69,7 @@ describe('one metric written wrong does not stop another metric rolling back (A1
     })
 
   it('an as_of a minute ahead of the evaluation time (an exporter clock a little fast) is read', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary()
     const before = head(dir)
     writeMetrics(dir, { ...HEALTHY, error_rate: 0.5, as_of: at(5 + 1 / 60).toISOString() })
     const run = await tick(dir, 5)
@@ -96,7 +78,7 @@ describe('one metric written wrong does not stop another metric rolling back (A1
   })
 
   it('an unreadable file is no data for every metric, located, and commits nothing', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary()
     const before = head(dir)
     writeFileSync(
       join(dir, '.phasegate/metrics/production_deployment.yaml'),
@@ -290,7 +272,7 @@ describe('a policy edit moving users onto another path waits for the freeze wind
       }
     ).experiments[0]!.groups.map(g => `${g.name}:${g.weight}:${JSON.stringify(g.configuration)}`)
   async function edit(from: RegExp, to: string) {
-    const dir = await atCanary(frozen)
+    const dir = await rolloutAtCanary(frozen)
     const before = groups(dir)
     const text = readFileSync(join(dir, 'policies/production_deployment.yaml'), 'utf8')
     const edited = text.replace(from, to)

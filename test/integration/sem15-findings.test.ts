@@ -10,12 +10,10 @@ import { parsePolicyText } from '../../src/policy/load.js'
 import { sendJson, startServer, type TestServer } from '../support/http-server.js'
 import { at, HEALTHY, SEED_POLICY_TEXT } from '../support/policies.js'
 import { cli, tempRepo, writeMetrics } from '../support/repo.js'
+import { minuteSeries, rolloutAtCanary } from '../support/rollouts.js'
 
 // Issue 15's sustained gates, freeze windows and on_fire read one way everywhere: from the CLI on
 // real git repositories, the http provider against a server on 127.0.0.1, and the JSON Schema.
-
-const tick = (dir: string, hours: number) =>
-  cli(dir, 'tick', '--approved-by', 'alice', '--now', at(hours).toISOString())
 
 /** The seed policy whose canary gate is `error_rate < 0.01` held for 30m (no success_criteria). */
 const SUSTAINED = SEED_POLICY_TEXT.replace(
@@ -25,30 +23,14 @@ const SUSTAINED = SEED_POLICY_TEXT.replace(
   '    canary:\n      user_percentage: 1\n      duration: 24h\n',
   '    canary:\n      user_percentage: 1\n      gates:\n        - type: metrics_threshold\n          thresholds: { error_rate: < 0.01 }\n          for: 30m\n'
 )
-/** One point a minute from `from` to `to` hours (at()), leaving out the points inside `skip`. */
-const series = (from: number, to: number, value: number, skip?: [number, number]) => {
-  const points: Array<[string, number]> = []
-  for (let minute = from * 60; minute <= to * 60; minute++)
-    if (!skip || minute < skip[0] * 60 || minute > skip[1] * 60)
-      points.push([at(minute / 60).toISOString(), value])
-  return points
-}
-async function atCanary(policyText = SUSTAINED) {
-  const dir = tempRepo({ 'policies/production_deployment.yaml': policyText })
-  writeMetrics(dir, HEALTHY)
-  await cli(dir, 'init', '--now', at(0).toISOString())
-  await tick(dir, 1) // development -> staging
-  await tick(dir, 2) // staging -> canary
-  return dir
-}
 
 describe('one metric at one instant has one value (file provider)', () => {
   it('a snapshot whose value and series disagree at the evaluation time is not read two ways', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(SUSTAINED)
     // value says 0.0005; the series says 0.05 for the last hour, up to the evaluation time itself.
     writeMetrics(dir, {
       ...HEALTHY,
-      error_rate: { value: 0.0005, step: '1m', series: series(4, 5, 0.05) }
+      error_rate: { value: 0.0005, step: '1m', series: minuteSeries(4, 5, 0.05) }
     })
     const run = await cli(dir, 'status', '--now', at(5).toISOString())
     const triggerOk = /\[ok\] error_rate > 0\.02/.test(run.out)
@@ -64,12 +46,12 @@ describe('one metric at one instant has one value (file provider)', () => {
   })
 
   it('the same inside a group, and against the series point at as_of', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(SUSTAINED)
     writeMetrics(dir, {
       ...HEALTHY,
       as_of: at(4.5).toISOString(),
       groups: {
-        treatment: { error_rate: { value: 0.001, step: '1m', series: series(4, 4.5, 0.03) } }
+        treatment: { error_rate: { value: 0.001, step: '1m', series: minuteSeries(4, 4.5, 0.03) } }
       }
     })
     const [reading] = await createProvider({ provider: 'file', queries: {}, options: {} }).read(
@@ -90,10 +72,10 @@ describe('one metric at one instant has one value (file provider)', () => {
   })
 
   it('a value that agrees with its series, or a series ending a step or more before the value, is read as before', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(SUSTAINED)
     writeMetrics(dir, {
       ...HEALTHY,
-      error_rate: { value: 0.0005, step: '1m', series: series(4, 5, 0.0005) }
+      error_rate: { value: 0.0005, step: '1m', series: minuteSeries(4, 5, 0.0005) }
     })
     const agrees = await cli(dir, 'status', '--now', at(5).toISOString())
     expect(agrees.code, agrees.err).toBe(0)
@@ -102,7 +84,7 @@ describe('one metric at one instant has one value (file provider)', () => {
     // An older series (to 4h) beside today's value: two instants, not one read two ways.
     writeMetrics(dir, {
       ...HEALTHY,
-      error_rate: { value: 0.0005, step: '1m', series: series(3, 4, 0.05) }
+      error_rate: { value: 0.0005, step: '1m', series: minuteSeries(3, 4, 0.05) }
     })
     const older = await cli(dir, 'status', '--now', at(5).toISOString())
     expect(older.code, older.err).toBe(0)
@@ -111,10 +93,10 @@ describe('one metric at one instant has one value (file provider)', () => {
 
 describe('a sustained gate says what it checks', () => {
   it('a gap in a sustained gate\'s window is reported as a gap in success, not as "not a sustained breach"', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(SUSTAINED)
     writeMetrics(dir, {
       ...HEALTHY,
-      error_rate: { value: 0.0005, step: '1m', series: series(4, 5, 0.0005, [4.6, 4.8]) }
+      error_rate: { value: 0.0005, step: '1m', series: minuteSeries(4, 5, 0.0005, [4.6, 4.8]) }
     })
     const run = await cli(dir, 'status', '--now', at(5).toISOString())
     expect(run.out).toContain('[wait] metrics_threshold')
@@ -123,10 +105,10 @@ describe('a sustained gate says what it checks', () => {
   })
 
   it('success that began inside the window is "met since", not "breaching since"', async () => {
-    const dir = await atCanary()
+    const dir = await rolloutAtCanary(SUSTAINED)
     writeMetrics(dir, {
       ...HEALTHY,
-      error_rate: { value: 0.0005, step: '1m', series: series(4.8, 5, 0.0005) }
+      error_rate: { value: 0.0005, step: '1m', series: minuteSeries(4.8, 5, 0.0005) }
     })
     const run = await cli(dir, 'status', '--now', at(5).toISOString())
     expect(run.out).toContain('[wait] metrics_threshold')

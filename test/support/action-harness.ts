@@ -10,6 +10,7 @@ import {
 import { seedPolicy, SEED_POLICY_TEXT } from './policies.js'
 import { initialState, renderState } from '../../src/state/file.js'
 import { parsePolicyText } from '../../src/policy/load.js'
+import type { State } from '../../src/engine/types.js'
 
 // phasegate's end-to-end fixtures: the seed repository on the emulator, a runner's checkout, and
 // the bundled action run by the emulator's runner (run-action.ts) with phasegate's inputs.
@@ -244,10 +245,46 @@ rollback:
 
 /** The search policy's repository with the rollout already in `phase`. */
 export function searchFiles(phase = 'limited'): Record<string, string> {
-  const policy = parsePolicyText(SEARCH_POLICY, 'search.yaml')
+  return searchRepoFiles(SEARCH_POLICY, { phase })
+}
+
+/**
+ * A search rollout's repository: `policyText` (a variant of SEARCH_POLICY, feature search) as
+ * policies/search.yaml, and its state started at T0 with `state` written over it.
+ */
+export function searchRepoFiles(policyText: string, state: Partial<State>): Record<string, string> {
+  const policy = parsePolicyText(policyText, 'search.yaml')
   return {
     '.gitignore': '.phasegate/metrics/\n',
-    'policies/search.yaml': SEARCH_POLICY,
-    [policy.statePath]: renderState({ ...initialState(policy, T0), phase })
+    'policies/search.yaml': policyText,
+    [policy.statePath]: renderState({ ...initialState(policy, T0), ...state })
   }
+}
+
+/**
+ * Starts a repository with `files` (and any other emulator `options`, as startRepo) on the
+ * emulator, adds it to `repos` (the list the test file closes after each test) and checks it out
+ * as the bot. Returns the emulator and the workspace.
+ */
+export async function startCheckedOut(
+  repos: Repo[],
+  files: Record<string, string>,
+  options: Partial<GitHubEmulatorOptions> = {}
+): Promise<{ gh: GitHubEmulator; workspace: string }> {
+  const repo = await startRepo({ files, ...options })
+  repos.push(repo)
+  return { gh: repo.gh, workspace: await checkout(repo.gh) }
+}
+
+/**
+ * A search rollout's repository (searchRepoFiles) started and checked out (startCheckedOut).
+ * Returns the emulator, the runner's workspace and the state file's path in the repository.
+ */
+export async function startSearchRepo(
+  repos: Repo[],
+  policyText: string,
+  state: Partial<State>
+): Promise<{ gh: GitHubEmulator; workspace: string; statePath: string }> {
+  const { statePath } = parsePolicyText(policyText, 'search.yaml')
+  return { ...(await startCheckedOut(repos, searchRepoFiles(policyText, state))), statePath }
 }

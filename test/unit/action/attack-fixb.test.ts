@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   searchFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   type Repo
 } from '../../support/action-harness.js'
@@ -20,10 +19,11 @@ afterEach(async () => {
 
 describe('dispatched rollback beside a broken policy', () => {
   test('an emergency dispatch naming its feature lands although another policy is broken', async () => {
-    const repo = await startRepo({ files: { ...searchFiles('full'), 'policies/g.yaml': BROKEN } })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
-    const run = await runPhasegateFromSource(repo.gh, workspace, {
+    const { gh, workspace } = await startCheckedOut(repos, {
+      ...searchFiles('full'),
+      'policies/g.yaml': BROKEN
+    })
+    const run = await runPhasegateFromSource(gh, workspace, {
       event: 'workflow_dispatch',
       inputs: { command: 'rollback' },
       payload: {
@@ -32,21 +32,22 @@ describe('dispatched rollback beside a broken policy', () => {
       }
     })
     expect(run.exitCode, run.stdout).toBe(0)
-    expect(stateOnMain(repo.gh, STATE)).toMatch(/^enabled: false$/m)
+    expect(stateOnMain(gh, STATE)).toMatch(/^enabled: false$/m)
   })
   // Changed by op15: with no feature named, the one rollout that loaded is the only one phasegate
   // can roll back, so the lever acts on it and reports the broken policy instead of refusing.
   test('without a feature named, the one rollout that loaded is rolled back and the broken policy reported (located)', async () => {
-    const repo = await startRepo({ files: { ...searchFiles('full'), 'policies/g.yaml': BROKEN } })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
-    const run = await runPhasegateFromSource(repo.gh, workspace, {
+    const { gh, workspace } = await startCheckedOut(repos, {
+      ...searchFiles('full'),
+      'policies/g.yaml': BROKEN
+    })
+    const run = await runPhasegateFromSource(gh, workspace, {
       event: 'workflow_dispatch',
       inputs: { command: 'rollback' },
       payload: { inputs: { reason: 'checkout broken' }, sender: { login: 'alice' } }
     })
     expect(run.exitCode, run.stdout).toBe(0)
-    expect(stateOnMain(repo.gh, STATE)).toMatch(/^enabled: false$/m)
+    expect(stateOnMain(gh, STATE)).toMatch(/^enabled: false$/m)
     expect(run.stdout).toMatch(/policies\/g\.yaml:\d+:\d+/)
   })
 })

@@ -23,6 +23,7 @@ import {
   pullRequestEvent,
   SEARCH_POLICY,
   searchFiles,
+  startCheckedOut,
   startRepo,
   type Repo
 } from '../../support/action-harness.js'
@@ -106,10 +107,7 @@ describe('attack findings fixed by fixc (action flows)', () => {
   // the policy check and is squash-merged; every application polling the datafile serves it until
   // a later tick refreshes it.
   test('A4 an advance PR whose datafile was edited by hand fails the check and is never merged', async () => {
-    const repo = await startRepo({ files: seedFiles(CHECKOUT_POLICY) })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+    const { gh, workspace } = await startCheckedOut(repos, seedFiles(CHECKOUT_POLICY))
     writeMetrics(workspace, { ...HEALTHY, error_rate: 0.001 }, 'checkout')
     const opened = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(opened.exitCode, opened.stdout).toBe(0)
@@ -164,17 +162,15 @@ describe('attack findings fixed by fixc (action flows)', () => {
   // another team's policy on main is broken; the required check then throws on that other policy,
   // so the emergency PR cannot be merged. (Without the broken policy this check passes: held.)
   test('A10b the emergency rollback PR a ruleset forced passes the policy check despite a broken other policy', async () => {
-    const repo = await startRepo({
-      files: {
+    const { gh, workspace } = await startCheckedOut(
+      repos,
+      {
         ...searchFiles('full'),
         'policies/g.yaml':
           'feature: g\ndeployment:\n  order: [a]\n  phases:\n    a: {user_percentage: 5}\n'
       },
-      ruleset: { pullRequest: true, statusChecks: ['phasegate/policy'] }
-    })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+      { ruleset: { pullRequest: true, statusChecks: ['phasegate/policy'] } }
+    )
     const run = await runPhasegateFromSource(gh, workspace, {
       now: hoursAfter(1),
       event: 'workflow_dispatch',

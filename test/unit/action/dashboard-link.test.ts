@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
   searchFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -21,11 +20,9 @@ afterEach(async () => {
 })
 
 async function searchRepo() {
-  const repo = await startRepo({ files: searchFiles('full') })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  writeMetrics(workspace, { error_rate: 0.5 }, 'search')
-  return { gh: repo.gh, workspace }
+  const started = await startCheckedOut(repos, searchFiles('full'))
+  writeMetrics(started.workspace, { error_rate: 0.5 }, 'search')
+  return started
 }
 
 describe('the job summary and the dashboard', () => {

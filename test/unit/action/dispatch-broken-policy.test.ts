@@ -14,6 +14,7 @@ import {
   hoursAfter,
   SEARCH_POLICY,
   searchFiles,
+  startCheckedOut,
   startRepo,
   stateOnMain,
   T0,
@@ -51,15 +52,13 @@ async function dispatch(
   command: 'rollback' | 'pause' | 'resume',
   inputs: Record<string, string> = {}
 ) {
-  const repo = await startRepo({ files })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  const run = await runPhasegateFromSource(repo.gh, workspace, {
+  const { gh, workspace } = await startCheckedOut(repos, files)
+  const run = await runPhasegateFromSource(gh, workspace, {
     event: 'workflow_dispatch',
     inputs: { command },
     payload: { inputs: { reason: 'incident', ...inputs }, sender: { login: 'alice' } }
   })
-  return { run, gh: repo.gh }
+  return { run, gh }
 }
 
 describe('a dispatch with no feature named beside a broken policy', () => {

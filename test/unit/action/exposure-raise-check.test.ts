@@ -7,11 +7,10 @@ import { parsePolicyText } from '../../../src/policy/load.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   api,
-  checkout,
   hoursAfter,
   pullRequestEvent,
   SEARCH_POLICY,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   T0,
   type Repo
@@ -59,10 +58,7 @@ function files(policy: string, paused = false, datafileOf?: string): Record<stri
 
 /** bob's pull request that writes `policy` over the search policy; the check's run on it. */
 async function checkPolicyEdit(base: Record<string, string>, policy: string) {
-  const repo = await startRepo({ files: base })
-  repos.push(repo)
-  const { gh } = repo
-  const workspace = await checkout(gh)
+  const { gh, workspace } = await startCheckedOut(repos, base)
   const dir = await cloneEmulated(gh, 'bob')
   await runGit(dir, ['checkout', '-q', '-b', 'change'])
   writeFileSync(join(dir, 'policies/search.yaml'), policy)
@@ -121,10 +117,7 @@ describe('the policy check refuses an exposure raise during a freeze window or a
 
 describe("the action's datafile refresh holds an exposure raise inside a freeze window", () => {
   test('the tick leaves the datafile at 25% and says the raise waits until the window ends', async () => {
-    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+    const { gh, workspace } = await startCheckedOut(repos, files(raise(FROZEN), false, FROZEN))
     const path = '.phasegate/state/search.datafile.json'
     const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.exitCode, run.stdout).toBe(0)
@@ -133,10 +126,8 @@ describe("the action's datafile refresh holds an exposure raise inside a freeze 
   })
 
   test("the action's outputs say 25% as the datafile does, not the policy's 50%", async () => {
-    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
-    const run = await runPhasegateFromSource(repo.gh, workspace, { now: hoursAfter(1) })
+    const { gh, workspace } = await startCheckedOut(repos, files(raise(FROZEN), false, FROZEN))
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.exitCode, run.stdout).toBe(0)
     // A deploy step reading the outputs serves what the applications polling the datafile serve.
     expect(run.outputs['user-percentage'], run.stdout).toBe('25')
@@ -147,10 +138,8 @@ describe("the action's datafile refresh holds an exposure raise inside a freeze 
   })
 
   test('the action validate reports the held raise as a notice, not a failure', async () => {
-    const repo = await startRepo({ files: files(raise(FROZEN), false, FROZEN) })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
-    const run = await runPhasegateFromSource(repo.gh, workspace, {
+    const { gh, workspace } = await startCheckedOut(repos, files(raise(FROZEN), false, FROZEN))
+    const run = await runPhasegateFromSource(gh, workspace, {
       now: hoursAfter(1),
       inputs: { command: 'validate' }
     })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
-import { checkout, startRepo, type Repo } from '../../support/action-harness.js'
+import { startCheckedOut, type Repo } from '../../support/action-harness.js'
 
 // A run whose only feature could not be evaluated (a broken policy, a missing state file with
 // history, a secret the run lacks) still sets the step's outputs, and they say off: a deploy
@@ -13,14 +13,10 @@ afterEach(async () => {
 
 describe('outputs of a run whose feature failed', () => {
   test('say enabled=false, 0%, decision error; features-json lists the feature with its error', async () => {
-    const repo = await startRepo({
-      files: {
-        'policies/search.yaml': 'feature: search\ndeployment:\n  phases: [unclosed\n'
-      }
+    const { gh, workspace } = await startCheckedOut(repos, {
+      'policies/search.yaml': 'feature: search\ndeployment:\n  phases: [unclosed\n'
     })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
-    const run = await runPhasegateFromSource(repo.gh, workspace)
+    const run = await runPhasegateFromSource(gh, workspace)
     expect(run.exitCode).not.toBe(0)
     expect(run.outputs).toMatchObject({
       enabled: 'false',

@@ -3,9 +3,8 @@ import { parsePolicyText } from '../../../src/policy/load.js'
 import { initialState, renderState } from '../../../src/state/file.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
-  startRepo,
+  startCheckedOut,
   writeMetrics,
   T0,
   type Repo
@@ -48,12 +47,10 @@ function files(): Record<string, string> {
 
 describe('the action fans out every feature', () => {
   test('features-json lists each feature with its phase, exposure and decision, and the one that failed', async () => {
-    const repo = await startRepo({ files: files() })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
+    const { gh, workspace } = await startCheckedOut(repos, files())
     writeMetrics(workspace, { error_rate: 0.001 }, 'moves')
     writeMetrics(workspace, { error_rate: 0.001 }, 'waits')
-    const run = await runPhasegateFromSource(repo.gh, workspace, { now: hoursAfter(1) })
+    const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.outputs, run.stdout).toHaveProperty('features-json')
     const features = JSON.parse(run.outputs['features-json']!) as Array<Record<string, unknown>>
     expect(features.map(f => f.feature)).toEqual(['moves', 'waits', null])
@@ -75,7 +72,7 @@ describe('the action fans out every feature', () => {
 
     // The advance landed with the feature's datafile beside its state, saying the same.
     const datafile = JSON.parse(
-      repo.gh.readFile('main', '.phasegate/state/moves.datafile.json')!
+      gh.readFile('main', '.phasegate/state/moves.datafile.json')!
     ) as Record<string, unknown>
     expect(datafile).toMatchObject({
       feature: 'moves',
@@ -89,36 +86,32 @@ describe('the action fans out every feature', () => {
 
 describe('GitHub Deployments (input deployments: true)', () => {
   test('a landed transition becomes a deployment to phasegate/<feature> carrying the datafile; a hold makes none', async () => {
-    const repo = await startRepo({ files: files() })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
+    const { gh, workspace } = await startCheckedOut(repos, files())
     writeMetrics(workspace, { error_rate: 0.001 }, 'moves')
     writeMetrics(workspace, { error_rate: 0.001 }, 'waits')
-    const run = await runPhasegateFromSource(repo.gh, workspace, {
+    const run = await runPhasegateFromSource(gh, workspace, {
       now: hoursAfter(1),
       inputs: { deployments: 'true' }
     })
-    const deployments = repo.gh.state.deployments
+    const deployments = gh.state.deployments
     expect(deployments.map(d => d.environment)).toEqual(['phasegate/moves'])
     const [d] = deployments
-    expect(d!.sha).toBe(repo.gh.git.branchSha('main'))
+    expect(d!.sha).toBe(gh.git.branchSha('main'))
     expect(d!.payload).toMatchObject({ feature: 'moves', phase: 'b', user_percentage: 50 })
     expect(d!.statuses.map(s => s.state)).toEqual(['success'])
     expect(run.summary).toContain('deployment')
   })
 
   test('a refused deployment is reported and the transition still lands', async () => {
-    const repo = await startRepo({ files: files() })
-    repos.push(repo)
-    const workspace = await checkout(repo.gh)
+    const { gh, workspace } = await startCheckedOut(repos, files())
     writeMetrics(workspace, { error_rate: 0.001 }, 'moves')
     writeMetrics(workspace, { error_rate: 0.001 }, 'waits')
-    repo.gh.inject({ method: 'POST', path: /\/deployments$/, status: 500, times: 10 })
-    await runPhasegateFromSource(repo.gh, workspace, {
+    gh.inject({ method: 'POST', path: /\/deployments$/, status: 500, times: 10 })
+    await runPhasegateFromSource(gh, workspace, {
       now: hoursAfter(1),
       inputs: { deployments: 'true' }
     })
-    expect(repo.gh.readFile('main', '.phasegate/state/moves.yaml')).toContain('phase: b')
-    expect(repo.gh.state.deployments).toHaveLength(0)
+    expect(gh.readFile('main', '.phasegate/state/moves.yaml')).toContain('phase: b')
+    expect(gh.state.deployments).toHaveLength(0)
   })
 })

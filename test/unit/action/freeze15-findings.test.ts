@@ -1,18 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { parsePolicyText } from '../../../src/policy/load.js'
-import { initialState, renderState } from '../../../src/state/file.js'
+import { initialState } from '../../../src/state/file.js'
 import type { State } from '../../../src/engine/types.js'
 import { datafilePathOf, featureDatafile, renderDatafile } from '../../../src/export/datafile.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
+import type { GitHubEmulator } from '../../support/github-emulator/index.js'
 import {
   approve,
-  checkout,
   openPulls,
   pullRequestEvent,
   statusesOf,
   hoursAfter,
   SEARCH_POLICY,
-  startRepo,
+  searchRepoFiles,
+  startCheckedOut,
+  startSearchRepo,
   stateOnMain,
   T0,
   writeMetrics,
@@ -40,18 +42,24 @@ const frozen = (from: number, to: number) =>
 
 /** A repository with `policyText` and the search rollout's state as `state` sets it over its start. */
 async function searchRepo(policyText: string, state: Partial<State>) {
-  const policy = parsePolicyText(policyText, 'search.yaml')
-  const repo = await startRepo({
-    files: {
-      '.gitignore': '.phasegate/metrics/\n',
-      'policies/search.yaml': policyText,
-      [policy.statePath]: renderState({ ...initialState(policy, T0), ...state })
-    }
+  const started = await startSearchRepo(repos, policyText, state)
+  writeMetrics(started.workspace, { error_rate: 0.001 }, 'search')
+  return started
+}
+
+/** The policy check of pull request `number` (its pull_request event), run at `now`. */
+const checkPull = (gh: GitHubEmulator, workspace: string, number: number, now: Date) =>
+  runPhasegateFromSource(gh, workspace, {
+    now,
+    event: 'pull_request',
+    inputs: { command: 'check' },
+    payload: pullRequestEvent(gh, number)
   })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  writeMetrics(workspace, { error_rate: 0.001 }, 'search')
-  return { gh: repo.gh, workspace, statePath: policy.statePath }
+
+/** The phasegate/policy statuses on pull request `number`'s head commit. */
+async function policyStatusesOf(gh: GitHubEmulator, number: number) {
+  const head = pullRequestEvent(gh, number).pull_request.head.sha!
+  return (await statusesOf(gh, head)).filter(s => s.context === 'phasegate/policy')
 }
 
 const resumeDispatch = (inputs: Record<string, string> = {}, now = hoursAfter(1)) => ({
@@ -120,12 +128,7 @@ describe('a dispatched resume never turns the feature on while a raise is held',
     expect(proposed.exitCode, proposed.stdout).toBe(0)
     const [pull] = openPulls(gh)
     await approve(gh, pull!.number, 'bob')
-    const checked = await runPhasegateFromSource(gh, workspace, {
-      now: new Date(`${day(1)}T06:00:00Z`),
-      event: 'pull_request',
-      inputs: { command: 'check' },
-      payload: pullRequestEvent(gh, pull!.number)
-    })
+    const checked = await checkPull(gh, workspace, pull!.number, new Date(`${day(1)}T06:00:00Z`))
     expect(checked.outputs.decision, checked.stdout + checked.summary).toBe('failure')
     expect(checked.summary).toContain('launch-week')
   }, 60_000)
@@ -140,12 +143,7 @@ describe('an approved advance PR is not left mergeable when the tick holds it', 
     expect(proposed.exitCode, proposed.stdout).toBe(0)
     const [pull] = openPulls(gh)
     await approve(gh, pull!.number, 'bob')
-    const checked = await runPhasegateFromSource(gh, workspace, {
-      now: hoursAfter(1.5),
-      event: 'pull_request',
-      inputs: { command: 'check' },
-      payload: pullRequestEvent(gh, pull!.number)
-    })
+    const checked = await checkPull(gh, workspace, pull!.number, hoursAfter(1.5))
     expect(checked.outputs.decision, checked.stdout + checked.summary).toBe('success')
     // The scheduled run that would have merged it is late; the next one runs inside the window
     // and holds. The PR must not stay mergeable by hand meanwhile.
@@ -153,10 +151,7 @@ describe('an approved advance PR is not left mergeable when the tick holds it', 
       now: new Date(`${day(1)}T06:00:00Z`)
     })
     expect(frozenRun.outputs.decision, frozenRun.stdout).toBe('hold')
-    const head = pullRequestEvent(gh, pull!.number).pull_request.head.sha!
-    const policyStatuses = (await statusesOf(gh, head)).filter(
-      s => s.context === 'phasegate/policy'
-    )
+    const policyStatuses = await policyStatusesOf(gh, pull!.number)
     const last = policyStatuses.at(-1)
     expect(last?.state, JSON.stringify(policyStatuses)).not.toBe('success')
     expect(last?.description).toContain('launch-week')
@@ -167,12 +162,7 @@ describe('an approved advance PR is not left mergeable when the tick holds it', 
     expect((await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })).exitCode).toBe(0)
     const [pull] = openPulls(gh)
     await approve(gh, pull!.number, 'bob')
-    const checked = await runPhasegateFromSource(gh, workspace, {
-      now: hoursAfter(1.5),
-      event: 'pull_request',
-      inputs: { command: 'check' },
-      payload: pullRequestEvent(gh, pull!.number)
-    })
+    const checked = await checkPull(gh, workspace, pull!.number, hoursAfter(1.5))
     expect(checked.outputs.decision, checked.stdout + checked.summary).toBe('success')
     const paused = await runPhasegateFromSource(gh, workspace, {
       event: 'workflow_dispatch',
@@ -183,8 +173,7 @@ describe('an approved advance PR is not left mergeable when the tick holds it', 
     expect(paused.exitCode, paused.stdout).toBe(0)
     const held = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1.7) })
     expect(held.outputs.decision, held.stdout).toBe('hold')
-    const head = pullRequestEvent(gh, pull!.number).pull_request.head.sha!
-    const last = (await statusesOf(gh, head)).find(s => s.context === 'phasegate/policy')
+    const [last] = await policyStatusesOf(gh, pull!.number)
     expect(last?.state, JSON.stringify(last)).toBe('failure')
     expect(last?.description).toContain('paused')
   }, 60_000)
@@ -202,19 +191,12 @@ describe('an advance PR says what the feature exposes in force, not what a held 
     expect(edited).not.toBe(before)
     const policy = parsePolicyText(edited, 'search.yaml')
     const state = { ...initialState(policy, T0), phase: 'canary' }
-    const repo = await startRepo({
-      files: {
-        '.gitignore': '.phasegate/metrics/\n',
-        'policies/search.yaml': edited,
-        [policy.statePath]: renderState(state),
-        [datafilePathOf(policy)]: renderDatafile(
-          featureDatafile(parsePolicyText(before, 'search.yaml'), state)
-        )
-      }
+    const { gh, workspace } = await startCheckedOut(repos, {
+      ...searchRepoFiles(edited, state),
+      [datafilePathOf(policy)]: renderDatafile(
+        featureDatafile(parsePolicyText(before, 'search.yaml'), state)
+      )
     })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.exitCode, run.stdout).toBe(0)
@@ -238,20 +220,14 @@ describe('a resume PR checked green before a window is not left mergeable inside
     expect(proposed.exitCode, proposed.stdout).toBe(0)
     const [pull] = openPulls(gh)
     await approve(gh, pull!.number, 'alice')
-    const checked = await runPhasegateFromSource(gh, workspace, {
-      now: hoursAfter(1.5),
-      event: 'pull_request',
-      inputs: { command: 'check' },
-      payload: pullRequestEvent(gh, pull!.number)
-    })
+    const checked = await checkPull(gh, workspace, pull!.number, hoursAfter(1.5))
     expect(checked.outputs.decision, checked.stdout + checked.summary).toBe('success')
     // Nobody merged it before launch-week; the scheduled tick inside the window runs.
     const tick = await runPhasegateFromSource(gh, workspace, {
       now: new Date(`${day(1)}T06:00:00Z`)
     })
     expect(tick.exitCode, tick.stdout).toBe(0)
-    const head = pullRequestEvent(gh, pull!.number).pull_request.head.sha!
-    const last = (await statusesOf(gh, head)).find(s => s.context === 'phasegate/policy')
+    const [last] = await policyStatusesOf(gh, pull!.number)
     expect(last?.state, JSON.stringify(last)).toBe('failure')
     expect(last?.description).toContain('launch-week')
   }, 60_000)

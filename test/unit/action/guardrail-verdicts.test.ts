@@ -3,10 +3,9 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { parse } from 'yaml'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
   seedFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -36,10 +35,7 @@ notifications:
       url_secret: HOOK_URL
       events: [guardrail_verdict, rollback]
 `
-    const repo = await startRepo({ files: seedFiles(policy, 'canary') })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+    const { gh, workspace } = await startCheckedOut(repos, seedFiles(policy, 'canary'))
     const hook = await startServer((_request, response) => void response.end('ok'))
     servers.push(hook)
     writeMetrics(workspace, parse(SNAPSHOT!), 'checkout')

@@ -6,7 +6,8 @@ import {
   HEALTHY,
   FEATURE,
   hoursAfter,
-  startRepo,
+  seedFiles,
+  startCheckedOut,
   writeMetrics,
   type Repo
 } from '../../support/action-harness.js'
@@ -45,10 +46,7 @@ describe('scheduleDisableWarning', () => {
 
 describe('the action', () => {
   test('leaves a heartbeat status on the default branch head, and a scheduled run on a quiet branch warns', async () => {
-    const repo = await startRepo()
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+    const { gh, workspace } = await startCheckedOut(repos, seedFiles())
     writeMetrics(workspace, HEALTHY)
     const now = hoursAfter(1)
     const run = await runPhasegateFromSource(gh, workspace, { now, inputs: { heartbeat: 'true' } })
@@ -70,18 +68,15 @@ describe('the action', () => {
 })
 
 describe('the heartbeat record', () => {
-  const recordOn = (repo: Repo) => {
-    const text = repo.gh.readFile(HEARTBEAT_BRANCH, HEARTBEAT_FILE)
+  const recordOn = (gh: Repo['gh']) => {
+    const text = gh.readFile(HEARTBEAT_BRANCH, HEARTBEAT_FILE)
     return text === undefined
       ? undefined
       : (JSON.parse(text) as { features: Record<string, unknown> })
   }
 
   test("each tick records every feature's evaluation on its own branch with one push and no API request, never on the default branch", async () => {
-    const repo = await startRepo()
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+    const { gh, workspace } = await startCheckedOut(repos, seedFiles())
     writeMetrics(workspace, HEALTHY)
 
     const dry = await runPhasegateFromSource(gh, workspace, {
@@ -93,7 +88,7 @@ describe('the heartbeat record', () => {
 
     const first = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(first.exitCode, first.summary).toBe(0)
-    expect(recordOn(repo)).toMatchObject({
+    expect(recordOn(gh)).toMatchObject({
       heartbeat_version: 1,
       features: {
         [FEATURE]: {
@@ -110,7 +105,7 @@ describe('the heartbeat record', () => {
     expect(quiet.exitCode, quiet.summary).toBe(0)
     expect(quiet.requests).toBeLessThanOrEqual(3)
     expect(gh.git.branchSha('main')).toBe(main)
-    expect(recordOn(repo)!.features[FEATURE]).toMatchObject({
+    expect(recordOn(gh)!.features[FEATURE]).toMatchObject({
       evaluated_at: hoursAfter(1.25).toISOString()
     })
     // One commit, replaced each run: the record does not grow a history.
@@ -133,10 +128,7 @@ describe('the heartbeat record', () => {
   })
 
   test('a refused record push is a warning: the run still succeeds', async () => {
-    const repo = await startRepo()
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
+    const { gh, workspace } = await startCheckedOut(repos, seedFiles())
     writeMetrics(workspace, HEALTHY)
     expect((await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })).exitCode).toBe(0)
     gh.git.setRuleset({ restrictUpdates: true, allBranches: true })
@@ -145,7 +137,7 @@ describe('the heartbeat record', () => {
     expect(run.stdout).toMatch(
       /::warning::heartbeat record not pushed to phasegate-heartbeat: the ruleset on phasegate-heartbeat refused the push \(updates to the branch are restricted\)/
     )
-    expect(recordOn(repo)!.features[FEATURE]).toMatchObject({
+    expect(recordOn(gh)!.features[FEATURE]).toMatchObject({
       evaluated_at: hoursAfter(1).toISOString()
     })
   })

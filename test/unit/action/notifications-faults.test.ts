@@ -1,17 +1,13 @@
 import { createHmac } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parsePolicyText } from '../../../src/policy/load.js'
-import { initialState, renderState } from '../../../src/state/file.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import { startServer, type TestServer } from '../../support/http-server.js'
 import {
   api,
-  checkout,
   hoursAfter,
   SEARCH_POLICY,
-  startRepo,
+  startSearchRepo,
   stateOnMain,
-  T0,
   writeMetrics,
   type Repo
 } from '../../support/action-harness.js'
@@ -29,27 +25,16 @@ afterEach(async () => {
 /** The log without its ::add-mask:: commands (the runner hides those and masks what they name). */
 const shown = (log: string) => log.replace(/^::add-mask::.*$/gm, '')
 
-/** The search policy's repository with the rollout at `phase`. */
-async function searchAt(phase: string, policyText = SEARCH_POLICY) {
-  const policy = parsePolicyText(policyText, 'search.yaml')
-  const repo = await startRepo({
-    files: {
-      '.gitignore': '.phasegate/metrics/\n',
-      'policies/search.yaml': policyText,
-      [policy.statePath]: renderState({ ...initialState(policy, T0), phase })
-    }
-  })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  return { gh: repo.gh, workspace, statePath: policy.statePath }
-}
+/** The search policy's repository (or `policyText`'s) with the rollout at limited. */
+const searchAtLimited = (policyText = SEARCH_POLICY) =>
+  startSearchRepo(repos, policyText, { phase: 'limited' })
 
 describe('a notification setting never stops an emergency (action)', () => {
   it('a multi-line signing key in notification-secrets does not stop the dispatched emergency', async () => {
     // `openssl rand -base64 64` wraps at 64 characters: the secret is two lines, and
     // `AUDIT_HOOK_KEY=${{ secrets.AUDIT_HOOK_KEY }}` expands to NAME=line1 + a bare line2.
     const policyText = `${SEARCH_POLICY}notifications:\n  targets:\n    - { name: audit, type: webhook, url_secret: AUDIT_HOOK_URL, signing_secret: AUDIT_HOOK_KEY }\n`
-    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    const { gh, workspace, statePath } = await searchAtLimited(policyText)
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const key =
       'q0X8Wm2m1b6bJ3cYvN8Zk1q8m2Yt0V7nXxg4Q9b2e3r4t5y6u7i8o9p0a1s2d3f4\ng5h6j7k8l9z0x1c2v3b4n5m6+/Q=='
@@ -76,7 +61,7 @@ describe('a notification setting never stops an emergency (action)', () => {
 
   it('nor the scheduled tick whose error_rate trigger fired', async () => {
     const policyText = `${SEARCH_POLICY}notifications:\n  targets:\n    - { name: audit, type: webhook, url_secret: AUDIT_HOOK_URL, signing_secret: AUDIT_HOOK_KEY }\n`
-    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    const { gh, workspace, statePath } = await searchAtLimited(policyText)
     writeMetrics(workspace, { error_rate: 0.9 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, {
       inputs: {
@@ -94,7 +79,7 @@ describe('a notification setting never stops an emergency (action)', () => {
     const server = await startServer((_request, response) => void response.end('ok'))
     servers.push(server)
     const policyText = `${SEARCH_POLICY}notifications:\n  targets:\n    - { name: audit, type: webhook, url_secret: AUDIT_HOOK_URL, signing_secret: AUDIT_HOOK_KEY }\n`
-    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    const { gh, workspace, statePath } = await searchAtLimited(policyText)
     writeMetrics(workspace, { error_rate: 0.9 }, 'search')
     const key = 'line-one\nline-two=='
     const run = await runPhasegateFromSource(gh, workspace, {
@@ -115,7 +100,7 @@ describe('a notification setting never stops an emergency (action)', () => {
 
 describe('a metrics-secrets mistake never stops a rollback (action)', () => {
   it('a bad metrics-secrets line does not stop the dispatched emergency (it reads no metrics)', async () => {
-    const { gh, workspace, statePath } = await searchAt('limited')
+    const { gh, workspace, statePath } = await searchAtLimited()
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, {
       event: 'workflow_dispatch',
@@ -134,7 +119,7 @@ describe('a metrics-secrets mistake never stops a rollback (action)', () => {
   }, 60_000)
 
   it('nor the scheduled tick whose error_rate trigger fired', async () => {
-    const { gh, workspace, statePath } = await searchAt('limited')
+    const { gh, workspace, statePath } = await searchAtLimited()
     writeMetrics(workspace, { error_rate: 0.9 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, {
       inputs: { 'metrics-secrets': 'not a line\nPROM_TOKEN=abc' },
@@ -147,7 +132,7 @@ describe('a metrics-secrets mistake never stops a rollback (action)', () => {
 describe("the re-run record of told targets is the action's own (action)", () => {
   it('a phasegate/notified status a person set on the transition commit does not make a re-run skip on-call', async () => {
     const policyText = `${SEARCH_POLICY}notifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL }\n`
-    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    const { gh, workspace, statePath } = await searchAtLimited(policyText)
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const dispatch = {
       event: 'workflow_dispatch' as const,
@@ -202,7 +187,7 @@ describe('on-call hears an automatic pause in the action too', () => {
       '    - error_rate > 0.05\n',
       '    - error_rate > 0.05\n    - { when: latency_p99_ms > 900, on_fire: pause }\n'
     )}notifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL, events: [rollback, alert_opened], min_severity: high }\n`
-    const { gh, workspace, statePath } = await searchAt('limited', policyText)
+    const { gh, workspace, statePath } = await searchAtLimited(policyText)
     writeMetrics(workspace, { error_rate: 0.001, latency_p99_ms: 5000 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, {
       inputs: { 'notification-secrets': `ONCALL_URL=${server.url}` },

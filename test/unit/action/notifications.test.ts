@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
   HEALTHY,
   seedFiles,
   SPIKE,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -39,11 +38,7 @@ notifications:
       min_severity: critical
 `
 
-async function canaryRepo() {
-  const repo = await startRepo({ files: seedFiles(POLICY, 'canary') })
-  repos.push(repo)
-  return { gh: repo.gh, workspace: await checkout(repo.gh) }
-}
+const canaryRepo = () => startCheckedOut(repos, seedFiles(POLICY, 'canary'))
 
 function secrets(slack: string, teams: string): Record<string, string> {
   return { 'notification-secrets': `SLACK_URL=${slack}\nTEAMS_URL=${teams}` }

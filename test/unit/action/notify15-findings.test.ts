@@ -10,11 +10,10 @@ import { alertEvent } from '../../../src/notify/events.js'
 import { memoryLedger } from '../../../src/notify/ledger.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   HEALTHY,
   hoursAfter,
   seedFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -32,6 +31,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map(s => s.close()))
   for (const repo of repos.splice(0)) await repo.cleanup()
 })
+
+/** The seed rollout's repository at canary with `policyText`, checked out, its metrics `metrics`. */
+async function seedAtCanary(
+  policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}`,
+  metrics: Record<string, unknown> = HEALTHY
+) {
+  const started = await startCheckedOut(repos, seedFiles(policyText, 'canary'))
+  writeMetrics(started.workspace, metrics)
+  return started
+}
 
 /** One webhook target listening for `events`, its URL in the secret HOOK_URL. */
 function webhookConfig(events: NotificationsConfig['targets'][number]['events']) {
@@ -156,11 +165,7 @@ describe('re-running a dispatched rollback never steps back twice', () => {
     const chat = await startServer((_request, response) => void response.end('ok'))
     servers.push(chat)
     const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: chat, type: webhook, url_secret: CHAT_URL }\n    - { name: on-call, type: webhook, url_secret: ONCALL_URL }\n`
-    const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
-    writeMetrics(workspace, HEALTHY)
+    const { gh, workspace } = await seedAtCanary(policyText)
     // GitHub's "Re-run failed jobs" keeps GITHUB_RUN_ID and bumps GITHUB_RUN_ATTEMPT.
     const first = await runPhasegateFromSource(gh, workspace, {
       ...DISPATCHED_EMERGENCY,
@@ -208,13 +213,7 @@ describe('re-running a dispatched rollback never steps back twice', () => {
   }, 60_000)
 
   it('a new dispatch (another run id) of an emergency still steps back, as a person asked', async () => {
-    const repo = await startRepo({
-      files: seedFiles(`feature: production_deployment\n${SEED_POLICY_TEXT}`, 'canary')
-    })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
-    writeMetrics(workspace, HEALTHY)
+    const { gh, workspace } = await seedAtCanary()
     for (const [i, runId] of ['777101', '777102'].entries()) {
       const run = await runPhasegateFromSource(gh, workspace, {
         ...DISPATCHED_EMERGENCY,
@@ -229,13 +228,7 @@ describe('re-running a dispatched rollback never steps back twice', () => {
 
 describe('the re-run check never holds a rollback back', () => {
   it('a re-run whose first attempt landed nothing (it failed before the push) rolls back', async () => {
-    const repo = await startRepo({
-      files: seedFiles(`feature: production_deployment\n${SEED_POLICY_TEXT}`, 'canary')
-    })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
-    writeMetrics(workspace, HEALTHY)
+    const { gh, workspace } = await seedAtCanary()
     const run = await runPhasegateFromSource(gh, workspace, {
       ...DISPATCHED_EMERGENCY,
       now: hoursAfter(1),
@@ -263,11 +256,7 @@ describe('a dispatched pause is told like the rollback, once per run', () => {
     const receiver = await startServer((_request, response) => void response.end('ok'))
     servers.push(receiver)
     const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: releases, type: webhook, url_secret: HOOK_URL, events: [pause] }\n`
-    const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
-    writeMetrics(workspace, HEALTHY)
+    const { gh, workspace } = await seedAtCanary(policyText)
     const dispatch = (attempt: string, hours: number) =>
       runPhasegateFromSource(gh, workspace, {
         event: 'workflow_dispatch',
@@ -296,11 +285,7 @@ describe('a dispatched graceful rollback is told as what it is', () => {
     const receiver = await startServer((_request, response) => void response.end('ok'))
     servers.push(receiver)
     const policyText = `feature: production_deployment\n${SEED_POLICY_TEXT}\nnotifications:\n  targets:\n    - { name: releases, type: webhook, url_secret: HOOK_URL }\n`
-    const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
-    writeMetrics(workspace, HEALTHY)
+    const { gh, workspace } = await seedAtCanary(policyText)
     const run = await runPhasegateFromSource(gh, workspace, {
       event: 'workflow_dispatch',
       actor: 'alice',
@@ -324,11 +309,7 @@ describe('a fired observe-only trigger raises an alert in the action', () => {
       '    - performance_degradation > 0.3\n',
       '    - performance_degradation > 0.3\n    - { when: checkout_errors > 0.01, on_fire: observe }\n'
     )}\nnotifications:\n  targets:\n    - { name: on-call, type: webhook, url_secret: HOOK_URL, events: [alert_opened] }\n`
-    const repo = await startRepo({ files: seedFiles(policyText, 'canary') })
-    repos.push(repo)
-    const { gh } = repo
-    const workspace = await checkout(gh)
-    writeMetrics(workspace, { ...HEALTHY, checkout_errors: 0.5 })
+    const { gh, workspace } = await seedAtCanary(policyText, { ...HEALTHY, checkout_errors: 0.5 })
     const inputs = { 'notification-secrets': `HOOK_URL=${receiver.url}` }
     const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1), inputs })
     expect(run.exitCode, run.summary).toBe(0)

@@ -1,14 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest'
-import { parsePolicyText } from '../../../src/policy/load.js'
-import { initialState, renderState } from '../../../src/state/file.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   approve,
-  checkout,
   hoursAfter,
   openPulls,
   SEARCH_POLICY,
-  startRepo,
+  startSearchRepo,
   stateOnMain,
   T0,
   writeMetrics,
@@ -25,19 +22,6 @@ afterEach(async () => {
   for (const repo of repos.splice(0)) await repo.cleanup()
 })
 
-async function searchRepo(policyText: string, phase: string) {
-  const policy = parsePolicyText(policyText, 'search.yaml')
-  const repo = await startRepo({
-    files: {
-      '.gitignore': '.phasegate/metrics/\n',
-      'policies/search.yaml': policyText,
-      [policy.statePath]: renderState({ ...initialState(policy, T0), phase })
-    }
-  })
-  repos.push(repo)
-  return { gh: repo.gh, workspace: await checkout(repo.gh) }
-}
-
 const dispatch = (command: 'pause' | 'resume', login: string, reason = 'investigating') => ({
   event: 'workflow_dispatch' as const,
   inputs: { command },
@@ -46,7 +30,7 @@ const dispatch = (command: 'pause' | 'resume', login: string, reason = 'investig
 
 describe('pause and resume dispatched to the action', () => {
   test('a pause lands at once; ticks then hold, but a trigger still rolls back; resume lifts it', async () => {
-    const { gh, workspace } = await searchRepo(SEARCH_POLICY, 'limited')
+    const { gh, workspace } = await startSearchRepo(repos, SEARCH_POLICY, { phase: 'limited' })
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const paused = await runPhasegateFromSource(gh, workspace, {
       ...dispatch('pause', 'alice'),
@@ -84,7 +68,7 @@ describe('pause and resume dispatched to the action', () => {
   })
 
   test('only operators: a reader is refused and nothing lands', async () => {
-    const { gh, workspace } = await searchRepo(SEARCH_POLICY, 'limited')
+    const { gh, workspace } = await startSearchRepo(repos, SEARCH_POLICY, { phase: 'limited' })
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const before = stateOnMain(gh, STATE)
     const run = await runPhasegateFromSource(gh, workspace, {
@@ -103,7 +87,7 @@ describe('on_fire: pause in the action', () => {
       '    - error_rate > 0.05',
       '    - { when: error_rate > 0.05, on_fire: pause }'
     )
-    const { gh, workspace } = await searchRepo(policy, 'limited')
+    const { gh, workspace } = await startSearchRepo(repos, policy, { phase: 'limited' })
     writeMetrics(workspace, { error_rate: 0.5 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.exitCode, run.stdout).toBe(0)
@@ -121,7 +105,7 @@ describe('on_fire: observe in the action', () => {
       '    - error_rate > 0.05',
       '    - { when: error_rate > 0.05, on_fire: observe }'
     )
-    const { gh, workspace } = await searchRepo(policy, 'full')
+    const { gh, workspace } = await startSearchRepo(repos, policy, { phase: 'full' })
     writeMetrics(workspace, { error_rate: 0.5 }, 'search')
     const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.exitCode, run.stdout).toBe(0)
@@ -150,7 +134,7 @@ describe('freeze windows in the action', () => {
       'deployment:\n',
       `deployment:\n  freeze:\n    time_zone: UTC\n    windows:\n      - name: launch-week\n        dates: { from: ${day(-1)}, to: ${day(1)} }\n`
     )
-    const { gh, workspace } = await searchRepo(policy, 'canary')
+    const { gh, workspace } = await startSearchRepo(repos, policy, { phase: 'canary' })
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const proposed = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(proposed.exitCode, proposed.stdout).toBe(0)

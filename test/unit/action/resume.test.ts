@@ -3,11 +3,10 @@ import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   api,
   approve,
-  checkout,
   openPulls,
   pullRequestEvent,
   searchFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   type Repo
 } from '../../support/action-harness.js'
@@ -29,10 +28,7 @@ afterEach(async () => {
 
 /** The search rollout at full, then switched off by an emergency dispatch (now at limited, off). */
 async function switchedOff() {
-  const repo = await startRepo({ files: searchFiles('full') })
-  repos.push(repo)
-  const { gh } = repo
-  const workspace = await checkout(gh)
+  const { gh, workspace } = await startCheckedOut(repos, searchFiles('full'))
   const off = await runPhasegateFromSource(gh, workspace, {
     event: 'workflow_dispatch',
     inputs: { command: 'rollback' },

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
   openPulls,
   searchFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -20,11 +19,8 @@ afterEach(async () => {
   for (const repo of repos.splice(0)) await repo.cleanup()
 })
 
-async function searchRepo(phase = 'limited', protectDefaultBranch = false) {
-  const repo = await startRepo({ files: searchFiles(phase), protectDefaultBranch })
-  repos.push(repo)
-  return { gh: repo.gh, workspace: await checkout(repo.gh) }
-}
+const searchRepo = (phase = 'limited', protectDefaultBranch = false) =>
+  startCheckedOut(repos, searchFiles(phase), { protectDefaultBranch })
 
 describe('the action from its sources', () => {
   test('an emergency dispatch turns the feature off one phase back; the summary shows where it was and where it is', async () => {

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
   openPulls,
   seedFiles,
   SPIKE,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -27,11 +26,7 @@ const GATED = `feature: production_deployment\n${SEED_POLICY_TEXT}`.replace(
   'manual_approval_required: true'
 )
 
-async function canaryRepo() {
-  const repo = await startRepo({ files: seedFiles(GATED, 'canary') })
-  repos.push(repo)
-  return { gh: repo.gh, workspace: await checkout(repo.gh) }
-}
+const canaryRepo = () => startCheckedOut(repos, seedFiles(GATED, 'canary'))
 
 describe('an automatic rollback with manual_approval_required', () => {
   test('is proposed as a rollback PR, loudly, and not pushed', async () => {

@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { parsePolicyText } from '../../../src/policy/load.js'
-import { initialState, renderState } from '../../../src/state/file.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   approve,
-  checkout,
   hoursAfter,
   openPulls,
   SEARCH_POLICY,
-  startRepo,
+  startSearchRepo,
   stateOnMain,
-  T0,
   writeMetrics,
   type Repo
 } from '../../support/action-harness.js'
@@ -23,21 +19,6 @@ afterEach(async () => {
   for (const repo of repos.splice(0)) await repo.cleanup()
 })
 
-/** The search policy's repository with the rollout at `phase`, entered at `enteredAt`. */
-async function searchAt(phase: string, policyText = SEARCH_POLICY, enteredAt = T0) {
-  const policy = parsePolicyText(policyText, 'search.yaml')
-  const repo = await startRepo({
-    files: {
-      '.gitignore': '.phasegate/metrics/\n',
-      'policies/search.yaml': policyText,
-      [policy.statePath]: renderState({ ...initialState(policy, enteredAt), phase })
-    }
-  })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  return { gh: repo.gh, workspace, statePath: policy.statePath }
-}
-
 /** One point a minute over the hour before `end`. */
 const lastHour = (end: Date, value: number) => {
   const points: Array<[string, number]> = []
@@ -49,7 +30,9 @@ const lastHour = (end: Date, value: number) => {
 describe('one doubtful metric never stops another metric rolling back (action)', () => {
   it('error_rate 20x its trigger rolls back although latency_ms value and series disagree by 1', async () => {
     // latency_ms is not even read by the search policy: the exporter writes it for a dashboard.
-    const { gh, workspace, statePath } = await searchAt('limited')
+    const { gh, workspace, statePath } = await startSearchRepo(repos, SEARCH_POLICY, {
+      phase: 'limited'
+    })
     const now = hoursAfter(2)
     writeMetrics(
       workspace,
@@ -70,11 +53,10 @@ describe('the action never lands an advance inside a window open on the clock (A
       'deployment:\n',
       `deployment:\n  freeze:\n    time_zone: UTC\n    windows:\n      - name: launch\n        dates: { from: ${day(0)}, to: ${day(1)} }\n`
     )
-    const { gh, workspace, statePath } = await searchAt(
-      'canary',
-      policy,
-      new Date(`${day(-3)}T00:00:00Z`)
-    )
+    const { gh, workspace, statePath } = await startSearchRepo(repos, policy, {
+      phase: 'canary',
+      enteredAt: new Date(`${day(-3)}T00:00:00Z`).toISOString()
+    })
     writeMetrics(workspace, { error_rate: 0.001 }, 'search')
     const proposed = await runPhasegateFromSource(gh, workspace, {
       now: new Date(`${day(-1)}T12:00:00Z`)

@@ -2,11 +2,10 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
   BOT,
-  checkout,
   hoursAfter,
   openPulls,
   searchFiles,
-  startRepo,
+  startCheckedOut,
   stateOnMain,
   writeMetrics,
   type Repo
@@ -26,11 +25,9 @@ afterEach(async () => {
 })
 
 async function underRuleset(ruleset: EmulatedRuleset) {
-  const repo = await startRepo({ files: searchFiles('full'), ruleset })
-  repos.push(repo)
-  const workspace = await checkout(repo.gh)
-  writeMetrics(workspace, { error_rate: 0.5 }, 'search')
-  return { gh: repo.gh, workspace }
+  const started = await startCheckedOut(repos, searchFiles('full'), { ruleset })
+  writeMetrics(started.workspace, { error_rate: 0.5 }, 'search')
+  return started
 }
 
 describe('a tick whose rollback push a ruleset refuses', () => {

@@ -1,14 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest'
-import { parsePolicyText } from '../../../src/policy/load.js'
-import { initialState, renderState } from '../../../src/state/file.js'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
   SEARCH_POLICY,
-  startRepo,
+  startSearchRepo,
   stateOnMain,
-  T0,
   writeMetrics,
   type Repo
 } from '../../support/action-harness.js'
@@ -25,16 +21,7 @@ afterEach(async () => {
 /** The search policy at limited (25% treatment) with an error_rate guardrail. */
 async function guardedRepo(onFire: 'pause' | 'observe') {
   const policyText = `${SEARCH_POLICY}guardrails:\n  error_rate: { margin: 0.05, minimum_sample_size: 500000, on_fire: ${onFire} }\n`
-  const policy = parsePolicyText(policyText, 'search.yaml')
-  const repo = await startRepo({
-    files: {
-      '.gitignore': '.phasegate/metrics/\n',
-      'policies/search.yaml': policyText,
-      [policy.statePath]: renderState({ ...initialState(policy, T0), phase: 'limited' })
-    }
-  })
-  repos.push(repo)
-  return { gh: repo.gh, workspace: await checkout(repo.gh) }
+  return startSearchRepo(repos, policyText, { phase: 'limited' })
 }
 
 /** A 10% regression of treatment against control, with enough users to be sure of it. */

@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { runPhasegateFromSource } from '../../support/action-from-source.js'
 import {
-  checkout,
   hoursAfter,
-  searchFiles,
   SEARCH_POLICY,
-  startRepo,
+  searchFiles,
+  startCheckedOut,
   stateOnMain,
-  writeMetrics,
   T0,
+  writeMetrics,
   type Repo
 } from '../../support/action-harness.js'
 import { parsePolicyText } from '../../../src/policy/load.js'
@@ -21,12 +20,6 @@ const repos: Repo[] = []
 afterEach(async () => {
   for (const repo of repos.splice(0)) await repo.cleanup()
 })
-
-async function repoWith(files: Record<string, string>) {
-  const repo = await startRepo({ files })
-  repos.push(repo)
-  return { gh: repo.gh, workspace: await checkout(repo.gh) }
-}
 
 // A ladder whose first phase advances on its metric alone (no approval, no minimum time).
 const LADDER_POLICY = `feature: ladder
@@ -54,7 +47,7 @@ function ladderFiles(): Record<string, string> {
 
 describe('the job summary of a tick', () => {
   test('shows the decision under the state it was made from, then the phase the run left the rollout in', async () => {
-    const { gh, workspace } = await repoWith(ladderFiles())
+    const { gh, workspace } = await startCheckedOut(repos, ladderFiles())
     writeMetrics(workspace, { error_rate: 0.001 }, 'ladder')
     const run = await runPhasegateFromSource(gh, workspace, { now: hoursAfter(1) })
     expect(run.exitCode).toBe(0)
@@ -86,7 +79,7 @@ rollback:
 
 describe('one feature that cannot be evaluated', () => {
   test('does not stop another feature at full production from rolling back; the run still fails', async () => {
-    const { gh, workspace } = await repoWith({
+    const { gh, workspace } = await startCheckedOut(repos, {
       ...searchFiles('full'),
       'policies/broken.yaml': BROKEN_POLICY
     })
@@ -108,7 +101,7 @@ describe('one feature that cannot be evaluated', () => {
     error_rate: rate(x[5m])
 `
     )
-    const { gh, workspace } = await repoWith({
+    const { gh, workspace } = await startCheckedOut(repos, {
       ...searchFiles('full'),
       'policies/secret.yaml': secretPolicy,
       '.phasegate/state/secret.yaml': searchFiles('full')['.phasegate/state/search.yaml']!.replace(
