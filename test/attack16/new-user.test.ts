@@ -1,0 +1,91 @@
+// attack16: `phasegate dashboard` for a new user's repositories: a shallow clone, a detached HEAD,
+// a repository with no commit yet.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cli, sh, tempRepo } from '../support/repo.js'
+
+const POLICY = [
+  'feature: f',
+  'deployment:',
+  '  order: [a, b, c]',
+  '  phases:',
+  '    a: {user_percentage: 10}',
+  '    b: {user_percentage: 50}',
+  '    c: {user_percentage: 100}',
+  ''
+].join('\n')
+const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
+
+async function atB(): Promise<string> {
+  const dir = tempRepo({ 'policies/f.yaml': POLICY })
+  expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
+  const tick = await cli(dir, 'tick', '--now', T(1), '--approved-by', 'bob')
+  expect(tick.out).toMatch(/ADVANCE a -> b/)
+  sh(dir, 'git', 'commit', '-q', '--allow-empty', '-m', 'unrelated work')
+  return dir
+}
+
+describe('attack16: repositories a new user has', () => {
+  it('a shallow clone does not tell the reader to run init for a started rollout', async () => {
+    const dir = await atB()
+    const clone = join(mkdtempSync(join(tmpdir(), 'phasegate-a16-')), 'clone')
+    sh(tmpdir(), 'git', 'clone', '-q', '--depth', '1', `file://${dir}`, clone)
+    const site = join(clone, '..', 'site')
+    const built = await cli(clone, 'dashboard', '--out', site, '--now', T(2))
+    expect(built.code, built.err).toBe(0)
+    const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
+    expect(page).toContain('data-stat="phase"><dt>Current phase</dt><dd>b</dd>')
+    // The history was cut off by the clone's depth, not empty: say so, never "run init".
+    expect(page).not.toMatch(/No transitions yet: run <code>phasegate init<\/code>/)
+    expect(page).toMatch(/shallow/i)
+  })
+
+  it('a detached HEAD builds the same site (holds)', async () => {
+    const dir = await atB()
+    sh(dir, 'git', 'checkout', '-q', '--detach', 'HEAD')
+    const site = join(dir, '..', 'site-detached')
+    const built = await cli(dir, 'dashboard', '--out', site, '--now', T(2))
+    expect(built.code, built.err).toBe(0)
+    const index = readFileSync(join(site, 'index.html'), 'utf8')
+    expect(index).toMatch(/data-cell="last-transition">advance a → b/)
+  })
+
+  it('a repository with no commit yet: a policy not started builds, or a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasegate-a16-empty-'))
+    sh(dir, 'git', 'init', '-q', '-b', 'main')
+    mkdirSync(join(dir, 'policies'))
+    writeFileSync(join(dir, 'policies', 'f.yaml'), POLICY)
+    const site = join(dir, '..', `${dir.split('/').pop()}-site`)
+    const built = await cli(dir, 'dashboard', '--out', site, '--now', T(2)).catch((e: unknown) => ({
+      code: -1,
+      out: '',
+      err: `threw ${String(e)}`
+    }))
+    expect(built.err).not.toMatch(/^threw/)
+    if (built.code === 0) {
+      const index = readFileSync(join(site, 'index.html'), 'utf8')
+      expect(index).toMatch(/not started/)
+    } else {
+      expect(built.err).toMatch(/commit/)
+    }
+  })
+})
+
+describe('attack16: rebuilding into the same --out', () => {
+  it("a feature that now fails to evaluate does not keep last build's page saying it is fine", async () => {
+    const dir = await atB()
+    const site = join(dir, '..', `${dir.split('/').pop()}-rebuilt`)
+    expect((await cli(dir, 'dashboard', '--out', site, '--now', T(2))).code).toBe(0)
+    const state = join(dir, '.phasegate', 'state', 'f.yaml')
+    writeFileSync(state, readFileSync(state, 'utf8').replace('phase: b', 'phase: [b'))
+    sh(dir, 'git', 'commit', '-qam', 'broken state')
+    const again = await cli(dir, 'dashboard', '--out', site, '--now', T(3))
+    expect(again.code).toBe(1) // the index has the error card now
+    const page = join(site, 'features', 'f.html')
+    // The bookmarked feature page still shows the last good build (phase b, its stats) as current.
+    const text = existsSync(page) ? readFileSync(page, 'utf8') : ''
+    expect(text).not.toContain('data-stat="phase"><dt>Current phase</dt><dd>b</dd>')
+  })
+})
