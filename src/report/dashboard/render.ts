@@ -1,7 +1,7 @@
 import { SEVERITY_RANK } from '../../engine/alerts.js'
 import { formatSpan } from '../../engine/time.js'
 import type { Alert, Decision, MetricReading } from '../../engine/types.js'
-import type { ExperimentAnalysis } from '../../experiments/analysis.js'
+import type { ExperimentAnalysis, MetricComparison } from '../../experiments/analysis.js'
 import type { HistoryEntry } from '../../git/transitions.js'
 import {
   alertTrendChart,
@@ -366,7 +366,7 @@ function performancePanel(_model: DashboardModel, feature: FeatureView): string 
     const mean = (g: string) => m.groups.find(x => x.name === g)?.mean
     const treatment = c?.treatment ?? analysis.groups.find(g => g.name !== analysis.control)?.name
     const interval = c ? (c.sequential ?? c.fixedHorizon).relativeInterval : undefined
-    return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td class="num" data-cell="traditional">${num(mean(analysis.control))}</td><td class="num" data-cell="new">${num(treatment ? mean(treatment) : undefined)}</td><td class="num" data-cell="change">${c ? pct(c.relativeDifference, 1) : '—'}</td><td class="num">${interval ? `${pct(interval[0], 1)} … ${pct(interval[1], 1)}` : esc(m.missing ?? '—')}</td><td>${c ? esc(c.outcome.replace('_', ' ')) : '—'}</td></tr>`
+    return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td class="num" data-cell="traditional">${num(mean(analysis.control))}</td><td class="num" data-cell="new">${num(treatment ? mean(treatment) : undefined)}</td><td class="num" data-cell="change">${c ? pct(c.relativeDifference, 1) : '—'}</td><td class="num">${interval ? `${pct(interval[0], 1)} … ${pct(interval[1], 1)}` : esc(m.missing ?? '—')}</td><td>${c ? esc(c.outcome.replace(/_/g, ' ')) : '—'}</td></tr>`
   })
   return `<dl class="stats">${tiles.join('\n')}</dl>
 <table>
@@ -396,10 +396,17 @@ function experimentsPanel(
         .join('\n')
       const significance = a.metrics
         .flatMap(m =>
-          m.comparisons.map(c => {
-            const interval = (c.sequential ?? c.fixedHorizon).relativeInterval
-            return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td>${esc(c.treatment)} vs ${esc(a.control)}</td><td class="num">${pct(c.relativeDifference, 1)}</td><td class="num">${pct(interval[0], 1)} … ${pct(interval[1], 1)}</td><td class="num" data-cell="p">${num(c.adjustedPValue)}</td><td data-cell="significant">${c.adjustedPValue < a.alpha ? 'yes' : 'no'}</td></tr>`
-          })
+          m.comparisons.length === 0
+            ? [
+                `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td colspan="5">No comparison: ${esc(m.missing ?? 'no data')}</td></tr>`
+              ]
+            : m.comparisons.map(c => {
+                const interval = (c.sequential ?? c.fixedHorizon).relativeInterval
+                // Where the caption names two kinds, each fixed-horizon row is marked.
+                const kind =
+                  mixedIntervals(a) && !c.sequential ? ' <small>(fixed-horizon)</small>' : ''
+                return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td>${esc(c.treatment)} vs ${esc(a.control)}</td><td class="num">${pct(c.relativeDifference, 1)}</td><td class="num" data-cell="interval">${pct(interval[0], 1)} … ${pct(interval[1], 1)}${kind}</td><td class="num" data-cell="p">${num(c.adjustedPValue)}</td><td data-cell="significant">${significanceOf(c)}</td></tr>`
+              })
         )
         .join('\n')
       const chart = intervalChart(`intervals-${i}`, a)
@@ -413,12 +420,22 @@ ${stat('verdict', 'Verdict', esc(a.verdict.replace(/_/g, ' ')))}
 ${stat('srm', 'Sample ratio', a.sampleRatio.mismatch ? '<strong>mismatch</strong>' : a.sampleRatio.checked ? 'ok' : 'too few users')}
 </dl>
 ${a.reasons.length ? `<ul class="reasons">${a.reasons.map(r => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+${a.warnings.length ? `<ul class="warnings" aria-label="Doubts about the results">${a.warnings.map(w => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 <table><caption>Groups</caption><thead><tr><th scope="col">Group</th><th scope="col">Weight</th><th scope="col">Users</th><th scope="col">Observed share</th><th scope="col">Expected share</th></tr></thead><tbody>${groups}</tbody></table>
 ${chart ? intervalFigure(chart, a) : ''}
-<table><caption>Statistical significance (${a.sequential ? 'always-valid' : 'fixed-horizon'}, α = ${a.alpha}, Holm–Bonferroni)</caption><thead><tr><th scope="col">Metric</th><th scope="col">Comparison</th><th scope="col">Relative change</th><th scope="col">Interval</th><th scope="col">Adjusted p</th><th scope="col">Significant</th></tr></thead><tbody>${significance || '<tr><td colspan="6">No comparison yet.</td></tr>'}</tbody></table>
+<table><caption>Statistical significance (${intervalKind(a)}, α = ${a.alpha}, Holm–Bonferroni)</caption><thead><tr><th scope="col">Metric</th><th scope="col">Comparison</th><th scope="col">Relative change</th><th scope="col">Interval</th><th scope="col">Adjusted p</th><th scope="col">Significant</th></tr></thead><tbody>${significance || '<tr><td colspan="6">No comparison yet.</td></tr>'}</tbody></table>
 </article>`
     })
     .join('\n')
+}
+
+/**
+ * The "Significant" cell: what the analysis concluded (its outcome), not a p-value compared here.
+ * Too little data gives no verdict whatever the (Fisher's exact) p-value is.
+ */
+function significanceOf(c: MetricComparison): string {
+  if (c.outcome === 'too_little_data') return 'no verdict (too little data)'
+  return c.outcome === 'better' || c.outcome === 'worse' ? 'yes' : 'no'
 }
 
 function figure(chartId: string, summary: string, table: string, caption: string): string {
@@ -428,6 +445,22 @@ function figure(chartId: string, summary: string, table: string, caption: string
 <p class="summary">${esc(summary)}</p>
 <details><summary>Data</summary>${table}</details>
 </figure>`
+}
+
+/**
+ * The kind of the intervals shown: always-valid where the comparison has a sequential one, else
+ * fixed-horizon (sequential testing off, or a rate with too little data: Fisher's exact test).
+ */
+function intervalKind(a: ExperimentAnalysis): string {
+  if (mixedIntervals(a)) return 'always-valid; fixed-horizon where there is too little data'
+  return a.metrics.some(m => m.comparisons.some(c => c.sequential))
+    ? 'always-valid'
+    : 'fixed-horizon'
+}
+
+function mixedIntervals(a: ExperimentAnalysis): boolean {
+  const comparisons = a.metrics.flatMap(m => m.comparisons)
+  return comparisons.some(c => c.sequential) && comparisons.some(c => !c.sequential)
 }
 
 function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
@@ -442,7 +475,7 @@ function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
     .join('')
   return figure(
     chart.id,
-    `Treatment vs control, relative change with ${a.sequential ? 'always-valid' : ''} interval: ${summary}`,
+    `Treatment vs control, relative change and interval (${intervalKind(a)}): ${summary}`,
     `<table><thead><tr><th scope="col">Comparison</th><th scope="col">Change</th><th scope="col">Lower</th><th scope="col">Upper</th></tr></thead><tbody>${rows}</tbody></table>`,
     'Control vs treatment: relative change and its interval (0 = no difference)'
   )
