@@ -65,10 +65,12 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const [{ history, read }, head, origin, issues, heartbeats] = await Promise.all([
     options.historyCache
       ? readHistoryCached(root, sources, options.historyCache.file, options.historyCache.version)
-      : readHistory(root, sources).then((h): { history: typeof h; read: HistoryRead } => ({
-          history: h,
-          read: { from: 'git', commits: h.length }
-        })),
+      : readHistory(root, sources, ['HEAD'], { exposure: true }).then(
+          (h): { history: typeof h; read: HistoryRead } => ({
+            history: h,
+            read: { from: 'git', commits: h.length }
+          })
+        ),
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true }),
     openAlertIssues(env),

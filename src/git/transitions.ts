@@ -20,6 +20,19 @@ export interface HistoryEntry extends TransitionRecord {
   sha: string
   at: string
   author: string
+  /**
+   * Share of users (0-100) exposed from this transition on, as the datafile its commit wrote
+   * says (0 where that says not enabled). Read only when asked (readHistory's `exposure`: the
+   * dashboard's audit trail); absent then too where the commit wrote no readable datafile
+   * (histories from before datafiles): unknown, never today's policy's figure.
+   */
+  usersPercent?: number
+}
+
+/** What readHistory reads besides the state files. */
+export interface HistoryOptions {
+  /** Read each transition's datafile for `usersPercent` (a blob more per transition). */
+  exposure?: boolean
 }
 
 /** A commit whose message carries phasegate's trailers but which is not a transition. */
@@ -315,19 +328,24 @@ const NO_BLOB = /^0+$/
  * no limit on their size, and the blobs are asked for while the log is still being read, so the
  * two processes and the parsing run side by side. `revs` are the commits whose history is read
  * (HEAD by default; the policy check reads the base branch and a pull request's head at once).
+ * With `options.exposure` the datafile each transition wrote is read too (the dashboard's audit
+ * trail shows what was in force then); decisions never need it, so they do not pay for it.
  */
 export async function readHistory(
   root: string,
   sources: TransitionSource[],
-  revs: string[] = ['HEAD']
+  revs: string[] = ['HEAD'],
+  options: HistoryOptions = {}
 ): Promise<History> {
   const history: History = []
   if (!(await headSha(root))) return history
   const paths = new Map(sources.map(s => [s.feature, s.statePath]))
+  const datafiles = new Map(sources.map(s => [s.feature, datafilePathOf(s)]))
   const candidates: Array<{
     entry: HistoryEntry
     path: string | undefined
     blobs?: [string | undefined, string | undefined]
+    datafile?: string
   }> = []
   // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
   // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
@@ -335,13 +353,24 @@ export async function readHistory(
   const judged = new Map<string, StateFacts | undefined>()
   const factsOf = verdictFactsPool()
   const own = ownStrings()
+  // Datafile blobs (options.exposure) go through the same reader; `exposed` holds what each says.
+  const exposed = new Map<string, number | undefined>()
   const reader = objectReader(root, (i, text) => {
-    judged.set(asked[i]!, text === undefined ? undefined : factsOf(stateFacts(text)!))
+    const id = asked[i]!
+    if (exposed.has(id)) exposed.set(id, text === undefined ? undefined : usersPercentOf(text))
+    else judged.set(id, text === undefined ? undefined : factsOf(stateFacts(text)!))
   })
   const ask = (id: string | undefined) => {
     if (id === undefined || judged.has(id)) return
     const key = detached(id)
     judged.set(key, undefined)
+    asked.push(key)
+    reader.request(key)
+  }
+  const askDatafile = (id: string) => {
+    if (exposed.has(id) || judged.has(id)) return
+    const key = detached(id)
+    exposed.set(key, undefined)
     asked.push(key)
     reader.request(key)
   }
@@ -351,10 +380,16 @@ export async function readHistory(
     const path = paths.get(record.feature)
     const blobs = path === undefined ? undefined : blobsOf(commit.changes, path)
     if (blobs) blobs.forEach(ask)
+    const datafile =
+      options.exposure && blobs
+        ? blobsOf(commit.changes, datafiles.get(record.feature)!)?.[1]
+        : undefined
+    if (datafile !== undefined) askDatafile(datafile)
     candidates.push({
       entry: ownEntry(record, commit, own),
       path,
-      ...(blobs ? { blobs } : {})
+      ...(blobs ? { blobs } : {}),
+      ...(datafile !== undefined ? { datafile } : {})
     })
   })
   let failed: unknown
@@ -388,7 +423,7 @@ export async function readHistory(
     const facts = id ? judged.get(id) : undefined
     return facts ? { same: id!, facts } : undefined
   }
-  for (const { entry, path, blobs } of candidates) {
+  for (const { entry, path, blobs, datafile } of candidates) {
     const verdict =
       path === undefined
         ? { ok: false as const, reason: `no policy here rolls out ${entry.feature}` }
@@ -396,8 +431,10 @@ export async function readHistory(
           ? verdictOf(entry, path, judgedOf(blobs[0]), judgedOf(blobs[1]))
           : // Not in the diff: the file is the same before and after (or absent from both).
             { ok: false as const, reason: `does not change ${path}` }
-    if (verdict.ok) history.push(entry)
-    else
+    if (verdict.ok) {
+      const percent = datafile === undefined ? undefined : exposed.get(datafile)
+      history.push(percent === undefined ? entry : { ...entry, usersPercent: percent })
+    } else
       history.push({
         sha: entry.sha,
         at: entry.at,
@@ -410,6 +447,24 @@ export async function readHistory(
       })
   }
   return history
+}
+
+/**
+ * The share of users a datafile text exposes (its user_percentage, 0 when not enabled), or
+ * undefined when it is not a feature datafile that says (not JSON, a field missing or mistyped).
+ */
+export function usersPercentOf(text: string): number | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!value || typeof value !== 'object') return undefined
+  const { enabled, user_percentage: percent } = value as Record<string, unknown>
+  if (typeof enabled !== 'boolean' || typeof percent !== 'number' || !Number.isFinite(percent))
+    return undefined
+  return enabled ? percent : 0
 }
 
 /**

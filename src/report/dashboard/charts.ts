@@ -14,8 +14,12 @@ export interface TimelinePoint {
   phase: string
   /** Index in the policy's ladder; -1 for a phase the policy no longer has. */
   index: number
-  /** Users exposed: the phase's percentage, 0 while the kill switch is off. */
-  percent: number
+  /**
+   * Users exposed from `at` on, as recorded then (the datafile the transition committed) or, for
+   * the closing point, the exposure in force now; null where that is unknown (a transition from
+   * before datafiles): never today's policy's figure for a past step.
+   */
+  percent: number | null
   enabled: boolean
   /** The transition that started this step; absent for the closing point at "now". */
   entry?: HistoryEntry
@@ -24,43 +28,50 @@ export interface TimelinePoint {
 /**
  * The rollout's phase and exposure over time, one point per transition (oldest first) and a last
  * one at `now` so the final step reaches the present. Empty before the rollout starts.
+ * A transition's percentage is the one its commit recorded (HistoryEntry.usersPercent), the
+ * closing point's `inForce` (users exposed now, 0-100: the FeatureView's exposure, which a raise
+ * held by a pause or freeze window keeps below the policy's figure).
  * The feature page and its CSV both ask for the same history's points: they are computed once
- * (per history array, policy and `now`).
+ * (per history array, policy, `now` and `inForce`).
  */
 export function timelinePoints(
   policy: Policy,
   history: HistoryEntry[],
-  now: Date
+  now: Date,
+  inForce: number
 ): TimelinePoint[] {
   const known = computed.get(history)
-  if (known && known.policy === policy && known.now === now.getTime()) return known.points
+  if (known && known.policy === policy && known.now === now.getTime() && known.inForce === inForce)
+    return known.points
   const index = new Map<string, number>()
   policy.phases.forEach((p, i) => {
     if (!index.has(p.name)) index.set(p.name, i)
   })
-  const step = (phase: string, enabled: boolean, at: number): TimelinePoint => {
-    const i = index.get(phase) ?? -1
-    const percent = enabled && i >= 0 ? policy.phases[i]!.userPercentage : 0
-    return { at, phase, index: i, percent, enabled }
-  }
+  const step = (
+    phase: string,
+    enabled: boolean,
+    at: number,
+    percent: number | null
+  ): TimelinePoint => ({ at, phase, index: index.get(phase) ?? -1, percent, enabled })
   const points: TimelinePoint[] = []
   let enabled = true
   for (const entry of history) {
     if (entry.kind === 'emergency') enabled = false
     if (entry.kind === 'resume') enabled = true
-    const point = step(entry.to, enabled, Date.parse(entry.at))
+    const point = step(entry.to, enabled, Date.parse(entry.at), entry.usersPercent ?? null)
     point.entry = entry
     points.push(point)
   }
   const last = points.at(-1)
-  if (last && now.getTime() > last.at) points.push(step(last.phase, last.enabled, now.getTime()))
-  computed.set(history, { policy, now: now.getTime(), points })
+  if (last && now.getTime() > last.at)
+    points.push(step(last.phase, last.enabled, now.getTime(), inForce))
+  computed.set(history, { policy, now: now.getTime(), inForce, points })
   return points
 }
 
 const computed = new WeakMap<
   HistoryEntry[],
-  { policy: Policy; now: number; points: TimelinePoint[] }
+  { policy: Policy; now: number; inForce: number; points: TimelinePoint[] }
 >()
 
 export type MarkKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'pause' | 'init'
@@ -85,7 +96,8 @@ export interface TimelineChart {
   /** Epoch seconds. */
   x: number[]
   phase: Array<number | null>
-  percent: number[]
+  /** null where the share then is unknown: a gap in the line. */
+  percent: Array<number | null>
   /** MARK_KINDS, which `kind` indexes. */
   kinds: readonly MarkKind[]
   /** Per point: the index in `kinds` of the transition that starts it; -1 for the closing point. */

@@ -561,7 +561,7 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
         `<li${p.name === state.phase ? ' aria-current="step" class="current"' : ''}>${esc(p.name)} <small>${num(p.userPercentage)}%</small></li>`
     )
     .join('')
-  const points = timelinePoints(policy, feature.history, new Date(model.generatedAt))
+  const points = pointsOf(model, feature)
   const timeline = points.length
     ? (() => {
         const chart = timelineChart('timeline', policy, points, commitUrl(model, ''))
@@ -590,6 +590,16 @@ ${triggerTable(decision)}
 ${metrics.join('\n') || '<p>The policy names no metrics.</p>'}`
 }
 
+/** The feature's timeline: each transition's recorded exposure, and the exposure in force now. */
+function pointsOf(model: DashboardModel, feature: FeatureView): TimelinePoint[] {
+  return timelinePoints(
+    feature.policy,
+    feature.history,
+    new Date(model.generatedAt),
+    feature.exposure.userPercentage
+  )
+}
+
 function timelineFigure(
   model: DashboardModel,
   feature: FeatureView,
@@ -597,13 +607,13 @@ function timelineFigure(
 ): string {
   const transitions = points.filter(p => p.entry)
   const counts = (kind: string) => transitions.filter(p => p.entry!.kind === kind).length
-  const summary = `${transitions.length} transitions: ${counts('advance')} advances, ${counts('rollback')} rollbacks, ${counts('emergency')} emergencies; now in ${points.at(-1)!.phase} at ${points.at(-1)!.percent}% of users`
+  const summary = `${transitions.length} transitions: ${counts('advance')} advances, ${counts('rollback')} rollbacks, ${counts('emergency')} emergencies; now in ${points.at(-1)!.phase} at ${num(feature.exposure.userPercentage)}% of users`
   const rows = transitions
     .slice(-TRAIL_ROWS)
     .reverse()
     .map(p => {
       const e = p.entry!
-      return `<tr class="kind-${esc(e.kind)}" data-sha="${esc(e.sha)}"><td>${esc(time(e.at))}</td><td>${esc(e.kind)}</td><td>${phases(e)}</td><td class="num">${p.percent}%</td><td>${esc(e.reason)}${e.approvers.length ? ` <small>(approved by ${esc(e.approvers.join(', '))})</small>` : ''}${e.operator ? ` <small>(by ${esc(e.operator)})</small>` : ''}</td><td>${commitLink(model, e.sha)}</td></tr>`
+      return `<tr class="kind-${esc(e.kind)}" data-sha="${esc(e.sha)}"><td>${esc(time(e.at))}</td><td>${esc(e.kind)}</td><td>${phases(e)}</td><td class="num">${p.percent === null ? 'unknown' : `${p.percent}%`}</td><td>${esc(e.reason)}${e.approvers.length ? ` <small>(approved by ${esc(e.approvers.join(', '))})</small>` : ''}${e.operator ? ` <small>(by ${esc(e.operator)})</small>` : ''}</td><td>${commitLink(model, e.sha)}</td></tr>`
     })
     .join('\n')
   return `<figure class="chart-figure">
@@ -618,12 +628,13 @@ function timelineFigure(
 }
 
 /**
- * Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). It is a download
+ * Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). users_percent is the
+ * share its commit's datafile recorded, empty where unknown (a history from before datafiles). It is a download
  * people open in a spreadsheet, and reasons and operators are free text: formula cells are text.
  */
 export function historyCsv(model: DashboardModel, feature: FeatureView): string {
   const lines = ['at,kind,from,to,users_percent,reason,approvers,operator,commit,commit_url']
-  for (const p of timelinePoints(feature.policy, feature.history, new Date(model.generatedAt))) {
+  for (const p of pointsOf(model, feature)) {
     const e = p.entry
     if (!e) continue
     lines.push(
@@ -632,7 +643,7 @@ export function historyCsv(model: DashboardModel, feature: FeatureView): string 
         e.kind,
         e.from,
         e.to,
-        p.percent,
+        p.percent ?? '',
         e.reason,
         e.approvers.join(' '),
         e.operator ?? '',
