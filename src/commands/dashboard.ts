@@ -3,7 +3,7 @@ import { assessHeartbeat, scheduleIntervalOf } from '../engine/heartbeat.js'
 import { requiredReadings } from '../engine/requests.js'
 import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { headSha, repoRoot, runGit } from '../git/git.js'
+import { headSha, isShallowRepository, repoRoot, runGit } from '../git/git.js'
 import { readHistoryCached, type HistoryRead } from '../git/history-cache.js'
 import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
@@ -62,7 +62,7 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
   const loaded = settled.rollouts
   const sources = loaded.map(r => r.policy)
-  const [{ history, read }, head, origin, issues, heartbeats] = await Promise.all([
+  const [{ history, read }, head, origin, issues, heartbeats, shallow] = await Promise.all([
     options.historyCache
       ? readHistoryCached(root, sources, options.historyCache.file, options.historyCache.version)
       : readHistory(root, sources, ['HEAD'], { exposure: true }).then(
@@ -74,7 +74,8 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true }),
     openAlertIssues(env),
-    readHeartbeats(root)
+    readHeartbeats(root),
+    isShallowRepository(root)
   ])
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of transitionsOf(history)) {
@@ -110,6 +111,7 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     repositoryUrl: repositoryUrlFrom(env, origin.code === 0 ? origin.stdout : undefined),
     ...(head ? { head } : {}),
     historyRead: read,
+    ...(shallow ? { historyShallow: true } : {}),
     features: evaluated.filter((f): f is FeatureView => 'decision' in f),
     ...('error' in issues ? { issuesError: issues.error } : {}),
     failures: [...failures, ...evaluated.filter((f): f is FeatureFailure => 'message' in f)]

@@ -28,20 +28,6 @@ async function atB(): Promise<string> {
 }
 
 describe('attack16: repositories a new user has', () => {
-  it('a shallow clone does not tell the reader to run init for a started rollout', async () => {
-    const dir = await atB()
-    const clone = join(mkdtempSync(join(tmpdir(), 'phasegate-a16-')), 'clone')
-    sh(tmpdir(), 'git', 'clone', '-q', '--depth', '1', `file://${dir}`, clone)
-    const site = join(clone, '..', 'site')
-    const built = await cli(clone, 'dashboard', '--out', site, '--now', T(2))
-    expect(built.code, built.err).toBe(0)
-    const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
-    expect(page).toContain('data-stat="phase"><dt>Current phase</dt><dd>b</dd>')
-    // The history was cut off by the clone's depth, not empty: say so, never "run init".
-    expect(page).not.toMatch(/No transitions yet: run <code>phasegate init<\/code>/)
-    expect(page).toMatch(/shallow/i)
-  })
-
   it('a detached HEAD builds the same site (holds)', async () => {
     const dir = await atB()
     sh(dir, 'git', 'checkout', '-q', '--detach', 'HEAD')

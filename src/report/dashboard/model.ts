@@ -76,6 +76,11 @@ export interface DashboardModel {
   head?: string
   /** How the audit trail was read: from git whole, or from the history cache and newer commits. */
   historyRead?: HistoryRead
+  /**
+   * The repository is a shallow clone: the audit trail holds only the commits it has, so older
+   * transitions (all of them, for a rollout started before the cut) may be missing.
+   */
+  historyShallow?: boolean
   features: FeatureView[]
   failures: FeatureFailure[]
   /** Why the open alert issues could not be listed, when GitHub was asked and did not answer. */

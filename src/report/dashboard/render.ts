@@ -158,8 +158,15 @@ ${scripts}
 
 function footer(model: DashboardModel): string {
   const head = model.head ? ` from commit ${commitLink(model, model.head)}` : ''
-  return `<footer><p>Built at ${esc(time(model.generatedAt))}${head}. Metrics and decisions as of that time; the audit trail is the git history of the state files${historyReadText(model.historyRead)}.</p></footer>`
+  return `<footer><p>Built at ${esc(time(model.generatedAt))}${head}. Metrics and decisions as of that time; the audit trail is the git history of the state files${historyReadText(model.historyRead)}.${model.historyShallow ? ` ${SHALLOW_NOTE}` : ''}</p></footer>`
 }
+
+/**
+ * What a shallow clone does to the audit trail, wherever missing history would otherwise read as
+ * "nothing happened" (no transition, no rollback).
+ */
+const SHALLOW_NOTE =
+  'The history is incomplete: this is a shallow clone, so older transitions are missing (check out with <code>fetch-depth: 0</code>, or run <code>git fetch --unshallow</code>).'
 
 /** How the audit trail was read, for the footer: whole from git, or through the history cache. */
 function historyReadText(read: DashboardModel['historyRead']): string {
@@ -209,7 +216,7 @@ export function renderIndex(model: DashboardModel): string {
 <td data-cell="phase">${esc(f.state.phase)}</td>
 <td data-cell="users" class="num">${num(users)}%</td>
 <td data-cell="kill-switch">${f.state.enabled ? 'on' : '<strong>OFF</strong>'}</td>
-<td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : '—'}</td>
+<td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : model.historyShallow && f.started ? 'unknown <small>(shallow clone: history incomplete)</small>' : '—'}</td>
 <td data-cell="last-evaluation">${lastEvaluation(f)}</td>
 <td data-cell="alerts" class="num">${openAlerts(f.decision)}</td>
 <td data-cell="health">${badge(healthOf(f))}</td>
@@ -529,7 +536,7 @@ function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartS
 <tbody>${active.join('\n') || '<tr><td colspan="5">No active alerts.</td></tr>'}</tbody></table>
 ${issuesTable(model, feature)}<h3>Recent rollbacks</h3>
 <table class="alerts-recent"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Phases</th><th scope="col">Reason</th><th scope="col">Commit</th></tr></thead>
-<tbody>${recent.join('\n') || '<tr><td colspan="5">None.</td></tr>'}</tbody></table>
+<tbody>${recent.join('\n') || `<tr><td colspan="5">${model.historyShallow ? 'None among the commits this shallow clone has; older ones are missing.' : 'None.'}</td></tr>`}</tbody></table>
 <h3>Trends</h3>
 ${trends.join('\n') || '<p>No range data from the metrics provider: alert trends need metric series.</p>'}`
 }
@@ -562,13 +569,19 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
     )
     .join('')
   const points = pointsOf(model, feature)
+  const shallow = model.historyShallow
+    ? `<p class="note" data-note="shallow">${SHALLOW_NOTE}</p>\n`
+    : ''
   const timeline = points.length
     ? (() => {
         const chart = timelineChart('timeline', policy, points, commitUrl(model, ''))
         charts.push(chart)
-        return timelineFigure(model, feature, points)
+        return shallow + timelineFigure(model, feature, points)
       })()
-    : '<p>No transitions yet: run <code>phasegate init</code> to start the rollout.</p>'
+    : shallow ||
+      (feature.started
+        ? '<p>No transition of this rollout is in the git history: its state file was not written by a phasegate commit here.</p>'
+        : '<p>No transitions yet: run <code>phasegate init</code> to start the rollout.</p>')
   const metrics = feature.readings
     .filter(r => !r.group)
     .map((r, i) => metricFigure(r, feature, charts, i))
