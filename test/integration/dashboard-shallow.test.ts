@@ -1,5 +1,6 @@
 // A shallow clone's history is cut off, not empty: the dashboard says so wherever missing history
 // would otherwise read as "nothing happened" (no transition yet, no rollback, no last transition).
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,5 +61,23 @@ describe('dashboard in a shallow clone', () => {
     const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
     expect(page).not.toMatch(/shallow/i)
     expect(page).toMatch(/alerts-recent[^]*?<td colspan="5">None\.<\/td>/)
+  })
+})
+
+describe('dashboard with no transition in a full history', () => {
+  it('a started rollout whose state file no transition wrote is not told to run init', async () => {
+    const dir = tempRepo({ 'policies/f.yaml': POLICY })
+    expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
+    // The init commit's message loses its trailers: the state file is there, no transition is.
+    execFileSync('git', ['commit', '-q', '--amend', '-m', 'state added by hand'], {
+      cwd: dir,
+      env: { ...process.env, GIT_COMMITTER_DATE: T(0) }
+    })
+    const site = join(dir, '..', 'site-no-transition')
+    const built = await cli(dir, 'dashboard', '--out', site, '--now', T(2))
+    expect(built.code, built.err).toBe(0)
+    const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
+    expect(page).not.toMatch(/run <code>phasegate init<\/code>/)
+    expect(page).toMatch(/No transition of this rollout is in the git history/)
   })
 })
