@@ -57,7 +57,10 @@ describe('dashboard experiments panel', () => {
     expect(page).toMatch(
       /relative change and interval \(always-valid; fixed-horizon where there is too little data\)/
     )
-    // The performance table names the outcome in words.
-    expect(page).toContain('<td>too little data</td>')
+    // The performance table names its intervals' kind, and the outcome in words.
+    expect(page).toContain(
+      '<th scope="col">Interval (always-valid; fixed-horizon where there is too little data)</th>'
+    )
+    expect(page).toMatch(/\(fixed-horizon\)<\/small><\/td><td>too little data<\/td>/)
   })
 })

@@ -373,12 +373,12 @@ function performancePanel(_model: DashboardModel, feature: FeatureView): string 
     const mean = (g: string) => m.groups.find(x => x.name === g)?.mean
     const treatment = c?.treatment ?? analysis.groups.find(g => g.name !== analysis.control)?.name
     const interval = c ? (c.sequential ?? c.fixedHorizon).relativeInterval : undefined
-    return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td class="num" data-cell="traditional">${num(mean(analysis.control))}</td><td class="num" data-cell="new">${num(treatment ? mean(treatment) : undefined)}</td><td class="num" data-cell="change">${c ? pct(c.relativeDifference, 1) : '—'}</td><td class="num">${interval ? `${pct(interval[0], 1)} … ${pct(interval[1], 1)}` : esc(m.missing ?? '—')}</td><td>${c ? esc(c.outcome.replace(/_/g, ' ')) : '—'}</td></tr>`
+    return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td class="num" data-cell="traditional">${num(mean(analysis.control))}</td><td class="num" data-cell="new">${num(treatment ? mean(treatment) : undefined)}</td><td class="num" data-cell="change">${c ? pct(c.relativeDifference, 1) : '—'}</td><td class="num">${interval ? `${pct(interval[0], 1)} … ${pct(interval[1], 1)}${mixedIntervals(analysis) && !c?.sequential ? ' <small>(fixed-horizon)</small>' : ''}` : esc(m.missing ?? '—')}</td><td>${c ? esc(c.outcome.replace(/_/g, ' ')) : '—'}</td></tr>`
   })
   return `<dl class="stats">${tiles.join('\n')}</dl>
 <table>
 <caption>Traditional (${esc(analysis.control)}) vs new path, experiment <code>${esc(analysis.experiment)}</code></caption>
-<thead><tr><th scope="col">Metric</th><th scope="col">Traditional</th><th scope="col">New path</th><th scope="col">Change</th><th scope="col">Interval</th><th scope="col">Outcome</th></tr></thead>
+<thead><tr><th scope="col">Metric</th><th scope="col">Traditional</th><th scope="col">New path</th><th scope="col">Change</th><th scope="col">Interval (${intervalKind(analysis)})</th><th scope="col">Outcome</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody>
 </table>`
 }
