@@ -340,7 +340,9 @@ export async function readHistory(
   const history: History = []
   if (!(await headSha(root))) return history
   const paths = new Map(sources.map(s => [s.feature, s.statePath]))
-  const datafiles = new Map(sources.map(s => [s.feature, datafilePathOf(s)]))
+  const datafiles = new Map(
+    options.exposure ? sources.map(s => [s.feature, datafilePathOf(s)] as const) : []
+  )
   const candidates: Array<{
     entry: HistoryEntry
     path: string | undefined
