@@ -5,7 +5,12 @@ import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
 import { headSha, isShallowRepository, repoRoot, runGit } from '../git/git.js'
 import { readHistoryCached, type HistoryRead } from '../git/history-cache.js'
-import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
+import {
+  readHistory,
+  transitionsOf,
+  type HistoryEntry,
+  type SkippedCommit
+} from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import { writeDashboard, type DashboardFiles } from '../report/dashboard/build.js'
@@ -84,6 +89,13 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     list.push(entry)
   }
   for (const [feature, list] of byFeature) byFeature.set(feature, newestFirst(list))
+  const refreshes = new Map<string, SkippedCommit[]>()
+  for (const entry of history) {
+    if (!('skipped' in entry) || entry.kind !== 'refresh') continue
+    const list = refreshes.get(entry.feature) ?? []
+    if (list.length === 0) refreshes.set(entry.feature, list)
+    list.push(entry)
+  }
   const evaluated = await Promise.all(
     loaded.map(rollout =>
       evaluateFeature(
@@ -93,6 +105,10 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
         options,
         env
       )
+        .then(view => {
+          const refreshed = refreshes.get(view.feature)
+          return refreshed ? { ...view, refreshes: refreshed } : view
+        })
         .then(view =>
           'issues' in issues
             ? {

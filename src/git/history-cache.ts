@@ -136,6 +136,10 @@ function wellFormed(e: unknown): boolean {
   const entry = e as Record<string, unknown>
   if (!['sha', 'at', 'author', 'feature', 'kind', 'from', 'to'].every(k => isString(entry[k])))
     return false
+  const share =
+    entry.usersPercent === undefined ||
+    (typeof entry.usersPercent === 'number' && Number.isFinite(entry.usersPercent))
+  if (!share) return false
   if ('skipped' in entry) return isString(entry.skipped)
   return (
     isString(entry.reason) &&
@@ -143,9 +147,7 @@ function wellFormed(e: unknown): boolean {
     entry.approvers.every(isString) &&
     Array.isArray(entry.evidence) &&
     entry.evidence.every(x => x !== null && typeof x === 'object') &&
-    (entry.operator === undefined || isString(entry.operator)) &&
-    (entry.usersPercent === undefined ||
-      (typeof entry.usersPercent === 'number' && Number.isFinite(entry.usersPercent)))
+    (entry.operator === undefined || isString(entry.operator))
   )
 }
 

@@ -8,6 +8,7 @@ import {
   commitMessage,
   parseTransitionMessage,
   recordOf,
+  REFRESH_TRAILER,
   type RecordKind,
   type TransitionRecord
 } from '../state/trailers.js'
@@ -31,7 +32,11 @@ export interface HistoryEntry extends TransitionRecord {
 
 /** What readHistory reads besides the state files. */
 export interface HistoryOptions {
-  /** Read each transition's datafile for `usersPercent` (a blob more per transition). */
+  /**
+   * Read each transition's datafile for `usersPercent` (a blob more per transition), and the
+   * datafile refreshes too (SkippedCommit of kind 'refresh'): they change the share in force
+   * between transitions.
+   */
   exposure?: boolean
 }
 
@@ -40,6 +45,11 @@ export interface SkippedCommit {
   sha: string
   at: string
   author: string
+  /**
+   * For a datafile refresh (kind 'refresh', read only with HistoryOptions.exposure): the share of
+   * users its datafile exposes from then on, when it says.
+   */
+  usersPercent?: number
   /** What its trailers claim. */
   feature: string
   kind: string
@@ -314,6 +324,8 @@ function verdictOf(
 }
 
 const NO_BLOB = /^0+$/
+/** A datafile refresh's trailer (state/trailers.ts refreshMessage): the feature it names. */
+const REFRESHED = new RegExp(`^${REFRESH_TRAILER}: (.+)$`, 'm')
 
 /**
  * The audit trail of `sources`' features, newest first, read from the commits that carry
@@ -343,12 +355,16 @@ export async function readHistory(
   const datafiles = new Map(
     options.exposure ? sources.map(s => [s.feature, datafilePathOf(s)] as const) : []
   )
-  const candidates: Array<{
-    entry: HistoryEntry
-    path: string | undefined
-    blobs?: [string | undefined, string | undefined]
-    datafile?: string
-  }> = []
+  // In the log's order: transition candidates and (options.exposure) datafile refreshes.
+  const candidates: Array<
+    | {
+        entry: HistoryEntry
+        path: string | undefined
+        blobs?: [string | undefined, string | undefined]
+        datafile?: string
+      }
+    | { refresh: SkippedCommit; datafile: string }
+  > = []
   // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
   // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
   const asked: string[] = []
@@ -378,7 +394,29 @@ export async function readHistory(
   }
   const log = new LogReader(commit => {
     const record = parseTransitionMessage(commit.message)
-    if (!record) return
+    if (!record) {
+      const refreshed = options.exposure ? REFRESHED.exec(commit.message)?.[1] : undefined
+      const path = refreshed === undefined ? undefined : datafiles.get(refreshed)
+      const datafile = path === undefined ? undefined : blobsOf(commit.changes, path)?.[1]
+      if (datafile !== undefined) {
+        askDatafile(datafile)
+        const feature = own(refreshed!)
+        candidates.push({
+          datafile,
+          refresh: {
+            sha: detached(commit.sha),
+            at: detached(commit.at),
+            author: own(commit.author),
+            feature,
+            kind: 'refresh',
+            from: '',
+            to: '',
+            skipped: 'a datafile refresh, not a transition'
+          }
+        })
+      }
+      return
+    }
     const path = paths.get(record.feature)
     const blobs = path === undefined ? undefined : blobsOf(commit.changes, path)
     if (blobs) blobs.forEach(ask)
@@ -403,6 +441,7 @@ export async function readHistory(
         ...revs,
         `--format=${LOG_FORMAT}`,
         '--grep=^Phasegate-Feature: ',
+        ...(options.exposure ? [`--grep=^${REFRESH_TRAILER}: `] : []),
         ...LOG_RAW_ARGS,
         '--no-renames',
         '--root',
@@ -425,7 +464,14 @@ export async function readHistory(
     const facts = id ? judged.get(id) : undefined
     return facts ? { same: id!, facts } : undefined
   }
-  for (const { entry, path, blobs, datafile } of candidates) {
+  for (const candidate of candidates) {
+    if ('refresh' in candidate) {
+      const { refresh } = candidate
+      const percent = exposed.get(candidate.datafile)
+      history.push(percent === undefined ? refresh : { ...refresh, usersPercent: percent })
+      continue
+    }
+    const { entry, path, blobs, datafile } = candidate
     const verdict =
       path === undefined
         ? { ok: false as const, reason: `no policy here rolls out ${entry.feature}` }

@@ -151,6 +151,20 @@ describe('the audit trail shows the exposure of its time', () => {
     expect(csvPercents((await built(dir)).csv)).toEqual(expected)
   })
 
+  it('a datafile refresh between two transitions (a policy edit landing) is a step of its own on the line', async () => {
+    const dir = tempRepo({ 'policies/f.yaml': LADDER })
+    expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
+    raiseA(dir)
+    const tick = await cli(dir, 'tick', '--now', T(2))
+    expect(tick.out).toMatch(/refreshed .phasegate\/state\/f.datafile.json/)
+    for (const extra of [['--no-history-cache'], []]) {
+      const { page, csv } = await built(dir, ...extra)
+      // 10% from the init on, 30% from the refresh at T2 (no transition, no marker), 30% now.
+      expect(timelineData(page).percent).toEqual([10, 30, 30])
+      expect(csvPercents(csv)).toEqual(['init 10'])
+    }
+  })
+
   it('a transition whose commit recorded no datafile shows its share as unknown, not a guess', async () => {
     const dir = tempRepo({ 'policies/f.yaml': LADDER })
     expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)

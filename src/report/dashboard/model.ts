@@ -1,7 +1,7 @@
 import type { Decision, MetricReading, Policy, State } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
 import type { HistoryRead } from '../../git/history-cache.js'
-import type { HistoryEntry } from '../../git/transitions.js'
+import type { HistoryEntry, SkippedCommit } from '../../git/transitions.js'
 import type { Heartbeat } from '../../engine/heartbeat.js'
 import type { Exposure } from '../../engine/exposure.js'
 
@@ -26,6 +26,8 @@ export interface FeatureView {
   started: boolean
   /** This feature's transitions, oldest first. */
   history: HistoryEntry[]
+  /** Its datafile refreshes (not transitions, each with the share it put in force), when read. */
+  refreshes?: SkippedCommit[]
   /** What `tick` would decide now (gates, alerts, triggers). */
   decision: Decision
   /**

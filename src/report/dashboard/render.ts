@@ -609,7 +609,8 @@ function pointsOf(model: DashboardModel, feature: FeatureView): TimelinePoint[] 
     feature.policy,
     feature.history,
     new Date(model.generatedAt),
-    feature.exposure.userPercentage
+    feature.exposure.userPercentage,
+    feature.refreshes
   )
 }
 

@@ -92,6 +92,30 @@ describe('timelinePoints', () => {
     expect(points.map(p => p.percent)).toEqual([null, 5])
   })
 
+  it('a datafile refresh between transitions is a point without a transition; one before the first is not', () => {
+    const points = timelinePoints(
+      policy,
+      [
+        entry('init', '', 'canary', '2026-01-01T01:00:00Z', 5),
+        entry('pause', 'canary', 'canary', '2026-01-01T03:00:00Z', 8)
+      ],
+      new Date('2026-01-01T05:00:00Z'),
+      9,
+      [
+        { at: '2026-01-01T04:00:00Z', usersPercent: 9 },
+        { at: '2026-01-01T00:00:00Z', usersPercent: 1 },
+        { at: '2026-01-01T02:00:00Z', usersPercent: 8 }
+      ]
+    )
+    expect(points.map(p => [p.at / 3_600_000 - 490_896, p.percent, p.entry?.kind ?? '-'])).toEqual([
+      [1, 5, 'init'],
+      [2, 8, '-'],
+      [3, 8, 'pause'],
+      [4, 9, '-'],
+      [5, 9, '-']
+    ])
+  })
+
   it('is empty before the rollout starts', () => {
     expect(timelinePoints(policy, [], new Date(), 0)).toEqual([])
   })
