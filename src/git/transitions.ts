@@ -340,8 +340,9 @@ const REFRESHED = new RegExp(`^${REFRESH_TRAILER}: (.+)$`, 'm')
  * no limit on their size, and the blobs are asked for while the log is still being read, so the
  * two processes and the parsing run side by side. `revs` are the commits whose history is read
  * (HEAD by default; the policy check reads the base branch and a pull request's head at once).
- * With `options.exposure` the datafile each transition wrote is read too (the dashboard's audit
- * trail shows what was in force then); decisions never need it, so they do not pay for it.
+ * With `options.exposure` the datafile each transition wrote is read too, and the datafile
+ * refresh commits come as SkippedCommits of kind 'refresh' (the dashboard's audit trail shows what
+ * was in force when); decisions never need it, so they do not pay for it.
  */
 export async function readHistory(
   root: string,
