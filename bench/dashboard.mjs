@@ -32,6 +32,29 @@ function nextTransition(state, k) {
   return { kind: 'advance', from: state.phase, to: LADDER[p + 1], enabled: true }
 }
 
+const PERCENT = [1, 10, 25, 50, 100]
+
+/** A datafile in the shape export/datafile.ts writes (its size is what the history read pays). */
+function datafileOf(state, t) {
+  const enabled = state.enabled
+  return `${JSON.stringify(
+    {
+      datafile_version: 1,
+      feature: state.feature,
+      phase: state.phase,
+      enabled,
+      user_percentage: enabled ? PERCENT[LADDER.indexOf(state.phase)] : 0,
+      feature_flags: [],
+      monitoring_level: 'standard',
+      rollout: { hash_version: 2, salt: `rollout:${state.feature}`, buckets: 10000 },
+      experiments: [],
+      transition: { kind: t.kind, from: t.from, to: t.to, at: state.enteredAt, made_on: null }
+    },
+    null,
+    2
+  )}\n`
+}
+
 function data(text) {
   return `data ${Buffer.byteLength(text)}\n${text}\n`
 }
@@ -95,7 +118,11 @@ function generateRepo(features, transitions) {
       approvers: t.kind === 'advance' ? ['alice'] : [],
       evidence: []
     }
-    commit(commitMessage(record, []), [[`.phasegate/state/${feature}.yaml`, renderState(next)]])
+    // As commitTransition does: the state file and the feature's datafile in one commit.
+    commit(commitMessage(record, []), [
+      [`.phasegate/state/${feature}.yaml`, renderState(next)],
+      [`.phasegate/state/${feature}.datafile.json`, datafileOf(next, t)]
+    ])
   }
   const load = () => {
     execFileSync('git', ['fast-import', '--quiet'], {

@@ -4,9 +4,14 @@ import { assessHeartbeat, scheduleIntervalOf } from '../engine/heartbeat.js'
 import { requiredReadings } from '../engine/requests.js'
 import type { MetricReading, Policy, State } from '../engine/types.js'
 import { PhasegateError } from '../errors.js'
-import { headSha, repoRoot, runGit } from '../git/git.js'
+import { headSha, isShallowRepository, repoRoot, runGit } from '../git/git.js'
 import { readHistoryCached, type HistoryRead } from '../git/history-cache.js'
-import { readHistory, transitionsOf, type HistoryEntry } from '../git/transitions.js'
+import {
+  readHistory,
+  transitionsOf,
+  type HistoryEntry,
+  type SkippedCommit
+} from '../git/transitions.js'
 import { createProvider } from '../metrics/index.js'
 import { DEFAULT_WINDOW } from '../policy/normalize.js'
 import {
@@ -103,17 +108,20 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
   const failures = settled.failures.map(f => failureOf(relativeTo(root, f.policyFile), f.error))
   const loaded = settled.rollouts
   const sources = loaded.map(r => r.policy)
-  const [{ history, read }, head, origin, issues, heartbeats] = await Promise.all([
+  const [{ history, read }, head, origin, issues, heartbeats, shallow] = await Promise.all([
     options.historyCache
       ? readHistoryCached(root, sources, options.historyCache.file, options.historyCache.version)
-      : readHistory(root, sources).then((h): { history: typeof h; read: HistoryRead } => ({
-          history: h,
-          read: { from: 'git', commits: h.length }
-        })),
+      : readHistory(root, sources, ['HEAD'], { exposure: true }).then(
+          (h): { history: typeof h; read: HistoryRead } => ({
+            history: h,
+            read: { from: 'git', commits: h.length }
+          })
+        ),
     headSha(root),
     runGit(root, ['remote', 'get-url', 'origin'], { allowFailure: true }),
     openAlertIssues(env),
-    readHeartbeats(root)
+    readHeartbeats(root),
+    isShallowRepository(root)
   ])
   const byFeature = new Map<string, HistoryEntry[]>()
   for (const entry of transitionsOf(history)) {
@@ -122,6 +130,13 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     list.push(entry)
   }
   for (const [feature, list] of byFeature) byFeature.set(feature, newestFirst(list))
+  const refreshes = new Map<string, SkippedCommit[]>()
+  for (const entry of history) {
+    if (!('skipped' in entry) || entry.kind !== 'refresh') continue
+    const list = refreshes.get(entry.feature) ?? []
+    if (list.length === 0) refreshes.set(entry.feature, list)
+    list.push(entry)
+  }
   const evaluated = await Promise.all(
     loaded.map(rollout =>
       evaluateFeature(
@@ -131,6 +146,10 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
         options,
         env
       )
+        .then(view => {
+          const refreshed = refreshes.get(view.feature)
+          return refreshed ? { ...view, refreshes: refreshed } : view
+        })
         .then(view =>
           'issues' in issues
             ? {
@@ -149,6 +168,7 @@ export async function collectDashboard(options: DashboardOptions): Promise<Dashb
     repositoryUrl: repositoryUrlFrom(env, origin.code === 0 ? origin.stdout : undefined),
     ...(head ? { head } : {}),
     historyRead: read,
+    ...(shallow ? { historyShallow: true } : {}),
     features: evaluated.filter((f): f is FeatureView => 'decision' in f),
     ...('error' in issues ? { issuesError: issues.error } : {}),
     failures: [...failures, ...evaluated.filter((f): f is FeatureFailure => 'message' in f)]

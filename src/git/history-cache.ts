@@ -18,7 +18,10 @@ import { readHistory, type History, type TransitionSource } from './transitions.
 // rewritten branch) is ignored and the history read whole.
 
 /** Bumped whenever what readHistory answers for a commit, or this file's shape, changes. */
-const FORMAT = 1
+const FORMAT = 2
+
+/** The dashboard's audit trail shows each transition's exposure, so its cache holds it. */
+const EXPOSURE = { exposure: true }
 
 /** Where the CLI keeps the dashboard's history cache: in the work tree's git directory. */
 export function historyCachePath(gitDir: string): string {
@@ -38,7 +41,7 @@ interface CacheFile {
 }
 
 /**
- * readHistory for HEAD, through the cache file at `file`: the commits after the cached tip are
+ * readHistory for HEAD with each transition's exposure (HistoryOptions.exposure), through the cache file at `file`: the commits after the cached tip are
  * read from git and the rest taken from the file, which is then rewritten for HEAD. `key` names
  * what else the answer depends on (phasegate's version); `sources` are part of it too. Entries
  * are newest first as readHistory's, except that commits newer than the cached tip on merged
@@ -67,7 +70,7 @@ export async function readHistoryCached(
   const usable =
     typeof cached === 'object' && (cached.tip === head || (await isAncestor(root, cached.tip)))
   if (!usable) {
-    history = await readHistory(root, sources)
+    history = await readHistory(root, sources, ['HEAD'], EXPOSURE)
     read = {
       from: 'git',
       commits: history.length,
@@ -82,7 +85,9 @@ export async function readHistoryCached(
     }
   } else {
     const newer =
-      cached.tip === head ? [] : await readHistory(root, sources, [head, `^${cached.tip}`])
+      cached.tip === head
+        ? []
+        : await readHistory(root, sources, [head, `^${cached.tip}`], EXPOSURE)
     history = newer.length ? [...newer, ...cached.history] : cached.history
     read = { from: 'cache', tip: cached.tip, cached: cached.history.length, newer: newer.length }
   }
@@ -131,6 +136,10 @@ function wellFormed(e: unknown): boolean {
   const entry = e as Record<string, unknown>
   if (!['sha', 'at', 'author', 'feature', 'kind', 'from', 'to'].every(k => isString(entry[k])))
     return false
+  const share =
+    entry.usersPercent === undefined ||
+    (typeof entry.usersPercent === 'number' && Number.isFinite(entry.usersPercent))
+  if (!share) return false
   if ('skipped' in entry) return isString(entry.skipped)
   return (
     isString(entry.reason) &&

@@ -8,6 +8,7 @@ import {
   commitMessage,
   parseTransitionMessage,
   recordOf,
+  REFRESH_TRAILER,
   type RecordKind,
   type TransitionRecord
 } from '../state/trailers.js'
@@ -20,6 +21,23 @@ export interface HistoryEntry extends TransitionRecord {
   sha: string
   at: string
   author: string
+  /**
+   * Share of users (0-100) exposed from this transition on, as the datafile its commit wrote
+   * says (0 where that says not enabled). Read only when asked (readHistory's `exposure`: the
+   * dashboard's audit trail); absent then too where the commit wrote no readable datafile
+   * (histories from before datafiles): unknown, never today's policy's figure.
+   */
+  usersPercent?: number
+}
+
+/** What readHistory reads besides the state files. */
+export interface HistoryOptions {
+  /**
+   * Read each transition's datafile for `usersPercent` (a blob more per transition), and the
+   * datafile refreshes too (SkippedCommit of kind 'refresh'): they change the share in force
+   * between transitions.
+   */
+  exposure?: boolean
 }
 
 /** A commit whose message carries phasegate's trailers but which is not a transition. */
@@ -27,6 +45,11 @@ export interface SkippedCommit {
   sha: string
   at: string
   author: string
+  /**
+   * For a datafile refresh (kind 'refresh', read only with HistoryOptions.exposure): the share of
+   * users its datafile exposes from then on, when it says.
+   */
+  usersPercent?: number
   /** What its trailers claim. */
   feature: string
   kind: string
@@ -301,6 +324,8 @@ function verdictOf(
 }
 
 const NO_BLOB = /^0+$/
+/** A datafile refresh's trailer (state/trailers.ts refreshMessage): the feature it names. */
+const REFRESHED = new RegExp(`^${REFRESH_TRAILER}: (.+)$`, 'm')
 
 /**
  * The audit trail of `sources`' features, newest first, read from the commits that carry
@@ -315,28 +340,44 @@ const NO_BLOB = /^0+$/
  * no limit on their size, and the blobs are asked for while the log is still being read, so the
  * two processes and the parsing run side by side. `revs` are the commits whose history is read
  * (HEAD by default; the policy check reads the base branch and a pull request's head at once).
+ * With `options.exposure` the datafile each transition wrote is read too, and the datafile
+ * refresh commits come as SkippedCommits of kind 'refresh' (the dashboard's audit trail shows what
+ * was in force when); decisions never need it, so they do not pay for it.
  */
 export async function readHistory(
   root: string,
   sources: TransitionSource[],
-  revs: string[] = ['HEAD']
+  revs: string[] = ['HEAD'],
+  options: HistoryOptions = {}
 ): Promise<History> {
   const history: History = []
   if (!(await headSha(root))) return history
   const paths = new Map(sources.map(s => [s.feature, s.statePath]))
-  const candidates: Array<{
-    entry: HistoryEntry
-    path: string | undefined
-    blobs?: [string | undefined, string | undefined]
-  }> = []
+  const datafiles = new Map(
+    options.exposure ? sources.map(s => [s.feature, datafilePathOf(s)] as const) : []
+  )
+  // In the log's order: transition candidates and (options.exposure) datafile refreshes.
+  const candidates: Array<
+    | {
+        entry: HistoryEntry
+        path: string | undefined
+        blobs?: [string | undefined, string | undefined]
+        datafile?: string
+      }
+    | { refresh: SkippedCommit; datafile: string }
+  > = []
   // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
   // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
   const asked: string[] = []
   const judged = new Map<string, StateFacts | undefined>()
   const factsOf = verdictFactsPool()
   const own = ownStrings()
+  // Datafile blobs (options.exposure) go through the same reader; `exposed` holds what each says.
+  const exposed = new Map<string, number | undefined>()
   const reader = objectReader(root, (i, text) => {
-    judged.set(asked[i]!, text === undefined ? undefined : factsOf(stateFacts(text)!))
+    const id = asked[i]!
+    if (exposed.has(id)) exposed.set(id, text === undefined ? undefined : usersPercentOf(text))
+    else judged.set(id, text === undefined ? undefined : factsOf(stateFacts(text)!))
   })
   const ask = (id: string | undefined) => {
     if (id === undefined || judged.has(id)) return
@@ -345,16 +386,51 @@ export async function readHistory(
     asked.push(key)
     reader.request(key)
   }
+  const askDatafile = (id: string) => {
+    if (exposed.has(id) || judged.has(id)) return
+    const key = detached(id)
+    exposed.set(key, undefined)
+    asked.push(key)
+    reader.request(key)
+  }
   const log = new LogReader(commit => {
     const record = parseTransitionMessage(commit.message)
-    if (!record) return
+    if (!record) {
+      const refreshed = options.exposure ? REFRESHED.exec(commit.message)?.[1] : undefined
+      const path = refreshed === undefined ? undefined : datafiles.get(refreshed)
+      const datafile = path === undefined ? undefined : blobsOf(commit.changes, path)?.[1]
+      if (datafile !== undefined) {
+        askDatafile(datafile)
+        const feature = own(refreshed!)
+        candidates.push({
+          datafile,
+          refresh: {
+            sha: detached(commit.sha),
+            at: detached(commit.at),
+            author: own(commit.author),
+            feature,
+            kind: 'refresh',
+            from: '',
+            to: '',
+            skipped: 'a datafile refresh, not a transition'
+          }
+        })
+      }
+      return
+    }
     const path = paths.get(record.feature)
     const blobs = path === undefined ? undefined : blobsOf(commit.changes, path)
     if (blobs) blobs.forEach(ask)
+    const datafile =
+      options.exposure && blobs
+        ? blobsOf(commit.changes, datafiles.get(record.feature)!)?.[1]
+        : undefined
+    if (datafile !== undefined) askDatafile(datafile)
     candidates.push({
       entry: ownEntry(record, commit, own),
       path,
-      ...(blobs ? { blobs } : {})
+      ...(blobs ? { blobs } : {}),
+      ...(datafile !== undefined ? { datafile } : {})
     })
   })
   let failed: unknown
@@ -366,6 +442,7 @@ export async function readHistory(
         ...revs,
         `--format=${LOG_FORMAT}`,
         '--grep=^Phasegate-Feature: ',
+        ...(options.exposure ? [`--grep=^${REFRESH_TRAILER}: `] : []),
         ...LOG_RAW_ARGS,
         '--no-renames',
         '--root',
@@ -388,7 +465,14 @@ export async function readHistory(
     const facts = id ? judged.get(id) : undefined
     return facts ? { same: id!, facts } : undefined
   }
-  for (const { entry, path, blobs } of candidates) {
+  for (const candidate of candidates) {
+    if ('refresh' in candidate) {
+      const { refresh } = candidate
+      const percent = exposed.get(candidate.datafile)
+      history.push(percent === undefined ? refresh : { ...refresh, usersPercent: percent })
+      continue
+    }
+    const { entry, path, blobs, datafile } = candidate
     const verdict =
       path === undefined
         ? { ok: false as const, reason: `no policy here rolls out ${entry.feature}` }
@@ -396,8 +480,10 @@ export async function readHistory(
           ? verdictOf(entry, path, judgedOf(blobs[0]), judgedOf(blobs[1]))
           : // Not in the diff: the file is the same before and after (or absent from both).
             { ok: false as const, reason: `does not change ${path}` }
-    if (verdict.ok) history.push(entry)
-    else
+    if (verdict.ok) {
+      const percent = datafile === undefined ? undefined : exposed.get(datafile)
+      history.push(percent === undefined ? entry : { ...entry, usersPercent: percent })
+    } else
       history.push({
         sha: entry.sha,
         at: entry.at,
@@ -410,6 +496,24 @@ export async function readHistory(
       })
   }
   return history
+}
+
+/**
+ * The share of users a datafile text exposes (its user_percentage, 0 when not enabled), or
+ * undefined when it is not a feature datafile that says (not JSON, a field missing or mistyped).
+ */
+export function usersPercentOf(text: string): number | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!value || typeof value !== 'object') return undefined
+  const { enabled, user_percentage: percent } = value as Record<string, unknown>
+  if (typeof enabled !== 'boolean' || typeof percent !== 'number' || !Number.isFinite(percent))
+    return undefined
+  return enabled ? percent : 0
 }
 
 /**

@@ -161,13 +161,18 @@ test('a cache that cannot be used for this HEAD is read around, and replaced', a
   const whole = await build(dir, 'whole', '--no-history-cache')
 
   const cases: Array<[string, string, RegExp]> = [
-    ['not JSON', '{"format":1,', /is not JSON/],
+    ['not JSON', '{"format":2,', /is not JSON/],
     [
       'another shape',
       good.replace('"approvers":[]', '"approvers":"nobody"'),
       /an entry of another shape/
     ],
-    ['another format', good.replace('"format":1', '"format":99'), /written by another phasegate/],
+    [
+      'a share of another shape',
+      good.replace(/"usersPercent":\d+/, '"usersPercent":"ten"'),
+      /an entry of another shape/
+    ],
+    ['another format', good.replace(/"format":\d+/, '"format":99'), /written by another phasegate/],
     ['no commit', good.replace(/"tip":"[0-9a-f]+"/, '"tip":"HEAD"'), /names no commit/]
   ]
   for (const [what, text, notice] of cases) {

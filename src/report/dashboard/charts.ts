@@ -1,7 +1,7 @@
 import { severityOf, SEVERITY_RANK } from '../../engine/alerts.js'
 import type { AlertRule, MetricReading, Policy } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
-import type { HistoryEntry } from '../../git/transitions.js'
+import type { HistoryEntry, SkippedCommit } from '../../git/transitions.js'
 
 // The charts' data, computed here (pure) and drawn in the browser by uPlot (assets.ts). Each chart
 // also gets a text alternative built from the same data (render.ts), so the numbers a reader
@@ -14,53 +14,89 @@ export interface TimelinePoint {
   phase: string
   /** Index in the policy's ladder; -1 for a phase the policy no longer has. */
   index: number
-  /** Users exposed: the phase's percentage, 0 while the kill switch is off. */
-  percent: number
+  /**
+   * Users exposed from `at` on, as recorded then (the datafile the transition committed) or, for
+   * the closing point, the exposure in force now; null where that is unknown (a transition from
+   * before datafiles): never today's policy's figure for a past step.
+   */
+  percent: number | null
   enabled: boolean
-  /** The transition that started this step; absent for the closing point at "now". */
+  /** The transition that started this step; absent for a datafile refresh and the closing point. */
   entry?: HistoryEntry
 }
 
 /**
  * The rollout's phase and exposure over time, one point per transition (oldest first) and a last
  * one at `now` so the final step reaches the present. Empty before the rollout starts.
+ * A transition's percentage is the one its commit recorded (HistoryEntry.usersPercent), the
+ * closing point's `inForce` (users exposed now, 0-100: the FeatureView's exposure, which a raise
+ * held by a pause or freeze window keeps below the policy's figure). `refreshes` (datafile
+ * refreshes, any order) add a point without a transition where the share changed between two.
  * The feature page and its CSV both ask for the same history's points: they are computed once
- * (per history array, policy and `now`).
+ * (per history array, policy, `now` and `inForce`).
  */
 export function timelinePoints(
   policy: Policy,
   history: HistoryEntry[],
-  now: Date
+  now: Date,
+  inForce: number,
+  refreshes: Array<Pick<SkippedCommit, 'at' | 'usersPercent'>> = NO_REFRESHES
 ): TimelinePoint[] {
   const known = computed.get(history)
-  if (known && known.policy === policy && known.now === now.getTime()) return known.points
+  if (
+    known &&
+    known.policy === policy &&
+    known.now === now.getTime() &&
+    known.inForce === inForce &&
+    known.refreshes === refreshes
+  )
+    return known.points
   const index = new Map<string, number>()
   policy.phases.forEach((p, i) => {
     if (!index.has(p.name)) index.set(p.name, i)
   })
-  const step = (phase: string, enabled: boolean, at: number): TimelinePoint => {
-    const i = index.get(phase) ?? -1
-    const percent = enabled && i >= 0 ? policy.phases[i]!.userPercentage : 0
-    return { at, phase, index: i, percent, enabled }
-  }
+  const step = (
+    phase: string,
+    enabled: boolean,
+    at: number,
+    percent: number | null
+  ): TimelinePoint => ({ at, phase, index: index.get(phase) ?? -1, percent, enabled })
   const points: TimelinePoint[] = []
+  // A datafile refresh changes the share in force within a step: a point of its own, no marker.
+  const later = refreshes
+    .map(r => ({ at: Date.parse(r.at), percent: r.usersPercent ?? null }))
+    .sort((a, b) => a.at - b.at)
+  let next = 0
+  const refreshedUntil = (until: number) => {
+    for (; next < later.length && later[next]!.at < until; next++) {
+      const r = later[next]!
+      const last = points.at(-1)
+      if (last && r.at > last.at) points.push(step(last.phase, last.enabled, r.at, r.percent))
+    }
+  }
   let enabled = true
   for (const entry of history) {
     if (entry.kind === 'emergency') enabled = false
     if (entry.kind === 'resume') enabled = true
-    const point = step(entry.to, enabled, Date.parse(entry.at))
+    const at = Date.parse(entry.at)
+    refreshedUntil(at)
+    const point = step(entry.to, enabled, at, entry.usersPercent ?? null)
     point.entry = entry
     points.push(point)
   }
+  refreshedUntil(now.getTime())
   const last = points.at(-1)
-  if (last && now.getTime() > last.at) points.push(step(last.phase, last.enabled, now.getTime()))
-  computed.set(history, { policy, now: now.getTime(), points })
+  if (last && now.getTime() > last.at)
+    points.push(step(last.phase, last.enabled, now.getTime(), inForce))
+  computed.set(history, { policy, now: now.getTime(), inForce, refreshes, points })
   return points
 }
 
+const NO_REFRESHES: Array<Pick<SkippedCommit, 'at' | 'usersPercent'>> = []
+
 const computed = new WeakMap<
   HistoryEntry[],
-  { policy: Policy; now: number; points: TimelinePoint[] }
+  { policy: Policy; now: number; inForce: number; refreshes: unknown; points: TimelinePoint[] }
 >()
 
 export type MarkKind = 'advance' | 'rollback' | 'emergency' | 'resume' | 'pause' | 'init'
@@ -85,10 +121,11 @@ export interface TimelineChart {
   /** Epoch seconds. */
   x: number[]
   phase: Array<number | null>
-  percent: number[]
+  /** null where the share then is unknown: a gap in the line. */
+  percent: Array<number | null>
   /** MARK_KINDS, which `kind` indexes. */
   kinds: readonly MarkKind[]
-  /** Per point: the index in `kinds` of the transition that starts it; -1 for the closing point. */
+  /** Per point: the index in `kinds` of the transition that starts it; -1 for a refresh or "now". */
   kind: number[]
   /** The commit page of a sha is commitBase + sha; null when the repository has no web address. */
   commitBase: string | null

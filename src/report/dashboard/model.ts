@@ -1,7 +1,7 @@
 import type { Decision, MetricReading, Policy, State } from '../../engine/types.js'
 import type { ExperimentAnalysis } from '../../experiments/analysis.js'
 import type { HistoryRead } from '../../git/history-cache.js'
-import type { HistoryEntry } from '../../git/transitions.js'
+import type { HistoryEntry, SkippedCommit } from '../../git/transitions.js'
 import type { Heartbeat } from '../../engine/heartbeat.js'
 import type { Exposure } from '../../engine/exposure.js'
 import type { DatafileDrift } from '../../rollout/datafile.js'
@@ -27,6 +27,8 @@ export interface FeatureView {
   started: boolean
   /** This feature's transitions, oldest first. */
   history: HistoryEntry[]
+  /** Its datafile refreshes (not transitions, each with the share it put in force), when read. */
+  refreshes?: SkippedCommit[]
   /** What `tick` would decide now (gates, alerts, triggers). */
   decision: Decision
   /**
@@ -87,6 +89,11 @@ export interface DashboardModel {
   head?: string
   /** How the audit trail was read: from git whole, or from the history cache and newer commits. */
   historyRead?: HistoryRead
+  /**
+   * The repository is a shallow clone: the audit trail holds only the commits it has, so older
+   * transitions (all of them, for a rollout started before the cut) may be missing.
+   */
+  historyShallow?: boolean
   features: FeatureView[]
   failures: FeatureFailure[]
   /** Why the open alert issues could not be listed, when GitHub was asked and did not answer. */

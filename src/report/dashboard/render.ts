@@ -1,7 +1,7 @@
 import { metricSpec } from '../../engine/metric-spec.js'
 import { formatSpan } from '../../engine/time.js'
 import type { Decision, MetricReading } from '../../engine/types.js'
-import type { ExperimentAnalysis } from '../../experiments/analysis.js'
+import type { ExperimentAnalysis, MetricComparison } from '../../experiments/analysis.js'
 import type { HistoryEntry } from '../../git/transitions.js'
 import {
   alertTrendChart,
@@ -144,8 +144,15 @@ ${scripts}
 
 function footer(model: DashboardModel): string {
   const head = model.head ? ` from commit ${commitLink(model, model.head)}` : ''
-  return `<footer><p>Built at ${esc(time(model.generatedAt))}${head}. Metrics and decisions as of that time; the audit trail is the git history of the state files${historyReadText(model.historyRead)}.</p></footer>`
+  return `<footer><p>Built at ${esc(time(model.generatedAt))}${head}. Metrics and decisions as of that time; the audit trail is the git history of the state files${historyReadText(model.historyRead)}.${model.historyShallow ? ` ${SHALLOW_NOTE}` : ''}</p></footer>`
 }
+
+/**
+ * What a shallow clone does to the audit trail, wherever missing history would otherwise read as
+ * "nothing happened" (no transition, no rollback).
+ */
+const SHALLOW_NOTE =
+  'The history is incomplete: this is a shallow clone, so older transitions are missing (check out with <code>fetch-depth: 0</code>, or run <code>git fetch --unshallow</code>).'
 
 /** How the audit trail was read, for the footer: whole from git, or through the history cache. */
 function historyReadText(read: DashboardModel['historyRead']): string {
@@ -222,7 +229,7 @@ export function renderIndex(model: DashboardModel): string {
 <td data-cell="phase">${esc(f.state.phase)}</td>
 <td data-cell="users" class="num">${num(users)}%</td>
 <td data-cell="kill-switch">${killSwitch(f.state)}</td>
-<td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : '—'}</td>
+<td data-cell="last-transition">${last ? `${esc(last.kind)} ${phases(last)}<br><small>${esc(time(last.at))} · ${commitLink(model, last.sha)}</small>` : model.historyShallow && f.started ? 'unknown <small>(shallow clone: history incomplete)</small>' : '—'}</td>
 <td data-cell="last-evaluation">${lastEvaluation(f)}</td>
 <td data-cell="alerts" class="num">${openAlerts(f)}</td>
 <td data-cell="health">${healthCell(f)}</td>
@@ -386,12 +393,12 @@ function performancePanel(_model: DashboardModel, feature: FeatureView): string 
     const mean = (g: string) => m.groups.find(x => x.name === g)?.mean
     const treatment = c?.treatment ?? analysis.groups.find(g => g.name !== analysis.control)?.name
     const interval = c ? (c.sequential ?? c.fixedHorizon).relativeInterval : undefined
-    return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td class="num" data-cell="traditional">${num(mean(analysis.control))}</td><td class="num" data-cell="new">${num(treatment ? mean(treatment) : undefined)}</td><td class="num" data-cell="change">${c ? pct(c.relativeDifference, 1) : '—'}</td><td class="num">${interval ? `${pct(interval[0], 1)} … ${pct(interval[1], 1)}` : esc(m.missing ?? '—')}</td><td>${c ? esc(c.outcome.replace('_', ' ')) : '—'}</td></tr>`
+    return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td class="num" data-cell="traditional">${num(mean(analysis.control))}</td><td class="num" data-cell="new">${num(treatment ? mean(treatment) : undefined)}</td><td class="num" data-cell="change">${c ? pct(c.relativeDifference, 1) : '—'}</td><td class="num">${interval ? `${pct(interval[0], 1)} … ${pct(interval[1], 1)}${mixedIntervals(analysis) && !c?.sequential ? ' <small>(fixed-horizon)</small>' : ''}` : esc(m.missing ?? '—')}</td><td>${c ? esc(c.outcome.replace(/_/g, ' ')) : '—'}</td></tr>`
   })
   return `<dl class="stats">${tiles.join('\n')}</dl>
 <table>
 <caption>Traditional (${esc(analysis.control)}) vs new path, experiment <code>${esc(analysis.experiment)}</code></caption>
-<thead><tr><th scope="col">Metric</th><th scope="col">Traditional</th><th scope="col">New path</th><th scope="col">Change</th><th scope="col">Interval</th><th scope="col">Outcome</th></tr></thead>
+<thead><tr><th scope="col">Metric</th><th scope="col">Traditional</th><th scope="col">New path</th><th scope="col">Change</th><th scope="col">Interval (${intervalKind(analysis)})</th><th scope="col">Outcome</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody>
 </table>`
 }
@@ -416,10 +423,17 @@ function experimentsPanel(
         .join('\n')
       const significance = a.metrics
         .flatMap(m =>
-          m.comparisons.map(c => {
-            const interval = (c.sequential ?? c.fixedHorizon).relativeInterval
-            return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td>${esc(c.treatment)} vs ${esc(a.control)}</td><td class="num">${pct(c.relativeDifference, 1)}</td><td class="num">${pct(interval[0], 1)} … ${pct(interval[1], 1)}</td><td class="num" data-cell="p">${num(c.adjustedPValue)}</td><td data-cell="significant">${c.adjustedPValue < a.alpha ? 'yes' : 'no'}</td></tr>`
-          })
+          m.comparisons.length === 0
+            ? [
+                `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td colspan="5">No comparison: ${esc(m.missing ?? 'no data')}</td></tr>`
+              ]
+            : m.comparisons.map(c => {
+                const interval = (c.sequential ?? c.fixedHorizon).relativeInterval
+                // Where the caption names two kinds, each fixed-horizon row is marked.
+                const kind =
+                  mixedIntervals(a) && !c.sequential ? ' <small>(fixed-horizon)</small>' : ''
+                return `<tr data-metric="${esc(m.metric)}"><th scope="row">${esc(m.metric)}</th><td>${esc(c.treatment)} vs ${esc(a.control)}</td><td class="num">${pct(c.relativeDifference, 1)}</td><td class="num" data-cell="interval">${pct(interval[0], 1)} … ${pct(interval[1], 1)}${kind}</td><td class="num" data-cell="p">${num(c.adjustedPValue)}</td><td data-cell="significant">${significanceOf(c)}</td></tr>`
+              })
         )
         .join('\n')
       const chart = intervalChart(`intervals-${i}`, a)
@@ -433,12 +447,22 @@ ${stat('verdict', 'Verdict', esc(a.verdict.replace(/_/g, ' ')))}
 ${stat('srm', 'Sample ratio', a.sampleRatio.mismatch ? '<strong>mismatch</strong>' : a.sampleRatio.checked ? 'ok' : 'too few users')}
 </dl>
 ${a.reasons.length ? `<ul class="reasons">${a.reasons.map(r => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+${a.warnings.length ? `<ul class="warnings" aria-label="Doubts about the results">${a.warnings.map(w => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 <table><caption>Groups</caption><thead><tr><th scope="col">Group</th><th scope="col">Weight</th><th scope="col">Users</th><th scope="col">Observed share</th><th scope="col">Expected share</th></tr></thead><tbody>${groups}</tbody></table>
 ${chart ? intervalFigure(chart, a) : ''}
-<table><caption>Statistical significance (${a.sequential ? 'always-valid' : 'fixed-horizon'}, α = ${a.alpha}, Holm–Bonferroni)</caption><thead><tr><th scope="col">Metric</th><th scope="col">Comparison</th><th scope="col">Relative change</th><th scope="col">Interval</th><th scope="col">Adjusted p</th><th scope="col">Significant</th></tr></thead><tbody>${significance || '<tr><td colspan="6">No comparison yet.</td></tr>'}</tbody></table>
+<table><caption>Statistical significance (${intervalKind(a)}, α = ${a.alpha}, Holm–Bonferroni)</caption><thead><tr><th scope="col">Metric</th><th scope="col">Comparison</th><th scope="col">Relative change</th><th scope="col">Interval</th><th scope="col">Adjusted p</th><th scope="col">Significant</th></tr></thead><tbody>${significance || '<tr><td colspan="6">No comparison yet.</td></tr>'}</tbody></table>
 </article>`
     })
     .join('\n')
+}
+
+/**
+ * The "Significant" cell: what the analysis concluded (its outcome), not a p-value compared here.
+ * Too little data gives no verdict whatever the (Fisher's exact) p-value is.
+ */
+function significanceOf(c: MetricComparison): string {
+  if (c.outcome === 'too_little_data') return 'no verdict (too little data)'
+  return c.outcome === 'better' || c.outcome === 'worse' ? 'yes' : 'no'
 }
 
 function figure(chartId: string, summary: string, table: string, caption: string): string {
@@ -448,6 +472,22 @@ function figure(chartId: string, summary: string, table: string, caption: string
 <p class="summary">${esc(summary)}</p>
 <details><summary>Data</summary>${table}</details>
 </figure>`
+}
+
+/**
+ * The kind of the intervals shown: always-valid where the comparison has a sequential one, else
+ * fixed-horizon (sequential testing off, or a rate with too little data: Fisher's exact test).
+ */
+function intervalKind(a: ExperimentAnalysis): string {
+  if (mixedIntervals(a)) return 'always-valid; fixed-horizon where there is too little data'
+  return a.metrics.some(m => m.comparisons.some(c => c.sequential))
+    ? 'always-valid'
+    : 'fixed-horizon'
+}
+
+function mixedIntervals(a: ExperimentAnalysis): boolean {
+  const comparisons = a.metrics.flatMap(m => m.comparisons)
+  return comparisons.some(c => c.sequential) && comparisons.some(c => !c.sequential)
 }
 
 function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
@@ -462,7 +502,7 @@ function intervalFigure(chart: IntervalChart, a: ExperimentAnalysis): string {
     .join('')
   return figure(
     chart.id,
-    `Treatment vs control, relative change with ${a.sequential ? 'always-valid' : ''} interval: ${summary}`,
+    `Treatment vs control, relative change and interval (${intervalKind(a)}): ${summary}`,
     `<table><thead><tr><th scope="col">Comparison</th><th scope="col">Change</th><th scope="col">Lower</th><th scope="col">Upper</th></tr></thead><tbody>${rows}</tbody></table>`,
     'Control vs treatment: relative change and its interval (0 = no difference)'
   )
@@ -522,7 +562,7 @@ function alertsPanel(model: DashboardModel, feature: FeatureView, charts: ChartS
 <tbody>${active.join('\n') || '<tr><td colspan="5">No active alerts.</td></tr>'}</tbody></table>
 ${issuesTable(model, feature)}<h3>Recent rollbacks</h3>
 <table class="alerts-recent"><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Phases</th><th scope="col">Reason</th><th scope="col">Commit</th></tr></thead>
-<tbody>${recent.join('\n') || '<tr><td colspan="5">None.</td></tr>'}</tbody></table>
+<tbody>${recent.join('\n') || `<tr><td colspan="5">${model.historyShallow ? 'None among the commits this shallow clone has; older ones are missing.' : 'None.'}</td></tr>`}</tbody></table>
 <h3>Trends</h3>
 ${trends.join('\n') || '<p>No range data from the metrics provider: alert trends need metric series.</p>'}`
 }
@@ -554,14 +594,20 @@ function deploymentPanel(model: DashboardModel, feature: FeatureView, charts: Ch
         `<li${p.name === state.phase ? ' aria-current="step" class="current"' : ''}>${esc(p.name)} <small>${num(p.userPercentage)}%</small></li>`
     )
     .join('')
-  const points = timelinePoints(policy, feature.history, new Date(model.generatedAt))
+  const points = pointsOf(model, feature)
+  const shallow = model.historyShallow
+    ? `<p class="note" data-note="shallow">${SHALLOW_NOTE}</p>\n`
+    : ''
   const timeline = points.length
     ? (() => {
         const chart = timelineChart('timeline', policy, points, commitUrl(model, ''))
         charts.push(chart)
-        return timelineFigure(model, feature, points)
+        return shallow + timelineFigure(model, feature, points)
       })()
-    : '<p>No transitions yet: run <code>phasegate init</code> to start the rollout.</p>'
+    : shallow ||
+      (feature.started
+        ? '<p>No transition of this rollout is in the git history: its state file was not written by a phasegate commit here.</p>'
+        : '<p>No transitions yet: run <code>phasegate init</code> to start the rollout.</p>')
   const metrics = feature.readings
     .filter(r => !r.group)
     .map((r, i) => metricFigure(r, feature, charts, i))
@@ -583,6 +629,17 @@ ${triggerTable(decision)}
 ${metrics.join('\n') || '<p>The policy names no metrics.</p>'}`
 }
 
+/** The feature's timeline: each transition's recorded exposure, and the exposure in force now. */
+function pointsOf(model: DashboardModel, feature: FeatureView): TimelinePoint[] {
+  return timelinePoints(
+    feature.policy,
+    feature.history,
+    new Date(model.generatedAt),
+    feature.exposure.userPercentage,
+    feature.refreshes
+  )
+}
+
 function timelineFigure(
   model: DashboardModel,
   feature: FeatureView,
@@ -590,13 +647,13 @@ function timelineFigure(
 ): string {
   const transitions = points.filter(p => p.entry)
   const counts = (kind: string) => transitions.filter(p => p.entry!.kind === kind).length
-  const summary = `${transitions.length} transitions: ${counts('advance')} advances, ${counts('rollback')} rollbacks, ${counts('emergency')} emergencies; now in ${points.at(-1)!.phase} at ${points.at(-1)!.percent}% of users`
+  const summary = `${transitions.length} transitions: ${counts('advance')} advances, ${counts('rollback')} rollbacks, ${counts('emergency')} emergencies; now in ${points.at(-1)!.phase} at ${num(feature.exposure.userPercentage)}% of users`
   const rows = transitions
     .slice(-TRAIL_ROWS)
     .reverse()
     .map(p => {
       const e = p.entry!
-      return `<tr class="kind-${esc(e.kind)}" data-sha="${esc(e.sha)}"><td>${esc(time(e.at))}</td><td>${esc(e.kind)}</td><td>${phases(e)}</td><td class="num">${p.percent}%</td><td>${esc(e.reason)}${e.approvers.length ? ` <small>(approved by ${esc(e.approvers.join(', '))})</small>` : ''}${e.operator ? ` <small>(by ${esc(e.operator)})</small>` : ''}</td><td>${commitLink(model, e.sha)}</td></tr>`
+      return `<tr class="kind-${esc(e.kind)}" data-sha="${esc(e.sha)}"><td>${esc(time(e.at))}</td><td>${esc(e.kind)}</td><td>${phases(e)}</td><td class="num">${p.percent === null ? 'unknown' : `${p.percent}%`}</td><td>${esc(e.reason)}${e.approvers.length ? ` <small>(approved by ${esc(e.approvers.join(', '))})</small>` : ''}${e.operator ? ` <small>(by ${esc(e.operator)})</small>` : ''}</td><td>${commitLink(model, e.sha)}</td></tr>`
     })
     .join('\n')
   return `<figure class="chart-figure">
@@ -611,12 +668,13 @@ function timelineFigure(
 }
 
 /**
- * Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). It is a download
+ * Every transition of the feature, oldest first, as CSV (RFC 4180 quoting). users_percent is the
+ * share its commit's datafile recorded, empty where unknown (a history from before datafiles). It is a download
  * people open in a spreadsheet, and reasons and operators are free text: formula cells are text.
  */
 export function historyCsv(model: DashboardModel, feature: FeatureView): string {
   const lines = ['at,kind,from,to,users_percent,reason,approvers,operator,commit,commit_url']
-  for (const p of timelinePoints(feature.policy, feature.history, new Date(model.generatedAt))) {
+  for (const p of pointsOf(model, feature)) {
     const e = p.entry
     if (!e) continue
     lines.push(
@@ -625,7 +683,7 @@ export function historyCsv(model: DashboardModel, feature: FeatureView): string 
         e.kind,
         e.from,
         e.to,
-        p.percent,
+        p.percent ?? '',
         e.reason,
         e.approvers.join(' '),
         e.operator ?? '',

@@ -65,7 +65,8 @@ describe('timelinePoints', () => {
     kind: HistoryEntry['kind'],
     from: string,
     to: string,
-    at: string
+    at: string,
+    usersPercent?: number
   ): HistoryEntry => ({
     feature: 'p',
     kind,
@@ -76,33 +77,70 @@ describe('timelinePoints', () => {
     evidence: [],
     sha: `${kind}${at}`,
     at,
-    author: 'a'
+    author: 'a',
+    ...(usersPercent === undefined ? {} : { usersPercent })
   })
 
-  it('steps through phases, drops to 0% while the kill switch is off, and reaches now', () => {
+  it("steps through phases with each transition's recorded share and reaches now with the share in force", () => {
     const points = timelinePoints(
       policy,
       [
-        entry('init', '', 'development', '2026-01-01T00:00:00Z'),
-        entry('advance', 'development', 'staging', '2026-01-01T01:00:00Z'),
-        entry('advance', 'staging', 'canary', '2026-01-01T02:00:00Z'),
-        entry('emergency', 'canary', 'staging', '2026-01-01T03:00:00Z'),
-        entry('resume', 'staging', 'staging', '2026-01-01T04:00:00Z')
+        entry('init', '', 'development', '2026-01-01T00:00:00Z', 100),
+        entry('advance', 'development', 'staging', '2026-01-01T01:00:00Z', 100),
+        entry('advance', 'staging', 'canary', '2026-01-01T02:00:00Z', 2),
+        entry('emergency', 'canary', 'staging', '2026-01-01T03:00:00Z', 0),
+        entry('resume', 'staging', 'staging', '2026-01-01T04:00:00Z', 100)
       ],
-      new Date('2026-01-01T05:00:00Z')
+      new Date('2026-01-01T05:00:00Z'),
+      40
     )
-    expect(points.map(p => [p.phase, p.percent, p.entry?.kind ?? 'now'])).toEqual([
-      ['development', 100, 'init'],
-      ['staging', 100, 'advance'],
-      ['canary', 5, 'advance'],
-      ['staging', 0, 'emergency'],
-      ['staging', 100, 'resume'],
-      ['staging', 100, 'now']
+    // canary's policy says 5% today; its transition recorded 2%: the record stands.
+    expect(points.map(p => [p.phase, p.percent, p.enabled, p.entry?.kind ?? 'now'])).toEqual([
+      ['development', 100, true, 'init'],
+      ['staging', 100, true, 'advance'],
+      ['canary', 2, true, 'advance'],
+      ['staging', 0, false, 'emergency'],
+      ['staging', 100, true, 'resume'],
+      ['staging', 40, true, 'now']
+    ])
+  })
+
+  it("a transition whose share was not recorded is unknown (null), not today's policy's", () => {
+    const points = timelinePoints(
+      policy,
+      [entry('init', '', 'canary', '2026-01-01T00:00:00Z')],
+      new Date('2026-01-01T05:00:00Z'),
+      5
+    )
+    expect(points.map(p => p.percent)).toEqual([null, 5])
+  })
+
+  it('a datafile refresh between transitions is a point without a transition; one before the first is not', () => {
+    const points = timelinePoints(
+      policy,
+      [
+        entry('init', '', 'canary', '2026-01-01T01:00:00Z', 5),
+        entry('pause', 'canary', 'canary', '2026-01-01T03:00:00Z', 8)
+      ],
+      new Date('2026-01-01T05:00:00Z'),
+      9,
+      [
+        { at: '2026-01-01T04:00:00Z', usersPercent: 9 },
+        { at: '2026-01-01T00:00:00Z', usersPercent: 1 },
+        { at: '2026-01-01T02:00:00Z', usersPercent: 8 }
+      ]
+    )
+    expect(points.map(p => [p.at / 3_600_000 - 490_896, p.percent, p.entry?.kind ?? '-'])).toEqual([
+      [1, 5, 'init'],
+      [2, 8, '-'],
+      [3, 8, 'pause'],
+      [4, 9, '-'],
+      [5, 9, '-']
     ])
   })
 
   it('is empty before the rollout starts', () => {
-    expect(timelinePoints(policy, [], new Date())).toEqual([])
+    expect(timelinePoints(policy, [], new Date(), 0)).toEqual([])
   })
 })
 
