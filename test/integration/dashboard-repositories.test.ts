@@ -31,7 +31,7 @@ describe('repositories a new user has', () => {
   it('a detached HEAD builds the same site (holds)', async () => {
     const dir = await atB()
     sh(dir, 'git', 'checkout', '-q', '--detach', 'HEAD')
-    const site = join(dir, '..', 'site-detached')
+    const site = `${dir}-site-detached`
     const built = await cli(dir, 'dashboard', '--out', site, '--now', T(2))
     expect(built.code, built.err).toBe(0)
     const index = readFileSync(join(site, 'index.html'), 'utf8')

@@ -55,7 +55,7 @@ describe('dashboard in a shallow clone', () => {
   it('a full clone says none of that', async () => {
     const dir = tempRepo({ 'policies/f.yaml': POLICY })
     expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
-    const site = join(dir, '..', 'site-full')
+    const site = `${dir}-site-full`
     const built = await cli(dir, 'dashboard', '--out', site, '--now', T(2))
     expect(built.code, built.err).toBe(0)
     const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
@@ -73,7 +73,7 @@ describe('dashboard with no transition in a full history', () => {
       cwd: dir,
       env: { ...process.env, GIT_COMMITTER_DATE: T(0) }
     })
-    const site = join(dir, '..', 'site-no-transition')
+    const site = `${dir}-site-no-transition`
     const built = await cli(dir, 'dashboard', '--out', site, '--now', T(2))
     expect(built.code, built.err).toBe(0)
     const page = readFileSync(join(site, 'features', 'f.html'), 'utf8')
