@@ -70028,6 +70028,8 @@ function verdictOf(record, statePath, before, after) {
     return { ok: true };
 }
 const NO_BLOB = /^0+$/;
+/** A datafile refresh's trailer (state/trailers.ts refreshMessage): the feature it names. */
+const REFRESHED = new RegExp(`^${REFRESH_TRAILER}: (.+)$`, 'm');
 /**
  * The audit trail of `sources`' features, newest first, read from the commits that carry
  * phasegate trailers: each is a transition only as `transitionVerdict` says, judged on the state
@@ -70041,12 +70043,17 @@ const NO_BLOB = /^0+$/;
  * no limit on their size, and the blobs are asked for while the log is still being read, so the
  * two processes and the parsing run side by side. `revs` are the commits whose history is read
  * (HEAD by default; the policy check reads the base branch and a pull request's head at once).
+ * With `options.exposure` the datafile each transition wrote is read too, and the datafile
+ * refresh commits come as SkippedCommits of kind 'refresh' (the dashboard's audit trail shows what
+ * was in force when); decisions never need it, so they do not pay for it.
  */
-async function readHistory(root, sources, revs = ['HEAD']) {
+async function readHistory(root, sources, revs = ['HEAD'], options = {}) {
     const history = [];
     if (!(await headSha(root)))
         return history;
     const paths = new Map(sources.map(s => [s.feature, s.statePath]));
+    const datafiles = new Map(options.exposure ? sources.map(s => [s.feature, datafile_datafilePathOf(s)]) : []);
+    // In the log's order: transition candidates and (options.exposure) datafile refreshes.
     const candidates = [];
     // Each distinct blob is asked for once; its facts are read as it arrives, and only the few a
     // verdict compares are kept, one object per distinct set of them: the blob's text is dropped.
@@ -70054,8 +70061,14 @@ async function readHistory(root, sources, revs = ['HEAD']) {
     const judged = new Map();
     const factsOf = verdictFactsPool();
     const own = ownStrings();
+    // Datafile blobs (options.exposure) go through the same reader; `exposed` holds what each says.
+    const exposed = new Map();
     const reader = objectReader(root, (i, text) => {
-        judged.set(asked[i], text === undefined ? undefined : factsOf(stateFacts(text)));
+        const id = asked[i];
+        if (exposed.has(id))
+            exposed.set(id, text === undefined ? undefined : usersPercentOf(text));
+        else
+            judged.set(id, text === undefined ? undefined : factsOf(stateFacts(text)));
     });
     const ask = (id) => {
         if (id === undefined || judged.has(id))
@@ -70065,18 +70078,53 @@ async function readHistory(root, sources, revs = ['HEAD']) {
         asked.push(key);
         reader.request(key);
     };
+    const askDatafile = (id) => {
+        if (exposed.has(id) || judged.has(id))
+            return;
+        const key = detached(id);
+        exposed.set(key, undefined);
+        asked.push(key);
+        reader.request(key);
+    };
     const log = new LogReader(commit => {
         const record = parseTransitionMessage(commit.message);
-        if (!record)
+        if (!record) {
+            const refreshed = options.exposure ? REFRESHED.exec(commit.message)?.[1] : undefined;
+            const path = refreshed === undefined ? undefined : datafiles.get(refreshed);
+            const datafile = path === undefined ? undefined : blobsOf(commit.changes, path)?.[1];
+            if (datafile !== undefined) {
+                askDatafile(datafile);
+                const feature = own(refreshed);
+                candidates.push({
+                    datafile,
+                    refresh: {
+                        sha: detached(commit.sha),
+                        at: detached(commit.at),
+                        author: own(commit.author),
+                        feature,
+                        kind: 'refresh',
+                        from: '',
+                        to: '',
+                        skipped: 'a datafile refresh, not a transition'
+                    }
+                });
+            }
             return;
+        }
         const path = paths.get(record.feature);
         const blobs = path === undefined ? undefined : blobsOf(commit.changes, path);
         if (blobs)
             blobs.forEach(ask);
+        const datafile = options.exposure && blobs
+            ? blobsOf(commit.changes, datafiles.get(record.feature))?.[1]
+            : undefined;
+        if (datafile !== undefined)
+            askDatafile(datafile);
         candidates.push({
             entry: ownEntry(record, commit, own),
             path,
-            ...(blobs ? { blobs } : {})
+            ...(blobs ? { blobs } : {}),
+            ...(datafile !== undefined ? { datafile } : {})
         });
     });
     let failed;
@@ -70086,6 +70134,7 @@ async function readHistory(root, sources, revs = ['HEAD']) {
             ...revs,
             `--format=${LOG_FORMAT}`,
             '--grep=^Phasegate-Feature: ',
+            ...(options.exposure ? [`--grep=^${REFRESH_TRAILER}: `] : []),
             ...LOG_RAW_ARGS,
             '--no-renames',
             '--root',
@@ -70107,15 +70156,24 @@ async function readHistory(root, sources, revs = ['HEAD']) {
         const facts = id ? judged.get(id) : undefined;
         return facts ? { same: id, facts } : undefined;
     };
-    for (const { entry, path, blobs } of candidates) {
+    for (const candidate of candidates) {
+        if ('refresh' in candidate) {
+            const { refresh } = candidate;
+            const percent = exposed.get(candidate.datafile);
+            history.push(percent === undefined ? refresh : { ...refresh, usersPercent: percent });
+            continue;
+        }
+        const { entry, path, blobs, datafile } = candidate;
         const verdict = path === undefined
             ? { ok: false, reason: `no policy here rolls out ${entry.feature}` }
             : blobs
                 ? verdictOf(entry, path, judgedOf(blobs[0]), judgedOf(blobs[1]))
                 : // Not in the diff: the file is the same before and after (or absent from both).
                     { ok: false, reason: `does not change ${path}` };
-        if (verdict.ok)
-            history.push(entry);
+        if (verdict.ok) {
+            const percent = datafile === undefined ? undefined : exposed.get(datafile);
+            history.push(percent === undefined ? entry : { ...entry, usersPercent: percent });
+        }
         else
             history.push({
                 sha: entry.sha,
@@ -70129,6 +70187,25 @@ async function readHistory(root, sources, revs = ['HEAD']) {
             });
     }
     return history;
+}
+/**
+ * The share of users a datafile text exposes (its user_percentage, 0 when not enabled), or
+ * undefined when it is not a feature datafile that says (not JSON, a field missing or mistyped).
+ */
+function usersPercentOf(text) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+    if (!value || typeof value !== 'object')
+        return undefined;
+    const { enabled, user_percentage: percent } = value;
+    if (typeof enabled !== 'boolean' || typeof percent !== 'number' || !Number.isFinite(percent))
+        return undefined;
+    return enabled ? percent : 0;
 }
 /**
  * A copy of `text` that is a string of its own: a substring of a large text (V8 makes a slice
@@ -71390,20 +71467,31 @@ function heldRaise(rollout, now) {
     return held.waits && differences(committed.datafile, held.datafile) === null ? held.waits : null;
 }
 /**
+ * The committed datafile's drift when it is stale: it differs from what the rollout exposes at
+ * `now` in more than a raise that waits for a freeze window or a pause (heldRaise). Null when it
+ * agrees or only holds such a raise back. `status` says DATAFILE STALE for it, `validate` refuses it.
+ */
+function staleDatafile(rollout, now) {
+    const drift = datafileDrift(rollout);
+    return drift && !heldRaise(rollout, now) ? drift : null;
+}
+/**
  * What `validate` refuses about a rollout besides its files' syntax: a lost state file, and a
  * committed datafile that does not say what the feature exposes at `now`. A datafile that holds
  * back only a raise waiting for a freeze window or a pause is a notice, not a problem.
  */
 function deliveryProblems(rollout, now) {
-    const drift = datafileDrift(rollout);
-    const waiting = drift ? heldRaise(rollout, now) : null;
+    const stale = staleDatafile(rollout, now);
+    const waiting = heldRaise(rollout, now);
     return {
         problems: [
             ...(rollout.lost ? [lostStateError(rollout)] : []),
-            ...(drift && !waiting ? [driftError(drift)] : [])
+            ...(stale ? [driftError(stale)] : [])
         ],
         notices: waiting
-            ? [`${drift.path} holds back a raise waiting: ${waiting.text}; tick lands it after that`]
+            ? [
+                `${datafile_datafilePathOf(rollout.policy)} holds back a raise waiting: ${waiting.text}; tick lands it after that`
+            ]
             : []
     };
 }
@@ -75502,7 +75590,7 @@ function heartbeatEntriesOf(evaluated, now, runUrl) {
 // of open alert issues and calls GitHub only when something changes, and returns the changes, so
 // the alert_opened / alert_resolved targets hear of them, keyed by the issue. A trigger on a
 // metric with an alert rule is told through that rule's issue (it fires only at high or critical,
-// when the rule's alert is raised): its own issue changes carry no `change` to tell.
+// when the rule's alert is raised): its own issue's changes carry no `change` to tell.
 /** Opens or closes the alert issue of each observe-only trigger; returns what it did. */
 async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl, openIssues) {
     const open = openIssues.filter(issue => issue.labels.includes(`phasegate:${policy.feature}`));
@@ -75527,15 +75615,11 @@ async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl,
             const result = await raiseAlertIssue(client, repo, key, { severity: 'high', body });
             done.push({
                 line: `alert issue #${result.number} opened for ${label} trigger ${trigger.trigger}`,
-                ...(told
-                    ? {
-                        change: 'opened',
-                        issue: result.number,
-                        metric,
-                        message: `${label} trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
-                        severity: 'high'
-                    }
-                    : {})
+                ...(told ? { change: 'opened' } : {}),
+                issue: result.number,
+                metric,
+                message: `${label} trigger ${trigger.trigger} fired: ${trigger.reason}; nothing rolled back`,
+                severity: 'high'
             });
         }
         else if (issue && trigger.status === 'ok') {
@@ -75543,14 +75627,10 @@ async function syncObservedTriggerIssues(client, repo, policy, decision, runUrl,
             if (number !== undefined)
                 done.push({
                     line: `alert issue #${number} closed: ${label} trigger ${trigger.trigger} is ok`,
-                    ...(told
-                        ? {
-                            change: 'resolved',
-                            issue: number,
-                            metric,
-                            message: `${label} trigger ${trigger.trigger} is ok again: ${trigger.reason}`
-                        }
-                        : {})
+                    ...(told ? { change: 'resolved' } : {}),
+                    issue: number,
+                    metric,
+                    message: `${label} trigger ${trigger.trigger} is ok again: ${trigger.reason}`
                 });
         }
     }
@@ -75937,16 +76017,11 @@ resumePr) {
         });
         logInfo(`${evaluation.decision.action} (${evaluation.decision.reason}) -> ${step.kind}`);
         const result = await takeStep(run, feature, step);
+        // The alert issues follow the decision when the step acts or holds.
         const alertChanges = step.kind !== 'none' || step.cause === 'holding'
-            ? await syncAlertIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)
+            ? await syncFeatureAlertIssues(run, policy, evaluation.decision, openIssues)
             : [];
         result.actions.push(...alertChanges.map(c => c.line));
-        const observedChanges = step.kind !== 'none' || step.cause === 'holding'
-            ? await syncObservedTriggerIssues(run.gh.client, run.gh.repo, policy, evaluation.decision, runUrl(), openIssues)
-            : [];
-        result.actions.push(...observedChanges.map(c => c.line));
-        // A fired observe-only trigger is alerted: its issue's changes are told like a rule's.
-        alertChanges.push(...observedChanges.filter((c) => c.change !== undefined));
         const resumeHeld = await holdResumePullRequest(run, feature, resumePr);
         if (resumeHeld)
             result.actions.push(resumeHeld);
@@ -75972,6 +76047,15 @@ resumePr) {
             events: eventsOf(run, policy, evaluation.decision, step, result, alertChanges, after.phase)
         };
     });
+}
+/**
+ * Every alert issue of one feature brought in line with its decision: the alert rules' first, then
+ * the observe-only and pausing triggers' (a fired one is alerted, so its issue's changes are told
+ * like a rule's). Both read the run's one listing of open alert issues.
+ */
+async function syncFeatureAlertIssues(run, policy, decision, openIssues) {
+    const args = [run.gh.client, run.gh.repo, policy, decision, runUrl(), openIssues];
+    return [...(await syncAlertIssues(...args)), ...(await syncObservedTriggerIssues(...args))];
 }
 /**
  * What to tell people of one feature's step: the transition it landed (or the rollback PR it
@@ -76005,7 +76089,7 @@ function eventsOf(run, policy, decision, step, result, alerts, phase) {
             ...(url ? { url } : {})
         }));
     for (const change of alerts) {
-        // An issue kept open for lack of data changed nothing to tell.
+        // Nothing to tell of this issue (AlertIssueChange.change says when).
         if (!change.change)
             continue;
         events.push(alertEvent(policy, change.change, {
