@@ -41,8 +41,9 @@ interface CacheFile {
 }
 
 /**
- * readHistory for HEAD with each transition's exposure (HistoryOptions.exposure), through the cache file at `file`: the commits after the cached tip are
- * read from git and the rest taken from the file, which is then rewritten for HEAD. `key` names
+ * readHistory for HEAD with each transition's exposure (HistoryOptions.exposure), through the
+ * cache file at `file`: the commits after the cached tip are read from git and the rest taken
+ * from the file, which is then rewritten for HEAD. `key` names
  * what else the answer depends on (phasegate's version); `sources` are part of it too. Entries
  * are newest first as readHistory's, except that commits newer than the cached tip on merged
  * branches come before the cached ones (git log's date order interleaves them): callers that

@@ -270,7 +270,7 @@ describe('the dashboard in Chromium', { timeout: 180_000 }, () => {
       expect(await page.locator(`#${id}`).getAttribute('aria-label'), id).toBeTruthy()
     }
     expect(await page.locator('#timeline').getAttribute('aria-label')).toBe(
-      `${shas.length} transitions: 2 advances, 1 rollbacks, 1 emergencies; now in development at 0% of users`
+      `${shas.length} transitions: 2 advances, 1 rollback, 1 emergency; now in development at 0% of users`
     )
 
     await page.screenshot({ path: join(SHOTS, 'feature.png'), fullPage: true })

@@ -647,7 +647,8 @@ function timelineFigure(
 ): string {
   const transitions = points.filter(p => p.entry)
   const counts = (kind: string) => transitions.filter(p => p.entry!.kind === kind).length
-  const summary = `${transitions.length} transitions: ${counts('advance')} advances, ${counts('rollback')} rollbacks, ${counts('emergency')} emergencies; now in ${points.at(-1)!.phase} at ${num(feature.exposure.userPercentage)}% of users`
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
+  const summary = `${n(transitions.length, 'transition', 'transitions')}: ${n(counts('advance'), 'advance', 'advances')}, ${n(counts('rollback'), 'rollback', 'rollbacks')}, ${n(counts('emergency'), 'emergency', 'emergencies')}; now in ${points.at(-1)!.phase} at ${num(feature.exposure.userPercentage)}% of users`
   const rows = transitions
     .slice(-TRAIL_ROWS)
     .reverse()
