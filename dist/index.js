@@ -39719,7 +39719,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6295);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9409);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -39728,7 +39728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6295:
+/***/ 9409:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68695,7 +68695,30 @@ function createProvider(config) {
 }
 
 
+;// CONCATENATED MODULE: ./lib/state/replace-file.js
+
+
+/**
+ * Writes `text` to `path` whole or not at all: into a temporary file beside it (named by this
+ * process, so two runs never write the same one), then renamed over `path`; its directory is
+ * created when missing. A reader sees the old file or the new one, never a part. Throws the file
+ * system's error, with the temporary file removed.
+ */
+function replace_file_replaceFile(path, text) {
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(temporary, text);
+        renameSync(temporary, path);
+    }
+    catch (error) {
+        rmSync(temporary, { force: true });
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/state/source-failures.js
+
 
 
 
@@ -68750,10 +68773,7 @@ function gitDirLedger(gitDir) {
                 delete all[feature];
             else
                 return;
-            mkdirSync(dirname(path), { recursive: true });
-            const temp = `${path}.${process.pid}.tmp`;
-            writeFileSync(temp, JSON.stringify(all, null, 2) + '\n');
-            renameSync(temp, path);
+            replaceFile(path, JSON.stringify(all, null, 2) + '\n');
         }
     };
 }
@@ -75285,6 +75305,7 @@ function issueLedger(client, repo) {
 ;// CONCATENATED MODULE: ./lib/notify/ledger.js
 
 
+
 /** Entries older than this are dropped: no effect is re-announced after so long. */
 const KEPT_MS = (/* unused pure expression or super */ null && (90 * 24 * 3600_000));
 /** An in-memory ledger: for a run whose effects cannot happen twice (the action's). */
@@ -75319,9 +75340,7 @@ function fileLedger(gitDir) {
         add: async (key, target, at) => {
             const kept = Object.entries(read()).filter(([, when]) => at.getTime() - Date.parse(when) < KEPT_MS);
             const next = Object.fromEntries([...kept, [`${target} ${key}`, at.toISOString()]]);
-            mkdirSync(dirname(path), { recursive: true });
-            writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n');
-            renameSync(`${path}.tmp`, path);
+            replaceFile(path, JSON.stringify(next, null, 2) + '\n');
         }
     };
 }

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { replaceFile } from '../state/replace-file.js'
 import { headSha, runGit } from './git.js'
 import { readHistory, type History, type TransitionSource } from './transitions.js'
 
@@ -161,14 +162,10 @@ async function isAncestor(root: string, tip: string): Promise<boolean> {
 
 /** Writes the cache whole or not at all (a temporary file renamed over it); the problem, if any. */
 function writeCache(file: string, cache: CacheFile): string | undefined {
-  const temporary = `${file}.${process.pid}.tmp`
   try {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(temporary, JSON.stringify(cache))
-    renameSync(temporary, file)
+    replaceFile(file, JSON.stringify(cache))
     return undefined
   } catch (error) {
-    rmSync(temporary, { force: true })
     return `the history cache ${file} could not be written (${(error as Error).message})`
   }
 }

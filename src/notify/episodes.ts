@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { replaceFile } from '../state/replace-file.js'
 
 // The CLI has no alert issues, so it remembers alert episodes itself: an episode of a metric's
 // alert begins at the first tick that sees it after a tick that did not, within one phase entry.
@@ -51,9 +52,7 @@ export function recordAlertEpisodes(
   ])
   const kept = Object.entries(all).filter(([key]) => !key.startsWith(`${feature} `))
   const next = Object.fromEntries([...kept, [scope, current]])
-  mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n')
-  renameSync(`${path}.tmp`, path)
+  replaceFile(path, JSON.stringify(next, null, 2) + '\n')
   const ended = Object.entries(previous).filter(([m]) => current[m] === undefined)
   return { starts: current, ended: Object.fromEntries(ended) }
 }

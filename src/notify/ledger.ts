@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { replaceFile } from '../state/replace-file.js'
 
 // The dedup record: which (event key, target) pairs were delivered. A delivery is recorded only
 // once the receiver accepted it, so a failed one is tried again by the next run that sees the
@@ -49,9 +50,7 @@ export function fileLedger(gitDir: string): NotifiedLedger {
         ([, when]) => at.getTime() - Date.parse(when) < KEPT_MS
       )
       const next = Object.fromEntries([...kept, [`${target} ${key}`, at.toISOString()]])
-      mkdirSync(dirname(path), { recursive: true })
-      writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2) + '\n')
-      renameSync(`${path}.tmp`, path)
+      replaceFile(path, JSON.stringify(next, null, 2) + '\n')
     }
   }
 }

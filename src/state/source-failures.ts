@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as z from 'zod'
+import { replaceFile } from './replace-file.js'
 
 // source_failure_limit counts consecutive RUNS that could not read the metrics source, not HTTP
 // attempts (a run's retries are one run). The count must survive from one run to the next without
@@ -79,10 +80,7 @@ export function gitDirLedger(gitDir: string): FailedRunsLedger {
       if (runs) all[feature] = runs
       else if (all[feature]) delete all[feature]
       else return
-      mkdirSync(dirname(path), { recursive: true })
-      const temp = `${path}.${process.pid}.tmp`
-      writeFileSync(temp, JSON.stringify(all, null, 2) + '\n')
-      renameSync(temp, path)
+      replaceFile(path, JSON.stringify(all, null, 2) + '\n')
     }
   }
 }
