@@ -8,26 +8,13 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchBrowser } from '../support/browser.js'
+import { policyAlertingOn } from '../support/policies.js'
 import { cli, tempRepo, writeMetrics } from '../support/repo.js'
 
 const EVIL = 'm"><img src=x onerror="document.title=`pwned`">'
 const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
 
-const POLICY = [
-  'feature: f',
-  'deployment:',
-  '  order: [a, b]',
-  '  phases:',
-  '    a: {user_percentage: 10}',
-  '    b: {user_percentage: 100}',
-  'monitoring:',
-  '  alerts:',
-  `    ${JSON.stringify(EVIL)}: {warning: 1, critical: 2}`,
-  'metrics:',
-  '  definitions:',
-  `    ${JSON.stringify(EVIL)}: {direction: higher_is_worse}`,
-  ''
-].join('\n')
+const POLICY = policyAlertingOn(EVIL)
 
 let browser: Browser | undefined
 afterAll(async () => {

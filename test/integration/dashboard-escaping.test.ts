@@ -8,26 +8,13 @@ import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { dashboard } from '../../src/commands/dashboard.js'
 import { renderPages, esc } from '../../src/report/dashboard/render.js'
+import { policyAlertingOn } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
 
 const EVIL = `m"><img src=x onerror="document.title='pwned'"><script>alert(1)</script>`
 const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
 
-const POLICY = [
-  'feature: f',
-  'deployment:',
-  '  order: [a, b]',
-  '  phases:',
-  '    a: {user_percentage: 10}',
-  '    b: {user_percentage: 100}',
-  'monitoring:',
-  '  alerts:',
-  `    ${JSON.stringify(EVIL)}: {warning: 1, critical: 2}`,
-  'metrics:',
-  '  definitions:',
-  `    ${JSON.stringify(EVIL)}: {direction: higher_is_worse}`,
-  ''
-].join('\n')
+const POLICY = policyAlertingOn(EVIL)
 
 const TAG =
   /^<(?:!doctype html|\/[a-z][a-z0-9]*|[a-z][a-z0-9]*(?:\s+[a-z][a-z0-9-]*(?:="[^"<>]*")?)*\s*\/?)>/

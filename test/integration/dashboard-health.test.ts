@@ -14,21 +14,10 @@ import { raiseAlertIssue } from '../../src/github/issues.js'
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator/index.js'
 import { at } from '../support/policies.js'
 import { cli, sh, tempRepo, writeMetrics } from '../support/repo.js'
+import { abcPolicy, hourOf } from '../support/rollouts.js'
 
-const POLICY = [
-  'feature: f',
-  'deployment:',
-  '  order: [a, b, c]',
-  '  phases:',
-  '    a: {user_percentage: 10}',
-  '    b: {user_percentage: 50}',
-  '    c: {user_percentage: 100}',
-  'rollback:',
-  '  automatic_triggers:',
-  '    - error_rate > 0.02',
-  ''
-].join('\n')
-const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
+const POLICY = abcPolicy('rollback:', '  automatic_triggers:', '    - error_rate > 0.02')
+const T = hourOf
 
 const open: GitHubEmulator[] = []
 afterEach(async () => {

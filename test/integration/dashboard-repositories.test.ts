@@ -4,25 +4,15 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cli, sh, tempRepo } from '../support/repo.js'
+import { cli, sh } from '../support/repo.js'
+import { abcAtB, abcPolicy, hourOf } from '../support/rollouts.js'
 
-const POLICY = [
-  'feature: f',
-  'deployment:',
-  '  order: [a, b, c]',
-  '  phases:',
-  '    a: {user_percentage: 10}',
-  '    b: {user_percentage: 50}',
-  '    c: {user_percentage: 100}',
-  ''
-].join('\n')
-const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
+const POLICY = abcPolicy()
+const T = hourOf
 
+/** f at b, one unrelated commit on top. */
 async function atB(): Promise<string> {
-  const dir = tempRepo({ 'policies/f.yaml': POLICY })
-  expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
-  const tick = await cli(dir, 'tick', '--now', T(1), '--approved-by', 'bob')
-  expect(tick.out).toMatch(/ADVANCE a -> b/)
+  const dir = await abcAtB()
   sh(dir, 'git', 'commit', '-q', '--allow-empty', '-m', 'unrelated work')
   return dir
 }

@@ -6,25 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cli, sh, tempRepo } from '../support/repo.js'
+import { abcAtB, abcPolicy, hourOf } from '../support/rollouts.js'
 
-const POLICY = [
-  'feature: f',
-  'deployment:',
-  '  order: [a, b, c]',
-  '  phases:',
-  '    a: {user_percentage: 10}',
-  '    b: {user_percentage: 50}',
-  '    c: {user_percentage: 100}',
-  ''
-].join('\n')
-const T = (h: number) => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
+const POLICY = abcPolicy()
+const T = hourOf
 
 /** A rollout at b (init, then an advance), one unrelated commit on top, cloned with depth 1. */
 async function shallowCloneAtB(): Promise<string> {
-  const dir = tempRepo({ 'policies/f.yaml': POLICY })
-  expect((await cli(dir, 'init', '--now', T(0))).code).toBe(0)
-  const tick = await cli(dir, 'tick', '--now', T(1), '--approved-by', 'bob')
-  expect(tick.out).toMatch(/ADVANCE a -> b/)
+  const dir = await abcAtB()
   sh(dir, 'git', 'commit', '-q', '--allow-empty', '-m', 'unrelated work')
   const clone = join(mkdtempSync(join(tmpdir(), 'phasegate-shallow-')), 'clone')
   sh(tmpdir(), 'git', 'clone', '-q', '--depth', '1', `file://${dir}`, clone)

@@ -52,3 +52,26 @@ export const HEALTHY = {
   response_time: 800,
   system_failure: 0
 }
+
+/**
+ * Feature f on two phases, a (10% of users) and b (100%), with an alert rule (warning 1, critical
+ * 2) and a metric definition (higher is worse) for `metric`, a name written as a quoted YAML key
+ * (so any text, markup included, can be tried as one).
+ */
+export function policyAlertingOn(metric: string): string {
+  return [
+    'feature: f',
+    'deployment:',
+    '  order: [a, b]',
+    '  phases:',
+    '    a: {user_percentage: 10}',
+    '    b: {user_percentage: 100}',
+    'monitoring:',
+    '  alerts:',
+    `    ${JSON.stringify(metric)}: {warning: 1, critical: 2}`,
+    'metrics:',
+    '  definitions:',
+    `    ${JSON.stringify(metric)}: {direction: higher_is_worse}`,
+    ''
+  ].join('\n')
+}

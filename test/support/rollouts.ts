@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { at, HEALTHY, SEED_POLICY_TEXT } from './policies.js'
 import { cli, tempRepo, writeMetrics, type CliRun } from './repo.js'
 
@@ -36,4 +37,37 @@ export function minuteSeries(
     if (!skip || minute < skip[0] * 60 || minute > skip[1] * 60)
       points.push([at(minute / 60).toISOString(), value])
   return points
+}
+
+/**
+ * Feature f's policy on three phases, a (10% of users), b (50%) and c (100%), with `rest` (more
+ * policy lines, e.g. a rollback section) after them.
+ */
+export function abcPolicy(...rest: string[]): string {
+  return [
+    'feature: f',
+    'deployment:',
+    '  order: [a, b, c]',
+    '  phases:',
+    '    a: {user_percentage: 10}',
+    '    b: {user_percentage: 50}',
+    '    c: {user_percentage: 100}',
+    ...rest,
+    ''
+  ].join('\n')
+}
+
+/** Hour `h` of 2026-03-01 (UTC), as an RFC 3339 string for --now. */
+export const hourOf = (h: number): string => new Date(Date.UTC(2026, 2, 1, h)).toISOString()
+
+/**
+ * A new repository with `policy` as policies/f.yaml, started at a (hourOf(0)) and advanced to b
+ * (hourOf(1), approved by bob), checked on the way. Returns the repository's directory.
+ */
+export async function abcAtB(policy = abcPolicy()): Promise<string> {
+  const dir = tempRepo({ 'policies/f.yaml': policy })
+  expect((await cli(dir, 'init', '--now', hourOf(0))).code).toBe(0)
+  const advance = await cli(dir, 'tick', '--now', hourOf(1), '--approved-by', 'bob')
+  expect(advance.out).toMatch(/ADVANCE a -> b/)
+  return dir
 }
